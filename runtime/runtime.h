@@ -1,0 +1,256 @@
+/* runtime.h: agora's container runtime: the OCI runtime-spec task spec as a
+ * validated C struct, and the container lifecycle (create, start, state,
+ * kill, delete, exec, pause/resume, stats) used by agora-run and the agent.
+ *
+ * Conventions: functions return 0 or -errno; those whose failures a user
+ * reads take `struct ag_error *err` (may be NULL), filled on failure with a
+ * message naming the JSON path, syscall or file and the reason.
+ */
+#ifndef AGORA_RUNTIME_H
+#define AGORA_RUNTIME_H
+
+#include "common/common.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* ======================================================================
+ * The spec (OCI runtime-spec config.json, Linux subset)
+ * ====================================================================== */
+
+/* Sizes of the parser's limits: a spec over these is rejected, not cut. */
+#define RT_SPEC_MAX_BYTES (4u << 20)
+
+struct rt_user {
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t *additional_gids;
+	size_t n_additional_gids;
+	bool has_umask;
+	uint32_t umask;
+};
+
+struct rt_rlimit {
+	int resource; /* RLIMIT_* */
+	uint64_t soft;
+	uint64_t hard;
+};
+
+/* Capability sets as bitmasks of CAP_* numbers (bit n = capability n). */
+struct rt_caps {
+	uint64_t bounding;
+	uint64_t effective;
+	uint64_t inheritable;
+	uint64_t permitted;
+	uint64_t ambient;
+};
+
+struct rt_process {
+	char **args; /* NULL-terminated, n_args >= 1 */
+	size_t n_args;
+	char **env; /* NULL-terminated "K=V" */
+	size_t n_env;
+	char *cwd; /* absolute */
+	struct rt_user user;
+	bool has_caps; /* absent: no capabilities at all */
+	struct rt_caps caps;
+	struct rt_rlimit *rlimits;
+	size_t n_rlimits;
+	bool no_new_privileges;
+	bool has_oom_score_adj;
+	int oom_score_adj;
+	bool terminal;
+};
+
+/* Propagation flags are kept apart from the mount flags: they need a second
+ * mount(2) call after the first. */
+struct rt_mount {
+	char *destination;         /* absolute path inside the container */
+	char *type;                /* may be NULL for bind mounts */
+	char *source;              /* may be NULL */
+	unsigned long flags;       /* MS_* set by options (MS_BIND, MS_REC, MS_RDONLY, ...) */
+	unsigned long clear_flags; /* MS_* cleared by options ("rw", "suid", ...) */
+	unsigned long propagation; /* MS_PRIVATE / MS_SLAVE / MS_SHARED / MS_UNBINDABLE | MS_REC */
+	char *data;                /* the options not understood as flags, comma-joined, or NULL */
+};
+
+enum rt_ns_type {
+	RT_NS_PID,
+	RT_NS_NETWORK,
+	RT_NS_MOUNT,
+	RT_NS_IPC,
+	RT_NS_UTS,
+	RT_NS_USER,
+	RT_NS_CGROUP,
+	RT_NS_COUNT
+};
+
+struct rt_namespace {
+	bool enabled; /* listed in linux.namespaces */
+	char *path;   /* join this namespace instead of creating one; NULL = new */
+};
+
+struct rt_id_mapping {
+	uint32_t container_id;
+	uint32_t host_id;
+	uint32_t size;
+};
+
+/* Optional values are a has_ flag plus the value. Memory values are bytes;
+ * -1 means "unlimited" where the OCI spec allows it. */
+struct rt_resources_memory {
+	bool has_limit, has_reservation, has_swap;
+	int64_t limit, reservation, swap;
+};
+
+struct rt_resources_cpu {
+	bool has_quota, has_period, has_shares;
+	int64_t quota;   /* -1: no limit */
+	uint64_t period; /* µs */
+	uint64_t shares; /* cgroup v1 shares, mapped to cpu.weight */
+	char *cpus;      /* cpuset.cpus list, or NULL */
+	char *mems;      /* cpuset.mems list, or NULL */
+};
+
+enum rt_throttle_kind {
+	RT_THROTTLE_READ_BPS,
+	RT_THROTTLE_WRITE_BPS,
+	RT_THROTTLE_READ_IOPS,
+	RT_THROTTLE_WRITE_IOPS,
+};
+
+struct rt_throttle {
+	enum rt_throttle_kind kind;
+	int64_t major, minor;
+	uint64_t rate;
+};
+
+struct rt_kv {
+	char *key;
+	char *value;
+};
+
+struct rt_resources {
+	struct rt_resources_memory memory;
+	struct rt_resources_cpu cpu;
+	bool has_pids_limit;
+	int64_t pids_limit; /* -1 or 0: unlimited */
+	bool has_blkio_weight;
+	uint16_t blkio_weight; /* 10..1000 (v1 scale), mapped to io.weight */
+	struct rt_throttle *throttles;
+	size_t n_throttles;
+	struct rt_kv *unified; /* cgroup v2 file -> value */
+	size_t n_unified;
+};
+
+/* Seccomp actions, errno and operators are the libseccomp numbers
+ * (SCMP_ACT_*, SCMP_CMP_*), already checked by the parser. */
+struct rt_seccomp_arg {
+	unsigned index;
+	uint64_t value;
+	uint64_t value_two;
+	int op; /* enum scmp_compare */
+};
+
+struct rt_seccomp_rule {
+	char **names;
+	size_t n_names;
+	uint32_t action;
+	struct rt_seccomp_arg *args;
+	size_t n_args;
+};
+
+struct rt_seccomp {
+	uint32_t default_action;
+	uint32_t *arches; /* SCMP_ARCH_* */
+	size_t n_arches;
+	struct rt_seccomp_rule *rules;
+	size_t n_rules;
+	unsigned flags; /* SECCOMP_FILTER_FLAG_* requested */
+	/* Canonical text of the profile (compact JSON of linux.seccomp as
+	 * given) and its 64-bit FNV-1a hash: the key of the compiled filter
+	 * cache. The text is compared too, so a hash collision cannot hand
+	 * one container another's filter. */
+	char *canonical;
+	uint64_t hash;
+};
+
+struct rt_hook {
+	char *path;
+	char **args; /* NULL-terminated, may be NULL */
+	char **env;  /* NULL-terminated, may be NULL */
+	int timeout; /* seconds, 0 = none */
+};
+
+enum rt_hook_kind {
+	RT_HOOK_CREATE_RUNTIME,
+	RT_HOOK_CREATE_CONTAINER,
+	RT_HOOK_START_CONTAINER,
+	RT_HOOK_POSTSTART,
+	RT_HOOK_POSTSTOP,
+	RT_HOOK_COUNT
+};
+
+struct rt_hooks {
+	struct rt_hook *list[RT_HOOK_COUNT];
+	size_t n[RT_HOOK_COUNT];
+};
+
+struct rt_spec {
+	char *oci_version;
+	struct rt_process process;
+	char *root_path; /* absolute, resolved against the bundle */
+	bool root_readonly;
+	char *hostname; /* NULL: not set */
+	struct rt_mount *mounts;
+	size_t n_mounts;
+	struct rt_namespace ns[RT_NS_COUNT];
+	struct rt_id_mapping *uid_mappings;
+	size_t n_uid_mappings;
+	struct rt_id_mapping *gid_mappings;
+	size_t n_gid_mappings;
+	bool has_resources;
+	struct rt_resources resources;
+	char *cgroups_path;         /* NULL: default (<parent>/<id>) */
+	struct rt_seccomp *seccomp; /* NULL: no filter */
+	char **masked_paths;
+	size_t n_masked_paths;
+	char **readonly_paths;
+	size_t n_readonly_paths;
+	struct rt_kv *sysctl;
+	size_t n_sysctl;
+	struct rt_hooks hooks;
+	struct rt_kv *annotations;
+	size_t n_annotations;
+};
+
+/* Parse and validate a config.json held in memory. Every value is checked
+ * before anything is created; the first problem is reported as
+ * "<json.path>: <reason>, got <value>" (e.g. `linux.resources.memory.limit:
+ * must be a positive integer, got "1g"`). `bundle` (may be NULL) is used to
+ * resolve a relative root.path. On success *ret_spec owns everything and is
+ * freed with rt_spec_free(). */
+int rt_spec_parse(const char *json, size_t len, const char *bundle, struct rt_spec **ret_spec,
+                  struct ag_error *err);
+
+/* Read <bundle>/config.json and parse it (rt_spec_parse). */
+int rt_spec_load(const char *bundle, struct rt_spec **ret_spec, struct ag_error *err);
+
+/* Free a spec; NULL and half-built specs are accepted. */
+void rt_spec_free(struct rt_spec *spec);
+
+/* The default config.json that `agora-run spec` writes: pid, network, ipc,
+ * uts, mount and cgroup namespaces; `sh` as the process; the 14 Docker
+ * capabilities; no_new_privs; Docker's masked and read-only paths; the
+ * Docker-like default seccomp profile. Returned text is malloc'd. */
+char *rt_spec_default_json(void);
+
+/* The JSON of the Docker-like default seccomp profile alone (malloc'd), as
+ * found under linux.seccomp in the default spec. */
+char *rt_seccomp_default_profile_json(void);
+
+/* Names for enum rt_ns_type ("pid", "network", ...). */
+const char *rt_ns_type_name(enum rt_ns_type t);
+
+#endif
