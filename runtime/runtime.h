@@ -253,4 +253,118 @@ char *rt_seccomp_default_profile_json(void);
 /* Names for enum rt_ns_type ("pid", "network", ...). */
 const char *rt_ns_type_name(enum rt_ns_type t);
 
+/* ======================================================================
+ * Containers
+ * ====================================================================== */
+
+/* How the runtime is run. Zeroed fields take the defaults. */
+struct rt_options {
+	const char *state_root;  /* per-container state; default /run/agora-run */
+	bool cgroups_disabled;   /* --cgroup-manager=disabled: no cgroup at all */
+	const char *cgroup_root; /* cgroup2 mount; default: found by cgroupv2 */
+	const char *cgroup_parent; /* parent of containers' cgroups; default "agora" */
+	const char *seccomp_cache; /* compiled filter cache; default <state_root>/.seccomp */
+};
+
+enum rt_status {
+	RT_STATUS_CREATING,
+	RT_STATUS_CREATED,
+	RT_STATUS_RUNNING,
+	RT_STATUS_PAUSED,
+	RT_STATUS_STOPPED,
+};
+
+/* "creating", "created", "running", "paused", "stopped". */
+const char *rt_status_name(enum rt_status s);
+
+/* What the runtime knows of one container: its state.json plus the status
+ * computed now. Strings are owned; free with rt_state_free_contents(). */
+struct rt_state {
+	char *id;
+	pid_t pid;                /* init process; 0 when it never started */
+	uint64_t pid_start_ticks; /* /proc/<pid>/stat starttime: tells pid reuse apart */
+	enum rt_status status;
+	char *bundle;
+	char *rootfs;
+	char *cgroup_path; /* relative to the cgroup root, or NULL */
+	int64_t created_unix_ns;
+	uid_t owner;
+	struct rt_kv *annotations;
+	size_t n_annotations;
+};
+
+void rt_state_free_contents(struct rt_state *st);
+
+/* The OCI state JSON (ociVersion, id, status, pid, bundle, annotations),
+ * one line, malloc'd. */
+char *rt_state_to_json(const struct rt_state *st);
+
+/* Standard streams for the container's process; -1 inherits the caller's. */
+struct rt_stdio {
+	int in, out, err;
+};
+#define RT_STDIO_INHERIT ((struct rt_stdio){-1, -1, -1})
+
+/* Create container `id` from `spec` (loaded from `bundle`): namespaces,
+ * cgroup, mounts, pivot_root, security, all done; the process then waits
+ * for rt_container_start() before it execs. Nothing is left behind on
+ * failure (no cgroup, mount, state directory or process). On success
+ * *ret_pid (may be NULL) is the container's init pid as seen by the caller. */
+int rt_container_create(const struct rt_options *o, const char *id, const char *bundle,
+                        const struct rt_spec *spec, const struct rt_stdio *io, pid_t *ret_pid,
+                        struct ag_error *err);
+
+/* Let a created container exec its process; runs the poststart hooks. */
+int rt_container_start(const struct rt_options *o, const char *id, struct ag_error *err);
+
+/* Create, start and wait: the caller is the container's parent. Signals
+ * SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 received meanwhile are
+ * forwarded to the container. The container is deleted afterwards.
+ * *ret_status is the exit code, or 128 + the signal that killed it. */
+int rt_container_run(const struct rt_options *o, const char *id, const char *bundle,
+                     const struct rt_spec *spec, const struct rt_stdio *io, int *ret_status,
+                     struct ag_error *err);
+
+/* Read the state of container `id` into *ret (status computed now). */
+int rt_container_state(const struct rt_options *o, const char *id, struct rt_state *ret,
+                       struct ag_error *err);
+
+/* All containers under the state root, sorted by id; free each with
+ * rt_state_free_contents() and the array with free(). */
+int rt_container_list(const struct rt_options *o, struct rt_state **ret, size_t *ret_n,
+                      struct ag_error *err);
+
+/* Send `sig` to the container's init (pidfd, so a reused pid is never
+ * signalled); with `all`, to every process of its cgroup. */
+int rt_container_kill(const struct rt_options *o, const char *id, int sig, bool all,
+                      struct ag_error *err);
+
+/* Remove a stopped (or created) container: its cgroup, its state, then the
+ * poststop hooks. A running one is refused unless `force` (then killed). */
+int rt_container_delete(const struct rt_options *o, const char *id, bool force,
+                        struct ag_error *err);
+
+/* Run `argv` inside a running container: its namespaces, cgroup, root,
+ * capabilities, user, no_new_privs and seccomp as in its spec. Waits and
+ * returns the exit status like rt_container_run. */
+int rt_container_exec(const struct rt_options *o, const char *id, char *const argv[],
+                      const char *cwd, char *const env[], int *ret_status, struct ag_error *err);
+
+/* Freeze or thaw every process of the container (cgroup.freeze). */
+int rt_container_pause(const struct rt_options *o, const char *id, bool pause,
+                       struct ag_error *err);
+
+/* The pids of the container's processes (from its cgroup, or from /proc
+ * when cgroups are disabled). *ret is malloc'd. */
+int rt_container_pids(const struct rt_options *o, const char *id, pid_t **ret, size_t *ret_n,
+                      struct ag_error *err);
+
+/* Usage of the container as one-line JSON (malloc'd): cpu usage, memory
+ * current and peak, pids, OOM kills. */
+int rt_container_stats_json(const struct rt_options *o, const char *id, char **ret_json,
+                            struct ag_error *err);
+
+/* A container id is 1..128 of [A-Za-z0-9_.-], not starting with '.'. */
+bool rt_id_is_valid(const char *id);
+
 #endif

@@ -1,0 +1,770 @@
+/* container.c: the lifecycle: create, start, run, state, list, kill,
+ * delete, exec, pause, pids, stats. */
+#include "internal.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static const char *cache_dir(const struct rt_options *o, char *buf, size_t n)
+{
+	if (o->seccomp_cache)
+		return o->seccomp_cache;
+	snprintf(buf, n, "%s/.seccomp", o->state_root ? o->state_root : RT_DEFAULT_STATE_ROOT);
+	return buf;
+}
+
+static int64_t now_unix_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int pidfd_open_checked(pid_t pid, uint64_t ticks, int *ret_fd)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return -errno;
+	/* The pidfd pins the process; only now is comparing start times free
+	 * of races with pid reuse. */
+	uint64_t now = 0;
+	bool zombie = false;
+	if (rt__pid_start_ticks(pid, &now, &zombie) < 0 || now != ticks || zombie) {
+		close(fd);
+		return -ESRCH;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/* Waits until the process behind `pidfd` exits, at most `ms`. */
+static bool pidfd_wait_exit(int pidfd, int ms)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	int n;
+	do
+		n = poll(&p, 1, ms);
+	while (n < 0 && errno == EINTR);
+	return n > 0;
+}
+
+struct ctx {
+	const struct rt_options *o;
+	struct rt_options defaults;
+	int rootfd;
+	int cg_rootfd;
+};
+
+static void ctx_done(struct ctx *c)
+{
+	if (c->rootfd >= 0)
+		close(c->rootfd);
+	if (c->cg_rootfd >= 0)
+		close(c->cg_rootfd);
+}
+
+static int ctx_open(struct ctx *c, const struct rt_options *o, bool create, struct ag_error *err)
+{
+	c->o = o;
+	c->rootfd = -1;
+	c->cg_rootfd = -1;
+	int r = rt__state_root_open(o, create, &c->rootfd, err);
+	if (r < 0)
+		return r;
+	if (!o->cgroups_disabled)
+		rt__cg_root(o, &c->cg_rootfd);
+	return 0;
+}
+
+static int load_state(struct ctx *c, const char *id, int *ret_dirfd, struct rt_state *st,
+                      struct ag_error *err)
+{
+	if (!rt_id_is_valid(id))
+		return ag_error_set(err, EINVAL,
+		                    "container id `%s`: use 1 to 128 of [A-Za-z0-9_.-], not starting "
+		                    "with '.'",
+		                    id);
+	_cleanup_close_ int dfd = -1;
+	int r = rt__state_dir_open(c->rootfd, id, &dfd, err);
+	if (r < 0)
+		return r;
+	r = rt__state_read(dfd, id, !c->o->cgroups_disabled, c->cg_rootfd, st, err);
+	if (r < 0)
+		return r;
+	if (ret_dirfd)
+		*ret_dirfd = TAKE_FD(dfd);
+	return 0;
+}
+
+static char *state_json_for_hooks(const char *id, pid_t pid, const char *bundle,
+                                  enum rt_status status)
+{
+	struct rt_state st = {.id = (char *)id, .pid = pid, .bundle = (char *)bundle, .status = status};
+	char *j = rt_state_to_json(&st);
+	return j ? j : ag_strdup("{}");
+}
+
+/* Everything create and run share. On failure nothing is left. */
+static int create_common(struct ctx *c, const char *id, const char *bundle,
+                         const struct rt_spec *spec, const struct rt_stdio *io, bool wait_start,
+                         pid_t *ret_pid, int *ret_pidfd, struct ag_error *err)
+{
+	if (!rt_id_is_valid(id))
+		return ag_error_set(err, EINVAL,
+		                    "container id `%s`: use 1 to 128 of [A-Za-z0-9_.-], not starting "
+		                    "with '.'",
+		                    id);
+	int r = rt__sysctl_check(spec, err);
+	if (r < 0)
+		return r;
+
+	_cleanup_close_ int sfd = -1;
+	r = rt__state_dir_create(c->rootfd, id, &sfd, err);
+	if (r < 0)
+		return r;
+
+	struct rt_launch l = {
+		.o = c->o,
+		.id = id,
+		.bundle = bundle,
+		.spec = spec,
+		.io = io ? *io : RT_STDIO_INHERIT,
+		.cgroup_fd = -1,
+		.state_fd = sfd,
+		.wait_start = wait_start,
+	};
+	_cleanup_free_ char *cg_path = NULL;
+	pid_t pid = 0;
+	int pidfd = -1;
+
+	if (wait_start && mkfifoat(sfd, "exec.fifo", 0600) < 0) {
+		r = ag_error_set(err, errno, "create exec.fifo");
+		goto fail;
+	}
+	if (!c->o->cgroups_disabled) {
+		r = rt__cg_setup(c->o, c->cg_rootfd, id, spec, &l.cgroup_fd, &cg_path, err);
+		if (r < 0)
+			goto fail;
+	}
+	if (spec->seccomp) {
+		char buf[4096];
+		r = rt__seccomp_get(spec->seccomp, cache_dir(c->o, buf, sizeof(buf)), &l.bpf, err);
+		if (r < 0)
+			goto fail;
+	}
+
+	r = rt__launch(&l, &pid, &pidfd, err);
+	rt__bpf_free(&l.bpf);
+	if (l.cgroup_fd >= 0)
+		close(l.cgroup_fd);
+	if (r < 0)
+		goto fail;
+
+	struct rt_state st = {
+		.id = (char *)id,
+		.pid = pid,
+		.bundle = (char *)bundle,
+		.rootfs = spec->root_path,
+		.cgroup_path = cg_path,
+		.created_unix_ns = now_unix_ns(),
+		.owner = getuid(),
+		.annotations = spec->annotations,
+		.n_annotations = spec->n_annotations,
+	};
+	r = rt__pid_start_ticks(pid, &st.pid_start_ticks, NULL);
+	if (r < 0) {
+		r = ag_error_set(err, -r, "read the start time of pid %d", (int)pid);
+		goto fail;
+	}
+	r = rt__state_write(sfd, &st, err);
+	if (r < 0)
+		goto fail;
+	*ret_pid = pid;
+	*ret_pidfd = pidfd;
+	return 0;
+
+fail:
+	if (pidfd >= 0) {
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		waitpid(pid, NULL, 0);
+		close(pidfd);
+	}
+	if (cg_path)
+		rt__cg_destroy(c->cg_rootfd, cg_path);
+	rt__state_dir_remove(c->rootfd, id);
+	return r;
+}
+
+int rt_container_create(const struct rt_options *o, const char *id, const char *bundle,
+                        const struct rt_spec *spec, const struct rt_stdio *io, pid_t *ret_pid,
+                        struct ag_error *err)
+{
+	struct ctx c;
+	int r = ctx_open(&c, o, true, err);
+	if (r < 0)
+		return r;
+	pid_t pid = 0;
+	int pidfd = -1;
+	r = create_common(&c, id, bundle, spec, io, true, &pid, &pidfd, err);
+	if (r == 0) {
+		close(pidfd);
+		if (ret_pid)
+			*ret_pid = pid;
+	}
+	ctx_done(&c);
+	return r;
+}
+
+int rt_container_start(const struct rt_options *o, const char *id, struct ag_error *err)
+{
+	struct ctx c;
+	int r = ctx_open(&c, o, false, err);
+	if (r < 0)
+		return r;
+	struct rt_state st = {0};
+	_cleanup_close_ int dfd = -1, pidfd = -1, fifo = -1;
+	r = load_state(&c, id, &dfd, &st, err);
+	if (r < 0)
+		goto out;
+	if (st.status != RT_STATUS_CREATED) {
+		r = ag_error_set(err, EINVAL, "container `%s` is %s: only a created container can "
+		                              "be started",
+		                 id, rt_status_name(st.status));
+		goto out;
+	}
+	r = pidfd_open_checked(st.pid, st.pid_start_ticks, &pidfd);
+	if (r < 0) {
+		r = ag_error_set(err, -r, "container `%s`: its process is gone", id);
+		goto out;
+	}
+	fifo = openat(dfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (fifo < 0) {
+		r = ag_error_set(err, errno, "open exec.fifo of `%s`", id);
+		goto out;
+	}
+	/* The child's open for writing completes now; it then either execs
+	 * (the fifo hangs up with nothing written) or writes why it failed.
+	 * The pidfd covers a child that dies without a word. */
+	char msg[AG_ERROR_MSG_MAX];
+	size_t got = 0;
+	for (;;) {
+		struct pollfd p[2] = {{.fd = fifo, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = ag_error_set(err, errno, "wait for `%s` to start", id);
+			goto out;
+		}
+		if (p[0].revents & (POLLIN | POLLHUP)) {
+			ssize_t n = read(fifo, msg + got, sizeof(msg) - 1 - got);
+			if (n > 0) {
+				got += (size_t)n;
+				if (got < sizeof(msg) - 1)
+					continue;
+			}
+			if (n < 0 && errno == EAGAIN)
+				continue;
+			break;
+		}
+		if (p[1].revents) {
+			/* Died: whatever it wrote is still in the fifo. */
+			ssize_t n = read(fifo, msg + got, sizeof(msg) - 1 - got);
+			if (n > 0)
+				got += (size_t)n;
+			if (got == 0) {
+				r = ag_error_set(err, 0, "container `%s` exited before it could start",
+				                 id);
+				goto out;
+			}
+			break;
+		}
+	}
+	unlinkat(dfd, "exec.fifo", 0);
+	if (got) {
+		msg[got] = '\0';
+		r = ag_error_set(err, 0, "start `%s`: %s", id, msg);
+		goto out;
+	}
+	/* poststart hooks: failures are reported, the container keeps
+	 * running (OCI: "the runtime MUST log a warning"). */
+	_cleanup_free_ char *bundle_cfg = st.bundle ? ag_asprintf("%s", st.bundle) : NULL;
+	if (bundle_cfg) {
+		struct rt_spec *spec = NULL;
+		if (rt_spec_load(bundle_cfg, &spec, NULL) == 0 && spec->hooks.n[RT_HOOK_POSTSTART]) {
+			_cleanup_free_ char *sj =
+				state_json_for_hooks(id, st.pid, st.bundle, RT_STATUS_RUNNING);
+			r = rt__hooks_run(spec, RT_HOOK_POSTSTART, sj, err);
+		}
+		rt_spec_free(spec);
+	}
+out:
+	rt_state_free_contents(&st);
+	ctx_done(&c);
+	return r;
+}
+
+static volatile sig_atomic_t forward_pidfd = -1;
+
+static void forward_signal(int sig)
+{
+	int saved = errno;
+	if (forward_pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, forward_pidfd, sig, NULL, 0);
+	errno = saved;
+}
+
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+/* Waits for our child behind `pidfd`, forwarding signals to it. */
+static int wait_forwarding(pid_t pid, int pidfd, int *ret_status)
+{
+	struct sigaction sa = {.sa_handler = forward_signal}, old[AG_ARRAY_SIZE(forwarded)];
+	sigemptyset(&sa.sa_mask);
+	forward_pidfd = pidfd;
+	for (size_t i = 0; i < AG_ARRAY_SIZE(forwarded); i++)
+		sigaction(forwarded[i], &sa, &old[i]);
+	int status = 0, r = 0;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			r = -errno;
+			break;
+		}
+	}
+	forward_pidfd = -1;
+	for (size_t i = 0; i < AG_ARRAY_SIZE(forwarded); i++)
+		sigaction(forwarded[i], &old[i], NULL);
+	if (r == 0)
+		*ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return r;
+}
+
+static void delete_now(struct ctx *c, const char *id, const char *cg_path,
+                       const struct rt_spec *spec, pid_t pid, const char *bundle)
+{
+	if (cg_path)
+		rt__cg_destroy(c->cg_rootfd, cg_path);
+	rt__state_dir_remove(c->rootfd, id);
+	if (spec && spec->hooks.n[RT_HOOK_POSTSTOP]) {
+		_cleanup_free_ char *sj = state_json_for_hooks(id, pid, bundle, RT_STATUS_STOPPED);
+		rt__hooks_run(spec, RT_HOOK_POSTSTOP, sj, NULL);
+	}
+}
+
+int rt_container_run(const struct rt_options *o, const char *id, const char *bundle,
+                     const struct rt_spec *spec, const struct rt_stdio *io, int *ret_status,
+                     struct ag_error *err)
+{
+	struct ctx c;
+	int r = ctx_open(&c, o, true, err);
+	if (r < 0)
+		return r;
+	pid_t pid = 0;
+	int pidfd = -1;
+	r = create_common(&c, id, bundle, spec, io, false, &pid, &pidfd, err);
+	if (r < 0)
+		goto out;
+	if (spec->hooks.n[RT_HOOK_POSTSTART]) {
+		_cleanup_free_ char *sj = state_json_for_hooks(id, pid, bundle, RT_STATUS_RUNNING);
+		rt__hooks_run(spec, RT_HOOK_POSTSTART, sj, NULL);
+	}
+	r = wait_forwarding(pid, pidfd, ret_status);
+	close(pidfd);
+	if (r < 0)
+		ag_error_set(err, -r, "wait for container `%s`", id);
+
+	struct rt_state st = {0};
+	_cleanup_free_ char *cg_path = NULL;
+	_cleanup_close_ int dfd = -1;
+	if (rt__state_dir_open(c.rootfd, id, &dfd, NULL) == 0 &&
+	    rt__state_read(dfd, id, false, -1, &st, NULL) == 0)
+		cg_path = TAKE_PTR(st.cgroup_path);
+	rt_state_free_contents(&st);
+	delete_now(&c, id, cg_path, spec, pid, bundle);
+out:
+	ctx_done(&c);
+	return r;
+}
+
+int rt_container_state(const struct rt_options *o, const char *id, struct rt_state *ret,
+                       struct ag_error *err)
+{
+	struct ctx c;
+	int r = ctx_open(&c, o, false, err);
+	if (r < 0)
+		return r;
+	r = load_state(&c, id, NULL, ret, err);
+	ctx_done(&c);
+	return r;
+}
+
+static int cmp_state(const void *a, const void *b)
+{
+	return strcmp(((const struct rt_state *)a)->id, ((const struct rt_state *)b)->id);
+}
+
+int rt_container_list(const struct rt_options *o, struct rt_state **ret, size_t *ret_n,
+                      struct ag_error *err)
+{
+	*ret = NULL;
+	*ret_n = 0;
+	struct ctx c;
+	int r = ctx_open(&c, o, false, err);
+	if (r == -ENOENT) {
+		ag_error_clear(err);
+		return 0; /* no state root yet: no containers */
+	}
+	if (r < 0)
+		return r;
+	int dup = fcntl(c.rootfd, F_DUPFD_CLOEXEC, 3);
+	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+	if (!d) {
+		r = ag_error_set(err, errno, "list the state root");
+		if (dup >= 0)
+			close(dup);
+		ctx_done(&c);
+		return r;
+	}
+	struct rt_state *list = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!rt_id_is_valid(de->d_name))
+			continue;
+		struct rt_state st;
+		if (load_state(&c, de->d_name, NULL, &st, NULL) < 0)
+			continue;
+		list = ag_realloc(list, (n + 1) * sizeof(*list));
+		list[n++] = st;
+	}
+	closedir(d);
+	qsort(list, n, sizeof(*list), cmp_state);
+	*ret = list;
+	*ret_n = n;
+	ctx_done(&c);
+	return 0;
+}
+
+int rt_container_kill(const struct rt_options *o, const char *id, int sig, bool all,
+                      struct ag_error *err)
+{
+	struct ctx c;
+	int r = ctx_open(&c, o, false, err);
+	if (r < 0)
+		return r;
+	struct rt_state st = {0};
+	r = load_state(&c, id, NULL, &st, err);
+	if (r < 0)
+		goto out;
+	if (st.status == RT_STATUS_STOPPED || st.status == RT_STATUS_CREATING) {
+		r = ag_error_set(err, ESRCH, "container `%s` is %s: nothing to signal", id,
+		                 rt_status_name(st.status));
+		goto out;
+	}
+	if (all && st.cgroup_path && c.cg_rootfd >= 0) {
+		r = rt__cg_signal_all(c.cg_rootfd, st.cgroup_path, sig);
+		if (r < 0)
+			ag_error_set(err, -r, "signal the processes of `%s`", id);
+		goto out;
+	}
+	_cleanup_close_ int pidfd = -1;
+	r = pidfd_open_checked(st.pid, st.pid_start_ticks, &pidfd);
+	if (r == 0 && syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+		r = -errno;
+	if (r < 0)
+		ag_error_set(err, -r, "signal %d to container `%s`", sig, id);
+out:
+	rt_state_free_contents(&st);
+	ctx_done(&c);
+	return r;
+}
+
+int rt_container_delete(const struct rt_options *o, const char *id, bool force,
+                        struct ag_error *err)
+{
+	struct ctx c;
+	int r = ctx_open(&c, o, false, err);
+	if (r < 0)
+		return r;
+	struct rt_state st = {0};
+	r = load_state(&c, id, NULL, &st, err);
+	if (r < 0)
+		goto out;
+	if ((st.status == RT_STATUS_RUNNING || st.status == RT_STATUS_PAUSED) && !force) {
+		r = ag_error_set(err, EBUSY, "container `%s` is %s: kill it first, or delete --force",
+		                 id, rt_status_name(st.status));
+		goto out;
+	}
+	if (st.status != RT_STATUS_STOPPED && st.pid > 0) {
+		/* A created container's init is ours to end too. */
+		_cleanup_close_ int pidfd = -1;
+		if (pidfd_open_checked(st.pid, st.pid_start_ticks, &pidfd) == 0) {
+			if (st.cgroup_path && c.cg_rootfd >= 0)
+				rt__cg_signal_all(c.cg_rootfd, st.cgroup_path, SIGKILL);
+			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			/* Reap it if it is our child; otherwise its parent will. */
+			waitpid(st.pid, NULL, WNOHANG);
+			if (!pidfd_wait_exit(pidfd, 5000)) {
+				r = ag_error_set(err, ETIMEDOUT, "container `%s` did not die on SIGKILL",
+				                 id);
+				goto out;
+			}
+		}
+	}
+	struct rt_spec *spec = NULL;
+	if (st.bundle)
+		rt_spec_load(st.bundle, &spec, NULL);
+	delete_now(&c, id, st.cgroup_path, spec, st.pid, st.bundle);
+	rt_spec_free(spec);
+out:
+	rt_state_free_contents(&st);
+	ctx_done(&c);
+	return r;
+}
+
+int rt_container_pause(const struct rt_options *o, const char *id, bool pause,
+                       struct ag_error *err)
+{
+	struct ctx c;
+	int r = ctx_open(&c, o, false, err);
+	if (r < 0)
+		return r;
+	struct rt_state st = {0};
+	r = load_state(&c, id, NULL, &st, err);
+	if (r < 0)
+		goto out;
+	if (!st.cgroup_path || c.cg_rootfd < 0) {
+		r = ag_error_set(err, EOPNOTSUPP, "%s `%s`: needs its cgroup (it was created with "
+		                                  "--cgroup-manager=disabled)",
+		                 pause ? "pause" : "resume", id);
+		goto out;
+	}
+	if (pause ? st.status != RT_STATUS_RUNNING : st.status != RT_STATUS_PAUSED) {
+		r = ag_error_set(err, EINVAL, "container `%s` is %s", id, rt_status_name(st.status));
+		goto out;
+	}
+	r = rt__cg_freeze(c.cg_rootfd, st.cgroup_path, pause, err);
+out:
+	rt_state_free_contents(&st);
+	ctx_done(&c);
+	return r;
+}
+
+/* Descendants of `root` by parent pid, from /proc: the fallback without a
+ * cgroup. */
+static int pids_from_proc(pid_t root, pid_t **ret, size_t *ret_n)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return -errno;
+	pid_t *all = NULL, *parent = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char *end;
+		long p = strtol(de->d_name, &end, 10);
+		if (*end || p <= 0)
+			continue;
+		char path[64], *buf = NULL;
+		snprintf(path, sizeof(path), "/proc/%ld/stat", p);
+		if (ag_read_file_at(AT_FDCWD, path, 4096, &buf, NULL) < 0)
+			continue;
+		char *q = strrchr(buf, ')');
+		int pp = 0;
+		if (q && sscanf(q + 2, "%*c %d", &pp) == 1) {
+			all = ag_realloc(all, (n + 1) * sizeof(*all));
+			parent = ag_realloc(parent, (n + 1) * sizeof(*parent));
+			all[n] = (pid_t)p;
+			parent[n] = pp;
+			n++;
+		}
+		free(buf);
+	}
+	closedir(d);
+	pid_t *out = ag_malloc((n + 1) * sizeof(*out));
+	size_t m = 0;
+	out[m++] = root;
+	/* Breadth-first over the parent links. */
+	for (size_t i = 0; i < m; i++)
+		for (size_t k = 0; k < n; k++)
+			if (parent[k] == out[i])
+				out[m++] = all[k];
+	free(all);
+	free(parent);
+	*ret = out;
+	*ret_n = m;
+	return 0;
+}
+
+int rt_container_pids(const struct rt_options *o, const char *id, pid_t **ret, size_t *ret_n,
+                      struct ag_error *err)
+{
+	struct ctx c;
+	int r = ctx_open(&c, o, false, err);
+	if (r < 0)
+		return r;
+	struct rt_state st = {0};
+	r = load_state(&c, id, NULL, &st, err);
+	if (r < 0)
+		goto out;
+	if (st.status == RT_STATUS_STOPPED || st.status == RT_STATUS_CREATING) {
+		*ret = NULL;
+		*ret_n = 0;
+		goto out;
+	}
+	if (st.cgroup_path && c.cg_rootfd >= 0)
+		r = rt__cg_pids(c.cg_rootfd, st.cgroup_path, ret, ret_n);
+	else
+		r = pids_from_proc(st.pid, ret, ret_n);
+	if (r < 0)
+		ag_error_set(err, -r, "list the processes of `%s`", id);
+out:
+	rt_state_free_contents(&st);
+	ctx_done(&c);
+	return r;
+}
+
+int rt_container_stats_json(const struct rt_options *o, const char *id, char **ret_json,
+                            struct ag_error *err)
+{
+	struct ctx c;
+	int r = ctx_open(&c, o, false, err);
+	if (r < 0)
+		return r;
+	struct rt_state st = {0};
+	r = load_state(&c, id, NULL, &st, err);
+	if (r < 0)
+		goto out;
+	if (!st.cgroup_path || c.cg_rootfd < 0) {
+		r = ag_error_set(err, EOPNOTSUPP, "stats `%s`: needs its cgroup (it was created with "
+		                                  "--cgroup-manager=disabled)",
+		                 id);
+		goto out;
+	}
+	r = rt__cg_stats_json(c.cg_rootfd, st.cgroup_path, id, ret_json, err);
+out:
+	rt_state_free_contents(&st);
+	ctx_done(&c);
+	return r;
+}
+
+int rt_container_exec(const struct rt_options *o, const char *id, char *const argv[],
+                      const char *cwd, char *const env[], int *ret_status, struct ag_error *err)
+{
+	struct ctx c;
+	int r = ctx_open(&c, o, false, err);
+	if (r < 0)
+		return r;
+	struct rt_state st = {0};
+	struct rt_spec *spec = NULL;
+	struct rt_bpf bpf = {0};
+	_cleanup_close_ int pidfd = -1, cgfd = -1, pidns_self = -1;
+	r = load_state(&c, id, NULL, &st, err);
+	if (r < 0)
+		goto out;
+	if (st.status != RT_STATUS_RUNNING) {
+		r = ag_error_set(err, EINVAL, "container `%s` is %s: exec needs a running container",
+		                 id, rt_status_name(st.status));
+		goto out;
+	}
+	r = rt_spec_load(st.bundle, &spec, err);
+	if (r < 0)
+		goto out;
+	r = pidfd_open_checked(st.pid, st.pid_start_ticks, &pidfd);
+	if (r < 0) {
+		r = ag_error_set(err, -r, "container `%s`: its process is gone", id);
+		goto out;
+	}
+	if (spec->seccomp) {
+		char buf[4096];
+		r = rt__seccomp_get(spec->seccomp, cache_dir(o, buf, sizeof(buf)), &bpf, err);
+		if (r < 0)
+			goto out;
+	}
+	if (st.cgroup_path && c.cg_rootfd >= 0) {
+		r = rt__cg_open(c.cg_rootfd, st.cgroup_path, &cgfd, err);
+		if (r < 0)
+			goto out;
+	}
+
+	/* The namespaces the container has and we do not. */
+	static const struct {
+		const char *name;
+		int flag;
+	} nss[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},   {"ipc", CLONE_NEWIPC},
+	           {"uts", CLONE_NEWUTS},   {"net", CLONE_NEWNET},  {"cgroup", CLONE_NEWCGROUP},
+	           {"pid", CLONE_NEWPID}};
+	int flags = 0;
+	for (size_t i = 0; i < AG_ARRAY_SIZE(nss); i++) {
+		char a[64], b[64];
+		struct stat sa, sb;
+		snprintf(a, sizeof(a), "/proc/%d/ns/%s", (int)st.pid, nss[i].name);
+		snprintf(b, sizeof(b), "/proc/self/ns/%s", nss[i].name);
+		if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino != sb.st_ino)
+			flags |= nss[i].flag;
+	}
+	/* The pid namespace only applies to children: join it here, and
+	 * leave it again once the child exists. */
+	if (flags & CLONE_NEWPID) {
+		pidns_self = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+		if (pidns_self < 0 || setns(pidfd, CLONE_NEWPID) < 0) {
+			r = ag_error_set(err, errno, "join the pid namespace of `%s`", id);
+			goto out;
+		}
+	}
+	struct clone_args ca = {.exit_signal = SIGCHLD};
+	if (cgfd >= 0) {
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = (uint64_t)cgfd;
+	}
+	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	int clone_errno = errno;
+	if (pid == 0) {
+		struct ag_error e = {0};
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		int rr = 0;
+		if (flags & ~CLONE_NEWPID && setns(pidfd, flags & ~CLONE_NEWPID) < 0)
+			rr = ag_error_set(&e, errno, "join the namespaces of `%s`", id);
+		syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+		const char *dir = cwd ? cwd : spec->process.cwd;
+		char here[4096];
+		if (rr == 0 && (chdir(dir) < 0 || !getcwd(here, sizeof(here)) || here[0] != '/'))
+			rr = ag_error_set(&e, errno, "chdir `%s` in the container", dir);
+		char *const *use_env = env ? env : spec->process.env;
+		_cleanup_free_ char *exe = NULL;
+		if (rr == 0 && (rr = rt__find_executable(argv[0], use_env, &exe)) < 0)
+			rr = ag_error_set(&e, -rr, "executable `%s` not found in the container", argv[0]);
+		if (rr == 0)
+			rr = rt__security_apply(&spec->process, &bpf, &e);
+		if (rr == 0) {
+			execve(exe, argv, use_env);
+			ag_error_set(&e, errno, "execve `%s`", exe);
+		}
+		fprintf(stderr, "agora-run: exec: %s\n", e.msg);
+		_exit(127);
+	}
+	if (pidns_self >= 0)
+		setns(pidns_self, CLONE_NEWPID);
+	if (pid < 0) {
+		r = ag_error_set(err, clone_errno, "clone3 into the container `%s`", id);
+		goto out;
+	}
+	int child_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	r = wait_forwarding(pid, child_pidfd, ret_status);
+	if (child_pidfd >= 0)
+		close(child_pidfd);
+	if (r < 0)
+		ag_error_set(err, -r, "wait for the exec'd process");
+out:
+	rt__bpf_free(&bpf);
+	rt_spec_free(spec);
+	rt_state_free_contents(&st);
+	ctx_done(&c);
+	return r;
+}

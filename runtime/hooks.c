@@ -1,0 +1,86 @@
+/* hooks.c: OCI hooks, each run as a child with the container's state JSON
+ * on its stdin, waited for with its timeout. */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+static const char *const hook_names[RT_HOOK_COUNT] = {
+	[RT_HOOK_CREATE_RUNTIME] = "createRuntime",
+	[RT_HOOK_CREATE_CONTAINER] = "createContainer",
+	[RT_HOOK_START_CONTAINER] = "startContainer",
+	[RT_HOOK_POSTSTART] = "poststart",
+	[RT_HOOK_POSTSTOP] = "poststop",
+};
+
+static int run_one(const struct rt_hook *h, const char *state_json, const char *where,
+                   struct ag_error *err)
+{
+	int in[2];
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return ag_error_set(err, errno, "%s: pipe", where);
+	char *const empty[] = {NULL};
+	char *const argv0[] = {h->path, NULL};
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(in[0]);
+		close(in[1]);
+		return ag_error_set(err, errno, "%s: fork", where);
+	}
+	if (pid == 0) {
+		dup2(in[0], 0);
+		execve(h->path, h->args ? h->args : argv0, h->env ? h->env : empty);
+		_exit(127);
+	}
+	close(in[0]);
+	/* A hook that does not read its stdin must not block us. */
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	ssize_t w AG_UNUSED = write(in[1], state_json, strlen(state_json));
+	close(in[1]);
+
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd >= 0 && h->timeout > 0) {
+		struct pollfd p = {.fd = pidfd, .events = POLLIN};
+		int n;
+		do
+			n = poll(&p, 1, h->timeout * 1000);
+		while (n < 0 && errno == EINTR);
+		if (n == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			close(pidfd);
+			return ag_error_set(err, ETIMEDOUT, "%s: `%s` timed out after %d s", where,
+			                    h->path, h->timeout);
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return ag_error_set(err, errno, "%s: wait for `%s`", where, h->path);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status))
+		return ag_error_set(err, 0, "%s: `%s` exited with status %d", where, h->path,
+		                    WEXITSTATUS(status));
+	return ag_error_set(err, 0, "%s: `%s` was killed by signal %d", where, h->path,
+	                    WTERMSIG(status));
+}
+
+int rt__hooks_run(const struct rt_spec *spec, enum rt_hook_kind kind, const char *state_json,
+                  struct ag_error *err)
+{
+	for (size_t i = 0; i < spec->hooks.n[kind]; i++) {
+		char where[64];
+		snprintf(where, sizeof(where), "hooks.%s[%zu]", hook_names[kind], i);
+		int r = run_one(&spec->hooks.list[kind][i], state_json, where, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

@@ -1,0 +1,113 @@
+/* internal.h: what the runtime's files share and nobody else sees. */
+#ifndef AGORA_RUNTIME_INTERNAL_H
+#define AGORA_RUNTIME_INTERNAL_H
+
+#include "runtime/runtime.h"
+
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#define RT_DEFAULT_STATE_ROOT    "/run/agora-run"
+#define RT_DEFAULT_CGROUP_PARENT "agora"
+
+/* ---- state (state.c) ---------------------------------------------------- */
+
+/* Open (and with `create`, make) the state root, 0700. */
+int rt__state_root_open(const struct rt_options *o, bool create, int *ret_fd,
+                        struct ag_error *err);
+
+/* Create the state directory of a new container: refuses an existing id. */
+int rt__state_dir_create(int rootfd, const char *id, int *ret_fd, struct ag_error *err);
+
+/* Open an existing container's state directory; -ENOENT with a clear
+ * message when there is no such container. */
+int rt__state_dir_open(int rootfd, const char *id, int *ret_fd, struct ag_error *err);
+
+/* Write state.json atomically in `dirfd`. */
+int rt__state_write(int dirfd, const struct rt_state *st, struct ag_error *err);
+
+/* Read state.json from `dirfd` and compute the status now. */
+int rt__state_read(int dirfd, const char *id, bool cgroups_enabled, int cgroup_rootfd,
+                   struct rt_state *ret, struct ag_error *err);
+
+/* Remove a container's state directory and what is inside it. */
+int rt__state_dir_remove(int rootfd, const char *id);
+
+/* starttime (field 22) of /proc/<pid>/stat, and whether it is a zombie. */
+int rt__pid_start_ticks(pid_t pid, uint64_t *ret_ticks, bool *ret_zombie);
+
+/* ---- seccomp (seccomp.c) ------------------------------------------------ */
+
+struct rt_bpf {
+	struct sock_fprog prog; /* filter points into `buf` */
+	void *buf;
+};
+
+/* The compiled filter for `sc`: from the cache in `cache_dir` when a
+ * filter of the same profile text is there, else compiled with libseccomp
+ * and stored. `cache_dir` may be NULL (no cache). */
+int rt__seccomp_get(const struct rt_seccomp *sc, const char *cache_dir, struct rt_bpf *ret,
+                    struct ag_error *err);
+void rt__bpf_free(struct rt_bpf *b);
+
+/* ---- the launch (launch.c, mounts.c, security.c) ------------------------ */
+
+struct rt_launch {
+	const struct rt_options *o;
+	const char *id;
+	const char *bundle;
+	const struct rt_spec *spec;
+	struct rt_stdio io;
+	int cgroup_fd;     /* leaf cgroup dir for CLONE_INTO_CGROUP, or -1 */
+	int state_fd;      /* container's state directory */
+	bool wait_start;   /* create: wait on exec.fifo before exec */
+	struct rt_bpf bpf; /* prog.len 0: no seccomp */
+	int ns_fds[RT_NS_COUNT]; /* namespaces to join, or -1 */
+};
+
+/* Clone the container's init and drive it to the point where it waits for
+ * start (or, with !wait_start, execs). On success *ret_pid and *ret_pidfd
+ * are set; on failure no process is left. */
+int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_error *err);
+
+/* In the child: everything about the root file system, up to and including
+ * pivot_root; `before_pivot` (may be NULL) runs just before pivot_root (the
+ * createRuntime/createContainer hooks). Errors are filled in `err`. */
+typedef int (*rt_hook_cb)(void *ctx, struct ag_error *err);
+int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_userns,
+                     rt_hook_cb before_pivot, void *ctx, struct ag_error *err);
+
+/* In the child: rlimits, user and groups, capabilities, no_new_privs and
+ * seccomp, in the order that keeps each step possible. */
+int rt__security_apply(const struct rt_process *p, const struct rt_bpf *bpf,
+                       struct ag_error *err);
+
+/* Resolve `path` inside the root `rootfd` (no escape through symlinks or
+ * ".."), creating missing directories when `mkdirs`, and the last
+ * component as a directory or (with `as_file`) an empty file. Returns an
+ * O_PATH fd. */
+int rt__open_in_root(int rootfd, const char *path, bool create, bool as_file, int *ret_fd);
+
+/* Find `file` for execve: a path with '/' is used as is; otherwise PATH
+ * from `env` (or the default PATH) is searched. *ret is malloc'd. */
+int rt__find_executable(const char *file, char *const env[], char **ret);
+
+/* Refuse sysctls that are not namespaced by the namespaces the container
+ * gets: writing them would change the host. */
+int rt__sysctl_check(const struct rt_spec *spec, struct ag_error *err);
+
+/* Run the hooks of one kind with the state JSON on their stdin. */
+int rt__hooks_run(const struct rt_spec *spec, enum rt_hook_kind kind, const char *state_json,
+                  struct ag_error *err);
+
+/* Re-execute the running program from a sealed memfd copy unless it is
+ * already one (CVE-2019-5736): afterwards /proc/<pid>/exe of this process
+ * cannot be opened for writing. Returns only on failure or when already
+ * sealed. */
+int rt__ensure_sealed_exe(char **argv, struct ag_error *err);
+
+/* Open the container's cgroup leaf (cgroupv2), honouring options. */
+int rt__cgroup_path(const struct rt_options *o, const char *id, const struct rt_spec *spec,
+                    char **ret_path);
+
+#endif

@@ -1,0 +1,521 @@
+/* launch.c: clone the container's init and set it up.
+ *
+ * One clone3() creates every new namespace at once, places the child in its
+ * cgroup (CLONE_INTO_CGROUP: no cgroup.procs write, ~0.2 ms saved) and hands
+ * back a pidfd. The parent and the child talk over one SOCK_SEQPACKET pair,
+ * and only where they must:
+ *   - with a new user namespace, the child waits for its id maps;
+ *   - with createRuntime/createContainer hooks, the child waits for them
+ *     before pivot_root;
+ *   - the child's last word is READY (create: it then waits on exec.fifo
+ *     for `start`) or ERROR with the message; with `run`, exec itself
+ *     closes the socket (it is close-on-exec), which the parent reads as
+ *     success.
+ * So a plain `run` costs no round trip at all.
+ */
+#include "internal.h"
+#include "netns/netns.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+enum msg_type {
+	MSG_GO = 1,    /* parent -> child: maps written / hooks done */
+	MSG_HOOKS,     /* child -> parent: mounts done, run create hooks */
+	MSG_READY,     /* child -> parent: waiting for start */
+	MSG_ERROR,     /* child -> parent: setup failed, message follows */
+};
+
+struct msg {
+	int32_t type;
+	int32_t code;
+	char text[AG_ERROR_MSG_MAX];
+};
+
+static const int ns_clone_flag[RT_NS_COUNT] = {
+	[RT_NS_PID] = CLONE_NEWPID,   [RT_NS_NETWORK] = CLONE_NEWNET, [RT_NS_MOUNT] = CLONE_NEWNS,
+	[RT_NS_IPC] = CLONE_NEWIPC,   [RT_NS_UTS] = CLONE_NEWUTS,     [RT_NS_USER] = CLONE_NEWUSER,
+	[RT_NS_CGROUP] = CLONE_NEWCGROUP,
+};
+
+static int send_msg(int fd, int type, const struct ag_error *e)
+{
+	struct msg m = {.type = type};
+	size_t len = offsetof(struct msg, text);
+	if (e) {
+		m.code = e->code;
+		snprintf(m.text, sizeof(m.text), "%s", e->msg);
+		len += strlen(m.text) + 1;
+	}
+	ssize_t n;
+	do
+		n = send(fd, &m, len, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : 0;
+}
+
+/* 0 on a message, -EPIPE on EOF. */
+static int recv_msg(int fd, struct msg *m)
+{
+	ssize_t n;
+	do
+		n = recv(fd, m, sizeof(*m), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -EPIPE;
+	if ((size_t)n < offsetof(struct msg, text))
+		return -EBADMSG;
+	((char *)m)[n < (ssize_t)sizeof(*m) ? n : (ssize_t)sizeof(*m) - 1] = '\0';
+	return 0;
+}
+
+int rt__find_executable(const char *file, char *const env[], char **ret)
+{
+	if (!file || !*file)
+		return -ENOENT;
+	if (strchr(file, '/')) {
+		if (access(file, X_OK) < 0)
+			return -errno;
+		*ret = ag_strdup(file);
+		return 0;
+	}
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (size_t i = 0; env && env[i]; i++)
+		if (strncmp(env[i], "PATH=", 5) == 0)
+			path = env[i] + 5;
+	int last = -ENOENT;
+	const char *p = path;
+	while (*p) {
+		size_t n = strcspn(p, ":");
+		_cleanup_free_ char *cand =
+			n ? ag_asprintf("%.*s/%s", (int)n, p, file) : ag_asprintf("./%s", file);
+		struct stat st;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(cand, X_OK) == 0) {
+				*ret = TAKE_PTR(cand);
+				return 0;
+			}
+			last = -EACCES;
+		}
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	return last;
+}
+
+int rt__sysctl_check(const struct rt_spec *spec, struct ag_error *err)
+{
+	for (size_t i = 0; i < spec->n_sysctl; i++) {
+		const char *k = spec->sysctl[i].key;
+		enum rt_ns_type need = RT_NS_COUNT;
+		if (strncmp(k, "net.", 4) == 0)
+			need = RT_NS_NETWORK;
+		else if (strncmp(k, "fs.mqueue.", 10) == 0 || strncmp(k, "kernel.shm", 10) == 0 ||
+		         strncmp(k, "kernel.msg", 10) == 0 || strcmp(k, "kernel.sem") == 0 ||
+		         strcmp(k, "kernel.sem_next_id") == 0)
+			need = RT_NS_IPC;
+		else if (strcmp(k, "kernel.hostname") == 0 || strcmp(k, "kernel.domainname") == 0)
+			need = RT_NS_UTS;
+		if (need == RT_NS_COUNT)
+			return ag_error_set(err, 0,
+			                    "linux.sysctl.%s: not namespaced; setting it would change "
+			                    "the host",
+			                    k);
+		if (!spec->ns[need].enabled || spec->ns[need].path)
+			return ag_error_set(err, 0,
+			                    "linux.sysctl.%s: needs a new %s namespace, or it would "
+			                    "change the host's",
+			                    k, rt_ns_type_name(need));
+	}
+	return 0;
+}
+
+static int write_sysctls(const struct rt_spec *spec, struct ag_error *err)
+{
+	for (size_t i = 0; i < spec->n_sysctl; i++) {
+		_cleanup_free_ char *path = ag_asprintf("/proc/sys/%s", spec->sysctl[i].key);
+		for (char *c = path + 10; *c; c++)
+			if (*c == '.')
+				*c = '/';
+		const char *v = spec->sysctl[i].value;
+		/* /proc/sys resolves to the writer's namespaces, which are the
+		 * container's by now, even through the host's procfs mount. */
+		int r = ag_write_file_at(AT_FDCWD, path, v, strlen(v));
+		if (r < 0)
+			return ag_error_set(err, -r, "linux.sysctl.%s: write `%s`", spec->sysctl[i].key,
+			                    v);
+	}
+	return 0;
+}
+
+struct child_ctx {
+	struct rt_launch *l;
+	int sync_fd;
+};
+
+static int child_hooks_cb(void *data, struct ag_error *err)
+{
+	struct child_ctx *c = data;
+	if (send_msg(c->sync_fd, MSG_HOOKS, NULL) < 0)
+		return ag_error_set(err, errno, "ask for the create hooks");
+	struct msg m;
+	int r = recv_msg(c->sync_fd, &m);
+	if (r < 0 || m.type != MSG_GO)
+		return ag_error_set(err, r < 0 ? -r : EPROTO, "wait for the create hooks");
+	return 0;
+}
+
+/* Waits until `start` opens the fifo for reading; returns the write end,
+ * which stays open (close-on-exec) as the channel for later errors. */
+static int wait_for_start(int procfd, int fifo_path_fd, int *ret_fd, struct ag_error *err)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "self/fd/%d", fifo_path_fd);
+	int fd;
+	do
+		fd = openat(procfd, p, O_WRONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return ag_error_set(err, errno, "open exec.fifo to wait for start");
+	*ret_fd = fd;
+	return 0;
+}
+
+static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct ag_error *err)
+{
+	const struct rt_spec *spec = l->spec;
+	const struct rt_process *proc = &spec->process;
+	bool new_userns = spec->ns[RT_NS_USER].enabled && !spec->ns[RT_NS_USER].path;
+	bool in_userns = spec->ns[RT_NS_USER].enabled;
+
+	/* Until exec this process runs agora's binary inside the container:
+	 * not dumpable, so container processes cannot open /proc/<pid>/exe
+	 * or its memory (CVE-2019-5736). */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+
+	/* The host's /proc, held across pivot_root only to reopen exec.fifo
+	 * for writing later; closed before any container path is used. */
+	_cleanup_close_ int procfd = -1, fifo_path = -1;
+	if (l->wait_start) {
+		procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		fifo_path = openat(l->state_fd, "exec.fifo", O_PATH | O_CLOEXEC | O_NOFOLLOW);
+		if (procfd < 0 || fifo_path < 0)
+			return ag_error_set(err, errno, "open exec.fifo");
+	}
+	/* Host directory fds must never reach the container (CVE-2024-21626). */
+	if (l->cgroup_fd >= 0)
+		close(l->cgroup_fd);
+	if (l->state_fd >= 0)
+		close(l->state_fd);
+
+	int stdio[3] = {l->io.in, l->io.out, l->io.err};
+	for (int i = 0; i < 3; i++)
+		if (stdio[i] >= 0 && stdio[i] != i && dup2(stdio[i], i) < 0)
+			return ag_error_set(err, errno, "set up stdio fd %d", i);
+
+	if (new_userns) {
+		struct msg m;
+		int r = recv_msg(sync_fd, &m);
+		if (r < 0 || m.type != MSG_GO)
+			return ag_error_set(err, r < 0 ? -r : EPROTO, "wait for the user id maps");
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			return ag_error_set(err, errno,
+			                    "become root in the user namespace (is uid/gid 0 mapped "
+			                    "in linux.uidMappings/gidMappings?)");
+	}
+
+	/* Join the namespaces given by path; the user namespace first, since
+	 * it owns the others. The pid namespace was joined by the parent. */
+	static const enum rt_ns_type join_order[] = {RT_NS_USER, RT_NS_IPC,   RT_NS_UTS,
+	                                             RT_NS_NETWORK, RT_NS_CGROUP, RT_NS_MOUNT};
+	for (size_t i = 0; i < AG_ARRAY_SIZE(join_order); i++) {
+		enum rt_ns_type t = join_order[i];
+		if (l->ns_fds[t] < 0)
+			continue;
+		if (setns(l->ns_fds[t], ns_clone_flag[t]) < 0)
+			return ag_error_set(err, errno, "join the %s namespace `%s`", rt_ns_type_name(t),
+			                    spec->ns[t].path);
+		close(l->ns_fds[t]);
+		l->ns_fds[t] = -1;
+	}
+
+	int r = write_sysctls(spec, err);
+	if (r < 0)
+		return r;
+	if (proc->has_oom_score_adj) {
+		char v[16];
+		int n = snprintf(v, sizeof(v), "%d", proc->oom_score_adj);
+		r = ag_write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", v, (size_t)n);
+		if (r < 0)
+			return ag_error_set(err, -r, "process.oomScoreAdj: write %s", v);
+	}
+	if (spec->ns[RT_NS_NETWORK].enabled && !spec->ns[RT_NS_NETWORK].path) {
+		r = nns_loopback_up();
+		if (r < 0)
+			return ag_error_set(err, -r, "bring up lo in the network namespace");
+	}
+	if (spec->hostname && spec->ns[RT_NS_UTS].enabled &&
+	    sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+		return ag_error_set(err, errno, "hostname: sethostname `%s`", spec->hostname);
+
+	bool has_create_hooks = spec->hooks.n[RT_HOOK_CREATE_RUNTIME] ||
+	                        spec->hooks.n[RT_HOOK_CREATE_CONTAINER];
+	struct child_ctx cctx = {l, sync_fd};
+	if (spec->ns[RT_NS_MOUNT].enabled) {
+		r = rt__rootfs_setup(spec, l->bundle, in_userns, has_create_hooks ? child_hooks_cb : NULL,
+		                     &cctx, err);
+		if (r < 0)
+			return r;
+	} else {
+		if (has_create_hooks && (r = child_hooks_cb(&cctx, err)) < 0)
+			return r;
+		if (chroot(spec->root_path) < 0 || chdir("/") < 0)
+			return ag_error_set(err, errno, "chroot into `%s`", spec->root_path);
+	}
+
+	if (l->wait_start) {
+		if (send_msg(sync_fd, MSG_READY, NULL) < 0)
+			return ag_error_set(err, errno, "report ready");
+		r = wait_for_start(procfd, fifo_path, report_fd, err);
+		if (r < 0)
+			return r;
+	}
+	if (procfd >= 0)
+		close(TAKE_FD(procfd));
+	if (fifo_path >= 0)
+		close(TAKE_FD(fifo_path));
+
+	/* Nothing of the host may stay reachable through an fd: every fd
+	 * above stderr is close-on-exec from here on, and the working
+	 * directory is checked to be inside the root. */
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (chdir(proc->cwd) < 0)
+		return ag_error_set(err, errno, "process.cwd: chdir `%s`", proc->cwd);
+	char cwd[4096];
+	if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/')
+		return ag_error_set(err, 0, "process.cwd: `%s` is outside the container root",
+		                    proc->cwd);
+
+	if (spec->hooks.n[RT_HOOK_START_CONTAINER]) {
+		r = rt__hooks_run(spec, RT_HOOK_START_CONTAINER, "{}", err);
+		if (r < 0)
+			return r;
+	}
+
+	_cleanup_free_ char *exe = NULL;
+	r = rt__find_executable(proc->args[0], proc->env, &exe);
+	if (r < 0)
+		return ag_error_set(err, -r, "process.args[0]: executable `%s` not found in the "
+		                             "container",
+		                    proc->args[0]);
+
+	r = rt__security_apply(proc, &l->bpf, err);
+	if (r < 0)
+		return r;
+
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	execve(exe, proc->args, proc->env);
+	return ag_error_set(err, errno, "execve `%s`", exe);
+}
+
+static void child_main(struct rt_launch *l, int sync_fd)
+{
+	struct ag_error err = {0};
+	int report_fd = -1;
+	child_setup(l, sync_fd, &report_fd, &err);
+	/* Only failures come back here. Before start the parent hears it on
+	 * the socket; after start, `start` reads it from exec.fifo. */
+	if (report_fd >= 0) {
+		size_t n = strlen(err.msg);
+		ssize_t w AG_UNUSED = write(report_fd, err.msg, n);
+	} else {
+		send_msg(sync_fd, MSG_ERROR, &err);
+	}
+	_exit(127);
+}
+
+static int write_id_map(pid_t pid, const char *file, const struct rt_id_mapping *m, size_t n,
+                        struct ag_error *err)
+{
+	char buf[4096];
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n", m[i].container_id,
+		                 m[i].host_id, m[i].size);
+		if (w < 0 || (size_t)w >= sizeof(buf) - len)
+			return ag_error_set(err, 0, "linux.%s: too many mappings",
+			                    strcmp(file, "uid_map") == 0 ? "uidMappings" : "gidMappings");
+		len += (size_t)w;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	int r = ag_write_file_at(AT_FDCWD, path, buf, len);
+	if (r < 0)
+		return ag_error_set(err, -r, "write %s of the container",
+		                    file);
+	return 0;
+}
+
+static pid_t do_clone(uint64_t flags, int cgroup_fd, int *ret_pidfd)
+{
+	struct clone_args args = {
+		.flags = flags | CLONE_PIDFD,
+		.pidfd = (uint64_t)(uintptr_t)ret_pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	if (cgroup_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgroup_fd;
+	}
+	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_error *err)
+{
+	const struct rt_spec *spec = l->spec;
+	int r = rt__sysctl_check(spec, err);
+	if (r < 0)
+		return r;
+
+	for (int t = 0; t < RT_NS_COUNT; t++)
+		l->ns_fds[t] = -1;
+	int ret = 0;
+	int pidns_self = -1;
+	uint64_t flags = 0;
+	for (int t = 0; t < RT_NS_COUNT; t++) {
+		if (!spec->ns[t].enabled)
+			continue;
+		if (!spec->ns[t].path) {
+			flags |= (uint64_t)ns_clone_flag[t];
+			continue;
+		}
+		l->ns_fds[t] = open(spec->ns[t].path, O_RDONLY | O_CLOEXEC);
+		if (l->ns_fds[t] < 0) {
+			ret = ag_error_set(err, errno, "linux.namespaces: open %s namespace `%s`",
+			                   rt_ns_type_name(t), spec->ns[t].path);
+			goto out;
+		}
+	}
+	/* Joining a pid namespace only affects children, so the parent does
+	 * it (and goes back to its own afterwards). */
+	if (l->ns_fds[RT_NS_PID] >= 0) {
+		pidns_self = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+		if (pidns_self < 0 || setns(l->ns_fds[RT_NS_PID], CLONE_NEWPID) < 0) {
+			ret = ag_error_set(err, errno, "join the pid namespace `%s`",
+			                   spec->ns[RT_NS_PID].path);
+			goto out;
+		}
+	}
+
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		ret = ag_error_set(err, errno, "socketpair");
+		goto out;
+	}
+	_cleanup_close_ int parent_fd = sv[0];
+	int child_fd = sv[1];
+
+	int pidfd = -1;
+	pid_t pid = do_clone(flags, l->cgroup_fd, &pidfd);
+	if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
+		/* Kernels before 5.7 lack clone3 with CLONE_INTO_CGROUP: plain
+		 * clone, then the cgroup by cgroup.procs. */
+		pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | CLONE_PIDFD | SIGCHLD, NULL,
+		                     &pidfd, NULL, 0);
+		if (pid > 0 && l->cgroup_fd >= 0) {
+			char v[16];
+			int n = snprintf(v, sizeof(v), "%d", (int)pid);
+			ag_write_file_at(l->cgroup_fd, "cgroup.procs", v, (size_t)n);
+		}
+	}
+	if (pid == 0) {
+		close(parent_fd);
+		child_main(l, child_fd);
+	}
+	int clone_errno = errno;
+	close(child_fd);
+	if (pidns_self >= 0)
+		setns(pidns_self, CLONE_NEWPID);
+	if (pid < 0) {
+		ret = ag_error_set(err, clone_errno, "clone3 the container process (namespaces %#llx)",
+		                   (unsigned long long)flags);
+		goto out;
+	}
+
+	if (spec->ns[RT_NS_USER].enabled && !spec->ns[RT_NS_USER].path) {
+		r = write_id_map(pid, "uid_map", spec->uid_mappings, spec->n_uid_mappings, err);
+		if (r == 0)
+			r = write_id_map(pid, "gid_map", spec->gid_mappings, spec->n_gid_mappings, err);
+		if (r == 0 && send_msg(parent_fd, MSG_GO, NULL) < 0)
+			r = ag_error_set(err, errno, "signal the container process");
+		if (r < 0)
+			goto fail;
+	}
+
+	for (;;) {
+		struct msg m;
+		r = recv_msg(parent_fd, &m);
+		if (r == -EPIPE && !l->wait_start)
+			break; /* run: exec closed the socket */
+		if (r < 0) {
+			r = ag_error_set(err, -r, "the container process died during setup");
+			goto fail;
+		}
+		if (m.type == MSG_ERROR) {
+			if (err) {
+				snprintf(err->msg, sizeof(err->msg), "%s", m.text);
+				err->code = m.code;
+			}
+			r = m.code ? -m.code : -EINVAL;
+			goto fail;
+		}
+		if (m.type == MSG_HOOKS) {
+			r = rt__hooks_run(spec, RT_HOOK_CREATE_RUNTIME, "{}", err);
+			if (r == 0)
+				r = rt__hooks_run(spec, RT_HOOK_CREATE_CONTAINER, "{}", err);
+			if (r < 0)
+				goto fail;
+			send_msg(parent_fd, MSG_GO, NULL);
+			continue;
+		}
+		if (m.type == MSG_READY)
+			break;
+	}
+	*ret_pid = pid;
+	*ret_pidfd = pidfd;
+	goto out;
+
+fail:
+	/* Nothing may be left: kill the child and reap it. */
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	if (pidfd >= 0)
+		close(pidfd);
+	ret = r;
+out:
+	if (pidns_self >= 0)
+		close(pidns_self);
+	for (int t = 0; t < RT_NS_COUNT; t++)
+		if (l->ns_fds[t] >= 0) {
+			close(l->ns_fds[t]);
+			l->ns_fds[t] = -1;
+		}
+	return ret;
+}

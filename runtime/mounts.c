@@ -1,0 +1,434 @@
+/* mounts.c: the container's root file system, built in the child's new
+ * mount namespace.
+ *
+ * Every mount target is resolved inside the root with openat2's
+ * RESOLVE_IN_ROOT and mounted through /proc/self/fd/N, so a symlink planted
+ * in the rootfs (or swapped in during the setup) can never send a mount
+ * outside the container (CVE-2021-30465). procfs targets are checked with
+ * fstatfs after mounting (CVE-2019-19921), and /dev/null used to mask files
+ * is checked to really be the 1:3 character device (CVE-2025-31133 family).
+ */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+
+#define FD_PATH_MAX 64
+
+static void fd_path(char buf[FD_PATH_MAX], int fd)
+{
+	snprintf(buf, FD_PATH_MAX, "/proc/self/fd/%d", fd);
+}
+
+static int openat2_in_root(int rootfd, const char *path, int flags, int *ret_fd)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	if (fd < 0)
+		return -errno;
+	*ret_fd = fd;
+	return 0;
+}
+
+int rt__open_in_root(int rootfd, const char *path, bool create, bool as_file, int *ret_fd)
+{
+	while (*path == '/')
+		path++;
+	if (*path == '\0')
+		return openat2_in_root(rootfd, ".", O_PATH, ret_fd);
+
+	int fd = -1;
+	int r = openat2_in_root(rootfd, path, O_PATH, &fd);
+	if (r == 0 || r != -ENOENT || !create) {
+		if (r == 0)
+			*ret_fd = fd;
+		return r;
+	}
+
+	/* Walk component by component, creating what is missing. Each new
+	 * entry is made relative to the fd of its parent, itself resolved in
+	 * the root, so nothing is created outside it. */
+	_cleanup_free_ char *copy = ag_strdup(path);
+	_cleanup_close_ int parent = -1;
+	r = openat2_in_root(rootfd, ".", O_PATH | O_DIRECTORY, &parent);
+	if (r < 0)
+		return r;
+	char *save = NULL;
+	_cleanup_free_ char *prefix = ag_calloc(1, strlen(path) + 2);
+	for (char *comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		bool last = save == NULL || strspn(save, "/") == strlen(save);
+		/* The prefix up to this component, resolved in the root. */
+		if (prefix[0])
+			strcat(prefix, "/");
+		strcat(prefix, comp);
+		int child = -1;
+		r = openat2_in_root(rootfd, prefix, O_PATH, &child);
+		if (r == -ENOENT) {
+			if (last && as_file) {
+				int f = openat(parent, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+				if (f < 0 && errno != EEXIST)
+					return -errno;
+				if (f >= 0)
+					close(f);
+			} else if (mkdirat(parent, comp, 0755) < 0 && errno != EEXIST) {
+				return -errno;
+			}
+			r = openat2_in_root(rootfd, prefix, O_PATH, &child);
+		}
+		if (r < 0)
+			return r;
+		close(parent);
+		parent = child;
+	}
+	*ret_fd = TAKE_FD(parent);
+	return 0;
+}
+
+/* The flags of the mount that `fd` is on, as MS_* bits that a remount must
+ * keep: in a user namespace the kernel refuses to clear locked flags. */
+static unsigned long mount_flags_of(int fd)
+{
+	struct statvfs sv;
+	if (fstatvfs(fd, &sv) < 0)
+		return 0;
+	unsigned long f = 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_RDONLY)
+		f |= MS_RDONLY;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+/* Bind-remount what `path` (in the root) resolves to with `flags` added. */
+static int remount_at(int rootfd, const char *path, unsigned long add, unsigned long clear,
+                      struct ag_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	int r = rt__open_in_root(rootfd, path, false, false, &fd);
+	if (r < 0)
+		return ag_error_set(err, -r, "open `%s` in the container root", path);
+	char p[FD_PATH_MAX];
+	fd_path(p, fd);
+	unsigned long flags = (mount_flags_of(fd) | add) & ~clear;
+	if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
+		return ag_error_set(err, errno, "remount `%s`", path);
+	return 0;
+}
+
+static bool is_dir_fd(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+struct rt_dev {
+	const char *name;
+	unsigned major, minor;
+};
+
+static const struct rt_dev default_devs[] = {
+	{"null", 1, 3}, {"zero", 1, 5},    {"full", 1, 7},
+	{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+
+/* The minimal /dev: device nodes (bind mounts of the host's in a user
+ * namespace, where mknod is not allowed), and the standard links. */
+static int dev_populate(int rootfd, bool in_userns, struct ag_error *err)
+{
+	_cleanup_close_ int devfd = -1;
+	int r = openat2_in_root(rootfd, "dev", O_DIRECTORY | O_RDONLY, &devfd);
+	if (r < 0)
+		return ag_error_set(err, -r, "open `/dev` in the container root");
+
+	for (size_t i = 0; i < AG_ARRAY_SIZE(default_devs); i++) {
+		const struct rt_dev *d = &default_devs[i];
+		if (!in_userns) {
+			if (mknodat(devfd, d->name, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0 &&
+			    errno != EEXIST)
+				return ag_error_set(err, errno, "mknod `/dev/%s`", d->name);
+			/* mknod honours the umask; the nodes must be 0666. */
+			if (fchmodat(devfd, d->name, 0666, 0) < 0)
+				return ag_error_set(err, errno, "chmod `/dev/%s`", d->name);
+			continue;
+		}
+		int f = openat(devfd, d->name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0666);
+		if (f < 0)
+			return ag_error_set(err, errno, "create `/dev/%s`", d->name);
+		close(f);
+		char host[32];
+		snprintf(host, sizeof(host), "/dev/%s", d->name);
+		_cleanup_close_ int src = open(host, O_PATH | O_CLOEXEC);
+		_cleanup_close_ int dst = -1;
+		r = openat2_in_root(devfd, d->name, O_PATH, &dst);
+		if (src < 0 || r < 0)
+			return ag_error_set(err, src < 0 ? errno : -r, "bind `/dev/%s`", d->name);
+		char ps[FD_PATH_MAX], pd[FD_PATH_MAX];
+		fd_path(ps, src);
+		fd_path(pd, dst);
+		if (mount(ps, pd, NULL, MS_BIND, NULL) < 0)
+			return ag_error_set(err, errno, "bind `/dev/%s`", d->name);
+	}
+
+	static const char *const links[][2] = {
+		{"/proc/self/fd", "fd"},        {"/proc/self/fd/0", "stdin"},
+		{"/proc/self/fd/1", "stdout"},  {"/proc/self/fd/2", "stderr"},
+		{"pts/ptmx", "ptmx"},
+	};
+	for (size_t i = 0; i < AG_ARRAY_SIZE(links); i++)
+		if (symlinkat(links[i][0], devfd, links[i][1]) < 0 && errno != EEXIST)
+			return ag_error_set(err, errno, "symlink `/dev/%s`", links[i][1]);
+	return 0;
+}
+
+static bool mount_is_bind(const struct rt_mount *m)
+{
+	return (m->flags & MS_BIND) || (m->type && strcmp(m->type, "bind") == 0);
+}
+
+static int mount_one(int rootfd, const struct rt_mount *m, const char *bundle, bool in_userns,
+                     struct ag_error *err)
+{
+	bool bind = mount_is_bind(m);
+	_cleanup_close_ int srcfd = -1;
+	bool as_file = false;
+
+	if (bind) {
+		if (!m->source)
+			return ag_error_set(err, 0, "mount `%s`: a bind mount needs a source",
+			                    m->destination);
+		_cleanup_free_ char *src = m->source[0] == '/'
+		                                   ? ag_strdup(m->source)
+		                                   : ag_asprintf("%s/%s", bundle, m->source);
+		srcfd = open(src, O_PATH | O_CLOEXEC);
+		if (srcfd < 0)
+			return ag_error_set(err, errno, "bind mount source `%s`", src);
+		as_file = !is_dir_fd(srcfd);
+	}
+
+	_cleanup_close_ int dst = -1;
+	int r = rt__open_in_root(rootfd, m->destination, true, as_file, &dst);
+	if (r < 0)
+		return ag_error_set(err, -r, "mount target `%s` in the container root",
+		                    m->destination);
+	const char *type = m->type;
+	if (type && strcmp(type, "proc") == 0 && !is_dir_fd(dst))
+		return ag_error_set(err, 0, "mount target `%s` for proc is not a directory",
+		                    m->destination);
+
+	char pd[FD_PATH_MAX];
+	fd_path(pd, dst);
+	unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+
+	if (bind) {
+		char ps[FD_PATH_MAX];
+		fd_path(ps, srcfd);
+		if (mount(ps, pd, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
+			return ag_error_set(err, errno, "bind mount `%s` on `%s`", m->source,
+			                    m->destination);
+		if (flags) {
+			r = remount_at(rootfd, m->destination, flags, m->clear_flags, err);
+			if (r < 0)
+				return r;
+		}
+	} else {
+		/* "cgroup" means the container's view of the cgroup v2 tree. */
+		if (type && strcmp(type, "cgroup") == 0)
+			type = "cgroup2";
+		const char *source = m->source ? m->source : type;
+		if (mount(source, pd, type, flags, m->data) < 0) {
+			int e = errno;
+			/* Without a network namespace of its own, a user namespace
+			 * may not mount sysfs: show the host's, read-only, as
+			 * crun does. */
+			if (e == EPERM && type && strcmp(type, "sysfs") == 0 && in_userns) {
+				if (mount("/sys", pd, NULL, MS_BIND | MS_REC, NULL) == 0) {
+					r = remount_at(rootfd, m->destination,
+					               MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0,
+					               err);
+					if (r < 0)
+						return r;
+					goto propagation;
+				}
+			}
+			return ag_error_set(err, e, "mount %s on `%s`%s%s%s", type ? type : "?",
+			                    m->destination, m->data ? " (options " : "",
+			                    m->data ? m->data : "", m->data ? ")" : "");
+		}
+		if (type && strcmp(type, "proc") == 0) {
+			_cleanup_close_ int check = -1;
+			struct statfs sfs;
+			if (rt__open_in_root(rootfd, m->destination, false, false, &check) < 0 ||
+			    fstatfs(check, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+				return ag_error_set(err, 0,
+				                    "`%s` is not procfs after mounting it: refusing a "
+				                    "redirected /proc",
+				                    m->destination);
+		}
+		if (type && strcmp(type, "tmpfs") == 0 && strcmp(m->destination, "/dev") == 0) {
+			r = dev_populate(rootfd, in_userns, err);
+			if (r < 0)
+				return r;
+		}
+	}
+
+propagation:
+	if (m->propagation) {
+		_cleanup_close_ int again = -1;
+		r = rt__open_in_root(rootfd, m->destination, false, false, &again);
+		if (r < 0)
+			return ag_error_set(err, -r, "reopen `%s`", m->destination);
+		char pa[FD_PATH_MAX];
+		fd_path(pa, again);
+		if (mount(NULL, pa, NULL, m->propagation, NULL) < 0)
+			return ag_error_set(err, errno, "set propagation of `%s`", m->destination);
+	}
+	return 0;
+}
+
+/* The host's /dev/null, verified: a masked path must get the real null
+ * device even if something swapped the node for a link or another file. */
+static int open_dev_null(int *ret_fd, struct ag_error *err)
+{
+	int fd = open("/dev/null", O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0)
+		return ag_error_set(err, errno, "open the host's /dev/null");
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 ||
+	    minor(st.st_rdev) != 3) {
+		close(fd);
+		return ag_error_set(err, 0, "the host's /dev/null is not the 1:3 device");
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static int mask_path(int rootfd, int nullfd, const char *path, struct ag_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	int r = rt__open_in_root(rootfd, path, false, false, &fd);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return ag_error_set(err, -r, "masked path `%s`", path);
+	char p[FD_PATH_MAX];
+	fd_path(p, fd);
+	if (is_dir_fd(fd)) {
+		if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		          "size=0k,nr_inodes=1") < 0)
+			return ag_error_set(err, errno, "mask `%s` with an empty tmpfs", path);
+		return 0;
+	}
+	char pn[FD_PATH_MAX];
+	fd_path(pn, nullfd);
+	if (mount(pn, p, NULL, MS_BIND, NULL) < 0)
+		return ag_error_set(err, errno, "mask `%s` with /dev/null", path);
+	return 0;
+}
+
+static int readonly_path(int rootfd, const char *path, struct ag_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	int r = rt__open_in_root(rootfd, path, false, false, &fd);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return ag_error_set(err, -r, "read-only path `%s`", path);
+	char p[FD_PATH_MAX];
+	fd_path(p, fd);
+	if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return ag_error_set(err, errno, "bind `%s` read-only", path);
+	return remount_at(rootfd, path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, err);
+}
+
+int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_userns,
+                     rt_hook_cb before_pivot, void *ctx, struct ag_error *err)
+{
+	/* Nothing done here may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return ag_error_set(err, errno, "make the mount namespace private");
+
+	/* pivot_root needs the new root to be a mount point. */
+	if (mount(spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return ag_error_set(err, errno, "bind the root `%s` on itself", spec->root_path);
+	_cleanup_close_ int rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return ag_error_set(err, errno, "open the root `%s`", spec->root_path);
+
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		int r = mount_one(rootfd, &spec->mounts[i], bundle, in_userns, err);
+		if (r < 0)
+			return ag_error_wrap(err, "mounts[%zu]", i);
+	}
+
+	if (spec->n_masked_paths) {
+		_cleanup_close_ int nullfd = -1;
+		int r = open_dev_null(&nullfd, err);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < spec->n_masked_paths; i++) {
+			r = mask_path(rootfd, nullfd, spec->masked_paths[i], err);
+			if (r < 0)
+				return r;
+		}
+	}
+	for (size_t i = 0; i < spec->n_readonly_paths; i++) {
+		int r = readonly_path(rootfd, spec->readonly_paths[i], err);
+		if (r < 0)
+			return r;
+	}
+
+	if (before_pivot) {
+		int r = before_pivot(ctx, err);
+		if (r < 0)
+			return r;
+	}
+
+	/* pivot_root(".", ".") stacks the old root on the new one; detaching
+	 * it leaves only the container's tree, with no path back out. */
+	if (fchdir(rootfd) < 0)
+		return ag_error_set(err, errno, "chdir to the root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return ag_error_set(err, errno, "pivot_root into `%s`", spec->root_path);
+	if (umount2(".", MNT_DETACH) < 0)
+		return ag_error_set(err, errno, "detach the old root");
+	if (chdir("/") < 0)
+		return ag_error_set(err, errno, "chdir /");
+
+	if (spec->root_readonly) {
+		unsigned long keep = 0;
+		struct statvfs sv;
+		if (statvfs("/", &sv) == 0) {
+			if (sv.f_flag & ST_NOSUID)
+				keep |= MS_NOSUID;
+			if (sv.f_flag & ST_NODEV)
+				keep |= MS_NODEV;
+			if (sv.f_flag & ST_NOEXEC)
+				keep |= MS_NOEXEC;
+		}
+		if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
+			return ag_error_set(err, errno, "make the root read-only");
+	}
+	return 0;
+}
