@@ -31,10 +31,11 @@ int cg_root_open(const char *mountpoint, int *ret_fd, struct ag_error *err)
 	if (mountpoint) {
 		r = cg__open_cgroup2(mountpoint, &fd, &type);
 		if (r == -ENODEV)
-			return ag_error_set(err, ENODEV,
-			                    "`%s` is not on a cgroup2 filesystem (statfs type 0x%lx); "
-			                    "mount one with `mount -t cgroup2 none %s`",
-			                    mountpoint, type, mountpoint);
+			return ag_error_set(
+			        err, ENODEV,
+			        "`%s` is not on a cgroup2 filesystem (statfs type 0x%lx); "
+			        "mount one with `mount -t cgroup2 none %s`",
+			        mountpoint, type, mountpoint);
 		if (r < 0)
 			return ag_error_set(err, r, "open cgroup2 mount `%s`", mountpoint);
 		*ret_fd = fd;
@@ -104,7 +105,8 @@ static unsigned cg__v1_bound(void)
 		if (!opts)
 			continue;
 		opts++;
-		for (char *s2 = NULL, *o = strtok_r(opts, ",", &s2); o; o = strtok_r(NULL, ",", &s2))
+		for (char *s2 = NULL, *o = strtok_r(opts, ",", &s2); o;
+		     o = strtok_r(NULL, ",", &s2))
 			for (unsigned c = 1; c & CG_CONTROLLERS_ALL; c <<= 1)
 				if (strcmp(o, cg__v1_name(c)) == 0)
 					mask |= c;
@@ -134,8 +136,8 @@ static bool cg__plural(unsigned mask)
 }
 
 /* Append one reason to msg; `groups` > 1 prefixes it with the names. */
-static void cg__append_reason(char *msg, size_t size, unsigned mask, int groups, const char *fmt_one,
-                              const char *fmt_many, const char *tail)
+static void cg__append_reason(char *msg, size_t size, unsigned mask, int groups,
+                              const char *fmt_one, const char *fmt_many, const char *tail)
 {
 	size_t off = strlen(msg);
 	char names[128];
@@ -156,8 +158,10 @@ int cg_check_controllers(int rootfd, const char *parent, unsigned want, unsigned
 {
 	const char *rel;
 	if (cg__path_check(parent, true, &rel) < 0)
-		return ag_error_set(err, 0, "cgroup path `%s`: refused (\"..\", \".\" or a control "
-		                            "character in a component)", parent);
+		return ag_error_set(err, 0,
+		                    "cgroup path `%s`: refused (\"..\", \".\" or a control "
+		                    "character in a component)",
+		                    parent);
 
 	/* The deepest existing ancestor (inclusive) of `parent`. */
 	_cleanup_free_ char *p = ag_strdup(rel);
@@ -201,12 +205,13 @@ int cg_check_controllers(int rootfd, const char *parent, unsigned want, unsigned
 	char names[128], reasons[AG_ERROR_MSG_MAX] = "";
 	cg__names_list(missing, names, sizeof(names));
 	if (hybrid)
-		cg__append_reason(reasons, sizeof(reasons), hybrid, groups,
-		                  "this host is in hybrid mode and it is bound to a cgroup v1 hierarchy",
-		                  "this host is in hybrid mode and they are bound to cgroup v1 "
-		                  "hierarchies",
-		                  " (see /proc/cgroups); boot with systemd.unified_cgroup_hierarchy=1 "
-		                  "or use --cgroup-manager=disabled");
+		cg__append_reason(
+		        reasons, sizeof(reasons), hybrid, groups,
+		        "this host is in hybrid mode and it is bound to a cgroup v1 hierarchy",
+		        "this host is in hybrid mode and they are bound to cgroup v1 "
+		        "hierarchies",
+		        " (see /proc/cgroups); boot with systemd.unified_cgroup_hierarchy=1 "
+		        "or use --cgroup-manager=disabled");
 	if (undelegated)
 		cg__append_reason(reasons, sizeof(reasons), undelegated, groups,
 		                  "it is available higher up but not enabled",
@@ -214,11 +219,11 @@ int cg_check_controllers(int rootfd, const char *parent, unsigned want, unsigned
 		                  " in the cgroup.subtree_control of the cgroups above (enable "
 		                  "top-down, or ask whoever delegated this subtree)");
 	if (absent)
-		cg__append_reason(reasons, sizeof(reasons), absent, groups,
-		                  "this kernel does not provide it",
-		                  "this kernel does not provide them",
-		                  " (not built in, or turned off with cgroup_disable= on the kernel "
-		                  "command line; see /proc/cgroups)");
+		cg__append_reason(
+		        reasons, sizeof(reasons), absent, groups, "this kernel does not provide it",
+		        "this kernel does not provide them",
+		        " (not built in, or turned off with cgroup_disable= on the kernel "
+		        "command line; see /proc/cgroups)");
 	ag_error_set(err, 0, "cgroup v2 controller%s %s %s not available under %s: %s",
 	             cg__plural(missing) ? "s" : "", names, cg__plural(missing) ? "are" : "is",
 	             where, reasons);

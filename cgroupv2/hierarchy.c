@@ -33,8 +33,8 @@ static int cg__enable(int fd, unsigned want, struct ag_error *err)
 	size_t off = 0;
 	for (unsigned c = 1; c & CG_CONTROLLERS_ALL; c <<= 1)
 		if (todo & c)
-			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s+%s", off ? " " : "",
-			                        cg_controller_name(c));
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s+%s",
+			                        off ? " " : "", cg_controller_name(c));
 	r = ag_write_file_at(fd, "cgroup.subtree_control", buf, off);
 	if (r == 0)
 		return 0;
@@ -44,13 +44,14 @@ static int cg__enable(int fd, unsigned want, struct ag_error *err)
 		_cleanup_free_ pid_t *pids = NULL;
 		size_t n = 0;
 		if (cg_procs(fd, &pids, &n) == 0 && n > 0)
-			return ag_error_set(err, EBUSY,
-			                    "write `%s` to `cgroup.subtree_control` in %s: the cgroup "
-			                    "holds %zu process(es) (pid %d, ...) and cgroup v2 lets a "
-			                    "cgroup with processes of its own enable no controller for "
-			                    "its children (\"no internal processes\"); move them into a "
-			                    "leaf cgroup first",
-			                    buf, where, n, (int)pids[0]);
+			return ag_error_set(
+			        err, EBUSY,
+			        "write `%s` to `cgroup.subtree_control` in %s: the cgroup "
+			        "holds %zu process(es) (pid %d, ...) and cgroup v2 lets a "
+			        "cgroup with processes of its own enable no controller for "
+			        "its children (\"no internal processes\"); move them into a "
+			        "leaf cgroup first",
+			        buf, where, n, (int)pids[0]);
 	}
 	return ag_error_set(err, r, "write `%s` to `cgroup.subtree_control` in %s", buf, where);
 }
@@ -212,8 +213,8 @@ int cg_remove(int rootfd, const char *path, unsigned flags, unsigned timeout_ms,
 	const char *parent_rel, *name;
 	cg__split(copy, &parent_rel, &name);
 
-	_cleanup_close_ int parent = cg__open_beneath(rootfd, parent_rel, O_PATH | O_DIRECTORY |
-	                                                                          O_CLOEXEC);
+	_cleanup_close_ int parent =
+	        cg__open_beneath(rootfd, parent_rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (parent == -ENOENT)
 		return 0;
 	if (parent < 0)
@@ -227,13 +228,15 @@ int cg_remove(int rootfd, const char *path, unsigned flags, unsigned timeout_ms,
 			return ag_error_set(err, r, "kill the processes of cgroup `%s`", rel);
 		r = cg_wait_empty(fd, timeout_ms);
 		if (r == -ETIMEDOUT)
-			return ag_error_set(err, ETIMEDOUT,
-			                    "remove cgroup `%s`: processes were killed but are still "
-			                    "there after %u ms (uninterruptible sleep? see its "
-			                    "cgroup.procs)",
-			                    rel, timeout_ms);
+			return ag_error_set(
+			        err, ETIMEDOUT,
+			        "remove cgroup `%s`: processes were killed but are still "
+			        "there after %u ms (uninterruptible sleep? see its "
+			        "cgroup.procs)",
+			        rel, timeout_ms);
 		if (r < 0)
-			return ag_error_set(err, r, "remove cgroup `%s`: read `cgroup.events`", rel);
+			return ag_error_set(err, r, "remove cgroup `%s`: read `cgroup.events`",
+			                    rel);
 		r = cg__rmdir_children(fd, 0, deadline);
 		if (r < 0)
 			return ag_error_set(err, r, "remove the cgroups below `%s`", rel);

@@ -7,7 +7,7 @@
 
 /* Largest interface file we read; cgroup.procs of a big cgroup is the
  * biggest (about 8 bytes per pid). */
-#define CG__FILE_MAX (16u << 20)
+#define CG__FILE_MAX           (16u << 20)
 #define CG__DEFAULT_TIMEOUT_MS 5000u
 
 /* Find `key` in flat-keyed text ("key value\n" lines: cpu.stat,

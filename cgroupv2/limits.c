@@ -13,12 +13,13 @@ static int cg__write_enoent(int dirfd, const char *file, const char *value, cons
 {
 	unsigned c = cg__controller_of_file(file), have = 0;
 	if (c && cg__read_controllers(dirfd, "cgroup.controllers", &have) == 0 && !(have & c))
-		return ag_error_set(err, ENOENT,
-		                    "write `%s` = `%s` in %s: the %s controller is not enabled for "
-		                    "this cgroup (it is not in its cgroup.controllers: enable it in "
-		                    "the parent's cgroup.subtree_control, e.g. create the cgroup with "
-		                    "it, and check the host offers it)",
-		                    file, value, where, cg_controller_name(c));
+		return ag_error_set(
+		        err, ENOENT,
+		        "write `%s` = `%s` in %s: the %s controller is not enabled for "
+		        "this cgroup (it is not in its cgroup.controllers: enable it in "
+		        "the parent's cgroup.subtree_control, e.g. create the cgroup with "
+		        "it, and check the host offers it)",
+		        file, value, where, cg_controller_name(c));
 	return ag_error_set(err, ENOENT,
 	                    "write `%s` = `%s` in %s: no such interface file (a misspelt key, or a "
 	                    "feature this kernel was built without)",
@@ -78,7 +79,8 @@ static int cg__validate(const struct cg_limits *l, struct ag_error *err)
 		/* The kernel's bounds: period 1 ms..1 s, quota at least 1 ms. */
 		if (l->cpu_max_period && (l->cpu_max_period < 1000 || l->cpu_max_period > 1000000))
 			return ag_error_set(err, 0,
-			                    "cpu.max period %" PRIu64 " µs is out of range 1000..1000000",
+			                    "cpu.max period %" PRIu64
+			                    " µs is out of range 1000..1000000",
 			                    l->cpu_max_period);
 		if (l->cpu_max_quota != CG_MAX && l->cpu_max_quota < 1000)
 			return ag_error_set(err, 0, "cpu.max quota %" PRIu64 " µs is below 1000",
@@ -87,14 +89,16 @@ static int cg__validate(const struct cg_limits *l, struct ag_error *err)
 	for (size_t i = 0; i < l->n_unified; i++) {
 		const struct cg_kv *kv = &l->unified[i];
 		if (!cg__unified_key_ok(kv->key))
-			return ag_error_set(err, 0,
-			                    "unified cgroup key `%s` is refused: a key is a file name "
-			                    "in the cgroup (no '/', no leading '.'), and cgroup.procs, "
-			                    "cgroup.threads, cgroup.kill, cgroup.subtree_control and "
-			                    "cgroup.type are not limits",
-			                    kv->key ? kv->key : "(null)");
+			return ag_error_set(
+			        err, 0,
+			        "unified cgroup key `%s` is refused: a key is a file name "
+			        "in the cgroup (no '/', no leading '.'), and cgroup.procs, "
+			        "cgroup.threads, cgroup.kill, cgroup.subtree_control and "
+			        "cgroup.type are not limits",
+			        kv->key ? kv->key : "(null)");
 		if (!kv->value)
-			return ag_error_set(err, 0, "unified cgroup key `%s` has no value", kv->key);
+			return ag_error_set(err, 0, "unified cgroup key `%s` has no value",
+			                    kv->key);
 	}
 	return 0;
 }

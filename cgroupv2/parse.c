@@ -84,7 +84,8 @@ int cg__parse_flat_keyed(const char *text, const char *key, uint64_t *ret)
 	size_t klen = strlen(key);
 	for (const char *line = text; line && *line;) {
 		const char *eol = strchrnul(line, '\n');
-		if ((size_t)(eol - line) > klen && memcmp(line, key, klen) == 0 && line[klen] == ' ') {
+		if ((size_t)(eol - line) > klen && memcmp(line, key, klen) == 0 &&
+		    line[klen] == ' ') {
 			const char *v = line + klen + 1;
 			uint64_t val;
 			int r = cg__parse_token(v, eol, &val);
@@ -120,7 +121,8 @@ int cg__parse_nested_keyed(const char *text, const char *line_key, const char *k
 			const char *fend = memchr(f, ' ', (size_t)(eol - f));
 			if (!fend)
 				fend = eol;
-			if ((size_t)(fend - f) > klen && memcmp(f, key, klen) == 0 && f[klen] == '=') {
+			if ((size_t)(fend - f) > klen && memcmp(f, key, klen) == 0 &&
+			    f[klen] == '=') {
 				uint64_t v;
 				int r = cg__parse_token(f + klen + 1, fend, &v);
 				if (r < 0)
