@@ -106,8 +106,23 @@ int rt__hooks_run(const struct rt_spec *spec, enum rt_hook_kind kind, const char
  * sealed. */
 int rt__ensure_sealed_exe(char **argv, struct ag_error *err);
 
-/* Open the container's cgroup leaf (cgroupv2), honouring options. */
-int rt__cgroup_path(const struct rt_options *o, const char *id, const struct rt_spec *spec,
-                    char **ret_path);
+/* ---- cgroups (cgroup.c) ------------------------------------------------ */
+
+/* Open the cgroup2 root named by the options (or found); -errno if none. */
+int rt__cg_root(const struct rt_options *o, int *ret_fd);
+
+/* Create the container's leaf cgroup, checking that cpu, memory, pids and
+ * io are usable (refusing with the reason otherwise) and applying the
+ * spec's resources. *ret_fd is the leaf for CLONE_INTO_CGROUP, *ret_path
+ * its path relative to the root (malloc'd). */
+int rt__cg_setup(const struct rt_options *o, int cg_rootfd, const char *id,
+                 const struct rt_spec *spec, int *ret_fd, char **ret_path, struct ag_error *err);
+int rt__cg_destroy(int cg_rootfd, const char *path);
+int rt__cg_open(int cg_rootfd, const char *path, int *ret_fd, struct ag_error *err);
+int rt__cg_signal_all(int cg_rootfd, const char *path, int sig);
+int rt__cg_freeze(int cg_rootfd, const char *path, bool frozen, struct ag_error *err);
+int rt__cg_pids(int cg_rootfd, const char *path, pid_t **ret, size_t *ret_n);
+int rt__cg_stats_json(int cg_rootfd, const char *path, const char *id, char **ret_json,
+                      struct ag_error *err);
 
 #endif
