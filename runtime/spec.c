@@ -1,0 +1,722 @@
+/* spec.c: config.json → struct rt_spec. The top level, process, root,
+ * hostname, mounts, hooks and annotations; linux.* is in spec_linux.c and
+ * linux.seccomp in spec_seccomp.c.
+ *
+ * Everything is checked before rt_spec_parse returns: the launcher trusts
+ * the struct and never re-validates, so a hole here is a hole in the
+ * container. */
+#include "runtime/spec_internal.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/capability.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+static const char *const rt_ns_names[RT_NS_COUNT] = {
+        [RT_NS_PID] = "pid",       [RT_NS_NETWORK] = "network", [RT_NS_MOUNT] = "mount",
+        [RT_NS_IPC] = "ipc",       [RT_NS_UTS] = "uts",         [RT_NS_USER] = "user",
+        [RT_NS_CGROUP] = "cgroup",
+};
+
+const char *rt_ns_type_name(enum rt_ns_type t)
+{
+	if ((unsigned)t >= RT_NS_COUNT)
+		return "unknown";
+	return rt_ns_names[t];
+}
+
+/* ---- process ---------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int resource;
+} rt_rlimit_table[] = {
+        {"RLIMIT_AS", RLIMIT_AS},
+        {"RLIMIT_CORE", RLIMIT_CORE},
+        {"RLIMIT_CPU", RLIMIT_CPU},
+        {"RLIMIT_DATA", RLIMIT_DATA},
+        {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+        {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+        {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+        {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+        {"RLIMIT_NICE", RLIMIT_NICE},
+        {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+        {"RLIMIT_NPROC", RLIMIT_NPROC},
+        {"RLIMIT_RSS", RLIMIT_RSS},
+        {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+        {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+        {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+        {"RLIMIT_STACK", RLIMIT_STACK},
+};
+
+static int rt_parse_rlimits(struct rt__ctx *c, json_t *proc, struct rt_process *p)
+{
+	json_t *arr = NULL;
+	int r = rt__get_arr(c, proc, "rlimits", false, &arr);
+	if (r <= 0)
+		return r;
+	size_t n = json_array_size(arr);
+	p->rlimits = ag_calloc(n ? n : 1, sizeof(*p->rlimits));
+	size_t saved = rt__push_key(c, "rlimits");
+	size_t i;
+	json_t *e;
+	json_array_foreach (arr, i, e) {
+		size_t s2 = rt__push_index(c, i);
+		struct rt_rlimit *rl = &p->rlimits[i];
+		_cleanup_free_ char *type = NULL;
+		int64_t soft = 0, hard = 0;
+		if (!json_is_object(e)) {
+			r = rt__fail(c, NULL, e, "must be an object");
+			goto out;
+		}
+		r = rt__get_str(c, e, "type", true, &type);
+		if (r < 0)
+			goto out;
+		rl->resource = -1;
+		for (size_t k = 0; k < AG_ARRAY_SIZE(rt_rlimit_table); k++) {
+			if (strcmp(type, rt_rlimit_table[k].name) == 0)
+				rl->resource = rt_rlimit_table[k].resource;
+		}
+		if (rl->resource < 0) {
+			r = rt__fail(c, "type", NULL, "unknown rlimit \"%s\"", type);
+			goto out;
+		}
+		for (size_t k = 0; k < i; k++) {
+			if (p->rlimits[k].resource == rl->resource) {
+				r = rt__fail(c, "type", NULL, "duplicate rlimit \"%s\"", type);
+				goto out;
+			}
+		}
+		/* jansson holds int64 only, so RLIM_INFINITY (2^64-1) cannot be
+		 * written as a number; it is the one value above INT64_MAX that
+		 * matters, and the kernel caps what it accepts anyway. */
+		r = rt__get_int(c, e, "soft", true, 0, INT64_MAX, "a non-negative integer", &soft);
+		if (r < 0)
+			goto out;
+		r = rt__get_int(c, e, "hard", true, 0, INT64_MAX, "a non-negative integer", &hard);
+		if (r < 0)
+			goto out;
+		if (soft > hard) {
+			r = rt__fail(c, "soft", json_object_get(e, "soft"),
+			             "must not exceed hard (%lld)", (long long)hard);
+			goto out;
+		}
+		rl->soft = (uint64_t)soft;
+		rl->hard = (uint64_t)hard;
+		p->n_rlimits = i + 1;
+	out:
+		rt__pop(c, s2);
+		if (r < 0)
+			break;
+	}
+	rt__pop(c, saved);
+	return r < 0 ? r : 1;
+}
+
+/* "CAP_X" in any case; libcap's cap_from_name also takes bare numbers and
+ * lower-case names without the prefix, which the OCI spec does not. */
+static int rt_cap_check(struct rt__ctx *c, const json_t *v, const char *s)
+{
+	cap_value_t cap;
+	if (strncasecmp(s, "CAP_", 4) != 0 || cap_from_name(s, &cap) < 0 || cap < 0 || cap > 63)
+		return rt__fail(c, NULL, NULL, "unknown capability \"%s\"", json_string_value(v));
+	return 0;
+}
+
+static int rt_parse_capset(struct rt__ctx *c, json_t *caps, const char *key, uint64_t *ret)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int r = rt__get_strv(c, caps, key, false, rt_cap_check, &names, &n);
+	if (r <= 0)
+		return r;
+	uint64_t mask = 0;
+	for (size_t i = 0; i < n; i++) {
+		cap_value_t cap;
+		if (cap_from_name(names[i], &cap) == 0)
+			mask |= UINT64_C(1) << cap;
+	}
+	rt__strv_free(names);
+	*ret = mask;
+	return 1;
+}
+
+static int rt_parse_user(struct rt__ctx *c, json_t *proc, struct rt_user *u)
+{
+	json_t *user = NULL;
+	int r = rt__get_obj(c, proc, "user", false, &user);
+	if (r <= 0)
+		return r;
+	size_t saved = rt__push_key(c, "user");
+	int64_t v = 0;
+	/* (uid_t)-1 means "no change" to setresuid(2); never a real id. */
+	const char *what = "an integer between 0 and 4294967294";
+	r = rt__get_int(c, user, "uid", true, 0, UINT32_MAX - 1, what, &v);
+	if (r < 0)
+		goto out;
+	u->uid = (uint32_t)v;
+	r = rt__get_int(c, user, "gid", true, 0, UINT32_MAX - 1, what, &v);
+	if (r < 0)
+		goto out;
+	u->gid = (uint32_t)v;
+	r = rt__get_int(c, user, "umask", false, 0, 0777, "an integer between 0 and 511 (0777)",
+	                &v);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		u->has_umask = true;
+		u->umask = (uint32_t)v;
+	}
+	json_t *gids = NULL;
+	r = rt__get_arr(c, user, "additionalGids", false, &gids);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		size_t n = json_array_size(gids);
+		u->additional_gids = ag_calloc(n ? n : 1, sizeof(uint32_t));
+		size_t s2 = rt__push_key(c, "additionalGids");
+		for (size_t i = 0; i < n; i++) {
+			json_t *g = json_array_get(gids, i);
+			if (!json_is_integer(g) || json_integer_value(g) < 0 ||
+			    json_integer_value(g) > UINT32_MAX - 1) {
+				size_t s3 = rt__push_index(c, i);
+				r = rt__fail(c, NULL, g, "must be %s", what);
+				rt__pop(c, s3);
+				break;
+			}
+			u->additional_gids[i] = (uint32_t)json_integer_value(g);
+			u->n_additional_gids = i + 1;
+		}
+		rt__pop(c, s2);
+		if (r < 0)
+			goto out;
+	}
+	r = 1;
+out:
+	rt__pop(c, saved);
+	return r;
+}
+
+static int rt_parse_process(struct rt__ctx *c, json_t *proc, struct rt_process *p)
+{
+	int r;
+	json_t *args = json_object_get(proc, "args");
+	if (!args || !json_is_array(args) || json_array_size(args) == 0)
+		return rt__fail(c, "args", args, "must be a non-empty array of strings");
+	r = rt__get_strv(c, proc, "args", true, NULL, &p->args, &p->n_args);
+	if (r < 0)
+		return r;
+	if (p->args[0][0] == '\0') {
+		size_t s0 = rt__push_key(c, "args");
+		rt__push_index(c, 0);
+		r = rt__fail(c, NULL, json_array_get(args, 0), "must name the program to run");
+		rt__pop(c, s0);
+		return r;
+	}
+	r = rt__get_strv(c, proc, "env", false, rt__check_env, &p->env, &p->n_env);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		p->env = ag_calloc(1, sizeof(char *));
+	r = rt__get_str(c, proc, "cwd", true, &p->cwd);
+	if (r < 0)
+		return r;
+	size_t saved = rt__push_key(c, "cwd");
+	r = rt__check_abs_path(c, json_object_get(proc, "cwd"), p->cwd);
+	rt__pop(c, saved);
+	if (r < 0)
+		return r;
+	r = rt_parse_user(c, proc, &p->user);
+	if (r < 0)
+		return r;
+
+	json_t *caps = NULL;
+	r = rt__get_obj(c, proc, "capabilities", false, &caps);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		p->has_caps = true;
+		saved = rt__push_key(c, "capabilities");
+		if ((r = rt_parse_capset(c, caps, "bounding", &p->caps.bounding)) >= 0 &&
+		    (r = rt_parse_capset(c, caps, "effective", &p->caps.effective)) >= 0 &&
+		    (r = rt_parse_capset(c, caps, "inheritable", &p->caps.inheritable)) >= 0 &&
+		    (r = rt_parse_capset(c, caps, "permitted", &p->caps.permitted)) >= 0)
+			r = rt_parse_capset(c, caps, "ambient", &p->caps.ambient);
+		rt__pop(c, saved);
+		if (r < 0)
+			return r;
+	}
+	r = rt_parse_rlimits(c, proc, p);
+	if (r < 0)
+		return r;
+	r = rt__get_bool(c, proc, "noNewPrivileges", &p->no_new_privileges);
+	if (r < 0)
+		return r;
+	r = rt__get_bool(c, proc, "terminal", &p->terminal);
+	if (r < 0)
+		return r;
+	int64_t v;
+	r = rt__get_int(c, proc, "oomScoreAdj", false, -1000, 1000,
+	                "an integer between -1000 and 1000", &v);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		p->has_oom_score_adj = true;
+		p->oom_score_adj = (int)v;
+	}
+	/* Known keys this runtime does not act on are still type-checked. */
+	json_t *ignored;
+	if ((r = rt__get_obj(c, proc, "consoleSize", false, &ignored)) < 0 ||
+	    (r = rt__get_str(c, proc, "apparmorProfile", false, NULL)) < 0 ||
+	    (r = rt__get_str(c, proc, "selinuxLabel", false, NULL)) < 0)
+		return r;
+	return 0;
+}
+
+/* ---- root ------------------------------------------------------------- */
+
+/* Join `base` and `rel` lexically, dropping "." components and doubled
+ * slashes. The path is the bundle owner's own host path, so ".." is kept
+ * as written; realpath(3) is not used as the root need not exist yet. */
+static char *rt_path_join(const char *base, const char *rel)
+{
+	char *raw = ag_asprintf("%s/%s", base, rel);
+	char *out = ag_malloc(strlen(raw) + 2);
+	size_t o = 0;
+	for (const char *p = raw; *p;) {
+		while (*p == '/')
+			p++;
+		const char *end = strchrnul(p, '/');
+		size_t len = (size_t)(end - p);
+		if (len > 0 && !(len == 1 && p[0] == '.')) {
+			out[o++] = '/';
+			memcpy(out + o, p, len);
+			o += len;
+		}
+		p = end;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	free(raw);
+	return out;
+}
+
+static int rt_parse_root(struct rt__ctx *c, json_t *root, const char *bundle, struct rt_spec *s)
+{
+	_cleanup_free_ char *path = NULL;
+	int r = rt__get_str(c, root, "path", true, &path);
+	if (r < 0)
+		return r;
+	if (path[0] == '\0')
+		return rt__fail(c, "path", json_object_get(root, "path"), "must not be empty");
+	r = rt__get_bool(c, root, "readonly", &s->root_readonly);
+	if (r < 0)
+		return r;
+	if (path[0] == '/') {
+		s->root_path = rt_path_join("/", path);
+		return 0;
+	}
+	_cleanup_free_ char *cwd = NULL;
+	if (!bundle || bundle[0] != '/') {
+		cwd = getcwd(NULL, 0);
+		if (!cwd)
+			return ag_error_set(c->err, errno, "root.path: resolve \"%s\"", path);
+	}
+	_cleanup_free_ char *base = NULL;
+	if (!bundle)
+		base = ag_strdup(cwd);
+	else if (bundle[0] != '/')
+		base = rt_path_join(cwd, bundle);
+	else
+		base = ag_strdup(bundle);
+	s->root_path = rt_path_join(base, path);
+	return 0;
+}
+
+/* ---- mounts ----------------------------------------------------------- */
+
+enum rt_mopt_kind { RT_MOPT_SET, RT_MOPT_CLEAR, RT_MOPT_PROPAGATION };
+
+static const struct {
+	const char *name;
+	enum rt_mopt_kind kind;
+	unsigned long flags;
+} rt_mount_options[] = {
+        {"ro", RT_MOPT_SET, MS_RDONLY},
+        {"rw", RT_MOPT_CLEAR, MS_RDONLY},
+        {"nosuid", RT_MOPT_SET, MS_NOSUID},
+        {"suid", RT_MOPT_CLEAR, MS_NOSUID},
+        {"nodev", RT_MOPT_SET, MS_NODEV},
+        {"dev", RT_MOPT_CLEAR, MS_NODEV},
+        {"noexec", RT_MOPT_SET, MS_NOEXEC},
+        {"exec", RT_MOPT_CLEAR, MS_NOEXEC},
+        {"sync", RT_MOPT_SET, MS_SYNCHRONOUS},
+        {"async", RT_MOPT_CLEAR, MS_SYNCHRONOUS},
+        {"dirsync", RT_MOPT_SET, MS_DIRSYNC},
+        {"remount", RT_MOPT_SET, MS_REMOUNT},
+        {"mand", RT_MOPT_SET, MS_MANDLOCK},
+        {"nomand", RT_MOPT_CLEAR, MS_MANDLOCK},
+        {"bind", RT_MOPT_SET, MS_BIND},
+        {"rbind", RT_MOPT_SET, MS_BIND | MS_REC},
+        {"relatime", RT_MOPT_SET, MS_RELATIME},
+        {"norelatime", RT_MOPT_CLEAR, MS_RELATIME},
+        {"strictatime", RT_MOPT_SET, MS_STRICTATIME},
+        {"nostrictatime", RT_MOPT_CLEAR, MS_STRICTATIME},
+        {"noatime", RT_MOPT_SET, MS_NOATIME},
+        {"atime", RT_MOPT_CLEAR, MS_NOATIME},
+        {"nodiratime", RT_MOPT_SET, MS_NODIRATIME},
+        {"diratime", RT_MOPT_CLEAR, MS_NODIRATIME},
+        {"private", RT_MOPT_PROPAGATION, MS_PRIVATE},
+        {"rprivate", RT_MOPT_PROPAGATION, MS_PRIVATE | MS_REC},
+        {"shared", RT_MOPT_PROPAGATION, MS_SHARED},
+        {"rshared", RT_MOPT_PROPAGATION, MS_SHARED | MS_REC},
+        {"slave", RT_MOPT_PROPAGATION, MS_SLAVE},
+        {"rslave", RT_MOPT_PROPAGATION, MS_SLAVE | MS_REC},
+        {"unbindable", RT_MOPT_PROPAGATION, MS_UNBINDABLE},
+        {"runbindable", RT_MOPT_PROPAGATION, MS_UNBINDABLE | MS_REC},
+};
+
+static int rt_parse_mount_options(struct rt__ctx *c, json_t *m, struct rt_mount *mnt)
+{
+	char **opts = NULL;
+	size_t n = 0;
+	int r = rt__get_strv(c, m, "options", false, NULL, &opts, &n);
+	if (r <= 0)
+		return r;
+	size_t datalen = 0;
+	for (size_t i = 0; i < n; i++)
+		datalen += strlen(opts[i]) + 1;
+	char *data = ag_calloc(datalen + 1, 1);
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		const char *o = opts[i];
+		if (o[0] == '\0') {
+			size_t s = rt__push_key(c, "options");
+			rt__push_index(c, i);
+			r = rt__fail(c, NULL, json_array_get(json_object_get(m, "options"), i),
+			             "must not be empty");
+			rt__pop(c, s);
+			break;
+		}
+		size_t k;
+		for (k = 0; k < AG_ARRAY_SIZE(rt_mount_options); k++) {
+			if (strcmp(o, rt_mount_options[k].name) == 0)
+				break;
+		}
+		if (k == AG_ARRAY_SIZE(rt_mount_options)) {
+			if (data[0])
+				strcat(data, ",");
+			strcat(data, o);
+			continue;
+		}
+		unsigned long f = rt_mount_options[k].flags;
+		switch (rt_mount_options[k].kind) {
+		case RT_MOPT_SET:
+			mnt->flags |= f;
+			mnt->clear_flags &= ~f;
+			break;
+		case RT_MOPT_CLEAR:
+			mnt->clear_flags |= f;
+			mnt->flags &= ~f;
+			break;
+		case RT_MOPT_PROPAGATION:
+			/* One propagation type per mount: the last one wins,
+			 * as with mount(8). */
+			mnt->propagation = f;
+			break;
+		}
+	}
+	rt__strv_free(opts);
+	if (r < 0 || data[0] == '\0') {
+		free(data);
+		return r;
+	}
+	mnt->data = data;
+	return 1;
+}
+
+static int rt_parse_mounts(struct rt__ctx *c, json_t *top, struct rt_spec *s)
+{
+	json_t *arr = NULL;
+	int r = rt__get_arr(c, top, "mounts", false, &arr);
+	if (r <= 0)
+		return r;
+	size_t n = json_array_size(arr);
+	s->mounts = ag_calloc(n ? n : 1, sizeof(*s->mounts));
+	size_t saved = rt__push_key(c, "mounts");
+	size_t i;
+	json_t *m;
+	json_array_foreach (arr, i, m) {
+		size_t s2 = rt__push_index(c, i);
+		struct rt_mount *mnt = &s->mounts[i];
+		s->n_mounts = i + 1;
+		if (!json_is_object(m))
+			r = rt__fail(c, NULL, m, "must be an object");
+		else if ((r = rt__get_str(c, m, "destination", true, &mnt->destination)) > 0) {
+			size_t s3 = rt__push_key(c, "destination");
+			r = rt__check_abs_path(c, json_object_get(m, "destination"),
+			                       mnt->destination);
+			rt__pop(c, s3);
+		}
+		if (r >= 0)
+			r = rt__get_str(c, m, "type", false, &mnt->type);
+		if (r >= 0)
+			r = rt__get_str(c, m, "source", false, &mnt->source);
+		if (r >= 0)
+			r = rt_parse_mount_options(c, m, mnt);
+		if (r >= 0 && mnt->type && mnt->type[0] == '\0')
+			r = rt__fail(c, "type", json_object_get(m, "type"), "must not be empty");
+		rt__pop(c, s2);
+		if (r < 0)
+			break;
+	}
+	rt__pop(c, saved);
+	return r < 0 ? r : 1;
+}
+
+/* ---- hooks ------------------------------------------------------------ */
+
+static const char *const rt_hook_keys[RT_HOOK_COUNT] = {
+        [RT_HOOK_CREATE_RUNTIME] = "createRuntime",
+        [RT_HOOK_CREATE_CONTAINER] = "createContainer",
+        [RT_HOOK_START_CONTAINER] = "startContainer",
+        [RT_HOOK_POSTSTART] = "poststart",
+        [RT_HOOK_POSTSTOP] = "poststop",
+};
+
+static int rt_parse_hook(struct rt__ctx *c, json_t *h, struct rt_hook *hook)
+{
+	if (!json_is_object(h))
+		return rt__fail(c, NULL, h, "must be an object");
+	int r = rt__get_str(c, h, "path", true, &hook->path);
+	if (r < 0)
+		return r;
+	size_t saved = rt__push_key(c, "path");
+	r = rt__check_abs_path(c, json_object_get(h, "path"), hook->path);
+	rt__pop(c, saved);
+	if (r < 0)
+		return r;
+	if ((r = rt__get_strv(c, h, "args", false, NULL, &hook->args, NULL)) < 0)
+		return r;
+	if ((r = rt__get_strv(c, h, "env", false, rt__check_env, &hook->env, NULL)) < 0)
+		return r;
+	int64_t t = 0;
+	r = rt__get_int(c, h, "timeout", false, 1, INT32_MAX, "a positive integer (seconds)", &t);
+	if (r < 0)
+		return r;
+	hook->timeout = (int)t;
+	return 0;
+}
+
+static int rt_parse_hooks(struct rt__ctx *c, json_t *top, struct rt_hooks *hooks)
+{
+	json_t *obj = NULL;
+	int r = rt__get_obj(c, top, "hooks", false, &obj);
+	if (r <= 0)
+		return r;
+	size_t saved = rt__push_key(c, "hooks");
+	/* The deprecated prestart hooks run at a point this runtime does not
+	 * have; ignoring them silently would skip what the user asked for. */
+	if (json_object_get(obj, "prestart")) {
+		r = rt__fail(c, "prestart", NULL,
+		             "is deprecated and not supported; use "
+		             "createRuntime");
+		goto out;
+	}
+	for (int k = 0; k < RT_HOOK_COUNT; k++) {
+		json_t *arr = NULL;
+		r = rt__get_arr(c, obj, rt_hook_keys[k], false, &arr);
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			continue;
+		size_t n = json_array_size(arr);
+		hooks->list[k] = ag_calloc(n ? n : 1, sizeof(struct rt_hook));
+		size_t s2 = rt__push_key(c, rt_hook_keys[k]);
+		for (size_t i = 0; i < n && r >= 0; i++) {
+			size_t s3 = rt__push_index(c, i);
+			hooks->n[k] = i + 1;
+			r = rt_parse_hook(c, json_array_get(arr, i), &hooks->list[k][i]);
+			rt__pop(c, s3);
+		}
+		rt__pop(c, s2);
+		if (r < 0)
+			goto out;
+	}
+	r = 1;
+out:
+	rt__pop(c, saved);
+	return r;
+}
+
+/* ---- top level -------------------------------------------------------- */
+
+static int rt_check_version(struct rt__ctx *c, json_t *top, struct rt_spec *s)
+{
+	int r = rt__get_str(c, top, "ociVersion", true, &s->oci_version);
+	if (r < 0)
+		return r;
+	/* Only major version 1 exists; a 2.x spec may mean things we would
+	 * silently get wrong. */
+	if (strncmp(s->oci_version, "1.", 2) != 0)
+		return rt__fail(c, "ociVersion", json_object_get(top, "ociVersion"),
+		                "unsupported version (this runtime supports 1.x)");
+	return 0;
+}
+
+static int rt_check_hostname(struct rt__ctx *c, json_t *top, struct rt_spec *s)
+{
+	int r = rt__get_str(c, top, "hostname", false, &s->hostname);
+	if (r <= 0)
+		return r;
+	json_t *v = json_object_get(top, "hostname");
+	if (strlen(s->hostname) > 64)
+		return rt__fail(c, "hostname", v, "must be at most 64 bytes");
+	/* Without its own UTS namespace the container would rename the host. */
+	if (!s->ns[RT_NS_UTS].enabled)
+		return rt__fail(c, "hostname", v, "needs a \"uts\" namespace in linux.namespaces");
+	return 0;
+}
+
+static int rt_parse_top(struct rt__ctx *c, json_t *top, const char *bundle, struct rt_spec *s)
+{
+	int r;
+	if ((r = rt_check_version(c, top, s)) < 0)
+		return r;
+
+	json_t *obj = NULL;
+	if ((r = rt__get_obj(c, top, "process", true, &obj)) < 0)
+		return r;
+	size_t saved = rt__push_key(c, "process");
+	r = rt_parse_process(c, obj, &s->process);
+	rt__pop(c, saved);
+	if (r < 0)
+		return r;
+
+	if ((r = rt__get_obj(c, top, "root", true, &obj)) < 0)
+		return r;
+	saved = rt__push_key(c, "root");
+	r = rt_parse_root(c, obj, bundle, s);
+	rt__pop(c, saved);
+	if (r < 0)
+		return r;
+
+	if ((r = rt_parse_mounts(c, top, s)) < 0)
+		return r;
+
+	if ((r = rt__get_obj(c, top, "linux", false, &obj)) < 0)
+		return r;
+	if (r > 0) {
+		saved = rt__push_key(c, "linux");
+		r = rt__parse_linux(c, obj, s);
+		rt__pop(c, saved);
+		if (r < 0)
+			return r;
+	}
+	/* After linux: needs to know the namespaces. */
+	if ((r = rt_check_hostname(c, top, s)) < 0)
+		return r;
+	if ((r = rt__get_str(c, top, "domainname", false, NULL)) < 0)
+		return r;
+	if ((r = rt_parse_hooks(c, top, &s->hooks)) < 0)
+		return r;
+	r = rt__get_kv(c, top, "annotations", NULL, &s->annotations, &s->n_annotations);
+	if (r < 0)
+		return r;
+	return 0;
+}
+
+int rt_spec_parse(const char *json, size_t len, const char *bundle, struct rt_spec **ret_spec,
+                  struct ag_error *err)
+{
+	if (len > RT_SPEC_MAX_BYTES)
+		return ag_error_set(err, 0, "config.json: %zu bytes is over the limit of %u bytes",
+		                    len, RT_SPEC_MAX_BYTES);
+	json_error_t jerr;
+	/* Duplicate keys are refused: two readers could pick different ones. */
+	json_t *top = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!top)
+		return ag_error_set(err, 0, "config.json: line %d, column %d: %s", jerr.line,
+		                    jerr.column, jerr.text);
+	struct rt__ctx c = {.err = err};
+	int r;
+	struct rt_spec *s = ag_calloc(1, sizeof(*s));
+	if (!json_is_object(top))
+		r = rt__fail(&c, NULL, top, "must be a JSON object");
+	else
+		r = rt_parse_top(&c, top, bundle, s);
+	json_decref(top);
+	if (r < 0) {
+		rt_spec_free(s);
+		return r;
+	}
+	*ret_spec = s;
+	return 0;
+}
+
+int rt_spec_load(const char *bundle, struct rt_spec **ret_spec, struct ag_error *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	_cleanup_free_ char *path = ag_asprintf("%s/config.json", bundle);
+	int r = ag_read_file_at(AT_FDCWD, path, RT_SPEC_MAX_BYTES, &buf, &len);
+	if (r == -EFBIG)
+		return ag_error_set(err, 0, "%s: over the limit of %u bytes", path,
+		                    RT_SPEC_MAX_BYTES);
+	if (r < 0)
+		return ag_error_set(err, -r, "read %s", path);
+	r = rt_spec_parse(buf, len, bundle, ret_spec, err);
+	if (r < 0)
+		ag_error_wrap(err, "%s", path);
+	return r;
+}
+
+/* ---- free ------------------------------------------------------------- */
+
+static void rt_process_free(struct rt_process *p)
+{
+	rt__strv_free(p->args);
+	rt__strv_free(p->env);
+	free(p->cwd);
+	free(p->user.additional_gids);
+	free(p->rlimits);
+}
+
+void rt_spec_free(struct rt_spec *s)
+{
+	if (!s)
+		return;
+	free(s->oci_version);
+	rt_process_free(&s->process);
+	free(s->root_path);
+	free(s->hostname);
+	for (size_t i = 0; s->mounts && i < s->n_mounts; i++) {
+		free(s->mounts[i].destination);
+		free(s->mounts[i].type);
+		free(s->mounts[i].source);
+		free(s->mounts[i].data);
+	}
+	free(s->mounts);
+	for (int i = 0; i < RT_NS_COUNT; i++)
+		free(s->ns[i].path);
+	free(s->uid_mappings);
+	free(s->gid_mappings);
+	rt__resources_free(&s->resources);
+	free(s->cgroups_path);
+	rt__seccomp_free(s->seccomp);
+	rt__strv_free(s->masked_paths);
+	rt__strv_free(s->readonly_paths);
+	rt__kv_free(s->sysctl, s->n_sysctl);
+	for (int k = 0; k < RT_HOOK_COUNT; k++) {
+		for (size_t i = 0; s->hooks.list[k] && i < s->hooks.n[k]; i++) {
+			free(s->hooks.list[k][i].path);
+			rt__strv_free(s->hooks.list[k][i].args);
+			rt__strv_free(s->hooks.list[k][i].env);
+		}
+		free(s->hooks.list[k]);
+	}
+	rt__kv_free(s->annotations, s->n_annotations);
+	free(s);
+}

@@ -1,0 +1,74 @@
+/* spec_internal.h: what the config.json parser's files share (private to
+ * runtime/): the parse context that tracks the JSON path of the value being
+ * read, so every error can name it, and typed getters that check a value's
+ * JSON type before anyone looks at it.
+ *
+ * Getters return 0 when the key is absent, 1 when it was read, and -EINVAL
+ * (with the error set) when it is present but wrong.
+ */
+#ifndef AGORA_RUNTIME_SPEC_INTERNAL_H
+#define AGORA_RUNTIME_SPEC_INTERNAL_H
+
+#include "runtime/runtime.h"
+
+#include <jansson.h>
+
+#define RT__PATH_MAX 512
+
+struct rt__ctx {
+	struct ag_error *err;
+	char path[RT__PATH_MAX];
+	size_t len;
+};
+
+/* Path handling: push returns the old length, pop restores it. Keys that
+ * are not plain identifiers (annotation and sysctl names) are written
+ * ["like.this"] so the path stays unambiguous. */
+size_t rt__push_key(struct rt__ctx *c, const char *key);
+size_t rt__push_index(struct rt__ctx *c, size_t i);
+void rt__pop(struct rt__ctx *c, size_t saved);
+
+/* "<path>[.key]: <reason>" and, when `got` is not NULL, ", got <json>".
+ * `key` may be NULL (the current path is the value). Returns -EINVAL. */
+int rt__fail(struct rt__ctx *c, const char *key, const json_t *got, const char *fmt, ...)
+        AG_PRINTF(4, 5);
+
+/* Typed getters of obj[key]. A missing key with `required` set is an
+ * error ("<path>.key: is required"). */
+int rt__get_obj(struct rt__ctx *c, json_t *obj, const char *key, bool required, json_t **ret);
+int rt__get_arr(struct rt__ctx *c, json_t *obj, const char *key, bool required, json_t **ret);
+int rt__get_bool(struct rt__ctx *c, json_t *obj, const char *key, bool *ret);
+/* A string, copied (caller frees) when ret is not NULL. */
+int rt__get_str(struct rt__ctx *c, json_t *obj, const char *key, bool required, char **ret);
+/* An integer within [min, max]; `what` completes "must be ..." in the error
+ * ("an integer between 10 and 1000"). Floats and strings are refused. */
+int rt__get_int(struct rt__ctx *c, json_t *obj, const char *key, bool required, int64_t min,
+                int64_t max, const char *what, int64_t *ret);
+
+/* Checks a string element at the current path; returns 0 or -EINVAL. */
+typedef int (*rt__str_check_fn)(struct rt__ctx *c, const json_t *v, const char *s);
+
+/* An array of strings, copied into a NULL-terminated vector (caller frees
+ * with rt__strv_free). Each element is passed to `check` (may be NULL). */
+int rt__get_strv(struct rt__ctx *c, json_t *obj, const char *key, bool required,
+                 rt__str_check_fn check, char ***ret, size_t *ret_n);
+/* A JSON object of string values, copied into an rt_kv array; each key is
+ * passed to `check_key` (may be NULL) with the path at that key. */
+int rt__get_kv(struct rt__ctx *c, json_t *obj, const char *key, rt__str_check_fn check_key,
+               struct rt_kv **ret, size_t *ret_n);
+
+void rt__strv_free(char **v);
+void rt__kv_free(struct rt_kv *kv, size_t n);
+
+/* Element checks shared by several sections. */
+int rt__check_abs_path(struct rt__ctx *c, const json_t *v, const char *s);
+int rt__check_env(struct rt__ctx *c, const json_t *v, const char *s);
+bool rt__path_has_dotdot(const char *s);
+
+/* The sections (spec_linux.c, spec_seccomp.c). */
+int rt__parse_linux(struct rt__ctx *c, json_t *linux_obj, struct rt_spec *spec);
+int rt__parse_seccomp(struct rt__ctx *c, json_t *obj, struct rt_seccomp **ret);
+void rt__seccomp_free(struct rt_seccomp *s);
+void rt__resources_free(struct rt_resources *r);
+
+#endif

@@ -1,0 +1,288 @@
+/* spec_json.c: the JSON path tracker and the typed getters the config.json
+ * parser is built from. Every value is type-checked here before a section
+ * parser looks at it, so a section never sees a number where it expects a
+ * string. */
+#include "runtime/spec_internal.h"
+
+#include <ctype.h>
+#include <string.h>
+
+/* Long values are cut in messages: the path and the start of the value are
+ * what a user needs, and the message buffer is 1 KiB. */
+#define RT__GOT_MAX 80
+
+size_t rt__push_key(struct rt__ctx *c, const char *key)
+{
+	size_t saved = c->len;
+	bool plain = *key != '\0';
+	for (const char *p = key; *p; p++) {
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			plain = false;
+	}
+	int n;
+	size_t room = sizeof(c->path) - c->len;
+	if (plain)
+		n = snprintf(c->path + c->len, room, "%s%s", c->len ? "." : "", key);
+	else
+		n = snprintf(c->path + c->len, room, "[\"%s\"]", key);
+	if (n > 0)
+		c->len = (size_t)n < room ? c->len + (size_t)n : sizeof(c->path) - 1;
+	return saved;
+}
+
+size_t rt__push_index(struct rt__ctx *c, size_t i)
+{
+	size_t saved = c->len;
+	size_t room = sizeof(c->path) - c->len;
+	int n = snprintf(c->path + c->len, room, "[%zu]", i);
+	if (n > 0)
+		c->len = (size_t)n < room ? c->len + (size_t)n : sizeof(c->path) - 1;
+	return saved;
+}
+
+void rt__pop(struct rt__ctx *c, size_t saved)
+{
+	c->len = saved;
+	c->path[saved] = '\0';
+}
+
+int rt__fail(struct rt__ctx *c, const char *key, const json_t *got, const char *fmt, ...)
+{
+	size_t saved = key ? rt__push_key(c, key) : c->len;
+	char reason[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+
+	char gotbuf[RT__GOT_MAX + 4] = "";
+	if (got) {
+		_cleanup_free_ char *dump = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (dump && strlen(dump) > RT__GOT_MAX)
+			snprintf(gotbuf, sizeof(gotbuf), "%.*s...", RT__GOT_MAX, dump);
+		else
+			snprintf(gotbuf, sizeof(gotbuf), "%s", dump ? dump : "?");
+	}
+	const char *where = c->len ? c->path : "(top level)";
+	int r;
+	if (got)
+		r = ag_error_set(c->err, 0, "%s: %s, got %s", where, reason, gotbuf);
+	else
+		r = ag_error_set(c->err, 0, "%s: %s", where, reason);
+	rt__pop(c, saved);
+	return r;
+}
+
+static const char *rt_type_article(json_type t)
+{
+	switch (t) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	case JSON_NULL:
+		return "null";
+	}
+	return "?";
+}
+
+/* Shared by the getters: find obj[key] and check its type. */
+static int rt_get_typed(struct rt__ctx *c, json_t *obj, const char *key, bool required,
+                        json_type type, json_t **ret)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v) {
+		if (required)
+			return rt__fail(c, key, NULL, "is required");
+		return 0;
+	}
+	bool ok = json_typeof(v) == type || (type == JSON_TRUE && json_typeof(v) == JSON_FALSE);
+	if (!ok)
+		return rt__fail(c, key, v, "must be %s", rt_type_article(type));
+	*ret = v;
+	return 1;
+}
+
+int rt__get_obj(struct rt__ctx *c, json_t *obj, const char *key, bool required, json_t **ret)
+{
+	*ret = NULL;
+	return rt_get_typed(c, obj, key, required, JSON_OBJECT, ret);
+}
+
+int rt__get_arr(struct rt__ctx *c, json_t *obj, const char *key, bool required, json_t **ret)
+{
+	*ret = NULL;
+	return rt_get_typed(c, obj, key, required, JSON_ARRAY, ret);
+}
+
+int rt__get_bool(struct rt__ctx *c, json_t *obj, const char *key, bool *ret)
+{
+	json_t *v = NULL;
+	int r = rt_get_typed(c, obj, key, false, JSON_TRUE, &v);
+	if (r > 0)
+		*ret = json_is_true(v);
+	return r;
+}
+
+int rt__get_str(struct rt__ctx *c, json_t *obj, const char *key, bool required, char **ret)
+{
+	json_t *v = NULL;
+	int r = rt_get_typed(c, obj, key, required, JSON_STRING, &v);
+	if (r <= 0)
+		return r;
+	/* Embedded NULs would make the C string say less than the JSON. */
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return rt__fail(c, key, v, "must not contain a NUL byte");
+	if (ret) {
+		free(*ret);
+		*ret = ag_strdup(json_string_value(v));
+	}
+	return 1;
+}
+
+int rt__get_int(struct rt__ctx *c, json_t *obj, const char *key, bool required, int64_t min,
+                int64_t max, const char *what, int64_t *ret)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v) {
+		if (required)
+			return rt__fail(c, key, NULL, "is required");
+		return 0;
+	}
+	if (!json_is_integer(v))
+		return rt__fail(c, key, v, "must be %s", what);
+	json_int_t n = json_integer_value(v);
+	if (n < min || n > max)
+		return rt__fail(c, key, v, "must be %s", what);
+	*ret = n;
+	return 1;
+}
+
+void rt__strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+void rt__kv_free(struct rt_kv *kv, size_t n)
+{
+	for (size_t i = 0; kv && i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+int rt__get_strv(struct rt__ctx *c, json_t *obj, const char *key, bool required,
+                 rt__str_check_fn check, char ***ret, size_t *ret_n)
+{
+	json_t *arr = NULL;
+	int r = rt__get_arr(c, obj, key, required, &arr);
+	if (r <= 0)
+		return r;
+	size_t n = json_array_size(arr);
+	char **v = ag_calloc(n + 1, sizeof(char *));
+	size_t saved = rt__push_key(c, key);
+	size_t i;
+	json_t *e;
+	json_array_foreach (arr, i, e) {
+		size_t s2 = rt__push_index(c, i);
+		if (!json_is_string(e))
+			r = rt__fail(c, NULL, e, "must be a string");
+		else if (strlen(json_string_value(e)) != json_string_length(e))
+			r = rt__fail(c, NULL, e, "must not contain a NUL byte");
+		else if (check)
+			r = check(c, e, json_string_value(e));
+		rt__pop(c, s2);
+		if (r < 0)
+			break;
+		v[i] = ag_strdup(json_string_value(e));
+	}
+	rt__pop(c, saved);
+	if (r < 0) {
+		rt__strv_free(v);
+		return r;
+	}
+	*ret = v;
+	if (ret_n)
+		*ret_n = n;
+	return 1;
+}
+
+int rt__get_kv(struct rt__ctx *c, json_t *obj, const char *key, rt__str_check_fn check_key,
+               struct rt_kv **ret, size_t *ret_n)
+{
+	json_t *o = NULL;
+	int r = rt__get_obj(c, obj, key, false, &o);
+	if (r <= 0)
+		return r;
+	size_t n = json_object_size(o);
+	struct rt_kv *kv = ag_calloc(n ? n : 1, sizeof(*kv));
+	size_t saved = rt__push_key(c, key);
+	size_t i = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach (o, k, v) {
+		size_t s2 = rt__push_key(c, k);
+		if (check_key)
+			r = check_key(c, NULL, k);
+		if (r >= 0 && !json_is_string(v))
+			r = rt__fail(c, NULL, v, "must be a string");
+		else if (r >= 0 && strlen(json_string_value(v)) != json_string_length(v))
+			r = rt__fail(c, NULL, v, "must not contain a NUL byte");
+		rt__pop(c, s2);
+		if (r < 0)
+			break;
+		kv[i].key = ag_strdup(k);
+		kv[i].value = ag_strdup(json_string_value(v));
+		i++;
+	}
+	rt__pop(c, saved);
+	if (r < 0) {
+		rt__kv_free(kv, i);
+		return r;
+	}
+	*ret = kv;
+	*ret_n = n;
+	return 1;
+}
+
+bool rt__path_has_dotdot(const char *s)
+{
+	for (const char *p = s; (p = strstr(p, "..")); p += 2) {
+		bool start = p == s || p[-1] == '/';
+		bool end = p[2] == '\0' || p[2] == '/';
+		if (start && end)
+			return true;
+	}
+	return false;
+}
+
+int rt__check_abs_path(struct rt__ctx *c, const json_t *v, const char *s)
+{
+	if (s[0] != '/')
+		return rt__fail(c, NULL, v, "must be an absolute path");
+	if (rt__path_has_dotdot(s))
+		return rt__fail(c, NULL, v, "must not contain a \"..\" component");
+	return 0;
+}
+
+int rt__check_env(struct rt__ctx *c, const json_t *v, const char *s)
+{
+	const char *eq = strchr(s, '=');
+	if (!eq || eq == s)
+		return rt__fail(c, NULL, v, "must be \"KEY=VALUE\"");
+	return 0;
+}

@@ -1,0 +1,467 @@
+/* spec_linux.c: the linux section of config.json: namespaces, id mappings,
+ * resources, cgroupsPath, masked and read-only paths, sysctl. */
+#include "runtime/spec_internal.h"
+
+#include <string.h>
+
+/* ---- namespaces and id mappings --------------------------------------- */
+
+static int rt_parse_namespaces(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
+{
+	json_t *arr = NULL;
+	int r = rt__get_arr(c, lx, "namespaces", false, &arr);
+	if (r <= 0)
+		return r;
+	size_t saved = rt__push_key(c, "namespaces");
+	size_t i;
+	json_t *e;
+	json_array_foreach (arr, i, e) {
+		size_t s2 = rt__push_index(c, i);
+		_cleanup_free_ char *type = NULL;
+		_cleanup_free_ char *path = NULL;
+		int t = RT_NS_COUNT;
+		if (!json_is_object(e))
+			r = rt__fail(c, NULL, e, "must be an object");
+		else
+			r = rt__get_str(c, e, "type", true, &type);
+		for (int k = 0; r >= 0 && k < RT_NS_COUNT; k++) {
+			if (strcmp(type, rt_ns_type_name(k)) == 0)
+				t = k;
+		}
+		if (r >= 0 && t == RT_NS_COUNT)
+			r = rt__fail(
+			        c, "type", NULL,
+			        "unknown namespace type \"%s\" (pid, network, mount, ipc, uts, "
+			        "user, cgroup)",
+			        type);
+		if (r >= 0 && s->ns[t].enabled)
+			r = rt__fail(c, "type", NULL, "duplicate namespace type \"%s\"", type);
+		if (r >= 0)
+			r = rt__get_str(c, e, "path", false, &path);
+		if (r > 0) {
+			size_t s3 = rt__push_key(c, "path");
+			r = rt__check_abs_path(c, json_object_get(e, "path"), path);
+			rt__pop(c, s3);
+		}
+		if (r >= 0) {
+			s->ns[t].enabled = true;
+			s->ns[t].path = TAKE_PTR(path);
+		}
+		rt__pop(c, s2);
+		if (r < 0)
+			break;
+	}
+	rt__pop(c, saved);
+	return r < 0 ? r : 1;
+}
+
+static int rt_parse_mappings(struct rt__ctx *c, json_t *lx, const char *key,
+                             struct rt_id_mapping **ret, size_t *ret_n)
+{
+	json_t *arr = NULL;
+	int r = rt__get_arr(c, lx, key, false, &arr);
+	if (r <= 0)
+		return r;
+	size_t n = json_array_size(arr);
+	/* The kernel takes at most 340 lines in uid_map/gid_map (4.15+). */
+	if (n > 340)
+		return rt__fail(c, key, NULL, "at most 340 mappings are allowed, got %zu", n);
+	*ret = ag_calloc(n ? n : 1, sizeof(**ret));
+	size_t saved = rt__push_key(c, key);
+	const char *what = "an integer between 0 and 4294967295";
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		json_t *e = json_array_get(arr, i);
+		size_t s2 = rt__push_index(c, i);
+		int64_t cid = 0, hid = 0, size = 0;
+		if (!json_is_object(e))
+			r = rt__fail(c, NULL, e, "must be an object");
+		if (r >= 0)
+			r = rt__get_int(c, e, "containerID", true, 0, UINT32_MAX, what, &cid);
+		if (r >= 0)
+			r = rt__get_int(c, e, "hostID", true, 0, UINT32_MAX, what, &hid);
+		if (r >= 0)
+			r = rt__get_int(c, e, "size", true, 1, UINT32_MAX,
+			                "an integer between 1 and 4294967295", &size);
+		if (r >= 0 &&
+		    (cid + size > (int64_t)UINT32_MAX + 1 || hid + size > (int64_t)UINT32_MAX + 1))
+			r = rt__fail(c, "size", json_object_get(e, "size"),
+			             "makes the range pass 4294967295");
+		if (r >= 0) {
+			(*ret)[i] = (struct rt_id_mapping){(uint32_t)cid, (uint32_t)hid,
+			                                   (uint32_t)size};
+			*ret_n = i + 1;
+		}
+		rt__pop(c, s2);
+	}
+	rt__pop(c, saved);
+	return r < 0 ? r : 1;
+}
+
+/* ---- resources -------------------------------------------------------- */
+
+/* "-1 or > 0": the OCI memory values, where 0 would mean "no memory". */
+static int rt_get_mem(struct rt__ctx *c, json_t *o, const char *key, bool *has, int64_t *v)
+{
+	int r = rt__get_int(c, o, key, false, -1, INT64_MAX, "a positive integer", v);
+	if (r > 0 && *v == 0)
+		return rt__fail(c, key, json_object_get(o, key), "must be a positive integer");
+	if (r > 0)
+		*has = true;
+	return r;
+}
+
+static int rt_parse_memory(struct rt__ctx *c, json_t *res, struct rt_resources_memory *m)
+{
+	json_t *o = NULL;
+	int r = rt__get_obj(c, res, "memory", false, &o);
+	if (r <= 0)
+		return r;
+	size_t saved = rt__push_key(c, "memory");
+	int64_t ignored;
+	if ((r = rt_get_mem(c, o, "limit", &m->has_limit, &m->limit)) >= 0 &&
+	    (r = rt_get_mem(c, o, "reservation", &m->has_reservation, &m->reservation)) >= 0 &&
+	    (r = rt_get_mem(c, o, "swap", &m->has_swap, &m->swap)) >= 0 &&
+	    (r = rt__get_int(c, o, "swappiness", false, 0, 100, "an integer between 0 and 100",
+	                     &ignored)) >= 0) {
+		/* OCI swap is memory+swap, so it cannot be below the limit. */
+		if (m->has_swap && m->has_limit && m->swap > 0 && m->limit > 0 &&
+		    m->swap < m->limit)
+			r = rt__fail(c, "swap", json_object_get(o, "swap"),
+			             "must be at least memory.limit (%lld)", (long long)m->limit);
+	}
+	rt__pop(c, saved);
+	return r;
+}
+
+/* A cpuset list: "0-3,5,7-8". Ids are capped so a typo cannot ask for a
+ * bitmap of gigabytes when the launcher parses it. */
+static bool rt_cpulist_valid(const char *s)
+{
+	const char *p = s;
+	for (;;) {
+		char *end;
+		if (*p < '0' || *p > '9')
+			return false;
+		unsigned long a = strtoul(p, &end, 10), b = a;
+		p = end;
+		if (*p == '-') {
+			p++;
+			if (*p < '0' || *p > '9')
+				return false;
+			b = strtoul(p, &end, 10);
+			p = end;
+		}
+		if (a > b || b >= 65536)
+			return false;
+		if (*p == '\0')
+			return true;
+		if (*p != ',')
+			return false;
+		p++;
+	}
+}
+
+static int rt_get_cpulist(struct rt__ctx *c, json_t *o, const char *key, char **ret)
+{
+	int r = rt__get_str(c, o, key, false, ret);
+	if (r <= 0)
+		return r;
+	/* "" is what runc and Docker write for "not set". */
+	if ((*ret)[0] == '\0') {
+		free(*ret);
+		*ret = NULL;
+		return 0;
+	}
+	if (!rt_cpulist_valid(*ret))
+		return rt__fail(c, key, json_object_get(o, key),
+		                "must be a list of ids and ranges like \"0-3,5\"");
+	return 1;
+}
+
+static int rt_parse_cpu(struct rt__ctx *c, json_t *res, struct rt_resources_cpu *cpu)
+{
+	json_t *o = NULL;
+	int r = rt__get_obj(c, res, "cpu", false, &o);
+	if (r <= 0)
+		return r;
+	size_t saved = rt__push_key(c, "cpu");
+	int64_t v = 0;
+	r = rt__get_int(c, o, "quota", false, -1, INT64_MAX, "-1 or a positive integer", &v);
+	if (r > 0 && v == 0)
+		r = rt__fail(c, "quota", json_object_get(o, "quota"),
+		             "must be -1 or a positive "
+		             "integer");
+	if (r > 0) {
+		cpu->has_quota = true;
+		cpu->quota = v;
+	}
+	if (r < 0)
+		goto out;
+	/* The kernel's bounds for cpu.max's period: 1 ms to 1 s. */
+	r = rt__get_int(c, o, "period", false, 1000, 1000000,
+	                "an integer between 1000 and 1000000 (microseconds)", &v);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		cpu->has_period = true;
+		cpu->period = (uint64_t)v;
+	}
+	r = rt__get_int(c, o, "shares", false, 2, 262144, "an integer between 2 and 262144", &v);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		cpu->has_shares = true;
+		cpu->shares = (uint64_t)v;
+	}
+	if ((r = rt_get_cpulist(c, o, "cpus", &cpu->cpus)) < 0)
+		goto out;
+	r = rt_get_cpulist(c, o, "mems", &cpu->mems);
+out:
+	rt__pop(c, saved);
+	return r;
+}
+
+static const char *const rt_throttle_keys[] = {
+        [RT_THROTTLE_READ_BPS] = "throttleReadBpsDevice",
+        [RT_THROTTLE_WRITE_BPS] = "throttleWriteBpsDevice",
+        [RT_THROTTLE_READ_IOPS] = "throttleReadIOPSDevice",
+        [RT_THROTTLE_WRITE_IOPS] = "throttleWriteIOPSDevice",
+};
+
+static int rt_parse_throttles(struct rt__ctx *c, json_t *bio, struct rt_resources *res)
+{
+	for (size_t k = 0; k < AG_ARRAY_SIZE(rt_throttle_keys); k++) {
+		json_t *arr = NULL;
+		int r = rt__get_arr(c, bio, rt_throttle_keys[k], false, &arr);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			continue;
+		size_t n = json_array_size(arr);
+		res->throttles = ag_realloc(res->throttles,
+		                            (res->n_throttles + n + 1) * sizeof(*res->throttles));
+		size_t saved = rt__push_key(c, rt_throttle_keys[k]);
+		for (size_t i = 0; i < n && r >= 0; i++) {
+			json_t *e = json_array_get(arr, i);
+			struct rt_throttle t = {.kind = (enum rt_throttle_kind)k};
+			int64_t rate = 0;
+			size_t s2 = rt__push_index(c, i);
+			const char *nn = "a non-negative integer";
+			if (!json_is_object(e))
+				r = rt__fail(c, NULL, e, "must be an object");
+			if (r >= 0)
+				r = rt__get_int(c, e, "major", true, 0, UINT32_MAX, nn, &t.major);
+			if (r >= 0)
+				r = rt__get_int(c, e, "minor", true, 0, UINT32_MAX, nn, &t.minor);
+			if (r >= 0)
+				r = rt__get_int(c, e, "rate", true, 0, INT64_MAX, nn, &rate);
+			if (r >= 0) {
+				t.rate = (uint64_t)rate;
+				res->throttles[res->n_throttles++] = t;
+			}
+			rt__pop(c, s2);
+		}
+		rt__pop(c, saved);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int rt_parse_blockio(struct rt__ctx *c, json_t *resj, struct rt_resources *res)
+{
+	json_t *o = NULL;
+	int r = rt__get_obj(c, resj, "blockIO", false, &o);
+	if (r <= 0)
+		return r;
+	size_t saved = rt__push_key(c, "blockIO");
+	int64_t v = 0;
+	r = rt__get_int(c, o, "weight", false, 10, 1000, "an integer between 10 and 1000", &v);
+	if (r > 0) {
+		res->has_blkio_weight = true;
+		res->blkio_weight = (uint16_t)v;
+	}
+	if (r >= 0)
+		r = rt_parse_throttles(c, o, res);
+	rt__pop(c, saved);
+	return r;
+}
+
+/* A cgroup v2 file name: "memory.high", never a path that could climb out
+ * of the container's cgroup directory. */
+static int rt_check_cgroup_file(struct rt__ctx *c, const json_t *v, const char *s)
+{
+	(void)v;
+	if (s[0] == '\0' || strchr(s, '/') || strstr(s, "..") || !strchr(s, '.') || s[0] == '.')
+		return rt__fail(c, NULL, NULL,
+		                "must be a cgroup file name like \"memory.high\", got \"%s\"", s);
+	return 0;
+}
+
+static int rt_parse_resources(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
+{
+	json_t *o = NULL;
+	int r = rt__get_obj(c, lx, "resources", false, &o);
+	if (r <= 0)
+		return r;
+	s->has_resources = true;
+	struct rt_resources *res = &s->resources;
+	size_t saved = rt__push_key(c, "resources");
+	json_t *pids = NULL, *ignored = NULL;
+	if ((r = rt_parse_memory(c, o, &res->memory)) < 0 ||
+	    (r = rt_parse_cpu(c, o, &res->cpu)) < 0 ||
+	    (r = rt__get_obj(c, o, "pids", false, &pids)) < 0)
+		goto out;
+	if (pids) {
+		size_t s2 = rt__push_key(c, "pids");
+		r = rt__get_int(c, pids, "limit", true, -1, INT64_MAX,
+		                "-1, 0 (unlimited) or a positive integer", &res->pids_limit);
+		rt__pop(c, s2);
+		if (r < 0)
+			goto out;
+		res->has_pids_limit = true;
+	}
+	if ((r = rt_parse_blockio(c, o, res)) < 0)
+		goto out;
+	r = rt__get_kv(c, o, "unified", rt_check_cgroup_file, &res->unified, &res->n_unified);
+	if (r < 0)
+		goto out;
+	/* Known but not acted on by this runtime: type-checked only. */
+	if ((r = rt__get_arr(c, o, "devices", false, &ignored)) < 0 ||
+	    (r = rt__get_arr(c, o, "hugepageLimits", false, &ignored)) < 0 ||
+	    (r = rt__get_obj(c, o, "network", false, &ignored)) < 0)
+		goto out;
+	r = 0;
+out:
+	rt__pop(c, saved);
+	return r;
+}
+
+void rt__resources_free(struct rt_resources *r)
+{
+	free(r->cpu.cpus);
+	free(r->cpu.mems);
+	free(r->throttles);
+	rt__kv_free(r->unified, r->n_unified);
+}
+
+/* ---- sysctl ----------------------------------------------------------- */
+
+/* Only sysctls that live in a namespace the container owns may be set:
+ * anything else would change the host (runc refuses them the same way). */
+static int rt_check_sysctl_key(struct rt__ctx *c, const json_t *v, const char *k)
+{
+	(void)v;
+	if (k[0] == '\0' || strchr(k, '/') || strstr(k, "..") || k[0] == '.')
+		return rt__fail(c, NULL, NULL,
+		                "must be a sysctl name like \"net.ipv4.ip_forward\", got \"%s\"",
+		                k);
+	return 0;
+}
+
+static int rt_check_sysctl_ns(struct rt__ctx *c, const struct rt_spec *s, const char *k)
+{
+	static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+	                                  "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
+	                                  "kernel.shmmni", "kernel.shm_rmid_forced"};
+	int need = -1;
+	if (strncmp(k, "net.", 4) == 0)
+		need = RT_NS_NETWORK;
+	else if (strncmp(k, "fs.mqueue.", 10) == 0)
+		need = RT_NS_IPC;
+	else if (strcmp(k, "kernel.hostname") == 0 || strcmp(k, "kernel.domainname") == 0)
+		need = RT_NS_UTS;
+	for (size_t i = 0; i < AG_ARRAY_SIZE(ipc); i++) {
+		if (strcmp(k, ipc[i]) == 0)
+			need = RT_NS_IPC;
+	}
+	size_t saved = rt__push_key(c, k);
+	int r = 0;
+	if (need < 0)
+		r = rt__fail(c, NULL, NULL,
+		             "not a namespaced sysctl; setting it would change the host");
+	else if (!s->ns[need].enabled)
+		r = rt__fail(c, NULL, NULL, "needs a \"%s\" namespace in linux.namespaces",
+		             rt_ns_type_name(need));
+	rt__pop(c, saved);
+	return r;
+}
+
+static int rt_parse_sysctl(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
+{
+	int r = rt__get_kv(c, lx, "sysctl", rt_check_sysctl_key, &s->sysctl, &s->n_sysctl);
+	if (r <= 0)
+		return r;
+	size_t saved = rt__push_key(c, "sysctl");
+	for (size_t i = 0; i < s->n_sysctl && r >= 0; i++)
+		r = rt_check_sysctl_ns(c, s, s->sysctl[i].key);
+	rt__pop(c, saved);
+	return r;
+}
+
+/* ---- linux ------------------------------------------------------------ */
+
+static int rt_check_user_ns(struct rt__ctx *c, const struct rt_spec *s)
+{
+	bool maps = s->n_uid_mappings || s->n_gid_mappings;
+	if (maps && !s->ns[RT_NS_USER].enabled)
+		return rt__fail(c, s->n_uid_mappings ? "uidMappings" : "gidMappings", NULL,
+		                "needs a \"user\" namespace in linux.namespaces");
+	/* A new user namespace without maps runs everything as nobody and
+	 * cannot set up its mounts; say so now rather than fail later. */
+	if (s->ns[RT_NS_USER].enabled && !s->ns[RT_NS_USER].path &&
+	    (!s->n_uid_mappings || !s->n_gid_mappings))
+		return rt__fail(c, s->n_uid_mappings ? "gidMappings" : "uidMappings", NULL,
+		                "are required with a new \"user\" namespace");
+	return 0;
+}
+
+static int rt_check_cgroups_path(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
+{
+	int r = rt__get_str(c, lx, "cgroupsPath", false, &s->cgroups_path);
+	if (r <= 0)
+		return r;
+	json_t *v = json_object_get(lx, "cgroupsPath");
+	if (s->cgroups_path[0] == '\0')
+		return rt__fail(c, "cgroupsPath", v, "must not be empty");
+	if (rt__path_has_dotdot(s->cgroups_path))
+		return rt__fail(c, "cgroupsPath", v, "must not contain a \"..\" component");
+	return 0;
+}
+
+int rt__parse_linux(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
+{
+	int r;
+	json_t *obj = NULL;
+	if ((r = rt_parse_namespaces(c, lx, s)) < 0 ||
+	    (r = rt_parse_mappings(c, lx, "uidMappings", &s->uid_mappings, &s->n_uid_mappings)) <
+	            0 ||
+	    (r = rt_parse_mappings(c, lx, "gidMappings", &s->gid_mappings, &s->n_gid_mappings)) <
+	            0 ||
+	    (r = rt_check_user_ns(c, s)) < 0 || (r = rt_parse_resources(c, lx, s)) < 0 ||
+	    (r = rt_check_cgroups_path(c, lx, s)) < 0)
+		return r;
+	if ((r = rt__get_obj(c, lx, "seccomp", false, &obj)) < 0)
+		return r;
+	if (r > 0) {
+		size_t saved = rt__push_key(c, "seccomp");
+		r = rt__parse_seccomp(c, obj, &s->seccomp);
+		rt__pop(c, saved);
+		if (r < 0)
+			return r;
+	}
+	if ((r = rt__get_strv(c, lx, "maskedPaths", false, rt__check_abs_path, &s->masked_paths,
+	                      &s->n_masked_paths)) < 0 ||
+	    (r = rt__get_strv(c, lx, "readonlyPaths", false, rt__check_abs_path, &s->readonly_paths,
+	                      &s->n_readonly_paths)) < 0 ||
+	    (r = rt_parse_sysctl(c, lx, s)) < 0)
+		return r;
+	/* Known keys this runtime does not act on: type-checked only. */
+	if ((r = rt__get_arr(c, lx, "devices", false, &obj)) < 0 ||
+	    (r = rt__get_str(c, lx, "rootfsPropagation", false, NULL)) < 0 ||
+	    (r = rt__get_str(c, lx, "mountLabel", false, NULL)) < 0 ||
+	    (r = rt__get_obj(c, lx, "intelRdt", false, &obj)) < 0 ||
+	    (r = rt__get_obj(c, lx, "personality", false, &obj)) < 0)
+		return r;
+	return 0;
+}
