@@ -84,6 +84,10 @@ struct ag_error {
  * is 0, so callers can `return ag_error_set(err, errno, "...")`. */
 int ag_error_set(struct ag_error *err, int errnum, const char *fmt, ...) AG_PRINTF(3, 4);
 
+/* Like ag_error_set, but the message says it all: nothing is appended.
+ * `errnum` is still the code returned (as -errnum; 0 gives -EINVAL). */
+int ag_error_msg(struct ag_error *err, int errnum, const char *fmt, ...) AG_PRINTF(3, 4);
+
 /* Prefix the message already in `err` with more context ("create
  * container `x`: " + old message). Returns -err->code (or -EINVAL). */
 int ag_error_wrap(struct ag_error *err, const char *fmt, ...) AG_PRINTF(2, 3);

@@ -31,6 +31,21 @@ int ag_error_set(struct ag_error *err, int errnum, const char *fmt, ...)
 	return ag__error_ret(err, errnum);
 }
 
+int ag_error_msg(struct ag_error *err, int errnum, const char *fmt, ...)
+{
+	if (errnum < 0)
+		errnum = -errnum;
+	if (!err)
+		return errnum ? -errnum : -EINVAL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vsnprintf(err->msg, sizeof(err->msg), fmt, ap) < 0)
+		err->msg[0] = '\0';
+	va_end(ap);
+	err->code = errnum;
+	return ag__error_ret(err, errnum);
+}
+
 int ag_error_wrap(struct ag_error *err, const char *fmt, ...)
 {
 	if (!err)

@@ -59,9 +59,10 @@ static int limits_from_spec(const struct rt_resources *res, struct cg_limits *l,
 		uint64_t swap = 0;
 		int r = cg_swap_max_from_memsw(m->has_limit ? m->limit : -1, m->swap, &swap);
 		if (r == -EINVAL)
-			return ag_error_set(err, 0,
-			                    "linux.resources.memory.swap: must be at least the memory "
-			                    "limit (it counts memory plus swap)");
+			return ag_error_set(
+			        err, 0,
+			        "linux.resources.memory.swap: must be at least the memory "
+			        "limit (it counts memory plus swap)");
 		if (r == 0) {
 			l->has_memory_swap_max = true;
 			l->memory_swap_max = swap;
@@ -103,10 +104,18 @@ static int limits_from_spec(const struct rt_resources *res, struct cg_limits *l,
 			}
 			uint64_t rate = t->rate ? t->rate : CG_MAX;
 			switch (t->kind) {
-			case RT_THROTTLE_READ_BPS: io[k].rbps = rate; break;
-			case RT_THROTTLE_WRITE_BPS: io[k].wbps = rate; break;
-			case RT_THROTTLE_READ_IOPS: io[k].riops = rate; break;
-			case RT_THROTTLE_WRITE_IOPS: io[k].wiops = rate; break;
+			case RT_THROTTLE_READ_BPS:
+				io[k].rbps = rate;
+				break;
+			case RT_THROTTLE_WRITE_BPS:
+				io[k].wbps = rate;
+				break;
+			case RT_THROTTLE_READ_IOPS:
+				io[k].riops = rate;
+				break;
+			case RT_THROTTLE_WRITE_IOPS:
+				io[k].wiops = rate;
+				break;
 			}
 		}
 		l->io_max = io;
@@ -131,10 +140,12 @@ int rt__cg_setup(const struct rt_options *o, int cg_rootfd, const char *id,
 		int fd = -1;
 		if (cg_root_open(o->cgroup_root, &fd, err) == 0) {
 			close(fd);
-			return ag_error_set(err, EAGAIN, "the cgroup2 hierarchy appeared meanwhile");
+			return ag_error_set(err, EAGAIN,
+			                    "the cgroup2 hierarchy appeared meanwhile");
 		}
-		return ag_error_wrap(err, "no cgroup v2 hierarchy (use --cgroup-manager=disabled to "
-		                          "run without cgroups)");
+		return ag_error_wrap(err,
+		                     "no cgroup v2 hierarchy (use --cgroup-manager=disabled to "
+		                     "run without cgroups)");
 	}
 	_cleanup_free_ char *path = NULL;
 	if (cgroup_path(o, id, spec, &path) < 0)
@@ -150,9 +161,7 @@ int rt__cg_setup(const struct rt_options *o, int cg_rootfd, const char *id,
 	unsigned have = 0;
 	int r = cg_check_controllers(cg_rootfd, parent, RT_CG_WANT, &have, err);
 	if (r < 0)
-		return ag_error_wrap(err, "refusing to create `%s` without resource limits (use "
-		                          "--cgroup-manager=disabled to run without cgroups)",
-		                     id);
+		return ag_error_wrap(err, "refusing to create `%s` without resource limits", id);
 
 	int fd = -1;
 	r = cg_create(cg_rootfd, path, RT_CG_WANT | CG_CPUSET, &fd, err);
@@ -215,7 +224,8 @@ int rt__cg_freeze(int cg_rootfd, const char *path, bool frozen, struct ag_error 
 		return r;
 	r = cg_freeze(fd, frozen, 0);
 	if (r < 0)
-		return ag_error_set(err, -r, "%s the cgroup `%s`", frozen ? "freeze" : "thaw", path);
+		return ag_error_set(err, -r, "%s the cgroup `%s`", frozen ? "freeze" : "thaw",
+		                    path);
 	return 0;
 }
 
@@ -249,7 +259,8 @@ int rt__cg_stats_json(int cg_rootfd, const char *path, const char *id, char **re
 	if (s.has_cpu_throttling) {
 		json_t *cpu = json_object_get(j, "cpu");
 		if (cpu) {
-			json_object_set_new(cpu, "nr_periods", json_integer((json_int_t)s.cpu_nr_periods));
+			json_object_set_new(cpu, "nr_periods",
+			                    json_integer((json_int_t)s.cpu_nr_periods));
 			json_object_set_new(cpu, "nr_throttled",
 			                    json_integer((json_int_t)s.cpu_nr_throttled));
 			json_object_set_new(cpu, "throttled_usec",
@@ -263,7 +274,8 @@ int rt__cg_stats_json(int cg_rootfd, const char *path, const char *id, char **re
 		if (s.has_memory_peak)
 			json_object_set_new(mem, "peak", json_integer((json_int_t)s.memory_peak));
 		if (s.has_swap)
-			json_object_set_new(mem, "swap_current", json_integer((json_int_t)s.swap_current));
+			json_object_set_new(mem, "swap_current",
+			                    json_integer((json_int_t)s.swap_current));
 		json_object_set_new(j, "memory", mem);
 	}
 	if (s.has_pids) {
@@ -274,8 +286,8 @@ int rt__cg_stats_json(int cg_rootfd, const char *path, const char *id, char **re
 	}
 	if (s.has_io)
 		json_object_set_new(j, "io",
-		                    json_pack("{s:I, s:I}", "rbytes", (json_int_t)s.io_rbytes, "wbytes",
-		                              (json_int_t)s.io_wbytes));
+		                    json_pack("{s:I, s:I}", "rbytes", (json_int_t)s.io_rbytes,
+		                              "wbytes", (json_int_t)s.io_wbytes));
 	*ret_json = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	return *ret_json ? 0 : -ENOMEM;

@@ -4,6 +4,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -11,6 +14,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 static const char *cache_dir(const struct rt_options *o, char *buf, size_t n)
 {
@@ -87,10 +94,11 @@ static int load_state(struct ctx *c, const char *id, int *ret_dirfd, struct rt_s
                       struct ag_error *err)
 {
 	if (!rt_id_is_valid(id))
-		return ag_error_set(err, EINVAL,
-		                    "container id `%s`: use 1 to 128 of [A-Za-z0-9_.-], not starting "
-		                    "with '.'",
-		                    id);
+		return ag_error_msg(
+		        err, EINVAL,
+		        "container id `%s`: use 1 to 128 of [A-Za-z0-9_.-], not starting "
+		        "with '.'",
+		        id);
 	_cleanup_close_ int dfd = -1;
 	int r = rt__state_dir_open(c->rootfd, id, &dfd, err);
 	if (r < 0)
@@ -106,7 +114,8 @@ static int load_state(struct ctx *c, const char *id, int *ret_dirfd, struct rt_s
 static char *state_json_for_hooks(const char *id, pid_t pid, const char *bundle,
                                   enum rt_status status)
 {
-	struct rt_state st = {.id = (char *)id, .pid = pid, .bundle = (char *)bundle, .status = status};
+	struct rt_state st = {
+	        .id = (char *)id, .pid = pid, .bundle = (char *)bundle, .status = status};
 	char *j = rt_state_to_json(&st);
 	return j ? j : ag_strdup("{}");
 }
@@ -117,10 +126,11 @@ static int create_common(struct ctx *c, const char *id, const char *bundle,
                          pid_t *ret_pid, int *ret_pidfd, struct ag_error *err)
 {
 	if (!rt_id_is_valid(id))
-		return ag_error_set(err, EINVAL,
-		                    "container id `%s`: use 1 to 128 of [A-Za-z0-9_.-], not starting "
-		                    "with '.'",
-		                    id);
+		return ag_error_msg(
+		        err, EINVAL,
+		        "container id `%s`: use 1 to 128 of [A-Za-z0-9_.-], not starting "
+		        "with '.'",
+		        id);
 	int r = rt__sysctl_check(spec, err);
 	if (r < 0)
 		return r;
@@ -131,14 +141,14 @@ static int create_common(struct ctx *c, const char *id, const char *bundle,
 		return r;
 
 	struct rt_launch l = {
-		.o = c->o,
-		.id = id,
-		.bundle = bundle,
-		.spec = spec,
-		.io = io ? *io : RT_STDIO_INHERIT,
-		.cgroup_fd = -1,
-		.state_fd = sfd,
-		.wait_start = wait_start,
+	        .o = c->o,
+	        .id = id,
+	        .bundle = bundle,
+	        .spec = spec,
+	        .io = io ? *io : RT_STDIO_INHERIT,
+	        .cgroup_fd = -1,
+	        .state_fd = sfd,
+	        .wait_start = wait_start,
 	};
 	_cleanup_free_ char *cg_path = NULL;
 	pid_t pid = 0;
@@ -168,15 +178,15 @@ static int create_common(struct ctx *c, const char *id, const char *bundle,
 		goto fail;
 
 	struct rt_state st = {
-		.id = (char *)id,
-		.pid = pid,
-		.bundle = (char *)bundle,
-		.rootfs = spec->root_path,
-		.cgroup_path = cg_path,
-		.created_unix_ns = now_unix_ns(),
-		.owner = getuid(),
-		.annotations = spec->annotations,
-		.n_annotations = spec->n_annotations,
+	        .id = (char *)id,
+	        .pid = pid,
+	        .bundle = (char *)bundle,
+	        .rootfs = spec->root_path,
+	        .cgroup_path = cg_path,
+	        .created_unix_ns = now_unix_ns(),
+	        .owner = getuid(),
+	        .annotations = spec->annotations,
+	        .n_annotations = spec->n_annotations,
 	};
 	r = rt__pid_start_ticks(pid, &st.pid_start_ticks, NULL);
 	if (r < 0) {
@@ -234,8 +244,9 @@ int rt_container_start(const struct rt_options *o, const char *id, struct ag_err
 	if (r < 0)
 		goto out;
 	if (st.status != RT_STATUS_CREATED) {
-		r = ag_error_set(err, EINVAL, "container `%s` is %s: only a created container can "
-		                              "be started",
+		r = ag_error_msg(err, EINVAL,
+		                 "container `%s` is %s: only a created container can "
+		                 "be started",
 		                 id, rt_status_name(st.status));
 		goto out;
 	}
@@ -255,7 +266,8 @@ int rt_container_start(const struct rt_options *o, const char *id, struct ag_err
 	char msg[AG_ERROR_MSG_MAX];
 	size_t got = 0;
 	for (;;) {
-		struct pollfd p[2] = {{.fd = fifo, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = fifo, .events = POLLIN},
+		                      {.fd = pidfd, .events = POLLIN}};
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -279,8 +291,8 @@ int rt_container_start(const struct rt_options *o, const char *id, struct ag_err
 			if (n > 0)
 				got += (size_t)n;
 			if (got == 0) {
-				r = ag_error_set(err, 0, "container `%s` exited before it could start",
-				                 id);
+				r = ag_error_set(err, 0,
+				                 "container `%s` exited before it could start", id);
 				goto out;
 			}
 			break;
@@ -294,12 +306,11 @@ int rt_container_start(const struct rt_options *o, const char *id, struct ag_err
 	}
 	/* poststart hooks: failures are reported, the container keeps
 	 * running (OCI: "the runtime MUST log a warning"). */
-	_cleanup_free_ char *bundle_cfg = st.bundle ? ag_asprintf("%s", st.bundle) : NULL;
-	if (bundle_cfg) {
+	if (st.bundle) {
 		struct rt_spec *spec = NULL;
-		if (rt_spec_load(bundle_cfg, &spec, NULL) == 0 && spec->hooks.n[RT_HOOK_POSTSTART]) {
+		if (rt_spec_load(st.bundle, &spec, NULL) == 0 && spec->hooks.n[RT_HOOK_POSTSTART]) {
 			_cleanup_free_ char *sj =
-				state_json_for_hooks(id, st.pid, st.bundle, RT_STATUS_RUNNING);
+			        state_json_for_hooks(id, st.pid, st.bundle, RT_STATUS_RUNNING);
 			r = rt__hooks_run(spec, RT_HOOK_POSTSTART, sj, err);
 		}
 		rt_spec_free(spec);
@@ -367,6 +378,7 @@ int rt_container_run(const struct rt_options *o, const char *id, const char *bun
 		return r;
 	pid_t pid = 0;
 	int pidfd = -1;
+	_cleanup_free_ char *cg_path = NULL;
 	r = create_common(&c, id, bundle, spec, io, false, &pid, &pidfd, err);
 	if (r < 0)
 		goto out;
@@ -380,11 +392,12 @@ int rt_container_run(const struct rt_options *o, const char *id, const char *bun
 		ag_error_set(err, -r, "wait for container `%s`", id);
 
 	struct rt_state st = {0};
-	_cleanup_free_ char *cg_path = NULL;
-	_cleanup_close_ int dfd = -1;
+	int dfd = -1;
 	if (rt__state_dir_open(c.rootfd, id, &dfd, NULL) == 0 &&
 	    rt__state_read(dfd, id, false, -1, &st, NULL) == 0)
 		cg_path = TAKE_PTR(st.cgroup_path);
+	if (dfd >= 0)
+		close(dfd);
 	rt_state_free_contents(&st);
 	delete_now(&c, id, cg_path, spec, pid, bundle);
 out:
@@ -463,7 +476,7 @@ int rt_container_kill(const struct rt_options *o, const char *id, int sig, bool 
 	if (r < 0)
 		goto out;
 	if (st.status == RT_STATUS_STOPPED || st.status == RT_STATUS_CREATING) {
-		r = ag_error_set(err, ESRCH, "container `%s` is %s: nothing to signal", id,
+		r = ag_error_msg(err, ESRCH, "container `%s` is %s: nothing to signal", id,
 		                 rt_status_name(st.status));
 		goto out;
 	}
@@ -497,8 +510,9 @@ int rt_container_delete(const struct rt_options *o, const char *id, bool force,
 	if (r < 0)
 		goto out;
 	if ((st.status == RT_STATUS_RUNNING || st.status == RT_STATUS_PAUSED) && !force) {
-		r = ag_error_set(err, EBUSY, "container `%s` is %s: kill it first, or delete --force",
-		                 id, rt_status_name(st.status));
+		r = ag_error_msg(err, EBUSY,
+		                 "container `%s` is %s: kill it first, or delete --force", id,
+		                 rt_status_name(st.status));
 		goto out;
 	}
 	if (st.status != RT_STATUS_STOPPED && st.pid > 0) {
@@ -511,8 +525,8 @@ int rt_container_delete(const struct rt_options *o, const char *id, bool force,
 			/* Reap it if it is our child; otherwise its parent will. */
 			waitpid(st.pid, NULL, WNOHANG);
 			if (!pidfd_wait_exit(pidfd, 5000)) {
-				r = ag_error_set(err, ETIMEDOUT, "container `%s` did not die on SIGKILL",
-				                 id);
+				r = ag_error_msg(err, ETIMEDOUT,
+				                 "container `%s` did not die on SIGKILL", id);
 				goto out;
 			}
 		}
@@ -528,8 +542,7 @@ out:
 	return r;
 }
 
-int rt_container_pause(const struct rt_options *o, const char *id, bool pause,
-                       struct ag_error *err)
+int rt_container_pause(const struct rt_options *o, const char *id, bool pause, struct ag_error *err)
 {
 	struct ctx c;
 	int r = ctx_open(&c, o, false, err);
@@ -540,13 +553,15 @@ int rt_container_pause(const struct rt_options *o, const char *id, bool pause,
 	if (r < 0)
 		goto out;
 	if (!st.cgroup_path || c.cg_rootfd < 0) {
-		r = ag_error_set(err, EOPNOTSUPP, "%s `%s`: needs its cgroup (it was created with "
-		                                  "--cgroup-manager=disabled)",
+		r = ag_error_msg(err, EOPNOTSUPP,
+		                 "%s `%s`: needs its cgroup (it was created with "
+		                 "--cgroup-manager=disabled)",
 		                 pause ? "pause" : "resume", id);
 		goto out;
 	}
 	if (pause ? st.status != RT_STATUS_RUNNING : st.status != RT_STATUS_PAUSED) {
-		r = ag_error_set(err, EINVAL, "container `%s` is %s", id, rt_status_name(st.status));
+		r = ag_error_msg(err, EINVAL, "container `%s` is %s", id,
+		                 rt_status_name(st.status));
 		goto out;
 	}
 	r = rt__cg_freeze(c.cg_rootfd, st.cgroup_path, pause, err);
@@ -642,8 +657,9 @@ int rt_container_stats_json(const struct rt_options *o, const char *id, char **r
 	if (r < 0)
 		goto out;
 	if (!st.cgroup_path || c.cg_rootfd < 0) {
-		r = ag_error_set(err, EOPNOTSUPP, "stats `%s`: needs its cgroup (it was created with "
-		                                  "--cgroup-manager=disabled)",
+		r = ag_error_msg(err, EOPNOTSUPP,
+		                 "stats `%s`: needs its cgroup (it was created with "
+		                 "--cgroup-manager=disabled)",
 		                 id);
 		goto out;
 	}
@@ -669,8 +685,9 @@ int rt_container_exec(const struct rt_options *o, const char *id, char *const ar
 	if (r < 0)
 		goto out;
 	if (st.status != RT_STATUS_RUNNING) {
-		r = ag_error_set(err, EINVAL, "container `%s` is %s: exec needs a running container",
-		                 id, rt_status_name(st.status));
+		r = ag_error_msg(err, EINVAL,
+		                 "container `%s` is %s: exec needs a running container", id,
+		                 rt_status_name(st.status));
 		goto out;
 	}
 	r = rt_spec_load(st.bundle, &spec, err);
@@ -697,8 +714,8 @@ int rt_container_exec(const struct rt_options *o, const char *id, char *const ar
 	static const struct {
 		const char *name;
 		int flag;
-	} nss[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},   {"ipc", CLONE_NEWIPC},
-	           {"uts", CLONE_NEWUTS},   {"net", CLONE_NEWNET},  {"cgroup", CLONE_NEWCGROUP},
+	} nss[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},  {"ipc", CLONE_NEWIPC},
+	           {"uts", CLONE_NEWUTS},   {"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
 	           {"pid", CLONE_NEWPID}};
 	int flags = 0;
 	for (size_t i = 0; i < AG_ARRAY_SIZE(nss); i++) {
@@ -739,7 +756,8 @@ int rt_container_exec(const struct rt_options *o, const char *id, char *const ar
 		char *const *use_env = env ? env : spec->process.env;
 		_cleanup_free_ char *exe = NULL;
 		if (rr == 0 && (rr = rt__find_executable(argv[0], use_env, &exe)) < 0)
-			rr = ag_error_set(&e, -rr, "executable `%s` not found in the container", argv[0]);
+			rr = ag_error_set(&e, -rr, "executable `%s` not found in the container",
+			                  argv[0]);
 		if (rr == 0)
 			rr = rt__security_apply(&spec->process, &bpf, &e);
 		if (rr == 0) {

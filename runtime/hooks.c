@@ -10,11 +10,11 @@
 #include <sys/wait.h>
 
 static const char *const hook_names[RT_HOOK_COUNT] = {
-	[RT_HOOK_CREATE_RUNTIME] = "createRuntime",
-	[RT_HOOK_CREATE_CONTAINER] = "createContainer",
-	[RT_HOOK_START_CONTAINER] = "startContainer",
-	[RT_HOOK_POSTSTART] = "poststart",
-	[RT_HOOK_POSTSTOP] = "poststop",
+        [RT_HOOK_CREATE_RUNTIME] = "createRuntime",
+        [RT_HOOK_CREATE_CONTAINER] = "createContainer",
+        [RT_HOOK_START_CONTAINER] = "startContainer",
+        [RT_HOOK_POSTSTART] = "poststart",
+        [RT_HOOK_POSTSTOP] = "poststop",
 };
 
 static int run_one(const struct rt_hook *h, const char *state_json, const char *where,

@@ -13,8 +13,7 @@
 /* ---- state (state.c) ---------------------------------------------------- */
 
 /* Open (and with `create`, make) the state root, 0700. */
-int rt__state_root_open(const struct rt_options *o, bool create, int *ret_fd,
-                        struct ag_error *err);
+int rt__state_root_open(const struct rt_options *o, bool create, int *ret_fd, struct ag_error *err);
 
 /* Create the state directory of a new container: refuses an existing id. */
 int rt__state_dir_create(int rootfd, const char *id, int *ret_fd, struct ag_error *err);
@@ -58,10 +57,10 @@ struct rt_launch {
 	const char *bundle;
 	const struct rt_spec *spec;
 	struct rt_stdio io;
-	int cgroup_fd;     /* leaf cgroup dir for CLONE_INTO_CGROUP, or -1 */
-	int state_fd;      /* container's state directory */
-	bool wait_start;   /* create: wait on exec.fifo before exec */
-	struct rt_bpf bpf; /* prog.len 0: no seccomp */
+	int cgroup_fd;           /* leaf cgroup dir for CLONE_INTO_CGROUP, or -1 */
+	int state_fd;            /* container's state directory */
+	bool wait_start;         /* create: wait on exec.fifo before exec */
+	struct rt_bpf bpf;       /* prog.len 0: no seccomp */
 	int ns_fds[RT_NS_COUNT]; /* namespaces to join, or -1 */
 };
 
@@ -79,8 +78,7 @@ int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_use
 
 /* In the child: rlimits, user and groups, capabilities, no_new_privs and
  * seccomp, in the order that keeps each step possible. */
-int rt__security_apply(const struct rt_process *p, const struct rt_bpf *bpf,
-                       struct ag_error *err);
+int rt__security_apply(const struct rt_process *p, const struct rt_bpf *bpf, struct ag_error *err);
 
 /* Resolve `path` inside the root `rootfd` (no escape through symlinks or
  * ".."), creating missing directories when `mkdirs`, and the last
@@ -99,12 +97,6 @@ int rt__sysctl_check(const struct rt_spec *spec, struct ag_error *err);
 /* Run the hooks of one kind with the state JSON on their stdin. */
 int rt__hooks_run(const struct rt_spec *spec, enum rt_hook_kind kind, const char *state_json,
                   struct ag_error *err);
-
-/* Re-execute the running program from a sealed memfd copy unless it is
- * already one (CVE-2019-5736): afterwards /proc/<pid>/exe of this process
- * cannot be opened for writing. Returns only on failure or when already
- * sealed. */
-int rt__ensure_sealed_exe(char **argv, struct ag_error *err);
 
 /* ---- cgroups (cgroup.c) ------------------------------------------------ */
 

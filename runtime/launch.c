@@ -33,10 +33,10 @@
 #endif
 
 enum msg_type {
-	MSG_GO = 1,    /* parent -> child: maps written / hooks done */
-	MSG_HOOKS,     /* child -> parent: mounts done, run create hooks */
-	MSG_READY,     /* child -> parent: waiting for start */
-	MSG_ERROR,     /* child -> parent: setup failed, message follows */
+	MSG_GO = 1, /* parent -> child: maps written / hooks done */
+	MSG_HOOKS,  /* child -> parent: mounts done, run create hooks */
+	MSG_READY,  /* child -> parent: waiting for start */
+	MSG_ERROR,  /* child -> parent: setup failed, message follows */
 };
 
 struct msg {
@@ -46,9 +46,10 @@ struct msg {
 };
 
 static const int ns_clone_flag[RT_NS_COUNT] = {
-	[RT_NS_PID] = CLONE_NEWPID,   [RT_NS_NETWORK] = CLONE_NEWNET, [RT_NS_MOUNT] = CLONE_NEWNS,
-	[RT_NS_IPC] = CLONE_NEWIPC,   [RT_NS_UTS] = CLONE_NEWUTS,     [RT_NS_USER] = CLONE_NEWUSER,
-	[RT_NS_CGROUP] = CLONE_NEWCGROUP,
+        [RT_NS_PID] = CLONE_NEWPID,       [RT_NS_NETWORK] = CLONE_NEWNET,
+        [RT_NS_MOUNT] = CLONE_NEWNS,      [RT_NS_IPC] = CLONE_NEWIPC,
+        [RT_NS_UTS] = CLONE_NEWUTS,       [RT_NS_USER] = CLONE_NEWUSER,
+        [RT_NS_CGROUP] = CLONE_NEWCGROUP,
 };
 
 static int send_msg(int fd, int type, const struct ag_error *e)
@@ -103,7 +104,7 @@ int rt__find_executable(const char *file, char *const env[], char **ret)
 	while (*p) {
 		size_t n = strcspn(p, ":");
 		_cleanup_free_ char *cand =
-			n ? ag_asprintf("%.*s/%s", (int)n, p, file) : ag_asprintf("./%s", file);
+		        n ? ag_asprintf("%.*s/%s", (int)n, p, file) : ag_asprintf("./%s", file);
 		struct stat st;
 		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
 			if (access(cand, X_OK) == 0) {
@@ -133,15 +134,17 @@ int rt__sysctl_check(const struct rt_spec *spec, struct ag_error *err)
 		else if (strcmp(k, "kernel.hostname") == 0 || strcmp(k, "kernel.domainname") == 0)
 			need = RT_NS_UTS;
 		if (need == RT_NS_COUNT)
-			return ag_error_set(err, 0,
-			                    "linux.sysctl.%s: not namespaced; setting it would change "
-			                    "the host",
-			                    k);
+			return ag_error_set(
+			        err, 0,
+			        "linux.sysctl.%s: not namespaced; setting it would change "
+			        "the host",
+			        k);
 		if (!spec->ns[need].enabled || spec->ns[need].path)
-			return ag_error_set(err, 0,
-			                    "linux.sysctl.%s: needs a new %s namespace, or it would "
-			                    "change the host's",
-			                    k, rt_ns_type_name(need));
+			return ag_error_set(
+			        err, 0,
+			        "linux.sysctl.%s: needs a new %s namespace, or it would "
+			        "change the host's",
+			        k, rt_ns_type_name(need));
 	}
 	return 0;
 }
@@ -158,8 +161,8 @@ static int write_sysctls(const struct rt_spec *spec, struct ag_error *err)
 		 * container's by now, even through the host's procfs mount. */
 		int r = ag_write_file_at(AT_FDCWD, path, v, strlen(v));
 		if (r < 0)
-			return ag_error_set(err, -r, "linux.sysctl.%s: write `%s`", spec->sysctl[i].key,
-			                    v);
+			return ag_error_set(err, -r, "linux.sysctl.%s: write `%s`",
+			                    spec->sysctl[i].key, v);
 	}
 	return 0;
 }
@@ -236,22 +239,23 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 		if (r < 0 || m.type != MSG_GO)
 			return ag_error_set(err, r < 0 ? -r : EPROTO, "wait for the user id maps");
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-			return ag_error_set(err, errno,
-			                    "become root in the user namespace (is uid/gid 0 mapped "
-			                    "in linux.uidMappings/gidMappings?)");
+			return ag_error_set(
+			        err, errno,
+			        "become root in the user namespace (is uid/gid 0 mapped "
+			        "in linux.uidMappings/gidMappings?)");
 	}
 
 	/* Join the namespaces given by path; the user namespace first, since
 	 * it owns the others. The pid namespace was joined by the parent. */
-	static const enum rt_ns_type join_order[] = {RT_NS_USER, RT_NS_IPC,   RT_NS_UTS,
+	static const enum rt_ns_type join_order[] = {RT_NS_USER,    RT_NS_IPC,    RT_NS_UTS,
 	                                             RT_NS_NETWORK, RT_NS_CGROUP, RT_NS_MOUNT};
 	for (size_t i = 0; i < AG_ARRAY_SIZE(join_order); i++) {
 		enum rt_ns_type t = join_order[i];
 		if (l->ns_fds[t] < 0)
 			continue;
 		if (setns(l->ns_fds[t], ns_clone_flag[t]) < 0)
-			return ag_error_set(err, errno, "join the %s namespace `%s`", rt_ns_type_name(t),
-			                    spec->ns[t].path);
+			return ag_error_set(err, errno, "join the %s namespace `%s`",
+			                    rt_ns_type_name(t), spec->ns[t].path);
 		close(l->ns_fds[t]);
 		l->ns_fds[t] = -1;
 	}
@@ -275,12 +279,12 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 	    sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		return ag_error_set(err, errno, "hostname: sethostname `%s`", spec->hostname);
 
-	bool has_create_hooks = spec->hooks.n[RT_HOOK_CREATE_RUNTIME] ||
-	                        spec->hooks.n[RT_HOOK_CREATE_CONTAINER];
+	bool has_create_hooks =
+	        spec->hooks.n[RT_HOOK_CREATE_RUNTIME] || spec->hooks.n[RT_HOOK_CREATE_CONTAINER];
 	struct child_ctx cctx = {l, sync_fd};
 	if (spec->ns[RT_NS_MOUNT].enabled) {
-		r = rt__rootfs_setup(spec, l->bundle, in_userns, has_create_hooks ? child_hooks_cb : NULL,
-		                     &cctx, err);
+		r = rt__rootfs_setup(spec, l->bundle, in_userns,
+		                     has_create_hooks ? child_hooks_cb : NULL, &cctx, err);
 		if (r < 0)
 			return r;
 	} else {
@@ -291,6 +295,9 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 	}
 
 	if (l->wait_start) {
+		/* `create` exits after READY, and the container must outlive
+		 * it: from here on the parent's death is no reason to die. */
+		prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 		if (send_msg(sync_fd, MSG_READY, NULL) < 0)
 			return ag_error_set(err, errno, "report ready");
 		r = wait_for_start(procfd, fifo_path, report_fd, err);
@@ -322,8 +329,9 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 	_cleanup_free_ char *exe = NULL;
 	r = rt__find_executable(proc->args[0], proc->env, &exe);
 	if (r < 0)
-		return ag_error_set(err, -r, "process.args[0]: executable `%s` not found in the "
-		                             "container",
+		return ag_error_set(err, -r,
+		                    "process.args[0]: executable `%s` not found in the "
+		                    "container",
 		                    proc->args[0]);
 
 	r = rt__security_apply(proc, &l->bpf, err);
@@ -361,24 +369,24 @@ static int write_id_map(pid_t pid, const char *file, const struct rt_id_mapping 
 		                 m[i].host_id, m[i].size);
 		if (w < 0 || (size_t)w >= sizeof(buf) - len)
 			return ag_error_set(err, 0, "linux.%s: too many mappings",
-			                    strcmp(file, "uid_map") == 0 ? "uidMappings" : "gidMappings");
+			                    strcmp(file, "uid_map") == 0 ? "uidMappings"
+			                                                 : "gidMappings");
 		len += (size_t)w;
 	}
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	int r = ag_write_file_at(AT_FDCWD, path, buf, len);
 	if (r < 0)
-		return ag_error_set(err, -r, "write %s of the container",
-		                    file);
+		return ag_error_set(err, -r, "write %s of the container", file);
 	return 0;
 }
 
 static pid_t do_clone(uint64_t flags, int cgroup_fd, int *ret_pidfd)
 {
 	struct clone_args args = {
-		.flags = flags | CLONE_PIDFD,
-		.pidfd = (uint64_t)(uintptr_t)ret_pidfd,
-		.exit_signal = SIGCHLD,
+	        .flags = flags | CLONE_PIDFD,
+	        .pidfd = (uint64_t)(uintptr_t)ret_pidfd,
+	        .exit_signal = SIGCHLD,
 	};
 	if (cgroup_fd >= 0) {
 		args.flags |= CLONE_INTO_CGROUP;
@@ -398,6 +406,9 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 		l->ns_fds[t] = -1;
 	int ret = 0;
 	int pidns_self = -1;
+	_cleanup_close_ int parent_fd = -1;
+	pid_t pid = -1;
+	int pidfd = -1;
 	uint64_t flags = 0;
 	for (int t = 0; t < RT_NS_COUNT; t++) {
 		if (!spec->ns[t].enabled)
@@ -429,11 +440,10 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 		ret = ag_error_set(err, errno, "socketpair");
 		goto out;
 	}
-	_cleanup_close_ int parent_fd = sv[0];
+	parent_fd = sv[0];
 	int child_fd = sv[1];
 
-	int pidfd = -1;
-	pid_t pid = do_clone(flags, l->cgroup_fd, &pidfd);
+	pid = do_clone(flags, l->cgroup_fd, &pidfd);
 	if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
 		/* Kernels before 5.7 lack clone3 with CLONE_INTO_CGROUP: plain
 		 * clone, then the cgroup by cgroup.procs. */
@@ -454,7 +464,8 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 	if (pidns_self >= 0)
 		setns(pidns_self, CLONE_NEWPID);
 	if (pid < 0) {
-		ret = ag_error_set(err, clone_errno, "clone3 the container process (namespaces %#llx)",
+		ret = ag_error_set(err, clone_errno,
+		                   "clone3 the container process (namespaces %#llx)",
 		                   (unsigned long long)flags);
 		goto out;
 	}
@@ -462,7 +473,8 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 	if (spec->ns[RT_NS_USER].enabled && !spec->ns[RT_NS_USER].path) {
 		r = write_id_map(pid, "uid_map", spec->uid_mappings, spec->n_uid_mappings, err);
 		if (r == 0)
-			r = write_id_map(pid, "gid_map", spec->gid_mappings, spec->n_gid_mappings, err);
+			r = write_id_map(pid, "gid_map", spec->gid_mappings, spec->n_gid_mappings,
+			                 err);
 		if (r == 0 && send_msg(parent_fd, MSG_GO, NULL) < 0)
 			r = ag_error_set(err, errno, "signal the container process");
 		if (r < 0)

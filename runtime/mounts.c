@@ -32,8 +32,8 @@ static void fd_path(char buf[FD_PATH_MAX], int fd)
 static int openat2_in_root(int rootfd, const char *path, int flags, int *ret_fd)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	        .flags = (uint64_t)(flags | O_CLOEXEC),
+	        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
 	if (fd < 0)
@@ -77,7 +77,8 @@ int rt__open_in_root(int rootfd, const char *path, bool create, bool as_file, in
 		r = openat2_in_root(rootfd, prefix, O_PATH, &child);
 		if (r == -ENOENT) {
 			if (last && as_file) {
-				int f = openat(parent, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+				int f = openat(parent, comp,
+				               O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
 				if (f < 0 && errno != EEXIST)
 					return -errno;
 				if (f >= 0)
@@ -149,8 +150,8 @@ struct rt_dev {
 };
 
 static const struct rt_dev default_devs[] = {
-	{"null", 1, 3}, {"zero", 1, 5},    {"full", 1, 7},
-	{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+        {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+        {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 /* The minimal /dev: device nodes (bind mounts of the host's in a user
@@ -165,7 +166,8 @@ static int dev_populate(int rootfd, bool in_userns, struct ag_error *err)
 	for (size_t i = 0; i < AG_ARRAY_SIZE(default_devs); i++) {
 		const struct rt_dev *d = &default_devs[i];
 		if (!in_userns) {
-			if (mknodat(devfd, d->name, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0 &&
+			if (mknodat(devfd, d->name, S_IFCHR | 0666, makedev(d->major, d->minor)) <
+			            0 &&
 			    errno != EEXIST)
 				return ag_error_set(err, errno, "mknod `/dev/%s`", d->name);
 			/* mknod honours the umask; the nodes must be 0666. */
@@ -192,9 +194,9 @@ static int dev_populate(int rootfd, bool in_userns, struct ag_error *err)
 	}
 
 	static const char *const links[][2] = {
-		{"/proc/self/fd", "fd"},        {"/proc/self/fd/0", "stdin"},
-		{"/proc/self/fd/1", "stdout"},  {"/proc/self/fd/2", "stderr"},
-		{"pts/ptmx", "ptmx"},
+	        {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
+	        {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+	        {"pts/ptmx", "ptmx"},
 	};
 	for (size_t i = 0; i < AG_ARRAY_SIZE(links); i++)
 		if (symlinkat(links[i][0], devfd, links[i][1]) < 0 && errno != EEXIST)
@@ -265,8 +267,8 @@ static int mount_one(int rootfd, const struct rt_mount *m, const char *bundle, b
 			if (e == EPERM && type && strcmp(type, "sysfs") == 0 && in_userns) {
 				if (mount("/sys", pd, NULL, MS_BIND | MS_REC, NULL) == 0) {
 					r = remount_at(rootfd, m->destination,
-					               MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0,
-					               err);
+					               MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+					               0, err);
 					if (r < 0)
 						return r;
 					goto propagation;
@@ -281,10 +283,11 @@ static int mount_one(int rootfd, const struct rt_mount *m, const char *bundle, b
 			struct statfs sfs;
 			if (rt__open_in_root(rootfd, m->destination, false, false, &check) < 0 ||
 			    fstatfs(check, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
-				return ag_error_set(err, 0,
-				                    "`%s` is not procfs after mounting it: refusing a "
-				                    "redirected /proc",
-				                    m->destination);
+				return ag_error_set(
+				        err, 0,
+				        "`%s` is not procfs after mounting it: refusing a "
+				        "redirected /proc",
+				        m->destination);
 		}
 		if (type && strcmp(type, "tmpfs") == 0 && strcmp(m->destination, "/dev") == 0) {
 			r = dev_populate(rootfd, in_userns, err);

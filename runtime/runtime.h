@@ -259,9 +259,9 @@ const char *rt_ns_type_name(enum rt_ns_type t);
 
 /* How the runtime is run. Zeroed fields take the defaults. */
 struct rt_options {
-	const char *state_root;  /* per-container state; default /run/agora-run */
-	bool cgroups_disabled;   /* --cgroup-manager=disabled: no cgroup at all */
-	const char *cgroup_root; /* cgroup2 mount; default: found by cgroupv2 */
+	const char *state_root;    /* per-container state; default /run/agora-run */
+	bool cgroups_disabled;     /* --cgroup-manager=disabled: no cgroup at all */
+	const char *cgroup_root;   /* cgroup2 mount; default: found by cgroupv2 */
 	const char *cgroup_parent; /* parent of containers' cgroups; default "agora" */
 	const char *seccomp_cache; /* compiled filter cache; default <state_root>/.seccomp */
 };
@@ -363,6 +363,15 @@ int rt_container_pids(const struct rt_options *o, const char *id, pid_t **ret, s
  * current and peak, pids, OOM kills. */
 int rt_container_stats_json(const struct rt_options *o, const char *id, char **ret_json,
                             struct ag_error *err);
+
+/* Re-execute the running program (with `argv`) from a sealed memfd copy of
+ * itself, unless it already runs from one: then /proc/<pid>/exe of this
+ * process offers nothing writable (CVE-2019-5736). Returns 0 when already
+ * sealed; on success of the re-exec it does not return. */
+int rt_exe_ensure_sealed(char **argv, struct ag_error *err);
+
+/* 1 when this process runs from a sealed memfd, 0 when not, or -errno. */
+int rt_exe_is_sealed(void);
 
 /* A container id is 1..128 of [A-Za-z0-9_.-], not starting with '.'. */
 bool rt_id_is_valid(const char *id);

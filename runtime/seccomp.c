@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <seccomp.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #define CACHE_MAGIC   0x43534741u /* "AGSC" */
@@ -85,6 +86,7 @@ static int cache_store(int dirfd, const char *name, const struct rt_seccomp *sc,
 
 static int compile(const struct rt_seccomp *sc, struct rt_bpf *ret, struct ag_error *err)
 {
+	_cleanup_close_ int mfd = -1;
 	scmp_filter_ctx ctx = seccomp_init(sc->default_action);
 	if (!ctx)
 		return ag_error_set(err, 0, "linux.seccomp.defaultAction: libseccomp refused it");
@@ -102,10 +104,10 @@ static int compile(const struct rt_seccomp *sc, struct rt_bpf *ret, struct ag_er
 		size_t na = rule->n_args < 6 ? rule->n_args : 6;
 		for (size_t a = 0; a < na; a++)
 			args[a] = (struct scmp_arg_cmp){
-				.arg = rule->args[a].index,
-				.op = (enum scmp_compare)rule->args[a].op,
-				.datum_a = rule->args[a].value,
-				.datum_b = rule->args[a].value_two,
+			        .arg = rule->args[a].index,
+			        .op = (enum scmp_compare)rule->args[a].op,
+			        .datum_a = rule->args[a].value,
+			        .datum_b = rule->args[a].value_two,
 			};
 		for (size_t n = 0; n < rule->n_names; n++) {
 			int nr = seccomp_syscall_resolve_name(rule->names[n]);
@@ -119,18 +121,34 @@ static int compile(const struct rt_seccomp *sc, struct rt_bpf *ret, struct ag_er
 				continue;
 			r = seccomp_rule_add_array(ctx, rule->action, nr, (unsigned)na, args);
 			if (r < 0) {
-				r = ag_error_set(err, -r, "linux.seccomp.syscalls[%zu]: rule for `%s`", i,
+				r = ag_error_set(err, -r,
+				                 "linux.seccomp.syscalls[%zu]: rule for `%s`", i,
 				                 rule->names[n]);
 				goto out;
 			}
 		}
 	}
+	/* libseccomp 2.5 exports to an fd only (seccomp_export_bpf_mem came
+	 * in 2.6): go through a memfd. */
 	void *mem = NULL;
 	size_t len = 0;
-	r = seccomp_export_bpf_mem(ctx, NULL, &len);
+	mfd = memfd_create("agora-seccomp", MFD_CLOEXEC);
+	if (mfd < 0) {
+		r = ag_error_set(err, errno, "memfd for the seccomp filter");
+		goto out;
+	}
+	r = seccomp_export_bpf(ctx, mfd);
 	if (r == 0) {
-		mem = ag_malloc(len);
-		r = seccomp_export_bpf_mem(ctx, mem, &len);
+		off_t end = lseek(mfd, 0, SEEK_END);
+		if (end <= 0 || (size_t)end % sizeof(struct sock_filter) ||
+		    (size_t)end / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+			r = -E2BIG;
+		} else {
+			len = (size_t)end;
+			mem = ag_malloc(len);
+			if (pread(mfd, mem, len, 0) != (ssize_t)len)
+				r = -EIO;
+		}
 	}
 	if (r < 0) {
 		free(mem);

@@ -18,6 +18,7 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 static int load_seccomp(const struct rt_bpf *bpf, struct ag_error *err)
@@ -52,7 +53,8 @@ static int set_caps(const struct rt_caps *c, struct ag_error *err)
 	int e = errno;
 	cap_free(caps);
 	if (r < 0)
-		return ag_error_set(err, e, "set the capabilities (effective, permitted, inheritable)");
+		return ag_error_set(err, e,
+		                    "set the capabilities (effective, permitted, inheritable)");
 
 	/* Ambient capabilities need to be permitted and inheritable; the
 	 * kernel refuses others, and we report that as the spec's fault. */
@@ -60,10 +62,11 @@ static int set_caps(const struct rt_caps *c, struct ag_error *err)
 		if (!(c->ambient & (1ull << i)))
 			continue;
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, i, 0, 0) < 0)
-			return ag_error_set(err, errno,
-			                    "raise ambient capability %s (it must also be permitted "
-			                    "and inheritable)",
-			                    cap_to_name(i));
+			return ag_error_set(
+			        err, errno,
+			        "raise ambient capability %s (it must also be permitted "
+			        "and inheritable)",
+			        cap_to_name(i));
 	}
 	return 0;
 }
@@ -75,7 +78,8 @@ static int drop_bounding(uint64_t keep, struct ag_error *err)
 		if (i < 64 && (keep & (1ull << i)))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, i, 0, 0, 0) < 0 && errno != EINVAL)
-			return ag_error_set(err, errno, "drop capability %d from the bounding set", i);
+			return ag_error_set(err, errno, "drop capability %d from the bounding set",
+			                    i);
 	}
 	return 0;
 }

@@ -15,11 +15,12 @@
 #include <jansson.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static const char *const status_names[] = {
-	[RT_STATUS_CREATING] = "creating", [RT_STATUS_CREATED] = "created",
-	[RT_STATUS_RUNNING] = "running",   [RT_STATUS_PAUSED] = "paused",
-	[RT_STATUS_STOPPED] = "stopped",
+        [RT_STATUS_CREATING] = "creating", [RT_STATUS_CREATED] = "created",
+        [RT_STATUS_RUNNING] = "running",   [RT_STATUS_PAUSED] = "paused",
+        [RT_STATUS_STOPPED] = "stopped",
 };
 
 const char *rt_status_name(enum rt_status s)
@@ -34,8 +35,8 @@ bool rt_id_is_valid(const char *id)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = id[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		          c == '_' || c == '-' || c == '.';
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		          (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
 		if (!ok)
 			return false;
 	}
@@ -104,7 +105,7 @@ int rt__state_dir_create(int rootfd, const char *id, int *ret_fd, struct ag_erro
 {
 	if (mkdirat(rootfd, id, 0700) < 0) {
 		if (errno == EEXIST)
-			return ag_error_set(err, EEXIST, "container `%s` already exists", id);
+			return ag_error_msg(err, EEXIST, "container `%s` already exists", id);
 		return ag_error_set(err, errno, "create the state of `%s`", id);
 	}
 	int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
@@ -119,7 +120,7 @@ int rt__state_dir_open(int rootfd, const char *id, int *ret_fd, struct ag_error 
 	int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return ag_error_set(err, ENOENT, "container `%s` does not exist", id);
+			return ag_error_msg(err, ENOENT, "container `%s` does not exist", id);
 		return ag_error_set(err, errno, "open the state of `%s`", id);
 	}
 	*ret_fd = fd;
@@ -159,7 +160,8 @@ int rt__state_write(int dirfd, const struct rt_state *st, struct ag_error *err)
 		json_object_set_new(j, "cgroup", json_string(st->cgroup_path));
 	json_t *ann = json_object();
 	for (size_t i = 0; i < st->n_annotations; i++)
-		json_object_set_new(ann, st->annotations[i].key, json_string(st->annotations[i].value));
+		json_object_set_new(ann, st->annotations[i].key,
+		                    json_string(st->annotations[i].value));
 	json_object_set_new(j, "annotations", ann);
 	char *text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
@@ -225,11 +227,10 @@ int rt__state_read(int dirfd, const char *id, bool cgroups_enabled, int cgroup_r
 		st.annotations = ag_calloc(json_object_size(ann), sizeof(*st.annotations));
 		const char *k;
 		json_t *v;
-		json_object_foreach(ann, k, v)
-		{
+		json_object_foreach (ann, k, v) {
 			st.annotations[st.n_annotations].key = ag_strdup(k);
 			st.annotations[st.n_annotations].value =
-				ag_strdup(json_string_value(v) ? json_string_value(v) : "");
+			        ag_strdup(json_string_value(v) ? json_string_value(v) : "");
 			st.n_annotations++;
 		}
 	}
@@ -276,10 +277,10 @@ char *rt_state_to_json(const struct rt_state *st)
 		         (long long)(st->created_unix_ns % 1000000000));
 		json_object_set_new(j, "created", json_string(full));
 	}
-	json_object_set_new(j, "owner", json_string(""));
 	json_t *ann = json_object();
 	for (size_t i = 0; i < st->n_annotations; i++)
-		json_object_set_new(ann, st->annotations[i].key, json_string(st->annotations[i].value));
+		json_object_set_new(ann, st->annotations[i].key,
+		                    json_string(st->annotations[i].value));
 	json_object_set_new(j, "annotations", ann);
 	char *out = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
