@@ -240,3 +240,25 @@ Test(cgroupv2_guest, cpu_max_20_percent_is_enforced)
 	waitpid(pid, NULL, 0);
 	close(fd);
 }
+
+Test(cgroupv2_guest, check_controllers_explains_an_undelegated_subtree)
+{
+	/* agora-vmtest-<pid>/u is made without controllers, so what is below
+	 * it gets none although the host has them all. */
+	char path[128];
+	snprintf(path, sizeof(path), "%s/u", base_name);
+	struct ag_error err = {0};
+	int fd = -1;
+	cr_assert_eq(cg_create(root, path, 0, &fd, &err), 0, "%s", err.msg);
+	snprintf(path, sizeof(path), "%s/u/ctr", base_name);
+	unsigned have = 0xdead;
+	cr_assert_eq(cg_check_controllers(root, path, CG_MEMORY | CG_PIDS, &have, &err),
+	             -EOPNOTSUPP);
+	cr_log_info("%s", err.msg);
+	cr_assert_eq(have, 0);
+	cr_assert(strstr(err.msg, "controllers memory, pids are not available under "), "%s",
+	          err.msg);
+	cr_assert(strstr(err.msg, "available higher up but not enabled"), "%s", err.msg);
+	cr_assert_not(strstr(err.msg, "hybrid"), "%s", err.msg);
+	close(fd);
+}
