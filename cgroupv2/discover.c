@@ -70,41 +70,34 @@ static const char *cg__v1_name(unsigned c)
 	return c == CG_IO ? "blkio" : cg_controller_name(c);
 }
 
-/* Controllers bound to a cgroup v1 hierarchy. /proc/cgroups has them with a
- * non-zero hierarchy id; newer kernels may build without it
- * (CONFIG_CGROUP_V1 off, and then nothing is bound to v1 anyway), so the
- * mount table is the fallback: a "cgroup" (v1) mount with the controller in
- * its options. */
-static unsigned cg__v1_bound(void)
+unsigned cg__v1_from_proc_cgroups(char *text)
 {
 	unsigned mask = 0;
-	_cleanup_free_ char *text = NULL;
-	if (ag_read_file_at(AT_FDCWD, "/proc/cgroups", 1 << 16, &text, NULL) == 0) {
-		for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save)) {
-			char name[64];
-			unsigned hier, num, enabled;
-			if (sscanf(line, "%63s %u %u %u", name, &hier, &num, &enabled) != 4)
-				continue;
-			for (unsigned c = 1; c & CG_CONTROLLERS_ALL; c <<= 1)
-				if (hier != 0 && enabled && strcmp(name, cg__v1_name(c)) == 0)
-					mask |= c;
-		}
-		return mask;
-	}
-
-	if (ag_read_file_at(AT_FDCWD, "/proc/self/mountinfo", 1 << 22, &text, NULL) < 0)
-		return 0;
 	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		/* "... - cgroup cgroup rw,cpu,cpuacct" */
+		char name[64];
+		unsigned hier, num, enabled;
+		if (sscanf(line, "%63s %u %u %u", name, &hier, &num, &enabled) != 4)
+			continue; /* the "#subsys_name ..." header */
+		for (unsigned c = 1; c & CG_CONTROLLERS_ALL; c <<= 1)
+			if (hier != 0 && enabled && strcmp(name, cg__v1_name(c)) == 0)
+				mask |= c;
+	}
+	return mask;
+}
+
+unsigned cg__v1_from_mountinfo(char *text)
+{
+	unsigned mask = 0;
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		/* "36 25 0:31 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu,cpuacct":
+		 * fstype "cgroup" is v1 ("cgroup2" is not matched); the super
+		 * options are the last field (spaces in paths are \040). */
 		char *sep = strstr(line, " - cgroup ");
 		if (!sep)
 			continue;
-		char *opts = strrchr(sep, ' ');
-		if (!opts)
-			continue;
-		opts++;
+		char *opts = strrchr(sep, ' ') + 1;
 		for (char *s2 = NULL, *o = strtok_r(opts, ",", &s2); o;
 		     o = strtok_r(NULL, ",", &s2))
 			for (unsigned c = 1; c & CG_CONTROLLERS_ALL; c <<= 1)
@@ -112,6 +105,20 @@ static unsigned cg__v1_bound(void)
 					mask |= c;
 	}
 	return mask;
+}
+
+/* Controllers bound to a cgroup v1 hierarchy. /proc/cgroups has them with a
+ * non-zero hierarchy id; kernels built without cgroup v1 support may lack
+ * the file (and then nothing is bound to v1 anyway), so the mount table is
+ * the fallback. */
+static unsigned cg__v1_bound(void)
+{
+	_cleanup_free_ char *text = NULL;
+	if (ag_read_file_at(AT_FDCWD, "/proc/cgroups", 1 << 16, &text, NULL) == 0)
+		return cg__v1_from_proc_cgroups(text);
+	if (ag_read_file_at(AT_FDCWD, "/proc/self/mountinfo", 1 << 22, &text, NULL) == 0)
+		return cg__v1_from_mountinfo(text);
+	return 0;
 }
 
 /* "cpu, memory and pids"-style list into buf. */

@@ -55,6 +55,13 @@ int cg__kill_by_signal(int dirfd);
 /* Wait until `cgroup.events` has `key` == want (bounded). */
 int cg__wait_event(int dirfd, const char *key, uint64_t want, unsigned timeout_ms);
 
+/* Controllers bound to cgroup v1 hierarchies, from the text of
+ * /proc/cgroups (non-zero hierarchy id, enabled) or /proc/self/mountinfo
+ * (fstype "cgroup" with the controller in its options); v1 calls io
+ * "blkio". Both cut `text` up in place. */
+unsigned cg__v1_from_proc_cgroups(char *text);
+unsigned cg__v1_from_mountinfo(char *text);
+
 /* The controller bit that owns an interface file ("memory.max" -> CG_MEMORY),
  * or 0 for core files and unknown prefixes. */
 unsigned cg__controller_of_file(const char *file);

@@ -12,18 +12,25 @@ static int cg__write_enoent(int dirfd, const char *file, const char *value, cons
                             struct ag_error *err)
 {
 	unsigned c = cg__controller_of_file(file), have = 0;
+	/* The explanation replaces strerror(ENOENT), which would only
+	 * mislead ("No such file" for a file the user did not ask to open). */
 	if (c && cg__read_controllers(dirfd, "cgroup.controllers", &have) == 0 && !(have & c))
-		return ag_error_set(
-		        err, ENOENT,
-		        "write `%s` = `%s` in %s: the %s controller is not enabled for "
-		        "this cgroup (it is not in its cgroup.controllers: enable it in "
-		        "the parent's cgroup.subtree_control, e.g. create the cgroup with "
-		        "it, and check the host offers it)",
+		ag_error_set(
+		        err, 0,
+		        "write `%s` = `%s` in %s: the %s controller is not enabled for this "
+		        "cgroup (it is not in its cgroup.controllers: enable it in the parent's "
+		        "cgroup.subtree_control, e.g. create the cgroup with it, and check the "
+		        "host offers it)",
 		        file, value, where, cg_controller_name(c));
-	return ag_error_set(err, ENOENT,
-	                    "write `%s` = `%s` in %s: no such interface file (a misspelt key, or a "
-	                    "feature this kernel was built without)",
-	                    file, value, where);
+	else
+		ag_error_set(
+		        err, 0,
+		        "write `%s` = `%s` in %s: no such interface file (a misspelt key, or a "
+		        "feature this kernel was built without)",
+		        file, value, where);
+	if (err)
+		err->code = ENOENT;
+	return -ENOENT;
 }
 
 static int cg__write(int dirfd, const char *file, const char *value, struct ag_error *err)

@@ -13,7 +13,7 @@
 	do {                                                                                       \
 		const char *_ci = getenv("CI");                                                    \
 		if (_ci && strcmp(_ci, "true") == 0)                                               \
-			cr_fail("CI=true and this test cannot run: " __VA_ARGS__);                 \
+			cr_assert_fail("CI=true and this test cannot run: " __VA_ARGS__);          \
 		else                                                                               \
 			cr_skip_test(__VA_ARGS__);                                                 \
 	} while (0)

@@ -150,6 +150,38 @@ Test(controllers, names_parse_and_unknown_ones_are_ignored)
 	cr_assert_eq(cg__controller_of_file("hugetlb.2MB.max"), 0);
 }
 
+Test(controllers, hybrid_host_is_read_from_proc_cgroups)
+{
+	/* This host's /proc/cgroups: hugetlb is the only one left to v2. */
+	char text[] = "#subsys_name\thierarchy\tnum_cgroups\tenabled\n"
+	              "cpuset\t3\t1\t1\n"
+	              "cpu\t1\t1\t1\n"
+	              "cpuacct\t2\t1\t1\n"
+	              "blkio\t7\t1\t1\n"
+	              "memory\t4\t21\t1\n"
+	              "hugetlb\t0\t1\t1\n"
+	              "pids\t8\t1\t1\n";
+	cr_assert_eq(cg__v1_from_proc_cgroups(text), CG_CONTROLLERS_ALL);
+
+	char unified[] = "#subsys_name\thierarchy\tnum_cgroups\tenabled\n"
+	                 "cpu\t0\t80\t1\nmemory\t0\t80\t1\nblkio\t0\t80\t1\n"
+	                 "pids\t5\t1\t0\n";
+	cr_assert_eq(cg__v1_from_proc_cgroups(unified), 0, "hierarchy 0 or disabled: not v1");
+}
+
+Test(controllers, hybrid_host_is_read_from_mountinfo)
+{
+	char text[] = "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+	              "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+	              "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+	              "38 31 0:35 / /sys/fs/cgroup/blkio rw,relatime - cgroup cgroup rw,blkio\n"
+	              "40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,name=systemd\n"
+	              "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+	cr_assert_eq(cg__v1_from_mountinfo(text), CG_CPU | CG_MEMORY | CG_IO);
+	char v2only[] = "30 23 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n";
+	cr_assert_eq(cg__v1_from_mountinfo(v2only), 0);
+}
+
 Test(convert, cpu_weight_from_shares_at_the_bounds)
 {
 	cr_assert_eq(cg_cpu_weight_from_shares(2), 1);
