@@ -1,0 +1,147 @@
+/* probe: a static program run inside test containers; it reports what the
+ * container looks like from the inside, one fact per command:
+ *
+ *   probe pid | hostname | status KEY... | fds | links | rlimit NOFILE
+ *   probe syscall NAME        calls NAME with harmless arguments; prints
+ *                             "ok" or "errno=<NAME>"
+ *   probe read PATH           prints the first line, or "errno=<NAME>"
+ *   probe write PATH          tries to create/append; "ok" or "errno=..."
+ *   probe exists PATH         "yes" or "no"
+ *   probe segv                dies of SIGSEGV
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void print_errno(int e)
+{
+	const char *n = e == EPERM    ? "EPERM"
+	                : e == EACCES ? "EACCES"
+	                : e == ENOENT ? "ENOENT"
+	                : e == ENOSYS ? "ENOSYS"
+	                : e == EROFS  ? "EROFS"
+	                : e == EINVAL ? "EINVAL"
+	                              : "other";
+	printf("errno=%s\n", n);
+}
+
+static int do_syscall(const char *name)
+{
+	long r;
+	if (strcmp(name, "keyctl") == 0)
+		r = syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0);
+	else if (strcmp(name, "unshare") == 0)
+		r = syscall(SYS_unshare, CLONE_NEWUTS);
+	else if (strcmp(name, "mount") == 0)
+		r = syscall(SYS_mount, "none", "/tmp", "tmpfs", 0, NULL);
+	else if (strcmp(name, "getpid") == 0)
+		r = syscall(SYS_getpid);
+	else if (strcmp(name, "clone3") == 0)
+		r = syscall(SYS_clone3, NULL, 0);
+	else if (strcmp(name, "ptrace") == 0)
+		r = syscall(SYS_ptrace, 0x4206 /* PTRACE_SEIZE */, 1, 0, 0);
+	else {
+		fprintf(stderr, "probe: unknown syscall %s\n", name);
+		return 2;
+	}
+	if (r < 0)
+		print_errno(errno);
+	else
+		printf("ok\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return 2;
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "pid") == 0) {
+		printf("%d\n", (int)getpid());
+	} else if (strcmp(cmd, "hostname") == 0) {
+		char h[256] = "";
+		gethostname(h, sizeof(h));
+		printf("%s\n", h);
+	} else if (strcmp(cmd, "status") == 0) {
+		FILE *f = fopen("/proc/self/status", "re");
+		char line[512];
+		while (f && fgets(line, sizeof(line), f))
+			for (int i = 2; i < argc; i++)
+				if (strncmp(line, argv[i], strlen(argv[i])) == 0 &&
+				    line[strlen(argv[i])] == ':')
+					fputs(line, stdout);
+		if (f)
+			fclose(f);
+	} else if (strcmp(cmd, "fds") == 0) {
+		DIR *d = opendir("/proc/self/fd");
+		struct dirent *de;
+		int self = d ? dirfd(d) : -1;
+		while (d && (de = readdir(d))) {
+			if (de->d_name[0] == '.' || atoi(de->d_name) == self)
+				continue;
+			char p[300], t[512] = "";
+			snprintf(p, sizeof(p), "/proc/self/fd/%s", de->d_name);
+			ssize_t n = readlink(p, t, sizeof(t) - 1);
+			t[n > 0 ? n : 0] = '\0';
+			printf("%s %s\n", de->d_name, t);
+		}
+		if (d)
+			closedir(d);
+	} else if (strcmp(cmd, "links") == 0) {
+		DIR *d = opendir("/sys/class/net");
+		struct dirent *de;
+		while (d && (de = readdir(d)))
+			if (de->d_name[0] != '.')
+				printf("%s\n", de->d_name);
+		if (d)
+			closedir(d);
+	} else if (strcmp(cmd, "rlimit") == 0) {
+		struct rlimit rl;
+		getrlimit(RLIMIT_NOFILE, &rl);
+		printf("%llu %llu\n", (unsigned long long)rl.rlim_cur,
+		       (unsigned long long)rl.rlim_max);
+	} else if (strcmp(cmd, "syscall") == 0 && argc == 3) {
+		return do_syscall(argv[2]);
+	} else if (strcmp(cmd, "read") == 0 && argc == 3) {
+		FILE *f = fopen(argv[2], "re");
+		char line[512] = "";
+		if (!f) {
+			print_errno(errno);
+			return 0;
+		}
+		if (!fgets(line, sizeof(line), f) && ferror(f))
+			print_errno(errno);
+		else
+			printf("%s%s", line, strchr(line, '\n') ? "" : "\n");
+		fclose(f);
+	} else if (strcmp(cmd, "write") == 0 && argc == 3) {
+		int fd = open(argv[2], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (fd < 0)
+			print_errno(errno);
+		else {
+			printf("ok\n");
+			close(fd);
+		}
+	} else if (strcmp(cmd, "segv") == 0) {
+		/* A real fault: pid 1 of a pid namespace ignores raise(). */
+		volatile int *nowhere = (volatile int *)(uintptr_t)atoi("0");
+		*nowhere = 1;
+	} else if (strcmp(cmd, "exists") == 0 && argc == 3) {
+		printf("%s\n", access(argv[2], F_OK) == 0 ? "yes" : "no");
+	} else {
+		fprintf(stderr, "probe: unknown command %s\n", cmd);
+		return 2;
+	}
+	return 0;
+}

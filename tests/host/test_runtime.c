@@ -1,0 +1,703 @@
+/* Host tier: agora-run against the real kernel, as root.
+ *
+ * Each test builds its own bundle (a busybox rootfs plus the static `probe`
+ * program) and its own state root under /tmp, runs build/bin/agora-run as a
+ * user would, and checks what the container sees from the inside and what
+ * is left on the host afterwards. cgroups are disabled here: this host's
+ * controllers belong to cgroup v1 (limits are tested in the vm tier).
+ */
+#include "agtest.h"
+#include "common/common.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+struct bundle {
+	char dir[128];
+	char state[160];
+	json_t *cfg;
+};
+
+static const char *build_dir(void)
+{
+	const char *b = getenv("AGORA_BUILD_DIR");
+	return b ? b : "build";
+}
+
+static void copy_file(const char *from, const char *to, mode_t mode)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	cr_assert_eq(ag_read_file_at(AT_FDCWD, from, 64u << 20, &buf, &len), 0, "read %s", from);
+	int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	cr_assert_geq(fd, 0, "create %s", to);
+	cr_assert_eq(ag_write_all(fd, buf, len), 0);
+	close(fd);
+	free(buf);
+}
+
+static void bundle_init(struct bundle *b, const char *const args[])
+{
+	snprintf(b->dir, sizeof(b->dir), "/tmp/agora-host-XXXXXX");
+	cr_assert_not_null(mkdtemp(b->dir));
+	snprintf(b->state, sizeof(b->state), "%s/state", b->dir);
+	static const char *const dirs[] = {"rootfs",     "rootfs/bin", "rootfs/proc", "rootfs/sys",
+	                                   "rootfs/dev", "rootfs/tmp", "rootfs/etc"};
+	for (size_t i = 0; i < AG_ARRAY_SIZE(dirs); i++) {
+		_cleanup_free_ char *p = ag_asprintf("%s/%s", b->dir, dirs[i]);
+		cr_assert_eq(mkdir(p, 0755), 0);
+	}
+	_cleanup_free_ char *bb = ag_asprintf("%s/rootfs/bin/busybox", b->dir);
+	copy_file("/bin/busybox", bb, 0755);
+	_cleanup_free_ char *probe_src = ag_asprintf("%s/tests/probe", build_dir());
+	_cleanup_free_ char *probe = ag_asprintf("%s/rootfs/bin/probe", b->dir);
+	copy_file(probe_src, probe, 0755);
+	static const char *const applets[] = {"sh", "sleep", "true", "cat", "echo", "ls", "wc"};
+	for (size_t i = 0; i < AG_ARRAY_SIZE(applets); i++) {
+		_cleanup_free_ char *l = ag_asprintf("%s/rootfs/bin/%s", b->dir, applets[i]);
+		cr_assert_eq(symlink("busybox", l), 0);
+	}
+
+	/* Start from what `agora-run spec` writes: the safe defaults. */
+	char *out = NULL;
+	_cleanup_free_ char *spec_cmd =
+	        ag_asprintf("%s/bin/agora-run spec --bundle %s", build_dir(), b->dir);
+	cr_assert_eq(system(spec_cmd), 0, "agora-run spec");
+	_cleanup_free_ char *cfg_path = ag_asprintf("%s/config.json", b->dir);
+	cr_assert_eq(ag_read_file_at(AT_FDCWD, cfg_path, 1 << 20, &out, NULL), 0);
+	json_error_t jerr;
+	b->cfg = json_loads(out, 0, &jerr);
+	free(out);
+	cr_assert_not_null(b->cfg);
+	json_t *a = json_array();
+	for (size_t i = 0; args[i]; i++)
+		json_array_append_new(a, json_string(args[i]));
+	json_object_set_new(json_object_get(b->cfg, "process"), "args", a);
+}
+
+static void bundle_write(struct bundle *b)
+{
+	_cleanup_free_ char *p = ag_asprintf("%s/config.json", b->dir);
+	cr_assert_eq(json_dump_file(b->cfg, p, JSON_INDENT(1)), 0);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+static bool mounts_mention(const char *what)
+{
+	char *mi = NULL;
+	cr_assert_eq(ag_read_file_at(AT_FDCWD, "/proc/self/mountinfo", 16u << 20, &mi, NULL), 0);
+	bool found = strstr(mi, what) != NULL;
+	free(mi);
+	return found;
+}
+
+static size_t state_entries(const struct bundle *b)
+{
+	DIR *d = opendir(b->state);
+	if (!d)
+		return 0;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void bundle_done(struct bundle *b)
+{
+	json_decref(b->cfg);
+	/* Nothing may still be mounted from the bundle: rm would otherwise
+	 * walk into a live container's mounts. FTW_MOUNT keeps it on the
+	 * bundle's own file system anyway. */
+	cr_assert_not(mounts_mention(b->dir), "mounts of %s left behind", b->dir);
+	nftw(b->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/* Runs agora-run with --root and --cgroup-manager=disabled, then `args`;
+ * `leak_fd` (if >= 0) is passed to it without close-on-exec, as fd 9.
+ * stdout and stderr go to files, not pipes: a created container inherits
+ * them and would hold a pipe open for as long as it lives. */
+static int agora_run_fd(const struct bundle *b, char **ret_out, char **ret_err, int leak_fd,
+                        const char *const args[])
+{
+	static unsigned seq;
+	_cleanup_free_ char *outp = ag_asprintf("%s/out.%u", b->dir, seq);
+	_cleanup_free_ char *errp = ag_asprintf("%s/err.%u", b->dir, seq++);
+	_cleanup_free_ char *exe = ag_asprintf("%s/bin/agora-run", build_dir());
+	_cleanup_free_ char *root = ag_asprintf("--root=%s", b->state);
+	const char *argv[32] = {exe, root, "--cgroup-manager=disabled"};
+	size_t n = 3;
+	for (size_t i = 0; args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+			_exit(126);
+		close(o);
+		close(e);
+		if (leak_fd >= 0)
+			dup2(leak_fd, 9); /* dup2 clears close-on-exec */
+		if (chdir(b->dir) < 0)
+			_exit(126);
+		execv(exe, (char **)argv);
+		_exit(127);
+	}
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	char *out = NULL, *err = NULL;
+	cr_assert_eq(ag_read_file_at(AT_FDCWD, outp, 1 << 20, &out, NULL), 0);
+	cr_assert_eq(ag_read_file_at(AT_FDCWD, errp, 1 << 20, &err, NULL), 0);
+	if (ret_out)
+		*ret_out = out;
+	else
+		free(out);
+	if (ret_err)
+		*ret_err = err;
+	else
+		free(err);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int agora_run(const struct bundle *b, char **ret_out, char **ret_err,
+                     const char *const args[])
+{
+	return agora_run_fd(b, ret_out, ret_err, -1, args);
+}
+
+/* `run` the bundle's process and return its stdout; asserts exit 0. */
+static char *run_probe(struct bundle *b, const char *id)
+{
+	bundle_write(b);
+	char *out = NULL, *err = NULL;
+	int rc = agora_run(b, &out, &err, (const char *const[]){"run", id, NULL});
+	cr_assert_eq(rc, 0, "run %s: exit %d, stderr: %s", id, rc, err);
+	free(err);
+	return out;
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* ---- namespaces --------------------------------------------------------- */
+
+Test(namespaces, init_is_pid_1)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/probe", "pid"));
+	_cleanup_free_ char *out = run_probe(&b, "pid1");
+	cr_assert_str_eq(out, "1\n");
+	bundle_done(&b);
+}
+
+Test(namespaces, hostname_is_the_spec_hostname)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/probe", "hostname"));
+	json_object_set_new(b.cfg, "hostname", json_string("box-7"));
+	_cleanup_free_ char *out = run_probe(&b, "uts");
+	cr_assert_str_eq(out, "box-7\n");
+	char host[256];
+	gethostname(host, sizeof(host));
+	cr_assert_str_neq(host, "box-7", "the host's hostname must not change");
+	bundle_done(&b);
+}
+
+Test(namespaces, network_has_only_lo_and_it_is_up)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sh", "-c",
+	                     "/bin/probe links; /bin/probe read /sys/class/net/lo/flags"));
+	_cleanup_free_ char *out = run_probe(&b, "net");
+	/* IFF_UP | IFF_LOOPBACK = 0x9 */
+	cr_assert_str_eq(out, "lo\n0x9\n");
+	bundle_done(&b);
+}
+
+Test(namespaces, every_namespace_differs_from_the_host)
+{
+	static const char *const names[] = {"pid", "net", "ipc", "uts", "mnt", "cgroup"};
+	for (size_t i = 0; i < AG_ARRAY_SIZE(names); i++) {
+		struct bundle b;
+		_cleanup_free_ char *path = ag_asprintf("/proc/self/ns/%s", names[i]);
+		_cleanup_free_ char *script = ag_asprintf("readlink %s", path);
+		bundle_init(&b, ARGS("/bin/busybox", "sh", "-c", script));
+		_cleanup_free_ char *id = ag_asprintf("ns-%s", names[i]);
+		_cleanup_free_ char *out = run_probe(&b, id);
+		char host[128] = "";
+		cr_assert_gt(readlink(path, host, sizeof(host) - 1), 0);
+		cr_assert_eq(strncmp(out, names[i], strlen(names[i])), 0, "got %s", out);
+		out[strcspn(out, "\n")] = '\0';
+		cr_assert_str_neq(out, host, "%s namespace is the host's", names[i]);
+		bundle_done(&b);
+	}
+}
+
+Test(namespaces, container_mounts_are_invisible_outside)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sleep", "30"));
+	bundle_write(&b);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("create", "mnt")), 0);
+	/* The container has proc, dev, sys... mounted under the bundle's
+	 * rootfs, in its own namespace only. */
+	cr_assert_not(mounts_mention(b.dir));
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("delete", "--force", "mnt")), 0);
+	bundle_done(&b);
+}
+
+/* ---- capabilities, no_new_privs, seccomp ------------------------------- */
+
+Test(security, default_spec_keeps_docker_capabilities_and_no_new_privs)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/probe", "status", "CapInh", "CapPrm", "CapEff", "CapBnd",
+	                     "CapAmb", "NoNewPrivs", "Seccomp"));
+	_cleanup_free_ char *out = run_probe(&b, "caps");
+	/* The 14 Docker capabilities: bits 0,1,3,4,5,6,7,8,10,13,18,27,29,31. */
+	cr_assert_str_eq(out, "CapInh:\t0000000000000000\n"
+	                      "CapPrm:\t00000000a80425fb\n"
+	                      "CapEff:\t00000000a80425fb\n"
+	                      "CapBnd:\t00000000a80425fb\n"
+	                      "CapAmb:\t0000000000000000\n"
+	                      "NoNewPrivs:\t1\n"
+	                      "Seccomp:\t2\n");
+	bundle_done(&b);
+}
+
+Test(security, all_five_capability_sets_follow_the_spec)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/probe", "status", "CapInh", "CapPrm", "CapEff", "CapBnd",
+	                     "CapAmb", "NoNewPrivs"));
+	json_t *caps = json_object();
+	static const char *const sets[] = {"bounding", "effective", "inheritable", "permitted",
+	                                   "ambient"};
+	for (size_t i = 0; i < AG_ARRAY_SIZE(sets); i++)
+		json_object_set_new(caps, sets[i], json_pack("[s,s]", "CAP_CHOWN", "CAP_KILL"));
+	json_t *proc = json_object_get(b.cfg, "process");
+	json_object_set_new(proc, "capabilities", caps);
+	json_object_set_new(proc, "noNewPrivileges", json_false());
+	_cleanup_free_ char *out = run_probe(&b, "caps5");
+	/* CAP_CHOWN = bit 0, CAP_KILL = bit 5. */
+	cr_assert_str_eq(out, "CapInh:\t0000000000000021\n"
+	                      "CapPrm:\t0000000000000021\n"
+	                      "CapEff:\t0000000000000021\n"
+	                      "CapBnd:\t0000000000000021\n"
+	                      "CapAmb:\t0000000000000021\n"
+	                      "NoNewPrivs:\t0\n");
+	bundle_done(&b);
+}
+
+Test(security, default_profile_denies_syscalls_with_eperm)
+{
+	struct bundle b;
+	bundle_init(&b,
+	            ARGS("/bin/sh", "-c",
+	                 "for s in keyctl unshare mount clone3 getpid; do /bin/probe syscall $s; "
+	                 "done"));
+	_cleanup_free_ char *out = run_probe(&b, "seccomp");
+	/* keyctl, unshare, mount: EPERM; clone3: ENOSYS so libc falls back
+	 * to clone; getpid is allowed. */
+	cr_assert_str_eq(out, "errno=EPERM\nerrno=EPERM\nerrno=EPERM\nerrno=ENOSYS\nok\n");
+	bundle_done(&b);
+}
+
+Test(security, without_seccomp_the_same_syscall_is_not_eperm_from_a_filter)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/probe", "status", "Seccomp"));
+	json_object_del(json_object_get(b.cfg, "linux"), "seccomp");
+	_cleanup_free_ char *out = run_probe(&b, "noseccomp");
+	cr_assert_str_eq(out, "Seccomp:\t0\n");
+	bundle_done(&b);
+}
+
+Test(security, masked_paths_show_nothing_and_readonly_paths_refuse_writes)
+{
+	struct bundle b;
+	bundle_init(&b,
+	            ARGS("/bin/sh", "-c",
+	                 "/bin/probe read /proc/keys; /bin/probe read /proc/timer_list; "
+	                 "ls -A /proc/acpi | wc -l; /bin/probe write /proc/sys/kernel/hostname"));
+	_cleanup_free_ char *out = run_probe(&b, "masked");
+	/* /proc/keys, /proc/timer_list: bound to /dev/null, read empty;
+	 * /proc/acpi: an empty tmpfs (may be absent on this kernel: 0 too);
+	 * /proc/sys: read-only. */
+	cr_assert_str_eq(out, "\n\n0\nerrno=EROFS\n", "got: %s", out);
+	bundle_done(&b);
+}
+
+Test(security, rlimits_are_applied)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/probe", "rlimit"));
+	json_object_set_new(
+	        json_object_get(b.cfg, "process"), "rlimits",
+	        json_pack("[{s:s, s:i, s:i}]", "type", "RLIMIT_NOFILE", "soft", 123, "hard", 456));
+	_cleanup_free_ char *out = run_probe(&b, "rlimit");
+	cr_assert_str_eq(out, "123 456\n");
+	bundle_done(&b);
+}
+
+Test(security, an_fd_of_the_launcher_is_not_visible_in_the_container)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/probe", "fds"));
+	bundle_write(&b);
+	/* fd 9 is open in agora-run without close-on-exec (as a careless
+	 * parent would leave it); the container must not get it, nor any
+	 * fd of the launcher's own. */
+	int leak = open("/etc", O_RDONLY | O_DIRECTORY);
+	cr_assert_geq(leak, 0);
+	char *out = NULL, *err = NULL;
+	int rc = agora_run_fd(&b, &out, &err, leak, ARGS("run", "fds"));
+	close(leak);
+	cr_assert_eq(rc, 0, "stderr: %s", err);
+	/* Only stdin, stdout and stderr (pipes and /dev/null here). */
+	char *line = out;
+	int count = 0;
+	while (line && *line) {
+		int fd = atoi(line);
+		cr_assert(fd >= 0 && fd <= 2, "unexpected fd in the container: %s", line);
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+		count++;
+	}
+	cr_assert_leq(count, 3);
+	free(out);
+	free(err);
+	bundle_done(&b);
+}
+
+Test(security, readonly_root_refuses_writes)
+{
+	struct bundle b;
+	bundle_init(&b,
+	            ARGS("/bin/sh", "-c", "/bin/probe write /newfile; /bin/probe write /tmp/x"));
+	json_object_set_new(json_object_get(b.cfg, "root"), "readonly", json_true());
+	json_array_append_new(json_object_get(b.cfg, "mounts"),
+	                      json_pack("{s:s, s:s, s:s}", "destination", "/tmp", "type", "tmpfs",
+	                                "source", "tmpfs"));
+	_cleanup_free_ char *out = run_probe(&b, "ro");
+	cr_assert_str_eq(out, "errno=EROFS\nok\n");
+	bundle_done(&b);
+}
+
+/* ---- mount targets cannot be redirected --------------------------------- */
+
+Test(mounts, symlinked_targets_stay_inside_the_root)
+{
+	char outside[] = "/tmp/agora-escape-XXXXXX";
+	cr_assert_not_null(mkdtemp(outside));
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sh", "-c", "ls -d /tmp/agora-escape-*/sub /up/sub"));
+	/* An absolute link and a relative one climbing past the root. */
+	_cleanup_free_ char *l1 = ag_asprintf("%s/rootfs/evil", b.dir);
+	_cleanup_free_ char *l2 = ag_asprintf("%s/rootfs/up", b.dir);
+	_cleanup_free_ char *inside = ag_asprintf("%s/rootfs%s", b.dir, outside);
+	/* The link's target also exists inside the root: that is where the
+	 * mount must land. */
+	cr_assert_eq(mkdir(inside, 0755), 0);
+	cr_assert_eq(symlink(outside, l1), 0);
+	cr_assert_eq(symlink("../../../../../../../../tmp", l2), 0);
+	json_t *mounts = json_object_get(b.cfg, "mounts");
+	json_array_append_new(mounts, json_pack("{s:s, s:s, s:s}", "destination", "/evil/sub",
+	                                        "type", "tmpfs", "source", "tmpfs"));
+	json_array_append_new(mounts, json_pack("{s:s, s:s, s:s}", "destination", "/up/sub", "type",
+	                                        "tmpfs", "source", "tmpfs"));
+	_cleanup_free_ char *out = run_probe(&b, "escape");
+	/* Inside, both resolved within the root... */
+	cr_assert_neq(strstr(out, "/sub\n"), NULL, "got %s", out);
+	/* ...and nothing was created or mounted outside it. */
+	_cleanup_free_ char *sub = ag_asprintf("%s/sub", outside);
+	cr_assert_neq(access(sub, F_OK), 0, "%s was created on the host", sub);
+	cr_assert_neq(access("/tmp/sub", F_OK), 0, "/tmp/sub was created on the host");
+	cr_assert_not(mounts_mention(outside));
+	rmdir(outside);
+	bundle_done(&b);
+}
+
+Test(mounts, a_dangling_link_target_is_refused_not_followed_out)
+{
+	char outside[] = "/tmp/agora-escape-XXXXXX";
+	cr_assert_not_null(mkdtemp(outside));
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/true"));
+	_cleanup_free_ char *l1 = ag_asprintf("%s/rootfs/evil", b.dir);
+	cr_assert_eq(symlink(outside, l1), 0);
+	json_array_append_new(json_object_get(b.cfg, "mounts"),
+	                      json_pack("{s:s, s:s, s:s}", "destination", "/evil/sub", "type",
+	                                "tmpfs", "source", "tmpfs"));
+	bundle_write(&b);
+	char *err = NULL;
+	cr_assert_eq(agora_run(&b, NULL, &err, ARGS("run", "dangling")), 1);
+	cr_assert_neq(strstr(err, "mount target `/evil/sub` in the container root"), NULL, "%s",
+	              err);
+	free(err);
+	_cleanup_free_ char *sub = ag_asprintf("%s/sub", outside);
+	cr_assert_neq(access(sub, F_OK), 0, "%s was created on the host", sub);
+	cr_assert_eq(state_entries(&b), 0);
+	rmdir(outside);
+	bundle_done(&b);
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+static char *state_of(struct bundle *b, const char *id)
+{
+	char *out = NULL;
+	int rc = agora_run(b, &out, NULL, ARGS("state", id));
+	cr_assert_eq(rc, 0, "state %s", id);
+	return out;
+}
+
+Test(lifecycle, create_start_state_kill_delete)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sleep", "60"));
+	bundle_write(&b);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("create", "life")), 0);
+
+	_cleanup_free_ char *s1 = state_of(&b, "life");
+	cr_assert_neq(strstr(s1, "\"status\":\"created\""), NULL, "%s", s1);
+	json_t *j = json_loads(s1, 0, NULL);
+	pid_t pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
+	json_decref(j);
+	cr_assert_gt(pid, 1);
+	cr_assert_eq(kill(pid, 0), 0, "the created process exists");
+
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("start", "life")), 0);
+	_cleanup_free_ char *s2 = state_of(&b, "life");
+	cr_assert_neq(strstr(s2, "\"status\":\"running\""), NULL, "%s", s2);
+
+	/* A running container is not deleted without --force. */
+	char *err = NULL;
+	cr_assert_eq(agora_run(&b, NULL, &err, ARGS("delete", "life")), 1);
+	cr_assert_neq(strstr(err, "is running"), NULL, "%s", err);
+	free(err);
+
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("kill", "life", "KILL")), 0);
+	/* Stopped once the kernel has it gone (reaped by init or a subreaper,
+	 * or a zombie, which also counts as stopped). */
+	bool stopped = false;
+	for (int i = 0; i < 200 && !stopped; i++) {
+		_cleanup_free_ char *s = state_of(&b, "life");
+		stopped = strstr(s, "\"status\":\"stopped\"") != NULL;
+		if (!stopped)
+			usleep(10000);
+	}
+	cr_assert(stopped, "container did not stop after SIGKILL");
+
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("delete", "life")), 0);
+	err = NULL;
+	cr_assert_eq(agora_run(&b, NULL, &err, ARGS("state", "life")), 1);
+	cr_assert_neq(strstr(err, "container `life` does not exist"), NULL, "%s", err);
+	free(err);
+	cr_assert_eq(state_entries(&b), 0);
+	bundle_done(&b);
+}
+
+Test(lifecycle, run_exits_with_the_container_status_and_cleans_up)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sh", "-c", "exit 7"));
+	bundle_write(&b);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("run", "st7")), 7);
+	cr_assert_eq(state_entries(&b), 0);
+	bundle_done(&b);
+}
+
+Test(lifecycle, a_signal_death_is_128_plus_the_signal)
+{
+	struct bundle b;
+	/* A fault, not kill(2): pid 1 of a pid namespace ignores signals sent
+	 * from inside it, but not the kernel's own SIGSEGV. */
+	bundle_init(&b, ARGS("/bin/probe", "segv"));
+	bundle_write(&b);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("run", "sig")), 128 + SIGSEGV);
+	bundle_done(&b);
+}
+
+Test(lifecycle, exec_joins_the_running_container)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sleep", "60"));
+	json_object_set_new(b.cfg, "hostname", json_string("exec-box"));
+	bundle_write(&b);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("create", "ex")), 0);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("start", "ex")), 0);
+	char *out = NULL, *err = NULL;
+	int rc = agora_run(&b, &out, &err,
+	                   ARGS("exec", "ex", "--", "/bin/sh", "-c",
+	                        "hostname; /bin/probe status NoNewPrivs; exit 3"));
+	cr_assert_eq(rc, 3, "stderr: %s", err);
+	cr_assert_str_eq(out, "exec-box\nNoNewPrivs:\t1\n");
+	free(out);
+	free(err);
+	out = NULL;
+	/* In the container's pid namespace, next to its init. */
+	cr_assert_eq(agora_run(&b, &out, NULL, ARGS("exec", "ex", "--", "/bin/probe", "pid")), 0);
+	cr_assert_gt(atoi(out), 1);
+	free(out);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("delete", "--force", "ex")), 0);
+	bundle_done(&b);
+}
+
+Test(lifecycle, list_shows_containers_in_table_and_json)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sleep", "60"));
+	bundle_write(&b);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("create", "l1")), 0);
+	char *out = NULL;
+	cr_assert_eq(agora_run(&b, &out, NULL, ARGS("list")), 0);
+	cr_assert_eq(strncmp(out, "ID ", 3), 0, "%s", out);
+	cr_assert_neq(strstr(out, "l1 "), NULL);
+	cr_assert_neq(strstr(out, "created"), NULL);
+	free(out);
+	cr_assert_eq(agora_run(&b, &out, NULL, ARGS("list", "--format", "json")), 0);
+	json_t *j = json_loads(out, 0, NULL);
+	cr_assert(json_is_array(j) && json_array_size(j) == 1, "%s", out);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(j, 0), "id")), "l1");
+	json_decref(j);
+	free(out);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("delete", "--force", "l1")), 0);
+	bundle_done(&b);
+}
+
+/* ---- bad input: a clear message, and nothing left behind ----------------- */
+
+struct bad_case {
+	const char *what;
+	const char *path;  /* where to put `value`, dotted, e.g. "process.cwd" */
+	const char *value; /* JSON */
+	const char *expect;
+};
+
+static void set_path(json_t *root, const char *path, json_t *value)
+{
+	_cleanup_free_ char *copy = ag_strdup(path);
+	char *save = NULL, *key = strtok_r(copy, ".", &save);
+	json_t *cur = root;
+	for (char *next = strtok_r(NULL, ".", &save); next; next = strtok_r(NULL, ".", &save)) {
+		json_t *child = json_object_get(cur, key);
+		if (!json_is_object(child)) {
+			child = json_object();
+			json_object_set_new(cur, key, child);
+		}
+		cur = child;
+		key = next;
+	}
+	json_object_set_new(cur, key, value);
+}
+
+static const struct bad_case bad_cases[] = {
+        {"memory limit with a unit", "linux.resources.memory.limit", "\"1g\"",
+         "linux.resources.memory.limit: must be a positive integer, got \"1g\""},
+        {"relative cwd", "process.cwd", "\"tmp\"", "process.cwd: must be an absolute path"},
+        {"missing executable", "process.args", "[\"/bin/nope\"]",
+         "process.args[0]: executable `/bin/nope` not found in the container"},
+        {"missing root", "root.path", "\"/nonexistent-root\"", "/nonexistent-root"},
+        {"bad namespace path", "linux.namespaces",
+         "[{\"type\":\"network\",\"path\":\"/nonexistent/ns\"},{\"type\":\"mount\"},"
+         "{\"type\":\"uts\"}]",
+         "open network namespace `/nonexistent/ns`"},
+        {"host sysctl", "linux.sysctl", "{\"vm.swappiness\":\"10\"}",
+         "linux.sysctl[\"vm.swappiness\"]: not a namespaced sysctl; setting it would change the "
+         "host"},
+        {"bad capability", "process.capabilities.bounding", "[\"CAP_FOO\"]", "CAP_FOO"},
+        {"unknown seccomp action", "linux.seccomp.defaultAction", "\"SCMP_ACT_NOPE\"",
+         "linux.seccomp.defaultAction"},
+};
+
+Test(bad_input, each_case_names_the_problem_and_leaves_nothing)
+{
+	for (size_t i = 0; i < AG_ARRAY_SIZE(bad_cases); i++) {
+		const struct bad_case *c = &bad_cases[i];
+		struct bundle b;
+		bundle_init(&b, ARGS("/bin/true"));
+		json_error_t jerr;
+		json_t *v = json_loads(c->value, JSON_DECODE_ANY, &jerr);
+		cr_assert_not_null(v, "%s: bad test value", c->what);
+		set_path(b.cfg, c->path, v);
+		bundle_write(&b);
+		char *err = NULL;
+		int rc = agora_run(&b, NULL, &err, ARGS("run", "bad"));
+		cr_assert_eq(rc, 1, "%s: exit %d", c->what, rc);
+		cr_assert_neq(strstr(err, c->expect), NULL, "%s: expected `%s` in: %s", c->what,
+		              c->expect, err);
+		free(err);
+		cr_assert_eq(state_entries(&b), 0, "%s: state left behind", c->what);
+		bundle_done(&b);
+	}
+}
+
+Test(bad_input, duplicate_and_invalid_ids_are_refused)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sleep", "60"));
+	bundle_write(&b);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("create", "dup")), 0);
+	char *err = NULL;
+	cr_assert_eq(agora_run(&b, NULL, &err, ARGS("create", "dup")), 1);
+	cr_assert_neq(strstr(err, "container `dup` already exists"), NULL, "%s", err);
+	free(err);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("delete", "--force", "dup")), 0);
+	err = NULL;
+	cr_assert_eq(agora_run(&b, NULL, &err, ARGS("create", "../escape")), 1);
+	cr_assert_neq(strstr(err, "container id `../escape`"), NULL, "%s", err);
+	free(err);
+	cr_assert_eq(state_entries(&b), 0);
+	bundle_done(&b);
+}
+
+Test(bad_input, cgroups_refused_on_this_host_with_the_reason)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/true"));
+	bundle_write(&b);
+	/* Without --cgroup-manager=disabled: run it by hand. */
+	_cleanup_free_ char *cmd =
+	        ag_asprintf("cd %s && %s/bin/agora-run --root=%s run cg 2>%s/err", b.dir,
+	                    build_dir(), b.state, b.dir);
+	int st = system(cmd);
+	_cleanup_free_ char *errp = ag_asprintf("%s/err", b.dir);
+	char *err = NULL;
+	cr_assert_eq(ag_read_file_at(AT_FDCWD, errp, 1 << 20, &err, NULL), 0);
+	_cleanup_free_ char *mi = NULL;
+	ag_read_file_at(AT_FDCWD, "/proc/self/mountinfo", 1 << 24, &mi, NULL);
+	bool v2_only = mi && !strstr(mi, " - cgroup cgroup ");
+	if (v2_only) {
+		free(err);
+		bundle_done(&b);
+		AG_SKIP("this host is cgroup v2 only: there is nothing to refuse");
+	}
+	cr_assert_neq(WEXITSTATUS(st), 0);
+	cr_assert_neq(strstr(err, "--cgroup-manager=disabled"), NULL, "%s", err);
+	cr_assert_neq(strstr(err, "cpu, memory, pids, io"), NULL, "%s", err);
+	free(err);
+	cr_assert_eq(state_entries(&b), 0);
+	bundle_done(&b);
+}
