@@ -468,6 +468,13 @@ static int rt_parse_mounts(struct rt__ctx *c, json_t *top, struct rt_spec *s)
 			r = rt_parse_mount_options(c, m, mnt);
 		if (r >= 0 && mnt->type && mnt->type[0] == '\0')
 			r = rt__fail(c, "type", json_object_get(m, "type"), "must not be empty");
+		/* Caught here rather than as an EINVAL from mount(2) halfway
+		 * through setting up the container. */
+		if (r >= 0 && !mnt->type && !(mnt->flags & MS_BIND))
+			r = rt__fail(c, "type", NULL,
+			             "is required unless the mount is a bind mount");
+		if (r >= 0 && !mnt->source && (mnt->flags & MS_BIND))
+			r = rt__fail(c, "source", NULL, "is required for a bind mount");
 		rt__pop(c, s2);
 		if (r < 0)
 			break;

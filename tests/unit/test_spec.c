@@ -450,6 +450,23 @@ Test(spec_default, seccomp_profile_denies_the_dangerous_syscalls)
 	free(json);
 }
 
+Test(spec_default, profile_alone_is_the_one_inside_the_default_spec)
+{
+	char *json = rt_spec_default_json();
+	char *prof = rt_seccomp_default_profile_json();
+	struct rt_spec *s = NULL;
+	cr_assert_eq(parse_str(json, "/b", &s, NULL), 0);
+	json_t *p = json_loads(prof, JSON_REJECT_DUPLICATES, NULL);
+	cr_assert_not_null(p);
+	char *canon = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+	cr_assert_str_eq(s->seccomp->canonical, canon);
+	free(canon);
+	json_decref(p);
+	rt_spec_free(s);
+	free(prof);
+	free(json);
+}
+
 /* Which socket families the masked rules let through: exactly all but
  * AF_ALG (38) and AF_VSOCK (40), also with junk in the upper 32 bits. */
 Test(spec_default, socket_rules_allow_every_family_but_alg_and_vsock)
@@ -661,13 +678,19 @@ static const struct {
         {"{\"hostname\": \"box\"}",
          "hostname: needs a \"uts\" namespace in linux.namespaces, got \"box\""},
         {"{\"mounts\": \"x\"}", "mounts: must be an array, got \"x\""},
-        {"{\"mounts\": [{\"destination\": \"/proc\"}, {\"destination\": \"/dev\"}, "
+        {"{\"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\"}, "
+         "{\"destination\": \"/dev\", \"type\": \"tmpfs\"}, "
          "{\"destination\": \"proc\"}]}",
          "mounts[2].destination: must be an absolute path, got \"proc\""},
         {"{\"mounts\": [{\"destination\": \"/a/../etc\"}]}",
          "mounts[0].destination: must not contain a \"..\" component, got \"/a/../etc\""},
         {"{\"mounts\": [{\"type\": \"proc\"}]}", "mounts[0].destination: is required"},
-        {"{\"mounts\": [{\"destination\": \"/x\", \"options\": [\"ro\", \"\"]}]}",
+        {"{\"mounts\": [{\"destination\": \"/x\", \"source\": \"/y\"}]}",
+         "mounts[0].type: is required unless the mount is a bind mount"},
+        {"{\"mounts\": [{\"destination\": \"/x\", \"options\": [\"rbind\"]}]}",
+         "mounts[0].source: is required for a bind mount"},
+        {"{\"mounts\": [{\"destination\": \"/x\", \"type\": \"tmpfs\", \"options\": [\"ro\", "
+         "\"\"]}]}",
          "mounts[0].options[1]: must not be empty, got \"\""},
         {"{\"mounts\": [{\"destination\": \"/x\", \"options\": \"ro\"}]}",
          "mounts[0].options: must be an array, got \"ro\""},
