@@ -390,6 +390,7 @@ static int rt_parse_mount_options(struct rt__ctx *c, json_t *m, struct rt_mount 
 	for (size_t i = 0; i < n; i++)
 		datalen += strlen(opts[i]) + 1;
 	char *data = ag_calloc(datalen + 1, 1);
+	size_t used = 0;
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		const char *o = opts[i];
 		if (o[0] == '\0') {
@@ -406,9 +407,13 @@ static int rt_parse_mount_options(struct rt__ctx *c, json_t *m, struct rt_mount 
 				break;
 		}
 		if (k == AG_ARRAY_SIZE(rt_mount_options)) {
-			if (data[0])
-				strcat(data, ",");
-			strcat(data, o);
+			/* Appended at a tracked offset: strcat would be quadratic
+			 * in a spec with a million options. */
+			if (used)
+				data[used++] = ',';
+			size_t len = strlen(o);
+			memcpy(data + used, o, len + 1);
+			used += len;
 			continue;
 		}
 		unsigned long f = rt_mount_options[k].flags;
