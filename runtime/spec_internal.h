@@ -65,7 +65,8 @@ int rt__check_abs_path(struct rt__ctx *c, const json_t *v, const char *s);
 int rt__check_env(struct rt__ctx *c, const json_t *v, const char *s);
 bool rt__path_has_dotdot(const char *s);
 
-/* The sections (spec_linux.c, spec_seccomp.c). */
+/* The sections (spec_process.c, spec_linux.c, spec_seccomp.c). */
+int rt__parse_process(struct rt__ctx *c, json_t *proc, struct rt_process *p);
 int rt__parse_linux(struct rt__ctx *c, json_t *linux_obj, struct rt_spec *spec);
 int rt__parse_seccomp(struct rt__ctx *c, json_t *obj, struct rt_seccomp **ret);
 void rt__seccomp_free(struct rt_seccomp *s);

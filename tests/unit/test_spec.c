@@ -1,0 +1,857 @@
+/* Unit tests for runtime/spec*.c: config.json parsing and validation, the
+ * default spec and the default seccomp profile (compiled with libseccomp,
+ * never loaded into the test process). */
+#include "agtest.h"
+#include "runtime/runtime.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static int parse_str(const char *json, const char *bundle, struct rt_spec **ret,
+                     struct ag_error *err)
+{
+	return rt_spec_parse(json, strlen(json), bundle, ret, err);
+}
+
+#define CAP(n) (UINT64_C(1) << (n))
+
+/* A filter built the way a launcher would: every arch, every rule, names
+ * that this libseccomp does not know skipped. Returns the number of
+ * (syscall, ALLOW) rules added. */
+static size_t compile_seccomp(const struct rt_seccomp *sc, int out_fd)
+{
+	/* libseccomp probes the kernel for the actions it may use; valgrind
+	 * does not pass seccomp(2) through, which would make KILL_PROCESS look
+	 * unsupported. The filter is only exported here, so assume API 3+. */
+	if (seccomp_api_get() < 3)
+		cr_assert_eq(seccomp_api_set(3), 0);
+	scmp_filter_ctx ctx = seccomp_init(sc->default_action);
+	cr_assert_not_null(ctx);
+	for (size_t i = 0; i < sc->n_arches; i++) {
+		int r = seccomp_arch_add(ctx, sc->arches[i]);
+		cr_assert(r == 0 || r == -EEXIST, "seccomp_arch_add(%u): %d", sc->arches[i], r);
+	}
+	size_t allowed = 0;
+	for (size_t i = 0; i < sc->n_rules; i++) {
+		const struct rt_seccomp_rule *rule = &sc->rules[i];
+		struct scmp_arg_cmp cmp[6];
+		cr_assert_leq(rule->n_args, 6);
+		for (size_t a = 0; a < rule->n_args; a++)
+			cmp[a] =
+			        (struct scmp_arg_cmp){rule->args[a].index, rule->args[a].op,
+			                              rule->args[a].value, rule->args[a].value_two};
+		for (size_t n = 0; n < rule->n_names; n++) {
+			int nr = seccomp_syscall_resolve_name(rule->names[n]);
+			if (nr == __NR_SCMP_ERROR)
+				continue;
+			int r = seccomp_rule_add_array(ctx, rule->action, nr,
+			                               (unsigned)rule->n_args, cmp);
+			cr_assert_eq(r, 0, "rule %zu, syscall %s: %s", i, rule->names[n],
+			             strerror(-r));
+			if (rule->action == SCMP_ACT_ALLOW)
+				allowed++;
+		}
+	}
+	cr_assert_eq(seccomp_export_bpf(ctx, out_fd), 0);
+	seccomp_release(ctx);
+	return allowed;
+}
+
+static bool rule_allows(const struct rt_seccomp *sc, const char *name, bool *ret_conditional)
+{
+	for (size_t i = 0; i < sc->n_rules; i++) {
+		for (size_t n = 0; n < sc->rules[i].n_names; n++) {
+			if (strcmp(sc->rules[i].names[n], name) == 0 &&
+			    sc->rules[i].action == SCMP_ACT_ALLOW) {
+				if (ret_conditional)
+					*ret_conditional = sc->rules[i].n_args > 0;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* ---- a full spec round-trips --------------------------------------------- */
+
+static const char full_spec[] =
+        "{\"ociVersion\": \"1.2.0\", \"x-extension\": {\"anything\": [1, 2]},"
+        " \"process\": {\"terminal\": true, \"args\": [\"/bin/app\", \"--flag\"],"
+        "  \"env\": [\"PATH=/bin\", \"EMPTY=\"], \"cwd\": \"/srv\","
+        "  \"user\": {\"uid\": 1000, \"gid\": 100, \"umask\": 18, \"additionalGids\": [5, 6]},"
+        "  \"capabilities\": {\"bounding\": [\"CAP_CHOWN\", \"cap_kill\", "
+        "\"CAP_NET_BIND_SERVICE\"],"
+        "   \"effective\": [\"CAP_KILL\"], \"inheritable\": [], \"permitted\": [\"CAP_KILL\", "
+        "\"CAP_CHOWN\"],"
+        "   \"ambient\": [\"CAP_SYS_ADMIN\"]},"
+        "  \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 512, \"hard\": 4096},"
+        "               {\"type\": \"RLIMIT_CORE\", \"soft\": 0, \"hard\": 0}],"
+        "  \"noNewPrivileges\": true, \"oomScoreAdj\": -500},"
+        " \"root\": {\"path\": \"./rootfs/\", \"readonly\": true},"
+        " \"hostname\": \"box\","
+        " \"mounts\": [{\"destination\": \"/data\", \"source\": \"/srv/data\", \"options\":"
+        "   [\"rbind\", \"ro\", \"nosuid\", \"nodev\", \"rprivate\", \"noatime\"]},"
+        "  {\"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\","
+        "   \"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"gid=5\"]},"
+        "  {\"destination\": \"/tmp\", \"type\": \"tmpfs\", \"options\": [\"ro\", \"rw\", \"exec\","
+        "\"shared\"]}],"
+        " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\", \"path\":"
+        "   \"/run/netns/x\"}, {\"type\": \"mount\"}, {\"type\": \"uts\"}, {\"type\": \"user\"}],"
+        "  \"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}],"
+        "  \"gidMappings\": [{\"containerID\": 0, \"hostID\": 200000, \"size\": 1000}],"
+        "  \"resources\": {\"memory\": {\"limit\": 536870912, \"reservation\": 268435456,"
+        "    \"swap\": -1}, \"cpu\": {\"quota\": 50000, \"period\": 100000, \"shares\": 512,"
+        "    \"cpus\": \"0-1,3\", \"mems\": \"0\"}, \"pids\": {\"limit\": 100},"
+        "   \"blockIO\": {\"weight\": 500, \"throttleReadBpsDevice\": [{\"major\": 8, \"minor\":"
+        "    0, \"rate\": 1048576}], \"throttleWriteIOPSDevice\": [{\"major\": 8, \"minor\": 16,"
+        "    \"rate\": 100}]}, \"unified\": {\"memory.high\": \"400M\"}},"
+        "  \"cgroupsPath\": \"/agora/task-1\","
+        "  \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 38,"
+        "   \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_AARCH64\"],"
+        "   \"flags\": [\"SECCOMP_FILTER_FLAG_LOG\"],"
+        "   \"syscalls\": [{\"names\": [\"read\", \"write\", \"no_such_syscall\"], \"action\":"
+        "     \"SCMP_ACT_ALLOW\"}, {\"names\": [\"kill\"], \"action\": \"SCMP_ACT_ERRNO\"},"
+        "    {\"names\": [\"clone\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 0,"
+        "     \"value\": 2114060288, \"op\": \"SCMP_CMP_MASKED_EQ\"}]},"
+        "    {\"names\": [\"ptrace\"], \"action\": \"SCMP_ACT_KILL_PROCESS\"},"
+        "    {\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_TRACE\", \"errnoRet\": 7,"
+        "     \"args\": [{\"index\": 1, \"value\": 1, \"valueTwo\": 2, \"op\": \"SCMP_CMP_GE\"},"
+        "     {\"index\": 2, \"value\": 3, \"op\": \"SCMP_CMP_NE\"}]}]},"
+        "  \"maskedPaths\": [\"/proc/kcore\"], \"readonlyPaths\": [\"/proc/sys\", \"/proc/bus\"],"
+        "  \"sysctl\": {\"net.ipv4.ip_forward\": \"1\"}},"
+        " \"hooks\": {\"createRuntime\": [{\"path\": \"/usr/bin/netsetup\", \"args\":"
+        "   [\"netsetup\", \"up\"], \"env\": [\"A=1\"], \"timeout\": 5}],"
+        "  \"poststop\": [{\"path\": \"/bin/cleanup\"}, {\"path\": \"/bin/other\"}]},"
+        " \"annotations\": {\"org.agora.task\": \"t1\", \"owner\": \"me\"}}";
+
+Test(spec, full_spec_round_trips_process_and_root)
+{
+	struct rt_spec *s = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(parse_str(full_spec, "/var/lib/agora/b1", &s, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(s->oci_version, "1.2.0");
+	const struct rt_process *p = &s->process;
+	cr_assert(p->terminal);
+	cr_assert_eq(p->n_args, 2);
+	cr_assert_str_eq(p->args[0], "/bin/app");
+	cr_assert_str_eq(p->args[1], "--flag");
+	cr_assert_null(p->args[2]);
+	cr_assert_eq(p->n_env, 2);
+	cr_assert_str_eq(p->env[1], "EMPTY=");
+	cr_assert_null(p->env[2]);
+	cr_assert_str_eq(p->cwd, "/srv");
+	cr_assert_eq(p->user.uid, 1000);
+	cr_assert_eq(p->user.gid, 100);
+	cr_assert(p->user.has_umask);
+	cr_assert_eq(p->user.umask, 022);
+	cr_assert_eq(p->user.n_additional_gids, 2);
+	cr_assert_eq(p->user.additional_gids[1], 6);
+	cr_assert(p->has_caps);
+	cr_assert_eq(p->caps.bounding, CAP(0) | CAP(5) | CAP(10)); /* CHOWN KILL NET_BIND */
+	cr_assert_eq(p->caps.effective, CAP(5));
+	cr_assert_eq(p->caps.inheritable, 0);
+	cr_assert_eq(p->caps.permitted, CAP(0) | CAP(5));
+	cr_assert_eq(p->caps.ambient, CAP(21)); /* SYS_ADMIN */
+	cr_assert_eq(p->n_rlimits, 2);
+	cr_assert_eq(p->rlimits[0].resource, RLIMIT_NOFILE);
+	cr_assert_eq(p->rlimits[0].soft, 512);
+	cr_assert_eq(p->rlimits[0].hard, 4096);
+	cr_assert_eq(p->rlimits[1].resource, RLIMIT_CORE);
+	cr_assert(p->no_new_privileges);
+	cr_assert(p->has_oom_score_adj);
+	cr_assert_eq(p->oom_score_adj, -500);
+	cr_assert_str_eq(s->root_path, "/var/lib/agora/b1/rootfs");
+	cr_assert(s->root_readonly);
+	cr_assert_str_eq(s->hostname, "box");
+	cr_assert_eq(s->n_annotations, 2);
+	cr_assert_str_eq(s->annotations[0].key, "org.agora.task");
+	cr_assert_str_eq(s->annotations[0].value, "t1");
+	rt_spec_free(s);
+}
+
+Test(spec, full_spec_round_trips_mounts_and_namespaces)
+{
+	struct rt_spec *s = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(parse_str(full_spec, "/b", &s, &err), 0, "%s", err.msg);
+	cr_assert_eq(s->n_mounts, 3);
+	const struct rt_mount *m = &s->mounts[0];
+	cr_assert_str_eq(m->destination, "/data");
+	cr_assert_null(m->type);
+	cr_assert_str_eq(m->source, "/srv/data");
+	cr_assert_eq(m->flags, MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOATIME);
+	cr_assert_eq(m->clear_flags, 0);
+	cr_assert_eq(m->propagation, MS_PRIVATE | MS_REC);
+	cr_assert_null(m->data);
+	m = &s->mounts[1];
+	cr_assert_str_eq(m->type, "devpts");
+	cr_assert_eq(m->flags, MS_NOSUID | MS_NOEXEC);
+	cr_assert_str_eq(m->data, "newinstance,ptmxmode=0666,gid=5");
+	m = &s->mounts[2];
+	cr_assert_null(m->source);
+	cr_assert_eq(m->flags, 0, "ro then rw: rw wins");
+	cr_assert_eq(m->clear_flags, MS_RDONLY | MS_NOEXEC);
+	cr_assert_eq(m->propagation, MS_SHARED);
+
+	cr_assert(s->ns[RT_NS_PID].enabled);
+	cr_assert_null(s->ns[RT_NS_PID].path);
+	cr_assert(s->ns[RT_NS_NETWORK].enabled);
+	cr_assert_str_eq(s->ns[RT_NS_NETWORK].path, "/run/netns/x");
+	cr_assert(s->ns[RT_NS_USER].enabled);
+	cr_assert_not(s->ns[RT_NS_IPC].enabled);
+	cr_assert_not(s->ns[RT_NS_CGROUP].enabled);
+	cr_assert_eq(s->n_uid_mappings, 1);
+	cr_assert_eq(s->uid_mappings[0].host_id, 100000);
+	cr_assert_eq(s->uid_mappings[0].size, 65536);
+	cr_assert_eq(s->gid_mappings[0].host_id, 200000);
+	cr_assert_eq(s->n_masked_paths, 1);
+	cr_assert_str_eq(s->readonly_paths[1], "/proc/bus");
+	cr_assert_eq(s->n_sysctl, 1);
+	cr_assert_str_eq(s->sysctl[0].key, "net.ipv4.ip_forward");
+	cr_assert_str_eq(rt_ns_type_name(RT_NS_NETWORK), "network");
+	rt_spec_free(s);
+}
+
+Test(spec, full_spec_round_trips_resources_hooks_and_cgroup_path)
+{
+	struct rt_spec *s = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(parse_str(full_spec, "/b", &s, &err), 0, "%s", err.msg);
+	cr_assert(s->has_resources);
+	const struct rt_resources *r = &s->resources;
+	cr_assert(r->memory.has_limit && r->memory.has_reservation && r->memory.has_swap);
+	cr_assert_eq(r->memory.limit, 536870912);
+	cr_assert_eq(r->memory.reservation, 268435456);
+	cr_assert_eq(r->memory.swap, -1);
+	cr_assert(r->cpu.has_quota && r->cpu.has_period && r->cpu.has_shares);
+	cr_assert_eq(r->cpu.quota, 50000);
+	cr_assert_eq(r->cpu.period, 100000);
+	cr_assert_eq(r->cpu.shares, 512);
+	cr_assert_str_eq(r->cpu.cpus, "0-1,3");
+	cr_assert_str_eq(r->cpu.mems, "0");
+	cr_assert(r->has_pids_limit);
+	cr_assert_eq(r->pids_limit, 100);
+	cr_assert(r->has_blkio_weight);
+	cr_assert_eq(r->blkio_weight, 500);
+	cr_assert_eq(r->n_throttles, 2);
+	cr_assert_eq(r->throttles[0].kind, RT_THROTTLE_READ_BPS);
+	cr_assert_eq(r->throttles[0].major, 8);
+	cr_assert_eq(r->throttles[0].rate, 1048576);
+	cr_assert_eq(r->throttles[1].kind, RT_THROTTLE_WRITE_IOPS);
+	cr_assert_eq(r->throttles[1].minor, 16);
+	cr_assert_eq(r->n_unified, 1);
+	cr_assert_str_eq(r->unified[0].key, "memory.high");
+	cr_assert_str_eq(r->unified[0].value, "400M");
+	cr_assert_str_eq(s->cgroups_path, "/agora/task-1");
+
+	cr_assert_eq(s->hooks.n[RT_HOOK_CREATE_RUNTIME], 1);
+	const struct rt_hook *h = &s->hooks.list[RT_HOOK_CREATE_RUNTIME][0];
+	cr_assert_str_eq(h->path, "/usr/bin/netsetup");
+	cr_assert_str_eq(h->args[1], "up");
+	cr_assert_null(h->args[2]);
+	cr_assert_str_eq(h->env[0], "A=1");
+	cr_assert_eq(h->timeout, 5);
+	cr_assert_eq(s->hooks.n[RT_HOOK_POSTSTOP], 2);
+	cr_assert_null(s->hooks.list[RT_HOOK_POSTSTOP][0].args);
+	cr_assert_eq(s->hooks.list[RT_HOOK_POSTSTOP][0].timeout, 0);
+	cr_assert_eq(s->hooks.n[RT_HOOK_POSTSTART], 0);
+	rt_spec_free(s);
+}
+
+Test(spec, full_spec_round_trips_seccomp_actions_and_args)
+{
+	struct rt_spec *s = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(parse_str(full_spec, "/b", &s, &err), 0, "%s", err.msg);
+	const struct rt_seccomp *sc = s->seccomp;
+	cr_assert_not_null(sc);
+	cr_assert_eq(sc->default_action, SCMP_ACT_ERRNO(38));
+	cr_assert_eq(sc->n_arches, 2);
+	cr_assert_eq(sc->arches[0], SCMP_ARCH_X86_64);
+	cr_assert_eq(sc->arches[1], SCMP_ARCH_AARCH64);
+	cr_assert_eq(sc->flags, 2u); /* SECCOMP_FILTER_FLAG_LOG */
+	cr_assert_eq(sc->n_rules, 5);
+	cr_assert_eq(sc->rules[0].action, SCMP_ACT_ALLOW);
+	cr_assert_eq(sc->rules[0].n_names, 3);
+	cr_assert_str_eq(sc->rules[0].names[2], "no_such_syscall");
+	cr_assert_eq(sc->rules[1].action, SCMP_ACT_ERRNO(EPERM), "ERRNO defaults to EPERM");
+	cr_assert_eq(sc->rules[2].n_args, 1);
+	cr_assert_eq(sc->rules[2].args[0].op, SCMP_CMP_MASKED_EQ);
+	cr_assert_eq(sc->rules[2].args[0].value, 0x7E020000);
+	cr_assert_eq(sc->rules[2].args[0].value_two, 0);
+	cr_assert_eq(sc->rules[3].action, SCMP_ACT_KILL_PROCESS);
+	cr_assert_eq(sc->rules[4].action, SCMP_ACT_TRACE(7));
+	cr_assert_eq(sc->rules[4].n_args, 2);
+	cr_assert_eq(sc->rules[4].args[0].index, 1);
+	cr_assert_eq(sc->rules[4].args[0].value_two, 2);
+	cr_assert_eq(sc->rules[4].args[1].op, SCMP_CMP_NE);
+	cr_assert_not_null(sc->canonical);
+	cr_assert_eq(strncmp(sc->canonical, "{\"architectures\":[\"SCMP_ARCH_X86_64\"", 36), 0,
+	             "canonical is compact with sorted keys: %s", sc->canonical);
+	/* FNV-1a 64 of the canonical text, computed independently. */
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (const char *c = sc->canonical; *c; c++)
+		h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+	cr_assert_eq(sc->hash, h);
+	int fd = memfd_create("bpf", MFD_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	compile_seccomp(sc, fd);
+	close(fd);
+	rt_spec_free(s);
+}
+
+Test(spec, same_seccomp_text_gives_same_hash_whatever_the_key_order)
+{
+	const char *a = "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},"
+	                "\"root\":{\"path\":\"/r\"},\"linux\":{\"seccomp\":{\"defaultAction\":"
+	                "\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"kexec_load\"],"
+	                "\"action\":\"SCMP_ACT_ERRNO\"}]}}}";
+	const char *b = "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},"
+	                "\"root\":{\"path\":\"/r\"},\"linux\":{\"seccomp\":{\"syscalls\":[{"
+	                "\"action\":\"SCMP_ACT_ERRNO\",\"names\":[\"kexec_load\"]}],"
+	                "\"defaultAction\":\"SCMP_ACT_ALLOW\"}}}";
+	struct rt_spec *sa = NULL, *sb = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(parse_str(a, NULL, &sa, &err), 0, "%s", err.msg);
+	cr_assert_eq(parse_str(b, NULL, &sb, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(sa->seccomp->canonical, sb->seccomp->canonical);
+	cr_assert_eq(sa->seccomp->hash, sb->seccomp->hash);
+	rt_spec_free(sa);
+	rt_spec_free(sb);
+}
+
+/* ---- the default spec -------------------------------------------------- */
+
+Test(spec_default, parses_validates_and_has_docker_defaults)
+{
+	char *json = rt_spec_default_json();
+	struct rt_spec *s = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(parse_str(json, "/bundles/a", &s, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(s->oci_version, "1.0.2");
+	cr_assert_str_eq(s->process.args[0], "sh");
+	cr_assert_not(s->process.terminal);
+	cr_assert_str_eq(s->process.cwd, "/");
+	cr_assert(s->process.no_new_privileges);
+	cr_assert_eq(s->process.user.uid, 0);
+	uint64_t docker = CAP(0) | CAP(1) | CAP(3) | CAP(4) | CAP(27) | CAP(13) | CAP(6) | CAP(7) |
+	                  CAP(31) | CAP(8) | CAP(10) | CAP(18) | CAP(5) | CAP(29);
+	cr_assert_eq(__builtin_popcountll(docker), 14);
+	cr_assert_eq(s->process.caps.bounding, docker);
+	cr_assert_eq(s->process.caps.effective, docker);
+	cr_assert_eq(s->process.caps.permitted, docker);
+	cr_assert_eq(s->process.caps.inheritable, 0);
+	cr_assert_eq(s->process.caps.ambient, 0);
+	cr_assert_eq(s->process.n_rlimits, 1);
+	cr_assert_eq(s->process.rlimits[0].resource, RLIMIT_NOFILE);
+	cr_assert_eq(s->process.rlimits[0].hard, 1024);
+	cr_assert_str_eq(s->root_path, "/bundles/a/rootfs");
+	cr_assert(s->root_readonly);
+	cr_assert_str_eq(s->hostname, "agora");
+	cr_assert_eq(s->n_mounts, 7);
+	cr_assert_str_eq(s->mounts[2].destination, "/dev/pts");
+	cr_assert_str_eq(s->mounts[2].data, "newinstance,ptmxmode=0666,mode=0620,gid=5");
+	cr_assert_eq(s->mounts[5].flags, MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY);
+	cr_assert_eq(s->mounts[6].flags,
+	             MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RELATIME | MS_RDONLY);
+	for (int t = 0; t < RT_NS_COUNT; t++)
+		cr_assert_eq(s->ns[t].enabled, t != RT_NS_USER, "%s", rt_ns_type_name(t));
+	cr_assert_eq(s->n_masked_paths, 12);
+	cr_assert_eq(s->n_readonly_paths, 5);
+	cr_assert_not_null(s->seccomp);
+	cr_assert_eq(s->seccomp->default_action, SCMP_ACT_ERRNO(EPERM));
+	rt_spec_free(s);
+	free(json);
+}
+
+Test(spec_default, seccomp_profile_compiles_with_a_few_hundred_allowed_syscalls)
+{
+	char *prof = rt_seccomp_default_profile_json();
+	char *doc =
+	        ag_asprintf("{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],"
+	                    "\"cwd\":\"/\"},\"root\":{\"path\":\"/r\"},\"linux\":{\"seccomp\":%s}}",
+	                    prof);
+	struct rt_spec *s = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(parse_str(doc, NULL, &s, &err), 0, "%s", err.msg);
+	const struct rt_seccomp *sc = s->seccomp;
+	int fd = memfd_create("bpf", MFD_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	size_t allowed = compile_seccomp(sc, fd);
+	struct stat st;
+	cr_assert_eq(fstat(fd, &st), 0);
+	cr_assert_gt(st.st_size, 1000, "some BPF was written");
+	close(fd);
+	cr_assert_geq(allowed, 300, "allowed: %zu", allowed);
+	cr_assert_leq(allowed, 450, "allowed: %zu", allowed);
+	rt_spec_free(s);
+	free(doc);
+	free(prof);
+}
+
+Test(spec_default, seccomp_profile_denies_the_dangerous_syscalls)
+{
+	char *json = rt_spec_default_json();
+	struct rt_spec *s = NULL;
+	cr_assert_eq(parse_str(json, "/b", &s, NULL), 0);
+	const struct rt_seccomp *sc = s->seccomp;
+	static const char *const never[] = {"keyctl",
+	                                    "add_key",
+	                                    "request_key",
+	                                    "userfaultfd",
+	                                    "io_uring_setup",
+	                                    "io_uring_enter",
+	                                    "io_uring_register",
+	                                    "kexec_load",
+	                                    "kexec_file_load",
+	                                    "pivot_root",
+	                                    "bpf",
+	                                    "perf_event_open",
+	                                    "mount",
+	                                    "umount2",
+	                                    "unshare",
+	                                    "setns",
+	                                    "ptrace",
+	                                    "open_by_handle_at",
+	                                    "init_module",
+	                                    "finit_module",
+	                                    "delete_module",
+	                                    "acct",
+	                                    "swapon",
+	                                    "swapoff",
+	                                    "reboot",
+	                                    "settimeofday",
+	                                    "clock_settime",
+	                                    "adjtimex",
+	                                    "clone3"};
+	for (size_t i = 0; i < AG_ARRAY_SIZE(never); i++)
+		cr_expect_not(rule_allows(sc, never[i], NULL), "%s is allowed", never[i]);
+	bool cond = false;
+	cr_assert(rule_allows(sc, "clone", &cond));
+	cr_assert(cond, "clone is allowed only without namespace flags");
+	cr_assert(rule_allows(sc, "socket", &cond));
+	cr_assert(cond, "socket is allowed only for some families");
+	cr_assert(rule_allows(sc, "read", &cond));
+	cr_assert_not(cond);
+	bool clone3_enosys = false;
+	for (size_t i = 0; i < sc->n_rules; i++) {
+		if (strcmp(sc->rules[i].names[0], "clone3") == 0)
+			clone3_enosys = sc->rules[i].action == SCMP_ACT_ERRNO(ENOSYS);
+	}
+	cr_assert(clone3_enosys);
+	rt_spec_free(s);
+	free(json);
+}
+
+Test(spec_default, profile_alone_is_the_one_inside_the_default_spec)
+{
+	char *json = rt_spec_default_json();
+	char *prof = rt_seccomp_default_profile_json();
+	struct rt_spec *s = NULL;
+	cr_assert_eq(parse_str(json, "/b", &s, NULL), 0);
+	json_t *p = json_loads(prof, JSON_REJECT_DUPLICATES, NULL);
+	cr_assert_not_null(p);
+	char *canon = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+	cr_assert_str_eq(s->seccomp->canonical, canon);
+	free(canon);
+	json_decref(p);
+	rt_spec_free(s);
+	free(prof);
+	free(json);
+}
+
+/* Which socket families the masked rules let through: exactly all but
+ * AF_ALG (38) and AF_VSOCK (40), also with junk in the upper 32 bits. */
+Test(spec_default, socket_rules_allow_every_family_but_alg_and_vsock)
+{
+	char *json = rt_spec_default_json();
+	struct rt_spec *s = NULL;
+	cr_assert_eq(parse_str(json, "/b", &s, NULL), 0);
+	const struct rt_seccomp *sc = s->seccomp;
+	for (uint64_t fam = 0; fam < 64; fam++) {
+		for (uint64_t hi = 0; hi < 2; hi++) {
+			uint64_t arg = fam | (hi << 32);
+			bool ok = false;
+			for (size_t i = 0; i < sc->n_rules; i++) {
+				const struct rt_seccomp_rule *r = &sc->rules[i];
+				if (strcmp(r->names[0], "socket") == 0 && r->n_args == 1 &&
+				    (arg & r->args[0].value) == r->args[0].value_two)
+					ok = true;
+			}
+			cr_expect_eq(ok, fam != 38 && fam != 40, "family %llu hi %llu",
+			             (unsigned long long)fam, (unsigned long long)hi);
+		}
+	}
+	rt_spec_free(s);
+	free(json);
+}
+
+/* ---- input handling ---------------------------------------------------- */
+
+Test(spec, relative_root_is_resolved_against_the_bundle)
+{
+#define ROOT_FMT                                                                                   \
+	"{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},"                 \
+	"\"root\":{\"path\":\"%s\"}}"
+	static const struct {
+		const char *bundle, *root, *want;
+	} cases[] = {
+	        {"/run/b", "rootfs", "/run/b/rootfs"},
+	        {"/run/b/", "./rootfs/", "/run/b/rootfs"},
+	        {"/run/b", "/abs//root/", "/abs/root"},
+	        {"/run/b", "sub/./dir", "/run/b/sub/dir"},
+	};
+	for (size_t i = 0; i < AG_ARRAY_SIZE(cases); i++) {
+		char *doc = ag_asprintf(ROOT_FMT, cases[i].root);
+		struct rt_spec *s = NULL;
+		struct ag_error err = {0};
+		cr_assert_eq(parse_str(doc, cases[i].bundle, &s, &err), 0, "%s", err.msg);
+		cr_expect_str_eq(s->root_path, cases[i].want);
+		rt_spec_free(s);
+		free(doc);
+	}
+	/* No bundle: the current directory is the bundle, as with runc. */
+	char *doc = ag_asprintf(ROOT_FMT, "rootfs");
+	struct rt_spec *s = NULL;
+	cr_assert_eq(chdir("/tmp"), 0);
+	cr_assert_eq(parse_str(doc, NULL, &s, NULL), 0);
+	cr_assert_str_eq(s->root_path, "/tmp/rootfs");
+	rt_spec_free(s);
+	free(doc);
+}
+
+Test(spec, duplicate_json_keys_are_rejected)
+{
+	const char *doc = "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\","
+	                  "\"cwd\":\"/etc\"},\"root\":{\"path\":\"/r\"}}";
+	struct rt_spec *s = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(parse_str(doc, NULL, &s, &err), -EINVAL);
+	cr_assert_null(s);
+	cr_assert_str_eq(err.msg, "config.json: line 1, column 62: duplicate object key near "
+	                          "'\"cwd\"'");
+}
+
+Test(spec, syntax_errors_name_line_and_column)
+{
+	const char *doc = "{\"ociVersion\": \"1.0.2\",\n  \"process\": {\"args\": [\"sh\",]}}";
+	struct ag_error err = {0};
+	struct rt_spec *s = NULL;
+	cr_assert_eq(parse_str(doc, NULL, &s, &err), -EINVAL);
+	cr_assert_str_eq(err.msg, "config.json: line 2, column 29: unexpected token near ']'");
+}
+
+Test(spec, oversized_input_is_rejected_before_parsing)
+{
+	size_t len = RT_SPEC_MAX_BYTES + 1;
+	char *big = ag_malloc(len);
+	memset(big, ' ', len);
+	struct ag_error err = {0};
+	struct rt_spec *s = NULL;
+	cr_assert_eq(rt_spec_parse(big, len, NULL, &s, &err), -EINVAL);
+	cr_assert_str_eq(err.msg, "config.json: 4194305 bytes is over the limit of 4194304 bytes");
+	free(big);
+}
+
+Test(spec, load_reads_config_json_from_the_bundle)
+{
+	char dir[] = "/tmp/agora-spec-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char *path = ag_asprintf("%s/config.json", dir);
+	char *json = rt_spec_default_json();
+	cr_assert_eq(ag_write_file_atomic_at(AT_FDCWD, path, json, strlen(json), 0644), 0);
+	struct rt_spec *s = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(rt_spec_load(dir, &s, &err), 0, "%s", err.msg);
+	char *want = ag_asprintf("%s/rootfs", dir);
+	cr_assert_str_eq(s->root_path, want);
+	rt_spec_free(s);
+
+	const char *bad = "{\"ociVersion\": 1}";
+	cr_assert_eq(ag_write_file_atomic_at(AT_FDCWD, path, bad, strlen(bad), 0644), 0);
+	cr_assert_eq(rt_spec_load(dir, &s, &err), -EINVAL);
+	char *msg = ag_asprintf("%s: ociVersion: must be a string, got 1", path);
+	cr_assert_str_eq(err.msg, msg);
+	unlink(path);
+	rmdir(dir);
+	free(msg);
+	free(want);
+	free(json);
+	free(path);
+}
+
+Test(spec, null_and_half_built_specs_can_be_freed)
+{
+	rt_spec_free(NULL);
+	struct rt_spec *s = ag_calloc(1, sizeof(*s));
+	rt_spec_free(s);
+}
+
+/* ---- bad inputs, one exact message each -------------------------------- */
+
+/* Merge `patch` into `base`: objects recursively, null deletes a key,
+ * anything else replaces. */
+static void merge(json_t *base, json_t *patch)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach (patch, k, v) {
+		json_t *old = json_object_get(base, k);
+		if (json_is_null(v))
+			json_object_del(base, k);
+		else if (json_is_object(v) && json_is_object(old))
+			merge(old, v);
+		else
+			json_object_set(base, k, v);
+	}
+}
+
+static const char base_spec[] =
+        "{\"ociVersion\": \"1.0.2\", \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\"},"
+        " \"root\": {\"path\": \"rootfs\"},"
+        " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}]}}";
+
+#define NS_USER "[{\"type\":\"pid\"},{\"type\":\"user\"}]"
+
+static const struct {
+	const char *patch;
+	const char *msg;
+} bad_cases[] = {
+        {"{\"ociVersion\": \"2.0.0\"}",
+         "ociVersion: unsupported version (this runtime supports 1.x), got \"2.0.0\""},
+        {"{\"ociVersion\": 1}", "ociVersion: must be a string, got 1"},
+        {"{\"ociVersion\": null}", "ociVersion: is required"},
+        {"{\"process\": null}", "process: is required"},
+        {"{\"process\": {\"args\": []}}",
+         "process.args: must be a non-empty array of strings, got []"},
+        {"{\"process\": {\"args\": null}}", "process.args: must be a non-empty array of strings"},
+        {"{\"process\": {\"args\": [\"sh\", 3]}}", "process.args[1]: must be a string, got 3"},
+        {"{\"process\": {\"args\": [\"\"]}}",
+         "process.args[0]: must name the program to run, got \"\""},
+        {"{\"process\": {\"env\": [\"A=1\", \"FOO\"]}}",
+         "process.env[1]: must be \"KEY=VALUE\", got \"FOO\""},
+        {"{\"process\": {\"env\": [\"=x\"]}}", "process.env[0]: must be \"KEY=VALUE\", got \"=x\""},
+        {"{\"process\": {\"cwd\": \"tmp\"}}", "process.cwd: must be an absolute path, got \"tmp\""},
+        {"{\"process\": {\"cwd\": null}}", "process.cwd: is required"},
+        {"{\"process\": {\"user\": {\"uid\": -1, \"gid\": 0}}}",
+         "process.user.uid: must be an integer between 0 and 4294967294, got -1"},
+        {"{\"process\": {\"user\": {\"uid\": 0, \"gid\": 1.5}}}",
+         "process.user.gid: must be an integer between 0 and 4294967294, got 1.5"},
+        {"{\"process\": {\"user\": {\"uid\": \"0\", \"gid\": 0}}}",
+         "process.user.uid: must be an integer between 0 and 4294967294, got \"0\""},
+        {"{\"process\": {\"user\": {\"uid\": 0, \"gid\": 0, \"umask\": 1000}}}",
+         "process.user.umask: must be an integer between 0 and 511 (0777), got 1000"},
+        {"{\"process\": {\"user\": {\"uid\": 0, \"gid\": 0, \"additionalGids\": [1, \"x\"]}}}",
+         "process.user.additionalGids[1]: must be an integer between 0 and 4294967294, got \"x\""},
+        {"{\"process\": {\"capabilities\": {\"bounding\": [\"CAP_CHOWN\", \"CAP_KILL\", "
+         "\"CAP_NET_RAW\", \"CAP_FOO\"]}}}",
+         "process.capabilities.bounding[3]: unknown capability \"CAP_FOO\""},
+        {"{\"process\": {\"capabilities\": {\"effective\": [\"12\"]}}}",
+         "process.capabilities.effective[0]: unknown capability \"12\""},
+        {"{\"process\": {\"capabilities\": \"all\"}}",
+         "process.capabilities: must be an object, got \"all\""},
+        {"{\"process\": {\"rlimits\": [{\"type\": \"RLIMIT_FOO\", \"soft\": 1, \"hard\": 1}]}}",
+         "process.rlimits[0].type: unknown rlimit \"RLIMIT_FOO\""},
+        {"{\"process\": {\"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 20, \"hard\": "
+         "10}]}}",
+         "process.rlimits[0].soft: must not exceed hard (10), got 20"},
+        {"{\"process\": {\"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 1, \"hard\": 1},"
+         "{\"type\": \"RLIMIT_NOFILE\", \"soft\": 2, \"hard\": 2}]}}",
+         "process.rlimits[1].type: duplicate rlimit \"RLIMIT_NOFILE\""},
+        {"{\"process\": {\"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 1}]}}",
+         "process.rlimits[0].hard: is required"},
+        {"{\"process\": {\"noNewPrivileges\": \"yes\"}}",
+         "process.noNewPrivileges: must be a boolean, got \"yes\""},
+        {"{\"process\": {\"oomScoreAdj\": 1001}}",
+         "process.oomScoreAdj: must be an integer between -1000 and 1000, got 1001"},
+        {"{\"root\": null}", "root: is required"},
+        {"{\"root\": {\"path\": null}}", "root.path: is required"},
+        {"{\"root\": {\"path\": \"\"}}", "root.path: must not be empty, got \"\""},
+        {"{\"root\": {\"readonly\": 1}}", "root.readonly: must be a boolean, got 1"},
+        {"{\"hostname\": \"box\"}",
+         "hostname: needs a \"uts\" namespace in linux.namespaces, got \"box\""},
+        {"{\"mounts\": \"x\"}", "mounts: must be an array, got \"x\""},
+        {"{\"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\"}, "
+         "{\"destination\": \"/dev\", \"type\": \"tmpfs\"}, "
+         "{\"destination\": \"proc\"}]}",
+         "mounts[2].destination: must be an absolute path, got \"proc\""},
+        {"{\"mounts\": [{\"destination\": \"/a/../etc\"}]}",
+         "mounts[0].destination: must not contain a \"..\" component, got \"/a/../etc\""},
+        {"{\"mounts\": [{\"type\": \"proc\"}]}", "mounts[0].destination: is required"},
+        {"{\"mounts\": [{\"destination\": \"/x\", \"source\": \"/y\"}]}",
+         "mounts[0].type: is required unless the mount is a bind mount"},
+        {"{\"mounts\": [{\"destination\": \"/x\", \"options\": [\"rbind\"]}]}",
+         "mounts[0].source: is required for a bind mount"},
+        {"{\"mounts\": [{\"destination\": \"/x\", \"type\": \"tmpfs\", \"options\": [\"ro\", "
+         "\"\"]}]}",
+         "mounts[0].options[1]: must not be empty, got \"\""},
+        {"{\"mounts\": [{\"destination\": \"/x\", \"options\": \"ro\"}]}",
+         "mounts[0].options: must be an array, got \"ro\""},
+        {"{\"linux\": \"x\"}", "linux: must be an object, got \"x\""},
+        {"{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"netwrk\"}]}}",
+         "linux.namespaces[1].type: unknown namespace type \"netwrk\" (pid, network, mount, ipc, "
+         "uts, user, cgroup)"},
+        {"{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"uts\"}, "
+         "{\"type\": \"pid\"}]}}",
+         "linux.namespaces[2].type: duplicate namespace type \"pid\""},
+        {"{\"linux\": {\"namespaces\": [{\"type\": \"network\", \"path\": \"proc/1/ns/net\"}]}}",
+         "linux.namespaces[0].path: must be an absolute path, got \"proc/1/ns/net\""},
+        {"{\"linux\": {\"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}]}}",
+         "linux.uidMappings: needs a \"user\" namespace in linux.namespaces"},
+        {"{\"linux\": {\"namespaces\": " NS_USER ", \"uidMappings\": [{\"containerID\": 0, "
+         "\"hostID\": 1000, \"size\": 0}]}}",
+         "linux.uidMappings[0].size: must be an integer between 1 and 4294967295, got 0"},
+        {"{\"linux\": {\"namespaces\": " NS_USER ", \"gidMappings\": [{\"containerID\": 0, "
+         "\"hostID\": 4294967295, \"size\": 2}]}}",
+         "linux.gidMappings[0].size: makes the range pass 4294967295, got 2"},
+        {"{\"linux\": {\"namespaces\": " NS_USER "}}",
+         "linux.uidMappings: are required with a new \"user\" namespace"},
+        {"{\"linux\": {\"resources\": {\"memory\": {\"limit\": \"1g\"}}}}",
+         "linux.resources.memory.limit: must be a positive integer, got \"1g\""},
+        {"{\"linux\": {\"resources\": {\"memory\": {\"limit\": 0}}}}",
+         "linux.resources.memory.limit: must be a positive integer, got 0"},
+        {"{\"linux\": {\"resources\": {\"memory\": {\"reservation\": -2}}}}",
+         "linux.resources.memory.reservation: must be a positive integer, got -2"},
+        {"{\"linux\": {\"resources\": {\"memory\": {\"limit\": 2000000, \"swap\": 1000000}}}}",
+         "linux.resources.memory.swap: must be at least memory.limit (2000000), got 1000000"},
+        {"{\"linux\": {\"resources\": {\"cpu\": {\"quota\": 0}}}}",
+         "linux.resources.cpu.quota: must be -1 or a positive integer, got 0"},
+        {"{\"linux\": {\"resources\": {\"cpu\": {\"period\": 100}}}}",
+         "linux.resources.cpu.period: must be an integer between 1000 and 1000000 (microseconds), "
+         "got 100"},
+        {"{\"linux\": {\"resources\": {\"cpu\": {\"shares\": 1}}}}",
+         "linux.resources.cpu.shares: must be an integer between 2 and 262144, got 1"},
+        {"{\"linux\": {\"resources\": {\"cpu\": {\"cpus\": \"0-3,,5\"}}}}",
+         "linux.resources.cpu.cpus: must be a list of ids and ranges like \"0-3,5\", got "
+         "\"0-3,,5\""},
+        {"{\"linux\": {\"resources\": {\"cpu\": {\"mems\": \"3-1\"}}}}",
+         "linux.resources.cpu.mems: must be a list of ids and ranges like \"0-3,5\", got \"3-1\""},
+        {"{\"linux\": {\"resources\": {\"pids\": {\"limit\": -2}}}}",
+         "linux.resources.pids.limit: must be -1, 0 (unlimited) or a positive integer, got -2"},
+        {"{\"linux\": {\"resources\": {\"blockIO\": {\"weight\": 5}}}}",
+         "linux.resources.blockIO.weight: must be an integer between 10 and 1000, got 5"},
+        {"{\"linux\": {\"resources\": {\"blockIO\": {\"throttleReadBpsDevice\": [{\"major\": 8, "
+         "\"minor\": 0}]}}}}",
+         "linux.resources.blockIO.throttleReadBpsDevice[0].rate: is required"},
+        {"{\"linux\": {\"resources\": {\"unified\": {\"../memory.max\": \"1\"}}}}",
+         "linux.resources.unified[\"../memory.max\"]: must be a cgroup file name like "
+         "\"memory.high\", got \"../memory.max\""},
+        {"{\"linux\": {\"resources\": {\"unified\": {\"memory.high\": 5}}}}",
+         "linux.resources.unified[\"memory.high\"]: must be a string, got 5"},
+        {"{\"linux\": {\"cgroupsPath\": \"/a/../../x\"}}",
+         "linux.cgroupsPath: must not contain a \"..\" component, got \"/a/../../x\""},
+        {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+         "[{\"names\": [\"kill\"], \"action\": \"SCMP_ACT_FOO\"}]}}}",
+         "linux.seccomp.syscalls[0].action: unknown action \"SCMP_ACT_FOO\""},
+        {"{\"linux\": {\"seccomp\": {}}}", "linux.seccomp.defaultAction: is required"},
+        {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": "
+         "[\"SCMP_ARCH_Z80\"]}}}",
+         "linux.seccomp.architectures[0]: unknown architecture \"SCMP_ARCH_Z80\""},
+        {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+         "[{\"names\": [\"\"], \"action\": \"SCMP_ACT_ERRNO\"}]}}}",
+         "linux.seccomp.syscalls[0].names[0]: must be a non-empty syscall name, got \"\""},
+        {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+         "[{\"names\": [], \"action\": \"SCMP_ACT_ERRNO\"}]}}}",
+         "linux.seccomp.syscalls[0].names: must be a non-empty array of syscall names, got []"},
+        {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+         "[{\"names\": [\"kill\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 6, "
+         "\"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]}]}}}",
+         "linux.seccomp.syscalls[0].args[0].index: must be an integer between 0 and 5, got 6"},
+        {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+         "[{\"names\": [\"kill\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, "
+         "\"value\": 1, \"op\": \"SCMP_CMP_FOO\"}]}]}}}",
+         "linux.seccomp.syscalls[0].args[0].op: unknown operator \"SCMP_CMP_FOO\""},
+        {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+         "[{\"names\": [\"kill\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, "
+         "\"value\": -1, \"op\": \"SCMP_CMP_EQ\"}]}]}}}",
+         "linux.seccomp.syscalls[0].args[0].value: must be a non-negative integer, got -1"},
+        {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": "
+         "[{\"names\": [\"kill\"], \"action\": \"SCMP_ACT_ALLOW\", \"errnoRet\": 1}]}}}",
+         "linux.seccomp.syscalls[0].errnoRet: only applies to SCMP_ACT_ERRNO and SCMP_ACT_TRACE, "
+         "got 1"},
+        {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+         "[{\"names\": [\"kill\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, "
+         "\"value\": 1, \"op\": \"SCMP_CMP_NE\"}, {\"index\": 0, \"value\": 2, \"op\": "
+         "\"SCMP_CMP_NE\"}]}]}}}",
+         "linux.seccomp.syscalls[0].args[1].index: argument already compared in this rule "
+         "(args[0]); use a second rule, got 0"},
+        {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": "
+         "5000}}}",
+         "linux.seccomp.defaultErrnoRet: must be an integer between 0 and 4095, got 5000"},
+        {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_NOTIFY\"}}}",
+         "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported (no seccomp listener)"},
+        {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": "
+         "[\"SECCOMP_FILTER_FLAG_FOO\"]}}}",
+         "linux.seccomp.flags[0]: unknown flag \"SECCOMP_FILTER_FLAG_FOO\""},
+        {"{\"linux\": {\"maskedPaths\": [\"/proc/acpi\", \"proc/kcore\"]}}",
+         "linux.maskedPaths[1]: must be an absolute path, got \"proc/kcore\""},
+        {"{\"linux\": {\"readonlyPaths\": [\"/proc/../etc\"]}}",
+         "linux.readonlyPaths[0]: must not contain a \"..\" component, got \"/proc/../etc\""},
+        {"{\"linux\": {\"sysctl\": {\"vm.swappiness\": \"1\"}}}",
+         "linux.sysctl[\"vm.swappiness\"]: not a namespaced sysctl; setting it would change the "
+         "host"},
+        {"{\"linux\": {\"sysctl\": {\"net.ipv4.ip_forward\": \"1\"}}}",
+         "linux.sysctl[\"net.ipv4.ip_forward\"]: needs a \"network\" namespace in "
+         "linux.namespaces"},
+        {"{\"linux\": {\"sysctl\": {\"net/ipv4\": \"1\"}}}",
+         "linux.sysctl[\"net/ipv4\"]: must be a sysctl name like \"net.ipv4.ip_forward\", got "
+         "\"net/ipv4\""},
+        {"{\"hooks\": {\"createRuntime\": [{\"path\": \"hook\"}]}}",
+         "hooks.createRuntime[0].path: must be an absolute path, got \"hook\""},
+        {"{\"hooks\": {\"poststop\": [{\"path\": \"/bin/true\", \"timeout\": 0}]}}",
+         "hooks.poststop[0].timeout: must be a positive integer (seconds), got 0"},
+        {"{\"hooks\": {\"startContainer\": [{\"path\": \"/bin/x\", \"env\": [\"X\"]}]}}",
+         "hooks.startContainer[0].env[0]: must be \"KEY=VALUE\", got \"X\""},
+        {"{\"hooks\": {\"prestart\": []}}",
+         "hooks.prestart: is deprecated and not supported; use createRuntime"},
+        {"{\"annotations\": {\"a\": 1}}", "annotations.a: must be a string, got 1"},
+        {"{\"annotations\": []}", "annotations: must be an object, got []"},
+};
+
+Test(spec_bad, each_bad_input_gets_its_exact_message)
+{
+	cr_assert_geq(AG_ARRAY_SIZE(bad_cases), 40);
+	for (size_t i = 0; i < AG_ARRAY_SIZE(bad_cases); i++) {
+		json_t *base = json_loads(base_spec, 0, NULL);
+		json_t *patch = json_loads(bad_cases[i].patch, 0, NULL);
+		cr_assert_not_null(base);
+		cr_assert_not_null(patch, "case %zu: bad patch", i);
+		merge(base, patch);
+		char *doc = json_dumps(base, JSON_COMPACT);
+		struct rt_spec *s = NULL;
+		struct ag_error err = {0};
+		int r = parse_str(doc, "/b", &s, &err);
+		cr_expect_eq(r, -EINVAL, "case %zu (%s): accepted", i, bad_cases[i].patch);
+		cr_expect_null(s);
+		cr_expect_str_eq(err.msg, bad_cases[i].msg, "case %zu", i);
+		rt_spec_free(s);
+		free(doc);
+		json_decref(patch);
+		json_decref(base);
+	}
+}
+
+Test(spec_bad, the_base_of_the_bad_cases_is_itself_valid)
+{
+	struct rt_spec *s = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(parse_str(base_spec, "/b", &s, &err), 0, "%s", err.msg);
+	rt_spec_free(s);
+}
+
+Test(spec_bad, non_object_documents_are_rejected)
+{
+	struct ag_error err = {0};
+	struct rt_spec *s = NULL;
+	cr_assert_eq(parse_str("[]", NULL, &s, &err), -EINVAL);
+	cr_assert_str_eq(err.msg, "(top level): must be a JSON object, got []");
+	cr_assert_eq(parse_str("", NULL, &s, &err), -EINVAL);
+	cr_assert_eq(strncmp(err.msg, "config.json: line ", 18), 0, "%s", err.msg);
+}
