@@ -103,7 +103,13 @@ cleanup() {
 	[ -z "$tmp" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT # netlab_up keeps it and runs it after netlab_down
-tmp=$(mktemp -d /tmp/agora-netlab-test.XXXXXX)
+# Scratch of earlier runs that were SIGKILLed (their labs go by netlab_sweep).
+for d in /tmp/agora-netlab-test.*.*; do
+	p=${d#/tmp/agora-netlab-test.}
+	p=${p%%.*}
+	[[ $p =~ ^[0-9]+$ ]] && ! netlab__alive "$p" && rm -rf "$d"
+done
+tmp=$(mktemp -d "/tmp/agora-netlab-test.$$.XXXXXX")
 
 if [ ! -x "$tcp" ]; then
 	echo "FAIL: $tcp is missing (build first: cmake --build build)"
@@ -152,13 +158,24 @@ check "h1's server on 198.18.0.1 received the message (rc $server_rc)" \
 check "h2 learned h1's MAC on eth0" \
 	grep -q '^198.18.0.1 dev eth0 lladdr' <(ip -n "${prefix}h2" neigh show)
 
-netlab_spawn 1 sleep 1000
-pid=$NETLAB_PID
-sleep 0.1
-kill -INT "$pid"
-wait_exit "$pid" 5
-rc=$?
-check "a spawned command dies of SIGINT like a foreground one (rc $rc)" test "$rc" = 130
+# Background jobs of a script ignore SIGINT and SIGQUIT; netlab's must not.
+fg_ign=$(grep SigIgn /proc/self/status)
+exec_ign=$(netlab_exec 1 grep SigIgn /proc/self/status)
+netlab_spawn 1 grep SigIgn /proc/self/status >"$tmp/ign"
+wait_exit "$NETLAB_PID" 5
+check "netlab_exec and netlab_spawn ignore the signals a foreground command does" \
+	test "$exec_ign" = "$fg_ign" -a "$(cat "$tmp/ign")" = "$fg_ign"
+if ((16#${fg_ign##*[[:space:]]} & 2)); then
+	echo "(SIGINT is ignored by this test's parent, so by its commands too)"
+else
+	netlab_spawn 1 sleep 1000
+	pid=$NETLAB_PID
+	sleep 0.1
+	kill -INT "$pid"
+	wait_exit "$pid" 5
+	rc=$?
+	check "a spawned command dies of SIGINT (rc $rc)" test "$rc" = 130
+fi
 
 echo "== the lab is not reachable from the root namespace"
 # Read-only: nothing is sent from the root namespace, whose packets to
@@ -237,7 +254,7 @@ for sig in TERM INT; do
 		netlab_up 2
 		netlab_spawn 2 sleep 1000
 		echo "$NETLAB_PREFIX $NETLAB_PID" >"$2.tmp" && mv "$2.tmp" "$2"
-		netlab_exec 1 sleep 1000
+		netlab_exec 1 sleep 30
 		echo "netlab_exec returned"' _ "$netlab" "$tmp/sig" &
 	pid=$!
 	helpers+=("$pid")
@@ -272,7 +289,7 @@ bash -c '
 	netlab_up 2
 	netlab_spawn 1 sleep 1000
 	echo "$NETLAB_PREFIX $NETLAB_PID" >"$2.tmp" && mv "$2.tmp" "$2"
-	exec sleep 1000' _ "$netlab" "$tmp/killed" &
+	exec sleep 30' _ "$netlab" "$tmp/killed" &
 owner=$!
 helpers+=("$owner")
 if wait_file "$tmp/killed"; then
