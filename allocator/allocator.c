@@ -74,7 +74,8 @@ int drf_allocator_new(const struct drf_options *opts, struct drf_allocator **ret
 			drf_allocator_free(a);
 			return r < 0 ? r : -EINVAL;
 		}
-		a->min_alloc = ag_realloc(a->min_alloc, (a->n_min_alloc + 1) * sizeof(*a->min_alloc));
+		a->min_alloc =
+		        ag_realloc(a->min_alloc, (a->n_min_alloc + 1) * sizeof(*a->min_alloc));
 		drf__res_init(&a->min_alloc[a->n_min_alloc], a);
 		drf__res_quantities(m, a->min_alloc[a->n_min_alloc].s);
 		a->n_min_alloc++;
@@ -516,8 +517,7 @@ int drf_role_set_weight(struct drf_allocator *a, const char *role, double weight
 	return 0;
 }
 
-int drf_role_set_quota(struct drf_allocator *a, const char *role,
-                       const struct drf_resources *limit)
+int drf_role_set_quota(struct drf_allocator *a, const char *role, const struct drf_resources *limit)
 {
 	if (!a || !role || (limit && (limit->a != a || limit->nr || limit->ni)))
 		return -EINVAL;

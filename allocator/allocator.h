@@ -62,8 +62,8 @@ struct drf_resource {
 	const char *name;
 	const char *role; /* reservation role, or NULL when unreserved */
 	enum drf_resource_type type;
-	int64_t scalar_milli;            /* DRF_RESOURCE_SCALAR: value * 1000 */
-	const struct drf_range *ranges;  /* DRF_RESOURCE_RANGES: sorted, disjoint */
+	int64_t scalar_milli;           /* DRF_RESOURCE_SCALAR: value * 1000 */
+	const struct drf_range *ranges; /* DRF_RESOURCE_RANGES: sorted, disjoint */
 	size_t n_ranges;
 	size_t n_items; /* DRF_RESOURCE_SET: read with drf_resources_item() */
 };
@@ -203,13 +203,13 @@ int drf_framework_allocated(struct drf_allocator *a, const char *framework_id, c
  * `res`; a negative value means the default, 0 means no filter. -EINVAL
  * unless `res` is contained in the allocation. The agent is marked dirty. */
 int drf_allocation_recover(struct drf_allocator *a, const char *framework_id, const char *agent_id,
-                           const char *role, const struct drf_resources *res,
-                           double refuse_seconds, int64_t now);
+                           const char *role, const struct drf_resources *res, double refuse_seconds,
+                           int64_t now);
 
 /* The framework declined an offer: recover it with a filter. */
 int drf_offer_decline(struct drf_allocator *a, const char *framework_id, const char *agent_id,
-                      const char *role, const struct drf_resources *offered,
-                      double refuse_seconds, int64_t now);
+                      const char *role, const struct drf_resources *offered, double refuse_seconds,
+                      int64_t now);
 
 /* The framework accepted `offered` and launched tasks on `used` (contained
  * in `offered`): `used` stays allocated, the rest is recovered with a filter

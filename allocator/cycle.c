@@ -151,8 +151,8 @@ void drf__reserved_account(struct drf_allocator *a, const struct drf_resources *
 /* ---- recovery ---- */
 
 int drf_allocation_recover(struct drf_allocator *a, const char *framework_id, const char *agent_id,
-                           const char *role, const struct drf_resources *res,
-                           double refuse_seconds, int64_t now)
+                           const char *role, const struct drf_resources *res, double refuse_seconds,
+                           int64_t now)
 {
 	if (!a || !res || res->a != a || isnan(refuse_seconds))
 		return -EINVAL;
@@ -160,7 +160,7 @@ int drf_allocation_recover(struct drf_allocator *a, const char *framework_id, co
 	uint32_t agent = agent_id ? drf__strmap_get(&a->agent_map, agent_id) : DRF__NONE;
 	if (fr == DRF__NONE || agent == DRF__NONE)
 		return -ENOENT;
-	int64_t refuse_ns = refuse_seconds < 0 ? a->default_refuse_ns
+	int64_t refuse_ns = refuse_seconds < 0     ? a->default_refuse_ns
 	                    : refuse_seconds > 1e9 ? (int64_t)1e18
 	                                           : llround(refuse_seconds * 1e9);
 	uint32_t pid = drf__u64map_get(&a->rec_map, pair_key(fr, agent));
@@ -188,8 +188,8 @@ int drf_allocation_recover(struct drf_allocator *a, const char *framework_id, co
 }
 
 int drf_offer_decline(struct drf_allocator *a, const char *framework_id, const char *agent_id,
-                      const char *role, const struct drf_resources *offered,
-                      double refuse_seconds, int64_t now)
+                      const char *role, const struct drf_resources *offered, double refuse_seconds,
+                      int64_t now)
 {
 	return drf_allocation_recover(a, framework_id, agent_id, role, offered, refuse_seconds,
 	                              now);

@@ -116,9 +116,9 @@ struct drf__pair {
 /* A framework subscribed to a role. */
 struct drf__fr {
 	uint32_t fw, role;
-	uint32_t hpos;   /* position in the role's heap, DRF__NONE when out */
-	uint32_t rpos;   /* position in the role's framework list */
-	uint32_t recs;   /* allocation records */
+	uint32_t hpos; /* position in the role's heap, DRF__NONE when out */
+	uint32_t rpos; /* position in the role's framework list */
+	uint32_t recs; /* allocation records */
 	uint32_t filters;
 	uint32_t stamp_cycle, stamp_agent; /* one offer per agent per cycle */
 	double share;

@@ -66,8 +66,8 @@ static int name_type(const struct drf_allocator *a, uint32_t name)
 	return -1;
 }
 
-static int kind_lookup(struct drf_allocator *a, uint32_t name, uint32_t role, int type,
-                       bool create, uint32_t *ret_kind)
+static int kind_lookup(struct drf_allocator *a, uint32_t name, uint32_t role, int type, bool create,
+                       uint32_t *ret_kind)
 {
 	uint32_t *n, max;
 	struct drf__kind *k = kinds_of(a, type, &n, &max);
@@ -92,8 +92,10 @@ static int kind_lookup(struct drf_allocator *a, uint32_t name, uint32_t role, in
 		return -ENOSPC;
 	if (base == DRF__NONE) {
 		base = (*n)++;
-		k[base] = (struct drf__kind){
-		        .name = name, .role = DRF__NONE, .base = (uint16_t)base, .type = (uint8_t)type};
+		k[base] = (struct drf__kind){.name = name,
+		                             .role = DRF__NONE,
+		                             .base = (uint16_t)base,
+		                             .type = (uint8_t)type};
 		if (type == DRF_RESOURCE_SCALAR)
 			for (size_t i = 0; i < a->n_excluded_names; i++)
 				if (a->excluded_names[i] == name)
@@ -261,8 +263,8 @@ static void ranges_add(struct drf_resources *dst, const struct drf_resources *sr
 	rbuf_init(&b, dst->nr + src->nr);
 	uint32_t i = 0, j = 0;
 	while (i < dst->nr || j < src->nr) {
-		if (j >= src->nr ||
-		    (i < dst->nr && range_cmp(dst->rk[i], &dst->r[i], src->rk[j], &src->r[j]) <= 0)) {
+		if (j >= src->nr || (i < dst->nr && range_cmp(dst->rk[i], &dst->r[i], src->rk[j],
+		                                              &src->r[j]) <= 0)) {
 			rbuf_push(&b, dst->rk[i], dst->r[i]);
 			i++;
 		} else {
@@ -341,10 +343,9 @@ static void items_merge(struct drf_resources *dst, const struct drf_resources *s
 	uint32_t *it = ag_malloc(cap * sizeof(*it));
 	uint32_t n = 0, i = 0, j = 0;
 	while (i < dst->ni || j < src->ni) {
-		int c = i >= dst->ni ? 1
-		        : j >= src->ni
-		                ? -1
-		                : item_cmp(dst->ik[i], dst->it[i], src->ik[j], src->it[j]);
+		int c = i >= dst->ni   ? 1
+		        : j >= src->ni ? -1
+		                       : item_cmp(dst->ik[i], dst->it[i], src->ik[j], src->it[j]);
 		if (c < 0) {
 			k[n] = dst->ik[i];
 			it[n++] = dst->it[i++];
@@ -824,7 +825,8 @@ size_t drf_resources_format(const struct drf_resources *r, char *buf, size_t len
 			sb_printf(&b, ":%s%" PRId64, v < 0 ? "-" : "", (v < 0 ? -v : v) / 1000);
 			if (v % 1000) {
 				char frac[8];
-				snprintf(frac, sizeof(frac), "%03d", (int)((v < 0 ? -v : v) % 1000));
+				snprintf(frac, sizeof(frac), "%03d",
+				         (int)((v < 0 ? -v : v) % 1000));
 				for (int d = 2; d > 0 && frac[d] == '0'; d--)
 					frac[d] = 0;
 				sb_printf(&b, ".%s", frac);

@@ -66,8 +66,7 @@ static void heap_down(struct drf_allocator *a, struct drf__heap *h, bool roles, 
 	heap_set(a, h, roles, i, e);
 }
 
-static void heap_push(struct drf_allocator *a, struct drf__heap *h, bool roles,
-                      struct drf__hent e)
+static void heap_push(struct drf_allocator *a, struct drf__heap *h, bool roles, struct drf__hent e)
 {
 	if (h->n == h->cap) {
 		h->cap = h->cap ? h->cap * 2 : 4;
@@ -302,8 +301,8 @@ static bool role_name_valid(const char *name)
 		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
 			return false;
 		for (size_t i = 0; i < n; i++)
-			if ((unsigned char)c[i] <= ' ' || c[i] == '\\' || c[i] == '(' || c[i] == ')' ||
-			    c[i] == ';' || c[i] == ':' || c[i] == ',' || c[i] == 127)
+			if ((unsigned char)c[i] <= ' ' || c[i] == '\\' || c[i] == '(' ||
+			    c[i] == ')' || c[i] == ';' || c[i] == ':' || c[i] == ',' || c[i] == 127)
 				return false;
 		if (n > 1 && c[0] == '-')
 			return false;
@@ -383,8 +382,8 @@ void drf__role_free(struct drf__role *r)
 
 /* ---- walking the fair order ---- */
 
-static bool walk_role(struct drf_allocator *a, uint32_t role, drf__role_fn role_ok,
-                      drf__try_fn try, void *ctx)
+static bool walk_role(struct drf_allocator *a, uint32_t role, drf__role_fn role_ok, drf__try_fn try,
+                      void *ctx)
 {
 	struct hiter it;
 	uint32_t idx;
