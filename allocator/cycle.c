@@ -81,7 +81,7 @@ void drf__pair_delete(struct drf_allocator *a, uint32_t pid, bool filter)
 static void unreserved_quantities(const struct drf_allocator *a, const struct drf_resources *r,
                                   int64_t *ret_q)
 {
-	memset(ret_q, 0, DRF__MAX_SCALARS * sizeof(int64_t));
+	memset(ret_q, 0, a->n_sk * sizeof(int64_t));
 	for (uint32_t k = 0; k < a->n_sk; k++)
 		if (a->sk[k].role == DRF__NONE)
 			ret_q[k] = r->s[k];

@@ -423,7 +423,7 @@ bool drf__res_empty(const struct drf_resources *r)
 void drf__res_quantities(const struct drf_resources *r, int64_t *ret_q)
 {
 	const struct drf_allocator *a = r->a;
-	memset(ret_q, 0, DRF__MAX_SCALARS * sizeof(int64_t));
+	memset(ret_q, 0, a->n_sk * sizeof(int64_t));
 	for (uint32_t i = 0; i < a->n_sk; i++)
 		ret_q[a->sk[i].base] += r->s[i];
 }

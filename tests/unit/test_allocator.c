@@ -283,7 +283,7 @@ Test(drf, random_instances_match_progressive_filling)
 		add_agent(&h, "agent", text);
 		int64_t demand[FN][RN];
 		struct drf_resources *d[FN];
-		char fwnames[FN][8];
+		char fwnames[FN][16];
 		const char *fws[FN];
 		for (int i = 0; i < n; i++) {
 			bool any = false;
@@ -701,7 +701,7 @@ Test(drf, frees_go_to_lowest_dominant_share)
 	add_fw(&h, "f1", "*");
 	add_fw(&h, "f2", "*");
 	for (int i = 0; i < 4; i++) {
-		char id[8];
+		char id[16];
 		snprintf(id, sizeof(id), "a%d", i);
 		add_agent(&h, id, "cpus:1;mem:1024");
 	}
@@ -728,7 +728,7 @@ Test(drf, roles_are_ordered_level_by_level)
 	add_fw(&h, "w2", "eng/db");
 	add_fw(&h, "o1", "ops");
 	for (int i = 0; i < 40; i++) {
-		char id[8];
+		char id[16];
 		snprintf(id, sizeof(id), "a%02d", i);
 		add_agent(&h, id, "cpus:1;mem:1024");
 	}
