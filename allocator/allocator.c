@@ -103,8 +103,6 @@ void drf_allocator_free(struct drf_allocator *a)
 		free(a->fws[i].frs);
 	}
 	free(a->fws);
-	for (uint32_t i = 0; i < a->n_frs; i++)
-		drf__res_fini(&a->frs[i].view);
 	free(a->frs);
 	for (uint32_t i = 0; i < a->n_pairs; i++)
 		drf__res_fini(&a->pairs[i].res);
@@ -286,7 +284,6 @@ static uint32_t fr_new(struct drf_allocator *a, uint32_t fw, uint32_t role)
 		}
 		idx = a->n_frs++;
 		memset(&a->frs[idx], 0, sizeof(a->frs[idx]));
-		drf__res_init(&a->frs[idx].view, a);
 	}
 	struct drf__fr *f = &a->frs[idx];
 	f->fw = fw;
@@ -494,10 +491,9 @@ int drf_framework_allocated(struct drf_allocator *a, const char *framework_id, c
 	uint32_t fr = drf__fr_find(a, framework_id, role);
 	if (fr == DRF__NONE)
 		return -ENOENT;
-	struct drf__fr *f = &a->frs[fr];
-	drf__res_clear(&f->view);
-	memcpy(f->view.s, f->alloc, sizeof(f->alloc));
-	*ret_res = &f->view;
+	drf__res_clear(&a->view);
+	memcpy(a->view.s, a->frs[fr].alloc, sizeof(a->frs[fr].alloc));
+	*ret_res = &a->view;
 	return 0;
 }
 

@@ -123,7 +123,6 @@ struct drf__fr {
 	uint32_t stamp_cycle, stamp_agent; /* one offer per agent per cycle */
 	double share;
 	int64_t alloc[DRF__MAX_SCALARS]; /* quantities by base kind */
-	struct drf_resources view;
 	bool suppressed;
 };
 
