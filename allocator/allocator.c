@@ -116,6 +116,7 @@ void drf_allocator_free(struct drf_allocator *a)
 	free(a->min_alloc);
 	free(a->excluded_names);
 	free(a->dirty);
+	free(a->suppressed);
 	drf__res_fini(&a->scratch);
 	drf__res_fini(&a->view);
 	drf__strmap_free(&a->str_map);
@@ -446,8 +447,28 @@ static int for_frs(struct drf_allocator *a, const char *framework_id, const char
 
 static void fr_suppress(struct drf_allocator *a, uint32_t fr)
 {
-	a->frs[fr].suppressed = true;
-	drf__fr_heap_remove(a, fr);
+	struct drf__fr *f = &a->frs[fr];
+	if (f->suppressed || f->hpos == DRF__NONE) {
+		f->suppressed = true;
+		return;
+	}
+	f->suppressed = true;
+	if (a->n_suppressed == a->cap_suppressed) {
+		a->cap_suppressed = a->cap_suppressed ? a->cap_suppressed * 2 : 16;
+		a->suppressed = ag_realloc(a->suppressed, a->cap_suppressed * sizeof(uint32_t));
+	}
+	a->suppressed[a->n_suppressed++] = fr;
+}
+
+void drf__suppressed_flush(struct drf_allocator *a)
+{
+	for (uint32_t i = 0; i < a->n_suppressed; i++) {
+		uint32_t fr = a->suppressed[i];
+		/* revived, removed or reused meanwhile: nothing to do */
+		if (a->frs[fr].fw != DRF__NONE && a->frs[fr].suppressed)
+			drf__fr_heap_remove(a, fr);
+	}
+	a->n_suppressed = 0;
 }
 
 static void fr_revive(struct drf_allocator *a, uint32_t fr)

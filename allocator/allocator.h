@@ -178,8 +178,9 @@ int drf_framework_remove(struct drf_allocator *a, const char *framework_id);
 int drf_framework_activate(struct drf_allocator *a, const char *framework_id);
 int drf_framework_deactivate(struct drf_allocator *a, const char *framework_id);
 
-/* Stop offers to the framework in `role` (NULL: all its roles), O(log n),
- * and the cycles skip it at no cost. */
+/* Stop offers to the framework in `role` (NULL: all its roles). O(1): the
+ * pair leaves the fair order before the next cycle, which then never
+ * visits it. */
 int drf_framework_suppress(struct drf_allocator *a, const char *framework_id, const char *role);
 
 /* Undo suppress for `role` (NULL: all roles), clear the framework's filters

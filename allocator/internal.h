@@ -208,6 +208,10 @@ struct drf_allocator {
 
 	uint32_t *dirty;
 	uint32_t n_dirty, cap_dirty;
+	/* suppressed (framework, role)s still in a heap, taken out before the
+	 * next walk, so suppress itself is O(1) */
+	uint32_t *suppressed;
+	uint32_t n_suppressed, cap_suppressed;
 	bool full_pending;
 	uint32_t cycle;
 
@@ -230,6 +234,9 @@ void drf__account(struct drf_allocator *a, uint32_t fr, const int64_t *q, int si
 void drf__quota_account(struct drf_allocator *a, uint32_t role, const int64_t *q, int sign);
 void drf__fr_heap_insert(struct drf_allocator *a, uint32_t fr);
 void drf__fr_heap_remove(struct drf_allocator *a, uint32_t fr);
+/* Take the (framework, role)s suppressed since the last walk out of their
+ * heaps. */
+void drf__suppressed_flush(struct drf_allocator *a);
 void drf__shares_refresh(struct drf_allocator *a);
 void drf__role_free(struct drf__role *r);
 

@@ -415,6 +415,8 @@ static bool walk_role(struct drf_allocator *a, uint32_t role, drf__role_fn role_
 
 bool drf__walk(struct drf_allocator *a, drf__role_fn role_ok, drf__try_fn try, void *ctx)
 {
+	if (a->n_suppressed)
+		drf__suppressed_flush(a);
 	if (a->shares_stale)
 		drf__shares_refresh(a);
 	if (a->roles[0].active == 0)
