@@ -554,7 +554,7 @@ int drf_role_set_quota(struct drf_allocator *a, const char *role, const struct d
 		r->quota[k] = -1;
 	if (limit) {
 		for (uint32_t k = 0; k < a->n_sk; k++)
-			if (limit->s[k]) {
+			if (limit->s[k] || (limit->present & (1u << k))) {
 				r->quota[k] = limit->s[k];
 				r->has_quota = true;
 			}
@@ -585,8 +585,10 @@ int drf_role_get(struct drf_allocator *a, size_t i, struct drf_role_info *ret_in
 	memcpy(r->view_consumed.s, r->consumed, sizeof(r->consumed));
 	drf__res_clear(&r->view_quota);
 	for (uint32_t k = 0; k < DRF__MAX_SCALARS; k++)
-		if (r->quota[k] >= 0)
+		if (r->quota[k] >= 0) {
 			r->view_quota.s[k] = r->quota[k];
+			r->view_quota.present |= 1u << k;
+		}
 	*ret_info = (struct drf_role_info){
 	        .name = r->name,
 	        .weight = r->weight,

@@ -254,9 +254,12 @@ bool drf_allocator_pending(const struct drf_allocator *a);
 /* Set a role's weight (> 0; default 1). */
 int drf_role_set_weight(struct drf_allocator *a, const char *role, double weight);
 
-/* Set a role's quota limit (scalars only; copied) or clear it with NULL. A
- * role's consumption (allocations of its subtree plus every reservation for
- * it, allocated or not) never goes above the limit through offers. */
+/* Set a role's quota limit (unreserved scalars only; copied) or clear it
+ * with NULL. Names absent from `limit` are not limited; a name parsed with
+ * 0 ("gpus:0") is limited to nothing. A role's consumption (allocations of
+ * its subtree plus every reservation for it, allocated or not) never goes
+ * above the limit through offers, and a parent's limit covers its
+ * children. */
 int drf_role_set_quota(struct drf_allocator *a, const char *role,
                        const struct drf_resources *limit);
 

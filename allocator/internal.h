@@ -59,6 +59,9 @@ void drf__u64map_free(struct drf__u64map *m);
 struct drf_resources {
 	struct drf_allocator *a;
 	int64_t s[DRF__MAX_SCALARS]; /* by scalar kind */
+	/* Scalar kinds named in the text, zero or not ("gpus:0" as a quota
+	 * limit means none, where an absent name means no limit). */
+	uint32_t present;
 	/* ranges sorted by (kind, begin), disjoint and not adjacent per kind */
 	uint16_t *rk;
 	struct drf_range *r;
@@ -224,6 +227,7 @@ struct drf_allocator {
 
 /* ---- roles and ordering (sorter.c) ---- */
 
+bool drf__role_name_valid(const char *name);
 uint32_t drf__role_get_or_create(struct drf_allocator *a, const char *name, int *ret_err);
 bool drf__role_within(const struct drf_allocator *a, uint32_t role, uint32_t ancestor);
 double drf__share(const struct drf_allocator *a, const int64_t *alloc);

@@ -138,6 +138,7 @@ void drf__res_fini(struct drf_resources *r)
 void drf__res_clear(struct drf_resources *r)
 {
 	memset(r->s, 0, sizeof(r->s));
+	r->present = 0;
 	r->nr = 0;
 	r->ni = 0;
 }
@@ -170,10 +171,9 @@ void drf__res_copy(struct drf_resources *dst, const struct drf_resources *src)
 {
 	if (dst == src)
 		return;
-	uint32_t n = src->a ? src->a->n_sk : DRF__MAX_SCALARS;
-	memcpy(dst->s, src->s, n * sizeof(int64_t));
-	if (n < DRF__MAX_SCALARS)
-		memset(dst->s + n, 0, (DRF__MAX_SCALARS - n) * sizeof(int64_t));
+	/* Kinds at or past n_sk are zero in every vector: kinds only grow. */
+	memcpy(dst->s, src->s, src->a->n_sk * sizeof(int64_t));
+	dst->present = src->present;
 	ranges_reserve(dst, src->nr);
 	if (src->nr) {
 		memcpy(dst->rk, src->rk, src->nr * sizeof(*src->rk));
@@ -389,6 +389,7 @@ void drf__res_add(struct drf_resources *dst, const struct drf_resources *src)
 	uint32_t n = dst->a->n_sk;
 	for (uint32_t i = 0; i < n; i++)
 		dst->s[i] += src->s[i];
+	dst->present |= src->present;
 	ranges_add(dst, src);
 	items_merge(dst, src, true);
 }
@@ -493,8 +494,47 @@ static int parse_milli(const char **pp, int64_t *ret)
 	return 0;
 }
 
-static int parse_entry(struct drf_allocator *a, const char **pp, struct drf_resources *out)
+/* Names seen by the checking pass, to catch "x:1;x:[1-2]" before any
+ * state changes. */
+struct seen {
+	struct {
+		const char *name;
+		size_t len;
+		int type;
+	} v[64];
+	size_t n;
+};
+
+static int seen_check(struct drf_allocator *a, struct seen *sn, const char *name, size_t len,
+                      int type)
 {
+	for (size_t i = 0; i < sn->n; i++)
+		if (sn->v[i].len == len && memcmp(sn->v[i].name, name, len) == 0)
+			return sn->v[i].type == type ? 0 : -EINVAL;
+	if (sn->n < AG_ARRAY_SIZE(sn->v)) {
+		sn->v[sn->n].name = name;
+		sn->v[sn->n].len = len;
+		sn->v[sn->n++].type = type;
+	}
+	char buf[128];
+	if (len >= sizeof(buf))
+		return 0;
+	memcpy(buf, name, len);
+	buf[len] = 0;
+	uint32_t nid = drf__strmap_get(&a->str_map, buf);
+	if (nid == DRF__NONE)
+		return 0;
+	int t = name_type(a, nid);
+	return t >= 0 && t != type ? -EINVAL : 0;
+}
+
+/* One `name(role):value` entry. With `sn` set this is the checking pass:
+ * nothing is created or interned and `out` is not touched, so a bad text
+ * leaves the allocator as it was. */
+static int parse_entry(struct drf_allocator *a, const char **pp, struct drf_resources *out,
+                       struct seen *sn)
+{
+	bool dry = sn != NULL;
 	const char *p = skip_ws(*pp);
 	const char *name = p;
 	while (is_name_char(*p))
@@ -514,10 +554,13 @@ static int parse_entry(struct drf_allocator *a, const char **pp, struct drf_reso
 			char *rn = ag_malloc((size_t)(p - rs) + 1);
 			memcpy(rn, rs, (size_t)(p - rs));
 			rn[p - rs] = 0;
-			int err = 0;
-			role = drf__role_get_or_create(a, rn, &err);
+			int err = -EINVAL;
+			if (dry)
+				err = drf__role_name_valid(rn) ? 0 : -EINVAL;
+			else if ((role = drf__role_get_or_create(a, rn, &err)) != DRF__NONE)
+				err = 0;
 			free(rn);
-			if (role == DRF__NONE)
+			if (err < 0)
 				return err;
 		}
 		p = skip_ws(p + 1);
@@ -525,13 +568,18 @@ static int parse_entry(struct drf_allocator *a, const char **pp, struct drf_reso
 	if (*p != ':')
 		return -EINVAL;
 	p = skip_ws(p + 1);
-	uint32_t nid = drf__intern(a, name, name_len);
-	uint32_t kind;
+	int type = *p == '['   ? DRF_RESOURCE_RANGES
+	           : *p == '{' ? DRF_RESOURCE_SET
+	                       : DRF_RESOURCE_SCALAR;
+	uint32_t kind = 0;
 	int r;
-	if (*p == '[') {
-		r = kind_lookup(a, nid, role, DRF_RESOURCE_RANGES, true, &kind);
-		if (r < 0)
-			return r;
+	if (dry)
+		r = seen_check(a, sn, name, name_len, type);
+	else
+		r = kind_lookup(a, drf__intern(a, name, name_len), role, type, true, &kind);
+	if (r < 0)
+		return r;
+	if (type == DRF_RESOURCE_RANGES) {
 		struct drf_resources one;
 		drf__res_init(&one, a);
 		p++;
@@ -551,7 +599,8 @@ static int parse_entry(struct drf_allocator *a, const char **pp, struct drf_reso
 				single.rk = &k16;
 				single.r = &rg;
 				single.nr = 1;
-				ranges_add(&one, &single);
+				if (!dry)
+					ranges_add(&one, &single);
 				if (*p == ',') {
 					p++;
 					continue;
@@ -563,7 +612,8 @@ static int parse_entry(struct drf_allocator *a, const char **pp, struct drf_reso
 		if (*p != ']')
 			goto bad_range;
 		p++;
-		ranges_add(out, &one);
+		if (!dry)
+			ranges_add(out, &one);
 		drf__res_fini(&one);
 		*pp = skip_ws(p);
 		return 0;
@@ -571,10 +621,7 @@ static int parse_entry(struct drf_allocator *a, const char **pp, struct drf_reso
 		drf__res_fini(&one);
 		return -EINVAL;
 	}
-	if (*p == '{') {
-		r = kind_lookup(a, nid, role, DRF_RESOURCE_SET, true, &kind);
-		if (r < 0)
-			return r;
+	if (type == DRF_RESOURCE_SET) {
 		p = skip_ws(p + 1);
 		while (*p != '}') {
 			const char *is = p;
@@ -585,14 +632,16 @@ static int parse_entry(struct drf_allocator *a, const char **pp, struct drf_reso
 				ie--;
 			if (!*p || ie == is)
 				return -EINVAL;
-			struct drf_resources single;
-			drf__res_init(&single, a);
-			uint16_t k16 = (uint16_t)kind;
-			uint32_t item = drf__intern(a, is, (size_t)(ie - is));
-			single.ik = &k16;
-			single.it = &item;
-			single.ni = 1;
-			items_merge(out, &single, true);
+			if (!dry) {
+				struct drf_resources single;
+				drf__res_init(&single, a);
+				uint16_t k16 = (uint16_t)kind;
+				uint32_t item = drf__intern(a, is, (size_t)(ie - is));
+				single.ik = &k16;
+				single.it = &item;
+				single.ni = 1;
+				items_merge(out, &single, true);
+			}
 			if (*p == ',')
 				p = skip_ws(p + 1);
 		}
@@ -602,11 +651,27 @@ static int parse_entry(struct drf_allocator *a, const char **pp, struct drf_reso
 	int64_t v;
 	if (parse_milli(&p, &v) < 0)
 		return -EINVAL;
-	r = kind_lookup(a, nid, role, DRF_RESOURCE_SCALAR, true, &kind);
-	if (r < 0)
-		return r;
-	out->s[kind] += v;
+	if (!dry) {
+		out->s[kind] += v;
+		out->present |= 1u << kind;
+	}
 	*pp = p;
+	return 0;
+}
+
+static int parse_all(struct drf_allocator *a, const char *text, struct drf_resources *out,
+                     struct seen *sn)
+{
+	const char *p = skip_ws(text);
+	while (*p) {
+		int err = parse_entry(a, &p, out, sn);
+		if (err < 0)
+			return err;
+		if (*p == ';')
+			p = skip_ws(p + 1);
+		else if (*p)
+			return -EINVAL;
+	}
 	return 0;
 }
 
@@ -614,20 +679,16 @@ int drf_resources_parse(struct drf_allocator *a, const char *text, struct drf_re
 {
 	if (!a || !text || !ret_res)
 		return -EINVAL;
+	/* Check everything first: only a good text creates roles and names. */
+	struct seen sn = {.n = 0};
+	int err = parse_all(a, text, NULL, &sn);
+	if (err < 0)
+		return err;
 	struct drf_resources *r = drf_resources_new(a);
-	const char *p = skip_ws(text);
-	while (*p) {
-		int err = parse_entry(a, &p, r);
-		if (err < 0) {
-			drf_resources_free(r);
-			return err;
-		}
-		if (*p == ';')
-			p = skip_ws(p + 1);
-		else if (*p) {
-			drf_resources_free(r);
-			return -EINVAL;
-		}
+	err = parse_all(a, text, r, NULL);
+	if (err < 0) {
+		drf_resources_free(r);
+		return err;
 	}
 	*ret_res = r;
 	return 0;

@@ -289,7 +289,7 @@ void drf__shares_refresh(struct drf_allocator *a)
 
 /* ---- roles ---- */
 
-static bool role_name_valid(const char *name)
+bool drf__role_name_valid(const char *name)
 {
 	size_t len = strlen(name);
 	if (len == 0 || name[0] == '/' || name[len - 1] == '/')
@@ -321,7 +321,7 @@ uint32_t drf__role_get_or_create(struct drf_allocator *a, const char *name, int 
 	uint32_t id = drf__strmap_get(&a->role_map, name);
 	if (id != DRF__NONE)
 		return id;
-	if (!role_name_valid(name)) {
+	if (!drf__role_name_valid(name)) {
 		*ret_err = -EINVAL;
 		return DRF__NONE;
 	}

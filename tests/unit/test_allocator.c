@@ -439,6 +439,20 @@ Test(drf, quota_limit_is_never_exceeded)
 	h_fini(&h);
 }
 
+Test(drf, quota_of_zero_forbids_a_resource)
+{
+	struct harness h;
+	h_init(&h);
+	struct drf_resources *q = R(&h, "gpus:0");
+	cr_assert_eq(drf_role_set_quota(h.a, "nogpu", q), 0);
+	drf_resources_free(q);
+	add_fw(&h, "f", "nogpu/child");
+	add_agent(&h, "a", "cpus:4;mem:4096;gpus:2");
+	cr_assert_eq(drf_allocate_dirty(h.a, 0), 1);
+	cr_assert_str_eq(fmt(h.offers[0].res), "cpus:4;mem:4096");
+	h_fini(&h);
+}
+
 Test(drf, reservations_go_only_to_their_role_and_count_toward_quota)
 {
 	struct harness h;
@@ -773,6 +787,36 @@ Test(drf, excluded_resources_do_not_count_in_shares)
 }
 
 /* ---- bad input ---- */
+
+Test(drf_resources, parser_survives_random_text)
+{
+	struct harness h;
+	h_init(&h);
+	static const char alphabet[] = "cpusmemports:;()[]{}-,.*/0123456789 ab\t\n";
+	uint64_t s = 42;
+	char text[64];
+	for (int i = 0; i < 20000; i++) {
+		size_t n = rng_next(&s) % (sizeof(text) - 1);
+		for (size_t j = 0; j < n; j++)
+			text[j] = alphabet[rng_next(&s) % (sizeof(alphabet) - 1)];
+		text[n] = 0;
+		struct drf_resources *r = NULL;
+		if (drf_resources_parse(h.a, text, &r) == 0) {
+			/* what parses formats to text that parses to the same */
+			char out[512];
+			drf_resources_format(r, out, sizeof(out));
+			struct drf_resources *again = NULL;
+			cr_assert_eq(drf_resources_parse(h.a, out, &again), 0, "`%s` -> `%s`", text,
+			             out);
+			cr_assert(drf_resources_contains(r, again) &&
+			                  drf_resources_contains(again, r),
+			          "`%s` -> `%s`", text, out);
+			drf_resources_free(again);
+		}
+		drf_resources_free(r);
+	}
+	h_fini(&h);
+}
 
 Test(drf, bad_input_is_refused_and_changes_nothing)
 {
