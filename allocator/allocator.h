@@ -11,7 +11,8 @@
  *   sets. A resource reserved for a role is written `name(role):value` as in
  *   Mesos text; it is a distinct resource from the unreserved one.
  * - Roles have hierarchical names (`eng/web`), a weight (default 1) and an
- *   optional quota limit (scalars). Roles are created on first mention.
+ *   optional quota limit (scalars). Roles are created on first mention (a
+ *   framework, a reservation, a weight or a quota) and then kept.
  * - Frameworks subscribe to one or more roles. Agents have total resources.
  *
  * Fair order: roles are ranked, level by level of the role tree, by
@@ -28,8 +29,10 @@
  *
  * Ids (agents, frameworks, roles) are caller strings, copied. Functions
  * return 0 or -errno: -ENOENT for an unknown id, -EEXIST for a duplicate,
- * -EINVAL for bad input, -ENOSPC when the allocator's fixed limits on
- * distinct resource kinds are reached. Bad input never changes state.
+ * -EINVAL for bad input, -ENOSPC past the fixed limits on distinct resource
+ * kinds (32 scalar, 16 range and 16 set kinds, a kind being a name with a
+ * reservation role: cpus and cpus(eng) are two). Bad input never changes
+ * state. Not thread-safe: one thread (the master's loop) owns an allocator.
  */
 #ifndef AGORA_ALLOCATOR_H
 #define AGORA_ALLOCATOR_H
