@@ -222,7 +222,8 @@ void drf__account(struct drf_allocator *a, uint32_t fr, const int64_t *q, int si
 	for (uint32_t k = 0; k < n; k++)
 		r->own[k] += sign * q[k];
 	r->own_share = drf__share(a, r->own) / r->weight;
-	heap_rekey(a, &r->children, true, r->hpos[1], r->own_share);
+	if (r->hpos[1] != DRF__NONE)
+		heap_rekey(a, &r->children, true, r->hpos[1], r->own_share);
 	for (;;) {
 		r = &a->roles[rid];
 		for (uint32_t k = 0; k < n; k++)
@@ -230,7 +231,8 @@ void drf__account(struct drf_allocator *a, uint32_t fr, const int64_t *q, int si
 		r->share = drf__share(a, r->alloc) / r->weight;
 		if (r->parent == DRF__NONE)
 			break;
-		heap_rekey(a, &a->roles[r->parent].children, true, r->hpos[0], r->share);
+		if (r->hpos[0] != DRF__NONE)
+			heap_rekey(a, &a->roles[r->parent].children, true, r->hpos[0], r->share);
 		rid = r->parent;
 	}
 }
@@ -244,10 +246,27 @@ void drf__quota_account(struct drf_allocator *a, uint32_t role, const int64_t *q
 	}
 }
 
+/* Only roles with frameworks in their subtree's heaps take part in their
+ * parent's order, and a role's self entry only while it has frameworks of
+ * its own: a walk never steps over idle roles (reservation-only or
+ * quota-only roles sort first, at share 0, and would otherwise be visited
+ * for every agent). */
 static void active_add(struct drf_allocator *a, uint32_t role, int d)
 {
-	for (uint32_t rid = role; rid != DRF__NONE; rid = a->roles[rid].parent)
-		a->roles[rid].active += (uint32_t)d;
+	for (uint32_t rid = role; rid != DRF__NONE; rid = a->roles[rid].parent) {
+		struct drf__role *r = &a->roles[rid];
+		uint32_t before = r->active;
+		r->active += (uint32_t)d;
+		if (r->parent == DRF__NONE)
+			continue;
+		struct drf__heap *ph = &a->roles[r->parent].children;
+		if (before == 0 && r->active > 0)
+			heap_push(a, ph, true,
+			          (struct drf__hent){
+			                  .key = r->share, .name = r->name, .ref = 2 * rid});
+		else if (before > 0 && r->active == 0)
+			heap_remove(a, ph, true, r->hpos[0]);
+	}
 }
 
 void drf__fr_heap_insert(struct drf_allocator *a, uint32_t fr)
@@ -256,8 +275,13 @@ void drf__fr_heap_insert(struct drf_allocator *a, uint32_t fr)
 	if (f->hpos != DRF__NONE)
 		return;
 	f->share = drf__share(a, f->alloc);
+	struct drf__role *r = &a->roles[f->role];
 	struct drf__hent e = {.key = f->share, .name = a->fws[f->fw].id, .ref = fr};
-	heap_push(a, &a->roles[f->role].fws, false, e);
+	heap_push(a, &r->fws, false, e);
+	if (r->fws.n == 1)
+		heap_push(a, &r->children, true,
+		          (struct drf__hent){
+		                  .key = r->own_share, .name = r->name, .ref = 2 * f->role + 1});
 	active_add(a, f->role, 1);
 }
 
@@ -266,7 +290,10 @@ void drf__fr_heap_remove(struct drf_allocator *a, uint32_t fr)
 	struct drf__fr *f = &a->frs[fr];
 	if (f->hpos == DRF__NONE)
 		return;
-	heap_remove(a, &a->roles[f->role].fws, false, f->hpos);
+	struct drf__role *r = &a->roles[f->role];
+	heap_remove(a, &r->fws, false, f->hpos);
+	if (r->fws.n == 0)
+		heap_remove(a, &r->children, true, r->hpos[1]);
 	active_add(a, f->role, -1);
 }
 
@@ -354,10 +381,6 @@ uint32_t drf__role_get_or_create(struct drf_allocator *a, const char *name, int 
 	drf__res_init(&r->view_quota, a);
 	drf__res_init(&r->view_consumed, a);
 	drf__strmap_put(&a->role_map, r->name, id);
-	heap_push(a, &a->roles[parent].children, true,
-	          (struct drf__hent){.key = 0, .name = a->roles[id].name, .ref = 2 * id});
-	heap_push(a, &a->roles[id].children, true,
-	          (struct drf__hent){.key = 0, .name = a->roles[id].name, .ref = 2 * id + 1});
 	return id;
 }
 
