@@ -765,6 +765,43 @@ Test(drf, roles_are_ordered_level_by_level)
 	h_fini(&h);
 }
 
+Test(drf, roles_leave_and_rejoin_the_order)
+{
+	struct harness h;
+	h_init(&h);
+	/* idle roles (quota only, reservations only) take no part */
+	struct drf_resources *q = R(&h, "cpus:100");
+	for (int i = 0; i < 20; i++) {
+		char role[16];
+		snprintf(role, sizeof(role), "idle%d", i);
+		cr_assert_eq(drf_role_set_quota(h.a, role, q), 0);
+	}
+	drf_resources_free(q);
+	add_agent(&h, "r", "cpus(idle3):1;mem(idle3):64");
+	add_fw(&h, "A", "x/a");
+	add_fw(&h, "B", "y");
+	for (int i = 0; i < 4; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "a%d", i);
+		add_agent(&h, id, "cpus:1;mem:1024");
+	}
+	cr_assert_eq(drf_framework_deactivate(h.a, "A"), 0);
+	cr_assert_eq(drf_allocate_dirty(h.a, 0), 4);
+	for (size_t i = 0; i < h.n; i++)
+		cr_assert_str_eq(h.offers[i].fw, "B");
+	cr_assert_eq(drf_framework_activate(h.a, "A"), 0);
+	for (int i = 4; i < 8; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "a%d", i);
+		add_agent(&h, id, "cpus:1;mem:1024");
+	}
+	/* x (share 0) comes back first and gets the new agents until even */
+	cr_assert_eq(drf_allocate_dirty(h.a, 0), 4);
+	for (size_t i = 4; i < h.n; i++)
+		cr_assert_str_eq(h.offers[i].fw, "A", "offer %zu", i);
+	h_fini(&h);
+}
+
 Test(drf, excluded_resources_do_not_count_in_shares)
 {
 	struct harness h;
