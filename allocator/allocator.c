@@ -174,6 +174,7 @@ int drf_agent_add(struct drf_allocator *a, const char *agent_id, const struct dr
 	drf__res_copy(&ag->total, total);
 	drf__res_copy(&ag->free, total);
 	ag->has_reserved = drf__has_reserved(total);
+	ag->inactive = false;
 	drf__strmap_put(&a->agent_map, ag->id, idx);
 	a->live_agents++;
 	totals_account(a, total, 1);
@@ -234,6 +235,31 @@ int drf_agent_remove(struct drf_allocator *a, const char *agent_id)
 	ag->recs = a->free_agent; /* free list link */
 	a->free_agent = idx + 1;
 	a->live_agents--;
+	return 0;
+}
+
+int drf_agent_deactivate(struct drf_allocator *a, const char *agent_id)
+{
+	if (!a)
+		return -EINVAL;
+	uint32_t idx = agent_find(a, agent_id);
+	if (idx == DRF__NONE)
+		return -ENOENT;
+	a->agents[idx].inactive = true;
+	return 0;
+}
+
+int drf_agent_activate(struct drf_allocator *a, const char *agent_id)
+{
+	if (!a)
+		return -EINVAL;
+	uint32_t idx = agent_find(a, agent_id);
+	if (idx == DRF__NONE)
+		return -ENOENT;
+	if (a->agents[idx].inactive) {
+		a->agents[idx].inactive = false;
+		drf__agent_mark_dirty(a, idx);
+	}
 	return 0;
 }
 

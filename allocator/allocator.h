@@ -168,6 +168,11 @@ int drf_agent_update(struct drf_allocator *a, const char *agent_id,
  * outstanding offers and loses the tasks). */
 int drf_agent_remove(struct drf_allocator *a, const char *agent_id);
 
+/* A disconnected agent keeps its allocations but is not offered until it
+ * is activated again (Mesos's deactivateSlave / activateSlave). */
+int drf_agent_deactivate(struct drf_allocator *a, const char *agent_id);
+int drf_agent_activate(struct drf_allocator *a, const char *agent_id);
+
 /* ---- frameworks ---- */
 
 /* Add a framework subscribed to `roles` (at least one; copied). An inactive

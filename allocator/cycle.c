@@ -371,7 +371,8 @@ static bool try_offer(struct drf_allocator *a, uint32_t role, uint32_t fr, void 
 
 static void allocate_agent(struct drf_allocator *a, uint32_t agent, struct cycle *c)
 {
-	if (!a->agents[agent].id || !allocatable(a, &a->agents[agent].free))
+	if (!a->agents[agent].id || a->agents[agent].inactive ||
+	    !allocatable(a, &a->agents[agent].free))
 		return;
 	c->agent = agent;
 	while (drf__walk(a, role_offerable, try_offer, c))

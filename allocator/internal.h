@@ -104,6 +104,7 @@ struct drf__agent {
 	uint32_t dirty_stamp;
 	bool dirty;
 	bool has_reserved;
+	bool inactive; /* disconnected: keeps its allocations, gets no offers */
 };
 
 /* An allocation record or a filter for (framework-role, agent). */

@@ -676,6 +676,28 @@ Test(drf, event_cycle_touches_only_dirty_agents)
 	h_fini(&h);
 }
 
+Test(drf, inactive_agent_keeps_allocations_and_gets_no_offers)
+{
+	struct harness h;
+	h_init(&h);
+	add_fw(&h, "f", "*");
+	add_agent(&h, "a", "cpus:4;mem:4096");
+	cr_assert_eq(drf_allocate_dirty(h.a, 0), 1);
+	struct drf_resources *part = R(&h, "cpus:1");
+	cr_assert_eq(drf_agent_deactivate(h.a, "a"), 0);
+	cr_assert_eq(drf_resources_recover(h.a, "f", "a", "*", part), 0);
+	cr_assert_eq(drf_allocate_all(h.a, 0), 0);
+	const struct drf_resources *got;
+	cr_assert_eq(drf_allocation_get(h.a, "f", "a", "*", &got), 0);
+	cr_assert_str_eq(fmt(got), "cpus:3;mem:4096");
+	cr_assert_eq(drf_agent_activate(h.a, "a"), 0);
+	cr_assert_eq(drf_allocate_dirty(h.a, 0), 1);
+	cr_assert_str_eq(fmt(h.offers[1].res), "cpus:1");
+	cr_assert_eq(drf_agent_activate(h.a, "zz"), -ENOENT);
+	drf_resources_free(part);
+	h_fini(&h);
+}
+
 Test(drf, agent_update_changes_what_is_offered)
 {
 	struct harness h;
