@@ -1,10 +1,12 @@
 /* bench-allocator: the DRF allocator at data-centre scale, in-process.
  *
- *   bench-allocator [--cpu] [AGENTSxFRAMEWORKS ...]
+ *   bench-allocator [--cpu] [--refuse=S] [AGENTSxFRAMEWORKS ...]
  *                                  (default 1000x50 10000x1000 50000x6000)
  *
  * Times are wall-clock; with --cpu they are the process's CPU time, which
- * stays meaningful on a machine shared with other loads.
+ * stays meaningful on a machine shared with other loads. --refuse=S makes
+ * the declines of decline_cycle_ms filter for S seconds (cycles 1 s apart),
+ * to see what live filters cost a cycle.
  * Agents are cpus:24;mem:4096;disk:4096;ports:[31000-32000], frameworks all
  * in one role. Each scale runs in its own child process so rss_mb is that
  * scale's peak. Prints one line per scale:
@@ -50,6 +52,7 @@ static void on_offer(void *ctx, const struct drf_offer *o)
 }
 
 static clockid_t bench_clock = CLOCK_MONOTONIC;
+static double bench_refuse = 0;
 
 static double now_s(void)
 {
@@ -114,12 +117,12 @@ static int run(long n_agents, long n_fws)
 
 	double dc[10];
 	for (int i = 0; i < 10; i++) {
-		now += DRF_NS_PER_SEC / 100;
+		now += DRF_NS_PER_SEC;
 		decline_all(a, &b, now);
 		t0 = now_s();
 		offers = drf_allocate_all(a, now);
 		dc[i] = (now_s() - t0) * 1e3;
-		if (offers != (size_t)n_agents) {
+		if (offers != (size_t)n_agents && bench_refuse == 0) {
 			fprintf(stderr, "decline cycle: %zu offers\n", offers);
 			return 1;
 		}
@@ -175,9 +178,16 @@ int main(int argc, char **argv)
 	const char *const *scales = defaults;
 	int n = 3;
 	int first = 1;
-	if (argc > 1 && strcmp(argv[1], "--cpu") == 0) {
-		bench_clock = CLOCK_PROCESS_CPUTIME_ID;
-		first = 2;
+	for (; first < argc && strncmp(argv[first], "--", 2) == 0; first++) {
+		if (strcmp(argv[first], "--cpu") == 0)
+			bench_clock = CLOCK_PROCESS_CPUTIME_ID;
+		else if (strncmp(argv[first], "--refuse=", 9) == 0)
+			bench_refuse = atof(argv[first] + 9);
+		else {
+			fprintf(stderr, "usage: %s [--cpu] [--refuse=S] [AGENTSxFRAMEWORKS ...]\n",
+			        argv[0]);
+			return 2;
+		}
 	}
 	if (argc > first) {
 		scales = (const char *const *)argv + first;
@@ -187,7 +197,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		long agents, fws;
 		if (sscanf(scales[i], "%ldx%ld", &agents, &fws) != 2 || agents <= 0 || fws <= 0) {
-			fprintf(stderr, "usage: %s [--cpu] [AGENTSxFRAMEWORKS ...]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--cpu] [--refuse=S] [AGENTSxFRAMEWORKS ...]\n",
+			        argv[0]);
 			return 2;
 		}
 		fflush(stdout);
