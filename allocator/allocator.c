@@ -364,9 +364,8 @@ int drf_framework_add(struct drf_allocator *a, const char *framework_id, const c
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(roles[i], roles[j]) == 0)
 				return -EINVAL;
-		int err = 0;
-		if (drf__role_get_or_create(a, roles[i], &err) == DRF__NONE)
-			return err;
+		if (!drf__role_name_valid(roles[i]))
+			return -EINVAL;
 	}
 	uint32_t idx;
 	if (a->free_fw != 0) {

@@ -886,6 +886,8 @@ Test(drf, bad_input_is_refused_and_changes_nothing)
 	const char *dup[] = {"x", "x"};
 	cr_assert_eq(drf_framework_add(h.a, "f", dup, 2, true), -EINVAL);
 	cr_assert_eq(drf_framework_add(h.a, "f", NULL, 0, true), -EINVAL);
+	size_t idx;
+	cr_assert_eq(drf_role_find(h.a, "ok", &idx), -ENOENT, "a refused framework made a role");
 	add_fw(&h, "f", "*");
 	const char *r1[] = {"*"};
 	cr_assert_eq(drf_framework_add(h.a, "f", r1, 1, true), -EEXIST);
