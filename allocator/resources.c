@@ -7,7 +7,6 @@
  */
 #include "allocator/internal.h"
 
-
 /* ---- interning ---- */
 
 uint32_t drf__intern(struct drf_allocator *a, const char *s, size_t len)
