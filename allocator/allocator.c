@@ -322,6 +322,7 @@ static uint32_t fr_new(struct drf_allocator *a, uint32_t fw, uint32_t role)
 	f->stamp_agent = DRF__NONE;
 	f->share = 0;
 	f->suppressed = false;
+	f->detached = false;
 	memset(f->alloc, 0, sizeof(f->alloc));
 	struct drf__role *r = &a->roles[role];
 	if (r->n_frs == r->cap_frs) {
@@ -397,6 +398,77 @@ int drf_framework_add(struct drf_allocator *a, const char *framework_id, const c
 	return 0;
 }
 
+void drf__fr_gc(struct drf_allocator *a, uint32_t fr)
+{
+	struct drf__fr *f = &a->frs[fr];
+	if (!f->detached || f->recs != DRF__NONE)
+		return;
+	struct drf__framework *fw = &a->fws[f->fw];
+	for (uint32_t i = 0; i < fw->n_frs; i++)
+		if (fw->frs[i] == fr) {
+			fw->frs[i] = fw->frs[--fw->n_frs];
+			break;
+		}
+	fr_delete(a, fr);
+}
+
+int drf_framework_update_roles(struct drf_allocator *a, const char *framework_id,
+                               const char *const *roles, size_t n_roles)
+{
+	if (!a || !roles || n_roles == 0 || n_roles > 1024)
+		return -EINVAL;
+	uint32_t idx = fw_find(a, framework_id);
+	if (idx == DRF__NONE)
+		return -ENOENT;
+	for (size_t i = 0; i < n_roles; i++) {
+		if (!roles[i] || !drf__role_name_valid(roles[i]))
+			return -EINVAL;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(roles[i], roles[j]) == 0)
+				return -EINVAL;
+	}
+	/* Leave the roles not in the list. */
+	for (uint32_t i = a->fws[idx].n_frs; i-- > 0;) {
+		uint32_t fr = a->fws[idx].frs[i];
+		struct drf__fr *f = &a->frs[fr];
+		bool keep = false;
+		for (size_t j = 0; j < n_roles && !keep; j++)
+			keep = strcmp(a->roles[f->role].name, roles[j]) == 0;
+		if (keep || f->detached)
+			continue;
+		f->detached = true;
+		drf__fr_heap_remove(a, fr);
+		while (f->filters != DRF__NONE)
+			drf__pair_delete(a, f->filters, true);
+		drf__fr_gc(a, fr);
+	}
+	/* Join the new ones (or come back to a role still being left). */
+	for (size_t j = 0; j < n_roles; j++) {
+		int err = 0;
+		uint32_t rid = drf__role_get_or_create(a, roles[j], &err);
+		struct drf__framework *fw = &a->fws[idx];
+		uint32_t fr = DRF__NONE;
+		for (uint32_t i = 0; i < fw->n_frs; i++)
+			if (a->frs[fw->frs[i]].role == rid)
+				fr = fw->frs[i];
+		if (fr == DRF__NONE) {
+			fr = fr_new(a, idx, rid);
+			fw = &a->fws[idx];
+			fw->frs = ag_realloc(fw->frs, (fw->n_frs + 1) * sizeof(*fw->frs));
+			fw->frs[fw->n_frs++] = fr;
+		} else if (a->frs[fr].detached) {
+			a->frs[fr].detached = false;
+			a->frs[fr].suppressed = false;
+		} else {
+			continue;
+		}
+		if (fw->active && !a->frs[fr].suppressed)
+			drf__fr_heap_insert(a, fr);
+	}
+	a->full_pending = true;
+	return 0;
+}
+
 int drf_framework_remove(struct drf_allocator *a, const char *framework_id)
 {
 	if (!a)
@@ -429,7 +501,7 @@ int drf_framework_activate(struct drf_allocator *a, const char *framework_id)
 		return 0;
 	fw->active = true;
 	for (uint32_t i = 0; i < fw->n_frs; i++)
-		if (!a->frs[fw->frs[i]].suppressed)
+		if (!a->frs[fw->frs[i]].suppressed && !a->frs[fw->frs[i]].detached)
 			drf__fr_heap_insert(a, fw->frs[i]);
 	a->full_pending = true;
 	return 0;
@@ -499,6 +571,8 @@ void drf__suppressed_flush(struct drf_allocator *a)
 static void fr_revive(struct drf_allocator *a, uint32_t fr)
 {
 	struct drf__fr *f = &a->frs[fr];
+	if (f->detached)
+		return;
 	f->suppressed = false;
 	while (f->filters != DRF__NONE)
 		drf__pair_delete(a, f->filters, true);

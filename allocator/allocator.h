@@ -180,6 +180,15 @@ int drf_agent_activate(struct drf_allocator *a, const char *agent_id);
 int drf_framework_add(struct drf_allocator *a, const char *framework_id, const char *const *roles,
                       size_t n_roles, bool active);
 
+/* Change the roles a framework is subscribed to (UPDATE_FRAMEWORK). In a
+ * role it leaves it gets no more offers (its filters there go), and what it
+ * holds there stays allocated (and recoverable) until recovered, as in
+ * Mesos. Roles kept keep their suppressed state; roles joined start
+ * unsuppressed (suppress them after, as UPDATE_FRAMEWORK's suppressed_roles
+ * says). */
+int drf_framework_update_roles(struct drf_allocator *a, const char *framework_id,
+                               const char *const *roles, size_t n_roles);
+
 /* Remove a framework; everything allocated to it is recovered. */
 int drf_framework_remove(struct drf_allocator *a, const char *framework_id);
 

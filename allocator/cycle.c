@@ -176,6 +176,11 @@ int drf_allocation_recover(struct drf_allocator *a, const char *framework_id, co
 	book(a, fr, res, -1);
 	if (drf__res_empty(&p->res))
 		drf__pair_delete(a, pid, false);
+	if (a->frs[fr].detached) {
+		drf__agent_mark_dirty(a, agent);
+		drf__fr_gc(a, fr);
+		return 0;
+	}
 	if (refuse_ns > 0) {
 		uint32_t f = drf__u64map_get(&a->filter_map, pair_key(fr, agent));
 		if (f == DRF__NONE)

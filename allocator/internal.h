@@ -137,6 +137,9 @@ struct drf__fr {
 	double share;
 	int64_t alloc[DRF__MAX_SCALARS]; /* quantities by base kind */
 	bool suppressed;
+	/* the framework left the role: no offers, kept until its allocations
+	 * there are recovered (as Mesos keeps it in the role's sorter) */
+	bool detached;
 };
 
 struct drf__framework {
@@ -263,6 +266,8 @@ bool drf__walk(struct drf_allocator *a, drf__role_fn role_ok, drf__try_fn try, v
 /* ---- shared by allocator.c and cycle.c ---- */
 
 uint32_t drf__fr_find(const struct drf_allocator *a, const char *fw_id, const char *role);
+/* Drop a detached (framework, role) once it holds nothing. */
+void drf__fr_gc(struct drf_allocator *a, uint32_t fr);
 /* Delete a filter (filter=true) or an empty allocation record. */
 void drf__pair_delete(struct drf_allocator *a, uint32_t pid, bool filter);
 /* Take an allocation record away from its framework; to_agent: give the

@@ -247,6 +247,43 @@ Test(drf, suppress_stops_offers_and_revive_clears_filters)
 	h_fini(&h);
 }
 
+Test(drf, framework_changes_roles_and_keeps_what_it_holds)
+{
+	struct harness h;
+	h_init(&h);
+	add_fw(&h, "f", "old");
+	add_agent(&h, "a", "cpus:4;mem:4096");
+	cr_assert_eq(drf_allocate_dirty(h.a, 0), 1);
+	const char *roles[] = {"new"};
+	cr_assert_eq(drf_framework_update_roles(h.a, "f", roles, 1), 0);
+	add_agent(&h, "b", "cpus:4;mem:4096");
+	h_clear(&h);
+	cr_assert_eq(drf_allocate_dirty(h.a, 0), 1);
+	cr_assert_str_eq(h.offers[0].role, "new");
+	cr_assert_str_eq(h.offers[0].agent, "b");
+	/* the allocation in the old role is still there, and recoverable */
+	size_t io;
+	struct drf_role_info info;
+	cr_assert_eq(drf_role_find(h.a, "old", &io), 0);
+	cr_assert_eq(drf_role_get(h.a, io, &info), 0);
+	cr_assert_eq(drf_resources_quantity(info.allocated, "cpus"), 4000);
+	struct drf_resources *all = R(&h, "cpus:4;mem:4096");
+	cr_assert_eq(drf_offer_decline(h.a, "f", "a", "old", all, 5, 0), 0);
+	cr_assert_eq(drf_role_get(h.a, io, &info), 0);
+	cr_assert_eq(drf_resources_quantity(info.allocated, "cpus"), 0);
+	cr_assert_eq(info.n_frameworks, 0);
+	h_clear(&h);
+	cr_assert_eq(drf_allocate_dirty(h.a, 0), 1, "offered again, in the new role");
+	cr_assert_str_eq(h.offers[0].role, "new");
+	/* back to both */
+	const char *both[] = {"new", "old"};
+	cr_assert_eq(drf_framework_update_roles(h.a, "f", both, 2), 0);
+	cr_assert_eq(drf_role_get(h.a, io, &info), 0);
+	cr_assert_eq(info.n_frameworks, 1);
+	drf_resources_free(all);
+	h_fini(&h);
+}
+
 Test(drf, inactive_framework_gets_no_offers)
 {
 	struct harness h;

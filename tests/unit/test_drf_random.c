@@ -291,6 +291,10 @@ static void world_offer(void *ctx, const struct drf_offer *o)
 		f++;
 	cr_assert(w->fw_active[f], "offer to inactive %s", o->framework_id);
 	cr_assert_not(w->fw_suppressed[f], "offer to suppressed %s", o->framework_id);
+	bool subscribed = false;
+	for (size_t r = 0; r < w->fw_nroles[f]; r++)
+		subscribed = subscribed || !strcmp(w->fw_roles[f][r], o->role);
+	cr_assert(subscribed, "offer to %s in %s", o->framework_id, o->role);
 	for (size_t i = 0; i < w->n_filters; i++) {
 		struct tfilter *t = &w->filters[i];
 		if (!strcmp(t->fw, o->framework_id) && !strcmp(t->agent, o->agent_id) &&
@@ -323,7 +327,7 @@ Test(drf, random_event_sequences_keep_the_books_balanced)
 		drf_resources_free(q);
 		cr_assert_eq(drf_role_set_weight(a, "a", 1.5), 0);
 		for (int step = 0; step < 400; step++) {
-			int op = pick(w, 12);
+			int op = pick(w, 13);
 			int i = pick(w, 64), f = pick(w, 16);
 			char text[160];
 			if (op == 0 && !w->agent_live[i]) {
@@ -357,6 +361,30 @@ Test(drf, random_event_sequences_keep_the_books_balanced)
 				cr_assert_eq(drf_framework_remove(a, w->fws[f]), 0);
 				held_drop_matching(w, w->fws[f], NULL);
 				w->fw_live[f] = false;
+			} else if (op == 12 && w->fw_live[f]) {
+				w->fw_nroles[f] = 1 + (size_t)pick(w, 2);
+				w->fw_roles[f][0] = role_pool[pick(w, 4)];
+				w->fw_roles[f][1] = role_pool[pick(w, 4)];
+				if (w->fw_roles[f][1] == w->fw_roles[f][0])
+					w->fw_nroles[f] = 1;
+				cr_assert_eq(drf_framework_update_roles(
+				                     a, w->fws[f], w->fw_roles[f], w->fw_nroles[f]),
+				             0);
+				/* roles joined start unsuppressed; this master keeps a
+				 * suppressed framework suppressed everywhere */
+				if (w->fw_suppressed[f])
+					cr_assert_eq(drf_framework_suppress(a, w->fws[f], NULL), 0);
+				/* filters of the roles left are gone with them */
+				for (size_t k = w->n_filters; k-- > 0;) {
+					struct tfilter *t = &w->filters[k];
+					bool kept = false;
+					for (size_t r = 0; r < w->fw_nroles[f]; r++)
+						kept = kept || !strcmp(t->role, w->fw_roles[f][r]);
+					if (!strcmp(t->fw, w->fws[f]) && !kept) {
+						drf_resources_free(t->res);
+						*t = w->filters[--w->n_filters];
+					}
+				}
 			} else if (op == 4 && w->fw_live[f]) {
 				w->fw_active[f] = !w->fw_active[f];
 				cr_assert_eq(w->fw_active[f]
