@@ -229,6 +229,15 @@ int rt__cg_freeze(int cg_rootfd, const char *path, bool frozen, struct ag_error 
 	return 0;
 }
 
+uint64_t rt__cg_oom_kills(int cg_rootfd, const char *path)
+{
+	_cleanup_close_ int fd = -1;
+	struct cg_stats s;
+	if (cg_open(cg_rootfd, path, &fd, NULL) < 0 || cg_stats_read(fd, &s) < 0 || !s.has_memory)
+		return 0;
+	return s.memory_oom_kill;
+}
+
 int rt__cg_pids(int cg_rootfd, const char *path, pid_t **ret, size_t *ret_n)
 {
 	_cleanup_close_ int fd = -1;

@@ -369,9 +369,10 @@ static void delete_now(struct ctx *c, const char *id, const char *cg_path,
 }
 
 int rt_container_run(const struct rt_options *o, const char *id, const char *bundle,
-                     const struct rt_spec *spec, const struct rt_stdio *io, int *ret_status,
+                     const struct rt_spec *spec, const struct rt_stdio *io, struct rt_exit *ret,
                      struct ag_error *err)
 {
+	*ret = (struct rt_exit){0};
 	struct ctx c;
 	int r = ctx_open(&c, o, true, err);
 	if (r < 0)
@@ -386,7 +387,7 @@ int rt_container_run(const struct rt_options *o, const char *id, const char *bun
 		_cleanup_free_ char *sj = state_json_for_hooks(id, pid, bundle, RT_STATUS_RUNNING);
 		rt__hooks_run(spec, RT_HOOK_POSTSTART, sj, NULL);
 	}
-	r = wait_forwarding(pid, pidfd, ret_status);
+	r = wait_forwarding(pid, pidfd, &ret->status);
 	close(pidfd);
 	if (r < 0)
 		ag_error_set(err, -r, "wait for container `%s`", id);
@@ -396,6 +397,8 @@ int rt_container_run(const struct rt_options *o, const char *id, const char *bun
 	if (rt__state_dir_open(c.rootfd, id, &dfd, NULL) == 0 &&
 	    rt__state_read(dfd, id, false, -1, &st, NULL) == 0)
 		cg_path = TAKE_PTR(st.cgroup_path);
+	if (cg_path && c.cg_rootfd >= 0)
+		ret->oom_killed = rt__cg_oom_kills(c.cg_rootfd, cg_path) > 0;
 	if (dfd >= 0)
 		close(dfd);
 	rt_state_free_contents(&st);
@@ -749,6 +752,7 @@ int rt_container_exec(const struct rt_options *o, const char *id, char *const ar
 		if (flags & ~CLONE_NEWPID && setns(pidfd, flags & ~CLONE_NEWPID) < 0)
 			rr = ag_error_set(&e, errno, "join the namespaces of `%s`", id);
 		syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+		setsid();
 		const char *dir = cwd ? cwd : spec->process.cwd;
 		char here[4096];
 		if (rr == 0 && (chdir(dir) < 0 || !getcwd(here, sizeof(here)) || here[0] != '/'))

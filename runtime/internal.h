@@ -113,6 +113,8 @@ int rt__cg_destroy(int cg_rootfd, const char *path);
 int rt__cg_open(int cg_rootfd, const char *path, int *ret_fd, struct ag_error *err);
 int rt__cg_signal_all(int cg_rootfd, const char *path, int sig);
 int rt__cg_freeze(int cg_rootfd, const char *path, bool frozen, struct ag_error *err);
+/* OOM kills seen by the cgroup (memory.events oom_kill), 0 if unknown. */
+uint64_t rt__cg_oom_kills(int cg_rootfd, const char *path);
 int rt__cg_pids(int cg_rootfd, const char *path, pid_t **ret, size_t *ret_n);
 int rt__cg_stats_json(int cg_rootfd, const char *path, const char *id, char **ret_json,
                       struct ag_error *err);

@@ -313,6 +313,11 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 	 * above stderr is close-on-exec from here on, and the working
 	 * directory is checked to be inside the root. */
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	/* A session and process group of its own: otherwise kill(0, ...)
+	 * or a terminal's signals in the container reach the launcher's
+	 * process group on the host. */
+	if (setsid() < 0)
+		return ag_error_set(err, errno, "setsid");
 	if (chdir(proc->cwd) < 0)
 		return ag_error_set(err, errno, "process.cwd: chdir `%s`", proc->cwd);
 	char cwd[4096];

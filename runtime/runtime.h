@@ -317,12 +317,17 @@ int rt_container_create(const struct rt_options *o, const char *id, const char *
 /* Let a created container exec its process; runs the poststart hooks. */
 int rt_container_start(const struct rt_options *o, const char *id, struct ag_error *err);
 
+/* How a container's process ended. */
+struct rt_exit {
+	int status;      /* exit code, or 128 + the signal that killed it */
+	bool oom_killed; /* its cgroup saw an OOM kill (memory.events) */
+};
+
 /* Create, start and wait: the caller is the container's parent. Signals
  * SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 received meanwhile are
- * forwarded to the container. The container is deleted afterwards.
- * *ret_status is the exit code, or 128 + the signal that killed it. */
+ * forwarded to the container. The container is deleted afterwards. */
 int rt_container_run(const struct rt_options *o, const char *id, const char *bundle,
-                     const struct rt_spec *spec, const struct rt_stdio *io, int *ret_status,
+                     const struct rt_spec *spec, const struct rt_stdio *io, struct rt_exit *ret,
                      struct ag_error *err);
 
 /* Read the state of container `id` into *ret (status computed now). */

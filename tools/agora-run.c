@@ -186,15 +186,18 @@ static int cmd_create_or_run(int argc, char **argv, bool run)
 	if (rt_spec_load(abs_bundle, &spec, &err) < 0)
 		return fail(cmd, &err);
 
-	int status = 1;
 	if (run) {
 		/* The pid file is written once the container exists: run it
 		 * as create + start would, but in one process. */
-		int r = rt_container_run(&opts, id, abs_bundle, spec, NULL, &status, &err);
+		struct rt_exit ex;
+		int r = rt_container_run(&opts, id, abs_bundle, spec, NULL, &ex, &err);
 		rt_spec_free(spec);
 		if (r < 0)
 			return fail(cmd, &err);
-		return status;
+		if (ex.oom_killed)
+			log_error(cmd, "the container was killed by the OOM killer: it reached its "
+			               "memory limit (linux.resources.memory.limit)");
+		return ex.status;
 	}
 	pid_t pid = 0;
 	int r = rt_container_create(&opts, id, abs_bundle, spec, NULL, &pid, &err);

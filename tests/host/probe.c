@@ -1,13 +1,16 @@
 /* probe: a static program run inside test containers; it reports what the
  * container looks like from the inside, one fact per command:
  *
- *   probe pid | hostname | status KEY... | fds | links | rlimit NOFILE
+ *   probe pid | session | hostname | status KEY... | fds | links | rlimit NOFILE
  *   probe syscall NAME        calls NAME with harmless arguments; prints
  *                             "ok" or "errno=<NAME>"
  *   probe read PATH           prints the first line, or "errno=<NAME>"
  *   probe write PATH          tries to create/append; "ok" or "errno=..."
  *   probe exists PATH         "yes" or "no"
  *   probe segv                dies of SIGSEGV
+ *   probe hog MB              touches MB megabytes; "survived" if it can
+ *   probe spin SECONDS        busy loop for SECONDS of wall time
+ *   probe forkbomb N          forks N sleepers, prints how many succeeded
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +25,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static void print_errno(int e)
@@ -69,6 +73,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "pid") == 0) {
 		printf("%d\n", (int)getpid());
+	} else if (strcmp(cmd, "session") == 0) {
+		printf("%d %d\n", (int)getsid(0), (int)getpgrp());
 	} else if (strcmp(cmd, "hostname") == 0) {
 		char h[256] = "";
 		gethostname(h, sizeof(h));
@@ -133,6 +139,46 @@ int main(int argc, char **argv)
 			printf("ok\n");
 			close(fd);
 		}
+	} else if (strcmp(cmd, "hog") == 0 && argc == 3) {
+		/* Touch MB megabytes, one page at a time, reporting progress. */
+		long mb = atol(argv[2]);
+		for (long i = 0; i < mb; i++) {
+			char *p = malloc(1 << 20);
+			if (!p)
+				return 3;
+			for (size_t o = 0; o < (1u << 20); o += 4096)
+				p[o] = 1;
+			if (i % 16 == 0) {
+				printf("%ld\n", i);
+				fflush(stdout);
+			}
+		}
+		printf("survived\n");
+	} else if (strcmp(cmd, "spin") == 0 && argc == 3) {
+		/* Burn CPU for SECONDS of wall time. */
+		struct timespec a, b;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		volatile unsigned long n = 0;
+		do {
+			for (int i = 0; i < 100000; i++)
+				n++;
+			clock_gettime(CLOCK_MONOTONIC, &b);
+		} while (b.tv_sec - a.tv_sec < atol(argv[2]));
+	} else if (strcmp(cmd, "forkbomb") == 0 && argc == 3) {
+		/* Try to fork N sleeping children; print how many forks worked. */
+		int want = atoi(argv[2]), got = 0;
+		for (int i = 0; i < want; i++) {
+			pid_t p = fork();
+			if (p == 0) {
+				sleep(30);
+				_exit(0);
+			}
+			if (p > 0)
+				got++;
+		}
+		printf("%d\n", got);
+		fflush(stdout);
+		kill(0, SIGKILL);
 	} else if (strcmp(cmd, "segv") == 0) {
 		/* A real fault: pid 1 of a pid namespace ignores raise(). */
 		volatile int *nowhere = (volatile int *)(uintptr_t)atoi("0");

@@ -6,6 +6,7 @@
  * is left on the host afterwards. cgroups are disabled here: this host's
  * controllers belong to cgroup v1 (limits are tested in the vm tier).
  */
+#include "agbundle.h"
 #include "agtest.h"
 #include "common/common.h"
 
@@ -18,187 +19,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-struct bundle {
-	char dir[128];
-	char state[160];
-	json_t *cfg;
-};
-
-static const char *build_dir(void)
-{
-	const char *b = getenv("AGORA_BUILD_DIR");
-	return b ? b : "build";
-}
-
-static void copy_file(const char *from, const char *to, mode_t mode)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	cr_assert_eq(ag_read_file_at(AT_FDCWD, from, 64u << 20, &buf, &len), 0, "read %s", from);
-	int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	cr_assert_geq(fd, 0, "create %s", to);
-	cr_assert_eq(ag_write_all(fd, buf, len), 0);
-	close(fd);
-	free(buf);
-}
-
-static void bundle_init(struct bundle *b, const char *const args[])
-{
-	snprintf(b->dir, sizeof(b->dir), "/tmp/agora-host-XXXXXX");
-	cr_assert_not_null(mkdtemp(b->dir));
-	snprintf(b->state, sizeof(b->state), "%s/state", b->dir);
-	static const char *const dirs[] = {"rootfs",     "rootfs/bin", "rootfs/proc", "rootfs/sys",
-	                                   "rootfs/dev", "rootfs/tmp", "rootfs/etc"};
-	for (size_t i = 0; i < AG_ARRAY_SIZE(dirs); i++) {
-		_cleanup_free_ char *p = ag_asprintf("%s/%s", b->dir, dirs[i]);
-		cr_assert_eq(mkdir(p, 0755), 0);
-	}
-	_cleanup_free_ char *bb = ag_asprintf("%s/rootfs/bin/busybox", b->dir);
-	copy_file("/bin/busybox", bb, 0755);
-	_cleanup_free_ char *probe_src = ag_asprintf("%s/tests/probe", build_dir());
-	_cleanup_free_ char *probe = ag_asprintf("%s/rootfs/bin/probe", b->dir);
-	copy_file(probe_src, probe, 0755);
-	static const char *const applets[] = {"sh", "sleep", "true", "cat", "echo", "ls", "wc"};
-	for (size_t i = 0; i < AG_ARRAY_SIZE(applets); i++) {
-		_cleanup_free_ char *l = ag_asprintf("%s/rootfs/bin/%s", b->dir, applets[i]);
-		cr_assert_eq(symlink("busybox", l), 0);
-	}
-
-	/* Start from what `agora-run spec` writes: the safe defaults. */
-	char *out = NULL;
-	_cleanup_free_ char *spec_cmd =
-	        ag_asprintf("%s/bin/agora-run spec --bundle %s", build_dir(), b->dir);
-	cr_assert_eq(system(spec_cmd), 0, "agora-run spec");
-	_cleanup_free_ char *cfg_path = ag_asprintf("%s/config.json", b->dir);
-	cr_assert_eq(ag_read_file_at(AT_FDCWD, cfg_path, 1 << 20, &out, NULL), 0);
-	json_error_t jerr;
-	b->cfg = json_loads(out, 0, &jerr);
-	free(out);
-	cr_assert_not_null(b->cfg);
-	json_t *a = json_array();
-	for (size_t i = 0; args[i]; i++)
-		json_array_append_new(a, json_string(args[i]));
-	json_object_set_new(json_object_get(b->cfg, "process"), "args", a);
-}
-
-static void bundle_write(struct bundle *b)
-{
-	_cleanup_free_ char *p = ag_asprintf("%s/config.json", b->dir);
-	cr_assert_eq(json_dump_file(b->cfg, p, JSON_INDENT(1)), 0);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-static bool mounts_mention(const char *what)
-{
-	char *mi = NULL;
-	cr_assert_eq(ag_read_file_at(AT_FDCWD, "/proc/self/mountinfo", 16u << 20, &mi, NULL), 0);
-	bool found = strstr(mi, what) != NULL;
-	free(mi);
-	return found;
-}
-
-static size_t state_entries(const struct bundle *b)
-{
-	DIR *d = opendir(b->state);
-	if (!d)
-		return 0;
-	size_t n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-static void bundle_done(struct bundle *b)
-{
-	json_decref(b->cfg);
-	/* Nothing may still be mounted from the bundle: rm would otherwise
-	 * walk into a live container's mounts. FTW_MOUNT keeps it on the
-	 * bundle's own file system anyway. */
-	cr_assert_not(mounts_mention(b->dir), "mounts of %s left behind", b->dir);
-	nftw(b->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
-
-/* Runs agora-run with --root and --cgroup-manager=disabled, then `args`;
- * `leak_fd` (if >= 0) is passed to it without close-on-exec, as fd 9.
- * stdout and stderr go to files, not pipes: a created container inherits
- * them and would hold a pipe open for as long as it lives. */
-static int agora_run_fd(const struct bundle *b, char **ret_out, char **ret_err, int leak_fd,
-                        const char *const args[])
-{
-	static unsigned seq;
-	_cleanup_free_ char *outp = ag_asprintf("%s/out.%u", b->dir, seq);
-	_cleanup_free_ char *errp = ag_asprintf("%s/err.%u", b->dir, seq++);
-	_cleanup_free_ char *exe = ag_asprintf("%s/bin/agora-run", build_dir());
-	_cleanup_free_ char *root = ag_asprintf("--root=%s", b->state);
-	const char *argv[32] = {exe, root, "--cgroup-manager=disabled"};
-	size_t n = 3;
-	for (size_t i = 0; args[i] && n < 31; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
-			_exit(126);
-		close(o);
-		close(e);
-		if (leak_fd >= 0)
-			dup2(leak_fd, 9); /* dup2 clears close-on-exec */
-		if (chdir(b->dir) < 0)
-			_exit(126);
-		execv(exe, (char **)argv);
-		_exit(127);
-	}
-	int status;
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	char *out = NULL, *err = NULL;
-	cr_assert_eq(ag_read_file_at(AT_FDCWD, outp, 1 << 20, &out, NULL), 0);
-	cr_assert_eq(ag_read_file_at(AT_FDCWD, errp, 1 << 20, &err, NULL), 0);
-	if (ret_out)
-		*ret_out = out;
-	else
-		free(out);
-	if (ret_err)
-		*ret_err = err;
-	else
-		free(err);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static int agora_run(const struct bundle *b, char **ret_out, char **ret_err,
-                     const char *const args[])
-{
-	return agora_run_fd(b, ret_out, ret_err, -1, args);
-}
-
-/* `run` the bundle's process and return its stdout; asserts exit 0. */
-static char *run_probe(struct bundle *b, const char *id)
-{
-	bundle_write(b);
-	char *out = NULL, *err = NULL;
-	int rc = agora_run(b, &out, &err, (const char *const[]){"run", id, NULL});
-	cr_assert_eq(rc, 0, "run %s: exit %d, stderr: %s", id, rc, err);
-	free(err);
-	return out;
-}
-
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
-
 /* ---- namespaces --------------------------------------------------------- */
 
 Test(namespaces, init_is_pid_1)
@@ -207,6 +27,17 @@ Test(namespaces, init_is_pid_1)
 	bundle_init(&b, ARGS("/bin/probe", "pid"));
 	_cleanup_free_ char *out = run_probe(&b, "pid1");
 	cr_assert_str_eq(out, "1\n");
+	bundle_done(&b);
+}
+
+Test(namespaces, init_leads_its_own_session_and_process_group)
+{
+	/* Otherwise kill(0, SIGKILL) in the container reaches the launcher's
+	 * process group on the host. */
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/probe", "session"));
+	_cleanup_free_ char *out = run_probe(&b, "sess");
+	cr_assert_str_eq(out, "1 1\n");
 	bundle_done(&b);
 }
 

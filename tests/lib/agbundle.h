@@ -1,0 +1,39 @@
+/* agbundle.h: bundles (a busybox rootfs plus the static probe program)
+ * and agora-run invocations, shared by the launcher's host and vm-guest
+ * tests. Every helper asserts with criterion on failure. */
+#ifndef AGORA_AGBUNDLE_H
+#define AGORA_AGBUNDLE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct bundle {
+	char dir[128];   /* /tmp/agora-host-XXXXXX */
+	char state[160]; /* <dir>/state: the --root of every invocation */
+	json_t *cfg;     /* config.json, written by bundle_write() */
+};
+
+/* agora-run gets --cgroup-manager=disabled unless this is true (the
+ * vm-guest tests, where cgroup v2 is real). */
+extern bool agbundle_cgroups;
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+const char *build_dir(void);
+/* A new bundle whose config.json is `agora-run spec`'s, with `args`. */
+void bundle_init(struct bundle *b, const char *const args[]);
+void bundle_write(struct bundle *b);
+/* Asserts nothing of the bundle is still mounted, then removes it. */
+void bundle_done(struct bundle *b);
+bool mounts_mention(const char *what);
+size_t state_entries(const struct bundle *b);
+/* agora-run --root=<state> [--cgroup-manager=disabled] ARGS; output via
+ * files; `leak_fd` >= 0 is handed over without close-on-exec as fd 9. */
+int agora_run_fd(const struct bundle *b, char **ret_out, char **ret_err, int leak_fd,
+                 const char *const args[]);
+int agora_run(const struct bundle *b, char **ret_out, char **ret_err, const char *const args[]);
+/* `run` the bundle's process (id `id`), assert exit 0, return stdout. */
+char *run_probe(struct bundle *b, const char *id);
+
+#endif
