@@ -116,10 +116,17 @@ int ag_read_file_at(int dirfd, const char *path, size_t max, char **ret_buf, siz
  * symlink in the last component. */
 int ag_write_file_at(int dirfd, const char *path, const void *buf, size_t len);
 
-/* Write a file atomically: write to a temporary sibling, fsync, rename over
- * `path`, fsync the directory. The file is created with `mode`. */
+/* Write a file atomically: write to a temporary sibling and rename it over
+ * `path`, so readers see the old or the new content, never a mix, even if
+ * the writer dies. The file is created with `mode`. */
 int ag_write_file_atomic_at(int dirfd, const char *path, const void *buf, size_t len,
                             unsigned mode);
+
+/* The same, and durable: the data and the rename are fsync'ed before it
+ * returns, so it survives a power loss. For what a daemon acknowledged;
+ * state that dies with the machine anyway (a container's) needs no fsync. */
+int ag_write_file_durable_at(int dirfd, const char *path, const void *buf, size_t len,
+                             unsigned mode);
 
 /* write(2) all of `len`, retrying on EINTR and short writes. */
 int ag_write_all(int fd, const void *buf, size_t len);

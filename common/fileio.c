@@ -72,7 +72,8 @@ int ag_write_file_at(int dirfd, const char *path, const void *buf, size_t len)
 	return 0;
 }
 
-int ag_write_file_atomic_at(int dirfd, const char *path, const void *buf, size_t len, unsigned mode)
+static int write_file_replace(int dirfd, const char *path, const void *buf, size_t len,
+                              unsigned mode, bool durable)
 {
 	_cleanup_free_ char *tmp = ag_asprintf("%s.tmp.%d", path, (int)getpid());
 	_cleanup_close_ int fd =
@@ -80,7 +81,7 @@ int ag_write_file_atomic_at(int dirfd, const char *path, const void *buf, size_t
 	if (fd < 0)
 		return -errno;
 	int r = ag_write_all(fd, buf, len);
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0 && renameat(dirfd, tmp, dirfd, path) < 0)
 		r = -errno;
@@ -88,6 +89,8 @@ int ag_write_file_atomic_at(int dirfd, const char *path, const void *buf, size_t
 		unlinkat(dirfd, tmp, 0);
 		return r;
 	}
+	if (!durable)
+		return 0;
 	/* Make the rename itself durable. */
 	_cleanup_close_ int dfd = -1;
 	const char *slash = strrchr(path, '/');
@@ -102,4 +105,15 @@ int ag_write_file_atomic_at(int dirfd, const char *path, const void *buf, size_t
 	if (dfd >= 0)
 		fsync(dfd);
 	return 0;
+}
+
+int ag_write_file_atomic_at(int dirfd, const char *path, const void *buf, size_t len, unsigned mode)
+{
+	return write_file_replace(dirfd, path, buf, len, mode, false);
+}
+
+int ag_write_file_durable_at(int dirfd, const char *path, const void *buf, size_t len,
+                             unsigned mode)
+{
+	return write_file_replace(dirfd, path, buf, len, mode, true);
 }

@@ -66,29 +66,6 @@ static int nns__talk(struct nns_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb, void
 	}
 }
 
-int nns_loopback_up(void)
-{
-	struct nns_sock s = {0};
-	int r = nns__open(&s);
-	if (r < 0)
-		return r;
-
-	char buf[NNS_BUF_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	/* `lo` is always index 1 in a network namespace. */
-	ifm->ifi_index = 1;
-	ifm->ifi_flags = IFF_UP;
-	ifm->ifi_change = IFF_UP;
-
-	r = nns__talk(&s, nlh, NULL, NULL);
-	nns__close(&s);
-	return r;
-}
-
 struct nns_dump {
 	const char *want; /* NULL: count all */
 	unsigned count;

@@ -168,11 +168,13 @@ struct rt_seccomp {
 	struct rt_seccomp_rule *rules;
 	size_t n_rules;
 	unsigned flags; /* SECCOMP_FILTER_FLAG_* requested */
-	/* Canonical text of the profile (compact JSON of linux.seccomp as
-	 * given) and its 64-bit FNV-1a hash: the key of the compiled filter
-	 * cache. The text is compared too, so a hash collision cannot hand
-	 * one container another's filter. */
-	char *canonical;
+	/* The profile in a compact binary canonical form, built from the
+	 * fields above (so profiles that differ only in JSON key order or
+	 * spacing are the same), and its 64-bit FNV-1a hash: the key of the
+	 * compiled filter cache. The bytes are compared too, so a hash
+	 * collision cannot hand one container another's filter. */
+	unsigned char *canonical;
+	size_t canonical_len;
 	uint64_t hash;
 };
 

@@ -254,15 +254,70 @@ static int rt_parse_rule(struct rt__ctx *c, json_t *sys, struct rt_seccomp_rule 
 }
 
 /* 64-bit FNV-1a: a fast, well-spread hash for a cache key; collisions are
- * caught by comparing the canonical text as well. */
-static uint64_t rt_fnv1a(const char *s)
+ * caught by comparing the canonical bytes as well. */
+static uint64_t rt_fnv1a(const unsigned char *p, size_t n)
 {
 	uint64_t h = UINT64_C(0xcbf29ce484222325);
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
 		h *= UINT64_C(0x100000001b3);
 	}
 	return h;
+}
+
+struct rt_buf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static void rt_buf_put(struct rt_buf *b, const void *data, size_t n)
+{
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2;
+		b->p = ag_realloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+}
+
+static void rt_buf_u64(struct rt_buf *b, uint64_t v)
+{
+	rt_buf_put(b, &v, sizeof(v));
+}
+
+/* Everything the compiled filter depends on, in order, with lengths:
+ * the same profile always gives the same bytes, whatever its JSON looked
+ * like, and different profiles never do. */
+static void rt_seccomp_canonical(struct rt_seccomp *sc)
+{
+	struct rt_buf b = {0};
+	rt_buf_put(&b, "AGSC1", 5);
+	rt_buf_u64(&b, sc->default_action);
+	rt_buf_u64(&b, sc->flags);
+	rt_buf_u64(&b, sc->n_arches);
+	for (size_t i = 0; i < sc->n_arches; i++)
+		rt_buf_u64(&b, sc->arches[i]);
+	rt_buf_u64(&b, sc->n_rules);
+	for (size_t i = 0; i < sc->n_rules; i++) {
+		const struct rt_seccomp_rule *r = &sc->rules[i];
+		rt_buf_u64(&b, r->action);
+		rt_buf_u64(&b, r->n_names);
+		for (size_t n = 0; n < r->n_names; n++) {
+			size_t len = strlen(r->names[n]);
+			rt_buf_u64(&b, len);
+			rt_buf_put(&b, r->names[n], len);
+		}
+		rt_buf_u64(&b, r->n_args);
+		for (size_t a = 0; a < r->n_args; a++) {
+			rt_buf_u64(&b, r->args[a].index);
+			rt_buf_u64(&b, (uint64_t)r->args[a].op);
+			rt_buf_u64(&b, r->args[a].value);
+			rt_buf_u64(&b, r->args[a].value_two);
+		}
+	}
+	sc->canonical = b.p;
+	sc->canonical_len = b.len;
+	sc->hash = rt_fnv1a(b.p, b.len);
 }
 
 int rt__parse_seccomp(struct rt__ctx *c, json_t *obj, struct rt_seccomp **ret)
@@ -293,10 +348,7 @@ int rt__parse_seccomp(struct rt__ctx *c, json_t *obj, struct rt_seccomp **ret)
 	rt__pop(c, saved);
 	if (r < 0)
 		goto fail;
-	sc->canonical = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!sc->canonical)
-		abort(); /* only fails on allocation; agora treats that as fatal */
-	sc->hash = rt_fnv1a(sc->canonical);
+	rt_seccomp_canonical(sc);
 	*ret = sc;
 	return 0;
 fail:

@@ -116,6 +116,20 @@ Test(fileio, atomic_write_then_read_round_trips)
 	rmdir(dir);
 }
 
+Test(fileio, durable_write_replaces_the_old_content)
+{
+	_cleanup_free_ char *dir = make_tmpdir();
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_eq(ag_write_file_durable_at(dfd, "f", "old", 3, 0644), 0);
+	cr_assert_eq(ag_write_file_durable_at(dfd, "f", "new!", 4, 0644), 0);
+	char *buf = NULL;
+	cr_assert_eq(ag_read_file_at(dfd, "f", 100, &buf, NULL), 0);
+	cr_assert_str_eq(buf, "new!");
+	free(buf);
+	unlinkat(dfd, "f", 0);
+	rmdir(dir);
+}
+
 Test(fileio, read_refuses_files_over_the_limit_and_symlinks)
 {
 	_cleanup_free_ char *dir = make_tmpdir();
