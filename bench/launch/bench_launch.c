@@ -5,7 +5,7 @@
  *
  *   a: host, cgroups disabled for both, no seccomp
  *   b: host, cgroups disabled, the same Docker-like seccomp profile for both
- *   c: cgroups enabled with memory/cpu/pids limits (run it inside the VM:
+ *   c: cgroups enabled with memory/cpu/pids limits, no seccomp (inside the VM:
  *      tests/vm/vm-run -- build/bin/bench-launch --case c)
  *
  * Both runtimes get one bundle: a busybox rootfs and a config.json from
@@ -104,7 +104,8 @@ static void make_bundle(const char *dir, const char *agora, char which)
 	json_object_set_new(linux_, "namespaces",
 	                    json_pack("[{s:s},{s:s},{s:s},{s:s},{s:s}]", "type", "pid", "type",
 	                              "mount", "type", "uts", "type", "ipc", "type", "network"));
-	if (which == 'a')
+	/* Seccomp only in case b: a and c compare the rest of the launch. */
+	if (which != 'b')
 		json_object_del(linux_, "seccomp");
 	if (which == 'c')
 		json_object_set_new(linux_, "resources",
