@@ -123,7 +123,7 @@ static char *state_json_for_hooks(const char *id, pid_t pid, const char *bundle,
 /* Everything create and run share. On failure nothing is left. */
 static int create_common(struct ctx *c, const char *id, const char *bundle,
                          const struct rt_spec *spec, const struct rt_stdio *io, bool wait_start,
-                         pid_t *ret_pid, int *ret_pidfd, struct ag_error *err)
+                         pid_t *ret_pid, int *ret_pidfd, char **ret_cg_path, struct ag_error *err)
 {
 	if (!rt_id_is_valid(id))
 		return ag_error_msg(
@@ -198,6 +198,8 @@ static int create_common(struct ctx *c, const char *id, const char *bundle,
 		goto fail;
 	*ret_pid = pid;
 	*ret_pidfd = pidfd;
+	if (ret_cg_path)
+		*ret_cg_path = TAKE_PTR(cg_path);
 	return 0;
 
 fail:
@@ -222,7 +224,7 @@ int rt_container_create(const struct rt_options *o, const char *id, const char *
 		return r;
 	pid_t pid = 0;
 	int pidfd = -1;
-	r = create_common(&c, id, bundle, spec, io, true, &pid, &pidfd, err);
+	r = create_common(&c, id, bundle, spec, io, true, &pid, &pidfd, NULL, err);
 	if (r == 0) {
 		close(pidfd);
 		if (ret_pid)
@@ -380,7 +382,7 @@ int rt_container_run(const struct rt_options *o, const char *id, const char *bun
 	pid_t pid = 0;
 	int pidfd = -1;
 	_cleanup_free_ char *cg_path = NULL;
-	r = create_common(&c, id, bundle, spec, io, false, &pid, &pidfd, err);
+	r = create_common(&c, id, bundle, spec, io, false, &pid, &pidfd, &cg_path, err);
 	if (r < 0)
 		goto out;
 	if (spec->hooks.n[RT_HOOK_POSTSTART]) {
@@ -392,16 +394,8 @@ int rt_container_run(const struct rt_options *o, const char *id, const char *bun
 	if (r < 0)
 		ag_error_set(err, -r, "wait for container `%s`", id);
 
-	struct rt_state st = {0};
-	int dfd = -1;
-	if (rt__state_dir_open(c.rootfd, id, &dfd, NULL) == 0 &&
-	    rt__state_read(dfd, id, false, -1, &st, NULL) == 0)
-		cg_path = TAKE_PTR(st.cgroup_path);
 	if (cg_path && c.cg_rootfd >= 0)
 		ret->oom_killed = rt__cg_oom_kills(c.cg_rootfd, cg_path) > 0;
-	if (dfd >= 0)
-		close(dfd);
-	rt_state_free_contents(&st);
 	delete_now(&c, id, cg_path, spec, pid, bundle);
 out:
 	ctx_done(&c);
