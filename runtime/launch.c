@@ -326,7 +326,13 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 		                    proc->cwd);
 
 	if (spec->hooks.n[RT_HOOK_START_CONTAINER]) {
-		r = rt__hooks_run(spec, RT_HOOK_START_CONTAINER, "{}", err);
+		/* In the container: its pid as the runtime sees it is not
+		 * known here, the rest of the state is. */
+		struct rt_state st = {.id = (char *)l->id,
+		                      .bundle = (char *)l->bundle,
+		                      .status = RT_STATUS_CREATED};
+		_cleanup_free_ char *sj = rt_state_to_json(&st);
+		r = rt__hooks_run(spec, RT_HOOK_START_CONTAINER, sj ? sj : "{}", err);
 		if (r < 0)
 			return r;
 	}
@@ -504,9 +510,15 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 			goto fail;
 		}
 		if (m.type == MSG_HOOKS) {
-			r = rt__hooks_run(spec, RT_HOOK_CREATE_RUNTIME, "{}", err);
+			struct rt_state st = {.id = (char *)l->id,
+			                      .pid = pid,
+			                      .bundle = (char *)l->bundle,
+			                      .status = RT_STATUS_CREATED};
+			_cleanup_free_ char *sj = rt_state_to_json(&st);
+			r = rt__hooks_run(spec, RT_HOOK_CREATE_RUNTIME, sj ? sj : "{}", err);
 			if (r == 0)
-				r = rt__hooks_run(spec, RT_HOOK_CREATE_CONTAINER, "{}", err);
+				r = rt__hooks_run(spec, RT_HOOK_CREATE_CONTAINER, sj ? sj : "{}",
+				                  err);
 			if (r < 0)
 				goto fail;
 			send_msg(parent_fd, MSG_GO, NULL);

@@ -259,8 +259,8 @@ char *rt_state_to_json(const struct rt_state *st)
 	                      rt_status_name(st->status));
 	if (!j)
 		return NULL;
-	if (st->status == RT_STATUS_CREATED || st->status == RT_STATUS_RUNNING ||
-	    st->status == RT_STATUS_PAUSED)
+	if (st->pid > 0 && (st->status == RT_STATUS_CREATED || st->status == RT_STATUS_RUNNING ||
+	                    st->status == RT_STATUS_PAUSED))
 		json_object_set_new(j, "pid", json_integer(st->pid));
 	if (st->bundle)
 		json_object_set_new(j, "bundle", json_string(st->bundle));

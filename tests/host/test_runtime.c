@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 /* ---- namespaces --------------------------------------------------------- */
 
@@ -415,6 +416,195 @@ Test(lifecycle, list_shows_containers_in_table_and_json)
 	json_decref(j);
 	free(out);
 	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("delete", "--force", "l1")), 0);
+	bundle_done(&b);
+}
+
+static json_t *hook(const char *script)
+{
+	return json_pack("{s:s, s:[s,s,s]}", "path", "/bin/sh", "args", "sh", "-c", script);
+}
+
+static char *read_text(const char *path)
+{
+	char *t = NULL;
+	cr_assert_eq(ag_read_file_at(AT_FDCWD, path, 1 << 20, &t, NULL), 0, "read %s", path);
+	return t;
+}
+
+Test(lifecycle, the_five_hooks_run_with_the_state_on_stdin)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sleep", "60"));
+	/* Runtime-namespace hooks write into the bundle; startContainer runs
+	 * inside the container, whose /out is the same directory. */
+	_cleanup_free_ char *out = ag_asprintf("%s/hooks", b.dir);
+	cr_assert_eq(mkdir(out, 0755), 0);
+	json_array_append_new(json_object_get(b.cfg, "mounts"),
+	                      json_pack("{s:s, s:s, s:s, s:[s]}", "destination", "/out", "type",
+	                                "bind", "source", out, "options", "rbind"));
+	static const char *const kinds[] = {"createRuntime", "createContainer", "poststart",
+	                                    "poststop"};
+	json_t *hooks = json_object();
+	for (size_t i = 0; i < AG_ARRAY_SIZE(kinds); i++) {
+		_cleanup_free_ char *sh = ag_asprintf("cat > %s/%s", out, kinds[i]);
+		json_object_set_new(hooks, kinds[i], json_pack("[o]", hook(sh)));
+	}
+	json_object_set_new(hooks, "startContainer",
+	                    json_pack("[o]", hook("cat > /out/startContainer")));
+	json_object_set_new(b.cfg, "hooks", hooks);
+	bundle_write(&b);
+
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("create", "hooks")), 0);
+	_cleanup_free_ char *cr = ag_asprintf("%s/createRuntime", out);
+	_cleanup_free_ char *cc = ag_asprintf("%s/createContainer", out);
+	_cleanup_free_ char *sc = ag_asprintf("%s/startContainer", out);
+	_cleanup_free_ char *ps = ag_asprintf("%s/poststart", out);
+	_cleanup_free_ char *pst = ag_asprintf("%s/poststop", out);
+	_cleanup_free_ char *t1 = read_text(cr);
+	cr_assert_neq(strstr(t1, "\"id\":\"hooks\""), NULL, "%s", t1);
+	cr_assert_neq(strstr(t1, "\"pid\":"), NULL, "createRuntime sees the pid: %s", t1);
+	_cleanup_free_ char *t2 = read_text(cc);
+	cr_assert_neq(strstr(t2, "\"id\":\"hooks\""), NULL, "%s", t2);
+	cr_assert_neq(access(sc, F_OK), 0, "startContainer ran before start");
+
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("start", "hooks")), 0);
+	_cleanup_free_ char *t3 = read_text(sc);
+	cr_assert_neq(strstr(t3, "\"id\":\"hooks\""), NULL, "%s", t3);
+	_cleanup_free_ char *t4 = read_text(ps);
+	cr_assert_neq(strstr(t4, "\"status\":\"running\""), NULL, "%s", t4);
+	cr_assert_neq(access(pst, F_OK), 0, "poststop ran before delete");
+
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("delete", "--force", "hooks")), 0);
+	_cleanup_free_ char *t5 = read_text(pst);
+	cr_assert_neq(strstr(t5, "\"status\":\"stopped\""), NULL, "%s", t5);
+	bundle_done(&b);
+}
+
+Test(lifecycle, a_failing_create_hook_fails_create_and_leaves_nothing)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/true"));
+	json_object_set_new(b.cfg, "hooks", json_pack("{s:[o]}", "createRuntime", hook("exit 3")));
+	bundle_write(&b);
+	char *err = NULL;
+	cr_assert_eq(agora_run(&b, NULL, &err, ARGS("create", "badhook")), 1);
+	cr_assert_neq(strstr(err, "hooks.createRuntime[0]: `/bin/sh` exited with status 3"), NULL,
+	              "%s", err);
+	free(err);
+	cr_assert_eq(state_entries(&b), 0);
+	bundle_done(&b);
+}
+
+Test(lifecycle, log_file_gets_the_error)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/nope"));
+	bundle_write(&b);
+	_cleanup_free_ char *log = ag_asprintf("%s/agora.log", b.dir);
+	_cleanup_free_ char *logopt = ag_asprintf("--log=%s", log);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS(logopt, "--log-format=json", "run", "lg")), 1);
+	_cleanup_free_ char *t = read_text(log);
+	json_t *j = json_loads(t, 0, NULL);
+	cr_assert_not_null(j, "one JSON line: %s", t);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "level")), "error");
+	cr_assert_neq(strstr(json_string_value(json_object_get(j, "msg")), "`/bin/nope` not found"),
+	              NULL, "%s", t);
+	json_decref(j);
+	bundle_done(&b);
+}
+
+/* The start time in /proc/<pid>/stat, field 22. */
+static unsigned long long start_ticks(pid_t pid)
+{
+	_cleanup_free_ char *p = ag_asprintf("/proc/%d/stat", (int)pid);
+	_cleanup_free_ char *t = read_text(p);
+	char *q = strrchr(t, ')') + 2;
+	for (int field = 3; field < 22; field++)
+		q = strchr(q, ' ') + 1;
+	return strtoull(q, NULL, 10);
+}
+
+Test(lifecycle, a_reused_pid_is_never_taken_for_the_container)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sleep", "60"));
+	bundle_write(&b);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("create", "reuse")), 0);
+	/* An unrelated process stands in for one that reused the pid. */
+	pid_t other = fork();
+	if (other == 0) {
+		execl("/bin/sleep", "sleep", "30", (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_gt(other, 0);
+	_cleanup_free_ char *sp = ag_asprintf("%s/reuse/state.json", b.state);
+	_cleanup_free_ char *text = read_text(sp);
+	json_t *j = json_loads(text, 0, NULL);
+	pid_t real = (pid_t)json_integer_value(json_object_get(j, "pid"));
+	json_object_set_new(j, "pid", json_integer(other));
+	json_object_set_new(j, "pid_start", json_integer((json_int_t)start_ticks(other) + 1));
+	cr_assert_eq(json_dump_file(j, sp, 0), 0);
+
+	_cleanup_free_ char *st = state_of(&b, "reuse");
+	cr_assert_neq(strstr(st, "\"status\":\"stopped\""), NULL, "%s", st);
+	char *err = NULL;
+	cr_assert_eq(agora_run(&b, NULL, &err, ARGS("kill", "reuse", "KILL")), 1);
+	free(err);
+	usleep(100000);
+	cr_assert_eq(waitpid(other, NULL, WNOHANG), 0, "the unrelated process was signalled");
+
+	/* With its true start time the same pid is the container again
+	 * (created: its exec.fifo is still there). */
+	json_object_set_new(j, "pid_start", json_integer((json_int_t)start_ticks(other)));
+	cr_assert_eq(json_dump_file(j, sp, 0), 0);
+	_cleanup_free_ char *st2 = state_of(&b, "reuse");
+	cr_assert_neq(strstr(st2, "\"status\":\"created\""), NULL, "%s", st2);
+	kill(other, SIGKILL);
+	waitpid(other, NULL, 0);
+
+	/* Put the real one back and clean up. */
+	json_object_set_new(j, "pid", json_integer(real));
+	json_object_set_new(j, "pid_start", json_integer((json_int_t)start_ticks(real)));
+	cr_assert_eq(json_dump_file(j, sp, 0), 0);
+	json_decref(j);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("delete", "--force", "reuse")), 0);
+	bundle_done(&b);
+}
+
+Test(security, exec_runs_the_launcher_from_a_sealed_memfd)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sleep", "60"));
+	bundle_write(&b);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("create", "seal")), 0);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("start", "seal")), 0);
+	/* While `exec` waits for its process, the launcher's own executable
+	 * is the sealed copy, not the file on the host (CVE-2019-5736). */
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 1);
+		dup2(null, 2);
+		_cleanup_free_ char *exe = ag_asprintf("%s/bin/agora-run", build_dir());
+		_cleanup_free_ char *root = ag_asprintf("--root=%s", b.state);
+		execl(exe, exe, root, "--cgroup-manager=disabled", "exec", "seal", "--",
+		      "/bin/sleep", "1", (char *)NULL);
+		_exit(127);
+	}
+	_cleanup_free_ char *link = ag_asprintf("/proc/%d/exe", (int)pid);
+	char target[256] = "";
+	for (int i = 0; i < 100; i++) {
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = '\0';
+		if (strstr(target, "memfd:"))
+			break;
+		usleep(10000);
+	}
+	cr_assert_neq(strstr(target, "/memfd:agora-run"), NULL, "exe is %s", target);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("delete", "--force", "seal")), 0);
 	bundle_done(&b);
 }
 
