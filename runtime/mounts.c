@@ -261,18 +261,22 @@ static int mount_one(int rootfd, const struct rt_mount *m, const char *bundle, b
 		const char *source = m->source ? m->source : type;
 		if (mount(source, pd, type, flags, m->data) < 0) {
 			int e = errno;
-			/* Without a network namespace of its own, a user namespace
-			 * may not mount sysfs: show the host's, read-only, as
-			 * crun does. */
-			if (e == EPERM && type && strcmp(type, "sysfs") == 0 && in_userns) {
-				if (mount("/sys", pd, NULL, MS_BIND | MS_REC, NULL) == 0) {
-					r = remount_at(rootfd, m->destination,
-					               MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-					               0, err);
-					if (r < 0)
-						return r;
-					goto propagation;
-				}
+			/* In a user namespace the kernel refuses sysfs without a
+			 * network namespace of its own, and cgroup2 without a
+			 * cgroup namespace: show the host's, read-only, as crun
+			 * does. */
+			const char *host = NULL;
+			if (e == EPERM && in_userns && type && strcmp(type, "sysfs") == 0)
+				host = "/sys";
+			else if (e == EPERM && in_userns && type && strcmp(type, "cgroup2") == 0)
+				host = "/sys/fs/cgroup";
+			if (host && mount(host, pd, NULL, MS_BIND | MS_REC, NULL) == 0) {
+				r = remount_at(rootfd, m->destination,
+				               MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0,
+				               err);
+				if (r < 0)
+					return r;
+				goto propagation;
 			}
 			return ag_error_set(err, e, "mount %s on `%s`%s%s%s", type ? type : "?",
 			                    m->destination, m->data ? " (options " : "",

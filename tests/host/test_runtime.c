@@ -98,6 +98,31 @@ Test(namespaces, container_mounts_are_invisible_outside)
 	bundle_done(&b);
 }
 
+Test(namespaces, user_namespace_maps_root_to_the_given_host_ids)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sh", "-c",
+	                     "cat /proc/self/uid_map /proc/self/gid_map; "
+	                     "/bin/probe status Uid; ls -nd /bin/busybox"));
+	json_array_append_new(json_object_get(json_object_get(b.cfg, "linux"), "namespaces"),
+	                      json_pack("{s:s}", "type", "user"));
+	json_t *map =
+	        json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID", 100000, "size", 65536);
+	json_object_set(json_object_get(b.cfg, "linux"), "uidMappings", map);
+	json_object_set_new(json_object_get(b.cfg, "linux"), "gidMappings", map);
+	/* The container's root is host uid 100000: it must be able to enter
+	 * the bundle (mkdtemp made it 0700). */
+	cr_assert_eq(chmod(b.dir, 0755), 0);
+	_cleanup_free_ char *out = run_probe(&b, "userns");
+	/* uid 0 inside is 100000 outside; the rootfs, owned by the host's
+	 * root, shows as the overflow id. */
+	cr_assert_neq(strstr(out, "0     100000      65536\n         0     100000      65536\n"),
+	              NULL, "%s", out);
+	cr_assert_neq(strstr(out, "Uid:\t0\t0\t0\t0\n"), NULL, "%s", out);
+	cr_assert_neq(strstr(out, " 65534    65534 "), NULL, "%s", out);
+	bundle_done(&b);
+}
+
 /* ---- capabilities, no_new_privs, seccomp ------------------------------- */
 
 Test(security, default_spec_keeps_docker_capabilities_and_no_new_privs)
@@ -152,6 +177,52 @@ Test(security, default_profile_denies_syscalls_with_eperm)
 	/* keyctl, unshare, mount: EPERM; clone3: ENOSYS so libc falls back
 	 * to clone; getpid is allowed. */
 	cr_assert_str_eq(out, "errno=EPERM\nerrno=EPERM\nerrno=EPERM\nerrno=ENOSYS\nok\n");
+	bundle_done(&b);
+}
+
+static time_t cache_file(const struct bundle *b, char *ret_path, size_t n)
+{
+	_cleanup_free_ char *dir = ag_asprintf("%s/.seccomp", b->state);
+	DIR *d = opendir(dir);
+	cr_assert_not_null(d, "no seccomp cache in %s", dir);
+	struct dirent *de;
+	int found = 0;
+	while ((de = readdir(d)))
+		if (strstr(de->d_name, ".bpf")) {
+			snprintf(ret_path, n, "%s/%s", dir, de->d_name);
+			found++;
+		}
+	closedir(d);
+	cr_assert_eq(found, 1, "one compiled filter in the cache");
+	struct stat st;
+	cr_assert_eq(stat(ret_path, &st), 0);
+	return st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+Test(security, the_compiled_filter_is_cached_and_a_damaged_cache_is_rebuilt)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/probe", "syscall", "keyctl"));
+	_cleanup_free_ char *o1 = run_probe(&b, "cache1");
+	cr_assert_str_eq(o1, "errno=EPERM\n");
+	char path[512];
+	time_t t1 = cache_file(&b, path, sizeof(path));
+	/* A second launch uses the cached filter: the file is not rewritten. */
+	usleep(20000);
+	_cleanup_free_ char *o2 = run_probe(&b, "cache2");
+	cr_assert_str_eq(o2, "errno=EPERM\n");
+	cr_assert_eq(cache_file(&b, path, sizeof(path)), t1, "the filter was compiled again");
+	/* A damaged entry is never loaded: the filter is compiled again, and
+	 * still denies what it should. */
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "garbage", 7), 7);
+	close(fd);
+	_cleanup_free_ char *o3 = run_probe(&b, "cache3");
+	cr_assert_str_eq(o3, "errno=EPERM\n");
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_gt(st.st_size, 7, "the damaged entry was rewritten");
 	bundle_done(&b);
 }
 
