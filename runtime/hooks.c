@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -20,9 +21,12 @@ static const char *const hook_names[RT_HOOK_COUNT] = {
 static int run_one(const struct rt_hook *h, const char *state_json, const char *where,
                    struct ag_error *err)
 {
+	/* A socket, not a pipe, for the hook's stdin: a hook may exit
+	 * without reading it, and a write to a pipe with no reader would
+	 * kill us with SIGPIPE; send(MSG_NOSIGNAL) just fails. */
 	int in[2];
-	if (pipe2(in, O_CLOEXEC) < 0)
-		return ag_error_set(err, errno, "%s: pipe", where);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0)
+		return ag_error_set(err, errno, "%s: socketpair", where);
 	char *const empty[] = {NULL};
 	char *const argv0[] = {h->path, NULL};
 	pid_t pid = fork();
@@ -38,8 +42,9 @@ static int run_one(const struct rt_hook *h, const char *state_json, const char *
 	}
 	close(in[0]);
 	/* A hook that does not read its stdin must not block us. */
-	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	ssize_t w AG_UNUSED = write(in[1], state_json, strlen(state_json));
+	ssize_t w AG_UNUSED =
+	        send(in[1], state_json, strlen(state_json), MSG_NOSIGNAL | MSG_DONTWAIT);
+	shutdown(in[1], SHUT_WR);
 	close(in[1]);
 
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);

@@ -558,7 +558,8 @@ Test(lifecycle, a_failing_create_hook_fails_create_and_leaves_nothing)
 	json_object_set_new(b.cfg, "hooks", json_pack("{s:[o]}", "createRuntime", hook("exit 3")));
 	bundle_write(&b);
 	char *err = NULL;
-	cr_assert_eq(agora_run(&b, NULL, &err, ARGS("create", "badhook")), 1);
+	int rc = agora_run(&b, NULL, &err, ARGS("create", "badhook"));
+	cr_assert_eq(rc, 1, "exit %d: %s", rc, err);
 	cr_assert_neq(strstr(err, "hooks.createRuntime[0]: `/bin/sh` exited with status 3"), NULL,
 	              "%s", err);
 	free(err);
