@@ -294,6 +294,44 @@ Test(security, an_fd_of_the_launcher_is_not_visible_in_the_container)
 	bundle_done(&b);
 }
 
+Test(security, user_group_and_supplementary_groups_are_set)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/probe", "status", "Uid", "Gid", "Groups", "CapEff"));
+	json_object_set_new(json_object_get(b.cfg, "process"), "user",
+	                    json_pack("{s:i, s:i, s:[i,i]}", "uid", 1000, "gid", 1001,
+	                              "additionalGids", 5, 27));
+	_cleanup_free_ char *out = run_probe(&b, "user");
+	/* A non-root user keeps no effective capability. */
+	cr_assert_str_eq(out, "Uid:\t1000\t1000\t1000\t1000\n"
+	                      "Gid:\t1001\t1001\t1001\t1001\n"
+	                      "Groups:\t5 27 \n"
+	                      "CapEff:\t0000000000000000\n");
+	bundle_done(&b);
+}
+
+Test(security, a_leaked_host_directory_fd_cannot_be_the_cwd)
+{
+	/* CVE-2024-21626: a host directory fd reaching the container and
+	 * named as process.cwd through /proc/self/fd would put the process
+	 * outside its root. */
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/true"));
+	json_object_set_new(json_object_get(b.cfg, "process"), "cwd",
+	                    json_string("/proc/self/fd/9"));
+	bundle_write(&b);
+	int leak = open("/etc", O_RDONLY | O_DIRECTORY);
+	cr_assert_geq(leak, 0);
+	char *err = NULL;
+	int rc = agora_run_fd(&b, NULL, &err, leak, ARGS("run", "cwd"));
+	close(leak);
+	cr_assert_eq(rc, 1, "exit %d: %s", rc, err);
+	cr_assert_neq(strstr(err, "process.cwd"), NULL, "%s", err);
+	free(err);
+	cr_assert_eq(state_entries(&b), 0);
+	bundle_done(&b);
+}
+
 Test(security, readonly_root_refuses_writes)
 {
 	struct bundle b;
