@@ -111,6 +111,40 @@ static int load_state(struct ctx *c, const char *id, int *ret_dirfd, struct rt_s
 	return 0;
 }
 
+/* The preamble of every call on an existing container: open the state
+ * root (and cgroup root) and read the container's state. On failure
+ * nothing is left open. */
+static int ctx_open_container(struct ctx *c, const struct rt_options *o, const char *id,
+                              int *ret_dirfd, struct rt_state *st, struct ag_error *err)
+{
+	*st = (struct rt_state){0};
+	int r = ctx_open(c, o, false, err);
+	if (r < 0)
+		return r;
+	r = load_state(c, id, ret_dirfd, st, err);
+	if (r < 0)
+		ctx_done(c);
+	return r;
+}
+
+static void ctx_close_container(struct ctx *c, struct rt_state *st)
+{
+	rt_state_free_contents(st);
+	ctx_done(c);
+}
+
+/* Operations that only exist through the container's cgroup. */
+static int need_cgroup(const struct ctx *c, const struct rt_state *st, const char *what,
+                       struct ag_error *err)
+{
+	if (st->cgroup_path && c->cg_rootfd >= 0)
+		return 0;
+	return ag_error_msg(err, EOPNOTSUPP,
+	                    "%s `%s`: needs its cgroup (it was created with "
+	                    "--cgroup-manager=disabled)",
+	                    what, st->id);
+}
+
 static char *state_json_for_hooks(const char *id, pid_t pid, const char *bundle,
                                   enum rt_status status)
 {
@@ -237,14 +271,11 @@ int rt_container_create(const struct rt_options *o, const char *id, const char *
 int rt_container_start(const struct rt_options *o, const char *id, struct ag_error *err)
 {
 	struct ctx c;
-	int r = ctx_open(&c, o, false, err);
+	struct rt_state st;
+	_cleanup_close_ int dfd = -1, pidfd = -1, fifo = -1;
+	int r = ctx_open_container(&c, o, id, &dfd, &st, err);
 	if (r < 0)
 		return r;
-	struct rt_state st = {0};
-	_cleanup_close_ int dfd = -1, pidfd = -1, fifo = -1;
-	r = load_state(&c, id, &dfd, &st, err);
-	if (r < 0)
-		goto out;
 	if (st.status != RT_STATUS_CREATED) {
 		r = ag_error_msg(err, EINVAL,
 		                 "container `%s` is %s: only a created container can "
@@ -318,8 +349,7 @@ int rt_container_start(const struct rt_options *o, const char *id, struct ag_err
 		rt_spec_free(spec);
 	}
 out:
-	rt_state_free_contents(&st);
-	ctx_done(&c);
+	ctx_close_container(&c, &st);
 	return r;
 }
 
@@ -465,13 +495,10 @@ int rt_container_kill(const struct rt_options *o, const char *id, int sig, bool 
                       struct ag_error *err)
 {
 	struct ctx c;
-	int r = ctx_open(&c, o, false, err);
+	struct rt_state st;
+	int r = ctx_open_container(&c, o, id, NULL, &st, err);
 	if (r < 0)
 		return r;
-	struct rt_state st = {0};
-	r = load_state(&c, id, NULL, &st, err);
-	if (r < 0)
-		goto out;
 	if (st.status == RT_STATUS_STOPPED || st.status == RT_STATUS_CREATING) {
 		r = ag_error_msg(err, ESRCH, "container `%s` is %s: nothing to signal", id,
 		                 rt_status_name(st.status));
@@ -490,8 +517,7 @@ int rt_container_kill(const struct rt_options *o, const char *id, int sig, bool 
 	if (r < 0)
 		ag_error_set(err, -r, "signal %d to container `%s`", sig, id);
 out:
-	rt_state_free_contents(&st);
-	ctx_done(&c);
+	ctx_close_container(&c, &st);
 	return r;
 }
 
@@ -499,13 +525,10 @@ int rt_container_delete(const struct rt_options *o, const char *id, bool force,
                         struct ag_error *err)
 {
 	struct ctx c;
-	int r = ctx_open(&c, o, false, err);
+	struct rt_state st;
+	int r = ctx_open_container(&c, o, id, NULL, &st, err);
 	if (r < 0)
 		return r;
-	struct rt_state st = {0};
-	r = load_state(&c, id, NULL, &st, err);
-	if (r < 0)
-		goto out;
 	if ((st.status == RT_STATUS_RUNNING || st.status == RT_STATUS_PAUSED) && !force) {
 		r = ag_error_msg(err, EBUSY,
 		                 "container `%s` is %s: kill it first, or delete --force", id,
@@ -534,28 +557,20 @@ int rt_container_delete(const struct rt_options *o, const char *id, bool force,
 	delete_now(&c, id, st.cgroup_path, spec, st.pid, st.bundle);
 	rt_spec_free(spec);
 out:
-	rt_state_free_contents(&st);
-	ctx_done(&c);
+	ctx_close_container(&c, &st);
 	return r;
 }
 
 int rt_container_pause(const struct rt_options *o, const char *id, bool pause, struct ag_error *err)
 {
 	struct ctx c;
-	int r = ctx_open(&c, o, false, err);
+	struct rt_state st;
+	int r = ctx_open_container(&c, o, id, NULL, &st, err);
 	if (r < 0)
 		return r;
-	struct rt_state st = {0};
-	r = load_state(&c, id, NULL, &st, err);
+	r = need_cgroup(&c, &st, pause ? "pause" : "resume", err);
 	if (r < 0)
 		goto out;
-	if (!st.cgroup_path || c.cg_rootfd < 0) {
-		r = ag_error_msg(err, EOPNOTSUPP,
-		                 "%s `%s`: needs its cgroup (it was created with "
-		                 "--cgroup-manager=disabled)",
-		                 pause ? "pause" : "resume", id);
-		goto out;
-	}
 	if (pause ? st.status != RT_STATUS_RUNNING : st.status != RT_STATUS_PAUSED) {
 		r = ag_error_msg(err, EINVAL, "container `%s` is %s", id,
 		                 rt_status_name(st.status));
@@ -563,8 +578,7 @@ int rt_container_pause(const struct rt_options *o, const char *id, bool pause, s
 	}
 	r = rt__cg_freeze(c.cg_rootfd, st.cgroup_path, pause, err);
 out:
-	rt_state_free_contents(&st);
-	ctx_done(&c);
+	ctx_close_container(&c, &st);
 	return r;
 }
 
@@ -618,13 +632,10 @@ int rt_container_pids(const struct rt_options *o, const char *id, pid_t **ret, s
                       struct ag_error *err)
 {
 	struct ctx c;
-	int r = ctx_open(&c, o, false, err);
+	struct rt_state st;
+	int r = ctx_open_container(&c, o, id, NULL, &st, err);
 	if (r < 0)
 		return r;
-	struct rt_state st = {0};
-	r = load_state(&c, id, NULL, &st, err);
-	if (r < 0)
-		goto out;
 	if (st.status == RT_STATUS_STOPPED || st.status == RT_STATUS_CREATING) {
 		*ret = NULL;
 		*ret_n = 0;
@@ -637,8 +648,7 @@ int rt_container_pids(const struct rt_options *o, const char *id, pid_t **ret, s
 	if (r < 0)
 		ag_error_set(err, -r, "list the processes of `%s`", id);
 out:
-	rt_state_free_contents(&st);
-	ctx_done(&c);
+	ctx_close_container(&c, &st);
 	return r;
 }
 
@@ -646,24 +656,16 @@ int rt_container_stats_json(const struct rt_options *o, const char *id, char **r
                             struct ag_error *err)
 {
 	struct ctx c;
-	int r = ctx_open(&c, o, false, err);
+	struct rt_state st;
+	int r = ctx_open_container(&c, o, id, NULL, &st, err);
 	if (r < 0)
 		return r;
-	struct rt_state st = {0};
-	r = load_state(&c, id, NULL, &st, err);
+	r = need_cgroup(&c, &st, "stats", err);
 	if (r < 0)
 		goto out;
-	if (!st.cgroup_path || c.cg_rootfd < 0) {
-		r = ag_error_msg(err, EOPNOTSUPP,
-		                 "stats `%s`: needs its cgroup (it was created with "
-		                 "--cgroup-manager=disabled)",
-		                 id);
-		goto out;
-	}
 	r = rt__cg_stats_json(c.cg_rootfd, st.cgroup_path, id, ret_json, err);
 out:
-	rt_state_free_contents(&st);
-	ctx_done(&c);
+	ctx_close_container(&c, &st);
 	return r;
 }
 
@@ -671,16 +673,13 @@ int rt_container_exec(const struct rt_options *o, const char *id, char *const ar
                       const char *cwd, char *const env[], int *ret_status, struct ag_error *err)
 {
 	struct ctx c;
-	int r = ctx_open(&c, o, false, err);
-	if (r < 0)
-		return r;
-	struct rt_state st = {0};
+	struct rt_state st;
 	struct rt_spec *spec = NULL;
 	struct rt_bpf bpf = {0};
 	_cleanup_close_ int pidfd = -1, cgfd = -1, pidns_self = -1;
-	r = load_state(&c, id, NULL, &st, err);
+	int r = ctx_open_container(&c, o, id, NULL, &st, err);
 	if (r < 0)
-		goto out;
+		return r;
 	if (st.status != RT_STATUS_RUNNING) {
 		r = ag_error_msg(err, EINVAL,
 		                 "container `%s` is %s: exec needs a running container", id,
@@ -780,7 +779,6 @@ int rt_container_exec(const struct rt_options *o, const char *id, char *const ar
 out:
 	rt__bpf_free(&bpf);
 	rt_spec_free(spec);
-	rt_state_free_contents(&st);
-	ctx_done(&c);
+	ctx_close_container(&c, &st);
 	return r;
 }
