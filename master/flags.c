@@ -21,41 +21,41 @@ struct ms__flag {
 #define OFF(field) offsetof(struct ms_flags, field)
 
 static const struct ms__flag ms__flags[] = {
-	{"ip", F_STRING, OFF(ip), "127.0.0.1", "IP address to listen on"},
-	{"port", F_PORT, OFF(port), "5050", "port to listen on (0: pick a free one and print it)"},
-	{"work_dir", F_STRING, OFF(work_dir), MS_DEFAULT_WORK_DIR,
-	 "where the registry is kept (created 0700)"},
-	{"heartbeat_interval", F_DURATION, OFF(heartbeat_interval_ns), "5secs",
-	 "interval of HEARTBEAT events on scheduler and operator streams"},
-	{"agent_ping_timeout", F_DURATION, OFF(agent_ping_timeout_ns), "15secs",
-	 "an agent that is silent this long has missed a ping"},
-	{"max_agent_ping_timeouts", F_COUNT, OFF(max_agent_ping_timeouts), "5",
-	 "missed pings after which an agent is unreachable"},
-	{"offer_timeout", F_DURATION, OFF(offer_timeout_ns), "off",
-	 "rescind offers not answered within this (off: never)"},
-	{"allocation_interval", F_DURATION, OFF(allocation_interval_ns), "1secs",
-	 "interval between batch allocations"},
-	{"max_body_size", F_BYTES, OFF(max_body_size), "4MiB",
-	 "request bodies larger than this get 413"},
-	{"log_level", F_LOG_LEVEL, OFF(log_level), "info", "debug, info, warning or error"},
-	{"registry_sync", F_SYNC, OFF(registry_sync), "full",
-	 "full: commits survive power loss; normal: they survive a killed process only"},
+        {"ip", F_STRING, OFF(ip), "127.0.0.1", "IP address to listen on"},
+        {"port", F_PORT, OFF(port), "5050", "port to listen on (0: pick a free one and print it)"},
+        {"work_dir", F_STRING, OFF(work_dir), MS_DEFAULT_WORK_DIR,
+         "where the registry is kept (created 0700)"},
+        {"heartbeat_interval", F_DURATION, OFF(heartbeat_interval_ns), "5secs",
+         "interval of HEARTBEAT events on scheduler and operator streams"},
+        {"agent_ping_timeout", F_DURATION, OFF(agent_ping_timeout_ns), "15secs",
+         "an agent that is silent this long has missed a ping"},
+        {"max_agent_ping_timeouts", F_COUNT, OFF(max_agent_ping_timeouts), "5",
+         "missed pings after which an agent is unreachable"},
+        {"offer_timeout", F_DURATION, OFF(offer_timeout_ns), "off",
+         "rescind offers not answered within this (off: never)"},
+        {"allocation_interval", F_DURATION, OFF(allocation_interval_ns), "1secs",
+         "interval between batch allocations"},
+        {"max_body_size", F_BYTES, OFF(max_body_size), "4MiB",
+         "request bodies larger than this get 413"},
+        {"log_level", F_LOG_LEVEL, OFF(log_level), "info", "debug, info, warning or error"},
+        {"registry_sync", F_SYNC, OFF(registry_sync), "full",
+         "full: commits survive power loss; normal: they survive a killed process only"},
 };
 
 void ms_flags_init(struct ms_flags *f)
 {
 	*f = (struct ms_flags){
-		.ip = ag_strdup("127.0.0.1"),
-		.port = 5050,
-		.work_dir = ag_strdup(MS_DEFAULT_WORK_DIR),
-		.heartbeat_interval_ns = 5 * NS_PER_S,
-		.agent_ping_timeout_ns = 15 * NS_PER_S,
-		.max_agent_ping_timeouts = 5,
-		.offer_timeout_ns = 0,
-		.allocation_interval_ns = 1 * NS_PER_S,
-		.max_body_size = 4u << 20,
-		.log_level = MS_LOG_INFO,
-		.registry_sync = MS_REGISTRY_SYNC_FULL,
+	        .ip = ag_strdup("127.0.0.1"),
+	        .port = 5050,
+	        .work_dir = ag_strdup(MS_DEFAULT_WORK_DIR),
+	        .heartbeat_interval_ns = 5 * NS_PER_S,
+	        .agent_ping_timeout_ns = 15 * NS_PER_S,
+	        .max_agent_ping_timeouts = 5,
+	        .offer_timeout_ns = 0,
+	        .allocation_interval_ns = 1 * NS_PER_S,
+	        .max_body_size = 4u << 20,
+	        .log_level = MS_LOG_INFO,
+	        .registry_sync = MS_REGISTRY_SYNC_FULL,
 	};
 }
 
@@ -67,8 +67,8 @@ void ms_flags_free(struct ms_flags *f)
 }
 
 /* A decimal number with an optional fraction, then a unit from `units`. */
-static int ms__parse_scaled(const char *s, const char *const *names, const double *scales,
-                            size_t n, double bare_scale, double *ret)
+static int ms__parse_scaled(const char *s, const char *const *names, const double *scales, size_t n,
+                            double bare_scale, double *ret)
 {
 	if (!s || !*s || !(isdigit((unsigned char)s[0]) || s[0] == '.'))
 		return -EINVAL;
@@ -93,11 +93,11 @@ static int ms__parse_scaled(const char *s, const char *const *names, const doubl
 
 int ms_parse_duration(const char *s, uint64_t *ret_ns)
 {
-	static const char *const names[] = {"ns",  "us",   "ms",    "s",  "sec", "secs",
-	                                    "m",   "min",  "mins",  "h",  "hr",  "hrs",
-	                                    "d",   "day",  "days",  "w",  "week", "weeks"};
-	static const double scales[] = {1,      1e3,    1e6,    1e9,    1e9,    1e9,
-	                                60e9,   60e9,   60e9,   3600e9, 3600e9, 3600e9,
+	static const char *const names[] = {"ns", "us",  "ms",   "s", "sec",  "secs",
+	                                    "m",  "min", "mins", "h", "hr",   "hrs",
+	                                    "d",  "day", "days", "w", "week", "weeks"};
+	static const double scales[] = {1,       1e3,     1e6,     1e9,      1e9,      1e9,
+	                                60e9,    60e9,    60e9,    3600e9,   3600e9,   3600e9,
 	                                86400e9, 86400e9, 86400e9, 604800e9, 604800e9, 604800e9};
 	double v;
 	if (ms__parse_scaled(s, names, scales, AG_ARRAY_SIZE(names), 1e9, &v) < 0)
@@ -136,7 +136,8 @@ static int ms__set(struct ms_flags *f, const struct ms__flag *fl, const char *v,
 	case F_PORT:
 		if (ag_parse_u64(v, &u) < 0 || u > 65535)
 			return ag_error_msg(err, EINVAL,
-			                    "--%s: `%s` is not a port number (0 to 65535)", fl->name, v);
+			                    "--%s: `%s` is not a port number (0 to 65535)",
+			                    fl->name, v);
 		*(uint16_t *)p = (uint16_t)u;
 		return 0;
 	case F_DURATION:
@@ -145,17 +146,18 @@ static int ms__set(struct ms_flags *f, const struct ms__flag *fl, const char *v,
 			return 0;
 		}
 		if (ms_parse_duration(v, &u) < 0)
-			return ag_error_msg(err, EINVAL,
-			                    "--%s: `%s` is not a duration (e.g. 5secs, 500ms, 1mins)",
-			                    fl->name, v);
+			return ag_error_msg(
+			        err, EINVAL,
+			        "--%s: `%s` is not a duration (e.g. 5secs, 500ms, 1mins)", fl->name,
+			        v);
 		if (u == 0 && fl->offset != OFF(offer_timeout_ns))
 			return ag_error_msg(err, EINVAL, "--%s: must be greater than 0", fl->name);
 		*(uint64_t *)p = u;
 		return 0;
 	case F_COUNT:
 		if (ag_parse_u64(v, &u) < 0 || u == 0 || u > 1000000)
-			return ag_error_msg(err, EINVAL,
-			                    "--%s: `%s` is not a count (1 to 1000000)", fl->name, v);
+			return ag_error_msg(err, EINVAL, "--%s: `%s` is not a count (1 to 1000000)",
+			                    fl->name, v);
 		*(unsigned *)p = (unsigned)u;
 		return 0;
 	case F_BYTES:

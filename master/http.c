@@ -17,9 +17,9 @@ static const struct {
 	unsigned bit;
 	const char *name;
 } ms__methods[] = {
-	{EVHTTP_REQ_GET, "GET"},         {EVHTTP_REQ_POST, "POST"},   {EVHTTP_REQ_HEAD, "HEAD"},
-	{EVHTTP_REQ_PUT, "PUT"},         {EVHTTP_REQ_DELETE, "DELETE"},
-	{EVHTTP_REQ_OPTIONS, "OPTIONS"}, {EVHTTP_REQ_PATCH, "PATCH"},
+        {EVHTTP_REQ_GET, "GET"},     {EVHTTP_REQ_POST, "POST"},     {EVHTTP_REQ_HEAD, "HEAD"},
+        {EVHTTP_REQ_PUT, "PUT"},     {EVHTTP_REQ_DELETE, "DELETE"}, {EVHTTP_REQ_OPTIONS, "OPTIONS"},
+        {EVHTTP_REQ_PATCH, "PATCH"},
 };
 
 /* A listening socket made here rather than by evhttp_bind_socket, which
@@ -27,9 +27,9 @@ static const struct {
 static int ms__listen(const char *ip, uint16_t port, struct ag_error *err)
 {
 	struct addrinfo hints = {
-		.ai_family = AF_UNSPEC,
-		.ai_socktype = SOCK_STREAM,
-		.ai_flags = AI_NUMERICHOST | AI_PASSIVE | AI_NUMERICSERV,
+	        .ai_family = AF_UNSPEC,
+	        .ai_socktype = SOCK_STREAM,
+	        .ai_flags = AI_NUMERICHOST | AI_PASSIVE | AI_NUMERICSERV,
 	};
 	struct addrinfo *ai = NULL;
 	char portstr[8];
@@ -132,8 +132,8 @@ int ms_http_new(struct event_base *base, const struct ms_http_options *opts, ms_
 	const char *ip = opts->ip ? opts->ip : "127.0.0.1";
 	ms_http *http = ag_calloc(1, sizeof(*http));
 	http->base = base;
-	http->stream_max_pending =
-	        opts->stream_max_pending ? opts->stream_max_pending : MS_HTTP_DEFAULT_STREAM_MAX_PENDING;
+	http->stream_max_pending = opts->stream_max_pending ? opts->stream_max_pending
+	                                                    : MS_HTTP_DEFAULT_STREAM_MAX_PENDING;
 	LIST_INIT(&http->streams);
 
 	http->evhttp = evhttp_new(base);
@@ -143,20 +143,19 @@ int ms_http_new(struct event_base *base, const struct ms_http_options *opts, ms_
 	}
 	/* Bodies over the limit are refused by evhttp while they arrive (413,
 	 * then the connection closes), before they are buffered whole. */
-	evhttp_set_max_body_size(http->evhttp,
-	                         (ev_ssize_t)(opts->max_body ? opts->max_body
-	                                                     : MS_HTTP_DEFAULT_MAX_BODY));
+	evhttp_set_max_body_size(
+	        http->evhttp,
+	        (ev_ssize_t)(opts->max_body ? opts->max_body : MS_HTTP_DEFAULT_MAX_BODY));
 	evhttp_set_max_headers_size(http->evhttp, 64 * 1024);
-	evhttp_set_timeout(http->evhttp, opts->timeout_s > 0 ? opts->timeout_s
-	                                                     : MS_HTTP_DEFAULT_TIMEOUT_S);
+	evhttp_set_timeout(http->evhttp,
+	                   opts->timeout_s > 0 ? opts->timeout_s : MS_HTTP_DEFAULT_TIMEOUT_S);
 	/* No default Content-Type: empty replies must carry none (mesos-go),
 	 * and every reply with a body sets its own. */
 	evhttp_set_default_content_type(http->evhttp, NULL);
 	/* Let every method reach the router, which answers 405 with Allow. */
-	evhttp_set_allowed_methods(http->evhttp, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	                                                 EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-	                                                 EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-	                                                 EVHTTP_REQ_PATCH);
+	evhttp_set_allowed_methods(
+	        http->evhttp, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+	                              EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(http->evhttp, ms__dispatch, http);
 
 	int fd = ms__listen(ip, opts->port, err);
@@ -188,10 +187,10 @@ int ms_http_route(ms_http *http, const char *path, unsigned methods, ms_http_han
 			return -EEXIST;
 	http->routes = ag_realloc(http->routes, (http->n_routes + 1) * sizeof(*http->routes));
 	http->routes[http->n_routes++] = (struct ms_route){
-		.path = ag_strdup(path),
-		.methods = methods,
-		.handler = handler,
-		.arg = arg,
+	        .path = ag_strdup(path),
+	        .methods = methods,
+	        .handler = handler,
+	        .arg = arg,
 	};
 	return 0;
 }

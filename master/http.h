@@ -28,9 +28,9 @@ typedef struct ms_stream ms_stream;
 #define MS_HTTP_DEFAULT_TIMEOUT_S          60
 
 struct ms_http_options {
-	const char *ip;   /* address to bind; "127.0.0.1" when NULL */
-	uint16_t port;    /* 0 picks a free port: see ms_http_port() */
-	size_t max_body;  /* request bodies above this get 413; 0 = default */
+	const char *ip;  /* address to bind; "127.0.0.1" when NULL */
+	uint16_t port;   /* 0 picks a free port: see ms_http_port() */
+	size_t max_body; /* request bodies above this get 413; 0 = default */
 	/* A stream whose unsent output would exceed this many bytes is closed
 	 * (slow consumer) instead of growing without bound; 0 = default. */
 	size_t stream_max_pending;

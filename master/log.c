@@ -7,10 +7,10 @@
 static enum ms_log_level ms__log_level = MS_LOG_INFO;
 
 static const char *const ms__level_names[] = {
-	[MS_LOG_DEBUG] = "DEBUG",
-	[MS_LOG_INFO] = "INFO",
-	[MS_LOG_WARN] = "WARN",
-	[MS_LOG_ERROR] = "ERROR",
+        [MS_LOG_DEBUG] = "DEBUG",
+        [MS_LOG_INFO] = "INFO",
+        [MS_LOG_WARN] = "WARN",
+        [MS_LOG_ERROR] = "ERROR",
 };
 
 void ms_log_set_level(enum ms_log_level level)
@@ -36,8 +36,8 @@ int ms_log_level_parse(const char *s, enum ms_log_level *ret)
 		const char *name;
 		enum ms_log_level level;
 	} names[] = {
-		{"debug", MS_LOG_DEBUG}, {"info", MS_LOG_INFO},   {"warning", MS_LOG_WARN},
-		{"warn", MS_LOG_WARN},   {"error", MS_LOG_ERROR},
+	        {"debug", MS_LOG_DEBUG}, {"info", MS_LOG_INFO},   {"warning", MS_LOG_WARN},
+	        {"warn", MS_LOG_WARN},   {"error", MS_LOG_ERROR},
 	};
 	if (!s)
 		return -EINVAL;

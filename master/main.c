@@ -131,8 +131,8 @@ int main(int argc, char **argv)
 	struct event *sigterm = NULL, *sigint = NULL;
 	bool created = false;
 	if (ms__make_work_dir(m.flags.work_dir, &err) < 0 ||
-	    ms_registry_open(m.flags.work_dir, m.flags.registry_sync, &m.registry, &created,
-	                     &err) < 0 ||
+	    ms_registry_open(m.flags.work_dir, m.flags.registry_sync, &m.registry, &created, &err) <
+	            0 ||
 	    ms__recover(&m, created, &err) < 0) {
 		ms_err("%s", err.msg);
 		goto out;
@@ -144,9 +144,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	struct ms_http_options hopts = {
-		.ip = m.flags.ip,
-		.port = m.flags.port,
-		.max_body = m.flags.max_body_size,
+	        .ip = m.flags.ip,
+	        .port = m.flags.port,
+	        .max_body = m.flags.max_body_size,
 	};
 	if (ms_http_new(m.base, &hopts, &m.http, &err) < 0) {
 		ms_err("%s", err.msg);

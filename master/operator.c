@@ -13,9 +13,9 @@
 /* The master.Call types of the subset: a known type not served yet gets
  * 501, an unknown one 400. */
 static const char *const ms__operator_calls[] = {
-	"GET_HEALTH", "GET_VERSION",    "GET_MASTER",     "GET_STATE", "GET_AGENTS",
-	"GET_FRAMEWORKS", "GET_EXECUTORS", "GET_TASKS",   "GET_ROLES", "GET_WEIGHTS",
-	"UPDATE_WEIGHTS", "TEARDOWN",   "MARK_AGENT_GONE", "SUBSCRIBE",
+        "GET_HEALTH",     "GET_VERSION",   "GET_MASTER",      "GET_STATE", "GET_AGENTS",
+        "GET_FRAMEWORKS", "GET_EXECUTORS", "GET_TASKS",       "GET_ROLES", "GET_WEIGHTS",
+        "UPDATE_WEIGHTS", "TEARDOWN",      "MARK_AGENT_GONE", "SUBSCRIBE",
 };
 
 static void ms__reply_json_value(struct evhttp_request *req, json_t *v)

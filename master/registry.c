@@ -28,58 +28,57 @@ enum ms__stmt {
 };
 
 static const char *const ms__sql[ST__COUNT] = {
-	/* IMMEDIATE takes the write lock at once: a batch never fails half way
-	 * through for want of it. */
-	[ST_BEGIN] = "BEGIN IMMEDIATE",
-	[ST_COMMIT] = "COMMIT",
-	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
-	[ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
-	                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-	[ST_AGENT_PUT] = "INSERT INTO agents (id, hostname, info, registered_at, gone) "
-	                 "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
-	                 "hostname = excluded.hostname, info = excluded.info, "
-	                 "registered_at = excluded.registered_at, gone = excluded.gone",
-	[ST_AGENT_GONE] = "UPDATE agents SET gone = 1 WHERE id = ?1",
-	[ST_AGENT_DEL] = "DELETE FROM agents WHERE id = ?1",
-	[ST_AGENT_LIST] = "SELECT id, hostname, info, registered_at, gone FROM agents "
-	                  "ORDER BY rowid",
-	[ST_FW_PUT] = "INSERT INTO frameworks (id, info, failover_timeout, registered_at, removed) "
-	              "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
-	              "info = excluded.info, failover_timeout = excluded.failover_timeout, "
-	              "registered_at = excluded.registered_at, removed = excluded.removed",
-	[ST_FW_REMOVED] = "UPDATE frameworks SET removed = 1 WHERE id = ?1",
-	[ST_FW_DEL] = "DELETE FROM frameworks WHERE id = ?1",
-	[ST_FW_LIST] = "SELECT id, info, failover_timeout, registered_at, removed FROM frameworks "
-	               "ORDER BY rowid",
-	[ST_WEIGHT_SET] = "INSERT INTO weights (role, weight) VALUES (?1, ?2) "
-	                  "ON CONFLICT (role) DO UPDATE SET weight = excluded.weight",
-	[ST_WEIGHT_DEL] = "DELETE FROM weights WHERE role = ?1",
-	[ST_WEIGHT_LIST] = "SELECT role, weight FROM weights ORDER BY role",
+        /* IMMEDIATE takes the write lock at once: a batch never fails half way
+         * through for want of it. */
+        [ST_BEGIN] = "BEGIN IMMEDIATE",
+        [ST_COMMIT] = "COMMIT",
+        [ST_ROLLBACK] = "ROLLBACK",
+        [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+        [ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [ST_AGENT_PUT] = "INSERT INTO agents (id, hostname, info, registered_at, gone) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
+                         "hostname = excluded.hostname, info = excluded.info, "
+                         "registered_at = excluded.registered_at, gone = excluded.gone",
+        [ST_AGENT_GONE] = "UPDATE agents SET gone = 1 WHERE id = ?1",
+        [ST_AGENT_DEL] = "DELETE FROM agents WHERE id = ?1",
+        [ST_AGENT_LIST] = "SELECT id, hostname, info, registered_at, gone FROM agents "
+                          "ORDER BY rowid",
+        [ST_FW_PUT] = "INSERT INTO frameworks (id, info, failover_timeout, registered_at, removed) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
+                      "info = excluded.info, failover_timeout = excluded.failover_timeout, "
+                      "registered_at = excluded.registered_at, removed = excluded.removed",
+        [ST_FW_REMOVED] = "UPDATE frameworks SET removed = 1 WHERE id = ?1",
+        [ST_FW_DEL] = "DELETE FROM frameworks WHERE id = ?1",
+        [ST_FW_LIST] = "SELECT id, info, failover_timeout, registered_at, removed FROM frameworks "
+                       "ORDER BY rowid",
+        [ST_WEIGHT_SET] = "INSERT INTO weights (role, weight) VALUES (?1, ?2) "
+                          "ON CONFLICT (role) DO UPDATE SET weight = excluded.weight",
+        [ST_WEIGHT_DEL] = "DELETE FROM weights WHERE role = ?1",
+        [ST_WEIGHT_LIST] = "SELECT role, weight FROM weights ORDER BY role",
 };
 
 /* Schema version 1. A later version adds a migration step after this one
  * (ms__migrate), never edits it: old databases replay the steps in order. */
-static const char ms__schema_v1[] =
-        "CREATE TABLE meta ("
-        "  key TEXT PRIMARY KEY,"
-        "  value TEXT NOT NULL);"
-        "CREATE TABLE agents ("
-        "  id TEXT PRIMARY KEY,"
-        "  hostname TEXT NOT NULL,"
-        "  info TEXT NOT NULL,"
-        "  registered_at INTEGER NOT NULL,"
-        "  gone INTEGER NOT NULL DEFAULT 0);"
-        "CREATE TABLE frameworks ("
-        "  id TEXT PRIMARY KEY,"
-        "  info TEXT NOT NULL,"
-        "  failover_timeout REAL NOT NULL DEFAULT 0,"
-        "  registered_at INTEGER NOT NULL,"
-        "  removed INTEGER NOT NULL DEFAULT 0);"
-        "CREATE TABLE weights ("
-        "  role TEXT PRIMARY KEY,"
-        "  weight REAL NOT NULL CHECK (weight > 0));"
-        "PRAGMA user_version = 1;";
+static const char ms__schema_v1[] = "CREATE TABLE meta ("
+                                    "  key TEXT PRIMARY KEY,"
+                                    "  value TEXT NOT NULL);"
+                                    "CREATE TABLE agents ("
+                                    "  id TEXT PRIMARY KEY,"
+                                    "  hostname TEXT NOT NULL,"
+                                    "  info TEXT NOT NULL,"
+                                    "  registered_at INTEGER NOT NULL,"
+                                    "  gone INTEGER NOT NULL DEFAULT 0);"
+                                    "CREATE TABLE frameworks ("
+                                    "  id TEXT PRIMARY KEY,"
+                                    "  info TEXT NOT NULL,"
+                                    "  failover_timeout REAL NOT NULL DEFAULT 0,"
+                                    "  registered_at INTEGER NOT NULL,"
+                                    "  removed INTEGER NOT NULL DEFAULT 0);"
+                                    "CREATE TABLE weights ("
+                                    "  role TEXT PRIMARY KEY,"
+                                    "  weight REAL NOT NULL CHECK (weight > 0));"
+                                    "PRAGMA user_version = 1;";
 
 struct ms_registry {
 	sqlite3 *db;
@@ -390,8 +389,7 @@ static int ms__walk(ms_registry *reg, enum ms__stmt st, const char *what,
 
 /* ---- meta ----------------------------------------------------------- */
 
-int ms_registry_meta_get(ms_registry *reg, const char *key, char **ret_value,
-                         struct ag_error *err)
+int ms_registry_meta_get(ms_registry *reg, const char *key, char **ret_value, struct ag_error *err)
 {
 	sqlite3_stmt *s = reg->stmt[ST_META_GET];
 	ms__bind_text(s, 1, key);
@@ -410,8 +408,7 @@ int ms_registry_meta_get(ms_registry *reg, const char *key, char **ret_value,
 	return r;
 }
 
-int ms_registry_meta_set(ms_registry *reg, const char *key, const char *value,
-                         struct ag_error *err)
+int ms_registry_meta_set(ms_registry *reg, const char *key, const char *value, struct ag_error *err)
 {
 	sqlite3_stmt *s = reg->stmt[ST_META_SET];
 	ms__bind_text(s, 1, key);
@@ -421,8 +418,7 @@ int ms_registry_meta_set(ms_registry *reg, const char *key, const char *value,
 
 /* ---- agents --------------------------------------------------------- */
 
-int ms_registry_agent_put(ms_registry *reg, const struct ms_registry_agent *a,
-                          struct ag_error *err)
+int ms_registry_agent_put(ms_registry *reg, const struct ms_registry_agent *a, struct ag_error *err)
 {
 	sqlite3_stmt *s = reg->stmt[ST_AGENT_PUT];
 	ms__bind_text(s, 1, a->id);
@@ -446,11 +442,11 @@ int ms_registry_agent_remove(ms_registry *reg, const char *id, struct ag_error *
 static int ms__agent_row(sqlite3_stmt *s, void *cb, void *arg)
 {
 	struct ms_registry_agent a = {
-		.id = ms__col_text(s, 0),
-		.hostname = ms__col_text(s, 1),
-		.info_json = ms__col_text(s, 2),
-		.registered_at_ns = sqlite3_column_int64(s, 3),
-		.gone = sqlite3_column_int(s, 4) != 0,
+	        .id = ms__col_text(s, 0),
+	        .hostname = ms__col_text(s, 1),
+	        .info_json = ms__col_text(s, 2),
+	        .registered_at_ns = sqlite3_column_int64(s, 3),
+	        .gone = sqlite3_column_int(s, 4) != 0,
 	};
 	return ((ms_registry_agent_cb)cb)(&a, arg);
 }
@@ -488,11 +484,11 @@ int ms_registry_framework_remove(ms_registry *reg, const char *id, struct ag_err
 static int ms__fw_row(sqlite3_stmt *s, void *cb, void *arg)
 {
 	struct ms_registry_framework fw = {
-		.id = ms__col_text(s, 0),
-		.info_json = ms__col_text(s, 1),
-		.failover_timeout_s = sqlite3_column_double(s, 2),
-		.registered_at_ns = sqlite3_column_int64(s, 3),
-		.removed = sqlite3_column_int(s, 4) != 0,
+	        .id = ms__col_text(s, 0),
+	        .info_json = ms__col_text(s, 1),
+	        .failover_timeout_s = sqlite3_column_double(s, 2),
+	        .registered_at_ns = sqlite3_column_int64(s, 3),
+	        .removed = sqlite3_column_int(s, 4) != 0,
 	};
 	return ((ms_registry_framework_cb)cb)(&fw, arg);
 }
@@ -505,8 +501,7 @@ int ms_registry_frameworks_foreach(ms_registry *reg, ms_registry_framework_cb cb
 
 /* ---- weights -------------------------------------------------------- */
 
-int ms_registry_weight_set(ms_registry *reg, const char *role, double weight,
-                           struct ag_error *err)
+int ms_registry_weight_set(ms_registry *reg, const char *role, double weight, struct ag_error *err)
 {
 	if (!(weight > 0))
 		return ag_error_msg(err, EINVAL, "registry: the weight of role `%s` must be > 0",

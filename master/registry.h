@@ -67,8 +67,7 @@ bool ms_registry_in_batch(const ms_registry *reg);
 
 /* Get a value; -ENOENT when unset. *ret_value is malloc'ed; the caller
  * frees it. */
-int ms_registry_meta_get(ms_registry *reg, const char *key, char **ret_value,
-                         struct ag_error *err);
+int ms_registry_meta_get(ms_registry *reg, const char *key, char **ret_value, struct ag_error *err);
 int ms_registry_meta_set(ms_registry *reg, const char *key, const char *value,
                          struct ag_error *err);
 
@@ -77,7 +76,7 @@ int ms_registry_meta_set(ms_registry *reg, const char *key, const char *value,
 struct ms_registry_agent {
 	const char *id;
 	const char *hostname;
-	const char *info_json; /* the AgentInfo as the master encodes it */
+	const char *info_json;    /* the AgentInfo as the master encodes it */
 	int64_t registered_at_ns; /* wall clock, ns since the epoch */
 	bool gone;                /* marked gone by an operator: never re-admitted */
 };
@@ -118,8 +117,7 @@ int ms_registry_frameworks_foreach(ms_registry *reg, ms_registry_framework_cb cb
 
 /* ---- weights -------------------------------------------------------- */
 
-int ms_registry_weight_set(ms_registry *reg, const char *role, double weight,
-                           struct ag_error *err);
+int ms_registry_weight_set(ms_registry *reg, const char *role, double weight, struct ag_error *err);
 /* -ENOENT when the role has no weight. */
 int ms_registry_weight_remove(ms_registry *reg, const char *role, struct ag_error *err);
 

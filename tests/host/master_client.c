@@ -116,7 +116,8 @@ const char *mc_header(const struct mc_response *r, const char *name)
 {
 	static char value[1024];
 	size_t n = strlen(name);
-	for (const char *line = strstr(r->head, "\r\n"); line && line[2]; line = strstr(line + 2, "\r\n")) {
+	for (const char *line = strstr(r->head, "\r\n"); line && line[2];
+	     line = strstr(line + 2, "\r\n")) {
 		const char *l = line + 2;
 		if (strncasecmp(l, name, n) == 0 && l[n] == ':') {
 			const char *v = l + n + 1;

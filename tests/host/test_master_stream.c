@@ -87,13 +87,16 @@ static void *serve(void *arg)
 static void start_server(size_t max_pending)
 {
 	base = event_base_new();
-	struct ms_http_options o = {.ip = "127.0.0.1", .port = 0, .stream_max_pending = max_pending};
+	struct ms_http_options o = {
+	        .ip = "127.0.0.1", .port = 0, .stream_max_pending = max_pending};
 	struct ag_error err = {0};
 	cr_assert_eq(ms_http_new(base, &o, &http, &err), 0, "%s", err.msg);
 	cr_assert_eq(ms_http_route(http, "/stream", EVHTTP_REQ_POST, handle_stream, mode_open), 0);
-	cr_assert_eq(ms_http_route(http, "/stream/end", EVHTTP_REQ_POST, handle_stream, mode_end), 0);
-	cr_assert_eq(ms_http_route(http, "/stream/flood", EVHTTP_REQ_POST, handle_stream, mode_flood),
+	cr_assert_eq(ms_http_route(http, "/stream/end", EVHTTP_REQ_POST, handle_stream, mode_end),
 	             0);
+	cr_assert_eq(
+	        ms_http_route(http, "/stream/flood", EVHTTP_REQ_POST, handle_stream, mode_flood),
+	        0);
 	cr_assert_eq(ms_http_route(http, "/ping", EVHTTP_REQ_GET, handle_ping, NULL), 0);
 	cr_assert_eq(ms_http_route(http, "/ping", EVHTTP_REQ_GET, handle_ping, NULL), -EEXIST);
 	tick = event_new(base, -1, EV_PERSIST, on_tick, NULL);

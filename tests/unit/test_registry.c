@@ -58,7 +58,7 @@ static int count_agents(ms_registry *reg)
 static void put_agent(ms_registry *reg, const char *id)
 {
 	struct ms_registry_agent a = {
-		.id = id, .hostname = "h", .info_json = "{}", .registered_at_ns = 1};
+	        .id = id, .hostname = "h", .info_json = "{}", .registered_at_ns = 1};
 	struct ag_error err = {0};
 	cr_assert_eq(ms_registry_agent_put(reg, &a, &err), 0, "%s", err.msg);
 }
