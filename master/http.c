@@ -132,6 +132,7 @@ int ms_http_new(struct event_base *base, const struct ms_http_options *opts, ms_
 	const char *ip = opts->ip ? opts->ip : "127.0.0.1";
 	ms_http *http = ag_calloc(1, sizeof(*http));
 	http->base = base;
+	http->timeout_s = opts->timeout_s > 0 ? opts->timeout_s : MS_HTTP_DEFAULT_TIMEOUT_S;
 	http->stream_max_pending = opts->stream_max_pending ? opts->stream_max_pending
 	                                                    : MS_HTTP_DEFAULT_STREAM_MAX_PENDING;
 	LIST_INIT(&http->streams);

@@ -18,9 +18,11 @@ struct ms_stream {
 	ms_http *http;
 	struct evhttp_request *req;
 	struct evhttp_connection *evcon;
-	/* evhttp stops reading a connection while it answers, so it would only
-	 * notice a vanished client when a write fails, one heartbeat or two
-	 * later. This read watch on the same fd sees the EOF at once. */
+	/* evhttp notices a vanished client itself while it writes (it keeps
+	 * EV_READ on with no read callback), but it would buffer whatever a
+	 * client sends on its stream without bound: the stream caps evhttp's
+	 * input buffer and this read watch on the same fd drains the rest
+	 * and sees the EOF once evhttp has stopped reading. */
 	struct event *watch;
 	/* Closing is deferred to the loop so that an owner's close callback
 	 * never runs inside its own ms_stream_send(). */
@@ -37,6 +39,7 @@ struct ms_http {
 	struct evhttp_bound_socket *bound;
 	uint16_t port;
 	size_t stream_max_pending;
+	int timeout_s;
 	struct ms_route *routes;
 	size_t n_routes;
 	LIST_HEAD(, ms_stream) streams;

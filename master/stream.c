@@ -123,6 +123,16 @@ ms_stream *ms_stream_start(ms_http *http, struct evhttp_request *req, const char
 
 	evhttp_connection_set_closecb(evcon, ms__stream_conn_closed, s);
 	evhttp_send_reply_start(req, HTTP_OK, NULL);
+	/* evhttp keeps EV_READ on while it writes, to see closes, and with it
+	 * the connection's read timeout: a stream quiet between heartbeats
+	 * would be dropped as an idle connection. Keep only the write
+	 * timeout, which drops a client that stopped reading. */
+	struct timeval wtv = {http->timeout_s, 0};
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	bufferevent_set_timeouts(bev, NULL, &wtv);
+	/* With no read callback, what a client sends on its stream would pile
+	 * up in the input buffer: cap it; the watch drains the rest. */
+	bufferevent_setwatermark(bev, EV_READ, 0, 4096);
 	event_add(s->watch, NULL);
 	return s;
 }
@@ -160,15 +170,22 @@ void ms_stream_end(ms_stream *s)
 	struct evhttp_connection *evcon = s->evcon;
 	struct evhttp_request *req = s->req;
 	bool closing = s->closing;
+	int http_timeout_s = s->http->timeout_s;
 	evhttp_connection_set_closecb(evcon, NULL, NULL);
 	/* The watch must go before evhttp reads the connection again for the
 	 * next keep-alive request, or it would steal those bytes. */
 	LIST_REMOVE(s, link);
 	ms__stream_free(s);
-	if (closing)
+	if (closing) {
 		evhttp_connection_free(evcon);
-	else
-		evhttp_send_reply_end(req);
+		return;
+	}
+	/* Back to an ordinary keep-alive connection. */
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	struct timeval tv = {http_timeout_s, 0};
+	bufferevent_setwatermark(bev, EV_READ, 0, 0);
+	bufferevent_set_timeouts(bev, &tv, &tv);
+	evhttp_send_reply_end(req);
 }
 
 void ms_http_close_streams(ms_http *http)

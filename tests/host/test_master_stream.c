@@ -84,11 +84,15 @@ static void *serve(void *arg)
 	return NULL;
 }
 
+static int server_timeout_s;
+
 static void start_server(size_t max_pending)
 {
 	base = event_base_new();
-	struct ms_http_options o = {
-	        .ip = "127.0.0.1", .port = 0, .stream_max_pending = max_pending};
+	struct ms_http_options o = {.ip = "127.0.0.1",
+	                            .port = 0,
+	                            .stream_max_pending = max_pending,
+	                            .timeout_s = server_timeout_s};
 	struct ag_error err = {0};
 	cr_assert_eq(ms_http_new(base, &o, &http, &err), 0, "%s", err.msg);
 	cr_assert_eq(ms_http_route(http, "/stream", EVHTTP_REQ_POST, handle_stream, mode_open), 0);
@@ -121,18 +125,24 @@ static bool wait_for(atomic_int *v, int want, int ms)
 	return atomic_load(v) == want;
 }
 
-static struct mc_conn *open_stream(const char *path, struct mc_response *r)
+static struct mc_conn *open_stream_with(const char *path, const char *headers,
+                                        struct mc_response *r)
 {
 	struct mc_conn *c = mc_connect(ms_http_port(http));
 	cr_assert_not_null(c);
 	char req[256];
 	int n = snprintf(req, sizeof(req),
 	                 "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-	                 "Content-Length: 0\r\n\r\n",
-	                 path);
+	                 "%sContent-Length: 0\r\n\r\n",
+	                 path, headers);
 	cr_assert_eq(mc_send(c, req, (size_t)n), 0);
 	cr_assert_eq(mc_read_head(c, r), 0);
 	return c;
+}
+
+static struct mc_conn *open_stream(const char *path, struct mc_response *r)
+{
+	return open_stream_with(path, "", r);
 }
 
 static void expect_record(struct mc_conn *c, const char *json)
@@ -260,5 +270,47 @@ Test(stream, port_in_use_is_refused_with_a_clear_message)
 	cr_assert_eq(ms_http_new(b2, &o, &h2, &err), -EINVAL);
 	cr_assert(strstr(err.msg, "not-an-ip"), "%s", err.msg);
 	event_base_free(b2);
+	stop_server();
+}
+
+Test(stream, connection_close_clients_still_get_the_stream)
+{
+	/* mesos-go sends Connection: close on SUBSCRIBE (reference §1). */
+	start_server(0);
+	struct mc_response r;
+	struct mc_conn *c = open_stream_with("/stream", "Connection: close\r\n", &r);
+	cr_assert_eq(r.status, 200);
+	expect_record(c, "{\"type\":\"SUBSCRIBED\"}");
+	expect_record(c, "{\"type\":\"HEARTBEAT\"}");
+	atomic_store(&shutdown_streams, 1);
+	char *chunk;
+	size_t len;
+	cr_assert_eq(mc_read_chunk(c, &chunk, &len), 0);
+	cr_assert_eq(len, 0);
+	free(chunk);
+	mc_close(c);
+	stop_server();
+}
+
+Test(stream, an_idle_stream_outlives_the_connection_timeout)
+{
+	/* The idle timeout is for requests and keep-alive connections; a
+	 * quiet stream (between heartbeats) must stay. */
+	server_timeout_s = 1;
+	start_server(0);
+	struct mc_response r;
+	struct mc_conn *c = open_stream("/stream", &r);
+	expect_record(c, "{\"type\":\"SUBSCRIBED\"}");
+	expect_record(c, "{\"type\":\"HEARTBEAT\"}");
+	usleep(2200 * 1000);
+	cr_assert_eq(atomic_load(&close_count), 0, "closed: %s",
+	             ms_stream_close_reason_name(atomic_load(&close_reason)));
+	atomic_store(&shutdown_streams, 1);
+	char *chunk;
+	size_t len;
+	cr_assert_eq(mc_read_chunk(c, &chunk, &len), 0);
+	cr_assert_eq(len, 0);
+	free(chunk);
+	mc_close(c);
 	stop_server();
 }
