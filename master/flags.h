@@ -1,0 +1,49 @@
+/* flags.h: agora-master's command line.
+ *
+ * Flags are written `--name=value` or `--name value`. Durations take a unit
+ * as Mesos writes them (ns, us, ms, secs, mins, hrs, days, weeks; s, m, h
+ * and d too); a bare number means seconds.
+ */
+#ifndef AGORA_MASTER_FLAGS_H
+#define AGORA_MASTER_FLAGS_H
+
+#include "common/common.h"
+#include "master/log.h"
+#include "master/registry.h"
+
+#define MS_DEFAULT_WORK_DIR "/var/lib/agora-master"
+
+struct ms_flags {
+	char *ip;
+	uint16_t port; /* 0: pick a free port and print it */
+	char *work_dir;
+	uint64_t heartbeat_interval_ns;
+	uint64_t agent_ping_timeout_ns;
+	unsigned max_agent_ping_timeouts;
+	uint64_t offer_timeout_ns; /* 0: offers never time out */
+	uint64_t allocation_interval_ns;
+	size_t max_body_size;
+	enum ms_log_level log_level;
+	enum ms_registry_sync registry_sync;
+	bool help;
+};
+
+/* Fill `f` with the defaults. Strings in `f` are malloc'ed; free them with
+ * ms_flags_free(). */
+void ms_flags_init(struct ms_flags *f);
+void ms_flags_free(struct ms_flags *f);
+
+/* Parse argv[1..]. On a bad flag or value, returns -EINVAL with a message
+ * naming the flag. --help sets f->help and stops. */
+int ms_flags_parse(struct ms_flags *f, int argc, char **argv, struct ag_error *err);
+
+/* Write the --help text, with defaults, to `out`. */
+void ms_flags_usage(FILE *out, const char *argv0);
+
+/* Parse a duration ("5secs", "500ms", "1.5mins", "15"). -EINVAL on junk. */
+int ms_parse_duration(const char *s, uint64_t *ret_ns);
+
+/* Parse a byte size ("4MiB", "65536", "512KB"). -EINVAL on junk. */
+int ms_parse_bytes(const char *s, uint64_t *ret);
+
+#endif

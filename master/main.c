@@ -1,0 +1,193 @@
+/* agora-master: the daemon's edge. Parses flags, opens the registry, runs
+ * the HTTP server on one libevent loop, logs what fails, and shuts down
+ * cleanly on SIGTERM/SIGINT. */
+#include "master/log.h"
+#include "master/master.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+/* mkdir -p, the last component 0700: the registry is the cluster's
+ * membership and is nobody else's business. */
+static int ms__make_work_dir(const char *path, struct ag_error *err)
+{
+	_cleanup_free_ char *p = ag_strdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return ag_error_set(err, errno, "--work_dir: create `%s`", p);
+		*s = '/';
+	}
+	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+		return ag_error_set(err, errno, "--work_dir: create `%s`", p);
+	struct stat st;
+	if (stat(p, &st) < 0)
+		return ag_error_set(err, errno, "--work_dir: stat `%s`", p);
+	if (!S_ISDIR(st.st_mode))
+		return ag_error_msg(err, ENOTDIR, "--work_dir: `%s` is not a directory", p);
+	if (st.st_mode & 077)
+		ms_warn("--work_dir `%s` is accessible to others (mode %03o); 0700 is advised", p,
+		        st.st_mode & 0777);
+	return 0;
+}
+
+/* A random (v4) UUID, the form Mesos ids take. */
+static char *ms__uuid(void)
+{
+	uint8_t b[16];
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		abort(); /* getrandom on 16 bytes only fails before boot's entropy */
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+	return ag_asprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	                   b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+	                   b[12], b[13], b[14], b[15]);
+}
+
+static int ms__count(const void *row, void *arg)
+{
+	(void)row;
+	(*(size_t *)arg)++;
+	return 0;
+}
+static int ms__count_weight(const char *role, double w, void *arg)
+{
+	(void)role;
+	(void)w;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static int ms__recover(struct ms_master *m, bool created, struct ag_error *err)
+{
+	int r = ms_registry_meta_get(m->registry, "master_id", &m->id, err);
+	if (r == -ENOENT) {
+		m->id = ms__uuid();
+		r = ms_registry_meta_set(m->registry, "master_id", m->id, err);
+	}
+	if (r < 0)
+		return r;
+	size_t agents = 0, frameworks = 0, weights = 0;
+	r = ms_registry_agents_foreach(m->registry, (ms_registry_agent_cb)ms__count, &agents, err);
+	if (r == 0)
+		r = ms_registry_frameworks_foreach(m->registry, (ms_registry_framework_cb)ms__count,
+		                                   &frameworks, err);
+	if (r == 0)
+		r = ms_registry_weights_foreach(m->registry, ms__count_weight, &weights, err);
+	if (r < 0)
+		return r;
+	ms_info("master %s: registry %s (schema %d): %zu agents, %zu frameworks, %zu weights",
+	        m->id, created ? "created" : "recovered", ms_registry_schema_version(m->registry),
+	        agents, frameworks, weights);
+	return 0;
+}
+
+static void ms__on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct ms_master *m = arg;
+	(void)what;
+	if (m->stopping) {
+		ms_warn("%s again: stopping now", strsignal((int)sig));
+		event_base_loopbreak(m->base);
+		return;
+	}
+	m->stopping = true;
+	ms_info("%s: shutting down", strsignal((int)sig));
+	ms_http_stop_accepting(m->http);
+	ms_http_close_streams(m->http);
+	/* A short grace for the final chunks of the streams to leave. */
+	struct timeval grace = {0, 100 * 1000};
+	event_base_loopexit(m->base, &grace);
+}
+
+int main(int argc, char **argv)
+{
+	struct ms_master m = {0};
+	struct ag_error err = {0};
+	int status = 1;
+
+	ms_flags_init(&m.flags);
+	if (ms_flags_parse(&m.flags, argc, argv, &err) < 0) {
+		fprintf(stderr, "agora-master: %s\n", err.msg);
+		ms_flags_free(&m.flags);
+		return 2;
+	}
+	if (m.flags.help) {
+		ms_flags_usage(stdout, argv[0]);
+		ms_flags_free(&m.flags);
+		return 0;
+	}
+	ms_log_set_level(m.flags.log_level);
+	m.start_ns = ag_now_ns();
+
+	/* A client that vanishes mid-write must give EPIPE, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+
+	struct event *sigterm = NULL, *sigint = NULL;
+	bool created = false;
+	if (ms__make_work_dir(m.flags.work_dir, &err) < 0 ||
+	    ms_registry_open(m.flags.work_dir, m.flags.registry_sync, &m.registry, &created, &err) <
+	            0 ||
+	    ms__recover(&m, created, &err) < 0) {
+		ms_err("%s", err.msg);
+		goto out;
+	}
+
+	m.base = event_base_new();
+	if (!m.base) {
+		ms_err("event_base_new failed");
+		goto out;
+	}
+	struct ms_http_options hopts = {
+	        .ip = m.flags.ip,
+	        .port = m.flags.port,
+	        .max_body = m.flags.max_body_size,
+	};
+	if (ms_http_new(m.base, &hopts, &m.http, &err) < 0) {
+		ms_err("%s", err.msg);
+		goto out;
+	}
+	if (ms_operator_routes(&m) < 0) {
+		ms_err("cannot route the operator API");
+		goto out;
+	}
+	sigterm = evsignal_new(m.base, SIGTERM, ms__on_signal, &m);
+	sigint = evsignal_new(m.base, SIGINT, ms__on_signal, &m);
+	if (!sigterm || !sigint || evsignal_add(sigterm, NULL) < 0 ||
+	    evsignal_add(sigint, NULL) < 0) {
+		ms_err("cannot watch SIGTERM/SIGINT");
+		goto out;
+	}
+
+	/* On stdout, alone on its line, for scripts and tests that start us
+	 * with --port 0. */
+	printf("listening on %s:%u\n", m.flags.ip, ms_http_port(m.http));
+	fflush(stdout);
+	ms_info("listening on %s:%u (work_dir %s)", m.flags.ip, ms_http_port(m.http),
+	        m.flags.work_dir);
+
+	if (event_base_dispatch(m.base) < 0) {
+		ms_err("event loop failed");
+		goto out;
+	}
+	status = 0;
+out:
+	ms_http_free(m.http);
+	if (sigterm)
+		event_free(sigterm);
+	if (sigint)
+		event_free(sigint);
+	if (m.base)
+		event_base_free(m.base);
+	ms_registry_close(m.registry);
+	if (status == 0)
+		ms_info("stopped");
+	free(m.id);
+	ms_flags_free(&m.flags);
+	return status;
+}

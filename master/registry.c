@@ -1,0 +1,529 @@
+/* registry.c: see registry.h. */
+#include "master/registry.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+
+#include <sqlite3.h>
+
+enum ms__stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_META_GET,
+	ST_META_SET,
+	ST_AGENT_PUT,
+	ST_AGENT_GONE,
+	ST_AGENT_DEL,
+	ST_AGENT_LIST,
+	ST_FW_PUT,
+	ST_FW_REMOVED,
+	ST_FW_DEL,
+	ST_FW_LIST,
+	ST_WEIGHT_SET,
+	ST_WEIGHT_DEL,
+	ST_WEIGHT_LIST,
+	ST__COUNT,
+};
+
+static const char *const ms__sql[ST__COUNT] = {
+        /* IMMEDIATE takes the write lock at once: a batch never fails half way
+         * through for want of it. */
+        [ST_BEGIN] = "BEGIN IMMEDIATE",
+        [ST_COMMIT] = "COMMIT",
+        [ST_ROLLBACK] = "ROLLBACK",
+        [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+        [ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [ST_AGENT_PUT] = "INSERT INTO agents (id, hostname, info, registered_at, gone) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
+                         "hostname = excluded.hostname, info = excluded.info, "
+                         "registered_at = excluded.registered_at, gone = excluded.gone",
+        [ST_AGENT_GONE] = "UPDATE agents SET gone = 1 WHERE id = ?1",
+        [ST_AGENT_DEL] = "DELETE FROM agents WHERE id = ?1",
+        [ST_AGENT_LIST] = "SELECT id, hostname, info, registered_at, gone FROM agents "
+                          "ORDER BY rowid",
+        [ST_FW_PUT] = "INSERT INTO frameworks (id, info, failover_timeout, registered_at, removed) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
+                      "info = excluded.info, failover_timeout = excluded.failover_timeout, "
+                      "registered_at = excluded.registered_at, removed = excluded.removed",
+        [ST_FW_REMOVED] = "UPDATE frameworks SET removed = 1 WHERE id = ?1",
+        [ST_FW_DEL] = "DELETE FROM frameworks WHERE id = ?1",
+        [ST_FW_LIST] = "SELECT id, info, failover_timeout, registered_at, removed FROM frameworks "
+                       "ORDER BY rowid",
+        [ST_WEIGHT_SET] = "INSERT INTO weights (role, weight) VALUES (?1, ?2) "
+                          "ON CONFLICT (role) DO UPDATE SET weight = excluded.weight",
+        [ST_WEIGHT_DEL] = "DELETE FROM weights WHERE role = ?1",
+        [ST_WEIGHT_LIST] = "SELECT role, weight FROM weights ORDER BY role",
+};
+
+/* Schema version 1. A later version adds a migration step after this one
+ * (ms__migrate), never edits it: old databases replay the steps in order. */
+static const char ms__schema_v1[] = "CREATE TABLE meta ("
+                                    "  key TEXT PRIMARY KEY,"
+                                    "  value TEXT NOT NULL);"
+                                    "CREATE TABLE agents ("
+                                    "  id TEXT PRIMARY KEY,"
+                                    "  hostname TEXT NOT NULL,"
+                                    "  info TEXT NOT NULL,"
+                                    "  registered_at INTEGER NOT NULL,"
+                                    "  gone INTEGER NOT NULL DEFAULT 0);"
+                                    "CREATE TABLE frameworks ("
+                                    "  id TEXT PRIMARY KEY,"
+                                    "  info TEXT NOT NULL,"
+                                    "  failover_timeout REAL NOT NULL DEFAULT 0,"
+                                    "  registered_at INTEGER NOT NULL,"
+                                    "  removed INTEGER NOT NULL DEFAULT 0);"
+                                    "CREATE TABLE weights ("
+                                    "  role TEXT PRIMARY KEY,"
+                                    "  weight REAL NOT NULL CHECK (weight > 0));"
+                                    "PRAGMA user_version = 1;";
+
+struct ms_registry {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[ST__COUNT];
+	int lock_fd;
+	bool in_batch;
+};
+
+/* Map an SQLite result to -errno and fill `err` with SQLite's message. */
+static int ms__sqlerr(ms_registry *reg, int rc, struct ag_error *err, const char *what)
+{
+	int e;
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		e = EBUSY;
+		break;
+	case SQLITE_FULL:
+		e = ENOSPC;
+		break;
+	case SQLITE_NOMEM:
+		e = ENOMEM;
+		break;
+	case SQLITE_READONLY:
+		e = EROFS;
+		break;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		e = EACCES;
+		break;
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_RANGE:
+		e = EINVAL;
+		break;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		e = EBADMSG;
+		break;
+	default:
+		e = EIO;
+		break;
+	}
+	const char *msg = reg && reg->db ? sqlite3_errmsg(reg->db) : sqlite3_errstr(rc);
+	return ag_error_msg(err, e, "registry: %s: %s", what, msg);
+}
+
+/* Step a statement that returns no rows, then reset it. When a failure
+ * made SQLite roll the whole transaction back (disk full, I/O error), the
+ * batch is over: the next commit reports it. */
+static int ms__run(ms_registry *reg, enum ms__stmt st, const char *what, struct ag_error *err)
+{
+	sqlite3_stmt *s = reg->stmt[st];
+	int rc = sqlite3_step(s);
+	int r = 0;
+	if (rc != SQLITE_DONE)
+		r = ms__sqlerr(reg, rc, err, what);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return r;
+}
+
+static int ms__exec(ms_registry *reg, const char *sql, const char *what, struct ag_error *err)
+{
+	int rc = sqlite3_exec(reg->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : ms__sqlerr(reg, rc, err, what);
+}
+
+static int ms__pragma_int(ms_registry *reg, const char *sql, int *ret)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(reg->db, sql, -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			*ret = sqlite3_column_int(s, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int ms_registry_schema_version(ms_registry *reg)
+{
+	int v = -1;
+	(void)ms__pragma_int(reg, "PRAGMA user_version", &v);
+	return v;
+}
+
+static int ms__migrate(ms_registry *reg, bool *ret_created, struct ag_error *err)
+{
+	int version = 0, tables = 0;
+	int rc = ms__pragma_int(reg, "PRAGMA user_version", &version);
+	if (rc == SQLITE_OK)
+		rc = ms__pragma_int(reg, "SELECT count(*) FROM sqlite_master", &tables);
+	if (rc != SQLITE_OK)
+		return ms__sqlerr(reg, rc, err, "read the schema version");
+	if (version > MS_REGISTRY_SCHEMA_VERSION)
+		return ag_error_msg(err, EPROTO,
+		                    "registry: schema version %d is newer than this agora-master's "
+		                    "(%d); run a newer agora-master",
+		                    version, MS_REGISTRY_SCHEMA_VERSION);
+	if (version == 0 && tables > 0)
+		return ag_error_msg(err, EPROTO,
+		                    "registry: the database has tables but no schema version: "
+		                    "not an agora registry");
+	*ret_created = version == 0;
+	if (version == MS_REGISTRY_SCHEMA_VERSION)
+		return 0;
+
+	/* The whole migration is one transaction: a crash leaves the old
+	 * version, never half a new one. */
+	int r = ms__exec(reg, "BEGIN IMMEDIATE", "begin the schema migration", err);
+	if (r < 0)
+		return r;
+	if (version < 1)
+		r = ms__exec(reg, ms__schema_v1, "create the schema", err);
+	if (r == 0)
+		r = ms__exec(reg, "COMMIT", "commit the schema migration", err);
+	if (r < 0)
+		(void)sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+/* One master per work_dir: SQLite would let two open it, and two masters
+ * handing out ids from one registry would corrupt the cluster, not the
+ * file. flock is released by the kernel when the process dies. */
+static int ms__lock(const char *work_dir, struct ag_error *err)
+{
+	_cleanup_free_ char *path = ag_asprintf("%s/registry.lock", work_dir);
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return ag_error_set(err, errno, "registry: open `%s`", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			return ag_error_msg(err, EBUSY,
+			                    "registry: `%s` is in use by another agora-master",
+			                    work_dir);
+		return ag_error_set(err, errno, "registry: lock `%s`", path);
+	}
+	return TAKE_FD(fd);
+}
+
+int ms_registry_open(const char *work_dir, enum ms_registry_sync sync, ms_registry **ret,
+                     bool *ret_created, struct ag_error *err)
+{
+	ms_registry *reg = ag_calloc(1, sizeof(*reg));
+	reg->lock_fd = ms__lock(work_dir, err);
+	if (reg->lock_fd < 0) {
+		int r = reg->lock_fd;
+		free(reg);
+		return r;
+	}
+
+	_cleanup_free_ char *path = ag_asprintf("%s/%s", work_dir, MS_REGISTRY_FILE);
+	int r;
+	int rc = sqlite3_open_v2(path, &reg->db,
+	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                         NULL);
+	if (rc != SQLITE_OK) {
+		r = ms__sqlerr(reg, rc, err, "open");
+		ag_error_wrap(err, "`%s`", path);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(reg->db, 1);
+
+	/* WAL: a commit appends to the log and needs one fsync (FULL), readers
+	 * never block the writer. */
+	sqlite3_stmt *s = NULL;
+	rc = sqlite3_prepare_v2(reg->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
+	    strcmp((const char *)sqlite3_column_text(s, 0), "wal") != 0)
+		rc = SQLITE_CANTOPEN;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_OK) {
+		r = ms__sqlerr(reg, rc, err, "switch to WAL mode");
+		goto fail;
+	}
+	r = ms__exec(reg,
+	             sync == MS_REGISTRY_SYNC_NORMAL ? "PRAGMA synchronous = NORMAL"
+	                                             : "PRAGMA synchronous = FULL",
+	             "set synchronous", err);
+	if (r < 0)
+		goto fail;
+
+	bool created = false;
+	r = ms__migrate(reg, &created, err);
+	if (r < 0)
+		goto fail;
+
+	for (int i = 0; i < ST__COUNT; i++) {
+		rc = sqlite3_prepare_v3(reg->db, ms__sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		                        &reg->stmt[i], NULL);
+		if (rc != SQLITE_OK) {
+			r = ms__sqlerr(reg, rc, err, "prepare a statement");
+			goto fail;
+		}
+	}
+	if (ret_created)
+		*ret_created = created;
+	*ret = reg;
+	return 0;
+fail:
+	ms_registry_close(reg);
+	return r;
+}
+
+void ms_registry_close(ms_registry *reg)
+{
+	if (!reg)
+		return;
+	if (reg->db && !sqlite3_get_autocommit(reg->db))
+		(void)sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(reg->stmt[i]);
+	/* The last connection to close checkpoints the WAL into the main
+	 * file and removes it. */
+	sqlite3_close(reg->db);
+	if (reg->lock_fd >= 0)
+		close(reg->lock_fd);
+	free(reg);
+}
+
+/* ---- batches -------------------------------------------------------- */
+
+int ms_registry_begin(ms_registry *reg, struct ag_error *err)
+{
+	if (reg->in_batch)
+		return ag_error_msg(err, EALREADY, "registry: a batch is already open");
+	int r = ms__run(reg, ST_BEGIN, "begin a batch", err);
+	if (r == 0)
+		reg->in_batch = true;
+	return r;
+}
+
+int ms_registry_commit(ms_registry *reg, struct ag_error *err)
+{
+	if (!reg->in_batch)
+		return ag_error_msg(err, EINVAL, "registry: commit without a batch");
+	reg->in_batch = false;
+	if (sqlite3_get_autocommit(reg->db))
+		return ag_error_msg(err, EIO,
+		                    "registry: the batch was rolled back by SQLite after an "
+		                    "earlier error; nothing of it was kept");
+	int r = ms__run(reg, ST_COMMIT, "commit", err);
+	if (r < 0 && !sqlite3_get_autocommit(reg->db))
+		(void)ms__run(reg, ST_ROLLBACK, "rollback", NULL);
+	return r;
+}
+
+void ms_registry_rollback(ms_registry *reg)
+{
+	if (!reg->in_batch)
+		return;
+	reg->in_batch = false;
+	if (!sqlite3_get_autocommit(reg->db))
+		(void)ms__run(reg, ST_ROLLBACK, "rollback", NULL);
+}
+
+bool ms_registry_in_batch(const ms_registry *reg)
+{
+	return reg->in_batch;
+}
+
+/* ---- helpers -------------------------------------------------------- */
+
+static void ms__bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	/* SQLITE_STATIC: the statement is reset before the call returns. */
+	sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_STATIC);
+}
+
+/* Run a one-key UPDATE or DELETE; -ENOENT when it touched no row. */
+static int ms__run_key(ms_registry *reg, enum ms__stmt st, const char *key, const char *what,
+                       struct ag_error *err)
+{
+	ms__bind_text(reg->stmt[st], 1, key);
+	int r = ms__run(reg, st, what, err);
+	if (r == 0 && sqlite3_changes(reg->db) == 0)
+		return ag_error_msg(err, ENOENT, "registry: %s: `%s` is not registered", what, key);
+	return r;
+}
+
+static const char *ms__col_text(sqlite3_stmt *s, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(s, i);
+	return t ? t : "";
+}
+
+/* Step a SELECT to its end, calling `row` for each row. */
+static int ms__walk(ms_registry *reg, enum ms__stmt st, const char *what,
+                    int (*row)(sqlite3_stmt *s, void *cb, void *arg), void *cb, void *arg,
+                    struct ag_error *err)
+{
+	sqlite3_stmt *s = reg->stmt[st];
+	int r = 0, rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r = row(s, cb, arg);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = ms__sqlerr(reg, rc, err, what);
+	sqlite3_reset(s);
+	return r;
+}
+
+/* ---- meta ----------------------------------------------------------- */
+
+int ms_registry_meta_get(ms_registry *reg, const char *key, char **ret_value, struct ag_error *err)
+{
+	sqlite3_stmt *s = reg->stmt[ST_META_GET];
+	ms__bind_text(s, 1, key);
+	int rc = sqlite3_step(s);
+	int r;
+	if (rc == SQLITE_ROW) {
+		*ret_value = ag_strdup(ms__col_text(s, 0));
+		r = 0;
+	} else if (rc == SQLITE_DONE) {
+		r = -ENOENT;
+	} else {
+		r = ms__sqlerr(reg, rc, err, "read meta");
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return r;
+}
+
+int ms_registry_meta_set(ms_registry *reg, const char *key, const char *value, struct ag_error *err)
+{
+	sqlite3_stmt *s = reg->stmt[ST_META_SET];
+	ms__bind_text(s, 1, key);
+	ms__bind_text(s, 2, value);
+	return ms__run(reg, ST_META_SET, "write meta", err);
+}
+
+/* ---- agents --------------------------------------------------------- */
+
+int ms_registry_agent_put(ms_registry *reg, const struct ms_registry_agent *a, struct ag_error *err)
+{
+	sqlite3_stmt *s = reg->stmt[ST_AGENT_PUT];
+	ms__bind_text(s, 1, a->id);
+	ms__bind_text(s, 2, a->hostname);
+	ms__bind_text(s, 3, a->info_json ? a->info_json : "{}");
+	sqlite3_bind_int64(s, 4, a->registered_at_ns);
+	sqlite3_bind_int(s, 5, a->gone ? 1 : 0);
+	return ms__run(reg, ST_AGENT_PUT, "admit agent", err);
+}
+
+int ms_registry_agent_mark_gone(ms_registry *reg, const char *id, struct ag_error *err)
+{
+	return ms__run_key(reg, ST_AGENT_GONE, id, "mark agent gone", err);
+}
+
+int ms_registry_agent_remove(ms_registry *reg, const char *id, struct ag_error *err)
+{
+	return ms__run_key(reg, ST_AGENT_DEL, id, "remove agent", err);
+}
+
+static int ms__agent_row(sqlite3_stmt *s, void *cb, void *arg)
+{
+	struct ms_registry_agent a = {
+	        .id = ms__col_text(s, 0),
+	        .hostname = ms__col_text(s, 1),
+	        .info_json = ms__col_text(s, 2),
+	        .registered_at_ns = sqlite3_column_int64(s, 3),
+	        .gone = sqlite3_column_int(s, 4) != 0,
+	};
+	return ((ms_registry_agent_cb)cb)(&a, arg);
+}
+
+int ms_registry_agents_foreach(ms_registry *reg, ms_registry_agent_cb cb, void *arg,
+                               struct ag_error *err)
+{
+	return ms__walk(reg, ST_AGENT_LIST, "list agents", ms__agent_row, (void *)cb, arg, err);
+}
+
+/* ---- frameworks ----------------------------------------------------- */
+
+int ms_registry_framework_put(ms_registry *reg, const struct ms_registry_framework *fw,
+                              struct ag_error *err)
+{
+	sqlite3_stmt *s = reg->stmt[ST_FW_PUT];
+	ms__bind_text(s, 1, fw->id);
+	ms__bind_text(s, 2, fw->info_json ? fw->info_json : "{}");
+	sqlite3_bind_double(s, 3, fw->failover_timeout_s);
+	sqlite3_bind_int64(s, 4, fw->registered_at_ns);
+	sqlite3_bind_int(s, 5, fw->removed ? 1 : 0);
+	return ms__run(reg, ST_FW_PUT, "record framework", err);
+}
+
+int ms_registry_framework_mark_removed(ms_registry *reg, const char *id, struct ag_error *err)
+{
+	return ms__run_key(reg, ST_FW_REMOVED, id, "mark framework removed", err);
+}
+
+int ms_registry_framework_remove(ms_registry *reg, const char *id, struct ag_error *err)
+{
+	return ms__run_key(reg, ST_FW_DEL, id, "remove framework", err);
+}
+
+static int ms__fw_row(sqlite3_stmt *s, void *cb, void *arg)
+{
+	struct ms_registry_framework fw = {
+	        .id = ms__col_text(s, 0),
+	        .info_json = ms__col_text(s, 1),
+	        .failover_timeout_s = sqlite3_column_double(s, 2),
+	        .registered_at_ns = sqlite3_column_int64(s, 3),
+	        .removed = sqlite3_column_int(s, 4) != 0,
+	};
+	return ((ms_registry_framework_cb)cb)(&fw, arg);
+}
+
+int ms_registry_frameworks_foreach(ms_registry *reg, ms_registry_framework_cb cb, void *arg,
+                                   struct ag_error *err)
+{
+	return ms__walk(reg, ST_FW_LIST, "list frameworks", ms__fw_row, (void *)cb, arg, err);
+}
+
+/* ---- weights -------------------------------------------------------- */
+
+int ms_registry_weight_set(ms_registry *reg, const char *role, double weight, struct ag_error *err)
+{
+	if (!(weight > 0))
+		return ag_error_msg(err, EINVAL, "registry: the weight of role `%s` must be > 0",
+		                    role);
+	sqlite3_stmt *s = reg->stmt[ST_WEIGHT_SET];
+	ms__bind_text(s, 1, role);
+	sqlite3_bind_double(s, 2, weight);
+	return ms__run(reg, ST_WEIGHT_SET, "set weight", err);
+}
+
+int ms_registry_weight_remove(ms_registry *reg, const char *role, struct ag_error *err)
+{
+	return ms__run_key(reg, ST_WEIGHT_DEL, role, "remove weight", err);
+}
+
+static int ms__weight_row(sqlite3_stmt *s, void *cb, void *arg)
+{
+	return ((ms_registry_weight_cb)cb)(ms__col_text(s, 0), sqlite3_column_double(s, 1), arg);
+}
+
+int ms_registry_weights_foreach(ms_registry *reg, ms_registry_weight_cb cb, void *arg,
+                                struct ag_error *err)
+{
+	return ms__walk(reg, ST_WEIGHT_LIST, "list weights", ms__weight_row, (void *)cb, arg, err);
+}

@@ -1,0 +1,48 @@
+/* master_client.h: a tiny blocking HTTP/1.1 client for the master's tests,
+ * on raw sockets, so that the tests see the bytes on the wire (chunk
+ * boundaries, exact headers) and can misbehave on purpose. */
+#ifndef AGORA_TEST_MASTER_CLIENT_H
+#define AGORA_TEST_MASTER_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mc_conn {
+	int fd;
+	size_t len; /* bytes buffered in buf */
+	char buf[1 << 16];
+};
+
+struct mc_response {
+	int status;
+	char head[8192]; /* status line and headers, NUL-terminated */
+	char *body;      /* malloc'ed, NUL-terminated */
+	size_t body_len;
+	bool chunked;
+};
+
+/* Connect to 127.0.0.1:port; reads time out after 5 s. NULL on failure. */
+struct mc_conn *mc_connect(uint16_t port);
+void mc_close(struct mc_conn *c);
+/* Send all bytes; no SIGPIPE. 0 or -errno. */
+int mc_send(struct mc_conn *c, const void *buf, size_t len);
+/* Read a response head and its body (Content-Length, chunked to the last
+ * chunk, or to EOF). 0 or -errno / -EPROTO. */
+int mc_read_response(struct mc_conn *c, struct mc_response *r);
+/* Read only the head (for streams). */
+int mc_read_head(struct mc_conn *c, struct mc_response *r);
+/* Read one chunk of a chunked body: *ret is malloc'ed (NUL-terminated),
+ * *ret_len 0 for the last chunk. 0 or -errno. */
+int mc_read_chunk(struct mc_conn *c, char **ret, size_t *ret_len);
+void mc_response_free(struct mc_response *r);
+/* A header's value (case-insensitive name), copied into a static buffer;
+ * NULL when absent. */
+const char *mc_header(const struct mc_response *r, const char *name);
+
+/* One request on a new connection with `Connection: close`. `headers` is
+ * extra header lines, each ending in \r\n (may be NULL). */
+int mc_request(uint16_t port, const char *method, const char *path, const char *headers,
+               const char *body, struct mc_response *r);
+
+#endif
