@@ -731,6 +731,13 @@ int rt_container_exec(const struct rt_options *o, const char *id, char *const ar
 			goto out;
 		}
 	}
+	/* The child's setup errors come back on a close-on-exec pipe: exec
+	 * closing it with nothing written means the command is running. */
+	int report[2];
+	if (pipe2(report, O_CLOEXEC) < 0) {
+		r = ag_error_set(err, errno, "pipe");
+		goto out;
+	}
 	struct clone_args ca = {.exit_signal = SIGCHLD};
 	if (cgfd >= 0) {
 		ca.flags |= CLONE_INTO_CGROUP;
@@ -739,6 +746,7 @@ int rt_container_exec(const struct rt_options *o, const char *id, char *const ar
 	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
 	int clone_errno = errno;
 	if (pid == 0) {
+		close(report[0]);
 		struct ag_error e = {0};
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 		int rr = 0;
@@ -761,21 +769,33 @@ int rt_container_exec(const struct rt_options *o, const char *id, char *const ar
 			execve(exe, argv, use_env);
 			ag_error_set(&e, errno, "execve `%s`", exe);
 		}
-		fprintf(stderr, "agora-run: exec: %s\n", e.msg);
+		ssize_t w AG_UNUSED = write(report[1], e.msg, strlen(e.msg));
 		_exit(127);
 	}
+	close(report[1]);
 	if (pidns_self >= 0)
 		setns(pidns_self, CLONE_NEWPID);
 	if (pid < 0) {
+		close(report[0]);
 		r = ag_error_set(err, clone_errno, "clone3 into the container `%s`", id);
 		goto out;
 	}
+	char msg[AG_ERROR_MSG_MAX];
+	ssize_t got;
+	do
+		got = read(report[0], msg, sizeof(msg) - 1);
+	while (got < 0 && errno == EINTR);
+	close(report[0]);
 	int child_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	r = wait_forwarding(pid, child_pidfd, ret_status);
 	if (child_pidfd >= 0)
 		close(child_pidfd);
-	if (r < 0)
+	if (got > 0) {
+		msg[got] = '\0';
+		r = ag_error_msg(err, EINVAL, "exec in `%s`: %s", id, msg);
+	} else if (r < 0) {
 		ag_error_set(err, -r, "wait for the exec'd process");
+	}
 out:
 	rt__bpf_free(&bpf);
 	rt_spec_free(spec);

@@ -498,6 +498,12 @@ Test(lifecycle, exec_joins_the_running_container)
 	free(out);
 	free(err);
 	out = NULL;
+	/* A command that is not there: the caller gets the reason. */
+	char *e2 = NULL;
+	cr_assert_eq(agora_run(&b, NULL, &e2, ARGS("exec", "ex", "--", "/bin/nope")), 1);
+	cr_assert_neq(strstr(e2, "exec in `ex`: executable `/bin/nope` not found in the container"),
+	              NULL, "%s", e2);
+	free(e2);
 	/* In the container's pid namespace, next to its init. */
 	cr_assert_eq(agora_run(&b, &out, NULL, ARGS("exec", "ex", "--", "/bin/probe", "pid")), 0);
 	cr_assert_gt(atoi(out), 1);
