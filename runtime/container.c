@@ -344,7 +344,7 @@ int rt_container_start(const struct rt_options *o, const char *id, struct ag_err
 		if (rt_spec_load(st.bundle, &spec, NULL) == 0 && spec->hooks.n[RT_HOOK_POSTSTART]) {
 			_cleanup_free_ char *sj =
 			        state_json_for_hooks(id, st.pid, st.bundle, RT_STATUS_RUNNING);
-			r = rt__hooks_run(spec, RT_HOOK_POSTSTART, sj, err);
+			r = rt__hooks_run(spec, RT_HOOK_POSTSTART, sj, -1, err);
 		}
 		rt_spec_free(spec);
 	}
@@ -396,7 +396,7 @@ static void delete_now(struct ctx *c, const char *id, const char *cg_path,
 	rt__state_dir_remove(c->rootfd, id);
 	if (spec && spec->hooks.n[RT_HOOK_POSTSTOP]) {
 		_cleanup_free_ char *sj = state_json_for_hooks(id, pid, bundle, RT_STATUS_STOPPED);
-		rt__hooks_run(spec, RT_HOOK_POSTSTOP, sj, NULL);
+		rt__hooks_run(spec, RT_HOOK_POSTSTOP, sj, -1, NULL);
 	}
 }
 
@@ -417,7 +417,7 @@ int rt_container_run(const struct rt_options *o, const char *id, const char *bun
 		goto out;
 	if (spec->hooks.n[RT_HOOK_POSTSTART]) {
 		_cleanup_free_ char *sj = state_json_for_hooks(id, pid, bundle, RT_STATUS_RUNNING);
-		rt__hooks_run(spec, RT_HOOK_POSTSTART, sj, NULL);
+		rt__hooks_run(spec, RT_HOOK_POSTSTART, sj, -1, NULL);
 	}
 	r = wait_forwarding(pid, pidfd, &ret->status);
 	close(pidfd);

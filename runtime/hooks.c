@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,8 +19,8 @@ static const char *const hook_names[RT_HOOK_COUNT] = {
         [RT_HOOK_POSTSTOP] = "poststop",
 };
 
-static int run_one(const struct rt_hook *h, const char *state_json, const char *where,
-                   struct ag_error *err)
+static int run_one(const struct rt_hook *h, const char *state_json, int join_pidfd,
+                   const char *where, struct ag_error *err)
 {
 	/* A socket, not a pipe, for the hook's stdin: a hook may exit
 	 * without reading it, and a write to a pipe with no reader would
@@ -37,7 +38,18 @@ static int run_one(const struct rt_hook *h, const char *state_json, const char *
 	}
 	if (pid == 0) {
 		dup2(in[0], 0);
-		execve(h->path, h->args ? h->args : argv0, h->env ? h->env : empty);
+		if (join_pidfd < 0) {
+			execve(h->path, h->args ? h->args : argv0, h->env ? h->env : empty);
+			_exit(127);
+		}
+		/* The path is resolved in the runtime's namespace, the hook
+		 * runs in the container's mount namespace. No close-on-exec on
+		 * the fd: a #! script is run through /dev/fd/N. */
+		int exe = open(h->path, O_PATH);
+		if (exe < 0 || setns(join_pidfd, CLONE_NEWNS) < 0)
+			_exit(126);
+		syscall(SYS_execveat, exe, "", h->args ? h->args : argv0, h->env ? h->env : empty,
+		        AT_EMPTY_PATH);
 		_exit(127);
 	}
 	close(in[0]);
@@ -78,12 +90,12 @@ static int run_one(const struct rt_hook *h, const char *state_json, const char *
 }
 
 int rt__hooks_run(const struct rt_spec *spec, enum rt_hook_kind kind, const char *state_json,
-                  struct ag_error *err)
+                  int join_pidfd, struct ag_error *err)
 {
 	for (size_t i = 0; i < spec->hooks.n[kind]; i++) {
 		char where[64];
 		snprintf(where, sizeof(where), "hooks.%s[%zu]", hook_names[kind], i);
-		int r = run_one(&spec->hooks.list[kind][i], state_json, where, err);
+		int r = run_one(&spec->hooks.list[kind][i], state_json, join_pidfd, where, err);
 		if (r < 0)
 			return r;
 	}

@@ -94,9 +94,11 @@ int rt__find_executable(const char *file, char *const env[], char **ret);
  * gets: writing them would change the host. */
 int rt__sysctl_check(const struct rt_spec *spec, struct ag_error *err);
 
-/* Run the hooks of one kind with the state JSON on their stdin. */
+/* Run the hooks of one kind with the state JSON on their stdin; with
+ * `join_pidfd` >= 0 each runs in that process's mount namespace (the
+ * createContainer hooks), its path resolved in ours. */
 int rt__hooks_run(const struct rt_spec *spec, enum rt_hook_kind kind, const char *state_json,
-                  struct ag_error *err);
+                  int join_pidfd, struct ag_error *err);
 
 /* ---- cgroups (cgroup.c) ------------------------------------------------ */
 

@@ -332,7 +332,7 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 		                      .bundle = (char *)l->bundle,
 		                      .status = RT_STATUS_CREATED};
 		_cleanup_free_ char *sj = rt_state_to_json(&st);
-		r = rt__hooks_run(spec, RT_HOOK_START_CONTAINER, sj ? sj : "{}", err);
+		r = rt__hooks_run(spec, RT_HOOK_START_CONTAINER, sj ? sj : "{}", -1, err);
 		if (r < 0)
 			return r;
 	}
@@ -515,10 +515,10 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 			                      .bundle = (char *)l->bundle,
 			                      .status = RT_STATUS_CREATED};
 			_cleanup_free_ char *sj = rt_state_to_json(&st);
-			r = rt__hooks_run(spec, RT_HOOK_CREATE_RUNTIME, sj ? sj : "{}", err);
+			r = rt__hooks_run(spec, RT_HOOK_CREATE_RUNTIME, sj ? sj : "{}", -1, err);
 			if (r == 0)
 				r = rt__hooks_run(spec, RT_HOOK_CREATE_CONTAINER, sj ? sj : "{}",
-				                  err);
+				                  pidfd, err);
 			if (r < 0)
 				goto fail;
 			send_msg(parent_fd, MSG_GO, NULL);

@@ -561,7 +561,14 @@ Test(lifecycle, the_five_hooks_run_with_the_state_on_stdin)
 	                                    "poststop"};
 	json_t *hooks = json_object();
 	for (size_t i = 0; i < AG_ARRAY_SIZE(kinds); i++) {
-		_cleanup_free_ char *sh = ag_asprintf("cat > %s/%s", out, kinds[i]);
+		/* Before pivot_root, the container's procfs is mounted on
+		 * <rootfs>/proc in its own mount namespace only: a hook sees
+		 * its pid 1 there only when it runs in that namespace. */
+		_cleanup_free_ char *sh =
+		        ag_asprintf("cat > %s/%s; if test -e %s/rootfs/proc/1/status; then echo "
+		                    "inside; else echo "
+		                    "outside; fi >> %s/%s",
+		                    out, kinds[i], b.dir, out, kinds[i]);
 		json_object_set_new(hooks, kinds[i], json_pack("[o]", hook(sh)));
 	}
 	json_object_set_new(hooks, "startContainer",
@@ -578,8 +585,10 @@ Test(lifecycle, the_five_hooks_run_with_the_state_on_stdin)
 	_cleanup_free_ char *t1 = read_text(cr);
 	cr_assert_neq(strstr(t1, "\"id\":\"hooks\""), NULL, "%s", t1);
 	cr_assert_neq(strstr(t1, "\"pid\":"), NULL, "createRuntime sees the pid: %s", t1);
+	cr_assert_neq(strstr(t1, "}outside\n"), NULL, "createRuntime in the runtime ns: %s", t1);
 	_cleanup_free_ char *t2 = read_text(cc);
 	cr_assert_neq(strstr(t2, "\"id\":\"hooks\""), NULL, "%s", t2);
+	cr_assert_neq(strstr(t2, "}inside\n"), NULL, "createContainer in the container: %s", t2);
 	cr_assert_neq(access(sc, F_OK), 0, "startContainer ran before start");
 
 	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("start", "hooks")), 0);
