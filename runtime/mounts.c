@@ -35,7 +35,13 @@ static int openat2_in_root(int rootfd, const char *path, int flags, int *ret_fd)
 	        .flags = (uint64_t)(flags | O_CLOEXEC),
 	        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
-	int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	/* EAGAIN: a rename or mount elsewhere raced a ".." lookup and the
+	 * kernel could not prove the walk stayed in the root; it asks for a
+	 * retry (openat2(2)). Bounded: under attack it is an error. */
+	int fd, tries = 0;
+	do
+		fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	while (fd < 0 && (errno == EAGAIN || errno == EINTR) && ++tries < 64);
 	if (fd < 0)
 		return -errno;
 	*ret_fd = fd;
