@@ -153,6 +153,7 @@ int main(int argc, char **argv)
 		if (poll(&p, 1, 1000) > 0)
 			ctz_dispatch(c);
 	}
+	ctz_gc(c, -1);
 	ctz_close(c);
 	return 0;
 }
