@@ -259,18 +259,20 @@ int ts_oci_spec_json(const char *json, const char *images_dir, const struct ts_l
 	const char *image = json_string_value(json_object_get(json_object_get(spec, "root"), "path"));
 	if (!image || !*image || strchr(image, '/') || strcmp(image, ".") == 0 ||
 	    strcmp(image, "..") == 0) {
+		int r = ag_error_msg(err, EINVAL,
+		                     "root.path: must name an image of the agent (no '/'), got "
+		                     "`%s`",
+		                     image ? image : "(none)");
 		json_decref(spec);
-		return ag_error_set(err, EINVAL,
-		                    "root.path: must name an image of the agent (no '/'), got "
-		                    "`%s`",
-		                    image ? image : "(none)");
+		return r;
 	}
 	_cleanup_free_ char *root = ag_asprintf("%s/%s", images_dir, image);
 	struct stat st;
 	if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		int r = ag_error_msg(err, ENOENT, "root.path: no image `%s` in `%s`", image,
+		                     images_dir);
 		json_decref(spec);
-		return ag_error_set(err, ENOENT, "root.path: no image `%s` in `%s`", image,
-		                    images_dir);
+		return r;
 	}
 	json_object_set_new(json_object_get(spec, "root"), "path", json_string(root));
 
