@@ -3,7 +3,7 @@
  *
  *   agent-sup-driver --work DIR [--cgroups] [--recover] [--until-idle]
  *       [--keep-ms N] [--launch ID=SHELL]... [--mem BYTES] [--cpus N]
- *       [--kill ID=GRACE_MS]... [--kill-after MS]
+ *       [--kill ID=GRACE_MS]... [--kill-all GRACE_MS] [--kill-after MS]
  *
  * Every task state change is printed as one line and appended (O_APPEND,
  * fsync) to DIR/events.log:
@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 {
 	const char *work = NULL;
 	bool cgroups = false, recover = false, until_idle = false;
-	int64_t keep_ms = 0, kill_after = 0;
+	int64_t keep_ms = 0, kill_after = 0, kill_all = -1;
 	const char *launches[64], *kills[64];
 	size_t nl = 0, nk = 0;
 	struct ts_limits lim = {0};
@@ -55,6 +55,7 @@ int main(int argc, char **argv)
 	        {"keep-ms", required_argument, NULL, 'k'}, {"launch", required_argument, NULL, 'l'},
 	        {"mem", required_argument, NULL, 'm'},   {"cpus", required_argument, NULL, 'p'},
 	        {"kill", required_argument, NULL, 'K'},  {"kill-after", required_argument, NULL, 'a'},
+	        {"kill-all", required_argument, NULL, 'A'},
 	        {0},
 	};
 	int o;
@@ -91,6 +92,9 @@ int main(int argc, char **argv)
 			break;
 		case 'a':
 			kill_after = atoll(optarg);
+			break;
+		case 'A':
+			kill_all = atoll(optarg);
 			break;
 		default:
 			return 2;
@@ -135,8 +139,13 @@ int main(int argc, char **argv)
 		       (int)ctz_monitor_pid(c, id));
 		fflush(stdout);
 	}
-	if (nk && kill_after > 0)
+	if ((nk || kill_all >= 0) && kill_after > 0)
 		poll(NULL, 0, (int)kill_after);
+	for (size_t i = 0; kill_all >= 0 && i < nl; i++) {
+		_cleanup_free_ char *id = ag_strdup(launches[i]);
+		*strchr(id, '=') = '\0';
+		ctz_kill(c, id, kill_all);
+	}
 	for (size_t i = 0; i < nk; i++) {
 		_cleanup_free_ char *id = ag_strdup(kills[i]);
 		char *eq = strchr(id, '=');
