@@ -79,7 +79,8 @@ int cap_override(struct cap_resources *r, const char *text, struct ag_error *err
 	for (char *item = strtok_r(copy, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
 		char *colon = strchr(item, ':');
 		if (!colon)
-			return ag_error_msg(err, EINVAL, "--resources: `%s` is not NAME:VALUE", item);
+			return ag_error_msg(err, EINVAL, "--resources: `%s` is not NAME:VALUE",
+			                    item);
 		*colon = '\0';
 		const char *v = colon + 1;
 		char *end;
@@ -90,7 +91,8 @@ int cap_override(struct cap_resources *r, const char *text, struct ag_error *err
 				*close_b = '\0';
 			if (cap_ports_parse(rng, &r->port_lo, &r->port_hi) < 0)
 				return ag_error_msg(err, EINVAL,
-				                    "--resources: ports: want [LO-HI], got `%s`", v);
+				                    "--resources: ports: want [LO-HI], got `%s`",
+				                    v);
 			continue;
 		}
 		double d = strtod(v, &end);
@@ -153,7 +155,8 @@ static void cgroup_limits(int rootfd, const char *own, double *ret_cpus, uint64_
 		if (*dir) {
 			v = read_cg(rootfd, dir, "cpu.max");
 			double c;
-			if (v && cap_cpu_max_cpus(v, &c) == 0 && c > 0 && (*ret_cpus == 0 || c < *ret_cpus))
+			if (v && cap_cpu_max_cpus(v, &c) == 0 && c > 0 &&
+			    (*ret_cpus == 0 || c < *ret_cpus))
 				*ret_cpus = c;
 			free(v);
 			v = read_cg(rootfd, dir, "memory.max");
@@ -180,18 +183,20 @@ int cap_measure(const struct cap_config *cfg, struct cap_resources *ret, struct 
 	int k = cg_root_open(cfg->cgroup_root, &rootfd, NULL);
 	if (!cfg->no_isolation) {
 		if (k < 0)
-			return ag_error_msg(err, EOPNOTSUPP,
-			                    "no cgroup v2 hierarchy: tasks cannot be isolated (run with "
-			                    "--no-isolation to run them without limits)");
+			return ag_error_msg(
+			        err, EOPNOTSUPP,
+			        "no cgroup v2 hierarchy: tasks cannot be isolated (run with "
+			        "--no-isolation to run them without limits)");
 		struct ag_error cerr = {0};
 		k = cg_check_controllers(rootfd, cfg->cgroup_parent, CG_CPU | CG_MEMORY | CG_PIDS,
 		                         NULL, &cerr);
 		if (k < 0) {
 			close(rootfd);
-			return ag_error_msg(err, EOPNOTSUPP,
-			                    "%s; tasks cannot be isolated (run with --no-isolation to "
-			                    "run them without limits)",
-			                    cerr.msg);
+			return ag_error_msg(
+			        err, EOPNOTSUPP,
+			        "%s; tasks cannot be isolated (run with --no-isolation to "
+			        "run them without limits)",
+			        cerr.msg);
 		}
 	} else {
 		snprintf(r.note, sizeof(r.note),
@@ -223,7 +228,8 @@ int cap_measure(const struct cap_config *cfg, struct cap_resources *ret, struct 
 	if (cfg->work_dir && statvfs(cfg->work_dir, &sv) == 0)
 		r.disk_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
 
-	if (cap_ports_parse(cfg->ports ? cfg->ports : CAP_DEFAULT_PORTS, &r.port_lo, &r.port_hi) < 0)
+	if (cap_ports_parse(cfg->ports ? cfg->ports : CAP_DEFAULT_PORTS, &r.port_lo, &r.port_hi) <
+	    0)
 		return ag_error_msg(err, EINVAL, "--ports: want LO-HI, got `%s`", cfg->ports);
 	if (cfg->resources) {
 		k = cap_override(&r, cfg->resources, err);

@@ -16,18 +16,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CAP_GIB            (1024ull * 1024 * 1024)
-#define CAP_MIB            (1024ull * 1024)
-#define CAP_AGENT_RESERVE  (64 * CAP_MIB)
-#define CAP_DEFAULT_PORTS  "31000-32000"
+#define CAP_GIB           (1024ull * 1024 * 1024)
+#define CAP_MIB           (1024ull * 1024)
+#define CAP_AGENT_RESERVE (64 * CAP_MIB)
+#define CAP_DEFAULT_PORTS "31000-32000"
 
 struct cap_config {
 	const char *work_dir;
-	const char *cgroup_root; /* NULL: found */
+	const char *cgroup_root;   /* NULL: found */
 	const char *cgroup_parent; /* where task cgroups go; checked for controllers */
-	const char *ports;     /* "LO-HI", NULL: CAP_DEFAULT_PORTS */
-	const char *resources; /* Mesos text override "cpus:2;mem:1024;disk:..;ports:[a-b]" */
-	bool no_isolation;     /* run without cgroup v2 limits */
+	const char *ports;         /* "LO-HI", NULL: CAP_DEFAULT_PORTS */
+	const char *resources;     /* Mesos text override "cpus:2;mem:1024;disk:..;ports:[a-b]" */
+	bool no_isolation;         /* run without cgroup v2 limits */
 };
 
 struct cap_resources {
@@ -35,7 +35,7 @@ struct cap_resources {
 	uint64_t mem_bytes;
 	uint64_t disk_bytes;
 	uint32_t port_lo, port_hi;
-	bool isolated; /* false: --no-isolation, limits are not enforced */
+	bool isolated;  /* false: --no-isolation, limits are not enforced */
 	char note[256]; /* why not isolated, or what was overridden */
 };
 

@@ -14,7 +14,7 @@
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 
-#define WEEK_MS (7LL * 24 * 3600 * 1000)
+#define WEEK_MS   (7LL * 24 * 3600 * 1000)
 #define TIMER_TAG 0
 
 /* ---- entries ---- */
@@ -161,7 +161,8 @@ static void monitor_exited(struct ctz *c, struct ctz_entry *e)
 	if (x.exit_code >= 0)
 		snprintf(msg, sizeof(msg), "Command exited with status %d", x.exit_code);
 	else
-		snprintf(msg, sizeof(msg), "Command terminated by signal %s", sigabbrev_np(x.signal) ? sigabbrev_np(x.signal) : "?");
+		snprintf(msg, sizeof(msg), "Command terminated by signal %s",
+		         sigabbrev_np(x.signal) ? sigabbrev_np(x.signal) : "?");
 	if (e->abort_launch)
 		finish(c, e, TASK_FAILED, REASON_AGENT_RESTARTED,
 		       "the agent restarted during the launch: the task never started and is not "

@@ -41,11 +41,11 @@ struct ctz_update {
 typedef void (*ctz_on_task_state)(void *ctx, const struct ctz_update *u);
 
 struct ctz_config {
-	const char *work_dir;     /* required, absolute */
-	const char *monitor_path; /* agora-monitor; default: next to /proc/self/exe */
-	const char *images_dir;   /* OCI-like specs' rootfs; default <work>/images */
-	bool cgroups_disabled;    /* no limits at all (hosts without cgroup v2) */
-	const char *cgroup_root;  /* cgroup2 mount; default: found */
+	const char *work_dir;      /* required, absolute */
+	const char *monitor_path;  /* agora-monitor; default: next to /proc/self/exe */
+	const char *images_dir;    /* OCI-like specs' rootfs; default <work>/images */
+	bool cgroups_disabled;     /* no limits at all (hosts without cgroup v2) */
+	const char *cgroup_root;   /* cgroup2 mount; default: found */
 	const char *cgroup_parent; /* tasks' cgroups go under it; default "agora/tasks" */
 	int64_t sandbox_keep_ms;   /* after the end; 0: a week */
 	ctz_on_task_state on_task_state;

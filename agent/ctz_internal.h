@@ -34,7 +34,7 @@ struct ctz_entry {
 	int monitor_pidfd; /* -1 when not watched */
 	bool monitor_is_child;
 	bool sigkill_sent;
-	bool abort_launch; /* recovery: the launch was cut short */
+	bool abort_launch;  /* recovery: the launch was cut short */
 	char *launch_error; /* start failed: already reported */
 	struct ctz_entry *next;
 };
@@ -74,7 +74,7 @@ int64_t ctz__now_ms(void);
  * the fork's child) with stdout/stderr in the sandbox, and execs the
  * monitor. Returns once the monitor said it is in place; the container
  * then waits for rt_container_start. *ret_pid is the monitor. */
-int ctz__spawn(struct ctz *c, const struct ctz_entry *e, const struct rt_spec *spec,
-               uid_t uid, gid_t gid, pid_t *ret_pid, struct ag_error *err);
+int ctz__spawn(struct ctz *c, const struct ctz_entry *e, const struct rt_spec *spec, uid_t uid,
+               gid_t gid, pid_t *ret_pid, struct ag_error *err);
 
 #endif

@@ -78,7 +78,8 @@ static _Noreturn void child(struct ctz *c, const struct ctz_entry *e, const stru
 	int out = open_out(e->sandbox, "stdout", uid, gid);
 	int errfd = open_out(e->sandbox, "stderr", uid, gid);
 	if (in < 0 || out < 0 || errfd < 0) {
-		ag_error_set(&err, errno, "open stdin/stdout/stderr in the sandbox `%s`", e->sandbox);
+		ag_error_set(&err, errno, "open stdin/stdout/stderr in the sandbox `%s`",
+		             e->sandbox);
 		report(wfd, err.msg);
 		_exit(1);
 	}

@@ -151,8 +151,8 @@ int main(int argc, char **argv)
 	/* The agent's terminal, its process group or a stray `kill` of the
 	 * wrong name must not take the record keeper down; only SIGKILL can,
 	 * and the agent treats that as "status unknown". */
-	static const int ignored[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGUSR1, SIGUSR2,
-	                              SIGTTIN, SIGTTOU, SIGTSTP};
+	static const int ignored[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGPIPE,
+	                              SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU, SIGTSTP};
 	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
 		signal(ignored[i], SIG_IGN);
 	sigset_t none;

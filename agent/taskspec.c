@@ -23,7 +23,7 @@ void ts_strv_free(char **v)
 /* Top-level names the host view never binds: the container gets its own. */
 static bool host_view_skips(const char *name)
 {
-	static const char *const skip[] = {".",   "..",  "proc", "sys",        "dev",
+	static const char *const skip[] = {".",   "..",  "proc", "sys",       "dev",
 	                                   "tmp", "run", "mnt",  "lost+found"};
 	for (size_t i = 0; i < AG_ARRAY_SIZE(skip); i++)
 		if (strcmp(name, skip[i]) == 0)
@@ -209,10 +209,11 @@ int ts_command_spec_json(const struct ts_command *cmd, const struct ts_limits *l
 		json_array_append_new(env, json_string(cmd->env[i]));
 	json_object_set_new(proc, "env", env);
 	json_object_set_new(proc, "cwd", json_string(TS_SANDBOX_PATH));
-	json_object_set_new(proc, "user",
-	                    json_pack("{s:I, s:I}", "uid", (json_int_t)cmd->uid, "gid",
-	                              (json_int_t)cmd->gid));
-	json_object_set_new(spec, "root", json_pack("{s:s, s:b}", "path", rootfs_dir, "readonly", 1));
+	json_object_set_new(
+	        proc, "user",
+	        json_pack("{s:I, s:I}", "uid", (json_int_t)cmd->uid, "gid", (json_int_t)cmd->gid));
+	json_object_set_new(spec, "root",
+	                    json_pack("{s:s, s:b}", "path", rootfs_dir, "readonly", 1));
 	json_object_del(spec, "hostname"); /* the host's uts namespace */
 
 	/* The host's directories first, then the default /proc, /dev, /sys
@@ -256,7 +257,8 @@ int ts_oci_spec_json(const char *json, const char *images_dir, const struct ts_l
 		return ag_error_set(err, EINVAL, "spec: not a JSON object (line %d: %s)", je.line,
 		                    je.text);
 	}
-	const char *image = json_string_value(json_object_get(json_object_get(spec, "root"), "path"));
+	const char *image =
+	        json_string_value(json_object_get(json_object_get(spec, "root"), "path"));
 	if (!image || !*image || strchr(image, '/') || strcmp(image, ".") == 0 ||
 	    strcmp(image, "..") == 0) {
 		int r = ag_error_msg(err, EINVAL,

@@ -148,8 +148,8 @@ static int recursive_ro_at(int rootfd, const char *path, struct ag_error *err)
 	if (r < 0)
 		return ag_error_set(err, -r, "open `%s` in the container root", path);
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
-	            sizeof(attr)) < 0)
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) <
+	    0)
 		return ag_error_set(err, errno,
 		                    "make `%s` recursively read-only (rro needs mount_setattr, "
 		                    "Linux 5.12)",

@@ -50,11 +50,16 @@ int main(int argc, char **argv)
 	size_t nl = 0, nk = 0;
 	struct ts_limits lim = {0};
 	static const struct option opts[] = {
-	        {"work", required_argument, NULL, 'w'},  {"cgroups", no_argument, NULL, 'c'},
-	        {"recover", no_argument, NULL, 'r'},     {"until-idle", no_argument, NULL, 'u'},
-	        {"keep-ms", required_argument, NULL, 'k'}, {"launch", required_argument, NULL, 'l'},
-	        {"mem", required_argument, NULL, 'm'},   {"cpus", required_argument, NULL, 'p'},
-	        {"kill", required_argument, NULL, 'K'},  {"kill-after", required_argument, NULL, 'a'},
+	        {"work", required_argument, NULL, 'w'},
+	        {"cgroups", no_argument, NULL, 'c'},
+	        {"recover", no_argument, NULL, 'r'},
+	        {"until-idle", no_argument, NULL, 'u'},
+	        {"keep-ms", required_argument, NULL, 'k'},
+	        {"launch", required_argument, NULL, 'l'},
+	        {"mem", required_argument, NULL, 'm'},
+	        {"cpus", required_argument, NULL, 'p'},
+	        {"kill", required_argument, NULL, 'K'},
+	        {"kill-after", required_argument, NULL, 'a'},
 	        {"kill-all", required_argument, NULL, 'A'},
 	        {0},
 	};

@@ -288,9 +288,8 @@ Test(agent_sup, sigkilled_driver_finishes_a_kill_on_restart)
 {
 	char out[128];
 	snprintf(out, sizeof(out), "%s.drv", work);
-	pid_t d = start_driver(ARGS("--launch", "t=sleep 100", "--kill", "t=600", "--kill-after",
-	                            "100"),
-	                       out);
+	pid_t d = start_driver(
+	        ARGS("--launch", "t=sleep 100", "--kill", "t=600", "--kill-after", "100"), out);
 	wait_for_text(out, "UPDATE t TASK_KILLING");
 	cr_assert(kill(d, SIGKILL) == 0);
 	waitpid(d, NULL, 0);
@@ -331,8 +330,9 @@ Test(agent_sup, a_launch_cut_short_is_failed_never_relaunched)
 	cr_assert(mkdir(dir, 0700) == 0);
 	snprintf(p, sizeof(p), "%s/task.json", dir);
 	FILE *f = fopen(p, "w");
-	fprintf(f, "{\"task_id\":\"t\",\"container_id\":\"ctr-0123456789abcdef\",\"sandbox\":\"%s/"
-	           "sandboxes/ctr-0123456789abcdef\"}",
+	fprintf(f,
+	        "{\"task_id\":\"t\",\"container_id\":\"ctr-0123456789abcdef\",\"sandbox\":\"%s/"
+	        "sandboxes/ctr-0123456789abcdef\"}",
 	        work);
 	fclose(f);
 	snprintf(p, sizeof(p), "%s/state", dir);

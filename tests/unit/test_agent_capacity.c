@@ -54,8 +54,8 @@ Test(capacity, ports_and_overrides)
 
 	struct cap_resources r = {0};
 	struct ag_error err = {0};
-	cr_assert(cap_override(&r, "cpus:2.5;mem:1024;disk:10;ports:[5000-5010]", &err) == 0,
-	          "%s", err.msg);
+	cr_assert(cap_override(&r, "cpus:2.5;mem:1024;disk:10;ports:[5000-5010]", &err) == 0, "%s",
+	          err.msg);
 	cr_expect_float_eq(r.cpus, 2.5, 1e-9);
 	cr_expect_eq(r.mem_bytes, 1024 * CAP_MIB);
 	cr_expect_eq(r.disk_bytes, 10 * CAP_MIB);
@@ -150,12 +150,13 @@ Test(taskspec, oci_spec_root_must_name_an_image)
 	cr_expect(ts_oci_spec_json("[1]", "/", &lim, "/sb", &json, &err) < 0);
 	/* An image: the path is resolved, a pid namespace forced, the
 	 * sandbox added, the limits replace the spec's. */
-	cr_assert(ts_oci_spec_json("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"tmp\"},"
-	                           "\"process\":{\"args\":[\"true\"],\"cwd\":\"/\"},"
-	                           "\"linux\":{\"namespaces\":[{\"type\":\"pid\",\"path\":\"/proc/1/"
-	                           "ns/pid\"}],\"resources\":{\"pids\":{\"limit\":1}}}}",
-	                           "/", &lim, "/sb", &json, &err) == 0,
-	          "%s", err.msg);
+	cr_assert(
+	        ts_oci_spec_json("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"tmp\"},"
+	                         "\"process\":{\"args\":[\"true\"],\"cwd\":\"/\"},"
+	                         "\"linux\":{\"namespaces\":[{\"type\":\"pid\",\"path\":\"/proc/1/"
+	                         "ns/pid\"}],\"resources\":{\"pids\":{\"limit\":1}}}}",
+	                         "/", &lim, "/sb", &json, &err) == 0,
+	        "%s", err.msg);
 	struct rt_spec *s = NULL;
 	cr_assert(rt_spec_parse(json, strlen(json), "/b", &s, &err) == 0, "%s: %s", err.msg, json);
 	cr_expect_str_eq(s->root_path, "/tmp");

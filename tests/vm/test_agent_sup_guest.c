@@ -98,7 +98,8 @@ static size_t task_cgroups(void)
 	size_t n = 0;
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		char p[256];
-		snprintf(p, sizeof(p), "/sys/fs/cgroup/agora/tasks/%s", strrchr(g.gl_pathv[i], '/') + 1);
+		snprintf(p, sizeof(p), "/sys/fs/cgroup/agora/tasks/%s",
+		         strrchr(g.gl_pathv[i], '/') + 1);
 		n += access(p, F_OK) == 0;
 	}
 	globfree(&g);
