@@ -163,12 +163,7 @@ static void monitor_exited(struct ctz *c, struct ctz_entry *e)
 	else
 		snprintf(msg, sizeof(msg), "Command terminated by signal %s",
 		         sigabbrev_np(x.signal) ? sigabbrev_np(x.signal) : "?");
-	if (e->abort_launch)
-		finish(c, e, TASK_FAILED, REASON_AGENT_RESTARTED,
-		       "the agent restarted during the launch: the task never started and is not "
-		       "relaunched",
-		       false, 0);
-	else if (e->st.phase == CTZ_KILLING)
+	if (e->st.phase == CTZ_KILLING)
 		finish(c, e, TASK_KILLED, REASON_NONE, "Command killed on request", true, status);
 	else if (x.oom_kills > 0)
 		finish(c, e, TASK_FAILED, REASON_CONTAINER_LIMITATION_MEMORY,

@@ -34,7 +34,6 @@ struct ctz_entry {
 	int monitor_pidfd; /* -1 when not watched */
 	bool monitor_is_child;
 	bool sigkill_sent;
-	bool abort_launch;  /* recovery: the launch was cut short */
 	char *launch_error; /* start failed: already reported */
 	struct ctz_entry *next;
 };

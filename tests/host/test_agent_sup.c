@@ -363,3 +363,23 @@ Test(agent_sup, finished_sandboxes_are_collected_after_the_keep_time)
 	if (r == 0)
 		globfree(&g);
 }
+
+#include "agent/capacity.h"
+
+Test(agent_sup, capacity_refuses_without_cgroup_v2_controllers_unless_told)
+{
+	struct cap_config cfg = {.work_dir = "/", .cgroup_parent = "agora"};
+	struct cap_resources r;
+	struct ag_error err = {0};
+	int rc = cap_measure(&cfg, &r, &err);
+	if (rc == 0) {
+		cr_expect(r.isolated && r.cpus > 0 && r.mem_bytes > 0);
+		return; /* a host with cgroup v2 controllers */
+	}
+	cr_expect_eq(rc, -EOPNOTSUPP);
+	cr_expect(strstr(err.msg, "--no-isolation"), "%s", err.msg);
+	printf("capacity on this host: %s\n", err.msg);
+	cfg.no_isolation = true;
+	cr_assert(cap_measure(&cfg, &r, &err) == 0, "%s", err.msg);
+	cr_expect(!r.isolated);
+}
