@@ -144,6 +144,25 @@ static int remount_at(int rootfd, const char *path, unsigned long add, unsigned 
 	return 0;
 }
 
+/* "rro": MS_RDONLY on a bind remount covers only its top mount; the
+ * submounts an rbind brought along stay writable unless mount_setattr (5.12)
+ * sets the attribute on the whole tree. */
+static int recursive_ro_at(int rootfd, const char *path, struct ag_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	int r = rt__open_in_root(rootfd, path, false, false, &fd);
+	if (r < 0)
+		return ag_error_set(err, -r, "open `%s` in the container root", path);
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) <
+	    0)
+		return ag_error_set(err, errno,
+		                    "make `%s` recursively read-only (rro needs mount_setattr, "
+		                    "Linux 5.12)",
+		                    path);
+	return 0;
+}
+
 static bool is_dir_fd(int fd)
 {
 	struct stat st;
@@ -257,6 +276,11 @@ static int mount_one(int rootfd, const struct rt_mount *m, const char *bundle, b
 			                    m->destination);
 		if (flags) {
 			r = remount_at(rootfd, m->destination, flags, m->clear_flags, err);
+			if (r < 0)
+				return r;
+		}
+		if (m->recursive_ro) {
+			r = recursive_ro_at(rootfd, m->destination, err);
 			if (r < 0)
 				return r;
 		}

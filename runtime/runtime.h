@@ -73,6 +73,7 @@ struct rt_mount {
 	unsigned long clear_flags; /* MS_* cleared by options ("rw", "suid", ...) */
 	unsigned long propagation; /* MS_PRIVATE / MS_SLAVE / MS_SHARED / MS_UNBINDABLE | MS_REC */
 	char *data;                /* the options not understood as flags, comma-joined, or NULL */
+	bool recursive_ro;         /* "rro": read-only applied to every submount too */
 };
 
 enum rt_ns_type {

@@ -87,7 +87,7 @@ static int rt_parse_root(struct rt__ctx *c, json_t *root, const char *bundle, st
 
 /* ---- mounts ----------------------------------------------------------- */
 
-enum rt_mopt_kind { RT_MOPT_SET, RT_MOPT_CLEAR, RT_MOPT_PROPAGATION };
+enum rt_mopt_kind { RT_MOPT_SET, RT_MOPT_CLEAR, RT_MOPT_PROPAGATION, RT_MOPT_RRO };
 
 static const struct {
 	const char *name;
@@ -95,6 +95,8 @@ static const struct {
 	unsigned long flags;
 } rt_mount_options[] = {
         {"ro", RT_MOPT_SET, MS_RDONLY},
+        /* Recursive read-only (runc, crun): every submount of an rbind too. */
+        {"rro", RT_MOPT_RRO, MS_RDONLY},
         {"rw", RT_MOPT_CLEAR, MS_RDONLY},
         {"nosuid", RT_MOPT_SET, MS_NOSUID},
         {"suid", RT_MOPT_CLEAR, MS_NOSUID},
@@ -174,6 +176,11 @@ static int rt_parse_mount_options(struct rt__ctx *c, json_t *m, struct rt_mount 
 		case RT_MOPT_CLEAR:
 			mnt->clear_flags |= f;
 			mnt->flags &= ~f;
+			break;
+		case RT_MOPT_RRO:
+			mnt->flags |= f;
+			mnt->clear_flags &= ~f;
+			mnt->recursive_ro = true;
 			break;
 		case RT_MOPT_PROPAGATION:
 			/* One propagation type per mount: the last one wins,

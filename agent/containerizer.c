@@ -1,0 +1,678 @@
+/* containerizer.c: the task lifecycle: launch, watch, kill with grace,
+ * terminal states, recovery after a restart, sandbox collection. */
+#include "agent/ctz_internal.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+
+#define WEEK_MS   (7LL * 24 * 3600 * 1000)
+#define TIMER_TAG 0
+
+/* ---- entries ---- */
+
+static void entry_free(struct ctz_entry *e)
+{
+	if (!e)
+		return;
+	if (e->monitor_pidfd >= 0)
+		close(e->monitor_pidfd);
+	free(e->task_id);
+	free(e->cid);
+	free(e->run_dir);
+	free(e->sandbox);
+	free(e->launch_error);
+	free(e);
+}
+
+static struct ctz_entry *entry_new(struct ctz *c, const char *task_id, const char *cid,
+                                   const char *sandbox)
+{
+	struct ctz_entry *e = ag_calloc(1, sizeof(*e));
+	e->task_id = ag_strdup(task_id);
+	e->cid = ag_strdup(cid);
+	e->run_dir = ag_asprintf("%s/%s", c->run_dir, cid);
+	e->sandbox = ag_strdup(sandbox);
+	e->monitor_pidfd = -1;
+	e->next = c->entries;
+	c->entries = e;
+	return e;
+}
+
+static struct ctz_entry *find_task(const struct ctz *c, const char *task_id)
+{
+	for (struct ctz_entry *e = c->entries; e; e = e->next)
+		if (strcmp(e->task_id, task_id) == 0)
+			return e;
+	return NULL;
+}
+
+static struct ctz_entry *find_task_by_cid(const struct ctz *c, const char *cid)
+{
+	for (struct ctz_entry *e = c->entries; e; e = e->next)
+		if (strcmp(e->cid, cid) == 0)
+			return e;
+	return NULL;
+}
+
+static void emit(struct ctz *c, const struct ctz_entry *e, enum task_state s, enum task_reason r,
+                 const char *msg, bool has_status, int status)
+{
+	if (!c->cfg.on_task_state)
+		return;
+	struct ctz_update u = {
+	        .task_id = e->task_id,
+	        .container_id = e->cid,
+	        .state = s,
+	        .reason = r,
+	        .message = msg,
+	        .has_exit_status = has_status,
+	        .exit_status = status,
+	};
+	c->cfg.on_task_state(c->cfg.cb_ctx, &u);
+}
+
+/* ---- timers ---- */
+
+static void timer_rearm(struct ctz *c)
+{
+	int64_t next = 0;
+	int64_t keep = c->cfg.sandbox_keep_ms;
+	for (struct ctz_entry *e = c->entries; e; e = e->next) {
+		int64_t t = 0;
+		if (e->st.phase == CTZ_KILLING && !e->sigkill_sent)
+			t = e->st.kill_deadline_ms;
+		else if (e->st.phase == CTZ_DONE && e->monitor_pidfd < 0)
+			t = e->st.done_at_ms + keep;
+		if (t > 0 && (next == 0 || t < next))
+			next = t;
+	}
+	struct itimerspec its = {0};
+	if (next > 0) {
+		if (next < 1)
+			next = 1;
+		its.it_value.tv_sec = next / 1000;
+		its.it_value.tv_nsec = (next % 1000) * 1000000;
+	}
+	timerfd_settime(c->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* ---- the end of a task ---- */
+
+static void watch_monitor(struct ctz *c, struct ctz_entry *e, int pidfd, bool is_child)
+{
+	e->monitor_pidfd = pidfd;
+	e->monitor_is_child = is_child;
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = e};
+	epoll_ctl(c->epfd, EPOLL_CTL_ADD, pidfd, &ev);
+}
+
+static void unwatch_monitor(struct ctz *c, struct ctz_entry *e)
+{
+	if (e->monitor_pidfd < 0)
+		return;
+	epoll_ctl(c->epfd, EPOLL_CTL_DEL, e->monitor_pidfd, NULL);
+	if (e->monitor_is_child)
+		waitpid(e->monitor_pid, NULL, WNOHANG);
+	close(e->monitor_pidfd);
+	e->monitor_pidfd = -1;
+}
+
+/* Record the terminal state as reported, after reporting it: an agent
+ * killed in between reports it again (at least once, never lost). */
+static void finish(struct ctz *c, struct ctz_entry *e, enum task_state s, enum task_reason r,
+                   const char *msg, bool has_status, int status)
+{
+	rt_container_delete(&c->rto, e->cid, true, NULL);
+	emit(c, e, s, r, msg, has_status, status);
+	e->st.phase = CTZ_DONE;
+	e->st.final = s;
+	e->st.done_at_ms = ctz__now_ms();
+	ctz__state_write(e, NULL);
+}
+
+/* The monitor is gone: its record says how the task ended. */
+static void monitor_exited(struct ctz *c, struct ctz_entry *e)
+{
+	unwatch_monitor(c, e);
+	if (e->launch_error) {
+		/* Already reported as a failed launch; only clean up. */
+		rt_container_delete(&c->rto, e->cid, true, NULL);
+		return;
+	}
+	struct ctz_exit x;
+	int r = ctz__exit_read(e->run_dir, &x);
+	if (r < 0) {
+		finish(c, e, TASK_LOST, REASON_EXECUTOR_TERMINATED,
+		       "exit status unknown: the task's monitor is gone and recorded none", false,
+		       0);
+		return;
+	}
+	int status = x.exit_code >= 0 ? x.exit_code : 128 + x.signal;
+	char msg[128];
+	if (x.exit_code >= 0)
+		snprintf(msg, sizeof(msg), "Command exited with status %d", x.exit_code);
+	else
+		snprintf(msg, sizeof(msg), "Command terminated by signal %s",
+		         sigabbrev_np(x.signal) ? sigabbrev_np(x.signal) : "?");
+	if (e->st.phase == CTZ_KILLING)
+		finish(c, e, TASK_KILLED, REASON_NONE, "Command killed on request", true, status);
+	else if (x.oom_kills > 0)
+		finish(c, e, TASK_FAILED, REASON_CONTAINER_LIMITATION_MEMORY,
+		       "Memory limit exceeded: the task was OOM-killed", true, status);
+	else if (status == 0)
+		finish(c, e, TASK_FINISHED, REASON_NONE, msg, true, 0);
+	else
+		finish(c, e, TASK_FAILED, REASON_COMMAND_EXECUTOR_FAILED, msg, true, status);
+}
+
+/* ---- open / close ---- */
+
+static char *monitor_default_path(void)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return ag_strdup("agora-monitor");
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	/* Programs are in build/bin; test drivers are in build/tests. */
+	_cleanup_free_ char *here = ag_asprintf("%s/agora-monitor", exe);
+	if (access(here, X_OK) == 0)
+		return TAKE_PTR(here);
+	return ag_asprintf("%s/../bin/agora-monitor", exe);
+}
+
+static int mkdir_checked(const char *p, mode_t mode, struct ag_error *err)
+{
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return ag_error_set(err, errno, "create `%s`", p);
+	return 0;
+}
+
+int ctz_open(const struct ctz_config *cfg, ctz_t **ret, struct ag_error *err)
+{
+	if (!cfg->work_dir || cfg->work_dir[0] != '/')
+		return ag_error_msg(err, EINVAL, "the work directory must be an absolute path");
+	struct ctz *c = ag_calloc(1, sizeof(*c));
+	c->cfg = *cfg;
+	if (c->cfg.sandbox_keep_ms <= 0)
+		c->cfg.sandbox_keep_ms = WEEK_MS;
+	c->epfd = c->timerfd = -1;
+	c->work_dir = ag_strdup(cfg->work_dir);
+	c->run_dir = ag_asprintf("%s/run", cfg->work_dir);
+	c->sbx_dir = ag_asprintf("%s/sandboxes", cfg->work_dir);
+	c->rt_dir = ag_asprintf("%s/runtime", cfg->work_dir);
+	c->hostview_dir = ag_asprintf("%s/hostview", cfg->work_dir);
+	c->images_dir = cfg->images_dir ? ag_strdup(cfg->images_dir)
+	                                : ag_asprintf("%s/images", cfg->work_dir);
+	c->monitor_path = cfg->monitor_path ? ag_strdup(cfg->monitor_path) : monitor_default_path();
+	c->cgroup_parent = ag_strdup(cfg->cgroup_parent ? cfg->cgroup_parent : "agora/tasks");
+	c->cgroup_root = cfg->cgroup_root ? ag_strdup(cfg->cgroup_root) : NULL;
+	c->rto = (struct rt_options){
+	        .state_root = c->rt_dir,
+	        .cgroups_disabled = cfg->cgroups_disabled,
+	        .cgroup_root = c->cgroup_root,
+	        .cgroup_parent = c->cgroup_parent,
+	};
+	int r = mkdir_checked(c->work_dir, 0755, err);
+	if (r == 0)
+		r = mkdir_checked(c->run_dir, 0700, err);
+	if (r == 0)
+		r = mkdir_checked(c->sbx_dir, 0755, err);
+	if (r == 0)
+		r = mkdir_checked(c->rt_dir, 0700, err);
+	if (r == 0 && access(c->monitor_path, X_OK) < 0)
+		r = ag_error_set(err, errno, "the monitor program `%s`", c->monitor_path);
+	if (r == 0)
+		r = ts_host_view_prepare(c->hostview_dir, &c->host_dirs, err);
+	if (r == 0) {
+		c->epfd = epoll_create1(EPOLL_CLOEXEC);
+		c->timerfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (c->epfd < 0 || c->timerfd < 0)
+			r = ag_error_set(err, errno, "epoll/timerfd");
+	}
+	if (r == 0) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+		epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->timerfd, &ev);
+	}
+	if (r < 0) {
+		ctz_close(c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+void ctz_close(ctz_t *c)
+{
+	if (!c)
+		return;
+	while (c->entries) {
+		struct ctz_entry *e = c->entries;
+		c->entries = e->next;
+		entry_free(e);
+	}
+	if (c->epfd >= 0)
+		close(c->epfd);
+	if (c->timerfd >= 0)
+		close(c->timerfd);
+	ts_strv_free(c->host_dirs);
+	free(c->work_dir);
+	free(c->run_dir);
+	free(c->sbx_dir);
+	free(c->rt_dir);
+	free(c->hostview_dir);
+	free(c->images_dir);
+	free(c->monitor_path);
+	free(c->cgroup_parent);
+	free(c->cgroup_root);
+	free(c);
+}
+
+int ctz_fd(const ctz_t *c)
+{
+	return c->epfd;
+}
+
+size_t ctz_active(const ctz_t *c)
+{
+	size_t n = 0;
+	for (const struct ctz_entry *e = c->entries; e; e = e->next)
+		n += e->st.phase != CTZ_DONE;
+	return n;
+}
+
+const char *ctz_sandbox_of(const ctz_t *c, const char *task_id)
+{
+	const struct ctz_entry *e = find_task(c, task_id);
+	return e ? e->sandbox : NULL;
+}
+
+pid_t ctz_monitor_pid(const ctz_t *c, const char *task_id)
+{
+	const struct ctz_entry *e = find_task(c, task_id);
+	return e ? e->monitor_pid : 0;
+}
+
+/* ---- launch ---- */
+
+static char *new_cid(void)
+{
+	unsigned char b[8];
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		uint64_t t = ag_now_ns() ^ (uint64_t)getpid() << 32;
+		memcpy(b, &t, sizeof(b));
+	}
+	return ag_asprintf("ctr-%02x%02x%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4],
+	                   b[5], b[6], b[7]);
+}
+
+static int build_spec(struct ctz *c, const struct ctz_task *t, const char *sandbox,
+                      const char *run_dir, struct rt_spec **ret, char **ret_json,
+                      struct ag_error *err)
+{
+	_cleanup_free_ char *json = NULL;
+	int r;
+	if (t->command)
+		r = ts_command_spec_json(t->command, &t->limits, c->hostview_dir, c->host_dirs,
+		                         sandbox, c->work_dir, &json, err);
+	else
+		r = ts_oci_spec_json(t->oci_spec_json, c->images_dir, &t->limits, sandbox, &json,
+		                     err);
+	if (r < 0)
+		return r;
+	r = rt_spec_parse(json, strlen(json), run_dir, ret, err);
+	if (r < 0)
+		return r;
+	*ret_json = TAKE_PTR(json);
+	return 0;
+}
+
+static int write_config(const char *dir, const char *json)
+{
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	return ag_write_file_durable_at(dfd, "config.json", json, strlen(json), 0600);
+}
+
+static int fsync_dir(const char *dir)
+{
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0)
+		return -errno;
+	return 0;
+}
+
+int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_error *err)
+{
+	if (!t->task_id || !*t->task_id || strlen(t->task_id) > 512)
+		return ag_error_msg(err, EINVAL, "task_id: must be 1 to 512 bytes");
+	if (!t->command == !t->oci_spec_json)
+		return ag_error_msg(err, EINVAL, "task: needs a command or an OCI spec, not both");
+	struct ctz_entry *old = find_task(c, t->task_id);
+	if (old && old->st.phase != CTZ_DONE)
+		return ag_error_msg(err, EEXIST, "task_id: `%s` is already running", t->task_id);
+
+	_cleanup_free_ char *cid = new_cid();
+	_cleanup_free_ char *sandbox = ag_asprintf("%s/%s", c->sbx_dir, cid);
+	_cleanup_free_ char *run_dir = ag_asprintf("%s/%s", c->run_dir, cid);
+	_cleanup_free_ char *tmp_dir = ag_asprintf("%s.tmp", run_dir);
+	_cleanup_free_ char *json = NULL;
+	struct rt_spec *spec = NULL;
+	uid_t uid = t->command ? t->command->uid : 0;
+	gid_t gid = t->command ? t->command->gid : 0;
+
+	if (mkdir(sandbox, 0755) < 0)
+		return ag_error_set(err, errno, "create the sandbox `%s`", sandbox);
+	if ((uid || gid) && chown(sandbox, uid, gid) < 0) {
+		int e2 = errno;
+		rmdir(sandbox);
+		return ag_error_set(err, e2, "chown the sandbox `%s`", sandbox);
+	}
+	int r = build_spec(c, t, sandbox, run_dir, &spec, &json, err);
+	if (r < 0) {
+		rmdir(sandbox);
+		return r;
+	}
+
+	/* The record exists, whole, before anything runs: written in a
+	 * temporary directory and renamed into place, so that recovery sees
+	 * a complete record or none (and then nothing ran). */
+	struct ctz_entry *e = entry_new(c, t->task_id, cid, sandbox);
+	free(e->run_dir);
+	e->run_dir = TAKE_PTR(tmp_dir);
+	e->st.phase = CTZ_LAUNCHING;
+	if (mkdir(e->run_dir, 0700) < 0)
+		r = -errno;
+	if (r == 0)
+		r = ctz__task_write(e->run_dir, t->task_id, cid, sandbox);
+	if (r == 0)
+		r = write_config(e->run_dir, json);
+	if (r == 0)
+		r = ctz__state_write(e, NULL);
+	if (r == 0 && rename(e->run_dir, run_dir) < 0)
+		r = -errno;
+	if (r == 0)
+		r = fsync_dir(c->run_dir);
+	if (r < 0) {
+		ctz__rm_rf(e->run_dir);
+		rmdir(sandbox);
+		c->entries = e->next;
+		entry_free(e);
+		rt_spec_free(spec);
+		return ag_error_set(err, -r, "record task `%s` in `%s`", t->task_id, c->run_dir);
+	}
+	free(e->run_dir);
+	e->run_dir = TAKE_PTR(run_dir);
+	if (ret_cid)
+		*ret_cid = ag_strdup(cid);
+
+	emit(c, e, TASK_STARTING, REASON_NONE, NULL, false, 0);
+	struct ag_error lerr = {0};
+	pid_t mpid = 0;
+	r = ctz__spawn(c, e, spec, uid, gid, &mpid, &lerr);
+	rt_spec_free(spec);
+	if (r < 0) {
+		finish(c, e, TASK_FAILED, REASON_CONTAINER_LAUNCH_FAILED, lerr.msg, false, 0);
+		timer_rearm(c);
+		return 0;
+	}
+	e->monitor_pid = mpid;
+	int pidfd = (int)syscall(SYS_pidfd_open, mpid, 0);
+	if (pidfd >= 0)
+		watch_monitor(c, e, pidfd, true);
+
+	r = rt_container_start(&c->rto, cid, &lerr);
+	if (r < 0) {
+		/* The init died telling why (exec failed, ...): report that;
+		 * the monitor's exit then only cleans up. */
+		e->launch_error = ag_strdup(lerr.msg);
+		emit(c, e, TASK_FAILED, REASON_CONTAINER_LAUNCH_FAILED, lerr.msg, false, 0);
+		e->st.phase = CTZ_DONE;
+		e->st.final = TASK_FAILED;
+		e->st.done_at_ms = ctz__now_ms();
+		ctz__state_write(e, NULL);
+		if (e->monitor_pidfd < 0)
+			rt_container_delete(&c->rto, cid, true, NULL);
+		return 0;
+	}
+	emit(c, e, TASK_RUNNING, REASON_NONE, NULL, false, 0);
+	e->st.phase = CTZ_RUNNING;
+	e->st.reported_running = true;
+	ctz__state_write(e, NULL);
+	return 0;
+}
+
+/* ---- kill ---- */
+
+static void send_sigkill(struct ctz *c, struct ctz_entry *e)
+{
+	e->sigkill_sent = true;
+	/* cgroup.kill where there is a cgroup; otherwise the init, whose
+	 * death ends its pid namespace. */
+	if (rt_container_kill(&c->rto, e->cid, SIGKILL, true, NULL) < 0)
+		rt_container_kill(&c->rto, e->cid, SIGKILL, false, NULL);
+}
+
+int ctz_kill(ctz_t *c, const char *task_id, int64_t grace_ms)
+{
+	struct ctz_entry *e = find_task(c, task_id);
+	if (!e || e->st.phase == CTZ_DONE || e->st.phase == CTZ_LAUNCHING)
+		return -ENOENT;
+	if (e->st.phase == CTZ_KILLING) {
+		/* A second kill can only shorten the grace. */
+		int64_t d = ctz__now_ms() + (grace_ms > 0 ? grace_ms : 0);
+		if (d < e->st.kill_deadline_ms) {
+			e->st.kill_deadline_ms = d;
+			ctz__state_write(e, NULL);
+			timer_rearm(c);
+		}
+		return 0;
+	}
+	e->st.phase = CTZ_KILLING;
+	e->st.kill_deadline_ms = ctz__now_ms() + (grace_ms > 0 ? grace_ms : 0);
+	ctz__state_write(e, NULL);
+	emit(c, e, TASK_KILLING, REASON_NONE, NULL, false, 0);
+	if (grace_ms > 0)
+		rt_container_kill(&c->rto, e->cid, SIGTERM, false, NULL);
+	else
+		send_sigkill(c, e);
+	timer_rearm(c);
+	return 0;
+}
+
+/* ---- the loop ---- */
+
+static void timers_due(struct ctz *c)
+{
+	uint64_t n;
+	while (read(c->timerfd, &n, sizeof(n)) > 0)
+		;
+	int64_t now = ctz__now_ms();
+	for (struct ctz_entry *e = c->entries; e; e = e->next)
+		if (e->st.phase == CTZ_KILLING && !e->sigkill_sent && e->st.kill_deadline_ms <= now)
+			send_sigkill(c, e);
+	ctz_gc(c, -1);
+}
+
+int ctz_dispatch(ctz_t *c)
+{
+	struct epoll_event evs[32];
+	int n;
+	do
+		n = epoll_wait(c->epfd, evs, AG_ARRAY_SIZE(evs), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	bool timer = false;
+	for (int i = 0; i < n; i++) {
+		struct ctz_entry *e = evs[i].data.ptr;
+		if (!e)
+			timer = true;
+		else
+			monitor_exited(c, e);
+	}
+	if (timer)
+		timers_due(c);
+	timer_rearm(c);
+	return n;
+}
+
+int ctz_gc(ctz_t *c, int64_t keep_ms)
+{
+	if (keep_ms < 0)
+		keep_ms = c->cfg.sandbox_keep_ms;
+	int64_t now = ctz__now_ms();
+	int removed = 0;
+	for (struct ctz_entry **pp = &c->entries; *pp;) {
+		struct ctz_entry *e = *pp;
+		if (e->st.phase != CTZ_DONE || e->monitor_pidfd >= 0 ||
+		    e->st.done_at_ms + keep_ms > now) {
+			pp = &e->next;
+			continue;
+		}
+		ctz__rm_rf(e->sandbox);
+		ctz__rm_rf(e->run_dir);
+		*pp = e->next;
+		entry_free(e);
+		removed++;
+	}
+	return removed;
+}
+
+/* ---- recovery ---- */
+
+static int pidfd_of(pid_t pid, uint64_t ticks)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return -1;
+	/* The pidfd pins the pid: comparing start times is now race-free. */
+	uint64_t now = 0;
+	if (ctz__proc_start_ticks(pid, &now) < 0 || now != ticks) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool pidfd_wait(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int n;
+	do
+		n = poll(&p, 1, ms);
+	while (n < 0 && errno == EINTR);
+	return n > 0;
+}
+
+static void recover_one(struct ctz *c, const char *cid)
+{
+	_cleanup_free_ char *run_dir = ag_asprintf("%s/%s", c->run_dir, cid);
+	_cleanup_free_ char *task_id = NULL, *sandbox = NULL;
+	struct ctz_state st;
+	if (ctz__task_read(run_dir, &task_id, &sandbox) < 0 || ctz__state_read(run_dir, &st) < 0) {
+		/* Written whole or not at all: a damaged record is not ours
+		 * to interpret. Leave it for an operator. */
+		return;
+	}
+	struct ctz_entry *e = entry_new(c, task_id, cid, sandbox);
+	e->st = st;
+	if (st.phase == CTZ_DONE) {
+		rt_container_delete(&c->rto, cid, true, NULL); /* idempotent */
+		return;
+	}
+	pid_t mpid = 0;
+	uint64_t ticks = 0;
+	bool had_monitor = ctz__monitor_read(run_dir, &mpid, &ticks) == 0;
+	int pidfd = had_monitor ? pidfd_of(mpid, ticks) : -1;
+	e->monitor_pid = mpid;
+	if (pidfd >= 0) {
+		struct rt_state rs = {0};
+		int r = rt_container_state(&c->rto, cid, &rs, NULL);
+		enum rt_status s = r == 0 ? rs.status : RT_STATUS_CREATING;
+		rt_state_free_contents(&rs);
+		if (s == RT_STATUS_RUNNING || s == RT_STATUS_PAUSED || s == RT_STATUS_STOPPED) {
+			watch_monitor(c, e, pidfd, false);
+			if (e->st.phase == CTZ_LAUNCHING) {
+				/* Started just before the agent died. */
+				e->st.phase = CTZ_RUNNING;
+				e->st.reported_running = true;
+				emit(c, e, TASK_RUNNING, REASON_NONE, NULL, false, 0);
+				ctz__state_write(e, NULL);
+			}
+			return;
+		}
+		/* Created but never started (or still being created by a
+		 * fork of the dead agent): end it; it is never relaunched. */
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		pidfd_wait(pidfd, 5000);
+		close(pidfd);
+		finish(c, e, TASK_FAILED, REASON_AGENT_RESTARTED,
+		       "the agent restarted during the launch: the task never started and is not "
+		       "relaunched",
+		       false, 0);
+		return;
+	}
+	struct ctz_exit x;
+	if (ctz__exit_read(run_dir, &x) == 0) {
+		monitor_exited(c, e); /* ended while the agent was away */
+		return;
+	}
+	if (st.phase == CTZ_LAUNCHING) {
+		finish(c, e, TASK_FAILED, REASON_AGENT_RESTARTED,
+		       "the agent restarted during the launch: the task never started and is not "
+		       "relaunched",
+		       false, 0);
+		return;
+	}
+	finish(c, e, TASK_LOST, REASON_EXECUTOR_TERMINATED,
+	       "exit status unknown: the task's monitor is gone and recorded none", false, 0);
+}
+
+int ctz_recover(ctz_t *c, struct ag_error *err)
+{
+	DIR *d = opendir(c->run_dir);
+	if (!d)
+		return ag_error_set(err, errno, "list `%s`", c->run_dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		names = ag_realloc(names, (n + 1) * sizeof(*names));
+		names[n++] = ag_strdup(de->d_name);
+	}
+	closedir(d);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(names[i]);
+		if (len > 4 && strcmp(names[i] + len - 4, ".tmp") == 0) {
+			/* A record never completed: nothing was launched and
+			 * nothing reported. */
+			_cleanup_free_ char *p = ag_asprintf("%s/%s", c->run_dir, names[i]);
+			_cleanup_free_ char *tid = NULL, *sb = NULL;
+			if (ctz__task_read(p, &tid, &sb) == 0)
+				rmdir(sb);
+			ctz__rm_rf(p);
+		} else if (!find_task_by_cid(c, names[i])) {
+			recover_one(c, names[i]);
+		}
+		free(names[i]);
+	}
+	free(names);
+	timer_rearm(c);
+	return 0;
+}

@@ -1,0 +1,108 @@
+/* containerizer.h: tasks as containers, supervised so that the agent can be
+ * SIGKILLed at any moment (docs/agent-supervision.md).
+ *
+ * Layout under the work directory:
+ *   run/<cid>/        one per container: task.json, config.json, state,
+ *                     monitor, exit (written by agora-monitor)
+ *   sandboxes/<cid>/  the task's sandbox: stdout, stderr, its files
+ *   runtime/          the runtime library's state root
+ *   hostview/         the root of command tasks (host dirs bound read-only)
+ *
+ * The containerizer is loop-agnostic: ctz_fd() is one epoll fd that is
+ * readable whenever ctz_dispatch() has work (a monitor exited, a grace
+ * period or a sandbox's retention ran out). It never blocks except while a
+ * launch creates its container. Task state changes are reported through a
+ * callback, in order, at least once: a terminal state is recorded as
+ * reported right after the callback returns, so only an agent killed in
+ * between reports it again on restart.
+ */
+#ifndef AGORA_AGENT_CONTAINERIZER_H
+#define AGORA_AGENT_CONTAINERIZER_H
+
+#include "agent/task.h"
+#include "agent/taskspec.h"
+#include "common/common.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct ctz ctz_t;
+
+struct ctz_update {
+	const char *task_id;
+	const char *container_id;
+	enum task_state state;
+	enum task_reason reason; /* REASON_NONE when there is none */
+	const char *message;     /* may be NULL */
+	bool has_exit_status;
+	int exit_status; /* exit code, or 128 + signal */
+};
+
+typedef void (*ctz_on_task_state)(void *ctx, const struct ctz_update *u);
+
+struct ctz_config {
+	const char *work_dir;      /* required, absolute */
+	const char *monitor_path;  /* agora-monitor; default: next to /proc/self/exe */
+	const char *images_dir;    /* OCI-like specs' rootfs; default <work>/images */
+	bool cgroups_disabled;     /* no limits at all (hosts without cgroup v2) */
+	const char *cgroup_root;   /* cgroup2 mount; default: found */
+	const char *cgroup_parent; /* tasks' cgroups go under it; default "agora/tasks" */
+	int64_t sandbox_keep_ms;   /* after the end; 0: a week */
+	ctz_on_task_state on_task_state;
+	void *cb_ctx;
+};
+
+/* A task to launch. Exactly one of `command` and `oci_spec_json`. */
+struct ctz_task {
+	const char *task_id; /* any text up to 512 bytes */
+	const struct ts_command *command;
+	const char *oci_spec_json;
+	struct ts_limits limits;
+};
+
+/* Open the containerizer: creates the work directory layout. Does not look
+ * at existing tasks (ctz_recover does). Free with ctz_close(). */
+int ctz_open(const struct ctz_config *cfg, ctz_t **ret, struct ag_error *err);
+
+/* Close: forgets the tasks but leaves them running (the agent's exit is
+ * not the tasks' end). NULL is fine. */
+void ctz_close(ctz_t *c);
+
+/* Scan run/ after a restart: containers still running are re-attached
+ * (TASK_RUNNING reported again only if it never was), containers that
+ * ended meanwhile get their recorded status reported, launches cut short
+ * are failed, never relaunched. Call once, after ctz_open. */
+int ctz_recover(ctz_t *c, struct ag_error *err);
+
+/* Launch: the task's record is written (state "launching") before anything
+ * else, TASK_STARTING reported, the container created under its monitor
+ * and started, TASK_RUNNING reported. On failure after the record exists,
+ * TASK_FAILED (REASON_CONTAINER_LAUNCH_FAILED) is reported with the reason
+ * and 0 is returned; a bad task (invalid spec, duplicate id) is refused
+ * with -errno before any record. *ret_cid (may be NULL) gets the container
+ * id (malloc'd). */
+int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_error *err);
+
+/* Kill with a grace period: SIGTERM to the task's init now, and
+ * cgroup.kill (SIGKILL) when `grace_ms` ran out; TASK_KILLING is reported,
+ * then TASK_KILLED when it is gone. Durable: an agent restarted meanwhile
+ * finishes the kill. -ENOENT for an unknown or ended task. */
+int ctz_kill(ctz_t *c, const char *task_id, int64_t grace_ms);
+
+/* The fd to poll for readability, and the work it signals. */
+int ctz_fd(const ctz_t *c);
+int ctz_dispatch(ctz_t *c);
+
+/* Tasks not yet ended. */
+size_t ctz_active(const ctz_t *c);
+
+/* Remove the sandboxes and records of tasks that ended more than `keep_ms`
+ * ago (-1: the configured time). Returns how many were removed. */
+int ctz_gc(ctz_t *c, int64_t keep_ms);
+
+/* Host paths of a task's sandbox and of its monitor's pid (for operators
+ * and tests); NULL when unknown. */
+const char *ctz_sandbox_of(const ctz_t *c, const char *task_id);
+pid_t ctz_monitor_pid(const ctz_t *c, const char *task_id);
+
+#endif

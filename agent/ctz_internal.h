@@ -1,0 +1,79 @@
+/* ctz_internal.h: what the containerizer's files share. */
+#ifndef AGORA_AGENT_CTZ_INTERNAL_H
+#define AGORA_AGENT_CTZ_INTERNAL_H
+
+#include "agent/containerizer.h"
+#include "runtime/runtime.h"
+
+#include <sys/types.h>
+
+enum ctz_phase {
+	CTZ_LAUNCHING, /* record written; container not known to run yet */
+	CTZ_RUNNING,
+	CTZ_KILLING, /* SIGTERM sent; SIGKILL at kill_deadline_ms */
+	CTZ_DONE,    /* terminal state reported */
+};
+
+/* The durable part of a task, in run/<cid>/state. Times are CLOCK_REALTIME
+ * ms, so they mean the same after a restart. */
+struct ctz_state {
+	enum ctz_phase phase;
+	bool reported_running;
+	int64_t kill_deadline_ms;
+	int64_t done_at_ms;
+	enum task_state final;
+};
+
+struct ctz_entry {
+	char *task_id;
+	char *cid;
+	char *run_dir; /* <work>/run/<cid> */
+	char *sandbox; /* <work>/sandboxes/<cid> */
+	struct ctz_state st;
+	pid_t monitor_pid;
+	int monitor_pidfd; /* -1 when not watched */
+	bool monitor_is_child;
+	bool sigkill_sent;
+	char *launch_error; /* start failed: already reported */
+	struct ctz_entry *next;
+};
+
+struct ctz {
+	struct ctz_config cfg;
+	char *work_dir, *run_dir, *sbx_dir, *rt_dir, *hostview_dir, *images_dir;
+	char *monitor_path, *cgroup_parent, *cgroup_root;
+	char **host_dirs;
+	struct rt_options rto;
+	int epfd, timerfd;
+	struct ctz_entry *entries;
+};
+
+/* ---- records (ctz_record.c) ---- */
+int ctz__state_write(const struct ctz_entry *e, struct ag_error *err);
+int ctz__state_read(const char *run_dir, struct ctz_state *ret);
+int ctz__task_write(const char *dir, const char *task_id, const char *cid, const char *sandbox);
+int ctz__task_read(const char *run_dir, char **ret_task_id, char **ret_sandbox);
+/* run/<cid>/monitor: "pid=N\nstart=T\n". */
+int ctz__monitor_write(const char *run_dir, pid_t pid, uint64_t ticks);
+int ctz__monitor_read(const char *run_dir, pid_t *ret_pid, uint64_t *ret_ticks);
+struct ctz_exit {
+	int exit_code; /* -1 when killed by a signal */
+	int signal;
+	uint64_t oom_kills;
+};
+/* run/<cid>/exit as written by agora-monitor; -ENOENT when absent. */
+int ctz__exit_read(const char *run_dir, struct ctz_exit *ret);
+int ctz__proc_start_ticks(pid_t pid, uint64_t *ret_ticks);
+/* Remove a directory tree (no symlinks followed, no mount crossed). */
+int ctz__rm_rf(const char *path);
+int64_t ctz__now_ms(void);
+
+/* ---- the launch (ctz_spawn.c) ---- */
+/* Fork; the fork creates the container `e->cid` from `spec` (its init is
+ * the fork's child) with stdout/stderr in the sandbox, and execs the
+ * monitor. Returns once the monitor said it is in place; the container
+ * then waits for rt_container_start. *ret_pid is the monitor. */
+int ctz__spawn(struct ctz *c, const struct ctz_entry *e, const struct rt_spec *spec, uid_t uid,
+               gid_t gid, pid_t *ret_pid, struct ag_error *err);
+
+#endif

@@ -1,0 +1,385 @@
+/* The agent's task supervision on the real kernel, cgroups disabled (this
+ * host's cgroup v2 has no controllers): command tasks, their sandboxes, exit
+ * codes, kill with grace, and the driver SIGKILLed and started again. */
+#include "agtest.h"
+
+#include <fcntl.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char work[64];
+
+static void setup(void)
+{
+	if (geteuid() != 0)
+		AG_SKIP("needs root (namespaces, mounts)");
+	snprintf(work, sizeof(work), "/tmp/agora-sup-XXXXXX");
+	cr_assert(mkdtemp(work));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", work);
+	if (work[0])
+		cr_expect(system(cmd) == 0);
+}
+
+static const char *driver(void)
+{
+	static char p[512];
+	const char *b = getenv("AGORA_BUILD_DIR");
+	snprintf(p, sizeof(p), "%s/tests/agent-sup-driver", b ? b : "build");
+	return p;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return strdup("");
+	char *buf = calloc(1, 1 << 16);
+	size_t n = fread(buf, 1, (1 << 16) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Runs the driver (argv after --work) to completion; returns its stdout. */
+static char *drive(const char *const args[])
+{
+	char out[128];
+	snprintf(out, sizeof(out), "%s.out", work);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
+		const char *argv[32] = {driver(), "--work", work};
+		size_t n = 3;
+		for (size_t i = 0; args[i] && n < 31; i++)
+			argv[n++] = args[i];
+		argv[n] = NULL;
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	int st = 0;
+	cr_assert(waitpid(pid, &st, 0) == pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "driver exit %d", st);
+	char *s = slurp(out);
+	unlink(out);
+	return s;
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* The one sandbox file `name` (only one task ran). */
+static char *sandbox_file(const char *name)
+{
+	char pat[160];
+	snprintf(pat, sizeof(pat), "%s/sandboxes/*/%s", work, name);
+	glob_t g;
+	cr_assert(glob(pat, 0, NULL, &g) == 0 && g.gl_pathc == 1, "no %s", pat);
+	char *s = slurp(g.gl_pathv[0]);
+	globfree(&g);
+	return s;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+TestSuite(agent_sup, .init = setup, .fini = teardown, .timeout = 60);
+
+Test(agent_sup, command_task_finishes_with_its_output_in_the_sandbox)
+{
+	char *out = drive(ARGS("--until-idle", "--launch", "t=echo hello; echo oops >&2"));
+	cr_expect(strstr(out, "UPDATE t TASK_STARTING"), "%s", out);
+	cr_expect(strstr(out, "UPDATE t TASK_RUNNING"), "%s", out);
+	cr_expect(strstr(out, "UPDATE t TASK_FINISHED - status=0"), "%s", out);
+	char *so = sandbox_file("stdout"), *se = sandbox_file("stderr");
+	cr_expect_str_eq(so, "hello\n");
+	cr_expect_str_eq(se, "oops\n");
+	free(so);
+	free(se);
+	free(out);
+}
+
+Test(agent_sup, nonzero_exit_is_failed_with_the_status)
+{
+	char *out = drive(ARGS("--until-idle", "--launch", "t=exit 3"));
+	cr_expect(strstr(out, "UPDATE t TASK_FAILED REASON_COMMAND_EXECUTOR_FAILED status=3 "
+	                      "msg=Command exited with status 3"),
+	          "%s", out);
+	free(out);
+}
+
+Test(agent_sup, a_missing_program_fails_the_launch)
+{
+	char *out = drive(ARGS("--until-idle", "--launch", "t=exec /nonexistent/prog"));
+	cr_expect(strstr(out, "UPDATE t TASK_FAILED REASON_COMMAND_EXECUTOR_FAILED status=127"),
+	          "%s", out);
+	free(out);
+}
+
+Test(agent_sup, sandbox_is_the_cwd_and_the_host_root_is_read_only)
+{
+	char *out = drive(ARGS("--until-idle", "--launch",
+	                       "t=pwd; echo $MESOS_SANDBOX; echo x > mine; touch /etc/agora-probe "
+	                       "2>&1; touch /usr/agora-probe 2>&1; touch /tmp/ok && echo tmp-ok; "
+	                       "ls /tmp; test -e /etc/passwd && echo host-etc"));
+	cr_expect(strstr(out, "TASK_FINISHED"), "%s", out);
+	char *so = sandbox_file("stdout");
+	cr_expect(strstr(so, "/mnt/mesos/sandbox\n/mnt/mesos/sandbox\n"), "%s", so);
+	cr_expect(count(so, "Read-only file system") == 2, "%s", so);
+	cr_expect(strstr(so, "tmp-ok\nok\n"), "private /tmp: %s", so);
+	cr_expect(strstr(so, "host-etc"), "%s", so);
+	cr_expect(access("/etc/agora-probe", F_OK) != 0);
+	char *mine = sandbox_file("mine");
+	cr_expect_str_eq(mine, "x\n");
+	free(mine);
+	free(so);
+	free(out);
+}
+
+Test(agent_sup, kill_a_task_that_exits_on_sigterm_is_killed_within_grace)
+{
+	double t0 = now_s();
+	char *out = drive(ARGS("--until-idle", "--launch",
+	                       "t=trap 'echo term; exit 0' TERM; while :; do sleep 0.05; done",
+	                       "--kill", "t=10000", "--kill-after", "300"));
+	double took = now_s() - t0;
+	cr_expect(strstr(out, "UPDATE t TASK_KILLING"), "%s", out);
+	cr_expect(strstr(out, "UPDATE t TASK_KILLED - status=0"), "%s", out);
+	cr_expect(took < 5, "took %.1fs: SIGTERM was not delivered", took);
+	char *so = sandbox_file("stdout");
+	cr_expect_str_eq(so, "term\n");
+	free(so);
+	free(out);
+}
+
+Test(agent_sup, kill_a_task_that_ignores_sigterm_after_the_grace)
+{
+	double t0 = now_s();
+	char *out = drive(ARGS("--until-idle", "--launch", "t=trap '' TERM; sleep 100 & wait",
+	                       "--kill", "t=800", "--kill-after", "200"));
+	double took = now_s() - t0;
+	cr_expect(strstr(out, "UPDATE t TASK_KILLED - status=137"), "%s", out);
+	cr_expect(took >= 0.9 && took < 10, "took %.2fs for a grace of 0.8s", took);
+	free(out);
+}
+
+/* The pids recorded by the monitors of the tasks. */
+static pid_t monitor_pid(void)
+{
+	char pat[160];
+	snprintf(pat, sizeof(pat), "%s/run/*/monitor", work);
+	glob_t g;
+	cr_assert(glob(pat, 0, NULL, &g) == 0 && g.gl_pathc == 1);
+	char *s = slurp(g.gl_pathv[0]);
+	globfree(&g);
+	pid_t p = (pid_t)atoi(s + 4);
+	free(s);
+	return p;
+}
+
+static pid_t start_driver(const char *const args[], const char *out)
+{
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
+		const char *argv[32] = {driver(), "--work", work};
+		size_t n = 3;
+		for (size_t i = 0; args[i] && n < 31; i++)
+			argv[n++] = args[i];
+		argv[n] = NULL;
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void wait_for_text(const char *path, const char *text)
+{
+	for (int i = 0; i < 200; i++) {
+		char *s = slurp(path);
+		bool found = strstr(s, text) != NULL;
+		free(s);
+		if (found)
+			return;
+		usleep(50000);
+	}
+	cr_assert_fail("`%s` never appeared in %s", text, path);
+}
+
+Test(agent_sup, sigkilled_driver_gets_the_real_exit_status_once_on_restart)
+{
+	char out[128];
+	snprintf(out, sizeof(out), "%s.drv", work);
+	pid_t d = start_driver(ARGS("--launch", "t=sleep 1.5; exit 7"), out);
+	wait_for_text(out, "UPDATE t TASK_RUNNING");
+	cr_assert(kill(d, SIGKILL) == 0);
+	waitpid(d, NULL, 0);
+
+	/* The task outlives the driver, and ends while it is down. */
+	pid_t m = monitor_pid();
+	cr_expect(kill(m, 0) == 0, "the monitor died with the driver");
+	char exitp[160];
+	snprintf(exitp, sizeof(exitp), "%s/run/*/exit", work);
+	glob_t g;
+	cr_expect(glob(exitp, 0, NULL, &g) != 0, "ended too early");
+	for (int i = 0; i < 100 && kill(m, 0) == 0; i++)
+		usleep(50000);
+	cr_assert(glob(exitp, 0, NULL, &g) == 0, "the monitor recorded no exit");
+	globfree(&g);
+
+	char *o = drive(ARGS("--recover", "--until-idle"));
+	cr_expect(count(o, "UPDATE t ") == 1, "%s", o);
+	cr_expect(strstr(o, "UPDATE t TASK_FAILED REASON_COMMAND_EXECUTOR_FAILED status=7"), "%s",
+	          o);
+	free(o);
+	/* Reported is recorded: a third start reports nothing again. */
+	o = drive(ARGS("--recover", "--until-idle"));
+	cr_expect(count(o, "UPDATE") == 0, "%s", o);
+	free(o);
+	char log[160];
+	snprintf(log, sizeof(log), "%s/events.log", work);
+	char *all = slurp(log);
+	cr_expect(count(all, "TASK_STARTING") == 1 && count(all, "TASK_RUNNING") == 1 &&
+	                  count(all, "TASK_FAILED") == 1,
+	          "launched or reported twice: %s", all);
+	free(all);
+	unlink(out);
+}
+
+Test(agent_sup, restarted_driver_reattaches_a_running_task)
+{
+	char out[128];
+	snprintf(out, sizeof(out), "%s.drv", work);
+	pid_t d = start_driver(ARGS("--launch", "t=sleep 1.5"), out);
+	wait_for_text(out, "UPDATE t TASK_RUNNING");
+	cr_assert(kill(d, SIGKILL) == 0);
+	waitpid(d, NULL, 0);
+	char *o = drive(ARGS("--recover", "--until-idle"));
+	cr_expect_str_eq(o, "UPDATE t TASK_FINISHED - status=0 msg=Command exited with status 0\n");
+	free(o);
+	unlink(out);
+}
+
+Test(agent_sup, sigkilled_driver_finishes_a_kill_on_restart)
+{
+	char out[128];
+	snprintf(out, sizeof(out), "%s.drv", work);
+	pid_t d = start_driver(
+	        ARGS("--launch", "t=sleep 100", "--kill", "t=600", "--kill-after", "100"), out);
+	wait_for_text(out, "UPDATE t TASK_KILLING");
+	cr_assert(kill(d, SIGKILL) == 0);
+	waitpid(d, NULL, 0);
+	char *o = drive(ARGS("--recover", "--until-idle"));
+	cr_expect(strstr(o, "UPDATE t TASK_KILLED - status=137"), "%s", o);
+	free(o);
+	unlink(out);
+}
+
+Test(agent_sup, monitor_sigkilled_is_lost_with_the_reason)
+{
+	char out[128];
+	snprintf(out, sizeof(out), "%s.drv", work);
+	pid_t d = start_driver(ARGS("--launch", "t=sleep 100"), out);
+	wait_for_text(out, "UPDATE t TASK_RUNNING");
+	cr_assert(kill(d, SIGKILL) == 0);
+	waitpid(d, NULL, 0);
+	pid_t m = monitor_pid();
+	cr_assert(kill(m, SIGKILL) == 0);
+	for (int i = 0; i < 100 && kill(m, 0) == 0; i++)
+		usleep(20000);
+	char *o = drive(ARGS("--recover", "--until-idle"));
+	cr_expect(strstr(o, "UPDATE t TASK_LOST REASON_EXECUTOR_TERMINATED status=- msg=exit "
+	                    "status unknown"),
+	          "%s", o);
+	free(o);
+	unlink(out);
+}
+
+Test(agent_sup, a_launch_cut_short_is_failed_never_relaunched)
+{
+	/* What an agent killed right after writing the record leaves. */
+	char dir[160], p[200];
+	snprintf(dir, sizeof(dir), "%s/run", work);
+	mkdir(work, 0755);
+	mkdir(dir, 0700);
+	snprintf(dir, sizeof(dir), "%s/run/ctr-0123456789abcdef", work);
+	cr_assert(mkdir(dir, 0700) == 0);
+	snprintf(p, sizeof(p), "%s/task.json", dir);
+	FILE *f = fopen(p, "w");
+	fprintf(f,
+	        "{\"task_id\":\"t\",\"container_id\":\"ctr-0123456789abcdef\",\"sandbox\":\"%s/"
+	        "sandboxes/ctr-0123456789abcdef\"}",
+	        work);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/state", dir);
+	f = fopen(p, "w");
+	fputs("phase=launching\n", f);
+	fclose(f);
+	char *o = drive(ARGS("--recover", "--until-idle"));
+	cr_expect_str_eq(o, "UPDATE t TASK_FAILED REASON_AGENT_RESTARTED status=- msg=the agent "
+	                    "restarted during the launch: the task never started and is not "
+	                    "relaunched\n");
+	free(o);
+}
+
+Test(agent_sup, finished_sandboxes_are_collected_after_the_keep_time)
+{
+	char *o = drive(ARGS("--until-idle", "--keep-ms", "1", "--launch", "t=true"));
+	cr_expect(strstr(o, "TASK_FINISHED"), "%s", o);
+	free(o);
+	usleep(10000);
+	o = drive(ARGS("--recover", "--until-idle", "--keep-ms", "1", "--launch", "u=true"));
+	free(o);
+	/* The restart's timer collects t (and u once its monitor is reaped). */
+	char pat[160];
+	snprintf(pat, sizeof(pat), "%s/sandboxes/*", work);
+	glob_t g;
+	int r = glob(pat, 0, NULL, &g);
+	cr_expect(r != 0 || g.gl_pathc <= 1, "%zu sandboxes left", r == 0 ? g.gl_pathc : 0);
+	if (r == 0)
+		globfree(&g);
+}
+
+#include "agent/capacity.h"
+
+Test(agent_sup, capacity_refuses_without_cgroup_v2_controllers_unless_told)
+{
+	struct cap_config cfg = {.work_dir = "/", .cgroup_parent = "agora"};
+	struct cap_resources r;
+	struct ag_error err = {0};
+	int rc = cap_measure(&cfg, &r, &err);
+	if (rc == 0) {
+		cr_expect(r.isolated && r.cpus > 0 && r.mem_bytes > 0);
+		return; /* a host with cgroup v2 controllers */
+	}
+	cr_expect_eq(rc, -EOPNOTSUPP);
+	cr_expect(strstr(err.msg, "--no-isolation"), "%s", err.msg);
+	printf("capacity on this host: %s\n", err.msg);
+	cfg.no_isolation = true;
+	cr_assert(cap_measure(&cfg, &r, &err) == 0, "%s", err.msg);
+	cr_expect(!r.isolated);
+}
