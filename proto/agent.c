@@ -41,7 +41,7 @@ static void read_register(struct pb_arena *a, const json_t *p, struct pb_agent_m
 	m->reg.n_frameworks = json_array_size(fws);
 	if (m->reg.n_frameworks) {
 		struct pb_framework_info *v =
-			pb__new_array(a, struct pb_framework_info, m->reg.n_frameworks);
+		        pb__new_array(a, struct pb_framework_info, m->reg.n_frameworks);
 		for (size_t i = 0; i < m->reg.n_frameworks; i++)
 			pb__read_framework_info(a, json_array_get(fws, i), &v[i]);
 		m->reg.frameworks = v;
@@ -92,8 +92,9 @@ int pb_agent_msg_decode(const char *buf, size_t len, struct pb_agent_msg *ret_ms
 	case PB_AGENT_REGISTERED:
 		m.registered.agent_id = pb__id(p, "agent_id");
 		m.registered.heartbeat_interval_seconds =
-			pb__double(p, "heartbeat_interval_seconds", 0);
-		m.registered.master_info = pb__read_master_info(a, json_object_get(p, "master_info"));
+		        pb__double(p, "heartbeat_interval_seconds", 0);
+		m.registered.master_info =
+		        pb__read_master_info(a, json_object_get(p, "master_info"));
 		break;
 	case PB_AGENT_RUN_TASK:
 		pb__read_framework_info(a, json_object_get(p, "framework_info"),
@@ -182,7 +183,7 @@ json_t *pb_agent_msg_to_json(const struct pb_agent_msg *m)
 			json_t *a = json_array();
 			for (size_t i = 0; i < m->reg.n_frameworks; i++)
 				json_array_append_new(
-					a, pb_framework_info_to_json(&m->reg.frameworks[i]));
+				        a, pb_framework_info_to_json(&m->reg.frameworks[i]));
 			json_object_set_new(p, "frameworks", a);
 		}
 		if (m->reg.n_tasks) {
@@ -190,9 +191,11 @@ json_t *pb_agent_msg_to_json(const struct pb_agent_msg *m)
 			for (size_t i = 0; i < m->reg.n_tasks; i++) {
 				const struct pb_agent_task *t = &m->reg.tasks[i];
 				json_t *e = json_object();
-				pb__set_id(e, "framework_id", t->framework_id ? t->framework_id : "");
+				pb__set_id(e, "framework_id",
+				           t->framework_id ? t->framework_id : "");
 				json_object_set_new(e, "task", task_info_json(&t->task));
-				json_object_set_new(e, "status", pb_task_status_to_json(&t->status));
+				json_object_set_new(e, "status",
+				                    pb_task_status_to_json(&t->status));
 				if (t->has_unacknowledged)
 					json_object_set_new(e, "unacknowledged", json_true());
 				json_array_append_new(a, e);
@@ -219,9 +222,11 @@ json_t *pb_agent_msg_to_json(const struct pb_agent_msg *m)
 		break;
 	case PB_AGENT_KILL_TASK:
 		p = json_object();
-		pb__set_id(p, "framework_id", m->kill_task.framework_id ? m->kill_task.framework_id : "");
+		pb__set_id(p, "framework_id",
+		           m->kill_task.framework_id ? m->kill_task.framework_id : "");
 		pb__set_id(p, "task_id", m->kill_task.task_id ? m->kill_task.task_id : "");
-		pb__set(p, "kill_policy", kill_policy_json(m->kill_task.has_grace, m->kill_task.grace_ns));
+		pb__set(p, "kill_policy",
+		        kill_policy_json(m->kill_task.has_grace, m->kill_task.grace_ns));
 		break;
 	case PB_AGENT_STATUS_UPDATE:
 		p = json_object();
@@ -232,7 +237,8 @@ json_t *pb_agent_msg_to_json(const struct pb_agent_msg *m)
 	case PB_AGENT_STATUS_UPDATE_ACK:
 		p = json_object();
 		pb__set_id(p, "framework_id",
-		           m->status_update_ack.framework_id ? m->status_update_ack.framework_id : "");
+		           m->status_update_ack.framework_id ? m->status_update_ack.framework_id
+		                                             : "");
 		pb__set_id(p, "task_id",
 		           m->status_update_ack.task_id ? m->status_update_ack.task_id : "");
 		pb__set_bytes(p, "uuid", m->status_update_ack.uuid);

@@ -112,8 +112,8 @@ json_t *pb_resource_to_json(const struct pb_resource *r, unsigned flags)
 		break;
 	case PB_VALUE_SET: {
 		json_t *items = pb__strings_to_json(r->items, r->n_items);
-		json_object_set_new(o, "set", items ? json_pack("{s:o}", "item", items)
-		                                    : json_object());
+		json_object_set_new(o, "set",
+		                    items ? json_pack("{s:o}", "item", items) : json_object());
 		break;
 	}
 	default:
@@ -173,8 +173,8 @@ json_t *pb_attribute_to_json(const struct pb_attribute *at)
 		break;
 	case PB_VALUE_SET: {
 		json_t *items = pb__strings_to_json(at->items, at->n_items);
-		json_object_set_new(o, "set", items ? json_pack("{s:o}", "item", items)
-		                                    : json_object());
+		json_object_set_new(o, "set",
+		                    items ? json_pack("{s:o}", "item", items) : json_object());
 		break;
 	}
 	default:
@@ -212,8 +212,9 @@ json_t *pb_framework_info_to_json(const struct pb_framework_info *fi)
 		json_t *caps = json_array();
 		for (int c = 1; c < (int)pb__e_fw_capability.n; c++) {
 			if (fi->capabilities & PB_CAP_BIT(c))
-				json_array_append_new(caps, json_pack("{s:s}", "type",
-				                                      pb__e_fw_capability.names[c]));
+				json_array_append_new(
+				        caps,
+				        json_pack("{s:s}", "type", pb__e_fw_capability.names[c]));
 		}
 		json_object_set_new(o, "capabilities", caps);
 	}
@@ -228,8 +229,9 @@ json_t *pb_agent_info_to_json(const struct pb_agent_info *ai, unsigned res_flags
 	if (ai->port)
 		json_object_set_new(o, "port", json_integer(ai->port));
 	if (ai->n_resources)
-		json_object_set_new(o, "resources",
-		                    pb_resources_to_json(ai->resources, ai->n_resources, res_flags));
+		json_object_set_new(
+		        o, "resources",
+		        pb_resources_to_json(ai->resources, ai->n_resources, res_flags));
 	pb__set(o, "attributes", attributes_to_json(ai->attributes, ai->n_attributes));
 	pb__set_id(o, "id", ai->id);
 	return o;
@@ -282,7 +284,8 @@ json_t *pb_task_status_to_json(const struct pb_task_status *st)
 		json_object_set_new(o, "container_status", cs);
 	}
 	if (st->has_unreachable_time)
-		json_object_set_new(o, "unreachable_time", pb_time_to_json(st->unreachable_time_ns));
+		json_object_set_new(o, "unreachable_time",
+		                    pb_time_to_json(st->unreachable_time_ns));
 	return o;
 }
 
@@ -303,8 +306,9 @@ json_t *pb_offer_to_json(const struct pb_offer *of, unsigned res_flags)
 	pb__set_str(url, "path", of->url_path);
 	json_object_set_new(o, "url", url);
 	if (of->n_resources)
-		json_object_set_new(o, "resources",
-		                    pb_resources_to_json(of->resources, of->n_resources, res_flags));
+		json_object_set_new(
+		        o, "resources",
+		        pb_resources_to_json(of->resources, of->n_resources, res_flags));
 	pb__set(o, "attributes", attributes_to_json(of->attributes, of->n_attributes));
 	if (of->n_executor_ids) {
 		json_t *a = json_array();
@@ -329,8 +333,9 @@ json_t *pb_task_to_json(const struct pb_task *t)
 	const char *state = pb_task_state_name(t->state);
 	pb__set_str(o, "state", state ? state : "TASK_UNKNOWN");
 	if (t->n_resources)
-		json_object_set_new(o, "resources", pb_resources_to_json(t->resources, t->n_resources,
-		                                                         PB_RES_OPERATOR));
+		json_object_set_new(
+		        o, "resources",
+		        pb_resources_to_json(t->resources, t->n_resources, PB_RES_OPERATOR));
 	if (t->n_statuses) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < t->n_statuses; i++)

@@ -20,9 +20,9 @@ struct pb__enum {
 };
 
 extern const struct pb__enum pb__e_task_state, pb__e_source, pb__e_reason, pb__e_fw_capability,
-	pb__e_value_type, pb__e_reservation_type, pb__e_container_type, pb__e_image_type,
-	pb__e_health_check_type, pb__e_operation_type, pb__e_call_type, pb__e_event_type,
-	pb__e_operator_call_type, pb__e_operator_event_type, pb__e_agent_msg_type;
+        pb__e_value_type, pb__e_reservation_type, pb__e_container_type, pb__e_image_type,
+        pb__e_health_check_type, pb__e_operation_type, pb__e_call_type, pb__e_event_type,
+        pb__e_operator_call_type, pb__e_operator_event_type, pb__e_agent_msg_type;
 
 const char *pb__enum_name(const struct pb__enum *e, int v);
 int pb__enum_value(const struct pb__enum *e, const char *name);
@@ -53,8 +53,8 @@ struct pb__field {
 	const char *name;
 	unsigned char kind;
 	unsigned char flags;
-	const struct pb__msg *msg;   /* PB__MSG, PB__MAP */
-	const struct pb__enum *enm;  /* PB__ENUM */
+	const struct pb__msg *msg;  /* PB__MSG, PB__MAP */
+	const struct pb__enum *enm; /* PB__ENUM */
 };
 
 struct pb__msg {
@@ -63,7 +63,7 @@ struct pb__msg {
 };
 
 extern const struct pb__msg pb__m_call, pb__m_event, pb__m_operator_call, pb__m_agent_msg,
-	pb__m_task_info, pb__m_task_status, pb__m_framework_info;
+        pb__m_task_info, pb__m_task_status, pb__m_framework_info;
 
 /* Check `in` against message `m` and build its normalized form in
  * *ret_out (a new reference). `root` names the message in errors. */
@@ -76,8 +76,8 @@ int pb__parse(const struct pb__msg *m, const char *buf, size_t len, const char *
 
 /* ---- readers of normalized JSON (types are guaranteed there) ---- */
 
-const char *pb__str(const json_t *o, const char *key);        /* NULL when absent */
-const char *pb__id(const json_t *o, const char *key);         /* o.key.value */
+const char *pb__str(const json_t *o, const char *key); /* NULL when absent */
+const char *pb__id(const json_t *o, const char *key);  /* o.key.value */
 bool pb__bool(const json_t *o, const char *key, bool dflt);
 int64_t pb__int(const json_t *o, const char *key, int64_t dflt);
 double pb__double(const json_t *o, const char *key, double dflt);

@@ -46,7 +46,8 @@ int pb_operator_call_decode(const char *buf, size_t len, struct pb_operator_call
 			missing = "teardown";
 		break;
 	case PB_OP_MARK_AGENT_GONE:
-		c.mark_agent_gone.agent_id = pb__id(json_object_get(j, "mark_agent_gone"), "agent_id");
+		c.mark_agent_gone.agent_id =
+		        pb__id(json_object_get(j, "mark_agent_gone"), "agent_id");
 		if (!c.mark_agent_gone.agent_id)
 			missing = "mark_agent_gone";
 		break;

@@ -231,8 +231,8 @@ struct pb_resource {
 	size_t n_ranges;
 	const char *const *items; /* SET */
 	size_t n_items;
-	const char *role;            /* deprecated `role`; NULL when absent */
-	const char *allocation_role; /* allocation_info.role; NULL when absent */
+	const char *role;                          /* deprecated `role`; NULL when absent */
+	const char *allocation_role;               /* allocation_info.role; NULL when absent */
 	const struct pb_reservation *reservations; /* innermost last */
 	size_t n_reservations;
 	bool revocable;
@@ -290,10 +290,10 @@ struct pb_command_info {
 struct pb_container_info {
 	enum pb_container_type type;
 	const char *hostname;
-	enum pb_image_type image_type;  /* mesos.image.type */
-	const char *image_name;         /* mesos.image.docker.name or appc.name */
-	const json_t *oci;              /* agora's OCI-like spec, verbatim; NULL when absent */
-	const json_t *json;             /* the whole ContainerInfo, normalized */
+	enum pb_image_type image_type; /* mesos.image.type */
+	const char *image_name;        /* mesos.image.docker.name or appc.name */
+	const json_t *oci;             /* agora's OCI-like spec, verbatim; NULL when absent */
+	const json_t *json;            /* the whole ContainerInfo, normalized */
 };
 
 struct pb_task_info {
@@ -370,9 +370,9 @@ struct pb_task_status {
 	bool healthy;
 	bool has_unreachable_time;
 	int64_t unreachable_time_ns;
-	const char *container_id;          /* container_status.container_id */
-	int32_t executor_pid;              /* container_status.executor_pid; 0: absent */
-	const json_t *container_status;    /* normalized; wins over the two above on encode */
+	const char *container_id;       /* container_status.container_id */
+	int32_t executor_pid;           /* container_status.executor_pid; 0: absent */
+	const json_t *container_status; /* normalized; wins over the two above on encode */
 	const struct pb_label *labels;
 	size_t n_labels;
 };
@@ -566,7 +566,7 @@ struct pb_event {
 	enum pb_event_type type;
 	struct {
 		const char *framework_id;
-		double heartbeat_interval_seconds; /* 0: absent */
+		double heartbeat_interval_seconds;        /* 0: absent */
 		const struct pb_master_info *master_info; /* NULL: absent */
 	} subscribed;
 	struct {
@@ -776,7 +776,7 @@ struct pb_agent_task {
 	const char *framework_id;
 	struct pb_task_info task;
 	struct pb_task_status status; /* latest state */
-	bool has_unacknowledged;       /* the latest update is not acknowledged */
+	bool has_unacknowledged;      /* the latest update is not acknowledged */
 };
 
 struct pb_agent_msg {

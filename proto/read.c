@@ -282,7 +282,7 @@ void pb__read_task_info(struct pb_arena *a, const json_t *j, struct pb_task_info
 	json_t *hc = json_object_get(j, "health_check");
 	t->has_health_check = hc != NULL;
 	t->health_check_type =
-		(enum pb_health_check_type)pb__enum_of(hc, "type", &pb__e_health_check_type);
+	        (enum pb_health_check_type)pb__enum_of(hc, "type", &pb__e_health_check_type);
 	json_t *grace = json_object_get(json_object_get(j, "kill_policy"), "grace_period");
 	t->has_kill_grace = grace != NULL;
 	t->kill_grace_ns = pb__int(grace, "nanoseconds", 0);

@@ -83,16 +83,19 @@ int pb_recordio_reader_feed(pb_recordio_reader *r, const void *data, size_t len,
 				continue;
 			}
 			if (ch < '0' || ch > '9')
-				return reader_fail(r, EBADMSG, err, "record length is not a number");
+				return reader_fail(r, EBADMSG, err,
+				                   "record length is not a number");
 			if (++r->digits > COUNT_MAX_DIGITS)
 				return reader_fail(r, EBADMSG, err, "record length too long");
 			unsigned d = (unsigned)(ch - '0');
 			if (r->count > (UINT64_MAX - d) / 10)
-				return reader_fail(r, EMSGSIZE, err, "record larger than the limit");
+				return reader_fail(r, EMSGSIZE, err,
+				                   "record larger than the limit");
 			r->count = r->count * 10 + d;
 			/* Refuse early: no need to wait for the newline. */
 			if (r->count > r->max)
-				return reader_fail(r, EMSGSIZE, err, "record larger than the limit");
+				return reader_fail(r, EMSGSIZE, err,
+				                   "record larger than the limit");
 			continue;
 		}
 		size_t want = (size_t)r->count - r->have;

@@ -11,7 +11,7 @@ static const json_t *payload_of(const json_t *j, const char *type_name)
 	size_t i = 0;
 	for (; type_name[i] && i < sizeof(key) - 1; i++)
 		key[i] = (char)(type_name[i] >= 'A' && type_name[i] <= 'Z' ? type_name[i] + 32
-		                                                          : type_name[i]);
+		                                                           : type_name[i]);
 	key[i] = '\0';
 	return json_object_get(j, key);
 }
@@ -55,7 +55,8 @@ static void read_offers_call(struct pb_arena *a, const json_t *p, struct pb_call
 		}
 		v[i].n_tasks = json_array_size(tasks);
 		if (v[i].n_tasks) {
-			struct pb_task_info *t = pb__new_array(a, struct pb_task_info, v[i].n_tasks);
+			struct pb_task_info *t =
+			        pb__new_array(a, struct pb_task_info, v[i].n_tasks);
 			for (size_t k = 0; k < v[i].n_tasks; k++)
 				pb__read_task_info(a, json_array_get(tasks, k), &t[k]);
 			v[i].tasks = t;
@@ -101,7 +102,7 @@ int pb_call_decode(const char *buf, size_t len, struct pb_call *ret_call, struct
 		pb__read_framework_info(a, json_object_get(p, "framework_info"),
 		                        &c.subscribe.framework_info);
 		c.subscribe.suppressed_roles =
-			pb__strings(a, p, "suppressed_roles", &c.subscribe.n_suppressed_roles);
+		        pb__strings(a, p, "suppressed_roles", &c.subscribe.n_suppressed_roles);
 		break;
 	case PB_CALL_ACCEPT:
 		read_offers_call(a, p, &c.accept);
@@ -137,7 +138,7 @@ int pb_call_decode(const char *buf, size_t len, struct pb_call *ret_call, struct
 		c.reconcile.n_tasks = json_array_size(tasks);
 		if (c.reconcile.n_tasks) {
 			struct pb_reconcile_task *t =
-				pb__new_array(a, struct pb_reconcile_task, c.reconcile.n_tasks);
+			        pb__new_array(a, struct pb_reconcile_task, c.reconcile.n_tasks);
 			for (size_t i = 0; i < c.reconcile.n_tasks; i++) {
 				t[i].task_id = pb__id(json_array_get(tasks, i), "task_id");
 				t[i].agent_id = pb__id(json_array_get(tasks, i), "agent_id");
@@ -193,7 +194,7 @@ json_t *pb_event_to_json(const struct pb_event *ev)
 		json_t *a = json_array();
 		for (size_t i = 0; i < ev->offers.n_offers; i++)
 			json_array_append_new(
-				a, pb_offer_to_json(&ev->offers.offers[i], ev->offers.res_flags));
+			        a, pb_offer_to_json(&ev->offers.offers[i], ev->offers.res_flags));
 		p = json_pack("{s:o}", "offers", a);
 		break;
 	}
@@ -207,7 +208,8 @@ json_t *pb_event_to_json(const struct pb_event *ev)
 	case PB_EVENT_MESSAGE:
 		p = json_object();
 		pb__set_id(p, "agent_id", ev->message.agent_id ? ev->message.agent_id : "");
-		pb__set_id(p, "executor_id", ev->message.executor_id ? ev->message.executor_id : "");
+		pb__set_id(p, "executor_id",
+		           ev->message.executor_id ? ev->message.executor_id : "");
 		if (ev->message.data.data)
 			pb__set_bytes(p, "data", ev->message.data);
 		else
@@ -257,8 +259,9 @@ int pb_event_decode(const char *buf, size_t len, struct pb_event *ret_ev, struct
 	case PB_EVENT_SUBSCRIBED:
 		e.subscribed.framework_id = pb__id(p, "framework_id");
 		e.subscribed.heartbeat_interval_seconds =
-			pb__double(p, "heartbeat_interval_seconds", 0);
-		e.subscribed.master_info = pb__read_master_info(a, json_object_get(p, "master_info"));
+		        pb__double(p, "heartbeat_interval_seconds", 0);
+		e.subscribed.master_info =
+		        pb__read_master_info(a, json_object_get(p, "master_info"));
 		break;
 	case PB_EVENT_OFFERS: {
 		json_t *offers = json_object_get(p, "offers");

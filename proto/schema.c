@@ -172,7 +172,8 @@ static int norm_value(struct ctx *c, const struct pb__field *f, const json_t *in
 			return fail(c, "must be a base64 string");
 		_cleanup_free_ uint8_t *data = NULL;
 		size_t len;
-		if (pb_base64_decode(json_string_value(in), json_string_length(in), &data, &len) < 0)
+		if (pb_base64_decode(json_string_value(in), json_string_length(in), &data, &len) <
+		    0)
 			return fail(c, "invalid base64");
 		_cleanup_free_ char *canon = pb_base64_encode(data, len);
 		*out = json_string(canon);
@@ -347,7 +348,8 @@ int pb__parse(const struct pb__msg *m, const char *buf, size_t len, const char *
               json_t **ret_out, struct ag_error *err)
 {
 	if (len > PB_MAX_MESSAGE)
-		return ag_error_msg(err, EMSGSIZE, "%s: larger than %u bytes", root, PB_MAX_MESSAGE);
+		return ag_error_msg(err, EMSGSIZE, "%s: larger than %u bytes", root,
+		                    PB_MAX_MESSAGE);
 	json_error_t jerr;
 	/* NUL inside strings stays refused (no JSON_ALLOW_NUL): ids end up in
 	 * C strings and paths. */
