@@ -225,7 +225,7 @@ struct pb_reservation {
  * `reservation` (singular) decodes as one entry of `reservations`. */
 struct pb_resource {
 	const char *name;
-	enum pb_value_type type; /* SCALAR, RANGES or SET (TEXT is refused) */
+	enum pb_value_type type; /* SCALAR, RANGES or SET; the master refuses TEXT */
 	int64_t scalar_milli;
 	const struct pb_range *ranges;
 	size_t n_ranges;
