@@ -1,0 +1,363 @@
+/* schema.c: the normalizer. It walks client JSON along a message table the
+ * way stout's protobuf parser does and builds a canonical tree: only known
+ * fields, numbers as numbers, bools as bools, arrays as arrays, base64 with
+ * padding, enums by known names. A type error stops at once with the path
+ * of the field; missing required fields are all collected first and
+ * reported together, as protobuf's InitializationErrorString does. */
+#include "proto/internal.h"
+
+#include <ctype.h>
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#define PATH_MAX_LEN 400
+#define MISSING_MAX  700
+
+struct ctx {
+	const char *root;
+	struct ag_error *err;
+	char path[PATH_MAX_LEN];
+	size_t len;
+	char missing[MISSING_MAX];
+	size_t mlen;
+	bool missing_cut;
+};
+
+/* Append ".key" (or "[idx]" when key is NULL) to the path. */
+static size_t push(struct ctx *c, const char *key, size_t idx)
+{
+	size_t saved = c->len;
+	size_t room = sizeof(c->path) - c->len;
+	int n;
+	if (key)
+		n = snprintf(c->path + c->len, room, "%s%s", c->len ? "." : "", key);
+	else
+		n = snprintf(c->path + c->len, room, "[%zu]", idx);
+	if (n > 0)
+		c->len = (size_t)n < room ? c->len + (size_t)n : sizeof(c->path) - 1;
+	return saved;
+}
+
+static void pop(struct ctx *c, size_t saved)
+{
+	c->len = saved;
+	c->path[saved] = '\0';
+}
+
+static int fail(struct ctx *c, const char *reason)
+{
+	return ag_error_msg(c->err, EINVAL, "%s%s%s: %s", c->root, c->len ? "." : "", c->path,
+	                    reason);
+}
+
+static void add_missing(struct ctx *c, const char *name)
+{
+	size_t saved = push(c, name, 0);
+	size_t room = sizeof(c->missing) - c->mlen;
+	int n = snprintf(c->missing + c->mlen, room, "%s%s", c->mlen ? ", " : "", c->path);
+	if (n < 0 || (size_t)n >= room) {
+		c->missing[c->mlen] = '\0';
+		c->missing_cut = true;
+	} else {
+		c->mlen += (size_t)n;
+	}
+	pop(c, saved);
+}
+
+/* A whole-string integer: optional sign, digits, nothing else. */
+static bool parse_int_string(const char *s, bool is_unsigned, json_int_t *ret)
+{
+	const char *p = s;
+	bool neg = false;
+	if (*p == '-' || *p == '+') {
+		neg = *p == '-';
+		p++;
+	}
+	if (!isdigit((unsigned char)*p))
+		return false;
+	uint64_t v = 0;
+	for (; isdigit((unsigned char)*p); p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	if (*p)
+		return false;
+	if (neg) {
+		if (is_unsigned && v != 0)
+			return false;
+		if (v > (uint64_t)INT64_MAX + 1)
+			return false;
+		*ret = (json_int_t)(0 - v);
+		return true;
+	}
+	/* uint64 above INT64_MAX cannot be a jansson integer; no field of the
+	 * subset needs such values. */
+	if (v > INT64_MAX)
+		return false;
+	*ret = (json_int_t)v;
+	return true;
+}
+
+static int norm_int(struct ctx *c, const struct pb__field *f, const json_t *in, json_t **out)
+{
+	bool is_unsigned = f->kind == PB__UINT32 || f->kind == PB__UINT64;
+	json_int_t v;
+	if (json_is_integer(in)) {
+		v = json_integer_value(in);
+	} else if (json_is_real(in)) {
+		double d = json_real_value(in);
+		/* 31000.0 is an integer; 0.5 and 1e300 are not. */
+		if (d != floor(d) || d < -9.2e18 || d > 9.2e18)
+			return fail(c, "must be an integer");
+		v = (json_int_t)d;
+	} else if (json_is_string(in)) {
+		if (!parse_int_string(json_string_value(in), is_unsigned, &v))
+			return fail(c, "must be an integer");
+	} else {
+		return fail(c, "must be an integer");
+	}
+	if (is_unsigned && v < 0)
+		return fail(c, "must not be negative");
+	if (f->kind == PB__INT32 && (v < INT32_MIN || v > INT32_MAX))
+		return fail(c, "out of range for int32");
+	if (f->kind == PB__UINT32 && v > UINT32_MAX)
+		return fail(c, "out of range for uint32");
+	*out = json_integer(v);
+	return 0;
+}
+
+static int norm_double(struct ctx *c, const json_t *in, json_t **out)
+{
+	double d;
+	if (json_is_number(in)) {
+		d = json_number_value(in);
+	} else if (json_is_string(in)) {
+		const char *s = json_string_value(in);
+		char *end;
+		if (!*s || isspace((unsigned char)*s))
+			return fail(c, "must be a number");
+		d = strtod(s, &end);
+		if (*end || isnan(d))
+			return fail(c, "must be a number");
+	} else {
+		return fail(c, "must be a number");
+	}
+	/* "Infinity" is valid protobuf JSON but jansson cannot hold it; the
+	 * largest double means the same to every consumer (a refusal time, a
+	 * timeout). */
+	if (isinf(d))
+		d = d > 0 ? DBL_MAX : -DBL_MAX;
+	*out = json_real(d);
+	return 0;
+}
+
+static int norm_msg(struct ctx *c, const struct pb__msg *m, const json_t *in, json_t **out);
+
+/* One value of field f (an element when repeated). *out stays NULL when the
+ * value is dropped (an unknown enum name). */
+static int norm_value(struct ctx *c, const struct pb__field *f, const json_t *in, json_t **out)
+{
+	*out = NULL;
+	switch ((enum pb__kind)f->kind) {
+	case PB__STRING:
+		if (!json_is_string(in))
+			return fail(c, "must be a string");
+		*out = json_stringn(json_string_value(in), json_string_length(in));
+		return 0;
+	case PB__BYTES: {
+		if (!json_is_string(in))
+			return fail(c, "must be a base64 string");
+		_cleanup_free_ uint8_t *data = NULL;
+		size_t len;
+		if (pb_base64_decode(json_string_value(in), json_string_length(in), &data, &len) <
+		    0)
+			return fail(c, "invalid base64");
+		_cleanup_free_ char *canon = pb_base64_encode(data, len);
+		*out = json_string(canon);
+		return 0;
+	}
+	case PB__BOOL:
+		if (json_is_boolean(in)) {
+			*out = json_boolean(json_is_true(in));
+			return 0;
+		}
+		if (json_is_string(in) && strcmp(json_string_value(in), "true") == 0) {
+			*out = json_true();
+			return 0;
+		}
+		if (json_is_string(in) && strcmp(json_string_value(in), "false") == 0) {
+			*out = json_false();
+			return 0;
+		}
+		return fail(c, "must be a boolean");
+	case PB__INT32:
+	case PB__INT64:
+	case PB__UINT32:
+	case PB__UINT64:
+		return norm_int(c, f, in, out);
+	case PB__DOUBLE:
+		return norm_double(c, in, out);
+	case PB__ENUM: {
+		if (json_is_number(in))
+			return fail(c, "must be an enum name, not a number");
+		if (!json_is_string(in))
+			return fail(c, "must be an enum name");
+		int v = pb__enum_value(f->enm, json_string_value(in));
+		if (v == 0) {
+			/* stout drops an unknown name unless the field is
+			 * required, where it has nothing to put instead. */
+			if (f->flags & PB__REQ) {
+				char reason[160];
+				snprintf(reason, sizeof(reason), "unknown value '%.100s'",
+				         json_string_value(in));
+				return fail(c, reason);
+			}
+			return 0;
+		}
+		*out = json_string(f->enm->names[v]);
+		return 0;
+	}
+	case PB__MSG:
+		return norm_msg(c, f->msg, in, out);
+	case PB__MAP: {
+		if (!json_is_object(in))
+			return fail(c, "must be an object");
+		json_t *o = json_object();
+		const char *k;
+		json_t *v;
+		json_object_foreach ((json_t *)in, k, v) {
+			if (json_is_null(v))
+				continue;
+			size_t saved = push(c, k, 0);
+			json_t *nv;
+			int r = norm_msg(c, f->msg, v, &nv);
+			pop(c, saved);
+			if (r < 0) {
+				json_decref(o);
+				return r;
+			}
+			json_object_set_new(o, k, nv);
+		}
+		*out = o;
+		return 0;
+	}
+	case PB__RAW:
+		if (!json_is_object(in))
+			return fail(c, "must be an object");
+		*out = json_deep_copy(in);
+		return 0;
+	}
+	return fail(c, "unsupported field kind");
+}
+
+static int norm_field(struct ctx *c, const struct pb__field *f, const json_t *in, json_t *dst)
+{
+	if (!(f->flags & PB__REP)) {
+		json_t *v;
+		int r = norm_value(c, f, in, &v);
+		if (r < 0)
+			return r;
+		if (v)
+			json_object_set_new(dst, f->name, v);
+		return 0;
+	}
+	json_t *arr = json_array();
+	if (json_is_array(in)) {
+		size_t i;
+		json_t *e;
+		json_array_foreach (in, i, e) {
+			if (json_is_null(e))
+				continue;
+			size_t saved = push(c, NULL, i);
+			json_t *v;
+			int r = norm_value(c, f, e, &v);
+			pop(c, saved);
+			if (r < 0) {
+				json_decref(arr);
+				return r;
+			}
+			if (v)
+				json_array_append_new(arr, v);
+		}
+	} else {
+		/* A lone value is a one-element array (stout). */
+		json_t *v;
+		int r = norm_value(c, f, in, &v);
+		if (r < 0) {
+			json_decref(arr);
+			return r;
+		}
+		if (v)
+			json_array_append_new(arr, v);
+	}
+	if (json_array_size(arr) > 0)
+		json_object_set_new(dst, f->name, arr);
+	else
+		json_decref(arr);
+	return 0;
+}
+
+static int norm_msg(struct ctx *c, const struct pb__msg *m, const json_t *in, json_t **out)
+{
+	if (!json_is_object(in))
+		return fail(c, "must be an object");
+	json_t *o = json_object();
+	for (const struct pb__field *f = m->fields; f->name; f++) {
+		json_t *v = json_object_get(in, f->name);
+		if (!v || json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0)) {
+			if (f->flags & PB__REQ)
+				add_missing(c, f->name);
+			continue;
+		}
+		size_t saved = push(c, f->name, 0);
+		int r = norm_field(c, f, v, o);
+		pop(c, saved);
+		if (r < 0) {
+			json_decref(o);
+			return r;
+		}
+	}
+	*out = o;
+	return 0;
+}
+
+int pb__normalize(const struct pb__msg *m, const json_t *in, const char *root, json_t **ret_out,
+                  struct ag_error *err)
+{
+	struct ctx *c = ag_calloc(1, sizeof(*c));
+	c->root = root;
+	c->err = err;
+	json_t *out = NULL;
+	int r = norm_msg(c, m, in, &out);
+	if (r == 0 && c->mlen > 0) {
+		r = ag_error_msg(err, EINVAL, "Missing required fields: %s%s", c->missing,
+		                 c->missing_cut ? ", ..." : "");
+		json_decref(out);
+	}
+	free(c);
+	if (r < 0)
+		return r;
+	*ret_out = out;
+	return 0;
+}
+
+int pb__parse(const struct pb__msg *m, const char *buf, size_t len, const char *root,
+              json_t **ret_out, struct ag_error *err)
+{
+	if (len > PB_MAX_MESSAGE)
+		return ag_error_msg(err, EMSGSIZE, "%s: larger than %u bytes", root,
+		                    PB_MAX_MESSAGE);
+	json_error_t jerr;
+	/* NUL inside strings stays refused (no JSON_ALLOW_NUL): ids end up in
+	 * C strings and paths. */
+	json_t *in = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!in)
+		return ag_error_msg(err, EINVAL, "Failed to parse JSON: %s (line %d, column %d)",
+		                    jerr.text, jerr.line, jerr.column);
+	int r = pb__normalize(m, in, root, ret_out, err);
+	json_decref(in);
+	return r;
+}
