@@ -9,41 +9,42 @@ static int ag__error_ret(const struct ag_error *err, int errnum)
 	return code ? -code : -EINVAL;
 }
 
-int ag_error_set(struct ag_error *err, int errnum, const char *fmt, ...)
+/* Both setters: format the message, and with `with_strerror` append
+ * ": <strerror(errnum)>" when there is room and an errno. */
+static int ag__error_vset(struct ag_error *err, int errnum, bool with_strerror, const char *fmt,
+                          va_list ap)
 {
 	if (errnum < 0)
 		errnum = -errnum;
 	if (!err)
 		return errnum ? -errnum : -EINVAL;
-
-	va_list ap;
-	va_start(ap, fmt);
 	int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		err->msg[0] = '\0';
 	else if ((size_t)n >= sizeof(err->msg))
 		n = (int)sizeof(err->msg) - 1;
-
-	if (errnum && n >= 0 && (size_t)n < sizeof(err->msg) - 1)
+	if (with_strerror && errnum && n >= 0 && (size_t)n < sizeof(err->msg) - 1)
 		snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %s", strerror(errnum));
 	err->code = errnum;
 	return ag__error_ret(err, errnum);
 }
 
-int ag_error_msg(struct ag_error *err, int errnum, const char *fmt, ...)
+int ag_error_set(struct ag_error *err, int errnum, const char *fmt, ...)
 {
-	if (errnum < 0)
-		errnum = -errnum;
-	if (!err)
-		return errnum ? -errnum : -EINVAL;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vsnprintf(err->msg, sizeof(err->msg), fmt, ap) < 0)
-		err->msg[0] = '\0';
+	int r = ag__error_vset(err, errnum, true, fmt, ap);
 	va_end(ap);
-	err->code = errnum;
-	return ag__error_ret(err, errnum);
+	return r;
+}
+
+int ag_error_msg(struct ag_error *err, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = ag__error_vset(err, errnum, false, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 int ag_error_wrap(struct ag_error *err, const char *fmt, ...)

@@ -23,6 +23,17 @@ Test(error, validation_error_without_errno_returns_einval)
 	cr_assert_str_eq(err.msg, "linux.resources.memory.limit: must be a positive integer");
 }
 
+Test(error, msg_keeps_the_code_without_appending_strerror)
+{
+	struct ag_error err = {0};
+	int r = ag_error_msg(&err, EEXIST, "container `%s` already exists", "c1");
+	cr_assert_eq(r, -EEXIST);
+	cr_assert_eq(err.code, EEXIST);
+	cr_assert_str_eq(err.msg, "container `c1` already exists");
+	cr_assert_eq(ag_error_msg(&err, 0, "plain"), -EINVAL);
+	cr_assert_eq(ag_error_msg(NULL, -EPERM, "x"), -EPERM, "a negative errno is accepted");
+}
+
 Test(error, wrap_prefixes_context_and_keeps_code)
 {
 	struct ag_error err = {0};
