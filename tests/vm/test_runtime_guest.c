@@ -159,6 +159,15 @@ Test(limits, pause_stops_progress_and_resume_restores_it, .init = setup)
 		usleep(20000);
 	cr_assert_gt(size_of(log), frozen, "no progress after resume");
 
+	/* exec lands in the container's cgroup: in its cgroup namespace that
+	 * is the root ("0::/"); anywhere else would read "/..". */
+	char *cg = NULL;
+	cr_assert_eq(
+	        agora_run(&b, &cg, NULL, ARGS("exec", "pz", "--", "/bin/cat", "/proc/self/cgroup")),
+	        0);
+	cr_assert_str_eq(cg, "0::/\n");
+	free(cg);
+
 	/* ps lists the shell and its sleep from the cgroup. */
 	char *out = NULL;
 	cr_assert_eq(agora_run(&b, &out, NULL, ARGS("ps", "--format", "json", "pz")), 0);
