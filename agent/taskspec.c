@@ -94,7 +94,7 @@ int ts_host_view_prepare(const char *rootfs_dir, char ***ret_dirs, struct ag_err
 	closedir(d);
 	/* Mount points of the container's own file systems, made here once
 	 * so that concurrent launches never race to create them. */
-	static const char *const own[] = {"proc", "sys", "dev", "tmp", "run", TS_SANDBOX_PATH + 1};
+	static const char *const own[] = {"proc", "sys", "dev", "tmp", "run", &TS_SANDBOX_PATH[1]};
 	for (size_t i = 0; i < AG_ARRAY_SIZE(own) && r == 0; i++) {
 		int k = mkdir_p_at(rfd, own[i]);
 		if (k < 0)

@@ -11,6 +11,7 @@ static int ag__error_ret(const struct ag_error *err, int errnum)
 
 /* Both setters: format the message, and with `with_strerror` append
  * ": <strerror(errnum)>" when there is room and an errno. */
+AG_PRINTF(4, 0)
 static int ag__error_vset(struct ag_error *err, int errnum, bool with_strerror, const char *fmt,
                           va_list ap)
 {

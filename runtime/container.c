@@ -496,6 +496,7 @@ int rt_container_kill(const struct rt_options *o, const char *id, int sig, bool 
 {
 	struct ctx c;
 	struct rt_state st;
+	_cleanup_close_ int pidfd = -1;
 	int r = ctx_open_container(&c, o, id, NULL, &st, err);
 	if (r < 0)
 		return r;
@@ -510,7 +511,6 @@ int rt_container_kill(const struct rt_options *o, const char *id, int sig, bool 
 			ag_error_set(err, -r, "signal the processes of `%s`", id);
 		goto out;
 	}
-	_cleanup_close_ int pidfd = -1;
 	r = pidfd_open_checked(st.pid, st.pid_start_ticks, &pidfd);
 	if (r == 0 && syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
 		r = -errno;

@@ -213,6 +213,16 @@ static void held_drop_matching(struct world *w, const char *fw, const char *agen
 
 static void filter_set(struct world *w, const struct held *x, int64_t expiry)
 {
+	/* A role the framework has left gets no filter: it is offered
+	 * nothing there anyway, and a later rejoin starts unfiltered. */
+	size_t fi = 0;
+	while (fi < 16 && (!w->fw_live[fi] || strcmp(w->fws[fi], x->fw) != 0))
+		fi++;
+	bool subscribed = false;
+	for (size_t r = 0; fi < 16 && r < w->fw_nroles[fi]; r++)
+		subscribed = subscribed || !strcmp(w->fw_roles[fi][r], x->role);
+	if (!subscribed)
+		return;
 	for (size_t i = 0; i < w->n_filters; i++) {
 		struct tfilter *f = &w->filters[i];
 		if (!strcmp(f->fw, x->fw) && !strcmp(f->agent, x->agent) &&
@@ -307,6 +317,20 @@ static void world_offer(void *ctx, const struct drf_offer *o)
 	w->n_reserved_offers += drf_resources_scalar(o->resources, "cpus", "a") > 0;
 }
 
+/* A removed agent takes its filters with it, and so does a removed
+ * framework (Mesos: removeSlave / removeFramework): one re-added under the
+ * same id starts unfiltered. */
+static void filters_drop_matching(struct world *w, const char *fw, const char *agent)
+{
+	for (size_t k = w->n_filters; k-- > 0;) {
+		struct tfilter *t = &w->filters[k];
+		if ((fw && !strcmp(t->fw, fw)) || (agent && !strcmp(t->agent, agent))) {
+			drf_resources_free(t->res);
+			*t = w->filters[--w->n_filters];
+		}
+	}
+}
+
 static int pick(struct world *w, int n)
 {
 	return (int)(rng_next(&w->rng) % (uint64_t)n);
@@ -332,10 +356,15 @@ Test(drf, random_event_sequences_keep_the_books_balanced)
 			char text[160];
 			if (op == 0 && !w->agent_live[i]) {
 				snprintf(w->agents[i], 16, "ag%d", i);
-				snprintf(text, sizeof(text), "cpus:%d;mem:%d;ports:[%d-%d]%s",
-				         1 + pick(w, 16), 256 * (1 + pick(w, 16)), 1000 + i * 10,
-				         1005 + i * 10,
-				         pick(w, 3) == 0 ? ";cpus(a):2;mem(a):128" : "");
+				/* One pick per statement: the order in which a call's
+				 * arguments are evaluated is unspecified, and the
+				 * sequence must be the same with every compiler. */
+				int cpus = 1 + pick(w, 16);
+				int mem = 256 * (1 + pick(w, 16));
+				bool reserved = pick(w, 3) == 0;
+				snprintf(text, sizeof(text), "cpus:%d;mem:%d;ports:[%d-%d]%s", cpus,
+				         mem, 1000 + i * 10, 1005 + i * 10,
+				         reserved ? ";cpus(a):2;mem(a):128" : "");
 				add_agent(&w->h, w->agents[i], text);
 				w->agent_live[i] = true;
 				drf_resources_free(w->agent_total[i]);
@@ -343,6 +372,7 @@ Test(drf, random_event_sequences_keep_the_books_balanced)
 			} else if (op == 1 && w->agent_live[i] && pick(w, 3) == 0) {
 				cr_assert_eq(drf_agent_remove(a, w->agents[i]), 0);
 				held_drop_matching(w, NULL, w->agents[i]);
+				filters_drop_matching(w, NULL, w->agents[i]);
 				w->agent_live[i] = false;
 			} else if (op == 2 && !w->fw_live[f]) {
 				snprintf(w->fws[f], 16, "fw%d", f);
@@ -360,6 +390,7 @@ Test(drf, random_event_sequences_keep_the_books_balanced)
 			} else if (op == 3 && w->fw_live[f] && pick(w, 3) == 0) {
 				cr_assert_eq(drf_framework_remove(a, w->fws[f]), 0);
 				held_drop_matching(w, w->fws[f], NULL);
+				filters_drop_matching(w, w->fws[f], NULL);
 				w->fw_live[f] = false;
 			} else if (op == 12 && w->fw_live[f]) {
 				w->fw_nroles[f] = 1 + (size_t)pick(w, 2);
