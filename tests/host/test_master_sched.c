@@ -551,6 +551,15 @@ Test(sched, master_sigkill_restart_keeps_frameworks_and_rebuilds_tasks)
 	cr_assert_str_eq(jstr(ev, "registered.agent_id.value"), a.id);
 	json_decref(ev);
 
+	/* The operator sees the rebuilt task. */
+	struct mc_response r = {0};
+	cr_assert_eq(mc_request(port, "POST", "/api/v1", "Content-Type: application/json\r\n",
+	                        "{\"type\":\"GET_TASKS\"}", &r),
+	             0);
+	cr_assert_eq(r.status, 200);
+	cr_assert(strstr(r.body, "\"t1\"") && strstr(r.body, "TASK_RUNNING"), "%s", r.body);
+	mc_response_free(&r);
+
 	struct peer f2;
 	fw_subscribe(&f2, f.id, NULL);
 	cr_assert_str_eq(f2.id, f.id);
@@ -564,4 +573,47 @@ Test(sched, master_sigkill_restart_keeps_frameworks_and_rebuilds_tasks)
 	cr_assert_str_eq(jstr(ev, "update.status.task_id.value"), "t1");
 	cr_assert_str_eq(jstr(ev, "update.status.state"), "TASK_RUNNING");
 	json_decref(ev);
+}
+
+Test(sched, operator_weights_persist_and_teardown_removes)
+{
+	start_master(NULL);
+	struct mc_response r = {0};
+	const char *ct = "Content-Type: application/json\r\n";
+	cr_assert_eq(mc_request(port, "POST", "/api/v1", ct,
+	                        "{\"type\":\"UPDATE_WEIGHTS\",\"update_weights\":{"
+	                        "\"weight_infos\":[{\"role\":\"web\",\"weight\":2.5}]}}",
+	                        &r),
+	             0);
+	cr_assert_eq(r.status, 200);
+	cr_assert_null(mc_header(&r, "Content-Type"));
+	mc_response_free(&r);
+	stop_master();
+	start_master(NULL);
+	cr_assert_eq(mc_request(port, "POST", "/api/v1", ct, "{\"type\":\"GET_WEIGHTS\"}", &r), 0);
+	cr_assert(strstr(r.body, "\"web\"") && strstr(r.body, "2.5"), "%s", r.body);
+	mc_response_free(&r);
+
+	struct peer f;
+	fw_subscribe(&f, NULL, NULL);
+	char body[512];
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{\"value\":\"%s\"}}}",
+	         f.id);
+	cr_assert_eq(mc_request(port, "POST", "/api/v1", ct, body, &r), 0);
+	cr_assert_eq(r.status, 200);
+	mc_response_free(&r);
+	json_t *ev = peer_next(&f, "ERROR", 3000);
+	cr_assert_not_null(ev);
+	json_decref(ev);
+	cr_assert_eq(mc_request(port, "POST", "/api/v1", ct, body, &r), 0);
+	cr_assert_eq(r.status, 400);
+	mc_response_free(&r);
+	cr_assert_eq(mc_request(port, "POST", "/api/v1", ct,
+	                        "{\"type\":\"MARK_AGENT_GONE\",\"mark_agent_gone\":{"
+	                        "\"agent_id\":{\"value\":\"nope\"}}}",
+	                        &r),
+	             0);
+	cr_assert_eq(r.status, 404);
+	mc_response_free(&r);
 }
