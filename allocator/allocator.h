@@ -224,6 +224,13 @@ int drf_allocation_recover(struct drf_allocator *a, const char *framework_id, co
                            const char *role, const struct drf_resources *res, double refuse_seconds,
                            int64_t now);
 
+/* Book `res` (contained in the agent's free resources) as used by
+ * (framework, agent, role) without an offer: a restarted master rebuilding
+ * the tasks a re-registering agent reports. -EBUSY when the agent's free
+ * resources do not contain `res`. */
+int drf_allocation_add(struct drf_allocator *a, const char *framework_id, const char *agent_id,
+                       const char *role, const struct drf_resources *res);
+
 /* The framework declined an offer: recover it with a filter. */
 int drf_offer_decline(struct drf_allocator *a, const char *framework_id, const char *agent_id,
                       const char *role, const struct drf_resources *offered, double refuse_seconds,

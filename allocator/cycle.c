@@ -192,6 +192,30 @@ int drf_allocation_recover(struct drf_allocator *a, const char *framework_id, co
 	return 0;
 }
 
+/* A restarted master learns of running tasks from re-registering agents:
+ * their resources are booked as used without an offer. */
+int drf_allocation_add(struct drf_allocator *a, const char *framework_id, const char *agent_id,
+                       const char *role, const struct drf_resources *res)
+{
+	if (!a || !res || res->a != a)
+		return -EINVAL;
+	uint32_t fr = drf__fr_find(a, framework_id, role);
+	uint32_t agent = agent_id ? drf__strmap_get(&a->agent_map, agent_id) : DRF__NONE;
+	if (fr == DRF__NONE || agent == DRF__NONE)
+		return -ENOENT;
+	if (!drf__res_contains(&a->agents[agent].free, res))
+		return -EBUSY;
+	if (drf__res_empty(res))
+		return 0;
+	uint32_t rid = drf__u64map_get(&a->rec_map, pair_key(fr, agent));
+	if (rid == DRF__NONE)
+		rid = pair_new(a, fr, agent, false);
+	drf__res_add(&a->pairs[rid].res, res);
+	drf__res_sub(&a->agents[agent].free, res);
+	book(a, fr, res, 1);
+	return 0;
+}
+
 int drf_offer_decline(struct drf_allocator *a, const char *framework_id, const char *agent_id,
                       const char *role, const struct drf_resources *offered, double refuse_seconds,
                       int64_t now)

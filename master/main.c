@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 
 /* mkdir -p, the last component 0700: the registry is the cluster's
@@ -36,19 +35,6 @@ static int ms__make_work_dir(const char *path, struct ag_error *err)
 	return 0;
 }
 
-/* A random (v4) UUID, the form Mesos ids take. */
-static char *ms__uuid(void)
-{
-	uint8_t b[16];
-	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-		abort(); /* getrandom on 16 bytes only fails before boot's entropy */
-	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-	return ag_asprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	                   b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-	                   b[12], b[13], b[14], b[15]);
-}
-
 static int ms__count(const void *row, void *arg)
 {
 	(void)row;
@@ -67,7 +53,7 @@ static int ms__recover(struct ms_master *m, bool created, struct ag_error *err)
 {
 	int r = ms_registry_meta_get(m->registry, "master_id", &m->id, err);
 	if (r == -ENOENT) {
-		m->id = ms__uuid();
+		m->id = ms_uuid();
 		r = ms_registry_meta_set(m->registry, "master_id", m->id, err);
 	}
 	if (r < 0)
@@ -152,8 +138,12 @@ int main(int argc, char **argv)
 		ms_err("%s", err.msg);
 		goto out;
 	}
-	if (ms_operator_routes(&m) < 0) {
-		ms_err("cannot route the operator API");
+	if (ms_master_init(&m, &err) < 0 || ms_recover_state(&m, &err) < 0) {
+		ms_err("%s", err.msg);
+		goto out;
+	}
+	if (ms_operator_routes(&m) < 0 || ms_scheduler_routes(&m) < 0 || ms_agent_routes(&m) < 0) {
+		ms_err("cannot route the APIs");
 		goto out;
 	}
 	sigterm = evsignal_new(m.base, SIGTERM, ms__on_signal, &m);
@@ -177,7 +167,9 @@ int main(int argc, char **argv)
 	}
 	status = 0;
 out:
+	/* Streams first: their close callbacks still use the state. */
 	ms_http_free(m.http);
+	ms_master_fini(&m);
 	if (sigterm)
 		event_free(sigterm);
 	if (sigint)

@@ -1,16 +1,91 @@
 /* master.h: the master daemon's state, shared by main.c and the endpoint
- * handlers. The scheduler and operator logic will hang off struct ms_master
- * as it arrives. */
+ * handlers.
+ *
+ * Ownership. struct ms_master owns every framework, agent, offer and task
+ * (through its maps); a framework owns its tasks; streams are owned by the
+ * HTTP server and only borrowed here until their close callback runs.
+ * Everything runs on the one libevent loop: no locks.
+ *
+ * Durability. What a restarted master must know (framework ids and their
+ * failover timeouts, admitted agents, weights) is written to the registry
+ * before the call that created it is answered; tasks are rebuilt from the
+ * agents' re-registrations. */
 #ifndef AGORA_MASTER_MASTER_H
 #define AGORA_MASTER_MASTER_H
 
+#include "allocator/allocator.h"
 #include "master/flags.h"
 #include "master/http.h"
+#include "master/map.h"
 #include "master/registry.h"
+#include "proto/proto.h"
 
 #ifndef AGORA_VERSION
 #define AGORA_VERSION "0.0.0"
 #endif
+
+#define MS_STREAM_ID_LEN 37 /* a textual uuid and its NUL */
+
+struct ms_master;
+
+struct ms_framework {
+	struct ms_master *m;
+	char *id;
+	json_t *info; /* FrameworkInfo, normalized, with `id` set */
+	char **roles; /* what it subscribes to in the allocator */
+	size_t n_roles;
+	uint32_t caps; /* PB_CAP_BIT(...) */
+	double failover_timeout_s;
+	char *principal;
+	ms_stream *stream; /* NULL: disconnected */
+	char stream_id[MS_STREAM_ID_LEN];
+	bool recovered;         /* known from the registry or an agent, not subscribed since */
+	struct event *failover; /* armed while disconnected */
+	struct ms_map tasks;    /* task id -> struct ms_task */
+	int64_t registered_ns, reregistered_ns, unregistered_ns; /* wall clock */
+};
+
+struct ms_agent {
+	struct ms_master *m;
+	char *id;
+	char *hostname;
+	char *ip; /* the address its REGISTER came from: offers' url.address.ip */
+	int port;
+	char *version;
+	json_t *info;                /* AgentInfo, normalized, with `id` set */
+	struct drf_resources *total; /* NULL until it (re-)registers */
+	ms_stream *stream;
+	char stream_id[MS_STREAM_ID_LEN];
+	bool active;           /* registered with the allocator since the master started */
+	bool unreachable;      /* missed its heartbeats: its tasks were lost */
+	bool gone;             /* marked gone by an operator: never re-admitted */
+	uint64_t last_seen_ns; /* monotonic: last message from it */
+	int64_t registered_ns, reregistered_ns;
+};
+
+struct ms_offer {
+	char *id;
+	struct ms_framework *fw;
+	struct ms_agent *agent;
+	char *role;
+	struct drf_resources *res;
+	struct event *timeout; /* --offer_timeout; NULL when off */
+};
+
+struct ms_task {
+	char *id;
+	struct ms_framework *fw;
+	char *agent_id;
+	char *role;
+	json_t *info; /* TaskInfo, normalized: what RUN_TASK carried */
+	struct drf_resources *res;
+	enum pb_task_state state;
+	json_t *status; /* latest TaskStatus; NULL while staging */
+	/* The last update the agent sent that the framework has not
+	 * acknowledged yet (the agent keeps one outstanding per task). */
+	json_t *pending;
+	uint8_t pending_uuid[PB_UUID_LEN];
+};
 
 struct ms_master {
 	struct ms_flags flags;
@@ -19,10 +94,138 @@ struct ms_master {
 	ms_registry *registry;
 	char *id; /* kept in the registry: stable across restarts */
 	uint64_t start_ns;
+	int64_t start_wall_ns;
 	bool stopping;
+
+	struct drf_allocator *alloc;
+	struct ms_map frameworks;         /* id -> struct ms_framework */
+	struct ms_map agents;             /* id -> struct ms_agent */
+	struct ms_map offers;             /* id -> struct ms_offer */
+	struct ms_map removed_frameworks; /* id -> (void *)1: refused on re-subscribe */
+	uint64_t next_framework, next_agent, next_offer;
+	size_t completed_tasks;
+
+	struct event *alloc_timer;   /* periodic full cycle */
+	struct event *alloc_soon;    /* zero-delay: one dirty cycle per loop turn */
+	struct event *heartbeat;     /* HEARTBEAT on every stream */
+	struct event *agent_checker; /* missed agent heartbeats */
+	ms_stream **subscribers;     /* operator SUBSCRIBE streams */
+	size_t n_subscribers;
 };
 
+/* ---- state.c -------------------------------------------------------- */
+
+/* Set up the allocator and the timers after the HTTP server exists. */
+int ms_master_init(struct ms_master *m, struct ag_error *err);
+/* Free every framework, agent, offer and task, the allocator and timers. */
+void ms_master_fini(struct ms_master *m);
+/* A random v4 uuid as text; the caller frees it. */
+char *ms_uuid(void);
+void ms_uuid_bytes(uint8_t out[PB_UUID_LEN]);
+int64_t ms_wall_ns(void);
+/* The master's monotonic clock in ns, for the allocator. */
+int64_t ms_now(void);
+
+/* Resources from the wire into the allocator's form. -EINVAL with a
+ * message naming the resource for what cannot be represented. The caller
+ * frees *ret with drf_resources_free(). */
+int ms_resources_from_pb(struct ms_master *m, const struct pb_resource *r, size_t n,
+                         struct drf_resources **ret, struct ag_error *err);
+/* The same from normalized Resource JSON (an array). */
+int ms_resources_from_json(struct ms_master *m, const json_t *arr, struct drf_resources **ret,
+                           struct ag_error *err);
+/* Resources as Resource JSON, written with PB_RES_* `flags`; `alloc_role`
+ * is put in allocation_info when flags ask for it. A new reference. */
+json_t *ms_resources_to_json(const struct drf_resources *r, unsigned flags, const char *alloc_role);
+/* The PB_RES_* flags a framework's capabilities call for. */
+unsigned ms_framework_res_flags(const struct ms_framework *fw);
+json_t *ms_master_info_json(struct ms_master *m);
+
+/* Send `ev` (stolen) as one record on the framework's stream; dropped when
+ * it is disconnected. */
+void ms_framework_send(struct ms_framework *fw, json_t *ev);
+/* The same on an agent's stream. */
+void ms_agent_send(struct ms_agent *a, json_t *msg);
+/* Send an operator event (stolen) to every operator subscriber. */
+void ms_operator_broadcast(struct ms_master *m, json_t *ev);
+/* Ask for one drf_allocate_dirty() at the end of this loop turn. */
+void ms_allocate_soon(struct ms_master *m);
+
+/* ---- frameworks.c --------------------------------------------------- */
+
+struct ms_framework *ms_framework_find(struct ms_master *m, const char *id);
+/* SUBSCRIBE on the scheduler endpoint: answers `req`. */
+void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
+                            const struct pb_call *call);
+/* A known framework with no stream (re-registered agent's task, registry):
+ * created disconnected, inactive in the allocator. */
+struct ms_framework *ms_framework_recover(struct ms_master *m, const char *id, const json_t *info);
+/* Kill its tasks, drop its offers, forget it, and record it removed. */
+void ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char *why);
+json_t *ms_framework_json(struct ms_master *m, struct ms_framework *fw);
+void ms_framework_free(struct ms_framework *fw);
+
+/* ---- offers.c ------------------------------------------------------- */
+
+void ms_on_offer(void *ctx, const struct drf_offer *o);
+struct ms_offer *ms_offer_find(struct ms_master *m, const char *id);
+/* Forget an offer (not its resources: the caller has told the allocator). */
+void ms_offer_drop(struct ms_master *m, struct ms_offer *o);
+/* Take the offer back: allocator recovery and, when `tell`, RESCIND. */
+void ms_offer_rescind(struct ms_master *m, struct ms_offer *o, bool tell);
+/* Rescind every offer of a framework, or on an agent (NULL: any). */
+void ms_offers_rescind_matching(struct ms_master *m, struct ms_framework *fw,
+                                struct ms_agent *agent, bool tell);
+void ms_accept(struct ms_master *m, struct ms_framework *fw, const struct pb_call_offers *acc,
+               bool decline_only);
+
+/* ---- tasks.c -------------------------------------------------------- */
+
+struct ms_task *ms_task_find(struct ms_framework *fw, const char *id);
+/* A master-generated update (no uuid) to the framework. */
+void ms_task_send_master_update(struct ms_master *m, struct ms_framework *fw, const char *task_id,
+                                const char *agent_id, enum pb_task_state state,
+                                enum pb_task_reason reason, const char *message);
+/* The agent reported a status (its normalized TaskStatus JSON). */
+void ms_task_status_update(struct ms_master *m, struct ms_agent *agent, const char *framework_id,
+                           const struct pb_task_status *st, const json_t *status);
+/* Validate a TaskInfo of a LAUNCH (reference §2): NULL, or a message in
+ * `buf` naming the problem. */
+const char *ms_task_validate(struct ms_framework *fw, const struct pb_task_info *ti,
+                             const char *agent_id, char *buf, size_t len);
+/* Record a validated task (taking `res`) and send RUN_TASK to its agent. */
+void ms_task_launch(struct ms_master *m, struct ms_framework *fw, struct ms_agent *agent,
+                    const struct pb_task_info *ti, const char *role, struct drf_resources *res);
+/* A task a re-registering agent reports (its resources are the caller's). */
+struct ms_task *ms_task_adopt(struct ms_master *m, struct ms_framework *fw, const char *agent_id,
+                              const char *role, const json_t *info, struct drf_resources *res);
+/* The framework acknowledged `uuid`: 0, -ENOENT when no such update. */
+int ms_task_acknowledge(struct ms_master *m, struct ms_framework *fw, const char *task_id,
+                        const uint8_t *uuid);
+/* Set the task's state, recover its resources on a terminal state, and
+ * tell operator subscribers. */
+void ms_task_transition(struct ms_master *m, struct ms_task *t, enum pb_task_state state,
+                        const json_t *status);
+/* Forget the task (resources already recovered when it ended). */
+void ms_task_remove(struct ms_master *m, struct ms_task *t);
+void ms_task_free(struct ms_task *t);
+json_t *ms_task_json(struct ms_task *t);
+void ms_reconcile(struct ms_master *m, struct ms_framework *fw, const struct pb_call *call);
+void ms_kill(struct ms_master *m, struct ms_framework *fw, const struct pb_call *call);
+/* An agent became unreachable or was marked gone: its tasks are lost. */
+void ms_tasks_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator);
+
+/* ---- scheduler.c / agents.c / operator.c ---------------------------- */
+
+int ms_scheduler_routes(struct ms_master *m);
+int ms_agent_routes(struct ms_master *m);
 /* Route the operator API (POST /api/v1) and GET /health. */
 int ms_operator_routes(struct ms_master *m);
+/* Load the registry's agents, frameworks and weights into memory. */
+int ms_recover_state(struct ms_master *m, struct ag_error *err);
+void ms_agent_free(struct ms_agent *a);
+/* Mark unreachable (missed heartbeats) or gone (operator). */
+void ms_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator);
+json_t *ms_agent_json(struct ms_master *m, struct ms_agent *a);
 
 #endif

@@ -1,22 +1,14 @@
 /* operator.c: the operator API, POST /api/v1 (reference §5), and /health.
  *
- * Only GET_HEALTH and GET_VERSION for now; the rest of the calls arrive with
- * the proto/ codec. The transport checks (Content-Type, Accept, JSON) are
- * already those the full API keeps. */
+ * Synchronous GET_* replies are built from the master's maps and the
+ * allocator; UPDATE_WEIGHTS, TEARDOWN and MARK_AGENT_GONE write the registry
+ * before their empty 200; SUBSCRIBE streams operator events. */
 #include "master/log.h"
 #include "master/master.h"
 
 #include <string.h>
 
 #include <jansson.h>
-
-/* The master.Call types of the subset: a known type not served yet gets
- * 501, an unknown one 400. */
-static const char *const ms__operator_calls[] = {
-        "GET_HEALTH",     "GET_VERSION",   "GET_MASTER",      "GET_STATE", "GET_AGENTS",
-        "GET_FRAMEWORKS", "GET_EXECUTORS", "GET_TASKS",       "GET_ROLES", "GET_WEIGHTS",
-        "UPDATE_WEIGHTS", "TEARDOWN",      "MARK_AGENT_GONE", "SUBSCRIBE",
-};
 
 static void ms__reply_json_value(struct evhttp_request *req, json_t *v)
 {
@@ -29,53 +21,239 @@ static void ms__reply_json_value(struct evhttp_request *req, json_t *v)
 	free(s);
 }
 
+static json_t *ms__get_tasks(struct ms_master *m)
+{
+	json_t *tasks = json_array();
+	struct ms_map_iter fit, it;
+	for (ms_map_iter_init(&fit); ms_map_iter_next(&m->frameworks, &fit);) {
+		struct ms_framework *fw = fit.e->value;
+		for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);)
+			json_array_append_new(tasks, ms_task_json(it.e->value));
+	}
+	return json_pack("{s:o}", "tasks", tasks);
+}
+
+static json_t *ms__get_agents(struct ms_master *m)
+{
+	json_t *agents = json_array(), *recovered = json_array();
+	struct ms_map_iter it;
+	for (ms_map_iter_init(&it); ms_map_iter_next(&m->agents, &it);) {
+		struct ms_agent *a = it.e->value;
+		if (a->gone)
+			continue;
+		if (a->active)
+			json_array_append_new(agents, ms_agent_json(m, a));
+		else
+			json_array_append(recovered, a->info);
+	}
+	return json_pack("{s:o, s:o}", "agents", agents, "recovered_agents", recovered);
+}
+
+static json_t *ms__get_frameworks(struct ms_master *m)
+{
+	json_t *fws = json_array();
+	struct ms_map_iter it;
+	for (ms_map_iter_init(&it); ms_map_iter_next(&m->frameworks, &it);)
+		json_array_append_new(fws, ms_framework_json(m, it.e->value));
+	return json_pack("{s:o}", "frameworks", fws);
+}
+
+static json_t *ms__get_state(struct ms_master *m)
+{
+	return json_pack("{s:o, s:o, s:o}", "get_tasks", ms__get_tasks(m), "get_frameworks",
+	                 ms__get_frameworks(m), "get_agents", ms__get_agents(m));
+}
+
+static int ms__weight_cb(const char *role, double w, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:f, s:s}", "weight", w, "role", role));
+	return 0;
+}
+
+static json_t *ms__get_roles(struct ms_master *m)
+{
+	json_t *roles = json_array();
+	for (size_t i = 0; i < drf_role_count(m->alloc); i++) {
+		struct drf_role_info ri;
+		if (drf_role_get(m->alloc, i, &ri) < 0)
+			continue;
+		json_t *fws = json_array();
+		for (size_t j = 0; drf_role_framework(m->alloc, i, j); j++)
+			json_array_append_new(fws,
+			                      pb_id_to_json(drf_role_framework(m->alloc, i, j)));
+		json_t *r = json_pack("{s:s, s:f, s:o}", "name", ri.name, "weight", ri.weight,
+		                      "frameworks", fws);
+		if (ri.allocated && !drf_resources_is_empty(ri.allocated))
+			json_object_set_new(
+			        r, "resources",
+			        ms_resources_to_json(ri.allocated, PB_RES_OPERATOR, NULL));
+		json_array_append_new(roles, r);
+	}
+	return json_pack("{s:o}", "roles", roles);
+}
+
+static void ms__subscriber_closed(ms_stream *s, enum ms_stream_close_reason reason, void *arg)
+{
+	struct ms_master *m = arg;
+	(void)reason;
+	for (size_t i = 0; i < m->n_subscribers; i++)
+		if (m->subscribers[i] == s) {
+			m->subscribers[i] = m->subscribers[--m->n_subscribers];
+			break;
+		}
+}
+
 static void ms__operator(struct evhttp_request *req, void *arg)
 {
 	struct ms_master *m = arg;
-	(void)m;
 	if (!ms_http_require_json_body(req) || !ms_http_require_json_accept(req))
 		return;
-
 	size_t len;
 	const char *body = ms_http_body(req, &len);
-	json_error_t jerr;
-	json_t *call = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!call) {
-		ms_http_reply_error(req, HTTP_BADREQUEST,
-		                    "Failed to parse body into JSON: %s (line %d, column %d)",
-		                    jerr.text, jerr.line, jerr.column);
+	struct pb_operator_call call = {0};
+	struct ag_error err = {0};
+	int rc = pb_operator_call_decode(body, len, &call, &err);
+	if (rc < 0) {
+		/* An unknown enum name reads as a missing `type` to the decoder;
+		 * name the client's type back (bounded: it is the client's text). */
+		json_t *j = rc == -EINVAL ? json_loadb(body, len, 0, NULL) : NULL;
+		const char *t = json_string_value(json_object_get(j, "type"));
+		if (t && strstr(err.msg, "type"))
+			ms_http_reply_error(req, HTTP_BADREQUEST, "Unknown call type '%.128s'", t);
+		else
+			ms_http_reply_error(req,
+			                    rc == -EMSGSIZE ? HTTP_ENTITYTOOLARGE : HTTP_BADREQUEST,
+			                    "%s", err.msg);
+		json_decref(j);
 		return;
 	}
-	json_t *type = json_object_get(call, "type");
-	if (!json_is_object(call)) {
-		ms_http_reply_error(req, HTTP_BADREQUEST, "Expecting a JSON object for the call");
-	} else if (!type || json_is_null(type)) {
-		ms_http_reply_error(req, HTTP_BADREQUEST, "Missing required fields: type");
-	} else if (!json_is_string(type)) {
-		ms_http_reply_error(req, HTTP_BADREQUEST, "Expecting 'type' to be a string");
-	} else if (strcmp(json_string_value(type), "GET_HEALTH") == 0) {
-		json_t *r = json_pack("{s:s, s:{s:b}}", "type", "GET_HEALTH", "get_health",
-		                      "healthy", 1);
-		ms__reply_json_value(req, r);
-		json_decref(r);
-	} else if (strcmp(json_string_value(type), "GET_VERSION") == 0) {
-		json_t *r = json_pack("{s:s, s:{s:{s:s}}}", "type", "GET_VERSION", "get_version",
-		                      "version_info", "version", AGORA_VERSION);
-		ms__reply_json_value(req, r);
-		json_decref(r);
-	} else {
-		const char *t = json_string_value(type);
-		bool known = false;
-		for (size_t i = 0; i < AG_ARRAY_SIZE(ms__operator_calls); i++)
-			known |= strcmp(t, ms__operator_calls[i]) == 0;
-		if (known)
-			ms_http_reply_error(req, 501, "Call type '%s' is not implemented yet", t);
-		else
-			/* The name is quoted back with its length bounded: it is
-			 * the client's text. */
-			ms_http_reply_error(req, HTTP_BADREQUEST, "Unknown call type '%.128s'", t);
+	json_t *payload = NULL;
+	switch (call.type) {
+	case PB_OP_GET_HEALTH:
+		payload = json_pack("{s:b}", "healthy", 1);
+		break;
+	case PB_OP_GET_VERSION:
+		payload = json_pack("{s:{s:s}}", "version_info", "version", AGORA_VERSION);
+		break;
+	case PB_OP_GET_MASTER:
+		payload = json_pack("{s:o, s:f, s:f}", "master_info", ms_master_info_json(m),
+		                    "start_time", (double)m->start_wall_ns / 1e9, "elected_time",
+		                    (double)m->start_wall_ns / 1e9);
+		break;
+	case PB_OP_GET_STATE:
+		payload = ms__get_state(m);
+		break;
+	case PB_OP_GET_AGENTS:
+		payload = ms__get_agents(m);
+		break;
+	case PB_OP_GET_FRAMEWORKS:
+		payload = ms__get_frameworks(m);
+		break;
+	case PB_OP_GET_TASKS:
+		payload = ms__get_tasks(m);
+		break;
+	case PB_OP_GET_ROLES:
+		payload = ms__get_roles(m);
+		break;
+	case PB_OP_GET_WEIGHTS: {
+		json_t *w = json_array();
+		ms_registry_weights_foreach(m->registry, ms__weight_cb, w, &err);
+		payload = json_pack("{s:o}", "weight_infos", w);
+		break;
 	}
-	json_decref(call);
+	case PB_OP_UPDATE_WEIGHTS: {
+		for (size_t i = 0; i < call.update_weights.n_weight_infos; i++) {
+			const struct pb_weight_info *wi = &call.update_weights.weight_infos[i];
+			if (!wi->role || !(wi->weight > 0)) {
+				ms_http_reply_error(
+				        req, HTTP_BADREQUEST,
+				        "weight_infos[%zu]: a role and a weight > 0 are "
+				        "required",
+				        i);
+				goto out;
+			}
+		}
+		/* All or nothing, durable before the 200. */
+		rc = ms_registry_begin(m->registry, &err);
+		for (size_t i = 0; rc == 0 && i < call.update_weights.n_weight_infos; i++)
+			rc = ms_registry_weight_set(
+			        m->registry, call.update_weights.weight_infos[i].role,
+			        call.update_weights.weight_infos[i].weight, &err);
+		if (rc == 0)
+			rc = ms_registry_commit(m->registry, &err);
+		else
+			ms_registry_rollback(m->registry);
+		if (rc < 0) {
+			ms_err("UPDATE_WEIGHTS: %s", err.msg);
+			ms_http_reply_error(req, HTTP_SERVUNAVAIL, "%s", err.msg);
+			goto out;
+		}
+		for (size_t i = 0; i < call.update_weights.n_weight_infos; i++)
+			drf_role_set_weight(m->alloc, call.update_weights.weight_infos[i].role,
+			                    call.update_weights.weight_infos[i].weight);
+		ms_allocate_soon(m);
+		ms_http_reply_empty(req, HTTP_OK);
+		goto out;
+	}
+	case PB_OP_TEARDOWN: {
+		struct ms_framework *fw = ms_framework_find(m, call.teardown.framework_id);
+		if (!fw) {
+			ms_http_reply_error(req, HTTP_BADREQUEST,
+			                    "Framework %.128s cannot be found",
+			                    call.teardown.framework_id);
+			goto out;
+		}
+		ms_framework_remove(m, fw, "TEARDOWN by an operator");
+		ms_http_reply_empty(req, HTTP_OK);
+		goto out;
+	}
+	case PB_OP_MARK_AGENT_GONE: {
+		struct ms_agent *a = ms_map_get(&m->agents, call.mark_agent_gone.agent_id);
+		if (!a) {
+			ms_http_reply_error(req, HTTP_NOTFOUND, "Agent %.128s cannot be found",
+			                    call.mark_agent_gone.agent_id);
+			goto out;
+		}
+		if (!a->gone) {
+			if (ms_registry_agent_mark_gone(m->registry, a->id, &err) < 0) {
+				ms_http_reply_error(req, HTTP_SERVUNAVAIL, "%s", err.msg);
+				goto out;
+			}
+			ms_agent_lost(m, a, true);
+		}
+		ms_http_reply_empty(req, HTTP_OK);
+		goto out;
+	}
+	case PB_OP_SUBSCRIBE: {
+		ms_stream *s = ms_stream_start(m->http, req, NULL, ms__subscriber_closed, m);
+		if (!s)
+			goto out;
+		m->subscribers = ag_realloc(m->subscribers,
+		                            (m->n_subscribers + 1) * sizeof(*m->subscribers));
+		m->subscribers[m->n_subscribers++] = s;
+		json_t *ev =
+		        pb_operator_event(PB_OPEV_SUBSCRIBED,
+		                          json_pack("{s:o, s:f}", "get_state", ms__get_state(m),
+		                                    "heartbeat_interval_seconds",
+		                                    (double)m->flags.heartbeat_interval_ns / 1e9));
+		char *text = pb_json_dump(ev, &len);
+		ms_stream_send(s, text, len);
+		free(text);
+		json_decref(ev);
+		const char *hb = "{\"type\":\"HEARTBEAT\"}";
+		ms_stream_send(s, hb, strlen(hb));
+		goto out;
+	}
+	default:
+		ms_http_reply_error(req, 501, "Call type %s is not supported",
+		                    pb_operator_call_type_name(call.type));
+		goto out;
+	}
+	json_t *resp = pb_operator_response(call.type, payload);
+	ms__reply_json_value(req, resp);
+	json_decref(resp);
+out:
+	pb_operator_call_free(&call);
 }
 
 static void ms__health(struct evhttp_request *req, void *arg)

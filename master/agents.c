@@ -1,0 +1,384 @@
+/* agents.c: POST /api/v1/agent (docs/agent-protocol.md): REGISTER,
+ * REREGISTER (rebuilding tasks and frameworks after a master restart),
+ * HEARTBEAT, STATUS_UPDATE; agent loss; the registry's agents at start. */
+#include "master/log.h"
+#include "master/master.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <string.h>
+
+void ms_agent_free(struct ms_agent *a)
+{
+	if (!a)
+		return;
+	drf_resources_free(a->total);
+	json_decref(a->info);
+	free(a->version);
+	free(a->ip);
+	free(a->hostname);
+	free(a->id);
+	free(a);
+}
+
+json_t *ms_agent_json(struct ms_master *m, struct ms_agent *a)
+{
+	(void)m;
+	json_t *info = json_deep_copy(a->info);
+	json_t *res = json_object_get(info, "resources");
+	if (res && a->total)
+		json_object_set_new(info, "resources",
+		                    ms_resources_to_json(a->total, PB_RES_OPERATOR, NULL));
+	char *pid = ag_asprintf("slave(1)@%s:%d", a->ip ? a->ip : "0.0.0.0", a->port);
+	json_t *j = json_pack("{s:o, s:b, s:s, s:s, s:o}", "agent_info", info, "active",
+	                      a->active && !a->unreachable && a->stream != NULL, "version",
+	                      a->version ? a->version : AGORA_VERSION, "pid", pid,
+	                      "registered_time", pb_time_to_json(a->registered_ns));
+	free(pid);
+	if (a->reregistered_ns)
+		json_object_set_new(j, "reregistered_time", pb_time_to_json(a->reregistered_ns));
+	if (a->total)
+		json_object_set_new(j, "total_resources",
+		                    ms_resources_to_json(a->total, PB_RES_OPERATOR, NULL));
+	return j;
+}
+
+void ms_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator)
+{
+	ms_offers_rescind_matching(m, NULL, a, true);
+	ms_tasks_agent_lost(m, a, by_operator);
+	if (a->active)
+		drf_agent_remove(m->alloc, a->id);
+	a->active = false;
+	if (by_operator)
+		a->gone = true;
+	else
+		a->unreachable = true;
+	if (a->stream) {
+		ms_stream *s = a->stream;
+		a->stream = NULL;
+		ms_stream_end(s);
+	}
+	ms_operator_broadcast(
+	        m, pb_operator_event(PB_OPEV_AGENT_REMOVED,
+	                             json_pack("{s:o}", "agent_id", pb_id_to_json(a->id))));
+	ms_allocate_soon(m);
+}
+
+static void ms__agent_stream_closed(ms_stream *s, enum ms_stream_close_reason reason, void *arg)
+{
+	struct ms_agent *a = arg;
+	(void)s;
+	a->stream = NULL;
+	ms_info("agent %s (%s) disconnected (%s)", a->id, a->hostname,
+	        ms_stream_close_reason_name(reason));
+	/* Its offers cannot be launched now; it keeps its tasks until it
+	 * comes back or misses its heartbeats. */
+	ms_offers_rescind_matching(a->m, NULL, a, true);
+	if (a->active)
+		drf_agent_deactivate(a->m->alloc, a->id);
+}
+
+static char *ms__peer_ip(struct evhttp_request *req)
+{
+	struct evhttp_connection *c = evhttp_request_get_connection(req);
+	const struct sockaddr *sa = c ? evhttp_connection_get_addr(c) : NULL;
+	char buf[INET6_ADDRSTRLEN] = "127.0.0.1";
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, sizeof(buf));
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+		          sizeof(buf));
+	return ag_strdup(buf);
+}
+
+static int ms__agent_persist(struct ms_master *m, struct ms_agent *a, struct ag_error *err)
+{
+	char *text = pb_json_dump(a->info, NULL);
+	struct ms_registry_agent r = {
+	        .id = a->id,
+	        .hostname = a->hostname,
+	        .info_json = text,
+	        .registered_at_ns = a->registered_ns,
+	        .gone = a->gone,
+	};
+	int rc = ms_registry_agent_put(m->registry, &r, err);
+	free(text);
+	return rc;
+}
+
+/* Rebuild the tasks a re-registering agent reports; their resources are
+ * booked as used. */
+static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struct pb_agent_msg *msg)
+{
+	const json_t *jtasks = json_object_get(json_object_get(msg->json, "reregister"), "tasks");
+	const json_t *jfws =
+	        json_object_get(json_object_get(msg->json, "reregister"), "frameworks");
+	for (size_t i = 0; i < msg->reg.n_tasks; i++) {
+		const struct pb_agent_task *at = &msg->reg.tasks[i];
+		const json_t *jt = json_array_get(jtasks, i);
+		if (pb_task_state_is_terminal(at->status.state) && !at->has_unacknowledged)
+			continue;
+		if (ms_map_get(&m->removed_frameworks, at->framework_id)) {
+			ms_agent_send(a, json_pack("{s:s, s:{s:o}}", "type", "SHUTDOWN_FRAMEWORK",
+			                           "shutdown_framework", "framework_id",
+			                           pb_id_to_json(at->framework_id)));
+			continue;
+		}
+		struct ms_framework *fw = ms_framework_find(m, at->framework_id);
+		for (size_t k = 0; !fw && k < msg->reg.n_frameworks; k++)
+			if (msg->reg.frameworks[k].id &&
+			    strcmp(msg->reg.frameworks[k].id, at->framework_id) == 0)
+				fw = ms_framework_recover(m, at->framework_id,
+				                          json_array_get(jfws, k));
+		if (!fw) {
+			ms_warn("agent %s: task %s of framework %s, whose FrameworkInfo it did not "
+			        "send: ignored",
+			        a->id, at->task.task_id, at->framework_id);
+			continue;
+		}
+		struct ms_task *t = ms_task_find(fw, at->task.task_id);
+		if (!t) {
+			struct drf_resources *res = NULL;
+			struct ag_error err = {0};
+			if (ms_resources_from_pb(m, at->task.resources, at->task.n_resources, &res,
+			                         &err) < 0) {
+				ms_warn("agent %s: task %s: %s", a->id, at->task.task_id, err.msg);
+				continue;
+			}
+			const char *role = NULL;
+			for (size_t r = 0; !role && r < at->task.n_resources; r++)
+				role = at->task.resources[r].allocation_role;
+			if (!role)
+				role = fw->roles[0];
+			t = ms_task_adopt(m, fw, a->id, role, json_object_get(jt, "task"), res);
+			if (!pb_task_state_is_terminal(at->status.state) &&
+			    drf_allocation_add(m->alloc, fw->id, a->id, role, res) < 0)
+				ms_warn("agent %s: task %s: its resources exceed the agent's",
+				        a->id, t->id);
+		}
+		json_t *st = json_object_get(jt, "status");
+		t->state = at->status.state;
+		json_decref(t->status);
+		t->status = json_incref(st);
+	}
+}
+
+static void ms__register(struct ms_master *m, struct evhttp_request *req,
+                         const struct pb_agent_msg *msg)
+{
+	bool rereg = msg->type == PB_AGENT_REREGISTER;
+	const struct pb_agent_info *ai = &msg->reg.agent_info;
+	struct ag_error err = {0};
+	const char *want = rereg ? (msg->agent_id ? msg->agent_id : ai->id) : NULL;
+	struct ms_agent *a = want ? ms_map_get(&m->agents, want) : NULL;
+	if (rereg && !want) {
+		ms_http_reply_error(req, HTTP_BADREQUEST, "REREGISTER needs 'agent_id'");
+		return;
+	}
+	if (a && a->gone) {
+		ms_stream *s = ms_stream_start(m->http, req, NULL, NULL, NULL);
+		if (s) {
+			const char *e =
+			        "{\"type\":\"ERROR\",\"error\":{\"message\":\"Agent has been "
+			        "marked gone\"}}";
+			ms_stream_send(s, e, strlen(e));
+			ms_stream_end(s);
+		}
+		return;
+	}
+	struct drf_resources *total = NULL;
+	if (ms_resources_from_pb(m, ai->resources, ai->n_resources, &total, &err) < 0) {
+		ms_http_reply_error(req, HTTP_BADREQUEST, "agent_info.%s", err.msg);
+		return;
+	}
+	bool is_new = a == NULL;
+	if (is_new) {
+		a = ag_calloc(1, sizeof(*a));
+		a->m = m;
+		a->id = want ? ag_strdup(want)
+		             : ag_asprintf("%s-S%" PRIu64, m->id, m->next_agent++);
+		a->registered_ns = ms_wall_ns();
+	} else {
+		a->reregistered_ns = ms_wall_ns();
+	}
+	free(a->hostname);
+	a->hostname = ag_strdup(ai->hostname);
+	free(a->ip);
+	a->ip = ms__peer_ip(req);
+	a->port = ai->port ? ai->port : 5051;
+	free(a->version);
+	a->version = msg->reg.version ? ag_strdup(msg->reg.version) : NULL;
+	json_t *info = json_deep_copy(json_object_get(
+	        json_object_get(msg->json, rereg ? "reregister" : "register"), "agent_info"));
+	json_object_set_new(info, "id", pb_id_to_json(a->id));
+	json_decref(a->info);
+	a->info = info;
+	/* Admission is durable before the agent learns its id. */
+	if (ms__agent_persist(m, a, &err) < 0) {
+		ms_err("agent %s: %s", a->id, err.msg);
+		ms_http_reply_error(req, HTTP_SERVUNAVAIL, "Cannot record the agent: %s", err.msg);
+		drf_resources_free(total);
+		if (is_new)
+			ms_agent_free(a);
+		return;
+	}
+	if (is_new)
+		ms_map_put(&m->agents, a->id, a);
+
+	if (a->stream) {
+		ms_stream *old = a->stream;
+		a->stream = NULL;
+		ms_stream_end(old);
+	}
+	if (a->active && !drf_resources_contains(total, a->total)) {
+		/* Shrunk: start over from what it reports. */
+		ms_offers_rescind_matching(m, NULL, a, true);
+	}
+	if (!a->active) {
+		drf_agent_add(m->alloc, a->id, total);
+		a->active = true;
+	} else {
+		ms_offers_rescind_matching(m, NULL, a, true);
+		drf_agent_update(m->alloc, a->id, total);
+		drf_agent_activate(m->alloc, a->id);
+	}
+	drf_resources_free(a->total);
+	a->total = total;
+	a->unreachable = false;
+	a->last_seen_ns = ag_now_ns();
+	if (rereg)
+		ms__adopt_tasks(m, a, msg);
+
+	char *sid = ms_uuid();
+	snprintf(a->stream_id, sizeof(a->stream_id), "%s", sid);
+	free(sid);
+	const char *headers[] = {"Mesos-Stream-Id", a->stream_id, NULL};
+	a->stream = ms_stream_start(m->http, req, headers, ms__agent_stream_closed, a);
+	ms_info("agent %s (%s at %s) %s", a->id, a->hostname, a->ip,
+	        rereg ? "re-registered" : "registered");
+	ms_agent_send(a, json_pack("{s:s, s:{s:o, s:f, s:o}}", "type", "REGISTERED", "registered",
+	                           "agent_id", pb_id_to_json(a->id), "heartbeat_interval_seconds",
+	                           (double)m->flags.heartbeat_interval_ns / 1e9, "master_info",
+	                           ms_master_info_json(m)));
+	if (m->n_subscribers)
+		ms_operator_broadcast(
+		        m, pb_operator_event(PB_OPEV_AGENT_ADDED,
+		                             json_pack("{s:o}", "agent", ms_agent_json(m, a))));
+	ms_allocate_soon(m);
+}
+
+static void ms__agent_endpoint(struct evhttp_request *req, void *arg)
+{
+	struct ms_master *m = arg;
+	if (!ms_http_require_json_body(req))
+		return;
+	size_t len;
+	const char *body = ms_http_body(req, &len);
+	struct pb_agent_msg msg = {0};
+	struct ag_error err = {0};
+	int rc = pb_agent_msg_decode(body, len, &msg, &err);
+	if (rc < 0) {
+		ms_http_reply_error(req, rc == -EMSGSIZE ? HTTP_ENTITYTOOLARGE : HTTP_BADREQUEST,
+		                    "%s", err.msg);
+		return;
+	}
+	if (msg.type == PB_AGENT_REGISTER || msg.type == PB_AGENT_REREGISTER) {
+		ms__register(m, req, &msg);
+		pb_agent_msg_free(&msg);
+		return;
+	}
+	struct ms_agent *a = msg.agent_id ? ms_map_get(&m->agents, msg.agent_id) : NULL;
+	const char *sid = ms_http_header(req, "Mesos-Stream-Id");
+	if (msg.type != PB_AGENT_STATUS_UPDATE && msg.type != PB_AGENT_HEARTBEAT)
+		ms_http_reply_error(req, HTTP_BADREQUEST, "Agents may not send %s",
+		                    pb_agent_msg_type_name(msg.type));
+	else if (!msg.agent_id)
+		ms_http_reply_error(req, HTTP_BADREQUEST, "Missing required fields: agent_id");
+	else if (!a || !a->active)
+		ms_http_reply_error(req, 403, "Agent %.128s is not registered", msg.agent_id);
+	else if (!sid || !a->stream || strcmp(sid, a->stream_id) != 0)
+		ms_http_reply_error(req, 403, "Stream id is not the agent's current one");
+	else {
+		a->last_seen_ns = ag_now_ns();
+		if (msg.type == PB_AGENT_STATUS_UPDATE)
+			ms_task_status_update(
+			        m, a, msg.status_update.framework_id, &msg.status_update.status,
+			        json_object_get(json_object_get(msg.json, "status_update"),
+			                        "status"));
+		ms_http_reply_empty(req, 202);
+	}
+	pb_agent_msg_free(&msg);
+}
+
+int ms_agent_routes(struct ms_master *m)
+{
+	return ms_http_route(m->http, "/api/v1/agent", EVHTTP_REQ_POST, ms__agent_endpoint, m);
+}
+
+/* ---- recovery from the registry ------------------------------------- */
+
+static uint64_t ms__suffix_number(const char *id, const char *master_id, const char *sep)
+{
+	size_t n = strlen(master_id);
+	if (strncmp(id, master_id, n) != 0 || strncmp(id + n, sep, strlen(sep)) != 0)
+		return 0;
+	uint64_t v;
+	return ag_parse_u64(id + n + strlen(sep), &v) == 0 ? v + 1 : 0;
+}
+
+static int ms__load_agent(const struct ms_registry_agent *r, void *arg)
+{
+	struct ms_master *m = arg;
+	struct ms_agent *a = ag_calloc(1, sizeof(*a));
+	a->m = m;
+	a->id = ag_strdup(r->id);
+	a->hostname = ag_strdup(r->hostname ? r->hostname : "");
+	a->info = json_loads(r->info_json, 0, NULL);
+	if (!a->info)
+		a->info = json_pack("{s:s}", "hostname", a->hostname);
+	a->gone = r->gone;
+	a->registered_ns = r->registered_at_ns;
+	ms_map_put(&m->agents, a->id, a);
+	uint64_t n = ms__suffix_number(r->id, m->id, "-S");
+	if (n > m->next_agent)
+		m->next_agent = n;
+	return 0;
+}
+
+static int ms__load_framework(const struct ms_registry_framework *r, void *arg)
+{
+	struct ms_master *m = arg;
+	uint64_t n = ms__suffix_number(r->id, m->id, "-");
+	if (n > m->next_framework)
+		m->next_framework = n;
+	if (r->removed) {
+		ms_map_put(&m->removed_frameworks, r->id, (void *)1);
+		return 0;
+	}
+	json_t *info = json_loads(r->info_json, 0, NULL);
+	if (info) {
+		struct ms_framework *fw = ms_framework_recover(m, r->id, info);
+		if (fw)
+			fw->registered_ns = r->registered_at_ns;
+	}
+	json_decref(info);
+	return 0;
+}
+
+static int ms__load_weight(const char *role, double w, void *arg)
+{
+	struct ms_master *m = arg;
+	drf_role_set_weight(m->alloc, role, w);
+	return 0;
+}
+
+int ms_recover_state(struct ms_master *m, struct ag_error *err)
+{
+	int r = ms_registry_agents_foreach(m->registry, ms__load_agent, m, err);
+	if (r == 0)
+		r = ms_registry_frameworks_foreach(m->registry, ms__load_framework, m, err);
+	if (r == 0)
+		r = ms_registry_weights_foreach(m->registry, ms__load_weight, m, err);
+	return r;
+}

@@ -1,0 +1,378 @@
+/* frameworks.c: framework lifecycle: SUBSCRIBE (new and re-subscribe),
+ * the stream going away, failover timeouts, removal. */
+#include "master/log.h"
+#include "master/master.h"
+
+#include <math.h>
+#include <string.h>
+
+struct ms_framework *ms_framework_find(struct ms_master *m, const char *id)
+{
+	return id ? ms_map_get(&m->frameworks, id) : NULL;
+}
+
+void ms_framework_free(struct ms_framework *fw)
+{
+	if (!fw)
+		return;
+	struct ms_map_iter it;
+	for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);)
+		ms_task_free(it.e->value);
+	ms_map_clear(&fw->tasks);
+	if (fw->failover)
+		event_free(fw->failover);
+	for (size_t i = 0; i < fw->n_roles; i++)
+		free(fw->roles[i]);
+	free(fw->roles);
+	json_decref(fw->info);
+	free(fw->principal);
+	free(fw->id);
+	free(fw);
+}
+
+/* The allocator roles of a FrameworkInfo; NULL with a reason when refused
+ * (Mesos refuses these inside the stream with an ERROR event). */
+static const char *ms__roles(const struct pb_framework_info *fi, char ***ret, size_t *ret_n)
+{
+	bool multi = fi->capabilities & PB_CAP_BIT(PB_CAP_MULTI_ROLE);
+	if (multi && fi->role)
+		return "'FrameworkInfo.role' must not be set when the framework is MULTI_ROLE "
+		       "capable";
+	if (!multi && fi->n_roles)
+		return "'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE "
+		       "capable";
+	if (multi && !fi->n_roles)
+		return "a MULTI_ROLE framework must subscribe to at least one role";
+	size_t n = multi ? fi->n_roles : 1;
+	char **roles = ag_calloc(n, sizeof(*roles));
+	for (size_t i = 0; i < n; i++) {
+		const char *r = multi ? fi->roles[i] : (fi->role ? fi->role : "*");
+		bool ok = *r && strcmp(r, ".") != 0 && strcmp(r, "..") != 0 && r[0] != '/' &&
+		          r[strlen(r) - 1] != '/';
+		for (const char *p = r; ok && *p; p++)
+			ok = (unsigned char)*p > ' ' && *p != '\\' && !strchr("();:,{}[]", *p);
+		if (!ok) {
+			for (size_t j = 0; j < i; j++)
+				free(roles[j]);
+			free(roles);
+			return "invalid role name";
+		}
+		roles[i] = ag_strdup(r);
+	}
+	*ret = roles;
+	*ret_n = n;
+	return NULL;
+}
+
+static void ms__fw_set_info(struct ms_framework *fw, const json_t *info,
+                            const struct pb_framework_info *fi, char **roles, size_t n_roles)
+{
+	json_t *copy = json_deep_copy(info);
+	json_object_set_new(copy, "id", pb_id_to_json(fw->id));
+	json_decref(fw->info);
+	fw->info = copy;
+	for (size_t i = 0; i < fw->n_roles; i++)
+		free(fw->roles[i]);
+	free(fw->roles);
+	fw->roles = roles;
+	fw->n_roles = n_roles;
+	fw->caps = fi->capabilities;
+	fw->failover_timeout_s = isfinite(fi->failover_timeout) && fi->failover_timeout > 0
+	                                 ? fi->failover_timeout
+	                                 : 0;
+	free(fw->principal);
+	fw->principal = fi->principal ? ag_strdup(fi->principal) : NULL;
+}
+
+static int ms__fw_persist(struct ms_master *m, struct ms_framework *fw, struct ag_error *err)
+{
+	char *text = pb_json_dump(fw->info, NULL);
+	struct ms_registry_framework r = {
+	        .id = fw->id,
+	        .info_json = text,
+	        .failover_timeout_s = fw->failover_timeout_s,
+	        .registered_at_ns = fw->registered_ns,
+	};
+	int rc = ms_registry_framework_put(m->registry, &r, err);
+	free(text);
+	return rc;
+}
+
+json_t *ms_framework_json(struct ms_master *m, struct ms_framework *fw)
+{
+	json_t *j = json_pack("{s:O, s:b, s:b, s:b, s:o}", "framework_info", fw->info, "active",
+	                      fw->stream != NULL, "connected", fw->stream != NULL, "recovered",
+	                      fw->recovered, "registered_time", pb_time_to_json(fw->registered_ns));
+	if (fw->reregistered_ns)
+		json_object_set_new(j, "reregistered_time", pb_time_to_json(fw->reregistered_ns));
+	if (fw->unregistered_ns && !fw->stream)
+		json_object_set_new(j, "unregistered_time", pb_time_to_json(fw->unregistered_ns));
+	json_t *offers = json_array();
+	struct ms_map_iter it;
+	for (ms_map_iter_init(&it); ms_map_iter_next(&m->offers, &it);) {
+		struct ms_offer *o = it.e->value;
+		if (o->fw == fw)
+			json_array_append_new(
+			        offers,
+			        json_pack("{s:o, s:o, s:o, s:o}", "id", pb_id_to_json(o->id),
+			                  "framework_id", pb_id_to_json(fw->id), "agent_id",
+			                  pb_id_to_json(o->agent->id), "resources",
+			                  ms_resources_to_json(o->res, PB_RES_OPERATOR, NULL)));
+	}
+	if (json_array_size(offers))
+		json_object_set_new(j, "offers", offers);
+	else
+		json_decref(offers);
+	return j;
+}
+
+static void ms__failover_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct ms_framework *fw = arg;
+	(void)fd;
+	(void)what;
+	ms_info("framework %s: failover timeout (%.3f s) expired: removing it", fw->id,
+	        fw->failover_timeout_s);
+	ms_framework_remove(fw->m, fw, "failover timeout");
+}
+
+static void ms__fw_arm_failover(struct ms_master *m, struct ms_framework *fw)
+{
+	if (!fw->failover)
+		fw->failover = evtimer_new(m->base, ms__failover_fire, fw);
+	double s = fw->failover_timeout_s;
+	if (s > 365.0 * 86400 * 100)
+		s = 365.0 * 86400 * 100;
+	struct timeval tv = {(time_t)s, (suseconds_t)((s - floor(s)) * 1e6)};
+	evtimer_add(fw->failover, &tv);
+}
+
+static void ms__fw_disarm_failover(struct ms_framework *fw)
+{
+	if (fw->failover) {
+		event_free(fw->failover);
+		fw->failover = NULL;
+	}
+}
+
+static void ms__fw_disconnected(ms_stream *s, enum ms_stream_close_reason reason, void *arg)
+{
+	struct ms_framework *fw = arg;
+	struct ms_master *m = fw->m;
+	(void)s;
+	fw->stream = NULL;
+	fw->unregistered_ns = ms_wall_ns();
+	ms_info("framework %s disconnected (%s): failover in %.3f s", fw->id,
+	        ms_stream_close_reason_name(reason), fw->failover_timeout_s);
+	drf_framework_deactivate(m->alloc, fw->id);
+	/* Outstanding offers go back: nobody can answer them now. */
+	ms_offers_rescind_matching(m, fw, NULL, false);
+	ms_allocate_soon(m);
+	ms__fw_arm_failover(m, fw);
+	ms_operator_broadcast(
+	        m, pb_operator_event(PB_OPEV_FRAMEWORK_UPDATED,
+	                             json_pack("{s:o}", "framework", ms_framework_json(m, fw))));
+}
+
+struct ms_framework *ms_framework_recover(struct ms_master *m, const char *id, const json_t *info)
+{
+	struct ms_framework *fw = ms_framework_find(m, id);
+	if (fw)
+		return fw;
+	struct pb_arena *a = pb_arena_new();
+	struct pb_framework_info fi;
+	struct ag_error err = {0};
+	char **roles = NULL;
+	size_t n_roles = 0;
+	if (pb_framework_info_decode(a, info, "framework_info", &fi, &err) < 0 ||
+	    ms__roles(&fi, &roles, &n_roles) != NULL) {
+		ms_warn("framework %s: cannot recover its FrameworkInfo: %s", id,
+		        err.msg[0] ? err.msg : "bad roles");
+		pb_arena_free(a);
+		return NULL;
+	}
+	fw = ag_calloc(1, sizeof(*fw));
+	fw->m = m;
+	fw->id = ag_strdup(id);
+	fw->recovered = true;
+	fw->registered_ns = ms_wall_ns();
+	ms__fw_set_info(fw, info, &fi, roles, n_roles);
+	pb_arena_free(a);
+	drf_framework_add(m->alloc, fw->id, (const char *const *)fw->roles, fw->n_roles, false);
+	ms_map_put(&m->frameworks, fw->id, fw);
+	ms__fw_arm_failover(m, fw);
+	return fw;
+}
+
+static void ms__stream_error(ms_http *http, struct evhttp_request *req, const char *msg)
+{
+	ms_stream *s = ms_stream_start(http, req, NULL, NULL, NULL);
+	if (!s)
+		return;
+	json_t *ev = json_pack("{s:s, s:{s:s}}", "type", "ERROR", "error", "message", msg);
+	size_t len;
+	char *text = pb_json_dump(ev, &len);
+	ms_stream_send(s, text, len);
+	free(text);
+	json_decref(ev);
+	ms_stream_end(s);
+}
+
+void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
+                            const struct pb_call *call)
+{
+	const struct pb_framework_info *fi = &call->subscribe.framework_info;
+	struct ag_error err = {0};
+	if (!ms_http_require_json_accept(req))
+		return;
+	if (ms_http_header(req, "Mesos-Stream-Id")) {
+		ms_http_reply_error(
+		        req, HTTP_BADREQUEST,
+		        "Subscribe calls should not include the 'Mesos-Stream-Id' header");
+		return;
+	}
+	if (call->framework_id && (!fi->id || strcmp(call->framework_id, fi->id) != 0)) {
+		ms_http_reply_error(req, HTTP_BADREQUEST,
+		                    "'framework_id' differs from 'subscribe.framework_info.id'");
+		return;
+	}
+	if (fi->id && ms_map_get(&m->removed_frameworks, fi->id)) {
+		ms__stream_error(m->http, req, "Framework has been removed");
+		return;
+	}
+	char **roles = NULL;
+	size_t n_roles = 0;
+	const char *bad = ms__roles(fi, &roles, &n_roles);
+	if (bad) {
+		ms__stream_error(m->http, req, bad);
+		return;
+	}
+	const json_t *info =
+	        json_object_get(json_object_get(call->json, "subscribe"), "framework_info");
+	struct ms_framework *fw = ms_framework_find(m, fi->id);
+	bool is_new = fw == NULL;
+	if (is_new) {
+		fw = ag_calloc(1, sizeof(*fw));
+		fw->m = m;
+		fw->id = fi->id ? ag_strdup(fi->id)
+		                : ag_asprintf("%s-%04llu", m->id,
+		                              (unsigned long long)m->next_framework++);
+		fw->registered_ns = ms_wall_ns();
+	} else {
+		fw->reregistered_ns = ms_wall_ns();
+	}
+	ms__fw_set_info(fw, info, fi, roles, n_roles);
+	/* The id is the framework's key to its tasks after a failover: it is
+	 * durable before the framework hears of it. */
+	if (ms__fw_persist(m, fw, &err) < 0) {
+		ms_err("framework %s: %s", fw->id, err.msg);
+		ms_http_reply_error(req, HTTP_SERVUNAVAIL, "Cannot record the framework: %s",
+		                    err.msg);
+		if (is_new)
+			ms_framework_free(fw);
+		return;
+	}
+	if (is_new) {
+		ms_map_put(&m->frameworks, fw->id, fw);
+		drf_framework_add(m->alloc, fw->id, (const char *const *)fw->roles, fw->n_roles,
+		                  true);
+	} else {
+		drf_framework_update_roles(m->alloc, fw->id, (const char *const *)fw->roles,
+		                           fw->n_roles);
+		drf_framework_activate(m->alloc, fw->id);
+	}
+	for (size_t i = 0; i < call->subscribe.n_suppressed_roles; i++)
+		drf_framework_suppress(m->alloc, fw->id, call->subscribe.suppressed_roles[i]);
+	ms__fw_disarm_failover(fw);
+	if (fw->stream) {
+		ms_stream *old = fw->stream;
+		fw->stream = NULL;
+		json_t *ev = json_pack("{s:s, s:{s:s}}", "type", "ERROR", "error", "message",
+		                       "Framework failed over");
+		size_t len;
+		char *text = pb_json_dump(ev, &len);
+		ms_stream_send(old, text, len);
+		free(text);
+		json_decref(ev);
+		ms_stream_end(old);
+		/* Offers made to the old subscription are void. */
+		ms_offers_rescind_matching(m, fw, NULL, false);
+	}
+	char *sid = ms_uuid();
+	snprintf(fw->stream_id, sizeof(fw->stream_id), "%s", sid);
+	free(sid);
+	const char *headers[] = {"Mesos-Stream-Id", fw->stream_id, NULL};
+	fw->stream = ms_stream_start(m->http, req, headers, ms__fw_disconnected, fw);
+	bool was_recovered = fw->recovered;
+	fw->recovered = false;
+	ms_info("framework %s (%s) %s", fw->id,
+	        json_string_value(json_object_get(fw->info, "name")),
+	        is_new ? "subscribed" : "re-subscribed");
+
+	json_t *mi = ms_master_info_json(m);
+	json_t *ev = json_pack("{s:s, s:{s:o, s:f, s:o}}", "type", "SUBSCRIBED", "subscribed",
+	                       "framework_id", pb_id_to_json(fw->id), "heartbeat_interval_seconds",
+	                       (double)m->flags.heartbeat_interval_ns / 1e9, "master_info", mi);
+	ms_framework_send(fw, ev);
+	ms_framework_send(fw, json_pack("{s:s}", "type", "HEARTBEAT"));
+	/* Updates it did not acknowledge before it went away come again. */
+	struct ms_map_iter it;
+	for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);) {
+		struct ms_task *t = it.e->value;
+		if (t->pending)
+			ms_framework_send(fw, json_pack("{s:s, s:{s:O}}", "type", "UPDATE",
+			                                "update", "status", t->pending));
+	}
+	ms_operator_broadcast(
+	        m, pb_operator_event(is_new || was_recovered ? PB_OPEV_FRAMEWORK_ADDED
+	                                                     : PB_OPEV_FRAMEWORK_UPDATED,
+	                             json_pack("{s:o}", "framework", ms_framework_json(m, fw))));
+	ms_allocate_soon(m);
+}
+
+void ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char *why)
+{
+	struct ag_error err = {0};
+	ms_info("framework %s removed: %s", fw->id, why);
+	/* Its id must never come back, even after a crash right now. */
+	if (ms_registry_framework_mark_removed(m->registry, fw->id, &err) < 0)
+		ms_err("framework %s: %s", fw->id, err.msg);
+	ms_map_put(&m->removed_frameworks, fw->id, (void *)1);
+	ms_offers_rescind_matching(m, fw, NULL, false);
+	/* One SHUTDOWN_FRAMEWORK per agent that runs its tasks. */
+	struct ms_map agents = {0};
+	struct ms_map_iter it;
+	for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);) {
+		struct ms_task *t = it.e->value;
+		if (!pb_task_state_is_terminal(t->state))
+			ms_map_put(&agents, t->agent_id, (void *)1);
+	}
+	for (ms_map_iter_init(&it); ms_map_iter_next(&agents, &it);) {
+		struct ms_agent *a = ms_map_get(&m->agents, it.e->key);
+		if (a)
+			ms_agent_send(a, json_pack("{s:s, s:{s:o}}", "type", "SHUTDOWN_FRAMEWORK",
+			                           "shutdown_framework", "framework_id",
+			                           pb_id_to_json(fw->id)));
+	}
+	ms_map_clear(&agents);
+	/* drf_framework_remove recovers all it holds, tasks included. */
+	drf_framework_remove(m->alloc, fw->id);
+	if (fw->stream) {
+		ms_stream *s = fw->stream;
+		fw->stream = NULL;
+		json_t *ev = json_pack("{s:s, s:{s:s}}", "type", "ERROR", "error", "message",
+		                       "Framework has been removed");
+		size_t len;
+		char *text = pb_json_dump(ev, &len);
+		ms_stream_send(s, text, len);
+		free(text);
+		json_decref(ev);
+		ms_stream_end(s);
+	}
+	ms_operator_broadcast(m, pb_operator_event(PB_OPEV_FRAMEWORK_REMOVED,
+	                                           json_pack("{s:O}", "framework_info", fw->info)));
+	m->completed_tasks += fw->tasks.size;
+	ms_map_del(&m->frameworks, fw->id);
+	ms_framework_free(fw);
+	ms_allocate_soon(m);
+}

@@ -1,0 +1,360 @@
+/* tasks.c: the task lifecycle in the master: launch validation, RUN_TASK,
+ * status updates from agents and their acknowledgements, KILL, RECONCILE,
+ * and tasks lost with their agent. */
+#include "master/log.h"
+#include "master/master.h"
+
+#include <string.h>
+
+struct ms_task *ms_task_find(struct ms_framework *fw, const char *id)
+{
+	return id ? ms_map_get(&fw->tasks, id) : NULL;
+}
+
+void ms_task_free(struct ms_task *t)
+{
+	if (!t)
+		return;
+	drf_resources_free(t->res);
+	json_decref(t->info);
+	json_decref(t->status);
+	json_decref(t->pending);
+	free(t->agent_id);
+	free(t->role);
+	free(t->id);
+	free(t);
+}
+
+void ms_task_remove(struct ms_master *m, struct ms_task *t)
+{
+	ms_map_del(&t->fw->tasks, t->id);
+	m->completed_tasks++;
+	ms_task_free(t);
+}
+
+static bool ms__id_ok(const char *id)
+{
+	if (!id || !*id || strlen(id) > 255 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return false;
+	for (const char *p = id; *p; p++)
+		if (*p == '/' || *p == '\\' || (unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+const char *ms_task_validate(struct ms_framework *fw, const struct pb_task_info *ti,
+                             const char *agent_id, char *buf, size_t len)
+{
+	bool oci = ti->container && ti->container->oci;
+	if (!ms__id_ok(ti->task_id))
+		snprintf(buf, len,
+		         "Task ID '%.255s' is invalid: it must be 1 to 255 characters, "
+		         "not '.' or '..', without '/', '\\' or control characters",
+		         ti->task_id);
+	else if (ti->executor_id && !ms__id_ok(ti->executor_id))
+		snprintf(buf, len, "Executor ID '%.255s' is invalid", ti->executor_id);
+	else if (ms_task_find(fw, ti->task_id))
+		snprintf(buf, len, "Task has duplicate ID: %.255s", ti->task_id);
+	else if (!!ti->command == !!ti->executor_id && !(oci && !ti->executor_id))
+		snprintf(buf, len,
+		         "Task should have at least one (but not both) of CommandInfo or "
+		         "ExecutorInfo present");
+	else if (strcmp(ti->agent_id, agent_id) != 0)
+		snprintf(buf, len, "Task uses agent %.255s but the offers are on agent %s",
+		         ti->agent_id, agent_id);
+	else if (!ti->n_resources)
+		snprintf(buf, len, "Task uses no resources");
+	else if (ti->has_health_check && ti->health_check_type == PB_HEALTH_CHECK_UNSET)
+		snprintf(buf, len,
+		         "Task's health check is invalid: 'HealthCheck.type' is required");
+	else if (ti->has_kill_grace && ti->kill_grace_ns < 0)
+		snprintf(buf, len, "Task's 'kill_policy.grace_period' must be non-negative");
+	else
+		return NULL;
+	return buf;
+}
+
+json_t *ms_task_json(struct ms_task *t)
+{
+	struct pb_arena *a = pb_arena_new();
+	struct pb_task_info ti = {0};
+	struct pb_task_status st = {0};
+	struct ag_error err = {0};
+	if (pb_task_info_decode(a, t->info, "task", &ti, &err) < 0) {
+		pb_arena_free(a);
+		return json_pack("{s:s, s:o, s:o, s:o, s:s}", "name", "", "task_id",
+		                 pb_id_to_json(t->id), "framework_id", pb_id_to_json(t->fw->id),
+		                 "agent_id", pb_id_to_json(t->agent_id), "state",
+		                 pb_task_state_name(t->state));
+	}
+	bool has_st = t->status && pb_task_status_decode(a, t->status, "status", &st, &err) == 0;
+	struct pb_task pt = {
+	        .name = ti.name,
+	        .task_id = t->id,
+	        .framework_id = t->fw->id,
+	        .executor_id = ti.executor_id,
+	        .agent_id = t->agent_id,
+	        .state = t->state,
+	        .resources = ti.resources,
+	        .n_resources = ti.n_resources,
+	        .statuses = has_st ? &st : NULL,
+	        .n_statuses = has_st ? 1 : 0,
+	        .status_update_state = has_st ? st.state : PB_TASK_STATE_UNSET,
+	        .status_update_uuid = has_st ? st.uuid : (struct pb_bytes){0},
+	        .task_info = t->info,
+	        .user = json_string_value(json_object_get(t->fw->info, "user")),
+	};
+	json_t *j = pb_task_to_json(&pt);
+	pb_arena_free(a);
+	return j;
+}
+
+void ms_task_send_master_update(struct ms_master *m, struct ms_framework *fw, const char *task_id,
+                                const char *agent_id, enum pb_task_state state,
+                                enum pb_task_reason reason, const char *message)
+{
+	(void)m;
+	struct pb_task_status st = {
+	        .task_id = task_id,
+	        .state = state,
+	        .message = message,
+	        .source = PB_SOURCE_MASTER,
+	        .reason = reason,
+	        .agent_id = agent_id,
+	        .has_timestamp = true,
+	        .timestamp = (double)ms_wall_ns() / 1e9,
+	};
+	ms_framework_send(fw, json_pack("{s:s, s:{s:o}}", "type", "UPDATE", "update", "status",
+	                                pb_task_status_to_json(&st)));
+}
+
+static struct ms_task *ms__task_new(struct ms_framework *fw, const char *id, const char *agent_id,
+                                    const char *role, const json_t *info, struct drf_resources *res)
+{
+	struct ms_task *t = ag_calloc(1, sizeof(*t));
+	t->id = ag_strdup(id);
+	t->fw = fw;
+	t->agent_id = ag_strdup(agent_id);
+	t->role = ag_strdup(role);
+	t->info = json_incref((json_t *)info);
+	t->res = res;
+	t->state = PB_TASK_STAGING;
+	ms_map_put(&fw->tasks, t->id, t);
+	return t;
+}
+
+void ms_task_launch(struct ms_master *m, struct ms_framework *fw, struct ms_agent *agent,
+                    const struct pb_task_info *ti, const char *role, struct drf_resources *res)
+{
+	struct ms_task *t = ms__task_new(fw, ti->task_id, agent->id, role, ti->json, res);
+	ms_debug("framework %s: task %s on agent %s", fw->id, t->id, agent->id);
+	ms_agent_send(agent, json_pack("{s:s, s:{s:O, s:O}}", "type", "RUN_TASK", "run_task",
+	                               "framework_info", fw->info, "task", t->info));
+	if (m->n_subscribers)
+		ms_operator_broadcast(
+		        m, pb_operator_event(PB_OPEV_TASK_ADDED,
+		                             json_pack("{s:o}", "task", ms_task_json(t))));
+}
+
+struct ms_task *ms_task_adopt(struct ms_master *m, struct ms_framework *fw, const char *agent_id,
+                              const char *role, const json_t *info, struct drf_resources *res)
+{
+	(void)m;
+	const char *id =
+	        json_string_value(json_object_get(json_object_get(info, "task_id"), "value"));
+	return ms__task_new(fw, id, agent_id, role, info, res);
+}
+
+void ms_task_transition(struct ms_master *m, struct ms_task *t, enum pb_task_state state,
+                        const json_t *status)
+{
+	enum pb_task_state old = t->state;
+	t->state = state;
+	if (status) {
+		json_decref(t->status);
+		t->status = json_incref((json_t *)status);
+	}
+	if (!pb_task_state_is_terminal(old) && pb_task_state_is_terminal(state)) {
+		/* -ENOENT when the agent or framework already left the
+		 * allocator (and took the allocation with it). */
+		drf_resources_recover(m->alloc, t->fw->id, t->agent_id, t->role, t->res);
+		ms_allocate_soon(m);
+	}
+	if (m->n_subscribers && old != state && status)
+		ms_operator_broadcast(
+		        m, pb_operator_event(PB_OPEV_TASK_UPDATED,
+		                             json_pack("{s:o, s:O, s:s}", "framework_id",
+		                                       pb_id_to_json(t->fw->id), "status", status,
+		                                       "state", pb_task_state_name(state))));
+}
+
+static void ms__ack_agent(struct ms_agent *a, const char *fw_id, const char *task_id,
+                          const uint8_t *uuid)
+{
+	char *b64 = pb_base64_encode(uuid, PB_UUID_LEN);
+	ms_agent_send(a, json_pack("{s:s, s:{s:o, s:o, s:s}}", "type", "STATUS_UPDATE_ACK",
+	                           "status_update_ack", "framework_id", pb_id_to_json(fw_id),
+	                           "task_id", pb_id_to_json(task_id), "uuid", b64));
+	free(b64);
+}
+
+void ms_task_status_update(struct ms_master *m, struct ms_agent *agent, const char *framework_id,
+                           const struct pb_task_status *st, const json_t *status)
+{
+	struct ms_framework *fw = ms_framework_find(m, framework_id);
+	struct ms_task *t = fw ? ms_task_find(fw, st->task_id) : NULL;
+	if (!t || strcmp(t->agent_id, agent->id) != 0) {
+		/* Nobody will acknowledge it: a removed framework, or a task
+		 * the master already forgot. Stop the agent's retries. */
+		ms_debug("agent %s: update for unknown task %s of framework %s: acknowledged",
+		         agent->id, st->task_id, framework_id);
+		ms__ack_agent(agent, framework_id, st->task_id, st->uuid.data);
+		return;
+	}
+	json_t *s = json_deep_copy(status);
+	if (!json_object_get(s, "agent_id"))
+		json_object_set_new(s, "agent_id", pb_id_to_json(agent->id));
+	ms_task_transition(m, t, st->state, s);
+	json_decref(t->pending);
+	t->pending = s;
+	memcpy(t->pending_uuid, st->uuid.data, PB_UUID_LEN);
+	ms_framework_send(fw, json_pack("{s:s, s:{s:O}}", "type", "UPDATE", "update", "status", s));
+}
+
+int ms_task_acknowledge(struct ms_master *m, struct ms_framework *fw, const char *task_id,
+                        const uint8_t *uuid)
+{
+	struct ms_task *t = ms_task_find(fw, task_id);
+	if (!t || !t->pending || memcmp(t->pending_uuid, uuid, PB_UUID_LEN) != 0)
+		return -ENOENT;
+	struct ms_agent *a = ms_map_get(&m->agents, t->agent_id);
+	if (a)
+		ms__ack_agent(a, fw->id, t->id, uuid);
+	json_decref(t->pending);
+	t->pending = NULL;
+	if (pb_task_state_is_terminal(t->state))
+		ms_task_remove(m, t);
+	return 0;
+}
+
+/* The reference's reconciliation table, for a task the master does not
+ * know. */
+static enum pb_task_state ms__unknown_task_state(struct ms_master *m, struct ms_framework *fw,
+                                                 const char *agent_id)
+{
+	if (!(fw->caps & PB_CAP_BIT(PB_CAP_PARTITION_AWARE)))
+		return PB_TASK_LOST;
+	struct ms_agent *a = agent_id ? ms_map_get(&m->agents, agent_id) : NULL;
+	if (!a)
+		return PB_TASK_UNKNOWN;
+	if (a->gone)
+		return PB_TASK_GONE_BY_OPERATOR;
+	if (a->unreachable)
+		return PB_TASK_UNREACHABLE;
+	return PB_TASK_GONE;
+}
+
+static void ms__reconcile_known(struct ms_framework *fw, struct ms_task *t)
+{
+	struct pb_task_status st = {
+	        .task_id = t->id,
+	        .state = t->state == PB_TASK_STAGING ? PB_TASK_STAGING : t->state,
+	        .message = "Reconciliation: Latest task state",
+	        .source = PB_SOURCE_MASTER,
+	        .reason = PB_REASON_RECONCILIATION,
+	        .agent_id = t->agent_id,
+	        .has_timestamp = true,
+	        .timestamp = (double)ms_wall_ns() / 1e9,
+	};
+	ms_framework_send(fw, json_pack("{s:s, s:{s:o}}", "type", "UPDATE", "update", "status",
+	                                pb_task_status_to_json(&st)));
+}
+
+void ms_reconcile(struct ms_master *m, struct ms_framework *fw, const struct pb_call *call)
+{
+	if (!call->reconcile.n_tasks) {
+		struct ms_map_iter it;
+		for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);)
+			ms__reconcile_known(fw, it.e->value);
+		return;
+	}
+	for (size_t i = 0; i < call->reconcile.n_tasks; i++) {
+		const struct pb_reconcile_task *rt = &call->reconcile.tasks[i];
+		struct ms_task *t = ms_task_find(fw, rt->task_id);
+		if (t) {
+			ms__reconcile_known(fw, t);
+			continue;
+		}
+		struct ms_agent *a = rt->agent_id ? ms_map_get(&m->agents, rt->agent_id) : NULL;
+		/* Recovered from the registry but not re-registered yet: it may
+		 * still report the task; say nothing for now. */
+		if (a && !a->active && !a->unreachable && !a->gone)
+			continue;
+		ms_task_send_master_update(m, fw, rt->task_id, rt->agent_id,
+		                           ms__unknown_task_state(m, fw, rt->agent_id),
+		                           PB_REASON_RECONCILIATION,
+		                           "Reconciliation: Task is unknown");
+	}
+}
+
+void ms_kill(struct ms_master *m, struct ms_framework *fw, const struct pb_call *call)
+{
+	struct ms_task *t = ms_task_find(fw, call->kill.task_id);
+	if (!t || pb_task_state_is_terminal(t->state)) {
+		if (t)
+			return; /* already ended: its terminal update is on its way */
+		ms_task_send_master_update(m, fw, call->kill.task_id, call->kill.agent_id,
+		                           ms__unknown_task_state(m, fw, call->kill.agent_id),
+		                           PB_REASON_RECONCILIATION, "Cannot kill an unknown task");
+		return;
+	}
+	struct ms_agent *a = ms_map_get(&m->agents, t->agent_id);
+	if (!a)
+		return;
+	json_t *msg =
+	        json_pack("{s:s, s:{s:o, s:o}}", "type", "KILL_TASK", "kill_task", "framework_id",
+	                  pb_id_to_json(fw->id), "task_id", pb_id_to_json(t->id));
+	if (call->kill.has_grace)
+		json_object_set_new(json_object_get(msg, "kill_task"), "kill_policy",
+		                    json_pack("{s:{s:I}}", "grace_period", "nanoseconds",
+		                              (json_int_t)call->kill.grace_ns));
+	ms_agent_send(a, msg);
+}
+
+void ms_tasks_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator)
+{
+	struct ms_map_iter fit;
+	for (ms_map_iter_init(&fit); ms_map_iter_next(&m->frameworks, &fit);) {
+		struct ms_framework *fw = fit.e->value;
+		bool pa = fw->caps & PB_CAP_BIT(PB_CAP_PARTITION_AWARE);
+		struct ms_map_iter it;
+		for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);) {
+			struct ms_task *t = it.e->value;
+			if (strcmp(t->agent_id, a->id) != 0)
+				continue;
+			if (!pb_task_state_is_terminal(t->state)) {
+				enum pb_task_state s = !pa           ? PB_TASK_LOST
+				                       : by_operator ? PB_TASK_GONE_BY_OPERATOR
+				                                     : PB_TASK_UNREACHABLE;
+				enum pb_task_reason r =
+				        by_operator ? PB_REASON_AGENT_REMOVED_BY_OPERATOR
+				                    : PB_REASON_AGENT_REMOVED;
+				const char *msg = by_operator
+				                          ? "Agent was marked gone by an operator"
+				                          : "Agent is unreachable";
+				ms_task_send_master_update(m, fw, t->id, a->id, s, r, msg);
+				struct pb_task_status st = {.task_id = t->id,
+				                            .state = s,
+				                            .source = PB_SOURCE_MASTER,
+				                            .reason = r,
+				                            .message = msg,
+				                            .agent_id = a->id};
+				json_t *sj = pb_task_status_to_json(&st);
+				ms_task_transition(m, t, s, sj);
+				json_decref(sj);
+			}
+			/* The agent's updates will never be acknowledged now. */
+			ms_task_remove(m, t);
+		}
+	}
+}

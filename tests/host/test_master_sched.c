@@ -1,0 +1,619 @@
+/* Host tests of the master's scheduler and agent endpoints, as processes:
+ * agora-master on a free loopback port, a simulated agent speaking
+ * docs/agent-protocol.md and a scripted framework speaking the v1
+ * scheduler API, both over real sockets. */
+#include "agtest.h"
+#include "master_client.h"
+#include "proto/proto.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static char tmp[256], work_dir[300], log_path[300];
+static pid_t master_pid;
+static uint16_t port;
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static void stop_master(void)
+{
+	if (master_pid > 0) {
+		kill(master_pid, SIGKILL);
+		waitpid(master_pid, NULL, 0);
+	}
+	master_pid = 0;
+}
+
+static void setup(void)
+{
+	snprintf(tmp, sizeof(tmp), "/tmp/agora-sched-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmp));
+	snprintf(work_dir, sizeof(work_dir), "%s/wd", tmp);
+	snprintf(log_path, sizeof(log_path), "%s/master.log", tmp);
+	master_pid = 0;
+}
+
+static void teardown(void)
+{
+	stop_master();
+	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(sched, .init = setup, .fini = teardown, .timeout = 60);
+
+/* Start the master (extra flags NULL-terminated) and wait for its port. */
+static void start_master(const char *const *args)
+{
+	int out[2];
+	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		const char *b = getenv("AGORA_BUILD_DIR");
+		char bin[512], wd[320];
+		snprintf(bin, sizeof(bin), "%s/bin/agora-master", b ? b : "build");
+		snprintf(wd, sizeof(wd), "--work_dir=%s", work_dir);
+		const char *argv[32] = {bin,
+		                        "--port=0",
+		                        "--log_level=debug",
+		                        wd,
+		                        "--heartbeat_interval=1secs",
+		                        "--allocation_interval=200ms"};
+		int n = 6;
+		for (int i = 0; args && args[i]; i++)
+			argv[n++] = args[i];
+		int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(out[1], 1);
+		dup2(logfd, 2);
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	close(out[1]);
+	char line[256];
+	size_t len = 0;
+	struct pollfd pfd = {.fd = out[0], .events = POLLIN};
+	while (len < sizeof(line) - 1 && poll(&pfd, 1, 5000) == 1) {
+		if (read(out[0], line + len, 1) <= 0 || line[len] == '\n')
+			break;
+		len++;
+	}
+	line[len] = '\0';
+	close(out[0]);
+	unsigned p;
+	cr_assert_eq(sscanf(line, "listening on 127.0.0.1:%u", &p), 1, "master did not start");
+	master_pid = pid;
+	port = (uint16_t)p;
+}
+
+/* ---- a stream: framework or agent ------------------------------------- */
+
+struct peer {
+	struct mc_conn *c;
+	char stream_id[128];
+	char id[256]; /* framework or agent id */
+	const char *path;
+};
+
+/* POST `body` on a new connection and keep it as a stream. Returns the
+ * HTTP status. */
+static int peer_open(struct peer *p, const char *path, const char *body)
+{
+	memset(p, 0, sizeof(*p));
+	p->path = path;
+	p->c = mc_connect(port);
+	cr_assert_not_null(p->c);
+	char head[1024];
+	int n = snprintf(head, sizeof(head),
+	                 "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+	                 "Content-Length: %zu\r\n\r\n",
+	                 path, strlen(body));
+	cr_assert_eq(mc_send(p->c, head, (size_t)n), 0);
+	cr_assert_eq(mc_send(p->c, body, strlen(body)), 0);
+	struct mc_response r = {0};
+	cr_assert_eq(mc_read_head(p->c, &r), 0);
+	const char *sid = mc_header(&r, "Mesos-Stream-Id");
+	if (sid)
+		snprintf(p->stream_id, sizeof(p->stream_id), "%s", sid);
+	int status = r.status;
+	mc_response_free(&r);
+	return status;
+}
+
+static void peer_close(struct peer *p)
+{
+	if (p->c)
+		mc_close(p->c);
+	p->c = NULL;
+}
+
+/* The next record of type `type` (others skipped) within `ms`; NULL on
+ * timeout or end of stream. */
+static json_t *peer_next(struct peer *p, const char *type, int ms)
+{
+	uint64_t deadline = ag_now_ns() + (uint64_t)ms * 1000000;
+	while (ag_now_ns() < deadline) {
+		if (p->c->len == 0) {
+			struct pollfd pfd = {.fd = p->c->fd, .events = POLLIN};
+			int left = (int)((deadline - ag_now_ns()) / 1000000);
+			if (poll(&pfd, 1, left > 0 ? left : 0) != 1)
+				return NULL;
+		}
+		char *chunk = NULL;
+		size_t len = 0;
+		if (mc_read_chunk(p->c, &chunk, &len) < 0 || len == 0) {
+			free(chunk);
+			return NULL;
+		}
+		char *nl = strchr(chunk, '\n');
+		cr_assert_not_null(nl, "record without a length line: %s", chunk);
+		cr_assert_eq(strtoull(chunk, NULL, 10), strlen(nl + 1), "one record per chunk");
+		json_t *j = json_loads(nl + 1, 0, NULL);
+		free(chunk);
+		cr_assert_not_null(j);
+		if (strcmp(json_string_value(json_object_get(j, "type")), type) == 0)
+			return j;
+		json_decref(j);
+	}
+	return NULL;
+}
+
+/* A call on its own connection; the status, and the body in `ret` (may be
+ * NULL). */
+static int peer_call(struct peer *p, const char *body, char **ret)
+{
+	char headers[256];
+	snprintf(headers, sizeof(headers),
+	         "Content-Type: application/json\r\nMesos-Stream-Id: %s\r\n", p->stream_id);
+	struct mc_response r = {0};
+	cr_assert_eq(mc_request(port, "POST", p->path, headers, body, &r), 0);
+	if (ret)
+		*ret = strdup(r.body ? r.body : "");
+	int s = r.status;
+	mc_response_free(&r);
+	return s;
+}
+
+static const char *jstr(json_t *j, const char *path)
+{
+	/* "a.b.c": object keys; a number selects an array element. */
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *save, *k = strtok_r(buf, ".", &save); k && j; k = strtok_r(NULL, ".", &save))
+		j = json_is_array(j) ? json_array_get(j, strtoul(k, NULL, 10))
+		                     : json_object_get(j, k);
+	return json_string_value(j);
+}
+
+/* ---- the simulated agent ---------------------------------------------- */
+
+static void agent_register(struct peer *a, const char *resources)
+{
+	char body[1024];
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"REGISTER\",\"register\":{\"agent_info\":{\"hostname\":\"a1\","
+	         "\"port\":5051,\"resources\":%s},\"version\":\"0.1.0\"}}",
+	         resources);
+	cr_assert_eq(peer_open(a, "/api/v1/agent", body), 200);
+	cr_assert_neq(a->stream_id[0], '\0');
+	json_t *ev = peer_next(a, "REGISTERED", 3000);
+	cr_assert_not_null(ev);
+	snprintf(a->id, sizeof(a->id), "%s", jstr(ev, "registered.agent_id.value"));
+	json_decref(ev);
+}
+
+static const char *const UUIDS[] = {"MDEyMzQ1Njc4OWFiY2RlZg==", "ZmVkY2JhOTg3NjU0MzIxMA=="};
+
+static int agent_update(struct peer *a, const char *fw, const char *task, const char *state,
+                        const char *uuid)
+{
+	char body[2048];
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"STATUS_UPDATE\",\"agent_id\":{\"value\":\"%s\"},\"status_update\":{"
+	         "\"framework_id\":{\"value\":\"%s\"},\"status\":{\"task_id\":{\"value\":\"%s\"},"
+	         "\"state\":\"%s\",\"source\":\"SOURCE_EXECUTOR\",\"agent_id\":{\"value\":\"%s\"},"
+	         "\"timestamp\":1700000000.5,\"uuid\":\"%s\"}}}",
+	         a->id, fw, task, state, a->id, uuid);
+	return peer_call(a, body, NULL);
+}
+
+/* ---- the scripted framework -------------------------------------------- */
+
+static void fw_subscribe(struct peer *f, const char *id, const char *caps)
+{
+	char body[1024], idpart[300] = "";
+	if (id)
+		snprintf(idpart, sizeof(idpart), "\"id\":{\"value\":\"%s\"},", id);
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{%s\"user\":\"root\","
+	         "\"name\":\"fw\",\"failover_timeout\":2,\"capabilities\":[%s]}}}",
+	         idpart, caps ? caps : "");
+	cr_assert_eq(peer_open(f, "/api/v1/scheduler", body), 200);
+	cr_assert_neq(f->stream_id[0], '\0');
+	json_t *ev = peer_next(f, "SUBSCRIBED", 3000);
+	cr_assert_not_null(ev);
+	snprintf(f->id, sizeof(f->id), "%s", jstr(ev, "subscribed.framework_id.value"));
+	json_decref(ev);
+}
+
+static int fw_call(struct peer *f, const char *fmt_body, ...) AG_PRINTF(2, 3);
+static int fw_call(struct peer *f, const char *fmt, ...)
+{
+	char body[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	return peer_call(f, body, NULL);
+}
+
+static int fw_launch(struct peer *f, const char *offer, const char *agent, const char *task,
+                     const char *cpus)
+{
+	return fw_call(
+	        f,
+	        "{\"type\":\"ACCEPT\",\"framework_id\":{\"value\":\"%s\"},\"accept\":{"
+	        "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\","
+	        "\"launch\":{\"task_infos\":[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},"
+	        "\"agent_id\":{\"value\":\"%s\"},\"resources\":[{\"name\":\"cpus\",\"type\":"
+	        "\"SCALAR\",\"scalar\":{\"value\":%s}}],\"command\":{\"value\":\"true\"}}]}}]"
+	        "}}",
+	        f->id, offer, task, agent, cpus);
+}
+
+#define AGENT_RES "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":2}}]"
+
+/* ---- tests ------------------------------------------------------------- */
+
+Test(sched, launch_runs_and_finishes_with_acknowledgements)
+{
+	start_master(NULL);
+	struct peer a, f;
+	agent_register(&a, AGENT_RES);
+	fw_subscribe(&f, NULL, NULL);
+	json_t *ev = peer_next(&f, "OFFERS", 3000);
+	cr_assert_not_null(ev, "no offer");
+	cr_assert_str_eq(jstr(ev, "offers.offers.0.url.address.ip"), "127.0.0.1");
+	cr_assert_str_eq(jstr(ev, "offers.offers.0.agent_id.value"), a.id);
+	char offer[256];
+	snprintf(offer, sizeof(offer), "%s", jstr(ev, "offers.offers.0.id.value"));
+	json_decref(ev);
+
+	cr_assert_eq(fw_launch(&f, offer, a.id, "t1", "1"), 202);
+	json_t *run = peer_next(&a, "RUN_TASK", 3000);
+	cr_assert_not_null(run);
+	cr_assert_str_eq(jstr(run, "run_task.task.task_id.value"), "t1");
+	cr_assert_str_eq(jstr(run, "run_task.framework_info.id.value"), f.id);
+	json_decref(run);
+
+	cr_assert_eq(agent_update(&a, f.id, "t1", "TASK_RUNNING", UUIDS[0]), 202);
+	ev = peer_next(&f, "UPDATE", 3000);
+	cr_assert_not_null(ev);
+	cr_assert_str_eq(jstr(ev, "update.status.state"), "TASK_RUNNING");
+	cr_assert_str_eq(jstr(ev, "update.status.agent_id.value"), a.id);
+	cr_assert_str_eq(jstr(ev, "update.status.uuid"), UUIDS[0]);
+	json_decref(ev);
+	cr_assert_eq(fw_call(&f,
+	                     "{\"type\":\"ACKNOWLEDGE\",\"framework_id\":{\"value\":\"%s\"},"
+	                     "\"acknowledge\":{\"agent_id\":{\"value\":\"%s\"},\"task_id\":{"
+	                     "\"value\":\"t1\"},\"uuid\":\"%s\"}}",
+	                     f.id, a.id, UUIDS[0]),
+	             202);
+	json_t *ack = peer_next(&a, "STATUS_UPDATE_ACK", 3000);
+	cr_assert_not_null(ack);
+	cr_assert_str_eq(jstr(ack, "status_update_ack.uuid"), UUIDS[0]);
+	json_decref(ack);
+
+	cr_assert_eq(agent_update(&a, f.id, "t1", "TASK_FINISHED", UUIDS[1]), 202);
+	ev = peer_next(&f, "UPDATE", 3000);
+	cr_assert_str_eq(jstr(ev, "update.status.state"), "TASK_FINISHED");
+	json_decref(ev);
+	/* The cpu comes back in a new offer once the task ended. */
+	ev = peer_next(&f, "OFFERS", 3000);
+	cr_assert_not_null(ev);
+	json_decref(ev);
+	peer_close(&a);
+	peer_close(&f);
+}
+
+Test(sched, calls_need_the_right_stream_id)
+{
+	start_master(NULL);
+	struct peer f;
+	fw_subscribe(&f, NULL, NULL);
+	char good[128];
+	snprintf(good, sizeof(good), "%s", f.stream_id);
+#define revive "{\"type\":\"REVIVE\",\"framework_id\":{\"value\":\"%s\"}}"
+	cr_assert_eq(fw_call(&f, revive, f.id), 202);
+	snprintf(f.stream_id, sizeof(f.stream_id), "wrong");
+	cr_assert_eq(fw_call(&f, revive, f.id), 400);
+	snprintf(f.stream_id, sizeof(f.stream_id), "%s", good);
+	cr_assert_eq(fw_call(&f, revive, "no-such-framework"), 400);
+	cr_assert_eq(fw_call(&f, "{\"type\":\"REVIVE\"}"), 400);
+	cr_assert_eq(fw_call(&f, "{\"type\":\"NOPE\",\"framework_id\":{\"value\":\"x\"}}"), 400);
+	cr_assert_eq(fw_call(&f, "{not json"), 400);
+	/* A subscribe carrying a stream id is refused. */
+	char *body = NULL;
+	cr_assert_eq(peer_call(&f,
+	                       "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{"
+	                       "\"user\":\"u\",\"name\":\"n\"}}}",
+	                       &body),
+	             400);
+	cr_assert(strstr(body, "Mesos-Stream-Id"), "%s", body);
+	free(body);
+	/* Gone stream: the framework is known but not subscribed. */
+	peer_close(&f);
+	usleep(200 * 1000);
+	cr_assert_eq(fw_call(&f, revive, f.id), 403);
+#undef revive
+}
+
+Test(sched, invalid_launches_get_task_error_or_lost)
+{
+	start_master(NULL);
+	struct peer a, f;
+	agent_register(&a, AGENT_RES);
+	fw_subscribe(&f, NULL, NULL);
+	json_t *ev = peer_next(&f, "OFFERS", 3000);
+	char offer[256];
+	snprintf(offer, sizeof(offer), "%s", jstr(ev, "offers.offers.0.id.value"));
+	json_decref(ev);
+	/* More cpus than offered. */
+	cr_assert_eq(fw_launch(&f, offer, a.id, "big", "5"), 202);
+	ev = peer_next(&f, "UPDATE", 3000);
+	cr_assert_str_eq(jstr(ev, "update.status.state"), "TASK_ERROR");
+	cr_assert_str_eq(jstr(ev, "update.status.reason"), "REASON_TASK_INVALID");
+	cr_assert_str_eq(jstr(ev, "update.status.source"), "SOURCE_MASTER");
+	cr_assert(strstr(jstr(ev, "update.status.message"), "more resources"));
+	cr_assert_null(
+	        json_object_get(json_object_get(json_object_get(ev, "update"), "status"), "uuid"));
+	json_decref(ev);
+	/* The offer is used now: a second accept is an invalid offer. */
+	cr_assert_eq(fw_launch(&f, offer, a.id, "again", "1"), 202);
+	ev = peer_next(&f, "UPDATE", 3000);
+	cr_assert_str_eq(jstr(ev, "update.status.state"), "TASK_LOST");
+	cr_assert_str_eq(jstr(ev, "update.status.reason"), "REASON_INVALID_OFFERS");
+	json_decref(ev);
+	/* A '/' in the task id. The failed accept filtered the agent for the
+	 * default 5 s: revive to get it offered again. */
+	cr_assert_eq(fw_call(&f, "{\"type\":\"REVIVE\",\"framework_id\":{\"value\":\"%s\"}}", f.id),
+	             202);
+	ev = peer_next(&f, "OFFERS", 3000);
+	cr_assert_not_null(ev);
+	snprintf(offer, sizeof(offer), "%s", jstr(ev, "offers.offers.0.id.value"));
+	json_decref(ev);
+	cr_assert_eq(fw_launch(&f, offer, a.id, "a/b", "1"), 202);
+	ev = peer_next(&f, "UPDATE", 3000);
+	cr_assert_str_eq(jstr(ev, "update.status.state"), "TASK_ERROR");
+	cr_assert(strstr(jstr(ev, "update.status.message"), "a/b"));
+	json_decref(ev);
+}
+
+Test(sched, decline_filter_is_honoured_over_time)
+{
+	start_master(NULL);
+	struct peer a, f;
+	agent_register(&a, AGENT_RES);
+	fw_subscribe(&f, NULL, NULL);
+	json_t *ev = peer_next(&f, "OFFERS", 3000);
+	char offer[256];
+	snprintf(offer, sizeof(offer), "%s", jstr(ev, "offers.offers.0.id.value"));
+	json_decref(ev);
+	cr_assert_eq(
+	        fw_call(&f,
+	                "{\"type\":\"DECLINE\",\"framework_id\":{\"value\":\"%s\"},\"decline\":"
+	                "{\"offer_ids\":[{\"value\":\"%s\"}],\"filters\":{\"refuse_seconds\":2}"
+	                "}}",
+	                f.id, offer),
+	        202);
+	uint64_t t0 = ag_now_ns();
+	cr_assert_null(peer_next(&f, "OFFERS", 1500), "offered again inside the filter");
+	ev = peer_next(&f, "OFFERS", 3000);
+	cr_assert_not_null(ev, "never offered again after the filter");
+	double waited = (double)(ag_now_ns() - t0) / 1e9;
+	cr_assert(waited >= 1.9 && waited < 3.5, "offered after %.2f s", waited);
+	json_decref(ev);
+}
+
+Test(sched, reconcile_answers_known_and_unknown_tasks)
+{
+	start_master(NULL);
+	struct peer a, f;
+	agent_register(&a, AGENT_RES);
+	fw_subscribe(&f, NULL, NULL);
+	json_t *ev = peer_next(&f, "OFFERS", 3000);
+	char offer[256];
+	snprintf(offer, sizeof(offer), "%s", jstr(ev, "offers.offers.0.id.value"));
+	json_decref(ev);
+	cr_assert_eq(fw_launch(&f, offer, a.id, "t1", "1"), 202);
+	cr_assert_eq(agent_update(&a, f.id, "t1", "TASK_RUNNING", UUIDS[0]), 202);
+	json_decref(peer_next(&f, "UPDATE", 3000));
+	cr_assert_eq(fw_call(&f,
+	                     "{\"type\":\"RECONCILE\",\"framework_id\":{\"value\":\"%s\"},"
+	                     "\"reconcile\":{\"tasks\":[]}}",
+	                     f.id),
+	             202);
+	ev = peer_next(&f, "UPDATE", 3000);
+	cr_assert_str_eq(jstr(ev, "update.status.state"), "TASK_RUNNING");
+	cr_assert_str_eq(jstr(ev, "update.status.reason"), "REASON_RECONCILIATION");
+	json_decref(ev);
+	cr_assert_eq(fw_call(&f,
+	                     "{\"type\":\"RECONCILE\",\"framework_id\":{\"value\":\"%s\"},"
+	                     "\"reconcile\":{\"tasks\":[{\"task_id\":{\"value\":\"zz\"},"
+	                     "\"agent_id\":{\"value\":\"%s\"}}]}}",
+	                     f.id, a.id),
+	             202);
+	ev = peer_next(&f, "UPDATE", 3000);
+	cr_assert_str_eq(jstr(ev, "update.status.task_id.value"), "zz");
+	cr_assert_str_eq(jstr(ev, "update.status.state"), "TASK_LOST");
+	json_decref(ev);
+}
+
+Test(sched, framework_failover_within_and_after_timeout)
+{
+	start_master(NULL);
+	struct peer f, f2;
+	fw_subscribe(&f, NULL, NULL);
+	char id[256];
+	snprintf(id, sizeof(id), "%s", f.id);
+	peer_close(&f);
+	usleep(300 * 1000);
+	/* Within failover_timeout (2 s): same id. */
+	fw_subscribe(&f2, id, NULL);
+	cr_assert_str_eq(f2.id, id);
+	peer_close(&f2);
+	usleep(2500 * 1000);
+	/* After it: removed, and its re-subscription gets only ERROR. */
+	char body[512];
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"id\":{\"value\":"
+	         "\"%s\"},\"user\":\"root\",\"name\":\"fw\"}}}",
+	         id);
+	struct peer f3;
+	cr_assert_eq(peer_open(&f3, "/api/v1/scheduler", body), 200);
+	json_t *ev = peer_next(&f3, "ERROR", 3000);
+	cr_assert_not_null(ev);
+	cr_assert_str_eq(jstr(ev, "error.message"), "Framework has been removed");
+	json_decref(ev);
+}
+
+Test(sched, agent_loss_makes_tasks_lost)
+{
+	start_master((const char *const[]){"--agent_ping_timeout=300ms",
+	                                   "--max_agent_ping_timeouts=2", NULL});
+	struct peer a, f;
+	agent_register(&a, AGENT_RES);
+	fw_subscribe(&f, NULL, NULL);
+	json_t *ev = peer_next(&f, "OFFERS", 3000);
+	char offer[256];
+	snprintf(offer, sizeof(offer), "%s", jstr(ev, "offers.offers.0.id.value"));
+	json_decref(ev);
+	cr_assert_eq(fw_launch(&f, offer, a.id, "t1", "1"), 202);
+	cr_assert_eq(agent_update(&a, f.id, "t1", "TASK_RUNNING", UUIDS[0]), 202);
+	json_decref(peer_next(&f, "UPDATE", 3000));
+	/* No heartbeats from now on. */
+	ev = peer_next(&f, "UPDATE", 3000);
+	cr_assert_not_null(ev, "no TASK_LOST");
+	cr_assert_str_eq(jstr(ev, "update.status.state"), "TASK_LOST");
+	cr_assert_str_eq(jstr(ev, "update.status.reason"), "REASON_AGENT_REMOVED");
+	json_decref(ev);
+}
+
+Test(sched, master_sigkill_restart_keeps_frameworks_and_rebuilds_tasks)
+{
+	start_master(NULL);
+	struct peer a, f;
+	agent_register(&a, AGENT_RES);
+	fw_subscribe(&f, NULL, NULL);
+	json_t *ev = peer_next(&f, "OFFERS", 3000);
+	char offer[256];
+	snprintf(offer, sizeof(offer), "%s", jstr(ev, "offers.offers.0.id.value"));
+	json_decref(ev);
+	cr_assert_eq(fw_launch(&f, offer, a.id, "t1", "1"), 202);
+	json_t *run = peer_next(&a, "RUN_TASK", 3000);
+	cr_assert_not_null(run);
+	char fwinfo[2048], task[2048];
+	char *s = json_dumps(json_object_get(json_object_get(run, "run_task"), "framework_info"),
+	                     JSON_COMPACT);
+	snprintf(fwinfo, sizeof(fwinfo), "%s", s);
+	free(s);
+	s = json_dumps(json_object_get(json_object_get(run, "run_task"), "task"), JSON_COMPACT);
+	snprintf(task, sizeof(task), "%s", s);
+	free(s);
+	json_decref(run);
+	peer_close(&a);
+	peer_close(&f);
+
+	stop_master();
+	start_master(NULL);
+	char body[8192];
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"REREGISTER\",\"agent_id\":{\"value\":\"%s\"},\"reregister\":{"
+	         "\"agent_info\":{\"id\":{\"value\":\"%s\"},\"hostname\":\"a1\",\"port\":5051,"
+	         "\"resources\":" AGENT_RES "},\"version\":\"0.1.0\",\"frameworks\":[%s],"
+	         "\"tasks\":[{\"framework_id\":{\"value\":\"%s\"},\"task\":%s,\"status\":{"
+	         "\"task_id\":{\"value\":\"t1\"},\"state\":\"TASK_RUNNING\"}}]}}",
+	         a.id, a.id, fwinfo, f.id, task);
+	struct peer a2;
+	cr_assert_eq(peer_open(&a2, "/api/v1/agent", body), 200);
+	ev = peer_next(&a2, "REGISTERED", 3000);
+	cr_assert_not_null(ev);
+	cr_assert_str_eq(jstr(ev, "registered.agent_id.value"), a.id);
+	json_decref(ev);
+
+	/* The operator sees the rebuilt task. */
+	struct mc_response r = {0};
+	cr_assert_eq(mc_request(port, "POST", "/api/v1", "Content-Type: application/json\r\n",
+	                        "{\"type\":\"GET_TASKS\"}", &r),
+	             0);
+	cr_assert_eq(r.status, 200);
+	cr_assert(strstr(r.body, "\"t1\"") && strstr(r.body, "TASK_RUNNING"), "%s", r.body);
+	mc_response_free(&r);
+
+	struct peer f2;
+	fw_subscribe(&f2, f.id, NULL);
+	cr_assert_str_eq(f2.id, f.id);
+	cr_assert_eq(fw_call(&f2,
+	                     "{\"type\":\"RECONCILE\",\"framework_id\":{\"value\":\"%s\"},"
+	                     "\"reconcile\":{\"tasks\":[]}}",
+	                     f2.id),
+	             202);
+	ev = peer_next(&f2, "UPDATE", 3000);
+	cr_assert_not_null(ev);
+	cr_assert_str_eq(jstr(ev, "update.status.task_id.value"), "t1");
+	cr_assert_str_eq(jstr(ev, "update.status.state"), "TASK_RUNNING");
+	json_decref(ev);
+}
+
+Test(sched, operator_weights_persist_and_teardown_removes)
+{
+	start_master(NULL);
+	struct mc_response r = {0};
+	const char *ct = "Content-Type: application/json\r\n";
+	cr_assert_eq(mc_request(port, "POST", "/api/v1", ct,
+	                        "{\"type\":\"UPDATE_WEIGHTS\",\"update_weights\":{"
+	                        "\"weight_infos\":[{\"role\":\"web\",\"weight\":2.5}]}}",
+	                        &r),
+	             0);
+	cr_assert_eq(r.status, 200);
+	cr_assert_null(mc_header(&r, "Content-Type"));
+	mc_response_free(&r);
+	stop_master();
+	start_master(NULL);
+	cr_assert_eq(mc_request(port, "POST", "/api/v1", ct, "{\"type\":\"GET_WEIGHTS\"}", &r), 0);
+	cr_assert(strstr(r.body, "\"web\"") && strstr(r.body, "2.5"), "%s", r.body);
+	mc_response_free(&r);
+
+	struct peer f;
+	fw_subscribe(&f, NULL, NULL);
+	char body[512];
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{\"value\":\"%s\"}}}",
+	         f.id);
+	cr_assert_eq(mc_request(port, "POST", "/api/v1", ct, body, &r), 0);
+	cr_assert_eq(r.status, 200);
+	mc_response_free(&r);
+	json_t *ev = peer_next(&f, "ERROR", 3000);
+	cr_assert_not_null(ev);
+	json_decref(ev);
+	cr_assert_eq(mc_request(port, "POST", "/api/v1", ct, body, &r), 0);
+	cr_assert_eq(r.status, 400);
+	mc_response_free(&r);
+	cr_assert_eq(mc_request(port, "POST", "/api/v1", ct,
+	                        "{\"type\":\"MARK_AGENT_GONE\",\"mark_agent_gone\":{"
+	                        "\"agent_id\":{\"value\":\"nope\"}}}",
+	                        &r),
+	             0);
+	cr_assert_eq(r.status, 404);
+	mc_response_free(&r);
+}
