@@ -20,7 +20,7 @@
 /* ---- the fake master -------------------------------------------------- */
 
 struct upd_rec {
-	char task[64], state[32], uuid[32];
+	char task[64], state[32], uuid[32], msg[512];
 	int count;
 };
 
@@ -108,6 +108,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 			snprintf(r->task, sizeof(r->task), "%s", s->task_id);
 			snprintf(r->state, sizeof(r->state), "%s", pb_task_state_name(s->state));
 			snprintf(r->uuid, sizeof(r->uuid), "%s", u);
+			snprintf(r->msg, sizeof(r->msg), "%s", s->message ? s->message : "");
 			if (s->message)
 				fprintf(stderr, "fake master: %s %s: %s\n", r->task, r->state,
 				        s->message);
@@ -407,6 +408,18 @@ Test(agentd, policy_violations_are_task_errors)
 	WAIT_FOR(fm_count("t-caps", "TASK_ERROR") >= 2, 20);
 	cr_expect(states_are("t-root", "TASK_ERROR"));
 	cr_expect(states_are("t-caps", "TASK_ERROR"));
+	pthread_mutex_lock(&fm.mu);
+	for (int i = 0; i < fm.n_upd; i++) {
+		if (strcmp(fm.upd[i].task, "t-root") == 0)
+			cr_expect(strstr(fm.upd[i].msg, "framework_info.user: uid 0"), "%s",
+			          fm.upd[i].msg);
+		if (strcmp(fm.upd[i].task, "t-caps") == 0)
+			cr_expect(strstr(fm.upd[i].msg,
+			                 "container.oci.process.capabilities.bounding: "
+			                 "CAP_SYS_ADMIN is not allowed for role \"web\""),
+			          "%s", fm.upd[i].msg);
+	}
+	pthread_mutex_unlock(&fm.mu);
 }
 
 Test(agentd, sigkilled_agent_reregisters_and_loses_nothing)
