@@ -1,0 +1,442 @@
+/* agent.c: tasks from the master to the containerizer, their states back
+ * to the master through the durable update queues, and registration. */
+#include "agent/agent.h"
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#define VERSION "0.1.0"
+
+static double now_epoch(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A TaskStatus without uuid (updates.c adds it). */
+static json_t *status_json(struct agent *a, const char *task_id, const char *state,
+                           const char *reason, const char *message, const char *container_id)
+{
+	json_t *s = json_pack("{s:o, s:s, s:s, s:f}", "task_id", pb_id_to_json(task_id), "state",
+	                      state, "source", "SOURCE_EXECUTOR", "timestamp", now_epoch());
+	if (a->agent_id)
+		json_object_set_new(s, "agent_id", pb_id_to_json(a->agent_id));
+	if (reason)
+		json_object_set_new(s, "reason", json_string(reason));
+	if (message)
+		json_object_set_new(s, "message", json_string(message));
+	if (container_id)
+		json_object_set_new(
+		        s, "container_status",
+		        json_pack("{s:o}", "container_id", pb_id_to_json(container_id)));
+	return s;
+}
+
+static void enqueue(struct agent *a, const char *task_id, const char *state, const char *reason,
+                    const char *message, const char *cid)
+{
+	json_t *s = status_json(a, task_id, state, reason, message, cid);
+	int r = upd_enqueue(a->upd, task_id, pb_task_state_from_name(state), s, ag_now_ns(), NULL);
+	json_decref(s);
+	if (r < 0 && r != -ENOENT)
+		fprintf(stderr, "agora-agent: queue %s of `%s`: %s\n", state, task_id,
+		        strerror(-r));
+	agent_updates_kick(a);
+}
+
+static void on_task_state(void *ctx, const struct ctz_update *u)
+{
+	struct agent *a = ctx;
+	enqueue(a, u->task_id, task_state_name(u->state), task_reason_name(u->reason), u->message,
+	        u->container_id);
+}
+
+/* ---- status updates to the master ------------------------------------- */
+
+static void send_update(void *ctx, const char *fw, const char *task_id, const char *status)
+{
+	struct agent *a = ctx;
+	(void)task_id;
+	_cleanup_free_ char *body = ag_asprintf(
+	        "{\"type\":\"STATUS_UPDATE\",\"agent_id\":{\"value\":\"%s\"},\"status_update\":{"
+	        "\"framework_id\":{\"value\":\"%s\"},\"status\":%s}}",
+	        a->agent_id, fw, status);
+	ml_post(a->link, body);
+}
+
+static void on_upd_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	agent_updates_kick(arg);
+}
+
+void agent_updates_kick(struct agent *a)
+{
+	if (!a->link || !ml_registered(a->link))
+		return;
+	uint64_t now = ag_now_ns();
+	upd_poll(a->upd, now, send_update, a);
+	uint64_t next = upd_next_due(a->upd);
+	evtimer_del(a->upd_timer);
+	if (next == UINT64_MAX)
+		return;
+	uint64_t d = next > now ? next - now : 0;
+	struct timeval tv = {.tv_sec = (time_t)(d / 1000000000),
+	                     .tv_usec = (d % 1000000000) / 1000};
+	evtimer_add(a->upd_timer, &tv);
+}
+
+/* ---- registration ----------------------------------------------------- */
+
+static json_t *scalar(const char *name, double v)
+{
+	return json_pack("{s:s, s:s, s:{s:f}}", "name", name, "type", "SCALAR", "scalar", "value",
+	                 v);
+}
+
+static json_t *agent_info(struct agent *a)
+{
+	json_t *res = json_array();
+	json_array_append_new(res, scalar("cpus", a->cap.cpus));
+	json_array_append_new(res, scalar("mem", (double)(a->cap.mem_bytes / CAP_MIB)));
+	json_array_append_new(res, scalar("disk", (double)(a->cap.disk_bytes / CAP_MIB)));
+	json_array_append_new(res, json_pack("{s:s, s:s, s:{s:[{s:I, s:I}]}}", "name", "ports",
+	                                     "type", "RANGES", "ranges", "range", "begin",
+	                                     (json_int_t)a->cap.port_lo, "end",
+	                                     (json_int_t)a->cap.port_hi));
+	json_t *ai = json_pack("{s:s, s:o}", "hostname", a->hostname, "resources", res);
+	if (a->port > 0)
+		json_object_set_new(ai, "port", json_integer(a->port));
+	if (a->agent_id)
+		json_object_set_new(ai, "id", pb_id_to_json(a->agent_id));
+	if (a->attributes && *a->attributes) {
+		/* "k:v;k2:v2" as TEXT attributes */
+		json_t *attrs = json_array();
+		_cleanup_free_ char *copy = ag_strdup(a->attributes);
+		char *save = NULL;
+		for (char *kv = strtok_r(copy, ";", &save); kv; kv = strtok_r(NULL, ";", &save)) {
+			char *c = strchr(kv, ':');
+			if (!c)
+				continue;
+			*c = '\0';
+			json_array_append_new(attrs,
+			                      json_pack("{s:s, s:s, s:{s:s}}", "name", kv, "type",
+			                                "TEXT", "text", "value", c + 1));
+		}
+		json_object_set_new(ai, "attributes", attrs);
+	}
+	return ai;
+}
+
+struct reg_ctx {
+	json_t *frameworks, *tasks, *seen;
+};
+
+static void add_task(void *ctx, const struct upd_task_view *t)
+{
+	struct reg_ctx *r = ctx;
+	json_t *task = json_loads(t->task_json, 0, NULL);
+	json_t *fw = json_loads(t->framework_json, 0, NULL);
+	if (!task || !fw) {
+		json_decref(task);
+		json_decref(fw);
+		return;
+	}
+	json_t *status = t->status_json ? json_loads(t->status_json, 0, NULL) : NULL;
+	if (!status)
+		status = json_pack("{s:o, s:s}", "task_id", pb_id_to_json(t->task_id), "state",
+		                   "TASK_STAGING");
+	json_array_append_new(r->tasks,
+	                      json_pack("{s:o, s:o, s:o, s:b}", "framework_id",
+	                                pb_id_to_json(t->framework_id), "task", task, "status",
+	                                status, "unacknowledged", t->unacknowledged));
+	if (!json_object_get(r->seen, t->framework_id)) {
+		json_object_set_new(r->seen, t->framework_id, json_true());
+		json_array_append(r->frameworks, fw);
+	}
+	json_decref(fw);
+}
+
+static char *registration(void *ctx)
+{
+	struct agent *a = ctx;
+	const char *type = a->agent_id ? "REREGISTER" : "REGISTER";
+	json_t *p = json_pack("{s:o, s:s, s:b}", "agent_info", agent_info(a), "version", VERSION,
+	                      "unisolated", !a->cap.isolated);
+	if (a->agent_id) {
+		struct reg_ctx r = {json_array(), json_array(), json_object()};
+		upd_task_foreach(a->upd, add_task, &r);
+		json_object_set_new(p, "frameworks", r.frameworks);
+		json_object_set_new(p, "tasks", r.tasks);
+		json_decref(r.seen);
+	}
+	json_t *m = json_pack("{s:s}", "type", type);
+	if (a->agent_id)
+		json_object_set_new(m, "agent_id", pb_id_to_json(a->agent_id));
+	json_object_set_new(m, a->agent_id ? "reregister" : "register", p);
+	char *text = pb_json_dump(m, NULL);
+	json_decref(m);
+	return text;
+}
+
+static void on_registered(void *ctx, const char *agent_id, double hb)
+{
+	struct agent *a = ctx;
+	if (!a->agent_id || strcmp(a->agent_id, agent_id) != 0) {
+		free(a->agent_id);
+		a->agent_id = ag_strdup(agent_id);
+		if (upd_meta_set(a->upd, "agent_id", agent_id) < 0)
+			fprintf(stderr, "agora-agent: cannot store the agent id\n");
+	}
+	fprintf(stderr, "agora-agent: registered as %s (heartbeat %.1f s)\n", agent_id, hb);
+	upd_rearm(a->upd, ag_now_ns());
+	agent_updates_kick(a);
+}
+
+static void on_disconnected(void *ctx, const char *why)
+{
+	(void)ctx;
+	fprintf(stderr, "agora-agent: %s; re-registering\n", why);
+}
+
+/* ---- tasks ------------------------------------------------------------ */
+
+static const char *role_of(const struct pb_framework_info *fi, const struct pb_task_info *t)
+{
+	for (size_t i = 0; i < t->n_resources; i++)
+		if (t->resources[i].allocation_role)
+			return t->resources[i].allocation_role;
+	if (fi->n_roles)
+		return fi->roles[0];
+	return fi->role ? fi->role : "*";
+}
+
+static void limits_of(const struct pb_task_info *t, struct ts_limits *lim)
+{
+	*lim = (struct ts_limits){.pids_max = TS_DEFAULT_PIDS_MAX};
+	for (size_t i = 0; i < t->n_resources; i++) {
+		const struct pb_resource *r = &t->resources[i];
+		if (r->type != PB_VALUE_SCALAR)
+			continue;
+		if (strcmp(r->name, "cpus") == 0)
+			lim->cpus += (double)r->scalar_milli / 1000.0;
+		else if (strcmp(r->name, "mem") == 0)
+			lim->mem_bytes += (uint64_t)r->scalar_milli * CAP_MIB / 1000;
+	}
+}
+
+/* Launch, or TASK_ERROR naming why not. */
+static void run_task(struct agent *a, const struct pb_framework_info *fi,
+                     const struct pb_task_info *t)
+{
+	const char *id = t->task_id;
+	if (upd_task_known(a->upd, id) || ctz_sandbox_of(a->ctz, id))
+		return; /* RUN_TASK is idempotent */
+	_cleanup_free_ char *fw_text = NULL, *task_text = pb_json_dump(t->json, NULL);
+	json_t *fwj = pb_framework_info_to_json(fi);
+	fw_text = pb_json_dump(fwj, NULL);
+	json_decref(fwj);
+	/* Recorded before anything runs: REREGISTER lists it from now on. */
+	if (upd_task_add(a->upd, id, fi->id, fw_text, task_text) < 0) {
+		fprintf(stderr, "agora-agent: cannot record task `%s`\n", id);
+		return;
+	}
+	const char *role = role_of(fi, t);
+	struct ag_error err = {0};
+	struct ctz_task ct = {.task_id = id};
+	limits_of(t, &ct.limits);
+	struct ts_command cmd = {0};
+	_cleanup_free_ char *oci_text = NULL;
+	const char **argv = NULL, **env = NULL;
+	int r = 0;
+	const char *reason = "REASON_TASK_UNAUTHORIZED";
+	if (t->container && t->container->oci) {
+		json_t *oci = json_deep_copy(t->container->oci);
+		r = pol_check_oci(&a->policy, role, oci, &err);
+		if (r == 0) {
+			pol_apply_defaults(oci);
+			oci_text = pb_json_dump(oci, NULL);
+			ct.oci_spec_json = oci_text;
+		}
+		json_decref(oci);
+	} else if (t->command && t->command->value) {
+		const struct pb_command_info *c = t->command;
+		const char *user = c->user ? c->user : fi->user ? fi->user : "nobody";
+		const char *field = c->user ? "task.command.user" : "framework_info.user";
+		struct passwd *pw = getpwnam(user);
+		if (!pw) {
+			r = ag_error_msg(&err, EINVAL, "%s: no user `%s` on this agent", field,
+			                 user);
+			reason = "REASON_TASK_INVALID";
+		} else {
+			cmd.uid = pw->pw_uid;
+			cmd.gid = pw->pw_gid;
+			r = pol_check_uid(&a->policy, role, cmd.uid, field, &err);
+		}
+		if (c->shell) {
+			cmd.shell = c->value;
+		} else {
+			argv = ag_calloc(c->n_arguments + 2, sizeof(*argv));
+			argv[0] = c->value;
+			for (size_t i = 1; i < c->n_arguments; i++)
+				argv[i] = c->arguments[i];
+			cmd.argv = argv;
+		}
+		env = ag_calloc(c->n_env + 1, sizeof(*env));
+		for (size_t i = 0; i < c->n_env; i++)
+			env[i] = ag_asprintf("%s=%s", c->env[i].name, c->env[i].value);
+		cmd.env = env;
+		ct.command = &cmd;
+	} else {
+		r = ag_error_msg(
+		        &err, EINVAL,
+		        "task: needs `command.value` or `container.oci` (executors are not "
+		        "supported)");
+		reason = "REASON_TASK_INVALID";
+	}
+	if (r == 0 && ctz_launch(a->ctz, &ct, NULL, &err) < 0) {
+		r = -1;
+		reason = "REASON_TASK_INVALID";
+	}
+	if (r < 0)
+		enqueue(a, id, "TASK_ERROR", reason, err.msg, NULL);
+	if (env)
+		for (size_t i = 0; env[i]; i++)
+			free((char *)env[i]);
+	free(env);
+	free(argv);
+}
+
+struct fw_kill {
+	struct agent *a;
+	const char *fw;
+};
+
+static void kill_if_fw(void *ctx, const struct upd_task_view *t)
+{
+	struct fw_kill *k = ctx;
+	if (strcmp(t->framework_id, k->fw) == 0 && !pb_task_state_is_terminal(t->state))
+		ctz_kill(k->a->ctz, t->task_id, 3000);
+}
+
+static void on_message(void *ctx, const struct pb_agent_msg *m)
+{
+	struct agent *a = ctx;
+	switch (m->type) {
+	case PB_AGENT_RUN_TASK:
+		run_task(a, &m->run_task.framework_info, &m->run_task.task);
+		break;
+	case PB_AGENT_KILL_TASK: {
+		const char *id = m->kill_task.task_id;
+		int64_t grace = m->kill_task.has_grace ? m->kill_task.grace_ns / 1000000 : 3000;
+		int r = ctz_kill(a->ctz, id, grace);
+		if (r == -ENOENT && !upd_task_known(a->upd, id)) {
+			/* Unknown: TASK_LOST so the master's view converges; sent once,
+			 * not queued (there is no task to queue it for). */
+			json_t *s = status_json(a, id, "TASK_LOST", "REASON_RECONCILIATION",
+			                        "unknown task", NULL);
+			uint8_t uuid[PB_UUID_LEN] = {0};
+			if (getrandom(uuid, sizeof(uuid), 0) != (ssize_t)sizeof(uuid))
+				memcpy(uuid, id, strnlen(id, sizeof(uuid)));
+			_cleanup_free_ char *b64 = pb_base64_encode(uuid, sizeof(uuid));
+			json_object_set_new(s, "uuid", json_string(b64));
+			_cleanup_free_ char *text = pb_json_dump(s, NULL);
+			json_decref(s);
+			send_update(a, m->kill_task.framework_id, id, text);
+		}
+		break;
+	}
+	case PB_AGENT_STATUS_UPDATE_ACK:
+		upd_ack(a->upd, m->status_update_ack.task_id, m->status_update_ack.uuid.data,
+		        m->status_update_ack.uuid.len, ag_now_ns());
+		agent_updates_kick(a);
+		break;
+	case PB_AGENT_SHUTDOWN_FRAMEWORK: {
+		struct fw_kill k = {a, m->shutdown_framework.framework_id};
+		upd_task_foreach(a->upd, kill_if_fw, &k);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
+{
+	static char host[256];
+	if (!a->hostname) {
+		struct utsname u;
+		uname(&u);
+		snprintf(host, sizeof(host), "%s", u.nodename);
+		a->hostname = host;
+	}
+	a->base = event_base_new();
+	a->upd_timer = evtimer_new(a->base, on_upd_timer, a);
+	_cleanup_free_ char *db = ag_asprintf("%s/agent.db", a->work_dir);
+	struct upd_config uc = {.db_path = db, .backoff_base_ms = a->update_backoff_ms};
+	int r = upd_open(&uc, &a->upd, err);
+	if (r < 0)
+		return r;
+	upd_meta_get(a->upd, "agent_id", &a->agent_id);
+	struct ctz_config cc = {
+	        .work_dir = a->work_dir,
+	        .images_dir = a->images_dir,
+	        .cgroups_disabled = !a->cap.isolated,
+	        .sandbox_keep_ms = sandbox_gc_s * 1000,
+	        .on_task_state = on_task_state,
+	        .cb_ctx = a,
+	};
+	r = ctz_open(&cc, &a->ctz, err);
+	if (r < 0)
+		return r;
+	struct ml_config mc = {.host = a->master_host,
+	                       .port = a->master_port,
+	                       .backoff_base_ms = a->registration_backoff_ms};
+	struct ml_callbacks cb = {registration, on_registered, on_message, on_disconnected};
+	a->link = ml_new(a->base, &mc, &cb, a);
+	return 0;
+}
+
+static void fail_unlaunched(void *ctx, const struct upd_task_view *t)
+{
+	struct agent *a = ctx;
+	if (pb_task_state_is_terminal(t->state) || ctz_sandbox_of(a->ctz, t->task_id))
+		return;
+	/* Recorded, but the containerizer has no record: the agent died between
+	 * the two. Never launched, and not relaunched. */
+	enqueue(a, t->task_id, "TASK_FAILED", "REASON_AGENT_RESTARTED",
+	        "the agent restarted before the task was launched; it is not relaunched", NULL);
+}
+
+int agent_recover(struct agent *a, struct ag_error *err)
+{
+	int r = ctz_recover(a->ctz, err);
+	if (r < 0)
+		return r;
+	/* enqueue() during the walk only changes a task's state, never the
+	 * set of tasks. */
+	upd_task_foreach(a->upd, fail_unlaunched, a);
+	return 0;
+}
+
+void agent_fini(struct agent *a)
+{
+	ml_free(a->link);
+	ctz_close(a->ctz);
+	upd_close(a->upd);
+	if (a->http)
+		evhttp_free(a->http);
+	event_free(a->upd_timer);
+	event_base_free(a->base);
+	free(a->agent_id);
+	free(a->master_host);
+}

@@ -1,0 +1,42 @@
+/* agent.h: the agora-agent daemon's state, shared by main.c, agent.c
+ * (tasks, registration, status updates) and operator.c (endpoints). */
+#ifndef AGORA_AGENT_AGENT_H
+#define AGORA_AGENT_AGENT_H
+
+#include "agent/capacity.h"
+#include "agent/containerizer.h"
+#include "agent/master_link.h"
+#include "agent/policy.h"
+#include "agent/updates.h"
+
+struct agent {
+	/* flags */
+	const char *work_dir, *images_dir, *attributes, *hostname;
+	char *master_host;
+	int master_port, port;
+	int64_t update_backoff_ms, registration_backoff_ms;
+	struct pol_config policy;
+	struct cap_resources cap;
+	/* state */
+	char *agent_id; /* NULL until the first REGISTERED */
+	struct event_base *base;
+	ctz_t *ctz;
+	upd_t *upd;
+	ml_t *link;
+	struct event *upd_timer;
+	struct evhttp *http;
+};
+
+/* Open the database, the containerizer and the link (not started). */
+int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err);
+/* Re-attach containers, report what ended meanwhile, fail tasks recorded
+ * but never launched. */
+int agent_recover(struct agent *a, struct ag_error *err);
+/* Send the status updates due and re-arm the timer. */
+void agent_updates_kick(struct agent *a);
+void agent_fini(struct agent *a);
+
+/* operator.c: GET /containers, GET /files/read on 127.0.0.1:port. */
+int agent_operator_start(struct agent *a, struct ag_error *err);
+
+#endif

@@ -1,0 +1,230 @@
+/* agora-agent: registers with the master, runs its tasks as containers,
+ * reports their states reliably and survives being SIGKILLed (issue 6).
+ *
+ * One event loop (libevent): the master link (master_link.c), the
+ * containerizer's fd (containerizer.h), the status update timer
+ * (updates.h) and the operator endpoints (operator.c). */
+#include "agent/agent.h"
+
+#include <event2/event.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static void usage(FILE *f)
+{
+	fputs("usage: agora-agent --master HOST:PORT --work_dir DIR [options]\n"
+	      "  --hostname NAME             reported hostname (default: uname)\n"
+	      "  --port N                    operator endpoints on 127.0.0.1:N (0: none)\n"
+	      "  --resources TEXT            override: cpus:2;mem:1024;disk:..;ports:[a-b]\n"
+	      "  --attributes TEXT           rack:r1;zone:z\n"
+	      "  --ports LO-HI               port range (default 31000-32000)\n"
+	      "  --images_dir DIR            rootfs images of OCI-like specs\n"
+	      "  --no_isolation              run without cgroup v2 limits\n"
+	      "  --sandbox_gc_delay SECONDS  keep ended sandboxes (default a week)\n"
+	      "  --policy_bind_paths P,..    host paths any role may bind\n"
+	      "  --policy_allow_host_mounts ROLES, --policy_allow_capabilities ROLES,\n"
+	      "  --policy_allow_unconfined ROLES, --policy_allow_host_namespaces ROLES,\n"
+	      "  --policy_allow_root ROLES, --policy_allow_sysctls ROLES\n"
+	      "                              roles (comma list, \"*\": all) allowed to escalate\n"
+	      "  --update_backoff_ms N       first status update retry (default 10000)\n"
+	      "  --registration_backoff_ms N first re-registration delay (default 1000)\n",
+	      f);
+}
+
+static struct agent A;
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	fprintf(stderr, "agora-agent: signal %d: exiting (tasks keep running)\n", (int)sig);
+	event_base_loopbreak(A.base);
+}
+
+static void on_ctz(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	ctz_dispatch(A.ctz);
+	agent_updates_kick(&A);
+}
+
+int main(int argc, char **argv)
+{
+	struct cap_config capc = {0};
+	const char *master = NULL;
+	int64_t gc_s = 0;
+	enum {
+		O_MASTER = 256,
+		O_WORK,
+		O_PORT,
+		O_RES,
+		O_ATTR,
+		O_PORTS,
+		O_IMAGES,
+		O_NOISO,
+		O_GC,
+		O_BIND,
+		O_HM,
+		O_CAPS,
+		O_UNC,
+		O_NS,
+		O_ROOT,
+		O_SYSCTL,
+		O_UBO,
+		O_RBO,
+		O_HOST,
+		O_HELP,
+	};
+	static const struct option opts[] = {
+	        {"master", required_argument, NULL, O_MASTER},
+	        {"work_dir", required_argument, NULL, O_WORK},
+	        {"port", required_argument, NULL, O_PORT},
+	        {"resources", required_argument, NULL, O_RES},
+	        {"attributes", required_argument, NULL, O_ATTR},
+	        {"ports", required_argument, NULL, O_PORTS},
+	        {"images_dir", required_argument, NULL, O_IMAGES},
+	        {"no_isolation", no_argument, NULL, O_NOISO},
+	        {"no-isolation", no_argument, NULL, O_NOISO},
+	        {"sandbox_gc_delay", required_argument, NULL, O_GC},
+	        {"policy_bind_paths", required_argument, NULL, O_BIND},
+	        {"policy_allow_host_mounts", required_argument, NULL, O_HM},
+	        {"policy_allow_capabilities", required_argument, NULL, O_CAPS},
+	        {"policy_allow_unconfined", required_argument, NULL, O_UNC},
+	        {"policy_allow_host_namespaces", required_argument, NULL, O_NS},
+	        {"policy_allow_root", required_argument, NULL, O_ROOT},
+	        {"policy_allow_sysctls", required_argument, NULL, O_SYSCTL},
+	        {"update_backoff_ms", required_argument, NULL, O_UBO},
+	        {"registration_backoff_ms", required_argument, NULL, O_RBO},
+	        {"hostname", required_argument, NULL, O_HOST},
+	        {"help", no_argument, NULL, O_HELP},
+	        {0},
+	};
+	int o;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case O_MASTER:
+			master = optarg;
+			break;
+		case O_WORK:
+			A.work_dir = optarg;
+			break;
+		case O_PORT:
+			A.port = atoi(optarg);
+			break;
+		case O_RES:
+			capc.resources = optarg;
+			break;
+		case O_ATTR:
+			A.attributes = optarg;
+			break;
+		case O_PORTS:
+			capc.ports = optarg;
+			break;
+		case O_IMAGES:
+			A.images_dir = optarg;
+			break;
+		case O_NOISO:
+			capc.no_isolation = true;
+			break;
+		case O_GC:
+			if (ag_parse_i64(optarg, &gc_s) < 0 || gc_s < 0) {
+				fprintf(stderr,
+				        "agora-agent: --sandbox_gc_delay: seconds, got `%s`\n",
+				        optarg);
+				return 2;
+			}
+			break;
+		case O_BIND:
+			A.policy.bind_paths = optarg;
+			break;
+		case O_HM:
+			A.policy.allow_host_mounts = optarg;
+			break;
+		case O_CAPS:
+			A.policy.allow_capabilities = optarg;
+			break;
+		case O_UNC:
+			A.policy.allow_unconfined = optarg;
+			break;
+		case O_NS:
+			A.policy.allow_host_namespaces = optarg;
+			break;
+		case O_ROOT:
+			A.policy.allow_root = optarg;
+			break;
+		case O_SYSCTL:
+			A.policy.allow_sysctls = optarg;
+			break;
+		case O_UBO:
+			A.update_backoff_ms = atoll(optarg);
+			break;
+		case O_RBO:
+			A.registration_backoff_ms = atoll(optarg);
+			break;
+		case O_HOST:
+			A.hostname = optarg;
+			break;
+		case O_HELP:
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!master || !A.work_dir || A.work_dir[0] != '/') {
+		fputs("agora-agent: --master HOST:PORT and an absolute --work_dir are required\n",
+		      stderr);
+		usage(stderr);
+		return 2;
+	}
+	const char *colon = strrchr(master, ':');
+	if (!colon || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535) {
+		fprintf(stderr, "agora-agent: --master: HOST:PORT, got `%s`\n", master);
+		return 2;
+	}
+	A.master_host = strndup(master, (size_t)(colon - master));
+	A.master_port = atoi(colon + 1);
+	mkdir(A.work_dir, 0755);
+
+	struct ag_error err = {0};
+	capc.work_dir = A.work_dir;
+	if (cap_measure(&capc, &A.cap, &err) < 0) {
+		fprintf(stderr, "agora-agent: %s\n", err.msg);
+		return 1;
+	}
+	if (agent_init(&A, gc_s, &err) < 0) {
+		fprintf(stderr, "agora-agent: %s\n", err.msg);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	struct event *sigterm = evsignal_new(A.base, SIGTERM, on_signal, NULL);
+	struct event *sigint = evsignal_new(A.base, SIGINT, on_signal, NULL);
+	event_add(sigterm, NULL);
+	event_add(sigint, NULL);
+	struct event *ctzev = event_new(A.base, ctz_fd(A.ctz), EV_READ | EV_PERSIST, on_ctz, NULL);
+	event_add(ctzev, NULL);
+	if (agent_recover(&A, &err) < 0) {
+		fprintf(stderr, "agora-agent: recovery: %s\n", err.msg);
+		return 1;
+	}
+	if (A.port > 0 && agent_operator_start(&A, &err) < 0) {
+		fprintf(stderr, "agora-agent: %s\n", err.msg);
+		return 1;
+	}
+	ml_start(A.link);
+	fprintf(stderr, "agora-agent: work_dir %s, master %s, %s\n", A.work_dir, master,
+	        A.cap.isolated ? "isolated" : "NOT isolated (--no_isolation)");
+	event_base_dispatch(A.base);
+	event_free(ctzev);
+	event_free(sigterm);
+	event_free(sigint);
+	agent_fini(&A);
+	return 0;
+}

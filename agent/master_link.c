@@ -1,0 +1,271 @@
+/* master_link.c: the stream and the POSTs to the master (master_link.h). */
+#include "agent/master_link.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <string.h>
+#include <sys/random.h>
+
+enum { ML_IDLE, ML_CONNECTING, ML_REGISTERED, ML_WAITING };
+
+struct ml {
+	struct event_base *base;
+	struct ml_config cfg;
+	struct ml_callbacks cb;
+	void *ctx;
+	int state;
+	struct evhttp_connection *stream, *post;
+	pb_recordio_reader *rd;
+	char stream_id[128];
+	char *agent_id;
+	double heartbeat_s;
+	int64_t backoff_ms;
+	struct event *retry, *watchdog, *heartbeat;
+	char why[256];
+};
+
+static void lost(ml_t *l, const char *fmt, ...) AG_PRINTF(2, 3);
+
+static void set_timer(struct event *ev, double s)
+{
+	struct timeval tv = {.tv_sec = (time_t)s, .tv_usec = (suseconds_t)((s - (time_t)s) * 1e6)};
+	evtimer_add(ev, &tv);
+}
+
+static int on_record(void *ctx, const char *data, size_t len)
+{
+	ml_t *l = ctx;
+	struct pb_agent_msg m;
+	struct ag_error err = {0};
+	if (pb_agent_msg_decode(data, len, &m, &err) < 0) {
+		lost(l, "a bad record from the master: %s", err.msg);
+		return -EBADMSG;
+	}
+	set_timer(l->watchdog, 5 * (l->heartbeat_s > 0 ? l->heartbeat_s : 15));
+	int r = 0;
+	switch (m.type) {
+	case PB_AGENT_REGISTERED:
+		free(l->agent_id);
+		l->agent_id = ag_strdup(m.registered.agent_id);
+		l->heartbeat_s = m.registered.heartbeat_interval_seconds > 0
+		                         ? m.registered.heartbeat_interval_seconds
+		                         : 15;
+		l->state = ML_REGISTERED;
+		l->backoff_ms = 0;
+		set_timer(l->watchdog, 5 * l->heartbeat_s);
+		set_timer(l->heartbeat, l->heartbeat_s);
+		l->cb.registered(l->ctx, l->agent_id, l->heartbeat_s);
+		break;
+	case PB_AGENT_ERROR:
+		lost(l, "the master refused the registration: %s", m.error.message);
+		r = -EPERM;
+		break;
+	case PB_AGENT_HEARTBEAT:
+		break;
+	default:
+		if (l->state == ML_REGISTERED)
+			l->cb.message(l->ctx, &m);
+		break;
+	}
+	pb_agent_msg_free(&m);
+	return r;
+}
+
+static void stream_chunk(struct evhttp_request *req, void *arg)
+{
+	ml_t *l = arg;
+	if (l->state != ML_CONNECTING && l->state != ML_REGISTERED)
+		return;
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t n = evbuffer_get_length(in);
+	const void *p = evbuffer_pullup(in, -1);
+	struct ag_error err = {0};
+	int r = pb_recordio_reader_feed(l->rd, p, n, on_record, l, &err);
+	evbuffer_drain(in, n);
+	if (r < 0 && r != -EPERM && r != -EBADMSG)
+		lost(l, "a bad stream from the master: %s", err.msg);
+}
+
+static int stream_header(struct evhttp_request *req, void *arg)
+{
+	ml_t *l = arg;
+	int code = evhttp_request_get_response_code(req);
+	if (code != 200) {
+		lost(l, "the master answered %d to the registration", code);
+		return -1;
+	}
+	const char *sid =
+	        evhttp_find_header(evhttp_request_get_input_headers(req), "Mesos-Stream-Id");
+	snprintf(l->stream_id, sizeof(l->stream_id), "%s", sid ? sid : "");
+	return 0;
+}
+
+static void stream_done(struct evhttp_request *req, void *arg)
+{
+	ml_t *l = arg;
+	(void)req;
+	if (l->state == ML_CONNECTING || l->state == ML_REGISTERED)
+		lost(l, "the stream from the master ended");
+}
+
+static void stream_error(enum evhttp_request_error e, void *arg)
+{
+	ml_t *l = arg;
+	if (l->state == ML_CONNECTING || l->state == ML_REGISTERED)
+		lost(l, "the stream from the master failed (error %d)", (int)e);
+}
+
+static void connect_now(ml_t *l)
+{
+	if (l->stream)
+		evhttp_connection_free(l->stream);
+	pb_recordio_reader_free(l->rd);
+	l->rd = pb_recordio_reader_new(0);
+	l->stream_id[0] = '\0';
+	l->stream = evhttp_connection_base_new(l->base, NULL, l->cfg.host, (uint16_t)l->cfg.port);
+	if (!l->stream) {
+		l->state = ML_CONNECTING;
+		lost(l, "cannot create a connection to %s:%d", l->cfg.host, l->cfg.port);
+		return;
+	}
+	evhttp_connection_set_timeout(l->stream, 3600);
+	_cleanup_free_ char *body = l->cb.registration(l->ctx);
+	struct evhttp_request *req = evhttp_request_new(stream_done, l);
+	evhttp_request_set_chunked_cb(req, stream_chunk);
+	evhttp_request_set_header_cb(req, stream_header);
+	evhttp_request_set_error_cb(req, stream_error);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	evhttp_add_header(h, "Host", l->cfg.host);
+	evhttp_add_header(h, "Content-Type", "application/json");
+	evhttp_add_header(h, "Accept", "application/json");
+	evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
+	l->state = ML_CONNECTING;
+	/* A master that accepts but never answers is a lost stream too. */
+	set_timer(l->watchdog, 5 * (l->heartbeat_s > 0 ? l->heartbeat_s : 15));
+	if (evhttp_make_request(l->stream, req, EVHTTP_REQ_POST, "/api/v1/agent") < 0)
+		lost(l, "cannot send the registration to %s:%d", l->cfg.host, l->cfg.port);
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	connect_now(arg);
+}
+
+/* Schedule a re-registration: base doubling to max, with jitter in
+ * [d/2, d] so that agents of a restarted master do not come back at once. */
+static void lost(ml_t *l, const char *fmt, ...)
+{
+	if (l->state == ML_WAITING)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(l->why, sizeof(l->why), fmt, ap);
+	va_end(ap);
+	l->state = ML_WAITING;
+	evtimer_del(l->watchdog);
+	evtimer_del(l->heartbeat);
+	int64_t base = l->cfg.backoff_base_ms > 0 ? l->cfg.backoff_base_ms : 1000;
+	int64_t max = l->cfg.backoff_max_ms > 0 ? l->cfg.backoff_max_ms : 60000;
+	l->backoff_ms = l->backoff_ms ? l->backoff_ms * 2 : base;
+	if (l->backoff_ms > max)
+		l->backoff_ms = max;
+	uint32_t rnd = 0;
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+		rnd = (uint32_t)ag_now_ns();
+	int64_t d = l->backoff_ms / 2 + (int64_t)(rnd % (uint64_t)(l->backoff_ms / 2 + 1));
+	set_timer(l->retry, (double)d / 1000.0);
+	l->cb.disconnected(l->ctx, l->why);
+}
+
+static void on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	lost(arg, "no record from the master for 5 heartbeat intervals");
+}
+
+static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	ml_t *l = arg;
+	if (l->state != ML_REGISTERED)
+		return;
+	_cleanup_free_ char *body = ag_asprintf(
+	        "{\"type\":\"HEARTBEAT\",\"agent_id\":{\"value\":\"%s\"}}", l->agent_id);
+	ml_post(l, body);
+	set_timer(l->heartbeat, l->heartbeat_s);
+}
+
+ml_t *ml_new(struct event_base *base, const struct ml_config *cfg, const struct ml_callbacks *cb,
+             void *ctx)
+{
+	ml_t *l = ag_calloc(1, sizeof(*l));
+	l->base = base;
+	l->cfg = *cfg;
+	l->cfg.host = ag_strdup(cfg->host);
+	l->cb = *cb;
+	l->ctx = ctx;
+	l->retry = evtimer_new(base, on_retry, l);
+	l->watchdog = evtimer_new(base, on_watchdog, l);
+	l->heartbeat = evtimer_new(base, on_heartbeat, l);
+	return l;
+}
+
+void ml_free(ml_t *l)
+{
+	if (!l)
+		return;
+	if (l->stream)
+		evhttp_connection_free(l->stream);
+	if (l->post)
+		evhttp_connection_free(l->post);
+	event_free(l->retry);
+	event_free(l->watchdog);
+	event_free(l->heartbeat);
+	pb_recordio_reader_free(l->rd);
+	free(l->agent_id);
+	free((char *)l->cfg.host);
+	free(l);
+}
+
+void ml_start(ml_t *l)
+{
+	connect_now(l);
+}
+
+bool ml_registered(const ml_t *l)
+{
+	return l->state == ML_REGISTERED;
+}
+
+static void post_done(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	(void)req; /* 202, or an error: the owner of the message retries it */
+}
+
+int ml_post(ml_t *l, const char *body)
+{
+	if (l->state != ML_REGISTERED)
+		return -ENOTCONN;
+	if (!l->post) {
+		l->post = evhttp_connection_base_new(l->base, NULL, l->cfg.host,
+		                                     (uint16_t)l->cfg.port);
+		if (!l->post)
+			return -ENOMEM;
+		evhttp_connection_set_timeout(l->post, 30);
+	}
+	struct evhttp_request *req = evhttp_request_new(post_done, l);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	evhttp_add_header(h, "Host", l->cfg.host);
+	evhttp_add_header(h, "Content-Type", "application/json");
+	evhttp_add_header(h, "Mesos-Stream-Id", l->stream_id);
+	evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
+	if (evhttp_make_request(l->post, req, EVHTTP_REQ_POST, "/api/v1/agent") < 0)
+		return -EIO;
+	return 0;
+}

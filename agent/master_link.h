@@ -1,0 +1,49 @@
+/* master_link.h: the agent's side of docs/agent-protocol.md over libevent's
+ * HTTP client, on the agent's event loop.
+ *
+ * One connection carries the REGISTER/REREGISTER stream (RecordIO records of
+ * master->agent messages); another carries the POSTs (STATUS_UPDATE,
+ * HEARTBEAT) with the stream's Mesos-Stream-Id. A lost stream, a non-200
+ * answer, an ERROR, or no record for 5 heartbeat intervals makes the link
+ * re-register after a backoff with jitter (base doubling to max). */
+#ifndef AGORA_AGENT_MASTER_LINK_H
+#define AGORA_AGENT_MASTER_LINK_H
+
+#include "proto/proto.h"
+
+#include <event2/event.h>
+#include <stdbool.h>
+
+typedef struct ml ml_t;
+
+struct ml_callbacks {
+	/* The REGISTER or REREGISTER body to send now (malloc'd text). */
+	char *(*registration)(void *ctx);
+	/* REGISTERED arrived: the agent id, the heartbeat interval. */
+	void (*registered)(void *ctx, const char *agent_id, double heartbeat_s);
+	/* Any other record (RUN_TASK, KILL_TASK, ...). */
+	void (*message)(void *ctx, const struct pb_agent_msg *m);
+	/* The stream is gone (a reconnection is scheduled). */
+	void (*disconnected)(void *ctx, const char *why);
+};
+
+struct ml_config {
+	const char *host;
+	int port;
+	int64_t backoff_base_ms; /* 0: 1 s */
+	int64_t backoff_max_ms;  /* 0: 60 s */
+};
+
+/* Free with ml_free(). Nothing happens until ml_start(). */
+ml_t *ml_new(struct event_base *base, const struct ml_config *cfg, const struct ml_callbacks *cb,
+             void *ctx);
+void ml_free(ml_t *l);
+/* Register now. */
+void ml_start(ml_t *l);
+/* Registered on a live stream. */
+bool ml_registered(const ml_t *l);
+/* POST an agent->master message (needs a stream; dropped otherwise, since
+ * every message that must arrive is retried by its owner). */
+int ml_post(ml_t *l, const char *body);
+
+#endif

@@ -1,0 +1,409 @@
+/* updates.c: durable tasks and reliable status updates (updates.h). */
+#include "agent/updates.h"
+
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/random.h>
+
+struct utask {
+	char *task_id, *framework_id, *framework_json, *task_json;
+	char *status_json; /* latest, NULL before the first */
+	enum pb_task_state state;
+	size_t queued;
+	/* the head of the queue, when queued > 0 */
+	int64_t head_seq;
+	uint8_t head_uuid[PB_UUID_LEN];
+	char *head_text;
+	uint64_t next_at;
+	uint64_t backoff_ns;
+};
+
+struct upd {
+	sqlite3 *db;
+	uint64_t base_ns, max_ns;
+	struct utask *tasks;
+	size_t n, cap;
+};
+
+static void utask_clear(struct utask *t)
+{
+	free(t->task_id);
+	free(t->framework_id);
+	free(t->framework_json);
+	free(t->task_json);
+	free(t->status_json);
+	free(t->head_text);
+	memset(t, 0, sizeof(*t));
+}
+
+static struct utask *find(const upd_t *u, const char *task_id)
+{
+	for (size_t i = 0; i < u->n; i++)
+		if (strcmp(u->tasks[i].task_id, task_id) == 0)
+			return &u->tasks[i];
+	return NULL;
+}
+
+static int db_err(sqlite3 *db, struct ag_error *err, const char *what)
+{
+	return ag_error_msg(err, EIO, "agent database: %s: %s", what, sqlite3_errmsg(db));
+}
+
+static int exec(upd_t *u, const char *sql)
+{
+	return sqlite3_exec(u->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+/* Load the head (lowest seq) of a task's queue and its length. */
+static int load_head(upd_t *u, struct utask *t, uint64_t now_ns)
+{
+	sqlite3_stmt *st = NULL;
+	free(t->head_text);
+	t->head_text = NULL;
+	t->queued = 0;
+	if (sqlite3_prepare_v2(u->db,
+	                       "SELECT seq, uuid, status, (SELECT COUNT(*) FROM updates WHERE "
+	                       "task_id = ?1) FROM updates WHERE task_id = ?1 ORDER BY seq LIMIT 1",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, t->task_id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) == PB_UUID_LEN) {
+		t->head_seq = sqlite3_column_int64(st, 0);
+		memcpy(t->head_uuid, sqlite3_column_blob(st, 1), PB_UUID_LEN);
+		t->head_text = ag_strdup((const char *)sqlite3_column_text(st, 2));
+		t->queued = (size_t)sqlite3_column_int64(st, 3);
+		t->next_at = now_ns;
+		t->backoff_ns = u->base_ns;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static struct utask *append(upd_t *u)
+{
+	if (u->n == u->cap) {
+		u->cap = u->cap ? 2 * u->cap : 16;
+		u->tasks = ag_realloc(u->tasks, u->cap * sizeof(*u->tasks));
+	}
+	struct utask *t = &u->tasks[u->n++];
+	memset(t, 0, sizeof(*t));
+	return t;
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+	return s ? ag_strdup((const char *)s) : NULL;
+}
+
+int upd_open(const struct upd_config *cfg, upd_t **ret, struct ag_error *err)
+{
+	upd_t *u = ag_calloc(1, sizeof(*u));
+	u->base_ns = (uint64_t)(cfg->backoff_base_ms > 0 ? cfg->backoff_base_ms : 10000) * 1000000;
+	u->max_ns = (uint64_t)(cfg->backoff_max_ms > 0 ? cfg->backoff_max_ms : 600000) * 1000000;
+	if (u->max_ns < u->base_ns)
+		u->max_ns = u->base_ns;
+	int r;
+	if (sqlite3_open_v2(cfg->db_path, &u->db,
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK) {
+		r = ag_error_msg(err, EIO, "open the agent database `%s`: %s", cfg->db_path,
+		                 u->db ? sqlite3_errmsg(u->db) : "out of memory");
+		upd_close(u);
+		return r;
+	}
+	sqlite3_busy_timeout(u->db, 5000);
+	static const char schema[] =
+	        "PRAGMA journal_mode=WAL;"
+	        "PRAGMA synchronous=FULL;"
+	        "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	        "CREATE TABLE IF NOT EXISTS tasks(task_id TEXT PRIMARY KEY, framework_id TEXT "
+	        "NOT NULL, framework TEXT NOT NULL, task TEXT NOT NULL, state INTEGER NOT NULL, "
+	        "status TEXT);"
+	        "CREATE TABLE IF NOT EXISTS updates(seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+	        "task_id TEXT NOT NULL, uuid BLOB NOT NULL, status TEXT NOT NULL);"
+	        "CREATE INDEX IF NOT EXISTS updates_task ON updates(task_id, seq);";
+	if (sqlite3_exec(u->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+		r = db_err(u->db, err, "create the schema");
+		upd_close(u);
+		return r;
+	}
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(u->db,
+	                       "SELECT task_id, framework_id, framework, task, state, status FROM "
+	                       "tasks ORDER BY rowid",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		r = db_err(u->db, err, "load the tasks");
+		upd_close(u);
+		return r;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct utask *t = append(u);
+		t->task_id = col_dup(st, 0);
+		t->framework_id = col_dup(st, 1);
+		t->framework_json = col_dup(st, 2);
+		t->task_json = col_dup(st, 3);
+		t->state = (enum pb_task_state)sqlite3_column_int(st, 4);
+		t->status_json = col_dup(st, 5);
+	}
+	sqlite3_finalize(st);
+	uint64_t now = ag_now_ns();
+	for (size_t i = 0; i < u->n; i++)
+		if (load_head(u, &u->tasks[i], now) < 0) {
+			r = db_err(u->db, err, "load the update queues");
+			upd_close(u);
+			return r;
+		}
+	*ret = u;
+	return 0;
+}
+
+void upd_close(upd_t *u)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < u->n; i++)
+		utask_clear(&u->tasks[i]);
+	free(u->tasks);
+	sqlite3_close(u->db);
+	free(u);
+}
+
+int upd_meta_get(upd_t *u, const char *key, char **ret)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(u->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	*ret = sqlite3_step(st) == SQLITE_ROW ? col_dup(st, 0) : NULL;
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int upd_meta_set(upd_t *u, const char *key, const char *value)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(u->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", -1,
+	                       &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int upd_task_add(upd_t *u, const char *task_id, const char *framework_id,
+                 const char *framework_json, const char *task_json)
+{
+	if (find(u, task_id))
+		return -EEXIST;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(u->db,
+	                       "INSERT INTO tasks(task_id, framework_id, framework, task, state) "
+	                       "VALUES (?1, ?2, ?3, ?4, ?5)",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, framework_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, framework_json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, task_json, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, PB_TASK_STAGING);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return rc == SQLITE_CONSTRAINT ? -EEXIST : -EIO;
+	struct utask *t = append(u);
+	t->task_id = ag_strdup(task_id);
+	t->framework_id = ag_strdup(framework_id);
+	t->framework_json = ag_strdup(framework_json);
+	t->task_json = ag_strdup(task_json);
+	t->state = PB_TASK_STAGING;
+	return 0;
+}
+
+bool upd_task_known(const upd_t *u, const char *task_id)
+{
+	return find(u, task_id) != NULL;
+}
+
+const char *upd_task_framework(const upd_t *u, const char *task_id)
+{
+	struct utask *t = find(u, task_id);
+	return t ? t->framework_id : NULL;
+}
+
+enum pb_task_state upd_task_state(const upd_t *u, const char *task_id)
+{
+	struct utask *t = find(u, task_id);
+	return t ? t->state : PB_TASK_STATE_UNSET;
+}
+
+int upd_enqueue(upd_t *u, const char *task_id, enum pb_task_state state, const json_t *status,
+                uint64_t now_ns, uint8_t ret_uuid[PB_UUID_LEN])
+{
+	struct utask *t = find(u, task_id);
+	if (!t)
+		return -ENOENT;
+	if (t->state == state)
+		return 0;
+	uint8_t uuid[PB_UUID_LEN];
+	if (getrandom(uuid, sizeof(uuid), 0) != (ssize_t)sizeof(uuid))
+		return -errno;
+	json_t *copy = json_deep_copy(status);
+	_cleanup_free_ char *b64 = pb_base64_encode(uuid, sizeof(uuid));
+	json_object_set_new(copy, "uuid", json_string(b64));
+	_cleanup_free_ char *text = pb_json_dump(copy, NULL);
+	json_decref(copy);
+
+	if (exec(u, "BEGIN IMMEDIATE") < 0)
+		return -EIO;
+	sqlite3_stmt *st = NULL;
+	int ok = sqlite3_prepare_v2(
+	                 u->db, "INSERT INTO updates(task_id, uuid, status) VALUES (?1, ?2, ?3)",
+	                 -1, &st, NULL) == SQLITE_OK;
+	if (ok) {
+		sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, uuid, sizeof(uuid), SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+		ok = sqlite3_step(st) == SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	int64_t seq = sqlite3_last_insert_rowid(u->db);
+	st = NULL;
+	if (ok)
+		ok = sqlite3_prepare_v2(
+		             u->db, "UPDATE tasks SET state = ?2, status = ?3 WHERE task_id = ?1",
+		             -1, &st, NULL) == SQLITE_OK;
+	if (ok) {
+		sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, state);
+		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+		ok = sqlite3_step(st) == SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	if (!ok || exec(u, "COMMIT") < 0) {
+		exec(u, "ROLLBACK");
+		return -EIO;
+	}
+	t->state = state;
+	free(t->status_json);
+	t->status_json = ag_strdup(text);
+	if (t->queued++ == 0) {
+		t->head_seq = seq;
+		memcpy(t->head_uuid, uuid, sizeof(uuid));
+		t->head_text = TAKE_PTR(text);
+		t->next_at = now_ns;
+		t->backoff_ns = u->base_ns;
+	}
+	if (ret_uuid)
+		memcpy(ret_uuid, uuid, sizeof(uuid));
+	return 1;
+}
+
+static void forget(upd_t *u, struct utask *t)
+{
+	utask_clear(t);
+	size_t i = (size_t)(t - u->tasks);
+	memmove(&u->tasks[i], &u->tasks[i + 1], (u->n - i - 1) * sizeof(*t));
+	u->n--;
+}
+
+int upd_ack(upd_t *u, const char *task_id, const uint8_t *uuid, size_t len, uint64_t now_ns)
+{
+	struct utask *t = find(u, task_id);
+	if (!t || !t->queued || len != PB_UUID_LEN || memcmp(uuid, t->head_uuid, len) != 0)
+		return 0;
+	bool last = t->queued == 1 && pb_task_state_is_terminal(t->state);
+	if (exec(u, "BEGIN IMMEDIATE") < 0)
+		return -EIO;
+	sqlite3_stmt *st = NULL;
+	int ok = sqlite3_prepare_v2(u->db, "DELETE FROM updates WHERE seq = ?1", -1, &st, NULL) ==
+	         SQLITE_OK;
+	if (ok) {
+		sqlite3_bind_int64(st, 1, t->head_seq);
+		ok = sqlite3_step(st) == SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (ok && last) {
+		ok = sqlite3_prepare_v2(u->db, "DELETE FROM tasks WHERE task_id = ?1", -1, &st,
+		                        NULL) == SQLITE_OK;
+		if (ok) {
+			sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
+			ok = sqlite3_step(st) == SQLITE_DONE;
+		}
+		sqlite3_finalize(st);
+	}
+	if (!ok || exec(u, "COMMIT") < 0) {
+		exec(u, "ROLLBACK");
+		return -EIO;
+	}
+	if (last) {
+		forget(u, t);
+		return 1;
+	}
+	if (load_head(u, t, now_ns) < 0)
+		return -EIO;
+	return 1;
+}
+
+int upd_poll(upd_t *u, uint64_t now_ns, upd_send_fn fn, void *ctx)
+{
+	int sent = 0;
+	for (size_t i = 0; i < u->n; i++) {
+		struct utask *t = &u->tasks[i];
+		if (!t->queued || !t->head_text || t->next_at > now_ns)
+			continue;
+		t->next_at = now_ns + t->backoff_ns;
+		t->backoff_ns = t->backoff_ns * 2 > u->max_ns ? u->max_ns : t->backoff_ns * 2;
+		sent++;
+		/* The callback may not change the tasks: it only sends. */
+		fn(ctx, t->framework_id, t->task_id, t->head_text);
+	}
+	return sent;
+}
+
+uint64_t upd_next_due(const upd_t *u)
+{
+	uint64_t next = UINT64_MAX;
+	for (size_t i = 0; i < u->n; i++)
+		if (u->tasks[i].queued && u->tasks[i].next_at < next)
+			next = u->tasks[i].next_at;
+	return next;
+}
+
+void upd_rearm(upd_t *u, uint64_t now_ns)
+{
+	for (size_t i = 0; i < u->n; i++) {
+		u->tasks[i].next_at = now_ns;
+		u->tasks[i].backoff_ns = u->base_ns;
+	}
+}
+
+size_t upd_pending(const upd_t *u)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < u->n; i++)
+		n += u->tasks[i].queued;
+	return n;
+}
+
+void upd_task_foreach(const upd_t *u, upd_task_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < u->n; i++) {
+		const struct utask *t = &u->tasks[i];
+		struct upd_task_view v = {
+		        .task_id = t->task_id,
+		        .framework_id = t->framework_id,
+		        .framework_json = t->framework_json,
+		        .task_json = t->task_json,
+		        .status_json = t->status_json,
+		        .state = t->state,
+		        .unacknowledged = t->queued > 0,
+		};
+		fn(ctx, &v);
+	}
+}

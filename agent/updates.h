@@ -1,0 +1,93 @@
+/* updates.h: the agent's durable state and its reliable status updates.
+ *
+ * One SQLite database (<work_dir>/agent.db, WAL, synchronous=FULL) holds
+ *   meta     the agent id and other small facts;
+ *   tasks    every task the agent accepted and not yet forgotten: its
+ *            framework, TaskInfo and FrameworkInfo (normalized JSON, what
+ *            REREGISTER sends), latest state and latest TaskStatus;
+ *   updates  per-task FIFO queues of status updates, each with a 16-byte
+ *            uuid, written (and fsync'ed) before anything is sent.
+ *
+ * Only the head of each task's queue is outstanding. It is re-sent with
+ * exponential backoff (base doubling to max) until a STATUS_UPDATE_ACK with
+ * its uuid arrives; then it is popped and the next one becomes due at once.
+ * A task whose terminal update was acknowledged is forgotten.
+ *
+ * Duplicates: the containerizer reports at least once, so an update with
+ * the same state as the task's latest one is dropped. Acks for unknown
+ * uuids are ignored.
+ *
+ * Time is passed in (ns, any monotonic origin) so the retry logic can be
+ * tested with a fake clock. Nothing here logs or touches the network. */
+#ifndef AGORA_AGENT_UPDATES_H
+#define AGORA_AGENT_UPDATES_H
+
+#include "common/common.h"
+#include "proto/proto.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct upd upd_t;
+
+struct upd_config {
+	const char *db_path;     /* required */
+	int64_t backoff_base_ms; /* 0: 10 s */
+	int64_t backoff_max_ms;  /* 0: 10 min */
+};
+
+/* Open (creating) the database and load the tasks and queue heads; every
+ * head is due at once. Free with upd_close (NULL is fine). */
+int upd_open(const struct upd_config *cfg, upd_t **ret, struct ag_error *err);
+void upd_close(upd_t *u);
+
+/* Small durable facts (the agent id). *ret is malloc'd, NULL when absent. */
+int upd_meta_get(upd_t *u, const char *key, char **ret);
+int upd_meta_set(upd_t *u, const char *key, const char *value);
+
+/* Record a task before it is launched. -EEXIST when the id is known. The
+ * JSON texts are copied. */
+int upd_task_add(upd_t *u, const char *task_id, const char *framework_id,
+                 const char *framework_json, const char *task_json);
+bool upd_task_known(const upd_t *u, const char *task_id);
+/* NULL when unknown; valid until the task is forgotten. */
+const char *upd_task_framework(const upd_t *u, const char *task_id);
+enum pb_task_state upd_task_state(const upd_t *u, const char *task_id);
+
+/* Queue a status update. `status` is a TaskStatus JSON object without a
+ * uuid (borrowed; a uuid is added to a copy). Returns 1 when queued (and
+ * durable), 0 when dropped as a duplicate, -ENOENT for an unknown task,
+ * or -errno. *ret_uuid (may be NULL) gets the new uuid. */
+int upd_enqueue(upd_t *u, const char *task_id, enum pb_task_state state, const json_t *status,
+                uint64_t now_ns, uint8_t ret_uuid[PB_UUID_LEN]);
+
+/* An acknowledgement: 1 when it popped the task's head, 0 when ignored. */
+int upd_ack(upd_t *u, const char *task_id, const uint8_t *uuid, size_t len, uint64_t now_ns);
+
+/* Called for each head due; `status_json` is the whole TaskStatus text. */
+typedef void (*upd_send_fn)(void *ctx, const char *framework_id, const char *task_id,
+                            const char *status_json);
+/* Send every head due at `now_ns`, and schedule its next try. Returns how
+ * many were sent. */
+int upd_poll(upd_t *u, uint64_t now_ns, upd_send_fn fn, void *ctx);
+/* The earliest next try (ns), or UINT64_MAX when nothing is queued. */
+uint64_t upd_next_due(const upd_t *u);
+/* Make every head due now with the base backoff (after re-registering). */
+void upd_rearm(upd_t *u, uint64_t now_ns);
+/* Updates queued, all tasks together. */
+size_t upd_pending(const upd_t *u);
+
+/* Each task known, for REREGISTER and the operator endpoints. */
+struct upd_task_view {
+	const char *task_id;
+	const char *framework_id;
+	const char *framework_json;
+	const char *task_json;
+	const char *status_json; /* latest TaskStatus; NULL before the first */
+	enum pb_task_state state;
+	bool unacknowledged; /* updates are queued */
+};
+typedef void (*upd_task_fn)(void *ctx, const struct upd_task_view *t);
+void upd_task_foreach(const upd_t *u, upd_task_fn fn, void *ctx);
+
+#endif
