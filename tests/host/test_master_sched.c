@@ -44,8 +44,16 @@ static void setup(void)
 	master_pid = 0;
 }
 
+/* Every connection a test opened, closed in teardown (a stream may stay
+ * open until the test ends; the sanitizer build checks for leaks). */
+static struct mc_conn *opened[64];
+static size_t n_opened;
+
 static void teardown(void)
 {
+	for (size_t i = 0; i < n_opened; i++)
+		mc_close(opened[i]);
+	n_opened = 0;
 	stop_master();
 	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
@@ -113,6 +121,8 @@ static int peer_open(struct peer *p, const char *path, const char *body)
 	p->path = path;
 	p->c = mc_connect(port);
 	cr_assert_not_null(p->c);
+	cr_assert_lt(n_opened, 64);
+	opened[n_opened++] = p->c;
 	char head[1024];
 	int n = snprintf(head, sizeof(head),
 	                 "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -132,6 +142,9 @@ static int peer_open(struct peer *p, const char *path, const char *body)
 
 static void peer_close(struct peer *p)
 {
+	for (size_t i = 0; i < n_opened; i++)
+		if (opened[i] == p->c)
+			opened[i] = opened[--n_opened];
 	if (p->c)
 		mc_close(p->c);
 	p->c = NULL;
