@@ -412,6 +412,12 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 	int r = rt__sysctl_check(spec, err);
 	if (r < 0)
 		return r;
+	/* Refused rather than ignored: a process that expects a terminal and
+	 * silently gets pipes misbehaves in ways that are hard to trace. */
+	if (spec->process.terminal)
+		return ag_error_msg(err, ENOTSUP,
+		                    "process.terminal: not supported yet (no --console-socket); "
+		                    "set it to false");
 
 	for (int t = 0; t < RT_NS_COUNT; t++)
 		l->ns_fds[t] = -1;
