@@ -15,7 +15,12 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 static void report(int fd, const char *msg)
 {
@@ -106,7 +111,14 @@ static _Noreturn void child(struct ctz *c, const struct ctz_entry *e, const stru
 	}
 	rt_state_free_contents(&rst);
 	int dirfd = open(e->run_dir, O_RDONLY | O_DIRECTORY);
-	if (dirfd < 0 || no_cloexec(wfd) < 0) {
+	/* The monitor outlives the agent: it must hold nothing of the
+	 * agent's but what it is given. A socket to the master kept open by
+	 * monitors would hide the agent's death from the master, a database
+	 * fd would pin the agent's files. Everything is close-on-exec but the
+	 * three fds handed over. */
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (dirfd < 0 || no_cloexec(dirfd) < 0 || no_cloexec(wfd) < 0 ||
+	    (cgfd >= 0 && no_cloexec(cgfd) < 0)) {
 		ag_error_set(&err, errno, "open the run directory `%s`", e->run_dir);
 		goto fail;
 	}

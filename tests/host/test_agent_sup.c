@@ -5,6 +5,8 @@
 
 #include <fcntl.h>
 #include <glob.h>
+#include <sys/socket.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -267,6 +269,46 @@ Test(agent_sup, sigkilled_driver_gets_the_real_exit_status_once_on_restart)
 	                  count(all, "TASK_FAILED") == 1,
 	          "launched or reported twice: %s", all);
 	free(all);
+	unlink(out);
+}
+
+Test(agent_sup, a_monitor_holds_nothing_of_the_agent)
+{
+	/* The driver (standing in for the agent) holds a socket without
+	 * close-on-exec, as libevent's client connections are: the monitor,
+	 * which outlives it, must not keep it (nor anything else of its). */
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	char out[128];
+	snprintf(out, sizeof(out), "%s.drv", work);
+	pid_t d = start_driver(ARGS("--launch", "t=sleep 1"), out);
+	close(sv[0]);
+	close(sv[1]);
+	wait_for_text(out, "UPDATE t TASK_RUNNING");
+	pid_t m = monitor_pid();
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)m);
+	DIR *fds = opendir(dir);
+	cr_assert_not_null(fds);
+	struct dirent *de;
+	int n = 0;
+	while ((de = readdir(fds))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char link[320], target[512] = "";
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		ssize_t k = readlink(link, target, sizeof(target) - 1);
+		target[k > 0 ? k : 0] = '\0';
+		cr_expect_null(strstr(target, "socket:"), "the monitor holds fd %s -> %s",
+		               de->d_name, target);
+		n++;
+	}
+	closedir(fds);
+	cr_expect_leq(n, 6, "the monitor holds %d fds", n);
+	cr_assert(kill(d, SIGKILL) == 0);
+	waitpid(d, NULL, 0);
+	char *o = drive(ARGS("--recover", "--until-idle"));
+	free(o);
 	unlink(out);
 }
 
