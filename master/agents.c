@@ -159,8 +159,7 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
 		}
 		json_t *st = json_object_get(jt, "status");
 		t->state = at->status.state;
-		json_decref(t->status);
-		t->status = json_incref(st);
+		ms_task_set_status(t, st);
 	}
 }
 

@@ -77,10 +77,14 @@ struct ms_task {
 	struct ms_framework *fw;
 	char *agent_id;
 	char *role;
-	json_t *info; /* TaskInfo, normalized: what RUN_TASK carried */
+	/* TaskInfo, normalized (what RUN_TASK carried), and the latest
+	 * TaskStatus (NULL while staging), kept as compact JSON text: a
+	 * jansson tree costs about 4 KB per TaskInfo and 2 KB per status,
+	 * text a tenth of it; they are parsed only when a task is shown. */
+	char *info;
 	struct drf_resources *res;
 	enum pb_task_state state;
-	json_t *status; /* latest TaskStatus; NULL while staging */
+	char *status;
 	/* The last update the agent sent that the framework has not
 	 * acknowledged yet (the agent keeps one outstanding per task). */
 	json_t *pending;
@@ -210,6 +214,8 @@ void ms_task_transition(struct ms_master *m, struct ms_task *t, enum pb_task_sta
 void ms_task_remove(struct ms_master *m, struct ms_task *t);
 void ms_task_free(struct ms_task *t);
 json_t *ms_task_json(struct ms_task *t);
+/* Replace the task's latest status with `status` (may be NULL). */
+void ms_task_set_status(struct ms_task *t, const json_t *status);
 void ms_reconcile(struct ms_master *m, struct ms_framework *fw, const struct pb_call *call);
 void ms_kill(struct ms_master *m, struct ms_framework *fw, const struct pb_call *call);
 /* An agent became unreachable or was marked gone: its tasks are lost. */
