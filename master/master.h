@@ -152,6 +152,11 @@ void ms_framework_send(struct ms_framework *fw, json_t *ev);
 void ms_agent_send(struct ms_agent *a, json_t *msg);
 /* Send an operator event (stolen) to every operator subscriber. */
 void ms_operator_broadcast(struct ms_master *m, json_t *ev);
+/* Answer a request whose body a pb_*_decode() refused with `rc`/`err`:
+ * 413 for -EMSGSIZE, else 400 with the decoder's message, or naming the
+ * client's unknown `type`. */
+void ms_reply_decode_error(struct evhttp_request *req, int rc, const struct ag_error *err,
+                           const char *body, size_t len);
 /* Ask for one drf_allocate_dirty() at the end of this loop turn. */
 void ms_allocate_soon(struct ms_master *m);
 

@@ -371,8 +371,12 @@ void ms_tasks_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operat
 				ms_task_transition(m, t, s, sj);
 				json_decref(sj);
 			}
-			/* The agent's updates will never be acknowledged now. */
-			ms_task_remove(m, t);
+			/* PARTITION_AWARE frameworks keep an unreachable task (GET_TASKS
+			 * lists it in unreachable_tasks) until its agent comes back
+			 * or is marked gone; other tasks are forgotten: the agent's
+			 * updates will never be acknowledged now. */
+			if (t->state != PB_TASK_UNREACHABLE)
+				ms_task_remove(m, t);
 		}
 	}
 }
