@@ -156,11 +156,16 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
 			    drf_allocation_add(m->alloc, fw->id, a->id, role, res) < 0)
 				ms_warn("agent %s: task %s: its resources exceed the agent's",
 				        a->id, t->id);
-		}
+		} else if (t->state == PB_TASK_UNREACHABLE &&
+		           !pb_task_state_is_terminal(at->status.state) &&
+		           drf_allocation_add(m->alloc, fw->id, a->id, t->role, t->res) < 0)
+			/* Back from a partition: booked again (the agent's
+			 * allocations left with it). */
+			ms_warn("agent %s: task %s: its resources exceed the agent's", a->id,
+			        t->id);
 		json_t *st = json_object_get(jt, "status");
 		t->state = at->status.state;
-		json_decref(t->status);
-		t->status = json_incref(st);
+		ms_task_set_status(t, st);
 	}
 }
 
@@ -279,8 +284,7 @@ static void ms__agent_endpoint(struct evhttp_request *req, void *arg)
 	struct ag_error err = {0};
 	int rc = pb_agent_msg_decode(body, len, &msg, &err);
 	if (rc < 0) {
-		ms_http_reply_error(req, rc == -EMSGSIZE ? HTTP_ENTITYTOOLARGE : HTTP_BADREQUEST,
-		                    "%s", err.msg);
+		ms_reply_decode_error(req, rc, &err, body, len);
 		return;
 	}
 	if (msg.type == PB_AGENT_REGISTER || msg.type == PB_AGENT_REREGISTER) {

@@ -77,10 +77,14 @@ struct ms_task {
 	struct ms_framework *fw;
 	char *agent_id;
 	char *role;
-	json_t *info; /* TaskInfo, normalized: what RUN_TASK carried */
+	/* TaskInfo, normalized (what RUN_TASK carried), and the latest
+	 * TaskStatus (NULL while staging), kept as compact JSON text: a
+	 * jansson tree costs about 4 KB per TaskInfo and 2 KB per status,
+	 * text a tenth of it; they are parsed only when a task is shown. */
+	char *info;
 	struct drf_resources *res;
 	enum pb_task_state state;
-	json_t *status; /* latest TaskStatus; NULL while staging */
+	char *status;
 	/* The last update the agent sent that the framework has not
 	 * acknowledged yet (the agent keeps one outstanding per task). */
 	json_t *pending;
@@ -148,6 +152,11 @@ void ms_framework_send(struct ms_framework *fw, json_t *ev);
 void ms_agent_send(struct ms_agent *a, json_t *msg);
 /* Send an operator event (stolen) to every operator subscriber. */
 void ms_operator_broadcast(struct ms_master *m, json_t *ev);
+/* Answer a request whose body a pb_*_decode() refused with `rc`/`err`:
+ * 413 for -EMSGSIZE, else 400 with the decoder's message, or naming the
+ * client's unknown `type`. */
+void ms_reply_decode_error(struct evhttp_request *req, int rc, const struct ag_error *err,
+                           const char *body, size_t len);
 /* Ask for one drf_allocate_dirty() at the end of this loop turn. */
 void ms_allocate_soon(struct ms_master *m);
 
@@ -210,6 +219,8 @@ void ms_task_transition(struct ms_master *m, struct ms_task *t, enum pb_task_sta
 void ms_task_remove(struct ms_master *m, struct ms_task *t);
 void ms_task_free(struct ms_task *t);
 json_t *ms_task_json(struct ms_task *t);
+/* Replace the task's latest status with `status` (may be NULL). */
+void ms_task_set_status(struct ms_task *t, const json_t *status);
 void ms_reconcile(struct ms_master *m, struct ms_framework *fw, const struct pb_call *call);
 void ms_kill(struct ms_master *m, struct ms_framework *fw, const struct pb_call *call);
 /* An agent became unreachable or was marked gone: its tasks are lost. */

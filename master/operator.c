@@ -23,14 +23,17 @@ static void ms__reply_json_value(struct evhttp_request *req, json_t *v)
 
 static json_t *ms__get_tasks(struct ms_master *m)
 {
-	json_t *tasks = json_array();
+	json_t *tasks = json_array(), *unreachable = json_array();
 	struct ms_map_iter fit, it;
 	for (ms_map_iter_init(&fit); ms_map_iter_next(&m->frameworks, &fit);) {
 		struct ms_framework *fw = fit.e->value;
-		for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);)
-			json_array_append_new(tasks, ms_task_json(it.e->value));
+		for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);) {
+			struct ms_task *t = it.e->value;
+			json_array_append_new(t->state == PB_TASK_UNREACHABLE ? unreachable : tasks,
+			                      ms_task_json(t));
+		}
 	}
-	return json_pack("{s:o}", "tasks", tasks);
+	return json_pack("{s:o, s:o}", "tasks", tasks, "unreachable_tasks", unreachable);
 }
 
 static json_t *ms__get_agents(struct ms_master *m)
@@ -39,7 +42,7 @@ static json_t *ms__get_agents(struct ms_master *m)
 	struct ms_map_iter it;
 	for (ms_map_iter_init(&it); ms_map_iter_next(&m->agents, &it);) {
 		struct ms_agent *a = it.e->value;
-		if (a->gone)
+		if (a->gone || (a->unreachable && !a->active))
 			continue;
 		if (a->active)
 			json_array_append_new(agents, ms_agent_json(m, a));
@@ -114,17 +117,7 @@ static void ms__operator(struct evhttp_request *req, void *arg)
 	struct ag_error err = {0};
 	int rc = pb_operator_call_decode(body, len, &call, &err);
 	if (rc < 0) {
-		/* An unknown enum name reads as a missing `type` to the decoder;
-		 * name the client's type back (bounded: it is the client's text). */
-		json_t *j = rc == -EINVAL ? json_loadb(body, len, 0, NULL) : NULL;
-		const char *t = json_string_value(json_object_get(j, "type"));
-		if (t && strstr(err.msg, "type"))
-			ms_http_reply_error(req, HTTP_BADREQUEST, "Unknown call type '%.128s'", t);
-		else
-			ms_http_reply_error(req,
-			                    rc == -EMSGSIZE ? HTTP_ENTITYTOOLARGE : HTTP_BADREQUEST,
-			                    "%s", err.msg);
-		json_decref(j);
+		ms_reply_decode_error(req, rc, &err, body, len);
 		return;
 	}
 	json_t *payload = NULL;

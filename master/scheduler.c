@@ -16,8 +16,7 @@ static void ms__scheduler(struct evhttp_request *req, void *arg)
 	struct ag_error err = {0};
 	int rc = pb_call_decode(body, len, &call, &err);
 	if (rc < 0) {
-		ms_http_reply_error(req, rc == -EMSGSIZE ? HTTP_ENTITYTOOLARGE : HTTP_BADREQUEST,
-		                    "%s", err.msg);
+		ms_reply_decode_error(req, rc, &err, body, len);
 		return;
 	}
 	if (call.type == PB_CALL_SUBSCRIBE) {

@@ -336,9 +336,13 @@ static void ms__agent_check_cb(evutil_socket_t fd, short what, void *arg)
 	struct ms_map_iter it;
 	for (ms_map_iter_init(&it); ms_map_iter_next(&m->agents, &it);) {
 		struct ms_agent *a = it.e->value;
-		if (a->active && !a->unreachable && !a->gone && now - a->last_seen_ns > limit) {
+		/* An agent recovered from the registry that has not re-registered
+		 * since this master started counts from the start. */
+		bool recovered = !a->active && a->last_seen_ns == 0;
+		uint64_t seen = recovered ? m->start_ns : a->last_seen_ns;
+		if ((a->active || recovered) && !a->unreachable && !a->gone && now - seen > limit) {
 			ms_warn("agent %s (%s): no heartbeat for %.1f s: unreachable", a->id,
-			        a->hostname, (double)(now - a->last_seen_ns) / 1e9);
+			        a->hostname, (double)(now - seen) / 1e9);
 			ms_agent_lost(m, a, false);
 		}
 	}
@@ -400,4 +404,21 @@ void ms_master_fini(struct ms_master *m)
 			event_free(evs[i]);
 	drf_allocator_free(m->alloc);
 	m->alloc = NULL;
+}
+
+void ms_reply_decode_error(struct evhttp_request *req, int rc, const struct ag_error *err,
+                           const char *body, size_t len)
+{
+	/* An unknown enum name reads as a missing `type` to the decoders;
+	 * name the client's type back (bounded: it is the client's text). */
+	json_t *j = rc == -EINVAL && strcmp(err->msg, "Expecting 'type' to be present") == 0
+	                    ? json_loadb(body, len, 0, NULL)
+	                    : NULL;
+	const char *t = json_string_value(json_object_get(j, "type"));
+	if (t)
+		ms_http_reply_error(req, HTTP_BADREQUEST, "Unknown call type '%.128s'", t);
+	else
+		ms_http_reply_error(req, rc == -EMSGSIZE ? HTTP_ENTITYTOOLARGE : HTTP_BADREQUEST,
+		                    "%s", err->msg);
+	json_decref(j);
 }

@@ -16,8 +16,8 @@ void ms_task_free(struct ms_task *t)
 	if (!t)
 		return;
 	drf_resources_free(t->res);
-	json_decref(t->info);
-	json_decref(t->status);
+	free(t->info);
+	free(t->status);
 	json_decref(t->pending);
 	free(t->agent_id);
 	free(t->role);
@@ -74,20 +74,38 @@ const char *ms_task_validate(struct ms_framework *fw, const struct pb_task_info 
 	return buf;
 }
 
+static char *ms__compact(const json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (j && !s)
+		abort(); /* out of memory, as ag_malloc */
+	return s;
+}
+
+void ms_task_set_status(struct ms_task *t, const json_t *status)
+{
+	free(t->status);
+	t->status = ms__compact(status);
+}
+
 json_t *ms_task_json(struct ms_task *t)
 {
 	struct pb_arena *a = pb_arena_new();
 	struct pb_task_info ti = {0};
 	struct pb_task_status st = {0};
 	struct ag_error err = {0};
-	if (pb_task_info_decode(a, t->info, "task", &ti, &err) < 0) {
+	json_t *info = json_loads(t->info, 0, NULL);
+	json_t *status = t->status ? json_loads(t->status, 0, NULL) : NULL;
+	if (!info || pb_task_info_decode(a, info, "task", &ti, &err) < 0) {
+		json_decref(info);
+		json_decref(status);
 		pb_arena_free(a);
 		return json_pack("{s:s, s:o, s:o, s:o, s:s}", "name", "", "task_id",
 		                 pb_id_to_json(t->id), "framework_id", pb_id_to_json(t->fw->id),
 		                 "agent_id", pb_id_to_json(t->agent_id), "state",
 		                 pb_task_state_name(t->state));
 	}
-	bool has_st = t->status && pb_task_status_decode(a, t->status, "status", &st, &err) == 0;
+	bool has_st = status && pb_task_status_decode(a, status, "status", &st, &err) == 0;
 	struct pb_task pt = {
 	        .name = ti.name,
 	        .task_id = t->id,
@@ -101,10 +119,12 @@ json_t *ms_task_json(struct ms_task *t)
 	        .n_statuses = has_st ? 1 : 0,
 	        .status_update_state = has_st ? st.state : PB_TASK_STATE_UNSET,
 	        .status_update_uuid = has_st ? st.uuid : (struct pb_bytes){0},
-	        .task_info = t->info,
+	        .task_info = info,
 	        .user = json_string_value(json_object_get(t->fw->info, "user")),
 	};
 	json_t *j = pb_task_to_json(&pt);
+	json_decref(status);
+	json_decref(info);
 	pb_arena_free(a);
 	return j;
 }
@@ -136,7 +156,7 @@ static struct ms_task *ms__task_new(struct ms_framework *fw, const char *id, con
 	t->fw = fw;
 	t->agent_id = ag_strdup(agent_id);
 	t->role = ag_strdup(role);
-	t->info = json_incref((json_t *)info);
+	t->info = ms__compact(info);
 	t->res = res;
 	t->state = PB_TASK_STAGING;
 	ms_map_put(&fw->tasks, t->id, t);
@@ -149,7 +169,7 @@ void ms_task_launch(struct ms_master *m, struct ms_framework *fw, struct ms_agen
 	struct ms_task *t = ms__task_new(fw, ti->task_id, agent->id, role, ti->json, res);
 	ms_debug("framework %s: task %s on agent %s", fw->id, t->id, agent->id);
 	ms_agent_send(agent, json_pack("{s:s, s:{s:O, s:O}}", "type", "RUN_TASK", "run_task",
-	                               "framework_info", fw->info, "task", t->info));
+	                               "framework_info", fw->info, "task", ti->json));
 	if (m->n_subscribers)
 		ms_operator_broadcast(
 		        m, pb_operator_event(PB_OPEV_TASK_ADDED,
@@ -170,10 +190,8 @@ void ms_task_transition(struct ms_master *m, struct ms_task *t, enum pb_task_sta
 {
 	enum pb_task_state old = t->state;
 	t->state = state;
-	if (status) {
-		json_decref(t->status);
-		t->status = json_incref((json_t *)status);
-	}
+	if (status)
+		ms_task_set_status(t, status);
 	if (!pb_task_state_is_terminal(old) && pb_task_state_is_terminal(state)) {
 		/* -ENOENT when the agent or framework already left the
 		 * allocator (and took the allocation with it). */
@@ -353,8 +371,12 @@ void ms_tasks_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operat
 				ms_task_transition(m, t, s, sj);
 				json_decref(sj);
 			}
-			/* The agent's updates will never be acknowledged now. */
-			ms_task_remove(m, t);
+			/* PARTITION_AWARE frameworks keep an unreachable task (GET_TASKS
+			 * lists it in unreachable_tasks) until its agent comes back
+			 * or is marked gone; other tasks are forgotten: the agent's
+			 * updates will never be acknowledged now. */
+			if (t->state != PB_TASK_UNREACHABLE)
+				ms_task_remove(m, t);
 		}
 	}
 }

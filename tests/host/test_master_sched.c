@@ -630,3 +630,156 @@ Test(sched, operator_weights_persist_and_teardown_removes)
 	cr_assert_eq(r.status, 404);
 	mc_response_free(&r);
 }
+
+/* ---- gaps: partitions, unknown calls, bad agent input ------------------- */
+
+/* An operator call; the parsed body (NULL when not JSON). */
+static json_t *op_call(const char *body, int *status)
+{
+	struct mc_response r = {0};
+	cr_assert_eq(
+	        mc_request(port, "POST", "/api/v1", "Content-Type: application/json\r\n", body, &r),
+	        0);
+	if (status)
+		*status = r.status;
+	json_t *j = r.body ? json_loads(r.body, 0, NULL) : NULL;
+	mc_response_free(&r);
+	return j;
+}
+
+Test(sched, partition_aware_tasks_become_unreachable_and_stay_listed)
+{
+	start_master((const char *const[]){"--agent_ping_timeout=300ms",
+	                                   "--max_agent_ping_timeouts=2", NULL});
+	struct peer a, f;
+	agent_register(&a, AGENT_RES);
+	fw_subscribe(&f, NULL, "{\"type\":\"PARTITION_AWARE\"}");
+	json_t *ev = peer_next(&f, "OFFERS", 3000);
+	cr_assert_not_null(ev);
+	char offer[256];
+	snprintf(offer, sizeof(offer), "%s", jstr(ev, "offers.offers.0.id.value"));
+	json_decref(ev);
+	cr_assert_eq(fw_launch(&f, offer, a.id, "t1", "1"), 202);
+	cr_assert_eq(agent_update(&a, f.id, "t1", "TASK_RUNNING", UUIDS[0]), 202);
+	json_decref(peer_next(&f, "UPDATE", 3000));
+	/* No heartbeats from now on. */
+	ev = peer_next(&f, "UPDATE", 3000);
+	cr_assert_not_null(ev, "no TASK_UNREACHABLE");
+	cr_assert_str_eq(jstr(ev, "update.status.state"), "TASK_UNREACHABLE");
+	json_decref(ev);
+	int status;
+	json_t *tasks = op_call("{\"type\":\"GET_TASKS\"}", &status);
+	cr_assert_eq(status, 200);
+	cr_assert_eq(json_array_size(json_object_get(json_object_get(tasks, "get_tasks"), "tasks")),
+	             0);
+	cr_assert_str_eq(jstr(tasks, "get_tasks.unreachable_tasks.0.task_id.value"), "t1");
+	cr_assert_str_eq(jstr(tasks, "get_tasks.unreachable_tasks.0.state"), "TASK_UNREACHABLE");
+	json_decref(tasks);
+	json_t *state = op_call("{\"type\":\"GET_STATE\"}", &status);
+	cr_assert_str_eq(jstr(state, "get_state.get_tasks.unreachable_tasks.0.task_id.value"),
+	                 "t1");
+	json_decref(state);
+}
+
+Test(sched, recovered_agents_that_never_come_back_become_unreachable)
+{
+	start_master(NULL);
+	struct peer a;
+	agent_register(&a, AGENT_RES);
+	peer_close(&a);
+	stop_master();
+	start_master((const char *const[]){"--agent_ping_timeout=300ms",
+	                                   "--max_agent_ping_timeouts=2", NULL});
+	int status;
+	json_t *agents = op_call("{\"type\":\"GET_AGENTS\"}", &status);
+	cr_assert_eq(status, 200);
+	cr_assert_str_eq(jstr(agents, "get_agents.recovered_agents.0.id.value"), a.id);
+	json_decref(agents);
+	usleep(1500 * 1000);
+	agents = op_call("{\"type\":\"GET_AGENTS\"}", &status);
+	cr_assert_eq(json_array_size(json_object_get(json_object_get(agents, "get_agents"),
+	                                             "recovered_agents")),
+	             0, "still expected after the ping timeout");
+	json_decref(agents);
+	FILE *log = fopen(log_path, "r");
+	char line[1024];
+	bool seen = false;
+	while (log && fgets(line, sizeof(line), log))
+		seen |= strstr(line, a.id) && strstr(line, "unreachable");
+	if (log)
+		fclose(log);
+	cr_assert(seen, "no 'unreachable' line in the log");
+}
+
+Test(sched, unknown_scheduler_call_is_400_naming_it)
+{
+	start_master(NULL);
+	struct peer f;
+	fw_subscribe(&f, NULL, NULL);
+	char *body = NULL;
+	char call[512];
+	snprintf(call, sizeof(call),
+	         "{\"type\":\"FLY_TO_THE_MOON\",\"framework_id\":{\"value\":\"%s\"}}", f.id);
+	cr_assert_eq(peer_call(&f, call, &body), 400);
+	cr_assert(strstr(body, "FLY_TO_THE_MOON"), "%s", body);
+	free(body);
+}
+
+Test(sched, bad_agent_input_is_refused_and_state_is_intact)
+{
+	start_master((const char *const[]){"--max_body_size=4KiB", NULL});
+	struct peer a, f;
+	agent_register(&a, AGENT_RES);
+	fw_subscribe(&f, NULL, NULL);
+	json_t *ev = peer_next(&f, "OFFERS", 3000);
+	cr_assert_not_null(ev);
+	json_decref(ev);
+	int status;
+	json_t *before = op_call("{\"type\":\"GET_STATE\"}", &status);
+	cr_assert_eq(status, 200);
+
+	char big[8192];
+	memset(big, ' ', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "{\"type\":\"HEARTBEAT\"}", 20);
+	char wrong_uuid[1024];
+	snprintf(wrong_uuid, sizeof(wrong_uuid),
+	         "{\"type\":\"STATUS_UPDATE\",\"agent_id\":{\"value\":\"%s\"},\"status_update\":{"
+	         "\"framework_id\":{\"value\":\"%s\"},\"status\":{\"task_id\":{\"value\":\"t1\"},"
+	         "\"state\":\"TASK_RUNNING\",\"uuid\":\"c2hvcnQ=\"}}}",
+	         a.id, f.id);
+	const struct {
+		const char *body;
+		int status;
+		const char *names;
+	} cases[] = {
+	        {"{\"type\":", 400, NULL},
+	        {"[]", 400, NULL},
+	        {"{\"type\":\"SELF_DESTRUCT\"}", 400, "SELF_DESTRUCT"},
+	        {"{\"type\":\"STATUS_UPDATE\",\"agent_id\":{\"value\":7}}", 400, NULL},
+	        {"{\"type\":\"STATUS_UPDATE\",\"agent_id\":{\"value\":\"x\"}}", 400, NULL},
+	        {wrong_uuid, 400, "uuid"},
+	        {big, 413, NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *body = NULL;
+		int s = peer_call(&a, cases[i].body, &body);
+		cr_assert_eq(s, cases[i].status, "case %zu: %d %s", i, s, body);
+		if (cases[i].names)
+			cr_assert(strstr(body, cases[i].names), "case %zu: %s", i, body);
+		free(body);
+	}
+	/* The stream still works and nothing changed. */
+	cr_assert_eq(agent_update(&a, f.id, "nope", "TASK_RUNNING", UUIDS[0]), 202);
+	json_t *after = op_call("{\"type\":\"GET_STATE\"}", &status);
+	cr_assert_eq(status, 200);
+	cr_assert(json_equal(json_object_get(json_object_get(before, "get_state"), "get_agents"),
+	                     json_object_get(json_object_get(after, "get_state"), "get_agents")));
+	cr_assert(json_equal(json_object_get(json_object_get(before, "get_state"), "get_tasks"),
+	                     json_object_get(json_object_get(after, "get_state"), "get_tasks")));
+	cr_assert(
+	        json_equal(json_object_get(json_object_get(before, "get_state"), "get_frameworks"),
+	                   json_object_get(json_object_get(after, "get_state"), "get_frameworks")));
+	json_decref(before);
+	json_decref(after);
+}
