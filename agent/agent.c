@@ -391,6 +391,7 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
 	        .work_dir = a->work_dir,
 	        .images_dir = a->images_dir,
 	        .cgroups_disabled = !a->cap.isolated,
+	        .cgroup_parent = a->cgroup_parent,
 	        .sandbox_keep_ms = sandbox_gc_s * 1000,
 	        .on_task_state = on_task_state,
 	        .cb_ctx = a,

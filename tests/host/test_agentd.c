@@ -11,6 +11,10 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -247,6 +251,49 @@ static void fm_expect_no_duplicates(void)
 
 static char work[64];
 static pid_t agent = -1;
+static int op_port; /* the agent's operator endpoints */
+
+/* A port free right now on 127.0.0.1 (the kernel's pick, released). */
+static int free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sin);
+	cr_assert(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	getsockname(fd, (struct sockaddr *)&sin, &sl);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+/* GET `path` from the operator endpoints: the status code (-1 when the
+ * connection failed), the body into out. */
+static int op_get(const char *path, char *out, size_t n)
+{
+	out[0] = '\0';
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+	                          .sin_port = htons((uint16_t)op_port),
+	                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		close(fd);
+		return -1;
+	}
+	char req[1024];
+	int l = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+	cr_assert(write(fd, req, (size_t)l) == l);
+	static char resp[1 << 20];
+	size_t got = 0;
+	ssize_t k;
+	while (got < sizeof(resp) - 1 && (k = read(fd, resp + got, sizeof(resp) - 1 - got)) > 0)
+		got += (size_t)k;
+	resp[got] = '\0';
+	close(fd);
+	int code = -1;
+	sscanf(resp, "HTTP/1.%*d %d", &code);
+	const char *body = strstr(resp, "\r\n\r\n");
+	snprintf(out, n, "%s", body ? body + 4 : "");
+	return code;
+}
 
 static double now_s(void)
 {
@@ -262,6 +309,10 @@ static void start_agent(void)
 	snprintf(bin, sizeof(bin), "%s/bin/agora-agent", b ? b : "build");
 	snprintf(master, sizeof(master), "127.0.0.1:%d", fm.port);
 	snprintf(log, sizeof(log), "%s.log", work);
+	if (!op_port)
+		op_port = free_port();
+	char port[16];
+	snprintf(port, sizeof(port), "%d", op_port);
 	agent = fork();
 	cr_assert(agent >= 0);
 	if (agent == 0) {
@@ -269,7 +320,7 @@ static void start_agent(void)
 		dup2(fd, 2);
 		execl(bin, bin, "--master", master, "--work_dir", work, "--no_isolation",
 		      "--hostname", "h1", "--update_backoff_ms", "200", "--registration_backoff_ms",
-		      "100", "--resources", "cpus:2;mem:1024", (char *)NULL);
+		      "100", "--resources", "cpus:2;mem:1024", "--port", port, (char *)NULL);
 		_exit(127);
 	}
 }
@@ -459,4 +510,80 @@ Test(agentd, dropped_stream_reregisters)
 	pthread_mutex_unlock(&fm.mu);
 	run_task("t-after", "nobody", "true", NULL);
 	WAIT_FOR(fm_count("t-after", "TASK_FINISHED") >= 2, 20);
+}
+
+Test(agentd, operator_endpoints_list_containers_and_read_their_output)
+{
+	char body[65536];
+	WAIT_FOR(op_get("/health", body, sizeof(body)) == 200, 10);
+	cr_expect(strstr(body, "\"status\":\"ok\""), "%s", body);
+	cr_expect(strstr(body, "\"isolated\":false"), "%s", body);
+	run_task("t-op", "nobody", "echo hello; echo oops >&2; sleep 100", NULL);
+	WAIT_FOR(fm_count("t-op", "TASK_RUNNING") >= 1, 20);
+
+	cr_assert_eq(op_get("/containers", body, sizeof(body)), 200);
+	json_t *arr = json_loads(body, 0, NULL);
+	cr_assert(json_is_array(arr), "%s", body);
+	json_t *c = NULL, *it;
+	size_t i;
+	json_array_foreach (arr, i, it) {
+		if (strcmp(json_string_value(json_object_get(it, "task_id")), "t-op") == 0)
+			c = it;
+	}
+	cr_assert(c, "t-op listed: %s", body);
+	cr_expect_str_eq(json_string_value(json_object_get(c, "framework_id")), "F0");
+	cr_expect_str_eq(json_string_value(json_object_get(c, "state")), "TASK_RUNNING");
+	cr_expect_str_eq(json_string_value(json_object_get(c, "phase")), "running");
+	cr_expect(json_is_false(json_object_get(c, "isolated")));
+	cr_expect(json_is_null(json_object_get(c, "usage")));
+	cr_expect(strstr(json_string_value(json_object_get(c, "usage_error")), "not isolated"),
+	          "%s", body);
+	char sandbox[256];
+	snprintf(sandbox, sizeof(sandbox), "%s/sandboxes/%s", work,
+	         json_string_value(json_object_get(c, "container_id")));
+	json_decref(arr);
+
+	WAIT_FOR(op_get("/files/read?task=t-op&file=stdout", body, sizeof(body)) == 200 &&
+	                 strstr(body, "hello"),
+	         10);
+	cr_expect_str_eq(body, "{\"data\":\"hello\\n\",\"offset\":0,\"size\":6}\n");
+	cr_expect_eq(
+	        op_get("/files/read?task=t-op&file=stdout&offset=1&length=3", body, sizeof(body)),
+	        200);
+	cr_expect_str_eq(body, "{\"data\":\"ell\",\"offset\":1,\"size\":6}\n");
+	/* past the end: nothing, at the end */
+	cr_expect_eq(op_get("/files/read?task=t-op&file=stdout&offset=100", body, sizeof(body)),
+	             200);
+	cr_expect_str_eq(body, "{\"data\":\"\",\"offset\":6,\"size\":6}\n");
+	cr_expect_eq(op_get("/files/read?task=t-op&file=stderr", body, sizeof(body)), 200);
+	cr_expect(strstr(body, "oops"), "%s", body);
+
+	/* bad parameters: 400 naming the field; unknown tasks: 404 */
+	cr_expect_eq(op_get("/files/read?task=nope&file=stdout", body, sizeof(body)), 404);
+	cr_expect_eq(op_get("/files/read?task=t-op&file=../../agent.db", body, sizeof(body)), 400);
+	cr_expect(strstr(body, "\"field\":\"file\""), "%s", body);
+	cr_expect_eq(op_get("/files/read?task=t-op&file=%2Fetc%2Fpasswd", body, sizeof(body)), 400);
+	cr_expect_eq(op_get("/files/read?file=stdout", body, sizeof(body)), 400);
+	cr_expect_eq(op_get("/files/read?task=t-op&file=stdout&offset=-1", body, sizeof(body)),
+	             400);
+	cr_expect(strstr(body, "\"field\":\"offset\""), "%s", body);
+	cr_expect_eq(op_get("/files/read?task=t-op&file=stdout&length=x", body, sizeof(body)), 400);
+	cr_expect_eq(op_get("/nothing", body, sizeof(body)), 404);
+
+	/* a task can replace its log by a symlink: it is not followed */
+	char p[512];
+	snprintf(p, sizeof(p), "%s/stderr", sandbox);
+	cr_assert(unlink(p) == 0, "%s: %s", p, strerror(errno));
+	cr_assert(symlink("/etc/passwd", p) == 0);
+	cr_expect_eq(op_get("/files/read?task=t-op&file=stderr", body, sizeof(body)), 404);
+	cr_expect(!strstr(body, "root:"), "%s", body);
+
+	/* after the end: still listed with its final state */
+	kill_task("t-op", 300);
+	WAIT_FOR(fm_count("t-op", "TASK_KILLED") >= 2, 20);
+	cr_assert_eq(op_get("/containers", body, sizeof(body)), 200);
+	cr_expect(strstr(body, "\"phase\":\"ended\""), "%s", body);
+	cr_expect(strstr(body, "\"state\":\"TASK_KILLED\""), "%s", body);
+	cr_expect_eq(op_get("/files/read?task=t-op&file=stdout", body, sizeof(body)), 200);
+	cr_expect(strstr(body, "hello"), "%s", body);
 }
