@@ -306,3 +306,73 @@ Test(agentd, operator_endpoints_list_containers_and_read_their_output)
 	cr_expect_eq(op_get("/files/read?task=t-op&file=stdout", body, sizeof(body)), 200);
 	cr_expect(strstr(body, "hello"), "%s", body);
 }
+
+Test(agentd, kill_without_kill_policy_uses_the_tasks_own)
+{
+	/* ignores SIGTERM: only the SIGKILL at the end of the grace period
+	 * ends it, so the KILLING->KILLED gap is the grace period used */
+	run_task("t-kp", "nobody", "trap '' TERM; sleep 100",
+	         ",\"kill_policy\":{\"grace_period\":{\"nanoseconds\":200000000}}");
+	WAIT_FOR(fm_count("t-kp", "TASK_RUNNING") >= 1, 20);
+	fm_send("{\"type\":\"KILL_TASK\",\"kill_task\":{\"framework_id\":{\"value\":\"F0\"},"
+	        "\"task_id\":{\"value\":\"t-kp\"}}}");
+	WAIT_FOR(fm_count("t-kp", "TASK_KILLED") >= 1, 20);
+	uint64_t killing = 0, killed = 0;
+	pthread_mutex_lock(&fm.mu);
+	for (int i = 0; i < fm.n_upd; i++)
+		if (strcmp(fm.upd[i].task, "t-kp") == 0) {
+			if (strcmp(fm.upd[i].state, "TASK_KILLING") == 0)
+				killing = fm.upd[i].first_ns;
+			if (strcmp(fm.upd[i].state, "TASK_KILLED") == 0)
+				killed = fm.upd[i].first_ns;
+		}
+	pthread_mutex_unlock(&fm.mu);
+	cr_assert(killing && killed);
+	double ms = (double)(killed - killing) / 1e6;
+	/* 200 ms from the TaskInfo, not the 3 s default */
+	cr_expect(ms >= 150 && ms < 2000, "KILLING to KILLED took %.0f ms", ms);
+}
+
+Test(agentd, silent_master_makes_the_watchdog_reregister)
+{
+	int before = fm_registers();
+	pthread_mutex_lock(&fm.mu);
+	fm.silent = true; /* no heartbeat: 5 intervals of 1 s */
+	pthread_mutex_unlock(&fm.mu);
+	sleep(3);
+	cr_expect_eq(fm_registers(), before, "re-registered before 5 silent intervals");
+	WAIT_FOR(fm_registers() > before, 10);
+	pthread_mutex_lock(&fm.mu);
+	fm.silent = false;
+	cr_expect(fm.reregisters >= 1);
+	pthread_mutex_unlock(&fm.mu);
+	run_task("t-wd", "nobody", "true", NULL);
+	WAIT_FOR(fm_count("t-wd", "TASK_FINISHED") >= 2, 20);
+}
+
+Test(agentd, error_from_the_master_makes_it_reregister)
+{
+	int before = fm_registers();
+	fm_send("{\"type\":\"ERROR\",\"error\":{\"message\":\"agent marked gone\"}}");
+	WAIT_FOR(fm_registers() > before, 10);
+	run_task("t-err", "nobody", "true", NULL);
+	WAIT_FOR(fm_count("t-err", "TASK_FINISHED") >= 2, 20);
+	char log[128], cmd[256];
+	snprintf(log, sizeof(log), "%s.log", work);
+	snprintf(cmd, sizeof(cmd), "grep -q 'agent marked gone' %s", log);
+	cr_expect(system(cmd) == 0, "the agent logs the master's error");
+}
+
+Test(agentd, shutdown_framework_kills_its_tasks)
+{
+	run_task("t-sf1", "nobody", "sleep 100", NULL);
+	run_task("t-sf2", "nobody", "sleep 100", NULL);
+	WAIT_FOR(fm_count("t-sf1", "TASK_RUNNING") >= 1, 20);
+	WAIT_FOR(fm_count("t-sf2", "TASK_RUNNING") >= 1, 20);
+	fm_send("{\"type\":\"SHUTDOWN_FRAMEWORK\",\"shutdown_framework\":{\"framework_id\":{"
+	        "\"value\":\"F0\"}}}");
+	WAIT_FOR(fm_count("t-sf1", "TASK_KILLED") >= 2, 20);
+	WAIT_FOR(fm_count("t-sf2", "TASK_KILLED") >= 2, 20);
+	cr_expect(states_are("t-sf1", "TASK_STARTING TASK_RUNNING TASK_KILLING TASK_KILLED"));
+	fm_expect_no_duplicates();
+}
