@@ -326,6 +326,42 @@ static void kill_if_fw(void *ctx, const struct upd_task_view *t)
 		ctz_kill(k->a->ctz, t->task_id, 3000);
 }
 
+struct grace_lookup {
+	const char *task_id;
+	int64_t grace_ms; /* -1: none in the TaskInfo */
+};
+
+static void find_grace(void *ctx, const struct upd_task_view *t)
+{
+	struct grace_lookup *g = ctx;
+	if (strcmp(t->task_id, g->task_id) != 0)
+		return;
+	json_t *task = json_loads(t->task_json, 0, NULL);
+	json_t *ns = json_object_get(
+	        json_object_get(json_object_get(task, "kill_policy"), "grace_period"),
+	        "nanoseconds");
+	int64_t v = -1;
+	/* protobuf's JSON writes int64 as a string; accept both */
+	if (json_is_integer(ns))
+		v = json_integer_value(ns);
+	else if (json_is_string(ns) && ag_parse_i64(json_string_value(ns), &v) < 0)
+		v = -1;
+	if (v >= 0)
+		g->grace_ms = v / 1000000;
+	json_decref(task);
+}
+
+/* KILL_TASK's grace period: its own kill_policy, else the one of the
+ * task's TaskInfo (as Mesos does), else 3 s. */
+static int64_t kill_grace_ms(struct agent *a, const struct pb_agent_msg *m)
+{
+	if (m->kill_task.has_grace)
+		return m->kill_task.grace_ns / 1000000;
+	struct grace_lookup g = {m->kill_task.task_id, -1};
+	upd_task_foreach(a->upd, find_grace, &g);
+	return g.grace_ms >= 0 ? g.grace_ms : 3000;
+}
+
 static void on_message(void *ctx, const struct pb_agent_msg *m)
 {
 	struct agent *a = ctx;
@@ -335,7 +371,7 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 		break;
 	case PB_AGENT_KILL_TASK: {
 		const char *id = m->kill_task.task_id;
-		int64_t grace = m->kill_task.has_grace ? m->kill_task.grace_ns / 1000000 : 3000;
+		int64_t grace = kill_grace_ms(a, m);
 		int r = ctz_kill(a->ctz, id, grace);
 		if (r == -ENOENT && !upd_task_known(a->upd, id)) {
 			/* Unknown: TASK_LOST so the master's view converges; sent once,
@@ -391,6 +427,7 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
 	        .work_dir = a->work_dir,
 	        .images_dir = a->images_dir,
 	        .cgroups_disabled = !a->cap.isolated,
+	        .cgroup_parent = a->cgroup_parent,
 	        .sandbox_keep_ms = sandbox_gc_s * 1000,
 	        .on_task_state = on_task_state,
 	        .cb_ctx = a,

@@ -12,6 +12,8 @@
 struct agent {
 	/* flags */
 	const char *work_dir, *images_dir, *attributes, *hostname;
+	const char *ip;            /* operator endpoints; NULL: 127.0.0.1 */
+	const char *cgroup_parent; /* NULL: CTZ_DEFAULT_CGROUP_PARENT */
 	char *master_host;
 	int master_port, port;
 	int64_t update_backoff_ms, registration_backoff_ms;
@@ -36,7 +38,7 @@ int agent_recover(struct agent *a, struct ag_error *err);
 void agent_updates_kick(struct agent *a);
 void agent_fini(struct agent *a);
 
-/* operator.c: GET /containers, GET /files/read on 127.0.0.1:port. */
+/* operator.c: GET /health, /containers, /files/read on ip:port. */
 int agent_operator_start(struct agent *a, struct ag_error *err);
 
 #endif

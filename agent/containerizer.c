@@ -126,11 +126,32 @@ static void unwatch_monitor(struct ctz *c, struct ctz_entry *e)
 	e->monitor_pidfd = -1;
 }
 
+/* run/<cid>/usage: the cgroup's figures just before it is removed, for the
+ * operator endpoints (the peak and the OOM kills of an ended task). Best
+ * effort: a task without cgroup has none. */
+static void save_final_usage(struct ctz *c, const struct ctz_entry *e)
+{
+	if (c->cfg.cgroups_disabled)
+		return;
+	_cleanup_free_ char *json = NULL;
+	if (rt_container_stats_json(&c->rto, e->cid, &json, NULL) < 0)
+		return;
+	_cleanup_free_ char *path = ag_asprintf("%s/usage", e->run_dir);
+	_cleanup_close_ int fd =
+	        open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	size_t n = strlen(json);
+	if (write(fd, json, n) != (ssize_t)n)
+		unlink(path);
+}
+
 /* Record the terminal state as reported, after reporting it: an agent
  * killed in between reports it again (at least once, never lost). */
 static void finish(struct ctz *c, struct ctz_entry *e, enum task_state s, enum task_reason r,
                    const char *msg, bool has_status, int status)
 {
+	save_final_usage(c, e);
 	rt_container_delete(&c->rto, e->cid, true, NULL);
 	emit(c, e, s, r, msg, has_status, status);
 	e->st.phase = CTZ_DONE;
@@ -217,7 +238,8 @@ int ctz_open(const struct ctz_config *cfg, ctz_t **ret, struct ag_error *err)
 	c->images_dir = cfg->images_dir ? ag_strdup(cfg->images_dir)
 	                                : ag_asprintf("%s/images", cfg->work_dir);
 	c->monitor_path = cfg->monitor_path ? ag_strdup(cfg->monitor_path) : monitor_default_path();
-	c->cgroup_parent = ag_strdup(cfg->cgroup_parent ? cfg->cgroup_parent : "agora/tasks");
+	c->cgroup_parent =
+	        ag_strdup(cfg->cgroup_parent ? cfg->cgroup_parent : CTZ_DEFAULT_CGROUP_PARENT);
 	c->cgroup_root = cfg->cgroup_root ? ag_strdup(cfg->cgroup_root) : NULL;
 	c->rto = (struct rt_options){
 	        .state_root = c->rt_dir,
@@ -303,6 +325,60 @@ pid_t ctz_monitor_pid(const ctz_t *c, const char *task_id)
 {
 	const struct ctz_entry *e = find_task(c, task_id);
 	return e ? e->monitor_pid : 0;
+}
+
+static const char *phase_name(enum ctz_phase p)
+{
+	switch (p) {
+	case CTZ_LAUNCHING:
+		return "launching";
+	case CTZ_RUNNING:
+		return "running";
+	case CTZ_KILLING:
+		return "killing";
+	case CTZ_DONE:
+		return "ended";
+	}
+	return "?";
+}
+
+void ctz_foreach(const ctz_t *c, ctz_info_fn fn, void *ctx)
+{
+	for (const struct ctz_entry *e = c->entries; e; e = e->next) {
+		struct ctz_info i = {
+		        .task_id = e->task_id,
+		        .container_id = e->cid,
+		        .sandbox = e->sandbox,
+		        .phase = phase_name(e->st.phase),
+		        .ended = e->st.phase == CTZ_DONE,
+		        .final = e->st.final,
+		        .monitor_pid = e->monitor_pid,
+		};
+		fn(ctx, &i);
+	}
+}
+
+int ctz_usage_json(const ctz_t *c, const char *task_id, char **ret_json, struct ag_error *err)
+{
+	const struct ctz_entry *e = find_task(c, task_id);
+	if (!e)
+		return ag_error_msg(err, ENOENT, "no task `%s`", task_id);
+	if (c->cfg.cgroups_disabled)
+		return ag_error_msg(err, EOPNOTSUPP,
+		                    "not isolated (--no_isolation): tasks have no cgroup to read");
+	if (e->st.phase != CTZ_DONE)
+		return rt_container_stats_json(&c->rto, e->cid, ret_json, err);
+	_cleanup_free_ char *path = ag_asprintf("%s/usage", e->run_dir);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return ag_error_set(err, errno, "task `%s` ended; its usage", task_id);
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return ag_error_msg(err, ENOENT, "task `%s` ended; no usage recorded", task_id);
+	buf[n] = '\0';
+	*ret_json = ag_strdup(buf);
+	return 0;
 }
 
 /* ---- launch ---- */

@@ -26,6 +26,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Where tasks' cgroups go, relative to the cgroup2 root, unless
+ * ctz_config.cgroup_parent says otherwise. The agent's capacity check
+ * (cap_measure) probes this same parent for its controllers. */
+#define CTZ_DEFAULT_CGROUP_PARENT "agora/tasks"
+
 typedef struct ctz ctz_t;
 
 struct ctz_update {
@@ -46,7 +51,7 @@ struct ctz_config {
 	const char *images_dir;    /* OCI-like specs' rootfs; default <work>/images */
 	bool cgroups_disabled;     /* no limits at all (hosts without cgroup v2) */
 	const char *cgroup_root;   /* cgroup2 mount; default: found */
-	const char *cgroup_parent; /* tasks' cgroups go under it; default "agora/tasks" */
+	const char *cgroup_parent; /* tasks' cgroups go under it; default CTZ_DEFAULT_... */
 	int64_t sandbox_keep_ms;   /* after the end; 0: a week */
 	ctz_on_task_state on_task_state;
 	void *cb_ctx;
@@ -104,5 +109,26 @@ int ctz_gc(ctz_t *c, int64_t keep_ms);
  * and tests); NULL when unknown. */
 const char *ctz_sandbox_of(const ctz_t *c, const char *task_id);
 pid_t ctz_monitor_pid(const ctz_t *c, const char *task_id);
+
+/* One container as the operator endpoints show it. Borrowed strings,
+ * valid during the callback. */
+struct ctz_info {
+	const char *task_id, *container_id, *sandbox;
+	const char *phase; /* "launching", "running", "killing", "ended" */
+	bool ended;
+	enum task_state final; /* when ended */
+	pid_t monitor_pid;
+};
+typedef void (*ctz_info_fn)(void *ctx, const struct ctz_info *i);
+/* Every container known (running, or ended and not yet collected). */
+void ctz_foreach(const ctz_t *c, ctz_info_fn fn, void *ctx);
+
+/* A task's cgroup usage as JSON text (malloc'd, for the caller to free):
+ * what rt_container_stats_json gives (cpu usage, memory current and peak,
+ * pids, OOM kills) while it runs; once it ended, the figures read just
+ * before its cgroup was removed (so a peak and an OOM kill stay visible).
+ * -ENOENT for an unknown task or an ended one without figures,
+ * -EOPNOTSUPP without cgroups. */
+int ctz_usage_json(const ctz_t *c, const char *task_id, char **ret_json, struct ag_error *err);
 
 #endif

@@ -18,7 +18,10 @@ static void usage(FILE *f)
 {
 	fputs("usage: agora-agent --master HOST:PORT --work_dir DIR [options]\n"
 	      "  --hostname NAME             reported hostname (default: uname)\n"
-	      "  --port N                    operator endpoints on 127.0.0.1:N (0: none)\n"
+	      "  --port N                    operator endpoints on IP:N (0: none)\n"
+	      "  --ip ADDR                   operator endpoints' address (default 127.0.0.1)\n"
+	      "  --cgroup_parent PATH        tasks' cgroups, below the cgroup2 root\n"
+	      "                              (default " CTZ_DEFAULT_CGROUP_PARENT ")\n"
 	      "  --resources TEXT            override: cpus:2;mem:1024;disk:..;ports:[a-b]\n"
 	      "  --attributes TEXT           rack:r1;zone:z\n"
 	      "  --ports LO-HI               port range (default 31000-32000)\n"
@@ -79,6 +82,8 @@ int main(int argc, char **argv)
 		O_UBO,
 		O_RBO,
 		O_HOST,
+		O_IP,
+		O_CGP,
 		O_HELP,
 	};
 	static const struct option opts[] = {
@@ -102,6 +107,8 @@ int main(int argc, char **argv)
 	        {"update_backoff_ms", required_argument, NULL, O_UBO},
 	        {"registration_backoff_ms", required_argument, NULL, O_RBO},
 	        {"hostname", required_argument, NULL, O_HOST},
+	        {"ip", required_argument, NULL, O_IP},
+	        {"cgroup_parent", required_argument, NULL, O_CGP},
 	        {"help", no_argument, NULL, O_HELP},
 	        {0},
 	};
@@ -114,9 +121,16 @@ int main(int argc, char **argv)
 		case O_WORK:
 			A.work_dir = optarg;
 			break;
-		case O_PORT:
-			A.port = atoi(optarg);
+		case O_PORT: {
+			int64_t p;
+			if (ag_parse_i64(optarg, &p) < 0 || p < 0 || p > 65535) {
+				fprintf(stderr, "agora-agent: --port: 0..65535, got `%s`\n",
+				        optarg);
+				return 2;
+			}
+			A.port = (int)p;
 			break;
+		}
 		case O_RES:
 			capc.resources = optarg;
 			break;
@@ -170,6 +184,12 @@ int main(int argc, char **argv)
 		case O_HOST:
 			A.hostname = optarg;
 			break;
+		case O_IP:
+			A.ip = optarg;
+			break;
+		case O_CGP:
+			A.cgroup_parent = optarg;
+			break;
 		case O_HELP:
 			usage(stdout);
 			return 0;
@@ -195,6 +215,9 @@ int main(int argc, char **argv)
 
 	struct ag_error err = {0};
 	capc.work_dir = A.work_dir;
+	/* Probe the controllers where the containerizer will create the
+	 * tasks' cgroups, not at the root. */
+	capc.cgroup_parent = A.cgroup_parent ? A.cgroup_parent : CTZ_DEFAULT_CGROUP_PARENT;
 	if (cap_measure(&capc, &A.cap, &err) < 0) {
 		fprintf(stderr, "agora-agent: %s\n", err.msg);
 		return 1;

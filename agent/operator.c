@@ -1,11 +1,235 @@
-/* operator.c: the agent's operator endpoints. Not written yet: --port is
- * accepted and refused with a clear message (see the issue 6 notes). */
+/* operator.c: the agent's operator endpoints, on its own event loop
+ * (libevent evhttp), bound to --ip (127.0.0.1 by default):
+ *
+ *   GET /health       {"status":"ok", registered, agent_id, isolated, ...}
+ *   GET /containers   [{task_id, framework_id, container_id, state, phase,
+ *                       isolated, usage | usage_error}]
+ *   GET /files/read?task=ID&file=stdout|stderr&offset=N&length=M
+ *                     {"data":..., "offset":N, "size":S}
+ *
+ * Nothing here takes a path from the request: `file` is one of two names,
+ * opened with openat() below the task's sandbox without following links
+ * (the task owns its sandbox and could plant a symlink to /etc/shadow). */
 #include "agent/agent.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define FILES_DEFAULT_LENGTH (64 * 1024)
+#define FILES_MAX_LENGTH     (1024 * 1024)
+
+static void reply_json(struct evhttp_request *req, int code, const char *reason, json_t *body)
+{
+	_cleanup_free_ char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	struct evbuffer *b = evbuffer_new();
+	evbuffer_add(b, text, strlen(text));
+	evbuffer_add(b, "\n", 1);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	                  "application/json");
+	evhttp_send_reply(req, code, reason, b);
+	evbuffer_free(b);
+}
+
+static void reply_error(struct evhttp_request *req, int code, const char *reason, const char *field,
+                        const char *msg)
+{
+	json_t *j = json_pack("{s:s}", "error", msg);
+	if (field)
+		json_object_set_new(j, "field", json_string(field));
+	reply_json(req, code, reason, j);
+}
+
+/* ---- GET /health ---- */
+
+static void on_health(struct agent *a, struct evhttp_request *req)
+{
+	json_t *j = json_pack("{s:s, s:b, s:b, s:I}", "status", "ok", "registered",
+	                      a->link && ml_registered(a->link), "isolated", a->cap.isolated,
+	                      "active_containers", (json_int_t)ctz_active(a->ctz));
+	if (a->agent_id)
+		json_object_set_new(j, "agent_id", json_string(a->agent_id));
+	if (!a->cap.isolated)
+		json_object_set_new(j, "note", json_string(a->cap.note));
+	reply_json(req, 200, "OK", j);
+}
+
+/* ---- GET /containers ---- */
+
+struct list_ctx {
+	struct agent *a;
+	json_t *arr;
+};
+
+static void add_container(void *ctx, const struct ctz_info *i)
+{
+	struct list_ctx *l = ctx;
+	struct agent *a = l->a;
+	json_t *j = json_pack("{s:s, s:s, s:s, s:b}", "task_id", i->task_id, "container_id",
+	                      i->container_id, "phase", i->phase, "isolated", a->cap.isolated);
+	const char *fw = upd_task_framework(a->upd, i->task_id);
+	json_object_set_new(j, "framework_id", fw ? json_string(fw) : json_null());
+	/* The state as the master is told it; once the terminal update is
+	 * acknowledged the task is forgotten there, and the containerizer's
+	 * record says how it ended. */
+	const char *state = upd_task_known(a->upd, i->task_id)
+	                            ? pb_task_state_name(upd_task_state(a->upd, i->task_id))
+	                    : i->ended ? task_state_name(i->final)
+	                               : NULL;
+	json_object_set_new(j, "state", state ? json_string(state) : json_null());
+	if (i->monitor_pid > 0 && !i->ended)
+		json_object_set_new(j, "monitor_pid", json_integer(i->monitor_pid));
+	_cleanup_free_ char *usage = NULL;
+	struct ag_error err = {0};
+	json_t *u = NULL;
+	if (ctz_usage_json(a->ctz, i->task_id, &usage, &err) == 0)
+		u = json_loads(usage, 0, NULL);
+	if (u) {
+		json_object_del(u, "id");
+		json_object_set_new(j, "usage", u);
+	} else {
+		json_object_set_new(j, "usage", json_null());
+		json_object_set_new(j, "usage_error",
+		                    json_string(err.msg[0] ? err.msg : "usage unreadable"));
+	}
+	json_array_append_new(l->arr, j);
+}
+
+static void on_containers(struct agent *a, struct evhttp_request *req)
+{
+	struct list_ctx l = {a, json_array()};
+	ctz_foreach(a->ctz, add_container, &l);
+	reply_json(req, 200, "OK", l.arr);
+}
+
+/* ---- GET /files/read ---- */
+
+/* A non-negative decimal that fits int64; -1 otherwise. */
+static int64_t param_i64(const char *v)
+{
+	int64_t n;
+	if (!v || ag_parse_i64(v, &n) < 0 || n < 0)
+		return -1;
+	return n;
+}
+
+/* JSON strings must be UTF-8; a log may hold anything. Bytes of invalid
+ * sequences become '?' (the offsets and sizes stay byte-exact). */
+static json_t *bytes_string(char *buf, size_t n)
+{
+	json_t *s = json_stringn(buf, n);
+	if (s)
+		return s;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)buf[i] >= 0x80)
+			buf[i] = '?';
+	return json_stringn(buf, n);
+}
+
+static void on_files_read(struct agent *a, struct evhttp_request *req)
+{
+	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	struct evkeyvalq q = {0};
+	if (evhttp_parse_query_str(query ? query : "", &q) < 0) {
+		reply_error(req, 400, "Bad Request", NULL, "malformed query string");
+		return;
+	}
+	const char *task = evhttp_find_header(&q, "task");
+	const char *file = evhttp_find_header(&q, "file");
+	const char *off_s = evhttp_find_header(&q, "offset");
+	const char *len_s = evhttp_find_header(&q, "length");
+	int64_t off = off_s ? param_i64(off_s) : 0;
+	int64_t len = len_s ? param_i64(len_s) : FILES_DEFAULT_LENGTH;
+	if (!task || !*task)
+		reply_error(req, 400, "Bad Request", "task", "`task` (a task id) is required");
+	else if (!file || (strcmp(file, "stdout") != 0 && strcmp(file, "stderr") != 0))
+		reply_error(req, 400, "Bad Request", "file", "`file` must be stdout or stderr");
+	else if (off < 0)
+		reply_error(req, 400, "Bad Request", "offset",
+		            "`offset` must be a non-negative byte offset");
+	else if (len < 0)
+		reply_error(req, 400, "Bad Request", "length",
+		            "`length` must be a non-negative byte count");
+	else {
+		const char *sbx = ctz_sandbox_of(a->ctz, task);
+		if (!sbx) {
+			_cleanup_free_ char *m = ag_asprintf("no task `%s` on this agent", task);
+			reply_error(req, 404, "Not Found", "task", m);
+			goto out;
+		}
+		if (len > FILES_MAX_LENGTH)
+			len = FILES_MAX_LENGTH;
+		_cleanup_close_ int dfd = open(sbx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_close_ int fd =
+		        dfd < 0 ? -1
+		                : openat(dfd, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			_cleanup_free_ char *m = ag_asprintf(
+			        "task `%s`: no regular file `%s` in its sandbox", task, file);
+			reply_error(req, 404, "Not Found", "file", m);
+			goto out;
+		}
+		int64_t size = st.st_size;
+		if (off > size)
+			off = size;
+		if (len > size - off)
+			len = size - off;
+		_cleanup_free_ char *buf = ag_calloc(1, (size_t)len + 1);
+		ssize_t n = len ? pread(fd, buf, (size_t)len, off) : 0;
+		if (n < 0) {
+			reply_error(req, 500, "Internal Server Error", "file", strerror(errno));
+			goto out;
+		}
+		reply_json(req, 200, "OK",
+		           json_pack("{s:o, s:I, s:I}", "data", bytes_string(buf, (size_t)n),
+		                     "offset", (json_int_t)off, "size", (json_int_t)size));
+	}
+out:
+	evhttp_clear_headers(&q);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct agent *a = arg;
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	if (!path)
+		path = "/";
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		reply_error(req, 405, "Method Not Allowed", NULL, "only GET");
+		return;
+	}
+	if (strcmp(path, "/health") == 0)
+		on_health(a, req);
+	else if (strcmp(path, "/containers") == 0)
+		on_containers(a, req);
+	else if (strcmp(path, "/files/read") == 0)
+		on_files_read(a, req);
+	else
+		reply_error(req, 404, "Not Found", NULL,
+		            "no such endpoint (GET /health, /containers, /files/read)");
+}
 
 int agent_operator_start(struct agent *a, struct ag_error *err)
 {
-	return ag_error_msg(err, ENOSYS,
-	                    "--port %d: the operator endpoints (GET /containers, GET "
-	                    "/files/read) are not implemented yet",
-	                    a->port);
+	const char *ip = a->ip ? a->ip : "127.0.0.1";
+	a->http = evhttp_new(a->base);
+	if (!a->http)
+		return ag_error_msg(err, ENOMEM, "operator endpoints: evhttp_new");
+	evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+	                                            EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
+	evhttp_set_gencb(a->http, on_request, a);
+	evhttp_set_max_headers_size(a->http, 16 * 1024);
+	evhttp_set_max_body_size(a->http, 16 * 1024);
+	evhttp_set_timeout(a->http, 30);
+	if (evhttp_bind_socket(a->http, ip, (ev_uint16_t)a->port) < 0)
+		return ag_error_set(err, errno ? errno : EADDRINUSE,
+		                    "--ip %s --port %d: cannot listen for the operator endpoints",
+		                    ip, a->port);
+	return 0;
 }

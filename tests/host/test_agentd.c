@@ -1,235 +1,20 @@
-/* agora-agent as a process against a fake master (a libevent HTTP server in
- * this test speaking the master side of docs/agent-protocol.md): register,
+/* agora-agent as a process against a fake master (tests/lib/agentd_harness.c,
+ * speaking the master side of docs/agent-protocol.md): register,
  * tasks that finish, fail and get killed, policy refusals, status updates
  * re-sent until acknowledged and never duplicated, the agent SIGKILLed and
- * restarted, the stream dropped. No cgroups on this host: --no_isolation. */
+ * restarted, the stream dropped, the operator endpoints. No cgroups on this host: --no_isolation.
+ */
+#include "agentd_harness.h"
 #include "agtest.h"
-#include "proto/proto.h"
 
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
-#include <event2/thread.h>
+#include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
+#include <jansson.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <time.h>
+#include <unistd.h>
 
-/* ---- the fake master -------------------------------------------------- */
-
-struct upd_rec {
-	char task[64], state[32], uuid[32], msg[512];
-	int count;
-};
-
-static struct fm {
-	pthread_mutex_t mu;
-	struct event_base *base;
-	struct evhttp *http;
-	struct event *notify, *hb;
-	pthread_t thread;
-	int port;
-	struct evhttp_request *stream;
-	int registers, reregisters, heartbeats, bad;
-	char last_reg[16384];
-	struct upd_rec upd[256];
-	int n_upd;
-	char *pending[64];
-	int n_pending;
-	bool drop;
-} fm;
-
-static void stream_send(const char *json)
-{
-	if (!fm.stream)
-		return;
-	size_t n;
-	char *f = pb_recordio_frame(json, strlen(json), &n);
-	struct evbuffer *b = evbuffer_new();
-	evbuffer_add(b, f, n);
-	evhttp_send_reply_chunk(fm.stream, b);
-	evbuffer_free(b);
-	free(f);
-}
-
-static void on_close(struct evhttp_connection *c, void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&fm.mu);
-	if (fm.stream && evhttp_request_get_connection(fm.stream) == c)
-		fm.stream = NULL;
-	pthread_mutex_unlock(&fm.mu);
-}
-
-static void on_request(struct evhttp_request *req, void *arg)
-{
-	(void)arg;
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
-	char *body = calloc(1, len + 1);
-	evbuffer_remove(in, body, len);
-	struct pb_agent_msg m;
-	struct ag_error err = {0};
-	pthread_mutex_lock(&fm.mu);
-	if (pb_agent_msg_decode(body, len, &m, &err) < 0) {
-		fm.bad++;
-		fprintf(stderr, "fake master: bad message: %s: %s\n", err.msg, body);
-		pthread_mutex_unlock(&fm.mu);
-		evhttp_send_reply(req, 400, "Bad Request", NULL);
-		free(body);
-		return;
-	}
-	if (m.type == PB_AGENT_REGISTER || m.type == PB_AGENT_REREGISTER) {
-		if (m.type == PB_AGENT_REGISTER)
-			fm.registers++;
-		else
-			fm.reregisters++;
-		snprintf(fm.last_reg, sizeof(fm.last_reg), "%s", body);
-		if (fm.stream)
-			evhttp_send_reply_end(fm.stream);
-		fm.stream = req;
-		evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_close, NULL);
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Mesos-Stream-Id",
-		                  "stream-1");
-		evhttp_send_reply_start(req, 200, "OK");
-		stream_send("{\"type\":\"REGISTERED\",\"registered\":{\"agent_id\":{\"value\":"
-		            "\"A-1\"},\"heartbeat_interval_seconds\":1}}");
-	} else if (m.type == PB_AGENT_STATUS_UPDATE) {
-		const struct pb_task_status *s = &m.status_update.status;
-		char *u = pb_base64_encode(s->uuid.data, s->uuid.len);
-		struct upd_rec *r = NULL;
-		for (int i = 0; i < fm.n_upd; i++)
-			if (strcmp(fm.upd[i].uuid, u) == 0)
-				r = &fm.upd[i];
-		if (!r && fm.n_upd < 256) {
-			r = &fm.upd[fm.n_upd++];
-			snprintf(r->task, sizeof(r->task), "%s", s->task_id);
-			snprintf(r->state, sizeof(r->state), "%s", pb_task_state_name(s->state));
-			snprintf(r->uuid, sizeof(r->uuid), "%s", u);
-			snprintf(r->msg, sizeof(r->msg), "%s", s->message ? s->message : "");
-			if (s->message)
-				fprintf(stderr, "fake master: %s %s: %s\n", r->task, r->state,
-				        s->message);
-		}
-		/* Acknowledge the second copy only: every update must be re-sent. */
-		if (r && ++r->count == 2) {
-			char ack[512];
-			snprintf(ack, sizeof(ack),
-			         "{\"type\":\"STATUS_UPDATE_ACK\",\"status_update_ack\":{"
-			         "\"framework_id\":{\"value\":\"F0\"},\"task_id\":{\"value\":\"%"
-			         "s\"},"
-			         "\"uuid\":\"%s\"}}",
-			         r->task, u);
-			stream_send(ack);
-		}
-		free(u);
-		evhttp_send_reply(req, 202, "Accepted", NULL);
-	} else {
-		fm.heartbeats++;
-		evhttp_send_reply(req, 202, "Accepted", NULL);
-	}
-	pthread_mutex_unlock(&fm.mu);
-	pb_agent_msg_free(&m);
-	free(body);
-}
-
-static void on_notify(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-	pthread_mutex_lock(&fm.mu);
-	for (int i = 0; i < fm.n_pending; i++) {
-		stream_send(fm.pending[i]);
-		free(fm.pending[i]);
-	}
-	fm.n_pending = 0;
-	if (fm.drop && fm.stream) {
-		evhttp_send_reply_end(fm.stream);
-		fm.stream = NULL;
-	}
-	fm.drop = false;
-	pthread_mutex_unlock(&fm.mu);
-}
-
-static void on_hb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-	pthread_mutex_lock(&fm.mu);
-	stream_send("{\"type\":\"HEARTBEAT\"}");
-	pthread_mutex_unlock(&fm.mu);
-}
-
-static void *fm_main(void *arg)
-{
-	(void)arg;
-	event_base_dispatch(fm.base);
-	return NULL;
-}
-
-static void fm_start(void)
-{
-	evthread_use_pthreads();
-	pthread_mutex_init(&fm.mu, NULL);
-	fm.base = event_base_new();
-	fm.http = evhttp_new(fm.base);
-	evhttp_set_gencb(fm.http, on_request, NULL);
-	struct evhttp_bound_socket *s = evhttp_bind_socket_with_handle(fm.http, "127.0.0.1", 0);
-	cr_assert(s);
-	struct sockaddr_in sin;
-	socklen_t sl = sizeof(sin);
-	getsockname(evhttp_bound_socket_get_fd(s), (struct sockaddr *)&sin, &sl);
-	fm.port = ntohs(sin.sin_port);
-	fm.notify = event_new(fm.base, -1, 0, on_notify, NULL);
-	fm.hb = event_new(fm.base, -1, EV_PERSIST, on_hb, NULL);
-	struct timeval one = {1, 0};
-	event_add(fm.hb, &one);
-	pthread_create(&fm.thread, NULL, fm_main, NULL);
-}
-
-static void fm_send(const char *json)
-{
-	pthread_mutex_lock(&fm.mu);
-	fm.pending[fm.n_pending++] = strdup(json);
-	event_active(fm.notify, 0, 0);
-	pthread_mutex_unlock(&fm.mu);
-}
-
-static void fm_drop(void)
-{
-	pthread_mutex_lock(&fm.mu);
-	fm.drop = true;
-	event_active(fm.notify, 0, 0);
-	pthread_mutex_unlock(&fm.mu);
-}
-
-/* The updates of `task` in order, as "STATE(count) ..." */
-static void fm_states(const char *task, char *out, size_t n)
-{
-	out[0] = '\0';
-	pthread_mutex_lock(&fm.mu);
-	for (int i = 0; i < fm.n_upd; i++)
-		if (strcmp(fm.upd[i].task, task) == 0) {
-			size_t l = strlen(out);
-			snprintf(out + l, n - l, "%s%s", l ? " " : "", fm.upd[i].state);
-		}
-	pthread_mutex_unlock(&fm.mu);
-}
-
-static int fm_count(const char *task, const char *state)
-{
-	int c = -1;
-	pthread_mutex_lock(&fm.mu);
-	for (int i = 0; i < fm.n_upd; i++)
-		if (strcmp(fm.upd[i].task, task) == 0 && strcmp(fm.upd[i].state, state) == 0)
-			c = fm.upd[i].count;
-	pthread_mutex_unlock(&fm.mu);
-	return c;
-}
+/* ---- the fake master (tests/lib/agentd_harness.c) ---- */
 
 /* No task got the same state under two uuids (no duplicate). */
 static void fm_expect_no_duplicates(void)
@@ -247,12 +32,11 @@ static void fm_expect_no_duplicates(void)
 
 static char work[64];
 static pid_t agent = -1;
+static int op_port; /* the agent's operator endpoints */
 
-static double now_s(void)
+static int op_get(const char *path, char *out, size_t n)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return ah_http_get(op_port, path, out, n);
 }
 
 static void start_agent(void)
@@ -262,6 +46,10 @@ static void start_agent(void)
 	snprintf(bin, sizeof(bin), "%s/bin/agora-agent", b ? b : "build");
 	snprintf(master, sizeof(master), "127.0.0.1:%d", fm.port);
 	snprintf(log, sizeof(log), "%s.log", work);
+	if (!op_port)
+		op_port = ah_free_port();
+	char port[16];
+	snprintf(port, sizeof(port), "%d", op_port);
 	agent = fork();
 	cr_assert(agent >= 0);
 	if (agent == 0) {
@@ -269,7 +57,7 @@ static void start_agent(void)
 		dup2(fd, 2);
 		execl(bin, bin, "--master", master, "--work_dir", work, "--no_isolation",
 		      "--hostname", "h1", "--update_backoff_ms", "200", "--registration_backoff_ms",
-		      "100", "--resources", "cpus:2;mem:1024", (char *)NULL);
+		      "100", "--resources", "cpus:2;mem:1024", "--port", port, (char *)NULL);
 		_exit(127);
 	}
 }
@@ -285,19 +73,11 @@ static void kill_agent(int sig)
 
 #define WAIT_FOR(cond, secs)                                                                       \
 	do {                                                                                       \
-		double _end = now_s() + (secs);                                                    \
-		while (!(cond) && now_s() < _end)                                                  \
+		double _end = ah_now_s() + (secs);                                                 \
+		while (!(cond) && ah_now_s() < _end)                                               \
 			usleep(50000);                                                             \
 		cr_assert(cond, "timed out waiting for " #cond);                                   \
 	} while (0)
-
-static int registers(void)
-{
-	pthread_mutex_lock(&fm.mu);
-	int n = fm.registers + fm.reregisters;
-	pthread_mutex_unlock(&fm.mu);
-	return n;
-}
 
 static void setup(void)
 {
@@ -305,9 +85,9 @@ static void setup(void)
 		AG_SKIP("needs root (namespaces, mounts)");
 	snprintf(work, sizeof(work), "/tmp/agora-agentd-XXXXXX");
 	cr_assert(mkdtemp(work));
-	fm_start();
+	cr_assert(fm_start() == 0);
 	start_agent();
-	WAIT_FOR(registers() >= 1, 10);
+	WAIT_FOR(fm_registers() >= 1, 10);
 }
 
 static void teardown(void)
@@ -327,17 +107,7 @@ static void teardown(void)
 
 static void run_task(const char *id, const char *user, const char *command, const char *extra)
 {
-	char buf[4096];
-	snprintf(
-	        buf, sizeof(buf),
-	        "{\"type\":\"RUN_TASK\",\"run_task\":{\"framework_info\":{\"user\":\"%s\","
-	        "\"name\":\"fw\",\"id\":{\"value\":\"F0\"},\"roles\":[\"web\"]},\"task\":{"
-	        "\"name\":\"%s\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"A-1\"},"
-	        "\"resources\":[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.1}}]"
-	        "%s%s%s%s}}}",
-	        user, id, id, command ? ",\"command\":{\"value\":\"" : "", command ? command : "",
-	        command ? "\"}" : "", extra ? extra : "");
-	fm_send(buf);
+	fm_run_task(id, user, command, NULL, extra);
 }
 
 static void kill_task(const char *id, int grace_ms)
@@ -430,9 +200,9 @@ Test(agentd, sigkilled_agent_reregisters_and_loses_nothing)
 	WAIT_FOR(fm_count("t-long", "TASK_RUNNING") >= 2, 20);
 	kill_agent(SIGKILL);
 	sleep(3); /* t-short ends while the agent is down */
-	int before = registers();
+	int before = fm_registers();
 	start_agent();
-	WAIT_FOR(registers() > before, 10);
+	WAIT_FOR(fm_registers() > before, 10);
 	pthread_mutex_lock(&fm.mu);
 	cr_expect(fm.reregisters >= 1);
 	cr_expect(strstr(fm.last_reg, "\"REREGISTER\""));
@@ -451,12 +221,158 @@ Test(agentd, sigkilled_agent_reregisters_and_loses_nothing)
 
 Test(agentd, dropped_stream_reregisters)
 {
-	int before = registers();
+	int before = fm_registers();
 	fm_drop();
-	WAIT_FOR(registers() > before, 10);
+	WAIT_FOR(fm_registers() > before, 10);
 	pthread_mutex_lock(&fm.mu);
 	cr_expect_eq(fm.reregisters, 1);
 	pthread_mutex_unlock(&fm.mu);
 	run_task("t-after", "nobody", "true", NULL);
 	WAIT_FOR(fm_count("t-after", "TASK_FINISHED") >= 2, 20);
+}
+
+Test(agentd, operator_endpoints_list_containers_and_read_their_output)
+{
+	char body[65536];
+	WAIT_FOR(op_get("/health", body, sizeof(body)) == 200, 10);
+	cr_expect(strstr(body, "\"status\":\"ok\""), "%s", body);
+	cr_expect(strstr(body, "\"isolated\":false"), "%s", body);
+	run_task("t-op", "nobody", "echo hello; echo oops >&2; sleep 100", NULL);
+	WAIT_FOR(fm_count("t-op", "TASK_RUNNING") >= 1, 20);
+
+	cr_assert_eq(op_get("/containers", body, sizeof(body)), 200);
+	json_t *arr = json_loads(body, 0, NULL);
+	cr_assert(json_is_array(arr), "%s", body);
+	json_t *c = NULL, *it;
+	size_t i;
+	json_array_foreach (arr, i, it) {
+		if (strcmp(json_string_value(json_object_get(it, "task_id")), "t-op") == 0)
+			c = it;
+	}
+	cr_assert(c, "t-op listed: %s", body);
+	cr_expect_str_eq(json_string_value(json_object_get(c, "framework_id")), "F0");
+	cr_expect_str_eq(json_string_value(json_object_get(c, "state")), "TASK_RUNNING");
+	cr_expect_str_eq(json_string_value(json_object_get(c, "phase")), "running");
+	cr_expect(json_is_false(json_object_get(c, "isolated")));
+	cr_expect(json_is_null(json_object_get(c, "usage")));
+	cr_expect(strstr(json_string_value(json_object_get(c, "usage_error")), "not isolated"),
+	          "%s", body);
+	char sandbox[256];
+	snprintf(sandbox, sizeof(sandbox), "%s/sandboxes/%s", work,
+	         json_string_value(json_object_get(c, "container_id")));
+	json_decref(arr);
+
+	WAIT_FOR(op_get("/files/read?task=t-op&file=stdout", body, sizeof(body)) == 200 &&
+	                 strstr(body, "hello"),
+	         10);
+	cr_expect_str_eq(body, "{\"data\":\"hello\\n\",\"offset\":0,\"size\":6}\n");
+	cr_expect_eq(
+	        op_get("/files/read?task=t-op&file=stdout&offset=1&length=3", body, sizeof(body)),
+	        200);
+	cr_expect_str_eq(body, "{\"data\":\"ell\",\"offset\":1,\"size\":6}\n");
+	/* past the end: nothing, at the end */
+	cr_expect_eq(op_get("/files/read?task=t-op&file=stdout&offset=100", body, sizeof(body)),
+	             200);
+	cr_expect_str_eq(body, "{\"data\":\"\",\"offset\":6,\"size\":6}\n");
+	cr_expect_eq(op_get("/files/read?task=t-op&file=stderr", body, sizeof(body)), 200);
+	cr_expect(strstr(body, "oops"), "%s", body);
+
+	/* bad parameters: 400 naming the field; unknown tasks: 404 */
+	cr_expect_eq(op_get("/files/read?task=nope&file=stdout", body, sizeof(body)), 404);
+	cr_expect_eq(op_get("/files/read?task=t-op&file=../../agent.db", body, sizeof(body)), 400);
+	cr_expect(strstr(body, "\"field\":\"file\""), "%s", body);
+	cr_expect_eq(op_get("/files/read?task=t-op&file=%2Fetc%2Fpasswd", body, sizeof(body)), 400);
+	cr_expect_eq(op_get("/files/read?file=stdout", body, sizeof(body)), 400);
+	cr_expect_eq(op_get("/files/read?task=t-op&file=stdout&offset=-1", body, sizeof(body)),
+	             400);
+	cr_expect(strstr(body, "\"field\":\"offset\""), "%s", body);
+	cr_expect_eq(op_get("/files/read?task=t-op&file=stdout&length=x", body, sizeof(body)), 400);
+	cr_expect_eq(op_get("/nothing", body, sizeof(body)), 404);
+
+	/* a task can replace its log by a symlink: it is not followed */
+	char p[512];
+	snprintf(p, sizeof(p), "%s/stderr", sandbox);
+	cr_assert(unlink(p) == 0, "%s: %s", p, strerror(errno));
+	cr_assert(symlink("/etc/passwd", p) == 0);
+	cr_expect_eq(op_get("/files/read?task=t-op&file=stderr", body, sizeof(body)), 404);
+	cr_expect(!strstr(body, "root:"), "%s", body);
+
+	/* after the end: still listed with its final state */
+	kill_task("t-op", 300);
+	WAIT_FOR(fm_count("t-op", "TASK_KILLED") >= 2, 20);
+	cr_assert_eq(op_get("/containers", body, sizeof(body)), 200);
+	cr_expect(strstr(body, "\"phase\":\"ended\""), "%s", body);
+	cr_expect(strstr(body, "\"state\":\"TASK_KILLED\""), "%s", body);
+	cr_expect_eq(op_get("/files/read?task=t-op&file=stdout", body, sizeof(body)), 200);
+	cr_expect(strstr(body, "hello"), "%s", body);
+}
+
+Test(agentd, kill_without_kill_policy_uses_the_tasks_own)
+{
+	/* ignores SIGTERM: only the SIGKILL at the end of the grace period
+	 * ends it, so the KILLING->KILLED gap is the grace period used */
+	run_task("t-kp", "nobody", "trap '' TERM; sleep 100",
+	         ",\"kill_policy\":{\"grace_period\":{\"nanoseconds\":200000000}}");
+	WAIT_FOR(fm_count("t-kp", "TASK_RUNNING") >= 1, 20);
+	fm_send("{\"type\":\"KILL_TASK\",\"kill_task\":{\"framework_id\":{\"value\":\"F0\"},"
+	        "\"task_id\":{\"value\":\"t-kp\"}}}");
+	WAIT_FOR(fm_count("t-kp", "TASK_KILLED") >= 1, 20);
+	uint64_t killing = 0, killed = 0;
+	pthread_mutex_lock(&fm.mu);
+	for (int i = 0; i < fm.n_upd; i++)
+		if (strcmp(fm.upd[i].task, "t-kp") == 0) {
+			if (strcmp(fm.upd[i].state, "TASK_KILLING") == 0)
+				killing = fm.upd[i].first_ns;
+			if (strcmp(fm.upd[i].state, "TASK_KILLED") == 0)
+				killed = fm.upd[i].first_ns;
+		}
+	pthread_mutex_unlock(&fm.mu);
+	cr_assert(killing && killed);
+	double ms = (double)(killed - killing) / 1e6;
+	/* 200 ms from the TaskInfo, not the 3 s default */
+	cr_expect(ms >= 150 && ms < 2000, "KILLING to KILLED took %.0f ms", ms);
+}
+
+Test(agentd, silent_master_makes_the_watchdog_reregister)
+{
+	int before = fm_registers();
+	pthread_mutex_lock(&fm.mu);
+	fm.silent = true; /* no heartbeat: 5 intervals of 1 s */
+	pthread_mutex_unlock(&fm.mu);
+	sleep(3);
+	cr_expect_eq(fm_registers(), before, "re-registered before 5 silent intervals");
+	WAIT_FOR(fm_registers() > before, 10);
+	pthread_mutex_lock(&fm.mu);
+	fm.silent = false;
+	cr_expect(fm.reregisters >= 1);
+	pthread_mutex_unlock(&fm.mu);
+	run_task("t-wd", "nobody", "true", NULL);
+	WAIT_FOR(fm_count("t-wd", "TASK_FINISHED") >= 2, 20);
+}
+
+Test(agentd, error_from_the_master_makes_it_reregister)
+{
+	int before = fm_registers();
+	fm_send("{\"type\":\"ERROR\",\"error\":{\"message\":\"agent marked gone\"}}");
+	WAIT_FOR(fm_registers() > before, 10);
+	run_task("t-err", "nobody", "true", NULL);
+	WAIT_FOR(fm_count("t-err", "TASK_FINISHED") >= 2, 20);
+	char log[128], cmd[256];
+	snprintf(log, sizeof(log), "%s.log", work);
+	snprintf(cmd, sizeof(cmd), "grep -q 'agent marked gone' %s", log);
+	cr_expect(system(cmd) == 0, "the agent logs the master's error");
+}
+
+Test(agentd, shutdown_framework_kills_its_tasks)
+{
+	run_task("t-sf1", "nobody", "sleep 100", NULL);
+	run_task("t-sf2", "nobody", "sleep 100", NULL);
+	WAIT_FOR(fm_count("t-sf1", "TASK_RUNNING") >= 1, 20);
+	WAIT_FOR(fm_count("t-sf2", "TASK_RUNNING") >= 1, 20);
+	fm_send("{\"type\":\"SHUTDOWN_FRAMEWORK\",\"shutdown_framework\":{\"framework_id\":{"
+	        "\"value\":\"F0\"}}}");
+	WAIT_FOR(fm_count("t-sf1", "TASK_KILLED") >= 2, 20);
+	WAIT_FOR(fm_count("t-sf2", "TASK_KILLED") >= 2, 20);
+	cr_expect(states_are("t-sf1", "TASK_STARTING TASK_RUNNING TASK_KILLING TASK_KILLED"));
+	fm_expect_no_duplicates();
 }
