@@ -5,12 +5,12 @@
  * Runs N tasks (default 3) across the cluster: the first from an OCI-like spec
  * (rootfs NAME, default busybox, in the agents' images directory), the others
  * plain commands. Acknowledges updates, prints state changes, tears down when
- * all ended; exits 0 if all FINISHED, 1 otherwise. */
+ * all ended; exits 0 if all FINISHED, 1 otherwise. Task ids: example-PID-I. */
 #include "sdk/scheduler.h"
 
 #include <stdio.h>
 #include <string.h>
-
+#include <unistd.h>
 #define MAX_TASKS 64
 #define OCI_SPEC                                                                                   \
 	"{\"ociVersion\":\"1.0.2\",\"hostname\":\"example-oci\",\"root\":{\"path\":\"%s\","        \
@@ -44,7 +44,7 @@ static void on_offers(ags_t *s, void *ctx, const struct pb_offer *offers, size_t
 		/* One task per 0.1 cpu and 32 MiB left in the offer. */
 		while (f->launched < f->n && cpus >= 0.1 && mem >= 32) {
 			int t = f->launched++;
-			snprintf(ids[k], sizeof(ids[k]), "example-%d", t);
+			snprintf(ids[k], sizeof(ids[k]), "example-%d-%d", (int)getpid(), t);
 			snprintf(cmds[k], sizeof(cmds[k]), "echo task %d on $(hostname); sleep 1",
 			         t);
 			tasks[k] = (struct ags_task){.task_id = ids[k], .cpus = 0.1, .mem = 32};
@@ -74,7 +74,7 @@ static void on_update(ags_t *s, void *ctx, const struct pb_task_status *st)
 {
 	struct fw *f = ctx;
 	int t = -1;
-	sscanf(st->task_id, "example-%d", &t);
+	sscanf(st->task_id, "example-%*d-%d", &t);
 	printf("%s: %s%s%s\n", st->task_id, pb_task_state_name(st->state), st->message ? ": " : "",
 	       st->message ? st->message : "");
 	if (t < 0 || t >= f->n || pb_task_state_is_terminal(f->state[t]))

@@ -182,8 +182,16 @@ static int cmd_agents(struct ctl *c)
 		json_t *ai = json_object_get(a, "agent_info");
 		const char *id = ctl_id(ai, "id"),
 		           *host = json_string_value(json_object_get(ai, "hostname"));
+		/* The agent's address: the host of its pid ("slave(1)@ip:port"),
+		 * and its operator port when it serves one. */
 		const char *pid = json_string_value(json_object_get(a, "pid"));
-		const char *addr = pid && strchr(pid, '@') ? strchr(pid, '@') + 1 : NULL;
+		const char *at = pid ? strchr(pid, '@') : NULL;
+		int aport = (int)json_integer_value(json_object_get(ai, "port"));
+		_cleanup_free_ char *addr =
+		        !at ? NULL
+		        : aport > 0
+		                ? ag_asprintf("%.*s:%d", (int)strcspn(at + 1, ":"), at + 1, aport)
+		                : ag_asprintf("%.*s", (int)strcspn(at + 1, ":"), at + 1);
 		json_t *total = json_object_get(a, "total_resources");
 		json_t *alloc = json_object_get(a, "allocated_resources");
 		bool active = json_is_true(json_object_get(a, "active"));
