@@ -21,9 +21,8 @@
 struct fw {
 	struct event_base *base;
 	const char *image;
-	int n, launched, ended, failed;
+	int n, launched, ended, failed, rc;
 	enum pb_task_state state[MAX_TASKS];
-	int rc;
 };
 
 static void on_subscribed(ags_t *s AG_UNUSED, void *ctx AG_UNUSED, const char *fid, double hb)
@@ -130,7 +129,8 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	f.base = event_base_new();
-	struct ags_config cfg = {.master = master, .name = "run-tasks example", .user = "nobody"};
+	struct ags_config cfg = {
+	        .master = master, .name = "run-tasks", .user = "nobody", .failover_timeout = 300};
 	struct ags_callbacks cb = {.subscribed = on_subscribed,
 	                           .offers = on_offers,
 	                           .update = on_update,

@@ -28,12 +28,34 @@ struct ags {
 	char stream_id[129];
 	struct event *retry, *watchdog, *closer;
 	bool closed_sent, tearing_down;
+	struct ags__pending *pending; /* calls without an answer yet */
 };
 
+/* A call in flight. evhttp drops the requests of a connection it frees
+ * without calling them back, so they are listed here to be freed then. */
 struct ags__pending {
 	ags_t *s;
+	struct ags__pending *next, **prevp;
 	char type[32];
 };
+
+static void pending_unlink(struct ags__pending *p)
+{
+	*p->prevp = p->next;
+	if (p->next)
+		p->next->prevp = p->prevp;
+	free(p);
+}
+
+/* After the call connection is freed: nothing will answer those. */
+static void free_post(ags_t *s)
+{
+	if (s->post)
+		evhttp_connection_free(s->post);
+	s->post = NULL;
+	while (s->pending)
+		pending_unlink(s->pending);
+}
 
 static void set_timer(struct event *ev, double sec)
 {
@@ -106,10 +128,11 @@ static void dispatch(ags_t *s, const struct pb_event *ev)
 			s->cb.rescind(s, s->ctx, ev->rescind.offer_id);
 		break;
 	case PB_EVENT_UPDATE:
-		if (s->cb.update)
-			s->cb.update(s, s->ctx, &ev->update.status);
+		/* Before the callback, so that a TEARDOWN made there comes after. */
 		if (s->cb.auto_ack && s->state == S_SUBSCRIBED)
 			ags_acknowledge(s, &ev->update.status);
+		if (s->cb.update)
+			s->cb.update(s, s->ctx, &ev->update.status);
 		break;
 	case PB_EVENT_MESSAGE:
 		if (s->cb.message)
@@ -223,9 +246,7 @@ static void connect_now(ags_t *s)
 		evhttp_connection_free(s->stream);
 	s->stream = NULL;
 	/* The call connection may be to a master that is gone too. */
-	if (s->post)
-		evhttp_connection_free(s->post);
-	s->post = NULL;
+	free_post(s);
 	pb_recordio_reader_free(s->rd);
 	s->rd = pb_recordio_reader_new(0);
 	s->stream_id[0] = '\0';
@@ -340,8 +361,7 @@ void ags_free(ags_t *s)
 		return;
 	if (s->stream)
 		evhttp_connection_free(s->stream);
-	if (s->post)
-		evhttp_connection_free(s->post);
+	free_post(s);
 	event_free(s->retry);
 	event_free(s->watchdog);
 	event_free(s->closer);
@@ -388,7 +408,7 @@ static void post_done(struct evhttp_request *req, void *arg)
 		}
 		s->cb.call_failed(s, s->ctx, p->type, code, body);
 	}
-	free(p);
+	pending_unlink(p);
 	if (teardown)
 		stop(s);
 }
@@ -411,14 +431,20 @@ int ags_call(ags_t *s, const json_t *call)
 	const char *type = json_string_value(json_object_get(c, "type"));
 	snprintf(p->type, sizeof(p->type), "%s", type ? type : "?");
 	json_decref(c);
+	p->next = s->pending;
+	p->prevp = &s->pending;
+	if (s->pending)
+		s->pending->prevp = &p->next;
+	s->pending = p;
 	struct evhttp_request *req = evhttp_request_new(post_done, p);
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	evhttp_add_header(h, "Host", s->host);
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "Mesos-Stream-Id", s->stream_id);
 	evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
+	/* On failure evhttp has freed the request (without calling it). */
 	if (evhttp_make_request(s->post, req, EVHTTP_REQ_POST, "/api/v1/scheduler") < 0) {
-		free(p);
+		pending_unlink(p);
 		return -EIO;
 	}
 	return 0;

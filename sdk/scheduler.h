@@ -60,8 +60,9 @@ struct ags_callbacks {
 	void (*subscribed)(ags_t *s, void *ctx, const char *framework_id, double heartbeat_s);
 	void (*offers)(ags_t *s, void *ctx, const struct pb_offer *offers, size_t n);
 	void (*rescind)(ags_t *s, void *ctx, const char *offer_id);
-	/* Acknowledge with ags_acknowledge(status) once handled (or set
-	 * `auto_ack` below to have it done after this callback returns). */
+	/* Acknowledge with ags_acknowledge(status) once handled, or set
+	 * `auto_ack` below: the SDK then acknowledges each update as it is
+	 * delivered, just before this callback. */
 	void (*update)(ags_t *s, void *ctx, const struct pb_task_status *status);
 	void (*message)(ags_t *s, void *ctx, const char *agent_id, const char *executor_id,
 	                const uint8_t *data, size_t len);

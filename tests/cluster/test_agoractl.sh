@@ -145,6 +145,23 @@ has_err "run streams the states" "TASK_RUNNING"
 has_err "... and the end" "TASK_FAILED: Command exited with status 7"
 check "run of an OCI-like spec file" 0 bash -c "echo '{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"busybox\"},\"process\":{\"cwd\":\"/\",\"user\":{\"uid\":65534,\"gid\":65534},\"args\":[\"/bin/true\"]}}' >$AGORA_LOCAL_DIR/spec.json && $ctl run --spec $AGORA_LOCAL_DIR/spec.json"
 
+# The SDK re-subscribes with its framework id when the master restarts.
+"$ctl" run -- 'sleep 5' >"$out" 2>"$out.err" &
+runpid=$!
+sleep 2.5
+mpid=$(cat "$AGORA_LOCAL_DIR/master.pid")
+kill -TERM "$mpid"
+for _ in $(seq 50); do kill -0 "$mpid" 2>/dev/null || break; sleep 0.1; done
+setsid "$build/bin/agora-master" --ip=127.0.0.1 --port="${AGORA_MASTER##*:}" \
+	--work_dir="$AGORA_LOCAL_DIR/master" </dev/null >>"$AGORA_LOCAL_DIR/master.log" 2>&1 &
+echo $! >"$AGORA_LOCAL_DIR/master.pid"
+wait "$runpid"
+rc=$?
+runpid=
+[[ $rc == 0 ]] && pass "run survives a master restart (SDK re-subscribes)" || fail "run survives a master restart (exit $rc)"
+has_err "... having said it reconnects" "reconnecting to 127.0.0.1"
+for _ in $(seq 100); do "$ctl" agents -q 2>/dev/null | grep -q . && break; sleep 0.2; done
+
 # drain (out of the master's subset: a clear refusal is fine), then gone.
 "$ctl" drain "$agent" >"$out" 2>"$out.err"
 rc=$?

@@ -103,8 +103,7 @@ static void on_update(ags_t *s, void *ctx, const struct pb_task_status *st)
 		event_del(r->poll);
 		output(r);
 		r->rc = exit_status(st);
-		ags_acknowledge(s, st);
-		ags_teardown(s);
+		ags_teardown(s); /* auto_ack acknowledges the update first */
 	}
 }
 
@@ -156,7 +155,10 @@ static void run_usage(FILE *f)
 int ctl_run(struct ctl *c, int argc, char **argv)
 {
 	struct run r = {.c = c, .rc = 125};
-	struct ags_config cfg = {.master = c->master, .name = "agoractl run"};
+	/* A failover timeout so that a master restart or a lost stream does
+	 * not end the run: the SDK re-subscribes within it. */
+	struct ags_config cfg = {
+	        .master = c->master, .name = "agoractl run", .failover_timeout = 300};
 	const char *spec = NULL;
 	const char *env[32];
 	size_t n_env = 0;
