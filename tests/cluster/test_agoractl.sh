@@ -33,15 +33,19 @@ check() {
 	fail "$name"
 	return 1
 }
-has() { grep -qE -- "$2" "$out" && pass "$1" || fail "$1"; }
-has_err() { grep -qE -- "$2" "$out.err" && pass "$1" || fail "$1"; }
-json() { jq -e "$2" "$out" >/dev/null 2>&1 && pass "$1" || fail "$1"; }
+# verdict NAME CMD...: PASS when CMD succeeds.
+verdict() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+has() { verdict "$1" grep -qE -- "$2" "$out"; }
+has_err() { verdict "$1" grep -qE -- "$2" "$out.err"; }
+jq_quiet() { jq -e "$@" >/dev/null 2>&1; }
+json() { verdict "$1" jq_quiet "$2" "$out"; }
 
 # -- the local cluster ----------------------------------------------------
 check "cluster-up starts a master and an agent" 0 "$src/scripts/cluster-up"
 has "cluster-up says where the master is" "master +http://127\.0\.0\.1:[0-9]+"
 has "cluster-up says how to stop it" "cluster-down"
-export AGORA_MASTER=127.0.0.1:$(cat "$AGORA_LOCAL_DIR/master.port")
+AGORA_MASTER=127.0.0.1:$(cat "$AGORA_LOCAL_DIR/master.port")
+export AGORA_MASTER
 check "cluster-up again reports the running cluster" 0 "$src/scripts/cluster-up"
 has "... with the same master" "$AGORA_MASTER"
 
@@ -129,7 +133,8 @@ if "$ctl" kill "$task" >"$out" 2>"$out.err"; then
 	wait "$runpid"
 	rc=$?
 	runpid=
-	[[ $rc == 137 ]] && pass "kill: run exits 137 (KILLED)" || { echo "    run exit $rc" >"$out"; fail "kill: run exits 137 (KILLED)"; }
+	echo "    run exit $rc" >"$out"
+	verdict "kill: run exits 137 (KILLED)" test "$rc" = 137
 else
 	has_err "kill refused by this master says so" "refused KILL_TASK|unknown|KILL_TASK"
 	check "teardown FRAMEWORK" 0 "$ctl" teardown "$fw"
@@ -137,7 +142,7 @@ else
 	wait "$runpid"
 	rc=$?
 	runpid=
-	[[ $rc != 0 ]] && pass "teardown ends the run (exit $rc)" || fail "teardown ends the run"
+	verdict "teardown ends the run (exit $rc)" test "$rc" != 0
 fi
 check "teardown of an unknown framework fails" 1 "$ctl" teardown 00000000-0000
 check "run exits with its task's status" 7 "$ctl" run -- 'exit 7'
@@ -158,14 +163,14 @@ echo $! >"$AGORA_LOCAL_DIR/master.pid"
 wait "$runpid"
 rc=$?
 runpid=
-[[ $rc == 0 ]] && pass "run survives a master restart (SDK re-subscribes)" || fail "run survives a master restart (exit $rc)"
+verdict "run survives a master restart (exit $rc)" test "$rc" = 0
 has_err "... having said it reconnects" "reconnecting to 127.0.0.1"
 for _ in $(seq 100); do "$ctl" agents -q 2>/dev/null | grep -q . && break; sleep 0.2; done
 
 # drain (out of the master's subset: a clear refusal is fine), then gone.
 "$ctl" drain "$agent" >"$out" 2>"$out.err"
 rc=$?
-[[ $rc == 0 || ($rc == 1 && -s $out.err) ]] && pass "drain (exit $rc)" || fail "drain (exit $rc)"
+verdict "drain (exit $rc)" test "$rc" = 0 -o \( "$rc" = 1 -a -s "$out.err" \)
 check "gone AGENT" 0 "$ctl" gone "$agent"
 has "gone prints the agent id" "^$agent\$"
 check "usage error" 2 "$ctl" bogus-verb
