@@ -111,13 +111,23 @@ has_err "... saying so" "no task, agent or framework .no-such-thing."
 # Agent endpoints: what the agent serves (or a clear refusal without them).
 if [[ $(cat "$AGORA_LOCAL_DIR/agent.port") != 0 ]]; then
 	check "containers" 0 "$ctl" containers
-	has "containers: the task's container" "^CONTAINER +TASK +STATE +PID +AGENT"
+	has "containers: a table" "^CONTAINER +TASK +STATE +PHASE +PID +AGENT"
+	has "containers: the task's container, running" "^ctr-[0-9a-f]+ +$task +RUNNING +running +[0-9]+ +[0-9a-f]{8}-S[0-9]+"
 	check "containers --json" 0 "$ctl" containers --json
 	json "containers --json: a list" 'type == "array" and length >= 1'
 	check "logs" 0 "$ctl" logs "$task"
 	has "logs: the task's stdout" "^started$"
 	check "logs --tail 1" 0 "$ctl" logs --tail 1 "$task"
-	check "stats" 0 "$ctl" stats "$task"
+	has "logs --tail 1: the last line" "^started$"
+	if grep -q "NOT isolated" "$AGORA_LOCAL_DIR/agent.log"; then
+		check "stats without isolation fails" 1 "$ctl" stats "$task"
+		has_err "... saying why" "no statistics for task .*not isolated"
+	else
+		check "stats" 0 "$ctl" stats "$task"
+		has "stats: a table" "^STAT +VALUE"
+		check "stats --json" 0 "$ctl" stats --json "$task"
+		json "stats --json: an object" 'type == "object"'
+	fi
 else
 	echo "NOTE the agent has no operator endpoints (--port): containers/logs/stats must refuse clearly"
 	for v in containers "logs $task" "stats $task"; do

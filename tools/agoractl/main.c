@@ -453,7 +453,7 @@ static int cmd_containers(struct ctl *c)
 	if (!g)
 		return rc;
 	struct table tb;
-	table_init(&tb, 5, "CONTAINER", "TASK", "STATE", "PID", "AGENT");
+	table_init(&tb, 6, "CONTAINER", "TASK", "STATE", "PHASE", "PID", "AGENT");
 	json_t *out = json_array(), *a;
 	size_t i;
 	rc = CTL_OK;
@@ -476,12 +476,17 @@ static int cmd_containers(struct ctl *c)
 			json_t *o = json_deep_copy(ct);
 			json_object_set_new(o, "agent_id", json_string(aid));
 			json_array_append_new(out, o);
-			json_t *pid = json_object_get(ct, "pid");
+			json_t *pid = json_object_get(ct, "monitor_pid");
+			if (!pid)
+				pid = json_object_get(ct, "pid");
 			_cleanup_free_ char *ps =
-			        pid ? ag_asprintf("%lld", json_integer_value(pid)) : NULL;
+			        json_is_integer(pid) ? ag_asprintf("%lld", json_integer_value(pid))
+			                             : NULL;
 			_cleanup_free_ char *sa = ctl_short_id(c, aid), *sc = ctl_short_id(c, cid);
+			const char *st = field(ct, "state", "status");
 			table_add(&tb, sc, field(ct, "task_id", "task"),
-			          field(ct, "state", "status"), ps, sa);
+			          st && !strncmp(st, "TASK_", 5) ? st + 5 : st,
+			          field(ct, "phase", "phase"), ps, sa);
 		}
 		json_decref(cs);
 	}
@@ -516,27 +521,36 @@ int ctl_task_output(struct ctl *c, const json_t *task, const char *file, long *o
 		return rc;
 	_cleanup_free_ char *tid = url_encode(ctl_id(task, "task_id"));
 	_cleanup_free_ char *fid = url_encode(ctl_id(task, "framework_id") ?: "");
-	_cleanup_free_ char *path = ag_asprintf(
-	        "/files/read?task=%s&framework=%s&file=%s&offset=%ld", tid, fid, file, *offset);
-	struct http_reply r;
-	rc = agent_get(a, path, &r);
-	json_decref(a);
-	if (rc)
-		return rc;
-	json_t *j = r.content_type && strstr(r.content_type, "json") ? json_loads(r.body, 0, NULL)
-	                                                             : NULL;
-	const char *data = r.body;
-	size_t len = r.len;
-	if (json_is_object(j) && json_is_string(json_object_get(j, "data"))) {
-		data = json_string_value(json_object_get(j, "data"));
-		len = json_string_length(json_object_get(j, "data"));
+	/* The agent answers {"data", "offset", "size"} a chunk at a time
+	 * (at most 1 MiB): read on to the end of what is there. */
+	for (;;) {
+		_cleanup_free_ char *path =
+		        ag_asprintf("/files/read?task=%s&framework=%s&file=%s&offset=%ld&length=%d",
+		                    tid, fid, file, *offset, 1 << 20);
+		struct http_reply r;
+		rc = agent_get(a, path, &r);
+		if (rc)
+			break;
+		json_t *j = json_loads(r.body, 0, NULL);
+		const char *data = r.body;
+		size_t len = r.len;
+		long size = -1;
+		if (json_is_object(j) && json_is_string(json_object_get(j, "data"))) {
+			data = json_string_value(json_object_get(j, "data"));
+			len = json_string_length(json_object_get(j, "data"));
+			if (json_is_integer(json_object_get(j, "size")))
+				size = (long)json_integer_value(json_object_get(j, "size"));
+		}
+		fwrite(data, 1, len, out);
+		fflush(out);
+		*offset += (long)len;
+		json_decref(j);
+		http_reply_free(&r);
+		if (len == 0 || size < 0 || *offset >= size)
+			break;
 	}
-	fwrite(data, 1, len, out);
-	fflush(out);
-	*offset += (long)len;
-	json_decref(j);
-	http_reply_free(&r);
-	return CTL_OK;
+	json_decref(a);
+	return rc;
 }
 
 static int cmd_logs(struct ctl *c, const char *id, const char *file)
@@ -605,11 +619,15 @@ static int cmd_stats(struct ctl *c, const char *id)
 		        ctl_id(t, "task_id"));
 		rc = CTL_ERR;
 	}
+	json_t *st = found ? json_object_get(found, "usage") : NULL;
+	if (found && !json_is_object(st) && json_is_string(json_object_get(found, "usage_error"))) {
+		fprintf(stderr, "agoractl: no statistics for task `%s`: %s\n", ctl_id(t, "task_id"),
+		        json_string_value(json_object_get(found, "usage_error")));
+		rc = CTL_ERR;
+		found = NULL;
+	}
 	if (found) {
-		json_t *st = json_object_get(found, "statistics");
-		if (!st)
-			st = json_object_get(found, "stats");
-		if (!st)
+		if (!json_is_object(st))
 			st = found;
 		if (c->json) {
 			ctl_print_json(st);
