@@ -115,6 +115,10 @@ if [[ $(cat "$AGORA_LOCAL_DIR/agent.port") != 0 ]]; then
 	has "containers: the task's container, running" "^ctr-[0-9a-f]+ +$task +RUNNING +running +[0-9]+ +[0-9a-f]{8}-S[0-9]+"
 	check "containers --json" 0 "$ctl" containers --json
 	json "containers --json: a list" 'type == "array" and length >= 1'
+	check "tasks --all with the agents' ended containers" 0 "$ctl" tasks --all
+	has "tasks --all: the example's tasks FINISHED (the master forgot them)" "^example-[0-9]+-0 .* FINISHED "
+	check "tasks --all --json" 0 "$ctl" tasks --all --json
+	json "tasks --all --json: says which came from an agent" '[.[] | select(.source == "agent")] | length >= 3'
 	check "logs" 0 "$ctl" logs "$task"
 	has "logs: the task's stdout" "^started$"
 	check "logs --tail 1" 0 "$ctl" logs --tail 1 "$task"

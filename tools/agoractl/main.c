@@ -9,6 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
+/* Set while agents are asked for what the master forgot (tasks --all):
+ * an agent without endpoints is then not an error. */
+static bool agents_quiet;
+
 static void usage(FILE *f)
 {
 	fputs("usage: agoractl [--master HOST:PORT] [--json] [-q] [--no-trunc] COMMAND [ARGS]\n"
@@ -95,6 +99,45 @@ static json_t *get(struct ctl *c, const char *type, const char *key, int *rc)
 	return p;
 }
 
+static json_t *agent_containers(const json_t *a, int *rc);
+static const char *field(const json_t *o, const char *k1, const char *k2);
+
+/* The master forgets a task once its end is acknowledged; the agents keep
+ * its container (until sandbox GC). Add those, as the agent has them, to
+ * `tasks` (marked "source":"agent"). */
+static void add_agent_tasks(struct ctl *c, json_t *tasks)
+{
+	int rc;
+	json_t *g = get(c, "GET_AGENTS", "get_agents", &rc), *a;
+	size_t i;
+	agents_quiet = true;
+	json_array_foreach (json_object_get(g, "agents"), i, a) {
+		json_t *cs = agent_containers(a, &rc), *ct, *t;
+		size_t k, m;
+		json_array_foreach (cs, k, ct) {
+			const char *tid = field(ct, "task_id", "task"),
+			           *fid = field(ct, "framework_id", "framework");
+			bool known = false;
+			json_array_foreach (tasks, m, t)
+				if (tid && strcmp(ctl_id(t, "task_id") ?: "", tid) == 0)
+					known = true;
+			if (!tid || known)
+				continue;
+			json_t *nt = json_pack(
+			        "{s:o, s:o, s:s?, s:s}", "task_id", pb_id_to_json(tid), "agent_id",
+			        json_incref(
+			                json_object_get(json_object_get(a, "agent_info"), "id")),
+			        "state", field(ct, "state", "status"), "source", "agent");
+			if (fid)
+				json_object_set_new(nt, "framework_id", pb_id_to_json(fid));
+			json_array_append_new(tasks, nt);
+		}
+		json_decref(cs);
+	}
+	agents_quiet = false;
+	json_decref(g);
+}
+
 static json_t *all_tasks(struct ctl *c, bool all, int *rc)
 {
 	json_t *g = get(c, "GET_TASKS", "get_tasks", rc);
@@ -105,6 +148,8 @@ static json_t *all_tasks(struct ctl *c, bool all, int *rc)
 	for (size_t k = 0; k < (all ? 3u : 1u); k++)
 		json_array_extend(out, json_object_get(g, lists[k]));
 	json_decref(g);
+	if (all)
+		add_agent_tasks(c, out);
 	return out;
 }
 
@@ -151,9 +196,11 @@ static int cmd_tasks(struct ctl *c)
 			puts(id);
 			continue;
 		}
-		json_array_append_new(out, json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:f}", "id",
-		                                     id, "name", name, "state", st, "framework_id",
-		                                     fw, "agent_id", ag, "updated", up));
+		json_array_append_new(out,
+		                      json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:f, s:s}", "id",
+		                                id, "name", name, "state", st, "framework_id", fw,
+		                                "agent_id", ag, "updated", up, "source",
+		                                json_object_get(t, "source") ? "agent" : "master"));
 		_cleanup_free_ char *sid = ctl_short_id(c, id), *sfw = ctl_short_id(c, fw),
 		                    *sag = ctl_short_id(c, ag), *tm = ctl_time(c, up),
 		                    *sname = ctl_short_id(c, name);
@@ -380,6 +427,8 @@ static bool agent_address(const json_t *a, char *host, size_t hlen, int *port)
 	else
 		snprintf(host, hlen, "%s", json_string_value(json_object_get(ai, "hostname")));
 	if (*port <= 0) {
+		if (agents_quiet)
+			return false;
 		fprintf(stderr,
 		        "agoractl: agent %s has no operator endpoints (start it with --port N)\n",
 		        ctl_id(ai, "id"));
@@ -396,10 +445,16 @@ static int agent_get(const json_t *a, const char *path, struct http_reply *r)
 	if (!agent_address(a, host, sizeof(host), &port))
 		return CTL_ERR;
 	int e = http_request(host, port, "GET", path, NULL, 10, r);
+	if (e < 0 && agents_quiet)
+		return CTL_UNREACHABLE;
 	if (e < 0) {
 		fprintf(stderr, "agoractl: cannot reach agent %s at %s:%d (%s)\n",
 		        ctl_id(json_object_get(a, "agent_info"), "id"), host, port, strerror(-e));
 		return CTL_UNREACHABLE;
+	}
+	if (r->status != 200 && agents_quiet) {
+		http_reply_free(r);
+		return CTL_ERR;
 	}
 	if (r->status != 200) {
 		fprintf(stderr, "agoractl: agent at %s:%d answered %d to GET %s: %s\n", host, port,
@@ -425,7 +480,8 @@ static json_t *agent_containers(const json_t *a, int *rc)
 		j = arr;
 	}
 	if (!json_is_array(j)) {
-		fprintf(stderr, "agoractl: an agent's /containers is not a JSON list\n");
+		if (!agents_quiet)
+			fprintf(stderr, "agoractl: an agent's /containers is not a JSON list\n");
 		json_decref(j);
 		*rc = CTL_ERR;
 		return NULL;
