@@ -1,0 +1,150 @@
+/* run-tasks: an example framework on libagora-scheduler (sdk/scheduler.h).
+ *
+ *   run-tasks [--master HOST:PORT] [--image NAME] [N]
+ *
+ * Runs N tasks (default 3) across the cluster: the first from an OCI-like spec
+ * (rootfs NAME, default busybox, in the agents' images directory), the others
+ * plain commands. Acknowledges updates, prints state changes, tears down when
+ * all ended; exits 0 if all FINISHED, 1 otherwise. Task ids: example-PID-I. */
+#include "sdk/scheduler.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#define MAX_TASKS 64
+#define OCI_SPEC                                                                                   \
+	"{\"ociVersion\":\"1.0.2\",\"hostname\":\"example-oci\",\"root\":{\"path\":\"%s\","        \
+	"\"readonly\":true},\"process\":{\"cwd\":\"/\",\"user\":{\"uid\":65534,\"gid\":65534},"    \
+	"\"env\":[\"PATH=/bin\"],\"args\":[\"/bin/sh\",\"-c\",\"echo hello from $(hostname)\"]},"  \
+	"\"linux\":{\"namespaces\":[{\"type\":\"uts\"},{\"type\":\"ipc\"}]}}"
+
+struct fw {
+	struct event_base *base;
+	const char *image;
+	int n, launched, ended, failed, rc;
+	enum pb_task_state state[MAX_TASKS];
+};
+
+static void on_subscribed(ags_t *s AG_UNUSED, void *ctx AG_UNUSED, const char *fid, double hb)
+{
+	printf("subscribed as framework %s (heartbeat %.0fs)\n", fid, hb);
+}
+
+static void on_offers(ags_t *s, void *ctx, const struct pb_offer *offers, size_t n)
+{
+	struct fw *f = ctx;
+	for (size_t i = 0; i < n; i++) {
+		const struct pb_offer *o = &offers[i];
+		double cpus = ags_offer_scalar(o, "cpus"), mem = ags_offer_scalar(o, "mem");
+		struct ags_task tasks[MAX_TASKS];
+		char ids[MAX_TASKS][32], cmds[MAX_TASKS][96];
+		json_t *oci = NULL;
+		size_t k = 0;
+		/* One task per 0.1 cpu and 32 MiB left in the offer. */
+		while (f->launched < f->n && cpus >= 0.1 && mem >= 32) {
+			int t = f->launched++;
+			snprintf(ids[k], sizeof(ids[k]), "example-%d-%d", (int)getpid(), t);
+			snprintf(cmds[k], sizeof(cmds[k]), "echo task %d on $(hostname); sleep 1",
+			         t);
+			tasks[k] = (struct ags_task){.task_id = ids[k], .cpus = 0.1, .mem = 32};
+			if (t == 0) {
+				char spec[512];
+				snprintf(spec, sizeof(spec), OCI_SPEC, f->image);
+				oci = json_loads(spec, 0, NULL);
+				tasks[k].oci = oci;
+			} else {
+				tasks[k].command = cmds[k];
+			}
+			printf("launching %s on agent %s (%s)\n", ids[k], o->agent_id,
+			       t == 0 ? "OCI-like spec" : "command");
+			cpus -= 0.1, mem -= 32, k++;
+		}
+		if (k > 0)
+			ags_launch(s, o->id, o->agent_id, tasks, k, -1);
+		else
+			ags_decline(s, &o->id, 1, 30);
+		json_decref(oci);
+	}
+	if (f->launched == f->n)
+		ags_suppress(s, NULL);
+}
+
+static void on_update(ags_t *s, void *ctx, const struct pb_task_status *st)
+{
+	struct fw *f = ctx;
+	int t = -1;
+	sscanf(st->task_id, "example-%*d-%d", &t);
+	printf("%s: %s%s%s\n", st->task_id, pb_task_state_name(st->state), st->message ? ": " : "",
+	       st->message ? st->message : "");
+	if (t < 0 || t >= f->n || pb_task_state_is_terminal(f->state[t]))
+		return;
+	f->state[t] = st->state;
+	if (pb_task_state_is_terminal(st->state)) {
+		f->ended++;
+		f->failed += st->state != PB_TASK_FINISHED;
+	}
+	if (f->ended == f->n) {
+		printf("all %d tasks ended, %d failed\n", f->n, f->failed);
+		f->rc = f->failed ? 1 : 0;
+		ags_teardown(s);
+	}
+}
+
+static void on_error(ags_t *s AG_UNUSED, void *ctx, const char *message)
+{
+	fprintf(stderr, "run-tasks: the master says: %s\n", message);
+	((struct fw *)ctx)->rc = 2;
+}
+
+static void on_disconnected(ags_t *s AG_UNUSED, void *ctx AG_UNUSED, const char *why)
+{
+	fprintf(stderr, "run-tasks: %s; reconnecting\n", why);
+}
+
+static void on_call_failed(ags_t *s AG_UNUSED, void *ctx AG_UNUSED, const char *type, int code,
+                           const char *body)
+{
+	fprintf(stderr, "run-tasks: %s refused (%d): %s\n", type, code, body);
+}
+
+static void on_closed(ags_t *s AG_UNUSED, void *ctx)
+{
+	event_base_loopbreak(((struct fw *)ctx)->base);
+}
+
+int main(int argc, char **argv)
+{
+	struct fw f = {.n = 3, .image = "busybox", .rc = 1};
+	const char *master = getenv("AGORA_MASTER");
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--master") == 0 && i + 1 < argc)
+			master = argv[++i];
+		else if (strcmp(argv[i], "--image") == 0 && i + 1 < argc)
+			f.image = argv[++i];
+		else if ((f.n = atoi(argv[i])) < 1 || f.n > MAX_TASKS) {
+			fprintf(stderr,
+			        "usage: run-tasks [--master HOST:PORT] [--image NAME] [N]\n");
+			return 2;
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	f.base = event_base_new();
+	struct ags_config cfg = {
+	        .master = master, .name = "run-tasks", .user = "nobody", .failover_timeout = 300};
+	struct ags_callbacks cb = {.subscribed = on_subscribed,
+	                           .offers = on_offers,
+	                           .update = on_update,
+	                           .error = on_error,
+	                           .disconnected = on_disconnected,
+	                           .call_failed = on_call_failed,
+	                           .closed = on_closed,
+	                           .auto_ack = true};
+	ags_t *s = ags_new(f.base, &cfg, &cb, &f);
+	if (!s)
+		return fprintf(stderr, "run-tasks: bad master address `%s`\n", master), 2;
+	ags_start(s);
+	event_base_dispatch(f.base);
+	ags_free(s);
+	event_base_free(f.base);
+	return f.rc;
+}

@@ -1,0 +1,601 @@
+/* scheduler.c: see scheduler.h. The stream is one evhttp connection with a
+ * chunked callback feeding a RecordIO reader; calls go over a second,
+ * keep-alive connection, which evhttp queues in order. */
+#include "sdk/scheduler.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/random.h>
+
+enum { S_IDLE, S_CONNECTING, S_SUBSCRIBED, S_WAITING, S_STOPPED };
+
+struct ags {
+	struct event_base *base;
+	struct ags_callbacks cb;
+	void *ctx;
+	char *host;
+	int port;
+	char *name, *user, *role, *framework_id;
+	double failover_timeout, heartbeat_s;
+	bool checkpoint;
+	int64_t backoff_base_ms, backoff_max_ms, backoff_ms;
+	int state;
+	struct evhttp_connection *stream, *post;
+	pb_recordio_reader *rd;
+	char stream_id[129];
+	struct event *retry, *watchdog, *closer;
+	bool closed_sent, tearing_down;
+	struct ags__pending *pending; /* calls without an answer yet */
+};
+
+/* A call in flight. evhttp drops the requests of a connection it frees
+ * without calling them back, so they are listed here to be freed then. */
+struct ags__pending {
+	ags_t *s;
+	struct ags__pending *next, **prevp;
+	char type[32];
+};
+
+static void pending_unlink(struct ags__pending *p)
+{
+	*p->prevp = p->next;
+	if (p->next)
+		p->next->prevp = p->prevp;
+	free(p);
+}
+
+/* After the call connection is freed: nothing will answer those. */
+static void free_post(ags_t *s)
+{
+	if (s->post)
+		evhttp_connection_free(s->post);
+	s->post = NULL;
+	while (s->pending)
+		pending_unlink(s->pending);
+}
+
+static void set_timer(struct event *ev, double sec)
+{
+	struct timeval tv = {.tv_sec = (time_t)sec,
+	                     .tv_usec = (suseconds_t)((sec - (double)(time_t)sec) * 1e6)};
+	evtimer_add(ev, &tv);
+}
+
+static double watchdog_s(const ags_t *s)
+{
+	return 5 * (s->heartbeat_s > 0 ? s->heartbeat_s : 15);
+}
+
+/* `closed` runs from a timer of its own so that the caller may free the
+ * scheduler there: never from inside an evhttp callback of ours. */
+static void stop(ags_t *s)
+{
+	if (s->state == S_STOPPED)
+		return;
+	s->state = S_STOPPED;
+	evtimer_del(s->retry);
+	evtimer_del(s->watchdog);
+	set_timer(s->closer, 0);
+}
+
+static void lost(ags_t *s, const char *why)
+{
+	if (s->state == S_WAITING || s->state == S_STOPPED)
+		return;
+	if (s->tearing_down) {
+		stop(s);
+		return;
+	}
+	s->state = S_WAITING;
+	s->stream_id[0] = '\0';
+	evtimer_del(s->watchdog);
+	s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : s->backoff_base_ms;
+	if (s->backoff_ms > s->backoff_max_ms)
+		s->backoff_ms = s->backoff_max_ms;
+	uint32_t rnd = 0;
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+		rnd = (uint32_t)ag_now_ns();
+	int64_t d = s->backoff_ms / 2 + (int64_t)(rnd % (uint64_t)(s->backoff_ms / 2 + 1));
+	set_timer(s->retry, (double)d / 1000.0);
+	if (s->cb.disconnected)
+		s->cb.disconnected(s, s->ctx, why);
+}
+
+static void dispatch(ags_t *s, const struct pb_event *ev)
+{
+	switch (ev->type) {
+	case PB_EVENT_SUBSCRIBED:
+		free(s->framework_id);
+		s->framework_id = ag_strdup(ev->subscribed.framework_id);
+		s->heartbeat_s = ev->subscribed.heartbeat_interval_seconds > 0
+		                         ? ev->subscribed.heartbeat_interval_seconds
+		                         : 15;
+		s->state = S_SUBSCRIBED;
+		s->backoff_ms = 0;
+		set_timer(s->watchdog, watchdog_s(s));
+		if (s->cb.subscribed)
+			s->cb.subscribed(s, s->ctx, s->framework_id, s->heartbeat_s);
+		break;
+	case PB_EVENT_OFFERS:
+		if (s->cb.offers)
+			s->cb.offers(s, s->ctx, ev->offers.offers, ev->offers.n_offers);
+		break;
+	case PB_EVENT_RESCIND:
+		if (s->cb.rescind)
+			s->cb.rescind(s, s->ctx, ev->rescind.offer_id);
+		break;
+	case PB_EVENT_UPDATE:
+		/* Before the callback, so that a TEARDOWN made there comes after. */
+		if (s->cb.auto_ack && s->state == S_SUBSCRIBED)
+			ags_acknowledge(s, &ev->update.status);
+		if (s->cb.update)
+			s->cb.update(s, s->ctx, &ev->update.status);
+		break;
+	case PB_EVENT_MESSAGE:
+		if (s->cb.message)
+			s->cb.message(s, s->ctx, ev->message.agent_id, ev->message.executor_id,
+			              ev->message.data.data, ev->message.data.len);
+		break;
+	case PB_EVENT_FAILURE:
+		if (s->cb.failure)
+			s->cb.failure(s, s->ctx, ev->failure.agent_id, ev->failure.executor_id,
+			              ev->failure.has_status, ev->failure.status);
+		break;
+	case PB_EVENT_ERROR:
+		if (s->cb.error)
+			s->cb.error(s, s->ctx, ev->error.message);
+		stop(s);
+		break;
+	case PB_EVENT_HEARTBEAT:
+		if (s->cb.heartbeat)
+			s->cb.heartbeat(s, s->ctx);
+		break;
+	default:
+		break; /* inverse offers, operation updates: not for us */
+	}
+}
+
+static int on_record(void *arg, const char *data, size_t len)
+{
+	ags_t *s = arg;
+	struct pb_event ev;
+	struct ag_error err = {0};
+	if (pb_event_decode(data, len, &ev, &err) < 0) {
+		char why[AG_ERROR_MSG_MAX + 64];
+		snprintf(why, sizeof(why), "a bad event from the master: %s", err.msg);
+		lost(s, why);
+		return -EBADMSG;
+	}
+	if (s->state == S_SUBSCRIBED || s->state == S_CONNECTING)
+		set_timer(s->watchdog, watchdog_s(s));
+	dispatch(s, &ev);
+	pb_event_free(&ev);
+	return s->state == S_SUBSCRIBED || s->state == S_CONNECTING ? 0 : -ECANCELED;
+}
+
+static void stream_chunk(struct evhttp_request *req, void *arg)
+{
+	ags_t *s = arg;
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t n = evbuffer_get_length(in);
+	if (s->state != S_CONNECTING && s->state != S_SUBSCRIBED) {
+		evbuffer_drain(in, n);
+		return;
+	}
+	const void *p = evbuffer_pullup(in, -1);
+	struct ag_error err = {0};
+	int r = pb_recordio_reader_feed(s->rd, p, n, on_record, s, &err);
+	evbuffer_drain(in, n);
+	if (r < 0 && r != -EBADMSG && r != -ECANCELED) {
+		char why[AG_ERROR_MSG_MAX + 64];
+		snprintf(why, sizeof(why), "a bad stream from the master: %s", err.msg);
+		lost(s, why);
+	}
+}
+
+static int stream_header(struct evhttp_request *req, void *arg)
+{
+	ags_t *s = arg;
+	int code = evhttp_request_get_response_code(req);
+	if (code != 200) {
+		char why[96];
+		snprintf(why, sizeof(why), "the master answered %d to SUBSCRIBE", code);
+		lost(s, why);
+		return -1;
+	}
+	const char *sid =
+	        evhttp_find_header(evhttp_request_get_input_headers(req), "Mesos-Stream-Id");
+	snprintf(s->stream_id, sizeof(s->stream_id), "%s", sid ? sid : "");
+	return 0;
+}
+
+static void stream_done(struct evhttp_request *req, void *arg)
+{
+	(void)req;
+	lost(arg, "the stream from the master ended");
+}
+
+static void stream_error(enum evhttp_request_error e, void *arg)
+{
+	char why[96];
+	snprintf(why, sizeof(why), "the stream from the master failed (%s)",
+	         e == EVREQ_HTTP_TIMEOUT ? "timeout"
+	         : e == EVREQ_HTTP_EOF   ? "closed"
+	                                 : "error");
+	lost(arg, why);
+}
+
+static json_t *framework_info(const ags_t *s)
+{
+	json_t *fi = json_pack("{s:s, s:s, s:b, s:s}", "user", s->user, "name", s->name,
+	                       "checkpoint", s->checkpoint, "role", s->role);
+	if (s->failover_timeout > 0)
+		json_object_set_new(fi, "failover_timeout", json_real(s->failover_timeout));
+	if (s->framework_id)
+		json_object_set_new(fi, "id", pb_id_to_json(s->framework_id));
+	json_object_set_new(fi, "capabilities", json_pack("[{s:s}]", "type", "TASK_KILLING_STATE"));
+	return fi;
+}
+
+static void connect_now(ags_t *s)
+{
+	if (s->stream)
+		evhttp_connection_free(s->stream);
+	s->stream = NULL;
+	/* The call connection may be to a master that is gone too. */
+	free_post(s);
+	pb_recordio_reader_free(s->rd);
+	s->rd = pb_recordio_reader_new(0);
+	s->stream_id[0] = '\0';
+	s->state = S_CONNECTING;
+	s->stream = evhttp_connection_base_new(s->base, NULL, s->host, (uint16_t)s->port);
+	if (!s->stream) {
+		lost(s, "cannot create a connection to the master");
+		return;
+	}
+	evhttp_connection_set_timeout(s->stream, 3600);
+	json_t *call = json_pack("{s:s, s:{s:o}}", "type", "SUBSCRIBE", "subscribe",
+	                         "framework_info", framework_info(s));
+	if (s->framework_id)
+		json_object_set_new(call, "framework_id", pb_id_to_json(s->framework_id));
+	_cleanup_free_ char *body = pb_json_dump(call, NULL);
+	json_decref(call);
+	struct evhttp_request *req = evhttp_request_new(stream_done, s);
+	evhttp_request_set_chunked_cb(req, stream_chunk);
+	evhttp_request_set_header_cb(req, stream_header);
+	evhttp_request_set_error_cb(req, stream_error);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	evhttp_add_header(h, "Host", s->host);
+	evhttp_add_header(h, "Content-Type", "application/json");
+	evhttp_add_header(h, "Accept", "application/json");
+	evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
+	/* A master that accepts but never answers is a lost stream too. */
+	set_timer(s->watchdog, watchdog_s(s));
+	if (evhttp_make_request(s->stream, req, EVHTTP_REQ_POST, "/api/v1/scheduler") < 0)
+		lost(s, "cannot send SUBSCRIBE to the master");
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	ags_t *s = arg;
+	if (s->state == S_WAITING)
+		connect_now(s);
+}
+
+static void on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	lost(arg, "no event from the master for 5 heartbeat intervals");
+}
+
+static void on_closer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	ags_t *s = arg;
+	if (s->closed_sent)
+		return;
+	s->closed_sent = true;
+	if (s->cb.closed)
+		s->cb.closed(s, s->ctx);
+}
+
+static int parse_master(const char *m, char **ret_host, int *ret_port)
+{
+	if (!m)
+		m = "127.0.0.1:5050";
+	if (strncmp(m, "http://", 7) == 0)
+		m += 7;
+	const char *colon = strrchr(m, ':');
+	size_t hl = colon ? (size_t)(colon - m) : strlen(m);
+	int64_t port = 5050;
+	if (colon) {
+		_cleanup_free_ char *p = strndup(colon + 1, strcspn(colon + 1, "/"));
+		if (ag_parse_i64(p, &port) < 0 || port <= 0 || port > 65535)
+			return -EINVAL;
+	}
+	if (hl == 0)
+		return -EINVAL;
+	*ret_host = strndup(m, hl);
+	*ret_port = (int)port;
+	return 0;
+}
+
+ags_t *ags_new(struct event_base *base, const struct ags_config *cfg,
+               const struct ags_callbacks *cb, void *ctx)
+{
+	ags_t *s = ag_calloc(1, sizeof(*s));
+	if (parse_master(cfg->master, &s->host, &s->port) < 0) {
+		free(s);
+		errno = EINVAL;
+		return NULL;
+	}
+	s->base = base;
+	s->cb = *cb;
+	s->ctx = ctx;
+	s->name = ag_strdup(cfg->name ? cfg->name : "agora-framework");
+	const char *user = cfg->user;
+	struct passwd *pw = user ? NULL : getpwuid(geteuid());
+	s->user = ag_strdup(user ? user : pw ? pw->pw_name : "root");
+	s->role = ag_strdup(cfg->role ? cfg->role : "*");
+	s->framework_id = cfg->framework_id ? ag_strdup(cfg->framework_id) : NULL;
+	s->failover_timeout = cfg->failover_timeout;
+	s->checkpoint = cfg->checkpoint;
+	s->backoff_base_ms = cfg->backoff_base_ms > 0 ? cfg->backoff_base_ms : 500;
+	s->backoff_max_ms = cfg->backoff_max_ms > 0 ? cfg->backoff_max_ms : 30000;
+	s->retry = evtimer_new(base, on_retry, s);
+	s->watchdog = evtimer_new(base, on_watchdog, s);
+	s->closer = evtimer_new(base, on_closer, s);
+	return s;
+}
+
+void ags_free(ags_t *s)
+{
+	if (!s)
+		return;
+	if (s->stream)
+		evhttp_connection_free(s->stream);
+	free_post(s);
+	event_free(s->retry);
+	event_free(s->watchdog);
+	event_free(s->closer);
+	pb_recordio_reader_free(s->rd);
+	free(s->host);
+	free(s->name);
+	free(s->user);
+	free(s->role);
+	free(s->framework_id);
+	free(s);
+}
+
+void ags_start(ags_t *s)
+{
+	if (s->state == S_IDLE)
+		connect_now(s);
+}
+
+const char *ags_framework_id(const ags_t *s)
+{
+	return s->framework_id;
+}
+
+bool ags_subscribed(const ags_t *s)
+{
+	return s->state == S_SUBSCRIBED;
+}
+
+static void post_done(struct evhttp_request *req, void *arg)
+{
+	struct ags__pending *p = arg;
+	ags_t *s = p->s;
+	int code = req ? evhttp_request_get_response_code(req) : 0;
+	bool teardown = strcmp(p->type, "TEARDOWN") == 0;
+	if (code != 202 && code != 200 && s->cb.call_failed) {
+		char body[1024] = "";
+		if (req) {
+			struct evbuffer *in = evhttp_request_get_input_buffer(req);
+			size_t n = evbuffer_get_length(in);
+			if (n >= sizeof(body))
+				n = sizeof(body) - 1;
+			evbuffer_copyout(in, body, n);
+			body[n] = '\0';
+		}
+		s->cb.call_failed(s, s->ctx, p->type, code, body);
+	}
+	pending_unlink(p);
+	if (teardown)
+		stop(s);
+}
+
+int ags_call(ags_t *s, const json_t *call)
+{
+	if (s->state != S_SUBSCRIBED || !s->framework_id)
+		return -ENOTCONN;
+	if (!s->post) {
+		s->post = evhttp_connection_base_new(s->base, NULL, s->host, (uint16_t)s->port);
+		if (!s->post)
+			return -ENOMEM;
+		evhttp_connection_set_timeout(s->post, 30);
+	}
+	json_t *c = json_deep_copy(call);
+	json_object_set_new(c, "framework_id", pb_id_to_json(s->framework_id));
+	_cleanup_free_ char *body = pb_json_dump(c, NULL);
+	struct ags__pending *p = ag_calloc(1, sizeof(*p));
+	p->s = s;
+	const char *type = json_string_value(json_object_get(c, "type"));
+	snprintf(p->type, sizeof(p->type), "%s", type ? type : "?");
+	json_decref(c);
+	p->next = s->pending;
+	p->prevp = &s->pending;
+	if (s->pending)
+		s->pending->prevp = &p->next;
+	s->pending = p;
+	struct evhttp_request *req = evhttp_request_new(post_done, p);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	evhttp_add_header(h, "Host", s->host);
+	evhttp_add_header(h, "Content-Type", "application/json");
+	evhttp_add_header(h, "Mesos-Stream-Id", s->stream_id);
+	evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
+	/* On failure evhttp has freed the request (without calling it). */
+	if (evhttp_make_request(s->post, req, EVHTTP_REQ_POST, "/api/v1/scheduler") < 0) {
+		pending_unlink(p);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Post `call` and drop our reference to it. */
+static int call_steal(ags_t *s, json_t *call)
+{
+	int r = ags_call(s, call);
+	json_decref(call);
+	return r;
+}
+
+static json_t *filters(double refuse_seconds)
+{
+	if (refuse_seconds < 0)
+		return json_object();
+	return json_pack("{s:f}", "refuse_seconds", refuse_seconds);
+}
+
+static json_t *task_json(const struct ags_task *t, const char *agent_id)
+{
+	json_t *res = json_array();
+	const char *names[] = {"cpus", "mem", "disk"};
+	double vals[] = {t->cpus, t->mem, t->disk};
+	for (size_t i = 0; i < AG_ARRAY_SIZE(names); i++)
+		if (vals[i] > 0)
+			json_array_append_new(res, json_pack("{s:s, s:s, s:{s:f}}", "name",
+			                                     names[i], "type", "SCALAR", "scalar",
+			                                     "value", vals[i]));
+	json_t *ti = json_pack("{s:s, s:o, s:o, s:o}", "name", t->name ? t->name : t->task_id,
+	                       "task_id", pb_id_to_json(t->task_id), "agent_id",
+	                       pb_id_to_json(agent_id), "resources", res);
+	if (t->command || t->n_env) {
+		json_t *cmd = json_object();
+		if (t->command)
+			json_object_set_new(cmd, "value", json_string(t->command));
+		else
+			json_object_set_new(cmd, "shell", json_false());
+		if (t->n_env) {
+			json_t *vars = json_array();
+			for (size_t i = 0; i < t->n_env; i++) {
+				const char *eq = strchr(t->env[i], '=');
+				json_t *v = json_object();
+				json_object_set_new(
+				        v, "name",
+				        eq ? json_stringn(t->env[i], (size_t)(eq - t->env[i]))
+				           : json_string(t->env[i]));
+				json_object_set_new(v, "value", json_string(eq ? eq + 1 : ""));
+				json_array_append_new(vars, v);
+			}
+			json_object_set_new(cmd, "environment",
+			                    json_pack("{s:o}", "variables", vars));
+		}
+		json_object_set_new(ti, "command", cmd);
+	}
+	if (t->oci)
+		json_object_set_new(ti, "container",
+		                    json_pack("{s:s, s:O}", "type", "MESOS", "oci", t->oci));
+	return ti;
+}
+
+int ags_launch(ags_t *s, const char *offer_id, const char *agent_id, const struct ags_task *tasks,
+               size_t n, double refuse_seconds)
+{
+	json_t *infos = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(infos, task_json(&tasks[i], agent_id));
+	json_t *call =
+	        json_pack("{s:s, s:{s:[o], s:[{s:s, s:{s:o}}], s:o}}", "type", "ACCEPT", "accept",
+	                  "offer_ids", pb_id_to_json(offer_id), "operations", "type", "LAUNCH",
+	                  "launch", "task_infos", infos, "filters", filters(refuse_seconds));
+	return call_steal(s, call);
+}
+
+int ags_decline(ags_t *s, const char *const *offer_ids, size_t n, double refuse_seconds)
+{
+	json_t *ids = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(ids, pb_id_to_json(offer_ids[i]));
+	return call_steal(s, json_pack("{s:s, s:{s:o, s:o}}", "type", "DECLINE", "decline",
+	                               "offer_ids", ids, "filters", filters(refuse_seconds)));
+}
+
+int ags_kill(ags_t *s, const char *task_id, const char *agent_id, double grace_s)
+{
+	json_t *k = json_pack("{s:o}", "task_id", pb_id_to_json(task_id));
+	if (agent_id)
+		json_object_set_new(k, "agent_id", pb_id_to_json(agent_id));
+	if (grace_s >= 0)
+		json_object_set_new(k, "kill_policy",
+		                    json_pack("{s:{s:I}}", "grace_period", "nanoseconds",
+		                              (json_int_t)(grace_s * 1e9)));
+	return call_steal(s, json_pack("{s:s, s:o}", "type", "KILL", "kill", k));
+}
+
+int ags_acknowledge(ags_t *s, const struct pb_task_status *st)
+{
+	if (!st->uuid.data || !st->agent_id)
+		return 0;
+	_cleanup_free_ char *uuid = pb_base64_encode(st->uuid.data, st->uuid.len);
+	return call_steal(s, json_pack("{s:s, s:{s:o, s:o, s:s}}", "type", "ACKNOWLEDGE",
+	                               "acknowledge", "agent_id", pb_id_to_json(st->agent_id),
+	                               "task_id", pb_id_to_json(st->task_id), "uuid", uuid));
+}
+
+int ags_reconcile(ags_t *s, const char *const *task_ids, const char *const *agent_ids, size_t n)
+{
+	json_t *tasks = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *t = json_pack("{s:o}", "task_id", pb_id_to_json(task_ids[i]));
+		if (agent_ids && agent_ids[i])
+			json_object_set_new(t, "agent_id", pb_id_to_json(agent_ids[i]));
+		json_array_append_new(tasks, t);
+	}
+	return call_steal(
+	        s, json_pack("{s:s, s:{s:o}}", "type", "RECONCILE", "reconcile", "tasks", tasks));
+}
+
+static int roles_call(ags_t *s, const char *type, const char *key, const char *role)
+{
+	json_t *call = json_pack("{s:s}", "type", type);
+	if (role)
+		json_object_set_new(call, key, json_pack("{s:[s]}", "roles", role));
+	return call_steal(s, call);
+}
+
+int ags_revive(ags_t *s, const char *role)
+{
+	return roles_call(s, "REVIVE", "revive", role);
+}
+
+int ags_suppress(ags_t *s, const char *role)
+{
+	return roles_call(s, "SUPPRESS", "suppress", role);
+}
+
+int ags_teardown(ags_t *s)
+{
+	int r = call_steal(s, json_pack("{s:s}", "type", "TEARDOWN"));
+	if (r == 0)
+		s->tearing_down = true;
+	return r;
+}
+
+double ags_offer_scalar(const struct pb_offer *o, const char *name)
+{
+	double v = 0;
+	for (size_t i = 0; i < o->n_resources; i++)
+		if (strcmp(o->resources[i].name, name) == 0 &&
+		    o->resources[i].type == PB_VALUE_SCALAR)
+			v += (double)o->resources[i].scalar_milli / 1000.0;
+	return v;
+}

@@ -1,0 +1,138 @@
+/* scheduler.h: libagora-scheduler, the C SDK for agora frameworks.
+ *
+ * A framework subscribes to the master (POST /api/v1/scheduler, a RecordIO
+ * stream of events), gets a callback per event and answers with calls
+ * (accept/launch, decline, kill, acknowledge, ...). The shapes are the Mesos
+ * v1 scheduler API (docs: ../shared/reference/mesos-v1-subset.md); events
+ * are decoded with proto/ and handed over as its structs.
+ *
+ * Threading: one libevent loop, the caller's. Every function must be called
+ * from the thread running that loop (callbacks run on it too); nothing here
+ * starts a thread or takes a lock.
+ *
+ * Reconnection: when the stream ends, fails, or stays silent for five
+ * heartbeat intervals (the watchdog), the SDK subscribes again after a
+ * backoff (doubling from `backoff_base_ms` to `backoff_max_ms`, with
+ * jitter), with the framework id it was given, so its tasks are kept.
+ * `disconnected` says why, `subscribed` says it is back. A fatal ERROR
+ * event (framework removed, refused subscription) and a TEARDOWN stop the
+ * scheduler for good: `closed` is called once, and the loop is the
+ * caller's to end.
+ *
+ * Ownership: every pointer handed to a callback is valid during the call
+ * only (copy what you keep). Pointers passed in (config strings, task
+ * descriptions, JSON) are borrowed during the call that takes them.
+ *
+ * Errors: calls return 0 once queued, or -errno (-ENOTCONN while not
+ * subscribed: nothing is queued then; retry after `subscribed`). The
+ * master's answer arrives later; a refusal (not 202) is reported through
+ * `call_failed`. The library never prints and never exits.
+ */
+#ifndef AGORA_SDK_SCHEDULER_H
+#define AGORA_SDK_SCHEDULER_H
+
+#include "proto/proto.h"
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ags ags_t;
+
+struct ags_config {
+	const char *master;       /* "host:port" or "http://host:port"; NULL: 127.0.0.1:5050 */
+	const char *name;         /* framework name; NULL: "agora-framework" */
+	const char *user;         /* NULL: the current user's name */
+	const char *role;         /* NULL: "*" */
+	const char *framework_id; /* resume this framework; NULL: a new one */
+	double failover_timeout;  /* seconds the master keeps the framework without us */
+	bool checkpoint;
+	int64_t backoff_base_ms; /* 0: 500 */
+	int64_t backoff_max_ms;  /* 0: 30000 */
+};
+
+/* Every callback is optional (NULL: the event is ignored). `s` is the
+ * scheduler; calls may be made from inside any callback, and ags_free()
+ * from `closed` only. */
+struct ags_callbacks {
+	void (*subscribed)(ags_t *s, void *ctx, const char *framework_id, double heartbeat_s);
+	void (*offers)(ags_t *s, void *ctx, const struct pb_offer *offers, size_t n);
+	void (*rescind)(ags_t *s, void *ctx, const char *offer_id);
+	/* Acknowledge with ags_acknowledge(status) once handled, or set
+	 * `auto_ack` below: the SDK then acknowledges each update as it is
+	 * delivered, just before this callback. */
+	void (*update)(ags_t *s, void *ctx, const struct pb_task_status *status);
+	void (*message)(ags_t *s, void *ctx, const char *agent_id, const char *executor_id,
+	                const uint8_t *data, size_t len);
+	/* `has_status`: `status` is a wait status (an executor ended). */
+	void (*failure)(ags_t *s, void *ctx, const char *agent_id, const char *executor_id,
+	                bool has_status, int status);
+	/* A fatal ERROR event; `closed` follows. */
+	void (*error)(ags_t *s, void *ctx, const char *message);
+	void (*heartbeat)(ags_t *s, void *ctx);
+	/* The stream is gone; the SDK reconnects by itself. */
+	void (*disconnected)(ags_t *s, void *ctx, const char *why);
+	/* A call was refused: the HTTP code (0: no answer) and the body. */
+	void (*call_failed)(ags_t *s, void *ctx, const char *call_type, int code, const char *body);
+	/* Stopped for good (teardown done, or a fatal error). */
+	void (*closed)(ags_t *s, void *ctx);
+	bool auto_ack;
+};
+
+/* A task to launch on an offer's agent. Resources are scalars (cpus, mem
+ * in MiB, disk in MiB; 0: not asked for). Give `command` (run by /bin/sh
+ * -c), `oci` (agora's OCI-like spec, written as `container.oci`), or both
+ * (the spec's process wins). */
+struct ags_task {
+	const char *task_id;
+	const char *name; /* NULL: task_id */
+	double cpus, mem, disk;
+	const char *command;
+	const json_t *oci;
+	const char *const *env; /* "NAME=value", for `command.environment` */
+	size_t n_env;
+};
+
+/* A scheduler on `base` (borrowed: it must outlive the scheduler). It does
+ * nothing until ags_start(). NULL only for a bad `master` address (errno
+ * EINVAL). Free with ags_free(). */
+ags_t *ags_new(struct event_base *base, const struct ags_config *cfg,
+               const struct ags_callbacks *cb, void *ctx);
+/* Close the stream and the connections, free everything; NULL is fine.
+ * The framework stays registered at the master (for failover_timeout). */
+void ags_free(ags_t *s);
+/* Subscribe now (and again, by itself, whenever the stream is lost). */
+void ags_start(ags_t *s);
+
+/* The framework id once subscribed (NULL before); valid until ags_free(). */
+const char *ags_framework_id(const ags_t *s);
+bool ags_subscribed(const ags_t *s);
+
+/* ACCEPT `offer_id` (of `agent_id`) with one LAUNCH of `n` tasks; what is
+ * not used is declined for `refuse_seconds` (<0: the master's default). */
+int ags_launch(ags_t *s, const char *offer_id, const char *agent_id, const struct ags_task *tasks,
+               size_t n, double refuse_seconds);
+/* DECLINE offers; refuse_seconds as above. */
+int ags_decline(ags_t *s, const char *const *offer_ids, size_t n, double refuse_seconds);
+/* KILL a task; agent_id may be NULL. grace_s < 0: the default policy. */
+int ags_kill(ags_t *s, const char *task_id, const char *agent_id, double grace_s);
+/* ACKNOWLEDGE an update. Updates without a uuid (the master's own) need
+ * none: 0 and nothing is sent. */
+int ags_acknowledge(ags_t *s, const struct pb_task_status *status);
+/* RECONCILE `n` tasks (task_ids[i] on agent_ids[i], which may be NULL or
+ * hold NULLs); n == 0: every task of the framework. */
+int ags_reconcile(ags_t *s, const char *const *task_ids, const char *const *agent_ids, size_t n);
+/* REVIVE / SUPPRESS offers for `role` (NULL: every role). */
+int ags_revive(ags_t *s, const char *role);
+int ags_suppress(ags_t *s, const char *role);
+/* TEARDOWN: kill every task, remove the framework; `closed` follows. */
+int ags_teardown(ags_t *s);
+/* Any call: `call` (borrowed) gets the framework id and is posted. */
+int ags_call(ags_t *s, const json_t *call);
+
+/* The value of the scalar resource `name` in an offer (0 when absent). */
+double ags_offer_scalar(const struct pb_offer *o, const char *name);
+
+#endif

@@ -1,0 +1,76 @@
+/* agoractl.h: what the files of agoractl share (not a library: the tool's
+ * own internals). */
+#ifndef AGORA_TOOLS_AGORACTL_H
+#define AGORA_TOOLS_AGORACTL_H
+
+#include "common/common.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* Exit codes scripts can trust (also in --help). */
+enum {
+	CTL_OK = 0,
+	CTL_ERR = 1,         /* the cluster refused, or what was named does not exist */
+	CTL_USAGE = 2,       /* bad command line */
+	CTL_UNREACHABLE = 3, /* cannot reach the master (or an agent) */
+};
+
+struct ctl {
+	char *host; /* the master */
+	int port;
+	const char *master; /* as given, for messages */
+	bool json, quiet, no_trunc, all, follow, rfc3339;
+	long tail; /* -1: all */
+};
+
+struct http_reply {
+	int status;
+	char *content_type; /* NULL when absent */
+	char *body;         /* NUL-terminated */
+	size_t len;
+};
+void http_reply_free(struct http_reply *r);
+
+/* One request to host:port with Connection: close; the body is JSON when
+ * given. 0, or -errno when the host cannot be reached (the reply is then
+ * empty). Reads time out after `timeout_s`. */
+int http_request(const char *host, int port, const char *method, const char *path, const char *body,
+                 int timeout_s, struct http_reply *ret);
+
+/* Parse "host:port" / "http://host:port" (default port 5050). */
+int ctl_parse_address(const char *s, char **ret_host, int *ret_port);
+
+/* POST an operator call to the master. On success *ret (may be NULL for
+ * calls answered with an empty body) gets the reply's JSON. Errors are
+ * printed (with what to do) and returned as an exit code. */
+int ctl_operator(struct ctl *c, const char *type, json_t *payload, json_t **ret);
+
+/* Printing. */
+void ctl_die_unreachable(const struct ctl *c, int err);
+char *ctl_short_id(const struct ctl *c, const char *id); /* caller frees */
+char *ctl_time(const struct ctl *c, double epoch_s);     /* caller frees */
+/* Tables: rows of `ncol` strings; the header first. Frees the cells. */
+struct table {
+	size_t ncol, nrow, cap;
+	char **cells;
+};
+void table_init(struct table *t, size_t ncol, ...);
+void table_add(struct table *t, ...); /* ncol strings, copied; NULL prints "-" */
+/* Print the table (when `print`) and free it. */
+void table_done(struct table *t, bool print);
+void ctl_print_json(const json_t *j);
+
+const char *ctl_id(const json_t *obj, const char *key); /* obj.key.value */
+double ctl_scalar(const json_t *resources, const char *name);
+
+/* run: one task through the SDK (run.c). */
+int ctl_run(struct ctl *c, int argc, char **argv);
+/* Output of a task from its agent's files endpoint into `out`; `offset`
+ * in/out. 0 or an exit code (printed). */
+int ctl_task_output(struct ctl *c, const json_t *task, const char *file, long *offset, FILE *out);
+/* The task named `id` (full or unique prefix) in GET_TASKS; NULL and an
+ * exit code in *rc when none (printed). New reference. */
+json_t *ctl_find_task(struct ctl *c, const char *id, int *rc);
+
+#endif
