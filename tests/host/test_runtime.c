@@ -20,6 +20,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* A failed assertion must not leave containers running. */
+TestSuite(namespaces, .fini = bundle_cleanup_all);
+TestSuite(security, .fini = bundle_cleanup_all);
+TestSuite(mounts, .fini = bundle_cleanup_all);
+TestSuite(lifecycle, .fini = bundle_cleanup_all);
+TestSuite(bad_input, .fini = bundle_cleanup_all);
+
 /* ---- namespaces --------------------------------------------------------- */
 
 Test(namespaces, init_is_pid_1)

@@ -12,6 +12,18 @@
 
 bool agbundle_cgroups;
 
+/* Bundles made in this test process and not yet done: a failed assertion
+ * ends the test before its own cleanup, and bundle_cleanup_all() (the
+ * suites' .fini) must still delete what it left running. */
+struct live_bundle {
+	char dir[128];
+	char state[160];
+};
+/* Copies, not pointers: the bundles live on the stack of a test that may
+ * have ended by a failed assertion. */
+static struct live_bundle live[16];
+static size_t n_live;
+
 const char *build_dir(void)
 {
 	const char *b = getenv("AGORA_BUILD_DIR");
@@ -34,6 +46,11 @@ void bundle_init(struct bundle *b, const char *const args[])
 {
 	snprintf(b->dir, sizeof(b->dir), "/tmp/agora-host-XXXXXX");
 	cr_assert_not_null(mkdtemp(b->dir));
+	if (n_live < AG_ARRAY_SIZE(live)) {
+		snprintf(live[n_live].dir, sizeof(live[n_live].dir), "%s", b->dir);
+		snprintf(live[n_live].state, sizeof(live[n_live].state), "%s/state", b->dir);
+		n_live++;
+	}
 	snprintf(b->state, sizeof(b->state), "%s/state", b->dir);
 	static const char *const dirs[] = {"rootfs",     "rootfs/bin", "rootfs/proc", "rootfs/sys",
 	                                   "rootfs/dev", "rootfs/tmp", "rootfs/etc"};
@@ -109,8 +126,36 @@ size_t state_entries(const struct bundle *b)
 	return n;
 }
 
+void bundle_cleanup_all(void)
+{
+
+	while (n_live > 0) {
+		struct live_bundle *b = &live[--n_live];
+		/* Every container still in the bundle's state root goes. */
+		_cleanup_free_ char *cmd = ag_asprintf(
+		        "for id in $(%s/bin/agora-run --root=%s list -q 2>/dev/null); do "
+		        "%s/bin/agora-run --root=%s --cgroup-manager=%s delete --force $id; done",
+		        build_dir(), b->state, build_dir(), b->state,
+		        agbundle_cgroups ? "cgroupfs" : "disabled");
+		if (system(cmd) != 0)
+			fprintf(stderr,
+			        "bundle_cleanup_all: could not delete the containers of %s\n",
+			        b->dir);
+		if (!mounts_mention(b->dir))
+			nftw(b->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	}
+}
+
+static void bundle_forget(struct bundle *b)
+{
+	for (size_t i = 0; i < n_live; i++)
+		if (strcmp(live[i].dir, b->dir) == 0)
+			live[i] = live[--n_live];
+}
+
 void bundle_done(struct bundle *b)
 {
+	bundle_forget(b);
 	json_decref(b->cfg);
 	/* Nothing may still be mounted from the bundle: rm would otherwise
 	 * walk into a live container's mounts. FTW_MOUNT keeps it on the

@@ -24,6 +24,10 @@ const char *build_dir(void);
 /* A new bundle whose config.json is `agora-run spec`'s, with `args`. */
 void bundle_init(struct bundle *b, const char *const args[]);
 void bundle_write(struct bundle *b);
+/* Deletes (agora-run delete --force) every container of every bundle not
+ * yet done and removes them: for the suites' .fini, which criterion runs
+ * even after a failed assertion. */
+void bundle_cleanup_all(void);
 /* Asserts nothing of the bundle is still mounted, then removes it. */
 void bundle_done(struct bundle *b);
 bool mounts_mention(const char *what);

@@ -55,7 +55,9 @@ static bool cgroup_exists(const char *id)
 	return access(p, F_OK) == 0;
 }
 
-Test(limits, memory_and_pids_limits_are_enforced, .init = setup)
+TestSuite(limits, .init = setup, .fini = bundle_cleanup_all);
+
+Test(limits, memory_and_pids_limits_are_enforced)
 {
 	/* A hog in a 32 MiB container (no swap) is OOM-killed, `run` says
 	 * so and exits 137. */
@@ -98,7 +100,7 @@ Test(limits, memory_and_pids_limits_are_enforced, .init = setup)
 	bundle_done(&b);
 }
 
-Test(limits, cpu_max_holds_a_busy_loop_near_its_quota, .init = setup)
+Test(limits, cpu_max_holds_a_busy_loop_near_its_quota)
 {
 	struct bundle b;
 	bundle_init(&b, ARGS("/bin/probe", "spin", "4"));
@@ -129,7 +131,7 @@ static off_t size_of(const char *p)
 	return stat(p, &st) == 0 ? st.st_size : -1;
 }
 
-Test(limits, pause_stops_progress_and_resume_restores_it, .init = setup)
+Test(limits, pause_stops_progress_and_resume_restores_it)
 {
 	struct bundle b;
 	bundle_init(&b,
