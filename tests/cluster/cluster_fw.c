@@ -16,9 +16,13 @@
  *   launch TASK HOST CMD..  take an offer of agent HOST (waits up to 15 s),
  *                           ACCEPT it with one LAUNCH -> OK <agent id>
  *   wait TASK STATE SECS    until the task's latest state is STATE
- *   kill TASK               KILL
+ *   settle TASK SECS        until the task is past STAGING/STARTING
+ *                           -> OK <state> <reason> <message>
+ *   kill TASK [GRACE_S]     KILL (with a kill_policy grace period)
+ *   decline SECS            DECLINE every offer held (refuse_seconds SECS)
  *   reconcile [SECS]        RECONCILE all; collect answers for SECS (2)
- *                           -> OK task=STATE,...
+ *                           -> OK task=STATE,... (none: no answer;
+ *                           terminal acknowledged tasks are not answered)
  *   state TASK              -> OK <latest state> <reason> <message>
  *   history TASK            -> OK STATE/uuid8 ... (uuid8: first 8 chars or
  *                           "-" for master-generated updates)
@@ -64,6 +68,7 @@ struct task {
 	int n;
 	int redelivered; /* the same uuid delivered again (after our ack) */
 	char latest[40], reason[64], message[256];
+	char recon[40]; /* the state in the last reconciliation answer */
 };
 
 static struct task tasks[256];
@@ -204,6 +209,9 @@ static void on_update(json_t *status)
 		snprintf(u->reason, sizeof(u->reason), "%s", nz(jstr(status, "reason")));
 		snprintf(u->source, sizeof(u->source), "%s", nz(jstr(status, "source")));
 	}
+	if (strcmp(nz(jstr(status, "reason")), "REASON_RECONCILIATION") == 0 &&
+	    strcmp(nz(jstr(status, "source")), "SOURCE_MASTER") == 0 && !uuid)
+		snprintf(t->recon, sizeof(t->recon), "%s", state);
 	snprintf(t->latest, sizeof(t->latest), "%s", state);
 	snprintf(t->reason, sizeof(t->reason), "%s", nz(jstr(status, "reason")));
 	snprintf(t->message, sizeof(t->message), "%s", nz(jstr(status, "message")));
@@ -473,18 +481,66 @@ static void cmd_wait(char *args)
 		      w.t->reason, w.t->message);
 }
 
+static bool settled(void *arg)
+{
+	struct task *t = arg;
+	return t->latest[0] && strcmp(t->latest, "TASK_STAGING") != 0 &&
+	       strcmp(t->latest, "TASK_STARTING") != 0;
+}
+
+/* Until the task is running or ended, whichever. */
+static void cmd_settle(char *args)
+{
+	char tid[64];
+	double secs;
+	if (sscanf(args, "%63s %lf", tid, &secs) != 2) {
+		reply("ERR usage: settle TASK SECS");
+		return;
+	}
+	struct task *t = task_get(tid, true);
+	pump((int)(secs * 1000), settled, t);
+	if (settled(t))
+		reply("OK %s %s %s", t->latest, t->reason[0] ? t->reason : "-", t->message);
+	else
+		reply("ERR %s is %s", tid, t->latest[0] ? t->latest : "none");
+}
+
+/* DECLINE every offer held, refusing them for SECS. */
+static void cmd_decline(char *args)
+{
+	double secs = atof(args);
+	int n = 0;
+	while (n_offers > 0) {
+		struct offer *of = &offers[--n_offers];
+		char body[1024];
+		snprintf(body, sizeof(body),
+		         "{\"type\":\"DECLINE\",\"framework_id\":{\"value\":\"%s\"},\"decline\":{"
+		         "\"offer_ids\":[{\"value\":\"%s\"}],\"filters\":{\"refuse_seconds\":%g}}}",
+		         fw_id, of->id, secs);
+		json_decref(of->resources);
+		if (call(body) == 202)
+			n++;
+	}
+	reply("OK %d", n);
+}
+
 static void cmd_kill(char *args)
 {
 	struct task *t = task_get(strtok(args, " "), false);
+	const char *grace = strtok(NULL, " ");
 	if (!t) {
 		reply("ERR unknown task");
 		return;
 	}
-	char body[1024];
+	char body[1024], policy[128] = "";
+	if (grace)
+		snprintf(policy, sizeof(policy),
+		         ",\"kill_policy\":{\"grace_period\":{\"nanoseconds\":%lld}}",
+		         (long long)(atof(grace) * 1e9));
 	snprintf(body, sizeof(body),
 	         "{\"type\":\"KILL\",\"framework_id\":{\"value\":\"%s\"},\"kill\":{\"task_id\":{"
-	         "\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"}}}",
-	         fw_id, t->id, t->agent_id);
+	         "\"value\":\"%s\"},\"agent_id\":{\"value\":\"%s\"}%s}}",
+	         fw_id, t->id, t->agent_id, policy);
 	int s = call(body);
 	if (s == 202)
 		reply("OK");
@@ -554,7 +610,7 @@ static void cmd_reconcile(char *args)
 	         "\"tasks\":[]}}",
 	         fw_id);
 	for (int i = 0; i < n_tasks; i++)
-		tasks[i].latest[0] = '\0';
+		tasks[i].recon[0] = '\0';
 	int s = call(body);
 	if (s != 202) {
 		reply("ERR RECONCILE answered %d", s);
@@ -565,7 +621,7 @@ static void cmd_reconcile(char *args)
 	for (int i = 0; i < n_tasks; i++) {
 		size_t l = strlen(out);
 		snprintf(out + l, sizeof(out) - l, "%s%s=%s", l ? "," : "", tasks[i].id,
-		         tasks[i].latest[0] ? tasks[i].latest : "none");
+		         tasks[i].recon[0] ? tasks[i].recon : "none");
 	}
 	reply("OK %s", out);
 }
@@ -645,6 +701,10 @@ int main(int argc, char **argv)
 			cmd_launch(args);
 		} else if (strcmp(line, "wait") == 0) {
 			cmd_wait(args);
+		} else if (strcmp(line, "settle") == 0) {
+			cmd_settle(args);
+		} else if (strcmp(line, "decline") == 0) {
+			cmd_decline(args);
 		} else if (strcmp(line, "kill") == 0) {
 			cmd_kill(args);
 		} else if (strcmp(line, "reconcile") == 0) {
