@@ -142,8 +142,8 @@ static const char *nz(const char *s)
 static int call(const char *body)
 {
 	char headers[256];
-	snprintf(headers, sizeof(headers), "Content-Type: application/json\r\nMesos-Stream-Id: %s\r\n",
-	         stream_id);
+	snprintf(headers, sizeof(headers),
+	         "Content-Type: application/json\r\nMesos-Stream-Id: %s\r\n", stream_id);
 	struct mc_response r = {0};
 	int err = mc_request(port, "POST", "/api/v1/scheduler", headers, body, &r);
 	if (err < 0)
@@ -161,7 +161,8 @@ static json_t *operator_call(const char *type)
 	char body[128];
 	snprintf(body, sizeof(body), "{\"type\":\"%s\"}", type);
 	struct mc_response r = {0};
-	int err = mc_request(port, "POST", "/api/v1", "Content-Type: application/json\r\n", body, &r);
+	int err =
+	        mc_request(port, "POST", "/api/v1", "Content-Type: application/json\r\n", body, &r);
 	json_t *j = NULL;
 	if (err == 0 && r.status == 200)
 		j = json_loads(r.body, 0, NULL);
@@ -237,13 +238,13 @@ static void on_event(json_t *ev)
 		json_t *arr = json_object_get(json_object_get(ev, "offers"), "offers");
 		size_t i;
 		json_t *o;
-		json_array_foreach(arr, i, o)
-		{
+		json_array_foreach (arr, i, o) {
 			if (n_offers == 64)
 				break;
 			struct offer *of = &offers[n_offers++];
 			snprintf(of->id, sizeof(of->id), "%s", nz(jstr(o, "id.value")));
-			snprintf(of->agent_id, sizeof(of->agent_id), "%s", nz(jstr(o, "agent_id.value")));
+			snprintf(of->agent_id, sizeof(of->agent_id), "%s",
+			         nz(jstr(o, "agent_id.value")));
 			snprintf(of->host, sizeof(of->host), "%s", nz(jstr(o, "hostname")));
 			of->resources = json_incref(json_object_get(o, "resources"));
 			logf_("OFFER %s from %s (%s)", of->id, of->host, of->agent_id);
@@ -318,7 +319,8 @@ static bool subscribe_once(const char *id)
 		snprintf(top, sizeof(top), "\"framework_id\":{\"value\":\"%s\"},", id);
 	}
 	snprintf(body, sizeof(body),
-	         "{\"type\":\"SUBSCRIBE\",%s\"subscribe\":{\"framework_info\":{%s\"user\":\"nobody\","
+	         "{\"type\":\"SUBSCRIBE\",%s\"subscribe\":{\"framework_info\":{%s\"user\":"
+	         "\"nobody\","
 	         "\"name\":\"cluster-fw%s\",\"failover_timeout\":120,\"checkpoint\":true,"
 	         "\"capabilities\":[%s]}}}",
 	         top, idpart, partition_aware ? "-pa" : "",
@@ -386,8 +388,7 @@ static double scalar(json_t *res, const char *name)
 {
 	size_t i;
 	json_t *r;
-	json_array_foreach(res, i, r)
-	{
+	json_array_foreach (res, i, r) {
 		if (strcmp(nz(jstr(r, "name")), name) == 0)
 			return json_number_value(
 			        json_object_get(json_object_get(r, "scalar"), "value"));
@@ -425,12 +426,13 @@ static void cmd_launch(char *args)
 		reply("ERR offer %s from %s too small", of->id, host);
 		return;
 	}
-	json_t *task = json_pack(
-	        "{s:s, s:{s:s}, s:{s:s}, s:[{s:s, s:s, s:{s:f}}, {s:s, s:s, s:{s:f}}],"
-	        " s:{s:b, s:s}}",
-	        "name", tid, "task_id", "value", tid, "agent_id", "value", of->agent_id, "resources",
-	        "name", "cpus", "type", "SCALAR", "scalar", "value", 0.1, "name", "mem", "type",
-	        "SCALAR", "scalar", "value", 16.0, "command", "shell", 1, "value", cmd);
+	json_t *task =
+	        json_pack("{s:s, s:{s:s}, s:{s:s}, s:[{s:s, s:s, s:{s:f}}, {s:s, s:s, s:{s:f}}],"
+	                  " s:{s:b, s:s}}",
+	                  "name", tid, "task_id", "value", tid, "agent_id", "value", of->agent_id,
+	                  "resources", "name", "cpus", "type", "SCALAR", "scalar", "value", 0.1,
+	                  "name", "mem", "type", "SCALAR", "scalar", "value", 16.0, "command",
+	                  "shell", 1, "value", cmd);
 	json_t *body = json_pack("{s:s, s:{s:s}, s:{s:[{s:s}], s:[{s:s, s:{s:[o]}}], s:{s:f}}}",
 	                         "type", "ACCEPT", "framework_id", "value", fw_id, "accept",
 	                         "offer_ids", "value", of->id, "operations", "type", "LAUNCH",
@@ -553,8 +555,7 @@ static void list_tasks(json_t *arr, const char *tag, char *out, size_t cap)
 {
 	size_t i;
 	json_t *t;
-	json_array_foreach(arr, i, t)
-	{
+	json_array_foreach (arr, i, t) {
 		size_t l = strlen(out);
 		snprintf(out + l, cap - l, "%s%s=%s%s", l ? "," : "", nz(jstr(t, "task_id.value")),
 		         nz(jstr(t, "state")), tag);
@@ -588,8 +589,7 @@ static void cmd_agents(void)
 	char out[4096] = "";
 	size_t i;
 	json_t *a;
-	json_array_foreach(arr, i, a)
-	{
+	json_array_foreach (arr, i, a) {
 		size_t l = strlen(out);
 		snprintf(out + l, sizeof(out) - l, "%s%s:%s", l ? "," : "",
 		         nz(jstr(a, "agent_info.hostname")),
@@ -655,8 +655,8 @@ static void cmd_check(void)
 				    strcmp(t->h[a].state, t->h[b].state) == 0) {
 					size_t l = strlen(out);
 					snprintf(out + l, sizeof(out) - l,
-					         "%s%s: %s twice (uuids %s %s)", l ? "; " : "", t->id,
-					         t->h[a].state, t->h[a].uuid, t->h[b].uuid);
+					         "%s%s: %s twice (uuids %s %s)", l ? "; " : "",
+					         t->id, t->h[a].state, t->h[a].uuid, t->h[b].uuid);
 				}
 	}
 	if (out[0])

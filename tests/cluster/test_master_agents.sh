@@ -37,6 +37,20 @@ fail() {
 	failures=$((failures + 1))
 	printf 'FAIL: %s\n' "$*"
 }
+# A check that fails because of a known, reported master/agent bug: XFAIL
+# (not counted) until it is fixed, then XPASS (remove the known_bug call).
+# AGORA_CLUSTER_STRICT=1 counts it as a failure.
+known_bug() { # BUG DESCRIPTION CMD...
+	local bug=$1 what=$2
+	shift 2
+	if "$@"; then
+		printf 'XPASS: %s (known bug fixed? %s)\n' "$what" "$bug"
+	elif [ -n "${AGORA_CLUSTER_STRICT:-}" ]; then
+		fail "$what (known bug: $bug)"
+	else
+		printf 'XFAIL: %s (known bug: %s)\n' "$what" "$bug"
+	fi
+}
 
 for b in "$master_bin" "$agent_bin" "$fw_bin"; do
 	if [ ! -x "$b" ]; then
@@ -194,7 +208,7 @@ for i in 2 3; do
 	k0=$(date +%s%N)
 	expect "KILL kill$i accepted (default grace period, 3 s)" kill "kill$i"
 	expect "kill$i: TASK_KILLED" wait "kill$i" TASK_KILLED 15
-	kms[$i]=$((($(date +%s%N) - k0) / 1000000))
+	kms[i]=$((($(date +%s%N) - k0) / 1000000))
 done
 echo "INFO: KILL to TASK_KILLED: kill2 (exec sleep) ${kms[2]} ms, kill3 (traps TERM) ${kms[3]} ms"
 if [ "${kms[3]}" -lt 2500 ]; then
@@ -305,10 +319,35 @@ pass "h3's eth0 is down"
 expect "long3: TASK_LOST" wait long3 TASK_LOST 20
 ms=$((($(date +%s%N) - cut) / 1000000))
 fw state long3
-pass "long3 lost after ${ms} ms: ${R#OK }"
+if [ "$ms" -ge 2500 ] && [ "$ms" -le 12000 ]; then
+	pass "long3 lost after ${ms} ms (ping timeout 1 s x 5): ${R#OK }"
+else
+	fail "long3 lost after ${ms} ms, not about 5 s"
+fi
 if pa wait pa3 TASK_UNREACHABLE 10; then pass "pa3: TASK_UNREACHABLE (PARTITION_AWARE)"; else fail "pa3: $R"; fi
 fw agents
 if [[ $R != *a3:active* ]]; then pass "a3 no longer active ($R)"; else fail "a3 still active: $R"; fi
+
+echo "== h3 back: a3 re-registers"
+ip -n "$(netlab_ns 3)" link set eth0 up
+a3_back() { fw agents && [[ $R == *a3:active* ]]; }
+if wait_for 20 a3_back; then pass "a3 active again ($R)"; else fail "a3 did not come back: $R"; fi
+if pa reconcile 1 && [[ $R == *pa3=TASK_RUNNING* ]]; then
+	pass "PARTITION_AWARE pa3 reconciles TASK_RUNNING again"
+else
+	fail "pa3 after the partition: $R"
+fi
+# long3 was reported TASK_LOST to a framework that is not PARTITION_AWARE:
+# Mesos kills such tasks when their agent comes back.
+long3_gone() { [ "$(pgrep -cf "^sleep 304\.$tok\$")" = 0 ]; }
+known_long3_gone() { wait_for 5 long3_gone; }
+known_bug "the master re-admits a non-PARTITION_AWARE task it reported TASK_LOST" \
+	"long3 (reported TASK_LOST) is killed when a3 re-registers" known_long3_gone
+fw tasks
+echo "   GET_TASKS: ${R#OK }"
+completed() { [[ $(state_in "$R" late3) == "TASK_FINISHED(completed)" ]]; }
+known_bug "GET_TASKS never fills completed_tasks" \
+	"GET_TASKS lists late3 (finished after the master restart) in completed_tasks" completed
 pa quit
 exec 5>&- 6<&-
 wait "$pa_pid" 2>/dev/null
@@ -319,6 +358,15 @@ for t in fin2 fin3 fail2 fail3 kill2 kill3 run2 done2 bad2 mid2 long2 long3 late
 	echo "   $t: ${R#OK }"
 done
 expect "each task's agent states reported once (uuids)" check
+no_killing() { # TASK_KILLING only for frameworks with TASK_KILLING_STATE
+	local t
+	for t in kill2 kill3 run2 long2; do
+		fw history $t
+		[[ $R != *TASK_KILLING* ]] || return 1
+	done
+}
+known_bug "the agent sends TASK_KILLING and the master forwards it regardless of capabilities" \
+	"no TASK_KILLING to a framework without TASK_KILLING_STATE" no_killing
 expect "framework quits" quit
 exec 3>&- 4<&-
 wait "$fw_pid" 2>/dev/null
