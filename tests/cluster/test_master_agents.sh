@@ -252,24 +252,43 @@ for t in run2 done2 bad2; do
 	expect "history of $t" history $t
 done
 
+# mid_launch TASK N STOP: launch TASK (exec sleep N.tok) on a2 and SIGKILL
+# a2 right after the ACCEPT; with STOP=1 a2 is SIGSTOPped first, so that the
+# RUN_TASK never reaches it. Then restart a2: the task runs once, or is
+# reported (never launched later).
+mid_launch() {
+	local t=$1 sn=$2 stop=$3 mid n
+	[ "$stop" = 0 ] || kill -STOP "${agent_pid[2]}"
+	expect "launch $t" launch "$t" a2 "exec sleep $sn.$tok"
+	sigkill "${agent_pid[2]}"
+	sleep 0.5
+	start_agent 2
+	fw settle "$t" 5
+	mid=$R
+	n=$(pgrep -cf "^sleep $sn\.$tok\$")
+	if [[ $mid == "OK TASK_RUNNING"* ]] && [ "$n" = 1 ]; then
+		pass "$t RUNNING once after the restart"
+	elif [[ $mid =~ ^OK\ TASK_(LOST|DROPPED|FAILED|ERROR) ]] && [ "$n" = 0 ]; then
+		pass "$t not launched, and reported: ${mid#OK }"
+	elif [[ $mid == ERR* ]] && [ "$n" = 0 ]; then
+		# a2 re-registered without the task, which the master should
+		# then report (Mesos: TASK_LOST, or TASK_DROPPED if
+		# PARTITION_AWARE, for a task the agent does not know).
+		known_bug "a task the re-registering agent does not report stays STAGING in the master" \
+			"$t (never reached the agent) is reported lost after the re-registration" false
+		fw reconcile 1
+		echo "   $t by reconciliation: $(state_in "$R" "$t")"
+	else
+		fail "$t: $mid, $n processes"
+	fi
+	expect "history of $t" history "$t"
+	n=$(pgrep -cf "^sleep $sn\.$tok\$")
+	if [ "$n" -le 1 ]; then pass "$t not launched twice ($n processes)"; else fail "$t: $n processes"; fi
+}
+echo "== agent a2 stopped, a launch sent to it, SIGKILLed, restarted"
+mid_launch mid2 302 1
 echo "== agent a2 SIGKILLed right after a launch"
-expect "launch mid2" launch mid2 a2 "exec sleep 302.$tok"
-sigkill "${agent_pid[2]}"
-sleep 1
-start_agent 2
-fw settle mid2 15
-mid=$R
-n=$(pgrep -cf "^sleep 302\.$tok\$")
-# The agent may have launched it before the SIGKILL (then it runs, once) or
-# not (then it reports it, and never launches it later).
-if [[ $mid == "OK TASK_RUNNING"* ]] && [ "$n" = 1 ]; then
-	pass "mid2 RUNNING once after the restart"
-elif [[ $mid =~ ^OK\ TASK_(LOST|DROPPED|FAILED|ERROR) ]] && [ "$n" = 0 ]; then
-	pass "mid2 not launched, and reported: ${mid#OK }"
-else
-	fail "mid2: $mid, $n processes"
-fi
-expect "history of mid2" history mid2
+mid_launch race2 306 0
 
 echo "== master SIGKILLed and restarted"
 expect "launch long2 on a2" launch long2 a2 "exec sleep 303.$tok"
@@ -353,7 +372,7 @@ exec 5>&- 6<&-
 wait "$pa_pid" 2>/dev/null
 
 echo "== no update lost or duplicated"
-for t in fin2 fin3 fail2 fail3 kill2 kill3 run2 done2 bad2 mid2 long2 long3 late3; do
+for t in fin2 fin3 fail2 fail3 kill2 kill3 run2 done2 bad2 mid2 race2 long2 long3 late3; do
 	fw history $t
 	echo "   $t: ${R#OK }"
 done
