@@ -15,6 +15,8 @@
  *                           retried for 15 s -> OK <framework id>
  *   launch TASK HOST CMD..  take an offer of agent HOST (waits up to 15 s),
  *                           ACCEPT it with one LAUNCH -> OK <agent id>
+ *   launchoci TASK HOST OCI-JSON  the same, a task `true` with that
+ *                           container.oci (agora's extension)
  *   wait TASK STATE SECS    until the task's latest state is STATE
  *   settle TASK SECS        until the task is past STAGING/STARTING
  *                           -> OK <state> <reason> <message>
@@ -108,6 +110,18 @@ static void reply(const char *fmt, ...)
 	va_end(ap);
 	putchar('\n');
 	fflush(stdout);
+}
+
+/* Append to a NUL-terminated buffer of `cap` bytes, truncating. */
+static void appendf(char *out, size_t cap, const char *fmt, ...)
+{
+	size_t l = strlen(out);
+	if (l + 1 >= cap)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out + l, cap - l, fmt, ap);
+	va_end(ap);
 }
 
 static struct task *task_get(const char *id, bool create)
@@ -396,17 +410,30 @@ static double scalar(json_t *res, const char *name)
 	return 0;
 }
 
-static void cmd_launch(char *args)
+/* launch TASK HOST CMD, or (oci) launchoci TASK HOST OCI-JSON: a command
+ * task `true` with that container.oci. */
+static void cmd_launch(char *args, bool oci)
 {
 	char *save;
 	char *tid = strtok_r(args, " ", &save);
 	char *host = strtok_r(NULL, " ", &save);
-	char *cmd = save;
+	const char *cmd = save;
 	if (!tid || !host || !cmd || !*cmd) {
-		reply("ERR usage: launch TASK HOST CMD");
+		reply("ERR usage: launch TASK HOST CMD | launchoci TASK HOST OCI-JSON");
 		return;
 	}
+	json_t *spec = NULL;
+	if (oci) {
+		json_error_t jerr;
+		spec = json_loads(cmd, 0, &jerr);
+		if (!spec) {
+			reply("ERR bad OCI JSON: %s", jerr.text);
+			return;
+		}
+		cmd = "true";
+	}
 	if (!stream) {
+		json_decref(spec);
 		reply("ERR not subscribed");
 		return;
 	}
@@ -419,10 +446,12 @@ static void cmd_launch(char *args)
 	pump(15000, have_offer, host);
 	struct offer *of = offer_for(host);
 	if (!of) {
+		json_decref(spec);
 		reply("ERR no offer from %s in 15 s", host);
 		return;
 	}
 	if (scalar(of->resources, "cpus") < 0.1 || scalar(of->resources, "mem") < 16) {
+		json_decref(spec);
 		reply("ERR offer %s from %s too small", of->id, host);
 		return;
 	}
@@ -433,6 +462,9 @@ static void cmd_launch(char *args)
 	                  "resources", "name", "cpus", "type", "SCALAR", "scalar", "value", 0.1,
 	                  "name", "mem", "type", "SCALAR", "scalar", "value", 16.0, "command",
 	                  "shell", 1, "value", cmd);
+	if (spec)
+		json_object_set_new(task, "container",
+		                    json_pack("{s:s, s:o}", "type", "MESOS", "oci", spec));
 	json_t *body = json_pack("{s:s, s:{s:s}, s:{s:[{s:s}], s:[{s:s, s:{s:[o]}}], s:{s:f}}}",
 	                         "type", "ACCEPT", "framework_id", "value", fw_id, "accept",
 	                         "offer_ids", "value", of->id, "operations", "type", "LAUNCH",
@@ -653,10 +685,9 @@ static void cmd_check(void)
 			for (int b = a + 1; b < t->n; b++)
 				if (t->h[a].uuid[0] && t->h[b].uuid[0] &&
 				    strcmp(t->h[a].state, t->h[b].state) == 0) {
-					size_t l = strlen(out);
-					snprintf(out + l, sizeof(out) - l,
-					         "%s%s: %s twice (uuids %s %s)", l ? "; " : "",
-					         t->id, t->h[a].state, t->h[a].uuid, t->h[b].uuid);
+					appendf(out, sizeof(out), "%s%s: %s twice (uuids %s %s)",
+					        out[0] ? "; " : "", t->id, t->h[a].state,
+					        t->h[a].uuid, t->h[b].uuid);
 				}
 	}
 	if (out[0])
@@ -698,7 +729,9 @@ int main(int argc, char **argv)
 			else
 				reply("ERR SUBSCRIBE failed for 15 s");
 		} else if (strcmp(line, "launch") == 0) {
-			cmd_launch(args);
+			cmd_launch(args, false);
+		} else if (strcmp(line, "launchoci") == 0) {
+			cmd_launch(args, true);
 		} else if (strcmp(line, "wait") == 0) {
 			cmd_wait(args);
 		} else if (strcmp(line, "settle") == 0) {
