@@ -37,6 +37,12 @@ fail() {
 	failures=$((failures + 1))
 	printf 'FAIL: %s\n' "$*"
 }
+# fatal WHAT: a failure the rest cannot do without; stop here.
+fatal() {
+	fail "$*"
+	echo "FAIL: master_agents: stopped after $checks checks: $*"
+	exit 1
+}
 # A check that fails because of a known, reported master/agent bug: XFAIL
 # (not counted) until it is fixed, then XPASS (remove the known_bug call).
 # AGORA_CLUSTER_STRICT=1 counts it as a failure.
@@ -133,6 +139,10 @@ sigkill() { # pid
 # The framework: one command line in, one answer line out (R).
 R=""
 fw() {
+	if ! netlab__alive "$fw_pid"; then
+		R="ERR cluster-fw exited (see fw.log)"
+		return 1
+	fi
 	printf '%s\n' "$*" >&3
 	if ! IFS= read -r -t 60 R <&4; then
 		R="ERR no answer from cluster-fw"
@@ -181,8 +191,9 @@ netlab_spawn 1 sh -c 'exec "$@" <"$0"' "$tmp/fw.in" "$fw_bin" "$mip" 5050 \
 fw_pid=$NETLAB_PID
 
 two_agents() { fw agents && [[ $R == "OK 2 "* ]] && [[ $R != *inactive* ]]; }
-if wait_for 10 two_agents; then pass "both agents registered ($R)"; else fail "agents: $R"; fi
-expect "framework subscribed" sub
+if wait_for 10 two_agents; then pass "both agents registered ($R)"; else fatal "agents: $R"; fi
+fw sub || fatal "framework SUBSCRIBE: $R"
+pass "framework subscribed ${R#OK }"
 fwid=${R#OK }
 
 echo "== tasks that finish, fail and get killed, on both agents"
@@ -335,9 +346,10 @@ done
 sigkill "$master_pid"
 pass "master SIGKILLed"
 sleep 2
-if start_master; then pass "master restarted"; else fail "master did not restart"; fi
+if start_master; then pass "master restarted"; else fatal "master did not restart"; fi
 if wait_for 15 two_agents; then pass "both agents re-registered ($R)"; else fail "agents: $R"; fi
-expect "framework re-subscribed with its id" sub "$fwid"
+fw sub "$fwid" || fatal "framework re-SUBSCRIBE: $R"
+pass "framework re-subscribed with its id"
 if [ "${R#OK }" = "$fwid" ]; then pass "same framework id $fwid"; else fail "framework id ${R#OK } != $fwid"; fi
 expect "late3: TASK_FINISHED arrives after the restart" wait late3 TASK_FINISHED 20
 fw tasks
@@ -360,6 +372,7 @@ netlab_spawn 1 sh -c 'exec "$@" <"$0"' "$tmp/pa.in" "$fw_bin" "$mip" 5050 \
 	>&6 2>"$tmp/pa.log" 3>&- 4>&- 5>&- 6>&-
 pa_pid=$NETLAB_PID
 pa() {
+	netlab__alive "$pa_pid" || { R="ERR cluster-fw (pa) exited" && return 1; }
 	printf '%s\n' "$*" >&5
 	IFS= read -r -t 60 R <&6 || R="ERR no answer"
 	[[ $R == OK* ]]
