@@ -22,7 +22,11 @@ struct mc_response {
 	bool chunked;
 };
 
-/* Connect to 127.0.0.1:port; reads time out after 5 s. NULL on failure. */
+/* The IPv4 address mc_connect and mc_request dial (default 127.0.0.1), e.g.
+ * a netlab host's 198.18.0.1 in the cluster tier. 0 or -EINVAL. */
+int mc_set_addr(const char *ipv4);
+/* Connect to the address above, port `port`; reads time out after 5 s.
+ * NULL on failure. */
 struct mc_conn *mc_connect(uint16_t port);
 void mc_close(struct mc_conn *c);
 /* Send all bytes; no SIGPIPE. 0 or -errno. */

@@ -13,6 +13,19 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+static struct in_addr mc_addr = {.s_addr = 0};
+static char mc_host[INET_ADDRSTRLEN] = "127.0.0.1";
+
+int mc_set_addr(const char *ipv4)
+{
+	struct in_addr a;
+	if (inet_pton(AF_INET, ipv4, &a) != 1)
+		return -EINVAL;
+	mc_addr = a;
+	inet_ntop(AF_INET, &a, mc_host, sizeof(mc_host));
+	return 0;
+}
+
 struct mc_conn *mc_connect(uint16_t port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -24,7 +37,7 @@ struct mc_conn *mc_connect(uint16_t port)
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_addr.s_addr = mc_addr.s_addr ? mc_addr.s_addr : htonl(INADDR_LOOPBACK);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		close(fd);
 		return NULL;
@@ -240,9 +253,9 @@ int mc_request(uint16_t port, const char *method, const char *path, const char *
 		return -ECONNREFUSED;
 	char head[4096];
 	int n = snprintf(head, sizeof(head),
-	                 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s"
+	                 "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s"
 	                 "Content-Length: %zu\r\n\r\n",
-	                 method, path, headers ? headers : "", body ? strlen(body) : 0);
+	                 method, path, mc_host, headers ? headers : "", body ? strlen(body) : 0);
 	int err = mc_send(c, head, (size_t)n);
 	if (err == 0 && body)
 		err = mc_send(c, body, strlen(body));
