@@ -90,7 +90,7 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void logf_(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void logf_(const char *fmt, ...)
 {
 	va_list ap;
 	struct timespec ts;
@@ -102,7 +102,7 @@ static void logf_(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static void reply(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void reply(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -113,7 +113,8 @@ static void reply(const char *fmt, ...)
 }
 
 /* Append to a NUL-terminated buffer of `cap` bytes, truncating. */
-static void appendf(char *out, size_t cap, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void appendf(char *out, size_t cap, const char *fmt,
+                                                          ...)
 {
 	size_t l = strlen(out);
 	if (l + 1 >= cap)
