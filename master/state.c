@@ -303,6 +303,10 @@ static void ms__alloc_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct ms_master *m = arg;
 	(void)fd;
 	(void)what;
+	/* Nothing changed since the last cycle and no filter can have
+	 * expired: a full cycle would walk every agent to offer nothing. */
+	if (drf_allocator_idle(m->alloc))
+		return;
 	drf_allocate_all(m->alloc, ms_now());
 }
 
