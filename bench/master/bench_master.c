@@ -502,8 +502,8 @@ static double master_cpu_s(void)
 	 * stime 15. */
 	const char *p = strrchr(buf, ')');
 	unsigned long long ut = 0, st = 0;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-	                 &st) != 2)
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
 		return -1;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -527,8 +527,8 @@ static void finish(void)
 	double cpu = master_cpu_s() - B.cpu_at_first_offer_s;
 	printf("agents=%d tasks=%d launches_per_s=%.0f p99_offer_to_running_ms=%.2f "
 	       "master_rss_mb=%.1f master_cpu_us_per_launch=%.1f\n",
-	       B.n_agents, B.n_tasks, secs > 0 ? B.running / secs : 0, p99,
-	       master_mem_mb("VmHWM:"), B.running ? cpu * 1e6 / B.running : -1);
+	       B.n_agents, B.n_tasks, secs > 0 ? B.running / secs : 0, p99, master_mem_mb("VmHWM:"),
+	       B.running ? cpu * 1e6 / B.running : -1);
 	fprintf(stderr, "bench-master: master VmRSS now %.1f MB\n", master_mem_mb("VmRSS:"));
 	if (!B.hold)
 		fprintf(stderr, "bench-master: all finished after %.2f s; %d errors\n",
