@@ -320,8 +320,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);) {
 		struct ms_task *t = it.e->value;
 		if (t->pending)
-			ms_framework_send(fw, json_pack("{s:s, s:{s:O}}", "type", "UPDATE",
-			                                "update", "status", t->pending));
+			ms_framework_send_update_text(fw, t->pending);
 	}
 	ms_operator_broadcast(
 	        m, pb_operator_event(is_new || was_recovered ? PB_OPEV_FRAMEWORK_ADDED

@@ -86,8 +86,9 @@ struct ms_task {
 	enum pb_task_state state;
 	char *status;
 	/* The last update the agent sent that the framework has not
-	 * acknowledged yet (the agent keeps one outstanding per task). */
-	json_t *pending;
+	 * acknowledged yet (the agent keeps one outstanding per task), as
+	 * the TaskStatus text sent on the wire; NULL when none. */
+	char *pending;
 	uint8_t pending_uuid[PB_UUID_LEN];
 };
 
@@ -148,6 +149,10 @@ json_t *ms_master_info_json(struct ms_master *m);
 /* Send `ev` (stolen) as one record on the framework's stream; dropped when
  * it is disconnected. */
 void ms_framework_send(struct ms_framework *fw, json_t *ev);
+/* UPDATE with `status_text` (a TaskStatus as pb_json_dump() writes it) on
+ * the framework's stream: the same bytes as ms_framework_send() of the
+ * event built as JSON, without building it. */
+void ms_framework_send_update_text(struct ms_framework *fw, const char *status_text);
 /* The same on an agent's stream. */
 void ms_agent_send(struct ms_agent *a, json_t *msg);
 /* Send an operator event (stolen) to every operator subscriber. */

@@ -18,7 +18,7 @@ void ms_task_free(struct ms_task *t)
 	drf_resources_free(t->res);
 	free(t->info);
 	free(t->status);
-	json_decref(t->pending);
+	free(t->pending);
 	free(t->agent_id);
 	free(t->role);
 	free(t->id);
@@ -76,10 +76,8 @@ const char *ms_task_validate(struct ms_framework *fw, const struct pb_task_info 
 
 static char *ms__compact(const json_t *j)
 {
-	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	if (j && !s)
-		abort(); /* out of memory, as ag_malloc */
-	return s;
+	/* As on the wire: a status kept here is sent as it is. */
+	return j ? pb_json_dump(j, NULL) : NULL;
 }
 
 void ms_task_set_status(struct ms_task *t, const json_t *status)
@@ -229,14 +227,19 @@ void ms_task_status_update(struct ms_master *m, struct ms_agent *agent, const ch
 		ms__ack_agent(agent, framework_id, st->task_id, st->uuid.data);
 		return;
 	}
-	json_t *s = json_deep_copy(status);
-	if (!json_object_get(s, "agent_id"))
-		json_object_set_new(s, "agent_id", pb_id_to_json(agent->id));
-	ms_task_transition(m, t, st->state, s);
-	json_decref(t->pending);
-	t->pending = s;
+	json_t *copy = NULL;
+	if (!json_object_get(status, "agent_id")) {
+		copy = json_deep_copy(status);
+		json_object_set_new(copy, "agent_id", pb_id_to_json(agent->id));
+		status = copy;
+	}
+	ms_task_transition(m, t, st->state, status);
+	json_decref(copy);
+	/* t->status is now this update's text. */
+	free(t->pending);
+	t->pending = ag_strdup(t->status);
 	memcpy(t->pending_uuid, st->uuid.data, PB_UUID_LEN);
-	ms_framework_send(fw, json_pack("{s:s, s:{s:O}}", "type", "UPDATE", "update", "status", s));
+	ms_framework_send_update_text(fw, t->pending);
 }
 
 int ms_task_acknowledge(struct ms_master *m, struct ms_framework *fw, const char *task_id,
@@ -248,7 +251,7 @@ int ms_task_acknowledge(struct ms_master *m, struct ms_framework *fw, const char
 	struct ms_agent *a = ms_map_get(&m->agents, t->agent_id);
 	if (a)
 		ms__ack_agent(a, fw->id, t->id, uuid);
-	json_decref(t->pending);
+	free(t->pending);
 	t->pending = NULL;
 	if (pb_task_state_is_terminal(t->state))
 		ms_task_remove(m, t);
