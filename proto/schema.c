@@ -190,7 +190,7 @@ static int norm_value(struct ctx *c, const struct pb__field *f, const json_t *in
 			return fail(c, "invalid base64");
 		_cleanup_free_ char *canon = pb_base64_encode(data, len);
 		*out = c->share && strcmp(canon, json_string_value(in)) == 0 ? shared(in)
-		                                                              : json_string(canon);
+		                                                             : json_string(canon);
 		return 0;
 	}
 	case PB__BOOL:
@@ -326,8 +326,7 @@ static int norm_field(struct ctx *c, const struct pb__field *f, const json_t *in
  * fields' values first; the input object
  * itself when they are all its own values, in its key order, with no key
  * left out. The same checks and errors, in the same order. */
-static int norm_msg_shared(struct ctx *c, const struct pb__msg *m, const json_t *in,
-                           json_t **out)
+static int norm_msg_shared(struct ctx *c, const struct pb__msg *m, const json_t *in, json_t **out)
 {
 	const struct pb__field *fs[SHARE_MAX_FIELDS];
 	json_t *vs[SHARE_MAX_FIELDS];
