@@ -52,7 +52,10 @@ struct ms_agent {
 	char *ip; /* the address its REGISTER came from: offers' url.address.ip */
 	int port;
 	char *version;
-	json_t *info;                /* AgentInfo, normalized, with `id` set */
+	/* AgentInfo, normalized, with `id` set, as pb_json_dump() text: a
+	 * jansson tree of it costs about 2 KB per agent. */
+	char *info;
+	json_t *attributes;          /* its attributes for offers; NULL: none */
 	struct drf_resources *total; /* NULL until it (re-)registers */
 	ms_stream *stream;
 	char stream_id[MS_STREAM_ID_LEN];
@@ -243,5 +246,7 @@ void ms_agent_free(struct ms_agent *a);
 /* Mark unreachable (missed heartbeats) or gone (operator). */
 void ms_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator);
 json_t *ms_agent_json(struct ms_master *m, struct ms_agent *a);
+/* Its AgentInfo as a new tree. */
+json_t *ms_agent_info_json(const struct ms_agent *a);
 
 #endif

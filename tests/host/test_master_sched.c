@@ -996,3 +996,31 @@ Test(sched, mark_agent_gone_on_a_live_agent)
 	/* Its status updates are no longer taken. */
 	cr_assert_neq(agent_update(&a, f.id, "t1", "TASK_FINISHED", UUIDS[1]), 202);
 }
+
+Test(sched, agent_attributes_are_in_offers_and_agent_info)
+{
+	start_master(NULL);
+	struct peer a, f;
+	const char *body =
+	        "{\"type\":\"REGISTER\",\"register\":{\"agent_info\":{\"hostname\":\"a1\","
+	        "\"port\":5051,\"resources\":" AGENT_RES ",\"attributes\":[{\"name\":\"rack\","
+	        "\"type\":\"TEXT\",\"text\":{\"value\":\"r1\"}}]},\"version\":\"0.1.0\"}}";
+	cr_assert_eq(peer_open(&a, "/api/v1/agent", body), 200);
+	json_t *ev = peer_next(&a, "REGISTERED", 3000);
+	cr_assert_not_null(ev);
+	snprintf(a.id, sizeof(a.id), "%s", jstr(ev, "registered.agent_id.value"));
+	json_decref(ev);
+	fw_subscribe(&f, NULL, NULL);
+	ev = peer_next(&f, "OFFERS", 3000);
+	cr_assert_not_null(ev);
+	cr_assert_str_eq(jstr(ev, "offers.offers.0.attributes.0.name"), "rack");
+	cr_assert_str_eq(jstr(ev, "offers.offers.0.attributes.0.text.value"), "r1");
+	json_decref(ev);
+	int status;
+	json_t *agents = op_call("{\"type\":\"GET_AGENTS\"}", &status);
+	cr_assert_eq(status, 200);
+	cr_assert_str_eq(jstr(agents, "get_agents.agents.0.agent_info.attributes.0.name"), "rack");
+	cr_assert_str_eq(jstr(agents, "get_agents.agents.0.agent_info.id.value"), a.id);
+	cr_assert_str_eq(jstr(agents, "get_agents.agents.0.agent_info.hostname"), "a1");
+	json_decref(agents);
+}
