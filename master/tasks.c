@@ -204,10 +204,33 @@ void ms_task_transition(struct ms_master *m, struct ms_task *t, enum pb_task_sta
 		                                       "state", pb_task_state_name(state))));
 }
 
+/* Whether pb_json_dump() writes `s` inside quotes as it is: printable
+ * ASCII other than '"' and '\\'. */
+static bool ms__json_plain(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+			return false;
+	return true;
+}
+
 static void ms__ack_agent(struct ms_agent *a, const char *fw_id, const char *task_id,
                           const uint8_t *uuid)
 {
+	if (!a->stream)
+		return;
 	char *b64 = pb_base64_encode(uuid, PB_UUID_LEN);
+	if (ms__json_plain(fw_id) && ms__json_plain(task_id)) {
+		/* The bytes pb_json_dump() would write, without the tree. */
+		char *text = ag_asprintf("{\"type\":\"STATUS_UPDATE_ACK\",\"status_update_ack\":{"
+		                         "\"framework_id\":{\"value\":\"%s\"},\"task_id\":{"
+		                         "\"value\":\"%s\"},\"uuid\":\"%s\"}}",
+		                         fw_id, task_id, b64);
+		(void)ms_stream_send(a->stream, text, strlen(text));
+		free(text);
+		free(b64);
+		return;
+	}
 	ms_agent_send(a, json_pack("{s:s, s:{s:o, s:o, s:s}}", "type", "STATUS_UPDATE_ACK",
 	                           "status_update_ack", "framework_id", pb_id_to_json(fw_id),
 	                           "task_id", pb_id_to_json(task_id), "uuid", b64));
