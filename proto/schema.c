@@ -408,9 +408,9 @@ static int norm_msg(struct ctx *c, const struct pb__msg *m, const json_t *in, js
 int pb__normalize(const struct pb__msg *m, const json_t *in, const char *root, json_t **ret_out,
                   struct ag_error *err)
 {
-	struct ctx *c = ag_calloc(1, sizeof(*c));
-	c->root = root;
-	c->err = err;
+	/* On the stack: a heap block this size (over 1 KB) would make malloc
+	 * consolidate its fast bins on every call. */
+	struct ctx cbuf = {.root = root, .err = err}, *c = &cbuf;
 	json_t *out = NULL;
 	int r = norm_msg(c, m, in, &out);
 	if (r == 0 && c->mlen > 0) {
@@ -418,7 +418,6 @@ int pb__normalize(const struct pb__msg *m, const json_t *in, const char *root, j
 		                 c->missing_cut ? ", ..." : "");
 		json_decref(out);
 	}
-	free(c);
 	if (r < 0)
 		return r;
 	*ret_out = out;
@@ -438,10 +437,7 @@ int pb__parse(const struct pb__msg *m, const char *buf, size_t len, const char *
 	if (!in)
 		return ag_error_msg(err, EINVAL, "Failed to parse JSON: %s (line %d, column %d)",
 		                    jerr.text, jerr.line, jerr.column);
-	struct ctx *c = ag_calloc(1, sizeof(*c));
-	c->root = root;
-	c->err = err;
-	c->share = true;
+	struct ctx cbuf = {.root = root, .err = err, .share = true}, *c = &cbuf;
 	json_t *out = NULL;
 	int r = norm_msg(c, m, in, &out);
 	if (r == 0 && c->mlen > 0) {
@@ -449,7 +445,6 @@ int pb__parse(const struct pb__msg *m, const char *buf, size_t len, const char *
 		                 c->missing_cut ? ", ..." : "");
 		json_decref(out);
 	}
-	free(c);
 	json_decref(in);
 	if (r < 0)
 		return r;
