@@ -25,6 +25,7 @@ void ms_framework_free(struct ms_framework *fw)
 		free(fw->roles[i]);
 	free(fw->roles);
 	json_decref(fw->info);
+	free(fw->info_text);
 	free(fw->principal);
 	free(fw->id);
 	free(fw);
@@ -71,6 +72,8 @@ static void ms__fw_set_info(struct ms_framework *fw, const json_t *info,
 	json_object_set_new(copy, "id", pb_id_to_json(fw->id));
 	json_decref(fw->info);
 	fw->info = copy;
+	free(fw->info_text);
+	fw->info_text = pb_json_dump(copy, NULL);
 	for (size_t i = 0; i < fw->n_roles; i++)
 		free(fw->roles[i]);
 	free(fw->roles);

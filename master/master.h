@@ -31,8 +31,9 @@ struct ms_master;
 struct ms_framework {
 	struct ms_master *m;
 	char *id;
-	json_t *info; /* FrameworkInfo, normalized, with `id` set */
-	char **roles; /* what it subscribes to in the allocator */
+	json_t *info;    /* FrameworkInfo, normalized, with `id` set */
+	char *info_text; /* the same as pb_json_dump() writes it: RUN_TASK */
+	char **roles;    /* what it subscribes to in the allocator */
 	size_t n_roles;
 	uint32_t caps; /* PB_CAP_BIT(...) */
 	double failover_timeout_s;

@@ -166,8 +166,19 @@ void ms_task_launch(struct ms_master *m, struct ms_framework *fw, struct ms_agen
 {
 	struct ms_task *t = ms__task_new(fw, ti->task_id, agent->id, role, ti->json, res);
 	ms_debug("framework %s: task %s on agent %s", fw->id, t->id, agent->id);
-	ms_agent_send(agent, json_pack("{s:s, s:{s:O, s:O}}", "type", "RUN_TASK", "run_task",
-	                               "framework_info", fw->info, "task", ti->json));
+	if (agent->stream && fw->info_text) {
+		/* The bytes pb_json_dump() would write for the event, from the
+		 * texts already kept (t->info is pb_json_dump() of ti->json). */
+		char *text = ag_asprintf("{\"type\":\"RUN_TASK\",\"run_task\":{\"framework_info\":"
+		                         "%s,\"task\":%s}}",
+		                         fw->info_text, t->info);
+		(void)ms_stream_send(agent->stream, text, strlen(text));
+		free(text);
+	} else {
+		ms_agent_send(agent,
+		              json_pack("{s:s, s:{s:O, s:O}}", "type", "RUN_TASK", "run_task",
+		                        "framework_info", fw->info, "task", ti->json));
+	}
 	if (m->n_subscribers)
 		ms_operator_broadcast(
 		        m, pb_operator_event(PB_OPEV_TASK_ADDED,
