@@ -273,6 +273,11 @@ size_t drf_allocate_all(struct drf_allocator *a, int64_t now);
 /* Whether drf_allocate_dirty() has work to do. */
 bool drf_allocator_pending(const struct drf_allocator *a);
 
+/* Whether drf_allocate_all() now would offer nothing: nothing pending, no
+ * refusal filter (one can expire with time) and no quota (recoveries on one
+ * agent change the headroom for others). */
+bool drf_allocator_idle(const struct drf_allocator *a);
+
 /* ---- roles (GET_ROLES) ---- */
 
 /* Set a role's weight (> 0; default 1). */

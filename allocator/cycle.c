@@ -445,3 +445,8 @@ bool drf_allocator_pending(const struct drf_allocator *a)
 {
 	return a && (a->full_pending || a->n_dirty > 0);
 }
+
+bool drf_allocator_idle(const struct drf_allocator *a)
+{
+	return !a || (!drf_allocator_pending(a) && a->n_filters == 0 && a->n_quota_roles == 0);
+}

@@ -13,7 +13,8 @@ void ms_agent_free(struct ms_agent *a)
 	if (!a)
 		return;
 	drf_resources_free(a->total);
-	json_decref(a->info);
+	free(a->info);
+	json_decref(a->attributes);
 	free(a->version);
 	free(a->ip);
 	free(a->hostname);
@@ -21,10 +22,26 @@ void ms_agent_free(struct ms_agent *a)
 	free(a);
 }
 
+static void ms__agent_set_info(struct ms_agent *a, json_t *info)
+{
+	free(a->info);
+	a->info = pb_json_dump(info, NULL);
+	json_decref(a->attributes);
+	json_t *attrs = json_object_get(info, "attributes");
+	a->attributes = json_array_size(attrs) ? json_incref(attrs) : NULL;
+	json_decref(info);
+}
+
+json_t *ms_agent_info_json(const struct ms_agent *a)
+{
+	json_t *info = a->info ? json_loads(a->info, 0, NULL) : NULL;
+	return info ? info : json_pack("{s:s}", "hostname", a->hostname ? a->hostname : "");
+}
+
 json_t *ms_agent_json(struct ms_master *m, struct ms_agent *a)
 {
 	(void)m;
-	json_t *info = json_deep_copy(a->info);
+	json_t *info = ms_agent_info_json(a);
 	json_t *res = json_object_get(info, "resources");
 	if (res && a->total)
 		json_object_set_new(info, "resources",
@@ -94,17 +111,14 @@ static char *ms__peer_ip(struct evhttp_request *req)
 
 static int ms__agent_persist(struct ms_master *m, struct ms_agent *a, struct ag_error *err)
 {
-	char *text = pb_json_dump(a->info, NULL);
 	struct ms_registry_agent r = {
 	        .id = a->id,
 	        .hostname = a->hostname,
-	        .info_json = text,
+	        .info_json = a->info,
 	        .registered_at_ns = a->registered_ns,
 	        .gone = a->gone,
 	};
-	int rc = ms_registry_agent_put(m->registry, &r, err);
-	free(text);
-	return rc;
+	return ms_registry_agent_put(m->registry, &r, err);
 }
 
 /* Rebuild the tasks a re-registering agent reports; their resources are
@@ -217,8 +231,7 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	json_t *info = json_deep_copy(json_object_get(
 	        json_object_get(msg->json, rereg ? "reregister" : "register"), "agent_info"));
 	json_object_set_new(info, "id", pb_id_to_json(a->id));
-	json_decref(a->info);
-	a->info = info;
+	ms__agent_set_info(a, info);
 	/* Admission is durable before the agent learns its id. */
 	if (ms__agent_persist(m, a, &err) < 0) {
 		ms_err("agent %s: %s", a->id, err.msg);
@@ -338,9 +351,10 @@ static int ms__load_agent(const struct ms_registry_agent *r, void *arg)
 	a->m = m;
 	a->id = ag_strdup(r->id);
 	a->hostname = ag_strdup(r->hostname ? r->hostname : "");
-	a->info = json_loads(r->info_json, 0, NULL);
-	if (!a->info)
-		a->info = json_pack("{s:s}", "hostname", a->hostname);
+	json_t *info = r->info_json ? json_loads(r->info_json, 0, NULL) : NULL;
+	if (!info)
+		info = json_pack("{s:s}", "hostname", a->hostname);
+	ms__agent_set_info(a, info);
 	a->gone = r->gone;
 	a->registered_ns = r->registered_at_ns;
 	ms_map_put(&m->agents, a->id, a);

@@ -25,6 +25,7 @@ void ms_framework_free(struct ms_framework *fw)
 		free(fw->roles[i]);
 	free(fw->roles);
 	json_decref(fw->info);
+	free(fw->info_text);
 	free(fw->principal);
 	free(fw->id);
 	free(fw);
@@ -71,6 +72,8 @@ static void ms__fw_set_info(struct ms_framework *fw, const json_t *info,
 	json_object_set_new(copy, "id", pb_id_to_json(fw->id));
 	json_decref(fw->info);
 	fw->info = copy;
+	free(fw->info_text);
+	fw->info_text = pb_json_dump(copy, NULL);
 	for (size_t i = 0; i < fw->n_roles; i++)
 		free(fw->roles[i]);
 	free(fw->roles);
@@ -320,8 +323,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);) {
 		struct ms_task *t = it.e->value;
 		if (t->pending)
-			ms_framework_send(fw, json_pack("{s:s, s:{s:O}}", "type", "UPDATE",
-			                                "update", "status", t->pending));
+			ms_framework_send_update_text(fw, t->pending);
 	}
 	ms_operator_broadcast(
 	        m, pb_operator_event(is_new || was_recovered ? PB_OPEV_FRAMEWORK_ADDED

@@ -124,7 +124,16 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	m.base = event_base_new();
+	/* epoll changes are batched per loop turn: evhttp turns read and
+	 * write interest on and off around every request, and most of those
+	 * changes cancel out before the loop polls again. No fd is dup()ed
+	 * while registered, the changelist's one caveat. */
+	struct event_config *cfg = event_config_new();
+	if (cfg)
+		event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	m.base = cfg ? event_base_new_with_config(cfg) : NULL;
+	if (cfg)
+		event_config_free(cfg);
 	if (!m.base) {
 		ms_err("event_base_new failed");
 		goto out;

@@ -31,8 +31,9 @@ struct ms_master;
 struct ms_framework {
 	struct ms_master *m;
 	char *id;
-	json_t *info; /* FrameworkInfo, normalized, with `id` set */
-	char **roles; /* what it subscribes to in the allocator */
+	json_t *info;    /* FrameworkInfo, normalized, with `id` set */
+	char *info_text; /* the same as pb_json_dump() writes it: RUN_TASK */
+	char **roles;    /* what it subscribes to in the allocator */
 	size_t n_roles;
 	uint32_t caps; /* PB_CAP_BIT(...) */
 	double failover_timeout_s;
@@ -52,7 +53,10 @@ struct ms_agent {
 	char *ip; /* the address its REGISTER came from: offers' url.address.ip */
 	int port;
 	char *version;
-	json_t *info;                /* AgentInfo, normalized, with `id` set */
+	/* AgentInfo, normalized, with `id` set, as pb_json_dump() text: a
+	 * jansson tree of it costs about 2 KB per agent. */
+	char *info;
+	json_t *attributes;          /* its attributes for offers; NULL: none */
 	struct drf_resources *total; /* NULL until it (re-)registers */
 	ms_stream *stream;
 	char stream_id[MS_STREAM_ID_LEN];
@@ -86,8 +90,9 @@ struct ms_task {
 	enum pb_task_state state;
 	char *status;
 	/* The last update the agent sent that the framework has not
-	 * acknowledged yet (the agent keeps one outstanding per task). */
-	json_t *pending;
+	 * acknowledged yet (the agent keeps one outstanding per task), as
+	 * the TaskStatus text sent on the wire; NULL when none. */
+	char *pending;
 	uint8_t pending_uuid[PB_UUID_LEN];
 };
 
@@ -148,6 +153,10 @@ json_t *ms_master_info_json(struct ms_master *m);
 /* Send `ev` (stolen) as one record on the framework's stream; dropped when
  * it is disconnected. */
 void ms_framework_send(struct ms_framework *fw, json_t *ev);
+/* UPDATE with `status_text` (a TaskStatus as pb_json_dump() writes it) on
+ * the framework's stream: the same bytes as ms_framework_send() of the
+ * event built as JSON, without building it. */
+void ms_framework_send_update_text(struct ms_framework *fw, const char *status_text);
 /* The same on an agent's stream. */
 void ms_agent_send(struct ms_agent *a, json_t *msg);
 /* Send an operator event (stolen) to every operator subscriber. */
@@ -238,5 +247,7 @@ void ms_agent_free(struct ms_agent *a);
 /* Mark unreachable (missed heartbeats) or gone (operator). */
 void ms_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator);
 json_t *ms_agent_json(struct ms_master *m, struct ms_agent *a);
+/* Its AgentInfo as a new tree. */
+json_t *ms_agent_info_json(const struct ms_agent *a);
 
 #endif

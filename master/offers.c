@@ -86,9 +86,8 @@ void ms_on_offer(void *ctx, const struct drf_offer *d)
 	                          "framework_id", pb_id_to_json(fw->id), "agent_id",
 	                          pb_id_to_json(agent->id), "hostname", agent->hostname, "url", url,
 	                          "resources", res);
-	json_t *attrs = json_object_get(agent->info, "attributes");
-	if (attrs && json_array_size(attrs))
-		json_object_set(offer, "attributes", attrs);
+	if (agent->attributes)
+		json_object_set(offer, "attributes", agent->attributes);
 	if (multi)
 		json_object_set_new(offer, "allocation_info", json_pack("{s:s}", "role", o->role));
 	ms_framework_send(

@@ -47,7 +47,7 @@ static json_t *ms__get_agents(struct ms_master *m)
 		if (a->active)
 			json_array_append_new(agents, ms_agent_json(m, a));
 		else
-			json_array_append(recovered, a->info);
+			json_array_append_new(recovered, ms_agent_info_json(a));
 	}
 	return json_pack("{s:o, s:o}", "agents", agents, "recovered_agents", recovered);
 }

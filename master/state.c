@@ -263,6 +263,20 @@ void ms_framework_send(struct ms_framework *fw, json_t *ev)
 	json_decref(ev);
 }
 
+void ms_framework_send_update_text(struct ms_framework *fw, const char *status_text)
+{
+	if (!fw->stream)
+		return;
+	static const char head[] = "{\"type\":\"UPDATE\",\"update\":{\"status\":";
+	size_t n = strlen(status_text);
+	char *text = ag_malloc(sizeof(head) - 1 + n + 3);
+	memcpy(text, head, sizeof(head) - 1);
+	memcpy(text + sizeof(head) - 1, status_text, n);
+	memcpy(text + sizeof(head) - 1 + n, "}}", 3);
+	(void)ms_stream_send(fw->stream, text, sizeof(head) - 1 + n + 2);
+	free(text);
+}
+
 void ms_agent_send(struct ms_agent *a, json_t *msg)
 {
 	if (a->stream)
@@ -303,6 +317,10 @@ static void ms__alloc_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct ms_master *m = arg;
 	(void)fd;
 	(void)what;
+	/* Nothing changed since the last cycle and no filter can have
+	 * expired: a full cycle would walk every agent to offer nothing. */
+	if (drf_allocator_idle(m->alloc))
+		return;
 	drf_allocate_all(m->alloc, ms_now());
 }
 

@@ -18,7 +18,7 @@ void ms_task_free(struct ms_task *t)
 	drf_resources_free(t->res);
 	free(t->info);
 	free(t->status);
-	json_decref(t->pending);
+	free(t->pending);
 	free(t->agent_id);
 	free(t->role);
 	free(t->id);
@@ -76,10 +76,8 @@ const char *ms_task_validate(struct ms_framework *fw, const struct pb_task_info 
 
 static char *ms__compact(const json_t *j)
 {
-	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	if (j && !s)
-		abort(); /* out of memory, as ag_malloc */
-	return s;
+	/* As on the wire: a status kept here is sent as it is. */
+	return j ? pb_json_dump(j, NULL) : NULL;
 }
 
 void ms_task_set_status(struct ms_task *t, const json_t *status)
@@ -168,8 +166,19 @@ void ms_task_launch(struct ms_master *m, struct ms_framework *fw, struct ms_agen
 {
 	struct ms_task *t = ms__task_new(fw, ti->task_id, agent->id, role, ti->json, res);
 	ms_debug("framework %s: task %s on agent %s", fw->id, t->id, agent->id);
-	ms_agent_send(agent, json_pack("{s:s, s:{s:O, s:O}}", "type", "RUN_TASK", "run_task",
-	                               "framework_info", fw->info, "task", ti->json));
+	if (agent->stream && fw->info_text) {
+		/* The bytes pb_json_dump() would write for the event, from the
+		 * texts already kept (t->info is pb_json_dump() of ti->json). */
+		char *text = ag_asprintf("{\"type\":\"RUN_TASK\",\"run_task\":{\"framework_info\":"
+		                         "%s,\"task\":%s}}",
+		                         fw->info_text, t->info);
+		(void)ms_stream_send(agent->stream, text, strlen(text));
+		free(text);
+	} else {
+		ms_agent_send(agent,
+		              json_pack("{s:s, s:{s:O, s:O}}", "type", "RUN_TASK", "run_task",
+		                        "framework_info", fw->info, "task", ti->json));
+	}
 	if (m->n_subscribers)
 		ms_operator_broadcast(
 		        m, pb_operator_event(PB_OPEV_TASK_ADDED,
@@ -206,10 +215,33 @@ void ms_task_transition(struct ms_master *m, struct ms_task *t, enum pb_task_sta
 		                                       "state", pb_task_state_name(state))));
 }
 
+/* Whether pb_json_dump() writes `s` inside quotes as it is: printable
+ * ASCII other than '"' and '\\'. */
+static bool ms__json_plain(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+			return false;
+	return true;
+}
+
 static void ms__ack_agent(struct ms_agent *a, const char *fw_id, const char *task_id,
                           const uint8_t *uuid)
 {
+	if (!a->stream)
+		return;
 	char *b64 = pb_base64_encode(uuid, PB_UUID_LEN);
+	if (ms__json_plain(fw_id) && ms__json_plain(task_id)) {
+		/* The bytes pb_json_dump() would write, without the tree. */
+		char *text = ag_asprintf("{\"type\":\"STATUS_UPDATE_ACK\",\"status_update_ack\":{"
+		                         "\"framework_id\":{\"value\":\"%s\"},\"task_id\":{"
+		                         "\"value\":\"%s\"},\"uuid\":\"%s\"}}",
+		                         fw_id, task_id, b64);
+		(void)ms_stream_send(a->stream, text, strlen(text));
+		free(text);
+		free(b64);
+		return;
+	}
 	ms_agent_send(a, json_pack("{s:s, s:{s:o, s:o, s:s}}", "type", "STATUS_UPDATE_ACK",
 	                           "status_update_ack", "framework_id", pb_id_to_json(fw_id),
 	                           "task_id", pb_id_to_json(task_id), "uuid", b64));
@@ -229,14 +261,19 @@ void ms_task_status_update(struct ms_master *m, struct ms_agent *agent, const ch
 		ms__ack_agent(agent, framework_id, st->task_id, st->uuid.data);
 		return;
 	}
-	json_t *s = json_deep_copy(status);
-	if (!json_object_get(s, "agent_id"))
-		json_object_set_new(s, "agent_id", pb_id_to_json(agent->id));
-	ms_task_transition(m, t, st->state, s);
-	json_decref(t->pending);
-	t->pending = s;
+	json_t *copy = NULL;
+	if (!json_object_get(status, "agent_id")) {
+		copy = json_deep_copy(status);
+		json_object_set_new(copy, "agent_id", pb_id_to_json(agent->id));
+		status = copy;
+	}
+	ms_task_transition(m, t, st->state, status);
+	json_decref(copy);
+	/* t->status is now this update's text. */
+	free(t->pending);
+	t->pending = ag_strdup(t->status);
 	memcpy(t->pending_uuid, st->uuid.data, PB_UUID_LEN);
-	ms_framework_send(fw, json_pack("{s:s, s:{s:O}}", "type", "UPDATE", "update", "status", s));
+	ms_framework_send_update_text(fw, t->pending);
 }
 
 int ms_task_acknowledge(struct ms_master *m, struct ms_framework *fw, const char *task_id,
@@ -248,7 +285,7 @@ int ms_task_acknowledge(struct ms_master *m, struct ms_framework *fw, const char
 	struct ms_agent *a = ms_map_get(&m->agents, t->agent_id);
 	if (a)
 		ms__ack_agent(a, fw->id, t->id, uuid);
-	json_decref(t->pending);
+	free(t->pending);
 	t->pending = NULL;
 	if (pb_task_state_is_terminal(t->state))
 		ms_task_remove(m, t);

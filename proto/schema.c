@@ -22,7 +22,19 @@ struct ctx {
 	char missing[MISSING_MAX];
 	size_t mlen;
 	bool missing_cut;
+	/* The input is private to the normalizer (pb__parse): values already
+	 * in canonical form are shared into the output (a reference, not a
+	 * copy) and a message or array that comes out identical, keys in the
+	 * same order, is the input itself. The output is the same JSON; only
+	 * the allocations differ. */
+	bool share;
 };
+
+/* `in` as the output when sharing: a new reference. */
+static json_t *shared(const json_t *in)
+{
+	return json_incref((json_t *)in);
+}
 
 /* Append ".key" (or "[idx]" when key is NULL) to the path. */
 static size_t push(struct ctx *c, const char *key, size_t idx)
@@ -125,7 +137,7 @@ static int norm_int(struct ctx *c, const struct pb__field *f, const json_t *in, 
 		return fail(c, "out of range for int32");
 	if (f->kind == PB__UINT32 && v > UINT32_MAX)
 		return fail(c, "out of range for uint32");
-	*out = json_integer(v);
+	*out = c->share && json_is_integer(in) ? shared(in) : json_integer(v);
 	return 0;
 }
 
@@ -150,7 +162,7 @@ static int norm_double(struct ctx *c, const json_t *in, json_t **out)
 	 * timeout). */
 	if (isinf(d))
 		d = d > 0 ? DBL_MAX : -DBL_MAX;
-	*out = json_real(d);
+	*out = c->share && json_is_real(in) && json_real_value(in) == d ? shared(in) : json_real(d);
 	return 0;
 }
 
@@ -165,7 +177,8 @@ static int norm_value(struct ctx *c, const struct pb__field *f, const json_t *in
 	case PB__STRING:
 		if (!json_is_string(in))
 			return fail(c, "must be a string");
-		*out = json_stringn(json_string_value(in), json_string_length(in));
+		*out = c->share ? shared(in)
+		                : json_stringn(json_string_value(in), json_string_length(in));
 		return 0;
 	case PB__BYTES: {
 		if (!json_is_string(in))
@@ -176,7 +189,8 @@ static int norm_value(struct ctx *c, const struct pb__field *f, const json_t *in
 		    0)
 			return fail(c, "invalid base64");
 		_cleanup_free_ char *canon = pb_base64_encode(data, len);
-		*out = json_string(canon);
+		*out = c->share && strcmp(canon, json_string_value(in)) == 0 ? shared(in)
+		                                                             : json_string(canon);
 		return 0;
 	}
 	case PB__BOOL:
@@ -217,7 +231,9 @@ static int norm_value(struct ctx *c, const struct pb__field *f, const json_t *in
 			}
 			return 0;
 		}
-		*out = json_string(f->enm->names[v]);
+		*out = c->share && strcmp(json_string_value(in), f->enm->names[v]) == 0
+		               ? shared(in)
+		               : json_string(f->enm->names[v]);
 		return 0;
 	}
 	case PB__MSG:
@@ -247,30 +263,28 @@ static int norm_value(struct ctx *c, const struct pb__field *f, const json_t *in
 	case PB__RAW:
 		if (!json_is_object(in))
 			return fail(c, "must be an object");
-		*out = json_deep_copy(in);
+		*out = c->share ? shared(in) : json_deep_copy(in);
 		return 0;
 	}
 	return fail(c, "unsupported field kind");
 }
 
-static int norm_field(struct ctx *c, const struct pb__field *f, const json_t *in, json_t *dst)
+/* Field f's value for `in`: *out is NULL when nothing is kept. */
+static int norm_field(struct ctx *c, const struct pb__field *f, const json_t *in, json_t **out)
 {
-	if (!(f->flags & PB__REP)) {
-		json_t *v;
-		int r = norm_value(c, f, in, &v);
-		if (r < 0)
-			return r;
-		if (v)
-			json_object_set_new(dst, f->name, v);
-		return 0;
-	}
+	*out = NULL;
+	if (!(f->flags & PB__REP))
+		return norm_value(c, f, in, out);
 	json_t *arr = json_array();
 	if (json_is_array(in)) {
 		size_t i;
 		json_t *e;
+		bool same = c->share;
 		json_array_foreach (in, i, e) {
-			if (json_is_null(e))
+			if (json_is_null(e)) {
+				same = false;
 				continue;
+			}
 			size_t saved = push(c, NULL, i);
 			json_t *v;
 			int r = norm_value(c, f, e, &v);
@@ -279,8 +293,14 @@ static int norm_field(struct ctx *c, const struct pb__field *f, const json_t *in
 				json_decref(arr);
 				return r;
 			}
+			same = same && v == e;
 			if (v)
 				json_array_append_new(arr, v);
+		}
+		if (same && json_array_size(arr) > 0) {
+			json_decref(arr);
+			*out = shared(in);
+			return 0;
 		}
 	} else {
 		/* A lone value is a one-element array (stout). */
@@ -294,16 +314,74 @@ static int norm_field(struct ctx *c, const struct pb__field *f, const json_t *in
 			json_array_append_new(arr, v);
 	}
 	if (json_array_size(arr) > 0)
-		json_object_set_new(dst, f->name, arr);
+		*out = arr;
 	else
 		json_decref(arr);
 	return 0;
+}
+
+#define SHARE_MAX_FIELDS 64
+
+/* norm_msg() when sharing (m has at most SHARE_MAX_FIELDS fields): the
+ * fields' values first; the input object
+ * itself when they are all its own values, in its key order, with no key
+ * left out. The same checks and errors, in the same order. */
+static int norm_msg_shared(struct ctx *c, const struct pb__msg *m, const json_t *in, json_t **out)
+{
+	const struct pb__field *fs[SHARE_MAX_FIELDS];
+	json_t *vs[SHARE_MAX_FIELDS];
+	size_t n = 0;
+	int r = 0;
+	for (const struct pb__field *f = m->fields; f->name; f++) {
+		json_t *v = json_object_get(in, f->name);
+		if (!v || json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0)) {
+			if (f->flags & PB__REQ)
+				add_missing(c, f->name);
+			continue;
+		}
+		size_t saved = push(c, f->name, 0);
+		json_t *nv;
+		r = norm_field(c, f, v, &nv);
+		pop(c, saved);
+		if (r < 0)
+			goto out;
+		if (!nv)
+			continue;
+		fs[n] = f;
+		vs[n++] = nv;
+	}
+	bool same = n == json_object_size(in);
+	void *it = json_object_iter((json_t *)in);
+	for (size_t i = 0; same && i < n; i++, it = json_object_iter_next((json_t *)in, it))
+		same = it && strcmp(json_object_iter_key(it), fs[i]->name) == 0 &&
+		       json_object_iter_value(it) == vs[i];
+	if (same) {
+		*out = shared(in);
+	} else {
+		json_t *o = json_object();
+		for (size_t i = 0; i < n; i++) {
+			json_object_set_new(o, fs[i]->name, vs[i]);
+			vs[i] = NULL;
+		}
+		*out = o;
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		json_decref(vs[i]);
+	return r;
 }
 
 static int norm_msg(struct ctx *c, const struct pb__msg *m, const json_t *in, json_t **out)
 {
 	if (!json_is_object(in))
 		return fail(c, "must be an object");
+	if (c->share) {
+		size_t nf = 0;
+		while (m->fields[nf].name)
+			nf++;
+		if (nf <= SHARE_MAX_FIELDS)
+			return norm_msg_shared(c, m, in, out);
+	}
 	json_t *o = json_object();
 	for (const struct pb__field *f = m->fields; f->name; f++) {
 		json_t *v = json_object_get(in, f->name);
@@ -313,12 +391,15 @@ static int norm_msg(struct ctx *c, const struct pb__msg *m, const json_t *in, js
 			continue;
 		}
 		size_t saved = push(c, f->name, 0);
-		int r = norm_field(c, f, v, o);
+		json_t *nv;
+		int r = norm_field(c, f, v, &nv);
 		pop(c, saved);
 		if (r < 0) {
 			json_decref(o);
 			return r;
 		}
+		if (nv)
+			json_object_set_new(o, f->name, nv);
 	}
 	*out = o;
 	return 0;
@@ -327,9 +408,9 @@ static int norm_msg(struct ctx *c, const struct pb__msg *m, const json_t *in, js
 int pb__normalize(const struct pb__msg *m, const json_t *in, const char *root, json_t **ret_out,
                   struct ag_error *err)
 {
-	struct ctx *c = ag_calloc(1, sizeof(*c));
-	c->root = root;
-	c->err = err;
+	/* On the stack: a heap block this size (over 1 KB) would make malloc
+	 * consolidate its fast bins on every call. */
+	struct ctx cbuf = {.root = root, .err = err}, *c = &cbuf;
 	json_t *out = NULL;
 	int r = norm_msg(c, m, in, &out);
 	if (r == 0 && c->mlen > 0) {
@@ -337,7 +418,6 @@ int pb__normalize(const struct pb__msg *m, const json_t *in, const char *root, j
 		                 c->missing_cut ? ", ..." : "");
 		json_decref(out);
 	}
-	free(c);
 	if (r < 0)
 		return r;
 	*ret_out = out;
@@ -357,7 +437,17 @@ int pb__parse(const struct pb__msg *m, const char *buf, size_t len, const char *
 	if (!in)
 		return ag_error_msg(err, EINVAL, "Failed to parse JSON: %s (line %d, column %d)",
 		                    jerr.text, jerr.line, jerr.column);
-	int r = pb__normalize(m, in, root, ret_out, err);
+	struct ctx cbuf = {.root = root, .err = err, .share = true}, *c = &cbuf;
+	json_t *out = NULL;
+	int r = norm_msg(c, m, in, &out);
+	if (r == 0 && c->mlen > 0) {
+		r = ag_error_msg(err, EINVAL, "Missing required fields: %s%s", c->missing,
+		                 c->missing_cut ? ", ..." : "");
+		json_decref(out);
+	}
 	json_decref(in);
-	return r;
+	if (r < 0)
+		return r;
+	*ret_out = out;
+	return 0;
 }

@@ -63,6 +63,7 @@ static struct {
 	int launched, running, finished, errors;
 	uint64_t *offer_ns, *running_ns;
 	uint64_t first_offer_ns, last_running_ns, last_finished_ns;
+	double cpu_at_first_offer_s; /* the master's utime+stime then */
 	struct event *heartbeat, *watchdog;
 	uint64_t last_progress_ns;
 	int last_progress_count;
@@ -275,11 +276,15 @@ static void fw_call(const char *body, size_t len)
 	post("/api/v1/scheduler", B.fw_stream, body, len);
 }
 
+static double master_cpu_s(void);
+
 static void fw_offers(json_t *ev)
 {
 	uint64_t now = ag_now_ns();
-	if (!B.first_offer_ns)
+	if (!B.first_offer_ns) {
 		B.first_offer_ns = now;
+		B.cpu_at_first_offer_s = master_cpu_s();
+	}
 	json_t *offers = json_object_get(json_object_get(ev, "offers"), "offers");
 	size_t i;
 	json_t *o;
@@ -482,6 +487,27 @@ static double master_mem_mb(const char *field)
 	return kb / 1024.0;
 }
 
+/* The master's CPU time (user + system) so far, in seconds. */
+static double master_cpu_s(void)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)B.master);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Fields after the ")" that ends comm: state is field 3, utime 14,
+	 * stime 15. */
+	const char *p = strrchr(buf, ')');
+	unsigned long long ut = 0, st = 0;
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -498,10 +524,11 @@ static void finish(void)
 	qsort(lat, (size_t)n, sizeof(*lat), cmp_u64);
 	double p99 = n ? (double)lat[(size_t)((n - 1) * 0.99)] / 1e6 : -1;
 	double secs = (double)(B.last_running_ns - B.first_offer_ns) / 1e9;
+	double cpu = master_cpu_s() - B.cpu_at_first_offer_s;
 	printf("agents=%d tasks=%d launches_per_s=%.0f p99_offer_to_running_ms=%.2f "
-	       "master_rss_mb=%.1f\n",
-	       B.n_agents, B.n_tasks, secs > 0 ? B.running / secs : 0, p99,
-	       master_mem_mb("VmHWM:"));
+	       "master_rss_mb=%.1f master_cpu_us_per_launch=%.1f\n",
+	       B.n_agents, B.n_tasks, secs > 0 ? B.running / secs : 0, p99, master_mem_mb("VmHWM:"),
+	       B.running ? cpu * 1e6 / B.running : -1);
 	fprintf(stderr, "bench-master: master VmRSS now %.1f MB\n", master_mem_mb("VmRSS:"));
 	if (!B.hold)
 		fprintf(stderr, "bench-master: all finished after %.2f s; %d errors\n",

@@ -783,3 +783,244 @@ Test(sched, bad_agent_input_is_refused_and_state_is_intact)
 	json_decref(before);
 	json_decref(after);
 }
+
+/* ---- operator stream, offer timeout, suppress/revive, agent gone -------- */
+
+static void op_subscribe(struct peer *o)
+{
+	cr_assert_eq(peer_open(o, "/api/v1", "{\"type\":\"SUBSCRIBE\"}"), 200);
+}
+
+static int fw_ack(struct peer *f, const char *agent, const char *task, const char *uuid)
+{
+	return fw_call(f,
+	               "{\"type\":\"ACKNOWLEDGE\",\"framework_id\":{\"value\":\"%s\"},"
+	               "\"acknowledge\":{\"agent_id\":{\"value\":\"%s\"},\"task_id\":{\"value\":"
+	               "\"%s\"},\"uuid\":\"%s\"}}",
+	               f->id, agent, task, uuid);
+}
+
+Test(sched, operator_subscribe_streams_snapshot_and_events)
+{
+	start_master(NULL);
+	struct peer a, b, f, o;
+	agent_register(&a, AGENT_RES);
+	op_subscribe(&o);
+	json_t *ev = peer_next(&o, "SUBSCRIBED", 3000);
+	cr_assert_not_null(ev, "no SUBSCRIBED");
+	cr_assert_str_eq(jstr(ev, "subscribed.get_state.get_agents.agents.0.agent_info.id.value"),
+	                 a.id);
+	cr_assert(json_is_number(
+	        json_object_get(json_object_get(ev, "subscribed"), "heartbeat_interval_seconds")));
+	json_decref(ev);
+
+	agent_register(&b, AGENT_RES);
+	ev = peer_next(&o, "AGENT_ADDED", 3000);
+	cr_assert_not_null(ev, "no AGENT_ADDED");
+	cr_assert_str_eq(jstr(ev, "agent_added.agent.agent_info.id.value"), b.id);
+	json_decref(ev);
+
+	fw_subscribe(&f, NULL, NULL);
+	ev = peer_next(&o, "FRAMEWORK_ADDED", 3000);
+	cr_assert_not_null(ev, "no FRAMEWORK_ADDED");
+	cr_assert_str_eq(jstr(ev, "framework_added.framework.framework_info.id.value"), f.id);
+	json_decref(ev);
+
+	ev = peer_next(&f, "OFFERS", 3000);
+	cr_assert_not_null(ev);
+	char offer[256], agent[256];
+	snprintf(offer, sizeof(offer), "%s", jstr(ev, "offers.offers.0.id.value"));
+	snprintf(agent, sizeof(agent), "%s", jstr(ev, "offers.offers.0.agent_id.value"));
+	json_decref(ev);
+	struct peer *on = strcmp(agent, a.id) == 0 ? &a : &b;
+	cr_assert_eq(fw_launch(&f, offer, agent, "t1", "1"), 202);
+	ev = peer_next(&o, "TASK_ADDED", 3000);
+	cr_assert_not_null(ev, "no TASK_ADDED");
+	cr_assert_str_eq(jstr(ev, "task_added.task.task_id.value"), "t1");
+	cr_assert_str_eq(jstr(ev, "task_added.task.framework_id.value"), f.id);
+	cr_assert_str_eq(jstr(ev, "task_added.task.state"), "TASK_STAGING");
+	json_decref(ev);
+
+	cr_assert_eq(agent_update(on, f.id, "t1", "TASK_RUNNING", UUIDS[0]), 202);
+	ev = peer_next(&o, "TASK_UPDATED", 3000);
+	cr_assert_not_null(ev, "no TASK_UPDATED");
+	cr_assert_str_eq(jstr(ev, "task_updated.state"), "TASK_RUNNING");
+	cr_assert_str_eq(jstr(ev, "task_updated.framework_id.value"), f.id);
+	cr_assert_str_eq(jstr(ev, "task_updated.status.task_id.value"), "t1");
+	json_decref(ev);
+
+	/* A new subscriber's snapshot has the framework and the task. */
+	struct peer o2;
+	op_subscribe(&o2);
+	ev = peer_next(&o2, "SUBSCRIBED", 3000);
+	cr_assert_not_null(ev);
+	cr_assert_str_eq(jstr(ev, "subscribed.get_state.get_tasks.tasks.0.task_id.value"), "t1");
+	cr_assert_str_eq(jstr(ev, "subscribed.get_state.get_tasks.tasks.0.state"), "TASK_RUNNING");
+	cr_assert_str_eq(
+	        jstr(ev,
+	             "subscribed.get_state.get_frameworks.frameworks.0.framework_info.id.value"),
+	        f.id);
+	json_decref(ev);
+	peer_close(&o2);
+
+	int status;
+	char body[512];
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{\"value\":\"%s\"}}}",
+	         f.id);
+	json_decref(op_call(body, &status));
+	cr_assert_eq(status, 200);
+	ev = peer_next(&o, "FRAMEWORK_REMOVED", 3000);
+	cr_assert_not_null(ev, "no FRAMEWORK_REMOVED");
+	cr_assert_str_eq(jstr(ev, "framework_removed.framework_info.id.value"), f.id);
+	json_decref(ev);
+
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"MARK_AGENT_GONE\",\"mark_agent_gone\":{\"agent_id\":{"
+	         "\"value\":\"%s\"}}}",
+	         b.id);
+	json_decref(op_call(body, &status));
+	cr_assert_eq(status, 200);
+	ev = peer_next(&o, "AGENT_REMOVED", 3000);
+	cr_assert_not_null(ev, "no AGENT_REMOVED");
+	cr_assert_str_eq(jstr(ev, "agent_removed.agent_id.value"), b.id);
+	json_decref(ev);
+}
+
+Test(sched, offer_timeout_rescinds_and_reoffers)
+{
+	start_master((const char *const[]){"--offer_timeout=300ms", NULL});
+	struct peer a, f;
+	agent_register(&a, AGENT_RES);
+	fw_subscribe(&f, NULL, NULL);
+	json_t *ev = peer_next(&f, "OFFERS", 3000);
+	cr_assert_not_null(ev);
+	char offer[256];
+	snprintf(offer, sizeof(offer), "%s", jstr(ev, "offers.offers.0.id.value"));
+	json_decref(ev);
+	uint64_t t0 = ag_now_ns();
+	ev = peer_next(&f, "RESCIND", 3000);
+	cr_assert_not_null(ev, "no RESCIND");
+	cr_assert_str_eq(jstr(ev, "rescind.offer_id.value"), offer);
+	cr_assert_geq(ag_now_ns() - t0, 200 * 1000000ull, "rescinded before the timeout");
+	json_decref(ev);
+	/* The resources come back in a new offer. */
+	ev = peer_next(&f, "OFFERS", 3000);
+	cr_assert_not_null(ev, "not offered again");
+	cr_assert_str_neq(jstr(ev, "offers.offers.0.id.value"), offer);
+	json_decref(ev);
+	/* The rescinded offer is gone: launching on it is an invalid offer. */
+	cr_assert_eq(fw_launch(&f, offer, a.id, "late", "1"), 202);
+	ev = peer_next(&f, "UPDATE", 3000);
+	cr_assert_not_null(ev);
+	cr_assert_str_eq(jstr(ev, "update.status.state"), "TASK_LOST");
+	cr_assert_str_eq(jstr(ev, "update.status.reason"), "REASON_INVALID_OFFERS");
+	json_decref(ev);
+}
+
+Test(sched, suppress_stops_offers_and_revive_resumes_them)
+{
+	start_master(NULL);
+	struct peer a, f;
+	agent_register(&a, AGENT_RES);
+	fw_subscribe(&f, NULL, NULL);
+	json_t *ev = peer_next(&f, "OFFERS", 3000);
+	cr_assert_not_null(ev);
+	char offer[256];
+	snprintf(offer, sizeof(offer), "%s", jstr(ev, "offers.offers.0.id.value"));
+	json_decref(ev);
+	cr_assert_eq(
+	        fw_call(&f, "{\"type\":\"SUPPRESS\",\"framework_id\":{\"value\":\"%s\"}}", f.id),
+	        202);
+	/* Declined with no filter: only the suppression keeps it back. */
+	cr_assert_eq(fw_call(&f,
+	                     "{\"type\":\"DECLINE\",\"framework_id\":{\"value\":\"%s\"},"
+	                     "\"decline\":{\"offer_ids\":[{\"value\":\"%s\"}],"
+	                     "\"filters\":{\"refuse_seconds\":0}}}",
+	                     f.id, offer),
+	             202);
+	/* Several allocation intervals (200 ms) pass without an offer. */
+	ev = peer_next(&f, "OFFERS", 1200);
+	cr_assert_null(ev, "offered while suppressed");
+	cr_assert_eq(fw_call(&f, "{\"type\":\"REVIVE\",\"framework_id\":{\"value\":\"%s\"}}", f.id),
+	             202);
+	ev = peer_next(&f, "OFFERS", 3000);
+	cr_assert_not_null(ev, "no offer after REVIVE");
+	cr_assert_str_eq(jstr(ev, "offers.offers.0.agent_id.value"), a.id);
+	json_decref(ev);
+}
+
+Test(sched, mark_agent_gone_on_a_live_agent)
+{
+	start_master(NULL);
+	struct peer a, f;
+	agent_register(&a, AGENT_RES);
+	fw_subscribe(&f, NULL, "{\"type\":\"PARTITION_AWARE\"}");
+	json_t *ev = peer_next(&f, "OFFERS", 3000);
+	cr_assert_not_null(ev);
+	char offer[256];
+	snprintf(offer, sizeof(offer), "%s", jstr(ev, "offers.offers.0.id.value"));
+	json_decref(ev);
+	cr_assert_eq(fw_launch(&f, offer, a.id, "t1", "1"), 202);
+	cr_assert_eq(agent_update(&a, f.id, "t1", "TASK_RUNNING", UUIDS[0]), 202);
+	ev = peer_next(&f, "UPDATE", 3000);
+	cr_assert_not_null(ev);
+	json_decref(ev);
+	cr_assert_eq(fw_ack(&f, a.id, "t1", UUIDS[0]), 202);
+
+	int status;
+	char body[512];
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"MARK_AGENT_GONE\",\"mark_agent_gone\":{\"agent_id\":{"
+	         "\"value\":\"%s\"}}}",
+	         a.id);
+	json_decref(op_call(body, &status));
+	cr_assert_eq(status, 200);
+	ev = peer_next(&f, "UPDATE", 3000);
+	cr_assert_not_null(ev, "no update for the task");
+	cr_assert_str_eq(jstr(ev, "update.status.task_id.value"), "t1");
+	cr_assert_str_eq(jstr(ev, "update.status.state"), "TASK_GONE_BY_OPERATOR");
+	json_decref(ev);
+	/* The agent's stream ends. */
+	cr_assert_null(peer_next(&a, "NONE", 3000));
+	/* Twice is fine; its resources are not offered again. */
+	json_decref(op_call(body, &status));
+	cr_assert_eq(status, 200);
+	cr_assert_null(peer_next(&f, "OFFERS", 800), "a gone agent's resources were offered");
+	json_t *agents = op_call("{\"type\":\"GET_AGENTS\"}", &status);
+	cr_assert_eq(status, 200);
+	json_t *list = json_object_get(json_object_get(agents, "get_agents"), "agents");
+	for (size_t i = 0; i < json_array_size(list); i++)
+		cr_assert_str_neq(jstr(json_array_get(list, i), "agent_info.id.value"), a.id);
+	json_decref(agents);
+	/* Its status updates are no longer taken. */
+	cr_assert_neq(agent_update(&a, f.id, "t1", "TASK_FINISHED", UUIDS[1]), 202);
+}
+
+Test(sched, agent_attributes_are_in_offers_and_agent_info)
+{
+	start_master(NULL);
+	struct peer a, f;
+	const char *body =
+	        "{\"type\":\"REGISTER\",\"register\":{\"agent_info\":{\"hostname\":\"a1\","
+	        "\"port\":5051,\"resources\":" AGENT_RES ",\"attributes\":[{\"name\":\"rack\","
+	        "\"type\":\"TEXT\",\"text\":{\"value\":\"r1\"}}]},\"version\":\"0.1.0\"}}";
+	cr_assert_eq(peer_open(&a, "/api/v1/agent", body), 200);
+	json_t *ev = peer_next(&a, "REGISTERED", 3000);
+	cr_assert_not_null(ev);
+	snprintf(a.id, sizeof(a.id), "%s", jstr(ev, "registered.agent_id.value"));
+	json_decref(ev);
+	fw_subscribe(&f, NULL, NULL);
+	ev = peer_next(&f, "OFFERS", 3000);
+	cr_assert_not_null(ev);
+	cr_assert_str_eq(jstr(ev, "offers.offers.0.attributes.0.name"), "rack");
+	cr_assert_str_eq(jstr(ev, "offers.offers.0.attributes.0.text.value"), "r1");
+	json_decref(ev);
+	int status;
+	json_t *agents = op_call("{\"type\":\"GET_AGENTS\"}", &status);
+	cr_assert_eq(status, 200);
+	cr_assert_str_eq(jstr(agents, "get_agents.agents.0.agent_info.attributes.0.name"), "rack");
+	cr_assert_str_eq(jstr(agents, "get_agents.agents.0.agent_info.id.value"), a.id);
+	cr_assert_str_eq(jstr(agents, "get_agents.agents.0.agent_info.hostname"), "a1");
+	json_decref(agents);
+}

@@ -177,6 +177,35 @@ Test(drf, filter_expires_exactly_at_refuse_seconds)
 	h_fini(&h);
 }
 
+Test(drf, idle_until_something_changes_or_a_filter_or_quota_exists)
+{
+	struct harness h;
+	h_init(&h);
+	cr_assert(drf_allocator_idle(h.a));
+	add_fw(&h, "f", "*");
+	add_agent(&h, "a", "cpus:2;mem:1024");
+	cr_assert_not(drf_allocator_idle(h.a));
+	cr_assert_eq(drf_allocate_dirty(h.a, SEC(100)), 1);
+	/* Everything is offered: a full cycle would offer nothing. */
+	cr_assert(drf_allocator_idle(h.a));
+	cr_assert_eq(drf_allocate_all(h.a, SEC(100)), 0);
+	struct rec_offer o = h.offers[0];
+	/* A filter can expire with time: not idle while it is held. */
+	cr_assert_eq(drf_offer_decline(h.a, "f", "a", "*", o.res, 5, SEC(100)), 0);
+	cr_assert_eq(drf_allocate_dirty(h.a, SEC(100)), 0);
+	cr_assert_not(drf_allocator_idle(h.a));
+	cr_assert_eq(drf_allocate_all(h.a, SEC(105)), 1);
+	/* The expired filter went in that cycle. */
+	cr_assert(drf_allocator_idle(h.a));
+	/* Quota: recoveries elsewhere change the headroom. */
+	struct drf_resources *q = R(&h, "cpus:1");
+	cr_assert_eq(drf_role_set_quota(h.a, "q", q), 0);
+	cr_assert_eq(drf_allocate_dirty(h.a, SEC(105)), 0);
+	cr_assert_not(drf_allocator_idle(h.a));
+	drf_resources_free(q);
+	h_fini(&h);
+}
+
 Test(drf, default_refuse_is_five_seconds_and_zero_means_no_filter)
 {
 	struct harness h;
