@@ -176,6 +176,18 @@ static double last_update(const json_t *t)
 	return n ? json_number_value(json_object_get(json_array_get(st, n - 1), "timestamp")) : 0;
 }
 
+/* The end of every list verb: the JSON array (--json) or the table
+ * (unless -q printed bare ids), then both trees freed. */
+static int list_finish(struct ctl *c, struct table *tb, json_t *out, json_t *g)
+{
+	if (c->json)
+		ctl_print_json(out);
+	table_done(tb, !c->json && !c->quiet);
+	json_decref(out);
+	json_decref(g);
+	return CTL_OK;
+}
+
 static int cmd_tasks(struct ctl *c)
 {
 	int rc;
@@ -265,12 +277,7 @@ static int cmd_agents(struct ctl *c)
 		                                       ctl_scalar(total, "mem"));
 		table_add(&tb, sid, host, addr, cpus, mem, state, tm);
 	}
-	if (c->json)
-		ctl_print_json(out);
-	table_done(&tb, !c->json && !c->quiet);
-	json_decref(out);
-	json_decref(g);
-	return CTL_OK;
+	return list_finish(c, &tb, out, g);
 }
 
 static int cmd_frameworks(struct ctl *c)
@@ -316,12 +323,7 @@ static int cmd_frameworks(struct ctl *c)
 		_cleanup_free_ char *sid = ctl_short_id(c, id), *tm = ctl_time(c, reg);
 		table_add(&tb, sid, name, user, role, state, tm);
 	}
-	if (c->json)
-		ctl_print_json(out);
-	table_done(&tb, !c->json && !c->quiet);
-	json_decref(out);
-	json_decref(g);
-	return CTL_OK;
+	return list_finish(c, &tb, out, g);
 }
 
 static int cmd_roles(struct ctl *c)
@@ -352,12 +354,7 @@ static int cmd_roles(struct ctl *c)
 		_cleanup_free_ char *ms = ag_asprintf("%.0f MiB", ctl_scalar(res, "mem"));
 		table_add(&tb, name, ws, fs, cs, ms);
 	}
-	if (c->json)
-		ctl_print_json(out);
-	table_done(&tb, !c->json && !c->quiet);
-	json_decref(out);
-	json_decref(g);
-	return CTL_OK;
+	return list_finish(c, &tb, out, g);
 }
 
 static int cmd_inspect(struct ctl *c, const char *q)
