@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -14,10 +15,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
 static const char *cache_dir(const struct rt_options *o, char *buf, size_t n)
 {
@@ -165,7 +162,7 @@ static int create_common(struct ctx *c, const char *id, const char *bundle,
 		        "container id `%s`: use 1 to 128 of [A-Za-z0-9_.-], not starting "
 		        "with '.'",
 		        id);
-	int r = rt__sysctl_check(spec, err);
+	int r = rt__launch_check(spec, err);
 	if (r < 0)
 		return r;
 

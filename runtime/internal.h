@@ -90,9 +90,10 @@ int rt__open_in_root(int rootfd, const char *path, bool create, bool as_file, in
  * from `env` (or the default PATH) is searched. *ret is malloc'd. */
 int rt__find_executable(const char *file, char *const env[], char **ret);
 
-/* Refuse sysctls that are not namespaced by the namespaces the container
- * gets: writing them would change the host. */
-int rt__sysctl_check(const struct rt_spec *spec, struct ag_error *err);
+/* What the spec asks for that this launcher refuses, checked once before
+ * anything is created: sysctls that the container's namespaces do not
+ * cover (writing them would change the host), and a terminal. */
+int rt__launch_check(const struct rt_spec *spec, struct ag_error *err);
 
 /* Run the hooks of one kind with the state JSON on their stdin; with
  * `join_pidfd` >= 0 each runs in that process's mount namespace (the

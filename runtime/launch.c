@@ -17,6 +17,7 @@
 #include "netns/netns.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -27,10 +28,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
 enum msg_type {
 	MSG_GO = 1, /* parent -> child: maps written / hooks done */
@@ -120,7 +117,7 @@ int rt__find_executable(const char *file, char *const env[], char **ret)
 	return last;
 }
 
-int rt__sysctl_check(const struct rt_spec *spec, struct ag_error *err)
+static int sysctl_check(const struct rt_spec *spec, struct ag_error *err)
 {
 	for (size_t i = 0; i < spec->n_sysctl; i++) {
 		const char *k = spec->sysctl[i].key;
@@ -146,6 +143,20 @@ int rt__sysctl_check(const struct rt_spec *spec, struct ag_error *err)
 			        "change the host's",
 			        k, rt_ns_type_name(need));
 	}
+	return 0;
+}
+
+int rt__launch_check(const struct rt_spec *spec, struct ag_error *err)
+{
+	int r = sysctl_check(spec, err);
+	if (r < 0)
+		return r;
+	/* Refused rather than ignored: a process that expects a terminal and
+	 * silently gets pipes misbehaves in ways that are hard to trace. */
+	if (spec->process.terminal)
+		return ag_error_msg(err, ENOTSUP,
+		                    "process.terminal: not supported yet (no --console-socket); "
+		                    "set it to false");
 	return 0;
 }
 
@@ -409,15 +420,7 @@ static pid_t do_clone(uint64_t flags, int cgroup_fd, int *ret_pidfd)
 int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_error *err)
 {
 	const struct rt_spec *spec = l->spec;
-	int r = rt__sysctl_check(spec, err);
-	if (r < 0)
-		return r;
-	/* Refused rather than ignored: a process that expects a terminal and
-	 * silently gets pipes misbehaves in ways that are hard to trace. */
-	if (spec->process.terminal)
-		return ag_error_msg(err, ENOTSUP,
-		                    "process.terminal: not supported yet (no --console-socket); "
-		                    "set it to false");
+	int r;
 
 	for (int t = 0; t < RT_NS_COUNT; t++)
 		l->ns_fds[t] = -1;
