@@ -180,6 +180,9 @@ Test(agentd, policy_violations_are_task_errors)
 	cr_expect(states_are("t-caps", "TASK_ERROR"));
 	pthread_mutex_lock(&fm.mu);
 	for (int i = 0; i < fm.n_upd; i++) {
+		/* The reference: a policy refusal is REASON_TASK_INVALID. */
+		if (strcmp(fm.upd[i].task, "t-root") == 0 || strcmp(fm.upd[i].task, "t-caps") == 0)
+			cr_expect_str_eq(fm.upd[i].reason, "REASON_TASK_INVALID");
 		if (strcmp(fm.upd[i].task, "t-root") == 0)
 			cr_expect(strstr(fm.upd[i].msg, "framework_info.user: uid 0"), "%s",
 			          fm.upd[i].msg);
