@@ -121,22 +121,59 @@ static int ms__agent_persist(struct ms_master *m, struct ms_agent *a, struct ag_
 	return ms_registry_agent_put(m->registry, &r, err);
 }
 
-/* Rebuild the tasks a re-registering agent reports; their resources are
- * booked as used. */
-static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struct pb_agent_msg *msg)
+/* A message for the agent once its new stream is up (REGISTERED first). */
+static void ms__later(json_t *later, json_t *msg)
+{
+	json_array_append_new(later, msg);
+}
+
+/* A task the agent reports for a framework without TASK_KILLING_STATE is
+ * RUNNING for the master while it is being killed (reference §4). */
+static enum pb_task_state ms__shown_state(const struct ms_framework *fw, enum pb_task_state s)
+{
+	if (s == PB_TASK_KILLING && !(fw->caps & PB_CAP_BIT(PB_CAP_TASK_KILLING_STATE)))
+		return PB_TASK_RUNNING;
+	return s;
+}
+
+/* Reconcile the master's tasks on `a` with the ones its re-registration
+ * reports (Mesos' reconcileKnownSlave):
+ * - unknown to the master: adopted after a master restart; killed when
+ *   the master has known the agent (it told the framework the task
+ *   ended: TASK_LOST with the agent, or unknown to it before), or when
+ *   the agent comes back from a partition and the framework is not
+ *   PARTITION_AWARE (it got TASK_LOST);
+ * - TASK_UNREACHABLE ones (PARTITION_AWARE) are running again: booked,
+ *   and an update tells the framework;
+ * - known to the master but not reported (a RUN_TASK lost in flight, or
+ *   the agent lost it): TASK_LOST, TASK_DROPPED for PARTITION_AWARE
+ *   frameworks, REASON_RECONCILIATION.
+ * The agent reads nothing before REGISTERED: what it must be told goes
+ * into `later`. `known`: the agent registered with this master before;
+ * `was_unreachable`: it had been marked unreachable. */
+static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struct pb_agent_msg *msg,
+                            bool known, bool was_unreachable, json_t *later)
 {
 	const json_t *jtasks = json_object_get(json_object_get(msg->json, "reregister"), "tasks");
 	const json_t *jfws =
 	        json_object_get(json_object_get(msg->json, "reregister"), "frameworks");
+	json_t *shutdown = json_object(); /* removed frameworks told once */
+	for (struct ms_task *t = a->tasks; t; t = t->agent_next)
+		t->seen = false;
 	for (size_t i = 0; i < msg->reg.n_tasks; i++) {
 		const struct pb_agent_task *at = &msg->reg.tasks[i];
 		const json_t *jt = json_array_get(jtasks, i);
-		if (pb_task_state_is_terminal(at->status.state) && !at->has_unacknowledged)
+		bool live = !pb_task_state_is_terminal(at->status.state);
+		if (!live && !at->has_unacknowledged)
 			continue;
 		if (ms_map_get(&m->removed_frameworks, at->framework_id)) {
-			ms_agent_send(a, json_pack("{s:s, s:{s:o}}", "type", "SHUTDOWN_FRAMEWORK",
-			                           "shutdown_framework", "framework_id",
-			                           pb_id_to_json(at->framework_id)));
+			if (!json_object_get(shutdown, at->framework_id)) {
+				json_object_set_new(shutdown, at->framework_id, json_true());
+				ms__later(later,
+				          json_pack("{s:s, s:{s:o}}", "type", "SHUTDOWN_FRAMEWORK",
+				                    "shutdown_framework", "framework_id",
+				                    pb_id_to_json(at->framework_id)));
+			}
 			continue;
 		}
 		struct ms_framework *fw = ms_framework_find(m, at->framework_id);
@@ -151,35 +188,88 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
 			        a->id, at->task.task_id, at->framework_id);
 			continue;
 		}
+		bool pa = fw->caps & PB_CAP_BIT(PB_CAP_PARTITION_AWARE);
 		struct ms_task *t = ms_task_find(fw, at->task.task_id);
-		if (!t) {
-			struct drf_resources *res = NULL;
-			struct ag_error err = {0};
-			if (ms_resources_from_pb(m, at->task.resources, at->task.n_resources, &res,
-			                         &err) < 0) {
-				ms_warn("agent %s: task %s: %s", a->id, at->task.task_id, err.msg);
+		if (t && t->agent != a) {
+			/* The master's task of that id runs elsewhere: this copy
+			 * is not the framework's. */
+			if (live)
+				ms__later(later, json_pack("{s:s, s:{s:o, s:o}}", "type",
+				                           "KILL_TASK", "kill_task", "framework_id",
+				                           pb_id_to_json(fw->id), "task_id",
+				                           pb_id_to_json(t->id)));
+			continue;
+		}
+		if (t) {
+			t->seen = true;
+			/* The agent's unacknowledged updates come again as
+			 * STATUS_UPDATEs and move the task on from there. */
+			if (t->state != PB_TASK_UNREACHABLE || !live)
 				continue;
-			}
-			const char *role = NULL;
-			for (size_t r = 0; !role && r < at->task.n_resources; r++)
-				role = at->task.resources[r].allocation_role;
-			if (!role)
-				role = fw->roles[0];
-			t = ms_task_adopt(m, fw, a->id, role, json_object_get(jt, "task"), res);
-			if (!pb_task_state_is_terminal(at->status.state) &&
-			    drf_allocation_add(m->alloc, fw->id, a->id, role, res) < 0)
+			/* Back from a partition: booked again (the agent's
+			 * allocations left with it), running for the framework. */
+			t->booked =
+			        drf_allocation_add(m->alloc, fw->id, a->id, t->role, t->res) == 0;
+			if (!t->booked)
 				ms_warn("agent %s: task %s: its resources exceed the agent's",
 				        a->id, t->id);
-		} else if (t->state == PB_TASK_UNREACHABLE &&
-		           !pb_task_state_is_terminal(at->status.state) &&
-		           drf_allocation_add(m->alloc, fw->id, a->id, t->role, t->res) < 0)
-			/* Back from a partition: booked again (the agent's
-			 * allocations left with it). */
-			ms_warn("agent %s: task %s: its resources exceed the agent's", a->id,
-			        t->id);
-		json_t *st = json_object_get(jt, "status");
-		t->state = at->status.state;
-		ms_task_set_status(t, st);
+			enum pb_task_state s = ms__shown_state(fw, at->status.state);
+			if (s == PB_TASK_STAGING)
+				t->state = s; /* never sent as an update */
+			else
+				ms_task_master_transition(m, t, s, PB_REASON_AGENT_REREGISTERED,
+				                          "Agent re-registered", true);
+			continue;
+		}
+		if (known || (was_unreachable && !pa)) {
+			/* The framework was told this task ended. */
+			if (live) {
+				ms_info("agent %s: task %s of framework %s ended for the master: "
+				        "killing it",
+				        a->id, at->task.task_id, fw->id);
+				ms__later(later, json_pack("{s:s, s:{s:o, s:o}}", "type",
+				                           "KILL_TASK", "kill_task", "framework_id",
+				                           pb_id_to_json(fw->id), "task_id",
+				                           pb_id_to_json(at->task.task_id)));
+			}
+			continue;
+		}
+		struct drf_resources *res = NULL;
+		struct ag_error err = {0};
+		if (ms_resources_from_pb(m, at->task.resources, at->task.n_resources, &res, &err) <
+		    0) {
+			ms_warn("agent %s: task %s: %s", a->id, at->task.task_id, err.msg);
+			continue;
+		}
+		const char *role = NULL;
+		for (size_t r = 0; !role && r < at->task.n_resources; r++)
+			role = at->task.resources[r].allocation_role;
+		if (!role)
+			role = fw->roles[0];
+		t = ms_task_adopt(m, fw, a, role, json_object_get(jt, "task"), res);
+		t->seen = true;
+		if (live) {
+			t->booked = drf_allocation_add(m->alloc, fw->id, a->id, role, res) == 0;
+			if (!t->booked)
+				ms_warn("agent %s: task %s: its resources exceed the agent's",
+				        a->id, t->id);
+		}
+		t->state = ms__shown_state(fw, at->status.state);
+		ms_task_set_status(t, json_object_get(jt, "status"));
+	}
+	json_decref(shutdown);
+	struct ms_task *t, *next;
+	for (t = a->tasks; t; t = next) {
+		next = t->agent_next;
+		if (t->seen || ms_task_state_ended(t->state))
+			continue;
+		bool pa = t->fw->caps & PB_CAP_BIT(PB_CAP_PARTITION_AWARE);
+		ms_warn("agent %s: task %s of framework %s is unknown to the agent: %s", a->id,
+		        t->id, t->fw->id, pa ? "TASK_DROPPED" : "TASK_LOST");
+		ms_task_master_transition(m, t, pa ? PB_TASK_DROPPED : PB_TASK_LOST,
+		                          PB_REASON_RECONCILIATION, "Task is unknown to the agent",
+		                          true);
+		ms_task_remove(m, t);
 	}
 }
 
@@ -263,10 +353,12 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	}
 	drf_resources_free(a->total);
 	a->total = total;
+	bool known = a->last_seen_ns != 0, was_unreachable = a->unreachable;
 	a->unreachable = false;
 	a->last_seen_ns = ag_now_ns();
+	json_t *later = json_array();
 	if (rereg)
-		ms__adopt_tasks(m, a, msg);
+		ms__adopt_tasks(m, a, msg, known, was_unreachable, later);
 
 	char *sid = ms_uuid();
 	snprintf(a->stream_id, sizeof(a->stream_id), "%s", sid);
@@ -279,6 +371,11 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	                           "agent_id", pb_id_to_json(a->id), "heartbeat_interval_seconds",
 	                           (double)m->flags.heartbeat_interval_ns / 1e9, "master_info",
 	                           ms_master_info_json(m)));
+	size_t i;
+	json_t *x;
+	json_array_foreach (later, i, x)
+		ms_agent_send(a, json_incref(x));
+	json_decref(later);
 	if (m->n_subscribers)
 		ms_operator_broadcast(
 		        m, pb_operator_event(PB_OPEV_AGENT_ADDED,

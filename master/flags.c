@@ -8,7 +8,16 @@
 
 #define NS_PER_S 1000000000ull
 
-enum ms__flag_kind { F_STRING, F_PORT, F_DURATION, F_COUNT, F_BYTES, F_LOG_LEVEL, F_SYNC };
+enum ms__flag_kind {
+	F_STRING,
+	F_PORT,
+	F_DURATION,
+	F_COUNT,
+	F_LIMIT, /* a size_t count, 0 allowed */
+	F_BYTES,
+	F_LOG_LEVEL,
+	F_SYNC
+};
 
 struct ms__flag {
 	const char *name;
@@ -37,6 +46,10 @@ static const struct ms__flag ms__flags[] = {
          "interval between batch allocations"},
         {"max_body_size", F_BYTES, OFF(max_body_size), "4MiB",
          "request bodies larger than this get 413"},
+        {"max_completed_tasks_per_framework", F_LIMIT, OFF(max_completed_tasks_per_framework),
+         "1000", "ended tasks kept per framework for GET_TASKS.completed_tasks"},
+        {"max_completed_frameworks", F_LIMIT, OFF(max_completed_frameworks), "50",
+         "removed frameworks kept for GET_FRAMEWORKS.completed_frameworks"},
         {"log_level", F_LOG_LEVEL, OFF(log_level), "info", "debug, info, warning or error"},
         {"registry_sync", F_SYNC, OFF(registry_sync), "full",
          "full: commits survive power loss; normal: they survive a killed process only"},
@@ -54,6 +67,8 @@ void ms_flags_init(struct ms_flags *f)
 	        .offer_timeout_ns = 0,
 	        .allocation_interval_ns = 1 * NS_PER_S,
 	        .max_body_size = 4u << 20,
+	        .max_completed_tasks_per_framework = 1000,
+	        .max_completed_frameworks = 50,
 	        .log_level = MS_LOG_INFO,
 	        .registry_sync = MS_REGISTRY_SYNC_FULL,
 	};
@@ -159,6 +174,12 @@ static int ms__set(struct ms_flags *f, const struct ms__flag *fl, const char *v,
 			return ag_error_msg(err, EINVAL, "--%s: `%s` is not a count (1 to 1000000)",
 			                    fl->name, v);
 		*(unsigned *)p = (unsigned)u;
+		return 0;
+	case F_LIMIT:
+		if (ag_parse_u64(v, &u) < 0 || u > 1000000)
+			return ag_error_msg(err, EINVAL, "--%s: `%s` is not a count (0 to 1000000)",
+			                    fl->name, v);
+		*(size_t *)p = (size_t)u;
 		return 0;
 	case F_BYTES:
 		if (ms_parse_bytes(v, &u) < 0 || u == 0 || u > (1ull << 31))

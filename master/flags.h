@@ -23,6 +23,10 @@ struct ms_flags {
 	uint64_t offer_timeout_ns; /* 0: offers never time out */
 	uint64_t allocation_interval_ns;
 	size_t max_body_size;
+	/* Bounds of what GET_TASKS / GET_FRAMEWORKS keep of the past (oldest
+	 * dropped first); 0 keeps nothing. */
+	size_t max_completed_tasks_per_framework;
+	size_t max_completed_frameworks;
 	enum ms_log_level log_level;
 	enum ms_registry_sync registry_sync;
 	bool help;

@@ -19,6 +19,9 @@ void ms_framework_free(struct ms_framework *fw)
 	for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);)
 		ms_task_free(it.e->value);
 	ms_map_clear(&fw->tasks);
+	for (size_t i = 0; i < fw->completed.len; i++)
+		ms_task_free(ms_ring_get(&fw->completed, i));
+	ms_ring_clear(&fw->completed);
 	if (fw->failover)
 		event_free(fw->failover);
 	for (size_t i = 0; i < fw->n_roles; i++)
@@ -359,6 +362,18 @@ void ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const cha
 	ms_map_clear(&agents);
 	/* drf_framework_remove recovers all it holds, tasks included. */
 	drf_framework_remove(m->alloc, fw->id);
+	/* Mesos marks what has not ended TASK_KILLED (REASON_FRAMEWORK_REMOVED,
+	 * not sent: nobody listens) and keeps every task as completed. */
+	char *msg = ag_asprintf("Framework %s removed", fw->id);
+	for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);) {
+		struct ms_task *t = it.e->value;
+		t->booked = false;
+		if (!ms_task_state_ended(t->state))
+			ms_task_master_transition(m, t, PB_TASK_KILLED, PB_REASON_FRAMEWORK_REMOVED,
+			                          msg, false);
+		ms_task_remove(m, t);
+	}
+	free(msg);
 	if (fw->stream) {
 		ms_stream *s = fw->stream;
 		fw->stream = NULL;
@@ -373,8 +388,14 @@ void ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const cha
 	}
 	ms_operator_broadcast(m, pb_operator_event(PB_OPEV_FRAMEWORK_REMOVED,
 	                                           json_pack("{s:O}", "framework_info", fw->info)));
-	m->completed_tasks += fw->tasks.size;
 	ms_map_del(&m->frameworks, fw->id);
-	ms_framework_free(fw);
+	/* Kept for GET_FRAMEWORKS.completed_frameworks (inactive, with its
+	 * unregistered_time) until newer removals push it out. */
+	ms__fw_disarm_failover(fw);
+	fw->removed = true;
+	fw->recovered = false;
+	fw->unregistered_ns = ms_wall_ns();
+	ms_framework_free(
+	        ms_ring_push(&m->completed_frameworks, m->flags.max_completed_frameworks, fw));
 	ms_allocate_soon(m);
 }

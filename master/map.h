@@ -41,4 +41,21 @@ static inline void ms_map_iter_init(struct ms_map_iter *it)
 }
 bool ms_map_iter_next(const struct ms_map *m, struct ms_map_iter *it);
 
+/* A bounded FIFO of borrowed pointers (completed tasks and frameworks):
+ * the array grows up to the bound it is pushed with. */
+struct ms_ring {
+	void **v;
+	size_t cap, len, head; /* head: index of the oldest */
+};
+/* Append `p`. When that makes more than `max`, the oldest comes back for
+ * the caller to free (`p` itself when max is 0); else NULL. */
+void *ms_ring_push(struct ms_ring *r, size_t max, void *p);
+/* The i-th oldest, i < r->len. */
+static inline void *ms_ring_get(const struct ms_ring *r, size_t i)
+{
+	return r->v[(r->head + i) % r->cap];
+}
+/* Free the array (not the values); the ring is reusable afterwards. */
+void ms_ring_clear(struct ms_ring *r);
+
 #endif

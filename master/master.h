@@ -43,6 +43,10 @@ struct ms_framework {
 	bool recovered;         /* known from the registry or an agent, not subscribed since */
 	struct event *failover; /* armed while disconnected */
 	struct ms_map tasks;    /* task id -> struct ms_task */
+	/* Ended tasks (struct ms_task, oldest first) for GET_TASKS'
+	 * completed_tasks, at most --max_completed_tasks_per_framework. */
+	struct ms_ring completed;
+	bool removed; /* torn down or failed over: in m->completed_frameworks */
 	int64_t registered_ns, reregistered_ns, unregistered_ns; /* wall clock */
 };
 
@@ -63,7 +67,11 @@ struct ms_agent {
 	bool active;           /* registered with the allocator since the master started */
 	bool unreachable;      /* missed its heartbeats: its tasks were lost */
 	bool gone;             /* marked gone by an operator: never re-admitted */
-	uint64_t last_seen_ns; /* monotonic: last message from it */
+	uint64_t last_seen_ns; /* monotonic: last message from it; 0: never seen by this master */
+	/* Its tasks that have not ended (completed ones are not here), linked
+	 * through ms_task.agent_prev/agent_next: what a re-registration or a
+	 * loss walks without visiting every task of the cluster. */
+	struct ms_task *tasks;
 	int64_t registered_ns, reregistered_ns;
 };
 
@@ -94,6 +102,11 @@ struct ms_task {
 	 * the TaskStatus text sent on the wire; NULL when none. */
 	char *pending;
 	uint8_t pending_uuid[PB_UUID_LEN];
+	/* Its place in its agent's list (agent NULL once completed). */
+	struct ms_agent *agent;
+	struct ms_task *agent_prev, *agent_next;
+	bool booked; /* its resources are allocated in the allocator */
+	bool seen;   /* scratch: reported by the re-registering agent */
 };
 
 struct ms_master {
@@ -111,6 +124,10 @@ struct ms_master {
 	struct ms_map agents;             /* id -> struct ms_agent */
 	struct ms_map offers;             /* id -> struct ms_offer */
 	struct ms_map removed_frameworks; /* id -> (void *)1: refused on re-subscribe */
+	/* Removed frameworks (struct ms_framework, oldest first) for
+	 * GET_FRAMEWORKS' completed_frameworks, at most
+	 * --max_completed_frameworks; each keeps its completed tasks. */
+	struct ms_ring completed_frameworks;
 	uint64_t next_framework, next_agent, next_offer;
 	size_t completed_tasks;
 
@@ -211,20 +228,36 @@ void ms_task_status_update(struct ms_master *m, struct ms_agent *agent, const ch
  * `buf` naming the problem. */
 const char *ms_task_validate(struct ms_framework *fw, const struct pb_task_info *ti,
                              const char *agent_id, char *buf, size_t len);
-/* Record a validated task (taking `res`) and send RUN_TASK to its agent. */
+/* Whether the master is done with a task in `s`: terminal, or
+ * TASK_GONE_BY_OPERATOR (terminal in Mesos too). */
+bool ms_task_state_ended(enum pb_task_state s);
+/* Record a validated task (taking `res`, booked in the allocator by the
+ * accept) and send RUN_TASK to its agent. */
 void ms_task_launch(struct ms_master *m, struct ms_framework *fw, struct ms_agent *agent,
                     const struct pb_task_info *ti, const char *role, struct drf_resources *res);
-/* A task a re-registering agent reports (its resources are the caller's). */
-struct ms_task *ms_task_adopt(struct ms_master *m, struct ms_framework *fw, const char *agent_id,
+/* A task a re-registering agent reports (taking `res`; the caller books
+ * them and sets `booked`). */
+struct ms_task *ms_task_adopt(struct ms_master *m, struct ms_framework *fw, struct ms_agent *a,
                               const char *role, const json_t *info, struct drf_resources *res);
+/* KILL_TASK for a task on `a` (default grace period). */
+void ms_task_kill_on_agent(struct ms_agent *a, const char *fw_id, const char *task_id);
 /* The framework acknowledged `uuid`: 0, -ENOENT when no such update. */
 int ms_task_acknowledge(struct ms_master *m, struct ms_framework *fw, const char *task_id,
                         const uint8_t *uuid);
-/* Set the task's state, recover its resources on a terminal state, and
- * tell operator subscribers. */
+/* Set the task's state, recover its resources when it no longer holds
+ * them (ended, unreachable), and tell operator subscribers. */
 void ms_task_transition(struct ms_master *m, struct ms_task *t, enum pb_task_state state,
                         const json_t *status);
-/* Forget the task (resources already recovered when it ended). */
+/* A transition the master decides on its own (agent lost, task unknown to
+ * its agent, framework removed): the status is SOURCE_MASTER with `reason`
+ * and `message`, recorded, sent to operator subscribers and, when `tell`,
+ * to the framework as an UPDATE without uuid. */
+void ms_task_master_transition(struct ms_master *m, struct ms_task *t, enum pb_task_state state,
+                               enum pb_task_reason reason, const char *message, bool tell);
+/* The task ended and nothing more will come for it: out of its
+ * framework's tasks and its agent's list, into the framework's completed
+ * tasks (the oldest beyond the bound is freed). Resources were recovered
+ * when it ended. */
 void ms_task_remove(struct ms_master *m, struct ms_task *t);
 void ms_task_free(struct ms_task *t);
 json_t *ms_task_json(struct ms_task *t);

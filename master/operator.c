@@ -21,9 +21,25 @@ static void ms__reply_json_value(struct evhttp_request *req, json_t *v)
 	free(s);
 }
 
+/* Set `key` to `arr` (stolen) unless it is empty: repeated fields are
+ * omitted when empty (reference §0). */
+static void ms__set_list(json_t *obj, const char *key, json_t *arr)
+{
+	if (json_array_size(arr))
+		json_object_set_new(obj, key, arr);
+	else
+		json_decref(arr);
+}
+
+static void ms__completed_tasks(json_t *arr, const struct ms_framework *fw)
+{
+	for (size_t i = 0; i < fw->completed.len; i++)
+		json_array_append_new(arr, ms_task_json(ms_ring_get(&fw->completed, i)));
+}
+
 static json_t *ms__get_tasks(struct ms_master *m)
 {
-	json_t *tasks = json_array(), *unreachable = json_array();
+	json_t *tasks = json_array(), *unreachable = json_array(), *completed = json_array();
 	struct ms_map_iter fit, it;
 	for (ms_map_iter_init(&fit); ms_map_iter_next(&m->frameworks, &fit);) {
 		struct ms_framework *fw = fit.e->value;
@@ -32,8 +48,15 @@ static json_t *ms__get_tasks(struct ms_master *m)
 			json_array_append_new(t->state == PB_TASK_UNREACHABLE ? unreachable : tasks,
 			                      ms_task_json(t));
 		}
+		ms__completed_tasks(completed, fw);
 	}
-	return json_pack("{s:o, s:o}", "tasks", tasks, "unreachable_tasks", unreachable);
+	/* As Mesos does: the tasks of removed frameworks too. */
+	for (size_t i = 0; i < m->completed_frameworks.len; i++)
+		ms__completed_tasks(completed, ms_ring_get(&m->completed_frameworks, i));
+	json_t *j = json_pack("{s:o}", "tasks", tasks);
+	ms__set_list(j, "unreachable_tasks", unreachable);
+	ms__set_list(j, "completed_tasks", completed);
+	return j;
 }
 
 static json_t *ms__get_agents(struct ms_master *m)
@@ -58,7 +81,13 @@ static json_t *ms__get_frameworks(struct ms_master *m)
 	struct ms_map_iter it;
 	for (ms_map_iter_init(&it); ms_map_iter_next(&m->frameworks, &it);)
 		json_array_append_new(fws, ms_framework_json(m, it.e->value));
-	return json_pack("{s:o}", "frameworks", fws);
+	json_t *done = json_array();
+	for (size_t i = 0; i < m->completed_frameworks.len; i++)
+		json_array_append_new(
+		        done, ms_framework_json(m, ms_ring_get(&m->completed_frameworks, i)));
+	json_t *j = json_pack("{s:o}", "frameworks", fws);
+	ms__set_list(j, "completed_frameworks", done);
+	return j;
 }
 
 static json_t *ms__get_state(struct ms_master *m)

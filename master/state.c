@@ -407,6 +407,9 @@ void ms_master_fini(struct ms_master *m)
 	}
 	for (ms_map_iter_init(&it); ms_map_iter_next(&m->frameworks, &it);)
 		ms_framework_free(it.e->value);
+	for (size_t i = 0; i < m->completed_frameworks.len; i++)
+		ms_framework_free(ms_ring_get(&m->completed_frameworks, i));
+	ms_ring_clear(&m->completed_frameworks);
 	for (ms_map_iter_init(&it); ms_map_iter_next(&m->agents, &it);)
 		ms_agent_free(it.e->value);
 	ms_map_clear(&m->offers);

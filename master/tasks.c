@@ -11,10 +11,41 @@ struct ms_task *ms_task_find(struct ms_framework *fw, const char *id)
 	return id ? ms_map_get(&fw->tasks, id) : NULL;
 }
 
+static void ms__task_link(struct ms_task *t, struct ms_agent *a)
+{
+	t->agent = a;
+	t->agent_prev = NULL;
+	t->agent_next = a->tasks;
+	if (a->tasks)
+		a->tasks->agent_prev = t;
+	a->tasks = t;
+}
+
+static void ms__task_unlink(struct ms_task *t)
+{
+	struct ms_agent *a = t->agent;
+	if (!a)
+		return;
+	if (t->agent_prev)
+		t->agent_prev->agent_next = t->agent_next;
+	else
+		a->tasks = t->agent_next;
+	if (t->agent_next)
+		t->agent_next->agent_prev = t->agent_prev;
+	t->agent = NULL;
+	t->agent_prev = t->agent_next = NULL;
+}
+
+bool ms_task_state_ended(enum pb_task_state s)
+{
+	return pb_task_state_is_terminal(s) || s == PB_TASK_GONE_BY_OPERATOR;
+}
+
 void ms_task_free(struct ms_task *t)
 {
 	if (!t)
 		return;
+	ms__task_unlink(t);
 	drf_resources_free(t->res);
 	free(t->info);
 	free(t->status);
@@ -28,8 +59,17 @@ void ms_task_free(struct ms_task *t)
 void ms_task_remove(struct ms_master *m, struct ms_task *t)
 {
 	ms_map_del(&t->fw->tasks, t->id);
+	ms__task_unlink(t);
 	m->completed_tasks++;
-	ms_task_free(t);
+	/* GET_TASKS shows a completed task from its TaskInfo and last status
+	 * only: the rest goes now. */
+	drf_resources_free(t->res);
+	t->res = NULL;
+	free(t->pending);
+	t->pending = NULL;
+	t->booked = false;
+	ms_task_free(
+	        ms_ring_push(&t->fw->completed, m->flags.max_completed_tasks_per_framework, t));
 }
 
 static bool ms__id_ok(const char *id)
@@ -146,13 +186,14 @@ void ms_task_send_master_update(struct ms_master *m, struct ms_framework *fw, co
 	                                pb_task_status_to_json(&st)));
 }
 
-static struct ms_task *ms__task_new(struct ms_framework *fw, const char *id, const char *agent_id,
+static struct ms_task *ms__task_new(struct ms_framework *fw, const char *id, struct ms_agent *a,
                                     const char *role, const json_t *info, struct drf_resources *res)
 {
 	struct ms_task *t = ag_calloc(1, sizeof(*t));
 	t->id = ag_strdup(id);
 	t->fw = fw;
-	t->agent_id = ag_strdup(agent_id);
+	t->agent_id = ag_strdup(a->id);
+	ms__task_link(t, a);
 	t->role = ag_strdup(role);
 	t->info = ms__compact(info);
 	t->res = res;
@@ -164,7 +205,8 @@ static struct ms_task *ms__task_new(struct ms_framework *fw, const char *id, con
 void ms_task_launch(struct ms_master *m, struct ms_framework *fw, struct ms_agent *agent,
                     const struct pb_task_info *ti, const char *role, struct drf_resources *res)
 {
-	struct ms_task *t = ms__task_new(fw, ti->task_id, agent->id, role, ti->json, res);
+	struct ms_task *t = ms__task_new(fw, ti->task_id, agent, role, ti->json, res);
+	t->booked = true; /* by the accept */
 	ms_debug("framework %s: task %s on agent %s", fw->id, t->id, agent->id);
 	if (agent->stream && fw->info_text) {
 		/* The bytes pb_json_dump() would write for the event, from the
@@ -185,13 +227,13 @@ void ms_task_launch(struct ms_master *m, struct ms_framework *fw, struct ms_agen
 		                             json_pack("{s:o}", "task", ms_task_json(t))));
 }
 
-struct ms_task *ms_task_adopt(struct ms_master *m, struct ms_framework *fw, const char *agent_id,
+struct ms_task *ms_task_adopt(struct ms_master *m, struct ms_framework *fw, struct ms_agent *a,
                               const char *role, const json_t *info, struct drf_resources *res)
 {
 	(void)m;
 	const char *id =
 	        json_string_value(json_object_get(json_object_get(info, "task_id"), "value"));
-	return ms__task_new(fw, id, agent_id, role, info, res);
+	return ms__task_new(fw, id, a, role, info, res);
 }
 
 void ms_task_transition(struct ms_master *m, struct ms_task *t, enum pb_task_state state,
@@ -201,10 +243,12 @@ void ms_task_transition(struct ms_master *m, struct ms_task *t, enum pb_task_sta
 	t->state = state;
 	if (status)
 		ms_task_set_status(t, status);
-	if (!pb_task_state_is_terminal(old) && pb_task_state_is_terminal(state)) {
+	if (t->booked && (ms_task_state_ended(state) || state == PB_TASK_UNREACHABLE ||
+	                  state == PB_TASK_UNKNOWN)) {
 		/* -ENOENT when the agent or framework already left the
 		 * allocator (and took the allocation with it). */
 		drf_resources_recover(m->alloc, t->fw->id, t->agent_id, t->role, t->res);
+		t->booked = false;
 		ms_allocate_soon(m);
 	}
 	if (m->n_subscribers && old != state && status)
@@ -213,6 +257,27 @@ void ms_task_transition(struct ms_master *m, struct ms_task *t, enum pb_task_sta
 		                             json_pack("{s:o, s:O, s:s}", "framework_id",
 		                                       pb_id_to_json(t->fw->id), "status", status,
 		                                       "state", pb_task_state_name(state))));
+}
+
+void ms_task_master_transition(struct ms_master *m, struct ms_task *t, enum pb_task_state state,
+                               enum pb_task_reason reason, const char *message, bool tell)
+{
+	struct pb_task_status st = {
+	        .task_id = t->id,
+	        .state = state,
+	        .message = message,
+	        .source = PB_SOURCE_MASTER,
+	        .reason = reason,
+	        .agent_id = t->agent_id,
+	        .has_timestamp = true,
+	        .timestamp = (double)ms_wall_ns() / 1e9,
+	};
+	json_t *sj = pb_task_status_to_json(&st);
+	if (tell)
+		ms_framework_send(t->fw, json_pack("{s:s, s:{s:O}}", "type", "UPDATE", "update",
+		                                   "status", sj));
+	ms_task_transition(m, t, state, sj);
+	json_decref(sj);
 }
 
 /* Whether pb_json_dump() writes `s` inside quotes as it is: printable
@@ -248,16 +313,41 @@ static void ms__ack_agent(struct ms_agent *a, const char *fw_id, const char *tas
 	free(b64);
 }
 
+void ms_task_kill_on_agent(struct ms_agent *a, const char *fw_id, const char *task_id)
+{
+	ms_agent_send(a, json_pack("{s:s, s:{s:o, s:o}}", "type", "KILL_TASK", "kill_task",
+	                           "framework_id", pb_id_to_json(fw_id), "task_id",
+	                           pb_id_to_json(task_id)));
+}
+
 void ms_task_status_update(struct ms_master *m, struct ms_agent *agent, const char *framework_id,
                            const struct pb_task_status *st, const json_t *status)
 {
 	struct ms_framework *fw = ms_framework_find(m, framework_id);
 	struct ms_task *t = fw ? ms_task_find(fw, st->task_id) : NULL;
-	if (!t || strcmp(t->agent_id, agent->id) != 0) {
+	if (!t || t->agent != agent) {
 		/* Nobody will acknowledge it: a removed framework, or a task
 		 * the master already forgot. Stop the agent's retries. */
 		ms_debug("agent %s: update for unknown task %s of framework %s: acknowledged",
 		         agent->id, st->task_id, framework_id);
+		ms__ack_agent(agent, framework_id, st->task_id, st->uuid.data);
+		/* A task still running that its framework was told has ended
+		 * (lost with its agent, unknown to it at a re-registration, or
+		 * a copy of a task that lives on another agent): nobody can
+		 * manage it, so it must not run on unseen. */
+		if (fw && !pb_task_state_is_terminal(st->state)) {
+			ms_info("agent %s: task %s of framework %s runs but has ended for the "
+			        "master: killing it",
+			        agent->id, st->task_id, framework_id);
+			ms_task_kill_on_agent(agent, framework_id, st->task_id);
+		}
+		return;
+	}
+	if (st->state == PB_TASK_KILLING && !(fw->caps & PB_CAP_BIT(PB_CAP_TASK_KILLING_STATE))) {
+		/* Only frameworks with TASK_KILLING_STATE hear of TASK_KILLING
+		 * (reference §4). In Mesos the executor does not even send it
+		 * then, so the master neither records nor forwards it; the
+		 * agent's retries stop here and its next update is released. */
 		ms__ack_agent(agent, framework_id, st->task_id, st->uuid.data);
 		return;
 	}
@@ -282,9 +372,8 @@ int ms_task_acknowledge(struct ms_master *m, struct ms_framework *fw, const char
 	struct ms_task *t = ms_task_find(fw, task_id);
 	if (!t || !t->pending || memcmp(t->pending_uuid, uuid, PB_UUID_LEN) != 0)
 		return -ENOENT;
-	struct ms_agent *a = ms_map_get(&m->agents, t->agent_id);
-	if (a)
-		ms__ack_agent(a, fw->id, t->id, uuid);
+	if (t->agent)
+		ms__ack_agent(t->agent, fw->id, t->id, uuid);
 	free(t->pending);
 	t->pending = NULL;
 	if (pb_task_state_is_terminal(t->state))
@@ -378,42 +467,26 @@ void ms_kill(struct ms_master *m, struct ms_framework *fw, const struct pb_call 
 
 void ms_tasks_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator)
 {
-	struct ms_map_iter fit;
-	for (ms_map_iter_init(&fit); ms_map_iter_next(&m->frameworks, &fit);) {
-		struct ms_framework *fw = fit.e->value;
-		bool pa = fw->caps & PB_CAP_BIT(PB_CAP_PARTITION_AWARE);
-		struct ms_map_iter it;
-		for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);) {
-			struct ms_task *t = it.e->value;
-			if (strcmp(t->agent_id, a->id) != 0)
-				continue;
-			if (!pb_task_state_is_terminal(t->state)) {
-				enum pb_task_state s = !pa           ? PB_TASK_LOST
-				                       : by_operator ? PB_TASK_GONE_BY_OPERATOR
-				                                     : PB_TASK_UNREACHABLE;
-				enum pb_task_reason r =
-				        by_operator ? PB_REASON_AGENT_REMOVED_BY_OPERATOR
-				                    : PB_REASON_AGENT_REMOVED;
-				const char *msg = by_operator
-				                          ? "Agent was marked gone by an operator"
-				                          : "Agent is unreachable";
-				ms_task_send_master_update(m, fw, t->id, a->id, s, r, msg);
-				struct pb_task_status st = {.task_id = t->id,
-				                            .state = s,
-				                            .source = PB_SOURCE_MASTER,
-				                            .reason = r,
-				                            .message = msg,
-				                            .agent_id = a->id};
-				json_t *sj = pb_task_status_to_json(&st);
-				ms_task_transition(m, t, s, sj);
-				json_decref(sj);
-			}
-			/* PARTITION_AWARE frameworks keep an unreachable task (GET_TASKS
-			 * lists it in unreachable_tasks) until its agent comes back
-			 * or is marked gone; other tasks are forgotten: the agent's
-			 * updates will never be acknowledged now. */
-			if (t->state != PB_TASK_UNREACHABLE)
-				ms_task_remove(m, t);
+	struct ms_task *t, *next;
+	for (t = a->tasks; t; t = next) {
+		next = t->agent_next;
+		bool pa = t->fw->caps & PB_CAP_BIT(PB_CAP_PARTITION_AWARE);
+		bool again = t->state == PB_TASK_UNREACHABLE && !by_operator;
+		if (!ms_task_state_ended(t->state) && !again) {
+			enum pb_task_state s = !pa           ? PB_TASK_LOST
+			                       : by_operator ? PB_TASK_GONE_BY_OPERATOR
+			                                     : PB_TASK_UNREACHABLE;
+			enum pb_task_reason r = by_operator ? PB_REASON_AGENT_REMOVED_BY_OPERATOR
+			                                    : PB_REASON_AGENT_REMOVED;
+			const char *msg = by_operator ? "Agent was marked gone by an operator"
+			                              : "Agent is unreachable";
+			ms_task_master_transition(m, t, s, r, msg, true);
 		}
+		/* PARTITION_AWARE frameworks keep an unreachable task (GET_TASKS
+		 * lists it in unreachable_tasks) until its agent comes back or
+		 * is marked gone; other tasks are completed: the agent's
+		 * updates will never be acknowledged now. */
+		if (t->state != PB_TASK_UNREACHABLE)
+			ms_task_remove(m, t);
 	}
 }

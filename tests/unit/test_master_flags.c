@@ -29,6 +29,25 @@ Test(master_flags, defaults_are_the_documented_ones)
 	cr_assert_eq(f.allocation_interval_ns, 1000000000ull);
 	cr_assert_eq(f.max_body_size, 4u << 20);
 	cr_assert_eq(f.registry_sync, MS_REGISTRY_SYNC_FULL);
+	cr_assert_eq(f.max_completed_tasks_per_framework, 1000);
+	cr_assert_eq(f.max_completed_frameworks, 50);
+	ms_flags_free(&f);
+}
+
+Test(master_flags, completed_bounds_take_zero_and_refuse_junk)
+{
+	struct ms_flags f;
+	struct ag_error err = {0};
+	ms_flags_init(&f);
+	cr_assert_eq(parse(&f, &err, 3, "--max_completed_tasks_per_framework=0",
+	                   "--max_completed_frameworks", "7"),
+	             0, "%s", err.msg);
+	cr_assert_eq(f.max_completed_tasks_per_framework, 0);
+	cr_assert_eq(f.max_completed_frameworks, 7);
+	cr_assert_eq(parse(&f, &err, 1, "--max_completed_frameworks=-1"), -EINVAL);
+	cr_assert(strstr(err.msg, "--max_completed_frameworks"), "%s", err.msg);
+	cr_assert_eq(parse(&f, &err, 1, "--max_completed_tasks_per_framework=lots"), -EINVAL);
+	cr_assert(strstr(err.msg, "--max_completed_tasks_per_framework"), "%s", err.msg);
 	ms_flags_free(&f);
 }
 
