@@ -14,7 +14,9 @@
 # with its id, an update produced while the master was down arrives; h3 cut
 # off the bridge (eth0 down): a3 is marked unreachable after the ping
 # timeout and its tasks become TASK_LOST (TASK_UNREACHABLE for a
-# PARTITION_AWARE framework). Prints PASS/FAIL lines; exits 1 on a failure.
+# PARTITION_AWARE framework), then comes back: the TASK_LOST task is killed,
+# the TASK_UNREACHABLE one runs on. Prints PASS/FAIL lines; exits 1 on a
+# failure.
 # Agents run with --no_isolation (this host's cgroups are hybrid).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -43,21 +45,6 @@ fatal() {
 	echo "FAIL: master_agents: stopped after $checks checks: $*"
 	exit 1
 }
-# A check that fails because of a known, reported master/agent bug: XFAIL
-# (not counted) until it is fixed, then XPASS (remove the known_bug call).
-# AGORA_CLUSTER_STRICT=1 counts it as a failure.
-known_bug() { # BUG DESCRIPTION CMD...
-	local bug=$1 what=$2
-	shift 2
-	if "$@"; then
-		printf 'XPASS: %s (known bug fixed? %s)\n' "$what" "$bug"
-	elif [ -n "${AGORA_CLUSTER_STRICT:-}" ]; then
-		fail "$what (known bug: $bug)"
-	else
-		printf 'XFAIL: %s (known bug: %s)\n' "$what" "$bug"
-	fi
-}
-
 for b in "$master_bin" "$agent_bin" "$fw_bin"; do
 	if [ ! -x "$b" ]; then
 		echo "FAIL: $b is missing (build first: cmake --build build)"
@@ -304,7 +291,9 @@ done
 # mid_launch TASK N STOP: launch TASK (exec sleep N.tok) on a2 and SIGKILL
 # a2 right after the ACCEPT; with STOP=1 a2 is SIGSTOPped first, so that the
 # RUN_TASK never reaches it. Then restart a2: the task runs once, or is
-# reported (never launched later).
+# reported (never launched later). A task the re-registering agent does not
+# report is TASK_LOST (TASK_DROPPED if PARTITION_AWARE) from the master with
+# REASON_RECONCILIATION, as Mesos does.
 mid_launch() {
 	local t=$1 sn=$2 stop=$3 mid n
 	[ "$stop" = 0 ] || kill -STOP "${agent_pid[2]}"
@@ -315,18 +304,19 @@ mid_launch() {
 	fw settle "$t" 5
 	mid=$R
 	n=$(pgrep -cf "^sleep $sn\.$tok\$")
-	if [[ $mid == "OK TASK_RUNNING"* ]] && [ "$n" = 1 ]; then
+	if [ "$stop" = 1 ]; then
+		# The RUN_TASK never reached a2: it re-registers without the task.
+		if [[ $mid == "OK TASK_LOST REASON_RECONCILIATION"* ]] && [ "$n" = 0 ]; then
+			pass "$t (never reached the agent) reported lost after the re-registration: ${mid#OK }"
+		else
+			fail "$t (never reached the agent): $mid, $n processes (want TASK_LOST REASON_RECONCILIATION)"
+			fw reconcile 1
+			echo "   $t by reconciliation: $(state_in "$R" "$t")"
+		fi
+	elif [[ $mid == "OK TASK_RUNNING"* ]] && [ "$n" = 1 ]; then
 		pass "$t RUNNING once after the restart"
 	elif [[ $mid =~ ^OK\ TASK_(LOST|DROPPED|FAILED|ERROR) ]] && [ "$n" = 0 ]; then
 		pass "$t not launched, and reported: ${mid#OK }"
-	elif [[ $mid == ERR* ]] && [ "$n" = 0 ]; then
-		# a2 re-registered without the task, which the master should
-		# then report (Mesos: TASK_LOST, or TASK_DROPPED if
-		# PARTITION_AWARE, for a task the agent does not know).
-		known_bug "a task the re-registering agent does not report stays STAGING in the master" \
-			"$t (never reached the agent) is reported lost after the re-registration" false
-		fw reconcile 1
-		echo "   $t by reconciliation: $(state_in "$R" "$t")"
 	else
 		fail "$t: $mid, $n processes"
 	fi
@@ -396,9 +386,16 @@ else
 fi
 if pa wait pa3 TASK_UNREACHABLE 10; then pass "pa3: TASK_UNREACHABLE (PARTITION_AWARE)"; else fail "pa3: $R"; fi
 fw tasks
-pa3_unreachable() { [[ $(state_in "$R" pa3) == TASK_UNREACHABLE* ]]; }
-known_bug "GET_TASKS has no unreachable_tasks (nor completed_tasks): got '${R#OK }'" \
-	"GET_TASKS lists pa3 as TASK_UNREACHABLE while a3 is cut off" pa3_unreachable
+if [[ $(state_in "$R" pa3) == "TASK_UNREACHABLE(unreachable)" ]]; then
+	pass "GET_TASKS lists pa3 in unreachable_tasks while a3 is cut off"
+else
+	fail "GET_TASKS: pa3 not in unreachable_tasks: '${R#OK }'"
+fi
+if [[ $(state_in "$R" long3) == "TASK_LOST(completed)" ]]; then
+	pass "GET_TASKS lists long3 in completed_tasks as TASK_LOST"
+else
+	fail "GET_TASKS: long3 not TASK_LOST in completed_tasks: '${R#OK }'"
+fi
 fw agents
 if [[ $R != *a3:active* ]]; then pass "a3 no longer active ($R)"; else fail "a3 still active: $R"; fi
 
@@ -406,6 +403,11 @@ echo "== h3 back: a3 re-registers"
 ip -n "$(netlab_ns 3)" link set eth0 up
 a3_back() { fw agents && [[ $R == *a3:active* ]]; }
 if wait_for 20 a3_back; then pass "a3 active again ($R)"; else fail "a3 did not come back: $R"; fi
+if pa wait pa3 TASK_RUNNING 10; then
+	pass "PARTITION_AWARE pa3: a TASK_RUNNING update when a3 is back"
+else
+	fail "pa3: no TASK_RUNNING update after the partition: $R"
+fi
 if pa reconcile 1 && [[ $R == *pa3=TASK_RUNNING* ]]; then
 	pass "PARTITION_AWARE pa3 reconciles TASK_RUNNING again"
 else
@@ -414,14 +416,30 @@ fi
 # long3 was reported TASK_LOST to a framework that is not PARTITION_AWARE:
 # Mesos kills such tasks when their agent comes back.
 long3_gone() { [ "$(pgrep -cf "^sleep 304\.$tok\$")" = 0 ]; }
-known_long3_gone() { wait_for 5 long3_gone; }
-known_bug "the master re-admits a non-PARTITION_AWARE task it reported TASK_LOST" \
-	"long3 (reported TASK_LOST) is killed when a3 re-registers" known_long3_gone
+if wait_for 5 long3_gone; then
+	pass "long3 (reported TASK_LOST) is killed when a3 re-registers"
+else
+	fail "long3 (reported TASK_LOST) still runs after a3 re-registered"
+fi
+fw state long3
+if [[ $R == "OK TASK_LOST "* ]]; then pass "long3 stays TASK_LOST for its framework"; else fail "long3: $R"; fi
 fw tasks
 echo "   GET_TASKS: ${R#OK }"
-completed() { [[ $(state_in "$R" late3) == "TASK_FINISHED(completed)" ]]; }
-known_bug "GET_TASKS never fills completed_tasks" \
-	"GET_TASKS lists late3 (finished after the master restart) in completed_tasks" completed
+if [[ $(state_in "$R" pa3) == TASK_RUNNING ]]; then
+	pass "GET_TASKS lists pa3 in tasks, TASK_RUNNING, once a3 is back"
+else
+	fail "GET_TASKS: pa3 is not running in tasks: '${R#OK }'"
+fi
+if [[ $(state_in "$R" late3) == "TASK_FINISHED(completed)" ]]; then
+	pass "GET_TASKS lists late3 (finished after the master restart) in completed_tasks"
+else
+	fail "GET_TASKS: late3 not in completed_tasks: '${R#OK }'"
+fi
+if [[ $(state_in "$R" long3) == "TASK_LOST(completed)" ]]; then
+	pass "GET_TASKS keeps long3 TASK_LOST in completed_tasks after a3 is back"
+else
+	fail "GET_TASKS: long3 after a3 is back: '${R#OK }'"
+fi
 pa quit
 exec 5>&- 6<&-
 wait "$pa_pid" 2>/dev/null
@@ -447,15 +465,15 @@ done
 # sent again with its uuid (at least once, as in Mesos); the framework sees
 # the same uuid twice, never two uuids for one transition (checked above).
 echo "INFO: updates delivered again with the same uuid:${again:- none}"
-no_killing() { # TASK_KILLING only for frameworks with TASK_KILLING_STATE
-	local t
-	for t in kill2 kill3 run2 long2; do
-		fw history $t
-		[[ $R != *TASK_KILLING* ]] || return 1
-	done
-}
-known_bug "the agent sends TASK_KILLING and the master forwards it regardless of capabilities" \
-	"no TASK_KILLING to a framework without TASK_KILLING_STATE" no_killing
+# TASK_KILLING only for frameworks with TASK_KILLING_STATE (reference §4).
+for t in kill2 kill3 run2 long2; do
+	fw history $t
+	if [[ $R != *TASK_KILLING* ]]; then
+		pass "$t: no TASK_KILLING to a framework without TASK_KILLING_STATE"
+	else
+		fail "$t: TASK_KILLING sent to a framework without TASK_KILLING_STATE: $R"
+	fi
+done
 expect "framework quits" quit
 exec 3>&- 4<&-
 wait "$fw_pid" 2>/dev/null
