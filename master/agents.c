@@ -127,6 +127,13 @@ static void ms__later(json_t *later, json_t *msg)
 	json_array_append_new(later, msg);
 }
 
+static void ms__later_kill(json_t *later, const char *fw_id, const char *task_id)
+{
+	ms__later(later,
+	          json_pack("{s:s, s:{s:o, s:o}}", "type", "KILL_TASK", "kill_task", "framework_id",
+	                    pb_id_to_json(fw_id), "task_id", pb_id_to_json(task_id)));
+}
+
 /* A task the agent reports for a framework without TASK_KILLING_STATE is
  * RUNNING for the master while it is being killed (reference §4). */
 static enum pb_task_state ms__shown_state(const struct ms_framework *fw, enum pb_task_state s)
@@ -194,14 +201,14 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
 			/* The master's task of that id runs elsewhere: this copy
 			 * is not the framework's. */
 			if (live)
-				ms__later(later, json_pack("{s:s, s:{s:o, s:o}}", "type",
-				                           "KILL_TASK", "kill_task", "framework_id",
-				                           pb_id_to_json(fw->id), "task_id",
-				                           pb_id_to_json(t->id)));
+				ms__later_kill(later, fw->id, t->id);
 			continue;
 		}
 		if (t) {
 			t->seen = true;
+			if (t->kill_pending && live)
+				ms__later_kill(later, fw->id, t->id);
+			t->kill_pending = false;
 			/* The agent's unacknowledged updates come again as
 			 * STATUS_UPDATEs and move the task on from there. */
 			if (t->state != PB_TASK_UNREACHABLE || !live)
@@ -227,10 +234,7 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
 				ms_info("agent %s: task %s of framework %s ended for the master: "
 				        "killing it",
 				        a->id, at->task.task_id, fw->id);
-				ms__later(later, json_pack("{s:s, s:{s:o, s:o}}", "type",
-				                           "KILL_TASK", "kill_task", "framework_id",
-				                           pb_id_to_json(fw->id), "task_id",
-				                           pb_id_to_json(at->task.task_id)));
+				ms__later_kill(later, fw->id, at->task.task_id);
 			}
 			continue;
 		}

@@ -105,8 +105,9 @@ struct ms_task {
 	/* Its place in its agent's list (agent NULL once completed). */
 	struct ms_agent *agent;
 	struct ms_task *agent_prev, *agent_next;
-	bool booked; /* its resources are allocated in the allocator */
-	bool seen;   /* scratch: reported by the re-registering agent */
+	bool booked;       /* its resources are allocated in the allocator */
+	bool seen;         /* scratch: reported by the re-registering agent */
+	bool kill_pending; /* KILLed while its agent was disconnected */
 };
 
 struct ms_master {

@@ -462,6 +462,10 @@ void ms_kill(struct ms_master *m, struct ms_framework *fw, const struct pb_call 
 		json_object_set_new(json_object_get(msg, "kill_task"), "kill_policy",
 		                    json_pack("{s:{s:I}}", "grace_period", "nanoseconds",
 		                              (json_int_t)call->kill.grace_ns));
+	/* A disconnected agent cannot hear it now: as Mesos does, the kill is
+	 * sent again when the agent re-registers. */
+	if (!a->stream)
+		t->kill_pending = true;
 	ms_agent_send(a, msg);
 }
 

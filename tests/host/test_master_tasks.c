@@ -894,3 +894,51 @@ Test(mtasks, a_framework_removed_while_its_agent_was_away_is_shut_down_on_return
 	free(task);
 	free(fwinfo);
 }
+
+Test(mtasks, a_kill_while_the_agent_is_away_is_sent_when_it_returns)
+{
+	start_master(NULL);
+	struct peer a, f;
+	agent_register(&a);
+	fw_subscribe(&f, NULL);
+	fw_launch(&f, a.id, (const char *const[]){"t1", "t2"}, 2, "1");
+	char *t1 = NULL, *t2 = NULL, *fwinfo = NULL;
+	json_t *r1 = peer_next(&a, "RUN_TASK", 3000), *r2 = peer_next(&a, "RUN_TASK", 3000);
+	cr_assert(r1 && r2);
+	bool first = strcmp(jstr(r1, "run_task.task.task_id.value"), "t1") == 0;
+	t1 = json_dumps(jget(first ? r1 : r2, "run_task.task"), JSON_COMPACT);
+	t2 = json_dumps(jget(first ? r2 : r1, "run_task.task"), JSON_COMPACT);
+	fwinfo = json_dumps(jget(r1, "run_task.framework_info"), JSON_COMPACT);
+	json_decref(r1);
+	json_decref(r2);
+	char id[256];
+	snprintf(id, sizeof(id), "%s", a.id);
+	peer_close(&a);
+	usleep(200 * 1000);
+	char body[512];
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"KILL\",\"framework_id\":{\"value\":\"%s\"},\"kill\":{\"task_id\":{"
+	         "\"value\":\"t1\"}}}",
+	         f.id);
+	cr_assert_eq(peer_call(&f, body), 202);
+	char *p1 = reported(f.id, t1, "t1", "TASK_RUNNING");
+	char *p2 = reported(f.id, t2, "t2", "TASK_RUNNING"), list[16384];
+	snprintf(list, sizeof(list), "[%s,%s]", p1, p2);
+	struct peer a2;
+	agent_reregister(&a2, id, fwinfo, list);
+	json_t *ev = peer_next_event(&a2, 3000);
+	cr_assert_not_null(ev, "the kill was not sent again");
+	cr_assert_str_eq(jstr(ev, "type"), "KILL_TASK");
+	cr_assert_str_eq(jstr(ev, "kill_task.task_id.value"), "t1");
+	json_decref(ev);
+	/* Once: another re-registration does not kill it again, nor t2. */
+	peer_close(&a2);
+	struct peer a3;
+	agent_reregister(&a3, id, fwinfo, list);
+	cr_assert_null(peer_next(&a3, "KILL_TASK", 800));
+	free(p1);
+	free(p2);
+	free(t1);
+	free(t2);
+	free(fwinfo);
+}
