@@ -392,7 +392,6 @@ void ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const cha
 	/* Kept for GET_FRAMEWORKS.completed_frameworks (inactive, with its
 	 * unregistered_time) until newer removals push it out. */
 	ms__fw_disarm_failover(fw);
-	fw->removed = true;
 	fw->recovered = false;
 	fw->unregistered_ns = ms_wall_ns();
 	ms_framework_free(

@@ -46,7 +46,6 @@ struct ms_framework {
 	/* Ended tasks (struct ms_task, oldest first) for GET_TASKS'
 	 * completed_tasks, at most --max_completed_tasks_per_framework. */
 	struct ms_ring completed;
-	bool removed; /* torn down or failed over: in m->completed_frameworks */
 	int64_t registered_ns, reregistered_ns, unregistered_ns; /* wall clock */
 };
 

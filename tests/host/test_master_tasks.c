@@ -942,3 +942,58 @@ Test(mtasks, a_kill_while_the_agent_is_away_is_sent_when_it_returns)
 	free(t2);
 	free(fwinfo);
 }
+
+Test(mtasks, a_framework_past_its_failover_timeout_is_a_completed_framework)
+{
+	start_master(NULL);
+	struct peer f;
+	cr_assert_eq(peer_open(&f, "/api/v1/scheduler",
+	                       "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{"
+	                       "\"user\":\"root\",\"name\":\"brief\",\"failover_timeout\":0.3}}}"),
+	             200);
+	json_t *ev = peer_next(&f, "SUBSCRIBED", 3000);
+	cr_assert_not_null(ev);
+	char id[256];
+	snprintf(id, sizeof(id), "%s", jstr(ev, "subscribed.framework_id.value"));
+	json_decref(ev);
+	peer_close(&f);
+	/* Disconnected, within its failover timeout: still a framework. */
+	usleep(100 * 1000);
+	int status;
+	json_t *fws = op_call("{\"type\":\"GET_FRAMEWORKS\"}", &status);
+	cr_assert_str_eq(jstr(fws, "get_frameworks.frameworks.0.framework_info.id.value"), id);
+	cr_assert(json_is_false(jget(fws, "get_frameworks.frameworks.0.connected")));
+	cr_assert_null(jget(fws, "get_frameworks.completed_frameworks"));
+	json_decref(fws);
+	usleep(700 * 1000);
+	fws = op_call("{\"type\":\"GET_FRAMEWORKS\"}", &status);
+	cr_assert_eq(status, 200);
+	cr_assert_eq(json_array_size(jget(fws, "get_frameworks.frameworks")), 0);
+	json_t *done = jget(fws, "get_frameworks.completed_frameworks");
+	cr_assert_eq(json_array_size(done), 1);
+	cr_assert_str_eq(jstr(done, "0.framework_info.id.value"), id);
+	cr_assert_str_eq(jstr(done, "0.framework_info.name"), "brief");
+	cr_assert(json_is_false(jget(done, "0.active")));
+	cr_assert(json_is_false(jget(done, "0.connected")));
+	cr_assert(json_is_integer(jget(done, "0.unregistered_time.nanoseconds")));
+	json_decref(fws);
+}
+
+Test(mtasks, no_completed_frameworks_with_a_zero_bound)
+{
+	start_master((const char *const[]){"--max_completed_frameworks=0", NULL});
+	struct peer f;
+	fw_subscribe(&f, NULL);
+	char body[512];
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{\"value\":\"%s\"}}}",
+	         f.id);
+	int status;
+	json_decref(op_call(body, &status));
+	cr_assert_eq(status, 200);
+	json_t *fws = op_call("{\"type\":\"GET_FRAMEWORKS\"}", &status);
+	cr_assert_eq(status, 200);
+	cr_assert_eq(json_array_size(jget(fws, "get_frameworks.frameworks")), 0);
+	cr_assert_null(jget(fws, "get_frameworks.completed_frameworks"));
+	json_decref(fws);
+}
