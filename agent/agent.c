@@ -256,6 +256,7 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 	_cleanup_free_ char *oci_text = NULL;
 	const char **argv = NULL, **env = NULL;
 	int r = 0;
+	const char *reason = "REASON_TASK_INVALID"; /* policy refusals too (the reference) */
 	if (t->container && t->container->oci) {
 		json_t *oci = json_deep_copy(t->container->oci);
 		r = pol_check_oci(&a->policy, role, oci, &err);
@@ -273,6 +274,7 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 		if (!pw) {
 			r = ag_error_msg(&err, EINVAL, "%s: no user `%s` on this agent", field,
 			                 user);
+			reason = "REASON_TASK_INVALID";
 		} else {
 			cmd.uid = pw->pw_uid;
 			cmd.gid = pw->pw_gid;
@@ -297,14 +299,14 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 		        &err, EINVAL,
 		        "task: needs `command.value` or `container.oci` (executors are not "
 		        "supported)");
+		reason = "REASON_TASK_INVALID";
 	}
-	if (r == 0 && ctz_launch(a->ctz, &ct, NULL, &err) < 0)
+	if (r == 0 && ctz_launch(a->ctz, &ct, NULL, &err) < 0) {
 		r = -1;
-	/* Every refusal, the policy's included, is TASK_ERROR with
-	 * REASON_TASK_INVALID and a message naming the field (the reference,
-	 * agora's extension). */
+		reason = "REASON_TASK_INVALID";
+	}
 	if (r < 0)
-		enqueue(a, id, "TASK_ERROR", "REASON_TASK_INVALID", err.msg, NULL);
+		enqueue(a, id, "TASK_ERROR", reason, err.msg, NULL);
 	if (env)
 		for (size_t i = 0; env[i]; i++)
 			free((char *)env[i]);
