@@ -375,15 +375,16 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	                           "agent_id", pb_id_to_json(a->id), "heartbeat_interval_seconds",
 	                           (double)m->flags.heartbeat_interval_ns / 1e9, "master_info",
 	                           ms_master_info_json(m)));
+	if (m->n_subscribers)
+		ms_operator_broadcast(
+		        m, pb_operator_event(PB_OPEV_AGENT_ADDED,
+		                             json_pack("{s:o}", "agent", ms_agent_json(m, a))));
+	/* What the re-registration found the agent must be told. */
 	size_t i;
 	json_t *x;
 	json_array_foreach (later, i, x)
 		ms_agent_send(a, json_incref(x));
 	json_decref(later);
-	if (m->n_subscribers)
-		ms_operator_broadcast(
-		        m, pb_operator_event(PB_OPEV_AGENT_ADDED,
-		                             json_pack("{s:o}", "agent", ms_agent_json(m, a))));
 	ms_allocate_soon(m);
 }
 
