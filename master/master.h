@@ -43,10 +43,10 @@ struct ms_framework {
 	bool recovered;         /* known from the registry or an agent, not subscribed since */
 	struct event *failover; /* armed while disconnected */
 	struct ms_map tasks;    /* task id -> struct ms_task */
+	int64_t registered_ns, reregistered_ns, unregistered_ns; /* wall clock */
 	/* Ended tasks (struct ms_task, oldest first) for GET_TASKS'
 	 * completed_tasks, at most --max_completed_tasks_per_framework. */
 	struct ms_ring completed;
-	int64_t registered_ns, reregistered_ns, unregistered_ns; /* wall clock */
 };
 
 struct ms_agent {
