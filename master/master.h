@@ -116,6 +116,7 @@ struct ms_master {
 
 	struct event *alloc_timer;   /* periodic full cycle */
 	struct event *alloc_soon;    /* zero-delay: one dirty cycle per loop turn */
+	struct event *alloc_batch;   /* --allocation_batch after recovered resources */
 	struct event *heartbeat;     /* HEARTBEAT on every stream */
 	struct event *agent_checker; /* missed agent heartbeats */
 	ms_stream **subscribers;     /* operator SUBSCRIBE streams */
@@ -168,6 +169,11 @@ void ms_reply_decode_error(struct evhttp_request *req, int rc, const struct ag_e
                            const char *body, size_t len);
 /* Ask for one drf_allocate_dirty() at the end of this loop turn. */
 void ms_allocate_soon(struct ms_master *m);
+/* Ask for one drf_allocate_dirty() --allocation_batch from the first such
+ * request (not from the last: the delay is bounded): for resources coming
+ * back, so that an agent's offer carries what several tasks freed. Mesos
+ * re-offers them at its next batch allocation. */
+void ms_allocate_batched(struct ms_master *m);
 
 /* ---- frameworks.c --------------------------------------------------- */
 

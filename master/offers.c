@@ -149,7 +149,7 @@ void ms_accept(struct ms_master *m, struct ms_framework *fw, const struct pb_cal
 			ms_offer_drop(m, o);
 		}
 		free(offers);
-		ms_allocate_soon(m);
+		ms_allocate_batched(m);
 		return;
 	}
 
@@ -212,5 +212,5 @@ void ms_accept(struct ms_master *m, struct ms_framework *fw, const struct pb_cal
 	}
 	free(left);
 	free(offers);
-	ms_allocate_soon(m);
+	ms_allocate_batched(m);
 }

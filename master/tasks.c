@@ -205,7 +205,7 @@ void ms_task_transition(struct ms_master *m, struct ms_task *t, enum pb_task_sta
 		/* -ENOENT when the agent or framework already left the
 		 * allocator (and took the allocation with it). */
 		drf_resources_recover(m->alloc, t->fw->id, t->agent_id, t->role, t->res);
-		ms_allocate_soon(m);
+		ms_allocate_batched(m);
 	}
 	if (m->n_subscribers && old != state && status)
 		ms_operator_broadcast(

@@ -563,12 +563,16 @@ int main(int argc, char **argv)
 	B.cpus_per_agent = 16;
 	B.n_post = 64;
 	const char *bin = NULL;
+	/* The bench's own master flags, then any --master_arg. */
+	const char *extra[16] = {"--allocation_interval=1secs"};
+	int n_extra = 1;
 	static const struct option opts[] = {{"agents", required_argument, NULL, 'a'},
 	                                     {"tasks", required_argument, NULL, 't'},
 	                                     {"cpus", required_argument, NULL, 'c'},
 	                                     {"hold", no_argument, NULL, 'h'},
 	                                     {"post_conns", required_argument, NULL, 'p'},
 	                                     {"master", required_argument, NULL, 'm'},
+	                                     {"master_arg", required_argument, NULL, 'x'},
 	                                     {NULL, 0, NULL, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -591,10 +595,16 @@ int main(int argc, char **argv)
 		case 'm':
 			bin = optarg;
 			break;
+		case 'x':
+			if (n_extra + 1 >= (int)AG_ARRAY_SIZE(extra))
+				die("too many --master_arg");
+			extra[n_extra++] = optarg;
+			break;
 		default:
 			fprintf(stderr,
 			        "usage: %s [--agents N] [--tasks N] [--cpus N] [--hold] "
-			        "[--post_conns N] [--master BIN]\n",
+			        "[--post_conns N] [--master BIN] "
+			        "[--master_arg --flag=value]...\n",
 			        argv[0]);
 			return 2;
 		}
@@ -630,7 +640,6 @@ int main(int argc, char **argv)
 	char work_dir[] = "/tmp/bench-master-XXXXXX";
 	if (!mkdtemp(work_dir))
 		die("mkdtemp");
-	const char *extra[] = {"--allocation_interval=1secs", NULL};
 	start_master(bin, work_dir, extra);
 
 	B.base = event_base_new();
