@@ -295,7 +295,7 @@ static void ms__agent_endpoint(struct evhttp_request *req, void *arg)
 	const char *body = ms_http_body(req, &len);
 	struct pb_agent_msg msg = {0};
 	struct ag_error err = {0};
-	int rc = pb_agent_msg_decode(body, len, &msg, &err);
+	int rc = pb_agent_msg_decode_lean(body, len, &msg, &err);
 	if (rc < 0) {
 		ms_reply_decode_error(req, rc, &err, body, len);
 		return;
@@ -319,10 +319,9 @@ static void ms__agent_endpoint(struct evhttp_request *req, void *arg)
 	else {
 		a->last_seen_ns = ag_now_ns();
 		if (msg.type == PB_AGENT_STATUS_UPDATE)
-			ms_task_status_update(
-			        m, a, msg.status_update.framework_id, &msg.status_update.status,
-			        json_object_get(json_object_get(msg.json, "status_update"),
-			                        "status"));
+			ms_task_status_update(m, a, msg.status_update.framework_id,
+			                      &msg.status_update.status,
+			                      msg.status_update.status_text);
 		ms_http_reply_empty(req, 202);
 	}
 	pb_agent_msg_free(&msg);

@@ -210,9 +210,10 @@ struct ms_task *ms_task_find(struct ms_framework *fw, const char *id);
 void ms_task_send_master_update(struct ms_master *m, struct ms_framework *fw, const char *task_id,
                                 const char *agent_id, enum pb_task_state state,
                                 enum pb_task_reason reason, const char *message);
-/* The agent reported a status (its normalized TaskStatus JSON). */
+/* The agent reported a status (`status_text`: its normalized TaskStatus as
+ * pb_json_dump() writes it). */
 void ms_task_status_update(struct ms_master *m, struct ms_agent *agent, const char *framework_id,
-                           const struct pb_task_status *st, const json_t *status);
+                           const struct pb_task_status *st, const char *status_text);
 /* Validate a TaskInfo of a LAUNCH (reference §2): NULL, or a message in
  * `buf` naming the problem. */
 const char *ms_task_validate(struct ms_framework *fw, const struct pb_task_info *ti,

@@ -118,6 +118,13 @@ int pb_agent_msg_decode(const char *buf, size_t len, struct pb_agent_msg *ret_ms
 			                    "message.status_update.status.uuid: must be %d bytes",
 			                    PB_UUID_LEN);
 		}
+		{
+			size_t n;
+			_cleanup_free_ char *text = pb_json_dump(json_object_get(p, "status"), &n);
+			char *copy = pb__alloc(a, n + 1);
+			memcpy(copy, text, n);
+			m.status_update.status_text = copy;
+		}
 		break;
 	case PB_AGENT_STATUS_UPDATE_ACK:
 		m.status_update_ack.framework_id = pb__id(p, "framework_id");
@@ -141,6 +148,14 @@ int pb_agent_msg_decode(const char *buf, size_t len, struct pb_agent_msg *ret_ms
 	}
 	*ret_msg = m;
 	return 0;
+}
+
+int pb_agent_msg_decode_lean(const char *buf, size_t len, struct pb_agent_msg *ret_msg,
+                             struct ag_error *err)
+{
+	if (pb__status_update_decode_plain(buf, len, ret_msg))
+		return 0;
+	return pb_agent_msg_decode(buf, len, ret_msg, err);
 }
 
 void pb_agent_msg_free(struct pb_agent_msg *msg)
