@@ -43,6 +43,7 @@ struct ms_framework {
 	bool recovered;         /* known from the registry or an agent, not subscribed since */
 	struct event *failover; /* armed while disconnected */
 	struct ms_map tasks;    /* task id -> struct ms_task */
+	json_t *offers_out;     /* offers of this allocation cycle not sent yet */
 	int64_t registered_ns, reregistered_ns, unregistered_ns; /* wall clock */
 };
 
@@ -191,7 +192,12 @@ void ms_framework_free(struct ms_framework *fw);
 
 /* ---- offers.c ------------------------------------------------------- */
 
+/* The allocator's callback: the offer is recorded and queued on its
+ * framework; ms_offers_flush() sends the queue as one OFFERS event (Mesos
+ * sends an allocation's offers together). */
 void ms_on_offer(void *ctx, const struct drf_offer *o);
+/* Send every framework's queued offers; after each allocation cycle. */
+void ms_offers_flush(struct ms_master *m);
 struct ms_offer *ms_offer_find(struct ms_master *m, const char *id);
 /* Forget an offer (not its resources: the caller has told the allocator). */
 void ms_offer_drop(struct ms_master *m, struct ms_offer *o);

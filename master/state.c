@@ -298,8 +298,10 @@ static void ms__alloc_soon_cb(evutil_socket_t fd, short what, void *arg)
 	struct ms_master *m = arg;
 	(void)fd;
 	(void)what;
-	if (drf_allocator_pending(m->alloc))
+	if (drf_allocator_pending(m->alloc)) {
 		drf_allocate_dirty(m->alloc, ms_now());
+		ms_offers_flush(m);
+	}
 }
 
 void ms_allocate_soon(struct ms_master *m)
@@ -336,6 +338,7 @@ static void ms__alloc_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (drf_allocator_idle(m->alloc))
 		return;
 	drf_allocate_all(m->alloc, ms_now());
+	ms_offers_flush(m);
 }
 
 static void ms__heartbeat_cb(evutil_socket_t fd, short what, void *arg)

@@ -63,7 +63,8 @@ static struct {
 	int launched, running, finished, errors;
 	uint64_t *offer_ns, *running_ns;
 	uint64_t first_offer_ns, last_running_ns, last_finished_ns;
-	double cpu_at_first_offer_s; /* the master's utime+stime then */
+	double cpu_at_first_offer_s;      /* the master's utime+stime then */
+	double self_cpu_at_first_offer_s; /* this process's */
 	struct event *heartbeat, *watchdog;
 	uint64_t last_progress_ns;
 	int last_progress_count;
@@ -277,6 +278,7 @@ static void fw_call(const char *body, size_t len)
 }
 
 static double master_cpu_s(void);
+static double self_cpu_s(void);
 
 static void fw_offers(json_t *ev)
 {
@@ -284,6 +286,7 @@ static void fw_offers(json_t *ev)
 	if (!B.first_offer_ns) {
 		B.first_offer_ns = now;
 		B.cpu_at_first_offer_s = master_cpu_s();
+		B.self_cpu_at_first_offer_s = self_cpu_s();
 	}
 	json_t *offers = json_object_get(json_object_get(ev, "offers"), "offers");
 	size_t i;
@@ -508,6 +511,15 @@ static double master_cpu_s(void)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* This process's CPU time (user + system) so far, in seconds. */
+static double self_cpu_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -525,10 +537,11 @@ static void finish(void)
 	double p99 = n ? (double)lat[(size_t)((n - 1) * 0.99)] / 1e6 : -1;
 	double secs = (double)(B.last_running_ns - B.first_offer_ns) / 1e9;
 	double cpu = master_cpu_s() - B.cpu_at_first_offer_s;
+	double self = self_cpu_s() - B.self_cpu_at_first_offer_s;
 	printf("agents=%d tasks=%d launches_per_s=%.0f p99_offer_to_running_ms=%.2f "
-	       "master_rss_mb=%.1f master_cpu_us_per_launch=%.1f\n",
+	       "master_rss_mb=%.1f master_cpu_us_per_launch=%.1f bench_cpu_us_per_launch=%.1f\n",
 	       B.n_agents, B.n_tasks, secs > 0 ? B.running / secs : 0, p99, master_mem_mb("VmHWM:"),
-	       B.running ? cpu * 1e6 / B.running : -1);
+	       B.running ? cpu * 1e6 / B.running : -1, B.running ? self * 1e6 / B.running : -1);
 	fprintf(stderr, "bench-master: master VmRSS now %.1f MB\n", master_mem_mb("VmRSS:"));
 	if (!B.hold)
 		fprintf(stderr, "bench-master: all finished after %.2f s; %d errors\n",
