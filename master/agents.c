@@ -307,7 +307,8 @@ static void ms__agent_endpoint(struct evhttp_request *req, void *arg)
 	}
 	struct ms_agent *a = msg.agent_id ? ms_map_get(&m->agents, msg.agent_id) : NULL;
 	const char *sid = ms_http_header(req, "Mesos-Stream-Id");
-	if (msg.type != PB_AGENT_STATUS_UPDATE && msg.type != PB_AGENT_HEARTBEAT)
+	if (msg.type != PB_AGENT_STATUS_UPDATE && msg.type != PB_AGENT_STATUS_UPDATES &&
+	    msg.type != PB_AGENT_HEARTBEAT)
 		ms_http_reply_error(req, HTTP_BADREQUEST, "Agents may not send %s",
 		                    pb_agent_msg_type_name(msg.type));
 	else if (!msg.agent_id)
@@ -322,6 +323,11 @@ static void ms__agent_endpoint(struct evhttp_request *req, void *arg)
 			ms_task_status_update(m, a, msg.status_update.framework_id,
 			                      &msg.status_update.status,
 			                      msg.status_update.status_text);
+		/* In the agent's order: a task's updates stay in sequence. */
+		for (size_t i = 0; i < msg.status_updates.n_updates; i++) {
+			const struct pb_status_update *u = &msg.status_updates.updates[i];
+			ms_task_status_update(m, a, u->framework_id, &u->status, u->status_text);
+		}
 		ms_http_reply_empty(req, 202);
 	}
 	pb_agent_msg_free(&msg);

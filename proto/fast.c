@@ -315,14 +315,71 @@ static bool sc_status(struct scan *s, struct pb_arena *a, struct pb_task_status 
 	return ok;
 }
 
+/* {"framework_id":{...},"status":{...}} in either order. */
+static bool sc_update(struct scan *s, struct pb_arena *a, struct pb_status_update *u)
+{
+	const char *k, *fw = NULL, *st_b = NULL, *st_e = NULL;
+	size_t kn, fn = 0;
+	if (!sc_ch(s, '{'))
+		return false;
+	do {
+		if (!sc_key(s, &k, &kn))
+			return false;
+		if (is(k, kn, "framework_id") && !fw) {
+			if (!sc_id(s, &fw, &fn))
+				return false;
+		} else if (is(k, kn, "status") && !st_b) {
+			sc_ws(s);
+			st_b = s->p;
+			if (!sc_status(s, a, &u->status))
+				return false;
+			st_e = s->p;
+		} else {
+			return false;
+		}
+	} while (sc_ch(s, ','));
+	if (!sc_ch(s, '}') || !fw || !st_b)
+		return false;
+	u->framework_id = dup_str(a, fw, fn);
+	u->status_text = dup_str(a, st_b, (size_t)(st_e - st_b));
+	return true;
+}
+
+/* {"updates":[update, ...]} with at least one update. */
+static bool sc_updates(struct scan *s, struct pb_arena *a, struct pb_agent_msg *m)
+{
+	const char *k;
+	size_t kn, n = 0, cap = 0;
+	_cleanup_free_ struct pb_status_update *v = NULL;
+	if (!sc_ch(s, '{') || !sc_key(s, &k, &kn) || !is(k, kn, "updates") || !sc_ch(s, '['))
+		return false;
+	do {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = ag_realloc(v, cap * sizeof(*v));
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		if (!sc_update(s, a, &v[n]))
+			return false;
+		n++;
+	} while (sc_ch(s, ','));
+	if (!sc_ch(s, ']') || !sc_ch(s, '}'))
+		return false;
+	struct pb_status_update *out = pb__new_array(a, struct pb_status_update, n);
+	memcpy(out, v, n * sizeof(*v));
+	m->status_updates.updates = out;
+	m->status_updates.n_updates = n;
+	return true;
+}
+
 int pb__status_update_decode_plain(const char *buf, size_t len, struct pb_agent_msg *ret_msg)
 {
 	if (len > PB_MAX_MESSAGE)
 		return 0;
 	struct scan s = {buf, buf + len, false, false};
-	const char *k, *type = NULL, *agent = NULL, *fw = NULL, *st_b = NULL, *st_e = NULL;
-	size_t kn, tn = 0, an = 0, fn = 0;
-	bool payload = false;
+	const char *k, *type = NULL, *agent = NULL;
+	size_t kn, tn = 0, an = 0;
+	const char *payload = NULL; /* the payload key seen */
 	struct pb_agent_msg m = {0};
 	m.arena = pb_arena_new();
 	if (!sc_ch(&s, '{'))
@@ -337,38 +394,22 @@ int pb__status_update_decode_plain(const char *buf, size_t len, struct pb_agent_
 			if (!sc_id(&s, &agent, &an))
 				goto plain_not;
 		} else if (is(k, kn, "status_update") && !payload) {
-			payload = true;
-			if (!sc_ch(&s, '{'))
+			payload = "STATUS_UPDATE";
+			if (!sc_update(&s, m.arena, &m.status_update))
 				goto plain_not;
-			do {
-				if (!sc_key(&s, &k, &kn))
-					goto plain_not;
-				if (is(k, kn, "framework_id") && !fw) {
-					if (!sc_id(&s, &fw, &fn))
-						goto plain_not;
-				} else if (is(k, kn, "status") && !st_b) {
-					sc_ws(&s);
-					st_b = s.p;
-					if (!sc_status(&s, m.arena, &m.status_update.status))
-						goto plain_not;
-					st_e = s.p;
-				} else {
-					goto plain_not;
-				}
-			} while (sc_ch(&s, ','));
-			if (!sc_ch(&s, '}'))
+		} else if (is(k, kn, "status_updates") && !payload) {
+			payload = "STATUS_UPDATES";
+			if (!sc_updates(&s, m.arena, &m))
 				goto plain_not;
 		} else {
 			goto plain_not;
 		}
 	} while (sc_ch(&s, ','));
-	if (!sc_ch(&s, '}') || !sc_end(&s) || !type || !is(type, tn, "STATUS_UPDATE") || !agent ||
-	    !fw || !st_b)
+	if (!sc_ch(&s, '}') || !sc_end(&s) || !type || !payload || !is(type, tn, payload) || !agent)
 		goto plain_not;
-	m.type = PB_AGENT_STATUS_UPDATE;
+	m.type = strcmp(payload, "STATUS_UPDATE") == 0 ? PB_AGENT_STATUS_UPDATE
+	                                               : PB_AGENT_STATUS_UPDATES;
 	m.agent_id = dup_str(m.arena, agent, an);
-	m.status_update.framework_id = dup_str(m.arena, fw, fn);
-	m.status_update.status_text = dup_str(m.arena, st_b, (size_t)(st_e - st_b));
 	*ret_msg = m;
 	return 1;
 plain_not:
