@@ -16,6 +16,19 @@ static bool same_bytes(struct pb_bytes a, struct pb_bytes b)
 	       (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
 }
 
+static void check_update(const struct pb_status_update *l, const struct pb_status_update *f)
+{
+	const struct pb_task_status *a = &l->status, *b = &f->status;
+	if (!same(l->framework_id, f->framework_id) || !same(l->status_text, f->status_text) ||
+	    !same(a->task_id, b->task_id) || a->state != b->state ||
+	    !same(a->message, b->message) || a->source != b->source || a->reason != b->reason ||
+	    !same_bytes(a->data, b->data) || !same(a->agent_id, b->agent_id) ||
+	    !same(a->executor_id, b->executor_id) || a->has_timestamp != b->has_timestamp ||
+	    a->timestamp != b->timestamp || !same_bytes(a->uuid, b->uuid) ||
+	    a->has_healthy != b->has_healthy || a->healthy != b->healthy)
+		__builtin_trap();
+}
+
 /* Lean and full agree on `rc`, the error and every field the master reads. */
 static void check_lean(const uint8_t *data, size_t size, int rc, const struct pb_agent_msg *full,
                        const struct ag_error *ferr)
@@ -25,20 +38,15 @@ static void check_lean(const uint8_t *data, size_t size, int rc, const struct pb
 	int rl = pb_agent_msg_decode_lean((const char *)data, size, &lean, &err);
 	if (rl != rc || strcmp(err.msg, ferr->msg) != 0)
 		__builtin_trap();
-	if (rc == 0 && full->type == PB_AGENT_STATUS_UPDATE) {
-		const struct pb_task_status *a = &lean.status_update.status,
-		                            *b = &full->status_update.status;
+	if (rc == 0) {
 		if (lean.type != full->type || !same(lean.agent_id, full->agent_id) ||
-		    !same(lean.status_update.framework_id, full->status_update.framework_id) ||
-		    !same(lean.status_update.status_text, full->status_update.status_text) ||
-		    !same(a->task_id, b->task_id) || a->state != b->state ||
-		    !same(a->message, b->message) || a->source != b->source ||
-		    a->reason != b->reason || !same_bytes(a->data, b->data) ||
-		    !same(a->agent_id, b->agent_id) || !same(a->executor_id, b->executor_id) ||
-		    a->has_timestamp != b->has_timestamp || a->timestamp != b->timestamp ||
-		    !same_bytes(a->uuid, b->uuid) || a->has_healthy != b->has_healthy ||
-		    a->healthy != b->healthy)
+		    lean.status_updates.n_updates != full->status_updates.n_updates)
 			__builtin_trap();
+		if (full->type == PB_AGENT_STATUS_UPDATE)
+			check_update(&lean.status_update, &full->status_update);
+		for (size_t i = 0; i < full->status_updates.n_updates; i++)
+			check_update(&lean.status_updates.updates[i],
+			             &full->status_updates.updates[i]);
 	}
 	pb_agent_msg_free(&lean);
 }

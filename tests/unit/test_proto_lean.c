@@ -49,6 +49,27 @@ static bool call_both(const char *in, size_t len)
 	return fast;
 }
 
+static void same_update(const struct pb_status_update *l, const struct pb_status_update *f,
+                        const char *in)
+{
+	const struct pb_task_status *a = &l->status, *b = &f->status;
+	same_str(l->framework_id, f->framework_id, "framework_id", in);
+	same_str(l->status_text, f->status_text, "status_text", in);
+	same_str(a->task_id, b->task_id, "task_id", in);
+	cr_assert_eq(a->state, b->state);
+	same_str(a->message, b->message, "message", in);
+	cr_assert_eq(a->source, b->source);
+	cr_assert_eq(a->reason, b->reason);
+	same_bytes(a->data, b->data, "data", in);
+	same_str(a->agent_id, b->agent_id, "status.agent_id", in);
+	same_str(a->executor_id, b->executor_id, "executor_id", in);
+	cr_assert_eq(a->has_timestamp, b->has_timestamp);
+	cr_assert(a->timestamp == b->timestamp);
+	same_bytes(a->uuid, b->uuid, "uuid", in);
+	cr_assert_eq(a->has_healthy, b->has_healthy);
+	cr_assert_eq(a->healthy, b->healthy);
+}
+
 static bool agent_both(const char *in, size_t len)
 {
 	struct pb_agent_msg full = {0}, lean = {0};
@@ -61,27 +82,12 @@ static bool agent_both(const char *in, size_t len)
 	if (rf == 0) {
 		cr_assert_eq(lean.type, full.type);
 		same_str(lean.agent_id, full.agent_id, "agent_id", in);
-		if (full.type == PB_AGENT_STATUS_UPDATE) {
-			const struct pb_task_status *a = &lean.status_update.status,
-			                            *b = &full.status_update.status;
-			same_str(lean.status_update.framework_id, full.status_update.framework_id,
-			         "framework_id", in);
-			same_str(lean.status_update.status_text, full.status_update.status_text,
-			         "status_text", in);
-			same_str(a->task_id, b->task_id, "task_id", in);
-			cr_assert_eq(a->state, b->state);
-			same_str(a->message, b->message, "message", in);
-			cr_assert_eq(a->source, b->source);
-			cr_assert_eq(a->reason, b->reason);
-			same_bytes(a->data, b->data, "data", in);
-			same_str(a->agent_id, b->agent_id, "status.agent_id", in);
-			same_str(a->executor_id, b->executor_id, "executor_id", in);
-			cr_assert_eq(a->has_timestamp, b->has_timestamp);
-			cr_assert(a->timestamp == b->timestamp);
-			same_bytes(a->uuid, b->uuid, "uuid", in);
-			cr_assert_eq(a->has_healthy, b->has_healthy);
-			cr_assert_eq(a->healthy, b->healthy);
-		}
+		if (full.type == PB_AGENT_STATUS_UPDATE)
+			same_update(&lean.status_update, &full.status_update, in);
+		cr_assert_eq(lean.status_updates.n_updates, full.status_updates.n_updates);
+		for (size_t i = 0; i < full.status_updates.n_updates; i++)
+			same_update(&lean.status_updates.updates[i],
+			            &full.status_updates.updates[i], in);
 	}
 	pb_agent_msg_free(&full);
 	pb_agent_msg_free(&lean);
@@ -142,6 +148,44 @@ Test(proto_lean, other_acknowledges_take_the_full_decoder_and_its_errors)
 	struct ag_error err = {0};
 	cr_assert_eq(pb_call_decode_lean(cases[4], strlen(cases[4]), &c, &err), -EINVAL);
 	cr_assert_str_eq(err.msg, "Missing required fields: acknowledge.task_id");
+}
+
+static const char UPDATES[] =
+        "{\"type\":\"STATUS_UPDATES\",\"agent_id\":{\"value\":\"M-S0\"},\"status_updates\":{"
+        "\"updates\":[{\"framework_id\":{\"value\":\"F-1\"},\"status\":{\"task_id\":{"
+        "\"value\":\"t7\"},\"state\":\"TASK_RUNNING\",\"uuid\":\"MDEyMzQ1Njc4OWFiY2RlZg==\"}},"
+        "{\"status\":{\"task_id\":{\"value\":\"t8\"},\"state\":\"TASK_FINISHED\",\"timestamp\":"
+        "1.5,\"uuid\":\"ZmVkY2JhOTg3NjU0MzIxMA==\"},\"framework_id\":{\"value\":\"F-2\"}}]}}";
+
+Test(proto_lean, plain_status_updates_are_read_in_order)
+{
+	cr_assert(agent_both(UPDATES, strlen(UPDATES)));
+	struct pb_agent_msg m = {0};
+	struct ag_error err = {0};
+	cr_assert_eq(pb_agent_msg_decode_lean(UPDATES, strlen(UPDATES), &m, &err), 0);
+	cr_assert_eq(m.type, PB_AGENT_STATUS_UPDATES);
+	cr_assert_eq(m.status_updates.n_updates, 2);
+	cr_assert_str_eq(m.status_updates.updates[0].status.task_id, "t7");
+	cr_assert_str_eq(m.status_updates.updates[1].framework_id, "F-2");
+	cr_assert_str_eq(m.status_updates.updates[1].status_text,
+	                 "{\"task_id\":{\"value\":\"t8\"},\"state\":\"TASK_FINISHED\","
+	                 "\"timestamp\":1.5,\"uuid\":\"ZmVkY2JhOTg3NjU0MzIxMA==\"}");
+	pb_agent_msg_free(&m);
+	/* Empty, or one bad update: the full decoder's error, naming it. */
+	const char *empty = "{\"type\":\"STATUS_UPDATES\",\"agent_id\":{\"value\":\"a\"},"
+	                    "\"status_updates\":{\"updates\":[]}}";
+	cr_assert_not(agent_both(empty, strlen(empty)));
+	const char *bad =
+	        "{\"type\":\"STATUS_UPDATES\",\"agent_id\":{\"value\":\"a\"},"
+	        "\"status_updates\":{\"updates\":[{\"framework_id\":{\"value\":\"F\"},"
+	        "\"status\":{\"task_id\":{\"value\":\"t\"},\"state\":\"TASK_RUNNING\","
+	        "\"uuid\":\"MDEyMzQ1Njc4OWFiY2RlZg==\"}},{\"framework_id\":{\"value\":\"F\"},"
+	        "\"status\":{\"task_id\":{\"value\":\"t\"},\"state\":\"TASK_RUNNING\","
+	        "\"uuid\":\"aGk=\"}}]}}";
+	cr_assert_not(agent_both(bad, strlen(bad)));
+	cr_assert_eq(pb_agent_msg_decode_lean(bad, strlen(bad), &m, &err), -EINVAL);
+	cr_assert_str_eq(err.msg,
+	                 "message.status_updates.updates[1].status.uuid: must be 16 bytes");
 }
 
 Test(proto_lean, plain_status_update_is_its_own_normalized_text)
@@ -226,9 +270,9 @@ Test(proto_lean, every_one_byte_change_agrees_with_the_full_decoder)
 {
 	static const char repl[] = {'"', '\\', '{', '}', ',', ':', ' ',  '0',    '9',
 	                            '.', 'e',  '-', 'a', 'A', '=', '\0', '\x7f', '\xc3'};
-	const char *msgs[] = {ACK, UPDATE};
+	const char *msgs[] = {ACK, UPDATE, UPDATES};
 	size_t fast = 0;
-	for (size_t k = 0; k < 2; k++) {
+	for (size_t k = 0; k < 3; k++) {
 		size_t n = strlen(msgs[k]);
 		char *buf = malloc(n + 1);
 		for (size_t i = 0; i < n; i++) {
