@@ -245,14 +245,28 @@ static void ms__ack_agent(struct ms_agent *a, const char *fw_id, const char *tas
 	if (!a->stream)
 		return;
 	char *b64 = pb_base64_encode(uuid, PB_UUID_LEN);
-	if (ms__json_plain(fw_id) && ms__json_plain(task_id)) {
-		/* The bytes pb_json_dump() would write, without the tree. */
-		char *text = ag_asprintf("{\"type\":\"STATUS_UPDATE_ACK\",\"status_update_ack\":{"
-		                         "\"framework_id\":{\"value\":\"%s\"},\"task_id\":{"
-		                         "\"value\":\"%s\"},\"uuid\":\"%s\"}}",
-		                         fw_id, task_id, b64);
-		(void)ms_stream_send(a->stream, text, strlen(text));
-		free(text);
+	char text[1024];
+	const char *parts[] = {"{\"type\":\"STATUS_UPDATE_ACK\",\"status_update_ack\":{"
+	                       "\"framework_id\":{\"value\":\"",
+	                       fw_id,
+	                       "\"},\"task_id\":{\"value\":\"",
+	                       task_id,
+	                       "\"},\"uuid\":\"",
+	                       b64,
+	                       "\"}}"};
+	size_t n = 0;
+	for (size_t i = 0; i < AG_ARRAY_SIZE(parts); i++)
+		n += strlen(parts[i]);
+	if (n < sizeof(text) && ms__json_plain(fw_id) && ms__json_plain(task_id)) {
+		/* The bytes pb_json_dump() would write, without the tree (nor
+		 * printf: one of these per update). */
+		n = 0;
+		for (size_t i = 0; i < AG_ARRAY_SIZE(parts); i++) {
+			size_t k = strlen(parts[i]);
+			memcpy(text + n, parts[i], k);
+			n += k;
+		}
+		(void)ms_stream_send(a->stream, text, n);
 		free(b64);
 		return;
 	}
