@@ -35,7 +35,7 @@ static const struct ms__flag ms__flags[] = {
          "rescind offers not answered within this (off: never)"},
         {"allocation_interval", F_DURATION, OFF(allocation_interval_ns), "1secs",
          "interval between batch allocations"},
-        {"allocation_batch", F_DURATION, OFF(allocation_batch_ns), "100ms",
+        {"allocation_batch", F_DURATION, OFF(allocation_batch_ns), "250ms",
          "recovered resources (ended tasks, declined or partly used offers) are offered "
          "again after this delay, several at once (0: at once)"},
         {"max_body_size", F_BYTES, OFF(max_body_size), "4MiB",
@@ -56,7 +56,7 @@ void ms_flags_init(struct ms_flags *f)
 	        .max_agent_ping_timeouts = 5,
 	        .offer_timeout_ns = 0,
 	        .allocation_interval_ns = 1 * NS_PER_S,
-	        .allocation_batch_ns = 100 * NS_PER_S / 1000,
+	        .allocation_batch_ns = 250 * NS_PER_S / 1000,
 	        .max_body_size = 4u << 20,
 	        .log_level = MS_LOG_INFO,
 	        .registry_sync = MS_REGISTRY_SYNC_FULL,

@@ -27,7 +27,7 @@ Test(master_flags, defaults_are_the_documented_ones)
 	cr_assert_eq(f.max_agent_ping_timeouts, 5);
 	cr_assert_eq(f.offer_timeout_ns, 0);
 	cr_assert_eq(f.allocation_interval_ns, 1000000000ull);
-	cr_assert_eq(f.allocation_batch_ns, 100000000ull);
+	cr_assert_eq(f.allocation_batch_ns, 250000000ull);
 	cr_assert_eq(f.max_body_size, 4u << 20);
 	cr_assert_eq(f.registry_sync, MS_REGISTRY_SYNC_FULL);
 	ms_flags_free(&f);
