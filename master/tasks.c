@@ -295,7 +295,7 @@ void ms_task_status_update(struct ms_master *m, struct ms_agent *agent, const ch
 	} else {
 		json_t *j = json_loads(status_text, 0, NULL);
 		json_object_set_new(j, "agent_id", pb_id_to_json(agent->id));
-		text = pb_json_dump(j, NULL);
+		text = j ? pb_json_dump(j, NULL) : ag_strdup(status_text);
 		json_decref(j);
 	}
 	ms__transition(m, t, st->state, text, NULL);
