@@ -229,7 +229,7 @@ int ctz_open(const struct ctz_config *cfg, ctz_t **ret, struct ag_error *err)
 	c->cfg = *cfg;
 	if (c->cfg.sandbox_keep_ms <= 0)
 		c->cfg.sandbox_keep_ms = WEEK_MS;
-	c->epfd = c->timerfd = -1;
+	c->epfd = c->timerfd = c->init_fd = -1;
 	c->work_dir = ag_strdup(cfg->work_dir);
 	c->run_dir = ag_asprintf("%s/run", cfg->work_dir);
 	c->sbx_dir = ag_asprintf("%s/sandboxes", cfg->work_dir);
@@ -256,6 +256,17 @@ int ctz_open(const struct ctz_config *cfg, ctz_t **ret, struct ag_error *err)
 		r = mkdir_checked(c->rt_dir, 0700, err);
 	if (r == 0 && access(c->monitor_path, X_OK) < 0)
 		r = ag_error_set(err, errno, "the monitor program `%s`", c->monitor_path);
+	if (r == 0) {
+		_cleanup_free_ char *ip = NULL;
+		if (cfg->init_path) {
+			ip = ag_strdup(cfg->init_path);
+		} else {
+			const char *slash = strrchr(c->monitor_path, '/');
+			int dirlen = slash ? (int)(slash - c->monitor_path) : 1;
+			ip = ag_asprintf("%.*s/agora-init", dirlen, slash ? c->monitor_path : ".");
+		}
+		r = ctz__init_memfd(ip, &c->init_fd, err);
+	}
 	if (r == 0)
 		r = ts_host_view_prepare(c->hostview_dir, &c->host_dirs, err);
 	if (r == 0) {
@@ -289,6 +300,8 @@ void ctz_close(ctz_t *c)
 		close(c->epfd);
 	if (c->timerfd >= 0)
 		close(c->timerfd);
+	if (c->init_fd >= 0)
+		close(c->init_fd);
 	ts_strv_free(c->host_dirs);
 	free(c->work_dir);
 	free(c->run_dir);
@@ -415,6 +428,20 @@ static int build_spec(struct ctz *c, const struct ctz_task *t, const char *sandb
 	return 0;
 }
 
+/* agora-init as pid 1: always for a command task (Mesos runs it under its
+ * command executor, never as pid 1); for an OCI-like task too, as
+ * `docker run --init`, unless its spec opts out with the annotation
+ * "org.agora.init": "false" (an image that brings its own init). */
+static bool wants_init(const struct ctz_task *t, const struct rt_spec *spec)
+{
+	if (t->command)
+		return true;
+	for (size_t i = 0; i < spec->n_annotations; i++)
+		if (strcmp(spec->annotations[i].key, CTZ_INIT_ANNOTATION) == 0)
+			return strcmp(spec->annotations[i].value, "false") != 0;
+	return true;
+}
+
 static int write_config(const char *dir, const char *json)
 {
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -498,7 +525,7 @@ int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_err
 	emit(c, e, TASK_STARTING, REASON_NONE, NULL, false, 0);
 	struct ag_error lerr = {0};
 	pid_t mpid = 0;
-	r = ctz__spawn(c, e, spec, uid, gid, &mpid, &lerr);
+	r = ctz__spawn(c, e, spec, uid, gid, wants_init(t, spec), &mpid, &lerr);
 	rt_spec_free(spec);
 	if (r < 0) {
 		finish(c, e, TASK_FAILED, REASON_CONTAINER_LAUNCH_FAILED, lerr.msg, false, 0);

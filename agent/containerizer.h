@@ -31,6 +31,11 @@
  * (cap_measure) probes this same parent for its controllers. */
 #define CTZ_DEFAULT_CGROUP_PARENT "agora/tasks"
 
+/* An OCI-like task runs under agora-init as its pid 1 (signals forwarded,
+ * orphans reaped, the task's status kept) unless its spec's annotations
+ * set this to "false"; a command task always does. */
+#define CTZ_INIT_ANNOTATION "org.agora.init"
+
 typedef struct ctz ctz_t;
 
 struct ctz_update {
@@ -48,6 +53,7 @@ typedef void (*ctz_on_task_state)(void *ctx, const struct ctz_update *u);
 struct ctz_config {
 	const char *work_dir;      /* required, absolute */
 	const char *monitor_path;  /* agora-monitor; default: next to /proc/self/exe */
+	const char *init_path;     /* agora-init; default: next to the monitor */
 	const char *images_dir;    /* OCI-like specs' rootfs; default <work>/images */
 	bool cgroups_disabled;     /* no limits at all (hosts without cgroup v2) */
 	const char *cgroup_root;   /* cgroup2 mount; default: found */

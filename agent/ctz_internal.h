@@ -42,6 +42,7 @@ struct ctz {
 	struct ctz_config cfg;
 	char *work_dir, *run_dir, *sbx_dir, *rt_dir, *hostview_dir, *images_dir;
 	char *monitor_path, *cgroup_parent, *cgroup_root;
+	int init_fd; /* sealed memfd copy of agora-init, shared by every container */
 	char **host_dirs;
 	struct rt_options rto;
 	int epfd, timerfd;
@@ -74,6 +75,9 @@ int64_t ctz__now_ms(void);
  * monitor. Returns once the monitor said it is in place; the container
  * then waits for rt_container_start. *ret_pid is the monitor. */
 int ctz__spawn(struct ctz *c, const struct ctz_entry *e, const struct rt_spec *spec, uid_t uid,
-               gid_t gid, pid_t *ret_pid, struct ag_error *err);
+               gid_t gid, bool init, pid_t *ret_pid, struct ag_error *err);
+/* A sealed memfd copy of the program at `path` (close-on-exec), for
+ * rt_options.init_fd. */
+int ctz__init_memfd(const char *path, int *ret_fd, struct ag_error *err);
 
 #endif
