@@ -38,11 +38,12 @@ static json_t *status_json(struct agent *a, const char *task_id, const char *sta
 	return s;
 }
 
-static void enqueue(struct agent *a, const char *task_id, const char *state, const char *reason,
-                    const char *message, const char *cid)
+static void enqueue(struct agent *a, const char *fw, const char *task_id, const char *state,
+                    const char *reason, const char *message, const char *cid)
 {
 	json_t *s = status_json(a, task_id, state, reason, message, cid);
-	int r = upd_enqueue(a->upd, task_id, pb_task_state_from_name(state), s, ag_now_ns(), NULL);
+	int r = upd_enqueue(a->upd, fw, task_id, pb_task_state_from_name(state), s, ag_now_ns(),
+	                    NULL);
 	json_decref(s);
 	if (r < 0 && r != -ENOENT)
 		fprintf(stderr, "agora-agent: queue %s of `%s`: %s\n", state, task_id,
@@ -53,8 +54,16 @@ static void enqueue(struct agent *a, const char *task_id, const char *state, con
 static void on_task_state(void *ctx, const struct ctz_update *u)
 {
 	struct agent *a = ctx;
-	enqueue(a, u->task_id, task_state_name(u->state), task_reason_name(u->reason), u->message,
-	        u->container_id);
+	const char *fw = u->framework_id;
+	if (!fw || !*fw) {
+		/* A containerizer record from before tasks were keyed by
+		 * framework: the task id was unique then. */
+		fw = upd_task_framework(a->upd, u->task_id);
+		if (!fw)
+			fw = "";
+	}
+	enqueue(a, fw, u->task_id, task_state_name(u->state), task_reason_name(u->reason),
+	        u->message, u->container_id);
 }
 
 /* ---- status updates to the master ------------------------------------- */
@@ -237,20 +246,20 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
                      const struct pb_task_info *t)
 {
 	const char *id = t->task_id;
-	if (upd_task_known(a->upd, id) || ctz_sandbox_of(a->ctz, id))
+	if (upd_task_known(a->upd, fi->id, id) || ctz_sandbox_of(a->ctz, fi->id, id))
 		return; /* RUN_TASK is idempotent */
 	_cleanup_free_ char *fw_text = NULL, *task_text = pb_json_dump(t->json, NULL);
 	json_t *fwj = pb_framework_info_to_json(fi);
 	fw_text = pb_json_dump(fwj, NULL);
 	json_decref(fwj);
 	/* Recorded before anything runs: REREGISTER lists it from now on. */
-	if (upd_task_add(a->upd, id, fi->id, fw_text, task_text) < 0) {
+	if (upd_task_add(a->upd, fi->id, id, fw_text, task_text) < 0) {
 		fprintf(stderr, "agora-agent: cannot record task `%s`\n", id);
 		return;
 	}
 	const char *role = role_of(fi, t);
 	struct ag_error err = {0};
-	struct ctz_task ct = {.task_id = id};
+	struct ctz_task ct = {.framework_id = fi->id, .task_id = id};
 	limits_of(t, &ct.limits);
 	struct ts_command cmd = {0};
 	_cleanup_free_ char *oci_text = NULL;
@@ -306,7 +315,7 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 		reason = "REASON_TASK_INVALID";
 	}
 	if (r < 0)
-		enqueue(a, id, "TASK_ERROR", reason, err.msg, NULL);
+		enqueue(a, fi->id, id, "TASK_ERROR", reason, err.msg, NULL);
 	if (env)
 		for (size_t i = 0; env[i]; i++)
 			free((char *)env[i]);
@@ -323,18 +332,18 @@ static void kill_if_fw(void *ctx, const struct upd_task_view *t)
 {
 	struct fw_kill *k = ctx;
 	if (strcmp(t->framework_id, k->fw) == 0 && !pb_task_state_is_terminal(t->state))
-		ctz_kill(k->a->ctz, t->task_id, 3000);
+		ctz_kill(k->a->ctz, t->framework_id, t->task_id, 3000);
 }
 
 struct grace_lookup {
-	const char *task_id;
+	const char *framework_id, *task_id;
 	int64_t grace_ms; /* -1: none in the TaskInfo */
 };
 
 static void find_grace(void *ctx, const struct upd_task_view *t)
 {
 	struct grace_lookup *g = ctx;
-	if (strcmp(t->task_id, g->task_id) != 0)
+	if (strcmp(t->task_id, g->task_id) != 0 || strcmp(t->framework_id, g->framework_id) != 0)
 		return;
 	json_t *task = json_loads(t->task_json, 0, NULL);
 	json_t *ns = json_object_get(
@@ -357,7 +366,8 @@ static int64_t kill_grace_ms(struct agent *a, const struct pb_agent_msg *m)
 {
 	if (m->kill_task.has_grace)
 		return m->kill_task.grace_ns / 1000000;
-	struct grace_lookup g = {m->kill_task.task_id, -1};
+	struct grace_lookup g = {m->kill_task.framework_id ? m->kill_task.framework_id : "",
+	                         m->kill_task.task_id, -1};
 	upd_task_foreach(a->upd, find_grace, &g);
 	return g.grace_ms >= 0 ? g.grace_ms : 3000;
 }
@@ -371,9 +381,10 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 		break;
 	case PB_AGENT_KILL_TASK: {
 		const char *id = m->kill_task.task_id;
+		const char *fw = m->kill_task.framework_id ? m->kill_task.framework_id : "";
 		int64_t grace = kill_grace_ms(a, m);
-		int r = ctz_kill(a->ctz, id, grace);
-		if (r == -ENOENT && !upd_task_known(a->upd, id)) {
+		int r = ctz_kill(a->ctz, fw, id, grace);
+		if (r == -ENOENT && !upd_task_known(a->upd, fw, id)) {
 			/* Unknown: TASK_LOST so the master's view converges; sent once,
 			 * not queued (there is no task to queue it for). */
 			json_t *s = status_json(a, id, "TASK_LOST", "REASON_RECONCILIATION",
@@ -390,7 +401,9 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 		break;
 	}
 	case PB_AGENT_STATUS_UPDATE_ACK:
-		upd_ack(a->upd, m->status_update_ack.task_id, m->status_update_ack.uuid.data,
+		upd_ack(a->upd,
+		        m->status_update_ack.framework_id ? m->status_update_ack.framework_id : "",
+		        m->status_update_ack.task_id, m->status_update_ack.uuid.data,
 		        m->status_update_ack.uuid.len, ag_now_ns());
 		agent_updates_kick(a);
 		break;
@@ -446,11 +459,13 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
 static void fail_unlaunched(void *ctx, const struct upd_task_view *t)
 {
 	struct agent *a = ctx;
-	if (pb_task_state_is_terminal(t->state) || ctz_sandbox_of(a->ctz, t->task_id))
+	if (pb_task_state_is_terminal(t->state) ||
+	    ctz_sandbox_of(a->ctz, t->framework_id, t->task_id) ||
+	    (upd_task_framework(a->upd, t->task_id) && ctz_sandbox_of(a->ctz, "", t->task_id)))
 		return;
 	/* Recorded, but the containerizer has no record: the agent died between
 	 * the two. Never launched, and not relaunched. */
-	enqueue(a, t->task_id, "TASK_FAILED", "REASON_AGENT_RESTARTED",
+	enqueue(a, t->framework_id, t->task_id, "TASK_FAILED", "REASON_AGENT_RESTARTED",
 	        "the agent restarted before the task was launched; it is not relaunched", NULL);
 }
 

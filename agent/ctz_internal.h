@@ -25,6 +25,7 @@ struct ctz_state {
 };
 
 struct ctz_entry {
+	char *framework_id; /* "" when none (records older than the key) */
 	char *task_id;
 	char *cid;
 	char *run_dir; /* <work>/run/<cid> */
@@ -52,8 +53,12 @@ struct ctz {
 /* ---- records (ctz_record.c) ---- */
 int ctz__state_write(const struct ctz_entry *e, struct ag_error *err);
 int ctz__state_read(const char *run_dir, struct ctz_state *ret);
-int ctz__task_write(const char *dir, const char *task_id, const char *cid, const char *sandbox);
-int ctz__task_read(const char *run_dir, char **ret_task_id, char **ret_sandbox);
+/* run/<cid>/task.json: framework id ("" in records older than the key),
+ * task id, container id, sandbox. */
+int ctz__task_write(const char *dir, const char *framework_id, const char *task_id, const char *cid,
+                    const char *sandbox);
+int ctz__task_read(const char *run_dir, char **ret_framework_id, char **ret_task_id,
+                   char **ret_sandbox);
 /* run/<cid>/monitor: "pid=N\nstart=T\n". */
 int ctz__monitor_write(const char *run_dir, pid_t pid, uint64_t ticks);
 int ctz__monitor_read(const char *run_dir, pid_t *ret_pid, uint64_t *ret_ticks);

@@ -221,6 +221,28 @@ Test(agent_sup, the_init_is_pid_1_reaps_orphans_and_keeps_the_status)
 	free(out);
 }
 
+/* Tasks are keyed by (framework, task id): two frameworks' "t" are two
+ * containers with their own sandboxes, states and kills. */
+Test(agent_sup, the_same_task_id_in_two_frameworks_runs_and_ends_independently)
+{
+	char *out = drive(ARGS("--until-idle", "--launch", "F1/t=exec sleep 100", "--launch",
+	                       "F2/t=sleep 0.3; echo two; exit 3", "--kill", "F1/t=5000",
+	                       "--kill-after", "100"));
+	cr_expect(strstr(out, "UPDATE F1/t TASK_RUNNING"), "%s", out);
+	cr_expect(strstr(out, "UPDATE F2/t TASK_RUNNING"), "%s", out);
+	cr_expect(strstr(out, "UPDATE F1/t TASK_KILLED - status=143"), "%s", out);
+	cr_expect(strstr(out, "UPDATE F2/t TASK_FAILED REASON_COMMAND_EXECUTOR_FAILED status=3"),
+	          "%s", out);
+	cr_expect(!strstr(out, "UPDATE F2/t TASK_KILL"), "F1's kill reached F2's task: %s", out);
+	char pat[160];
+	snprintf(pat, sizeof(pat), "%s/sandboxes/*/stdout", work);
+	glob_t g;
+	cr_assert(glob(pat, 0, NULL, &g) == 0);
+	cr_expect_eq(g.gl_pathc, 2, "one sandbox each");
+	globfree(&g);
+	free(out);
+}
+
 /* The pids recorded by the monitors of the tasks. */
 static pid_t monitor_pid(void)
 {

@@ -376,3 +376,43 @@ Test(agentd, shutdown_framework_kills_its_tasks)
 	cr_expect(states_are("t-sf1", "TASK_STARTING TASK_RUNNING TASK_KILLING TASK_KILLED"));
 	fm_expect_no_duplicates();
 }
+
+/* Two frameworks, one task id: two tasks, each with its own updates,
+ * acknowledgements (by framework and task), kill and sandbox; the agent
+ * restarted in between keeps them apart. */
+Test(agentd, the_same_task_id_in_two_frameworks_runs_and_ends_independently)
+{
+	fm_run_task_fw("FA", "dup", "nobody", "echo from-a; exec sleep 100", NULL, NULL);
+	fm_run_task_fw("FB", "dup", "nobody", "echo from-b; sleep 1; exit 4", NULL, NULL);
+	WAIT_FOR(fm_count("FA/dup", "TASK_RUNNING") >= 2 && fm_count("FB/dup", "TASK_RUNNING") >= 2,
+	         20);
+	kill_agent(SIGKILL);
+	int before = fm_registers();
+	start_agent();
+	WAIT_FOR(fm_registers() > before, 10);
+	pthread_mutex_lock(&fm.mu);
+	cr_expect(strstr(fm.last_reg, "\"FA\"") && strstr(fm.last_reg, "\"FB\""),
+	          "REREGISTER lists both: %s", fm.last_reg);
+	pthread_mutex_unlock(&fm.mu);
+	char body[8192];
+	cr_expect_eq(op_get("/files/read?task=dup&file=stdout", body, sizeof(body)), 400,
+	             "ambiguous without the framework: %s", body);
+	cr_expect(strstr(body, "framework"), "%s", body);
+	cr_expect_eq(op_get("/files/read?task=dup&framework=FB&file=stdout", body, sizeof(body)),
+	             200);
+	cr_expect(strstr(body, "from-b") && !strstr(body, "from-a"), "%s", body);
+	WAIT_FOR(fm_count("FB/dup", "TASK_FAILED") >= 2, 20);
+	cr_expect(fm_count("FA/dup", "TASK_RUNNING") >= 1 && fm_count("FA/dup", "TASK_FAILED") < 0,
+	          "FB's end reached FA's task");
+	fm_send("{\"type\":\"KILL_TASK\",\"kill_task\":{\"framework_id\":{\"value\":\"FA\"},"
+	        "\"task_id\":{\"value\":\"dup\"},\"kill_policy\":{\"grace_period\":{"
+	        "\"nanoseconds\":10000000000}}}}");
+	WAIT_FOR(fm_count("FA/dup", "TASK_KILLED") >= 2, 5);
+	cr_expect(states_are("FA/dup", "TASK_STARTING TASK_RUNNING TASK_KILLING TASK_KILLED"));
+	cr_expect(states_are("FB/dup", "TASK_STARTING TASK_RUNNING TASK_FAILED"));
+	cr_assert_eq(op_get("/containers", body, sizeof(body)), 200);
+	cr_expect(strstr(body, "\"framework_id\":\"FA\"") &&
+	                  strstr(body, "\"framework_id\":\"FB\""),
+	          "%s", body);
+	fm_expect_no_duplicates();
+}
