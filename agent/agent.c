@@ -125,22 +125,8 @@ static json_t *agent_info(struct agent *a)
 		json_object_set_new(ai, "port", json_integer(a->port));
 	if (a->agent_id)
 		json_object_set_new(ai, "id", pb_id_to_json(a->agent_id));
-	if (a->attributes && *a->attributes) {
-		/* "k:v;k2:v2" as TEXT attributes */
-		json_t *attrs = json_array();
-		_cleanup_free_ char *copy = ag_strdup(a->attributes);
-		char *save = NULL;
-		for (char *kv = strtok_r(copy, ";", &save); kv; kv = strtok_r(NULL, ";", &save)) {
-			char *c = strchr(kv, ':');
-			if (!c)
-				continue;
-			*c = '\0';
-			json_array_append_new(attrs,
-			                      json_pack("{s:s, s:s, s:{s:s}}", "name", kv, "type",
-			                                "TEXT", "text", "value", c + 1));
-		}
-		json_object_set_new(ai, "attributes", attrs);
-	}
+	if (json_array_size(a->attributes))
+		json_object_set(ai, "attributes", a->attributes);
 	return ai;
 }
 
@@ -323,16 +309,40 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 	free(argv);
 }
 
+/* The grace period of a TaskInfo's kill_policy in ms; -1 when it has none. */
+static int64_t task_grace_ms(const char *task_json)
+{
+	json_t *task = json_loads(task_json, 0, NULL);
+	json_t *ns = json_object_get(
+	        json_object_get(json_object_get(task, "kill_policy"), "grace_period"),
+	        "nanoseconds");
+	int64_t v = -1;
+	/* protobuf's JSON writes int64 as a string; accept both */
+	if (json_is_integer(ns))
+		v = json_integer_value(ns);
+	else if (json_is_string(ns) && ag_parse_i64(json_string_value(ns), &v) < 0)
+		v = -1;
+	json_decref(task);
+	return v >= 0 ? v / 1000000 : -1;
+}
+
 struct fw_kill {
 	struct agent *a;
 	const char *fw;
 };
 
+/* SHUTDOWN_FRAMEWORK: each task gets its own kill_policy's grace, else
+ * --executor_shutdown_grace_period (Mesos gives its executors that long). */
 static void kill_if_fw(void *ctx, const struct upd_task_view *t)
 {
 	struct fw_kill *k = ctx;
-	if (strcmp(t->framework_id, k->fw) == 0 && !pb_task_state_is_terminal(t->state))
-		ctz_kill(k->a->ctz, t->framework_id, t->task_id, 3000);
+	if (strcmp(t->framework_id, k->fw) != 0 || pb_task_state_is_terminal(t->state))
+		return;
+	int64_t grace = task_grace_ms(t->task_json);
+	if (grace < 0)
+		grace = k->a->has_shutdown_grace ? k->a->shutdown_grace_ms
+		                                 : AGENT_SHUTDOWN_GRACE_MS;
+	ctz_kill(k->a->ctz, t->framework_id, t->task_id, grace);
 }
 
 struct grace_lookup {
@@ -345,19 +355,7 @@ static void find_grace(void *ctx, const struct upd_task_view *t)
 	struct grace_lookup *g = ctx;
 	if (strcmp(t->task_id, g->task_id) != 0 || strcmp(t->framework_id, g->framework_id) != 0)
 		return;
-	json_t *task = json_loads(t->task_json, 0, NULL);
-	json_t *ns = json_object_get(
-	        json_object_get(json_object_get(task, "kill_policy"), "grace_period"),
-	        "nanoseconds");
-	int64_t v = -1;
-	/* protobuf's JSON writes int64 as a string; accept both */
-	if (json_is_integer(ns))
-		v = json_integer_value(ns);
-	else if (json_is_string(ns) && ag_parse_i64(json_string_value(ns), &v) < 0)
-		v = -1;
-	if (v >= 0)
-		g->grace_ms = v / 1000000;
-	json_decref(task);
+	g->grace_ms = task_grace_ms(t->task_json);
 }
 
 /* KILL_TASK's grace period: its own kill_policy, else the one of the
@@ -491,4 +489,5 @@ void agent_fini(struct agent *a)
 	event_base_free(a->base);
 	free(a->agent_id);
 	free(a->master_host);
+	json_decref(a->attributes);
 }

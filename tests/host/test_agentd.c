@@ -39,6 +39,9 @@ static int op_get(const char *path, char *out, size_t n)
 	return ah_http_get(op_port, path, out, n);
 }
 
+/* More flags for the next start_agent() (NULL-terminated). */
+static const char *agent_extra[8];
+
 static void start_agent(void)
 {
 	char bin[512], master[64], log[128];
@@ -55,9 +58,26 @@ static void start_agent(void)
 	if (agent == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		dup2(fd, 2);
-		execl(bin, bin, "--master", master, "--work_dir", work, "--no_isolation",
-		      "--hostname", "h1", "--update_backoff_ms", "200", "--registration_backoff_ms",
-		      "100", "--resources", "cpus:2;mem:1024", "--port", port, (char *)NULL);
+		const char *argv[32] = {bin,
+		                        "--master",
+		                        master,
+		                        "--work_dir",
+		                        work,
+		                        "--no_isolation",
+		                        "--hostname",
+		                        "h1",
+		                        "--update_backoff_ms",
+		                        "200",
+		                        "--registration_backoff_ms",
+		                        "100",
+		                        "--resources",
+		                        "cpus:2;mem:1024",
+		                        "--port",
+		                        port};
+		size_t n = 16;
+		for (size_t i = 0; agent_extra[i]; i++)
+			argv[n++] = agent_extra[i];
+		execv(bin, (char *const *)argv);
 		_exit(127);
 	}
 }
@@ -415,4 +435,102 @@ Test(agentd, the_same_task_id_in_two_frameworks_runs_and_ends_independently)
 	                  strstr(body, "\"framework_id\":\"FB\""),
 	          "%s", body);
 	fm_expect_no_duplicates();
+}
+
+/* The KILLING -> KILLED gap of `task`, in ms (-1 when either is missing). */
+static double kill_gap_ms(const char *task)
+{
+	uint64_t killing = 0, killed = 0;
+	pthread_mutex_lock(&fm.mu);
+	for (int i = 0; i < fm.n_upd; i++)
+		if (strcmp(fm.upd[i].task, task) == 0) {
+			if (strcmp(fm.upd[i].state, "TASK_KILLING") == 0)
+				killing = fm.upd[i].first_ns;
+			if (strcmp(fm.upd[i].state, "TASK_KILLED") == 0)
+				killed = fm.upd[i].first_ns;
+		}
+	pthread_mutex_unlock(&fm.mu);
+	return killing && killed ? (double)(killed - killing) / 1e6 : -1;
+}
+
+/* SHUTDOWN_FRAMEWORK: a task's own kill_policy, else
+ * --executor_shutdown_grace_period; a task that honours SIGTERM ends at
+ * once either way (agora-init forwards it). */
+Test(agentd, shutdown_framework_uses_kill_policies_then_the_flag)
+{
+	kill_agent(SIGTERM);
+	agent_extra[0] = "--executor_shutdown_grace_period";
+	agent_extra[1] = "1.5secs";
+	int before = fm_registers();
+	start_agent();
+	agent_extra[0] = agent_extra[1] = NULL;
+	WAIT_FOR(fm_registers() > before, 10);
+	run_task("g-flag", "nobody", "trap '' TERM; sleep 100", NULL);
+	run_task("g-own", "nobody", "trap '' TERM; sleep 100",
+	         ",\"kill_policy\":{\"grace_period\":{\"nanoseconds\":300000000}}");
+	run_task("g-term", "nobody", "exec sleep 100", NULL);
+	/* RUNNING acknowledged (the fake master acks second copies), so that
+	 * KILLING is sent the moment it happens. */
+	WAIT_FOR(fm_count("g-flag", "TASK_RUNNING") >= 2 &&
+	                 fm_count("g-own", "TASK_RUNNING") >= 2 &&
+	                 fm_count("g-term", "TASK_RUNNING") >= 2,
+	         20);
+	fm_send("{\"type\":\"SHUTDOWN_FRAMEWORK\",\"shutdown_framework\":{\"framework_id\":{"
+	        "\"value\":\"F0\"}}}");
+	WAIT_FOR(fm_count("g-flag", "TASK_KILLED") >= 1 && fm_count("g-own", "TASK_KILLED") >= 1 &&
+	                 fm_count("g-term", "TASK_KILLED") >= 1,
+	         20);
+	double flag = kill_gap_ms("g-flag"), own = kill_gap_ms("g-own"),
+	       term = kill_gap_ms("g-term");
+	cr_expect(flag >= 1400 && flag < 3000, "flag's 1.5 s: took %.0f ms", flag);
+	cr_expect(own >= 250 && own < 1200, "kill_policy's 300 ms: took %.0f ms", own);
+	cr_expect(term >= 0 && term < 1000, "SIGTERM honoured: took %.0f ms", term);
+}
+
+/* Bad flag values: exit 2 and a message naming the flag (and attribute). */
+static void expect_refused(const char *flag, const char *value, const char *needle)
+{
+	char cmd[1024], out[2048] = "";
+	const char *b = getenv("AGORA_BUILD_DIR");
+	snprintf(cmd, sizeof(cmd),
+	         "%s/bin/agora-agent --master 127.0.0.1:1 --work_dir %s/bad --no_isolation %s '%s' "
+	         "2>&1",
+	         b ? b : "build", work, flag, value);
+	FILE *p = popen(cmd, "r");
+	cr_assert(p);
+	size_t n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	int st = pclose(p);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 2, "%s %s: status %d: %s", flag, value, st,
+	          out);
+	cr_expect(strstr(out, needle), "%s %s: %s", flag, value, out);
+}
+
+Test(agentd, bad_grace_periods_and_attributes_are_refused_naming_the_flag)
+{
+	expect_refused("--executor_shutdown_grace_period", "5", "--executor_shutdown_grace_period");
+	expect_refused("--executor_shutdown_grace_period", "5s", "bad duration `5s`");
+	expect_refused("--executor_shutdown_grace_period", "-1secs", "ns us ms secs mins");
+	expect_refused("--attributes", "rack:r1;ports:[9-1]", "--attributes: `ports`");
+	expect_refused("--attributes", "rack", "--attributes: item 1 `rack`");
+}
+
+Test(agentd, typed_attributes_are_registered)
+{
+	kill_agent(SIGTERM);
+	agent_extra[0] = "--attributes";
+	agent_extra[1] = "rack:r1;cores:8;ports:[31000-32000];tags:{a,b}";
+	int before = fm_registers();
+	start_agent();
+	agent_extra[0] = agent_extra[1] = NULL;
+	WAIT_FOR(fm_registers() > before, 10);
+	pthread_mutex_lock(&fm.mu);
+	const char *r = fm.last_reg;
+	cr_expect(strstr(r, "{\"name\":\"rack\",\"type\":\"TEXT\",\"text\":{\"value\":\"r1\"}}"),
+	          "%s", r);
+	cr_expect(strstr(r, "{\"name\":\"cores\",\"type\":\"SCALAR\",\"scalar\":{\"value\":8"),
+	          "%s", r);
+	cr_expect(strstr(r, "\"ranges\":{\"range\":[{\"begin\":31000,\"end\":32000}]}"), "%s", r);
+	cr_expect(strstr(r, "\"set\":{\"item\":[\"a\",\"b\"]}"), "%s", r);
+	pthread_mutex_unlock(&fm.mu);
 }
