@@ -213,9 +213,10 @@ static const char *role_of(const struct pb_framework_info *fi, const struct pb_t
 	return fi->role ? fi->role : "*";
 }
 
-static void limits_of(const struct pb_task_info *t, struct ts_limits *lim)
+static void limits_of(const struct agent *a, const struct pb_task_info *t, struct ts_limits *lim)
 {
-	*lim = (struct ts_limits){.pids_max = TS_DEFAULT_PIDS_MAX};
+	*lim = (struct ts_limits){.pids_max = a->task_pids_max > 0 ? (uint64_t)a->task_pids_max
+	                                                           : TS_DEFAULT_PIDS_MAX};
 	for (size_t i = 0; i < t->n_resources; i++) {
 		const struct pb_resource *r = &t->resources[i];
 		if (r->type != PB_VALUE_SCALAR)
@@ -246,7 +247,7 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 	const char *role = role_of(fi, t);
 	struct ag_error err = {0};
 	struct ctz_task ct = {.framework_id = fi->id, .task_id = id};
-	limits_of(t, &ct.limits);
+	limits_of(a, t, &ct.limits);
 	struct ts_command cmd = {0};
 	_cleanup_free_ char *oci_text = NULL;
 	const char **argv = NULL, **env = NULL;

@@ -20,6 +20,7 @@ struct agent {
 	 * SHUTDOWN_FRAMEWORK when its TaskInfo has no kill_policy */
 	int64_t shutdown_grace_ms;
 	bool has_shutdown_grace;   /* else AGENT_SHUTDOWN_GRACE_MS */
+	int64_t task_pids_max;     /* pids.max of every task; 0: TS_DEFAULT_PIDS_MAX */
 	const char *ip;            /* operator endpoints; NULL: 127.0.0.1 */
 	const char *cgroup_parent; /* NULL: CTZ_DEFAULT_CGROUP_PARENT */
 	char *master_host;

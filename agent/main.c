@@ -27,6 +27,7 @@ static void usage(FILE *f)
 	      "  --attributes TEXT           rack:r1;cores:8;ports:[1-9];tags:{a,b} (Mesos)\n"
 	      "  --executor_shutdown_grace_period D  a task's grace at a framework's\n"
 	      "                              shutdown without its own kill_policy (5secs)\n"
+	      "  --task_pids_max N           pids.max of every task (default 4096)\n"
 	      "  --ports LO-HI               port range (default 31000-32000)\n"
 	      "  --images_dir DIR            rootfs images of OCI-like specs\n"
 	      "  --no_isolation              run without cgroup v2 limits\n"
@@ -88,6 +89,7 @@ int main(int argc, char **argv)
 		O_IP,
 		O_CGP,
 		O_ESGP,
+		O_PIDS,
 		O_HELP,
 	};
 	static const struct option opts[] = {
@@ -114,6 +116,7 @@ int main(int argc, char **argv)
 	        {"ip", required_argument, NULL, O_IP},
 	        {"cgroup_parent", required_argument, NULL, O_CGP},
 	        {"executor_shutdown_grace_period", required_argument, NULL, O_ESGP},
+	        {"task_pids_max", required_argument, NULL, O_PIDS},
 	        {"help", no_argument, NULL, O_HELP},
 	        {0},
 	};
@@ -148,6 +151,15 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case O_PIDS:
+			if (ag_parse_i64(optarg, &A.task_pids_max) < 0 || A.task_pids_max < 1) {
+				fprintf(stderr,
+				        "agora-agent: --task_pids_max: a number of processes >= 1, "
+				        "got `%s`\n",
+				        optarg);
+				return 2;
+			}
+			break;
 		case O_ESGP: {
 			int64_t ns = 0;
 			int r = flg_parse_duration_ns(optarg, &ns);
