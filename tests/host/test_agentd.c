@@ -534,3 +534,32 @@ Test(agentd, typed_attributes_are_registered)
 	cr_expect(strstr(r, "\"set\":{\"item\":[\"a\",\"b\"]}"), "%s", r);
 	pthread_mutex_unlock(&fm.mu);
 }
+
+/* An OCI-like task runs under agora-init too, unless its spec opts out
+ * with the annotation org.agora.init=false. */
+Test(agentd, oci_tasks_get_the_init_unless_their_spec_opts_out)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/images/bb/bin && cp /bin/busybox %s/images/bb/bin/",
+	         work, work);
+	cr_assert(system(cmd) == 0, "needs /bin/busybox (busybox-static)");
+#define OCI_SPEC(more)                                                                             \
+	",\"container\":{\"type\":\"MESOS\",\"oci\":{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":" \
+	"\"bb\"},\"process\":{\"user\":{\"uid\":65534,\"gid\":65534},\"cwd\":\"/\",\"args\":[\"/"  \
+	"bin/"                                                                                     \
+	"busybox\",\"cat\",\"/proc/1/comm\"]},\"mounts\":[{\"destination\":\"/proc\",\"type\":"    \
+	"\"proc\",\"source\":\"proc\"}],\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{"         \
+	"\"type\":"                                                                                \
+	"\"pid\"}]}" more "}}"
+	const char *with = OCI_SPEC("");
+	const char *without = OCI_SPEC(",\"annotations\":{\"org.agora.init\":\"false\"}");
+	run_task("oci-init", "nobody", NULL, with);
+	run_task("oci-noinit", "nobody", NULL, without);
+	WAIT_FOR(fm_count("oci-init", "TASK_FINISHED") >= 1, 20);
+	WAIT_FOR(fm_count("oci-noinit", "TASK_FINISHED") >= 1, 20);
+	char body[4096];
+	cr_assert_eq(op_get("/files/read?task=oci-init&file=stdout", body, sizeof(body)), 200);
+	cr_expect(strstr(body, "\"data\":\"agora-init\\n\""), "%s", body);
+	cr_assert_eq(op_get("/files/read?task=oci-noinit&file=stdout", body, sizeof(body)), 200);
+	cr_expect(strstr(body, "\"data\":\"busybox\\n\""), "%s", body);
+}
