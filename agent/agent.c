@@ -360,7 +360,8 @@ static void find_grace(void *ctx, const struct upd_task_view *t)
 }
 
 /* KILL_TASK's grace period: its own kill_policy, else the one of the
- * task's TaskInfo (as Mesos does), else 3 s. */
+ * task's TaskInfo, else --executor_shutdown_grace_period: what Mesos's
+ * command executor does (its default grace is that flag's value). */
 static int64_t kill_grace_ms(struct agent *a, const struct pb_agent_msg *m)
 {
 	if (m->kill_task.has_grace)
@@ -368,7 +369,9 @@ static int64_t kill_grace_ms(struct agent *a, const struct pb_agent_msg *m)
 	struct grace_lookup g = {m->kill_task.framework_id ? m->kill_task.framework_id : "",
 	                         m->kill_task.task_id, -1};
 	upd_task_foreach(a->upd, find_grace, &g);
-	return g.grace_ms >= 0 ? g.grace_ms : 3000;
+	if (g.grace_ms >= 0)
+		return g.grace_ms;
+	return a->has_shutdown_grace ? a->shutdown_grace_ms : AGENT_SHUTDOWN_GRACE_MS;
 }
 
 static void on_message(void *ctx, const struct pb_agent_msg *m)

@@ -217,7 +217,7 @@ for i in 2 3; do
 done
 for i in 2 3; do
 	k0=$(date +%s%N)
-	expect "KILL kill$i accepted (default grace period, 3 s)" kill "kill$i"
+	expect "KILL kill$i accepted (default grace period, --executor_shutdown_grace_period: 5 s)" kill "kill$i"
 	expect "kill$i: TASK_KILLED" wait "kill$i" TASK_KILLED 15
 	kms[i]=$((($(date +%s%N) - k0) / 1000000))
 done

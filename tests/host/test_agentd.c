@@ -349,7 +349,7 @@ Test(agentd, kill_without_kill_policy_uses_the_tasks_own)
 	pthread_mutex_unlock(&fm.mu);
 	cr_assert(killing && killed);
 	double ms = (double)(killed - killing) / 1e6;
-	/* 200 ms from the TaskInfo, not the 3 s default */
+	/* 200 ms from the TaskInfo, not the 5 s default */
 	cr_expect(ms >= 150 && ms < 2000, "KILLING to KILLED took %.0f ms", ms);
 }
 
@@ -453,9 +453,9 @@ static double kill_gap_ms(const char *task)
 	return killing && killed ? (double)(killed - killing) / 1e6 : -1;
 }
 
-/* SHUTDOWN_FRAMEWORK: a task's own kill_policy, else
- * --executor_shutdown_grace_period; a task that honours SIGTERM ends at
- * once either way (agora-init forwards it). */
+/* SHUTDOWN_FRAMEWORK, and KILL_TASK without a kill_policy: a task's own
+ * kill_policy, else --executor_shutdown_grace_period; a task that honours
+ * SIGTERM ends at once either way (agora-init forwards it). */
 Test(agentd, shutdown_framework_uses_kill_policies_then_the_flag)
 {
 	kill_agent(SIGTERM);
@@ -469,12 +469,16 @@ Test(agentd, shutdown_framework_uses_kill_policies_then_the_flag)
 	run_task("g-own", "nobody", "trap '' TERM; sleep 100",
 	         ",\"kill_policy\":{\"grace_period\":{\"nanoseconds\":300000000}}");
 	run_task("g-term", "nobody", "exec sleep 100", NULL);
+	run_task("g-kill", "nobody", "trap '' TERM; sleep 100", NULL);
 	/* RUNNING acknowledged (the fake master acks second copies), so that
 	 * KILLING is sent the moment it happens. */
 	WAIT_FOR(fm_count("g-flag", "TASK_RUNNING") >= 2 &&
 	                 fm_count("g-own", "TASK_RUNNING") >= 2 &&
-	                 fm_count("g-term", "TASK_RUNNING") >= 2,
+	                 fm_count("g-term", "TASK_RUNNING") >= 2 &&
+	                 fm_count("g-kill", "TASK_RUNNING") >= 2,
 	         20);
+	fm_send("{\"type\":\"KILL_TASK\",\"kill_task\":{\"framework_id\":{\"value\":\"F0\"},"
+	        "\"task_id\":{\"value\":\"g-kill\"}}}");
 	fm_send("{\"type\":\"SHUTDOWN_FRAMEWORK\",\"shutdown_framework\":{\"framework_id\":{"
 	        "\"value\":\"F0\"}}}");
 	WAIT_FOR(fm_count("g-flag", "TASK_KILLED") >= 1 && fm_count("g-own", "TASK_KILLED") >= 1 &&
@@ -485,6 +489,12 @@ Test(agentd, shutdown_framework_uses_kill_policies_then_the_flag)
 	cr_expect(flag >= 1400 && flag < 3000, "flag's 1.5 s: took %.0f ms", flag);
 	cr_expect(own >= 250 && own < 1200, "kill_policy's 300 ms: took %.0f ms", own);
 	cr_expect(term >= 0 && term < 1000, "SIGTERM honoured: took %.0f ms", term);
+	WAIT_FOR(fm_count("g-kill", "TASK_KILLED") >= 1, 20);
+	double kill = kill_gap_ms("g-kill");
+	cr_expect(kill >= 1400 && kill < 3000,
+	          "KILL_TASK without kill_policy: the flag's 1.5 s: "
+	          "took %.0f ms",
+	          kill);
 }
 
 /* Bad flag values: exit 2 and a message naming the flag (and attribute). */

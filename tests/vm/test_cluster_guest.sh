@@ -12,7 +12,7 @@
 # them. Checks, against the kernel's own cgroup files:
 #   tasks that finish, fail (exit 3), exceed their memory (OOM ->
 #   TASK_FAILED / REASON_CONTAINER_LIMITATION_MEMORY), get killed (TASK_KILLED
-#   well within the 3 s grace: agora-init forwards SIGTERM); cpu.max and
+#   well within the 5 s default grace: agora-init forwards SIGTERM); cpu.max and
 #   throttling of a busy task with 0.2 cpus; pids.max and its refusals;
 #   a2 SIGKILLed while tasks run and restarted: running ones re-attached, ones
 #   that ended meanwhile (exit 0, exit 3, a signal) report their real status,
@@ -196,11 +196,11 @@ fw state oom2
 
 expect "kill3: TASK_RUNNING" wait kill3 TASK_RUNNING 60
 k0=$(date +%s%N)
-expect "KILL kill3 (no kill_policy: a 3 s grace)" kill kill3
+expect "KILL kill3 (no kill_policy: --executor_shutdown_grace_period, 5 s)" kill kill3
 expect "kill3: TASK_KILLED" wait kill3 TASK_KILLED 30
 kms=$((($(date +%s%N) - k0) / 1000000))
 if [ $kms -lt 2500 ]; then
-	pass "kill3 (exec sleep, pid 2 under agora-init) KILLED in $kms ms, within the 3 s grace"
+	pass "kill3 (exec sleep, pid 2 under agora-init) KILLED in $kms ms, within the 5 s grace"
 else
 	fail "kill3 took $kms ms: SIGTERM did not end it"
 fi
