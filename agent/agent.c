@@ -461,9 +461,13 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
 static void fail_unlaunched(void *ctx, const struct upd_task_view *t)
 {
 	struct agent *a = ctx;
+	/* Containerizer records from before the (framework, task) key: they
+	 * belong to the only framework with a task of that id. */
+	const char *only = upd_task_framework(a->upd, t->task_id);
+	if (only && strcmp(only, t->framework_id) == 0)
+		ctz_adopt_framework(a->ctz, t->task_id, t->framework_id);
 	if (pb_task_state_is_terminal(t->state) ||
-	    ctz_sandbox_of(a->ctz, t->framework_id, t->task_id) ||
-	    (upd_task_framework(a->upd, t->task_id) && ctz_sandbox_of(a->ctz, "", t->task_id)))
+	    ctz_sandbox_of(a->ctz, t->framework_id, t->task_id))
 		return;
 	/* Recorded, but the containerizer has no record: the agent died between
 	 * the two. Never launched, and not relaunched. */

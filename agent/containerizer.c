@@ -570,6 +570,21 @@ int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_err
 	return 0;
 }
 
+int ctz_adopt_framework(ctz_t *c, const char *task_id, const char *framework_id)
+{
+	int n = 0;
+	for (struct ctz_entry *e = c->entries; e; e = e->next) {
+		if (*e->framework_id || strcmp(e->task_id, task_id) != 0)
+			continue;
+		if (ctz__task_write(e->run_dir, framework_id, e->task_id, e->cid, e->sandbox) < 0)
+			continue; /* stays ""; mapped again at the next start */
+		free(e->framework_id);
+		e->framework_id = ag_strdup(framework_id);
+		n++;
+	}
+	return n;
+}
+
 /* ---- kill ---- */
 
 static void send_sigkill(struct ctz *c, struct ctz_entry *e)

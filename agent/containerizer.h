@@ -98,6 +98,11 @@ int ctz_recover(ctz_t *c, struct ag_error *err);
  * id (malloc'd). */
 int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_error *err);
 
+/* Give the records of `task_id` that have no framework (written before
+ * tasks were keyed by framework) the framework `framework_id`, durably.
+ * Returns how many were updated. */
+int ctz_adopt_framework(ctz_t *c, const char *task_id, const char *framework_id);
+
 /* Kill with a grace period: SIGTERM to the task's init now, and
  * cgroup.kill (SIGKILL) when `grace_ms` ran out; TASK_KILLING is reported,
  * then TASK_KILLED when it is gone. Durable: an agent restarted meanwhile

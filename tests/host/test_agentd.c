@@ -9,7 +9,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <jansson.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -572,4 +574,93 @@ Test(agentd, oci_tasks_get_the_init_unless_their_spec_opts_out)
 	cr_expect(strstr(body, "\"data\":\"agora-init\\n\""), "%s", body);
 	cr_assert_eq(op_get("/files/read?task=oci-noinit&file=stdout", body, sizeof(body)), 200);
 	cr_expect(strstr(body, "\"data\":\"busybox\\n\""), "%s", body);
+}
+
+/* What an agent from before the (framework, task) key left: a version-0
+ * database and containerizer records without a framework id. */
+static void downgrade_state(void)
+{
+	char db[128];
+	snprintf(db, sizeof(db), "%s/agent.db", work);
+	sqlite3 *d = NULL;
+	cr_assert(sqlite3_open(db, &d) == SQLITE_OK);
+	char *e = NULL;
+	int rc = sqlite3_exec(
+	        d,
+	        "BEGIN;"
+	        "CREATE TABLE t0(task_id TEXT PRIMARY KEY, framework_id TEXT NOT NULL, framework "
+	        "TEXT NOT NULL, task TEXT NOT NULL, state INTEGER NOT NULL, status TEXT);"
+	        "INSERT INTO t0 SELECT task_id, framework_id, framework, task, state, status FROM "
+	        "tasks ORDER BY rowid;"
+	        "DROP TABLE tasks; ALTER TABLE t0 RENAME TO tasks;"
+	        "CREATE TABLE u0(seq INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, "
+	        "uuid BLOB NOT NULL, status TEXT NOT NULL);"
+	        "INSERT INTO u0 SELECT seq, task_id, uuid, status FROM updates;"
+	        "DROP TABLE updates; ALTER TABLE u0 RENAME TO updates;"
+	        "CREATE INDEX updates_task ON updates(task_id, seq);"
+	        "PRAGMA user_version=0; COMMIT;",
+	        NULL, NULL, &e);
+	cr_assert(rc == SQLITE_OK, "downgrade: %s", e ? e : "?");
+	sqlite3_close(d);
+	char pat[160];
+	snprintf(pat, sizeof(pat), "%s/run/*/task.json", work);
+	glob_t g;
+	cr_assert(glob(pat, 0, NULL, &g) == 0);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		json_t *j = json_load_file(g.gl_pathv[i], 0, NULL);
+		cr_assert(j);
+		cr_assert(json_object_del(j, "framework_id") == 0);
+		cr_assert(json_dump_file(j, g.gl_pathv[i], JSON_COMPACT) == 0);
+		json_decref(j);
+	}
+	globfree(&g);
+}
+
+static int user_version(void)
+{
+	char db[128];
+	snprintf(db, sizeof(db), "%s/agent.db", work);
+	sqlite3 *d = NULL;
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+	if (sqlite3_open(db, &d) == SQLITE_OK &&
+	    sqlite3_prepare_v2(d, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(d);
+	return v;
+}
+
+/* An agent upgraded across the schema change while tasks run: the database
+ * is migrated on recovery, the running task is re-attached under its
+ * framework, the one that ended meanwhile reports its real status, nothing
+ * is lost or sent twice. */
+Test(agentd, an_upgrade_from_the_task_id_key_migrates_and_loses_nothing)
+{
+	run_task("up-run", "nobody", "exec sleep 100", NULL);
+	run_task("up-end", "nobody", "sleep 1; exit 5", NULL);
+	WAIT_FOR(fm_count("up-run", "TASK_RUNNING") >= 2 && fm_count("up-end", "TASK_RUNNING") >= 2,
+	         20);
+	kill_agent(SIGKILL);
+	downgrade_state();
+	cr_assert_eq(user_version(), 0);
+	sleep(2); /* up-end ends while the agent is down */
+	int before = fm_registers();
+	start_agent();
+	WAIT_FOR(fm_registers() > before, 10);
+	WAIT_FOR(fm_count("up-end", "TASK_FAILED") >= 2, 20);
+	cr_expect_eq(user_version(), 1);
+	pthread_mutex_lock(&fm.mu);
+	cr_expect(strstr(fm.last_reg, "up-run"), "REREGISTER lists the running task");
+	for (int i = 0; i < fm.n_upd; i++)
+		if (strcmp(fm.upd[i].task, "up-end") == 0 &&
+		    strcmp(fm.upd[i].state, "TASK_FAILED") == 0)
+			cr_expect(strstr(fm.upd[i].msg, "status 5"), "%s", fm.upd[i].msg);
+	pthread_mutex_unlock(&fm.mu);
+	kill_task("up-run", 300);
+	WAIT_FOR(fm_count("up-run", "TASK_KILLED") >= 2, 20);
+	cr_expect(states_are("up-run", "TASK_STARTING TASK_RUNNING TASK_KILLING TASK_KILLED"));
+	cr_expect(states_are("up-end", "TASK_STARTING TASK_RUNNING TASK_FAILED"));
+	fm_expect_no_duplicates();
 }
