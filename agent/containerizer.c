@@ -563,8 +563,12 @@ int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_err
 			rt_container_delete(&c->rto, cid, true, NULL);
 		return 0;
 	}
-	emit(c, e, TASK_RUNNING, REASON_NONE, NULL, false, 0);
+	/* Started is recorded before RUNNING is reported: an agent killed in
+	 * between then reports RUNNING on recovery (or the real end), never
+	 * "not started" for a task the master saw running. */
 	e->st.phase = CTZ_RUNNING;
+	ctz__state_write(e, NULL);
+	emit(c, e, TASK_RUNNING, REASON_NONE, NULL, false, 0);
 	e->st.reported_running = true;
 	ctz__state_write(e, NULL);
 	return 0;
@@ -737,7 +741,8 @@ static void recover_one(struct ctz *c, const char *cid)
 		rt_state_free_contents(&rs);
 		if (s == RT_STATUS_RUNNING || s == RT_STATUS_PAUSED || s == RT_STATUS_STOPPED) {
 			watch_monitor(c, e, pidfd, false);
-			if (e->st.phase == CTZ_LAUNCHING) {
+			if (e->st.phase == CTZ_LAUNCHING ||
+			    (e->st.phase == CTZ_RUNNING && !e->st.reported_running)) {
 				/* Started just before the agent died. */
 				e->st.phase = CTZ_RUNNING;
 				e->st.reported_running = true;
