@@ -44,6 +44,9 @@ static const struct ms__flag ms__flags[] = {
          "rescind offers not answered within this (off: never)"},
         {"allocation_interval", F_DURATION, OFF(allocation_interval_ns), "1secs",
          "interval between batch allocations"},
+        {"allocation_batch", F_DURATION, OFF(allocation_batch_ns), "250ms",
+         "recovered resources (ended tasks, declined or partly used offers) are offered "
+         "again after this delay, several at once (0: at once)"},
         {"max_body_size", F_BYTES, OFF(max_body_size), "4MiB",
          "request bodies larger than this get 413"},
         {"max_completed_tasks_per_framework", F_LIMIT, OFF(max_completed_tasks_per_framework),
@@ -66,6 +69,7 @@ void ms_flags_init(struct ms_flags *f)
 	        .max_agent_ping_timeouts = 5,
 	        .offer_timeout_ns = 0,
 	        .allocation_interval_ns = 1 * NS_PER_S,
+	        .allocation_batch_ns = 250 * NS_PER_S / 1000,
 	        .max_body_size = 4u << 20,
 	        .max_completed_tasks_per_framework = 1000,
 	        .max_completed_frameworks = 50,
@@ -165,7 +169,8 @@ static int ms__set(struct ms_flags *f, const struct ms__flag *fl, const char *v,
 			        err, EINVAL,
 			        "--%s: `%s` is not a duration (e.g. 5secs, 500ms, 1mins)", fl->name,
 			        v);
-		if (u == 0 && fl->offset != OFF(offer_timeout_ns))
+		if (u == 0 && fl->offset != OFF(offer_timeout_ns) &&
+		    fl->offset != OFF(allocation_batch_ns))
 			return ag_error_msg(err, EINVAL, "--%s: must be greater than 0", fl->name);
 		*(uint64_t *)p = u;
 		return 0;
