@@ -99,14 +99,24 @@ static int rt_parse_mappings(struct rt__ctx *c, json_t *lx, const char *key,
 
 /* ---- resources -------------------------------------------------------- */
 
-/* "-1 or > 0": the OCI memory values, where 0 would mean "no memory". */
+/* "-1 or > 0": the OCI memory values, where 0 would mean "no memory".
+ * Tools that treat them as uint64 write 2^64-1 (or another value of 2^63
+ * and up) for "no limit": no machine has that much, and the kernel caps
+ * memory.max at PAGE_COUNTER_MAX anyway, so they are kept as -1. */
 static int rt_get_mem(struct rt__ctx *c, json_t *o, const char *key, bool *has, int64_t *v)
 {
-	int r = rt__get_int(c, o, key, false, -1, INT64_MAX, "a positive integer", v);
-	if (r > 0 && *v == 0)
-		return rt__fail(c, key, json_object_get(o, key), "must be a positive integer");
-	if (r > 0)
+	json_t *j = json_object_get(o, key);
+	if (j && json_is_integer(j) && json_integer_value(j) == -1) {
+		*v = -1;
 		*has = true;
+		return 1;
+	}
+	uint64_t u = 0;
+	int r = rt__get_u64(c, o, key, false, 1, UINT64_MAX, "a positive integer", &u);
+	if (r > 0) {
+		*v = u > INT64_MAX ? -1 : (int64_t)u;
+		*has = true;
+	}
 	return r;
 }
 
@@ -244,7 +254,7 @@ static int rt_parse_throttles(struct rt__ctx *c, json_t *bio, struct rt_resource
 		for (size_t i = 0; i < n && r >= 0; i++) {
 			json_t *e = json_array_get(arr, i);
 			struct rt_throttle t = {.kind = (enum rt_throttle_kind)k};
-			int64_t rate = 0;
+			uint64_t rate = 0;
 			size_t s2 = rt__push_index(c, i);
 			const char *nn = "a non-negative integer";
 			if (!json_is_object(e))
@@ -254,9 +264,9 @@ static int rt_parse_throttles(struct rt__ctx *c, json_t *bio, struct rt_resource
 			if (r >= 0)
 				r = rt__get_int(c, e, "minor", true, 0, UINT32_MAX, nn, &t.minor);
 			if (r >= 0)
-				r = rt__get_int(c, e, "rate", true, 0, INT64_MAX, nn, &rate);
+				r = rt__get_u64(c, e, "rate", true, 0, UINT64_MAX, nn, &rate);
 			if (r >= 0) {
-				t.rate = (uint64_t)rate;
+				t.rate = rate;
 				res->throttles[res->n_throttles++] = t;
 			}
 			rt__pop(c, s2);
