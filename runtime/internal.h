@@ -80,6 +80,11 @@ int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_use
  * seccomp, in the order that keeps each step possible. */
 int rt__security_apply(const struct rt_process *p, const struct rt_bpf *bpf, struct ag_error *err);
 
+/* In the child, before pivot_root: the nodes of linux.devices (bind
+ * mounts of the host's nodes in a user namespace). */
+int rt__devices_create(int rootfd, const struct rt_spec *spec, bool in_userns,
+                       struct ag_error *err);
+
 /* Resolve `path` inside the root `rootfd` (no escape through symlinks or
  * ".."), creating missing directories when `mkdirs`, and the last
  * component as a directory or (with `as_file`) an empty file. Returns an

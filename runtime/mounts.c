@@ -419,6 +419,12 @@ int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_use
 			return ag_error_wrap(err, "mounts[%zu]", i);
 	}
 
+	if (spec->n_devices) {
+		int r = rt__devices_create(rootfd, spec, in_userns, err);
+		if (r < 0)
+			return r;
+	}
+
 	if (spec->n_masked_paths) {
 		_cleanup_close_ int nullfd = -1;
 		int r = open_dev_null(&nullfd, err);

@@ -127,6 +127,21 @@ struct rt_throttle {
 	uint64_t rate;
 };
 
+/* A device node from linux.devices, created in the container's /dev. */
+struct rt_device {
+	char *path;            /* absolute, under /dev/, no ".." */
+	mode_t type;           /* S_IFCHR ("c", "u"), S_IFBLK ("b") or S_IFIFO ("p") */
+	uint32_t major, minor; /* 0 for a fifo */
+	uint32_t mode;         /* permission bits (fileMode); 0666 when not given */
+	uint32_t uid, gid;
+};
+
+/* linux.personality: the execution domain set with personality(2). */
+struct rt_personality {
+	bool set;
+	unsigned long persona; /* PER_LINUX or PER_LINUX32, with the flags */
+};
+
 struct rt_kv {
 	char *key;
 	char *value;
@@ -223,6 +238,12 @@ struct rt_spec {
 	size_t n_readonly_paths;
 	struct rt_kv *sysctl;
 	size_t n_sysctl;
+	struct rt_device *devices;
+	size_t n_devices;
+	/* MS_SHARED / MS_SLAVE / MS_PRIVATE / MS_UNBINDABLE (| MS_REC) for the
+	 * root after pivot_root; 0: not set (all private, no propagation). */
+	unsigned long rootfs_propagation;
+	struct rt_personality personality;
 	struct rt_hooks hooks;
 	struct rt_kv *annotations;
 	size_t n_annotations;

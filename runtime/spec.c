@@ -486,6 +486,7 @@ void rt_spec_free(struct rt_spec *s)
 	rt__strv_free(s->masked_paths);
 	rt__strv_free(s->readonly_paths);
 	rt__kv_free(s->sysctl, s->n_sysctl);
+	rt__devices_free(s->devices, s->n_devices);
 	for (int k = 0; k < RT_HOOK_COUNT; k++) {
 		for (size_t i = 0; s->hooks.list[k] && i < s->hooks.n[k]; i++) {
 			free(s->hooks.list[k][i].path);

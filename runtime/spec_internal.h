@@ -99,5 +99,6 @@ int rt__parse_linux(struct rt__ctx *c, json_t *linux_obj, struct rt_spec *spec);
 int rt__parse_seccomp(struct rt__ctx *c, json_t *obj, struct rt_seccomp **ret);
 void rt__seccomp_free(struct rt_seccomp *s);
 void rt__resources_free(struct rt_resources *r);
+void rt__devices_free(struct rt_device *d, size_t n);
 
 #endif

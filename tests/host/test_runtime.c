@@ -130,6 +130,138 @@ Test(namespaces, user_namespace_maps_root_to_the_given_host_ids)
 	bundle_done(&b);
 }
 
+/* ---- linux.devices ------------------------------------------------------ */
+
+TestSuite(devices, .fini = bundle_cleanup_all);
+
+Test(devices, a_custom_node_is_made_with_its_mode_and_owner_and_works)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sh", "-c",
+	                     "stat -c '%F %t:%T %a %u:%g' /dev/mynull /dev/sub/fifo; "
+	                     "echo hi > /dev/mynull && echo written; cat /dev/mynull | wc -c"));
+	json_object_set_new(json_object_get(b.cfg, "linux"), "devices",
+	                    json_pack("[{s:s, s:s, s:i, s:i, s:i, s:i, s:i}, {s:s, s:s, s:i}]",
+	                              "path", "/dev/mynull", "type", "c", "major", 1, "minor", 3,
+	                              "fileMode", 0620, "uid", 1000, "gid", 5, "path",
+	                              "/dev/sub/fifo", "type", "p", "fileMode", 0600));
+	_cleanup_free_ char *out = run_probe(&b, "devs");
+	cr_assert_str_eq(out,
+	                 "character special file 1:3 620 1000:5\n"
+	                 "fifo 0:0 600 0:0\n"
+	                 "written\n0\n",
+	                 "got: %s", out);
+	bundle_done(&b);
+}
+
+Test(devices, in_a_user_namespace_the_host_node_is_bind_mounted)
+{
+	struct stat st;
+	if (stat("/dev/fuse", &st) < 0)
+		cr_skip_test("no /dev/fuse on this host");
+	struct bundle b;
+	bundle_init(
+	        &b,
+	        ARGS("/bin/sh", "-c",
+	             "stat -c '%F %t:%T' /dev/fuse; grep -c ' /dev/fuse ' /proc/self/mountinfo"));
+	json_t *lx = json_object_get(b.cfg, "linux");
+	json_array_append_new(json_object_get(lx, "namespaces"),
+	                      json_pack("{s:s}", "type", "user"));
+	json_t *map =
+	        json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID", 100000, "size", 65536);
+	json_object_set(lx, "uidMappings", map);
+	json_object_set_new(lx, "gidMappings", map);
+	json_object_set_new(lx, "devices",
+	                    json_pack("[{s:s, s:s, s:i, s:i}]", "path", "/dev/fuse", "type", "c",
+	                              "major", 10, "minor", 229));
+	cr_assert_eq(chmod(b.dir, 0755), 0);
+	_cleanup_free_ char *out = run_probe(&b, "devsu");
+	cr_assert_str_eq(out, "character special file a:e5\n1\n", "got: %s", out);
+	bundle_done(&b);
+}
+
+Test(devices, bad_entries_are_refused_with_the_path_named)
+{
+	static const struct {
+		const char *devices, *expect;
+	} cases[] = {
+	        {"[{\"path\":\"/etc/mynull\",\"type\":\"c\",\"major\":1,\"minor\":3}]",
+	         "linux.devices[0].path: must be a path under /dev/, got \"/etc/mynull\""},
+	        {"[{\"path\":\"/dev/../etc/x\",\"type\":\"c\",\"major\":1,\"minor\":3}]",
+	         "linux.devices[0].path: must not contain a \"..\" component, got "
+	         "\"/dev/../etc/x\""},
+	        {"[{\"path\":\"/dev/x\",\"type\":\"q\",\"major\":1,\"minor\":3}]",
+	         "linux.devices[0].type: must be \"c\", \"u\", \"b\" or \"p\", got \"q\""},
+	        {"[{\"path\":\"/dev/x\",\"type\":\"c\",\"minor\":3}]",
+	         "linux.devices[0].major: is required"},
+	        {"[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":3,\"fileMode\":2559}]",
+	         "linux.devices[0].fileMode: must be an integer between 0 and 511 (0777), got "
+	         "2559"},
+	        /* A directory of the rootfs where the node should go. */
+	        {"[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":3},"
+	         "{\"path\":\"/dev/pts\",\"type\":\"c\",\"major\":1,\"minor\":3}]",
+	         "linux.devices[1]: replace `/dev/pts` with the device node"},
+	};
+	for (size_t i = 0; i < AG_ARRAY_SIZE(cases); i++) {
+		struct bundle b;
+		bundle_init(&b, ARGS("/bin/true"));
+		json_t *v = json_loads(cases[i].devices, 0, NULL);
+		cr_assert_not_null(v, "case %zu", i);
+		json_object_set_new(json_object_get(b.cfg, "linux"), "devices", v);
+		bundle_write(&b);
+		char *err = NULL;
+		int rc = agora_run(&b, NULL, &err, ARGS("run", "baddev"));
+		cr_assert_eq(rc, 1, "case %zu: exit %d", i, rc);
+		cr_assert_neq(strstr(err, cases[i].expect), NULL, "case %zu: expected `%s` in: %s",
+		              i, cases[i].expect, err);
+		free(err);
+		cr_assert_eq(state_entries(&b), 0, "case %zu: state left behind", i);
+		bundle_done(&b);
+	}
+}
+
+Test(devices, a_symlinked_dev_directory_cannot_send_the_node_to_the_host)
+{
+	/* /dev/evil in the rootfs is a link to the host's /tmp/...: resolved
+	 * inside the root it dangles, so the node is refused, and nothing is
+	 * made in the host's directory. */
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/true"));
+	char host_target[256];
+	snprintf(host_target, sizeof(host_target), "/tmp/agora-devlink-%d", getpid());
+	cr_assert_eq(mkdir(host_target, 0755), 0);
+	json_object_set_new(json_object_get(b.cfg, "linux"), "devices",
+	                    json_pack("[{s:s, s:s, s:i, s:i}]", "path", "/dev/evil/node", "type",
+	                              "c", "major", 1, "minor", 3));
+	/* Without a /dev tmpfs the rootfs's own /dev is used. */
+	json_t *mounts = json_object_get(b.cfg, "mounts");
+	for (size_t i = json_array_size(mounts); i-- > 0;) {
+		const char *d = json_string_value(
+		        json_object_get(json_array_get(mounts, i), "destination"));
+		if (strncmp(d, "/dev", 4) == 0)
+			json_array_remove(mounts, i);
+	}
+	char path[600];
+	snprintf(path, sizeof(path), "%s/rootfs/dev", b.dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/rootfs/dev/evil", b.dir);
+	cr_assert_eq(symlink(host_target, path), 0, "%s", strerror(errno));
+	bundle_write(&b);
+	char *err = NULL;
+	int rc = agora_run(&b, NULL, &err, ARGS("run", "devlink"));
+	snprintf(path, sizeof(path), "%s/node", host_target);
+	struct stat st;
+	bool leaked = lstat(path, &st) == 0;
+	unlink(path);
+	rmdir(host_target);
+	cr_assert_not(leaked, "the device node was made on the host");
+	cr_assert_eq(rc, 1);
+	cr_assert_neq(strstr(err, "linux.devices[0]: open `/dev/evil` in the container root"), NULL,
+	              "%s", err);
+	free(err);
+	bundle_done(&b);
+}
+
 /* ---- capabilities, no_new_privs, seccomp ------------------------------- */
 
 Test(security, default_spec_keeps_docker_capabilities_and_no_new_privs)

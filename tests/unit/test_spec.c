@@ -852,6 +852,26 @@ static const struct {
          "hooks.startContainer[0].env[0]: must be \"KEY=VALUE\", got \"X\""},
         {"{\"hooks\": {\"prestart\": []}}",
          "hooks.prestart: is deprecated and not supported; use createRuntime"},
+        {"{\"linux\": {\"devices\": [{\"path\": \"/dev\", \"type\": \"c\", \"major\": 1, "
+         "\"minor\": 3}]}}",
+         "linux.devices[0].path: must be a path under /dev/, got \"/dev\""},
+        {"{\"linux\": {\"devices\": [{\"path\": \"/dev/a\", \"type\": \"p\"}, {\"path\": "
+         "\"/dev/a\", \"type\": \"p\"}]}}",
+         "linux.devices[1].path: duplicate of linux.devices[0], got \"/dev/a\""},
+        {"{\"linux\": {\"devices\": [{\"path\": \"/dev/a\", \"type\": \"b\", \"major\": 4096, "
+         "\"minor\": 0}]}}",
+         "linux.devices[0].major: must be an integer between 0 and 4095, got 4096"},
+        {"{\"linux\": {\"devices\": [{\"path\": \"/dev/a\", \"type\": \"c\", \"major\": 1, "
+         "\"minor\": 3, \"uid\": -1}]}}",
+         "linux.devices[0].uid: must be an integer between 0 and 4294967294, got -1"},
+        {"{\"linux\": {\"rootfsPropagation\": \"rshard\"}}",
+         "linux.rootfsPropagation: must be one of shared, rshared, slave, rslave, private, "
+         "rprivate, unbindable, runbindable, got \"rshard\""},
+        {"{\"linux\": {\"personality\": {\"domain\": \"LINUX64\"}}}",
+         "linux.personality.domain: must be \"LINUX\" or \"LINUX32\", got \"LINUX64\""},
+        {"{\"linux\": {\"personality\": {\"domain\": \"LINUX\", \"flags\": [\"UNAME26\", "
+         "\"NOPE\"]}}}",
+         "linux.personality.flags[1]: unknown personality flag, got \"NOPE\""},
         {"{\"annotations\": {\"a\": 1}}", "annotations.a: must be a string, got 1"},
         {"{\"annotations\": []}", "annotations: must be an object, got []"},
 };
@@ -1037,4 +1057,33 @@ Test(spec_u64, big_literals_inside_strings_and_reals_are_left_alone)
 	cr_assert_eq(parse_big(", \"oomScoreAdj\": 18446744073709551616.5", "", &s, &err), -EINVAL);
 	cr_assert_str_eq(err.msg, "process.oomScoreAdj: must be an integer between -1000 and 1000, "
 	                          "got 1.8446744073709552e19");
+}
+
+Test(spec, devices_propagation_and_personality_are_parsed)
+{
+	struct rt_spec *s = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(parse_str("{\"ociVersion\": \"1.0.2\", \"process\": {\"args\": [\"sh\"], "
+	                       "\"cwd\": \"/\"}, \"root\": {\"path\": \"/r\"}, \"linux\": {"
+	                       "\"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", "
+	                       "\"major\": 10, \"minor\": 229, \"fileMode\": 438, \"uid\": 7, "
+	                       "\"gid\": 8}, {\"path\": \"/dev/q/p\", \"type\": \"p\"}], "
+	                       "\"rootfsPropagation\": \"rslave\", \"personality\": {\"domain\": "
+	                       "\"LINUX32\", \"flags\": [\"ADDR_NO_RANDOMIZE\"]}}}",
+	                       NULL, &s, &err),
+	             0, "%s", err.msg);
+	cr_assert_eq(s->n_devices, 2);
+	cr_assert_str_eq(s->devices[0].path, "/dev/fuse");
+	cr_assert_eq(s->devices[0].type, S_IFCHR);
+	cr_assert_eq(s->devices[0].major, 10);
+	cr_assert_eq(s->devices[0].minor, 229);
+	cr_assert_eq(s->devices[0].mode, 0666);
+	cr_assert_eq(s->devices[0].uid, 7);
+	cr_assert_eq(s->devices[0].gid, 8);
+	cr_assert_eq(s->devices[1].type, S_IFIFO);
+	cr_assert_eq(s->devices[1].mode, 0666);
+	cr_assert_eq(s->rootfs_propagation, MS_SLAVE | MS_REC);
+	cr_assert(s->personality.set);
+	cr_assert_eq(s->personality.persona, 0x0008 | 0x0040000);
+	rt_spec_free(s);
 }
