@@ -23,6 +23,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -386,6 +387,12 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 		if (r < 0)
 			return r;
 	}
+
+	/* Before seccomp, which may refuse personality(2); the persona
+	 * survives execve. */
+	if (spec->personality.set && personality(spec->personality.persona) < 0)
+		return ag_error_set(err, errno, "linux.personality: personality(0x%lx)",
+		                    spec->personality.persona);
 
 	_cleanup_free_ char *exe = NULL;
 	r = rt__find_executable(proc->args[0], proc->env, &exe);

@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -259,6 +260,96 @@ Test(devices, a_symlinked_dev_directory_cannot_send_the_node_to_the_host)
 	cr_assert_neq(strstr(err, "linux.devices[0]: open `/dev/evil` in the container root"), NULL,
 	              "%s", err);
 	free(err);
+	bundle_done(&b);
+}
+
+/* ---- rootfsPropagation, personality ------------------------------------ */
+
+/* A container sleeping with `dir` (a shared mount on the host) bound at
+ * /shared and rootfsPropagation `prop`; a tmpfs is then mounted on the
+ * host under `dir`: does the container see it? */
+static bool host_mount_reaches_container(const char *prop)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sleep", "60"));
+	char dir[256];
+	snprintf(dir, sizeof(dir), "%s/shared", b.dir);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	cr_assert_eq(mount(dir, dir, NULL, MS_BIND, NULL), 0, "%s", strerror(errno));
+	cr_assert_eq(mount(NULL, dir, NULL, MS_SHARED, NULL), 0, "%s", strerror(errno));
+	char sub[300];
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	cr_assert_eq(mkdir(sub, 0755), 0);
+	json_array_append_new(json_object_get(b.cfg, "mounts"),
+	                      json_pack("{s:s, s:s, s:s, s:[s]}", "destination", "/shared", "type",
+	                                "bind", "source", dir, "options", "rbind"));
+	json_object_set_new(json_object_get(b.cfg, "linux"), "rootfsPropagation",
+	                    json_string(prop));
+	bundle_write(&b);
+	char *err = NULL;
+	int rc = agora_run(&b, NULL, &err, ARGS("create", "prop"));
+	cr_assert_eq(rc, 0, "%s", err ? err : "");
+	free(err);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("start", "prop")), 0);
+	cr_assert_eq(mount("agora-prop", sub, "tmpfs", 0, "size=64k"), 0, "%s", strerror(errno));
+	char marker[320];
+	snprintf(marker, sizeof(marker), "%s/marker", sub);
+	int fd = open(marker, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	char *out = NULL;
+	rc = agora_run(&b, &out, NULL,
+	               ARGS("exec", "prop", "--", "/bin/sh", "-c",
+	                    "test -e /shared/sub/marker && echo seen || echo unseen"));
+	cr_assert_eq(rc, 0);
+	bool seen = strcmp(out, "seen\n") == 0;
+	cr_assert(seen || strcmp(out, "unseen\n") == 0, "%s", out);
+	free(out);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("delete", "--force", "prop")), 0);
+	cr_assert_eq(umount2(sub, MNT_DETACH), 0);
+	cr_assert_eq(umount2(dir, MNT_DETACH), 0);
+	bundle_done(&b);
+	return seen;
+}
+
+Test(mounts, rootfs_propagation_slave_and_shared_receive_host_mounts_private_does_not)
+{
+	cr_assert(host_mount_reaches_container("rslave"), "rslave");
+	cr_assert(host_mount_reaches_container("rshared"), "rshared");
+	cr_assert_not(host_mount_reaches_container("rprivate"), "rprivate");
+	cr_assert_not(host_mount_reaches_container("private"), "private");
+}
+
+Test(mounts, container_mounts_never_reach_the_host_with_rshared)
+{
+	/* The container's own mounts (proc, dev, ...) and one it makes stay
+	 * in its namespace even when its root is shared. */
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sleep", "60"));
+	json_object_set_new(json_object_get(b.cfg, "linux"), "rootfsPropagation",
+	                    json_string("rshared"));
+	bundle_write(&b);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("create", "shr")), 0);
+	cr_assert_not(mounts_mention(b.dir));
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("delete", "--force", "shr")), 0);
+	bundle_done(&b);
+}
+
+Test(security, personality_linux32_makes_uname_say_i686)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/busybox", "uname", "-m"));
+	json_object_set_new(json_object_get(b.cfg, "linux"), "personality",
+	                    json_pack("{s:s}", "domain", "LINUX32"));
+	_cleanup_free_ char *out = run_probe(&b, "pers32");
+	cr_assert_str_eq(out, "i686\n");
+	bundle_done(&b);
+	/* And LINUX leaves the machine as it is. */
+	bundle_init(&b, ARGS("/bin/busybox", "uname", "-m"));
+	json_object_set_new(json_object_get(b.cfg, "linux"), "personality",
+	                    json_pack("{s:s}", "domain", "LINUX"));
+	_cleanup_free_ char *out2 = run_probe(&b, "pers64");
+	cr_assert_str_eq(out2, "x86_64\n");
 	bundle_done(&b);
 }
 
