@@ -61,6 +61,8 @@ struct rt_process {
 	bool has_oom_score_adj;
 	int oom_score_adj;
 	bool terminal;
+	bool has_console_size; /* consoleSize, applied to the terminal */
+	uint16_t console_rows, console_cols;
 };
 
 /* Propagation flags are kept apart from the mount flags: they need a second
@@ -300,6 +302,11 @@ struct rt_options {
 	 * execveat the process is exec'd directly, as without an init. */
 	int init_fd;
 	int init_status_fd;
+	/* With process.terminal: a connected AF_UNIX socket (> 0) to which
+	 * the terminal's master is sent (SCM_RIGHTS, with the pty's name as
+	 * the data), as the OCI --console-socket. `create` needs one; `run`
+	 * without one relays the terminal to its own stdin and stdout. */
+	int console_socket;
 };
 
 enum rt_status {

@@ -244,10 +244,25 @@ int rt__parse_process(struct rt__ctx *c, json_t *proc, struct rt_process *p)
 		p->has_oom_score_adj = true;
 		p->oom_score_adj = (int)v;
 	}
+	json_t *cs = NULL;
+	if ((r = rt__get_obj(c, proc, "consoleSize", false, &cs)) < 0)
+		return r;
+	if (cs) {
+		/* struct winsize holds unsigned shorts. */
+		const char *what = "an integer between 0 and 65535";
+		int64_t h = 0, w = 0;
+		saved = rt__push_key(c, "consoleSize");
+		if ((r = rt__get_int(c, cs, "height", true, 0, UINT16_MAX, what, &h)) >= 0)
+			r = rt__get_int(c, cs, "width", true, 0, UINT16_MAX, what, &w);
+		rt__pop(c, saved);
+		if (r < 0)
+			return r;
+		p->has_console_size = true;
+		p->console_rows = (uint16_t)h;
+		p->console_cols = (uint16_t)w;
+	}
 	/* Known keys this runtime does not act on are still type-checked. */
-	json_t *ignored;
-	if ((r = rt__get_obj(c, proc, "consoleSize", false, &ignored)) < 0 ||
-	    (r = rt__get_str(c, proc, "apparmorProfile", false, NULL)) < 0 ||
+	if ((r = rt__get_str(c, proc, "apparmorProfile", false, NULL)) < 0 ||
 	    (r = rt__get_str(c, proc, "selinuxLabel", false, NULL)) < 0)
 		return r;
 	return 0;

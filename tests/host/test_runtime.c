@@ -17,7 +17,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -350,6 +352,158 @@ Test(security, personality_linux32_makes_uname_say_i686)
 	                    json_pack("{s:s}", "domain", "LINUX"));
 	_cleanup_free_ char *out2 = run_probe(&b, "pers64");
 	cr_assert_str_eq(out2, "x86_64\n");
+	bundle_done(&b);
+}
+
+/* ---- process.terminal -------------------------------------------------- */
+
+TestSuite(terminal, .fini = bundle_cleanup_all);
+
+static char *state_of(struct bundle *b, const char *id);
+
+/* A listening unix socket at `path`, as an OCI console socket receiver. */
+static int console_listen(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	cr_assert_lt(strlen(path), sizeof(sa.sun_path));
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "%s", strerror(errno));
+	cr_assert_eq(listen(fd, 1), 0);
+	return fd;
+}
+
+/* Accepts one connection and receives the fd it carries (SCM_RIGHTS);
+ * the data, the pty's name, goes to `name`. */
+static int console_receive(int lfd, char *name, size_t n)
+{
+	struct pollfd p = {.fd = lfd, .events = POLLIN};
+	cr_assert_eq(poll(&p, 1, 5000), 1, "nobody connected to the console socket");
+	int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	cr_assert_geq(c, 0);
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = {.iov_base = name, .iov_len = n - 1};
+	struct msghdr mh = {.msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = u.buf,
+	                    .msg_controllen = sizeof(u.buf)};
+	ssize_t got = recvmsg(c, &mh, MSG_CMSG_CLOEXEC);
+	cr_assert_gt(got, 0, "%s", strerror(errno));
+	name[got] = '\0';
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cr_assert_not_null(cm, "no fd came with the message");
+	cr_assert_eq(cm->cmsg_type, SCM_RIGHTS);
+	int fd;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	close(c);
+	return fd;
+}
+
+/* Everything the terminal says until it closes (EIO: no peer left). */
+static char *read_terminal(int master)
+{
+	size_t cap = 65536, len = 0;
+	char *buf = ag_malloc(cap);
+	for (;;) {
+		struct pollfd p = {.fd = master, .events = POLLIN};
+		cr_assert_eq(poll(&p, 1, 10000), 1, "the terminal went quiet: %.*s", (int)len, buf);
+		ssize_t n = read(master, buf + len, cap - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		cr_assert_lt(len, cap - 1);
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+Test(terminal, create_sends_the_master_to_the_console_socket)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sh"));
+	json_t *proc = json_object_get(b.cfg, "process");
+	json_object_set_new(proc, "terminal", json_true());
+	json_object_set_new(proc, "consoleSize",
+	                    json_pack("{s:i, s:i}", "height", 33, "width", 111));
+	bundle_write(&b);
+	_cleanup_free_ char *sock = ag_asprintf("%s/console.sock", b.dir);
+	int lfd = console_listen(sock);
+	char *err = NULL;
+	int rc = agora_run(&b, NULL, &err, ARGS("create", "--console-socket", sock, "tty1"));
+	cr_assert_eq(rc, 0, "%s", err);
+	free(err);
+	char name[64];
+	int master = console_receive(lfd, name, sizeof(name));
+	close(lfd);
+	cr_assert_str_eq(name, "/dev/pts/0");
+	struct stat st;
+	cr_assert_eq(fstat(master, &st), 0);
+	cr_assert(S_ISCHR(st.st_mode));
+	cr_assert(fcntl(master, F_GETFD) & FD_CLOEXEC);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("start", "tty1")), 0);
+	const char cmd[] = "stty size; tty; test -t 0 && test -t 2 && echo both-ttys; exit 7\n";
+	cr_assert_eq(write(master, cmd, sizeof(cmd) - 1), (ssize_t)sizeof(cmd) - 1);
+	_cleanup_free_ char *out = read_terminal(master);
+	close(master);
+	cr_assert_neq(strstr(out, "\r\n33 111\r\n/dev/pts/0\r\nboth-ttys\r\n"), NULL, "%s", out);
+	bool stopped = false;
+	for (int i = 0; i < 300 && !stopped; i++) {
+		_cleanup_free_ char *s = state_of(&b, "tty1");
+		stopped = strstr(s, "\"status\":\"stopped\"") != NULL;
+		if (!stopped)
+			usleep(10000);
+	}
+	cr_assert(stopped);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("delete", "tty1")), 0);
+	bundle_done(&b);
+}
+
+Test(terminal, run_without_a_socket_relays_the_terminal)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sh", "-c", "stty size; tty; echo to-stderr >&2; exit 3"));
+	json_t *proc = json_object_get(b.cfg, "process");
+	json_object_set_new(proc, "terminal", json_true());
+	json_object_set_new(proc, "consoleSize",
+	                    json_pack("{s:i, s:i}", "height", 10, "width", 20));
+	bundle_write(&b);
+	char *out = NULL, *err = NULL;
+	int rc = agora_run(&b, &out, &err, ARGS("run", "tty2"));
+	cr_assert_eq(rc, 3, "%s", err);
+	/* One terminal for all three streams: stderr comes through stdout. */
+	cr_assert_str_eq(out, "10 20\r\n/dev/pts/0\r\nto-stderr\r\n");
+	cr_assert_str_eq(err, "");
+	free(out);
+	free(err);
+	cr_assert_eq(state_entries(&b), 0);
+	bundle_done(&b);
+}
+
+Test(terminal, create_without_a_console_socket_and_a_socket_without_terminal_are_refused)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sh"));
+	json_object_set_new(json_object_get(b.cfg, "process"), "terminal", json_true());
+	bundle_write(&b);
+	char *err = NULL;
+	cr_assert_eq(agora_run(&b, NULL, &err, ARGS("create", "tty3")), 1);
+	cr_assert_neq(strstr(err, "process.terminal: create needs a console socket"), NULL, "%s",
+	              err);
+	free(err);
+	cr_assert_eq(state_entries(&b), 0);
+	json_object_set_new(json_object_get(b.cfg, "process"), "terminal", json_false());
+	bundle_write(&b);
+	err = NULL;
+	cr_assert_eq(agora_run(&b, NULL, &err,
+	                       ARGS("create", "--console-socket", "/nonexistent.sock", "tty3")),
+	             2);
+	cr_assert_neq(strstr(err, "--console-socket: process.terminal is false in the spec"), NULL,
+	              "%s", err);
+	free(err);
 	bundle_done(&b);
 }
 
