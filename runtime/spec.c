@@ -405,20 +405,27 @@ int rt_spec_parse(const char *json, size_t len, const char *bundle, struct rt_sp
 	struct rt__ctx c = {.err = err};
 	_cleanup_free_ char *rewritten = NULL;
 	size_t rlen = 0;
-	int r = rt__bignum_rewrite(&c, json, len, &rewritten, &rlen);
-	if (r < 0)
-		return r;
 	json_error_t jerr;
-	/* Duplicate keys are refused: two readers could pick different ones.
-	 * (After a rewrite, a syntax error's column on the line of a
-	 * rewritten integer is counted in the rewritten text; its tags hold a
-	 * NUL, which every getter refuses in a string a user wrote.) */
-	json_t *top =
-	        r > 0 ? json_loadb(rewritten, rlen, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr)
-	              : json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* Duplicate keys are refused: two readers could pick different ones. */
+	json_t *top = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* jansson holds int64 only. Integers beyond it (RLIM_INFINITY, masks
+	 * with bit 63) are rewritten as tagged strings and the text parsed
+	 * again: only then, so specs without them pay nothing. The tags hold
+	 * a NUL, which every getter refuses in a string a user wrote. (A
+	 * syntax error's column on the line of a rewritten integer is then
+	 * counted in the rewritten text.) */
+	if (!top && strstr(jerr.text, "too big")) {
+		int r = rt__bignum_rewrite(&c, json, len, &rewritten, &rlen);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			top = json_loadb(rewritten, rlen, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+			                 &jerr);
+	}
 	if (!top)
 		return ag_error_set(err, 0, "config.json: line %d, column %d: %s", jerr.line,
 		                    jerr.column, jerr.text);
+	int r;
 	struct rt_spec *s = ag_calloc(1, sizeof(*s));
 	if (!json_is_object(top))
 		r = rt__fail(&c, NULL, top, "must be a JSON object");

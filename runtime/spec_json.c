@@ -347,13 +347,25 @@ int rt__bignum_rewrite(struct rt__ctx *c, const char *json, size_t len, char **r
 	for (size_t i = 0; i < len;) {
 		char ch = json[i];
 		if (ch == '"') {
-			/* Skip the string; an unterminated one is jansson's to
-			 * report. */
-			for (i++; i < len && json[i] != '"'; i++) {
-				if (json[i] == '\\')
-					i++;
+			/* Skip the string (with memchr: this pass runs on every
+			 * spec, and strings are most of one); a quote after an
+			 * odd run of backslashes is escaped. An unterminated
+			 * string is jansson's to report. */
+			size_t j = i + 1;
+			for (;;) {
+				const char *q = memchr(json + j, '"', len - j);
+				if (!q) {
+					j = len;
+					break;
+				}
+				size_t k = (size_t)(q - json), bs = 0;
+				while (k - bs > i + 1 && json[k - bs - 1] == '\\')
+					bs++;
+				j = k + 1;
+				if (bs % 2 == 0)
+					break;
 			}
-			i++;
+			i = j;
 			continue;
 		}
 		if (ch != '-' && (ch < '0' || ch > '9')) {

@@ -665,6 +665,12 @@ int rt__parse_linux(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 	    (r = rt_parse_rootfs_propagation(c, lx, s)) < 0 ||
 	    (r = rt_parse_personality(c, lx, s)) < 0)
 		return r;
+	/* Both act on the container's own mounts: without a mount namespace
+	 * the nodes would be made in a tree the host shares, and there is no
+	 * root of its own to set the propagation of. */
+	if (!s->ns[RT_NS_MOUNT].enabled && (s->n_devices || s->rootfs_propagation))
+		return rt__fail(c, s->n_devices ? "devices" : "rootfsPropagation", NULL,
+		                "needs a \"mount\" namespace in linux.namespaces");
 	/* Known keys this runtime does not act on: type-checked only. */
 	if ((r = rt__get_str(c, lx, "mountLabel", false, NULL)) < 0 ||
 	    (r = rt__get_obj(c, lx, "intelRdt", false, &obj)) < 0)

@@ -93,7 +93,8 @@ static const char full_spec[] =
         "   \"ambient\": [\"CAP_SYS_ADMIN\"]},"
         "  \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 512, \"hard\": 4096},"
         "               {\"type\": \"RLIMIT_CORE\", \"soft\": 0, \"hard\": 0}],"
-        "  \"noNewPrivileges\": true, \"oomScoreAdj\": -500},"
+        "  \"noNewPrivileges\": true, \"oomScoreAdj\": -500,"
+        "  \"consoleSize\": {\"height\": 50, \"width\": 132}},"
         " \"root\": {\"path\": \"./rootfs/\", \"readonly\": true},"
         " \"hostname\": \"box\","
         " \"mounts\": [{\"destination\": \"/data\", \"source\": \"/srv/data\", \"options\":"
@@ -139,6 +140,9 @@ Test(spec, full_spec_round_trips_process_and_root)
 	cr_assert_str_eq(s->oci_version, "1.2.0");
 	const struct rt_process *p = &s->process;
 	cr_assert(p->terminal);
+	cr_assert(p->has_console_size);
+	cr_assert_eq(p->console_rows, 50);
+	cr_assert_eq(p->console_cols, 132);
 	cr_assert_eq(p->n_args, 2);
 	cr_assert_str_eq(p->args[0], "/bin/app");
 	cr_assert_str_eq(p->args[1], "--flag");
@@ -864,6 +868,16 @@ static const struct {
         {"{\"linux\": {\"devices\": [{\"path\": \"/dev/a\", \"type\": \"c\", \"major\": 1, "
          "\"minor\": 3, \"uid\": -1}]}}",
          "linux.devices[0].uid: must be an integer between 0 and 4294967294, got -1"},
+        {"{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}], \"devices\": [{\"path\": "
+         "\"/dev/a\", \"type\": \"p\"}]}}",
+         "linux.devices: needs a \"mount\" namespace in linux.namespaces"},
+        {"{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}], \"rootfsPropagation\": "
+         "\"slave\"}}",
+         "linux.rootfsPropagation: needs a \"mount\" namespace in linux.namespaces"},
+        {"{\"process\": {\"consoleSize\": {\"height\": 70000, \"width\": 80}}}",
+         "process.consoleSize.height: must be an integer between 0 and 65535, got 70000"},
+        {"{\"process\": {\"consoleSize\": {\"height\": 24}}}",
+         "process.consoleSize.width: is required"},
         {"{\"linux\": {\"rootfsPropagation\": \"rshard\"}}",
          "linux.rootfsPropagation: must be one of shared, rshared, slave, rslave, private, "
          "rprivate, unbindable, runbindable, got \"rshard\""},
@@ -1065,6 +1079,7 @@ Test(spec, devices_propagation_and_personality_are_parsed)
 	struct ag_error err = {0};
 	cr_assert_eq(parse_str("{\"ociVersion\": \"1.0.2\", \"process\": {\"args\": [\"sh\"], "
 	                       "\"cwd\": \"/\"}, \"root\": {\"path\": \"/r\"}, \"linux\": {"
+	                       "\"namespaces\": [{\"type\": \"mount\"}], "
 	                       "\"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", "
 	                       "\"major\": 10, \"minor\": 229, \"fileMode\": 438, \"uid\": 7, "
 	                       "\"gid\": 8}, {\"path\": \"/dev/q/p\", \"type\": \"p\"}], "
@@ -1085,5 +1100,6 @@ Test(spec, devices_propagation_and_personality_are_parsed)
 	cr_assert_eq(s->rootfs_propagation, MS_SLAVE | MS_REC);
 	cr_assert(s->personality.set);
 	cr_assert_eq(s->personality.persona, 0x0008 | 0x0040000);
+	cr_assert_not(s->process.has_console_size);
 	rt_spec_free(s);
 }
