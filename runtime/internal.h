@@ -98,7 +98,7 @@ int rt__find_executable(const char *file, char *const env[], char **ret);
 
 /* What the spec asks for that this launcher refuses, checked once before
  * anything is created: sysctls that the container's namespaces do not
- * cover (writing them would change the host), and a terminal. */
+ * cover (writing them would change the host). */
 int rt__launch_check(const struct rt_spec *spec, struct ag_error *err);
 
 /* Run the hooks of one kind with the state JSON on their stdin; with

@@ -7,6 +7,8 @@
  *   - with a new user namespace, the child waits for its id maps;
  *   - with createRuntime/createContainer hooks, the child waits for them
  *     before pivot_root;
+ *   - with process.terminal, the child sends the pty master (CONSOLE,
+ *     SCM_RIGHTS) after pivot_root; no answer is awaited;
  *   - the child's last word is READY (create: it then waits on exec.fifo
  *     for `start`) or ERROR with the message; with `run`, exec itself
  *     closes the socket (it is close-on-exec), which the parent reads as
