@@ -281,6 +281,10 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 		close(l->cgroup_fd);
 	if (l->state_fd >= 0)
 		close(l->state_fd);
+	/* The console socket is the parent's to write to: a receiver waiting
+	 * for its end must not wait for this process to exec. */
+	if (l->o->console_socket > 0)
+		close(l->o->console_socket);
 
 	int stdio[3] = {l->io.in, l->io.out, l->io.err};
 	for (int i = 0; i < 3; i++)
