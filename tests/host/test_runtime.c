@@ -647,6 +647,43 @@ Test(security, rlimits_are_applied)
 	bundle_done(&b);
 }
 
+Test(security, rlim_infinity_written_as_2_64_minus_1_is_unlimited)
+{
+	/* As other tools write it: jansson cannot build the number, so it is
+	 * put into the written config.json as text. */
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sh", "-c", "ulimit -c; ulimit -Hc"));
+	json_object_set_new(json_object_get(b.cfg, "process"), "rlimits",
+	                    json_pack("[{s:s, s:i, s:i}]", "type", "RLIMIT_CORE", "soft", 987654321,
+	                              "hard", 987654321));
+	bundle_write(&b);
+	_cleanup_free_ char *p = ag_asprintf("%s/config.json", b.dir);
+	char *text = NULL;
+	size_t len = 0;
+	cr_assert_eq(ag_read_file_at(AT_FDCWD, p, 1 << 20, &text, &len), 0);
+	char *out = ag_malloc(len * 2 + 64);
+	size_t o = 0;
+	for (const char *q = text; *q;) {
+		if (strncmp(q, "987654321", 9) == 0) {
+			o += (size_t)sprintf(out + o, "18446744073709551615");
+			q += 9;
+		} else {
+			out[o++] = *q++;
+		}
+	}
+	out[o] = '\0';
+	cr_assert_eq(ag_write_file_at(AT_FDCWD, p, out, o), 0);
+	free(text);
+	free(out);
+	char *res = NULL, *err = NULL;
+	int rc = agora_run(&b, &res, &err, ARGS("run", "rliminf"));
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_str_eq(res, "unlimited\nunlimited\n");
+	free(res);
+	free(err);
+	bundle_done(&b);
+}
+
 Test(security, an_fd_of_the_launcher_is_not_visible_in_the_container)
 {
 	struct bundle b;
