@@ -22,6 +22,28 @@
 
 #ifndef AGORA_VERSION
 #define AGORA_VERSION "0.0.0"
+/* ---- drain.c --------------------------------------------------------- */
+
+/* Load the agents' maintenance state from the registry (after
+ * ms_recover_state()). */
+int ms_drain_recover(struct ms_master *m, struct ag_error *err);
+void ms_drain_fini(struct ms_master *m);
+/* DRAIN_AGENT, DEACTIVATE_AGENT, REACTIVATE_AGENT: answers `req`. */
+void ms_drain_operator(struct ms_master *m, struct evhttp_request *req,
+                       const struct pb_operator_call *call);
+/* agora's KILL_TASK: answers `req`. */
+void ms_kill_task_operator(struct ms_master *m, struct evhttp_request *req,
+                           const struct pb_operator_call *call);
+/* Send KILL_TASK for `t` to its agent (dropped when it is disconnected). */
+void ms_task_send_kill(struct ms_master *m, struct ms_task *t, bool has_grace, int64_t grace_ns);
+/* Add `deactivated` and `drain_info` to a GetAgents.Agent. */
+void ms_drain_agent_json(const struct ms_agent *a, json_t *j);
+/* An agent (re-)registered: keep it deactivated, go on draining it. */
+void ms_drain_agent_registered(struct ms_master *m, struct ms_agent *a);
+/* A task reached a terminal state: its agent may now be DRAINED. */
+void ms_drain_task_ended(struct ms_master *m, const struct ms_task *t);
+void ms_drain_check_soon(struct ms_master *m);
+
 #endif
 
 #define MS_STREAM_ID_LEN 37 /* a textual uuid and its NUL */
@@ -46,6 +68,12 @@ struct ms_framework {
 	int64_t registered_ns, reregistered_ns, unregistered_ns; /* wall clock */
 };
 
+enum ms_drain_state {
+	MS_DRAIN_NONE,
+	MS_DRAIN_DRAINING, /* its tasks are being killed */
+	MS_DRAIN_DRAINED,  /* none left running */
+};
+
 struct ms_agent {
 	struct ms_master *m;
 	char *id;
@@ -65,6 +93,12 @@ struct ms_agent {
 	bool gone;             /* marked gone by an operator: never re-admitted */
 	uint64_t last_seen_ns; /* monotonic: last message from it */
 	int64_t registered_ns, reregistered_ns;
+	/* Maintenance (drain.c), durable in the registry: deactivated agents
+	 * get no offers; draining ones have their tasks killed. */
+	bool deactivated;
+	enum ms_drain_state drain;
+	bool drain_has_max_grace, drain_mark_gone;
+	int64_t drain_max_grace_ns;
 };
 
 struct ms_offer {
@@ -118,6 +152,7 @@ struct ms_master {
 	struct event *alloc_soon;    /* zero-delay: one dirty cycle per loop turn */
 	struct event *heartbeat;     /* HEARTBEAT on every stream */
 	struct event *agent_checker; /* missed agent heartbeats */
+	struct event *drain_check;   /* zero-delay: DRAINING -> DRAINED (drain.c) */
 	ms_stream **subscribers;     /* operator SUBSCRIBE streams */
 	size_t n_subscribers;
 };
@@ -249,5 +284,27 @@ void ms_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator);
 json_t *ms_agent_json(struct ms_master *m, struct ms_agent *a);
 /* Its AgentInfo as a new tree. */
 json_t *ms_agent_info_json(const struct ms_agent *a);
+
+/* ---- drain.c --------------------------------------------------------- */
+
+/* Load the agents' maintenance state from the registry (after
+ * ms_recover_state()). */
+int ms_drain_recover(struct ms_master *m, struct ag_error *err);
+void ms_drain_fini(struct ms_master *m);
+/* DRAIN_AGENT, DEACTIVATE_AGENT, REACTIVATE_AGENT: answers `req`. */
+void ms_drain_operator(struct ms_master *m, struct evhttp_request *req,
+                       const struct pb_operator_call *call);
+/* agora's KILL_TASK: answers `req`. */
+void ms_kill_task_operator(struct ms_master *m, struct evhttp_request *req,
+                           const struct pb_operator_call *call);
+/* Send KILL_TASK for `t` to its agent (dropped when it is disconnected). */
+void ms_task_send_kill(struct ms_master *m, struct ms_task *t, bool has_grace, int64_t grace_ns);
+/* Add `deactivated` and `drain_info` to a GetAgents.Agent. */
+void ms_drain_agent_json(const struct ms_agent *a, json_t *j);
+/* An agent (re-)registered: keep it deactivated, go on draining it. */
+void ms_drain_agent_registered(struct ms_master *m, struct ms_agent *a);
+/* A task reached a terminal state: its agent may now be DRAINED. */
+void ms_drain_task_ended(struct ms_master *m, const struct ms_task *t);
+void ms_drain_check_soon(struct ms_master *m);
 
 #endif

@@ -206,6 +206,7 @@ void ms_task_transition(struct ms_master *m, struct ms_task *t, enum pb_task_sta
 		 * allocator (and took the allocation with it). */
 		drf_resources_recover(m->alloc, t->fw->id, t->agent_id, t->role, t->res);
 		ms_allocate_soon(m);
+		ms_drain_task_ended(m, t);
 	}
 	if (m->n_subscribers && old != state && status)
 		ms_operator_broadcast(
