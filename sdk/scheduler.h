@@ -47,9 +47,13 @@ struct ags_config {
 	const char *user;         /* NULL: the current user's name */
 	const char *role;         /* NULL: "*" */
 	const char *framework_id; /* resume this framework; NULL: a new one */
-	double failover_timeout;  /* seconds the master keeps the framework without us */
-	bool checkpoint;
-	int64_t backoff_base_ms; /* 0: 500 */
+	/* Seconds the master keeps the framework (and its tasks) while its
+	 * stream is lost. 0 (as in Mesos) removes it as soon as the stream
+	 * breaks: the SDK's re-subscription then gets an ERROR and `closed`.
+	 * Set it to survive master restarts and network blips. */
+	double failover_timeout;
+	bool checkpoint;         /* FrameworkInfo.checkpoint: agents checkpoint its tasks */
+	int64_t backoff_base_ms; /* first re-subscription delay; 0: 500 */
 	int64_t backoff_max_ms;  /* 0: 30000 */
 };
 
@@ -57,8 +61,17 @@ struct ags_config {
  * scheduler; calls may be made from inside any callback, and ags_free()
  * from `closed` only. */
 struct ags_callbacks {
+	/* SUBSCRIBED: the first callback, and again after each automatic
+	 * re-subscription (with the same framework_id). heartbeat_s is the
+	 * master's interval; the watchdog allows five of them. */
 	void (*subscribed)(ags_t *s, void *ctx, const char *framework_id, double heartbeat_s);
+	/* OFFERS: answer each offer with ags_launch() or ags_decline() (copy
+	 * the ids to answer later); an unanswered offer holds its resources
+	 * until it is rescinded. Offers do not survive a re-subscription. */
 	void (*offers)(ags_t *s, void *ctx, const struct pb_offer *offers, size_t n);
+	/* RESCIND: the offer is void (its agent left, was deactivated or is
+	 * draining, or the master's --offer_timeout passed); a launch on it
+	 * would end TASK_LOST. */
 	void (*rescind)(ags_t *s, void *ctx, const char *offer_id);
 	/* Acknowledge with ags_acknowledge(status) once handled, or set
 	 * `auto_ack` below: the SDK then acknowledges each update as it is
@@ -71,14 +84,21 @@ struct ags_callbacks {
 	                bool has_status, int status);
 	/* A fatal ERROR event; `closed` follows. */
 	void (*error)(ags_t *s, void *ctx, const char *message);
+	/* HEARTBEAT: the master is alive (the SDK's watchdog needs nothing). */
 	void (*heartbeat)(ags_t *s, void *ctx);
-	/* The stream is gone; the SDK reconnects by itself. */
+	/* The stream is gone (`why` says how); the SDK reconnects by itself,
+	 * and calls return -ENOTCONN until `subscribed`. */
 	void (*disconnected)(ags_t *s, void *ctx, const char *why);
-	/* A call was refused: the HTTP code (0: no answer) and the body. */
+	/* A call was refused: the HTTP code and the master's reason in
+	 * `body`. Code 0: no answer came (the master went away, or the SDK
+	 * re-subscribed while the call was in flight): the call may or may
+	 * not have taken effect; reconcile or retry. A refused TEARDOWN
+	 * leaves the scheduler running. */
 	void (*call_failed)(ags_t *s, void *ctx, const char *call_type, int code, const char *body);
-	/* Stopped for good (teardown done, or a fatal error). */
+	/* Stopped for good (teardown done, or a fatal error); called once,
+	 * from a timer of its own, so ags_free() may be called here. */
 	void (*closed)(ags_t *s, void *ctx);
-	bool auto_ack;
+	bool auto_ack; /* acknowledge each update just before `update` */
 };
 
 /* A task to launch on an offer's agent. Resources are scalars (cpus, mem
@@ -129,10 +149,12 @@ int ags_revive(ags_t *s, const char *role);
 int ags_suppress(ags_t *s, const char *role);
 /* TEARDOWN: kill every task, remove the framework; `closed` follows. */
 int ags_teardown(ags_t *s);
-/* Any call: `call` (borrowed) gets the framework id and is posted. */
+/* Any call: `call` (borrowed; a copy is sent) gets the framework id and is
+ * posted, e.g. {"type":"MESSAGE","message":{...}}. */
 int ags_call(ags_t *s, const json_t *call);
 
-/* The value of the scalar resource `name` in an offer (0 when absent). */
+/* The value of the scalar resource `name` in an offer, summed over its
+ * roles and reservations (0 when absent). */
 double ags_offer_scalar(const struct pb_offer *o, const char *name);
 
 #endif
