@@ -400,5 +400,7 @@ int ms_recover_state(struct ms_master *m, struct ag_error *err)
 		r = ms_registry_frameworks_foreach(m->registry, ms__load_framework, m, err);
 	if (r == 0)
 		r = ms_registry_weights_foreach(m->registry, ms__load_weight, m, err);
+	if (r == 0)
+		r = ms_drain_recover(m, err);
 	return r;
 }

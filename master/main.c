@@ -147,8 +147,7 @@ int main(int argc, char **argv)
 		ms_err("%s", err.msg);
 		goto out;
 	}
-	if (ms_master_init(&m, &err) < 0 || ms_recover_state(&m, &err) < 0 ||
-	    ms_drain_recover(&m, &err) < 0) {
+	if (ms_master_init(&m, &err) < 0 || ms_recover_state(&m, &err) < 0) {
 		ms_err("%s", err.msg);
 		goto out;
 	}
@@ -179,7 +178,6 @@ int main(int argc, char **argv)
 out:
 	/* Streams first: their close callbacks still use the state. */
 	ms_http_free(m.http);
-	ms_drain_fini(&m);
 	ms_master_fini(&m);
 	if (sigterm)
 		event_free(sigterm);

@@ -24,9 +24,10 @@
 #define AGORA_VERSION "0.0.0"
 /* ---- drain.c --------------------------------------------------------- */
 
-/* Load the agents' maintenance state from the registry (after
- * ms_recover_state()). */
+/* Load the agents' maintenance state from the registry (ms_recover_state()
+ * calls it once the agents are loaded). */
 int ms_drain_recover(struct ms_master *m, struct ag_error *err);
+/* Free drain.c's timer (ms_master_fini() calls it). */
 void ms_drain_fini(struct ms_master *m);
 /* DRAIN_AGENT, DEACTIVATE_AGENT, REACTIVATE_AGENT: answers `req`. */
 void ms_drain_operator(struct ms_master *m, struct evhttp_request *req,
@@ -287,9 +288,10 @@ json_t *ms_agent_info_json(const struct ms_agent *a);
 
 /* ---- drain.c --------------------------------------------------------- */
 
-/* Load the agents' maintenance state from the registry (after
- * ms_recover_state()). */
+/* Load the agents' maintenance state from the registry (ms_recover_state()
+ * calls it once the agents are loaded). */
 int ms_drain_recover(struct ms_master *m, struct ag_error *err);
+/* Free drain.c's timer (ms_master_fini() calls it). */
 void ms_drain_fini(struct ms_master *m);
 /* DRAIN_AGENT, DEACTIVATE_AGENT, REACTIVATE_AGENT: answers `req`. */
 void ms_drain_operator(struct ms_master *m, struct evhttp_request *req,
