@@ -275,6 +275,8 @@ has_err "... saying so" "no agent .no-such-agent."
 check "drain --timeout with a bad duration is a usage error" 2 "$ctl" drain --timeout -3s "$agent"
 has_err "... naming the option" "--timeout: a duration"
 check "reactivate needs an agent (usage)" 2 "$ctl" reactivate
+check "--mark-gone elsewhere than drain is a usage error" 2 "$ctl" agents --mark-gone
+has_err "... naming the option and its command" "--mark-gone is an option of .drain."
 # --mark-gone: nothing runs there, so drained at once, then gone.
 check "drain --mark-gone" 0 "$ctl" drain --mark-gone "$agent"
 gone_now() { ! "$ctl" agents -q | grep -q "^$agent\$"; }

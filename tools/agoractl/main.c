@@ -911,6 +911,19 @@ int main(int argc, char **argv)
 	}
 	const char *v = pos[0];
 	int rc = -1;
+	/* Options of one verb are an error elsewhere, not silently ignored. */
+	const char *opt = NULL, *owner = NULL;
+	if (c.grace_ns >= 0 && strcmp(v, "kill") != 0)
+		opt = "--grace", owner = "kill";
+	else if (c.timeout_ns >= 0 && strcmp(v, "drain") != 0)
+		opt = "--timeout", owner = "drain";
+	else if (c.mark_gone && strcmp(v, "drain") != 0)
+		opt = "--mark-gone", owner = "drain";
+	if (opt) {
+		fprintf(stderr, "agoractl: %s is an option of `%s`, not of `%s`\n", opt, owner, v);
+		free(c.host);
+		return CTL_USAGE;
+	}
 #define NEED(n, u)                                                                                 \
 	if (npos != (n)) {                                                                         \
 		fprintf(stderr, "usage: agoractl %s\n", u);                                        \
