@@ -22,29 +22,6 @@
 
 #ifndef AGORA_VERSION
 #define AGORA_VERSION "0.0.0"
-/* ---- drain.c --------------------------------------------------------- */
-
-/* Load the agents' maintenance state from the registry (ms_recover_state()
- * calls it once the agents are loaded). */
-int ms_drain_recover(struct ms_master *m, struct ag_error *err);
-/* Free drain.c's timer (ms_master_fini() calls it). */
-void ms_drain_fini(struct ms_master *m);
-/* DRAIN_AGENT, DEACTIVATE_AGENT, REACTIVATE_AGENT: answers `req`. */
-void ms_drain_operator(struct ms_master *m, struct evhttp_request *req,
-                       const struct pb_operator_call *call);
-/* agora's KILL_TASK: answers `req`. */
-void ms_kill_task_operator(struct ms_master *m, struct evhttp_request *req,
-                           const struct pb_operator_call *call);
-/* Send KILL_TASK for `t` to its agent (dropped when it is disconnected). */
-void ms_task_send_kill(struct ms_master *m, struct ms_task *t, bool has_grace, int64_t grace_ns);
-/* Add `deactivated` and `drain_info` to a GetAgents.Agent. */
-void ms_drain_agent_json(const struct ms_agent *a, json_t *j);
-/* An agent (re-)registered: keep it deactivated, go on draining it. */
-void ms_drain_agent_registered(struct ms_master *m, struct ms_agent *a);
-/* A task reached a terminal state: its agent may now be DRAINED. */
-void ms_drain_task_ended(struct ms_master *m, const struct ms_task *t);
-void ms_drain_check_soon(struct ms_master *m);
-
 #endif
 
 #define MS_STREAM_ID_LEN 37 /* a textual uuid and its NUL */
