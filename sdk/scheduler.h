@@ -13,8 +13,10 @@
  * Reconnection: when the stream ends, fails, or stays silent for five
  * heartbeat intervals (the watchdog), the SDK subscribes again after a
  * backoff (doubling from `backoff_base_ms` to `backoff_max_ms`, with
- * jitter), with the framework id it was given, so its tasks are kept.
- * `disconnected` says why, `subscribed` says it is back. A fatal ERROR
+ * jitter), with the framework id it was given, so its tasks are kept (as
+ * long as the master keeps the framework: see `failover_timeout`).
+ * `disconnected` says why, `subscribed` says it is back; calls still in
+ * flight on the lost connection are reported to `call_failed` with code 0. A fatal ERROR
  * event (framework removed, refused subscription) and a TEARDOWN stop the
  * scheduler for good: `closed` is called once, and the loop is the
  * caller's to end.
@@ -123,7 +125,8 @@ ags_t *ags_new(struct event_base *base, const struct ags_config *cfg,
 /* Close the stream and the connections, free everything; NULL is fine.
  * The framework stays registered at the master (for failover_timeout). */
 void ags_free(ags_t *s);
-/* Subscribe now (and again, by itself, whenever the stream is lost). */
+/* Subscribe now (and again, by itself, whenever the stream is lost). Only
+ * the first call does anything. */
 void ags_start(ags_t *s);
 
 /* The framework id once subscribed (NULL before); valid until ags_free(). */
@@ -131,15 +134,22 @@ const char *ags_framework_id(const ags_t *s);
 bool ags_subscribed(const ags_t *s);
 
 /* ACCEPT `offer_id` (of `agent_id`) with one LAUNCH of `n` tasks; what is
- * not used is declined for `refuse_seconds` (<0: the master's default). */
+ * not used is declined for `refuse_seconds` (<0: the master's default,
+ * 5 s; 0: no filter). Each task's outcome comes as updates; an invalid
+ * task ends TASK_ERROR, a stale offer TASK_LOST. */
 int ags_launch(ags_t *s, const char *offer_id, const char *agent_id, const struct ags_task *tasks,
                size_t n, double refuse_seconds);
 /* DECLINE offers; refuse_seconds as above. */
 int ags_decline(ags_t *s, const char *const *offer_ids, size_t n, double refuse_seconds);
-/* KILL a task; agent_id may be NULL. grace_s < 0: the default policy. */
+/* KILL a task; agent_id may be NULL. grace_s < 0: the task's kill_policy
+ * (else the agent's default). An unknown task is answered with a TASK_LOST
+ * update (REASON_RECONCILIATION). */
 int ags_kill(ags_t *s, const char *task_id, const char *agent_id, double grace_s);
-/* ACKNOWLEDGE an update. Updates without a uuid (the master's own) need
- * none: 0 and nothing is sent. */
+/* ACKNOWLEDGE an update: `status` as `update` delivered it (its task_id,
+ * agent_id and uuid are read, so a copy of those three works after the
+ * callback). Updates without a uuid (the master's own) need none: 0 and
+ * nothing is sent. Until acknowledged, the agent sends the update again
+ * and holds back that task's later ones. */
 int ags_acknowledge(ags_t *s, const struct pb_task_status *status);
 /* RECONCILE `n` tasks (task_ids[i] on agent_ids[i], which may be NULL or
  * hold NULLs); n == 0: every task of the framework. */
