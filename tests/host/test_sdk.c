@@ -403,6 +403,40 @@ Test(sdk, suppress_stops_offers_until_revive, .fini = fx_fini)
 	cr_assert_eq(json_array_size(F.failed), 0);
 }
 
+Test(sdk, rescind_reaches_its_callback, .fini = fx_fini)
+{
+	sim_start_master(NULL, 0);
+	struct sim_peer a;
+	sim_agent_register(&a, "a1", SIM_AGENT_RES);
+	fx_start(NULL, false);
+	cr_assert(PUMP_UNTIL(json_array_size(F.offers) > 0, 3000));
+	char offer[256], body[512];
+	snprintf(offer, sizeof(offer), "%s", sim_jstr(json_array_get(F.offers, 0), "id"));
+	/* An operator deactivates the agent: its offer is taken back. */
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"DEACTIVATE_AGENT\",\"deactivate_agent\":{\"agent_id\":{"
+	         "\"value\":\"%s\"}}}",
+	         a.id);
+	int st;
+	json_decref(sim_op_call(body, &st, NULL, 0));
+	cr_assert_eq(st, 200);
+	cr_assert(PUMP_UNTIL(count_ev("rescind") > 0, 3000), "no rescind");
+	size_t i;
+	json_t *e, *r = NULL;
+	json_array_foreach (F.log, i, e)
+		if (strcmp(sim_jstr(e, "ev"), "rescind") == 0)
+			r = e;
+	cr_assert_str_eq(sim_jstr(r, "offer_id"), offer);
+	/* Launching on it now: the task is lost, not run. */
+	struct ags_task t = {.task_id = "late", .cpus = 1, .command = "true"};
+	cr_assert_eq(ags_launch(F.s, offer, a.id, &t, 1, 0), 0);
+	cr_assert(PUMP_UNTIL(json_array_size(F.updates) > 0, 3000));
+	cr_assert_str_eq(upd(0, "task_id"), "late");
+	cr_assert_str_eq(upd(0, "state"), "TASK_LOST");
+	cr_assert_str_eq(upd(0, "reason"), "REASON_INVALID_OFFERS");
+	cr_assert_null(sim_peer_next(&a, "RUN_TASK", 300));
+}
+
 Test(sdk, kill_reaches_the_agent_and_the_update_comes_back, .fini = fx_fini)
 {
 	sim_start_master(NULL, 0);
