@@ -28,6 +28,11 @@ check() {
 	shift 2
 	"$@" >"$out" 2>"$out.err"
 	local got=$?
+	# On a sanitizer build (AGORA_BUILD_DIR=build-asan) any report fails.
+	if grep -qE "ERROR: [A-Za-z]+Sanitizer|runtime error:" "$out.err"; then
+		fail "$name (a sanitizer report)"
+		return 1
+	fi
 	if [[ $got == "$want" ]]; then pass "$name"; return 0; fi
 	echo "    (exit $got, wanted $want)" >>"$out.err"
 	fail "$name"
