@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 TestSuite(ops, .init = sim_init, .fini = sim_fini, .timeout = 60);
 
@@ -482,4 +483,104 @@ Test(ops, drain_state_survives_a_master_sigkill)
 	cr_assert_null(sim_peer_next(&f3, "OFFERS", 1200), "a drained agent was offered");
 	free(fwinfo);
 	free(task);
+}
+
+Test(ops, kill_task_on_a_disconnected_agent_is_503_and_drain_waits_for_it)
+{
+	sim_start_master(NULL, 0);
+	struct sim_peer a, f;
+	sim_agent_register(&a, "a1", SIM_AGENT_RES);
+	sim_fw_subscribe(&f, NULL, NULL);
+	json_t *ev = sim_peer_next(&f, "OFFERS", 3000);
+	cr_assert_not_null(ev);
+	char offer[256];
+	snprintf(offer, sizeof(offer), "%s", sim_jstr(ev, "offers.offers.0.id.value"));
+	json_decref(ev);
+	cr_assert_eq(sim_fw_launch(&f, offer, a.id, "t1", "1", NULL), 202);
+	json_t *run = sim_peer_next(&a, "RUN_TASK", 3000);
+	cr_assert_not_null(run);
+	char *fwinfo = json_dumps(
+	        json_object_get(json_object_get(run, "run_task"), "framework_info"), JSON_COMPACT);
+	char *task =
+	        json_dumps(json_object_get(json_object_get(run, "run_task"), "task"), JSON_COMPACT);
+	json_decref(run);
+	cr_assert_eq(sim_agent_update(&a, f.id, "t1", "TASK_RUNNING", SIM_UUIDS[0]), 202);
+	ev = sim_peer_next(&f, "UPDATE", 3000);
+	cr_assert_not_null(ev);
+	json_decref(ev);
+	cr_assert_eq(sim_fw_ack(&f, a.id, "t1", SIM_UUIDS[0]), 202);
+
+	/* The agent's stream breaks: the kill cannot be delivered now. */
+	sim_peer_close(&a);
+	json_t *e = NULL;
+	for (int i = 0; i < 50; i++) {
+		int st;
+		json_decref(e);
+		e = sim_op_call("{\"type\":\"KILL_TASK\",\"kill_task\":{\"task_id\":{\"value\":"
+		                "\"t1\"}}}",
+		                &st, NULL, 0);
+		if (st == 503)
+			break;
+		cr_assert_eq(st, 200);
+		usleep(20000);
+	}
+	assert_says(e, "not connected");
+
+	/* A drain is accepted meanwhile; it kills the task once the agent is
+	 * back, and not before. */
+	json_decref(op(200,
+	               "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":"
+	               "\"%s\"}}}",
+	               a.id));
+	json_t *ag = sim_get_agent(a.id);
+	cr_assert_str_eq(drain_state(ag), "DRAINING", "a task still runs there");
+	json_decref(ag);
+	char tasks[8192], fws[4096];
+	snprintf(fws, sizeof(fws), "[%s]", fwinfo);
+	snprintf(tasks, sizeof(tasks),
+	         "[{\"framework_id\":{\"value\":\"%s\"},\"task\":%s,\"status\":{\"task_id\":{"
+	         "\"value\":\"t1\"},\"state\":\"TASK_RUNNING\"}}]",
+	         f.id, task);
+	free(fwinfo);
+	free(task);
+	sim_agent_reregister(&a, "a1", SIM_AGENT_RES, fws, tasks);
+	json_t *k = sim_peer_next(&a, "KILL_TASK", 3000);
+	cr_assert_not_null(k, "no kill once the agent is back");
+	cr_assert_str_eq(sim_jstr(k, "kill_task.task_id.value"), "t1");
+	json_decref(k);
+	cr_assert_eq(sim_agent_update(&a, f.id, "t1", "TASK_KILLED", SIM_UUIDS[1]), 202);
+	for (int i = 0; i < 100; i++) {
+		ag = sim_get_agent(a.id);
+		bool drained = strcmp(drain_state(ag), "DRAINED") == 0;
+		json_decref(ag);
+		if (drained)
+			return;
+		usleep(20000);
+	}
+	cr_assert_fail("not DRAINED after its last task ended");
+}
+
+Test(ops, deactivating_an_agent_known_only_from_the_registry_holds_when_it_returns)
+{
+	sim_start_master(NULL, 0);
+	struct sim_peer a;
+	sim_agent_register(&a, "a1", SIM_AGENT_RES);
+	sim_peer_close(&a);
+	uint16_t p = sim_port;
+	sim_kill_master();
+	sim_start_master(NULL, p);
+	/* Not re-registered yet: not in `agents`, but known. */
+	cr_assert_null(sim_get_agent(a.id));
+	json_decref(op(200,
+	               "{\"type\":\"DEACTIVATE_AGENT\",\"deactivate_agent\":{\"agent_id\":{"
+	               "\"value\":\"%s\"}}}",
+	               a.id));
+	sim_agent_reregister(&a, "a1", SIM_AGENT_RES, "[]", "[]");
+	json_t *ag = sim_get_agent(a.id);
+	cr_assert_not_null(ag);
+	cr_assert(json_is_true(json_object_get(ag, "deactivated")));
+	json_decref(ag);
+	struct sim_peer f;
+	sim_fw_subscribe(&f, NULL, NULL);
+	cr_assert_null(sim_peer_next(&f, "OFFERS", 1200), "a deactivated agent was offered");
 }
