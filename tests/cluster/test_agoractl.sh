@@ -148,7 +148,7 @@ fi
 
 # logs -f: follows the running task's stdout as it is written, and ends
 # when the task ends. Each line is stamped when agoractl hands it over.
-"$ctl" run --name counter -- 'for i in 1 2 3 4 5; do echo "line $i"; sleep 1; done' \
+"$ctl" run --name counter -- 'for i in 1 2 3 4 5 6 7 8; do echo "line $i"; sleep 1; done' \
 	>"$AGORA_LOCAL_DIR/counter.out" 2>"$AGORA_LOCAL_DIR/counter.err" &
 counterpid=$!
 counter=
@@ -165,7 +165,7 @@ if [[ $(cat "$AGORA_LOCAL_DIR/agent.port") != 0 && -n $counter ]]; then
 	end=$(date +%s.%N)
 	verdict "logs -f exits 0 by itself when the task ends (exit $rc)" test "$rc" = 0
 	verdict "logs -f: every line, in order" \
-		test "$(cut -d' ' -f2- "$out" | tr '\n' ,)" = "line 1,line 2,line 3,line 4,line 5,"
+		test "$(cut -d' ' -f2- "$out" | tr '\n' ,)" = "$(seq -f 'line %g' 8 | tr '\n' ,)"
 	first=$(awk 'NR == 1 {print $1}' "$out")
 	last=$(awk 'END {print $1}' "$out")
 	verdict "logs -f: lines arrive as they are written (first $(awk -v a="$first" -v b="$start" 'BEGIN {printf "%.1f", a - b}') s, last $(awk -v a="$last" -v b="$start" 'BEGIN {printf "%.1f", a - b}') s after the start)" \
