@@ -350,7 +350,8 @@ ags_t *ags_new(struct event_base *base, const struct ags_config *cfg,
 		return NULL;
 	}
 	s->base = base;
-	s->cb = *cb;
+	if (cb)
+		s->cb = *cb;
 	s->ctx = ctx;
 	s->name = ag_strdup(cfg->name ? cfg->name : "agora-framework");
 	const char *user = cfg->user;

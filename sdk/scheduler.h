@@ -117,9 +117,10 @@ struct ags_task {
 	size_t n_env;
 };
 
-/* A scheduler on `base` (borrowed: it must outlive the scheduler). It does
- * nothing until ags_start(). NULL only for a bad `master` address (errno
- * EINVAL). Free with ags_free(). */
+/* A scheduler on `base` (borrowed: it must outlive the scheduler). `cb` is
+ * copied (NULL: no callbacks); `ctx` is passed to each. It does nothing
+ * until ags_start(). NULL only for a bad `master` address (errno EINVAL).
+ * Free with ags_free(). */
 ags_t *ags_new(struct event_base *base, const struct ags_config *cfg,
                const struct ags_callbacks *cb, void *ctx);
 /* Close the stream and the connections, free everything; NULL is fine.

@@ -654,7 +654,7 @@ Test(sdk, bad_master_address_is_einval)
 		cr_assert_eq(errno, EINVAL);
 	}
 	struct ags_config ok = {.master = "http://localhost:5050"};
-	ags_t *s = ags_new(b, &ok, &CBS, NULL);
+	ags_t *s = ags_new(b, &ok, NULL, NULL);
 	cr_assert_not_null(s);
 	cr_assert_null(ags_framework_id(s));
 	ags_free(s);
