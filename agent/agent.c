@@ -47,7 +47,14 @@ static void enqueue(struct agent *a, const char *task_id, const char *state, con
 	if (r < 0 && r != -ENOENT)
 		fprintf(stderr, "agora-agent: queue %s of `%s`: %s\n", state, task_id,
 		        strerror(-r));
-	agent_updates_kick(a);
+	/* At the end of this loop turn rather than now: the updates of one
+	 * turn (tasks of one RUN_TASK batch, acknowledgements read together)
+	 * go in one request. */
+	if (a->link && ml_registered(a->link)) {
+		struct timeval zero = {0, 0};
+		evtimer_del(a->upd_timer);
+		evtimer_add(a->upd_timer, &zero);
+	}
 }
 
 static void on_task_state(void *ctx, const struct ctz_update *u)
@@ -59,15 +66,51 @@ static void on_task_state(void *ctx, const struct ctz_update *u)
 
 /* ---- status updates to the master ------------------------------------- */
 
+/* The updates of one agent_updates_kick(), sent together. */
+struct upd_batch {
+	struct agent *a;
+	char *items; /* {"framework_id":…,"status":…},… */
+	size_t len, n;
+};
+
+/* One request for what is in `b`: STATUS_UPDATE for one update,
+ * STATUS_UPDATES (docs/agent-protocol.md) for several. */
+static void batch_flush(struct upd_batch *b)
+{
+	if (!b->n)
+		return;
+	_cleanup_free_ char *body =
+	        b->n == 1
+	                ? ag_asprintf("{\"type\":\"STATUS_UPDATE\",\"agent_id\":{\"value\":\"%s\"},"
+	                              "\"status_update\":%s}",
+	                              b->a->agent_id, b->items)
+	                : ag_asprintf(
+	                          "{\"type\":\"STATUS_UPDATES\",\"agent_id\":{\"value\":\"%s\"},"
+	                          "\"status_updates\":{\"updates\":[%s]}}",
+	                          b->a->agent_id, b->items);
+	ml_post(b->a->link, body);
+	free(b->items);
+	b->items = NULL;
+	b->len = b->n = 0;
+}
+
+/* At most this many updates per request: a few hundred KB, far below the
+ * master's body limit. */
+#define UPD_BATCH_MAX 256
+
 static void send_update(void *ctx, const char *fw, const char *task_id, const char *status)
 {
-	struct agent *a = ctx;
+	struct upd_batch *b = ctx;
 	(void)task_id;
-	_cleanup_free_ char *body = ag_asprintf(
-	        "{\"type\":\"STATUS_UPDATE\",\"agent_id\":{\"value\":\"%s\"},\"status_update\":{"
-	        "\"framework_id\":{\"value\":\"%s\"},\"status\":%s}}",
-	        a->agent_id, fw, status);
-	ml_post(a->link, body);
+	_cleanup_free_ char *item =
+	        ag_asprintf("%s{\"framework_id\":{\"value\":\"%s\"},\"status\":%s}",
+	                    b->n ? "," : "", fw, status);
+	size_t n = strlen(item);
+	b->items = ag_realloc(b->items, b->len + n + 1);
+	memcpy(b->items + b->len, item, n + 1);
+	b->len += n;
+	if (++b->n == UPD_BATCH_MAX)
+		batch_flush(b);
 }
 
 static void on_upd_timer(evutil_socket_t fd, short what, void *arg)
@@ -82,7 +125,9 @@ void agent_updates_kick(struct agent *a)
 	if (!a->link || !ml_registered(a->link))
 		return;
 	uint64_t now = ag_now_ns();
-	upd_poll(a->upd, now, send_update, a);
+	struct upd_batch b = {.a = a};
+	upd_poll(a->upd, now, send_update, &b);
+	batch_flush(&b);
 	uint64_t next = upd_next_due(a->upd);
 	evtimer_del(a->upd_timer);
 	if (next == UINT64_MAX)

@@ -297,7 +297,7 @@ static void ms__agent_endpoint(struct evhttp_request *req, void *arg)
 	const char *body = ms_http_body(req, &len);
 	struct pb_agent_msg msg = {0};
 	struct ag_error err = {0};
-	int rc = pb_agent_msg_decode(body, len, &msg, &err);
+	int rc = pb_agent_msg_decode_lean(body, len, &msg, &err);
 	if (rc < 0) {
 		ms_reply_decode_error(req, rc, &err, body, len);
 		return;
@@ -309,7 +309,8 @@ static void ms__agent_endpoint(struct evhttp_request *req, void *arg)
 	}
 	struct ms_agent *a = msg.agent_id ? ms_map_get(&m->agents, msg.agent_id) : NULL;
 	const char *sid = ms_http_header(req, "Mesos-Stream-Id");
-	if (msg.type != PB_AGENT_STATUS_UPDATE && msg.type != PB_AGENT_HEARTBEAT)
+	if (msg.type != PB_AGENT_STATUS_UPDATE && msg.type != PB_AGENT_STATUS_UPDATES &&
+	    msg.type != PB_AGENT_HEARTBEAT)
 		ms_http_reply_error(req, HTTP_BADREQUEST, "Agents may not send %s",
 		                    pb_agent_msg_type_name(msg.type));
 	else if (!msg.agent_id)
@@ -321,10 +322,14 @@ static void ms__agent_endpoint(struct evhttp_request *req, void *arg)
 	else {
 		a->last_seen_ns = ag_now_ns();
 		if (msg.type == PB_AGENT_STATUS_UPDATE)
-			ms_task_status_update(
-			        m, a, msg.status_update.framework_id, &msg.status_update.status,
-			        json_object_get(json_object_get(msg.json, "status_update"),
-			                        "status"));
+			ms_task_status_update(m, a, msg.status_update.framework_id,
+			                      &msg.status_update.status,
+			                      msg.status_update.status_text);
+		/* In the agent's order: a task's updates stay in sequence. */
+		for (size_t i = 0; i < msg.status_updates.n_updates; i++) {
+			const struct pb_status_update *u = &msg.status_updates.updates[i];
+			ms_task_status_update(m, a, u->framework_id, &u->status, u->status_text);
+		}
 		ms_http_reply_empty(req, 202);
 	}
 	pb_agent_msg_free(&msg);

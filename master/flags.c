@@ -35,6 +35,9 @@ static const struct ms__flag ms__flags[] = {
          "rescind offers not answered within this (off: never)"},
         {"allocation_interval", F_DURATION, OFF(allocation_interval_ns), "1secs",
          "interval between batch allocations"},
+        {"allocation_batch", F_DURATION, OFF(allocation_batch_ns), "250ms",
+         "recovered resources (ended tasks, declined or partly used offers) are offered "
+         "again after this delay, several at once (0: at once)"},
         {"max_body_size", F_BYTES, OFF(max_body_size), "4MiB",
          "request bodies larger than this get 413"},
         {"log_level", F_LOG_LEVEL, OFF(log_level), "info", "debug, info, warning or error"},
@@ -53,6 +56,7 @@ void ms_flags_init(struct ms_flags *f)
 	        .max_agent_ping_timeouts = 5,
 	        .offer_timeout_ns = 0,
 	        .allocation_interval_ns = 1 * NS_PER_S,
+	        .allocation_batch_ns = 250 * NS_PER_S / 1000,
 	        .max_body_size = 4u << 20,
 	        .log_level = MS_LOG_INFO,
 	        .registry_sync = MS_REGISTRY_SYNC_FULL,
@@ -150,7 +154,8 @@ static int ms__set(struct ms_flags *f, const struct ms__flag *fl, const char *v,
 			        err, EINVAL,
 			        "--%s: `%s` is not a duration (e.g. 5secs, 500ms, 1mins)", fl->name,
 			        v);
-		if (u == 0 && fl->offset != OFF(offer_timeout_ns))
+		if (u == 0 && fl->offset != OFF(offer_timeout_ns) &&
+		    fl->offset != OFF(allocation_batch_ns))
 			return ag_error_msg(err, EINVAL, "--%s: must be greater than 0", fl->name);
 		*(uint64_t *)p = u;
 		return 0;

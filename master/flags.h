@@ -22,6 +22,11 @@ struct ms_flags {
 	unsigned max_agent_ping_timeouts;
 	uint64_t offer_timeout_ns; /* 0: offers never time out */
 	uint64_t allocation_interval_ns;
+	/* Resources coming back (tasks ended, offers declined or partly used)
+	 * wait this long before they are offered again, so that one offer
+	 * carries what several tasks freed on an agent; 0: at the end of the
+	 * loop turn. */
+	uint64_t allocation_batch_ns;
 	size_t max_body_size;
 	enum ms_log_level log_level;
 	enum ms_registry_sync registry_sync;

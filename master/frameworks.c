@@ -25,6 +25,7 @@ void ms_framework_free(struct ms_framework *fw)
 		free(fw->roles[i]);
 	free(fw->roles);
 	json_decref(fw->info);
+	json_decref(fw->offers_out);
 	free(fw->info_text);
 	free(fw->principal);
 	free(fw->id);

@@ -43,6 +43,7 @@ struct ms_http {
 	struct ms_route *routes;
 	size_t n_routes;
 	LIST_HEAD(, ms_stream) streams;
+	struct evbuffer *record; /* ms_stream_send()'s, reused */
 };
 
 #endif

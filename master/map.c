@@ -21,7 +21,7 @@ static void ms__grow(struct ms_map *m)
 		struct ms_map_entry *e = m->buckets[i], *next;
 		for (; e; e = next) {
 			next = e->next;
-			size_t k = ms__hash(e->key) & (n - 1);
+			size_t k = e->hash & (n - 1);
 			e->next = b[k];
 			b[k] = e;
 		}
@@ -35,9 +35,9 @@ void *ms_map_get(const struct ms_map *m, const char *key)
 {
 	if (!m->n_buckets || !key)
 		return NULL;
-	for (struct ms_map_entry *e = m->buckets[ms__hash(key) & (m->n_buckets - 1)]; e;
-	     e = e->next)
-		if (strcmp(e->key, key) == 0)
+	size_t h = ms__hash(key);
+	for (struct ms_map_entry *e = m->buckets[h & (m->n_buckets - 1)]; e; e = e->next)
+		if (e->hash == h && strcmp(e->key, key) == 0)
 			return e->value;
 	return NULL;
 }
@@ -46,15 +46,17 @@ void *ms_map_put(struct ms_map *m, const char *key, void *value)
 {
 	if (m->size >= m->n_buckets)
 		ms__grow(m);
-	size_t k = ms__hash(key) & (m->n_buckets - 1);
+	size_t h = ms__hash(key), k = h & (m->n_buckets - 1);
 	for (struct ms_map_entry *e = m->buckets[k]; e; e = e->next)
-		if (strcmp(e->key, key) == 0) {
+		if (e->hash == h && strcmp(e->key, key) == 0) {
 			void *old = e->value;
 			e->value = value;
 			return old;
 		}
-	struct ms_map_entry *e = ag_malloc(sizeof(*e));
-	e->key = ag_strdup(key);
+	size_t klen = strlen(key) + 1;
+	struct ms_map_entry *e = ag_malloc(sizeof(*e) + klen);
+	memcpy(e->key, key, klen);
+	e->hash = h;
 	e->value = value;
 	e->next = m->buckets[k];
 	m->buckets[k] = e;
@@ -66,14 +68,14 @@ void *ms_map_del(struct ms_map *m, const char *key)
 {
 	if (!m->n_buckets || !key)
 		return NULL;
-	struct ms_map_entry **pp = &m->buckets[ms__hash(key) & (m->n_buckets - 1)];
+	size_t h = ms__hash(key);
+	struct ms_map_entry **pp = &m->buckets[h & (m->n_buckets - 1)];
 	for (; *pp; pp = &(*pp)->next) {
 		struct ms_map_entry *e = *pp;
-		if (strcmp(e->key, key) != 0)
+		if (e->hash != h || strcmp(e->key, key) != 0)
 			continue;
 		void *v = e->value;
 		*pp = e->next;
-		free(e->key);
 		free(e);
 		m->size--;
 		return v;
@@ -87,7 +89,6 @@ void ms_map_clear(struct ms_map *m)
 		struct ms_map_entry *e = m->buckets[i], *next;
 		for (; e; e = next) {
 			next = e->next;
-			free(e->key);
 			free(e);
 		}
 	}

@@ -9,9 +9,10 @@
 #include <stddef.h>
 
 struct ms_map_entry {
-	char *key;
-	void *value;
 	struct ms_map_entry *next;
+	void *value;
+	size_t hash; /* compared before the key: one cache miss less per probe */
+	char key[];  /* in the entry's own allocation */
 };
 
 struct ms_map {

@@ -43,6 +43,7 @@ struct ms_framework {
 	bool recovered;         /* known from the registry or an agent, not subscribed since */
 	struct event *failover; /* armed while disconnected */
 	struct ms_map tasks;    /* task id -> struct ms_task */
+	json_t *offers_out;     /* offers of this allocation cycle not sent yet */
 	int64_t registered_ns, reregistered_ns, unregistered_ns; /* wall clock */
 };
 
@@ -128,6 +129,7 @@ struct ms_master {
 
 	struct event *alloc_timer;   /* periodic full cycle */
 	struct event *alloc_soon;    /* zero-delay: one dirty cycle per loop turn */
+	struct event *alloc_batch;   /* --allocation_batch after recovered resources */
 	struct event *heartbeat;     /* HEARTBEAT on every stream */
 	struct event *agent_checker; /* missed agent heartbeats */
 	struct event *drain_check;   /* zero-delay: DRAINING -> DRAINED (drain.c) */
@@ -181,6 +183,11 @@ void ms_reply_decode_error(struct evhttp_request *req, int rc, const struct ag_e
                            const char *body, size_t len);
 /* Ask for one drf_allocate_dirty() at the end of this loop turn. */
 void ms_allocate_soon(struct ms_master *m);
+/* Ask for one drf_allocate_dirty() --allocation_batch from the first such
+ * request (not from the last: the delay is bounded): for resources coming
+ * back, so that an agent's offer carries what several tasks freed. Mesos
+ * re-offers them at its next batch allocation. */
+void ms_allocate_batched(struct ms_master *m);
 
 /* ---- frameworks.c --------------------------------------------------- */
 
@@ -198,7 +205,12 @@ void ms_framework_free(struct ms_framework *fw);
 
 /* ---- offers.c ------------------------------------------------------- */
 
+/* The allocator's callback: the offer is recorded and queued on its
+ * framework; ms_offers_flush() sends the queue as one OFFERS event (Mesos
+ * sends an allocation's offers together). */
 void ms_on_offer(void *ctx, const struct drf_offer *o);
+/* Send every framework's queued offers; after each allocation cycle. */
+void ms_offers_flush(struct ms_master *m);
 struct ms_offer *ms_offer_find(struct ms_master *m, const char *id);
 /* Forget an offer (not its resources: the caller has told the allocator). */
 void ms_offer_drop(struct ms_master *m, struct ms_offer *o);
@@ -217,9 +229,10 @@ struct ms_task *ms_task_find(struct ms_framework *fw, const char *id);
 void ms_task_send_master_update(struct ms_master *m, struct ms_framework *fw, const char *task_id,
                                 const char *agent_id, enum pb_task_state state,
                                 enum pb_task_reason reason, const char *message);
-/* The agent reported a status (its normalized TaskStatus JSON). */
+/* The agent reported a status (`status_text`: its normalized TaskStatus as
+ * pb_json_dump() writes it). */
 void ms_task_status_update(struct ms_master *m, struct ms_agent *agent, const char *framework_id,
-                           const struct pb_task_status *st, const json_t *status);
+                           const struct pb_task_status *st, const char *status_text);
 /* Validate a TaskInfo of a LAUNCH (reference §2): NULL, or a message in
  * `buf` naming the problem. */
 const char *ms_task_validate(struct ms_framework *fw, const struct pb_task_info *ti,

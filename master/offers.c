@@ -52,6 +52,16 @@ static void ms__offer_timeout(evutil_socket_t fd, short what, void *arg)
 	ms_offer_rescind(o->fw->m, o, true);
 }
 
+#define MS_OFFERS_PER_EVENT 200
+
+static void ms__offers_send(struct ms_framework *fw)
+{
+	json_t *offers = fw->offers_out;
+	fw->offers_out = NULL;
+	ms_framework_send(
+	        fw, json_pack("{s:s, s:{s:o}}", "type", "OFFERS", "offers", "offers", offers));
+}
+
 void ms_on_offer(void *ctx, const struct drf_offer *d)
 {
 	struct ms_master *m = ctx;
@@ -90,8 +100,23 @@ void ms_on_offer(void *ctx, const struct drf_offer *d)
 		json_object_set(offer, "attributes", agent->attributes);
 	if (multi)
 		json_object_set_new(offer, "allocation_info", json_pack("{s:s}", "role", o->role));
-	ms_framework_send(
-	        fw, json_pack("{s:s, s:{s:[o]}}", "type", "OFFERS", "offers", "offers", offer));
+	if (!fw->offers_out)
+		fw->offers_out = json_array();
+	json_array_append_new(fw->offers_out, offer);
+	/* An event well under the 4 MB record cap of clients (mesos-go) and
+	 * the stream's slow-consumer bound, at 10,000 agents too. */
+	if (json_array_size(fw->offers_out) >= MS_OFFERS_PER_EVENT)
+		ms__offers_send(fw);
+}
+
+void ms_offers_flush(struct ms_master *m)
+{
+	struct ms_map_iter it;
+	for (ms_map_iter_init(&it); ms_map_iter_next(&m->frameworks, &it);) {
+		struct ms_framework *fw = it.e->value;
+		if (fw->offers_out)
+			ms__offers_send(fw);
+	}
 }
 
 /* LAUNCH against offers that are not all valid: nothing runs (reference
@@ -149,7 +174,7 @@ void ms_accept(struct ms_master *m, struct ms_framework *fw, const struct pb_cal
 			ms_offer_drop(m, o);
 		}
 		free(offers);
-		ms_allocate_soon(m);
+		ms_allocate_batched(m);
 		return;
 	}
 
@@ -212,5 +237,5 @@ void ms_accept(struct ms_master *m, struct ms_framework *fw, const struct pb_cal
 	}
 	free(left);
 	free(offers);
-	ms_allocate_soon(m);
+	ms_allocate_batched(m);
 }

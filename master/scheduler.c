@@ -14,7 +14,7 @@ static void ms__scheduler(struct evhttp_request *req, void *arg)
 	const char *body = ms_http_body(req, &len);
 	struct pb_call call = {0};
 	struct ag_error err = {0};
-	int rc = pb_call_decode(body, len, &call, &err);
+	int rc = pb_call_decode_lean(body, len, &call, &err);
 	if (rc < 0) {
 		ms_reply_decode_error(req, rc, &err, body, len);
 		return;

@@ -298,8 +298,10 @@ static void ms__alloc_soon_cb(evutil_socket_t fd, short what, void *arg)
 	struct ms_master *m = arg;
 	(void)fd;
 	(void)what;
-	if (drf_allocator_pending(m->alloc))
+	if (drf_allocator_pending(m->alloc)) {
 		drf_allocate_dirty(m->alloc, ms_now());
+		ms_offers_flush(m);
+	}
 }
 
 void ms_allocate_soon(struct ms_master *m)
@@ -309,6 +311,20 @@ void ms_allocate_soon(struct ms_master *m)
 	if (!evtimer_pending(m->alloc_soon, NULL)) {
 		struct timeval zero = {0, 0};
 		evtimer_add(m->alloc_soon, &zero);
+	}
+}
+
+void ms_allocate_batched(struct ms_master *m)
+{
+	uint64_t ns = m->flags.allocation_batch_ns;
+	if (!ns) {
+		ms_allocate_soon(m);
+		return;
+	}
+	if (!evtimer_pending(m->alloc_batch, NULL)) {
+		struct timeval tv = {(time_t)(ns / 1000000000),
+		                     (suseconds_t)(ns % 1000000000 / 1000)};
+		evtimer_add(m->alloc_batch, &tv);
 	}
 }
 
@@ -322,6 +338,7 @@ static void ms__alloc_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (drf_allocator_idle(m->alloc))
 		return;
 	drf_allocate_all(m->alloc, ms_now());
+	ms_offers_flush(m);
 }
 
 static void ms__heartbeat_cb(evutil_socket_t fd, short what, void *arg)
@@ -383,10 +400,12 @@ int ms_master_init(struct ms_master *m, struct ag_error *err)
 	 * may hold an id from before a restart: start past any old one. */
 	m->next_offer = (uint64_t)m->start_wall_ns / 1000;
 	m->alloc_soon = evtimer_new(m->base, ms__alloc_soon_cb, m);
+	m->alloc_batch = evtimer_new(m->base, ms__alloc_soon_cb, m);
 	m->alloc_timer = event_new(m->base, -1, EV_PERSIST, ms__alloc_timer_cb, m);
 	m->heartbeat = event_new(m->base, -1, EV_PERSIST, ms__heartbeat_cb, m);
 	m->agent_checker = event_new(m->base, -1, EV_PERSIST, ms__agent_check_cb, m);
-	if (!m->alloc_soon || !m->alloc_timer || !m->heartbeat || !m->agent_checker)
+	if (!m->alloc_soon || !m->alloc_batch || !m->alloc_timer || !m->heartbeat ||
+	    !m->agent_checker)
 		return ag_error_msg(err, ENOMEM, "cannot create the master's timers");
 	struct timeval tv = ms__tv(m->flags.allocation_interval_ns);
 	evtimer_add(m->alloc_timer, &tv);
@@ -416,7 +435,8 @@ void ms_master_fini(struct ms_master *m)
 	free(m->subscribers);
 	m->subscribers = NULL;
 	m->n_subscribers = 0;
-	struct event *evs[] = {m->alloc_soon, m->alloc_timer, m->heartbeat, m->agent_checker};
+	struct event *evs[] = {m->alloc_soon, m->alloc_batch, m->alloc_timer, m->heartbeat,
+	                       m->agent_checker};
 	for (size_t i = 0; i < AG_ARRAY_SIZE(evs); i++)
 		if (evs[i])
 			event_free(evs[i]);

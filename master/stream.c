@@ -154,12 +154,22 @@ int ms_stream_send(ms_stream *s, const char *json, size_t len)
 		ms__stream_close_later(s, MS_STREAM_SLOW_CONSUMER);
 		return -ENOBUFS;
 	}
-	struct evbuffer *b = evbuffer_new();
-	if (!b || evbuffer_add_printf(b, "%zu\n", len) < 0 || evbuffer_add(b, json, len) < 0)
+	/* The size line without printf, and one buffer for every record:
+	 * evhttp_send_reply_chunk() moves its content out. */
+	char line[24];
+	size_t n = sizeof(line);
+	line[--n] = '\n';
+	size_t v = len;
+	do
+		line[--n] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	struct evbuffer *b = s->http->record;
+	if (evbuffer_add(b, line + n, sizeof(line) - n) < 0 || evbuffer_add(b, json, len) < 0)
 		abort();
 	/* One record, one chunk: npm mesos-framework splits on chunks. */
 	evhttp_send_reply_chunk(s->req, b);
-	evbuffer_free(b);
+	/* Empty already unless evhttp had no connection to move it to. */
+	evbuffer_drain(b, evbuffer_get_length(b));
 	return 0;
 }
 

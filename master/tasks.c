@@ -194,26 +194,40 @@ struct ms_task *ms_task_adopt(struct ms_master *m, struct ms_framework *fw, cons
 	return ms__task_new(fw, id, agent_id, role, info, res);
 }
 
-void ms_task_transition(struct ms_master *m, struct ms_task *t, enum pb_task_state state,
-                        const json_t *status)
+/* ms_task_transition() with the status as its text (taken; NULL: none)
+ * and, when the caller has it, its tree. */
+static void ms__transition(struct ms_master *m, struct ms_task *t, enum pb_task_state state,
+                           char *text, const json_t *status)
 {
 	enum pb_task_state old = t->state;
 	t->state = state;
-	if (status)
-		ms_task_set_status(t, status);
+	if (text) {
+		free(t->status);
+		t->status = text;
+	}
 	if (!pb_task_state_is_terminal(old) && pb_task_state_is_terminal(state)) {
 		/* -ENOENT when the agent or framework already left the
 		 * allocator (and took the allocation with it). */
 		drf_resources_recover(m->alloc, t->fw->id, t->agent_id, t->role, t->res);
-		ms_allocate_soon(m);
+		ms_allocate_batched(m);
 		ms_drain_task_ended(m, t);
 	}
-	if (m->n_subscribers && old != state && status)
+	if (m->n_subscribers && old != state && text) {
+		json_t *parsed = status ? NULL : json_loads(text, 0, NULL);
 		ms_operator_broadcast(
 		        m, pb_operator_event(PB_OPEV_TASK_UPDATED,
 		                             json_pack("{s:o, s:O, s:s}", "framework_id",
-		                                       pb_id_to_json(t->fw->id), "status", status,
-		                                       "state", pb_task_state_name(state))));
+		                                       pb_id_to_json(t->fw->id), "status",
+		                                       status ? status : parsed, "state",
+		                                       pb_task_state_name(state))));
+		json_decref(parsed);
+	}
+}
+
+void ms_task_transition(struct ms_master *m, struct ms_task *t, enum pb_task_state state,
+                        const json_t *status)
+{
+	ms__transition(m, t, state, ms__compact(status), status);
 }
 
 /* Whether pb_json_dump() writes `s` inside quotes as it is: printable
@@ -232,14 +246,28 @@ static void ms__ack_agent(struct ms_agent *a, const char *fw_id, const char *tas
 	if (!a->stream)
 		return;
 	char *b64 = pb_base64_encode(uuid, PB_UUID_LEN);
-	if (ms__json_plain(fw_id) && ms__json_plain(task_id)) {
-		/* The bytes pb_json_dump() would write, without the tree. */
-		char *text = ag_asprintf("{\"type\":\"STATUS_UPDATE_ACK\",\"status_update_ack\":{"
-		                         "\"framework_id\":{\"value\":\"%s\"},\"task_id\":{"
-		                         "\"value\":\"%s\"},\"uuid\":\"%s\"}}",
-		                         fw_id, task_id, b64);
-		(void)ms_stream_send(a->stream, text, strlen(text));
-		free(text);
+	char text[1024];
+	const char *parts[] = {"{\"type\":\"STATUS_UPDATE_ACK\",\"status_update_ack\":{"
+	                       "\"framework_id\":{\"value\":\"",
+	                       fw_id,
+	                       "\"},\"task_id\":{\"value\":\"",
+	                       task_id,
+	                       "\"},\"uuid\":\"",
+	                       b64,
+	                       "\"}}"};
+	size_t n = 0;
+	for (size_t i = 0; i < AG_ARRAY_SIZE(parts); i++)
+		n += strlen(parts[i]);
+	if (n < sizeof(text) && ms__json_plain(fw_id) && ms__json_plain(task_id)) {
+		/* The bytes pb_json_dump() would write, without the tree (nor
+		 * printf: one of these per update). */
+		n = 0;
+		for (size_t i = 0; i < AG_ARRAY_SIZE(parts); i++) {
+			size_t k = strlen(parts[i]);
+			memcpy(text + n, parts[i], k);
+			n += k;
+		}
+		(void)ms_stream_send(a->stream, text, n);
 		free(b64);
 		return;
 	}
@@ -250,7 +278,7 @@ static void ms__ack_agent(struct ms_agent *a, const char *fw_id, const char *tas
 }
 
 void ms_task_status_update(struct ms_master *m, struct ms_agent *agent, const char *framework_id,
-                           const struct pb_task_status *st, const json_t *status)
+                           const struct pb_task_status *st, const char *status_text)
 {
 	struct ms_framework *fw = ms_framework_find(m, framework_id);
 	struct ms_task *t = fw ? ms_task_find(fw, st->task_id) : NULL;
@@ -262,14 +290,16 @@ void ms_task_status_update(struct ms_master *m, struct ms_agent *agent, const ch
 		ms__ack_agent(agent, framework_id, st->task_id, st->uuid.data);
 		return;
 	}
-	json_t *copy = NULL;
-	if (!json_object_get(status, "agent_id")) {
-		copy = json_deep_copy(status);
-		json_object_set_new(copy, "agent_id", pb_id_to_json(agent->id));
-		status = copy;
+	char *text;
+	if (st->agent_id) {
+		text = ag_strdup(status_text);
+	} else {
+		json_t *j = json_loads(status_text, 0, NULL);
+		json_object_set_new(j, "agent_id", pb_id_to_json(agent->id));
+		text = j ? pb_json_dump(j, NULL) : ag_strdup(status_text);
+		json_decref(j);
 	}
-	ms_task_transition(m, t, st->state, status);
-	json_decref(copy);
+	ms__transition(m, t, st->state, text, NULL);
 	/* t->status is now this update's text. */
 	free(t->pending);
 	t->pending = ag_strdup(t->status);

@@ -15,6 +15,8 @@ static const char *payload_key(enum pb_agent_msg_type t)
 		return "reregister";
 	case PB_AGENT_STATUS_UPDATE:
 		return "status_update";
+	case PB_AGENT_STATUS_UPDATES:
+		return "status_updates";
 	case PB_AGENT_REGISTERED:
 		return "registered";
 	case PB_AGENT_RUN_TASK:
@@ -59,6 +61,23 @@ static void read_register(struct pb_arena *a, const json_t *p, struct pb_agent_m
 		}
 		m->reg.tasks = v;
 	}
+}
+
+/* One normalized {framework_id, status}: false when its uuid is not
+ * PB_UUID_LEN bytes. */
+static bool read_status_update(struct pb_arena *a, const json_t *p, struct pb_status_update *u)
+{
+	u->framework_id = pb__id(p, "framework_id");
+	const json_t *st = json_object_get(p, "status");
+	pb__read_task_status(a, st, &u->status);
+	if (u->status.uuid.len != PB_UUID_LEN)
+		return false;
+	size_t n;
+	_cleanup_free_ char *text = pb_json_dump(st, &n);
+	char *copy = pb__alloc(a, n + 1);
+	memcpy(copy, text, n);
+	u->status_text = copy;
+	return true;
 }
 
 int pb_agent_msg_decode(const char *buf, size_t len, struct pb_agent_msg *ret_msg,
@@ -110,15 +129,31 @@ int pb_agent_msg_decode(const char *buf, size_t len, struct pb_agent_msg *ret_ms
 		break;
 	}
 	case PB_AGENT_STATUS_UPDATE:
-		m.status_update.framework_id = pb__id(p, "framework_id");
-		pb__read_task_status(a, json_object_get(p, "status"), &m.status_update.status);
-		if (m.status_update.status.uuid.len != PB_UUID_LEN) {
+		if (!read_status_update(a, p, &m.status_update)) {
 			pb_agent_msg_free(&m);
 			return ag_error_msg(err, EINVAL,
 			                    "message.status_update.status.uuid: must be %d bytes",
 			                    PB_UUID_LEN);
 		}
 		break;
+	case PB_AGENT_STATUS_UPDATES: {
+		const json_t *arr = json_object_get(p, "updates");
+		size_t n = json_array_size(arr);
+		struct pb_status_update *v = pb__new_array(a, struct pb_status_update, n);
+		for (size_t i = 0; i < n; i++) {
+			if (!read_status_update(a, json_array_get(arr, i), &v[i])) {
+				pb_agent_msg_free(&m);
+				return ag_error_msg(
+				        err, EINVAL,
+				        "message.status_updates.updates[%zu].status.uuid: "
+				        "must be %d bytes",
+				        i, PB_UUID_LEN);
+			}
+		}
+		m.status_updates.updates = v;
+		m.status_updates.n_updates = n;
+		break;
+	}
 	case PB_AGENT_STATUS_UPDATE_ACK:
 		m.status_update_ack.framework_id = pb__id(p, "framework_id");
 		m.status_update_ack.task_id = pb__id(p, "task_id");
@@ -141,6 +176,14 @@ int pb_agent_msg_decode(const char *buf, size_t len, struct pb_agent_msg *ret_ms
 	}
 	*ret_msg = m;
 	return 0;
+}
+
+int pb_agent_msg_decode_lean(const char *buf, size_t len, struct pb_agent_msg *ret_msg,
+                             struct ag_error *err)
+{
+	if (pb__status_update_decode_plain(buf, len, ret_msg))
+		return 0;
+	return pb_agent_msg_decode(buf, len, ret_msg, err);
 }
 
 void pb_agent_msg_free(struct pb_agent_msg *msg)
@@ -233,6 +276,18 @@ json_t *pb_agent_msg_to_json(const struct pb_agent_msg *m)
 		pb__set_id(p, "framework_id",
 		           m->status_update.framework_id ? m->status_update.framework_id : "");
 		json_object_set_new(p, "status", pb_task_status_to_json(&m->status_update.status));
+		break;
+	case PB_AGENT_STATUS_UPDATES:
+		p = json_object();
+		json_t *arr = json_array();
+		for (size_t i = 0; i < m->status_updates.n_updates; i++) {
+			const struct pb_status_update *u = &m->status_updates.updates[i];
+			json_t *e = json_object();
+			pb__set_id(e, "framework_id", u->framework_id ? u->framework_id : "");
+			json_object_set_new(e, "status", pb_task_status_to_json(&u->status));
+			json_array_append_new(arr, e);
+		}
+		json_object_set_new(p, "updates", arr);
 		break;
 	case PB_AGENT_STATUS_UPDATE_ACK:
 		p = json_object();

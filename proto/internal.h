@@ -113,4 +113,12 @@ json_t *pb__labels_to_json(const struct pb_label *l, size_t n);
 /* {"type":NAME, lower(NAME): payload}; payload stolen, may be NULL. */
 json_t *pb__typed(const char *name, json_t *payload);
 
+/* ---- fast.c: the plain forms of the lean decoders ---- */
+
+/* 1 and *ret filled when `buf` is an ACKNOWLEDGE / a STATUS_UPDATE or
+ * STATUS_UPDATES in plain form; 0 when it is not (nothing is allocated
+ * then). */
+int pb__ack_decode_plain(const char *buf, size_t len, struct pb_call *ret_call);
+int pb__status_update_decode_plain(const char *buf, size_t len, struct pb_agent_msg *ret_msg);
+
 #endif

@@ -64,7 +64,8 @@ ENUM(pb__e_operator_event_type, "UNKNOWN", "SUBSCRIBED", "TASK_ADDED", "TASK_UPD
      "AGENT_ADDED", "AGENT_REMOVED", "FRAMEWORK_ADDED", "FRAMEWORK_UPDATED", "FRAMEWORK_REMOVED",
      "HEARTBEAT");
 ENUM(pb__e_agent_msg_type, "UNKNOWN", "REGISTER", "REREGISTER", "STATUS_UPDATE", "HEARTBEAT",
-     "REGISTERED", "RUN_TASK", "KILL_TASK", "STATUS_UPDATE_ACK", "SHUTDOWN_FRAMEWORK", "ERROR");
+     "REGISTERED", "RUN_TASK", "KILL_TASK", "STATUS_UPDATE_ACK", "SHUTDOWN_FRAMEWORK", "ERROR",
+     "STATUS_UPDATES");
 
 LOCAL_ENUM(e_env_type, "UNKNOWN", "VALUE", "SECRET");
 LOCAL_ENUM(e_volume_mode, "RW", "RO");
@@ -364,6 +365,7 @@ MSG(m_run_task, F_MSG("framework_info", R, pb__m_framework_info),
 MSG(m_kill_task, F_MSG("framework_id", R, m_id), F_MSG("task_id", R, m_id),
     F_MSG("kill_policy", 0, m_kill_policy));
 MSG(m_status_update, F_MSG("framework_id", R, m_id), F_MSG("status", R, pb__m_task_status));
+MSG(m_status_updates, F_MSG("updates", R | N, m_status_update));
 MSG(m_status_update_ack, F_MSG("framework_id", R, m_id), F_MSG("task_id", R, m_id),
     F_BYTES("uuid", R));
 MSG(m_shutdown_framework, F_MSG("framework_id", R, m_id));
@@ -373,4 +375,5 @@ PUBLIC_MSG(pb__m_agent_msg, F_ENUM("type", 0, pb__e_agent_msg_type), F_MSG("agen
            F_MSG("registered", 0, m_registered), F_MSG("run_task", 0, m_run_task),
            F_MSG("kill_task", 0, m_kill_task), F_MSG("status_update", 0, m_status_update),
            F_MSG("status_update_ack", 0, m_status_update_ack),
-           F_MSG("shutdown_framework", 0, m_shutdown_framework), F_MSG("error", 0, m_error));
+           F_MSG("shutdown_framework", 0, m_shutdown_framework), F_MSG("error", 0, m_error),
+           F_MSG("status_updates", 0, m_status_updates));

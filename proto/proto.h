@@ -542,6 +542,13 @@ struct pb_call {
 int pb_call_decode(const char *buf, size_t len, struct pb_call *ret_call, struct ag_error *err);
 /* Free what a decoded call owns and zero it; a zeroed call is fine. */
 void pb_call_free(struct pb_call *call);
+/* pb_call_decode() for a server that does not need the normalized tree of
+ * an ACKNOWLEDGE: one in plain form (known fields, strings of printable
+ * ASCII without escapes, canonical base64) is read without building it,
+ * and its `json` is NULL; anything else goes through pb_call_decode(),
+ * whose results and errors it has. */
+int pb_call_decode_lean(const char *buf, size_t len, struct pb_call *ret_call,
+                        struct ag_error *err);
 
 /* ---- scheduler API: events --------------------------------------------- */
 
@@ -785,6 +792,8 @@ enum pb_agent_msg_type {
 	PB_AGENT_STATUS_UPDATE_ACK,
 	PB_AGENT_SHUTDOWN_FRAMEWORK,
 	PB_AGENT_ERROR,
+	/* agent -> master: several STATUS_UPDATEs in one request */
+	PB_AGENT_STATUS_UPDATES,
 };
 const char *pb_agent_msg_type_name(enum pb_agent_msg_type t);
 
@@ -794,6 +803,14 @@ struct pb_agent_task {
 	struct pb_task_info task;
 	struct pb_task_status status; /* latest state */
 	bool has_unacknowledged;      /* the latest update is not acknowledged */
+};
+
+/* One status update of an agent (STATUS_UPDATE, or one of STATUS_UPDATES). */
+struct pb_status_update {
+	const char *framework_id;
+	struct pb_task_status status; /* uuid required */
+	/* The normalized status as pb_json_dump() writes it. */
+	const char *status_text;
 };
 
 struct pb_agent_msg {
@@ -823,10 +840,11 @@ struct pb_agent_msg {
 		bool has_grace;
 		int64_t grace_ns;
 	} kill_task;
+	struct pb_status_update status_update;
 	struct {
-		const char *framework_id;
-		struct pb_task_status status; /* uuid required */
-	} status_update;
+		const struct pb_status_update *updates; /* in the agent's order */
+		size_t n_updates;
+	} status_updates;
 	struct {
 		const char *framework_id;
 		const char *task_id;
@@ -846,6 +864,14 @@ struct pb_agent_msg {
 int pb_agent_msg_decode(const char *buf, size_t len, struct pb_agent_msg *ret_msg,
                         struct ag_error *err);
 void pb_agent_msg_free(struct pb_agent_msg *msg);
+/* pb_agent_msg_decode() for the master: a STATUS_UPDATE or STATUS_UPDATES
+ * whose updates are in plain form (as
+ * for pb_call_decode_lean(), each status compact, fields in the table's
+ * order, values canonical, so that it is its own status_text) is read
+ * without a tree, and its `json` is NULL; anything else goes through
+ * pb_agent_msg_decode(), whose results and errors it has. */
+int pb_agent_msg_decode_lean(const char *buf, size_t len, struct pb_agent_msg *ret_msg,
+                             struct ag_error *err);
 /* The message as JSON; a new reference, NULL for an unset type. Task infos
  * are written from their `json` (which must be set). */
 json_t *pb_agent_msg_to_json(const struct pb_agent_msg *msg);

@@ -162,6 +162,13 @@ int pb_call_decode(const char *buf, size_t len, struct pb_call *ret_call, struct
 	return 0;
 }
 
+int pb_call_decode_lean(const char *buf, size_t len, struct pb_call *ret_call, struct ag_error *err)
+{
+	if (pb__ack_decode_plain(buf, len, ret_call))
+		return 0;
+	return pb_call_decode(buf, len, ret_call, err);
+}
+
 void pb_call_free(struct pb_call *call)
 {
 	if (!call)

@@ -82,6 +82,8 @@ static void fuzz_init(void)
 		abort();
 	free(M.flags.work_dir);
 	M.flags.work_dir = ag_strdup(dir);
+	/* Re-offers within the input's loop turns, not 250ms later. */
+	M.flags.allocation_batch_ns = 0;
 	M.start_ns = ag_now_ns();
 	if (ms_registry_open(dir, MS_REGISTRY_SYNC_NORMAL, &M.registry, NULL, &err) < 0)
 		abort();

@@ -1024,3 +1024,140 @@ Test(sched, agent_attributes_are_in_offers_and_agent_info)
 	cr_assert_str_eq(jstr(agents, "get_agents.agents.0.agent_info.hostname"), "a1");
 	json_decref(agents);
 }
+
+/* ---- batching: STATUS_UPDATES, OFFERS per cycle, --allocation_batch ---- */
+
+static int agent_updates2(struct peer *a, const char *fw, const char *t1, const char *u1,
+                          const char *t2, const char *u2, const char *state, char **ret_body)
+{
+	char body[2048];
+	snprintf(
+	        body, sizeof(body),
+	        "{\"type\":\"STATUS_UPDATES\",\"agent_id\":{\"value\":\"%s\"},\"status_updates\":"
+	        "{\"updates\":[{\"framework_id\":{\"value\":\"%s\"},\"status\":{\"task_id\":{"
+	        "\"value\":\"%s\"},\"state\":\"%s\",\"source\":\"SOURCE_EXECUTOR\",\"agent_id\":{"
+	        "\"value\":\"%s\"},\"timestamp\":1700000000.5,\"uuid\":\"%s\"}},{\"framework_id\":{"
+	        "\"value\":\"%s\"},\"status\":{\"task_id\":{\"value\":\"%s\"},\"state\":\"%s\","
+	        "\"uuid\":\"%s\"}}]}}",
+	        a->id, fw, t1, state, a->id, u1, fw, t2, state, u2);
+	return peer_call(a, body, ret_body);
+}
+
+/* Two tasks on one agent from one offer; their RUN_TASKs read. */
+static void launch_two(struct peer *a, struct peer *f)
+{
+	json_t *ev = peer_next(f, "OFFERS", 3000);
+	cr_assert_not_null(ev, "no offer");
+	char offer[256];
+	snprintf(offer, sizeof(offer), "%s", jstr(ev, "offers.offers.0.id.value"));
+	json_decref(ev);
+	cr_assert_eq(fw_call(f,
+	                     "{\"type\":\"ACCEPT\",\"framework_id\":{\"value\":\"%s\"},\"accept\":{"
+	                     "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":"
+	                     "\"LAUNCH\",\"launch\":{\"task_infos\":[{\"name\":\"t\",\"task_id\":{"
+	                     "\"value\":\"t1\"},\"agent_id\":{\"value\":\"%s\"},\"resources\":[{"
+	                     "\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1}}],"
+	                     "\"command\":{\"value\":\"true\"}},{\"name\":\"t\",\"task_id\":{"
+	                     "\"value\":\"t2\"},\"agent_id\":{\"value\":\"%s\"},\"resources\":[{"
+	                     "\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1}}],"
+	                     "\"command\":{\"value\":\"true\"}}]}}],\"filters\":{"
+	                     "\"refuse_seconds\":0}}}",
+	                     f->id, offer, a->id, a->id),
+	             202);
+	for (int i = 0; i < 2; i++) {
+		json_t *run = peer_next(a, "RUN_TASK", 3000);
+		cr_assert_not_null(run);
+		json_decref(run);
+	}
+}
+
+Test(sched, status_updates_carries_several_updates_in_order)
+{
+	start_master(NULL);
+	struct peer a, f;
+	agent_register(&a, AGENT_RES);
+	fw_subscribe(&f, NULL, NULL);
+	launch_two(&a, &f);
+
+	/* A bad second update refuses the whole request, naming it; the
+	 * first is not applied either. */
+	char *body = NULL;
+	cr_assert_eq(agent_updates2(&a, f.id, "t1", UUIDS[0], "t2", "aGk=", "TASK_RUNNING", &body),
+	             400);
+	cr_assert_not_null(strstr(body, "status_updates.updates[1].status.uuid"), "%s", body);
+	free(body);
+	cr_assert_null(peer_next(&f, "UPDATE", 300));
+
+	cr_assert_eq(agent_updates2(&a, f.id, "t1", UUIDS[0], "t2", UUIDS[1], "TASK_RUNNING", NULL),
+	             202);
+	const char *tasks[] = {"t1", "t2"};
+	for (int i = 0; i < 2; i++) {
+		json_t *ev = peer_next(&f, "UPDATE", 3000);
+		cr_assert_not_null(ev);
+		cr_assert_str_eq(jstr(ev, "update.status.task_id.value"), tasks[i]);
+		cr_assert_str_eq(jstr(ev, "update.status.state"), "TASK_RUNNING");
+		cr_assert_str_eq(jstr(ev, "update.status.uuid"), UUIDS[i]);
+		/* The second status had no agent_id: the master adds it. */
+		cr_assert_str_eq(jstr(ev, "update.status.agent_id.value"), a.id);
+		json_decref(ev);
+	}
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(fw_ack(&f, a.id, tasks[i], UUIDS[i]), 202);
+	for (int i = 0; i < 2; i++) {
+		json_t *ack = peer_next(&a, "STATUS_UPDATE_ACK", 3000);
+		cr_assert_not_null(ack);
+		cr_assert_str_eq(jstr(ack, "status_update_ack.task_id.value"), tasks[i]);
+		json_decref(ack);
+	}
+	peer_close(&a);
+	peer_close(&f);
+}
+
+Test(sched, one_offers_event_carries_the_offers_of_a_cycle)
+{
+	start_master(NULL);
+	struct peer a1, a2, f;
+	agent_register(&a1, AGENT_RES);
+	agent_register(&a2, AGENT_RES);
+	fw_subscribe(&f, NULL, NULL);
+	json_t *ev = peer_next(&f, "OFFERS", 3000);
+	cr_assert_not_null(ev);
+	cr_assert_eq(json_array_size(json_object_get(json_object_get(ev, "offers"), "offers")), 2);
+	json_decref(ev);
+	peer_close(&a1);
+	peer_close(&a2);
+	peer_close(&f);
+}
+
+Test(sched, resources_freed_within_the_batch_delay_come_back_in_one_offer)
+{
+	const char *args[] = {"--allocation_batch=1secs", "--allocation_interval=1hrs", NULL};
+	start_master(args);
+	struct peer a, f;
+	agent_register(&a, AGENT_RES);
+	fw_subscribe(&f, NULL, NULL);
+	launch_two(&a, &f);
+	const char *tasks[] = {"t1", "t2"};
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(agent_update(&a, f.id, tasks[i], "TASK_FINISHED", UUIDS[i]), 202);
+		json_t *ev = peer_next(&f, "UPDATE", 3000);
+		cr_assert_not_null(ev);
+		json_decref(ev);
+	}
+	/* Both cpus in one offer, not one offer per task. */
+	json_t *ev = peer_next(&f, "OFFERS", 5000);
+	cr_assert_not_null(ev);
+	json_t *offers = json_object_get(json_object_get(ev, "offers"), "offers");
+	cr_assert_eq(json_array_size(offers), 1);
+	json_t *res = json_object_get(json_array_get(offers, 0), "resources");
+	double cpus = 0;
+	for (size_t i = 0; i < json_array_size(res); i++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(res, i), "name")),
+		           "cpus") == 0)
+			cpus += json_number_value(json_object_get(
+			        json_object_get(json_array_get(res, i), "scalar"), "value"));
+	cr_assert_float_eq(cpus, 2.0, 1e-9);
+	json_decref(ev);
+	peer_close(&a);
+	peer_close(&f);
+}

@@ -42,6 +42,42 @@ static void on_close(struct evhttp_connection *c, void *arg)
 	pthread_mutex_unlock(&fm.mu);
 }
 
+/* One status update from the agent (fm.mu held). */
+static void on_update(const struct pb_status_update *su)
+{
+	const struct pb_task_status *s = &su->status;
+	char *u = pb_base64_encode(s->uuid.data, s->uuid.len);
+	struct upd_rec *r = NULL;
+	for (int i = 0; i < fm.n_upd; i++)
+		if (strcmp(fm.upd[i].uuid, u) == 0)
+			r = &fm.upd[i];
+	if (!r && fm.n_upd < FM_MAX_UPDATES) {
+		r = &fm.upd[fm.n_upd++];
+		snprintf(r->task, sizeof(r->task), "%s", s->task_id);
+		snprintf(r->state, sizeof(r->state), "%s", pb_task_state_name(s->state));
+		snprintf(r->uuid, sizeof(r->uuid), "%s", u);
+		snprintf(r->msg, sizeof(r->msg), "%s", s->message ? s->message : "");
+		r->first_ns = ag_now_ns();
+		if (s->reason != PB_REASON_UNSET)
+			snprintf(r->reason, sizeof(r->reason), "%s",
+			         pb_task_reason_name(s->reason));
+		if (s->message && !fm.quiet)
+			fprintf(stderr, "fake master: %s %s: %s\n", r->task, r->state, s->message);
+	}
+	/* Acknowledge the second copy only: every update must be re-sent. */
+	if (r && ++r->count == (fm.ack_first ? 1 : 2)) {
+		char ack[512];
+		snprintf(ack, sizeof(ack),
+		         "{\"type\":\"STATUS_UPDATE_ACK\",\"status_update_ack\":{"
+		         "\"framework_id\":{\"value\":\"F0\"},\"task_id\":{\"value\":\"%"
+		         "s\"},"
+		         "\"uuid\":\"%s\"}}",
+		         r->task, u);
+		stream_send(ack);
+	}
+	free(u);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	(void)arg;
@@ -75,39 +111,11 @@ static void on_request(struct evhttp_request *req, void *arg)
 		evhttp_send_reply_start(req, 200, "OK");
 		stream_send("{\"type\":\"REGISTERED\",\"registered\":{\"agent_id\":{\"value\":"
 		            "\"A-1\"},\"heartbeat_interval_seconds\":1}}");
-	} else if (m.type == PB_AGENT_STATUS_UPDATE) {
-		const struct pb_task_status *s = &m.status_update.status;
-		char *u = pb_base64_encode(s->uuid.data, s->uuid.len);
-		struct upd_rec *r = NULL;
-		for (int i = 0; i < fm.n_upd; i++)
-			if (strcmp(fm.upd[i].uuid, u) == 0)
-				r = &fm.upd[i];
-		if (!r && fm.n_upd < FM_MAX_UPDATES) {
-			r = &fm.upd[fm.n_upd++];
-			snprintf(r->task, sizeof(r->task), "%s", s->task_id);
-			snprintf(r->state, sizeof(r->state), "%s", pb_task_state_name(s->state));
-			snprintf(r->uuid, sizeof(r->uuid), "%s", u);
-			snprintf(r->msg, sizeof(r->msg), "%s", s->message ? s->message : "");
-			r->first_ns = ag_now_ns();
-			if (s->reason != PB_REASON_UNSET)
-				snprintf(r->reason, sizeof(r->reason), "%s",
-				         pb_task_reason_name(s->reason));
-			if (s->message && !fm.quiet)
-				fprintf(stderr, "fake master: %s %s: %s\n", r->task, r->state,
-				        s->message);
-		}
-		/* Acknowledge the second copy only: every update must be re-sent. */
-		if (r && ++r->count == (fm.ack_first ? 1 : 2)) {
-			char ack[512];
-			snprintf(ack, sizeof(ack),
-			         "{\"type\":\"STATUS_UPDATE_ACK\",\"status_update_ack\":{"
-			         "\"framework_id\":{\"value\":\"F0\"},\"task_id\":{\"value\":\"%"
-			         "s\"},"
-			         "\"uuid\":\"%s\"}}",
-			         r->task, u);
-			stream_send(ack);
-		}
-		free(u);
+	} else if (m.type == PB_AGENT_STATUS_UPDATE || m.type == PB_AGENT_STATUS_UPDATES) {
+		if (m.type == PB_AGENT_STATUS_UPDATE)
+			on_update(&m.status_update);
+		for (size_t i = 0; i < m.status_updates.n_updates; i++)
+			on_update(&m.status_updates.updates[i]);
 		evhttp_send_reply(req, 202, "Accepted", NULL);
 	} else {
 		fm.heartbeats++;

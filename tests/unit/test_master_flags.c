@@ -27,6 +27,7 @@ Test(master_flags, defaults_are_the_documented_ones)
 	cr_assert_eq(f.max_agent_ping_timeouts, 5);
 	cr_assert_eq(f.offer_timeout_ns, 0);
 	cr_assert_eq(f.allocation_interval_ns, 1000000000ull);
+	cr_assert_eq(f.allocation_batch_ns, 250000000ull);
 	cr_assert_eq(f.max_body_size, 4u << 20);
 	cr_assert_eq(f.registry_sync, MS_REGISTRY_SYNC_FULL);
 	ms_flags_free(&f);
@@ -47,10 +48,11 @@ Test(master_flags, both_spellings_and_units)
 	cr_assert_eq(f.heartbeat_interval_ns, 500000000ull);
 	cr_assert_eq(f.offer_timeout_ns, 90000000000ull);
 	cr_assert_eq(f.log_level, MS_LOG_WARN);
-	r = parse(&f, &err, 3, "--offer_timeout=off", "--max_body_size=1MiB",
-	          "--registry_sync=normal");
+	r = parse(&f, &err, 4, "--offer_timeout=off", "--max_body_size=1MiB",
+	          "--registry_sync=normal", "--allocation_batch=0");
 	cr_assert_eq(r, 0, "%s", err.msg);
 	cr_assert_eq(f.offer_timeout_ns, 0);
+	cr_assert_eq(f.allocation_batch_ns, 0);
 	cr_assert_eq(f.max_body_size, 1u << 20);
 	cr_assert_eq(f.registry_sync, MS_REGISTRY_SYNC_NORMAL);
 	ms_flags_free(&f);
