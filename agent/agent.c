@@ -38,11 +38,12 @@ static json_t *status_json(struct agent *a, const char *task_id, const char *sta
 	return s;
 }
 
-static void enqueue(struct agent *a, const char *task_id, const char *state, const char *reason,
-                    const char *message, const char *cid)
+static void enqueue(struct agent *a, const char *fw, const char *task_id, const char *state,
+                    const char *reason, const char *message, const char *cid)
 {
 	json_t *s = status_json(a, task_id, state, reason, message, cid);
-	int r = upd_enqueue(a->upd, task_id, pb_task_state_from_name(state), s, ag_now_ns(), NULL);
+	int r = upd_enqueue(a->upd, fw, task_id, pb_task_state_from_name(state), s, ag_now_ns(),
+	                    NULL);
 	json_decref(s);
 	if (r < 0 && r != -ENOENT)
 		fprintf(stderr, "agora-agent: queue %s of `%s`: %s\n", state, task_id,
@@ -60,8 +61,16 @@ static void enqueue(struct agent *a, const char *task_id, const char *state, con
 static void on_task_state(void *ctx, const struct ctz_update *u)
 {
 	struct agent *a = ctx;
-	enqueue(a, u->task_id, task_state_name(u->state), task_reason_name(u->reason), u->message,
-	        u->container_id);
+	const char *fw = u->framework_id;
+	if (!fw || !*fw) {
+		/* A containerizer record from before tasks were keyed by
+		 * framework: the task id was unique then. */
+		fw = upd_task_framework(a->upd, u->task_id);
+		if (!fw)
+			fw = "";
+	}
+	enqueue(a, fw, u->task_id, task_state_name(u->state), task_reason_name(u->reason),
+	        u->message, u->container_id);
 }
 
 /* ---- status updates to the master ------------------------------------- */
@@ -161,22 +170,8 @@ static json_t *agent_info(struct agent *a)
 		json_object_set_new(ai, "port", json_integer(a->port));
 	if (a->agent_id)
 		json_object_set_new(ai, "id", pb_id_to_json(a->agent_id));
-	if (a->attributes && *a->attributes) {
-		/* "k:v;k2:v2" as TEXT attributes */
-		json_t *attrs = json_array();
-		_cleanup_free_ char *copy = ag_strdup(a->attributes);
-		char *save = NULL;
-		for (char *kv = strtok_r(copy, ";", &save); kv; kv = strtok_r(NULL, ";", &save)) {
-			char *c = strchr(kv, ':');
-			if (!c)
-				continue;
-			*c = '\0';
-			json_array_append_new(attrs,
-			                      json_pack("{s:s, s:s, s:{s:s}}", "name", kv, "type",
-			                                "TEXT", "text", "value", c + 1));
-		}
-		json_object_set_new(ai, "attributes", attrs);
-	}
+	if (json_array_size(a->attributes))
+		json_object_set(ai, "attributes", a->attributes);
 	return ai;
 }
 
@@ -263,9 +258,10 @@ static const char *role_of(const struct pb_framework_info *fi, const struct pb_t
 	return fi->role ? fi->role : "*";
 }
 
-static void limits_of(const struct pb_task_info *t, struct ts_limits *lim)
+static void limits_of(const struct agent *a, const struct pb_task_info *t, struct ts_limits *lim)
 {
-	*lim = (struct ts_limits){.pids_max = TS_DEFAULT_PIDS_MAX};
+	*lim = (struct ts_limits){.pids_max = a->task_pids_max > 0 ? (uint64_t)a->task_pids_max
+	                                                           : TS_DEFAULT_PIDS_MAX};
 	for (size_t i = 0; i < t->n_resources; i++) {
 		const struct pb_resource *r = &t->resources[i];
 		if (r->type != PB_VALUE_SCALAR)
@@ -282,21 +278,21 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
                      const struct pb_task_info *t)
 {
 	const char *id = t->task_id;
-	if (upd_task_known(a->upd, id) || ctz_sandbox_of(a->ctz, id))
+	if (upd_task_known(a->upd, fi->id, id) || ctz_sandbox_of(a->ctz, fi->id, id))
 		return; /* RUN_TASK is idempotent */
 	_cleanup_free_ char *fw_text = NULL, *task_text = pb_json_dump(t->json, NULL);
 	json_t *fwj = pb_framework_info_to_json(fi);
 	fw_text = pb_json_dump(fwj, NULL);
 	json_decref(fwj);
 	/* Recorded before anything runs: REREGISTER lists it from now on. */
-	if (upd_task_add(a->upd, id, fi->id, fw_text, task_text) < 0) {
+	if (upd_task_add(a->upd, fi->id, id, fw_text, task_text) < 0) {
 		fprintf(stderr, "agora-agent: cannot record task `%s`\n", id);
 		return;
 	}
 	const char *role = role_of(fi, t);
 	struct ag_error err = {0};
-	struct ctz_task ct = {.task_id = id};
-	limits_of(t, &ct.limits);
+	struct ctz_task ct = {.framework_id = fi->id, .task_id = id};
+	limits_of(a, t, &ct.limits);
 	struct ts_command cmd = {0};
 	_cleanup_free_ char *oci_text = NULL;
 	const char **argv = NULL, **env = NULL;
@@ -351,7 +347,7 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 		reason = "REASON_TASK_INVALID";
 	}
 	if (r < 0)
-		enqueue(a, id, "TASK_ERROR", reason, err.msg, NULL);
+		enqueue(a, fi->id, id, "TASK_ERROR", reason, err.msg, NULL);
 	if (env)
 		for (size_t i = 0; env[i]; i++)
 			free((char *)env[i]);
@@ -359,29 +355,10 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 	free(argv);
 }
 
-struct fw_kill {
-	struct agent *a;
-	const char *fw;
-};
-
-static void kill_if_fw(void *ctx, const struct upd_task_view *t)
+/* The grace period of a TaskInfo's kill_policy in ms; -1 when it has none. */
+static int64_t task_grace_ms(const char *task_json)
 {
-	struct fw_kill *k = ctx;
-	if (strcmp(t->framework_id, k->fw) == 0 && !pb_task_state_is_terminal(t->state))
-		ctz_kill(k->a->ctz, t->task_id, 3000);
-}
-
-struct grace_lookup {
-	const char *task_id;
-	int64_t grace_ms; /* -1: none in the TaskInfo */
-};
-
-static void find_grace(void *ctx, const struct upd_task_view *t)
-{
-	struct grace_lookup *g = ctx;
-	if (strcmp(t->task_id, g->task_id) != 0)
-		return;
-	json_t *task = json_loads(t->task_json, 0, NULL);
+	json_t *task = json_loads(task_json, 0, NULL);
 	json_t *ns = json_object_get(
 	        json_object_get(json_object_get(task, "kill_policy"), "grace_period"),
 	        "nanoseconds");
@@ -391,20 +368,55 @@ static void find_grace(void *ctx, const struct upd_task_view *t)
 		v = json_integer_value(ns);
 	else if (json_is_string(ns) && ag_parse_i64(json_string_value(ns), &v) < 0)
 		v = -1;
-	if (v >= 0)
-		g->grace_ms = v / 1000000;
 	json_decref(task);
+	return v >= 0 ? v / 1000000 : -1;
+}
+
+struct fw_kill {
+	struct agent *a;
+	const char *fw;
+};
+
+/* SHUTDOWN_FRAMEWORK: each task gets its own kill_policy's grace, else
+ * --executor_shutdown_grace_period (Mesos gives its executors that long). */
+static void kill_if_fw(void *ctx, const struct upd_task_view *t)
+{
+	struct fw_kill *k = ctx;
+	if (strcmp(t->framework_id, k->fw) != 0 || pb_task_state_is_terminal(t->state))
+		return;
+	int64_t grace = task_grace_ms(t->task_json);
+	if (grace < 0)
+		grace = k->a->has_shutdown_grace ? k->a->shutdown_grace_ms
+		                                 : AGENT_SHUTDOWN_GRACE_MS;
+	ctz_kill(k->a->ctz, t->framework_id, t->task_id, grace);
+}
+
+struct grace_lookup {
+	const char *framework_id, *task_id;
+	int64_t grace_ms; /* -1: none in the TaskInfo */
+};
+
+static void find_grace(void *ctx, const struct upd_task_view *t)
+{
+	struct grace_lookup *g = ctx;
+	if (strcmp(t->task_id, g->task_id) != 0 || strcmp(t->framework_id, g->framework_id) != 0)
+		return;
+	g->grace_ms = task_grace_ms(t->task_json);
 }
 
 /* KILL_TASK's grace period: its own kill_policy, else the one of the
- * task's TaskInfo (as Mesos does), else 3 s. */
+ * task's TaskInfo, else --executor_shutdown_grace_period: what Mesos's
+ * command executor does (its default grace is that flag's value). */
 static int64_t kill_grace_ms(struct agent *a, const struct pb_agent_msg *m)
 {
 	if (m->kill_task.has_grace)
 		return m->kill_task.grace_ns / 1000000;
-	struct grace_lookup g = {m->kill_task.task_id, -1};
+	struct grace_lookup g = {m->kill_task.framework_id ? m->kill_task.framework_id : "",
+	                         m->kill_task.task_id, -1};
 	upd_task_foreach(a->upd, find_grace, &g);
-	return g.grace_ms >= 0 ? g.grace_ms : 3000;
+	if (g.grace_ms >= 0)
+		return g.grace_ms;
+	return a->has_shutdown_grace ? a->shutdown_grace_ms : AGENT_SHUTDOWN_GRACE_MS;
 }
 
 static void on_message(void *ctx, const struct pb_agent_msg *m)
@@ -416,9 +428,10 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 		break;
 	case PB_AGENT_KILL_TASK: {
 		const char *id = m->kill_task.task_id;
+		const char *fw = m->kill_task.framework_id ? m->kill_task.framework_id : "";
 		int64_t grace = kill_grace_ms(a, m);
-		int r = ctz_kill(a->ctz, id, grace);
-		if (r == -ENOENT && !upd_task_known(a->upd, id)) {
+		int r = ctz_kill(a->ctz, fw, id, grace);
+		if (r == -ENOENT && !upd_task_known(a->upd, fw, id)) {
 			/* Unknown: TASK_LOST so the master's view converges; sent once,
 			 * not queued (there is no task to queue it for). */
 			json_t *s = status_json(a, id, "TASK_LOST", "REASON_RECONCILIATION",
@@ -435,7 +448,9 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 		break;
 	}
 	case PB_AGENT_STATUS_UPDATE_ACK:
-		upd_ack(a->upd, m->status_update_ack.task_id, m->status_update_ack.uuid.data,
+		upd_ack(a->upd,
+		        m->status_update_ack.framework_id ? m->status_update_ack.framework_id : "",
+		        m->status_update_ack.task_id, m->status_update_ack.uuid.data,
 		        m->status_update_ack.uuid.len, ag_now_ns());
 		agent_updates_kick(a);
 		break;
@@ -491,11 +506,17 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
 static void fail_unlaunched(void *ctx, const struct upd_task_view *t)
 {
 	struct agent *a = ctx;
-	if (pb_task_state_is_terminal(t->state) || ctz_sandbox_of(a->ctz, t->task_id))
+	/* Containerizer records from before the (framework, task) key: they
+	 * belong to the only framework with a task of that id. */
+	const char *only = upd_task_framework(a->upd, t->task_id);
+	if (only && strcmp(only, t->framework_id) == 0)
+		ctz_adopt_framework(a->ctz, t->task_id, t->framework_id);
+	if (pb_task_state_is_terminal(t->state) ||
+	    ctz_sandbox_of(a->ctz, t->framework_id, t->task_id))
 		return;
 	/* Recorded, but the containerizer has no record: the agent died between
 	 * the two. Never launched, and not relaunched. */
-	enqueue(a, t->task_id, "TASK_FAILED", "REASON_AGENT_RESTARTED",
+	enqueue(a, t->framework_id, t->task_id, "TASK_FAILED", "REASON_AGENT_RESTARTED",
 	        "the agent restarted before the task was launched; it is not relaunched", NULL);
 }
 
@@ -521,4 +542,5 @@ void agent_fini(struct agent *a)
 	event_base_free(a->base);
 	free(a->agent_id);
 	free(a->master_host);
+	json_decref(a->attributes);
 }

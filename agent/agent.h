@@ -9,9 +9,18 @@
 #include "agent/policy.h"
 #include "agent/updates.h"
 
+/* Mesos's default --executor_shutdown_grace_period, 5secs. */
+#define AGENT_SHUTDOWN_GRACE_MS 5000
+
 struct agent {
 	/* flags */
-	const char *work_dir, *images_dir, *attributes, *hostname;
+	const char *work_dir, *images_dir, *hostname;
+	json_t *attributes; /* mesos.v1.Attribute array (flg_parse_attributes), or NULL */
+	/* --executor_shutdown_grace_period: a task's grace period at
+	 * SHUTDOWN_FRAMEWORK when its TaskInfo has no kill_policy */
+	int64_t shutdown_grace_ms;
+	bool has_shutdown_grace;   /* else AGENT_SHUTDOWN_GRACE_MS */
+	int64_t task_pids_max;     /* pids.max of every task; 0: TS_DEFAULT_PIDS_MAX */
 	const char *ip;            /* operator endpoints; NULL: 127.0.0.1 */
 	const char *cgroup_parent; /* NULL: CTZ_DEFAULT_CGROUP_PARENT */
 	char *master_host;

@@ -25,6 +25,7 @@ static void entry_free(struct ctz_entry *e)
 		return;
 	if (e->monitor_pidfd >= 0)
 		close(e->monitor_pidfd);
+	free(e->framework_id);
 	free(e->task_id);
 	free(e->cid);
 	free(e->run_dir);
@@ -33,10 +34,11 @@ static void entry_free(struct ctz_entry *e)
 	free(e);
 }
 
-static struct ctz_entry *entry_new(struct ctz *c, const char *task_id, const char *cid,
-                                   const char *sandbox)
+static struct ctz_entry *entry_new(struct ctz *c, const char *framework_id, const char *task_id,
+                                   const char *cid, const char *sandbox)
 {
 	struct ctz_entry *e = ag_calloc(1, sizeof(*e));
+	e->framework_id = ag_strdup(framework_id ? framework_id : "");
 	e->task_id = ag_strdup(task_id);
 	e->cid = ag_strdup(cid);
 	e->run_dir = ag_asprintf("%s/%s", c->run_dir, cid);
@@ -47,10 +49,15 @@ static struct ctz_entry *entry_new(struct ctz *c, const char *task_id, const cha
 	return e;
 }
 
-static struct ctz_entry *find_task(const struct ctz *c, const char *task_id)
+/* The newest entry of (framework, task): a task id may be reused once its
+ * task ended, and two frameworks may use the same one. */
+static struct ctz_entry *find_task(const struct ctz *c, const char *framework_id,
+                                   const char *task_id)
 {
+	if (!framework_id)
+		framework_id = "";
 	for (struct ctz_entry *e = c->entries; e; e = e->next)
-		if (strcmp(e->task_id, task_id) == 0)
+		if (strcmp(e->task_id, task_id) == 0 && strcmp(e->framework_id, framework_id) == 0)
 			return e;
 	return NULL;
 }
@@ -69,6 +76,7 @@ static void emit(struct ctz *c, const struct ctz_entry *e, enum task_state s, en
 	if (!c->cfg.on_task_state)
 		return;
 	struct ctz_update u = {
+	        .framework_id = e->framework_id,
 	        .task_id = e->task_id,
 	        .container_id = e->cid,
 	        .state = s,
@@ -229,7 +237,7 @@ int ctz_open(const struct ctz_config *cfg, ctz_t **ret, struct ag_error *err)
 	c->cfg = *cfg;
 	if (c->cfg.sandbox_keep_ms <= 0)
 		c->cfg.sandbox_keep_ms = WEEK_MS;
-	c->epfd = c->timerfd = -1;
+	c->epfd = c->timerfd = c->init_fd = -1;
 	c->work_dir = ag_strdup(cfg->work_dir);
 	c->run_dir = ag_asprintf("%s/run", cfg->work_dir);
 	c->sbx_dir = ag_asprintf("%s/sandboxes", cfg->work_dir);
@@ -256,6 +264,17 @@ int ctz_open(const struct ctz_config *cfg, ctz_t **ret, struct ag_error *err)
 		r = mkdir_checked(c->rt_dir, 0700, err);
 	if (r == 0 && access(c->monitor_path, X_OK) < 0)
 		r = ag_error_set(err, errno, "the monitor program `%s`", c->monitor_path);
+	if (r == 0) {
+		_cleanup_free_ char *ip = NULL;
+		if (cfg->init_path) {
+			ip = ag_strdup(cfg->init_path);
+		} else {
+			const char *slash = strrchr(c->monitor_path, '/');
+			int dirlen = slash ? (int)(slash - c->monitor_path) : 1;
+			ip = ag_asprintf("%.*s/agora-init", dirlen, slash ? c->monitor_path : ".");
+		}
+		r = ctz__init_memfd(ip, &c->init_fd, err);
+	}
 	if (r == 0)
 		r = ts_host_view_prepare(c->hostview_dir, &c->host_dirs, err);
 	if (r == 0) {
@@ -289,6 +308,8 @@ void ctz_close(ctz_t *c)
 		close(c->epfd);
 	if (c->timerfd >= 0)
 		close(c->timerfd);
+	if (c->init_fd >= 0)
+		close(c->init_fd);
 	ts_strv_free(c->host_dirs);
 	free(c->work_dir);
 	free(c->run_dir);
@@ -315,15 +336,15 @@ size_t ctz_active(const ctz_t *c)
 	return n;
 }
 
-const char *ctz_sandbox_of(const ctz_t *c, const char *task_id)
+const char *ctz_sandbox_of(const ctz_t *c, const char *framework_id, const char *task_id)
 {
-	const struct ctz_entry *e = find_task(c, task_id);
+	const struct ctz_entry *e = find_task(c, framework_id, task_id);
 	return e ? e->sandbox : NULL;
 }
 
-pid_t ctz_monitor_pid(const ctz_t *c, const char *task_id)
+pid_t ctz_monitor_pid(const ctz_t *c, const char *framework_id, const char *task_id)
 {
-	const struct ctz_entry *e = find_task(c, task_id);
+	const struct ctz_entry *e = find_task(c, framework_id, task_id);
 	return e ? e->monitor_pid : 0;
 }
 
@@ -346,6 +367,7 @@ void ctz_foreach(const ctz_t *c, ctz_info_fn fn, void *ctx)
 {
 	for (const struct ctz_entry *e = c->entries; e; e = e->next) {
 		struct ctz_info i = {
+		        .framework_id = e->framework_id,
 		        .task_id = e->task_id,
 		        .container_id = e->cid,
 		        .sandbox = e->sandbox,
@@ -358,9 +380,10 @@ void ctz_foreach(const ctz_t *c, ctz_info_fn fn, void *ctx)
 	}
 }
 
-int ctz_usage_json(const ctz_t *c, const char *task_id, char **ret_json, struct ag_error *err)
+int ctz_usage_json(const ctz_t *c, const char *framework_id, const char *task_id, char **ret_json,
+                   struct ag_error *err)
 {
-	const struct ctz_entry *e = find_task(c, task_id);
+	const struct ctz_entry *e = find_task(c, framework_id, task_id);
 	if (!e)
 		return ag_error_msg(err, ENOENT, "no task `%s`", task_id);
 	if (c->cfg.cgroups_disabled)
@@ -415,6 +438,20 @@ static int build_spec(struct ctz *c, const struct ctz_task *t, const char *sandb
 	return 0;
 }
 
+/* agora-init as pid 1: always for a command task (Mesos runs it under its
+ * command executor, never as pid 1); for an OCI-like task too, as
+ * `docker run --init`, unless its spec opts out with the annotation
+ * "org.agora.init": "false" (an image that brings its own init). */
+static bool wants_init(const struct ctz_task *t, const struct rt_spec *spec)
+{
+	if (t->command)
+		return true;
+	for (size_t i = 0; i < spec->n_annotations; i++)
+		if (strcmp(spec->annotations[i].key, CTZ_INIT_ANNOTATION) == 0)
+			return strcmp(spec->annotations[i].value, "false") != 0;
+	return true;
+}
+
 static int write_config(const char *dir, const char *json)
 {
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -435,9 +472,11 @@ int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_err
 {
 	if (!t->task_id || !*t->task_id || strlen(t->task_id) > 512)
 		return ag_error_msg(err, EINVAL, "task_id: must be 1 to 512 bytes");
+	if (t->framework_id && strlen(t->framework_id) > 512)
+		return ag_error_msg(err, EINVAL, "framework_id: must be up to 512 bytes");
 	if (!t->command == !t->oci_spec_json)
 		return ag_error_msg(err, EINVAL, "task: needs a command or an OCI spec, not both");
-	struct ctz_entry *old = find_task(c, t->task_id);
+	struct ctz_entry *old = find_task(c, t->framework_id, t->task_id);
 	if (old && old->st.phase != CTZ_DONE)
 		return ag_error_msg(err, EEXIST, "task_id: `%s` is already running", t->task_id);
 
@@ -466,14 +505,14 @@ int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_err
 	/* The record exists, whole, before anything runs: written in a
 	 * temporary directory and renamed into place, so that recovery sees
 	 * a complete record or none (and then nothing ran). */
-	struct ctz_entry *e = entry_new(c, t->task_id, cid, sandbox);
+	struct ctz_entry *e = entry_new(c, t->framework_id, t->task_id, cid, sandbox);
 	free(e->run_dir);
 	e->run_dir = TAKE_PTR(tmp_dir);
 	e->st.phase = CTZ_LAUNCHING;
 	if (mkdir(e->run_dir, 0700) < 0)
 		r = -errno;
 	if (r == 0)
-		r = ctz__task_write(e->run_dir, t->task_id, cid, sandbox);
+		r = ctz__task_write(e->run_dir, e->framework_id, t->task_id, cid, sandbox);
 	if (r == 0)
 		r = write_config(e->run_dir, json);
 	if (r == 0)
@@ -498,7 +537,7 @@ int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_err
 	emit(c, e, TASK_STARTING, REASON_NONE, NULL, false, 0);
 	struct ag_error lerr = {0};
 	pid_t mpid = 0;
-	r = ctz__spawn(c, e, spec, uid, gid, &mpid, &lerr);
+	r = ctz__spawn(c, e, spec, uid, gid, wants_init(t, spec), &mpid, &lerr);
 	rt_spec_free(spec);
 	if (r < 0) {
 		finish(c, e, TASK_FAILED, REASON_CONTAINER_LAUNCH_FAILED, lerr.msg, false, 0);
@@ -524,11 +563,30 @@ int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_err
 			rt_container_delete(&c->rto, cid, true, NULL);
 		return 0;
 	}
-	emit(c, e, TASK_RUNNING, REASON_NONE, NULL, false, 0);
+	/* Started is recorded before RUNNING is reported: an agent killed in
+	 * between then reports RUNNING on recovery (or the real end), never
+	 * "not started" for a task the master saw running. */
 	e->st.phase = CTZ_RUNNING;
+	ctz__state_write(e, NULL);
+	emit(c, e, TASK_RUNNING, REASON_NONE, NULL, false, 0);
 	e->st.reported_running = true;
 	ctz__state_write(e, NULL);
 	return 0;
+}
+
+int ctz_adopt_framework(ctz_t *c, const char *task_id, const char *framework_id)
+{
+	int n = 0;
+	for (struct ctz_entry *e = c->entries; e; e = e->next) {
+		if (*e->framework_id || strcmp(e->task_id, task_id) != 0)
+			continue;
+		if (ctz__task_write(e->run_dir, framework_id, e->task_id, e->cid, e->sandbox) < 0)
+			continue; /* stays ""; mapped again at the next start */
+		free(e->framework_id);
+		e->framework_id = ag_strdup(framework_id);
+		n++;
+	}
+	return n;
 }
 
 /* ---- kill ---- */
@@ -542,9 +600,9 @@ static void send_sigkill(struct ctz *c, struct ctz_entry *e)
 		rt_container_kill(&c->rto, e->cid, SIGKILL, false, NULL);
 }
 
-int ctz_kill(ctz_t *c, const char *task_id, int64_t grace_ms)
+int ctz_kill(ctz_t *c, const char *framework_id, const char *task_id, int64_t grace_ms)
 {
-	struct ctz_entry *e = find_task(c, task_id);
+	struct ctz_entry *e = find_task(c, framework_id, task_id);
 	if (!e || e->st.phase == CTZ_DONE || e->st.phase == CTZ_LAUNCHING)
 		return -ENOENT;
 	if (e->st.phase == CTZ_KILLING) {
@@ -657,14 +715,15 @@ static bool pidfd_wait(int fd, int ms)
 static void recover_one(struct ctz *c, const char *cid)
 {
 	_cleanup_free_ char *run_dir = ag_asprintf("%s/%s", c->run_dir, cid);
-	_cleanup_free_ char *task_id = NULL, *sandbox = NULL;
+	_cleanup_free_ char *fw_id = NULL, *task_id = NULL, *sandbox = NULL;
 	struct ctz_state st;
-	if (ctz__task_read(run_dir, &task_id, &sandbox) < 0 || ctz__state_read(run_dir, &st) < 0) {
+	if (ctz__task_read(run_dir, &fw_id, &task_id, &sandbox) < 0 ||
+	    ctz__state_read(run_dir, &st) < 0) {
 		/* Written whole or not at all: a damaged record is not ours
 		 * to interpret. Leave it for an operator. */
 		return;
 	}
-	struct ctz_entry *e = entry_new(c, task_id, cid, sandbox);
+	struct ctz_entry *e = entry_new(c, fw_id, task_id, cid, sandbox);
 	e->st = st;
 	if (st.phase == CTZ_DONE) {
 		rt_container_delete(&c->rto, cid, true, NULL); /* idempotent */
@@ -682,7 +741,8 @@ static void recover_one(struct ctz *c, const char *cid)
 		rt_state_free_contents(&rs);
 		if (s == RT_STATUS_RUNNING || s == RT_STATUS_PAUSED || s == RT_STATUS_STOPPED) {
 			watch_monitor(c, e, pidfd, false);
-			if (e->st.phase == CTZ_LAUNCHING) {
+			if (e->st.phase == CTZ_LAUNCHING ||
+			    (e->st.phase == CTZ_RUNNING && !e->st.reported_running)) {
 				/* Started just before the agent died. */
 				e->st.phase = CTZ_RUNNING;
 				e->st.reported_running = true;
@@ -740,7 +800,7 @@ int ctz_recover(ctz_t *c, struct ag_error *err)
 			 * nothing reported. */
 			_cleanup_free_ char *p = ag_asprintf("%s/%s", c->run_dir, names[i]);
 			_cleanup_free_ char *tid = NULL, *sb = NULL;
-			if (ctz__task_read(p, &tid, &sb) == 0)
+			if (ctz__task_read(p, NULL, &tid, &sb) == 0)
 				rmdir(sb);
 			ctz__rm_rf(p);
 		} else if (!find_task_by_cid(c, names[i])) {

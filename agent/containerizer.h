@@ -31,9 +31,15 @@
  * (cap_measure) probes this same parent for its controllers. */
 #define CTZ_DEFAULT_CGROUP_PARENT "agora/tasks"
 
+/* An OCI-like task runs under agora-init as its pid 1 (signals forwarded,
+ * orphans reaped, the task's status kept) unless its spec's annotations
+ * set this to "false"; a command task always does. */
+#define CTZ_INIT_ANNOTATION "org.agora.init"
+
 typedef struct ctz ctz_t;
 
 struct ctz_update {
+	const char *framework_id; /* "" for a record older than the (framework, task) key */
 	const char *task_id;
 	const char *container_id;
 	enum task_state state;
@@ -48,6 +54,7 @@ typedef void (*ctz_on_task_state)(void *ctx, const struct ctz_update *u);
 struct ctz_config {
 	const char *work_dir;      /* required, absolute */
 	const char *monitor_path;  /* agora-monitor; default: next to /proc/self/exe */
+	const char *init_path;     /* agora-init; default: next to the monitor */
 	const char *images_dir;    /* OCI-like specs' rootfs; default <work>/images */
 	bool cgroups_disabled;     /* no limits at all (hosts without cgroup v2) */
 	const char *cgroup_root;   /* cgroup2 mount; default: found */
@@ -57,9 +64,12 @@ struct ctz_config {
 	void *cb_ctx;
 };
 
-/* A task to launch. Exactly one of `command` and `oci_spec_json`. */
+/* A task to launch. Exactly one of `command` and `oci_spec_json`. Tasks
+ * are keyed by (framework_id, task_id): two frameworks may use the same
+ * task id. */
 struct ctz_task {
-	const char *task_id; /* any text up to 512 bytes */
+	const char *framework_id; /* up to 512 bytes; NULL: "" */
+	const char *task_id;      /* any text up to 512 bytes */
 	const struct ts_command *command;
 	const char *oci_spec_json;
 	struct ts_limits limits;
@@ -88,11 +98,16 @@ int ctz_recover(ctz_t *c, struct ag_error *err);
  * id (malloc'd). */
 int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_error *err);
 
+/* Give the records of `task_id` that have no framework (written before
+ * tasks were keyed by framework) the framework `framework_id`, durably.
+ * Returns how many were updated. */
+int ctz_adopt_framework(ctz_t *c, const char *task_id, const char *framework_id);
+
 /* Kill with a grace period: SIGTERM to the task's init now, and
  * cgroup.kill (SIGKILL) when `grace_ms` ran out; TASK_KILLING is reported,
  * then TASK_KILLED when it is gone. Durable: an agent restarted meanwhile
  * finishes the kill. -ENOENT for an unknown or ended task. */
-int ctz_kill(ctz_t *c, const char *task_id, int64_t grace_ms);
+int ctz_kill(ctz_t *c, const char *framework_id, const char *task_id, int64_t grace_ms);
 
 /* The fd to poll for readability, and the work it signals. */
 int ctz_fd(const ctz_t *c);
@@ -106,14 +121,14 @@ size_t ctz_active(const ctz_t *c);
 int ctz_gc(ctz_t *c, int64_t keep_ms);
 
 /* Host paths of a task's sandbox and of its monitor's pid (for operators
- * and tests); NULL when unknown. */
-const char *ctz_sandbox_of(const ctz_t *c, const char *task_id);
-pid_t ctz_monitor_pid(const ctz_t *c, const char *task_id);
+ * and tests); NULL when unknown. A NULL framework_id stands for "". */
+const char *ctz_sandbox_of(const ctz_t *c, const char *framework_id, const char *task_id);
+pid_t ctz_monitor_pid(const ctz_t *c, const char *framework_id, const char *task_id);
 
 /* One container as the operator endpoints show it. Borrowed strings,
  * valid during the callback. */
 struct ctz_info {
-	const char *task_id, *container_id, *sandbox;
+	const char *framework_id, *task_id, *container_id, *sandbox;
 	const char *phase; /* "launching", "running", "killing", "ended" */
 	bool ended;
 	enum task_state final; /* when ended */
@@ -129,6 +144,7 @@ void ctz_foreach(const ctz_t *c, ctz_info_fn fn, void *ctx);
  * before its cgroup was removed (so a peak and an OOM kill stay visible).
  * -ENOENT for an unknown task or an ended one without figures,
  * -EOPNOTSUPP without cgroups. */
-int ctz_usage_json(const ctz_t *c, const char *task_id, char **ret_json, struct ag_error *err);
+int ctz_usage_json(const ctz_t *c, const char *framework_id, const char *task_id, char **ret_json,
+                   struct ag_error *err);
 
 #endif

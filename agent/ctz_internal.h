@@ -25,6 +25,7 @@ struct ctz_state {
 };
 
 struct ctz_entry {
+	char *framework_id; /* "" when none (records older than the key) */
 	char *task_id;
 	char *cid;
 	char *run_dir; /* <work>/run/<cid> */
@@ -42,6 +43,7 @@ struct ctz {
 	struct ctz_config cfg;
 	char *work_dir, *run_dir, *sbx_dir, *rt_dir, *hostview_dir, *images_dir;
 	char *monitor_path, *cgroup_parent, *cgroup_root;
+	int init_fd; /* sealed memfd copy of agora-init, shared by every container */
 	char **host_dirs;
 	struct rt_options rto;
 	int epfd, timerfd;
@@ -51,8 +53,12 @@ struct ctz {
 /* ---- records (ctz_record.c) ---- */
 int ctz__state_write(const struct ctz_entry *e, struct ag_error *err);
 int ctz__state_read(const char *run_dir, struct ctz_state *ret);
-int ctz__task_write(const char *dir, const char *task_id, const char *cid, const char *sandbox);
-int ctz__task_read(const char *run_dir, char **ret_task_id, char **ret_sandbox);
+/* run/<cid>/task.json: framework id ("" in records older than the key),
+ * task id, container id, sandbox. */
+int ctz__task_write(const char *dir, const char *framework_id, const char *task_id, const char *cid,
+                    const char *sandbox);
+int ctz__task_read(const char *run_dir, char **ret_framework_id, char **ret_task_id,
+                   char **ret_sandbox);
 /* run/<cid>/monitor: "pid=N\nstart=T\n". */
 int ctz__monitor_write(const char *run_dir, pid_t pid, uint64_t ticks);
 int ctz__monitor_read(const char *run_dir, pid_t *ret_pid, uint64_t *ret_ticks);
@@ -74,6 +80,9 @@ int64_t ctz__now_ms(void);
  * monitor. Returns once the monitor said it is in place; the container
  * then waits for rt_container_start. *ret_pid is the monitor. */
 int ctz__spawn(struct ctz *c, const struct ctz_entry *e, const struct rt_spec *spec, uid_t uid,
-               gid_t gid, pid_t *ret_pid, struct ag_error *err);
+               gid_t gid, bool init, pid_t *ret_pid, struct ag_error *err);
+/* A sealed memfd copy of the program at `path` (close-on-exec), for
+ * rt_options.init_fd. */
+int ctz__init_memfd(const char *path, int *ret_fd, struct ag_error *err);
 
 #endif

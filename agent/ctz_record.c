@@ -108,10 +108,12 @@ int ctz__state_read(const char *run_dir, struct ctz_state *ret)
 	return 0;
 }
 
-int ctz__task_write(const char *dir, const char *task_id, const char *cid, const char *sandbox)
+int ctz__task_write(const char *dir, const char *framework_id, const char *task_id, const char *cid,
+                    const char *sandbox)
 {
-	json_t *j = json_pack("{s:s, s:s, s:s, s:I}", "task_id", task_id, "container_id", cid,
-	                      "sandbox", sandbox, "created_ms", (json_int_t)ctz__now_ms());
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I}", "framework_id", framework_id, "task_id",
+	                      task_id, "container_id", cid, "sandbox", sandbox, "created_ms",
+	                      (json_int_t)ctz__now_ms());
 	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (!text)
@@ -121,7 +123,8 @@ int ctz__task_write(const char *dir, const char *task_id, const char *cid, const
 	return r;
 }
 
-int ctz__task_read(const char *run_dir, char **ret_task_id, char **ret_sandbox)
+int ctz__task_read(const char *run_dir, char **ret_framework_id, char **ret_task_id,
+                   char **ret_sandbox)
 {
 	_cleanup_free_ char *text = NULL;
 	int r = read_in(run_dir, "task.json", &text);
@@ -134,6 +137,10 @@ int ctz__task_read(const char *run_dir, char **ret_task_id, char **ret_sandbox)
 		json_decref(j);
 		return -EBADMSG;
 	}
+	/* Records from before tasks were keyed by framework have none: "". */
+	const char *fw = json_string_value(json_object_get(j, "framework_id"));
+	if (ret_framework_id)
+		*ret_framework_id = ag_strdup(fw ? fw : "");
 	*ret_task_id = ag_strdup(id);
 	*ret_sandbox = ag_strdup(sb);
 	json_decref(j);

@@ -14,7 +14,9 @@
 #include <linux/close_range.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -49,8 +51,36 @@ static int no_cloexec(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
 }
 
+int ctz__init_memfd(const char *path, int *ret_fd, struct ag_error *err)
+{
+	_cleanup_close_ int src = open(path, O_RDONLY | O_CLOEXEC);
+	if (src < 0)
+		return ag_error_set(err, errno, "the init program `%s`", path);
+	struct stat st;
+	if (fstat(src, &st) < 0 || !S_ISREG(st.st_mode))
+		return ag_error_set(err, errno ? errno : EINVAL, "the init program `%s`", path);
+	_cleanup_close_ int mfd = memfd_create("agora-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0)
+		return ag_error_set(err, errno, "memfd_create for `%s`", path);
+	off_t off = 0;
+	while (off < st.st_size) {
+		ssize_t n = sendfile(mfd, src, &off, (size_t)(st.st_size - off));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return ag_error_set(err, n < 0 ? errno : EIO, "copy `%s` to a memfd", path);
+	}
+	/* Sealed: a task that opens /proc/1/exe (its init) can neither write
+	 * nor resize it, and nothing on the host is behind it
+	 * (CVE-2019-5736). */
+	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+		return ag_error_set(err, errno, "seal the memfd copy of `%s`", path);
+	*ret_fd = TAKE_FD(mfd);
+	return 0;
+}
+
 static _Noreturn void child(struct ctz *c, const struct ctz_entry *e, const struct rt_spec *spec,
-                            uid_t uid, gid_t gid, int wfd)
+                            uid_t uid, gid_t gid, bool init, int wfd)
 {
 	struct ag_error err = {0};
 	/* Not in the agent's session or process group (a terminal's ^C or a
@@ -86,8 +116,21 @@ static _Noreturn void child(struct ctz *c, const struct ctz_entry *e, const stru
 		_exit(1);
 	}
 	struct rt_stdio io = {in, out, errfd};
-	pid_t init = 0;
-	r = rt_container_create(&c->rto, e->cid, e->run_dir, spec, &io, &init, &err);
+	/* With agora-init as pid 1, the pipe on which it tells the monitor
+	 * the signal that ended the task. */
+	struct rt_options o = c->rto;
+	int sp[2] = {-1, -1};
+	if (init) {
+		if (pipe2(sp, O_CLOEXEC) < 0) {
+			ag_error_set(&err, errno, "pipe");
+			report(wfd, err.msg);
+			_exit(1);
+		}
+		o.init_fd = c->init_fd;
+		o.init_status_fd = sp[1];
+	}
+	pid_t init_pid = 0;
+	r = rt_container_create(&o, e->cid, e->run_dir, spec, &io, &init_pid, &err);
 	if (r < 0) {
 		report(wfd, err.msg);
 		_exit(1);
@@ -95,6 +138,8 @@ static _Noreturn void child(struct ctz *c, const struct ctz_entry *e, const stru
 	close(in);
 	close(out);
 	close(errfd);
+	if (sp[1] >= 0)
+		close(sp[1]);
 
 	int cgfd = -1;
 	struct rt_state rst = {0};
@@ -115,30 +160,31 @@ static _Noreturn void child(struct ctz *c, const struct ctz_entry *e, const stru
 	 * three fds handed over. */
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (dirfd < 0 || no_cloexec(dirfd) < 0 || no_cloexec(wfd) < 0 ||
-	    (cgfd >= 0 && no_cloexec(cgfd) < 0)) {
+	    (cgfd >= 0 && no_cloexec(cgfd) < 0) || (sp[0] >= 0 && no_cloexec(sp[0]) < 0)) {
 		ag_error_set(&err, errno, "open the run directory `%s`", e->run_dir);
 		goto fail;
 	}
-	char a_pid[16], a_dir[16], a_cg[16], a_rep[16];
-	snprintf(a_pid, sizeof(a_pid), "%d", (int)init);
+	char a_pid[16], a_dir[16], a_cg[16], a_rep[16], a_st[16];
+	snprintf(a_pid, sizeof(a_pid), "%d", (int)init_pid);
 	snprintf(a_dir, sizeof(a_dir), "%d", dirfd);
 	snprintf(a_cg, sizeof(a_cg), "%d", cgfd);
 	snprintf(a_rep, sizeof(a_rep), "%d", wfd);
+	snprintf(a_st, sizeof(a_st), "%d", sp[0]);
 	char name[] = "agora-monitor";
-	char *const argv[] = {name, a_pid, a_dir, a_cg, a_rep, NULL};
+	char *const argv[] = {name, a_pid, a_dir, a_cg, a_rep, sp[0] >= 0 ? a_st : NULL, NULL};
 	char *const envp[] = {NULL};
 	execve(c->monitor_path, argv, envp);
 	ag_error_set(&err, errno, "exec the monitor `%s`", c->monitor_path);
 fail:
-	kill(init, SIGKILL);
-	waitpid(init, NULL, 0);
+	kill(init_pid, SIGKILL);
+	waitpid(init_pid, NULL, 0);
 	rt_container_delete(&c->rto, e->cid, true, NULL);
 	report(wfd, err.msg);
 	_exit(1);
 }
 
 int ctz__spawn(struct ctz *c, const struct ctz_entry *e, const struct rt_spec *spec, uid_t uid,
-               gid_t gid, pid_t *ret_pid, struct ag_error *err)
+               gid_t gid, bool init, pid_t *ret_pid, struct ag_error *err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -152,7 +198,7 @@ int ctz__spawn(struct ctz *c, const struct ctz_entry *e, const struct rt_spec *s
 	}
 	if (pid == 0) {
 		close(p[0]);
-		child(c, e, spec, uid, gid, p[1]);
+		child(c, e, spec, uid, gid, init, p[1]);
 	}
 	close(p[1]);
 	/* One line: "ok <init pid>" from the monitor, or "E<why>" from the

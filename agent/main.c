@@ -5,6 +5,7 @@
  * containerizer's fd (containerizer.h), the status update timer
  * (updates.h) and the operator endpoints (operator.c). */
 #include "agent/agent.h"
+#include "agent/flags.h"
 
 #include <event2/event.h>
 #include <getopt.h>
@@ -23,7 +24,10 @@ static void usage(FILE *f)
 	      "  --cgroup_parent PATH        tasks' cgroups, below the cgroup2 root\n"
 	      "                              (default " CTZ_DEFAULT_CGROUP_PARENT ")\n"
 	      "  --resources TEXT            override: cpus:2;mem:1024;disk:..;ports:[a-b]\n"
-	      "  --attributes TEXT           rack:r1;zone:z\n"
+	      "  --attributes TEXT           rack:r1;cores:8;ports:[1-9];tags:{a,b} (Mesos)\n"
+	      "  --executor_shutdown_grace_period D  a task's grace at a framework's\n"
+	      "                              shutdown without its own kill_policy (5secs)\n"
+	      "  --task_pids_max N           pids.max of every task (default 4096)\n"
 	      "  --ports LO-HI               port range (default 31000-32000)\n"
 	      "  --images_dir DIR            rootfs images of OCI-like specs\n"
 	      "  --no_isolation              run without cgroup v2 limits\n"
@@ -84,6 +88,8 @@ int main(int argc, char **argv)
 		O_HOST,
 		O_IP,
 		O_CGP,
+		O_ESGP,
+		O_PIDS,
 		O_HELP,
 	};
 	static const struct option opts[] = {
@@ -109,6 +115,8 @@ int main(int argc, char **argv)
 	        {"hostname", required_argument, NULL, O_HOST},
 	        {"ip", required_argument, NULL, O_IP},
 	        {"cgroup_parent", required_argument, NULL, O_CGP},
+	        {"executor_shutdown_grace_period", required_argument, NULL, O_ESGP},
+	        {"task_pids_max", required_argument, NULL, O_PIDS},
 	        {"help", no_argument, NULL, O_HELP},
 	        {0},
 	};
@@ -134,9 +142,40 @@ int main(int argc, char **argv)
 		case O_RES:
 			capc.resources = optarg;
 			break;
-		case O_ATTR:
-			A.attributes = optarg;
+		case O_ATTR: {
+			struct ag_error aerr = {0};
+			json_decref(A.attributes);
+			if (flg_parse_attributes(optarg, &A.attributes, &aerr) < 0) {
+				fprintf(stderr, "agora-agent: %s\n", aerr.msg);
+				return 2;
+			}
 			break;
+		}
+		case O_PIDS:
+			if (ag_parse_i64(optarg, &A.task_pids_max) < 0 || A.task_pids_max < 1) {
+				fprintf(stderr,
+				        "agora-agent: --task_pids_max: a number of processes >= 1, "
+				        "got `%s`\n",
+				        optarg);
+				return 2;
+			}
+			break;
+		case O_ESGP: {
+			int64_t ns = 0;
+			int r = flg_parse_duration_ns(optarg, &ns);
+			if (r < 0) {
+				fprintf(stderr,
+				        "agora-agent: --executor_shutdown_grace_period: %s `%s`: "
+				        "expected a Mesos duration, a non-negative number and a "
+				        "unit "
+				        "(ns us ms secs mins hrs days weeks), e.g. 5secs\n",
+				        r == -ERANGE ? "too long" : "bad duration", optarg);
+				return 2;
+			}
+			A.shutdown_grace_ms = ns / 1000000;
+			A.has_shutdown_grace = true;
+			break;
+		}
 		case O_PORTS:
 			capc.ports = optarg;
 			break;

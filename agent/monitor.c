@@ -5,7 +5,13 @@
  * static binary, so each container costs a few pages of its own instead of
  * a copy-on-write image of the agent. Its one job is to outlive the agent:
  *
- *   agora-monitor INIT_PID DIR_FD CGROUP_FD REPORT_FD
+ *   agora-monitor INIT_PID DIR_FD CGROUP_FD REPORT_FD [STATUS_FD]
+ *
+ * STATUS_FD (when the container runs agora-init as its pid 1) is the read
+ * end of the pipe on which that init writes the signal number that ended
+ * the task: pid 1 of a namespace cannot die of the same signal, so it
+ * exits with 128+N and says N there. The signal is recorded only when both
+ * agree, so a task that merely exits with 128+N keeps its exit code.
  *
  * It tells the agent it is in place ("ok <pid>\n" on REPORT_FD), waits for
  * the container's init (its child), reads the OOM kills of the container's
@@ -109,15 +115,21 @@ static int write_all(int fd, const char *p, size_t n)
 
 /* exit.tmp, fsync, rename to exit, fsync the directory: the agent reads
  * either nothing or the whole record, even across a power loss. */
-static int record_exit(int dirfd, pid_t pid, int status, unsigned long long ooms)
+static int record_exit(int dirfd, pid_t pid, int status, int init_sig, unsigned long long ooms)
 {
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	if (code > 128 && init_sig > 0 && code == 128 + init_sig) {
+		code = -1;
+		sig = init_sig;
+	}
 	char buf[256], *p = buf;
 	p = put_str(p, "pid=");
 	p = put_num(p, pid);
 	p = put_str(p, "\nexit_code=");
-	p = put_num(p, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	p = put_num(p, code);
 	p = put_str(p, "\nsignal=");
-	p = put_num(p, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	p = put_num(p, sig);
 	p = put_str(p, "\noom_kills=");
 	p = put_num(p, (long long)ooms);
 	p = put_str(p, "\n");
@@ -138,14 +150,15 @@ static int record_exit(int dirfd, pid_t pid, int status, unsigned long long ooms
 
 int main(int argc, char **argv)
 {
-	int ok[4];
-	if (argc != 5)
+	int ok[5] = {1, 1, 1, 1, 1};
+	if (argc != 5 && argc != 6)
 		return 2;
+	int status_fd = argc == 6 ? (int)parse_long(argv[5], &ok[4]) : -1;
 	pid_t pid = (pid_t)parse_long(argv[1], &ok[0]);
 	int dirfd = (int)parse_long(argv[2], &ok[1]);
 	int cgfd = (int)parse_long(argv[3], &ok[2]);
 	int report = (int)parse_long(argv[4], &ok[3]);
-	if (!ok[0] || !ok[1] || !ok[2] || !ok[3] || pid <= 0 || dirfd < 0)
+	if (!ok[0] || !ok[1] || !ok[2] || !ok[3] || !ok[4] || pid <= 0 || dirfd < 0)
 		return 2;
 
 	/* The agent's terminal, its process group or a stray `kill` of the
@@ -185,7 +198,15 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if (record_exit(dirfd, pid, status, oom_kills(cgfd)) < 0)
+	/* Every writer is gone with the init's namespace: this never blocks. */
+	int init_sig = 0;
+	if (status_fd >= 0) {
+		unsigned char b = 0;
+		fcntl(status_fd, F_SETFL, O_NONBLOCK);
+		if (read(status_fd, &b, 1) == 1)
+			init_sig = b;
+	}
+	if (record_exit(dirfd, pid, status, init_sig, oom_kills(cgfd)) < 0)
 		return 4;
 	return 0;
 }

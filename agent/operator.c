@@ -72,13 +72,15 @@ static void add_container(void *ctx, const struct ctz_info *i)
 	struct agent *a = l->a;
 	json_t *j = json_pack("{s:s, s:s, s:s, s:b}", "task_id", i->task_id, "container_id",
 	                      i->container_id, "phase", i->phase, "isolated", a->cap.isolated);
-	const char *fw = upd_task_framework(a->upd, i->task_id);
+	const char *fw = i->framework_id;
+	if (!*fw) /* a record older than the (framework, task) key */
+		fw = upd_task_framework(a->upd, i->task_id);
 	json_object_set_new(j, "framework_id", fw ? json_string(fw) : json_null());
 	/* The state as the master is told it; once the terminal update is
 	 * acknowledged the task is forgotten there, and the containerizer's
 	 * record says how it ended. */
-	const char *state = upd_task_known(a->upd, i->task_id)
-	                            ? pb_task_state_name(upd_task_state(a->upd, i->task_id))
+	const char *state = fw && upd_task_known(a->upd, fw, i->task_id)
+	                            ? pb_task_state_name(upd_task_state(a->upd, fw, i->task_id))
 	                    : i->ended ? task_state_name(i->final)
 	                               : NULL;
 	json_object_set_new(j, "state", state ? json_string(state) : json_null());
@@ -87,7 +89,7 @@ static void add_container(void *ctx, const struct ctz_info *i)
 	_cleanup_free_ char *usage = NULL;
 	struct ag_error err = {0};
 	json_t *u = NULL;
-	if (ctz_usage_json(a->ctz, i->task_id, &usage, &err) == 0)
+	if (ctz_usage_json(a->ctz, i->framework_id, i->task_id, &usage, &err) == 0)
 		u = json_loads(usage, 0, NULL);
 	if (u) {
 		json_object_del(u, "id");
@@ -131,6 +133,28 @@ static json_t *bytes_string(char *buf, size_t n)
 	return json_stringn(buf, n);
 }
 
+/* The sandbox of `task` (of `fw`, when given; else of the only framework
+ * that has a task with this id). */
+struct sbx_lookup {
+	const char *fw, *task;
+	const char *found_fw;
+	char *sandbox;
+	bool ambiguous;
+};
+
+static void match_sandbox(void *ctx, const struct ctz_info *i)
+{
+	struct sbx_lookup *l = ctx;
+	if (strcmp(i->task_id, l->task) != 0 || (l->fw && strcmp(i->framework_id, l->fw) != 0))
+		return;
+	if (!l->sandbox) { /* the newest container of that task */
+		l->found_fw = i->framework_id;
+		l->sandbox = ag_strdup(i->sandbox);
+	} else if (strcmp(l->found_fw, i->framework_id) != 0) {
+		l->ambiguous = true;
+	}
+}
+
 static void on_files_read(struct agent *a, struct evhttp_request *req)
 {
 	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
@@ -140,6 +164,7 @@ static void on_files_read(struct agent *a, struct evhttp_request *req)
 		return;
 	}
 	const char *task = evhttp_find_header(&q, "task");
+	const char *fw = evhttp_find_header(&q, "framework");
 	const char *file = evhttp_find_header(&q, "file");
 	const char *off_s = evhttp_find_header(&q, "offset");
 	const char *len_s = evhttp_find_header(&q, "length");
@@ -156,9 +181,20 @@ static void on_files_read(struct agent *a, struct evhttp_request *req)
 		reply_error(req, 400, "Bad Request", "length",
 		            "`length` must be a non-negative byte count");
 	else {
-		const char *sbx = ctz_sandbox_of(a->ctz, task);
+		struct sbx_lookup l = {.fw = fw, .task = task};
+		ctz_foreach(a->ctz, match_sandbox, &l);
+		_cleanup_free_ char *sbx = l.sandbox;
+		if (l.ambiguous) {
+			_cleanup_free_ char *m = ag_asprintf(
+			        "task `%s` exists in several frameworks: add framework=ID", task);
+			reply_error(req, 400, "Bad Request", "framework", m);
+			goto out;
+		}
 		if (!sbx) {
-			_cleanup_free_ char *m = ag_asprintf("no task `%s` on this agent", task);
+			_cleanup_free_ char *m =
+			        fw ? ag_asprintf("no task `%s` of framework `%s` on this agent",
+			                         task, fw)
+			           : ag_asprintf("no task `%s` on this agent", task);
 			reply_error(req, 404, "Not Found", "task", m);
 			goto out;
 		}

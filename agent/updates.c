@@ -36,10 +36,11 @@ static void utask_clear(struct utask *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static struct utask *find(const upd_t *u, const char *task_id)
+static struct utask *find(const upd_t *u, const char *framework_id, const char *task_id)
 {
 	for (size_t i = 0; i < u->n; i++)
-		if (strcmp(u->tasks[i].task_id, task_id) == 0)
+		if (strcmp(u->tasks[i].task_id, task_id) == 0 &&
+		    strcmp(u->tasks[i].framework_id, framework_id) == 0)
 			return &u->tasks[i];
 	return NULL;
 }
@@ -63,10 +64,12 @@ static int load_head(upd_t *u, struct utask *t, uint64_t now_ns)
 	t->queued = 0;
 	if (sqlite3_prepare_v2(u->db,
 	                       "SELECT seq, uuid, status, (SELECT COUNT(*) FROM updates WHERE "
-	                       "task_id = ?1) FROM updates WHERE task_id = ?1 ORDER BY seq LIMIT 1",
+	                       "framework_id = ?2 AND task_id = ?1) FROM updates WHERE "
+	                       "framework_id = ?2 AND task_id = ?1 ORDER BY seq LIMIT 1",
 	                       -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_text(st, 1, t->task_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, t->framework_id, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) == PB_UUID_LEN) {
 		t->head_seq = sqlite3_column_int64(st, 0);
@@ -97,6 +100,85 @@ static char *col_dup(sqlite3_stmt *st, int i)
 	return s ? ag_strdup((const char *)s) : NULL;
 }
 
+static int user_version(upd_t *u)
+{
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+	if (sqlite3_prepare_v2(u->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static bool has_table(upd_t *u, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	bool found = false;
+	if (sqlite3_prepare_v2(u->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1",
+	                       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		found = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* Version 1: tasks keyed by (framework_id, task_id). Version 0 (task_id
+ * alone) is migrated in one transaction, so an agent killed during it
+ * finds either the old database or the new one. */
+static int schema_setup(upd_t *u, const char *path, struct ag_error *err)
+{
+	if (exec(u, "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;") < 0)
+		return db_err(u->db, err, "set the journal mode");
+	int v = user_version(u);
+	if (v < 0)
+		return db_err(u->db, err, "read the schema version");
+	if (v > UPD_SCHEMA_VERSION)
+		return ag_error_msg(err, EPROTO,
+		                    "agent database `%s`: schema version %d is newer than this "
+		                    "agent's (%d); run a newer agent or use another --work_dir",
+		                    path, v, UPD_SCHEMA_VERSION);
+	if (v == UPD_SCHEMA_VERSION)
+		return 0;
+	static const char v1[] =
+	        "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	        "CREATE TABLE tasks(framework_id TEXT NOT NULL, task_id TEXT NOT NULL, framework "
+	        "TEXT NOT NULL, task TEXT NOT NULL, state INTEGER NOT NULL, status TEXT, "
+	        "PRIMARY KEY(framework_id, task_id));"
+	        "CREATE TABLE updates(seq INTEGER PRIMARY KEY AUTOINCREMENT, framework_id TEXT "
+	        "NOT NULL, task_id TEXT NOT NULL, uuid BLOB NOT NULL, status TEXT NOT NULL);"
+	        "CREATE INDEX updates_task ON updates(framework_id, task_id, seq);";
+	static const char from_v0[] = "ALTER TABLE tasks RENAME TO tasks_v0;"
+	                              "ALTER TABLE updates RENAME TO updates_v0;"
+	                              "DROP INDEX IF EXISTS updates_task;";
+	static const char copy_v0[] =
+	        "INSERT INTO tasks(framework_id, task_id, framework, task, state, status) "
+	        "SELECT framework_id, task_id, framework, task, state, status FROM tasks_v0 "
+	        "ORDER BY rowid;"
+	        "INSERT INTO updates(seq, framework_id, task_id, uuid, status) SELECT u.seq, "
+	        "COALESCE((SELECT t.framework_id FROM tasks_v0 t WHERE t.task_id = u.task_id), "
+	        "''), "
+	        "u.task_id, u.uuid, u.status FROM updates_v0 u ORDER BY u.seq;"
+	        "DROP TABLE tasks_v0;"
+	        "DROP TABLE updates_v0;";
+	bool old = has_table(u, "tasks");
+	if (exec(u, "BEGIN IMMEDIATE") < 0)
+		return db_err(u->db, err, "begin the schema setup");
+	int ok = (!old || exec(u, from_v0) == 0) && exec(u, v1) == 0 &&
+	         (!old || exec(u, copy_v0) == 0) && exec(u, "PRAGMA user_version=1") == 0;
+	if (!ok) {
+		int r = db_err(u->db, err,
+		               old ? "migrate the schema from version 0 to 1"
+		                   : "create the schema");
+		exec(u, "ROLLBACK");
+		return r;
+	}
+	if (exec(u, "COMMIT") < 0)
+		return db_err(u->db, err, "commit the schema");
+	return 0;
+}
+
 int upd_open(const struct upd_config *cfg, upd_t **ret, struct ag_error *err)
 {
 	upd_t *u = ag_calloc(1, sizeof(*u));
@@ -114,18 +196,8 @@ int upd_open(const struct upd_config *cfg, upd_t **ret, struct ag_error *err)
 		return r;
 	}
 	sqlite3_busy_timeout(u->db, 5000);
-	static const char schema[] =
-	        "PRAGMA journal_mode=WAL;"
-	        "PRAGMA synchronous=FULL;"
-	        "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	        "CREATE TABLE IF NOT EXISTS tasks(task_id TEXT PRIMARY KEY, framework_id TEXT "
-	        "NOT NULL, framework TEXT NOT NULL, task TEXT NOT NULL, state INTEGER NOT NULL, "
-	        "status TEXT);"
-	        "CREATE TABLE IF NOT EXISTS updates(seq INTEGER PRIMARY KEY AUTOINCREMENT, "
-	        "task_id TEXT NOT NULL, uuid BLOB NOT NULL, status TEXT NOT NULL);"
-	        "CREATE INDEX IF NOT EXISTS updates_task ON updates(task_id, seq);";
-	if (sqlite3_exec(u->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-		r = db_err(u->db, err, "create the schema");
+	r = schema_setup(u, cfg->db_path, err);
+	if (r < 0) {
 		upd_close(u);
 		return r;
 	}
@@ -195,10 +267,10 @@ int upd_meta_set(upd_t *u, const char *key, const char *value)
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-int upd_task_add(upd_t *u, const char *task_id, const char *framework_id,
+int upd_task_add(upd_t *u, const char *framework_id, const char *task_id,
                  const char *framework_json, const char *task_json)
 {
-	if (find(u, task_id))
+	if (find(u, framework_id, task_id))
 		return -EEXIST;
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(u->db,
@@ -224,27 +296,34 @@ int upd_task_add(upd_t *u, const char *task_id, const char *framework_id,
 	return 0;
 }
 
-bool upd_task_known(const upd_t *u, const char *task_id)
+bool upd_task_known(const upd_t *u, const char *framework_id, const char *task_id)
 {
-	return find(u, task_id) != NULL;
+	return find(u, framework_id, task_id) != NULL;
 }
 
 const char *upd_task_framework(const upd_t *u, const char *task_id)
 {
-	struct utask *t = find(u, task_id);
-	return t ? t->framework_id : NULL;
+	const char *fw = NULL;
+	for (size_t i = 0; i < u->n; i++) {
+		if (strcmp(u->tasks[i].task_id, task_id) != 0)
+			continue;
+		if (fw)
+			return NULL; /* several: ambiguous */
+		fw = u->tasks[i].framework_id;
+	}
+	return fw;
 }
 
-enum pb_task_state upd_task_state(const upd_t *u, const char *task_id)
+enum pb_task_state upd_task_state(const upd_t *u, const char *framework_id, const char *task_id)
 {
-	struct utask *t = find(u, task_id);
+	struct utask *t = find(u, framework_id, task_id);
 	return t ? t->state : PB_TASK_STATE_UNSET;
 }
 
-int upd_enqueue(upd_t *u, const char *task_id, enum pb_task_state state, const json_t *status,
-                uint64_t now_ns, uint8_t ret_uuid[PB_UUID_LEN])
+int upd_enqueue(upd_t *u, const char *framework_id, const char *task_id, enum pb_task_state state,
+                const json_t *status, uint64_t now_ns, uint8_t ret_uuid[PB_UUID_LEN])
 {
-	struct utask *t = find(u, task_id);
+	struct utask *t = find(u, framework_id, task_id);
 	if (!t)
 		return -ENOENT;
 	if (t->state == state)
@@ -262,10 +341,13 @@ int upd_enqueue(upd_t *u, const char *task_id, enum pb_task_state state, const j
 		return -EIO;
 	sqlite3_stmt *st = NULL;
 	int ok = sqlite3_prepare_v2(
-	                 u->db, "INSERT INTO updates(task_id, uuid, status) VALUES (?1, ?2, ?3)",
+	                 u->db,
+	                 "INSERT INTO updates(task_id, uuid, status, framework_id) VALUES (?1, ?2, "
+	                 "?3, ?4)",
 	                 -1, &st, NULL) == SQLITE_OK;
 	if (ok) {
 		sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, framework_id, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 2, uuid, sizeof(uuid), SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
 		ok = sqlite3_step(st) == SQLITE_DONE;
@@ -275,10 +357,13 @@ int upd_enqueue(upd_t *u, const char *task_id, enum pb_task_state state, const j
 	st = NULL;
 	if (ok)
 		ok = sqlite3_prepare_v2(
-		             u->db, "UPDATE tasks SET state = ?2, status = ?3 WHERE task_id = ?1",
+		             u->db,
+		             "UPDATE tasks SET state = ?2, status = ?3 WHERE task_id = ?1 AND "
+		             "framework_id = ?4",
 		             -1, &st, NULL) == SQLITE_OK;
 	if (ok) {
 		sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, framework_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, state);
 		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
 		ok = sqlite3_step(st) == SQLITE_DONE;
@@ -311,9 +396,10 @@ static void forget(upd_t *u, struct utask *t)
 	u->n--;
 }
 
-int upd_ack(upd_t *u, const char *task_id, const uint8_t *uuid, size_t len, uint64_t now_ns)
+int upd_ack(upd_t *u, const char *framework_id, const char *task_id, const uint8_t *uuid,
+            size_t len, uint64_t now_ns)
 {
-	struct utask *t = find(u, task_id);
+	struct utask *t = find(u, framework_id, task_id);
 	if (!t || !t->queued || len != PB_UUID_LEN || memcmp(uuid, t->head_uuid, len) != 0)
 		return 0;
 	bool last = t->queued == 1 && pb_task_state_is_terminal(t->state);
@@ -329,10 +415,12 @@ int upd_ack(upd_t *u, const char *task_id, const uint8_t *uuid, size_t len, uint
 	sqlite3_finalize(st);
 	st = NULL;
 	if (ok && last) {
-		ok = sqlite3_prepare_v2(u->db, "DELETE FROM tasks WHERE task_id = ?1", -1, &st,
-		                        NULL) == SQLITE_OK;
+		ok = sqlite3_prepare_v2(
+		             u->db, "DELETE FROM tasks WHERE task_id = ?1 AND framework_id = ?2",
+		             -1, &st, NULL) == SQLITE_OK;
 		if (ok) {
 			sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, framework_id, -1, SQLITE_STATIC);
 			ok = sqlite3_step(st) == SQLITE_DONE;
 		}
 		sqlite3_finalize(st);

@@ -2,11 +2,17 @@
  *
  * One SQLite database (<work_dir>/agent.db, WAL, synchronous=FULL) holds
  *   meta     the agent id and other small facts;
- *   tasks    every task the agent accepted and not yet forgotten: its
+ *   tasks    every task the agent accepted and not yet forgotten, keyed by
+ *            (framework id, task id) since two frameworks may use the same
+ *            task id: its
  *            framework, TaskInfo and FrameworkInfo (normalized JSON, what
  *            REREGISTER sends), latest state and latest TaskStatus;
  *   updates  per-task FIFO queues of status updates, each with a 16-byte
  *            uuid, written (and fsync'ed) before anything is sent.
+ *
+ * The schema's version is PRAGMA user_version (1); a database of version 0
+ * (tasks keyed by task id alone) is migrated in one transaction when
+ * opened; a newer one is refused.
  *
  * Only the head of each task's queue is outstanding. It is re-sent with
  * exponential backoff (base doubling to max) until a STATUS_UPDATE_ACK with
@@ -45,24 +51,29 @@ void upd_close(upd_t *u);
 int upd_meta_get(upd_t *u, const char *key, char **ret);
 int upd_meta_set(upd_t *u, const char *key, const char *value);
 
-/* Record a task before it is launched. -EEXIST when the id is known. The
- * JSON texts are copied. */
-int upd_task_add(upd_t *u, const char *task_id, const char *framework_id,
+#define UPD_SCHEMA_VERSION 1
+
+/* Record a task before it is launched. -EEXIST when (framework, task) is
+ * known. The JSON texts are copied. */
+int upd_task_add(upd_t *u, const char *framework_id, const char *task_id,
                  const char *framework_json, const char *task_json);
-bool upd_task_known(const upd_t *u, const char *task_id);
-/* NULL when unknown; valid until the task is forgotten. */
+bool upd_task_known(const upd_t *u, const char *framework_id, const char *task_id);
+/* The framework of the only known task with this id: NULL when there is
+ * none or several. For containerizer records older than the key. Valid
+ * until the task is forgotten. */
 const char *upd_task_framework(const upd_t *u, const char *task_id);
-enum pb_task_state upd_task_state(const upd_t *u, const char *task_id);
+enum pb_task_state upd_task_state(const upd_t *u, const char *framework_id, const char *task_id);
 
 /* Queue a status update. `status` is a TaskStatus JSON object without a
  * uuid (borrowed; a uuid is added to a copy). Returns 1 when queued (and
  * durable), 0 when dropped as a duplicate, -ENOENT for an unknown task,
  * or -errno. *ret_uuid (may be NULL) gets the new uuid. */
-int upd_enqueue(upd_t *u, const char *task_id, enum pb_task_state state, const json_t *status,
-                uint64_t now_ns, uint8_t ret_uuid[PB_UUID_LEN]);
+int upd_enqueue(upd_t *u, const char *framework_id, const char *task_id, enum pb_task_state state,
+                const json_t *status, uint64_t now_ns, uint8_t ret_uuid[PB_UUID_LEN]);
 
 /* An acknowledgement: 1 when it popped the task's head, 0 when ignored. */
-int upd_ack(upd_t *u, const char *task_id, const uint8_t *uuid, size_t len, uint64_t now_ns);
+int upd_ack(upd_t *u, const char *framework_id, const char *task_id, const uint8_t *uuid,
+            size_t len, uint64_t now_ns);
 
 /* Called for each head due; `status_json` is the whole TaskStatus text. */
 typedef void (*upd_send_fn)(void *ctx, const char *framework_id, const char *task_id,

@@ -211,6 +211,45 @@ static int wait_for_start(int procfd, int fifo_path_fd, int *ret_fd, struct ag_e
 	return 0;
 }
 
+static int set_cloexec(int fd, bool on)
+{
+	if (fd < 0)
+		return 0;
+	int fl = fcntl(fd, F_GETFD);
+	if (fl < 0)
+		return -1;
+	return fcntl(fd, F_SETFD, on ? fl | FD_CLOEXEC : fl & ~FD_CLOEXEC);
+}
+
+/* The init in the process's place (rt_options.init_fd). Returns only when
+ * it could not be exec'd, with the two fds it was to keep close-on-exec
+ * again, so that the caller execs the process itself as without it. */
+static void exec_init(const struct rt_options *o, const char *exe, const struct rt_process *proc,
+                      int report_fd)
+{
+	size_t n = 0;
+	while (proc->args[n])
+		n++;
+	char **argv = calloc(n + 5, sizeof(*argv));
+	if (!argv)
+		return;
+	char a_st[16], a_rep[16];
+	int status_fd = o->init_status_fd > 0 ? o->init_status_fd : -1;
+	snprintf(a_st, sizeof(a_st), "%d", status_fd);
+	snprintf(a_rep, sizeof(a_rep), "%d", report_fd);
+	argv[0] = (char *)"agora-init";
+	argv[1] = a_st;
+	argv[2] = a_rep;
+	argv[3] = (char *)exe;
+	for (size_t i = 0; i < n; i++)
+		argv[4 + i] = proc->args[i];
+	if (set_cloexec(status_fd, false) == 0 && set_cloexec(report_fd, false) == 0)
+		syscall(SYS_execveat, o->init_fd, "", argv, proc->env, AT_EMPTY_PATH);
+	set_cloexec(status_fd, true);
+	set_cloexec(report_fd, true);
+	free(argv);
+}
+
 static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct ag_error *err)
 {
 	const struct rt_spec *spec = l->spec;
@@ -361,6 +400,8 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 		return r;
 
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	if (l->o->init_fd > 0)
+		exec_init(l->o, exe, proc, *report_fd);
 	execve(exe, proc->args, proc->env);
 	return ag_error_set(err, errno, "execve `%s`", exe);
 }

@@ -267,6 +267,18 @@ struct rt_options {
 	const char *cgroup_root;   /* cgroup2 mount; default: found by cgroupv2 */
 	const char *cgroup_parent; /* parent of containers' cgroups; default "agora" */
 	const char *seccomp_cache; /* compiled filter cache; default <state_root>/.seccomp */
+	/* An init to exec as the container's pid 1 instead of the process
+	 * (the agent's agora-init), when `init_fd` > 0: an executable fd,
+	 * best a sealed memfd (nothing on the host is then reachable through
+	 * /proc/1/exe). It is exec'd with execveat(AT_EMPTY_PATH) after every
+	 * security setting of the process is applied, as
+	 *   agora-init STATUS_FD REPORT_FD EXE ARGV0 ARGS...
+	 * with the process's environment; STATUS_FD is `init_status_fd` (> 0,
+	 * else -1) kept open across that exec, REPORT_FD the exec.fifo channel
+	 * for an exec failure. Where the process's seccomp profile refuses
+	 * execveat the process is exec'd directly, as without an init. */
+	int init_fd;
+	int init_status_fd;
 };
 
 enum rt_status {

@@ -18,6 +18,12 @@
  *                         between the first and the M-th (kernel memory
  *                         included: stacks, page tables, task structs)
  *   agent_rss_mb          VmRSS of the registered, idle agent
+ *   oci_launch_to_running_ms  the same for an OCI-like busybox `true`
+ *                         with agora-init and opted out of it, in turn
+ *                         (what the init adds to a launch)
+ *   monitor_pss_kb, init_pss_kb  PSS of each container's monitor (outside)
+ *                         and of its agora-init (pid 1 inside, charged to
+ *                         the task's cgroup), with M containers
  *
  * Prints one line:
  *   launch_to_running_ms=<median> p99_ms=<x> per_container_kb=<x>
@@ -250,6 +256,41 @@ int main(int argc, char **argv)
 			die("agora-run run of %s failed", bundle);
 	}
 
+	/* What agora-init adds to a launch: OCI-like tasks of busybox `true`,
+	 * with the init and opted out of it (org.agora.init=false), in turn. */
+	double *oi = calloc((size_t)runs, sizeof(double));
+	double *on = calloc((size_t)runs, sizeof(double));
+	if (!oi || !on)
+		die("%s", "out of memory");
+	bool oci = access("/bin/busybox", X_OK) == 0;
+	if (oci) {
+		char cmd[256];
+		snprintf(cmd, sizeof(cmd),
+		         "mkdir -p %s/images/bb/bin && cp /bin/busybox %s/images/bb/bin/", work,
+		         work);
+		oci = system(cmd) == 0;
+	}
+	for (int i = 0; oci && i < 2 * runs; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "o%d", i);
+		bool with = i % 2 == 0;
+#define OCI_TRUE(more)                                                                             \
+	",\"container\":{\"type\":\"MESOS\",\"oci\":{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":" \
+	"\"bb\"},\"process\":{\"user\":{\"uid\":65534,\"gid\":65534},\"cwd\":\"/\",\"args\":[\"/"  \
+	"bin/"                                                                                     \
+	"busybox\",\"true\"]},\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"pid\"}]" \
+	"}" more "}}"
+		const char *extra =
+		        with ? OCI_TRUE("")
+		             : OCI_TRUE(",\"annotations\":{\"org.agora.init\":\"false\"}");
+		uint64_t t0 = ag_now_ns();
+		fm_run_task(id, "nobody", NULL, RES, extra);
+		uint64_t t1 = wait_state(id, "TASK_RUNNING", 60);
+		if (!t1 || !wait_state(id, "TASK_FINISHED", 60))
+			die("OCI task %s never ran or finished", id);
+		(with ? oi : on)[i / 2] = (double)(t1 - t0) / 1e6;
+	}
+
 	/* M sleeping containers: the supervision's memory */
 	unsigned long long first = 0, last = 0;
 	for (int i = 0; i < containers; i++) {
@@ -265,8 +306,8 @@ int main(int argc, char **argv)
 		last = cur;
 	}
 	double busy_rss_mb = (double)read_ull(status, "VmRSS:") / 1024.0;
-	unsigned long long pss = 0;
-	size_t nm = 0;
+	unsigned long long pss = 0, ipss = 0;
+	size_t nm = 0, ni = 0;
 	char pat[128];
 	snprintf(pat, sizeof(pat), "%s/run/*/monitor", work);
 	glob_t g;
@@ -279,6 +320,16 @@ int main(int argc, char **argv)
 			if (v) {
 				pss += v;
 				nm++;
+			}
+			/* The monitor's child: the container's pid 1, agora-init
+			 * (charged to the task's cgroup, not to BENCH_CG). */
+			snprintf(p, sizeof(p), "/proc/%llu/task/%llu/children", pid, pid);
+			unsigned long long ipid = read_ull(p, NULL);
+			snprintf(p, sizeof(p), "/proc/%llu/smaps_rollup", ipid);
+			v = ipid ? read_ull(p, "Pss:") : 0;
+			if (v) {
+				ipss += v;
+				ni++;
 			}
 		}
 		globfree(&g);
@@ -307,10 +358,17 @@ int main(int argc, char **argv)
 	double med = pct(lat, runs, 0.5), p99 = pct(lat, runs, 0.99);
 	double sa_med = pct(sa, runs, 0.5);
 	printf("launch_to_running_ms=%.1f p99_ms=%.1f per_container_kb=%.0f agent_rss_mb=%.1f "
-	       "standalone_ms=%.1f ratio=%.2f monitor_pss_kb=%.0f agent_rss_mb_with_%d=%.1f "
-	       "runs=%d containers=%d\n",
+	       "standalone_ms=%.1f ratio=%.2f monitor_pss_kb=%.0f init_pss_kb=%.0f "
+	       "agent_rss_mb_with_%d=%.1f runs=%d containers=%d\n",
 	       med, p99, per_kb, idle_rss_mb, sa_med, med / sa_med,
-	       nm ? (double)pss / (double)nm : 0.0, containers, busy_rss_mb, runs, containers);
+	       nm ? (double)pss / (double)nm : 0.0, ni ? (double)ipss / (double)ni : 0.0,
+	       containers, busy_rss_mb, runs, containers);
+	if (oci)
+		printf("oci_launch_to_running_ms: with_init=%.1f without_init=%.1f (medians, %d "
+		       "each, in turn)\n",
+		       pct(oi, runs, 0.5), pct(on, runs, 0.5), runs);
+	free(oi);
+	free(on);
 	printf("targets: launch_to_running <= 1.5x standalone: %s; per_container <= 256 KB: %s; "
 	       "idle agent <= 10 MB: %s\n",
 	       med <= 1.5 * sa_med ? "met" : "MISSED", per_kb <= 256 ? "met" : "MISSED",

@@ -17,6 +17,12 @@
  *                           ACCEPT it with one LAUNCH -> OK <agent id>
  *   launchoci TASK HOST OCI-JSON  the same, a task `true` with that
  *                           container.oci (agora's extension)
+ *   launchr TASK HOST CPUS MEM CMD..  launch with those resources (not 0.1
+ *                           cpus and 16 MB)
+ *   offerattrs HOST         the attributes of HOST's latest offer (waits up
+ *                           to 15 s for one) -> OK <JSON array, sorted keys>
+ *   agentattrs HOST         GET_AGENTS: agent_info.attributes of HOST
+ *                           -> OK <JSON array, sorted keys>
  *   wait TASK STATE SECS    until the task's latest state is STATE
  *   settle TASK SECS        until the task is past STAGING/STARTING
  *                           -> OK <state> <reason> <message>
@@ -82,6 +88,26 @@ struct offer {
 };
 static struct offer offers[64];
 static int n_offers;
+/* The attributes of each host's latest offer (offerattrs). */
+static struct {
+	char host[64];
+	char *attrs;
+} offer_attrs[16];
+/* Resources of the next launch (launchr). */
+static double launch_cpus = 0.1, launch_mem = 16;
+
+static void note_offer_attrs(const char *host, const json_t *attrs)
+{
+	int i = 0;
+	while (i < 16 && offer_attrs[i].host[0] && strcmp(offer_attrs[i].host, host) != 0)
+		i++;
+	if (i == 16)
+		return;
+	snprintf(offer_attrs[i].host, sizeof(offer_attrs[i].host), "%s", host);
+	free(offer_attrs[i].attrs);
+	offer_attrs[i].attrs =
+	        attrs ? json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS) : strdup("none");
+}
 
 static uint64_t now_ms(void)
 {
@@ -262,6 +288,7 @@ static void on_event(json_t *ev)
 			         nz(jstr(o, "agent_id.value")));
 			snprintf(of->host, sizeof(of->host), "%s", nz(jstr(o, "hostname")));
 			of->resources = json_incref(json_object_get(o, "resources"));
+			note_offer_attrs(of->host, json_object_get(o, "attributes"));
 			logf_("OFFER %s from %s (%s)", of->id, of->host, of->agent_id);
 		}
 	} else if (strcmp(type, "RESCIND") == 0) {
@@ -451,7 +478,8 @@ static void cmd_launch(char *args, bool oci)
 		reply("ERR no offer from %s in 15 s", host);
 		return;
 	}
-	if (scalar(of->resources, "cpus") < 0.1 || scalar(of->resources, "mem") < 16) {
+	if (scalar(of->resources, "cpus") < launch_cpus ||
+	    scalar(of->resources, "mem") < launch_mem) {
 		json_decref(spec);
 		reply("ERR offer %s from %s too small", of->id, host);
 		return;
@@ -460,9 +488,9 @@ static void cmd_launch(char *args, bool oci)
 	        json_pack("{s:s, s:{s:s}, s:{s:s}, s:[{s:s, s:s, s:{s:f}}, {s:s, s:s, s:{s:f}}],"
 	                  " s:{s:b, s:s}}",
 	                  "name", tid, "task_id", "value", tid, "agent_id", "value", of->agent_id,
-	                  "resources", "name", "cpus", "type", "SCALAR", "scalar", "value", 0.1,
-	                  "name", "mem", "type", "SCALAR", "scalar", "value", 16.0, "command",
-	                  "shell", 1, "value", cmd);
+	                  "resources", "name", "cpus", "type", "SCALAR", "scalar", "value",
+	                  launch_cpus, "name", "mem", "type", "SCALAR", "scalar", "value",
+	                  launch_mem, "command", "shell", 1, "value", cmd);
 	if (spec)
 		json_object_set_new(task, "container",
 		                    json_pack("{s:s, s:o}", "type", "MESOS", "oci", spec));
@@ -633,7 +661,48 @@ static void cmd_agents(void)
 	reply("OK %zu %s", n, out);
 }
 
-static void cmd_reconcile(char *args)
+static void cmd_offerattrs(const char *host)
+{
+	if (!offer_for(host)) {
+		char revive[512];
+		snprintf(revive, sizeof(revive),
+		         "{\"type\":\"REVIVE\",\"framework_id\":{\"value\":\"%s\"}}", fw_id);
+		call(revive);
+	}
+	pump(15000, have_offer, (void *)host);
+	for (int i = 0; i < 16; i++)
+		if (offer_attrs[i].attrs && strcmp(offer_attrs[i].host, host) == 0) {
+			reply("OK %s", offer_attrs[i].attrs);
+			return;
+		}
+	reply("ERR no offer from %s in 15 s", host);
+}
+
+static void cmd_agentattrs(const char *host)
+{
+	json_t *j = operator_call("GET_AGENTS");
+	if (!j) {
+		reply("ERR GET_AGENTS failed");
+		return;
+	}
+	json_t *arr = json_object_get(json_object_get(j, "get_agents"), "agents");
+	size_t i;
+	json_t *a;
+	json_array_foreach (arr, i, a) {
+		if (strcmp(nz(jstr(a, "agent_info.hostname")), host) != 0)
+			continue;
+		json_t *at = json_object_get(json_object_get(a, "agent_info"), "attributes");
+		char *s = at ? json_dumps(at, JSON_COMPACT | JSON_SORT_KEYS) : strdup("none");
+		reply("OK %s", s);
+		free(s);
+		json_decref(j);
+		return;
+	}
+	json_decref(j);
+	reply("ERR no agent %s", host);
+}
+
+static __attribute__((noinline)) void cmd_reconcile(char *args)
 {
 	double secs = 2;
 	sscanf(args, "%lf", &secs);
@@ -733,6 +802,24 @@ int main(int argc, char **argv)
 			cmd_launch(args, false);
 		} else if (strcmp(line, "launchoci") == 0) {
 			cmd_launch(args, true);
+		} else if (strcmp(line, "launchr") == 0) {
+			/* TASK HOST CPUS MEM CMD..: drop CPUS MEM from the line */
+			char tid[256], host[64], rest[4096];
+			int used = 0;
+			if (sscanf(args, "%255s %63s %lf %lf %n", tid, host, &launch_cpus,
+			           &launch_mem, &used) < 4 ||
+			    !args[used]) {
+				reply("ERR usage: launchr TASK HOST CPUS MEM CMD..");
+			} else {
+				snprintf(rest, sizeof(rest), "%s %s %s", tid, host, args + used);
+				cmd_launch(rest, false);
+			}
+			launch_cpus = 0.1;
+			launch_mem = 16;
+		} else if (strcmp(line, "offerattrs") == 0) {
+			cmd_offerattrs(args);
+		} else if (strcmp(line, "agentattrs") == 0) {
+			cmd_agentattrs(args);
 		} else if (strcmp(line, "wait") == 0) {
 			cmd_wait(args);
 		} else if (strcmp(line, "settle") == 0) {

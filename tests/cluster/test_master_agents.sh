@@ -217,7 +217,7 @@ for i in 2 3; do
 done
 for i in 2 3; do
 	k0=$(date +%s%N)
-	expect "KILL kill$i accepted (default grace period, 3 s)" kill "kill$i"
+	expect "KILL kill$i accepted (default grace period, --executor_shutdown_grace_period: 5 s)" kill "kill$i"
 	expect "kill$i: TASK_KILLED" wait "kill$i" TASK_KILLED 15
 	kms[i]=$((($(date +%s%N) - k0) / 1000000))
 done
@@ -365,6 +365,10 @@ expect "long2: TASK_KILLED" wait long2 TASK_KILLED 15
 echo "== h3 cut off: a3 unreachable, its tasks lost"
 # Leave the agents' offers to the PARTITION_AWARE framework.
 expect "framework declines the offers it holds" decline 60
+# Offers of resources freed just before (long2's kill, late3's end) may still
+# be on their way to it: take them and decline those too.
+expect "framework takes the offers still in flight" pump 1
+expect "framework declines those too" decline 60
 mkfifo "$tmp/pa.in" "$tmp/pa.out"
 exec 5<>"$tmp/pa.in" 6<>"$tmp/pa.out"
 # shellcheck disable=SC2016 # expanded by the inner sh

@@ -8,6 +8,7 @@
  * Every task state change is printed as one line and appended (O_APPEND,
  * fsync) to DIR/events.log:
  *   UPDATE <task> <state> <reason|-> status=<n|-> msg=<text>
+ * An ID may be FRAMEWORK/TASK (printed so too); a plain ID has the framework "".
  * With --until-idle it exits once no task is active. --kill-after waits
  * that long after the launches before sending the kills.
  */
@@ -28,7 +29,8 @@ static void on_state(void *ctx, const struct ctz_update *u)
 		snprintf(st, sizeof(st), "%d", u->exit_status);
 	const char *reason = task_reason_name(u->reason);
 	char line[2048];
-	int n = snprintf(line, sizeof(line), "UPDATE %s %s %s status=%s msg=%s\n", u->task_id,
+	int n = snprintf(line, sizeof(line), "UPDATE %s%s%s %s %s status=%s msg=%s\n",
+	                 u->framework_id, *u->framework_id ? "/" : "", u->task_id,
 	                 task_state_name(u->state), reason ? reason : "-", st,
 	                 u->message ? u->message : "");
 	if (n > (int)sizeof(line) - 1)
@@ -39,6 +41,19 @@ static void on_state(void *ctx, const struct ctz_update *u)
 		ag_write_all(log_fd, line, (size_t)n);
 		fsync(log_fd);
 	}
+}
+
+/* "FW/TASK" → FW and TASK (in place); "TASK" → "" and TASK. */
+static const char *split_id(char *id, const char **ret_fw)
+{
+	char *slash = strchr(id, '/');
+	if (!slash) {
+		*ret_fw = "";
+		return id;
+	}
+	*slash = '\0';
+	*ret_fw = id;
+	return slash + 1;
 }
 
 int main(int argc, char **argv)
@@ -134,14 +149,16 @@ int main(int argc, char **argv)
 			return 2;
 		*eq = '\0';
 		struct ts_command cmd = {.shell = eq + 1};
-		struct ctz_task t = {.task_id = id, .command = &cmd, .limits = lim};
+		const char *fw = NULL, *tid = split_id(id, &fw);
+		struct ctz_task t = {
+		        .framework_id = fw, .task_id = tid, .command = &cmd, .limits = lim};
 		uint64_t t0 = ag_now_ns();
 		if (ctz_launch(c, &t, NULL, &err) < 0) {
 			fprintf(stderr, "agent-sup-driver: launch %s: %s\n", id, err.msg);
 			return 1;
 		}
-		printf("LAUNCHED %s ms=%.1f monitor=%d\n", id, (double)(ag_now_ns() - t0) / 1e6,
-		       (int)ctz_monitor_pid(c, id));
+		printf("LAUNCHED %s ms=%.1f monitor=%d\n", tid, (double)(ag_now_ns() - t0) / 1e6,
+		       (int)ctz_monitor_pid(c, fw, tid));
 		fflush(stdout);
 	}
 	if ((nk || kill_all >= 0) && kill_after > 0)
@@ -149,7 +166,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; kill_all >= 0 && i < nl; i++) {
 		_cleanup_free_ char *id = ag_strdup(launches[i]);
 		*strchr(id, '=') = '\0';
-		ctz_kill(c, id, kill_all);
+		const char *fw = NULL, *tid = split_id(id, &fw);
+		ctz_kill(c, fw, tid, kill_all);
 	}
 	for (size_t i = 0; i < nk; i++) {
 		_cleanup_free_ char *id = ag_strdup(kills[i]);
@@ -157,7 +175,8 @@ int main(int argc, char **argv)
 		if (!eq)
 			return 2;
 		*eq = '\0';
-		if (ctz_kill(c, id, atoll(eq + 1)) < 0)
+		const char *fw = NULL, *tid = split_id(id, &fw);
+		if (ctz_kill(c, fw, tid, atoll(eq + 1)) < 0)
 			fprintf(stderr, "agent-sup-driver: kill %s: no such task\n", id);
 	}
 	for (;;) {

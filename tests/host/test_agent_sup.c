@@ -187,6 +187,62 @@ Test(agent_sup, kill_a_task_that_ignores_sigterm_after_the_grace)
 	free(out);
 }
 
+/* pid 1 of a command task is agora-init: SIGTERM (which the kernel drops
+ * for a namespace's init without a handler) reaches the task at once, and
+ * the task's own status is reported, its signal included. */
+Test(agent_sup, kill_of_a_plain_sleep_ends_at_once_under_the_init)
+{
+	double t0 = now_s();
+	char *out = drive(ARGS("--until-idle", "--launch", "t=exec sleep 1000", "--kill", "t=20000",
+	                       "--kill-after", "200"));
+	double took = now_s() - t0;
+	cr_expect(strstr(out, "UPDATE t TASK_KILLED - status=143"), "%s", out);
+	cr_expect(took < 3, "took %.2fs: SIGTERM waited for the 20 s grace", took);
+	free(out);
+}
+
+Test(agent_sup, the_init_is_pid_1_reaps_orphans_and_keeps_the_status)
+{
+	char *out = drive(ARGS(
+	        "--until-idle", "--launch",
+	        "t=cat /proc/1/comm; for i in 1 2 3; do sh -c 'sleep 0.05 &'; done; sleep 0.5; "
+	        "grep -l '^State:.*Z' /proc/[0-9]*/status | wc -l; exit 7"));
+	cr_expect(strstr(out, "UPDATE t TASK_FAILED REASON_COMMAND_EXECUTOR_FAILED status=7 "
+	                      "msg=Command exited with status 7"),
+	          "%s", out);
+	char *so = sandbox_file("stdout");
+	cr_expect_str_eq(so, "agora-init\n0\n", "pid 1, then the zombies left: %s", so);
+	free(so);
+	free(out);
+	out = drive(ARGS("--until-idle", "--launch", "s=kill -USR1 $$"));
+	cr_expect(strstr(out, "UPDATE s TASK_FAILED REASON_COMMAND_EXECUTOR_FAILED status=138 "
+	                      "msg=Command terminated by signal USR1"),
+	          "%s", out);
+	free(out);
+}
+
+/* Tasks are keyed by (framework, task id): two frameworks' "t" are two
+ * containers with their own sandboxes, states and kills. */
+Test(agent_sup, the_same_task_id_in_two_frameworks_runs_and_ends_independently)
+{
+	char *out = drive(ARGS("--until-idle", "--launch", "F1/t=exec sleep 100", "--launch",
+	                       "F2/t=sleep 0.3; echo two; exit 3", "--kill", "F1/t=5000",
+	                       "--kill-after", "100"));
+	cr_expect(strstr(out, "UPDATE F1/t TASK_RUNNING"), "%s", out);
+	cr_expect(strstr(out, "UPDATE F2/t TASK_RUNNING"), "%s", out);
+	cr_expect(strstr(out, "UPDATE F1/t TASK_KILLED - status=143"), "%s", out);
+	cr_expect(strstr(out, "UPDATE F2/t TASK_FAILED REASON_COMMAND_EXECUTOR_FAILED status=3"),
+	          "%s", out);
+	cr_expect(!strstr(out, "UPDATE F2/t TASK_KILL"), "F1's kill reached F2's task: %s", out);
+	char pat[160];
+	snprintf(pat, sizeof(pat), "%s/sandboxes/*/stdout", work);
+	glob_t g;
+	cr_assert(glob(pat, 0, NULL, &g) == 0);
+	cr_expect_eq(g.gl_pathc, 2, "one sandbox each");
+	globfree(&g);
+	free(out);
+}
+
 /* The pids recorded by the monitors of the tasks. */
 static pid_t monitor_pid(void)
 {
@@ -330,8 +386,11 @@ Test(agent_sup, sigkilled_driver_finishes_a_kill_on_restart)
 {
 	char out[128];
 	snprintf(out, sizeof(out), "%s.drv", work);
-	pid_t d = start_driver(
-	        ARGS("--launch", "t=sleep 100", "--kill", "t=600", "--kill-after", "100"), out);
+	/* A task that ignores SIGTERM: the kill is still in its grace period
+	 * when the driver dies, so the restarted one must finish it. */
+	pid_t d = start_driver(ARGS("--launch", "t=trap '' TERM; sleep 100 & wait", "--kill",
+	                            "t=600", "--kill-after", "100"),
+	                       out);
 	wait_for_text(out, "UPDATE t TASK_KILLING");
 	cr_assert(kill(d, SIGKILL) == 0);
 	waitpid(d, NULL, 0);

@@ -9,7 +9,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <jansson.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +41,9 @@ static int op_get(const char *path, char *out, size_t n)
 	return ah_http_get(op_port, path, out, n);
 }
 
+/* More flags for the next start_agent() (NULL-terminated). */
+static const char *agent_extra[8];
+
 static void start_agent(void)
 {
 	char bin[512], master[64], log[128];
@@ -55,9 +60,26 @@ static void start_agent(void)
 	if (agent == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		dup2(fd, 2);
-		execl(bin, bin, "--master", master, "--work_dir", work, "--no_isolation",
-		      "--hostname", "h1", "--update_backoff_ms", "200", "--registration_backoff_ms",
-		      "100", "--resources", "cpus:2;mem:1024", "--port", port, (char *)NULL);
+		const char *argv[32] = {bin,
+		                        "--master",
+		                        master,
+		                        "--work_dir",
+		                        work,
+		                        "--no_isolation",
+		                        "--hostname",
+		                        "h1",
+		                        "--update_backoff_ms",
+		                        "200",
+		                        "--registration_backoff_ms",
+		                        "100",
+		                        "--resources",
+		                        "cpus:2;mem:1024",
+		                        "--port",
+		                        port};
+		size_t n = 16;
+		for (size_t i = 0; agent_extra[i]; i++)
+			argv[n++] = agent_extra[i];
+		execv(bin, (char *const *)argv);
 		_exit(127);
 	}
 }
@@ -329,7 +351,7 @@ Test(agentd, kill_without_kill_policy_uses_the_tasks_own)
 	pthread_mutex_unlock(&fm.mu);
 	cr_assert(killing && killed);
 	double ms = (double)(killed - killing) / 1e6;
-	/* 200 ms from the TaskInfo, not the 3 s default */
+	/* 200 ms from the TaskInfo, not the 5 s default */
 	cr_expect(ms >= 150 && ms < 2000, "KILLING to KILLED took %.0f ms", ms);
 }
 
@@ -374,5 +396,271 @@ Test(agentd, shutdown_framework_kills_its_tasks)
 	WAIT_FOR(fm_count("t-sf1", "TASK_KILLED") >= 2, 20);
 	WAIT_FOR(fm_count("t-sf2", "TASK_KILLED") >= 2, 20);
 	cr_expect(states_are("t-sf1", "TASK_STARTING TASK_RUNNING TASK_KILLING TASK_KILLED"));
+	fm_expect_no_duplicates();
+}
+
+/* Two frameworks, one task id: two tasks, each with its own updates,
+ * acknowledgements (by framework and task), kill and sandbox; the agent
+ * restarted in between keeps them apart. */
+Test(agentd, the_same_task_id_in_two_frameworks_runs_and_ends_independently)
+{
+	fm_run_task_fw("FA", "dup", "nobody", "echo from-a; exec sleep 100", NULL, NULL);
+	fm_run_task_fw("FB", "dup", "nobody", "echo from-b; sleep 1; exit 4", NULL, NULL);
+	WAIT_FOR(fm_count("FA/dup", "TASK_RUNNING") >= 2 && fm_count("FB/dup", "TASK_RUNNING") >= 2,
+	         20);
+	kill_agent(SIGKILL);
+	int before = fm_registers();
+	start_agent();
+	WAIT_FOR(fm_registers() > before, 10);
+	pthread_mutex_lock(&fm.mu);
+	cr_expect(strstr(fm.last_reg, "\"FA\"") && strstr(fm.last_reg, "\"FB\""),
+	          "REREGISTER lists both: %s", fm.last_reg);
+	pthread_mutex_unlock(&fm.mu);
+	char body[8192];
+	cr_expect_eq(op_get("/files/read?task=dup&file=stdout", body, sizeof(body)), 400,
+	             "ambiguous without the framework: %s", body);
+	cr_expect(strstr(body, "framework"), "%s", body);
+	cr_expect_eq(op_get("/files/read?task=dup&framework=FB&file=stdout", body, sizeof(body)),
+	             200);
+	cr_expect(strstr(body, "from-b") && !strstr(body, "from-a"), "%s", body);
+	WAIT_FOR(fm_count("FB/dup", "TASK_FAILED") >= 2, 20);
+	cr_expect(fm_count("FA/dup", "TASK_RUNNING") >= 1 && fm_count("FA/dup", "TASK_FAILED") < 0,
+	          "FB's end reached FA's task");
+	fm_send("{\"type\":\"KILL_TASK\",\"kill_task\":{\"framework_id\":{\"value\":\"FA\"},"
+	        "\"task_id\":{\"value\":\"dup\"},\"kill_policy\":{\"grace_period\":{"
+	        "\"nanoseconds\":10000000000}}}}");
+	WAIT_FOR(fm_count("FA/dup", "TASK_KILLED") >= 2, 5);
+	cr_expect(states_are("FA/dup", "TASK_STARTING TASK_RUNNING TASK_KILLING TASK_KILLED"));
+	cr_expect(states_are("FB/dup", "TASK_STARTING TASK_RUNNING TASK_FAILED"));
+	cr_assert_eq(op_get("/containers", body, sizeof(body)), 200);
+	cr_expect(strstr(body, "\"framework_id\":\"FA\"") &&
+	                  strstr(body, "\"framework_id\":\"FB\""),
+	          "%s", body);
+	fm_expect_no_duplicates();
+}
+
+/* The KILLING -> KILLED gap of `task`, in ms (-1 when either is missing). */
+static double kill_gap_ms(const char *task)
+{
+	uint64_t killing = 0, killed = 0;
+	pthread_mutex_lock(&fm.mu);
+	for (int i = 0; i < fm.n_upd; i++)
+		if (strcmp(fm.upd[i].task, task) == 0) {
+			if (strcmp(fm.upd[i].state, "TASK_KILLING") == 0)
+				killing = fm.upd[i].first_ns;
+			if (strcmp(fm.upd[i].state, "TASK_KILLED") == 0)
+				killed = fm.upd[i].first_ns;
+		}
+	pthread_mutex_unlock(&fm.mu);
+	return killing && killed ? (double)(killed - killing) / 1e6 : -1;
+}
+
+/* SHUTDOWN_FRAMEWORK, and KILL_TASK without a kill_policy: a task's own
+ * kill_policy, else --executor_shutdown_grace_period; a task that honours
+ * SIGTERM ends at once either way (agora-init forwards it). */
+Test(agentd, shutdown_framework_uses_kill_policies_then_the_flag)
+{
+	kill_agent(SIGTERM);
+	agent_extra[0] = "--executor_shutdown_grace_period";
+	agent_extra[1] = "1.5secs";
+	int before = fm_registers();
+	start_agent();
+	agent_extra[0] = agent_extra[1] = NULL;
+	WAIT_FOR(fm_registers() > before, 10);
+	run_task("g-flag", "nobody", "trap '' TERM; sleep 100", NULL);
+	run_task("g-own", "nobody", "trap '' TERM; sleep 100",
+	         ",\"kill_policy\":{\"grace_period\":{\"nanoseconds\":300000000}}");
+	run_task("g-term", "nobody", "exec sleep 100", NULL);
+	run_task("g-kill", "nobody", "trap '' TERM; sleep 100", NULL);
+	/* RUNNING acknowledged (the fake master acks second copies), so that
+	 * KILLING is sent the moment it happens. */
+	WAIT_FOR(fm_count("g-flag", "TASK_RUNNING") >= 2 &&
+	                 fm_count("g-own", "TASK_RUNNING") >= 2 &&
+	                 fm_count("g-term", "TASK_RUNNING") >= 2 &&
+	                 fm_count("g-kill", "TASK_RUNNING") >= 2,
+	         20);
+	fm_send("{\"type\":\"KILL_TASK\",\"kill_task\":{\"framework_id\":{\"value\":\"F0\"},"
+	        "\"task_id\":{\"value\":\"g-kill\"}}}");
+	fm_send("{\"type\":\"SHUTDOWN_FRAMEWORK\",\"shutdown_framework\":{\"framework_id\":{"
+	        "\"value\":\"F0\"}}}");
+	WAIT_FOR(fm_count("g-flag", "TASK_KILLED") >= 1 && fm_count("g-own", "TASK_KILLED") >= 1 &&
+	                 fm_count("g-term", "TASK_KILLED") >= 1,
+	         20);
+	double flag = kill_gap_ms("g-flag"), own = kill_gap_ms("g-own"),
+	       term = kill_gap_ms("g-term");
+	cr_expect(flag >= 1400 && flag < 3000, "flag's 1.5 s: took %.0f ms", flag);
+	cr_expect(own >= 250 && own < 1200, "kill_policy's 300 ms: took %.0f ms", own);
+	cr_expect(term >= 0 && term < 1000, "SIGTERM honoured: took %.0f ms", term);
+	WAIT_FOR(fm_count("g-kill", "TASK_KILLED") >= 1, 20);
+	double kill = kill_gap_ms("g-kill");
+	cr_expect(kill >= 1400 && kill < 3000,
+	          "KILL_TASK without kill_policy: the flag's 1.5 s: "
+	          "took %.0f ms",
+	          kill);
+}
+
+/* Bad flag values: exit 2 and a message naming the flag (and attribute). */
+static void expect_refused(const char *flag, const char *value, const char *needle)
+{
+	char cmd[1024], out[2048] = "";
+	const char *b = getenv("AGORA_BUILD_DIR");
+	snprintf(cmd, sizeof(cmd),
+	         "%s/bin/agora-agent --master 127.0.0.1:1 --work_dir %s/bad --no_isolation %s '%s' "
+	         "2>&1",
+	         b ? b : "build", work, flag, value);
+	FILE *p = popen(cmd, "r");
+	cr_assert(p);
+	size_t n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	int st = pclose(p);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 2, "%s %s: status %d: %s", flag, value, st,
+	          out);
+	cr_expect(strstr(out, needle), "%s %s: %s", flag, value, out);
+}
+
+Test(agentd, bad_grace_periods_and_attributes_are_refused_naming_the_flag)
+{
+	expect_refused("--executor_shutdown_grace_period", "5", "--executor_shutdown_grace_period");
+	expect_refused("--executor_shutdown_grace_period", "5s", "bad duration `5s`");
+	expect_refused("--executor_shutdown_grace_period", "-1secs", "ns us ms secs mins");
+	expect_refused("--attributes", "rack:r1;ports:[9-1]", "--attributes: `ports`");
+	expect_refused("--attributes", "rack", "--attributes: item 1 `rack`");
+}
+
+Test(agentd, typed_attributes_are_registered)
+{
+	kill_agent(SIGTERM);
+	agent_extra[0] = "--attributes";
+	agent_extra[1] = "rack:r1;cores:8;ports:[31000-32000];tags:{a,b}";
+	int before = fm_registers();
+	start_agent();
+	agent_extra[0] = agent_extra[1] = NULL;
+	WAIT_FOR(fm_registers() > before, 10);
+	pthread_mutex_lock(&fm.mu);
+	const char *r = fm.last_reg;
+	cr_expect(strstr(r, "{\"name\":\"rack\",\"type\":\"TEXT\",\"text\":{\"value\":\"r1\"}}"),
+	          "%s", r);
+	cr_expect(strstr(r, "{\"name\":\"cores\",\"type\":\"SCALAR\",\"scalar\":{\"value\":8"),
+	          "%s", r);
+	cr_expect(strstr(r, "\"ranges\":{\"range\":[{\"begin\":31000,\"end\":32000}]}"), "%s", r);
+	cr_expect(strstr(r, "\"set\":{\"item\":[\"a\",\"b\"]}"), "%s", r);
+	pthread_mutex_unlock(&fm.mu);
+}
+
+/* An OCI-like task runs under agora-init too, unless its spec opts out
+ * with the annotation org.agora.init=false. */
+Test(agentd, oci_tasks_get_the_init_unless_their_spec_opts_out)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/images/bb/bin && cp /bin/busybox %s/images/bb/bin/",
+	         work, work);
+	cr_assert(system(cmd) == 0, "needs /bin/busybox (busybox-static)");
+#define OCI_SPEC(more)                                                                             \
+	",\"container\":{\"type\":\"MESOS\",\"oci\":{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":" \
+	"\"bb\"},\"process\":{\"user\":{\"uid\":65534,\"gid\":65534},\"cwd\":\"/\",\"args\":[\"/"  \
+	"bin/"                                                                                     \
+	"busybox\",\"cat\",\"/proc/1/comm\"]},\"mounts\":[{\"destination\":\"/proc\",\"type\":"    \
+	"\"proc\",\"source\":\"proc\"}],\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{"         \
+	"\"type\":"                                                                                \
+	"\"pid\"}]}" more "}}"
+	const char *with = OCI_SPEC("");
+	const char *without = OCI_SPEC(",\"annotations\":{\"org.agora.init\":\"false\"}");
+	run_task("oci-init", "nobody", NULL, with);
+	run_task("oci-noinit", "nobody", NULL, without);
+	WAIT_FOR(fm_count("oci-init", "TASK_FINISHED") >= 1, 20);
+	WAIT_FOR(fm_count("oci-noinit", "TASK_FINISHED") >= 1, 20);
+	char body[4096];
+	cr_assert_eq(op_get("/files/read?task=oci-init&file=stdout", body, sizeof(body)), 200);
+	cr_expect(strstr(body, "\"data\":\"agora-init\\n\""), "%s", body);
+	cr_assert_eq(op_get("/files/read?task=oci-noinit&file=stdout", body, sizeof(body)), 200);
+	cr_expect(strstr(body, "\"data\":\"busybox\\n\""), "%s", body);
+}
+
+/* What an agent from before the (framework, task) key left: a version-0
+ * database and containerizer records without a framework id. */
+static void downgrade_state(void)
+{
+	char db[128];
+	snprintf(db, sizeof(db), "%s/agent.db", work);
+	sqlite3 *d = NULL;
+	cr_assert(sqlite3_open(db, &d) == SQLITE_OK);
+	char *e = NULL;
+	int rc = sqlite3_exec(
+	        d,
+	        "BEGIN;"
+	        "CREATE TABLE t0(task_id TEXT PRIMARY KEY, framework_id TEXT NOT NULL, framework "
+	        "TEXT NOT NULL, task TEXT NOT NULL, state INTEGER NOT NULL, status TEXT);"
+	        "INSERT INTO t0 SELECT task_id, framework_id, framework, task, state, status FROM "
+	        "tasks ORDER BY rowid;"
+	        "DROP TABLE tasks; ALTER TABLE t0 RENAME TO tasks;"
+	        "CREATE TABLE u0(seq INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, "
+	        "uuid BLOB NOT NULL, status TEXT NOT NULL);"
+	        "INSERT INTO u0 SELECT seq, task_id, uuid, status FROM updates;"
+	        "DROP TABLE updates; ALTER TABLE u0 RENAME TO updates;"
+	        "CREATE INDEX updates_task ON updates(task_id, seq);"
+	        "PRAGMA user_version=0; COMMIT;",
+	        NULL, NULL, &e);
+	cr_assert(rc == SQLITE_OK, "downgrade: %s", e ? e : "?");
+	sqlite3_close(d);
+	char pat[160];
+	snprintf(pat, sizeof(pat), "%s/run/*/task.json", work);
+	glob_t g;
+	cr_assert(glob(pat, 0, NULL, &g) == 0);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		json_t *j = json_load_file(g.gl_pathv[i], 0, NULL);
+		cr_assert(j);
+		cr_assert(json_object_del(j, "framework_id") == 0);
+		cr_assert(json_dump_file(j, g.gl_pathv[i], JSON_COMPACT) == 0);
+		json_decref(j);
+	}
+	globfree(&g);
+}
+
+static int user_version(void)
+{
+	char db[128];
+	snprintf(db, sizeof(db), "%s/agent.db", work);
+	sqlite3 *d = NULL;
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+	if (sqlite3_open(db, &d) == SQLITE_OK &&
+	    sqlite3_prepare_v2(d, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(d);
+	return v;
+}
+
+/* An agent upgraded across the schema change while tasks run: the database
+ * is migrated on recovery, the running task is re-attached under its
+ * framework, the one that ended meanwhile reports its real status, nothing
+ * is lost or sent twice. */
+Test(agentd, an_upgrade_from_the_task_id_key_migrates_and_loses_nothing)
+{
+	run_task("up-run", "nobody", "exec sleep 100", NULL);
+	run_task("up-end", "nobody", "sleep 1; exit 5", NULL);
+	WAIT_FOR(fm_count("up-run", "TASK_RUNNING") >= 2 && fm_count("up-end", "TASK_RUNNING") >= 2,
+	         20);
+	kill_agent(SIGKILL);
+	downgrade_state();
+	cr_assert_eq(user_version(), 0);
+	sleep(2); /* up-end ends while the agent is down */
+	int before = fm_registers();
+	start_agent();
+	WAIT_FOR(fm_registers() > before, 10);
+	WAIT_FOR(fm_count("up-end", "TASK_FAILED") >= 2, 20);
+	cr_expect_eq(user_version(), 1);
+	pthread_mutex_lock(&fm.mu);
+	cr_expect(strstr(fm.last_reg, "up-run"), "REREGISTER lists the running task");
+	for (int i = 0; i < fm.n_upd; i++)
+		if (strcmp(fm.upd[i].task, "up-end") == 0 &&
+		    strcmp(fm.upd[i].state, "TASK_FAILED") == 0)
+			cr_expect(strstr(fm.upd[i].msg, "status 5"), "%s", fm.upd[i].msg);
+	pthread_mutex_unlock(&fm.mu);
+	kill_task("up-run", 300);
+	WAIT_FOR(fm_count("up-run", "TASK_KILLED") >= 2, 20);
+	cr_expect(states_are("up-run", "TASK_STARTING TASK_RUNNING TASK_KILLING TASK_KILLED"));
+	cr_expect(states_are("up-end", "TASK_STARTING TASK_RUNNING TASK_FAILED"));
 	fm_expect_no_duplicates();
 }

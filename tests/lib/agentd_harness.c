@@ -53,7 +53,13 @@ static void on_update(const struct pb_status_update *su)
 			r = &fm.upd[i];
 	if (!r && fm.n_upd < FM_MAX_UPDATES) {
 		r = &fm.upd[fm.n_upd++];
-		snprintf(r->task, sizeof(r->task), "%s", s->task_id);
+		const char *fw = su->framework_id ? su->framework_id : "";
+		snprintf(r->fw, sizeof(r->fw), "%s", fw);
+		snprintf(r->tid, sizeof(r->tid), "%s", s->task_id);
+		if (strcmp(fw, "F0") == 0)
+			snprintf(r->task, sizeof(r->task), "%s", s->task_id);
+		else
+			snprintf(r->task, sizeof(r->task), "%s/%s", fw, s->task_id);
 		snprintf(r->state, sizeof(r->state), "%s", pb_task_state_name(s->state));
 		snprintf(r->uuid, sizeof(r->uuid), "%s", u);
 		snprintf(r->msg, sizeof(r->msg), "%s", s->message ? s->message : "");
@@ -69,10 +75,10 @@ static void on_update(const struct pb_status_update *su)
 		char ack[512];
 		snprintf(ack, sizeof(ack),
 		         "{\"type\":\"STATUS_UPDATE_ACK\",\"status_update_ack\":{"
-		         "\"framework_id\":{\"value\":\"F0\"},\"task_id\":{\"value\":\"%"
+		         "\"framework_id\":{\"value\":\"%s\"},\"task_id\":{\"value\":\"%"
 		         "s\"},"
 		         "\"uuid\":\"%s\"}}",
-		         r->task, u);
+		         r->fw, r->tid, u);
 		stream_send(ack);
 	}
 	free(u);
@@ -236,13 +242,19 @@ int fm_registers(void)
 void fm_run_task(const char *id, const char *user, const char *command, const char *resources,
                  const char *extra)
 {
+	fm_run_task_fw("F0", id, user, command, resources, extra);
+}
+
+void fm_run_task_fw(const char *fw, const char *id, const char *user, const char *command,
+                    const char *resources, const char *extra)
+{
 	char buf[8192];
 	snprintf(buf, sizeof(buf),
 	         "{\"type\":\"RUN_TASK\",\"run_task\":{\"framework_info\":{\"user\":\"%s\","
-	         "\"name\":\"fw\",\"id\":{\"value\":\"F0\"},\"roles\":[\"web\"]},\"task\":{"
+	         "\"name\":\"fw\",\"id\":{\"value\":\"%s\"},\"roles\":[\"web\"]},\"task\":{"
 	         "\"name\":\"%s\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":\"A-1\"},"
 	         "\"resources\":%s%s%s%s%s}}}",
-	         user, id, id,
+	         user, fw, id, id,
 	         resources ? resources
 	                   : "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":0.1}}]",
 	         command ? ",\"command\":{\"value\":\"" : "", command ? command : "",

@@ -15,7 +15,8 @@
 #include <sys/types.h>
 
 struct upd_rec {
-	char task[64], state[32], uuid[32], msg[512], reason[64];
+	/* `task` is the task id for framework F0, "FW/ID" for another. */
+	char task[64], fw[64], tid[64], state[32], uuid[32], msg[512], reason[64];
 	int count;
 	uint64_t first_ns; /* ag_now_ns() at the first copy */
 };
@@ -62,6 +63,9 @@ int fm_registers(void);
  * TaskInfo fields starting with ',' (may be NULL). */
 void fm_run_task(const char *id, const char *user, const char *command, const char *resources,
                  const char *extra);
+/* The same for framework `fw` (its updates are recorded as "FW/ID"). */
+void fm_run_task_fw(const char *fw, const char *id, const char *user, const char *command,
+                    const char *resources, const char *extra);
 
 /* A port free right now on 127.0.0.1 (the kernel's pick, released). */
 int ah_free_port(void);

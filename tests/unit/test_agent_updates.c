@@ -3,6 +3,7 @@
 #include "agent/updates.h"
 
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +39,7 @@ static int enqueue(upd_t *u, const char *task, enum pb_task_state s, uint64_t no
 {
 	json_t *st = json_pack("{s:{s:s}, s:s}", "task_id", "value", task, "state",
 	                       pb_task_state_name(s));
-	int r = upd_enqueue(u, task, s, st, now, uuid);
+	int r = upd_enqueue(u, "F0", task, s, st, now, uuid);
 	json_decref(st);
 	return r;
 }
@@ -65,8 +66,8 @@ TestSuite(updates, .init = setup, .fini = teardown);
 Test(updates, heads_are_sent_in_order_and_retried_with_backoff_until_acked)
 {
 	upd_t *u = open_db();
-	cr_assert(upd_task_add(u, "t1", "F0", "{}", "{}") == 0);
-	cr_expect(upd_task_add(u, "t1", "F0", "{}", "{}") == -EEXIST);
+	cr_assert(upd_task_add(u, "F0", "t1", "{}", "{}") == 0);
+	cr_expect(upd_task_add(u, "F0", "t1", "{}", "{}") == -EEXIST);
 	uint8_t a[16], b[16];
 	cr_assert(enqueue(u, "t1", PB_TASK_STARTING, 0, a) == 1);
 	cr_assert(enqueue(u, "t1", PB_TASK_RUNNING, 0, b) == 1);
@@ -86,24 +87,24 @@ Test(updates, heads_are_sent_in_order_and_retried_with_backoff_until_acked)
 	cr_expect_eq(upd_next_due(u), 1100 * MS, "capped at the max");
 
 	/* the wrong uuid is ignored; the right one releases the next at once */
-	cr_expect_eq(upd_ack(u, "t1", b, 16, 800 * MS), 0);
-	cr_expect_eq(upd_ack(u, "nope", a, 16, 800 * MS), 0);
-	cr_expect_eq(upd_ack(u, "t1", a, 16, 800 * MS), 1);
-	cr_expect_eq(upd_ack(u, "t1", a, 16, 800 * MS), 0, "a second ack is ignored");
+	cr_expect_eq(upd_ack(u, "F0", "t1", b, 16, 800 * MS), 0);
+	cr_expect_eq(upd_ack(u, "F0", "nope", a, 16, 800 * MS), 0);
+	cr_expect_eq(upd_ack(u, "F0", "t1", a, 16, 800 * MS), 1);
+	cr_expect_eq(upd_ack(u, "F0", "t1", a, 16, 800 * MS), 0, "a second ack is ignored");
 	s.n = 0;
 	cr_expect_eq(upd_poll(u, 800 * MS, on_send, &s), 1);
 	cr_expect(strstr(s.text[0], "TASK_RUNNING"));
-	cr_expect_eq(upd_ack(u, "t1", b, 16, 800 * MS), 1);
+	cr_expect_eq(upd_ack(u, "F0", "t1", b, 16, 800 * MS), 1);
 	cr_expect_eq(upd_pending(u), 0);
 	cr_expect_eq(upd_next_due(u), UINT64_MAX);
-	cr_expect(upd_task_known(u, "t1"), "not terminal: still known");
+	cr_expect(upd_task_known(u, "F0", "t1"), "not terminal: still known");
 	upd_close(u);
 }
 
 Test(updates, duplicates_of_the_latest_state_are_dropped)
 {
 	upd_t *u = open_db();
-	cr_assert(upd_task_add(u, "t1", "F0", "{}", "{}") == 0);
+	cr_assert(upd_task_add(u, "F0", "t1", "{}", "{}") == 0);
 	cr_expect(enqueue(u, "t1", PB_TASK_RUNNING, 0, NULL) == 1);
 	cr_expect(enqueue(u, "t1", PB_TASK_RUNNING, 0, NULL) == 0);
 	cr_expect(enqueue(u, "t1", PB_TASK_FINISHED, 0, NULL) == 1);
@@ -117,13 +118,13 @@ Test(updates, queues_survive_a_restart_and_terminal_acked_tasks_are_forgotten)
 {
 	upd_t *u = open_db();
 	cr_assert(upd_meta_set(u, "agent_id", "A1") == 0);
-	cr_assert(upd_task_add(u, "t1", "F0", "{\"fw\":1}", "{\"task\":1}") == 0);
-	cr_assert(upd_task_add(u, "t2", "F0", "{}", "{}") == 0);
+	cr_assert(upd_task_add(u, "F0", "t1", "{\"fw\":1}", "{\"task\":1}") == 0);
+	cr_assert(upd_task_add(u, "F0", "t2", "{}", "{}") == 0);
 	uint8_t a[16], b[16], c[16];
 	cr_assert(enqueue(u, "t1", PB_TASK_RUNNING, 0, a) == 1);
 	cr_assert(enqueue(u, "t1", PB_TASK_FINISHED, 0, b) == 1);
 	cr_assert(enqueue(u, "t2", PB_TASK_RUNNING, 0, c) == 1);
-	cr_assert(upd_ack(u, "t1", a, 16, 0) == 1);
+	cr_assert(upd_ack(u, "F0", "t1", a, 16, 0) == 1);
 	upd_close(u);
 
 	u = open_db();
@@ -132,17 +133,123 @@ Test(updates, queues_survive_a_restart_and_terminal_acked_tasks_are_forgotten)
 	cr_expect_str_eq(id, "A1");
 	free(id);
 	cr_expect_eq(upd_pending(u), 2);
-	cr_expect_eq(upd_task_state(u, "t1"), PB_TASK_FINISHED);
+	cr_expect_eq(upd_task_state(u, "F0", "t1"), PB_TASK_FINISHED);
 	cr_expect(enqueue(u, "t1", PB_TASK_FINISHED, 0, NULL) == 0, "duplicate after restart");
 	struct sent s = {0};
 	cr_expect_eq(upd_poll(u, ag_now_ns(), on_send, &s), 2, "every head due after a restart");
-	cr_expect_eq(upd_ack(u, "t1", b, 16, 0), 1);
-	cr_expect(!upd_task_known(u, "t1"));
-	cr_expect(upd_task_known(u, "t2"));
+	cr_expect_eq(upd_ack(u, "F0", "t1", b, 16, 0), 1);
+	cr_expect(!upd_task_known(u, "F0", "t1"));
+	cr_expect(upd_task_known(u, "F0", "t2"));
 	upd_close(u);
 
 	u = open_db();
-	cr_expect(!upd_task_known(u, "t1"));
+	cr_expect(!upd_task_known(u, "F0", "t1"));
 	cr_expect_eq(upd_pending(u), 1);
 	upd_close(u);
+}
+
+static int enqueue_fw(upd_t *u, const char *fw, const char *task, enum pb_task_state s,
+                      uint8_t uuid[16])
+{
+	json_t *st = json_pack("{s:{s:s}, s:s}", "task_id", "value", task, "state",
+	                       pb_task_state_name(s));
+	int r = upd_enqueue(u, fw, task, s, st, 0, uuid);
+	json_decref(st);
+	return r;
+}
+
+static void count_fw(void *ctx, const char *fw, const char *task, const char *status)
+{
+	int *n = ctx;
+	cr_expect_str_eq(task, "t1");
+	cr_expect(strstr(status, "TASK_RUNNING"), "%s", status);
+	n[strcmp(fw, "F1") == 0 ? 1 : 0]++;
+}
+
+Test(updates, the_same_task_id_in_two_frameworks_is_two_tasks)
+{
+	upd_t *u = open_db();
+	cr_assert(upd_task_add(u, "F0", "t1", "{}", "{}") == 0);
+	cr_assert(upd_task_add(u, "F1", "t1", "{}", "{}") == 0);
+	cr_expect(upd_task_add(u, "F1", "t1", "{}", "{}") == -EEXIST);
+	cr_expect(upd_task_framework(u, "t1") == NULL, "ambiguous: two frameworks");
+	uint8_t a[16], b[16], c[16];
+	cr_assert(enqueue_fw(u, "F0", "t1", PB_TASK_RUNNING, a) == 1);
+	cr_assert(enqueue_fw(u, "F1", "t1", PB_TASK_RUNNING, b) == 1, "not a duplicate of F0's");
+	int n[2] = {0, 0};
+	cr_expect_eq(upd_poll(u, 0, count_fw, n), 2);
+	cr_expect(n[0] == 1 && n[1] == 1);
+	cr_expect_eq(upd_ack(u, "F1", "t1", a, 16, 0), 0, "F0's uuid does not ack F1's task");
+	cr_expect_eq(upd_ack(u, "F1", "t1", b, 16, 0), 1);
+	cr_assert(enqueue_fw(u, "F1", "t1", PB_TASK_FINISHED, c) == 1);
+	cr_expect_eq(upd_ack(u, "F1", "t1", c, 16, 0), 1);
+	cr_expect(!upd_task_known(u, "F1", "t1"), "F1's ended and was acknowledged");
+	cr_expect(upd_task_known(u, "F0", "t1"), "F0's runs on");
+	cr_expect_str_eq(upd_task_framework(u, "t1"), "F0");
+	upd_close(u);
+
+	u = open_db();
+	cr_expect(upd_task_known(u, "F0", "t1") && !upd_task_known(u, "F1", "t1"));
+	cr_expect_eq(upd_task_state(u, "F0", "t1"), PB_TASK_RUNNING);
+	cr_expect_eq(upd_pending(u), 1);
+	upd_close(u);
+}
+
+static void sql(const char *text)
+{
+	sqlite3 *d = NULL;
+	cr_assert(sqlite3_open(db, &d) == SQLITE_OK);
+	char *e = NULL;
+	cr_assert(sqlite3_exec(d, text, NULL, NULL, &e) == SQLITE_OK, "%s", e ? e : "");
+	sqlite3_close(d);
+}
+
+/* A database written by an agent from before the (framework, task) key:
+ * migrated when opened, nothing lost, nothing re-ordered. */
+Test(updates, a_version_0_database_is_migrated_with_its_queues)
+{
+	sql("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	    "CREATE TABLE tasks(task_id TEXT PRIMARY KEY, framework_id TEXT NOT NULL, framework "
+	    "TEXT NOT NULL, task TEXT NOT NULL, state INTEGER NOT NULL, status TEXT);"
+	    "CREATE TABLE updates(seq INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, "
+	    "uuid BLOB NOT NULL, status TEXT NOT NULL);"
+	    "CREATE INDEX updates_task ON updates(task_id, seq);"
+	    "INSERT INTO meta VALUES('agent_id', 'A1');"
+	    "INSERT INTO tasks VALUES('t1', 'F0', '{}', '{\"t\":1}', 2, "
+	    "'{\"state\":\"TASK_RUNNING\"}');"
+	    "INSERT INTO tasks VALUES('t2', 'F9', '{}', '{}', 2, NULL);"
+	    "INSERT INTO updates(task_id, uuid, status) VALUES('t1', "
+	    "x'00112233445566778899aabbccddeeff', '{\"state\":\"TASK_STARTING\"}');"
+	    "INSERT INTO updates(task_id, uuid, status) VALUES('t1', "
+	    "x'ffeeddccbbaa99887766554433221100', '{\"state\":\"TASK_RUNNING\"}');");
+	upd_t *u = open_db();
+	cr_expect(upd_task_known(u, "F0", "t1"));
+	cr_expect(upd_task_known(u, "F9", "t2"));
+	cr_expect(!upd_task_known(u, "F9", "t1"));
+	cr_expect_eq(upd_pending(u), 2);
+	struct sent s = {0};
+	cr_expect_eq(upd_poll(u, ag_now_ns(), on_send, &s), 1);
+	cr_expect(strstr(s.text[0], "TASK_STARTING"), "the head stays the head: %s", s.text[0]);
+	const uint8_t first[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+	                           0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+	cr_expect_eq(upd_ack(u, "F0", "t1", first, 16, 0), 1);
+	cr_expect_eq(upd_pending(u), 1);
+	char *id = NULL;
+	cr_assert(upd_meta_get(u, "agent_id", &id) == 0);
+	cr_expect_str_eq(id, "A1");
+	free(id);
+	upd_close(u);
+	u = open_db(); /* version 1 now: opened as is */
+	cr_expect_eq(upd_pending(u), 1);
+	upd_close(u);
+}
+
+Test(updates, a_database_newer_than_the_agent_is_refused_naming_the_version)
+{
+	sql("PRAGMA user_version=7;");
+	struct upd_config cfg = {.db_path = db};
+	upd_t *u = NULL;
+	struct ag_error err = {0};
+	cr_expect(upd_open(&cfg, &u, &err) < 0);
+	cr_expect(strstr(err.msg, "schema version 7 is newer"), "%s", err.msg);
 }

@@ -1,0 +1,28 @@
+/* flags.h: the agent's flag values in the Mesos formats (pure: no I/O),
+ * unit-tested in tests/unit/test_agent_flags.c. */
+#ifndef AGORA_AGENT_FLAGS_H
+#define AGORA_AGENT_FLAGS_H
+
+#include "common/common.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+/* A Mesos Duration: a non-negative decimal number and one of the units ns,
+ * us, ms, secs, mins, hrs, days, weeks, nothing else ("5secs", "1.5mins",
+ * "250ms"). 0 with *ret_ns set, -EINVAL for bad text, -ERANGE past
+ * INT64_MAX ns. */
+int flg_parse_duration_ns(const char *text, int64_t *ret_ns);
+
+/* Mesos agent attributes, "name:value;name:value" (';' or newline apart),
+ * each value typed as Mesos's values::parse types it (spaces removed):
+ *   [a-b,c-d]  RANGES (non-negative integers, sorted and coalesced)
+ *   {x,y}      SET
+ *   a number   SCALAR
+ *   else       TEXT
+ * *ret is a new JSON array of mesos.v1.Attribute objects (for AgentInfo),
+ * owned by the caller; an empty text gives an empty array. Errors name the
+ * attribute (or its position when the name is what is wrong). */
+int flg_parse_attributes(const char *text, json_t **ret, struct ag_error *err);
+
+#endif

@@ -1,0 +1,102 @@
+/* The agent's Mesos-format flag values: durations and attributes. */
+#include "agent/flags.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+Test(flags, durations_take_every_mesos_unit)
+{
+	int64_t ns = -1;
+	cr_expect(flg_parse_duration_ns("5secs", &ns) == 0 && ns == 5000000000LL);
+	cr_expect(flg_parse_duration_ns("250ms", &ns) == 0 && ns == 250000000LL);
+	cr_expect(flg_parse_duration_ns("1.5mins", &ns) == 0 && ns == 90000000000LL);
+	cr_expect(flg_parse_duration_ns("7ns", &ns) == 0 && ns == 7);
+	cr_expect(flg_parse_duration_ns("3us", &ns) == 0 && ns == 3000);
+	cr_expect(flg_parse_duration_ns("2hrs", &ns) == 0 && ns == 7200000000000LL);
+	cr_expect(flg_parse_duration_ns("1days", &ns) == 0 && ns == 86400000000000LL);
+	cr_expect(flg_parse_duration_ns("1weeks", &ns) == 0 && ns == 604800000000000LL);
+	cr_expect(flg_parse_duration_ns("0secs", &ns) == 0 && ns == 0);
+}
+
+Test(flags, bad_durations_are_refused)
+{
+	int64_t ns = 42;
+	const char *bad[] = {"",       "5",         "secs",   "5 secs", "5sec",  "5s",
+	                     "-5secs", "1.2.3secs", "5secsx", ".secs",  "5SECS", "1e3secs"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		cr_expect(flg_parse_duration_ns(bad[i], &ns) == -EINVAL, "`%s` accepted", bad[i]);
+	cr_expect(flg_parse_duration_ns("100000weeks", &ns) == -ERANGE);
+	cr_expect_eq(ns, 42, "written only on success");
+}
+
+static json_t *attrs(const char *text)
+{
+	json_t *a = NULL;
+	struct ag_error err = {0};
+	cr_assert(flg_parse_attributes(text, &a, &err) == 0, "`%s`: %s", text, err.msg);
+	return a;
+}
+
+static char *dump(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	return s;
+}
+
+Test(flags, attributes_are_typed_as_mesos_types_them)
+{
+	char *s = dump(attrs("rack:r1;zone:z2;cores:8;ports:[31000-32000];tags:{a,b}"));
+	cr_expect_str_eq(
+	        s, "[{\"name\":\"rack\",\"text\":{\"value\":\"r1\"},\"type\":\"TEXT\"},"
+	           "{\"name\":\"zone\",\"text\":{\"value\":\"z2\"},\"type\":\"TEXT\"},"
+	           "{\"name\":\"cores\",\"scalar\":{\"value\":8.0},\"type\":\"SCALAR\"},"
+	           "{\"name\":\"ports\",\"ranges\":{\"range\":[{\"begin\":31000,\"end\":32000}]},"
+	           "\"type\":\"RANGES\"},"
+	           "{\"name\":\"tags\",\"set\":{\"item\":[\"a\",\"b\"]},\"type\":\"SET\"}]");
+	free(s);
+}
+
+Test(flags, attribute_values_lose_their_spaces_and_ranges_are_coalesced)
+{
+	char *s = dump(attrs("p:[ 5-9, 1-3 ,4-4,20-30];w: 1.5 ;n:-2;t:a b\nlast:x"));
+	cr_expect_str_eq(
+	        s, "[{\"name\":\"p\",\"ranges\":{\"range\":[{\"begin\":1,\"end\":9},{\"begin\":20,"
+	           "\"end\":30}]},\"type\":\"RANGES\"},"
+	           "{\"name\":\"w\",\"scalar\":{\"value\":1.5},\"type\":\"SCALAR\"},"
+	           "{\"name\":\"n\",\"scalar\":{\"value\":-2.0},\"type\":\"SCALAR\"},"
+	           "{\"name\":\"t\",\"text\":{\"value\":\"ab\"},\"type\":\"TEXT\"},"
+	           "{\"name\":\"last\",\"text\":{\"value\":\"x\"},\"type\":\"TEXT\"}]");
+	free(s);
+	s = dump(attrs(""));
+	cr_expect_str_eq(s, "[]");
+	free(s);
+	s = dump(attrs("v:inf;h:0x10;e:{}"));
+	cr_expect(strstr(s, "\"value\":\"inf\"") && strstr(s, "\"value\":\"0x10\""), "%s", s);
+	cr_expect(strstr(s, "\"set\":{\"item\":[]}"), "%s", s);
+	free(s);
+}
+
+static void expect_error(const char *text, const char *needle)
+{
+	json_t *a = NULL;
+	struct ag_error err = {0};
+	cr_expect(flg_parse_attributes(text, &a, &err) < 0, "`%s` accepted", text);
+	cr_expect(strstr(err.msg, needle), "`%s`: %s", text, err.msg);
+	cr_expect(strstr(err.msg, "--attributes"), "%s", err.msg);
+}
+
+Test(flags, bad_attributes_are_refused_naming_the_attribute)
+{
+	expect_error("rack:r1;zone", "item 2 `zone`: expected NAME:VALUE");
+	expect_error(":x", "expected NAME:VALUE");
+	expect_error("rack:", "`rack`: the value is empty");
+	expect_error("ports:[1-2", "`ports`: mismatched brackets");
+	expect_error("ports:[5-1]", "`ports`: range `5-1` begins after its end");
+	expect_error("ports:[a-b]", "`ports`: `a-b` is not a range");
+	expect_error("ports:[7]", "`ports`: `7` is not a range");
+	expect_error("ports:[]", "`ports`: expecting one or more ranges");
+	expect_error("ports:x[1-2]", "`ports`: unexpected '['");
+	expect_error("tags:x{a}", "`tags`: unexpected '{'");
+	expect_error("tags:{a}b", "`tags`: sets are written");
+}
