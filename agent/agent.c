@@ -19,18 +19,21 @@ static double now_epoch(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A TaskStatus without uuid (updates.c adds it). */
+/* A TaskStatus without uuid (updates.c adds it), its fields in the order of
+ * the proto's message table: compact, canonical and in that order, the
+ * master reads it without a tree (proto/fast.c). */
 static json_t *status_json(struct agent *a, const char *task_id, const char *state,
                            const char *reason, const char *message, const char *container_id)
 {
-	json_t *s = json_pack("{s:o, s:s, s:s, s:f}", "task_id", pb_id_to_json(task_id), "state",
-	                      state, "source", "SOURCE_EXECUTOR", "timestamp", now_epoch());
-	if (a->agent_id)
-		json_object_set_new(s, "agent_id", pb_id_to_json(a->agent_id));
-	if (reason)
-		json_object_set_new(s, "reason", json_string(reason));
+	json_t *s = json_pack("{s:o, s:s}", "task_id", pb_id_to_json(task_id), "state", state);
 	if (message)
 		json_object_set_new(s, "message", json_string(message));
+	json_object_set_new(s, "source", json_string("SOURCE_EXECUTOR"));
+	if (reason)
+		json_object_set_new(s, "reason", json_string(reason));
+	if (a->agent_id)
+		json_object_set_new(s, "agent_id", pb_id_to_json(a->agent_id));
+	json_object_set_new(s, "timestamp", json_real(now_epoch()));
 	if (container_id)
 		json_object_set_new(
 		        s, "container_status",
@@ -440,7 +443,7 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 			if (getrandom(uuid, sizeof(uuid), 0) != (ssize_t)sizeof(uuid))
 				memcpy(uuid, id, strnlen(id, sizeof(uuid)));
 			_cleanup_free_ char *b64 = pb_base64_encode(uuid, sizeof(uuid));
-			json_object_set_new(s, "uuid", json_string(b64));
+			pb_status_set_uuid(s, b64);
 			_cleanup_free_ char *text = pb_json_dump(s, NULL);
 			json_decref(s);
 			send_update(a, m->kill_task.framework_id, id, text);

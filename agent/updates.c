@@ -333,7 +333,7 @@ int upd_enqueue(upd_t *u, const char *framework_id, const char *task_id, enum pb
 		return -errno;
 	json_t *copy = json_deep_copy(status);
 	_cleanup_free_ char *b64 = pb_base64_encode(uuid, sizeof(uuid));
-	json_object_set_new(copy, "uuid", json_string(b64));
+	pb_status_set_uuid(copy, b64);
 	_cleanup_free_ char *text = pb_json_dump(copy, NULL);
 	json_decref(copy);
 

@@ -229,12 +229,13 @@ enum {
 	ST_TIMESTAMP,
 	ST_UUID,
 	ST_HEALTHY,
+	ST_CONTAINER_STATUS,
 	ST_N
 };
 
 static const char *const st_keys[ST_N] = {
         "task_id",  "state",       "message",   "source", "reason",  "data",
-        "agent_id", "executor_id", "timestamp", "uuid",   "healthy",
+        "agent_id", "executor_id", "timestamp", "uuid",   "healthy", "container_status",
 };
 
 static bool sc_status(struct scan *s, struct pb_arena *a, struct pb_task_status *st)
@@ -306,6 +307,13 @@ static bool sc_status(struct scan *s, struct pb_arena *a, struct pb_task_status 
 				return false;
 			}
 			st->has_healthy = true;
+			break;
+		case ST_CONTAINER_STATUS:
+			/* {"container_id":{"value":"…"}}, what agents send */
+			if (!sc_ch(s, '{') || !sc_key(s, &k, &kn) || !is(k, kn, "container_id") ||
+			    !sc_id(s, &v, &vn) || !sc_ch(s, '}'))
+				return false;
+			st->container_id = dup_str(a, v, vn);
 			break;
 		}
 	} while (sc_ch(s, ','));

@@ -61,6 +61,11 @@ void pb_arena_free(struct pb_arena *a);
  * NULL. */
 char *pb_json_dump(const json_t *j, size_t *ret_len);
 
+/* Sets a TaskStatus object's "uuid" (base64) in its place in the message's
+ * field order, before the fields that follow it (healthy, labels,
+ * container_status…), so a status built in that order stays in it. */
+void pb_status_set_uuid(json_t *status, const char *uuid_b64);
+
 /* ---- enums -------------------------------------------------------------
  * Each C enum starts with an unset value 0; the others are the Mesos names,
  * which pb_*_name() returns (NULL for 0 or out of range) and

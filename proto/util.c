@@ -250,3 +250,20 @@ char *pb_json_dump(const json_t *j, size_t *ret_len)
 		*ret_len = strlen(s);
 	return s;
 }
+
+void pb_status_set_uuid(json_t *status, const char *uuid_b64)
+{
+	/* The TaskStatus fields after "uuid" in the message table (messages.c). */
+	static const char *const after[] = {"healthy",          "check_status",     "labels",
+	                                    "container_status", "unreachable_time", "limitation"};
+	json_t *moved[sizeof(after) / sizeof(after[0])] = {0};
+	for (size_t i = 0; i < sizeof(after) / sizeof(after[0]); i++) {
+		moved[i] = json_incref(json_object_get(status, after[i]));
+		if (moved[i])
+			json_object_del(status, after[i]);
+	}
+	json_object_set_new(status, "uuid", json_string(uuid_b64));
+	for (size_t i = 0; i < sizeof(after) / sizeof(after[0]); i++)
+		if (moved[i])
+			json_object_set_new(status, after[i], moved[i]);
+}

@@ -68,6 +68,7 @@ static void same_update(const struct pb_status_update *l, const struct pb_status
 	same_bytes(a->uuid, b->uuid, "uuid", in);
 	cr_assert_eq(a->has_healthy, b->has_healthy);
 	cr_assert_eq(a->healthy, b->healthy);
+	same_str(a->container_id, b->container_id, "container_id", in);
 }
 
 static bool agent_both(const char *in, size_t len)
@@ -104,7 +105,8 @@ static const char UPDATE[] =
         "\"state\":\"TASK_FAILED\",\"message\":\"exited 1\",\"source\":\"SOURCE_EXECUTOR\","
         "\"reason\":\"REASON_COMMAND_EXECUTOR_FAILED\",\"data\":\"aGk=\",\"agent_id\":{"
         "\"value\":\"M-S0\"},\"executor_id\":{\"value\":\"e\"},\"timestamp\":1700000000.123456,"
-        "\"uuid\":\"MDEyMzQ1Njc4OWFiY2RlZg==\",\"healthy\":false}}}";
+        "\"uuid\":\"MDEyMzQ1Njc4OWFiY2RlZg==\",\"healthy\":false,\"container_status\":{"
+        "\"container_id\":{\"value\":\"c-1\"}}}}}";
 
 Test(proto_lean, plain_acknowledge_is_read_without_a_tree)
 {
@@ -287,4 +289,33 @@ Test(proto_lean, every_one_byte_change_agrees_with_the_full_decoder)
 		free(buf);
 	}
 	cr_assert_gt(fast, 100, "the plain path should take most value changes");
+}
+
+/* The agent builds a status in the table's order and adds the uuid last with
+ * pb_status_set_uuid(): the text it sends is plain, read without a tree. */
+Test(proto_lean, a_status_built_as_the_agent_builds_it_is_plain)
+{
+	json_t *st =
+	        json_pack("{s:{s:s}, s:s, s:s, s:s, s:{s:s}, s:f, s:{s:{s:s}}}", "task_id", "value",
+	                  "t1", "state", "TASK_RUNNING", "message", "started", "source",
+	                  "SOURCE_EXECUTOR", "agent_id", "value", "A-S0", "timestamp",
+	                  1700000000.25, "container_status", "container_id", "value", "c-9");
+	pb_status_set_uuid(st, "MDEyMzQ1Njc4OWFiY2RlZg==");
+	char *text = pb_json_dump(st, NULL);
+	cr_assert(strstr(text, "\"uuid\":\"MDEyMzQ1Njc4OWFiY2RlZg==\",\"container_status\""), "%s",
+	          text);
+	char *msg = ag_asprintf("{\"type\":\"STATUS_UPDATE\",\"agent_id\":{\"value\":\"A-S0\"},"
+	                        "\"status_update\":{\"framework_id\":{\"value\":\"F\"},"
+	                        "\"status\":%s}}",
+	                        text);
+	cr_assert(agent_both(msg, strlen(msg)), "not plain: %s", msg);
+	struct pb_agent_msg m = {0};
+	struct ag_error err = {0};
+	cr_assert_eq(pb_agent_msg_decode_lean(msg, strlen(msg), &m, &err), 0);
+	cr_assert_str_eq(m.status_update.status.container_id, "c-9");
+	cr_assert_str_eq(m.status_update.status_text, text);
+	pb_agent_msg_free(&m);
+	free(msg);
+	free(text);
+	json_decref(st);
 }
