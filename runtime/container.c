@@ -154,7 +154,8 @@ static char *state_json_for_hooks(const char *id, pid_t pid, const char *bundle,
 /* Everything create and run share. On failure nothing is left. */
 static int create_common(struct ctx *c, const char *id, const char *bundle,
                          const struct rt_spec *spec, const struct rt_stdio *io, bool wait_start,
-                         pid_t *ret_pid, int *ret_pidfd, char **ret_cg_path, struct ag_error *err)
+                         pid_t *ret_pid, int *ret_pidfd, char **ret_cg_path, int *ret_console,
+                         struct ag_error *err)
 {
 	if (!rt_id_is_valid(id))
 		return ag_error_msg(
@@ -165,6 +166,12 @@ static int create_common(struct ctx *c, const char *id, const char *bundle,
 	int r = rt__launch_check(spec, err);
 	if (r < 0)
 		return r;
+	/* A created container's terminal must go somewhere before create
+	 * returns: the caller's console socket. */
+	if (spec->process.terminal && wait_start && c->o->console_socket <= 0)
+		return ag_error_msg(err, EINVAL,
+		                    "process.terminal: create needs a console socket to hand the "
+		                    "terminal to (--console-socket PATH)");
 
 	_cleanup_close_ int sfd = -1;
 	r = rt__state_dir_create(c->rootfd, id, &sfd, err);
@@ -182,6 +189,7 @@ static int create_common(struct ctx *c, const char *id, const char *bundle,
 	        .wait_start = wait_start,
 	};
 	_cleanup_free_ char *cg_path = NULL;
+	_cleanup_close_ int console = -1;
 	pid_t pid = 0;
 	int pidfd = -1;
 
@@ -207,6 +215,13 @@ static int create_common(struct ctx *c, const char *id, const char *bundle,
 		close(l.cgroup_fd);
 	if (r < 0)
 		goto fail;
+	console = l.console_fd;
+	if (console >= 0 && c->o->console_socket > 0) {
+		r = rt__console_send(c->o->console_socket, console, err);
+		if (r < 0)
+			goto fail;
+		close(TAKE_FD(console));
+	}
 
 	struct rt_state st = {
 	        .id = (char *)id,
@@ -231,6 +246,8 @@ static int create_common(struct ctx *c, const char *id, const char *bundle,
 	*ret_pidfd = pidfd;
 	if (ret_cg_path)
 		*ret_cg_path = TAKE_PTR(cg_path);
+	if (ret_console)
+		*ret_console = TAKE_FD(console);
 	return 0;
 
 fail:
@@ -255,7 +272,7 @@ int rt_container_create(const struct rt_options *o, const char *id, const char *
 		return r;
 	pid_t pid = 0;
 	int pidfd = -1;
-	r = create_common(&c, id, bundle, spec, io, true, &pid, &pidfd, NULL, err);
+	r = create_common(&c, id, bundle, spec, io, true, &pid, &pidfd, NULL, NULL, err);
 	if (r == 0) {
 		close(pidfd);
 		if (ret_pid)
@@ -355,6 +372,8 @@ static volatile sig_atomic_t forward_pidfd = -1;
 static void forward_signal(int sig)
 {
 	int saved = errno;
+	if (sig == SIGWINCH)
+		rt__console_note_winch();
 	if (forward_pidfd >= 0)
 		syscall(SYS_pidfd_send_signal, forward_pidfd, sig, NULL, 0);
 	errno = saved;
@@ -362,8 +381,10 @@ static void forward_signal(int sig)
 
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
-/* Waits for our child behind `pidfd`, forwarding signals to it. */
-static int wait_forwarding(pid_t pid, int pidfd, int *ret_status)
+/* Waits for our child behind `pidfd`, forwarding signals to it; with a
+ * terminal `console` (>= 0), relaying it to `io` meanwhile. */
+static int wait_forwarding(pid_t pid, int pidfd, int console, const struct rt_stdio *io,
+                           bool follow_size, int *ret_status)
 {
 	struct sigaction sa = {.sa_handler = forward_signal}, old[AG_ARRAY_SIZE(forwarded)];
 	sigemptyset(&sa.sa_mask);
@@ -371,6 +392,11 @@ static int wait_forwarding(pid_t pid, int pidfd, int *ret_status)
 	for (size_t i = 0; i < AG_ARRAY_SIZE(forwarded); i++)
 		sigaction(forwarded[i], &sa, &old[i]);
 	int status = 0, r = 0;
+	if (console >= 0) {
+		int in = io && io->in >= 0 ? io->in : 0;
+		int out = io && io->out >= 0 ? io->out : 1;
+		rt__console_relay(console, in, out, pidfd, follow_size);
+	}
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			r = -errno;
@@ -409,14 +435,15 @@ int rt_container_run(const struct rt_options *o, const char *id, const char *bun
 	pid_t pid = 0;
 	int pidfd = -1;
 	_cleanup_free_ char *cg_path = NULL;
-	r = create_common(&c, id, bundle, spec, io, false, &pid, &pidfd, &cg_path, err);
+	_cleanup_close_ int console = -1;
+	r = create_common(&c, id, bundle, spec, io, false, &pid, &pidfd, &cg_path, &console, err);
 	if (r < 0)
 		goto out;
 	if (spec->hooks.n[RT_HOOK_POSTSTART]) {
 		_cleanup_free_ char *sj = state_json_for_hooks(id, pid, bundle, RT_STATUS_RUNNING);
 		rt__hooks_run(spec, RT_HOOK_POSTSTART, sj, -1, NULL);
 	}
-	r = wait_forwarding(pid, pidfd, &ret->status);
+	r = wait_forwarding(pid, pidfd, console, io, !spec->process.has_console_size, &ret->status);
 	close(pidfd);
 	if (r < 0)
 		ag_error_set(err, -r, "wait for container `%s`", id);
@@ -784,7 +811,7 @@ int rt_container_exec(const struct rt_options *o, const char *id, char *const ar
 	while (got < 0 && errno == EINTR);
 	close(report[0]);
 	int child_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	r = wait_forwarding(pid, child_pidfd, ret_status);
+	r = wait_forwarding(pid, child_pidfd, -1, NULL, false, ret_status);
 	if (child_pidfd >= 0)
 		close(child_pidfd);
 	if (got > 0) {

@@ -62,6 +62,7 @@ struct rt_launch {
 	bool wait_start;         /* create: wait on exec.fifo before exec */
 	struct rt_bpf bpf;       /* prog.len 0: no seccomp */
 	int ns_fds[RT_NS_COUNT]; /* namespaces to join, or -1 */
+	int console_fd;          /* out: process.terminal's pty master, or -1 */
 };
 
 /* Clone the container's init and drive it to the point where it waits for
@@ -80,6 +81,11 @@ int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_use
  * seccomp, in the order that keeps each step possible. */
 int rt__security_apply(const struct rt_process *p, const struct rt_bpf *bpf, struct ag_error *err);
 
+/* In the child, before pivot_root: the nodes of linux.devices (bind
+ * mounts of the host's nodes in a user namespace). */
+int rt__devices_create(int rootfd, const struct rt_spec *spec, bool in_userns,
+                       struct ag_error *err);
+
 /* Resolve `path` inside the root `rootfd` (no escape through symlinks or
  * ".."), creating missing directories when `mkdirs`, and the last
  * component as a directory or (with `as_file`) an empty file. Returns an
@@ -92,7 +98,7 @@ int rt__find_executable(const char *file, char *const env[], char **ret);
 
 /* What the spec asks for that this launcher refuses, checked once before
  * anything is created: sysctls that the container's namespaces do not
- * cover (writing them would change the host), and a terminal. */
+ * cover (writing them would change the host). */
 int rt__launch_check(const struct rt_spec *spec, struct ag_error *err);
 
 /* Run the hooks of one kind with the state JSON on their stdin; with
@@ -100,6 +106,26 @@ int rt__launch_check(const struct rt_spec *spec, struct ag_error *err);
  * createContainer hooks), its path resolved in ours. */
 int rt__hooks_run(const struct rt_spec *spec, enum rt_hook_kind kind, const char *state_json,
                   int join_pidfd, struct ag_error *err);
+
+/* ---- the terminal (console.c) ------------------------------------------ */
+
+/* In the child, after pivot_root: a pty from the container's devpts, sized
+ * by consoleSize; *ret_master and *ret_peer are close-on-exec. */
+int rt__console_open(const struct rt_process *p, int *ret_master, int *ret_peer,
+                     struct ag_error *err);
+/* One message of `len` bytes carrying `fd` (SCM_RIGHTS). 0 or -errno. */
+int rt__fd_send(int sock, const void *data, size_t len, int fd);
+/* Receives one message; *ret_fd is a close-on-exec fd that came with it,
+ * or -1. Returns its length or -errno. */
+ssize_t rt__fd_recv(int sock, void *data, size_t len, int *ret_fd);
+/* The master to an OCI console socket, with the pty's name as the data. */
+int rt__console_send(int sock, int master, struct ag_error *err);
+/* Relays `master` to `out` and `in` to it until the process behind
+ * `pidfd` exits or the terminal closes; `in`, when a terminal, is put in
+ * raw mode meanwhile and (with `follow_size`) its size copied, now and at
+ * each rt__console_note_winch() (async-signal-safe). */
+int rt__console_relay(int master, int in, int out, int pidfd, bool follow_size);
+void rt__console_note_winch(void);
 
 /* ---- cgroups (cgroup.c) ------------------------------------------------ */
 

@@ -7,6 +7,8 @@
  *   - with a new user namespace, the child waits for its id maps;
  *   - with createRuntime/createContainer hooks, the child waits for them
  *     before pivot_root;
+ *   - with process.terminal, the child sends the pty master (CONSOLE,
+ *     SCM_RIGHTS) after pivot_root; no answer is awaited;
  *   - the child's last word is READY (create: it then waits on exec.fifo
  *     for `start`) or ERROR with the message; with `run`, exec itself
  *     closes the socket (it is close-on-exec), which the parent reads as
@@ -23,6 +25,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/personality.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,10 +34,11 @@
 #include <sys/wait.h>
 
 enum msg_type {
-	MSG_GO = 1, /* parent -> child: maps written / hooks done */
-	MSG_HOOKS,  /* child -> parent: mounts done, run create hooks */
-	MSG_READY,  /* child -> parent: waiting for start */
-	MSG_ERROR,  /* child -> parent: setup failed, message follows */
+	MSG_GO = 1,  /* parent -> child: maps written / hooks done */
+	MSG_HOOKS,   /* child -> parent: mounts done, run create hooks */
+	MSG_READY,   /* child -> parent: waiting for start */
+	MSG_ERROR,   /* child -> parent: setup failed, message follows */
+	MSG_CONSOLE, /* child -> parent: the terminal's master (SCM_RIGHTS) */
 };
 
 struct msg {
@@ -65,21 +70,29 @@ static int send_msg(int fd, int type, const struct ag_error *e)
 	return n < 0 ? -errno : 0;
 }
 
-/* 0 on a message, -EPIPE on EOF. */
-static int recv_msg(int fd, struct msg *m)
+/* 0 on a message, -EPIPE on EOF. An fd that came with it is stored in
+ * *ret_fd when that is not NULL, else closed. */
+static int recv_msg_fd(int fd, struct msg *m, int *ret_fd)
 {
-	ssize_t n;
-	do
-		n = recv(fd, m, sizeof(*m), 0);
-	while (n < 0 && errno == EINTR);
+	int got = -1;
+	ssize_t n = rt__fd_recv(fd, m, sizeof(*m), &got);
+	if (ret_fd)
+		*ret_fd = got;
+	else if (got >= 0)
+		close(got);
 	if (n < 0)
-		return -errno;
+		return (int)n;
 	if (n == 0)
 		return -EPIPE;
 	if ((size_t)n < offsetof(struct msg, text))
 		return -EBADMSG;
 	((char *)m)[n < (ssize_t)sizeof(*m) ? n : (ssize_t)sizeof(*m) - 1] = '\0';
 	return 0;
+}
+
+static int recv_msg(int fd, struct msg *m)
+{
+	return recv_msg_fd(fd, m, NULL);
 }
 
 int rt__find_executable(const char *file, char *const env[], char **ret)
@@ -148,16 +161,7 @@ static int sysctl_check(const struct rt_spec *spec, struct ag_error *err)
 
 int rt__launch_check(const struct rt_spec *spec, struct ag_error *err)
 {
-	int r = sysctl_check(spec, err);
-	if (r < 0)
-		return r;
-	/* Refused rather than ignored: a process that expects a terminal and
-	 * silently gets pipes misbehaves in ways that are hard to trace. */
-	if (spec->process.terminal)
-		return ag_error_msg(err, ENOTSUP,
-		                    "process.terminal: not supported yet (no --console-socket); "
-		                    "set it to false");
-	return 0;
+	return sysctl_check(spec, err);
 }
 
 static int write_sysctls(const struct rt_spec *spec, struct ag_error *err)
@@ -277,6 +281,10 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 		close(l->cgroup_fd);
 	if (l->state_fd >= 0)
 		close(l->state_fd);
+	/* The console socket is the parent's to write to: a receiver waiting
+	 * for its end must not wait for this process to exec. */
+	if (l->o->console_socket > 0)
+		close(l->o->console_socket);
 
 	int stdio[3] = {l->io.in, l->io.out, l->io.err};
 	for (int i = 0; i < 3; i++)
@@ -344,6 +352,20 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 			return ag_error_set(err, errno, "chroot into `%s`", spec->root_path);
 	}
 
+	/* The terminal comes from the container's own devpts, so it is made
+	 * here, after pivot_root; the master goes to the parent before READY. */
+	_cleanup_close_ int tty_peer = -1;
+	if (proc->terminal) {
+		_cleanup_close_ int master = -1;
+		r = rt__console_open(proc, &master, &tty_peer, err);
+		if (r < 0)
+			return r;
+		struct msg m = {.type = MSG_CONSOLE};
+		r = rt__fd_send(sync_fd, &m, offsetof(struct msg, text), master);
+		if (r < 0)
+			return ag_error_set(err, -r, "process.terminal: hand the terminal over");
+	}
+
 	if (l->wait_start) {
 		/* `create` exits after READY, and the container must outlive
 		 * it: from here on the parent's death is no reason to die. */
@@ -368,6 +390,15 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 	 * process group on the host. */
 	if (setsid() < 0)
 		return ag_error_set(err, errno, "setsid");
+	if (tty_peer >= 0) {
+		/* Its controlling terminal, and stdin, stdout and stderr. */
+		if (ioctl(tty_peer, TIOCSCTTY, 0) < 0)
+			return ag_error_set(err, errno, "process.terminal: TIOCSCTTY");
+		for (int i = 0; i < 3; i++)
+			if (dup2(tty_peer, i) < 0)
+				return ag_error_set(err, errno, "process.terminal: dup2");
+		close(TAKE_FD(tty_peer));
+	}
 	if (chdir(proc->cwd) < 0)
 		return ag_error_set(err, errno, "process.cwd: chdir `%s`", proc->cwd);
 	char cwd[4096];
@@ -386,6 +417,12 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 		if (r < 0)
 			return r;
 	}
+
+	/* Before seccomp, which may refuse personality(2); the persona
+	 * survives execve. */
+	if (spec->personality.set && personality(spec->personality.persona) < 0)
+		return ag_error_set(err, errno, "linux.personality: personality(0x%lx)",
+		                    spec->personality.persona);
 
 	_cleanup_free_ char *exe = NULL;
 	r = rt__find_executable(proc->args[0], proc->env, &exe);
@@ -465,6 +502,7 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 
 	for (int t = 0; t < RT_NS_COUNT; t++)
 		l->ns_fds[t] = -1;
+	l->console_fd = -1;
 	int ret = 0;
 	int pidns_self = -1;
 	_cleanup_close_ int parent_fd = -1;
@@ -544,7 +582,14 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 
 	for (;;) {
 		struct msg m;
-		r = recv_msg(parent_fd, &m);
+		int mfd = -1;
+		r = recv_msg_fd(parent_fd, &m, &mfd);
+		if (r == 0 && m.type == MSG_CONSOLE && mfd >= 0 && l->console_fd < 0) {
+			l->console_fd = mfd;
+			continue;
+		}
+		if (mfd >= 0)
+			close(mfd);
 		if (r == -EPIPE && !l->wait_start)
 			break; /* run: exec closed the socket */
 		if (r < 0) {
@@ -583,6 +628,10 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 
 fail:
 	/* Nothing may be left: kill the child and reap it. */
+	if (l->console_fd >= 0) {
+		close(l->console_fd);
+		l->console_fd = -1;
+	}
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	if (pidfd >= 0)

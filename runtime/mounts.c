@@ -402,8 +402,15 @@ static int readonly_path(int rootfd, const char *path, struct ag_error *err)
 int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_userns,
                      rt_hook_cb before_pivot, void *ctx, struct ag_error *err)
 {
-	/* Nothing done here may propagate back to the host. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	/* Nothing done here may propagate back to the host. With a shared or
+	 * slave rootfsPropagation the container is to see the host's mount
+	 * events under the paths it got: slave then, receiving only; never
+	 * shared with the host here, or every mount made below (proc, dev,
+	 * the bind mounts) would appear on the host too. */
+	unsigned long first = MS_REC | MS_PRIVATE;
+	if (spec->rootfs_propagation & (MS_SHARED | MS_SLAVE))
+		first = MS_REC | MS_SLAVE;
+	if (mount(NULL, "/", NULL, first, NULL) < 0)
 		return ag_error_set(err, errno, "make the mount namespace private");
 
 	/* pivot_root needs the new root to be a mount point. */
@@ -417,6 +424,12 @@ int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_use
 		int r = mount_one(rootfd, &spec->mounts[i], bundle, in_userns, err);
 		if (r < 0)
 			return ag_error_wrap(err, "mounts[%zu]", i);
+	}
+
+	if (spec->n_devices) {
+		int r = rt__devices_create(rootfd, spec, in_userns, err);
+		if (r < 0)
+			return r;
 	}
 
 	if (spec->n_masked_paths) {
@@ -452,6 +465,11 @@ int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_use
 		return ag_error_set(err, errno, "detach the old root");
 	if (chdir("/") < 0)
 		return ag_error_set(err, errno, "chdir /");
+	/* On the new root only, after the host's tree is gone: "shared" gives
+	 * the container a peer group of its own (a slave of the host's, so
+	 * mounts still flow in and never out), "private" cuts the flow. */
+	if (spec->rootfs_propagation && mount(NULL, "/", NULL, spec->rootfs_propagation, NULL) < 0)
+		return ag_error_set(err, errno, "linux.rootfsPropagation: set it on the root");
 
 	if (spec->root_readonly) {
 		unsigned long keep = 0;

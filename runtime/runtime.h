@@ -61,6 +61,8 @@ struct rt_process {
 	bool has_oom_score_adj;
 	int oom_score_adj;
 	bool terminal;
+	bool has_console_size; /* consoleSize, applied to the terminal */
+	uint16_t console_rows, console_cols;
 };
 
 /* Propagation flags are kept apart from the mount flags: they need a second
@@ -125,6 +127,21 @@ struct rt_throttle {
 	enum rt_throttle_kind kind;
 	int64_t major, minor;
 	uint64_t rate;
+};
+
+/* A device node from linux.devices, created in the container's /dev. */
+struct rt_device {
+	char *path;            /* absolute, under /dev/, no ".." */
+	mode_t type;           /* S_IFCHR ("c", "u"), S_IFBLK ("b") or S_IFIFO ("p") */
+	uint32_t major, minor; /* 0 for a fifo */
+	uint32_t mode;         /* permission bits (fileMode); 0666 when not given */
+	uint32_t uid, gid;
+};
+
+/* linux.personality: the execution domain set with personality(2). */
+struct rt_personality {
+	bool set;
+	unsigned long persona; /* PER_LINUX or PER_LINUX32, with the flags */
 };
 
 struct rt_kv {
@@ -223,6 +240,12 @@ struct rt_spec {
 	size_t n_readonly_paths;
 	struct rt_kv *sysctl;
 	size_t n_sysctl;
+	struct rt_device *devices;
+	size_t n_devices;
+	/* MS_SHARED / MS_SLAVE / MS_PRIVATE / MS_UNBINDABLE (| MS_REC) for the
+	 * root after pivot_root; 0: not set (all private, no propagation). */
+	unsigned long rootfs_propagation;
+	struct rt_personality personality;
 	struct rt_hooks hooks;
 	struct rt_kv *annotations;
 	size_t n_annotations;
@@ -279,6 +302,11 @@ struct rt_options {
 	 * execveat the process is exec'd directly, as without an init. */
 	int init_fd;
 	int init_status_fd;
+	/* With process.terminal: a connected AF_UNIX socket (> 0) to which
+	 * the terminal's master is sent (SCM_RIGHTS, with the pty's name as
+	 * the data), as the OCI --console-socket. `create` needs one; `run`
+	 * without one relays the terminal to its own stdin and stdout. */
+	int console_socket;
 };
 
 enum rt_status {

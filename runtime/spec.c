@@ -402,13 +402,29 @@ int rt_spec_parse(const char *json, size_t len, const char *bundle, struct rt_sp
 	if (len > RT_SPEC_MAX_BYTES)
 		return ag_error_set(err, 0, "config.json: %zu bytes is over the limit of %u bytes",
 		                    len, RT_SPEC_MAX_BYTES);
+	struct rt__ctx c = {.err = err};
+	_cleanup_free_ char *rewritten = NULL;
+	size_t rlen = 0;
 	json_error_t jerr;
 	/* Duplicate keys are refused: two readers could pick different ones. */
 	json_t *top = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* jansson holds int64 only. Integers beyond it (RLIM_INFINITY, masks
+	 * with bit 63) are rewritten as tagged strings and the text parsed
+	 * again: only then, so specs without them pay nothing. The tags hold
+	 * a NUL, which every getter refuses in a string a user wrote. (A
+	 * syntax error's column on the line of a rewritten integer is then
+	 * counted in the rewritten text.) */
+	if (!top && strstr(jerr.text, "too big")) {
+		int r = rt__bignum_rewrite(&c, json, len, &rewritten, &rlen);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			top = json_loadb(rewritten, rlen, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+			                 &jerr);
+	}
 	if (!top)
 		return ag_error_set(err, 0, "config.json: line %d, column %d: %s", jerr.line,
 		                    jerr.column, jerr.text);
-	struct rt__ctx c = {.err = err};
 	int r;
 	struct rt_spec *s = ag_calloc(1, sizeof(*s));
 	if (!json_is_object(top))
@@ -477,6 +493,7 @@ void rt_spec_free(struct rt_spec *s)
 	rt__strv_free(s->masked_paths);
 	rt__strv_free(s->readonly_paths);
 	rt__kv_free(s->sysctl, s->n_sysctl);
+	rt__devices_free(s->devices, s->n_devices);
 	for (int k = 0; k < RT_HOOK_COUNT; k++) {
 		for (size_t i = 0; s->hooks.list[k] && i < s->hooks.n[k]; i++) {
 			free(s->hooks.list[k][i].path);

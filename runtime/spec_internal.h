@@ -15,11 +15,31 @@
 
 #define RT__PATH_MAX 512
 
+/* jansson holds integers as int64 only; the pre-pass (rt__bignum_rewrite)
+ * turns integer literals outside that range into strings made of this tag
+ * and the literal's text, so they reach the getters exactly. The tag has a
+ * NUL byte (refused in every string a user may write) and a random nonce
+ * drawn per parse, so no string in a config.json can pass for a number. */
+#define RT__BIGNUM_TAG_LEN 22 /* "\0u64:" + 16 hex + ":" */
+
 struct rt__ctx {
 	struct ag_error *err;
 	char path[RT__PATH_MAX];
 	size_t len;
+	bool bignums; /* the pre-pass rewrote something: `tag` is set */
+	char tag[RT__BIGNUM_TAG_LEN];
 };
+
+/* Rewrite the integer literals of `json` that do not fit in int64 (see
+ * above) with c->tag, which it draws. Returns 0 with *ret NULL when there
+ * are none (the common case: c->tag is left unset), 1 with a malloc'd copy
+ * in *ret (caller frees) and its length. */
+int rt__bignum_rewrite(struct rt__ctx *c, const char *json, size_t len, char **ret,
+                       size_t *ret_len);
+
+/* The literal text of `v` when it is a rewritten out-of-range integer
+ * ("18446744073709551615", "-99999999999999999999"), else NULL. */
+const char *rt__bignum_text(const struct rt__ctx *c, const json_t *v);
 
 /* Path handling: push returns the old length, pop restores it. Keys that
  * are not plain identifiers (annotation and sysctl names) are written
@@ -44,6 +64,14 @@ int rt__get_str(struct rt__ctx *c, json_t *obj, const char *key, bool required, 
  * ("an integer between 10 and 1000"). Floats and strings are refused. */
 int rt__get_int(struct rt__ctx *c, json_t *obj, const char *key, bool required, int64_t min,
                 int64_t max, const char *what, int64_t *ret);
+
+/* An unsigned integer within [min, max], up to UINT64_MAX: integers
+ * jansson cannot hold come through the bignum pre-pass. */
+int rt__get_u64(struct rt__ctx *c, json_t *obj, const char *key, bool required, uint64_t min,
+                uint64_t max, const char *what, uint64_t *ret);
+
+/* A JSON string a user wrote (not a rewritten integer). */
+bool rt__is_str(const struct rt__ctx *c, const json_t *v);
 
 /* Checks a string element at the current path; returns 0 or -EINVAL. */
 typedef int (*rt__str_check_fn)(struct rt__ctx *c, const json_t *v, const char *s);
@@ -71,5 +99,6 @@ int rt__parse_linux(struct rt__ctx *c, json_t *linux_obj, struct rt_spec *spec);
 int rt__parse_seccomp(struct rt__ctx *c, json_t *obj, struct rt_seccomp **ret);
 void rt__seccomp_free(struct rt_seccomp *s);
 void rt__resources_free(struct rt_resources *r);
+void rt__devices_free(struct rt_device *d, size_t n);
 
 #endif

@@ -5,7 +5,10 @@
 #include "runtime/spec_internal.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 /* Long values are cut in messages: the path and the start of the value are
  * what a user needs, and the message buffer is 1 KiB. */
@@ -64,6 +67,22 @@ void rt__pop(struct rt__ctx *c, size_t saved)
 	c->path[saved] = '\0';
 }
 
+/* In a dumped value, put back the literals the bignum pre-pass turned
+ * into tagged strings: the user sees what they wrote. In place: the text
+ * only gets shorter. */
+static void rt_unmark(const struct rt__ctx *c, char *dump)
+{
+	char pat[RT__BIGNUM_TAG_LEN + 8];
+	int pn = snprintf(pat, sizeof(pat), "\"\\u0000%.*s", RT__BIGNUM_TAG_LEN - 1, c->tag + 1);
+	char *p;
+	while ((p = strstr(dump, pat))) {
+		char *lit = p + pn;
+		size_t n = strcspn(lit, "\"");
+		memmove(p, lit, n);
+		memmove(p + n, lit + n + (lit[n] ? 1 : 0), strlen(lit + n + (lit[n] ? 1 : 0)) + 1);
+	}
+}
+
 int rt__fail(struct rt__ctx *c, const char *key, const json_t *got, const char *fmt, ...)
 {
 	size_t saved = key ? rt__push_key(c, key) : c->len;
@@ -76,6 +95,8 @@ int rt__fail(struct rt__ctx *c, const char *key, const json_t *got, const char *
 	char gotbuf[RT__GOT_MAX + 4] = "";
 	if (got) {
 		_cleanup_free_ char *dump = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (dump && c->bignums)
+			rt_unmark(c, dump);
 		if (dump && strlen(dump) > RT__GOT_MAX)
 			snprintf(gotbuf, sizeof(gotbuf), "%.*s...", RT__GOT_MAX, dump);
 		else
@@ -124,6 +145,8 @@ static int rt_get_typed(struct rt__ctx *c, json_t *obj, const char *key, bool re
 		return 0;
 	}
 	bool ok = json_typeof(v) == type || (type == JSON_TRUE && json_typeof(v) == JSON_FALSE);
+	if (type == JSON_STRING && rt__bignum_text(c, v))
+		ok = false;
 	if (!ok)
 		return rt__fail(c, key, v, "must be %s", rt_type_article(type));
 	*ret = v;
@@ -217,7 +240,7 @@ int rt__get_strv(struct rt__ctx *c, json_t *obj, const char *key, bool required,
 	json_t *e;
 	json_array_foreach (arr, i, e) {
 		size_t s2 = rt__push_index(c, i);
-		if (!json_is_string(e))
+		if (!rt__is_str(c, e))
 			r = rt__fail(c, NULL, e, "must be a string");
 		else if (strlen(json_string_value(e)) != json_string_length(e))
 			r = rt__fail(c, NULL, e, "must not contain a NUL byte");
@@ -256,7 +279,7 @@ int rt__get_kv(struct rt__ctx *c, json_t *obj, const char *key, rt__str_check_fn
 		size_t s2 = rt__push_key(c, k);
 		if (check_key)
 			r = check_key(c, NULL, k);
-		if (r >= 0 && !json_is_string(v))
+		if (r >= 0 && !rt__is_str(c, v))
 			r = rt__fail(c, NULL, v, "must be a string");
 		else if (r >= 0 && strlen(json_string_value(v)) != json_string_length(v))
 			r = rt__fail(c, NULL, v, "must not contain a NUL byte");
@@ -303,4 +326,140 @@ int rt__check_env(struct rt__ctx *c, const json_t *v, const char *s)
 	if (!eq || eq == s)
 		return rt__fail(c, NULL, v, "must be \"KEY=VALUE\"");
 	return 0;
+}
+
+/* ---- integers beyond int64 -------------------------------------------- */
+
+/* Does the literal digits[0..n) (no sign, no leading zero) exceed `lim`
+ * (19 digits)? */
+static bool rt_digits_over(const char *digits, size_t n, const char *lim)
+{
+	if (n != 19)
+		return n > 19;
+	return memcmp(digits, lim, 19) > 0;
+}
+
+int rt__bignum_rewrite(struct rt__ctx *c, const char *json, size_t len, char **ret, size_t *ret_len)
+{
+	char *out = NULL;
+	size_t o = 0, copied = 0, cap = 0;
+	*ret = NULL;
+	for (size_t i = 0; i < len;) {
+		char ch = json[i];
+		if (ch == '"') {
+			/* Skip the string (with memchr: this pass runs on every
+			 * spec, and strings are most of one); a quote after an
+			 * odd run of backslashes is escaped. An unterminated
+			 * string is jansson's to report. */
+			size_t j = i + 1;
+			for (;;) {
+				const char *q = memchr(json + j, '"', len - j);
+				if (!q) {
+					j = len;
+					break;
+				}
+				size_t k = (size_t)(q - json), bs = 0;
+				while (k - bs > i + 1 && json[k - bs - 1] == '\\')
+					bs++;
+				j = k + 1;
+				if (bs % 2 == 0)
+					break;
+			}
+			i = j;
+			continue;
+		}
+		if (ch != '-' && (ch < '0' || ch > '9')) {
+			i++;
+			continue;
+		}
+		size_t start = i;
+		bool neg = ch == '-';
+		if (neg)
+			i++;
+		size_t d = i;
+		while (i < len && json[i] >= '0' && json[i] <= '9')
+			i++;
+		size_t nd = i - d;
+		bool real = i < len && (json[i] == '.' || json[i] == 'e' || json[i] == 'E');
+		/* The rest of a real, or of whatever this is, is skipped. */
+		while (i < len && strchr("0123456789.eE+-", json[i]) && json[i] != '\0')
+			i++;
+		if (real || nd == 0 || json[d] == '0' ||
+		    !rt_digits_over(json + d, nd,
+		                    neg ? "9223372036854775808" : "9223372036854775807"))
+			continue;
+		if (!c->bignums) {
+			uint64_t nonce;
+			if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
+				return ag_error_set(c->err, errno, "config.json: getrandom");
+			c->tag[0] = '\0';
+			snprintf(c->tag + 1, sizeof(c->tag) - 1, "u64:%016llx",
+			         (unsigned long long)nonce);
+			c->tag[RT__BIGNUM_TAG_LEN - 1] = ':';
+			c->bignums = true;
+		}
+		/* "\u0000u64:<nonce>:" is 6 + 21 bytes, plus two quotes. */
+		size_t lit = i - start;
+		size_t need = o + (start - copied) + 30 + lit + (len - i) + 1;
+		if (need > cap) {
+			cap = need * 2;
+			out = ag_realloc(out, cap);
+		}
+		memcpy(out + o, json + copied, start - copied);
+		o += start - copied;
+		o += (size_t)sprintf(out + o, "\"\\u0000%.*s%.*s\"", RT__BIGNUM_TAG_LEN - 1,
+		                     c->tag + 1, (int)lit, json + start);
+		copied = i;
+	}
+	if (!out)
+		return 0;
+	memcpy(out + o, json + copied, len - copied);
+	o += len - copied;
+	out[o] = '\0';
+	*ret = out;
+	*ret_len = o;
+	return 1;
+}
+
+const char *rt__bignum_text(const struct rt__ctx *c, const json_t *v)
+{
+	if (!c->bignums || !json_is_string(v) || json_string_length(v) <= RT__BIGNUM_TAG_LEN)
+		return NULL;
+	const char *s = json_string_value(v);
+	if (memcmp(s, c->tag, RT__BIGNUM_TAG_LEN) != 0)
+		return NULL;
+	return s + RT__BIGNUM_TAG_LEN;
+}
+
+bool rt__is_str(const struct rt__ctx *c, const json_t *v)
+{
+	return json_is_string(v) && !rt__bignum_text(c, v);
+}
+
+int rt__get_u64(struct rt__ctx *c, json_t *obj, const char *key, bool required, uint64_t min,
+                uint64_t max, const char *what, uint64_t *ret)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v) {
+		if (required)
+			return rt__fail(c, key, NULL, "is required");
+		return 0;
+	}
+	uint64_t n;
+	const char *big = rt__bignum_text(c, v);
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		n = (uint64_t)json_integer_value(v);
+	} else if (big && big[0] != '-') {
+		/* Only literals above INT64_MAX are rewritten, all digits. */
+		errno = 0;
+		n = strtoull(big, NULL, 10);
+		if (errno == ERANGE)
+			return rt__fail(c, key, v, "must be %s", what);
+	} else {
+		return rt__fail(c, key, v, "must be %s", what);
+	}
+	if (n < min || n > max)
+		return rt__fail(c, key, v, "must be %s", what);
+	*ret = n;
+	return 1;
 }

@@ -3,6 +3,9 @@
 #include "runtime/spec_internal.h"
 
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/stat.h>
 
 /* ---- namespaces and id mappings --------------------------------------- */
 
@@ -99,14 +102,24 @@ static int rt_parse_mappings(struct rt__ctx *c, json_t *lx, const char *key,
 
 /* ---- resources -------------------------------------------------------- */
 
-/* "-1 or > 0": the OCI memory values, where 0 would mean "no memory". */
+/* "-1 or > 0": the OCI memory values, where 0 would mean "no memory".
+ * Tools that treat them as uint64 write 2^64-1 (or another value of 2^63
+ * and up) for "no limit": no machine has that much, and the kernel caps
+ * memory.max at PAGE_COUNTER_MAX anyway, so they are kept as -1. */
 static int rt_get_mem(struct rt__ctx *c, json_t *o, const char *key, bool *has, int64_t *v)
 {
-	int r = rt__get_int(c, o, key, false, -1, INT64_MAX, "a positive integer", v);
-	if (r > 0 && *v == 0)
-		return rt__fail(c, key, json_object_get(o, key), "must be a positive integer");
-	if (r > 0)
+	json_t *j = json_object_get(o, key);
+	if (j && json_is_integer(j) && json_integer_value(j) == -1) {
+		*v = -1;
 		*has = true;
+		return 1;
+	}
+	uint64_t u = 0;
+	int r = rt__get_u64(c, o, key, false, 1, UINT64_MAX, "a positive integer", &u);
+	if (r > 0) {
+		*v = u > INT64_MAX ? -1 : (int64_t)u;
+		*has = true;
+	}
 	return r;
 }
 
@@ -244,7 +257,7 @@ static int rt_parse_throttles(struct rt__ctx *c, json_t *bio, struct rt_resource
 		for (size_t i = 0; i < n && r >= 0; i++) {
 			json_t *e = json_array_get(arr, i);
 			struct rt_throttle t = {.kind = (enum rt_throttle_kind)k};
-			int64_t rate = 0;
+			uint64_t rate = 0;
 			size_t s2 = rt__push_index(c, i);
 			const char *nn = "a non-negative integer";
 			if (!json_is_object(e))
@@ -254,9 +267,9 @@ static int rt_parse_throttles(struct rt__ctx *c, json_t *bio, struct rt_resource
 			if (r >= 0)
 				r = rt__get_int(c, e, "minor", true, 0, UINT32_MAX, nn, &t.minor);
 			if (r >= 0)
-				r = rt__get_int(c, e, "rate", true, 0, INT64_MAX, nn, &rate);
+				r = rt__get_u64(c, e, "rate", true, 0, UINT64_MAX, nn, &rate);
 			if (r >= 0) {
-				t.rate = (uint64_t)rate;
+				t.rate = rate;
 				res->throttles[res->n_throttles++] = t;
 			}
 			rt__pop(c, s2);
@@ -399,6 +412,198 @@ static int rt_parse_sysctl(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 	return r;
 }
 
+/* ---- devices ---------------------------------------------------------- */
+
+void rt__devices_free(struct rt_device *d, size_t n)
+{
+	for (size_t i = 0; d && i < n; i++)
+		free(d[i].path);
+	free(d);
+}
+
+/* Device nodes may only be made under /dev: anywhere else in the rootfs
+ * they would be a way around a read-only or nodev mount the user set up. */
+static int rt_check_dev_path(struct rt__ctx *c, json_t *e, struct rt_device *d)
+{
+	int r = rt__get_str(c, e, "path", true, &d->path);
+	if (r < 0)
+		return r;
+	json_t *v = json_object_get(e, "path");
+	size_t saved = rt__push_key(c, "path");
+	r = rt__check_abs_path(c, v, d->path);
+	if (r >= 0 &&
+	    (strncmp(d->path, "/dev/", 5) != 0 || d->path[5 + strspn(d->path + 5, "/")] == '\0'))
+		r = rt__fail(c, NULL, v, "must be a path under /dev/");
+	rt__pop(c, saved);
+	return r;
+}
+
+static int rt_parse_device(struct rt__ctx *c, json_t *e, struct rt_device *d)
+{
+	if (!json_is_object(e))
+		return rt__fail(c, NULL, e, "must be an object");
+	int r = rt_check_dev_path(c, e, d);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *type = NULL;
+	if ((r = rt__get_str(c, e, "type", true, &type)) < 0)
+		return r;
+	if (strcmp(type, "c") == 0 || strcmp(type, "u") == 0)
+		d->type = S_IFCHR;
+	else if (strcmp(type, "b") == 0)
+		d->type = S_IFBLK;
+	else if (strcmp(type, "p") == 0)
+		d->type = S_IFIFO;
+	else
+		return rt__fail(c, "type", json_object_get(e, "type"),
+		                "must be \"c\", \"u\", \"b\" or \"p\"");
+	/* makedev() keeps 12 bits of major and 20 of minor. */
+	int64_t v = 0;
+	bool fifo = d->type == S_IFIFO;
+	if ((r = rt__get_int(c, e, "major", !fifo, 0, 4095, "an integer between 0 and 4095", &v)) <
+	    0)
+		return r;
+	d->major = (uint32_t)v;
+	v = 0;
+	if ((r = rt__get_int(c, e, "minor", !fifo, 0, 1048575, "an integer between 0 and 1048575",
+	                     &v)) < 0)
+		return r;
+	d->minor = (uint32_t)v;
+	v = 0666;
+	/* Permission bits only: no setuid or sticky device nodes. */
+	if ((r = rt__get_int(c, e, "fileMode", false, 0, 0777,
+	                     "an integer between 0 and 511 (0777)", &v)) < 0)
+		return r;
+	d->mode = (uint32_t)v;
+	const char *what = "an integer between 0 and 4294967294";
+	v = 0;
+	if ((r = rt__get_int(c, e, "uid", false, 0, UINT32_MAX - 1, what, &v)) < 0)
+		return r;
+	d->uid = (uint32_t)v;
+	v = 0;
+	if ((r = rt__get_int(c, e, "gid", false, 0, UINT32_MAX - 1, what, &v)) < 0)
+		return r;
+	d->gid = (uint32_t)v;
+	return 0;
+}
+
+static int rt_parse_devices(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
+{
+	json_t *arr = NULL;
+	int r = rt__get_arr(c, lx, "devices", false, &arr);
+	if (r <= 0)
+		return r;
+	size_t n = json_array_size(arr);
+	s->devices = ag_calloc(n ? n : 1, sizeof(*s->devices));
+	size_t saved = rt__push_key(c, "devices");
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		size_t s2 = rt__push_index(c, i);
+		s->n_devices = i + 1;
+		r = rt_parse_device(c, json_array_get(arr, i), &s->devices[i]);
+		for (size_t k = 0; r >= 0 && k < i; k++) {
+			if (strcmp(s->devices[k].path, s->devices[i].path) == 0)
+				r = rt__fail(c, "path",
+				             json_object_get(json_array_get(arr, i), "path"),
+				             "duplicate of linux.devices[%zu]", k);
+		}
+		rt__pop(c, s2);
+	}
+	rt__pop(c, saved);
+	return r < 0 ? r : 1;
+}
+
+/* ---- rootfsPropagation and personality -------------------------------- */
+
+static int rt_parse_rootfs_propagation(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
+{
+	static const struct {
+		const char *name;
+		unsigned long flags;
+	} names[] = {
+	        {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+	        {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+	        {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+	        {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+	};
+	_cleanup_free_ char *v = NULL;
+	int r = rt__get_str(c, lx, "rootfsPropagation", false, &v);
+	if (r <= 0)
+		return r;
+	for (size_t i = 0; i < AG_ARRAY_SIZE(names); i++) {
+		if (strcmp(v, names[i].name) == 0) {
+			s->rootfs_propagation = names[i].flags;
+			return 1;
+		}
+	}
+	return rt__fail(c, "rootfsPropagation", json_object_get(lx, "rootfsPropagation"),
+	                "must be one of shared, rshared, slave, rslave, private, rprivate, "
+	                "unbindable, runbindable");
+}
+
+static int rt_parse_personality(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
+{
+	json_t *o = NULL;
+	int r = rt__get_obj(c, lx, "personality", false, &o);
+	if (r <= 0)
+		return r;
+	size_t saved = rt__push_key(c, "personality");
+	_cleanup_free_ char *domain = NULL;
+	r = rt__get_str(c, o, "domain", true, &domain);
+	if (r >= 0) {
+		if (strcmp(domain, "LINUX") == 0)
+			s->personality.persona = PER_LINUX;
+		else if (strcmp(domain, "LINUX32") == 0)
+			s->personality.persona = PER_LINUX32;
+		else
+			r = rt__fail(c, "domain", json_object_get(o, "domain"),
+			             "must be \"LINUX\" or \"LINUX32\"");
+	}
+	/* The flags of personality(2) a container may want; the spec lists
+	 * none, runtimes take these names. */
+	static const struct {
+		const char *name;
+		unsigned long flag;
+	} flags[] = {
+	        {"ADDR_NO_RANDOMIZE", ADDR_NO_RANDOMIZE},
+	        {"ADDR_COMPAT_LAYOUT", ADDR_COMPAT_LAYOUT},
+	        {"ADDR_LIMIT_32BIT", ADDR_LIMIT_32BIT},
+	        {"ADDR_LIMIT_3GB", ADDR_LIMIT_3GB},
+	        {"FDPIC_FUNCPTRS", FDPIC_FUNCPTRS},
+	        {"MMAP_PAGE_ZERO", MMAP_PAGE_ZERO},
+	        {"READ_IMPLIES_EXEC", READ_IMPLIES_EXEC},
+	        {"SHORT_INODE", SHORT_INODE},
+	        {"STICKY_TIMEOUTS", STICKY_TIMEOUTS},
+	        {"UNAME26", UNAME26},
+	        {"WHOLE_SECONDS", WHOLE_SECONDS},
+	};
+	char **names = NULL;
+	size_t n = 0;
+	if (r >= 0)
+		r = rt__get_strv(c, o, "flags", false, NULL, &names, &n);
+	for (size_t i = 0; r > 0 && i < n; i++) {
+		size_t k;
+		for (k = 0; k < AG_ARRAY_SIZE(flags); k++) {
+			if (strcmp(names[i], flags[k].name) == 0)
+				break;
+		}
+		if (k == AG_ARRAY_SIZE(flags)) {
+			size_t s2 = rt__push_key(c, "flags");
+			rt__push_index(c, i);
+			r = rt__fail(c, NULL, json_array_get(json_object_get(o, "flags"), i),
+			             "unknown personality flag");
+			rt__pop(c, s2);
+			break;
+		}
+		s->personality.persona |= flags[k].flag;
+	}
+	rt__strv_free(names);
+	rt__pop(c, saved);
+	if (r < 0)
+		return r;
+	s->personality.set = true;
+	return 1;
+}
+
 /* ---- linux ------------------------------------------------------------ */
 
 static int rt_check_user_ns(struct rt__ctx *c, const struct rt_spec *s)
@@ -456,12 +661,19 @@ int rt__parse_linux(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 	                      &s->n_readonly_paths)) < 0 ||
 	    (r = rt_parse_sysctl(c, lx, s)) < 0)
 		return r;
+	if ((r = rt_parse_devices(c, lx, s)) < 0 ||
+	    (r = rt_parse_rootfs_propagation(c, lx, s)) < 0 ||
+	    (r = rt_parse_personality(c, lx, s)) < 0)
+		return r;
+	/* Both act on the container's own mounts: without a mount namespace
+	 * the nodes would be made in a tree the host shares, and there is no
+	 * root of its own to set the propagation of. */
+	if (!s->ns[RT_NS_MOUNT].enabled && (s->n_devices || s->rootfs_propagation))
+		return rt__fail(c, s->n_devices ? "devices" : "rootfsPropagation", NULL,
+		                "needs a \"mount\" namespace in linux.namespaces");
 	/* Known keys this runtime does not act on: type-checked only. */
-	if ((r = rt__get_arr(c, lx, "devices", false, &obj)) < 0 ||
-	    (r = rt__get_str(c, lx, "rootfsPropagation", false, NULL)) < 0 ||
-	    (r = rt__get_str(c, lx, "mountLabel", false, NULL)) < 0 ||
-	    (r = rt__get_obj(c, lx, "intelRdt", false, &obj)) < 0 ||
-	    (r = rt__get_obj(c, lx, "personality", false, &obj)) < 0)
+	if ((r = rt__get_str(c, lx, "mountLabel", false, NULL)) < 0 ||
+	    (r = rt__get_obj(c, lx, "intelRdt", false, &obj)) < 0)
 		return r;
 	return 0;
 }

@@ -45,7 +45,7 @@ static int rt_parse_rlimits(struct rt__ctx *c, json_t *proc, struct rt_process *
 		size_t s2 = rt__push_index(c, i);
 		struct rt_rlimit *rl = &p->rlimits[i];
 		_cleanup_free_ char *type = NULL;
-		int64_t soft = 0, hard = 0;
+		uint64_t soft = 0, hard = 0;
 		if (!json_is_object(e)) {
 			r = rt__fail(c, NULL, e, "must be an object");
 			goto out;
@@ -68,22 +68,21 @@ static int rt_parse_rlimits(struct rt__ctx *c, json_t *proc, struct rt_process *
 				goto out;
 			}
 		}
-		/* jansson holds int64 only, so RLIM_INFINITY (2^64-1) cannot be
-		 * written as a number; it is the one value above INT64_MAX that
-		 * matters, and the kernel caps what it accepts anyway. */
-		r = rt__get_int(c, e, "soft", true, 0, INT64_MAX, "a non-negative integer", &soft);
+		/* RLIM_INFINITY is 2^64-1, as other tools write it. */
+		const char *what = "an integer between 0 and 18446744073709551615";
+		r = rt__get_u64(c, e, "soft", true, 0, UINT64_MAX, what, &soft);
 		if (r < 0)
 			goto out;
-		r = rt__get_int(c, e, "hard", true, 0, INT64_MAX, "a non-negative integer", &hard);
+		r = rt__get_u64(c, e, "hard", true, 0, UINT64_MAX, what, &hard);
 		if (r < 0)
 			goto out;
 		if (soft > hard) {
 			r = rt__fail(c, "soft", json_object_get(e, "soft"),
-			             "must not exceed hard (%lld)", (long long)hard);
+			             "must not exceed hard (%llu)", (unsigned long long)hard);
 			goto out;
 		}
-		rl->soft = (uint64_t)soft;
-		rl->hard = (uint64_t)hard;
+		rl->soft = soft;
+		rl->hard = hard;
 		p->n_rlimits = i + 1;
 	out:
 		rt__pop(c, s2);
@@ -245,10 +244,25 @@ int rt__parse_process(struct rt__ctx *c, json_t *proc, struct rt_process *p)
 		p->has_oom_score_adj = true;
 		p->oom_score_adj = (int)v;
 	}
+	json_t *cs = NULL;
+	if ((r = rt__get_obj(c, proc, "consoleSize", false, &cs)) < 0)
+		return r;
+	if (cs) {
+		/* struct winsize holds unsigned shorts. */
+		const char *what = "an integer between 0 and 65535";
+		int64_t h = 0, w = 0;
+		saved = rt__push_key(c, "consoleSize");
+		if ((r = rt__get_int(c, cs, "height", true, 0, UINT16_MAX, what, &h)) >= 0)
+			r = rt__get_int(c, cs, "width", true, 0, UINT16_MAX, what, &w);
+		rt__pop(c, saved);
+		if (r < 0)
+			return r;
+		p->has_console_size = true;
+		p->console_rows = (uint16_t)h;
+		p->console_cols = (uint16_t)w;
+	}
 	/* Known keys this runtime does not act on are still type-checked. */
-	json_t *ignored;
-	if ((r = rt__get_obj(c, proc, "consoleSize", false, &ignored)) < 0 ||
-	    (r = rt__get_str(c, proc, "apparmorProfile", false, NULL)) < 0 ||
+	if ((r = rt__get_str(c, proc, "apparmorProfile", false, NULL)) < 0 ||
 	    (r = rt__get_str(c, proc, "selinuxLabel", false, NULL)) < 0)
 		return r;
 	return 0;

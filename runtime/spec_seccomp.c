@@ -149,7 +149,7 @@ static int rt_parse_flags(struct rt__ctx *c, json_t *obj, struct rt_seccomp *sc)
 	json_array_foreach (arr, i, e) {
 		size_t s2 = rt__push_index(c, i);
 		size_t k = AG_ARRAY_SIZE(rt_filter_flags);
-		if (!json_is_string(e)) {
+		if (!rt__is_str(c, e)) {
 			r = rt__fail(c, NULL, e, "must be a string");
 		} else {
 			for (k = 0; k < AG_ARRAY_SIZE(rt_filter_flags); k++) {
@@ -178,16 +178,13 @@ static int rt_parse_arg(struct rt__ctx *c, json_t *a, struct rt_seccomp_arg *arg
 	if (r < 0)
 		return r;
 	arg->index = (unsigned)v;
-	/* jansson holds int64: values above 2^63 cannot be written, which
-	 * costs nothing real (flags and small constants are compared). */
-	const char *nn = "a non-negative integer";
-	if ((r = rt__get_int(c, a, "value", true, 0, INT64_MAX, nn, &v)) < 0)
+	/* The whole uint64 range: masks with bit 63 set are common. */
+	const char *nn = "an integer between 0 and 18446744073709551615";
+	if ((r = rt__get_u64(c, a, "value", true, 0, UINT64_MAX, nn, &arg->value)) < 0)
 		return r;
-	arg->value = (uint64_t)v;
-	v = 0;
-	if ((r = rt__get_int(c, a, "valueTwo", false, 0, INT64_MAX, nn, &v)) < 0)
+	arg->value_two = 0;
+	if ((r = rt__get_u64(c, a, "valueTwo", false, 0, UINT64_MAX, nn, &arg->value_two)) < 0)
 		return r;
-	arg->value_two = (uint64_t)v;
 	_cleanup_free_ char *op = NULL;
 	if ((r = rt__get_str(c, a, "op", true, &op)) < 0)
 		return r;

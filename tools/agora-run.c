@@ -15,7 +15,9 @@
 #include <jansson.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 
 #define AGORA_VERSION "0.1.0"
@@ -75,9 +77,13 @@ static void print_usage(void)
 	       "\n"
 	       "Commands:\n"
 	       "  create ID [--bundle DIR] [--pid-file F]  create a container (waits for start)\n"
+	       "         [--console-socket PATH]           with process.terminal: where the pty\n"
+	       "                                           master is sent (SCM_RIGHTS)\n"
 	       "  start ID                                 start a created container\n"
 	       "  run ID [--bundle DIR] [--pid-file F]     create, start and wait; exits with "
 	       "its status\n"
+	       "         [--console-socket PATH]           (a terminal without it: relayed to\n"
+	       "                                           agora-run's own stdin and stdout)\n"
 	       "  state ID                                 print the OCI state JSON\n"
 	       "  kill ID [SIGNAL] [--all]                 send a signal (default TERM)\n"
 	       "  delete [--force] ID                      remove a stopped container\n"
@@ -143,13 +149,34 @@ static int write_pid_file(const char *path, pid_t pid, struct ag_error *err)
 	return 0;
 }
 
-/* Shared by create and run: ID [--bundle DIR] [--pid-file F]. */
+/* A connected, close-on-exec stream socket to the unix socket `path`. */
+static int console_connect(const char *path, int *ret_fd, struct ag_error *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return ag_error_set(err, ENAMETOOLONG, "--console-socket `%s`", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return ag_error_set(err, errno, "--console-socket: socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		return ag_error_set(err, e, "--console-socket: connect to `%s`", path);
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/* Shared by create and run: ID [--bundle DIR] [--pid-file F]
+ * [--console-socket PATH]. */
 static int cmd_create_or_run(int argc, char **argv, bool run)
 {
 	const char *cmd = run ? "run" : "create";
-	const char *bundle = ".", *pid_file = NULL;
+	const char *bundle = ".", *pid_file = NULL, *console_socket = NULL;
 	static const struct option lo[] = {{"bundle", required_argument, NULL, 'b'},
 	                                   {"pid-file", required_argument, NULL, 'p'},
+	                                   {"console-socket", required_argument, NULL, 'c'},
 	                                   {"detach", no_argument, NULL, 'd'},
 	                                   {"help", no_argument, NULL, 'h'},
 	                                   {0}};
@@ -159,6 +186,9 @@ static int cmd_create_or_run(int argc, char **argv, bool run)
 		switch (c) {
 		case 'b':
 			bundle = optarg;
+			break;
+		case 'c':
+			console_socket = optarg;
 			break;
 		case 'p':
 			pid_file = optarg;
@@ -185,6 +215,19 @@ static int cmd_create_or_run(int argc, char **argv, bool run)
 	struct rt_spec *spec = NULL;
 	if (rt_spec_load(abs_bundle, &spec, &err) < 0)
 		return fail(cmd, &err);
+	if (console_socket) {
+		/* As runc: a socket nobody will write to is a mistake. */
+		if (!spec->process.terminal) {
+			rt_spec_free(spec);
+			return usage_error(
+			        cmd, "%s",
+			        "--console-socket: process.terminal is false in the spec");
+		}
+		if (console_connect(console_socket, &opts.console_socket, &err) < 0) {
+			rt_spec_free(spec);
+			return fail(cmd, &err);
+		}
+	}
 
 	if (run) {
 		/* The pid file is written once the container exists: run it

@@ -16,7 +16,10 @@
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,6 +130,380 @@ Test(namespaces, user_namespace_maps_root_to_the_given_host_ids)
 	              NULL, "%s", out);
 	cr_assert_neq(strstr(out, "Uid:\t0\t0\t0\t0\n"), NULL, "%s", out);
 	cr_assert_neq(strstr(out, " 65534    65534 "), NULL, "%s", out);
+	bundle_done(&b);
+}
+
+/* ---- linux.devices ------------------------------------------------------ */
+
+TestSuite(devices, .fini = bundle_cleanup_all);
+
+Test(devices, a_custom_node_is_made_with_its_mode_and_owner_and_works)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sh", "-c",
+	                     "stat -c '%F %t:%T %a %u:%g' /dev/mynull /dev/sub/fifo; "
+	                     "echo hi > /dev/mynull && echo written; cat /dev/mynull | wc -c"));
+	json_object_set_new(json_object_get(b.cfg, "linux"), "devices",
+	                    json_pack("[{s:s, s:s, s:i, s:i, s:i, s:i, s:i}, {s:s, s:s, s:i}]",
+	                              "path", "/dev/mynull", "type", "c", "major", 1, "minor", 3,
+	                              "fileMode", 0620, "uid", 1000, "gid", 5, "path",
+	                              "/dev/sub/fifo", "type", "p", "fileMode", 0600));
+	_cleanup_free_ char *out = run_probe(&b, "devs");
+	cr_assert_str_eq(out,
+	                 "character special file 1:3 620 1000:5\n"
+	                 "fifo 0:0 600 0:0\n"
+	                 "written\n0\n",
+	                 "got: %s", out);
+	bundle_done(&b);
+}
+
+Test(devices, in_a_user_namespace_the_host_node_is_bind_mounted)
+{
+	struct stat st;
+	if (stat("/dev/fuse", &st) < 0)
+		cr_skip_test("no /dev/fuse on this host");
+	struct bundle b;
+	bundle_init(
+	        &b,
+	        ARGS("/bin/sh", "-c",
+	             "stat -c '%F %t:%T' /dev/fuse; grep -c ' /dev/fuse ' /proc/self/mountinfo"));
+	json_t *lx = json_object_get(b.cfg, "linux");
+	json_array_append_new(json_object_get(lx, "namespaces"),
+	                      json_pack("{s:s}", "type", "user"));
+	json_t *map =
+	        json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID", 100000, "size", 65536);
+	json_object_set(lx, "uidMappings", map);
+	json_object_set_new(lx, "gidMappings", map);
+	json_object_set_new(lx, "devices",
+	                    json_pack("[{s:s, s:s, s:i, s:i}]", "path", "/dev/fuse", "type", "c",
+	                              "major", 10, "minor", 229));
+	cr_assert_eq(chmod(b.dir, 0755), 0);
+	_cleanup_free_ char *out = run_probe(&b, "devsu");
+	cr_assert_str_eq(out, "character special file a:e5\n1\n", "got: %s", out);
+	bundle_done(&b);
+}
+
+Test(devices, bad_entries_are_refused_with_the_path_named)
+{
+	static const struct {
+		const char *devices, *expect;
+	} cases[] = {
+	        {"[{\"path\":\"/etc/mynull\",\"type\":\"c\",\"major\":1,\"minor\":3}]",
+	         "linux.devices[0].path: must be a path under /dev/, got \"/etc/mynull\""},
+	        {"[{\"path\":\"/dev/../etc/x\",\"type\":\"c\",\"major\":1,\"minor\":3}]",
+	         "linux.devices[0].path: must not contain a \"..\" component, got "
+	         "\"/dev/../etc/x\""},
+	        {"[{\"path\":\"/dev/x\",\"type\":\"q\",\"major\":1,\"minor\":3}]",
+	         "linux.devices[0].type: must be \"c\", \"u\", \"b\" or \"p\", got \"q\""},
+	        {"[{\"path\":\"/dev/x\",\"type\":\"c\",\"minor\":3}]",
+	         "linux.devices[0].major: is required"},
+	        {"[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":3,\"fileMode\":2559}]",
+	         "linux.devices[0].fileMode: must be an integer between 0 and 511 (0777), got "
+	         "2559"},
+	        /* A directory of the rootfs where the node should go. */
+	        {"[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":1,\"minor\":3},"
+	         "{\"path\":\"/dev/pts\",\"type\":\"c\",\"major\":1,\"minor\":3}]",
+	         "linux.devices[1]: replace `/dev/pts` with the device node"},
+	};
+	for (size_t i = 0; i < AG_ARRAY_SIZE(cases); i++) {
+		struct bundle b;
+		bundle_init(&b, ARGS("/bin/true"));
+		json_t *v = json_loads(cases[i].devices, 0, NULL);
+		cr_assert_not_null(v, "case %zu", i);
+		json_object_set_new(json_object_get(b.cfg, "linux"), "devices", v);
+		bundle_write(&b);
+		char *err = NULL;
+		int rc = agora_run(&b, NULL, &err, ARGS("run", "baddev"));
+		cr_assert_eq(rc, 1, "case %zu: exit %d", i, rc);
+		cr_assert_neq(strstr(err, cases[i].expect), NULL, "case %zu: expected `%s` in: %s",
+		              i, cases[i].expect, err);
+		free(err);
+		cr_assert_eq(state_entries(&b), 0, "case %zu: state left behind", i);
+		bundle_done(&b);
+	}
+}
+
+Test(devices, a_symlinked_dev_directory_cannot_send_the_node_to_the_host)
+{
+	/* /dev/evil in the rootfs is a link to the host's /tmp/...: resolved
+	 * inside the root it dangles, so the node is refused, and nothing is
+	 * made in the host's directory. */
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/true"));
+	char host_target[256];
+	snprintf(host_target, sizeof(host_target), "/tmp/agora-devlink-%d", getpid());
+	cr_assert_eq(mkdir(host_target, 0755), 0);
+	json_object_set_new(json_object_get(b.cfg, "linux"), "devices",
+	                    json_pack("[{s:s, s:s, s:i, s:i}]", "path", "/dev/evil/node", "type",
+	                              "c", "major", 1, "minor", 3));
+	/* Without a /dev tmpfs the rootfs's own /dev is used. */
+	json_t *mounts = json_object_get(b.cfg, "mounts");
+	for (size_t i = json_array_size(mounts); i-- > 0;) {
+		const char *d = json_string_value(
+		        json_object_get(json_array_get(mounts, i), "destination"));
+		if (strncmp(d, "/dev", 4) == 0)
+			json_array_remove(mounts, i);
+	}
+	char path[600];
+	snprintf(path, sizeof(path), "%s/rootfs/dev", b.dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/rootfs/dev/evil", b.dir);
+	cr_assert_eq(symlink(host_target, path), 0, "%s", strerror(errno));
+	bundle_write(&b);
+	char *err = NULL;
+	int rc = agora_run(&b, NULL, &err, ARGS("run", "devlink"));
+	snprintf(path, sizeof(path), "%s/node", host_target);
+	struct stat st;
+	bool leaked = lstat(path, &st) == 0;
+	unlink(path);
+	rmdir(host_target);
+	cr_assert_not(leaked, "the device node was made on the host");
+	cr_assert_eq(rc, 1);
+	cr_assert_neq(strstr(err, "linux.devices[0]: open `/dev/evil` in the container root"), NULL,
+	              "%s", err);
+	free(err);
+	bundle_done(&b);
+}
+
+/* ---- rootfsPropagation, personality ------------------------------------ */
+
+/* A container sleeping with `dir` (a shared mount on the host) bound at
+ * /shared and rootfsPropagation `prop`; a tmpfs is then mounted on the
+ * host under `dir`: does the container see it? */
+static bool host_mount_reaches_container(const char *prop)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sleep", "60"));
+	char dir[256];
+	snprintf(dir, sizeof(dir), "%s/shared", b.dir);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	cr_assert_eq(mount(dir, dir, NULL, MS_BIND, NULL), 0, "%s", strerror(errno));
+	cr_assert_eq(mount(NULL, dir, NULL, MS_SHARED, NULL), 0, "%s", strerror(errno));
+	char sub[300];
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	cr_assert_eq(mkdir(sub, 0755), 0);
+	json_array_append_new(json_object_get(b.cfg, "mounts"),
+	                      json_pack("{s:s, s:s, s:s, s:[s]}", "destination", "/shared", "type",
+	                                "bind", "source", dir, "options", "rbind"));
+	json_object_set_new(json_object_get(b.cfg, "linux"), "rootfsPropagation",
+	                    json_string(prop));
+	bundle_write(&b);
+	char *err = NULL;
+	int rc = agora_run(&b, NULL, &err, ARGS("create", "prop"));
+	cr_assert_eq(rc, 0, "%s", err ? err : "");
+	free(err);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("start", "prop")), 0);
+	cr_assert_eq(mount("agora-prop", sub, "tmpfs", 0, "size=64k"), 0, "%s", strerror(errno));
+	char marker[320];
+	snprintf(marker, sizeof(marker), "%s/marker", sub);
+	int fd = open(marker, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	char *out = NULL;
+	rc = agora_run(&b, &out, NULL,
+	               ARGS("exec", "prop", "--", "/bin/sh", "-c",
+	                    "test -e /shared/sub/marker && echo seen || echo unseen"));
+	cr_assert_eq(rc, 0);
+	bool seen = strcmp(out, "seen\n") == 0;
+	cr_assert(seen || strcmp(out, "unseen\n") == 0, "%s", out);
+	free(out);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("delete", "--force", "prop")), 0);
+	cr_assert_eq(umount2(sub, MNT_DETACH), 0);
+	cr_assert_eq(umount2(dir, MNT_DETACH), 0);
+	bundle_done(&b);
+	return seen;
+}
+
+Test(mounts, rootfs_propagation_slave_and_shared_receive_host_mounts_private_does_not)
+{
+	cr_assert(host_mount_reaches_container("rslave"), "rslave");
+	cr_assert(host_mount_reaches_container("rshared"), "rshared");
+	cr_assert_not(host_mount_reaches_container("rprivate"), "rprivate");
+	cr_assert_not(host_mount_reaches_container("private"), "private");
+}
+
+Test(mounts, container_mounts_never_reach_the_host_with_rshared)
+{
+	/* The container's own mounts (proc, dev, ...) and one it makes stay
+	 * in its namespace even when its root is shared. */
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sleep", "60"));
+	json_object_set_new(json_object_get(b.cfg, "linux"), "rootfsPropagation",
+	                    json_string("rshared"));
+	bundle_write(&b);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("create", "shr")), 0);
+	cr_assert_not(mounts_mention(b.dir));
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("delete", "--force", "shr")), 0);
+	bundle_done(&b);
+}
+
+Test(security, personality_linux32_makes_uname_say_i686)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/busybox", "uname", "-m"));
+	json_object_set_new(json_object_get(b.cfg, "linux"), "personality",
+	                    json_pack("{s:s}", "domain", "LINUX32"));
+	_cleanup_free_ char *out = run_probe(&b, "pers32");
+	cr_assert_str_eq(out, "i686\n");
+	bundle_done(&b);
+	/* And LINUX leaves the machine as it is. */
+	bundle_init(&b, ARGS("/bin/busybox", "uname", "-m"));
+	json_object_set_new(json_object_get(b.cfg, "linux"), "personality",
+	                    json_pack("{s:s}", "domain", "LINUX"));
+	_cleanup_free_ char *out2 = run_probe(&b, "pers64");
+	cr_assert_str_eq(out2, "x86_64\n");
+	bundle_done(&b);
+}
+
+/* ---- process.terminal -------------------------------------------------- */
+
+TestSuite(terminal, .fini = bundle_cleanup_all);
+
+static char *state_of(struct bundle *b, const char *id);
+
+/* A listening unix socket at `path`, as an OCI console socket receiver. */
+static int console_listen(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	cr_assert_lt(strlen(path), sizeof(sa.sun_path));
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "%s", strerror(errno));
+	cr_assert_eq(listen(fd, 1), 0);
+	return fd;
+}
+
+/* Accepts one connection and receives the fd it carries (SCM_RIGHTS);
+ * the data, the pty's name, goes to `name`. */
+static int console_receive(int lfd, char *name, size_t n)
+{
+	struct pollfd p = {.fd = lfd, .events = POLLIN};
+	cr_assert_eq(poll(&p, 1, 5000), 1, "nobody connected to the console socket");
+	int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	cr_assert_geq(c, 0);
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = {.iov_base = name, .iov_len = n - 1};
+	struct msghdr mh = {.msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = u.buf,
+	                    .msg_controllen = sizeof(u.buf)};
+	ssize_t got = recvmsg(c, &mh, MSG_CMSG_CLOEXEC);
+	cr_assert_gt(got, 0, "%s", strerror(errno));
+	name[got] = '\0';
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cr_assert_not_null(cm, "no fd came with the message");
+	cr_assert_eq(cm->cmsg_type, SCM_RIGHTS);
+	int fd;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	close(c);
+	return fd;
+}
+
+/* Everything the terminal says until it closes (EIO: no peer left). */
+static char *read_terminal(int master)
+{
+	size_t cap = 65536, len = 0;
+	char *buf = ag_malloc(cap);
+	for (;;) {
+		struct pollfd p = {.fd = master, .events = POLLIN};
+		cr_assert_eq(poll(&p, 1, 10000), 1, "the terminal went quiet: %.*s", (int)len, buf);
+		ssize_t n = read(master, buf + len, cap - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		cr_assert_lt(len, cap - 1);
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+Test(terminal, create_sends_the_master_to_the_console_socket)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sh"));
+	json_t *proc = json_object_get(b.cfg, "process");
+	json_object_set_new(proc, "terminal", json_true());
+	json_object_set_new(proc, "consoleSize",
+	                    json_pack("{s:i, s:i}", "height", 33, "width", 111));
+	bundle_write(&b);
+	_cleanup_free_ char *sock = ag_asprintf("%s/console.sock", b.dir);
+	int lfd = console_listen(sock);
+	char *err = NULL;
+	int rc = agora_run(&b, NULL, &err, ARGS("create", "--console-socket", sock, "tty1"));
+	cr_assert_eq(rc, 0, "%s", err);
+	free(err);
+	char name[64];
+	int master = console_receive(lfd, name, sizeof(name));
+	close(lfd);
+	cr_assert_str_eq(name, "/dev/pts/0");
+	struct stat st;
+	cr_assert_eq(fstat(master, &st), 0);
+	cr_assert(S_ISCHR(st.st_mode));
+	cr_assert(fcntl(master, F_GETFD) & FD_CLOEXEC);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("start", "tty1")), 0);
+	const char cmd[] = "stty size; tty; test -t 0 && test -t 2 && echo both-ttys; exit 7\n";
+	cr_assert_eq(write(master, cmd, sizeof(cmd) - 1), (ssize_t)sizeof(cmd) - 1);
+	_cleanup_free_ char *out = read_terminal(master);
+	close(master);
+	cr_assert_neq(strstr(out, "\r\n33 111\r\n/dev/pts/0\r\nboth-ttys\r\n"), NULL, "%s", out);
+	bool stopped = false;
+	for (int i = 0; i < 300 && !stopped; i++) {
+		_cleanup_free_ char *s = state_of(&b, "tty1");
+		stopped = strstr(s, "\"status\":\"stopped\"") != NULL;
+		if (!stopped)
+			usleep(10000);
+	}
+	cr_assert(stopped);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("delete", "tty1")), 0);
+	bundle_done(&b);
+}
+
+Test(terminal, run_without_a_socket_relays_the_terminal)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sh", "-c", "stty size; tty; echo to-stderr >&2; exit 3"));
+	json_t *proc = json_object_get(b.cfg, "process");
+	json_object_set_new(proc, "terminal", json_true());
+	json_object_set_new(proc, "consoleSize",
+	                    json_pack("{s:i, s:i}", "height", 10, "width", 20));
+	bundle_write(&b);
+	char *out = NULL, *err = NULL;
+	int rc = agora_run(&b, &out, &err, ARGS("run", "tty2"));
+	cr_assert_eq(rc, 3, "%s", err);
+	/* One terminal for all three streams: stderr comes through stdout. */
+	cr_assert_str_eq(out, "10 20\r\n/dev/pts/0\r\nto-stderr\r\n");
+	cr_assert_str_eq(err, "");
+	free(out);
+	free(err);
+	cr_assert_eq(state_entries(&b), 0);
+	bundle_done(&b);
+}
+
+Test(terminal, create_without_a_console_socket_and_a_socket_without_terminal_are_refused)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sh"));
+	json_object_set_new(json_object_get(b.cfg, "process"), "terminal", json_true());
+	bundle_write(&b);
+	char *err = NULL;
+	cr_assert_eq(agora_run(&b, NULL, &err, ARGS("create", "tty3")), 1);
+	cr_assert_neq(strstr(err, "process.terminal: create needs a console socket"), NULL, "%s",
+	              err);
+	free(err);
+	cr_assert_eq(state_entries(&b), 0);
+	json_object_set_new(json_object_get(b.cfg, "process"), "terminal", json_false());
+	bundle_write(&b);
+	err = NULL;
+	cr_assert_eq(agora_run(&b, NULL, &err,
+	                       ARGS("create", "--console-socket", "/nonexistent.sock", "tty3")),
+	             2);
+	cr_assert_neq(strstr(err, "--console-socket: process.terminal is false in the spec"), NULL,
+	              "%s", err);
+	free(err);
 	bundle_done(&b);
 }
 
@@ -267,6 +644,43 @@ Test(security, rlimits_are_applied)
 	        json_pack("[{s:s, s:i, s:i}]", "type", "RLIMIT_NOFILE", "soft", 123, "hard", 456));
 	_cleanup_free_ char *out = run_probe(&b, "rlimit");
 	cr_assert_str_eq(out, "123 456\n");
+	bundle_done(&b);
+}
+
+Test(security, rlim_infinity_written_as_2_64_minus_1_is_unlimited)
+{
+	/* As other tools write it: jansson cannot build the number, so it is
+	 * put into the written config.json as text. */
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/sh", "-c", "ulimit -c; ulimit -Hc"));
+	json_object_set_new(json_object_get(b.cfg, "process"), "rlimits",
+	                    json_pack("[{s:s, s:i, s:i}]", "type", "RLIMIT_CORE", "soft", 987654321,
+	                              "hard", 987654321));
+	bundle_write(&b);
+	_cleanup_free_ char *p = ag_asprintf("%s/config.json", b.dir);
+	char *text = NULL;
+	size_t len = 0;
+	cr_assert_eq(ag_read_file_at(AT_FDCWD, p, 1 << 20, &text, &len), 0);
+	char *out = ag_malloc(len * 2 + 64);
+	size_t o = 0;
+	for (const char *q = text; *q;) {
+		if (strncmp(q, "987654321", 9) == 0) {
+			o += (size_t)sprintf(out + o, "18446744073709551615");
+			q += 9;
+		} else {
+			out[o++] = *q++;
+		}
+	}
+	out[o] = '\0';
+	cr_assert_eq(ag_write_file_at(AT_FDCWD, p, out, o), 0);
+	free(text);
+	free(out);
+	char *res = NULL, *err = NULL;
+	int rc = agora_run(&b, &res, &err, ARGS("run", "rliminf"));
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_str_eq(res, "unlimited\nunlimited\n");
+	free(res);
+	free(err);
 	bundle_done(&b);
 }
 

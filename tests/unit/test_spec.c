@@ -93,7 +93,8 @@ static const char full_spec[] =
         "   \"ambient\": [\"CAP_SYS_ADMIN\"]},"
         "  \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 512, \"hard\": 4096},"
         "               {\"type\": \"RLIMIT_CORE\", \"soft\": 0, \"hard\": 0}],"
-        "  \"noNewPrivileges\": true, \"oomScoreAdj\": -500},"
+        "  \"noNewPrivileges\": true, \"oomScoreAdj\": -500,"
+        "  \"consoleSize\": {\"height\": 50, \"width\": 132}},"
         " \"root\": {\"path\": \"./rootfs/\", \"readonly\": true},"
         " \"hostname\": \"box\","
         " \"mounts\": [{\"destination\": \"/data\", \"source\": \"/srv/data\", \"options\":"
@@ -139,6 +140,9 @@ Test(spec, full_spec_round_trips_process_and_root)
 	cr_assert_str_eq(s->oci_version, "1.2.0");
 	const struct rt_process *p = &s->process;
 	cr_assert(p->terminal);
+	cr_assert(p->has_console_size);
+	cr_assert_eq(p->console_rows, 50);
+	cr_assert_eq(p->console_cols, 132);
 	cr_assert_eq(p->n_args, 2);
 	cr_assert_str_eq(p->args[0], "/bin/app");
 	cr_assert_str_eq(p->args[1], "--flag");
@@ -811,7 +815,8 @@ static const struct {
         {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
          "[{\"names\": [\"kill\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, "
          "\"value\": -1, \"op\": \"SCMP_CMP_EQ\"}]}]}}}",
-         "linux.seccomp.syscalls[0].args[0].value: must be a non-negative integer, got -1"},
+         "linux.seccomp.syscalls[0].args[0].value: must be an integer between 0 and "
+         "18446744073709551615, got -1"},
         {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": "
          "[{\"names\": [\"kill\"], \"action\": \"SCMP_ACT_ALLOW\", \"errnoRet\": 1}]}}}",
          "linux.seccomp.syscalls[0].errnoRet: only applies to SCMP_ACT_ERRNO and SCMP_ACT_TRACE, "
@@ -851,6 +856,36 @@ static const struct {
          "hooks.startContainer[0].env[0]: must be \"KEY=VALUE\", got \"X\""},
         {"{\"hooks\": {\"prestart\": []}}",
          "hooks.prestart: is deprecated and not supported; use createRuntime"},
+        {"{\"linux\": {\"devices\": [{\"path\": \"/dev\", \"type\": \"c\", \"major\": 1, "
+         "\"minor\": 3}]}}",
+         "linux.devices[0].path: must be a path under /dev/, got \"/dev\""},
+        {"{\"linux\": {\"devices\": [{\"path\": \"/dev/a\", \"type\": \"p\"}, {\"path\": "
+         "\"/dev/a\", \"type\": \"p\"}]}}",
+         "linux.devices[1].path: duplicate of linux.devices[0], got \"/dev/a\""},
+        {"{\"linux\": {\"devices\": [{\"path\": \"/dev/a\", \"type\": \"b\", \"major\": 4096, "
+         "\"minor\": 0}]}}",
+         "linux.devices[0].major: must be an integer between 0 and 4095, got 4096"},
+        {"{\"linux\": {\"devices\": [{\"path\": \"/dev/a\", \"type\": \"c\", \"major\": 1, "
+         "\"minor\": 3, \"uid\": -1}]}}",
+         "linux.devices[0].uid: must be an integer between 0 and 4294967294, got -1"},
+        {"{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}], \"devices\": [{\"path\": "
+         "\"/dev/a\", \"type\": \"p\"}]}}",
+         "linux.devices: needs a \"mount\" namespace in linux.namespaces"},
+        {"{\"linux\": {\"namespaces\": [{\"type\": \"pid\"}], \"rootfsPropagation\": "
+         "\"slave\"}}",
+         "linux.rootfsPropagation: needs a \"mount\" namespace in linux.namespaces"},
+        {"{\"process\": {\"consoleSize\": {\"height\": 70000, \"width\": 80}}}",
+         "process.consoleSize.height: must be an integer between 0 and 65535, got 70000"},
+        {"{\"process\": {\"consoleSize\": {\"height\": 24}}}",
+         "process.consoleSize.width: is required"},
+        {"{\"linux\": {\"rootfsPropagation\": \"rshard\"}}",
+         "linux.rootfsPropagation: must be one of shared, rshared, slave, rslave, private, "
+         "rprivate, unbindable, runbindable, got \"rshard\""},
+        {"{\"linux\": {\"personality\": {\"domain\": \"LINUX64\"}}}",
+         "linux.personality.domain: must be \"LINUX\" or \"LINUX32\", got \"LINUX64\""},
+        {"{\"linux\": {\"personality\": {\"domain\": \"LINUX\", \"flags\": [\"UNAME26\", "
+         "\"NOPE\"]}}}",
+         "linux.personality.flags[1]: unknown personality flag, got \"NOPE\""},
         {"{\"annotations\": {\"a\": 1}}", "annotations.a: must be a string, got 1"},
         {"{\"annotations\": []}", "annotations: must be an object, got []"},
 };
@@ -894,4 +929,177 @@ Test(spec_bad, non_object_documents_are_rejected)
 	cr_assert_str_eq(err.msg, "(top level): must be a JSON object, got []");
 	cr_assert_eq(parse_str("", NULL, &s, &err), -EINVAL);
 	cr_assert_eq(strncmp(err.msg, "config.json: line ", 18), 0, "%s", err.msg);
+}
+
+/* ---- integers beyond int64 -------------------------------------------- */
+
+/* base_spec with `process` and `linux` members spliced in as text: jansson
+ * cannot build a document holding these integers. */
+static int parse_big(const char *process_extra, const char *linux_extra, struct rt_spec **ret,
+                     struct ag_error *err)
+{
+	char *doc = ag_asprintf("{\"ociVersion\": \"1.0.2\", \"process\": {\"args\": [\"sh\"], "
+	                        "\"cwd\": \"/\"%s}, \"root\": {\"path\": \"rootfs\"}, "
+	                        "\"linux\": {\"namespaces\": [{\"type\": \"pid\"}]%s}}",
+	                        process_extra, linux_extra);
+	int r = parse_str(doc, "/b", ret, err);
+	free(doc);
+	return r;
+}
+
+Test(spec_u64, rlimit_infinity_and_2_63_parse_exactly)
+{
+	struct rt_spec *s = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(parse_big(", \"rlimits\": [{\"type\": \"RLIMIT_CORE\", \"soft\": "
+	                       "9223372036854775808, \"hard\": 18446744073709551615}, "
+	                       "{\"type\": \"RLIMIT_NOFILE\", \"soft\": 18446744073709551615, "
+	                       "\"hard\": 18446744073709551615}]",
+	                       "", &s, &err),
+	             0, "%s", err.msg);
+	cr_assert_eq(s->process.rlimits[0].soft, UINT64_C(9223372036854775808));
+	cr_assert_eq(s->process.rlimits[0].hard, RLIM_INFINITY);
+	cr_assert_eq(s->process.rlimits[1].soft, UINT64_MAX);
+	cr_assert_eq(s->process.rlimits[1].hard, UINT64_MAX);
+	rt_spec_free(s);
+}
+
+Test(spec_u64, seccomp_masks_with_bit_63_parse_exactly)
+{
+	struct rt_spec *s = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(parse_big("",
+	                       ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+	                       "\"syscalls\": [{\"names\": [\"personality\"], \"action\": "
+	                       "\"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"value\": "
+	                       "18446744073709551615, \"valueTwo\": 9223372036854775809, "
+	                       "\"op\": \"SCMP_CMP_MASKED_EQ\"}]}]}",
+	                       &s, &err),
+	             0, "%s", err.msg);
+	cr_assert_eq(s->seccomp->rules[0].args[0].value, UINT64_MAX);
+	cr_assert_eq(s->seccomp->rules[0].args[0].value_two, UINT64_C(9223372036854775809));
+	rt_spec_free(s);
+}
+
+Test(spec_u64, memory_limits_of_2_63_and_up_mean_unlimited)
+{
+	struct rt_spec *s = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(parse_big("",
+	                       ", \"resources\": {\"memory\": {\"limit\": 18446744073709551615, "
+	                       "\"swap\": 9223372036854775807, \"reservation\": 1048576}, "
+	                       "\"blockIO\": {\"throttleReadBpsDevice\": [{\"major\": 8, "
+	                       "\"minor\": 0, \"rate\": 18446744073709551614}]}}",
+	                       &s, &err),
+	             0, "%s", err.msg);
+	cr_assert(s->resources.memory.has_limit);
+	cr_assert_eq(s->resources.memory.limit, -1);
+	cr_assert_eq(s->resources.memory.swap, INT64_MAX);
+	cr_assert_eq(s->resources.memory.reservation, 1048576);
+	cr_assert_eq(s->resources.throttles[0].rate, UINT64_MAX - 1);
+	rt_spec_free(s);
+}
+
+Test(spec_u64, out_of_range_and_negative_values_are_named_with_what_was_written)
+{
+	static const struct {
+		const char *proc, *lx, *msg;
+	} cases[] = {
+	        {", \"rlimits\": [{\"type\": \"RLIMIT_CORE\", \"soft\": 0, \"hard\": "
+	         "18446744073709551616}]",
+	         "",
+	         "process.rlimits[0].hard: must be an integer between 0 and 18446744073709551615, "
+	         "got 18446744073709551616"},
+	        {", \"rlimits\": [{\"type\": \"RLIMIT_CORE\", \"soft\": -1, \"hard\": 1}]", "",
+	         "process.rlimits[0].soft: must be an integer between 0 and 18446744073709551615, "
+	         "got -1"},
+	        {", \"rlimits\": [{\"type\": \"RLIMIT_CORE\", \"soft\": -99999999999999999999, "
+	         "\"hard\": 1}]",
+	         "",
+	         "process.rlimits[0].soft: must be an integer between 0 and 18446744073709551615, "
+	         "got -99999999999999999999"},
+	        {", \"rlimits\": [{\"type\": \"RLIMIT_CORE\", \"soft\": 18446744073709551615, "
+	         "\"hard\": 9223372036854775808}]",
+	         "",
+	         "process.rlimits[0].soft: must not exceed hard (9223372036854775808), got "
+	         "18446744073709551615"},
+	        {"",
+	         ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": "
+	         "[{\"names\": "
+	         "[\"kill\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"value\": "
+	         "1, \"valueTwo\": 123456789012345678901234, \"op\": \"SCMP_CMP_MASKED_EQ\"}]}]}",
+	         "linux.seccomp.syscalls[0].args[0].valueTwo: must be an integer between 0 and "
+	         "18446744073709551615, got 123456789012345678901234"},
+	        {"", ", \"resources\": {\"memory\": {\"limit\": -9223372036854775809}}",
+	         "linux.resources.memory.limit: must be a positive integer, got "
+	         "-9223372036854775809"},
+	        {"", ", \"resources\": {\"memory\": {\"swappiness\": 18446744073709551615}}",
+	         "linux.resources.memory.swappiness: must be an integer between 0 and 100, got "
+	         "18446744073709551615"},
+	        /* An out-of-range integer is not a string, and a string made to
+	         * look like a rewritten one is not an integer. */
+	        {"", ", \"mountLabel\": 9223372036854775808",
+	         "linux.mountLabel: must be a string, got 9223372036854775808"},
+	        {", \"rlimits\": [{\"type\": \"RLIMIT_CORE\", \"soft\": 9223372036854775808, "
+	         "\"hard\": \"\\u0000u64:0000000000000000:18446744073709551615\"}]",
+	         "",
+	         "process.rlimits[0].hard: must be an integer between 0 and 18446744073709551615, "
+	         "got \"\\u0000u64:0000000000000000:18446744073709551615\""},
+	};
+	for (size_t i = 0; i < AG_ARRAY_SIZE(cases); i++) {
+		struct rt_spec *s = NULL;
+		struct ag_error err = {0};
+		cr_expect_eq(parse_big(cases[i].proc, cases[i].lx, &s, &err), -EINVAL,
+		             "case %zu accepted", i);
+		cr_expect_str_eq(err.msg, cases[i].msg, "case %zu", i);
+		rt_spec_free(s);
+	}
+}
+
+Test(spec_u64, big_literals_inside_strings_and_reals_are_left_alone)
+{
+	struct rt_spec *s = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(
+	        parse_big(
+	                ", \"env\": [\"X=18446744073709551616\", \"Y=\\\"-99999999999999999999\"]",
+	                "", &s, &err),
+	        0, "%s", err.msg);
+	cr_assert_str_eq(s->process.env[0], "X=18446744073709551616");
+	cr_assert_str_eq(s->process.env[1], "Y=\"-99999999999999999999");
+	rt_spec_free(s);
+	cr_assert_eq(parse_big(", \"oomScoreAdj\": 18446744073709551616.5", "", &s, &err), -EINVAL);
+	cr_assert_str_eq(err.msg, "process.oomScoreAdj: must be an integer between -1000 and 1000, "
+	                          "got 1.8446744073709552e19");
+}
+
+Test(spec, devices_propagation_and_personality_are_parsed)
+{
+	struct rt_spec *s = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(parse_str("{\"ociVersion\": \"1.0.2\", \"process\": {\"args\": [\"sh\"], "
+	                       "\"cwd\": \"/\"}, \"root\": {\"path\": \"/r\"}, \"linux\": {"
+	                       "\"namespaces\": [{\"type\": \"mount\"}], "
+	                       "\"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", "
+	                       "\"major\": 10, \"minor\": 229, \"fileMode\": 438, \"uid\": 7, "
+	                       "\"gid\": 8}, {\"path\": \"/dev/q/p\", \"type\": \"p\"}], "
+	                       "\"rootfsPropagation\": \"rslave\", \"personality\": {\"domain\": "
+	                       "\"LINUX32\", \"flags\": [\"ADDR_NO_RANDOMIZE\"]}}}",
+	                       NULL, &s, &err),
+	             0, "%s", err.msg);
+	cr_assert_eq(s->n_devices, 2);
+	cr_assert_str_eq(s->devices[0].path, "/dev/fuse");
+	cr_assert_eq(s->devices[0].type, S_IFCHR);
+	cr_assert_eq(s->devices[0].major, 10);
+	cr_assert_eq(s->devices[0].minor, 229);
+	cr_assert_eq(s->devices[0].mode, 0666);
+	cr_assert_eq(s->devices[0].uid, 7);
+	cr_assert_eq(s->devices[0].gid, 8);
+	cr_assert_eq(s->devices[1].type, S_IFIFO);
+	cr_assert_eq(s->devices[1].mode, 0666);
+	cr_assert_eq(s->rootfs_propagation, MS_SLAVE | MS_REC);
+	cr_assert(s->personality.set);
+	cr_assert_eq(s->personality.persona, 0x0008 | 0x0040000);
+	cr_assert_not(s->process.has_console_size);
+	rt_spec_free(s);
 }
