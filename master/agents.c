@@ -57,6 +57,7 @@ json_t *ms_agent_json(struct ms_master *m, struct ms_agent *a)
 	if (a->total)
 		json_object_set_new(j, "total_resources",
 		                    ms_resources_to_json(a->total, PB_RES_OPERATOR, NULL));
+	ms_drain_agent_json(a, j);
 	return j;
 }
 
@@ -375,6 +376,7 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	                           "agent_id", pb_id_to_json(a->id), "heartbeat_interval_seconds",
 	                           (double)m->flags.heartbeat_interval_ns / 1e9, "master_info",
 	                           ms_master_info_json(m)));
+	ms_drain_agent_registered(m, a);
 	if (m->n_subscribers)
 		ms_operator_broadcast(
 		        m, pb_operator_event(PB_OPEV_AGENT_ADDED,
@@ -505,5 +507,7 @@ int ms_recover_state(struct ms_master *m, struct ag_error *err)
 		r = ms_registry_frameworks_foreach(m->registry, ms__load_framework, m, err);
 	if (r == 0)
 		r = ms_registry_weights_foreach(m->registry, ms__load_weight, m, err);
+	if (r == 0)
+		r = ms_drain_recover(m, err);
 	return r;
 }

@@ -50,6 +50,12 @@ struct ms_framework {
 	struct ms_ring completed;
 };
 
+enum ms_drain_state {
+	MS_DRAIN_NONE,
+	MS_DRAIN_DRAINING, /* its tasks are being killed */
+	MS_DRAIN_DRAINED,  /* none left running */
+};
+
 struct ms_agent {
 	struct ms_master *m;
 	char *id;
@@ -73,6 +79,12 @@ struct ms_agent {
 	 * loss walks without visiting every task of the cluster. */
 	struct ms_task *tasks;
 	int64_t registered_ns, reregistered_ns;
+	/* Maintenance (drain.c), durable in the registry: deactivated agents
+	 * get no offers; draining ones have their tasks killed. */
+	bool deactivated;
+	enum ms_drain_state drain;
+	bool drain_has_max_grace, drain_mark_gone;
+	int64_t drain_max_grace_ns;
 };
 
 struct ms_offer {
@@ -137,6 +149,7 @@ struct ms_master {
 	struct event *alloc_batch;   /* --allocation_batch after recovered resources */
 	struct event *heartbeat;     /* HEARTBEAT on every stream */
 	struct event *agent_checker; /* missed agent heartbeats */
+	struct event *drain_check;   /* zero-delay: DRAINING -> DRAINED (drain.c) */
 	ms_stream **subscribers;     /* operator SUBSCRIBE streams */
 	size_t n_subscribers;
 };
@@ -295,5 +308,28 @@ void ms_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator);
 json_t *ms_agent_json(struct ms_master *m, struct ms_agent *a);
 /* Its AgentInfo as a new tree. */
 json_t *ms_agent_info_json(const struct ms_agent *a);
+
+/* ---- drain.c --------------------------------------------------------- */
+
+/* Load the agents' maintenance state from the registry (ms_recover_state()
+ * calls it once the agents are loaded). */
+int ms_drain_recover(struct ms_master *m, struct ag_error *err);
+/* Free drain.c's timer (ms_master_fini() calls it). */
+void ms_drain_fini(struct ms_master *m);
+/* DRAIN_AGENT, DEACTIVATE_AGENT, REACTIVATE_AGENT: answers `req`. */
+void ms_drain_operator(struct ms_master *m, struct evhttp_request *req,
+                       const struct pb_operator_call *call);
+/* agora's KILL_TASK: answers `req`. */
+void ms_kill_task_operator(struct ms_master *m, struct evhttp_request *req,
+                           const struct pb_operator_call *call);
+/* Send KILL_TASK for `t` to its agent (dropped when it is disconnected). */
+void ms_task_send_kill(struct ms_master *m, struct ms_task *t, bool has_grace, int64_t grace_ns);
+/* Add `deactivated` and `drain_info` to a GetAgents.Agent. */
+void ms_drain_agent_json(const struct ms_agent *a, json_t *j);
+/* An agent (re-)registered: keep it deactivated, go on draining it. */
+void ms_drain_agent_registered(struct ms_master *m, struct ms_agent *a);
+/* A task reached a terminal state: its agent may now be DRAINED. */
+void ms_drain_task_ended(struct ms_master *m, const struct ms_task *t);
+void ms_drain_check_soon(struct ms_master *m);
 
 #endif

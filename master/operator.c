@@ -246,6 +246,14 @@ static void ms__operator(struct evhttp_request *req, void *arg)
 		ms_http_reply_empty(req, HTTP_OK);
 		goto out;
 	}
+	case PB_OP_DRAIN_AGENT:
+	case PB_OP_DEACTIVATE_AGENT:
+	case PB_OP_REACTIVATE_AGENT:
+		ms_drain_operator(m, req, &call);
+		goto out;
+	case PB_OP_KILL_TASK:
+		ms_kill_task_operator(m, req, &call);
+		goto out;
 	case PB_OP_SUBSCRIBE: {
 		ms_stream *s = ms_stream_start(m->http, req, NULL, ms__subscriber_closed, m);
 		if (!s)

@@ -443,6 +443,7 @@ void ms_master_fini(struct ms_master *m)
 	for (size_t i = 0; i < AG_ARRAY_SIZE(evs); i++)
 		if (evs[i])
 			event_free(evs[i]);
+	ms_drain_fini(m);
 	drf_allocator_free(m->alloc);
 	m->alloc = NULL;
 }

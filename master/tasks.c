@@ -254,6 +254,7 @@ static void ms__transition(struct ms_master *m, struct ms_task *t, enum pb_task_
 		drf_resources_recover(m->alloc, t->fw->id, t->agent_id, t->role, t->res);
 		t->booked = false;
 		ms_allocate_batched(m);
+		ms_drain_task_ended(m, t);
 	}
 	if (m->n_subscribers && old != state && text) {
 		json_t *parsed = status ? NULL : json_loads(text, 0, NULL);

@@ -57,7 +57,9 @@ ENUM(pb__e_operator_call_type, "UNKNOWN", "GET_HEALTH", "GET_FLAGS", "GET_VERSIO
      "CREATE_VOLUMES", "DESTROY_VOLUMES", "GROW_VOLUME", "SHRINK_VOLUME", "GET_MAINTENANCE_STATUS",
      "GET_MAINTENANCE_SCHEDULE", "UPDATE_MAINTENANCE_SCHEDULE", "START_MAINTENANCE",
      "STOP_MAINTENANCE", "DRAIN_AGENT", "DEACTIVATE_AGENT", "REACTIVATE_AGENT", "GET_QUOTA",
-     "UPDATE_QUOTA", "SET_QUOTA", "REMOVE_QUOTA", "TEARDOWN", "MARK_AGENT_GONE");
+     "UPDATE_QUOTA", "SET_QUOTA", "REMOVE_QUOTA", "TEARDOWN", "MARK_AGENT_GONE",
+     /* agora's extension (docs/operator-api.md) */
+     "KILL_TASK");
 ENUM(pb__e_operator_event_type, "UNKNOWN", "SUBSCRIBED", "TASK_ADDED", "TASK_UPDATED",
      "AGENT_ADDED", "AGENT_REMOVED", "FRAMEWORK_ADDED", "FRAMEWORK_UPDATED", "FRAMEWORK_REMOVED",
      "HEARTBEAT");
@@ -336,10 +338,19 @@ MSG(m_weight_info, F_DBL("weight", R), F_STR("role", 0));
 MSG(m_update_weights, F_MSG("weight_infos", N, m_weight_info));
 MSG(m_op_teardown, F_MSG("framework_id", R, m_id));
 MSG(m_op_mark_agent_gone, F_MSG("agent_id", R, m_id));
+/* google.protobuf.Duration, as stout's JSON writes any message. */
+MSG(m_pb_duration, F_I64("seconds", 0), F_I32("nanos", 0));
+MSG(m_op_drain_agent, F_MSG("agent_id", R, m_id), F_MSG("max_grace_period", 0, m_pb_duration),
+    F_BOOL("mark_gone", 0));
+MSG(m_op_agent_id, F_MSG("agent_id", R, m_id));
+MSG(m_op_kill_task, F_MSG("task_id", R, m_id), F_MSG("framework_id", 0, m_id),
+    F_MSG("agent_id", 0, m_id), F_MSG("kill_policy", 0, m_kill_policy));
 
 PUBLIC_MSG(pb__m_operator_call, F_ENUM("type", 0, pb__e_operator_call_type),
            F_MSG("update_weights", 0, m_update_weights), F_MSG("teardown", 0, m_op_teardown),
-           F_MSG("mark_agent_gone", 0, m_op_mark_agent_gone));
+           F_MSG("mark_agent_gone", 0, m_op_mark_agent_gone),
+           F_MSG("drain_agent", 0, m_op_drain_agent), F_MSG("deactivate_agent", 0, m_op_agent_id),
+           F_MSG("reactivate_agent", 0, m_op_agent_id), F_MSG("kill_task", 0, m_op_kill_task));
 
 /* ---- agora's agent protocol (docs/agent-protocol.md) ---- */
 

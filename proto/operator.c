@@ -51,6 +51,69 @@ int pb_operator_call_decode(const char *buf, size_t len, struct pb_operator_call
 		if (!c.mark_agent_gone.agent_id)
 			missing = "mark_agent_gone";
 		break;
+	case PB_OP_DRAIN_AGENT: {
+		json_t *p = json_object_get(j, "drain_agent");
+		c.drain_agent.agent_id = pb__id(p, "agent_id");
+		if (!c.drain_agent.agent_id) {
+			missing = "drain_agent";
+			break;
+		}
+		json_t *g = json_object_get(p, "max_grace_period");
+		c.drain_agent.mark_gone = pb__bool(p, "mark_gone", false);
+		if (g) {
+			int64_t sec = pb__int(g, "seconds", 0), nanos = pb__int(g, "nanos", 0);
+			/* Duration's own bounds (10,000 years) keep the product
+			 * inside int64. */
+			if (sec < 0 || nanos < 0 || nanos > 999999999 || sec > 315576000000) {
+				pb_operator_call_free(&c);
+				return ag_error_msg(
+				        err, EINVAL,
+				        "Invalid 'drain_agent.max_grace_period': it must "
+				        "be a duration >= 0 (seconds >= 0, 0 <= nanos "
+				        "< 1e9)");
+			}
+			c.drain_agent.has_max_grace = true;
+			c.drain_agent.max_grace_ns =
+			        sec > INT64_MAX / 1000000000 ? INT64_MAX : sec * 1000000000 + nanos;
+		}
+		break;
+	}
+	case PB_OP_DEACTIVATE_AGENT:
+		c.deactivate_agent.agent_id =
+		        pb__id(json_object_get(j, "deactivate_agent"), "agent_id");
+		if (!c.deactivate_agent.agent_id)
+			missing = "deactivate_agent";
+		break;
+	case PB_OP_REACTIVATE_AGENT:
+		c.reactivate_agent.agent_id =
+		        pb__id(json_object_get(j, "reactivate_agent"), "agent_id");
+		if (!c.reactivate_agent.agent_id)
+			missing = "reactivate_agent";
+		break;
+	case PB_OP_KILL_TASK: {
+		json_t *p = json_object_get(j, "kill_task");
+		c.kill_task.task_id = pb__id(p, "task_id");
+		if (!c.kill_task.task_id) {
+			missing = "kill_task";
+			break;
+		}
+		c.kill_task.framework_id = pb__id(p, "framework_id");
+		c.kill_task.agent_id = pb__id(p, "agent_id");
+		json_t *g = json_object_get(json_object_get(p, "kill_policy"), "grace_period");
+		if (g) {
+			c.kill_task.has_grace = true;
+			c.kill_task.grace_ns = pb__int(g, "nanoseconds", 0);
+			if (c.kill_task.grace_ns < 0) {
+				pb_operator_call_free(&c);
+				return ag_error_msg(
+				        err, EINVAL,
+				        "Invalid "
+				        "'kill_task.kill_policy.grace_period.nanoseconds':"
+				        " it must be >= 0");
+			}
+		}
+		break;
+	}
 	default:
 		break;
 	}

@@ -664,6 +664,7 @@ enum pb_operator_call_type {
 	PB_OP_REMOVE_QUOTA,
 	PB_OP_TEARDOWN,
 	PB_OP_MARK_AGENT_GONE,
+	PB_OP_KILL_TASK, /* agora's extension: kill one task (docs/operator-api.md) */
 };
 const char *pb_operator_call_type_name(enum pb_operator_call_type t);
 
@@ -684,6 +685,22 @@ struct pb_operator_call {
 	struct {
 		const char *agent_id;
 	} mark_agent_gone;
+	struct {
+		const char *agent_id;
+		bool has_max_grace;
+		int64_t max_grace_ns; /* >= 0 when has_max_grace */
+		bool mark_gone;
+	} drain_agent;
+	struct {
+		const char *agent_id;
+	} deactivate_agent, reactivate_agent;
+	struct {
+		const char *task_id;
+		const char *framework_id; /* NULL when absent */
+		const char *agent_id;     /* NULL when absent */
+		bool has_grace;
+		int64_t grace_ns; /* >= 0 when has_grace */
+	} kill_task;
 	json_t *json;
 	struct pb_arena *arena;
 };

@@ -47,14 +47,27 @@ static void pending_unlink(struct ags__pending *p)
 	free(p);
 }
 
-/* After the call connection is freed: nothing will answer those. */
-static void free_post(ags_t *s)
+/* Free the call connection. Nothing will answer the calls still in flight:
+ * when `report`, each is reported to `call_failed` with code 0 (a caller
+ * that killed a task must learn that the kill may not have been sent). */
+static void free_post(ags_t *s, bool report)
 {
 	if (s->post)
 		evhttp_connection_free(s->post);
 	s->post = NULL;
-	while (s->pending)
-		pending_unlink(s->pending);
+	/* Detached first: the callback may make calls (refused with
+	 * -ENOTCONN while not subscribed, but they must not see the list). */
+	struct ags__pending *list = s->pending;
+	if (list)
+		list->prevp = &list;
+	s->pending = NULL;
+	while (list) {
+		if (report && s->cb.call_failed)
+			s->cb.call_failed(
+			        s, s->ctx, list->type, 0,
+			        "the connection to the master was lost before it answered");
+		pending_unlink(list);
+	}
 }
 
 static void set_timer(struct event *ev, double sec)
@@ -246,7 +259,7 @@ static void connect_now(ags_t *s)
 		evhttp_connection_free(s->stream);
 	s->stream = NULL;
 	/* The call connection may be to a master that is gone too. */
-	free_post(s);
+	free_post(s, true);
 	pb_recordio_reader_free(s->rd);
 	s->rd = pb_recordio_reader_new(0);
 	s->stream_id[0] = '\0';
@@ -337,7 +350,8 @@ ags_t *ags_new(struct event_base *base, const struct ags_config *cfg,
 		return NULL;
 	}
 	s->base = base;
-	s->cb = *cb;
+	if (cb)
+		s->cb = *cb;
 	s->ctx = ctx;
 	s->name = ag_strdup(cfg->name ? cfg->name : "agora-framework");
 	const char *user = cfg->user;
@@ -361,7 +375,7 @@ void ags_free(ags_t *s)
 		return;
 	if (s->stream)
 		evhttp_connection_free(s->stream);
-	free_post(s);
+	free_post(s, false);
 	event_free(s->retry);
 	event_free(s->watchdog);
 	event_free(s->closer);
@@ -396,7 +410,8 @@ static void post_done(struct evhttp_request *req, void *arg)
 	ags_t *s = p->s;
 	int code = req ? evhttp_request_get_response_code(req) : 0;
 	bool teardown = strcmp(p->type, "TEARDOWN") == 0;
-	if (code != 202 && code != 200 && s->cb.call_failed) {
+	bool ok = code == 202 || code == 200;
+	if (!ok && s->cb.call_failed) {
 		char body[1024] = "";
 		if (req) {
 			struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -409,8 +424,12 @@ static void post_done(struct evhttp_request *req, void *arg)
 		s->cb.call_failed(s, s->ctx, p->type, code, body);
 	}
 	pending_unlink(p);
-	if (teardown)
+	/* A refused TEARDOWN removed nothing: the scheduler goes on (the
+	 * caller may retry); an accepted one ends it. */
+	if (teardown && ok)
 		stop(s);
+	else if (teardown)
+		s->tearing_down = false;
 }
 
 int ags_call(ags_t *s, const json_t *call)

@@ -13,8 +13,10 @@
  * Reconnection: when the stream ends, fails, or stays silent for five
  * heartbeat intervals (the watchdog), the SDK subscribes again after a
  * backoff (doubling from `backoff_base_ms` to `backoff_max_ms`, with
- * jitter), with the framework id it was given, so its tasks are kept.
- * `disconnected` says why, `subscribed` says it is back. A fatal ERROR
+ * jitter), with the framework id it was given, so its tasks are kept (as
+ * long as the master keeps the framework: see `failover_timeout`).
+ * `disconnected` says why, `subscribed` says it is back; calls still in
+ * flight on the lost connection are reported to `call_failed` with code 0. A fatal ERROR
  * event (framework removed, refused subscription) and a TEARDOWN stop the
  * scheduler for good: `closed` is called once, and the loop is the
  * caller's to end.
@@ -47,9 +49,13 @@ struct ags_config {
 	const char *user;         /* NULL: the current user's name */
 	const char *role;         /* NULL: "*" */
 	const char *framework_id; /* resume this framework; NULL: a new one */
-	double failover_timeout;  /* seconds the master keeps the framework without us */
-	bool checkpoint;
-	int64_t backoff_base_ms; /* 0: 500 */
+	/* Seconds the master keeps the framework (and its tasks) while its
+	 * stream is lost. 0 (as in Mesos) removes it as soon as the stream
+	 * breaks: the SDK's re-subscription then gets an ERROR and `closed`.
+	 * Set it to survive master restarts and network blips. */
+	double failover_timeout;
+	bool checkpoint;         /* FrameworkInfo.checkpoint: agents checkpoint its tasks */
+	int64_t backoff_base_ms; /* first re-subscription delay; 0: 500 */
 	int64_t backoff_max_ms;  /* 0: 30000 */
 };
 
@@ -57,8 +63,17 @@ struct ags_config {
  * scheduler; calls may be made from inside any callback, and ags_free()
  * from `closed` only. */
 struct ags_callbacks {
+	/* SUBSCRIBED: the first callback, and again after each automatic
+	 * re-subscription (with the same framework_id). heartbeat_s is the
+	 * master's interval; the watchdog allows five of them. */
 	void (*subscribed)(ags_t *s, void *ctx, const char *framework_id, double heartbeat_s);
+	/* OFFERS: answer each offer with ags_launch() or ags_decline() (copy
+	 * the ids to answer later); an unanswered offer holds its resources
+	 * until it is rescinded. Offers do not survive a re-subscription. */
 	void (*offers)(ags_t *s, void *ctx, const struct pb_offer *offers, size_t n);
+	/* RESCIND: the offer is void (its agent left, was deactivated or is
+	 * draining, or the master's --offer_timeout passed); a launch on it
+	 * would end TASK_LOST. */
 	void (*rescind)(ags_t *s, void *ctx, const char *offer_id);
 	/* Acknowledge with ags_acknowledge(status) once handled, or set
 	 * `auto_ack` below: the SDK then acknowledges each update as it is
@@ -71,14 +86,21 @@ struct ags_callbacks {
 	                bool has_status, int status);
 	/* A fatal ERROR event; `closed` follows. */
 	void (*error)(ags_t *s, void *ctx, const char *message);
+	/* HEARTBEAT: the master is alive (the SDK's watchdog needs nothing). */
 	void (*heartbeat)(ags_t *s, void *ctx);
-	/* The stream is gone; the SDK reconnects by itself. */
+	/* The stream is gone (`why` says how); the SDK reconnects by itself,
+	 * and calls return -ENOTCONN until `subscribed`. */
 	void (*disconnected)(ags_t *s, void *ctx, const char *why);
-	/* A call was refused: the HTTP code (0: no answer) and the body. */
+	/* A call was refused: the HTTP code and the master's reason in
+	 * `body`. Code 0: no answer came (the master went away, or the SDK
+	 * re-subscribed while the call was in flight): the call may or may
+	 * not have taken effect; reconcile or retry. A refused TEARDOWN
+	 * leaves the scheduler running. */
 	void (*call_failed)(ags_t *s, void *ctx, const char *call_type, int code, const char *body);
-	/* Stopped for good (teardown done, or a fatal error). */
+	/* Stopped for good (teardown done, or a fatal error); called once,
+	 * from a timer of its own, so ags_free() may be called here. */
 	void (*closed)(ags_t *s, void *ctx);
-	bool auto_ack;
+	bool auto_ack; /* acknowledge each update just before `update` */
 };
 
 /* A task to launch on an offer's agent. Resources are scalars (cpus, mem
@@ -95,15 +117,17 @@ struct ags_task {
 	size_t n_env;
 };
 
-/* A scheduler on `base` (borrowed: it must outlive the scheduler). It does
- * nothing until ags_start(). NULL only for a bad `master` address (errno
- * EINVAL). Free with ags_free(). */
+/* A scheduler on `base` (borrowed: it must outlive the scheduler). `cb` is
+ * copied (NULL: no callbacks); `ctx` is passed to each. It does nothing
+ * until ags_start(). NULL only for a bad `master` address (errno EINVAL).
+ * Free with ags_free(). */
 ags_t *ags_new(struct event_base *base, const struct ags_config *cfg,
                const struct ags_callbacks *cb, void *ctx);
 /* Close the stream and the connections, free everything; NULL is fine.
  * The framework stays registered at the master (for failover_timeout). */
 void ags_free(ags_t *s);
-/* Subscribe now (and again, by itself, whenever the stream is lost). */
+/* Subscribe now (and again, by itself, whenever the stream is lost). Only
+ * the first call does anything. */
 void ags_start(ags_t *s);
 
 /* The framework id once subscribed (NULL before); valid until ags_free(). */
@@ -111,15 +135,22 @@ const char *ags_framework_id(const ags_t *s);
 bool ags_subscribed(const ags_t *s);
 
 /* ACCEPT `offer_id` (of `agent_id`) with one LAUNCH of `n` tasks; what is
- * not used is declined for `refuse_seconds` (<0: the master's default). */
+ * not used is declined for `refuse_seconds` (<0: the master's default,
+ * 5 s; 0: no filter). Each task's outcome comes as updates; an invalid
+ * task ends TASK_ERROR, a stale offer TASK_LOST. */
 int ags_launch(ags_t *s, const char *offer_id, const char *agent_id, const struct ags_task *tasks,
                size_t n, double refuse_seconds);
 /* DECLINE offers; refuse_seconds as above. */
 int ags_decline(ags_t *s, const char *const *offer_ids, size_t n, double refuse_seconds);
-/* KILL a task; agent_id may be NULL. grace_s < 0: the default policy. */
+/* KILL a task; agent_id may be NULL. grace_s < 0: the task's kill_policy
+ * (else the agent's default). An unknown task is answered with a TASK_LOST
+ * update (REASON_RECONCILIATION). */
 int ags_kill(ags_t *s, const char *task_id, const char *agent_id, double grace_s);
-/* ACKNOWLEDGE an update. Updates without a uuid (the master's own) need
- * none: 0 and nothing is sent. */
+/* ACKNOWLEDGE an update: `status` as `update` delivered it (its task_id,
+ * agent_id and uuid are read, so a copy of those three works after the
+ * callback). Updates without a uuid (the master's own) need none: 0 and
+ * nothing is sent. Until acknowledged, the agent sends the update again
+ * and holds back that task's later ones. */
 int ags_acknowledge(ags_t *s, const struct pb_task_status *status);
 /* RECONCILE `n` tasks (task_ids[i] on agent_ids[i], which may be NULL or
  * hold NULLs); n == 0: every task of the framework. */
@@ -129,10 +160,12 @@ int ags_revive(ags_t *s, const char *role);
 int ags_suppress(ags_t *s, const char *role);
 /* TEARDOWN: kill every task, remove the framework; `closed` follows. */
 int ags_teardown(ags_t *s);
-/* Any call: `call` (borrowed) gets the framework id and is posted. */
+/* Any call: `call` (borrowed; a copy is sent) gets the framework id and is
+ * posted, e.g. {"type":"MESSAGE","message":{...}}. */
 int ags_call(ags_t *s, const json_t *call);
 
-/* The value of the scalar resource `name` in an offer (0 when absent). */
+/* The value of the scalar resource `name` in an offer, summed over its
+ * roles and reservations (0 when absent). */
 double ags_offer_scalar(const struct pb_offer *o, const char *name);
 
 #endif

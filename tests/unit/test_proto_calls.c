@@ -425,3 +425,84 @@ Test(proto_operator, calls_decode)
 	cr_expect_eq(pb_operator_call_decode(s, strlen(s), &c, &err), -EINVAL);
 	cr_expect_str_eq(err.msg, "call.type: must be an enum name, not a number");
 }
+
+Test(proto_operator, maintenance_and_kill_task_decode)
+{
+	struct pb_operator_call c = {0};
+	struct ag_error err = {0};
+	const char *s =
+	        "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"S3\"},"
+	        "\"max_grace_period\":{\"seconds\":2,\"nanos\":500000000},"
+	        "\"mark_gone\":true}}";
+	cr_assert_eq(pb_operator_call_decode(s, strlen(s), &c, &err), 0, "%s", err.msg);
+	cr_expect_eq(c.type, PB_OP_DRAIN_AGENT);
+	cr_expect_str_eq(c.drain_agent.agent_id, "S3");
+	cr_expect(c.drain_agent.has_max_grace);
+	cr_expect_eq(c.drain_agent.max_grace_ns, 2500000000LL);
+	cr_expect(c.drain_agent.mark_gone);
+	pb_operator_call_free(&c);
+
+	/* Everything but the agent is optional. */
+	s = "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"S3\"}}}";
+	cr_assert_eq(pb_operator_call_decode(s, strlen(s), &c, &err), 0, "%s", err.msg);
+	cr_expect_not(c.drain_agent.has_max_grace);
+	cr_expect_not(c.drain_agent.mark_gone);
+	pb_operator_call_free(&c);
+
+	s = "{\"type\":\"DEACTIVATE_AGENT\",\"deactivate_agent\":{\"agent_id\":{\"value\":\"S1\"}}"
+	    "}";
+	cr_assert_eq(pb_operator_call_decode(s, strlen(s), &c, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(c.deactivate_agent.agent_id, "S1");
+	pb_operator_call_free(&c);
+	s = "{\"type\":\"REACTIVATE_AGENT\",\"reactivate_agent\":{\"agent_id\":{\"value\":\"S2\"}}"
+	    "}";
+	cr_assert_eq(pb_operator_call_decode(s, strlen(s), &c, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(c.reactivate_agent.agent_id, "S2");
+	pb_operator_call_free(&c);
+
+	s = "{\"type\":\"KILL_TASK\",\"kill_task\":{\"task_id\":{\"value\":\"t1\"},"
+	    "\"framework_id\":{\"value\":\"F0\"},\"agent_id\":{\"value\":\"S0\"},"
+	    "\"kill_policy\":{\"grace_period\":{\"nanoseconds\":7}}}}";
+	cr_assert_eq(pb_operator_call_decode(s, strlen(s), &c, &err), 0, "%s", err.msg);
+	cr_expect_eq(c.type, PB_OP_KILL_TASK);
+	cr_expect_str_eq(pb_operator_call_type_name(c.type), "KILL_TASK");
+	cr_expect_str_eq(c.kill_task.task_id, "t1");
+	cr_expect_str_eq(c.kill_task.framework_id, "F0");
+	cr_expect_str_eq(c.kill_task.agent_id, "S0");
+	cr_expect(c.kill_task.has_grace);
+	cr_expect_eq(c.kill_task.grace_ns, 7);
+	pb_operator_call_free(&c);
+	s = "{\"type\":\"KILL_TASK\",\"kill_task\":{\"task_id\":{\"value\":\"t1\"}}}";
+	cr_assert_eq(pb_operator_call_decode(s, strlen(s), &c, &err), 0, "%s", err.msg);
+	cr_expect_null(c.kill_task.framework_id);
+	cr_expect_null(c.kill_task.agent_id);
+	cr_expect_not(c.kill_task.has_grace);
+	pb_operator_call_free(&c);
+
+	/* Refusals name the field. */
+	static const struct {
+		const char *body, *msg;
+	} bad[] = {
+	        {"{\"type\":\"DRAIN_AGENT\"}", "Expecting 'drain_agent' to be present"},
+	        {"{\"type\":\"DEACTIVATE_AGENT\",\"deactivate_agent\":{}}", "agent_id"},
+	        {"{\"type\":\"KILL_TASK\",\"kill_task\":{}}", "task_id"},
+	        {"{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"S\"},"
+	         "\"max_grace_period\":{\"seconds\":1,\"nanos\":1000000000}}}",
+	         "drain_agent.max_grace_period"},
+	        {"{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"S\"},"
+	         "\"max_grace_period\":{\"seconds\":-1}}}",
+	         "drain_agent.max_grace_period"},
+	        {"{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":\"S\"},"
+	         "\"max_grace_period\":{\"seconds\":9223372036854775807}}}",
+	         "drain_agent.max_grace_period"},
+	        {"{\"type\":\"KILL_TASK\",\"kill_task\":{\"task_id\":{\"value\":\"t\"},"
+	         "\"kill_policy\":{\"grace_period\":{\"nanoseconds\":-5}}}}",
+	         "kill_task.kill_policy.grace_period.nanoseconds"},
+	};
+	for (size_t i = 0; i < AG_ARRAY_SIZE(bad); i++) {
+		err.msg[0] = '\0';
+		cr_expect_eq(pb_operator_call_decode(bad[i].body, strlen(bad[i].body), &c, &err),
+		             -EINVAL, "%s", bad[i].body);
+		cr_expect(strstr(err.msg, bad[i].msg), "`%s` not in `%s`", bad[i].msg, err.msg);
+	}
+}

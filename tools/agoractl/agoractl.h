@@ -21,7 +21,10 @@ struct ctl {
 	int port;
 	const char *master; /* as given, for messages */
 	bool json, quiet, no_trunc, all, follow, rfc3339;
-	long tail; /* -1: all */
+	long tail;          /* -1: all */
+	int64_t grace_ns;   /* kill --grace; -1: unset */
+	int64_t timeout_ns; /* drain --timeout; -1: unset */
+	bool mark_gone;     /* drain --mark-gone */
 };
 
 struct http_reply {

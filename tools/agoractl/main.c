@@ -26,10 +26,18 @@ static void usage(FILE *f)
 	      "  containers                 containers, from every agent's /containers\n"
 	      "  logs TASK [-f] [--tail N] [--stderr]   a task's output\n"
 	      "  stats TASK                 a task's container statistics\n"
-	      "  kill TASK                  kill a task (operator KILL_TASK)\n"
+	      "  kill TASK [--grace D]      kill a task (operator KILL_TASK); D: its grace "
+	      "period\n"
+	      "                             (10s, 1m, 500ms; default: the task's kill policy)\n"
 	      "  weights set ROLE WEIGHT    set a role's weight\n"
 	      "  teardown FRAMEWORK         kill a framework's tasks and remove it\n"
-	      "  drain AGENT | gone AGENT   drain an agent / mark it gone for good\n"
+	      "  drain AGENT [--timeout D] [--mark-gone]\n"
+	      "                             no new tasks there, kill its tasks (grace at most "
+	      "D),\n"
+	      "                             then drained (and gone with --mark-gone)\n"
+	      "  deactivate AGENT           no new offers from an agent; its tasks keep running\n"
+	      "  reactivate AGENT           end a drain or a deactivation\n"
+	      "  gone AGENT                 mark an agent gone for good (its tasks are lost)\n"
 	      "  run [OPTIONS] -- CMD...    run one task, stream its states and output, exit with\n"
 	      "                             its status (agoractl run --help)\n"
 	      "\n"
@@ -255,8 +263,14 @@ static int cmd_agents(struct ctl *c)
 		json_t *alloc = json_object_get(a, "allocated_resources");
 		bool active = json_is_true(json_object_get(a, "active"));
 		const char *state = active ? "active" : "inactive";
-		if (json_object_get(a, "drain_info"))
+		const char *drain = json_string_value(
+		        json_object_get(json_object_get(a, "drain_info"), "state"));
+		if (drain && strcmp(drain, "DRAINED") == 0)
+			state = "drained";
+		else if (drain)
 			state = "draining";
+		else if (json_is_true(json_object_get(a, "deactivated")))
+			state = "deactivated";
 		double reg = ns_time(json_object_get(a, "registered_time"));
 		if (c->quiet) {
 			puts(id);
@@ -714,6 +728,10 @@ static int cmd_kill(struct ctl *c, const char *id)
 	                      "framework_id", json_object_get(t, "framework_id"));
 	if (json_object_get(t, "agent_id"))
 		json_object_set(p, "agent_id", json_object_get(t, "agent_id"));
+	if (c->grace_ns >= 0)
+		json_object_set_new(p, "kill_policy",
+		                    json_pack("{s:{s:I}}", "grace_period", "nanoseconds",
+		                              (json_int_t)c->grace_ns));
 	rc = ctl_operator(c, "KILL_TASK", p, NULL);
 	if (rc == CTL_OK && !c->quiet)
 		printf("%s\n", ctl_id(t, "task_id"));
@@ -769,6 +787,50 @@ static int cmd_id_call(struct ctl *c, const char *what, const char *q, const cha
 	return rc;
 }
 
+static int cmd_drain(struct ctl *c, const char *q)
+{
+	_cleanup_free_ char *id = NULL;
+	int rc = resolve(c, "agent", q, &id);
+	if (rc)
+		return rc;
+	json_t *p =
+	        json_pack("{s:o, s:b}", "agent_id", pb_id_to_json(id), "mark_gone", c->mark_gone);
+	if (c->timeout_ns >= 0)
+		json_object_set_new(p, "max_grace_period",
+		                    json_pack("{s:I, s:i}", "seconds",
+		                              (json_int_t)(c->timeout_ns / 1000000000), "nanos",
+		                              (int)(c->timeout_ns % 1000000000)));
+	rc = ctl_operator(c, "DRAIN_AGENT", p, NULL);
+	if (rc == CTL_OK)
+		puts(id);
+	return rc;
+}
+
+/* "10s", "1.5m", "500ms", "2h", "250us", "100ns"; a bare number is
+ * seconds. -EINVAL for anything else or a negative value. */
+static int parse_duration(const char *s, int64_t *ret_ns)
+{
+	char *end = NULL;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || !(v >= 0))
+		return -EINVAL;
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = {{"", 1e9}, {"s", 1e9},  {"ms", 1e6},  {"us", 1e3},
+	             {"ns", 1}, {"m", 60e9}, {"h", 3600e9}};
+	for (size_t i = 0; i < AG_ARRAY_SIZE(units); i++)
+		if (strcmp(end, units[i].unit) == 0) {
+			double ns = v * units[i].ns;
+			if (ns > 9.2e18)
+				return -EINVAL;
+			*ret_ns = (int64_t)ns;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 static int cmd_weights(struct ctl *c, int argc, char **argv)
 {
 	double w = 0;
@@ -788,7 +850,7 @@ static int cmd_weights(struct ctl *c, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct ctl c = {.tail = -1};
+	struct ctl c = {.tail = -1, .grace_ns = -1, .timeout_ns = -1};
 	const char *master = getenv("AGORA_MASTER");
 	const char *file = "stdout";
 	char *pos[8];
@@ -817,7 +879,19 @@ int main(int argc, char **argv)
 			file = "stderr";
 		else if (strcmp(a, "--tail") == 0 && i + 1 < argc)
 			c.tail = atol(argv[++i]);
-		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+		else if (strcmp(a, "--mark-gone") == 0)
+			c.mark_gone = true;
+		else if ((strcmp(a, "--grace") == 0 || strcmp(a, "--timeout") == 0) &&
+		         i + 1 < argc) {
+			int64_t *dst = a[2] == 'g' ? &c.grace_ns : &c.timeout_ns;
+			if (parse_duration(argv[++i], dst) < 0) {
+				fprintf(stderr,
+				        "agoractl: %s: a duration >= 0 such as 30s, 1.5m, 500ms "
+				        "or 2h, got `%s`\n",
+				        a, argv[i]);
+				return CTL_USAGE;
+			}
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return CTL_OK;
 		} else if (a[0] == '-' && a[1]) {
@@ -837,6 +911,19 @@ int main(int argc, char **argv)
 	}
 	const char *v = pos[0];
 	int rc = -1;
+	/* Options of one verb are an error elsewhere, not silently ignored. */
+	const char *opt = NULL, *owner = NULL;
+	if (c.grace_ns >= 0 && strcmp(v, "kill") != 0)
+		opt = "--grace", owner = "kill";
+	else if (c.timeout_ns >= 0 && strcmp(v, "drain") != 0)
+		opt = "--timeout", owner = "drain";
+	else if (c.mark_gone && strcmp(v, "drain") != 0)
+		opt = "--mark-gone", owner = "drain";
+	if (opt) {
+		fprintf(stderr, "agoractl: %s is an option of `%s`, not of `%s`\n", opt, owner, v);
+		free(c.host);
+		return CTL_USAGE;
+	}
 #define NEED(n, u)                                                                                 \
 	if (npos != (n)) {                                                                         \
 		fprintf(stderr, "usage: agoractl %s\n", u);                                        \
@@ -859,7 +946,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(v, "stats") == 0) {
 		NEED(2, "stats TASK") rc = cmd_stats(&c, pos[1]);
 	} else if (strcmp(v, "kill") == 0) {
-		NEED(2, "kill TASK") rc = cmd_kill(&c, pos[1]);
+		NEED(2, "kill TASK [--grace DURATION]") rc = cmd_kill(&c, pos[1]);
 	} else if (strcmp(v, "weights") == 0) {
 		rc = cmd_weights(&c, npos, pos);
 	} else if (strcmp(v, "teardown") == 0) {
@@ -869,8 +956,14 @@ int main(int argc, char **argv)
 		NEED(2, "gone AGENT")
 		rc = cmd_id_call(&c, "agent", pos[1], "MARK_AGENT_GONE", "agent_id");
 	} else if (strcmp(v, "drain") == 0) {
-		NEED(2, "drain AGENT")
-		rc = cmd_id_call(&c, "agent", pos[1], "DRAIN_AGENT", "agent_id");
+		NEED(2, "drain AGENT [--timeout DURATION] [--mark-gone]")
+		rc = cmd_drain(&c, pos[1]);
+	} else if (strcmp(v, "deactivate") == 0) {
+		NEED(2, "deactivate AGENT")
+		rc = cmd_id_call(&c, "agent", pos[1], "DEACTIVATE_AGENT", "agent_id");
+	} else if (strcmp(v, "reactivate") == 0) {
+		NEED(2, "reactivate AGENT")
+		rc = cmd_id_call(&c, "agent", pos[1], "REACTIVATE_AGENT", "agent_id");
 	} else if (strcmp(v, "run") == 0) {
 		rc = ctl_run(&c, argc - i, argv + i);
 	} else {

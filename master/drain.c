@@ -1,0 +1,411 @@
+/* drain.c: agent maintenance (DEACTIVATE_AGENT, DRAIN_AGENT,
+ * REACTIVATE_AGENT, with Mesos's semantics) and agora's operator KILL_TASK
+ * (docs/operator-api.md).
+ *
+ * A deactivated agent gets no offers (the allocator holds it deactivated
+ * and its outstanding offers are rescinded); draining also kills its tasks
+ * and, once none is left running, the agent is DRAINED and, with mark_gone,
+ * marked gone. The state is kept in the registry's meta table under one key
+ * (MS_DRAIN_META_KEY, a JSON object by agent id), written before the call is
+ * answered and at each DRAINED transition, so a restarted master keeps it:
+ * an agent comes back deactivated and its drain goes on. */
+#include "master/log.h"
+#include "master/master.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#define MS_DRAIN_META_KEY "agent_maintenance"
+
+static const char *ms__drain_state_name(enum ms_drain_state s)
+{
+	return s == MS_DRAIN_DRAINING ? "DRAINING" : s == MS_DRAIN_DRAINED ? "DRAINED" : NULL;
+}
+
+/* The whole maintenance table, as written to the registry: a new tree. */
+static json_t *ms__drain_table(struct ms_master *m)
+{
+	json_t *t = json_object();
+	struct ms_map_iter it;
+	for (ms_map_iter_init(&it); ms_map_iter_next(&m->agents, &it);) {
+		struct ms_agent *a = it.e->value;
+		if (a->gone || (!a->deactivated && a->drain == MS_DRAIN_NONE))
+			continue;
+		json_t *e = json_pack("{s:b}", "deactivated", a->deactivated);
+		if (a->drain != MS_DRAIN_NONE) {
+			json_object_set_new(e, "drain_state",
+			                    json_string(ms__drain_state_name(a->drain)));
+			json_object_set_new(e, "mark_gone", json_boolean(a->drain_mark_gone));
+			if (a->drain_has_max_grace)
+				json_object_set_new(e, "max_grace_ns",
+				                    json_integer(a->drain_max_grace_ns));
+		}
+		json_object_set_new(t, a->id, e);
+	}
+	return t;
+}
+
+static int ms__drain_persist(struct ms_master *m, struct ag_error *err)
+{
+	json_t *t = ms__drain_table(m);
+	char *text = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(t);
+	if (!text)
+		abort();
+	int r = ms_registry_meta_set(m->registry, MS_DRAIN_META_KEY, text, err);
+	free(text);
+	return r;
+}
+
+int ms_drain_recover(struct ms_master *m, struct ag_error *err)
+{
+	char *text = NULL;
+	int r = ms_registry_meta_get(m->registry, MS_DRAIN_META_KEY, &text, err);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	json_error_t jerr;
+	json_t *t = json_loads(text, 0, &jerr);
+	free(text);
+	if (!json_is_object(t)) {
+		json_decref(t);
+		return ag_error_msg(err, EPROTO, "registry: meta `%s` is not a JSON object",
+		                    MS_DRAIN_META_KEY);
+	}
+	const char *id;
+	json_t *e;
+	json_object_foreach (t, id, e) {
+		struct ms_agent *a = ms_map_get(&m->agents, id);
+		if (!a || a->gone)
+			continue;
+		a->deactivated = json_is_true(json_object_get(e, "deactivated"));
+		const char *st = json_string_value(json_object_get(e, "drain_state"));
+		a->drain = !st                          ? MS_DRAIN_NONE
+		           : strcmp(st, "DRAINED") == 0 ? MS_DRAIN_DRAINED
+		                                        : MS_DRAIN_DRAINING;
+		a->drain_mark_gone = json_is_true(json_object_get(e, "mark_gone"));
+		json_t *g = json_object_get(e, "max_grace_ns");
+		a->drain_has_max_grace = json_is_integer(g);
+		a->drain_max_grace_ns = json_integer_value(g);
+		if (a->drain != MS_DRAIN_NONE)
+			ms_info("agent %s: %s (recovered)", a->id, ms__drain_state_name(a->drain));
+	}
+	json_decref(t);
+	return 0;
+}
+
+void ms_drain_agent_json(const struct ms_agent *a, json_t *j)
+{
+	if (a->deactivated)
+		json_object_set_new(j, "deactivated", json_true());
+	if (a->drain == MS_DRAIN_NONE)
+		return;
+	json_t *config = json_pack("{s:b}", "mark_gone", a->drain_mark_gone);
+	if (a->drain_has_max_grace)
+		json_object_set_new(
+		        config, "max_grace_period",
+		        json_pack("{s:I}", "nanoseconds", (json_int_t)a->drain_max_grace_ns));
+	json_object_set_new(
+	        j, "drain_info",
+	        json_pack("{s:s, s:o}", "state", ms__drain_state_name(a->drain), "config", config));
+}
+
+/* The task's own kill_policy grace, from its TaskInfo text. */
+static bool ms__task_grace(const struct ms_task *t, int64_t *ret_ns)
+{
+	json_t *info = t->info ? json_loads(t->info, 0, NULL) : NULL;
+	json_t *ns = json_object_get(
+	        json_object_get(json_object_get(info, "kill_policy"), "grace_period"),
+	        "nanoseconds");
+	bool has = json_is_integer(ns);
+	if (has)
+		*ret_ns = json_integer_value(ns);
+	json_decref(info);
+	return has;
+}
+
+void ms_task_send_kill(struct ms_master *m, struct ms_task *t, bool has_grace, int64_t grace_ns)
+{
+	struct ms_agent *a = ms_map_get(&m->agents, t->agent_id);
+	if (!a)
+		return;
+	json_t *msg =
+	        json_pack("{s:s, s:{s:o, s:o}}", "type", "KILL_TASK", "kill_task", "framework_id",
+	                  pb_id_to_json(t->fw->id), "task_id", pb_id_to_json(t->id));
+	if (has_grace)
+		json_object_set_new(json_object_get(msg, "kill_task"), "kill_policy",
+		                    json_pack("{s:{s:I}}", "grace_period", "nanoseconds",
+		                              (json_int_t)grace_ns));
+	ms_agent_send(a, msg);
+}
+
+/* Kill every live task of a draining agent, each with the smaller of its
+ * own grace period and the drain's max_grace_period (Mesos's rule). A task
+ * without a kill policy gets max_grace_period when one is set. */
+static void ms__drain_kill_tasks(struct ms_master *m, struct ms_agent *a)
+{
+	if (!a->stream)
+		return; /* sent again when it (re-)registers */
+	struct ms_map_iter fit, it;
+	for (ms_map_iter_init(&fit); ms_map_iter_next(&m->frameworks, &fit);) {
+		struct ms_framework *fw = fit.e->value;
+		for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);) {
+			struct ms_task *t = it.e->value;
+			if (strcmp(t->agent_id, a->id) != 0 || pb_task_state_is_terminal(t->state))
+				continue;
+			int64_t g = 0;
+			bool has = ms__task_grace(t, &g);
+			if (a->drain_has_max_grace && (!has || g > a->drain_max_grace_ns)) {
+				has = true;
+				g = a->drain_max_grace_ns;
+			}
+			ms_task_send_kill(m, t, has, g);
+		}
+	}
+}
+
+static bool ms__agent_has_live_tasks(struct ms_master *m, const struct ms_agent *a)
+{
+	struct ms_map_iter fit, it;
+	for (ms_map_iter_init(&fit); ms_map_iter_next(&m->frameworks, &fit);) {
+		struct ms_framework *fw = fit.e->value;
+		for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);) {
+			struct ms_task *t = it.e->value;
+			if (strcmp(t->agent_id, a->id) == 0 && !pb_task_state_is_terminal(t->state))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* DRAINING agents with no live task left become DRAINED (and gone with
+ * mark_gone). Run from a zero-delay event, never from inside a walk over
+ * tasks or agents: marking an agent gone changes both. */
+static void ms__drain_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ms_master *m = arg;
+	(void)fd;
+	(void)what;
+	struct ms_map_iter it;
+	struct ag_error err = {0};
+	for (ms_map_iter_init(&it); ms_map_iter_next(&m->agents, &it);) {
+		struct ms_agent *a = it.e->value;
+		/* A recovered agent that has not re-registered has not told us
+		 * its tasks yet. */
+		if (a->gone || a->drain != MS_DRAIN_DRAINING || (!a->active && !a->unreachable) ||
+		    ms__agent_has_live_tasks(m, a))
+			continue;
+		a->drain = MS_DRAIN_DRAINED;
+		if (ms__drain_persist(m, &err) < 0) {
+			/* Not durable: stays DRAINING and is tried again at the
+			 * next task end or registration. */
+			ms_err("agent %s: cannot record DRAINED: %s", a->id, err.msg);
+			a->drain = MS_DRAIN_DRAINING;
+			continue;
+		}
+		ms_info("agent %s: DRAINED", a->id);
+	}
+	/* mark_gone after the walk: ms_agent_lost() does not remove agents
+	 * from the map, but it walks tasks and frameworks. */
+	for (ms_map_iter_init(&it); ms_map_iter_next(&m->agents, &it);) {
+		struct ms_agent *a = it.e->value;
+		if (a->gone || a->drain != MS_DRAIN_DRAINED || !a->drain_mark_gone)
+			continue;
+		if (ms_registry_agent_mark_gone(m->registry, a->id, &err) < 0) {
+			ms_err("agent %s: drained, but cannot mark it gone: %s", a->id, err.msg);
+			continue;
+		}
+		ms_info("agent %s: drained, marked gone", a->id);
+		ms_agent_lost(m, a, true);
+		/* Its maintenance record is dropped (ms__drain_table skips gone
+		 * agents); failing that, recovery skips gone agents anyway. */
+		ms__drain_persist(m, &err);
+	}
+}
+
+void ms_drain_check_soon(struct ms_master *m)
+{
+	if (!m->drain_check) {
+		m->drain_check = evtimer_new(m->base, ms__drain_check_cb, m);
+		if (!m->drain_check)
+			abort();
+	}
+	if (!evtimer_pending(m->drain_check, NULL)) {
+		struct timeval zero = {0, 0};
+		evtimer_add(m->drain_check, &zero);
+	}
+}
+
+void ms_drain_task_ended(struct ms_master *m, const struct ms_task *t)
+{
+	struct ms_agent *a = ms_map_get(&m->agents, t->agent_id);
+	if (a && a->drain == MS_DRAIN_DRAINING)
+		ms_drain_check_soon(m);
+}
+
+void ms_drain_agent_registered(struct ms_master *m, struct ms_agent *a)
+{
+	if (!a->deactivated && a->drain == MS_DRAIN_NONE)
+		return;
+	/* Registration re-activated it in the allocator: undo that before
+	 * the next allocation cycle, and take back what it was offered. */
+	drf_agent_deactivate(m->alloc, a->id);
+	ms_offers_rescind_matching(m, NULL, a, true);
+	if (a->drain == MS_DRAIN_DRAINING) {
+		ms__drain_kill_tasks(m, a);
+		ms_drain_check_soon(m);
+	}
+}
+
+void ms_drain_fini(struct ms_master *m)
+{
+	if (m->drain_check)
+		event_free(m->drain_check);
+	m->drain_check = NULL;
+}
+
+/* ---- the operator calls --------------------------------------------- */
+
+/* The agent an operator call names: NULL after a 404 reply. */
+static struct ms_agent *ms__op_agent(struct ms_master *m, struct evhttp_request *req,
+                                     const char *id)
+{
+	struct ms_agent *a = ms_map_get(&m->agents, id);
+	if (!a) {
+		ms_http_reply_error(req, HTTP_NOTFOUND, "Agent %.128s cannot be found", id);
+		return NULL;
+	}
+	if (a->gone) {
+		ms_http_reply_error(req, HTTP_NOTFOUND, "Agent %.128s has been marked gone", id);
+		return NULL;
+	}
+	return a;
+}
+
+void ms_drain_operator(struct ms_master *m, struct evhttp_request *req,
+                       const struct pb_operator_call *call)
+{
+	const char *id = call->type == PB_OP_DRAIN_AGENT        ? call->drain_agent.agent_id
+	                 : call->type == PB_OP_DEACTIVATE_AGENT ? call->deactivate_agent.agent_id
+	                                                        : call->reactivate_agent.agent_id;
+	struct ms_agent *a = ms__op_agent(m, req, id);
+	if (!a)
+		return;
+	struct ms_agent old = *a;
+	switch (call->type) {
+	case PB_OP_DRAIN_AGENT:
+		a->deactivated = true;
+		/* Draining again updates the config; a DRAINED agent stays
+		 * DRAINED (the check below finds it has nothing left). */
+		a->drain = MS_DRAIN_DRAINING;
+		a->drain_has_max_grace = call->drain_agent.has_max_grace;
+		a->drain_max_grace_ns = call->drain_agent.max_grace_ns;
+		a->drain_mark_gone = call->drain_agent.mark_gone;
+		break;
+	case PB_OP_DEACTIVATE_AGENT:
+		a->deactivated = true;
+		break;
+	default: /* REACTIVATE_AGENT: idempotent */
+		a->deactivated = false;
+		a->drain = MS_DRAIN_NONE;
+		a->drain_has_max_grace = false;
+		a->drain_max_grace_ns = 0;
+		a->drain_mark_gone = false;
+		break;
+	}
+	struct ag_error err = {0};
+	if (ms__drain_persist(m, &err) < 0) {
+		a->deactivated = old.deactivated;
+		a->drain = old.drain;
+		a->drain_has_max_grace = old.drain_has_max_grace;
+		a->drain_max_grace_ns = old.drain_max_grace_ns;
+		a->drain_mark_gone = old.drain_mark_gone;
+		ms_err("%s: %s", pb_operator_call_type_name(call->type), err.msg);
+		ms_http_reply_error(req, HTTP_SERVUNAVAIL, "Cannot record the agent's state: %s",
+		                    err.msg);
+		return;
+	}
+	ms_info("agent %s: %s", a->id, pb_operator_call_type_name(call->type));
+	/* The allocator knows the agent only while it is registered. */
+	bool in_alloc = a->active && !a->unreachable;
+	if (call->type == PB_OP_REACTIVATE_AGENT) {
+		if (in_alloc && a->stream && old.deactivated)
+			drf_agent_activate(m->alloc, a->id);
+		ms_allocate_soon(m);
+	} else {
+		if (in_alloc)
+			drf_agent_deactivate(m->alloc, a->id);
+		ms_offers_rescind_matching(m, NULL, a, true);
+		if (call->type == PB_OP_DRAIN_AGENT) {
+			ms__drain_kill_tasks(m, a);
+			ms_drain_check_soon(m);
+		}
+	}
+	ms_http_reply_empty(req, HTTP_OK);
+}
+
+void ms_kill_task_operator(struct ms_master *m, struct evhttp_request *req,
+                           const struct pb_operator_call *call)
+{
+	const char *tid = call->kill_task.task_id, *fid = call->kill_task.framework_id;
+	const char *aid = call->kill_task.agent_id;
+	struct ms_task *t = NULL;
+	if (fid) {
+		struct ms_framework *fw = ms_framework_find(m, fid);
+		if (!fw) {
+			ms_http_reply_error(req, HTTP_NOTFOUND, "Framework %.128s cannot be found",
+			                    fid);
+			return;
+		}
+		t = ms_task_find(fw, tid);
+	} else {
+		/* Unique across frameworks, or the caller must say which. */
+		size_t n = 0;
+		char names[512] = "";
+		struct ms_map_iter it;
+		for (ms_map_iter_init(&it); ms_map_iter_next(&m->frameworks, &it);) {
+			struct ms_framework *fw = it.e->value;
+			struct ms_task *c = ms_task_find(fw, tid);
+			if (!c || (aid && strcmp(c->agent_id, aid) != 0))
+				continue;
+			size_t used = strlen(names);
+			snprintf(names + used, sizeof(names) - used, "%s%.128s", n ? ", " : "",
+			         fw->id);
+			t = c;
+			n++;
+		}
+		if (n > 1) {
+			ms_http_reply_error(req, HTTP_BADREQUEST,
+			                    "Task %.128s exists in %zu frameworks (%s): set "
+			                    "'kill_task.framework_id'",
+			                    tid, n, names);
+			return;
+		}
+	}
+	if (!t || (aid && strcmp(t->agent_id, aid) != 0)) {
+		ms_http_reply_error(req, HTTP_NOTFOUND,
+		                    "Task %.128s cannot be found%s%.128s%s%.128s", tid,
+		                    fid ? " in framework " : "", fid ? fid : "",
+		                    aid ? " on agent " : "", aid ? aid : "");
+		return;
+	}
+	if (pb_task_state_is_terminal(t->state)) {
+		ms_http_reply_error(req, 409, "Task %.128s has already ended (%s)", tid,
+		                    pb_task_state_name(t->state));
+		return;
+	}
+	struct ms_agent *a = ms_map_get(&m->agents, t->agent_id);
+	if (!a || !a->stream) {
+		ms_http_reply_error(req, HTTP_SERVUNAVAIL,
+		                    "Task %.128s is on agent %.128s, which is not connected: the "
+		                    "kill cannot be delivered now; retry when it is back",
+		                    tid, t->agent_id);
+		return;
+	}
+	ms_info("KILL_TASK %s of framework %s by an operator", t->id, t->fw->id);
+	ms_task_send_kill(m, t, call->kill_task.has_grace, call->kill_task.grace_ns);
+	ms_http_reply_empty(req, HTTP_OK);
+}

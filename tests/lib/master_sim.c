@@ -1,0 +1,400 @@
+/* master_sim.c: see master_sim.h. */
+#include "master_sim.h"
+
+#include "common/common.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+char sim_dir[256], sim_work_dir[300];
+static char log_path[300];
+uint16_t sim_port;
+pid_t sim_master_pid;
+
+const char *const SIM_UUIDS[4] = {"MDEyMzQ1Njc4OWFiY2RlZg==", "ZmVkY2JhOTg3NjU0MzIxMA==",
+                                  "YWFhYWJiYmJjY2NjZGRkZA==", "MTExMTIyMjIzMzMzNDQ0NA=="};
+
+/* Every connection a test opened, closed in sim_fini(). */
+static struct mc_conn *opened[64];
+static size_t n_opened;
+/* Every peer's backlog, released in sim_fini() (peers live on the tests'
+ * stacks). */
+static json_t *backlogs[64];
+static size_t n_backlogs;
+
+static void backlog_release(json_t *b)
+{
+	for (size_t i = 0; i < n_backlogs; i++)
+		if (backlogs[i] == b)
+			backlogs[i] = backlogs[--n_backlogs];
+	json_decref(b);
+}
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+void sim_init(void)
+{
+	snprintf(sim_dir, sizeof(sim_dir), "/tmp/agora-sim-XXXXXX");
+	cr_assert_not_null(mkdtemp(sim_dir));
+	snprintf(sim_work_dir, sizeof(sim_work_dir), "%s/wd", sim_dir);
+	snprintf(log_path, sizeof(log_path), "%s/master.log", sim_dir);
+	sim_master_pid = 0;
+	n_opened = 0;
+}
+
+void sim_kill_master(void)
+{
+	if (sim_master_pid > 0) {
+		kill(sim_master_pid, SIGKILL);
+		waitpid(sim_master_pid, NULL, 0);
+	}
+	sim_master_pid = 0;
+}
+
+/* SIGTERM, so that a sanitizer build reports leaks as the master exits;
+ * SIGKILL when it does not stop within 5 s. */
+static void stop_master(void)
+{
+	if (sim_master_pid <= 0)
+		return;
+	kill(sim_master_pid, SIGCONT); /* a test may have stopped it */
+	kill(sim_master_pid, SIGTERM);
+	for (int i = 0; i < 500; i++) {
+		if (waitpid(sim_master_pid, NULL, WNOHANG) == sim_master_pid) {
+			sim_master_pid = 0;
+			return;
+		}
+		usleep(10000);
+	}
+	sim_kill_master();
+}
+
+void sim_fini(void)
+{
+	for (size_t i = 0; i < n_opened; i++)
+		mc_close(opened[i]);
+	n_opened = 0;
+	for (size_t i = 0; i < n_backlogs; i++)
+		json_decref(backlogs[i]);
+	n_backlogs = 0;
+	stop_master();
+	/* Any sanitizer report in the master's log (all its runs) fails the
+	 * test, as redis's harness does. */
+	char report[512] = "";
+	FILE *f = sim_dir[0] ? fopen(log_path, "re") : NULL;
+	char line[4096];
+	while (f && fgets(line, sizeof(line), f))
+		if (!report[0] && (strstr(line, "Sanitizer") || strstr(line, "runtime error:")))
+			snprintf(report, sizeof(report), "%.400s", line);
+	if (f)
+		fclose(f);
+	if (sim_dir[0] && !report[0])
+		nftw(sim_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	cr_assert_eq(report[0], '\0', "the master's log (%s) has a sanitizer report: %s", log_path,
+	             report);
+	sim_dir[0] = '\0';
+}
+
+void sim_start_master(const char *const *args, uint16_t fixed_port)
+{
+	int out[2];
+	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		const char *b = getenv("AGORA_BUILD_DIR");
+		char bin[512], wd[320], portarg[32];
+		snprintf(bin, sizeof(bin), "%s/bin/agora-master", b ? b : "build");
+		snprintf(wd, sizeof(wd), "--work_dir=%s", sim_work_dir);
+		snprintf(portarg, sizeof(portarg), "--port=%u", fixed_port);
+		const char *argv[32] = {bin,
+		                        portarg,
+		                        "--log_level=debug",
+		                        wd,
+		                        "--heartbeat_interval=1secs",
+		                        "--allocation_interval=200ms"};
+		int n = 6;
+		for (int i = 0; args && args[i] && n < 31; i++)
+			argv[n++] = args[i];
+		int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		dup2(out[1], 1);
+		dup2(logfd, 2);
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	close(out[1]);
+	char line[256];
+	size_t len = 0;
+	struct pollfd pfd = {.fd = out[0], .events = POLLIN};
+	while (len < sizeof(line) - 1 && poll(&pfd, 1, 5000) == 1) {
+		if (read(out[0], line + len, 1) <= 0 || line[len] == '\n')
+			break;
+		len++;
+	}
+	line[len] = '\0';
+	close(out[0]);
+	unsigned p;
+	sim_master_pid = pid;
+	cr_assert_eq(sscanf(line, "listening on 127.0.0.1:%u", &p), 1,
+	             "master did not start (log: %s)", log_path);
+	sim_port = (uint16_t)p;
+}
+
+int sim_peer_open(struct sim_peer *p, const char *path, const char *body)
+{
+	memset(p, 0, sizeof(*p)); /* a peer is opened once; sim_peer_close() first */
+	p->path = path;
+	p->c = mc_connect(sim_port);
+	cr_assert_not_null(p->c);
+	cr_assert_lt(n_opened, 64);
+	opened[n_opened++] = p->c;
+	char head[1024];
+	int n = snprintf(head, sizeof(head),
+	                 "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+	                 "Content-Length: %zu\r\n\r\n",
+	                 path, strlen(body));
+	cr_assert_eq(mc_send(p->c, head, (size_t)n), 0);
+	cr_assert_eq(mc_send(p->c, body, strlen(body)), 0);
+	struct mc_response r = {0};
+	cr_assert_eq(mc_read_head(p->c, &r), 0);
+	const char *sid = mc_header(&r, "Mesos-Stream-Id");
+	if (sid)
+		snprintf(p->stream_id, sizeof(p->stream_id), "%s", sid);
+	int status = r.status;
+	mc_response_free(&r);
+	return status;
+}
+
+void sim_peer_forget(struct sim_peer *p, const char *type)
+{
+	for (size_t i = json_array_size(p->backlog); i-- > 0;)
+		if (!type || strcmp(sim_jstr(json_array_get(p->backlog, i), "type"), type) == 0)
+			json_array_remove(p->backlog, i);
+}
+
+void sim_peer_close(struct sim_peer *p)
+{
+	backlog_release(p->backlog);
+	p->backlog = NULL;
+	for (size_t i = 0; i < n_opened; i++)
+		if (opened[i] == p->c)
+			opened[i] = opened[--n_opened];
+	if (p->c)
+		mc_close(p->c);
+	p->c = NULL;
+}
+
+json_t *sim_peer_next(struct sim_peer *p, const char *type, int ms)
+{
+	for (size_t i = 0; i < json_array_size(p->backlog); i++) {
+		json_t *j = json_array_get(p->backlog, i);
+		if (strcmp(sim_jstr(j, "type"), type) == 0) {
+			json_incref(j);
+			json_array_remove(p->backlog, i);
+			return j;
+		}
+	}
+	uint64_t deadline = ag_now_ns() + (uint64_t)ms * 1000000;
+	while (p->c && ag_now_ns() < deadline) {
+		if (p->c->len == 0) {
+			struct pollfd pfd = {.fd = p->c->fd, .events = POLLIN};
+			int left = (int)((deadline - ag_now_ns()) / 1000000);
+			if (poll(&pfd, 1, left > 0 ? left : 0) != 1)
+				return NULL;
+		}
+		char *chunk = NULL;
+		size_t len = 0;
+		if (mc_read_chunk(p->c, &chunk, &len) < 0 || len == 0) {
+			free(chunk);
+			return NULL;
+		}
+		char *nl = strchr(chunk, '\n');
+		cr_assert_not_null(nl, "record without a length line: %s", chunk);
+		json_t *j = json_loads(nl + 1, 0, NULL);
+		free(chunk);
+		cr_assert_not_null(j);
+		const char *t = json_string_value(json_object_get(j, "type"));
+		if (t && strcmp(t, type) == 0)
+			return j;
+		if (t && strcmp(t, "HEARTBEAT") != 0) {
+			if (!p->backlog) {
+				cr_assert_lt(n_backlogs, 64);
+				p->backlog = backlogs[n_backlogs++] = json_array();
+			}
+			json_array_append(p->backlog, j);
+		}
+		json_decref(j);
+	}
+	return NULL;
+}
+
+int sim_peer_call(struct sim_peer *p, const char *body, char **ret)
+{
+	char headers[256];
+	snprintf(headers, sizeof(headers),
+	         "Content-Type: application/json\r\nMesos-Stream-Id: %s\r\n", p->stream_id);
+	struct mc_response r = {0};
+	cr_assert_eq(mc_request(sim_port, "POST", p->path, headers, body, &r), 0);
+	if (ret)
+		*ret = strdup(r.body ? r.body : "");
+	int s = r.status;
+	mc_response_free(&r);
+	return s;
+}
+
+const char *sim_jstr(json_t *j, const char *path)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *save, *k = strtok_r(buf, ".", &save); k && j; k = strtok_r(NULL, ".", &save))
+		j = json_is_array(j) ? json_array_get(j, strtoul(k, NULL, 10))
+		                     : json_object_get(j, k);
+	return json_string_value(j);
+}
+
+void sim_agent_register(struct sim_peer *a, const char *hostname, const char *resources)
+{
+	char body[2048];
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"REGISTER\",\"register\":{\"agent_info\":{\"hostname\":\"%s\","
+	         "\"port\":5051,\"resources\":%s},\"version\":\"0.1.0\"}}",
+	         hostname, resources);
+	cr_assert_eq(sim_peer_open(a, "/api/v1/agent", body), 200);
+	cr_assert_neq(a->stream_id[0], '\0');
+	json_t *ev = sim_peer_next(a, "REGISTERED", 3000);
+	cr_assert_not_null(ev);
+	snprintf(a->id, sizeof(a->id), "%s", sim_jstr(ev, "registered.agent_id.value"));
+	json_decref(ev);
+}
+
+void sim_agent_reregister(struct sim_peer *a, const char *hostname, const char *resources,
+                          const char *frameworks_json, const char *tasks_json)
+{
+	char id[256];
+	snprintf(id, sizeof(id), "%s", a->id);
+	if (a->c)
+		sim_peer_close(a);
+	size_t cap = 4096 + strlen(frameworks_json) + strlen(tasks_json);
+	char *body = malloc(cap);
+	cr_assert_not_null(body);
+	snprintf(body, cap,
+	         "{\"type\":\"REREGISTER\",\"agent_id\":{\"value\":\"%s\"},\"reregister\":{"
+	         "\"agent_info\":{\"id\":{\"value\":\"%s\"},\"hostname\":\"%s\",\"port\":5051,"
+	         "\"resources\":%s},\"version\":\"0.1.0\",\"frameworks\":%s,\"tasks\":%s}}",
+	         id, id, hostname, resources, frameworks_json, tasks_json);
+	cr_assert_eq(sim_peer_open(a, "/api/v1/agent", body), 200);
+	free(body);
+	snprintf(a->id, sizeof(a->id), "%s", id);
+	json_t *ev = sim_peer_next(a, "REGISTERED", 3000);
+	cr_assert_not_null(ev, "no REGISTERED on re-registration");
+	cr_assert_str_eq(sim_jstr(ev, "registered.agent_id.value"), id);
+	json_decref(ev);
+}
+
+int sim_agent_update(struct sim_peer *a, const char *fw, const char *task, const char *state,
+                     const char *uuid)
+{
+	char body[2048];
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"STATUS_UPDATE\",\"agent_id\":{\"value\":\"%s\"},\"status_update\":{"
+	         "\"framework_id\":{\"value\":\"%s\"},\"status\":{\"task_id\":{\"value\":\"%s\"},"
+	         "\"state\":\"%s\",\"source\":\"SOURCE_EXECUTOR\",\"agent_id\":{\"value\":\"%s\"},"
+	         "\"timestamp\":1700000000.5,\"uuid\":\"%s\"}}}",
+	         a->id, fw, task, state, a->id, uuid);
+	return sim_peer_call(a, body, NULL);
+}
+
+void sim_fw_subscribe(struct sim_peer *f, const char *id, const char *caps)
+{
+	char body[1024], idpart[300] = "";
+	if (id)
+		snprintf(idpart, sizeof(idpart), "\"id\":{\"value\":\"%s\"},", id);
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{%s\"user\":\"root\","
+	         "\"name\":\"fw\",\"failover_timeout\":30,\"capabilities\":[%s]}}}",
+	         idpart, caps ? caps : "");
+	cr_assert_eq(sim_peer_open(f, "/api/v1/scheduler", body), 200);
+	cr_assert_neq(f->stream_id[0], '\0');
+	json_t *ev = sim_peer_next(f, "SUBSCRIBED", 3000);
+	cr_assert_not_null(ev);
+	snprintf(f->id, sizeof(f->id), "%s", sim_jstr(ev, "subscribed.framework_id.value"));
+	json_decref(ev);
+}
+
+int sim_fw_call(struct sim_peer *f, const char *fmt, ...)
+{
+	char body[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	return sim_peer_call(f, body, NULL);
+}
+
+int sim_fw_launch(struct sim_peer *f, const char *offer, const char *agent, const char *task,
+                  const char *cpus, const char *extra)
+{
+	return sim_fw_call(
+	        f,
+	        "{\"type\":\"ACCEPT\",\"framework_id\":{\"value\":\"%s\"},\"accept\":{"
+	        "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\","
+	        "\"launch\":{\"task_infos\":[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},"
+	        "\"agent_id\":{\"value\":\"%s\"},\"resources\":[{\"name\":\"cpus\",\"type\":"
+	        "\"SCALAR\",\"scalar\":{\"value\":%s}}],\"command\":{\"value\":\"true\"}%s}]}}]"
+	        ",\"filters\":{\"refuse_seconds\":0}}}",
+	        f->id, offer, task, agent, cpus, extra ? extra : "");
+}
+
+int sim_fw_ack(struct sim_peer *f, const char *agent, const char *task, const char *uuid)
+{
+	return sim_fw_call(f,
+	                   "{\"type\":\"ACKNOWLEDGE\",\"framework_id\":{\"value\":\"%s\"},"
+	                   "\"acknowledge\":{\"agent_id\":{\"value\":\"%s\"},\"task_id\":{"
+	                   "\"value\":\"%s\"},\"uuid\":\"%s\"}}",
+	                   f->id, agent, task, uuid);
+}
+
+json_t *sim_op_call(const char *body, int *status, char *head, size_t head_len)
+{
+	struct mc_response r = {0};
+	cr_assert_eq(mc_request(sim_port, "POST", "/api/v1", "Content-Type: application/json\r\n",
+	                        body, &r),
+	             0);
+	if (status)
+		*status = r.status;
+	if (head)
+		snprintf(head, head_len, "%s", r.head);
+	json_t *j = r.body && r.body_len ? json_loads(r.body, 0, NULL) : NULL;
+	if (!j && r.body && r.body_len)
+		j = json_string(r.body); /* an error text */
+	mc_response_free(&r);
+	return j;
+}
+
+json_t *sim_get_agent(const char *agent_id)
+{
+	int status;
+	json_t *g = sim_op_call("{\"type\":\"GET_AGENTS\"}", &status, NULL, 0);
+	cr_assert_eq(status, 200);
+	json_t *list = json_object_get(json_object_get(g, "get_agents"), "agents"), *found = NULL;
+	for (size_t i = 0; i < json_array_size(list); i++)
+		if (strcmp(sim_jstr(json_array_get(list, i), "agent_info.id.value"), agent_id) == 0)
+			found = json_incref(json_array_get(list, i));
+	json_decref(g);
+	return found;
+}

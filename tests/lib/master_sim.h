@@ -1,0 +1,88 @@
+/* master_sim.h: agora-master as a process for criterion tests, with a
+ * simulated agent (docs/agent-protocol.md) and scripted framework and
+ * operator peers over real loopback sockets.
+ *
+ * One master per test process (criterion forks a process per test): the
+ * sim_* globals describe it. Failures are criterion assertions. */
+#ifndef AGORA_TEST_MASTER_SIM_H
+#define AGORA_TEST_MASTER_SIM_H
+
+#include "master_client.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+extern char sim_dir[256];      /* the test's temporary directory */
+extern char sim_work_dir[300]; /* the master's --work_dir, inside it */
+extern uint16_t sim_port;      /* the master's port once started */
+extern pid_t sim_master_pid;
+
+/* A temporary directory; sim_fini() kills the master (SIGKILL), closes every
+ * peer and removes the directory. */
+void sim_init(void);
+void sim_fini(void);
+/* Start agora-master (AGORA_BUILD_DIR/bin, else build/bin) with a 1 s
+ * heartbeat and 200 ms allocation interval, plus the NULL-terminated
+ * `args` (may be NULL); `fixed_port` 0: a free port. Waits for its port. */
+void sim_start_master(const char *const *args, uint16_t fixed_port);
+/* SIGKILL it and reap it. */
+void sim_kill_master(void);
+
+struct sim_peer {
+	struct mc_conn *c;
+	char stream_id[128];
+	char id[256]; /* framework or agent id */
+	const char *path;
+	json_t *backlog; /* records read while waiting for another type */
+};
+
+/* POST `body` to `path` and keep the connection as a stream; the HTTP
+ * status. */
+int sim_peer_open(struct sim_peer *p, const char *path, const char *body);
+void sim_peer_close(struct sim_peer *p);
+/* The next record of type `type` within `ms`, first from the backlog of
+ * records read while waiting for another type (HEARTBEATs are dropped);
+ * NULL on timeout or end of stream. The caller frees it with
+ * json_decref(). */
+json_t *sim_peer_next(struct sim_peer *p, const char *type, int ms);
+/* Drop the backlog's records of `type` (NULL: all). */
+void sim_peer_forget(struct sim_peer *p, const char *type);
+/* A call with the peer's stream id, on its own connection: the status;
+ * the body (malloc'ed) in *ret when ret is not NULL. */
+int sim_peer_call(struct sim_peer *p, const char *body, char **ret);
+
+/* A string at a dotted path ("a.0.b"); NULL when absent. */
+const char *sim_jstr(json_t *j, const char *path);
+
+/* Register a simulated agent named `hostname` with `resources` (JSON
+ * array); its id in a->id. */
+void sim_agent_register(struct sim_peer *a, const char *hostname, const char *resources);
+/* Re-register with its id, reporting `tasks_json` (a JSON array of
+ * {framework_id, task, status}) and `frameworks_json` (FrameworkInfos). */
+void sim_agent_reregister(struct sim_peer *a, const char *hostname, const char *resources,
+                          const char *frameworks_json, const char *tasks_json);
+/* A STATUS_UPDATE for `task` of `fw` in `state` with `uuid` (base64). */
+int sim_agent_update(struct sim_peer *a, const char *fw, const char *task, const char *state,
+                     const char *uuid);
+
+/* A new framework (no id) or a re-subscription; caps is a JSON list body
+ * (may be NULL). */
+void sim_fw_subscribe(struct sim_peer *f, const char *id, const char *caps);
+int sim_fw_call(struct sim_peer *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ACCEPT `offer` with one command task `task` using `cpus`. */
+int sim_fw_launch(struct sim_peer *f, const char *offer, const char *agent, const char *task,
+                  const char *cpus, const char *extra_task_fields);
+int sim_fw_ack(struct sim_peer *f, const char *agent, const char *task, const char *uuid);
+
+/* An operator call: the parsed body (NULL when not JSON), the status in
+ * *status, the raw response head in `head` when not NULL. */
+json_t *sim_op_call(const char *body, int *status, char *head, size_t head_len);
+/* The GetAgents.Agent of `agent_id` from GET_AGENTS; NULL when not listed. */
+json_t *sim_get_agent(const char *agent_id);
+
+extern const char *const SIM_UUIDS[4];
+#define SIM_AGENT_RES "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":2}}]"
+
+#endif
