@@ -139,6 +139,10 @@ void ms_task_send_kill(struct ms_master *m, struct ms_task *t, bool has_grace, i
 		json_object_set_new(json_object_get(msg, "kill_task"), "kill_policy",
 		                    json_pack("{s:{s:I}}", "grace_period", "nanoseconds",
 		                              (json_int_t)grace_ns));
+	/* A disconnected agent cannot hear it now: as Mesos does, the kill is
+	 * sent again when the agent re-registers. */
+	if (!a->stream)
+		t->kill_pending = true;
 	ms_agent_send(a, msg);
 }
 

@@ -254,8 +254,9 @@ static void ms__transition(struct ms_master *m, struct ms_task *t, enum pb_task_
 		drf_resources_recover(m->alloc, t->fw->id, t->agent_id, t->role, t->res);
 		t->booked = false;
 		ms_allocate_batched(m);
-		ms_drain_task_ended(m, t);
 	}
+	if (!ms_task_state_ended(old) && ms_task_state_ended(state))
+		ms_drain_task_ended(m, t);
 	if (m->n_subscribers && old != state && text) {
 		json_t *parsed = status ? NULL : json_loads(text, 0, NULL);
 		ms_operator_broadcast(
@@ -483,21 +484,7 @@ void ms_kill(struct ms_master *m, struct ms_framework *fw, const struct pb_call 
 		                           PB_REASON_RECONCILIATION, "Cannot kill an unknown task");
 		return;
 	}
-	struct ms_agent *a = ms_map_get(&m->agents, t->agent_id);
-	if (!a)
-		return;
-	json_t *msg =
-	        json_pack("{s:s, s:{s:o, s:o}}", "type", "KILL_TASK", "kill_task", "framework_id",
-	                  pb_id_to_json(fw->id), "task_id", pb_id_to_json(t->id));
-	if (call->kill.has_grace)
-		json_object_set_new(json_object_get(msg, "kill_task"), "kill_policy",
-		                    json_pack("{s:{s:I}}", "grace_period", "nanoseconds",
-		                              (json_int_t)call->kill.grace_ns));
-	/* A disconnected agent cannot hear it now: as Mesos does, the kill is
-	 * sent again when the agent re-registers. */
-	if (!a->stream)
-		t->kill_pending = true;
-	ms_agent_send(a, msg);
+	ms_task_send_kill(m, t, call->kill.has_grace, call->kill.grace_ns);
 }
 
 void ms_tasks_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator)
