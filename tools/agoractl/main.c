@@ -110,9 +110,11 @@ static json_t *get(struct ctl *c, const char *type, const char *key, int *rc)
 static json_t *agent_containers(const json_t *a, int *rc);
 static const char *field(const json_t *o, const char *k1, const char *k2);
 
-/* The master forgets a task once its end is acknowledged; the agents keep
- * its container (until sandbox GC). Add those, as the agent has them, to
- * `tasks` (marked "source":"agent"). */
+/* The master keeps a bounded list of ended tasks per framework
+ * (--max_completed_tasks_per_framework); the agents keep a task's container
+ * until sandbox GC. Add the tasks only the agents still have, as they have
+ * them, to `tasks` (marked "source":"agent"). A task is the same when both
+ * its id and its framework match (two frameworks may use one id). */
 static void add_agent_tasks(struct ctl *c, json_t *tasks)
 {
 	int rc;
@@ -127,7 +129,8 @@ static void add_agent_tasks(struct ctl *c, json_t *tasks)
 			           *fid = field(ct, "framework_id", "framework");
 			bool known = false;
 			json_array_foreach (tasks, m, t)
-				if (tid && strcmp(ctl_id(t, "task_id") ?: "", tid) == 0)
+				if (tid && strcmp(ctl_id(t, "task_id") ?: "", tid) == 0 &&
+				    (!fid || strcmp(ctl_id(t, "framework_id") ?: "", fid) == 0))
 					known = true;
 			if (!tid || known)
 				continue;
