@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,25 +85,57 @@ static void stop_master(void)
 	sim_kill_master();
 }
 
-void sim_fini(void)
+/* The first sanitizer report line in the master's log (all its runs) into
+ * `report`, "" when there is none. */
+static void log_report(char *report, size_t size)
+{
+	report[0] = '\0';
+	FILE *f = sim_dir[0] ? fopen(log_path, "re") : NULL;
+	char line[4096];
+	while (f && fgets(line, sizeof(line), f))
+		if (!report[0] && (strstr(line, "Sanitizer") || strstr(line, "runtime error")))
+			snprintf(report, size, "%.400s", line);
+	if (f)
+		fclose(f);
+}
+
+static void close_connections(void)
 {
 	for (size_t i = 0; i < n_opened; i++)
 		mc_close(opened[i]);
 	n_opened = 0;
+}
+
+void sim_stop_master_clean(void)
+{
+	close_connections();
+	cr_assert_gt(sim_master_pid, 0);
+	cr_assert_eq(kill(sim_master_pid, SIGTERM), 0);
+	int status = -1;
+	for (int i = 0; i < 100 && waitpid(sim_master_pid, &status, WNOHANG) == 0; i++)
+		usleep(50 * 1000);
+	if (status == -1)
+		sim_kill_master();
+	sim_master_pid = 0;
+	cr_assert(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	          "the master did not exit 0 on SIGTERM (status %d, log %s)", status, log_path);
+	char report[512];
+	log_report(report, sizeof(report));
+	cr_assert_eq(report[0], '\0', "the master's log (%s) has a sanitizer report: %s", log_path,
+	             report);
+}
+
+void sim_fini(void)
+{
+	close_connections();
 	for (size_t i = 0; i < n_backlogs; i++)
 		json_decref(backlogs[i]);
 	n_backlogs = 0;
 	stop_master();
 	/* Any sanitizer report in the master's log (all its runs) fails the
 	 * test, as redis's harness does. */
-	char report[512] = "";
-	FILE *f = sim_dir[0] ? fopen(log_path, "re") : NULL;
-	char line[4096];
-	while (f && fgets(line, sizeof(line), f))
-		if (!report[0] && (strstr(line, "Sanitizer") || strstr(line, "runtime error:")))
-			snprintf(report, sizeof(report), "%.400s", line);
-	if (f)
-		fclose(f);
+	char report[512];
+	log_report(report, sizeof(report));
 	if (sim_dir[0] && !report[0])
 		nftw(sim_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	cr_assert_eq(report[0], '\0', "the master's log (%s) has a sanitizer report: %s", log_path,
@@ -131,6 +164,10 @@ void sim_start_master(const char *const *args, uint16_t fixed_port)
 		int n = 6;
 		for (int i = 0; args && args[i] && n < 31; i++)
 			argv[n++] = args[i];
+		/* A test process that crashes never reaches sim_fini(): its
+		 * master must not outlive it. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
+			_exit(127);
 		int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		dup2(out[1], 1);
 		dup2(logfd, 2);
@@ -203,7 +240,7 @@ json_t *sim_peer_next(struct sim_peer *p, const char *type, int ms)
 {
 	for (size_t i = 0; i < json_array_size(p->backlog); i++) {
 		json_t *j = json_array_get(p->backlog, i);
-		if (strcmp(sim_jstr(j, "type"), type) == 0) {
+		if (!type || strcmp(sim_jstr(j, "type"), type) == 0) {
 			json_incref(j);
 			json_array_remove(p->backlog, i);
 			return j;
@@ -229,7 +266,7 @@ json_t *sim_peer_next(struct sim_peer *p, const char *type, int ms)
 		free(chunk);
 		cr_assert_not_null(j);
 		const char *t = json_string_value(json_object_get(j, "type"));
-		if (t && strcmp(t, type) == 0)
+		if (t && (type ? strcmp(t, type) == 0 : strcmp(t, "HEARTBEAT") != 0))
 			return j;
 		if (t && strcmp(t, "HEARTBEAT") != 0) {
 			if (!p->backlog) {
@@ -257,14 +294,19 @@ int sim_peer_call(struct sim_peer *p, const char *body, char **ret)
 	return s;
 }
 
-const char *sim_jstr(json_t *j, const char *path)
+json_t *sim_jget(json_t *j, const char *path)
 {
 	char buf[256];
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (char *save, *k = strtok_r(buf, ".", &save); k && j; k = strtok_r(NULL, ".", &save))
 		j = json_is_array(j) ? json_array_get(j, strtoul(k, NULL, 10))
 		                     : json_object_get(j, k);
-	return json_string_value(j);
+	return j;
+}
+
+const char *sim_jstr(json_t *j, const char *path)
+{
+	return json_string_value(sim_jget(j, path));
 }
 
 void sim_agent_register(struct sim_peer *a, const char *hostname, const char *resources)

@@ -29,6 +29,10 @@ void sim_fini(void);
 void sim_start_master(const char *const *args, uint16_t fixed_port);
 /* SIGKILL it and reap it. */
 void sim_kill_master(void);
+/* Close every connection, stop the master with SIGTERM and assert that it
+ * exited 0 with no sanitizer report in its log (in a sanitizer build, a
+ * leak in what the test drove fails it). */
+void sim_stop_master_clean(void);
 
 struct sim_peer {
 	struct mc_conn *c;
@@ -42,8 +46,9 @@ struct sim_peer {
  * status. */
 int sim_peer_open(struct sim_peer *p, const char *path, const char *body);
 void sim_peer_close(struct sim_peer *p);
-/* The next record of type `type` within `ms`, first from the backlog of
- * records read while waiting for another type (HEARTBEATs are dropped);
+/* The next record of type `type` (NULL: of any type) within `ms`, first
+ * from the backlog of records read while waiting for another type
+ * (HEARTBEATs are dropped);
  * NULL on timeout or end of stream. The caller frees it with
  * json_decref(). */
 json_t *sim_peer_next(struct sim_peer *p, const char *type, int ms);
@@ -53,7 +58,10 @@ void sim_peer_forget(struct sim_peer *p, const char *type);
  * the body (malloc'ed) in *ret when ret is not NULL. */
 int sim_peer_call(struct sim_peer *p, const char *body, char **ret);
 
-/* A string at a dotted path ("a.0.b"); NULL when absent. */
+/* The value at a dotted path ("a.0.b": object keys, a number selects an
+ * array element); NULL when absent. */
+json_t *sim_jget(json_t *j, const char *path);
+/* The string at a dotted path; NULL when absent or not a string. */
 const char *sim_jstr(json_t *j, const char *path);
 
 /* Register a simulated agent named `hostname` with `resources` (JSON
