@@ -273,7 +273,9 @@ int ctz_open(const struct ctz_config *cfg, ctz_t **ret, struct ag_error *err)
 			int dirlen = slash ? (int)(slash - c->monitor_path) : 1;
 			ip = ag_asprintf("%.*s/agora-init", dirlen, slash ? c->monitor_path : ".");
 		}
-		r = ctz__init_memfd(ip, &c->init_fd, err);
+		/* Sealed: a task that opens /proc/1/exe (its init) can neither
+		 * write nor resize it, and nothing on the host is behind it. */
+		r = rt_sealed_copy(ip, "agora-init", &c->init_fd, err);
 	}
 	if (r == 0)
 		r = ts_host_view_prepare(c->hostview_dir, &c->host_dirs, err);

@@ -81,8 +81,5 @@ int64_t ctz__now_ms(void);
  * then waits for rt_container_start. *ret_pid is the monitor. */
 int ctz__spawn(struct ctz *c, const struct ctz_entry *e, const struct rt_spec *spec, uid_t uid,
                gid_t gid, bool init, pid_t *ret_pid, struct ag_error *err);
-/* A sealed memfd copy of the program at `path` (close-on-exec), for
- * rt_options.init_fd. */
-int ctz__init_memfd(const char *path, int *ret_fd, struct ag_error *err);
 
 #endif

@@ -14,10 +14,7 @@
 #include <linux/close_range.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/sendfile.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -49,34 +46,6 @@ static int no_cloexec(int fd)
 {
 	int fl = fcntl(fd, F_GETFD);
 	return fl < 0 ? -1 : fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
-}
-
-int ctz__init_memfd(const char *path, int *ret_fd, struct ag_error *err)
-{
-	_cleanup_close_ int src = open(path, O_RDONLY | O_CLOEXEC);
-	if (src < 0)
-		return ag_error_set(err, errno, "the init program `%s`", path);
-	struct stat st;
-	if (fstat(src, &st) < 0 || !S_ISREG(st.st_mode))
-		return ag_error_set(err, errno ? errno : EINVAL, "the init program `%s`", path);
-	_cleanup_close_ int mfd = memfd_create("agora-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (mfd < 0)
-		return ag_error_set(err, errno, "memfd_create for `%s`", path);
-	off_t off = 0;
-	while (off < st.st_size) {
-		ssize_t n = sendfile(mfd, src, &off, (size_t)(st.st_size - off));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return ag_error_set(err, n < 0 ? errno : EIO, "copy `%s` to a memfd", path);
-	}
-	/* Sealed: a task that opens /proc/1/exe (its init) can neither write
-	 * nor resize it, and nothing on the host is behind it
-	 * (CVE-2019-5736). */
-	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
-		return ag_error_set(err, errno, "seal the memfd copy of `%s`", path);
-	*ret_fd = TAKE_FD(mfd);
-	return 0;
 }
 
 static _Noreturn void child(struct ctz *c, const struct ctz_entry *e, const struct rt_spec *spec,

@@ -418,6 +418,11 @@ int rt_container_stats_json(const struct rt_options *o, const char *id, char **r
  * sealed; on success of the re-exec it does not return. */
 int rt_exe_ensure_sealed(char **argv, struct ag_error *err);
 
+/* A memfd (close-on-exec, named `name`) holding a copy of the regular file
+ * at `path`, sealed against writes, growth and shrinking: a program run from
+ * it has nothing on the host behind /proc/<pid>/exe (CVE-2019-5736). */
+int rt_sealed_copy(const char *path, const char *name, int *ret_fd, struct ag_error *err);
+
 /* 1 when this process runs from a sealed memfd, 0 when not, or -errno. */
 int rt_exe_is_sealed(void);
 

@@ -26,30 +26,41 @@ int rt_exe_is_sealed(void)
 	return seals >= 0 && (seals & SEALS) == SEALS;
 }
 
+int rt_sealed_copy(const char *path, const char *name, int *ret_fd, struct ag_error *err)
+{
+	_cleanup_close_ int src = open(path, O_RDONLY | O_CLOEXEC);
+	if (src < 0)
+		return ag_error_set(err, errno, "open `%s`", path);
+	struct stat st;
+	if (fstat(src, &st) < 0)
+		return ag_error_set(err, errno, "stat `%s`", path);
+	if (!S_ISREG(st.st_mode))
+		return ag_error_set(err, EINVAL, "`%s` is not a regular file", path);
+	_cleanup_close_ int mfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0)
+		return ag_error_set(err, errno, "memfd_create for `%s`", path);
+	off_t off = 0;
+	while (off < st.st_size) {
+		ssize_t n = sendfile(mfd, src, &off, (size_t)(st.st_size - off));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return ag_error_set(err, n < 0 ? errno : EIO, "copy `%s` to a memfd", path);
+	}
+	if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0)
+		return ag_error_set(err, errno, "seal the memfd copy of `%s`", path);
+	*ret_fd = TAKE_FD(mfd);
+	return 0;
+}
+
 int rt_exe_ensure_sealed(char **argv, struct ag_error *err)
 {
 	if (rt_exe_is_sealed() == 1)
 		return 0;
-	_cleanup_close_ int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return ag_error_set(err, errno, "open /proc/self/exe");
-	struct stat st;
-	if (fstat(self, &st) < 0)
-		return ag_error_set(err, errno, "stat /proc/self/exe");
-	_cleanup_close_ int mfd = memfd_create("agora-run", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (mfd < 0)
-		return ag_error_set(err, errno, "memfd_create");
-	off_t off = 0;
-	while (off < st.st_size) {
-		ssize_t n = sendfile(mfd, self, &off, (size_t)(st.st_size - off));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return ag_error_set(err, n < 0 ? errno : EIO,
-			                    "copy the launcher to a memfd");
-	}
-	if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0)
-		return ag_error_set(err, errno, "seal the memfd copy of the launcher");
+	_cleanup_close_ int mfd = -1;
+	int r = rt_sealed_copy("/proc/self/exe", "agora-run", &mfd, err);
+	if (r < 0)
+		return r;
 	fexecve(mfd, argv, environ);
 	return ag_error_set(err, errno, "re-execute from the sealed memfd");
 }
