@@ -28,23 +28,9 @@ fw_bin=$build/tests/cluster-fw
 source "$here/netlab"
 export NETLAB_QUIET=1
 
-failures=0
-checks=0
-pass() {
-	checks=$((checks + 1))
-	printf 'PASS: %s\n' "$*"
-}
-fail() {
-	checks=$((checks + 1))
-	failures=$((failures + 1))
-	printf 'FAIL: %s\n' "$*"
-}
-# fatal WHAT: a failure the rest cannot do without; stop here.
-fatal() {
-	fail "$*"
-	echo "FAIL: master_agents: stopped after $checks checks: $*"
-	exit 1
-}
+CHECKS_NAME=master_agents
+# shellcheck source=../lib/checks.sh
+source "$here/../lib/checks.sh"
 for b in "$master_bin" "$agent_bin" "$fw_bin"; do
 	if [ ! -x "$b" ]; then
 		echo "FAIL: $b is missing (build first: cmake --build build)"

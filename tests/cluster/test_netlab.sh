@@ -17,17 +17,9 @@ tcp=${AGORA_BUILD_DIR:-$here/../../build}/tests/netlab-tcp
 source "$netlab"
 export NETLAB_QUIET=1
 
-failures=0
-checks=0
-pass() {
-	checks=$((checks + 1))
-	printf 'PASS: %s\n' "$*"
-}
-fail() {
-	checks=$((checks + 1))
-	failures=$((failures + 1))
-	printf 'FAIL: %s\n' "$*"
-}
+CHECKS_NAME=netlab
+# shellcheck source=../lib/checks.sh
+source "$here/../lib/checks.sh"
 # check DESCRIPTION CMD...: PASS when CMD succeeds.
 check() {
 	local what=$1

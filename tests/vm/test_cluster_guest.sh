@@ -44,22 +44,9 @@ for b in "$master_bin" "$agent_bin" "$fw_bin"; do
 	}
 done
 
-failures=0
-checks=0
-pass() {
-	checks=$((checks + 1))
-	printf 'PASS: %s\n' "$*"
-}
-fail() {
-	checks=$((checks + 1))
-	failures=$((failures + 1))
-	printf 'FAIL: %s\n' "$*"
-}
-fatal() {
-	fail "$*"
-	echo "FAIL: cluster_guest: stopped after $checks checks"
-	exit 1
-}
+CHECKS_NAME=cluster_guest
+# shellcheck source=../lib/checks.sh
+source "$here/../lib/checks.sh"
 
 tmp=$(mktemp -d /tmp/agora-cluster-vm.XXXXXX)
 tok=$$ # task commands carry it: `sleep N.$tok`
