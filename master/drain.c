@@ -153,35 +153,26 @@ static void ms__drain_kill_tasks(struct ms_master *m, struct ms_agent *a)
 {
 	if (!a->stream)
 		return; /* sent again when it (re-)registers */
-	struct ms_map_iter fit, it;
-	for (ms_map_iter_init(&fit); ms_map_iter_next(&m->frameworks, &fit);) {
-		struct ms_framework *fw = fit.e->value;
-		for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);) {
-			struct ms_task *t = it.e->value;
-			if (strcmp(t->agent_id, a->id) != 0 || pb_task_state_is_terminal(t->state))
-				continue;
-			int64_t g = 0;
-			bool has = ms__task_grace(t, &g);
-			if (a->drain_has_max_grace && (!has || g > a->drain_max_grace_ns)) {
-				has = true;
-				g = a->drain_max_grace_ns;
-			}
-			ms_task_send_kill(m, t, has, g);
+	for (struct ms_task *t = a->tasks; t; t = t->agent_next) {
+		if (pb_task_state_is_terminal(t->state))
+			continue;
+		int64_t g = 0;
+		bool has = ms__task_grace(t, &g);
+		if (a->drain_has_max_grace && (!has || g > a->drain_max_grace_ns)) {
+			has = true;
+			g = a->drain_max_grace_ns;
 		}
+		ms_task_send_kill(m, t, has, g);
 	}
 }
 
-static bool ms__agent_has_live_tasks(struct ms_master *m, const struct ms_agent *a)
+/* Its tasks list holds every task on it until the master forgets the
+ * task (after its end is acknowledged): the live ones are those not ended. */
+static bool ms__agent_has_live_tasks(const struct ms_agent *a)
 {
-	struct ms_map_iter fit, it;
-	for (ms_map_iter_init(&fit); ms_map_iter_next(&m->frameworks, &fit);) {
-		struct ms_framework *fw = fit.e->value;
-		for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);) {
-			struct ms_task *t = it.e->value;
-			if (strcmp(t->agent_id, a->id) == 0 && !pb_task_state_is_terminal(t->state))
-				return true;
-		}
-	}
+	for (const struct ms_task *t = a->tasks; t; t = t->agent_next)
+		if (!pb_task_state_is_terminal(t->state))
+			return true;
 	return false;
 }
 
@@ -200,7 +191,7 @@ static void ms__drain_check_cb(evutil_socket_t fd, short what, void *arg)
 		/* A recovered agent that has not re-registered has not told us
 		 * its tasks yet. */
 		if (a->gone || a->drain != MS_DRAIN_DRAINING || (!a->active && !a->unreachable) ||
-		    ms__agent_has_live_tasks(m, a))
+		    ms__agent_has_live_tasks(a))
 			continue;
 		a->drain = MS_DRAIN_DRAINED;
 		if (ms__drain_persist(m, &err) < 0) {
@@ -245,8 +236,7 @@ void ms_drain_check_soon(struct ms_master *m)
 
 void ms_drain_task_ended(struct ms_master *m, const struct ms_task *t)
 {
-	struct ms_agent *a = ms_map_get(&m->agents, t->agent_id);
-	if (a && a->drain == MS_DRAIN_DRAINING)
+	if (t->agent && t->agent->drain == MS_DRAIN_DRAINING)
 		ms_drain_check_soon(m);
 }
 
