@@ -44,18 +44,25 @@ static void assert_says(json_t *j, const char *needle)
 	json_decref(j);
 }
 
-/* A framework with one RUNNING task `task` on agent `a`. */
-static void launch_running(struct sim_peer *f, struct sim_peer *a, const char *task,
-                           const char *extra, const char *uuid)
+/* A framework with one RUNNING task `task` of `cpus` on agent `a`; the
+ * RUN_TASK's task and FrameworkInfo as JSON text (malloc'ed) in *ret_task
+ * and *ret_fwinfo when not NULL, for a later REREGISTER. */
+static void launch_running_cpus(struct sim_peer *f, struct sim_peer *a, const char *task,
+                                const char *cpus, const char *extra, const char *uuid,
+                                char **ret_task, char **ret_fwinfo)
 {
 	json_t *ev = sim_peer_next(f, "OFFERS", 3000);
 	cr_assert_not_null(ev, "no offer");
 	char offer[256];
 	snprintf(offer, sizeof(offer), "%s", sim_jstr(ev, "offers.offers.0.id.value"));
 	json_decref(ev);
-	cr_assert_eq(sim_fw_launch(f, offer, a->id, task, "0.5", extra), 202);
+	cr_assert_eq(sim_fw_launch(f, offer, a->id, task, cpus, extra), 202);
 	ev = sim_peer_next(a, "RUN_TASK", 3000);
 	cr_assert_not_null(ev, "no RUN_TASK");
+	if (ret_task)
+		*ret_task = json_dumps(sim_jget(ev, "run_task.task"), JSON_COMPACT);
+	if (ret_fwinfo)
+		*ret_fwinfo = json_dumps(sim_jget(ev, "run_task.framework_info"), JSON_COMPACT);
 	json_decref(ev);
 	cr_assert_eq(sim_agent_update(a, f->id, task, "TASK_RUNNING", uuid), 202);
 	ev = sim_peer_next(f, "UPDATE", 3000);
@@ -63,6 +70,12 @@ static void launch_running(struct sim_peer *f, struct sim_peer *a, const char *t
 	cr_assert_str_eq(sim_jstr(ev, "update.status.state"), "TASK_RUNNING");
 	json_decref(ev);
 	cr_assert_eq(sim_fw_ack(f, a->id, task, uuid), 202);
+}
+
+static void launch_running(struct sim_peer *f, struct sim_peer *a, const char *task,
+                           const char *extra, const char *uuid)
+{
+	launch_running_cpus(f, a, task, "0.5", extra, uuid, NULL, NULL);
 }
 
 /* Take the framework's next offer and decline it for `secs`. */
@@ -398,24 +411,9 @@ Test(ops, drain_state_survives_a_master_sigkill)
 	struct sim_peer a, f;
 	sim_agent_register(&a, "a1", SIM_AGENT_RES);
 	sim_fw_subscribe(&f, NULL, NULL);
-	json_t *ev = sim_peer_next(&f, "OFFERS", 3000);
-	cr_assert_not_null(ev);
-	char offer[256];
-	snprintf(offer, sizeof(offer), "%s", sim_jstr(ev, "offers.offers.0.id.value"));
-	json_decref(ev);
-	cr_assert_eq(sim_fw_launch(&f, offer, a.id, "t1", "1", NULL), 202);
-	json_t *run = sim_peer_next(&a, "RUN_TASK", 3000);
-	cr_assert_not_null(run);
-	char *fwinfo = json_dumps(
-	        json_object_get(json_object_get(run, "run_task"), "framework_info"), JSON_COMPACT);
-	char *task =
-	        json_dumps(json_object_get(json_object_get(run, "run_task"), "task"), JSON_COMPACT);
-	json_decref(run);
-	cr_assert_eq(sim_agent_update(&a, f.id, "t1", "TASK_RUNNING", SIM_UUIDS[0]), 202);
-	ev = sim_peer_next(&f, "UPDATE", 3000);
-	cr_assert_not_null(ev);
-	json_decref(ev);
-	cr_assert_eq(sim_fw_ack(&f, a.id, "t1", SIM_UUIDS[0]), 202);
+	char *fwinfo = NULL, *task = NULL;
+	launch_running_cpus(&f, &a, "t1", "1", NULL, SIM_UUIDS[0], &task, &fwinfo);
+	json_t *ev;
 
 	json_decref(op(200,
 	               "{\"type\":\"DRAIN_AGENT\",\"drain_agent\":{\"agent_id\":{\"value\":"
@@ -491,24 +489,8 @@ Test(ops, kill_task_on_a_disconnected_agent_is_503_and_drain_waits_for_it)
 	struct sim_peer a, f;
 	sim_agent_register(&a, "a1", SIM_AGENT_RES);
 	sim_fw_subscribe(&f, NULL, NULL);
-	json_t *ev = sim_peer_next(&f, "OFFERS", 3000);
-	cr_assert_not_null(ev);
-	char offer[256];
-	snprintf(offer, sizeof(offer), "%s", sim_jstr(ev, "offers.offers.0.id.value"));
-	json_decref(ev);
-	cr_assert_eq(sim_fw_launch(&f, offer, a.id, "t1", "1", NULL), 202);
-	json_t *run = sim_peer_next(&a, "RUN_TASK", 3000);
-	cr_assert_not_null(run);
-	char *fwinfo = json_dumps(
-	        json_object_get(json_object_get(run, "run_task"), "framework_info"), JSON_COMPACT);
-	char *task =
-	        json_dumps(json_object_get(json_object_get(run, "run_task"), "task"), JSON_COMPACT);
-	json_decref(run);
-	cr_assert_eq(sim_agent_update(&a, f.id, "t1", "TASK_RUNNING", SIM_UUIDS[0]), 202);
-	ev = sim_peer_next(&f, "UPDATE", 3000);
-	cr_assert_not_null(ev);
-	json_decref(ev);
-	cr_assert_eq(sim_fw_ack(&f, a.id, "t1", SIM_UUIDS[0]), 202);
+	char *fwinfo = NULL, *task = NULL;
+	launch_running_cpus(&f, &a, "t1", "1", NULL, SIM_UUIDS[0], &task, &fwinfo);
 
 	/* The agent's stream breaks: the kill cannot be delivered now. */
 	sim_peer_close(&a);
