@@ -115,12 +115,18 @@ static void setup(void)
 static void teardown(void)
 {
 	kill_agent(SIGTERM);
-	char cmd[256];
+	char cmd[1024];
+	/* AGORA_KEEP_LOGS=DIR keeps each test's agent log there. */
+	const char *keep = getenv("AGORA_KEEP_LOGS");
+	if (keep && work[0]) {
+		snprintf(cmd, sizeof(cmd), "cp %s.log %s/", work, keep);
+		cr_expect(system(cmd) == 0, "%s", cmd);
+	}
 	/* tasks left running: their monitors' pids are recorded in run/ */
 	snprintf(cmd, sizeof(cmd),
 	         "for f in %s/run/*/monitor; do [ -f $f ] && kill -9 $(sed -n 's/^pid=//p' $f) "
-	         "2>/dev/null; done; sleep 0.2; rm -rf %s",
-	         work, work);
+	         "2>/dev/null; done; sleep 0.2; rm -rf %s %s.log",
+	         work, work, work);
 	if (work[0])
 		cr_expect(system(cmd) == 0);
 	if (fm.bad)

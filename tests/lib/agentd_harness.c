@@ -70,8 +70,11 @@ static void on_update(const struct pb_status_update *su)
 		if (s->message && !fm.quiet)
 			fprintf(stderr, "fake master: %s %s: %s\n", r->task, r->state, s->message);
 	}
-	/* Acknowledge the second copy only: every update must be re-sent. */
-	if (r && ++r->count == (fm.ack_first ? 1 : 2)) {
+	/* Acknowledge from the second copy on: every update must be re-sent
+	 * once. Every later copy is acknowledged too, as a master does: an
+	 * agent killed before it read an acknowledgement sends the update
+	 * again after its restart, and would wait for an ack forever. */
+	if (r && ++r->count >= (fm.ack_first ? 1 : 2)) {
 		char ack[512];
 		snprintf(ack, sizeof(ack),
 		         "{\"type\":\"STATUS_UPDATE_ACK\",\"status_update_ack\":{"
