@@ -341,6 +341,42 @@ void ms_drain_operator(struct ms_master *m, struct evhttp_request *req,
 	ms_http_reply_empty(req, HTTP_OK);
 }
 
+/* The newest of `fw`'s completed tasks with id `tid` (on agent `aid` when
+ * set), or NULL. */
+static struct ms_task *completed_task(struct ms_framework *fw, const char *tid, const char *aid)
+{
+	for (size_t i = fw->completed.len; i-- > 0;) {
+		struct ms_task *c = ms_ring_get(&fw->completed, i);
+		if (strcmp(c->id, tid) == 0 && (!aid || strcmp(c->agent_id, aid) == 0))
+			return c;
+	}
+	return NULL;
+}
+
+/* A task that is not running: one in a completed list ended (409, its
+ * state), else it is unknown (404). */
+static void reply_not_running(struct ms_master *m, struct evhttp_request *req, const char *tid,
+                              const char *fid, const char *aid)
+{
+	struct ms_task *done = NULL;
+	if (fid) {
+		struct ms_framework *fw = ms_framework_find(m, fid);
+		done = fw ? completed_task(fw, tid, aid) : NULL;
+	} else {
+		struct ms_map_iter it;
+		for (ms_map_iter_init(&it); !done && ms_map_iter_next(&m->frameworks, &it);)
+			done = completed_task(it.e->value, tid, aid);
+	}
+	if (done) {
+		ms_http_reply_error(req, 409, "Task %.128s has already ended (%s)", tid,
+		                    pb_task_state_name(done->state));
+		return;
+	}
+	ms_http_reply_error(req, HTTP_NOTFOUND, "Task %.128s cannot be found%s%.128s%s%.128s", tid,
+	                    fid ? " in framework " : "", fid ? fid : "", aid ? " on agent " : "",
+	                    aid ? aid : "");
+}
+
 void ms_kill_task_operator(struct ms_master *m, struct evhttp_request *req,
                            const struct pb_operator_call *call)
 {
@@ -380,10 +416,7 @@ void ms_kill_task_operator(struct ms_master *m, struct evhttp_request *req,
 		}
 	}
 	if (!t || (aid && strcmp(t->agent_id, aid) != 0)) {
-		ms_http_reply_error(req, HTTP_NOTFOUND,
-		                    "Task %.128s cannot be found%s%.128s%s%.128s", tid,
-		                    fid ? " in framework " : "", fid ? fid : "",
-		                    aid ? " on agent " : "", aid ? aid : "");
+		reply_not_running(m, req, tid, fid, aid);
 		return;
 	}
 	if (pb_task_state_is_terminal(t->state)) {

@@ -137,11 +137,21 @@ Test(ops, kill_task_kills_a_running_task_and_the_framework_sees_it)
 	               f.id),
 	            "TASK_KILLED");
 	cr_assert_null(sim_peer_next(&a, "KILL_TASK", 500));
-	/* Acknowledged: the master forgets it, so it is unknown. */
+	/* Acknowledged: in the completed list now, still 409 with its state,
+	 * with or without the framework id; a task never seen is 404. */
 	cr_assert_eq(sim_fw_ack(&f, a.id, "t1", SIM_UUIDS[1]), 202);
-	assert_says(op(404, "{\"type\":\"KILL_TASK\",\"kill_task\":{\"task_id\":{\"value\":"
+	assert_says(op(409, "{\"type\":\"KILL_TASK\",\"kill_task\":{\"task_id\":{\"value\":"
 	                    "\"t1\"}}}"),
-	            "t1");
+	            "TASK_KILLED");
+	assert_says(op(409,
+	               "{\"type\":\"KILL_TASK\",\"kill_task\":{\"task_id\":{\"value\":"
+	               "\"t1\"},\"framework_id\":{\"value\":\"%s\"}}}",
+	               f.id),
+	            "TASK_KILLED");
+	assert_says(op(404, "{\"type\":\"KILL_TASK\",\"kill_task\":{\"task_id\":{\"value\":"
+	                    "\"t2\"}}}"),
+	            "t2");
+	cr_assert_null(sim_peer_next(&a, "KILL_TASK", 300));
 }
 
 Test(ops, kill_task_refuses_unknown_ambiguous_and_bad_input)
