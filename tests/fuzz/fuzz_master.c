@@ -103,8 +103,10 @@ static int client_connect(void)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(ms_http_port(M.http))};
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "fuzz_master: connect to the master: %s\n", strerror(errno));
 		abort();
+	}
 	return fd;
 }
 
@@ -174,6 +176,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!answered)
 		__builtin_trap(); /* the master never answered */
 	note_stream_id(resp, got);
+	/* Reset, not FIN: a client that closes first keeps its port in
+	 * TIME_WAIT for a minute, and a long run used up the ephemeral ports. */
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd);
 	for (int turn = 0; turn < 5; turn++)
 		event_base_loop(M.base, EVLOOP_NONBLOCK);
