@@ -92,22 +92,8 @@ static void fw_launch(struct sim_peer *f, const char *agent, const char *const *
 	char offer[256];
 	snprintf(offer, sizeof(offer), "%s", sim_jstr(ev, "offers.offers.0.id.value"));
 	json_decref(ev);
-	char infos[4096] = "";
-	for (size_t i = 0; i < n; i++) {
-		size_t l = strlen(infos);
-		snprintf(
-		        infos + l, sizeof(infos) - l,
-		        "%s{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{\"value\":"
-		        "\"%s\"},\"resources\":[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{"
-		        "\"value\":%s}}],\"command\":{\"value\":\"true\"}}",
-		        i ? "," : "", names[i], agent, cpus);
-	}
-	cr_assert_eq(sim_fw_call(f,
-	                         "{\"type\":\"ACCEPT\",\"framework_id\":{\"value\":\"%s\"},"
-	                         "\"accept\":{\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{"
-	                         "\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":[%s]}}],"
-	                         "\"filters\":{\"refuse_seconds\":0}}}",
-	                         f->id, offer, infos),
+	cr_assert_eq(sim_fw_launch_tasks(f, offer, agent, names, n, cpus, NULL,
+	                                 "{\"refuse_seconds\":0}"),
 	             202);
 }
 
@@ -135,18 +121,6 @@ static char *reported(const char *fw, const char *task_json, const char *task, c
 	                       fw, task_json, task, state),
 	              0);
 	return s;
-}
-
-/* Sum of the scalar `name` in an OFFERS event's first offer. */
-static double offered(json_t *ev, const char *name)
-{
-	double sum = 0;
-	json_t *r;
-	size_t i;
-	json_array_foreach (sim_jget(ev, "offers.offers.0.resources"), i, r)
-		if (strcmp(sim_jstr(r, "name"), name) == 0)
-			sum += json_number_value(sim_jget(r, "scalar.value"));
-	return sum;
 }
 
 /* ---- a launch lost in flight ---------------------------------------------- */
@@ -202,7 +176,7 @@ static void lost_launch(const char *caps, const char *want_state)
 	/* Its cpu is free again: offered, while `kept` holds the other. */
 	ev = sim_peer_next(&f, "OFFERS", 3000);
 	cr_assert_not_null(ev, "the lost task's resources were not offered again");
-	cr_assert_float_eq(offered(ev, "cpus"), 1.0, 1e-9);
+	cr_assert_float_eq(sim_offered(ev, "cpus"), 1.0, 1e-9);
 	json_decref(ev);
 	/* Nothing about `kept`: the agent has it. */
 	cr_assert_null(sim_peer_next(&f, "UPDATE", 500));
@@ -398,7 +372,7 @@ Test(mtasks, a_partition_aware_task_runs_again_when_its_agent_comes_back)
 	/* Booked again: one cpu of two offered (the filter is 0 s). */
 	ev = sim_peer_next(&f, "OFFERS", 3000);
 	cr_assert_not_null(ev);
-	cr_assert_float_eq(offered(ev, "cpus"), 1.0, 1e-9);
+	cr_assert_float_eq(sim_offered(ev, "cpus"), 1.0, 1e-9);
 	json_decref(ev);
 	free(rep);
 	free(task);

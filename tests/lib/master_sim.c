@@ -16,8 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-char sim_dir[256], sim_work_dir[300];
-static char log_path[300];
+char sim_dir[256], sim_work_dir[300], sim_log_path[300];
 uint16_t sim_port;
 pid_t sim_master_pid;
 
@@ -53,7 +52,7 @@ void sim_init(void)
 	snprintf(sim_dir, sizeof(sim_dir), "/tmp/agora-sim-XXXXXX");
 	cr_assert_not_null(mkdtemp(sim_dir));
 	snprintf(sim_work_dir, sizeof(sim_work_dir), "%s/wd", sim_dir);
-	snprintf(log_path, sizeof(log_path), "%s/master.log", sim_dir);
+	snprintf(sim_log_path, sizeof(sim_log_path), "%s/master.log", sim_dir);
 	sim_master_pid = 0;
 	n_opened = 0;
 }
@@ -90,7 +89,7 @@ static void stop_master(void)
 static void log_report(char *report, size_t size)
 {
 	report[0] = '\0';
-	FILE *f = sim_dir[0] ? fopen(log_path, "re") : NULL;
+	FILE *f = sim_dir[0] ? fopen(sim_log_path, "re") : NULL;
 	char line[4096];
 	while (f && fgets(line, sizeof(line), f))
 		if (!report[0] && (strstr(line, "Sanitizer") || strstr(line, "runtime error")))
@@ -118,11 +117,11 @@ void sim_stop_master_clean(void)
 		sim_kill_master();
 	sim_master_pid = 0;
 	cr_assert(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	          "the master did not exit 0 on SIGTERM (status %d, log %s)", status, log_path);
+	          "the master did not exit 0 on SIGTERM (status %d, log %s)", status, sim_log_path);
 	char report[512];
 	log_report(report, sizeof(report));
-	cr_assert_eq(report[0], '\0', "the master's log (%s) has a sanitizer report: %s", log_path,
-	             report);
+	cr_assert_eq(report[0], '\0', "the master's log (%s) has a sanitizer report: %s",
+	             sim_log_path, report);
 }
 
 void sim_fini(void)
@@ -138,8 +137,8 @@ void sim_fini(void)
 	log_report(report, sizeof(report));
 	if (sim_dir[0] && !report[0])
 		nftw(sim_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	cr_assert_eq(report[0], '\0', "the master's log (%s) has a sanitizer report: %s", log_path,
-	             report);
+	cr_assert_eq(report[0], '\0', "the master's log (%s) has a sanitizer report: %s",
+	             sim_log_path, report);
 	sim_dir[0] = '\0';
 }
 
@@ -168,7 +167,7 @@ void sim_start_master(const char *const *args, uint16_t fixed_port)
 		 * master must not outlive it. */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
 			_exit(127);
-		int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		int logfd = open(sim_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		dup2(out[1], 1);
 		dup2(logfd, 2);
 		execv(argv[0], (char **)argv);
@@ -188,7 +187,7 @@ void sim_start_master(const char *const *args, uint16_t fixed_port)
 	unsigned p;
 	sim_master_pid = pid;
 	cr_assert_eq(sscanf(line, "listening on 127.0.0.1:%u", &p), 1,
-	             "master did not start (log: %s)", log_path);
+	             "master did not start (log: %s)", sim_log_path);
 	sim_port = (uint16_t)p;
 }
 
@@ -262,6 +261,7 @@ json_t *sim_peer_next(struct sim_peer *p, const char *type, int ms)
 		}
 		char *nl = strchr(chunk, '\n');
 		cr_assert_not_null(nl, "record without a length line: %s", chunk);
+		cr_assert_eq(strtoull(chunk, NULL, 10), strlen(nl + 1), "one record per chunk");
 		json_t *j = json_loads(nl + 1, 0, NULL);
 		free(chunk);
 		cr_assert_not_null(j);
@@ -309,19 +309,48 @@ const char *sim_jstr(json_t *j, const char *path)
 	return json_string_value(sim_jget(j, path));
 }
 
+double sim_offered(json_t *ev, const char *name)
+{
+	double sum = 0;
+	json_t *r;
+	size_t i;
+	json_array_foreach (sim_jget(ev, "offers.offers.0.resources"), i, r)
+		if (strcmp(sim_jstr(r, "name"), name) == 0)
+			sum += json_number_value(sim_jget(r, "scalar.value"));
+	return sum;
+}
+
+/* Open `p` as a stream on `path` with `body` (200, with a stream id) and
+ * take its id from the string at `id_path` in its first record of `type`. */
+static void open_for_id(struct sim_peer *p, const char *path, const char *body, const char *type,
+                        const char *id_path)
+{
+	cr_assert_eq(sim_peer_open(p, path, body), 200);
+	cr_assert_neq(p->stream_id[0], '\0');
+	json_t *ev = sim_peer_next(p, type, 3000);
+	cr_assert_not_null(ev, "no %s", type);
+	snprintf(p->id, sizeof(p->id), "%s", sim_jstr(ev, id_path));
+	json_decref(ev);
+}
+
+void sim_agent_register_info(struct sim_peer *a, const char *agent_info)
+{
+	char *body = NULL;
+	cr_assert_geq(asprintf(&body,
+	                       "{\"type\":\"REGISTER\",\"register\":{\"agent_info\":%s,"
+	                       "\"version\":\"0.1.0\"}}",
+	                       agent_info),
+	              0);
+	open_for_id(a, "/api/v1/agent", body, "REGISTERED", "registered.agent_id.value");
+	free(body);
+}
+
 void sim_agent_register(struct sim_peer *a, const char *hostname, const char *resources)
 {
-	char body[2048];
-	snprintf(body, sizeof(body),
-	         "{\"type\":\"REGISTER\",\"register\":{\"agent_info\":{\"hostname\":\"%s\","
-	         "\"port\":5051,\"resources\":%s},\"version\":\"0.1.0\"}}",
+	char info[2048];
+	snprintf(info, sizeof(info), "{\"hostname\":\"%s\",\"port\":5051,\"resources\":%s}",
 	         hostname, resources);
-	cr_assert_eq(sim_peer_open(a, "/api/v1/agent", body), 200);
-	cr_assert_neq(a->stream_id[0], '\0');
-	json_t *ev = sim_peer_next(a, "REGISTERED", 3000);
-	cr_assert_not_null(ev);
-	snprintf(a->id, sizeof(a->id), "%s", sim_jstr(ev, "registered.agent_id.value"));
-	json_decref(ev);
+	sim_agent_register_info(a, info);
 }
 
 void sim_agent_reregister(struct sim_peer *a, const char *hostname, const char *resources,
@@ -361,21 +390,22 @@ int sim_agent_update(struct sim_peer *a, const char *fw, const char *task, const
 	return sim_peer_call(a, body, NULL);
 }
 
-void sim_fw_subscribe(struct sim_peer *f, const char *id, const char *caps)
+void sim_fw_subscribe_failover(struct sim_peer *f, const char *id, const char *caps,
+                               double failover_secs)
 {
 	char body[1024], idpart[300] = "";
 	if (id)
 		snprintf(idpart, sizeof(idpart), "\"id\":{\"value\":\"%s\"},", id);
 	snprintf(body, sizeof(body),
 	         "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{%s\"user\":\"root\","
-	         "\"name\":\"fw\",\"failover_timeout\":30,\"capabilities\":[%s]}}}",
-	         idpart, caps ? caps : "");
-	cr_assert_eq(sim_peer_open(f, "/api/v1/scheduler", body), 200);
-	cr_assert_neq(f->stream_id[0], '\0');
-	json_t *ev = sim_peer_next(f, "SUBSCRIBED", 3000);
-	cr_assert_not_null(ev);
-	snprintf(f->id, sizeof(f->id), "%s", sim_jstr(ev, "subscribed.framework_id.value"));
-	json_decref(ev);
+	         "\"name\":\"fw\",\"failover_timeout\":%g,\"capabilities\":[%s]}}}",
+	         idpart, failover_secs, caps ? caps : "");
+	open_for_id(f, "/api/v1/scheduler", body, "SUBSCRIBED", "subscribed.framework_id.value");
+}
+
+void sim_fw_subscribe(struct sim_peer *f, const char *id, const char *caps)
+{
+	sim_fw_subscribe_failover(f, id, caps, 30);
 }
 
 int sim_fw_call(struct sim_peer *f, const char *fmt, ...)
@@ -388,18 +418,38 @@ int sim_fw_call(struct sim_peer *f, const char *fmt, ...)
 	return sim_peer_call(f, body, NULL);
 }
 
+int sim_fw_launch_tasks(struct sim_peer *f, const char *offer, const char *agent,
+                        const char *const *tasks, size_t n, const char *cpus, const char *extra,
+                        const char *filters)
+{
+	char infos[8192] = "", filters_part[256] = "";
+	for (size_t i = 0, l = 0; i < n; i++, l = strlen(infos)) {
+		cr_assert_lt(l, sizeof(infos) - 1024, "the task infos do not fit");
+		snprintf(infos + l, sizeof(infos) - l,
+		         "%s{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},\"agent_id\":{"
+		         "\"value\":\"%s\"},\"resources\":[{\"name\":\"cpus\",\"type\":\"SCALAR\","
+		         "\"scalar\":{\"value\":%s}}],\"command\":{\"value\":\"true\"}%s}",
+		         i ? "," : "", tasks[i], agent, cpus, extra ? extra : "");
+	}
+	if (filters)
+		snprintf(filters_part, sizeof(filters_part), ",\"filters\":%s", filters);
+	char *body = NULL;
+	cr_assert_geq(asprintf(&body,
+	                       "{\"type\":\"ACCEPT\",\"framework_id\":{\"value\":\"%s\"},"
+	                       "\"accept\":{\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{"
+	                       "\"type\":\"LAUNCH\",\"launch\":{\"task_infos\":[%s]}}]%s}}",
+	                       f->id, offer, infos, filters_part),
+	              0);
+	int status = sim_peer_call(f, body, NULL);
+	free(body);
+	return status;
+}
+
 int sim_fw_launch(struct sim_peer *f, const char *offer, const char *agent, const char *task,
                   const char *cpus, const char *extra)
 {
-	return sim_fw_call(
-	        f,
-	        "{\"type\":\"ACCEPT\",\"framework_id\":{\"value\":\"%s\"},\"accept\":{"
-	        "\"offer_ids\":[{\"value\":\"%s\"}],\"operations\":[{\"type\":\"LAUNCH\","
-	        "\"launch\":{\"task_infos\":[{\"name\":\"t\",\"task_id\":{\"value\":\"%s\"},"
-	        "\"agent_id\":{\"value\":\"%s\"},\"resources\":[{\"name\":\"cpus\",\"type\":"
-	        "\"SCALAR\",\"scalar\":{\"value\":%s}}],\"command\":{\"value\":\"true\"}%s}]}}]"
-	        ",\"filters\":{\"refuse_seconds\":0}}}",
-	        f->id, offer, task, agent, cpus, extra ? extra : "");
+	return sim_fw_launch_tasks(f, offer, agent, &task, 1, cpus, extra,
+	                           "{\"refuse_seconds\":0}");
 }
 
 int sim_fw_ack(struct sim_peer *f, const char *agent, const char *task, const char *uuid)

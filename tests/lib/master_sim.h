@@ -16,6 +16,7 @@
 
 extern char sim_dir[256];      /* the test's temporary directory */
 extern char sim_work_dir[300]; /* the master's --work_dir, inside it */
+extern char sim_log_path[300]; /* the master's stderr, all its runs, inside it */
 extern uint16_t sim_port;      /* the master's port once started */
 extern pid_t sim_master_pid;
 
@@ -49,8 +50,8 @@ void sim_peer_close(struct sim_peer *p);
 /* The next record of type `type` (NULL: of any type) within `ms`, first
  * from the backlog of records read while waiting for another type
  * (HEARTBEATs are dropped);
- * NULL on timeout or end of stream. The caller frees it with
- * json_decref(). */
+ * NULL on timeout or end of stream. A chunk that is not exactly one
+ * record fails the test. The caller frees it with json_decref(). */
 json_t *sim_peer_next(struct sim_peer *p, const char *type, int ms);
 /* Drop the backlog's records of `type` (NULL: all). */
 void sim_peer_forget(struct sim_peer *p, const char *type);
@@ -63,10 +64,15 @@ int sim_peer_call(struct sim_peer *p, const char *body, char **ret);
 json_t *sim_jget(json_t *j, const char *path);
 /* The string at a dotted path; NULL when absent or not a string. */
 const char *sim_jstr(json_t *j, const char *path);
+/* The sum of the scalar resource `name` in an OFFERS event's first offer. */
+double sim_offered(json_t *ev, const char *name);
 
 /* Register a simulated agent named `hostname` with `resources` (JSON
  * array); its id in a->id. */
 void sim_agent_register(struct sim_peer *a, const char *hostname, const char *resources);
+/* The same with a whole AgentInfo (JSON object text), for the fields
+ * sim_agent_register() does not write (attributes). */
+void sim_agent_register_info(struct sim_peer *a, const char *agent_info);
 /* Re-register with its id, reporting `tasks_json` (a JSON array of
  * {framework_id, task, status}) and `frameworks_json` (FrameworkInfos). */
 void sim_agent_reregister(struct sim_peer *a, const char *hostname, const char *resources,
@@ -76,12 +82,24 @@ int sim_agent_update(struct sim_peer *a, const char *fw, const char *task, const
                      const char *uuid);
 
 /* A new framework (no id) or a re-subscription; caps is a JSON list body
- * (may be NULL). */
+ * (may be NULL). Its failover_timeout is 30 s. */
 void sim_fw_subscribe(struct sim_peer *f, const char *id, const char *caps);
+/* The same with a failover_timeout of `failover_secs`. */
+void sim_fw_subscribe_failover(struct sim_peer *f, const char *id, const char *caps,
+                               double failover_secs);
 int sim_fw_call(struct sim_peer *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* ACCEPT `offer` with one command task `task` using `cpus`. */
+/* ACCEPT `offer` with one command task `task` using `cpus`, refusing
+ * nothing (refuse_seconds 0): what is left of the offer comes back at the
+ * next allocation. The HTTP status. */
 int sim_fw_launch(struct sim_peer *f, const char *offer, const char *agent, const char *task,
                   const char *cpus, const char *extra_task_fields);
+/* ACCEPT `offer` with one LAUNCH of the `n` command tasks `tasks` (ids) on
+ * `agent`, each using `cpus` and with `extra_task_fields` (may be NULL),
+ * and `filters` (a Filters object; NULL: none, so that Mesos's default
+ * 5 s refusal applies to what is left of the offer). The HTTP status. */
+int sim_fw_launch_tasks(struct sim_peer *f, const char *offer, const char *agent,
+                        const char *const *tasks, size_t n, const char *cpus,
+                        const char *extra_task_fields, const char *filters);
 int sim_fw_ack(struct sim_peer *f, const char *agent, const char *task, const char *uuid);
 
 /* An operator call: the parsed body (NULL when not JSON), the status in
