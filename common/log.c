@@ -1,43 +1,43 @@
 /* log.c: see log.h. */
-#include "master/log.h"
+#include "common/log.h"
 
 #include <strings.h>
 #include <time.h>
 
-static enum ms_log_level ms__log_level = MS_LOG_INFO;
+static enum ag_log_level ag__log_level = AG_LOG_INFO;
 
-static const char *const ms__level_names[] = {
-        [MS_LOG_DEBUG] = "DEBUG",
-        [MS_LOG_INFO] = "INFO",
-        [MS_LOG_WARN] = "WARN",
-        [MS_LOG_ERROR] = "ERROR",
+static const char *const ag__level_names[] = {
+        [AG_LOG_DEBUG] = "DEBUG",
+        [AG_LOG_INFO] = "INFO",
+        [AG_LOG_WARN] = "WARN",
+        [AG_LOG_ERROR] = "ERROR",
 };
 
-void ms_log_set_level(enum ms_log_level level)
+void ag_log_set_level(enum ag_log_level level)
 {
-	ms__log_level = level;
+	ag__log_level = level;
 }
 
-bool ms_log_enabled(enum ms_log_level level)
+bool ag_log_enabled(enum ag_log_level level)
 {
-	return level >= ms__log_level;
+	return level >= ag__log_level;
 }
 
-const char *ms_log_level_name(enum ms_log_level level)
+const char *ag_log_level_name(enum ag_log_level level)
 {
-	if ((unsigned)level >= AG_ARRAY_SIZE(ms__level_names))
+	if ((unsigned)level >= AG_ARRAY_SIZE(ag__level_names))
 		return "?";
-	return ms__level_names[level];
+	return ag__level_names[level];
 }
 
-int ms_log_level_parse(const char *s, enum ms_log_level *ret)
+int ag_log_level_parse(const char *s, enum ag_log_level *ret)
 {
 	static const struct {
 		const char *name;
-		enum ms_log_level level;
+		enum ag_log_level level;
 	} names[] = {
-	        {"debug", MS_LOG_DEBUG}, {"info", MS_LOG_INFO},   {"warning", MS_LOG_WARN},
-	        {"warn", MS_LOG_WARN},   {"error", MS_LOG_ERROR},
+	        {"debug", AG_LOG_DEBUG}, {"info", AG_LOG_INFO},   {"warning", AG_LOG_WARN},
+	        {"warn", AG_LOG_WARN},   {"error", AG_LOG_ERROR},
 	};
 	if (!s)
 		return -EINVAL;
@@ -50,9 +50,9 @@ int ms_log_level_parse(const char *s, enum ms_log_level *ret)
 	return -EINVAL;
 }
 
-void ms_log(enum ms_log_level level, const char *fmt, ...)
+void ag_log(enum ag_log_level level, const char *fmt, ...)
 {
-	if (!ms_log_enabled(level))
+	if (!ag_log_enabled(level))
 		return;
 
 	int saved = errno;
@@ -63,7 +63,7 @@ void ms_log(enum ms_log_level level, const char *fmt, ...)
 	gmtime_r(&ts.tv_sec, &tm);
 	int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s ",
 	                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	                 tm.tm_sec, ts.tv_nsec / 1000000, ms_log_level_name(level));
+	                 tm.tm_sec, ts.tv_nsec / 1000000, ag_log_level_name(level));
 	if (n < 0)
 		n = 0;
 
