@@ -446,7 +446,9 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 			pb_status_set_uuid(s, b64);
 			_cleanup_free_ char *text = pb_json_dump(s, NULL);
 			json_decref(s);
-			send_update(a, m->kill_task.framework_id, id, text);
+			struct upd_batch b = {.a = a};
+			send_update(&b, fw, id, text);
+			batch_flush(&b);
 		}
 		break;
 	}

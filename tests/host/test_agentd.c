@@ -364,6 +364,21 @@ Test(agentd, kill_without_kill_policy_uses_the_tasks_own)
 	cr_expect(ms >= 150 && ms < 2000, "KILLING to KILLED took %.0f ms", ms);
 }
 
+/* A KILL_TASK for a task the agent never had: TASK_LOST sent once, so the
+ * master's view converges; the agent goes on. */
+Test(agentd, kill_of_an_unknown_task_is_answered_task_lost)
+{
+	kill_task("t-never", 300);
+	WAIT_FOR(fm_count("t-never", "TASK_LOST") >= 1, 10);
+	pthread_mutex_lock(&fm.mu);
+	for (int i = 0; i < fm.n_upd; i++)
+		if (strcmp(fm.upd[i].task, "t-never") == 0)
+			cr_expect_str_eq(fm.upd[i].reason, "REASON_RECONCILIATION");
+	pthread_mutex_unlock(&fm.mu);
+	run_task("t-then", "nobody", "true", NULL);
+	WAIT_FOR(fm_count("t-then", "TASK_FINISHED") >= 2, 20);
+}
+
 Test(agentd, silent_master_makes_the_watchdog_reregister)
 {
 	int before = fm_registers();
