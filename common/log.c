@@ -77,6 +77,11 @@ void ag_log(enum ag_log_level level, const char *fmt, ...)
 	/* A message longer than the buffer is cut, never split over lines. */
 	if (len > sizeof(line) - 2)
 		len = sizeof(line) - 2;
+	/* Nor by what it quotes: task messages, user names and paths come from
+	 * frameworks, and a newline in one would forge a line of its own. */
+	for (size_t i = (size_t)n; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
 	line[len++] = '\n';
 	(void)ag_write_all(STDERR_FILENO, line, len);
 	errno = saved;

@@ -33,7 +33,9 @@ int ag_log_level_parse(const char *s, enum ag_log_level *ret);
 const char *ag_log_level_name(enum ag_log_level level);
 
 /* Log one line (a trailing newline is added; one in `fmt` is not needed).
- * No allocation; a line longer than 4 KiB is cut. errno is preserved. */
+ * Control characters in the message (a newline in a task's message) are
+ * written as '?', so each call is one line. No allocation; a line longer
+ * than 4 KiB is cut. errno is preserved. */
 void ag_log(enum ag_log_level level, const char *fmt, ...) AG_PRINTF(2, 3);
 
 #define ag_debug(...) ag_log(AG_LOG_DEBUG, __VA_ARGS__)

@@ -212,6 +212,7 @@ Test(log, lines_carry_a_utc_timestamp_and_the_level)
 	cr_expect_eq(errno, EAGAIN, "errno is preserved");
 	ag_log_set_level(AG_LOG_DEBUG);
 	ag_debug("shown");
+	ag_warn("task `%s`: %s", "a\nb", "x\r\t\x7f\xc3\xa9");
 	dup2(saved, STDERR_FILENO);
 	close(saved);
 	char buf[512] = {0};
@@ -226,6 +227,10 @@ Test(log, lines_carry_a_utc_timestamp_and_the_level)
 	const char *second = strchr(buf, '\n');
 	cr_assert(second, "%s", buf);
 	cr_expect_eq(strncmp(buf + 25, "INFO  task `t1`: TASK_RUNNING\n", 30), 0, "%s", buf);
-	cr_expect_str_eq(second + 1 + 25, "DEBUG shown\n", "%s", buf);
+	const char *third = strchr(second + 1, '\n');
+	cr_assert(third, "%s", buf);
+	cr_expect_eq(strncmp(second + 1 + 25, "DEBUG shown\n", 12), 0, "%s", buf);
+	/* a control character in what the message quotes cannot start a line */
+	cr_expect_str_eq(third + 1 + 25, "WARN  task `a?b`: x???\xc3\xa9\n", "%s", buf);
 	cr_expect(!strstr(buf, "not shown"), "%s", buf);
 }
