@@ -102,6 +102,18 @@ static void kill_agent(int sig)
 		cr_assert(cond, "timed out waiting for " #cond);                                   \
 	} while (0)
 
+/* Start the stopped agent again, with one more flag when `flag` is not
+ * NULL, and wait until it registered. */
+static void restart_agent(const char *flag, const char *value)
+{
+	agent_extra[0] = flag;
+	agent_extra[1] = flag ? value : NULL;
+	int before = fm_registers();
+	start_agent();
+	agent_extra[0] = agent_extra[1] = NULL;
+	WAIT_FOR(fm_registers() > before, 10);
+}
+
 /* The agent's log (<work>.log, its stderr), NUL-terminated; the caller
  * frees it. */
 static char *agent_log(void)
@@ -268,9 +280,7 @@ Test(agentd, sigkilled_agent_reregisters_and_loses_nothing)
 	WAIT_FOR(fm_count("t-long", "TASK_RUNNING") >= 2, 20);
 	kill_agent(SIGKILL);
 	sleep(3); /* t-short ends while the agent is down */
-	int before = fm_registers();
-	start_agent();
-	WAIT_FOR(fm_registers() > before, 10);
+	restart_agent(NULL, NULL);
 	pthread_mutex_lock(&fm.mu);
 	cr_expect(fm.reregisters >= 1);
 	cr_expect(strstr(fm.last_reg, "\"REREGISTER\""));
@@ -430,25 +440,37 @@ Test(agentd, kill_of_an_unknown_task_is_answered_task_lost)
 Test(agentd, the_log_has_a_timestamped_line_for_each_launch_state_and_recovery)
 {
 	kill_agent(SIGTERM);
-	agent_extra[0] = "--log_level";
-	agent_extra[1] = "debug";
-	int before = fm_registers();
-	start_agent();
-	WAIT_FOR(fm_registers() > before, 10);
+	restart_agent("--log_level", "debug");
 	run_task("t-log-ok", "nobody", "true", NULL);
-	run_task("t-log-away", "nobody", "sleep 3", NULL);
+	/* ends when the test says so, while the agent is down */
+	run_task("t-log-away", "nobody", "while [ ! -e go ]; do sleep 0.05; done", NULL);
 	run_task("t-log-long", "nobody", "sleep 100", NULL);
 	run_task("t-log-root", "root", "true", NULL);
 	WAIT_FOR(fm_count("t-log-ok", "TASK_FINISHED") >= 2, 20);
 	WAIT_FOR(fm_count("t-log-away", "TASK_RUNNING") >= 2, 20);
 	WAIT_FOR(fm_count("t-log-long", "TASK_RUNNING") >= 2, 20);
 	WAIT_FOR(fm_count("t-log-root", "TASK_ERROR") >= 2, 20);
+	char body[65536], path[512];
+	cr_assert_eq(op_get("/containers", body, sizeof(body)), 200);
+	json_t *arr = json_loads(body, 0, NULL), *it;
+	const char *cid = NULL;
+	size_t i;
+	json_array_foreach (arr, i, it)
+		if (strcmp(json_string_value(json_object_get(it, "task_id")), "t-log-away") == 0)
+			cid = json_string_value(json_object_get(it, "container_id"));
+	cr_assert(cid, "%s", body);
 	kill_agent(SIGKILL);
-	sleep(4); /* t-log-away ends while the agent is down */
-	before = fm_registers();
-	start_agent();
-	agent_extra[0] = agent_extra[1] = NULL;
-	WAIT_FOR(fm_registers() > before, 10);
+	snprintf(path, sizeof(path), "%s/sandboxes/%s/go", work, cid);
+	cr_assert(close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == 0, "%s", path);
+	/* it ends, and its monitor with it, while the agent is down */
+	snprintf(path, sizeof(path), "%s/run/%s/monitor", work, cid);
+	FILE *f = fopen(path, "r");
+	int mpid = 0;
+	cr_assert(f && fscanf(f, "pid=%d", &mpid) == 1, "%s", path);
+	fclose(f);
+	WAIT_FOR(kill(mpid, 0) < 0, 20);
+	json_decref(arr);
+	restart_agent("--log_level", "debug");
 	WAIT_FOR(fm_count("t-log-away", "TASK_FINISHED") >= 2, 20);
 	kill_task("t-log-long", 300);
 	WAIT_FOR(fm_count("t-log-long", "TASK_KILLED") >= 2, 20);
@@ -552,9 +574,7 @@ Test(agentd, the_same_task_id_in_two_frameworks_runs_and_ends_independently)
 	WAIT_FOR(fm_count("FA/dup", "TASK_RUNNING") >= 2 && fm_count("FB/dup", "TASK_RUNNING") >= 2,
 	         20);
 	kill_agent(SIGKILL);
-	int before = fm_registers();
-	start_agent();
-	WAIT_FOR(fm_registers() > before, 10);
+	restart_agent(NULL, NULL);
 	pthread_mutex_lock(&fm.mu);
 	cr_expect(strstr(fm.last_reg, "\"FA\"") && strstr(fm.last_reg, "\"FB\""),
 	          "REREGISTER lists both: %s", fm.last_reg);
@@ -604,12 +624,7 @@ static double kill_gap_ms(const char *task)
 Test(agentd, shutdown_framework_uses_kill_policies_then_the_flag)
 {
 	kill_agent(SIGTERM);
-	agent_extra[0] = "--executor_shutdown_grace_period";
-	agent_extra[1] = "1.5secs";
-	int before = fm_registers();
-	start_agent();
-	agent_extra[0] = agent_extra[1] = NULL;
-	WAIT_FOR(fm_registers() > before, 10);
+	restart_agent("--executor_shutdown_grace_period", "1.5secs");
 	run_task("g-flag", "nobody", "trap '' TERM; sleep 100", NULL);
 	run_task("g-own", "nobody", "trap '' TERM; sleep 100",
 	         ",\"kill_policy\":{\"grace_period\":{\"nanoseconds\":300000000}}");
@@ -674,12 +689,7 @@ Test(agentd, bad_flag_values_are_refused_naming_the_flag)
 Test(agentd, typed_attributes_are_registered)
 {
 	kill_agent(SIGTERM);
-	agent_extra[0] = "--attributes";
-	agent_extra[1] = "rack:r1;cores:8;ports:[31000-32000];tags:{a,b}";
-	int before = fm_registers();
-	start_agent();
-	agent_extra[0] = agent_extra[1] = NULL;
-	WAIT_FOR(fm_registers() > before, 10);
+	restart_agent("--attributes", "rack:r1;cores:8;ports:[31000-32000];tags:{a,b}");
 	pthread_mutex_lock(&fm.mu);
 	const char *r = fm.last_reg;
 	cr_expect(strstr(r, "{\"name\":\"rack\",\"type\":\"TEXT\",\"text\":{\"value\":\"r1\"}}"),
@@ -790,9 +800,7 @@ Test(agentd, an_upgrade_from_the_task_id_key_migrates_and_loses_nothing)
 	downgrade_state();
 	cr_assert_eq(user_version(), 0);
 	sleep(2); /* up-end ends while the agent is down */
-	int before = fm_registers();
-	start_agent();
-	WAIT_FOR(fm_registers() > before, 10);
+	restart_agent(NULL, NULL);
 	WAIT_FOR(fm_count("up-end", "TASK_FAILED") >= 2, 20);
 	cr_expect_eq(user_version(), 1);
 	pthread_mutex_lock(&fm.mu);
