@@ -1,6 +1,7 @@
 /* agent.c: tasks from the master to the containerizer, their states back
  * to the master through the durable update queues, and registration. */
 #include "agent/agent.h"
+#include "common/log.h"
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -41,16 +42,26 @@ static json_t *status_json(struct agent *a, const char *task_id, const char *sta
 	return s;
 }
 
+/* Queue a state change for the master, and log it: each state the agent
+ * gives a task is one line (a refusal, TASK_ERROR, a warning). Repeats
+ * (the containerizer reports at least once) are dropped here, unlogged. */
 static void enqueue(struct agent *a, const char *fw, const char *task_id, const char *state,
                     const char *reason, const char *message, const char *cid)
 {
 	json_t *s = status_json(a, task_id, state, reason, message, cid);
-	int r = upd_enqueue(a->upd, fw, task_id, pb_task_state_from_name(state), s, ag_now_ns(),
-	                    NULL);
+	enum pb_task_state st = pb_task_state_from_name(state);
+	int r = upd_enqueue(a->upd, fw, task_id, st, s, ag_now_ns(), NULL);
 	json_decref(s);
-	if (r < 0 && r != -ENOENT)
-		fprintf(stderr, "agora-agent: queue %s of `%s`: %s\n", state, task_id,
-		        strerror(-r));
+	if (r > 0)
+		ag_log(st == PB_TASK_ERROR ? AG_LOG_WARN : AG_LOG_INFO,
+		       "task `%s` of framework `%s`: %s%s%s%s%s%s", task_id, fw, state,
+		       reason ? " (" : "", reason ? reason : "", reason ? ")" : "",
+		       message ? ": " : "", message ? message : "");
+	else if (r == 0 || r == -ENOENT)
+		ag_debug("task `%s` of framework `%s`: %s again, dropped (%s)", task_id, fw, state,
+		         r == 0 ? "already queued" : "the task is forgotten");
+	else
+		ag_err("queue %s of `%s`: %s", state, task_id, strerror(-r));
 	/* At the end of this loop turn rather than now: the updates of one
 	 * turn (tasks of one RUN_TASK batch, acknowledgements read together)
 	 * go in one request. */
@@ -72,6 +83,11 @@ static void on_task_state(void *ctx, const struct ctz_update *u)
 		if (!fw)
 			fw = "";
 	}
+	/* STARTING is reported once the containerizer recorded the launch,
+	 * before anything runs: the launch is accepted. */
+	if (u->state == TASK_STARTING)
+		ag_info("task `%s` of framework `%s`: launch accepted, container %s", u->task_id,
+		        fw, u->container_id);
 	enqueue(a, fw, u->task_id, task_state_name(u->state), task_reason_name(u->reason),
 	        u->message, u->container_id);
 }
@@ -110,10 +126,27 @@ static void batch_flush(struct upd_batch *b)
  * master's body limit. */
 #define UPD_BATCH_MAX 256
 
+/* The text of `"key":"…"` in a compact JSON text whose strings have no
+ * escapes (pb_json_dump's TaskStatus: a state name, base64), cut to `n`. */
+static const char *json_text_of(const char *json, const char *key, char *buf, size_t n)
+{
+	const char *p = strstr(json, key);
+	if (!p)
+		return "?";
+	p += strlen(key);
+	snprintf(buf, n, "%.*s", (int)strcspn(p, "\""), p);
+	return buf;
+}
+
 static void send_update(void *ctx, const char *fw, const char *task_id, const char *status)
 {
 	struct upd_batch *b = ctx;
-	(void)task_id;
+	if (ag_log_enabled(AG_LOG_DEBUG)) {
+		char state[32], uuid[32];
+		ag_debug("task `%s` of framework `%s`: status update %s (uuid %s) sent", task_id,
+		         fw, json_text_of(status, "\"state\":\"", state, sizeof(state)),
+		         json_text_of(status, "\"uuid\":\"", uuid, sizeof(uuid)));
+	}
 	_cleanup_free_ char *item =
 	        ag_asprintf("%s{\"framework_id\":{\"value\":\"%s\"},\"status\":%s}",
 	                    b->n ? "," : "", fw, status);
@@ -213,9 +246,12 @@ static char *registration(void *ctx)
 	const char *type = a->agent_id ? "REREGISTER" : "REGISTER";
 	json_t *p = json_pack("{s:o, s:s, s:b}", "agent_info", agent_info(a), "version", VERSION,
 	                      "unisolated", !a->cap.isolated);
+	a->reregistering = a->agent_id != NULL;
+	a->reregister_tasks = 0;
 	if (a->agent_id) {
 		struct reg_ctx r = {json_array(), json_array(), json_object()};
 		upd_task_foreach(a->upd, add_task, &r);
+		a->reregister_tasks = json_array_size(r.tasks);
 		json_object_set_new(p, "frameworks", r.frameworks);
 		json_object_set_new(p, "tasks", r.tasks);
 		json_decref(r.seen);
@@ -233,20 +269,27 @@ static void on_registered(void *ctx, const char *agent_id, double hb)
 {
 	struct agent *a = ctx;
 	if (!a->agent_id || strcmp(a->agent_id, agent_id) != 0) {
+		if (a->agent_id)
+			ag_warn("the master gave this agent a new id, %s (it was %s)", agent_id,
+			        a->agent_id);
 		free(a->agent_id);
 		a->agent_id = ag_strdup(agent_id);
 		if (upd_meta_set(a->upd, "agent_id", agent_id) < 0)
-			fprintf(stderr, "agora-agent: cannot store the agent id\n");
+			ag_err("cannot store the agent id");
 	}
-	fprintf(stderr, "agora-agent: registered as %s (heartbeat %.1f s)\n", agent_id, hb);
+	if (a->reregistering)
+		ag_info("re-registered as %s with %zu tasks (heartbeat %.1f s)", agent_id,
+		        a->reregister_tasks, hb);
+	else
+		ag_info("registered as %s (heartbeat %.1f s)", agent_id, hb);
 	upd_rearm(a->upd, ag_now_ns());
 	agent_updates_kick(a);
 }
 
-static void on_disconnected(void *ctx, const char *why)
+static void on_disconnected(void *ctx, const char *why, int64_t retry_ms)
 {
 	(void)ctx;
-	fprintf(stderr, "agora-agent: %s; re-registering\n", why);
+	ag_warn("%s; re-registering in %.1f s", why, (double)retry_ms / 1000.0);
 }
 
 /* ---- tasks ------------------------------------------------------------ */
@@ -281,15 +324,17 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
                      const struct pb_task_info *t)
 {
 	const char *id = t->task_id;
-	if (upd_task_known(a->upd, fi->id, id) || ctz_sandbox_of(a->ctz, fi->id, id))
+	if (upd_task_known(a->upd, fi->id, id) || ctz_sandbox_of(a->ctz, fi->id, id)) {
+		ag_debug("task `%s` of framework `%s`: RUN_TASK again, ignored", id, fi->id);
 		return; /* RUN_TASK is idempotent */
+	}
 	_cleanup_free_ char *fw_text = NULL, *task_text = pb_json_dump(t->json, NULL);
 	json_t *fwj = pb_framework_info_to_json(fi);
 	fw_text = pb_json_dump(fwj, NULL);
 	json_decref(fwj);
 	/* Recorded before anything runs: REREGISTER lists it from now on. */
 	if (upd_task_add(a->upd, fi->id, id, fw_text, task_text) < 0) {
-		fprintf(stderr, "agora-agent: cannot record task `%s`\n", id);
+		ag_err("cannot record task `%s`", id);
 		return;
 	}
 	const char *role = role_of(fi, t);
@@ -433,8 +478,14 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 		const char *id = m->kill_task.task_id;
 		const char *fw = m->kill_task.framework_id ? m->kill_task.framework_id : "";
 		int64_t grace = kill_grace_ms(a, m);
+		ag_info("KILL_TASK: task `%s` of framework `%s`, grace %.1f s", id, fw,
+		        (double)grace / 1000.0);
 		int r = ctz_kill(a->ctz, fw, id, grace);
-		if (r == -ENOENT && !upd_task_known(a->upd, fw, id)) {
+		bool unknown = r == -ENOENT && !upd_task_known(a->upd, fw, id);
+		if (r == -ENOENT && !unknown)
+			ag_info("task `%s` of framework `%s`: not running, nothing to kill", id,
+			        fw);
+		if (unknown) {
 			/* Unknown: TASK_LOST so the master's view converges; sent once,
 			 * not queued (there is no task to queue it for). */
 			json_t *s = status_json(a, id, "TASK_LOST", "REASON_RECONCILIATION",
@@ -446,19 +497,33 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 			pb_status_set_uuid(s, b64);
 			_cleanup_free_ char *text = pb_json_dump(s, NULL);
 			json_decref(s);
-			send_update(a, m->kill_task.framework_id, id, text);
+			struct upd_batch b = {.a = a};
+			send_update(&b, fw, id, text);
+			batch_flush(&b);
+			ag_info("task `%s` of framework `%s`: TASK_LOST (REASON_RECONCILIATION): "
+			        "unknown task (sent once, not queued)",
+			        id, fw);
 		}
 		break;
 	}
-	case PB_AGENT_STATUS_UPDATE_ACK:
-		upd_ack(a->upd,
-		        m->status_update_ack.framework_id ? m->status_update_ack.framework_id : "",
-		        m->status_update_ack.task_id, m->status_update_ack.uuid.data,
-		        m->status_update_ack.uuid.len, ag_now_ns());
+	case PB_AGENT_STATUS_UPDATE_ACK: {
+		const __typeof__(m->status_update_ack) *ack = &m->status_update_ack;
+		const char *fw = ack->framework_id ? ack->framework_id : "";
+		int r = upd_ack(a->upd, fw, ack->task_id, ack->uuid.data, ack->uuid.len,
+		                ag_now_ns());
+		if (ag_log_enabled(AG_LOG_DEBUG)) {
+			_cleanup_free_ char *b64 = pb_base64_encode(ack->uuid.data, ack->uuid.len);
+			ag_debug("task `%s` of framework `%s`: status update (uuid %s) %s",
+			         ack->task_id, fw, b64,
+			         r > 0 ? "acknowledged"
+			               : "acknowledged again, or unknown: ignored");
+		}
 		agent_updates_kick(a);
 		break;
+	}
 	case PB_AGENT_SHUTDOWN_FRAMEWORK: {
 		struct fw_kill k = {a, m->shutdown_framework.framework_id};
+		ag_info("SHUTDOWN_FRAMEWORK: framework `%s`: its tasks are killed", k.fw);
 		upd_task_foreach(a->upd, kill_if_fw, &k);
 		break;
 	}
@@ -506,9 +571,15 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
 	return 0;
 }
 
+struct unlaunched {
+	struct agent *a;
+	size_t n; /* tasks failed */
+};
+
 static void fail_unlaunched(void *ctx, const struct upd_task_view *t)
 {
-	struct agent *a = ctx;
+	struct unlaunched *u = ctx;
+	struct agent *a = u->a;
 	/* Containerizer records from before the (framework, task) key: they
 	 * belong to the only framework with a task of that id. */
 	const char *only = upd_task_framework(a->upd, t->task_id);
@@ -519,18 +590,24 @@ static void fail_unlaunched(void *ctx, const struct upd_task_view *t)
 		return;
 	/* Recorded, but the containerizer has no record: the agent died between
 	 * the two. Never launched, and not relaunched. */
+	u->n++;
 	enqueue(a, t->framework_id, t->task_id, "TASK_FAILED", "REASON_AGENT_RESTARTED",
 	        "the agent restarted before the task was launched; it is not relaunched", NULL);
 }
 
 int agent_recover(struct agent *a, struct ag_error *err)
 {
-	int r = ctz_recover(a->ctz, err);
+	struct ctz_recovery n = {0};
+	int r = ctz_recover(a->ctz, &n, err);
 	if (r < 0)
 		return r;
 	/* enqueue() during the walk only changes a task's state, never the
 	 * set of tasks. */
-	upd_task_foreach(a->upd, fail_unlaunched, a);
+	struct unlaunched u = {a, 0};
+	upd_task_foreach(a->upd, fail_unlaunched, &u);
+	ag_info("recovered containers: %zu re-attached running, %zu ended while the agent was "
+	        "away, %zu failed as never launched, %zu lost; %zu status updates to send",
+	        n.running, n.ended, n.unlaunched + u.n, n.lost, upd_pending(a->upd));
 	return 0;
 }
 

@@ -30,6 +30,10 @@ struct agent {
 	struct cap_resources cap;
 	/* state */
 	char *agent_id; /* NULL until the first REGISTERED */
+	/* the registration last sent (REREGISTER, with how many tasks), for
+	 * the line logged when it is answered */
+	bool reregistering;
+	size_t reregister_tasks;
 	struct event_base *base;
 	ctz_t *ctz;
 	upd_t *upd;

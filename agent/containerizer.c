@@ -714,7 +714,8 @@ static bool pidfd_wait(int fd, int ms)
 	return n > 0;
 }
 
-static void recover_one(struct ctz *c, const char *cid)
+/* One record of run/; counts what it found in *n. */
+static void recover_one(struct ctz *c, const char *cid, struct ctz_recovery *n)
 {
 	_cleanup_free_ char *run_dir = ag_asprintf("%s/%s", c->run_dir, cid);
 	_cleanup_free_ char *fw_id = NULL, *task_id = NULL, *sandbox = NULL;
@@ -743,6 +744,7 @@ static void recover_one(struct ctz *c, const char *cid)
 		rt_state_free_contents(&rs);
 		if (s == RT_STATUS_RUNNING || s == RT_STATUS_PAUSED || s == RT_STATUS_STOPPED) {
 			watch_monitor(c, e, pidfd, false);
+			n->running++;
 			if (e->st.phase == CTZ_LAUNCHING ||
 			    (e->st.phase == CTZ_RUNNING && !e->st.reported_running)) {
 				/* Started just before the agent died. */
@@ -758,6 +760,7 @@ static void recover_one(struct ctz *c, const char *cid)
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		pidfd_wait(pidfd, 5000);
 		close(pidfd);
+		n->unlaunched++;
 		finish(c, e, TASK_FAILED, REASON_AGENT_RESTARTED,
 		       "the agent restarted during the launch: the task never started and is not "
 		       "relaunched",
@@ -766,22 +769,26 @@ static void recover_one(struct ctz *c, const char *cid)
 	}
 	struct ctz_exit x;
 	if (ctz__exit_read(run_dir, &x) == 0) {
+		n->ended++;
 		monitor_exited(c, e); /* ended while the agent was away */
 		return;
 	}
 	if (st.phase == CTZ_LAUNCHING) {
+		n->unlaunched++;
 		finish(c, e, TASK_FAILED, REASON_AGENT_RESTARTED,
 		       "the agent restarted during the launch: the task never started and is not "
 		       "relaunched",
 		       false, 0);
 		return;
 	}
+	n->lost++;
 	finish(c, e, TASK_LOST, REASON_EXECUTOR_TERMINATED,
 	       "exit status unknown: the task's monitor is gone and recorded none", false, 0);
 }
 
-int ctz_recover(ctz_t *c, struct ag_error *err)
+int ctz_recover(ctz_t *c, struct ctz_recovery *ret_counts, struct ag_error *err)
 {
+	struct ctz_recovery counts = {0};
 	DIR *d = opendir(c->run_dir);
 	if (!d)
 		return ag_error_set(err, errno, "list `%s`", c->run_dir);
@@ -806,11 +813,13 @@ int ctz_recover(ctz_t *c, struct ag_error *err)
 				rmdir(sb);
 			ctz__rm_rf(p);
 		} else if (!find_task_by_cid(c, names[i])) {
-			recover_one(c, names[i]);
+			recover_one(c, names[i], &counts);
 		}
 		free(names[i]);
 	}
 	free(names);
 	timer_rearm(c);
+	if (ret_counts)
+		*ret_counts = counts;
 	return 0;
 }

@@ -83,11 +83,20 @@ int ctz_open(const struct ctz_config *cfg, ctz_t **ret, struct ag_error *err);
  * not the tasks' end). NULL is fine. */
 void ctz_close(ctz_t *c);
 
+/* What ctz_recover found, for the agent's log. */
+struct ctz_recovery {
+	size_t running;    /* re-attached, still running (or being killed) */
+	size_t ended;      /* ended while the agent was away: their status reported */
+	size_t unlaunched; /* launches cut short: TASK_FAILED, never relaunched */
+	size_t lost;       /* the monitor gone without an exit status: TASK_LOST */
+};
+
 /* Scan run/ after a restart: containers still running are re-attached
  * (TASK_RUNNING reported again only if it never was), containers that
  * ended meanwhile get their recorded status reported, launches cut short
- * are failed, never relaunched. Call once, after ctz_open. */
-int ctz_recover(ctz_t *c, struct ag_error *err);
+ * are failed, never relaunched. Call once, after ctz_open. *ret_counts
+ * (may be NULL) gets how many of each there were. */
+int ctz_recover(ctz_t *c, struct ctz_recovery *ret_counts, struct ag_error *err);
 
 /* Launch: the task's record is written (state "launching") before anything
  * else, TASK_STARTING reported, the container created under its monitor

@@ -1,4 +1,4 @@
-/* flags.c: Mesos-format flag values (flags.h). */
+/* flags.c: Mesos-format flag values and the log level (flags.h). */
 #include "agent/flags.h"
 
 #include <ctype.h>
@@ -40,6 +40,15 @@ int flg_parse_duration_ns(const char *text, int64_t *ret_ns)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+int flg_parse_log_level(const char *text, enum ag_log_level *ret, struct ag_error *err)
+{
+	if (ag_log_level_parse(text, ret) < 0)
+		return ag_error_msg(err, EINVAL,
+		                    "--log_level: `%s` is not one of debug, info, warning, error",
+		                    text ? text : "");
+	return 0;
 }
 
 /* A decimal number as a whole ("8", "-1.5", "2e3"): SCALAR, as Mesos's

@@ -1,9 +1,10 @@
-/* flags.h: the agent's flag values in the Mesos formats (pure: no I/O),
- * unit-tested in tests/unit/test_agent_flags.c. */
+/* flags.h: the agent's flag values in the Mesos formats, and its log level
+ * (pure: no I/O), unit-tested in tests/unit/test_agent_flags.c. */
 #ifndef AGORA_AGENT_FLAGS_H
 #define AGORA_AGENT_FLAGS_H
 
 #include "common/common.h"
+#include "common/log.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -24,5 +25,10 @@ int flg_parse_duration_ns(const char *text, int64_t *ret_ns);
  * owned by the caller; an empty text gives an empty array. Errors name the
  * attribute (or its position when the name is what is wrong). */
 int flg_parse_attributes(const char *text, json_t **ret, struct ag_error *err);
+
+/* --log_level: debug, info, warning (or warn), error, in any case, as the
+ * master takes it. 0 with *ret set; -EINVAL with a message naming the flag
+ * (*ret untouched). */
+int flg_parse_log_level(const char *text, enum ag_log_level *ret, struct ag_error *err);
 
 #endif

@@ -6,6 +6,7 @@
  * (updates.h) and the operator endpoints (operator.c). */
 #include "agent/agent.h"
 #include "agent/flags.h"
+#include "common/log.h"
 
 #include <event2/event.h>
 #include <getopt.h>
@@ -38,7 +39,8 @@ static void usage(FILE *f)
 	      "  --policy_allow_root ROLES, --policy_allow_sysctls ROLES\n"
 	      "                              roles (comma list, \"*\": all) allowed to escalate\n"
 	      "  --update_backoff_ms N       first status update retry (default 10000)\n"
-	      "  --registration_backoff_ms N first re-registration delay (default 1000)\n",
+	      "  --registration_backoff_ms N first re-registration delay (default 1000)\n"
+	      "  --log_level LEVEL           debug, info, warning or error (default info)\n",
 	      f);
 }
 
@@ -48,7 +50,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
 	(void)arg;
-	fprintf(stderr, "agora-agent: signal %d: exiting (tasks keep running)\n", (int)sig);
+	ag_info("signal %d: exiting (tasks keep running)", (int)sig);
 	event_base_loopbreak(A.base);
 }
 
@@ -65,6 +67,7 @@ int main(int argc, char **argv)
 {
 	struct cap_config capc = {0};
 	const char *master = NULL;
+	enum ag_log_level log_level = AG_LOG_INFO;
 	int64_t gc_s = 0;
 	enum {
 		O_MASTER = 256,
@@ -90,6 +93,7 @@ int main(int argc, char **argv)
 		O_CGP,
 		O_ESGP,
 		O_PIDS,
+		O_LOG,
 		O_HELP,
 	};
 	static const struct option opts[] = {
@@ -117,6 +121,7 @@ int main(int argc, char **argv)
 	        {"cgroup_parent", required_argument, NULL, O_CGP},
 	        {"executor_shutdown_grace_period", required_argument, NULL, O_ESGP},
 	        {"task_pids_max", required_argument, NULL, O_PIDS},
+	        {"log_level", required_argument, NULL, O_LOG},
 	        {"help", no_argument, NULL, O_HELP},
 	        {0},
 	};
@@ -229,6 +234,14 @@ int main(int argc, char **argv)
 		case O_CGP:
 			A.cgroup_parent = optarg;
 			break;
+		case O_LOG: {
+			struct ag_error lerr = {0};
+			if (flg_parse_log_level(optarg, &log_level, &lerr) < 0) {
+				fprintf(stderr, "agora-agent: %s\n", lerr.msg);
+				return 2;
+			}
+			break;
+		}
 		case O_HELP:
 			usage(stdout);
 			return 0;
@@ -250,6 +263,7 @@ int main(int argc, char **argv)
 	}
 	A.master_host = strndup(master, (size_t)(colon - master));
 	A.master_port = atoi(colon + 1);
+	ag_log_set_level(log_level);
 	mkdir(A.work_dir, 0755);
 
 	struct ag_error err = {0};
@@ -258,13 +272,21 @@ int main(int argc, char **argv)
 	 * tasks' cgroups, not at the root. */
 	capc.cgroup_parent = A.cgroup_parent ? A.cgroup_parent : CTZ_DEFAULT_CGROUP_PARENT;
 	if (cap_measure(&capc, &A.cap, &err) < 0) {
-		fprintf(stderr, "agora-agent: %s\n", err.msg);
+		ag_err("%s", err.msg);
 		return 1;
 	}
 	if (agent_init(&A, gc_s, &err) < 0) {
-		fprintf(stderr, "agora-agent: %s\n", err.msg);
+		ag_err("%s", err.msg);
 		return 1;
 	}
+	/* What the master will be offered, in the --resources format (MB). */
+	ag_info("work_dir %s, master %s, hostname %s, %s; resources "
+	        "cpus:%g;mem:%llu;disk:%llu;ports:[%u-%u]%s%s",
+	        A.work_dir, master, A.hostname,
+	        A.cap.isolated ? "isolated" : "NOT isolated (--no_isolation)", A.cap.cpus,
+	        (unsigned long long)(A.cap.mem_bytes / CAP_MIB),
+	        (unsigned long long)(A.cap.disk_bytes / CAP_MIB), A.cap.port_lo, A.cap.port_hi,
+	        A.agent_id ? "; agent id from the last run " : "", A.agent_id ? A.agent_id : "");
 	signal(SIGPIPE, SIG_IGN);
 	struct event *sigterm = evsignal_new(A.base, SIGTERM, on_signal, NULL);
 	struct event *sigint = evsignal_new(A.base, SIGINT, on_signal, NULL);
@@ -273,16 +295,17 @@ int main(int argc, char **argv)
 	struct event *ctzev = event_new(A.base, ctz_fd(A.ctz), EV_READ | EV_PERSIST, on_ctz, NULL);
 	event_add(ctzev, NULL);
 	if (agent_recover(&A, &err) < 0) {
-		fprintf(stderr, "agora-agent: recovery: %s\n", err.msg);
+		ag_err("recovery: %s", err.msg);
 		return 1;
 	}
-	if (A.port > 0 && agent_operator_start(&A, &err) < 0) {
-		fprintf(stderr, "agora-agent: %s\n", err.msg);
-		return 1;
+	if (A.port > 0) {
+		if (agent_operator_start(&A, &err) < 0) {
+			ag_err("%s", err.msg);
+			return 1;
+		}
+		ag_info("operator endpoints on %s:%d", A.ip ? A.ip : "127.0.0.1", A.port);
 	}
 	ml_start(A.link);
-	fprintf(stderr, "agora-agent: work_dir %s, master %s, %s\n", A.work_dir, master,
-	        A.cap.isolated ? "isolated" : "NOT isolated (--no_isolation)");
 	event_base_dispatch(A.base);
 	event_free(ctzev);
 	event_free(sigterm);

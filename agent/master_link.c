@@ -177,7 +177,7 @@ static void lost(ml_t *l, const char *fmt, ...)
 		rnd = (uint32_t)ag_now_ns();
 	int64_t d = l->backoff_ms / 2 + (int64_t)(rnd % (uint64_t)(l->backoff_ms / 2 + 1));
 	set_timer(l->retry, (double)d / 1000.0);
-	l->cb.disconnected(l->ctx, l->why);
+	l->cb.disconnected(l->ctx, l->why, d);
 }
 
 static void on_watchdog(evutil_socket_t fd, short what, void *arg)

@@ -23,8 +23,8 @@ struct ml_callbacks {
 	void (*registered)(void *ctx, const char *agent_id, double heartbeat_s);
 	/* Any other record (RUN_TASK, KILL_TASK, ...). */
 	void (*message)(void *ctx, const struct pb_agent_msg *m);
-	/* The stream is gone (a reconnection is scheduled). */
-	void (*disconnected)(void *ctx, const char *why);
+	/* The stream is gone: why, and when the next registration goes. */
+	void (*disconnected)(void *ctx, const char *why, int64_t retry_ms);
 };
 
 struct ml_config {

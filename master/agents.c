@@ -1,7 +1,7 @@
 /* agents.c: POST /api/v1/agent (docs/agent-protocol.md): REGISTER,
  * REREGISTER (rebuilding tasks and frameworks after a master restart),
  * HEARTBEAT, STATUS_UPDATE; agent loss; the registry's agents at start. */
-#include "master/log.h"
+#include "common/log.h"
 #include "master/master.h"
 
 #include <arpa/inet.h>
@@ -88,7 +88,7 @@ static void ms__agent_stream_closed(ms_stream *s, enum ms_stream_close_reason re
 	struct ms_agent *a = arg;
 	(void)s;
 	a->stream = NULL;
-	ms_info("agent %s (%s) disconnected (%s)", a->id, a->hostname,
+	ag_info("agent %s (%s) disconnected (%s)", a->id, a->hostname,
 	        ms_stream_close_reason_name(reason));
 	/* Its offers cannot be launched now; it keeps its tasks until it
 	 * comes back or misses its heartbeats. */
@@ -191,7 +191,7 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
 				fw = ms_framework_recover(m, at->framework_id,
 				                          json_array_get(jfws, k));
 		if (!fw) {
-			ms_warn("agent %s: task %s of framework %s, whose FrameworkInfo it did not "
+			ag_warn("agent %s: task %s of framework %s, whose FrameworkInfo it did not "
 			        "send: ignored",
 			        a->id, at->task.task_id, at->framework_id);
 			continue;
@@ -219,7 +219,7 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
 			t->booked =
 			        drf_allocation_add(m->alloc, fw->id, a->id, t->role, t->res) == 0;
 			if (!t->booked)
-				ms_warn("agent %s: task %s: its resources exceed the agent's",
+				ag_warn("agent %s: task %s: its resources exceed the agent's",
 				        a->id, t->id);
 			enum pb_task_state s = ms__shown_state(fw, at->status.state);
 			if (s == PB_TASK_STAGING)
@@ -232,7 +232,7 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
 		if (known || (was_unreachable && !pa)) {
 			/* The framework was told this task ended. */
 			if (live) {
-				ms_info("agent %s: task %s of framework %s ended for the master: "
+				ag_info("agent %s: task %s of framework %s ended for the master: "
 				        "killing it",
 				        a->id, at->task.task_id, fw->id);
 				ms__later_kill(later, fw->id, at->task.task_id);
@@ -243,7 +243,7 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
 		struct ag_error err = {0};
 		if (ms_resources_from_pb(m, at->task.resources, at->task.n_resources, &res, &err) <
 		    0) {
-			ms_warn("agent %s: task %s: %s", a->id, at->task.task_id, err.msg);
+			ag_warn("agent %s: task %s: %s", a->id, at->task.task_id, err.msg);
 			continue;
 		}
 		const char *role = NULL;
@@ -256,7 +256,7 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
 		if (live) {
 			t->booked = drf_allocation_add(m->alloc, fw->id, a->id, role, res) == 0;
 			if (!t->booked)
-				ms_warn("agent %s: task %s: its resources exceed the agent's",
+				ag_warn("agent %s: task %s: its resources exceed the agent's",
 				        a->id, t->id);
 		}
 		t->state = ms__shown_state(fw, at->status.state);
@@ -269,7 +269,7 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
 		if (t->seen || ms_task_state_ended(t->state))
 			continue;
 		bool pa = t->fw->caps & PB_CAP_BIT(PB_CAP_PARTITION_AWARE);
-		ms_warn("agent %s: task %s of framework %s is unknown to the agent: %s", a->id,
+		ag_warn("agent %s: task %s of framework %s is unknown to the agent: %s", a->id,
 		        t->id, t->fw->id, pa ? "TASK_DROPPED" : "TASK_LOST");
 		ms_task_master_transition(m, t, pa ? PB_TASK_DROPPED : PB_TASK_LOST,
 		                          PB_REASON_RECONCILIATION, "Task is unknown to the agent",
@@ -329,7 +329,7 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	ms__agent_set_info(a, info);
 	/* Admission is durable before the agent learns its id. */
 	if (ms__agent_persist(m, a, &err) < 0) {
-		ms_err("agent %s: %s", a->id, err.msg);
+		ag_err("agent %s: %s", a->id, err.msg);
 		ms_http_reply_error(req, HTTP_SERVUNAVAIL, "Cannot record the agent: %s", err.msg);
 		drf_resources_free(total);
 		if (is_new)
@@ -370,7 +370,7 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	free(sid);
 	const char *headers[] = {"Mesos-Stream-Id", a->stream_id, NULL};
 	a->stream = ms_stream_start(m->http, req, headers, ms__agent_stream_closed, a);
-	ms_info("agent %s (%s at %s) %s", a->id, a->hostname, a->ip,
+	ag_info("agent %s (%s at %s) %s", a->id, a->hostname, a->ip,
 	        rereg ? "re-registered" : "registered");
 	ms_agent_send(a, json_pack("{s:s, s:{s:o, s:f, s:o}}", "type", "REGISTERED", "registered",
 	                           "agent_id", pb_id_to_json(a->id), "heartbeat_interval_seconds",

@@ -9,7 +9,7 @@
  * (MS_DRAIN_META_KEY, a JSON object by agent id), written before the call is
  * answered and at each DRAINED transition, so a restarted master keeps it:
  * an agent comes back deactivated and its drain goes on. */
-#include "master/log.h"
+#include "common/log.h"
 #include "master/master.h"
 
 #include <inttypes.h>
@@ -91,7 +91,7 @@ int ms_drain_recover(struct ms_master *m, struct ag_error *err)
 		a->drain_has_max_grace = json_is_integer(g);
 		a->drain_max_grace_ns = json_integer_value(g);
 		if (a->drain != MS_DRAIN_NONE)
-			ms_info("agent %s: %s (recovered)", a->id, ms__drain_state_name(a->drain));
+			ag_info("agent %s: %s (recovered)", a->id, ms__drain_state_name(a->drain));
 	}
 	json_decref(t);
 	return 0;
@@ -197,11 +197,11 @@ static void ms__drain_check_cb(evutil_socket_t fd, short what, void *arg)
 		if (ms__drain_persist(m, &err) < 0) {
 			/* Not durable: stays DRAINING and is tried again at the
 			 * next task end or registration. */
-			ms_err("agent %s: cannot record DRAINED: %s", a->id, err.msg);
+			ag_err("agent %s: cannot record DRAINED: %s", a->id, err.msg);
 			a->drain = MS_DRAIN_DRAINING;
 			continue;
 		}
-		ms_info("agent %s: DRAINED", a->id);
+		ag_info("agent %s: DRAINED", a->id);
 	}
 	/* mark_gone after the walk: ms_agent_lost() does not remove agents
 	 * from the map, but it walks tasks and frameworks. */
@@ -210,10 +210,10 @@ static void ms__drain_check_cb(evutil_socket_t fd, short what, void *arg)
 		if (a->gone || a->drain != MS_DRAIN_DRAINED || !a->drain_mark_gone)
 			continue;
 		if (ms_registry_agent_mark_gone(m->registry, a->id, &err) < 0) {
-			ms_err("agent %s: drained, but cannot mark it gone: %s", a->id, err.msg);
+			ag_err("agent %s: drained, but cannot mark it gone: %s", a->id, err.msg);
 			continue;
 		}
-		ms_info("agent %s: drained, marked gone", a->id);
+		ag_info("agent %s: drained, marked gone", a->id);
 		ms_agent_lost(m, a, true);
 		/* Its maintenance record is dropped (ms__drain_table skips gone
 		 * agents); failing that, recovery skips gone agents anyway. */
@@ -317,12 +317,12 @@ void ms_drain_operator(struct ms_master *m, struct evhttp_request *req,
 		a->drain_has_max_grace = old.drain_has_max_grace;
 		a->drain_max_grace_ns = old.drain_max_grace_ns;
 		a->drain_mark_gone = old.drain_mark_gone;
-		ms_err("%s: %s", pb_operator_call_type_name(call->type), err.msg);
+		ag_err("%s: %s", pb_operator_call_type_name(call->type), err.msg);
 		ms_http_reply_error(req, HTTP_SERVUNAVAIL, "Cannot record the agent's state: %s",
 		                    err.msg);
 		return;
 	}
-	ms_info("agent %s: %s", a->id, pb_operator_call_type_name(call->type));
+	ag_info("agent %s: %s", a->id, pb_operator_call_type_name(call->type));
 	/* The allocator knows the agent only while it is registered. */
 	bool in_alloc = a->active && !a->unreachable;
 	if (call->type == PB_OP_REACTIVATE_AGENT) {
@@ -432,7 +432,7 @@ void ms_kill_task_operator(struct ms_master *m, struct evhttp_request *req,
 		                    tid, t->agent_id);
 		return;
 	}
-	ms_info("KILL_TASK %s of framework %s by an operator", t->id, t->fw->id);
+	ag_info("KILL_TASK %s of framework %s by an operator", t->id, t->fw->id);
 	ms_task_send_kill(m, t, call->kill_task.has_grace, call->kill_task.grace_ns);
 	ms_http_reply_empty(req, HTTP_OK);
 }

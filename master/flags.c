@@ -73,7 +73,7 @@ void ms_flags_init(struct ms_flags *f)
 	        .max_body_size = 4u << 20,
 	        .max_completed_tasks_per_framework = 1000,
 	        .max_completed_frameworks = 50,
-	        .log_level = MS_LOG_INFO,
+	        .log_level = AG_LOG_INFO,
 	        .registry_sync = MS_REGISTRY_SYNC_FULL,
 	};
 }
@@ -195,7 +195,7 @@ static int ms__set(struct ms_flags *f, const struct ms__flag *fl, const char *v,
 		*(size_t *)p = (size_t)u;
 		return 0;
 	case F_LOG_LEVEL:
-		if (ms_log_level_parse(v, (enum ms_log_level *)p) < 0)
+		if (ag_log_level_parse(v, (enum ag_log_level *)p) < 0)
 			return ag_error_msg(err, EINVAL,
 			                    "--%s: `%s` is not one of debug, info, warning, error",
 			                    fl->name, v);

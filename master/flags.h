@@ -8,7 +8,7 @@
 #define AGORA_MASTER_FLAGS_H
 
 #include "common/common.h"
-#include "master/log.h"
+#include "common/log.h"
 #include "master/registry.h"
 
 #define MS_DEFAULT_WORK_DIR "/var/lib/agora-master"
@@ -32,7 +32,7 @@ struct ms_flags {
 	 * dropped first); 0 keeps nothing. */
 	size_t max_completed_tasks_per_framework;
 	size_t max_completed_frameworks;
-	enum ms_log_level log_level;
+	enum ag_log_level log_level;
 	enum ms_registry_sync registry_sync;
 	bool help;
 };

@@ -1,6 +1,6 @@
 /* frameworks.c: framework lifecycle: SUBSCRIBE (new and re-subscribe),
  * the stream going away, failover timeouts, removal. */
-#include "master/log.h"
+#include "common/log.h"
 #include "master/master.h"
 
 #include <math.h>
@@ -138,7 +138,7 @@ static void ms__failover_fire(evutil_socket_t fd, short what, void *arg)
 	struct ms_framework *fw = arg;
 	(void)fd;
 	(void)what;
-	ms_info("framework %s: failover timeout (%.3f s) expired: removing it", fw->id,
+	ag_info("framework %s: failover timeout (%.3f s) expired: removing it", fw->id,
 	        fw->failover_timeout_s);
 	ms_framework_remove(fw->m, fw, "failover timeout");
 }
@@ -169,7 +169,7 @@ static void ms__fw_disconnected(ms_stream *s, enum ms_stream_close_reason reason
 	(void)s;
 	fw->stream = NULL;
 	fw->unregistered_ns = ms_wall_ns();
-	ms_info("framework %s disconnected (%s): failover in %.3f s", fw->id,
+	ag_info("framework %s disconnected (%s): failover in %.3f s", fw->id,
 	        ms_stream_close_reason_name(reason), fw->failover_timeout_s);
 	drf_framework_deactivate(m->alloc, fw->id);
 	/* Outstanding offers go back: nobody can answer them now. */
@@ -193,7 +193,7 @@ struct ms_framework *ms_framework_recover(struct ms_master *m, const char *id, c
 	size_t n_roles = 0;
 	if (pb_framework_info_decode(a, info, "framework_info", &fi, &err) < 0 ||
 	    ms__roles(&fi, &roles, &n_roles) != NULL) {
-		ms_warn("framework %s: cannot recover its FrameworkInfo: %s", id,
+		ag_warn("framework %s: cannot recover its FrameworkInfo: %s", id,
 		        err.msg[0] ? err.msg : "bad roles");
 		pb_arena_free(a);
 		return NULL;
@@ -272,7 +272,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	/* The id is the framework's key to its tasks after a failover: it is
 	 * durable before the framework hears of it. */
 	if (ms__fw_persist(m, fw, &err) < 0) {
-		ms_err("framework %s: %s", fw->id, err.msg);
+		ag_err("framework %s: %s", fw->id, err.msg);
 		ms_http_reply_error(req, HTTP_SERVUNAVAIL, "Cannot record the framework: %s",
 		                    err.msg);
 		if (is_new)
@@ -312,7 +312,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	fw->stream = ms_stream_start(m->http, req, headers, ms__fw_disconnected, fw);
 	bool was_recovered = fw->recovered;
 	fw->recovered = false;
-	ms_info("framework %s (%s) %s", fw->id,
+	ag_info("framework %s (%s) %s", fw->id,
 	        json_string_value(json_object_get(fw->info, "name")),
 	        is_new ? "subscribed" : "re-subscribed");
 
@@ -339,10 +339,10 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 void ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char *why)
 {
 	struct ag_error err = {0};
-	ms_info("framework %s removed: %s", fw->id, why);
+	ag_info("framework %s removed: %s", fw->id, why);
 	/* Its id must never come back, even after a crash right now. */
 	if (ms_registry_framework_mark_removed(m->registry, fw->id, &err) < 0)
-		ms_err("framework %s: %s", fw->id, err.msg);
+		ag_err("framework %s: %s", fw->id, err.msg);
 	ms_map_put(&m->removed_frameworks, fw->id, (void *)1);
 	ms_offers_rescind_matching(m, fw, NULL, false);
 	/* One SHUTDOWN_FRAMEWORK per agent that runs its tasks. */

@@ -1,7 +1,7 @@
 /* agora-master: the daemon's edge. Parses flags, opens the registry, runs
  * the HTTP server on one libevent loop, logs what fails, and shuts down
  * cleanly on SIGTERM/SIGINT. */
-#include "master/log.h"
+#include "common/log.h"
 #include "master/master.h"
 
 #include <fcntl.h>
@@ -30,7 +30,7 @@ static int ms__make_work_dir(const char *path, struct ag_error *err)
 	if (!S_ISDIR(st.st_mode))
 		return ag_error_msg(err, ENOTDIR, "--work_dir: `%s` is not a directory", p);
 	if (st.st_mode & 077)
-		ms_warn("--work_dir `%s` is accessible to others (mode %03o); 0700 is advised", p,
+		ag_warn("--work_dir `%s` is accessible to others (mode %03o); 0700 is advised", p,
 		        st.st_mode & 0777);
 	return 0;
 }
@@ -67,7 +67,7 @@ static int ms__recover(struct ms_master *m, bool created, struct ag_error *err)
 		r = ms_registry_weights_foreach(m->registry, ms__count_weight, &weights, err);
 	if (r < 0)
 		return r;
-	ms_info("master %s: registry %s (schema %d): %zu agents, %zu frameworks, %zu weights",
+	ag_info("master %s: registry %s (schema %d): %zu agents, %zu frameworks, %zu weights",
 	        m->id, created ? "created" : "recovered", ms_registry_schema_version(m->registry),
 	        agents, frameworks, weights);
 	return 0;
@@ -78,12 +78,12 @@ static void ms__on_signal(evutil_socket_t sig, short what, void *arg)
 	struct ms_master *m = arg;
 	(void)what;
 	if (m->stopping) {
-		ms_warn("%s again: stopping now", strsignal((int)sig));
+		ag_warn("%s again: stopping now", strsignal((int)sig));
 		event_base_loopbreak(m->base);
 		return;
 	}
 	m->stopping = true;
-	ms_info("%s: shutting down", strsignal((int)sig));
+	ag_info("%s: shutting down", strsignal((int)sig));
 	ms_http_stop_accepting(m->http);
 	ms_http_close_streams(m->http);
 	/* A short grace for the final chunks of the streams to leave. */
@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 		ms_flags_free(&m.flags);
 		return 0;
 	}
-	ms_log_set_level(m.flags.log_level);
+	ag_log_set_level(m.flags.log_level);
 	m.start_ns = ag_now_ns();
 
 	/* A client that vanishes mid-write must give EPIPE, not kill us. */
@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 	    ms_registry_open(m.flags.work_dir, m.flags.registry_sync, &m.registry, &created, &err) <
 	            0 ||
 	    ms__recover(&m, created, &err) < 0) {
-		ms_err("%s", err.msg);
+		ag_err("%s", err.msg);
 		goto out;
 	}
 
@@ -135,7 +135,7 @@ int main(int argc, char **argv)
 	if (cfg)
 		event_config_free(cfg);
 	if (!m.base) {
-		ms_err("event_base_new failed");
+		ag_err("event_base_new failed");
 		goto out;
 	}
 	struct ms_http_options hopts = {
@@ -144,22 +144,22 @@ int main(int argc, char **argv)
 	        .max_body = m.flags.max_body_size,
 	};
 	if (ms_http_new(m.base, &hopts, &m.http, &err) < 0) {
-		ms_err("%s", err.msg);
+		ag_err("%s", err.msg);
 		goto out;
 	}
 	if (ms_master_init(&m, &err) < 0 || ms_recover_state(&m, &err) < 0) {
-		ms_err("%s", err.msg);
+		ag_err("%s", err.msg);
 		goto out;
 	}
 	if (ms_operator_routes(&m) < 0 || ms_scheduler_routes(&m) < 0 || ms_agent_routes(&m) < 0) {
-		ms_err("cannot route the APIs");
+		ag_err("cannot route the APIs");
 		goto out;
 	}
 	sigterm = evsignal_new(m.base, SIGTERM, ms__on_signal, &m);
 	sigint = evsignal_new(m.base, SIGINT, ms__on_signal, &m);
 	if (!sigterm || !sigint || evsignal_add(sigterm, NULL) < 0 ||
 	    evsignal_add(sigint, NULL) < 0) {
-		ms_err("cannot watch SIGTERM/SIGINT");
+		ag_err("cannot watch SIGTERM/SIGINT");
 		goto out;
 	}
 
@@ -167,11 +167,11 @@ int main(int argc, char **argv)
 	 * with --port 0. */
 	printf("listening on %s:%u\n", m.flags.ip, ms_http_port(m.http));
 	fflush(stdout);
-	ms_info("listening on %s:%u (work_dir %s)", m.flags.ip, ms_http_port(m.http),
+	ag_info("listening on %s:%u (work_dir %s)", m.flags.ip, ms_http_port(m.http),
 	        m.flags.work_dir);
 
 	if (event_base_dispatch(m.base) < 0) {
-		ms_err("event loop failed");
+		ag_err("event loop failed");
 		goto out;
 	}
 	status = 0;
@@ -187,7 +187,7 @@ out:
 		event_base_free(m.base);
 	ms_registry_close(m.registry);
 	if (status == 0)
-		ms_info("stopped");
+		ag_info("stopped");
 	free(m.id);
 	ms_flags_free(&m.flags);
 	return status;

@@ -1,6 +1,6 @@
 /* offers.c: offers from the allocator to frameworks, their timeouts and
  * rescinds, and ACCEPT / DECLINE. */
-#include "master/log.h"
+#include "common/log.h"
 #include "master/master.h"
 
 #include <inttypes.h>
@@ -48,7 +48,7 @@ static void ms__offer_timeout(evutil_socket_t fd, short what, void *arg)
 	struct ms_offer *o = arg;
 	(void)fd;
 	(void)what;
-	ms_debug("offer %s to framework %s timed out", o->id, o->fw->id);
+	ag_debug("offer %s to framework %s timed out", o->id, o->fw->id);
 	ms_offer_rescind(o->fw->m, o, true);
 }
 
@@ -69,7 +69,7 @@ void ms_on_offer(void *ctx, const struct drf_offer *d)
 	struct ms_agent *agent = ms_map_get(&m->agents, d->agent_id);
 	if (!fw || !agent) {
 		/* Cannot happen: both are removed from the allocator with us. */
-		ms_err("offer for unknown framework %s or agent %s", d->framework_id, d->agent_id);
+		ag_err("offer for unknown framework %s or agent %s", d->framework_id, d->agent_id);
 		return;
 	}
 	struct ms_offer *o = ag_calloc(1, sizeof(*o));
@@ -185,7 +185,7 @@ void ms_accept(struct ms_master *m, struct ms_framework *fw, const struct pb_cal
 	for (size_t i = 0; i < acc->n_operations; i++) {
 		const struct pb_operation *op = &acc->operations[i];
 		if (op->type != PB_OPERATION_LAUNCH) {
-			ms_warn("framework %s: operation %d is not supported; ignored", fw->id,
+			ag_warn("framework %s: operation %d is not supported; ignored", fw->id,
 			        (int)op->type);
 			continue;
 		}

@@ -3,7 +3,7 @@
  * Synchronous GET_* replies are built from the master's maps and the
  * allocator; UPDATE_WEIGHTS, TEARDOWN and MARK_AGENT_GONE write the registry
  * before their empty 200; SUBSCRIBE streams operator events. */
-#include "master/log.h"
+#include "common/log.h"
 #include "master/master.h"
 
 #include <string.h>
@@ -206,7 +206,7 @@ static void ms__operator(struct evhttp_request *req, void *arg)
 		else
 			ms_registry_rollback(m->registry);
 		if (rc < 0) {
-			ms_err("UPDATE_WEIGHTS: %s", err.msg);
+			ag_err("UPDATE_WEIGHTS: %s", err.msg);
 			ms_http_reply_error(req, HTTP_SERVUNAVAIL, "%s", err.msg);
 			goto out;
 		}

@@ -1,6 +1,6 @@
 /* scheduler.c: POST /api/v1/scheduler (reference §1-§3): decoding, the
  * status-code rules in the order Mesos checks them, and dispatch. */
-#include "master/log.h"
+#include "common/log.h"
 #include "master/master.h"
 
 #include <string.h>
@@ -77,7 +77,7 @@ static void ms__scheduler(struct evhttp_request *req, void *arg)
 		case PB_CALL_ACKNOWLEDGE:
 			if (ms_task_acknowledge(m, fw, call.acknowledge.task_id,
 			                        call.acknowledge.uuid.data) < 0)
-				ms_debug("framework %s: acknowledgement of an unknown update of "
+				ag_debug("framework %s: acknowledgement of an unknown update of "
 				         "task %s",
 				         fw->id, call.acknowledge.task_id);
 			break;

@@ -1,7 +1,7 @@
 /* state.c: the master's shared plumbing: lifecycle of the state, the
  * allocator's timers, heartbeats, resource conversion between the wire and
  * the allocator, and sending records on streams. */
-#include "master/log.h"
+#include "common/log.h"
 #include "master/master.h"
 
 #include <inttypes.h>
@@ -376,7 +376,7 @@ static void ms__agent_check_cb(evutil_socket_t fd, short what, void *arg)
 		bool recovered = !a->active && a->last_seen_ns == 0;
 		uint64_t seen = recovered ? m->start_ns : a->last_seen_ns;
 		if ((a->active || recovered) && !a->unreachable && !a->gone && now - seen > limit) {
-			ms_warn("agent %s (%s): no heartbeat for %.1f s: unreachable", a->id,
+			ag_warn("agent %s (%s): no heartbeat for %.1f s: unreachable", a->id,
 			        a->hostname, (double)(now - seen) / 1e9);
 			ms_agent_lost(m, a, false);
 		}

@@ -1,7 +1,7 @@
 /* tasks.c: the task lifecycle in the master: launch validation, RUN_TASK,
  * status updates from agents and their acknowledgements, KILL, RECONCILE,
  * and tasks lost with their agent. */
-#include "master/log.h"
+#include "common/log.h"
 #include "master/master.h"
 
 #include <string.h>
@@ -207,7 +207,7 @@ void ms_task_launch(struct ms_master *m, struct ms_framework *fw, struct ms_agen
 {
 	struct ms_task *t = ms__task_new(fw, ti->task_id, agent, role, ti->json, res);
 	t->booked = true; /* by the accept */
-	ms_debug("framework %s: task %s on agent %s", fw->id, t->id, agent->id);
+	ag_debug("framework %s: task %s on agent %s", fw->id, t->id, agent->id);
 	if (agent->stream && fw->info_text) {
 		/* The bytes pb_json_dump() would write for the event, from the
 		 * texts already kept (t->info is pb_json_dump() of ti->json). */
@@ -358,7 +358,7 @@ void ms_task_status_update(struct ms_master *m, struct ms_agent *agent, const ch
 	if (!t || t->agent != agent) {
 		/* Nobody will acknowledge it: a removed framework, or a task
 		 * the master already forgot. Stop the agent's retries. */
-		ms_debug("agent %s: update for unknown task %s of framework %s: acknowledged",
+		ag_debug("agent %s: update for unknown task %s of framework %s: acknowledged",
 		         agent->id, st->task_id, framework_id);
 		ms__ack_agent(agent, framework_id, st->task_id, st->uuid.data);
 		/* A task still running that its framework was told has ended
@@ -366,7 +366,7 @@ void ms_task_status_update(struct ms_master *m, struct ms_agent *agent, const ch
 		 * a copy of a task that lives on another agent): nobody can
 		 * manage it, so it must not run on unseen. */
 		if (fw && !pb_task_state_is_terminal(st->state)) {
-			ms_info("agent %s: task %s of framework %s runs but has ended for the "
+			ag_info("agent %s: task %s of framework %s runs but has ended for the "
 			        "master: killing it",
 			        agent->id, st->task_id, framework_id);
 			ms_task_kill_on_agent(agent, framework_id, st->task_id);

@@ -12,7 +12,7 @@
  * down (as on SIGTERM, which also checks that teardown frees everything)
  * and started afresh so that runs stay fast. A crash, a sanitizer report or
  * a request left unanswered is a finding. */
-#include "master/log.h"
+#include "common/log.h"
 #include "master/master.h"
 
 #include <errno.h>
@@ -71,7 +71,7 @@ static void fuzz_init(void)
 	struct ag_error err = {0};
 	signal(SIGPIPE, SIG_IGN);
 	ms_flags_init(&M.flags);
-	ms_log_set_level(MS_LOG_ERROR);
+	ag_log_set_level(AG_LOG_ERROR);
 	static bool registered;
 	if (!registered) {
 		registered = true;

@@ -138,7 +138,7 @@ int main(int argc, char **argv)
 	}
 	_cleanup_free_ char *logp = ag_asprintf("%s/events.log", work);
 	log_fd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (recover && ctz_recover(c, &err) < 0) {
+	if (recover && ctz_recover(c, NULL, &err) < 0) {
 		fprintf(stderr, "agent-sup-driver: recover: %s\n", err.msg);
 		return 1;
 	}

@@ -1,4 +1,4 @@
-/* The agent's Mesos-format flag values: durations and attributes. */
+/* The agent's flag values: Mesos-format durations and attributes, the log level. */
 #include "agent/flags.h"
 
 #include <criterion/criterion.h>
@@ -99,4 +99,30 @@ Test(flags, bad_attributes_are_refused_naming_the_attribute)
 	expect_error("ports:x[1-2]", "`ports`: unexpected '['");
 	expect_error("tags:x{a}", "`tags`: unexpected '{'");
 	expect_error("tags:{a}b", "`tags`: sets are written");
+}
+
+Test(flags, log_levels_are_the_masters_in_any_case)
+{
+	enum ag_log_level l = AG_LOG_ERROR;
+	struct ag_error err = {0};
+	cr_expect(flg_parse_log_level("debug", &l, &err) == 0 && l == AG_LOG_DEBUG);
+	cr_expect(flg_parse_log_level("INFO", &l, &err) == 0 && l == AG_LOG_INFO);
+	cr_expect(flg_parse_log_level("Warning", &l, &err) == 0 && l == AG_LOG_WARN);
+	cr_expect(flg_parse_log_level("warn", &l, &err) == 0 && l == AG_LOG_WARN);
+	cr_expect(flg_parse_log_level("error", &l, &err) == 0 && l == AG_LOG_ERROR);
+}
+
+Test(flags, bad_log_levels_are_refused_naming_the_flag)
+{
+	enum ag_log_level l = AG_LOG_WARN;
+	const char *bad[] = {"", "loud", "inf", "errors", " info"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct ag_error err = {0};
+		cr_expect(flg_parse_log_level(bad[i], &l, &err) == -EINVAL, "`%s` accepted",
+		          bad[i]);
+		cr_expect(strstr(err.msg, "--log_level: `") &&
+		                  strstr(err.msg, "not one of debug, info, warning, error"),
+		          "%s", err.msg);
+	}
+	cr_expect_eq(l, AG_LOG_WARN, "written only on success");
 }

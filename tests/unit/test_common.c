@@ -1,6 +1,7 @@
-/* Unit tests for common/: errors, parsing, file helpers. */
+/* Unit tests for common/: errors, parsing, file helpers, the log. */
 #include "agtest.h"
 #include "common/common.h"
+#include "common/log.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -178,4 +179,58 @@ Test(cleanup, take_fd_hands_off_ownership)
 	cr_assert_eq(fcntl(kept, F_GETFD), FD_CLOEXEC);
 	close(kept);
 	cr_assert_eq(fcntl(kept, F_GETFD), -1);
+}
+
+Test(log, levels_parse_in_any_case_and_have_names)
+{
+	enum ag_log_level l = AG_LOG_ERROR;
+	cr_assert_eq(ag_log_level_parse("DEBUG", &l), 0);
+	cr_assert_eq(l, AG_LOG_DEBUG);
+	cr_assert_eq(ag_log_level_parse("warning", &l), 0);
+	cr_assert_eq(l, AG_LOG_WARN);
+	cr_assert_eq(ag_log_level_parse("Warn", &l), 0);
+	cr_assert_eq(l, AG_LOG_WARN);
+	cr_assert_eq(ag_log_level_parse("loud", &l), -EINVAL);
+	cr_assert_eq(ag_log_level_parse(NULL, &l), -EINVAL);
+	cr_assert_eq(l, AG_LOG_WARN, "written only on success");
+	cr_assert_str_eq(ag_log_level_name(AG_LOG_INFO), "INFO");
+	cr_assert_str_eq(ag_log_level_name((enum ag_log_level)42), "?");
+}
+
+/* One timestamped line per message, below the level nothing. */
+Test(log, lines_carry_a_utc_timestamp_and_the_level)
+{
+	char path[] = "/tmp/agora-log-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	int saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	ag_log_set_level(AG_LOG_INFO);
+	ag_debug("not shown");
+	errno = EAGAIN;
+	ag_info("task `%s`: %s", "t1", "TASK_RUNNING");
+	cr_expect_eq(errno, EAGAIN, "errno is preserved");
+	ag_log_set_level(AG_LOG_DEBUG);
+	ag_debug("shown");
+	ag_warn("task `%s`: %s", "a\nb", "x\r\t\x7f\xc3\xa9");
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	char buf[512] = {0};
+	cr_assert(pread(fd, buf, sizeof(buf) - 1, 0) > 0);
+	close(fd);
+	unlink(path);
+	int y, mo, d, h, mi, s, ms, n = 0;
+	cr_assert_eq(
+	        sscanf(buf, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ %n", &y, &mo, &d, &h, &mi, &s, &ms, &n),
+	        7, "%s", buf);
+	cr_expect_eq(n, 25, "%s", buf);
+	const char *second = strchr(buf, '\n');
+	cr_assert(second, "%s", buf);
+	cr_expect_eq(strncmp(buf + 25, "INFO  task `t1`: TASK_RUNNING\n", 30), 0, "%s", buf);
+	const char *third = strchr(second + 1, '\n');
+	cr_assert(third, "%s", buf);
+	cr_expect_eq(strncmp(second + 1 + 25, "DEBUG shown\n", 12), 0, "%s", buf);
+	/* a control character in what the message quotes cannot start a line */
+	cr_expect_str_eq(third + 1 + 25, "WARN  task `a?b`: x???\xc3\xa9\n", "%s", buf);
+	cr_expect(!strstr(buf, "not shown"), "%s", buf);
 }

@@ -66,7 +66,7 @@ Test(master_flags, both_spellings_and_units)
 	cr_assert_str_eq(f.work_dir, "/tmp/x");
 	cr_assert_eq(f.heartbeat_interval_ns, 500000000ull);
 	cr_assert_eq(f.offer_timeout_ns, 90000000000ull);
-	cr_assert_eq(f.log_level, MS_LOG_WARN);
+	cr_assert_eq(f.log_level, AG_LOG_WARN);
 	r = parse(&f, &err, 4, "--offer_timeout=off", "--max_body_size=1MiB",
 	          "--registry_sync=normal", "--allocation_batch=0");
 	cr_assert_eq(r, 0, "%s", err.msg);
