@@ -48,7 +48,10 @@ static const char *const ms__sql[ST__COUNT] = {
                       "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
                       "info = excluded.info, failover_timeout = excluded.failover_timeout, "
                       "registered_at = excluded.registered_at, removed = excluded.removed",
-        [ST_FW_REMOVED] = "UPDATE frameworks SET removed = 1 WHERE id = ?1",
+        /* A tombstone even for a framework never recorded (known only
+         * from an agent's report): its id must not come back either. */
+        [ST_FW_REMOVED] = "INSERT INTO frameworks (id, info, registered_at, removed) "
+                          "VALUES (?1, '{}', 0, 1) ON CONFLICT (id) DO UPDATE SET removed = 1",
         [ST_FW_DEL] = "DELETE FROM frameworks WHERE id = ?1",
         [ST_FW_LIST] = "SELECT id, info, failover_timeout, registered_at, removed FROM frameworks "
                        "ORDER BY rowid",
@@ -473,7 +476,8 @@ int ms_registry_framework_put(ms_registry *reg, const struct ms_registry_framewo
 
 int ms_registry_framework_mark_removed(ms_registry *reg, const char *id, struct ag_error *err)
 {
-	return ms__run_key(reg, ST_FW_REMOVED, id, "mark framework removed", err);
+	ms__bind_text(reg->stmt[ST_FW_REMOVED], 1, id);
+	return ms__run(reg, ST_FW_REMOVED, "mark framework removed", err);
 }
 
 int ms_registry_framework_remove(ms_registry *reg, const char *id, struct ag_error *err)

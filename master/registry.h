@@ -108,6 +108,8 @@ struct ms_registry_framework {
 
 int ms_registry_framework_put(ms_registry *reg, const struct ms_registry_framework *fw,
                               struct ag_error *err);
+/* Record `id` as removed, registered before or not (then a row with an
+ * empty FrameworkInfo that only says so). */
 int ms_registry_framework_mark_removed(ms_registry *reg, const char *id, struct ag_error *err);
 int ms_registry_framework_remove(ms_registry *reg, const char *id, struct ag_error *err);
 

@@ -722,3 +722,49 @@ Test(mtasks, no_completed_frameworks_with_a_zero_bound)
 	json_decref(fws);
 	sim_stop_master_clean();
 }
+
+/* A framework the master knows only from an agent's report (its registry
+ * lost, or never told) is torn down: its id is recorded as removed all the
+ * same, so after a master SIGKILL it cannot subscribe with it again. */
+Test(mtasks, a_framework_known_only_from_an_agent_stays_removed_after_a_master_restart)
+{
+	sim_start_master(NULL, 0);
+	const char *fwinfo = "{\"id\":{\"value\":\"FX\"},\"user\":\"root\",\"name\":\"fx\","
+	                     "\"failover_timeout\":60}";
+	char *rep = reported("FX",
+	                     "{\"name\":\"t1\",\"task_id\":{\"value\":\"t1\"},\"agent_id\":{"
+	                     "\"value\":\"S-old\"},\"resources\":[]}",
+	                     "t1", "TASK_RUNNING"),
+	     list[4096];
+	snprintf(list, sizeof(list), "[%s]", rep);
+	free(rep);
+	struct sim_peer a = {0};
+	agent_reregister(&a, "S-old", fwinfo, list);
+	char body[512];
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{\"value\":\"FX\"}}}");
+	int status;
+	char head[1024] = "";
+	json_t *r = sim_op_call(body, &status, head, sizeof(head));
+	cr_assert_eq(status, 200, "%s %s", head, json_is_string(r) ? json_string_value(r) : "");
+	json_decref(r);
+	json_t *ev = sim_peer_next(&a, "SHUTDOWN_FRAMEWORK", 3000);
+	cr_assert_not_null(ev);
+	json_decref(ev);
+
+	sim_kill_master();
+	sim_peer_close(&a);
+	sim_start_master(NULL, sim_port);
+	struct sim_peer f = {0};
+	snprintf(body, sizeof(body), "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":%s}}",
+	         fwinfo);
+	cr_assert_eq(sim_peer_open(&f, "/api/v1/scheduler", body), 200);
+	ev = sim_peer_next(&f, "ERROR", 3000);
+	cr_assert_not_null(ev, "a removed framework subscribed again");
+	cr_assert_str_eq(sim_jstr(ev, "error.message"), "Framework has been removed");
+	json_decref(ev);
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "grep -q ' ERROR ' %s", sim_log_path);
+	cr_expect_neq(system(cmd), 0, "the master logged an error");
+	sim_peer_close(&f);
+}
