@@ -16,6 +16,7 @@
 #include "master/master.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
@@ -98,15 +99,30 @@ static void fuzz_init(void)
 	}
 }
 
+/* Connect without blocking, running the master's loop meanwhile: a full
+ * accept queue empties only when the master accepts, and a blocking
+ * connect was cut by libFuzzer's timer signal (EINTR). */
 static int client_connect(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(ms_http_port(M.http))};
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "fuzz_master: connect to the master: %s\n", strerror(errno));
+	int e = fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
+	for (int turn = 0; (e == EINPROGRESS || e == EINTR) && turn < 10000; turn++) {
+		event_base_loop(M.base, EVLOOP_NONBLOCK);
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		if (poll(&p, 1, 1) != 1)
+			continue;
+		socklen_t n = sizeof(e);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &n) < 0)
+			e = errno;
+	}
+	if (e) {
+		fprintf(stderr, "fuzz_master: connect to the master: %s\n", strerror(e));
 		abort();
 	}
+	int flags = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
 	return fd;
 }
 
