@@ -266,6 +266,26 @@ int rt_spec_load(const char *bundle, struct rt_spec **ret_spec, struct ag_error 
 /* Free a spec; NULL and half-built specs are accepted. */
 void rt_spec_free(struct rt_spec *spec);
 
+/* Parse an OCI process object on its own (the schema of config.json's
+ * "process"), as `agora-run exec --process` reads it: the same parser and
+ * checks as rt_spec_parse, errors named from "process" on
+ * (`process.user.uid: must be ...`). apparmorProfile and selinuxLabel are
+ * type-checked and not applied: this runtime has no LSM support. On success
+ * *ret_process owns everything and is freed with rt_process_free(). */
+int rt_process_parse(const char *json, size_t len, struct rt_process **ret_process,
+                     struct ag_error *err);
+
+/* Read the file `path` and parse it (rt_process_parse); errors are
+ * prefixed with the path. */
+int rt_process_load(const char *path, struct rt_process **ret_process, struct ag_error *err);
+
+/* Free a process from rt_process_parse(); NULL and half-built accepted. */
+void rt_process_free(struct rt_process *p);
+
+/* The CAP_* number of `name`, written as in the OCI spec: "CAP_SYS_ADMIN",
+ * any case, the prefix required. -EINVAL for anything else. */
+int rt_cap_from_name(const char *name);
+
 /* The default config.json that `agora-run spec` writes: pid, network, ipc,
  * uts, mount and cgroup namespaces; `sh` as the process; the 14 Docker
  * capabilities; no_new_privs; Docker's masked and read-only paths; the
