@@ -1,13 +1,9 @@
 /* container.c: the lifecycle: create, start, run, state, list, kill,
- * delete, exec, pause, pids, stats. */
+ * delete, pause, pids, stats (exec is in exec.c). */
 #include "internal.h"
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
-#include <linux/sched.h>
-#include <sched.h>
-#include <sys/prctl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -685,141 +681,6 @@ int rt_container_stats_json(const struct rt_options *o, const char *id, char **r
 		goto out;
 	r = rt__cg_stats_json(c.cg_rootfd, st.cgroup_path, id, ret_json, err);
 out:
-	rt__container_close(&c, &st);
-	return r;
-}
-
-int rt_container_exec(const struct rt_options *o, const char *id, char *const argv[],
-                      const char *cwd, char *const env[], int *ret_status, struct ag_error *err)
-{
-	struct rt__roots c;
-	struct rt_state st;
-	struct rt_spec *spec = NULL;
-	struct rt_bpf bpf = {0};
-	_cleanup_close_ int pidfd = -1, cgfd = -1, pidns_self = -1;
-	int r = rt__container_open(&c, o, id, NULL, &st, err);
-	if (r < 0)
-		return r;
-	if (st.status != RT_STATUS_RUNNING) {
-		r = ag_error_msg(err, EINVAL,
-		                 "container `%s` is %s: exec needs a running container", id,
-		                 rt_status_name(st.status));
-		goto out;
-	}
-	r = rt_spec_load(st.bundle, &spec, err);
-	if (r < 0)
-		goto out;
-	r = rt__pidfd_open_checked(st.pid, st.pid_start_ticks, &pidfd);
-	if (r < 0) {
-		r = ag_error_set(err, -r, "container `%s`: its process is gone", id);
-		goto out;
-	}
-	if (spec->seccomp) {
-		char buf[4096];
-		r = rt__seccomp_get(spec->seccomp, rt__seccomp_cache_dir(o, buf, sizeof(buf)), &bpf,
-		                    err);
-		if (r < 0)
-			goto out;
-	}
-	if (st.cgroup_path && c.cg_rootfd >= 0) {
-		r = rt__cg_open(c.cg_rootfd, st.cgroup_path, &cgfd, err);
-		if (r < 0)
-			goto out;
-	}
-
-	/* The namespaces the container has and we do not. */
-	static const struct {
-		const char *name;
-		int flag;
-	} nss[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},  {"ipc", CLONE_NEWIPC},
-	           {"uts", CLONE_NEWUTS},   {"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
-	           {"pid", CLONE_NEWPID}};
-	int flags = 0;
-	for (size_t i = 0; i < AG_ARRAY_SIZE(nss); i++) {
-		char a[64], b[64];
-		struct stat sa, sb;
-		snprintf(a, sizeof(a), "/proc/%d/ns/%s", (int)st.pid, nss[i].name);
-		snprintf(b, sizeof(b), "/proc/self/ns/%s", nss[i].name);
-		if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino != sb.st_ino)
-			flags |= nss[i].flag;
-	}
-	/* The pid namespace only applies to children: join it here, and
-	 * leave it again once the child exists. */
-	if (flags & CLONE_NEWPID) {
-		pidns_self = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
-		if (pidns_self < 0 || setns(pidfd, CLONE_NEWPID) < 0) {
-			r = ag_error_set(err, errno, "join the pid namespace of `%s`", id);
-			goto out;
-		}
-	}
-	/* The child's setup errors come back on a close-on-exec pipe: exec
-	 * closing it with nothing written means the command is running. */
-	int report[2];
-	if (pipe2(report, O_CLOEXEC) < 0) {
-		r = ag_error_set(err, errno, "pipe");
-		goto out;
-	}
-	struct clone_args ca = {.exit_signal = SIGCHLD};
-	if (cgfd >= 0) {
-		ca.flags |= CLONE_INTO_CGROUP;
-		ca.cgroup = (uint64_t)cgfd;
-	}
-	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-	int clone_errno = errno;
-	if (pid == 0) {
-		close(report[0]);
-		struct ag_error e = {0};
-		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-		int rr = 0;
-		if (flags & ~CLONE_NEWPID && setns(pidfd, flags & ~CLONE_NEWPID) < 0)
-			rr = ag_error_set(&e, errno, "join the namespaces of `%s`", id);
-		syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-		setsid();
-		const char *dir = cwd ? cwd : spec->process.cwd;
-		char here[4096];
-		if (rr == 0 && (chdir(dir) < 0 || !getcwd(here, sizeof(here)) || here[0] != '/'))
-			rr = ag_error_set(&e, errno, "chdir `%s` in the container", dir);
-		char *const *use_env = env ? env : spec->process.env;
-		_cleanup_free_ char *exe = NULL;
-		if (rr == 0 && (rr = rt__find_executable(argv[0], use_env, &exe)) < 0)
-			rr = ag_error_set(&e, -rr, "executable `%s` not found in the container",
-			                  argv[0]);
-		if (rr == 0)
-			rr = rt__security_apply(&spec->process, &bpf, &e);
-		if (rr == 0) {
-			execve(exe, argv, use_env);
-			ag_error_set(&e, errno, "execve `%s`", exe);
-		}
-		ssize_t w AG_UNUSED = write(report[1], e.msg, strlen(e.msg));
-		_exit(127);
-	}
-	close(report[1]);
-	if (pidns_self >= 0)
-		setns(pidns_self, CLONE_NEWPID);
-	if (pid < 0) {
-		close(report[0]);
-		r = ag_error_set(err, clone_errno, "clone3 into the container `%s`", id);
-		goto out;
-	}
-	char msg[AG_ERROR_MSG_MAX];
-	ssize_t got;
-	do
-		got = read(report[0], msg, sizeof(msg) - 1);
-	while (got < 0 && errno == EINTR);
-	close(report[0]);
-	int child_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	r = rt__wait_forwarding(pid, child_pidfd, -1, NULL, false, ret_status);
-	if (child_pidfd >= 0)
-		close(child_pidfd);
-	if (got > 0) {
-		msg[got] = '\0';
-		r = ag_error_msg(err, EINVAL, "exec in `%s`: %s", id, msg);
-	} else if (r < 0) {
-		ag_error_set(err, -r, "wait for the exec'd process");
-	}
-out:
-	rt__bpf_free(&bpf);
-	rt_spec_free(spec);
 	rt__container_close(&c, &st);
 	return r;
 }
