@@ -50,6 +50,34 @@ int rt__console_open(const struct rt_process *p, int *ret_master, int *ret_peer,
 	return 0;
 }
 
+int rt__console_handover(const struct rt_process *p, int sync_fd, int *ret_peer,
+                         struct ag_error *err)
+{
+	_cleanup_close_ int master = -1, peer = -1;
+	int r = rt__console_open(p, &master, &peer, err);
+	if (r < 0)
+		return r;
+	struct rt__msg m = {.type = RT_MSG_CONSOLE};
+	r = rt__fd_send(sync_fd, &m, offsetof(struct rt__msg, text), master);
+	if (r < 0)
+		return ag_error_set(err, -r, "process.terminal: hand the terminal over");
+	*ret_peer = TAKE_FD(peer);
+	return 0;
+}
+
+int rt__console_attach(int peer, struct ag_error *err)
+{
+	int r = 0;
+	if (ioctl(peer, TIOCSCTTY, 0) < 0)
+		r = ag_error_set(err, errno, "process.terminal: TIOCSCTTY");
+	for (int i = 0; i < 3 && r == 0; i++)
+		if (dup2(peer, i) < 0)
+			r = ag_error_set(err, errno, "process.terminal: dup2");
+	if (peer > 2)
+		close(peer);
+	return r;
+}
+
 int rt__fd_send(int sock, const void *data, size_t len, int fd)
 {
 	union {

@@ -1,13 +1,9 @@
 /* container.c: the lifecycle: create, start, run, state, list, kill,
- * delete, exec, pause, pids, stats. */
+ * delete, pause, pids, stats (exec is in exec.c). */
 #include "internal.h"
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
-#include <linux/sched.h>
-#include <sched.h>
-#include <sys/prctl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -16,7 +12,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-static const char *cache_dir(const struct rt_options *o, char *buf, size_t n)
+const char *rt__seccomp_cache_dir(const struct rt_options *o, char *buf, size_t n)
 {
 	if (o->seccomp_cache)
 		return o->seccomp_cache;
@@ -31,7 +27,7 @@ static int64_t now_unix_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int pidfd_open_checked(pid_t pid, uint64_t ticks, int *ret_fd)
+int rt__pidfd_open_checked(pid_t pid, uint64_t ticks, int *ret_fd)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0)
@@ -59,14 +55,7 @@ static bool pidfd_wait_exit(int pidfd, int ms)
 	return n > 0;
 }
 
-struct ctx {
-	const struct rt_options *o;
-	struct rt_options defaults;
-	int rootfd;
-	int cg_rootfd;
-};
-
-static void ctx_done(struct ctx *c)
+void rt__roots_close(struct rt__roots *c)
 {
 	if (c->rootfd >= 0)
 		close(c->rootfd);
@@ -74,7 +63,8 @@ static void ctx_done(struct ctx *c)
 		close(c->cg_rootfd);
 }
 
-static int ctx_open(struct ctx *c, const struct rt_options *o, bool create, struct ag_error *err)
+int rt__roots_open(struct rt__roots *c, const struct rt_options *o, bool create,
+                   struct ag_error *err)
 {
 	c->o = o;
 	c->rootfd = -1;
@@ -87,7 +77,7 @@ static int ctx_open(struct ctx *c, const struct rt_options *o, bool create, stru
 	return 0;
 }
 
-static int load_state(struct ctx *c, const char *id, int *ret_dirfd, struct rt_state *st,
+static int load_state(struct rt__roots *c, const char *id, int *ret_dirfd, struct rt_state *st,
                       struct ag_error *err)
 {
 	if (!rt_id_is_valid(id))
@@ -111,27 +101,27 @@ static int load_state(struct ctx *c, const char *id, int *ret_dirfd, struct rt_s
 /* The preamble of every call on an existing container: open the state
  * root (and cgroup root) and read the container's state. On failure
  * nothing is left open. */
-static int ctx_open_container(struct ctx *c, const struct rt_options *o, const char *id,
-                              int *ret_dirfd, struct rt_state *st, struct ag_error *err)
+int rt__container_open(struct rt__roots *c, const struct rt_options *o, const char *id,
+                       int *ret_dirfd, struct rt_state *st, struct ag_error *err)
 {
 	*st = (struct rt_state){0};
-	int r = ctx_open(c, o, false, err);
+	int r = rt__roots_open(c, o, false, err);
 	if (r < 0)
 		return r;
 	r = load_state(c, id, ret_dirfd, st, err);
 	if (r < 0)
-		ctx_done(c);
+		rt__roots_close(c);
 	return r;
 }
 
-static void ctx_close_container(struct ctx *c, struct rt_state *st)
+void rt__container_close(struct rt__roots *c, struct rt_state *st)
 {
 	rt_state_free_contents(st);
-	ctx_done(c);
+	rt__roots_close(c);
 }
 
 /* Operations that only exist through the container's cgroup. */
-static int need_cgroup(const struct ctx *c, const struct rt_state *st, const char *what,
+static int need_cgroup(const struct rt__roots *c, const struct rt_state *st, const char *what,
                        struct ag_error *err)
 {
 	if (st->cgroup_path && c->cg_rootfd >= 0)
@@ -152,7 +142,7 @@ static char *state_json_for_hooks(const char *id, pid_t pid, const char *bundle,
 }
 
 /* Everything create and run share. On failure nothing is left. */
-static int create_common(struct ctx *c, const char *id, const char *bundle,
+static int create_common(struct rt__roots *c, const char *id, const char *bundle,
                          const struct rt_spec *spec, const struct rt_stdio *io, bool wait_start,
                          pid_t *ret_pid, int *ret_pidfd, char **ret_cg_path, int *ret_console,
                          struct ag_error *err)
@@ -204,7 +194,8 @@ static int create_common(struct ctx *c, const char *id, const char *bundle,
 	}
 	if (spec->seccomp) {
 		char buf[4096];
-		r = rt__seccomp_get(spec->seccomp, cache_dir(c->o, buf, sizeof(buf)), &l.bpf, err);
+		r = rt__seccomp_get(spec->seccomp, rt__seccomp_cache_dir(c->o, buf, sizeof(buf)),
+		                    &l.bpf, err);
 		if (r < 0)
 			goto fail;
 	}
@@ -266,8 +257,8 @@ int rt_container_create(const struct rt_options *o, const char *id, const char *
                         const struct rt_spec *spec, const struct rt_stdio *io, pid_t *ret_pid,
                         struct ag_error *err)
 {
-	struct ctx c;
-	int r = ctx_open(&c, o, true, err);
+	struct rt__roots c;
+	int r = rt__roots_open(&c, o, true, err);
 	if (r < 0)
 		return r;
 	pid_t pid = 0;
@@ -278,16 +269,16 @@ int rt_container_create(const struct rt_options *o, const char *id, const char *
 		if (ret_pid)
 			*ret_pid = pid;
 	}
-	ctx_done(&c);
+	rt__roots_close(&c);
 	return r;
 }
 
 int rt_container_start(const struct rt_options *o, const char *id, struct ag_error *err)
 {
-	struct ctx c;
+	struct rt__roots c;
 	struct rt_state st;
 	_cleanup_close_ int dfd = -1, pidfd = -1, fifo = -1;
-	int r = ctx_open_container(&c, o, id, &dfd, &st, err);
+	int r = rt__container_open(&c, o, id, &dfd, &st, err);
 	if (r < 0)
 		return r;
 	if (st.status != RT_STATUS_CREATED) {
@@ -297,7 +288,7 @@ int rt_container_start(const struct rt_options *o, const char *id, struct ag_err
 		                 id, rt_status_name(st.status));
 		goto out;
 	}
-	r = pidfd_open_checked(st.pid, st.pid_start_ticks, &pidfd);
+	r = rt__pidfd_open_checked(st.pid, st.pid_start_ticks, &pidfd);
 	if (r < 0) {
 		r = ag_error_set(err, -r, "container `%s`: its process is gone", id);
 		goto out;
@@ -363,7 +354,7 @@ int rt_container_start(const struct rt_options *o, const char *id, struct ag_err
 		rt_spec_free(spec);
 	}
 out:
-	ctx_close_container(&c, &st);
+	rt__container_close(&c, &st);
 	return r;
 }
 
@@ -383,8 +374,8 @@ static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUS
 
 /* Waits for our child behind `pidfd`, forwarding signals to it; with a
  * terminal `console` (>= 0), relaying it to `io` meanwhile. */
-static int wait_forwarding(pid_t pid, int pidfd, int console, const struct rt_stdio *io,
-                           bool follow_size, int *ret_status)
+int rt__wait_forwarding(pid_t pid, int pidfd, int console, const struct rt_stdio *io,
+                        bool follow_size, int *ret_status)
 {
 	struct sigaction sa = {.sa_handler = forward_signal}, old[AG_ARRAY_SIZE(forwarded)];
 	sigemptyset(&sa.sa_mask);
@@ -411,7 +402,7 @@ static int wait_forwarding(pid_t pid, int pidfd, int console, const struct rt_st
 	return r;
 }
 
-static void delete_now(struct ctx *c, const char *id, const char *cg_path,
+static void delete_now(struct rt__roots *c, const char *id, const char *cg_path,
                        const struct rt_spec *spec, pid_t pid, const char *bundle)
 {
 	if (cg_path)
@@ -428,8 +419,8 @@ int rt_container_run(const struct rt_options *o, const char *id, const char *bun
                      struct ag_error *err)
 {
 	*ret = (struct rt_exit){0};
-	struct ctx c;
-	int r = ctx_open(&c, o, true, err);
+	struct rt__roots c;
+	int r = rt__roots_open(&c, o, true, err);
 	if (r < 0)
 		return r;
 	pid_t pid = 0;
@@ -443,7 +434,8 @@ int rt_container_run(const struct rt_options *o, const char *id, const char *bun
 		_cleanup_free_ char *sj = state_json_for_hooks(id, pid, bundle, RT_STATUS_RUNNING);
 		rt__hooks_run(spec, RT_HOOK_POSTSTART, sj, -1, NULL);
 	}
-	r = wait_forwarding(pid, pidfd, console, io, !spec->process.has_console_size, &ret->status);
+	r = rt__wait_forwarding(pid, pidfd, console, io, !spec->process.has_console_size,
+	                        &ret->status);
 	close(pidfd);
 	if (r < 0)
 		ag_error_set(err, -r, "wait for container `%s`", id);
@@ -452,19 +444,19 @@ int rt_container_run(const struct rt_options *o, const char *id, const char *bun
 		ret->oom_killed = rt__cg_oom_kills(c.cg_rootfd, cg_path) > 0;
 	delete_now(&c, id, cg_path, spec, pid, bundle);
 out:
-	ctx_done(&c);
+	rt__roots_close(&c);
 	return r;
 }
 
 int rt_container_state(const struct rt_options *o, const char *id, struct rt_state *ret,
                        struct ag_error *err)
 {
-	struct ctx c;
-	int r = ctx_open(&c, o, false, err);
+	struct rt__roots c;
+	int r = rt__roots_open(&c, o, false, err);
 	if (r < 0)
 		return r;
 	r = load_state(&c, id, NULL, ret, err);
-	ctx_done(&c);
+	rt__roots_close(&c);
 	return r;
 }
 
@@ -478,8 +470,8 @@ int rt_container_list(const struct rt_options *o, struct rt_state **ret, size_t 
 {
 	*ret = NULL;
 	*ret_n = 0;
-	struct ctx c;
-	int r = ctx_open(&c, o, false, err);
+	struct rt__roots c;
+	int r = rt__roots_open(&c, o, false, err);
 	if (r == -ENOENT) {
 		ag_error_clear(err);
 		return 0; /* no state root yet: no containers */
@@ -492,7 +484,7 @@ int rt_container_list(const struct rt_options *o, struct rt_state **ret, size_t 
 		r = ag_error_set(err, errno, "list the state root");
 		if (dup >= 0)
 			close(dup);
-		ctx_done(&c);
+		rt__roots_close(&c);
 		return r;
 	}
 	struct rt_state *list = NULL;
@@ -511,17 +503,17 @@ int rt_container_list(const struct rt_options *o, struct rt_state **ret, size_t 
 	qsort(list, n, sizeof(*list), cmp_state);
 	*ret = list;
 	*ret_n = n;
-	ctx_done(&c);
+	rt__roots_close(&c);
 	return 0;
 }
 
 int rt_container_kill(const struct rt_options *o, const char *id, int sig, bool all,
                       struct ag_error *err)
 {
-	struct ctx c;
+	struct rt__roots c;
 	struct rt_state st;
 	_cleanup_close_ int pidfd = -1;
-	int r = ctx_open_container(&c, o, id, NULL, &st, err);
+	int r = rt__container_open(&c, o, id, NULL, &st, err);
 	if (r < 0)
 		return r;
 	if (st.status == RT_STATUS_STOPPED || st.status == RT_STATUS_CREATING) {
@@ -535,22 +527,22 @@ int rt_container_kill(const struct rt_options *o, const char *id, int sig, bool 
 			ag_error_set(err, -r, "signal the processes of `%s`", id);
 		goto out;
 	}
-	r = pidfd_open_checked(st.pid, st.pid_start_ticks, &pidfd);
+	r = rt__pidfd_open_checked(st.pid, st.pid_start_ticks, &pidfd);
 	if (r == 0 && syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
 		r = -errno;
 	if (r < 0)
 		ag_error_set(err, -r, "signal %d to container `%s`", sig, id);
 out:
-	ctx_close_container(&c, &st);
+	rt__container_close(&c, &st);
 	return r;
 }
 
 int rt_container_delete(const struct rt_options *o, const char *id, bool force,
                         struct ag_error *err)
 {
-	struct ctx c;
+	struct rt__roots c;
 	struct rt_state st;
-	int r = ctx_open_container(&c, o, id, NULL, &st, err);
+	int r = rt__container_open(&c, o, id, NULL, &st, err);
 	if (r < 0)
 		return r;
 	if ((st.status == RT_STATUS_RUNNING || st.status == RT_STATUS_PAUSED) && !force) {
@@ -562,7 +554,7 @@ int rt_container_delete(const struct rt_options *o, const char *id, bool force,
 	if (st.status != RT_STATUS_STOPPED && st.pid > 0) {
 		/* A created container's init is ours to end too. */
 		_cleanup_close_ int pidfd = -1;
-		if (pidfd_open_checked(st.pid, st.pid_start_ticks, &pidfd) == 0) {
+		if (rt__pidfd_open_checked(st.pid, st.pid_start_ticks, &pidfd) == 0) {
 			if (st.cgroup_path && c.cg_rootfd >= 0)
 				rt__cg_signal_all(c.cg_rootfd, st.cgroup_path, SIGKILL);
 			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
@@ -581,15 +573,15 @@ int rt_container_delete(const struct rt_options *o, const char *id, bool force,
 	delete_now(&c, id, st.cgroup_path, spec, st.pid, st.bundle);
 	rt_spec_free(spec);
 out:
-	ctx_close_container(&c, &st);
+	rt__container_close(&c, &st);
 	return r;
 }
 
 int rt_container_pause(const struct rt_options *o, const char *id, bool pause, struct ag_error *err)
 {
-	struct ctx c;
+	struct rt__roots c;
 	struct rt_state st;
-	int r = ctx_open_container(&c, o, id, NULL, &st, err);
+	int r = rt__container_open(&c, o, id, NULL, &st, err);
 	if (r < 0)
 		return r;
 	r = need_cgroup(&c, &st, pause ? "pause" : "resume", err);
@@ -602,7 +594,7 @@ int rt_container_pause(const struct rt_options *o, const char *id, bool pause, s
 	}
 	r = rt__cg_freeze(c.cg_rootfd, st.cgroup_path, pause, err);
 out:
-	ctx_close_container(&c, &st);
+	rt__container_close(&c, &st);
 	return r;
 }
 
@@ -655,9 +647,9 @@ static int pids_from_proc(pid_t root, pid_t **ret, size_t *ret_n)
 int rt_container_pids(const struct rt_options *o, const char *id, pid_t **ret, size_t *ret_n,
                       struct ag_error *err)
 {
-	struct ctx c;
+	struct rt__roots c;
 	struct rt_state st;
-	int r = ctx_open_container(&c, o, id, NULL, &st, err);
+	int r = rt__container_open(&c, o, id, NULL, &st, err);
 	if (r < 0)
 		return r;
 	if (st.status == RT_STATUS_STOPPED || st.status == RT_STATUS_CREATING) {
@@ -672,16 +664,16 @@ int rt_container_pids(const struct rt_options *o, const char *id, pid_t **ret, s
 	if (r < 0)
 		ag_error_set(err, -r, "list the processes of `%s`", id);
 out:
-	ctx_close_container(&c, &st);
+	rt__container_close(&c, &st);
 	return r;
 }
 
 int rt_container_stats_json(const struct rt_options *o, const char *id, char **ret_json,
                             struct ag_error *err)
 {
-	struct ctx c;
+	struct rt__roots c;
 	struct rt_state st;
-	int r = ctx_open_container(&c, o, id, NULL, &st, err);
+	int r = rt__container_open(&c, o, id, NULL, &st, err);
 	if (r < 0)
 		return r;
 	r = need_cgroup(&c, &st, "stats", err);
@@ -689,140 +681,6 @@ int rt_container_stats_json(const struct rt_options *o, const char *id, char **r
 		goto out;
 	r = rt__cg_stats_json(c.cg_rootfd, st.cgroup_path, id, ret_json, err);
 out:
-	ctx_close_container(&c, &st);
-	return r;
-}
-
-int rt_container_exec(const struct rt_options *o, const char *id, char *const argv[],
-                      const char *cwd, char *const env[], int *ret_status, struct ag_error *err)
-{
-	struct ctx c;
-	struct rt_state st;
-	struct rt_spec *spec = NULL;
-	struct rt_bpf bpf = {0};
-	_cleanup_close_ int pidfd = -1, cgfd = -1, pidns_self = -1;
-	int r = ctx_open_container(&c, o, id, NULL, &st, err);
-	if (r < 0)
-		return r;
-	if (st.status != RT_STATUS_RUNNING) {
-		r = ag_error_msg(err, EINVAL,
-		                 "container `%s` is %s: exec needs a running container", id,
-		                 rt_status_name(st.status));
-		goto out;
-	}
-	r = rt_spec_load(st.bundle, &spec, err);
-	if (r < 0)
-		goto out;
-	r = pidfd_open_checked(st.pid, st.pid_start_ticks, &pidfd);
-	if (r < 0) {
-		r = ag_error_set(err, -r, "container `%s`: its process is gone", id);
-		goto out;
-	}
-	if (spec->seccomp) {
-		char buf[4096];
-		r = rt__seccomp_get(spec->seccomp, cache_dir(o, buf, sizeof(buf)), &bpf, err);
-		if (r < 0)
-			goto out;
-	}
-	if (st.cgroup_path && c.cg_rootfd >= 0) {
-		r = rt__cg_open(c.cg_rootfd, st.cgroup_path, &cgfd, err);
-		if (r < 0)
-			goto out;
-	}
-
-	/* The namespaces the container has and we do not. */
-	static const struct {
-		const char *name;
-		int flag;
-	} nss[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},  {"ipc", CLONE_NEWIPC},
-	           {"uts", CLONE_NEWUTS},   {"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
-	           {"pid", CLONE_NEWPID}};
-	int flags = 0;
-	for (size_t i = 0; i < AG_ARRAY_SIZE(nss); i++) {
-		char a[64], b[64];
-		struct stat sa, sb;
-		snprintf(a, sizeof(a), "/proc/%d/ns/%s", (int)st.pid, nss[i].name);
-		snprintf(b, sizeof(b), "/proc/self/ns/%s", nss[i].name);
-		if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino != sb.st_ino)
-			flags |= nss[i].flag;
-	}
-	/* The pid namespace only applies to children: join it here, and
-	 * leave it again once the child exists. */
-	if (flags & CLONE_NEWPID) {
-		pidns_self = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
-		if (pidns_self < 0 || setns(pidfd, CLONE_NEWPID) < 0) {
-			r = ag_error_set(err, errno, "join the pid namespace of `%s`", id);
-			goto out;
-		}
-	}
-	/* The child's setup errors come back on a close-on-exec pipe: exec
-	 * closing it with nothing written means the command is running. */
-	int report[2];
-	if (pipe2(report, O_CLOEXEC) < 0) {
-		r = ag_error_set(err, errno, "pipe");
-		goto out;
-	}
-	struct clone_args ca = {.exit_signal = SIGCHLD};
-	if (cgfd >= 0) {
-		ca.flags |= CLONE_INTO_CGROUP;
-		ca.cgroup = (uint64_t)cgfd;
-	}
-	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-	int clone_errno = errno;
-	if (pid == 0) {
-		close(report[0]);
-		struct ag_error e = {0};
-		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-		int rr = 0;
-		if (flags & ~CLONE_NEWPID && setns(pidfd, flags & ~CLONE_NEWPID) < 0)
-			rr = ag_error_set(&e, errno, "join the namespaces of `%s`", id);
-		syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-		setsid();
-		const char *dir = cwd ? cwd : spec->process.cwd;
-		char here[4096];
-		if (rr == 0 && (chdir(dir) < 0 || !getcwd(here, sizeof(here)) || here[0] != '/'))
-			rr = ag_error_set(&e, errno, "chdir `%s` in the container", dir);
-		char *const *use_env = env ? env : spec->process.env;
-		_cleanup_free_ char *exe = NULL;
-		if (rr == 0 && (rr = rt__find_executable(argv[0], use_env, &exe)) < 0)
-			rr = ag_error_set(&e, -rr, "executable `%s` not found in the container",
-			                  argv[0]);
-		if (rr == 0)
-			rr = rt__security_apply(&spec->process, &bpf, &e);
-		if (rr == 0) {
-			execve(exe, argv, use_env);
-			ag_error_set(&e, errno, "execve `%s`", exe);
-		}
-		ssize_t w AG_UNUSED = write(report[1], e.msg, strlen(e.msg));
-		_exit(127);
-	}
-	close(report[1]);
-	if (pidns_self >= 0)
-		setns(pidns_self, CLONE_NEWPID);
-	if (pid < 0) {
-		close(report[0]);
-		r = ag_error_set(err, clone_errno, "clone3 into the container `%s`", id);
-		goto out;
-	}
-	char msg[AG_ERROR_MSG_MAX];
-	ssize_t got;
-	do
-		got = read(report[0], msg, sizeof(msg) - 1);
-	while (got < 0 && errno == EINTR);
-	close(report[0]);
-	int child_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	r = wait_forwarding(pid, child_pidfd, -1, NULL, false, ret_status);
-	if (child_pidfd >= 0)
-		close(child_pidfd);
-	if (got > 0) {
-		msg[got] = '\0';
-		r = ag_error_msg(err, EINVAL, "exec in `%s`: %s", id, msg);
-	} else if (r < 0) {
-		ag_error_set(err, -r, "wait for the exec'd process");
-	}
-out:
-	rt__bpf_free(&bpf);
-	rt_spec_free(spec);
-	ctx_close_container(&c, &st);
+	rt__container_close(&c, &st);
 	return r;
 }

@@ -35,6 +35,42 @@ int rt__state_dir_remove(int rootfd, const char *id);
 /* starttime (field 22) of /proc/<pid>/stat, and whether it is a zombie. */
 int rt__pid_start_ticks(pid_t pid, uint64_t *ret_ticks, bool *ret_zombie);
 
+/* ---- the roots a call works in (container.c) --------------------------- */
+
+/* The state root, and the cgroup root (-1 when cgroups are off or there is
+ * none), opened for one call. */
+struct rt__roots {
+	const struct rt_options *o;
+	int rootfd;
+	int cg_rootfd;
+};
+
+int rt__roots_open(struct rt__roots *c, const struct rt_options *o, bool create,
+                   struct ag_error *err);
+void rt__roots_close(struct rt__roots *c);
+
+/* The preamble of every call on an existing container: open the roots and
+ * read its state into *st (and its state directory into *ret_dirfd, when
+ * not NULL). On failure nothing is left open; else undo with
+ * rt__container_close(). */
+int rt__container_open(struct rt__roots *c, const struct rt_options *o, const char *id,
+                       int *ret_dirfd, struct rt_state *st, struct ag_error *err);
+void rt__container_close(struct rt__roots *c, struct rt_state *st);
+
+/* A pidfd for `pid` if it is still the process that started at `ticks`
+ * (/proc starttime), else -ESRCH: a reused pid is never taken for it. */
+int rt__pidfd_open_checked(pid_t pid, uint64_t ticks, int *ret_fd);
+
+/* The directory of the compiled seccomp filters; `buf` holds the default. */
+const char *rt__seccomp_cache_dir(const struct rt_options *o, char *buf, size_t n);
+
+/* Waits for the caller's child `pid` (its pidfd `pidfd`), forwarding
+ * SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to it;
+ * with a terminal `console` (>= 0), relaying it to `io` (NULL: stdin and
+ * stdout) meanwhile. *ret_status: its exit code or 128 + its signal. */
+int rt__wait_forwarding(pid_t pid, int pidfd, int console, const struct rt_stdio *io,
+                        bool follow_size, int *ret_status);
+
 /* ---- seccomp (seccomp.c) ------------------------------------------------ */
 
 struct rt_bpf {
@@ -65,10 +101,39 @@ struct rt_launch {
 	int console_fd;          /* out: process.terminal's pty master, or -1 */
 };
 
+/* The parent <-> child protocol of a launch or an exec: one
+ * SOCK_SEQPACKET message each (launch.c has the sequence). */
+enum rt__msg_type {
+	RT_MSG_GO = 1,  /* parent -> child: maps written / hooks done */
+	RT_MSG_HOOKS,   /* child -> parent: mounts done, run create hooks */
+	RT_MSG_READY,   /* child -> parent: waiting for start */
+	RT_MSG_ERROR,   /* child -> parent: setup failed, message follows */
+	RT_MSG_CONSOLE, /* child -> parent: the terminal's master (SCM_RIGHTS) */
+};
+
+struct rt__msg {
+	int32_t type;
+	int32_t code;
+	char text[AG_ERROR_MSG_MAX];
+};
+
+/* Sends a message of `type`, with e's code and text when `e` is not NULL.
+ * 0 or -errno. */
+int rt__msg_send(int fd, int type, const struct ag_error *e);
+/* 0 on a message, -EPIPE on EOF. An fd that came with it is stored in
+ * *ret_fd when that is not NULL (-1 if none), else closed. */
+int rt__msg_recv(int fd, struct rt__msg *m, int *ret_fd);
+
 /* Clone the container's init and drive it to the point where it waits for
  * start (or, with !wait_start, execs). On success *ret_pid and *ret_pidfd
  * are set; on failure no process is left. */
 int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_error *err);
+
+/* In the child (an init or an exec'd process), after its namespaces and
+ * root: a session of its own, the terminal `tty_peer` (>= 0; consumed) as
+ * its controlling terminal and stdio, and its cwd resolved inside the root
+ * (rt__chdir_in_root). */
+int rt__child_settle(int tty_peer, const char *cwd, struct ag_error *err);
 
 /* In the child: everything about the root file system, up to and including
  * pivot_root; `before_pivot` (may be NULL) runs just before pivot_root (the
@@ -76,6 +141,14 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 typedef int (*rt_hook_cb)(void *ctx, struct ag_error *err);
 int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_userns,
                      rt_hook_cb before_pivot, void *ctx, struct ag_error *err);
+
+/* In the child: process.oomScoreAdj, if set. Lowering it needs
+ * CAP_SYS_RESOURCE in the user namespace that owns the host's. */
+int rt__oom_score_adj_write(const struct rt_process *p, struct ag_error *err);
+
+/* In the child: linux.personality, if set. Before rt__security_apply:
+ * seccomp may refuse personality(2); the persona survives execve. */
+int rt__personality_set(const struct rt_spec *spec, struct ag_error *err);
 
 /* In the child: rlimits, user and groups, capabilities, no_new_privs and
  * seccomp, in the order that keeps each step possible. */
@@ -85,6 +158,11 @@ int rt__security_apply(const struct rt_process *p, const struct rt_bpf *bpf, str
  * mounts of the host's nodes in a user namespace). */
 int rt__devices_create(int rootfd, const struct rt_spec *spec, bool in_userns,
                        struct ag_error *err);
+
+/* In the child, once its root is the container's: chdir to `cwd` resolved
+ * inside that root (rt__open_in_root: no symlink, ".." or /proc magic link
+ * leads out), then checked with getcwd. Errors name process.cwd. */
+int rt__chdir_in_root(const char *cwd, struct ag_error *err);
 
 /* Resolve `path` inside the root `rootfd` (no escape through symlinks or
  * ".."), creating missing directories when `mkdirs`, and the last
@@ -113,6 +191,13 @@ int rt__hooks_run(const struct rt_spec *spec, enum rt_hook_kind kind, const char
  * by consoleSize; *ret_master and *ret_peer are close-on-exec. */
 int rt__console_open(const struct rt_process *p, int *ret_master, int *ret_peer,
                      struct ag_error *err);
+/* In the child: the terminal (rt__console_open), its master sent to the
+ * parent on `sync_fd` (RT_MSG_CONSOLE) and closed; *ret_peer is the peer. */
+int rt__console_handover(const struct rt_process *p, int sync_fd, int *ret_peer,
+                         struct ag_error *err);
+/* In the child, after setsid: `peer` becomes its controlling terminal and
+ * its stdin, stdout and stderr; `peer` itself is closed. */
+int rt__console_attach(int peer, struct ag_error *err);
 /* One message of `len` bytes carrying `fd` (SCM_RIGHTS). 0 or -errno. */
 int rt__fd_send(int sock, const void *data, size_t len, int fd);
 /* Receives one message; *ret_fd is a close-on-exec fd that came with it,

@@ -25,27 +25,11 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/personality.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-
-enum msg_type {
-	MSG_GO = 1,  /* parent -> child: maps written / hooks done */
-	MSG_HOOKS,   /* child -> parent: mounts done, run create hooks */
-	MSG_READY,   /* child -> parent: waiting for start */
-	MSG_ERROR,   /* child -> parent: setup failed, message follows */
-	MSG_CONSOLE, /* child -> parent: the terminal's master (SCM_RIGHTS) */
-};
-
-struct msg {
-	int32_t type;
-	int32_t code;
-	char text[AG_ERROR_MSG_MAX];
-};
 
 static const int ns_clone_flag[RT_NS_COUNT] = {
         [RT_NS_PID] = CLONE_NEWPID,       [RT_NS_NETWORK] = CLONE_NEWNET,
@@ -54,10 +38,10 @@ static const int ns_clone_flag[RT_NS_COUNT] = {
         [RT_NS_CGROUP] = CLONE_NEWCGROUP,
 };
 
-static int send_msg(int fd, int type, const struct ag_error *e)
+int rt__msg_send(int fd, int type, const struct ag_error *e)
 {
-	struct msg m = {.type = type};
-	size_t len = offsetof(struct msg, text);
+	struct rt__msg m = {.type = type};
+	size_t len = offsetof(struct rt__msg, text);
 	if (e) {
 		m.code = e->code;
 		snprintf(m.text, sizeof(m.text), "%s", e->msg);
@@ -70,9 +54,7 @@ static int send_msg(int fd, int type, const struct ag_error *e)
 	return n < 0 ? -errno : 0;
 }
 
-/* 0 on a message, -EPIPE on EOF. An fd that came with it is stored in
- * *ret_fd when that is not NULL, else closed. */
-static int recv_msg_fd(int fd, struct msg *m, int *ret_fd)
+int rt__msg_recv(int fd, struct rt__msg *m, int *ret_fd)
 {
 	int got = -1;
 	ssize_t n = rt__fd_recv(fd, m, sizeof(*m), &got);
@@ -84,15 +66,10 @@ static int recv_msg_fd(int fd, struct msg *m, int *ret_fd)
 		return (int)n;
 	if (n == 0)
 		return -EPIPE;
-	if ((size_t)n < offsetof(struct msg, text))
+	if ((size_t)n < offsetof(struct rt__msg, text))
 		return -EBADMSG;
 	((char *)m)[n < (ssize_t)sizeof(*m) ? n : (ssize_t)sizeof(*m) - 1] = '\0';
 	return 0;
-}
-
-static int recv_msg(int fd, struct msg *m)
-{
-	return recv_msg_fd(fd, m, NULL);
 }
 
 int rt__find_executable(const char *file, char *const env[], char **ret)
@@ -190,11 +167,11 @@ struct child_ctx {
 static int child_hooks_cb(void *data, struct ag_error *err)
 {
 	struct child_ctx *c = data;
-	if (send_msg(c->sync_fd, MSG_HOOKS, NULL) < 0)
+	if (rt__msg_send(c->sync_fd, RT_MSG_HOOKS, NULL) < 0)
 		return ag_error_set(err, errno, "ask for the create hooks");
-	struct msg m;
-	int r = recv_msg(c->sync_fd, &m);
-	if (r < 0 || m.type != MSG_GO)
+	struct rt__msg m;
+	int r = rt__msg_recv(c->sync_fd, &m, NULL);
+	if (r < 0 || m.type != RT_MSG_GO)
 		return ag_error_set(err, r < 0 ? -r : EPROTO, "wait for the create hooks");
 	return 0;
 }
@@ -254,6 +231,23 @@ static void exec_init(const struct rt_options *o, const char *exe, const struct 
 	free(argv);
 }
 
+int rt__child_settle(int tty_peer, const char *cwd, struct ag_error *err)
+{
+	/* A session and process group of its own: otherwise kill(0, ...)
+	 * or a terminal's signals in the container reach the launcher's
+	 * process group on the host. */
+	if (setsid() < 0) {
+		int e = errno;
+		if (tty_peer >= 0)
+			close(tty_peer);
+		return ag_error_set(err, e, "setsid");
+	}
+	int r;
+	if (tty_peer >= 0 && (r = rt__console_attach(tty_peer, err)) < 0)
+		return r;
+	return rt__chdir_in_root(cwd, err);
+}
+
 static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct ag_error *err)
 {
 	const struct rt_spec *spec = l->spec;
@@ -292,9 +286,9 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 			return ag_error_set(err, errno, "set up stdio fd %d", i);
 
 	if (new_userns) {
-		struct msg m;
-		int r = recv_msg(sync_fd, &m);
-		if (r < 0 || m.type != MSG_GO)
+		struct rt__msg m;
+		int r = rt__msg_recv(sync_fd, &m, NULL);
+		if (r < 0 || m.type != RT_MSG_GO)
 			return ag_error_set(err, r < 0 ? -r : EPROTO, "wait for the user id maps");
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 			return ag_error_set(
@@ -321,13 +315,8 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 	int r = write_sysctls(spec, err);
 	if (r < 0)
 		return r;
-	if (proc->has_oom_score_adj) {
-		char v[16];
-		int n = snprintf(v, sizeof(v), "%d", proc->oom_score_adj);
-		r = ag_write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", v, (size_t)n);
-		if (r < 0)
-			return ag_error_set(err, -r, "process.oomScoreAdj: write %s", v);
-	}
+	if ((r = rt__oom_score_adj_write(proc, err)) < 0)
+		return r;
 	if (spec->ns[RT_NS_NETWORK].enabled && !spec->ns[RT_NS_NETWORK].path) {
 		r = nns_loopback_up();
 		if (r < 0)
@@ -355,22 +344,14 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 	/* The terminal comes from the container's own devpts, so it is made
 	 * here, after pivot_root; the master goes to the parent before READY. */
 	_cleanup_close_ int tty_peer = -1;
-	if (proc->terminal) {
-		_cleanup_close_ int master = -1;
-		r = rt__console_open(proc, &master, &tty_peer, err);
-		if (r < 0)
-			return r;
-		struct msg m = {.type = MSG_CONSOLE};
-		r = rt__fd_send(sync_fd, &m, offsetof(struct msg, text), master);
-		if (r < 0)
-			return ag_error_set(err, -r, "process.terminal: hand the terminal over");
-	}
+	if (proc->terminal && (r = rt__console_handover(proc, sync_fd, &tty_peer, err)) < 0)
+		return r;
 
 	if (l->wait_start) {
 		/* `create` exits after READY, and the container must outlive
 		 * it: from here on the parent's death is no reason to die. */
 		prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-		if (send_msg(sync_fd, MSG_READY, NULL) < 0)
+		if (rt__msg_send(sync_fd, RT_MSG_READY, NULL) < 0)
 			return ag_error_set(err, errno, "report ready");
 		r = wait_for_start(procfd, fifo_path, report_fd, err);
 		if (r < 0)
@@ -385,26 +366,8 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 	 * above stderr is close-on-exec from here on, and the working
 	 * directory is checked to be inside the root. */
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-	/* A session and process group of its own: otherwise kill(0, ...)
-	 * or a terminal's signals in the container reach the launcher's
-	 * process group on the host. */
-	if (setsid() < 0)
-		return ag_error_set(err, errno, "setsid");
-	if (tty_peer >= 0) {
-		/* Its controlling terminal, and stdin, stdout and stderr. */
-		if (ioctl(tty_peer, TIOCSCTTY, 0) < 0)
-			return ag_error_set(err, errno, "process.terminal: TIOCSCTTY");
-		for (int i = 0; i < 3; i++)
-			if (dup2(tty_peer, i) < 0)
-				return ag_error_set(err, errno, "process.terminal: dup2");
-		close(TAKE_FD(tty_peer));
-	}
-	if (chdir(proc->cwd) < 0)
-		return ag_error_set(err, errno, "process.cwd: chdir `%s`", proc->cwd);
-	char cwd[4096];
-	if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/')
-		return ag_error_set(err, 0, "process.cwd: `%s` is outside the container root",
-		                    proc->cwd);
+	if ((r = rt__child_settle(TAKE_FD(tty_peer), proc->cwd, err)) < 0)
+		return r;
 
 	if (spec->hooks.n[RT_HOOK_START_CONTAINER]) {
 		/* In the container: its pid as the runtime sees it is not
@@ -418,11 +381,8 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 			return r;
 	}
 
-	/* Before seccomp, which may refuse personality(2); the persona
-	 * survives execve. */
-	if (spec->personality.set && personality(spec->personality.persona) < 0)
-		return ag_error_set(err, errno, "linux.personality: personality(0x%lx)",
-		                    spec->personality.persona);
+	if ((r = rt__personality_set(spec, err)) < 0)
+		return r;
 
 	_cleanup_free_ char *exe = NULL;
 	r = rt__find_executable(proc->args[0], proc->env, &exe);
@@ -454,7 +414,7 @@ static void child_main(struct rt_launch *l, int sync_fd)
 		size_t n = strlen(err.msg);
 		ssize_t w AG_UNUSED = write(report_fd, err.msg, n);
 	} else {
-		send_msg(sync_fd, MSG_ERROR, &err);
+		rt__msg_send(sync_fd, RT_MSG_ERROR, &err);
 	}
 	_exit(127);
 }
@@ -574,17 +534,17 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 		if (r == 0)
 			r = write_id_map(pid, "gid_map", spec->gid_mappings, spec->n_gid_mappings,
 			                 err);
-		if (r == 0 && send_msg(parent_fd, MSG_GO, NULL) < 0)
+		if (r == 0 && rt__msg_send(parent_fd, RT_MSG_GO, NULL) < 0)
 			r = ag_error_set(err, errno, "signal the container process");
 		if (r < 0)
 			goto fail;
 	}
 
 	for (;;) {
-		struct msg m;
+		struct rt__msg m;
 		int mfd = -1;
-		r = recv_msg_fd(parent_fd, &m, &mfd);
-		if (r == 0 && m.type == MSG_CONSOLE && mfd >= 0 && l->console_fd < 0) {
+		r = rt__msg_recv(parent_fd, &m, &mfd);
+		if (r == 0 && m.type == RT_MSG_CONSOLE && mfd >= 0 && l->console_fd < 0) {
 			l->console_fd = mfd;
 			continue;
 		}
@@ -596,7 +556,7 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 			r = ag_error_set(err, -r, "the container process died during setup");
 			goto fail;
 		}
-		if (m.type == MSG_ERROR) {
+		if (m.type == RT_MSG_ERROR) {
 			if (err) {
 				snprintf(err->msg, sizeof(err->msg), "%s", m.text);
 				err->code = m.code;
@@ -604,7 +564,7 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 			r = m.code ? -m.code : -EINVAL;
 			goto fail;
 		}
-		if (m.type == MSG_HOOKS) {
+		if (m.type == RT_MSG_HOOKS) {
 			struct rt_state st = {.id = (char *)l->id,
 			                      .pid = pid,
 			                      .bundle = (char *)l->bundle,
@@ -616,10 +576,10 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 				                  pidfd, err);
 			if (r < 0)
 				goto fail;
-			send_msg(parent_fd, MSG_GO, NULL);
+			rt__msg_send(parent_fd, RT_MSG_GO, NULL);
 			continue;
 		}
-		if (m.type == MSG_READY)
+		if (m.type == RT_MSG_READY)
 			break;
 	}
 	*ret_pid = pid;

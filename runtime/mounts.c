@@ -103,6 +103,23 @@ int rt__open_in_root(int rootfd, const char *path, bool create, bool as_file, in
 	return 0;
 }
 
+int rt__chdir_in_root(const char *cwd, struct ag_error *err)
+{
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int fd = -1;
+	int r = root < 0 ? -errno : rt__open_in_root(root, cwd, false, false, &fd);
+	if (r < 0)
+		return ag_error_set(err, -r, "process.cwd: `%s` in the container", cwd);
+	if (fchdir(fd) < 0)
+		return ag_error_set(err, errno, "process.cwd: chdir `%s`", cwd);
+	/* Belt and braces: a directory outside the root has no path from it
+	 * (getcwd(3) fails or says "(unreachable)"). */
+	char here[4096];
+	if (!getcwd(here, sizeof(here)) || here[0] != '/')
+		return ag_error_set(err, 0, "process.cwd: `%s` is outside the container root", cwd);
+	return 0;
+}
+
 /* The flags of the mount that `fd` is on, as MS_* bits that a remount must
  * keep: in a user namespace the kernel refuses to clear locked flags. */
 static unsigned long mount_flags_of(int fd)

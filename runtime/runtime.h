@@ -266,6 +266,26 @@ int rt_spec_load(const char *bundle, struct rt_spec **ret_spec, struct ag_error 
 /* Free a spec; NULL and half-built specs are accepted. */
 void rt_spec_free(struct rt_spec *spec);
 
+/* Parse an OCI process object on its own (the schema of config.json's
+ * "process"), as `agora-run exec --process` reads it: the same parser and
+ * checks as rt_spec_parse, errors named from "process" on
+ * (`process.user.uid: must be ...`). apparmorProfile and selinuxLabel are
+ * type-checked and not applied: this runtime has no LSM support. On success
+ * *ret_process owns everything and is freed with rt_process_free(). */
+int rt_process_parse(const char *json, size_t len, struct rt_process **ret_process,
+                     struct ag_error *err);
+
+/* Read the file `path` and parse it (rt_process_parse); errors are
+ * prefixed with the path. */
+int rt_process_load(const char *path, struct rt_process **ret_process, struct ag_error *err);
+
+/* Free a process from rt_process_parse(); NULL and half-built accepted. */
+void rt_process_free(struct rt_process *p);
+
+/* The CAP_* number of `name`, written as in the OCI spec: "CAP_SYS_ADMIN",
+ * any case, the prefix required. -EINVAL for anything else. */
+int rt_cap_from_name(const char *name);
+
 /* The default config.json that `agora-run spec` writes: pid, network, ipc,
  * uts, mount and cgroup namespaces; `sh` as the process; the 14 Docker
  * capabilities; no_new_privs; Docker's masked and read-only paths; the
@@ -392,11 +412,58 @@ int rt_container_kill(const struct rt_options *o, const char *id, int sig, bool 
 int rt_container_delete(const struct rt_options *o, const char *id, bool force,
                         struct ag_error *err);
 
-/* Run `argv` inside a running container: its namespaces, cgroup, root,
- * capabilities, user, no_new_privs and seccomp as in its spec. Waits and
- * returns the exit status like rt_container_run. */
-int rt_container_exec(const struct rt_options *o, const char *id, char *const argv[],
-                      const char *cwd, char *const env[], int *ret_status, struct ag_error *err);
+/* What rt_container_exec runs. The process is `process` (a whole OCI
+ * process, as from rt_process_load) or, when that is NULL, the container's
+ * own process from its config.json with `argv` as its args; the fields
+ * from `cwd` on adjust either. */
+struct rt_exec {
+	const struct rt_process *process;
+	char *const *argv; /* NULL-terminated; only and always without process */
+	const char *cwd;   /* absolute, in the container; NULL: the process's */
+	char *const *env;  /* "K=V", each replacing K or added; may be NULL */
+	bool has_uid, has_gid;
+	uint32_t uid, gid; /* user.uid and user.gid, when has_ */
+	/* CAP_* bits added to the bounding, effective and permitted sets (and
+	 * ambient when inheritable is not empty), as runc's --cap. */
+	uint64_t add_caps;
+	bool no_new_privs;     /* on even if neither the process nor the container asks */
+	bool tty;              /* process.terminal on */
+	unsigned preserve_fds; /* fds 3 .. 3+N-1 stay open in the process */
+	bool detach;           /* return once the process runs; do not wait */
+	const char *pid_file;  /* its pid, as the caller sees it, written atomically */
+};
+
+/* Run a process in the running container `id`, set up as its init was: it
+ * joins every namespace of the container, its cgroup and its root (the cwd
+ * resolved inside the root, never through a symlink or /proc magic link
+ * out of it), gets the container's seccomp filter and personality,
+ * no_new_privs whenever the container has it, and no capability outside
+ * the container's bounding set: a process or an `add_caps` asking for one
+ * is refused (-EPERM, the set and capability named). Every fd is closed at
+ * exec but stdin, stdout, stderr and the `preserve_fds` (which must be
+ * open: checked before this function opens anything).
+ *
+ * With process.terminal (or `tty`), the process gets a pty from the
+ * container's devpts as its controlling terminal and stdio; the master goes
+ * to o->console_socket when set (as for create), else, in the foreground,
+ * is relayed to the caller's stdin and stdout (as for run). `detach` with a
+ * terminal needs the console socket.
+ *
+ * In the foreground it waits, forwarding signals as rt_container_run does,
+ * and sets *ret_status to the exit code, or 128 + the signal that killed
+ * it. With `detach` it returns once the process runs (*ret_status 0); the
+ * process stays the caller's child until the caller exits, and is then
+ * reparented (to the host's init or the nearest subreaper), as with runc. */
+int rt_container_exec(const struct rt_options *o, const char *id, const struct rt_exec *x,
+                      int *ret_status, struct ag_error *err);
+
+/* 0 when fds 3 .. 3+n-1 are all open; else the first closed one is named
+ * (a closed one would let a later open(2) of the launcher's own land in
+ * the range that is passed on). */
+int rt_preserved_fds_check(unsigned n, struct ag_error *err);
+
+/* Write `pid` to the file `path` atomically (runc's --pid-file). */
+int rt_pid_file_write(const char *path, pid_t pid, struct ag_error *err);
 
 /* Freeze or thaw every process of the container (cgroup.freeze). */
 int rt_container_pause(const struct rt_options *o, const char *id, bool pause,

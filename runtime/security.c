@@ -10,16 +10,41 @@
  *   -> no_new_privs
  *   -> seccomp last otherwise, so the filter need not allow the setup's
  *      own syscalls.
+ * Two settings of the process come earlier, each where its caller can still
+ * make it: oom_score_adj and the personality (rt__oom_score_adj_write,
+ * rt__personality_set).
  */
 #include "internal.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/seccomp.h>
 #include <sys/capability.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+
+int rt__oom_score_adj_write(const struct rt_process *p, struct ag_error *err)
+{
+	if (!p->has_oom_score_adj)
+		return 0;
+	char v[16];
+	int n = snprintf(v, sizeof(v), "%d", p->oom_score_adj);
+	int r = ag_write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", v, (size_t)n);
+	if (r < 0)
+		return ag_error_set(err, -r, "process.oomScoreAdj: write %s", v);
+	return 0;
+}
+
+int rt__personality_set(const struct rt_spec *spec, struct ag_error *err)
+{
+	if (spec->personality.set && personality(spec->personality.persona) < 0)
+		return ag_error_set(err, errno, "linux.personality: personality(0x%lx)",
+		                    spec->personality.persona);
+	return 0;
+}
 
 static int load_seccomp(const struct rt_bpf *bpf, struct ag_error *err)
 {

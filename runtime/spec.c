@@ -396,26 +396,26 @@ static int rt_parse_top(struct rt__ctx *c, json_t *top, const char *bundle, stru
 	return 0;
 }
 
-int rt_spec_parse(const char *json, size_t len, const char *bundle, struct rt_spec **ret_spec,
-                  struct ag_error *err)
+/* Parse `json` into *ret_top (the caller json_decref()s it), refusing
+ * duplicate keys (two readers could pick different ones); `what` names the
+ * document in a syntax error. jansson holds int64 only: integers beyond it
+ * (RLIM_INFINITY, masks with bit 63) are rewritten as tagged strings and the
+ * text parsed again, only then, so documents without them pay nothing. The
+ * tags hold a NUL, which every getter refuses in a string a user wrote. (A
+ * syntax error's column on the line of a rewritten integer is then counted
+ * in the rewritten text.) */
+static int rt_json_load(struct rt__ctx *c, const char *what, const char *json, size_t len,
+                        json_t **ret_top)
 {
 	if (len > RT_SPEC_MAX_BYTES)
-		return ag_error_set(err, 0, "config.json: %zu bytes is over the limit of %u bytes",
+		return ag_error_set(c->err, 0, "%s: %zu bytes is over the limit of %u bytes", what,
 		                    len, RT_SPEC_MAX_BYTES);
-	struct rt__ctx c = {.err = err};
 	_cleanup_free_ char *rewritten = NULL;
 	size_t rlen = 0;
 	json_error_t jerr;
-	/* Duplicate keys are refused: two readers could pick different ones. */
 	json_t *top = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-	/* jansson holds int64 only. Integers beyond it (RLIM_INFINITY, masks
-	 * with bit 63) are rewritten as tagged strings and the text parsed
-	 * again: only then, so specs without them pay nothing. The tags hold
-	 * a NUL, which every getter refuses in a string a user wrote. (A
-	 * syntax error's column on the line of a rewritten integer is then
-	 * counted in the rewritten text.) */
 	if (!top && strstr(jerr.text, "too big")) {
-		int r = rt__bignum_rewrite(&c, json, len, &rewritten, &rlen);
+		int r = rt__bignum_rewrite(c, json, len, &rewritten, &rlen);
 		if (r < 0)
 			return r;
 		if (r > 0)
@@ -423,14 +423,27 @@ int rt_spec_parse(const char *json, size_t len, const char *bundle, struct rt_sp
 			                 &jerr);
 	}
 	if (!top)
-		return ag_error_set(err, 0, "config.json: line %d, column %d: %s", jerr.line,
+		return ag_error_set(c->err, 0, "%s: line %d, column %d: %s", what, jerr.line,
 		                    jerr.column, jerr.text);
-	int r;
+	if (!json_is_object(top)) {
+		int r = rt__fail(c, NULL, top, "must be a JSON object");
+		json_decref(top);
+		return r;
+	}
+	*ret_top = top;
+	return 0;
+}
+
+int rt_spec_parse(const char *json, size_t len, const char *bundle, struct rt_spec **ret_spec,
+                  struct ag_error *err)
+{
+	struct rt__ctx c = {.err = err};
+	json_t *top = NULL;
+	int r = rt_json_load(&c, "config.json", json, len, &top);
+	if (r < 0)
+		return r;
 	struct rt_spec *s = ag_calloc(1, sizeof(*s));
-	if (!json_is_object(top))
-		r = rt__fail(&c, NULL, top, "must be a JSON object");
-	else
-		r = rt_parse_top(&c, top, bundle, s);
+	r = rt_parse_top(&c, top, bundle, s);
 	json_decref(top);
 	if (r < 0) {
 		rt_spec_free(s);
@@ -440,18 +453,63 @@ int rt_spec_parse(const char *json, size_t len, const char *bundle, struct rt_sp
 	return 0;
 }
 
-int rt_spec_load(const char *bundle, struct rt_spec **ret_spec, struct ag_error *err)
+int rt_process_parse(const char *json, size_t len, struct rt_process **ret_process,
+                     struct ag_error *err)
 {
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0;
-	_cleanup_free_ char *path = ag_asprintf("%s/config.json", bundle);
-	int r = ag_read_file_at(AT_FDCWD, path, RT_SPEC_MAX_BYTES, &buf, &len);
+	/* Paths start at "process", so an error reads as it would for the
+	 * same object inside a config.json. */
+	struct rt__ctx c = {.err = err};
+	size_t saved = rt__push_key(&c, "process");
+	json_t *top = NULL;
+	int r = rt_json_load(&c, "process", json, len, &top);
+	if (r < 0)
+		return r;
+	struct rt_process *p = ag_calloc(1, sizeof(*p));
+	r = rt__parse_process(&c, top, p);
+	rt__pop(&c, saved);
+	json_decref(top);
+	if (r < 0) {
+		rt_process_free(p);
+		return r;
+	}
+	*ret_process = p;
+	return 0;
+}
+
+/* Reads `path` (at most RT_SPEC_MAX_BYTES) into *ret_buf (caller frees). */
+static int rt_read_doc(const char *path, char **ret_buf, size_t *ret_len, struct ag_error *err)
+{
+	int r = ag_read_file_at(AT_FDCWD, path, RT_SPEC_MAX_BYTES, ret_buf, ret_len);
 	if (r == -EFBIG)
 		return ag_error_set(err, 0, "%s: over the limit of %u bytes", path,
 		                    RT_SPEC_MAX_BYTES);
 	if (r < 0)
 		return ag_error_set(err, -r, "read %s", path);
+	return 0;
+}
+
+int rt_spec_load(const char *bundle, struct rt_spec **ret_spec, struct ag_error *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	_cleanup_free_ char *path = ag_asprintf("%s/config.json", bundle);
+	int r = rt_read_doc(path, &buf, &len, err);
+	if (r < 0)
+		return r;
 	r = rt_spec_parse(buf, len, bundle, ret_spec, err);
+	if (r < 0)
+		ag_error_wrap(err, "%s", path);
+	return r;
+}
+
+int rt_process_load(const char *path, struct rt_process **ret_process, struct ag_error *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int r = rt_read_doc(path, &buf, &len, err);
+	if (r < 0)
+		return r;
+	r = rt_process_parse(buf, len, ret_process, err);
 	if (r < 0)
 		ag_error_wrap(err, "%s", path);
 	return r;
@@ -459,7 +517,7 @@ int rt_spec_load(const char *bundle, struct rt_spec **ret_spec, struct ag_error 
 
 /* ---- free ------------------------------------------------------------- */
 
-static void rt_process_free(struct rt_process *p)
+static void rt_process_clear(struct rt_process *p)
 {
 	rt__strv_free(p->args);
 	rt__strv_free(p->env);
@@ -468,12 +526,20 @@ static void rt_process_free(struct rt_process *p)
 	free(p->rlimits);
 }
 
+void rt_process_free(struct rt_process *p)
+{
+	if (!p)
+		return;
+	rt_process_clear(p);
+	free(p);
+}
+
 void rt_spec_free(struct rt_spec *s)
 {
 	if (!s)
 		return;
 	free(s->oci_version);
-	rt_process_free(&s->process);
+	rt_process_clear(&s->process);
 	free(s->root_path);
 	free(s->hostname);
 	for (size_t i = 0; s->mounts && i < s->n_mounts; i++) {

@@ -95,10 +95,18 @@ static int rt_parse_rlimits(struct rt__ctx *c, json_t *proc, struct rt_process *
 
 /* "CAP_X" in any case; libcap's cap_from_name also takes bare numbers and
  * lower-case names without the prefix, which the OCI spec does not. */
-static int rt_cap_check(struct rt__ctx *c, const json_t *v, const char *s)
+int rt_cap_from_name(const char *name)
 {
 	cap_value_t cap;
-	if (strncasecmp(s, "CAP_", 4) != 0 || cap_from_name(s, &cap) < 0 || cap < 0 || cap > 63)
+	if (strncasecmp(name, "CAP_", 4) != 0 || cap_from_name(name, &cap) < 0 || cap < 0 ||
+	    cap > 63)
+		return -EINVAL;
+	return cap;
+}
+
+static int rt_cap_check(struct rt__ctx *c, const json_t *v, const char *s)
+{
+	if (rt_cap_from_name(s) < 0)
 		return rt__fail(c, NULL, NULL, "unknown capability \"%s\"", json_string_value(v));
 	return 0;
 }
@@ -111,11 +119,8 @@ static int rt_parse_capset(struct rt__ctx *c, json_t *caps, const char *key, uin
 	if (r <= 0)
 		return r;
 	uint64_t mask = 0;
-	for (size_t i = 0; i < n; i++) {
-		cap_value_t cap;
-		if (cap_from_name(names[i], &cap) == 0)
-			mask |= UINT64_C(1) << cap;
-	}
+	for (size_t i = 0; i < n; i++)
+		mask |= UINT64_C(1) << rt_cap_from_name(names[i]);
 	rt__strv_free(names);
 	*ret = mask;
 	return 1;

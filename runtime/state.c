@@ -286,3 +286,13 @@ char *rt_state_to_json(const struct rt_state *st)
 	json_decref(j);
 	return out;
 }
+
+int rt_pid_file_write(const char *path, pid_t pid, struct ag_error *err)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+	int r = ag_write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644);
+	if (r < 0)
+		return ag_error_set(err, -r, "write the pid file `%s`", path);
+	return 0;
+}

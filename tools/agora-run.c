@@ -75,7 +75,7 @@ static void print_usage(void)
 {
 	printf("Usage: agora-run [OPTIONS] COMMAND [ARGS...]\n"
 	       "\n"
-	       "Commands:\n"
+	       "Commands (agora-run COMMAND --help for each):\n"
 	       "  create ID [--bundle DIR] [--pid-file F]  create a container (waits for start)\n"
 	       "         [--console-socket PATH]           with process.terminal: where the pty\n"
 	       "                                           master is sent (SCM_RIGHTS)\n"
@@ -87,7 +87,9 @@ static void print_usage(void)
 	       "  state ID                                 print the OCI state JSON\n"
 	       "  kill ID [SIGNAL] [--all]                 send a signal (default TERM)\n"
 	       "  delete [--force] ID                      remove a stopped container\n"
-	       "  exec [--cwd D] [--env K=V] ID -- CMD...  run a command in a running container\n"
+	       "  exec [OPTIONS] ID [--] CMD [ARGS...]     run a command in a running container\n"
+	       "  exec [OPTIONS] --process FILE ID         the same, the process from an OCI\n"
+	       "                                           process.json (as runc/crun exec)\n"
 	       "  list [--format table|json] [-q]          list containers\n"
 	       "  ps ID [--format table|json]              list a container's processes\n"
 	       "  pause ID / resume ID                     freeze / thaw (cgroup.freeze)\n"
@@ -104,6 +106,81 @@ static void print_usage(void)
 	       "  --cgroup-root DIR            the cgroup2 mount (default: found)\n"
 	       "  --cgroup-parent PATH         parent of containers' cgroups (default agora)\n"
 	       "  --version, --help\n");
+}
+
+/* What `agora-run COMMAND --help` prints after "Usage: agora-run ". */
+static const struct {
+	const char *cmd;
+	const char *text;
+} cmd_usage[] = {
+        {"create", "create [--bundle DIR] [--pid-file F] [--console-socket PATH] ID\n\n"
+                   "Create container ID from DIR/config.json (default: the current\n"
+                   "directory): everything is set up and its process waits for `start`.\n\n"
+                   "  -b, --bundle DIR          the bundle (config.json and the root)\n"
+                   "  --pid-file F              write the container's pid to F\n"
+                   "  --console-socket PATH     with process.terminal: the AF_UNIX socket the\n"
+                   "                            pty master is sent to (SCM_RIGHTS)\n"},
+        {"run", "run [--bundle DIR] [--pid-file F] [--console-socket PATH] ID\n\n"
+                "Create and start container ID, wait for it and delete it; exits with its\n"
+                "status (128+N for signal N). Options as for create; a terminal without a\n"
+                "console socket is relayed to agora-run's own stdin and stdout.\n"},
+        {"start", "start ID\n\nStart the process of the created container ID.\n"},
+        {"state", "state ID\n\nPrint the OCI state of container ID as JSON.\n"},
+        {"kill", "kill [--all] ID [SIGNAL]\n\n"
+                 "Send SIGNAL (a name or number; default TERM) to the container's init,\n"
+                 "or with -a/--all to every process of its cgroup.\n"},
+        {"delete", "delete [--force] ID\n\n"
+                   "Remove a stopped or created container; -f/--force kills a running one.\n"},
+        {"exec", "exec [OPTIONS] ID [--] CMD [ARGS...]\n"
+                 "       agora-run exec [OPTIONS] --process FILE ID\n\n"
+                 "Run a process in the running container ID, with the container's\n"
+                 "namespaces, cgroup, root, seccomp filter and no_new_privs, and no\n"
+                 "capability outside its bounding set. The process is the container's\n"
+                 "(config.json) with CMD as its args, or the one in FILE; the options\n"
+                 "below adjust either.\n\n"
+                 "  -p, --process FILE        an OCI process object (config.json's \"process\"\n"
+                 "                            schema; apparmorProfile and selinuxLabel are\n"
+                 "                            checked and not applied)\n"
+                 "  -t, --tty                 a terminal from the container's devpts\n"
+                 "  --console-socket PATH     send the terminal's master to this AF_UNIX\n"
+                 "                            socket (SCM_RIGHTS); without it, the terminal\n"
+                 "                            is relayed to agora-run's stdin and stdout\n"
+                 "  -d, --detach              exit 0 once the process runs, and leave it\n"
+                 "                            running (a terminal then needs --console-socket)\n"
+                 "  --pid-file F              write the process's pid (host) to F, atomically\n"
+                 "  -u, --user UID[:GID]      run as UID (and GID)\n"
+                 "  -e, --env K=V             set K in its environment (repeatable)\n"
+                 "  --cwd DIR                 its working directory, in the container\n"
+                 "  --cap CAP                 add CAP (e.g. CAP_NET_ADMIN) to its bounding,\n"
+                 "                            effective and permitted sets; refused unless it\n"
+                 "                            is in the container's bounding set (repeatable)\n"
+                 "  --no-new-privs            set no_new_privs (always set when the\n"
+                 "                            container has it)\n"
+                 "  --preserve-fds N          pass fds 3 to 3+N-1 on to the process\n\n"
+                 "Without --detach, agora-run waits and exits with the process's status\n"
+                 "(128+N for signal N).\n"},
+        {"list", "list [--format table|json] [-q]\n\n"
+                 "List the containers; -q/--quiet prints their ids only.\n"},
+        {"ps", "ps [--format table|json] ID\n\nList the pids of container ID's processes.\n"},
+        {"pause", "pause ID\n\nFreeze every process of container ID (cgroup.freeze).\n"},
+        {"resume", "resume ID\n\nThaw the processes of a paused container ID.\n"},
+        {"stats", "stats ID\n\n"
+                  "Usage of container ID as JSON: cpu, memory, pids, OOM kills.\n"},
+        {"spec", "spec [--bundle DIR]\n\n"
+                 "Write a config.json with safe defaults to DIR (default: the current\n"
+                 "directory).\n"},
+};
+
+/* `agora-run COMMAND --help`: exit 0. */
+static int cmd_help(const char *cmd)
+{
+	for (size_t i = 0; i < AG_ARRAY_SIZE(cmd_usage); i++)
+		if (strcmp(cmd_usage[i].cmd, cmd) == 0) {
+			printf("Usage: agora-run %s", cmd_usage[i].text);
+			return 0;
+		}
+	print_usage();
+	return 0;
 }
 
 static int parse_signal(const char *s, int *ret)
@@ -137,16 +214,6 @@ static int parse_signal(const char *s, int *ret)
 			return 0;
 		}
 	return -EINVAL;
-}
-
-static int write_pid_file(const char *path, pid_t pid, struct ag_error *err)
-{
-	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-	int r = ag_write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644);
-	if (r < 0)
-		return ag_error_set(err, -r, "write the pid file `%s`", path);
-	return 0;
 }
 
 /* A connected, close-on-exec stream socket to the unix socket `path`. */
@@ -196,8 +263,7 @@ static int cmd_create_or_run(int argc, char **argv, bool run)
 		case 'd':
 			break;
 		case 'h':
-			print_usage();
-			return 0;
+			return cmd_help(cmd);
 		default:
 			return usage_error(cmd, "%s", "unknown option");
 		}
@@ -247,28 +313,36 @@ static int cmd_create_or_run(int argc, char **argv, bool run)
 	rt_spec_free(spec);
 	if (r < 0)
 		return fail(cmd, &err);
-	if (pid_file && write_pid_file(pid_file, pid, &err) < 0) {
+	if (pid_file && rt_pid_file_write(pid_file, pid, &err) < 0) {
 		rt_container_delete(&opts, id, true, NULL);
 		return fail(cmd, &err);
 	}
 	return 0;
 }
 
-static int need_id(const char *cmd, int argc, char **argv)
+/* The options of a command that has none but --help: -1 to go on, else
+ * the exit status. */
+static int help_only(const char *cmd, int argc, char **argv)
 {
-	if (argc != 2)
-		return usage_error(cmd, "%s", "expects exactly one container id");
-	(void)argv;
-	return 0;
+	static const struct option lo[] = {{"help", no_argument, NULL, 'h'}, {0}};
+	optind = 1;
+	int c = getopt_long(argc, argv, "+h", lo, NULL);
+	if (c == 'h')
+		return cmd_help(cmd);
+	if (c != -1)
+		return usage_error(cmd, "%s", "unknown option");
+	return -1;
 }
 
 static int cmd_simple(const char *cmd, int argc, char **argv)
 {
-	int r = need_id(cmd, argc, argv);
-	if (r)
+	int r = help_only(cmd, argc, argv);
+	if (r >= 0)
 		return r;
+	if (argc - optind != 1)
+		return usage_error(cmd, "%s", "expects exactly one container id");
 	struct ag_error err = {0};
-	const char *id = argv[1];
+	const char *id = argv[optind];
 	if (strcmp(cmd, "start") == 0)
 		r = rt_container_start(&opts, id, &err);
 	else if (strcmp(cmd, "pause") == 0)
@@ -297,12 +371,15 @@ static int cmd_simple(const char *cmd, int argc, char **argv)
 static int cmd_kill(int argc, char **argv)
 {
 	bool all = false;
-	static const struct option lo[] = {{"all", no_argument, NULL, 'a'}, {0}};
+	static const struct option lo[] = {
+	        {"all", no_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'}, {0}};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+a", lo, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+ah", lo, NULL)) != -1)
 		if (c == 'a')
 			all = true;
+		else if (c == 'h')
+			return cmd_help("kill");
 		else
 			return usage_error("kill", "%s", "unknown option");
 	if (optind >= argc || argc - optind > 2)
@@ -319,12 +396,15 @@ static int cmd_kill(int argc, char **argv)
 static int cmd_delete(int argc, char **argv)
 {
 	bool force = false;
-	static const struct option lo[] = {{"force", no_argument, NULL, 'f'}, {0}};
+	static const struct option lo[] = {
+	        {"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0}};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f", lo, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+fh", lo, NULL)) != -1)
 		if (c == 'f')
 			force = true;
+		else if (c == 'h')
+			return cmd_help("delete");
 		else
 			return usage_error("delete", "%s", "unknown option");
 	if (optind != argc - 1)
@@ -335,14 +415,21 @@ static int cmd_delete(int argc, char **argv)
 	return 0;
 }
 
+/* --format and (for list) --quiet: 0 to go on, -1 once --help is printed, or
+ * the exit status of a usage error. */
 static int parse_format(const char *cmd, int argc, char **argv, bool *json, bool *quiet)
 {
-	static const struct option lo[] = {
-	        {"format", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'}, {0}};
+	static const struct option lo[] = {{"format", required_argument, NULL, 'f'},
+	                                   {"quiet", no_argument, NULL, 'q'},
+	                                   {"help", no_argument, NULL, 'h'},
+	                                   {0}};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f:q", lo, NULL)) != -1) {
-		if (c == 'f') {
+	while ((c = getopt_long(argc, argv, "+f:qh", lo, NULL)) != -1) {
+		if (c == 'h') {
+			cmd_help(cmd);
+			return -1;
+		} else if (c == 'f') {
 			if (strcmp(optarg, "json") == 0)
 				*json = true;
 			else if (strcmp(optarg, "table") != 0)
@@ -361,7 +448,7 @@ static int cmd_list(int argc, char **argv)
 	bool json = false, quiet = false;
 	int r = parse_format("list", argc, argv, &json, &quiet);
 	if (r)
-		return r;
+		return r < 0 ? 0 : r;
 	struct ag_error err = {0};
 	struct rt_state *list = NULL;
 	size_t n = 0;
@@ -404,7 +491,7 @@ static int cmd_ps(int argc, char **argv)
 	bool json = false;
 	int r = parse_format("ps", argc, argv, &json, NULL);
 	if (r)
-		return r;
+		return r < 0 ? 0 : r;
 	if (optind != argc - 1)
 		return usage_error("ps", "%s", "expects exactly one container id");
 	struct ag_error err = {0};
@@ -426,42 +513,154 @@ static int cmd_ps(int argc, char **argv)
 	return 0;
 }
 
+/* A uid or gid: 0 .. 2^32-2 ((uid_t)-1 means "no change" to the kernel). */
+static int parse_id(const char *s, uint32_t *ret)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (!*s || *end || errno || v > UINT32_MAX - 1 || s[0] == '-')
+		return -EINVAL;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+/* -u UID[:GID] */
+static int parse_user(const char *s, struct rt_exec *x)
+{
+	_cleanup_free_ char *copy = ag_strdup(s);
+	char *gid = strchr(copy, ':');
+	if (gid)
+		*gid++ = '\0';
+	if (parse_id(copy, &x->uid) < 0 || (gid && parse_id(gid, &x->gid) < 0))
+		return -EINVAL;
+	x->has_uid = true;
+	x->has_gid = gid != NULL;
+	return 0;
+}
+
+/* exec [OPTIONS] ID [--] CMD... | exec [OPTIONS] --process FILE ID */
 static int cmd_exec(int argc, char **argv)
 {
-	const char *cwd = NULL;
-	char **env = NULL;
+	struct rt_exec x = {0};
+	const char *process_path = NULL, *console_socket = NULL;
+	_cleanup_free_ char **env = NULL;
 	size_t n_env = 0;
-	static const struct option lo[] = {{"cwd", required_argument, NULL, 'w'},
-	                                   {"env", required_argument, NULL, 'e'},
+	static const struct option lo[] = {{"process", required_argument, NULL, 'p'},
+	                                   {"console-socket", required_argument, NULL, 'c'},
+	                                   {"pid-file", required_argument, NULL, 'P'},
 	                                   {"detach", no_argument, NULL, 'd'},
 	                                   {"tty", no_argument, NULL, 't'},
+	                                   {"user", required_argument, NULL, 'u'},
+	                                   {"cap", required_argument, NULL, 'C'},
+	                                   {"no-new-privs", no_argument, NULL, 'N'},
+	                                   {"preserve-fds", required_argument, NULL, 'F'},
+	                                   {"cwd", required_argument, NULL, 'w'},
+	                                   {"env", required_argument, NULL, 'e'},
+	                                   {"help", no_argument, NULL, 'h'},
 	                                   {0}};
-	int c;
+	int c, cap;
+	char *end;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+w:e:dt", lo, NULL)) != -1) {
-		if (c == 'w') {
-			cwd = optarg;
-		} else if (c == 'e') {
-			if (!strchr(optarg, '='))
+	while ((c = getopt_long(argc, argv, "+p:dtu:e:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			process_path = optarg;
+			break;
+		case 'c':
+			console_socket = optarg;
+			break;
+		case 'P':
+			x.pid_file = optarg;
+			break;
+		case 'd':
+			x.detach = true;
+			break;
+		case 't':
+			x.tty = true;
+			break;
+		case 'u':
+			if (parse_user(optarg, &x) < 0)
+				return usage_error(
+				        "exec", "--user `%s`: expects UID[:GID] (numbers)", optarg);
+			break;
+		case 'C':
+			if ((cap = rt_cap_from_name(optarg)) < 0)
+				return usage_error("exec",
+				                   "--cap `%s`: not a capability (CAP_NAME, e.g. "
+				                   "CAP_NET_ADMIN)",
+				                   optarg);
+			x.add_caps |= UINT64_C(1) << cap;
+			break;
+		case 'N':
+			x.no_new_privs = true;
+			break;
+		case 'F':
+			errno = 0;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || optarg[0] == '-' || n > 65536)
+				return usage_error("exec", "--preserve-fds `%s`: expects a count",
+				                   optarg);
+			x.preserve_fds = (unsigned)n;
+			break;
+		case 'w':
+			x.cwd = optarg;
+			break;
+		case 'e':
+			if (!strchr(optarg, '=') || optarg[0] == '=')
 				return usage_error("exec", "--env: `%s` is not KEY=VALUE", optarg);
 			env = ag_realloc(env, (n_env + 2) * sizeof(*env));
 			env[n_env++] = optarg;
 			env[n_env] = NULL;
-		} else if (c != 'd' && c != 't') {
+			break;
+		case 'h':
+			return cmd_help("exec");
+		default:
 			return usage_error("exec", "%s", "unknown option");
 		}
 	}
-	if (optind + 2 > argc)
-		return usage_error("exec", "%s", "expects ID -- COMMAND [ARGS...]");
-	const char *id = argv[optind++];
-	if (strcmp(argv[optind], "--") == 0)
-		optind++;
+	x.env = env;
 	if (optind >= argc)
-		return usage_error("exec", "%s", "expects ID -- COMMAND [ARGS...]");
+		return usage_error("exec", "%s",
+		                   process_path ? "expects the container id"
+		                                : "expects ID [--] COMMAND [ARGS...]");
+	const char *id = argv[optind++];
+	if (optind < argc && strcmp(argv[optind], "--") == 0)
+		optind++;
+	if (process_path && optind < argc)
+		return usage_error("exec",
+		                   "--process and a command `%s`: give one or the other (the "
+		                   "command is process.args in the file)",
+		                   argv[optind]);
+	if (!process_path && optind >= argc)
+		return usage_error("exec", "%s", "expects ID [--] COMMAND [ARGS...]");
+
+	/* Before anything is opened here: an fd of ours must not land in the
+	 * range that is passed on. */
 	struct ag_error err = {0};
+	if (rt_preserved_fds_check(x.preserve_fds, &err) < 0)
+		return fail("exec", &err);
+	struct rt_process *proc = NULL;
+	if (process_path && rt_process_load(process_path, &proc, &err) < 0)
+		return fail("exec", &err);
+	x.process = proc;
+	x.argv = process_path ? NULL : &argv[optind];
+	if (console_socket) {
+		/* As runc: a socket nobody will write to is a mistake. */
+		if (!x.tty && !(proc && proc->terminal)) {
+			rt_process_free(proc);
+			return usage_error("exec", "%s",
+			                   "--console-socket: the process has no terminal (--tty, "
+			                   "or process.terminal in --process)");
+		}
+		if (console_connect(console_socket, &opts.console_socket, &err) < 0) {
+			rt_process_free(proc);
+			return fail("exec", &err);
+		}
+	}
 	int status = 1;
-	int r = rt_container_exec(&opts, id, &argv[optind], cwd, env, &status, &err);
-	free(env);
+	int r = rt_container_exec(&opts, id, &x, &status, &err);
+	rt_process_free(proc);
 	if (r < 0)
 		return fail("exec", &err);
 	return status;
@@ -472,12 +671,15 @@ static int cmd_spec(int argc, char **argv)
 	const char *bundle = ".";
 	static const struct option lo[] = {{"bundle", required_argument, NULL, 'b'},
 	                                   {"rootless", no_argument, NULL, 'r'},
+	                                   {"help", no_argument, NULL, 'h'},
 	                                   {0}};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+b:", lo, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+b:h", lo, NULL)) != -1)
 		if (c == 'b')
 			bundle = optarg;
+		else if (c == 'h')
+			return cmd_help("spec");
 		else if (c != 'r')
 			return usage_error("spec", "%s", "unknown option");
 	struct ag_error err = {0};

@@ -7,7 +7,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 bool agbundle_cgroups;
@@ -227,4 +231,86 @@ char *run_probe(struct bundle *b, const char *id)
 	cr_assert_eq(rc, 0, "run %s: exit %d, stderr: %s", id, rc, err);
 	free(err);
 	return out;
+}
+
+/* `state ID`: the OCI state JSON (caller frees); asserts exit 0. */
+char *state_of(struct bundle *b, const char *id)
+{
+	char *out = NULL;
+	int rc = agora_run(b, &out, NULL, ARGS("state", id));
+	cr_assert_eq(rc, 0, "state %s", id);
+	return out;
+}
+
+/* Reading the JSON again for one number: the init pid of `id`. */
+pid_t state_pid(struct bundle *b, const char *id)
+{
+	_cleanup_free_ char *s = state_of(b, id);
+	json_t *j = json_loads(s, 0, NULL);
+	cr_assert_not_null(j, "%s", s);
+	pid_t pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
+	json_decref(j);
+	return pid;
+}
+
+/* ---- OCI console sockets -------------------------------------------- */
+
+/* A listening unix socket at `path`, as an OCI console socket receiver. */
+int console_listen(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	cr_assert_lt(strlen(path), sizeof(sa.sun_path));
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "%s", strerror(errno));
+	cr_assert_eq(listen(fd, 1), 0);
+	return fd;
+}
+
+/* Accepts one connection and receives the fd it carries (SCM_RIGHTS);
+ * the data, the pty's name, goes to `name`. */
+int console_receive(int lfd, char *name, size_t n)
+{
+	struct pollfd p = {.fd = lfd, .events = POLLIN};
+	cr_assert_eq(poll(&p, 1, 5000), 1, "nobody connected to the console socket");
+	int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	cr_assert_geq(c, 0);
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = {.iov_base = name, .iov_len = n - 1};
+	struct msghdr mh = {.msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = u.buf,
+	                    .msg_controllen = sizeof(u.buf)};
+	ssize_t got = recvmsg(c, &mh, MSG_CMSG_CLOEXEC);
+	cr_assert_gt(got, 0, "%s", strerror(errno));
+	name[got] = '\0';
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cr_assert_not_null(cm, "no fd came with the message");
+	cr_assert_eq(cm->cmsg_type, SCM_RIGHTS);
+	int fd;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	close(c);
+	return fd;
+}
+
+/* Everything the terminal says until it closes (EIO: no peer left). */
+char *read_terminal(int master)
+{
+	size_t cap = 65536, len = 0;
+	char *buf = ag_malloc(cap);
+	for (;;) {
+		struct pollfd p = {.fd = master, .events = POLLIN};
+		cr_assert_eq(poll(&p, 1, 10000), 1, "the terminal went quiet: %.*s", (int)len, buf);
+		ssize_t n = read(master, buf + len, cap - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		cr_assert_lt(len, cap - 1);
+	}
+	buf[len] = '\0';
+	return buf;
 }

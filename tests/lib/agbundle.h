@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct bundle {
 	char dir[128];   /* /tmp/agora-host-XXXXXX */
@@ -39,5 +40,18 @@ int agora_run_fd(const struct bundle *b, char **ret_out, char **ret_err, int lea
 int agora_run(const struct bundle *b, char **ret_out, char **ret_err, const char *const args[]);
 /* `run` the bundle's process (id `id`), assert exit 0, return stdout. */
 char *run_probe(struct bundle *b, const char *id);
+
+/* `state ID`'s JSON (caller frees) and the init pid in it; assert exit 0. */
+char *state_of(struct bundle *b, const char *id);
+pid_t state_pid(struct bundle *b, const char *id);
+
+/* A listening unix socket at `path`, as an OCI console socket receiver. */
+int console_listen(const char *path);
+/* Accepts one connection and returns the fd it carries (SCM_RIGHTS); the
+ * data, the pty's name, goes to `name`. */
+int console_receive(int lfd, char *name, size_t n);
+/* Everything the terminal `master` says until it closes (EIO: no peer
+ * left); malloc'd. */
+char *read_terminal(int master);
 
 #endif

@@ -1103,3 +1103,128 @@ Test(spec, devices_propagation_and_personality_are_parsed)
 	cr_assert_not(s->process.has_console_size);
 	rt_spec_free(s);
 }
+
+/* ---- a process object alone (exec --process) --------------------------- */
+
+static int parse_process(const char *json, struct rt_process **ret, struct ag_error *err)
+{
+	return rt_process_parse(json, strlen(json), ret, err);
+}
+
+Test(process_alone, parses_as_the_same_object_inside_a_spec)
+{
+	struct rt_spec *s = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(parse_str(full_spec, "/b", &s, &err), 0, "%s", err.msg);
+	json_t *full = json_loads(full_spec, 0, NULL);
+	char *text = json_dumps(json_object_get(full, "process"), JSON_COMPACT);
+	struct rt_process *p = NULL;
+	cr_assert_eq(parse_process(text, &p, &err), 0, "%s", err.msg);
+	const struct rt_process *q = &s->process;
+	cr_assert_eq(p->n_args, q->n_args);
+	for (size_t i = 0; i < q->n_args; i++)
+		cr_assert_str_eq(p->args[i], q->args[i]);
+	cr_assert_eq(p->n_env, q->n_env);
+	for (size_t i = 0; i < q->n_env; i++)
+		cr_assert_str_eq(p->env[i], q->env[i]);
+	cr_assert_str_eq(p->cwd, q->cwd);
+	cr_assert_eq(p->user.uid, q->user.uid);
+	cr_assert_eq(p->user.gid, q->user.gid);
+	cr_assert_eq(p->user.umask, q->user.umask);
+	cr_assert_eq(p->user.n_additional_gids, q->user.n_additional_gids);
+	cr_assert_eq(memcmp(&p->caps, &q->caps, sizeof(p->caps)), 0);
+	cr_assert_eq(p->n_rlimits, q->n_rlimits);
+	cr_assert_eq(memcmp(p->rlimits, q->rlimits, q->n_rlimits * sizeof(*q->rlimits)), 0);
+	cr_assert_eq(p->no_new_privileges, q->no_new_privileges);
+	cr_assert_eq(p->oom_score_adj, q->oom_score_adj);
+	cr_assert_eq(p->terminal, q->terminal);
+	cr_assert_eq(p->console_rows, q->console_rows);
+	cr_assert_eq(p->console_cols, q->console_cols);
+	rt_process_free(p);
+	free(text);
+	json_decref(full);
+	rt_spec_free(s);
+}
+
+Test(process_alone, every_bad_process_case_gets_the_message_it_gets_in_a_spec)
+{
+	size_t tried = 0;
+	for (size_t i = 0; i < AG_ARRAY_SIZE(bad_cases); i++) {
+		json_t *patch = json_loads(bad_cases[i].patch, 0, NULL);
+		cr_assert_not_null(patch);
+		/* The cases about the process object only. */
+		if (json_object_size(patch) != 1 ||
+		    !json_is_object(json_object_get(patch, "process"))) {
+			json_decref(patch);
+			continue;
+		}
+		json_t *base = json_loads(base_spec, 0, NULL);
+		merge(base, patch);
+		char *doc = json_dumps(json_object_get(base, "process"), JSON_COMPACT);
+		struct rt_process *p = NULL;
+		struct ag_error err = {0};
+		cr_expect_eq(parse_process(doc, &p, &err), -EINVAL, "case %zu: %s accepted", i,
+		             doc);
+		cr_expect_null(p);
+		cr_expect_str_eq(err.msg, bad_cases[i].msg, "case %zu", i);
+		tried++;
+		free(doc);
+		json_decref(base);
+		json_decref(patch);
+	}
+	cr_assert_geq(tried, 15, "only %zu process cases", tried);
+}
+
+Test(process_alone, big_rlimits_non_objects_and_syntax_errors)
+{
+	struct rt_process *p = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(parse_process("{\"args\": [\"sh\"], \"cwd\": \"/\", \"rlimits\": [{\"type\": "
+	                           "\"RLIMIT_CORE\", \"soft\": 18446744073709551615, \"hard\": "
+	                           "18446744073709551615}]}",
+	                           &p, &err),
+	             0, "%s", err.msg);
+	cr_assert_eq(p->rlimits[0].hard, UINT64_MAX);
+	rt_process_free(p);
+	p = NULL;
+	cr_assert_eq(parse_process("[1]", &p, &err), -EINVAL);
+	cr_assert_str_eq(err.msg, "process: must be a JSON object, got [1]");
+	cr_assert_eq(parse_process("{\"args\": ", &p, &err), -EINVAL);
+	cr_assert_eq(strncmp(err.msg, "process: line 1, column ", 24), 0, "%s", err.msg);
+	cr_assert_eq(parse_process("{\"user\": {\"uid\": -1, \"gid\": 0}, \"args\": [\"sh\"], "
+	                           "\"cwd\": \"/\"}",
+	                           &p, &err),
+	             -EINVAL);
+	cr_assert_str_eq(err.msg, "process.user.uid: must be an integer between 0 and "
+	                          "4294967294, got -1");
+	cr_assert_null(p);
+	rt_process_free(NULL);
+}
+
+Test(process_alone, load_names_the_file)
+{
+	char path[] = "/tmp/agora-process-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	const char bad[] = "{\"args\": [\"sh\"], \"cwd\": \"here\"}";
+	cr_assert_eq(write(fd, bad, sizeof(bad) - 1), (ssize_t)sizeof(bad) - 1);
+	close(fd);
+	struct rt_process *p = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(rt_process_load(path, &p, &err), -EINVAL);
+	char *want = ag_asprintf("%s: process.cwd: must be an absolute path, got \"here\"", path);
+	cr_assert_str_eq(err.msg, want);
+	free(want);
+	unlink(path);
+	cr_assert_eq(rt_process_load(path, &p, &err), -ENOENT);
+	cr_assert_neq(strstr(err.msg, path), NULL, "%s", err.msg);
+}
+
+Test(process_alone, capability_names_are_those_of_the_oci_spec)
+{
+	cr_assert_eq(rt_cap_from_name("CAP_SYS_ADMIN"), 21);
+	cr_assert_eq(rt_cap_from_name("cap_net_raw"), 13);
+	cr_assert_eq(rt_cap_from_name("SYS_ADMIN"), -EINVAL);
+	cr_assert_eq(rt_cap_from_name("21"), -EINVAL);
+	cr_assert_eq(rt_cap_from_name("CAP_NOPE"), -EINVAL);
+}
