@@ -756,8 +756,8 @@ Test(mtasks, a_framework_known_only_from_an_agent_stays_removed_after_a_master_r
 	sim_peer_close(&a);
 	sim_start_master(NULL, sim_port);
 	struct sim_peer f = {0};
-	snprintf(body, sizeof(body), "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":%s}}",
-	         fwinfo);
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":%s}}", fwinfo);
 	cr_assert_eq(sim_peer_open(&f, "/api/v1/scheduler", body), 200);
 	ev = sim_peer_next(&f, "ERROR", 3000);
 	cr_assert_not_null(ev, "a removed framework subscribed again");
