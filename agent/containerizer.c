@@ -205,6 +205,10 @@ static void monitor_exited(struct ctz *c, struct ctz_entry *e)
 
 /* ---- open / close ---- */
 
+#ifndef AGORA_LIBEXEC_REL
+#define AGORA_LIBEXEC_REL "../libexec/agora"
+#endif
+
 static char *monitor_default_path(void)
 {
 	char exe[4096];
@@ -215,10 +219,14 @@ static char *monitor_default_path(void)
 	char *slash = strrchr(exe, '/');
 	if (slash)
 		*slash = '\0';
-	/* Programs are in build/bin; test drivers are in build/tests. */
+	/* Programs are in build/bin; test drivers are in build/tests; an
+	 * installed agent has its helpers in libexec/agora. */
 	_cleanup_free_ char *here = ag_asprintf("%s/agora-monitor", exe);
 	if (access(here, X_OK) == 0)
 		return TAKE_PTR(here);
+	_cleanup_free_ char *libexec = ag_asprintf("%s/%s/agora-monitor", exe, AGORA_LIBEXEC_REL);
+	if (access(libexec, X_OK) == 0)
+		return TAKE_PTR(libexec);
 	return ag_asprintf("%s/../bin/agora-monitor", exe);
 }
 
@@ -263,7 +271,13 @@ int ctz_open(const struct ctz_config *cfg, ctz_t **ret, struct ag_error *err)
 	if (r == 0)
 		r = mkdir_checked(c->rt_dir, 0700, err);
 	if (r == 0 && access(c->monitor_path, X_OK) < 0)
-		r = ag_error_set(err, errno, "the monitor program `%s`", c->monitor_path);
+		r = cfg->monitor_path
+		            ? ag_error_set(err, errno, "the monitor program `%s`", c->monitor_path)
+		            : ag_error_set(err, errno,
+		                           "the monitor program agora-monitor, looked for "
+		                           "next to the agent, in " AGORA_LIBEXEC_REL
+		                           " and in ../bin from it: `%s`",
+		                           c->monitor_path);
 	if (r == 0) {
 		_cleanup_free_ char *ip = NULL;
 		if (cfg->init_path) {
