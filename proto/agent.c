@@ -61,6 +61,10 @@ static void read_register(struct pb_arena *a, const json_t *p, struct pb_agent_m
 		}
 		m->reg.tasks = v;
 	}
+	const json_t *order = json_object_get(p, "registration_order");
+	m->reg.has_order = order != NULL;
+	m->reg.order.agent_started_ns = (uint64_t)pb__int(order, "agent_started_ns", 0);
+	m->reg.order.seq = (uint64_t)pb__int(order, "seq", 0);
 }
 
 /* One normalized {framework_id, status}: false when its uuid is not
@@ -245,6 +249,9 @@ json_t *pb_agent_msg_to_json(const struct pb_agent_msg *m)
 			}
 			json_object_set_new(p, "tasks", a);
 		}
+		if (m->reg.has_order)
+			json_object_set_new(p, "registration_order",
+			                    pb_registration_order_to_json(&m->reg.order));
 		break;
 	}
 	case PB_AGENT_REGISTERED:
@@ -319,6 +326,22 @@ json_t *pb_agent_msg_to_json(const struct pb_agent_msg *m)
 	else
 		json_decref(p);
 	return o;
+}
+
+int pb_registration_order_cmp(const struct pb_registration_order *a,
+                              const struct pb_registration_order *b)
+{
+	if (a->agent_started_ns != b->agent_started_ns)
+		return a->agent_started_ns < b->agent_started_ns ? -1 : 1;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	return 0;
+}
+
+json_t *pb_registration_order_to_json(const struct pb_registration_order *o)
+{
+	return json_pack("{s:I, s:I}", "agent_started_ns", (json_int_t)o->agent_started_ns, "seq",
+	                 (json_int_t)o->seq);
 }
 
 char *pb_agent_msg_encode(const struct pb_agent_msg *msg, size_t *ret_len)

@@ -356,8 +356,10 @@ PUBLIC_MSG(pb__m_operator_call, F_ENUM("type", 0, pb__e_operator_call_type),
 
 MSG(m_agent_task, F_MSG("framework_id", R, m_id), F_MSG("task", R, pb__m_task_info),
     F_MSG("status", R, pb__m_task_status), F_BOOL("unacknowledged", 0));
+MSG(m_registration_order, F_U64("agent_started_ns", R), F_U64("seq", R));
 MSG(m_register, F_MSG("agent_info", R, m_agent_info), F_STR("version", 0), F_BOOL("unisolated", 0),
-    F_MSG("frameworks", N, pb__m_framework_info), F_MSG("tasks", N, m_agent_task));
+    F_MSG("frameworks", N, pb__m_framework_info), F_MSG("tasks", N, m_agent_task),
+    F_MSG("registration_order", 0, m_registration_order));
 MSG(m_registered, F_MSG("agent_id", R, m_id), F_DBL("heartbeat_interval_seconds", 0),
     F_MSG("master_info", 0, m_master_info));
 MSG(m_run_task, F_MSG("framework_info", R, pb__m_framework_info),

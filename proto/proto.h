@@ -818,6 +818,14 @@ struct pb_status_update {
 	const char *status_text;
 };
 
+/* Where a REGISTER/REREGISTER stands among the agent's registrations: the
+ * CLOCK_REALTIME ns at which the agent process started, then a count of
+ * its registrations from 1. Compared in that order (docs/agent-protocol.md). */
+struct pb_registration_order {
+	uint64_t agent_started_ns;
+	uint64_t seq;
+};
+
 struct pb_agent_msg {
 	enum pb_agent_msg_type type;
 	const char *agent_id; /* top level: every agent->master message but REGISTER */
@@ -829,6 +837,8 @@ struct pb_agent_msg {
 		size_t n_frameworks;
 		const struct pb_agent_task *tasks;
 		size_t n_tasks;
+		bool has_order; /* registration_order was sent (optional) */
+		struct pb_registration_order order;
 	} reg; /* REGISTER and REREGISTER (payload key "register"/"reregister") */
 	struct {
 		const char *agent_id;
@@ -881,6 +891,12 @@ int pb_agent_msg_decode_lean(const char *buf, size_t len, struct pb_agent_msg *r
  * are written from their `json` (which must be set). */
 json_t *pb_agent_msg_to_json(const struct pb_agent_msg *msg);
 char *pb_agent_msg_encode(const struct pb_agent_msg *msg, size_t *ret_len);
+/* -1, 0 or 1 as registration `a` comes before, is, or comes after `b`:
+ * by agent_started_ns, then by seq. */
+int pb_registration_order_cmp(const struct pb_registration_order *a,
+                              const struct pb_registration_order *b);
+/* {"agent_started_ns":N,"seq":N}, a new reference. */
+json_t *pb_registration_order_to_json(const struct pb_registration_order *o);
 
 /* ---- base64 (standard alphabet) ---------------------------------------- */
 
