@@ -278,6 +278,27 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
 	}
 }
 
+/* A registration older than (or the same as) the last one accepted from
+ * the agent is answered 409 with nothing changed: acting on it would end
+ * the tasks launched since and replace the agent's live stream by one
+ * nobody reads. true when refused. */
+static bool ms__refuse_stale(struct evhttp_request *req, const struct ms_agent *a,
+                             const struct pb_agent_msg *msg)
+{
+	if (!a || !a->has_order || !msg->reg.has_order ||
+	    pb_registration_order_cmp(&msg->reg.order, &a->order) > 0)
+		return false;
+	char why[256];
+	snprintf(why, sizeof(why),
+	         "Stale registration: seq %" PRIu64 " of the agent process started at %" PRIu64
+	         " ns; already have seq %" PRIu64 " of the process started at %" PRIu64 " ns",
+	         msg->reg.order.seq, msg->reg.order.agent_started_ns, a->order.seq,
+	         a->order.agent_started_ns);
+	ag_warn("agent %s (%s): %s: refused", a->id, a->hostname, why);
+	ms_http_reply_error(req, 409, "%s", why);
+	return true;
+}
+
 static void ms__register(struct ms_master *m, struct evhttp_request *req,
                          const struct pb_agent_msg *msg)
 {
@@ -301,6 +322,8 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 		}
 		return;
 	}
+	if (ms__refuse_stale(req, a, msg))
+		return;
 	struct drf_resources *total = NULL;
 	if (ms_resources_from_pb(m, ai->resources, ai->n_resources, &total, &err) < 0) {
 		ms_http_reply_error(req, HTTP_BADREQUEST, "agent_info.%s", err.msg);
@@ -338,6 +361,10 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	}
 	if (is_new)
 		ms_map_put(&m->agents, a->id, a);
+	if (msg->reg.has_order) {
+		a->has_order = true;
+		a->order = msg->reg.order;
+	}
 
 	if (a->stream) {
 		ms_stream *old = a->stream;

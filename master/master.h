@@ -79,6 +79,12 @@ struct ms_agent {
 	 * loss walks without visiting every task of the cluster. */
 	struct ms_task *tasks;
 	int64_t registered_ns, reregistered_ns;
+	/* The registration_order of the last registration accepted with one
+	 * (memory only: a restarted master takes any). Older or equal ones
+	 * are refused: they come from an abandoned connection or a dead
+	 * process of the agent, and their task lists are out of date. */
+	bool has_order;
+	struct pb_registration_order order;
 	/* Maintenance (drain.c), durable in the registry: deactivated agents
 	 * get no offers; draining ones have their tasks killed. */
 	bool deactivated;

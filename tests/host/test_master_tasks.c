@@ -248,6 +248,149 @@ Test(mtasks, a_launch_after_the_reregistration_is_not_lost)
 	sim_stop_master_clean();
 }
 
+/* ---- registrations read out of order -------------------------------------- */
+
+#define ORDER(start, seq) "{\"agent_started_ns\":" #start ",\"seq\":" #seq "}"
+
+/* A REREGISTER of agent `id` with `order` on a connection of its own, as
+ * one from a connection the agent abandoned (or a process of it that
+ * died) that the master reads late. It must be refused: the body of the
+ * 409 in *ret_body (malloc'ed). */
+static void agent_reregister_refused(const char *id, const char *fwinfo, const char *tasks,
+                                     const char *order, char **ret_body)
+{
+	char *fws = NULL;
+	cr_assert_geq(asprintf(&fws, "[%s]", fwinfo), 0);
+	char *body = sim_agent_reregister_body(id, "a1", SIM_AGENT_RES, fws, tasks, order);
+	/* The head first: an accepted one would be a stream that never ends. */
+	struct mc_conn *c = mc_connect(sim_port);
+	cr_assert_not_null(c);
+	char head[256];
+	int n = snprintf(head, sizeof(head),
+	                 "POST /api/v1/agent HTTP/1.1\r\nHost: x\r\nContent-Type: "
+	                 "application/json\r\nContent-Length: %zu\r\n\r\n",
+	                 strlen(body));
+	cr_assert_eq(mc_send(c, head, (size_t)n), 0);
+	cr_assert_eq(mc_send(c, body, strlen(body)), 0);
+	struct mc_response r = {0};
+	cr_assert_eq(mc_read_head(c, &r), 0);
+	cr_assert_eq(r.status, 409, "%s was accepted (%d)", order, r.status);
+	cr_assert_eq(mc_read_body(c, &r), 0);
+	mc_close(c);
+	*ret_body = strdup(r.body ? r.body : "");
+	mc_response_free(&r);
+	free(body);
+	free(fws);
+}
+
+/* Re-register as agent `id` with `order`; REGISTERED comes first. */
+static void agent_reregister_order(struct sim_peer *a, const char *id, const char *fwinfo,
+                                   const char *tasks, const char *order)
+{
+	char *fws = NULL;
+	cr_assert_geq(asprintf(&fws, "[%s]", fwinfo), 0);
+	snprintf(a->id, sizeof(a->id), "%s", id);
+	sim_agent_reregister_order(a, "a1", SIM_AGENT_RES, fws, tasks, order);
+	free(fws);
+	cr_assert_eq(json_array_size(a->backlog), 0, "a record came before REGISTERED");
+}
+
+/* A line of the master's log matches the extended regex `ere`. */
+static bool log_has(const char *ere)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "grep -qE -- '%s' %s", ere, sim_log_path);
+	return system(cmd) == 0;
+}
+
+Test(mtasks, a_stale_reregistration_is_refused_and_changes_nothing)
+{
+	sim_start_master(NULL, 0);
+	struct sim_peer a = {0}, a2 = {0}, f = {0};
+	agent_register(&a);
+	char id[256];
+	snprintf(id, sizeof(id), "%s", a.id);
+	sim_fw_subscribe(&f, NULL, NULL);
+	fw_launch(&f, id, (const char *const[]){"t1"}, 1, "1");
+	char *task = NULL, *fwinfo = NULL;
+	agent_take_run(&a, "t1", &task, &fwinfo);
+	char uuid[25];
+	cr_assert_eq(agent_update(&a, f.id, "t1", "TASK_RUNNING", uuid), 202);
+	json_t *ev = sim_peer_next(&f, "UPDATE", 3000);
+	cr_assert_not_null(ev);
+	json_decref(ev);
+	cr_assert_eq(sim_fw_ack(&f, id, "t1", uuid), 202);
+
+	/* The agent loses its stream and re-registers (seq 2, reporting t1);
+	 * its seq 1, sent on a connection it gave up before t1 was
+	 * launched, reaches the master only now. */
+	sim_peer_close(&a);
+	char *rep = reported(f.id, task, "t1", "TASK_RUNNING"), list[8192];
+	snprintf(list, sizeof(list), "[%s]", rep);
+	agent_reregister_order(&a2, id, fwinfo, list, ORDER(1700000000000000000, 2));
+	char *why = NULL;
+	agent_reregister_refused(id, fwinfo, "[]", ORDER(1700000000000000000, 1), &why);
+	cr_expect_str_eq(why, "Stale registration: seq 1 of the agent process started at "
+	                      "1700000000000000000 ns; already have seq 2 of the process started "
+	                      "at 1700000000000000000 ns");
+	free(why);
+	/* A retry of the accepted one is stale too. */
+	agent_reregister_refused(id, fwinfo, "[]", ORDER(1700000000000000000, 2), &why);
+	free(why);
+	cr_expect(log_has(" WARN +agent .*Stale registration: seq 1 of the agent process"),
+	          "no warning in %s", sim_log_path);
+
+	/* Nothing changed: t1 runs, the framework heard nothing, the agent's
+	 * stream is still the one it reads (its POSTs are taken) and got no
+	 * KILL_TASK. */
+	json_t *gt = get_tasks();
+	cr_expect_str_eq(listed(gt, "tasks", "t1"), "TASK_RUNNING");
+	cr_expect_null(listed(gt, "completed_tasks", "t1"));
+	json_decref(gt);
+	cr_expect_null(sim_peer_next(&f, "UPDATE", 800), "the framework heard of t1");
+	agent_heartbeat(&a2);
+	cr_expect_null(sim_peer_next(&a2, "KILL_TASK", 500), "t1 was killed");
+	cr_expect_null(sim_peer_next(&a2, "ERROR", 100));
+	cr_assert_eq(agent_update(&a2, f.id, "t1", "TASK_FINISHED", uuid), 202);
+	ev = sim_peer_next(&f, "UPDATE", 3000);
+	cr_assert_not_null(ev);
+	cr_expect_str_eq(sim_jstr(ev, "update.status.state"), "TASK_FINISHED");
+	json_decref(ev);
+	free(rep);
+	free(task);
+	free(fwinfo);
+	sim_stop_master_clean();
+}
+
+Test(mtasks, registration_order_is_by_process_start_then_seq)
+{
+	sim_start_master(NULL, 0);
+	struct sim_peer a = {0}, a2 = {0}, a3 = {0}, a4 = {0};
+	agent_register(&a);
+	char id[256], *why = NULL;
+	snprintf(id, sizeof(id), "%s", a.id);
+	sim_peer_close(&a);
+	agent_reregister_order(&a2, id, "", "[]", ORDER(1000, 5));
+	/* An older process, whatever its count. */
+	agent_reregister_refused(id, "", "[]", ORDER(999, 9), &why);
+	free(why);
+	/* The agent restarted: a newer process starts again from 1. */
+	sim_peer_close(&a2);
+	agent_reregister_order(&a3, id, "", "[]", ORDER(2000, 1));
+	agent_reregister_refused(id, "", "[]", ORDER(1000, 6), &why);
+	cr_expect_str_eq(why, "Stale registration: seq 6 of the agent process started at 1000 "
+	                      "ns; already have seq 1 of the process started at 2000 ns");
+	free(why);
+	/* Without an order (an older agent): as before the field, and the
+	 * last order stays. */
+	sim_peer_close(&a3);
+	agent_reregister_order(&a4, id, "", "[]", NULL);
+	agent_reregister_refused(id, "", "[]", ORDER(2000, 1), &why);
+	free(why);
+	agent_heartbeat(&a4);
+	sim_stop_master_clean();
+}
+
 /* ---- agents back from a partition ----------------------------------------- */
 
 #define PING_FLAGS                                                                                 \

@@ -196,6 +196,12 @@ int mc_read_response(struct mc_conn *c, struct mc_response *r)
 	int err = mc_read_head(c, r);
 	if (err < 0)
 		return err;
+	return mc_read_body(c, r);
+}
+
+int mc_read_body(struct mc_conn *c, struct mc_response *r)
+{
+	int err;
 	const char *cl = mc_header(r, "Content-Length");
 	if (r->chunked) {
 		size_t cap = 1, len = 0;

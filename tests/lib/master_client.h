@@ -36,6 +36,9 @@ int mc_send(struct mc_conn *c, const void *buf, size_t len);
 int mc_read_response(struct mc_conn *c, struct mc_response *r);
 /* Read only the head (for streams). */
 int mc_read_head(struct mc_conn *c, struct mc_response *r);
+/* Read the body of the response whose head mc_read_head() read into `r`,
+ * as mc_read_response() does. */
+int mc_read_body(struct mc_conn *c, struct mc_response *r);
 /* Read one chunk of a chunked body: *ret is malloc'ed (NUL-terminated),
  * *ret_len 0 for the last chunk. 0 or -errno. */
 int mc_read_chunk(struct mc_conn *c, char **ret, size_t *ret_len);

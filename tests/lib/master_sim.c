@@ -353,21 +353,34 @@ void sim_agent_register(struct sim_peer *a, const char *hostname, const char *re
 	sim_agent_register_info(a, info);
 }
 
-void sim_agent_reregister(struct sim_peer *a, const char *hostname, const char *resources,
-                          const char *frameworks_json, const char *tasks_json)
+char *sim_agent_reregister_body(const char *id, const char *hostname, const char *resources,
+                                const char *frameworks_json, const char *tasks_json,
+                                const char *order)
+{
+	char *body = NULL, *extra = NULL;
+	cr_assert_geq(asprintf(&extra, ",\"registration_order\":%s", order ? order : ""), 0);
+	cr_assert_geq(asprintf(&body,
+	                       "{\"type\":\"REREGISTER\",\"agent_id\":{\"value\":\"%s\"},"
+	                       "\"reregister\":{\"agent_info\":{\"id\":{\"value\":\"%s\"},"
+	                       "\"hostname\":\"%s\",\"port\":5051,\"resources\":%s},"
+	                       "\"version\":\"0.1.0\",\"frameworks\":%s,\"tasks\":%s%s}}",
+	                       id, id, hostname, resources, frameworks_json, tasks_json,
+	                       order ? extra : ""),
+	              0);
+	free(extra);
+	return body;
+}
+
+void sim_agent_reregister_order(struct sim_peer *a, const char *hostname, const char *resources,
+                                const char *frameworks_json, const char *tasks_json,
+                                const char *order)
 {
 	char id[256];
 	snprintf(id, sizeof(id), "%s", a->id);
 	if (a->c)
 		sim_peer_close(a);
-	size_t cap = 4096 + strlen(frameworks_json) + strlen(tasks_json);
-	char *body = malloc(cap);
-	cr_assert_not_null(body);
-	snprintf(body, cap,
-	         "{\"type\":\"REREGISTER\",\"agent_id\":{\"value\":\"%s\"},\"reregister\":{"
-	         "\"agent_info\":{\"id\":{\"value\":\"%s\"},\"hostname\":\"%s\",\"port\":5051,"
-	         "\"resources\":%s},\"version\":\"0.1.0\",\"frameworks\":%s,\"tasks\":%s}}",
-	         id, id, hostname, resources, frameworks_json, tasks_json);
+	char *body =
+	        sim_agent_reregister_body(id, hostname, resources, frameworks_json, tasks_json, order);
 	cr_assert_eq(sim_peer_open(a, "/api/v1/agent", body), 200);
 	free(body);
 	snprintf(a->id, sizeof(a->id), "%s", id);
@@ -375,6 +388,12 @@ void sim_agent_reregister(struct sim_peer *a, const char *hostname, const char *
 	cr_assert_not_null(ev, "no REGISTERED on re-registration");
 	cr_assert_str_eq(sim_jstr(ev, "registered.agent_id.value"), id);
 	json_decref(ev);
+}
+
+void sim_agent_reregister(struct sim_peer *a, const char *hostname, const char *resources,
+                          const char *frameworks_json, const char *tasks_json)
+{
+	sim_agent_reregister_order(a, hostname, resources, frameworks_json, tasks_json, NULL);
 }
 
 int sim_agent_update(struct sim_peer *a, const char *fw, const char *task, const char *state,

@@ -77,6 +77,16 @@ void sim_agent_register_info(struct sim_peer *a, const char *agent_info);
  * {framework_id, task, status}) and `frameworks_json` (FrameworkInfos). */
 void sim_agent_reregister(struct sim_peer *a, const char *hostname, const char *resources,
                           const char *frameworks_json, const char *tasks_json);
+/* The same with the payload's registration_order set to `order` (JSON
+ * object text; NULL: none, as sim_agent_reregister()). */
+void sim_agent_reregister_order(struct sim_peer *a, const char *hostname, const char *resources,
+                                const char *frameworks_json, const char *tasks_json,
+                                const char *order);
+/* The body sim_agent_reregister_order() sends for agent `id`, to send
+ * otherwise (a registration the master should refuse). The caller frees it. */
+char *sim_agent_reregister_body(const char *id, const char *hostname, const char *resources,
+                                const char *frameworks_json, const char *tasks_json,
+                                const char *order);
 /* A STATUS_UPDATE for `task` of `fw` in `state` with `uuid` (base64). */
 int sim_agent_update(struct sim_peer *a, const char *fw, const char *task, const char *state,
                      const char *uuid);
