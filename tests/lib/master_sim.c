@@ -379,8 +379,8 @@ void sim_agent_reregister_order(struct sim_peer *a, const char *hostname, const 
 	snprintf(id, sizeof(id), "%s", a->id);
 	if (a->c)
 		sim_peer_close(a);
-	char *body =
-	        sim_agent_reregister_body(id, hostname, resources, frameworks_json, tasks_json, order);
+	char *body = sim_agent_reregister_body(id, hostname, resources, frameworks_json, tasks_json,
+	                                       order);
 	cr_assert_eq(sim_peer_open(a, "/api/v1/agent", body), 200);
 	free(body);
 	snprintf(a->id, sizeof(a->id), "%s", id);
