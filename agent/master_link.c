@@ -6,6 +6,7 @@
 #include <event2/keyvalq_struct.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 enum { ML_IDLE, ML_CONNECTING, ML_REGISTERED, ML_WAITING };
 
@@ -23,6 +24,10 @@ struct ml {
 	int64_t backoff_ms;
 	struct event *retry, *watchdog, *heartbeat;
 	char why[256];
+	/* This link's registration_order: when the process made it
+	 * (CLOCK_REALTIME, to compare with the agent's earlier processes),
+	 * and the last registration's count. */
+	uint64_t started_ns, seq;
 };
 
 static void lost(ml_t *l, const char *fmt, ...) AG_PRINTF(2, 3);
@@ -31,6 +36,13 @@ static void set_timer(struct event *ev, double s)
 {
 	struct timeval tv = {.tv_sec = (time_t)s, .tv_usec = (suseconds_t)((s - (time_t)s) * 1e6)};
 	evtimer_add(ev, &tv);
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static int on_record(void *ctx, const char *data, size_t len)
@@ -91,6 +103,15 @@ static int stream_header(struct evhttp_request *req, void *arg)
 {
 	ml_t *l = arg;
 	int code = evhttp_request_get_response_code(req);
+	if (code == 409) {
+		/* The master holds a newer registration_order than this
+		 * process's latest: one of a process that started "later" by
+		 * a clock since stepped back. Start over from now, so that
+		 * the agent gets in once the clock has passed it. */
+		uint64_t now = wall_ns();
+		if (now > l->started_ns)
+			l->started_ns = now;
+	}
 	if (code != 200) {
 		lost(l, "the master answered %d to the registration", code);
 		return -1;
@@ -116,6 +137,28 @@ static void stream_error(enum evhttp_request_error e, void *arg)
 		lost(l, "the stream from the master failed (error %d)", (int)e);
 }
 
+/* `body` (a REGISTER or REREGISTER) with the next registration_order in
+ * its payload, so that the master can tell it from an older one it reads
+ * late (docs/agent-protocol.md). Takes `body`; the caller frees the
+ * result. */
+static char *with_order(ml_t *l, char *body)
+{
+	json_t *m = json_loads(body, 0, NULL);
+	json_t *p = json_object_get(m, "reregister");
+	if (!p)
+		p = json_object_get(m, "register");
+	if (!json_is_object(p)) {
+		json_decref(m);
+		return body;
+	}
+	struct pb_registration_order o = {l->started_ns, ++l->seq};
+	json_object_set_new(p, "registration_order", pb_registration_order_to_json(&o));
+	free(body);
+	body = pb_json_dump(m, NULL);
+	json_decref(m);
+	return body;
+}
+
 static void connect_now(ml_t *l)
 {
 	if (l->stream)
@@ -130,7 +173,7 @@ static void connect_now(ml_t *l)
 		return;
 	}
 	evhttp_connection_set_timeout(l->stream, 3600);
-	_cleanup_free_ char *body = l->cb.registration(l->ctx);
+	_cleanup_free_ char *body = with_order(l, l->cb.registration(l->ctx));
 	struct evhttp_request *req = evhttp_request_new(stream_done, l);
 	evhttp_request_set_chunked_cb(req, stream_chunk);
 	evhttp_request_set_header_cb(req, stream_header);
@@ -212,6 +255,7 @@ ml_t *ml_new(struct event_base *base, const struct ml_config *cfg, const struct 
 	l->retry = evtimer_new(base, on_retry, l);
 	l->watchdog = evtimer_new(base, on_watchdog, l);
 	l->heartbeat = evtimer_new(base, on_heartbeat, l);
+	l->started_ns = wall_ns();
 	return l;
 }
 

@@ -5,7 +5,10 @@
  * master->agent messages); another carries the POSTs (STATUS_UPDATE,
  * HEARTBEAT) with the stream's Mesos-Stream-Id. A lost stream, a non-200
  * answer, an ERROR, or no record for 5 heartbeat intervals makes the link
- * re-register after a backoff with jitter (base doubling to max). */
+ * re-register after a backoff with jitter (base doubling to max). Each
+ * registration carries the link's registration_order (the time the link
+ * was made, a count from 1), so that the master refuses one it reads after
+ * a newer one. */
 #ifndef AGORA_AGENT_MASTER_LINK_H
 #define AGORA_AGENT_MASTER_LINK_H
 

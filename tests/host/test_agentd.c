@@ -6,6 +6,7 @@
  */
 #include "agentd_harness.h"
 #include "agtest.h"
+#include "proto/proto.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -311,6 +312,44 @@ Test(agentd, dropped_stream_reregisters)
 	                         "[0-9]+\\.[0-9] s$"),
 	          "the agent logs the lost stream and the retry");
 	cr_expect(log_has(LOG_TS "INFO  re-registered as A-1 with [0-9]+ tasks"));
+}
+
+/* The registration_order of the last registration the fake master got. */
+static struct pb_registration_order last_order(void)
+{
+	struct pb_agent_msg m;
+	struct ag_error err = {0};
+	pthread_mutex_lock(&fm.mu);
+	int r = pb_agent_msg_decode(fm.last_reg, strlen(fm.last_reg), &m, &err);
+	pthread_mutex_unlock(&fm.mu);
+	cr_assert_eq(r, 0, "%s", err.msg);
+	cr_assert(m.reg.has_order, "a registration without registration_order");
+	struct pb_registration_order o = m.reg.order;
+	pb_agent_msg_free(&m);
+	return o;
+}
+
+Test(agentd, registrations_are_ordered_within_and_across_processes)
+{
+	struct pb_registration_order first = last_order();
+	cr_expect_eq(first.seq, 1);
+	cr_expect_gt(first.agent_started_ns, 1600000000ull * 1000000000ull, "not CLOCK_REALTIME");
+	for (uint64_t seq = 2; seq <= 3; seq++) {
+		int before = fm_registers();
+		fm_drop();
+		WAIT_FOR(fm_registers() > before, 10);
+		struct pb_registration_order o = last_order();
+		cr_expect_eq(o.agent_started_ns, first.agent_started_ns, "one process, one start");
+		cr_expect_eq(o.seq, seq);
+	}
+	kill_agent(SIGKILL);
+	restart_agent(NULL, NULL);
+	struct pb_registration_order o = last_order();
+	cr_expect_gt(o.agent_started_ns, first.agent_started_ns, "the restarted agent is newer");
+	cr_expect_eq(o.seq, 1);
+	pthread_mutex_lock(&fm.mu);
+	cr_expect(strstr(fm.last_reg, "\"REREGISTER\""));
+	pthread_mutex_unlock(&fm.mu);
 }
 
 Test(agentd, operator_endpoints_list_containers_and_read_their_output)
