@@ -94,6 +94,79 @@ Test(proto_agent, register_and_reregister)
 	pb_arena_free(a);
 }
 
+Test(proto_agent, registration_order_is_optional_and_typed)
+{
+	struct pb_agent_msg m = {.type = PB_AGENT_REREGISTER, .agent_id = "S0"};
+	m.reg.agent_info = (struct pb_agent_info){.hostname = "a1", .id = "S0"};
+	m.reg.has_order = true;
+	m.reg.order = (struct pb_registration_order){1700000000123456789ULL, 3};
+	struct pb_agent_msg d;
+	round_trip(&m, &d);
+	cr_expect(d.reg.has_order);
+	cr_expect_eq(d.reg.order.agent_started_ns, 1700000000123456789ULL);
+	cr_expect_eq(d.reg.order.seq, 3);
+	pb_agent_msg_free(&d);
+
+	/* Absent: no order, as from an agent older than the field. */
+	m.reg.has_order = false;
+	round_trip(&m, &d);
+	cr_expect_not(d.reg.has_order);
+	pb_agent_msg_free(&d);
+
+	/* Integers as strings are integers (stout). */
+	struct ag_error err = {0};
+	const char *s = "{\"type\":\"REGISTER\",\"register\":{\"agent_info\":{\"hostname\":\"a\"},"
+	                "\"registration_order\":{\"agent_started_ns\":\"5\",\"seq\":1}}}";
+	cr_assert_eq(pb_agent_msg_decode(s, strlen(s), &d, &err), 0, "%s", err.msg);
+	cr_expect(d.reg.has_order);
+	cr_expect_eq(d.reg.order.agent_started_ns, 5);
+	cr_expect_eq(d.reg.order.seq, 1);
+	pb_agent_msg_free(&d);
+
+	static const struct {
+		const char *order, *msg;
+	} bad[] = {
+	        {"{\"agent_started_ns\":5,\"seq\":\"x\"}",
+	         "message.reregister.registration_order.seq: must be an integer"},
+	        {"{\"agent_started_ns\":5,\"seq\":1.5}",
+	         "message.reregister.registration_order.seq: must be an integer"},
+	        {"{\"agent_started_ns\":-5,\"seq\":1}",
+	         "message.reregister.registration_order.agent_started_ns: must not be negative"},
+	        {"{\"agent_started_ns\":true,\"seq\":1}",
+	         "message.reregister.registration_order.agent_started_ns: must be an integer"},
+	        {"[1,2]", "message.reregister.registration_order: must be an object"},
+	        {"{\"seq\":1}", "Missing required fields: reregister.registration_order."
+	                        "agent_started_ns"},
+	        {"{\"agent_started_ns\":5}", "Missing required fields: reregister."
+	                                     "registration_order.seq"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *body = NULL;
+		cr_assert_geq(asprintf(&body,
+		                       "{\"type\":\"REREGISTER\",\"agent_id\":{\"value\":\"S0\"},"
+		                       "\"reregister\":{\"agent_info\":{\"hostname\":\"a\"},"
+		                       "\"registration_order\":%s}}",
+		                       bad[i].order),
+		              0);
+		err = (struct ag_error){0};
+		cr_expect_eq(pb_agent_msg_decode(body, strlen(body), &d, &err), -EINVAL, "%s",
+		             bad[i].order);
+		cr_expect_str_eq(err.msg, bad[i].msg);
+		free(body);
+	}
+}
+
+Test(proto_agent, registration_order_compares_start_then_seq)
+{
+	struct pb_registration_order a = {100, 2}, b = {100, 3}, c = {101, 1};
+	cr_expect_eq(pb_registration_order_cmp(&a, &b), -1);
+	cr_expect_eq(pb_registration_order_cmp(&b, &a), 1);
+	cr_expect_eq(pb_registration_order_cmp(&a, &a), 0);
+	/* A newer process is newer whatever its count. */
+	cr_expect_eq(pb_registration_order_cmp(&b, &c), -1);
+	cr_expect_eq(pb_registration_order_cmp(&c, &b), 1);
+}
+
 Test(proto_agent, master_to_agent_messages)
 {
 	struct pb_agent_msg d;
@@ -184,77 +257,4 @@ Test(proto_agent, status_updates_need_a_16_byte_uuid)
 	cr_expect_eq(pb_agent_msg_decode(s, strlen(s), &d, &err), -EINVAL);
 	cr_expect_str_eq(err.msg, "Missing required fields: register.agent_info.hostname, "
 	                          "register.agent_info.resources[0].type");
-}
-
-Test(proto_agent, registration_order_is_optional_and_typed)
-{
-	struct pb_agent_msg m = {.type = PB_AGENT_REREGISTER, .agent_id = "S0"};
-	m.reg.agent_info = (struct pb_agent_info){.hostname = "a1", .id = "S0"};
-	m.reg.has_order = true;
-	m.reg.order = (struct pb_registration_order){1700000000123456789ULL, 3};
-	struct pb_agent_msg d;
-	round_trip(&m, &d);
-	cr_expect(d.reg.has_order);
-	cr_expect_eq(d.reg.order.agent_started_ns, 1700000000123456789ULL);
-	cr_expect_eq(d.reg.order.seq, 3);
-	pb_agent_msg_free(&d);
-
-	/* Absent: no order, as from an agent older than the field. */
-	m.reg.has_order = false;
-	round_trip(&m, &d);
-	cr_expect_not(d.reg.has_order);
-	pb_agent_msg_free(&d);
-
-	/* Integers as strings are integers (stout). */
-	struct ag_error err = {0};
-	const char *s = "{\"type\":\"REGISTER\",\"register\":{\"agent_info\":{\"hostname\":\"a\"},"
-	                "\"registration_order\":{\"agent_started_ns\":\"5\",\"seq\":1}}}";
-	cr_assert_eq(pb_agent_msg_decode(s, strlen(s), &d, &err), 0, "%s", err.msg);
-	cr_expect(d.reg.has_order);
-	cr_expect_eq(d.reg.order.agent_started_ns, 5);
-	cr_expect_eq(d.reg.order.seq, 1);
-	pb_agent_msg_free(&d);
-
-	static const struct {
-		const char *order, *msg;
-	} bad[] = {
-	        {"{\"agent_started_ns\":5,\"seq\":\"x\"}",
-	         "message.reregister.registration_order.seq: must be an integer"},
-	        {"{\"agent_started_ns\":5,\"seq\":1.5}",
-	         "message.reregister.registration_order.seq: must be an integer"},
-	        {"{\"agent_started_ns\":-5,\"seq\":1}",
-	         "message.reregister.registration_order.agent_started_ns: must not be negative"},
-	        {"{\"agent_started_ns\":true,\"seq\":1}",
-	         "message.reregister.registration_order.agent_started_ns: must be an integer"},
-	        {"[1,2]", "message.reregister.registration_order: must be an object"},
-	        {"{\"seq\":1}", "Missing required fields: reregister.registration_order."
-	                        "agent_started_ns"},
-	        {"{\"agent_started_ns\":5}", "Missing required fields: reregister."
-	                                     "registration_order.seq"},
-	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char *body = NULL;
-		cr_assert_geq(asprintf(&body,
-		                       "{\"type\":\"REREGISTER\",\"agent_id\":{\"value\":\"S0\"},"
-		                       "\"reregister\":{\"agent_info\":{\"hostname\":\"a\"},"
-		                       "\"registration_order\":%s}}",
-		                       bad[i].order),
-		              0);
-		err = (struct ag_error){0};
-		cr_expect_eq(pb_agent_msg_decode(body, strlen(body), &d, &err), -EINVAL, "%s",
-		             bad[i].order);
-		cr_expect_str_eq(err.msg, bad[i].msg);
-		free(body);
-	}
-}
-
-Test(proto_agent, registration_order_compares_start_then_seq)
-{
-	struct pb_registration_order a = {100, 2}, b = {100, 3}, c = {101, 1};
-	cr_expect_eq(pb_registration_order_cmp(&a, &b), -1);
-	cr_expect_eq(pb_registration_order_cmp(&b, &a), 1);
-	cr_expect_eq(pb_registration_order_cmp(&a, &a), 0);
-	/* A newer process is newer whatever its count. */
-	cr_expect_eq(pb_registration_order_cmp(&b, &c), -1);
-	cr_expect_eq(pb_registration_order_cmp(&c, &b), 1);
 }
