@@ -36,10 +36,35 @@ static void reply_json(struct evhttp_request *req, int code, const char *reason,
 	evbuffer_free(b);
 }
 
+/* JSON strings must be UTF-8; a log may hold anything. Bytes of invalid
+ * sequences become '?' (the offsets and sizes stay byte-exact). */
+static json_t *bytes_string(char *buf, size_t n)
+{
+	json_t *s = json_stringn(buf, n);
+	if (s)
+		return s;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)buf[i] >= 0x80)
+			buf[i] = '?';
+	return json_stringn(buf, n);
+}
+
+/* The same for a NUL-terminated text that may hold request bytes: a
+ * percent-decoded query value can be any byte (`task=%ff`), and a message
+ * naming it must still be a JSON string. */
+static json_t *text_string(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	_cleanup_free_ char *copy = ag_strdup(s);
+	return bytes_string(copy, strlen(copy));
+}
+
 static void reply_error(struct evhttp_request *req, int code, const char *reason, const char *field,
                         const char *msg)
 {
-	json_t *j = json_pack("{s:s}", "error", msg);
+	json_t *j = json_pack("{s:o}", "error", text_string(msg));
 	if (field)
 		json_object_set_new(j, "field", json_string(field));
 	reply_json(req, code, reason, j);
@@ -118,19 +143,6 @@ static int64_t param_i64(const char *v)
 	if (!v || ag_parse_i64(v, &n) < 0 || n < 0)
 		return -1;
 	return n;
-}
-
-/* JSON strings must be UTF-8; a log may hold anything. Bytes of invalid
- * sequences become '?' (the offsets and sizes stay byte-exact). */
-static json_t *bytes_string(char *buf, size_t n)
-{
-	json_t *s = json_stringn(buf, n);
-	if (s)
-		return s;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)buf[i] >= 0x80)
-			buf[i] = '?';
-	return json_stringn(buf, n);
 }
 
 /* The sandbox of `task` (of `fw`, when given; else of the only framework

@@ -389,6 +389,24 @@ Test(agentd, operator_endpoints_list_containers_and_read_their_output)
 	cr_expect(strstr(body, "hello"), "%s", body);
 }
 
+/* Found by fuzz_agent: a query value is percent-decoded, so it can hold
+ * any byte; a 404 naming a task id that is not UTF-8 could not be made a
+ * JSON string and the agent crashed (strlen of NULL). It must answer, with
+ * the bad bytes as '?', and go on. */
+Test(agentd, files_read_of_a_task_id_that_is_not_utf8_is_answered)
+{
+	char body[4096];
+	WAIT_FOR(op_get("/health", body, sizeof(body)) == 200, 10);
+	cr_expect_eq(op_get("/files/read?task=t%86x&file=stdout", body, sizeof(body)), 404);
+	cr_expect(strstr(body, "\"error\":\"no task `t?x` on this agent\""), "%s", body);
+	cr_expect_eq(op_get("/files/read?task=t&framework=%ff&file=stdout", body, sizeof(body)),
+	             404);
+	cr_expect(strstr(body, "framework `?`"), "%s", body);
+	cr_expect_eq(op_get("/health", body, sizeof(body)), 200, "the agent is still there");
+	run_task("t-utf", "nobody", "true", NULL);
+	WAIT_FOR(fm_count("t-utf", "TASK_FINISHED") >= 2, 20);
+}
+
 Test(agentd, kill_without_kill_policy_uses_the_tasks_own)
 {
 	/* ignores SIGTERM: only the SIGKILL at the end of the grace period
