@@ -566,6 +566,23 @@ Test(agentd, error_from_the_master_makes_it_reregister)
 	          "the agent logs the master's error");
 }
 
+/* Found by fuzz_agent: a RUN_TASK whose framework_info has no id crashed
+ * the agent (its tasks are keyed by that id). It is a bad record now: the
+ * agent re-registers, as after any record it cannot decode, and goes on. */
+Test(agentd, run_task_without_a_framework_id_is_a_bad_record)
+{
+	int before = fm_registers();
+	fm_send("{\"type\":\"RUN_TASK\",\"run_task\":{\"framework_info\":{\"user\":\"nobody\","
+	        "\"name\":\"fw\"},\"task\":{\"name\":\"t-nofw\",\"task_id\":{\"value\":\"t-nofw\"},"
+	        "\"agent_id\":{\"value\":\"A-1\"},\"command\":{\"value\":\"true\"}}}}");
+	WAIT_FOR(fm_registers() > before, 10);
+	cr_expect(log_has(LOG_TS "WARN  a bad record from the master: Missing required fields: "
+	                         "run_task.framework_info.id; re-registering in "));
+	run_task("t-fw", "nobody", "true", NULL);
+	WAIT_FOR(fm_count("t-fw", "TASK_FINISHED") >= 2, 20);
+	cr_expect_eq(fm_count("t-nofw", "TASK_STARTING"), -1, "nothing launched");
+}
+
 Test(agentd, shutdown_framework_kills_its_tasks)
 {
 	run_task("t-sf1", "nobody", "sleep 100", NULL);
