@@ -554,6 +554,7 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
 	struct ctz_config cc = {
 	        .work_dir = a->work_dir,
 	        .images_dir = a->images_dir,
+	        .monitor_path = a->monitor_path,
 	        .cgroups_disabled = !a->cap.isolated,
 	        .cgroup_parent = a->cgroup_parent,
 	        .sandbox_keep_ms = sandbox_gc_s * 1000,

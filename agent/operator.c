@@ -17,6 +17,8 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -275,9 +277,18 @@ int agent_operator_start(struct agent *a, struct ag_error *err)
 	evhttp_set_max_headers_size(a->http, 16 * 1024);
 	evhttp_set_max_body_size(a->http, 16 * 1024);
 	evhttp_set_timeout(a->http, 30);
-	if (evhttp_bind_socket(a->http, ip, (ev_uint16_t)a->port) < 0)
+	struct evhttp_bound_socket *bs =
+	        evhttp_bind_socket_with_handle(a->http, ip, (ev_uint16_t)a->port);
+	if (!bs)
 		return ag_error_set(err, errno ? errno : EADDRINUSE,
 		                    "--ip %s --port %d: cannot listen for the operator endpoints",
 		                    ip, a->port);
+	/* Port 0 (in-process drivers): the kernel's pick, for them to read. */
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	if (a->port == 0 &&
+	    getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl) == 0)
+		a->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+		                                         : ((struct sockaddr_in *)&ss)->sin_port);
 	return 0;
 }
