@@ -183,6 +183,15 @@ void agent_updates_kick(struct agent *a)
 	evtimer_add(a->upd_timer, &tv);
 }
 
+void agent_on_ctz(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct agent *a = arg;
+	ctz_dispatch(a->ctz);
+	agent_updates_kick(a);
+}
+
 /* ---- registration ----------------------------------------------------- */
 
 static json_t *scalar(const char *name, double v)

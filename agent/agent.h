@@ -50,6 +50,9 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err);
 int agent_recover(struct agent *a, struct ag_error *err);
 /* Send the status updates due and re-arm the timer. */
 void agent_updates_kick(struct agent *a);
+/* Event callback for the containerizer's fd (ctz_fd), `arg` the agent:
+ * its work done, then the updates it produced sent. */
+void agent_on_ctz(evutil_socket_t fd, short what, void *arg);
 void agent_fini(struct agent *a);
 
 /* operator.c: GET /health, /containers, /files/read on ip:port (port 0:

@@ -30,12 +30,11 @@
 #include "agent/agent.h"
 #include "agent/flags.h"
 #include "common/log.h"
+#include "fuzz_loop.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <glob.h>
 #include <poll.h>
 #include <signal.h>
@@ -69,19 +68,10 @@ static unsigned n_acks;
 static const char REGISTERED[] = "{\"type\":\"REGISTERED\",\"registered\":{\"agent_id\":{\"value\":"
                                  "\"A-fuzz\"},\"heartbeat_interval_seconds\":5.0}}";
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(p);
-	return 0;
-}
-
 static void remove_dir(void)
 {
 	if (dir[0])
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		fz_remove_tree(dir);
 }
 
 /* The work dirs of fuzzers that died (a finding ends the process without
@@ -95,7 +85,7 @@ static void remove_stale_dirs(const char *base)
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		long pid = strtol(g.gl_pathv[i] + strlen(base) + strlen("/fuzz-agent-"), NULL, 10);
 		if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
-			nftw(g.gl_pathv[i], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+			fz_remove_tree(g.gl_pathv[i]);
 	}
 	globfree(&g);
 }
@@ -138,15 +128,6 @@ static void on_sink(struct evhttp_request *req, void *arg)
 }
 
 /* ---- the agent ---- */
-
-static void on_ctz(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-	ctz_dispatch(A.ctz);
-	agent_updates_kick(&A);
-}
 
 static void turns(int n)
 {
@@ -264,7 +245,7 @@ static void fuzz_init(void)
 	if (!sink || evhttp_accept_socket(sink, lfd) < 0)
 		abort();
 	evhttp_set_gencb(sink, on_sink, NULL);
-	ctz_ev = event_new(A.base, ctz_fd(A.ctz), EV_READ | EV_PERSIST, on_ctz, NULL);
+	ctz_ev = event_new(A.base, ctz_fd(A.ctz), EV_READ | EV_PERSIST, agent_on_ctz, &A);
 	event_add(ctz_ev, NULL);
 }
 
@@ -322,31 +303,6 @@ static void feed_stream(const uint8_t *data, size_t len)
 	pb_recordio_reader_free(rd);
 }
 
-/* Connect without blocking, running the agent's loop meanwhile (as
- * fuzz_master does: a blocking connect was cut by the fuzzer's timer). */
-static int client_connect(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	int e = fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
-	for (int turn = 0; (e == EINPROGRESS || e == EINTR) && turn < 10000; turn++) {
-		turns(1);
-		struct pollfd p = {.fd = fd, .events = POLLOUT};
-		if (poll(&p, 1, 1) != 1)
-			continue;
-		socklen_t n = sizeof(e);
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &n) < 0)
-			e = errno;
-	}
-	if (e) {
-		fprintf(stderr, "fuzz_agent: connect to the operator endpoints: %s\n", strerror(e));
-		abort();
-	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	return fd;
-}
-
 static void operator_request(uint8_t sel, const uint8_t *data, size_t len)
 {
 	static const char *const methods[] = {"GET", "GET", "POST", "HEAD"};
@@ -361,44 +317,32 @@ static void operator_request(uint8_t sel, const uint8_t *data, size_t len)
 	if (!target[0])
 		snprintf(target, sizeof(target), "/");
 
-	int fd = client_connect(A.port);
+	int fd = fz_connect(A.base, A.port, "fuzz_agent");
 	_cleanup_free_ char *req =
 	        ag_asprintf("%s %s HTTP/1.1\r\nHost: x\r\n%s\r\n", methods[sel & 3], target,
 	                    (sel & 3) == 2 ? "Content-Length: 0\r\n" : "");
 	size_t rl = strlen(req);
 	if (send(fd, req, rl, MSG_NOSIGNAL) != (ssize_t)rl)
 		abort();
-	bool answered = false, eof = false;
-	for (int turn = 0; turn < 2000 && !eof; turn++) {
-		turns(1);
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		while (poll(&p, 1, turn > 20 ? 1 : 0) == 1) {
-			char buf[4096];
-			ssize_t r = recv(fd, buf, sizeof(buf), 0);
-			if (r <= 0) {
-				eof = true;
-				break;
-			}
-			answered = true;
-		}
-		if (answered)
-			break;
-	}
-	if (!answered)
+	char resp[512];
+	if (!fz_read_answer(A.base, fd, resp, sizeof(resp), 2000, 0))
 		__builtin_trap(); /* the agent never answered */
-	/* Reset, not FIN: no TIME_WAIT left behind (fuzz_master). */
-	struct linger lg = {.l_onoff = 1, .l_linger = 0};
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);
+	fz_close_reset(fd);
 	turns(2);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* A fresh agent every RESET_EVERY inputs. */
+static void agent_for_next_input(void)
 {
 	if (A.base && ++inputs % RESET_EVERY == 0)
 		fuzz_fini();
 	if (!A.base)
 		fuzz_init();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	agent_for_next_input();
 	if (size < 1)
 		return 0;
 	const uint8_t *body = data + 1;
