@@ -46,8 +46,9 @@ size_t fz_read_answer(struct event_base *base, int fd, char *resp, size_t cap, i
 	for (int turn = 0; turn < max_turns; turn++) {
 		event_base_loop(base, EVLOOP_NONBLOCK);
 		struct pollfd p = {.fd = fd, .events = POLLIN};
-		/* past the first turns, give the daemon time (a launch) */
-		while (poll(&p, 1, turn > 20 ? 1 : 0) == 1) {
+		/* no answer after the first turns: give the daemon time (a
+		 * launch); never once it answered (a stream stays open) */
+		while (poll(&p, 1, turn > 20 && !answered ? 1 : 0) == 1) {
 			char buf[4096];
 			ssize_t r = recv(fd, buf, sizeof(buf), 0);
 			if (r <= 0)
