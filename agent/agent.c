@@ -183,6 +183,15 @@ void agent_updates_kick(struct agent *a)
 	evtimer_add(a->upd_timer, &tv);
 }
 
+void agent_on_ctz(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct agent *a = arg;
+	ctz_dispatch(a->ctz);
+	agent_updates_kick(a);
+}
+
 /* ---- registration ----------------------------------------------------- */
 
 static json_t *scalar(const char *name, double v)
@@ -554,6 +563,7 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
 	struct ctz_config cc = {
 	        .work_dir = a->work_dir,
 	        .images_dir = a->images_dir,
+	        .monitor_path = a->monitor_path,
 	        .cgroups_disabled = !a->cap.isolated,
 	        .cgroup_parent = a->cgroup_parent,
 	        .sandbox_keep_ms = sandbox_gc_s * 1000,

@@ -23,6 +23,7 @@ struct agent {
 	int64_t task_pids_max;     /* pids.max of every task; 0: TS_DEFAULT_PIDS_MAX */
 	const char *ip;            /* operator endpoints; NULL: 127.0.0.1 */
 	const char *cgroup_parent; /* NULL: CTZ_DEFAULT_CGROUP_PARENT */
+	const char *monitor_path;  /* agora-monitor; NULL: next to the agent (ctz_config) */
 	char *master_host;
 	int master_port, port;
 	int64_t update_backoff_ms, registration_backoff_ms;
@@ -49,9 +50,13 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err);
 int agent_recover(struct agent *a, struct ag_error *err);
 /* Send the status updates due and re-arm the timer. */
 void agent_updates_kick(struct agent *a);
+/* Event callback for the containerizer's fd (ctz_fd), `arg` the agent:
+ * its work done, then the updates it produced sent. */
+void agent_on_ctz(evutil_socket_t fd, short what, void *arg);
 void agent_fini(struct agent *a);
 
-/* operator.c: GET /health, /containers, /files/read on ip:port. */
+/* operator.c: GET /health, /containers, /files/read on ip:port (port 0:
+ * one the kernel picks, written back to a->port). */
 int agent_operator_start(struct agent *a, struct ag_error *err);
 
 #endif

@@ -54,15 +54,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(A.base);
 }
 
-static void on_ctz(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-	ctz_dispatch(A.ctz);
-	agent_updates_kick(&A);
-}
-
 int main(int argc, char **argv)
 {
 	struct cap_config capc = {0};
@@ -292,7 +283,8 @@ int main(int argc, char **argv)
 	struct event *sigint = evsignal_new(A.base, SIGINT, on_signal, NULL);
 	event_add(sigterm, NULL);
 	event_add(sigint, NULL);
-	struct event *ctzev = event_new(A.base, ctz_fd(A.ctz), EV_READ | EV_PERSIST, on_ctz, NULL);
+	struct event *ctzev =
+	        event_new(A.base, ctz_fd(A.ctz), EV_READ | EV_PERSIST, agent_on_ctz, &A);
 	event_add(ctzev, NULL);
 	if (agent_recover(&A, &err) < 0) {
 		ag_err("recovery: %s", err.msg);

@@ -84,6 +84,11 @@ static int on_record(void *ctx, const char *data, size_t len)
 	return r;
 }
 
+int ml_feed_record(ml_t *l, const char *data, size_t len)
+{
+	return on_record(l, data, len);
+}
+
 static void stream_chunk(struct evhttp_request *req, void *arg)
 {
 	ml_t *l = arg;

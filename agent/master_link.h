@@ -48,5 +48,11 @@ bool ml_registered(const ml_t *l);
 /* POST an agent->master message (needs a stream; dropped otherwise, since
  * every message that must arrive is retried by its owner). */
 int ml_post(ml_t *l, const char *body);
+/* Handle one record (the JSON of a master->agent message) as if it had
+ * arrived on the stream: for drivers that feed the agent without a master
+ * (tests/fuzz/fuzz_agent.c). 0; -EBADMSG for a record that does not decode
+ * and -EPERM for an ERROR, after which the link re-registers, as on the
+ * stream. */
+int ml_feed_record(ml_t *l, const char *data, size_t len);
 
 #endif

@@ -17,6 +17,8 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -36,10 +38,35 @@ static void reply_json(struct evhttp_request *req, int code, const char *reason,
 	evbuffer_free(b);
 }
 
+/* JSON strings must be UTF-8; a log may hold anything. Bytes of invalid
+ * sequences become '?' (the offsets and sizes stay byte-exact). */
+static json_t *bytes_string(char *buf, size_t n)
+{
+	json_t *s = json_stringn(buf, n);
+	if (s)
+		return s;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)buf[i] >= 0x80)
+			buf[i] = '?';
+	return json_stringn(buf, n);
+}
+
+/* The same for a NUL-terminated text that may hold request bytes: a
+ * percent-decoded query value can be any byte (`task=%ff`), and a message
+ * naming it must still be a JSON string. */
+static json_t *text_string(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	_cleanup_free_ char *copy = ag_strdup(s);
+	return bytes_string(copy, strlen(copy));
+}
+
 static void reply_error(struct evhttp_request *req, int code, const char *reason, const char *field,
                         const char *msg)
 {
-	json_t *j = json_pack("{s:s}", "error", msg);
+	json_t *j = json_pack("{s:o}", "error", text_string(msg));
 	if (field)
 		json_object_set_new(j, "field", json_string(field));
 	reply_json(req, code, reason, j);
@@ -118,19 +145,6 @@ static int64_t param_i64(const char *v)
 	if (!v || ag_parse_i64(v, &n) < 0 || n < 0)
 		return -1;
 	return n;
-}
-
-/* JSON strings must be UTF-8; a log may hold anything. Bytes of invalid
- * sequences become '?' (the offsets and sizes stay byte-exact). */
-static json_t *bytes_string(char *buf, size_t n)
-{
-	json_t *s = json_stringn(buf, n);
-	if (s)
-		return s;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)buf[i] >= 0x80)
-			buf[i] = '?';
-	return json_stringn(buf, n);
 }
 
 /* The sandbox of `task` (of `fw`, when given; else of the only framework
@@ -263,9 +277,18 @@ int agent_operator_start(struct agent *a, struct ag_error *err)
 	evhttp_set_max_headers_size(a->http, 16 * 1024);
 	evhttp_set_max_body_size(a->http, 16 * 1024);
 	evhttp_set_timeout(a->http, 30);
-	if (evhttp_bind_socket(a->http, ip, (ev_uint16_t)a->port) < 0)
+	struct evhttp_bound_socket *bs =
+	        evhttp_bind_socket_with_handle(a->http, ip, (ev_uint16_t)a->port);
+	if (!bs)
 		return ag_error_set(err, errno ? errno : EADDRINUSE,
 		                    "--ip %s --port %d: cannot listen for the operator endpoints",
 		                    ip, a->port);
+	/* Port 0 (in-process drivers): the kernel's pick, for them to read. */
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	if (a->port == 0 &&
+	    getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl) == 0)
+		a->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+		                                         : ((struct sockaddr_in *)&ss)->sin_port);
 	return 0;
 }

@@ -123,6 +123,13 @@ int pb_agent_msg_decode(const char *buf, size_t len, struct pb_agent_msg *ret_ms
 		pb__read_framework_info(a, json_object_get(p, "framework_info"),
 		                        &m.run_task.framework_info);
 		pb__read_task_info(a, json_object_get(p, "task"), &m.run_task.task);
+		/* Optional in a FrameworkInfo (SUBSCRIBE has none), but a task
+		 * is keyed by its framework's id: the master always sends it. */
+		if (!m.run_task.framework_info.id) {
+			pb_agent_msg_free(&m);
+			return ag_error_msg(err, EINVAL,
+			                    "Missing required fields: run_task.framework_info.id");
+		}
 		break;
 	case PB_AGENT_KILL_TASK: {
 		m.kill_task.framework_id = pb__id(p, "framework_id");

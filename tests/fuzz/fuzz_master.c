@@ -13,11 +13,10 @@
  * and started afresh so that runs stay fast. A crash, a sanitizer report or
  * a request left unanswered is a finding. */
 #include "common/log.h"
+#include "fuzz_loop.h"
 #include "master/master.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,19 +37,10 @@ static char last_stream_id[64];
 static char dir[64];
 static unsigned inputs;
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(p);
-	return 0;
-}
-
 static void remove_dir(void)
 {
 	if (dir[0])
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		fz_remove_tree(dir);
 }
 
 static void fuzz_fini(void)
@@ -99,33 +89,6 @@ static void fuzz_init(void)
 	}
 }
 
-/* Connect without blocking, running the master's loop meanwhile: a full
- * accept queue empties only when the master accepts, and a blocking
- * connect was cut by libFuzzer's timer signal (EINTR). */
-static int client_connect(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(ms_http_port(M.http))};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	int e = fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
-	for (int turn = 0; (e == EINPROGRESS || e == EINTR) && turn < 10000; turn++) {
-		event_base_loop(M.base, EVLOOP_NONBLOCK);
-		struct pollfd p = {.fd = fd, .events = POLLOUT};
-		if (poll(&p, 1, 1) != 1)
-			continue;
-		socklen_t n = sizeof(e);
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &n) < 0)
-			e = errno;
-	}
-	if (e) {
-		fprintf(stderr, "fuzz_master: connect to the master: %s\n", strerror(e));
-		abort();
-	}
-	int flags = fcntl(fd, F_GETFL);
-	fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-	return fd;
-}
-
 /* Remember a Mesos-Stream-Id the master sent, for later inputs. */
 static void note_stream_id(const char *resp, size_t len)
 {
@@ -154,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *body = (const char *)data + 1;
 	size_t len = size - 1;
 
-	int fd = client_connect();
+	int fd = fz_connect(M.base, ms_http_port(M.http), "fuzz_master");
 	char head[512];
 	int n = snprintf(head, sizeof(head),
 	                 "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -165,38 +128,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (len && send(fd, body, len, MSG_NOSIGNAL) != (ssize_t)len))
 		abort();
 
+	/* A stream answers with its head and first records and stays open:
+	 * a few more turns, then the client goes away. */
 	char resp[16384];
-	size_t got = 0;
-	bool eof = false, answered = false;
-	for (int turn = 0; turn < 200 && !eof; turn++) {
-		event_base_loop(M.base, EVLOOP_NONBLOCK);
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		while (poll(&p, 1, 0) == 1) {
-			char buf[4096];
-			ssize_t r = recv(fd, buf, sizeof(buf), 0);
-			if (r <= 0) {
-				eof = true;
-				break;
-			}
-			answered = true;
-			size_t take =
-			        got + (size_t)r < sizeof(resp) ? (size_t)r : sizeof(resp) - got;
-			memcpy(resp + got, buf, take);
-			got += take;
-		}
-		/* A stream answers with its head and first records and stays
-		 * open: a few more turns, then the client goes away. */
-		if (answered && turn > 20)
-			break;
-	}
-	if (!answered)
+	size_t got = fz_read_answer(M.base, fd, resp, sizeof(resp), 200, 21);
+	if (!got)
 		__builtin_trap(); /* the master never answered */
 	note_stream_id(resp, got);
-	/* Reset, not FIN: a client that closes first keeps its port in
-	 * TIME_WAIT for a minute, and a long run used up the ephemeral ports. */
-	struct linger lg = {.l_onoff = 1, .l_linger = 0};
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);
+	fz_close_reset(fd);
 	for (int turn = 0; turn < 5; turn++)
 		event_base_loop(M.base, EVLOOP_NONBLOCK);
 	return 0;

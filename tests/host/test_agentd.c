@@ -428,6 +428,24 @@ Test(agentd, operator_endpoints_list_containers_and_read_their_output)
 	cr_expect(strstr(body, "hello"), "%s", body);
 }
 
+/* Found by fuzz_agent: a query value is percent-decoded, so it can hold
+ * any byte; a 404 naming a task id that is not UTF-8 could not be made a
+ * JSON string and the agent crashed (strlen of NULL). It must answer, with
+ * the bad bytes as '?', and go on. */
+Test(agentd, files_read_of_a_task_id_that_is_not_utf8_is_answered)
+{
+	char body[4096];
+	WAIT_FOR(op_get("/health", body, sizeof(body)) == 200, 10);
+	cr_expect_eq(op_get("/files/read?task=t%86x&file=stdout", body, sizeof(body)), 404);
+	cr_expect(strstr(body, "\"error\":\"no task `t?x` on this agent\""), "%s", body);
+	cr_expect_eq(op_get("/files/read?task=t&framework=%ff&file=stdout", body, sizeof(body)),
+	             404);
+	cr_expect(strstr(body, "framework `?`"), "%s", body);
+	cr_expect_eq(op_get("/health", body, sizeof(body)), 200, "the agent is still there");
+	run_task("t-utf", "nobody", "true", NULL);
+	WAIT_FOR(fm_count("t-utf", "TASK_FINISHED") >= 2, 20);
+}
+
 Test(agentd, kill_without_kill_policy_uses_the_tasks_own)
 {
 	/* ignores SIGTERM: only the SIGKILL at the end of the grace period
@@ -585,6 +603,23 @@ Test(agentd, error_from_the_master_makes_it_reregister)
 	cr_expect(log_has(LOG_TS "WARN  the master refused the registration: agent marked gone; "
 	                         "re-registering in "),
 	          "the agent logs the master's error");
+}
+
+/* Found by fuzz_agent: a RUN_TASK whose framework_info has no id crashed
+ * the agent (its tasks are keyed by that id). It is a bad record now: the
+ * agent re-registers, as after any record it cannot decode, and goes on. */
+Test(agentd, run_task_without_a_framework_id_is_a_bad_record)
+{
+	int before = fm_registers();
+	fm_send("{\"type\":\"RUN_TASK\",\"run_task\":{\"framework_info\":{\"user\":\"nobody\","
+	        "\"name\":\"fw\"},\"task\":{\"name\":\"t-nofw\",\"task_id\":{\"value\":\"t-nofw\"},"
+	        "\"agent_id\":{\"value\":\"A-1\"},\"command\":{\"value\":\"true\"}}}}");
+	WAIT_FOR(fm_registers() > before, 10);
+	cr_expect(log_has(LOG_TS "WARN  a bad record from the master: Missing required fields: "
+	                         "run_task.framework_info.id; re-registering in "));
+	run_task("t-fw", "nobody", "true", NULL);
+	WAIT_FOR(fm_count("t-fw", "TASK_FINISHED") >= 2, 20);
+	cr_expect_eq(fm_count("t-nofw", "TASK_STARTING"), -1, "nothing launched");
 }
 
 Test(agentd, shutdown_framework_kills_its_tasks)

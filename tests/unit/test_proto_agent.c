@@ -258,3 +258,17 @@ Test(proto_agent, status_updates_need_a_16_byte_uuid)
 	cr_expect_str_eq(err.msg, "Missing required fields: register.agent_info.hostname, "
 	                          "register.agent_info.resources[0].type");
 }
+
+/* Found by fuzz_agent: a RUN_TASK whose FrameworkInfo has no id (optional
+ * in a FrameworkInfo) reached the agent, which keys tasks by it (strcmp of
+ * NULL). The decoder refuses it, naming the field. */
+Test(proto_agent, run_task_needs_the_frameworks_id)
+{
+	struct pb_agent_msg d;
+	struct ag_error err = {0};
+	const char *s = "{\"type\":\"RUN_TASK\",\"run_task\":{\"framework_info\":{\"user\":\"u\","
+	                "\"name\":\"fw\"},\"task\":{\"name\":\"t\",\"task_id\":{\"value\":\"t1\"},"
+	                "\"agent_id\":{\"value\":\"S0\"},\"command\":{\"value\":\"true\"}}}}";
+	cr_expect_eq(pb_agent_msg_decode(s, strlen(s), &d, &err), -EINVAL);
+	cr_expect_str_eq(err.msg, "Missing required fields: run_task.framework_info.id");
+}
