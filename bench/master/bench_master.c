@@ -17,6 +17,7 @@
  * from the framework receiving the offer to receiving TASK_RUNNING; RSS is
  * the master's VmHWM. */
 #include "common/common.h"
+#include "master_client.h"
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -543,21 +544,11 @@ static void start_master(const char *bin, const char *work_dir, const char *cons
 		_exit(127);
 	}
 	close(out[1]);
-	char line[256];
-	size_t len = 0;
-	struct pollfd pfd = {.fd = out[0], .events = POLLIN};
-	while (len < sizeof(line) - 1 && poll(&pfd, 1, 10000) == 1) {
-		if (read(out[0], line + len, 1) <= 0 || line[len] == '\n')
-			break;
-		len++;
-	}
-	line[len] = '\0';
-	close(out[0]);
-	unsigned p;
 	B.master = pid;
-	if (sscanf(line, "listening on 127.0.0.1:%u", &p) != 1)
+	int r = mc_master_port(out[0], 10000, &B.port);
+	close(out[0]);
+	if (r < 0)
 		die("the master did not start");
-	B.port = (uint16_t)p;
 }
 
 static double master_mem_mb(const char *field)

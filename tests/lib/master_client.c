@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,4 +270,22 @@ int mc_request(uint16_t port, const char *method, const char *path, const char *
 		err = mc_read_response(c, r);
 	mc_close(c);
 	return err;
+}
+
+int mc_master_port(int fd, int timeout_ms, uint16_t *ret_port)
+{
+	char line[256];
+	size_t len = 0;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	while (len < sizeof(line) - 1 && poll(&pfd, 1, timeout_ms) == 1) {
+		if (read(fd, line + len, 1) <= 0 || line[len] == '\n')
+			break;
+		len++;
+	}
+	line[len] = '\0';
+	unsigned p;
+	if (sscanf(line, "listening on 127.0.0.1:%u", &p) != 1 || p == 0 || p > 65535)
+		return -1;
+	*ret_port = (uint16_t)p;
+	return 0;
 }

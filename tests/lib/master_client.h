@@ -25,6 +25,10 @@ struct mc_response {
 /* The IPv4 address mc_connect and mc_request dial (default 127.0.0.1), e.g.
  * a netlab host's 198.18.0.1 in the cluster tier. 0 or -EINVAL. */
 int mc_set_addr(const char *ipv4);
+/* The port a master started with --port=0 announces on its stdout (its
+ * first line, "listening on 127.0.0.1:PORT ..."), read from `fd` for at most
+ * `timeout_ms`. 0, or -1 when no such line came. */
+int mc_master_port(int fd, int timeout_ms, uint16_t *ret_port);
 /* Connect to the address above, port `port`; reads time out after 5 s.
  * NULL on failure. */
 struct mc_conn *mc_connect(uint16_t port);

@@ -174,21 +174,10 @@ void sim_start_master(const char *const *args, uint16_t fixed_port)
 		_exit(127);
 	}
 	close(out[1]);
-	char line[256];
-	size_t len = 0;
-	struct pollfd pfd = {.fd = out[0], .events = POLLIN};
-	while (len < sizeof(line) - 1 && poll(&pfd, 1, 5000) == 1) {
-		if (read(out[0], line + len, 1) <= 0 || line[len] == '\n')
-			break;
-		len++;
-	}
-	line[len] = '\0';
-	close(out[0]);
-	unsigned p;
 	sim_master_pid = pid;
-	cr_assert_eq(sscanf(line, "listening on 127.0.0.1:%u", &p), 1,
-	             "master did not start (log: %s)", sim_log_path);
-	sim_port = (uint16_t)p;
+	int r = mc_master_port(out[0], 5000, &sim_port);
+	close(out[0]);
+	cr_assert_eq(r, 0, "master did not start (log: %s)", sim_log_path);
 }
 
 int sim_peer_open(struct sim_peer *p, const char *path, const char *body)
