@@ -238,6 +238,17 @@ static void report(struct sim_peer *a, const char *task, const char *state, cons
 	cr_assert_str_eq(upd(before, "state"), state);
 }
 
+/* A master, agent `a` registered, the framework subscribed (auto_ack) and
+ * its task t1 launched and reported TASK_RUNNING. */
+static void start_with_t1_running(struct sim_peer *a)
+{
+	sim_start_master(NULL, 0);
+	sim_agent_register(a, "a1", SIM_AGENT_RES);
+	fx_start(NULL, true);
+	json_decref(launch(a, "t1", NULL));
+	report(a, "t1", "TASK_RUNNING", SIM_UUIDS[0]);
+}
+
 /* ---- tests ---------------------------------------------------------------- */
 
 Test(sdk, subscribe_then_callbacks_in_order, .fini = fx_fini)
@@ -335,12 +346,8 @@ Test(sdk, launch_update_and_acknowledge, .fini = fx_fini)
 
 Test(sdk, auto_ack_acknowledges_every_update, .fini = fx_fini)
 {
-	sim_start_master(NULL, 0);
 	struct sim_peer a;
-	sim_agent_register(&a, "a1", SIM_AGENT_RES);
-	fx_start(NULL, true);
-	json_decref(launch(&a, "t1", NULL));
-	report(&a, "t1", "TASK_RUNNING", SIM_UUIDS[0]);
+	start_with_t1_running(&a);
 	json_t *ack = agent_next(&a, "STATUS_UPDATE_ACK", 3000);
 	cr_assert_not_null(ack);
 	cr_assert_str_eq(sim_jstr(ack, "status_update_ack.uuid"), SIM_UUIDS[0]);
@@ -439,12 +446,8 @@ Test(sdk, rescind_reaches_its_callback, .fini = fx_fini)
 
 Test(sdk, kill_reaches_the_agent_and_the_update_comes_back, .fini = fx_fini)
 {
-	sim_start_master(NULL, 0);
 	struct sim_peer a;
-	sim_agent_register(&a, "a1", SIM_AGENT_RES);
-	fx_start(NULL, true);
-	json_decref(launch(&a, "t1", NULL));
-	report(&a, "t1", "TASK_RUNNING", SIM_UUIDS[0]);
+	start_with_t1_running(&a);
 	cr_assert_eq(ags_kill(F.s, "t1", a.id, 1.5), 0);
 	json_t *k = agent_next(&a, "KILL_TASK", 3000);
 	cr_assert_not_null(k, "the kill did not reach the agent");
@@ -468,12 +471,8 @@ Test(sdk, kill_reaches_the_agent_and_the_update_comes_back, .fini = fx_fini)
 
 Test(sdk, reconcile_all_and_named_tasks, .fini = fx_fini)
 {
-	sim_start_master(NULL, 0);
 	struct sim_peer a;
-	sim_agent_register(&a, "a1", SIM_AGENT_RES);
-	fx_start(NULL, true);
-	json_decref(launch(&a, "t1", NULL));
-	report(&a, "t1", "TASK_RUNNING", SIM_UUIDS[0]);
+	start_with_t1_running(&a);
 	json_decref(agent_next(&a, "STATUS_UPDATE_ACK", 3000));
 
 	size_t n = json_array_size(F.updates);
@@ -503,12 +502,8 @@ Test(sdk, reconcile_all_and_named_tasks, .fini = fx_fini)
 
 Test(sdk, teardown_kills_removes_and_closes, .fini = fx_fini)
 {
-	sim_start_master(NULL, 0);
 	struct sim_peer a;
-	sim_agent_register(&a, "a1", SIM_AGENT_RES);
-	fx_start(NULL, true);
-	json_decref(launch(&a, "t1", NULL));
-	report(&a, "t1", "TASK_RUNNING", SIM_UUIDS[0]);
+	start_with_t1_running(&a);
 	char id[256];
 	snprintf(id, sizeof(id), "%s", F.fw_id);
 	cr_assert_eq(ags_teardown(F.s), 0);
