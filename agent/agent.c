@@ -249,7 +249,7 @@ static void add_task(void *ctx, const struct upd_task_view *t)
 	json_decref(fw);
 }
 
-static char *registration(void *ctx)
+static json_t *registration(void *ctx)
 {
 	struct agent *a = ctx;
 	const char *type = a->agent_id ? "REREGISTER" : "REGISTER";
@@ -269,9 +269,7 @@ static char *registration(void *ctx)
 	if (a->agent_id)
 		json_object_set_new(m, "agent_id", pb_id_to_json(a->agent_id));
 	json_object_set_new(m, a->agent_id ? "reregister" : "register", p);
-	char *text = pb_json_dump(m, NULL);
-	json_decref(m);
-	return text;
+	return m;
 }
 
 static void on_registered(void *ctx, const char *agent_id, double hb)

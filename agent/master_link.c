@@ -142,24 +142,19 @@ static void stream_error(enum evhttp_request_error e, void *arg)
 		lost(l, "the stream from the master failed (error %d)", (int)e);
 }
 
-/* `body` (a REGISTER or REREGISTER) with the next registration_order in
- * its payload, so that the master can tell it from an older one it reads
- * late (docs/agent-protocol.md). Takes `body`; the caller frees the
- * result. */
-static char *with_order(ml_t *l, char *body)
+/* The registration message `m` (taken) as text, with the next
+ * registration_order in its payload, so that the master can tell it from
+ * an older one it reads late (docs/agent-protocol.md). */
+static char *with_order(ml_t *l, json_t *m)
 {
-	json_t *m = json_loads(body, 0, NULL);
 	json_t *p = json_object_get(m, "reregister");
 	if (!p)
 		p = json_object_get(m, "register");
-	if (!json_is_object(p)) {
-		json_decref(m);
-		return body;
+	if (json_is_object(p)) {
+		struct pb_registration_order o = {l->started_ns, ++l->seq};
+		json_object_set_new(p, "registration_order", pb_registration_order_to_json(&o));
 	}
-	struct pb_registration_order o = {l->started_ns, ++l->seq};
-	json_object_set_new(p, "registration_order", pb_registration_order_to_json(&o));
-	free(body);
-	body = pb_json_dump(m, NULL);
+	char *body = pb_json_dump(m, NULL);
 	json_decref(m);
 	return body;
 }

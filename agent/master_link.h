@@ -20,8 +20,9 @@
 typedef struct ml ml_t;
 
 struct ml_callbacks {
-	/* The REGISTER or REREGISTER body to send now (malloc'd text). */
-	char *(*registration)(void *ctx);
+	/* The REGISTER or REREGISTER message to send now (a new reference;
+	 * the link adds its registration_order). */
+	json_t *(*registration)(void *ctx);
 	/* REGISTERED arrived: the agent id, the heartbeat interval. */
 	void (*registered)(void *ctx, const char *agent_id, double heartbeat_s);
 	/* Any other record (RUN_TASK, KILL_TASK, ...). */
