@@ -353,15 +353,15 @@ static struct ms_task *completed_task(struct ms_framework *fw, const char *tid, 
 	return NULL;
 }
 
-/* A task that is not running: one in a completed list ended (409, its
- * state), else it is unknown (404). */
+/* A task that is not running: one in a completed list (of `fw` when the
+ * call named framework `fid`, else of any) ended (409, its state), else it
+ * is unknown (404). */
 static void reply_not_running(struct ms_master *m, struct evhttp_request *req, const char *tid,
-                              const char *fid, const char *aid)
+                              struct ms_framework *fw, const char *fid, const char *aid)
 {
 	struct ms_task *done = NULL;
-	if (fid) {
-		struct ms_framework *fw = ms_framework_find(m, fid);
-		done = fw ? completed_task(fw, tid, aid) : NULL;
+	if (fw) {
+		done = completed_task(fw, tid, aid);
 	} else {
 		struct ms_map_iter it;
 		for (ms_map_iter_init(&it); !done && ms_map_iter_next(&m->frameworks, &it);)
@@ -383,8 +383,9 @@ void ms_kill_task_operator(struct ms_master *m, struct evhttp_request *req,
 	const char *tid = call->kill_task.task_id, *fid = call->kill_task.framework_id;
 	const char *aid = call->kill_task.agent_id;
 	struct ms_task *t = NULL;
+	struct ms_framework *fw = NULL;
 	if (fid) {
-		struct ms_framework *fw = ms_framework_find(m, fid);
+		fw = ms_framework_find(m, fid);
 		if (!fw) {
 			ms_http_reply_error(req, HTTP_NOTFOUND, "Framework %.128s cannot be found",
 			                    fid);
@@ -397,13 +398,13 @@ void ms_kill_task_operator(struct ms_master *m, struct evhttp_request *req,
 		char names[512] = "";
 		struct ms_map_iter it;
 		for (ms_map_iter_init(&it); ms_map_iter_next(&m->frameworks, &it);) {
-			struct ms_framework *fw = it.e->value;
-			struct ms_task *c = ms_task_find(fw, tid);
+			struct ms_framework *each = it.e->value;
+			struct ms_task *c = ms_task_find(each, tid);
 			if (!c || (aid && strcmp(c->agent_id, aid) != 0))
 				continue;
 			size_t used = strlen(names);
 			snprintf(names + used, sizeof(names) - used, "%s%.128s", n ? ", " : "",
-			         fw->id);
+			         each->id);
 			t = c;
 			n++;
 		}
@@ -416,7 +417,7 @@ void ms_kill_task_operator(struct ms_master *m, struct evhttp_request *req,
 		}
 	}
 	if (!t || (aid && strcmp(t->agent_id, aid) != 0)) {
-		reply_not_running(m, req, tid, fid, aid);
+		reply_not_running(m, req, tid, fw, fid, aid);
 		return;
 	}
 	if (pb_task_state_is_terminal(t->state)) {
