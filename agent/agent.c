@@ -5,9 +5,11 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 
@@ -351,13 +353,16 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 	struct ts_command cmd = {0};
 	_cleanup_free_ char *oci_text = NULL;
 	const char **argv = NULL, **env = NULL;
-	int r = 0;
 	const char *reason = "REASON_TASK_INVALID"; /* policy refusals too (the reference) */
-	if (t->container && t->container->oci) {
+	/* Every field classified: what is unknown or unsupported is refused. */
+	int r = pol_check_task(&a->policy, role, t->json, &err);
+	if (r < 0) {
+		/* answered below */
+	} else if (t->container && t->container->oci) {
 		json_t *oci = json_deep_copy(t->container->oci);
 		r = pol_check_oci(&a->policy, role, oci, &err);
 		if (r == 0) {
-			pol_apply_defaults(oci);
+			pol_apply_defaults(&a->policy, role, oci);
 			oci_text = pb_json_dump(oci, NULL);
 			ct.oci_spec_json = oci_text;
 		}
@@ -541,6 +546,28 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 
 /* ---- lifecycle -------------------------------------------------------- */
 
+/* The work dir 0700 and the database 0600, before SQLite opens it (its WAL
+ * and shm files take the database's mode): they hold every TaskInfo, and
+ * the sandboxes of every framework are below. An older agent's files are
+ * closed the same way. */
+static int make_private(const char *work_dir, const char *db, struct ag_error *err)
+{
+	if (mkdir(work_dir, 0700) < 0 && errno != EEXIST)
+		return ag_error_set(err, errno, "create the work dir `%s`", work_dir);
+	if (chmod(work_dir, 0700) < 0)
+		return ag_error_set(err, errno, "chmod 0700 the work dir `%s`", work_dir);
+	_cleanup_close_ int fd = open(db, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || fchmod(fd, 0600) < 0)
+		return ag_error_set(err, errno, "create the database `%s` mode 0600", db);
+	static const char *const side[] = {"-wal", "-shm", "-journal"};
+	for (size_t i = 0; i < AG_ARRAY_SIZE(side); i++) {
+		_cleanup_free_ char *f = ag_asprintf("%s%s", db, side[i]);
+		if (chmod(f, 0600) < 0 && errno != ENOENT)
+			return ag_error_set(err, errno, "chmod 0600 `%s`", f);
+	}
+	return 0;
+}
+
 int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
 {
 	static char host[256];
@@ -554,7 +581,10 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
 	a->upd_timer = evtimer_new(a->base, on_upd_timer, a);
 	_cleanup_free_ char *db = ag_asprintf("%s/agent.db", a->work_dir);
 	struct upd_config uc = {.db_path = db, .backoff_base_ms = a->update_backoff_ms};
-	int r = upd_open(&uc, &a->upd, err);
+	int r = make_private(a->work_dir, db, err);
+	if (r < 0)
+		return r;
+	r = upd_open(&uc, &a->upd, err);
 	if (r < 0)
 		return r;
 	upd_meta_get(a->upd, "agent_id", &a->agent_id);

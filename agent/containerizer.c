@@ -263,7 +263,7 @@ int ctz_open(const struct ctz_config *cfg, ctz_t **ret, struct ag_error *err)
 	        .cgroup_root = c->cgroup_root,
 	        .cgroup_parent = c->cgroup_parent,
 	};
-	int r = mkdir_checked(c->work_dir, 0755, err);
+	int r = mkdir_checked(c->work_dir, 0700, err);
 	if (r == 0)
 		r = mkdir_checked(c->run_dir, 0700, err);
 	if (r == 0)

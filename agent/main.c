@@ -36,7 +36,9 @@ static void usage(FILE *f)
 	      "  --policy_bind_paths P,..    host paths any role may bind\n"
 	      "  --policy_allow_host_mounts ROLES, --policy_allow_capabilities ROLES,\n"
 	      "  --policy_allow_unconfined ROLES, --policy_allow_host_namespaces ROLES,\n"
-	      "  --policy_allow_root ROLES, --policy_allow_sysctls ROLES\n"
+	      "  --policy_allow_root ROLES, --policy_allow_sysctls ROLES,\n"
+	      "  --policy_allow_devices ROLES, --policy_allow_groups ROLES,\n"
+	      "  --policy_allow_rlimits ROLES\n"
 	      "                              roles (comma list, \"*\": all) allowed to escalate\n"
 	      "  --update_backoff_ms N       first status update retry (default 10000)\n"
 	      "  --registration_backoff_ms N first re-registration delay (default 1000)\n"
@@ -84,6 +86,9 @@ int main(int argc, char **argv)
 		O_CGP,
 		O_ESGP,
 		O_PIDS,
+		O_DEVS,
+		O_GROUPS,
+		O_RLIM,
 		O_LOG,
 		O_HELP,
 	};
@@ -105,6 +110,9 @@ int main(int argc, char **argv)
 	        {"policy_allow_host_namespaces", required_argument, NULL, O_NS},
 	        {"policy_allow_root", required_argument, NULL, O_ROOT},
 	        {"policy_allow_sysctls", required_argument, NULL, O_SYSCTL},
+	        {"policy_allow_devices", required_argument, NULL, O_DEVS},
+	        {"policy_allow_groups", required_argument, NULL, O_GROUPS},
+	        {"policy_allow_rlimits", required_argument, NULL, O_RLIM},
 	        {"update_backoff_ms", required_argument, NULL, O_UBO},
 	        {"registration_backoff_ms", required_argument, NULL, O_RBO},
 	        {"hostname", required_argument, NULL, O_HOST},
@@ -210,6 +218,15 @@ int main(int argc, char **argv)
 		case O_SYSCTL:
 			A.policy.allow_sysctls = optarg;
 			break;
+		case O_DEVS:
+			A.policy.allow_devices = optarg;
+			break;
+		case O_GROUPS:
+			A.policy.allow_groups = optarg;
+			break;
+		case O_RLIM:
+			A.policy.allow_rlimits = optarg;
+			break;
 		case O_UBO:
 			A.update_backoff_ms = atoll(optarg);
 			break;
@@ -255,7 +272,7 @@ int main(int argc, char **argv)
 	A.master_host = strndup(master, (size_t)(colon - master));
 	A.master_port = atoi(colon + 1);
 	ag_log_set_level(log_level);
-	mkdir(A.work_dir, 0755);
+	mkdir(A.work_dir, 0700);
 
 	struct ag_error err = {0};
 	capc.work_dir = A.work_dir;

@@ -68,7 +68,7 @@ static void reply_error(struct evhttp_request *req, int code, const char *reason
 {
 	json_t *j = json_pack("{s:o}", "error", text_string(msg));
 	if (field)
-		json_object_set_new(j, "field", json_string(field));
+		json_object_set_new(j, "field", text_string(field));
 	reply_json(req, code, reason, j);
 }
 
@@ -169,12 +169,45 @@ static void match_sandbox(void *ctx, const struct ctz_info *i)
 	}
 }
 
+/* The name of the first parameter of `query` whose value, percent-decoded,
+ * holds a NUL byte (`task=ID%00junk`); NULL when none does. The parsed
+ * values are C strings: such a value would be cut at the NUL and match
+ * what it is not. */
+static const char *param_with_nul(const char *query, char *name, size_t n)
+{
+	_cleanup_free_ char *copy = ag_strdup(query);
+	char *save = NULL;
+	for (char *kv = strtok_r(copy, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+		char *eq = strchr(kv, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		size_t len = 0;
+		char *v = evhttp_uridecode(eq + 1, 1, &len);
+		bool nul = v && memchr(v, '\0', len);
+		free(v);
+		if (nul) {
+			snprintf(name, n, "%s", kv);
+			return name;
+		}
+	}
+	return NULL;
+}
+
 static void on_files_read(struct agent *a, struct evhttp_request *req)
 {
 	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
 	struct evkeyvalq q = {0};
 	if (evhttp_parse_query_str(query ? query : "", &q) < 0) {
 		reply_error(req, 400, "Bad Request", NULL, "malformed query string");
+		return;
+	}
+	char nul_name[64];
+	if (query && param_with_nul(query, nul_name, sizeof(nul_name))) {
+		_cleanup_free_ char *m =
+		        ag_asprintf("`%s` must not contain a NUL byte (%%00)", nul_name);
+		reply_error(req, 400, "Bad Request", nul_name, m);
+		evhttp_clear_headers(&q);
 		return;
 	}
 	const char *task = evhttp_find_header(&q, "task");

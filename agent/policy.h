@@ -1,26 +1,40 @@
-/* policy.h: what a framework may ask of the agent (issue 6, "Policy").
+/* policy.h: what a framework may ask of the agent (issue 6, "Policy";
+ * issue 12: an allow-list).
  *
- * By default a task gets the default capability set (Docker's 14), the
- * default seccomp profile and no_new_privs, no host bind mounts outside the
- * allowed paths, no host namespaces joined, no sysctls, and never uid 0 on
- * the host:
+ * Every field of a task, the TaskInfo and the OCI-like spec at
+ * container.oci, is in a table here: safe, checked against the policy of
+ * the task's role, or refused naming the field and why. A field the table
+ * does not know is refused ("unknown field"): nothing a framework writes is
+ * dropped or passed on unchecked. docs/agent-daemon.md lists every field's
+ * class.
+ *
+ * By default a task gets no capability that raises privileges (only
+ * CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE and CAP_SYS_CHROOT; the
+ * 14 of Docker's default inside a user namespace of its own that does not
+ * map the host's root), the default seccomp profile, no_new_privs, the
+ * default masked and read-only paths, its own pid, mount, ipc and cgroup
+ * namespaces, no host mount outside the allowed paths, no device node, no
+ * host group but its user's own, no rlimit above the agent's own, no
+ * sysctl, no hook, and never uid or gid 0 on the host:
  *   - command tasks run as `command.user`, else `framework_info.user`, else
- *     `nobody`; a user that resolves to uid 0 is refused (the host's root,
- *     without a user namespace, even with the default capabilities, owns the
- *     host's files through the read-only view's writable holes: /proc/sys,
- *     devices, the sandbox of others);
+ *     `nobody`; a user that resolves to uid 0 is refused;
  *   - OCI-like specs (container.oci) may run uid 0 only inside a user
- *     namespace whose mapping of container uid 0 is not host uid 0.
+ *     namespace that does not map the host's uid 0.
  * Each escalation is allowed per role by an agent flag, a comma-separated
  * list of roles ("*": every role):
- *   --policy_allow_host_mounts      bind any host path
- *   --policy_bind_paths             host path prefixes any role may bind
- *   --policy_allow_capabilities     capabilities beyond the default set
+ *   --policy_allow_host_mounts      mount any host path or file system
+ *   --policy_bind_paths             host path prefixes any role may mount
+ *   --policy_allow_capabilities     any capability
  *   --policy_allow_unconfined       a seccomp profile of its own, or
  *                                   process.noNewPrivileges false
- *   --policy_allow_host_namespaces  linux.namespaces[].path
- *   --policy_allow_root             uid 0 on the host
+ *   --policy_allow_host_namespaces  linux.namespaces[].path, and leaving
+ *                                   out the ipc and cgroup namespaces
+ *   --policy_allow_root             uid or gid 0 on the host
  *   --policy_allow_sysctls          linux.sysctl
+ *   --policy_allow_devices          linux.devices
+ *   --policy_allow_groups           host groups its user is not in
+ *   --policy_allow_rlimits          rlimits above the agent's own, and a
+ *                                   negative oomScoreAdj
  * A refusal is a TASK_ERROR whose message names the field and the flag. */
 #ifndef AGORA_AGENT_POLICY_H
 #define AGORA_AGENT_POLICY_H
@@ -38,10 +52,26 @@ struct pol_config {
 	const char *allow_host_namespaces;
 	const char *allow_root;
 	const char *allow_sysctls;
+	const char *allow_devices;
+	const char *allow_groups;
+	const char *allow_rlimits;
 };
 
+/* The capabilities any task may hold (none of them raises privileges):
+ * what a command task's bounding set is. */
+extern const char *const pol_safe_caps[];
+extern const size_t pol_n_safe_caps;
+
+/* Check the TaskInfo `task` (the normalized JSON the agent receives) field
+ * by field: 0, or -EPERM / -EINVAL with `err` naming the field
+ * ("task.container.volumes: not supported ..."). The spec at
+ * container.oci is checked by pol_check_oci, command.user by pol_check_uid. */
+int pol_check_task(const struct pol_config *p, const char *role, const json_t *task,
+                   struct ag_error *err);
+
 /* Check an OCI-like spec for role `role` ("*" when the framework has none).
- * 0, or -EPERM with `err` naming the field, the role and the flag. */
+ * 0, or -EPERM / -EINVAL with `err` naming the field, the role and the
+ * flag. */
 int pol_check_oci(const struct pol_config *p, const char *role, const json_t *oci,
                   struct ag_error *err);
 
@@ -50,9 +80,12 @@ int pol_check_oci(const struct pol_config *p, const char *role, const json_t *oc
 int pol_check_uid(const struct pol_config *p, const char *role, uint32_t uid, const char *field,
                   struct ag_error *err);
 
-/* Fill in the defaults an OCI-like spec left out: the default seccomp
- * profile under linux.seccomp and process.noNewPrivileges true. */
-void pol_apply_defaults(json_t *oci);
+/* Complete a spec pol_check_oci accepted: the default seccomp profile under
+ * linux.seccomp and process.noNewPrivileges true when absent, the default
+ * masked and read-only paths added to the spec's own, the ipc and cgroup
+ * namespaces added unless the role may share the host's, and nosuid,nodev
+ * on every mount of a host path. */
+void pol_apply_defaults(const struct pol_config *p, const char *role, json_t *oci);
 
 /* Is `role` in the comma-separated list (or is the list "*")? */
 bool pol_role_in(const char *list, const char *role);

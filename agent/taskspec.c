@@ -2,6 +2,7 @@
  * spec (capabilities, masked paths, seccomp, /proc /dev /sys mounts), so the
  * agent inherits every safe default agora-run has. */
 #include "agent/taskspec.h"
+#include "agent/policy.h"
 #include "runtime/runtime.h"
 
 #include <dirent.h>
@@ -212,6 +213,17 @@ int ts_command_spec_json(const struct ts_command *cmd, const struct ts_limits *l
 	json_object_set_new(
 	        proc, "user",
 	        json_pack("{s:I, s:I}", "uid", (json_int_t)cmd->uid, "gid", (json_int_t)cmd->gid));
+	if (cmd->uid != 0) {
+		/* A task of a user holds no capability (the exec as that user
+		 * would drop them anyway), and its bounding set none that raises
+		 * privileges: the default's CAP_SETUID, CAP_DAC_OVERRIDE, ... are
+		 * what a setuid binary could otherwise regain. A task the policy
+		 * lets run as root keeps the default set. */
+		json_t *bnd = json_array();
+		for (size_t i = 0; i < pol_n_safe_caps; i++)
+			json_array_append_new(bnd, json_string(pol_safe_caps[i]));
+		json_object_set_new(proc, "capabilities", json_pack("{s:o}", "bounding", bnd));
+	}
 	json_object_set_new(spec, "root",
 	                    json_pack("{s:s, s:b}", "path", rootfs_dir, "readonly", 1));
 	json_object_del(spec, "hostname"); /* the host's uts namespace */

@@ -44,7 +44,9 @@ void ts_strv_free(char **v);
  * root, the sandbox writable at TS_SANDBOX_PATH and the working directory,
  * private /tmp and /run, /proc, /dev, /sys as usual, pid, mount, ipc and
  * cgroup namespaces (the host network, as Mesos command tasks have), the
- * default capabilities, seccomp profile and no_new_privs, and the limits.
+ * default seccomp profile and no_new_privs, and the limits; no
+ * capabilities for a task of a user (uid > 0), only pol_safe_caps in its
+ * bounding set; the default capabilities for uid 0.
  * `hide_dir` (may be NULL) is masked (the agent's work directory). */
 int ts_command_spec_json(const struct ts_command *cmd, const struct ts_limits *lim,
                          const char *rootfs_dir, char *const *host_dirs, const char *sandbox,

@@ -15,7 +15,7 @@
  *                           retried for 15 s -> OK <framework id>
  *   launch TASK HOST CMD..  take an offer of agent HOST (waits up to 15 s),
  *                           ACCEPT it with one LAUNCH -> OK <agent id>
- *   launchoci TASK HOST OCI-JSON  the same, a task `true` with that
+ *   launchoci TASK HOST OCI-JSON  the same, a task with that
  *                           container.oci (agora's extension)
  *   launchr TASK HOST CPUS MEM CMD..  launch with those resources (not 0.1
  *                           cpus and 16 MB)
@@ -438,8 +438,8 @@ static double scalar(json_t *res, const char *name)
 	return 0;
 }
 
-/* launch TASK HOST CMD, or (oci) launchoci TASK HOST OCI-JSON: a command
- * task `true` with that container.oci. */
+/* launch TASK HOST CMD, or (oci) launchoci TASK HOST OCI-JSON: a task
+ * with that container.oci and no command. */
 static void cmd_launch(char *args, bool oci)
 {
 	char *save;
@@ -491,9 +491,12 @@ static void cmd_launch(char *args, bool oci)
 	                  "resources", "name", "cpus", "type", "SCALAR", "scalar", "value",
 	                  launch_cpus, "name", "mem", "type", "SCALAR", "scalar", "value",
 	                  launch_mem, "command", "shell", 1, "value", cmd);
-	if (spec)
+	if (spec) {
+		/* the spec's process.args run: the agent refuses a command too */
+		json_object_del(task, "command");
 		json_object_set_new(task, "container",
 		                    json_pack("{s:s, s:o}", "type", "MESOS", "oci", spec));
+	}
 	json_t *body = json_pack("{s:s, s:{s:s}, s:{s:[{s:s}], s:[{s:s, s:{s:[o]}}], s:{s:f}}}",
 	                         "type", "ACCEPT", "framework_id", "value", fw_id, "accept",
 	                         "offer_ids", "value", of->id, "operations", "type", "LAUNCH",

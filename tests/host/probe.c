@@ -11,6 +11,8 @@
  *   probe hog MB              touches MB megabytes; "survived" if it can
  *   probe spin SECONDS        busy loop for SECONDS of wall time
  *   probe forkbomb N          forks N sleepers, prints how many succeeded
+ *   probe setuid0 PATH        becomes uid and gid 0 and opens PATH for
+ *                             writing: "root ok", else "errno=<NAME>"
  */
 #include <dirent.h>
 #include <errno.h>
@@ -183,6 +185,20 @@ int main(int argc, char **argv)
 		/* A real fault: pid 1 of a pid namespace ignores raise(). */
 		volatile int *nowhere = (volatile int *)(uintptr_t)atoi("0");
 		*nowhere = 1;
+	} else if (strcmp(cmd, "setuid0") == 0 && argc == 3) {
+		/* What a setuid(0) helper does with CAP_SETUID and CAP_SETGID. */
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+			print_errno(errno);
+			return 0;
+		}
+		int fd = open(argv[2], O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			printf("root ");
+			print_errno(errno);
+		} else {
+			printf("root ok\n");
+			close(fd);
+		}
 	} else if (strcmp(cmd, "exists") == 0 && argc == 3) {
 		printf("%s\n", access(argv[2], F_OK) == 0 ? "yes" : "no");
 	} else {
