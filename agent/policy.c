@@ -5,6 +5,7 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
@@ -246,18 +247,36 @@ static bool path_under(const char *path, const char *prefix, size_t plen)
 	return path[plen] == '\0' || path[plen] == '/' || (plen == 1 && prefix[0] == '/');
 }
 
+/* `path` under one of the prefixes of `list`, each resolved first when
+ * `resolve` (a prefix may itself be a symlink the operator made). */
+static bool under_list(const char *list, const char *path, bool resolve)
+{
+	for (const char *p = list; *p;) {
+		const char *e = strchrnul(p, ',');
+		if (e > p && *p == '/') {
+			_cleanup_free_ char *prefix = ag_asprintf("%.*s", (int)(e - p), p);
+			_cleanup_free_ char *real = resolve ? realpath(prefix, NULL) : NULL;
+			const char *q = real ? real : prefix;
+			if (path_under(path, q, strlen(q)))
+				return true;
+		}
+		p = *e ? e + 1 : e;
+	}
+	return false;
+}
+
+/* Under an allowed prefix as written and, when it exists, as resolved: a
+ * symlink planted below an allowed path (by a task that has it writable)
+ * must not lead the mount elsewhere. */
 static bool bind_allowed(const char *list, const char *src)
 {
 	if (!list || src[0] != '/' || strstr(src, "/../") || strstr(src, "/./") ||
 	    (strlen(src) >= 3 && strcmp(src + strlen(src) - 3, "/..") == 0))
 		return false;
-	for (const char *p = list; *p;) {
-		const char *e = strchrnul(p, ',');
-		if (e > p && *p == '/' && path_under(src, p, (size_t)(e - p)))
-			return true;
-		p = *e ? e + 1 : e;
-	}
-	return false;
+	if (!under_list(list, src, false))
+		return false;
+	_cleanup_free_ char *real = realpath(src, NULL);
+	return !real || under_list(list, real, true);
 }
 
 static bool host_path_ok(const struct pol_config *p, const char *role, const char *path)

@@ -4,6 +4,8 @@
 
 #include <criterion/criterion.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static json_t *spec(const char *text)
 {
@@ -90,6 +92,38 @@ Test(policy, host_bind_mounts_outside_the_allowed_paths)
 	        "\"source\":\"/opt/shared\"}]}");
 	p.allow_host_mounts = "web";
 	allowed(&p, "web", etc);
+}
+
+/* A symlink below an allowed path (a task with it writable can make one)
+ * does not lead a later task's mount out of it. */
+Test(policy, host_paths_are_checked_as_resolved)
+{
+	char dir[] = "/tmp/agora-pol-XXXXXX";
+	cr_assert(mkdtemp(dir));
+	char link[64], sub[64], text[512];
+	snprintf(link, sizeof(link), "%s/etc", dir);
+	snprintf(sub, sizeof(sub), "%s/d", dir);
+	cr_assert(symlink("/etc", link) == 0);
+	cr_assert(mkdir(sub, 0755) == 0);
+	struct pol_config p = {.bind_paths = dir};
+	snprintf(text, sizeof(text),
+	         "{" USER
+	         "},\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"%s\"}]}",
+	         link);
+	refused(&p, "web", text, "mounts[0].source: a bind mount of the host's");
+	snprintf(text, sizeof(text),
+	         "{" USER "},\"mounts\":[{\"destination\":\"/x\",\"type\":\"overlay\",\"options\":"
+	         "[\"lowerdir=%s\"]}]}",
+	         link);
+	refused(&p, "web", text, "mounts[0].options[0]: the overlay layer");
+	snprintf(text, sizeof(text),
+	         "{" USER
+	         "},\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"%s\"}]}",
+	         sub);
+	allowed(&p, "web", text);
+	unlink(link);
+	rmdir(sub);
+	rmdir(dir);
 }
 
 Test(policy, seccomp_and_no_new_privs)
