@@ -32,6 +32,9 @@ static int op_port;
 		cr_assert(cond, "timed out waiting for " #cond);                                   \
 	} while (0)
 
+/* More flags for the next start_agent() (NULL-terminated). */
+static const char *agent_extra[8];
+
 static void start_agent(void)
 {
 	char bin[512], master[64], log[128], port[16];
@@ -41,11 +44,14 @@ static void start_agent(void)
 	snprintf(log, sizeof(log), "%s.log", work);
 	op_port = ah_free_port();
 	snprintf(port, sizeof(port), "%d", op_port);
-	const char *argv[] = {bin,          "--master",    master,
-	                      "--work_dir", work,          "--no_isolation",
-	                      "--hostname", "h1",          "--update_backoff_ms",
-	                      "200",        "--resources", "cpus:2;mem:1024",
-	                      "--port",     port,          NULL};
+	const char *argv[32] = {bin,          "--master",    master,
+	                        "--work_dir", work,          "--no_isolation",
+	                        "--hostname", "h1",          "--update_backoff_ms",
+	                        "200",        "--resources", "cpus:2;mem:1024",
+	                        "--port",     port};
+	size_t n = 14;
+	for (size_t i = 0; agent_extra[i]; i++)
+		argv[n++] = agent_extra[i];
 	agent = ah_spawn(log, argv);
 	cr_assert(agent > 0);
 }
@@ -262,4 +268,36 @@ Test(agent_policy_host, files_read_matches_ids_exactly)
 	cr_expect_eq(ah_http_get(op_port, "/files/read?task=t1&framework=F0%00&file=stdout", out,
 	                         sizeof(out)),
 	             400, "%s", out);
+}
+
+/* The flags reach the policy: a role they name gets what the others are
+ * refused, and only that. */
+Test(agent_policy_host, flags_allow_a_role_its_escalations)
+{
+	kill(agent, SIGTERM);
+	waitpid(agent, NULL, 0);
+	int before = fm_registers();
+	agent_extra[0] = "--policy_allow_devices";
+	agent_extra[1] = "web";
+	agent_extra[2] = "--policy_allow_groups";
+	agent_extra[3] = "web";
+	start_agent();
+	agent_extra[0] = NULL;
+	WAIT_FOR(fm_registers() > before, 10);
+	run_oci("dev", NOBODY, "[\"/bin/busybox\",\"ls\",\"-l\",\"/dev/vda\"]", NULL, NULL,
+	        ",\"linux\":{\"devices\":[{\"path\":\"/dev/vda\",\"type\":\"b\",\"major\":254,"
+	        "\"minor\":0,\"fileMode\":384,\"uid\":65534,\"gid\":65534}]}");
+	run_oci("gids", "{\"uid\":65534,\"gid\":65534,\"additionalGids\":[42,6]}",
+	        "[\"/bin/probe\",\"status\",\"Groups\"]", NULL, NULL, NULL);
+	/* still no capability that raises privileges */
+	run_oci("caps", NOBODY, "[\"/bin/busybox\",\"true\"]",
+	        ",\"capabilities\":{\"ambient\":[\"CAP_SETUID\"]}", NULL, NULL);
+	WAIT_FOR(fm_count("dev", "TASK_FINISHED") >= 1, 30);
+	WAIT_FOR(fm_count("gids", "TASK_FINISHED") >= 1, 30);
+	char out[4096];
+	task_stdout("dev", out, sizeof(out));
+	cr_expect(strstr(out, "brw-------") && strstr(out, "254,"), "%s", out);
+	task_stdout("gids", out, sizeof(out));
+	cr_expect(strstr(out, "Groups:\\t6 42"), "%s", out);
+	expect_refused("caps", "CAP_SETUID is not allowed for role \"web\"");
 }
