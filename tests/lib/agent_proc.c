@@ -70,15 +70,18 @@ void ap_kill_monitors(const char *work)
 			continue;
 		char p[1024];
 		snprintf(p, sizeof(p), "%s/%s/monitor", dir, de->d_name);
-		char *s = ap_slurp(p);
-		const char *v = strstr(s, "pid=");
-		int pid = v ? atoi(v + 4) : 0;
-		free(s);
+		int pid = 0;
+		FILE *f = fopen(p, "r");
+		if (f) {
+			if (fscanf(f, "pid=%d", &pid) != 1)
+				pid = 0;
+			fclose(f);
+		}
 		if (pid <= 1)
 			continue;
 		/* Only while that pid is still a monitor (not reused). */
 		snprintf(p, sizeof(p), "/proc/%d/comm", pid);
-		s = ap_slurp(p);
+		char *s = ap_slurp(p);
 		if (strcmp(s, "agora-monitor\n") == 0)
 			kill(pid, SIGKILL);
 		free(s);
