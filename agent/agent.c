@@ -47,13 +47,59 @@ static json_t *status_json(struct agent *a, const char *task_id, const char *sta
 /* Queue a state change for the master, and log it: each state the agent
  * gives a task is one line (a refusal, TASK_ERROR, a warning). Repeats
  * (the containerizer reports at least once) are dropped here, unlogged. */
+/* The work directory could (NULL) or could not (why) be written to. */
+static void disk_state(struct agent *a, const char *why)
+{
+	if (!why == !a->disk_error && (!why || strcmp(why, a->disk_error) == 0))
+		return;
+	if (!why)
+		ag_info("the work directory can be written to again");
+	free(a->disk_error);
+	a->disk_error = why ? ag_strdup(why) : NULL;
+}
+
+static void on_held_timer(evutil_socket_t fd, short what, void *arg);
+
+/* Hold an update the queue could not take, and retry every second. */
+static void hold(struct agent *a, const char *fw, const char *task_id, const char *state, json_t *s,
+                 int r)
+{
+	held_push(&a->held, fw, task_id, state, s);
+	_cleanup_free_ char *why = ag_asprintf(
+	        "status updates cannot be written to the agent's database in `%s` (%s): %zu "
+	        "held in memory and retried every second",
+	        a->work_dir, strerror(-r), a->held.n);
+	disk_state(a, why);
+	ag_err("queue %s of `%s`: %s; held in memory, retried until it can be written", state,
+	       task_id, strerror(-r));
+	if (!a->held_timer)
+		a->held_timer = event_new(a->base, -1, EV_PERSIST, on_held_timer, a);
+	if (!evtimer_pending(a->held_timer, NULL)) {
+		struct timeval sec = {1, 0};
+		evtimer_add(a->held_timer, &sec);
+	}
+}
+
 static void enqueue(struct agent *a, const char *fw, const char *task_id, const char *state,
                     const char *reason, const char *message, const char *cid)
 {
 	json_t *s = status_json(a, task_id, state, reason, message, cid);
 	enum pb_task_state st = pb_task_state_from_name(state);
-	int r = upd_enqueue(a->upd, fw, task_id, st, s, ag_now_ns(), NULL);
+	/* Behind one of the same task that is held: in order, held too. */
+	int r = held_has_task(&a->held, fw, task_id)
+	                ? -EAGAIN
+	                : upd_enqueue(a->upd, fw, task_id, st, s, ag_now_ns(), NULL);
+	if (r < 0 && r != -ENOENT) {
+		if (r == -EAGAIN)
+			held_push(&a->held, fw, task_id, state, s);
+		else
+			hold(a, fw, task_id, state, s, r);
+		json_decref(s);
+		return;
+	}
 	json_decref(s);
+	if (r > 0 && !a->held.n)
+		disk_state(a, NULL);
 	if (r > 0)
 		ag_log(st == PB_TASK_ERROR ? AG_LOG_WARN : AG_LOG_INFO,
 		       "task `%s` of framework `%s`: %s%s%s%s%s%s", task_id, fw, state,
@@ -158,6 +204,34 @@ static void send_update(void *ctx, const char *fw, const char *task_id, const ch
 	b->len += n;
 	if (++b->n == UPD_BATCH_MAX)
 		batch_flush(b);
+}
+
+/* Offer the held updates to the queue again, in order, until one fails. */
+static void on_held_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct agent *a = arg;
+	size_t queued = 0;
+	while (a->held.head) {
+		struct held_update *u = a->held.head;
+		int r = upd_enqueue(a->upd, u->framework_id, u->task_id,
+		                    pb_task_state_from_name(u->state), u->status, ag_now_ns(),
+		                    NULL);
+		if (r < 0 && r != -ENOENT)
+			break;
+		if (r > 0)
+			ag_info("task `%s` of framework `%s`: %s queued (it was held in memory)",
+			        u->task_id, u->framework_id, u->state);
+		queued += r > 0;
+		held_pop(&a->held);
+	}
+	if (!a->held.head) {
+		evtimer_del(a->held_timer);
+		disk_state(a, NULL);
+	}
+	if (queued)
+		agent_updates_kick(a);
 }
 
 static void on_upd_timer(evutil_socket_t fd, short what, void *arg)
@@ -328,6 +402,36 @@ static void limits_of(const struct agent *a, const struct pb_task_info *t, struc
 	}
 }
 
+/* A task that cannot be recorded (a full work directory) is not launched;
+ * it is answered at once with TASK_ERROR, sent once and not queued (the
+ * queue is on the same disk): a framework never waits in TASK_STAGING for
+ * it. Were that answer lost, reconciliation gets TASK_LOST (an unknown
+ * task). */
+static void refuse_unrecorded(struct agent *a, const char *fw, const char *id, int r)
+{
+	_cleanup_free_ char *msg = ag_asprintf(
+	        "the agent cannot record the task (%s; is its work directory `%s` full?): it "
+	        "was not launched",
+	        strerror(-r), a->work_dir);
+	_cleanup_free_ char *why =
+	        ag_asprintf("tasks cannot be recorded in `%s` (%s)", a->work_dir, strerror(-r));
+	disk_state(a, why);
+	ag_err("task `%s` of framework `%s`: TASK_ERROR (REASON_TASK_INVALID): %s (sent once, "
+	       "not queued)",
+	       id, fw, msg);
+	json_t *s = status_json(a, id, "TASK_ERROR", "REASON_TASK_INVALID", msg, NULL);
+	uint8_t uuid[PB_UUID_LEN] = {0};
+	if (getrandom(uuid, sizeof(uuid), 0) != (ssize_t)sizeof(uuid))
+		memcpy(uuid, id, strnlen(id, sizeof(uuid)));
+	_cleanup_free_ char *b64 = pb_base64_encode(uuid, sizeof(uuid));
+	pb_status_set_uuid(s, b64);
+	_cleanup_free_ char *text = pb_json_dump(s, NULL);
+	json_decref(s);
+	struct upd_batch b = {.a = a};
+	send_update(&b, fw, id, text);
+	batch_flush(&b);
+}
+
 /* Launch, or TASK_ERROR naming why not. */
 static void run_task(struct agent *a, const struct pb_framework_info *fi,
                      const struct pb_task_info *t)
@@ -342,10 +446,13 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 	fw_text = pb_json_dump(fwj, NULL);
 	json_decref(fwj);
 	/* Recorded before anything runs: REREGISTER lists it from now on. */
-	if (upd_task_add(a->upd, fi->id, id, fw_text, task_text) < 0) {
-		ag_err("cannot record task `%s`", id);
+	int rr = upd_task_add(a->upd, fi->id, id, fw_text, task_text);
+	if (rr < 0) {
+		refuse_unrecorded(a, fi->id, id, rr);
 		return;
 	}
+	if (!a->held.n)
+		disk_state(a, NULL);
 	const char *role = role_of(fi, t);
 	struct ag_error err = {0};
 	struct ctz_task ct = {.framework_id = fi->id, .task_id = id};
@@ -657,6 +764,10 @@ void agent_fini(struct agent *a)
 	if (a->http)
 		evhttp_free(a->http);
 	event_free(a->upd_timer);
+	if (a->held_timer)
+		event_free(a->held_timer);
+	held_clear(&a->held);
+	free(a->disk_error);
 	event_base_free(a->base);
 	free(a->agent_id);
 	free(a->master_host);

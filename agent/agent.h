@@ -5,6 +5,7 @@
 
 #include "agent/capacity.h"
 #include "agent/containerizer.h"
+#include "agent/held.h"
 #include "agent/master_link.h"
 #include "agent/policy.h"
 #include "agent/updates.h"
@@ -41,6 +42,13 @@ struct agent {
 	ml_t *link;
 	struct event *upd_timer;
 	struct evhttp *http;
+	/* A full (or failing) work directory: status updates the queue could
+	 * not take, retried every second by held_timer; the last write that
+	 * failed (a task or an update), for GET /health. Cleared by the next
+	 * one that succeeds. */
+	struct held held;
+	struct event *held_timer;
+	char *disk_error;
 };
 
 /* Open the database, the containerizer and the link (not started). */

@@ -369,6 +369,8 @@ static const char *phase_name(enum ctz_phase p)
 	switch (p) {
 	case CTZ_LAUNCHING:
 		return "launching";
+	case CTZ_STARTING:
+		return "starting";
 	case CTZ_RUNNING:
 		return "running";
 	case CTZ_KILLING:
@@ -565,10 +567,21 @@ int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_err
 	if (pidfd >= 0)
 		watch_monitor(c, e, pidfd, true);
 
-	r = rt_container_start(&c->rto, cid, &lerr);
+	/* Recorded before the start lets the container go: from here on it
+	 * may run, and an agent killed at any moment finds out on recovery
+	 * whether it did (rt_container_start_check), never "not started"
+	 * for a task that ran. */
+	e->st.phase = CTZ_STARTING;
+	r = ctz__state_write(e, &lerr);
+	bool let_go = r == 0;
+	if (let_go)
+		r = rt_container_start(&c->rto, cid, &lerr);
 	if (r < 0) {
 		/* The init died telling why (exec failed, ...): report that;
-		 * the monitor's exit then only cleans up. */
+		 * the monitor's exit then only cleans up. Not let go (the
+		 * state could not be written): the waiting init is ended. */
+		if (!let_go)
+			rt_container_delete(&c->rto, cid, true, NULL);
 		e->launch_error = ag_strdup(lerr.msg);
 		emit(c, e, TASK_FAILED, REASON_CONTAINER_LAUNCH_FAILED, lerr.msg, false, 0);
 		e->st.phase = CTZ_DONE;
@@ -579,11 +592,10 @@ int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_err
 			rt_container_delete(&c->rto, cid, true, NULL);
 		return 0;
 	}
-	/* Started is recorded before RUNNING is reported: an agent killed in
-	 * between then reports RUNNING on recovery (or the real end), never
-	 * "not started" for a task the master saw running. */
+	/* "starting" is on disk: an agent killed before the next write
+	 * reports RUNNING on recovery (or the real end), never "not started"
+	 * for a task the master saw running. */
 	e->st.phase = CTZ_RUNNING;
-	ctz__state_write(e, NULL);
 	emit(c, e, TASK_RUNNING, REASON_NONE, NULL, false, 0);
 	e->st.reported_running = true;
 	ctz__state_write(e, NULL);
@@ -619,7 +631,8 @@ static void send_sigkill(struct ctz *c, struct ctz_entry *e)
 int ctz_kill(ctz_t *c, const char *framework_id, const char *task_id, int64_t grace_ms)
 {
 	struct ctz_entry *e = find_task(c, framework_id, task_id);
-	if (!e || e->st.phase == CTZ_DONE || e->st.phase == CTZ_LAUNCHING)
+	if (!e || e->st.phase == CTZ_DONE || e->st.phase == CTZ_LAUNCHING ||
+	    e->st.phase == CTZ_STARTING)
 		return -ENOENT;
 	if (e->st.phase == CTZ_KILLING) {
 		/* A second kill can only shorten the grace. */
@@ -728,6 +741,23 @@ static bool pidfd_wait(int fd, int ms)
 	return n > 0;
 }
 
+/* The runtime status of `cid`. While it reads as being created and its
+ * creator (the monitor behind `pidfd`, still a fork of the dead agent) is
+ * alive, that fork is let finish, up to 5 s: killed in the middle, it
+ * could leave a container's init waiting for a start with no state that
+ * says where it is. */
+static enum rt_status settled_status(struct ctz *c, const char *cid, int pidfd)
+{
+	for (int i = 0;; i++) {
+		struct rt_state rs = {0};
+		int r = rt_container_state(&c->rto, cid, &rs, NULL);
+		enum rt_status s = r == 0 ? rs.status : RT_STATUS_CREATING;
+		rt_state_free_contents(&rs);
+		if (s != RT_STATUS_CREATING || i == 1000 || pidfd_wait(pidfd, 5))
+			return s;
+	}
+}
+
 /* One record of run/; counts what it found in *n. */
 static void recover_one(struct ctz *c, const char *cid, struct ctz_recovery *n)
 {
@@ -752,14 +782,27 @@ static void recover_one(struct ctz *c, const char *cid, struct ctz_recovery *n)
 	int pidfd = had_monitor ? pidfd_of(mpid, ticks) : -1;
 	e->monitor_pid = mpid;
 	if (pidfd >= 0) {
-		struct rt_state rs = {0};
-		int r = rt_container_state(&c->rto, cid, &rs, NULL);
-		enum rt_status s = r == 0 ? rs.status : RT_STATUS_CREATING;
-		rt_state_free_contents(&rs);
-		if (s == RT_STATUS_RUNNING || s == RT_STATUS_PAUSED || s == RT_STATUS_STOPPED) {
+		enum rt_status s = settled_status(c, cid, pidfd);
+		bool started =
+		        s == RT_STATUS_RUNNING || s == RT_STATUS_PAUSED || s == RT_STATUS_STOPPED;
+		struct ag_error cerr = {0};
+		int r = 0;
+		if (s == RT_STATUS_CREATED) {
+			/* Reads as created also when the agent died after the
+			 * start let it go: ask what its process holds. */
+			r = rt_container_start_check(&c->rto, cid, &started, &cerr);
+			if (r == -ESRCH) {
+				/* Ended meanwhile: the monitor records how. */
+				started = true;
+				r = 0;
+			}
+		} else if (!started && e->st.phase != CTZ_LAUNCHING) {
+			r = ag_error_msg(&cerr, EINVAL, "its container is %s", rt_status_name(s));
+		}
+		if (started) {
 			watch_monitor(c, e, pidfd, false);
 			n->running++;
-			if (e->st.phase == CTZ_LAUNCHING ||
+			if (e->st.phase == CTZ_LAUNCHING || e->st.phase == CTZ_STARTING ||
 			    (e->st.phase == CTZ_RUNNING && !e->st.reported_running)) {
 				/* Started just before the agent died. */
 				e->st.phase = CTZ_RUNNING;
@@ -769,11 +812,21 @@ static void recover_one(struct ctz *c, const char *cid, struct ctz_recovery *n)
 			}
 			return;
 		}
-		/* Created but never started (or still being created by a
-		 * fork of the dead agent): end it; it is never relaunched. */
+		/* Created and still waiting for its start (or still being
+		 * created by a fork of the dead agent, before any start): it
+		 * never ran; end it, it is never relaunched. */
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		pidfd_wait(pidfd, 5000);
 		close(pidfd);
+		if (r < 0) {
+			n->lost++;
+			_cleanup_free_ char *msg = ag_asprintf(
+			        "the agent restarted while starting the task and cannot tell "
+			        "whether it ran (%s); it was ended and is not relaunched",
+			        cerr.msg);
+			finish(c, e, TASK_LOST, REASON_AGENT_RESTARTED, msg, false, 0);
+			return;
+		}
 		n->unlaunched++;
 		finish(c, e, TASK_FAILED, REASON_AGENT_RESTARTED,
 		       "the agent restarted during the launch: the task never started and is not "
@@ -788,6 +841,7 @@ static void recover_one(struct ctz *c, const char *cid, struct ctz_recovery *n)
 		return;
 	}
 	if (st.phase == CTZ_LAUNCHING) {
+		/* "starting" is written before any start: none was made. */
 		n->unlaunched++;
 		finish(c, e, TASK_FAILED, REASON_AGENT_RESTARTED,
 		       "the agent restarted during the launch: the task never started and is not "
@@ -796,6 +850,13 @@ static void recover_one(struct ctz *c, const char *cid, struct ctz_recovery *n)
 		return;
 	}
 	n->lost++;
+	if (st.phase == CTZ_STARTING) {
+		finish(c, e, TASK_LOST, REASON_AGENT_RESTARTED,
+		       "the agent restarted while starting the task and its monitor is gone "
+		       "without a record: whether it ran is unknown; it is not relaunched",
+		       false, 0);
+		return;
+	}
 	finish(c, e, TASK_LOST, REASON_EXECUTOR_TERMINATED,
 	       "exit status unknown: the task's monitor is gone and recorded none", false, 0);
 }

@@ -138,7 +138,7 @@ pid_t ctz_monitor_pid(const ctz_t *c, const char *framework_id, const char *task
  * valid during the callback. */
 struct ctz_info {
 	const char *framework_id, *task_id, *container_id, *sandbox;
-	const char *phase; /* "launching", "running", "killing", "ended" */
+	const char *phase; /* "launching", "starting", "running", "killing", "ended" */
 	bool ended;
 	enum task_state final; /* when ended */
 	pid_t monitor_pid;

@@ -8,7 +8,8 @@
 #include <sys/types.h>
 
 enum ctz_phase {
-	CTZ_LAUNCHING, /* record written; container not known to run yet */
+	CTZ_LAUNCHING, /* record written; the container is not let go (never ran) */
+	CTZ_STARTING,  /* written before the start lets the container go: it may run */
 	CTZ_RUNNING,
 	CTZ_KILLING, /* SIGTERM sent; SIGKILL at kill_deadline_ms */
 	CTZ_DONE,    /* terminal state reported */

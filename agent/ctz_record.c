@@ -23,10 +23,8 @@ int64_t ctz__now_ms(void)
 }
 
 static const char *const phase_names[] = {
-        [CTZ_LAUNCHING] = "launching",
-        [CTZ_RUNNING] = "running",
-        [CTZ_KILLING] = "killing",
-        [CTZ_DONE] = "done",
+        [CTZ_LAUNCHING] = "launching", [CTZ_STARTING] = "starting", [CTZ_RUNNING] = "running",
+        [CTZ_KILLING] = "killing",     [CTZ_DONE] = "done",
 };
 
 static int write_in(const char *dir, const char *name, const char *text)

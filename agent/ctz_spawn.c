@@ -48,10 +48,43 @@ static int no_cloexec(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Close every fd from 3 on but the `n` in `keep` (-1 entries ignored). */
+static void close_all_but(int *keep, size_t n)
+{
+	qsort(keep, n, sizeof(*keep), cmp_int);
+	unsigned from = 3;
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < (int)from)
+			continue;
+		if ((unsigned)keep[i] > from)
+			syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
+		from = (unsigned)keep[i] + 1;
+	}
+	syscall(SYS_close_range, from, ~0U, 0);
+}
+
 static _Noreturn void child(struct ctz *c, const struct ctz_entry *e, const struct rt_spec *spec,
-                            uid_t uid, gid_t gid, bool init, int wfd)
+                            uid_t uid, gid_t gid, bool init, int wfd, pid_t agent)
 {
 	struct ag_error err = {0};
+	/* Until it is recorded (run/<cid>/monitor) nothing would find this
+	 * process after an agent's death: it dies with the agent until then,
+	 * so that recovery finds either its record or nothing at all. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != agent)
+		_exit(1);
+	/* Nothing of the agent's is kept (the container's init is cloned
+	 * from here and waits for its start with what this process holds):
+	 * not its sockets (an agent killed meanwhile could not listen on its
+	 * port again, and the master would not see its connection end), not
+	 * its database. */
+	int keep0[] = {wfd, c->init_fd};
+	close_all_but(keep0, AG_ARRAY_SIZE(keep0));
 	/* Not in the agent's session or process group (a terminal's ^C or a
 	 * kill of the group must not reach the monitors), with the default
 	 * signal dispositions and nothing blocked: the container's init
@@ -74,6 +107,7 @@ static _Noreturn void child(struct ctz *c, const struct ctz_entry *e, const stru
 		report(wfd, err.msg);
 		_exit(1);
 	}
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 
 	int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	int out = open_out(e->sandbox, "stdout", uid, gid);
@@ -158,6 +192,7 @@ int ctz__spawn(struct ctz *c, const struct ctz_entry *e, const struct rt_spec *s
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return ag_error_set(err, errno, "pipe");
+	pid_t agent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e2 = errno;
@@ -167,7 +202,7 @@ int ctz__spawn(struct ctz *c, const struct ctz_entry *e, const struct rt_spec *s
 	}
 	if (pid == 0) {
 		close(p[0]);
-		child(c, e, spec, uid, gid, init, p[1]);
+		child(c, e, spec, uid, gid, init, p[1], agent);
 	}
 	close(p[1]);
 	/* One line: "ok <init pid>" from the monitor, or "E<why>" from the

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static long parse_long(const char *s, int *ok)
@@ -113,8 +114,27 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* The size reserved for the record (it is well under). */
+#define EXIT_RESERVE 256
+
+/* exit.tmp made at the start, its blocks written: a full disk at the
+ * task's end cannot keep its status from being recorded. */
+static void reserve_exit(int dirfd)
+{
+	int fd = openat(dirfd, "exit.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	                0600);
+	if (fd < 0)
+		return;
+	char pad[EXIT_RESERVE];
+	memset(pad, '\n', sizeof(pad));
+	if (write_all(fd, pad, sizeof(pad)) < 0)
+		unlinkat(dirfd, "exit.tmp", 0);
+	close(fd);
+}
+
 /* exit.tmp, fsync, rename to exit, fsync the directory: the agent reads
- * either nothing or the whole record, even across a power loss. */
+ * either nothing or the whole record, even across a power loss. The
+ * reserved exit.tmp is written over in place (no block to allocate). */
 static int record_exit(int dirfd, pid_t pid, int status, int init_sig, unsigned long long ooms)
 {
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -133,11 +153,12 @@ static int record_exit(int dirfd, pid_t pid, int status, int init_sig, unsigned 
 	p = put_str(p, "\noom_kills=");
 	p = put_num(p, (long long)ooms);
 	p = put_str(p, "\n");
-	int fd = openat(dirfd, "exit.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	                0600);
+	int fd = openat(dirfd, "exit.tmp", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
 	int r = write_all(fd, buf, (size_t)(p - buf));
+	if (r == 0)
+		r = ftruncate(fd, p - buf);
 	if (r == 0)
 		r = fsync(fd);
 	close(fd);
@@ -173,6 +194,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_NAME, "agora-monitor", 0, 0, 0);
 
+	reserve_exit(dirfd);
 	if (report >= 0) {
 		char buf[32], *p = put_str(buf, "ok ");
 		p = put_num(p, pid);
@@ -206,7 +228,15 @@ int main(int argc, char **argv)
 		if (read(status_fd, &b, 1) == 1)
 			init_sig = b;
 	}
-	if (record_exit(dirfd, pid, status, init_sig, oom_kills(cgfd)) < 0)
-		return 4;
+	/* A full disk (without a reservation) is waited out: the status is
+	 * recorded once there is room, never lost; the agent sees the task
+	 * running until then. */
+	unsigned long long ooms = oom_kills(cgfd);
+	while (record_exit(dirfd, pid, status, init_sig, ooms) < 0) {
+		if (errno != ENOSPC && errno != EDQUOT)
+			return 4;
+		struct timespec sec = {1, 0};
+		nanosleep(&sec, NULL);
+	}
 	return 0;
 }

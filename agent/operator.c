@@ -83,6 +83,15 @@ static void on_health(struct agent *a, struct evhttp_request *req)
 		json_object_set_new(j, "agent_id", json_string(a->agent_id));
 	if (!a->cap.isolated)
 		json_object_set_new(j, "note", json_string(a->cap.note));
+	/* A work directory that cannot be written to: unhealthy until a
+	 * write succeeds again (held updates: agent.c). */
+	json_object_set_new(j, "held_status_updates", json_integer((json_int_t)a->held.n));
+	if (a->disk_error) {
+		json_object_set_new(j, "status", json_string("unhealthy"));
+		json_object_set_new(j, "problem", json_string(a->disk_error));
+		reply_json(req, 503, "Service Unavailable", j);
+		return;
+	}
 	reply_json(req, 200, "OK", j);
 }
 

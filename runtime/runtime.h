@@ -380,6 +380,19 @@ int rt_container_create(const struct rt_options *o, const char *id, const char *
 /* Let a created container exec its process; runs the poststart hooks. */
 int rt_container_start(const struct rt_options *o, const char *id, struct ag_error *err);
 
+/* Whether a container was let go to exec its process by a `start` that may
+ * not have finished (its caller killed after opening exec.fifo leaves the
+ * container reading as created while its program runs). Running or paused:
+ * *ret_started is true. Created: the process is looked at (stopped with
+ * SIGSTOP for an instant when it seems to wait, so that the answer cannot
+ * change while it is read); let go: *ret_started true and exec.fifo is
+ * removed, so that the container reads as running (the poststart hooks are
+ * not run); still waiting: *ret_started false, nothing changed, and it
+ * waits until a start. -ESRCH when its process is gone (stopped: whether
+ * it ran cannot be told here), -EINVAL when it is still being created. */
+int rt_container_start_check(const struct rt_options *o, const char *id, bool *ret_started,
+                             struct ag_error *err);
+
 /* How a container's process ended. */
 struct rt_exit {
 	int status;      /* exit code, or 128 + the signal that killed it */
