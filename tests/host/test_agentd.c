@@ -718,14 +718,17 @@ Test(agentd, shutdown_framework_uses_kill_policies_then_the_flag)
 	WAIT_FOR(fm_count("g-flag", "TASK_KILLED") >= 1 && fm_count("g-own", "TASK_KILLED") >= 1 &&
 	                 fm_count("g-term", "TASK_KILLED") >= 1,
 	         20);
+	/* The gaps are measured where the fake master receives KILLING and
+	 * KILLED: a KILLING delivered late on a loaded machine shortens them,
+	 * so the lower bounds only tell 1.5 s from the 300 ms policy. */
 	double flag = kill_gap_ms("g-flag"), own = kill_gap_ms("g-own"),
 	       term = kill_gap_ms("g-term");
-	cr_expect(flag >= 1400 && flag < 3000, "flag's 1.5 s: took %.0f ms", flag);
+	cr_expect(flag >= 1000 && flag < 3000, "flag's 1.5 s: took %.0f ms", flag);
 	cr_expect(own >= 250 && own < 1200, "kill_policy's 300 ms: took %.0f ms", own);
 	cr_expect(term >= 0 && term < 1000, "SIGTERM honoured: took %.0f ms", term);
 	WAIT_FOR(fm_count("g-kill", "TASK_KILLED") >= 1, 20);
 	double kill = kill_gap_ms("g-kill");
-	cr_expect(kill >= 1400 && kill < 3000,
+	cr_expect(kill >= 1000 && kill < 3000,
 	          "KILL_TASK without kill_policy: the flag's 1.5 s: "
 	          "took %.0f ms",
 	          kill);
