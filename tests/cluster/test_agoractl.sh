@@ -211,6 +211,10 @@ check "run exits with its task's status" 7 "$ctl" run -- 'exit 7'
 has_err "run streams the states" "TASK_RUNNING"
 has_err "... and the end" "TASK_FAILED: Command exited with status 7"
 check "run of an OCI-like spec file" 0 bash -c "echo '{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"busybox\"},\"process\":{\"cwd\":\"/\",\"user\":{\"uid\":65534,\"gid\":65534},\"args\":[\"/bin/true\"]}}' >$AGORA_LOCAL_DIR/spec.json && $ctl run --spec $AGORA_LOCAL_DIR/spec.json"
+# A COMMAND replaces the spec's process.args; --env adds to its process.env.
+check "run of a spec with a COMMAND and --env" 5 "$ctl" run --spec "$AGORA_LOCAL_DIR/spec.json" \
+	--env A=one --env B=two -- 'echo "A=$A B=$B"; exit 5'
+has "... the command ran with both variables" "^A=one B=two\$"
 
 # The SDK re-subscribes with its framework id when the master restarts.
 "$ctl" run -- 'sleep 5' >"$out" 2>"$out.err" &

@@ -141,12 +141,58 @@ static void on_sigint(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(r->base);
 }
 
+/* --spec with a COMMAND or --env: the command becomes the spec's
+ * process.args (under /bin/sh -c, as without a spec) and each K=V is added
+ * to process.env, replacing a variable of the same name. */
+static int spec_take_command(json_t *oci, const char *spec, const char *cmd, const char **env,
+                             size_t n_env)
+{
+	json_t *proc = json_object_get(oci, "process");
+	if (!proc) {
+		proc = json_object();
+		json_object_set_new(oci, "process", proc);
+	}
+	if (!json_is_object(proc)) {
+		fprintf(stderr, "agoractl: --spec %s: process: not a JSON object\n", spec);
+		return -1;
+	}
+	if (cmd)
+		json_object_set_new(proc, "args", json_pack("[s, s, s]", "/bin/sh", "-c", cmd));
+	if (!n_env)
+		return 0;
+	json_t *penv = json_object_get(proc, "env");
+	if (!penv) {
+		penv = json_array();
+		json_object_set_new(proc, "env", penv);
+	}
+	if (!json_is_array(penv)) {
+		fprintf(stderr, "agoractl: --spec %s: process.env: not an array\n", spec);
+		return -1;
+	}
+	for (size_t i = 0; i < n_env; i++) {
+		const char *eq = strchr(env[i], '=');
+		size_t klen = eq ? (size_t)(eq - env[i]) : strlen(env[i]);
+		size_t j;
+		json_t *v;
+		json_array_foreach (penv, j, v) {
+			const char *s = json_string_value(v);
+			if (s && strncmp(s, env[i], klen) == 0 && s[klen] == '=') {
+				json_array_remove(penv, j);
+				break;
+			}
+		}
+		json_array_append_new(penv, eq ? json_string(env[i]) : json_sprintf("%s=", env[i]));
+	}
+	return 0;
+}
+
 static void run_usage(FILE *f)
 {
 	fputs("usage: agoractl run [--name NAME] [--cpus N] [--mem MIB] [--user USER] [--role "
 	      "ROLE]\n"
 	      "                    [--env K=V]... [--spec FILE] [--] [COMMAND...]\n"
-	      "  COMMAND runs under /bin/sh -c; --spec FILE is an OCI-like spec (container.oci).\n"
+	      "  COMMAND runs under /bin/sh -c; --spec FILE is an OCI-like spec (container.oci):\n"
+	      "  a COMMAND then replaces its process.args and --env adds to its process.env.\n"
 	      "  Exit status: the task's (0 FINISHED, N its exit status, 137 KILLED), 125 when\n"
 	      "  it never ran or was lost, 3 when the master cannot be reached.\n",
 	      f);
@@ -210,15 +256,21 @@ int ctl_run(struct ctl *c, int argc, char **argv)
 	}
 	if (!cmd && !oci)
 		return run_usage(stderr), CTL_USAGE;
+	if (oci && (cmd || n_env) && spec_take_command(oci, spec, cmd, env, n_env) < 0) {
+		json_decref(oci);
+		return CTL_USAGE;
+	}
 	/* Root tasks are refused by default agent policy: run as nobody. */
 	if (!cfg.user && geteuid() == 0)
 		cfg.user = "nobody";
 	snprintf(r.task_id, sizeof(r.task_id), "run-%ld-%d", (long)time(NULL), (int)getpid());
 	r.task.task_id = r.task_id;
-	r.task.command = cmd;
+	/* With a spec, the command and the environment went into it: the
+	 * agent runs a spec's process.args and refuses a command beside it. */
+	r.task.command = oci ? NULL : cmd;
 	r.task.oci = oci;
-	r.task.env = env;
-	r.task.n_env = n_env;
+	r.task.env = oci ? NULL : env;
+	r.task.n_env = oci ? 0 : n_env;
 	/* Reach the master first, for the same message as every verb. */
 	json_t *probe = NULL;
 	int rc = ctl_operator(c, "GET_HEALTH", NULL, &probe);
