@@ -85,6 +85,11 @@ struct ms_agent {
 	 * process of the agent, and their task lists are out of date. */
 	bool has_order;
 	struct pb_registration_order order;
+	/* The secret it was issued (PB_AGENT_SECRET_LEN hex digits), durable
+	 * in the registry; every REREGISTER and POST of the agent must carry
+	 * it. NULL: none yet (admitted by a master older than secrets; the
+	 * next registration gets one). */
+	char *secret;
 	/* Maintenance (drain.c), durable in the registry: deactivated agents
 	 * get no offers; draining ones have their tasks killed. */
 	bool deactivated;
