@@ -377,6 +377,8 @@ static bool ms__refuse_stale(struct evhttp_request *req, const struct ms_agent *
 	return true;
 }
 
+static uint64_t ms__suffix_number(const char *id, const char *master_id, const char *sep);
+
 static void ms__register(struct ms_master *m, struct evhttp_request *req,
                          const struct pb_agent_msg *msg)
 {
@@ -463,8 +465,15 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 		}
 		return;
 	}
-	if (is_new)
+	if (is_new) {
 		ms_map_put(&m->agents, a->id, a);
+		/* An id of this master's form that it has not handed out yet
+		 * (re-registered after its registry was lost, or made up) is
+		 * never handed out to another agent. */
+		uint64_t n = want ? ms__suffix_number(want, m->id, "-S") : 0;
+		if (n > m->next_agent)
+			m->next_agent = n;
+	}
 	if (msg->reg.has_order) {
 		a->has_order = true;
 		a->order = msg->reg.order;
