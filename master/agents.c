@@ -151,11 +151,13 @@ static bool ms__secret_equal(const char *want, const char *got)
 
 /* Whether `req` carries the secret of agent `a`; when not, it is answered
  * 403 (and logged): the caller changes nothing. */
-static bool ms__secret_ok(struct evhttp_request *req, const struct ms_agent *a, const char *what)
+static bool ms__secret_ok(struct evhttp_request *req, struct ms_agent *a, const char *what)
 {
 	const char *got = ms_http_header(req, PB_AGENT_SECRET_HEADER);
-	if (a->secret && ms__secret_equal(a->secret, got))
+	if (a->secret && ms__secret_equal(a->secret, got)) {
+		a->secret_unconfirmed = false;
 		return true;
+	}
 	_cleanup_free_ char *peer = ms__peer_ip(req);
 	ag_warn("agent %s: %s from %s %s: refused", a->id, what, peer,
 	        got ? "with a wrong secret" : "without a secret");
@@ -391,8 +393,11 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 		ms_http_reply_error(req, HTTP_BADREQUEST, "REREGISTER needs 'agent_id'");
 		return;
 	}
-	/* Once the agent has a secret, only its holder speaks for it. */
-	if (a && a->secret && !ms__secret_ok(req, a, "REREGISTER"))
+	/* Once the agent has a secret, only its holder speaks for it. A
+	 * secret issued on a re-registration and never presented may not
+	 * have arrived: a re-registration without one is issued another. */
+	bool reissue = a && a->secret_unconfirmed && !ms_http_header(req, PB_AGENT_SECRET_HEADER);
+	if (a && a->secret && !reissue && !ms__secret_ok(req, a, "REREGISTER"))
 		return;
 	if (ms__refuse_future(req, msg))
 		return;
@@ -438,7 +443,8 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	/* A new agent, or one admitted before secrets (the first
 	 * re-registration since the master's upgrade: the one chance an
 	 * impersonator has, docs/agent-protocol.md), gets its secret now. */
-	bool issued = a->secret == NULL;
+	bool issued = a->secret == NULL || reissue;
+	_cleanup_free_ char *previous = reissue ? ag_strdup(a->secret) : NULL;
 	int r = issued ? ms__issue_secret(a) : 0;
 	if (r < 0) {
 		ms_http_reply_error(req, HTTP_SERVUNAVAIL, "Cannot draw a secret: %s",
@@ -449,8 +455,10 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 		return;
 	}
 	if (issued && !is_new)
-		ag_warn("agent %s (%s) had no secret (admitted by an older master): issued one",
-		        a->id, a->hostname);
+		ag_warn("agent %s (%s) had no secret (admitted by an older master%s): issued one",
+		        a->id, a->hostname,
+		        reissue ? "; the one issued at its last registration was never presented"
+		                : "");
 	/* Admission, and the secret, are durable before the agent learns
 	 * them. */
 	if (ms__agent_persist(m, a, &err) < 0) {
@@ -461,10 +469,12 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 			ms_agent_free(a);
 		} else if (issued) {
 			free(a->secret);
-			a->secret = NULL;
+			a->secret = previous ? TAKE_PTR(previous) : NULL;
 		}
 		return;
 	}
+	if (issued && rereg)
+		a->secret_unconfirmed = true;
 	if (is_new) {
 		ms_map_put(&m->agents, a->id, a);
 		/* An id of this master's form that it has not handed out yet
