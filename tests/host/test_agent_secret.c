@@ -684,6 +684,26 @@ Test(asecret, the_real_agent_keeps_its_secret_across_sigkills, .timeout = 180)
 	cr_expect(said, "the agent did not say why it was refused (%s)", agent_log);
 	cr_expect(log_has("REREGISTER from .* with a wrong secret: refused"));
 	kill_agent();
+
+	/* A file that does not hold a secret stops the agent at start,
+	 * naming it. */
+	fp = fopen(path, "we");
+	cr_assert_not_null(fp);
+	fputs("not a secret\n", fp);
+	fclose(fp);
+	start_agent(op_port);
+	int status = 0;
+	for (int i = 0; i < 200 && agent_pid > 0; i++) {
+		if (waitpid(agent_pid, &status, WNOHANG) == agent_pid)
+			agent_pid = -1; /* reaped: never signalled again */
+		else
+			usleep(50000);
+	}
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) != 0, "the agent ran (status %d)",
+	          status);
+	cr_expect(agent_log_has("agent-secret` does not hold a secret from the master"),
+	          "no error naming the file in %s", agent_log);
+	kill_agent();
 	free(secret);
 	sim_stop_master_clean();
 }
