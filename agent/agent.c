@@ -375,6 +375,14 @@ static void on_disconnected(void *ctx, const char *why, int64_t retry_ms)
 	ag_warn("%s; re-registering in %.1f s", why, (double)retry_ms / 1000.0);
 }
 
+static void on_secret_unsaved(void *ctx, const char *why)
+{
+	(void)ctx;
+	ag_err("%s; kept in memory and written again at each heartbeat: until then, an agent "
+	       "restart cannot re-register",
+	       why);
+}
+
 /* ---- tasks ------------------------------------------------------------ */
 
 static const char *role_of(const struct pb_framework_info *fi, const struct pb_task_info *t)
@@ -708,12 +716,15 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
 	r = ctz_open(&cc, &a->ctz, err);
 	if (r < 0)
 		return r;
+	_cleanup_free_ char *secret = ag_asprintf("%s/agent-secret", a->work_dir);
 	struct ml_config mc = {.host = a->master_host,
 	                       .port = a->master_port,
-	                       .backoff_base_ms = a->registration_backoff_ms};
-	struct ml_callbacks cb = {registration, on_registered, on_message, on_disconnected};
+	                       .backoff_base_ms = a->registration_backoff_ms,
+	                       .secret_path = secret};
+	struct ml_callbacks cb = {registration, on_registered, on_message, on_disconnected,
+	                          on_secret_unsaved};
 	a->link = ml_new(a->base, &mc, &cb, a);
-	return 0;
+	return ml_load_secret(a->link, err);
 }
 
 struct unlaunched {

@@ -4,6 +4,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -28,6 +29,10 @@ struct ml {
 	 * (CLOCK_REALTIME, to compare with the agent's earlier processes),
 	 * and the last registration's count. */
 	uint64_t started_ns, seq;
+	/* The master's secret for this agent ("": none), and whether it
+	 * still has to reach cfg.secret_path. */
+	char secret[PB_AGENT_SECRET_LEN + 1];
+	bool secret_unsaved;
 };
 
 static void lost(ml_t *l, const char *fmt, ...) AG_PRINTF(2, 3);
@@ -45,6 +50,36 @@ static uint64_t wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Write the secret to cfg.secret_path (durably, mode 0600): 0, or -errno
+ * and why in `why`. */
+static int save_secret(ml_t *l, char *why, size_t why_len)
+{
+	if (!l->cfg.secret_path)
+		return 0;
+	char text[PB_AGENT_SECRET_LEN + 2];
+	int n = snprintf(text, sizeof(text), "%s\n", l->secret);
+	int r = ag_write_file_durable_at(AT_FDCWD, l->cfg.secret_path, text, (size_t)n, 0600);
+	explicit_bzero(text, sizeof(text));
+	if (r < 0)
+		snprintf(why, why_len,
+		         "cannot write the master's secret for this agent to `%s`: %s",
+		         l->cfg.secret_path, strerror(-r));
+	return r;
+}
+
+/* A secret in REGISTERED: kept, and on disk before the agent takes its id
+ * (an agent that knows its id but not its secret is locked out). */
+static void take_secret(ml_t *l, const char *secret)
+{
+	if (strcmp(l->secret, secret) == 0 && !l->secret_unsaved)
+		return;
+	snprintf(l->secret, sizeof(l->secret), "%s", secret);
+	char why[512];
+	l->secret_unsaved = save_secret(l, why, sizeof(why)) < 0;
+	if (l->secret_unsaved && l->cb.secret_unsaved)
+		l->cb.secret_unsaved(l->ctx, why);
+}
+
 static int on_record(void *ctx, const char *data, size_t len)
 {
 	ml_t *l = ctx;
@@ -58,6 +93,8 @@ static int on_record(void *ctx, const char *data, size_t len)
 	int r = 0;
 	switch (m.type) {
 	case PB_AGENT_REGISTERED:
+		if (m.registered.agent_secret)
+			take_secret(l, m.registered.agent_secret);
 		free(l->agent_id);
 		l->agent_id = ag_strdup(m.registered.agent_id);
 		l->heartbeat_s = m.registered.heartbeat_interval_seconds > 0
@@ -117,6 +154,13 @@ static int stream_header(struct evhttp_request *req, void *arg)
 		if (now > l->started_ns)
 			l->started_ns = now;
 	}
+	if (code == 403) {
+		lost(l,
+		     "the master answered 403 to the registration: it holds a secret for this "
+		     "agent that the agent %s (docs/agent-protocol.md, Agent secret)",
+		     l->secret[0] ? "presented another" : "does not have");
+		return -1;
+	}
 	if (code != 200) {
 		lost(l, "the master answered %d to the registration", code);
 		return -1;
@@ -148,6 +192,10 @@ static void stream_error(enum evhttp_request_error e, void *arg)
 static char *with_order(ml_t *l, json_t *m)
 {
 	json_t *p = json_object_get(m, "reregister");
+	/* A new agent: a secret kept from an identity it no longer has is
+	 * not this one's (the master issues a new one). */
+	if (!p)
+		l->secret[0] = '\0';
 	if (!p)
 		p = json_object_get(m, "register");
 	if (json_is_object(p)) {
@@ -182,6 +230,8 @@ static void connect_now(ml_t *l)
 	evhttp_add_header(h, "Host", l->cfg.host);
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "Accept", "application/json");
+	if (l->secret[0])
+		evhttp_add_header(h, PB_AGENT_SECRET_HEADER, l->secret);
 	evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
 	l->state = ML_CONNECTING;
 	/* A master that accepts but never answers is a lost stream too. */
@@ -237,8 +287,14 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 	ml_t *l = arg;
 	if (l->state != ML_REGISTERED)
 		return;
-	_cleanup_free_ char *body = ag_asprintf(
-	        "{\"type\":\"HEARTBEAT\",\"agent_id\":{\"value\":\"%s\"}}", l->agent_id);
+	if (l->secret_unsaved) {
+		char why[512];
+		l->secret_unsaved = save_secret(l, why, sizeof(why)) < 0;
+	}
+	json_t *m = json_pack("{s:s, s:o}", "type", "HEARTBEAT", "agent_id",
+	                      pb_id_to_json(l->agent_id));
+	_cleanup_free_ char *body = pb_json_dump(m, NULL);
+	json_decref(m);
 	ml_post(l, body);
 	set_timer(l->heartbeat, l->heartbeat_s);
 }
@@ -250,6 +306,7 @@ ml_t *ml_new(struct event_base *base, const struct ml_config *cfg, const struct 
 	l->base = base;
 	l->cfg = *cfg;
 	l->cfg.host = ag_strdup(cfg->host);
+	l->cfg.secret_path = cfg->secret_path ? ag_strdup(cfg->secret_path) : NULL;
 	l->cb = *cb;
 	l->ctx = ctx;
 	l->retry = evtimer_new(base, on_retry, l);
@@ -273,7 +330,35 @@ void ml_free(ml_t *l)
 	pb_recordio_reader_free(l->rd);
 	free(l->agent_id);
 	free((char *)l->cfg.host);
+	free((char *)l->cfg.secret_path);
+	explicit_bzero(l->secret, sizeof(l->secret));
 	free(l);
+}
+
+int ml_load_secret(ml_t *l, struct ag_error *err)
+{
+	if (!l->cfg.secret_path)
+		return 0;
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r = ag_read_file_at(AT_FDCWD, l->cfg.secret_path, PB_AGENT_SECRET_LEN + 1, &text, &len);
+	if (r == -ENOENT)
+		return 0;
+	if (r == -EFBIG)
+		r = -EBADMSG;
+	if (r == 0 && len && text[len - 1] == '\n')
+		text[--len] = '\0';
+	if (r == 0 && !pb_agent_secret_valid(text))
+		r = -EBADMSG;
+	if (r == 0)
+		snprintf(l->secret, sizeof(l->secret), "%s", text);
+	if (text)
+		explicit_bzero(text, len);
+	if (r == -EBADMSG)
+		return ag_error_msg(err, EBADMSG,
+		                    "`%s` does not hold a secret from the master (%d hex digits)",
+		                    l->cfg.secret_path, PB_AGENT_SECRET_LEN);
+	return r < 0 ? ag_error_set(err, -r, "read `%s`", l->cfg.secret_path) : 0;
 }
 
 void ml_start(ml_t *l)
@@ -308,6 +393,8 @@ int ml_post(ml_t *l, const char *body)
 	evhttp_add_header(h, "Host", l->cfg.host);
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "Mesos-Stream-Id", l->stream_id);
+	if (l->secret[0])
+		evhttp_add_header(h, PB_AGENT_SECRET_HEADER, l->secret);
 	evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
 	if (evhttp_make_request(l->post, req, EVHTTP_REQ_POST, "/api/v1/agent") < 0)
 		return -EIO;

@@ -8,7 +8,12 @@
  * re-register after a backoff with jitter (base doubling to max). Each
  * registration carries the link's registration_order (the time the link
  * was made, a count from 1), so that the master refuses one it reads after
- * a newer one. */
+ * a newer one.
+ *
+ * The master issues the agent a secret in its first REGISTERED
+ * (docs/agent-protocol.md, Agent secret). The link keeps it in
+ * cfg.secret_path (mode 0600, written and synced before the agent learns
+ * its id) and presents it on every REREGISTER and POST. */
 #ifndef AGORA_AGENT_MASTER_LINK_H
 #define AGORA_AGENT_MASTER_LINK_H
 
@@ -29,6 +34,10 @@ struct ml_callbacks {
 	void (*message)(void *ctx, const struct pb_agent_msg *m);
 	/* The stream is gone: why, and when the next registration goes. */
 	void (*disconnected)(void *ctx, const char *why, int64_t retry_ms);
+	/* The secret the master issued could not be written (why): it is
+	 * used from memory, and written again at each heartbeat until that
+	 * works; an agent killed meanwhile cannot re-register. May be NULL. */
+	void (*secret_unsaved)(void *ctx, const char *why);
 };
 
 struct ml_config {
@@ -36,12 +45,19 @@ struct ml_config {
 	int port;
 	int64_t backoff_base_ms; /* 0: 1 s */
 	int64_t backoff_max_ms;  /* 0: 60 s */
+	/* Where the master's secret for this agent is kept; NULL: in memory
+	 * only. */
+	const char *secret_path;
 };
 
 /* Free with ml_free(). Nothing happens until ml_start(). */
 ml_t *ml_new(struct event_base *base, const struct ml_config *cfg, const struct ml_callbacks *cb,
              void *ctx);
 void ml_free(ml_t *l);
+/* Read the secret kept at cfg.secret_path, if there is one: 0 (also when
+ * there is no file), or -errno with a message naming the file (one that
+ * does not hold a secret is -EBADMSG). Before ml_start(). */
+int ml_load_secret(ml_t *l, struct ag_error *err);
 /* Register now. */
 void ml_start(ml_t *l);
 /* Registered on a live stream. */

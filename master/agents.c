@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/random.h>
 
 void ms_agent_free(struct ms_agent *a)
 {
@@ -19,6 +20,9 @@ void ms_agent_free(struct ms_agent *a)
 	free(a->ip);
 	free(a->hostname);
 	free(a->id);
+	if (a->secret)
+		explicit_bzero(a->secret, strlen(a->secret));
+	free(a->secret);
 	free(a);
 }
 
@@ -118,8 +122,84 @@ static int ms__agent_persist(struct ms_master *m, struct ms_agent *a, struct ag_
 	        .info_json = a->info,
 	        .registered_at_ns = a->registered_ns,
 	        .gone = a->gone,
+	        .secret = a->secret,
 	};
 	return ms_registry_agent_put(m->registry, &r, err);
+}
+
+/* ---- the agent's secret (docs/agent-protocol.md, Agent secret) ------- */
+
+/* A registration_order this far ahead of the master's clock is refused: a
+ * registration at the end of time would make every later one stale. */
+#define MS_ORDER_MAX_AHEAD_NS (300 * 1000000000LL)
+
+/* Whether `got` is `want`, in a time that depends on their lengths only
+ * (the length of a secret is no secret): a comparison that stops at the
+ * first difference tells a remote caller how much of its guess is right. */
+static bool ms__secret_equal(const char *want, const char *got)
+{
+	if (!want || !got)
+		return false;
+	size_t n = strlen(want);
+	if (strlen(got) != n)
+		return false;
+	volatile unsigned char diff = 0;
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)(want[i] ^ got[i]);
+	return diff == 0;
+}
+
+/* Whether `req` carries the secret of agent `a`; when not, it is answered
+ * 403 (and logged): the caller changes nothing. */
+static bool ms__secret_ok(struct evhttp_request *req, struct ms_agent *a, const char *what)
+{
+	const char *got = ms_http_header(req, PB_AGENT_SECRET_HEADER);
+	if (a->secret && ms__secret_equal(a->secret, got)) {
+		a->secret_unconfirmed = false;
+		return true;
+	}
+	_cleanup_free_ char *peer = ms__peer_ip(req);
+	ag_warn("agent %s: %s from %s %s: refused", a->id, what, peer,
+	        got ? "with a wrong secret" : "without a secret");
+	ms_http_reply_error(
+	        req, 403, "%s of agent %.128s refused: the " PB_AGENT_SECRET_HEADER " header is %s",
+	        what, a->id, got ? "not the agent's secret" : "missing");
+	return false;
+}
+
+/* A new secret for `a` in a->secret (the previous one, if any, freed).
+ * -errno when the kernel has no random bytes to give. */
+static int ms__issue_secret(struct ms_agent *a)
+{
+	uint8_t raw[PB_AGENT_SECRET_LEN / 2];
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return -errno;
+	char *hex = ag_malloc(PB_AGENT_SECRET_LEN + 1);
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	explicit_bzero(raw, sizeof(raw));
+	free(a->secret);
+	a->secret = hex;
+	return 0;
+}
+
+/* A registration_order from beyond the master's clock (plus the bound) is
+ * answered 400 naming it: true when refused. */
+static bool ms__refuse_future(struct evhttp_request *req, const struct pb_agent_msg *msg)
+{
+	if (!msg->reg.has_order)
+		return false;
+	int64_t now = ms_wall_ns();
+	uint64_t limit = (uint64_t)now + (uint64_t)MS_ORDER_MAX_AHEAD_NS;
+	if (msg->reg.order.agent_started_ns <= limit)
+		return false;
+	ms_http_reply_error(req, HTTP_BADREQUEST,
+	                    "%s.registration_order.agent_started_ns: %" PRIu64
+	                    " ns is more than %lld s ahead of the master's clock (%" PRId64 " ns)",
+	                    msg->type == PB_AGENT_REREGISTER ? "reregister" : "register",
+	                    msg->reg.order.agent_started_ns, MS_ORDER_MAX_AHEAD_NS / 1000000000LL,
+	                    now);
+	return true;
 }
 
 /* A message for the agent once its new stream is up (REGISTERED first). */
@@ -299,6 +379,8 @@ static bool ms__refuse_stale(struct evhttp_request *req, const struct ms_agent *
 	return true;
 }
 
+static uint64_t ms__suffix_number(const char *id, const char *master_id, const char *sep);
+
 static void ms__register(struct ms_master *m, struct evhttp_request *req,
                          const struct pb_agent_msg *msg)
 {
@@ -311,6 +393,14 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 		ms_http_reply_error(req, HTTP_BADREQUEST, "REREGISTER needs 'agent_id'");
 		return;
 	}
+	/* Once the agent has a secret, only its holder speaks for it. A
+	 * secret issued on a re-registration and never presented may not
+	 * have arrived: a re-registration without one is issued another. */
+	bool reissue = a && a->secret_unconfirmed && !ms_http_header(req, PB_AGENT_SECRET_HEADER);
+	if (a && a->secret && !reissue && !ms__secret_ok(req, a, "REREGISTER"))
+		return;
+	if (ms__refuse_future(req, msg))
+		return;
 	if (a && a->gone) {
 		ms_stream *s = ms_stream_start(m->http, req, NULL, NULL, NULL);
 		if (s) {
@@ -350,17 +440,50 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	        json_object_get(msg->json, rereg ? "reregister" : "register"), "agent_info"));
 	json_object_set_new(info, "id", pb_id_to_json(a->id));
 	ms__agent_set_info(a, info);
-	/* Admission is durable before the agent learns its id. */
-	if (ms__agent_persist(m, a, &err) < 0) {
-		ag_err("agent %s: %s", a->id, err.msg);
-		ms_http_reply_error(req, HTTP_SERVUNAVAIL, "Cannot record the agent: %s", err.msg);
+	/* A new agent, or one admitted before secrets (the first
+	 * re-registration since the master's upgrade: the one chance an
+	 * impersonator has, docs/agent-protocol.md), gets its secret now. */
+	bool issued = a->secret == NULL || reissue;
+	_cleanup_free_ char *previous = reissue ? ag_strdup(a->secret) : NULL;
+	int r = issued ? ms__issue_secret(a) : 0;
+	if (r < 0) {
+		ms_http_reply_error(req, HTTP_SERVUNAVAIL, "Cannot draw a secret: %s",
+		                    strerror(-r));
 		drf_resources_free(total);
 		if (is_new)
 			ms_agent_free(a);
 		return;
 	}
-	if (is_new)
+	if (issued && !is_new)
+		ag_warn("agent %s (%s) had no secret (admitted by an older master%s): issued one",
+		        a->id, a->hostname,
+		        reissue ? "; the one issued at its last registration was never presented"
+		                : "");
+	/* Admission, and the secret, are durable before the agent learns
+	 * them. */
+	if (ms__agent_persist(m, a, &err) < 0) {
+		ag_err("agent %s: %s", a->id, err.msg);
+		ms_http_reply_error(req, HTTP_SERVUNAVAIL, "Cannot record the agent: %s", err.msg);
+		drf_resources_free(total);
+		if (is_new) {
+			ms_agent_free(a);
+		} else if (issued) {
+			free(a->secret);
+			a->secret = previous ? TAKE_PTR(previous) : NULL;
+		}
+		return;
+	}
+	if (issued && rereg)
+		a->secret_unconfirmed = true;
+	if (is_new) {
 		ms_map_put(&m->agents, a->id, a);
+		/* An id of this master's form that it has not handed out yet
+		 * (re-registered after its registry was lost, or made up) is
+		 * never handed out to another agent. */
+		uint64_t n = want ? ms__suffix_number(want, m->id, "-S") : 0;
+		if (n > m->next_agent)
+			m->next_agent = n;
+	}
 	if (msg->reg.has_order) {
 		a->has_order = true;
 		a->order = msg->reg.order;
@@ -399,10 +522,15 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	a->stream = ms_stream_start(m->http, req, headers, ms__agent_stream_closed, a);
 	ag_info("agent %s (%s at %s) %s", a->id, a->hostname, a->ip,
 	        rereg ? "re-registered" : "registered");
-	ms_agent_send(a, json_pack("{s:s, s:{s:o, s:f, s:o}}", "type", "REGISTERED", "registered",
-	                           "agent_id", pb_id_to_json(a->id), "heartbeat_interval_seconds",
-	                           (double)m->flags.heartbeat_interval_ns / 1e9, "master_info",
-	                           ms_master_info_json(m)));
+	json_t *registered = json_pack("{s:o, s:f, s:o}", "agent_id", pb_id_to_json(a->id),
+	                               "heartbeat_interval_seconds",
+	                               (double)m->flags.heartbeat_interval_ns / 1e9, "master_info",
+	                               ms_master_info_json(m));
+	/* Only on the stream of the registration that got it: a later one
+	 * proved it has it. */
+	if (issued)
+		json_object_set_new(registered, "agent_secret", json_string(a->secret));
+	ms_agent_send(a, json_pack("{s:s, s:o}", "type", "REGISTERED", "registered", registered));
 	ms_drain_agent_registered(m, a);
 	if (m->n_subscribers)
 		ms_operator_broadcast(
@@ -446,6 +574,8 @@ static void ms__agent_endpoint(struct evhttp_request *req, void *arg)
 		ms_http_reply_error(req, HTTP_BADREQUEST, "Missing required fields: agent_id");
 	else if (!a || !a->active)
 		ms_http_reply_error(req, 403, "Agent %.128s is not registered", msg.agent_id);
+	else if (!ms__secret_ok(req, a, pb_agent_msg_type_name(msg.type)))
+		; /* answered */
 	else if (!sid || !a->stream || strcmp(sid, a->stream_id) != 0)
 		ms_http_reply_error(req, 403, "Stream id is not the agent's current one");
 	else {
@@ -493,6 +623,7 @@ static int ms__load_agent(const struct ms_registry_agent *r, void *arg)
 	ms__agent_set_info(a, info);
 	a->gone = r->gone;
 	a->registered_ns = r->registered_at_ns;
+	a->secret = r->secret && *r->secret ? ag_strdup(r->secret) : NULL;
 	ms_map_put(&m->agents, a->id, a);
 	uint64_t n = ms__suffix_number(r->id, m->id, "-S");
 	if (n > m->next_agent)

@@ -85,6 +85,17 @@ struct ms_agent {
 	 * process of the agent, and their task lists are out of date. */
 	bool has_order;
 	struct pb_registration_order order;
+	/* The secret it was issued (PB_AGENT_SECRET_LEN hex digits), durable
+	 * in the registry; every REREGISTER and POST of the agent must carry
+	 * it. NULL: none yet (admitted by a master older than secrets; the
+	 * next registration gets one). */
+	char *secret;
+	/* Issued on a re-registration (an agent admitted before secrets) and
+	 * not presented since: a REREGISTER without one gets a new one (its
+	 * REGISTERED may have been lost with the connection; the agent has
+	 * nothing else to go on). Memory only: a restarted master requires
+	 * what its registry holds. */
+	bool secret_unconfirmed;
 	/* Maintenance (drain.c), durable in the registry: deactivated agents
 	 * get no offers; draining ones have their tasks killed. */
 	bool deactivated;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -36,13 +37,14 @@ static const char *const ms__sql[ST__COUNT] = {
         [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
         [ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [ST_AGENT_PUT] = "INSERT INTO agents (id, hostname, info, registered_at, gone) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
+        [ST_AGENT_PUT] = "INSERT INTO agents (id, hostname, info, registered_at, gone, secret) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET "
                          "hostname = excluded.hostname, info = excluded.info, "
-                         "registered_at = excluded.registered_at, gone = excluded.gone",
+                         "registered_at = excluded.registered_at, gone = excluded.gone, "
+                         "secret = excluded.secret",
         [ST_AGENT_GONE] = "UPDATE agents SET gone = 1 WHERE id = ?1",
         [ST_AGENT_DEL] = "DELETE FROM agents WHERE id = ?1",
-        [ST_AGENT_LIST] = "SELECT id, hostname, info, registered_at, gone FROM agents "
+        [ST_AGENT_LIST] = "SELECT id, hostname, info, registered_at, gone, secret FROM agents "
                           "ORDER BY rowid",
         [ST_FW_PUT] = "INSERT INTO frameworks (id, info, failover_timeout, registered_at, removed) "
                       "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
@@ -82,6 +84,11 @@ static const char ms__schema_v1[] = "CREATE TABLE meta ("
                                     "  role TEXT PRIMARY KEY,"
                                     "  weight REAL NOT NULL CHECK (weight > 0));"
                                     "PRAGMA user_version = 1;";
+
+/* Version 2: each agent's secret (docs/agent-protocol.md, Agent secret);
+ * NULL for the agents admitted before it, until they re-register. */
+static const char ms__schema_v2[] = "ALTER TABLE agents ADD COLUMN secret TEXT;"
+                                    "PRAGMA user_version = 2;";
 
 struct ms_registry {
 	sqlite3 *db;
@@ -200,6 +207,8 @@ static int ms__migrate(ms_registry *reg, bool *ret_created, struct ag_error *err
 		return r;
 	if (version < 1)
 		r = ms__exec(reg, ms__schema_v1, "create the schema", err);
+	if (r == 0 && version < 2)
+		r = ms__exec(reg, ms__schema_v2, "add the agents' secrets", err);
 	if (r == 0)
 		r = ms__exec(reg, "COMMIT", "commit the schema migration", err);
 	if (r < 0)
@@ -226,6 +235,23 @@ static int ms__lock(const char *work_dir, struct ag_error *err)
 	return TAKE_FD(fd);
 }
 
+/* The registry holds every agent's secret: only the master's user may read
+ * it. The database is created 0600 (SQLite gives its -wal and -shm files
+ * the database's mode), and a registry of an older master, and its -wal
+ * and -shm left by a kill, are made so. */
+static int ms__restrict(const char *path, bool create, struct ag_error *err)
+{
+	_cleanup_close_ int fd =
+	        open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
+	if (fd < 0 && errno == ENOENT && !create)
+		return 0;
+	if (fd < 0)
+		return ag_error_set(err, errno, "registry: open `%s`", path);
+	if (fchmod(fd, 0600) < 0)
+		return ag_error_set(err, errno, "registry: make `%s` mode 0600", path);
+	return 0;
+}
+
 int ms_registry_open(const char *work_dir, enum ms_registry_sync sync, ms_registry **ret,
                      bool *ret_created, struct ag_error *err)
 {
@@ -238,7 +264,15 @@ int ms_registry_open(const char *work_dir, enum ms_registry_sync sync, ms_regist
 	}
 
 	_cleanup_free_ char *path = ag_asprintf("%s/%s", work_dir, MS_REGISTRY_FILE);
-	int r;
+	_cleanup_free_ char *wal = ag_asprintf("%s-wal", path);
+	_cleanup_free_ char *shm = ag_asprintf("%s-shm", path);
+	int r = ms__restrict(path, true, err);
+	if (r == 0)
+		r = ms__restrict(wal, false, err);
+	if (r == 0)
+		r = ms__restrict(shm, false, err);
+	if (r < 0)
+		goto fail;
 	int rc = sqlite3_open_v2(path, &reg->db,
 	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 	                         NULL);
@@ -429,6 +463,10 @@ int ms_registry_agent_put(ms_registry *reg, const struct ms_registry_agent *a, s
 	ms__bind_text(s, 3, a->info_json ? a->info_json : "{}");
 	sqlite3_bind_int64(s, 4, a->registered_at_ns);
 	sqlite3_bind_int(s, 5, a->gone ? 1 : 0);
+	if (a->secret)
+		ms__bind_text(s, 6, a->secret);
+	else
+		sqlite3_bind_null(s, 6);
 	return ms__run(reg, ST_AGENT_PUT, "admit agent", err);
 }
 
@@ -450,6 +488,7 @@ static int ms__agent_row(sqlite3_stmt *s, void *cb, void *arg)
 	        .info_json = ms__col_text(s, 2),
 	        .registered_at_ns = sqlite3_column_int64(s, 3),
 	        .gone = sqlite3_column_int(s, 4) != 0,
+	        .secret = (const char *)sqlite3_column_text(s, 5),
 	};
 	return ((ms_registry_agent_cb)cb)(&a, arg);
 }

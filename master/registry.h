@@ -2,9 +2,10 @@
  * <work_dir>/registry.db.
  *
  * What is kept is what a restarted master must know before anyone talks to
- * it again: the agents it admitted (so it knows whom to expect, and which
- * were marked gone), the framework ids it handed out with their
- * failover_timeout (so a re-subscribing framework is recognised), the role
+ * it again: the agents it admitted (so it knows whom to expect, which were
+ * marked gone, and the secret each was issued), the framework ids it
+ * handed out with their failover_timeout (so a re-subscribing framework is
+ * recognised), the role
  * weights, and a small meta table (the master's id). Tasks are not here:
  * agents report them when they re-register.
  *
@@ -22,7 +23,8 @@
  * turn. Nothing in a batch is durable until commit returns 0.
  *
  * Only one process may open a work_dir: a lock file refuses a second
- * master with -EBUSY.
+ * master with -EBUSY. The database and its -wal and -shm files are mode
+ * 0600: they hold the agents' secrets.
  *
  * Errors are -errno with a message in `err` that carries SQLite's own.
  */
@@ -33,7 +35,7 @@
 
 typedef struct ms_registry ms_registry;
 
-#define MS_REGISTRY_SCHEMA_VERSION 1
+#define MS_REGISTRY_SCHEMA_VERSION 2
 #define MS_REGISTRY_FILE           "registry.db"
 
 enum ms_registry_sync {
@@ -79,6 +81,9 @@ struct ms_registry_agent {
 	const char *info_json;    /* the AgentInfo as the master encodes it */
 	int64_t registered_at_ns; /* wall clock, ns since the epoch */
 	bool gone;                /* marked gone by an operator: never re-admitted */
+	/* The secret the master issued it (hex text); NULL: none yet (an
+	 * agent admitted by a master older than secrets). */
+	const char *secret;
 };
 
 /* Insert or replace the agent with this id. */

@@ -118,6 +118,17 @@ int pb_agent_msg_decode(const char *buf, size_t len, struct pb_agent_msg *ret_ms
 		        pb__double(p, "heartbeat_interval_seconds", 0);
 		m.registered.master_info =
 		        pb__read_master_info(a, json_object_get(p, "master_info"));
+		m.registered.agent_secret = pb__str(p, "agent_secret");
+		/* It goes into a header and a file as it is. */
+		if (m.registered.agent_secret &&
+		    !pb_agent_secret_valid(m.registered.agent_secret)) {
+			pb_agent_msg_free(&m);
+			return ag_error_msg(
+			        err, EINVAL,
+			        "message.registered.agent_secret: must be %d lower-case "
+			        "hex digits",
+			        PB_AGENT_SECRET_LEN);
+		}
 		break;
 	case PB_AGENT_RUN_TASK:
 		pb__read_framework_info(a, json_object_get(p, "framework_info"),
@@ -270,6 +281,7 @@ json_t *pb_agent_msg_to_json(const struct pb_agent_msg *m)
 		if (m->registered.master_info)
 			json_object_set_new(p, "master_info",
 			                    pb_master_info_to_json(m->registered.master_info));
+		pb__set_str(p, "agent_secret", m->registered.agent_secret);
 		break;
 	case PB_AGENT_RUN_TASK:
 		p = json_object();
@@ -333,6 +345,15 @@ json_t *pb_agent_msg_to_json(const struct pb_agent_msg *m)
 	else
 		json_decref(p);
 	return o;
+}
+
+bool pb_agent_secret_valid(const char *s)
+{
+	size_t n = 0;
+	for (; s && s[n]; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+			return false;
+	return s && n == PB_AGENT_SECRET_LEN;
 }
 
 int pb_registration_order_cmp(const struct pb_registration_order *a,

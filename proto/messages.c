@@ -361,7 +361,7 @@ MSG(m_register, F_MSG("agent_info", R, m_agent_info), F_STR("version", 0), F_BOO
     F_MSG("frameworks", N, pb__m_framework_info), F_MSG("tasks", N, m_agent_task),
     F_MSG("registration_order", 0, m_registration_order));
 MSG(m_registered, F_MSG("agent_id", R, m_id), F_DBL("heartbeat_interval_seconds", 0),
-    F_MSG("master_info", 0, m_master_info));
+    F_MSG("master_info", 0, m_master_info), F_STR("agent_secret", 0));
 MSG(m_run_task, F_MSG("framework_info", R, pb__m_framework_info),
     F_MSG("task", R, pb__m_task_info));
 MSG(m_kill_task, F_MSG("framework_id", R, m_id), F_MSG("task_id", R, m_id),

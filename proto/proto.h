@@ -802,6 +802,15 @@ enum pb_agent_msg_type {
 };
 const char *pb_agent_msg_type_name(enum pb_agent_msg_type t);
 
+/* The per-agent secret (docs/agent-protocol.md, Agent secret): 32 random
+ * bytes the master issues in REGISTERED, as 64 lower-case hex digits,
+ * which the agent presents in this header on REREGISTER and on every POST. */
+#define PB_AGENT_SECRET_HEADER "Agora-Agent-Secret"
+#define PB_AGENT_SECRET_LEN    64
+/* Whether `s` has the form of an agent secret (PB_AGENT_SECRET_LEN
+ * lower-case hex digits). */
+bool pb_agent_secret_valid(const char *s);
+
 /* A task the agent runs, as it reports it when re-registering. */
 struct pb_agent_task {
 	const char *framework_id;
@@ -844,6 +853,10 @@ struct pb_agent_msg {
 		const char *agent_id;
 		double heartbeat_interval_seconds;
 		const struct pb_master_info *master_info; /* NULL: absent */
+		/* The secret the master issued (PB_AGENT_SECRET_LEN hex
+		 * digits; the decoder refuses any other form); NULL when it
+		 * issued none. */
+		const char *agent_secret;
 	} registered;
 	struct {
 		struct pb_framework_info framework_info;

@@ -42,6 +42,7 @@ struct agent {
 	struct evhttp_connection *conn;
 	char id[96];
 	char stream_id[64];
+	char secret[80];     /* the master issued it in REGISTERED */
 	struct evbuffer *in; /* partial RecordIO */
 	bool registered;
 	/* Updates produced by the records of one read, sent together. */
@@ -104,7 +105,10 @@ static void post_done(struct evhttp_request *req, void *arg)
 	}
 }
 
-static void post(const char *path, const char *stream_id, const char *body, size_t len)
+/* `secret`: the agent's (docs/agent-protocol.md, Agent secret); NULL for
+ * the framework. */
+static void post(const char *path, const char *stream_id, const char *secret, const char *body,
+                 size_t len)
 {
 	struct evhttp_connection *c = B.post[B.post_rr++ % (unsigned)B.n_post];
 	struct evhttp_request *req = evhttp_request_new(post_done, NULL);
@@ -112,6 +116,8 @@ static void post(const char *path, const char *stream_id, const char *body, size
 	evhttp_add_header(h, "Host", "127.0.0.1");
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "Mesos-Stream-Id", stream_id);
+	if (secret && secret[0])
+		evhttp_add_header(h, "Agora-Agent-Secret", secret);
 	evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
 	if (evhttp_make_request(c, req, EVHTTP_REQ_POST, path) != 0)
 		die("evhttp_make_request");
@@ -196,7 +202,7 @@ static void agent_flush(struct agent *a)
 	                           "{\"type\":\"STATUS_UPDATES\",\"agent_id\":{\"value\":\"%s\"},"
 	                           "\"status_updates\":{\"updates\":[%.*s]}}",
 	                           a->id, (int)len, items);
-	post("/api/v1/agent", a->stream_id, body, (size_t)n);
+	post("/api/v1/agent", a->stream_id, a->secret, body, (size_t)n);
 	B.update_posts++;
 	B.updates_sent += a->n_batch;
 	free(body);
@@ -240,6 +246,8 @@ static void agent_record_one(struct agent *a, char *rec)
 	} else if (strstr(rec, "\"REGISTERED\"")) {
 		if (!scan_value(rec, "\"agent_id\":{\"value\":\"", a->id, sizeof(a->id)))
 			die("REGISTERED without agent_id");
+		/* None from a master older than secrets (--master BIN). */
+		scan_value(rec, "\"agent_secret\":\"", a->secret, sizeof(a->secret));
 		a->registered = true;
 		B.n_registered++;
 		B.reg_inflight--;
@@ -327,7 +335,7 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		int n = snprintf(body, sizeof(body),
 		                 "{\"type\":\"HEARTBEAT\",\"agent_id\":{\"value\":\"%s\"}}", a->id);
-		post("/api/v1/agent", a->stream_id, body, (size_t)n);
+		post("/api/v1/agent", a->stream_id, a->secret, body, (size_t)n);
 	}
 }
 
@@ -335,7 +343,7 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 
 static void fw_call(const char *body, size_t len)
 {
-	post("/api/v1/scheduler", B.fw_stream, body, len);
+	post("/api/v1/scheduler", B.fw_stream, NULL, body, len);
 }
 
 static double master_cpu_s(void);

@@ -65,8 +65,11 @@ static unsigned inputs;
 static char *acks[ACKS_KEPT];
 static unsigned n_acks;
 
-static const char REGISTERED[] = "{\"type\":\"REGISTERED\",\"registered\":{\"agent_id\":{\"value\":"
-                                 "\"A-fuzz\"},\"heartbeat_interval_seconds\":5.0}}";
+/* With a secret: the link writes it to the work dir and presents it. */
+static const char REGISTERED[] =
+        "{\"type\":\"REGISTERED\",\"registered\":{\"agent_id\":{\"value\":\"A-fuzz\"},"
+        "\"heartbeat_interval_seconds\":5.0,\"agent_secret\":"
+        "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}}";
 
 static void remove_dir(void)
 {

@@ -4,9 +4,11 @@
  * from a client socket, run on the master's loop until answered (streams
  * are cut after a few turns, which exercises the disconnect paths too).
  *
- * Input: byte 0 picks the endpoint (scheduler, agent, operator) and
- * whether the request carries a Mesos-Stream-Id of a stream the master
- * handed out earlier; the rest is the body. State accumulates across
+ * Input: byte 0 picks the endpoint (scheduler, agent, operator), whether
+ * the request carries a Mesos-Stream-Id of a stream the master handed out
+ * earlier (bit 2), and whether it leaves out the Agora-Agent-Secret header
+ * with the last secret the master issued an agent (bit 3: without it the
+ * agent calls are refused 403); the rest is the body. State accumulates across
  * inputs, as in a running master: frameworks and agents subscribed by one
  * input are there for the next; every RESET_EVERY inputs the master is shut
  * down (as on SIGTERM, which also checks that teardown frees everything)
@@ -34,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct ms_master M;
 static char last_stream_id[64];
+static char last_secret[80];
 static char dir[64];
 static unsigned inputs;
 
@@ -55,6 +58,7 @@ static void fuzz_fini(void)
 	dir[0] = '\0';
 	memset(&M, 0, sizeof(M));
 	last_stream_id[0] = '\0';
+	last_secret[0] = '\0';
 }
 
 static void fuzz_init(void)
@@ -103,6 +107,21 @@ static void note_stream_id(const char *resp, size_t len)
 	last_stream_id[n] = '\0';
 }
 
+/* Remember the secret of a REGISTERED the master sent. */
+static void note_secret(const char *resp, size_t len)
+{
+	static const char key[] = "\"agent_secret\":\"";
+	const char *h = memmem(resp, len, key, sizeof(key) - 1);
+	if (!h)
+		return;
+	h += sizeof(key) - 1;
+	size_t n = 0;
+	while (h + n < resp + len && h[n] != '"' && n < sizeof(last_secret) - 1)
+		n++;
+	memcpy(last_secret, h, n);
+	last_secret[n] = '\0';
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (M.base && ++inputs % RESET_EVERY == 0)
@@ -114,16 +133,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const paths[] = {"/api/v1/scheduler", "/api/v1/agent", "/api/v1"};
 	const char *path = paths[data[0] % 3];
 	bool with_sid = data[0] & 0x4;
+	bool with_secret = !(data[0] & 0x8) && last_secret[0];
 	const char *body = (const char *)data + 1;
 	size_t len = size - 1;
 
 	int fd = fz_connect(M.base, ms_http_port(M.http), "fuzz_master");
-	char head[512];
+	char head[768];
 	int n = snprintf(head, sizeof(head),
 	                 "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-	                 "Accept: application/json\r\n%s%s%sContent-Length: %zu\r\n\r\n",
+	                 "Accept: application/json\r\n%s%s%s%s%s%sContent-Length: %zu\r\n\r\n",
 	                 path, with_sid ? "Mesos-Stream-Id: " : "", with_sid ? last_stream_id : "",
-	                 with_sid ? "\r\n" : "", len);
+	                 with_sid ? "\r\n" : "", with_secret ? "Agora-Agent-Secret: " : "",
+	                 with_secret ? last_secret : "", with_secret ? "\r\n" : "", len);
 	if (send(fd, head, (size_t)n, MSG_NOSIGNAL) != n ||
 	    (len && send(fd, body, len, MSG_NOSIGNAL) != (ssize_t)len))
 		abort();
@@ -135,6 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!got)
 		__builtin_trap(); /* the master never answered */
 	note_stream_id(resp, got);
+	note_secret(resp, got);
 	fz_close_reset(fd);
 	for (int turn = 0; turn < 5; turn++)
 		event_base_loop(M.base, EVLOOP_NONBLOCK);

@@ -409,7 +409,9 @@ Test(ops, drain_with_mark_gone_marks_the_agent_gone_once_drained)
 	         "\"agent_info\":{\"id\":{\"value\":\"%s\"},\"hostname\":\"a1\",\"port\":5051,"
 	         "\"resources\":" SIM_AGENT_RES "},\"version\":\"0.1.0\"}}",
 	         a.id, a.id);
-	cr_assert_eq(sim_peer_open(&a2, "/api/v1/agent", body), 200);
+	char secret[128];
+	snprintf(secret, sizeof(secret), SIM_SECRET_HEADER ": %s\r\n", sim_agent_secret(a.id));
+	cr_assert_eq(sim_peer_open_headers(&a2, "/api/v1/agent", secret, body), 200);
 	ev = sim_peer_next(&a2, "ERROR", 3000);
 	cr_assert_not_null(ev, "a gone agent was re-admitted");
 	json_decref(ev);

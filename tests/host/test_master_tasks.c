@@ -73,7 +73,10 @@ static int agent_update(struct sim_peer *a, const char *fw, const char *task, co
                         char *uuid)
 {
 	uint8_t raw[PB_UUID_LEN] = {0};
-	snprintf((char *)raw, sizeof(raw), "u%d-%s", ++uuid_n, task);
+	char text[64];
+	/* Cut to the uuid's 16 bytes (Release's -Wformat-truncation). */
+	int n = snprintf(text, sizeof(text), "u%d-%s", ++uuid_n, task);
+	memcpy(raw, text, n < (int)sizeof(raw) ? (size_t)n : sizeof(raw));
 	char *b64 = pb_base64_encode(raw, sizeof(raw));
 	snprintf(uuid, 25, "%s", b64);
 	free(b64);
@@ -265,11 +268,12 @@ static void agent_reregister_refused(const char *id, const char *fwinfo, const c
 	/* The head first: an accepted one would be a stream that never ends. */
 	struct mc_conn *c = mc_connect(sim_port);
 	cr_assert_not_null(c);
-	char head[256];
+	char head[512];
 	int n = snprintf(head, sizeof(head),
 	                 "POST /api/v1/agent HTTP/1.1\r\nHost: x\r\nContent-Type: "
-	                 "application/json\r\nContent-Length: %zu\r\n\r\n",
-	                 strlen(body));
+	                 "application/json\r\n" SIM_SECRET_HEADER ": %s\r\nContent-Length: "
+	                 "%zu\r\n\r\n",
+	                 sim_agent_secret(id), strlen(body));
 	cr_assert_eq(mc_send(c, head, (size_t)n), 0);
 	cr_assert_eq(mc_send(c, body, strlen(body)), 0);
 	struct mc_response r = {0};

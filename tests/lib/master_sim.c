@@ -30,6 +30,42 @@ static size_t n_opened;
  * stacks). */
 static json_t *backlogs[64];
 static size_t n_backlogs;
+/* The secrets the master issued the simulated agents, by agent id: an
+ * agent's, whichever connection (peer) speaks for it. */
+static struct {
+	char id[256];
+	char secret[80];
+} secrets[64];
+static size_t n_secrets;
+
+static void remember_secret(const char *id, const char *secret)
+{
+	size_t i = 0;
+	while (i < n_secrets && strcmp(secrets[i].id, id) != 0)
+		i++;
+	if (i == n_secrets) {
+		cr_assert_lt(n_secrets, 64);
+		n_secrets++;
+	}
+	snprintf(secrets[i].id, sizeof(secrets[i].id), "%s", id);
+	snprintf(secrets[i].secret, sizeof(secrets[i].secret), "%s", secret);
+}
+
+const char *sim_agent_secret(const char *id)
+{
+	for (size_t i = 0; i < n_secrets; i++)
+		if (strcmp(secrets[i].id, id) == 0)
+			return secrets[i].secret;
+	return "";
+}
+
+/* The secret header line of agent `id` into buf ("" when it has none). */
+static const char *secret_header(const char *id, char *buf, size_t len)
+{
+	const char *s = sim_agent_secret(id);
+	snprintf(buf, len, "%s%s%s", s[0] ? SIM_SECRET_HEADER ": " : "", s, s[0] ? "\r\n" : "");
+	return buf;
+}
 
 static void backlog_release(json_t *b)
 {
@@ -55,6 +91,7 @@ void sim_init(void)
 	snprintf(sim_log_path, sizeof(sim_log_path), "%s/master.log", sim_dir);
 	sim_master_pid = 0;
 	n_opened = 0;
+	n_secrets = 0;
 }
 
 void sim_kill_master(void)
@@ -182,6 +219,12 @@ void sim_start_master(const char *const *args, uint16_t fixed_port)
 
 int sim_peer_open(struct sim_peer *p, const char *path, const char *body)
 {
+	return sim_peer_open_headers(p, path, NULL, body);
+}
+
+int sim_peer_open_headers(struct sim_peer *p, const char *path, const char *headers,
+                          const char *body)
+{
 	memset(p, 0, sizeof(*p)); /* a peer is opened once; sim_peer_close() first */
 	p->path = path;
 	p->c = mc_connect(sim_port);
@@ -191,8 +234,9 @@ int sim_peer_open(struct sim_peer *p, const char *path, const char *body)
 	char head[1024];
 	int n = snprintf(head, sizeof(head),
 	                 "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-	                 "Content-Length: %zu\r\n\r\n",
-	                 path, strlen(body));
+	                 "%sContent-Length: %zu\r\n\r\n",
+	                 path, headers ? headers : "", strlen(body));
+	cr_assert_lt((size_t)n, sizeof(head));
 	cr_assert_eq(mc_send(p->c, head, (size_t)n), 0);
 	cr_assert_eq(mc_send(p->c, body, strlen(body)), 0);
 	struct mc_response r = {0};
@@ -271,9 +315,12 @@ json_t *sim_peer_next(struct sim_peer *p, const char *type, int ms)
 
 int sim_peer_call(struct sim_peer *p, const char *body, char **ret)
 {
-	char headers[256];
+	char headers[512], secret[128] = "";
+	if (p->path && strcmp(p->path, "/api/v1/agent") == 0)
+		secret_header(p->id, secret, sizeof(secret));
 	snprintf(headers, sizeof(headers),
-	         "Content-Type: application/json\r\nMesos-Stream-Id: %s\r\n", p->stream_id);
+	         "Content-Type: application/json\r\nMesos-Stream-Id: %s\r\n%s", p->stream_id,
+	         secret);
 	struct mc_response r = {0};
 	cr_assert_eq(mc_request(sim_port, "POST", p->path, headers, body, &r), 0);
 	if (ret)
@@ -319,6 +366,9 @@ static void open_for_id(struct sim_peer *p, const char *path, const char *body, 
 	json_t *ev = sim_peer_next(p, type, 3000);
 	cr_assert_not_null(ev, "no %s", type);
 	snprintf(p->id, sizeof(p->id), "%s", sim_jstr(ev, id_path));
+	const char *secret = sim_jstr(ev, "registered.agent_secret");
+	if (secret)
+		remember_secret(p->id, secret);
 	json_decref(ev);
 }
 
@@ -370,12 +420,18 @@ void sim_agent_reregister_order(struct sim_peer *a, const char *hostname, const 
 		sim_peer_close(a);
 	char *body = sim_agent_reregister_body(id, hostname, resources, frameworks_json, tasks_json,
 	                                       order);
-	cr_assert_eq(sim_peer_open(a, "/api/v1/agent", body), 200);
+	char secret[128];
+	cr_assert_eq(sim_peer_open_headers(a, "/api/v1/agent",
+	                                   secret_header(id, secret, sizeof(secret)), body),
+	             200);
 	free(body);
 	snprintf(a->id, sizeof(a->id), "%s", id);
 	json_t *ev = sim_peer_next(a, "REGISTERED", 3000);
 	cr_assert_not_null(ev, "no REGISTERED on re-registration");
 	cr_assert_str_eq(sim_jstr(ev, "registered.agent_id.value"), id);
+	/* A master that did not know it (its registry is new) issues one. */
+	if (sim_jstr(ev, "registered.agent_secret"))
+		remember_secret(id, sim_jstr(ev, "registered.agent_secret"));
 	json_decref(ev);
 }
 

@@ -46,6 +46,9 @@ struct sim_peer {
 /* POST `body` to `path` and keep the connection as a stream; the HTTP
  * status. */
 int sim_peer_open(struct sim_peer *p, const char *path, const char *body);
+/* The same with extra header lines (each ending in \r\n; may be NULL). */
+int sim_peer_open_headers(struct sim_peer *p, const char *path, const char *headers,
+                          const char *body);
 void sim_peer_close(struct sim_peer *p);
 /* The next record of type `type` (NULL: of any type) within `ms`, first
  * from the backlog of records read while waiting for another type
@@ -66,6 +69,13 @@ json_t *sim_jget(json_t *j, const char *path);
 const char *sim_jstr(json_t *j, const char *path);
 /* The sum of the scalar resource `name` in an OFFERS event's first offer. */
 double sim_offered(json_t *ev, const char *name);
+
+/* The header of the agent secret (docs/agent-protocol.md, Agent secret). */
+#define SIM_SECRET_HEADER "Agora-Agent-Secret"
+/* The secret the master issued the simulated agent `id` (read from its
+ * REGISTERED; kept until sim_init()), "" when none. The agent's calls
+ * (sim_peer_call on the agent endpoint) and re-registrations carry it. */
+const char *sim_agent_secret(const char *id);
 
 /* Register a simulated agent named `hostname` with `resources` (JSON
  * array); its id in a->id. */

@@ -134,8 +134,9 @@ Test(registry, everything_written_is_there_after_reopen)
 {
 	ms_registry *reg = open_reg(NULL);
 	struct ag_error err = {0};
-	struct ms_registry_agent a1 = {"S0", "a1", "{\"port\":5051}", 1700000000000000000, false};
-	struct ms_registry_agent a2 = {"S1", "a2", "{}", 42, false};
+	struct ms_registry_agent a1 = {"S0",  "a1", "{\"port\":5051}", 1700000000000000000,
+	                               false, NULL};
+	struct ms_registry_agent a2 = {"S1", "a2", "{}", 42, false, NULL};
 	cr_assert_eq(ms_registry_agent_put(reg, &a1, &err), 0, "%s", err.msg);
 	cr_assert_eq(ms_registry_agent_put(reg, &a2, &err), 0, "%s", err.msg);
 	a2.hostname = "a2b"; /* an upsert replaces */
