@@ -40,6 +40,7 @@ struct agent {
 	upd_t *upd;
 	ml_t *link;
 	struct event *upd_timer;
+	struct upd_post *posts; /* status updates sent, not answered yet */
 	struct evhttp *http;
 };
 
