@@ -315,6 +315,18 @@ struct reg_ctx {
 static void add_task(void *ctx, const struct upd_task_view *t)
 {
 	struct reg_ctx *r = ctx;
+	/* A task an older master let in with an id that is now refused
+	 * (docs/operator-api.md): listing it would have every REREGISTER
+	 * refused. Its updates are refused and set aside in turn. */
+	const char *bad = pb_id_problem(t->framework_id, strlen(t->framework_id)) ? "framework"
+	                  : pb_id_problem(t->task_id, strlen(t->task_id))         ? "task"
+	                                                                          : NULL;
+	if (bad) {
+		ag_warn("task `%s` of framework `%s`: not listed in REREGISTER: its %s id is not a "
+		        "valid id",
+		        t->task_id, t->framework_id, bad);
+		return;
+	}
 	json_t *task = json_loads(t->task_json, 0, NULL);
 	json_t *fw = json_loads(t->framework_json, 0, NULL);
 	if (!task || !fw) {

@@ -4,6 +4,7 @@
  * the refused updates are logged with the master's answer and set aside,
  * visible at GET /updates/set_aside, and the other framework's updates
  * still arrive. No cgroups needed: --no_isolation. */
+#include "agent/updates.h"
 #include "agentd_harness.h"
 #include "agtest.h"
 
@@ -173,4 +174,57 @@ Test(agentd_refused, another_frameworks_updates_flow_while_a_refused_one_is_set_
 	pthread_mutex_lock(&fm.mu);
 	cr_expect_eq(fm.refused, refused, "a set-aside update was sent again");
 	pthread_mutex_unlock(&fm.mu);
+}
+
+/* ---- a database from before the id rule -------------------------------- */
+
+/* The agent's database as an older agent left it: task `good` of F0 and
+ * task `bad` of framework `my"fw` (an id an older master let in), no
+ * container for either, the agent registered as A-1. */
+static void setup_old_db(void)
+{
+	if (geteuid() != 0)
+		AG_SKIP("needs root (namespaces, mounts)");
+	snprintf(work, sizeof(work), "/tmp/agora-refused-XXXXXX");
+	cr_assert(mkdtemp(work));
+	char db[128];
+	snprintf(db, sizeof(db), "%s/agent.db", work);
+	struct upd_config cfg = {.db_path = db};
+	upd_t *u = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(upd_open(&cfg, &u, &err), 0, "%s", err.msg);
+	cr_assert_eq(upd_meta_set(u, "agent_id", "A-1"), 0);
+	cr_assert_eq(upd_task_add(u, "F0", "good",
+	                          "{\"user\":\"nobody\",\"name\":\"fw\",\"id\":{\"value\":\"F0\"}}",
+	                          "{\"name\":\"t\",\"task_id\":{\"value\":\"good\"},\"agent_id\":{"
+	                          "\"value\":\"A-1\"}}"),
+	             0);
+	cr_assert_eq(upd_task_add(u, "my\"fw", "bad",
+	                          "{\"user\":\"nobody\",\"name\":\"fw\",\"id\":{\"value\":"
+	                          "\"my\\\"fw\"}}",
+	                          "{\"name\":\"t\",\"task_id\":{\"value\":\"bad\"},\"agent_id\":{"
+	                          "\"value\":\"A-1\"}}"),
+	             0);
+	upd_close(u);
+	fm.ack_first = true;
+	cr_assert(fm_start() == 0);
+	start_agent();
+}
+
+TestSuite(agentd_old_db, .init = setup_old_db, .fini = teardown, .timeout = 60);
+
+Test(agentd_old_db, a_task_with_an_id_now_refused_does_not_lock_the_agent_out)
+{
+	WAIT_FOR(fm.reregisters >= 1, 10);
+	pthread_mutex_lock(&fm.mu);
+	cr_expect(strstr(fm.last_reg, "\"good\"") != NULL, "%s", fm.last_reg);
+	cr_expect(strstr(fm.last_reg, "my\\\"fw") == NULL, "%s", fm.last_reg);
+	pthread_mutex_unlock(&fm.mu);
+	cr_expect(log_has("not listed in REREGISTER: its framework id is not a valid id"));
+	/* Both were never launched: F0's TASK_FAILED arrives, the other
+	 * one's is refused (the fake master decodes with the id rule) and
+	 * set aside. */
+	WAIT_FOR(fm_count("good", "TASK_FAILED") >= 1, 10);
+	WAIT_FOR(set_aside_count() == 1, 10);
+	fm.bad = 0; /* the refused update, on purpose */
 }
