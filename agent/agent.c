@@ -142,67 +142,155 @@ static void on_task_state(void *ctx, const struct ctz_update *u)
 
 /* ---- status updates to the master ------------------------------------- */
 
+/* A POST of status updates in flight: what it carries, so that an update
+ * the master refuses can be set aside (docs/agent-protocol.md, Refused
+ * updates). Owned by the agent's list until the answer comes, or
+ * agent_fini(). */
+struct upd_post {
+	struct ml_answer ans; /* first: the answer's pointer is the post's */
+	struct agent *a;
+	struct upd_post *next;
+	json_t *items; /* [{"framework_id":{…},"status":{…}}, …] as sent */
+};
+
 /* The updates of one agent_updates_kick(), sent together. */
 struct upd_batch {
 	struct agent *a;
-	char *items; /* {"framework_id":…,"status":…},… */
-	size_t len, n;
+	json_t *items;
 };
 
-/* One request for what is in `b`: STATUS_UPDATE for one update,
- * STATUS_UPDATES (docs/agent-protocol.md) for several. */
+static void post_answered(struct ml_answer *ans, int status, const char *body);
+
+static void post_free(struct upd_post *p)
+{
+	json_decref(p->items);
+	free(p);
+}
+
+/* POST `items` (stolen): STATUS_UPDATE for one update, STATUS_UPDATES
+ * (docs/agent-protocol.md) for several. JSON only through jansson: ids are
+ * data, whatever they hold. */
+static void post_items(struct agent *a, json_t *items)
+{
+	size_t n = json_array_size(items);
+	if (!n) {
+		json_decref(items);
+		return;
+	}
+	json_t *m = json_pack("{s:s, s:o}", "type", n == 1 ? "STATUS_UPDATE" : "STATUS_UPDATES",
+	                      "agent_id", pb_id_to_json(a->agent_id));
+	if (n == 1)
+		json_object_set(m, "status_update", json_array_get(items, 0));
+	else
+		json_object_set_new(m, "status_updates", json_pack("{s:O}", "updates", items));
+	_cleanup_free_ char *body = pb_json_dump(m, NULL);
+	json_decref(m);
+	struct upd_post *p = ag_calloc(1, sizeof(*p));
+	p->ans.fn = post_answered;
+	p->a = a;
+	p->items = items;
+	if (ml_post_answer(a->link, body, &p->ans) < 0) {
+		post_free(p); /* not sent: due again after its backoff */
+		return;
+	}
+	p->next = a->posts;
+	a->posts = p;
+}
+
 static void batch_flush(struct upd_batch *b)
 {
-	if (!b->n)
-		return;
-	_cleanup_free_ char *body =
-	        b->n == 1
-	                ? ag_asprintf("{\"type\":\"STATUS_UPDATE\",\"agent_id\":{\"value\":\"%s\"},"
-	                              "\"status_update\":%s}",
-	                              b->a->agent_id, b->items)
-	                : ag_asprintf(
-	                          "{\"type\":\"STATUS_UPDATES\",\"agent_id\":{\"value\":\"%s\"},"
-	                          "\"status_updates\":{\"updates\":[%s]}}",
-	                          b->a->agent_id, b->items);
-	ml_post(b->a->link, body);
-	free(b->items);
+	json_t *items = b->items;
 	b->items = NULL;
-	b->len = b->n = 0;
+	post_items(b->a, items);
 }
 
 /* At most this many updates per request: a few hundred KB, far below the
  * master's body limit. */
 #define UPD_BATCH_MAX 256
 
-/* The text of `"key":"…"` in a compact JSON text whose strings have no
- * escapes (pb_json_dump's TaskStatus: a state name, base64), cut to `n`. */
-static const char *json_text_of(const char *json, const char *key, char *buf, size_t n)
+/* The master refused one update for good: it is set aside (kept in the
+ * agent's database for an operator, GET /updates/set_aside) with the
+ * master's answer, and the task's next update flows. */
+static void set_aside(struct agent *a, json_t *item, int status, const char *answer)
 {
-	const char *p = strstr(json, key);
-	if (!p)
-		return "?";
-	p += strlen(key);
-	snprintf(buf, n, "%.*s", (int)strcspn(p, "\""), p);
-	return buf;
+	const char *fw =
+	        json_string_value(json_object_get(json_object_get(item, "framework_id"), "value"));
+	json_t *st = json_object_get(item, "status");
+	const char *task =
+	        json_string_value(json_object_get(json_object_get(st, "task_id"), "value"));
+	const char *b64 = json_string_value(json_object_get(st, "uuid"));
+	const char *state = json_string_value(json_object_get(st, "state"));
+	_cleanup_free_ uint8_t *uuid = NULL;
+	size_t len = 0;
+	if (!fw || !task || !b64 || pb_base64_decode(b64, strlen(b64), &uuid, &len) < 0)
+		return; /* "sent once" updates carry what they were built with */
+	_cleanup_free_ char *why = ag_asprintf("%d %s", status, answer);
+	int r = upd_set_aside(a->upd, fw, task, uuid, len, why, now_epoch(), ag_now_ns());
+	if (r > 0)
+		ag_warn("task `%s` of framework `%s`: the master refused status update %s (uuid "
+		        "%s): "
+		        "%s; set aside (GET /updates/set_aside), the task's next updates go on",
+		        task, fw, state ? state : "?", b64, why);
+	else if (r == 0)
+		ag_warn("task `%s` of framework `%s`: the master refused status update %s (uuid "
+		        "%s): %s; it is no longer queued",
+		        task, fw, state ? state : "?", b64, why);
+	else
+		ag_err("task `%s` of framework `%s`: cannot set aside status update %s: %s", task,
+		       fw, b64, strerror(-r));
+}
+
+static void post_answered(struct ml_answer *ans, int status, const char *body)
+{
+	struct upd_post *p = (struct upd_post *)ans;
+	struct agent *a = p->a;
+	for (struct upd_post **pp = &a->posts; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	/* 400 and 413 say what was sent is wrong, and sending it again
+	 * cannot help. Anything else (202; 403 or 409 of a stream being
+	 * replaced; 5xx; no answer) leaves the updates to their retries. */
+	if (status == 400 || status == 413) {
+		size_t n = json_array_size(p->items);
+		if (n == 1) {
+			set_aside(a, json_array_get(p->items, 0), status, body);
+		} else {
+			/* One bad update must not hold back the others: each
+			 * goes again on its own, and only the refused ones
+			 * are set aside. */
+			ag_warn("the master refused a batch of %zu status updates (%d %s); "
+			        "sending them one by one",
+			        n, status, body);
+			size_t i;
+			json_t *item;
+			json_array_foreach (p->items, i, item)
+				post_items(a, json_pack("[O]", item));
+		}
+		agent_updates_kick(a);
+	}
+	post_free(p);
 }
 
 static void send_update(void *ctx, const char *fw, const char *task_id, const char *status)
 {
 	struct upd_batch *b = ctx;
-	if (ag_log_enabled(AG_LOG_DEBUG)) {
-		char state[32], uuid[32];
-		ag_debug("task `%s` of framework `%s`: status update %s (uuid %s) sent", task_id,
-		         fw, json_text_of(status, "\"state\":\"", state, sizeof(state)),
-		         json_text_of(status, "\"uuid\":\"", uuid, sizeof(uuid)));
+	json_t *st = json_loads(status, 0, NULL);
+	if (!st) {
+		ag_err("task `%s` of framework `%s`: a queued status update is not JSON", task_id,
+		       fw);
+		return;
 	}
-	_cleanup_free_ char *item =
-	        ag_asprintf("%s{\"framework_id\":{\"value\":\"%s\"},\"status\":%s}",
-	                    b->n ? "," : "", fw, status);
-	size_t n = strlen(item);
-	b->items = ag_realloc(b->items, b->len + n + 1);
-	memcpy(b->items + b->len, item, n + 1);
-	b->len += n;
-	if (++b->n == UPD_BATCH_MAX)
+	if (ag_log_enabled(AG_LOG_DEBUG))
+		ag_debug("task `%s` of framework `%s`: status update %s (uuid %s) sent", task_id,
+		         fw, json_string_value(json_object_get(st, "state")),
+		         json_string_value(json_object_get(st, "uuid")));
+	if (!b->items)
+		b->items = json_array();
+	json_array_append_new(
+	        b->items, json_pack("{s:o, s:o}", "framework_id", pb_id_to_json(fw), "status", st));
+	if (json_array_size(b->items) == UPD_BATCH_MAX)
 		batch_flush(b);
 }
 
@@ -303,6 +391,18 @@ struct reg_ctx {
 static void add_task(void *ctx, const struct upd_task_view *t)
 {
 	struct reg_ctx *r = ctx;
+	/* A task an older master let in with an id that is now refused
+	 * (docs/operator-api.md): listing it would have every REREGISTER
+	 * refused. Its updates are refused and set aside in turn. */
+	const char *bad = pb_id_problem(t->framework_id, strlen(t->framework_id)) ? "framework"
+	                  : pb_id_problem(t->task_id, strlen(t->task_id))         ? "task"
+	                                                                          : NULL;
+	if (bad) {
+		ag_warn("task `%s` of framework `%s`: not listed in REREGISTER: its %s id is not a "
+		        "valid id",
+		        t->task_id, t->framework_id, bad);
+		return;
+	}
 	json_t *task = json_loads(t->task_json, 0, NULL);
 	json_t *fw = json_loads(t->framework_json, 0, NULL);
 	if (!task || !fw) {
@@ -770,6 +870,12 @@ int agent_recover(struct agent *a, struct ag_error *err)
 void agent_fini(struct agent *a)
 {
 	ml_free(a->link);
+	/* No answer comes after the link is gone. */
+	while (a->posts) {
+		struct upd_post *p = a->posts;
+		a->posts = p->next;
+		post_free(p);
+	}
 	ctz_close(a->ctz);
 	upd_close(a->upd);
 	if (a->http)

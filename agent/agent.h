@@ -41,6 +41,7 @@ struct agent {
 	upd_t *upd;
 	ml_t *link;
 	struct event *upd_timer;
+	struct upd_post *posts; /* status updates sent, not answered yet */
 	struct evhttp *http;
 	/* A full (or failing) work directory: status updates the queue could
 	 * not take, retried every second by held_timer; the last write that

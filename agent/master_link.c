@@ -371,13 +371,31 @@ bool ml_registered(const ml_t *l)
 	return l->state == ML_REGISTERED;
 }
 
+/* The answer is handed on when someone asked for it: 202, or an error
+ * the owner of the message retries or sets aside. */
 static void post_done(struct evhttp_request *req, void *arg)
 {
-	(void)arg;
-	(void)req; /* 202, or an error: the owner of the message retries it */
+	struct ml_answer *ans = arg;
+	if (!ans)
+		return;
+	int code = req ? evhttp_request_get_response_code(req) : 0;
+	struct evbuffer *in = req ? evhttp_request_get_input_buffer(req) : NULL;
+	size_t n = in ? evbuffer_get_length(in) : 0;
+	if (n > 4096)
+		n = 4096; /* enough for any error the master writes */
+	_cleanup_free_ char *text = ag_malloc(n + 1);
+	if (n)
+		evbuffer_copyout(in, text, n);
+	text[n] = '\0';
+	ans->fn(ans, code, text);
 }
 
 int ml_post(ml_t *l, const char *body)
+{
+	return ml_post_answer(l, body, NULL);
+}
+
+int ml_post_answer(ml_t *l, const char *body, struct ml_answer *ans)
 {
 	if (l->state != ML_REGISTERED)
 		return -ENOTCONN;
@@ -388,7 +406,7 @@ int ml_post(ml_t *l, const char *body)
 			return -ENOMEM;
 		evhttp_connection_set_timeout(l->post, 30);
 	}
-	struct evhttp_request *req = evhttp_request_new(post_done, l);
+	struct evhttp_request *req = evhttp_request_new(post_done, ans);
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	evhttp_add_header(h, "Host", l->cfg.host);
 	evhttp_add_header(h, "Content-Type", "application/json");

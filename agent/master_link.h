@@ -65,6 +65,16 @@ bool ml_registered(const ml_t *l);
 /* POST an agent->master message (needs a stream; dropped otherwise, since
  * every message that must arrive is retried by its owner). */
 int ml_post(ml_t *l, const char *body);
+/* Who hears the master's answer to one POST (ml_post_answer): `fn` gets
+ * its HTTP status (0: none came, the connection failed) and its body
+ * (NUL-terminated, "" when none). Caller-owned; it must live until `fn`
+ * is called, or until ml_free(), after which it never is. */
+struct ml_answer {
+	void (*fn)(struct ml_answer *ans, int status, const char *body);
+};
+/* ml_post() with the master's answer handed to `ans`. When it fails
+ * (-errno), `ans` is never called. */
+int ml_post_answer(ml_t *l, const char *body, struct ml_answer *ans);
 /* Handle one record (the JSON of a master->agent message) as if it had
  * arrived on the stream: for drivers that feed the agent without a master
  * (tests/fuzz/fuzz_agent.c). 0; -EBADMSG for a record that does not decode

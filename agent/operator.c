@@ -6,6 +6,9 @@
  *                       isolated, usage | usage_error}]
  *   GET /files/read?task=ID&file=stdout|stderr&offset=N&length=M
  *                     {"data":..., "offset":N, "size":S}
+ *   GET /updates/set_aside
+ *                     {"set_aside":[{framework_id, task_id, status, answer,
+ *                       at}]}: status updates the master refused for good
  *
  * Nothing here takes a path from the request: `file` is one of two names,
  * opened with openat() below the task's sandbox without following links
@@ -286,6 +289,30 @@ out:
 	evhttp_clear_headers(&q);
 }
 
+/* ---- GET /updates/set_aside ---- */
+
+static void add_aside(void *ctx, const struct upd_aside_view *v)
+{
+	json_t *status = json_loads(v->status_json, 0, NULL);
+	json_array_append_new(ctx, json_pack("{s:s, s:s, s:o, s:s, s:f}", "framework_id",
+	                                     v->framework_id, "task_id", v->task_id, "status",
+	                                     status ? status : json_null(), "answer", v->answer,
+	                                     "at", v->at));
+}
+
+/* The status updates the master refused for good, oldest first. */
+static void on_set_aside(struct agent *a, struct evhttp_request *req)
+{
+	json_t *arr = json_array();
+	if (upd_set_aside_foreach(a->upd, add_aside, arr) < 0) {
+		json_decref(arr);
+		reply_error(req, 500, "Internal Server Error", NULL,
+		            "cannot read the updates set aside from the agent's database");
+		return;
+	}
+	reply_json(req, 200, "OK", json_pack("{s:o}", "set_aside", arr));
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct agent *a = arg;
@@ -302,9 +329,12 @@ static void on_request(struct evhttp_request *req, void *arg)
 		on_containers(a, req);
 	else if (strcmp(path, "/files/read") == 0)
 		on_files_read(a, req);
+	else if (strcmp(path, "/updates/set_aside") == 0)
+		on_set_aside(a, req);
 	else
 		reply_error(req, 404, "Not Found", NULL,
-		            "no such endpoint (GET /health, /containers, /files/read)");
+		            "no such endpoint (GET /health, /containers, /files/read, "
+		            "/updates/set_aside)");
 }
 
 int agent_operator_start(struct agent *a, struct ag_error *err)

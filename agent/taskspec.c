@@ -170,6 +170,65 @@ static int dump(json_t *spec, char **ret_json, struct ag_error *err)
 	return 0;
 }
 
+/* ---- rlimits above int64 ---- */
+
+/* RLIM_INFINITY (2^64-1) is a number agora-run takes but jansson cannot
+ * hold: the master hands such values on as their digits (proto reads
+ * integers above int64 so), and a spec may say "unlimited". Each rlimit of
+ * the spec given so becomes a tagged string, which dump_spec() writes back
+ * as the bare number. The tag starts with a NUL, which no string of a task
+ * can hold (the decoders refuse it), so nothing else is rewritten. */
+#define BIG_TAG     "\0u64:"
+#define BIG_TAG_LEN 5
+#define BIG_TEXT    "\"\\u0000u64:" /* how json_dumps() writes the tag */
+
+static void rlimit_as_number(json_t *rl, const char *key)
+{
+	const char *v = json_string_value(json_object_get(rl, key));
+	if (!v)
+		return;
+	const char *digits = strcmp(v, "unlimited") == 0 ? "18446744073709551615" : v;
+	size_t n = strlen(digits);
+	if (n == 0 || n > 20 || strspn(digits, "0123456789") != n ||
+	    (n == 20 && strcmp(digits, "18446744073709551615") > 0))
+		return; /* agora-run's to refuse, naming the field */
+	char tagged[BIG_TAG_LEN + 21];
+	memcpy(tagged, BIG_TAG, BIG_TAG_LEN);
+	memcpy(tagged + BIG_TAG_LEN, digits, n);
+	json_object_set_new(rl, key, json_stringn(tagged, BIG_TAG_LEN + n));
+}
+
+static void rlimits_as_numbers(json_t *spec)
+{
+	size_t i;
+	json_t *rl;
+	json_array_foreach (json_object_get(json_object_get(spec, "process"), "rlimits"), i, rl) {
+		rlimit_as_number(rl, "soft");
+		rlimit_as_number(rl, "hard");
+	}
+}
+
+/* dump() with each tagged string put back as its bare digits. */
+static int dump_spec(json_t *spec, char **ret_json, struct ag_error *err)
+{
+	int r = dump(spec, ret_json, err);
+	if (r < 0 || !strstr(*ret_json, BIG_TEXT))
+		return r;
+	char *text = *ret_json, *out = text;
+	for (const char *p = text; *p;) {
+		if (strncmp(p, BIG_TEXT, strlen(BIG_TEXT)) == 0) {
+			p += strlen(BIG_TEXT);
+			while (*p >= '0' && *p <= '9')
+				*out++ = *p++;
+			p++; /* the closing quote */
+		} else {
+			*out++ = *p++;
+		}
+	}
+	*out = '\0';
+	return 0;
+}
+
 static json_t *default_spec(struct ag_error *err)
 {
 	_cleanup_free_ char *text = rt_spec_default_json();
@@ -326,5 +385,6 @@ int ts_oci_spec_json(const char *json, const char *images_dir, const struct ts_l
 	if (!has_mount)
 		json_array_append_new(ns, json_pack("{s:s}", "type", "mount"));
 	set_resources(lx, lim);
-	return dump(spec, ret_json, err);
+	rlimits_as_numbers(spec);
+	return dump_spec(spec, ret_json, err);
 }

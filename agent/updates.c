@@ -179,6 +179,12 @@ static int schema_setup(upd_t *u, const char *path, struct ag_error *err)
 	return 0;
 }
 
+/* Updates the master refused for good (upd_set_aside). */
+#define SET_ASIDE_TABLE                                                                            \
+	"CREATE TABLE IF NOT EXISTS set_aside(seq INTEGER PRIMARY KEY AUTOINCREMENT, "             \
+	"framework_id TEXT NOT NULL, task_id TEXT NOT NULL, uuid BLOB NOT NULL, status TEXT NOT "  \
+	"NULL, answer TEXT NOT NULL, at REAL NOT NULL)"
+
 int upd_open(const struct upd_config *cfg, upd_t **ret, struct ag_error *err)
 {
 	upd_t *u = ag_calloc(1, sizeof(*u));
@@ -197,6 +203,9 @@ int upd_open(const struct upd_config *cfg, upd_t **ret, struct ag_error *err)
 	}
 	sqlite3_busy_timeout(u->db, 5000);
 	r = schema_setup(u, cfg->db_path, err);
+	/* Not part of the versioned schema: an older agent ignores it. */
+	if (r == 0 && exec(u, SET_ASIDE_TABLE) < 0)
+		r = db_err(u->db, err, "create the table set_aside");
 	if (r < 0) {
 		upd_close(u);
 		return r;
@@ -494,4 +503,83 @@ void upd_task_foreach(const upd_t *u, upd_task_fn fn, void *ctx)
 		};
 		fn(ctx, &v);
 	}
+}
+
+/* ---- updates the master refused ---------------------------------------- */
+
+static bool step_done(sqlite3 *db, const char *sql, const struct utask *t, const char *answer,
+                      double at)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return false;
+	/* Every statement below names its parameters among these. */
+	int i;
+	if ((i = sqlite3_bind_parameter_index(st, "?1")))
+		sqlite3_bind_int64(st, i, t->head_seq);
+	if ((i = sqlite3_bind_parameter_index(st, "?2")))
+		sqlite3_bind_text(st, i, answer, -1, SQLITE_STATIC);
+	if ((i = sqlite3_bind_parameter_index(st, "?3")))
+		sqlite3_bind_double(st, i, at);
+	if ((i = sqlite3_bind_parameter_index(st, "?4")))
+		sqlite3_bind_text(st, i, t->task_id, -1, SQLITE_STATIC);
+	if ((i = sqlite3_bind_parameter_index(st, "?5")))
+		sqlite3_bind_text(st, i, t->framework_id, -1, SQLITE_STATIC);
+	bool ok = sqlite3_step(st) == SQLITE_DONE;
+	sqlite3_finalize(st);
+	return ok;
+}
+
+int upd_set_aside(upd_t *u, const char *framework_id, const char *task_id, const uint8_t *uuid,
+                  size_t len, const char *answer, double at, uint64_t now_ns)
+{
+	struct utask *t = find(u, framework_id, task_id);
+	if (!t || !t->queued || len != PB_UUID_LEN || memcmp(uuid, t->head_uuid, len) != 0)
+		return 0;
+	bool last = t->queued == 1 && pb_task_state_is_terminal(t->state);
+	if (exec(u, "BEGIN IMMEDIATE") < 0)
+		return -EIO;
+	/* Moved in one transaction: a SIGKILL leaves it queued or set aside. */
+	bool ok =
+	        step_done(u->db,
+	                  "INSERT INTO set_aside(framework_id, task_id, uuid, status, answer, at) "
+	                  "SELECT framework_id, task_id, uuid, status, ?2, ?3 FROM updates "
+	                  "WHERE seq = ?1",
+	                  t, answer, at) &&
+	        step_done(u->db, "DELETE FROM updates WHERE seq = ?1", t, answer, at) &&
+	        (!last ||
+	         step_done(u->db, "DELETE FROM tasks WHERE task_id = ?4 AND framework_id = ?5", t,
+	                   answer, at));
+	if (!ok || exec(u, "COMMIT") < 0) {
+		exec(u, "ROLLBACK");
+		return -EIO;
+	}
+	if (last) {
+		forget(u, t);
+		return 1;
+	}
+	return load_head(u, t, now_ns) < 0 ? -EIO : 1;
+}
+
+int upd_set_aside_foreach(upd_t *u, upd_aside_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(u->db,
+	                       "SELECT framework_id, task_id, status, answer, at FROM set_aside "
+	                       "ORDER BY seq",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct upd_aside_view v = {
+		        .framework_id = (const char *)sqlite3_column_text(st, 0),
+		        .task_id = (const char *)sqlite3_column_text(st, 1),
+		        .status_json = (const char *)sqlite3_column_text(st, 2),
+		        .answer = (const char *)sqlite3_column_text(st, 3),
+		        .at = sqlite3_column_double(st, 4),
+		};
+		fn(ctx, &v);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
 }

@@ -8,7 +8,9 @@
  *            framework, TaskInfo and FrameworkInfo (normalized JSON, what
  *            REREGISTER sends), latest state and latest TaskStatus;
  *   updates  per-task FIFO queues of status updates, each with a 16-byte
- *            uuid, written (and fsync'ed) before anything is sent.
+ *            uuid, written (and fsync'ed) before anything is sent;
+ *   set_aside the updates the master refused for good, with its answer
+ *            (created when missing; not part of the versioned schema).
  *
  * The schema's version is PRAGMA user_version (1); a database of version 0
  * (tasks keyed by task id alone) is migrated in one transaction when
@@ -87,6 +89,26 @@ uint64_t upd_next_due(const upd_t *u);
 void upd_rearm(upd_t *u, uint64_t now_ns);
 /* Updates queued, all tasks together. */
 size_t upd_pending(const upd_t *u);
+
+/* The master refused the head of a task's queue for good (a 400 naming
+ * what is wrong with it): it is moved with `answer` (the master's text)
+ * and `at` (epoch seconds) to the table set_aside, in one transaction,
+ * for an operator to see; the task's next update is due at once, and a
+ * terminal update set aside last forgets the task as its acknowledgement
+ * would. 1 when moved, 0 when `uuid` is not the head (acknowledged or set
+ * aside already), -EIO. */
+int upd_set_aside(upd_t *u, const char *framework_id, const char *task_id, const uint8_t *uuid,
+                  size_t len, const char *answer, double at, uint64_t now_ns);
+
+/* Each update set aside, oldest first. Strings valid during the call. */
+struct upd_aside_view {
+	const char *framework_id, *task_id;
+	const char *status_json; /* the TaskStatus as it was sent */
+	const char *answer;      /* the master's answer */
+	double at;               /* when it was set aside, epoch seconds */
+};
+typedef void (*upd_aside_fn)(void *ctx, const struct upd_aside_view *v);
+int upd_set_aside_foreach(upd_t *u, upd_aside_fn fn, void *ctx);
 
 /* Each task known, for REREGISTER and the operator endpoints. */
 struct upd_task_view {

@@ -379,6 +379,21 @@ static bool ms__refuse_stale(struct evhttp_request *req, const struct ms_agent *
 	return true;
 }
 
+/* Scalars finite and bounded, and something a task can use: a task needs
+ * cpus or mem (ms_task_validate), so an agent with neither is refused. */
+static int ms__agent_resources_check(const struct pb_agent_info *ai, struct ag_error *err)
+{
+	int r = pb_resources_check(ai->resources, ai->n_resources, "agent_info.resources", err);
+	if (r < 0)
+		return r;
+	if (pb_resources_scalar_milli(ai->resources, ai->n_resources, "cpus") <= 0 &&
+	    pb_resources_scalar_milli(ai->resources, ai->n_resources, "mem") <= 0)
+		return ag_error_msg(err, EINVAL,
+		                    "agent_info.resources: no usable resources: cpus > 0 or mem "
+		                    "> 0 is needed");
+	return 0;
+}
+
 static uint64_t ms__suffix_number(const char *id, const char *master_id, const char *sep);
 
 static void ms__register(struct ms_master *m, struct evhttp_request *req,
@@ -414,6 +429,10 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	}
 	if (ms__refuse_stale(req, a, msg))
 		return;
+	if (ms__agent_resources_check(ai, &err) < 0) {
+		ms_http_reply_error(req, HTTP_BADREQUEST, "%s", err.msg);
+		return;
+	}
 	struct drf_resources *total = NULL;
 	if (ms_resources_from_pb(m, ai->resources, ai->n_resources, &total, &err) < 0) {
 		ms_http_reply_error(req, HTTP_BADREQUEST, "agent_info.%s", err.msg);

@@ -72,25 +72,21 @@ void ms_task_remove(struct ms_master *m, struct ms_task *t)
 	        ms_ring_push(&t->fw->completed, m->flags.max_completed_tasks_per_framework, t));
 }
 
+/* The decoders refuse such ids already (pb_id_problem); kept for task
+ * infos that come from elsewhere. */
 static bool ms__id_ok(const char *id)
 {
-	if (!id || !*id || strlen(id) > 255 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-		return false;
-	for (const char *p = id; *p; p++)
-		if (*p == '/' || *p == '\\' || (unsigned char)*p < 0x20 || *p == 0x7f)
-			return false;
-	return true;
+	return id && !pb_id_problem(id, strlen(id));
 }
 
 const char *ms_task_validate(struct ms_framework *fw, const struct pb_task_info *ti,
                              const char *agent_id, char *buf, size_t len)
 {
 	bool oci = ti->container && ti->container->oci;
+	struct ag_error err = {0};
 	if (!ms__id_ok(ti->task_id))
-		snprintf(buf, len,
-		         "Task ID '%.255s' is invalid: it must be 1 to 255 characters, "
-		         "not '.' or '..', without '/', '\\' or control characters",
-		         ti->task_id);
+		snprintf(buf, len, "Task ID '%.255s' is invalid: it %s", ti->task_id,
+		         pb_id_problem(ti->task_id, strlen(ti->task_id)));
 	else if (ti->executor_id && !ms__id_ok(ti->executor_id))
 		snprintf(buf, len, "Executor ID '%.255s' is invalid", ti->executor_id);
 	else if (ms_task_find(fw, ti->task_id))
@@ -104,6 +100,13 @@ const char *ms_task_validate(struct ms_framework *fw, const struct pb_task_info 
 		         ti->agent_id, agent_id);
 	else if (!ti->n_resources)
 		snprintf(buf, len, "Task uses no resources");
+	else if (pb_resources_check(ti->resources, ti->n_resources, "task.resources", &err) < 0)
+		snprintf(buf, len, "Task uses invalid resources: %s", err.msg);
+	else if (pb_resources_scalar_milli(ti->resources, ti->n_resources, "cpus") <= 0 &&
+	         pb_resources_scalar_milli(ti->resources, ti->n_resources, "mem") <= 0)
+		/* Mesos wants its minimums of cpus and mem for a task and its
+		 * executor; agora has no executor to feed: some of either. */
+		snprintf(buf, len, "Task uses no cpus and no mem: it needs cpus > 0 or mem > 0");
 	else if (ti->has_health_check && ti->health_check_type == PB_HEALTH_CHECK_UNSET)
 		snprintf(buf, len,
 		         "Task's health check is invalid: 'HealthCheck.type' is required");

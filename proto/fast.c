@@ -69,13 +69,14 @@ static bool is(const char *k, size_t n, const char *want)
 	return strlen(want) == n && memcmp(k, want, n) == 0;
 }
 
-/* {"value":"<non-empty plain string>"} */
+/* {"value":"<plain string, a valid id>"}: an invalid id is the full
+ * decoder's to refuse, naming the field. */
 static bool sc_id(struct scan *s, const char **v, size_t *n)
 {
 	const char *k;
 	size_t kn;
 	return sc_ch(s, '{') && sc_key(s, &k, &kn) && is(k, kn, "value") && sc_str(s, v, n) &&
-	       *n > 0 && sc_ch(s, '}');
+	       !pb_id_problem(*v, *n) && sc_ch(s, '}');
 }
 
 static const char *dup_str(struct pb_arena *a, const char *s, size_t n)

@@ -46,6 +46,13 @@ enum pb__kind {
 
 #define PB__REQ 0x1u
 #define PB__REP 0x2u
+/* A string that is an id's value (pb_id_problem); with PB__ID_EMPTY, ""
+ * passes too (FrameworkInfo.id, where it asks for a new framework). */
+#define PB__ID       0x4u
+#define PB__ID_EMPTY 0x8u
+/* A uint64 that may exceed INT64_MAX (an rlimit): such a value is kept as
+ * the string of its digits, which jansson can hold. */
+#define PB__U64_FULL 0x10u
 
 struct pb__msg;
 

@@ -155,9 +155,11 @@ LOCAL_ENUM(e_rlimit_type, "UNKNOWN", "RLMT_AS", "RLMT_CORE", "RLMT_CPU", "RLMT_D
 
 /* ---- shared types ---- */
 
-MSG(m_id, F_STR("value", R));
+MSG(m_id, F_STR("value", R | PB__ID));
+/* FrameworkInfo.id and Call.framework_id: "" asks for a new framework. */
+MSG(m_fw_id, F_STR("value", R | PB__ID | PB__ID_EMPTY));
 static const struct pb__msg m_container_id;
-MSG(m_container_id, F_STR("value", R), F_MSG("parent", 0, m_container_id));
+MSG(m_container_id, F_STR("value", R | PB__ID), F_MSG("parent", 0, m_container_id));
 MSG(m_scalar, F_DBL("value", R));
 MSG(m_range, F_U64("begin", R), F_U64("end", R));
 MSG(m_ranges, F_MSG("range", N, m_range));
@@ -217,7 +219,8 @@ MSG(m_linux_info, F_MSG("capability_info", 0, m_capability_info),
     F_MSG("effective_capabilities", 0, m_capability_info), F_BOOL("share_pid_namespace", 0),
     F_MSG("seccomp", 0, m_seccomp), F_ENUM("ipc_mode", 0, e_ipc_mode), F_U32("shm_size", 0),
     F_BOOL("share_cgroups", 0));
-MSG(m_rlimit, F_ENUM("type", 0, e_rlimit_type), F_U64("hard", 0), F_U64("soft", 0));
+MSG(m_rlimit, F_ENUM("type", 0, e_rlimit_type), F_U64("hard", PB__U64_FULL),
+    F_U64("soft", PB__U64_FULL));
 MSG(m_rlimit_info, F_MSG("rlimits", N, m_rlimit));
 MSG(m_window_size, F_U32("rows", R), F_U32("columns", R));
 MSG(m_tty_info, F_MSG("window_size", 0, m_window_size));
@@ -260,7 +263,7 @@ PUBLIC_MSG(pb__m_task_status, F_MSG("task_id", R, m_id), F_ENUM("state", R, pb__
 
 MSG(m_fw_capability, F_ENUM("type", 0, pb__e_fw_capability));
 MSG(m_offer_filters, F_RAW("min_allocatable_resources", 0));
-PUBLIC_MSG(pb__m_framework_info, F_STR("user", R), F_STR("name", R), F_MSG("id", 0, m_id),
+PUBLIC_MSG(pb__m_framework_info, F_STR("user", R), F_STR("name", R), F_MSG("id", 0, m_fw_id),
            F_DBL("failover_timeout", 0), F_BOOL("checkpoint", 0), F_STR("role", 0),
            F_STR("roles", N), F_STR("hostname", 0), F_STR("principal", 0), F_STR("webui_url", 0),
            F_MSG("capabilities", N, m_fw_capability), F_MSG("labels", 0, m_labels),
@@ -306,7 +309,7 @@ MSG(m_call_message, F_MSG("agent_id", R, m_id), F_MSG("executor_id", R, m_id), F
 MSG(m_request_entry, F_MSG("agent_id", 0, m_id), F_MSG("resources", N, m_resource));
 MSG(m_request, F_MSG("requests", N, m_request_entry));
 
-PUBLIC_MSG(pb__m_call, F_MSG("framework_id", 0, m_id), F_ENUM("type", 0, pb__e_call_type),
+PUBLIC_MSG(pb__m_call, F_MSG("framework_id", 0, m_fw_id), F_ENUM("type", 0, pb__e_call_type),
            F_MSG("subscribe", 0, m_subscribe), F_MSG("accept", 0, m_accept),
            F_MSG("decline", 0, m_decline), F_RAW("accept_inverse_offers", 0),
            F_RAW("decline_inverse_offers", 0), F_MSG("revive", 0, m_roles),

@@ -410,6 +410,31 @@ struct pb_offer {
 	const char *allocation_role; /* NULL: no allocation_info (non-MULTI_ROLE) */
 };
 
+/* ---- rules on values (validate.c) -------------------------------------- */
+
+/* Ids (the values of FrameworkID, TaskID, AgentID, ExecutorID, OfferID,
+ * ContainerID...) are data, never syntax: 1 to PB_ID_MAX bytes, not "." or "..",
+ * without control characters (C0, DEL, C1), '/', '\\' or '"'. Mesos's
+ * validateID() refuses the empty id, control characters and both slashes;
+ * agora adds the bound (ids name directories: NAME_MAX) and the double
+ * quote. The decoders refuse every id breaking it, naming the field. */
+#define PB_ID_MAX 255
+/* NULL when the `len` bytes at `id` are a valid id, else why not (a static
+ * string such as "must not contain '\"'"). */
+const char *pb_id_problem(const char *id, size_t len);
+
+/* The largest value of a scalar resource, and of the sum of the scalars of
+ * one name in one list (1e9: a petabyte of mem or disk in MB, a billion
+ * cpus): totals of 50,000 agents stay far inside int64 thousandths. */
+#define PB_SCALAR_MAX 1000000000LL
+/* Check that every scalar of `r` is finite, >= 0 and <= PB_SCALAR_MAX, and
+ * that the scalars of one name add up to at most that. -EINVAL with a
+ * message naming `what[i]` otherwise. */
+int pb_resources_check(const struct pb_resource *r, size_t n, const char *what,
+                       struct ag_error *err);
+/* The sum of the scalars named `name`, in thousandths. */
+int64_t pb_resources_scalar_milli(const struct pb_resource *r, size_t n, const char *name);
+
 /* ---- builders of shared types (new references; the caller decrefs) ----- */
 
 /* How resources are written, per the receiving framework's capabilities:

@@ -77,8 +77,9 @@ static void add_missing(struct ctx *c, const char *name)
 	pop(c, saved);
 }
 
-/* A whole-string integer: optional sign, digits, nothing else. */
-static bool parse_int_string(const char *s, bool is_unsigned, json_int_t *ret)
+/* A whole-string integer: optional sign, digits, nothing else. Above
+ * INT64_MAX (unsigned only) it is false with *ret_big set. */
+static bool parse_int_string(const char *s, bool is_unsigned, json_int_t *ret, bool *ret_big)
 {
 	const char *p = s;
 	bool neg = false;
@@ -105,10 +106,11 @@ static bool parse_int_string(const char *s, bool is_unsigned, json_int_t *ret)
 		*ret = (json_int_t)(0 - v);
 		return true;
 	}
-	/* uint64 above INT64_MAX cannot be a jansson integer; no field of the
-	 * subset needs such values. */
-	if (v > INT64_MAX)
+	/* uint64 above INT64_MAX cannot be a jansson integer. */
+	if (v > INT64_MAX) {
+		*ret_big = is_unsigned;
 		return false;
+	}
 	*ret = (json_int_t)v;
 	return true;
 }
@@ -126,8 +128,20 @@ static int norm_int(struct ctx *c, const struct pb__field *f, const json_t *in, 
 			return fail(c, "must be an integer");
 		v = (json_int_t)d;
 	} else if (json_is_string(in)) {
-		if (!parse_int_string(json_string_value(in), is_unsigned, &v))
-			return fail(c, "must be an integer");
+		bool big = false;
+		if (!parse_int_string(json_string_value(in), is_unsigned, &v, &big)) {
+			if (!big)
+				return fail(c, "must be an integer");
+			/* RLIM_INFINITY and its kin: kept as the digits, as
+			 * protobuf's JSON writes any uint64. */
+			if (!(f->flags & PB__U64_FULL))
+				return fail(c, "out of range (at most 9223372036854775807)");
+			const char *p = json_string_value(in);
+			while (*p == '+' || *p == '0')
+				p++;
+			*out = json_string(p);
+			return 0;
+		}
 	} else {
 		return fail(c, "must be an integer");
 	}
@@ -177,6 +191,16 @@ static int norm_value(struct ctx *c, const struct pb__field *f, const json_t *in
 	case PB__STRING:
 		if (!json_is_string(in))
 			return fail(c, "must be a string");
+		if ((f->flags & PB__ID) &&
+		    !(json_string_length(in) == 0 && (f->flags & PB__ID_EMPTY))) {
+			const char *why =
+			        pb_id_problem(json_string_value(in), json_string_length(in));
+			if (why) {
+				char reason[96];
+				snprintf(reason, sizeof(reason), "not a valid id: %s", why);
+				return fail(c, reason);
+			}
+		}
 		*out = c->share ? shared(in)
 		                : json_stringn(json_string_value(in), json_string_length(in));
 		return 0;
@@ -424,6 +448,67 @@ int pb__normalize(const struct pb__msg *m, const json_t *in, const char *root, j
 	return 0;
 }
 
+/* Are the `n` digits at `d` (no leading zero) a number in (INT64_MAX,
+ * UINT64_MAX]? */
+static bool digits_uint64_big(const char *d, size_t n)
+{
+	if (n < 19 || n > 20)
+		return false;
+	if (n == 19)
+		return memcmp(d, "9223372036854775807", 19) > 0;
+	return memcmp(d, "18446744073709551615", 20) <= 0;
+}
+
+/* Copy the JSON text `buf` with each integer literal in (INT64_MAX,
+ * UINT64_MAX] put in quotes. False when there is none (nothing is
+ * allocated then). Strings are skipped whole; anything malformed is left
+ * for jansson to report. */
+static bool bignum_rewrite(const char *buf, size_t len, char **ret, size_t *ret_len)
+{
+	char *out = NULL;
+	size_t o = 0, copied = 0;
+	for (size_t i = 0; i < len;) {
+		if (buf[i] == '"') {
+			for (i++; i < len && buf[i] != '"'; i++)
+				if (buf[i] == '\\')
+					i++;
+			i++;
+			continue;
+		}
+		bool neg = buf[i] == '-';
+		if (!neg && (buf[i] < '0' || buf[i] > '9')) {
+			i++;
+			continue;
+		}
+		size_t start = i + neg, e = start;
+		while (e < len && buf[e] >= '0' && buf[e] <= '9')
+			e++;
+		bool real = e < len && (buf[e] == '.' || buf[e] == 'e' || buf[e] == 'E');
+		i = e;
+		while (i < len && strchr("0123456789.eE+-", buf[i]) && buf[i])
+			i++;
+		if (neg || real || buf[start] == '0' || !digits_uint64_big(buf + start, e - start))
+			continue;
+		if (!out)
+			out = ag_malloc(len + len / 8 + 64);
+		/* Each rewrite adds 2 bytes to at least 19: room for all. */
+		memcpy(out + o, buf + copied, start - copied);
+		o += start - copied;
+		out[o++] = '"';
+		memcpy(out + o, buf + start, e - start);
+		o += e - start;
+		out[o++] = '"';
+		copied = e;
+	}
+	if (!out)
+		return false;
+	memcpy(out + o, buf + copied, len - copied);
+	o += len - copied;
+	*ret = out;
+	*ret_len = o;
+	return true;
+}
+
 int pb__parse(const struct pb__msg *m, const char *buf, size_t len, const char *root,
               json_t **ret_out, struct ag_error *err)
 {
@@ -434,6 +519,15 @@ int pb__parse(const struct pb__msg *m, const char *buf, size_t len, const char *
 	/* NUL inside strings stays refused (no JSON_ALLOW_NUL): ids end up in
 	 * C strings and paths. */
 	json_t *in = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!in && strstr(jerr.text, "too big")) {
+		/* Integers above int64 (RLIM_INFINITY in a spec) become strings
+		 * of their digits, and the text is parsed again: only then, so
+		 * that other bodies pay nothing. */
+		_cleanup_free_ char *rw = NULL;
+		size_t rw_len = 0;
+		if (bignum_rewrite(buf, len, &rw, &rw_len))
+			in = json_loadb(rw, rw_len, JSON_REJECT_DUPLICATES, &jerr);
+	}
 	if (!in)
 		return ag_error_msg(err, EINVAL, "Failed to parse JSON: %s (line %d, column %d)",
 		                    jerr.text, jerr.line, jerr.column);

@@ -87,6 +87,22 @@ static void on_update(const struct pb_status_update *su)
 	free(u);
 }
 
+/* The index of the first update of fm.refuse_fw in `m`; -1: none. */
+static long refused_update(const struct pb_agent_msg *m)
+{
+	if (!fm.refuse_fw[0])
+		return -1;
+	if (m->type == PB_AGENT_STATUS_UPDATE)
+		return m->status_update.framework_id &&
+		                       strcmp(m->status_update.framework_id, fm.refuse_fw) == 0
+		               ? 0
+		               : -1;
+	for (size_t i = 0; i < m->status_updates.n_updates; i++)
+		if (strcmp(m->status_updates.updates[i].framework_id, fm.refuse_fw) == 0)
+			return (long)i;
+	return -1;
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	(void)arg;
@@ -120,6 +136,23 @@ static void on_request(struct evhttp_request *req, void *arg)
 		evhttp_send_reply_start(req, 200, "OK");
 		stream_send("{\"type\":\"REGISTERED\",\"registered\":{\"agent_id\":{\"value\":"
 		            "\"A-1\"},\"heartbeat_interval_seconds\":1}}");
+	} else if ((m.type == PB_AGENT_STATUS_UPDATE || m.type == PB_AGENT_STATUS_UPDATES) &&
+	           refused_update(&m) >= 0) {
+		char why[256];
+		if (m.type == PB_AGENT_STATUS_UPDATE)
+			snprintf(why, sizeof(why),
+			         "message.status_update.framework_id.value: refused by the test");
+		else
+			snprintf(why, sizeof(why),
+			         "message.status_updates.updates[%ld].framework_id.value: refused "
+			         "by "
+			         "the test",
+			         refused_update(&m));
+		fm.refused++;
+		struct evbuffer *b = evbuffer_new();
+		evbuffer_add(b, why, strlen(why));
+		evhttp_send_reply(req, 400, "Bad Request", b);
+		evbuffer_free(b);
 	} else if (m.type == PB_AGENT_STATUS_UPDATE || m.type == PB_AGENT_STATUS_UPDATES) {
 		if (m.type == PB_AGENT_STATUS_UPDATE)
 			on_update(&m.status_update);

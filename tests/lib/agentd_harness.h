@@ -43,6 +43,11 @@ struct fm {
 	bool ack_first; /* acknowledge the first copy (benchmarks) */
 	bool quiet;     /* do not print the updates' messages */
 	bool silent;    /* send no heartbeats (the agent's watchdog) */
+	/* Refuse (400, naming the field, as the master refuses a bad id)
+	 * every STATUS_UPDATE(S) holding an update of this framework; the
+	 * other updates of a refused batch are not recorded either. */
+	char refuse_fw[64];
+	int refused; /* requests so refused */
 };
 extern struct fm fm;
 

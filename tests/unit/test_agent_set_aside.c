@@ -1,0 +1,123 @@
+/* Status updates the master refused for good (agent/updates.c,
+ * upd_set_aside): moved durably out of the task's queue with the master's
+ * answer, the next update due at once, listed for an operator. */
+#include "agent/updates.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char dir[] = "/tmp/agora-aside-XXXXXX";
+static char db[128];
+
+static void setup(void)
+{
+	cr_assert(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/agent.db", dir);
+}
+
+static void teardown(void)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_expect(system(cmd) == 0);
+}
+
+TestSuite(set_aside, .init = setup, .fini = teardown);
+
+static upd_t *open_db(void)
+{
+	struct upd_config cfg = {.db_path = db, .backoff_base_ms = 1000};
+	upd_t *u = NULL;
+	struct ag_error err = {0};
+	cr_assert(upd_open(&cfg, &u, &err) == 0, "%s", err.msg);
+	return u;
+}
+
+static void enqueue(upd_t *u, const char *task, enum pb_task_state s, uint8_t uuid[16])
+{
+	json_t *st = json_pack("{s:{s:s}, s:s}", "task_id", "value", task, "state",
+	                       pb_task_state_name(s));
+	cr_assert_eq(upd_enqueue(u, "F0", task, s, st, 0, uuid), 1);
+	json_decref(st);
+}
+
+struct heads {
+	int n;
+	char text[4][512];
+};
+
+static void on_send(void *ctx, const char *fw, const char *task, const char *status)
+{
+	(void)fw;
+	(void)task;
+	struct heads *h = ctx;
+	if (h->n < 4)
+		snprintf(h->text[h->n], 512, "%s", status);
+	h->n++;
+}
+
+struct listed {
+	int n;
+	char answer[4][128], status[4][512];
+	double at[4];
+};
+
+static void on_aside(void *ctx, const struct upd_aside_view *v)
+{
+	struct listed *l = ctx;
+	cr_expect_str_eq(v->framework_id, "F0");
+	cr_expect_str_eq(v->task_id, "t1");
+	if (l->n < 4) {
+		snprintf(l->answer[l->n], 128, "%s", v->answer);
+		snprintf(l->status[l->n], 512, "%s", v->status_json);
+		l->at[l->n] = v->at;
+	}
+	l->n++;
+}
+
+Test(set_aside, a_refused_head_moves_aside_and_the_next_update_is_due_at_once)
+{
+	upd_t *u = open_db();
+	cr_assert_eq(upd_task_add(u, "F0", "t1", "{}", "{}"), 0);
+	uint8_t running[16], finished[16], other[16] = {1};
+	enqueue(u, "t1", PB_TASK_RUNNING, running);
+	enqueue(u, "t1", PB_TASK_FINISHED, finished);
+	struct heads h = {0};
+	cr_assert_eq(upd_poll(u, 0, on_send, &h), 1);
+	cr_assert(strstr(h.text[0], "TASK_RUNNING"));
+	/* Not the head: nothing moves. */
+	cr_expect_eq(upd_set_aside(u, "F0", "t1", other, 16, "400 x", 1.5, 0), 0);
+	cr_expect_eq(upd_set_aside(u, "F0", "t1", finished, 16, "400 x", 1.5, 0), 0);
+	cr_expect_eq(upd_set_aside(u, "F0", "nope", running, 16, "400 x", 1.5, 0), 0);
+	/* The head: moved; the next is due now, though the head's backoff
+	 * (1 s) has not passed. */
+	cr_expect_eq(upd_set_aside(u, "F0", "t1", running, 16, "400 bad id", 1700000000.25, 10), 1);
+	cr_expect_eq(upd_pending(u), 1);
+	h.n = 0;
+	cr_assert_eq(upd_poll(u, 10, on_send, &h), 1);
+	cr_expect(strstr(h.text[0], "TASK_FINISHED"));
+	upd_close(u);
+
+	/* Durable: after a reopen it is listed and not queued. */
+	u = open_db();
+	cr_expect_eq(upd_pending(u), 1);
+	struct listed l = {0};
+	cr_assert_eq(upd_set_aside_foreach(u, on_aside, &l), 0);
+	cr_assert_eq(l.n, 1);
+	cr_expect_str_eq(l.answer[0], "400 bad id");
+	cr_expect(strstr(l.status[0], "TASK_RUNNING"), "%s", l.status[0]);
+	cr_expect(l.at[0] == 1700000000.25);
+	/* A terminal update set aside last forgets the task, as its
+	 * acknowledgement would. */
+	cr_expect_eq(upd_set_aside(u, "F0", "t1", finished, 16, "400 again", 2, 0), 1);
+	cr_expect_not(upd_task_known(u, "F0", "t1"));
+	cr_expect_eq(upd_pending(u), 0);
+	l.n = 0;
+	cr_assert_eq(upd_set_aside_foreach(u, on_aside, &l), 0);
+	cr_expect_eq(l.n, 2);
+	upd_close(u);
+	u = open_db();
+	cr_expect_not(upd_task_known(u, "F0", "t1"));
+	upd_close(u);
+}
