@@ -662,6 +662,35 @@ static int rlimit_resource(const char *name)
 	return -1;
 }
 
+/* An rlimit's value as the agent hands it to the runtime: an integer, or
+ * (above int64, as the master passes RLIM_INFINITY on) a string of digits
+ * or "unlimited". False for anything the runtime refuses. */
+static bool rlimit_value(const json_t *v, uint64_t *ret)
+{
+	if (json_is_integer(v)) {
+		if (json_integer_value(v) < 0)
+			return false;
+		*ret = (uint64_t)json_integer_value(v);
+		return true;
+	}
+	const char *s = json_string_value(v);
+	if (!s)
+		return false;
+	if (strcmp(s, "unlimited") == 0) {
+		*ret = UINT64_MAX;
+		return true;
+	}
+	size_t n = strlen(s);
+	if (n == 0 || n > 20 || strspn(s, "0123456789") != n)
+		return false;
+	errno = 0;
+	unsigned long long u = strtoull(s, NULL, 10);
+	if (errno == ERANGE)
+		return false;
+	*ret = u;
+	return true;
+}
+
 /* No rlimit above the agent's own hard limit: the runtime sets them as
  * root, so a task could otherwise lift RLIMIT_RTPRIO, RLIMIT_MEMLOCK or
  * RLIMIT_NICE past what any process of the host's has. */
@@ -680,10 +709,9 @@ static int check_rlimits(const struct pol_config *p, const char *role, const jso
 			continue; /* the runtime refuses an unknown type */
 		static const char *const keys[] = {"soft", "hard"};
 		for (size_t k = 0; k < AG_ARRAY_SIZE(keys); k++) {
-			const json_t *v = json_object_get(e, keys[k]);
-			if (!json_is_integer(v) || json_integer_value(v) < 0)
+			uint64_t want;
+			if (!rlimit_value(json_object_get(e, keys[k]), &want))
 				continue; /* the runtime refuses those */
-			uint64_t want = (uint64_t)json_integer_value(v);
 			if (own.rlim_max == RLIM_INFINITY || want <= own.rlim_max)
 				continue;
 			char field[128], what[160];

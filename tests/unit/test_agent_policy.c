@@ -516,6 +516,19 @@ Test(policy, rlimits_are_bounded_by_the_agents_own)
 	         ",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":1024,\"hard\":%llu}]}}",
 	         (unsigned long long)nf.rlim_max);
 	allowed(&p, "web", text);
+	/* Above int64 the master passes values on as digits, and a spec may
+	 * say "unlimited": bounded the same. */
+	if (nf.rlim_max != RLIM_INFINITY) {
+		static const char *const big[] = {"\"unlimited\"", "\"18446744073709551615\""};
+		for (size_t i = 0; i < 2; i++) {
+			snprintf(text, sizeof(text),
+			         "{" USER ",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":"
+			         "1024,\"hard\":%s}]}}",
+			         big[i]);
+			refused(&p, "web", text,
+			        "container.oci.process.rlimits[0].hard: RLIMIT_NOFILE");
+		}
+	}
 	refused(&p, "web", "{" USER ",\"oomScoreAdj\":-500}}",
 	        "container.oci.process.oomScoreAdj: a negative oomScoreAdj");
 	allowed(&p, "web", "{" USER ",\"oomScoreAdj\":500}}");
