@@ -166,11 +166,20 @@ static void ms__fw_disconnected(ms_stream *s, enum ms_stream_close_reason reason
 {
 	struct ms_framework *fw = arg;
 	struct ms_master *m = fw->m;
-	(void)s;
 	fw->stream = NULL;
+	m->n_scheduler_streams--;
 	fw->unregistered_ns = ms_wall_ns();
-	ag_info("framework %s disconnected (%s): failover in %.3f s", fw->id,
-	        ms_stream_close_reason_name(reason), fw->failover_timeout_s);
+	if (reason == MS_STREAM_SLOW_CONSUMER) {
+		char peer[64];
+		ag_warn("framework %s (%s) disconnected: %s (more than %zu bytes queued; "
+		        "--max_stream_queue): failover in %.3f s",
+		        fw->id, ms_stream_peer(s, peer, sizeof(peer)),
+		        ms_stream_close_reason_name(reason), m->flags.max_stream_queue,
+		        fw->failover_timeout_s);
+	} else {
+		ag_info("framework %s disconnected (%s): failover in %.3f s", fw->id,
+		        ms_stream_close_reason_name(reason), fw->failover_timeout_s);
+	}
 	drf_framework_deactivate(m->alloc, fw->id);
 	/* Outstanding offers go back: nobody can answer them now. */
 	ms_offers_rescind_matching(m, fw, NULL, false);
@@ -247,6 +256,20 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 		ms__stream_error(m->http, req, "Framework has been removed");
 		return;
 	}
+	struct ms_framework *fw = ms_framework_find(m, fi->id);
+	/* A framework failing over replaces its stream; any other one would
+	 * add a stream. Refused before anything is recorded. */
+	if ((!fw || !fw->stream) && m->n_scheduler_streams >= m->flags.max_scheduler_streams) {
+		if (ms_log_every(&m->sched_refused_log_ns))
+			ag_warn("framework SUBSCRIBE refused: %zu scheduler streams already "
+			        "(--max_scheduler_streams)",
+			        m->n_scheduler_streams);
+		ms_http_reply_error(req, HTTP_SERVUNAVAIL,
+		                    "Too many subscribed frameworks: at most %u scheduler streams "
+		                    "are served at once (--max_scheduler_streams)",
+		                    m->flags.max_scheduler_streams);
+		return;
+	}
 	char **roles = NULL;
 	size_t n_roles = 0;
 	const char *bad = ms__roles(fi, &roles, &n_roles);
@@ -256,7 +279,6 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	}
 	const json_t *info =
 	        json_object_get(json_object_get(call->json, "subscribe"), "framework_info");
-	struct ms_framework *fw = ms_framework_find(m, fi->id);
 	bool is_new = fw == NULL;
 	if (is_new) {
 		fw = ag_calloc(1, sizeof(*fw));
@@ -294,6 +316,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	if (fw->stream) {
 		ms_stream *old = fw->stream;
 		fw->stream = NULL;
+		m->n_scheduler_streams--;
 		json_t *ev = json_pack("{s:s, s:{s:s}}", "type", "ERROR", "error", "message",
 		                       "Framework failed over");
 		size_t len;
@@ -310,6 +333,8 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	free(sid);
 	const char *headers[] = {"Mesos-Stream-Id", fw->stream_id, NULL};
 	fw->stream = ms_stream_start(m->http, req, headers, ms__fw_disconnected, fw);
+	if (fw->stream)
+		m->n_scheduler_streams++;
 	bool was_recovered = fw->recovered;
 	fw->recovered = false;
 	ag_info("framework %s (%s) %s", fw->id,
@@ -378,6 +403,7 @@ void ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const cha
 	if (fw->stream) {
 		ms_stream *s = fw->stream;
 		fw->stream = NULL;
+		m->n_scheduler_streams--;
 		json_t *ev = json_pack("{s:s, s:{s:s}}", "type", "ERROR", "error", "message",
 		                       "Framework has been removed");
 		size_t len;

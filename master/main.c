@@ -142,6 +142,7 @@ int main(int argc, char **argv)
 	        .ip = m.flags.ip,
 	        .port = m.flags.port,
 	        .max_body = m.flags.max_body_size,
+	        .stream_max_pending = m.flags.max_stream_queue,
 	};
 	if (ms_http_new(m.base, &hopts, &m.http, &err) < 0) {
 		ag_err("%s", err.msg);

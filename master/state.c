@@ -286,9 +286,29 @@ void ms_agent_send(struct ms_agent *a, json_t *msg)
 
 void ms_operator_broadcast(struct ms_master *m, json_t *ev)
 {
-	for (size_t i = 0; i < m->n_subscribers; i++)
-		ms__stream_send(m->subscribers[i], ev);
+	/* Serialized once for every subscriber, and queued by reference when
+	 * large: a thousand subscribers cost one copy of the event. */
+	if (m->n_subscribers) {
+		size_t len;
+		char *text = pb_json_dump(ev, &len);
+		ms_record *rec = ms_record_new(text, len);
+		free(text);
+		/* A stream refused here is closed from the loop, later: the
+		 * array does not change under this walk. */
+		for (size_t i = 0; i < m->n_subscribers; i++)
+			(void)ms_stream_send_record(m->subscribers[i], rec);
+		ms_record_unref(rec);
+	}
 	json_decref(ev);
+}
+
+bool ms_log_every(int64_t *last_ns)
+{
+	int64_t now = ms_now();
+	if (*last_ns && now - *last_ns < 10 * (int64_t)1000000000)
+		return false;
+	*last_ns = now;
+	return true;
 }
 
 /* ---- timers --------------------------------------------------------- */
