@@ -170,6 +170,17 @@ void ms_stream_set_max_pending(ms_stream *stream, size_t max_pending);
  * megabytes each, nor the loop write into their sockets for long. */
 void ms_stream_set_sndbuf(ms_stream *stream, int bytes);
 
+/* The event priority of background work; the daemon's event base has
+ * MS_PRIORITY_BACKGROUND + 1 priorities, whose default (the middle one)
+ * everything else has. */
+#define MS_PRIORITY_BACKGROUND 2
+
+/* Make writing the stream's output background work: it runs only when no
+ * request or other event is waiting (on a base with
+ * MS_PRIORITY_BACKGROUND + 1 priorities; otherwise nothing changes). For
+ * streams that many clients may hold open. */
+void ms_stream_set_background(ms_stream *stream);
+
 /* The peer's address as "ip:port" in `buf` (for logs). */
 const char *ms_stream_peer(const ms_stream *stream, char *buf, size_t len);
 

@@ -129,11 +129,22 @@ int main(int argc, char **argv)
 	 * changes cancel out before the loop polls again. No fd is dup()ed
 	 * while registered, the changelist's one caveat. */
 	struct event_config *cfg = event_config_new();
-	if (cfg)
+	if (cfg) {
 		event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+		/* Background work (writes to operator streams, see
+		 * ms_stream_set_background) yields to new events every 32
+		 * callbacks: a thousand subscribers' writes never hold a
+		 * request up for long. */
+		event_config_set_max_dispatch_interval(cfg, NULL, 32, MS_PRIORITY_BACKGROUND);
+	}
 	m.base = cfg ? event_base_new_with_config(cfg) : NULL;
 	if (cfg)
 		event_config_free(cfg);
+	/* Everything at the default (middle) priority but the background. */
+	if (m.base && event_base_priority_init(m.base, MS_PRIORITY_BACKGROUND + 1) < 0) {
+		ag_err("event_base_priority_init failed");
+		goto out;
+	}
 	if (!m.base) {
 		ag_err("event_base_new failed");
 		goto out;

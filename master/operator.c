@@ -280,6 +280,7 @@ static void ms__operator(struct evhttp_request *req, void *arg)
 		/* Up to a thousand of them: 64 KiB each in the kernel (which
 		 * doubles it) still carries events at LAN speed. */
 		ms_stream_set_sndbuf(s, 64 * 1024);
+		ms_stream_set_background(s);
 		m->subscribers = ag_realloc(m->subscribers,
 		                            (m->n_subscribers + 1) * sizeof(*m->subscribers));
 		m->subscribers[m->n_subscribers++] = s;

@@ -160,6 +160,15 @@ void ms_stream_set_sndbuf(ms_stream *s, int bytes)
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
 }
 
+void ms_stream_set_background(ms_stream *s)
+{
+	if (event_base_get_npriorities(s->http->base) <= MS_PRIORITY_BACKGROUND)
+		return;
+	(void)bufferevent_priority_set(ms__stream_bev(s), MS_PRIORITY_BACKGROUND);
+	/* A thousand slow subscribers closed at once are background work too. */
+	(void)event_priority_set(s->closer, MS_PRIORITY_BACKGROUND);
+}
+
 const char *ms_stream_peer(const ms_stream *s, char *buf, size_t len)
 {
 	char *addr = NULL;
