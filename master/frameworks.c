@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "master/master.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
@@ -361,14 +362,38 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	ms_allocate_soon(m);
 }
 
+static void ms__tombstone_pruned(const char *id, void *arg)
+{
+	struct ms_master *m = arg;
+	ms_map_del(&m->removed_frameworks, id);
+}
+
+int ms_removed_frameworks_prune(struct ms_master *m)
+{
+	struct ag_error err = {0};
+	uint64_t before = ms_registry_removed_frameworks(m->registry);
+	int r = ms_registry_frameworks_prune_removed(m->registry,
+	                                             m->flags.registry_max_removed_frameworks,
+	                                             ms__tombstone_pruned, m, &err);
+	if (r < 0)
+		ag_err("%s", err.msg);
+	else if (before > ms_registry_removed_frameworks(m->registry))
+		ag_debug("pruned %" PRIu64 " tombstones of removed frameworks (keeping %zu)",
+		         before - ms_registry_removed_frameworks(m->registry),
+		         m->flags.registry_max_removed_frameworks);
+	return r;
+}
+
 void ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char *why)
 {
 	struct ag_error err = {0};
 	ag_info("framework %s removed: %s", fw->id, why);
-	/* Its id must never come back, even after a crash right now. */
+	/* Its id must not come back, even after a crash right now, as long
+	 * as it is among the newest --registry_max_removed_frameworks. */
 	if (ms_registry_framework_mark_removed(m->registry, fw->id, &err) < 0)
 		ag_err("framework %s: %s", fw->id, err.msg);
 	ms_map_put(&m->removed_frameworks, fw->id, (void *)1);
+	ms_removed_frameworks_prune(m);
 	ms_offers_rescind_matching(m, fw, NULL, false);
 	/* One SHUTDOWN_FRAMEWORK per agent that runs its tasks. */
 	struct ms_map agents = {0};

@@ -58,6 +58,12 @@ static int ms__recover(struct ms_master *m, bool created, struct ag_error *err)
 	}
 	if (r < 0)
 		return r;
+	/* Before anything is loaded: a lowered --registry_max_removed_frameworks
+	 * takes effect at once. */
+	r = ms_registry_frameworks_prune_removed(
+	        m->registry, m->flags.registry_max_removed_frameworks, NULL, NULL, err);
+	if (r < 0)
+		return r;
 	size_t agents = 0, frameworks = 0, weights = 0;
 	r = ms_registry_agents_foreach(m->registry, (ms_registry_agent_cb)ms__count, &agents, err);
 	if (r == 0)

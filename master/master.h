@@ -229,6 +229,10 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 struct ms_framework *ms_framework_recover(struct ms_master *m, const char *id, const json_t *info);
 /* Kill its tasks, drop its offers, forget it, and record it removed. */
 void ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char *why);
+/* Forget the oldest removed frameworks beyond
+ * --registry_max_removed_frameworks, in the registry and in memory (a
+ * pruned id may subscribe again, as in Mesos). 0 or -errno (logged). */
+int ms_removed_frameworks_prune(struct ms_master *m);
 json_t *ms_framework_json(struct ms_master *m, struct ms_framework *fw);
 void ms_framework_free(struct ms_framework *fw);
 

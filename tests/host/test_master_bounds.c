@@ -415,3 +415,62 @@ Test(bounds, a_thousand_silent_subscribers_keep_health_fast_and_memory_bounded, 
 	for (int i = 0; i < SUBSCRIBERS; i++)
 		close(fds[i]);
 }
+
+/* A new framework that tears itself down; its id in `id`. */
+static void subscribe_and_teardown(char *id, size_t len)
+{
+	struct sim_peer f;
+	sim_fw_subscribe(&f, NULL, NULL);
+	snprintf(id, len, "%s", f.id);
+	cr_assert_eq(sim_fw_call(&f, "{\"type\":\"TEARDOWN\",\"framework_id\":{\"value\":\"%s\"}}",
+	                         f.id),
+	             202);
+	sim_peer_close(&f);
+}
+
+/* Whether a SUBSCRIBE with framework id `id` is refused as removed. */
+static bool refused_as_removed(const char *id)
+{
+	struct sim_peer f;
+	char body[512];
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"id\":{\"value\":"
+	         "\"%s\"},\"user\":\"root\",\"name\":\"fw\"}}}",
+	         id);
+	cr_assert_eq(sim_peer_open(&f, "/api/v1/scheduler", body), 200);
+	json_t *ev = sim_peer_next(&f, NULL, 3000);
+	cr_assert_not_null(ev);
+	bool refused = strcmp(sim_jstr(ev, "type"), "ERROR") == 0;
+	if (refused)
+		cr_assert_str_eq(sim_jstr(ev, "error.message"), "Framework has been removed");
+	else
+		cr_assert_str_eq(sim_jstr(ev, "type"), "SUBSCRIBED");
+	json_decref(ev);
+	sim_peer_close(&f);
+	return refused;
+}
+
+Test(bounds, tombstones_of_removed_frameworks_are_pruned_past_the_bound)
+{
+	const char *args[] = {"--registry_max_removed_frameworks=2", NULL};
+	sim_start_master(args, 0);
+	char ids[4][256];
+	for (int i = 0; i < 4; i++)
+		subscribe_and_teardown(ids[i], sizeof(ids[i]));
+	/* The two newest are refused, after a restart too; the two oldest
+	 * were forgotten and may subscribe again (as in Mesos). */
+	sim_kill_master();
+	sim_start_master(args, 0);
+	cr_assert(refused_as_removed(ids[3]));
+	cr_assert(refused_as_removed(ids[2]));
+	cr_assert_not(refused_as_removed(ids[1]));
+
+	/* That one left with no failover timeout: removed again, it is now
+	 * the newest tombstone (and ids[2] was pruned for it). A lower bound
+	 * at a restart takes effect at once. */
+	sim_kill_master();
+	const char *lower[] = {"--registry_max_removed_frameworks=1", NULL};
+	sim_start_master(lower, 0);
+	cr_assert(refused_as_removed(ids[1]));
+	cr_assert_not(refused_as_removed(ids[3]));
+}
