@@ -474,3 +474,72 @@ Test(bounds, tombstones_of_removed_frameworks_are_pruned_past_the_bound)
 	cr_assert(refused_as_removed(ids[1]));
 	cr_assert_not(refused_as_removed(ids[3]));
 }
+
+/* Broadcast records are queued by reference, framed once for chunked
+ * streams: a chunked subscriber gets one record per chunk, an HTTP/1.0 one
+ * (no chunking) the bare RecordIO records. */
+Test(bounds, shared_events_reach_chunked_and_http_1_0_subscribers_intact)
+{
+	sim_start_master(NULL, 0);
+	struct sim_peer op;
+	cr_assert_eq(sim_peer_open(&op, "/api/v1", "{\"type\":\"SUBSCRIBE\"}"), 200);
+	json_t *ev = sim_peer_next(&op, "SUBSCRIBED", 3000);
+	cr_assert_not_null(ev);
+	json_decref(ev);
+
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(fd, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(sim_port)};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	const char *req = "POST /api/v1 HTTP/1.0\r\nContent-Type: application/json\r\n"
+	                  "Content-Length: 20\r\n\r\n{\"type\":\"SUBSCRIBE\"}";
+	cr_assert_eq(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+
+	/* A large event (shared by reference) and small ones. */
+	_cleanup_free_ char *name = filled(1000, 'n');
+	_cleanup_free_ char *body = subscribe_body(name, 4, 4000);
+	struct sim_peer f;
+	cr_assert_eq(sim_peer_open(&f, "/api/v1/scheduler", body), 200);
+	ev = sim_peer_next(&op, "FRAMEWORK_ADDED", 3000);
+	cr_assert_not_null(ev, "no FRAMEWORK_ADDED on the chunked stream");
+	cr_assert_eq(strlen(sim_jstr(ev, "framework_added.framework.framework_info.name")), 1000);
+	json_decref(ev);
+
+	/* The HTTP/1.0 stream: head, then `<len>\n<json>` records back to back. */
+	static char buf[1 << 20];
+	size_t have = 0;
+	double t0 = now_ms();
+	char *added = NULL;
+	while (!added && now_ms() - t0 < 5000 && have < sizeof(buf) - 1) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 100) != 1)
+			continue;
+		ssize_t n = recv(fd, buf + have, sizeof(buf) - 1 - have, 0);
+		cr_assert_gt(n, 0);
+		have += (size_t)n;
+		buf[have] = '\0';
+		added = strstr(buf, "\"FRAMEWORK_ADDED\"");
+	}
+	cr_assert_not_null(added, "no FRAMEWORK_ADDED on the HTTP/1.0 stream");
+	cr_assert_null(strstr(buf, "chunked"), "an HTTP/1.0 stream was chunked");
+	char *p = strstr(buf, "\r\n\r\n");
+	cr_assert_not_null(p);
+	p += 4;
+	int records = 0;
+	while (p < buf + have) {
+		char *nl = memchr(p, '\n', (size_t)(buf + have - p));
+		if (!nl)
+			break;
+		size_t len = strtoul(p, NULL, 10);
+		if (nl + 1 + len > buf + have)
+			break; /* the rest has not come yet */
+		json_t *j = json_loadb(nl + 1, len, 0, NULL);
+		cr_assert_not_null(j, "record %d is not JSON: %.40s", records, nl + 1);
+		json_decref(j);
+		records++;
+		p = nl + 1 + len;
+	}
+	cr_assert_geq(records, 2, "SUBSCRIBED and FRAMEWORK_ADDED at least");
+	close(fd);
+}
