@@ -10,9 +10,10 @@
  * --sync says.
  *
  * Over HTTP (--http): build/bin/agora-master (AGORA_BUILD_DIR/bin) on a
- * free loopback port with --registry_sync=normal and
- * --registry_max_removed_frameworks=--keep; each cycle a SUBSCRIBE (read up
- * to its SUBSCRIBED) and a TEARDOWN on the stream's id.
+ * free loopback port with --registry_sync=normal (or --sync) and, when
+ * --keep is given, --registry_max_removed_frameworks=--keep; each cycle a
+ * SUBSCRIBE (read up to its SUBSCRIBED) and a TEARDOWN on the stream's id.
+ * tombstones= is then what the bound allows, not a count.
  *
  * Prints, every --every cycles and at the end, one line:
  *   cycles=<n> db_kb=<size of registry.db> wal_kb=<registry.db-wal>
@@ -38,7 +39,7 @@
 static struct {
 	uint64_t cycles, every, keep;
 	size_t name_bytes;
-	bool http, keep_dir;
+	bool http, keep_dir, keep_given;
 	enum ms_registry_sync sync;
 	char dir[256];
 	pid_t master;
@@ -138,13 +139,15 @@ static void start_master(void)
 		snprintf(bin, sizeof(bin), "%s/bin/agora-master", b ? b : "build");
 		snprintf(wd, sizeof(wd), "--work_dir=%s", B.dir);
 		snprintf(keep, sizeof(keep), "--registry_max_removed_frameworks=%" PRIu64, B.keep);
+		/* Without --keep, the master's default bound (and a master of
+		 * before the bound can be measured too). */
 		const char *argv[] = {bin,
 		                      "--port=0",
 		                      "--log_level=warning",
 		                      wd,
 		                      B.sync == MS_REGISTRY_SYNC_FULL ? "--registry_sync=full"
 		                                                      : "--registry_sync=normal",
-		                      keep,
+		                      B.keep_given ? keep : NULL,
 		                      NULL};
 		dup2(out[1], 1);
 		execv(bin, (char **)argv);
@@ -262,6 +265,7 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			B.keep = strtoull(optarg, NULL, 10);
+			B.keep_given = true;
 			break;
 		case 'n':
 			B.name_bytes = strtoull(optarg, NULL, 10);
