@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 /* mkdir -p, the last component 0700: the registry is the cluster's
@@ -79,6 +80,30 @@ static int ms__recover(struct ms_master *m, bool created, struct ag_error *err)
 	return 0;
 }
 
+/* One descriptor per connection: the caps on streams
+ * (--max_scheduler_streams, --max_operator_event_stream_subscribers) and
+ * the agents need more than the usual soft limit of 1024. Take what the
+ * hard limit allows, and say so when even that is short of the caps. */
+static void ms__raise_nofile(const struct ms_flags *f)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	uint64_t want =
+	        (uint64_t)f->max_scheduler_streams + f->max_operator_event_stream_subscribers + 64;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+		ag_warn("open files are limited to %llu (RLIMIT_NOFILE), fewer than the streams "
+		        "allowed (--max_scheduler_streams + "
+		        "--max_operator_event_stream_subscribers) "
+		        "and agents need: connections beyond it are refused",
+		        (unsigned long long)rl.rlim_cur);
+}
+
 static void ms__on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct ms_master *m = arg;
@@ -119,6 +144,7 @@ int main(int argc, char **argv)
 
 	/* A client that vanishes mid-write must give EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
+	ms__raise_nofile(&m.flags);
 
 	struct event *sigterm = NULL, *sigint = NULL;
 	bool created = false;
