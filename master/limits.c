@@ -120,3 +120,15 @@ int ms_check_agent_text(const struct pb_agent_msg *msg, struct ag_error *err)
 	}
 	return r;
 }
+
+char *ms_text_truncate(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n <= max)
+		return ag_strdup(s);
+	size_t keep = max;
+	/* Back off UTF-8 continuation bytes: never half a character. */
+	while (keep > 0 && ((unsigned char)s[keep] & 0xc0) == 0x80)
+		keep--;
+	return ag_asprintf("%.*s... [%zu bytes cut by the master]", (int)keep, s, n - keep);
+}

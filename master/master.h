@@ -337,6 +337,8 @@ json_t *ms_agent_info_json(const struct ms_agent *a);
 #define MS_MAX_LABEL_KEY    256
 #define MS_MAX_LABEL_VALUE  4096
 #define MS_MAX_LABELS_BYTES 16384 /* keys and values of one message's labels */
+/* An agent's TaskStatus.message: cut (ms_text_truncate), not refused. */
+#define MS_MAX_STATUS_MESSAGE 4096
 
 /* 0, or -EINVAL with a message naming the field (`what` is its path) that
  * is longer than its bound, for a 400. */
@@ -348,6 +350,10 @@ int ms_check_task_info_text(const struct pb_task_info *ti, const char *what, str
 int ms_check_call_text(const struct pb_call *call, struct ag_error *err);
 /* The AgentInfo of a REGISTER/REREGISTER: hostname and attributes. */
 int ms_check_agent_text(const struct pb_agent_msg *msg, struct ag_error *err);
+/* `s` (UTF-8) cut to at most `max` bytes on a character boundary, with a
+ * note of how much was cut appended (the result may exceed `max` by the
+ * note, under 64 bytes). The caller frees it. */
+char *ms_text_truncate(const char *s, size_t max);
 
 /* ---- drain.c --------------------------------------------------------- */
 

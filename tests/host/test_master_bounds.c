@@ -547,3 +547,64 @@ Test(bounds, shared_events_reach_chunked_and_http_1_0_subscribers_intact)
 	 * sanitizer build fails on a leak). */
 	sim_stop_master_clean();
 }
+
+/* An agent's status message is free text kept with the task, sent to its
+ * framework and to every operator subscriber: one beyond 4 KiB is cut on a
+ * character boundary and marked, not refused (a refused update would hold
+ * up the others of its batch). */
+Test(bounds, a_long_status_message_is_cut_and_marked_not_refused)
+{
+	sim_start_master(NULL, 0);
+	struct sim_peer a, f;
+	sim_agent_register(&a, "h1", SIM_AGENT_RES);
+	sim_fw_subscribe(&f, NULL, NULL);
+	json_t *ev = sim_peer_next(&f, "OFFERS", 3000);
+	cr_assert_not_null(ev, "no offer");
+	char offer[256];
+	snprintf(offer, sizeof(offer), "%s", sim_jstr(ev, "offers.offers.0.id.value"));
+	json_decref(ev);
+	cr_assert_eq(sim_fw_launch(&f, offer, a.id, "t1", "1", NULL), 202);
+	ev = sim_peer_next(&a, "RUN_TASK", 3000);
+	cr_assert_not_null(ev);
+	json_decref(ev);
+
+	/* "a" and two-byte characters, 10,001 bytes: byte 4096 is in the
+	 * middle of one. */
+	char *msg = malloc(10002);
+	cr_assert_not_null(msg);
+	msg[0] = 'a';
+	for (int i = 1; i < 10001; i += 2)
+		memcpy(msg + i, "\xc3\xa9", 2);
+	msg[10001] = '\0';
+	json_t *up = json_pack("{s:s, s:{s:s}, s:{s:{s:s}, s:{s:{s:s}, s:s, s:s, s:s, s:{s:s}, "
+	                       "s:f, s:s}}}",
+	                       "type", "STATUS_UPDATE", "agent_id", "value", a.id, "status_update",
+	                       "framework_id", "value", f.id, "status", "task_id", "value", "t1",
+	                       "state", "TASK_RUNNING", "message", msg, "source", "SOURCE_EXECUTOR",
+	                       "agent_id", "value", a.id, "timestamp", 1700000000.5, "uuid",
+	                       SIM_UUIDS[0]);
+	free(msg);
+	cr_assert_not_null(up);
+	_cleanup_free_ char *body = json_dumps(up, JSON_COMPACT);
+	json_decref(up);
+	cr_assert_eq(sim_peer_call(&a, body, NULL), 202);
+
+	ev = sim_peer_next(&f, "UPDATE", 3000);
+	cr_assert_not_null(ev, "no UPDATE");
+	const char *got = sim_jstr(ev, "update.status.message");
+	cr_assert_not_null(got);
+	cr_assert_lt(strlen(got), 4096 + 64, "%zu bytes", strlen(got));
+	cr_assert(strstr(got, "bytes cut by the master"), "not marked: ...%s",
+	          got + strlen(got) - 40);
+	cr_assert_eq(strncmp(got, "a\xc3\xa9\xc3\xa9", 5), 0);
+	cr_assert(strstr(got, "\xc3\xa9... [5906 bytes cut"), "not cut on a character: ...%s",
+	          got + strlen(got) - 40);
+	json_decref(ev);
+	cr_assert(log_has("a status message of 10001 bytes cut to 4096"));
+	/* The same text is what GET_TASKS keeps. */
+	json_t *tasks = sim_op_call("{\"type\":\"GET_TASKS\"}", NULL, NULL, 0);
+	const char *kept = sim_jstr(tasks, "get_tasks.tasks.0.statuses.0.message");
+	cr_assert_not_null(kept);
+	cr_assert_lt(strlen(kept), 4096 + 64);
+	json_decref(tasks);
+}
