@@ -579,7 +579,10 @@ static void ms__agent_endpoint(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (msg.type == PB_AGENT_REGISTER || msg.type == PB_AGENT_REREGISTER) {
-		ms__register(m, req, &msg);
+		if (ms_check_agent_text(&msg, &err) < 0)
+			ms_http_reply_error(req, HTTP_BADREQUEST, "%s", err.msg);
+		else
+			ms__register(m, req, &msg);
 		pb_agent_msg_free(&msg);
 		return;
 	}

@@ -53,6 +53,20 @@ static const struct ms__flag ms__flags[] = {
          "1000", "ended tasks kept per framework for GET_TASKS.completed_tasks"},
         {"max_completed_frameworks", F_LIMIT, OFF(max_completed_frameworks), "50",
          "removed frameworks kept for GET_FRAMEWORKS.completed_frameworks"},
+        {"max_operator_event_stream_subscribers", F_COUNT,
+         OFF(max_operator_event_stream_subscribers), "1000",
+         "open operator SUBSCRIBE streams at most; more get 503"},
+        {"max_scheduler_streams", F_COUNT, OFF(max_scheduler_streams), "1000",
+         "subscribed frameworks (scheduler streams) at most; more get 503"},
+        {"max_stream_queue", F_BYTES, OFF(max_stream_queue), "8MiB",
+         "output queued on a scheduler or agent stream beyond which it is closed as a slow "
+         "consumer"},
+        {"max_operator_stream_queue", F_BYTES, OFF(max_operator_stream_queue), "1MiB",
+         "output queued on an operator SUBSCRIBE stream beyond which it is closed as a slow "
+         "consumer"},
+        {"registry_max_removed_frameworks", F_LIMIT, OFF(registry_max_removed_frameworks), "10000",
+         "ids of removed frameworks kept to refuse their re-subscription (oldest pruned "
+         "first)"},
         {"log_level", F_LOG_LEVEL, OFF(log_level), "info", "debug, info, warning or error"},
         {"registry_sync", F_SYNC, OFF(registry_sync), "full",
          "full: commits survive power loss; normal: they survive a killed process only"},
@@ -73,6 +87,11 @@ void ms_flags_init(struct ms_flags *f)
 	        .max_body_size = 4u << 20,
 	        .max_completed_tasks_per_framework = 1000,
 	        .max_completed_frameworks = 50,
+	        .max_operator_event_stream_subscribers = 1000,
+	        .max_scheduler_streams = 1000,
+	        .max_stream_queue = 8u << 20,
+	        .max_operator_stream_queue = 1u << 20,
+	        .registry_max_removed_frameworks = 10000,
 	        .log_level = AG_LOG_INFO,
 	        .registry_sync = MS_REGISTRY_SYNC_FULL,
 	};
@@ -257,7 +276,7 @@ void ms_flags_usage(FILE *out, const char *argv0)
 	        "agora-master: the cluster's master (Mesos v1 HTTP API).\n\n",
 	        argv0);
 	for (size_t k = 0; k < AG_ARRAY_SIZE(ms__flags); k++)
-		fprintf(out, "  --%-26s %s (default: %s)\n", ms__flags[k].name, ms__flags[k].help,
+		fprintf(out, "  --%-38s %s (default: %s)\n", ms__flags[k].name, ms__flags[k].help,
 		        ms__flags[k].def);
-	fprintf(out, "  --%-26s %s\n", "help", "print this and exit");
+	fprintf(out, "  --%-38s %s\n", "help", "print this and exit");
 }

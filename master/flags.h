@@ -32,6 +32,16 @@ struct ms_flags {
 	 * dropped first); 0 keeps nothing. */
 	size_t max_completed_tasks_per_framework;
 	size_t max_completed_frameworks;
+	/* Every client is bounded: streams open at once (more get 503), and
+	 * what one stream may leave queued before it is closed as a slow
+	 * consumer. */
+	unsigned max_operator_event_stream_subscribers;
+	unsigned max_scheduler_streams;
+	size_t max_stream_queue;
+	size_t max_operator_stream_queue;
+	/* Tombstones of removed frameworks kept in the registry and in
+	 * memory (newest kept); a pruned id may subscribe again. */
+	size_t registry_max_removed_frameworks;
 	enum ag_log_level log_level;
 	enum ms_registry_sync registry_sync;
 	bool help;

@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "master/master.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
@@ -166,11 +167,20 @@ static void ms__fw_disconnected(ms_stream *s, enum ms_stream_close_reason reason
 {
 	struct ms_framework *fw = arg;
 	struct ms_master *m = fw->m;
-	(void)s;
 	fw->stream = NULL;
+	m->n_scheduler_streams--;
 	fw->unregistered_ns = ms_wall_ns();
-	ag_info("framework %s disconnected (%s): failover in %.3f s", fw->id,
-	        ms_stream_close_reason_name(reason), fw->failover_timeout_s);
+	if (reason == MS_STREAM_SLOW_CONSUMER) {
+		char peer[64];
+		ag_warn("framework %s (%s) disconnected: %s (more than %zu bytes queued; "
+		        "--max_stream_queue): failover in %.3f s",
+		        fw->id, ms_stream_peer(s, peer, sizeof(peer)),
+		        ms_stream_close_reason_name(reason), m->flags.max_stream_queue,
+		        fw->failover_timeout_s);
+	} else {
+		ag_info("framework %s disconnected (%s): failover in %.3f s", fw->id,
+		        ms_stream_close_reason_name(reason), fw->failover_timeout_s);
+	}
 	drf_framework_deactivate(m->alloc, fw->id);
 	/* Outstanding offers go back: nobody can answer them now. */
 	ms_offers_rescind_matching(m, fw, NULL, false);
@@ -247,6 +257,20 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 		ms__stream_error(m->http, req, "Framework has been removed");
 		return;
 	}
+	struct ms_framework *fw = ms_framework_find(m, fi->id);
+	/* A framework failing over replaces its stream; any other one would
+	 * add a stream. Refused before anything is recorded. */
+	if ((!fw || !fw->stream) && m->n_scheduler_streams >= m->flags.max_scheduler_streams) {
+		if (ms_log_every(&m->sched_refused_log_ns))
+			ag_warn("framework SUBSCRIBE refused: %zu scheduler streams already "
+			        "(--max_scheduler_streams)",
+			        m->n_scheduler_streams);
+		ms_http_reply_error(req, HTTP_SERVUNAVAIL,
+		                    "Too many subscribed frameworks: at most %u scheduler streams "
+		                    "are served at once (--max_scheduler_streams)",
+		                    m->flags.max_scheduler_streams);
+		return;
+	}
 	char **roles = NULL;
 	size_t n_roles = 0;
 	const char *bad = ms__roles(fi, &roles, &n_roles);
@@ -256,7 +280,6 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	}
 	const json_t *info =
 	        json_object_get(json_object_get(call->json, "subscribe"), "framework_info");
-	struct ms_framework *fw = ms_framework_find(m, fi->id);
 	bool is_new = fw == NULL;
 	if (is_new) {
 		fw = ag_calloc(1, sizeof(*fw));
@@ -294,6 +317,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	if (fw->stream) {
 		ms_stream *old = fw->stream;
 		fw->stream = NULL;
+		m->n_scheduler_streams--;
 		json_t *ev = json_pack("{s:s, s:{s:s}}", "type", "ERROR", "error", "message",
 		                       "Framework failed over");
 		size_t len;
@@ -310,6 +334,8 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	free(sid);
 	const char *headers[] = {"Mesos-Stream-Id", fw->stream_id, NULL};
 	fw->stream = ms_stream_start(m->http, req, headers, ms__fw_disconnected, fw);
+	if (fw->stream)
+		m->n_scheduler_streams++;
 	bool was_recovered = fw->recovered;
 	fw->recovered = false;
 	ag_info("framework %s (%s) %s", fw->id,
@@ -336,14 +362,38 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	ms_allocate_soon(m);
 }
 
+static void ms__tombstone_pruned(const char *id, void *arg)
+{
+	struct ms_master *m = arg;
+	ms_map_del(&m->removed_frameworks, id);
+}
+
+int ms_removed_frameworks_prune(struct ms_master *m)
+{
+	struct ag_error err = {0};
+	uint64_t before = ms_registry_removed_frameworks(m->registry);
+	int r = ms_registry_frameworks_prune_removed(m->registry,
+	                                             m->flags.registry_max_removed_frameworks,
+	                                             ms__tombstone_pruned, m, &err);
+	if (r < 0)
+		ag_err("%s", err.msg);
+	else if (before > ms_registry_removed_frameworks(m->registry))
+		ag_debug("pruned %" PRIu64 " tombstones of removed frameworks (keeping %zu)",
+		         before - ms_registry_removed_frameworks(m->registry),
+		         m->flags.registry_max_removed_frameworks);
+	return r;
+}
+
 void ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char *why)
 {
 	struct ag_error err = {0};
 	ag_info("framework %s removed: %s", fw->id, why);
-	/* Its id must never come back, even after a crash right now. */
+	/* Its id must not come back, even after a crash right now, as long
+	 * as it is among the newest --registry_max_removed_frameworks. */
 	if (ms_registry_framework_mark_removed(m->registry, fw->id, &err) < 0)
 		ag_err("framework %s: %s", fw->id, err.msg);
 	ms_map_put(&m->removed_frameworks, fw->id, (void *)1);
+	ms_removed_frameworks_prune(m);
 	ms_offers_rescind_matching(m, fw, NULL, false);
 	/* One SHUTDOWN_FRAMEWORK per agent that runs its tasks. */
 	struct ms_map agents = {0};
@@ -378,6 +428,7 @@ void ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const cha
 	if (fw->stream) {
 		ms_stream *s = fw->stream;
 		fw->stream = NULL;
+		m->n_scheduler_streams--;
 		json_t *ev = json_pack("{s:s, s:{s:s}}", "type", "ERROR", "error", "message",
 		                       "Framework has been removed");
 		size_t len;

@@ -138,9 +138,51 @@ ms_stream *ms_stream_start(ms_http *http, struct evhttp_request *req, const char
 /* Send one RecordIO record, `<len>\n<json>`, as one HTTP chunk. `len` must
  * not be 0. Returns 0; -EPIPE when the stream is closing (the close callback
  * is on its way); -ENOBUFS when this record would push the queued output
- * past the limit, in which case the stream is being closed as a slow
- * consumer. */
+ * past the limit (see ms_stream_set_max_pending()), in which case the stream
+ * is being closed as a slow consumer. */
 int ms_stream_send(ms_stream *stream, const char *json, size_t len);
+
+/* A record built once and sent on many streams (a broadcast): the
+ * RecordIO size line and the JSON, serialized and framed once. It is
+ * queued on each stream by reference, not copied: a stream holds a
+ * reference until its bytes are written or it closes. */
+typedef struct ms_record ms_record;
+
+/* A record of the `len` bytes of `json` (copied; `len` must not be 0). The
+ * caller holds one reference and drops it with ms_record_unref() once it
+ * has sent the record to every stream; streams keep their own. */
+ms_record *ms_record_new(const char *json, size_t len);
+void ms_record_unref(ms_record *rec);
+
+/* ms_stream_send() of a shared record: the same rules and results. */
+int ms_stream_send_record(ms_stream *stream, ms_record *rec);
+
+/* Set this stream's bound on queued output (0: the server's default).
+ * The bound is checked before each record: a record is refused (and the
+ * stream closed as a slow consumer) when it would take the queue past the
+ * bound, except into an empty queue, which takes any one record (a state
+ * snapshot larger than the bound still reaches a reader that keeps up). */
+void ms_stream_set_max_pending(ms_stream *stream, size_t max_pending);
+
+/* Fix the kernel's send buffer of the stream's socket (SO_SNDBUF) instead
+ * of letting it grow to several MiB: for streams that many clients may hold
+ * open, so that clients that stop reading do not make the kernel buffer
+ * megabytes each, nor the loop write into their sockets for long. */
+void ms_stream_set_sndbuf(ms_stream *stream, int bytes);
+
+/* The event priority of background work; the daemon's event base has
+ * MS_PRIORITY_BACKGROUND + 1 priorities, whose default (the middle one)
+ * everything else has. */
+#define MS_PRIORITY_BACKGROUND 2
+
+/* Make writing the stream's output background work: it runs only when no
+ * request or other event is waiting (on a base with
+ * MS_PRIORITY_BACKGROUND + 1 priorities; otherwise nothing changes). For
+ * streams that many clients may hold open. */
+void ms_stream_set_background(ms_stream *stream);
+
+/* The peer's address as "ip:port" in `buf` (for logs). */
+const char *ms_stream_peer(const ms_stream *stream, char *buf, size_t len);
 
 /* Bytes queued on the stream's connection and not yet written. */
 size_t ms_stream_pending(const ms_stream *stream);

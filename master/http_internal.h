@@ -29,6 +29,8 @@ struct ms_stream {
 	struct event *closer;
 	enum ms_stream_close_reason reason;
 	bool closing;
+	bool chunked;       /* the response is chunked (not an HTTP/1.0 client) */
+	size_t max_pending; /* bound on queued output; see ms_stream_send() */
 	ms_stream_close_cb on_close;
 	void *arg;
 };

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 /* mkdir -p, the last component 0700: the registry is the cluster's
@@ -58,6 +59,12 @@ static int ms__recover(struct ms_master *m, bool created, struct ag_error *err)
 	}
 	if (r < 0)
 		return r;
+	/* Before anything is loaded: a lowered --registry_max_removed_frameworks
+	 * takes effect at once. */
+	r = ms_registry_frameworks_prune_removed(
+	        m->registry, m->flags.registry_max_removed_frameworks, NULL, NULL, err);
+	if (r < 0)
+		return r;
 	size_t agents = 0, frameworks = 0, weights = 0;
 	r = ms_registry_agents_foreach(m->registry, (ms_registry_agent_cb)ms__count, &agents, err);
 	if (r == 0)
@@ -71,6 +78,30 @@ static int ms__recover(struct ms_master *m, bool created, struct ag_error *err)
 	        m->id, created ? "created" : "recovered", ms_registry_schema_version(m->registry),
 	        agents, frameworks, weights);
 	return 0;
+}
+
+/* One descriptor per connection: the caps on streams
+ * (--max_scheduler_streams, --max_operator_event_stream_subscribers) and
+ * the agents need more than the usual soft limit of 1024. Take what the
+ * hard limit allows, and say so when even that is short of the caps. */
+static void ms__raise_nofile(const struct ms_flags *f)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	uint64_t want =
+	        (uint64_t)f->max_scheduler_streams + f->max_operator_event_stream_subscribers + 64;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+		ag_warn("open files are limited to %llu (RLIMIT_NOFILE), fewer than the streams "
+		        "allowed (--max_scheduler_streams + "
+		        "--max_operator_event_stream_subscribers) "
+		        "and agents need: connections beyond it are refused",
+		        (unsigned long long)rl.rlim_cur);
 }
 
 static void ms__on_signal(evutil_socket_t sig, short what, void *arg)
@@ -113,6 +144,7 @@ int main(int argc, char **argv)
 
 	/* A client that vanishes mid-write must give EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
+	ms__raise_nofile(&m.flags);
 
 	struct event *sigterm = NULL, *sigint = NULL;
 	bool created = false;
@@ -129,11 +161,22 @@ int main(int argc, char **argv)
 	 * changes cancel out before the loop polls again. No fd is dup()ed
 	 * while registered, the changelist's one caveat. */
 	struct event_config *cfg = event_config_new();
-	if (cfg)
+	if (cfg) {
 		event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+		/* Background work (writes to operator streams, see
+		 * ms_stream_set_background) yields to new events every 32
+		 * callbacks: a thousand subscribers' writes never hold a
+		 * request up for long. */
+		event_config_set_max_dispatch_interval(cfg, NULL, 32, MS_PRIORITY_BACKGROUND);
+	}
 	m.base = cfg ? event_base_new_with_config(cfg) : NULL;
 	if (cfg)
 		event_config_free(cfg);
+	/* Everything at the default (middle) priority but the background. */
+	if (m.base && event_base_priority_init(m.base, MS_PRIORITY_BACKGROUND + 1) < 0) {
+		ag_err("event_base_priority_init failed");
+		goto out;
+	}
 	if (!m.base) {
 		ag_err("event_base_new failed");
 		goto out;
@@ -142,6 +185,7 @@ int main(int argc, char **argv)
 	        .ip = m.flags.ip,
 	        .port = m.flags.port,
 	        .max_body = m.flags.max_body_size,
+	        .stream_max_pending = m.flags.max_stream_queue,
 	};
 	if (ms_http_new(m.base, &hopts, &m.http, &err) < 0) {
 		ag_err("%s", err.msg);

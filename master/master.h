@@ -169,6 +169,9 @@ struct ms_master {
 	struct event *drain_check;   /* zero-delay: DRAINING -> DRAINED (drain.c) */
 	ms_stream **subscribers;     /* operator SUBSCRIBE streams */
 	size_t n_subscribers;
+	size_t n_scheduler_streams; /* frameworks with a stream */
+	/* When a refusal over a cap was last logged (ms_log_every). */
+	int64_t op_refused_log_ns, sched_refused_log_ns;
 };
 
 /* ---- state.c -------------------------------------------------------- */
@@ -215,6 +218,9 @@ void ms_operator_broadcast(struct ms_master *m, json_t *ev);
  * client's unknown `type`. */
 void ms_reply_decode_error(struct evhttp_request *req, int rc, const struct ag_error *err,
                            const char *body, size_t len);
+/* Whether a repeated warning may be logged now: at most one per 10 s per
+ * `last_ns` (the monotonic time of the last one, updated). */
+bool ms_log_every(int64_t *last_ns);
 /* Ask for one drf_allocate_dirty() at the end of this loop turn. */
 void ms_allocate_soon(struct ms_master *m);
 /* Ask for one drf_allocate_dirty() --allocation_batch from the first such
@@ -234,6 +240,10 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 struct ms_framework *ms_framework_recover(struct ms_master *m, const char *id, const json_t *info);
 /* Kill its tasks, drop its offers, forget it, and record it removed. */
 void ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char *why);
+/* Forget the oldest removed frameworks beyond
+ * --registry_max_removed_frameworks, in the registry and in memory (a
+ * pruned id may subscribe again, as in Mesos). 0 or -errno (logged). */
+int ms_removed_frameworks_prune(struct ms_master *m);
 json_t *ms_framework_json(struct ms_master *m, struct ms_framework *fw);
 void ms_framework_free(struct ms_framework *fw);
 
@@ -325,6 +335,36 @@ void ms_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator);
 json_t *ms_agent_json(struct ms_master *m, struct ms_agent *a);
 /* Its AgentInfo as a new tree. */
 json_t *ms_agent_info_json(const struct ms_agent *a);
+
+/* ---- limits.c -------------------------------------------------------- */
+
+/* Bounds on free text, in bytes (docs/operator-api.md, "Bounds"). */
+#define MS_MAX_NAME         1024 /* FrameworkInfo.name, TaskInfo.name */
+#define MS_MAX_USER         256  /* LOGIN_NAME_MAX */
+#define MS_MAX_HOSTNAME     255  /* a DNS name (RFC 1035) */
+#define MS_MAX_PRINCIPAL    1024
+#define MS_MAX_URL          2048
+#define MS_MAX_LABELS       64 /* labels of one message; attributes of an agent */
+#define MS_MAX_LABEL_KEY    256
+#define MS_MAX_LABEL_VALUE  4096
+#define MS_MAX_LABELS_BYTES 16384 /* keys and values of one message's labels */
+/* An agent's TaskStatus.message: cut (ms_text_truncate), not refused. */
+#define MS_MAX_STATUS_MESSAGE 4096
+
+/* 0, or -EINVAL with a message naming the field (`what` is its path) that
+ * is longer than its bound, for a 400. */
+int ms_check_framework_info_text(const struct pb_framework_info *fi, const char *what,
+                                 struct ag_error *err);
+int ms_check_task_info_text(const struct pb_task_info *ti, const char *what, struct ag_error *err);
+/* The free text of a scheduler call: the FrameworkInfo of SUBSCRIBE and
+ * UPDATE_FRAMEWORK, the tasks of ACCEPT's launches. */
+int ms_check_call_text(const struct pb_call *call, struct ag_error *err);
+/* The AgentInfo of a REGISTER/REREGISTER: hostname and attributes. */
+int ms_check_agent_text(const struct pb_agent_msg *msg, struct ag_error *err);
+/* `s` (UTF-8) cut to at most `max` bytes on a character boundary, with a
+ * note of how much was cut appended (the result may exceed `max` by the
+ * note, under 64 bytes). The caller frees it. */
+char *ms_text_truncate(const char *s, size_t max);
 
 /* ---- drain.c --------------------------------------------------------- */
 

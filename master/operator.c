@@ -127,7 +127,13 @@ static json_t *ms__get_roles(struct ms_master *m)
 static void ms__subscriber_closed(ms_stream *s, enum ms_stream_close_reason reason, void *arg)
 {
 	struct ms_master *m = arg;
-	(void)reason;
+	if (reason == MS_STREAM_SLOW_CONSUMER) {
+		char peer[64];
+		ag_warn("operator subscriber %s closed: %s (more than %zu bytes queued; "
+		        "--max_operator_stream_queue)",
+		        ms_stream_peer(s, peer, sizeof(peer)), ms_stream_close_reason_name(reason),
+		        m->flags.max_operator_stream_queue);
+	}
 	for (size_t i = 0; i < m->n_subscribers; i++)
 		if (m->subscribers[i] == s) {
 			m->subscribers[i] = m->subscribers[--m->n_subscribers];
@@ -255,9 +261,26 @@ static void ms__operator(struct evhttp_request *req, void *arg)
 		ms_kill_task_operator(m, req, &call);
 		goto out;
 	case PB_OP_SUBSCRIBE: {
+		if (m->n_subscribers >= m->flags.max_operator_event_stream_subscribers) {
+			if (ms_log_every(&m->op_refused_log_ns))
+				ag_warn("operator SUBSCRIBE refused: %zu subscribers already "
+				        "(--max_operator_event_stream_subscribers)",
+				        m->n_subscribers);
+			ms_http_reply_error(req, HTTP_SERVUNAVAIL,
+			                    "Too many operator event stream subscribers: at most "
+			                    "%u are served at once "
+			                    "(--max_operator_event_stream_subscribers)",
+			                    m->flags.max_operator_event_stream_subscribers);
+			goto out;
+		}
 		ms_stream *s = ms_stream_start(m->http, req, NULL, ms__subscriber_closed, m);
 		if (!s)
 			goto out;
+		ms_stream_set_max_pending(s, m->flags.max_operator_stream_queue);
+		/* Up to a thousand of them: 64 KiB each in the kernel (which
+		 * doubles it) still carries events at LAN speed. */
+		ms_stream_set_sndbuf(s, 64 * 1024);
+		ms_stream_set_background(s);
 		m->subscribers = ag_realloc(m->subscribers,
 		                            (m->n_subscribers + 1) * sizeof(*m->subscribers));
 		m->subscribers[m->n_subscribers++] = s;

@@ -2,6 +2,7 @@
 #include "master/registry.h"
 
 #include <fcntl.h>
+#include <time.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -22,6 +23,10 @@ enum ms__stmt {
 	ST_FW_REMOVED,
 	ST_FW_DEL,
 	ST_FW_LIST,
+	ST_FW_REMOVED_COUNT,
+	ST_FW_PRUNE,
+	ST_FREELIST,
+	ST_VACUUM,
 	ST_WEIGHT_SET,
 	ST_WEIGHT_DEL,
 	ST_WEIGHT_LIST,
@@ -51,12 +56,22 @@ static const char *const ms__sql[ST__COUNT] = {
                       "info = excluded.info, failover_timeout = excluded.failover_timeout, "
                       "registered_at = excluded.registered_at, removed = excluded.removed",
         /* A tombstone even for a framework never recorded (known only
-         * from an agent's report): its id must not come back either. */
-        [ST_FW_REMOVED] = "INSERT INTO frameworks (id, info, registered_at, removed) "
-                          "VALUES (?1, '{}', 0, 1) ON CONFLICT (id) DO UPDATE SET removed = 1",
+         * from an agent's report): its id must not come back either. It
+         * keeps the id and the times, not the FrameworkInfo. A second
+         * removal changes nothing (and no row: see ms__fw_removed). */
+        [ST_FW_REMOVED] = "INSERT INTO frameworks (id, info, registered_at, removed, removed_at) "
+                          "VALUES (?1, '{}', 0, 1, ?2) ON CONFLICT (id) DO UPDATE SET "
+                          "removed = 1, info = '{}', removed_at = excluded.removed_at "
+                          "WHERE frameworks.removed = 0",
         [ST_FW_DEL] = "DELETE FROM frameworks WHERE id = ?1",
         [ST_FW_LIST] = "SELECT id, info, failover_timeout, registered_at, removed FROM frameworks "
                        "ORDER BY rowid",
+        [ST_FW_REMOVED_COUNT] = "SELECT count(*) FROM frameworks WHERE removed = 1",
+        /* The oldest tombstones, through the index on (removed, removed_at). */
+        [ST_FW_PRUNE] = "DELETE FROM frameworks WHERE rowid IN (SELECT rowid FROM frameworks "
+                        "WHERE removed = 1 ORDER BY removed_at, rowid LIMIT ?1) RETURNING id",
+        [ST_FREELIST] = "PRAGMA freelist_count",
+        [ST_VACUUM] = "PRAGMA incremental_vacuum",
         [ST_WEIGHT_SET] = "INSERT INTO weights (role, weight) VALUES (?1, ?2) "
                           "ON CONFLICT (role) DO UPDATE SET weight = excluded.weight",
         [ST_WEIGHT_DEL] = "DELETE FROM weights WHERE role = ?1",
@@ -90,11 +105,29 @@ static const char ms__schema_v1[] = "CREATE TABLE meta ("
 static const char ms__schema_v2[] = "ALTER TABLE agents ADD COLUMN secret TEXT;"
                                     "PRAGMA user_version = 2;";
 
+/* Version 3: tombstones of removed frameworks have a removal time (the
+ * oldest are pruned past a bound) and no longer keep the FrameworkInfo. */
+static const char ms__schema_v3[] =
+        "ALTER TABLE frameworks ADD COLUMN removed_at INTEGER NOT NULL DEFAULT 0;"
+        "UPDATE frameworks SET info = '{}' WHERE removed = 1;"
+        "CREATE INDEX frameworks_removed ON frameworks (removed, removed_at);"
+        "PRAGMA user_version = 3;";
+
+/* Free pages beyond this many are given back to the file system (at 4 KiB
+ * a page, 1 MiB): the file shrinks after a prune or a big row's removal
+ * instead of keeping its high-water mark. */
+#define MS_REGISTRY_FREE_PAGES_MAX 256
+
+/* The WAL is truncated to this after a checkpoint (it would otherwise keep
+ * the size of its largest transaction). */
+#define MS_REGISTRY_WAL_MAX "4194304"
+
 struct ms_registry {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST__COUNT];
 	int lock_fd;
 	bool in_batch;
+	uint64_t n_removed; /* tombstones (removed = 1) in the table */
 };
 
 /* Map an SQLite result to -errno and fill `err` with SQLite's message. */
@@ -209,6 +242,8 @@ static int ms__migrate(ms_registry *reg, bool *ret_created, struct ag_error *err
 		r = ms__exec(reg, ms__schema_v1, "create the schema", err);
 	if (r == 0 && version < 2)
 		r = ms__exec(reg, ms__schema_v2, "add the agents' secrets", err);
+	if (r == 0 && version < 3)
+		r = ms__exec(reg, ms__schema_v3, "bound the framework tombstones", err);
 	if (r == 0)
 		r = ms__exec(reg, "COMMIT", "commit the schema migration", err);
 	if (r < 0)
@@ -302,10 +337,33 @@ int ms_registry_open(const char *work_dir, enum ms_registry_sync sync, ms_regist
 	if (r < 0)
 		goto fail;
 
+	r = ms__exec(reg, "PRAGMA journal_size_limit = " MS_REGISTRY_WAL_MAX,
+	             "set journal_size_limit", err);
+	if (r < 0)
+		goto fail;
+	/* Before the first table: a new database frees pages incrementally. */
+	r = ms__exec(reg, "PRAGMA auto_vacuum = INCREMENTAL", "set auto_vacuum", err);
+	if (r < 0)
+		goto fail;
+
 	bool created = false;
 	r = ms__migrate(reg, &created, err);
 	if (r < 0)
 		goto fail;
+	/* A database made before schema 2 frees nothing until VACUUM has
+	 * rebuilt it with auto_vacuum on: once, here. */
+	int av = 0;
+	rc = ms__pragma_int(reg, "PRAGMA auto_vacuum", &av);
+	if (rc != SQLITE_OK) {
+		r = ms__sqlerr(reg, rc, err, "read auto_vacuum");
+		goto fail;
+	}
+	if (av == 0) {
+		r = ms__exec(reg, "PRAGMA auto_vacuum = INCREMENTAL; VACUUM",
+		             "turn auto_vacuum on (VACUUM)", err);
+		if (r < 0)
+			goto fail;
+	}
 
 	for (int i = 0; i < ST__COUNT; i++) {
 		rc = sqlite3_prepare_v3(reg->db, ms__sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -315,6 +373,13 @@ int ms_registry_open(const char *work_dir, enum ms_registry_sync sync, ms_regist
 			goto fail;
 		}
 	}
+	int n_removed = 0;
+	rc = ms__pragma_int(reg, ms__sql[ST_FW_REMOVED_COUNT], &n_removed);
+	if (rc != SQLITE_OK) {
+		r = ms__sqlerr(reg, rc, err, "count removed frameworks");
+		goto fail;
+	}
+	reg->n_removed = (uint64_t)n_removed;
 	if (ret_created)
 		*ret_created = created;
 	*ret = reg;
@@ -515,8 +580,64 @@ int ms_registry_framework_put(ms_registry *reg, const struct ms_registry_framewo
 
 int ms_registry_framework_mark_removed(ms_registry *reg, const char *id, struct ag_error *err)
 {
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
 	ms__bind_text(reg->stmt[ST_FW_REMOVED], 1, id);
-	return ms__run(reg, ST_FW_REMOVED, "mark framework removed", err);
+	sqlite3_bind_int64(reg->stmt[ST_FW_REMOVED], 2,
+	                   (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+	int r = ms__run(reg, ST_FW_REMOVED, "mark framework removed", err);
+	if (r == 0 && sqlite3_changes(reg->db) > 0)
+		reg->n_removed++;
+	return r;
+}
+
+uint64_t ms_registry_removed_frameworks(const ms_registry *reg)
+{
+	return reg->n_removed;
+}
+
+/* Give free pages back to the file system when there are many. */
+static int ms__reclaim(ms_registry *reg, struct ag_error *err)
+{
+	sqlite3_stmt *s = reg->stmt[ST_FREELIST];
+	int rc = sqlite3_step(s);
+	int free_pages = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return ms__sqlerr(reg, rc, err, "read freelist_count");
+	if (free_pages <= MS_REGISTRY_FREE_PAGES_MAX)
+		return 0;
+	/* incremental_vacuum returns no rows but must be stepped to its end. */
+	s = reg->stmt[ST_VACUUM];
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : ms__sqlerr(reg, rc, err, "incremental_vacuum");
+}
+
+int ms_registry_frameworks_prune_removed(ms_registry *reg, uint64_t keep,
+                                         ms_registry_pruned_cb pruned, void *arg,
+                                         struct ag_error *err)
+{
+	if (reg->n_removed <= keep)
+		return ms__reclaim(reg, err);
+	sqlite3_stmt *s = reg->stmt[ST_FW_PRUNE];
+	sqlite3_bind_int64(s, 1, (int64_t)(reg->n_removed - keep));
+	int rc;
+	uint64_t n = 0;
+	/* RETURNING: every row is deleted by the first step; the ids are
+	 * handed out as they come. */
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		n++;
+		if (pruned)
+			pruned(ms__col_text(s, 0), arg);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE)
+		return ms__sqlerr(reg, rc, err, "prune removed frameworks");
+	reg->n_removed -= n < reg->n_removed ? n : reg->n_removed;
+	return ms__reclaim(reg, err);
 }
 
 int ms_registry_framework_remove(ms_registry *reg, const char *id, struct ag_error *err)

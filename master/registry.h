@@ -5,9 +5,15 @@
  * it again: the agents it admitted (so it knows whom to expect, which were
  * marked gone, and the secret each was issued), the framework ids it
  * handed out with their failover_timeout (so a re-subscribing framework is
- * recognised), the role
- * weights, and a small meta table (the master's id). Tasks are not here:
- * agents report them when they re-register.
+ * recognised), the ids of removed frameworks (tombstones: ids and times
+ * only, pruned past a bound by ms_registry_frameworks_prune_removed), the
+ * role weights, and a small meta table (the master's id). Tasks are not
+ * here: agents report them when they re-register.
+ *
+ * Size. The database frees pages incrementally (auto_vacuum=INCREMENTAL;
+ * a database of schema 1 or 2 is rebuilt once with VACUUM on open), the
+ * WAL is truncated to 4 MiB after checkpoints, so the files shrink back
+ * after deletions.
  *
  * Durability. The database runs in WAL mode with synchronous=FULL by
  * default: a mutation has reached the disk when its call (or
@@ -35,7 +41,7 @@
 
 typedef struct ms_registry ms_registry;
 
-#define MS_REGISTRY_SCHEMA_VERSION 2
+#define MS_REGISTRY_SCHEMA_VERSION 3
 #define MS_REGISTRY_FILE           "registry.db"
 
 enum ms_registry_sync {
@@ -113,9 +119,22 @@ struct ms_registry_framework {
 
 int ms_registry_framework_put(ms_registry *reg, const struct ms_registry_framework *fw,
                               struct ag_error *err);
-/* Record `id` as removed, registered before or not (then a row with an
- * empty FrameworkInfo that only says so). */
+/* Record `id` as removed (a tombstone), registered before or not: the row
+ * keeps the id, its registration and removal times and an empty
+ * FrameworkInfo. Removing a removed framework again changes nothing. */
 int ms_registry_framework_mark_removed(ms_registry *reg, const char *id, struct ag_error *err);
+/* How many tombstones the registry holds. */
+uint64_t ms_registry_removed_frameworks(const ms_registry *reg);
+
+/* Called with the id of each tombstone pruned (valid during the call). */
+typedef void (*ms_registry_pruned_cb)(const char *id, void *arg);
+/* Keep the newest `keep` tombstones (by removal time) and delete the
+ * older ones, calling `pruned` (may be NULL) for each; then give the
+ * space back to the file system when much of it is free. A pruned id may
+ * be used again. */
+int ms_registry_frameworks_prune_removed(ms_registry *reg, uint64_t keep,
+                                         ms_registry_pruned_cb pruned, void *arg,
+                                         struct ag_error *err);
 int ms_registry_framework_remove(ms_registry *reg, const char *id, struct ag_error *err);
 
 typedef int (*ms_registry_framework_cb)(const struct ms_registry_framework *fw, void *arg);

@@ -19,6 +19,11 @@ static void ms__scheduler(struct evhttp_request *req, void *arg)
 		ms_reply_decode_error(req, rc, &err, body, len);
 		return;
 	}
+	if (ms_check_call_text(&call, &err) < 0) {
+		ms_http_reply_error(req, HTTP_BADREQUEST, "%s", err.msg);
+		pb_call_free(&call);
+		return;
+	}
 	if (call.type == PB_CALL_SUBSCRIBE) {
 		ms_framework_subscribe(m, req, &call);
 		pb_call_free(&call);

@@ -286,9 +286,29 @@ void ms_agent_send(struct ms_agent *a, json_t *msg)
 
 void ms_operator_broadcast(struct ms_master *m, json_t *ev)
 {
-	for (size_t i = 0; i < m->n_subscribers; i++)
-		ms__stream_send(m->subscribers[i], ev);
+	/* Serialized once for every subscriber, and queued by reference when
+	 * large: a thousand subscribers cost one copy of the event. */
+	if (m->n_subscribers) {
+		size_t len;
+		char *text = pb_json_dump(ev, &len);
+		ms_record *rec = ms_record_new(text, len);
+		free(text);
+		/* A stream refused here is closed from the loop, later: the
+		 * array does not change under this walk. */
+		for (size_t i = 0; i < m->n_subscribers; i++)
+			(void)ms_stream_send_record(m->subscribers[i], rec);
+		ms_record_unref(rec);
+	}
 	json_decref(ev);
+}
+
+bool ms_log_every(int64_t *last_ns)
+{
+	int64_t now = ms_now();
+	if (*last_ns && now - *last_ns < 10 * (int64_t)1000000000)
+		return false;
+	*last_ns = now;
+	return true;
 }
 
 /* ---- timers --------------------------------------------------------- */
@@ -346,19 +366,23 @@ static void ms__heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	struct ms_master *m = arg;
 	(void)fd;
 	(void)what;
+	/* One record for every stream. */
+	static const char hb[] = "{\"type\":\"HEARTBEAT\"}";
+	ms_record *rec = ms_record_new(hb, sizeof(hb) - 1);
 	struct ms_map_iter it;
 	for (ms_map_iter_init(&it); ms_map_iter_next(&m->frameworks, &it);) {
 		struct ms_framework *fw = it.e->value;
 		if (fw->stream)
-			ms_framework_send(fw, json_pack("{s:s}", "type", "HEARTBEAT"));
+			(void)ms_stream_send_record(fw->stream, rec);
 	}
 	for (ms_map_iter_init(&it); ms_map_iter_next(&m->agents, &it);) {
 		struct ms_agent *a = it.e->value;
 		if (a->stream)
-			ms_agent_send(a, json_pack("{s:s}", "type", "HEARTBEAT"));
+			(void)ms_stream_send_record(a->stream, rec);
 	}
-	if (m->n_subscribers)
-		ms_operator_broadcast(m, json_pack("{s:s}", "type", "HEARTBEAT"));
+	for (size_t i = 0; i < m->n_subscribers; i++)
+		(void)ms_stream_send_record(m->subscribers[i], rec);
+	ms_record_unref(rec);
 }
 
 static void ms__agent_check_cb(evutil_socket_t fd, short what, void *arg)

@@ -12,6 +12,8 @@
  */
 #include "master/http_internal.h"
 
+#include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -114,6 +116,7 @@ ms_stream *ms_stream_start(ms_http *http, struct evhttp_request *req, const char
 	s->evcon = evcon;
 	s->on_close = on_close;
 	s->arg = arg;
+	s->max_pending = http->stream_max_pending;
 	s->closer = event_new(http->base, -1, 0, ms__stream_close_now, s);
 	int fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
 	s->watch = event_new(http->base, fd, EV_READ | EV_PERSIST, ms__stream_readable, s);
@@ -123,6 +126,9 @@ ms_stream *ms_stream_start(ms_http *http, struct evhttp_request *req, const char
 
 	evhttp_connection_set_closecb(evcon, ms__stream_conn_closed, s);
 	evhttp_send_reply_start(req, HTTP_OK, NULL);
+	/* evhttp chunks unless the client speaks HTTP/1.0. */
+	const char *te = evhttp_find_header(out, "Transfer-Encoding");
+	s->chunked = te && strcasecmp(te, "chunked") == 0;
 	/* evhttp keeps EV_READ on while it writes, to see closes, and with it
 	 * the connection's read timeout: a stream quiet between heartbeats
 	 * would be dropped as an idle connection. Keep only the write
@@ -142,34 +148,151 @@ size_t ms_stream_pending(const ms_stream *s)
 	return evbuffer_get_length(bufferevent_get_output(ms__stream_bev(s)));
 }
 
-int ms_stream_send(ms_stream *s, const char *json, size_t len)
+void ms_stream_set_max_pending(ms_stream *s, size_t max_pending)
+{
+	s->max_pending = max_pending ? max_pending : s->http->stream_max_pending;
+}
+
+void ms_stream_set_sndbuf(ms_stream *s, int bytes)
+{
+	int fd = bufferevent_getfd(ms__stream_bev(s));
+	/* Best effort: the default (autotuned) buffer is still correct. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+}
+
+void ms_stream_set_background(ms_stream *s)
+{
+	if (event_base_get_npriorities(s->http->base) <= MS_PRIORITY_BACKGROUND)
+		return;
+	(void)bufferevent_priority_set(ms__stream_bev(s), MS_PRIORITY_BACKGROUND);
+	/* A thousand slow subscribers closed at once are background work too. */
+	(void)event_priority_set(s->closer, MS_PRIORITY_BACKGROUND);
+}
+
+const char *ms_stream_peer(const ms_stream *s, char *buf, size_t len)
+{
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+	if (s->evcon)
+		evhttp_connection_get_peer(s->evcon, &addr, &port);
+	snprintf(buf, len, "%s:%u", addr ? addr : "?", port);
+	return buf;
+}
+
+/* Whether a record of `framed` bytes may be queued; if not, the stream is
+ * being closed as a slow consumer. */
+static int ms__stream_admit(ms_stream *s, size_t framed)
 {
 	if (s->closing || !s->req)
 		return -EPIPE;
-	if (len == 0)
-		return -EINVAL;
-	/* The size line plus the chunk framing (hex size, two CRLFs). */
-	size_t framed = len + 21 + 20;
-	if (ms_stream_pending(s) + framed > s->http->stream_max_pending) {
+	size_t pending = ms_stream_pending(s);
+	if (pending > 0 && pending + framed > s->max_pending) {
 		ms__stream_close_later(s, MS_STREAM_SLOW_CONSUMER);
 		return -ENOBUFS;
 	}
-	/* The size line without printf, and one buffer for every record:
-	 * evhttp_send_reply_chunk() moves its content out. */
-	char line[24];
-	size_t n = sizeof(line);
+	return 0;
+}
+
+/* The size line of a record of `len` bytes, without printf, at the end of
+ * `line`; its length. */
+static size_t ms__size_line(char line[24], size_t len)
+{
+	size_t n = 24;
 	line[--n] = '\n';
-	size_t v = len;
 	do
-		line[--n] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
+		line[--n] = (char)('0' + len % 10);
+	while ((len /= 10) != 0);
+	memmove(line, line + n, 24 - n);
+	return 24 - n;
+}
+
+/* Queue what is in the server's record buffer as one chunk. */
+static void ms__stream_chunk(ms_stream *s)
+{
 	struct evbuffer *b = s->http->record;
-	if (evbuffer_add(b, line + n, sizeof(line) - n) < 0 || evbuffer_add(b, json, len) < 0)
-		abort();
 	/* One record, one chunk: npm mesos-framework splits on chunks. */
 	evhttp_send_reply_chunk(s->req, b);
 	/* Empty already unless evhttp had no connection to move it to. */
 	evbuffer_drain(b, evbuffer_get_length(b));
+}
+
+int ms_stream_send(ms_stream *s, const char *json, size_t len)
+{
+	if (len == 0)
+		return -EINVAL;
+	/* The size line plus the chunk framing (hex size, two CRLFs). */
+	int r = ms__stream_admit(s, len + 21 + 20);
+	if (r < 0)
+		return r;
+	/* One buffer for every record: evhttp_send_reply_chunk() moves its
+	 * content out. */
+	char line[24];
+	size_t n = ms__size_line(line, len);
+	struct evbuffer *b = s->http->record;
+	if (evbuffer_add(b, line, n) < 0 || evbuffer_add(b, json, len) < 0)
+		abort();
+	ms__stream_chunk(s);
+	return 0;
+}
+
+/* ---- shared records -------------------------------------------------- */
+
+/* A record is the whole HTTP chunk, the same bytes for every stream: its
+ * chunk head (hex size, CRLF), the RecordIO size line, the JSON and the
+ * chunk's CRLF. Each stream's queue gets one reference to it (one small
+ * libevent chain) instead of a copy; libevent calls ms__record_released
+ * once the stream has written it or dropped it. */
+struct ms_record {
+	size_t refs;
+	size_t len;      /* of data */
+	size_t head_len; /* of the chunk head: a stream that is not chunked
+	                  * (HTTP/1.0) gets data + head_len, len - head_len - 2 */
+	char data[];     /* not NUL-terminated */
+};
+
+ms_record *ms_record_new(const char *json, size_t len)
+{
+	char line[24], head[24];
+	size_t n = ms__size_line(line, len);
+	int h = snprintf(head, sizeof(head), "%zx\r\n", n + len);
+	ms_record *rec = ag_malloc(sizeof(*rec) + (size_t)h + n + len + 2);
+	rec->refs = 1;
+	rec->head_len = (size_t)h;
+	rec->len = (size_t)h + n + len + 2;
+	memcpy(rec->data, head, (size_t)h);
+	memcpy(rec->data + h, line, n);
+	memcpy(rec->data + (size_t)h + n, json, len);
+	memcpy(rec->data + rec->len - 2, "\r\n", 2);
+	return rec;
+}
+
+void ms_record_unref(ms_record *rec)
+{
+	/* One thread: the loop's. */
+	if (rec && --rec->refs == 0)
+		free(rec);
+}
+
+static void ms__record_released(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	ms_record_unref(arg);
+}
+
+int ms_stream_send_record(ms_stream *s, ms_record *rec)
+{
+	int r = ms__stream_admit(s, rec->len);
+	if (r < 0)
+		return r;
+	/* Straight into the connection's output, as evhttp_send_reply_chunk
+	 * would put it there: its write callback sends it. */
+	struct evbuffer *out = bufferevent_get_output(ms__stream_bev(s));
+	const char *p = s->chunked ? rec->data : rec->data + rec->head_len;
+	size_t n = s->chunked ? rec->len : rec->len - rec->head_len - 2;
+	rec->refs++;
+	if (evbuffer_add_reference(out, p, n, ms__record_released, rec) < 0)
+		abort();
 	return 0;
 }
 

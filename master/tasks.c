@@ -385,11 +385,24 @@ void ms_task_status_update(struct ms_master *m, struct ms_agent *agent, const ch
 		return;
 	}
 	char *text;
-	if (st->agent_id) {
+	bool long_message = st->message && strlen(st->message) > MS_MAX_STATUS_MESSAGE;
+	if (st->agent_id && !long_message) {
 		text = ag_strdup(status_text);
 	} else {
 		json_t *j = json_loads(status_text, 0, NULL);
-		json_object_set_new(j, "agent_id", pb_id_to_json(agent->id));
+		if (!st->agent_id)
+			json_object_set_new(j, "agent_id", pb_id_to_json(agent->id));
+		if (long_message) {
+			/* Kept, sent and broadcast with every copy of the status:
+			 * bounded, and marked so that nobody takes it for whole.
+			 * Not refused: a refused update would hold up the others
+			 * of its batch. */
+			ag_warn("agent %s: task %s: a status message of %zu bytes cut to %d",
+			        agent->id, st->task_id, strlen(st->message), MS_MAX_STATUS_MESSAGE);
+			_cleanup_free_ char *cut =
+			        ms_text_truncate(st->message, MS_MAX_STATUS_MESSAGE);
+			json_object_set_new(j, "message", json_string(cut));
+		}
 		text = j ? pb_json_dump(j, NULL) : ag_strdup(status_text);
 		json_decref(j);
 	}

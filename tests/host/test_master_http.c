@@ -444,7 +444,7 @@ Test(master, sigkill_and_restart_keep_the_registry)
 	cr_assert_not_null(m, "%s", log);
 	char id[64];
 	cr_assert_eq(sscanf(m, "INFO  master %63[^:]", id), 1);
-	cr_assert(strstr(log, "registry recovered (schema 2): 1 agents, 0 frameworks, 1 weights"),
+	cr_assert(strstr(log, "registry recovered (schema 3): 1 agents, 0 frameworks, 1 weights"),
 	          "%s", log);
 
 	/* Same master id, same contents, after the SIGKILL. */

@@ -1,6 +1,6 @@
 /* Unit tests of the agent secret's pieces (docs/agent-protocol.md, Agent
  * secret): REGISTERED's agent_secret in the agent protocol's codec, and the
- * registry's agents.secret (schema 2, migrated from 1) and file modes. */
+ * registry's agents.secret (schema 2 and on, migrated from 1) and file modes. */
 #include "master/registry.h"
 #include "proto/proto.h"
 
@@ -197,7 +197,7 @@ Test(secrets, a_schema_1_registry_is_migrated_and_made_private, .init = setup, .
 	cr_assert_eq(chmod(path, 0644), 0);
 
 	ms_registry *reg = open_reg();
-	cr_expect_eq(ms_registry_schema_version(reg), 2);
+	cr_expect_eq(ms_registry_schema_version(reg), MS_REGISTRY_SCHEMA_VERSION);
 	cr_expect_eq(mode_of("registry.db"), 0600, "registry.db is %o", mode_of("registry.db"));
 	struct seen s = {0};
 	struct ag_error err = {0};
