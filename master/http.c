@@ -138,12 +138,7 @@ int ms_http_new(struct event_base *base, const struct ms_http_options *opts, ms_
 	LIST_INIT(&http->streams);
 
 	http->evhttp = evhttp_new(base);
-	http->record = evbuffer_new();
-	if (!http->evhttp || !http->record) {
-		if (http->record)
-			evbuffer_free(http->record);
-		if (http->evhttp)
-			evhttp_free(http->evhttp);
+	if (!http->evhttp) {
 		free(http);
 		return ag_error_msg(err, ENOMEM, "evhttp_new failed");
 	}
@@ -216,8 +211,6 @@ void ms_http_free(ms_http *http)
 	ms_http_close_streams(http);
 	if (http->evhttp)
 		evhttp_free(http->evhttp);
-	if (http->record)
-		evbuffer_free(http->record);
 	for (size_t i = 0; i < http->n_routes; i++)
 		free(http->routes[i].path);
 	free(http->routes);

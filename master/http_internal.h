@@ -29,6 +29,9 @@ struct ms_stream {
 	struct event *closer;
 	enum ms_stream_close_reason reason;
 	bool closing;
+	/* Chunked transfer encoding (HTTP/1.1); an HTTP/1.0 stream is the
+	 * bytes until the connection closes. */
+	bool chunked;
 	ms_stream_close_cb on_close;
 	void *arg;
 };
@@ -43,7 +46,6 @@ struct ms_http {
 	struct ms_route *routes;
 	size_t n_routes;
 	LIST_HEAD(, ms_stream) streams;
-	struct evbuffer *record; /* ms_stream_send()'s, reused */
 };
 
 #endif
