@@ -32,6 +32,9 @@ struct ms_stream {
 	/* Chunked transfer encoding (HTTP/1.1); an HTTP/1.0 stream is the
 	 * bytes until the connection closes. */
 	bool chunked;
+	/* The connection's output buffer (its bufferevent's, fixed for the
+	 * connection's life): looked up once, not for every record. */
+	struct evbuffer *out;
 	ms_stream_close_cb on_close;
 	void *arg;
 };

@@ -31,11 +31,6 @@ const char *ms_stream_close_reason_name(enum ms_stream_close_reason reason)
 	return "?";
 }
 
-static struct bufferevent *ms__stream_bev(const ms_stream *s)
-{
-	return evhttp_connection_get_bufferevent(s->evcon);
-}
-
 /* Free the stream's own resources (it is already unlinked). The request
  * and connection are handled by the caller. */
 static void ms__stream_free(ms_stream *s)
@@ -133,6 +128,7 @@ ms_stream *ms_stream_start(ms_http *http, struct evhttp_request *req, const char
 	 * timeout, which drops a client that stopped reading. */
 	struct timeval wtv = {http->timeout_s, 0};
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	s->out = bufferevent_get_output(bev);
 	bufferevent_set_timeouts(bev, NULL, &wtv);
 	/* With no read callback, what a client sends on its stream would pile
 	 * up in the input buffer: cap it; the watch drains the rest. */
@@ -143,7 +139,7 @@ ms_stream *ms_stream_start(ms_http *http, struct evhttp_request *req, const char
 
 size_t ms_stream_pending(const ms_stream *s)
 {
-	return evbuffer_get_length(bufferevent_get_output(ms__stream_bev(s)));
+	return evbuffer_get_length(s->out);
 }
 
 int ms_stream_send(ms_stream *s, const char *json, size_t len)
@@ -184,7 +180,7 @@ int ms_stream_send(ms_stream *s, const char *json, size_t len)
 		while ((v >>= 4) != 0);
 	}
 	size_t head_len = sizeof(head) - h, total = head_len + rec + (s->chunked ? 2 : 0);
-	struct evbuffer *out = bufferevent_get_output(ms__stream_bev(s));
+	struct evbuffer *out = s->out;
 	struct evbuffer_iovec iov;
 	if (evbuffer_reserve_space(out, (ev_ssize_t)total, &iov, 1) != 1 || iov.iov_len < total)
 		abort(); /* libevent fails only on allocation */
