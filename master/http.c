@@ -9,8 +9,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 
 static const struct {
@@ -138,12 +140,7 @@ int ms_http_new(struct event_base *base, const struct ms_http_options *opts, ms_
 	LIST_INIT(&http->streams);
 
 	http->evhttp = evhttp_new(base);
-	http->record = evbuffer_new();
-	if (!http->evhttp || !http->record) {
-		if (http->record)
-			evbuffer_free(http->record);
-		if (http->evhttp)
-			evhttp_free(http->evhttp);
+	if (!http->evhttp) {
 		free(http);
 		return ag_error_msg(err, ENOMEM, "evhttp_new failed");
 	}
@@ -216,8 +213,6 @@ void ms_http_free(ms_http *http)
 	ms_http_close_streams(http);
 	if (http->evhttp)
 		evhttp_free(http->evhttp);
-	if (http->record)
-		evbuffer_free(http->record);
 	for (size_t i = 0; i < http->n_routes; i++)
 		free(http->routes[i].path);
 	free(http->routes);
@@ -361,7 +356,40 @@ void ms_http_reply_json(struct evhttp_request *req, int code, const char *json, 
 	evbuffer_free(b);
 }
 
+/* The Date header evhttp would add (RFC 1123, as evutil_date_rfc1123
+ * writes it), formatted once a second instead of for every reply. */
+static void add_date(struct evhttp_request *req)
+{
+	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	static char text[40];
+	static time_t at = -1;
+	time_t now = time(NULL);
+	if (now != at) {
+		struct tm tm;
+		if (!gmtime_r(&now, &tm))
+			return; /* evhttp adds its own */
+		snprintf(text, sizeof(text), "%s, %02d %s %4d %02d:%02d:%02d GMT", days[tm.tm_wday],
+		         tm.tm_mday, months[tm.tm_mon], 1900 + tm.tm_year, tm.tm_hour, tm.tm_min,
+		         tm.tm_sec);
+		at = now;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Date", text);
+}
+
 void ms_http_reply_empty(struct evhttp_request *req, int code)
 {
+	/* One of these per acknowledgement and status update: the headers
+	 * evhttp adds to an empty HTTP/1.1 reply, without its per-reply
+	 * date formatting and length printf. evhttp adds them to HTTP/1.1
+	 * replies with a body (a 204 or 304 has none); otherwise it is left
+	 * to evhttp. */
+	if (req->major == 1 && req->minor >= 1 && code != 204 && code != 304 && code >= 200 &&
+	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
+		struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+		add_date(req);
+		evhttp_add_header(h, "Content-Length", "0");
+	}
 	evhttp_send_reply(req, code, NULL, NULL);
 }

@@ -29,8 +29,13 @@ struct ms_stream {
 	struct event *closer;
 	enum ms_stream_close_reason reason;
 	bool closing;
-	bool chunked;       /* the response is chunked (not an HTTP/1.0 client) */
+	/* Chunked transfer encoding (HTTP/1.1); an HTTP/1.0 stream is the
+	 * bytes until the connection closes. */
+	bool chunked;
 	size_t max_pending; /* bound on queued output; see ms_stream_send() */
+	/* The connection's output buffer (its bufferevent's, fixed for the
+	 * connection's life): looked up once, not for every record. */
+	struct evbuffer *out;
 	ms_stream_close_cb on_close;
 	void *arg;
 };
@@ -45,7 +50,6 @@ struct ms_http {
 	struct ms_route *routes;
 	size_t n_routes;
 	LIST_HEAD(, ms_stream) streams;
-	struct evbuffer *record; /* ms_stream_send()'s, reused */
 };
 
 #endif

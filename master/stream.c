@@ -135,6 +135,7 @@ ms_stream *ms_stream_start(ms_http *http, struct evhttp_request *req, const char
 	 * timeout, which drops a client that stopped reading. */
 	struct timeval wtv = {http->timeout_s, 0};
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	s->out = bufferevent_get_output(bev);
 	bufferevent_set_timeouts(bev, NULL, &wtv);
 	/* With no read callback, what a client sends on its stream would pile
 	 * up in the input buffer: cap it; the watch drains the rest. */
@@ -145,7 +146,7 @@ ms_stream *ms_stream_start(ms_http *http, struct evhttp_request *req, const char
 
 size_t ms_stream_pending(const ms_stream *s)
 {
-	return evbuffer_get_length(bufferevent_get_output(ms__stream_bev(s)));
+	return evbuffer_get_length(s->out);
 }
 
 void ms_stream_set_max_pending(ms_stream *s, size_t max_pending)
@@ -206,16 +207,6 @@ static size_t ms__size_line(char line[24], size_t len)
 	return 24 - n;
 }
 
-/* Queue what is in the server's record buffer as one chunk. */
-static void ms__stream_chunk(ms_stream *s)
-{
-	struct evbuffer *b = s->http->record;
-	/* One record, one chunk: npm mesos-framework splits on chunks. */
-	evhttp_send_reply_chunk(s->req, b);
-	/* Empty already unless evhttp had no connection to move it to. */
-	evbuffer_drain(b, evbuffer_get_length(b));
-}
-
 int ms_stream_send(ms_stream *s, const char *json, size_t len)
 {
 	if (len == 0)
@@ -224,14 +215,39 @@ int ms_stream_send(ms_stream *s, const char *json, size_t len)
 	int r = ms__stream_admit(s, len + 21 + 20);
 	if (r < 0)
 		return r;
-	/* One buffer for every record: evhttp_send_reply_chunk() moves its
-	 * content out. */
+	/* The record goes straight into the connection's output, framed as
+	 * evhttp_send_reply_chunk() would (hex size, CRLF, data, CRLF), in one
+	 * reserved extent: no printf, no copy through a second buffer, and the
+	 * bufferevent (writing since evhttp_send_reply_start) schedules the
+	 * write itself. One record, one chunk: npm mesos-framework splits on
+	 * chunks. */
 	char line[24];
 	size_t n = ms__size_line(line, len);
-	struct evbuffer *b = s->http->record;
-	if (evbuffer_add(b, line, n) < 0 || evbuffer_add(b, json, len) < 0)
+	size_t rec = n + len;
+	char head[24];
+	size_t h = sizeof(head);
+	if (s->chunked) {
+		static const char hex[] = "0123456789abcdef";
+		head[--h] = '\n';
+		head[--h] = '\r';
+		size_t v = rec;
+		do
+			head[--h] = hex[v & 15];
+		while ((v >>= 4) != 0);
+	}
+	size_t head_len = sizeof(head) - h, total = head_len + rec + (s->chunked ? 2 : 0);
+	struct evbuffer_iovec iov;
+	if (evbuffer_reserve_space(s->out, (ev_ssize_t)total, &iov, 1) != 1 || iov.iov_len < total)
+		abort(); /* libevent fails only on allocation */
+	char *p = iov.iov_base;
+	memcpy(p, head + h, head_len);
+	memcpy(p + head_len, line, n);
+	memcpy(p + head_len + n, json, len);
+	if (s->chunked)
+		memcpy(p + head_len + rec, "\r\n", 2);
+	iov.iov_len = total;
+	if (evbuffer_commit_space(s->out, &iov, 1) < 0)
 		abort();
-	ms__stream_chunk(s);
 	return 0;
 }
 
@@ -287,7 +303,7 @@ int ms_stream_send_record(ms_stream *s, ms_record *rec)
 		return r;
 	/* Straight into the connection's output, as evhttp_send_reply_chunk
 	 * would put it there: its write callback sends it. */
-	struct evbuffer *out = bufferevent_get_output(ms__stream_bev(s));
+	struct evbuffer *out = s->out;
 	const char *p = s->chunked ? rec->data : rec->data + rec->head_len;
 	size_t n = s->chunked ? rec->len : rec->len - rec->head_len - 2;
 	rec->refs++;

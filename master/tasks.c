@@ -214,10 +214,21 @@ void ms_task_launch(struct ms_master *m, struct ms_framework *fw, struct ms_agen
 	if (agent->stream && fw->info_text) {
 		/* The bytes pb_json_dump() would write for the event, from the
 		 * texts already kept (t->info is pb_json_dump() of ti->json). */
-		char *text = ag_asprintf("{\"type\":\"RUN_TASK\",\"run_task\":{\"framework_info\":"
-		                         "%s,\"task\":%s}}",
-		                         fw->info_text, t->info);
-		(void)ms_stream_send(agent->stream, text, strlen(text));
+		static const char a[] = "{\"type\":\"RUN_TASK\",\"run_task\":{\"framework_info\":",
+		                  b[] = ",\"task\":", c[] = "}}";
+		size_t fn = strlen(fw->info_text), tn = strlen(t->info);
+		size_t n = sizeof(a) - 1 + fn + sizeof(b) - 1 + tn + sizeof(c) - 1;
+		char *text = ag_malloc(n), *p = text;
+		memcpy(p, a, sizeof(a) - 1);
+		p += sizeof(a) - 1;
+		memcpy(p, fw->info_text, fn);
+		p += fn;
+		memcpy(p, b, sizeof(b) - 1);
+		p += sizeof(b) - 1;
+		memcpy(p, t->info, tn);
+		p += tn;
+		memcpy(p, c, sizeof(c) - 1);
+		(void)ms_stream_send(agent->stream, text, n);
 		free(text);
 	} else {
 		ms_agent_send(agent,

@@ -39,15 +39,38 @@ static json_t *shared(const json_t *in)
 /* Append ".key" (or "[idx]" when key is NULL) to the path. */
 static size_t push(struct ctx *c, const char *key, size_t idx)
 {
+	/* Called for every field walked (the path is read only on an error):
+	 * written without printf, truncated as snprintf would. */
 	size_t saved = c->len;
 	size_t room = sizeof(c->path) - c->len;
-	int n;
-	if (key)
-		n = snprintf(c->path + c->len, room, "%s%s", c->len ? "." : "", key);
-	else
-		n = snprintf(c->path + c->len, room, "[%zu]", idx);
-	if (n > 0)
-		c->len = (size_t)n < room ? c->len + (size_t)n : sizeof(c->path) - 1;
+	char num[24];
+	const char *parts[3];
+	size_t lens[3], np = 0;
+	if (key) {
+		if (c->len) {
+			parts[np] = ".";
+			lens[np++] = 1;
+		}
+		parts[np] = key;
+		lens[np++] = strlen(key);
+	} else {
+		size_t k = sizeof(num);
+		num[--k] = ']';
+		do
+			num[--k] = (char)('0' + idx % 10);
+		while ((idx /= 10) != 0);
+		num[--k] = '[';
+		parts[np] = num + k;
+		lens[np++] = sizeof(num) - k;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < np; i++) {
+		size_t take = lens[i] < room - 1 - n ? lens[i] : room - 1 - n;
+		memcpy(c->path + c->len + n, parts[i], take);
+		n += take;
+	}
+	c->path[c->len + n] = '\0';
+	c->len += n;
 	return saved;
 }
 

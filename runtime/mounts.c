@@ -251,8 +251,50 @@ static bool mount_is_bind(const struct rt_mount *m)
 	return (m->flags & MS_BIND) || (m->type && strcmp(m->type, "bind") == 0);
 }
 
+/* The host's cgroup2 mount of the hierarchy's root, if there is one where
+ * systems put it (unified, or hybrid's "unified"): a directory of the
+ * cgroup2 file system without cgroup.type, which every cgroup but the root
+ * has. -1 when there is none. */
+static int host_cgroup2_root(void)
+{
+	static const char *const paths[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
+	for (size_t i = 0; i < AG_ARRAY_SIZE(paths); i++) {
+		int fd = open(paths[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		struct statfs sfs;
+		if (fstatfs(fd, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC &&
+		    faccessat(fd, "cgroup.type", F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+/* A container without a cgroup namespace of its own shares the host's: a
+ * fresh cgroup2 mount there would show the same tree as the host's mount,
+ * but the kernel applies a new mount's options to the whole hierarchy
+ * (apply_cgroup_root_flags: no options clear the host's nsdelegate,
+ * memory_recursiveprot, ...) and waits for an RCU grace period with the
+ * fork lock held (cgroup_favor_dynmods) -- milliseconds of every launch on
+ * a busy machine. A bind of the host's root mount shows the same tree with
+ * neither. Returns 1 when done, 0 to mount afresh (no such host mount). */
+static int cgroup2_bind_host(int rootfd, const struct rt_mount *m, const char *pd,
+                             unsigned long flags, struct ag_error *err)
+{
+	_cleanup_close_ int host = host_cgroup2_root();
+	if (host < 0)
+		return 0;
+	char ph[FD_PATH_MAX];
+	fd_path(ph, host);
+	if (mount(ph, pd, NULL, MS_BIND, NULL) < 0)
+		return 0;
+	int r = remount_at(rootfd, m->destination, flags, m->clear_flags, err);
+	return r < 0 ? r : 1;
+}
+
 static int mount_one(int rootfd, const struct rt_mount *m, const char *bundle, bool in_userns,
-                     struct ag_error *err)
+                     bool own_cgroupns, struct ag_error *err)
 {
 	bool bind = mount_is_bind(m);
 	_cleanup_close_ int srcfd = -1;
@@ -306,6 +348,14 @@ static int mount_one(int rootfd, const struct rt_mount *m, const char *bundle, b
 		if (type && strcmp(type, "cgroup") == 0)
 			type = "cgroup2";
 		const char *source = m->source ? m->source : type;
+		if (type && strcmp(type, "cgroup2") == 0 && !own_cgroupns && !in_userns &&
+		    !m->data) {
+			r = cgroup2_bind_host(rootfd, m, pd, flags, err);
+			if (r < 0)
+				return r;
+			if (r > 0)
+				goto propagation;
+		}
 		if (mount(source, pd, type, flags, m->data) < 0) {
 			int e = errno;
 			/* In a user namespace the kernel refuses sysfs without a
@@ -438,7 +488,8 @@ int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_use
 		return ag_error_set(err, errno, "open the root `%s`", spec->root_path);
 
 	for (size_t i = 0; i < spec->n_mounts; i++) {
-		int r = mount_one(rootfd, &spec->mounts[i], bundle, in_userns, err);
+		int r = mount_one(rootfd, &spec->mounts[i], bundle, in_userns,
+		                  spec->ns[RT_NS_CGROUP].enabled, err);
 		if (r < 0)
 			return ag_error_wrap(err, "mounts[%zu]", i);
 	}

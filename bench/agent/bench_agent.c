@@ -30,6 +30,7 @@
  *   agent_rss_mb=<x> standalone_ms=<median> ratio=<agent/standalone> ...
  */
 #include "agentd_harness.h"
+#include "bench/machine.h"
 #include "common/common.h"
 
 #include <fcntl.h>
@@ -373,6 +374,7 @@ int main(int argc, char **argv)
 	       "idle agent <= 10 MB: %s\n",
 	       med <= 1.5 * sa_med ? "met" : "MISSED", per_kb <= 256 ? "met" : "MISSED",
 	       idle_rss_mb <= 10 ? "met" : "MISSED");
+	bench_print_machine(stdout);
 	free(lat);
 	free(sa);
 	return 0;

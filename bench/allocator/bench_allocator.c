@@ -19,6 +19,7 @@
  *     rss_mb           peak resident set of the process
  */
 #include "allocator/allocator.h"
+#include "bench/machine.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,5 +214,6 @@ int main(int argc, char **argv)
 			rc = 1;
 		}
 	}
+	bench_print_machine(stdout);
 	return rc;
 }

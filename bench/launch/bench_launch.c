@@ -1,7 +1,8 @@
-/* bench-launch: median wall time of `run` of /bin/true, agora-run against
- * crun, interleaved, in one invocation.
+/* bench-launch: median wall time and CPU time of `run` of /bin/true,
+ * agora-run against crun, interleaved, in one invocation.
  *
  *   bench-launch --case a|b|c [--runs N] [--agora PATH] [--crun PATH]
+ *                [--cgroupns] [--state-dir DIR]
  *
  *   a: host, cgroups disabled for both, no seccomp
  *   b: host, cgroups disabled, the same Docker-like seccomp profile for both
@@ -9,18 +10,35 @@
  *      tests/vm/vm-run -- build/bin/bench-launch --case c)
  *
  * Both runtimes get one bundle: a busybox rootfs and a config.json from
- * `agora-run spec` (pid, mount, uts, ipc, network namespaces), with the
- * process set to /bin/true. On a hybrid-cgroup host crun refuses to start
- * unless it sees a cgroup2 mount, so for cases a and b this program first
- * moves into a private mount namespace with a fresh cgroup2 mount on
- * /sys/fs/cgroup (nothing outside that namespace changes) and runs both
- * runtimes from there, under the same conditions.
+ * `agora-run spec`, with the process set to /bin/true and the namespaces
+ * pid, mount, uts, ipc and network (--cgroupns: and cgroup, as `agora-run
+ * spec` writes it). Without a cgroup namespace the container's cgroup2
+ * mount happens in the host's cgroup namespace, where the kernel applies
+ * the mount's options to the whole hierarchy and waits for an RCU grace
+ * period (cgroup_favor_dynmods): milliseconds on a loaded machine, for
+ * both runtimes alike.
+ *
+ * The program moves into a private mount namespace (nothing outside it
+ * changes) and mounts a tmpfs for everything it writes: the runtimes'
+ * copies, the bundle and both state directories. /run is not a tmpfs
+ * everywhere (ext4 with online discard on some machines: every removed
+ * state directory then waits for a discard). --state-dir DIR keeps the state
+ * directories in DIR instead, to measure a given file system. For cases a and
+ * b it mounts a fresh cgroup2 on /sys/fs/cgroup there: on a hybrid-cgroup
+ * host crun refuses to start without one.
  *
  * Options: --runs N (30), --gap-ms M (0): the pause before each run.
  *
  * Prints: case=<c> agora_ms=<median> crun_ms=<median> ratio=<agora/crun>
- *         agora_rss_kb=<peak RSS of agora-run> crun_rss_kb=<...>
+ *         agora_cpu_ms=<median> crun_cpu_ms=<median> cpu_ratio=<...>
+ *         agora_rss_kb=<peak RSS of agora-run> crun_rss_kb=<...> runs=<N>
+ *         cgroupns=<0|1>
+ *         and the machine line (kernel, load average; bench/machine.h).
+ * The CPU time is the runtime's and the container's (user + system, from
+ * wait4): it does not depend on what else the machine runs, the wall time
+ * does.
  */
+#include "bench/machine.h"
 #include "common/common.h"
 
 #include <fcntl.h>
@@ -44,7 +62,7 @@ static double median(double *v, size_t n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static int run_quiet(char *const argv[], double *ret_ms, long *ret_rss_kb)
+static int run_quiet(char *const argv[], double *ret_ms, double *ret_cpu_ms, long *ret_rss_kb)
 {
 	uint64_t t0 = ag_now_ns();
 	pid_t pid = fork();
@@ -62,6 +80,8 @@ static int run_quiet(char *const argv[], double *ret_ms, long *ret_rss_kb)
 	if (wait4(pid, &status, 0, &ru) < 0)
 		return -errno;
 	*ret_ms = (double)(ag_now_ns() - t0) / 1e6;
+	*ret_cpu_ms = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	              (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 	if (ru.ru_maxrss > *ret_rss_kb)
 		*ret_rss_kb = ru.ru_maxrss;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -75,7 +95,7 @@ static void die(const char *what)
 	exit(1);
 }
 
-static void make_bundle(const char *dir, const char *agora, char which)
+static void make_bundle(const char *dir, const char *agora, char which, bool cgroupns)
 {
 	_cleanup_free_ char *rootfs = ag_asprintf("%s/rootfs", dir);
 	_cleanup_free_ char *bin = ag_asprintf("%s/rootfs/bin", dir);
@@ -100,10 +120,13 @@ static void make_bundle(const char *dir, const char *agora, char which)
 		die("read config.json");
 	json_object_set_new(json_object_get(cfg, "process"), "args", json_pack("[s]", "/bin/true"));
 	json_t *linux_ = json_object_get(cfg, "linux");
-	/* The five namespaces of the benchmark: no cgroup namespace. */
-	json_object_set_new(linux_, "namespaces",
-	                    json_pack("[{s:s},{s:s},{s:s},{s:s},{s:s}]", "type", "pid", "type",
-	                              "mount", "type", "uts", "type", "ipc", "type", "network"));
+	/* The five namespaces of the benchmark, and the cgroup namespace of
+	 * `agora-run spec` with --cgroupns. */
+	json_t *ns = json_pack("[{s:s},{s:s},{s:s},{s:s},{s:s}]", "type", "pid", "type", "mount",
+	                       "type", "uts", "type", "ipc", "type", "network");
+	if (cgroupns)
+		json_array_append_new(ns, json_pack("{s:s}", "type", "cgroup"));
+	json_object_set_new(linux_, "namespaces", ns);
 	/* Seccomp only in case b: a and c compare the rest of the launch. */
 	if (which != 'b')
 		json_object_del(linux_, "seccomp");
@@ -122,7 +145,8 @@ int main(int argc, char **argv)
 {
 	char which = 'a';
 	int runs = 30, gap_ms = 0;
-	const char *agora = NULL, *crun = "/usr/bin/crun";
+	bool cgroupns = false;
+	const char *agora = NULL, *crun = "/usr/bin/crun", *state_dir = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--case") == 0 && i + 1 < argc)
 			which = argv[++i][0];
@@ -134,9 +158,14 @@ int main(int argc, char **argv)
 			gap_ms = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--crun") == 0 && i + 1 < argc)
 			crun = argv[++i];
+		else if (strcmp(argv[i], "--state-dir") == 0 && i + 1 < argc)
+			state_dir = argv[++i];
+		else if (strcmp(argv[i], "--cgroupns") == 0)
+			cgroupns = true;
 		else {
 			fprintf(stderr, "usage: bench-launch --case a|b|c [--runs N] [--gap-ms M] "
-			                "[--agora PATH] [--crun PATH]\n");
+			                "[--agora PATH] [--crun PATH] [--cgroupns] "
+			                "[--state-dir DIR]\n");
 			return 2;
 		}
 	}
@@ -159,9 +188,21 @@ int main(int argc, char **argv)
 	char dir[] = "/tmp/agora-bench-XXXXXX";
 	if (!mkdtemp(dir))
 		die("mkdtemp");
-	/* Both runtimes run from copies on the same file system: in the test
-	 * VM the build tree and /usr are different 9p shares with different
-	 * caching, and an exec there costs tens of milliseconds either way. */
+	/* Everything the benchmark writes goes to a tmpfs of its own, in a
+	 * mount namespace of its own: the runtimes' copies (in the test VM the
+	 * build tree and /usr are 9p shares whose exec costs tens of
+	 * milliseconds), the bundle and both state directories (a disk adds
+	 * its writeback and, with online discard, a discard per removed
+	 * directory). */
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("agora-bench", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
+		die("private mount namespace with a tmpfs for the benchmark");
+	if (which != 'c') {
+		/* crun refuses hybrid cgroups: give both a private cgroup2 view. */
+		if (mount("none", "/sys/fs/cgroup", "tmpfs", 0, NULL) < 0 ||
+		    mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL) < 0)
+			die("private cgroup2 mount for crun");
+	}
 	_cleanup_free_ char *cp = ag_asprintf("mkdir %s/bin && cp %s %s/bin/agora-run && cp %s "
 	                                      "%s/bin/crun",
 	                                      dir, agora, dir, crun, dir);
@@ -170,29 +211,25 @@ int main(int argc, char **argv)
 	_cleanup_free_ char *agora_copy = ag_asprintf("%s/bin/agora-run", dir);
 	_cleanup_free_ char *crun_copy = ag_asprintf("%s/bin/crun", dir);
 	_cleanup_free_ char *bundle = ag_asprintf("%s/bundle", dir);
-	make_bundle(bundle, agora_copy, which);
+	make_bundle(bundle, agora_copy, which, cgroupns);
 	agora = agora_copy;
 	crun = crun_copy;
 
-	if (which != 'c') {
-		/* crun refuses hybrid cgroups: give both a private cgroup2 view. */
-		if (unshare(CLONE_NEWNS) < 0 ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-		    mount("none", "/sys/fs/cgroup", "tmpfs", 0, NULL) < 0 ||
-		    mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL) < 0)
-			die("private cgroup2 mount for crun");
+	_cleanup_free_ char *run_dir = NULL;
+	if (state_dir) {
+		run_dir = ag_asprintf("%s/agora-bench-XXXXXX", state_dir);
+		if (!mkdtemp(run_dir))
+			die("mkdtemp in --state-dir");
+	} else {
+		run_dir = ag_strdup(dir);
 	}
-
-	/* State on tmpfs, where both keep it by default (/run/agora-run and
-	 * /run/crun): a disk would add its own writeback and discard costs. */
-	char run_dir[] = "/run/agora-bench-XXXXXX";
-	if (!mkdtemp(run_dir))
-		die("mkdtemp in /run");
 	_cleanup_free_ char *agora_root = ag_asprintf("--root=%s/agora-state", run_dir);
 	_cleanup_free_ char *crun_root = ag_asprintf("--root=%s/crun-state", run_dir);
 	const char *cg = which == 'c' ? "--cgroup-manager=cgroupfs" : "--cgroup-manager=disabled";
 	double *ta = ag_calloc((size_t)runs, sizeof(double));
 	double *tc = ag_calloc((size_t)runs, sizeof(double));
+	double *ca = ag_calloc((size_t)runs, sizeof(double));
+	double *cc = ag_calloc((size_t)runs, sizeof(double));
 	long rss_a = 0, rss_c = 0;
 	/* One warm-up each (page cache, and agora's seccomp cache), then
 	 * interleaved measured runs. */
@@ -202,41 +239,51 @@ int main(int argc, char **argv)
 		char run[] = "run", flag[] = "--bundle";
 		char *av[] = {(char *)agora, agora_root, (char *)cg, run, flag, bundle, id, NULL};
 		char *cv[] = {(char *)crun, crun_root, (char *)cg, run, flag, bundle, id, NULL};
-		double ms;
+		double ms, cpu_ms;
 		long ignore = 0;
 		/* The kernel tears a network namespace down asynchronously after
 		 * its last process exits; a settle gap keeps one runtime's
 		 * teardown out of the other's measurement. */
 		usleep((useconds_t)gap_ms * 1000);
-		if (run_quiet(av, &ms, i < 0 ? &ignore : &rss_a) < 0) {
+		if (run_quiet(av, &ms, &cpu_ms, i < 0 ? &ignore : &rss_a) < 0) {
 			fprintf(stderr,
 			        "bench-launch: agora-run failed (run it by hand: %s %s %s run "
 			        "--bundle %s x)\n",
 			        agora, agora_root, cg, bundle);
 			return 1;
 		}
-		if (i >= 0)
+		if (i >= 0) {
 			ta[i] = ms;
+			ca[i] = cpu_ms;
+		}
 		usleep((useconds_t)gap_ms * 1000);
-		if (run_quiet(cv, &ms, i < 0 ? &ignore : &rss_c) < 0) {
+		if (run_quiet(cv, &ms, &cpu_ms, i < 0 ? &ignore : &rss_c) < 0) {
 			fprintf(stderr, "bench-launch: crun failed\n");
 			return 1;
 		}
-		if (i >= 0)
+		if (i >= 0) {
 			tc[i] = ms;
+			cc[i] = cpu_ms;
+		}
 	}
 	double ma = median(ta, (size_t)runs), mc = median(tc, (size_t)runs);
-	printf("case=%c agora_ms=%.2f crun_ms=%.2f ratio=%.3f agora_rss_kb=%ld crun_rss_kb=%ld "
-	       "runs=%d\n",
-	       which, ma, mc, ma / mc, rss_a, rss_c, runs);
+	double mca = median(ca, (size_t)runs), mcc = median(cc, (size_t)runs);
+	printf("case=%c agora_ms=%.2f crun_ms=%.2f ratio=%.3f agora_cpu_ms=%.2f crun_cpu_ms=%.2f "
+	       "cpu_ratio=%.3f agora_rss_kb=%ld crun_rss_kb=%ld runs=%d cgroupns=%d\n",
+	       which, ma, mc, ma / mc, mca, mcc, mca / mcc, rss_a, rss_c, runs, cgroupns);
+	bench_print_machine(stdout);
 	free(ta);
 	free(tc);
-	if (getenv("BENCH_KEEP")) {
-		fprintf(stderr, "bench-launch: kept %s\n", dir);
-		return 0;
+	free(ca);
+	free(cc);
+	if (state_dir) {
+		_cleanup_free_ char *rm = ag_asprintf("rm -rf %s", run_dir);
+		if (system(rm) != 0)
+			fprintf(stderr, "bench-launch: could not remove %s\n", run_dir);
 	}
-	_cleanup_free_ char *rm = ag_asprintf("rm -rf %s %s", dir, run_dir);
-	if (system(rm) != 0)
-		fprintf(stderr, "bench-launch: could not remove %s\n", dir);
+	/* The tmpfs and its contents go with the mount; the mount point is
+	 * the host's directory. */
+	if (umount2(dir, MNT_DETACH) < 0 || rmdir(dir) < 0)
+		fprintf(stderr, "bench-launch: could not remove %s: %s\n", dir, strerror(errno));
 	return 0;
 }

@@ -16,6 +16,7 @@
  * reaching TASK_RUNNING at the framework); offer_to_running is, per task,
  * from the framework receiving the offer to receiving TASK_RUNNING; RSS is
  * the master's VmHWM. */
+#include "bench/machine.h"
 #include "common/common.h"
 #include "master_client.h"
 
@@ -625,6 +626,7 @@ static void finish(void)
 	       "master_rss_mb=%.1f master_cpu_us_per_launch=%.1f bench_cpu_us_per_launch=%.1f\n",
 	       B.n_agents, B.n_tasks, secs > 0 ? B.running / secs : 0, p99, master_mem_mb("VmHWM:"),
 	       B.running ? cpu * 1e6 / B.running : -1, B.running ? self * 1e6 / B.running : -1);
+	bench_print_machine(stdout);
 	fprintf(stderr, "bench-master: master VmRSS now %.1f MB\n", master_mem_mb("VmRSS:"));
 	fprintf(stderr, "bench-master: %.2f updates per agent request, %.2f tasks per offer\n",
 	        B.update_posts ? (double)B.updates_sent / (double)B.update_posts : 0,
