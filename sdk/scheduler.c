@@ -6,9 +6,11 @@
 #include "proto/proto.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <string.h>
 #include <sys/random.h>
@@ -331,6 +333,17 @@ static json_t *framework_info(const struct ags *s)
 	return fi;
 }
 
+/* libevent makes its sockets without SOCK_CLOEXEC: a framework that
+ * forks and execs must not hand its connections to the master on. The
+ * socket of a request exists once evhttp_make_request() returned (the
+ * name is resolved in it), and nothing runs between on this thread. */
+static void cloexec(struct evhttp_connection *conn)
+{
+	int fd = bufferevent_getfd(evhttp_connection_get_bufferevent(conn));
+	if (fd >= 0)
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
 static void connect_now(struct ags *s)
 {
 	if (s->stream)
@@ -367,6 +380,8 @@ static void connect_now(struct ags *s)
 	set_timer(s->watchdog, watchdog_s(s));
 	if (evhttp_make_request(s->stream, req, EVHTTP_REQ_POST, "/api/v1/scheduler") < 0)
 		lost(s, "cannot send SUBSCRIBE to the master");
+	else
+		cloexec(s->stream);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
@@ -544,6 +559,8 @@ int ags_call(struct ags *s, const json_t *call)
 		pending_unlink(p);
 		return -EIO;
 	}
+	/* A keep-alive connection the master closed is opened again here. */
+	cloexec(s->post);
 	return 0;
 }
 
