@@ -13,7 +13,6 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <string.h>
-#include <sys/random.h>
 
 enum { S_IDLE, S_CONNECTING, S_SUBSCRIBED, S_WAITING, S_STOPPED };
 
@@ -26,7 +25,7 @@ struct ags {
 	char *name, *user, *role, *framework_id;
 	double failover_timeout, heartbeat_s;
 	bool checkpoint;
-	int64_t backoff_base_ms, backoff_max_ms, backoff_ms;
+	struct ag_backoff backoff;
 	int state;
 	struct evhttp_connection *stream, *post;
 	pb_recordio_reader *rd;
@@ -110,13 +109,7 @@ static void lost(struct ags *s, const char *why)
 	s->state = S_WAITING;
 	s->stream_id[0] = '\0';
 	evtimer_del(s->watchdog);
-	s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : s->backoff_base_ms;
-	if (s->backoff_ms > s->backoff_max_ms)
-		s->backoff_ms = s->backoff_max_ms;
-	uint32_t rnd = 0;
-	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-		rnd = (uint32_t)ag_now_ns();
-	int64_t d = s->backoff_ms / 2 + (int64_t)(rnd % (uint64_t)(s->backoff_ms / 2 + 1));
+	int64_t d = ag_backoff_next(&s->backoff);
 	set_timer(s->retry, (double)d / 1000.0);
 	if (s->cb.disconnected)
 		s->cb.disconnected(s, s->ctx, why);
@@ -206,7 +199,7 @@ static void dispatch(struct ags *s, const struct pb_event *ev)
 		                         ? ev->subscribed.heartbeat_interval_seconds
 		                         : 15;
 		s->state = S_SUBSCRIBED;
-		s->backoff_ms = 0;
+		ag_backoff_reset(&s->backoff);
 		set_timer(s->watchdog, watchdog_s(s));
 		if (s->cb.subscribed)
 			s->cb.subscribed(s, s->ctx, s->framework_id, s->heartbeat_s);
@@ -454,8 +447,8 @@ struct ags *ags_new(struct event_base *base, const struct ags_config *cfg,
 	s->framework_id = cfg->framework_id ? ag_strdup(cfg->framework_id) : NULL;
 	s->failover_timeout = cfg->failover_timeout;
 	s->checkpoint = cfg->checkpoint;
-	s->backoff_base_ms = cfg->backoff_base_ms > 0 ? cfg->backoff_base_ms : 500;
-	s->backoff_max_ms = cfg->backoff_max_ms > 0 ? cfg->backoff_max_ms : 30000;
+	s->backoff.base_ms = cfg->backoff_base_ms > 0 ? cfg->backoff_base_ms : 500;
+	s->backoff.max_ms = cfg->backoff_max_ms > 0 ? cfg->backoff_max_ms : 30000;
 	s->retry = evtimer_new(base, on_retry, s);
 	s->watchdog = evtimer_new(base, on_watchdog, s);
 	s->closer = evtimer_new(base, on_closer, s);
