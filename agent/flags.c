@@ -1,46 +1,11 @@
-/* flags.c: Mesos-format flag values and the log level (flags.h). */
+/* flags.c: Mesos-format flag values and the log level (flags.h); durations
+ * are common/duration.c's. */
 #include "agent/flags.h"
 
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-int flg_parse_duration_ns(const char *text, int64_t *ret_ns)
-{
-	static const struct {
-		const char *unit;
-		double ns;
-	} units[] = {
-	        {"ns", 1},      {"us", 1e3},     {"ms", 1e6},       {"secs", 1e9},
-	        {"mins", 60e9}, {"hrs", 3600e9}, {"days", 86400e9}, {"weeks", 604800e9},
-	};
-	if (!text)
-		return -EINVAL;
-	size_t i = 0, digits = 0, dots = 0;
-	for (; text[i] && (isdigit((unsigned char)text[i]) || text[i] == '.'); i++) {
-		digits += text[i] != '.';
-		dots += text[i] == '.';
-	}
-	if (!digits || dots > 1)
-		return -EINVAL;
-	char num[64];
-	if (i >= sizeof(num))
-		return -ERANGE;
-	memcpy(num, text, i);
-	num[i] = '\0';
-	double v = strtod(num, NULL);
-	for (size_t u = 0; u < AG_ARRAY_SIZE(units); u++) {
-		if (strcmp(text + i, units[u].unit) != 0)
-			continue;
-		double ns = v * units[u].ns;
-		if (!isfinite(ns) || ns >= 9.2e18)
-			return -ERANGE;
-		*ret_ns = (int64_t)llround(ns);
-		return 0;
-	}
-	return -EINVAL;
-}
 
 int flg_parse_log_level(const char *text, enum ag_log_level *ret, struct ag_error *err)
 {

@@ -9,12 +9,6 @@
 #include <jansson.h>
 #include <stdint.h>
 
-/* A Mesos Duration: a non-negative decimal number and one of the units ns,
- * us, ms, secs, mins, hrs, days, weeks, nothing else ("5secs", "1.5mins",
- * "250ms"). 0 with *ret_ns set, -EINVAL for bad text, -ERANGE past
- * INT64_MAX ns. */
-int flg_parse_duration_ns(const char *text, int64_t *ret_ns);
-
 /* Mesos agent attributes, "name:value;name:value" (';' or newline apart),
  * each value typed as Mesos's values::parse types it (spaces removed):
  *   [a-b,c-d]  RANGES (non-negative integers, sorted and coalesced)

@@ -166,14 +166,10 @@ int main(int argc, char **argv)
 			break;
 		case O_ESGP: {
 			int64_t ns = 0;
-			int r = flg_parse_duration_ns(optarg, &ns);
-			if (r < 0) {
-				fprintf(stderr,
-				        "agora-agent: --executor_shutdown_grace_period: %s `%s`: "
-				        "expected a Mesos duration, a non-negative number and a "
-				        "unit "
-				        "(ns us ms secs mins hrs days weeks), e.g. 5secs\n",
-				        r == -ERANGE ? "too long" : "bad duration", optarg);
+			struct ag_error derr = {0};
+			if (ag_parse_duration_flag("--executor_shutdown_grace_period", optarg, &ns,
+			                           &derr) < 0) {
+				fprintf(stderr, "agora-agent: %s\n", derr.msg);
 				return 2;
 			}
 			A.shutdown_grace_ms = ns / 1000000;
@@ -189,14 +185,17 @@ int main(int argc, char **argv)
 		case O_NOISO:
 			capc.no_isolation = true;
 			break;
-		case O_GC:
-			if (ag_parse_i64(optarg, &gc_s) < 0 || gc_s < 0) {
-				fprintf(stderr,
-				        "agora-agent: --sandbox_gc_delay: seconds, got `%s`\n",
-				        optarg);
+		case O_GC: {
+			/* A duration, as Mesos's flag is; a bare number is seconds. */
+			int64_t ns = 0;
+			struct ag_error derr = {0};
+			if (ag_parse_duration_flag("--sandbox_gc_delay", optarg, &ns, &derr) < 0) {
+				fprintf(stderr, "agora-agent: %s\n", derr.msg);
 				return 2;
 			}
+			gc_s = ns / 1000000000;
 			break;
+		}
 		case O_BIND:
 			A.policy.bind_paths = optarg;
 			break;

@@ -6,7 +6,6 @@
 #include <event2/keyvalq_struct.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 enum { ML_IDLE, ML_CONNECTING, ML_REGISTERED, ML_WAITING };
@@ -22,7 +21,7 @@ struct ml {
 	char stream_id[128];
 	char *agent_id;
 	double heartbeat_s;
-	int64_t backoff_ms;
+	struct ag_backoff backoff;
 	struct event *retry, *watchdog, *heartbeat;
 	char why[256];
 	/* This link's registration_order: when the process made it
@@ -101,7 +100,7 @@ static int on_record(void *ctx, const char *data, size_t len)
 		                         ? m.registered.heartbeat_interval_seconds
 		                         : 15;
 		l->state = ML_REGISTERED;
-		l->backoff_ms = 0;
+		ag_backoff_reset(&l->backoff);
 		set_timer(l->watchdog, 5 * l->heartbeat_s);
 		set_timer(l->heartbeat, l->heartbeat_s);
 		l->cb.registered(l->ctx, l->agent_id, l->heartbeat_s);
@@ -260,15 +259,9 @@ static void lost(ml_t *l, const char *fmt, ...)
 	l->state = ML_WAITING;
 	evtimer_del(l->watchdog);
 	evtimer_del(l->heartbeat);
-	int64_t base = l->cfg.backoff_base_ms > 0 ? l->cfg.backoff_base_ms : 1000;
-	int64_t max = l->cfg.backoff_max_ms > 0 ? l->cfg.backoff_max_ms : 60000;
-	l->backoff_ms = l->backoff_ms ? l->backoff_ms * 2 : base;
-	if (l->backoff_ms > max)
-		l->backoff_ms = max;
-	uint32_t rnd = 0;
-	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-		rnd = (uint32_t)ag_now_ns();
-	int64_t d = l->backoff_ms / 2 + (int64_t)(rnd % (uint64_t)(l->backoff_ms / 2 + 1));
+	l->backoff.base_ms = l->cfg.backoff_base_ms > 0 ? l->cfg.backoff_base_ms : 1000;
+	l->backoff.max_ms = l->cfg.backoff_max_ms > 0 ? l->cfg.backoff_max_ms : 60000;
+	int64_t d = ag_backoff_next(&l->backoff);
 	set_timer(l->retry, (double)d / 1000.0);
 	l->cb.disconnected(l->ctx, l->why, d);
 }

@@ -139,4 +139,46 @@ int ag_parse_i64(const char *s, int64_t *ret);
 /* Monotonic clock in nanoseconds. */
 uint64_t ag_now_ns(void);
 
+/* ---- durations (duration.c) ---------------------------------------------- */
+
+/* The one duration grammar of every flag and option (master, agent,
+ * agoractl): Mesos's Duration, a number >= 0 in decimal (digits with at
+ * most one '.': "5", "1.5", ".5"; no sign, no exponent, no space) and right
+ * after it one unit, case-sensitive: ns, us, ms, secs, mins, hrs, days,
+ * weeks (Mesos's), or s, m, h, d, w (the same as secs, mins, hrs, days,
+ * weeks). A bare number is seconds (Mesos wants a unit; agora's master
+ * and agoractl always took one without). */
+#define AG_DURATION_UNITS "ns us ms secs mins hrs days weeks (or s m h d w)"
+
+/* Parse `text` (NULL: -EINVAL) into *ret_ns, rounded to the nearest
+ * nanosecond. 0, -EINVAL for text outside the grammar, -ERANGE past
+ * INT64_MAX ns (292 years); *ret_ns is written only on success. */
+int ag_parse_duration(const char *text, int64_t *ret_ns) AG_WARN_UNUSED;
+
+/* The same for the value of option `flag` (as the user wrote it, e.g.
+ * "--grace"): on failure `err` says which flag, what was given and the
+ * units accepted ("--grace: a duration is a number >= 0 and a unit, one of
+ * ns us ms ... (or s m h d w), e.g. 5secs, 1.5mins, 250ms; got `5 secs`").
+ * 0, -EINVAL or -ERANGE. */
+int ag_parse_duration_flag(const char *flag, const char *text, int64_t *ret_ns,
+                           struct ag_error *err) AG_WARN_UNUSED;
+
+/* ---- reconnect backoff (backoff.c) -------------------------------------- */
+
+/* The delay before each new attempt to reach a peer that went away (the
+ * agent's master link, the SDK's subscription): the step doubles from
+ * `base_ms` (the first) to `max_ms`, and each delay is drawn at random in
+ * [step/2, step], so that the many clients of a restarted master do not
+ * all come back at once. */
+struct ag_backoff {
+	int64_t base_ms, max_ms; /* the caller's; both > 0, base <= max */
+	int64_t step_ms;         /* 0: the next delay is from base_ms */
+};
+
+/* The next delay in milliseconds (>= 0), and one step further. */
+int64_t ag_backoff_next(struct ag_backoff *b);
+
+/* The peer answered: the next delay starts from `base_ms` again. */
+void ag_backoff_reset(struct ag_backoff *b);
+
 #endif

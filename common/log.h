@@ -2,7 +2,7 @@
  *
  * For agora-master and agora-agent only: libraries (runtime/, cgroupv2/,
  * netns/, allocator/, proto/) return errors and let the daemon that called
- * them decide what to log, once, at its edge (STYLE.md). They do not link
+ * them decide what to log, once, at its edge (docs/STYLE.md). They do not link
  * agora_log, so a call from one fails to link agora-run. Each line is
  * written with a single write(2), so lines from a crash handler or a second
  * thread never interleave mid-line:

@@ -1,4 +1,4 @@
-/* run-tasks: an example framework on libagora-scheduler (sdk/scheduler.h).
+/* run-tasks: an example framework on libagora-scheduler (<agora/scheduler.h>).
  *
  *   run-tasks [--master HOST:PORT] [--image NAME] [N]
  *
@@ -6,9 +6,12 @@
  * (rootfs NAME, default busybox, in the agents' images directory), the others
  * plain commands. Acknowledges updates, prints state changes, tears down when
  * all ended; exits 0 if all FINISHED, 1 otherwise. Task ids: example-PID-I. */
-#include "sdk/scheduler.h"
+#include <agora/scheduler.h>
 
+#include <event2/event.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #define MAX_TASKS 64
@@ -22,19 +25,21 @@ struct fw {
 	struct event_base *base;
 	const char *image;
 	int n, launched, ended, failed, rc;
-	enum pb_task_state state[MAX_TASKS];
+	enum ags_task_state state[MAX_TASKS];
 };
 
-static void on_subscribed(ags_t *s AG_UNUSED, void *ctx AG_UNUSED, const char *fid, double hb)
+static void on_subscribed(struct ags *s, void *ctx, const char *fid, double hb)
 {
+	(void)s;
+	(void)ctx;
 	printf("subscribed as framework %s (heartbeat %.0fs)\n", fid, hb);
 }
 
-static void on_offers(ags_t *s, void *ctx, const struct pb_offer *offers, size_t n)
+static void on_offers(struct ags *s, void *ctx, const struct ags_offer *offers, size_t n)
 {
 	struct fw *f = ctx;
 	for (size_t i = 0; i < n; i++) {
-		const struct pb_offer *o = &offers[i];
+		const struct ags_offer *o = &offers[i];
 		double cpus = ags_offer_scalar(o, "cpus"), mem = ags_offer_scalar(o, "mem");
 		struct ags_task tasks[MAX_TASKS];
 		char ids[MAX_TASKS][32], cmds[MAX_TASKS][96];
@@ -69,19 +74,19 @@ static void on_offers(ags_t *s, void *ctx, const struct pb_offer *offers, size_t
 		ags_suppress(s, NULL);
 }
 
-static void on_update(ags_t *s, void *ctx, const struct pb_task_status *st)
+static void on_update(struct ags *s, void *ctx, const struct ags_task_status *st)
 {
 	struct fw *f = ctx;
 	int t = -1;
 	sscanf(st->task_id, "example-%*d-%d", &t);
-	printf("%s: %s%s%s\n", st->task_id, pb_task_state_name(st->state), st->message ? ": " : "",
+	printf("%s: %s%s%s\n", st->task_id, ags_task_state_name(st->state), st->message ? ": " : "",
 	       st->message ? st->message : "");
-	if (t < 0 || t >= f->n || pb_task_state_is_terminal(f->state[t]))
+	if (t < 0 || t >= f->n || ags_task_state_is_terminal(f->state[t]))
 		return;
 	f->state[t] = st->state;
-	if (pb_task_state_is_terminal(st->state)) {
+	if (ags_task_state_is_terminal(st->state)) {
 		f->ended++;
-		f->failed += st->state != PB_TASK_FINISHED;
+		f->failed += st->state != AGS_TASK_FINISHED;
 	}
 	if (f->ended == f->n) {
 		printf("all %d tasks ended, %d failed\n", f->n, f->failed);
@@ -90,25 +95,30 @@ static void on_update(ags_t *s, void *ctx, const struct pb_task_status *st)
 	}
 }
 
-static void on_error(ags_t *s AG_UNUSED, void *ctx, const char *message)
+static void on_error(struct ags *s, void *ctx, const char *message)
 {
+	(void)s;
 	fprintf(stderr, "run-tasks: the master says: %s\n", message);
 	((struct fw *)ctx)->rc = 2;
 }
 
-static void on_disconnected(ags_t *s AG_UNUSED, void *ctx AG_UNUSED, const char *why)
+static void on_disconnected(struct ags *s, void *ctx, const char *why)
 {
+	(void)s;
+	(void)ctx;
 	fprintf(stderr, "run-tasks: %s; reconnecting\n", why);
 }
 
-static void on_call_failed(ags_t *s AG_UNUSED, void *ctx AG_UNUSED, const char *type, int code,
-                           const char *body)
+static void on_call_failed(struct ags *s, void *ctx, const char *type, int code, const char *body)
 {
+	(void)s;
+	(void)ctx;
 	fprintf(stderr, "run-tasks: %s refused (%d): %s\n", type, code, body);
 }
 
-static void on_closed(ags_t *s AG_UNUSED, void *ctx)
+static void on_closed(struct ags *s, void *ctx)
 {
+	(void)s;
 	event_base_loopbreak(((struct fw *)ctx)->base);
 }
 
@@ -139,7 +149,7 @@ int main(int argc, char **argv)
 	                           .call_failed = on_call_failed,
 	                           .closed = on_closed,
 	                           .auto_ack = true};
-	ags_t *s = ags_new(f.base, &cfg, &cb, &f);
+	struct ags *s = ags_new(f.base, &cfg, &cb, &f);
 	if (!s)
 		return fprintf(stderr, "run-tasks: bad master address `%s`\n", master), 2;
 	ags_start(s);

@@ -129,23 +129,6 @@ static int ms__parse_scaled(const char *s, const char *const *names, const doubl
 	return 0;
 }
 
-int ms_parse_duration(const char *s, uint64_t *ret_ns)
-{
-	static const char *const names[] = {"ns", "us",  "ms",   "s", "sec",  "secs",
-	                                    "m",  "min", "mins", "h", "hr",   "hrs",
-	                                    "d",  "day", "days", "w", "week", "weeks"};
-	static const double scales[] = {1,       1e3,     1e6,     1e9,      1e9,      1e9,
-	                                60e9,    60e9,    60e9,    3600e9,   3600e9,   3600e9,
-	                                86400e9, 86400e9, 86400e9, 604800e9, 604800e9, 604800e9};
-	double v;
-	if (ms__parse_scaled(s, names, scales, AG_ARRAY_SIZE(names), 1e9, &v) < 0)
-		return -EINVAL;
-	if (v >= 1.8e19)
-		return -ERANGE;
-	*ret_ns = (uint64_t)llround(v);
-	return 0;
-}
-
 int ms_parse_bytes(const char *s, uint64_t *ret)
 {
 	static const char *const names[] = {"B", "KB", "KiB", "MB", "MiB", "GB", "GiB"};
@@ -183,11 +166,15 @@ static int ms__set(struct ms_flags *f, const struct ms__flag *fl, const char *v,
 			*(uint64_t *)p = 0;
 			return 0;
 		}
-		if (ms_parse_duration(v, &u) < 0)
-			return ag_error_msg(
-			        err, EINVAL,
-			        "--%s: `%s` is not a duration (e.g. 5secs, 500ms, 1mins)", fl->name,
-			        v);
+		{
+			char flag[64];
+			int64_t ns;
+			snprintf(flag, sizeof(flag), "--%s", fl->name);
+			int r = ag_parse_duration_flag(flag, v, &ns, err);
+			if (r < 0)
+				return r;
+			u = (uint64_t)ns;
+		}
 		if (u == 0 && fl->offset != OFF(offer_timeout_ns) &&
 		    fl->offset != OFF(allocation_batch_ns))
 			return ag_error_msg(err, EINVAL, "--%s: must be greater than 0", fl->name);

@@ -1,8 +1,9 @@
 /* flags.h: agora-master's command line.
  *
- * Flags are written `--name=value` or `--name value`. Durations take a unit
- * as Mesos writes them (ns, us, ms, secs, mins, hrs, days, weeks; s, m, h
- * and d too); a bare number means seconds.
+ * Flags are written `--name=value` or `--name value`. Durations are in the
+ * grammar of every agora program (ag_parse_duration, common.h): a number
+ * and a unit as Mesos writes them (ns, us, ms, secs, mins, hrs, days,
+ * weeks) or s, m, h, d, w; a bare number means seconds.
  */
 #ifndef AGORA_MASTER_FLAGS_H
 #define AGORA_MASTER_FLAGS_H
@@ -58,9 +59,6 @@ int ms_flags_parse(struct ms_flags *f, int argc, char **argv, struct ag_error *e
 
 /* Write the --help text, with defaults, to `out`. */
 void ms_flags_usage(FILE *out, const char *argv0);
-
-/* Parse a duration ("5secs", "500ms", "1.5mins", "15"). -EINVAL on junk. */
-int ms_parse_duration(const char *s, uint64_t *ret_ns);
 
 /* Parse a byte size ("4MiB", "65536", "512KB"). -EINVAL on junk. */
 int ms_parse_bytes(const char *s, uint64_t *ret);

@@ -1,7 +1,7 @@
 /* proto.h: agora's wire types. The Mesos v1 HTTP API subset the master and
  * agent speak (JSON only), RecordIO framing, and agora's own master<->agent
  * protocol (docs/agent-protocol.md). The shapes and mapping rules are those
- * of ../shared/reference/mesos-v1-subset.md.
+ * of docs/reference/mesos-v1-subset.md.
  *
  * Decoding: everything a client sends (scheduler calls, operator calls,
  * agent messages; scheduler events for test clients) is checked against a

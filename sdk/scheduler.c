@@ -3,12 +3,16 @@
  * keep-alive connection, which evhttp queues in order. */
 #include "sdk/scheduler.h"
 
+#include "proto/proto.h"
+
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <string.h>
-#include <sys/random.h>
 
 enum { S_IDLE, S_CONNECTING, S_SUBSCRIBED, S_WAITING, S_STOPPED };
 
@@ -21,7 +25,7 @@ struct ags {
 	char *name, *user, *role, *framework_id;
 	double failover_timeout, heartbeat_s;
 	bool checkpoint;
-	int64_t backoff_base_ms, backoff_max_ms, backoff_ms;
+	struct ag_backoff backoff;
 	int state;
 	struct evhttp_connection *stream, *post;
 	pb_recordio_reader *rd;
@@ -34,7 +38,7 @@ struct ags {
 /* A call in flight. evhttp drops the requests of a connection it frees
  * without calling them back, so they are listed here to be freed then. */
 struct ags__pending {
-	ags_t *s;
+	struct ags *s;
 	struct ags__pending *next, **prevp;
 	char type[32];
 };
@@ -50,7 +54,7 @@ static void pending_unlink(struct ags__pending *p)
 /* Free the call connection. Nothing will answer the calls still in flight:
  * when `report`, each is reported to `call_failed` with code 0 (a caller
  * that killed a task must learn that the kill may not have been sent). */
-static void free_post(ags_t *s, bool report)
+static void free_post(struct ags *s, bool report)
 {
 	if (s->post)
 		evhttp_connection_free(s->post);
@@ -77,14 +81,14 @@ static void set_timer(struct event *ev, double sec)
 	evtimer_add(ev, &tv);
 }
 
-static double watchdog_s(const ags_t *s)
+static double watchdog_s(const struct ags *s)
 {
 	return 5 * (s->heartbeat_s > 0 ? s->heartbeat_s : 15);
 }
 
 /* `closed` runs from a timer of its own so that the caller may free the
  * scheduler there: never from inside an evhttp callback of ours. */
-static void stop(ags_t *s)
+static void stop(struct ags *s)
 {
 	if (s->state == S_STOPPED)
 		return;
@@ -94,7 +98,7 @@ static void stop(ags_t *s)
 	set_timer(s->closer, 0);
 }
 
-static void lost(ags_t *s, const char *why)
+static void lost(struct ags *s, const char *why)
 {
 	if (s->state == S_WAITING || s->state == S_STOPPED)
 		return;
@@ -105,20 +109,88 @@ static void lost(ags_t *s, const char *why)
 	s->state = S_WAITING;
 	s->stream_id[0] = '\0';
 	evtimer_del(s->watchdog);
-	s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : s->backoff_base_ms;
-	if (s->backoff_ms > s->backoff_max_ms)
-		s->backoff_ms = s->backoff_max_ms;
-	uint32_t rnd = 0;
-	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-		rnd = (uint32_t)ag_now_ns();
-	int64_t d = s->backoff_ms / 2 + (int64_t)(rnd % (uint64_t)(s->backoff_ms / 2 + 1));
+	int64_t d = ag_backoff_next(&s->backoff);
 	set_timer(s->retry, (double)d / 1000.0);
 	if (s->cb.disconnected)
 		s->cb.disconnected(s, s->ctx, why);
 }
 
-static void dispatch(ags_t *s, const struct pb_event *ev)
+/* The SDK's enum is the wire's, value for value (the conversion is a cast). */
+#define SAME_STATE(x) _Static_assert((int)AGS_##x == (int)PB_##x, #x)
+SAME_STATE(TASK_STATE_UNSET);
+SAME_STATE(TASK_STAGING);
+SAME_STATE(TASK_STARTING);
+SAME_STATE(TASK_RUNNING);
+SAME_STATE(TASK_KILLING);
+SAME_STATE(TASK_FINISHED);
+SAME_STATE(TASK_FAILED);
+SAME_STATE(TASK_KILLED);
+SAME_STATE(TASK_ERROR);
+SAME_STATE(TASK_LOST);
+SAME_STATE(TASK_DROPPED);
+SAME_STATE(TASK_UNREACHABLE);
+SAME_STATE(TASK_GONE);
+SAME_STATE(TASK_GONE_BY_OPERATOR);
+SAME_STATE(TASK_UNKNOWN);
+
+const char *ags_task_state_name(enum ags_task_state st)
 {
+	return pb_task_state_name((enum pb_task_state)st);
+}
+
+bool ags_task_state_is_terminal(enum ags_task_state st)
+{
+	return pb_task_state_is_terminal((enum pb_task_state)st);
+}
+
+/* The decoded event's member `key` of its normalized JSON ("offers",
+ * "update", ...), then `sub` of that. */
+static const json_t *event_json(const struct pb_event *ev, const char *key, const char *sub)
+{
+	return json_object_get(json_object_get(ev->json, key), sub);
+}
+
+static void deliver_offers(struct ags *s, const struct pb_event *ev)
+{
+	size_t n = ev->offers.n_offers;
+	_cleanup_free_ struct ags_offer *o = ag_calloc(n ? n : 1, sizeof(*o));
+	const json_t *list = event_json(ev, "offers", "offers");
+	for (size_t i = 0; i < n; i++) {
+		const struct pb_offer *p = &ev->offers.offers[i];
+		o[i] = (struct ags_offer){.id = p->id,
+		                          .framework_id = p->framework_id,
+		                          .agent_id = p->agent_id,
+		                          .hostname = p->hostname,
+		                          .json = json_array_get(list, i)};
+	}
+	s->cb.offers(s, s->ctx, o, n);
+}
+
+static void status_of(const struct pb_event *ev, struct ags_task_status *ret)
+{
+	const struct pb_task_status *p = &ev->update.status;
+	*ret = (struct ags_task_status){
+	        .task_id = p->task_id,
+	        .state = (enum ags_task_state)p->state,
+	        .message = p->message,
+	        .reason = p->reason ? pb_task_reason_name(p->reason) : NULL,
+	        .source = p->source ? pb_task_source_name(p->source) : NULL,
+	        .agent_id = p->agent_id,
+	        .executor_id = p->executor_id,
+	        .timestamp = p->has_timestamp ? p->timestamp : 0,
+	        .uuid = p->uuid.len ? p->uuid.data : NULL,
+	        .uuid_len = p->uuid.len,
+	        .data = p->data.len ? p->data.data : NULL,
+	        .data_len = p->data.len,
+	        .has_healthy = p->has_healthy,
+	        .healthy = p->healthy,
+	        .json = event_json(ev, "update", "status"),
+	};
+}
+
+static void dispatch(struct ags *s, const struct pb_event *ev)
+{
+	struct ags_task_status st;
 	switch (ev->type) {
 	case PB_EVENT_SUBSCRIBED:
 		free(s->framework_id);
@@ -127,25 +199,26 @@ static void dispatch(ags_t *s, const struct pb_event *ev)
 		                         ? ev->subscribed.heartbeat_interval_seconds
 		                         : 15;
 		s->state = S_SUBSCRIBED;
-		s->backoff_ms = 0;
+		ag_backoff_reset(&s->backoff);
 		set_timer(s->watchdog, watchdog_s(s));
 		if (s->cb.subscribed)
 			s->cb.subscribed(s, s->ctx, s->framework_id, s->heartbeat_s);
 		break;
 	case PB_EVENT_OFFERS:
 		if (s->cb.offers)
-			s->cb.offers(s, s->ctx, ev->offers.offers, ev->offers.n_offers);
+			deliver_offers(s, ev);
 		break;
 	case PB_EVENT_RESCIND:
 		if (s->cb.rescind)
 			s->cb.rescind(s, s->ctx, ev->rescind.offer_id);
 		break;
 	case PB_EVENT_UPDATE:
+		status_of(ev, &st);
 		/* Before the callback, so that a TEARDOWN made there comes after. */
 		if (s->cb.auto_ack && s->state == S_SUBSCRIBED)
-			ags_acknowledge(s, &ev->update.status);
+			ags_acknowledge(s, &st);
 		if (s->cb.update)
-			s->cb.update(s, s->ctx, &ev->update.status);
+			s->cb.update(s, s->ctx, &st);
 		break;
 	case PB_EVENT_MESSAGE:
 		if (s->cb.message)
@@ -173,7 +246,7 @@ static void dispatch(ags_t *s, const struct pb_event *ev)
 
 static int on_record(void *arg, const char *data, size_t len)
 {
-	ags_t *s = arg;
+	struct ags *s = arg;
 	struct pb_event ev;
 	struct ag_error err = {0};
 	if (pb_event_decode(data, len, &ev, &err) < 0) {
@@ -191,7 +264,7 @@ static int on_record(void *arg, const char *data, size_t len)
 
 static void stream_chunk(struct evhttp_request *req, void *arg)
 {
-	ags_t *s = arg;
+	struct ags *s = arg;
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t n = evbuffer_get_length(in);
 	if (s->state != S_CONNECTING && s->state != S_SUBSCRIBED) {
@@ -211,7 +284,7 @@ static void stream_chunk(struct evhttp_request *req, void *arg)
 
 static int stream_header(struct evhttp_request *req, void *arg)
 {
-	ags_t *s = arg;
+	struct ags *s = arg;
 	int code = evhttp_request_get_response_code(req);
 	if (code != 200) {
 		char why[96];
@@ -241,7 +314,7 @@ static void stream_error(enum evhttp_request_error e, void *arg)
 	lost(arg, why);
 }
 
-static json_t *framework_info(const ags_t *s)
+static json_t *framework_info(const struct ags *s)
 {
 	json_t *fi = json_pack("{s:s, s:s, s:b, s:s}", "user", s->user, "name", s->name,
 	                       "checkpoint", s->checkpoint, "role", s->role);
@@ -253,7 +326,18 @@ static json_t *framework_info(const ags_t *s)
 	return fi;
 }
 
-static void connect_now(ags_t *s)
+/* libevent makes its sockets without SOCK_CLOEXEC: a framework that
+ * forks and execs must not hand its connections to the master on. The
+ * socket of a request exists once evhttp_make_request() returned (the
+ * name is resolved in it), and nothing runs between on this thread. */
+static void cloexec(struct evhttp_connection *conn)
+{
+	int fd = bufferevent_getfd(evhttp_connection_get_bufferevent(conn));
+	if (fd >= 0)
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+static void connect_now(struct ags *s)
 {
 	if (s->stream)
 		evhttp_connection_free(s->stream);
@@ -289,13 +373,15 @@ static void connect_now(ags_t *s)
 	set_timer(s->watchdog, watchdog_s(s));
 	if (evhttp_make_request(s->stream, req, EVHTTP_REQ_POST, "/api/v1/scheduler") < 0)
 		lost(s, "cannot send SUBSCRIBE to the master");
+	else
+		cloexec(s->stream);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	ags_t *s = arg;
+	struct ags *s = arg;
 	if (s->state == S_WAITING)
 		connect_now(s);
 }
@@ -311,7 +397,7 @@ static void on_closer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	ags_t *s = arg;
+	struct ags *s = arg;
 	if (s->closed_sent)
 		return;
 	s->closed_sent = true;
@@ -340,10 +426,10 @@ static int parse_master(const char *m, char **ret_host, int *ret_port)
 	return 0;
 }
 
-ags_t *ags_new(struct event_base *base, const struct ags_config *cfg,
-               const struct ags_callbacks *cb, void *ctx)
+struct ags *ags_new(struct event_base *base, const struct ags_config *cfg,
+                    const struct ags_callbacks *cb, void *ctx)
 {
-	ags_t *s = ag_calloc(1, sizeof(*s));
+	struct ags *s = ag_calloc(1, sizeof(*s));
 	if (parse_master(cfg->master, &s->host, &s->port) < 0) {
 		free(s);
 		errno = EINVAL;
@@ -361,15 +447,15 @@ ags_t *ags_new(struct event_base *base, const struct ags_config *cfg,
 	s->framework_id = cfg->framework_id ? ag_strdup(cfg->framework_id) : NULL;
 	s->failover_timeout = cfg->failover_timeout;
 	s->checkpoint = cfg->checkpoint;
-	s->backoff_base_ms = cfg->backoff_base_ms > 0 ? cfg->backoff_base_ms : 500;
-	s->backoff_max_ms = cfg->backoff_max_ms > 0 ? cfg->backoff_max_ms : 30000;
+	s->backoff.base_ms = cfg->backoff_base_ms > 0 ? cfg->backoff_base_ms : 500;
+	s->backoff.max_ms = cfg->backoff_max_ms > 0 ? cfg->backoff_max_ms : 30000;
 	s->retry = evtimer_new(base, on_retry, s);
 	s->watchdog = evtimer_new(base, on_watchdog, s);
 	s->closer = evtimer_new(base, on_closer, s);
 	return s;
 }
 
-void ags_free(ags_t *s)
+void ags_free(struct ags *s)
 {
 	if (!s)
 		return;
@@ -388,18 +474,18 @@ void ags_free(ags_t *s)
 	free(s);
 }
 
-void ags_start(ags_t *s)
+void ags_start(struct ags *s)
 {
 	if (s->state == S_IDLE)
 		connect_now(s);
 }
 
-const char *ags_framework_id(const ags_t *s)
+const char *ags_framework_id(const struct ags *s)
 {
 	return s->framework_id;
 }
 
-bool ags_subscribed(const ags_t *s)
+bool ags_subscribed(const struct ags *s)
 {
 	return s->state == S_SUBSCRIBED;
 }
@@ -407,7 +493,7 @@ bool ags_subscribed(const ags_t *s)
 static void post_done(struct evhttp_request *req, void *arg)
 {
 	struct ags__pending *p = arg;
-	ags_t *s = p->s;
+	struct ags *s = p->s;
 	int code = req ? evhttp_request_get_response_code(req) : 0;
 	bool teardown = strcmp(p->type, "TEARDOWN") == 0;
 	bool ok = code == 202 || code == 200;
@@ -432,7 +518,7 @@ static void post_done(struct evhttp_request *req, void *arg)
 		s->tearing_down = false;
 }
 
-int ags_call(ags_t *s, const json_t *call)
+int ags_call(struct ags *s, const json_t *call)
 {
 	if (s->state != S_SUBSCRIBED || !s->framework_id)
 		return -ENOTCONN;
@@ -466,11 +552,13 @@ int ags_call(ags_t *s, const json_t *call)
 		pending_unlink(p);
 		return -EIO;
 	}
+	/* A keep-alive connection the master closed is opened again here. */
+	cloexec(s->post);
 	return 0;
 }
 
 /* Post `call` and drop our reference to it. */
-static int call_steal(ags_t *s, json_t *call)
+static int call_steal(struct ags *s, json_t *call)
 {
 	int r = ags_call(s, call);
 	json_decref(call);
@@ -526,8 +614,8 @@ static json_t *task_json(const struct ags_task *t, const char *agent_id)
 	return ti;
 }
 
-int ags_launch(ags_t *s, const char *offer_id, const char *agent_id, const struct ags_task *tasks,
-               size_t n, double refuse_seconds)
+int ags_launch(struct ags *s, const char *offer_id, const char *agent_id,
+               const struct ags_task *tasks, size_t n, double refuse_seconds)
 {
 	json_t *infos = json_array();
 	for (size_t i = 0; i < n; i++)
@@ -539,7 +627,7 @@ int ags_launch(ags_t *s, const char *offer_id, const char *agent_id, const struc
 	return call_steal(s, call);
 }
 
-int ags_decline(ags_t *s, const char *const *offer_ids, size_t n, double refuse_seconds)
+int ags_decline(struct ags *s, const char *const *offer_ids, size_t n, double refuse_seconds)
 {
 	json_t *ids = json_array();
 	for (size_t i = 0; i < n; i++)
@@ -548,7 +636,7 @@ int ags_decline(ags_t *s, const char *const *offer_ids, size_t n, double refuse_
 	                               "offer_ids", ids, "filters", filters(refuse_seconds)));
 }
 
-int ags_kill(ags_t *s, const char *task_id, const char *agent_id, double grace_s)
+int ags_kill(struct ags *s, const char *task_id, const char *agent_id, double grace_s)
 {
 	json_t *k = json_pack("{s:o}", "task_id", pb_id_to_json(task_id));
 	if (agent_id)
@@ -560,17 +648,18 @@ int ags_kill(ags_t *s, const char *task_id, const char *agent_id, double grace_s
 	return call_steal(s, json_pack("{s:s, s:o}", "type", "KILL", "kill", k));
 }
 
-int ags_acknowledge(ags_t *s, const struct pb_task_status *st)
+int ags_acknowledge(struct ags *s, const struct ags_task_status *st)
 {
-	if (!st->uuid.data || !st->agent_id)
+	if (!st->uuid || !st->uuid_len || !st->agent_id)
 		return 0;
-	_cleanup_free_ char *uuid = pb_base64_encode(st->uuid.data, st->uuid.len);
+	_cleanup_free_ char *uuid = pb_base64_encode(st->uuid, st->uuid_len);
 	return call_steal(s, json_pack("{s:s, s:{s:o, s:o, s:s}}", "type", "ACKNOWLEDGE",
 	                               "acknowledge", "agent_id", pb_id_to_json(st->agent_id),
 	                               "task_id", pb_id_to_json(st->task_id), "uuid", uuid));
 }
 
-int ags_reconcile(ags_t *s, const char *const *task_ids, const char *const *agent_ids, size_t n)
+int ags_reconcile(struct ags *s, const char *const *task_ids, const char *const *agent_ids,
+                  size_t n)
 {
 	json_t *tasks = json_array();
 	for (size_t i = 0; i < n; i++) {
@@ -583,7 +672,7 @@ int ags_reconcile(ags_t *s, const char *const *task_ids, const char *const *agen
 	        s, json_pack("{s:s, s:{s:o}}", "type", "RECONCILE", "reconcile", "tasks", tasks));
 }
 
-static int roles_call(ags_t *s, const char *type, const char *key, const char *role)
+static int roles_call(struct ags *s, const char *type, const char *key, const char *role)
 {
 	json_t *call = json_pack("{s:s}", "type", type);
 	if (role)
@@ -591,17 +680,17 @@ static int roles_call(ags_t *s, const char *type, const char *key, const char *r
 	return call_steal(s, call);
 }
 
-int ags_revive(ags_t *s, const char *role)
+int ags_revive(struct ags *s, const char *role)
 {
 	return roles_call(s, "REVIVE", "revive", role);
 }
 
-int ags_suppress(ags_t *s, const char *role)
+int ags_suppress(struct ags *s, const char *role)
 {
 	return roles_call(s, "SUPPRESS", "suppress", role);
 }
 
-int ags_teardown(ags_t *s)
+int ags_teardown(struct ags *s)
 {
 	int r = call_steal(s, json_pack("{s:s}", "type", "TEARDOWN"));
 	if (r == 0)
@@ -609,12 +698,18 @@ int ags_teardown(ags_t *s)
 	return r;
 }
 
-double ags_offer_scalar(const struct pb_offer *o, const char *name)
+double ags_offer_scalar(const struct ags_offer *o, const char *name)
 {
 	double v = 0;
-	for (size_t i = 0; i < o->n_resources; i++)
-		if (strcmp(o->resources[i].name, name) == 0 &&
-		    o->resources[i].type == PB_VALUE_SCALAR)
-			v += (double)o->resources[i].scalar_milli / 1000.0;
+	size_t i;
+	const json_t *r;
+	/* Normalized: `scalar.value` is a number, `type` a name. */
+	json_array_foreach (json_object_get(o->json, "resources"), i, r) {
+		const char *n = json_string_value(json_object_get(r, "name"));
+		const char *type = json_string_value(json_object_get(r, "type"));
+		if (n && type && strcmp(n, name) == 0 && strcmp(type, "SCALAR") == 0)
+			v += json_number_value(
+			        json_object_get(json_object_get(r, "scalar"), "value"));
+	}
 	return v;
 }

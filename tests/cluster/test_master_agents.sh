@@ -233,7 +233,7 @@ for p in "${policies[@]}"; do
 	fi
 	reasons+=" $(awk '{print $3}' <<<"$R")"
 done
-# The reference (mesos-v1-subset.md, agora's extension) says
+# The reference (docs/reference/mesos-v1-subset.md, agora's extension) says
 # REASON_TASK_INVALID.
 if ! tr ' ' '\n' <<<"$reasons" | grep -v '^REASON_TASK_INVALID$' | grep -q . && [ -n "${reasons// /}" ]; then
 	pass "policy refusals: reason REASON_TASK_INVALID"

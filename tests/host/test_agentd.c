@@ -756,8 +756,9 @@ static void expect_refused(const char *flag, const char *value, const char *need
 Test(agentd, bad_flag_values_are_refused_naming_the_flag)
 {
 	expect_refused("--log_level", "loud", "--log_level: `loud` is not one of debug, info");
-	expect_refused("--executor_shutdown_grace_period", "5", "--executor_shutdown_grace_period");
-	expect_refused("--executor_shutdown_grace_period", "5s", "bad duration `5s`");
+	expect_refused("--executor_shutdown_grace_period", "5 secs",
+	               "--executor_shutdown_grace_period: a duration is");
+	expect_refused("--executor_shutdown_grace_period", "5SECS", "got `5SECS`");
 	expect_refused("--executor_shutdown_grace_period", "-1secs", "ns us ms secs mins");
 	expect_refused("--attributes", "rack:r1;ports:[9-1]", "--attributes: `ports`");
 	expect_refused("--attributes", "rack", "--attributes: item 1 `rack`");

@@ -3,10 +3,12 @@
  * (tests/lib/master_sim.h). The SDK runs on this thread's libevent loop;
  * the tests pump it between the simulated agent's blocking reads. */
 #include "agtest.h"
+#include "common/common.h"
 #include "master_sim.h"
 #include "sdk/scheduler.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <signal.h>
 #include <string.h>
 
@@ -15,7 +17,7 @@ TestSuite(sdk, .init = sim_init, .fini = sim_fini, .timeout = 60);
 /* What the callbacks saw, in order. */
 struct fx {
 	struct event_base *base;
-	ags_t *s;
+	struct ags *s;
 	json_t *log;    /* [{"ev":...}, ...] */
 	json_t *offers; /* offers not yet used: [{"id","agent_id","cpus"}] */
 	json_t *updates;
@@ -33,7 +35,7 @@ static void log_ev(const char *ev, json_t *extra)
 	json_array_append_new(F.log, e);
 }
 
-static void on_subscribed(ags_t *s, void *ctx, const char *fw, double hb)
+static void on_subscribed(struct ags *s, void *ctx, const char *fw, double hb)
 {
 	cr_assert_eq(ctx, &F);
 	cr_assert_eq(s, F.s);
@@ -42,7 +44,7 @@ static void on_subscribed(ags_t *s, void *ctx, const char *fw, double hb)
 	log_ev("subscribed", json_pack("{s:s, s:f}", "framework_id", fw, "heartbeat", hb));
 }
 
-static void on_offers(ags_t *s, void *ctx, const struct pb_offer *o, size_t n)
+static void on_offers(struct ags *s, void *ctx, const struct ags_offer *o, size_t n)
 {
 	(void)s;
 	(void)ctx;
@@ -53,33 +55,33 @@ static void on_offers(ags_t *s, void *ctx, const struct pb_offer *o, size_t n)
 	log_ev("offers", json_pack("{s:i}", "n", (int)n));
 }
 
-static void on_rescind(ags_t *s, void *ctx, const char *offer_id)
+static void on_rescind(struct ags *s, void *ctx, const char *offer_id)
 {
 	(void)s;
 	(void)ctx;
 	log_ev("rescind", json_pack("{s:s}", "offer_id", offer_id));
 }
 
-static void on_update(ags_t *s, void *ctx, const struct pb_task_status *st)
+static void on_update(struct ags *s, void *ctx, const struct ags_task_status *st)
 {
 	(void)s;
 	(void)ctx;
-	json_t *u = json_pack("{s:s, s:s, s:s, s:b, s:s?}", "task_id", st->task_id, "state",
-	                      pb_task_state_name(st->state), "reason",
-	                      st->reason ? pb_task_reason_name(st->reason) : "", "has_uuid",
-	                      st->uuid.len > 0, "agent_id", st->agent_id);
+	json_t *u =
+	        json_pack("{s:s, s:s, s:s, s:b, s:s?}", "task_id", st->task_id, "state",
+	                  ags_task_state_name(st->state), "reason", st->reason ? st->reason : "",
+	                  "has_uuid", st->uuid_len > 0, "agent_id", st->agent_id);
 	json_array_append(F.updates, u);
 	log_ev("update", u);
 }
 
-static void on_heartbeat(ags_t *s, void *ctx)
+static void on_heartbeat(struct ags *s, void *ctx)
 {
 	(void)s;
 	(void)ctx;
 	log_ev("heartbeat", NULL);
 }
 
-static void on_error(ags_t *s, void *ctx, const char *msg)
+static void on_error(struct ags *s, void *ctx, const char *msg)
 {
 	(void)s;
 	(void)ctx;
@@ -87,7 +89,7 @@ static void on_error(ags_t *s, void *ctx, const char *msg)
 	log_ev("error", json_pack("{s:s}", "message", msg));
 }
 
-static void on_disconnected(ags_t *s, void *ctx, const char *why)
+static void on_disconnected(struct ags *s, void *ctx, const char *why)
 {
 	(void)s;
 	(void)ctx;
@@ -95,7 +97,7 @@ static void on_disconnected(ags_t *s, void *ctx, const char *why)
 	log_ev("disconnected", json_pack("{s:s}", "why", why));
 }
 
-static void on_call_failed(ags_t *s, void *ctx, const char *type, int code, const char *body)
+static void on_call_failed(struct ags *s, void *ctx, const char *type, int code, const char *body)
 {
 	(void)s;
 	(void)ctx;
@@ -103,7 +105,7 @@ static void on_call_failed(ags_t *s, void *ctx, const char *type, int code, cons
 	        F.failed, json_pack("{s:s, s:i, s:s}", "type", type, "code", code, "body", body));
 }
 
-static void on_closed(ags_t *s, void *ctx)
+static void on_closed(struct ags *s, void *ctx)
 {
 	(void)s;
 	(void)ctx;
@@ -325,13 +327,13 @@ Test(sdk, launch_update_and_acknowledge, .fini = fx_fini)
 	/* Not acknowledged (no auto_ack): the agent hears nothing. */
 	cr_assert_null(agent_next(&a, "STATUS_UPDATE_ACK", 500));
 	/* ags_acknowledge() of the update as delivered. */
-	struct pb_task_status st = {0};
+	struct ags_task_status st = {0};
 	uint8_t uuid[16];
 	memcpy(uuid, "0123456789abcdef", 16);
 	st.task_id = "t1";
 	st.agent_id = a.id;
-	st.uuid.data = uuid;
-	st.uuid.len = 16;
+	st.uuid = uuid;
+	st.uuid_len = 16;
 	cr_assert_eq(ags_acknowledge(F.s, &st), 0);
 	json_t *ack = agent_next(&a, "STATUS_UPDATE_ACK", 3000);
 	cr_assert_not_null(ack, "the acknowledgement did not reach the agent");
@@ -339,7 +341,7 @@ Test(sdk, launch_update_and_acknowledge, .fini = fx_fini)
 	cr_assert_str_eq(sim_jstr(ack, "status_update_ack.task_id.value"), "t1");
 	json_decref(ack);
 	/* An update without a uuid needs none: nothing is sent. */
-	struct pb_task_status no_uuid = {.task_id = "t1", .agent_id = a.id};
+	struct ags_task_status no_uuid = {.task_id = "t1", .agent_id = a.id};
 	cr_assert_eq(ags_acknowledge(F.s, &no_uuid), 0);
 	cr_assert_eq(json_array_size(F.failed), 0);
 }
@@ -649,7 +651,7 @@ Test(sdk, bad_master_address_is_einval)
 		cr_assert_eq(errno, EINVAL);
 	}
 	struct ags_config ok = {.master = "http://localhost:5050"};
-	ags_t *s = ags_new(b, &ok, NULL, NULL);
+	struct ags *s = ags_new(b, &ok, NULL, NULL);
 	cr_assert_not_null(s);
 	cr_assert_null(ags_framework_id(s));
 	ags_free(s);

@@ -1,33 +1,10 @@
-/* The agent's flag values: Mesos-format durations and attributes, the log level. */
+/* The agent's flag values: Mesos-format attributes, the log level. */
 #include "agent/flags.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
 
-Test(flags, durations_take_every_mesos_unit)
-{
-	int64_t ns = -1;
-	cr_expect(flg_parse_duration_ns("5secs", &ns) == 0 && ns == 5000000000LL);
-	cr_expect(flg_parse_duration_ns("250ms", &ns) == 0 && ns == 250000000LL);
-	cr_expect(flg_parse_duration_ns("1.5mins", &ns) == 0 && ns == 90000000000LL);
-	cr_expect(flg_parse_duration_ns("7ns", &ns) == 0 && ns == 7);
-	cr_expect(flg_parse_duration_ns("3us", &ns) == 0 && ns == 3000);
-	cr_expect(flg_parse_duration_ns("2hrs", &ns) == 0 && ns == 7200000000000LL);
-	cr_expect(flg_parse_duration_ns("1days", &ns) == 0 && ns == 86400000000000LL);
-	cr_expect(flg_parse_duration_ns("1weeks", &ns) == 0 && ns == 604800000000000LL);
-	cr_expect(flg_parse_duration_ns("0secs", &ns) == 0 && ns == 0);
-}
-
-Test(flags, bad_durations_are_refused)
-{
-	int64_t ns = 42;
-	const char *bad[] = {"",       "5",         "secs",   "5 secs", "5sec",  "5s",
-	                     "-5secs", "1.2.3secs", "5secsx", ".secs",  "5SECS", "1e3secs"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-		cr_expect(flg_parse_duration_ns(bad[i], &ns) == -EINVAL, "`%s` accepted", bad[i]);
-	cr_expect(flg_parse_duration_ns("100000weeks", &ns) == -ERANGE);
-	cr_expect_eq(ns, 42, "written only on success");
-}
+/* Durations: tests/unit/test_duration.c (common/duration.c). */
 
 static json_t *attrs(const char *text)
 {

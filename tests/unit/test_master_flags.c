@@ -109,22 +109,34 @@ Test(master_flags, help_stops_parsing)
 	ms_flags_free(&f);
 }
 
+/* The grammar itself is tests/unit/test_duration.c's (common/duration.c);
+ * here, that the master's flags use it and name themselves. */
 Test(master_flags, durations)
 {
-	uint64_t ns;
-	cr_assert_eq(ms_parse_duration("15", &ns), 0);
-	cr_assert_eq(ns, 15000000000ull);
-	cr_assert_eq(ms_parse_duration("5secs", &ns), 0);
-	cr_assert_eq(ns, 5000000000ull);
-	cr_assert_eq(ms_parse_duration("2hrs", &ns), 0);
-	cr_assert_eq(ns, 7200000000000ull);
-	cr_assert_eq(ms_parse_duration("1e-3s", &ns), 0);
-	cr_assert_eq(ns, 1000000ull);
-	cr_assert_eq(ms_parse_duration("", &ns), -EINVAL);
-	cr_assert_eq(ms_parse_duration("-1s", &ns), -EINVAL);
-	cr_assert_eq(ms_parse_duration("5 secs", &ns), -EINVAL);
-	cr_assert_eq(ms_parse_duration("nan", &ns), -EINVAL);
-	cr_assert_eq(ms_parse_duration("1e30weeks", &ns), -ERANGE);
+	struct ms_flags f;
+	struct ag_error err = {0};
+	ms_flags_init(&f);
+	cr_assert_eq(
+	        parse(&f, &err, 3, "--heartbeat_interval=15", "--agent_ping_timeout", "1.5mins"), 0,
+	        "%s", err.msg);
+	cr_assert_eq(f.heartbeat_interval_ns, 15000000000ull);
+	cr_assert_eq(f.agent_ping_timeout_ns, 90000000000ull);
+	cr_assert_eq(parse(&f, &err, 2, "--heartbeat_interval=5s", "--allocation_batch=2hrs"), 0,
+	             "%s", err.msg);
+	cr_assert_eq(f.heartbeat_interval_ns, 5000000000ull);
+	cr_assert_eq(f.allocation_batch_ns, 7200000000000ull);
+	const char *bad[] = {"", "-1s", "5 secs", "nan", "1e-3s", "5SECS", "5sec"};
+	for (size_t i = 0; i < AG_ARRAY_SIZE(bad); i++) {
+		_cleanup_free_ char *arg = ag_asprintf("--heartbeat_interval=%s", bad[i]);
+		cr_assert_eq(parse(&f, &err, 1, arg), -EINVAL, "`%s` accepted", bad[i]);
+		cr_assert(strstr(err.msg, "--heartbeat_interval: a duration is a number >= 0 and a "
+		                          "unit, one of ns us ms secs mins hrs days weeks"),
+		          "%s", err.msg);
+	}
+	cr_assert_eq(parse(&f, &err, 1, "--heartbeat_interval=1000000weeks"), -ERANGE);
+	cr_assert(strstr(err.msg, "--heartbeat_interval: a duration is at most"), "%s", err.msg);
+	cr_assert_eq(f.heartbeat_interval_ns, 5000000000ull, "unchanged by refused values");
+	ms_flags_free(&f);
 }
 
 Test(master_http, content_type_is_json)

@@ -35,9 +35,12 @@ struct http_reply {
 };
 void http_reply_free(struct http_reply *r);
 
-/* One request to host:port with Connection: close; the body is JSON when
- * given. 0, or -errno when the host cannot be reached (the reply is then
- * empty). Reads time out after `timeout_s`. */
+/* One request to host:port with Connection: close, through libevent's
+ * evhttp (http.c); the body is JSON when given, a chunked reply comes
+ * back whole. 0, or -errno when the host cannot be reached or did not
+ * answer (the reply is then empty): -ECONNREFUSED, -EHOSTUNREACH (the
+ * name does not resolve), -ETIMEDOUT (connect, send or reply slower than
+ * `timeout_s`), -ECONNRESET, -EPROTO (not HTTP). */
 int http_request(const char *host, int port, const char *method, const char *path, const char *body,
                  int timeout_s, struct http_reply *ret);
 

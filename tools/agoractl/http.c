@@ -1,14 +1,17 @@
-/* http.c: agoractl's blocking HTTP/1.1 client (one request per
- * connection), and the operator call wrapper with its error messages. */
+/* http.c: agoractl's requests, one per connection, through libevent's
+ * evhttp as the SDK's (a loop of its own per request, run to the answer),
+ * and the operator call wrapper with its error messages. */
 #include "tools/agoractl/agoractl.h"
 
 #include "proto/proto.h"
 
-#include <netdb.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <fcntl.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 
 void http_reply_free(struct http_reply *r)
 {
@@ -36,106 +39,117 @@ int ctl_parse_address(const char *s, char **ret_host, int *ret_port)
 	return 0;
 }
 
-static int dial(const char *host, int port, int timeout_s)
+/* One request in flight on a loop of its own. */
+struct xfer {
+	struct event_base *base;
+	struct evhttp_connection *conn;
+	struct http_reply *ret;
+	int err; /* -errno once failed */
+};
+
+/* evhttp reports a timeout, a cut or bad reply, and a connection that
+ * failed other than by a refusal here (then calls the request's callback
+ * without a response). It keeps no errno: a name that does not resolve
+ * is told by the bufferevent's DNS error. */
+static void on_error(enum evhttp_request_error e, void *arg)
 {
-	char ps[16];
-	snprintf(ps, sizeof(ps), "%d", port);
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai;
-	if (getaddrinfo(host, ps, &hints, &ai) != 0)
-		return -EHOSTUNREACH;
-	int r = -ECONNREFUSED;
-	for (struct addrinfo *a = ai; a; a = a->ai_next) {
-		int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			continue;
-		struct timeval tv = {timeout_s, 0};
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
-			r = fd;
-			break;
-		}
-		r = -errno;
-		close(fd);
+	struct xfer *x = arg;
+	switch (e) {
+	case EVREQ_HTTP_TIMEOUT:
+		x->err = -ETIMEDOUT;
+		break;
+	case EVREQ_HTTP_INVALID_HEADER:
+	case EVREQ_HTTP_DATA_TOO_LONG:
+		x->err = -EPROTO;
+		break;
+	default:
+		x->err =
+		        bufferevent_socket_get_dns_error(evhttp_connection_get_bufferevent(x->conn))
+		                ? -EHOSTUNREACH
+		                : -ECONNRESET;
+		break;
 	}
-	freeaddrinfo(ai);
-	return r;
 }
 
-/* Undo chunked transfer coding in place; the new length. */
-static size_t dechunk(char *b, size_t len)
+static void on_done(struct evhttp_request *req, void *arg)
 {
-	size_t in = 0, out = 0;
-	while (in < len) {
-		char *e;
-		unsigned long n = strtoul(b + in, &e, 16);
-		char *nl = memchr(b + in, '\n', len - in);
-		if (!nl || e == b + in || n == 0)
-			break;
-		in = (size_t)(nl - b) + 1;
-		if (n > len - in)
-			n = len - in;
-		memmove(b + out, b + in, n);
-		out += n;
-		in += n + 2;
+	struct xfer *x = arg;
+	event_base_loopbreak(x->base);
+	if (x->err)
+		return;
+	/* A request called back without a response and without an error:
+	 * libevent's path for a connect refused (ECONNREFUSED, which it
+	 * takes for one to retry), the case an operator meets most. */
+	if (!req || evhttp_request_get_response_code(req) == 0) {
+		x->err = req ? -ECONNREFUSED : -ECONNRESET;
+		return;
 	}
-	b[out] = '\0';
-	return out;
+	x->ret->status = evhttp_request_get_response_code(req);
+	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+	x->ret->content_type = ct ? ag_strdup(ct) : NULL;
+	/* evhttp has undone the chunked coding, if any. */
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t n = evbuffer_get_length(in);
+	x->ret->body = ag_malloc(n + 1);
+	evbuffer_remove(in, x->ret->body, n);
+	x->ret->body[n] = '\0';
+	x->ret->len = n;
 }
 
 int http_request(const char *host, int port, const char *method, const char *path, const char *body,
                  int timeout_s, struct http_reply *ret)
 {
 	*ret = (struct http_reply){0};
-	_cleanup_close_ int fd = dial(host, port, timeout_s);
-	if (fd < 0)
-		return fd;
-	size_t blen = body ? strlen(body) : 0;
-	_cleanup_free_ char *head = ag_asprintf(
-	        "%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nAccept: application/json\r\n"
-	        "%sContent-Length: %zu\r\n\r\n",
-	        method, path, host, port, body ? "Content-Type: application/json\r\n" : "", blen);
-	if (ag_write_all(fd, head, strlen(head)) < 0 || (body && ag_write_all(fd, body, blen) < 0))
-		return -errno ? -errno : -EIO;
-	size_t cap = 65536, len = 0;
-	char *buf = ag_malloc(cap);
-	for (;;) {
-		if (len + 1 >= cap)
-			buf = ag_realloc(buf, cap *= 2);
-		ssize_t n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = -errno;
-			free(buf);
-			return e == -EAGAIN ? -ETIMEDOUT : e;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	enum evhttp_cmd_type cmd = strcmp(method, "GET") == 0      ? EVHTTP_REQ_GET
+	                           : strcmp(method, "POST") == 0   ? EVHTTP_REQ_POST
+	                           : strcmp(method, "PUT") == 0    ? EVHTTP_REQ_PUT
+	                           : strcmp(method, "DELETE") == 0 ? EVHTTP_REQ_DELETE
+	                                                           : (enum evhttp_cmd_type)0;
+	if (!cmd)
+		return -EINVAL;
+	struct xfer x = {.ret = ret};
+	x.base = event_base_new();
+	if (!x.base)
+		return -ENOMEM;
+	/* No DNS base: the name is resolved with getaddrinfo, blocking, as
+	 * a command line may. */
+	struct evhttp_connection *conn =
+	        evhttp_connection_base_new(x.base, NULL, host, (uint16_t)port);
+	if (!conn) {
+		event_base_free(x.base);
+		return -ENOMEM;
 	}
-	buf[len] = '\0';
-	char *eoh = strstr(buf, "\r\n\r\n");
-	if (!eoh || sscanf(buf, "HTTP/1.%*d %d", &ret->status) != 1) {
-		free(buf);
-		return -EPROTO;
+	x.conn = conn;
+	evhttp_connection_set_timeout(conn, timeout_s);
+	struct evhttp_request *req = evhttp_request_new(on_done, &x);
+	evhttp_request_set_error_cb(req, on_error);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	char hostport[300];
+	snprintf(hostport, sizeof(hostport), "%s:%d", host, port);
+	evhttp_add_header(h, "Host", hostport);
+	evhttp_add_header(h, "Connection", "close");
+	evhttp_add_header(h, "Accept", "application/json");
+	if (body) {
+		evhttp_add_header(h, "Content-Type", "application/json");
+		evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
 	}
-	*eoh = '\0';
-	bool chunked = false;
-	for (char *l = strstr(buf, "\r\n"); l && l < eoh; l = strstr(l + 2, "\r\n")) {
-		char *h = l + 2;
-		if (strncasecmp(h, "Content-Type:", 13) == 0)
-			ret->content_type = strndup(h + 13 + strspn(h + 13, " "),
-			                            strcspn(h + 13 + strspn(h + 13, " "), "\r"));
-		if (strncasecmp(h, "Transfer-Encoding:", 18) == 0 && strcasestr(h, "chunked"))
-			chunked = true;
+	/* On failure evhttp has freed the request without calling it. */
+	if (evhttp_make_request(conn, req, cmd, path) < 0) {
+		x.err = x.err ? x.err : -EHOSTUNREACH;
+	} else {
+		/* libevent makes its sockets without SOCK_CLOEXEC; the connect
+		 * has started (the name resolved) by now. */
+		int fd = bufferevent_getfd(evhttp_connection_get_bufferevent(conn));
+		if (fd >= 0)
+			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+		event_base_dispatch(x.base);
 	}
-	size_t off = (size_t)(eoh + 4 - buf);
-	ret->len = len - off;
-	memmove(buf, buf + off, ret->len + 1);
-	if (chunked)
-		ret->len = dechunk(buf, ret->len);
-	ret->body = buf;
+	evhttp_connection_free(conn);
+	event_base_free(x.base);
+	if (x.err) {
+		http_reply_free(ret);
+		return x.err;
+	}
 	return 0;
 }
 

@@ -809,31 +809,6 @@ static int cmd_drain(struct ctl *c, const char *q)
 	return rc;
 }
 
-/* "10s", "1.5m", "500ms", "2h", "250us", "100ns"; a bare number is
- * seconds. -EINVAL for anything else or a negative value. */
-static int parse_duration(const char *s, int64_t *ret_ns)
-{
-	char *end = NULL;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || !(v >= 0))
-		return -EINVAL;
-	static const struct {
-		const char *unit;
-		double ns;
-	} units[] = {{"", 1e9}, {"s", 1e9},  {"ms", 1e6},  {"us", 1e3},
-	             {"ns", 1}, {"m", 60e9}, {"h", 3600e9}};
-	for (size_t i = 0; i < AG_ARRAY_SIZE(units); i++)
-		if (strcmp(end, units[i].unit) == 0) {
-			double ns = v * units[i].ns;
-			if (ns > 9.2e18)
-				return -EINVAL;
-			*ret_ns = (int64_t)ns;
-			return 0;
-		}
-	return -EINVAL;
-}
-
 static int cmd_weights(struct ctl *c, int argc, char **argv)
 {
 	double w = 0;
@@ -887,11 +862,9 @@ int main(int argc, char **argv)
 		else if ((strcmp(a, "--grace") == 0 || strcmp(a, "--timeout") == 0) &&
 		         i + 1 < argc) {
 			int64_t *dst = a[2] == 'g' ? &c.grace_ns : &c.timeout_ns;
-			if (parse_duration(argv[++i], dst) < 0) {
-				fprintf(stderr,
-				        "agoractl: %s: a duration >= 0 such as 30s, 1.5m, 500ms "
-				        "or 2h, got `%s`\n",
-				        a, argv[i]);
+			struct ag_error derr = {0};
+			if (ag_parse_duration_flag(a, argv[++i], dst, &derr) < 0) {
+				fprintf(stderr, "agoractl: %s\n", derr.msg);
 				return CTL_USAGE;
 			}
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {

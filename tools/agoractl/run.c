@@ -3,8 +3,10 @@
  * and stderr (from the agent's files endpoint), and its status as ours. */
 #include "tools/agoractl/agoractl.h"
 
+#include "proto/proto.h"
 #include "sdk/scheduler.h"
 
+#include <event2/event.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -43,18 +45,18 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
 	output(arg);
 }
 
-static void on_subscribed(ags_t *s AG_UNUSED, void *ctx, const char *fid, double hb AG_UNUSED)
+static void on_subscribed(struct ags *s AG_UNUSED, void *ctx, const char *fid, double hb AG_UNUSED)
 {
 	struct run *r = ctx;
 	free(r->framework_id);
 	r->framework_id = ag_strdup(fid);
 }
 
-static void on_offers(ags_t *s, void *ctx, const struct pb_offer *offers, size_t n)
+static void on_offers(struct ags *s, void *ctx, const struct ags_offer *offers, size_t n)
 {
 	struct run *r = ctx;
 	for (size_t i = 0; i < n; i++) {
-		const struct pb_offer *o = &offers[i];
+		const struct ags_offer *o = &offers[i];
 		if (!r->launched && ags_offer_scalar(o, "cpus") >= r->task.cpus &&
 		    ags_offer_scalar(o, "mem") >= r->task.mem) {
 			r->launched = true;
@@ -70,35 +72,35 @@ static void on_offers(ags_t *s, void *ctx, const struct pb_offer *offers, size_t
 		ags_suppress(s, NULL);
 }
 
-static int exit_status(const struct pb_task_status *st)
+static int exit_status(const struct ags_task_status *st)
 {
 	int code;
 	switch (st->state) {
-	case PB_TASK_FINISHED:
+	case AGS_TASK_FINISHED:
 		return 0;
-	case PB_TASK_FAILED:
+	case AGS_TASK_FAILED:
 		if (st->message && sscanf(st->message, "Command exited with status %d", &code) == 1)
 			return code;
 		return 1;
-	case PB_TASK_KILLED:
+	case AGS_TASK_KILLED:
 		return 137;
 	default:
 		return 125; /* never ran, or lost: not the task's own status */
 	}
 }
 
-static void on_update(ags_t *s, void *ctx, const struct pb_task_status *st)
+static void on_update(struct ags *s, void *ctx, const struct ags_task_status *st)
 {
 	struct run *r = ctx;
 	if (strcmp(st->task_id, r->task_id) != 0 || r->ended)
 		return;
-	fprintf(stderr, "agoractl: %s %s%s%s\n", r->task_id, pb_task_state_name(st->state),
+	fprintf(stderr, "agoractl: %s %s%s%s\n", r->task_id, ags_task_state_name(st->state),
 	        st->message ? ": " : "", st->message ? st->message : "");
-	if (st->state == PB_TASK_RUNNING && !evtimer_pending(r->poll, NULL)) {
+	if (st->state == AGS_TASK_RUNNING && !evtimer_pending(r->poll, NULL)) {
 		struct timeval tv = {1, 0};
 		event_add(r->poll, &tv);
 	}
-	if (pb_task_state_is_terminal(st->state)) {
+	if (ags_task_state_is_terminal(st->state)) {
 		r->ended = true;
 		event_del(r->poll);
 		output(r);
@@ -107,25 +109,25 @@ static void on_update(ags_t *s, void *ctx, const struct pb_task_status *st)
 	}
 }
 
-static void on_error(ags_t *s AG_UNUSED, void *ctx, const char *msg)
+static void on_error(struct ags *s AG_UNUSED, void *ctx, const char *msg)
 {
 	fprintf(stderr, "agoractl: the master ended the run: %s\n", msg);
 	((struct run *)ctx)->rc = 125;
 }
 
-static void on_disconnected(ags_t *s AG_UNUSED, void *ctx, const char *why)
+static void on_disconnected(struct ags *s AG_UNUSED, void *ctx, const char *why)
 {
 	struct run *r = ctx;
 	fprintf(stderr, "agoractl: %s; reconnecting to %s:%d\n", why, r->c->host, r->c->port);
 }
 
-static void on_call_failed(ags_t *s AG_UNUSED, void *ctx AG_UNUSED, const char *type, int code,
+static void on_call_failed(struct ags *s AG_UNUSED, void *ctx AG_UNUSED, const char *type, int code,
                            const char *body)
 {
 	fprintf(stderr, "agoractl: the master refused %s (%d): %s\n", type, code, body);
 }
 
-static void on_closed(ags_t *s AG_UNUSED, void *ctx)
+static void on_closed(struct ags *s AG_UNUSED, void *ctx)
 {
 	event_base_loopbreak(((struct run *)ctx)->base);
 }
@@ -291,7 +293,7 @@ int ctl_run(struct ctl *c, int argc, char **argv)
 	                           .call_failed = on_call_failed,
 	                           .closed = on_closed,
 	                           .auto_ack = true};
-	ags_t *s = ags_new(r.base, &cfg, &cb, &r);
+	struct ags *s = ags_new(r.base, &cfg, &cb, &r);
 	ags_start(s);
 	event_base_dispatch(r.base);
 	if (r.rc == 130 && ags_subscribed(s)) {
