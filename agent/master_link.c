@@ -2,6 +2,7 @@
 #include "agent/master_link.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <fcntl.h>
@@ -206,6 +207,17 @@ static char *with_order(ml_t *l, json_t *m)
 	return body;
 }
 
+/* libevent makes its sockets without SOCK_CLOEXEC: the agent forks and
+ * execs its tasks' helpers, which must not hold its connections to the
+ * master. The socket of a request exists once evhttp_make_request()
+ * returned, and nothing runs between on this thread. */
+static void cloexec(struct evhttp_connection *conn)
+{
+	int fd = bufferevent_getfd(evhttp_connection_get_bufferevent(conn));
+	if (fd >= 0)
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
 static void connect_now(ml_t *l)
 {
 	if (l->stream)
@@ -237,6 +249,8 @@ static void connect_now(ml_t *l)
 	set_timer(l->watchdog, 5 * (l->heartbeat_s > 0 ? l->heartbeat_s : 15));
 	if (evhttp_make_request(l->stream, req, EVHTTP_REQ_POST, "/api/v1/agent") < 0)
 		lost(l, "cannot send the registration to %s:%d", l->cfg.host, l->cfg.port);
+	else
+		cloexec(l->stream);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
@@ -409,5 +423,7 @@ int ml_post_answer(ml_t *l, const char *body, struct ml_answer *ans)
 	evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
 	if (evhttp_make_request(l->post, req, EVHTTP_REQ_POST, "/api/v1/agent") < 0)
 		return -EIO;
+	/* A connection closed since the last call made a new socket. */
+	cloexec(l->post);
 	return 0;
 }
