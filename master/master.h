@@ -41,6 +41,7 @@ struct ms_framework {
 	ms_stream *stream; /* NULL: disconnected */
 	char stream_id[MS_STREAM_ID_LEN];
 	bool recovered;         /* known from the registry or an agent, not subscribed since */
+	bool recorded;          /* its FrameworkInfo as it is now is in the registry */
 	struct event *failover; /* armed while disconnected */
 	struct ms_map tasks;    /* task id -> struct ms_task */
 	json_t *offers_out;     /* offers of this allocation cycle not sent yet */
@@ -169,6 +170,12 @@ struct ms_master {
 	struct event *drain_check;   /* zero-delay: DRAINING -> DRAINED (drain.c) */
 	ms_stream **subscribers;     /* operator SUBSCRIBE streams */
 	size_t n_subscribers;
+
+	/* While the registry cannot be written (durable.c): why, since when
+	 * (monotonic), and the probe that finds out when it can again. */
+	char *registry_error; /* NULL: healthy */
+	uint64_t registry_error_since_ns;
+	struct event *registry_probe;
 };
 
 /* ---- state.c -------------------------------------------------------- */
@@ -232,8 +239,11 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 /* A known framework with no stream (re-registered agent's task, registry):
  * created disconnected, inactive in the allocator. */
 struct ms_framework *ms_framework_recover(struct ms_master *m, const char *id, const json_t *info);
-/* Kill its tasks, drop its offers, forget it, and record it removed. */
-void ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char *why);
+/* Record it removed, then kill its tasks, drop its offers and forget it
+ * (`fw` may be freed). When the removal cannot be recorded nothing
+ * changes: -errno with `err` set (the registry's episode is noted). */
+int ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char *why,
+                        struct ag_error *err);
 json_t *ms_framework_json(struct ms_master *m, struct ms_framework *fw);
 void ms_framework_free(struct ms_framework *fw);
 
@@ -325,6 +335,21 @@ void ms_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator);
 json_t *ms_agent_json(struct ms_master *m, struct ms_agent *a);
 /* Its AgentInfo as a new tree. */
 json_t *ms_agent_info_json(const struct ms_agent *a);
+
+/* ---- durable.c ------------------------------------------------------ */
+
+/* Note the result `r` of a registry write (`err` says why it failed):
+ * a failure of the disk starts an episode of an unwritable registry (one
+ * ERROR line, the master unhealthy, a probe write every second), a success
+ * ends one. Returns `r`. */
+int ms_registry_wrote(struct ms_master *m, int r, const struct ag_error *err);
+/* Answer 503: `what` ("Cannot record the framework") was not done because
+ * the registry cannot be written, and why. */
+void ms_reply_unwritable(struct evhttp_request *req, const char *what, const struct ag_error *err);
+/* NULL while the master is healthy, else why it is not. */
+const char *ms_unhealthy_reason(const struct ms_master *m);
+/* Free durable.c's state (ms_master_fini() calls it). */
+void ms_durable_fini(struct ms_master *m);
 
 /* ---- drain.c --------------------------------------------------------- */
 

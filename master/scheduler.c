@@ -47,11 +47,16 @@ static void ms__scheduler(struct evhttp_request *req, void *arg)
 		                    call.acknowledge.uuid.len);
 	} else {
 		switch (call.type) {
-		case PB_CALL_TEARDOWN:
-			ms_http_reply_empty(req, 202);
-			ms_framework_remove(m, fw, "TEARDOWN by the framework");
+		case PB_CALL_TEARDOWN: {
+			/* Accepted only once recorded (`fw` is gone after). */
+			if (ms_framework_remove(m, fw, "TEARDOWN by the framework", &err) < 0)
+				ms_reply_unwritable(req, "Cannot record the framework's removal",
+				                    &err);
+			else
+				ms_http_reply_empty(req, 202);
 			pb_call_free(&call);
 			return;
+		}
 		case PB_CALL_ACCEPT:
 			ms_accept(m, fw, &call.accept, false);
 			break;

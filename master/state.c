@@ -444,6 +444,7 @@ void ms_master_fini(struct ms_master *m)
 		if (evs[i])
 			event_free(evs[i]);
 	ms_drain_fini(m);
+	ms_durable_fini(m);
 	drf_allocator_free(m->alloc);
 	m->alloc = NULL;
 }
