@@ -70,7 +70,7 @@ void ms_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator)
 	ms_offers_rescind_matching(m, NULL, a, true);
 	ms_tasks_agent_lost(m, a, by_operator);
 	if (a->active)
-		drf_agent_remove(m->alloc, a->id);
+		ms_alloc_check(drf_agent_remove(m->alloc, a->id), "remove agent", a->id);
 	a->active = false;
 	if (by_operator)
 		a->gone = true;
@@ -98,7 +98,7 @@ static void ms__agent_stream_closed(ms_stream *s, enum ms_stream_close_reason re
 	 * comes back or misses its heartbeats. */
 	ms_offers_rescind_matching(a->m, NULL, a, true);
 	if (a->active)
-		drf_agent_deactivate(a->m->alloc, a->id);
+		ms_alloc_check(drf_agent_deactivate(a->m->alloc, a->id), "deactivate agent", a->id);
 }
 
 static char *ms__peer_ip(struct evhttp_request *req)
@@ -535,12 +535,16 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 		ms_offers_rescind_matching(m, NULL, a, true);
 	}
 	if (!a->active) {
-		drf_agent_add(m->alloc, a->id, total);
+		ms_alloc_check(drf_agent_add(m->alloc, a->id, total), "add agent", a->id);
 		a->active = true;
 	} else {
 		ms_offers_rescind_matching(m, NULL, a, true);
-		drf_agent_update(m->alloc, a->id, total);
-		drf_agent_activate(m->alloc, a->id);
+		if (drf_agent_update(m->alloc, a->id, total) < 0)
+			/* -EBUSY: its tasks use more than it now reports. */
+			ag_warn("agent %s (%s): its new resources do not hold what its tasks use: "
+			        "offers go on from its previous total",
+			        a->id, a->hostname);
+		ms_alloc_check(drf_agent_activate(m->alloc, a->id), "activate agent", a->id);
 	}
 	drf_resources_free(a->total);
 	a->total = total;
@@ -692,7 +696,8 @@ static int ms__load_framework(const struct ms_registry_framework *r, void *arg)
 static int ms__load_weight(const char *role, double w, void *arg)
 {
 	struct ms_master *m = arg;
-	drf_role_set_weight(m->alloc, role, w);
+	/* The registry keeps weights > 0 only (a CHECK constraint). */
+	ms_alloc_check(drf_role_set_weight(m->alloc, role, w), "set the weight of role", role);
 	return 0;
 }
 

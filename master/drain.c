@@ -249,7 +249,7 @@ void ms_drain_agent_registered(struct ms_master *m, struct ms_agent *a)
 		return;
 	/* Registration re-activated it in the allocator: undo that before
 	 * the next allocation cycle, and take back what it was offered. */
-	drf_agent_deactivate(m->alloc, a->id);
+	ms_alloc_check(drf_agent_deactivate(m->alloc, a->id), "deactivate agent", a->id);
 	ms_offers_rescind_matching(m, NULL, a, true);
 	if (a->drain == MS_DRAIN_DRAINING) {
 		ms__drain_kill_tasks(m, a);
@@ -329,11 +329,13 @@ void ms_drain_operator(struct ms_master *m, struct evhttp_request *req,
 	bool in_alloc = a->active && !a->unreachable;
 	if (call->type == PB_OP_REACTIVATE_AGENT) {
 		if (in_alloc && a->stream && old.deactivated)
-			drf_agent_activate(m->alloc, a->id);
+			ms_alloc_check(drf_agent_activate(m->alloc, a->id), "activate agent",
+			               a->id);
 		ms_allocate_soon(m);
 	} else {
 		if (in_alloc)
-			drf_agent_deactivate(m->alloc, a->id);
+			ms_alloc_check(drf_agent_deactivate(m->alloc, a->id), "deactivate agent",
+			               a->id);
 		ms_offers_rescind_matching(m, NULL, a, true);
 		if (call->type == PB_OP_DRAIN_AGENT) {
 			ms__drain_kill_tasks(m, a);

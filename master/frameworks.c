@@ -181,7 +181,7 @@ static void ms__fw_disconnected(ms_stream *s, enum ms_stream_close_reason reason
 	fw->unregistered_ns = ms_wall_ns();
 	ag_info("framework %s disconnected (%s): failover in %.3f s", fw->id,
 	        ms_stream_close_reason_name(reason), fw->failover_timeout_s);
-	drf_framework_deactivate(m->alloc, fw->id);
+	ms_alloc_check(drf_framework_deactivate(m->alloc, fw->id), "deactivate framework", fw->id);
 	/* Outstanding offers go back: nobody can answer them now. */
 	ms_offers_rescind_matching(m, fw, NULL, false);
 	ms_allocate_soon(m);
@@ -217,7 +217,9 @@ struct ms_framework *ms_framework_recover(struct ms_master *m, const char *id, c
 	json_t *copy = ms__fw_info_copy(fw->id, info, &text);
 	ms__fw_set_info(fw, copy, text, &fi, roles, n_roles);
 	pb_arena_free(a);
-	drf_framework_add(m->alloc, fw->id, (const char *const *)fw->roles, fw->n_roles, false);
+	ms_alloc_check(drf_framework_add(m->alloc, fw->id, (const char *const *)fw->roles,
+	                                 fw->n_roles, false),
+	               "add framework", fw->id);
 	ms_map_put(&m->frameworks, fw->id, fw);
 	ms__fw_arm_failover(m, fw);
 	return fw;
@@ -311,15 +313,24 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	ms__fw_set_info(fw, copy, info_text, fi, roles, n_roles);
 	if (is_new) {
 		ms_map_put(&m->frameworks, fw->id, fw);
-		drf_framework_add(m->alloc, fw->id, (const char *const *)fw->roles, fw->n_roles,
-		                  true);
+		ms_alloc_check(drf_framework_add(m->alloc, fw->id, (const char *const *)fw->roles,
+		                                 fw->n_roles, true),
+		               "add framework", fw->id);
 	} else {
-		drf_framework_update_roles(m->alloc, fw->id, (const char *const *)fw->roles,
-		                           fw->n_roles);
-		drf_framework_activate(m->alloc, fw->id);
+		ms_alloc_check(drf_framework_update_roles(m->alloc, fw->id,
+		                                          (const char *const *)fw->roles,
+		                                          fw->n_roles),
+		               "update the roles of framework", fw->id);
+		ms_alloc_check(drf_framework_activate(m->alloc, fw->id), "activate framework",
+		               fw->id);
 	}
 	for (size_t i = 0; i < call->subscribe.n_suppressed_roles; i++)
-		drf_framework_suppress(m->alloc, fw->id, call->subscribe.suppressed_roles[i]);
+		if (drf_framework_suppress(m->alloc, fw->id, call->subscribe.suppressed_roles[i]) <
+		    0)
+			/* As Mesos: a role it does not subscribe to is ignored. */
+			ag_warn("framework %s: suppressed role `%s` is not one of its roles: "
+			        "ignored",
+			        fw->id, call->subscribe.suppressed_roles[i]);
 	ms__fw_disarm_failover(fw);
 	if (fw->stream) {
 		ms_stream *old = fw->stream;
@@ -394,7 +405,7 @@ int ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char
 	}
 	ms_map_clear(&agents);
 	/* drf_framework_remove recovers all it holds, tasks included. */
-	drf_framework_remove(m->alloc, fw->id);
+	ms_alloc_check(drf_framework_remove(m->alloc, fw->id), "remove framework", fw->id);
 	/* Mesos marks what has not ended TASK_KILLED (REASON_FRAMEWORK_REMOVED,
 	 * not sent: nobody listens) and keeps every task as completed. */
 	char *msg = ag_asprintf("Framework %s removed", fw->id);

@@ -222,6 +222,10 @@ void ms_operator_broadcast(struct ms_master *m, json_t *ev);
  * client's unknown `type`. */
 void ms_reply_decode_error(struct evhttp_request *req, int rc, const struct ag_error *err,
                            const char *body, size_t len);
+/* The result `r` of an allocator call that the master's own state says
+ * cannot fail (both know the ids): a failure means the two disagree, a
+ * bug logged at ERROR with `what` and `id`. */
+void ms_alloc_check(int r, const char *what, const char *id);
 /* Ask for one drf_allocate_dirty() at the end of this loop turn. */
 void ms_allocate_soon(struct ms_master *m);
 /* Ask for one drf_allocate_dirty() --allocation_batch from the first such

@@ -218,8 +218,11 @@ static void ms__operator(struct evhttp_request *req, void *arg)
 			goto out;
 		}
 		for (size_t i = 0; i < call.update_weights.n_weight_infos; i++)
-			drf_role_set_weight(m->alloc, call.update_weights.weight_infos[i].role,
-			                    call.update_weights.weight_infos[i].weight);
+			ms_alloc_check(drf_role_set_weight(
+			                       m->alloc, call.update_weights.weight_infos[i].role,
+			                       call.update_weights.weight_infos[i].weight),
+			               "set the weight of role",
+			               call.update_weights.weight_infos[i].role);
 		ms_allocate_soon(m);
 		ms_http_reply_empty(req, HTTP_OK);
 		goto out;
