@@ -160,7 +160,9 @@ static void finish(struct ctz *c, struct ctz_entry *e, enum task_state s, enum t
                    const char *msg, bool has_status, int status)
 {
 	save_final_usage(c, e);
-	rt_container_delete(&c->rto, e->cid, true, NULL);
+	/* A container that cannot be deleted now is deleted again at the
+	 * agent's next recovery: its record says CTZ_DONE. */
+	AG_IGNORE_RESULT(rt_container_delete(&c->rto, e->cid, true, NULL));
 	emit(c, e, s, r, msg, has_status, status);
 	e->st.phase = CTZ_DONE;
 	e->st.final = s;
@@ -173,8 +175,9 @@ static void monitor_exited(struct ctz *c, struct ctz_entry *e)
 {
 	unwatch_monitor(c, e);
 	if (e->launch_error) {
-		/* Already reported as a failed launch; only clean up. */
-		rt_container_delete(&c->rto, e->cid, true, NULL);
+		/* Already reported as a failed launch; only clean up (again
+		 * at the next recovery if this fails: its record is CTZ_DONE). */
+		AG_IGNORE_RESULT(rt_container_delete(&c->rto, e->cid, true, NULL));
 		return;
 	}
 	struct ctz_exit x;
@@ -581,15 +584,17 @@ int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_err
 		 * the monitor's exit then only cleans up. Not let go (the
 		 * state could not be written): the waiting init is ended. */
 		if (!let_go)
-			rt_container_delete(&c->rto, cid, true, NULL);
+			AG_IGNORE_RESULT(rt_container_delete(&c->rto, cid, true, NULL));
 		e->launch_error = ag_strdup(lerr.msg);
 		emit(c, e, TASK_FAILED, REASON_CONTAINER_LAUNCH_FAILED, lerr.msg, false, 0);
 		e->st.phase = CTZ_DONE;
 		e->st.final = TASK_FAILED;
 		e->st.done_at_ms = ctz__now_ms();
 		ctz__state_write(e, NULL);
+		/* What a delete here leaves, the next recovery deletes (the
+		 * record is CTZ_DONE). */
 		if (e->monitor_pidfd < 0)
-			rt_container_delete(&c->rto, cid, true, NULL);
+			AG_IGNORE_RESULT(rt_container_delete(&c->rto, cid, true, NULL));
 		return 0;
 	}
 	/* "starting" is on disk: an agent killed before the next write
@@ -624,8 +629,10 @@ static void send_sigkill(struct ctz *c, struct ctz_entry *e)
 	e->sigkill_sent = true;
 	/* cgroup.kill where there is a cgroup; otherwise the init, whose
 	 * death ends its pid namespace. */
+	/* Neither works only when the container has ended already (its
+	 * monitor reports that) or its runtime state is gone. */
 	if (rt_container_kill(&c->rto, e->cid, SIGKILL, true, NULL) < 0)
-		rt_container_kill(&c->rto, e->cid, SIGKILL, false, NULL);
+		AG_IGNORE_RESULT(rt_container_kill(&c->rto, e->cid, SIGKILL, false, NULL));
 }
 
 int ctz_kill(ctz_t *c, const char *framework_id, const char *task_id, int64_t grace_ms)
@@ -648,8 +655,10 @@ int ctz_kill(ctz_t *c, const char *framework_id, const char *task_id, int64_t gr
 	e->st.kill_deadline_ms = ctz__now_ms() + (grace_ms > 0 ? grace_ms : 0);
 	ctz__state_write(e, NULL);
 	emit(c, e, TASK_KILLING, REASON_NONE, NULL, false, 0);
+	/* A SIGTERM that cannot be sent is followed by SIGKILL at the
+	 * grace's deadline anyway. */
 	if (grace_ms > 0)
-		rt_container_kill(&c->rto, e->cid, SIGTERM, false, NULL);
+		AG_IGNORE_RESULT(rt_container_kill(&c->rto, e->cid, SIGTERM, false, NULL));
 	else
 		send_sigkill(c, e);
 	timer_rearm(c);
@@ -773,7 +782,8 @@ static void recover_one(struct ctz *c, const char *cid, struct ctz_recovery *n)
 	struct ctz_entry *e = entry_new(c, fw_id, task_id, cid, sandbox);
 	e->st = st;
 	if (st.phase == CTZ_DONE) {
-		rt_container_delete(&c->rto, cid, true, NULL); /* idempotent */
+		/* Idempotent; tried again at every recovery until it works. */
+		AG_IGNORE_RESULT(rt_container_delete(&c->rto, cid, true, NULL));
 		return;
 	}
 	pid_t mpid = 0;

@@ -30,7 +30,9 @@ static void report(int fd, const char *msg)
 		if (buf[i] == '\n')
 			buf[i] = ' ';
 	buf[n++] = '\n';
-	ag_write_all(fd, buf, (size_t)n);
+	/* The child's last word: a parent that cannot read it sees the
+	 * child exit 1 instead. */
+	AG_IGNORE_RESULT(ag_write_all(fd, buf, (size_t)n));
 }
 
 static int open_out(const char *sandbox, const char *name, uid_t uid, gid_t gid)
@@ -181,7 +183,9 @@ static _Noreturn void child(struct ctz *c, const struct ctz_entry *e, const stru
 fail:
 	kill(init_pid, SIGKILL);
 	waitpid(init_pid, NULL, 0);
-	rt_container_delete(&c->rto, e->cid, true, NULL);
+	/* The launch fails either way; what is left is deleted with the
+	 * task's record (CTZ_DONE) at the agent's next recovery. */
+	AG_IGNORE_RESULT(rt_container_delete(&c->rto, e->cid, true, NULL));
 	report(wfd, err.msg);
 	_exit(1);
 }

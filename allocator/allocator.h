@@ -37,6 +37,8 @@
 #ifndef AGORA_ALLOCATOR_H
 #define AGORA_ALLOCATOR_H
 
+#include "common/common.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -78,7 +80,8 @@ struct drf_resource {
  * thousandth). Repeated names add up. The caller frees *ret_res with
  * drf_resources_free(). -EINVAL on a syntax error or when a name is used with
  * two types. */
-int drf_resources_parse(struct drf_allocator *a, const char *text, struct drf_resources **ret_res);
+AG_WARN_UNUSED int drf_resources_parse(struct drf_allocator *a, const char *text,
+                                       struct drf_resources **ret_res);
 
 /* A new empty object bound to `a`; the caller frees it. */
 struct drf_resources *drf_resources_new(struct drf_allocator *a);
@@ -93,7 +96,8 @@ void drf_resources_free(struct drf_resources *r);
 void drf_resources_add(struct drf_resources *dst, const struct drf_resources *src);
 
 /* dst -= src; -EINVAL (and dst unchanged) unless src is contained in dst. */
-int drf_resources_subtract(struct drf_resources *dst, const struct drf_resources *src);
+AG_WARN_UNUSED int drf_resources_subtract(struct drf_resources *dst,
+                                          const struct drf_resources *src);
 
 /* Whether every resource of `b` is in `a` (a ⊇ b). */
 bool drf_resources_contains(const struct drf_resources *a, const struct drf_resources *b);
@@ -109,7 +113,8 @@ int64_t drf_resources_quantity(const struct drf_resources *r, const char *name);
 
 /* Entries: scalars first (non-zero ones), then ranges, then sets. */
 size_t drf_resources_entries(const struct drf_resources *r);
-int drf_resources_entry(const struct drf_resources *r, size_t i, struct drf_resource *ret_entry);
+AG_WARN_UNUSED int drf_resources_entry(const struct drf_resources *r, size_t i,
+                                       struct drf_resource *ret_entry);
 /* Item `j` of set entry `i`, or NULL when out of bounds. */
 const char *drf_resources_item(const struct drf_resources *r, size_t i, size_t j);
 
@@ -146,7 +151,8 @@ struct drf_options {
 
 /* Create an allocator; the caller frees it with drf_allocator_free().
  * `opts` is copied (NULL: defaults). -EINVAL on a bad option. */
-int drf_allocator_new(const struct drf_options *opts, struct drf_allocator **ret_alloc);
+AG_WARN_UNUSED int drf_allocator_new(const struct drf_options *opts,
+                                     struct drf_allocator **ret_alloc);
 
 /* Free the allocator and everything it owns; NULL is fine. Resources
  * objects bound to it must be freed first. */
@@ -156,29 +162,30 @@ void drf_allocator_free(struct drf_allocator *a);
 
 /* Add an agent with `total` (copied). Its resources are offered at the
  * next drf_allocate_dirty(). */
-int drf_agent_add(struct drf_allocator *a, const char *agent_id, const struct drf_resources *total);
+AG_WARN_UNUSED int drf_agent_add(struct drf_allocator *a, const char *agent_id,
+                                 const struct drf_resources *total);
 
 /* Replace an agent's total. -EBUSY when the new total does not contain what
  * is allocated on it now (rescind offers first). */
-int drf_agent_update(struct drf_allocator *a, const char *agent_id,
-                     const struct drf_resources *total);
+AG_WARN_UNUSED int drf_agent_update(struct drf_allocator *a, const char *agent_id,
+                                    const struct drf_resources *total);
 
 /* Remove an agent together with every allocation and filter on it; the
  * allocations are taken away from their frameworks (the caller rescinds the
  * outstanding offers and loses the tasks). */
-int drf_agent_remove(struct drf_allocator *a, const char *agent_id);
+AG_WARN_UNUSED int drf_agent_remove(struct drf_allocator *a, const char *agent_id);
 
 /* A disconnected agent keeps its allocations but is not offered until it
  * is activated again (Mesos's deactivateSlave / activateSlave). */
-int drf_agent_deactivate(struct drf_allocator *a, const char *agent_id);
-int drf_agent_activate(struct drf_allocator *a, const char *agent_id);
+AG_WARN_UNUSED int drf_agent_deactivate(struct drf_allocator *a, const char *agent_id);
+AG_WARN_UNUSED int drf_agent_activate(struct drf_allocator *a, const char *agent_id);
 
 /* ---- frameworks ---- */
 
 /* Add a framework subscribed to `roles` (at least one; copied). An inactive
  * framework gets no offers until drf_framework_activate(). */
-int drf_framework_add(struct drf_allocator *a, const char *framework_id, const char *const *roles,
-                      size_t n_roles, bool active);
+AG_WARN_UNUSED int drf_framework_add(struct drf_allocator *a, const char *framework_id,
+                                     const char *const *roles, size_t n_roles, bool active);
 
 /* Change the roles a framework is subscribed to (UPDATE_FRAMEWORK). In a
  * role it leaves it gets no more offers (its filters there go), and what it
@@ -186,32 +193,34 @@ int drf_framework_add(struct drf_allocator *a, const char *framework_id, const c
  * Mesos. Roles kept keep their suppressed state; roles joined start
  * unsuppressed (suppress them after, as UPDATE_FRAMEWORK's suppressed_roles
  * says). */
-int drf_framework_update_roles(struct drf_allocator *a, const char *framework_id,
-                               const char *const *roles, size_t n_roles);
+AG_WARN_UNUSED int drf_framework_update_roles(struct drf_allocator *a, const char *framework_id,
+                                              const char *const *roles, size_t n_roles);
 
 /* Remove a framework; everything allocated to it is recovered. */
-int drf_framework_remove(struct drf_allocator *a, const char *framework_id);
+AG_WARN_UNUSED int drf_framework_remove(struct drf_allocator *a, const char *framework_id);
 
-int drf_framework_activate(struct drf_allocator *a, const char *framework_id);
-int drf_framework_deactivate(struct drf_allocator *a, const char *framework_id);
+AG_WARN_UNUSED int drf_framework_activate(struct drf_allocator *a, const char *framework_id);
+AG_WARN_UNUSED int drf_framework_deactivate(struct drf_allocator *a, const char *framework_id);
 
 /* Stop offers to the framework in `role` (NULL: all its roles). O(1): the
  * pair leaves the fair order before the next cycle, which then never
  * visits it. */
-int drf_framework_suppress(struct drf_allocator *a, const char *framework_id, const char *role);
+AG_WARN_UNUSED int drf_framework_suppress(struct drf_allocator *a, const char *framework_id,
+                                          const char *role);
 
 /* Undo suppress for `role` (NULL: all roles), clear the framework's filters
  * there, and ask for a full cycle at the next drf_allocate_dirty(). */
-int drf_framework_revive(struct drf_allocator *a, const char *framework_id, const char *role);
+AG_WARN_UNUSED int drf_framework_revive(struct drf_allocator *a, const char *framework_id,
+                                        const char *role);
 
 /* Dominant share of the framework within `role` (weights do not apply). */
-int drf_framework_share(struct drf_allocator *a, const char *framework_id, const char *role,
-                        double *ret_share);
+AG_WARN_UNUSED int drf_framework_share(struct drf_allocator *a, const char *framework_id,
+                                       const char *role, double *ret_share);
 
 /* What the framework holds in `role` (offered + used): a view owned by the
  * allocator, scalars only, valid until the next allocator call. */
-int drf_framework_allocated(struct drf_allocator *a, const char *framework_id, const char *role,
-                            const struct drf_resources **ret_res);
+AG_WARN_UNUSED int drf_framework_allocated(struct drf_allocator *a, const char *framework_id,
+                                           const char *role, const struct drf_resources **ret_res);
 
 /* ---- offers and recovery ---- */
 
@@ -220,45 +229,53 @@ int drf_framework_allocated(struct drf_allocator *a, const char *framework_id, c
  * `now + refuse_seconds` while what would be offered is contained in
  * `res`; a negative value means the default, 0 means no filter. -EINVAL
  * unless `res` is contained in the allocation. The agent is marked dirty. */
-int drf_allocation_recover(struct drf_allocator *a, const char *framework_id, const char *agent_id,
-                           const char *role, const struct drf_resources *res, double refuse_seconds,
-                           int64_t now);
+AG_WARN_UNUSED int drf_allocation_recover(struct drf_allocator *a, const char *framework_id,
+                                          const char *agent_id, const char *role,
+                                          const struct drf_resources *res, double refuse_seconds,
+                                          int64_t now);
 
 /* Book `res` (contained in the agent's free resources) as used by
  * (framework, agent, role) without an offer: a restarted master rebuilding
  * the tasks a re-registering agent reports. -EBUSY when the agent's free
  * resources do not contain `res`. */
-int drf_allocation_add(struct drf_allocator *a, const char *framework_id, const char *agent_id,
-                       const char *role, const struct drf_resources *res);
+AG_WARN_UNUSED int drf_allocation_add(struct drf_allocator *a, const char *framework_id,
+                                      const char *agent_id, const char *role,
+                                      const struct drf_resources *res);
 
 /* The framework declined an offer: recover it with a filter. */
-int drf_offer_decline(struct drf_allocator *a, const char *framework_id, const char *agent_id,
-                      const char *role, const struct drf_resources *offered, double refuse_seconds,
-                      int64_t now);
+AG_WARN_UNUSED int drf_offer_decline(struct drf_allocator *a, const char *framework_id,
+                                     const char *agent_id, const char *role,
+                                     const struct drf_resources *offered, double refuse_seconds,
+                                     int64_t now);
 
 /* The framework accepted `offered` and launched tasks on `used` (contained
  * in `offered`): `used` stays allocated, the rest is recovered with a filter
  * of refuse_seconds (Mesos applies the accept's filters the same way). */
-int drf_offer_accept(struct drf_allocator *a, const char *framework_id, const char *agent_id,
-                     const char *role, const struct drf_resources *offered,
-                     const struct drf_resources *used, double refuse_seconds, int64_t now);
+AG_WARN_UNUSED int drf_offer_accept(struct drf_allocator *a, const char *framework_id,
+                                    const char *agent_id, const char *role,
+                                    const struct drf_resources *offered,
+                                    const struct drf_resources *used, double refuse_seconds,
+                                    int64_t now);
 
 /* The master took an offer back: recover it with no filter. */
-int drf_offer_rescind(struct drf_allocator *a, const char *framework_id, const char *agent_id,
-                      const char *role, const struct drf_resources *offered);
+AG_WARN_UNUSED int drf_offer_rescind(struct drf_allocator *a, const char *framework_id,
+                                     const char *agent_id, const char *role,
+                                     const struct drf_resources *offered);
 
 /* Tasks ended: their resources are recovered with no filter. */
-int drf_resources_recover(struct drf_allocator *a, const char *framework_id, const char *agent_id,
-                          const char *role, const struct drf_resources *res);
+AG_WARN_UNUSED int drf_resources_recover(struct drf_allocator *a, const char *framework_id,
+                                         const char *agent_id, const char *role,
+                                         const struct drf_resources *res);
 
 /* What (framework, agent, role) holds (offered + used): a view owned by
  * the allocator valid until the next allocator call; -ENOENT when nothing. */
-int drf_allocation_get(struct drf_allocator *a, const char *framework_id, const char *agent_id,
-                       const char *role, const struct drf_resources **ret_res);
+AG_WARN_UNUSED int drf_allocation_get(struct drf_allocator *a, const char *framework_id,
+                                      const char *agent_id, const char *role,
+                                      const struct drf_resources **ret_res);
 
 /* An agent's free resources: a view, as above. */
-int drf_agent_free_resources(struct drf_allocator *a, const char *agent_id,
-                             const struct drf_resources **ret_res);
+AG_WARN_UNUSED int drf_agent_free_resources(struct drf_allocator *a, const char *agent_id,
+                                            const struct drf_resources **ret_res);
 
 /* ---- cycles ---- */
 
@@ -281,7 +298,7 @@ bool drf_allocator_idle(const struct drf_allocator *a);
 /* ---- roles (GET_ROLES) ---- */
 
 /* Set a role's weight (> 0; default 1). */
-int drf_role_set_weight(struct drf_allocator *a, const char *role, double weight);
+AG_WARN_UNUSED int drf_role_set_weight(struct drf_allocator *a, const char *role, double weight);
 
 /* Set a role's quota limit (unreserved scalars only; copied) or clear it
  * with NULL. Names absent from `limit` are not limited; a name parsed with
@@ -289,8 +306,8 @@ int drf_role_set_weight(struct drf_allocator *a, const char *role, double weight
  * its subtree plus every reservation for it, allocated or not) never goes
  * above the limit through offers, and a parent's limit covers its
  * children. */
-int drf_role_set_quota(struct drf_allocator *a, const char *role,
-                       const struct drf_resources *limit);
+AG_WARN_UNUSED int drf_role_set_quota(struct drf_allocator *a, const char *role,
+                                      const struct drf_resources *limit);
 
 struct drf_role_info {
 	const char *name;
@@ -308,12 +325,13 @@ struct drf_role_info {
 size_t drf_role_count(const struct drf_allocator *a);
 
 /* Role `i` in [0, drf_role_count()), in creation order (parents first). */
-int drf_role_get(struct drf_allocator *a, size_t i, struct drf_role_info *ret_info);
+AG_WARN_UNUSED int drf_role_get(struct drf_allocator *a, size_t i, struct drf_role_info *ret_info);
 
 /* Id of framework `j` of role `i`, or NULL when out of bounds. */
 const char *drf_role_framework(const struct drf_allocator *a, size_t i, size_t j);
 
 /* Look a role up by name: its index for drf_role_get(). */
-int drf_role_find(const struct drf_allocator *a, const char *role, size_t *ret_index);
+AG_WARN_UNUSED int drf_role_find(const struct drf_allocator *a, const char *role,
+                                 size_t *ret_index);
 
 #endif

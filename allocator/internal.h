@@ -93,11 +93,11 @@ bool drf__res_empty(const struct drf_resources *r);
 void drf__res_quantities(const struct drf_resources *r, int64_t *ret_q);
 uint32_t drf__intern(struct drf_allocator *a, const char *s, size_t len);
 /* The type a resource name already has, or -1. */
-int drf__name_type(const struct drf_allocator *a, uint32_t name);
+AG_WARN_UNUSED int drf__name_type(const struct drf_allocator *a, uint32_t name);
 /* The kind of (name, role) with `type`, created when `create`; -EINVAL when
  * the name has another type, -ENOSPC past the kind limits. */
-int drf__kind_lookup(struct drf_allocator *a, uint32_t name, uint32_t role, int type, bool create,
-                     uint32_t *ret_kind);
+AG_WARN_UNUSED int drf__kind_lookup(struct drf_allocator *a, uint32_t name, uint32_t role, int type,
+                                    bool create, uint32_t *ret_kind);
 void drf__ranges_add(struct drf_resources *dst, const struct drf_resources *src);
 /* dst's set items plus (add) or minus src's. */
 void drf__items_merge(struct drf_resources *dst, const struct drf_resources *src, bool add);

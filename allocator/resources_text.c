@@ -377,7 +377,8 @@ size_t drf_resources_format(const struct drf_resources *r, char *buf, size_t len
 	size_t n = drf_resources_entries(r);
 	for (size_t i = 0; i < n; i++) {
 		struct drf_resource e;
-		drf_resources_entry(r, i, &e);
+		if (drf_resources_entry(r, i, &e) < 0)
+			continue; /* i < n: cannot happen */
 		sb_printf(&b, "%s%s", i ? ";" : "", e.name);
 		if (e.role)
 			sb_printf(&b, "(%s)", e.role);

@@ -62,7 +62,7 @@ unsigned cg_controllers_parse(const char *list);
  * hosts). *ret_fd is O_PATH|O_DIRECTORY|O_CLOEXEC and owned by the caller.
  * Errors: -ENOENT/-ENOTDIR/-EACCES from open, -ENODEV when the directory is
  * not cgroup2. */
-int cg_root_open(const char *mountpoint, int *ret_fd, struct ag_error *err);
+AG_WARN_UNUSED int cg_root_open(const char *mountpoint, int *ret_fd, struct ag_error *err);
 
 /* Check that the controllers in `want` (CG_* mask) can be used by cgroups
  * created under `parent` (relative to rootfd; NULL or "" for rootfd itself;
@@ -75,8 +75,8 @@ int cg_root_open(const char *mountpoint, int *ret_fd, struct ag_error *err);
  * ancestor, or not provided by the kernel. *ret_have_mask (may be NULL) is
  * written on success AND on -EOPNOTSUPP: it is the answer callers that run
  * without some limits need. */
-int cg_check_controllers(int rootfd, const char *parent, unsigned want, unsigned *ret_have_mask,
-                         struct ag_error *err);
+AG_WARN_UNUSED int cg_check_controllers(int rootfd, const char *parent, unsigned want,
+                                        unsigned *ret_have_mask, struct ag_error *err);
 
 /* ---- hierarchy -------------------------------------------------------- */
 
@@ -95,13 +95,13 @@ int cg_check_controllers(int rootfd, const char *parent, unsigned want, unsigned
  * *ret_dirfd (may be NULL) is an O_RDONLY|O_DIRECTORY|O_CLOEXEC fd of the
  * leaf, usable with clone3(CLONE_INTO_CGROUP) and every cg_* call taking a
  * dirfd; the caller closes it. */
-int cg_create(int rootfd, const char *path, unsigned controllers, int *ret_dirfd,
-              struct ag_error *err);
+AG_WARN_UNUSED int cg_create(int rootfd, const char *path, unsigned controllers, int *ret_dirfd,
+                             struct ag_error *err);
 
 /* Open the existing cgroup `path` (as for cg_create; "" or NULL: rootfd
  * itself) as O_RDONLY|O_DIRECTORY|O_CLOEXEC, caller closes. -ENOENT when it
  * does not exist, -EINVAL for a refused path. */
-int cg_open(int rootfd, const char *path, int *ret_dirfd, struct ag_error *err);
+AG_WARN_UNUSED int cg_open(int rootfd, const char *path, int *ret_dirfd, struct ag_error *err);
 
 enum cg_remove_flags {
 	/* Also remove the ancestors named in `path` that are left empty
@@ -117,42 +117,42 @@ enum cg_remove_flags {
  * depth-first and the cgroup itself. A cgroup that does not exist is not an
  * error (removal is idempotent). -ETIMEDOUT when processes outlive the
  * timeout (e.g. stuck in uninterruptible sleep); then nothing is removed. */
-int cg_remove(int rootfd, const char *path, unsigned flags, unsigned timeout_ms,
-              struct ag_error *err);
+AG_WARN_UNUSED int cg_remove(int rootfd, const char *path, unsigned flags, unsigned timeout_ms,
+                             struct ag_error *err);
 
 /* ---- processes -------------------------------------------------------- */
 
 /* Move `pid` (0: the caller) into the cgroup by writing `cgroup.procs`.
  * Prefer clone3(CLONE_INTO_CGROUP) for new processes: it places the child
  * atomically and is ~10x cheaper. */
-int cg_enter(int dirfd, pid_t pid);
+AG_WARN_UNUSED int cg_enter(int dirfd, pid_t pid);
 
 /* The pids in this cgroup's own `cgroup.procs` (not its descendants'), in a
  * malloc'd array the caller frees; *ret_n may be 0 (then *ret is still a
  * valid pointer to free). */
-int cg_procs(int dirfd, pid_t **ret, size_t *ret_n);
+AG_WARN_UNUSED int cg_procs(int dirfd, pid_t **ret, size_t *ret_n);
 
 /* Whether the cgroup or any descendant has processes (`cgroup.events`). */
-int cg_is_populated(int dirfd, bool *ret_populated);
+AG_WARN_UNUSED int cg_is_populated(int dirfd, bool *ret_populated);
 
 /* SIGKILL every process in the cgroup and its descendants. Uses
  * `cgroup.kill` (5.14+), which the kernel makes race-free against forks;
  * before 5.14 it freezes the subtree (if `cgroup.freeze` exists, 5.2+) and
  * SIGKILLs every pid found in `cgroup.procs` until none is left (bounded).
  * Does not wait for the processes to be gone: see cg_wait_empty(). */
-int cg_kill(int dirfd);
+AG_WARN_UNUSED int cg_kill(int dirfd);
 
 /* Wait until `cgroup.events` says "populated 0", at most timeout_ms
  * (0: 5000). The wait is a poll(2) on `cgroup.events`, which the kernel
  * signals on change, re-checked every 50 ms in case a wakeup is missed.
  * -ETIMEDOUT when still populated. */
-int cg_wait_empty(int dirfd, unsigned timeout_ms);
+AG_WARN_UNUSED int cg_wait_empty(int dirfd, unsigned timeout_ms);
 
 /* Freeze (true) or thaw (false) the cgroup and its descendants through
  * `cgroup.freeze` (5.2+, -ENOENT before), then wait up to timeout_ms
  * (0: 5000) until `cgroup.events` reports "frozen" as asked. -ETIMEDOUT when
  * the state is not reached in time (the request stays in effect). */
-int cg_freeze(int dirfd, bool frozen, unsigned timeout_ms);
+AG_WARN_UNUSED int cg_freeze(int dirfd, bool frozen, unsigned timeout_ms);
 
 /* ---- limits ----------------------------------------------------------- */
 
@@ -208,7 +208,7 @@ struct cg_limits {
  * busy"; a file missing because its controller is not enabled for this
  * cgroup says so. Values out of range are refused before any write
  * (-EINVAL). */
-int cg_apply_limits(int dirfd, const struct cg_limits *l, struct ag_error *err);
+AG_WARN_UNUSED int cg_apply_limits(int dirfd, const struct cg_limits *l, struct ag_error *err);
 
 /* OCI (cgroup v1 scale) to v2 conversions; pure functions. */
 
@@ -233,7 +233,7 @@ uint64_t cg_cpu_max_from_cpus(double cpus, uint64_t period);
  * `memsw` < 0 (-1: unlimited) gives CG_MAX; memsw 0 means unset and gives
  * -ENODATA; memsw < limit is -EINVAL; limit < 0 (unlimited memory) with a
  * finite memsw is -EINVAL, as runc refuses it. */
-int cg_swap_max_from_memsw(int64_t limit, int64_t memsw, uint64_t *ret_swap_max);
+AG_WARN_UNUSED int cg_swap_max_from_memsw(int64_t limit, int64_t memsw, uint64_t *ret_swap_max);
 
 /* ---- statistics ------------------------------------------------------- */
 
@@ -260,6 +260,6 @@ struct cg_stats {
 /* Read what the cgroup offers into *ret (on success only). Files of controllers
  * that are not enabled are skipped, leaving their has_ flag false; only a
  * read or parse failure of a file that exists is an error. */
-int cg_stats_read(int dirfd, struct cg_stats *ret);
+AG_WARN_UNUSED int cg_stats_read(int dirfd, struct cg_stats *ret);
 
 #endif

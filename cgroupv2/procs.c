@@ -148,8 +148,10 @@ int cg__kill_by_signal(int dirfd)
 			break;
 		nanosleep(&(struct timespec){.tv_nsec = 2 * 1000 * 1000}, NULL);
 	}
+	/* Every task got SIGKILL, which ends frozen tasks too: a cgroup left
+	 * frozen when the thaw fails holds nothing that runs. */
 	if (frozen)
-		(void)ag_write_file_at(dirfd, "cgroup.freeze", "0", 1);
+		AG_IGNORE_RESULT(ag_write_file_at(dirfd, "cgroup.freeze", "0", 1));
 	return r;
 }
 

@@ -9,6 +9,9 @@
  *
  * Module APIs return 0 or -errno. Those whose failures reach a user also take
  * a `struct ag_error *err` (may be NULL) and fill it in on failure.
+ * Errors are never dropped: the libraries' functions that return them are
+ * declared AG_WARN_UNUSED, and a caller handles the result or drops it with
+ * AG_IGNORE_RESULT beside a comment saying why that is right.
  */
 #ifndef AGORA_COMMON_H
 #define AGORA_COMMON_H
@@ -26,6 +29,12 @@
 #define AG_UNUSED        __attribute__((unused))
 #define AG_PRINTF(f, a)  __attribute__((format(printf, f, a)))
 #define AG_WARN_UNUSED   __attribute__((warn_unused_result))
+/* Drop the result of an AG_WARN_UNUSED call on purpose; a comment beside
+ * it says why that is right. (GCC takes no (void) cast for that.) */
+#define AG_IGNORE_RESULT(expr)                                                                     \
+	do {                                                                                       \
+		__typeof__(expr) ag__ignored_ AG_UNUSED = (expr);                                  \
+	} while (0)
 
 /* ---- cleanup ---------------------------------------------------------- */
 
@@ -109,32 +118,33 @@ char *ag_asprintf(const char *fmt, ...) AG_PRINTF(1, 2);
  * NUL-terminated buffer that the caller frees. Refuses files larger than
  * `max` bytes with -EFBIG. Symlinks in the last component are not followed
  * (-ELOOP). On success *ret_buf and *ret_len (may be NULL) are set. */
-int ag_read_file_at(int dirfd, const char *path, size_t max, char **ret_buf, size_t *ret_len);
+AG_WARN_UNUSED int ag_read_file_at(int dirfd, const char *path, size_t max, char **ret_buf,
+                                   size_t *ret_len);
 
 /* Write `len` bytes to the existing file `path` relative to `dirfd`, in one
  * write(2) (cgroup and proc files need a single write). O_CLOEXEC, no
  * symlink in the last component. */
-int ag_write_file_at(int dirfd, const char *path, const void *buf, size_t len);
+AG_WARN_UNUSED int ag_write_file_at(int dirfd, const char *path, const void *buf, size_t len);
 
 /* Write a file atomically: write to a temporary sibling and rename it over
  * `path`, so readers see the old or the new content, never a mix, even if
  * the writer dies. The file is created with `mode`. */
-int ag_write_file_atomic_at(int dirfd, const char *path, const void *buf, size_t len,
-                            unsigned mode);
+AG_WARN_UNUSED int ag_write_file_atomic_at(int dirfd, const char *path, const void *buf, size_t len,
+                                           unsigned mode);
 
 /* The same, and durable: the data and the rename are fsync'ed before it
  * returns, so it survives a power loss. For what a daemon acknowledged;
  * state that dies with the machine anyway (a container's) needs no fsync. */
-int ag_write_file_durable_at(int dirfd, const char *path, const void *buf, size_t len,
-                             unsigned mode);
+AG_WARN_UNUSED int ag_write_file_durable_at(int dirfd, const char *path, const void *buf,
+                                            size_t len, unsigned mode);
 
 /* write(2) all of `len`, retrying on EINTR and short writes. */
-int ag_write_all(int fd, const void *buf, size_t len);
+AG_WARN_UNUSED int ag_write_all(int fd, const void *buf, size_t len);
 
 /* Parse a base-10 integer that fills the whole string (no sign for the
  * unsigned variant, no trailing garbage except one trailing newline). */
-int ag_parse_u64(const char *s, uint64_t *ret);
-int ag_parse_i64(const char *s, int64_t *ret);
+AG_WARN_UNUSED int ag_parse_u64(const char *s, uint64_t *ret);
+AG_WARN_UNUSED int ag_parse_i64(const char *s, int64_t *ret);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t ag_now_ns(void);

@@ -83,6 +83,7 @@ void ag_log(enum ag_log_level level, const char *fmt, ...)
 		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
 			line[i] = '?';
 	line[len++] = '\n';
-	(void)ag_write_all(STDERR_FILENO, line, len);
+	/* A log line that cannot be written has nowhere to be reported. */
+	AG_IGNORE_RESULT(ag_write_all(STDERR_FILENO, line, len));
 	errno = saved;
 }

@@ -29,7 +29,7 @@ bool ag_log_enabled(enum ag_log_level level);
 
 /* Parse "debug", "info", "warning"/"warn", "error" (any case). Returns 0 or
  * -EINVAL; *ret is written only on success. */
-int ag_log_level_parse(const char *s, enum ag_log_level *ret);
+AG_WARN_UNUSED int ag_log_level_parse(const char *s, enum ag_log_level *ret);
 const char *ag_log_level_name(enum ag_log_level level);
 
 /* Log one line (a trailing newline is added; one in `fmt` is not needed).

@@ -70,7 +70,7 @@ void ms_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator)
 	ms_offers_rescind_matching(m, NULL, a, true);
 	ms_tasks_agent_lost(m, a, by_operator);
 	if (a->active)
-		drf_agent_remove(m->alloc, a->id);
+		ms_alloc_check(drf_agent_remove(m->alloc, a->id), "remove agent", a->id);
 	a->active = false;
 	if (by_operator)
 		a->gone = true;
@@ -98,7 +98,7 @@ static void ms__agent_stream_closed(ms_stream *s, enum ms_stream_close_reason re
 	 * comes back or misses its heartbeats. */
 	ms_offers_rescind_matching(a->m, NULL, a, true);
 	if (a->active)
-		drf_agent_deactivate(a->m->alloc, a->id);
+		ms_alloc_check(drf_agent_deactivate(a->m->alloc, a->id), "deactivate agent", a->id);
 }
 
 static char *ms__peer_ip(struct evhttp_request *req)
@@ -112,19 +112,6 @@ static char *ms__peer_ip(struct evhttp_request *req)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
 		          sizeof(buf));
 	return ag_strdup(buf);
-}
-
-static int ms__agent_persist(struct ms_master *m, struct ms_agent *a, struct ag_error *err)
-{
-	struct ms_registry_agent r = {
-	        .id = a->id,
-	        .hostname = a->hostname,
-	        .info_json = a->info,
-	        .registered_at_ns = a->registered_ns,
-	        .gone = a->gone,
-	        .secret = a->secret,
-	};
-	return ms_registry_agent_put(m->registry, &r, err);
 }
 
 /* ---- the agent's secret (docs/agent-protocol.md, Agent secret) ------- */
@@ -396,6 +383,16 @@ static int ms__agent_resources_check(const struct pb_agent_info *ai, struct ag_e
 
 static uint64_t ms__suffix_number(const char *id, const char *master_id, const char *sep);
 
+/* Whether `text` holds the same JSON as `j` (objects compare whatever
+ * their keys' order). */
+static bool ms__same_json(const char *text, const json_t *j)
+{
+	json_t *t = text ? json_loads(text, 0, NULL) : NULL;
+	bool same = t && json_equal(t, j);
+	json_decref(t);
+	return same;
+}
+
 static void ms__register(struct ms_master *m, struct evhttp_request *req,
                          const struct pb_agent_msg *msg)
 {
@@ -445,20 +442,14 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 		a->id = want ? ag_strdup(want)
 		             : ag_asprintf("%s-S%" PRIu64, m->id, m->next_agent++);
 		a->registered_ns = ms_wall_ns();
-	} else {
-		a->reregistered_ns = ms_wall_ns();
 	}
-	free(a->hostname);
-	a->hostname = ag_strdup(ai->hostname);
-	free(a->ip);
-	a->ip = ms__peer_ip(req);
-	a->port = ai->port ? ai->port : 5051;
-	free(a->version);
-	a->version = msg->reg.version ? ag_strdup(msg->reg.version) : NULL;
+	/* What the registry keeps of it (hostname, AgentInfo) is applied
+	 * only once it is recorded, below. */
 	json_t *info = json_deep_copy(json_object_get(
 	        json_object_get(msg->json, rereg ? "reregister" : "register"), "agent_info"));
 	json_object_set_new(info, "id", pb_id_to_json(a->id));
-	ms__agent_set_info(a, info);
+	_cleanup_free_ char *info_text = pb_json_dump(info, NULL);
+	const char *hostname = ai->hostname ? ai->hostname : "";
 	/* A new agent, or one admitted before secrets (the first
 	 * re-registration since the master's upgrade: the one chance an
 	 * impersonator has, docs/agent-protocol.md), gets its secret now. */
@@ -469,6 +460,7 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 		ms_http_reply_error(req, HTTP_SERVUNAVAIL, "Cannot draw a secret: %s",
 		                    strerror(-r));
 		drf_resources_free(total);
+		json_decref(info);
 		if (is_new)
 			ms_agent_free(a);
 		return;
@@ -479,11 +471,26 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 		        reissue ? "; the one issued at its last registration was never presented"
 		                : "");
 	/* Admission, and the secret, are durable before the agent learns
-	 * them. */
-	if (ms__agent_persist(m, a, &err) < 0) {
-		ag_err("agent %s: %s", a->id, err.msg);
-		ms_http_reply_error(req, HTTP_SERVUNAVAIL, "Cannot record the agent: %s", err.msg);
+	 * them. A re-registration that changes nothing the registry keeps
+	 * needs no write (and works on a full disk). */
+	bool write = is_new || issued || !a->hostname || strcmp(a->hostname, hostname) != 0 ||
+	             !ms__same_json(a->info, info);
+	struct ms_registry_agent rec = {
+	        .id = a->id,
+	        .hostname = hostname,
+	        .info_json = info_text,
+	        .registered_at_ns = a->registered_ns,
+	        .gone = a->gone,
+	        .secret = a->secret,
+	};
+	if (write)
+		r = ms_registry_wrote(m, ms_registry_agent_put(m->registry, &rec, &err), &err);
+	if (r < 0) {
+		ag_debug("agent %s: %s refused: %s", a->id, rereg ? "REREGISTER" : "REGISTER",
+		         err.msg);
+		ms_reply_unwritable(req, "Cannot record the agent", &err);
 		drf_resources_free(total);
+		json_decref(info);
 		if (is_new) {
 			ms_agent_free(a);
 		} else if (issued) {
@@ -492,6 +499,16 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 		}
 		return;
 	}
+	if (!is_new)
+		a->reregistered_ns = ms_wall_ns();
+	free(a->hostname);
+	a->hostname = ag_strdup(hostname);
+	free(a->ip);
+	a->ip = ms__peer_ip(req);
+	a->port = ai->port ? ai->port : 5051;
+	free(a->version);
+	a->version = msg->reg.version ? ag_strdup(msg->reg.version) : NULL;
+	ms__agent_set_info(a, info);
 	if (issued && rereg)
 		a->secret_unconfirmed = true;
 	if (is_new) {
@@ -518,12 +535,16 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 		ms_offers_rescind_matching(m, NULL, a, true);
 	}
 	if (!a->active) {
-		drf_agent_add(m->alloc, a->id, total);
+		ms_alloc_check(drf_agent_add(m->alloc, a->id, total), "add agent", a->id);
 		a->active = true;
 	} else {
 		ms_offers_rescind_matching(m, NULL, a, true);
-		drf_agent_update(m->alloc, a->id, total);
-		drf_agent_activate(m->alloc, a->id);
+		if (drf_agent_update(m->alloc, a->id, total) < 0)
+			/* -EBUSY: its tasks use more than it now reports. */
+			ag_warn("agent %s (%s): its new resources do not hold what its tasks use: "
+			        "offers go on from its previous total",
+			        a->id, a->hostname);
+		ms_alloc_check(drf_agent_activate(m->alloc, a->id), "activate agent", a->id);
 	}
 	drf_resources_free(a->total);
 	a->total = total;
@@ -666,8 +687,10 @@ static int ms__load_framework(const struct ms_registry_framework *r, void *arg)
 	json_t *info = json_loads(r->info_json, 0, NULL);
 	if (info) {
 		struct ms_framework *fw = ms_framework_recover(m, r->id, info);
-		if (fw)
+		if (fw) {
 			fw->registered_ns = r->registered_at_ns;
+			fw->recorded = true;
+		}
 	}
 	json_decref(info);
 	return 0;
@@ -676,7 +699,8 @@ static int ms__load_framework(const struct ms_registry_framework *r, void *arg)
 static int ms__load_weight(const char *role, double w, void *arg)
 {
 	struct ms_master *m = arg;
-	drf_role_set_weight(m->alloc, role, w);
+	/* The registry keeps weights > 0 only (a CHECK constraint). */
+	ms_alloc_check(drf_role_set_weight(m->alloc, role, w), "set the weight of role", role);
 	return 0;
 }
 

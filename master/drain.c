@@ -56,7 +56,7 @@ static int ms__drain_persist(struct ms_master *m, struct ag_error *err)
 		abort();
 	int r = ms_registry_meta_set(m->registry, MS_DRAIN_META_KEY, text, err);
 	free(text);
-	return r;
+	return ms_registry_wrote(m, r, err);
 }
 
 int ms_drain_recover(struct ms_master *m, struct ag_error *err)
@@ -196,8 +196,9 @@ static void ms__drain_check_cb(evutil_socket_t fd, short what, void *arg)
 		a->drain = MS_DRAIN_DRAINED;
 		if (ms__drain_persist(m, &err) < 0) {
 			/* Not durable: stays DRAINING and is tried again at the
-			 * next task end or registration. */
-			ag_err("agent %s: cannot record DRAINED: %s", a->id, err.msg);
+			 * next task end or registration, or when the registry
+			 * can be written again (durable.c). */
+			ag_debug("agent %s: cannot record DRAINED: %s", a->id, err.msg);
 			a->drain = MS_DRAIN_DRAINING;
 			continue;
 		}
@@ -209,15 +210,17 @@ static void ms__drain_check_cb(evutil_socket_t fd, short what, void *arg)
 		struct ms_agent *a = it.e->value;
 		if (a->gone || a->drain != MS_DRAIN_DRAINED || !a->drain_mark_gone)
 			continue;
-		if (ms_registry_agent_mark_gone(m->registry, a->id, &err) < 0) {
-			ag_err("agent %s: drained, but cannot mark it gone: %s", a->id, err.msg);
+		int r = ms_registry_agent_mark_gone(m->registry, a->id, &err);
+		if (ms_registry_wrote(m, r, &err) < 0) {
+			/* Tried again as DRAINED is (above). */
+			ag_debug("agent %s: drained, but cannot mark it gone: %s", a->id, err.msg);
 			continue;
 		}
 		ag_info("agent %s: drained, marked gone", a->id);
 		ms_agent_lost(m, a, true);
 		/* Its maintenance record is dropped (ms__drain_table skips gone
 		 * agents); failing that, recovery skips gone agents anyway. */
-		ms__drain_persist(m, &err);
+		(void)ms__drain_persist(m, &err);
 	}
 }
 
@@ -246,7 +249,7 @@ void ms_drain_agent_registered(struct ms_master *m, struct ms_agent *a)
 		return;
 	/* Registration re-activated it in the allocator: undo that before
 	 * the next allocation cycle, and take back what it was offered. */
-	drf_agent_deactivate(m->alloc, a->id);
+	ms_alloc_check(drf_agent_deactivate(m->alloc, a->id), "deactivate agent", a->id);
 	ms_offers_rescind_matching(m, NULL, a, true);
 	if (a->drain == MS_DRAIN_DRAINING) {
 		ms__drain_kill_tasks(m, a);
@@ -317,9 +320,8 @@ void ms_drain_operator(struct ms_master *m, struct evhttp_request *req,
 		a->drain_has_max_grace = old.drain_has_max_grace;
 		a->drain_max_grace_ns = old.drain_max_grace_ns;
 		a->drain_mark_gone = old.drain_mark_gone;
-		ag_err("%s: %s", pb_operator_call_type_name(call->type), err.msg);
-		ms_http_reply_error(req, HTTP_SERVUNAVAIL, "Cannot record the agent's state: %s",
-		                    err.msg);
+		ag_debug("%s: %s", pb_operator_call_type_name(call->type), err.msg);
+		ms_reply_unwritable(req, "Cannot record the agent's maintenance state", &err);
 		return;
 	}
 	ag_info("agent %s: %s", a->id, pb_operator_call_type_name(call->type));
@@ -327,11 +329,13 @@ void ms_drain_operator(struct ms_master *m, struct evhttp_request *req,
 	bool in_alloc = a->active && !a->unreachable;
 	if (call->type == PB_OP_REACTIVATE_AGENT) {
 		if (in_alloc && a->stream && old.deactivated)
-			drf_agent_activate(m->alloc, a->id);
+			ms_alloc_check(drf_agent_activate(m->alloc, a->id), "activate agent",
+			               a->id);
 		ms_allocate_soon(m);
 	} else {
 		if (in_alloc)
-			drf_agent_deactivate(m->alloc, a->id);
+			ms_alloc_check(drf_agent_deactivate(m->alloc, a->id), "deactivate agent",
+			               a->id);
 		ms_offers_rescind_matching(m, NULL, a, true);
 		if (call->type == PB_OP_DRAIN_AGENT) {
 			ms__drain_kill_tasks(m, a);

@@ -70,40 +70,39 @@ static const char *ms__roles(const struct pb_framework_info *fi, char ***ret, si
 	return NULL;
 }
 
-static void ms__fw_set_info(struct ms_framework *fw, const json_t *info,
-                            const struct pb_framework_info *fi, char **roles, size_t n_roles)
+/* The FrameworkInfo of `id` as the master keeps and records it: a copy of
+ * `info` with `id` set, and its text (*ret_text, the caller frees it). */
+static json_t *ms__fw_info_copy(const char *id, const json_t *info, char **ret_text)
 {
 	json_t *copy = json_deep_copy(info);
-	json_object_set_new(copy, "id", pb_id_to_json(fw->id));
+	json_object_set_new(copy, "id", pb_id_to_json(id));
+	*ret_text = pb_json_dump(copy, NULL);
+	return copy;
+}
+
+static double ms__failover_timeout(const struct pb_framework_info *fi)
+{
+	return isfinite(fi->failover_timeout) && fi->failover_timeout > 0 ? fi->failover_timeout
+	                                                                  : 0;
+}
+
+/* Take `copy` and `text` (ms__fw_info_copy()) and `roles`. */
+static void ms__fw_set_info(struct ms_framework *fw, json_t *copy, char *text,
+                            const struct pb_framework_info *fi, char **roles, size_t n_roles)
+{
 	json_decref(fw->info);
 	fw->info = copy;
 	free(fw->info_text);
-	fw->info_text = pb_json_dump(copy, NULL);
+	fw->info_text = text;
 	for (size_t i = 0; i < fw->n_roles; i++)
 		free(fw->roles[i]);
 	free(fw->roles);
 	fw->roles = roles;
 	fw->n_roles = n_roles;
 	fw->caps = fi->capabilities;
-	fw->failover_timeout_s = isfinite(fi->failover_timeout) && fi->failover_timeout > 0
-	                                 ? fi->failover_timeout
-	                                 : 0;
+	fw->failover_timeout_s = ms__failover_timeout(fi);
 	free(fw->principal);
 	fw->principal = fi->principal ? ag_strdup(fi->principal) : NULL;
-}
-
-static int ms__fw_persist(struct ms_master *m, struct ms_framework *fw, struct ag_error *err)
-{
-	char *text = pb_json_dump(fw->info, NULL);
-	struct ms_registry_framework r = {
-	        .id = fw->id,
-	        .info_json = text,
-	        .failover_timeout_s = fw->failover_timeout_s,
-	        .registered_at_ns = fw->registered_ns,
-	};
-	int rc = ms_registry_framework_put(m->registry, &r, err);
-	free(text);
-	return rc;
 }
 
 json_t *ms_framework_json(struct ms_master *m, struct ms_framework *fw)
@@ -134,6 +133,9 @@ json_t *ms_framework_json(struct ms_master *m, struct ms_framework *fw)
 	return j;
 }
 
+/* How often a removal that could not be recorded is tried again. */
+#define MS_REMOVE_RETRY_S 1
+
 static void ms__failover_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct ms_framework *fw = arg;
@@ -141,7 +143,15 @@ static void ms__failover_fire(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	ag_info("framework %s: failover timeout (%.3f s) expired: removing it", fw->id,
 	        fw->failover_timeout_s);
-	ms_framework_remove(fw->m, fw, "failover timeout");
+	struct ag_error err = {0};
+	if (ms_framework_remove(fw->m, fw, "failover timeout", &err) < 0) {
+		/* Not recorded, so not done: it stays (and may still
+		 * re-subscribe) until its removal can be written. */
+		ag_debug("framework %s: its removal is tried again in %d s: %s", fw->id,
+		         MS_REMOVE_RETRY_S, err.msg);
+		struct timeval tv = {MS_REMOVE_RETRY_S, 0};
+		evtimer_add(fw->failover, &tv);
+	}
 }
 
 static void ms__fw_arm_failover(struct ms_master *m, struct ms_framework *fw)
@@ -181,7 +191,7 @@ static void ms__fw_disconnected(ms_stream *s, enum ms_stream_close_reason reason
 		ag_info("framework %s disconnected (%s): failover in %.3f s", fw->id,
 		        ms_stream_close_reason_name(reason), fw->failover_timeout_s);
 	}
-	drf_framework_deactivate(m->alloc, fw->id);
+	ms_alloc_check(drf_framework_deactivate(m->alloc, fw->id), "deactivate framework", fw->id);
 	/* Outstanding offers go back: nobody can answer them now. */
 	ms_offers_rescind_matching(m, fw, NULL, false);
 	ms_allocate_soon(m);
@@ -213,9 +223,13 @@ struct ms_framework *ms_framework_recover(struct ms_master *m, const char *id, c
 	fw->id = ag_strdup(id);
 	fw->recovered = true;
 	fw->registered_ns = ms_wall_ns();
-	ms__fw_set_info(fw, info, &fi, roles, n_roles);
+	char *text = NULL;
+	json_t *copy = ms__fw_info_copy(fw->id, info, &text);
+	ms__fw_set_info(fw, copy, text, &fi, roles, n_roles);
 	pb_arena_free(a);
-	drf_framework_add(m->alloc, fw->id, (const char *const *)fw->roles, fw->n_roles, false);
+	ms_alloc_check(drf_framework_add(m->alloc, fw->id, (const char *const *)fw->roles,
+	                                 fw->n_roles, false),
+	               "add framework", fw->id);
 	ms_map_put(&m->frameworks, fw->id, fw);
 	ms__fw_arm_failover(m, fw);
 	return fw;
@@ -288,31 +302,58 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 		                : ag_asprintf("%s-%04llu", m->id,
 		                              (unsigned long long)m->next_framework++);
 		fw->registered_ns = ms_wall_ns();
-	} else {
-		fw->reregistered_ns = ms_wall_ns();
 	}
-	ms__fw_set_info(fw, info, fi, roles, n_roles);
+	char *info_text = NULL;
+	json_t *copy = ms__fw_info_copy(fw->id, info, &info_text);
 	/* The id is the framework's key to its tasks after a failover: it is
-	 * durable before the framework hears of it. */
-	if (ms__fw_persist(m, fw, &err) < 0) {
-		ag_err("framework %s: %s", fw->id, err.msg);
-		ms_http_reply_error(req, HTTP_SERVUNAVAIL, "Cannot record the framework: %s",
-		                    err.msg);
-		if (is_new)
-			ms_framework_free(fw);
-		return;
+	 * durable before the framework hears of it, and nothing of the
+	 * subscription is applied until it is. A re-subscription with the
+	 * FrameworkInfo on record needs no write (and works on a full disk). */
+	if (!fw->recorded || !json_equal(copy, fw->info)) {
+		struct ms_registry_framework r = {
+		        .id = fw->id,
+		        .info_json = info_text,
+		        .failover_timeout_s = ms__failover_timeout(fi),
+		        .registered_at_ns = fw->registered_ns,
+		};
+		int rc = ms_registry_framework_put(m->registry, &r, &err);
+		if (ms_registry_wrote(m, rc, &err) < 0) {
+			ag_debug("framework %s: SUBSCRIBE refused: %s", fw->id, err.msg);
+			ms_reply_unwritable(req, "Cannot record the framework", &err);
+			json_decref(copy);
+			free(info_text);
+			for (size_t i = 0; i < n_roles; i++)
+				free(roles[i]);
+			free(roles);
+			if (is_new)
+				ms_framework_free(fw);
+			return;
+		}
+		fw->recorded = true;
 	}
+	if (!is_new)
+		fw->reregistered_ns = ms_wall_ns();
+	ms__fw_set_info(fw, copy, info_text, fi, roles, n_roles);
 	if (is_new) {
 		ms_map_put(&m->frameworks, fw->id, fw);
-		drf_framework_add(m->alloc, fw->id, (const char *const *)fw->roles, fw->n_roles,
-		                  true);
+		ms_alloc_check(drf_framework_add(m->alloc, fw->id, (const char *const *)fw->roles,
+		                                 fw->n_roles, true),
+		               "add framework", fw->id);
 	} else {
-		drf_framework_update_roles(m->alloc, fw->id, (const char *const *)fw->roles,
-		                           fw->n_roles);
-		drf_framework_activate(m->alloc, fw->id);
+		ms_alloc_check(drf_framework_update_roles(m->alloc, fw->id,
+		                                          (const char *const *)fw->roles,
+		                                          fw->n_roles),
+		               "update the roles of framework", fw->id);
+		ms_alloc_check(drf_framework_activate(m->alloc, fw->id), "activate framework",
+		               fw->id);
 	}
 	for (size_t i = 0; i < call->subscribe.n_suppressed_roles; i++)
-		drf_framework_suppress(m->alloc, fw->id, call->subscribe.suppressed_roles[i]);
+		if (drf_framework_suppress(m->alloc, fw->id, call->subscribe.suppressed_roles[i]) <
+		    0)
+			/* As Mesos: a role it does not subscribe to is ignored. */
+			ag_warn("framework %s: suppressed role `%s` is not one of its roles: "
+			        "ignored",
+			        fw->id, call->subscribe.suppressed_roles[i]);
 	ms__fw_disarm_failover(fw);
 	if (fw->stream) {
 		ms_stream *old = fw->stream;
@@ -384,14 +425,15 @@ int ms_removed_frameworks_prune(struct ms_master *m)
 	return r;
 }
 
-void ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char *why)
+int ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char *why,
+                        struct ag_error *err)
 {
-	struct ag_error err = {0};
+	/* Its id must never come back, even after a crash right now: nothing
+	 * is done until that is recorded. */
+	int r = ms_registry_framework_mark_removed(m->registry, fw->id, err);
+	if (ms_registry_wrote(m, r, err) < 0)
+		return r;
 	ag_info("framework %s removed: %s", fw->id, why);
-	/* Its id must not come back, even after a crash right now, as long
-	 * as it is among the newest --registry_max_removed_frameworks. */
-	if (ms_registry_framework_mark_removed(m->registry, fw->id, &err) < 0)
-		ag_err("framework %s: %s", fw->id, err.msg);
 	ms_map_put(&m->removed_frameworks, fw->id, (void *)1);
 	ms_removed_frameworks_prune(m);
 	ms_offers_rescind_matching(m, fw, NULL, false);
@@ -412,7 +454,7 @@ void ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const cha
 	}
 	ms_map_clear(&agents);
 	/* drf_framework_remove recovers all it holds, tasks included. */
-	drf_framework_remove(m->alloc, fw->id);
+	ms_alloc_check(drf_framework_remove(m->alloc, fw->id), "remove framework", fw->id);
 	/* Mesos marks what has not ended TASK_KILLED (REASON_FRAMEWORK_REMOVED,
 	 * not sent: nobody listens) and keeps every task as completed. */
 	char *msg = ag_asprintf("Framework %s removed", fw->id);
@@ -449,4 +491,5 @@ void ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const cha
 	ms_framework_free(
 	        ms_ring_push(&m->completed_frameworks, m->flags.max_completed_frameworks, fw));
 	ms_allocate_soon(m);
+	return 0;
 }

@@ -41,6 +41,7 @@ struct ms_framework {
 	ms_stream *stream; /* NULL: disconnected */
 	char stream_id[MS_STREAM_ID_LEN];
 	bool recovered;         /* known from the registry or an agent, not subscribed since */
+	bool recorded;          /* its FrameworkInfo as it is now is in the registry */
 	struct event *failover; /* armed while disconnected */
 	struct ms_map tasks;    /* task id -> struct ms_task */
 	json_t *offers_out;     /* offers of this allocation cycle not sent yet */
@@ -172,6 +173,12 @@ struct ms_master {
 	size_t n_scheduler_streams; /* frameworks with a stream */
 	/* When a refusal over a cap was last logged (ms_log_every). */
 	int64_t op_refused_log_ns, sched_refused_log_ns;
+
+	/* While the registry cannot be written (durable.c): why, since when
+	 * (monotonic), and the probe that finds out when it can again. */
+	char *registry_error; /* NULL: healthy */
+	uint64_t registry_error_since_ns;
+	struct event *registry_probe;
 };
 
 /* ---- state.c -------------------------------------------------------- */
@@ -221,6 +228,10 @@ void ms_reply_decode_error(struct evhttp_request *req, int rc, const struct ag_e
 /* Whether a repeated warning may be logged now: at most one per 10 s per
  * `last_ns` (the monotonic time of the last one, updated). */
 bool ms_log_every(int64_t *last_ns);
+/* The result `r` of an allocator call that the master's own state says
+ * cannot fail (both know the ids): a failure means the two disagree, a
+ * bug logged at ERROR with `what` and `id`. */
+void ms_alloc_check(int r, const char *what, const char *id);
 /* Ask for one drf_allocate_dirty() at the end of this loop turn. */
 void ms_allocate_soon(struct ms_master *m);
 /* Ask for one drf_allocate_dirty() --allocation_batch from the first such
@@ -238,8 +249,11 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 /* A known framework with no stream (re-registered agent's task, registry):
  * created disconnected, inactive in the allocator. */
 struct ms_framework *ms_framework_recover(struct ms_master *m, const char *id, const json_t *info);
-/* Kill its tasks, drop its offers, forget it, and record it removed. */
-void ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char *why);
+/* Record it removed, then kill its tasks, drop its offers and forget it
+ * (`fw` may be freed). When the removal cannot be recorded nothing
+ * changes: -errno with `err` set (the registry's episode is noted). */
+int ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char *why,
+                        struct ag_error *err);
 /* Forget the oldest removed frameworks beyond
  * --registry_max_removed_frameworks, in the registry and in memory (a
  * pruned id may subscribe again, as in Mesos). 0 or -errno (logged). */
@@ -365,6 +379,21 @@ int ms_check_agent_text(const struct pb_agent_msg *msg, struct ag_error *err);
  * note of how much was cut appended (the result may exceed `max` by the
  * note, under 64 bytes). The caller frees it. */
 char *ms_text_truncate(const char *s, size_t max);
+
+/* ---- durable.c ------------------------------------------------------ */
+
+/* Note the result `r` of a registry write (`err` says why it failed):
+ * a failure of the disk starts an episode of an unwritable registry (one
+ * ERROR line, the master unhealthy, a probe write every second), a success
+ * ends one. Returns `r`. */
+int ms_registry_wrote(struct ms_master *m, int r, const struct ag_error *err);
+/* Answer 503: `what` ("Cannot record the framework") was not done because
+ * the registry cannot be written, and why. */
+void ms_reply_unwritable(struct evhttp_request *req, const char *what, const struct ag_error *err);
+/* NULL while the master is healthy, else why it is not. */
+const char *ms_unhealthy_reason(const struct ms_master *m);
+/* Free durable.c's state (ms_master_fini() calls it). */
+void ms_durable_fini(struct ms_master *m);
 
 /* ---- drain.c --------------------------------------------------------- */
 

@@ -24,7 +24,8 @@ void ms_offer_drop(struct ms_master *m, struct ms_offer *o)
 
 void ms_offer_rescind(struct ms_master *m, struct ms_offer *o, bool tell)
 {
-	drf_offer_rescind(m->alloc, o->fw->id, o->agent->id, o->role, o->res);
+	ms_alloc_check(drf_offer_rescind(m->alloc, o->fw->id, o->agent->id, o->role, o->res),
+	               "rescind offer", o->id);
 	if (tell)
 		ms_framework_send(o->fw, json_pack("{s:s, s:{s:o}}", "type", "RESCIND", "rescind",
 		                                   "offer_id", pb_id_to_json(o->id)));
@@ -169,8 +170,9 @@ void ms_accept(struct ms_master *m, struct ms_framework *fw, const struct pb_cal
 			ms__drop_launches(m, fw, acc, msg);
 		for (size_t i = 0; i < n_valid; i++) {
 			struct ms_offer *o = offers[i];
-			drf_offer_decline(m->alloc, fw->id, o->agent->id, o->role, o->res,
-			                  decline_only ? refuse : 0, now);
+			ms_alloc_check(drf_offer_decline(m->alloc, fw->id, o->agent->id, o->role,
+			                                 o->res, decline_only ? refuse : 0, now),
+			               "decline offer", o->id);
 			ms_offer_drop(m, o);
 		}
 		free(offers);
@@ -215,6 +217,9 @@ void ms_accept(struct ms_master *m, struct ms_framework *fw, const struct pb_cal
 					bad = buf;
 				}
 			}
+			/* Contained in left[k] (above): cannot fail. */
+			if (!bad && drf_resources_subtract(left[k], res) < 0)
+				bad = "Task uses more resources than the offers have left";
 			if (bad) {
 				drf_resources_free(res);
 				ms_task_send_master_update(m, fw, ti->task_id, agent->id,
@@ -222,15 +227,19 @@ void ms_accept(struct ms_master *m, struct ms_framework *fw, const struct pb_cal
 				                           bad);
 				continue;
 			}
-			drf_resources_subtract(left[k], res);
 			ms_task_launch(m, fw, agent, ti, offers[k]->role, res);
 		}
 	}
 	for (size_t i = 0; i < n_valid; i++) {
 		struct ms_offer *o = offers[i];
 		struct drf_resources *used = drf_resources_copy(o->res);
-		drf_resources_subtract(used, left[i]);
-		drf_offer_accept(m->alloc, fw->id, agent->id, o->role, o->res, used, refuse, now);
+		/* left[i] is what of o->res no task took: contained. Were it
+		 * not, the whole offer stays used (nothing is over-offered). */
+		ms_alloc_check(drf_resources_subtract(used, left[i]),
+		               "account the launches of offer", o->id);
+		ms_alloc_check(drf_offer_accept(m->alloc, fw->id, agent->id, o->role, o->res, used,
+		                                refuse, now),
+		               "accept offer", o->id);
 		drf_resources_free(used);
 		drf_resources_free(left[i]);
 		ms_offer_drop(m, o);

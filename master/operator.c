@@ -158,7 +158,8 @@ static void ms__operator(struct evhttp_request *req, void *arg)
 	json_t *payload = NULL;
 	switch (call.type) {
 	case PB_OP_GET_HEALTH:
-		payload = json_pack("{s:b}", "healthy", 1);
+		/* Unhealthy while the registry cannot be written (durable.c). */
+		payload = json_pack("{s:b}", "healthy", ms_unhealthy_reason(m) == NULL);
 		break;
 	case PB_OP_GET_VERSION:
 		payload = json_pack("{s:{s:s}}", "version_info", "version", AGORA_VERSION);
@@ -185,7 +186,13 @@ static void ms__operator(struct evhttp_request *req, void *arg)
 		break;
 	case PB_OP_GET_WEIGHTS: {
 		json_t *w = json_array();
-		ms_registry_weights_foreach(m->registry, ms__weight_cb, w, &err);
+		if (ms_registry_weights_foreach(m->registry, ms__weight_cb, w, &err) < 0) {
+			json_decref(w);
+			ag_warn("GET_WEIGHTS: %s", err.msg);
+			ms_http_reply_error(req, HTTP_SERVUNAVAIL, "Cannot read the weights: %s",
+			                    err.msg);
+			goto out;
+		}
 		payload = json_pack("{s:o}", "weight_infos", w);
 		break;
 	}
@@ -211,14 +218,17 @@ static void ms__operator(struct evhttp_request *req, void *arg)
 			rc = ms_registry_commit(m->registry, &err);
 		else
 			ms_registry_rollback(m->registry);
-		if (rc < 0) {
-			ag_err("UPDATE_WEIGHTS: %s", err.msg);
-			ms_http_reply_error(req, HTTP_SERVUNAVAIL, "%s", err.msg);
+		if (ms_registry_wrote(m, rc, &err) < 0) {
+			ag_debug("UPDATE_WEIGHTS: %s", err.msg);
+			ms_reply_unwritable(req, "Cannot record the weights", &err);
 			goto out;
 		}
 		for (size_t i = 0; i < call.update_weights.n_weight_infos; i++)
-			drf_role_set_weight(m->alloc, call.update_weights.weight_infos[i].role,
-			                    call.update_weights.weight_infos[i].weight);
+			ms_alloc_check(drf_role_set_weight(
+			                       m->alloc, call.update_weights.weight_infos[i].role,
+			                       call.update_weights.weight_infos[i].weight),
+			               "set the weight of role",
+			               call.update_weights.weight_infos[i].role);
 		ms_allocate_soon(m);
 		ms_http_reply_empty(req, HTTP_OK);
 		goto out;
@@ -231,8 +241,10 @@ static void ms__operator(struct evhttp_request *req, void *arg)
 			                    call.teardown.framework_id);
 			goto out;
 		}
-		ms_framework_remove(m, fw, "TEARDOWN by an operator");
-		ms_http_reply_empty(req, HTTP_OK);
+		if (ms_framework_remove(m, fw, "TEARDOWN by an operator", &err) < 0)
+			ms_reply_unwritable(req, "Cannot record the framework's removal", &err);
+		else
+			ms_http_reply_empty(req, HTTP_OK);
 		goto out;
 	}
 	case PB_OP_MARK_AGENT_GONE: {
@@ -243,8 +255,9 @@ static void ms__operator(struct evhttp_request *req, void *arg)
 			goto out;
 		}
 		if (!a->gone) {
-			if (ms_registry_agent_mark_gone(m->registry, a->id, &err) < 0) {
-				ms_http_reply_error(req, HTTP_SERVUNAVAIL, "%s", err.msg);
+			rc = ms_registry_agent_mark_gone(m->registry, a->id, &err);
+			if (ms_registry_wrote(m, rc, &err) < 0) {
+				ms_reply_unwritable(req, "Cannot record the agent as gone", &err);
 				goto out;
 			}
 			ms_agent_lost(m, a, true);
@@ -309,10 +322,15 @@ out:
 	pb_operator_call_free(&call);
 }
 
+/* 200 with no body, as Mesos's; 503 with the reason while the master
+ * cannot record state (durable.c). */
 static void ms__health(struct evhttp_request *req, void *arg)
 {
-	(void)arg;
-	ms_http_reply_empty(req, HTTP_OK);
+	const char *why = ms_unhealthy_reason(arg);
+	if (why)
+		ms_http_reply_error(req, HTTP_SERVUNAVAIL, "unhealthy: %s", why);
+	else
+		ms_http_reply_empty(req, HTTP_OK);
 }
 
 int ms_operator_routes(struct ms_master *m)

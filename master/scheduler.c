@@ -52,11 +52,16 @@ static void ms__scheduler(struct evhttp_request *req, void *arg)
 		                    call.acknowledge.uuid.len);
 	} else {
 		switch (call.type) {
-		case PB_CALL_TEARDOWN:
-			ms_http_reply_empty(req, 202);
-			ms_framework_remove(m, fw, "TEARDOWN by the framework");
+		case PB_CALL_TEARDOWN: {
+			/* Accepted only once recorded (`fw` is gone after). */
+			if (ms_framework_remove(m, fw, "TEARDOWN by the framework", &err) < 0)
+				ms_reply_unwritable(req, "Cannot record the framework's removal",
+				                    &err);
+			else
+				ms_http_reply_empty(req, 202);
 			pb_call_free(&call);
 			return;
+		}
 		case PB_CALL_ACCEPT:
 			ms_accept(m, fw, &call.accept, false);
 			break;
@@ -65,16 +70,28 @@ static void ms__scheduler(struct evhttp_request *req, void *arg)
 			break;
 		case PB_CALL_REVIVE:
 			if (!call.revive.n_roles)
-				drf_framework_revive(m->alloc, fw->id, NULL);
+				ms_alloc_check(drf_framework_revive(m->alloc, fw->id, NULL),
+				               "revive framework", fw->id);
+			/* As Mesos: a role it does not subscribe to is ignored. */
 			for (size_t i = 0; i < call.revive.n_roles; i++)
-				drf_framework_revive(m->alloc, fw->id, call.revive.roles[i]);
+				if (drf_framework_revive(m->alloc, fw->id, call.revive.roles[i]) <
+				    0)
+					ag_warn("framework %s: REVIVE of role `%s`, not one of its "
+					        "roles: ignored",
+					        fw->id, call.revive.roles[i]);
 			ms_allocate_soon(m);
 			break;
 		case PB_CALL_SUPPRESS:
 			if (!call.suppress.n_roles)
-				drf_framework_suppress(m->alloc, fw->id, NULL);
+				ms_alloc_check(drf_framework_suppress(m->alloc, fw->id, NULL),
+				               "suppress framework", fw->id);
 			for (size_t i = 0; i < call.suppress.n_roles; i++)
-				drf_framework_suppress(m->alloc, fw->id, call.suppress.roles[i]);
+				if (drf_framework_suppress(m->alloc, fw->id,
+				                           call.suppress.roles[i]) < 0)
+					ag_warn("framework %s: SUPPRESS of role `%s`, not one of "
+					        "its "
+					        "roles: ignored",
+					        fw->id, call.suppress.roles[i]);
 			break;
 		case PB_CALL_KILL:
 			ms_kill(m, fw, &call);

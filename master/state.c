@@ -167,7 +167,9 @@ json_t *ms_resources_to_json(const struct drf_resources *r, unsigned flags, cons
 	struct pb_range **ranges = ag_calloc(n ? n : 1, sizeof(*ranges));
 	for (size_t i = 0; i < n; i++) {
 		struct drf_resource e;
-		drf_resources_entry(r, i, &e);
+		/* i < n: cannot fail; an empty entry is written if it did. */
+		if (drf_resources_entry(r, i, &e) < 0)
+			e = (struct drf_resource){.name = ""};
 		pr[i].name = e.name;
 		if (e.role) {
 			rv[i].type = PB_RESERVATION_STATIC;
@@ -413,6 +415,13 @@ static struct timeval ms__tv(uint64_t ns)
 	return tv;
 }
 
+void ms_alloc_check(int r, const char *what, const char *id)
+{
+	if (r < 0)
+		ag_err("allocator: %s `%s`: %s (the master and its allocator disagree)", what, id,
+		       strerror(-r));
+}
+
 int ms_master_init(struct ms_master *m, struct ag_error *err)
 {
 	struct drf_options o = {.on_offer = ms_on_offer, .ctx = m, .default_refuse_seconds = 5};
@@ -468,6 +477,7 @@ void ms_master_fini(struct ms_master *m)
 		if (evs[i])
 			event_free(evs[i]);
 	ms_drain_fini(m);
+	ms_durable_fini(m);
 	drf_allocator_free(m->alloc);
 	m->alloc = NULL;
 }

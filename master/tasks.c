@@ -265,7 +265,9 @@ static void ms__transition(struct ms_master *m, struct ms_task *t, enum pb_task_
 	                  state == PB_TASK_UNKNOWN)) {
 		/* -ENOENT when the agent or framework already left the
 		 * allocator (and took the allocation with it). */
-		drf_resources_recover(m->alloc, t->fw->id, t->agent_id, t->role, t->res);
+		int r = drf_resources_recover(m->alloc, t->fw->id, t->agent_id, t->role, t->res);
+		if (r != -ENOENT)
+			ms_alloc_check(r, "recover the resources of task", t->id);
 		t->booked = false;
 		ms_allocate_batched(m);
 	}

@@ -7,17 +7,19 @@
 #ifndef AGORA_NETNS_H
 #define AGORA_NETNS_H
 
+#include "common/common.h"
+
 #include <stdbool.h>
 
 /* Bring the loopback interface of the current network namespace up (a new
  * namespace starts with `lo` down). */
-int nns_loopback_up(void);
+AG_WARN_UNUSED int nns_loopback_up(void);
 
 /* Whether link `ifname` in the current namespace is up (IFF_UP); the result
  * goes to *ret_up. -ENODEV when there is no such link. */
-int nns_link_is_up(const char *ifname, bool *ret_up);
+AG_WARN_UNUSED int nns_link_is_up(const char *ifname, bool *ret_up);
 
 /* Count the links in the current network namespace into *ret_count. */
-int nns_link_count(unsigned *ret_count);
+AG_WARN_UNUSED int nns_link_count(unsigned *ret_count);
 
 #endif

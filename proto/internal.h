@@ -25,7 +25,7 @@ extern const struct pb__enum pb__e_task_state, pb__e_source, pb__e_reason, pb__e
         pb__e_operator_call_type, pb__e_operator_event_type, pb__e_agent_msg_type;
 
 const char *pb__enum_name(const struct pb__enum *e, int v);
-int pb__enum_value(const struct pb__enum *e, const char *name);
+AG_WARN_UNUSED int pb__enum_value(const struct pb__enum *e, const char *name);
 
 /* ---- message tables ---- */
 
@@ -74,12 +74,12 @@ extern const struct pb__msg pb__m_call, pb__m_event, pb__m_operator_call, pb__m_
 
 /* Check `in` against message `m` and build its normalized form in
  * *ret_out (a new reference). `root` names the message in errors. */
-int pb__normalize(const struct pb__msg *m, const json_t *in, const char *root, json_t **ret_out,
-                  struct ag_error *err);
+AG_WARN_UNUSED int pb__normalize(const struct pb__msg *m, const json_t *in, const char *root,
+                                 json_t **ret_out, struct ag_error *err);
 
 /* Parse `len` bytes of JSON text, normalize it against `m`. */
-int pb__parse(const struct pb__msg *m, const char *buf, size_t len, const char *root,
-              json_t **ret_out, struct ag_error *err);
+AG_WARN_UNUSED int pb__parse(const struct pb__msg *m, const char *buf, size_t len, const char *root,
+                             json_t **ret_out, struct ag_error *err);
 
 /* ---- readers of normalized JSON (types are guaranteed there) ---- */
 
@@ -88,7 +88,7 @@ const char *pb__id(const json_t *o, const char *key);  /* o.key.value */
 bool pb__bool(const json_t *o, const char *key, bool dflt);
 int64_t pb__int(const json_t *o, const char *key, int64_t dflt);
 double pb__double(const json_t *o, const char *key, double dflt);
-int pb__enum_of(const json_t *o, const char *key, const struct pb__enum *e);
+AG_WARN_UNUSED int pb__enum_of(const json_t *o, const char *key, const struct pb__enum *e);
 size_t pb__len(const json_t *o, const char *key); /* array length; 0 when absent */
 struct pb_bytes pb__bytes(struct pb_arena *a, const json_t *o, const char *key);
 const char *const *pb__strings(struct pb_arena *a, const json_t *o, const char *key, size_t *ret_n);
@@ -125,7 +125,8 @@ json_t *pb__typed(const char *name, json_t *payload);
 /* 1 and *ret filled when `buf` is an ACKNOWLEDGE / a STATUS_UPDATE or
  * STATUS_UPDATES in plain form; 0 when it is not (nothing is allocated
  * then). */
-int pb__ack_decode_plain(const char *buf, size_t len, struct pb_call *ret_call);
-int pb__status_update_decode_plain(const char *buf, size_t len, struct pb_agent_msg *ret_msg);
+AG_WARN_UNUSED int pb__ack_decode_plain(const char *buf, size_t len, struct pb_call *ret_call);
+AG_WARN_UNUSED int pb__status_update_decode_plain(const char *buf, size_t len,
+                                                  struct pb_agent_msg *ret_msg);
 
 #endif

@@ -430,8 +430,8 @@ const char *pb_id_problem(const char *id, size_t len);
 /* Check that every scalar of `r` is finite, >= 0 and <= PB_SCALAR_MAX, and
  * that the scalars of one name add up to at most that. -EINVAL with a
  * message naming `what[i]` otherwise. */
-int pb_resources_check(const struct pb_resource *r, size_t n, const char *what,
-                       struct ag_error *err);
+AG_WARN_UNUSED int pb_resources_check(const struct pb_resource *r, size_t n, const char *what,
+                                      struct ag_error *err);
 /* The sum of the scalars named `name`, in thousandths. */
 int64_t pb_resources_scalar_milli(const struct pb_resource *r, size_t n, const char *name);
 
@@ -461,12 +461,12 @@ json_t *pb_offer_to_json(const struct pb_offer *o, unsigned res_flags);
 /* Standalone decoders for JSON the caller already holds (e.g. a TaskInfo it
  * stored): check `j` against the message table (named `what` in errors) and
  * fill *ret with pointers into memory owned by `a`. */
-int pb_task_info_decode(struct pb_arena *a, const json_t *j, const char *what,
-                        struct pb_task_info *ret, struct ag_error *err);
-int pb_task_status_decode(struct pb_arena *a, const json_t *j, const char *what,
-                          struct pb_task_status *ret, struct ag_error *err);
-int pb_framework_info_decode(struct pb_arena *a, const json_t *j, const char *what,
-                             struct pb_framework_info *ret, struct ag_error *err);
+AG_WARN_UNUSED int pb_task_info_decode(struct pb_arena *a, const json_t *j, const char *what,
+                                       struct pb_task_info *ret, struct ag_error *err);
+AG_WARN_UNUSED int pb_task_status_decode(struct pb_arena *a, const json_t *j, const char *what,
+                                         struct pb_task_status *ret, struct ag_error *err);
+AG_WARN_UNUSED int pb_framework_info_decode(struct pb_arena *a, const json_t *j, const char *what,
+                                            struct pb_framework_info *ret, struct ag_error *err);
 
 /* ---- scheduler API: calls (POST /api/v1/scheduler) ---------------------- */
 
@@ -569,7 +569,8 @@ struct pb_call {
 /* Decode a scheduler Call from `len` bytes of JSON. On success *ret_call is
  * filled in and owns its memory (pb_call_free()). -EINVAL with `err` set
  * for bad input (the master's 400 body), -EMSGSIZE beyond PB_MAX_MESSAGE. */
-int pb_call_decode(const char *buf, size_t len, struct pb_call *ret_call, struct ag_error *err);
+AG_WARN_UNUSED int pb_call_decode(const char *buf, size_t len, struct pb_call *ret_call,
+                                  struct ag_error *err);
 /* Free what a decoded call owns and zero it; a zeroed call is fine. */
 void pb_call_free(struct pb_call *call);
 /* pb_call_decode() for a server that does not need the normalized tree of
@@ -577,8 +578,8 @@ void pb_call_free(struct pb_call *call);
  * ASCII without escapes, canonical base64) is read without building it,
  * and its `json` is NULL; anything else goes through pb_call_decode(),
  * whose results and errors it has. */
-int pb_call_decode_lean(const char *buf, size_t len, struct pb_call *ret_call,
-                        struct ag_error *err);
+AG_WARN_UNUSED int pb_call_decode_lean(const char *buf, size_t len, struct pb_call *ret_call,
+                                       struct ag_error *err);
 
 /* ---- scheduler API: events --------------------------------------------- */
 
@@ -642,7 +643,8 @@ json_t *pb_event_to_json(const struct pb_event *ev);
 char *pb_event_encode(const struct pb_event *ev, size_t *ret_len);
 /* For clients (tests, benchmarks, the SDK): decode an event. Free with
  * pb_event_free(). */
-int pb_event_decode(const char *buf, size_t len, struct pb_event *ret_ev, struct ag_error *err);
+AG_WARN_UNUSED int pb_event_decode(const char *buf, size_t len, struct pb_event *ret_ev,
+                                   struct ag_error *err);
 void pb_event_free(struct pb_event *ev);
 
 /* ---- operator API (POST /api/v1) --------------------------------------- */
@@ -733,8 +735,8 @@ struct pb_operator_call {
 /* Decode an operator master.Call; as pb_call_decode(). Out-of-subset types
  * decode (with their payload unchecked) so the master can refuse them by
  * name. */
-int pb_operator_call_decode(const char *buf, size_t len, struct pb_operator_call *ret_call,
-                            struct ag_error *err);
+AG_WARN_UNUSED int pb_operator_call_decode(const char *buf, size_t len,
+                                           struct pb_operator_call *ret_call, struct ag_error *err);
 void pb_operator_call_free(struct pb_operator_call *call);
 
 enum pb_operator_event_type {
@@ -800,8 +802,8 @@ typedef int (*pb_recordio_fn)(void *ctx, const char *data, size_t len);
 /* Feed `len` bytes. Returns 0, the callback's non-zero value, -EBADMSG for a
  * malformed length line, or -EMSGSIZE for a record over the bound (with
  * `err` set). Errors are sticky: the stream cannot be resynchronized. */
-int pb_recordio_reader_feed(pb_recordio_reader *r, const void *buf, size_t len, pb_recordio_fn fn,
-                            void *ctx, struct ag_error *err);
+AG_WARN_UNUSED int pb_recordio_reader_feed(pb_recordio_reader *r, const void *buf, size_t len,
+                                           pb_recordio_fn fn, void *ctx, struct ag_error *err);
 /* Bytes of a partial record held (0 at a record boundary). */
 size_t pb_recordio_reader_pending(const pb_recordio_reader *r);
 
@@ -914,8 +916,8 @@ struct pb_agent_msg {
 };
 
 /* Decode an agent protocol message (either direction); as pb_call_decode(). */
-int pb_agent_msg_decode(const char *buf, size_t len, struct pb_agent_msg *ret_msg,
-                        struct ag_error *err);
+AG_WARN_UNUSED int pb_agent_msg_decode(const char *buf, size_t len, struct pb_agent_msg *ret_msg,
+                                       struct ag_error *err);
 void pb_agent_msg_free(struct pb_agent_msg *msg);
 /* pb_agent_msg_decode() for the master: a STATUS_UPDATE or STATUS_UPDATES
  * whose updates are in plain form (as
@@ -923,8 +925,8 @@ void pb_agent_msg_free(struct pb_agent_msg *msg);
  * order, values canonical, so that it is its own status_text) is read
  * without a tree, and its `json` is NULL; anything else goes through
  * pb_agent_msg_decode(), whose results and errors it has. */
-int pb_agent_msg_decode_lean(const char *buf, size_t len, struct pb_agent_msg *ret_msg,
-                             struct ag_error *err);
+AG_WARN_UNUSED int pb_agent_msg_decode_lean(const char *buf, size_t len,
+                                            struct pb_agent_msg *ret_msg, struct ag_error *err);
 /* The message as JSON; a new reference, NULL for an unset type. Task infos
  * are written from their `json` (which must be set). */
 json_t *pb_agent_msg_to_json(const struct pb_agent_msg *msg);
@@ -942,6 +944,7 @@ json_t *pb_registration_order_to_json(const struct pb_registration_order *o);
 char *pb_base64_encode(const void *data, size_t len);
 /* Decode, with or without padding. -EINVAL on a bad character or length.
  * *ret_data (caller frees, NUL-terminated for convenience) and *ret_len. */
-int pb_base64_decode(const char *s, size_t slen, uint8_t **ret_data, size_t *ret_len);
+AG_WARN_UNUSED int pb_base64_decode(const char *s, size_t slen, uint8_t **ret_data,
+                                    size_t *ret_len);
 
 #endif

@@ -176,7 +176,9 @@ int rt__cg_setup(const struct rt_options *o, int cg_rootfd, const char *id,
 			r = cg_apply_limits(fd, &l, err);
 		if (r < 0) {
 			close(fd);
-			cg_remove(cg_rootfd, path, 0, 0, NULL);
+			/* The limit's error is the one reported; an empty
+			 * cgroup left behind is removed with the container. */
+			AG_IGNORE_RESULT(cg_remove(cg_rootfd, path, 0, 0, NULL));
 			return r;
 		}
 	}

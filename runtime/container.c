@@ -72,8 +72,11 @@ int rt__roots_open(struct rt__roots *c, const struct rt_options *o, bool create,
 	int r = rt__state_root_open(o, create, &c->rootfd, err);
 	if (r < 0)
 		return r;
+	/* Without a cgroup2 hierarchy, cg_rootfd stays -1: rt__cg_setup
+	 * refuses to create a container then, saying so; state, kill and
+	 * delete work without it. */
 	if (!o->cgroups_disabled)
-		rt__cg_root(o, &c->cg_rootfd);
+		AG_IGNORE_RESULT(rt__cg_root(o, &c->cg_rootfd));
 	return 0;
 }
 
@@ -247,9 +250,11 @@ fail:
 		waitpid(pid, NULL, 0);
 		close(pidfd);
 	}
+	/* The create's own error is the one reported; what cannot be
+	 * cleaned up here is what a delete of the id cleans up. */
 	if (cg_path)
-		rt__cg_destroy(c->cg_rootfd, cg_path);
-	rt__state_dir_remove(c->rootfd, id);
+		AG_IGNORE_RESULT(rt__cg_destroy(c->cg_rootfd, cg_path));
+	AG_IGNORE_RESULT(rt__state_dir_remove(c->rootfd, id));
 	return r;
 }
 
@@ -386,7 +391,9 @@ int rt__wait_forwarding(pid_t pid, int pidfd, int console, const struct rt_stdio
 	if (console >= 0) {
 		int in = io && io->in >= 0 ? io->in : 0;
 		int out = io && io->out >= 0 ? io->out : 1;
-		rt__console_relay(console, in, out, pidfd, follow_size);
+		/* A relay that fails (the terminal went away) leaves the
+		 * container to run to its end: its status is what counts. */
+		AG_IGNORE_RESULT(rt__console_relay(console, in, out, pidfd, follow_size));
 	}
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
@@ -402,16 +409,27 @@ int rt__wait_forwarding(pid_t pid, int pidfd, int console, const struct rt_stdio
 	return r;
 }
 
-static void delete_now(struct rt__roots *c, const char *id, const char *cg_path,
-                       const struct rt_spec *spec, pid_t pid, const char *bundle)
+/* Remove the container's cgroup, then its state, then run its poststop
+ * hooks. A cgroup that cannot be removed (processes that outlive the
+ * kill) keeps the state, so that a later delete finds it again. */
+static int delete_now(struct rt__roots *c, const char *id, const char *cg_path,
+                      const struct rt_spec *spec, pid_t pid, const char *bundle,
+                      struct ag_error *err)
 {
-	if (cg_path)
-		rt__cg_destroy(c->cg_rootfd, cg_path);
-	rt__state_dir_remove(c->rootfd, id);
+	int r = cg_path ? rt__cg_destroy(c->cg_rootfd, cg_path) : 0;
+	if (r < 0)
+		return ag_error_set(err, -r, "remove the cgroup `%s` of container `%s`", cg_path,
+		                    id);
+	r = rt__state_dir_remove(c->rootfd, id);
+	if (r < 0)
+		return ag_error_set(err, -r, "remove the state of container `%s`", id);
 	if (spec && spec->hooks.n[RT_HOOK_POSTSTOP]) {
 		_cleanup_free_ char *sj = state_json_for_hooks(id, pid, bundle, RT_STATUS_STOPPED);
-		rt__hooks_run(spec, RT_HOOK_POSTSTOP, sj, -1, NULL);
+		/* OCI: a poststop hook that fails is a warning; the delete
+		 * stands. */
+		AG_IGNORE_RESULT(rt__hooks_run(spec, RT_HOOK_POSTSTOP, sj, -1, NULL));
 	}
+	return 0;
 }
 
 int rt_container_run(const struct rt_options *o, const char *id, const char *bundle,
@@ -432,7 +450,9 @@ int rt_container_run(const struct rt_options *o, const char *id, const char *bun
 		goto out;
 	if (spec->hooks.n[RT_HOOK_POSTSTART]) {
 		_cleanup_free_ char *sj = state_json_for_hooks(id, pid, bundle, RT_STATUS_RUNNING);
-		rt__hooks_run(spec, RT_HOOK_POSTSTART, sj, -1, NULL);
+		/* OCI: a poststart hook that fails is a warning; the
+		 * lifecycle goes on as if it had succeeded. */
+		AG_IGNORE_RESULT(rt__hooks_run(spec, RT_HOOK_POSTSTART, sj, -1, NULL));
 	}
 	r = rt__wait_forwarding(pid, pidfd, console, io, !spec->process.has_console_size,
 	                        &ret->status);
@@ -442,7 +462,11 @@ int rt_container_run(const struct rt_options *o, const char *id, const char *bun
 
 	if (cg_path && c.cg_rootfd >= 0)
 		ret->oom_killed = rt__cg_oom_kills(c.cg_rootfd, cg_path) > 0;
-	delete_now(&c, id, cg_path, spec, pid, bundle);
+	/* The run's status stands; a container it cannot delete after is
+	 * an error too (its cgroup or state would be left behind unseen). */
+	int d = delete_now(&c, id, cg_path, spec, pid, bundle, r < 0 ? NULL : err);
+	if (r == 0)
+		r = d;
 out:
 	rt__roots_close(&c);
 	return r;
@@ -556,7 +580,10 @@ int rt_container_delete(const struct rt_options *o, const char *id, bool force,
 		_cleanup_close_ int pidfd = -1;
 		if (rt__pidfd_open_checked(st.pid, st.pid_start_ticks, &pidfd) == 0) {
 			if (st.cgroup_path && c.cg_rootfd >= 0)
-				rt__cg_signal_all(c.cg_rootfd, st.cgroup_path, SIGKILL);
+				/* What this misses, cg_remove (delete_now)
+				 * kills. */
+				AG_IGNORE_RESULT(
+				        rt__cg_signal_all(c.cg_rootfd, st.cgroup_path, SIGKILL));
 			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 			/* Reap it if it is our child; otherwise its parent will. */
 			waitpid(st.pid, NULL, WNOHANG);
@@ -568,9 +595,11 @@ int rt_container_delete(const struct rt_options *o, const char *id, bool force,
 		}
 	}
 	struct rt_spec *spec = NULL;
+	/* A bundle gone or broken since the create has no poststop hooks to
+	 * run: the delete goes on without them. */
 	if (st.bundle)
-		rt_spec_load(st.bundle, &spec, NULL);
-	delete_now(&c, id, st.cgroup_path, spec, st.pid, st.bundle);
+		AG_IGNORE_RESULT(rt_spec_load(st.bundle, &spec, NULL));
+	r = delete_now(&c, id, st.cgroup_path, spec, st.pid, st.bundle, err);
 	rt_spec_free(spec);
 out:
 	rt__container_close(&c, &st);

@@ -240,7 +240,8 @@ __attribute__((noreturn)) static void child_main(struct exec_child *k)
 {
 	struct ag_error e = {0};
 	child_setup(k, &e);
-	rt__msg_send(k->sync_fd, RT_MSG_ERROR, &e);
+	/* The parent that cannot be told sees the socket close instead. */
+	AG_IGNORE_RESULT(rt__msg_send(k->sync_fd, RT_MSG_ERROR, &e));
 	_exit(127);
 }
 

@@ -13,27 +13,30 @@
 /* ---- state (state.c) ---------------------------------------------------- */
 
 /* Open (and with `create`, make) the state root, 0700. */
-int rt__state_root_open(const struct rt_options *o, bool create, int *ret_fd, struct ag_error *err);
+AG_WARN_UNUSED int rt__state_root_open(const struct rt_options *o, bool create, int *ret_fd,
+                                       struct ag_error *err);
 
 /* Create the state directory of a new container: refuses an existing id. */
-int rt__state_dir_create(int rootfd, const char *id, int *ret_fd, struct ag_error *err);
+AG_WARN_UNUSED int rt__state_dir_create(int rootfd, const char *id, int *ret_fd,
+                                        struct ag_error *err);
 
 /* Open an existing container's state directory; -ENOENT with a clear
  * message when there is no such container. */
-int rt__state_dir_open(int rootfd, const char *id, int *ret_fd, struct ag_error *err);
+AG_WARN_UNUSED int rt__state_dir_open(int rootfd, const char *id, int *ret_fd,
+                                      struct ag_error *err);
 
 /* Write state.json atomically in `dirfd`. */
-int rt__state_write(int dirfd, const struct rt_state *st, struct ag_error *err);
+AG_WARN_UNUSED int rt__state_write(int dirfd, const struct rt_state *st, struct ag_error *err);
 
 /* Read state.json from `dirfd` and compute the status now. */
-int rt__state_read(int dirfd, const char *id, bool cgroups_enabled, int cgroup_rootfd,
-                   struct rt_state *ret, struct ag_error *err);
+AG_WARN_UNUSED int rt__state_read(int dirfd, const char *id, bool cgroups_enabled,
+                                  int cgroup_rootfd, struct rt_state *ret, struct ag_error *err);
 
 /* Remove a container's state directory and what is inside it. */
-int rt__state_dir_remove(int rootfd, const char *id);
+AG_WARN_UNUSED int rt__state_dir_remove(int rootfd, const char *id);
 
 /* starttime (field 22) of /proc/<pid>/stat, and whether it is a zombie. */
-int rt__pid_start_ticks(pid_t pid, uint64_t *ret_ticks, bool *ret_zombie);
+AG_WARN_UNUSED int rt__pid_start_ticks(pid_t pid, uint64_t *ret_ticks, bool *ret_zombie);
 
 /* ---- the roots a call works in (container.c) --------------------------- */
 
@@ -45,21 +48,22 @@ struct rt__roots {
 	int cg_rootfd;
 };
 
-int rt__roots_open(struct rt__roots *c, const struct rt_options *o, bool create,
-                   struct ag_error *err);
+AG_WARN_UNUSED int rt__roots_open(struct rt__roots *c, const struct rt_options *o, bool create,
+                                  struct ag_error *err);
 void rt__roots_close(struct rt__roots *c);
 
 /* The preamble of every call on an existing container: open the roots and
  * read its state into *st (and its state directory into *ret_dirfd, when
  * not NULL). On failure nothing is left open; else undo with
  * rt__container_close(). */
-int rt__container_open(struct rt__roots *c, const struct rt_options *o, const char *id,
-                       int *ret_dirfd, struct rt_state *st, struct ag_error *err);
+AG_WARN_UNUSED int rt__container_open(struct rt__roots *c, const struct rt_options *o,
+                                      const char *id, int *ret_dirfd, struct rt_state *st,
+                                      struct ag_error *err);
 void rt__container_close(struct rt__roots *c, struct rt_state *st);
 
 /* A pidfd for `pid` if it is still the process that started at `ticks`
  * (/proc starttime), else -ESRCH: a reused pid is never taken for it. */
-int rt__pidfd_open_checked(pid_t pid, uint64_t ticks, int *ret_fd);
+AG_WARN_UNUSED int rt__pidfd_open_checked(pid_t pid, uint64_t ticks, int *ret_fd);
 
 /* The directory of the compiled seccomp filters; `buf` holds the default. */
 const char *rt__seccomp_cache_dir(const struct rt_options *o, char *buf, size_t n);
@@ -68,8 +72,8 @@ const char *rt__seccomp_cache_dir(const struct rt_options *o, char *buf, size_t 
  * SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to it;
  * with a terminal `console` (>= 0), relaying it to `io` (NULL: stdin and
  * stdout) meanwhile. *ret_status: its exit code or 128 + its signal. */
-int rt__wait_forwarding(pid_t pid, int pidfd, int console, const struct rt_stdio *io,
-                        bool follow_size, int *ret_status);
+AG_WARN_UNUSED int rt__wait_forwarding(pid_t pid, int pidfd, int console, const struct rt_stdio *io,
+                                       bool follow_size, int *ret_status);
 
 /* ---- seccomp (seccomp.c) ------------------------------------------------ */
 
@@ -81,8 +85,8 @@ struct rt_bpf {
 /* The compiled filter for `sc`: from the cache in `cache_dir` when a
  * filter of the same profile text is there, else compiled with libseccomp
  * and stored. `cache_dir` may be NULL (no cache). */
-int rt__seccomp_get(const struct rt_seccomp *sc, const char *cache_dir, struct rt_bpf *ret,
-                    struct ag_error *err);
+AG_WARN_UNUSED int rt__seccomp_get(const struct rt_seccomp *sc, const char *cache_dir,
+                                   struct rt_bpf *ret, struct ag_error *err);
 void rt__bpf_free(struct rt_bpf *b);
 
 /* ---- the launch (launch.c, mounts.c, security.c) ------------------------ */
@@ -119,118 +123,123 @@ struct rt__msg {
 
 /* Sends a message of `type`, with e's code and text when `e` is not NULL.
  * 0 or -errno. */
-int rt__msg_send(int fd, int type, const struct ag_error *e);
+AG_WARN_UNUSED int rt__msg_send(int fd, int type, const struct ag_error *e);
 /* 0 on a message, -EPIPE on EOF. An fd that came with it is stored in
  * *ret_fd when that is not NULL (-1 if none), else closed. */
-int rt__msg_recv(int fd, struct rt__msg *m, int *ret_fd);
+AG_WARN_UNUSED int rt__msg_recv(int fd, struct rt__msg *m, int *ret_fd);
 
 /* Clone the container's init and drive it to the point where it waits for
  * start (or, with !wait_start, execs). On success *ret_pid and *ret_pidfd
  * are set; on failure no process is left. */
-int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_error *err);
+AG_WARN_UNUSED int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd,
+                              struct ag_error *err);
 
 /* In the child (an init or an exec'd process), after its namespaces and
  * root: a session of its own, the terminal `tty_peer` (>= 0; consumed) as
  * its controlling terminal and stdio, and its cwd resolved inside the root
  * (rt__chdir_in_root). */
-int rt__child_settle(int tty_peer, const char *cwd, struct ag_error *err);
+AG_WARN_UNUSED int rt__child_settle(int tty_peer, const char *cwd, struct ag_error *err);
 
 /* In the child: everything about the root file system, up to and including
  * pivot_root; `before_pivot` (may be NULL) runs just before pivot_root (the
  * createRuntime/createContainer hooks). Errors are filled in `err`. */
 typedef int (*rt_hook_cb)(void *ctx, struct ag_error *err);
-int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_userns,
-                     rt_hook_cb before_pivot, void *ctx, struct ag_error *err);
+AG_WARN_UNUSED int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_userns,
+                                    rt_hook_cb before_pivot, void *ctx, struct ag_error *err);
 
 /* In the child: process.oomScoreAdj, if set. Lowering it needs
  * CAP_SYS_RESOURCE in the user namespace that owns the host's. */
-int rt__oom_score_adj_write(const struct rt_process *p, struct ag_error *err);
+AG_WARN_UNUSED int rt__oom_score_adj_write(const struct rt_process *p, struct ag_error *err);
 
 /* In the child: linux.personality, if set. Before rt__security_apply:
  * seccomp may refuse personality(2); the persona survives execve. */
-int rt__personality_set(const struct rt_spec *spec, struct ag_error *err);
+AG_WARN_UNUSED int rt__personality_set(const struct rt_spec *spec, struct ag_error *err);
 
 /* In the child: rlimits, user and groups, capabilities, no_new_privs and
  * seccomp, in the order that keeps each step possible. */
-int rt__security_apply(const struct rt_process *p, const struct rt_bpf *bpf, struct ag_error *err);
+AG_WARN_UNUSED int rt__security_apply(const struct rt_process *p, const struct rt_bpf *bpf,
+                                      struct ag_error *err);
 
 /* In the child, before pivot_root: the nodes of linux.devices (bind
  * mounts of the host's nodes in a user namespace). */
-int rt__devices_create(int rootfd, const struct rt_spec *spec, bool in_userns,
-                       struct ag_error *err);
+AG_WARN_UNUSED int rt__devices_create(int rootfd, const struct rt_spec *spec, bool in_userns,
+                                      struct ag_error *err);
 
 /* In the child, once its root is the container's: chdir to `cwd` resolved
  * inside that root (rt__open_in_root: no symlink, ".." or /proc magic link
  * leads out), then checked with getcwd. Errors name process.cwd. */
-int rt__chdir_in_root(const char *cwd, struct ag_error *err);
+AG_WARN_UNUSED int rt__chdir_in_root(const char *cwd, struct ag_error *err);
 
 /* Resolve `path` inside the root `rootfd` (no escape through symlinks or
  * ".."), creating missing directories when `mkdirs`, and the last
  * component as a directory or (with `as_file`) an empty file. Returns an
  * O_PATH fd. */
-int rt__open_in_root(int rootfd, const char *path, bool create, bool as_file, int *ret_fd);
+AG_WARN_UNUSED int rt__open_in_root(int rootfd, const char *path, bool create, bool as_file,
+                                    int *ret_fd);
 
 /* Find `file` for execve: a path with '/' is used as is; otherwise PATH
  * from `env` (or the default PATH) is searched. *ret is malloc'd. */
-int rt__find_executable(const char *file, char *const env[], char **ret);
+AG_WARN_UNUSED int rt__find_executable(const char *file, char *const env[], char **ret);
 
 /* What the spec asks for that this launcher refuses, checked once before
  * anything is created: sysctls that the container's namespaces do not
  * cover (writing them would change the host). */
-int rt__launch_check(const struct rt_spec *spec, struct ag_error *err);
+AG_WARN_UNUSED int rt__launch_check(const struct rt_spec *spec, struct ag_error *err);
 
 /* Run the hooks of one kind with the state JSON on their stdin; with
  * `join_pidfd` >= 0 each runs in that process's mount namespace (the
  * createContainer hooks), its path resolved in ours. */
-int rt__hooks_run(const struct rt_spec *spec, enum rt_hook_kind kind, const char *state_json,
-                  int join_pidfd, struct ag_error *err);
+AG_WARN_UNUSED int rt__hooks_run(const struct rt_spec *spec, enum rt_hook_kind kind,
+                                 const char *state_json, int join_pidfd, struct ag_error *err);
 
 /* ---- the terminal (console.c) ------------------------------------------ */
 
 /* In the child, after pivot_root: a pty from the container's devpts, sized
  * by consoleSize; *ret_master and *ret_peer are close-on-exec. */
-int rt__console_open(const struct rt_process *p, int *ret_master, int *ret_peer,
-                     struct ag_error *err);
+AG_WARN_UNUSED int rt__console_open(const struct rt_process *p, int *ret_master, int *ret_peer,
+                                    struct ag_error *err);
 /* In the child: the terminal (rt__console_open), its master sent to the
  * parent on `sync_fd` (RT_MSG_CONSOLE) and closed; *ret_peer is the peer. */
-int rt__console_handover(const struct rt_process *p, int sync_fd, int *ret_peer,
-                         struct ag_error *err);
+AG_WARN_UNUSED int rt__console_handover(const struct rt_process *p, int sync_fd, int *ret_peer,
+                                        struct ag_error *err);
 /* In the child, after setsid: `peer` becomes its controlling terminal and
  * its stdin, stdout and stderr; `peer` itself is closed. */
-int rt__console_attach(int peer, struct ag_error *err);
+AG_WARN_UNUSED int rt__console_attach(int peer, struct ag_error *err);
 /* One message of `len` bytes carrying `fd` (SCM_RIGHTS). 0 or -errno. */
-int rt__fd_send(int sock, const void *data, size_t len, int fd);
+AG_WARN_UNUSED int rt__fd_send(int sock, const void *data, size_t len, int fd);
 /* Receives one message; *ret_fd is a close-on-exec fd that came with it,
  * or -1. Returns its length or -errno. */
-ssize_t rt__fd_recv(int sock, void *data, size_t len, int *ret_fd);
+AG_WARN_UNUSED ssize_t rt__fd_recv(int sock, void *data, size_t len, int *ret_fd);
 /* The master to an OCI console socket, with the pty's name as the data. */
-int rt__console_send(int sock, int master, struct ag_error *err);
+AG_WARN_UNUSED int rt__console_send(int sock, int master, struct ag_error *err);
 /* Relays `master` to `out` and `in` to it until the process behind
  * `pidfd` exits or the terminal closes; `in`, when a terminal, is put in
  * raw mode meanwhile and (with `follow_size`) its size copied, now and at
  * each rt__console_note_winch() (async-signal-safe). */
-int rt__console_relay(int master, int in, int out, int pidfd, bool follow_size);
+AG_WARN_UNUSED int rt__console_relay(int master, int in, int out, int pidfd, bool follow_size);
 void rt__console_note_winch(void);
 
 /* ---- cgroups (cgroup.c) ------------------------------------------------ */
 
 /* Open the cgroup2 root named by the options (or found); -errno if none. */
-int rt__cg_root(const struct rt_options *o, int *ret_fd);
+AG_WARN_UNUSED int rt__cg_root(const struct rt_options *o, int *ret_fd);
 
 /* Create the container's leaf cgroup, checking that cpu, memory, pids and
  * io are usable (refusing with the reason otherwise) and applying the
  * spec's resources. *ret_fd is the leaf for CLONE_INTO_CGROUP, *ret_path
  * its path relative to the root (malloc'd). */
-int rt__cg_setup(const struct rt_options *o, int cg_rootfd, const char *id,
-                 const struct rt_spec *spec, int *ret_fd, char **ret_path, struct ag_error *err);
-int rt__cg_destroy(int cg_rootfd, const char *path);
-int rt__cg_open(int cg_rootfd, const char *path, int *ret_fd, struct ag_error *err);
-int rt__cg_signal_all(int cg_rootfd, const char *path, int sig);
-int rt__cg_freeze(int cg_rootfd, const char *path, bool frozen, struct ag_error *err);
+AG_WARN_UNUSED int rt__cg_setup(const struct rt_options *o, int cg_rootfd, const char *id,
+                                const struct rt_spec *spec, int *ret_fd, char **ret_path,
+                                struct ag_error *err);
+AG_WARN_UNUSED int rt__cg_destroy(int cg_rootfd, const char *path);
+AG_WARN_UNUSED int rt__cg_open(int cg_rootfd, const char *path, int *ret_fd, struct ag_error *err);
+AG_WARN_UNUSED int rt__cg_signal_all(int cg_rootfd, const char *path, int sig);
+AG_WARN_UNUSED int rt__cg_freeze(int cg_rootfd, const char *path, bool frozen,
+                                 struct ag_error *err);
 /* OOM kills seen by the cgroup (memory.events oom_kill), 0 if unknown. */
 uint64_t rt__cg_oom_kills(int cg_rootfd, const char *path);
-int rt__cg_pids(int cg_rootfd, const char *path, pid_t **ret, size_t *ret_n);
-int rt__cg_stats_json(int cg_rootfd, const char *path, const char *id, char **ret_json,
-                      struct ag_error *err);
+AG_WARN_UNUSED int rt__cg_pids(int cg_rootfd, const char *path, pid_t **ret, size_t *ret_n);
+AG_WARN_UNUSED int rt__cg_stats_json(int cg_rootfd, const char *path, const char *id,
+                                     char **ret_json, struct ag_error *err);
 
 #endif

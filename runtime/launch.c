@@ -414,7 +414,9 @@ static void child_main(struct rt_launch *l, int sync_fd)
 		size_t n = strlen(err.msg);
 		ssize_t w AG_UNUSED = write(report_fd, err.msg, n);
 	} else {
-		rt__msg_send(sync_fd, RT_MSG_ERROR, &err);
+		/* The parent that cannot be told sees the socket close
+		 * ("died during setup"): nothing more to do with it here. */
+		AG_IGNORE_RESULT(rt__msg_send(sync_fd, RT_MSG_ERROR, &err));
 	}
 	_exit(127);
 }
@@ -503,6 +505,7 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 	int child_fd = sv[1];
 
 	pid = do_clone(flags, l->cgroup_fd, &pidfd);
+	int cg_moved = 0;
 	if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
 		/* Kernels before 5.7 lack clone3 with CLONE_INTO_CGROUP: plain
 		 * clone, then the cgroup by cgroup.procs. */
@@ -511,7 +514,7 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 		if (pid > 0 && l->cgroup_fd >= 0) {
 			char v[16];
 			int n = snprintf(v, sizeof(v), "%d", (int)pid);
-			ag_write_file_at(l->cgroup_fd, "cgroup.procs", v, (size_t)n);
+			cg_moved = ag_write_file_at(l->cgroup_fd, "cgroup.procs", v, (size_t)n);
 		}
 	}
 	if (pid == 0) {
@@ -527,6 +530,14 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 		                   "clone3 the container process (namespaces %#llx)",
 		                   (unsigned long long)flags);
 		goto out;
+	}
+	/* Outside its cgroup the container would run without its limits and
+	 * escape cgroup.kill: it does not run at all. */
+	if (cg_moved < 0) {
+		r = ag_error_set(err, -cg_moved,
+		                 "move the container process into its cgroup (cgroup.procs: this "
+		                 "kernel has no clone3 CLONE_INTO_CGROUP)");
+		goto fail;
 	}
 
 	if (spec->ns[RT_NS_USER].enabled && !spec->ns[RT_NS_USER].path) {
@@ -574,9 +585,10 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 			if (r == 0)
 				r = rt__hooks_run(spec, RT_HOOK_CREATE_CONTAINER, sj ? sj : "{}",
 				                  pidfd, err);
+			if (r == 0 && rt__msg_send(parent_fd, RT_MSG_GO, NULL) < 0)
+				r = ag_error_set(err, errno, "signal the container process");
 			if (r < 0)
 				goto fail;
-			rt__msg_send(parent_fd, RT_MSG_GO, NULL);
 			continue;
 		}
 		if (m.type == RT_MSG_READY)

@@ -257,11 +257,12 @@ struct rt_spec {
  * must be a positive integer, got "1g"`). `bundle` (may be NULL) is used to
  * resolve a relative root.path. On success *ret_spec owns everything and is
  * freed with rt_spec_free(). */
-int rt_spec_parse(const char *json, size_t len, const char *bundle, struct rt_spec **ret_spec,
-                  struct ag_error *err);
+AG_WARN_UNUSED int rt_spec_parse(const char *json, size_t len, const char *bundle,
+                                 struct rt_spec **ret_spec, struct ag_error *err);
 
 /* Read <bundle>/config.json and parse it (rt_spec_parse). */
-int rt_spec_load(const char *bundle, struct rt_spec **ret_spec, struct ag_error *err);
+AG_WARN_UNUSED int rt_spec_load(const char *bundle, struct rt_spec **ret_spec,
+                                struct ag_error *err);
 
 /* Free a spec; NULL and half-built specs are accepted. */
 void rt_spec_free(struct rt_spec *spec);
@@ -272,19 +273,20 @@ void rt_spec_free(struct rt_spec *spec);
  * (`process.user.uid: must be ...`). apparmorProfile and selinuxLabel are
  * type-checked and not applied: this runtime has no LSM support. On success
  * *ret_process owns everything and is freed with rt_process_free(). */
-int rt_process_parse(const char *json, size_t len, struct rt_process **ret_process,
-                     struct ag_error *err);
+AG_WARN_UNUSED int rt_process_parse(const char *json, size_t len, struct rt_process **ret_process,
+                                    struct ag_error *err);
 
 /* Read the file `path` and parse it (rt_process_parse); errors are
  * prefixed with the path. */
-int rt_process_load(const char *path, struct rt_process **ret_process, struct ag_error *err);
+AG_WARN_UNUSED int rt_process_load(const char *path, struct rt_process **ret_process,
+                                   struct ag_error *err);
 
 /* Free a process from rt_process_parse(); NULL and half-built accepted. */
 void rt_process_free(struct rt_process *p);
 
 /* The CAP_* number of `name`, written as in the OCI spec: "CAP_SYS_ADMIN",
  * any case, the prefix required. -EINVAL for anything else. */
-int rt_cap_from_name(const char *name);
+AG_WARN_UNUSED int rt_cap_from_name(const char *name);
 
 /* The default config.json that `agora-run spec` writes: pid, network, ipc,
  * uts, mount and cgroup namespaces; `sh` as the process; the 14 Docker
@@ -373,12 +375,14 @@ struct rt_stdio {
  * for rt_container_start() before it execs. Nothing is left behind on
  * failure (no cgroup, mount, state directory or process). On success
  * *ret_pid (may be NULL) is the container's init pid as seen by the caller. */
-int rt_container_create(const struct rt_options *o, const char *id, const char *bundle,
-                        const struct rt_spec *spec, const struct rt_stdio *io, pid_t *ret_pid,
-                        struct ag_error *err);
+AG_WARN_UNUSED int rt_container_create(const struct rt_options *o, const char *id,
+                                       const char *bundle, const struct rt_spec *spec,
+                                       const struct rt_stdio *io, pid_t *ret_pid,
+                                       struct ag_error *err);
 
 /* Let a created container exec its process; runs the poststart hooks. */
-int rt_container_start(const struct rt_options *o, const char *id, struct ag_error *err);
+AG_WARN_UNUSED int rt_container_start(const struct rt_options *o, const char *id,
+                                      struct ag_error *err);
 
 /* Whether a container was let go to exec its process by a `start` that may
  * not have finished (its caller killed after opening exec.fifo leaves the
@@ -390,8 +394,8 @@ int rt_container_start(const struct rt_options *o, const char *id, struct ag_err
  * not run); still waiting: *ret_started false, nothing changed, and it
  * waits until a start. -ESRCH when its process is gone (stopped: whether
  * it ran cannot be told here), -EINVAL when it is still being created. */
-int rt_container_start_check(const struct rt_options *o, const char *id, bool *ret_started,
-                             struct ag_error *err);
+AG_WARN_UNUSED int rt_container_start_check(const struct rt_options *o, const char *id,
+                                            bool *ret_started, struct ag_error *err);
 
 /* How a container's process ended. */
 struct rt_exit {
@@ -402,28 +406,28 @@ struct rt_exit {
 /* Create, start and wait: the caller is the container's parent. Signals
  * SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 received meanwhile are
  * forwarded to the container. The container is deleted afterwards. */
-int rt_container_run(const struct rt_options *o, const char *id, const char *bundle,
-                     const struct rt_spec *spec, const struct rt_stdio *io, struct rt_exit *ret,
-                     struct ag_error *err);
+AG_WARN_UNUSED int rt_container_run(const struct rt_options *o, const char *id, const char *bundle,
+                                    const struct rt_spec *spec, const struct rt_stdio *io,
+                                    struct rt_exit *ret, struct ag_error *err);
 
 /* Read the state of container `id` into *ret (status computed now). */
-int rt_container_state(const struct rt_options *o, const char *id, struct rt_state *ret,
-                       struct ag_error *err);
+AG_WARN_UNUSED int rt_container_state(const struct rt_options *o, const char *id,
+                                      struct rt_state *ret, struct ag_error *err);
 
 /* All containers under the state root, sorted by id; free each with
  * rt_state_free_contents() and the array with free(). */
-int rt_container_list(const struct rt_options *o, struct rt_state **ret, size_t *ret_n,
-                      struct ag_error *err);
+AG_WARN_UNUSED int rt_container_list(const struct rt_options *o, struct rt_state **ret,
+                                     size_t *ret_n, struct ag_error *err);
 
 /* Send `sig` to the container's init (pidfd, so a reused pid is never
  * signalled); with `all`, to every process of its cgroup. */
-int rt_container_kill(const struct rt_options *o, const char *id, int sig, bool all,
-                      struct ag_error *err);
+AG_WARN_UNUSED int rt_container_kill(const struct rt_options *o, const char *id, int sig, bool all,
+                                     struct ag_error *err);
 
 /* Remove a stopped (or created) container: its cgroup, its state, then the
  * poststop hooks. A running one is refused unless `force` (then killed). */
-int rt_container_delete(const struct rt_options *o, const char *id, bool force,
-                        struct ag_error *err);
+AG_WARN_UNUSED int rt_container_delete(const struct rt_options *o, const char *id, bool force,
+                                       struct ag_error *err);
 
 /* What rt_container_exec runs. The process is `process` (a whole OCI
  * process, as from rt_process_load) or, when that is NULL, the container's
@@ -467,44 +471,46 @@ struct rt_exec {
  * it. With `detach` it returns once the process runs (*ret_status 0); the
  * process stays the caller's child until the caller exits, and is then
  * reparented (to the host's init or the nearest subreaper), as with runc. */
-int rt_container_exec(const struct rt_options *o, const char *id, const struct rt_exec *x,
-                      int *ret_status, struct ag_error *err);
+AG_WARN_UNUSED int rt_container_exec(const struct rt_options *o, const char *id,
+                                     const struct rt_exec *x, int *ret_status,
+                                     struct ag_error *err);
 
 /* 0 when fds 3 .. 3+n-1 are all open; else the first closed one is named
  * (a closed one would let a later open(2) of the launcher's own land in
  * the range that is passed on). */
-int rt_preserved_fds_check(unsigned n, struct ag_error *err);
+AG_WARN_UNUSED int rt_preserved_fds_check(unsigned n, struct ag_error *err);
 
 /* Write `pid` to the file `path` atomically (runc's --pid-file). */
-int rt_pid_file_write(const char *path, pid_t pid, struct ag_error *err);
+AG_WARN_UNUSED int rt_pid_file_write(const char *path, pid_t pid, struct ag_error *err);
 
 /* Freeze or thaw every process of the container (cgroup.freeze). */
-int rt_container_pause(const struct rt_options *o, const char *id, bool pause,
-                       struct ag_error *err);
+AG_WARN_UNUSED int rt_container_pause(const struct rt_options *o, const char *id, bool pause,
+                                      struct ag_error *err);
 
 /* The pids of the container's processes (from its cgroup, or from /proc
  * when cgroups are disabled). *ret is malloc'd. */
-int rt_container_pids(const struct rt_options *o, const char *id, pid_t **ret, size_t *ret_n,
-                      struct ag_error *err);
+AG_WARN_UNUSED int rt_container_pids(const struct rt_options *o, const char *id, pid_t **ret,
+                                     size_t *ret_n, struct ag_error *err);
 
 /* Usage of the container as one-line JSON (malloc'd): cpu usage, memory
  * current and peak, pids, OOM kills. */
-int rt_container_stats_json(const struct rt_options *o, const char *id, char **ret_json,
-                            struct ag_error *err);
+AG_WARN_UNUSED int rt_container_stats_json(const struct rt_options *o, const char *id,
+                                           char **ret_json, struct ag_error *err);
 
 /* Re-execute the running program (with `argv`) from a sealed memfd copy of
  * itself, unless it already runs from one: then /proc/<pid>/exe of this
  * process offers nothing writable (CVE-2019-5736). Returns 0 when already
  * sealed; on success of the re-exec it does not return. */
-int rt_exe_ensure_sealed(char **argv, struct ag_error *err);
+AG_WARN_UNUSED int rt_exe_ensure_sealed(char **argv, struct ag_error *err);
 
 /* A memfd (close-on-exec, named `name`) holding a copy of the regular file
  * at `path`, sealed against writes, growth and shrinking: a program run from
  * it has nothing on the host behind /proc/<pid>/exe (CVE-2019-5736). */
-int rt_sealed_copy(const char *path, const char *name, int *ret_fd, struct ag_error *err);
+AG_WARN_UNUSED int rt_sealed_copy(const char *path, const char *name, int *ret_fd,
+                                  struct ag_error *err);
 
 /* 1 when this process runs from a sealed memfd, 0 when not, or -errno. */
-int rt_exe_is_sealed(void);
+AG_WARN_UNUSED int rt_exe_is_sealed(void);
 
 /* A container id is 1..128 of [A-Za-z0-9_.-], not starting with '.'. */
 bool rt_id_is_valid(const char *id);

@@ -34,8 +34,8 @@ struct rt__ctx {
  * above) with c->tag, which it draws. Returns 0 with *ret NULL when there
  * are none (the common case: c->tag is left unset), 1 with a malloc'd copy
  * in *ret (caller frees) and its length. */
-int rt__bignum_rewrite(struct rt__ctx *c, const char *json, size_t len, char **ret,
-                       size_t *ret_len);
+AG_WARN_UNUSED int rt__bignum_rewrite(struct rt__ctx *c, const char *json, size_t len, char **ret,
+                                      size_t *ret_len);
 
 /* The literal text of `v` when it is a rewritten out-of-range integer
  * ("18446744073709551615", "-99999999999999999999"), else NULL. */
@@ -55,20 +55,23 @@ int rt__fail(struct rt__ctx *c, const char *key, const json_t *got, const char *
 
 /* Typed getters of obj[key]. A missing key with `required` set is an
  * error ("<path>.key: is required"). */
-int rt__get_obj(struct rt__ctx *c, json_t *obj, const char *key, bool required, json_t **ret);
-int rt__get_arr(struct rt__ctx *c, json_t *obj, const char *key, bool required, json_t **ret);
-int rt__get_bool(struct rt__ctx *c, json_t *obj, const char *key, bool *ret);
+AG_WARN_UNUSED int rt__get_obj(struct rt__ctx *c, json_t *obj, const char *key, bool required,
+                               json_t **ret);
+AG_WARN_UNUSED int rt__get_arr(struct rt__ctx *c, json_t *obj, const char *key, bool required,
+                               json_t **ret);
+AG_WARN_UNUSED int rt__get_bool(struct rt__ctx *c, json_t *obj, const char *key, bool *ret);
 /* A string, copied (caller frees) when ret is not NULL. */
-int rt__get_str(struct rt__ctx *c, json_t *obj, const char *key, bool required, char **ret);
+AG_WARN_UNUSED int rt__get_str(struct rt__ctx *c, json_t *obj, const char *key, bool required,
+                               char **ret);
 /* An integer within [min, max]; `what` completes "must be ..." in the error
  * ("an integer between 10 and 1000"). Floats and strings are refused. */
-int rt__get_int(struct rt__ctx *c, json_t *obj, const char *key, bool required, int64_t min,
-                int64_t max, const char *what, int64_t *ret);
+AG_WARN_UNUSED int rt__get_int(struct rt__ctx *c, json_t *obj, const char *key, bool required,
+                               int64_t min, int64_t max, const char *what, int64_t *ret);
 
 /* An unsigned integer within [min, max], up to UINT64_MAX: integers
  * jansson cannot hold come through the bignum pre-pass. */
-int rt__get_u64(struct rt__ctx *c, json_t *obj, const char *key, bool required, uint64_t min,
-                uint64_t max, const char *what, uint64_t *ret);
+AG_WARN_UNUSED int rt__get_u64(struct rt__ctx *c, json_t *obj, const char *key, bool required,
+                               uint64_t min, uint64_t max, const char *what, uint64_t *ret);
 
 /* A JSON string a user wrote (not a rewritten integer). */
 bool rt__is_str(const struct rt__ctx *c, const json_t *v);
@@ -78,25 +81,25 @@ typedef int (*rt__str_check_fn)(struct rt__ctx *c, const json_t *v, const char *
 
 /* An array of strings, copied into a NULL-terminated vector (caller frees
  * with rt__strv_free). Each element is passed to `check` (may be NULL). */
-int rt__get_strv(struct rt__ctx *c, json_t *obj, const char *key, bool required,
-                 rt__str_check_fn check, char ***ret, size_t *ret_n);
+AG_WARN_UNUSED int rt__get_strv(struct rt__ctx *c, json_t *obj, const char *key, bool required,
+                                rt__str_check_fn check, char ***ret, size_t *ret_n);
 /* A JSON object of string values, copied into an rt_kv array; each key is
  * passed to `check_key` (may be NULL) with the path at that key. */
-int rt__get_kv(struct rt__ctx *c, json_t *obj, const char *key, rt__str_check_fn check_key,
-               struct rt_kv **ret, size_t *ret_n);
+AG_WARN_UNUSED int rt__get_kv(struct rt__ctx *c, json_t *obj, const char *key,
+                              rt__str_check_fn check_key, struct rt_kv **ret, size_t *ret_n);
 
 void rt__strv_free(char **v);
 void rt__kv_free(struct rt_kv *kv, size_t n);
 
 /* Element checks shared by several sections. */
-int rt__check_abs_path(struct rt__ctx *c, const json_t *v, const char *s);
-int rt__check_env(struct rt__ctx *c, const json_t *v, const char *s);
+AG_WARN_UNUSED int rt__check_abs_path(struct rt__ctx *c, const json_t *v, const char *s);
+AG_WARN_UNUSED int rt__check_env(struct rt__ctx *c, const json_t *v, const char *s);
 bool rt__path_has_dotdot(const char *s);
 
 /* The sections (spec_process.c, spec_linux.c, spec_seccomp.c). */
-int rt__parse_process(struct rt__ctx *c, json_t *proc, struct rt_process *p);
-int rt__parse_linux(struct rt__ctx *c, json_t *linux_obj, struct rt_spec *spec);
-int rt__parse_seccomp(struct rt__ctx *c, json_t *obj, struct rt_seccomp **ret);
+AG_WARN_UNUSED int rt__parse_process(struct rt__ctx *c, json_t *proc, struct rt_process *p);
+AG_WARN_UNUSED int rt__parse_linux(struct rt__ctx *c, json_t *linux_obj, struct rt_spec *spec);
+AG_WARN_UNUSED int rt__parse_seccomp(struct rt__ctx *c, json_t *obj, struct rt_seccomp **ret);
 void rt__seccomp_free(struct rt_seccomp *s);
 void rt__resources_free(struct rt_resources *r);
 void rt__devices_free(struct rt_device *d, size_t n);

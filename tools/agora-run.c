@@ -48,7 +48,9 @@ static void log_error(const char *cmd, const char *msg)
 		line = ag_asprintf("%lld.%03ld error %s: %s\n", (long long)ts.tv_sec,
 		                   ts.tv_nsec / 1000000, cmd, msg);
 	}
-	ag_write_all(fd, line, strlen(line));
+	/* A log line that cannot be written has nowhere to be reported;
+	 * the command's own outcome is on stderr and in its exit status. */
+	AG_IGNORE_RESULT(ag_write_all(fd, line, strlen(line)));
 	free(line);
 	close(fd);
 }
@@ -314,7 +316,9 @@ static int cmd_create_or_run(int argc, char **argv, bool run)
 	if (r < 0)
 		return fail(cmd, &err);
 	if (pid_file && rt_pid_file_write(pid_file, pid, &err) < 0) {
-		rt_container_delete(&opts, id, true, NULL);
+		/* The pid file's error is the one reported; a container left
+		 * by a failed delete is listed by `agora-run list`. */
+		AG_IGNORE_RESULT(rt_container_delete(&opts, id, true, NULL));
 		return fail(cmd, &err);
 	}
 	return 0;

@@ -146,7 +146,8 @@ static int run(long n_agents, long n_fws)
 		struct drf_resources *copy = drf_resources_copy(res);
 		now += 1000;
 		t0 = now_s();
-		drf_offer_decline(a, o->fw, o->agent, "bench", copy, 0, now);
+		if (drf_offer_decline(a, o->fw, o->agent, "bench", copy, 0, now) < 0)
+			return 1;
 		size_t n = drf_allocate_dirty(a, now);
 		ev_total += now_s() - t0;
 		drf_resources_free(copy);

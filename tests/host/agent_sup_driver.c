@@ -38,7 +38,9 @@ static void on_state(void *ctx, const struct ctz_update *u)
 	fputs(line, stdout);
 	fflush(stdout);
 	if (log_fd >= 0) {
-		ag_write_all(log_fd, line, (size_t)n);
+		int w = ag_write_all(log_fd, line, (size_t)n);
+		if (w < 0)
+			fprintf(stderr, "agent-sup-driver: write the log: %s\n", strerror(-w));
 		fsync(log_fd);
 	}
 }

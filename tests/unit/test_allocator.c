@@ -18,8 +18,8 @@ Test(drf, paper_example_gives_a_three_tasks_and_b_two)
 	cr_assert_eq(tasks[0], 3);
 	cr_assert_eq(tasks[1], 2);
 	double sa, sb;
-	drf_framework_share(h.a, "A", "*", &sa);
-	drf_framework_share(h.a, "B", "*", &sb);
+	cr_assert_eq(drf_framework_share(h.a, "A", "*", &sa), 0);
+	cr_assert_eq(drf_framework_share(h.a, "B", "*", &sb), 0);
 	cr_assert_float_eq(sa, 2.0 / 3, 1e-9);
 	cr_assert_float_eq(sb, 2.0 / 3, 1e-9);
 	drf_resources_free(d[0]);
@@ -81,7 +81,9 @@ Test(drf, quota_limit_is_never_exceeded)
 			cpus += drf_resources_quantity(h.offers[i].res, "cpus");
 			cr_assert_leq(cpus, 10000, "quota exceeded: %" PRId64, cpus);
 			struct rec_offer *o = &h.offers[i];
-			drf_offer_accept(h.a, o->fw, o->agent, o->role, o->res, o->res, 0, SEC(1));
+			cr_assert_eq(drf_offer_accept(h.a, o->fw, o->agent, o->role, o->res, o->res,
+			                              0, SEC(1)),
+			             0);
 		}
 	}
 	cr_assert_eq(cpus, 10000);

@@ -83,7 +83,7 @@ Test(secrets, the_form_of_a_secret)
 	cr_expect_not(pb_agent_secret_valid(NULL));
 	cr_expect_not(pb_agent_secret_valid(""));
 	cr_expect_not(pb_agent_secret_valid(SECRET "a"));
-	cr_expect_not(pb_agent_secret_valid(SECRET + 1));
+	cr_expect_not(pb_agent_secret_valid(&SECRET[1])); /* one digit short */
 	cr_expect_not(pb_agent_secret_valid(
 	        "g123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
 }
