@@ -89,6 +89,15 @@ static void enqueue(struct agent *a, const char *fw, const char *task_id, const 
 	int r = held_has_task(&a->held, fw, task_id)
 	                ? -EAGAIN
 	                : upd_enqueue(a->upd, fw, task_id, st, s, ag_now_ns(), NULL);
+	if (r == -EALREADY) {
+		json_decref(s);
+		ag_warn("task `%s` of framework `%s`: %s%s%s%s%s%s after its terminal state %s, "
+		        "dropped (a task has one terminal state)",
+		        task_id, fw, state, reason ? " (" : "", reason ? reason : "",
+		        reason ? ")" : "", message ? ": " : "", message ? message : "",
+		        pb_task_state_name(upd_task_state(a->upd, fw, task_id)));
+		return;
+	}
 	if (r < 0 && r != -ENOENT) {
 		if (r == -EAGAIN)
 			held_push(&a->held, fw, task_id, state, s);
@@ -306,8 +315,12 @@ static void on_held_timer(evutil_socket_t fd, short what, void *arg)
 		int r = upd_enqueue(a->upd, u->framework_id, u->task_id,
 		                    pb_task_state_from_name(u->state), u->status, ag_now_ns(),
 		                    NULL);
-		if (r < 0 && r != -ENOENT)
+		if (r < 0 && r != -ENOENT && r != -EALREADY)
 			break;
+		if (r == -EALREADY)
+			ag_warn("task `%s` of framework `%s`: %s held in memory comes after its "
+			        "terminal state, dropped (a task has one terminal state)",
+			        u->task_id, u->framework_id, u->state);
 		if (r > 0)
 			ag_info("task `%s` of framework `%s`: %s queued (it was held in memory)",
 			        u->task_id, u->framework_id, u->state);

@@ -1,6 +1,7 @@
 /* containerizer.c: the task lifecycle: launch, watch, kill with grace,
  * terminal states, recovery after a restart, sandbox collection. */
 #include "agent/ctz_internal.h"
+#include "common/log.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -750,20 +751,46 @@ static bool pidfd_wait(int fd, int ms)
 	return n > 0;
 }
 
-/* The runtime status of `cid`. While it reads as being created and its
- * creator (the monitor behind `pidfd`, still a fork of the dead agent) is
- * alive, that fork is let finish, up to 5 s: killed in the middle, it
- * could leave a container's init waiting for a start with no state that
- * says where it is. */
-static enum rt_status settled_status(struct ctz *c, const char *cid, int pidfd)
+/* How long recovery lets a fork of the dead agent finish creating a
+ * container before it gives up on it. The fork makes progress unless the
+ * runtime's create hangs (the agent itself would have waited as long for
+ * its answer); a loaded host may take seconds. */
+#define CREATE_WAIT_MS 60000
+
+/* The runtime status of `cid` in *ret, once it no longer reads as being
+ * created. While it does and its creator (the monitor behind `pidfd`,
+ * still a fork of the dead agent) is alive, that fork is let finish (up to
+ * CREATE_WAIT_MS): killed in the middle, it could leave a container's init
+ * waiting for a start with no state that says where it is. Returns false
+ * when the monitor has ended (before or meanwhile; a monitor nobody reaped
+ * yet still has its pid): then its record, not the runtime, tells what
+ * happened. */
+static bool settled_status(struct ctz *c, const char *cid, int pidfd, enum rt_status *ret)
 {
-	for (int i = 0;; i++) {
+	int64_t start = ctz__now_ms(), warned = start;
+	for (;;) {
 		struct rt_state rs = {0};
 		int r = rt_container_state(&c->rto, cid, &rs, NULL);
 		enum rt_status s = r == 0 ? rs.status : RT_STATUS_CREATING;
 		rt_state_free_contents(&rs);
-		if (s != RT_STATUS_CREATING || i == 1000 || pidfd_wait(pidfd, 5))
-			return s;
+		/* After the status: a monitor that ended before it was read
+		 * (its container then reads as stopped, or as absent once
+		 * the dead agent deleted it) is seen here. */
+		if (pidfd_wait(pidfd, 0))
+			return false;
+		int64_t now = ctz__now_ms();
+		if (s != RT_STATUS_CREATING || now - start >= CREATE_WAIT_MS) {
+			*ret = s;
+			return true;
+		}
+		if (now - warned >= 5000) {
+			warned = now;
+			ag_warn("container %s: still being created by the previous agent's fork "
+			        "after %lld ms; waiting for it (at most %d ms)",
+			        cid, (long long)(now - start), CREATE_WAIT_MS);
+		}
+		if (pidfd_wait(pidfd, 5))
+			return false;
 	}
 }
 
@@ -791,8 +818,15 @@ static void recover_one(struct ctz *c, const char *cid, struct ctz_recovery *n)
 	bool had_monitor = ctz__monitor_read(run_dir, &mpid, &ticks) == 0;
 	int pidfd = had_monitor ? pidfd_of(mpid, ticks) : -1;
 	e->monitor_pid = mpid;
+	enum rt_status s = RT_STATUS_CREATING;
+	if (pidfd >= 0 && !settled_status(c, cid, pidfd, &s)) {
+		/* Ended: as if it was gone (below), whatever the runtime's
+		 * state says now (the dead agent may have deleted the
+		 * container after the end it already reported). */
+		close(pidfd);
+		pidfd = -1;
+	}
 	if (pidfd >= 0) {
-		enum rt_status s = settled_status(c, cid, pidfd);
 		bool started =
 		        s == RT_STATUS_RUNNING || s == RT_STATUS_PAUSED || s == RT_STATUS_STOPPED;
 		struct ag_error cerr = {0};

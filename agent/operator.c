@@ -14,6 +14,7 @@
  * opened with openat() below the task's sandbox without following links
  * (the task owns its sandbox and could plant a symlink to /etc/shadow). */
 #include "agent/agent.h"
+#include "common/log.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -24,6 +25,7 @@
 #include <sys/socket.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define FILES_DEFAULT_LENGTH (64 * 1024)
 #define FILES_MAX_LENGTH     (1024 * 1024)
@@ -337,6 +339,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 		            "/updates/set_aside)");
 }
 
+#define OPERATOR_BIND_WAIT_NS (10ull * 1000000000ull)
+
 int agent_operator_start(struct agent *a, struct ag_error *err)
 {
 	const char *ip = a->ip ? a->ip : "127.0.0.1";
@@ -349,12 +353,34 @@ int agent_operator_start(struct agent *a, struct ag_error *err)
 	evhttp_set_max_headers_size(a->http, 16 * 1024);
 	evhttp_set_max_body_size(a->http, 16 * 1024);
 	evhttp_set_timeout(a->http, 30);
-	struct evhttp_bound_socket *bs =
-	        evhttp_bind_socket_with_handle(a->http, ip, (ev_uint16_t)a->port);
-	if (!bs)
-		return ag_error_set(err, errno ? errno : EADDRINUSE,
-		                    "--ip %s --port %d: cannot listen for the operator endpoints",
-		                    ip, a->port);
+	/* A restarted agent may find its port held for a moment: a fork of a
+	 * launch the killed agent was making holds its fds until it closed
+	 * them or died with the agent, which a loaded host may take a while
+	 * to run. Taken (by another program) for longer, it is an error. */
+	struct evhttp_bound_socket *bs = NULL;
+	uint64_t start = ag_now_ns();
+	bool warned = false;
+	for (;;) {
+		errno = 0;
+		bs = evhttp_bind_socket_with_handle(a->http, ip, (ev_uint16_t)a->port);
+		int e = errno ? errno : EADDRINUSE;
+		if (bs || e != EADDRINUSE || ag_now_ns() - start >= OPERATOR_BIND_WAIT_NS) {
+			if (!bs)
+				return ag_error_set(err, e,
+				                    "--ip %s --port %d: cannot listen for the "
+				                    "operator endpoints%s",
+				                    ip, a->port,
+				                    e == EADDRINUSE ? " (still in use after 10 s)"
+				                                    : "");
+			break;
+		}
+		if (!warned)
+			ag_warn("--ip %s --port %d: in use (by a launch the previous agent was "
+			        "making?); trying again for up to 10 s",
+			        ip, a->port);
+		warned = true;
+		usleep(20000);
+	}
 	/* Port 0 (in-process drivers): the kernel's pick, for them to read. */
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);

@@ -337,6 +337,11 @@ int upd_enqueue(upd_t *u, const char *framework_id, const char *task_id, enum pb
 		return -ENOENT;
 	if (t->state == state)
 		return 0;
+	/* A task has one terminal state: whatever comes after it (a
+	 * containerizer that reports at least once and, after a restart,
+	 * tells an end it saw again differently) is never sent. */
+	if (pb_task_state_is_terminal(t->state))
+		return -EALREADY;
 	uint8_t uuid[PB_UUID_LEN];
 	if (getrandom(uuid, sizeof(uuid), 0) != (ssize_t)sizeof(uuid))
 		return -errno;

@@ -68,8 +68,9 @@ enum pb_task_state upd_task_state(const upd_t *u, const char *framework_id, cons
 
 /* Queue a status update. `status` is a TaskStatus JSON object without a
  * uuid (borrowed; a uuid is added to a copy). Returns 1 when queued (and
- * durable), 0 when dropped as a duplicate, -ENOENT for an unknown task,
- * or -errno. *ret_uuid (may be NULL) gets the new uuid. */
+ * durable), 0 when dropped as a duplicate, -EALREADY when dropped because
+ * the task already has a terminal state (another one), -ENOENT for an
+ * unknown task, or -errno. *ret_uuid (may be NULL) gets the new uuid. */
 int upd_enqueue(upd_t *u, const char *framework_id, const char *task_id, enum pb_task_state state,
                 const json_t *status, uint64_t now_ns, uint8_t ret_uuid[PB_UUID_LEN]);
 

@@ -393,7 +393,9 @@ AG_WARN_UNUSED int rt_container_start(const struct rt_options *o, const char *id
  * removed, so that the container reads as running (the poststart hooks are
  * not run); still waiting: *ret_started false, nothing changed, and it
  * waits until a start. -ESRCH when its process is gone (stopped: whether
- * it ran cannot be told here), -EINVAL when it is still being created. */
+ * it ran cannot be told here) or ends while it is looked at (a process
+ * waiting for its start does not end on its own: it was let go and its
+ * parent has its status), -EINVAL when it is still being created. */
 AG_WARN_UNUSED int rt_container_start_check(const struct rt_options *o, const char *id,
                                             bool *ret_started, struct ag_error *err);
 

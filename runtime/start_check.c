@@ -74,6 +74,13 @@ static int fifo_fds(pid_t pid, const struct stat *fifo, bool *ret_path, bool *re
 	return 0;
 }
 
+/* Whether the process behind `pidfd` has ended. */
+static bool ended(int pidfd)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	return poll(&p, 1, 0) > 0;
+}
+
 /* Stops the process behind `pidfd` and waits until it shows so: -ESRCH
  * when it ended instead, -ETIMEDOUT when it never stopped. */
 static int stop_and_wait(pid_t pid, int pidfd)
@@ -133,6 +140,14 @@ int rt_container_start_check(const struct rt_options *o, const char *id, bool *r
 		if (r == 0)
 			r = fifo_fds(st.pid, &fifo, &path_fd, &write_fd);
 		syscall(SYS_pidfd_send_signal, pidfd, SIGCONT, NULL, 0);
+	}
+	if (r < 0 && r != -ESRCH && ended(pidfd))
+		r = -ESRCH; /* /proc/<pid> went away under the reader */
+	if (r == -ESRCH) {
+		/* A process waiting for its start never ends on its own: let
+		 * go, it ran and ended (its parent has its status). */
+		r = ag_error_msg(err, ESRCH, "container `%s`: its process ended", id);
+		goto out;
 	}
 	if (r < 0) {
 		r = ag_error_set(err, -r, "container `%s`: whether its process was let go", id);

@@ -1,0 +1,122 @@
+/* A task gets one terminal state from the agent's update queue: whatever
+ * state the containerizer reports after one (at least once; after a
+ * restart it may tell the same end differently, e.g. TASK_LOST "cannot
+ * tell" after TASK_FINISHED) is refused, also after a restart of the
+ * queue, and never reaches the master. */
+#include "agent/updates.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char dir[] = "/tmp/agora-upd1-XXXXXX";
+static char db[128];
+
+static void setup(void)
+{
+	cr_assert(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/agent.db", dir);
+}
+
+static void teardown(void)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_expect(system(cmd) == 0);
+	strcpy(dir, "/tmp/agora-upd1-XXXXXX");
+}
+
+static upd_t *open_db(void)
+{
+	struct upd_config cfg = {.db_path = db, .backoff_base_ms = 100, .backoff_max_ms = 400};
+	upd_t *u = NULL;
+	struct ag_error err = {0};
+	cr_assert(upd_open(&cfg, &u, &err) == 0, "%s", err.msg);
+	return u;
+}
+
+static int enqueue_uuid(upd_t *u, const char *task, enum pb_task_state s, uint8_t uuid[16])
+{
+	json_t *st = json_pack("{s:{s:s}, s:s}", "task_id", "value", task, "state",
+	                       pb_task_state_name(s));
+	int r = upd_enqueue(u, "F0", task, s, st, 0, uuid);
+	json_decref(st);
+	return r;
+}
+
+static int enqueue(upd_t *u, const char *task, enum pb_task_state s)
+{
+	return enqueue_uuid(u, task, s, NULL);
+}
+
+struct sent {
+	int n;
+	char text[8][512];
+};
+
+static void on_send(void *ctx, const char *fw, const char *task, const char *status)
+{
+	(void)fw;
+	(void)task;
+	struct sent *s = ctx;
+	if (s->n < 8)
+		snprintf(s->text[s->n], 512, "%s", status);
+	s->n++;
+}
+
+TestSuite(one_terminal, .init = setup, .fini = teardown);
+
+Test(one_terminal, a_state_after_a_terminal_one_is_refused_and_never_sent)
+{
+	upd_t *u = open_db();
+	cr_assert(upd_task_add(u, "F0", "t1", "{}", "{}") == 0);
+	uint8_t uuid[2][16];
+	cr_assert(enqueue_uuid(u, "t1", PB_TASK_RUNNING, uuid[0]) == 1);
+	cr_assert(enqueue_uuid(u, "t1", PB_TASK_FINISHED, uuid[1]) == 1);
+	cr_expect_eq(enqueue(u, "t1", PB_TASK_LOST), -EALREADY);
+	cr_expect_eq(enqueue(u, "t1", PB_TASK_FAILED), -EALREADY);
+	cr_expect_eq(enqueue(u, "t1", PB_TASK_RUNNING), -EALREADY);
+	cr_expect_eq(enqueue(u, "t1", PB_TASK_FINISHED), 0, "the same one: a duplicate");
+	cr_expect_eq(upd_pending(u), 2);
+	cr_expect_eq(upd_task_state(u, "F0", "t1"), PB_TASK_FINISHED);
+	upd_close(u);
+
+	/* The terminal state is durable: a restarted agent refuses too. */
+	u = open_db();
+	cr_expect_eq(enqueue(u, "t1", PB_TASK_LOST), -EALREADY);
+	cr_expect_eq(upd_pending(u), 2);
+	struct sent s = {0};
+	int heads = 0;
+	for (uint64_t now = ag_now_ns(); upd_pending(u) && heads < 2; heads++) {
+		s.n = 0;
+		cr_assert_eq(upd_poll(u, now, on_send, &s), 1);
+		cr_expect(strstr(s.text[0], heads ? "TASK_FINISHED" : "TASK_RUNNING"), "%s",
+		          s.text[0]);
+		cr_assert_eq(upd_ack(u, "F0", "t1", uuid[heads], 16, now), 1);
+	}
+	cr_expect_eq(upd_pending(u), 0);
+	cr_expect_eq(heads, 2, "RUNNING and FINISHED, nothing after");
+	cr_expect(!upd_task_known(u, "F0", "t1"), "acknowledged terminal: forgotten");
+	upd_close(u);
+}
+
+Test(one_terminal, each_terminal_state_ends_the_task)
+{
+	static const enum pb_task_state terminal[] = {
+	        PB_TASK_FINISHED, PB_TASK_FAILED, PB_TASK_KILLED, PB_TASK_LOST, PB_TASK_ERROR,
+	};
+	upd_t *u = open_db();
+	for (size_t i = 0; i < sizeof(terminal) / sizeof(terminal[0]); i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "t%zu", i);
+		cr_assert(upd_task_add(u, "F0", id, "{}", "{}") == 0);
+		cr_assert(enqueue(u, id, PB_TASK_STARTING) == 1);
+		cr_assert(enqueue(u, id, terminal[i]) == 1);
+		enum pb_task_state other =
+		        terminal[i] == PB_TASK_LOST ? PB_TASK_FINISHED : PB_TASK_LOST;
+		cr_expect_eq(enqueue(u, id, other), -EALREADY, "%s after %s",
+		             pb_task_state_name(other), pb_task_state_name(terminal[i]));
+		cr_expect_eq(upd_task_state(u, "F0", id), terminal[i]);
+	}
+	upd_close(u);
+}
