@@ -30,7 +30,7 @@
 set(AGORA_TIER_GUARD ${CMAKE_SOURCE_DIR}/tests/lib/tier-guard)
 set(AGORA_TEST_TIMEOUT_MAX 300)
 set(AGORA_TEST_TIMEOUT_DEFAULT 60)
-set(AGORA_VM_BOOT_TIMEOUT 90)
+set(AGORA_VM_BOOT_TIMEOUT 60)
 
 # The deadline the watchdog gets for a ctest TIMEOUT: early enough to print
 # and kill before ctest's own kill.
