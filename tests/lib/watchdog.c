@@ -21,7 +21,9 @@
  *    test must clean up what it started;
  *  - otherwise exits with COMMAND's status (128+N when killed by signal N).
  *
- * SIGTERM, SIGINT and SIGHUP are passed on to COMMAND. */
+ * SIGTERM, SIGINT and SIGHUP are passed on to COMMAND. It links nothing of
+ * agora's (only common.h's inline helpers), so that it builds unchanged
+ * into the sanitizer and fuzzing builds. */
 #include "common/common.h"
 
 #include <ctype.h>
@@ -374,7 +376,10 @@ static int usage(void)
 
 static int parse_secs(const char *s, const char *what, uint64_t *ret)
 {
-	if (ag_parse_u64(s, ret) < 0 || *ret == 0 || *ret > 86400) {
+	char *end;
+	errno = 0;
+	*ret = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || *ret == 0 || *ret > 86400) {
 		fprintf(stderr, "test-watchdog: %s wants whole seconds from 1 to 86400, got '%s'\n",
 		        what, s);
 		return -1;
