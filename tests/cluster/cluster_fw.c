@@ -725,8 +725,12 @@ static __attribute__((noinline)) void cmd_reconcile(char *args)
 	char out[8192] = "";
 	for (int i = 0; i < n_tasks; i++) {
 		size_t l = strlen(out);
-		snprintf(out + l, sizeof(out) - l, "%s%s=%s", l ? "," : "", tasks[i].id,
-		         tasks[i].recon[0] ? tasks[i].recon : "none");
+		int w = snprintf(out + l, sizeof(out) - l, "%s%s=%s", l ? "," : "", tasks[i].id,
+		                 tasks[i].recon[0] ? tasks[i].recon : "none");
+		if (w < 0 || (size_t)w >= sizeof(out) - l) {
+			out[l] = '\0'; /* full: whole entries only */
+			break;
+		}
 	}
 	reply("OK %s", out);
 }

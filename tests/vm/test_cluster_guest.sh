@@ -18,8 +18,8 @@
 #   that ended meanwhile (exit 0, exit 3, a signal) report their real status,
 #   nothing launched twice, no update lost or duplicated; two frameworks with
 #   one task id on one agent; the attributes in GET_AGENTS and in offers.
-# Prints PASS/FAIL lines; exits 1 on a failure. Label vm-guest: run by the one
-# VM boot of the vm tier.
+# Prints PASS/FAIL lines; exits 1 on a failure. Label vm-guest: run in a VM of
+# its own by the vm tier's vm.cluster_guest.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 build=${AGORA_BUILD_DIR:-$here/../../build}
@@ -182,14 +182,23 @@ fw state oom2
 	pass "oom2: REASON_CONTAINER_LIMITATION_MEMORY" || fail "oom2: $R"
 
 expect "kill3: TASK_RUNNING" wait kill3 TASK_RUNNING 60
-k0=$(date +%s%N)
 expect "KILL kill3 (no kill_policy: --executor_shutdown_grace_period, 5 s)" kill kill3
 expect "kill3: TASK_KILLED" wait kill3 TASK_KILLED 30
-kms=$((($(date +%s%N) - k0) / 1000000))
-if [ $kms -lt 2500 ]; then
-	pass "kill3 (exec sleep, pid 2 under agora-init) KILLED in $kms ms, within the 5 s grace"
+# Timed by the agent's own log, from KILL_TASK to TASK_KILLED: what the
+# framework sees adds the master's and its own latency, seconds on a loaded
+# TCG guest. SIGKILL would come only after the 5 s grace.
+log_ms() { # PATTERN: the time of a3's first log line matching it, in ms
+	local t
+	t=$(grep -m1 -E "$1" "$tmp/a3.log" | cut -d' ' -f1)
+	[ -n "$t" ] && date -d "$t" +%s%3N
+}
+k0=$(log_ms 'KILL_TASK: task `kill3`') k1=$(log_ms 'task `kill3` .*: TASK_KILLED')
+if [ -z "$k0" ] || [ -z "$k1" ]; then
+	fail "kill3: no KILL_TASK or TASK_KILLED line for it in a3's log"
+elif [ $((k1 - k0)) -lt 4500 ]; then
+	pass "kill3 (exec sleep, pid 2 under agora-init) KILLED $((k1 - k0)) ms after a3 got KILL_TASK, within the 5 s grace"
 else
-	fail "kill3 took $kms ms: SIGTERM did not end it"
+	fail "kill3 took $((k1 - k0)) ms from KILL_TASK to TASK_KILLED in a3: SIGTERM did not end it"
 fi
 fw state kill3
 echo "INFO: kill3 ${R#OK }"
