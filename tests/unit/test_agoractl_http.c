@@ -158,6 +158,7 @@ Test(agoractl_http, silent_master_times_out_in_10s_with_exit_3)
 {
 	int port;
 	_cleanup_close_ int lfd = listen_any(&port); /* accepted by the kernel, never answered */
+	cr_assert_geq(lfd, 0);
 	_cleanup_free_ char *master = ag_asprintf("127.0.0.1:%d", port);
 	uint64_t t0 = ag_now_ns();
 	struct run r = start(master, (const char *const[]){"agents", NULL});
