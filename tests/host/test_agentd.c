@@ -95,14 +95,6 @@ static void kill_agent(int sig)
 	}
 }
 
-#define WAIT_FOR(cond, secs)                                                                       \
-	do {                                                                                       \
-		double _end = ah_now_s() + (secs);                                                 \
-		while (!(cond) && ah_now_s() < _end)                                               \
-			usleep(50000);                                                             \
-		cr_assert(cond, "timed out waiting for " #cond);                                   \
-	} while (0)
-
 /* Start the stopped agent again, with one more flag when `flag` is not
  * NULL, and wait until it registered. */
 static void restart_agent(const char *flag, const char *value)

@@ -55,14 +55,6 @@ static void start_agent(void)
 	cr_assert(agent > 0);
 }
 
-#define WAIT_FOR(cond, secs)                                                                       \
-	do {                                                                                       \
-		double _end = ah_now_s() + (secs);                                                 \
-		while (!(cond) && ah_now_s() < _end)                                               \
-			usleep(50000);                                                             \
-		cr_assert(cond, "timed out waiting for " #cond);                                   \
-	} while (0)
-
 static void setup(void)
 {
 	if (geteuid() != 0)
