@@ -1,0 +1,38 @@
+/* sup_driver.c: see sup_driver.h. */
+#include "sup_driver.h"
+
+#include "agent_proc.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+char *sd_drive(const char *work, const char *const args[])
+{
+	char bin[512], out[128];
+	const char *b = getenv("AGORA_BUILD_DIR");
+	snprintf(bin, sizeof(bin), "%s/tests/agent-sup-driver", b ? b : "build");
+	snprintf(out, sizeof(out), "%s.out", work);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
+		const char *argv[32] = {bin, "--work", work};
+		size_t n = 3;
+		for (size_t i = 0; args[i] && n < 31; i++)
+			argv[n++] = args[i];
+		argv[n] = NULL;
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	int st = 0;
+	cr_assert(waitpid(pid, &st, 0) == pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "driver exit %d", st);
+	char *s = ap_slurp(out);
+	unlink(out);
+	return s;
+}
