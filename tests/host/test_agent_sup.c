@@ -33,14 +33,6 @@ static void teardown(void)
 		cr_expect(system(cmd) == 0);
 }
 
-static const char *driver(void)
-{
-	static char p[512];
-	const char *b = getenv("AGORA_BUILD_DIR");
-	snprintf(p, sizeof(p), "%s/tests/agent-sup-driver", b ? b : "build");
-	return p;
-}
-
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -240,20 +232,7 @@ static pid_t monitor_pid(void)
 
 static pid_t start_driver(const char *const args[], const char *out)
 {
-	pid_t pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(fd, 1);
-		const char *argv[32] = {driver(), "--work", work};
-		size_t n = 3;
-		for (size_t i = 0; args[i] && n < 31; i++)
-			argv[n++] = args[i];
-		argv[n] = NULL;
-		execv(argv[0], (char **)argv);
-		_exit(127);
-	}
-	return pid;
+	return sd_start(work, args, out);
 }
 
 static void wait_for_text(const char *path, const char *text)

@@ -10,12 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-char *sd_drive(const char *work, const char *const args[])
+pid_t sd_start(const char *work, const char *const args[], const char *out)
 {
-	char bin[512], out[128];
+	char bin[512];
 	const char *b = getenv("AGORA_BUILD_DIR");
 	snprintf(bin, sizeof(bin), "%s/tests/agent-sup-driver", b ? b : "build");
-	snprintf(out, sizeof(out), "%s.out", work);
 	pid_t pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
@@ -29,6 +28,14 @@ char *sd_drive(const char *work, const char *const args[])
 		execv(argv[0], (char **)argv);
 		_exit(127);
 	}
+	return pid;
+}
+
+char *sd_drive(const char *work, const char *const args[])
+{
+	char out[128];
+	snprintf(out, sizeof(out), "%s.out", work);
+	pid_t pid = sd_start(work, args, out);
 	int st = 0;
 	cr_assert(waitpid(pid, &st, 0) == pid);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "driver exit %d", st);
