@@ -523,6 +523,23 @@ static void limits_of(const struct agent *a, const struct pb_task_info *t, struc
 	}
 }
 
+/* Sends the status s (taken) of task id of framework fw to the master at
+ * once, outside the durable queue: for answers about a task the agent has
+ * no queue for. Its uuid is random (the id's bytes should getrandom fail). */
+static void send_unqueued(struct agent *a, const char *fw, const char *id, json_t *s)
+{
+	uint8_t uuid[PB_UUID_LEN] = {0};
+	if (getrandom(uuid, sizeof(uuid), 0) != (ssize_t)sizeof(uuid))
+		memcpy(uuid, id, strnlen(id, sizeof(uuid)));
+	_cleanup_free_ char *b64 = pb_base64_encode(uuid, sizeof(uuid));
+	pb_status_set_uuid(s, b64);
+	_cleanup_free_ char *text = pb_json_dump(s, NULL);
+	json_decref(s);
+	struct upd_batch b = {.a = a};
+	send_update(&b, fw, id, text);
+	batch_flush(&b);
+}
+
 /* A task that cannot be recorded (a full work directory) is not launched;
  * it is answered at once with TASK_ERROR, sent once and not queued (the
  * queue is on the same disk): a framework never waits in TASK_STAGING for
@@ -540,17 +557,8 @@ static void refuse_unrecorded(struct agent *a, const char *fw, const char *id, i
 	ag_err("task `%s` of framework `%s`: TASK_ERROR (REASON_TASK_INVALID): %s (sent once, "
 	       "not queued)",
 	       id, fw, msg);
-	json_t *s = status_json(a, id, "TASK_ERROR", "REASON_TASK_INVALID", msg, NULL);
-	uint8_t uuid[PB_UUID_LEN] = {0};
-	if (getrandom(uuid, sizeof(uuid), 0) != (ssize_t)sizeof(uuid))
-		memcpy(uuid, id, strnlen(id, sizeof(uuid)));
-	_cleanup_free_ char *b64 = pb_base64_encode(uuid, sizeof(uuid));
-	pb_status_set_uuid(s, b64);
-	_cleanup_free_ char *text = pb_json_dump(s, NULL);
-	json_decref(s);
-	struct upd_batch b = {.a = a};
-	send_update(&b, fw, id, text);
-	batch_flush(&b);
+	send_unqueued(a, fw, id,
+	              status_json(a, id, "TASK_ERROR", "REASON_TASK_INVALID", msg, NULL));
 }
 
 /* Launch, or TASK_ERROR naming why not. */
@@ -728,18 +736,9 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 		if (unknown) {
 			/* Unknown: TASK_LOST so the master's view converges; sent once,
 			 * not queued (there is no task to queue it for). */
-			json_t *s = status_json(a, id, "TASK_LOST", "REASON_RECONCILIATION",
-			                        "unknown task", NULL);
-			uint8_t uuid[PB_UUID_LEN] = {0};
-			if (getrandom(uuid, sizeof(uuid), 0) != (ssize_t)sizeof(uuid))
-				memcpy(uuid, id, strnlen(id, sizeof(uuid)));
-			_cleanup_free_ char *b64 = pb_base64_encode(uuid, sizeof(uuid));
-			pb_status_set_uuid(s, b64);
-			_cleanup_free_ char *text = pb_json_dump(s, NULL);
-			json_decref(s);
-			struct upd_batch b = {.a = a};
-			send_update(&b, fw, id, text);
-			batch_flush(&b);
+			send_unqueued(a, fw, id,
+			              status_json(a, id, "TASK_LOST", "REASON_RECONCILIATION",
+			                          "unknown task", NULL));
 			ag_info("task `%s` of framework `%s`: TASK_LOST (REASON_RECONCILIATION): "
 			        "unknown task (sent once, not queued)",
 			        id, fw);

@@ -410,11 +410,39 @@ static void forget(upd_t *u, struct utask *t)
 	u->n--;
 }
 
-int upd_ack(upd_t *u, const char *framework_id, const char *task_id, const uint8_t *uuid,
-            size_t len, uint64_t now_ns)
+/* The task (framework_id, task_id) when the head of its queue is the
+ * update `uuid` (len bytes), else NULL. */
+static struct utask *find_head(upd_t *u, const char *framework_id, const char *task_id,
+                               const uint8_t *uuid, size_t len)
 {
 	struct utask *t = find(u, framework_id, task_id);
 	if (!t || !t->queued || len != PB_UUID_LEN || memcmp(uuid, t->head_uuid, len) != 0)
+		return NULL;
+	return t;
+}
+
+/* Ends the transaction that took task t's head update off its queue (ok:
+ * its statements worked) and brings t up to date: forgotten when that was
+ * its last update (last), else its next head loaded. 1, or -EIO with the
+ * transaction rolled back. */
+static int head_done(upd_t *u, struct utask *t, bool ok, bool last, uint64_t now_ns)
+{
+	if (!ok || exec(u, "COMMIT") < 0) {
+		exec(u, "ROLLBACK");
+		return -EIO;
+	}
+	if (last) {
+		forget(u, t);
+		return 1;
+	}
+	return load_head(u, t, now_ns) < 0 ? -EIO : 1;
+}
+
+int upd_ack(upd_t *u, const char *framework_id, const char *task_id, const uint8_t *uuid,
+            size_t len, uint64_t now_ns)
+{
+	struct utask *t = find_head(u, framework_id, task_id, uuid, len);
+	if (!t)
 		return 0;
 	bool last = t->queued == 1 && pb_task_state_is_terminal(t->state);
 	if (exec(u, "BEGIN IMMEDIATE") < 0)
@@ -439,17 +467,7 @@ int upd_ack(upd_t *u, const char *framework_id, const char *task_id, const uint8
 		}
 		sqlite3_finalize(st);
 	}
-	if (!ok || exec(u, "COMMIT") < 0) {
-		exec(u, "ROLLBACK");
-		return -EIO;
-	}
-	if (last) {
-		forget(u, t);
-		return 1;
-	}
-	if (load_head(u, t, now_ns) < 0)
-		return -EIO;
-	return 1;
+	return head_done(u, t, ok, last, now_ns);
 }
 
 int upd_poll(upd_t *u, uint64_t now_ns, upd_send_fn fn, void *ctx)
@@ -538,8 +556,8 @@ static bool step_done(sqlite3 *db, const char *sql, const struct utask *t, const
 int upd_set_aside(upd_t *u, const char *framework_id, const char *task_id, const uint8_t *uuid,
                   size_t len, const char *answer, double at, uint64_t now_ns)
 {
-	struct utask *t = find(u, framework_id, task_id);
-	if (!t || !t->queued || len != PB_UUID_LEN || memcmp(uuid, t->head_uuid, len) != 0)
+	struct utask *t = find_head(u, framework_id, task_id, uuid, len);
+	if (!t)
 		return 0;
 	bool last = t->queued == 1 && pb_task_state_is_terminal(t->state);
 	if (exec(u, "BEGIN IMMEDIATE") < 0)
@@ -555,15 +573,7 @@ int upd_set_aside(upd_t *u, const char *framework_id, const char *task_id, const
 	        (!last ||
 	         step_done(u->db, "DELETE FROM tasks WHERE task_id = ?4 AND framework_id = ?5", t,
 	                   answer, at));
-	if (!ok || exec(u, "COMMIT") < 0) {
-		exec(u, "ROLLBACK");
-		return -EIO;
-	}
-	if (last) {
-		forget(u, t);
-		return 1;
-	}
-	return load_head(u, t, now_ns) < 0 ? -EIO : 1;
+	return head_done(u, t, ok, last, now_ns);
 }
 
 int upd_set_aside_foreach(upd_t *u, upd_aside_fn fn, void *ctx)

@@ -24,14 +24,6 @@ static char work[64];
 static pid_t agent = -1;
 static int op_port;
 
-#define WAIT_FOR(cond, secs)                                                                       \
-	do {                                                                                       \
-		double _end = ah_now_s() + (secs);                                                 \
-		while (!(cond) && ah_now_s() < _end)                                               \
-			usleep(50000);                                                             \
-		cr_assert(cond, "timed out waiting for " #cond);                                   \
-	} while (0)
-
 /* More flags for the next start_agent() (NULL-terminated). */
 static const char *agent_extra[8];
 

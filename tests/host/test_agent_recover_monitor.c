@@ -9,7 +9,10 @@
  * - a monitor that is still the dead agent's fork creating the container
  *   after more than 5 s (a loaded host) is waited for, not killed and its
  *   task reported unknown. */
+#include "agent_proc.h"
 #include "agtest.h"
+#include "sup_driver.h"
+#include "tmpdir.h"
 
 #include <fcntl.h>
 #include <glob.h>
@@ -26,31 +29,16 @@ static void setup(void)
 {
 	if (geteuid() != 0)
 		AG_SKIP("needs root (namespaces, mounts)");
-	snprintf(work, sizeof(work), "/tmp/agora-rmon-XXXXXX");
-	cr_assert(mkdtemp(work));
+	cr_assert_eq(td_make(work, sizeof(work), "agora-rmon"), 0);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", work);
 	if (work[0])
-		cr_expect(system(cmd) == 0);
+		cr_expect_eq(td_remove(work), 0);
 }
 
 TestSuite(agent_recover_monitor, .init = setup, .fini = teardown, .timeout = 120);
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return strdup("");
-	char *buf = calloc(1, 1 << 16);
-	size_t n = fread(buf, 1, (1 << 16) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
 
 static void put(const char *dir, const char *name, const char *text)
 {
@@ -65,29 +53,7 @@ static void put(const char *dir, const char *name, const char *text)
 /* Runs the driver with `args` to completion; returns its stdout. */
 static char *drive(const char *const args[])
 {
-	char bin[512], out[128];
-	const char *b = getenv("AGORA_BUILD_DIR");
-	snprintf(bin, sizeof(bin), "%s/tests/agent-sup-driver", b ? b : "build");
-	snprintf(out, sizeof(out), "%s.out", work);
-	pid_t pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(fd, 1);
-		const char *argv[16] = {bin, "--work", work};
-		size_t n = 3;
-		for (size_t i = 0; args[i] && n < 15; i++)
-			argv[n++] = args[i];
-		argv[n] = NULL;
-		execv(argv[0], (char **)argv);
-		_exit(127);
-	}
-	int st = 0;
-	cr_assert(waitpid(pid, &st, 0) == pid);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "driver exit %d", st);
-	char *s = slurp(out);
-	unlink(out);
-	return s;
+	return sd_drive(work, args);
 }
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -97,7 +63,7 @@ static unsigned long long start_ticks(pid_t pid)
 {
 	char p[64];
 	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
-	char *s = slurp(p);
+	char *s = ap_slurp(p);
 	const char *q = strrchr(s, ')');
 	cr_assert(q, "%s", p);
 	unsigned long long t = 0;

@@ -2,6 +2,7 @@
  * host's cgroup v2 has no controllers): command tasks, their sandboxes, exit
  * codes, kill with grace, and the driver SIGKILLed and started again. */
 #include "agtest.h"
+#include "sup_driver.h"
 
 #include <fcntl.h>
 #include <glob.h>
@@ -32,14 +33,6 @@ static void teardown(void)
 		cr_expect(system(cmd) == 0);
 }
 
-static const char *driver(void)
-{
-	static char p[512];
-	const char *b = getenv("AGORA_BUILD_DIR");
-	snprintf(p, sizeof(p), "%s/tests/agent-sup-driver", b ? b : "build");
-	return p;
-}
-
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -55,27 +48,7 @@ static char *slurp(const char *path)
 /* Runs the driver (argv after --work) to completion; returns its stdout. */
 static char *drive(const char *const args[])
 {
-	char out[128];
-	snprintf(out, sizeof(out), "%s.out", work);
-	pid_t pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(fd, 1);
-		const char *argv[32] = {driver(), "--work", work};
-		size_t n = 3;
-		for (size_t i = 0; args[i] && n < 31; i++)
-			argv[n++] = args[i];
-		argv[n] = NULL;
-		execv(argv[0], (char **)argv);
-		_exit(127);
-	}
-	int st = 0;
-	cr_assert(waitpid(pid, &st, 0) == pid);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "driver exit %d", st);
-	char *s = slurp(out);
-	unlink(out);
-	return s;
+	return sd_drive(work, args);
 }
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -259,20 +232,7 @@ static pid_t monitor_pid(void)
 
 static pid_t start_driver(const char *const args[], const char *out)
 {
-	pid_t pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(fd, 1);
-		const char *argv[32] = {driver(), "--work", work};
-		size_t n = 3;
-		for (size_t i = 0; args[i] && n < 31; i++)
-			argv[n++] = args[i];
-		argv[n] = NULL;
-		execv(argv[0], (char **)argv);
-		_exit(127);
-	}
-	return pid;
+	return sd_start(work, args, out);
 }
 
 static void wait_for_text(const char *path, const char *text)

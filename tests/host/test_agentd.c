@@ -4,6 +4,7 @@
  * re-sent until acknowledged and never duplicated, the agent SIGKILLed and
  * restarted, the stream dropped, the operator endpoints. No cgroups on this host: --no_isolation.
  */
+#include "agent_proc.h"
 #include "agentd_harness.h"
 #include "agtest.h"
 #include "proto/proto.h"
@@ -48,60 +49,18 @@ static const char *agent_extra[8];
 
 static void start_agent(void)
 {
-	char bin[512], master[64], log[128];
-	const char *b = getenv("AGORA_BUILD_DIR");
-	snprintf(bin, sizeof(bin), "%s/bin/agora-agent", b ? b : "build");
-	snprintf(master, sizeof(master), "127.0.0.1:%d", fm.port);
+	char log[128];
 	snprintf(log, sizeof(log), "%s.log", work);
 	if (!op_port)
 		op_port = ah_free_port();
-	char port[16];
-	snprintf(port, sizeof(port), "%d", op_port);
-	agent = fork();
+	agent = ap_start(work, fm.port, op_port, log, agent_extra);
 	cr_assert(agent >= 0);
-	if (agent == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		dup2(fd, 2);
-		const char *argv[32] = {bin,
-		                        "--master",
-		                        master,
-		                        "--work_dir",
-		                        work,
-		                        "--no_isolation",
-		                        "--hostname",
-		                        "h1",
-		                        "--update_backoff_ms",
-		                        "200",
-		                        "--registration_backoff_ms",
-		                        "100",
-		                        "--resources",
-		                        "cpus:2;mem:1024",
-		                        "--port",
-		                        port};
-		size_t n = 16;
-		for (size_t i = 0; agent_extra[i]; i++)
-			argv[n++] = agent_extra[i];
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
 }
 
 static void kill_agent(int sig)
 {
-	if (agent > 0) {
-		kill(agent, sig);
-		waitpid(agent, NULL, 0);
-		agent = -1;
-	}
+	ap_stop(&agent, sig);
 }
-
-#define WAIT_FOR(cond, secs)                                                                       \
-	do {                                                                                       \
-		double _end = ah_now_s() + (secs);                                                 \
-		while (!(cond) && ah_now_s() < _end)                                               \
-			usleep(50000);                                                             \
-		cr_assert(cond, "timed out waiting for " #cond);                                   \
-	} while (0)
 
 /* Start the stopped agent again, with one more flag when `flag` is not
  * NULL, and wait until it registered. */
@@ -121,18 +80,8 @@ static char *agent_log(void)
 {
 	char path[128];
 	snprintf(path, sizeof(path), "%s.log", work);
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = fopen(path, "r");
-	cr_assert(f, "%s: %s", path, strerror(errno));
-	FILE *m = open_memstream(&text, &len);
-	char buf[4096];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, m);
-	fclose(f);
-	fclose(m);
-	return text;
+	cr_assert(access(path, R_OK) == 0, "%s: %s", path, strerror(errno));
+	return ap_slurp(path);
 }
 
 /* The prefix of every line of the log: a UTC timestamp in ms, the level. */

@@ -5,6 +5,7 @@
  * visible at GET /updates/set_aside, and the other framework's updates
  * still arrive. No cgroups needed: --no_isolation. */
 #include "agent/updates.h"
+#include "agent_proc.h"
 #include "agentd_harness.h"
 #include "agtest.h"
 
@@ -24,44 +25,17 @@ static int op_port;
 
 static void start_agent(void)
 {
-	char bin[512], master[64], log[128], port[16];
-	const char *b = getenv("AGORA_BUILD_DIR");
-	snprintf(bin, sizeof(bin), "%s/bin/agora-agent", b ? b : "build");
-	snprintf(master, sizeof(master), "127.0.0.1:%d", fm.port);
+	char log[128];
 	snprintf(log, sizeof(log), "%s.log", work);
 	if (!op_port)
 		op_port = ah_free_port();
-	snprintf(port, sizeof(port), "%d", op_port);
 	/* A long backoff: a retry by time alone cannot pass for the flow
-	 * the agent owes the good updates. */
-	const char *const argv[] = {bin,
-	                            "--master",
-	                            master,
-	                            "--work_dir",
-	                            work,
-	                            "--no_isolation",
-	                            "--hostname",
-	                            "h1",
-	                            "--update_backoff_ms",
-	                            "30000",
-	                            "--registration_backoff_ms",
-	                            "100",
-	                            "--resources",
-	                            "cpus:2;mem:1024",
-	                            "--port",
-	                            port,
-	                            NULL};
-	agent = ah_spawn(log, argv);
+	 * the agent owes the good updates (the last --update_backoff_ms
+	 * given counts). */
+	const char *const extra[] = {"--update_backoff_ms", "30000", NULL};
+	agent = ap_start(work, fm.port, op_port, log, extra);
 	cr_assert(agent > 0);
 }
-
-#define WAIT_FOR(cond, secs)                                                                       \
-	do {                                                                                       \
-		double _end = ah_now_s() + (secs);                                                 \
-		while (!(cond) && ah_now_s() < _end)                                               \
-			usleep(50000);                                                             \
-		cr_assert(cond, "timed out waiting for " #cond);                                   \
-	} while (0)
 
 static void setup(void)
 {
@@ -78,10 +52,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	if (agent > 0) {
-		kill(agent, SIGTERM);
-		waitpid(agent, NULL, 0);
-	}
+	ap_stop(&agent, SIGTERM);
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s %s.log", work, work);
 	if (work[0])

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 struct upd_rec {
 	/* `task` is the task id for framework F0, "FW/ID" for another. */
@@ -82,5 +83,15 @@ int ah_http_get(int port, const char *path, char *out, size_t n);
 pid_t ah_spawn(const char *log, const char *const argv[]);
 /* CLOCK_MONOTONIC seconds. */
 double ah_now_s(void);
+
+/* For tests (criterion's cr_assert, used only where this is expanded):
+ * polls `cond` every 50 ms for up to `secs` seconds, then asserts it. */
+#define WAIT_FOR(cond, secs)                                                                       \
+	do {                                                                                       \
+		double _end = ah_now_s() + (secs);                                                 \
+		while (!(cond) && ah_now_s() < _end)                                               \
+			usleep(50000);                                                             \
+		cr_assert(cond, "timed out waiting for " #cond);                                   \
+	} while (0)
 
 #endif

@@ -4,35 +4,15 @@
  * tell" after TASK_FINISHED) is refused, also after a restart of the
  * queue, and never reaches the master. */
 #include "agent/updates.h"
+#include "upd_fixture.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char dir[] = "/tmp/agora-upd1-XXXXXX";
-static char db[128];
-
-static void setup(void)
-{
-	cr_assert(mkdtemp(dir));
-	snprintf(db, sizeof(db), "%s/agent.db", dir);
-}
-
-static void teardown(void)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_expect(system(cmd) == 0);
-	strcpy(dir, "/tmp/agora-upd1-XXXXXX");
-}
-
 static upd_t *open_db(void)
 {
-	struct upd_config cfg = {.db_path = db, .backoff_base_ms = 100, .backoff_max_ms = 400};
-	upd_t *u = NULL;
-	struct ag_error err = {0};
-	cr_assert(upd_open(&cfg, &u, &err) == 0, "%s", err.msg);
-	return u;
+	return uf_open(100, 400);
 }
 
 static int enqueue_uuid(upd_t *u, const char *task, enum pb_task_state s, uint8_t uuid[16])
@@ -64,7 +44,7 @@ static void on_send(void *ctx, const char *fw, const char *task, const char *sta
 	s->n++;
 }
 
-TestSuite(one_terminal, .init = setup, .fini = teardown);
+TestSuite(one_terminal, .init = uf_setup, .fini = uf_teardown);
 
 Test(one_terminal, a_state_after_a_terminal_one_is_refused_and_never_sent)
 {

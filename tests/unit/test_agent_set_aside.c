@@ -2,36 +2,17 @@
  * upd_set_aside): moved durably out of the task's queue with the master's
  * answer, the next update due at once, listed for an operator. */
 #include "agent/updates.h"
+#include "upd_fixture.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char dir[] = "/tmp/agora-aside-XXXXXX";
-static char db[128];
-
-static void setup(void)
-{
-	cr_assert(mkdtemp(dir));
-	snprintf(db, sizeof(db), "%s/agent.db", dir);
-}
-
-static void teardown(void)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_expect(system(cmd) == 0);
-}
-
-TestSuite(set_aside, .init = setup, .fini = teardown);
+TestSuite(set_aside, .init = uf_setup, .fini = uf_teardown);
 
 static upd_t *open_db(void)
 {
-	struct upd_config cfg = {.db_path = db, .backoff_base_ms = 1000};
-	upd_t *u = NULL;
-	struct ag_error err = {0};
-	cr_assert(upd_open(&cfg, &u, &err) == 0, "%s", err.msg);
-	return u;
+	return uf_open(1000, 0);
 }
 
 static void enqueue(upd_t *u, const char *task, enum pb_task_state s, uint8_t uuid[16])

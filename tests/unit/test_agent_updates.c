@@ -1,6 +1,7 @@
 /* The agent's status update queue: durability, order, retries with a fake
  * clock, acknowledgements and duplicates. */
 #include "agent/updates.h"
+#include "upd_fixture.h"
 
 #include <criterion/criterion.h>
 #include <sqlite3.h>
@@ -9,30 +10,9 @@
 
 #define MS 1000000ull
 
-static char dir[] = "/tmp/agora-upd-XXXXXX";
-static char db[128];
-
-static void setup(void)
-{
-	cr_assert(mkdtemp(dir));
-	snprintf(db, sizeof(db), "%s/agent.db", dir);
-}
-
-static void teardown(void)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_expect(system(cmd) == 0);
-	strcpy(dir, "/tmp/agora-upd-XXXXXX");
-}
-
 static upd_t *open_db(void)
 {
-	struct upd_config cfg = {.db_path = db, .backoff_base_ms = 100, .backoff_max_ms = 400};
-	upd_t *u = NULL;
-	struct ag_error err = {0};
-	cr_assert(upd_open(&cfg, &u, &err) == 0, "%s", err.msg);
-	return u;
+	return uf_open(100, 400);
 }
 
 static int enqueue(upd_t *u, const char *task, enum pb_task_state s, uint64_t now, uint8_t uuid[16])
@@ -61,7 +41,7 @@ static void on_send(void *ctx, const char *fw, const char *task, const char *sta
 	s->n++;
 }
 
-TestSuite(updates, .init = setup, .fini = teardown);
+TestSuite(updates, .init = uf_setup, .fini = uf_teardown);
 
 Test(updates, heads_are_sent_in_order_and_retried_with_backoff_until_acked)
 {
@@ -198,7 +178,7 @@ Test(updates, the_same_task_id_in_two_frameworks_is_two_tasks)
 static void sql(const char *text)
 {
 	sqlite3 *d = NULL;
-	cr_assert(sqlite3_open(db, &d) == SQLITE_OK);
+	cr_assert(sqlite3_open(uf_db, &d) == SQLITE_OK);
 	char *e = NULL;
 	cr_assert(sqlite3_exec(d, text, NULL, NULL, &e) == SQLITE_OK, "%s", e ? e : "");
 	sqlite3_close(d);
@@ -247,7 +227,7 @@ Test(updates, a_version_0_database_is_migrated_with_its_queues)
 Test(updates, a_database_newer_than_the_agent_is_refused_naming_the_version)
 {
 	sql("PRAGMA user_version=7;");
-	struct upd_config cfg = {.db_path = db};
+	struct upd_config cfg = {.db_path = uf_db};
 	upd_t *u = NULL;
 	struct ag_error err = {0};
 	cr_expect(upd_open(&cfg, &u, &err) < 0);

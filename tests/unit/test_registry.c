@@ -2,8 +2,8 @@
  * a SIGKILL at any moment may not take away. */
 #include "agtest.h"
 #include "master/registry.h"
+#include "tmpdir.h"
 
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -11,23 +11,14 @@
 
 static char ms_dir[256];
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void setup(void)
 {
-	snprintf(ms_dir, sizeof(ms_dir), "/tmp/agora-registry-XXXXXX");
-	cr_assert_not_null(mkdtemp(ms_dir));
+	cr_assert_eq(td_make(ms_dir, sizeof(ms_dir), "agora-registry"), 0);
 }
 
 static void teardown(void)
 {
-	nftw(ms_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	(void)td_remove(ms_dir);
 }
 
 TestSuite(registry, .init = setup, .fini = teardown);

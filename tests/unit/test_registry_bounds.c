@@ -5,30 +5,21 @@
 #include "agtest.h"
 #include "common/common.h"
 #include "master/registry.h"
+#include "tmpdir.h"
 
-#include <ftw.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
 static char dir[256];
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/agora-registry-bounds-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(td_make(dir, sizeof(dir), "agora-registry-bounds"), 0);
 }
 
 static void teardown(void)
 {
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	(void)td_remove(dir);
 }
 
 TestSuite(registry_bounds, .init = setup, .fini = teardown, .timeout = 60);

@@ -3,9 +3,9 @@
  * registry's agents.secret (schema 2 and on, migrated from 1) and file modes. */
 #include "master/registry.h"
 #include "proto/proto.h"
+#include "tmpdir.h"
 
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -92,23 +92,14 @@ Test(secrets, the_form_of_a_secret)
 
 static char dir[256];
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/agora-secrets-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(td_make(dir, sizeof(dir), "agora-secrets"), 0);
 }
 
 static void teardown(void)
 {
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	(void)td_remove(dir);
 }
 
 static ms_registry *open_reg(void)

@@ -21,14 +21,6 @@ static char work[64], log_path[128];
 static int op_port;
 static pid_t agent = -1;
 
-#define WAIT_FOR(cond, secs)                                                                       \
-	do {                                                                                       \
-		double _end = ah_now_s() + (secs);                                                 \
-		while (!(cond) && ah_now_s() < _end)                                               \
-			usleep(50000);                                                             \
-		cr_assert(cond, "timed out waiting for " #cond);                                   \
-	} while (0)
-
 static void setup(void)
 {
 	if (geteuid() != 0 || access("/sys/fs/cgroup/cgroup.subtree_control", F_OK) != 0)

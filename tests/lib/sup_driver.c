@@ -1,0 +1,45 @@
+/* sup_driver.c: see sup_driver.h. */
+#include "sup_driver.h"
+
+#include "agent_proc.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+pid_t sd_start(const char *work, const char *const args[], const char *out)
+{
+	char bin[512];
+	const char *b = getenv("AGORA_BUILD_DIR");
+	snprintf(bin, sizeof(bin), "%s/tests/agent-sup-driver", b ? b : "build");
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
+		const char *argv[32] = {bin, "--work", work};
+		size_t n = 3;
+		for (size_t i = 0; args[i] && n < 31; i++)
+			argv[n++] = args[i];
+		argv[n] = NULL;
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+char *sd_drive(const char *work, const char *const args[])
+{
+	char out[128];
+	snprintf(out, sizeof(out), "%s.out", work);
+	pid_t pid = sd_start(work, args, out);
+	int st = 0;
+	cr_assert(waitpid(pid, &st, 0) == pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "driver exit %d", st);
+	char *s = ap_slurp(out);
+	unlink(out);
+	return s;
+}

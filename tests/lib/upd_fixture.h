@@ -1,0 +1,24 @@
+/* upd_fixture.h: the unit tests' fixture for the agent's status update
+ * queue (agent/updates.h): a fresh directory per test and the path of the
+ * queue's database in it. */
+#ifndef AGORA_UPD_FIXTURE_H
+#define AGORA_UPD_FIXTURE_H
+
+#include "agent/updates.h"
+
+#include <stdint.h>
+
+/* <dir>/agent.db of the current test; set by uf_setup. */
+extern char uf_db[128];
+
+/* A criterion .init: makes /tmp/agora-upd-XXXXXX and sets uf_db. */
+void uf_setup(void);
+
+/* A criterion .fini: removes the directory, expecting that to work. */
+void uf_teardown(void);
+
+/* Opens the queue at uf_db with these backoffs (0: upd_open's defaults),
+ * asserting that it opens. */
+upd_t *uf_open(int64_t backoff_base_ms, int64_t backoff_max_ms);
+
+#endif
