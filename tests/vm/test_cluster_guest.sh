@@ -216,7 +216,8 @@ if [ -n "$c" ]; then
 	u1=$(cgval "$c/cpu.stat" usage_usec) w1=$(date +%s%N)
 	thr=$(cgval "$c/cpu.stat" nr_throttled)
 	share=$(((u1 - u0) * 1000 / ((w1 - w0) / 1000)))
-	if [ "$thr" -gt 0 ] && [ "$share" -le 300 ]; then
+	# Up to 0.5 on a starved guest, whose bandwidth timer fires late.
+	if [ "$thr" -gt 0 ] && [ "$share" -le 500 ]; then
 		pass "cpu3: the kernel throttles it ($thr periods), ${share}/1000 of a cpu over 3 s"
 	else
 		fail "cpu3: nr_throttled $thr, ${share}/1000 of a cpu"
