@@ -355,7 +355,7 @@ Test(bounds, a_slow_operator_subscriber_is_closed_and_logged)
  * frameworks with the largest FrameworkInfo accepted coming and going (and
  * one with a 1 MB name, refused). The master stays responsive and its
  * memory bounded, with its default flags. */
-Test(bounds, a_thousand_silent_subscribers_keep_health_fast_and_memory_bounded, .timeout = 280)
+Test(bounds, a_thousand_silent_subscribers_keep_health_fast_and_memory_bounded)
 {
 	enum { SUBSCRIBERS = 1000, CYCLES = 150, HEALTH_PER_CYCLE = 3, HEALTHS = 450 };
 	raise_nofile(4096);
