@@ -633,35 +633,6 @@ static int check_gid_maps(const struct pol_config *p, const char *role, const js
 
 /* ---- rlimits ---------------------------------------------------------- */
 
-static int rlimit_resource(const char *name)
-{
-	static const struct {
-		const char *name;
-		int res;
-	} names[] = {
-	        {"RLIMIT_AS", RLIMIT_AS},
-	        {"RLIMIT_CORE", RLIMIT_CORE},
-	        {"RLIMIT_CPU", RLIMIT_CPU},
-	        {"RLIMIT_DATA", RLIMIT_DATA},
-	        {"RLIMIT_FSIZE", RLIMIT_FSIZE},
-	        {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-	        {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-	        {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-	        {"RLIMIT_NICE", RLIMIT_NICE},
-	        {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-	        {"RLIMIT_NPROC", RLIMIT_NPROC},
-	        {"RLIMIT_RSS", RLIMIT_RSS},
-	        {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-	        {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-	        {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-	        {"RLIMIT_STACK", RLIMIT_STACK},
-	};
-	for (size_t i = 0; name && i < AG_ARRAY_SIZE(names); i++)
-		if (strcmp(names[i].name, name) == 0)
-			return names[i].res;
-	return -1;
-}
-
 /* An rlimit's value as the agent hands it to the runtime: an integer, or
  * (above int64, as the master passes RLIM_INFINITY on) a string of digits
  * or "unlimited". False for anything the runtime refuses. */
@@ -703,7 +674,7 @@ static int check_rlimits(const struct pol_config *p, const char *role, const jso
 	json_t *e;
 	json_array_foreach (json_object_get(proc, "rlimits"), i, e) {
 		const char *type = json_string_value(json_object_get(e, "type"));
-		int res = rlimit_resource(type);
+		int res = rt_rlimit_from_name(type);
 		struct rlimit own;
 		if (res < 0 || getrlimit(res, &own) < 0)
 			continue; /* the runtime refuses an unknown type */

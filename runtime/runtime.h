@@ -287,6 +287,9 @@ void rt_process_free(struct rt_process *p);
 /* The CAP_* number of `name`, written as in the OCI spec: "CAP_SYS_ADMIN",
  * any case, the prefix required. -EINVAL for anything else. */
 AG_WARN_UNUSED int rt_cap_from_name(const char *name);
+/* The RLIMIT_* resource an OCI rlimit `type` names (e.g. "RLIMIT_NOFILE"),
+ * or -1 for a name the runtime does not know (or NULL). */
+AG_WARN_UNUSED int rt_rlimit_from_name(const char *name);
 
 /* The default config.json that `agora-run spec` writes: pid, network, ipc,
  * uts, mount and cgroup namespaces; `sh` as the process; the 14 Docker

@@ -11,7 +11,7 @@
 static const struct {
 	const char *name;
 	int resource;
-} rt_rlimit_table[] = {
+} rlimit_table[] = {
         {"RLIMIT_AS", RLIMIT_AS},
         {"RLIMIT_CORE", RLIMIT_CORE},
         {"RLIMIT_CPU", RLIMIT_CPU},
@@ -29,6 +29,14 @@ static const struct {
         {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
         {"RLIMIT_STACK", RLIMIT_STACK},
 };
+
+int rt_rlimit_from_name(const char *name)
+{
+	for (size_t k = 0; name && k < AG_ARRAY_SIZE(rlimit_table); k++)
+		if (strcmp(name, rlimit_table[k].name) == 0)
+			return rlimit_table[k].resource;
+	return -1;
+}
 
 static int rt_parse_rlimits(struct rt__ctx *c, json_t *proc, struct rt_process *p)
 {
@@ -53,11 +61,7 @@ static int rt_parse_rlimits(struct rt__ctx *c, json_t *proc, struct rt_process *
 		r = rt__get_str(c, e, "type", true, &type);
 		if (r < 0)
 			goto out;
-		rl->resource = -1;
-		for (size_t k = 0; k < AG_ARRAY_SIZE(rt_rlimit_table); k++) {
-			if (strcmp(type, rt_rlimit_table[k].name) == 0)
-				rl->resource = rt_rlimit_table[k].resource;
-		}
+		rl->resource = rt_rlimit_from_name(type);
 		if (rl->resource < 0) {
 			r = rt__fail(c, "type", NULL, "unknown rlimit \"%s\"", type);
 			goto out;
