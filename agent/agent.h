@@ -3,12 +3,12 @@
 #ifndef AGORA_AGENT_AGENT_H
 #define AGORA_AGENT_AGENT_H
 
-#include "agent/capacity.h"
-#include "agent/containerizer.h"
+#include "containerizer/capacity.h"
+#include "containerizer/containerizer.h"
 #include "agent/held.h"
 #include "agent/master_link.h"
-#include "agent/policy.h"
-#include "agent/updates.h"
+#include "containerizer/policy.h"
+#include "containerizer/updates.h"
 
 /* Mesos's default --executor_shutdown_grace_period, 5secs. */
 #define AGENT_SHUTDOWN_GRACE_MS 5000

@@ -12,7 +12,7 @@
  * With --until-idle it exits once no task is active. --kill-after waits
  * that long after the launches before sending the kills.
  */
-#include "agent/containerizer.h"
+#include "containerizer/containerizer.h"
 
 #include <fcntl.h>
 #include <getopt.h>

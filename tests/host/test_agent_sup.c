@@ -434,7 +434,7 @@ Test(agent_sup, finished_sandboxes_are_collected_after_the_keep_time)
 		globfree(&g);
 }
 
-#include "agent/capacity.h"
+#include "containerizer/capacity.h"
 
 Test(agent_sup, capacity_refuses_without_cgroup_v2_controllers_unless_told)
 {

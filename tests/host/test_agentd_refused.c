@@ -4,7 +4,7 @@
  * the refused updates are logged with the master's answer and set aside,
  * visible at GET /updates/set_aside, and the other framework's updates
  * still arrive. No cgroups needed: --no_isolation. */
-#include "agent/updates.h"
+#include "containerizer/updates.h"
 #include "agent_proc.h"
 #include "agentd_harness.h"
 #include "agtest.h"

@@ -231,7 +231,7 @@ Test(values, rlim_infinity_is_accepted_where_the_launcher_takes_it)
 	json_t *hard = sim_jget(run, "run_task.task.container.oci.process.rlimits.0.hard");
 	cr_assert_not_null(hard);
 	/* jansson holds int64: the agent gets the digits, and writes them
-	 * back as the number for the launcher (agent/taskspec.c). */
+	 * back as the number for the launcher (containerizer/taskspec.c). */
 	cr_expect_str_eq(json_string_value(hard), "18446744073709551615");
 	json_decref(run);
 	/* Mesos's RLimitInfo (uint64, a string in protobuf's JSON), both

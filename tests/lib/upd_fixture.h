@@ -1,10 +1,10 @@
 /* upd_fixture.h: the unit tests' fixture for the agent's status update
- * queue (agent/updates.h): a fresh directory per test and the path of the
+ * queue (containerizer/updates.h): a fresh directory per test and the path of the
  * queue's database in it. */
 #ifndef AGORA_UPD_FIXTURE_H
 #define AGORA_UPD_FIXTURE_H
 
-#include "agent/updates.h"
+#include "containerizer/updates.h"
 
 #include <stdint.h>
 

@@ -1,7 +1,7 @@
 /* The pure parts of the agent's capacity and task specs. */
-#include "agent/capacity.h"
-#include "agent/task.h"
-#include "agent/taskspec.h"
+#include "containerizer/capacity.h"
+#include "containerizer/task.h"
+#include "containerizer/taskspec.h"
 #include "runtime/runtime.h"
 
 #include <criterion/criterion.h>

@@ -3,7 +3,7 @@
  * restart it may tell the same end differently, e.g. TASK_LOST "cannot
  * tell" after TASK_FINISHED) is refused, also after a restart of the
  * queue, and never reaches the master. */
-#include "agent/updates.h"
+#include "containerizer/updates.h"
 #include "upd_fixture.h"
 
 #include <criterion/criterion.h>

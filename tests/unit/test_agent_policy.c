@@ -1,6 +1,6 @@
 /* The agent's policy: every escalation refused by default, naming the
  * field and the flag, and allowed for the roles the flags list. */
-#include "agent/policy.h"
+#include "containerizer/policy.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

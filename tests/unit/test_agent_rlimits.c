@@ -1,8 +1,8 @@
 /* RLIM_INFINITY from the master to agora-run: the master hands rlimits
  * above int64 on as their digits (jansson holds int64 only), and the
  * agent's spec for the launcher has the bare number again, which
- * rt_spec_parse takes (agent/taskspec.c). */
-#include "agent/taskspec.h"
+ * rt_spec_parse takes (containerizer/taskspec.c). */
+#include "containerizer/taskspec.h"
 #include "proto/proto.h"
 #include "runtime/runtime.h"
 

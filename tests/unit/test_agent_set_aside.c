@@ -1,7 +1,7 @@
-/* Status updates the master refused for good (agent/updates.c,
+/* Status updates the master refused for good (containerizer/updates.c,
  * upd_set_aside): moved durably out of the task's queue with the master's
  * answer, the next update due at once, listed for an operator. */
-#include "agent/updates.h"
+#include "containerizer/updates.h"
 #include "upd_fixture.h"
 
 #include <criterion/criterion.h>

@@ -1,6 +1,6 @@
 /* The agent's status update queue: durability, order, retries with a fake
  * clock, acknowledgements and duplicates. */
-#include "agent/updates.h"
+#include "containerizer/updates.h"
 #include "upd_fixture.h"
 
 #include <criterion/criterion.h>

@@ -7,7 +7,7 @@
  * with one directory when its sandbox is collected. The agent's status
  * update queue, which needs ordering and acknowledgements across tasks,
  * lives in SQLite. */
-#include "agent/ctz_internal.h"
+#include "containerizer/ctz_internal.h"
 
 #include <fcntl.h>
 #include <ftw.h>

@@ -2,7 +2,7 @@
 #ifndef AGORA_AGENT_CTZ_INTERNAL_H
 #define AGORA_AGENT_CTZ_INTERNAL_H
 
-#include "agent/containerizer.h"
+#include "containerizer/containerizer.h"
 #include "runtime/runtime.h"
 
 #include <sys/types.h>

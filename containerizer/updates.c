@@ -1,5 +1,5 @@
 /* updates.c: durable tasks and reliable status updates (updates.h). */
-#include "agent/updates.h"
+#include "containerizer/updates.h"
 
 #include <sqlite3.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* policy.c: every field of a task classified; escalations a role is not
  * allowed refused (policy.h). */
-#include "agent/policy.h"
+#include "containerizer/policy.h"
 #include "runtime/runtime.h"
 
 #include <grp.h>

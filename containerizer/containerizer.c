@@ -1,6 +1,6 @@
 /* containerizer.c: the task lifecycle: launch, watch, kill with grace,
  * terminal states, recovery after a restart, sandbox collection. */
-#include "agent/ctz_internal.h"
+#include "containerizer/ctz_internal.h"
 #include "common/log.h"
 
 #include <dirent.h>

@@ -1,8 +1,8 @@
 /* taskspec.c: task specs as OCI JSON, starting from the runtime's default
  * spec (capabilities, masked paths, seccomp, /proc /dev /sys mounts), so the
  * agent inherits every safe default agora-run has. */
-#include "agent/taskspec.h"
-#include "agent/policy.h"
+#include "containerizer/taskspec.h"
+#include "containerizer/policy.h"
 #include "runtime/runtime.h"
 
 #include <dirent.h>

@@ -1,5 +1,5 @@
 /* task.c: names of task states and reasons. */
-#include "agent/task.h"
+#include "containerizer/task.h"
 
 #include <stddef.h>
 

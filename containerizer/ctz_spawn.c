@@ -7,7 +7,7 @@
  * space: what stays per container is a small static program. The
  * container is left waiting on its exec.fifo; the agent starts it.
  */
-#include "agent/ctz_internal.h"
+#include "containerizer/ctz_internal.h"
 #include "cgroupv2/cgroupv2.h"
 
 #include <fcntl.h>

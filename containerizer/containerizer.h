@@ -19,8 +19,8 @@
 #ifndef AGORA_AGENT_CONTAINERIZER_H
 #define AGORA_AGENT_CONTAINERIZER_H
 
-#include "agent/task.h"
-#include "agent/taskspec.h"
+#include "containerizer/task.h"
+#include "containerizer/taskspec.h"
 #include "common/common.h"
 
 #include <stdbool.h>

@@ -1,5 +1,5 @@
 /* capacity.c: isolated capacity (capacity.h). */
-#include "agent/capacity.h"
+#include "containerizer/capacity.h"
 #include "cgroupv2/cgroupv2.h"
 
 #include <fcntl.h>
