@@ -40,19 +40,20 @@ struct cap_resources {
 };
 
 /* "0-3,8,10-11" -> 7. -EINVAL on a malformed list. */
-int cap_cpuset_count(const char *list, unsigned *ret);
+AG_WARN_UNUSED int cap_cpuset_count(const char *list, unsigned *ret);
 /* cpu.max "QUOTA PERIOD" -> QUOTA/PERIOD cpus; "max ..." -> 0 (no limit). */
-int cap_cpu_max_cpus(const char *cpu_max, double *ret);
+AG_WARN_UNUSED int cap_cpu_max_cpus(const char *cpu_max, double *ret);
 /* The system's share of a machine without a memory limit: 10% of it, but
  * at least 1 GiB, yet never more than half (small machines and VMs). */
 uint64_t cap_mem_reserve(uint64_t total);
 /* "LO-HI" with 1 <= LO <= HI <= 65535. */
-int cap_ports_parse(const char *range, uint32_t *ret_lo, uint32_t *ret_hi);
+AG_WARN_UNUSED int cap_ports_parse(const char *range, uint32_t *ret_lo, uint32_t *ret_hi);
 /* Apply a Mesos resources text (cpus, mem and disk in MB, ports ranges). */
-int cap_override(struct cap_resources *r, const char *text, struct ag_error *err);
+AG_WARN_UNUSED int cap_override(struct cap_resources *r, const char *text, struct ag_error *err);
 
 /* Measure. Refuses (-EOPNOTSUPP, with cg_check_controllers' message and
  * a hint) when cgroup v2 controllers are missing, unless no_isolation. */
-int cap_measure(const struct cap_config *cfg, struct cap_resources *ret, struct ag_error *err);
+AG_WARN_UNUSED int cap_measure(const struct cap_config *cfg, struct cap_resources *ret,
+                               struct ag_error *err);
 
 #endif

@@ -168,7 +168,9 @@ static void finish(struct ctz *c, struct ctz_entry *e, enum task_state s, enum t
 	e->st.phase = CTZ_DONE;
 	e->st.final = s;
 	e->st.done_at_ms = ctz__now_ms();
-	ctz__state_write(e, NULL);
+	/* Reported already: a record left saying the task runs makes the
+	 * next recovery report its end again (at least once, never lost). */
+	AG_IGNORE_RESULT(ctz__state_write(e, NULL));
 }
 
 /* The monitor is gone: its record says how the task ended. */
@@ -544,7 +546,9 @@ int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_err
 	if (r == 0)
 		r = fsync_dir(c->run_dir);
 	if (r < 0) {
-		ctz__rm_rf(e->run_dir);
+		/* Refused with the error below; a `.tmp` record left over is
+		 * removed by the next recovery, never launched. */
+		AG_IGNORE_RESULT(ctz__rm_rf(e->run_dir));
 		rmdir(sandbox);
 		c->entries = e->next;
 		entry_free(e);
@@ -591,7 +595,9 @@ int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_err
 		e->st.phase = CTZ_DONE;
 		e->st.final = TASK_FAILED;
 		e->st.done_at_ms = ctz__now_ms();
-		ctz__state_write(e, NULL);
+		/* Reported already; a record still "starting" makes the next
+		 * recovery end the container and report it again. */
+		AG_IGNORE_RESULT(ctz__state_write(e, NULL));
 		/* What a delete here leaves, the next recovery deletes (the
 		 * record is CTZ_DONE). */
 		if (e->monitor_pidfd < 0)
@@ -604,7 +610,9 @@ int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_err
 	e->st.phase = CTZ_RUNNING;
 	emit(c, e, TASK_RUNNING, REASON_NONE, NULL, false, 0);
 	e->st.reported_running = true;
-	ctz__state_write(e, NULL);
+	/* A record left "starting" makes the next recovery report RUNNING
+	 * again (or the real end): a repeat, never a loss. */
+	AG_IGNORE_RESULT(ctz__state_write(e, NULL));
 	return 0;
 }
 
@@ -647,23 +655,28 @@ int ctz_kill(ctz_t *c, const char *framework_id, const char *task_id, int64_t gr
 		int64_t d = ctz__now_ms() + (grace_ms > 0 ? grace_ms : 0);
 		if (d < e->st.kill_deadline_ms) {
 			e->st.kill_deadline_ms = d;
-			ctz__state_write(e, NULL);
+			int r = ctz__state_write(e, NULL);
+			if (r < 0 && !e->sigkill_sent)
+				send_sigkill(c, e); /* as below */
 			timer_rearm(c);
+			return r;
 		}
 		return 0;
 	}
 	e->st.phase = CTZ_KILLING;
 	e->st.kill_deadline_ms = ctz__now_ms() + (grace_ms > 0 ? grace_ms : 0);
-	ctz__state_write(e, NULL);
+	int r = ctz__state_write(e, NULL);
 	emit(c, e, TASK_KILLING, REASON_NONE, NULL, false, 0);
-	/* A SIGTERM that cannot be sent is followed by SIGKILL at the
+	/* A grace whose deadline is not on disk would not survive a restart
+	 * (the task would run on, unkilled): without a record, no grace.
+	 * A SIGTERM that cannot be sent is followed by SIGKILL at the
 	 * grace's deadline anyway. */
-	if (grace_ms > 0)
+	if (grace_ms > 0 && r == 0)
 		AG_IGNORE_RESULT(rt_container_kill(&c->rto, e->cid, SIGTERM, false, NULL));
 	else
 		send_sigkill(c, e);
 	timer_rearm(c);
-	return 0;
+	return r;
 }
 
 /* ---- the loop ---- */
@@ -677,7 +690,7 @@ static void timers_due(struct ctz *c)
 	for (struct ctz_entry *e = c->entries; e; e = e->next)
 		if (e->st.phase == CTZ_KILLING && !e->sigkill_sent && e->st.kill_deadline_ms <= now)
 			send_sigkill(c, e);
-	ctz_gc(c, -1);
+	AG_IGNORE_RESULT(ctz_gc(c, -1)); /* how many: nobody asks here */
 }
 
 int ctz_dispatch(ctz_t *c)
@@ -716,8 +729,11 @@ int ctz_gc(ctz_t *c, int64_t keep_ms)
 			pp = &e->next;
 			continue;
 		}
-		ctz__rm_rf(e->sandbox);
-		ctz__rm_rf(e->run_dir);
+		/* The record goes only with its sandbox: a sandbox that cannot
+		 * be removed now keeps its record, and the next recovery tries
+		 * again rather than leaving it behind unknown. */
+		if (ctz__rm_rf(e->sandbox) == 0)
+			AG_IGNORE_RESULT(ctz__rm_rf(e->run_dir)); /* retried likewise */
 		*pp = e->next;
 		entry_free(e);
 		removed++;
@@ -852,7 +868,9 @@ static void recover_one(struct ctz *c, const char *cid, struct ctz_recovery *n)
 				e->st.phase = CTZ_RUNNING;
 				e->st.reported_running = true;
 				emit(c, e, TASK_RUNNING, REASON_NONE, NULL, false, 0);
-				ctz__state_write(e, NULL);
+				/* Unrecorded, it is reported again at the
+				 * next recovery: a repeat, never a loss. */
+				AG_IGNORE_RESULT(ctz__state_write(e, NULL));
 			}
 			return;
 		}
@@ -930,7 +948,8 @@ int ctz_recover(ctz_t *c, struct ctz_recovery *ret_counts, struct ag_error *err)
 			_cleanup_free_ char *tid = NULL, *sb = NULL;
 			if (ctz__task_read(p, NULL, &tid, &sb) == 0)
 				rmdir(sb);
-			ctz__rm_rf(p);
+			/* Left for the next recovery if it cannot go now. */
+			AG_IGNORE_RESULT(ctz__rm_rf(p));
 		} else if (!find_task_by_cid(c, names[i])) {
 			recover_one(c, names[i], &counts);
 		}

@@ -77,7 +77,7 @@ struct ctz_task {
 
 /* Open the containerizer: creates the work directory layout. Does not look
  * at existing tasks (ctz_recover does). Free with ctz_close(). */
-int ctz_open(const struct ctz_config *cfg, ctz_t **ret, struct ag_error *err);
+AG_WARN_UNUSED int ctz_open(const struct ctz_config *cfg, ctz_t **ret, struct ag_error *err);
 
 /* Close: forgets the tasks but leaves them running (the agent's exit is
  * not the tasks' end). NULL is fine. */
@@ -96,7 +96,7 @@ struct ctz_recovery {
  * ended meanwhile get their recorded status reported, launches cut short
  * are failed, never relaunched. Call once, after ctz_open. *ret_counts
  * (may be NULL) gets how many of each there were. */
-int ctz_recover(ctz_t *c, struct ctz_recovery *ret_counts, struct ag_error *err);
+AG_WARN_UNUSED int ctz_recover(ctz_t *c, struct ctz_recovery *ret_counts, struct ag_error *err);
 
 /* Launch: the task's record is written (state "launching") before anything
  * else, TASK_STARTING reported, the container created under its monitor
@@ -105,29 +105,33 @@ int ctz_recover(ctz_t *c, struct ctz_recovery *ret_counts, struct ag_error *err)
  * and 0 is returned; a bad task (invalid spec, duplicate id) is refused
  * with -errno before any record. *ret_cid (may be NULL) gets the container
  * id (malloc'd). */
-int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_error *err);
+AG_WARN_UNUSED int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid,
+                              struct ag_error *err);
 
 /* Give the records of `task_id` that have no framework (written before
  * tasks were keyed by framework) the framework `framework_id`, durably.
  * Returns how many were updated. */
-int ctz_adopt_framework(ctz_t *c, const char *task_id, const char *framework_id);
+AG_WARN_UNUSED int ctz_adopt_framework(ctz_t *c, const char *task_id, const char *framework_id);
 
 /* Kill with a grace period: SIGTERM to the task's init now, and
  * cgroup.kill (SIGKILL) when `grace_ms` ran out; TASK_KILLING is reported,
  * then TASK_KILLED when it is gone. Durable: an agent restarted meanwhile
- * finishes the kill. -ENOENT for an unknown or ended task. */
-int ctz_kill(ctz_t *c, const char *framework_id, const char *task_id, int64_t grace_ms);
+ * finishes the kill. -ENOENT for an unknown or ended task. When the kill's
+ * deadline cannot be recorded (it would not survive a restart), the task
+ * is SIGKILLed at once, without grace, and the write's -errno returned. */
+AG_WARN_UNUSED int ctz_kill(ctz_t *c, const char *framework_id, const char *task_id,
+                            int64_t grace_ms);
 
 /* The fd to poll for readability, and the work it signals. */
-int ctz_fd(const ctz_t *c);
-int ctz_dispatch(ctz_t *c);
+AG_WARN_UNUSED int ctz_fd(const ctz_t *c);
+AG_WARN_UNUSED int ctz_dispatch(ctz_t *c);
 
 /* Tasks not yet ended. */
 size_t ctz_active(const ctz_t *c);
 
 /* Remove the sandboxes and records of tasks that ended more than `keep_ms`
  * ago (-1: the configured time). Returns how many were removed. */
-int ctz_gc(ctz_t *c, int64_t keep_ms);
+AG_WARN_UNUSED int ctz_gc(ctz_t *c, int64_t keep_ms);
 
 /* Host paths of a task's sandbox and of its monitor's pid (for operators
  * and tests); NULL when unknown. A NULL framework_id stands for "". */
@@ -153,7 +157,7 @@ void ctz_foreach(const ctz_t *c, ctz_info_fn fn, void *ctx);
  * before its cgroup was removed (so a peak and an OOM kill stay visible).
  * -ENOENT for an unknown task or an ended one without figures,
  * -EOPNOTSUPP without cgroups. */
-int ctz_usage_json(const ctz_t *c, const char *framework_id, const char *task_id, char **ret_json,
-                   struct ag_error *err);
+AG_WARN_UNUSED int ctz_usage_json(const ctz_t *c, const char *framework_id, const char *task_id,
+                                  char **ret_json, struct ag_error *err);
 
 #endif

@@ -52,27 +52,27 @@ struct ctz {
 };
 
 /* ---- records (ctz_record.c) ---- */
-int ctz__state_write(const struct ctz_entry *e, struct ag_error *err);
-int ctz__state_read(const char *run_dir, struct ctz_state *ret);
+AG_WARN_UNUSED int ctz__state_write(const struct ctz_entry *e, struct ag_error *err);
+AG_WARN_UNUSED int ctz__state_read(const char *run_dir, struct ctz_state *ret);
 /* run/<cid>/task.json: framework id ("" in records older than the key),
  * task id, container id, sandbox. */
-int ctz__task_write(const char *dir, const char *framework_id, const char *task_id, const char *cid,
-                    const char *sandbox);
-int ctz__task_read(const char *run_dir, char **ret_framework_id, char **ret_task_id,
-                   char **ret_sandbox);
+AG_WARN_UNUSED int ctz__task_write(const char *dir, const char *framework_id, const char *task_id,
+                                   const char *cid, const char *sandbox);
+AG_WARN_UNUSED int ctz__task_read(const char *run_dir, char **ret_framework_id, char **ret_task_id,
+                                  char **ret_sandbox);
 /* run/<cid>/monitor: "pid=N\nstart=T\n". */
-int ctz__monitor_write(const char *run_dir, pid_t pid, uint64_t ticks);
-int ctz__monitor_read(const char *run_dir, pid_t *ret_pid, uint64_t *ret_ticks);
+AG_WARN_UNUSED int ctz__monitor_write(const char *run_dir, pid_t pid, uint64_t ticks);
+AG_WARN_UNUSED int ctz__monitor_read(const char *run_dir, pid_t *ret_pid, uint64_t *ret_ticks);
 struct ctz_exit {
 	int exit_code; /* -1 when killed by a signal */
 	int signal;
 	uint64_t oom_kills;
 };
 /* run/<cid>/exit as written by agora-monitor; -ENOENT when absent. */
-int ctz__exit_read(const char *run_dir, struct ctz_exit *ret);
-int ctz__proc_start_ticks(pid_t pid, uint64_t *ret_ticks);
+AG_WARN_UNUSED int ctz__exit_read(const char *run_dir, struct ctz_exit *ret);
+AG_WARN_UNUSED int ctz__proc_start_ticks(pid_t pid, uint64_t *ret_ticks);
 /* Remove a directory tree (no symlinks followed, no mount crossed). */
-int ctz__rm_rf(const char *path);
+AG_WARN_UNUSED int ctz__rm_rf(const char *path);
 int64_t ctz__now_ms(void);
 
 /* ---- the launch (ctz_spawn.c) ---- */
@@ -80,7 +80,8 @@ int64_t ctz__now_ms(void);
  * the fork's child) with stdout/stderr in the sandbox, and execs the
  * monitor. Returns once the monitor said it is in place; the container
  * then waits for rt_container_start. *ret_pid is the monitor. */
-int ctz__spawn(struct ctz *c, const struct ctz_entry *e, const struct rt_spec *spec, uid_t uid,
-               gid_t gid, bool init, pid_t *ret_pid, struct ag_error *err);
+AG_WARN_UNUSED int ctz__spawn(struct ctz *c, const struct ctz_entry *e, const struct rt_spec *spec,
+                              uid_t uid, gid_t gid, bool init, pid_t *ret_pid,
+                              struct ag_error *err);
 
 #endif

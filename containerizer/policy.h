@@ -66,19 +66,19 @@ extern const size_t pol_n_safe_caps;
  * by field: 0, or -EPERM / -EINVAL with `err` naming the field
  * ("task.container.volumes: not supported ..."). The spec at
  * container.oci is checked by pol_check_oci, command.user by pol_check_uid. */
-int pol_check_task(const struct pol_config *p, const char *role, const json_t *task,
-                   struct ag_error *err);
+AG_WARN_UNUSED int pol_check_task(const struct pol_config *p, const char *role, const json_t *task,
+                                  struct ag_error *err);
 
 /* Check an OCI-like spec for role `role` ("*" when the framework has none).
  * 0, or -EPERM / -EINVAL with `err` naming the field, the role and the
  * flag. */
-int pol_check_oci(const struct pol_config *p, const char *role, const json_t *oci,
-                  struct ag_error *err);
+AG_WARN_UNUSED int pol_check_oci(const struct pol_config *p, const char *role, const json_t *oci,
+                                 struct ag_error *err);
 
 /* Check the uid a command task would run as (`field` names where it came
  * from, e.g. "task.command.user"). */
-int pol_check_uid(const struct pol_config *p, const char *role, uint32_t uid, const char *field,
-                  struct ag_error *err);
+AG_WARN_UNUSED int pol_check_uid(const struct pol_config *p, const char *role, uint32_t uid,
+                                 const char *field, struct ag_error *err);
 
 /* Complete a spec pol_check_oci accepted: the default seccomp profile under
  * linux.seccomp and process.noNewPrivileges true when absent, the default

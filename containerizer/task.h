@@ -3,6 +3,8 @@
 #ifndef AGORA_AGENT_TASK_H
 #define AGORA_AGENT_TASK_H
 
+#include "common/common.h"
+
 enum task_state {
 	TASK_STAGING,
 	TASK_STARTING,
@@ -39,6 +41,6 @@ enum task_reason {
 const char *task_state_name(enum task_state s);
 const char *task_reason_name(enum task_reason r);
 /* FINISHED, FAILED, KILLED, ERROR, LOST, DROPPED, GONE, GONE_BY_OPERATOR. */
-int task_state_is_terminal(enum task_state s);
+AG_WARN_UNUSED int task_state_is_terminal(enum task_state s);
 
 #endif

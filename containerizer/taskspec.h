@@ -37,7 +37,8 @@ struct ts_command {
  * recreated in it. Prepares rootfs_dir (idempotent). The returned list of
  * names (NULL-terminated, malloc'd, free with ts_strv_free) are the
  * directories to bind. */
-int ts_host_view_prepare(const char *rootfs_dir, char ***ret_dirs, struct ag_error *err);
+AG_WARN_UNUSED int ts_host_view_prepare(const char *rootfs_dir, char ***ret_dirs,
+                                        struct ag_error *err);
 void ts_strv_free(char **v);
 
 /* JSON (malloc'd) of a command task's spec: the host view read-only as
@@ -48,15 +49,17 @@ void ts_strv_free(char **v);
  * capabilities for a task of a user (uid > 0), only pol_safe_caps in its
  * bounding set; the default capabilities for uid 0.
  * `hide_dir` (may be NULL) is masked (the agent's work directory). */
-int ts_command_spec_json(const struct ts_command *cmd, const struct ts_limits *lim,
-                         const char *rootfs_dir, char *const *host_dirs, const char *sandbox,
-                         const char *hide_dir, char **ret_json, struct ag_error *err);
+AG_WARN_UNUSED int ts_command_spec_json(const struct ts_command *cmd, const struct ts_limits *lim,
+                                        const char *rootfs_dir, char *const *host_dirs,
+                                        const char *sandbox, const char *hide_dir, char **ret_json,
+                                        struct ag_error *err);
 
 /* JSON (malloc'd) of a task given as an OCI-like spec: `root.path` names an
  * image (a directory of `images_dir`, no '/' in the name); the sandbox is
  * added writable at TS_SANDBOX_PATH; the limits replace linux.resources; a
  * pid namespace is always there. Errors name the JSON path. */
-int ts_oci_spec_json(const char *json, const char *images_dir, const struct ts_limits *lim,
-                     const char *sandbox, char **ret_json, struct ag_error *err);
+AG_WARN_UNUSED int ts_oci_spec_json(const char *json, const char *images_dir,
+                                    const struct ts_limits *lim, const char *sandbox,
+                                    char **ret_json, struct ag_error *err);
 
 #endif

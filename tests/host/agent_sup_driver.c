@@ -169,7 +169,9 @@ int main(int argc, char **argv)
 		_cleanup_free_ char *id = ag_strdup(launches[i]);
 		*strchr(id, '=') = '\0';
 		const char *fw = NULL, *tid = split_id(id, &fw);
-		ctz_kill(c, fw, tid, kill_all);
+		int r = ctz_kill(c, fw, tid, kill_all);
+		if (r < 0 && r != -ENOENT) /* -ENOENT: ended already */
+			fprintf(stderr, "agent-sup-driver: kill %s: %s\n", id, strerror(-r));
 	}
 	for (size_t i = 0; i < nk; i++) {
 		_cleanup_free_ char *id = ag_strdup(kills[i]);
@@ -185,10 +187,10 @@ int main(int argc, char **argv)
 		if (until_idle && ctz_active(c) == 0)
 			break;
 		struct pollfd p = {.fd = ctz_fd(c), .events = POLLIN};
-		if (poll(&p, 1, 1000) > 0)
-			ctz_dispatch(c);
+		if (poll(&p, 1, 1000) > 0 && ctz_dispatch(c) < 0)
+			return 1;
 	}
-	ctz_gc(c, -1);
+	AG_IGNORE_RESULT(ctz_gc(c, -1)); /* how many: not needed */
 	ctz_close(c);
 	return 0;
 }
