@@ -348,7 +348,7 @@ void agent_updates_kick(struct agent *a)
 		return;
 	uint64_t now = ag_now_ns();
 	struct upd_batch b = {.a = a};
-	upd_poll(a->upd, now, send_update, &b);
+	AG_IGNORE_RESULT(upd_poll(a->upd, now, send_update, &b)); /* how many: not needed */
 	batch_flush(&b);
 	uint64_t next = upd_next_due(a->upd);
 	evtimer_del(a->upd_timer);
@@ -365,7 +365,9 @@ void agent_on_ctz(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct agent *a = arg;
-	ctz_dispatch(a->ctz);
+	int r = ctz_dispatch(a->ctz);
+	if (r < 0)
+		ag_err("containerizer: wait for its events: %s", strerror(-r));
 	agent_updates_kick(a);
 }
 
@@ -668,6 +670,14 @@ static int64_t task_grace_ms(const char *task_json)
 	return v >= 0 ? v / 1000000 : -1;
 }
 
+/* ctz_kill could not record the kill's deadline: it killed at once. */
+static void kill_unrecorded(const char *framework_id, const char *task_id, int r)
+{
+	ag_warn("task `%s` of framework `%s`: the kill could not be recorded (%s): killed "
+	        "at once, without its grace period",
+	        task_id, framework_id, strerror(-r));
+}
+
 struct fw_kill {
 	struct agent *a;
 	const char *fw;
@@ -684,7 +694,9 @@ static void kill_if_fw(void *ctx, const struct upd_task_view *t)
 	if (grace < 0)
 		grace = k->a->has_shutdown_grace ? k->a->shutdown_grace_ms
 		                                 : AGENT_SHUTDOWN_GRACE_MS;
-	ctz_kill(k->a->ctz, t->framework_id, t->task_id, grace);
+	int r = ctz_kill(k->a->ctz, t->framework_id, t->task_id, grace);
+	if (r < 0 && r != -ENOENT)
+		kill_unrecorded(t->framework_id, t->task_id, r);
 }
 
 struct grace_lookup {
@@ -729,6 +741,8 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 		ag_info("KILL_TASK: task `%s` of framework `%s`, grace %.1f s", id, fw,
 		        (double)grace / 1000.0);
 		int r = ctz_kill(a->ctz, fw, id, grace);
+		if (r < 0 && r != -ENOENT)
+			kill_unrecorded(fw, id, r);
 		bool unknown = r == -ENOENT && !upd_task_known(a->upd, fw, id);
 		if (r == -ENOENT && !unknown)
 			ag_info("task `%s` of framework `%s`: not running, nothing to kill", id,
@@ -814,7 +828,10 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
 	r = upd_open(&uc, &a->upd, err);
 	if (r < 0)
 		return r;
-	upd_meta_get(a->upd, "agent_id", &a->agent_id);
+	/* Registering as a new agent would orphan the tasks of the id kept. */
+	r = upd_meta_get(a->upd, "agent_id", &a->agent_id);
+	if (r < 0)
+		return ag_error_set(err, -r, "read the agent id kept in `%s`", db);
 	struct ctz_config cc = {
 	        .work_dir = a->work_dir,
 	        .images_dir = a->images_dir,
@@ -852,7 +869,9 @@ static void fail_unlaunched(void *ctx, const struct upd_task_view *t)
 	 * belong to the only framework with a task of that id. */
 	const char *only = upd_task_framework(a->upd, t->task_id);
 	if (only && strcmp(only, t->framework_id) == 0)
-		ctz_adopt_framework(a->ctz, t->task_id, t->framework_id);
+		/* How many: not needed. One not adopted keeps no framework
+		 * and is mapped again at the next start. */
+		AG_IGNORE_RESULT(ctz_adopt_framework(a->ctz, t->task_id, t->framework_id));
 	if (pb_task_state_is_terminal(t->state) ||
 	    ctz_sandbox_of(a->ctz, t->framework_id, t->task_id))
 		return;

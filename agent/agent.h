@@ -53,10 +53,10 @@ struct agent {
 };
 
 /* Open the database, the containerizer and the link (not started). */
-int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err);
+AG_WARN_UNUSED int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err);
 /* Re-attach containers, report what ended meanwhile, fail tasks recorded
  * but never launched. */
-int agent_recover(struct agent *a, struct ag_error *err);
+AG_WARN_UNUSED int agent_recover(struct agent *a, struct ag_error *err);
 /* Send the status updates due and re-arm the timer. */
 void agent_updates_kick(struct agent *a);
 /* Event callback for the containerizer's fd (ctz_fd), `arg` the agent:
@@ -66,6 +66,6 @@ void agent_fini(struct agent *a);
 
 /* operator.c: GET /health, /containers, /files/read on ip:port (port 0:
  * one the kernel picks, written back to a->port). */
-int agent_operator_start(struct agent *a, struct ag_error *err);
+AG_WARN_UNUSED int agent_operator_start(struct agent *a, struct ag_error *err);
 
 #endif

@@ -18,11 +18,12 @@
  * *ret is a new JSON array of mesos.v1.Attribute objects (for AgentInfo),
  * owned by the caller; an empty text gives an empty array. Errors name the
  * attribute (or its position when the name is what is wrong). */
-int flg_parse_attributes(const char *text, json_t **ret, struct ag_error *err);
+AG_WARN_UNUSED int flg_parse_attributes(const char *text, json_t **ret, struct ag_error *err);
 
 /* --log_level: debug, info, warning (or warn), error, in any case, as the
  * master takes it. 0 with *ret set; -EINVAL with a message naming the flag
  * (*ret untouched). */
-int flg_parse_log_level(const char *text, enum ag_log_level *ret, struct ag_error *err);
+AG_WARN_UNUSED int flg_parse_log_level(const char *text, enum ag_log_level *ret,
+                                       struct ag_error *err);
 
 #endif

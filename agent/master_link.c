@@ -302,7 +302,9 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 	                      pb_id_to_json(l->agent_id));
 	_cleanup_free_ char *body = pb_json_dump(m, NULL);
 	json_decref(m);
-	ml_post(l, body);
+	/* One that cannot be sent is followed by the next, one interval on;
+	 * the master only acts after several are missed. */
+	AG_IGNORE_RESULT(ml_post(l, body));
 	set_timer(l->heartbeat, l->heartbeat_s);
 }
 
