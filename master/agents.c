@@ -419,7 +419,9 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 			const char *e =
 			        "{\"type\":\"ERROR\",\"error\":{\"message\":\"Agent has been "
 			        "marked gone\"}}";
-			ms_stream_send(s, e, strlen(e));
+			/* The last record: a refused one means the
+			 * stream is closing anyway. */
+			AG_IGNORE_RESULT(ms_stream_send(s, e, strlen(e)));
 			ms_stream_end(s);
 		}
 		return;

@@ -54,7 +54,7 @@ static void probe_cb(evutil_socket_t fd, short what, void *arg)
 		struct ag_error err = {0};
 		int r = ms_registry_meta_set(m->registry, PROBE_META_KEY, now, &err);
 		/* Its outcome is the episode's state: nothing else to do. */
-		(void)ms_registry_wrote(m, r, &err);
+		AG_IGNORE_RESULT(ms_registry_wrote(m, r, &err));
 	}
 	if (m->registry_error) {
 		struct timeval tv = {PROBE_INTERVAL_S, 0};

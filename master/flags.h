@@ -55,12 +55,12 @@ void ms_flags_free(struct ms_flags *f);
 
 /* Parse argv[1..]. On a bad flag or value, returns -EINVAL with a message
  * naming the flag. --help sets f->help and stops. */
-int ms_flags_parse(struct ms_flags *f, int argc, char **argv, struct ag_error *err);
+AG_WARN_UNUSED int ms_flags_parse(struct ms_flags *f, int argc, char **argv, struct ag_error *err);
 
 /* Write the --help text, with defaults, to `out`. */
 void ms_flags_usage(FILE *out, const char *argv0);
 
 /* Parse a byte size ("4MiB", "65536", "512KB"). -EINVAL on junk. */
-int ms_parse_bytes(const char *s, uint64_t *ret);
+AG_WARN_UNUSED int ms_parse_bytes(const char *s, uint64_t *ret);
 
 #endif

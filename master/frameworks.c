@@ -243,7 +243,8 @@ static void ms__stream_error(ms_http *http, struct evhttp_request *req, const ch
 	json_t *ev = json_pack("{s:s, s:{s:s}}", "type", "ERROR", "error", "message", msg);
 	size_t len;
 	char *text = pb_json_dump(ev, &len);
-	ms_stream_send(s, text, len);
+	/* The last record: a stream that cannot take it is closing anyway. */
+	AG_IGNORE_RESULT(ms_stream_send(s, text, len));
 	free(text);
 	json_decref(ev);
 	ms_stream_end(s);
@@ -363,7 +364,8 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 		                       "Framework failed over");
 		size_t len;
 		char *text = pb_json_dump(ev, &len);
-		ms_stream_send(old, text, len);
+		/* The last record: a stream that cannot take it is closing. */
+		AG_IGNORE_RESULT(ms_stream_send(old, text, len));
 		free(text);
 		json_decref(ev);
 		ms_stream_end(old);
@@ -435,7 +437,8 @@ int ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char
 		return r;
 	ag_info("framework %s removed: %s", fw->id, why);
 	ms_map_put(&m->removed_frameworks, fw->id, (void *)1);
-	ms_removed_frameworks_prune(m);
+	/* A prune that failed was logged by it; the next removal prunes again. */
+	AG_IGNORE_RESULT(ms_removed_frameworks_prune(m));
 	ms_offers_rescind_matching(m, fw, NULL, false);
 	/* One SHUTDOWN_FRAMEWORK per agent that runs its tasks. */
 	struct ms_map agents = {0};
@@ -475,7 +478,8 @@ int ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char
 		                       "Framework has been removed");
 		size_t len;
 		char *text = pb_json_dump(ev, &len);
-		ms_stream_send(s, text, len);
+		/* The last record: a stream that cannot take it is closing. */
+		AG_IGNORE_RESULT(ms_stream_send(s, text, len));
 		free(text);
 		json_decref(ev);
 		ms_stream_end(s);

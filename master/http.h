@@ -42,8 +42,8 @@ struct ms_http_options {
 /* Create the server and bind it. Fails with -EADDRINUSE (and a message
  * naming the address) when the port is taken. On success *ret is owned by
  * the caller and freed with ms_http_free(). */
-int ms_http_new(struct event_base *base, const struct ms_http_options *opts, ms_http **ret,
-                struct ag_error *err);
+AG_WARN_UNUSED int ms_http_new(struct event_base *base, const struct ms_http_options *opts,
+                               ms_http **ret, struct ag_error *err);
 
 /* The bound port (useful when opts.port was 0). */
 uint16_t ms_http_port(const ms_http *http);
@@ -54,8 +54,8 @@ typedef void (*ms_http_handler)(struct evhttp_request *req, void *arg);
  * `handler`. `methods` is a mask of EVHTTP_REQ_* values; other methods get
  * 405 with an Allow header. Unknown paths get 404. `path` is copied.
  * Returns 0, or -EEXIST when the path is already routed. */
-int ms_http_route(ms_http *http, const char *path, unsigned methods, ms_http_handler handler,
-                  void *arg);
+AG_WARN_UNUSED int ms_http_route(ms_http *http, const char *path, unsigned methods,
+                                 ms_http_handler handler, void *arg);
 
 /* Stop accepting connections; requests on open connections still run. */
 void ms_http_stop_accepting(ms_http *http);
@@ -89,11 +89,11 @@ bool ms_http_accept_allows_json(const char *value);
 
 /* Check the request's Content-Type: on failure the request is answered
  * (400 when absent, 415 otherwise) and false is returned. */
-bool ms_http_require_json_body(struct evhttp_request *req);
+AG_WARN_UNUSED bool ms_http_require_json_body(struct evhttp_request *req);
 
 /* Check the request's Accept header: on failure the request is answered
  * with 406 and false is returned. */
-bool ms_http_require_json_accept(struct evhttp_request *req);
+AG_WARN_UNUSED bool ms_http_require_json_accept(struct evhttp_request *req);
 
 /* ---- replies -------------------------------------------------------- */
 
@@ -132,15 +132,16 @@ typedef void (*ms_stream_close_cb)(ms_stream *stream, enum ms_stream_close_reaso
  * list of name, value pairs added to the response (e.g. "Mesos-Stream-Id",
  * id, NULL). Returns the stream, owned by the server: it lives until
  * ms_stream_end() or the close callback. */
-ms_stream *ms_stream_start(ms_http *http, struct evhttp_request *req, const char *const *headers,
-                           ms_stream_close_cb on_close, void *arg);
+AG_WARN_UNUSED ms_stream *ms_stream_start(ms_http *http, struct evhttp_request *req,
+                                          const char *const *headers, ms_stream_close_cb on_close,
+                                          void *arg);
 
 /* Send one RecordIO record, `<len>\n<json>`, as one HTTP chunk. `len` must
  * not be 0. Returns 0; -EPIPE when the stream is closing (the close callback
  * is on its way); -ENOBUFS when this record would push the queued output
  * past the limit (see ms_stream_set_max_pending()), in which case the stream
  * is being closed as a slow consumer. */
-int ms_stream_send(ms_stream *stream, const char *json, size_t len);
+AG_WARN_UNUSED int ms_stream_send(ms_stream *stream, const char *json, size_t len);
 
 /* A record built once and sent on many streams (a broadcast): the
  * RecordIO size line and the JSON, serialized and framed once. It is
@@ -151,11 +152,11 @@ typedef struct ms_record ms_record;
 /* A record of the `len` bytes of `json` (copied; `len` must not be 0). The
  * caller holds one reference and drops it with ms_record_unref() once it
  * has sent the record to every stream; streams keep their own. */
-ms_record *ms_record_new(const char *json, size_t len);
+AG_WARN_UNUSED ms_record *ms_record_new(const char *json, size_t len);
 void ms_record_unref(ms_record *rec);
 
 /* ms_stream_send() of a shared record: the same rules and results. */
-int ms_stream_send_record(ms_stream *stream, ms_record *rec);
+AG_WARN_UNUSED int ms_stream_send_record(ms_stream *stream, ms_record *rec);
 
 /* Set this stream's bound on queued output (0: the server's default).
  * The bound is checked before each record: a record is refused (and the

@@ -184,7 +184,7 @@ struct ms_master {
 /* ---- state.c -------------------------------------------------------- */
 
 /* Set up the allocator and the timers after the HTTP server exists. */
-int ms_master_init(struct ms_master *m, struct ag_error *err);
+AG_WARN_UNUSED int ms_master_init(struct ms_master *m, struct ag_error *err);
 /* Free every framework, agent, offer and task, the allocator and timers. */
 void ms_master_fini(struct ms_master *m);
 /* A random v4 uuid as text; the caller frees it. */
@@ -197,11 +197,11 @@ int64_t ms_now(void);
 /* Resources from the wire into the allocator's form. -EINVAL with a
  * message naming the resource for what cannot be represented. The caller
  * frees *ret with drf_resources_free(). */
-int ms_resources_from_pb(struct ms_master *m, const struct pb_resource *r, size_t n,
-                         struct drf_resources **ret, struct ag_error *err);
+AG_WARN_UNUSED int ms_resources_from_pb(struct ms_master *m, const struct pb_resource *r, size_t n,
+                                        struct drf_resources **ret, struct ag_error *err);
 /* The same from normalized Resource JSON (an array). */
-int ms_resources_from_json(struct ms_master *m, const json_t *arr, struct drf_resources **ret,
-                           struct ag_error *err);
+AG_WARN_UNUSED int ms_resources_from_json(struct ms_master *m, const json_t *arr,
+                                          struct drf_resources **ret, struct ag_error *err);
 /* Resources as Resource JSON, written with PB_RES_* `flags`; `alloc_role`
  * is put in allocation_info when flags ask for it. A new reference. */
 json_t *ms_resources_to_json(const struct drf_resources *r, unsigned flags, const char *alloc_role);
@@ -252,12 +252,12 @@ struct ms_framework *ms_framework_recover(struct ms_master *m, const char *id, c
 /* Record it removed, then kill its tasks, drop its offers and forget it
  * (`fw` may be freed). When the removal cannot be recorded nothing
  * changes: -errno with `err` set (the registry's episode is noted). */
-int ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char *why,
-                        struct ag_error *err);
+AG_WARN_UNUSED int ms_framework_remove(struct ms_master *m, struct ms_framework *fw,
+                                       const char *why, struct ag_error *err);
 /* Forget the oldest removed frameworks beyond
  * --registry_max_removed_frameworks, in the registry and in memory (a
  * pruned id may subscribe again, as in Mesos). 0 or -errno (logged). */
-int ms_removed_frameworks_prune(struct ms_master *m);
+AG_WARN_UNUSED int ms_removed_frameworks_prune(struct ms_master *m);
 json_t *ms_framework_json(struct ms_master *m, struct ms_framework *fw);
 void ms_framework_free(struct ms_framework *fw);
 
@@ -309,8 +309,8 @@ struct ms_task *ms_task_adopt(struct ms_master *m, struct ms_framework *fw, stru
 /* KILL_TASK for a task on `a` (default grace period). */
 void ms_task_kill_on_agent(struct ms_agent *a, const char *fw_id, const char *task_id);
 /* The framework acknowledged `uuid`: 0, -ENOENT when no such update. */
-int ms_task_acknowledge(struct ms_master *m, struct ms_framework *fw, const char *task_id,
-                        const uint8_t *uuid);
+AG_WARN_UNUSED int ms_task_acknowledge(struct ms_master *m, struct ms_framework *fw,
+                                       const char *task_id, const uint8_t *uuid);
 /* Set the task's state, recover its resources when it no longer holds
  * them (ended, unreachable), and tell operator subscribers. */
 void ms_task_transition(struct ms_master *m, struct ms_task *t, enum pb_task_state state,
@@ -337,12 +337,12 @@ void ms_tasks_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operat
 
 /* ---- scheduler.c / agents.c / operator.c ---------------------------- */
 
-int ms_scheduler_routes(struct ms_master *m);
-int ms_agent_routes(struct ms_master *m);
+AG_WARN_UNUSED int ms_scheduler_routes(struct ms_master *m);
+AG_WARN_UNUSED int ms_agent_routes(struct ms_master *m);
 /* Route the operator API (POST /api/v1) and GET /health. */
-int ms_operator_routes(struct ms_master *m);
+AG_WARN_UNUSED int ms_operator_routes(struct ms_master *m);
 /* Load the registry's agents, frameworks and weights into memory. */
-int ms_recover_state(struct ms_master *m, struct ag_error *err);
+AG_WARN_UNUSED int ms_recover_state(struct ms_master *m, struct ag_error *err);
 void ms_agent_free(struct ms_agent *a);
 /* Mark unreachable (missed heartbeats) or gone (operator). */
 void ms_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator);
@@ -367,14 +367,15 @@ json_t *ms_agent_info_json(const struct ms_agent *a);
 
 /* 0, or -EINVAL with a message naming the field (`what` is its path) that
  * is longer than its bound, for a 400. */
-int ms_check_framework_info_text(const struct pb_framework_info *fi, const char *what,
-                                 struct ag_error *err);
-int ms_check_task_info_text(const struct pb_task_info *ti, const char *what, struct ag_error *err);
+AG_WARN_UNUSED int ms_check_framework_info_text(const struct pb_framework_info *fi,
+                                                const char *what, struct ag_error *err);
+AG_WARN_UNUSED int ms_check_task_info_text(const struct pb_task_info *ti, const char *what,
+                                           struct ag_error *err);
 /* The free text of a scheduler call: the FrameworkInfo of SUBSCRIBE and
  * UPDATE_FRAMEWORK, the tasks of ACCEPT's launches. */
-int ms_check_call_text(const struct pb_call *call, struct ag_error *err);
+AG_WARN_UNUSED int ms_check_call_text(const struct pb_call *call, struct ag_error *err);
 /* The AgentInfo of a REGISTER/REREGISTER: hostname and attributes. */
-int ms_check_agent_text(const struct pb_agent_msg *msg, struct ag_error *err);
+AG_WARN_UNUSED int ms_check_agent_text(const struct pb_agent_msg *msg, struct ag_error *err);
 /* `s` (UTF-8) cut to at most `max` bytes on a character boundary, with a
  * note of how much was cut appended (the result may exceed `max` by the
  * note, under 64 bytes). The caller frees it. */
@@ -386,7 +387,7 @@ char *ms_text_truncate(const char *s, size_t max);
  * a failure of the disk starts an episode of an unwritable registry (one
  * ERROR line, the master unhealthy, a probe write every second), a success
  * ends one. Returns `r`. */
-int ms_registry_wrote(struct ms_master *m, int r, const struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_wrote(struct ms_master *m, int r, const struct ag_error *err);
 /* Answer 503: `what` ("Cannot record the framework") was not done because
  * the registry cannot be written, and why. */
 void ms_reply_unwritable(struct evhttp_request *req, const char *what, const struct ag_error *err);
@@ -399,7 +400,7 @@ void ms_durable_fini(struct ms_master *m);
 
 /* Load the agents' maintenance state from the registry (ms_recover_state()
  * calls it once the agents are loaded). */
-int ms_drain_recover(struct ms_master *m, struct ag_error *err);
+AG_WARN_UNUSED int ms_drain_recover(struct ms_master *m, struct ag_error *err);
 /* Free drain.c's timer (ms_master_fini() calls it). */
 void ms_drain_fini(struct ms_master *m);
 /* DRAIN_AGENT, DEACTIVATE_AGENT, REACTIVATE_AGENT: answers `req`. */

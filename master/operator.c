@@ -303,11 +303,13 @@ static void ms__operator(struct evhttp_request *req, void *arg)
 		                                    "heartbeat_interval_seconds",
 		                                    (double)m->flags.heartbeat_interval_ns / 1e9));
 		char *text = pb_json_dump(ev, &len);
-		ms_stream_send(s, text, len);
+		/* -EPIPE / -ENOBUFS: the stream is closing; its close
+		 * callback removes the subscriber. */
+		AG_IGNORE_RESULT(ms_stream_send(s, text, len));
 		free(text);
 		json_decref(ev);
 		const char *hb = "{\"type\":\"HEARTBEAT\"}";
-		ms_stream_send(s, hb, strlen(hb));
+		AG_IGNORE_RESULT(ms_stream_send(s, hb, strlen(hb)));
 		goto out;
 	}
 	default:

@@ -54,20 +54,20 @@ enum ms_registry_sync {
  * refused with -EPROTO. `work_dir` must exist. On success *ret is owned by
  * the caller, freed with ms_registry_close(). *ret_created (may be NULL) says
  * whether the database was new. */
-int ms_registry_open(const char *work_dir, enum ms_registry_sync sync, ms_registry **ret,
-                     bool *ret_created, struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_open(const char *work_dir, enum ms_registry_sync sync,
+                                    ms_registry **ret, bool *ret_created, struct ag_error *err);
 
 /* Close; an open batch is rolled back. NULL is allowed. */
 void ms_registry_close(ms_registry *reg);
 
 /* The schema version stored in the database (PRAGMA user_version). */
-int ms_registry_schema_version(ms_registry *reg);
+AG_WARN_UNUSED int ms_registry_schema_version(ms_registry *reg);
 
 /* Batches. begin fails with -EALREADY when a batch is open. commit makes
  * every mutation since begin durable at once; on failure the batch is
  * rolled back and nothing of it is kept. rollback drops the batch. */
-int ms_registry_begin(ms_registry *reg, struct ag_error *err);
-int ms_registry_commit(ms_registry *reg, struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_begin(ms_registry *reg, struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_commit(ms_registry *reg, struct ag_error *err);
 void ms_registry_rollback(ms_registry *reg);
 bool ms_registry_in_batch(const ms_registry *reg);
 
@@ -75,9 +75,10 @@ bool ms_registry_in_batch(const ms_registry *reg);
 
 /* Get a value; -ENOENT when unset. *ret_value is malloc'ed; the caller
  * frees it. */
-int ms_registry_meta_get(ms_registry *reg, const char *key, char **ret_value, struct ag_error *err);
-int ms_registry_meta_set(ms_registry *reg, const char *key, const char *value,
-                         struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_meta_get(ms_registry *reg, const char *key, char **ret_value,
+                                        struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_meta_set(ms_registry *reg, const char *key, const char *value,
+                                        struct ag_error *err);
 
 /* ---- agents --------------------------------------------------------- */
 
@@ -93,19 +94,20 @@ struct ms_registry_agent {
 };
 
 /* Insert or replace the agent with this id. */
-int ms_registry_agent_put(ms_registry *reg, const struct ms_registry_agent *agent,
-                          struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_agent_put(ms_registry *reg, const struct ms_registry_agent *agent,
+                                         struct ag_error *err);
 /* Mark an agent gone (kept, so that it is refused if it comes back).
  * -ENOENT when unknown. */
-int ms_registry_agent_mark_gone(ms_registry *reg, const char *id, struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_agent_mark_gone(ms_registry *reg, const char *id,
+                                               struct ag_error *err);
 /* Forget an agent. -ENOENT when unknown. */
-int ms_registry_agent_remove(ms_registry *reg, const char *id, struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_agent_remove(ms_registry *reg, const char *id, struct ag_error *err);
 
 /* Called for each row; the strings are valid during the call only. A
  * non-zero return stops the walk and is returned by the foreach. */
 typedef int (*ms_registry_agent_cb)(const struct ms_registry_agent *agent, void *arg);
-int ms_registry_agents_foreach(ms_registry *reg, ms_registry_agent_cb cb, void *arg,
-                               struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_agents_foreach(ms_registry *reg, ms_registry_agent_cb cb, void *arg,
+                                              struct ag_error *err);
 
 /* ---- frameworks ----------------------------------------------------- */
 
@@ -117,12 +119,14 @@ struct ms_registry_framework {
 	bool removed; /* torn down or failed over: its id may not come back */
 };
 
-int ms_registry_framework_put(ms_registry *reg, const struct ms_registry_framework *fw,
-                              struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_framework_put(ms_registry *reg,
+                                             const struct ms_registry_framework *fw,
+                                             struct ag_error *err);
 /* Record `id` as removed (a tombstone), registered before or not: the row
  * keeps the id, its registration and removal times and an empty
  * FrameworkInfo. Removing a removed framework again changes nothing. */
-int ms_registry_framework_mark_removed(ms_registry *reg, const char *id, struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_framework_mark_removed(ms_registry *reg, const char *id,
+                                                      struct ag_error *err);
 /* How many tombstones the registry holds. */
 uint64_t ms_registry_removed_frameworks(const ms_registry *reg);
 
@@ -132,23 +136,26 @@ typedef void (*ms_registry_pruned_cb)(const char *id, void *arg);
  * older ones, calling `pruned` (may be NULL) for each; then give the
  * space back to the file system when much of it is free. A pruned id may
  * be used again. */
-int ms_registry_frameworks_prune_removed(ms_registry *reg, uint64_t keep,
-                                         ms_registry_pruned_cb pruned, void *arg,
-                                         struct ag_error *err);
-int ms_registry_framework_remove(ms_registry *reg, const char *id, struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_frameworks_prune_removed(ms_registry *reg, uint64_t keep,
+                                                        ms_registry_pruned_cb pruned, void *arg,
+                                                        struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_framework_remove(ms_registry *reg, const char *id,
+                                                struct ag_error *err);
 
 typedef int (*ms_registry_framework_cb)(const struct ms_registry_framework *fw, void *arg);
-int ms_registry_frameworks_foreach(ms_registry *reg, ms_registry_framework_cb cb, void *arg,
-                                   struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_frameworks_foreach(ms_registry *reg, ms_registry_framework_cb cb,
+                                                  void *arg, struct ag_error *err);
 
 /* ---- weights -------------------------------------------------------- */
 
-int ms_registry_weight_set(ms_registry *reg, const char *role, double weight, struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_weight_set(ms_registry *reg, const char *role, double weight,
+                                          struct ag_error *err);
 /* -ENOENT when the role has no weight. */
-int ms_registry_weight_remove(ms_registry *reg, const char *role, struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_weight_remove(ms_registry *reg, const char *role,
+                                             struct ag_error *err);
 
 typedef int (*ms_registry_weight_cb)(const char *role, double weight, void *arg);
-int ms_registry_weights_foreach(ms_registry *reg, ms_registry_weight_cb cb, void *arg,
-                                struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_weights_foreach(ms_registry *reg, ms_registry_weight_cb cb,
+                                               void *arg, struct ag_error *err);
 
 #endif

@@ -254,7 +254,7 @@ static void ms__stream_send(ms_stream *s, json_t *ev)
 	char *text = pb_json_dump(ev, &len);
 	/* -EPIPE / -ENOBUFS: the stream is closing; its close callback
 	 * disconnects the owner. */
-	(void)ms_stream_send(s, text, len);
+	AG_IGNORE_RESULT(ms_stream_send(s, text, len));
 	free(text);
 }
 
@@ -275,7 +275,7 @@ void ms_framework_send_update_text(struct ms_framework *fw, const char *status_t
 	memcpy(text, head, sizeof(head) - 1);
 	memcpy(text + sizeof(head) - 1, status_text, n);
 	memcpy(text + sizeof(head) - 1 + n, "}}", 3);
-	(void)ms_stream_send(fw->stream, text, sizeof(head) - 1 + n + 2);
+	AG_IGNORE_RESULT(ms_stream_send(fw->stream, text, sizeof(head) - 1 + n + 2));
 	free(text);
 }
 
@@ -298,7 +298,7 @@ void ms_operator_broadcast(struct ms_master *m, json_t *ev)
 		/* A stream refused here is closed from the loop, later: the
 		 * array does not change under this walk. */
 		for (size_t i = 0; i < m->n_subscribers; i++)
-			(void)ms_stream_send_record(m->subscribers[i], rec);
+			AG_IGNORE_RESULT(ms_stream_send_record(m->subscribers[i], rec));
 		ms_record_unref(rec);
 	}
 	json_decref(ev);
@@ -375,15 +375,15 @@ static void ms__heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	for (ms_map_iter_init(&it); ms_map_iter_next(&m->frameworks, &it);) {
 		struct ms_framework *fw = it.e->value;
 		if (fw->stream)
-			(void)ms_stream_send_record(fw->stream, rec);
+			AG_IGNORE_RESULT(ms_stream_send_record(fw->stream, rec));
 	}
 	for (ms_map_iter_init(&it); ms_map_iter_next(&m->agents, &it);) {
 		struct ms_agent *a = it.e->value;
 		if (a->stream)
-			(void)ms_stream_send_record(a->stream, rec);
+			AG_IGNORE_RESULT(ms_stream_send_record(a->stream, rec));
 	}
 	for (size_t i = 0; i < m->n_subscribers; i++)
-		(void)ms_stream_send_record(m->subscribers[i], rec);
+		AG_IGNORE_RESULT(ms_stream_send_record(m->subscribers[i], rec));
 	ms_record_unref(rec);
 }
 

@@ -228,7 +228,7 @@ void ms_task_launch(struct ms_master *m, struct ms_framework *fw, struct ms_agen
 		memcpy(p, t->info, tn);
 		p += tn;
 		memcpy(p, c, sizeof(c) - 1);
-		(void)ms_stream_send(agent->stream, text, n);
+		AG_IGNORE_RESULT(ms_stream_send(agent->stream, text, n));
 		free(text);
 	} else {
 		ms_agent_send(agent,
@@ -349,7 +349,7 @@ static void ms__ack_agent(struct ms_agent *a, const char *fw_id, const char *tas
 			memcpy(text + n, parts[i], k);
 			n += k;
 		}
-		(void)ms_stream_send(a->stream, text, n);
+		AG_IGNORE_RESULT(ms_stream_send(a->stream, text, n));
 		free(b64);
 		return;
 	}
