@@ -15,11 +15,17 @@
 #include <string.h>
 #include <unistd.h>
 #define MAX_TASKS 64
-#define OCI_SPEC                                                                                   \
-	"{\"ociVersion\":\"1.0.2\",\"hostname\":\"example-oci\",\"root\":{\"path\":\"%s\","        \
-	"\"readonly\":true},\"process\":{\"cwd\":\"/\",\"user\":{\"uid\":65534,\"gid\":65534},"    \
-	"\"env\":[\"PATH=/bin\"],\"args\":[\"/bin/sh\",\"-c\",\"echo hello from $(hostname)\"]},"  \
-	"\"linux\":{\"namespaces\":[{\"type\":\"uts\"},{\"type\":\"ipc\"}]}}"
+/* The OCI-like spec of the first task, built through jansson (the image
+ * path is data, never pasted into JSON text). */
+static json_t *oci_spec(const char *image)
+{
+	return json_pack("{s:s, s:s, s:{s:s, s:b}, s:{s:s, s:{s:i, s:i}, s:[s], s:[s, s, s]},"
+	                 " s:{s:[{s:s}, {s:s}]}}",
+	                 "ociVersion", "1.0.2", "hostname", "example-oci", "root", "path", image,
+	                 "readonly", 1, "process", "cwd", "/", "user", "uid", 65534, "gid", 65534,
+	                 "env", "PATH=/bin", "args", "/bin/sh", "-c", "echo hello from $(hostname)",
+	                 "linux", "namespaces", "type", "uts", "type", "ipc");
+}
 
 struct fw {
 	struct event_base *base;
@@ -53,9 +59,7 @@ static void on_offers(struct ags *s, void *ctx, const struct ags_offer *offers, 
 			         t);
 			tasks[k] = (struct ags_task){.task_id = ids[k], .cpus = 0.1, .mem = 32};
 			if (t == 0) {
-				char spec[512];
-				snprintf(spec, sizeof(spec), OCI_SPEC, f->image);
-				oci = json_loads(spec, 0, NULL);
+				oci = oci_spec(f->image);
 				tasks[k].oci = oci;
 			} else {
 				tasks[k].command = cmds[k];
@@ -64,14 +68,18 @@ static void on_offers(struct ags *s, void *ctx, const struct ags_offer *offers, 
 			       t == 0 ? "OCI-like spec" : "command");
 			cpus -= 0.1, mem -= 32, k++;
 		}
-		if (k > 0)
-			ags_launch(s, o->id, o->agent_id, tasks, k, -1);
-		else
-			ags_decline(s, &o->id, 1, 30);
+		int r = k > 0 ? ags_launch(s, o->id, o->agent_id, tasks, k, -1)
+		              : ags_decline(s, &o->id, 1, 30);
+		if (r < 0) {
+			fprintf(stderr, "%s offer %s: %s\n", k > 0 ? "launch on" : "decline", o->id,
+			        strerror(-r));
+			f->launched -= (int)k; /* not sent: launched from a later offer */
+		}
 		json_decref(oci);
 	}
 	if (f->launched == f->n)
-		ags_suppress(s, NULL);
+		if (ags_suppress(s, NULL) < 0) /* offers still come, and are declined */
+			fprintf(stderr, "suppress offers: not sent\n");
 }
 
 static void on_update(struct ags *s, void *ctx, const struct ags_task_status *st)
@@ -91,7 +99,11 @@ static void on_update(struct ags *s, void *ctx, const struct ags_task_status *st
 	if (f->ended == f->n) {
 		printf("all %d tasks ended, %d failed\n", f->n, f->failed);
 		f->rc = f->failed ? 1 : 0;
-		ags_teardown(s);
+		if (ags_teardown(s) < 0) {
+			fprintf(stderr, "teardown: not sent\n");
+			f->rc = 1;
+			event_base_loopbreak(f->base);
+		}
 	}
 }
 

@@ -215,8 +215,14 @@ static void dispatch(struct ags *s, const struct pb_event *ev)
 	case PB_EVENT_UPDATE:
 		status_of(ev, &st);
 		/* Before the callback, so that a TEARDOWN made there comes after. */
-		if (s->cb.auto_ack && s->state == S_SUBSCRIBED)
-			ags_acknowledge(s, &st);
+		if (s->cb.auto_ack && s->state == S_SUBSCRIBED) {
+			/* An acknowledgement that could not be sent leaves the
+			 * update unacknowledged: the agent resends it. Said
+			 * through call_failed (no answer came: code 0). */
+			int r = ags_acknowledge(s, &st);
+			if (r < 0 && s->cb.call_failed)
+				s->cb.call_failed(s, s->ctx, "ACKNOWLEDGE", 0, strerror(-r));
+		}
 		if (s->cb.update)
 			s->cb.update(s, s->ctx, &st);
 		break;

@@ -42,6 +42,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A call whose result is dropped is flagged by the compiler: a -errno
+ * (nothing queued) ignored is a call silently lost. */
+#if defined(__GNUC__) || defined(__clang__)
+#define AGS_WARN_UNUSED __attribute__((warn_unused_result))
+#else
+#define AGS_WARN_UNUSED
+#endif
+
 /* The caller's libevent loop (<event2/event.h>) and jansson values
  * (<jansson.h>): declared here only, include those headers to use them. */
 struct event_base;
@@ -183,8 +191,8 @@ struct ags_task {
  * copied (NULL: no callbacks); `ctx` is passed to each. It does nothing
  * until ags_start(). NULL only for a bad `master` address (errno EINVAL).
  * Free with ags_free(). */
-struct ags *ags_new(struct event_base *base, const struct ags_config *cfg,
-                    const struct ags_callbacks *cb, void *ctx);
+AGS_WARN_UNUSED struct ags *ags_new(struct event_base *base, const struct ags_config *cfg,
+                                    const struct ags_callbacks *cb, void *ctx);
 /* Close the stream and the connections, free everything; NULL is fine.
  * The framework stays registered at the master (for failover_timeout). */
 void ags_free(struct ags *s);
@@ -200,32 +208,34 @@ bool ags_subscribed(const struct ags *s);
  * not used is declined for `refuse_seconds` (<0: the master's default,
  * 5 s; 0: no filter). Each task's outcome comes as updates; an invalid
  * task ends TASK_ERROR, a stale offer TASK_LOST. */
-int ags_launch(struct ags *s, const char *offer_id, const char *agent_id,
-               const struct ags_task *tasks, size_t n, double refuse_seconds);
+AGS_WARN_UNUSED int ags_launch(struct ags *s, const char *offer_id, const char *agent_id,
+                               const struct ags_task *tasks, size_t n, double refuse_seconds);
 /* DECLINE offers; refuse_seconds as above. */
-int ags_decline(struct ags *s, const char *const *offer_ids, size_t n, double refuse_seconds);
+AGS_WARN_UNUSED int ags_decline(struct ags *s, const char *const *offer_ids, size_t n,
+                                double refuse_seconds);
 /* KILL a task; agent_id may be NULL. grace_s < 0: the task's kill_policy
  * (else the agent's default). An unknown task is answered with a TASK_LOST
  * update (REASON_RECONCILIATION). */
-int ags_kill(struct ags *s, const char *task_id, const char *agent_id, double grace_s);
+AGS_WARN_UNUSED int ags_kill(struct ags *s, const char *task_id, const char *agent_id,
+                             double grace_s);
 /* ACKNOWLEDGE an update: `status` as `update` delivered it (its task_id,
  * agent_id and uuid are read, so a copy of those three works after the
  * callback). Updates without a uuid (the master's own) need none: 0 and
  * nothing is sent. Until acknowledged, the agent sends the update again
  * and holds back that task's later ones. */
-int ags_acknowledge(struct ags *s, const struct ags_task_status *status);
+AGS_WARN_UNUSED int ags_acknowledge(struct ags *s, const struct ags_task_status *status);
 /* RECONCILE `n` tasks (task_ids[i] on agent_ids[i], which may be NULL or
  * hold NULLs); n == 0: every task of the framework. */
-int ags_reconcile(struct ags *s, const char *const *task_ids, const char *const *agent_ids,
-                  size_t n);
+AGS_WARN_UNUSED int ags_reconcile(struct ags *s, const char *const *task_ids,
+                                  const char *const *agent_ids, size_t n);
 /* REVIVE / SUPPRESS offers for `role` (NULL: every role). */
-int ags_revive(struct ags *s, const char *role);
-int ags_suppress(struct ags *s, const char *role);
+AGS_WARN_UNUSED int ags_revive(struct ags *s, const char *role);
+AGS_WARN_UNUSED int ags_suppress(struct ags *s, const char *role);
 /* TEARDOWN: kill every task, remove the framework; `closed` follows. */
-int ags_teardown(struct ags *s);
+AGS_WARN_UNUSED int ags_teardown(struct ags *s);
 /* Any call: `call` (borrowed; a copy is sent) gets the framework id and is
  * posted, e.g. {"type":"MESSAGE","message":{...}}. */
-int ags_call(struct ags *s, const struct json_t *call);
+AGS_WARN_UNUSED int ags_call(struct ags *s, const struct json_t *call);
 
 /* The value of the scalar resource `name` in an offer, summed over its
  * roles and reservations (0 when absent). */

@@ -41,16 +41,16 @@ void http_reply_free(struct http_reply *r);
  * answer (the reply is then empty): -ECONNREFUSED, -EHOSTUNREACH (the
  * name does not resolve), -ETIMEDOUT (connect, send or reply slower than
  * `timeout_s`), -ECONNRESET, -EPROTO (not HTTP). */
-int http_request(const char *host, int port, const char *method, const char *path, const char *body,
-                 int timeout_s, struct http_reply *ret);
+AG_WARN_UNUSED int http_request(const char *host, int port, const char *method, const char *path,
+                                const char *body, int timeout_s, struct http_reply *ret);
 
 /* Parse "host:port" / "http://host:port" (default port 5050). */
-int ctl_parse_address(const char *s, char **ret_host, int *ret_port);
+AG_WARN_UNUSED int ctl_parse_address(const char *s, char **ret_host, int *ret_port);
 
 /* POST an operator call to the master. On success *ret (may be NULL for
  * calls answered with an empty body) gets the reply's JSON. Errors are
  * printed (with what to do) and returned as an exit code. */
-int ctl_operator(struct ctl *c, const char *type, json_t *payload, json_t **ret);
+AG_WARN_UNUSED int ctl_operator(struct ctl *c, const char *type, json_t *payload, json_t **ret);
 
 /* Printing. */
 void ctl_die_unreachable(const struct ctl *c, int err);
@@ -71,10 +71,11 @@ const char *ctl_id(const json_t *obj, const char *key); /* obj.key.value */
 double ctl_scalar(const json_t *resources, const char *name);
 
 /* run: one task through the SDK (run.c). */
-int ctl_run(struct ctl *c, int argc, char **argv);
+AG_WARN_UNUSED int ctl_run(struct ctl *c, int argc, char **argv);
 /* Output of a task from its agent's files endpoint into `out`; `offset`
  * in/out. 0 or an exit code (printed). */
-int ctl_task_output(struct ctl *c, const json_t *task, const char *file, long *offset, FILE *out);
+AG_WARN_UNUSED int ctl_task_output(struct ctl *c, const json_t *task, const char *file,
+                                   long *offset, FILE *out);
 /* The task named `id` (full or unique prefix) in GET_TASKS; NULL and an
  * exit code in *rc when none (printed). New reference. */
 json_t *ctl_find_task(struct ctl *c, const char *id, int *rc);

@@ -63,13 +63,23 @@ static void on_offers(struct ags *s, void *ctx, const struct ags_offer *offers, 
 			r->agent_id = ag_strdup(o->agent_id);
 			fprintf(stderr, "agoractl: launching task %s on agent %s (%s)\n",
 			        r->task_id, o->agent_id, o->hostname);
-			ags_launch(s, o->id, o->agent_id, &r->task, 1, -1);
+			int e = ags_launch(s, o->id, o->agent_id, &r->task, 1, -1);
+			if (e < 0) {
+				/* Not sent: the next offer is tried. */
+				fprintf(stderr, "agoractl: launch task %s: %s\n", r->task_id,
+				        strerror(-e));
+				r->launched = false;
+				free(r->agent_id);
+				r->agent_id = NULL;
+			}
 		} else {
-			ags_decline(s, &o->id, 1, r->launched ? 3600 : 1);
+			/* Best effort: an offer not declined is held until the
+			 * framework ends, which the run does soon. */
+			AG_IGNORE_RESULT(ags_decline(s, &o->id, 1, r->launched ? 3600 : 1));
 		}
 	}
-	if (r->launched)
-		ags_suppress(s, NULL);
+	if (r->launched) /* best effort: offers that still come are declined */
+		AG_IGNORE_RESULT(ags_suppress(s, NULL));
 }
 
 static int exit_status(const struct ags_task_status *st)
@@ -105,7 +115,14 @@ static void on_update(struct ags *s, void *ctx, const struct ags_task_status *st
 		event_del(r->poll);
 		output(r);
 		r->rc = exit_status(st);
-		ags_teardown(s); /* auto_ack acknowledges the update first */
+		/* auto_ack acknowledges the update first. Without a teardown
+		 * the master keeps the framework until its failover timeout;
+		 * the run ends either way. */
+		int e = ags_teardown(s);
+		if (e < 0) {
+			fprintf(stderr, "agoractl: tear the framework down: %s\n", strerror(-e));
+			event_base_loopbreak(r->base);
+		}
 	}
 }
 
@@ -298,8 +315,11 @@ int ctl_run(struct ctl *c, int argc, char **argv)
 	event_base_dispatch(r.base);
 	if (r.rc == 130 && ags_subscribed(s)) {
 		/* Interrupted: take the task down with the framework. */
-		ags_teardown(s);
-		event_base_dispatch(r.base);
+		int e = ags_teardown(s);
+		if (e < 0)
+			fprintf(stderr, "agoractl: tear the framework down: %s\n", strerror(-e));
+		else
+			event_base_dispatch(r.base);
 	}
 	ags_free(s);
 	event_free(r.poll);
