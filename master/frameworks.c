@@ -36,19 +36,25 @@ void ms_framework_free(struct ms_framework *fw)
 	free(fw);
 }
 
-/* The allocator roles of a FrameworkInfo; NULL with a reason when refused
- * (Mesos refuses these inside the stream with an ERROR event). */
-static const char *ms__roles(const struct pb_framework_info *fi, char ***ret, size_t *ret_n)
+/* The allocator roles of a FrameworkInfo: 0, or -EINVAL with the reason in
+ * `err` when refused (Mesos refuses these inside the stream with an ERROR
+ * event). */
+static int ms__roles(const struct pb_framework_info *fi, char ***ret, size_t *ret_n,
+                     struct ag_error *err)
 {
 	bool multi = fi->capabilities & PB_CAP_BIT(PB_CAP_MULTI_ROLE);
 	if (multi && fi->role)
-		return "'FrameworkInfo.role' must not be set when the framework is MULTI_ROLE "
-		       "capable";
+		return ag_error_msg(err, EINVAL,
+		                    "'FrameworkInfo.role' must not be set when the framework is "
+		                    "MULTI_ROLE capable");
 	if (!multi && fi->n_roles)
-		return "'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE "
-		       "capable";
+		return ag_error_msg(
+		        err, EINVAL,
+		        "'FrameworkInfo.roles' must not be set when the framework is not "
+		        "MULTI_ROLE capable");
 	if (multi && !fi->n_roles)
-		return "a MULTI_ROLE framework must subscribe to at least one role";
+		return ag_error_msg(err, EINVAL,
+		                    "a MULTI_ROLE framework must subscribe to at least one role");
 	size_t n = multi ? fi->n_roles : 1;
 	char **roles = ag_calloc(n, sizeof(*roles));
 	for (size_t i = 0; i < n; i++) {
@@ -61,13 +67,13 @@ static const char *ms__roles(const struct pb_framework_info *fi, char ***ret, si
 			for (size_t j = 0; j < i; j++)
 				free(roles[j]);
 			free(roles);
-			return "invalid role name";
+			return ag_error_msg(err, EINVAL, "invalid role name");
 		}
 		roles[i] = ag_strdup(r);
 	}
 	*ret = roles;
 	*ret_n = n;
-	return NULL;
+	return 0;
 }
 
 /* The FrameworkInfo of `id` as the master keeps and records it: a copy of
@@ -212,9 +218,8 @@ struct ms_framework *ms_framework_recover(struct ms_master *m, const char *id, c
 	char **roles = NULL;
 	size_t n_roles = 0;
 	if (pb_framework_info_decode(a, info, "framework_info", &fi, &err) < 0 ||
-	    ms__roles(&fi, &roles, &n_roles) != NULL) {
-		ag_warn("framework %s: cannot recover its FrameworkInfo: %s", id,
-		        err.msg[0] ? err.msg : "bad roles");
+	    ms__roles(&fi, &roles, &n_roles, &err) < 0) {
+		ag_warn("framework %s: cannot recover its FrameworkInfo: %s", id, err.msg);
 		pb_arena_free(a);
 		return NULL;
 	}
@@ -288,9 +293,8 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	}
 	char **roles = NULL;
 	size_t n_roles = 0;
-	const char *bad = ms__roles(fi, &roles, &n_roles);
-	if (bad) {
-		ms__stream_error(m->http, req, bad);
+	if (ms__roles(fi, &roles, &n_roles, &err) < 0) {
+		ms__stream_error(m->http, req, err.msg);
 		return;
 	}
 	const json_t *info =

@@ -291,10 +291,11 @@ void ms_task_send_master_update(struct ms_master *m, struct ms_framework *fw, co
  * pb_json_dump() writes it). */
 void ms_task_status_update(struct ms_master *m, struct ms_agent *agent, const char *framework_id,
                            const struct pb_task_status *st, const char *status_text);
-/* Validate a TaskInfo of a LAUNCH (reference §2): NULL, or a message in
- * `buf` naming the problem. */
-const char *ms_task_validate(struct ms_framework *fw, const struct pb_task_info *ti,
-                             const char *agent_id, char *buf, size_t len);
+/* Validate a TaskInfo of a LAUNCH (reference §2): 0, or -EINVAL with
+ * `err` (not NULL) naming the problem, the message the framework's
+ * TASK_ERROR carries. */
+AG_WARN_UNUSED int ms_task_validate(struct ms_framework *fw, const struct pb_task_info *ti,
+                                    const char *agent_id, struct ag_error *err);
 /* Whether the master is done with a task in `s`: terminal, or
  * TASK_GONE_BY_OPERATOR (terminal in Mesos too). */
 bool ms_task_state_ended(enum pb_task_state s);

@@ -193,38 +193,38 @@ void ms_accept(struct ms_master *m, struct ms_framework *fw, const struct pb_cal
 		}
 		for (size_t j = 0; j < op->n_tasks; j++) {
 			const struct pb_task_info *ti = &op->tasks[j];
-			char buf[512];
-			const char *bad = ms_task_validate(fw, ti, agent->id, buf, sizeof(buf));
+			/* Filled only on an error: the message the TASK_ERROR carries. */
+			struct ag_error err;
+			int bad = ms_task_validate(fw, ti, agent->id, &err);
 			struct drf_resources *res = NULL;
-			struct ag_error err = {0};
-			if (!bad && ms_resources_from_pb(m, ti->resources, ti->n_resources, &res,
-			                                 &err) < 0) {
-				snprintf(buf, sizeof(buf), "Task uses invalid resources: %.400s",
-				         err.msg);
-				bad = buf;
-			}
+			if (bad == 0 &&
+			    (bad = ms_resources_from_pb(m, ti->resources, ti->n_resources, &res,
+			                                &err)) < 0)
+				bad = ag_error_wrap(&err, "Task uses invalid resources");
 			size_t k = 0;
-			if (!bad) {
+			if (bad == 0) {
 				while (k < n_valid && !drf_resources_contains(left[k], res))
 					k++;
 				if (k == n_valid) {
 					char want[200], have[200];
 					drf_resources_format(res, want, sizeof(want));
 					drf_resources_format(left[0], have, sizeof(have));
-					snprintf(buf, sizeof(buf),
-					         "Task uses more resources %s than available %s",
-					         want, have);
-					bad = buf;
+					bad = ag_error_msg(
+					        &err, EINVAL,
+					        "Task uses more resources %s than available %s",
+					        want, have);
 				}
 			}
 			/* Contained in left[k] (above): cannot fail. */
-			if (!bad && drf_resources_subtract(left[k], res) < 0)
-				bad = "Task uses more resources than the offers have left";
-			if (bad) {
+			if (bad == 0 && drf_resources_subtract(left[k], res) < 0)
+				bad = ag_error_msg(
+				        &err, EINVAL,
+				        "Task uses more resources than the offers have left");
+			if (bad < 0) {
 				drf_resources_free(res);
 				ms_task_send_master_update(m, fw, ti->task_id, agent->id,
 				                           PB_TASK_ERROR, PB_REASON_TASK_INVALID,
-				                           bad);
+				                           err.msg);
 				continue;
 			}
 			ms_task_launch(m, fw, agent, ti, offers[k]->role, res);

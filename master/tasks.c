@@ -79,42 +79,45 @@ static bool ms__id_ok(const char *id)
 	return id && !pb_id_problem(id, strlen(id));
 }
 
-const char *ms_task_validate(struct ms_framework *fw, const struct pb_task_info *ti,
-                             const char *agent_id, char *buf, size_t len)
+int ms_task_validate(struct ms_framework *fw, const struct pb_task_info *ti, const char *agent_id,
+                     struct ag_error *err)
 {
 	bool oci = ti->container && ti->container->oci;
-	struct ag_error err = {0};
 	if (!ms__id_ok(ti->task_id))
-		snprintf(buf, len, "Task ID '%.255s' is invalid: it %s", ti->task_id,
-		         pb_id_problem(ti->task_id, strlen(ti->task_id)));
-	else if (ti->executor_id && !ms__id_ok(ti->executor_id))
-		snprintf(buf, len, "Executor ID '%.255s' is invalid", ti->executor_id);
-	else if (ms_task_find(fw, ti->task_id))
-		snprintf(buf, len, "Task has duplicate ID: %.255s", ti->task_id);
-	else if (!!ti->command == !!ti->executor_id && !(oci && !ti->executor_id))
-		snprintf(buf, len,
-		         "Task should have at least one (but not both) of CommandInfo or "
-		         "ExecutorInfo present");
-	else if (strcmp(ti->agent_id, agent_id) != 0)
-		snprintf(buf, len, "Task uses agent %.255s but the offers are on agent %s",
-		         ti->agent_id, agent_id);
-	else if (!ti->n_resources)
-		snprintf(buf, len, "Task uses no resources");
-	else if (pb_resources_check(ti->resources, ti->n_resources, "task.resources", &err) < 0)
-		snprintf(buf, len, "Task uses invalid resources: %s", err.msg);
-	else if (pb_resources_scalar_milli(ti->resources, ti->n_resources, "cpus") <= 0 &&
-	         pb_resources_scalar_milli(ti->resources, ti->n_resources, "mem") <= 0)
+		return ag_error_msg(err, EINVAL, "Task ID '%.255s' is invalid: it %s", ti->task_id,
+		                    pb_id_problem(ti->task_id, strlen(ti->task_id)));
+	if (ti->executor_id && !ms__id_ok(ti->executor_id))
+		return ag_error_msg(err, EINVAL, "Executor ID '%.255s' is invalid",
+		                    ti->executor_id);
+	if (ms_task_find(fw, ti->task_id))
+		return ag_error_msg(err, EINVAL, "Task has duplicate ID: %.255s", ti->task_id);
+	if (!!ti->command == !!ti->executor_id && !(oci && !ti->executor_id))
+		return ag_error_msg(
+		        err, EINVAL,
+		        "Task should have at least one (but not both) of CommandInfo or "
+		        "ExecutorInfo present");
+	if (strcmp(ti->agent_id, agent_id) != 0)
+		return ag_error_msg(err, EINVAL,
+		                    "Task uses agent %.255s but the offers are on agent %.200s",
+		                    ti->agent_id, agent_id);
+	if (!ti->n_resources)
+		return ag_error_msg(err, EINVAL, "Task uses no resources");
+	if (pb_resources_check(ti->resources, ti->n_resources, "task.resources", err) < 0)
+		return ag_error_wrap(err, "Task uses invalid resources");
+	if (pb_resources_scalar_milli(ti->resources, ti->n_resources, "cpus") <= 0 &&
+	    pb_resources_scalar_milli(ti->resources, ti->n_resources, "mem") <= 0)
 		/* Mesos wants its minimums of cpus and mem for a task and its
 		 * executor; agora has no executor to feed: some of either. */
-		snprintf(buf, len, "Task uses no cpus and no mem: it needs cpus > 0 or mem > 0");
-	else if (ti->has_health_check && ti->health_check_type == PB_HEALTH_CHECK_UNSET)
-		snprintf(buf, len,
-		         "Task's health check is invalid: 'HealthCheck.type' is required");
-	else if (ti->has_kill_grace && ti->kill_grace_ns < 0)
-		snprintf(buf, len, "Task's 'kill_policy.grace_period' must be non-negative");
-	else
-		return NULL;
-	return buf;
+		return ag_error_msg(err, EINVAL,
+		                    "Task uses no cpus and no mem: it needs cpus > 0 or mem > 0");
+	if (ti->has_health_check && ti->health_check_type == PB_HEALTH_CHECK_UNSET)
+		return ag_error_msg(
+		        err, EINVAL,
+		        "Task's health check is invalid: 'HealthCheck.type' is required");
+	if (ti->has_kill_grace && ti->kill_grace_ns < 0)
+		return ag_error_msg(err, EINVAL,
+		                    "Task's 'kill_policy.grace_period' must be non-negative");
+	return 0;
 }
 
 static char *ms__compact(const json_t *j)
