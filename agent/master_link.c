@@ -51,8 +51,8 @@ static uint64_t wall_ns(void)
 }
 
 /* Write the secret to cfg.secret_path (durably, mode 0600): 0, or -errno
- * and why in `why`. */
-static int save_secret(ml_t *l, char *why, size_t why_len)
+ * and why in `err`. */
+static int save_secret(ml_t *l, struct ag_error *err)
 {
 	if (!l->cfg.secret_path)
 		return 0;
@@ -61,10 +61,10 @@ static int save_secret(ml_t *l, char *why, size_t why_len)
 	int r = ag_write_file_durable_at(AT_FDCWD, l->cfg.secret_path, text, (size_t)n, 0600);
 	explicit_bzero(text, sizeof(text));
 	if (r < 0)
-		snprintf(why, why_len,
-		         "cannot write the master's secret for this agent to `%s`: %s",
-		         l->cfg.secret_path, strerror(-r));
-	return r;
+		return ag_error_set(err, -r,
+		                    "cannot write the master's secret for this agent to `%s`",
+		                    l->cfg.secret_path);
+	return 0;
 }
 
 /* A secret in REGISTERED: kept, and on disk before the agent takes its id
@@ -74,10 +74,10 @@ static void take_secret(ml_t *l, const char *secret)
 	if (strcmp(l->secret, secret) == 0 && !l->secret_unsaved)
 		return;
 	snprintf(l->secret, sizeof(l->secret), "%s", secret);
-	char why[512];
-	l->secret_unsaved = save_secret(l, why, sizeof(why)) < 0;
+	struct ag_error err = {0};
+	l->secret_unsaved = save_secret(l, &err) < 0;
 	if (l->secret_unsaved && l->cb.secret_unsaved)
-		l->cb.secret_unsaved(l->ctx, why);
+		l->cb.secret_unsaved(l->ctx, err.msg);
 }
 
 static int on_record(void *ctx, const char *data, size_t len)
@@ -295,8 +295,10 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 	if (l->state != ML_REGISTERED)
 		return;
 	if (l->secret_unsaved) {
-		char why[512];
-		l->secret_unsaved = save_secret(l, why, sizeof(why)) < 0;
+		/* Said once, when it first failed (take_secret); tried again at
+		 * each heartbeat until it works. */
+		struct ag_error err = {0};
+		l->secret_unsaved = save_secret(l, &err) < 0;
 	}
 	json_t *m = json_pack("{s:s, s:o}", "type", "HEARTBEAT", "agent_id",
 	                      pb_id_to_json(l->agent_id));

@@ -743,16 +743,19 @@ int ctz_gc(ctz_t *c, int64_t keep_ms)
 
 /* ---- recovery ---- */
 
+/* A pidfd of `pid` if it is still the process that started at `ticks`:
+ * the fd, or -errno (-ESRCH for another process that took the pid). */
 static int pidfd_of(pid_t pid, uint64_t ticks)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0)
-		return -1;
+		return -errno;
 	/* The pidfd pins the pid: comparing start times is now race-free. */
 	uint64_t now = 0;
-	if (ctz__proc_start_ticks(pid, &now) < 0 || now != ticks) {
+	int r = ctz__proc_start_ticks(pid, &now);
+	if (r < 0 || now != ticks) {
 		close(fd);
-		return -1;
+		return r < 0 ? r : -ESRCH;
 	}
 	return fd;
 }
