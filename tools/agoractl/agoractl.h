@@ -78,6 +78,6 @@ AG_WARN_UNUSED int ctl_task_output(struct ctl *c, const json_t *task, const char
                                    long *offset, FILE *out);
 /* The task named `id` (full or unique prefix) in GET_TASKS; NULL and an
  * exit code in *rc when none (printed). New reference. */
-json_t *ctl_find_task(struct ctl *c, const char *id, int *rc);
+AG_WARN_UNUSED json_t *ctl_find_task(struct ctl *c, const char *id, int *rc);
 
 #endif
