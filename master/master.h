@@ -247,8 +247,10 @@ struct ms_framework *ms_framework_find(struct ms_master *m, const char *id);
 void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
                             const struct pb_call *call);
 /* A known framework with no stream (re-registered agent's task, registry):
- * created disconnected, inactive in the allocator. */
-struct ms_framework *ms_framework_recover(struct ms_master *m, const char *id, const json_t *info);
+ * created disconnected, inactive in the allocator. NULL (logged) when its
+ * FrameworkInfo does not decode. */
+AG_WARN_UNUSED struct ms_framework *ms_framework_recover(struct ms_master *m, const char *id,
+                                                         const json_t *info);
 /* Record it removed, then kill its tasks, drop its offers and forget it
  * (`fw` may be freed). When the removal cannot be recorded nothing
  * changes: -errno with `err` set (the registry's episode is noted). */
