@@ -275,6 +275,8 @@ void ms_framework_send_update_text(struct ms_framework *fw, const char *status_t
 	memcpy(text, head, sizeof(head) - 1);
 	memcpy(text + sizeof(head) - 1, status_text, n);
 	memcpy(text + sizeof(head) - 1 + n, "}}", 3);
+	/* Refused: the stream is closing (as in ms__stream_send); the
+	 * update stays unacknowledged and the agent sends it again. */
 	AG_IGNORE_RESULT(ms_stream_send(fw->stream, text, sizeof(head) - 1 + n + 2));
 	free(text);
 }
@@ -368,7 +370,8 @@ static void ms__heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	struct ms_master *m = arg;
 	(void)fd;
 	(void)what;
-	/* One record for every stream. */
+	/* One record for every stream; a stream that refuses it is closing
+	 * and its close callback deals with its owner. */
 	static const char hb[] = "{\"type\":\"HEARTBEAT\"}";
 	ms_record *rec = ms_record_new(hb, sizeof(hb) - 1);
 	struct ms_map_iter it;

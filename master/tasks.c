@@ -231,6 +231,9 @@ void ms_task_launch(struct ms_master *m, struct ms_framework *fw, struct ms_agen
 		memcpy(p, t->info, tn);
 		p += tn;
 		memcpy(p, c, sizeof(c) - 1);
+		/* Refused: the stream is closing (its close callback
+		 * disconnects the agent); a task the agent never got is
+		 * reconciled when it registers again. */
 		AG_IGNORE_RESULT(ms_stream_send(agent->stream, text, n));
 		free(text);
 	} else {
@@ -352,6 +355,8 @@ static void ms__ack_agent(struct ms_agent *a, const char *fw_id, const char *tas
 			memcpy(text + n, parts[i], k);
 			n += k;
 		}
+		/* Refused: the stream is closing; the agent sends the update
+		 * again until an acknowledgement arrives. */
 		AG_IGNORE_RESULT(ms_stream_send(a->stream, text, n));
 		free(b64);
 		return;
