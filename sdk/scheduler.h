@@ -170,7 +170,9 @@ struct ags_callbacks {
 	/* Stopped for good (teardown done, or a fatal error); called once,
 	 * from a timer of its own, so ags_free() may be called here. */
 	void (*closed)(struct ags *s, void *ctx);
-	bool auto_ack; /* acknowledge each update just before `update` */
+	/* Acknowledge each update just before `update`; one that cannot be
+	 * sent is reported to `call_failed` ("ACKNOWLEDGE", code 0). */
+	bool auto_ack;
 };
 
 /* A task to launch on an offer's agent. Resources are scalars (cpus, mem
