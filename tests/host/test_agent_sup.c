@@ -375,6 +375,16 @@ Test(agent_sup, monitor_sigkilled_is_lost_with_the_reason)
 	snprintf(out, sizeof(out), "%s.drv", work);
 	pid_t d = start_driver(ARGS("--launch", "t=sleep 100"), out);
 	wait_for_text(out, "UPDATE t TASK_RUNNING");
+	/* RUNNING is reported before it is recorded (see above): a kill
+	 * between the two leaves "starting" on disk, and with the monitor
+	 * gone too the task is lost as one that may never have run (1 of 7
+	 * loaded host-tier runs). This test is about a running one. */
+	char state[160];
+	snprintf(state, sizeof(state), "%s/run/*/state", work);
+	glob_t g;
+	cr_assert(glob(state, 0, NULL, &g) == 0 && g.gl_pathc == 1);
+	wait_for_text(g.gl_pathv[0], "phase=running\n");
+	globfree(&g);
 	cr_assert(kill(d, SIGKILL) == 0);
 	waitpid(d, NULL, 0);
 	pid_t m = monitor_pid();
