@@ -19,7 +19,7 @@
 #   nothing launched twice, no update lost or duplicated; two frameworks with
 #   one task id on one agent; the attributes in GET_AGENTS and in offers.
 # Prints PASS/FAIL lines, each section with the time it started at; exits 1
-# on a failure, and when it runs out of time (165 s, before its watchdog's
+# on a failure, and when it runs out of time (140 s, before its watchdog's
 # deadline) it fails printing the daemons' logs.
 #
 #   test_cluster_guest.sh [limits | restart | all]
@@ -93,7 +93,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Out of time: fail before the watchdog's SIGKILL, so that the logs show why.
-budget=165
+budget=140
 (
 	trap - TERM
 	sleep $budget
