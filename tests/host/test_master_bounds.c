@@ -410,7 +410,12 @@ Test(bounds, a_thousand_silent_subscribers_keep_health_fast_and_memory_bounded)
 	        "for %d cycles\n",
 	        health[HEALTHS / 2], p99, health[HEALTHS - 1], sub_p99, subscribed[CYCLES - 1],
 	        rss_before, rss, hwm, cpu, (int)CYCLES);
-	cr_assert_leq(p99, 50.0, "GET_HEALTH p99 %.2f ms", p99);
+	/* Requests held up behind the subscribers' writes would slow most
+	 * of them (three follow each event): p50 catches that whatever the
+	 * load. The tail is the machine's: p99 was 77 ms (p50 0.22 ms) with a
+	 * load average of 23 on 2 cores. */
+	cr_assert_leq(health[HEALTHS / 2], 5.0, "GET_HEALTH p50 %.2f ms", health[HEALTHS / 2]);
+	cr_assert_leq(p99, 200.0, "GET_HEALTH p99 %.2f ms", p99);
 	/* A SUBSCRIBE's wall time includes waiting for a CPU: 285 ms at p99
 	 * with a load average of 24 on 2 cores, while the master spent 6.5 ms
 	 * of CPU per cycle. So the master's work is bounded by its CPU time,
