@@ -534,29 +534,14 @@ static void framework_subscribe(void)
 
 static void start_master(const char *bin, const char *work_dir, const char *const *extra)
 {
-	int out[2];
-	if (pipe2(out, O_CLOEXEC) != 0)
-		die("pipe");
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		char wd[512];
-		snprintf(wd, sizeof(wd), "--work_dir=%s", work_dir);
-		const char *argv[32] = {bin, "--port=0", "--log_level=warning", wd,
-		                        "--registry_sync=normal"};
-		int n = 5;
-		for (int i = 0; extra[i] && n < 31; i++)
-			argv[n++] = extra[i];
-		dup2(out[1], 1);
-		execv(bin, (char **)argv);
-		_exit(127);
-	}
-	close(out[1]);
-	B.master = pid;
-	int r = mc_master_port(out[0], 10000, &B.port);
-	close(out[0]);
-	if (r < 0)
+	char wd[512];
+	snprintf(wd, sizeof(wd), "--work_dir=%s", work_dir);
+	const char *argv[32] = {bin, "--port=0", "--log_level=warning", wd,
+	                        "--registry_sync=normal"};
+	int n = 5;
+	for (int i = 0; extra[i] && n < 31; i++)
+		argv[n++] = extra[i];
+	if (mc_spawn_master(argv, -1, 10000, &B.master, &B.port) < 0)
 		die("the master did not start");
 }
 

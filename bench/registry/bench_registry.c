@@ -127,37 +127,22 @@ static void run_in_process(const char *name)
 
 static void start_master(void)
 {
-	int out[2];
-	if (pipe2(out, O_CLOEXEC) != 0)
-		die("pipe");
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		const char *b = getenv("AGORA_BUILD_DIR");
-		char bin[512], wd[320], keep[64];
-		snprintf(bin, sizeof(bin), "%s/bin/agora-master", b ? b : "build");
-		snprintf(wd, sizeof(wd), "--work_dir=%s", B.dir);
-		snprintf(keep, sizeof(keep), "--registry_max_removed_frameworks=%" PRIu64, B.keep);
-		/* Without --keep, the master's default bound (and a master of
-		 * before the bound can be measured too). */
-		const char *argv[] = {bin,
-		                      "--port=0",
-		                      "--log_level=warning",
-		                      wd,
-		                      B.sync == MS_REGISTRY_SYNC_FULL ? "--registry_sync=full"
-		                                                      : "--registry_sync=normal",
-		                      B.keep_given ? keep : NULL,
-		                      NULL};
-		dup2(out[1], 1);
-		execv(bin, (char **)argv);
-		_exit(127);
-	}
-	close(out[1]);
-	B.master = pid;
-	int r = mc_master_port(out[0], 10000, &B.port);
-	close(out[0]);
-	if (r < 0)
+	const char *b = getenv("AGORA_BUILD_DIR");
+	char bin[512], wd[320], keep[64];
+	snprintf(bin, sizeof(bin), "%s/bin/agora-master", b ? b : "build");
+	snprintf(wd, sizeof(wd), "--work_dir=%s", B.dir);
+	snprintf(keep, sizeof(keep), "--registry_max_removed_frameworks=%" PRIu64, B.keep);
+	/* Without --keep, the master's default bound (and a master of
+	 * before the bound can be measured too). */
+	const char *argv[] = {bin,
+	                      "--port=0",
+	                      "--log_level=warning",
+	                      wd,
+	                      B.sync == MS_REGISTRY_SYNC_FULL ? "--registry_sync=full"
+	                                                      : "--registry_sync=normal",
+	                      B.keep_given ? keep : NULL,
+	                      NULL};
+	if (mc_spawn_master(argv, -1, 10000, &B.master, &B.port) < 0)
 		die("the master did not start");
 }
 

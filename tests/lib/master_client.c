@@ -3,13 +3,16 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -288,4 +291,35 @@ int mc_master_port(int fd, int timeout_ms, uint16_t *ret_port)
 		return -1;
 	*ret_port = (uint16_t)p;
 	return 0;
+}
+
+int mc_spawn_master(const char *const argv[], int err_fd, int timeout_ms, pid_t *ret_pid,
+                    uint16_t *ret_port)
+{
+	int out[2];
+	if (pipe2(out, O_CLOEXEC) != 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = -errno;
+		close(out[0]);
+		close(out[1]);
+		return e;
+	}
+	if (pid == 0) {
+		/* A test or benchmark that crashes must not leave its master
+		 * behind. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
+			_exit(127);
+		dup2(out[1], 1);
+		if (err_fd >= 0)
+			dup2(err_fd, 2);
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	close(out[1]);
+	*ret_pid = pid;
+	int r = mc_master_port(out[0], timeout_ms, ret_port);
+	close(out[0]);
+	return r;
 }

@@ -181,39 +181,27 @@ void sim_fini(void)
 
 void sim_start_master(const char *const *args, uint16_t fixed_port)
 {
-	int out[2];
-	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		const char *b = getenv("AGORA_BUILD_DIR");
-		char bin[512], wd[320], portarg[32];
-		snprintf(bin, sizeof(bin), "%s/bin/agora-master", b ? b : "build");
-		snprintf(wd, sizeof(wd), "--work_dir=%s", sim_work_dir);
-		snprintf(portarg, sizeof(portarg), "--port=%u", fixed_port);
-		const char *argv[32] = {bin,
-		                        portarg,
-		                        "--log_level=debug",
-		                        wd,
-		                        "--heartbeat_interval=1secs",
-		                        "--allocation_interval=200ms"};
-		int n = 6;
-		for (int i = 0; args && args[i] && n < 31; i++)
-			argv[n++] = args[i];
-		/* A test process that crashes never reaches sim_fini(): its
-		 * master must not outlive it. */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
-			_exit(127);
-		int logfd = open(sim_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		dup2(out[1], 1);
-		dup2(logfd, 2);
-		execv(argv[0], (char **)argv);
-		_exit(127);
-	}
-	close(out[1]);
-	sim_master_pid = pid;
-	int r = mc_master_port(out[0], 5000, &sim_port);
-	close(out[0]);
+	const char *b = getenv("AGORA_BUILD_DIR");
+	char bin[512], wd[320], portarg[32];
+	snprintf(bin, sizeof(bin), "%s/bin/agora-master", b ? b : "build");
+	snprintf(wd, sizeof(wd), "--work_dir=%s", sim_work_dir);
+	snprintf(portarg, sizeof(portarg), "--port=%u", fixed_port);
+	const char *argv[32] = {bin,
+	                        portarg,
+	                        "--log_level=debug",
+	                        wd,
+	                        "--heartbeat_interval=1secs",
+	                        "--allocation_interval=200ms"};
+	int n = 6;
+	for (int i = 0; args && args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	_cleanup_close_ int logfd =
+	        open(sim_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	cr_assert_geq(logfd, 0, "open %s: %s", sim_log_path, strerror(errno));
+	pid_t pid = 0;
+	int r = mc_spawn_master(argv, logfd, 5000, &pid, &sim_port);
+	if (pid > 0)
+		sim_master_pid = pid;
 	cr_assert_eq(r, 0, "master did not start (log: %s)", sim_log_path);
 }
 
