@@ -36,30 +36,10 @@ static uint64_t wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static json_t *get_tasks(void)
-{
-	int status;
-	json_t *j = sim_op_call("{\"type\":\"GET_TASKS\"}", &status, NULL, 0);
-	cr_assert_eq(status, 200);
-	cr_assert_not_null(j);
-	return j;
-}
-
-/* The state of `task` in GET_TASKS' `list`, NULL when not there. */
-static const char *listed(json_t *gt, const char *list, const char *task)
-{
-	json_t *t;
-	size_t i;
-	json_array_foreach (sim_jget(gt, list), i, t)
-		if (strcmp(sim_jstr(t, "task_id.value"), task) == 0)
-			return sim_jstr(t, "state");
-	return NULL;
-}
-
 static char *task_state(const char *task)
 {
-	json_t *gt = get_tasks();
-	const char *s = listed(gt, "get_tasks.tasks", task);
+	json_t *gt = sim_get_tasks();
+	const char *s = sim_listed(gt, "tasks", task);
 	char *copy = strdup(s ? s : "(not running)");
 	json_decref(gt);
 	return copy;
@@ -138,11 +118,8 @@ static void t1_running(struct sim_peer *a, struct sim_peer *f, char **ret_task, 
 	sim_agent_register(a, "a1", SIM_AGENT_RES);
 	cr_expect_eq(strlen(sim_agent_secret(a->id)), 64, "REGISTERED carried no secret");
 	sim_fw_subscribe(f, NULL, NULL);
-	json_t *ev = sim_peer_next(f, "OFFERS", 3000);
-	cr_assert_not_null(ev, "no offer");
 	char offer[256];
-	snprintf(offer, sizeof(offer), "%s", sim_jstr(ev, "offers.offers.0.id.value"));
-	json_decref(ev);
+	sim_next_offer(f, 3000, offer);
 	cr_assert_eq(sim_fw_launch(f, offer, a->id, "t1", "1", NULL), 202);
 	json_t *run = sim_peer_next(a, "RUN_TASK", 3000);
 	cr_assert_not_null(run, "no RUN_TASK");
@@ -150,18 +127,11 @@ static void t1_running(struct sim_peer *a, struct sim_peer *f, char **ret_task, 
 	*ret_fw = json_dumps(sim_jget(run, "run_task.framework_info"), JSON_COMPACT);
 	json_decref(run);
 	cr_assert_eq(sim_agent_update(a, f->id, "t1", "TASK_RUNNING", SIM_UUIDS[0]), 202);
-	ev = sim_peer_next(f, "UPDATE", 3000);
+	json_t *ev = sim_peer_next(f, "UPDATE", 3000);
 	cr_assert_not_null(ev);
 	cr_assert_str_eq(sim_jstr(ev, "update.status.state"), "TASK_RUNNING");
 	json_decref(ev);
 	cr_assert_eq(sim_fw_ack(f, a->id, "t1", SIM_UUIDS[0]), 202);
-}
-
-static bool log_has(const char *ere)
-{
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "grep -qE -- '%s' %s", ere, sim_log_path);
-	return system(cmd) == 0;
 }
 
 /* ---- the reproduction ------------------------------------------------------ */
@@ -184,7 +154,7 @@ Test(asecret, an_impersonating_reregister_is_refused_and_changes_nothing)
 	cr_assert_eq(status, 403, "the impersonator was answered %d: %s", status, why);
 	cr_expect(strstr(why, SIM_SECRET_HEADER " header is missing"), "%s", why);
 	free(why);
-	cr_expect(log_has(" WARN +agent .*REREGISTER from .* without a secret: refused"),
+	cr_expect(sim_log_has(" WARN +agent .*REREGISTER from .* without a secret: refused"),
 	          "no warning in %s", sim_log_path);
 
 	/* Nothing changed: t1 runs, the framework heard nothing, the agent's
@@ -277,7 +247,7 @@ Test(asecret, a_wrong_or_missing_secret_is_403_on_every_call)
 	cr_expect_str_eq(st, "TASK_RUNNING");
 	free(st);
 	cr_expect_null(sim_peer_next(&f, "UPDATE", 500), "a refused update reached the framework");
-	cr_expect(log_has(" WARN +agent .*STATUS_UPDATE from .* with a wrong secret: refused"),
+	cr_expect(sim_log_has(" WARN +agent .*STATUS_UPDATE from .* with a wrong secret: refused"),
 	          "no warning in %s", sim_log_path);
 
 	/* With the secret, the same calls are taken. */
@@ -464,8 +434,8 @@ Test(asecret, an_agent_admitted_before_secrets_gets_one_at_its_next_registration
 	sim_agent_reregister(&a, "a1", SIM_AGENT_RES, "[]", "[]");
 	const char *secret = sim_agent_secret("S-old");
 	cr_assert_eq(strlen(secret), 64, "no secret issued: `%s`", secret);
-	cr_expect(log_has(" WARN +agent S-old .*had no secret .*issued one"), "no warning in %s",
-	          sim_log_path);
+	cr_expect(sim_log_has(" WARN +agent S-old .*had no secret .*issued one"),
+	          "no warning in %s", sim_log_path);
 
 	/* Durable at once, in the migrated schema. */
 	cr_assert_eq(sqlite3_open_v2(db, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -493,7 +463,8 @@ Test(asecret, an_agent_admitted_before_secrets_gets_one_at_its_next_registration
 	snprintf(second, sizeof(second), "%s", sim_jstr(ev, "registered.agent_secret"));
 	json_decref(ev);
 	cr_expect_str_neq(second, first);
-	cr_expect(log_has("S-old .*the one issued at its last registration was never presented"));
+	cr_expect(
+	        sim_log_has("S-old .*the one issued at its last registration was never presented"));
 
 	/* Presented once (a HEARTBEAT), it is required: without it, or with
 	 * the void one, 403. */
@@ -664,7 +635,7 @@ Test(asecret, the_real_agent_keeps_its_secret_across_sigkills, .timeout = 180)
 	cr_assert_not_null(ag, "the agent did not re-register with the restarted master");
 	cr_expect_str_eq(sim_jstr(ag, "agent_info.id.value"), id);
 	json_decref(ag);
-	cr_expect_not(log_has("refused"), "the master refused the agent (%s)", sim_log_path);
+	cr_expect_not(sim_log_has("refused"), "the master refused the agent (%s)", sim_log_path);
 	char *again = read_secret_file();
 	cr_expect_str_eq(again, strcat(secret, "\n"), "the secret changed");
 	free(again);
@@ -682,7 +653,7 @@ Test(asecret, the_real_agent_keeps_its_secret_across_sigkills, .timeout = 180)
 		said = agent_log_has("answered 403 to the registration: it holds a secret for this "
 		                     "agent that the agent presented another");
 	cr_expect(said, "the agent did not say why it was refused (%s)", agent_log);
-	cr_expect(log_has("REREGISTER from .* with a wrong secret: refused"));
+	cr_expect(sim_log_has("REREGISTER from .* with a wrong secret: refused"));
 	kill_agent();
 
 	/* A file that does not hold a secret stops the agent at start,

@@ -282,11 +282,8 @@ Test(bounds, free_text_beyond_its_bound_is_a_400_naming_the_field)
 	/* A task's name in an ACCEPT. */
 	struct sim_peer a;
 	sim_agent_register(&a, "h1", SIM_AGENT_RES);
-	ev = sim_peer_next(&f, "OFFERS", 3000);
-	cr_assert_not_null(ev, "no offer");
 	char offer[256];
-	snprintf(offer, sizeof(offer), "%s", sim_jstr(ev, "offers.offers.0.id.value"));
-	json_decref(ev);
+	sim_next_offer(&f, 3000, offer);
 	json_t *call = json_pack(
 	        "{s:s, s:{s:s}, s:{s:[{s:s}], s:[{s:s, s:{s:[{s:s, s:{s:s}, s:{s:s}, s:[{s:s, s:s, "
 	        "s:{s:f}}], s:{s:s}}]}}]}}",
@@ -554,17 +551,11 @@ Test(bounds, shared_events_reach_chunked_and_http_1_0_subscribers_intact)
  * up the others of its batch). */
 Test(bounds, a_long_status_message_is_cut_and_marked_not_refused)
 {
-	sim_start_master(NULL, 0);
 	struct sim_peer a, f;
-	sim_agent_register(&a, "h1", SIM_AGENT_RES);
-	sim_fw_subscribe(&f, NULL, NULL);
-	json_t *ev = sim_peer_next(&f, "OFFERS", 3000);
-	cr_assert_not_null(ev, "no offer");
 	char offer[256];
-	snprintf(offer, sizeof(offer), "%s", sim_jstr(ev, "offers.offers.0.id.value"));
-	json_decref(ev);
+	sim_start_offered(&a, "h1", &f, offer);
 	cr_assert_eq(sim_fw_launch(&f, offer, a.id, "t1", "1", NULL), 202);
-	ev = sim_peer_next(&a, "RUN_TASK", 3000);
+	json_t *ev = sim_peer_next(&a, "RUN_TASK", 3000);
 	cr_assert_not_null(ev);
 	json_decref(ev);
 

@@ -333,6 +333,49 @@ const char *sim_jstr(json_t *j, const char *path)
 	return json_string_value(sim_jget(j, path));
 }
 
+void sim_next_offer(struct sim_peer *f, int ms, char ret_offer[static 256])
+{
+	json_t *ev = sim_peer_next(f, "OFFERS", ms);
+	cr_assert_not_null(ev, "no offer");
+	snprintf(ret_offer, 256, "%s", sim_jstr(ev, "offers.offers.0.id.value"));
+	json_decref(ev);
+}
+
+json_t *sim_get_tasks(void)
+{
+	int status;
+	json_t *j = sim_op_call("{\"type\":\"GET_TASKS\"}", &status, NULL, 0);
+	cr_assert_eq(status, 200);
+	cr_assert_not_null(j);
+	return j;
+}
+
+const char *sim_listed(json_t *gt, const char *list, const char *task)
+{
+	json_t *arr = sim_jget(gt, "get_tasks"), *t;
+	size_t i;
+	json_array_foreach (json_object_get(arr, list), i, t)
+		if (strcmp(sim_jstr(t, "task_id.value"), task) == 0)
+			return sim_jstr(t, "state");
+	return NULL;
+}
+
+void sim_start_offered(struct sim_peer *a, const char *hostname, struct sim_peer *f,
+                       char ret_offer[static 256])
+{
+	sim_start_master(NULL, 0);
+	sim_agent_register(a, hostname, SIM_AGENT_RES);
+	sim_fw_subscribe(f, NULL, NULL);
+	sim_next_offer(f, 3000, ret_offer);
+}
+
+bool sim_log_has(const char *ere)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "grep -qE -- '%s' %s", ere, sim_log_path);
+	return system(cmd) == 0;
+}
+
 double sim_offered(json_t *ev, const char *name)
 {
 	double sum = 0;
