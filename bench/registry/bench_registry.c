@@ -152,15 +152,8 @@ static void http_cycle(const char *body)
 	struct mc_conn *c = mc_connect(B.port);
 	if (!c)
 		die("connect");
-	char head[256];
-	int n = snprintf(head, sizeof(head),
-	                 "POST /api/v1/scheduler HTTP/1.1\r\nHost: x\r\n"
-	                 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-	                 strlen(body));
-	if (mc_send(c, head, (size_t)n) < 0 || mc_send(c, body, strlen(body)) < 0)
-		die("send SUBSCRIBE");
 	struct mc_response r = {0};
-	if (mc_read_head(c, &r) < 0 || r.status != 200)
+	if (mc_post_json(c, "/api/v1/scheduler", NULL, body, &r) < 0 || r.status != 200)
 		die("SUBSCRIBE refused");
 	char sid[64];
 	snprintf(sid, sizeof(sid), "%s", mc_header(&r, "Mesos-Stream-Id"));

@@ -53,17 +53,11 @@ static int try_register(const char *body, const char *secret, char **ret_body)
 {
 	struct mc_conn *c = mc_connect(sim_port);
 	cr_assert_not_null(c);
-	char head[512], hdr[160] = "";
+	char hdr[160] = "";
 	if (secret)
 		snprintf(hdr, sizeof(hdr), SIM_SECRET_HEADER ": %s\r\n", secret);
-	int n = snprintf(head, sizeof(head),
-	                 "POST /api/v1/agent HTTP/1.1\r\nHost: x\r\nContent-Type: "
-	                 "application/json\r\n%sContent-Length: %zu\r\n\r\n",
-	                 hdr, strlen(body));
-	cr_assert_eq(mc_send(c, head, (size_t)n), 0);
-	cr_assert_eq(mc_send(c, body, strlen(body)), 0);
 	struct mc_response r = {0};
-	cr_assert_eq(mc_read_head(c, &r), 0);
+	cr_assert_eq(mc_post_json(c, "/api/v1/agent", hdr, body, &r), 0);
 	if (r.status != 200)
 		cr_assert_eq(mc_read_body(c, &r), 0);
 	mc_close(c);

@@ -89,14 +89,7 @@ static bool log_has(const char *needle)
 {
 	char path[128];
 	snprintf(path, sizeof(path), "%s.log", work);
-	FILE *f = fopen(path, "r");
-	cr_assert(f, "%s: %s", path, strerror(errno));
-	char line[4096];
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, needle) != NULL;
-	fclose(f);
-	return found;
+	return agt_file_has(path, needle);
 }
 
 Test(agentd_refused, another_frameworks_updates_flow_while_a_refused_one_is_set_aside)

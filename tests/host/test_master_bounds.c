@@ -67,15 +67,8 @@ static int post(const char *path, const char *body, char **ret_body)
 {
 	struct mc_conn *c = mc_connect(sim_port);
 	cr_assert_not_null(c);
-	char head[512];
-	int n = snprintf(head, sizeof(head),
-	                 "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-	                 "Connection: close\r\nContent-Length: %zu\r\n\r\n",
-	                 path, strlen(body));
-	cr_assert_eq(mc_send(c, head, (size_t)n), 0);
-	cr_assert_eq(mc_send(c, body, strlen(body)), 0);
 	struct mc_response r = {0};
-	cr_assert_eq(mc_read_head(c, &r), 0);
+	cr_assert_eq(mc_post_json(c, path, "Connection: close\r\n", body, &r), 0);
 	bool stream = r.status == 200 && strstr(body, "SUBSCRIBE");
 	if (!stream)
 		cr_assert_eq(mc_read_body(c, &r), 0);
@@ -169,14 +162,7 @@ static double master_cpu_ms(void)
 
 static bool log_has(const char *needle)
 {
-	FILE *f = fopen(sim_log_path, "re");
-	cr_assert_not_null(f);
-	char line[4096];
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, needle) != NULL;
-	fclose(f);
-	return found;
+	return agt_file_has(sim_log_path, needle);
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -255,20 +255,43 @@ void mc_response_free(struct mc_response *r)
 	r->body = NULL;
 }
 
+int mc_send_request(struct mc_conn *c, const char *method, const char *path, const char *headers,
+                    const char *body)
+{
+	char head[4096];
+	int n = snprintf(head, sizeof(head),
+	                 "%s %s HTTP/1.1\r\nHost: %s\r\n%sContent-Length: %zu\r\n\r\n", method,
+	                 path, mc_host, headers ? headers : "", body ? strlen(body) : 0);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return -ENAMETOOLONG;
+	int err = mc_send(c, head, (size_t)n);
+	if (err == 0 && body)
+		err = mc_send(c, body, strlen(body));
+	return err;
+}
+
+int mc_post_json(struct mc_conn *c, const char *path, const char *headers, const char *body,
+                 struct mc_response *r)
+{
+	char all[2048];
+	int n = snprintf(all, sizeof(all), "Content-Type: application/json\r\n%s",
+	                 headers ? headers : "");
+	if (n < 0 || (size_t)n >= sizeof(all))
+		return -ENAMETOOLONG;
+	int err = mc_send_request(c, "POST", path, all, body);
+	return err ? err : mc_read_head(c, r);
+}
+
 int mc_request(uint16_t port, const char *method, const char *path, const char *headers,
                const char *body, struct mc_response *r)
 {
 	struct mc_conn *c = mc_connect(port);
 	if (!c)
 		return -ECONNREFUSED;
-	char head[4096];
-	int n = snprintf(head, sizeof(head),
-	                 "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s"
-	                 "Content-Length: %zu\r\n\r\n",
-	                 method, path, mc_host, headers ? headers : "", body ? strlen(body) : 0);
-	int err = mc_send(c, head, (size_t)n);
-	if (err == 0 && body)
-		err = mc_send(c, body, strlen(body));
+	char all[2048];
+	int n = snprintf(all, sizeof(all), "Connection: close\r\n%s", headers ? headers : "");
+	int err = n < 0 || (size_t)n >= sizeof(all) ? -ENAMETOOLONG
+	                                            : mc_send_request(c, method, path, all, body);
 	if (err == 0)
 		err = mc_read_response(c, r);
 	mc_close(c);

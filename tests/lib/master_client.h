@@ -60,6 +60,18 @@ void mc_response_free(struct mc_response *r);
  * NULL when absent. */
 const char *mc_header(const struct mc_response *r, const char *name);
 
+/* Send a request on `c`: the request line, Host, the extra header lines
+ * `headers` (each ending in \r\n; may be NULL), Content-Length and `body`
+ * (may be NULL). 0 or -errno (-ENAMETOOLONG when the head does not fit
+ * 4 KiB). */
+int mc_send_request(struct mc_conn *c, const char *method, const char *path, const char *headers,
+                    const char *body);
+/* POST `body` as application/json to `path` on `c` (with `headers`, as
+ * above), and read the response's head into `r` (the body, or a stream,
+ * is left to read). 0 or -errno / -EPROTO. */
+int mc_post_json(struct mc_conn *c, const char *path, const char *headers, const char *body,
+                 struct mc_response *r);
+
 /* One request on a new connection with `Connection: close`. `headers` is
  * extra header lines, each ending in \r\n (may be NULL). */
 int mc_request(uint16_t port, const char *method, const char *path, const char *headers,

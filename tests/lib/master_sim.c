@@ -219,16 +219,8 @@ int sim_peer_open_headers(struct sim_peer *p, const char *path, const char *head
 	cr_assert_not_null(p->c);
 	cr_assert_lt(n_opened, 64);
 	opened[n_opened++] = p->c;
-	char head[1024];
-	int n = snprintf(head, sizeof(head),
-	                 "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-	                 "%sContent-Length: %zu\r\n\r\n",
-	                 path, headers ? headers : "", strlen(body));
-	cr_assert_lt((size_t)n, sizeof(head));
-	cr_assert_eq(mc_send(p->c, head, (size_t)n), 0);
-	cr_assert_eq(mc_send(p->c, body, strlen(body)), 0);
 	struct mc_response r = {0};
-	cr_assert_eq(mc_read_head(p->c, &r), 0);
+	cr_assert_eq(mc_post_json(p->c, path, headers, body, &r), 0);
 	const char *sid = mc_header(&r, "Mesos-Stream-Id");
 	if (sid)
 		snprintf(p->stream_id, sizeof(p->stream_id), "%s", sid);
