@@ -23,10 +23,7 @@ static int op_port;
 
 static void setup(void)
 {
-	if (geteuid() != 0)
-		AG_SKIP("needs root (mounts, namespaces)");
-	snprintf(base, sizeof(base), "/tmp/agora-full-XXXXXX");
-	cr_assert(mkdtemp(base));
+	agt_root_dir(base, sizeof(base), "full");
 	snprintf(work, sizeof(work), "%s/work", base);
 	snprintf(fill, sizeof(fill), "%s/work/fill", base);
 	cr_assert(mkdir(work, 0755) == 0);

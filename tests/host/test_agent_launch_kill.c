@@ -39,10 +39,7 @@ static void start(void)
 
 static void setup(void)
 {
-	if (geteuid() != 0)
-		AG_SKIP("needs root (namespaces, mounts)");
-	snprintf(work, sizeof(work), "/tmp/agora-lkill-XXXXXX");
-	cr_assert(mkdtemp(work));
+	agt_root_dir(work, sizeof(work), "lkill");
 	fm.quiet = true;
 	cr_assert(fm_start() == 0);
 	op_port = ah_free_port();

@@ -20,10 +20,7 @@ static pid_t agent = -1;
 
 static void setup(void)
 {
-	if (geteuid() != 0)
-		AG_SKIP("needs root (namespaces, mounts)");
-	snprintf(work, sizeof(work), "/tmp/agora-phold-XXXXXX");
-	cr_assert(mkdtemp(work));
+	agt_root_dir(work, sizeof(work), "phold");
 	fm.quiet = true;
 	cr_assert(fm_start() == 0);
 }

@@ -102,10 +102,7 @@ static bool log_has(const char *ere)
 
 static void setup(void)
 {
-	if (geteuid() != 0)
-		AG_SKIP("needs root (namespaces, mounts)");
-	snprintf(work, sizeof(work), "/tmp/agora-agentd-XXXXXX");
-	cr_assert(mkdtemp(work));
+	agt_root_dir(work, sizeof(work), "agentd");
 	cr_assert(fm_start() == 0);
 	start_agent();
 	WAIT_FOR(fm_registers() >= 1, 10);

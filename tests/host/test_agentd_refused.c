@@ -39,10 +39,7 @@ static void start_agent(void)
 
 static void setup(void)
 {
-	if (geteuid() != 0)
-		AG_SKIP("needs root (namespaces, mounts)");
-	snprintf(work, sizeof(work), "/tmp/agora-refused-XXXXXX");
-	cr_assert(mkdtemp(work));
+	agt_root_dir(work, sizeof(work), "refused");
 	fm.ack_first = true;
 	snprintf(fm.refuse_fw, sizeof(fm.refuse_fw), "BAD");
 	cr_assert(fm_start() == 0);
@@ -147,10 +144,7 @@ Test(agentd_refused, another_frameworks_updates_flow_while_a_refused_one_is_set_
  * container for either, the agent registered as A-1. */
 static void setup_old_db(void)
 {
-	if (geteuid() != 0)
-		AG_SKIP("needs root (namespaces, mounts)");
-	snprintf(work, sizeof(work), "/tmp/agora-refused-XXXXXX");
-	cr_assert(mkdtemp(work));
+	agt_root_dir(work, sizeof(work), "refused");
 	char db[128];
 	snprintf(db, sizeof(db), "%s/agent.db", work);
 	struct upd_config cfg = {.db_path = db};

@@ -22,6 +22,16 @@
 			cr_skip_test(__VA_ARGS__);                                                 \
 	} while (0)
 
+/* Skips the test unless it runs as root (namespaces, mounts), then makes
+ * a new directory /tmp/agora-<name>-XXXXXX, its path in `dir` (n bytes). */
+static inline void agt_root_dir(char *dir, size_t n, const char *name)
+{
+	if (geteuid() != 0)
+		AG_SKIP("needs root (namespaces, mounts)");
+	snprintf(dir, n, "/tmp/agora-%s-XXXXXX", name);
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp %s: %s", dir, strerror(errno));
+}
+
 /* Whether a line of the file at `path` (asserting that it opens) contains
  * `needle`. */
 static inline bool agt_file_has(const char *path, const char *needle)
