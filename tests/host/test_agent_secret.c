@@ -7,6 +7,7 @@
  * SIGKILL; a registration_order from the future; the migration of agents
  * admitted before secrets. */
 #include "master_sim.h"
+#include "registry_v1.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -400,26 +401,7 @@ Test(asecret, an_agent_admitted_before_secrets_gets_one_at_its_next_registration
 	char db[400];
 	cr_assert_eq(mkdir(sim_work_dir, 0700), 0);
 	snprintf(db, sizeof(db), "%s/registry.db", sim_work_dir);
-	sqlite3 *s = NULL;
-	cr_assert_eq(sqlite3_open(db, &s), SQLITE_OK);
-	cr_assert_eq(
-	        sqlite3_exec(s,
-	                     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	                     "CREATE TABLE agents (id TEXT PRIMARY KEY, hostname TEXT NOT "
-	                     "NULL, info TEXT NOT NULL, registered_at INTEGER NOT NULL, gone "
-	                     "INTEGER NOT NULL DEFAULT 0);"
-	                     "CREATE TABLE frameworks (id TEXT PRIMARY KEY, info TEXT NOT "
-	                     "NULL, failover_timeout REAL NOT NULL DEFAULT 0, registered_at "
-	                     "INTEGER NOT NULL, removed INTEGER NOT NULL DEFAULT 0);"
-	                     "CREATE TABLE weights (role TEXT PRIMARY KEY, weight REAL NOT "
-	                     "NULL CHECK (weight > 0));"
-	                     "INSERT INTO agents VALUES ('S-old', 'a1', '{\"hostname\":\"a1\"}', "
-	                     "1, 0);"
-	                     "PRAGMA user_version = 1;",
-	                     NULL, NULL, NULL),
-	        SQLITE_OK);
-	sqlite3_close(s);
-	chmod(db, 0644);
+	rv1_create(db, "INSERT INTO agents VALUES ('S-old', 'a1', '{\"hostname\":\"a1\"}', 1, 0);");
 
 	sim_start_master(NULL, 0);
 	cr_expect_eq(mode_of(db), 0600, "the old registry stays %o", mode_of(db));
@@ -432,6 +414,7 @@ Test(asecret, an_agent_admitted_before_secrets_gets_one_at_its_next_registration
 	          "no warning in %s", sim_log_path);
 
 	/* Durable at once, in the migrated schema. */
+	sqlite3 *s = NULL;
 	cr_assert_eq(sqlite3_open_v2(db, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	sqlite3_stmt *q = NULL;
 	cr_assert_eq(

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,18 @@ static inline void agt_root_dir(char *dir, size_t n, const char *name)
 		AG_SKIP("needs root (namespaces, mounts)");
 	snprintf(dir, n, "/tmp/agora-%s-XXXXXX", name);
 	cr_assert_not_null(mkdtemp(dir), "mkdtemp %s: %s", dir, strerror(errno));
+}
+
+/* The one path that the glob(3) pattern `pat` matches (asserting that it
+ * matches exactly one); free it. */
+static inline char *agt_glob_one(const char *pat)
+{
+	glob_t g;
+	cr_assert(glob(pat, 0, NULL, &g) == 0 && g.gl_pathc == 1, "no single %s", pat);
+	char *p = strdup(g.gl_pathv[0]);
+	globfree(&g);
+	cr_assert_not_null(p);
+	return p;
 }
 
 /* Whether a line of the file at `path` (asserting that it opens) contains
