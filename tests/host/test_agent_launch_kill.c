@@ -27,10 +27,8 @@ static int op_port;
 
 static void start(void)
 {
-	char log[128];
-	snprintf(log, sizeof(log), "%s.log", work);
 	int before = fm_registers();
-	agent = ap_start(work, fm.port, op_port, log, NULL);
+	agent = ap_start(work, fm.port, op_port, NULL, NULL);
 	cr_assert(agent > 0);
 	for (int i = 0; i < 200 && fm_registers() == before; i++)
 		usleep(25000);

@@ -49,11 +49,9 @@ static const char *agent_extra[8];
 
 static void start_agent(void)
 {
-	char log[128];
-	snprintf(log, sizeof(log), "%s.log", work);
 	if (!op_port)
 		op_port = ah_free_port();
-	agent = ap_start(work, fm.port, op_port, log, agent_extra);
+	agent = ap_start(work, fm.port, op_port, NULL, agent_extra);
 	cr_assert(agent >= 0);
 }
 

@@ -25,15 +25,13 @@ static int op_port;
 
 static void start_agent(void)
 {
-	char log[128];
-	snprintf(log, sizeof(log), "%s.log", work);
 	if (!op_port)
 		op_port = ah_free_port();
 	/* A long backoff: a retry by time alone cannot pass for the flow
 	 * the agent owes the good updates (the last --update_backoff_ms
 	 * given counts). */
 	const char *const extra[] = {"--update_backoff_ms", "30000", NULL};
-	agent = ap_start(work, fm.port, op_port, log, extra);
+	agent = ap_start(work, fm.port, op_port, NULL, extra);
 	cr_assert(agent > 0);
 }
 

@@ -259,11 +259,7 @@ Test(bounds, free_text_beyond_its_bound_is_a_400_naming_the_field)
 	/* At the bounds it is accepted. */
 	_cleanup_free_ char *ok = subscribe_body(at_bound, 4, 4000);
 	struct sim_peer f;
-	cr_assert_eq(sim_peer_open(&f, "/api/v1/scheduler", ok), 200);
-	json_t *ev = sim_peer_next(&f, "SUBSCRIBED", 3000);
-	cr_assert_not_null(ev);
-	snprintf(f.id, sizeof(f.id), "%s", sim_jstr(ev, "subscribed.framework_id.value"));
-	json_decref(ev);
+	sim_fw_subscribe_body(&f, ok);
 
 	/* A task's name in an ACCEPT. */
 	struct sim_peer a;
@@ -307,11 +303,7 @@ Test(bounds, a_slow_operator_subscriber_is_closed_and_logged)
 	bool closed = false;
 	for (int i = 0; i < 400 && !closed; i++) {
 		struct sim_peer f;
-		cr_assert_eq(sim_peer_open(&f, "/api/v1/scheduler", body), 200);
-		json_t *ev = sim_peer_next(&f, "SUBSCRIBED", 3000);
-		cr_assert_not_null(ev);
-		snprintf(f.id, sizeof(f.id), "%s", sim_jstr(ev, "subscribed.framework_id.value"));
-		json_decref(ev);
+		sim_fw_subscribe_body(&f, body);
 		cr_assert_eq(
 		        sim_fw_call(&f,
 		                    "{\"type\":\"TEARDOWN\",\"framework_id\":{\"value\":\"%s\"}}",
@@ -416,12 +408,7 @@ static void subscribe_and_teardown(char *id, size_t len)
 static bool refused_as_removed(const char *id)
 {
 	struct sim_peer f;
-	char body[512];
-	snprintf(body, sizeof(body),
-	         "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"id\":{\"value\":"
-	         "\"%s\"},\"user\":\"root\",\"name\":\"fw\"}}}",
-	         id);
-	cr_assert_eq(sim_peer_open(&f, "/api/v1/scheduler", body), 200);
+	sim_fw_open_as(&f, id);
 	json_t *ev = sim_peer_next(&f, NULL, 3000);
 	cr_assert_not_null(ev);
 	bool refused = strcmp(sim_jstr(ev, "type"), "ERROR") == 0;

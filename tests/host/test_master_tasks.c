@@ -496,14 +496,10 @@ Test(mtasks, mark_agent_gone_completes_unreachable_tasks)
 	struct sim_peer a = {0}, f = {0};
 	run_then_partition(&a, &f, "{\"type\":\"PARTITION_AWARE\"}", "TASK_UNREACHABLE", NULL,
 	                   NULL);
-	char body[512];
-	snprintf(body, sizeof(body),
-	         "{\"type\":\"MARK_AGENT_GONE\",\"mark_agent_gone\":{\"agent_id\":{\"value\":"
-	         "\"%s\"}}}",
-	         a.id);
-	int status;
-	json_decref(sim_op_call(body, &status, NULL, 0));
-	cr_assert_eq(status, 200);
+	cr_assert_eq(sim_op_status("{\"type\":\"MARK_AGENT_GONE\",\"mark_agent_gone\":{"
+	                           "\"agent_id\":{\"value\":\"%s\"}}}",
+	                           a.id),
+	             200);
 	json_t *ev = sim_peer_next(&f, "UPDATE", 3000);
 	cr_assert_not_null(ev);
 	cr_assert_str_eq(sim_jstr(ev, "update.status.state"), "TASK_GONE_BY_OPERATOR");
@@ -630,13 +626,11 @@ Test(mtasks, teardown_completes_the_framework_and_its_tasks)
 	cr_assert_eq(sim_peer_open(&o, "/api/v1", "{\"type\":\"SUBSCRIBE\"}"), 200);
 	json_decref(sim_peer_next(&o, "SUBSCRIBED", 3000));
 
-	char body[512];
-	snprintf(body, sizeof(body),
-	         "{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{\"value\":\"%s\"}}}",
-	         f.id);
 	int status;
-	json_decref(sim_op_call(body, &status, NULL, 0));
-	cr_assert_eq(status, 200);
+	cr_assert_eq(sim_op_status("{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{"
+	                           "\"value\":\"%s\"}}}",
+	                           f.id),
+	             200);
 	json_t *ev = sim_peer_next(&a, "SHUTDOWN_FRAMEWORK", 3000);
 	cr_assert_not_null(ev);
 	json_decref(ev);
@@ -667,11 +661,10 @@ Test(mtasks, teardown_completes_the_framework_and_its_tasks)
 	 * tasks with it. */
 	struct sim_peer f2 = {0};
 	sim_fw_subscribe(&f2, NULL, NULL);
-	snprintf(body, sizeof(body),
-	         "{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{\"value\":\"%s\"}}}",
-	         f2.id);
-	json_decref(sim_op_call(body, &status, NULL, 0));
-	cr_assert_eq(status, 200);
+	cr_assert_eq(sim_op_status("{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{"
+	                           "\"value\":\"%s\"}}}",
+	                           f2.id),
+	             200);
 	fws = sim_op_call("{\"type\":\"GET_FRAMEWORKS\"}", &status, NULL, 0);
 	done = sim_jget(fws, "get_frameworks.completed_frameworks");
 	cr_assert_eq(json_array_size(done), 1);
@@ -701,13 +694,10 @@ Test(mtasks, a_framework_removed_while_its_agent_was_away_is_shut_down_on_return
 	snprintf(id, sizeof(id), "%s", a.id);
 	sim_peer_close(&a);
 	usleep(200 * 1000);
-	char body[512];
-	snprintf(body, sizeof(body),
-	         "{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{\"value\":\"%s\"}}}",
-	         f.id);
-	int status;
-	json_decref(sim_op_call(body, &status, NULL, 0));
-	cr_assert_eq(status, 200);
+	cr_assert_eq(sim_op_status("{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{"
+	                           "\"value\":\"%s\"}}}",
+	                           f.id),
+	             200);
 	/* Its SHUTDOWN_FRAMEWORK had no stream to go on: it comes after the
 	 * re-registration's REGISTERED. */
 	char *rep = reported(f.id, task, "t1", "TASK_RUNNING"), list[8192];
@@ -820,13 +810,11 @@ Test(mtasks, no_completed_frameworks_with_a_zero_bound)
 	sim_start_master((const char *const[]){"--max_completed_frameworks=0", NULL}, 0);
 	struct sim_peer f = {0};
 	sim_fw_subscribe(&f, NULL, NULL);
-	char body[512];
-	snprintf(body, sizeof(body),
-	         "{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{\"value\":\"%s\"}}}",
-	         f.id);
 	int status;
-	json_decref(sim_op_call(body, &status, NULL, 0));
-	cr_assert_eq(status, 200);
+	cr_assert_eq(sim_op_status("{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{"
+	                           "\"value\":\"%s\"}}}",
+	                           f.id),
+	             200);
 	json_t *fws = sim_op_call("{\"type\":\"GET_FRAMEWORKS\"}", &status, NULL, 0);
 	cr_assert_eq(status, 200);
 	cr_assert_eq(json_array_size(sim_jget(fws, "get_frameworks.frameworks")), 0);

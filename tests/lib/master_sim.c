@@ -333,6 +333,18 @@ void sim_next_offer(struct sim_peer *f, int ms, char ret_offer[static 256])
 	json_decref(ev);
 }
 
+int sim_op_status(const char *fmt, ...)
+{
+	char body[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	int status;
+	json_decref(sim_op_call(body, &status, NULL, 0));
+	return status;
+}
+
 json_t *sim_get_tasks(void)
 {
 	int status;
@@ -488,6 +500,21 @@ void sim_fw_subscribe_failover(struct sim_peer *f, const char *id, const char *c
 	         "\"name\":\"fw\",\"failover_timeout\":%g,\"capabilities\":[%s]}}}",
 	         idpart, failover_secs, caps ? caps : "");
 	open_for_id(f, "/api/v1/scheduler", body, "SUBSCRIBED", "subscribed.framework_id.value");
+}
+
+void sim_fw_subscribe_body(struct sim_peer *f, const char *body)
+{
+	open_for_id(f, "/api/v1/scheduler", body, "SUBSCRIBED", "subscribed.framework_id.value");
+}
+
+void sim_fw_open_as(struct sim_peer *f, const char *id)
+{
+	char body[512];
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"id\":{\"value\":"
+	         "\"%s\"},\"user\":\"root\",\"name\":\"fw\"}}}",
+	         id);
+	cr_assert_eq(sim_peer_open(f, "/api/v1/scheduler", body), 200);
 }
 
 void sim_fw_subscribe(struct sim_peer *f, const char *id, const char *caps)

@@ -135,6 +135,15 @@ int sim_fw_ack(struct sim_peer *f, const char *agent, const char *task, const ch
 /* An operator call: the parsed body (NULL when not JSON), the status in
  * *status, the raw response head in `head` when not NULL. */
 json_t *sim_op_call(const char *body, int *status, char *head, size_t head_len);
+/* An operator call of the body that `fmt` formats, whose answer is
+ * dropped: its status. */
+int sim_op_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* SUBSCRIBE with `body` (200, asserted) and the framework id of its
+ * SUBSCRIBED (asserted to come) in f->id. */
+void sim_fw_subscribe_body(struct sim_peer *f, const char *body);
+/* SUBSCRIBE as the framework `id` (user root, name fw), asserting the 200;
+ * what comes on the stream is the caller's to read. */
+void sim_fw_open_as(struct sim_peer *f, const char *id);
 /* The answer to GET_TASKS (asserting 200); json_decref() it. */
 json_t *sim_get_tasks(void);
 /* The state of `task` in a GET_TASKS answer's list `list` (tasks,
