@@ -7,7 +7,7 @@
  * SIGKILL; a registration_order from the future; the migration of agents
  * admitted before secrets. */
 #include "master_sim.h"
-#include "registry_v1.h"
+#include "registry_test.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -401,7 +401,8 @@ Test(asecret, an_agent_admitted_before_secrets_gets_one_at_its_next_registration
 	char db[400];
 	cr_assert_eq(mkdir(sim_work_dir, 0700), 0);
 	snprintf(db, sizeof(db), "%s/registry.db", sim_work_dir);
-	rv1_create(db, "INSERT INTO agents VALUES ('S-old', 'a1', '{\"hostname\":\"a1\"}', 1, 0);");
+	rgt_create_v1(db,
+	              "INSERT INTO agents VALUES ('S-old', 'a1', '{\"hostname\":\"a1\"}', 1, 0);");
 
 	sim_start_master(NULL, 0);
 	cr_expect_eq(mode_of(db), 0600, "the old registry stays %o", mode_of(db));

@@ -3,7 +3,7 @@
  * registry's agents.secret (schema 2 and on, migrated from 1) and file modes. */
 #include "master/registry.h"
 #include "proto/proto.h"
-#include "registry_v1.h"
+#include "registry_test.h"
 #include "tmpdir.h"
 
 #include <criterion/criterion.h>
@@ -105,11 +105,7 @@ static void teardown(void)
 
 static ms_registry *open_reg(void)
 {
-	ms_registry *reg = NULL;
-	struct ag_error err = {0};
-	cr_assert_eq(ms_registry_open(dir, MS_REGISTRY_SYNC_FULL, &reg, NULL, &err), 0, "%s",
-	             err.msg);
-	return reg;
+	return rgt_open(dir, MS_REGISTRY_SYNC_FULL, NULL);
 }
 
 struct seen {
@@ -169,7 +165,7 @@ Test(secrets, a_schema_1_registry_is_migrated_and_made_private, .init = setup, .
 {
 	char path[400];
 	snprintf(path, sizeof(path), "%s/registry.db", dir);
-	rv1_create(path, "INSERT INTO agents VALUES ('S-old', 'h', '{}', 7, 0);");
+	rgt_create_v1(path, "INSERT INTO agents VALUES ('S-old', 'h', '{}', 7, 0);");
 
 	ms_registry *reg = open_reg();
 	cr_expect_eq(ms_registry_schema_version(reg), MS_REGISTRY_SCHEMA_VERSION);
