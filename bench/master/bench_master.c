@@ -106,16 +106,27 @@ static void post_done(struct evhttp_request *req, void *arg)
 	}
 }
 
+/* A new JSON POST request answered to `done(req, arg)`; its body (a chunk
+ * callback for streams) is the caller's to add. */
+static struct evhttp_request *json_request(void (*done)(struct evhttp_request *, void *), void *arg)
+{
+	struct evhttp_request *req = evhttp_request_new(done, arg);
+	if (!req)
+		die("evhttp_request_new");
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	evhttp_add_header(h, "Host", "127.0.0.1");
+	evhttp_add_header(h, "Content-Type", "application/json");
+	return req;
+}
+
 /* `secret`: the agent's (docs/agent-protocol.md, Agent secret); NULL for
  * the framework. */
 static void post(const char *path, const char *stream_id, const char *secret, const char *body,
                  size_t len)
 {
 	struct evhttp_connection *c = B.post[B.post_rr++ % (unsigned)B.n_post];
-	struct evhttp_request *req = evhttp_request_new(post_done, NULL);
+	struct evhttp_request *req = json_request(post_done, NULL);
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	evhttp_add_header(h, "Host", "127.0.0.1");
-	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "Mesos-Stream-Id", stream_id);
 	if (secret && secret[0])
 		evhttp_add_header(h, "Agora-Agent-Secret", secret);
@@ -297,11 +308,8 @@ static void agent_register(struct agent *a)
 	evhttp_connection_set_timeout(a->conn, 3600);
 	a->in = evbuffer_new();
 	a->batch = evbuffer_new();
-	struct evhttp_request *req = evhttp_request_new(stream_done, a);
+	struct evhttp_request *req = json_request(stream_done, a);
 	evhttp_request_set_chunked_cb(req, agent_chunk);
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	evhttp_add_header(h, "Host", "127.0.0.1");
-	evhttp_add_header(h, "Content-Type", "application/json");
 	evbuffer_add_printf(evhttp_request_get_output_buffer(req),
 	                    "{\"type\":\"REGISTER\",\"register\":{\"agent_info\":{\"hostname\":"
 	                    "\"sim%d\",\"port\":5051,\"resources\":[{\"name\":\"cpus\",\"type\":"
@@ -519,11 +527,8 @@ static void framework_subscribe(void)
 	B.fw_conn = evhttp_connection_base_new(B.base, NULL, "127.0.0.1", B.port);
 	evhttp_connection_set_timeout(B.fw_conn, 3600);
 	B.fw_in = evbuffer_new();
-	struct evhttp_request *req = evhttp_request_new(stream_done, NULL);
+	struct evhttp_request *req = json_request(stream_done, NULL);
 	evhttp_request_set_chunked_cb(req, fw_chunk);
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	evhttp_add_header(h, "Host", "127.0.0.1");
-	evhttp_add_header(h, "Content-Type", "application/json");
 	evbuffer_add_printf(evhttp_request_get_output_buffer(req),
 	                    "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":"
 	                    "\"root\",\"name\":\"bench\",\"failover_timeout\":60}}}");
@@ -534,29 +539,14 @@ static void framework_subscribe(void)
 
 static void start_master(const char *bin, const char *work_dir, const char *const *extra)
 {
-	int out[2];
-	if (pipe2(out, O_CLOEXEC) != 0)
-		die("pipe");
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		char wd[512];
-		snprintf(wd, sizeof(wd), "--work_dir=%s", work_dir);
-		const char *argv[32] = {bin, "--port=0", "--log_level=warning", wd,
-		                        "--registry_sync=normal"};
-		int n = 5;
-		for (int i = 0; extra[i] && n < 31; i++)
-			argv[n++] = extra[i];
-		dup2(out[1], 1);
-		execv(bin, (char **)argv);
-		_exit(127);
-	}
-	close(out[1]);
-	B.master = pid;
-	int r = mc_master_port(out[0], 10000, &B.port);
-	close(out[0]);
-	if (r < 0)
+	char wd[512];
+	snprintf(wd, sizeof(wd), "--work_dir=%s", work_dir);
+	const char *argv[32] = {bin, "--port=0", "--log_level=warning", wd,
+	                        "--registry_sync=normal"};
+	int n = 5;
+	for (int i = 0; extra[i] && n < 31; i++)
+		argv[n++] = extra[i];
+	if (mc_spawn_master(argv, -1, 10000, &B.master, &B.port) < 0)
 		die("the master did not start");
 }
 

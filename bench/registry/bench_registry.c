@@ -127,37 +127,22 @@ static void run_in_process(const char *name)
 
 static void start_master(void)
 {
-	int out[2];
-	if (pipe2(out, O_CLOEXEC) != 0)
-		die("pipe");
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		const char *b = getenv("AGORA_BUILD_DIR");
-		char bin[512], wd[320], keep[64];
-		snprintf(bin, sizeof(bin), "%s/bin/agora-master", b ? b : "build");
-		snprintf(wd, sizeof(wd), "--work_dir=%s", B.dir);
-		snprintf(keep, sizeof(keep), "--registry_max_removed_frameworks=%" PRIu64, B.keep);
-		/* Without --keep, the master's default bound (and a master of
-		 * before the bound can be measured too). */
-		const char *argv[] = {bin,
-		                      "--port=0",
-		                      "--log_level=warning",
-		                      wd,
-		                      B.sync == MS_REGISTRY_SYNC_FULL ? "--registry_sync=full"
-		                                                      : "--registry_sync=normal",
-		                      B.keep_given ? keep : NULL,
-		                      NULL};
-		dup2(out[1], 1);
-		execv(bin, (char **)argv);
-		_exit(127);
-	}
-	close(out[1]);
-	B.master = pid;
-	int r = mc_master_port(out[0], 10000, &B.port);
-	close(out[0]);
-	if (r < 0)
+	const char *b = getenv("AGORA_BUILD_DIR");
+	char bin[512], wd[320], keep[64];
+	snprintf(bin, sizeof(bin), "%s/bin/agora-master", b ? b : "build");
+	snprintf(wd, sizeof(wd), "--work_dir=%s", B.dir);
+	snprintf(keep, sizeof(keep), "--registry_max_removed_frameworks=%" PRIu64, B.keep);
+	/* Without --keep, the master's default bound (and a master of
+	 * before the bound can be measured too). */
+	const char *argv[] = {bin,
+	                      "--port=0",
+	                      "--log_level=warning",
+	                      wd,
+	                      B.sync == MS_REGISTRY_SYNC_FULL ? "--registry_sync=full"
+	                                                      : "--registry_sync=normal",
+	                      B.keep_given ? keep : NULL,
+	                      NULL};
+	if (mc_spawn_master(argv, -1, 10000, &B.master, &B.port) < 0)
 		die("the master did not start");
 }
 
@@ -167,15 +152,8 @@ static void http_cycle(const char *body)
 	struct mc_conn *c = mc_connect(B.port);
 	if (!c)
 		die("connect");
-	char head[256];
-	int n = snprintf(head, sizeof(head),
-	                 "POST /api/v1/scheduler HTTP/1.1\r\nHost: x\r\n"
-	                 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-	                 strlen(body));
-	if (mc_send(c, head, (size_t)n) < 0 || mc_send(c, body, strlen(body)) < 0)
-		die("send SUBSCRIBE");
 	struct mc_response r = {0};
-	if (mc_read_head(c, &r) < 0 || r.status != 200)
+	if (mc_post_json(c, "/api/v1/scheduler", NULL, body, &r) < 0 || r.status != 200)
 		die("SUBSCRIBE refused");
 	char sid[64];
 	snprintf(sid, sizeof(sid), "%s", mc_header(&r, "Mesos-Stream-Id"));

@@ -370,14 +370,8 @@ static bool subscribe_once(const char *id)
 	struct mc_conn *c = mc_connect(port);
 	if (!c)
 		return false;
-	char head[512];
-	int n = snprintf(head, sizeof(head),
-	                 "POST /api/v1/scheduler HTTP/1.1\r\nHost: master\r\nContent-Type: "
-	                 "application/json\r\nContent-Length: %zu\r\n\r\n",
-	                 strlen(body));
 	struct mc_response r = {0};
-	if (mc_send(c, head, (size_t)n) < 0 || mc_send(c, body, strlen(body)) < 0 ||
-	    mc_read_head(c, &r) < 0 || r.status != 200) {
+	if (mc_post_json(c, "/api/v1/scheduler", NULL, body, &r) < 0 || r.status != 200) {
 		logf_("SUBSCRIBE: status %d", r.status);
 		mc_close(c);
 		return false;

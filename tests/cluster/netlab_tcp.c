@@ -134,6 +134,23 @@ static int write_all(int fd, const char *buf, size_t len, uint64_t deadline)
 	return 0;
 }
 
+/* Read what `fd` sends until EOF into buf (MSG_MAX bytes) and copy it to
+ * stdout; its length, or -1 after fail() named `what` (the reading). */
+static ssize_t read_to_stdout(int fd, char *buf, uint64_t deadline, const char *what)
+{
+	ssize_t len = read_all(fd, buf, deadline);
+	if (len < 0) {
+		errno = (int)-len;
+		fail(what);
+		return -1;
+	}
+	if (ag_write_all(STDOUT_FILENO, buf, (size_t)len) < 0) {
+		fail("writing to stdout");
+		return -1;
+	}
+	return len;
+}
+
 static int serve(const struct sockaddr_in *sa, uint64_t deadline)
 {
 	_cleanup_close_ int lfd = -1;
@@ -163,13 +180,9 @@ static int serve(const struct sockaddr_in *sa, uint64_t deadline)
 		if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
 			return fail("accept");
 	}
-	len = read_all(cfd, buf, deadline);
-	if (len < 0) {
-		errno = (int)-len;
-		return fail("reading the message");
-	}
-	if (ag_write_all(STDOUT_FILENO, buf, (size_t)len) < 0)
-		return fail("writing to stdout");
+	len = read_to_stdout(cfd, buf, deadline, "reading the message");
+	if (len < 0)
+		return 1;
 	r = write_all(cfd, buf, (size_t)len, deadline);
 	if (r < 0) {
 		errno = -r;
@@ -232,13 +245,9 @@ static int send_msg(const struct sockaddr_in *sa, const char *msg, uint64_t dead
 	}
 	if (shutdown(fd, SHUT_WR) < 0)
 		return fail("shutdown");
-	len = read_all(fd, buf, deadline);
-	if (len < 0) {
-		errno = (int)-len;
-		return fail("reading the reply");
-	}
-	if (ag_write_all(STDOUT_FILENO, buf, (size_t)len) < 0)
-		return fail("writing to stdout");
+	len = read_to_stdout(fd, buf, deadline, "reading the reply");
+	if (len < 0)
+		return 1;
 	if ((size_t)len != mlen || memcmp(buf, msg, mlen) != 0) {
 		fprintf(stderr, "netlab-tcp: the reply differs from the message\n");
 		return 1;

@@ -11,30 +11,10 @@
 # a failure. Run as root (tier-guard cluster).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-src=${AGORA_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
-build=${AGORA_BUILD_DIR:-$src/build}
-# shellcheck source=../lib/checks.sh
-source "$here/../lib/checks.sh"
+# shellcheck source=../lib/install.sh
+source "$here/../lib/install.sh"
 CHECKS_NAME=install
-
-tmp=$(mktemp -d /tmp/agora-install-test.XXXXXX)
-cleanup() {
-	AGORA_LOCAL_DIR=$tmp/local "$src/scripts/cluster-down" >/dev/null 2>&1
-	rm -rf --one-file-system "$tmp"
-}
-trap cleanup EXIT
-
-# The prefix the build was configured with (what the units name).
-prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
-[[ -n $prefix ]] || fatal "no CMAKE_INSTALL_PREFIX in $build/CMakeCache.txt"
-root=$tmp/root
-if DESTDIR=$root cmake --install "$build" >"$tmp/install.log" 2>&1; then
-	pass "cmake --install into a DESTDIR"
-else
-	sed 's/^/    /' "$tmp/install.log"
-	fatal "cmake --install into a DESTDIR"
-fi
-inst=$root$prefix
+install_build agora-install-test
 
 for p in agora-master agora-agent agoractl agora-run; do
 	[[ -x $inst/bin/$p ]] && pass "bin/$p installed" || fail "bin/$p installed"
@@ -71,16 +51,9 @@ grep -q '^KillMode=process' "$units/agora-agent.service" &&
 	fail "the agent's unit has KillMode=process"
 
 # A cluster of the installed programs.
-export AGORA_LOCAL_DIR=$tmp/local
-if BUILD_DIR=$inst "$src/scripts/cluster-up" >"$tmp/up.log" 2>&1; then
-	pass "cluster-up with the installed master and agent"
-else
-	sed 's/^/    /' "$tmp/up.log"
-	fatal "cluster-up with the installed master and agent"
-fi
+installed_cluster_up
 grep -q "$inst/bin/agora-agent" "/proc/$(cat "$AGORA_LOCAL_DIR/agent.pid")/cmdline" &&
 	pass "... the agent running is the installed one" || fail "the agent running is the installed one"
-export AGORA_MASTER=127.0.0.1:$(cat "$AGORA_LOCAL_DIR/master.port")
 out=$(timeout 60 "$inst/bin/agoractl" run -- echo hello from the install 2>"$tmp/run.err")
 rc=$?
 if [[ $rc == 0 && $out == *"hello from the install"* ]]; then

@@ -77,17 +77,6 @@ if ! netlab_up 3; then
 fi
 mip=$(netlab_ip 1)
 
-# wait_for SECS CMD...: poll CMD every 0.1 s until it succeeds.
-wait_for() {
-	local i n=$(($1 * 10))
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 start_master() {
 	netlab_spawn 1 "$master_bin" --ip "$mip" --port 5050 --work_dir "$tmp/master" \
 		--heartbeat_interval 1secs --agent_ping_timeout 1secs --max_agent_ping_timeouts 5 \

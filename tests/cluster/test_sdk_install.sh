@@ -11,29 +11,10 @@
 # PASS/FAIL lines; exits 1 on a failure. Run as root (tier-guard cluster).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-src=${AGORA_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
-build=${AGORA_BUILD_DIR:-$src/build}
-# shellcheck source=../lib/checks.sh
-source "$here/../lib/checks.sh"
+# shellcheck source=../lib/install.sh
+source "$here/../lib/install.sh"
 CHECKS_NAME=sdk_install
-
-tmp=$(mktemp -d /tmp/agora-sdk-install.XXXXXX)
-cleanup() {
-	AGORA_LOCAL_DIR=$tmp/local "$src/scripts/cluster-down" >/dev/null 2>&1
-	rm -rf --one-file-system "$tmp"
-}
-trap cleanup EXIT
-
-prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
-[[ -n $prefix ]] || fatal "no CMAKE_INSTALL_PREFIX in $build/CMakeCache.txt"
-root=$tmp/root
-if DESTDIR=$root cmake --install "$build" >"$tmp/install.log" 2>&1; then
-	pass "cmake --install into a DESTDIR"
-else
-	sed 's/^/    /' "$tmp/install.log"
-	fatal "cmake --install into a DESTDIR"
-fi
-inst=$root$prefix
+install_build agora-sdk-install
 
 [[ -f $inst/include/agora/scheduler.h ]] && pass "include/agora/scheduler.h installed" ||
 	fail "include/agora/scheduler.h installed"
@@ -80,14 +61,7 @@ deps=$(LD_LIBRARY_PATH=$libdir ldd "$tmp/fw/run-tasks")
 	pass "... and loads the installed libagora-scheduler.so.0" ||
 	fail "run-tasks loads the installed library: $deps"
 
-export AGORA_LOCAL_DIR=$tmp/local
-if BUILD_DIR=$inst "$src/scripts/cluster-up" >"$tmp/up.log" 2>&1; then
-	pass "cluster-up with the installed master and agent"
-else
-	sed 's/^/    /' "$tmp/up.log"
-	fatal "cluster-up with the installed master and agent"
-fi
-export AGORA_MASTER=127.0.0.1:$(cat "$AGORA_LOCAL_DIR/master.port")
+installed_cluster_up
 out=$(cd "$tmp/fw" && LD_LIBRARY_PATH=$libdir timeout 120 ./run-tasks 3 2>&1)
 rc=$?
 if [[ $rc == 0 && $out == *"all 3 tasks ended, 0 failed"* ]]; then

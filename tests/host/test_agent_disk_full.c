@@ -23,10 +23,7 @@ static int op_port;
 
 static void setup(void)
 {
-	if (geteuid() != 0)
-		AG_SKIP("needs root (mounts, namespaces)");
-	snprintf(base, sizeof(base), "/tmp/agora-full-XXXXXX");
-	cr_assert(mkdtemp(base));
+	agt_root_dir(base, sizeof(base), "full");
 	snprintf(work, sizeof(work), "%s/work", base);
 	snprintf(fill, sizeof(fill), "%s/work/fill", base);
 	cr_assert(mkdir(work, 0755) == 0);
@@ -67,17 +64,7 @@ TestSuite(agent_disk_full, .init = setup, .fini = teardown, .timeout = 120);
 /* Fill the tmpfs to the last byte. */
 static void fill_up(void)
 {
-	int fd = open(fill, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	cr_assert(fd >= 0);
-	static char chunk[4096];
-	memset(chunk, 'x', sizeof(chunk));
-	ssize_t n;
-	while ((n = write(fd, chunk, sizeof(chunk))) > 0)
-		;
-	while ((n = write(fd, chunk, 1)) > 0)
-		;
-	cr_assert(n < 0 && errno == ENOSPC, "filled: %s", strerror(errno));
-	close(fd);
+	agt_fill_up(fill);
 }
 
 static int health(char *out, size_t n)

@@ -81,10 +81,7 @@ static char *run_dir(void)
 {
 	char pat[128];
 	snprintf(pat, sizeof(pat), "%s/run/ctr-*", work);
-	glob_t g;
-	cr_assert(glob(pat, 0, NULL, &g) == 0 && g.gl_pathc == 1, "no single %s", pat);
-	char *d = strdup(g.gl_pathv[0]);
-	globfree(&g);
+	char *d = agt_glob_one(pat);
 	return d;
 }
 

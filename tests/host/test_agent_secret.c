@@ -7,6 +7,7 @@
  * SIGKILL; a registration_order from the future; the migration of agents
  * admitted before secrets. */
 #include "master_sim.h"
+#include "registry_test.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -36,30 +37,10 @@ static uint64_t wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static json_t *get_tasks(void)
-{
-	int status;
-	json_t *j = sim_op_call("{\"type\":\"GET_TASKS\"}", &status, NULL, 0);
-	cr_assert_eq(status, 200);
-	cr_assert_not_null(j);
-	return j;
-}
-
-/* The state of `task` in GET_TASKS' `list`, NULL when not there. */
-static const char *listed(json_t *gt, const char *list, const char *task)
-{
-	json_t *t;
-	size_t i;
-	json_array_foreach (sim_jget(gt, list), i, t)
-		if (strcmp(sim_jstr(t, "task_id.value"), task) == 0)
-			return sim_jstr(t, "state");
-	return NULL;
-}
-
 static char *task_state(const char *task)
 {
-	json_t *gt = get_tasks();
-	const char *s = listed(gt, "get_tasks.tasks", task);
+	json_t *gt = sim_get_tasks();
+	const char *s = sim_listed(gt, "tasks", task);
 	char *copy = strdup(s ? s : "(not running)");
 	json_decref(gt);
 	return copy;
@@ -73,17 +54,11 @@ static int try_register(const char *body, const char *secret, char **ret_body)
 {
 	struct mc_conn *c = mc_connect(sim_port);
 	cr_assert_not_null(c);
-	char head[512], hdr[160] = "";
+	char hdr[160] = "";
 	if (secret)
 		snprintf(hdr, sizeof(hdr), SIM_SECRET_HEADER ": %s\r\n", secret);
-	int n = snprintf(head, sizeof(head),
-	                 "POST /api/v1/agent HTTP/1.1\r\nHost: x\r\nContent-Type: "
-	                 "application/json\r\n%sContent-Length: %zu\r\n\r\n",
-	                 hdr, strlen(body));
-	cr_assert_eq(mc_send(c, head, (size_t)n), 0);
-	cr_assert_eq(mc_send(c, body, strlen(body)), 0);
 	struct mc_response r = {0};
-	cr_assert_eq(mc_read_head(c, &r), 0);
+	cr_assert_eq(mc_post_json(c, "/api/v1/agent", hdr, body, &r), 0);
 	if (r.status != 200)
 		cr_assert_eq(mc_read_body(c, &r), 0);
 	mc_close(c);
@@ -138,11 +113,8 @@ static void t1_running(struct sim_peer *a, struct sim_peer *f, char **ret_task, 
 	sim_agent_register(a, "a1", SIM_AGENT_RES);
 	cr_expect_eq(strlen(sim_agent_secret(a->id)), 64, "REGISTERED carried no secret");
 	sim_fw_subscribe(f, NULL, NULL);
-	json_t *ev = sim_peer_next(f, "OFFERS", 3000);
-	cr_assert_not_null(ev, "no offer");
 	char offer[256];
-	snprintf(offer, sizeof(offer), "%s", sim_jstr(ev, "offers.offers.0.id.value"));
-	json_decref(ev);
+	sim_next_offer(f, 3000, offer);
 	cr_assert_eq(sim_fw_launch(f, offer, a->id, "t1", "1", NULL), 202);
 	json_t *run = sim_peer_next(a, "RUN_TASK", 3000);
 	cr_assert_not_null(run, "no RUN_TASK");
@@ -150,18 +122,11 @@ static void t1_running(struct sim_peer *a, struct sim_peer *f, char **ret_task, 
 	*ret_fw = json_dumps(sim_jget(run, "run_task.framework_info"), JSON_COMPACT);
 	json_decref(run);
 	cr_assert_eq(sim_agent_update(a, f->id, "t1", "TASK_RUNNING", SIM_UUIDS[0]), 202);
-	ev = sim_peer_next(f, "UPDATE", 3000);
+	json_t *ev = sim_peer_next(f, "UPDATE", 3000);
 	cr_assert_not_null(ev);
 	cr_assert_str_eq(sim_jstr(ev, "update.status.state"), "TASK_RUNNING");
 	json_decref(ev);
 	cr_assert_eq(sim_fw_ack(f, a->id, "t1", SIM_UUIDS[0]), 202);
-}
-
-static bool log_has(const char *ere)
-{
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "grep -qE -- '%s' %s", ere, sim_log_path);
-	return system(cmd) == 0;
 }
 
 /* ---- the reproduction ------------------------------------------------------ */
@@ -184,7 +149,7 @@ Test(asecret, an_impersonating_reregister_is_refused_and_changes_nothing)
 	cr_assert_eq(status, 403, "the impersonator was answered %d: %s", status, why);
 	cr_expect(strstr(why, SIM_SECRET_HEADER " header is missing"), "%s", why);
 	free(why);
-	cr_expect(log_has(" WARN +agent .*REREGISTER from .* without a secret: refused"),
+	cr_expect(sim_log_has(" WARN +agent .*REREGISTER from .* without a secret: refused"),
 	          "no warning in %s", sim_log_path);
 
 	/* Nothing changed: t1 runs, the framework heard nothing, the agent's
@@ -277,7 +242,7 @@ Test(asecret, a_wrong_or_missing_secret_is_403_on_every_call)
 	cr_expect_str_eq(st, "TASK_RUNNING");
 	free(st);
 	cr_expect_null(sim_peer_next(&f, "UPDATE", 500), "a refused update reached the framework");
-	cr_expect(log_has(" WARN +agent .*STATUS_UPDATE from .* with a wrong secret: refused"),
+	cr_expect(sim_log_has(" WARN +agent .*STATUS_UPDATE from .* with a wrong secret: refused"),
 	          "no warning in %s", sim_log_path);
 
 	/* With the secret, the same calls are taken. */
@@ -436,26 +401,8 @@ Test(asecret, an_agent_admitted_before_secrets_gets_one_at_its_next_registration
 	char db[400];
 	cr_assert_eq(mkdir(sim_work_dir, 0700), 0);
 	snprintf(db, sizeof(db), "%s/registry.db", sim_work_dir);
-	sqlite3 *s = NULL;
-	cr_assert_eq(sqlite3_open(db, &s), SQLITE_OK);
-	cr_assert_eq(
-	        sqlite3_exec(s,
-	                     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	                     "CREATE TABLE agents (id TEXT PRIMARY KEY, hostname TEXT NOT "
-	                     "NULL, info TEXT NOT NULL, registered_at INTEGER NOT NULL, gone "
-	                     "INTEGER NOT NULL DEFAULT 0);"
-	                     "CREATE TABLE frameworks (id TEXT PRIMARY KEY, info TEXT NOT "
-	                     "NULL, failover_timeout REAL NOT NULL DEFAULT 0, registered_at "
-	                     "INTEGER NOT NULL, removed INTEGER NOT NULL DEFAULT 0);"
-	                     "CREATE TABLE weights (role TEXT PRIMARY KEY, weight REAL NOT "
-	                     "NULL CHECK (weight > 0));"
-	                     "INSERT INTO agents VALUES ('S-old', 'a1', '{\"hostname\":\"a1\"}', "
-	                     "1, 0);"
-	                     "PRAGMA user_version = 1;",
-	                     NULL, NULL, NULL),
-	        SQLITE_OK);
-	sqlite3_close(s);
-	chmod(db, 0644);
+	rgt_create_v1(db,
+	              "INSERT INTO agents VALUES ('S-old', 'a1', '{\"hostname\":\"a1\"}', 1, 0);");
 
 	sim_start_master(NULL, 0);
 	cr_expect_eq(mode_of(db), 0600, "the old registry stays %o", mode_of(db));
@@ -464,10 +411,11 @@ Test(asecret, an_agent_admitted_before_secrets_gets_one_at_its_next_registration
 	sim_agent_reregister(&a, "a1", SIM_AGENT_RES, "[]", "[]");
 	const char *secret = sim_agent_secret("S-old");
 	cr_assert_eq(strlen(secret), 64, "no secret issued: `%s`", secret);
-	cr_expect(log_has(" WARN +agent S-old .*had no secret .*issued one"), "no warning in %s",
-	          sim_log_path);
+	cr_expect(sim_log_has(" WARN +agent S-old .*had no secret .*issued one"),
+	          "no warning in %s", sim_log_path);
 
 	/* Durable at once, in the migrated schema. */
+	sqlite3 *s = NULL;
 	cr_assert_eq(sqlite3_open_v2(db, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	sqlite3_stmt *q = NULL;
 	cr_assert_eq(
@@ -493,7 +441,8 @@ Test(asecret, an_agent_admitted_before_secrets_gets_one_at_its_next_registration
 	snprintf(second, sizeof(second), "%s", sim_jstr(ev, "registered.agent_secret"));
 	json_decref(ev);
 	cr_expect_str_neq(second, first);
-	cr_expect(log_has("S-old .*the one issued at its last registration was never presented"));
+	cr_expect(
+	        sim_log_has("S-old .*the one issued at its last registration was never presented"));
 
 	/* Presented once (a HEARTBEAT), it is required: without it, or with
 	 * the void one, 403. */
@@ -664,7 +613,7 @@ Test(asecret, the_real_agent_keeps_its_secret_across_sigkills, .timeout = 180)
 	cr_assert_not_null(ag, "the agent did not re-register with the restarted master");
 	cr_expect_str_eq(sim_jstr(ag, "agent_info.id.value"), id);
 	json_decref(ag);
-	cr_expect_not(log_has("refused"), "the master refused the agent (%s)", sim_log_path);
+	cr_expect_not(sim_log_has("refused"), "the master refused the agent (%s)", sim_log_path);
 	char *again = read_secret_file();
 	cr_expect_str_eq(again, strcat(secret, "\n"), "the secret changed");
 	free(again);
@@ -682,7 +631,7 @@ Test(asecret, the_real_agent_keeps_its_secret_across_sigkills, .timeout = 180)
 		said = agent_log_has("answered 403 to the registration: it holds a secret for this "
 		                     "agent that the agent presented another");
 	cr_expect(said, "the agent did not say why it was refused (%s)", agent_log);
-	cr_expect(log_has("REREGISTER from .* with a wrong secret: refused"));
+	cr_expect(sim_log_has("REREGISTER from .* with a wrong secret: refused"));
 	kill_agent();
 
 	/* A file that does not hold a secret stops the agent at start,

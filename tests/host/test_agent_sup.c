@@ -1,6 +1,7 @@
 /* The agent's task supervision on the real kernel, cgroups disabled (this
  * host's cgroup v2 has no controllers): command tasks, their sandboxes, exit
  * codes, kill with grace, and the driver SIGKILLed and started again. */
+#include "agent_proc.h"
 #include "agtest.h"
 #include "sup_driver.h"
 
@@ -19,10 +20,7 @@ static char work[64];
 
 static void setup(void)
 {
-	if (geteuid() != 0)
-		AG_SKIP("needs root (namespaces, mounts)");
-	snprintf(work, sizeof(work), "/tmp/agora-sup-XXXXXX");
-	cr_assert(mkdtemp(work));
+	agt_root_dir(work, sizeof(work), "sup");
 }
 
 static void teardown(void)
@@ -31,18 +29,6 @@ static void teardown(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", work);
 	if (work[0])
 		cr_expect(system(cmd) == 0);
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return strdup("");
-	char *buf = calloc(1, 1 << 16);
-	size_t n = fread(buf, 1, (1 << 16) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
 }
 
 /* Runs the driver (argv after --work) to completion; returns its stdout. */
@@ -66,10 +52,8 @@ static char *sandbox_file(const char *name)
 {
 	char pat[160];
 	snprintf(pat, sizeof(pat), "%s/sandboxes/*/%s", work, name);
-	glob_t g;
-	cr_assert(glob(pat, 0, NULL, &g) == 0 && g.gl_pathc == 1, "no %s", pat);
-	char *s = slurp(g.gl_pathv[0]);
-	globfree(&g);
+	char *one = agt_glob_one(pat), *s = ap_slurp(one);
+	free(one);
 	return s;
 }
 
@@ -221,10 +205,8 @@ static pid_t monitor_pid(void)
 {
 	char pat[160];
 	snprintf(pat, sizeof(pat), "%s/run/*/monitor", work);
-	glob_t g;
-	cr_assert(glob(pat, 0, NULL, &g) == 0 && g.gl_pathc == 1);
-	char *s = slurp(g.gl_pathv[0]);
-	globfree(&g);
+	char *one = agt_glob_one(pat), *s = ap_slurp(one);
+	free(one);
 	pid_t p = (pid_t)atoi(s + 4);
 	free(s);
 	return p;
@@ -238,7 +220,7 @@ static pid_t start_driver(const char *const args[], const char *out)
 static void wait_for_text(const char *path, const char *text)
 {
 	for (int i = 0; i < 200; i++) {
-		char *s = slurp(path);
+		char *s = ap_slurp(path);
 		bool found = strstr(s, text) != NULL;
 		free(s);
 		if (found)
@@ -280,7 +262,7 @@ Test(agent_sup, sigkilled_driver_gets_the_real_exit_status_once_on_restart)
 	free(o);
 	char log[160];
 	snprintf(log, sizeof(log), "%s/events.log", work);
-	char *all = slurp(log);
+	char *all = ap_slurp(log);
 	cr_expect(count(all, "TASK_STARTING") == 1 && count(all, "TASK_RUNNING") == 1 &&
 	                  count(all, "TASK_FAILED") == 1,
 	          "launched or reported twice: %s", all);

@@ -25,24 +25,19 @@ static int op_port;
 
 static void start_agent(void)
 {
-	char log[128];
-	snprintf(log, sizeof(log), "%s.log", work);
 	if (!op_port)
 		op_port = ah_free_port();
 	/* A long backoff: a retry by time alone cannot pass for the flow
 	 * the agent owes the good updates (the last --update_backoff_ms
 	 * given counts). */
 	const char *const extra[] = {"--update_backoff_ms", "30000", NULL};
-	agent = ap_start(work, fm.port, op_port, log, extra);
+	agent = ap_start(work, fm.port, op_port, NULL, extra);
 	cr_assert(agent > 0);
 }
 
 static void setup(void)
 {
-	if (geteuid() != 0)
-		AG_SKIP("needs root (namespaces, mounts)");
-	snprintf(work, sizeof(work), "/tmp/agora-refused-XXXXXX");
-	cr_assert(mkdtemp(work));
+	agt_root_dir(work, sizeof(work), "refused");
 	fm.ack_first = true;
 	snprintf(fm.refuse_fw, sizeof(fm.refuse_fw), "BAD");
 	cr_assert(fm_start() == 0);
@@ -89,14 +84,7 @@ static bool log_has(const char *needle)
 {
 	char path[128];
 	snprintf(path, sizeof(path), "%s.log", work);
-	FILE *f = fopen(path, "r");
-	cr_assert(f, "%s: %s", path, strerror(errno));
-	char line[4096];
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, needle) != NULL;
-	fclose(f);
-	return found;
+	return agt_file_has(path, needle);
 }
 
 Test(agentd_refused, another_frameworks_updates_flow_while_a_refused_one_is_set_aside)
@@ -154,10 +142,7 @@ Test(agentd_refused, another_frameworks_updates_flow_while_a_refused_one_is_set_
  * container for either, the agent registered as A-1. */
 static void setup_old_db(void)
 {
-	if (geteuid() != 0)
-		AG_SKIP("needs root (namespaces, mounts)");
-	snprintf(work, sizeof(work), "/tmp/agora-refused-XXXXXX");
-	cr_assert(mkdtemp(work));
+	agt_root_dir(work, sizeof(work), "refused");
 	char db[128];
 	snprintf(db, sizeof(db), "%s/agent.db", work);
 	struct upd_config cfg = {.db_path = db};

@@ -8,6 +8,7 @@
  * nothing here enables a controller anywhere. */
 #include "agtest.h"
 #include "cgroupv2/cgroupv2.h"
+#include "clone_into.h"
 #include "cgroupv2/internal.h"
 
 #include <fcntl.h>
@@ -72,16 +73,6 @@ TestSuite(cgroupv2_host, .init = setup, .fini = teardown, .timeout = 30);
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static pid_t clone_into(int cgfd)
-{
-	struct clone_args args = {
-	        .flags = CLONE_INTO_CGROUP,
-	        .exit_signal = SIGCHLD,
-	        .cgroup = (uint64_t)cgfd,
-	};
-	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
@@ -92,7 +83,7 @@ static void sleep_ms(long ms)
 /* A child in cgroup `cgfd` that sleeps until killed. */
 static pid_t spawn_sleeper(int cgfd)
 {
-	pid_t pid = clone_into(cgfd);
+	pid_t pid = agt_clone_into(cgfd);
 	cr_assert_geq(pid, 0, "clone3(CLONE_INTO_CGROUP): %s", strerror(errno));
 	if (pid == 0) {
 		for (;;)
@@ -229,7 +220,7 @@ Test(cgroupv2_host, freeze_stops_progress_and_thaw_resumes_it)
 	volatile uint64_t *counter =
 	        mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	cr_assert_neq((void *)counter, MAP_FAILED);
-	pid_t pid = clone_into(fd);
+	pid_t pid = agt_clone_into(fd);
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		for (;;)
@@ -264,7 +255,7 @@ static void kill_subtree(int (*killer)(int))
 
 	int pfd[2];
 	cr_assert_eq(pipe(pfd), 0);
-	pid_t p1 = clone_into(l1);
+	pid_t p1 = agt_clone_into(l1);
 	cr_assert_geq(p1, 0);
 	if (p1 == 0) {
 		pid_t g = fork();
@@ -506,7 +497,7 @@ Test(cgroupv2_host, stats_report_cpu_usage_and_absent_controllers)
 {
 	int fd = -1;
 	sub("st", &fd);
-	pid_t pid = clone_into(fd);
+	pid_t pid = agt_clone_into(fd);
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		/* 60 ms of CPU, however long a loaded host takes to give it. */

@@ -67,15 +67,8 @@ static int post(const char *path, const char *body, char **ret_body)
 {
 	struct mc_conn *c = mc_connect(sim_port);
 	cr_assert_not_null(c);
-	char head[512];
-	int n = snprintf(head, sizeof(head),
-	                 "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-	                 "Connection: close\r\nContent-Length: %zu\r\n\r\n",
-	                 path, strlen(body));
-	cr_assert_eq(mc_send(c, head, (size_t)n), 0);
-	cr_assert_eq(mc_send(c, body, strlen(body)), 0);
 	struct mc_response r = {0};
-	cr_assert_eq(mc_read_head(c, &r), 0);
+	cr_assert_eq(mc_post_json(c, path, "Connection: close\r\n", body, &r), 0);
 	bool stream = r.status == 200 && strstr(body, "SUBSCRIBE");
 	if (!stream)
 		cr_assert_eq(mc_read_body(c, &r), 0);
@@ -169,14 +162,7 @@ static double master_cpu_ms(void)
 
 static bool log_has(const char *needle)
 {
-	FILE *f = fopen(sim_log_path, "re");
-	cr_assert_not_null(f);
-	char line[4096];
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, needle) != NULL;
-	fclose(f);
-	return found;
+	return agt_file_has(sim_log_path, needle);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -273,20 +259,13 @@ Test(bounds, free_text_beyond_its_bound_is_a_400_naming_the_field)
 	/* At the bounds it is accepted. */
 	_cleanup_free_ char *ok = subscribe_body(at_bound, 4, 4000);
 	struct sim_peer f;
-	cr_assert_eq(sim_peer_open(&f, "/api/v1/scheduler", ok), 200);
-	json_t *ev = sim_peer_next(&f, "SUBSCRIBED", 3000);
-	cr_assert_not_null(ev);
-	snprintf(f.id, sizeof(f.id), "%s", sim_jstr(ev, "subscribed.framework_id.value"));
-	json_decref(ev);
+	sim_fw_subscribe_body(&f, ok);
 
 	/* A task's name in an ACCEPT. */
 	struct sim_peer a;
 	sim_agent_register(&a, "h1", SIM_AGENT_RES);
-	ev = sim_peer_next(&f, "OFFERS", 3000);
-	cr_assert_not_null(ev, "no offer");
 	char offer[256];
-	snprintf(offer, sizeof(offer), "%s", sim_jstr(ev, "offers.offers.0.id.value"));
-	json_decref(ev);
+	sim_next_offer(&f, 3000, offer);
 	json_t *call = json_pack(
 	        "{s:s, s:{s:s}, s:{s:[{s:s}], s:[{s:s, s:{s:[{s:s, s:{s:s}, s:{s:s}, s:[{s:s, s:s, "
 	        "s:{s:f}}], s:{s:s}}]}}]}}",
@@ -324,11 +303,7 @@ Test(bounds, a_slow_operator_subscriber_is_closed_and_logged)
 	bool closed = false;
 	for (int i = 0; i < 400 && !closed; i++) {
 		struct sim_peer f;
-		cr_assert_eq(sim_peer_open(&f, "/api/v1/scheduler", body), 200);
-		json_t *ev = sim_peer_next(&f, "SUBSCRIBED", 3000);
-		cr_assert_not_null(ev);
-		snprintf(f.id, sizeof(f.id), "%s", sim_jstr(ev, "subscribed.framework_id.value"));
-		json_decref(ev);
+		sim_fw_subscribe_body(&f, body);
 		cr_assert_eq(
 		        sim_fw_call(&f,
 		                    "{\"type\":\"TEARDOWN\",\"framework_id\":{\"value\":\"%s\"}}",
@@ -444,12 +419,7 @@ static void subscribe_and_teardown(char *id, size_t len)
 static bool refused_as_removed(const char *id)
 {
 	struct sim_peer f;
-	char body[512];
-	snprintf(body, sizeof(body),
-	         "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"id\":{\"value\":"
-	         "\"%s\"},\"user\":\"root\",\"name\":\"fw\"}}}",
-	         id);
-	cr_assert_eq(sim_peer_open(&f, "/api/v1/scheduler", body), 200);
+	sim_fw_open_as(&f, id);
 	json_t *ev = sim_peer_next(&f, NULL, 3000);
 	cr_assert_not_null(ev);
 	bool refused = strcmp(sim_jstr(ev, "type"), "ERROR") == 0;
@@ -565,17 +535,11 @@ Test(bounds, shared_events_reach_chunked_and_http_1_0_subscribers_intact)
  * up the others of its batch). */
 Test(bounds, a_long_status_message_is_cut_and_marked_not_refused)
 {
-	sim_start_master(NULL, 0);
 	struct sim_peer a, f;
-	sim_agent_register(&a, "h1", SIM_AGENT_RES);
-	sim_fw_subscribe(&f, NULL, NULL);
-	json_t *ev = sim_peer_next(&f, "OFFERS", 3000);
-	cr_assert_not_null(ev, "no offer");
 	char offer[256];
-	snprintf(offer, sizeof(offer), "%s", sim_jstr(ev, "offers.offers.0.id.value"));
-	json_decref(ev);
+	sim_start_offered(&a, "h1", &f, offer);
 	cr_assert_eq(sim_fw_launch(&f, offer, a.id, "t1", "1", NULL), 202);
-	ev = sim_peer_next(&a, "RUN_TASK", 3000);
+	json_t *ev = sim_peer_next(&a, "RUN_TASK", 3000);
 	cr_assert_not_null(ev);
 	json_decref(ev);
 

@@ -59,17 +59,7 @@ TestSuite(master_disk_full, .init = setup, .fini = teardown, .timeout = 120);
 /* Fill the tmpfs to the last byte. */
 static void fill_up(void)
 {
-	int fd = open(fill_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	cr_assert_geq(fd, 0, "%s", strerror(errno));
-	static char chunk[4096];
-	memset(chunk, 'x', sizeof(chunk));
-	ssize_t n;
-	while ((n = write(fd, chunk, sizeof(chunk))) > 0)
-		;
-	while ((n = write(fd, chunk, 1)) > 0)
-		;
-	cr_assert(n < 0 && errno == ENOSPC, "filled: %s", strerror(errno));
-	close(fd);
+	agt_fill_up(fill_path);
 }
 
 static void free_space(void)

@@ -4,82 +4,34 @@
  * RFC 1123 form and current, nothing else; HTTP/1.0 replies as evhttp
  * makes them (no Date). In-process server on a thread, raw socket. */
 #include "agtest.h"
-#include "master/http.h"
+#include "http_thread.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <sys/socket.h>
 #include <time.h>
-
-static struct event_base *base;
-static ms_http *http;
-static pthread_t thread;
-static atomic_int stop;
-static struct event *tick;
-
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-	if (atomic_load(&stop))
-		event_base_loopbreak(base);
-}
 
 static void handle_empty(struct evhttp_request *req, void *arg)
 {
 	ms_http_reply_empty(req, (int)(intptr_t)arg);
 }
 
-static void *serve(void *arg)
+static void routes(ms_http *http)
 {
-	(void)arg;
-	event_base_dispatch(base);
-	ms_http_free(http);
-	event_free(tick);
-	event_base_free(base);
-	return NULL;
-}
-
-static void start_server(void)
-{
-	atomic_store(&stop, 0);
-	base = event_base_new();
-	struct ms_http_options o = {.ip = "127.0.0.1", .port = 0};
-	struct ag_error err = {0};
-	cr_assert_eq(ms_http_new(base, &o, &http, &err), 0, "%s", err.msg);
 	cr_assert_eq(ms_http_route(http, "/accepted", EVHTTP_REQ_POST, handle_empty,
 	                           (void *)(intptr_t)202),
 	             0);
 	cr_assert_eq(
 	        ms_http_route(http, "/ok", EVHTTP_REQ_POST, handle_empty, (void *)(intptr_t)200),
 	        0);
-	tick = event_new(base, -1, EV_PERSIST, on_tick, NULL);
-	struct timeval tv = {0, 1000};
-	event_add(tick, &tv);
-	cr_assert_eq(pthread_create(&thread, NULL, serve, NULL), 0);
 }
 
-static void stop_server(void)
+static void start_server(void)
 {
-	atomic_store(&stop, 1);
-	pthread_join(thread, NULL);
+	ht_start(&(struct ms_http_options){0}, routes, NULL);
 }
 
 /* The reply head (up to the blank line) to `request`, 5 s at most. */
 static char *head_of(const char *request)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert_geq(fd, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(ms_http_port(http))};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	struct timeval tv = {5, 0};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	size_t n = strlen(request);
-	cr_assert_eq(send(fd, request, n, MSG_NOSIGNAL), (ssize_t)n);
+	int fd = ht_send(request);
 	char buf[4096];
 	size_t len = 0;
 	while (len + 1 < sizeof(buf)) {
@@ -131,7 +83,7 @@ Test(master_http_replies, empty_http11_replies_carry_one_date_and_length)
 	start_server();
 	check_http11("/accepted", "HTTP/1.1 202 ");
 	check_http11("/ok", "HTTP/1.1 200 ");
-	stop_server();
+	ht_stop();
 }
 
 Test(master_http_replies, http10_replies_are_evhttps)
@@ -143,5 +95,5 @@ Test(master_http_replies, http10_replies_are_evhttps)
 	                  strncmp(head, "HTTP/1.1 202 ", 13) == 0,
 	          "%s", head);
 	cr_assert_eq(count(head, "\r\nDate: "), 0, "%s", head);
-	stop_server();
+	ht_stop();
 }

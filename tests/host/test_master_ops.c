@@ -51,13 +51,10 @@ static void launch_running_cpus(struct sim_peer *f, struct sim_peer *a, const ch
                                 const char *cpus, const char *extra, const char *uuid,
                                 char **ret_task, char **ret_fwinfo)
 {
-	json_t *ev = sim_peer_next(f, "OFFERS", 3000);
-	cr_assert_not_null(ev, "no offer");
 	char offer[256];
-	snprintf(offer, sizeof(offer), "%s", sim_jstr(ev, "offers.offers.0.id.value"));
-	json_decref(ev);
+	sim_next_offer(f, 3000, offer);
 	cr_assert_eq(sim_fw_launch(f, offer, a->id, task, cpus, extra), 202);
-	ev = sim_peer_next(a, "RUN_TASK", 3000);
+	json_t *ev = sim_peer_next(a, "RUN_TASK", 3000);
 	cr_assert_not_null(ev, "no RUN_TASK");
 	if (ret_task)
 		*ret_task = json_dumps(sim_jget(ev, "run_task.task"), JSON_COMPACT);
@@ -214,21 +211,15 @@ Test(ops, kill_task_refuses_unknown_ambiguous_and_bad_input)
 
 Test(ops, deactivate_rescinds_and_stops_offers_and_reactivate_resumes_them)
 {
-	sim_start_master(NULL, 0);
 	struct sim_peer a, f;
-	sim_agent_register(&a, "a1", SIM_AGENT_RES);
-	sim_fw_subscribe(&f, NULL, NULL);
-	json_t *ev = sim_peer_next(&f, "OFFERS", 3000);
-	cr_assert_not_null(ev);
 	char offer[256];
-	snprintf(offer, sizeof(offer), "%s", sim_jstr(ev, "offers.offers.0.id.value"));
-	json_decref(ev);
+	sim_start_offered(&a, "a1", &f, offer);
 
 	json_decref(op(200,
 	               "{\"type\":\"DEACTIVATE_AGENT\",\"deactivate_agent\":{\"agent_id\":{"
 	               "\"value\":\"%s\"}}}",
 	               a.id));
-	ev = sim_peer_next(&f, "RESCIND", 3000);
+	json_t *ev = sim_peer_next(&f, "RESCIND", 3000);
 	cr_assert_not_null(ev, "the outstanding offer was not rescinded");
 	cr_assert_str_eq(sim_jstr(ev, "rescind.offer_id.value"), offer);
 	json_decref(ev);

@@ -136,31 +136,17 @@ static void op_subscribe(struct sim_peer *o)
 	cr_assert_eq(sim_peer_open(o, "/api/v1", "{\"type\":\"SUBSCRIBE\"}"), 200);
 }
 
-/* An operator call whose answer is dropped; its status. */
-static int op_status(const char *fmt, ...) AG_PRINTF(1, 2);
-static int op_status(const char *fmt, ...)
-{
-	char body[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(body, sizeof(body), fmt, ap);
-	va_end(ap);
-	int status;
-	json_decref(sim_op_call(body, &status, NULL, 0));
-	return status;
-}
-
 static int op_teardown(const char *fw)
 {
-	return op_status(
+	return sim_op_status(
 	        "{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{\"value\":\"%s\"}}}", fw);
 }
 
 static int op_mark_gone(const char *agent)
 {
-	return op_status("{\"type\":\"MARK_AGENT_GONE\",\"mark_agent_gone\":{\"agent_id\":{"
-	                 "\"value\":\"%s\"}}}",
-	                 agent);
+	return sim_op_status("{\"type\":\"MARK_AGENT_GONE\",\"mark_agent_gone\":{\"agent_id\":{"
+	                     "\"value\":\"%s\"}}}",
+	                     agent);
 }
 
 /* The answer to `call` (GET_STATE, ...), which must be 200. The caller
@@ -322,12 +308,7 @@ Test(sched, framework_failover_within_and_after_timeout)
 	sim_peer_close(&f2);
 	usleep(2500 * 1000);
 	/* After it: removed, and its re-subscription gets only ERROR. */
-	char body[512];
-	snprintf(body, sizeof(body),
-	         "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"id\":{\"value\":"
-	         "\"%s\"},\"user\":\"root\",\"name\":\"fw\"}}}",
-	         id);
-	cr_assert_eq(sim_peer_open(&f3, "/api/v1/scheduler", body), 200);
+	sim_fw_open_as(&f3, id);
 	json_decref(expect(&f3, "ERROR", "error.message", "Framework has been removed"));
 }
 

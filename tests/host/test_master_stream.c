@@ -1,20 +1,16 @@
 /* Host tests of master/http.c's streams, in-process: the server runs its
  * event loop in a thread, the test is a raw-socket client on loopback. */
 #include "agtest.h"
-#include "master/http.h"
+#include "http_thread.h"
 #include "master_client.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
 
-static struct event_base *base;
 static ms_http *http;
-static pthread_t thread;
-static atomic_int stop, shutdown_streams, close_count, close_reason = -1, flood_result;
+static atomic_int shutdown_streams, close_count, close_reason = -1, flood_result;
 static atomic_int streams_started;
 static ms_stream *flooding;
-static struct event *tick;
 
 static void on_close(ms_stream *s, enum ms_stream_close_reason reason, void *arg)
 {
@@ -25,15 +21,10 @@ static void on_close(ms_stream *s, enum ms_stream_close_reason reason, void *arg
 	atomic_fetch_add(&close_count, 1);
 }
 
-static void on_tick(evutil_socket_t fd, short what, void *arg)
+static void on_tick(ms_http *server)
 {
-	(void)fd;
-	(void)what;
-	(void)arg;
-	if (atomic_load(&stop))
-		event_base_loopbreak(base);
 	if (atomic_exchange(&shutdown_streams, 0))
-		ms_http_close_streams(http);
+		ms_http_close_streams(server);
 	/* A slow consumer: 64 KiB records as fast as the loop turns. */
 	static char big[64 * 1024];
 	if (flooding && !big[0]) {
@@ -74,45 +65,26 @@ static void handle_ping(struct evhttp_request *req, void *arg)
 	ms_http_reply_json(req, 200, "{}", 2);
 }
 
-static void *serve(void *arg)
-{
-	(void)arg;
-	event_base_dispatch(base);
-	ms_http_free(http);
-	event_free(tick);
-	event_base_free(base);
-	return NULL;
-}
-
 static int server_timeout_s;
+
+static void routes(ms_http *server)
+{
+	cr_assert_eq(ms_http_route(server, "/stream", EVHTTP_REQ_POST, handle_stream, mode_open),
+	             0);
+	cr_assert_eq(ms_http_route(server, "/stream/end", EVHTTP_REQ_POST, handle_stream, mode_end),
+	             0);
+	cr_assert_eq(
+	        ms_http_route(server, "/stream/flood", EVHTTP_REQ_POST, handle_stream, mode_flood),
+	        0);
+	cr_assert_eq(ms_http_route(server, "/ping", EVHTTP_REQ_GET, handle_ping, NULL), 0);
+	cr_assert_eq(ms_http_route(server, "/ping", EVHTTP_REQ_GET, handle_ping, NULL), -EEXIST);
+}
 
 static void start_server(size_t max_pending)
 {
-	base = event_base_new();
-	struct ms_http_options o = {.ip = "127.0.0.1",
-	                            .port = 0,
-	                            .stream_max_pending = max_pending,
+	struct ms_http_options o = {.stream_max_pending = max_pending,
 	                            .timeout_s = server_timeout_s};
-	struct ag_error err = {0};
-	cr_assert_eq(ms_http_new(base, &o, &http, &err), 0, "%s", err.msg);
-	cr_assert_eq(ms_http_route(http, "/stream", EVHTTP_REQ_POST, handle_stream, mode_open), 0);
-	cr_assert_eq(ms_http_route(http, "/stream/end", EVHTTP_REQ_POST, handle_stream, mode_end),
-	             0);
-	cr_assert_eq(
-	        ms_http_route(http, "/stream/flood", EVHTTP_REQ_POST, handle_stream, mode_flood),
-	        0);
-	cr_assert_eq(ms_http_route(http, "/ping", EVHTTP_REQ_GET, handle_ping, NULL), 0);
-	cr_assert_eq(ms_http_route(http, "/ping", EVHTTP_REQ_GET, handle_ping, NULL), -EEXIST);
-	tick = event_new(base, -1, EV_PERSIST, on_tick, NULL);
-	struct timeval tv = {0, 1000};
-	event_add(tick, &tv);
-	cr_assert_eq(pthread_create(&thread, NULL, serve, NULL), 0);
-}
-
-static void stop_server(void)
-{
-	atomic_store(&stop, 1);
-	pthread_join(thread, NULL);
+	http = ht_start(&o, routes, on_tick);
 }
 
 static bool wait_for(atomic_int *v, int want, int ms)
@@ -157,6 +129,23 @@ static void expect_record(struct mc_conn *c, const char *json)
 	free(chunk);
 }
 
+/* The two records every stream of handle_stream() starts with. */
+static void expect_greeting(struct mc_conn *c)
+{
+	expect_record(c, "{\"type\":\"SUBSCRIBED\"}");
+	expect_record(c, "{\"type\":\"HEARTBEAT\"}");
+}
+
+/* The final, empty chunk of a stream that ended. */
+static void expect_final_chunk(struct mc_conn *c)
+{
+	char *chunk;
+	size_t len;
+	cr_assert_eq(mc_read_chunk(c, &chunk, &len), 0);
+	cr_assert_eq(len, 0, "the final chunk");
+	free(chunk);
+}
+
 Test(stream, is_chunked_json_with_headers_and_one_record_per_chunk)
 {
 	start_server(0);
@@ -167,10 +156,9 @@ Test(stream, is_chunked_json_with_headers_and_one_record_per_chunk)
 	cr_assert_null(mc_header(&r, "Content-Length"));
 	cr_assert_str_eq(mc_header(&r, "Content-Type"), "application/json");
 	cr_assert_str_eq(mc_header(&r, "Mesos-Stream-Id"), "0123-abcd");
-	expect_record(c, "{\"type\":\"SUBSCRIBED\"}");
-	expect_record(c, "{\"type\":\"HEARTBEAT\"}");
+	expect_greeting(c);
 	mc_close(c);
-	stop_server();
+	ht_stop();
 }
 
 Test(stream, a_vanished_client_is_noticed_without_writing)
@@ -182,7 +170,7 @@ Test(stream, a_vanished_client_is_noticed_without_writing)
 	mc_close(c);
 	cr_assert(wait_for(&close_count, 1, 1000), "no close callback within 1 s");
 	cr_assert_eq(atomic_load(&close_reason), MS_STREAM_PEER_CLOSED);
-	stop_server();
+	ht_stop();
 }
 
 Test(stream, ending_it_keeps_the_connection_for_the_next_request)
@@ -190,13 +178,8 @@ Test(stream, ending_it_keeps_the_connection_for_the_next_request)
 	start_server(0);
 	struct mc_response r;
 	struct mc_conn *c = open_stream("/stream/end", &r);
-	expect_record(c, "{\"type\":\"SUBSCRIBED\"}");
-	expect_record(c, "{\"type\":\"HEARTBEAT\"}");
-	char *chunk;
-	size_t len;
-	cr_assert_eq(mc_read_chunk(c, &chunk, &len), 0);
-	cr_assert_eq(len, 0, "the final chunk");
-	free(chunk);
+	expect_greeting(c);
+	expect_final_chunk(c);
 	const char *ping = "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n";
 	cr_assert_eq(mc_send(c, ping, strlen(ping)), 0);
 	cr_assert_eq(mc_read_response(c, &r), 0);
@@ -205,7 +188,7 @@ Test(stream, ending_it_keeps_the_connection_for_the_next_request)
 	mc_response_free(&r);
 	mc_close(c);
 	cr_assert_eq(atomic_load(&close_count), 0, "an owner's end is not a close callback");
-	stop_server();
+	ht_stop();
 }
 
 Test(stream, a_slow_consumer_is_cut_off_not_buffered_forever)
@@ -218,7 +201,7 @@ Test(stream, a_slow_consumer_is_cut_off_not_buffered_forever)
 	cr_assert_eq(atomic_load(&close_reason), MS_STREAM_SLOW_CONSUMER);
 	cr_assert_eq(atomic_load(&flood_result), -ENOBUFS);
 	mc_close(c);
-	stop_server();
+	ht_stop();
 }
 
 Test(stream, a_client_leaving_mid_flood_is_a_clean_close)
@@ -234,7 +217,7 @@ Test(stream, a_client_leaving_mid_flood_is_a_clean_close)
 		mc_close(c);
 		cr_assert(wait_for(&close_count, i + 1, 2000));
 	}
-	stop_server();
+	ht_stop();
 }
 
 Test(stream, shutdown_ends_streams_with_a_final_chunk)
@@ -242,18 +225,13 @@ Test(stream, shutdown_ends_streams_with_a_final_chunk)
 	start_server(0);
 	struct mc_response r;
 	struct mc_conn *c = open_stream("/stream", &r);
-	expect_record(c, "{\"type\":\"SUBSCRIBED\"}");
-	expect_record(c, "{\"type\":\"HEARTBEAT\"}");
+	expect_greeting(c);
 	atomic_store(&shutdown_streams, 1);
-	char *chunk;
-	size_t len;
-	cr_assert_eq(mc_read_chunk(c, &chunk, &len), 0);
-	cr_assert_eq(len, 0);
-	free(chunk);
+	expect_final_chunk(c);
 	cr_assert(wait_for(&close_count, 1, 1000));
 	cr_assert_eq(atomic_load(&close_reason), MS_STREAM_SHUTDOWN);
 	mc_close(c);
-	stop_server();
+	ht_stop();
 }
 
 Test(stream, port_in_use_is_refused_with_a_clear_message)
@@ -270,7 +248,7 @@ Test(stream, port_in_use_is_refused_with_a_clear_message)
 	cr_assert_eq(ms_http_new(b2, &o, &h2, &err), -EINVAL);
 	cr_assert(strstr(err.msg, "not-an-ip"), "%s", err.msg);
 	event_base_free(b2);
-	stop_server();
+	ht_stop();
 }
 
 Test(stream, connection_close_clients_still_get_the_stream)
@@ -280,16 +258,11 @@ Test(stream, connection_close_clients_still_get_the_stream)
 	struct mc_response r;
 	struct mc_conn *c = open_stream_with("/stream", "Connection: close\r\n", &r);
 	cr_assert_eq(r.status, 200);
-	expect_record(c, "{\"type\":\"SUBSCRIBED\"}");
-	expect_record(c, "{\"type\":\"HEARTBEAT\"}");
+	expect_greeting(c);
 	atomic_store(&shutdown_streams, 1);
-	char *chunk;
-	size_t len;
-	cr_assert_eq(mc_read_chunk(c, &chunk, &len), 0);
-	cr_assert_eq(len, 0);
-	free(chunk);
+	expect_final_chunk(c);
 	mc_close(c);
-	stop_server();
+	ht_stop();
 }
 
 Test(stream, an_idle_stream_outlives_the_connection_timeout)
@@ -300,17 +273,12 @@ Test(stream, an_idle_stream_outlives_the_connection_timeout)
 	start_server(0);
 	struct mc_response r;
 	struct mc_conn *c = open_stream("/stream", &r);
-	expect_record(c, "{\"type\":\"SUBSCRIBED\"}");
-	expect_record(c, "{\"type\":\"HEARTBEAT\"}");
+	expect_greeting(c);
 	usleep(2200 * 1000);
 	cr_assert_eq(atomic_load(&close_count), 0, "closed: %s",
 	             ms_stream_close_reason_name(atomic_load(&close_reason)));
 	atomic_store(&shutdown_streams, 1);
-	char *chunk;
-	size_t len;
-	cr_assert_eq(mc_read_chunk(c, &chunk, &len), 0);
-	cr_assert_eq(len, 0);
-	free(chunk);
+	expect_final_chunk(c);
 	mc_close(c);
-	stop_server();
+	ht_stop();
 }

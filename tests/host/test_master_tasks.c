@@ -16,27 +16,6 @@
 
 TestSuite(mtasks, .init = sim_init, .fini = sim_fini, .timeout = 60);
 
-static json_t *get_tasks(void)
-{
-	int status;
-	json_t *j = sim_op_call("{\"type\":\"GET_TASKS\"}", &status, NULL, 0);
-	cr_assert_eq(status, 200);
-	cr_assert_not_null(j);
-	return j;
-}
-
-/* The state of `task` in GET_TASKS list `list` (tasks, unreachable_tasks,
- * completed_tasks), NULL when it is not there. */
-static const char *listed(json_t *gt, const char *list, const char *task)
-{
-	json_t *arr = sim_jget(gt, "get_tasks"), *t;
-	size_t i;
-	json_array_foreach (json_object_get(arr, list), i, t)
-		if (strcmp(sim_jstr(t, "task_id.value"), task) == 0)
-			return sim_jstr(t, "state");
-	return NULL;
-}
-
 /* ---- the simulated agent ------------------------------------------------ */
 
 static void agent_register(struct sim_peer *a)
@@ -89,11 +68,8 @@ static int agent_update(struct sim_peer *a, const char *fw, const char *task, co
 static void fw_launch(struct sim_peer *f, const char *agent, const char *const *names, size_t n,
                       const char *cpus)
 {
-	json_t *ev = sim_peer_next(f, "OFFERS", 3000);
-	cr_assert_not_null(ev, "no offer");
 	char offer[256];
-	snprintf(offer, sizeof(offer), "%s", sim_jstr(ev, "offers.offers.0.id.value"));
-	json_decref(ev);
+	sim_next_offer(f, 3000, offer);
 	cr_assert_eq(sim_fw_launch_tasks(f, offer, agent, names, n, cpus, NULL,
 	                                 "{\"refuse_seconds\":0}"),
 	             202);
@@ -125,6 +101,21 @@ static char *reported(const char *fw, const char *task_json, const char *task, c
 	return s;
 }
 
+/* Agent `a` restarts: its stream closes and it re-registers as `a2`, same
+ * id, reporting `task` (whose TaskInfo is `task_json`) RUNNING for
+ * framework `fw` (FrameworkInfo `fwinfo`). */
+static void agent_back_running(struct sim_peer *a, struct sim_peer *a2, const char *fw,
+                               const char *fwinfo, const char *task_json, const char *task)
+{
+	char id[256];
+	snprintf(id, sizeof(id), "%s", a->id);
+	sim_peer_close(a);
+	char *rep = reported(fw, task_json, task, "TASK_RUNNING"), list[8192];
+	snprintf(list, sizeof(list), "[%s]", rep);
+	free(rep);
+	agent_reregister(a2, id, fwinfo, list);
+}
+
 /* ---- a launch lost in flight ---------------------------------------------- */
 
 static void lost_launch(const char *caps, const char *want_state)
@@ -152,18 +143,13 @@ static void lost_launch(const char *caps, const char *want_state)
 	cr_assert_str_eq(sim_jstr(ev, "update.status.task_id.value"), "kept");
 	json_decref(ev);
 	cr_assert_eq(sim_fw_ack(&f, a.id, "kept", uuid), 202);
-	json_t *gt = get_tasks();
-	cr_assert_str_eq(listed(gt, "tasks", "lost"), "TASK_STAGING");
+	json_t *gt = sim_get_tasks();
+	cr_assert_str_eq(sim_listed(gt, "tasks", "lost"), "TASK_STAGING");
 	json_decref(gt);
 
 	/* The agent restarts and re-registers with `kept` only. */
-	char id[256];
-	snprintf(id, sizeof(id), "%s", a.id);
-	sim_peer_close(&a);
-	char *rep = reported(f.id, kept_task, "kept", "TASK_RUNNING"), list[8192];
-	snprintf(list, sizeof(list), "[%s]", rep);
 	struct sim_peer a2 = {0};
-	agent_reregister(&a2, id, fwinfo, list);
+	agent_back_running(&a, &a2, f.id, fwinfo, kept_task, "kept");
 
 	ev = sim_peer_next(&f, "UPDATE", 3000);
 	cr_assert_not_null(ev, "no update for the lost launch");
@@ -172,7 +158,7 @@ static void lost_launch(const char *caps, const char *want_state)
 	cr_assert_str_eq(sim_jstr(ev, "update.status.source"), "SOURCE_MASTER");
 	cr_assert_str_eq(sim_jstr(ev, "update.status.reason"), "REASON_RECONCILIATION");
 	cr_assert_str_eq(sim_jstr(ev, "update.status.message"), "Task is unknown to the agent");
-	cr_assert_str_eq(sim_jstr(ev, "update.status.agent_id.value"), id);
+	cr_assert_str_eq(sim_jstr(ev, "update.status.agent_id.value"), a2.id);
 	cr_assert_null(sim_jget(ev, "update.status.uuid"), "a master update has no uuid");
 	json_decref(ev);
 	/* Its cpu is free again: offered, while `kept` holds the other. */
@@ -196,14 +182,13 @@ static void lost_launch(const char *caps, const char *want_state)
 	cr_assert_str_eq(sim_jstr(ev, "task_updated.status.reason"), "REASON_RECONCILIATION");
 	json_decref(ev);
 
-	gt = get_tasks();
-	cr_assert_null(listed(gt, "tasks", "lost"));
-	cr_assert_str_eq(listed(gt, "completed_tasks", "lost"), want_state);
-	cr_assert_str_eq(listed(gt, "tasks", "kept"), "TASK_RUNNING");
-	cr_assert_null(listed(gt, "completed_tasks", "kept"));
+	gt = sim_get_tasks();
+	cr_assert_null(sim_listed(gt, "tasks", "lost"));
+	cr_assert_str_eq(sim_listed(gt, "completed_tasks", "lost"), want_state);
+	cr_assert_str_eq(sim_listed(gt, "tasks", "kept"), "TASK_RUNNING");
+	cr_assert_null(sim_listed(gt, "completed_tasks", "kept"));
 	json_decref(gt);
 
-	free(rep);
 	free(kept_task);
 	free(fwinfo);
 	sim_stop_master_clean();
@@ -241,8 +226,8 @@ Test(mtasks, a_launch_after_the_reregistration_is_not_lost)
 	sim_peer_close(&a2);
 	agent_reregister(&a3, id, fwinfo, list);
 	cr_assert_null(sim_peer_next(&f, "UPDATE", 800), "a task the agent reported was ended");
-	json_t *gt = get_tasks();
-	cr_assert_str_eq(listed(gt, "tasks", "t1"), "TASK_STAGING");
+	json_t *gt = sim_get_tasks();
+	cr_assert_str_eq(sim_listed(gt, "tasks", "t1"), "TASK_STAGING");
 	json_decref(gt);
 	free(rep);
 	free(task);
@@ -298,14 +283,6 @@ static void agent_reregister_order(struct sim_peer *a, const char *id, const cha
 	cr_assert_eq(json_array_size(a->backlog), 0, "a record came before REGISTERED");
 }
 
-/* A line of the master's log matches the extended regex `ere`. */
-static bool log_has(const char *ere)
-{
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "grep -qE -- '%s' %s", ere, sim_log_path);
-	return system(cmd) == 0;
-}
-
 Test(mtasks, a_stale_reregistration_is_refused_and_changes_nothing)
 {
 	sim_start_master(NULL, 0);
@@ -340,15 +317,15 @@ Test(mtasks, a_stale_reregistration_is_refused_and_changes_nothing)
 	/* A retry of the accepted one is stale too. */
 	agent_reregister_refused(id, fwinfo, "[]", ORDER(1700000000000000000, 2), &why);
 	free(why);
-	cr_expect(log_has(" WARN +agent .*Stale registration: seq 1 of the agent process"),
+	cr_expect(sim_log_has(" WARN +agent .*Stale registration: seq 1 of the agent process"),
 	          "no warning in %s", sim_log_path);
 
 	/* Nothing changed: t1 runs, the framework heard nothing, the agent's
 	 * stream is still the one it reads (its POSTs are taken) and got no
 	 * KILL_TASK. */
-	json_t *gt = get_tasks();
-	cr_expect_str_eq(listed(gt, "tasks", "t1"), "TASK_RUNNING");
-	cr_expect_null(listed(gt, "completed_tasks", "t1"));
+	json_t *gt = sim_get_tasks();
+	cr_expect_str_eq(sim_listed(gt, "tasks", "t1"), "TASK_RUNNING");
+	cr_expect_null(sim_listed(gt, "completed_tasks", "t1"));
 	json_decref(gt);
 	cr_expect_null(sim_peer_next(&f, "UPDATE", 800), "the framework heard of t1");
 	agent_heartbeat(&a2);
@@ -430,21 +407,16 @@ Test(mtasks, a_task_reported_lost_is_killed_when_its_agent_comes_back)
 	struct sim_peer a = {0}, f = {0};
 	char *task = NULL, *fwinfo = NULL;
 	run_then_partition(&a, &f, NULL, "TASK_LOST", &task, &fwinfo);
-	json_t *gt = get_tasks();
-	cr_assert_null(listed(gt, "tasks", "t1"));
-	cr_assert_null(listed(gt, "unreachable_tasks", "t1"),
+	json_t *gt = sim_get_tasks();
+	cr_assert_null(sim_listed(gt, "tasks", "t1"));
+	cr_assert_null(sim_listed(gt, "unreachable_tasks", "t1"),
 	               "not PARTITION_AWARE: not an unreachable task");
-	cr_assert_str_eq(listed(gt, "completed_tasks", "t1"), "TASK_LOST");
+	cr_assert_str_eq(sim_listed(gt, "completed_tasks", "t1"), "TASK_LOST");
 	json_decref(gt);
 
 	/* Back, still running it. */
-	char id[256];
-	snprintf(id, sizeof(id), "%s", a.id);
-	sim_peer_close(&a);
-	char *rep = reported(f.id, task, "t1", "TASK_RUNNING"), list[8192];
-	snprintf(list, sizeof(list), "[%s]", rep);
 	struct sim_peer a2 = {0};
-	agent_reregister(&a2, id, fwinfo, list);
+	agent_back_running(&a, &a2, f.id, fwinfo, task, "t1");
 	json_t *ev = sim_peer_next(&a2, NULL, 3000);
 	/* The master's ping timeout is 2 s here: keep the agent alive. */
 	agent_heartbeat(&a2);
@@ -455,9 +427,9 @@ Test(mtasks, a_task_reported_lost_is_killed_when_its_agent_comes_back)
 	json_decref(ev);
 	/* It stays TASK_LOST for the framework: no update, not listed live. */
 	cr_assert_null(sim_peer_next(&f, "UPDATE", 500));
-	gt = get_tasks();
-	cr_assert_null(listed(gt, "tasks", "t1"));
-	cr_assert_str_eq(listed(gt, "completed_tasks", "t1"), "TASK_LOST");
+	gt = sim_get_tasks();
+	cr_assert_null(sim_listed(gt, "tasks", "t1"));
+	cr_assert_str_eq(sim_listed(gt, "completed_tasks", "t1"), "TASK_LOST");
 	json_decref(gt);
 
 	/* Its updates from before the kill are acknowledged and answered with
@@ -475,7 +447,6 @@ Test(mtasks, a_task_reported_lost_is_killed_when_its_agent_comes_back)
 	json_decref(ev);
 	cr_assert_eq(agent_update(&a2, f.id, "t1", "TASK_KILLED", uuid), 202);
 	cr_assert_null(sim_peer_next(&f, "UPDATE", 500));
-	free(rep);
 	free(task);
 	free(fwinfo);
 	sim_stop_master_clean();
@@ -487,19 +458,14 @@ Test(mtasks, a_partition_aware_task_runs_again_when_its_agent_comes_back)
 	char *task = NULL, *fwinfo = NULL;
 	run_then_partition(&a, &f, "{\"type\":\"PARTITION_AWARE\"}", "TASK_UNREACHABLE", &task,
 	                   &fwinfo);
-	json_t *gt = get_tasks();
-	cr_assert_null(listed(gt, "tasks", "t1"));
-	cr_assert_str_eq(listed(gt, "unreachable_tasks", "t1"), "TASK_UNREACHABLE");
-	cr_assert_null(listed(gt, "completed_tasks", "t1"));
+	json_t *gt = sim_get_tasks();
+	cr_assert_null(sim_listed(gt, "tasks", "t1"));
+	cr_assert_str_eq(sim_listed(gt, "unreachable_tasks", "t1"), "TASK_UNREACHABLE");
+	cr_assert_null(sim_listed(gt, "completed_tasks", "t1"));
 	json_decref(gt);
 
-	char id[256];
-	snprintf(id, sizeof(id), "%s", a.id);
-	sim_peer_close(&a);
-	char *rep = reported(f.id, task, "t1", "TASK_RUNNING"), list[8192];
-	snprintf(list, sizeof(list), "[%s]", rep);
 	struct sim_peer a2 = {0};
-	agent_reregister(&a2, id, fwinfo, list);
+	agent_back_running(&a, &a2, f.id, fwinfo, task, "t1");
 	json_t *ev = sim_peer_next(&f, "UPDATE", 3000);
 	cr_assert_not_null(ev, "no TASK_RUNNING when the agent came back");
 	cr_assert_str_eq(sim_jstr(ev, "update.status.task_id.value"), "t1");
@@ -511,8 +477,8 @@ Test(mtasks, a_partition_aware_task_runs_again_when_its_agent_comes_back)
 	agent_heartbeat(&a2);
 	cr_assert_null(sim_peer_next(&a2, "KILL_TASK", 500));
 	agent_heartbeat(&a2);
-	gt = get_tasks();
-	cr_assert_str_eq(listed(gt, "tasks", "t1"), "TASK_RUNNING");
+	gt = sim_get_tasks();
+	cr_assert_str_eq(sim_listed(gt, "tasks", "t1"), "TASK_RUNNING");
 	cr_assert_null(sim_jget(gt, "get_tasks.unreachable_tasks"), "an empty list is omitted");
 	json_decref(gt);
 	/* Booked again: one cpu of two offered (the filter is 0 s). */
@@ -520,7 +486,6 @@ Test(mtasks, a_partition_aware_task_runs_again_when_its_agent_comes_back)
 	cr_assert_not_null(ev);
 	cr_assert_float_eq(sim_offered(ev, "cpus"), 1.0, 1e-9);
 	json_decref(ev);
-	free(rep);
 	free(task);
 	free(fwinfo);
 	sim_stop_master_clean();
@@ -531,23 +496,19 @@ Test(mtasks, mark_agent_gone_completes_unreachable_tasks)
 	struct sim_peer a = {0}, f = {0};
 	run_then_partition(&a, &f, "{\"type\":\"PARTITION_AWARE\"}", "TASK_UNREACHABLE", NULL,
 	                   NULL);
-	char body[512];
-	snprintf(body, sizeof(body),
-	         "{\"type\":\"MARK_AGENT_GONE\",\"mark_agent_gone\":{\"agent_id\":{\"value\":"
-	         "\"%s\"}}}",
-	         a.id);
-	int status;
-	json_decref(sim_op_call(body, &status, NULL, 0));
-	cr_assert_eq(status, 200);
+	cr_assert_eq(sim_op_status("{\"type\":\"MARK_AGENT_GONE\",\"mark_agent_gone\":{"
+	                           "\"agent_id\":{\"value\":\"%s\"}}}",
+	                           a.id),
+	             200);
 	json_t *ev = sim_peer_next(&f, "UPDATE", 3000);
 	cr_assert_not_null(ev);
 	cr_assert_str_eq(sim_jstr(ev, "update.status.state"), "TASK_GONE_BY_OPERATOR");
 	cr_assert_str_eq(sim_jstr(ev, "update.status.reason"), "REASON_AGENT_REMOVED_BY_OPERATOR");
 	json_decref(ev);
-	json_t *gt = get_tasks();
-	cr_assert_null(listed(gt, "tasks", "t1"));
-	cr_assert_null(listed(gt, "unreachable_tasks", "t1"));
-	cr_assert_str_eq(listed(gt, "completed_tasks", "t1"), "TASK_GONE_BY_OPERATOR");
+	json_t *gt = sim_get_tasks();
+	cr_assert_null(sim_listed(gt, "tasks", "t1"));
+	cr_assert_null(sim_listed(gt, "unreachable_tasks", "t1"));
+	cr_assert_str_eq(sim_listed(gt, "completed_tasks", "t1"), "TASK_GONE_BY_OPERATOR");
 	json_decref(gt);
 	sim_stop_master_clean();
 }
@@ -586,8 +547,9 @@ static void killing(const char *caps, bool forwarded)
 	cr_assert_not_null(ev);
 	cr_assert_str_eq(sim_jstr(ev, "status_update_ack.uuid"), u2);
 	json_decref(ev);
-	json_t *gt = get_tasks();
-	cr_assert_str_eq(listed(gt, "tasks", "t1"), forwarded ? "TASK_KILLING" : "TASK_RUNNING");
+	json_t *gt = sim_get_tasks();
+	cr_assert_str_eq(sim_listed(gt, "tasks", "t1"),
+	                 forwarded ? "TASK_KILLING" : "TASK_RUNNING");
 	json_decref(gt);
 
 	cr_assert_eq(agent_update(&a, f.id, "t1", "TASK_KILLED", u3), 202);
@@ -625,12 +587,12 @@ Test(mtasks, completed_tasks_are_kept_up_to_the_bound_oldest_dropped)
 		cr_assert_str_eq(sim_jstr(ev, "update.status.task_id.value"), names[i]);
 		json_decref(ev);
 		/* Until acknowledged, an ended task is still a task. */
-		json_t *gt = get_tasks();
-		cr_assert_str_eq(listed(gt, "tasks", names[i]), "TASK_FINISHED");
+		json_t *gt = sim_get_tasks();
+		cr_assert_str_eq(sim_listed(gt, "tasks", names[i]), "TASK_FINISHED");
 		json_decref(gt);
 		cr_assert_eq(sim_fw_ack(&f, a.id, names[i], uuid), 202);
 	}
-	json_t *gt = get_tasks();
+	json_t *gt = sim_get_tasks();
 	json_t *done = sim_jget(gt, "get_tasks.completed_tasks");
 	cr_assert_eq(json_array_size(done), 2, "the bound is 2");
 	cr_assert_str_eq(sim_jstr(done, "0.task_id.value"), "c2");
@@ -664,13 +626,11 @@ Test(mtasks, teardown_completes_the_framework_and_its_tasks)
 	cr_assert_eq(sim_peer_open(&o, "/api/v1", "{\"type\":\"SUBSCRIBE\"}"), 200);
 	json_decref(sim_peer_next(&o, "SUBSCRIBED", 3000));
 
-	char body[512];
-	snprintf(body, sizeof(body),
-	         "{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{\"value\":\"%s\"}}}",
-	         f.id);
 	int status;
-	json_decref(sim_op_call(body, &status, NULL, 0));
-	cr_assert_eq(status, 200);
+	cr_assert_eq(sim_op_status("{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{"
+	                           "\"value\":\"%s\"}}}",
+	                           f.id),
+	             200);
 	json_t *ev = sim_peer_next(&a, "SHUTDOWN_FRAMEWORK", 3000);
 	cr_assert_not_null(ev);
 	json_decref(ev);
@@ -681,9 +641,9 @@ Test(mtasks, teardown_completes_the_framework_and_its_tasks)
 	cr_assert_str_eq(sim_jstr(ev, "task_updated.status.source"), "SOURCE_MASTER");
 	json_decref(ev);
 
-	json_t *gt = get_tasks();
-	cr_assert_null(listed(gt, "tasks", "t1"));
-	cr_assert_str_eq(listed(gt, "completed_tasks", "t1"), "TASK_KILLED");
+	json_t *gt = sim_get_tasks();
+	cr_assert_null(sim_listed(gt, "tasks", "t1"));
+	cr_assert_str_eq(sim_listed(gt, "completed_tasks", "t1"), "TASK_KILLED");
 	json_decref(gt);
 	json_t *fws = sim_op_call("{\"type\":\"GET_FRAMEWORKS\"}", &status, NULL, 0);
 	cr_assert_eq(status, 200);
@@ -701,18 +661,17 @@ Test(mtasks, teardown_completes_the_framework_and_its_tasks)
 	 * tasks with it. */
 	struct sim_peer f2 = {0};
 	sim_fw_subscribe(&f2, NULL, NULL);
-	snprintf(body, sizeof(body),
-	         "{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{\"value\":\"%s\"}}}",
-	         f2.id);
-	json_decref(sim_op_call(body, &status, NULL, 0));
-	cr_assert_eq(status, 200);
+	cr_assert_eq(sim_op_status("{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{"
+	                           "\"value\":\"%s\"}}}",
+	                           f2.id),
+	             200);
 	fws = sim_op_call("{\"type\":\"GET_FRAMEWORKS\"}", &status, NULL, 0);
 	done = sim_jget(fws, "get_frameworks.completed_frameworks");
 	cr_assert_eq(json_array_size(done), 1);
 	cr_assert_str_eq(sim_jstr(done, "0.framework_info.id.value"), f2.id);
 	json_decref(fws);
-	gt = get_tasks();
-	cr_assert_null(listed(gt, "completed_tasks", "t1"));
+	gt = sim_get_tasks();
+	cr_assert_null(sim_listed(gt, "completed_tasks", "t1"));
 	json_decref(gt);
 	/* Its agent's later updates are acknowledged, not forwarded. */
 	cr_assert_eq(agent_update(&a, f.id, "t1", "TASK_KILLED", uuid), 202);
@@ -735,13 +694,10 @@ Test(mtasks, a_framework_removed_while_its_agent_was_away_is_shut_down_on_return
 	snprintf(id, sizeof(id), "%s", a.id);
 	sim_peer_close(&a);
 	usleep(200 * 1000);
-	char body[512];
-	snprintf(body, sizeof(body),
-	         "{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{\"value\":\"%s\"}}}",
-	         f.id);
-	int status;
-	json_decref(sim_op_call(body, &status, NULL, 0));
-	cr_assert_eq(status, 200);
+	cr_assert_eq(sim_op_status("{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{"
+	                           "\"value\":\"%s\"}}}",
+	                           f.id),
+	             200);
 	/* Its SHUTDOWN_FRAMEWORK had no stream to go on: it comes after the
 	 * re-registration's REGISTERED. */
 	char *rep = reported(f.id, task, "t1", "TASK_RUNNING"), list[8192];
@@ -753,8 +709,8 @@ Test(mtasks, a_framework_removed_while_its_agent_was_away_is_shut_down_on_return
 	cr_assert_str_eq(sim_jstr(ev, "type"), "SHUTDOWN_FRAMEWORK");
 	cr_assert_str_eq(sim_jstr(ev, "shutdown_framework.framework_id.value"), f.id);
 	json_decref(ev);
-	json_t *gt = get_tasks();
-	cr_assert_null(listed(gt, "tasks", "t1"));
+	json_t *gt = sim_get_tasks();
+	cr_assert_null(sim_listed(gt, "tasks", "t1"));
 	json_decref(gt);
 	free(rep);
 	free(task);
@@ -854,13 +810,11 @@ Test(mtasks, no_completed_frameworks_with_a_zero_bound)
 	sim_start_master((const char *const[]){"--max_completed_frameworks=0", NULL}, 0);
 	struct sim_peer f = {0};
 	sim_fw_subscribe(&f, NULL, NULL);
-	char body[512];
-	snprintf(body, sizeof(body),
-	         "{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{\"value\":\"%s\"}}}",
-	         f.id);
 	int status;
-	json_decref(sim_op_call(body, &status, NULL, 0));
-	cr_assert_eq(status, 200);
+	cr_assert_eq(sim_op_status("{\"type\":\"TEARDOWN\",\"teardown\":{\"framework_id\":{"
+	                           "\"value\":\"%s\"}}}",
+	                           f.id),
+	             200);
 	json_t *fws = sim_op_call("{\"type\":\"GET_FRAMEWORKS\"}", &status, NULL, 0);
 	cr_assert_eq(status, 200);
 	cr_assert_eq(json_array_size(sim_jget(fws, "get_frameworks.frameworks")), 0);

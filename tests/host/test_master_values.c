@@ -82,15 +82,9 @@ Test(values, an_agent_update_with_a_bad_framework_id_is_refused_naming_the_field
 
 Test(values, a_task_id_with_a_slash_is_refused_naming_the_field)
 {
-	sim_start_master(NULL, 0);
 	struct sim_peer a, f;
-	sim_agent_register(&a, "a1", SIM_AGENT_RES);
-	sim_fw_subscribe(&f, NULL, NULL);
-	json_t *ev = sim_peer_next(&f, "OFFERS", 3000);
-	cr_assert_not_null(ev);
 	char offer[256];
-	snprintf(offer, sizeof(offer), "%s", sim_jstr(ev, "offers.offers.0.id.value"));
-	json_decref(ev);
+	sim_start_offered(&a, "a1", &f, offer);
 	char *ret = NULL, *body = NULL;
 	cr_assert_geq(
 	        asprintf(&body,
@@ -164,11 +158,8 @@ Test(values, register_with_impossible_resources_is_refused_naming_the_field)
 static int launch_one(struct sim_peer *a, struct sim_peer *f, const char *task,
                       const char *resources, const char *extra, json_t **ret_update)
 {
-	json_t *ev = sim_peer_next(f, "OFFERS", 3000);
-	cr_assert_not_null(ev, "no offer");
 	char offer[256];
-	snprintf(offer, sizeof(offer), "%s", sim_jstr(ev, "offers.offers.0.id.value"));
-	json_decref(ev);
+	sim_next_offer(f, 3000, offer);
 	char *body = NULL, *ret = NULL;
 	cr_assert_geq(asprintf(&body,
 	                       "{\"type\":\"ACCEPT\",\"framework_id\":{\"value\":\"%s\"},"

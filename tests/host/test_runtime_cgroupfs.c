@@ -26,19 +26,6 @@ static const char *host_cgroup2(void)
 	return NULL;
 }
 
-static void drop_cgroupns(struct bundle *b)
-{
-	json_t *ns = json_object_get(json_object_get(b->cfg, "linux"), "namespaces");
-	size_t i;
-	json_t *v;
-	json_array_foreach (ns, i, v) {
-		if (strcmp(json_string_value(json_object_get(v, "type")), "cgroup") == 0) {
-			json_array_remove(ns, i);
-			return;
-		}
-	}
-}
-
 Test(cgroupfs, without_a_cgroup_namespace_the_host_tree_from_its_root_read_only)
 {
 	const char *host = host_cgroup2();
@@ -56,7 +43,7 @@ Test(cgroupfs, without_a_cgroup_namespace_the_host_tree_from_its_root_read_only)
 	        name);
 	struct bundle b;
 	bundle_init(&b, ARGS("/bin/sh", "-c", script));
-	drop_cgroupns(&b);
+	bundle_drop_namespace(&b, "cgroup");
 	_cleanup_free_ char *out = run_probe(&b, "cgfs");
 	rmdir(mine);
 	cr_assert_not_null(strstr(out, "controllers\n"), "%s", out);

@@ -96,6 +96,19 @@ void bundle_write(struct bundle *b)
 	cr_assert_eq(json_dump_file(b->cfg, p, JSON_INDENT(1)), 0);
 }
 
+void bundle_drop_namespace(struct bundle *b, const char *type)
+{
+	json_t *ns = json_object_get(json_object_get(b->cfg, "linux"), "namespaces");
+	size_t i;
+	json_t *v;
+	json_array_foreach (ns, i, v) {
+		if (strcmp(json_string_value(json_object_get(v, "type")), type) == 0) {
+			json_array_remove(ns, i);
+			return;
+		}
+	}
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;

@@ -25,6 +25,8 @@ const char *build_dir(void);
 /* A new bundle whose config.json is `agora-run spec`'s, with `args`. */
 void bundle_init(struct bundle *b, const char *const args[]);
 void bundle_write(struct bundle *b);
+/* Removes the namespace of `type` (e.g. "cgroup") from linux.namespaces. */
+void bundle_drop_namespace(struct bundle *b, const char *type);
 /* Deletes (agora-run delete --force) every container of every bundle not
  * yet done and removes them: for the suites' .fini, which criterion runs
  * even after a failed assertion. */

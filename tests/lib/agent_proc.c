@@ -13,7 +13,11 @@
 pid_t ap_start(const char *work, int master_port, int op_port, const char *log,
                const char *const extra[])
 {
-	char bin[512], master[64], port[16];
+	char bin[512], master[64], port[16], work_log[512];
+	if (!log) {
+		snprintf(work_log, sizeof(work_log), "%s.log", work);
+		log = work_log;
+	}
 	const char *b = getenv("AGORA_BUILD_DIR");
 	snprintf(bin, sizeof(bin), "%s/bin/agora-agent", b ? b : "build");
 	snprintf(master, sizeof(master), "127.0.0.1:%d", master_port);

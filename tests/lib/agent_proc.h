@@ -9,7 +9,7 @@
 
 /* Start build/bin/agora-agent (AGORA_BUILD_DIR, else "build") on `work`
  * for the master at 127.0.0.1:`master_port`, its operator endpoints on
- * `op_port`, its stderr appended to `log`, with the flags `extra`
+ * `op_port`, its stderr appended to `log` (NULL: `work`.log), with the flags `extra`
  * (NULL-terminated, may be NULL) after the usual ones (--no_isolation,
  * short back-offs, cpus:2;mem:1024). Returns its pid, -1 on failure. */
 pid_t ap_start(const char *work, int master_port, int op_port, const char *log,

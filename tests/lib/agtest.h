@@ -3,9 +3,14 @@
 #define AGORA_AGTEST_H
 
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Skip the current test with a reason, unless CI=true, where a test that
  * cannot run is a failure: CI must run every tier it is given. */
@@ -17,5 +22,58 @@
 		else                                                                               \
 			cr_skip_test(__VA_ARGS__);                                                 \
 	} while (0)
+
+/* Skips the test unless it runs as root (namespaces, mounts), then makes
+ * a new directory /tmp/agora-<name>-XXXXXX, its path in `dir` (n bytes). */
+static inline void agt_root_dir(char *dir, size_t n, const char *name)
+{
+	if (geteuid() != 0)
+		AG_SKIP("needs root (namespaces, mounts)");
+	snprintf(dir, n, "/tmp/agora-%s-XXXXXX", name);
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp %s: %s", dir, strerror(errno));
+}
+
+/* The one path that the glob(3) pattern `pat` matches (asserting that it
+ * matches exactly one); free it. */
+static inline char *agt_glob_one(const char *pat)
+{
+	glob_t g;
+	cr_assert(glob(pat, 0, NULL, &g) == 0 && g.gl_pathc == 1, "no single %s", pat);
+	char *p = strdup(g.gl_pathv[0]);
+	globfree(&g);
+	cr_assert_not_null(p);
+	return p;
+}
+
+/* Whether a line of the file at `path` (asserting that it opens) contains
+ * `needle`. */
+static inline bool agt_file_has(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "re");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	char line[4096];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, needle) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* Writes a new file `path` until its file system is full to the last byte
+ * (asserting that the last write failed with ENOSPC). */
+static inline void agt_fill_up(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
+	static char chunk[4096];
+	memset(chunk, 'x', sizeof(chunk));
+	ssize_t n;
+	while ((n = write(fd, chunk, sizeof(chunk))) > 0)
+		;
+	while ((n = write(fd, chunk, 1)) > 0)
+		;
+	cr_assert(n < 0 && errno == ENOSPC, "filled: %s", strerror(errno));
+	close(fd);
+}
 
 #endif

@@ -3,13 +3,16 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -252,20 +255,43 @@ void mc_response_free(struct mc_response *r)
 	r->body = NULL;
 }
 
+int mc_send_request(struct mc_conn *c, const char *method, const char *path, const char *headers,
+                    const char *body)
+{
+	char head[4096];
+	int n = snprintf(head, sizeof(head),
+	                 "%s %s HTTP/1.1\r\nHost: %s\r\n%sContent-Length: %zu\r\n\r\n", method,
+	                 path, mc_host, headers ? headers : "", body ? strlen(body) : 0);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return -ENAMETOOLONG;
+	int err = mc_send(c, head, (size_t)n);
+	if (err == 0 && body)
+		err = mc_send(c, body, strlen(body));
+	return err;
+}
+
+int mc_post_json(struct mc_conn *c, const char *path, const char *headers, const char *body,
+                 struct mc_response *r)
+{
+	char all[2048];
+	int n = snprintf(all, sizeof(all), "Content-Type: application/json\r\n%s",
+	                 headers ? headers : "");
+	if (n < 0 || (size_t)n >= sizeof(all))
+		return -ENAMETOOLONG;
+	int err = mc_send_request(c, "POST", path, all, body);
+	return err ? err : mc_read_head(c, r);
+}
+
 int mc_request(uint16_t port, const char *method, const char *path, const char *headers,
                const char *body, struct mc_response *r)
 {
 	struct mc_conn *c = mc_connect(port);
 	if (!c)
 		return -ECONNREFUSED;
-	char head[4096];
-	int n = snprintf(head, sizeof(head),
-	                 "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s"
-	                 "Content-Length: %zu\r\n\r\n",
-	                 method, path, mc_host, headers ? headers : "", body ? strlen(body) : 0);
-	int err = mc_send(c, head, (size_t)n);
-	if (err == 0 && body)
-		err = mc_send(c, body, strlen(body));
+	char all[2048];
+	int n = snprintf(all, sizeof(all), "Connection: close\r\n%s", headers ? headers : "");
+	int err = n < 0 || (size_t)n >= sizeof(all) ? -ENAMETOOLONG
+	                                            : mc_send_request(c, method, path, all, body);
 	if (err == 0)
 		err = mc_read_response(c, r);
 	mc_close(c);
@@ -288,4 +314,35 @@ int mc_master_port(int fd, int timeout_ms, uint16_t *ret_port)
 		return -1;
 	*ret_port = (uint16_t)p;
 	return 0;
+}
+
+int mc_spawn_master(const char *const argv[], int err_fd, int timeout_ms, pid_t *ret_pid,
+                    uint16_t *ret_port)
+{
+	int out[2];
+	if (pipe2(out, O_CLOEXEC) != 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = -errno;
+		close(out[0]);
+		close(out[1]);
+		return e;
+	}
+	if (pid == 0) {
+		/* A test or benchmark that crashes must not leave its master
+		 * behind. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
+			_exit(127);
+		dup2(out[1], 1);
+		if (err_fd >= 0)
+			dup2(err_fd, 2);
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	close(out[1]);
+	*ret_pid = pid;
+	int r = mc_master_port(out[0], timeout_ms, ret_port);
+	close(out[0]);
+	return r;
 }

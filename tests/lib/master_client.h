@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct mc_conn {
 	int fd;
@@ -29,6 +30,14 @@ int mc_set_addr(const char *ipv4);
  * first line, "listening on 127.0.0.1:PORT ..."), read from `fd` for at most
  * `timeout_ms`. 0, or -1 when no such line came. */
 int mc_master_port(int fd, int timeout_ms, uint16_t *ret_port);
+/* Starts agora-master: `argv` (argv[0] the program, NULL-terminated) with
+ * its stdout on a pipe and its stderr on `err_fd` (inherited when -1); the
+ * master is SIGKILLed when its parent dies. Then waits up to `timeout_ms`
+ * for the port it announces (mc_master_port()). *ret_pid is set once it
+ * was forked. 0, -errno when the pipe or fork failed, or -1 when no port
+ * came. */
+int mc_spawn_master(const char *const argv[], int err_fd, int timeout_ms, pid_t *ret_pid,
+                    uint16_t *ret_port);
 /* Connect to the address above, port `port`; reads time out after 5 s.
  * NULL on failure. */
 struct mc_conn *mc_connect(uint16_t port);
@@ -50,6 +59,18 @@ void mc_response_free(struct mc_response *r);
 /* A header's value (case-insensitive name), copied into a static buffer;
  * NULL when absent. */
 const char *mc_header(const struct mc_response *r, const char *name);
+
+/* Send a request on `c`: the request line, Host, the extra header lines
+ * `headers` (each ending in \r\n; may be NULL), Content-Length and `body`
+ * (may be NULL). 0 or -errno (-ENAMETOOLONG when the head does not fit
+ * 4 KiB). */
+int mc_send_request(struct mc_conn *c, const char *method, const char *path, const char *headers,
+                    const char *body);
+/* POST `body` as application/json to `path` on `c` (with `headers`, as
+ * above), and read the response's head into `r` (the body, or a stream,
+ * is left to read). 0 or -errno / -EPROTO. */
+int mc_post_json(struct mc_conn *c, const char *path, const char *headers, const char *body,
+                 struct mc_response *r);
 
 /* One request on a new connection with `Connection: close`. `headers` is
  * extra header lines, each ending in \r\n (may be NULL). */

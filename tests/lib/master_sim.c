@@ -181,39 +181,27 @@ void sim_fini(void)
 
 void sim_start_master(const char *const *args, uint16_t fixed_port)
 {
-	int out[2];
-	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		const char *b = getenv("AGORA_BUILD_DIR");
-		char bin[512], wd[320], portarg[32];
-		snprintf(bin, sizeof(bin), "%s/bin/agora-master", b ? b : "build");
-		snprintf(wd, sizeof(wd), "--work_dir=%s", sim_work_dir);
-		snprintf(portarg, sizeof(portarg), "--port=%u", fixed_port);
-		const char *argv[32] = {bin,
-		                        portarg,
-		                        "--log_level=debug",
-		                        wd,
-		                        "--heartbeat_interval=1secs",
-		                        "--allocation_interval=200ms"};
-		int n = 6;
-		for (int i = 0; args && args[i] && n < 31; i++)
-			argv[n++] = args[i];
-		/* A test process that crashes never reaches sim_fini(): its
-		 * master must not outlive it. */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
-			_exit(127);
-		int logfd = open(sim_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		dup2(out[1], 1);
-		dup2(logfd, 2);
-		execv(argv[0], (char **)argv);
-		_exit(127);
-	}
-	close(out[1]);
-	sim_master_pid = pid;
-	int r = mc_master_port(out[0], 5000, &sim_port);
-	close(out[0]);
+	const char *b = getenv("AGORA_BUILD_DIR");
+	char bin[512], wd[320], portarg[32];
+	snprintf(bin, sizeof(bin), "%s/bin/agora-master", b ? b : "build");
+	snprintf(wd, sizeof(wd), "--work_dir=%s", sim_work_dir);
+	snprintf(portarg, sizeof(portarg), "--port=%u", fixed_port);
+	const char *argv[32] = {bin,
+	                        portarg,
+	                        "--log_level=debug",
+	                        wd,
+	                        "--heartbeat_interval=1secs",
+	                        "--allocation_interval=200ms"};
+	int n = 6;
+	for (int i = 0; args && args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	_cleanup_close_ int logfd =
+	        open(sim_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	cr_assert_geq(logfd, 0, "open %s: %s", sim_log_path, strerror(errno));
+	pid_t pid = 0;
+	int r = mc_spawn_master(argv, logfd, 5000, &pid, &sim_port);
+	if (pid > 0)
+		sim_master_pid = pid;
 	cr_assert_eq(r, 0, "master did not start (log: %s)", sim_log_path);
 }
 
@@ -231,16 +219,8 @@ int sim_peer_open_headers(struct sim_peer *p, const char *path, const char *head
 	cr_assert_not_null(p->c);
 	cr_assert_lt(n_opened, 64);
 	opened[n_opened++] = p->c;
-	char head[1024];
-	int n = snprintf(head, sizeof(head),
-	                 "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-	                 "%sContent-Length: %zu\r\n\r\n",
-	                 path, headers ? headers : "", strlen(body));
-	cr_assert_lt((size_t)n, sizeof(head));
-	cr_assert_eq(mc_send(p->c, head, (size_t)n), 0);
-	cr_assert_eq(mc_send(p->c, body, strlen(body)), 0);
 	struct mc_response r = {0};
-	cr_assert_eq(mc_read_head(p->c, &r), 0);
+	cr_assert_eq(mc_post_json(p->c, path, headers, body, &r), 0);
 	const char *sid = mc_header(&r, "Mesos-Stream-Id");
 	if (sid)
 		snprintf(p->stream_id, sizeof(p->stream_id), "%s", sid);
@@ -343,6 +323,61 @@ json_t *sim_jget(json_t *j, const char *path)
 const char *sim_jstr(json_t *j, const char *path)
 {
 	return json_string_value(sim_jget(j, path));
+}
+
+void sim_next_offer(struct sim_peer *f, int ms, char ret_offer[static 256])
+{
+	json_t *ev = sim_peer_next(f, "OFFERS", ms);
+	cr_assert_not_null(ev, "no offer");
+	snprintf(ret_offer, 256, "%s", sim_jstr(ev, "offers.offers.0.id.value"));
+	json_decref(ev);
+}
+
+int sim_op_status(const char *fmt, ...)
+{
+	char body[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	int status;
+	json_decref(sim_op_call(body, &status, NULL, 0));
+	return status;
+}
+
+json_t *sim_get_tasks(void)
+{
+	int status;
+	json_t *j = sim_op_call("{\"type\":\"GET_TASKS\"}", &status, NULL, 0);
+	cr_assert_eq(status, 200);
+	cr_assert_not_null(j);
+	return j;
+}
+
+const char *sim_listed(json_t *gt, const char *list, const char *task)
+{
+	json_t *arr = sim_jget(gt, "get_tasks"), *t;
+	size_t i;
+	json_array_foreach (json_object_get(arr, list), i, t)
+		if (strcmp(sim_jstr(t, "task_id.value"), task) == 0)
+			return sim_jstr(t, "state");
+	return NULL;
+}
+
+void sim_start_offered(struct sim_peer *a, const char *hostname, struct sim_peer *f,
+                       char ret_offer[static 256])
+{
+	sim_start_master(NULL, 0);
+	sim_agent_register(a, hostname, SIM_AGENT_RES);
+	sim_fw_subscribe(f, NULL, NULL);
+	sim_next_offer(f, 3000, ret_offer);
+}
+
+bool sim_log_has(const char *ere)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "grep -qE -- '%s' %s", ere, sim_log_path);
+	return system(cmd) == 0;
 }
 
 double sim_offered(json_t *ev, const char *name)
@@ -465,6 +500,21 @@ void sim_fw_subscribe_failover(struct sim_peer *f, const char *id, const char *c
 	         "\"name\":\"fw\",\"failover_timeout\":%g,\"capabilities\":[%s]}}}",
 	         idpart, failover_secs, caps ? caps : "");
 	open_for_id(f, "/api/v1/scheduler", body, "SUBSCRIBED", "subscribed.framework_id.value");
+}
+
+void sim_fw_subscribe_body(struct sim_peer *f, const char *body)
+{
+	open_for_id(f, "/api/v1/scheduler", body, "SUBSCRIBED", "subscribed.framework_id.value");
+}
+
+void sim_fw_open_as(struct sim_peer *f, const char *id)
+{
+	char body[512];
+	snprintf(body, sizeof(body),
+	         "{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"id\":{\"value\":"
+	         "\"%s\"},\"user\":\"root\",\"name\":\"fw\"}}}",
+	         id);
+	cr_assert_eq(sim_peer_open(f, "/api/v1/scheduler", body), 200);
 }
 
 void sim_fw_subscribe(struct sim_peer *f, const char *id, const char *caps)

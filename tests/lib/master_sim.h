@@ -67,6 +67,16 @@ int sim_peer_call(struct sim_peer *p, const char *body, char **ret);
 json_t *sim_jget(json_t *j, const char *path);
 /* The string at a dotted path; NULL when absent or not a string. */
 const char *sim_jstr(json_t *j, const char *path);
+/* The id of the first offer of `f`'s next OFFERS within `ms` (asserting
+ * that one came), into ret_offer. */
+void sim_next_offer(struct sim_peer *f, int ms, char ret_offer[static 256]);
+/* sim_start_master(NULL, 0), an agent `hostname` with SIM_AGENT_RES
+ * registered as `a`, a new framework `f` and the id of its first offer. */
+void sim_start_offered(struct sim_peer *a, const char *hostname, struct sim_peer *f,
+                       char ret_offer[static 256]);
+/* A line of the master's log (sim_log_path) matches the extended regex
+ * `ere`. */
+bool sim_log_has(const char *ere);
 /* The sum of the scalar resource `name` in an OFFERS event's first offer. */
 double sim_offered(json_t *ev, const char *name);
 
@@ -125,6 +135,20 @@ int sim_fw_ack(struct sim_peer *f, const char *agent, const char *task, const ch
 /* An operator call: the parsed body (NULL when not JSON), the status in
  * *status, the raw response head in `head` when not NULL. */
 json_t *sim_op_call(const char *body, int *status, char *head, size_t head_len);
+/* An operator call of the body that `fmt` formats, whose answer is
+ * dropped: its status. */
+int sim_op_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* SUBSCRIBE with `body` (200, asserted) and the framework id of its
+ * SUBSCRIBED (asserted to come) in f->id. */
+void sim_fw_subscribe_body(struct sim_peer *f, const char *body);
+/* SUBSCRIBE as the framework `id` (user root, name fw), asserting the 200;
+ * what comes on the stream is the caller's to read. */
+void sim_fw_open_as(struct sim_peer *f, const char *id);
+/* The answer to GET_TASKS (asserting 200); json_decref() it. */
+json_t *sim_get_tasks(void);
+/* The state of `task` in a GET_TASKS answer's list `list` (tasks,
+ * unreachable_tasks, completed_tasks), NULL when it is not there. */
+const char *sim_listed(json_t *gt, const char *list, const char *task);
 /* The GetAgents.Agent of `agent_id` from GET_AGENTS; NULL when not listed. */
 json_t *sim_get_agent(const char *agent_id);
 

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-pid_t sd_start(const char *work, const char *const args[], const char *out)
+pid_t sd_start_in(const char *work, const char *const args[], const char *out, const char *cg)
 {
 	char bin[512];
 	const char *b = getenv("AGORA_BUILD_DIR");
@@ -18,17 +18,31 @@ pid_t sd_start(const char *work, const char *const args[], const char *out)
 	pid_t pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (cg) {
+			char p[256], v[16];
+			snprintf(p, sizeof(p), "%s/cgroup.procs", cg);
+			int fd = open(p, O_WRONLY | O_CLOEXEC);
+			int n = snprintf(v, sizeof(v), "%d", (int)getpid());
+			if (fd < 0 || write(fd, v, (size_t)n) != n)
+				_exit(126);
+			close(fd);
+		}
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		dup2(fd, 1);
-		const char *argv[32] = {bin, "--work", work};
+		const char *argv[64] = {bin, "--work", work};
 		size_t n = 3;
-		for (size_t i = 0; args[i] && n < 31; i++)
+		for (size_t i = 0; args[i] && n < 63; i++)
 			argv[n++] = args[i];
 		argv[n] = NULL;
 		execv(argv[0], (char **)argv);
 		_exit(127);
 	}
 	return pid;
+}
+
+pid_t sd_start(const char *work, const char *const args[], const char *out)
+{
+	return sd_start_in(work, args, out, NULL);
 }
 
 char *sd_drive(const char *work, const char *const args[])

@@ -9,6 +9,9 @@
  * with --work `work` and `args` (NULL-terminated), its stdout written to
  * `out`. Returns its pid (asserting that the fork worked). */
 pid_t sd_start(const char *work, const char *const args[], const char *out);
+/* The same, the driver moved first into the cgroup (v2) directory `cg`
+ * (NULL: where the test runs). */
+pid_t sd_start_in(const char *work, const char *const args[], const char *out, const char *cg);
 
 /* Runs the driver as sd_start does to completion, asserting that it exits 0.
  * Returns its stdout (kept in <work>.out meanwhile); free it. */

@@ -30,3 +30,24 @@ upd_t *uf_open(int64_t backoff_base_ms, int64_t backoff_max_ms)
 	cr_assert(upd_open(&cfg, &u, &err) == 0, "%s", err.msg);
 	return u;
 }
+
+int uf_enqueue(upd_t *u, const char *task, enum pb_task_state s, uint64_t now, uint8_t uuid[16])
+{
+	json_t *st = json_pack("{s:{s:s}, s:s}", "task_id", "value", task, "state",
+	                       pb_task_state_name(s));
+	cr_assert_not_null(st);
+	int r = upd_enqueue(u, "F0", task, s, st, now, uuid);
+	json_decref(st);
+	return r;
+}
+
+void uf_on_send(void *ctx, const char *fw, const char *task, const char *status)
+{
+	(void)fw;
+	struct uf_sent *s = ctx;
+	if (s->n < 8) {
+		snprintf(s->task[s->n], sizeof(s->task[0]), "%s", task);
+		snprintf(s->text[s->n], sizeof(s->text[0]), "%s", status);
+	}
+	s->n++;
+}

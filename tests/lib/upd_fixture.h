@@ -21,4 +21,19 @@ void uf_teardown(void);
  * asserting that it opens. */
 upd_t *uf_open(int64_t backoff_base_ms, int64_t backoff_max_ms);
 
+/* upd_enqueue() of framework F0's status {task_id, state} for `task` in
+ * state `s` at `now` (uuid as upd_enqueue's): its result. */
+int uf_enqueue(upd_t *u, const char *task, enum pb_task_state s, uint64_t now, uint8_t uuid[16]);
+
+/* The updates a send callback was given: how many, and the first eight's
+ * tasks and statuses. */
+struct uf_sent {
+	int n;
+	char task[8][32];
+	char text[8][512];
+};
+
+/* A send callback of the queue that records into `ctx`, a struct uf_sent. */
+void uf_on_send(void *ctx, const char *fw, const char *task, const char *status);
+
 #endif

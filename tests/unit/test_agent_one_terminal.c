@@ -17,31 +17,12 @@ static upd_t *open_db(void)
 
 static int enqueue_uuid(upd_t *u, const char *task, enum pb_task_state s, uint8_t uuid[16])
 {
-	json_t *st = json_pack("{s:{s:s}, s:s}", "task_id", "value", task, "state",
-	                       pb_task_state_name(s));
-	int r = upd_enqueue(u, "F0", task, s, st, 0, uuid);
-	json_decref(st);
-	return r;
+	return uf_enqueue(u, task, s, 0, uuid);
 }
 
 static int enqueue(upd_t *u, const char *task, enum pb_task_state s)
 {
-	return enqueue_uuid(u, task, s, NULL);
-}
-
-struct sent {
-	int n;
-	char text[8][512];
-};
-
-static void on_send(void *ctx, const char *fw, const char *task, const char *status)
-{
-	(void)fw;
-	(void)task;
-	struct sent *s = ctx;
-	if (s->n < 8)
-		snprintf(s->text[s->n], 512, "%s", status);
-	s->n++;
+	return uf_enqueue(u, task, s, 0, NULL);
 }
 
 TestSuite(one_terminal, .init = uf_setup, .fini = uf_teardown);
@@ -65,11 +46,11 @@ Test(one_terminal, a_state_after_a_terminal_one_is_refused_and_never_sent)
 	u = open_db();
 	cr_expect_eq(enqueue(u, "t1", PB_TASK_LOST), -EALREADY);
 	cr_expect_eq(upd_pending(u), 2);
-	struct sent s = {0};
+	struct uf_sent s = {0};
 	int heads = 0;
 	for (uint64_t now = ag_now_ns(); upd_pending(u) && heads < 2; heads++) {
 		s.n = 0;
-		cr_assert_eq(upd_poll(u, now, on_send, &s), 1);
+		cr_assert_eq(upd_poll(u, now, uf_on_send, &s), 1);
 		cr_expect(strstr(s.text[0], heads ? "TASK_FINISHED" : "TASK_RUNNING"), "%s",
 		          s.text[0]);
 		cr_assert_eq(upd_ack(u, "F0", "t1", uuid[heads], 16, now), 1);

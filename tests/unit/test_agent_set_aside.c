@@ -17,25 +17,7 @@ static upd_t *open_db(void)
 
 static void enqueue(upd_t *u, const char *task, enum pb_task_state s, uint8_t uuid[16])
 {
-	json_t *st = json_pack("{s:{s:s}, s:s}", "task_id", "value", task, "state",
-	                       pb_task_state_name(s));
-	cr_assert_eq(upd_enqueue(u, "F0", task, s, st, 0, uuid), 1);
-	json_decref(st);
-}
-
-struct heads {
-	int n;
-	char text[4][512];
-};
-
-static void on_send(void *ctx, const char *fw, const char *task, const char *status)
-{
-	(void)fw;
-	(void)task;
-	struct heads *h = ctx;
-	if (h->n < 4)
-		snprintf(h->text[h->n], 512, "%s", status);
-	h->n++;
+	cr_assert_eq(uf_enqueue(u, task, s, 0, uuid), 1);
 }
 
 struct listed {
@@ -64,8 +46,8 @@ Test(set_aside, a_refused_head_moves_aside_and_the_next_update_is_due_at_once)
 	uint8_t running[16], finished[16], other[16] = {1};
 	enqueue(u, "t1", PB_TASK_RUNNING, running);
 	enqueue(u, "t1", PB_TASK_FINISHED, finished);
-	struct heads h = {0};
-	cr_assert_eq(upd_poll(u, 0, on_send, &h), 1);
+	struct uf_sent h = {0};
+	cr_assert_eq(upd_poll(u, 0, uf_on_send, &h), 1);
 	cr_assert(strstr(h.text[0], "TASK_RUNNING"));
 	/* Not the head: nothing moves. */
 	cr_expect_eq(upd_set_aside(u, "F0", "t1", other, 16, "400 x", 1.5, 0), 0);
@@ -76,7 +58,7 @@ Test(set_aside, a_refused_head_moves_aside_and_the_next_update_is_due_at_once)
 	cr_expect_eq(upd_set_aside(u, "F0", "t1", running, 16, "400 bad id", 1700000000.25, 10), 1);
 	cr_expect_eq(upd_pending(u), 1);
 	h.n = 0;
-	cr_assert_eq(upd_poll(u, 10, on_send, &h), 1);
+	cr_assert_eq(upd_poll(u, 10, uf_on_send, &h), 1);
 	cr_expect(strstr(h.text[0], "TASK_FINISHED"));
 	upd_close(u);
 

@@ -15,30 +15,11 @@ static upd_t *open_db(void)
 	return uf_open(100, 400);
 }
 
-static int enqueue(upd_t *u, const char *task, enum pb_task_state s, uint64_t now, uint8_t uuid[16])
-{
-	json_t *st = json_pack("{s:{s:s}, s:s}", "task_id", "value", task, "state",
-	                       pb_task_state_name(s));
-	int r = upd_enqueue(u, "F0", task, s, st, now, uuid);
-	json_decref(st);
-	return r;
-}
-
-struct sent {
-	int n;
-	char task[8][32];
-	char text[8][512];
-};
-
+/* uf_on_send(), and every update is of framework F0. */
 static void on_send(void *ctx, const char *fw, const char *task, const char *status)
 {
-	struct sent *s = ctx;
 	cr_expect_str_eq(fw, "F0");
-	if (s->n < 8) {
-		snprintf(s->task[s->n], 32, "%s", task);
-		snprintf(s->text[s->n], 512, "%s", status);
-	}
-	s->n++;
+	uf_on_send(ctx, fw, task, status);
 }
 
 TestSuite(updates, .init = uf_setup, .fini = uf_teardown);
@@ -49,11 +30,11 @@ Test(updates, heads_are_sent_in_order_and_retried_with_backoff_until_acked)
 	cr_assert(upd_task_add(u, "F0", "t1", "{}", "{}") == 0);
 	cr_expect(upd_task_add(u, "F0", "t1", "{}", "{}") == -EEXIST);
 	uint8_t a[16], b[16];
-	cr_assert(enqueue(u, "t1", PB_TASK_STARTING, 0, a) == 1);
-	cr_assert(enqueue(u, "t1", PB_TASK_RUNNING, 0, b) == 1);
+	cr_assert(uf_enqueue(u, "t1", PB_TASK_STARTING, 0, a) == 1);
+	cr_assert(uf_enqueue(u, "t1", PB_TASK_RUNNING, 0, b) == 1);
 	cr_expect_eq(upd_pending(u), 2);
 
-	struct sent s = {0};
+	struct uf_sent s = {0};
 	cr_expect_eq(upd_poll(u, 0, on_send, &s), 1);
 	cr_expect(strstr(s.text[0], "TASK_STARTING"));
 	cr_expect(strstr(s.text[0], "\"uuid\""));
@@ -85,11 +66,11 @@ Test(updates, duplicates_of_the_latest_state_are_dropped)
 {
 	upd_t *u = open_db();
 	cr_assert(upd_task_add(u, "F0", "t1", "{}", "{}") == 0);
-	cr_expect(enqueue(u, "t1", PB_TASK_RUNNING, 0, NULL) == 1);
-	cr_expect(enqueue(u, "t1", PB_TASK_RUNNING, 0, NULL) == 0);
-	cr_expect(enqueue(u, "t1", PB_TASK_FINISHED, 0, NULL) == 1);
-	cr_expect(enqueue(u, "t1", PB_TASK_FINISHED, 0, NULL) == 0);
-	cr_expect(enqueue(u, "t2", PB_TASK_FINISHED, 0, NULL) == -ENOENT);
+	cr_expect(uf_enqueue(u, "t1", PB_TASK_RUNNING, 0, NULL) == 1);
+	cr_expect(uf_enqueue(u, "t1", PB_TASK_RUNNING, 0, NULL) == 0);
+	cr_expect(uf_enqueue(u, "t1", PB_TASK_FINISHED, 0, NULL) == 1);
+	cr_expect(uf_enqueue(u, "t1", PB_TASK_FINISHED, 0, NULL) == 0);
+	cr_expect(uf_enqueue(u, "t2", PB_TASK_FINISHED, 0, NULL) == -ENOENT);
 	cr_expect_eq(upd_pending(u), 2);
 	upd_close(u);
 }
@@ -101,9 +82,9 @@ Test(updates, queues_survive_a_restart_and_terminal_acked_tasks_are_forgotten)
 	cr_assert(upd_task_add(u, "F0", "t1", "{\"fw\":1}", "{\"task\":1}") == 0);
 	cr_assert(upd_task_add(u, "F0", "t2", "{}", "{}") == 0);
 	uint8_t a[16], b[16], c[16];
-	cr_assert(enqueue(u, "t1", PB_TASK_RUNNING, 0, a) == 1);
-	cr_assert(enqueue(u, "t1", PB_TASK_FINISHED, 0, b) == 1);
-	cr_assert(enqueue(u, "t2", PB_TASK_RUNNING, 0, c) == 1);
+	cr_assert(uf_enqueue(u, "t1", PB_TASK_RUNNING, 0, a) == 1);
+	cr_assert(uf_enqueue(u, "t1", PB_TASK_FINISHED, 0, b) == 1);
+	cr_assert(uf_enqueue(u, "t2", PB_TASK_RUNNING, 0, c) == 1);
 	cr_assert(upd_ack(u, "F0", "t1", a, 16, 0) == 1);
 	upd_close(u);
 
@@ -114,8 +95,8 @@ Test(updates, queues_survive_a_restart_and_terminal_acked_tasks_are_forgotten)
 	free(id);
 	cr_expect_eq(upd_pending(u), 2);
 	cr_expect_eq(upd_task_state(u, "F0", "t1"), PB_TASK_FINISHED);
-	cr_expect(enqueue(u, "t1", PB_TASK_FINISHED, 0, NULL) == 0, "duplicate after restart");
-	struct sent s = {0};
+	cr_expect(uf_enqueue(u, "t1", PB_TASK_FINISHED, 0, NULL) == 0, "duplicate after restart");
+	struct uf_sent s = {0};
 	cr_expect_eq(upd_poll(u, ag_now_ns(), on_send, &s), 2, "every head due after a restart");
 	cr_expect_eq(upd_ack(u, "F0", "t1", b, 16, 0), 1);
 	cr_expect(!upd_task_known(u, "F0", "t1"));
@@ -207,7 +188,7 @@ Test(updates, a_version_0_database_is_migrated_with_its_queues)
 	cr_expect(upd_task_known(u, "F9", "t2"));
 	cr_expect(!upd_task_known(u, "F9", "t1"));
 	cr_expect_eq(upd_pending(u), 2);
-	struct sent s = {0};
+	struct uf_sent s = {0};
 	cr_expect_eq(upd_poll(u, ag_now_ns(), on_send, &s), 1);
 	cr_expect(strstr(s.text[0], "TASK_STARTING"), "the head stays the head: %s", s.text[0]);
 	const uint8_t first[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,

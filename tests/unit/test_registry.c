@@ -2,6 +2,7 @@
  * a SIGKILL at any moment may not take away. */
 #include "agtest.h"
 #include "master/registry.h"
+#include "registry_test.h"
 #include "tmpdir.h"
 
 #include <poll.h>
@@ -25,11 +26,7 @@ TestSuite(registry, .init = setup, .fini = teardown);
 
 static ms_registry *open_reg(bool *created)
 {
-	ms_registry *reg = NULL;
-	struct ag_error err = {0};
-	int r = ms_registry_open(ms_dir, MS_REGISTRY_SYNC_FULL, &reg, created, &err);
-	cr_assert_eq(r, 0, "open: %s", err.msg);
-	return reg;
+	return rgt_open(ms_dir, MS_REGISTRY_SYNC_FULL, created);
 }
 
 static int count_agent(const struct ms_registry_agent *a, void *arg)

@@ -5,6 +5,7 @@
 #include "agtest.h"
 #include "common/common.h"
 #include "master/registry.h"
+#include "registry_test.h"
 #include "tmpdir.h"
 
 #include <sqlite3.h>
@@ -26,11 +27,7 @@ TestSuite(registry_bounds, .init = setup, .fini = teardown, .timeout = 60);
 
 static ms_registry *open_reg(void)
 {
-	ms_registry *reg = NULL;
-	struct ag_error err = {0};
-	cr_assert_eq(ms_registry_open(dir, MS_REGISTRY_SYNC_NORMAL, &reg, NULL, &err), 0, "%s",
-	             err.msg);
-	return reg;
+	return rgt_open(dir, MS_REGISTRY_SYNC_NORMAL, NULL);
 }
 
 static void put_fw(ms_registry *reg, const char *id, const char *info)
@@ -141,13 +138,20 @@ Test(registry_bounds, the_oldest_tombstones_are_pruned_the_newest_kept)
 	ms_registry_close(reg);
 }
 
+/* A FrameworkInfo of `len` bytes (with its NUL): {"name":"nnn...n"}. */
+static char *big_info(size_t len)
+{
+	char *big = ag_malloc(len);
+	memset(big, 'n', len);
+	memcpy(big, "{\"name\":\"", 9);
+	memcpy(big + len - 3, "\"}", 3);
+	return big;
+}
+
 Test(registry_bounds, a_tombstone_keeps_no_framework_info)
 {
 	ms_registry *reg = open_reg();
-	_cleanup_free_ char *big = ag_malloc(300000);
-	memset(big, 'n', 300000);
-	memcpy(big, "{\"name\":\"", 9);
-	memcpy(big + 300000 - 3, "\"}", 3);
+	_cleanup_free_ char *big = big_info(300000);
 	put_fw(reg, "F0", big);
 	remove_fw(reg, "F0");
 	remove_fw(reg, "never-recorded");
@@ -162,10 +166,7 @@ Test(registry_bounds, the_space_of_pruned_rows_goes_back_to_the_file_system)
 {
 	ms_registry *reg = open_reg();
 	/* 40 MB of rows, as 200 frameworks with 200 KB FrameworkInfos. */
-	_cleanup_free_ char *big = ag_malloc(200000);
-	memset(big, 'n', 200000);
-	memcpy(big, "{\"name\":\"", 9);
-	memcpy(big + 200000 - 3, "\"}", 3);
+	_cleanup_free_ char *big = big_info(200000);
 	char id[32];
 	for (int i = 0; i < 200; i++) {
 		snprintf(id, sizeof(id), "F%d", i);

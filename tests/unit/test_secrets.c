@@ -3,6 +3,7 @@
  * registry's agents.secret (schema 2 and on, migrated from 1) and file modes. */
 #include "master/registry.h"
 #include "proto/proto.h"
+#include "registry_test.h"
 #include "tmpdir.h"
 
 #include <criterion/criterion.h>
@@ -104,11 +105,7 @@ static void teardown(void)
 
 static ms_registry *open_reg(void)
 {
-	ms_registry *reg = NULL;
-	struct ag_error err = {0};
-	cr_assert_eq(ms_registry_open(dir, MS_REGISTRY_SYNC_FULL, &reg, NULL, &err), 0, "%s",
-	             err.msg);
-	return reg;
+	return rgt_open(dir, MS_REGISTRY_SYNC_FULL, NULL);
 }
 
 struct seen {
@@ -168,24 +165,7 @@ Test(secrets, a_schema_1_registry_is_migrated_and_made_private, .init = setup, .
 {
 	char path[400];
 	snprintf(path, sizeof(path), "%s/registry.db", dir);
-	sqlite3 *db = NULL;
-	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(db,
-	                          "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	                          "CREATE TABLE agents (id TEXT PRIMARY KEY, hostname TEXT NOT "
-	                          "NULL, info TEXT NOT NULL, registered_at INTEGER NOT NULL, gone "
-	                          "INTEGER NOT NULL DEFAULT 0);"
-	                          "CREATE TABLE frameworks (id TEXT PRIMARY KEY, info TEXT NOT "
-	                          "NULL, failover_timeout REAL NOT NULL DEFAULT 0, registered_at "
-	                          "INTEGER NOT NULL, removed INTEGER NOT NULL DEFAULT 0);"
-	                          "CREATE TABLE weights (role TEXT PRIMARY KEY, weight REAL NOT "
-	                          "NULL CHECK (weight > 0));"
-	                          "INSERT INTO agents VALUES ('S-old', 'h', '{}', 7, 0);"
-	                          "PRAGMA user_version = 1;",
-	                          NULL, NULL, NULL),
-	             SQLITE_OK);
-	sqlite3_close(db);
-	cr_assert_eq(chmod(path, 0644), 0);
+	rgt_create_v1(path, "INSERT INTO agents VALUES ('S-old', 'h', '{}', 7, 0);");
 
 	ms_registry *reg = open_reg();
 	cr_expect_eq(ms_registry_schema_version(reg), MS_REGISTRY_SCHEMA_VERSION);

@@ -4,6 +4,7 @@
  * end. TCG makes the VM slow: bounds on time are loose on purpose. */
 #include "agtest.h"
 #include "cgroupv2/cgroupv2.h"
+#include "clone_into.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -106,16 +107,6 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 	remove_cgroups_of_dead_tests();
 }
 
-static pid_t clone_into(int cgfd)
-{
-	struct clone_args args = {
-	        .flags = CLONE_INTO_CGROUP,
-	        .exit_signal = SIGCHLD,
-	        .cgroup = (uint64_t)cgfd,
-	};
-	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-}
-
 static int leaf(const char *name)
 {
 	char path[128];
@@ -190,7 +181,7 @@ Test(cgroupv2_guest, limits_read_back)
 Test(cgroupv2_guest, enabling_controllers_above_a_process_is_explained)
 {
 	int fd = leaf("busy");
-	pid_t pid = clone_into(fd);
+	pid_t pid = agt_clone_into(fd);
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		for (;;)
@@ -217,7 +208,7 @@ Test(cgroupv2_guest, memory_hog_is_oom_killed_and_counted)
 	}
 	apply(fd, &l);
 
-	pid_t pid = clone_into(fd);
+	pid_t pid = agt_clone_into(fd);
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		for (size_t i = 0; i < 256; i++) {
@@ -247,7 +238,7 @@ Test(cgroupv2_guest, pids_max_stops_forks)
 	int fd = leaf("pids");
 	struct cg_limits l = {.has_pids_max = true, .pids_max = 5};
 	apply(fd, &l);
-	pid_t pid = clone_into(fd);
+	pid_t pid = agt_clone_into(fd);
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		int ok = 0;
@@ -283,7 +274,7 @@ Test(cgroupv2_guest, cpu_max_20_percent_is_enforced)
 	struct cg_limits l = {
 	        .has_cpu_max = true, .cpu_max_quota = 20000, .cpu_max_period = 100000};
 	apply(fd, &l);
-	pid_t pid = clone_into(fd);
+	pid_t pid = agt_clone_into(fd);
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		for (;;)

@@ -3,6 +3,8 @@
  * limits reach the task's cgroup, the cgroup is gone after the end, and the
  * per-container supervision cost is measured. */
 #include "agtest.h"
+#include "agent_proc.h"
+#include "sup_driver.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -23,66 +25,29 @@ static void setup(void)
 	cr_assert(mkdtemp(work));
 }
 
-static const char *driver(void)
+/* `args` after --cgroups (NULL-terminated), into `all` (64 entries). */
+static const char *const *with_cgroups(const char *const args[], const char *all[64])
 {
-	static char p[512];
-	const char *b = getenv("AGORA_BUILD_DIR");
-	snprintf(p, sizeof(p), "%s/tests/agent-sup-driver", b ? b : "build");
-	return p;
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return strdup("");
-	char *buf = calloc(1, 1 << 16);
-	size_t n = fread(buf, 1, (1 << 16) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
+	size_t n = 0;
+	all[n++] = "--cgroups";
+	for (size_t i = 0; args[i] && n < 63; i++)
+		all[n++] = args[i];
+	all[n] = NULL;
+	return all;
 }
 
 /* Starts the driver with stdout to `out`; `cg` (may be NULL) is a cgroup
  * the driver is moved into first. */
 static pid_t start_driver(const char *const args[], const char *out, const char *cg)
 {
-	pid_t pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		if (cg) {
-			char p[256], v[16];
-			snprintf(p, sizeof(p), "%s/cgroup.procs", cg);
-			int fd = open(p, O_WRONLY);
-			int n = snprintf(v, sizeof(v), "%d", (int)getpid());
-			if (fd < 0 || write(fd, v, (size_t)n) != n)
-				_exit(126);
-			close(fd);
-		}
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(fd, 1);
-		const char *argv[64] = {driver(), "--work", work, "--cgroups"};
-		size_t n = 4;
-		for (size_t i = 0; args[i] && n < 63; i++)
-			argv[n++] = args[i];
-		argv[n] = NULL;
-		execv(argv[0], (char **)argv);
-		_exit(127);
-	}
-	return pid;
+	const char *all[64];
+	return sd_start_in(work, with_cgroups(args, all), out, cg);
 }
 
 static char *drive(const char *const args[])
 {
-	char out[128];
-	snprintf(out, sizeof(out), "%s.out", work);
-	pid_t pid = start_driver(args, out, NULL);
-	int st = 0;
-	cr_assert(waitpid(pid, &st, 0) == pid);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "driver exit %d", st);
-	char *s = slurp(out);
-	unlink(out);
-	return s;
+	const char *all[64];
+	return sd_drive(work, with_cgroups(args, all));
 }
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -110,10 +75,8 @@ static char *sandbox_stdout(void)
 {
 	char pat[160];
 	snprintf(pat, sizeof(pat), "%s/sandboxes/*/stdout", work);
-	glob_t g;
-	cr_assert(glob(pat, 0, NULL, &g) == 0 && g.gl_pathc == 1, "no %s", pat);
-	char *s = slurp(g.gl_pathv[0]);
-	globfree(&g);
+	char *one = agt_glob_one(pat), *s = ap_slurp(one);
+	free(one);
 	return s;
 }
 
@@ -165,8 +128,8 @@ Test(agent_sup_vm, per_container_supervision_cost)
 	/* memory.current after the first launch and after the last. */
 	unsigned long long first = 0, last = 0;
 	for (int i = 0; i < 2000 && !last; i++) {
-		char *s = slurp(out);
-		char *m = slurp(cur);
+		char *s = ap_slurp(out);
+		char *m = ap_slurp(cur);
 		if (!first && strstr(s, "LAUNCHED s0 "))
 			first = strtoull(m, NULL, 10);
 		char want[32];
@@ -188,12 +151,12 @@ Test(agent_sup_vm, per_container_supervision_cost)
 	unsigned long long pss = 0, rss = 0, ipss = 0, irss = 0, ipriv = 0;
 	size_t nm = 0, ni = 0;
 	for (size_t i = 0; i < g.gl_pathc; i++) {
-		char *s = slurp(g.gl_pathv[i]);
+		char *s = ap_slurp(g.gl_pathv[i]);
 		int pid = atoi(s + 4);
 		free(s);
 		char p[64];
 		snprintf(p, sizeof(p), "/proc/%d/smaps_rollup", pid);
-		char *r = slurp(p);
+		char *r = ap_slurp(p);
 		char *a = strstr(r, "\nPss:"), *b = strstr(r, "Rss:");
 		if (a && b) {
 			pss += strtoull(a + 5, NULL, 10);
@@ -203,16 +166,16 @@ Test(agent_sup_vm, per_container_supervision_cost)
 		free(r);
 		/* The monitor's child is the container's pid 1: agora-init. */
 		snprintf(p, sizeof(p), "/proc/%d/task/%d/children", pid, pid);
-		char *ch = slurp(p);
+		char *ch = ap_slurp(p);
 		int ipid = atoi(ch);
 		free(ch);
 		snprintf(p, sizeof(p), "/proc/%d/comm", ipid);
-		char *comm = ipid > 0 ? slurp(p) : NULL;
+		char *comm = ipid > 0 ? ap_slurp(p) : NULL;
 		cr_expect(comm && strcmp(comm, "agora-init\n") == 0, "pid 1 of the task is `%s`",
 		          comm ? comm : "?");
 		free(comm);
 		snprintf(p, sizeof(p), "/proc/%d/smaps_rollup", ipid);
-		r = ipid > 0 ? slurp(p) : NULL;
+		r = ipid > 0 ? ap_slurp(p) : NULL;
 		a = r ? strstr(r, "\nPss:") : NULL;
 		b = r ? strstr(r, "Rss:") : NULL;
 		char *pc = r ? strstr(r, "Private_Clean:") : NULL;
@@ -243,7 +206,7 @@ Test(agent_sup_vm, per_container_supervision_cost)
 	cr_expect(both <= 256, "monitor + init PSS %.0f KB > 256 KB", both);
 	int st = 0;
 	waitpid(d, &st, 0);
-	char *s = slurp(out);
+	char *s = ap_slurp(out);
 	for (int i = 0; i < N; i++) {
 		char want[48];
 		snprintf(want, sizeof(want), "UPDATE s%d TASK_KILLED", i);

@@ -107,16 +107,6 @@ section() { echo "== $* (at $((($(date +%s%N) - t0) / 1000000)) ms)"; }
 netlab_up 3 || fatal "netlab_up 3"
 mip=$(netlab_ip 1)
 
-wait_for() { # SECS CMD...
-	local i n=$(($1 * 10))
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 netlab_spawn 1 "$master_bin" --ip "$mip" --port 5050 --work_dir "$tmp/master" \
 	--heartbeat_interval 1secs --agent_ping_timeout 2secs --max_agent_ping_timeouts 10 \
 	--allocation_interval 100ms >>"$tmp/master.out" 2>>"$tmp/master.log" 3>&- 4>&- 5>&- 6>&-

@@ -48,15 +48,7 @@ Test(cgroupfs_guest, a_container_without_cgroupns_keeps_the_hierarchys_options)
 	             with, strerror(errno));
 	struct bundle b;
 	bundle_init(&b, ARGS("/bin/sh", "-c", "test -e /sys/fs/cgroup/cgroup.controllers"));
-	json_t *ns = json_object_get(json_object_get(b.cfg, "linux"), "namespaces");
-	size_t i;
-	json_t *v;
-	json_array_foreach (ns, i, v) {
-		if (strcmp(json_string_value(json_object_get(v, "type")), "cgroup") == 0) {
-			json_array_remove(ns, i);
-			break;
-		}
-	}
+	bundle_drop_namespace(&b, "cgroup");
 	bundle_write(&b);
 	char *out = NULL, *err = NULL;
 	int rc = agora_run(&b, &out, &err, ARGS("run", "cgopts"));
