@@ -318,7 +318,7 @@ Test(cgroupv2_guest, killed_with_its_busy_child_running)
 	struct cg_limits l = {
 	        .has_cpu_max = true, .cpu_max_quota = 20000, .cpu_max_period = 100000};
 	apply(fd, &l);
-	pid_t pid = clone_into(fd);
+	pid_t pid = agt_clone_into(fd);
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		for (;;)
