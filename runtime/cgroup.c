@@ -167,6 +167,15 @@ int rt__cg_setup(const struct rt_options *o, int cg_rootfd, const char *id,
 	r = cg_create(cg_rootfd, path, RT_CG_WANT | CG_CPUSET, &fd, err);
 	if (r < 0)
 		return ag_error_wrap(err, "cgroup of `%s`", id);
+	/* Device rules hold before any process is in the cgroup: the init
+	 * is cloned into it after this. Every container gets them, with or
+	 * without linux.resources.devices (the defaults, the rest denied). */
+	r = rt__devcg_apply(fd, spec, err);
+	if (r < 0) {
+		close(fd);
+		AG_IGNORE_RESULT(cg_remove(cg_rootfd, path, 0, 0, NULL));
+		return ag_error_wrap(err, "linux.resources.devices");
+	}
 	if (spec->has_resources) {
 		struct cg_limits l;
 		_cleanup_free_ struct cg_io_max *io = NULL;
@@ -184,6 +193,21 @@ int rt__cg_setup(const struct rt_options *o, int cg_rootfd, const char *id,
 	}
 	*ret_fd = fd;
 	*ret_path = TAKE_PTR(path);
+	return 0;
+}
+
+int rt__cg_check_disabled(const struct rt_spec *spec, struct ag_error *err)
+{
+	const struct rt_resources *res = &spec->resources;
+	if (res->n_dev_rules)
+		return ag_error_set(err, 0,
+		                    "linux.resources.devices: device rules cannot be enforced "
+		                    "with cgroups disabled (they need a cgroup v2 BPF device "
+		                    "program); remove them or run with cgroups");
+	if (res->n_hugepages)
+		return ag_error_set(err, 0,
+		                    "linux.resources.hugepageLimits: cannot be applied with "
+		                    "cgroups disabled");
 	return 0;
 }
 

@@ -190,11 +190,12 @@ static int create_common(struct rt__roots *c, const char *id, const char *bundle
 		r = ag_error_set(err, errno, "create exec.fifo");
 		goto fail;
 	}
-	if (!c->o->cgroups_disabled) {
+	if (!c->o->cgroups_disabled)
 		r = rt__cg_setup(c->o, c->cg_rootfd, id, spec, &l.cgroup_fd, &cg_path, err);
-		if (r < 0)
-			goto fail;
-	}
+	else
+		r = rt__cg_check_disabled(spec, err);
+	if (r < 0)
+		goto fail;
 	if (spec->seccomp) {
 		char buf[4096];
 		r = rt__seccomp_get(spec->seccomp, rt__seccomp_cache_dir(c->o, buf, sizeof(buf)),

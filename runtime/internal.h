@@ -219,6 +219,31 @@ AG_WARN_UNUSED int rt__console_send(int sock, int master, struct ag_error *err);
 AG_WARN_UNUSED int rt__console_relay(int master, int in, int out, int pidfd, bool follow_size);
 void rt__console_note_winch(void);
 
+/* ---- device rules (devcgroup.c) ---------------------------------------- */
+
+struct bpf_insn;
+
+/* The rules every container gets after the spec's (null, zero, full,
+ * random, urandom, tty, console, ptmx, pts/N): a static table. */
+size_t rt__devcg_defaults(const struct rt_dev_rule **ret);
+
+/* The BPF_PROG_TYPE_CGROUP_DEVICE program deciding `rules` followed by the
+ * defaults: later rules override earlier ones, bit by bit of the access
+ * asked for; nothing matched is denied. *ret (malloc'd) has *ret_n
+ * instructions. */
+AG_WARN_UNUSED int rt__devcg_build(const struct rt_dev_rule *rules, size_t n_rules,
+                                   struct bpf_insn **ret, size_t *ret_n);
+
+/* Load a program built by rt__devcg_build; *ret_fd is close-on-exec. The
+ * error quotes the verifier's last line when the kernel refuses it. */
+AG_WARN_UNUSED int rt__devcg_load(const struct bpf_insn *insns, size_t n, int *ret_fd,
+                                  struct ag_error *err);
+
+/* Build, load and attach (BPF_F_ALLOW_MULTI) the program of the spec's
+ * linux.resources.devices to the cgroup `cgfd`, with mknod allowed for the
+ * nodes of linux.devices (the init makes them inside the cgroup). */
+AG_WARN_UNUSED int rt__devcg_apply(int cgfd, const struct rt_spec *spec, struct ag_error *err);
+
 /* ---- cgroups (cgroup.c) ------------------------------------------------ */
 
 /* Open the cgroup2 root named by the options (or found); -errno if none. */
@@ -231,6 +256,9 @@ AG_WARN_UNUSED int rt__cg_root(const struct rt_options *o, int *ret_fd);
 AG_WARN_UNUSED int rt__cg_setup(const struct rt_options *o, int cg_rootfd, const char *id,
                                 const struct rt_spec *spec, int *ret_fd, char **ret_path,
                                 struct ag_error *err);
+/* With cgroups disabled: refuses a spec whose device rules or huge page
+ * limits would otherwise be silently dropped, naming the field. */
+AG_WARN_UNUSED int rt__cg_check_disabled(const struct rt_spec *spec, struct ag_error *err);
 AG_WARN_UNUSED int rt__cg_destroy(int cg_rootfd, const char *path);
 AG_WARN_UNUSED int rt__cg_open(int cg_rootfd, const char *path, int *ret_fd, struct ag_error *err);
 AG_WARN_UNUSED int rt__cg_signal_all(int cg_rootfd, const char *path, int sig);

@@ -149,6 +149,31 @@ struct rt_kv {
 	char *value;
 };
 
+/* One rule of linux.resources.devices. Rules are evaluated last to first
+ * for each access bit asked for; the first rule that names the device and
+ * the bit decides it (runc's and crun's "later rules override earlier
+ * ones"); a bit no rule decides is denied. */
+struct rt_dev_rule {
+	bool allow;
+	char type;            /* 'a' (any), 'b' or 'c' */
+	int32_t major, minor; /* -1: any */
+	unsigned access;      /* RT_DEV_ACC_* mask, never 0 */
+};
+
+/* The access bits of a device rule (the kernel's BPF_DEVCG_ACC_* values). */
+enum {
+	RT_DEV_ACC_MKNOD = 1,
+	RT_DEV_ACC_READ = 2,
+	RT_DEV_ACC_WRITE = 4,
+	RT_DEV_ACC_ALL = 7,
+};
+
+/* linux.resources.hugepageLimits[]: hugetlb.<size>.max. */
+struct rt_hugepage_limit {
+	char *page_size; /* "2MB", "1GB": the kernel's file name part */
+	uint64_t limit;  /* bytes */
+};
+
 struct rt_resources {
 	struct rt_resources_memory memory;
 	struct rt_resources_cpu cpu;
@@ -160,6 +185,11 @@ struct rt_resources {
 	size_t n_throttles;
 	struct rt_kv *unified; /* cgroup v2 file -> value */
 	size_t n_unified;
+	bool has_devices; /* linux.resources.devices given (even empty) */
+	struct rt_dev_rule *dev_rules;
+	size_t n_dev_rules;
+	struct rt_hugepage_limit *hugepages;
+	size_t n_hugepages;
 };
 
 /* Seccomp actions, errno and operators are the libseccomp numbers

@@ -123,6 +123,50 @@ static int rt_get_mem(struct rt__ctx *c, json_t *o, const char *key, bool *has, 
 	return r;
 }
 
+/* A known key that cgroup v2 (or this runtime) cannot honour: refused,
+ * never type-checked and dropped. */
+static int rt_refuse_key(struct rt__ctx *c, json_t *o, const char *key, const char *why)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v))
+		return 0;
+	return rt__fail(c, key, v, "is not supported: %s", why);
+}
+
+/* A known boolean whose one value is what cgroup v2 does anyway. */
+static int rt_refuse_bool(struct rt__ctx *c, json_t *o, const char *key, bool ok_value,
+                          const char *why)
+{
+	bool v = ok_value;
+	int r = rt__get_bool(c, o, key, &v);
+	if (r <= 0 || v == ok_value)
+		return r;
+	return rt__fail(c, key, json_object_get(o, key), "is not supported: %s", why);
+}
+
+static int rt_refuse_memory(struct rt__ctx *c, json_t *o)
+{
+	int r;
+	if ((r = rt_refuse_key(c, o, "swappiness",
+	                       "cgroup v2 has no per-cgroup swappiness (use "
+	                       "memory.swap.max through \"swap\")")) < 0 ||
+	    (r = rt_refuse_key(c, o, "kernel",
+	                       "cgroup v2 has no separate kernel memory limit (kernel "
+	                       "memory counts in memory.max)")) < 0 ||
+	    (r = rt_refuse_key(c, o, "kernelTCP",
+	                       "cgroup v2 has no separate TCP buffer limit (it counts in "
+	                       "memory.max)")) < 0 ||
+	    (r = rt_refuse_bool(c, o, "disableOOMKiller", false,
+	                        "cgroup v2 cannot disable the OOM killer of a cgroup")) < 0 ||
+	    (r = rt_refuse_bool(c, o, "useHierarchy", true, "cgroup v2 is always hierarchical")) <
+	            0 ||
+	    (r = rt_refuse_bool(c, o, "checkBeforeUpdate", false,
+	                        "it applies to updates, and agora-run has no update "
+	                        "command")) < 0)
+		return r;
+	return 0;
+}
+
 static int rt_parse_memory(struct rt__ctx *c, json_t *res, struct rt_resources_memory *m)
 {
 	json_t *o = NULL;
@@ -135,7 +179,8 @@ static int rt_parse_memory(struct rt__ctx *c, json_t *res, struct rt_resources_m
 	    (r = rt_get_mem(c, o, "reservation", &m->has_reservation, &m->reservation)) >= 0 &&
 	    (r = rt_get_mem(c, o, "swap", &m->has_swap, &m->swap)) >= 0 &&
 	    (r = rt__get_int(c, o, "swappiness", false, 0, 100, "an integer between 0 and 100",
-	                     &ignored)) >= 0) {
+	                     &ignored)) >= 0 &&
+	    (r = rt_refuse_memory(c, o)) >= 0) {
 		/* OCI swap is memory+swap, so it cannot be below the limit. */
 		if (m->has_swap && m->has_limit && m->swap > 0 && m->limit > 0 &&
 		    m->swap < m->limit)
@@ -228,7 +273,16 @@ static int rt_parse_cpu(struct rt__ctx *c, json_t *res, struct rt_resources_cpu 
 	}
 	if ((r = rt_get_cpulist(c, o, "cpus", &cpu->cpus)) < 0)
 		goto out;
-	r = rt_get_cpulist(c, o, "mems", &cpu->mems);
+	if ((r = rt_get_cpulist(c, o, "mems", &cpu->mems)) < 0)
+		goto out;
+	const char *rt = "cgroup v2 has no real-time bandwidth per cgroup";
+	const char *later = "agora-run does not set it yet";
+	if ((r = rt_refuse_key(c, o, "realtimeRuntime", rt)) < 0 ||
+	    (r = rt_refuse_key(c, o, "realtimePeriod", rt)) < 0 ||
+	    (r = rt_refuse_key(c, o, "burst", later)) < 0 ||
+	    (r = rt_refuse_key(c, o, "idle", later)) < 0)
+		goto out;
+	r = 0;
 out:
 	rt__pop(c, saved);
 	return r;
@@ -296,6 +350,11 @@ static int rt_parse_blockio(struct rt__ctx *c, json_t *resj, struct rt_resources
 	}
 	if (r >= 0)
 		r = rt_parse_throttles(c, o, res);
+	if (r >= 0)
+		r = rt_refuse_key(c, o, "leafWeight", "cgroup v2 has no leaf weight");
+	if (r >= 0)
+		r = rt_refuse_key(c, o, "weightDevice",
+		                  "agora-run does not set per-device weights");
 	rt__pop(c, saved);
 	return r;
 }
@@ -309,6 +368,138 @@ static int rt_check_cgroup_file(struct rt__ctx *c, const json_t *v, const char *
 		return rt__fail(c, NULL, NULL,
 		                "must be a cgroup file name like \"memory.high\", got \"%s\"", s);
 	return 0;
+}
+
+/* ---- resources.devices and hugepageLimits ---------------------------- */
+
+/* More would make a BPF program past what is sensible to verify at every
+ * container start; real configurations have a few dozen. */
+#define RT_DEV_RULES_MAX 1024
+
+static int rt_parse_dev_rule(struct rt__ctx *c, json_t *e, struct rt_dev_rule *d)
+{
+	if (!json_is_object(e))
+		return rt__fail(c, NULL, e, "must be an object");
+	if (!json_object_get(e, "allow"))
+		return rt__fail(c, "allow", NULL, "is required");
+	int r = rt__get_bool(c, e, "allow", &d->allow);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *type = NULL;
+	if ((r = rt__get_str(c, e, "type", false, &type)) < 0)
+		return r;
+	d->type = 'a';
+	if (type) {
+		if (strcmp(type, "a") != 0 && strcmp(type, "b") != 0 && strcmp(type, "c") != 0)
+			return rt__fail(c, "type", json_object_get(e, "type"),
+			                "must be \"a\" (all), \"b\" or \"c\"");
+		d->type = type[0];
+	}
+	/* null and -1 both mean "any", as in runc and crun. */
+	static const struct {
+		const char *key;
+		int64_t max;
+		const char *what;
+	} nums[] = {
+	        {"major", 4095, "-1 (any) or an integer between 0 and 4095"},
+	        {"minor", 1048575, "-1 (any) or an integer between 0 and 1048575"},
+	};
+	for (size_t k = 0; k < AG_ARRAY_SIZE(nums); k++) {
+		int64_t v = -1;
+		json_t *j = json_object_get(e, nums[k].key);
+		if (j && !json_is_null(j) &&
+		    (r = rt__get_int(c, e, nums[k].key, false, -1, nums[k].max, nums[k].what, &v)) <
+		            0)
+			return r;
+		*(k == 0 ? &d->major : &d->minor) = (int32_t)v;
+	}
+	_cleanup_free_ char *access = NULL;
+	if ((r = rt__get_str(c, e, "access", false, &access)) < 0)
+		return r;
+	d->access = access ? 0 : RT_DEV_ACC_ALL;
+	for (const char *p = access; p && *p; p++) {
+		unsigned bit = *p == 'r'   ? RT_DEV_ACC_READ
+		               : *p == 'w' ? RT_DEV_ACC_WRITE
+		               : *p == 'm' ? RT_DEV_ACC_MKNOD
+		                           : 0;
+		if (!bit)
+			return rt__fail(c, "access", json_object_get(e, "access"),
+			                "must be made of r, w and m");
+		d->access |= bit;
+	}
+	if (!d->access)
+		return rt__fail(c, "access", json_object_get(e, "access"),
+		                "must be made of r, w and m, not empty");
+	return 0;
+}
+
+static int rt_parse_dev_rules(struct rt__ctx *c, json_t *o, struct rt_resources *res)
+{
+	json_t *arr = NULL;
+	int r = rt__get_arr(c, o, "devices", false, &arr);
+	if (r <= 0)
+		return r;
+	size_t n = json_array_size(arr);
+	if (n > RT_DEV_RULES_MAX)
+		return rt__fail(c, "devices", NULL, "at most %d rules are allowed, got %zu",
+		                RT_DEV_RULES_MAX, n);
+	res->has_devices = true;
+	res->dev_rules = ag_calloc(n ? n : 1, sizeof(*res->dev_rules));
+	size_t saved = rt__push_key(c, "devices");
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		size_t s2 = rt__push_index(c, i);
+		r = rt_parse_dev_rule(c, json_array_get(arr, i), &res->dev_rules[i]);
+		if (r >= 0)
+			res->n_dev_rules = i + 1;
+		rt__pop(c, s2);
+	}
+	rt__pop(c, saved);
+	return r < 0 ? r : 1;
+}
+
+/* A huge page size as the kernel names it in hugetlb.<size>.max: digits
+ * and KB, MB or GB ("2MB", "1GB", "64KB"). */
+static bool rt_page_size_valid(const char *s)
+{
+	size_t d = strspn(s, "0123456789");
+	return d > 0 && d <= 7 && s[0] != '0' &&
+	       (strcmp(s + d, "KB") == 0 || strcmp(s + d, "MB") == 0 || strcmp(s + d, "GB") == 0);
+}
+
+static int rt_parse_hugepages(struct rt__ctx *c, json_t *o, struct rt_resources *res)
+{
+	json_t *arr = NULL;
+	int r = rt__get_arr(c, o, "hugepageLimits", false, &arr);
+	if (r <= 0)
+		return r;
+	size_t n = json_array_size(arr);
+	res->hugepages = ag_calloc(n ? n : 1, sizeof(*res->hugepages));
+	size_t saved = rt__push_key(c, "hugepageLimits");
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		size_t s2 = rt__push_index(c, i);
+		json_t *e = json_array_get(arr, i);
+		struct rt_hugepage_limit *h = &res->hugepages[i];
+		if (!json_is_object(e))
+			r = rt__fail(c, NULL, e, "must be an object");
+		if (r >= 0)
+			r = rt__get_str(c, e, "pageSize", true, &h->page_size);
+		if (r >= 0)
+			res->n_hugepages = i + 1;
+		if (r >= 0 && !rt_page_size_valid(h->page_size))
+			r = rt__fail(c, "pageSize", json_object_get(e, "pageSize"),
+			             "must be a huge page size like \"2MB\" or \"1GB\"");
+		for (size_t k = 0; r >= 0 && k < i; k++) {
+			if (strcmp(res->hugepages[k].page_size, h->page_size) == 0)
+				r = rt__fail(c, "pageSize", json_object_get(e, "pageSize"),
+				             "duplicate of hugepageLimits[%zu]", k);
+		}
+		if (r >= 0)
+			r = rt__get_u64(c, e, "limit", true, 0, UINT64_MAX,
+			                "a non-negative integer", &h->limit);
+		rt__pop(c, s2);
+	}
+	rt__pop(c, saved);
+	return r < 0 ? r : 1;
 }
 
 static int rt_parse_resources(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
@@ -339,10 +530,13 @@ static int rt_parse_resources(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 	r = rt__get_kv(c, o, "unified", rt_check_cgroup_file, &res->unified, &res->n_unified);
 	if (r < 0)
 		goto out;
-	/* Known but not acted on by this runtime: type-checked only. */
-	if ((r = rt__get_arr(c, o, "devices", false, &ignored)) < 0 ||
-	    (r = rt__get_arr(c, o, "hugepageLimits", false, &ignored)) < 0 ||
-	    (r = rt__get_obj(c, o, "network", false, &ignored)) < 0)
+	if ((r = rt_parse_dev_rules(c, o, res)) < 0 || (r = rt_parse_hugepages(c, o, res)) < 0)
+		goto out;
+	if ((r = rt__get_obj(c, o, "network", false, &ignored)) < 0 ||
+	    (r = rt_refuse_key(c, o, "network",
+	                       "net_cls and net_prio are cgroup v1 controllers; cgroup v2 has "
+	                       "neither")) < 0 ||
+	    (r = rt_refuse_key(c, o, "rdma", "agora-run does not set rdma.max")) < 0)
 		goto out;
 	r = 0;
 out:
@@ -356,6 +550,10 @@ void rt__resources_free(struct rt_resources *r)
 	free(r->cpu.mems);
 	free(r->throttles);
 	rt__kv_free(r->unified, r->n_unified);
+	free(r->dev_rules);
+	for (size_t i = 0; r->hugepages && i < r->n_hugepages; i++)
+		free(r->hugepages[i].page_size);
+	free(r->hugepages);
 }
 
 /* ---- sysctl ----------------------------------------------------------- */
