@@ -7,6 +7,9 @@
  *   probe read PATH           prints the first line, or "errno=<NAME>"
  *   probe write PATH          tries to create/append; "ok" or "errno=..."
  *   probe exists PATH         "yes" or "no"
+ *   probe mknod PATH b|c MAJ MIN
+ *                             makes the device node; "ok" or "errno=..."
+ *   probe open PATH r|w       opens (only); "ok" or "errno=<NAME>"
  *   probe segv                dies of SIGSEGV
  *   probe hog MB              touches MB megabytes; "survived" if it can
  *   probe spin SECONDS        busy loop for SECONDS of wall time
@@ -26,6 +29,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +43,8 @@ static void print_errno(int e)
 	                : e == ENOSYS ? "ENOSYS"
 	                : e == EROFS  ? "EROFS"
 	                : e == EINVAL ? "EINVAL"
+	                : e == ENXIO  ? "ENXIO"
+	                : e == ENODEV ? "ENODEV"
 	                              : "other";
 	printf("errno=%s\n", n);
 }
@@ -135,6 +142,22 @@ int main(int argc, char **argv)
 		fclose(f);
 	} else if (strcmp(cmd, "write") == 0 && argc == 3) {
 		int fd = open(argv[2], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (fd < 0)
+			print_errno(errno);
+		else {
+			printf("ok\n");
+			close(fd);
+		}
+	} else if (strcmp(cmd, "mknod") == 0 && argc == 6) {
+		mode_t t = argv[3][0] == 'b' ? S_IFBLK : S_IFCHR;
+		dev_t dev = makedev(strtoul(argv[4], NULL, 10), strtoul(argv[5], NULL, 10));
+		if (mknod(argv[2], t | 0600, dev) < 0)
+			print_errno(errno);
+		else
+			printf("ok\n");
+	} else if (strcmp(cmd, "open") == 0 && argc == 4) {
+		int fd = open(argv[2], (argv[3][0] == 'w' ? O_WRONLY : O_RDONLY) | O_CLOEXEC |
+		                               O_NONBLOCK | O_NOCTTY);
 		if (fd < 0)
 			print_errno(errno);
 		else {
