@@ -9,6 +9,7 @@
 #include "internal.h"
 #include "cgroupv2/cgroupv2.h"
 
+#include <inttypes.h>
 #include <jansson.h>
 #include <signal.h>
 #include <string.h>
@@ -133,6 +134,78 @@ static int limits_from_spec(const struct rt_resources *res, struct cg_limits *l,
 	return 0;
 }
 
+static bool has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; (p = strstr(p, word)); p += n) {
+		if ((p == list || p[-1] == ' ' || p[-1] == '\n') &&
+		    (p[n] == '\0' || p[n] == ' ' || p[n] == '\n'))
+			return true;
+	}
+	return false;
+}
+
+/* hugetlb is enabled top-down for the leaf `path` (which exists), as
+ * cg_create does for the controllers agora always uses. */
+static int hugetlb_enable(int cg_rootfd, const char *path, struct ag_error *err)
+{
+	_cleanup_free_ char *dir = ag_strdup("");
+	const char *p = path;
+	for (;;) {
+		_cleanup_free_ char *ctl =
+		        ag_asprintf("%s%scgroup.controllers", dir, *dir ? "/" : "");
+		_cleanup_free_ char *sub =
+		        ag_asprintf("%s%scgroup.subtree_control", dir, *dir ? "/" : "");
+		_cleanup_free_ char *have = NULL, *on = NULL;
+		int r = ag_read_file_at(cg_rootfd, ctl, 4096, &have, NULL);
+		if (r == 0)
+			r = ag_read_file_at(cg_rootfd, sub, 4096, &on, NULL);
+		if (r < 0)
+			return ag_error_set(err, -r, "read the controllers of `/%s`", dir);
+		if (!has_word(have, "hugetlb"))
+			return ag_error_set(err, 0,
+			                    "the hugetlb controller is not available in `/%s` "
+			                    "(cgroup.controllers: %.*s)",
+			                    dir, (int)strcspn(have, "\n"), have);
+		if (!has_word(on, "hugetlb") &&
+		    (r = ag_write_file_at(cg_rootfd, sub, "+hugetlb", 8)) < 0)
+			return ag_error_set(err, -r, "enable hugetlb in `/%s`", dir);
+		const char *slash = strchr(p, '/');
+		if (!slash)
+			return 0;
+		free(dir);
+		dir = ag_asprintf("%.*s", (int)(slash - path), path);
+		p = slash + 1;
+	}
+}
+
+static int hugepages_apply(int cg_rootfd, const char *path, int fd, const struct rt_resources *res,
+                           struct ag_error *err)
+{
+	if (!res->n_hugepages)
+		return 0;
+	int r = hugetlb_enable(cg_rootfd, path, err);
+	if (r < 0)
+		return ag_error_wrap(err, "linux.resources.hugepageLimits");
+	for (size_t i = 0; i < res->n_hugepages; i++) {
+		const struct rt_hugepage_limit *h = &res->hugepages[i];
+		_cleanup_free_ char *file = ag_asprintf("hugetlb.%s.max", h->page_size);
+		char v[32];
+		int n = snprintf(v, sizeof(v), "%" PRIu64, h->limit);
+		r = ag_write_file_at(fd, file, v, (size_t)n);
+		if (r == -ENOENT)
+			return ag_error_set(err, 0,
+			                    "linux.resources.hugepageLimits[%zu].pageSize: this "
+			                    "kernel has no %s huge pages (no %s)",
+			                    i, h->page_size, file);
+		if (r < 0)
+			return ag_error_set(err, -r,
+			                    "linux.resources.hugepageLimits[%zu]: write %s to %s",
+			                    i, v, file);
+	}
+	return 0;
+}
+
 int rt__cg_setup(const struct rt_options *o, int cg_rootfd, const char *id,
                  const struct rt_spec *spec, int *ret_fd, char **ret_path, struct ag_error *err)
 {
@@ -183,6 +256,8 @@ int rt__cg_setup(const struct rt_options *o, int cg_rootfd, const char *id,
 		r = limits_from_spec(&spec->resources, &l, &io, &kv, err);
 		if (r == 0)
 			r = cg_apply_limits(fd, &l, err);
+		if (r == 0)
+			r = hugepages_apply(cg_rootfd, path, fd, &spec->resources, err);
 		if (r < 0) {
 			close(fd);
 			/* The limit's error is the one reported; an empty

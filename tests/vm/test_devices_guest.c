@@ -11,6 +11,8 @@
 #include "agtest.h"
 #include "common/common.h"
 
+#include <fcntl.h>
+
 static void setup(void)
 {
 	agbundle_cgroups = true;
@@ -165,4 +167,36 @@ Test(devices_guest, allow_all_then_a_later_deny)
 	        {"mknod /dev/c97 c 97 0", "ok"},
 	};
 	run_steps("allowall", rules, NULL, steps, AG_ARRAY_SIZE(steps));
+}
+
+Test(devices_guest, hugepage_limits_are_written_or_refused_naming_the_field)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/true"));
+	json_t *lx = json_object_get(b.cfg, "linux");
+	json_object_set_new(lx, "resources",
+	                    json_pack("{s:[{s:s, s:I}]}", "hugepageLimits", "pageSize", "2MB",
+	                              "limit", (json_int_t)8 << 20));
+	bundle_write(&b);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("create", "huge")), 0);
+	_cleanup_free_ char *v = NULL;
+	cr_assert_eq(ag_read_file_at(AT_FDCWD, "/sys/fs/cgroup/agora/huge/hugetlb.2MB.max", 64, &v,
+	                             NULL),
+	             0);
+	cr_assert_str_eq(v, "8388608\n");
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("delete", "--force", "huge")), 0);
+
+	/* A size the kernel does not have. */
+	json_object_set_new(
+	        lx, "resources",
+	        json_pack("{s:[{s:s, s:i}]}", "hugepageLimits", "pageSize", "4MB", "limit", 0));
+	bundle_write(&b);
+	char *err = NULL;
+	cr_assert_eq(agora_run(&b, NULL, &err, ARGS("run", "huge4")), 1);
+	cr_assert_neq(strstr(err, "linux.resources.hugepageLimits[0].pageSize: this kernel has no "
+	                          "4MB huge pages (no hugetlb.4MB.max)"),
+	              NULL, "%s", err);
+	free(err);
+	cr_assert_eq(state_entries(&b), 0);
+	bundle_done(&b);
 }
