@@ -179,6 +179,28 @@ static int hugetlb_enable(int cg_rootfd, const char *path, struct ag_error *err)
 	}
 }
 
+/* The cpu fields cg_limits has no member for; the kernel's error names
+ * the file, the message the field. */
+static int cpu_extra_apply(int fd, const struct rt_resources_cpu *c, struct ag_error *err)
+{
+	char v[32];
+	int r;
+	if (c->has_burst) {
+		int n = snprintf(v, sizeof(v), "%" PRIu64, c->burst);
+		if ((r = ag_write_file_at(fd, "cpu.max.burst", v, (size_t)n)) < 0)
+			return ag_error_set(
+			        err, -r, "linux.resources.cpu.burst: write %s to cpu.max.burst%s",
+			        v, r == -EINVAL ? " (it may not exceed the quota)" : "");
+	}
+	if (c->has_idle) {
+		int n = snprintf(v, sizeof(v), "%" PRId64, c->idle);
+		if ((r = ag_write_file_at(fd, "cpu.idle", v, (size_t)n)) < 0)
+			return ag_error_set(err, -r,
+			                    "linux.resources.cpu.idle: write %s to cpu.idle", v);
+	}
+	return 0;
+}
+
 static int hugepages_apply(int cg_rootfd, const char *path, int fd, const struct rt_resources *res,
                            struct ag_error *err)
 {
@@ -256,6 +278,8 @@ int rt__cg_setup(const struct rt_options *o, int cg_rootfd, const char *id,
 		r = limits_from_spec(&spec->resources, &l, &io, &kv, err);
 		if (r == 0)
 			r = cg_apply_limits(fd, &l, err);
+		if (r == 0)
+			r = cpu_extra_apply(fd, &spec->resources.cpu, err);
 		if (r == 0)
 			r = hugepages_apply(cg_rootfd, path, fd, &spec->resources, err);
 		if (r < 0) {

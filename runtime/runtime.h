@@ -114,6 +114,9 @@ struct rt_resources_cpu {
 	uint64_t shares; /* cgroup v1 shares, mapped to cpu.weight */
 	char *cpus;      /* cpuset.cpus list, or NULL */
 	char *mems;      /* cpuset.mems list, or NULL */
+	bool has_burst, has_idle;
+	uint64_t burst; /* µs, cpu.max.burst */
+	int64_t idle;   /* 0 or 1, cpu.idle */
 };
 
 enum rt_throttle_kind {

@@ -275,12 +275,18 @@ static int rt_parse_cpu(struct rt__ctx *c, json_t *res, struct rt_resources_cpu 
 		goto out;
 	if ((r = rt_get_cpulist(c, o, "mems", &cpu->mems)) < 0)
 		goto out;
+	/* cpu.max.burst: at most the quota, which the kernel checks. */
+	if ((r = rt__get_u64(c, o, "burst", false, 0, UINT32_MAX,
+	                     "an integer between 0 and 4294967295 (microseconds)", &cpu->burst)) <
+	    0)
+		goto out;
+	cpu->has_burst = r > 0;
+	if ((r = rt__get_int(c, o, "idle", false, 0, 1, "0 or 1", &cpu->idle)) < 0)
+		goto out;
+	cpu->has_idle = r > 0;
 	const char *rt = "cgroup v2 has no real-time bandwidth per cgroup";
-	const char *later = "agora-run does not set it yet";
 	if ((r = rt_refuse_key(c, o, "realtimeRuntime", rt)) < 0 ||
-	    (r = rt_refuse_key(c, o, "realtimePeriod", rt)) < 0 ||
-	    (r = rt_refuse_key(c, o, "burst", later)) < 0 ||
-	    (r = rt_refuse_key(c, o, "idle", later)) < 0)
+	    (r = rt_refuse_key(c, o, "realtimePeriod", rt)) < 0)
 		goto out;
 	r = 0;
 out:

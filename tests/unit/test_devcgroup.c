@@ -127,6 +127,11 @@ Test(devices_spec, unsupported_resources_are_refused_naming_the_field)
 	                "{\"pageSize\":\"2MB\",\"limit\":1}]}"),
 	            "linux.resources.hugepageLimits[1].pageSize: duplicate of hugepageLimits[0], "
 	            "got \"2MB\"");
+	parse_fails(RES("{\"cpu\":{\"idle\":2}}"),
+	            "linux.resources.cpu.idle: must be 0 or 1, got 2");
+	parse_fails(RES("{\"cpu\":{\"burst\":-1}}"),
+	            "linux.resources.cpu.burst: must be an integer between 0 and 4294967295 "
+	            "(microseconds), got -1");
 	/* The values cgroup v2 has anyway are accepted. */
 	struct rt_spec *s =
 	        parse_ok(RES("{\"memory\":{\"disableOOMKiller\":false,\"useHierarchy\":true},"
@@ -134,6 +139,12 @@ Test(devices_spec, unsupported_resources_are_refused_naming_the_field)
 	cr_assert_eq(s->resources.n_hugepages, 1);
 	cr_assert_str_eq(s->resources.hugepages[0].page_size, "2MB");
 	cr_assert_eq(s->resources.hugepages[0].limit, 4194304);
+	rt_spec_free(s);
+	s = parse_ok(RES("{\"cpu\":{\"burst\":1000,\"idle\":0}}"));
+	cr_assert(s->resources.cpu.has_burst);
+	cr_assert_eq(s->resources.cpu.burst, 1000);
+	cr_assert(s->resources.cpu.has_idle);
+	cr_assert_eq(s->resources.cpu.idle, 0);
 	rt_spec_free(s);
 }
 

@@ -200,3 +200,43 @@ Test(devices_guest, hugepage_limits_are_written_or_refused_naming_the_field)
 	cr_assert_eq(state_entries(&b), 0);
 	bundle_done(&b);
 }
+
+static char *cg_file(const char *id, const char *file)
+{
+	_cleanup_free_ char *p = ag_asprintf("/sys/fs/cgroup/agora/%s/%s", id, file);
+	char *v = NULL;
+	cr_assert_eq(ag_read_file_at(AT_FDCWD, p, 256, &v, NULL), 0, "read %s", p);
+	return v;
+}
+
+Test(devices_guest, cpu_burst_and_idle_are_written_or_refused_naming_the_field)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/true"));
+	json_t *lx = json_object_get(b.cfg, "linux");
+	json_object_set_new(lx, "resources",
+	                    json_pack("{s:{s:i, s:i, s:i, s:i}}", "cpu", "quota", 50000, "period",
+	                              100000, "burst", 20000, "idle", 1));
+	bundle_write(&b);
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("create", "burst")), 0);
+	_cleanup_free_ char *burst = cg_file("burst", "cpu.max.burst");
+	_cleanup_free_ char *idle = cg_file("burst", "cpu.idle");
+	cr_assert_str_eq(burst, "20000\n");
+	cr_assert_str_eq(idle, "1\n");
+	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("delete", "--force", "burst")), 0);
+
+	/* More burst than quota: the kernel refuses, the message names the
+	 * field. */
+	json_object_set_new(lx, "resources",
+	                    json_pack("{s:{s:i, s:i, s:i}}", "cpu", "quota", 50000, "period",
+	                              100000, "burst", 60000));
+	bundle_write(&b);
+	char *err = NULL;
+	cr_assert_eq(agora_run(&b, NULL, &err, ARGS("run", "burst2")), 1);
+	cr_assert_neq(strstr(err, "linux.resources.cpu.burst: write 60000 to cpu.max.burst (it "
+	                          "may not exceed the quota)"),
+	              NULL, "%s", err);
+	free(err);
+	cr_assert_eq(state_entries(&b), 0);
+	bundle_done(&b);
+}
