@@ -447,12 +447,13 @@ static int build_spec(struct ctz *c, const struct ctz_task *t, const char *sandb
 {
 	_cleanup_free_ char *json = NULL;
 	int r;
+	struct ts_limits lim = t->limits;
+	lim.device_rules = !c->cfg.cgroups_disabled;
 	if (t->command)
-		r = ts_command_spec_json(t->command, &t->limits, c->hostview_dir, c->host_dirs,
-		                         sandbox, c->work_dir, &json, err);
+		r = ts_command_spec_json(t->command, &lim, c->hostview_dir, c->host_dirs, sandbox,
+		                         c->work_dir, &json, err);
 	else
-		r = ts_oci_spec_json(t->oci_spec_json, c->images_dir, &t->limits, sandbox, &json,
-		                     err);
+		r = ts_oci_spec_json(t->oci_spec_json, c->images_dir, &lim, sandbox, &json, err);
 	if (r < 0)
 		return r;
 	r = rt_spec_parse(json, strlen(json), run_dir, ret, err);

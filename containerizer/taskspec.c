@@ -151,6 +151,28 @@ static void set_resources(json_t *linux_obj, const struct ts_limits *lim)
 		json_object_set_new(res, "unified", unified);
 	else
 		json_decref(unified);
+	if (lim->device_rules) {
+		json_t *rules = json_array();
+		json_array_append_new(rules, json_pack("{s:b, s:s}", "allow", 0, "access", "rwm"));
+		size_t i;
+		json_t *d;
+		json_array_foreach (json_object_get(linux_obj, "devices"), i, d) {
+			const char *t = json_string_value(json_object_get(d, "type"));
+			json_t *maj = json_object_get(d, "major"),
+			       *min = json_object_get(d, "minor");
+			/* The runtime's parser checks the entry; a fifo or a
+			 * malformed one gets no rule. */
+			if (!t ||
+			    !(strcmp(t, "c") == 0 || strcmp(t, "u") == 0 || strcmp(t, "b") == 0) ||
+			    !json_is_integer(maj) || !json_is_integer(min))
+				continue;
+			json_array_append_new(rules,
+			                      json_pack("{s:b, s:s, s:O, s:O, s:s}", "allow", 1,
+			                                "type", t[0] == 'b' ? "b" : "c", "major",
+			                                maj, "minor", min, "access", "rwm"));
+		}
+		json_object_set_new(res, "devices", rules);
+	}
 	json_object_set_new(linux_obj, "resources", res);
 }
 

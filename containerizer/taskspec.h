@@ -18,6 +18,11 @@ struct ts_limits {
 	double cpus;        /* > 0: cpu.max = cpus periods, cpu.weight = 100 x cpus */
 	uint64_t mem_bytes; /* > 0: memory.max */
 	uint64_t pids_max;  /* > 0: pids.max */
+	/* linux.resources.devices: deny all, then allow the task's own
+	 * linux.devices nodes (those the policy let it have); the runtime
+	 * adds the standard ones. False with cgroups disabled, where the
+	 * runtime refuses device rules it cannot enforce. */
+	bool device_rules;
 };
 
 #define TS_DEFAULT_PIDS_MAX 4096

@@ -8,9 +8,14 @@
 #include "agtest.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <sys/syscall.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -109,6 +114,16 @@ Test(agentd_vm, limits_oom_cgroup_cleanup_and_usage_through_the_whole_agent)
 	cr_assert(fgets(buf, sizeof(buf), f));
 	fclose(f);
 	cr_expect_str_eq(buf, "20000 100000\n");
+	/* its device rules: one BPF device program on its cgroup */
+	snprintf(p, sizeof(p), TASKS_CG "/%s",
+	         json_string_value(json_object_get(c, "container_id")));
+	int cgfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(cgfd, 0, "%s", p);
+	union bpf_attr q = {
+	        .query = {.target_fd = (uint32_t)cgfd, .attach_type = BPF_CGROUP_DEVICE}};
+	cr_expect_eq(syscall(SYS_bpf, BPF_PROG_QUERY, &q, sizeof(q)), 0, "%s", strerror(errno));
+	cr_expect_eq(q.query.prog_cnt, 1);
+	close(cgfd);
 	cr_expect(json_is_true(json_object_get(c, "isolated")));
 	cr_expect(json_is_object(json_object_get(json_object_get(c, "usage"), "memory")),
 	          "usage: %s", json_dumps(c, 0));
