@@ -15,12 +15,19 @@
  * access. The program walks the rules from the last one, keeping the bits
  * not yet decided in r6:
  *
- *   r2 = type, r3 = access, r4 = major, r5 = minor, r6 = r3
+ *   r2 = type, r3 = access, r4 = major, r5 = minor
+ *   if (r3 & ~rwm) return 0        (an access bit this code does not know)
+ *   r6 = r3
  *   per rule, last first:
- *     if type/major/minor differ, go to the next rule
+ *     if type/major/minor differ, go to the next rule (each compared
+ *     through a copy: r1 = rX ^ value; if (r1 != 0) ...)
  *     deny:  if (r6 & A) return 0
  *     allow: r6 &= ~A; if (r6 == 0) return 1
  *   return 0
+ *
+ * Loading (the verifier) costs about 0.2 ms for the defaults alone, 0.5 ms
+ * for a Docker-like list of 14 rules and 0.6 s for 1024 rules (the
+ * parser's maximum) on the development host.
  *
  * The rules are the spec's followed by the defaults every container needs
  * (rt__devcg_defaults), so a leading "deny all" in the spec does not take
@@ -66,11 +73,12 @@ static struct bpf_insn ins(uint8_t code, uint8_t dst, uint8_t src, int16_t off, 
 #define MOV32_IMM(dst, imm)    ins(BPF_ALU | BPF_MOV | BPF_K, dst, 0, 0, imm)
 #define AND32_IMM(dst, imm)    ins(BPF_ALU | BPF_AND | BPF_K, dst, 0, 0, imm)
 #define RSH32_IMM(dst, imm)    ins(BPF_ALU | BPF_RSH | BPF_K, dst, 0, 0, imm)
+#define XOR32_IMM(dst, imm)    ins(BPF_ALU | BPF_XOR | BPF_K, dst, 0, 0, imm)
 #define JNE_IMM(dst, imm, off) ins(BPF_JMP | BPF_JNE | BPF_K, dst, 0, off, imm)
 #define JEQ_IMM(dst, imm, off) ins(BPF_JMP | BPF_JEQ | BPF_K, dst, 0, off, imm)
 #define EXIT()                 ins(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
-/* The instructions of one rule into `out` (room for 8); returns how many. */
+/* The instructions of one rule into `out` (room for 14); returns how many. */
 static size_t rule_insns(const struct rt_dev_rule *d, struct bpf_insn *out)
 {
 	struct bpf_insn body[5];
@@ -91,20 +99,32 @@ static size_t rule_insns(const struct rt_dev_rule *d, struct bpf_insn *out)
 		body[nb++] = MOV32_IMM(BPF_REG_0, 0);
 		body[nb++] = EXIT();
 	}
-	/* The checks jump past the rest of the rule when the device differs. */
-	struct bpf_insn checks[3];
+	/* The checks jump past the rest of the rule when the device differs.
+	 * Each compares a copy (r1 = rX ^ value; r1 != 0): a direct
+	 * `rX != value` would teach the verifier that rX is that value on
+	 * one side, and paths that differ in what it knows do not merge. */
+	struct {
+		uint8_t reg;
+		int32_t value;
+	} checks[3];
 	size_t nc = 0;
-	if (d->type == 'b' || d->type == 'c')
-		checks[nc++] = JNE_IMM(
-		        BPF_REG_2, d->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, 0);
-	if (d->major >= 0)
-		checks[nc++] = JNE_IMM(BPF_REG_4, d->major, 0);
-	if (d->minor >= 0)
-		checks[nc++] = JNE_IMM(BPF_REG_5, d->minor, 0);
+	if (d->type == 'b' || d->type == 'c') {
+		checks[nc].reg = BPF_REG_2;
+		checks[nc++].value = d->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR;
+	}
+	if (d->major >= 0) {
+		checks[nc].reg = BPF_REG_4;
+		checks[nc++].value = d->major;
+	}
+	if (d->minor >= 0) {
+		checks[nc].reg = BPF_REG_5;
+		checks[nc++].value = d->minor;
+	}
 	size_t n = 0;
 	for (size_t i = 0; i < nc; i++) {
-		out[n] = checks[i];
-		out[n++].off = (int16_t)(nc - i - 1 + nb);
+		out[n++] = MOV32_REG(BPF_REG_1, checks[i].reg);
+		out[n++] = XOR32_IMM(BPF_REG_1, checks[i].value);
+		out[n++] = JNE_IMM(BPF_REG_1, 0, (int16_t)(3 * (nc - i - 1) + nb));
 	}
 	memcpy(out + n, body, nb * sizeof(*body));
 	return n + nb;
@@ -114,8 +134,8 @@ int rt__devcg_build(const struct rt_dev_rule *rules, size_t n_rules, struct bpf_
                     size_t *ret_n)
 {
 	size_t n_all = n_rules + AG_ARRAY_SIZE(defaults);
-	/* 7 instructions of prologue, at most 8 per rule, 2 of epilogue. */
-	struct bpf_insn *p = ag_calloc(7 + 8 * n_all + 2, sizeof(*p));
+	/* 12 instructions of prologue, at most 14 per rule, 2 of epilogue. */
+	struct bpf_insn *p = ag_calloc(12 + 14 * n_all + 2, sizeof(*p));
 	size_t n = 0;
 	p[n++] = LDX_W(BPF_REG_2, offsetof(struct bpf_cgroup_dev_ctx, access_type));
 	p[n++] = MOV32_REG(BPF_REG_3, BPF_REG_2);
@@ -123,6 +143,13 @@ int rt__devcg_build(const struct rt_dev_rule *rules, size_t n_rules, struct bpf_
 	p[n++] = RSH32_IMM(BPF_REG_3, 16);
 	p[n++] = LDX_W(BPF_REG_4, offsetof(struct bpf_cgroup_dev_ctx, major));
 	p[n++] = LDX_W(BPF_REG_5, offsetof(struct bpf_cgroup_dev_ctx, minor));
+	p[n++] = MOV32_REG(BPF_REG_6, BPF_REG_3);
+	/* An access bit the kernel may add one day is denied, not ignored;
+	 * then r6 holds 3 bits, which keeps the verifier's states few. */
+	p[n++] = AND32_IMM(BPF_REG_6, ~RT_DEV_ACC_ALL);
+	p[n++] = JEQ_IMM(BPF_REG_6, 0, 2);
+	p[n++] = MOV32_IMM(BPF_REG_0, 0);
+	p[n++] = EXIT();
 	p[n++] = MOV32_REG(BPF_REG_6, BPF_REG_3);
 	bool decided = false;
 	for (size_t i = n_all; i-- > 0 && !decided;) {

@@ -181,6 +181,10 @@ static int interp(const struct bpf_insn *p, size_t n, uint32_t type, uint32_t ac
 			cr_assert(init[d]);
 			r[d] = (uint32_t)r[d] & (uint32_t)i->imm;
 			break;
+		case BPF_ALU | BPF_XOR | BPF_K:
+			cr_assert(init[d]);
+			r[d] = (uint32_t)r[d] ^ (uint32_t)i->imm;
+			break;
 		case BPF_ALU | BPF_RSH | BPF_K:
 			cr_assert(init[d]);
 			r[d] = (uint32_t)r[d] >> i->imm;
@@ -354,17 +358,25 @@ Test(devices_bpf, instruction_count)
 	struct bpf_insn *p = NULL;
 	size_t np = 0;
 	cr_assert_eq(rt__devcg_build(NULL, 0, &p, &np), 0);
-	/* 7 of prologue, 2 of epilogue; each default: type, major,
-	 * (minor,) mov, exit. */
+	/* 12 of prologue, 2 of epilogue; each default: 3 for each of type,
+	 * major, (minor,) then mov, exit. */
 	cr_assert_eq(nd, 9);
-	cr_assert_eq(np, 7 + 8 * 5 + 4 + 2, "%zu", np);
+	cr_assert_eq(np, 12 + 8 * 11 + 8 + 2, "%zu", np);
 	free(p);
 	struct rt_dev_rule r[] = {
 	        {false, 'a', -1, -1, RWM}, {true, 'b', 7, -1, R | W}, {false, 'c', 1, 3, W}};
 	cr_assert_eq(rt__devcg_build(r, 3, &p, &np), 0);
 	/* The leading deny-all ends the program: no epilogue after it. */
-	cr_assert_eq(np, 53 - 2 + 2 + (2 + 4) + (3 + 5), "%zu", np);
+	cr_assert_eq(np, 110 - 2 + 2 + (6 + 4) + (9 + 5), "%zu", np);
 	cr_assert_eq(p[np - 1].code, BPF_JMP | BPF_EXIT);
 	cr_assert_eq(p[np - 2].imm, 0, "deny");
 	free(p);
+}
+
+Test(devices_bpf, an_unknown_access_bit_is_denied)
+{
+	struct rt_dev_rule all = {true, 'a', -1, -1, RWM};
+	cr_assert_eq(run(&all, 1, 'c', R, 1, 1), 1);
+	cr_assert_eq(run(&all, 1, 'c', R | 8, 1, 1), 0);
+	cr_assert_eq(run(&all, 1, 'c', 0x8000, 1, 3), 0);
 }
