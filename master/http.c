@@ -138,6 +138,7 @@ int ms_http_new(struct event_base *base, const struct ms_http_options *opts, ms_
 	http->stream_max_pending = opts->stream_max_pending ? opts->stream_max_pending
 	                                                    : MS_HTTP_DEFAULT_STREAM_MAX_PENDING;
 	LIST_INIT(&http->streams);
+	ms__flush_init(http);
 
 	http->evhttp = evhttp_new(base);
 	if (!http->evhttp) {
@@ -211,6 +212,7 @@ void ms_http_free(ms_http *http)
 	if (!http)
 		return;
 	ms_http_close_streams(http);
+	ms__flush_fini(http);
 	if (http->evhttp)
 		evhttp_free(http->evhttp);
 	for (size_t i = 0; i < http->n_routes; i++)
@@ -330,6 +332,15 @@ bool ms_http_require_json_accept(struct evhttp_request *req)
 
 /* ---- replies -------------------------------------------------------- */
 
+/* evhttp_send_reply, written at the end of the loop turn's events rather
+ * than in a turn of its own (flush.c). */
+static void send_reply(struct evhttp_request *req, int code, struct evbuffer *body)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	evhttp_send_reply(req, code, NULL, body);
+	ms__flush_reply(evcon);
+}
+
 void ms_http_reply_error(struct evhttp_request *req, int code, const char *fmt, ...)
 {
 	struct evbuffer *b = evbuffer_new();
@@ -341,7 +352,7 @@ void ms_http_reply_error(struct evhttp_request *req, int code, const char *fmt, 
 	va_end(ap);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 	                  "text/plain; charset=utf-8");
-	evhttp_send_reply(req, code, NULL, b);
+	send_reply(req, code, b);
 	evbuffer_free(b);
 }
 
@@ -352,7 +363,7 @@ void ms_http_reply_json(struct evhttp_request *req, int code, const char *json, 
 		abort();
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 	                  "application/json");
-	evhttp_send_reply(req, code, NULL, b);
+	send_reply(req, code, b);
 	evbuffer_free(b);
 }
 
@@ -391,5 +402,5 @@ void ms_http_reply_empty(struct evhttp_request *req, int code)
 		add_date(req);
 		evhttp_add_header(h, "Content-Length", "0");
 	}
-	evhttp_send_reply(req, code, NULL, NULL);
+	send_reply(req, code, NULL);
 }

@@ -15,6 +15,11 @@ struct ms_route {
 
 struct ms_stream {
 	LIST_ENTRY(ms_stream) link;
+	/* On http->unflushed while records wait for the end of the loop
+	 * turn's events (see flush.c). */
+	LIST_ENTRY(ms_stream) unflushed_link;
+	bool unflushed;
+	bool background; /* written by the bufferevent at background priority */
 	ms_http *http;
 	struct evhttp_request *req;
 	struct evhttp_connection *evcon;
@@ -50,6 +55,27 @@ struct ms_http {
 	struct ms_route *routes;
 	size_t n_routes;
 	LIST_HEAD(, ms_stream) streams;
+	/* Written at the end of the loop turn's events (flush.c): streams
+	 * with new records, and the connections of replies, each holding a
+	 * reference to its bufferevent. */
+	struct event *flusher;
+	LIST_HEAD(, ms_stream) unflushed;
+	struct bufferevent **replies;
+	size_t n_replies, cap_replies;
+	LIST_ENTRY(ms_http) servers;
 };
+
+/* Write a reply's connection before the loop waits again (flush.c). */
+void ms__flush_reply(struct evhttp_connection *evcon);
+
+/* Write a stream's records before the loop waits again (flush.c). */
+void ms__flush_stream(ms_stream *s);
+
+/* Take a stream off the list (it ends or closes). */
+void ms__flush_forget(ms_stream *s);
+
+/* Set up and tear down the flusher of a server. */
+void ms__flush_init(ms_http *http);
+void ms__flush_fini(ms_http *http);
 
 #endif

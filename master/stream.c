@@ -41,6 +41,7 @@ static struct bufferevent *ms__stream_bev(const ms_stream *s)
  * and connection are handled by the caller. */
 static void ms__stream_free(ms_stream *s)
 {
+	ms__flush_forget(s);
 	if (s->watch)
 		event_free(s->watch);
 	if (s->closer)
@@ -166,6 +167,9 @@ void ms_stream_set_background(ms_stream *s)
 	if (event_base_get_npriorities(s->http->base) <= MS_PRIORITY_BACKGROUND)
 		return;
 	(void)bufferevent_priority_set(ms__stream_bev(s), MS_PRIORITY_BACKGROUND);
+	/* Written by its bufferevent in the background, not by the flusher. */
+	s->background = true;
+	ms__flush_forget(s);
 	/* A thousand slow subscribers closed at once are background work too. */
 	(void)event_priority_set(s->closer, MS_PRIORITY_BACKGROUND);
 }
@@ -248,6 +252,7 @@ int ms_stream_send(ms_stream *s, const char *json, size_t len)
 	iov.iov_len = total;
 	if (evbuffer_commit_space(s->out, &iov, 1) < 0)
 		abort();
+	ms__flush_stream(s);
 	return 0;
 }
 
@@ -309,6 +314,7 @@ int ms_stream_send_record(ms_stream *s, ms_record *rec)
 	rec->refs++;
 	if (evbuffer_add_reference(out, p, n, ms__record_released, rec) < 0)
 		abort();
+	ms__flush_stream(s);
 	return 0;
 }
 
