@@ -402,7 +402,7 @@ static int check_mount(const struct pol_config *p, const char *role, const json_
 	if (bind) {
 		const char *src = json_string_value(json_object_get(m, "source"));
 		if (!host_path_ok(p, role, src ? src : "")) {
-			snprintf(field, sizeof(field), "%s.source", base);
+			snprintf(field, sizeof(field), "%.400s.source", base);
 			return ag_error_msg(
 			        err, EPERM,
 			        "%s: a bind mount of the host's `%s` is not allowed for "
@@ -412,14 +412,14 @@ static int check_mount(const struct pol_config *p, const char *role, const json_
 	} else if (!fs && !overlay) {
 		if (any_host)
 			return 0; /* any file system: the runtime checks the form */
-		snprintf(field, sizeof(field), "%s.type", base);
+		snprintf(field, sizeof(field), "%.400s.type", base);
 		char what[128];
 		snprintf(what, sizeof(what), "a mount of type `%.64s` (a file system of the host)",
 		         type ? type : "(none)");
 		return refuse(err, field, what, role, "policy_allow_host_mounts");
 	}
 	if (fs && fs->only_at && (!dst || strcmp(dst, fs->only_at) != 0)) {
-		snprintf(field, sizeof(field), "%s.destination", base);
+		snprintf(field, sizeof(field), "%.400s.destination", base);
 		return ag_error_msg(err, EINVAL,
 		                    "%s: %s may be mounted only at %s (where the masked and "
 		                    "read-only paths cover it)",
@@ -430,7 +430,7 @@ static int check_mount(const struct pol_config *p, const char *role, const json_
 	json_t *o;
 	json_array_foreach (json_object_get(m, "options"), i, o) {
 		const char *s = json_string_value(o);
-		snprintf(field, sizeof(field), "%s.options[%zu]", base, i);
+		snprintf(field, sizeof(field), "%.400s.options[%zu]", base, i);
 		if (!s)
 			continue; /* the runtime refuses non-strings */
 		if (in_list(mount_flags, AG_ARRAY_SIZE(mount_flags), s)) {
