@@ -20,11 +20,11 @@
  *   tombstones=<rows removed=1> elapsed_s=<x> cycles_per_s=<x>
  * and at the end the largest db_kb + wal_kb seen. */
 #include "common/common.h"
+#include "tmpdir.h"
 #include "master/registry.h"
 #include "master_client.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -203,14 +203,6 @@ static void run_http(const char *name)
 	       file_kb("registry.db"), file_kb("registry.db-wal"));
 }
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void usage(void)
 {
 	fprintf(stderr,
@@ -290,6 +282,6 @@ int main(int argc, char **argv)
 	printf("peak db_kb+wal_kb=%" PRIu64 "\n", B.peak_kb);
 	free(name);
 	if (!B.keep_dir)
-		nftw(B.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		(void)td_remove(B.dir);
 	return 0;
 }

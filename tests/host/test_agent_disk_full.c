@@ -19,6 +19,7 @@
 static char base[64], work[96], fill[96];
 static bool mounted;
 static pid_t agent = -1;
+static char agent_log[160];
 static int op_port;
 
 static void setup(void)
@@ -33,9 +34,8 @@ static void setup(void)
 	fm.quiet = true;
 	cr_assert(fm_start() == 0);
 	op_port = ah_free_port();
-	char log[128];
-	snprintf(log, sizeof(log), "%s/agent.log", base);
-	agent = ap_start(work, fm.port, op_port, log, NULL);
+	snprintf(agent_log, sizeof(agent_log), "%s/agent.log", base);
+	agent = ap_start(work, fm.port, op_port, agent_log, NULL);
 	cr_assert(agent > 0);
 	WAIT_FOR(fm_registers() >= 1, 10);
 }
@@ -46,13 +46,8 @@ static void teardown(void)
 	if (!base[0])
 		return;
 	ap_kill_monitors(work);
-	usleep(200000);
-	const char *keep = getenv("AGORA_KEEP_LOGS");
+	cr_expect_str_eq(ap_keep_log(work, agent_log, "agent-disk-full.log"), "");
 	char cmd[256];
-	if (keep) {
-		snprintf(cmd, sizeof(cmd), "cp %s/agent.log %s/agent-disk-full.log", base, keep);
-		cr_expect(system(cmd) == 0, "%s", cmd);
-	}
 	if (mounted)
 		cr_expect(umount2(work, MNT_DETACH) == 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", base);

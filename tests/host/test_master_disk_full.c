@@ -200,10 +200,8 @@ static void sorted_pair(const char *x, const char *y, char *out, size_t n)
 
 Test(master_disk_full, refuses_what_it_cannot_record_serves_the_rest_and_recovers)
 {
-	sim_start_master(NULL, 0);
 	struct sim_peer a1, f1;
-	sim_agent_register(&a1, "a1", SIM_AGENT_RES);
-	sim_fw_subscribe(&f1, NULL, NULL);
+	sim_start_with(&a1, "a1", &f1);
 	run_task(&f1, &a1, "before", 0);
 	cr_assert(healthy());
 	cr_assert(get_health());
@@ -276,10 +274,8 @@ Test(master_disk_full, refuses_what_it_cannot_record_serves_the_rest_and_recover
 
 Test(master_disk_full, what_needs_no_write_works_and_a_refused_teardown_changes_nothing)
 {
-	sim_start_master(NULL, 0);
 	struct sim_peer a1, f1;
-	sim_agent_register(&a1, "a1", SIM_AGENT_RES);
-	sim_fw_subscribe(&f1, NULL, NULL);
+	sim_start_with(&a1, "a1", &f1);
 	char fw_id[256];
 	snprintf(fw_id, sizeof(fw_id), "%s", f1.id);
 

@@ -2,13 +2,14 @@
  * with a fresh work_dir, talked to over real sockets, fed garbage, stopped
  * with SIGTERM and killed with SIGKILL. */
 #include "agtest.h"
+#include "tmpdir.h"
 #include "master/registry.h"
 #include "master_client.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -19,14 +20,6 @@ struct proc {
 
 static char tmp[256], work_dir[300], log_path[300];
 static struct proc master;
-
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
 
 static void setup(void)
 {
@@ -43,7 +36,7 @@ static void teardown(void)
 		kill(master.pid, SIGKILL);
 		waitpid(master.pid, NULL, 0);
 	}
-	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	(void)td_remove(tmp);
 }
 
 TestSuite(master, .init = setup, .fini = teardown, .timeout = 30);

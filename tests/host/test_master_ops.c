@@ -98,10 +98,8 @@ static const char *drain_state(json_t *agent)
 
 Test(ops, kill_task_kills_a_running_task_and_the_framework_sees_it)
 {
-	sim_start_master(NULL, 0);
 	struct sim_peer a, f;
-	sim_agent_register(&a, "a1", SIM_AGENT_RES);
-	sim_fw_subscribe(&f, NULL, NULL);
+	sim_start_with(&a, "a1", &f);
 	launch_running(&f, &a, "t1", NULL, SIM_UUIDS[0]);
 
 	/* No framework id: the task id is unique. The grace goes through. */
@@ -153,10 +151,8 @@ Test(ops, kill_task_kills_a_running_task_and_the_framework_sees_it)
 
 Test(ops, kill_task_refuses_unknown_ambiguous_and_bad_input)
 {
-	sim_start_master(NULL, 0);
 	struct sim_peer a, f1, f2;
-	sim_agent_register(&a, "a1", SIM_AGENT_RES);
-	sim_fw_subscribe(&f1, NULL, NULL);
+	sim_start_with(&a, "a1", &f1);
 	launch_running(&f1, &a, "dup", NULL, SIM_UUIDS[0]);
 	decline_next_offer(&f1, 60); /* what is left goes to f2 */
 	sim_fw_subscribe(&f2, NULL, NULL);
@@ -282,10 +278,8 @@ Test(ops, maintenance_calls_refuse_bad_input_naming_the_field)
 
 Test(ops, drain_kills_tasks_with_capped_grace_then_drained_then_reactivate)
 {
-	sim_start_master(NULL, 0);
 	struct sim_peer a, f;
-	sim_agent_register(&a, "a1", SIM_AGENT_RES);
-	sim_fw_subscribe(&f, NULL, NULL);
+	sim_start_with(&a, "a1", &f);
 	/* One task with a long kill policy, one with a short one. */
 	launch_running(&f, &a, "long",
 	               ",\"kill_policy\":{\"grace_period\":{\"nanoseconds\":10000000000}}",
@@ -410,10 +404,8 @@ Test(ops, drain_with_mark_gone_marks_the_agent_gone_once_drained)
 
 Test(ops, drain_state_survives_a_master_sigkill)
 {
-	sim_start_master(NULL, 0);
 	struct sim_peer a, f;
-	sim_agent_register(&a, "a1", SIM_AGENT_RES);
-	sim_fw_subscribe(&f, NULL, NULL);
+	sim_start_with(&a, "a1", &f);
 	char *fwinfo = NULL, *task = NULL;
 	launch_running_cpus(&f, &a, "t1", "1", NULL, SIM_UUIDS[0], &task, &fwinfo);
 	json_t *ev;
@@ -488,10 +480,8 @@ Test(ops, drain_state_survives_a_master_sigkill)
 
 Test(ops, kill_task_on_a_disconnected_agent_is_503_and_drain_waits_for_it)
 {
-	sim_start_master(NULL, 0);
 	struct sim_peer a, f;
-	sim_agent_register(&a, "a1", SIM_AGENT_RES);
-	sim_fw_subscribe(&f, NULL, NULL);
+	sim_start_with(&a, "a1", &f);
 	char *fwinfo = NULL, *task = NULL;
 	launch_running_cpus(&f, &a, "t1", "1", NULL, SIM_UUIDS[0], &task, &fwinfo);
 

@@ -683,10 +683,8 @@ Test(mtasks, teardown_completes_the_framework_and_its_tasks)
 
 Test(mtasks, a_framework_removed_while_its_agent_was_away_is_shut_down_on_return)
 {
-	sim_start_master(NULL, 0);
 	struct sim_peer a = {0}, f = {0};
-	agent_register(&a);
-	sim_fw_subscribe(&f, NULL, NULL);
+	sim_start_with(&a, "a1", &f);
 	fw_launch(&f, a.id, (const char *const[]){"t1"}, 1, "1");
 	char *task = NULL, *fwinfo = NULL;
 	agent_take_run(&a, "t1", &task, &fwinfo);
@@ -720,10 +718,8 @@ Test(mtasks, a_framework_removed_while_its_agent_was_away_is_shut_down_on_return
 
 Test(mtasks, a_kill_while_the_agent_is_away_is_sent_when_it_returns)
 {
-	sim_start_master(NULL, 0);
 	struct sim_peer a = {0}, f = {0};
-	agent_register(&a);
-	sim_fw_subscribe(&f, NULL, NULL);
+	sim_start_with(&a, "a1", &f);
 	fw_launch(&f, a.id, (const char *const[]){"t1", "t2"}, 2, "1");
 	char *t1 = NULL, *t2 = NULL, *fwinfo = NULL;
 	json_t *r1 = sim_peer_next(&a, "RUN_TASK", 3000), *r2 = sim_peer_next(&a, "RUN_TASK", 3000);

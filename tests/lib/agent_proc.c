@@ -91,6 +91,20 @@ void ap_kill_monitors(const char *work)
 		free(s);
 	}
 	closedir(d);
+	usleep(200000);
+}
+
+const char *ap_keep_log(const char *work, const char *log, const char *name)
+{
+	static char cmd[1024];
+	const char *keep = getenv("AGORA_KEEP_LOGS");
+	if (!keep)
+		return "";
+	if (log)
+		snprintf(cmd, sizeof(cmd), "cp %s %s/%s", log, keep, name ? name : "");
+	else
+		snprintf(cmd, sizeof(cmd), "cp %s.log %s/%s", work, keep, name ? name : "");
+	return system(cmd) == 0 ? "" : cmd;
 }
 
 char *ap_slurp(const char *path)

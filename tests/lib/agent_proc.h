@@ -18,8 +18,15 @@ pid_t ap_start(const char *work, int master_port, int op_port, const char *log,
 /* Send `sig` to *pid (when > 0), reap it, set *pid to -1. */
 void ap_stop(pid_t *pid, int sig);
 
-/* SIGKILL the monitors recorded in `work`/run (tasks left running). */
+/* SIGKILL the monitors recorded in `work`/run (tasks left running), then
+ * give them 200 ms to go. */
 void ap_kill_monitors(const char *work);
+
+/* Copies the log of the agent ap_start() started on `work` (`log`, NULL:
+ * `work`.log) into the directory $AGORA_KEEP_LOGS, when set, as `name`
+ * (NULL: its own name); "" on success or when not asked, else the command
+ * that failed (static). */
+const char *ap_keep_log(const char *work, const char *log, const char *name);
 
 /* The whole file (NUL-terminated, "" when absent); free it. */
 char *ap_slurp(const char *path);

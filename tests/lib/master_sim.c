@@ -1,11 +1,11 @@
 /* master_sim.c: see master_sim.h. */
 #include "master_sim.h"
+#include "tmpdir.h"
 
 #include "common/common.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -73,14 +73,6 @@ static void backlog_release(json_t *b)
 		if (backlogs[i] == b)
 			backlogs[i] = backlogs[--n_backlogs];
 	json_decref(b);
-}
-
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
 }
 
 void sim_init(void)
@@ -173,7 +165,7 @@ void sim_fini(void)
 	char report[512];
 	log_report(report, sizeof(report));
 	if (sim_dir[0] && !report[0])
-		nftw(sim_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		(void)td_remove(sim_dir);
 	cr_assert_eq(report[0], '\0', "the master's log (%s) has a sanitizer report: %s",
 	             sim_log_path, report);
 	sim_dir[0] = '\0';
@@ -364,12 +356,17 @@ const char *sim_listed(json_t *gt, const char *list, const char *task)
 	return NULL;
 }
 
-void sim_start_offered(struct sim_peer *a, const char *hostname, struct sim_peer *f,
-                       char ret_offer[static 256])
+void sim_start_with(struct sim_peer *a, const char *hostname, struct sim_peer *f)
 {
 	sim_start_master(NULL, 0);
 	sim_agent_register(a, hostname, SIM_AGENT_RES);
 	sim_fw_subscribe(f, NULL, NULL);
+}
+
+void sim_start_offered(struct sim_peer *a, const char *hostname, struct sim_peer *f,
+                       char ret_offer[static 256])
+{
+	sim_start_with(a, hostname, f);
 	sim_next_offer(f, 3000, ret_offer);
 }
 

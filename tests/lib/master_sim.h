@@ -71,7 +71,9 @@ const char *sim_jstr(json_t *j, const char *path);
  * that one came), into ret_offer. */
 void sim_next_offer(struct sim_peer *f, int ms, char ret_offer[static 256]);
 /* sim_start_master(NULL, 0), an agent `hostname` with SIM_AGENT_RES
- * registered as `a`, a new framework `f` and the id of its first offer. */
+ * registered as `a` and a new framework `f`. */
+void sim_start_with(struct sim_peer *a, const char *hostname, struct sim_peer *f);
+/* sim_start_with() and the id of the framework's first offer. */
 void sim_start_offered(struct sim_peer *a, const char *hostname, struct sim_peer *f,
                        char ret_offer[static 256]);
 /* A line of the master's log (sim_log_path) matches the extended regex
