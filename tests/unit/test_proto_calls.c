@@ -1,6 +1,7 @@
 /* Scheduler and operator calls: round trips of every call type through the
  * normalizer, and each of stout's decoding rules. */
 #include "proto/proto.h"
+#include "proto_check.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
@@ -12,15 +13,6 @@ static struct pb_call decode_ok(const char *text)
 	int r = pb_call_decode(text, strlen(text), &c, &err);
 	cr_assert_eq(r, 0, "decode failed: %s\ninput: %s", err.msg, text);
 	return c;
-}
-
-static void expect_error(const char *text, const char *msg)
-{
-	struct pb_call c = {0};
-	struct ag_error err = {0};
-	int r = pb_call_decode(text, strlen(text), &c, &err);
-	cr_assert_eq(r, -EINVAL, "expected an error for %s", text);
-	cr_expect_str_eq(err.msg, msg);
 }
 
 /* Canonical text in, the same text out. */
@@ -170,22 +162,25 @@ Test(proto_calls, numeric_strings_exponents_and_bool_strings)
 
 Test(proto_calls, bad_numbers_name_the_field)
 {
-	expect_error("{\"type\":\"KILL\",\"kill\":{\"task_id\":{\"value\":\"t\"},\"kill_policy\":"
-	             "{\"grace_period\":{\"nanoseconds\":0.5}}}}",
-	             "call.kill.kill_policy.grace_period.nanoseconds: must be an integer");
-	expect_error("{\"type\":\"KILL\",\"kill\":{\"task_id\":{\"value\":\"t\"},\"kill_policy\":"
-	             "{\"grace_period\":{\"nanoseconds\":\"12abc\"}}}}",
-	             "call.kill.kill_policy.grace_period.nanoseconds: must be an integer");
-	expect_error(
+	pt_call_refused(
+	        "{\"type\":\"KILL\",\"kill\":{\"task_id\":{\"value\":\"t\"},\"kill_policy\":"
+	        "{\"grace_period\":{\"nanoseconds\":0.5}}}}",
+	        "call.kill.kill_policy.grace_period.nanoseconds: must be an integer");
+	pt_call_refused(
+	        "{\"type\":\"KILL\",\"kill\":{\"task_id\":{\"value\":\"t\"},\"kill_policy\":"
+	        "{\"grace_period\":{\"nanoseconds\":\"12abc\"}}}}",
+	        "call.kill.kill_policy.grace_period.nanoseconds: must be an integer");
+	pt_call_refused(
 	        "{\"type\":\"REQUEST\",\"request\":{\"requests\":[{\"resources\":[{\"name\":"
 	        "\"p\",\"type\":\"RANGES\",\"ranges\":{\"range\":[{\"begin\":-1,\"end\":2}]}}]}]}}",
 	        "call.request.requests[0].resources[0].ranges.range[0].begin: must not be "
 	        "negative");
-	expect_error("{\"type\":\"DECLINE\",\"decline\":{\"filters\":{\"refuse_seconds\":\"x\"}}}",
-	             "call.decline.filters.refuse_seconds: must be a number");
-	expect_error("{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"u\","
-	             "\"name\":\"n\",\"checkpoint\":\"yes\"}}}",
-	             "call.subscribe.framework_info.checkpoint: must be a boolean");
+	pt_call_refused(
+	        "{\"type\":\"DECLINE\",\"decline\":{\"filters\":{\"refuse_seconds\":\"x\"}}}",
+	        "call.decline.filters.refuse_seconds: must be a number");
+	pt_call_refused("{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{\"user\":\"u\","
+	                "\"name\":\"n\",\"checkpoint\":\"yes\"}}}",
+	                "call.subscribe.framework_info.checkpoint: must be a boolean");
 }
 
 Test(proto_calls, lone_values_are_one_element_arrays)
@@ -240,9 +235,9 @@ Test(proto_calls, npm_subscribe_full_of_nulls_decodes)
 
 Test(proto_calls, enums_by_name_only)
 {
-	expect_error("{\"type\":3}", "call.type: must be an enum name, not a number");
-	expect_error("{\"type\":\"NOPE\"}", "Expecting 'type' to be present");
-	expect_error("{}", "Expecting 'type' to be present");
+	pt_call_refused("{\"type\":3}", "call.type: must be an enum name, not a number");
+	pt_call_refused("{\"type\":\"NOPE\"}", "Expecting 'type' to be present");
+	pt_call_refused("{}", "Expecting 'type' to be present");
 	/* Unknown names in optional fields are dropped, also inside arrays. */
 	struct pb_call c = decode_ok("{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{"
 	                             "\"user\":\"u\",\"name\":"
@@ -251,14 +246,14 @@ Test(proto_calls, enums_by_name_only)
 	cr_expect_eq(c.subscribe.framework_info.capabilities, PB_CAP_BIT(PB_CAP_MULTI_ROLE));
 	pb_call_free(&c);
 	/* ... and refused in required ones. */
-	expect_error("{\"type\":\"ACCEPT\",\"accept\":{\"operations\":[{\"type\":\"LAUNCH\","
-	             "\"launch\":{\"task_infos\":[{\"name\":\"t\",\"task_id\":{\"value\":\"t\"},"
-	             "\"agent_id\":{\"value\":\"a\"},\"resources\":[{\"name\":\"cpus\",\"type\":"
-	             "\"FOO\"}]}]}}]}}",
-	             "call.accept.operations[0].launch.task_infos[0].resources[0].type: unknown "
-	             "value 'FOO'");
-	expect_error("{\"type\":\"ACCEPT\",\"accept\":{\"operations\":[{\"type\":1}]}}",
-	             "call.accept.operations[0].type: must be an enum name, not a number");
+	pt_call_refused("{\"type\":\"ACCEPT\",\"accept\":{\"operations\":[{\"type\":\"LAUNCH\","
+	                "\"launch\":{\"task_infos\":[{\"name\":\"t\",\"task_id\":{\"value\":\"t\"},"
+	                "\"agent_id\":{\"value\":\"a\"},\"resources\":[{\"name\":\"cpus\",\"type\":"
+	                "\"FOO\"}]}]}}]}}",
+	                "call.accept.operations[0].launch.task_infos[0].resources[0].type: unknown "
+	                "value 'FOO'");
+	pt_call_refused("{\"type\":\"ACCEPT\",\"accept\":{\"operations\":[{\"type\":1}]}}",
+	                "call.accept.operations[0].type: must be an enum name, not a number");
 }
 
 Test(proto_calls, base64_with_and_without_padding)
@@ -279,21 +274,21 @@ Test(proto_calls, base64_with_and_without_padding)
 	cr_expect_eq(memcmp(c.message.data.data, "hi", 2), 0);
 	pb_call_free(&c);
 
-	expect_error("{\"type\":\"ACKNOWLEDGE\",\"acknowledge\":{\"agent_id\":{\"value\":\"S\"},"
-	             "\"task_id\":{\"value\":\"t\"},\"uuid\":\"!!!!\"}}",
-	             "call.acknowledge.uuid: invalid base64");
+	pt_call_refused("{\"type\":\"ACKNOWLEDGE\",\"acknowledge\":{\"agent_id\":{\"value\":\"S\"},"
+	                "\"task_id\":{\"value\":\"t\"},\"uuid\":\"!!!!\"}}",
+	                "call.acknowledge.uuid: invalid base64");
 	/* npm HEAD's MESSAGE: a serialized ByteBuffer object. */
-	expect_error("{\"type\":\"MESSAGE\",\"message\":{\"agent_id\":{\"value\":\"S\"},"
-	             "\"executor_id\":{\"value\":\"e\"},\"data\":{\"type\":\"Buffer\"}}}",
-	             "call.message.data: must be a base64 string");
+	pt_call_refused("{\"type\":\"MESSAGE\",\"message\":{\"agent_id\":{\"value\":\"S\"},"
+	                "\"executor_id\":{\"value\":\"e\"},\"data\":{\"type\":\"Buffer\"}}}",
+	                "call.message.data: must be a base64 string");
 }
 
 Test(proto_calls, missing_required_fields_list_dotted_paths)
 {
-	expect_error("{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{}}}",
-	             "Missing required fields: subscribe.framework_info.user, "
-	             "subscribe.framework_info.name");
-	expect_error(
+	pt_call_refused("{\"type\":\"SUBSCRIBE\",\"subscribe\":{\"framework_info\":{}}}",
+	                "Missing required fields: subscribe.framework_info.user, "
+	                "subscribe.framework_info.name");
+	pt_call_refused(
 	        "{\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":[{}],\"operations\":[{\"type\":"
 	        "\"LAUNCH\",\"launch\":{\"task_infos\":[{\"task_id\":{},\"agent_id\":{\"value\":"
 	        "\"a\"},\"resources\":[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{}}]}]}}]}"
@@ -302,21 +297,21 @@ Test(proto_calls, missing_required_fields_list_dotted_paths)
 	        "accept.operations[0].launch.task_infos[0].name, "
 	        "accept.operations[0].launch.task_infos[0].task_id.value, "
 	        "accept.operations[0].launch.task_infos[0].resources[0].scalar.value");
-	expect_error("{\"type\":\"ACKNOWLEDGE\",\"acknowledge\":{}}",
-	             "Missing required fields: acknowledge.agent_id, acknowledge.task_id, "
-	             "acknowledge.uuid");
-	expect_error("{\"type\":\"ACCEPT\"}", "Expecting 'accept' to be present");
+	pt_call_refused("{\"type\":\"ACKNOWLEDGE\",\"acknowledge\":{}}",
+	                "Missing required fields: acknowledge.agent_id, acknowledge.task_id, "
+	                "acknowledge.uuid");
+	pt_call_refused("{\"type\":\"ACCEPT\"}", "Expecting 'accept' to be present");
 	/* npm 0.5.3's SHUTDOWN puts its payload under `kill`. */
-	expect_error("{\"type\":\"SHUTDOWN\",\"kill\":{\"task_id\":{\"value\":\"t\"}}}",
-	             "Expecting 'shutdown' to be present");
+	pt_call_refused("{\"type\":\"SHUTDOWN\",\"kill\":{\"task_id\":{\"value\":\"t\"}}}",
+	                "Expecting 'shutdown' to be present");
 }
 
 Test(proto_calls, type_errors_name_the_path)
 {
-	expect_error("{\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":[{\"value\":7}]}}",
-	             "call.accept.offer_ids[0].value: must be a string");
-	expect_error("{\"type\":\"ACCEPT\",\"accept\":[1]}", "call.accept: must be an object");
-	expect_error("[]", "call: must be an object");
+	pt_call_refused("{\"type\":\"ACCEPT\",\"accept\":{\"offer_ids\":[{\"value\":7}]}}",
+	                "call.accept.offer_ids[0].value: must be a string");
+	pt_call_refused("{\"type\":\"ACCEPT\",\"accept\":[1]}", "call.accept: must be an object");
+	pt_call_refused("[]", "call: must be an object");
 	struct pb_call c = {0};
 	struct ag_error err = {0};
 	cr_expect_eq(pb_call_decode("{\"type\":", 8, &c, &err), -EINVAL);
@@ -348,12 +343,12 @@ Test(proto_calls, oci_spec_is_kept_verbatim)
 	free(oci);
 	cr_expect_null(t->command);
 	pb_call_free(&c);
-	expect_error("{\"type\":\"ACCEPT\",\"accept\":{\"operations\":[{\"type\":\"LAUNCH\","
-	             "\"launch\":{\"task_infos\":[{\"name\":\"h\",\"task_id\":{\"value\":\"h\"},"
-	             "\"agent_id\":{\"value\":\"A\"},\"container\":{\"type\":\"MESOS\",\"oci\":"
-	             "\"x\"}}]}}]}}",
-	             "call.accept.operations[0].launch.task_infos[0].container.oci: must be an "
-	             "object");
+	pt_call_refused("{\"type\":\"ACCEPT\",\"accept\":{\"operations\":[{\"type\":\"LAUNCH\","
+	                "\"launch\":{\"task_infos\":[{\"name\":\"h\",\"task_id\":{\"value\":\"h\"},"
+	                "\"agent_id\":{\"value\":\"A\"},\"container\":{\"type\":\"MESOS\",\"oci\":"
+	                "\"x\"}}]}}]}}",
+	                "call.accept.operations[0].launch.task_infos[0].container.oci: must be an "
+	                "object");
 }
 
 Test(proto_calls, task_info_can_be_decoded_again_from_its_json)

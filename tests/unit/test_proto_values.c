@@ -2,6 +2,7 @@
  * never syntax, at every entry point of the decoders; resource scalars are
  * finite and bounded. */
 #include "proto/proto.h"
+#include "proto_check.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
@@ -48,18 +49,12 @@ Test(proto_ids, invalid_ids_are_refused_with_why)
 	cr_expect_str_eq(pb_id_problem(over, PB_ID_MAX + 1), "must be at most 255 bytes");
 }
 
+/* Both decoders refuse `text` with `msg`: the lean one gives the full
+ * decoder's answer. */
 static void call_refused(const char *text, const char *msg)
 {
-	struct pb_call c = {0};
-	struct ag_error err = {0};
-	int r = pb_call_decode(text, strlen(text), &c, &err);
-	cr_assert_eq(r, -EINVAL, "accepted: %s", text);
-	cr_expect_str_eq(err.msg, msg);
-	/* The lean decoder gives the full decoder's answer. */
-	memset(&err, 0, sizeof(err));
-	r = pb_call_decode_lean(text, strlen(text), &c, &err);
-	cr_assert_eq(r, -EINVAL, "lean accepted: %s", text);
-	cr_expect_str_eq(err.msg, msg);
+	pt_call_refused(text, msg);
+	pt_call_refused_lean(text, msg);
 }
 
 Test(proto_ids, scheduler_calls_name_the_bad_id)
@@ -102,21 +97,12 @@ Test(proto_ids, an_empty_framework_id_still_asks_for_a_new_framework)
 	pb_call_free(&c);
 }
 
-static void agent_msg_refused(const char *text, const char *msg)
-{
-	struct pb_agent_msg m = {0};
-	struct ag_error err = {0};
-	int r = pb_agent_msg_decode_lean(text, strlen(text), &m, &err);
-	cr_assert_eq(r, -EINVAL, "accepted: %s", text);
-	cr_expect_str_eq(err.msg, msg);
-}
-
 #define UUID_B64 "AAAAAAAAAAAAAAAAAAAAAA=="
 
 Test(proto_ids, agent_messages_name_the_bad_id)
 {
 	/* One bad framework id in a batch of plain updates. */
-	agent_msg_refused(
+	pt_agent_msg_refused_lean(
 	        "{\"type\":\"STATUS_UPDATES\",\"agent_id\":{\"value\":\"S0\"},\"status_updates\":{"
 	        "\"updates\":[{\"framework_id\":{\"value\":\"ok\"},\"status\":{\"task_id\":{"
 	        "\"value\":\"t1\"},\"state\":\"TASK_RUNNING\",\"uuid\":\"" UUID_B64 "\"}},"
@@ -124,16 +110,17 @@ Test(proto_ids, agent_messages_name_the_bad_id)
 	        "\"t2\"},\"state\":\"TASK_RUNNING\",\"uuid\":\"" UUID_B64 "\"}}]}}",
 	        "message.status_updates.updates[1].framework_id.value: not a valid id: must not "
 	        "contain '\"'");
-	agent_msg_refused(
+	pt_agent_msg_refused_lean(
 	        "{\"type\":\"STATUS_UPDATE\",\"agent_id\":{\"value\":\"S0\"},\"status_update\":{"
 	        "\"framework_id\":{\"value\":\"F0\"},\"status\":{\"task_id\":{\"value\":\"t/1\"},"
 	        "\"state\":\"TASK_RUNNING\",\"uuid\":\"" UUID_B64 "\"}}}",
 	        "message.status_update.status.task_id.value: not a valid id: must not contain '/' "
 	        "or '\\'");
-	agent_msg_refused("{\"type\":\"REGISTER\",\"register\":{\"agent_info\":{\"hostname\":\"h\","
-	                  "\"id\":{\"value\":\"S\\n0\"}}}}",
-	                  "message.register.agent_info.id.value: not a valid id: must not contain "
-	                  "control characters");
+	pt_agent_msg_refused_lean(
+	        "{\"type\":\"REGISTER\",\"register\":{\"agent_info\":{\"hostname\":\"h\","
+	        "\"id\":{\"value\":\"S\\n0\"}}}}",
+	        "message.register.agent_info.id.value: not a valid id: must not contain "
+	        "control characters");
 }
 
 /* ---- resources ---- */
