@@ -27,10 +27,7 @@ static void setup(void)
 	agt_root_dir(base, sizeof(base), "full");
 	snprintf(work, sizeof(work), "%s/work", base);
 	snprintf(fill, sizeof(fill), "%s/work/fill", base);
-	cr_assert(mkdir(work, 0755) == 0);
-	cr_assert(mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV, "size=3m,mode=0755") == 0,
-	          "mount a tmpfs: %s", strerror(errno));
-	mounted = true;
+	mounted = agt_mount_tmpfs(work, "3m");
 	fm.quiet = true;
 	cr_assert(fm_start() == 0);
 	op_port = ah_free_port();

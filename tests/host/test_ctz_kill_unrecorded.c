@@ -34,16 +34,10 @@ static void on_state(void *ctx, const struct ctz_update *u)
 
 static void setup(void)
 {
-	if (geteuid() != 0)
-		AG_SKIP("needs root (mounts, namespaces)");
-	snprintf(base, sizeof(base), "/tmp/agora-ctzfull-XXXXXX");
-	cr_assert(mkdtemp(base));
+	agt_root_dir(base, sizeof(base), "ctzfull");
 	snprintf(work, sizeof(work), "%s/work", base);
 	snprintf(fill, sizeof(fill), "%s/work/fill", base);
-	cr_assert(mkdir(work, 0755) == 0);
-	cr_assert(mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV, "size=3m,mode=0755") == 0,
-	          "mount a tmpfs: %s", strerror(errno));
-	mounted = true;
+	mounted = agt_mount_tmpfs(work, "3m");
 	struct ctz_config cfg = {
 	        .work_dir = work,
 	        .monitor_path = AGORA_BIN_DIR "/agora-monitor",
@@ -77,17 +71,7 @@ TestSuite(ctz_kill_unrecorded, .init = setup, .fini = teardown, .timeout = 60);
 /* Fill the tmpfs to the last byte. */
 static void fill_up(void)
 {
-	int fd = open(fill, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	cr_assert(fd >= 0);
-	static char chunk[4096];
-	memset(chunk, 'x', sizeof(chunk));
-	ssize_t n;
-	while ((n = write(fd, chunk, sizeof(chunk))) > 0)
-		;
-	while ((n = write(fd, chunk, 1)) > 0)
-		;
-	cr_assert(n < 0 && errno == ENOSPC, "filled: %s", strerror(errno));
-	close(fd);
+	agt_fill_up(fill);
 }
 
 Test(ctz_kill_unrecorded, a_kill_that_cannot_be_recorded_kills_at_once)

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Skip the current test with a reason, unless CI=true, where a test that
@@ -43,6 +45,18 @@ static inline char *agt_glob_one(const char *pat)
 	globfree(&g);
 	cr_assert_not_null(p);
 	return p;
+}
+
+/* Makes the directory `dir` and mounts a tmpfs of `size` (e.g. "3m") on
+ * it, nosuid, nodev, mode 0755. Asserts; true. */
+static inline bool agt_mount_tmpfs(const char *dir, const char *size)
+{
+	char opts[64];
+	snprintf(opts, sizeof(opts), "size=%s,mode=0755", size);
+	cr_assert(mkdir(dir, 0755) == 0, "mkdir %s: %s", dir, strerror(errno));
+	cr_assert(mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) == 0,
+	          "mount a tmpfs: %s", strerror(errno));
+	return true;
 }
 
 /* Whether a line of the file at `path` (asserting that it opens) contains

@@ -268,7 +268,10 @@ Test(cgroupv2_guest, pids_max_stops_forks)
 	close(fd);
 }
 
-Test(cgroupv2_guest, cpu_max_20_percent_is_enforced)
+/* A busy child in the leaf "cpu" (its fd in *ret_fd) limited to a fifth of
+ * a CPU (cpu.max 20000/100000), so that it does not slow the guest down;
+ * its pid. */
+static pid_t busy_in_a_fifth(int *ret_fd)
 {
 	int fd = leaf("cpu");
 	struct cg_limits l = {
@@ -280,6 +283,14 @@ Test(cgroupv2_guest, cpu_max_20_percent_is_enforced)
 		for (;;)
 			;
 	}
+	*ret_fd = fd;
+	return pid;
+}
+
+Test(cgroupv2_guest, cpu_max_20_percent_is_enforced)
+{
+	int fd;
+	pid_t pid = busy_in_a_fifth(&fd);
 	struct cg_stats a, b;
 	cr_assert_eq(cg_stats_read(fd, &a), 0);
 	uint64_t t0 = ag_now_ns();
@@ -313,17 +324,8 @@ Test(cgroupv2_guest, killed_with_its_busy_child_running)
 	const char *want = getenv("AGORA_VMTEST_KILL_ME");
 	if (!want || strcmp(want, "1") != 0)
 		cr_skip_test("run by test_guest_leftovers.sh, which kills it");
-	int fd = leaf("cpu");
-	/* A fifth of a CPU, so that it does not slow the guest down. */
-	struct cg_limits l = {
-	        .has_cpu_max = true, .cpu_max_quota = 20000, .cpu_max_period = 100000};
-	apply(fd, &l);
-	pid_t pid = agt_clone_into(fd);
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		for (;;)
-			;
-	}
+	int fd;
+	cr_assert_gt(busy_in_a_fifth(&fd), 0);
 	/* test-watchdog's deadline ends this if the kill never comes. */
 	for (;;)
 		pause();
