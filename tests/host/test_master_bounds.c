@@ -228,9 +228,7 @@ Test(bounds, scheduler_streams_over_the_cap_get_503_but_a_failover_does_not_coun
 	sim_fw_subscribe(&f1b, f1.id, NULL);
 	cr_assert_str_eq(f1b.id, f1.id);
 	/* A framework that tears down frees its place. */
-	cr_assert_eq(sim_fw_call(&f2, "{\"type\":\"TEARDOWN\",\"framework_id\":{\"value\":\"%s\"}}",
-	                         f2.id),
-	             202);
+	cr_assert_eq(sim_fw_teardown(&f2), 202);
 	struct sim_peer f3;
 	sim_fw_subscribe(&f3, NULL, NULL);
 }
@@ -304,11 +302,7 @@ Test(bounds, a_slow_operator_subscriber_is_closed_and_logged)
 	for (int i = 0; i < 400 && !closed; i++) {
 		struct sim_peer f;
 		sim_fw_subscribe_body(&f, body);
-		cr_assert_eq(
-		        sim_fw_call(&f,
-		                    "{\"type\":\"TEARDOWN\",\"framework_id\":{\"value\":\"%s\"}}",
-		                    f.id),
-		        202);
+		cr_assert_eq(sim_fw_teardown(&f), 202);
 		sim_peer_close(&f);
 		closed = log_has("slow consumer");
 	}
@@ -367,11 +361,7 @@ Test(bounds, a_thousand_silent_subscribers_keep_health_fast_and_memory_bounded)
 		if (getenv("BOUNDS_TRACE"))
 			fprintf(stderr, "cycle %d: health %.1f ms subscribed %.1f ms rss %.1f MB\n",
 			        i, health[i], subscribed[i], master_mem_mb("VmRSS"));
-		cr_assert_eq(
-		        sim_fw_call(&f,
-		                    "{\"type\":\"TEARDOWN\",\"framework_id\":{\"value\":\"%s\"}}",
-		                    f.id),
-		        202);
+		cr_assert_eq(sim_fw_teardown(&f), 202);
 		sim_peer_close(&f);
 	}
 	qsort(health, HEALTHS, sizeof(double), cmp_double);
@@ -409,9 +399,7 @@ static void subscribe_and_teardown(char *id, size_t len)
 	struct sim_peer f;
 	sim_fw_subscribe(&f, NULL, NULL);
 	snprintf(id, len, "%s", f.id);
-	cr_assert_eq(sim_fw_call(&f, "{\"type\":\"TEARDOWN\",\"framework_id\":{\"value\":\"%s\"}}",
-	                         f.id),
-	             202);
+	cr_assert_eq(sim_fw_teardown(&f), 202);
 	sim_peer_close(&f);
 }
 

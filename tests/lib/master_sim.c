@@ -529,6 +529,19 @@ int sim_fw_call(struct sim_peer *f, const char *fmt, ...)
 	return sim_peer_call(f, body, NULL);
 }
 
+int sim_fw_teardown(struct sim_peer *f)
+{
+	return sim_fw_call(f, "{\"type\":\"TEARDOWN\",\"framework_id\":{\"value\":\"%s\"}}", f->id);
+}
+
+void sim_expect_update(struct sim_peer *f, const char *state)
+{
+	json_t *ev = sim_peer_next(f, "UPDATE", 3000);
+	cr_assert_not_null(ev, "no UPDATE (%s)", state);
+	cr_expect_str_eq(sim_jstr(ev, "update.status.state"), state);
+	json_decref(ev);
+}
+
 int sim_fw_launch_tasks(struct sim_peer *f, const char *offer, const char *agent,
                         const char *const *tasks, size_t n, const char *cpus, const char *extra,
                         const char *filters)

@@ -120,6 +120,11 @@ void sim_fw_subscribe(struct sim_peer *f, const char *id, const char *caps);
 void sim_fw_subscribe_failover(struct sim_peer *f, const char *id, const char *caps,
                                double failover_secs);
 int sim_fw_call(struct sim_peer *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The framework's TEARDOWN call: its HTTP status. */
+int sim_fw_teardown(struct sim_peer *f);
+/* The framework's next UPDATE within 3 s (asserted to come) is of a task
+ * in `state` (expected). */
+void sim_expect_update(struct sim_peer *f, const char *state);
 /* ACCEPT `offer` with one command task `task` using `cpus`, refusing
  * nothing (refuse_seconds 0): what is left of the offer comes back at the
  * next allocation. The HTTP status. */
