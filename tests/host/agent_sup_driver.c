@@ -58,6 +58,15 @@ static const char *split_id(char *id, const char **ret_fw)
 	return slash + 1;
 }
 
+/* Appends `v` to `arr` (room for `cap`) holding `n`, unless it is full; the
+ * new count. */
+static size_t append(const char **arr, size_t cap, size_t n, const char *v)
+{
+	if (n < cap)
+		arr[n++] = v;
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	const char *work = NULL;
@@ -99,8 +108,7 @@ int main(int argc, char **argv)
 			keep_ms = atoll(optarg);
 			break;
 		case 'l':
-			if (nl < AG_ARRAY_SIZE(launches))
-				launches[nl++] = optarg;
+			nl = append(launches, AG_ARRAY_SIZE(launches), nl, optarg);
 			break;
 		case 'm':
 			lim.mem_bytes = strtoull(optarg, NULL, 10);
@@ -109,8 +117,7 @@ int main(int argc, char **argv)
 			lim.cpus = atof(optarg);
 			break;
 		case 'K':
-			if (nk < AG_ARRAY_SIZE(kills))
-				kills[nk++] = optarg;
+			nk = append(kills, AG_ARRAY_SIZE(kills), nk, optarg);
 			break;
 		case 'a':
 			kill_after = atoll(optarg);

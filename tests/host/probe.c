@@ -49,6 +49,17 @@ static void print_errno(int e)
 	printf("errno=%s\n", n);
 }
 
+/* "ok" for an fd that opened (then closed), else the errno as print_errno. */
+static void print_opened(int fd)
+{
+	if (fd < 0) {
+		print_errno(errno);
+		return;
+	}
+	printf("ok\n");
+	close(fd);
+}
+
 static int do_syscall(const char *name)
 {
 	long r;
@@ -142,12 +153,7 @@ int main(int argc, char **argv)
 		fclose(f);
 	} else if (strcmp(cmd, "write") == 0 && argc == 3) {
 		int fd = open(argv[2], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (fd < 0)
-			print_errno(errno);
-		else {
-			printf("ok\n");
-			close(fd);
-		}
+		print_opened(fd);
 	} else if (strcmp(cmd, "mknod") == 0 && argc == 6) {
 		mode_t t = argv[3][0] == 'b' ? S_IFBLK : S_IFCHR;
 		dev_t dev = makedev(strtoul(argv[4], NULL, 10), strtoul(argv[5], NULL, 10));
@@ -158,12 +164,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "open") == 0 && argc == 4) {
 		int fd = open(argv[2], (argv[3][0] == 'w' ? O_WRONLY : O_RDONLY) | O_CLOEXEC |
 		                               O_NONBLOCK | O_NOCTTY);
-		if (fd < 0)
-			print_errno(errno);
-		else {
-			printf("ok\n");
-			close(fd);
-		}
+		print_opened(fd);
 	} else if (strcmp(cmd, "hog") == 0 && argc == 3) {
 		/* Touch MB megabytes, one page at a time, reporting progress. */
 		long mb = atol(argv[2]);

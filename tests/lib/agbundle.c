@@ -96,6 +96,15 @@ void bundle_write(struct bundle *b)
 	cr_assert_eq(json_dump_file(b->cfg, p, JSON_INDENT(1)), 0);
 }
 
+void bundle_run_refused(struct bundle *b, const char *id, const char *msg)
+{
+	char *err = NULL;
+	cr_assert_eq(agora_run(b, NULL, &err, ARGS("run", id)), 1);
+	cr_assert_neq(strstr(err, msg), NULL, "%s", err);
+	free(err);
+	cr_assert_eq(state_entries(b), 0);
+}
+
 void bundle_drop_namespace(struct bundle *b, const char *type)
 {
 	json_t *ns = json_object_get(json_object_get(b->cfg, "linux"), "namespaces");

@@ -25,6 +25,9 @@ const char *build_dir(void);
 /* A new bundle whose config.json is `agora-run spec`'s, with `args`. */
 void bundle_init(struct bundle *b, const char *const args[]);
 void bundle_write(struct bundle *b);
+/* `agora-run run <id>` on the bundle exits 1 saying `msg` on stderr and
+ * leaves no state. Asserts. */
+void bundle_run_refused(struct bundle *b, const char *id, const char *msg);
 /* Removes the namespace of `type` (e.g. "cgroup") from linux.namespaces. */
 void bundle_drop_namespace(struct bundle *b, const char *type);
 /* Deletes (agora-run delete --force) every container of every bundle not
