@@ -77,6 +77,16 @@ if ! netlab_up 3; then
 fi
 mip=$(netlab_ip 1)
 
+# listed_as TASK STATE PASS FAIL: the GET_TASKS answer in $R lists TASK as
+# STATE (state_in's form): pass PASS, else fail FAIL with the answer.
+listed_as() {
+	if [[ $(state_in "$R" "$1") == "$2" ]]; then
+		pass "$3"
+	else
+		fail "$4: '${R#OK }'"
+	fi
+}
+
 start_master() {
 	netlab_spawn 1 "$master_bin" --ip "$mip" --port 5050 --work_dir "$tmp/master" \
 		--heartbeat_interval 1secs --agent_ping_timeout 1secs --max_agent_ping_timeouts 5 \
@@ -365,16 +375,10 @@ else
 fi
 if pa wait pa3 TASK_UNREACHABLE 10; then pass "pa3: TASK_UNREACHABLE (PARTITION_AWARE)"; else fail "pa3: $R"; fi
 fw tasks
-if [[ $(state_in "$R" pa3) == "TASK_UNREACHABLE(unreachable)" ]]; then
-	pass "GET_TASKS lists pa3 in unreachable_tasks while a3 is cut off"
-else
-	fail "GET_TASKS: pa3 not in unreachable_tasks: '${R#OK }'"
-fi
-if [[ $(state_in "$R" long3) == "TASK_LOST(completed)" ]]; then
-	pass "GET_TASKS lists long3 in completed_tasks as TASK_LOST"
-else
-	fail "GET_TASKS: long3 not TASK_LOST in completed_tasks: '${R#OK }'"
-fi
+listed_as pa3 "TASK_UNREACHABLE(unreachable)" "GET_TASKS lists pa3 in unreachable_tasks while a3 is cut off" \
+	"GET_TASKS: pa3 not in unreachable_tasks"
+listed_as long3 "TASK_LOST(completed)" "GET_TASKS lists long3 in completed_tasks as TASK_LOST" \
+	"GET_TASKS: long3 not TASK_LOST in completed_tasks"
 fw agents
 if [[ $R != *a3:active* ]]; then pass "a3 no longer active ($R)"; else fail "a3 still active: $R"; fi
 
@@ -404,21 +408,12 @@ fw state long3
 if [[ $R == "OK TASK_LOST "* ]]; then pass "long3 stays TASK_LOST for its framework"; else fail "long3: $R"; fi
 fw tasks
 echo "   GET_TASKS: ${R#OK }"
-if [[ $(state_in "$R" pa3) == TASK_RUNNING ]]; then
-	pass "GET_TASKS lists pa3 in tasks, TASK_RUNNING, once a3 is back"
-else
-	fail "GET_TASKS: pa3 is not running in tasks: '${R#OK }'"
-fi
-if [[ $(state_in "$R" late3) == "TASK_FINISHED(completed)" ]]; then
-	pass "GET_TASKS lists late3 (finished after the master restart) in completed_tasks"
-else
-	fail "GET_TASKS: late3 not in completed_tasks: '${R#OK }'"
-fi
-if [[ $(state_in "$R" long3) == "TASK_LOST(completed)" ]]; then
-	pass "GET_TASKS keeps long3 TASK_LOST in completed_tasks after a3 is back"
-else
-	fail "GET_TASKS: long3 after a3 is back: '${R#OK }'"
-fi
+listed_as pa3 "TASK_RUNNING" "GET_TASKS lists pa3 in tasks, TASK_RUNNING, once a3 is back" \
+	"GET_TASKS: pa3 is not running in tasks"
+listed_as late3 "TASK_FINISHED(completed)" "GET_TASKS lists late3 (finished after the master restart) in completed_tasks" \
+	"GET_TASKS: late3 not in completed_tasks"
+listed_as long3 "TASK_LOST(completed)" "GET_TASKS keeps long3 TASK_LOST in completed_tasks after a3 is back" \
+	"GET_TASKS: long3 after a3 is back"
 pa quit
 exec 5>&- 6<&-
 wait "$pa_pid" 2>/dev/null
