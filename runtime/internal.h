@@ -142,10 +142,14 @@ AG_WARN_UNUSED int rt__child_settle(int tty_peer, const char *cwd, struct ag_err
 
 /* In the child: everything about the root file system, up to and including
  * pivot_root; `before_pivot` (may be NULL) runs just before pivot_root (the
- * createRuntime/createContainer hooks). Errors are filled in `err`. */
+ * createRuntime/createContainer hooks). `root_fd` (>= 0) is the root
+ * opened beforehand (O_PATH), used instead of its path: the container's
+ * root in a user namespace may not be allowed to reach that path. Errors
+ * are filled in `err`. */
 typedef int (*rt_hook_cb)(void *ctx, struct ag_error *err);
 AG_WARN_UNUSED int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_userns,
-                                    rt_hook_cb before_pivot, void *ctx, struct ag_error *err);
+                                    int root_fd, rt_hook_cb before_pivot, void *ctx,
+                                    struct ag_error *err);
 
 /* In the child: process.oomScoreAdj, if set. Lowering it needs
  * CAP_SYS_RESOURCE in the user namespace that owns the host's. */
