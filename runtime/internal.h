@@ -190,6 +190,15 @@ AG_WARN_UNUSED int rt__find_executable(const char *file, char *const env[], char
  * cover (writing them would change the host). */
 AG_WARN_UNUSED int rt__launch_check(const struct rt_spec *spec, struct ag_error *err);
 
+/* A warning to o->warn (stderr without one; `o` may be NULL). */
+AG_PRINTF(2, 3) void rt__warn(const struct rt_options *o, const char *fmt, ...);
+
+/* Run every hook of one kind with the state JSON on its stdin, in the
+ * runtime's namespaces; one that fails is a warning (rt__warn) and the
+ * others still run, as the OCI spec has it for poststart and poststop. */
+void rt__hooks_run_all(const struct rt_options *o, const struct rt_spec *spec,
+                       enum rt_hook_kind kind, const char *state_json);
+
 /* Run the hooks of one kind with the state JSON on their stdin; with
  * `join_pidfd` >= 0 each runs in that process's mount namespace (the
  * createContainer hooks), its path resolved in ours. */

@@ -360,8 +360,9 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 	    sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		return ag_error_set(err, errno, "hostname: sethostname `%s`", spec->hostname);
 
-	bool has_create_hooks =
-	        spec->hooks.n[RT_HOOK_CREATE_RUNTIME] || spec->hooks.n[RT_HOOK_CREATE_CONTAINER];
+	bool has_create_hooks = spec->hooks.n[RT_HOOK_PRESTART] ||
+	                        spec->hooks.n[RT_HOOK_CREATE_RUNTIME] ||
+	                        spec->hooks.n[RT_HOOK_CREATE_CONTAINER];
 	struct child_ctx cctx = {l, sync_fd};
 	if (spec->ns[RT_NS_MOUNT].enabled) {
 		r = rt__rootfs_setup(spec, l->bundle, in_userns, root_fd,
@@ -412,7 +413,9 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 		 * known here, the rest of the state is. */
 		struct rt_state st = {.id = (char *)l->id,
 		                      .bundle = (char *)l->bundle,
-		                      .status = RT_STATUS_CREATED};
+		                      .status = RT_STATUS_CREATED,
+		                      .annotations = spec->annotations,
+		                      .n_annotations = spec->n_annotations};
 		_cleanup_free_ char *sj = rt_state_to_json(&st);
 		r = rt__hooks_run(spec, RT_HOOK_START_CONTAINER, sj ? sj : "{}", -1, err);
 		if (r < 0)
@@ -716,9 +719,22 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 			struct rt_state st = {.id = (char *)l->id,
 			                      .pid = pid,
 			                      .bundle = (char *)l->bundle,
-			                      .status = RT_STATUS_CREATED};
+			                      .status = RT_STATUS_CREATED,
+			                      .annotations = spec->annotations,
+			                      .n_annotations = spec->n_annotations};
 			_cleanup_free_ char *sj = rt_state_to_json(&st);
-			r = rt__hooks_run(spec, RT_HOOK_CREATE_RUNTIME, sj ? sj : "{}", -1, err);
+			/* prestart, deprecated, where runc and crun run it:
+			 * in the runtime namespace, before createRuntime. */
+			r = 0;
+			if (spec->hooks.n[RT_HOOK_PRESTART]) {
+				rt__warn(l->o,
+				         "hooks.prestart is deprecated by the OCI runtime spec; "
+				         "run just before hooks.createRuntime (use that)");
+				r = rt__hooks_run(spec, RT_HOOK_PRESTART, sj ? sj : "{}", -1, err);
+			}
+			if (r == 0)
+				r = rt__hooks_run(spec, RT_HOOK_CREATE_RUNTIME, sj ? sj : "{}", -1,
+				                  err);
 			if (r == 0)
 				r = rt__hooks_run(spec, RT_HOOK_CREATE_CONTAINER, sj ? sj : "{}",
 				                  pidfd, err);
