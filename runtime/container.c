@@ -135,11 +135,17 @@ static int need_cgroup(const struct rt__roots *c, const struct rt_state *st, con
 	                    what, st->id);
 }
 
+/* The state a hook reads on its stdin: with the container's annotations
+ * (those of `spec`). */
 static char *state_json_for_hooks(const char *id, pid_t pid, const char *bundle,
-                                  enum rt_status status)
+                                  enum rt_status status, const struct rt_spec *spec)
 {
-	struct rt_state st = {
-	        .id = (char *)id, .pid = pid, .bundle = (char *)bundle, .status = status};
+	struct rt_state st = {.id = (char *)id,
+	                      .pid = pid,
+	                      .bundle = (char *)bundle,
+	                      .status = status,
+	                      .annotations = spec->annotations,
+	                      .n_annotations = spec->n_annotations};
 	char *j = rt_state_to_json(&st);
 	return j ? j : ag_strdup("{}");
 }
@@ -348,14 +354,18 @@ int rt_container_start(const struct rt_options *o, const char *id, struct ag_err
 		r = ag_error_set(err, 0, "start `%s`: %s", id, msg);
 		goto out;
 	}
-	/* poststart hooks: failures are reported, the container keeps
-	 * running (OCI: "the runtime MUST log a warning"). */
+	/* poststart hooks: one that fails is a warning, the others still
+	 * run and the start stands (OCI: "the runtime MUST log a warning,
+	 * but the remaining hooks and lifecycle continue"). */
 	if (st.bundle) {
 		struct rt_spec *spec = NULL;
-		if (rt_spec_load(st.bundle, &spec, NULL) == 0 && spec->hooks.n[RT_HOOK_POSTSTART]) {
-			_cleanup_free_ char *sj =
-			        state_json_for_hooks(id, st.pid, st.bundle, RT_STATUS_RUNNING);
-			r = rt__hooks_run(spec, RT_HOOK_POSTSTART, sj, -1, err);
+		struct ag_error e = {0};
+		if (rt_spec_load(st.bundle, &spec, &e) < 0)
+			rt__warn(o, "start `%s`: no poststart hooks run: %s", id, e.msg);
+		else if (spec->hooks.n[RT_HOOK_POSTSTART]) {
+			_cleanup_free_ char *sj = state_json_for_hooks(id, st.pid, st.bundle,
+			                                               RT_STATUS_RUNNING, spec);
+			rt__hooks_run_all(o, spec, RT_HOOK_POSTSTART, sj);
 		}
 		rt_spec_free(spec);
 	}
@@ -425,10 +435,11 @@ static int delete_now(struct rt__roots *c, const char *id, const char *cg_path,
 	if (r < 0)
 		return ag_error_set(err, -r, "remove the state of container `%s`", id);
 	if (spec && spec->hooks.n[RT_HOOK_POSTSTOP]) {
-		_cleanup_free_ char *sj = state_json_for_hooks(id, pid, bundle, RT_STATUS_STOPPED);
-		/* OCI: a poststop hook that fails is a warning; the delete
-		 * stands. */
-		AG_IGNORE_RESULT(rt__hooks_run(spec, RT_HOOK_POSTSTOP, sj, -1, NULL));
+		_cleanup_free_ char *sj =
+		        state_json_for_hooks(id, pid, bundle, RT_STATUS_STOPPED, spec);
+		/* OCI: a poststop hook that fails is a warning, the others
+		 * still run; the delete stands. */
+		rt__hooks_run_all(c->o, spec, RT_HOOK_POSTSTOP, sj);
 	}
 	return 0;
 }
@@ -450,10 +461,11 @@ int rt_container_run(const struct rt_options *o, const char *id, const char *bun
 	if (r < 0)
 		goto out;
 	if (spec->hooks.n[RT_HOOK_POSTSTART]) {
-		_cleanup_free_ char *sj = state_json_for_hooks(id, pid, bundle, RT_STATUS_RUNNING);
-		/* OCI: a poststart hook that fails is a warning; the
-		 * lifecycle goes on as if it had succeeded. */
-		AG_IGNORE_RESULT(rt__hooks_run(spec, RT_HOOK_POSTSTART, sj, -1, NULL));
+		_cleanup_free_ char *sj =
+		        state_json_for_hooks(id, pid, bundle, RT_STATUS_RUNNING, spec);
+		/* OCI: a poststart hook that fails is a warning; the others
+		 * run and the lifecycle goes on as if it had succeeded. */
+		rt__hooks_run_all(o, spec, RT_HOOK_POSTSTART, sj);
 	}
 	r = rt__wait_forwarding(pid, pidfd, console, io, !spec->process.has_console_size,
 	                        &ret->status);
@@ -570,10 +582,13 @@ int rt_container_delete(const struct rt_options *o, const char *id, bool force,
 	int r = rt__container_open(&c, o, id, NULL, &st, err);
 	if (r < 0)
 		return r;
-	if ((st.status == RT_STATUS_RUNNING || st.status == RT_STATUS_PAUSED) && !force) {
+	/* OCI: deleting a container that is not stopped MUST fail; a created
+	 * one too, although its process never ran the program. */
+	if (st.status != RT_STATUS_STOPPED && !force) {
 		r = ag_error_msg(err, EBUSY,
-		                 "container `%s` is %s: kill it first, or delete --force", id,
-		                 rt_status_name(st.status));
+		                 "container `%s` is %s, not stopped: kill it first, or delete "
+		                 "--force",
+		                 id, rt_status_name(st.status));
 		goto out;
 	}
 	if (st.status != RT_STATUS_STOPPED && st.pid > 0) {

@@ -473,6 +473,18 @@ int rt_container_exec(const struct rt_options *o, const char *id, const struct r
 	}
 	if ((r = exec_host_open(&c, &st, spec, &h, &ns_flags, err)) < 0)
 		goto out;
+	/* A user other than root has no CAP_SYS_ADMIN of its own to join the
+	 * pid namespace with: it joins the container's user namespace first
+	 * (its own, or it could not have created it), which gives it that
+	 * capability over the container's namespaces. Nothing done after
+	 * this needs the host's. */
+	if (geteuid() != 0 && (ns_flags & CLONE_NEWUSER)) {
+		if (setns(h.init_pidfd, CLONE_NEWUSER) < 0) {
+			r = ag_error_set(err, errno, "join the user namespace of `%s`", id);
+			goto out;
+		}
+		ns_flags &= ~CLONE_NEWUSER;
+	}
 
 	struct exec_child k = {
 	        .spec = spec,

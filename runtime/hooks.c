@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -17,7 +18,21 @@ static const char *const hook_names[RT_HOOK_COUNT] = {
         [RT_HOOK_START_CONTAINER] = "startContainer",
         [RT_HOOK_POSTSTART] = "poststart",
         [RT_HOOK_POSTSTOP] = "poststop",
+        [RT_HOOK_PRESTART] = "prestart",
 };
+
+void rt__warn(const struct rt_options *o, const char *fmt, ...)
+{
+	char msg[AG_ERROR_MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (o && o->warn)
+		o->warn(o->warn_ctx, msg);
+	else
+		fprintf(stderr, "warning: %s\n", msg);
+}
 
 static int run_one(const struct rt_hook *h, const char *state_json, int join_pidfd,
                    const char *where, struct ag_error *err)
@@ -100,4 +115,16 @@ int rt__hooks_run(const struct rt_spec *spec, enum rt_hook_kind kind, const char
 			return r;
 	}
 	return 0;
+}
+
+void rt__hooks_run_all(const struct rt_options *o, const struct rt_spec *spec,
+                       enum rt_hook_kind kind, const char *state_json)
+{
+	for (size_t i = 0; i < spec->hooks.n[kind]; i++) {
+		char where[64];
+		snprintf(where, sizeof(where), "hooks.%s[%zu]", hook_names[kind], i);
+		struct ag_error e = {0};
+		if (run_one(&spec->hooks.list[kind][i], state_json, -1, where, &e) < 0)
+			rt__warn(o, "%s (the next hooks run all the same)", e.msg);
+	}
 }

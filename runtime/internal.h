@@ -142,10 +142,14 @@ AG_WARN_UNUSED int rt__child_settle(int tty_peer, const char *cwd, struct ag_err
 
 /* In the child: everything about the root file system, up to and including
  * pivot_root; `before_pivot` (may be NULL) runs just before pivot_root (the
- * createRuntime/createContainer hooks). Errors are filled in `err`. */
+ * createRuntime/createContainer hooks). `root_fd` (>= 0) is the root
+ * opened beforehand (O_PATH), used instead of its path: the container's
+ * root in a user namespace may not be allowed to reach that path. Errors
+ * are filled in `err`. */
 typedef int (*rt_hook_cb)(void *ctx, struct ag_error *err);
 AG_WARN_UNUSED int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_userns,
-                                    rt_hook_cb before_pivot, void *ctx, struct ag_error *err);
+                                    int root_fd, rt_hook_cb before_pivot, void *ctx,
+                                    struct ag_error *err);
 
 /* In the child: process.oomScoreAdj, if set. Lowering it needs
  * CAP_SYS_RESOURCE in the user namespace that owns the host's. */
@@ -185,6 +189,15 @@ AG_WARN_UNUSED int rt__find_executable(const char *file, char *const env[], char
  * anything is created: sysctls that the container's namespaces do not
  * cover (writing them would change the host). */
 AG_WARN_UNUSED int rt__launch_check(const struct rt_spec *spec, struct ag_error *err);
+
+/* A warning to o->warn (stderr without one; `o` may be NULL). */
+AG_PRINTF(2, 3) void rt__warn(const struct rt_options *o, const char *fmt, ...);
+
+/* Run every hook of one kind with the state JSON on its stdin, in the
+ * runtime's namespaces; one that fails is a warning (rt__warn) and the
+ * others still run, as the OCI spec has it for poststart and poststop. */
+void rt__hooks_run_all(const struct rt_options *o, const struct rt_spec *spec,
+                       enum rt_hook_kind kind, const char *state_json);
 
 /* Run the hooks of one kind with the state JSON on their stdin; with
  * `join_pidfd` >= 0 each runs in that process's mount namespace (the

@@ -192,6 +192,24 @@ static int wait_for_start(int procfd, int fifo_path_fd, int *ret_fd, struct ag_e
 	return 0;
 }
 
+/* Opens exec.fifo for writing without waiting: ENXIO (no reader yet) is
+ * the answer expected, and proves that the open for the start will be
+ * allowed (permissions are checked first); any other error is the one
+ * that open would meet. */
+static int fifo_check(int procfd, int fifo_path_fd, struct ag_error *err)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "self/fd/%d", fifo_path_fd);
+	int fd = openat(procfd, p, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd); /* a reader already: the open for start will do */
+	else if (errno != ENXIO)
+		return ag_error_set(err, errno,
+		                    "open exec.fifo for writing as the container's root (its "
+		                    "host uid must be allowed to)");
+	return 0;
+}
+
 static int set_cloexec(int fd, bool on)
 {
 	if (fd < 0)
@@ -257,8 +275,12 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 
 	/* Until exec this process runs agora's binary inside the container:
 	 * not dumpable, so container processes cannot open /proc/<pid>/exe
-	 * or its memory (CVE-2019-5736). */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	 * or its memory (CVE-2019-5736). With a new user namespace, once its
+	 * id maps are written: /proc/<pid>/uid_map of a process that is not
+	 * dumpable belongs to root, and a user other than root could not
+	 * write its own map there. No container process exists before. */
+	if (!new_userns)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
 	/* The host's /proc, held across pivot_root only to reopen exec.fifo
@@ -285,11 +307,23 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 		if (stdio[i] >= 0 && stdio[i] != i && dup2(stdio[i], i) < 0)
 			return ag_error_set(err, errno, "set up stdio fd %d", i);
 
+	/* With a new user namespace the ids below become the container's
+	 * root, mapped to some host id that need not reach the bundle (a
+	 * 0700 directory of the host's root, say): the root is opened now,
+	 * with the ids that created the container, and used by fd. */
+	_cleanup_close_ int root_fd = -1;
+	if (new_userns && spec->ns[RT_NS_MOUNT].enabled) {
+		root_fd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root_fd < 0)
+			return ag_error_set(err, errno, "open the root `%s`", spec->root_path);
+	}
+
 	if (new_userns) {
 		struct rt__msg m;
 		int r = rt__msg_recv(sync_fd, &m, NULL);
 		if (r < 0 || m.type != RT_MSG_GO)
 			return ag_error_set(err, r < 0 ? -r : EPROTO, "wait for the user id maps");
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 			return ag_error_set(
 			        err, errno,
@@ -326,11 +360,12 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 	    sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		return ag_error_set(err, errno, "hostname: sethostname `%s`", spec->hostname);
 
-	bool has_create_hooks =
-	        spec->hooks.n[RT_HOOK_CREATE_RUNTIME] || spec->hooks.n[RT_HOOK_CREATE_CONTAINER];
+	bool has_create_hooks = spec->hooks.n[RT_HOOK_PRESTART] ||
+	                        spec->hooks.n[RT_HOOK_CREATE_RUNTIME] ||
+	                        spec->hooks.n[RT_HOOK_CREATE_CONTAINER];
 	struct child_ctx cctx = {l, sync_fd};
 	if (spec->ns[RT_NS_MOUNT].enabled) {
-		r = rt__rootfs_setup(spec, l->bundle, in_userns,
+		r = rt__rootfs_setup(spec, l->bundle, in_userns, root_fd,
 		                     has_create_hooks ? child_hooks_cb : NULL, &cctx, err);
 		if (r < 0)
 			return r;
@@ -351,6 +386,10 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 		/* `create` exits after READY, and the container must outlive
 		 * it: from here on the parent's death is no reason to die. */
 		prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+		/* Whatever would keep it from opening exec.fifo is told to
+		 * `create` now, while it listens: after READY nobody would. */
+		if ((r = fifo_check(procfd, fifo_path, err)) < 0)
+			return r;
 		if (rt__msg_send(sync_fd, RT_MSG_READY, NULL) < 0)
 			return ag_error_set(err, errno, "report ready");
 		r = wait_for_start(procfd, fifo_path, report_fd, err);
@@ -374,7 +413,9 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 		 * known here, the rest of the state is. */
 		struct rt_state st = {.id = (char *)l->id,
 		                      .bundle = (char *)l->bundle,
-		                      .status = RT_STATUS_CREATED};
+		                      .status = RT_STATUS_CREATED,
+		                      .annotations = spec->annotations,
+		                      .n_annotations = spec->n_annotations};
 		_cleanup_free_ char *sj = rt_state_to_json(&st);
 		r = rt__hooks_run(spec, RT_HOOK_START_CONTAINER, sj ? sj : "{}", -1, err);
 		if (r < 0)
@@ -440,6 +481,106 @@ static int write_id_map(pid_t pid, const char *file, const struct rt_id_mapping 
 	int r = ag_write_file_at(AT_FDCWD, path, buf, len);
 	if (r < 0)
 		return ag_error_set(err, -r, "write %s of the container", file);
+	return 0;
+}
+
+/* The host id that `id` of the container maps to, or -1. */
+static int64_t host_id_of(const struct rt_id_mapping *m, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (id >= m[i].container_id && id - m[i].container_id < m[i].size)
+			return (int64_t)m[i].host_id + (id - m[i].container_id);
+	return -1;
+}
+
+/* newuidmap / newgidmap (shadow's setuid helpers, which allow the ranges
+ * of /etc/subuid and /etc/subgid): `tool` PID ID HOSTID SIZE... */
+static int run_map_tool(const char *tool, pid_t pid, const struct rt_id_mapping *m, size_t n,
+                        struct ag_error *err)
+{
+	char **argv = ag_calloc(3 + 3 * n, sizeof(*argv));
+	argv[0] = ag_strdup(tool);
+	argv[1] = ag_asprintf("%d", (int)pid);
+	for (size_t i = 0; i < n; i++) {
+		argv[2 + 3 * i] = ag_asprintf("%u", m[i].container_id);
+		argv[3 + 3 * i] = ag_asprintf("%u", m[i].host_id);
+		argv[4 + 3 * i] = ag_asprintf("%u", m[i].size);
+	}
+	pid_t child = fork();
+	if (child == 0) {
+		execvp(tool, argv);
+		_exit(127);
+	}
+	int e = errno;
+	for (size_t i = 0; argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+	if (child < 0)
+		return ag_error_set(err, e, "fork for %s", tool);
+	int status;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return ag_error_set(err, errno, "wait for %s", tool);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return ag_error_set(err, ENOENT,
+		                    "%s not found: an unprivileged user needs it (package "
+		                    "uidmap) for mappings other than its own id",
+		                    tool);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return ag_error_set(err, EPERM,
+		                    "%s refused the mappings (are they in /etc/sub%cid for "
+		                    "this user?)",
+		                    tool, strcmp(tool, "newuidmap") == 0 ? 'u' : 'g');
+	return 0;
+}
+
+/* The id maps of a new user namespace. Root writes them; another user
+ * writes a single mapping of its own id (gid: with setgroups denied, as
+ * the kernel requires) and has newuidmap/newgidmap write any other. */
+static int write_id_maps(pid_t pid, const struct rt_spec *spec, struct ag_error *err)
+{
+	bool own_uid = spec->n_uid_mappings == 1 && spec->uid_mappings[0].size == 1 &&
+	               spec->uid_mappings[0].host_id == geteuid();
+	bool own_gid = spec->n_gid_mappings == 1 && spec->gid_mappings[0].size == 1 &&
+	               spec->gid_mappings[0].host_id == getegid();
+	int r;
+	if (geteuid() == 0 || own_uid)
+		r = write_id_map(pid, "uid_map", spec->uid_mappings, spec->n_uid_mappings, err);
+	else
+		r = run_map_tool("newuidmap", pid, spec->uid_mappings, spec->n_uid_mappings, err);
+	if (r < 0)
+		return r;
+	if (geteuid() == 0)
+		return write_id_map(pid, "gid_map", spec->gid_mappings, spec->n_gid_mappings, err);
+	if (!own_gid)
+		return run_map_tool("newgidmap", pid, spec->gid_mappings, spec->n_gid_mappings,
+		                    err);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+	r = ag_write_file_at(AT_FDCWD, path, "deny", 4);
+	if (r < 0)
+		return ag_error_set(err, -r, "write setgroups of the container");
+	return write_id_map(pid, "gid_map", spec->gid_mappings, spec->n_gid_mappings, err);
+}
+
+/* exec.fifo is opened for writing by the container's root: it gets the
+ * fifo (still 0600), since the host ids it maps to are not ours. */
+static int fifo_to_container_root(int state_fd, const struct rt_spec *spec, struct ag_error *err)
+{
+	int64_t uid = host_id_of(spec->uid_mappings, spec->n_uid_mappings, 0);
+	int64_t gid = host_id_of(spec->gid_mappings, spec->n_gid_mappings, 0);
+	if (uid < 0 || gid < 0)
+		return 0; /* the child says it cannot become root */
+	if ((uid_t)uid == geteuid() && (gid_t)gid == getegid())
+		return 0;
+	if (fchownat(state_fd, "exec.fifo", (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return ag_error_set(err, errno,
+		                    "give exec.fifo to the container's root (host uid %lld, gid "
+		                    "%lld)%s",
+		                    (long long)uid, (long long)gid,
+		                    geteuid() ? ": as a user other than root, map container uid "
+		                                "and gid 0 to your own ids"
+		                              : "");
 	return 0;
 }
 
@@ -541,10 +682,9 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 	}
 
 	if (spec->ns[RT_NS_USER].enabled && !spec->ns[RT_NS_USER].path) {
-		r = write_id_map(pid, "uid_map", spec->uid_mappings, spec->n_uid_mappings, err);
-		if (r == 0)
-			r = write_id_map(pid, "gid_map", spec->gid_mappings, spec->n_gid_mappings,
-			                 err);
+		r = write_id_maps(pid, spec, err);
+		if (r == 0 && l->wait_start)
+			r = fifo_to_container_root(l->state_fd, spec, err);
 		if (r == 0 && rt__msg_send(parent_fd, RT_MSG_GO, NULL) < 0)
 			r = ag_error_set(err, errno, "signal the container process");
 		if (r < 0)
@@ -579,9 +719,22 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 			struct rt_state st = {.id = (char *)l->id,
 			                      .pid = pid,
 			                      .bundle = (char *)l->bundle,
-			                      .status = RT_STATUS_CREATED};
+			                      .status = RT_STATUS_CREATED,
+			                      .annotations = spec->annotations,
+			                      .n_annotations = spec->n_annotations};
 			_cleanup_free_ char *sj = rt_state_to_json(&st);
-			r = rt__hooks_run(spec, RT_HOOK_CREATE_RUNTIME, sj ? sj : "{}", -1, err);
+			/* prestart, deprecated, where runc and crun run it:
+			 * in the runtime namespace, before createRuntime. */
+			r = 0;
+			if (spec->hooks.n[RT_HOOK_PRESTART]) {
+				rt__warn(l->o,
+				         "hooks.prestart is deprecated by the OCI runtime spec; "
+				         "run just before hooks.createRuntime (use that)");
+				r = rt__hooks_run(spec, RT_HOOK_PRESTART, sj ? sj : "{}", -1, err);
+			}
+			if (r == 0)
+				r = rt__hooks_run(spec, RT_HOOK_CREATE_RUNTIME, sj ? sj : "{}", -1,
+				                  err);
 			if (r == 0)
 				r = rt__hooks_run(spec, RT_HOOK_CREATE_CONTAINER, sj ? sj : "{}",
 				                  pidfd, err);

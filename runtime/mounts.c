@@ -466,7 +466,26 @@ static int readonly_path(int rootfd, const char *path, struct ag_error *err)
 	return remount_at(rootfd, path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, err);
 }
 
-int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_userns,
+/* The root bound on itself (pivot_root needs a mount point) from the fd
+ * `root_fd` opened before: a clone of its mount tree attached on it.
+ * *ret_fd is the root of the new mount. */
+static int root_bind_by_fd(int root_fd, const char *path, int *ret_fd, struct ag_error *err)
+{
+	int tree = (int)syscall(SYS_open_tree, root_fd, "",
+	                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+	if (tree < 0)
+		return ag_error_set(err, errno, "bind the root `%s` on itself (open_tree)", path);
+	if (syscall(SYS_move_mount, tree, "", root_fd, "",
+	            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		int e = errno;
+		close(tree);
+		return ag_error_set(err, e, "bind the root `%s` on itself (move_mount)", path);
+	}
+	*ret_fd = tree;
+	return 0;
+}
+
+int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_userns, int root_fd,
                      rt_hook_cb before_pivot, void *ctx, struct ag_error *err)
 {
 	/* Nothing done here may propagate back to the host. With a shared or
@@ -481,11 +500,19 @@ int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_use
 		return ag_error_set(err, errno, "make the mount namespace private");
 
 	/* pivot_root needs the new root to be a mount point. */
-	if (mount(spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return ag_error_set(err, errno, "bind the root `%s` on itself", spec->root_path);
-	_cleanup_close_ int rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return ag_error_set(err, errno, "open the root `%s`", spec->root_path);
+	_cleanup_close_ int rootfd = -1;
+	if (root_fd >= 0) {
+		int r = root_bind_by_fd(root_fd, spec->root_path, &rootfd, err);
+		if (r < 0)
+			return r;
+	} else {
+		if (mount(spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return ag_error_set(err, errno, "bind the root `%s` on itself",
+			                    spec->root_path);
+		rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0)
+			return ag_error_set(err, errno, "open the root `%s`", spec->root_path);
+	}
 
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		int r = mount_one(rootfd, &spec->mounts[i], bundle, in_userns,

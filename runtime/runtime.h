@@ -242,6 +242,7 @@ enum rt_hook_kind {
 	RT_HOOK_START_CONTAINER,
 	RT_HOOK_POSTSTART,
 	RT_HOOK_POSTSTOP,
+	RT_HOOK_PRESTART, /* deprecated by the spec: run just before createRuntime */
 	RT_HOOK_COUNT
 };
 
@@ -365,6 +366,11 @@ struct rt_options {
 	 * the data), as the OCI --console-socket. `create` needs one; `run`
 	 * without one relays the terminal to its own stdin and stdout. */
 	int console_socket;
+	/* Where warnings go: what the OCI spec says to log and go on with (a
+	 * failing poststart or poststop hook, a deprecated prestart hook).
+	 * NULL: stderr, as "warning: MESSAGE". */
+	void (*warn)(void *ctx, const char *msg);
+	void *warn_ctx;
 };
 
 enum rt_status {

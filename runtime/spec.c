@@ -252,6 +252,7 @@ static const char *const rt_hook_keys[RT_HOOK_COUNT] = {
         [RT_HOOK_START_CONTAINER] = "startContainer",
         [RT_HOOK_POSTSTART] = "poststart",
         [RT_HOOK_POSTSTOP] = "poststop",
+        [RT_HOOK_PRESTART] = "prestart",
 };
 
 static int rt_parse_hook(struct rt__ctx *c, json_t *h, struct rt_hook *hook)
@@ -285,14 +286,6 @@ static int rt_parse_hooks(struct rt__ctx *c, json_t *top, struct rt_hooks *hooks
 	if (r <= 0)
 		return r;
 	size_t saved = rt__push_key(c, "hooks");
-	/* The deprecated prestart hooks run at a point this runtime does not
-	 * have; ignoring them silently would skip what the user asked for. */
-	if (json_object_get(obj, "prestart")) {
-		r = rt__fail(c, "prestart", NULL,
-		             "is deprecated and not supported; use "
-		             "createRuntime");
-		goto out;
-	}
 	for (int k = 0; k < RT_HOOK_COUNT; k++) {
 		json_t *arr = NULL;
 		r = rt__get_arr(c, obj, rt_hook_keys[k], false, &arr);

@@ -26,9 +26,12 @@ static struct rt_options opts;
 static const char *log_path;
 static const char *log_format = "text";
 
-static void log_error(const char *cmd, const char *msg)
+/* One line to stderr and, with --log, to that file; `level` is "error"
+ * or "warning" (stderr shows the latter as "CMD: warning: MSG"). */
+static void log_line(const char *level, const char *cmd, const char *msg)
 {
-	fprintf(stderr, "agora-run: %s: %s\n", cmd, msg);
+	bool warning = strcmp(level, "warning") == 0;
+	fprintf(stderr, "agora-run: %s: %s%s\n", cmd, warning ? "warning: " : "", msg);
 	if (!log_path)
 		return;
 	int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -38,21 +41,33 @@ static void log_error(const char *cmd, const char *msg)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	char *line;
 	if (strcmp(log_format, "json") == 0) {
-		json_t *j = json_pack("{s:s, s:s, s:f}", "level", "error", "msg", msg, "time",
+		json_t *j = json_pack("{s:s, s:s, s:f}", "level", level, "msg", msg, "time",
 		                      (double)ts.tv_sec + ts.tv_nsec / 1e9);
 		char *t = json_dumps(j, JSON_COMPACT);
 		json_decref(j);
 		line = ag_asprintf("%s\n", t ? t : "{}");
 		free(t);
 	} else {
-		line = ag_asprintf("%lld.%03ld error %s: %s\n", (long long)ts.tv_sec,
-		                   ts.tv_nsec / 1000000, cmd, msg);
+		line = ag_asprintf("%lld.%03ld %s %s: %s\n", (long long)ts.tv_sec,
+		                   ts.tv_nsec / 1000000, level, cmd, msg);
 	}
 	/* A log line that cannot be written has nowhere to be reported;
 	 * the command's own outcome is on stderr and in its exit status. */
 	AG_IGNORE_RESULT(ag_write_all(fd, line, strlen(line)));
 	free(line);
 	close(fd);
+}
+
+static void log_error(const char *cmd, const char *msg)
+{
+	log_line("error", cmd, msg);
+}
+
+/* rt_options.warn: the runtime's warnings (hooks that failed and were
+ * passed over, a deprecated prestart hook), with the command's name. */
+static void log_warning(void *ctx, const char *msg)
+{
+	log_line("warning", ctx ? ctx : "agora-run", msg);
 }
 
 static int fail(const char *cmd, const struct ag_error *err)
@@ -88,7 +103,8 @@ static void print_usage(void)
 	       "                                           agora-run's own stdin and stdout)\n"
 	       "  state ID                                 print the OCI state JSON\n"
 	       "  kill ID [SIGNAL] [--all]                 send a signal (default TERM)\n"
-	       "  delete [--force] ID                      remove a stopped container\n"
+	       "  delete [--force] ID                      remove a stopped container (--force:\n"
+	       "                                           kill a created or running one first)\n"
 	       "  exec [OPTIONS] ID [--] CMD [ARGS...]     run a command in a running container\n"
 	       "  exec [OPTIONS] --process FILE ID         the same, the process from an OCI\n"
 	       "                                           process.json (as runc/crun exec)\n"
@@ -132,7 +148,8 @@ static const struct {
                  "Send SIGNAL (a name or number; default TERM) to the container's init,\n"
                  "or with -a/--all to every process of its cgroup.\n"},
         {"delete", "delete [--force] ID\n\n"
-                   "Remove a stopped or created container; -f/--force kills a running one.\n"},
+                   "Remove a stopped container. A created, running or paused one is\n"
+                   "refused, naming its status; -f/--force kills it and removes it.\n"},
         {"exec", "exec [OPTIONS] ID [--] CMD [ARGS...]\n"
                  "       agora-run exec [OPTIONS] --process FILE ID\n\n"
                  "Run a process in the running container ID, with the container's\n"
@@ -765,6 +782,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[optind];
 	int sub_argc = argc - optind;
 	char **sub_argv = &argv[optind];
+	opts.warn = log_warning;
+	opts.warn_ctx = (void *)cmd;
 
 	if (strcmp(cmd, "create") == 0)
 		return cmd_create_or_run(sub_argc, sub_argv, false);

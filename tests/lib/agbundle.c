@@ -5,6 +5,7 @@
 #include "common/common.h"
 
 #include <dirent.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
@@ -15,6 +16,7 @@
 #include <sys/wait.h>
 
 bool agbundle_cgroups;
+uid_t agbundle_uid;
 
 /* Bundles made in this test process and not yet done: a failed assertion
  * ends the test before its own cleanup, and bundle_cleanup_all() (the
@@ -219,6 +221,10 @@ int agora_run_fd(const struct bundle *b, char **ret_out, char **ret_err, int lea
 		if (leak_fd >= 0)
 			dup2(leak_fd, 9); /* dup2 clears close-on-exec */
 		if (chdir(b->dir) < 0)
+			_exit(126);
+		if (agbundle_uid && (setgroups(0, NULL) < 0 ||
+		                     setresgid(agbundle_uid, agbundle_uid, agbundle_uid) < 0 ||
+		                     setresuid(agbundle_uid, agbundle_uid, agbundle_uid) < 0))
 			_exit(126);
 		execv(exe, (char **)argv);
 		_exit(127);

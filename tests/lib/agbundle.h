@@ -18,6 +18,9 @@ struct bundle {
 /* agora-run gets --cgroup-manager=disabled unless this is true (the
  * vm-guest tests, where cgroup v2 is real). */
 extern bool agbundle_cgroups;
+/* agora-run runs as this uid and gid (no supplementary groups) when it is
+ * not 0: the rootless tests. */
+extern uid_t agbundle_uid;
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 

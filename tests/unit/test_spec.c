@@ -854,8 +854,8 @@ static const struct {
          "hooks.poststop[0].timeout: must be a positive integer (seconds), got 0"},
         {"{\"hooks\": {\"startContainer\": [{\"path\": \"/bin/x\", \"env\": [\"X\"]}]}}",
          "hooks.startContainer[0].env[0]: must be \"KEY=VALUE\", got \"X\""},
-        {"{\"hooks\": {\"prestart\": []}}",
-         "hooks.prestart: is deprecated and not supported; use createRuntime"},
+        {"{\"hooks\": {\"prestart\": [{\"path\": \"hook\"}]}}",
+         "hooks.prestart[0].path: must be an absolute path, got \"hook\""},
         {"{\"linux\": {\"devices\": [{\"path\": \"/dev\", \"type\": \"c\", \"major\": 1, "
          "\"minor\": 3}]}}",
          "linux.devices[0].path: must be a path under /dev/, got \"/dev\""},
