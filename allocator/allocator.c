@@ -16,6 +16,11 @@ int drf_allocator_new(const struct drf_options *opts, struct drf_allocator **ret
 	if (opts->default_refuse_seconds < 0 || !isfinite(opts->default_refuse_seconds))
 		return -EINVAL;
 	struct drf_allocator *a = ag_calloc(1, sizeof(*a));
+	/* The ids and names are the entities' own copies, kept while mapped. */
+	a->str_map.borrow_keys = true;
+	a->agent_map.borrow_keys = true;
+	a->fw_map.borrow_keys = true;
+	a->role_map.borrow_keys = true;
 	a->opts = *opts;
 	a->opts.min_allocatable = NULL;
 	a->opts.fair_share_excluded = NULL;
@@ -119,12 +124,12 @@ void drf_allocator_free(struct drf_allocator *a)
 	free(a->suppressed);
 	drf__res_fini(&a->scratch);
 	drf__res_fini(&a->view);
-	drf__strmap_free(&a->str_map);
-	drf__strmap_free(&a->agent_map);
-	drf__strmap_free(&a->fw_map);
-	drf__strmap_free(&a->role_map);
-	drf__u64map_free(&a->rec_map);
-	drf__u64map_free(&a->filter_map);
+	ag_map_clear(&a->str_map);
+	ag_map_clear(&a->agent_map);
+	ag_map_clear(&a->fw_map);
+	ag_map_clear(&a->role_map);
+	ag_u64map_clear(&a->rec_map);
+	ag_u64map_clear(&a->filter_map);
 	free(a);
 }
 

@@ -11,6 +11,7 @@
 
 #include "allocator/allocator.h"
 #include "common/common.h"
+#include "common/map.h"
 
 #include <string.h>
 
@@ -19,40 +20,44 @@
 #define DRF__MAX_SETS    16
 #define DRF__NONE        UINT32_MAX
 
-/* ---- hash tables (maps.c) ---- */
+/* ---- hash tables (common/map.h) ---- */
 
-/* String -> index. Keys are owned by the caller (the entity's id). */
-struct drf__strmap {
-	struct drf__strent *v;
-	uint32_t cap; /* power of two or 0 */
-	uint32_t n;
-};
-struct drf__strent {
-	const char *key; /* NULL: empty slot */
-	uint64_t hash;
-	uint32_t idx;
-};
-
-/* uint64 -> uint32 (pairs: framework-role x agent). */
-struct drf__u64map {
-	struct drf__u64ent *v;
-	uint32_t cap;
-	uint32_t n;
-};
-struct drf__u64ent {
-	uint64_t key; /* UINT64_MAX: empty */
-	uint32_t val;
-};
-
-uint64_t drf__hash_str(const char *s);
-uint32_t drf__strmap_get(const struct drf__strmap *m, const char *key);
-void drf__strmap_put(struct drf__strmap *m, const char *key, uint32_t idx);
-void drf__strmap_del(struct drf__strmap *m, const char *key);
-void drf__strmap_free(struct drf__strmap *m);
-uint32_t drf__u64map_get(const struct drf__u64map *m, uint64_t key);
-void drf__u64map_put(struct drf__u64map *m, uint64_t key, uint32_t val);
-void drf__u64map_del(struct drf__u64map *m, uint64_t key);
-void drf__u64map_free(struct drf__u64map *m);
+/* Caller ids (borrowed: the entity's own copy) and interned strings map to
+ * dense indices, (framework-role x agent) pairs to a pair's index. The
+ * tables store index + 1, as a value is never NULL; DRF__NONE is "none". */
+static inline void *drf__idx_value(uint32_t idx)
+{
+	return (void *)((uintptr_t)idx + 1);
+}
+static inline uint32_t drf__value_idx(void *v)
+{
+	return v ? (uint32_t)((uintptr_t)v - 1) : DRF__NONE;
+}
+/* Keys are borrowed: each must live, unchanged, while it is in the map. */
+static inline uint32_t drf__strmap_get(const struct ag_map *m, const char *key)
+{
+	return drf__value_idx(ag_map_get(m, key));
+}
+static inline void drf__strmap_put(struct ag_map *m, const char *key, uint32_t idx)
+{
+	ag_map_put(m, key, drf__idx_value(idx));
+}
+static inline void drf__strmap_del(struct ag_map *m, const char *key)
+{
+	ag_map_del(m, key);
+}
+static inline uint32_t drf__u64map_get(const struct ag_u64map *m, uint64_t key)
+{
+	return drf__value_idx(ag_u64map_get(m, key));
+}
+static inline void drf__u64map_put(struct ag_u64map *m, uint64_t key, uint32_t idx)
+{
+	ag_u64map_put(m, key, drf__idx_value(idx));
+}
+static inline void drf__u64map_del(struct ag_u64map *m, uint64_t key)
+{
+	ag_u64map_del(m, key);
+}
 
 /* ---- resources (resources.c) ---- */
 
@@ -186,7 +191,7 @@ struct drf_allocator {
 	/* interned strings */
 	char **strs;
 	uint32_t n_strs, cap_strs;
-	struct drf__strmap str_map;
+	struct ag_map str_map;
 	/* resource kinds: scalars, ranges, sets */
 	struct drf__kind sk[DRF__MAX_SCALARS], rk[DRF__MAX_RANGES], ik[DRF__MAX_SETS];
 	uint32_t n_sk, n_rk, n_ik;
@@ -202,24 +207,24 @@ struct drf_allocator {
 
 	struct drf__agent *agents;
 	uint32_t n_agents, cap_agents, free_agent;
-	struct drf__strmap agent_map;
+	struct ag_map agent_map;
 	uint32_t live_agents;
 
 	struct drf__framework *fws;
 	uint32_t n_fws, cap_fws, free_fw;
-	struct drf__strmap fw_map;
+	struct ag_map fw_map;
 
 	struct drf__fr *frs;
 	uint32_t n_frs, cap_frs, free_fr;
 
 	struct drf__role *roles;
 	uint32_t n_roles, cap_roles;
-	struct drf__strmap role_map;
+	struct ag_map role_map;
 	uint32_t n_quota_roles;
 
 	struct drf__pair *pairs;
 	uint32_t n_pairs, cap_pairs, free_pair;
-	struct drf__u64map rec_map, filter_map;
+	struct ag_u64map rec_map, filter_map;
 	uint32_t n_filters;
 
 	uint32_t *dirty;

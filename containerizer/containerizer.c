@@ -47,7 +47,29 @@ static struct ctz_entry *entry_new(struct ctz *c, const char *framework_id, cons
 	e->monitor_pidfd = -1;
 	e->next = c->entries;
 	c->entries = e;
+	e->same_task = ag_map_put(&c->by_task, e->task_id, e);
+	ag_map_put(&c->by_cid, e->cid, e);
 	return e;
+}
+
+/* Take `e` out of the indexes (not out of the list). */
+static void entry_unindex(struct ctz *c, struct ctz_entry *e)
+{
+	struct ctz_entry *head = ag_map_get(&c->by_task, e->task_id);
+	if (head == e) {
+		if (e->same_task)
+			ag_map_put(&c->by_task, e->task_id, e->same_task);
+		else
+			ag_map_del(&c->by_task, e->task_id);
+	} else {
+		for (; head; head = head->same_task)
+			if (head->same_task == e) {
+				head->same_task = e->same_task;
+				break;
+			}
+	}
+	if (ag_map_get(&c->by_cid, e->cid) == e)
+		ag_map_del(&c->by_cid, e->cid);
 }
 
 /* The newest entry of (framework, task): a task id may be reused once its
@@ -57,18 +79,15 @@ static struct ctz_entry *find_task(const struct ctz *c, const char *framework_id
 {
 	if (!framework_id)
 		framework_id = "";
-	for (struct ctz_entry *e = c->entries; e; e = e->next)
-		if (strcmp(e->task_id, task_id) == 0 && strcmp(e->framework_id, framework_id) == 0)
+	for (struct ctz_entry *e = ag_map_get(&c->by_task, task_id); e; e = e->same_task)
+		if (strcmp(e->framework_id, framework_id) == 0)
 			return e;
 	return NULL;
 }
 
 static struct ctz_entry *find_task_by_cid(const struct ctz *c, const char *cid)
 {
-	for (struct ctz_entry *e = c->entries; e; e = e->next)
-		if (strcmp(e->cid, cid) == 0)
-			return e;
-	return NULL;
+	return ag_map_get(&c->by_cid, cid);
 }
 
 static void emit(struct ctz *c, const struct ctz_entry *e, enum task_state s, enum task_reason r,
@@ -321,6 +340,8 @@ void ctz_close(ctz_t *c)
 {
 	if (!c)
 		return;
+	ag_map_clear(&c->by_task);
+	ag_map_clear(&c->by_cid);
 	while (c->entries) {
 		struct ctz_entry *e = c->entries;
 		c->entries = e->next;
@@ -551,6 +572,7 @@ int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_err
 		 * removed by the next recovery, never launched. */
 		AG_IGNORE_RESULT(ctz__rm_rf(e->run_dir));
 		rmdir(sandbox);
+		entry_unindex(c, e);
 		c->entries = e->next;
 		entry_free(e);
 		rt_spec_free(spec);
@@ -620,8 +642,8 @@ int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_err
 int ctz_adopt_framework(ctz_t *c, const char *task_id, const char *framework_id)
 {
 	int n = 0;
-	for (struct ctz_entry *e = c->entries; e; e = e->next) {
-		if (*e->framework_id || strcmp(e->task_id, task_id) != 0)
+	for (struct ctz_entry *e = ag_map_get(&c->by_task, task_id); e; e = e->same_task) {
+		if (*e->framework_id)
 			continue;
 		if (ctz__task_write(e->run_dir, framework_id, e->task_id, e->cid, e->sandbox) < 0)
 			continue; /* stays ""; mapped again at the next start */
@@ -735,6 +757,7 @@ int ctz_gc(ctz_t *c, int64_t keep_ms)
 		 * again rather than leaving it behind unknown. */
 		if (ctz__rm_rf(e->sandbox) == 0)
 			AG_IGNORE_RESULT(ctz__rm_rf(e->run_dir)); /* retried likewise */
+		entry_unindex(c, e);
 		*pp = e->next;
 		entry_free(e);
 		removed++;

@@ -2,6 +2,7 @@
 #ifndef AGORA_AGENT_CTZ_INTERNAL_H
 #define AGORA_AGENT_CTZ_INTERNAL_H
 
+#include "common/map.h"
 #include "containerizer/containerizer.h"
 #include "runtime/runtime.h"
 
@@ -36,8 +37,9 @@ struct ctz_entry {
 	int monitor_pidfd; /* -1 when not watched */
 	bool monitor_is_child;
 	bool sigkill_sent;
-	char *launch_error; /* start failed: already reported */
-	struct ctz_entry *next;
+	char *launch_error;          /* start failed: already reported */
+	struct ctz_entry *next;      /* the list of all, newest first */
+	struct ctz_entry *same_task; /* the next older entry of the same task id */
 };
 
 struct ctz {
@@ -49,6 +51,8 @@ struct ctz {
 	struct rt_options rto;
 	int epfd, timerfd;
 	struct ctz_entry *entries;
+	struct ag_map by_task; /* task id -> its newest entry (then ->same_task) */
+	struct ag_map by_cid;  /* container id -> entry */
 };
 
 /* ---- records (ctz_record.c) ---- */

@@ -241,7 +241,7 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
 		bool live = !pb_task_state_is_terminal(at->status.state);
 		if (!live && !at->has_unacknowledged)
 			continue;
-		if (ms_map_get(&m->removed_frameworks, at->framework_id)) {
+		if (ag_map_get(&m->removed_frameworks, at->framework_id)) {
 			if (!json_object_get(shutdown, at->framework_id)) {
 				json_object_set_new(shutdown, at->framework_id, json_true());
 				ms__later(later,
@@ -400,7 +400,7 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	const struct pb_agent_info *ai = &msg->reg.agent_info;
 	struct ag_error err = {0};
 	const char *want = rereg ? (msg->agent_id ? msg->agent_id : ai->id) : NULL;
-	struct ms_agent *a = want ? ms_map_get(&m->agents, want) : NULL;
+	struct ms_agent *a = want ? ag_map_get(&m->agents, want) : NULL;
 	if (rereg && !want) {
 		ms_http_reply_error(req, HTTP_BADREQUEST, "REREGISTER needs 'agent_id'");
 		return;
@@ -514,7 +514,7 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	if (issued && rereg)
 		a->secret_unconfirmed = true;
 	if (is_new) {
-		ms_map_put(&m->agents, a->id, a);
+		ag_map_put(&m->agents, a->id, a);
 		/* An id of this master's form that it has not handed out yet
 		 * (re-registered after its registry was lost, or made up) is
 		 * never handed out to another agent. */
@@ -609,7 +609,7 @@ static void ms__agent_endpoint(struct evhttp_request *req, void *arg)
 		pb_agent_msg_free(&msg);
 		return;
 	}
-	struct ms_agent *a = msg.agent_id ? ms_map_get(&m->agents, msg.agent_id) : NULL;
+	struct ms_agent *a = msg.agent_id ? ag_map_get(&m->agents, msg.agent_id) : NULL;
 	const char *sid = ms_http_header(req, "Mesos-Stream-Id");
 	if (msg.type != PB_AGENT_STATUS_UPDATE && msg.type != PB_AGENT_STATUS_UPDATES &&
 	    msg.type != PB_AGENT_HEARTBEAT)
@@ -669,7 +669,7 @@ static int ms__load_agent(const struct ms_registry_agent *r, void *arg)
 	a->gone = r->gone;
 	a->registered_ns = r->registered_at_ns;
 	a->secret = r->secret && *r->secret ? ag_strdup(r->secret) : NULL;
-	ms_map_put(&m->agents, a->id, a);
+	ag_map_put(&m->agents, a->id, a);
 	uint64_t n = ms__suffix_number(r->id, m->id, "-S");
 	if (n > m->next_agent)
 		m->next_agent = n;
@@ -683,7 +683,7 @@ static int ms__load_framework(const struct ms_registry_framework *r, void *arg)
 	if (n > m->next_framework)
 		m->next_framework = n;
 	if (r->removed) {
-		ms_map_put(&m->removed_frameworks, r->id, (void *)1);
+		ag_map_put(&m->removed_frameworks, r->id, (void *)1);
 		return 0;
 	}
 	json_t *info = json_loads(r->info_json, 0, NULL);

@@ -28,8 +28,8 @@ static const char *ms__drain_state_name(enum ms_drain_state s)
 static json_t *ms__drain_table(struct ms_master *m)
 {
 	json_t *t = json_object();
-	struct ms_map_iter it;
-	for (ms_map_iter_init(&it); ms_map_iter_next(&m->agents, &it);) {
+	struct ag_map_iter it;
+	for (ag_map_iter_init(&it); ag_map_iter_next(&m->agents, &it);) {
 		struct ms_agent *a = it.e->value;
 		if (a->gone || (!a->deactivated && a->drain == MS_DRAIN_NONE))
 			continue;
@@ -78,7 +78,7 @@ int ms_drain_recover(struct ms_master *m, struct ag_error *err)
 	const char *id;
 	json_t *e;
 	json_object_foreach (t, id, e) {
-		struct ms_agent *a = ms_map_get(&m->agents, id);
+		struct ms_agent *a = ag_map_get(&m->agents, id);
 		if (!a || a->gone)
 			continue;
 		a->deactivated = json_is_true(json_object_get(e, "deactivated"));
@@ -129,7 +129,7 @@ static bool ms__task_grace(const struct ms_task *t, int64_t *ret_ns)
 
 void ms_task_send_kill(struct ms_master *m, struct ms_task *t, bool has_grace, int64_t grace_ns)
 {
-	struct ms_agent *a = ms_map_get(&m->agents, t->agent_id);
+	struct ms_agent *a = ag_map_get(&m->agents, t->agent_id);
 	if (!a)
 		return;
 	json_t *msg =
@@ -184,9 +184,9 @@ static void ms__drain_check_cb(evutil_socket_t fd, short what, void *arg)
 	struct ms_master *m = arg;
 	(void)fd;
 	(void)what;
-	struct ms_map_iter it;
+	struct ag_map_iter it;
 	struct ag_error err = {0};
-	for (ms_map_iter_init(&it); ms_map_iter_next(&m->agents, &it);) {
+	for (ag_map_iter_init(&it); ag_map_iter_next(&m->agents, &it);) {
 		struct ms_agent *a = it.e->value;
 		/* A recovered agent that has not re-registered has not told us
 		 * its tasks yet. */
@@ -206,7 +206,7 @@ static void ms__drain_check_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	/* mark_gone after the walk: ms_agent_lost() does not remove agents
 	 * from the map, but it walks tasks and frameworks. */
-	for (ms_map_iter_init(&it); ms_map_iter_next(&m->agents, &it);) {
+	for (ag_map_iter_init(&it); ag_map_iter_next(&m->agents, &it);) {
 		struct ms_agent *a = it.e->value;
 		if (a->gone || a->drain != MS_DRAIN_DRAINED || !a->drain_mark_gone)
 			continue;
@@ -270,7 +270,7 @@ void ms_drain_fini(struct ms_master *m)
 static struct ms_agent *ms__op_agent(struct ms_master *m, struct evhttp_request *req,
                                      const char *id)
 {
-	struct ms_agent *a = ms_map_get(&m->agents, id);
+	struct ms_agent *a = ag_map_get(&m->agents, id);
 	if (!a) {
 		ms_http_reply_error(req, HTTP_NOTFOUND, "Agent %.128s cannot be found", id);
 		return NULL;
@@ -350,7 +350,7 @@ void ms_drain_operator(struct ms_master *m, struct evhttp_request *req,
 static struct ms_task *completed_task(struct ms_framework *fw, const char *tid, const char *aid)
 {
 	for (size_t i = fw->completed.len; i-- > 0;) {
-		struct ms_task *c = ms_ring_get(&fw->completed, i);
+		struct ms_task *c = ag_ring_get(&fw->completed, i);
 		if (strcmp(c->id, tid) == 0 && (!aid || strcmp(c->agent_id, aid) == 0))
 			return c;
 	}
@@ -367,8 +367,8 @@ static void reply_not_running(struct ms_master *m, struct evhttp_request *req, c
 	if (fw) {
 		done = completed_task(fw, tid, aid);
 	} else {
-		struct ms_map_iter it;
-		for (ms_map_iter_init(&it); !done && ms_map_iter_next(&m->frameworks, &it);)
+		struct ag_map_iter it;
+		for (ag_map_iter_init(&it); !done && ag_map_iter_next(&m->frameworks, &it);)
 			done = completed_task(it.e->value, tid, aid);
 	}
 	if (done) {
@@ -400,8 +400,8 @@ void ms_kill_task_operator(struct ms_master *m, struct evhttp_request *req,
 		/* Unique across frameworks, or the caller must say which. */
 		size_t n = 0;
 		char names[512] = "";
-		struct ms_map_iter it;
-		for (ms_map_iter_init(&it); ms_map_iter_next(&m->frameworks, &it);) {
+		struct ag_map_iter it;
+		for (ag_map_iter_init(&it); ag_map_iter_next(&m->frameworks, &it);) {
 			struct ms_framework *each = it.e->value;
 			struct ms_task *c = ms_task_find(each, tid);
 			if (!c || (aid && strcmp(c->agent_id, aid) != 0))
@@ -429,7 +429,7 @@ void ms_kill_task_operator(struct ms_master *m, struct evhttp_request *req,
 		                    pb_task_state_name(t->state));
 		return;
 	}
-	struct ms_agent *a = ms_map_get(&m->agents, t->agent_id);
+	struct ms_agent *a = ag_map_get(&m->agents, t->agent_id);
 	if (!a || !a->stream) {
 		ms_http_reply_error(req, HTTP_SERVUNAVAIL,
 		                    "Task %.128s is on agent %.128s, which is not connected: the "

@@ -9,20 +9,20 @@
 
 struct ms_framework *ms_framework_find(struct ms_master *m, const char *id)
 {
-	return id ? ms_map_get(&m->frameworks, id) : NULL;
+	return id ? ag_map_get(&m->frameworks, id) : NULL;
 }
 
 void ms_framework_free(struct ms_framework *fw)
 {
 	if (!fw)
 		return;
-	struct ms_map_iter it;
-	for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);)
+	struct ag_map_iter it;
+	for (ag_map_iter_init(&it); ag_map_iter_next(&fw->tasks, &it);)
 		ms_task_free(it.e->value);
-	ms_map_clear(&fw->tasks);
+	ag_map_clear(&fw->tasks);
 	for (size_t i = 0; i < fw->completed.len; i++)
-		ms_task_free(ms_ring_get(&fw->completed, i));
-	ms_ring_clear(&fw->completed);
+		ms_task_free(ag_ring_get(&fw->completed, i));
+	ag_ring_clear(&fw->completed);
 	if (fw->failover)
 		event_free(fw->failover);
 	for (size_t i = 0; i < fw->n_roles; i++)
@@ -121,8 +121,8 @@ json_t *ms_framework_json(struct ms_master *m, struct ms_framework *fw)
 	if (fw->unregistered_ns && !fw->stream)
 		json_object_set_new(j, "unregistered_time", pb_time_to_json(fw->unregistered_ns));
 	json_t *offers = json_array();
-	struct ms_map_iter it;
-	for (ms_map_iter_init(&it); ms_map_iter_next(&m->offers, &it);) {
+	struct ag_map_iter it;
+	for (ag_map_iter_init(&it); ag_map_iter_next(&m->offers, &it);) {
 		struct ms_offer *o = it.e->value;
 		if (o->fw == fw)
 			json_array_append_new(
@@ -235,7 +235,7 @@ struct ms_framework *ms_framework_recover(struct ms_master *m, const char *id, c
 	ms_alloc_check(drf_framework_add(m->alloc, fw->id, (const char *const *)fw->roles,
 	                                 fw->n_roles, false),
 	               "add framework", fw->id);
-	ms_map_put(&m->frameworks, fw->id, fw);
+	ag_map_put(&m->frameworks, fw->id, fw);
 	ms__fw_arm_failover(m, fw);
 	return fw;
 }
@@ -273,7 +273,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 		                    "'framework_id' differs from 'subscribe.framework_info.id'");
 		return;
 	}
-	if (fi->id && ms_map_get(&m->removed_frameworks, fi->id)) {
+	if (fi->id && ag_map_get(&m->removed_frameworks, fi->id)) {
 		ms__stream_error(m->http, req, "Framework has been removed");
 		return;
 	}
@@ -340,7 +340,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 		fw->reregistered_ns = ms_wall_ns();
 	ms__fw_set_info(fw, copy, info_text, fi, roles, n_roles);
 	if (is_new) {
-		ms_map_put(&m->frameworks, fw->id, fw);
+		ag_map_put(&m->frameworks, fw->id, fw);
 		ms_alloc_check(drf_framework_add(m->alloc, fw->id, (const char *const *)fw->roles,
 		                                 fw->n_roles, true),
 		               "add framework", fw->id);
@@ -396,8 +396,8 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	ms_framework_send(fw, ev);
 	ms_framework_send(fw, json_pack("{s:s}", "type", "HEARTBEAT"));
 	/* Updates it did not acknowledge before it went away come again. */
-	struct ms_map_iter it;
-	for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);) {
+	struct ag_map_iter it;
+	for (ag_map_iter_init(&it); ag_map_iter_next(&fw->tasks, &it);) {
 		struct ms_task *t = it.e->value;
 		if (t->pending)
 			ms_framework_send_update_text(fw, t->pending);
@@ -412,7 +412,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 static void ms__tombstone_pruned(const char *id, void *arg)
 {
 	struct ms_master *m = arg;
-	ms_map_del(&m->removed_frameworks, id);
+	ag_map_del(&m->removed_frameworks, id);
 }
 
 int ms_removed_frameworks_prune(struct ms_master *m)
@@ -440,32 +440,32 @@ int ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char
 	if (ms_registry_wrote(m, r, err) < 0)
 		return r;
 	ag_info("framework %s removed: %s", fw->id, why);
-	ms_map_put(&m->removed_frameworks, fw->id, (void *)1);
+	ag_map_put(&m->removed_frameworks, fw->id, (void *)1);
 	/* A prune that failed was logged by it; the next removal prunes again. */
 	AG_IGNORE_RESULT(ms_removed_frameworks_prune(m));
 	ms_offers_rescind_matching(m, fw, NULL, false);
 	/* One SHUTDOWN_FRAMEWORK per agent that runs its tasks. */
-	struct ms_map agents = {0};
-	struct ms_map_iter it;
-	for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);) {
+	struct ag_map agents = {0};
+	struct ag_map_iter it;
+	for (ag_map_iter_init(&it); ag_map_iter_next(&fw->tasks, &it);) {
 		struct ms_task *t = it.e->value;
 		if (!pb_task_state_is_terminal(t->state))
-			ms_map_put(&agents, t->agent_id, (void *)1);
+			ag_map_put(&agents, t->agent_id, (void *)1);
 	}
-	for (ms_map_iter_init(&it); ms_map_iter_next(&agents, &it);) {
-		struct ms_agent *a = ms_map_get(&m->agents, it.e->key);
+	for (ag_map_iter_init(&it); ag_map_iter_next(&agents, &it);) {
+		struct ms_agent *a = ag_map_get(&m->agents, it.e->key);
 		if (a)
 			ms_agent_send(a, json_pack("{s:s, s:{s:o}}", "type", "SHUTDOWN_FRAMEWORK",
 			                           "shutdown_framework", "framework_id",
 			                           pb_id_to_json(fw->id)));
 	}
-	ms_map_clear(&agents);
+	ag_map_clear(&agents);
 	/* drf_framework_remove recovers all it holds, tasks included. */
 	ms_alloc_check(drf_framework_remove(m->alloc, fw->id), "remove framework", fw->id);
 	/* Mesos marks what has not ended TASK_KILLED (REASON_FRAMEWORK_REMOVED,
 	 * not sent: nobody listens) and keeps every task as completed. */
 	char *msg = ag_asprintf("Framework %s removed", fw->id);
-	for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);) {
+	for (ag_map_iter_init(&it); ag_map_iter_next(&fw->tasks, &it);) {
 		struct ms_task *t = it.e->value;
 		t->booked = false;
 		if (!ms_task_state_ended(t->state))
@@ -490,14 +490,14 @@ int ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char
 	}
 	ms_operator_broadcast(m, pb_operator_event(PB_OPEV_FRAMEWORK_REMOVED,
 	                                           json_pack("{s:O}", "framework_info", fw->info)));
-	ms_map_del(&m->frameworks, fw->id);
+	ag_map_del(&m->frameworks, fw->id);
 	/* Kept for GET_FRAMEWORKS.completed_frameworks (inactive, with its
 	 * unregistered_time) until newer removals push it out. */
 	ms__fw_disarm_failover(fw);
 	fw->recovered = false;
 	fw->unregistered_ns = ms_wall_ns();
 	ms_framework_free(
-	        ms_ring_push(&m->completed_frameworks, m->flags.max_completed_frameworks, fw));
+	        ag_ring_push(&m->completed_frameworks, m->flags.max_completed_frameworks, fw));
 	ms_allocate_soon(m);
 	return 0;
 }

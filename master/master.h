@@ -16,7 +16,8 @@
 #include "allocator/allocator.h"
 #include "master/flags.h"
 #include "master/http.h"
-#include "master/map.h"
+#include "common/map.h"
+#include "common/ring.h"
 #include "master/registry.h"
 #include "proto/proto.h"
 
@@ -43,12 +44,12 @@ struct ms_framework {
 	bool recovered;         /* known from the registry or an agent, not subscribed since */
 	bool recorded;          /* its FrameworkInfo as it is now is in the registry */
 	struct event *failover; /* armed while disconnected */
-	struct ms_map tasks;    /* task id -> struct ms_task */
+	struct ag_map tasks;    /* task id -> struct ms_task */
 	json_t *offers_out;     /* offers of this allocation cycle not sent yet */
 	int64_t registered_ns, reregistered_ns, unregistered_ns; /* wall clock */
 	/* Ended tasks (struct ms_task, oldest first) for GET_TASKS'
 	 * completed_tasks, at most --max_completed_tasks_per_framework. */
-	struct ms_ring completed;
+	struct ag_ring completed;
 };
 
 enum ms_drain_state {
@@ -151,14 +152,14 @@ struct ms_master {
 	bool stopping;
 
 	struct drf_allocator *alloc;
-	struct ms_map frameworks;         /* id -> struct ms_framework */
-	struct ms_map agents;             /* id -> struct ms_agent */
-	struct ms_map offers;             /* id -> struct ms_offer */
-	struct ms_map removed_frameworks; /* id -> (void *)1: refused on re-subscribe */
+	struct ag_map frameworks;         /* id -> struct ms_framework */
+	struct ag_map agents;             /* id -> struct ms_agent */
+	struct ag_map offers;             /* id -> struct ms_offer */
+	struct ag_map removed_frameworks; /* id -> (void *)1: refused on re-subscribe */
 	/* Removed frameworks (struct ms_framework, oldest first) for
 	 * GET_FRAMEWORKS' completed_frameworks, at most
 	 * --max_completed_frameworks; each keeps its completed tasks. */
-	struct ms_ring completed_frameworks;
+	struct ag_ring completed_frameworks;
 	uint64_t next_framework, next_agent, next_offer;
 	size_t completed_tasks;
 

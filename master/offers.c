@@ -8,12 +8,12 @@
 
 struct ms_offer *ms_offer_find(struct ms_master *m, const char *id)
 {
-	return id ? ms_map_get(&m->offers, id) : NULL;
+	return id ? ag_map_get(&m->offers, id) : NULL;
 }
 
 void ms_offer_drop(struct ms_master *m, struct ms_offer *o)
 {
-	ms_map_del(&m->offers, o->id);
+	ag_map_del(&m->offers, o->id);
 	if (o->timeout)
 		event_free(o->timeout);
 	drf_resources_free(o->res);
@@ -36,8 +36,8 @@ void ms_offer_rescind(struct ms_master *m, struct ms_offer *o, bool tell)
 void ms_offers_rescind_matching(struct ms_master *m, struct ms_framework *fw,
                                 struct ms_agent *agent, bool tell)
 {
-	struct ms_map_iter it;
-	for (ms_map_iter_init(&it); ms_map_iter_next(&m->offers, &it);) {
+	struct ag_map_iter it;
+	for (ag_map_iter_init(&it); ag_map_iter_next(&m->offers, &it);) {
 		struct ms_offer *o = it.e->value;
 		if ((!fw || o->fw == fw) && (!agent || o->agent == agent))
 			ms_offer_rescind(m, o, tell);
@@ -67,7 +67,7 @@ void ms_on_offer(void *ctx, const struct drf_offer *d)
 {
 	struct ms_master *m = ctx;
 	struct ms_framework *fw = ms_framework_find(m, d->framework_id);
-	struct ms_agent *agent = ms_map_get(&m->agents, d->agent_id);
+	struct ms_agent *agent = ag_map_get(&m->agents, d->agent_id);
 	if (!fw || !agent) {
 		/* Cannot happen: both are removed from the allocator with us. */
 		ag_err("offer for unknown framework %s or agent %s", d->framework_id, d->agent_id);
@@ -79,7 +79,7 @@ void ms_on_offer(void *ctx, const struct drf_offer *d)
 	o->agent = agent;
 	o->role = ag_strdup(d->role);
 	o->res = drf_resources_copy(d->resources);
-	ms_map_put(&m->offers, o->id, o);
+	ag_map_put(&m->offers, o->id, o);
 	if (m->flags.offer_timeout_ns) {
 		o->timeout = evtimer_new(m->base, ms__offer_timeout, o);
 		struct timeval tv = {(time_t)(m->flags.offer_timeout_ns / 1000000000),
@@ -112,8 +112,8 @@ void ms_on_offer(void *ctx, const struct drf_offer *d)
 
 void ms_offers_flush(struct ms_master *m)
 {
-	struct ms_map_iter it;
-	for (ms_map_iter_init(&it); ms_map_iter_next(&m->frameworks, &it);) {
+	struct ag_map_iter it;
+	for (ag_map_iter_init(&it); ag_map_iter_next(&m->frameworks, &it);) {
 		struct ms_framework *fw = it.e->value;
 		if (fw->offers_out)
 			ms__offers_send(fw);

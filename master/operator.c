@@ -34,16 +34,16 @@ static void ms__set_list(json_t *obj, const char *key, json_t *arr)
 static void ms__completed_tasks(json_t *arr, const struct ms_framework *fw)
 {
 	for (size_t i = 0; i < fw->completed.len; i++)
-		json_array_append_new(arr, ms_task_json(ms_ring_get(&fw->completed, i)));
+		json_array_append_new(arr, ms_task_json(ag_ring_get(&fw->completed, i)));
 }
 
 static json_t *ms__get_tasks(struct ms_master *m)
 {
 	json_t *tasks = json_array(), *unreachable = json_array(), *completed = json_array();
-	struct ms_map_iter fit, it;
-	for (ms_map_iter_init(&fit); ms_map_iter_next(&m->frameworks, &fit);) {
+	struct ag_map_iter fit, it;
+	for (ag_map_iter_init(&fit); ag_map_iter_next(&m->frameworks, &fit);) {
 		struct ms_framework *fw = fit.e->value;
-		for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);) {
+		for (ag_map_iter_init(&it); ag_map_iter_next(&fw->tasks, &it);) {
 			struct ms_task *t = it.e->value;
 			json_array_append_new(t->state == PB_TASK_UNREACHABLE ? unreachable : tasks,
 			                      ms_task_json(t));
@@ -52,7 +52,7 @@ static json_t *ms__get_tasks(struct ms_master *m)
 	}
 	/* As Mesos does: the tasks of removed frameworks too. */
 	for (size_t i = 0; i < m->completed_frameworks.len; i++)
-		ms__completed_tasks(completed, ms_ring_get(&m->completed_frameworks, i));
+		ms__completed_tasks(completed, ag_ring_get(&m->completed_frameworks, i));
 	json_t *j = json_pack("{s:o}", "tasks", tasks);
 	ms__set_list(j, "unreachable_tasks", unreachable);
 	ms__set_list(j, "completed_tasks", completed);
@@ -62,8 +62,8 @@ static json_t *ms__get_tasks(struct ms_master *m)
 static json_t *ms__get_agents(struct ms_master *m)
 {
 	json_t *agents = json_array(), *recovered = json_array();
-	struct ms_map_iter it;
-	for (ms_map_iter_init(&it); ms_map_iter_next(&m->agents, &it);) {
+	struct ag_map_iter it;
+	for (ag_map_iter_init(&it); ag_map_iter_next(&m->agents, &it);) {
 		struct ms_agent *a = it.e->value;
 		if (a->gone || (a->unreachable && !a->active))
 			continue;
@@ -78,13 +78,13 @@ static json_t *ms__get_agents(struct ms_master *m)
 static json_t *ms__get_frameworks(struct ms_master *m)
 {
 	json_t *fws = json_array();
-	struct ms_map_iter it;
-	for (ms_map_iter_init(&it); ms_map_iter_next(&m->frameworks, &it);)
+	struct ag_map_iter it;
+	for (ag_map_iter_init(&it); ag_map_iter_next(&m->frameworks, &it);)
 		json_array_append_new(fws, ms_framework_json(m, it.e->value));
 	json_t *done = json_array();
 	for (size_t i = 0; i < m->completed_frameworks.len; i++)
 		json_array_append_new(
-		        done, ms_framework_json(m, ms_ring_get(&m->completed_frameworks, i)));
+		        done, ms_framework_json(m, ag_ring_get(&m->completed_frameworks, i)));
 	json_t *j = json_pack("{s:o}", "frameworks", fws);
 	ms__set_list(j, "completed_frameworks", done);
 	return j;
@@ -248,7 +248,7 @@ static void ms__operator(struct evhttp_request *req, void *arg)
 		goto out;
 	}
 	case PB_OP_MARK_AGENT_GONE: {
-		struct ms_agent *a = ms_map_get(&m->agents, call.mark_agent_gone.agent_id);
+		struct ms_agent *a = ag_map_get(&m->agents, call.mark_agent_gone.agent_id);
 		if (!a) {
 			ms_http_reply_error(req, HTTP_NOTFOUND, "Agent %.128s cannot be found",
 			                    call.mark_agent_gone.agent_id);

@@ -374,13 +374,13 @@ static void ms__heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	 * and its close callback deals with its owner. */
 	static const char hb[] = "{\"type\":\"HEARTBEAT\"}";
 	ms_record *rec = ms_record_new(hb, sizeof(hb) - 1);
-	struct ms_map_iter it;
-	for (ms_map_iter_init(&it); ms_map_iter_next(&m->frameworks, &it);) {
+	struct ag_map_iter it;
+	for (ag_map_iter_init(&it); ag_map_iter_next(&m->frameworks, &it);) {
 		struct ms_framework *fw = it.e->value;
 		if (fw->stream)
 			AG_IGNORE_RESULT(ms_stream_send_record(fw->stream, rec));
 	}
-	for (ms_map_iter_init(&it); ms_map_iter_next(&m->agents, &it);) {
+	for (ag_map_iter_init(&it); ag_map_iter_next(&m->agents, &it);) {
 		struct ms_agent *a = it.e->value;
 		if (a->stream)
 			AG_IGNORE_RESULT(ms_stream_send_record(a->stream, rec));
@@ -397,8 +397,8 @@ static void ms__agent_check_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	uint64_t now = ag_now_ns();
 	uint64_t limit = m->flags.agent_ping_timeout_ns * m->flags.max_agent_ping_timeouts;
-	struct ms_map_iter it;
-	for (ms_map_iter_init(&it); ms_map_iter_next(&m->agents, &it);) {
+	struct ag_map_iter it;
+	for (ag_map_iter_init(&it); ag_map_iter_next(&m->agents, &it);) {
 		struct ms_agent *a = it.e->value;
 		/* An agent recovered from the registry that has not re-registered
 		 * since this master started counts from the start. */
@@ -455,22 +455,22 @@ int ms_master_init(struct ms_master *m, struct ag_error *err)
 
 void ms_master_fini(struct ms_master *m)
 {
-	struct ms_map_iter it;
-	for (ms_map_iter_init(&it); ms_map_iter_next(&m->offers, &it);) {
+	struct ag_map_iter it;
+	for (ag_map_iter_init(&it); ag_map_iter_next(&m->offers, &it);) {
 		struct ms_offer *o = it.e->value;
 		ms_offer_drop(m, o);
 	}
-	for (ms_map_iter_init(&it); ms_map_iter_next(&m->frameworks, &it);)
+	for (ag_map_iter_init(&it); ag_map_iter_next(&m->frameworks, &it);)
 		ms_framework_free(it.e->value);
 	for (size_t i = 0; i < m->completed_frameworks.len; i++)
-		ms_framework_free(ms_ring_get(&m->completed_frameworks, i));
-	ms_ring_clear(&m->completed_frameworks);
-	for (ms_map_iter_init(&it); ms_map_iter_next(&m->agents, &it);)
+		ms_framework_free(ag_ring_get(&m->completed_frameworks, i));
+	ag_ring_clear(&m->completed_frameworks);
+	for (ag_map_iter_init(&it); ag_map_iter_next(&m->agents, &it);)
 		ms_agent_free(it.e->value);
-	ms_map_clear(&m->offers);
-	ms_map_clear(&m->frameworks);
-	ms_map_clear(&m->agents);
-	ms_map_clear(&m->removed_frameworks);
+	ag_map_clear(&m->offers);
+	ag_map_clear(&m->frameworks);
+	ag_map_clear(&m->agents);
+	ag_map_clear(&m->removed_frameworks);
 	free(m->subscribers);
 	m->subscribers = NULL;
 	m->n_subscribers = 0;

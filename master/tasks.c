@@ -8,7 +8,7 @@
 
 struct ms_task *ms_task_find(struct ms_framework *fw, const char *id)
 {
-	return id ? ms_map_get(&fw->tasks, id) : NULL;
+	return id ? ag_map_get(&fw->tasks, id) : NULL;
 }
 
 static void ms__task_link(struct ms_task *t, struct ms_agent *a)
@@ -58,7 +58,7 @@ void ms_task_free(struct ms_task *t)
 
 void ms_task_remove(struct ms_master *m, struct ms_task *t)
 {
-	ms_map_del(&t->fw->tasks, t->id);
+	ag_map_del(&t->fw->tasks, t->id);
 	ms__task_unlink(t);
 	m->completed_tasks++;
 	/* GET_TASKS shows a completed task from its TaskInfo and last status
@@ -69,7 +69,7 @@ void ms_task_remove(struct ms_master *m, struct ms_task *t)
 	t->pending = NULL;
 	t->booked = false;
 	ms_task_free(
-	        ms_ring_push(&t->fw->completed, m->flags.max_completed_tasks_per_framework, t));
+	        ag_ring_push(&t->fw->completed, m->flags.max_completed_tasks_per_framework, t));
 }
 
 /* The decoders refuse such ids already (pb_id_problem); kept for task
@@ -204,7 +204,7 @@ static struct ms_task *ms__task_new(struct ms_framework *fw, const char *id, str
 	t->info = ms__compact(info);
 	t->res = res;
 	t->state = PB_TASK_STAGING;
-	ms_map_put(&fw->tasks, t->id, t);
+	ag_map_put(&fw->tasks, t->id, t);
 	return t;
 }
 
@@ -457,7 +457,7 @@ static enum pb_task_state ms__unknown_task_state(struct ms_master *m, struct ms_
 {
 	if (!(fw->caps & PB_CAP_BIT(PB_CAP_PARTITION_AWARE)))
 		return PB_TASK_LOST;
-	struct ms_agent *a = agent_id ? ms_map_get(&m->agents, agent_id) : NULL;
+	struct ms_agent *a = agent_id ? ag_map_get(&m->agents, agent_id) : NULL;
 	if (!a)
 		return PB_TASK_UNKNOWN;
 	if (a->gone)
@@ -486,8 +486,8 @@ static void ms__reconcile_known(struct ms_framework *fw, struct ms_task *t)
 void ms_reconcile(struct ms_master *m, struct ms_framework *fw, const struct pb_call *call)
 {
 	if (!call->reconcile.n_tasks) {
-		struct ms_map_iter it;
-		for (ms_map_iter_init(&it); ms_map_iter_next(&fw->tasks, &it);)
+		struct ag_map_iter it;
+		for (ag_map_iter_init(&it); ag_map_iter_next(&fw->tasks, &it);)
 			ms__reconcile_known(fw, it.e->value);
 		return;
 	}
@@ -498,7 +498,7 @@ void ms_reconcile(struct ms_master *m, struct ms_framework *fw, const struct pb_
 			ms__reconcile_known(fw, t);
 			continue;
 		}
-		struct ms_agent *a = rt->agent_id ? ms_map_get(&m->agents, rt->agent_id) : NULL;
+		struct ms_agent *a = rt->agent_id ? ag_map_get(&m->agents, rt->agent_id) : NULL;
 		/* Recovered from the registry but not re-registered yet: it may
 		 * still report the task; say nothing for now. */
 		if (a && !a->active && !a->unreachable && !a->gone)

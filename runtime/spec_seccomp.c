@@ -5,6 +5,8 @@
  * runc and crun do, so one profile serves several kernels. */
 #include "runtime/spec_internal.h"
 
+#include "common/map.h"
+
 #include <ctype.h>
 #include <seccomp.h>
 #include <string.h>
@@ -250,18 +252,6 @@ static int rt_parse_rule(struct rt__ctx *c, json_t *sys, struct rt_seccomp_rule 
 	return rt_parse_args(c, sys, rule);
 }
 
-/* 64-bit FNV-1a: a fast, well-spread hash for a cache key; collisions are
- * caught by comparing the canonical bytes as well. */
-static uint64_t rt_fnv1a(const unsigned char *p, size_t n)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= UINT64_C(0x100000001b3);
-	}
-	return h;
-}
-
 struct rt_buf {
 	unsigned char *p;
 	size_t len, cap;
@@ -314,7 +304,9 @@ static void rt_seccomp_canonical(struct rt_seccomp *sc)
 	}
 	sc->canonical = b.p;
 	sc->canonical_len = b.len;
-	sc->hash = rt_fnv1a(b.p, b.len);
+	/* 64-bit FNV-1a: a fast, well-spread hash for a cache key; collisions
+	 * are caught by comparing the canonical bytes as well. */
+	sc->hash = ag_hash_bytes(b.p, b.len);
 }
 
 int rt__parse_seccomp(struct rt__ctx *c, json_t *obj, struct rt_seccomp **ret)
