@@ -9,6 +9,8 @@
  * lives in SQLite. */
 #include "containerizer/ctz_internal.h"
 
+#include "common/proc.h"
+
 #include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
@@ -180,23 +182,11 @@ int ctz__exit_read(const char *run_dir, struct ctz_exit *ret)
 
 int ctz__proc_start_ticks(pid_t pid, uint64_t *ret_ticks)
 {
-	char path[64], *buf = NULL;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int r = ag_read_file_at(AT_FDCWD, path, 4096, &buf, NULL);
+	struct ag_proc_stat ps;
+	int r = ag_proc_stat_read(pid, &ps);
 	if (r < 0)
 		return r;
-	/* Fields restart after the last ')' (comm may hold anything); the
-	 * start time is field 22. */
-	char *p = strrchr(buf, ')');
-	int field = 2;
-	unsigned long long ticks = 0;
-	for (; p && *p && field < 22; p++)
-		if (*p == ' ' && ++field == 22)
-			ticks = strtoull(p + 1, NULL, 10);
-	free(buf);
-	if (field != 22)
-		return -EINVAL;
-	*ret_ticks = ticks;
+	*ret_ticks = ps.start_ticks;
 	return 0;
 }
 

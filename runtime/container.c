@@ -2,6 +2,8 @@
  * delete, pause, pids, stats (exec is in exec.c). */
 #include "internal.h"
 
+#include "common/proc.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -658,20 +660,14 @@ static int pids_from_proc(pid_t root, pid_t **ret, size_t *ret_n)
 		long p = strtol(de->d_name, &end, 10);
 		if (*end || p <= 0)
 			continue;
-		char path[64], *buf = NULL;
-		snprintf(path, sizeof(path), "/proc/%ld/stat", p);
-		if (ag_read_file_at(AT_FDCWD, path, 4096, &buf, NULL) < 0)
-			continue;
-		char *q = strrchr(buf, ')');
-		int pp = 0;
-		if (q && sscanf(q + 2, "%*c %d", &pp) == 1) {
-			all = ag_realloc(all, (n + 1) * sizeof(*all));
-			parent = ag_realloc(parent, (n + 1) * sizeof(*parent));
-			all[n] = (pid_t)p;
-			parent[n] = pp;
-			n++;
-		}
-		free(buf);
+		struct ag_proc_stat ps;
+		if (ag_proc_stat_read((pid_t)p, &ps) < 0)
+			continue; /* gone meanwhile */
+		all = ag_realloc(all, (n + 1) * sizeof(*all));
+		parent = ag_realloc(parent, (n + 1) * sizeof(*parent));
+		all[n] = (pid_t)p;
+		parent[n] = ps.ppid;
+		n++;
 	}
 	closedir(d);
 	pid_t *out = ag_malloc((n + 1) * sizeof(*out));

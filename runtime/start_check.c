@@ -12,6 +12,8 @@
  */
 #include "internal.h"
 
+#include "common/proc.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -26,14 +28,8 @@
 /* The state letter of /proc/<pid>/stat ('R', 'S', 'T', 'Z', ...), or 0. */
 static char proc_state(pid_t pid)
 {
-	char path[64], *buf = NULL;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (ag_read_file_at(AT_FDCWD, path, 4096, &buf, NULL) < 0)
-		return 0;
-	const char *p = strrchr(buf, ')');
-	char s = p && p[1] == ' ' ? p[2] : 0;
-	free(buf);
-	return s;
+	struct ag_proc_stat ps;
+	return ag_proc_stat_read(pid, &ps) < 0 ? 0 : ps.state;
 }
 
 /* The fds of `pid` on the inode `fifo`: *ret_path when an O_PATH one,

@@ -10,6 +10,8 @@
  */
 #include "internal.h"
 
+#include "common/proc.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -61,31 +63,13 @@ void rt_state_free_contents(struct rt_state *st)
 
 int rt__pid_start_ticks(pid_t pid, uint64_t *ret_ticks, bool *ret_zombie)
 {
-	char path[64], *buf = NULL;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int r = ag_read_file_at(AT_FDCWD, path, 4096, &buf, NULL);
+	struct ag_proc_stat ps;
+	int r = ag_proc_stat_read(pid, &ps);
 	if (r < 0)
 		return r;
-	/* comm may hold spaces and parentheses: fields restart after the
-	 * last ')'. Then: state (3), ..., starttime (22). */
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ') {
-		free(buf);
-		return -EINVAL;
-	}
-	p += 2;
-	char state = *p;
-	unsigned long long ticks = 0;
-	int field = 3;
-	for (char *q = p; *q && field < 22; q++)
-		if (*q == ' ' && ++field == 22)
-			ticks = strtoull(q + 1, NULL, 10);
-	free(buf);
-	if (field != 22)
-		return -EINVAL;
-	*ret_ticks = ticks;
+	*ret_ticks = ps.start_ticks;
 	if (ret_zombie)
-		*ret_zombie = state == 'Z' || state == 'X';
+		*ret_zombie = ps.state == 'Z' || ps.state == 'X';
 	return 0;
 }
 

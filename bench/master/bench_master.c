@@ -18,6 +18,7 @@
  * the master's VmHWM. */
 #include "bench/machine.h"
 #include "common/common.h"
+#include "common/proc.h"
 #include "master_client.h"
 
 #include <event2/event.h>
@@ -567,22 +568,10 @@ static double master_mem_mb(const char *field)
 /* The master's CPU time (user + system) so far, in seconds. */
 static double master_cpu_s(void)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)B.master);
-	FILE *f = fopen(path, "r");
-	if (!f)
+	struct ag_proc_stat ps;
+	if (ag_proc_stat_read(B.master, &ps) < 0)
 		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* Fields after the ")" that ends comm: state is field 3, utime 14,
-	 * stime 15. */
-	const char *p = strrchr(buf, ')');
-	unsigned long long ut = 0, st = 0;
-	if (!p ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	return (double)(ps.utime + ps.stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* This process's CPU time (user + system) so far, in seconds. */

@@ -11,6 +11,7 @@
  *   task reported unknown. */
 #include "agent_proc.h"
 #include "agtest.h"
+#include "common/proc.h"
 #include "sup_driver.h"
 #include "tmpdir.h"
 
@@ -61,19 +62,9 @@ static char *drive(const char *const args[])
 /* Field 22 of /proc/<pid>/stat: what run/<cid>/monitor records. */
 static unsigned long long start_ticks(pid_t pid)
 {
-	char p[64];
-	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
-	char *s = ap_slurp(p);
-	const char *q = strrchr(s, ')');
-	cr_assert(q, "%s", p);
-	unsigned long long t = 0;
-	int n = sscanf(q + 2,
-	               "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-	               "%*d %*d %*d %llu",
-	               &t);
-	cr_assert_eq(n, 1);
-	free(s);
-	return t;
+	struct ag_proc_stat ps;
+	cr_assert_eq(ag_proc_stat_read(pid, &ps), 0, "/proc/%d/stat", (int)pid);
+	return ps.start_ticks;
 }
 
 /* The one record directory run/<cid>. */

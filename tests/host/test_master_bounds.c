@@ -5,6 +5,7 @@
  * agora-master as a process over loopback (tests/lib/master_sim.h). */
 #include "agtest.h"
 #include "common/common.h"
+#include "common/proc.h"
 #include "master_sim.h"
 
 #include <netinet/in.h>
@@ -144,20 +145,9 @@ static double master_mem_mb(const char *field)
 /* The master's CPU time (user + system) in ms. */
 static double master_cpu_ms(void)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)sim_master_pid);
-	FILE *f = fopen(path, "re");
-	cr_assert_not_null(f);
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* Fields 14 and 15, after the command's closing parenthesis. */
-	const char *p = strrchr(buf, ')');
-	cr_assert_not_null(p);
-	unsigned long ut = 0, st = 0;
-	cr_assert_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st),
-	             2);
-	return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+	struct ag_proc_stat ps;
+	cr_assert_eq(ag_proc_stat_read(sim_master_pid, &ps), 0);
+	return (double)(ps.utime + ps.stime) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
 }
 
 static bool log_has(const char *needle)

@@ -9,6 +9,7 @@
 #include "agbundle.h"
 #include "agtest.h"
 #include "common/common.h"
+#include "common/proc.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -989,12 +990,9 @@ Test(lifecycle, log_file_gets_the_error)
 /* The start time in /proc/<pid>/stat, field 22. */
 static unsigned long long start_ticks(pid_t pid)
 {
-	_cleanup_free_ char *p = ag_asprintf("/proc/%d/stat", (int)pid);
-	_cleanup_free_ char *t = read_text(p);
-	char *q = strrchr(t, ')') + 2;
-	for (int field = 3; field < 22; field++)
-		q = strchr(q, ' ') + 1;
-	return strtoull(q, NULL, 10);
+	struct ag_proc_stat ps;
+	cr_assert_eq(ag_proc_stat_read(pid, &ps), 0, "/proc/%d/stat", (int)pid);
+	return ps.start_ticks;
 }
 
 Test(lifecycle, a_reused_pid_is_never_taken_for_the_container)

@@ -9,6 +9,7 @@
 #include "agbundle.h"
 #include "agtest.h"
 #include "common/common.h"
+#include "common/proc.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -205,21 +206,16 @@ Test(exec, process_file_errors_name_the_field_and_start_nothing)
 /* 'S' (sleeping), 'R', 'Z' (zombie)... of /proc/<pid>/stat, or 0. */
 static char proc_state(pid_t pid)
 {
-	_cleanup_free_ char *p = ag_asprintf("/proc/%d/stat", (int)pid);
-	_cleanup_free_ char *t = NULL;
-	if (ag_read_file_at(AT_FDCWD, p, 4096, &t, NULL) < 0)
-		return 0;
-	char *q = strrchr(t, ')');
-	return q && q[1] ? q[2] : 0;
+	struct ag_proc_stat ps;
+	return ag_proc_stat_read(pid, &ps) < 0 ? 0 : ps.state;
 }
 
 /* The parent pid of `pid` (/proc/<pid>/stat field 4). */
 static pid_t parent_of(pid_t pid)
 {
-	_cleanup_free_ char *p = ag_asprintf("/proc/%d/stat", (int)pid);
-	_cleanup_free_ char *t = NULL;
-	cr_assert_eq(ag_read_file_at(AT_FDCWD, p, 4096, &t, NULL), 0);
-	return atoi(strrchr(t, ')') + 4);
+	struct ag_proc_stat ps;
+	cr_assert_eq(ag_proc_stat_read(pid, &ps), 0, "/proc/%d/stat", (int)pid);
+	return ps.ppid;
 }
 
 /* The pid in the file `path`. */

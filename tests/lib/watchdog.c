@@ -25,6 +25,7 @@
  * agora's (only common.h's inline helpers), so that it builds unchanged
  * into the sanitizer and fuzzing builds. */
 #include "common/common.h"
+#include "common/proc.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -72,25 +73,12 @@ struct proc {
 /* Reads the ppid and state of `pid` from /proc/PID/stat; -1 when it is gone. */
 static int read_stat(pid_t pid, struct proc *p)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* The command name may hold spaces and parentheses: the fields
-	 * after it start behind the last ')'. */
-	char *rp = strrchr(buf, ')');
-	int ppid;
-	char state;
-	if (!rp || sscanf(rp + 1, " %c %d", &state, &ppid) != 2)
+	struct ag_proc_stat ps;
+	if (ag_proc_stat_read(pid, &ps) < 0)
 		return -1;
 	p->pid = pid;
-	p->ppid = ppid;
-	p->state = state;
+	p->ppid = ps.ppid;
+	p->state = ps.state;
 	return 0;
 }
 
