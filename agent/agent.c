@@ -15,11 +15,10 @@
 
 #define VERSION "0.1.0"
 
+/* The wall clock in seconds since the epoch, as Mesos's timestamps. */
 static double now_epoch(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)ag_wall_ns() / 1e9;
 }
 
 /* A TaskStatus without uuid (updates.c adds it), its fields in the order of

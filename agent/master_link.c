@@ -43,13 +43,6 @@ static void set_timer(struct event *ev, double s)
 	evtimer_add(ev, &tv);
 }
 
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Write the secret to cfg.secret_path (durably, mode 0600): 0, or -errno
  * and why in `err`. */
 static int save_secret(ml_t *l, struct ag_error *err)
@@ -150,7 +143,7 @@ static int stream_header(struct evhttp_request *req, void *arg)
 		 * process's latest: one of a process that started "later" by
 		 * a clock since stepped back. Start over from now, so that
 		 * the agent gets in once the clock has passed it. */
-		uint64_t now = wall_ns();
+		uint64_t now = (uint64_t)ag_wall_ns();
 		if (now > l->started_ns)
 			l->started_ns = now;
 	}
@@ -323,7 +316,7 @@ ml_t *ml_new(struct event_base *base, const struct ml_config *cfg, const struct 
 	l->retry = evtimer_new(base, on_retry, l);
 	l->watchdog = evtimer_new(base, on_watchdog, l);
 	l->heartbeat = evtimer_new(base, on_heartbeat, l);
-	l->started_ns = wall_ns();
+	l->started_ns = (uint64_t)ag_wall_ns();
 	return l;
 }
 

@@ -146,8 +146,14 @@ AG_WARN_UNUSED int ag_write_all(int fd, const void *buf, size_t len);
 AG_WARN_UNUSED int ag_parse_u64(const char *s, uint64_t *ret);
 AG_WARN_UNUSED int ag_parse_i64(const char *s, int64_t *ret);
 
-/* Monotonic clock in nanoseconds. */
+/* The one monotonic clock (CLOCK_MONOTONIC) in nanoseconds: for timeouts,
+ * deadlines and durations inside one process. */
 uint64_t ag_now_ns(void);
+
+/* The one wall clock (CLOCK_REALTIME) in nanoseconds since the Unix epoch:
+ * for times that are shown, recorded, or compared across processes and
+ * restarts (it may step). */
+int64_t ag_wall_ns(void);
 
 /* ---- durations (duration.c) ---------------------------------------------- */
 

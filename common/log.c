@@ -57,13 +57,13 @@ void ag_log(enum ag_log_level level, const char *fmt, ...)
 
 	int saved = errno;
 	char line[4096];
-	struct timespec ts;
+	int64_t now = ag_wall_ns();
+	time_t sec = (time_t)(now / 1000000000);
 	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&sec, &tm);
 	int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s ",
 	                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	                 tm.tm_sec, ts.tv_nsec / 1000000, ag_log_level_name(level));
+	                 tm.tm_sec, (long)(now % 1000000000 / 1000000), ag_log_level_name(level));
 	if (n < 0)
 		n = 0;
 

@@ -19,9 +19,7 @@
 
 int64_t ctz__now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return ag_wall_ns() / 1000000;
 }
 
 static const char *const phase_names[] = {

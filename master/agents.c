@@ -176,7 +176,7 @@ static bool ms__refuse_future(struct evhttp_request *req, const struct pb_agent_
 {
 	if (!msg->reg.has_order)
 		return false;
-	int64_t now = ms_wall_ns();
+	int64_t now = ag_wall_ns();
 	uint64_t limit = (uint64_t)now + (uint64_t)MS_ORDER_MAX_AHEAD_NS;
 	if (msg->reg.order.agent_started_ns <= limit)
 		return false;
@@ -443,7 +443,7 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 		a->m = m;
 		a->id = want ? ag_strdup(want)
 		             : ag_asprintf("%s-S%" PRIu64, m->id, m->next_agent++);
-		a->registered_ns = ms_wall_ns();
+		a->registered_ns = ag_wall_ns();
 	}
 	/* What the registry keeps of it (hostname, AgentInfo) is applied
 	 * only once it is recorded, below. */
@@ -502,7 +502,7 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 		return;
 	}
 	if (!is_new)
-		a->reregistered_ns = ms_wall_ns();
+		a->reregistered_ns = ag_wall_ns();
 	free(a->hostname);
 	a->hostname = ag_strdup(hostname);
 	free(a->ip);

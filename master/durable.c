@@ -50,7 +50,7 @@ static void probe_cb(evutil_socket_t fd, short what, void *arg)
 	 * loop turns. Should one be open, its commit reports. */
 	if (!ms_registry_in_batch(m->registry)) {
 		char now[32];
-		snprintf(now, sizeof(now), "%" PRId64, ms_wall_ns());
+		snprintf(now, sizeof(now), "%" PRId64, ag_wall_ns());
 		struct ag_error err = {0};
 		int r = ms_registry_meta_set(m->registry, PROBE_META_KEY, now, &err);
 		/* Its outcome is the episode's state: nothing else to do. */

@@ -185,7 +185,7 @@ static void ms__fw_disconnected(ms_stream *s, enum ms_stream_close_reason reason
 	struct ms_master *m = fw->m;
 	fw->stream = NULL;
 	m->n_scheduler_streams--;
-	fw->unregistered_ns = ms_wall_ns();
+	fw->unregistered_ns = ag_wall_ns();
 	if (reason == MS_STREAM_SLOW_CONSUMER) {
 		char peer[64];
 		ag_warn("framework %s (%s) disconnected: %s (more than %zu bytes queued; "
@@ -227,7 +227,7 @@ struct ms_framework *ms_framework_recover(struct ms_master *m, const char *id, c
 	fw->m = m;
 	fw->id = ag_strdup(id);
 	fw->recovered = true;
-	fw->registered_ns = ms_wall_ns();
+	fw->registered_ns = ag_wall_ns();
 	char *text = NULL;
 	json_t *copy = ms__fw_info_copy(fw->id, info, &text);
 	ms__fw_set_info(fw, copy, text, &fi, roles, n_roles);
@@ -306,7 +306,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 		fw->id = fi->id ? ag_strdup(fi->id)
 		                : ag_asprintf("%s-%04llu", m->id,
 		                              (unsigned long long)m->next_framework++);
-		fw->registered_ns = ms_wall_ns();
+		fw->registered_ns = ag_wall_ns();
 	}
 	char *info_text = NULL;
 	json_t *copy = ms__fw_info_copy(fw->id, info, &info_text);
@@ -337,7 +337,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 		fw->recorded = true;
 	}
 	if (!is_new)
-		fw->reregistered_ns = ms_wall_ns();
+		fw->reregistered_ns = ag_wall_ns();
 	ms__fw_set_info(fw, copy, info_text, fi, roles, n_roles);
 	if (is_new) {
 		ag_map_put(&m->frameworks, fw->id, fw);
@@ -495,7 +495,7 @@ int ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char
 	 * unregistered_time) until newer removals push it out. */
 	ms__fw_disarm_failover(fw);
 	fw->recovered = false;
-	fw->unregistered_ns = ms_wall_ns();
+	fw->unregistered_ns = ag_wall_ns();
 	ms_framework_free(
 	        ag_ring_push(&m->completed_frameworks, m->flags.max_completed_frameworks, fw));
 	ms_allocate_soon(m);

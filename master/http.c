@@ -376,7 +376,7 @@ static void add_date(struct evhttp_request *req)
 	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	static char text[40];
 	static time_t at = -1;
-	time_t now = time(NULL);
+	time_t now = (time_t)(ag_wall_ns() / 1000000000);
 	if (now != at) {
 		struct tm tm;
 		if (!gmtime_r(&now, &tm))

@@ -191,9 +191,6 @@ void ms_master_fini(struct ms_master *m);
 /* A random v4 uuid as text; the caller frees it. */
 char *ms_uuid(void);
 void ms_uuid_bytes(uint8_t out[PB_UUID_LEN]);
-int64_t ms_wall_ns(void);
-/* The master's monotonic clock in ns, for the allocator. */
-int64_t ms_now(void);
 
 /* Resources from the wire into the allocator's form. -EINVAL with a
  * message naming the resource for what cannot be represented. The caller

@@ -139,7 +139,7 @@ void ms_accept(struct ms_master *m, struct ms_framework *fw, const struct pb_cal
                bool decline_only)
 {
 	double refuse = pb_filters_refuse_seconds(&acc->filters);
-	int64_t now = ms_now();
+	int64_t now = (int64_t)ag_now_ns();
 	size_t n = acc->n_offer_ids;
 	struct ms_offer **offers = ag_calloc(n ? n : 1, sizeof(*offers));
 	char msg[512] = "";

@@ -580,11 +580,8 @@ int ms_registry_framework_put(ms_registry *reg, const struct ms_registry_framewo
 
 int ms_registry_framework_mark_removed(ms_registry *reg, const char *id, struct ag_error *err)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	ms__bind_text(reg->stmt[ST_FW_REMOVED], 1, id);
-	sqlite3_bind_int64(reg->stmt[ST_FW_REMOVED], 2,
-	                   (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+	sqlite3_bind_int64(reg->stmt[ST_FW_REMOVED], 2, ag_wall_ns());
 	int r = ms__run(reg, ST_FW_REMOVED, "mark framework removed", err);
 	if (r == 0 && sqlite3_changes(reg->db) > 0)
 		reg->n_removed++;

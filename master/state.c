@@ -26,18 +26,6 @@ char *ms_uuid(void)
 	                   b[12], b[13], b[14], b[15]);
 }
 
-int64_t ms_wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int64_t ms_now(void)
-{
-	return (int64_t)ag_now_ns();
-}
-
 /* ---- resources ------------------------------------------------------ */
 
 static bool ms__text_safe(const char *s)
@@ -308,7 +296,7 @@ void ms_operator_broadcast(struct ms_master *m, json_t *ev)
 
 bool ms_log_every(int64_t *last_ns)
 {
-	int64_t now = ms_now();
+	int64_t now = (int64_t)ag_now_ns();
 	if (*last_ns && now - *last_ns < 10 * (int64_t)1000000000)
 		return false;
 	*last_ns = now;
@@ -323,7 +311,7 @@ static void ms__alloc_soon_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (drf_allocator_pending(m->alloc)) {
-		drf_allocate_dirty(m->alloc, ms_now());
+		drf_allocate_dirty(m->alloc, (int64_t)ag_now_ns());
 		ms_offers_flush(m);
 	}
 }
@@ -361,7 +349,7 @@ static void ms__alloc_timer_cb(evutil_socket_t fd, short what, void *arg)
 	 * expired: a full cycle would walk every agent to offer nothing. */
 	if (drf_allocator_idle(m->alloc))
 		return;
-	drf_allocate_all(m->alloc, ms_now());
+	drf_allocate_all(m->alloc, (int64_t)ag_now_ns());
 	ms_offers_flush(m);
 }
 
@@ -431,7 +419,7 @@ int ms_master_init(struct ms_master *m, struct ag_error *err)
 	int r = drf_allocator_new(&o, &m->alloc);
 	if (r < 0)
 		return ag_error_msg(err, -r, "cannot create the allocator");
-	m->start_wall_ns = ms_wall_ns();
+	m->start_wall_ns = ag_wall_ns();
 	/* Offer ids only need to be unique while offers live, but a framework
 	 * may hold an id from before a restart: start past any old one. */
 	m->next_offer = (uint64_t)m->start_wall_ns / 1000;

@@ -186,7 +186,7 @@ void ms_task_send_master_update(struct ms_master *m, struct ms_framework *fw, co
 	        .reason = reason,
 	        .agent_id = agent_id,
 	        .has_timestamp = true,
-	        .timestamp = (double)ms_wall_ns() / 1e9,
+	        .timestamp = (double)ag_wall_ns() / 1e9,
 	};
 	ms_framework_send(fw, json_pack("{s:s, s:{s:o}}", "type", "UPDATE", "update", "status",
 	                                pb_task_status_to_json(&st)));
@@ -308,7 +308,7 @@ void ms_task_master_transition(struct ms_master *m, struct ms_task *t, enum pb_t
 	        .reason = reason,
 	        .agent_id = t->agent_id,
 	        .has_timestamp = true,
-	        .timestamp = (double)ms_wall_ns() / 1e9,
+	        .timestamp = (double)ag_wall_ns() / 1e9,
 	};
 	json_t *sj = pb_task_status_to_json(&st);
 	if (tell)
@@ -477,7 +477,7 @@ static void ms__reconcile_known(struct ms_framework *fw, struct ms_task *t)
 	        .reason = PB_REASON_RECONCILIATION,
 	        .agent_id = t->agent_id,
 	        .has_timestamp = true,
-	        .timestamp = (double)ms_wall_ns() / 1e9,
+	        .timestamp = (double)ag_wall_ns() / 1e9,
 	};
 	ms_framework_send(fw, json_pack("{s:s, s:{s:o}}", "type", "UPDATE", "update", "status",
 	                                pb_task_status_to_json(&st)));

@@ -22,13 +22,6 @@ const char *rt__seccomp_cache_dir(const struct rt_options *o, char *buf, size_t 
 	return buf;
 }
 
-static int64_t now_unix_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int rt__pidfd_open_checked(pid_t pid, uint64_t ticks, int *ret_fd)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -232,7 +225,7 @@ static int create_common(struct rt__roots *c, const char *id, const char *bundle
 	        .bundle = (char *)bundle,
 	        .rootfs = spec->root_path,
 	        .cgroup_path = cg_path,
-	        .created_unix_ns = now_unix_ns(),
+	        .created_unix_ns = ag_wall_ns(),
 	        .owner = getuid(),
 	        .annotations = spec->annotations,
 	        .n_annotations = spec->n_annotations,

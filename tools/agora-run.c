@@ -37,19 +37,18 @@ static void log_line(const char *level, const char *cmd, const char *msg)
 	int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = ag_wall_ns();
 	char *line;
 	if (strcmp(log_format, "json") == 0) {
 		json_t *j = json_pack("{s:s, s:s, s:f}", "level", level, "msg", msg, "time",
-		                      (double)ts.tv_sec + ts.tv_nsec / 1e9);
+		                      (double)now / 1e9);
 		char *t = json_dumps(j, JSON_COMPACT);
 		json_decref(j);
 		line = ag_asprintf("%s\n", t ? t : "{}");
 		free(t);
 	} else {
-		line = ag_asprintf("%lld.%03ld %s %s: %s\n", (long long)ts.tv_sec,
-		                   ts.tv_nsec / 1000000, level, cmd, msg);
+		line = ag_asprintf("%lld.%03lld %s %s: %s\n", (long long)(now / 1000000000),
+		                   (long long)(now % 1000000000 / 1000000), level, cmd, msg);
 	}
 	/* A log line that cannot be written has nowhere to be reported;
 	 * the command's own outcome is on stderr and in its exit status. */

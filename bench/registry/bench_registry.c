@@ -63,9 +63,7 @@ static void die(const char *what)
 
 static double now_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)ag_now_ns() / 1e9;
 }
 
 static uint64_t file_kb(const char *name)

@@ -3,6 +3,7 @@
  * codes, kill with grace, and the driver SIGKILLed and started again. */
 #include "agent_proc.h"
 #include "agtest.h"
+#include "common/common.h"
 #include "sup_driver.h"
 
 #include <fcntl.h>
@@ -59,9 +60,7 @@ static char *sandbox_file(const char *name)
 
 static double now_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	return (double)ag_now_ns() / 1e9;
 }
 
 TestSuite(agent_sup, .init = setup, .fini = teardown, .timeout = 60);

@@ -21,9 +21,7 @@ TestSuite(bounds, .init = sim_init, .fini = sim_fini, .timeout = 240);
 
 static double now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	return (double)ag_now_ns() / 1e6;
 }
 
 /* A string of `n` bytes of `c` (malloc'ed). */

@@ -360,7 +360,5 @@ pid_t ah_spawn(const char *log, const char *const argv[])
 
 double ah_now_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)ag_now_ns() / 1e9;
 }

@@ -60,9 +60,7 @@ static void say(const char *fmt, ...)
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return ag_now_ns() / 1000000;
 }
 
 struct proc {

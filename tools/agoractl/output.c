@@ -39,7 +39,7 @@ char *ctl_time(const struct ctl *c, double t)
 		strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		return ag_strdup(b);
 	}
-	double d = (double)time(NULL) - t;
+	double d = (double)ag_wall_ns() / 1e9 - t;
 	if (d < 0)
 		d = 0;
 	if (d < 60)

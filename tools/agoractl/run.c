@@ -282,7 +282,8 @@ int ctl_run(struct ctl *c, int argc, char **argv)
 	/* Root tasks are refused by default agent policy: run as nobody. */
 	if (!cfg.user && geteuid() == 0)
 		cfg.user = "nobody";
-	snprintf(r.task_id, sizeof(r.task_id), "run-%ld-%d", (long)time(NULL), (int)getpid());
+	snprintf(r.task_id, sizeof(r.task_id), "run-%ld-%d", (long)(ag_wall_ns() / 1000000000),
+	         (int)getpid());
 	r.task.task_id = r.task_id;
 	/* With a spec, the command and the environment went into it: the
 	 * agent runs a spec's process.args and refuses a command beside it. */
