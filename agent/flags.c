@@ -2,6 +2,9 @@
  * are common/duration.c's. */
 #include "agent/flags.h"
 
+#include "common/flags.h"
+#include "containerizer/containerizer.h"
+
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
@@ -227,4 +230,123 @@ int flg_parse_attributes(const char *text, json_t **ret, struct ag_error *err)
 	}
 	*ret = arr;
 	return 0;
+}
+
+/* ---- the command line ---- */
+
+static int parse_log_level(const struct ag_flag *fl, const char *v, void *field,
+                           struct ag_error *err)
+{
+	(void)fl;
+	return flg_parse_log_level(v, field, err);
+}
+
+static int parse_attributes(const struct ag_flag *fl, const char *v, void *field,
+                            struct ag_error *err)
+{
+	(void)fl;
+	json_t **p = field, *a = NULL;
+	int r = flg_parse_attributes(v, &a, err);
+	if (r < 0)
+		return r;
+	json_decref(*p); /* the last one counts */
+	*p = a;
+	return 0;
+}
+
+static int parse_pids_max(const struct ag_flag *fl, const char *v, void *field,
+                          struct ag_error *err)
+{
+	int64_t n;
+	if (ag_parse_i64(v, &n) < 0 || n < 1)
+		return ag_error_msg(err, EINVAL, "--%s: a number of processes >= 1, got `%s`",
+		                    fl->name, v);
+	*(int64_t *)field = n;
+	return 0;
+}
+
+static int parse_ms(const struct ag_flag *fl, const char *v, void *field, struct ag_error *err)
+{
+	int64_t n;
+	if (ag_parse_i64(v, &n) < 0 || n < 0)
+		return ag_error_msg(
+		        err, EINVAL,
+		        "--%s: a number of milliseconds >= 0 (0: the default), got `%s`", fl->name,
+		        v);
+	*(int64_t *)field = n;
+	return 0;
+}
+
+#define OFF(field) offsetof(struct flg_flags, field)
+#define STR(name, field, def, help)                                                                \
+	{                                                                                          \
+		name, AG_FLAG_STRING, OFF(field), def, help, AG_FLAG_EMPTY_OK, NULL                \
+	}
+#define ROLES(name, field, help) STR(name, field, "none", "roles (comma list, \"*\": all) " help)
+
+static const struct ag_flag flags[] = {
+        STR("master", master, NULL, "HOST:PORT of the master (required)"),
+        STR("work_dir", work_dir, NULL, "database, records, sandboxes (required, absolute)"),
+        STR("hostname", hostname, "uname", "reported hostname"),
+        {"port", AG_FLAG_PORT, OFF(port), "0", "operator endpoints on IP:N (0: none)", 0, NULL},
+        STR("ip", ip, "127.0.0.1", "operator endpoints' address"),
+        STR("cgroup_parent", cgroup_parent, CTZ_DEFAULT_CGROUP_PARENT,
+            "tasks' cgroups, below the cgroup2 root"),
+        STR("resources", resources, "measured", "override: cpus:2;mem:1024;disk:..;ports:[a-b]"),
+        {"attributes", AG_FLAG_CUSTOM, OFF(attributes), "none",
+         "rack:r1;cores:8;ports:[1-9];tags:{a,b} (Mesos)", 0, parse_attributes},
+        {"executor_shutdown_grace_period", AG_FLAG_DURATION, OFF(shutdown_grace_ns), "5secs",
+         "a task's grace at a framework's shutdown without its own kill_policy", AG_FLAG_ZERO_OK,
+         NULL},
+        {"task_pids_max", AG_FLAG_CUSTOM, OFF(task_pids_max), "4096", "pids.max of every task", 0,
+         parse_pids_max},
+        STR("ports", ports, "31000-32000", "port range LO-HI"),
+        STR("images_dir", images_dir, "<work_dir>/images", "rootfs images of OCI-like specs"),
+        {"no_isolation", AG_FLAG_BOOL, OFF(no_isolation), NULL, "run without cgroup v2 limits", 0,
+         NULL},
+        {"no-isolation", AG_FLAG_BOOL, OFF(no_isolation), NULL, NULL, 0, NULL},
+        {"sandbox_gc_delay", AG_FLAG_DURATION, OFF(sandbox_gc_delay_ns), "1weeks",
+         "keep ended sandboxes this long", AG_FLAG_ZERO_OK, NULL},
+        STR("policy_bind_paths", policy_bind_paths, "none", "host paths any role may bind (P,..)"),
+        ROLES("policy_allow_host_mounts", policy_allow_host_mounts, "allowed any mount"),
+        ROLES("policy_allow_capabilities", policy_allow_capabilities, "allowed any capability"),
+        ROLES("policy_allow_unconfined", policy_allow_unconfined,
+              "allowed their own seccomp profile"),
+        ROLES("policy_allow_host_namespaces", policy_allow_host_namespaces,
+              "allowed to join or keep host namespaces"),
+        ROLES("policy_allow_root", policy_allow_root, "allowed the host's uid or gid 0"),
+        ROLES("policy_allow_sysctls", policy_allow_sysctls, "allowed linux.sysctl"),
+        ROLES("policy_allow_devices", policy_allow_devices, "allowed linux.devices"),
+        ROLES("policy_allow_groups", policy_allow_groups, "allowed other host groups"),
+        ROLES("policy_allow_rlimits", policy_allow_rlimits,
+              "allowed rlimits above the agent's own"),
+        {"update_backoff_ms", AG_FLAG_CUSTOM, OFF(update_backoff_ms), "10000",
+         "first status update retry", 0, parse_ms},
+        {"registration_backoff_ms", AG_FLAG_CUSTOM, OFF(registration_backoff_ms), "1000",
+         "first re-registration delay", 0, parse_ms},
+        {"log_level", AG_FLAG_CUSTOM, OFF(log_level), "info", "debug, info, warning or error", 0,
+         parse_log_level},
+};
+
+void flg_init(struct flg_flags *f)
+{
+	*f = (struct flg_flags){.shutdown_grace_ns = FLG_UNSET, .log_level = AG_LOG_INFO};
+}
+
+void flg_free(struct flg_flags *f)
+{
+	ag_flags_free(flags, AG_ARRAY_SIZE(flags), f);
+	json_decref(f->attributes);
+	f->attributes = NULL;
+}
+
+int flg_parse(struct flg_flags *f, int argc, char **argv, struct ag_error *err)
+{
+	return ag_flags_parse(flags, AG_ARRAY_SIZE(flags), f, argc, argv, &f->help, err);
+}
+
+void flg_usage(FILE *out)
+{
+	fputs("usage: agora-agent --master HOST:PORT --work_dir DIR [options]\n\n", out);
+	ag_flags_usage(out, flags, AG_ARRAY_SIZE(flags));
 }

@@ -1,5 +1,6 @@
-/* flags.h: the agent's flag values in the Mesos formats, and its log level
- * (pure: no I/O), unit-tested in tests/unit/test_agent_flags.c. */
+/* flags.h: the agent's command line (a table for common/flags.h's parser),
+ * its flag values in the Mesos formats, and its log level (pure: no I/O),
+ * unit-tested in tests/unit/test_agent_flags.c. */
 #ifndef AGORA_AGENT_FLAGS_H
 #define AGORA_AGENT_FLAGS_H
 
@@ -8,6 +9,41 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#define FLG_UNSET UINT64_MAX
+
+/* What the flags say; strings are malloc'ed, NULL when not given (the
+ * agent's default then applies). */
+struct flg_flags {
+	char *master, *work_dir, *hostname, *ip, *cgroup_parent;
+	char *resources, *ports, *images_dir;
+	char *policy_bind_paths, *policy_allow_host_mounts, *policy_allow_capabilities;
+	char *policy_allow_unconfined, *policy_allow_host_namespaces, *policy_allow_root;
+	char *policy_allow_sysctls, *policy_allow_devices, *policy_allow_groups;
+	char *policy_allow_rlimits;
+	uint16_t port;                                      /* operator endpoints; 0: none */
+	json_t *attributes;                                 /* flg_parse_attributes's, or NULL */
+	int64_t task_pids_max;                              /* 0: TS_DEFAULT_PIDS_MAX */
+	uint64_t shutdown_grace_ns;                         /* FLG_UNSET: AGENT_SHUTDOWN_GRACE_MS */
+	uint64_t sandbox_gc_delay_ns;                       /* 0: the default (a week) */
+	int64_t update_backoff_ms, registration_backoff_ms; /* 0: the defaults */
+	bool no_isolation;
+	enum ag_log_level log_level;
+	bool help;
+};
+
+/* The defaults (nothing given, log level info). */
+void flg_init(struct flg_flags *f);
+void flg_free(struct flg_flags *f);
+
+/* Parse argv[1..]: `--name=value` or `--name value`. On a bad flag or
+ * value, -EINVAL with a message naming the flag. --help sets f->help and
+ * stops. */
+AG_WARN_UNUSED int flg_parse(struct flg_flags *f, int argc, char **argv, struct ag_error *err);
+
+/* Write the --help text to `out`. */
+void flg_usage(FILE *out);
 
 /* Mesos agent attributes, "name:value;name:value" (';' or newline apart),
  * each value typed as Mesos's values::parse types it (spaces removed):

@@ -60,7 +60,4 @@ AG_WARN_UNUSED int ms_flags_parse(struct ms_flags *f, int argc, char **argv, str
 /* Write the --help text, with defaults, to `out`. */
 void ms_flags_usage(FILE *out, const char *argv0);
 
-/* Parse a byte size ("4MiB", "65536", "512KB"). -EINVAL on junk. */
-AG_WARN_UNUSED int ms_parse_bytes(const char *s, uint64_t *ret);
-
 #endif
