@@ -30,13 +30,6 @@ TestSuite(asecret, .init = sim_init, .fini = sim_fini, .timeout = 120);
 #define EVIL_RES          "[{\"name\":\"cpus\",\"type\":\"SCALAR\",\"scalar\":{\"value\":1000}}]"
 #define OTHER_SECRET      "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static char *task_state(const char *task)
 {
 	json_t *gt = sim_get_tasks();
@@ -182,7 +175,7 @@ Test(asecret, an_impersonating_reregister_is_refused_and_changes_nothing)
 	         "\"value\":\"t1\"},\"state\":\"TASK_RUNNING\"}}]",
 	         f.id, task);
 	snprintf(order, sizeof(order), "{\"agent_started_ns\":%llu,\"seq\":1}",
-	         (unsigned long long)wall_ns());
+	         (unsigned long long)(uint64_t)ag_wall_ns());
 	char fws[8192];
 	snprintf(fws, sizeof(fws), "[%s]", fwinfo);
 	sim_peer_close(&a);
@@ -267,7 +260,7 @@ Test(asecret, a_registration_order_from_the_future_is_refused)
 	/* An hour ahead, with the agent's own secret: refused, naming the
 	 * field; the agent's stream stays. */
 	snprintf(order, sizeof(order), "{\"agent_started_ns\":%llu,\"seq\":1}",
-	         (unsigned long long)(wall_ns() + 3600ull * 1000000000u));
+	         (unsigned long long)((uint64_t)ag_wall_ns() + 3600ull * 1000000000u));
 	char *body = sim_agent_reregister_body(a.id, "a1", SIM_AGENT_RES, "[]", "[]", order);
 	cr_assert_eq(try_register(body, secret, &why), 400);
 	cr_expect(strstr(why, "reregister.registration_order.agent_started_ns: "),
@@ -281,7 +274,7 @@ Test(asecret, a_registration_order_from_the_future_is_refused)
 
 	/* A new agent's REGISTER too. */
 	snprintf(order, sizeof(order), "{\"agent_started_ns\":%llu,\"seq\":1}",
-	         (unsigned long long)(wall_ns() + 600ull * 1000000000u));
+	         (unsigned long long)((uint64_t)ag_wall_ns() + 600ull * 1000000000u));
 	char *reg = NULL;
 	cr_assert_geq(asprintf(&reg,
 	                       "{\"type\":\"REGISTER\",\"register\":{\"agent_info\":{\"hostname\":"
@@ -296,7 +289,7 @@ Test(asecret, a_registration_order_from_the_future_is_refused)
 
 	/* Within the bound it is taken, and the agent is not locked out. */
 	snprintf(order, sizeof(order), "{\"agent_started_ns\":%llu,\"seq\":1}",
-	         (unsigned long long)wall_ns());
+	         (unsigned long long)(uint64_t)ag_wall_ns());
 	char id[256];
 	snprintf(id, sizeof(id), "%s", a.id);
 	sim_peer_close(&a);
@@ -509,7 +502,8 @@ static void kill_agent(void)
  * reregistered_time when `rereg`) within `secs`; NULL otherwise. */
 static json_t *wait_active(bool rereg, double secs)
 {
-	for (uint64_t end = wall_ns() + (uint64_t)(secs * 1e9); wall_ns() < end; usleep(50000)) {
+	for (uint64_t end = (uint64_t)ag_wall_ns() + (uint64_t)(secs * 1e9);
+	     (uint64_t)ag_wall_ns() < end; usleep(50000)) {
 		int status;
 		json_t *g = sim_op_call("{\"type\":\"GET_AGENTS\"}", &status, NULL, 0);
 		json_t *ag = sim_jget(g, "get_agents.agents.0");
