@@ -93,10 +93,17 @@ cleanup() {
 trap cleanup EXIT
 
 # Out of time: fail before the watchdog's SIGKILL, so that the logs show why.
+# The timer prints them itself: bash runs the TERM trap only once the
+# builtin it is in returns (a `read -t 120` from cluster-fw, say).
 budget=140
 (
 	trap - TERM
 	sleep $budget
+	echo "FAIL: cluster_guest: out of time: still running after $budget s; the daemons' logs:"
+	for f in "$tmp"/*.log; do
+		echo "---- ${f##*/} (last 40 lines)"
+		tail -n 40 "$f"
+	done
 	kill -TERM $$ 2>/dev/null
 ) &
 timer=$!
@@ -107,8 +114,10 @@ section() { echo "== $* (at $((($(date +%s%N) - t0) / 1000000)) ms)"; }
 netlab_up 3 || fatal "netlab_up 3"
 mip=$(netlab_ip 1)
 
+# An agent is removed after 30 missed pings (60 s): with 10 (20 s) a loaded
+# guest's agents were removed as unreachable, their tasks TASK_LOST.
 netlab_spawn 1 "$master_bin" --ip "$mip" --port 5050 --work_dir "$tmp/master" \
-	--heartbeat_interval 1secs --agent_ping_timeout 2secs --max_agent_ping_timeouts 10 \
+	--heartbeat_interval 1secs --agent_ping_timeout 2secs --max_agent_ping_timeouts 30 \
 	--allocation_interval 100ms >>"$tmp/master.out" 2>>"$tmp/master.log" 3>&- 4>&- 5>&- 6>&-
 master_pid=$NETLAB_PID
 wait_for 20 grep -q "listening on $mip:5050" "$tmp/master.out" || fatal "the master did not listen"
