@@ -192,6 +192,16 @@ void ms_master_fini(struct ms_master *m);
 char *ms_uuid(void);
 void ms_uuid_bytes(uint8_t out[PB_UUID_LEN]);
 
+/* Whether a repeated warning may be logged now: at most one per 10 s per
+ * `last_ns` (the monotonic time of the last one, updated). */
+bool ms_log_every(int64_t *last_ns);
+/* The result `r` of an allocator call that the master's own state says
+ * cannot fail (both know the ids): a failure means the two disagree, a
+ * bug logged at ERROR with `what` and `id`. */
+void ms_alloc_check(int r, const char *what, const char *id);
+
+/* ---- convert.c ------------------------------------------------------ */
+
 /* Resources from the wire into the allocator's form. -EINVAL with a
  * message naming the resource for what cannot be represented. The caller
  * frees *ret with drf_resources_free(). */
@@ -206,6 +216,8 @@ json_t *ms_resources_to_json(const struct drf_resources *r, unsigned flags, cons
 /* The PB_RES_* flags a framework's capabilities call for. */
 unsigned ms_framework_res_flags(const struct ms_framework *fw);
 json_t *ms_master_info_json(struct ms_master *m);
+
+/* ---- send.c --------------------------------------------------------- */
 
 /* Send `ev` (stolen) as one record on the framework's stream; dropped when
  * it is disconnected. */
@@ -223,13 +235,13 @@ void ms_operator_broadcast(struct ms_master *m, json_t *ev);
  * client's unknown `type`. */
 void ms_reply_decode_error(struct evhttp_request *req, int rc, const struct ag_error *err,
                            const char *body, size_t len);
-/* Whether a repeated warning may be logged now: at most one per 10 s per
- * `last_ns` (the monotonic time of the last one, updated). */
-bool ms_log_every(int64_t *last_ns);
-/* The result `r` of an allocator call that the master's own state says
- * cannot fail (both know the ids): a failure means the two disagree, a
- * bug logged at ERROR with `what` and `id`. */
-void ms_alloc_check(int r, const char *what, const char *id);
+
+/* ---- timers.c ------------------------------------------------------- */
+
+/* Create and arm the allocation, heartbeat and agent-check timers. */
+AG_WARN_UNUSED int ms_timers_start(struct ms_master *m, struct ag_error *err);
+/* Free them (those that were created). */
+void ms_timers_stop(struct ms_master *m);
 /* Ask for one drf_allocate_dirty() at the end of this loop turn. */
 void ms_allocate_soon(struct ms_master *m);
 /* Ask for one drf_allocate_dirty() --allocation_batch from the first such
