@@ -26,7 +26,7 @@ void ms_agent_free(struct ms_agent *a)
 	free(a);
 }
 
-static void ms__agent_set_info(struct ms_agent *a, json_t *info)
+static void agent_set_info(struct ms_agent *a, json_t *info)
 {
 	free(a->info);
 	a->info = pb_json_dump(info, NULL);
@@ -87,7 +87,7 @@ void ms_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator)
 	ms_allocate_soon(m);
 }
 
-static void ms__agent_stream_closed(ms_stream *s, enum ms_stream_close_reason reason, void *arg)
+static void agent_stream_closed(ms_stream *s, enum ms_stream_close_reason reason, void *arg)
 {
 	struct ms_agent *a = arg;
 	(void)s;
@@ -101,7 +101,7 @@ static void ms__agent_stream_closed(ms_stream *s, enum ms_stream_close_reason re
 		ms_alloc_check(drf_agent_deactivate(a->m->alloc, a->id), "deactivate agent", a->id);
 }
 
-static char *ms__peer_ip(struct evhttp_request *req)
+static char *peer_ip(struct evhttp_request *req)
 {
 	struct evhttp_connection *c = evhttp_request_get_connection(req);
 	const struct sockaddr *sa = c ? evhttp_connection_get_addr(c) : NULL;
@@ -123,7 +123,7 @@ static char *ms__peer_ip(struct evhttp_request *req)
 /* Whether `got` is `want`, in a time that depends on their lengths only
  * (the length of a secret is no secret): a comparison that stops at the
  * first difference tells a remote caller how much of its guess is right. */
-static bool ms__secret_equal(const char *want, const char *got)
+static bool secret_equal(const char *want, const char *got)
 {
 	if (!want || !got)
 		return false;
@@ -138,14 +138,14 @@ static bool ms__secret_equal(const char *want, const char *got)
 
 /* Whether `req` carries the secret of agent `a`; when not, it is answered
  * 403 (and logged): the caller changes nothing. */
-static bool ms__secret_ok(struct evhttp_request *req, struct ms_agent *a, const char *what)
+static bool secret_ok(struct evhttp_request *req, struct ms_agent *a, const char *what)
 {
 	const char *got = ms_http_header(req, PB_AGENT_SECRET_HEADER);
-	if (a->secret && ms__secret_equal(a->secret, got)) {
+	if (a->secret && secret_equal(a->secret, got)) {
 		a->secret_unconfirmed = false;
 		return true;
 	}
-	_cleanup_free_ char *peer = ms__peer_ip(req);
+	_cleanup_free_ char *peer = peer_ip(req);
 	ag_warn("agent %s: %s from %s %s: refused", a->id, what, peer,
 	        got ? "with a wrong secret" : "without a secret");
 	ms_http_reply_error(
@@ -156,7 +156,7 @@ static bool ms__secret_ok(struct evhttp_request *req, struct ms_agent *a, const 
 
 /* A new secret for `a` in a->secret (the previous one, if any, freed).
  * -errno when the kernel has no random bytes to give. */
-static int ms__issue_secret(struct ms_agent *a)
+static int issue_secret(struct ms_agent *a)
 {
 	uint8_t raw[PB_AGENT_SECRET_LEN / 2];
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
@@ -172,7 +172,7 @@ static int ms__issue_secret(struct ms_agent *a)
 
 /* A registration_order from beyond the master's clock (plus the bound) is
  * answered 400 naming it: true when refused. */
-static bool ms__refuse_future(struct evhttp_request *req, const struct pb_agent_msg *msg)
+static bool refuse_future(struct evhttp_request *req, const struct pb_agent_msg *msg)
 {
 	if (!msg->reg.has_order)
 		return false;
@@ -190,21 +190,21 @@ static bool ms__refuse_future(struct evhttp_request *req, const struct pb_agent_
 }
 
 /* A message for the agent once its new stream is up (REGISTERED first). */
-static void ms__later(json_t *later, json_t *msg)
+static void add_later(json_t *later, json_t *msg)
 {
 	json_array_append_new(later, msg);
 }
 
-static void ms__later_kill(json_t *later, const char *fw_id, const char *task_id)
+static void later_kill(json_t *later, const char *fw_id, const char *task_id)
 {
-	ms__later(later,
+	add_later(later,
 	          json_pack("{s:s, s:{s:o, s:o}}", "type", "KILL_TASK", "kill_task", "framework_id",
 	                    pb_id_to_json(fw_id), "task_id", pb_id_to_json(task_id)));
 }
 
 /* A task the agent reports for a framework without TASK_KILLING_STATE is
  * RUNNING for the master while it is being killed (reference §4). */
-static enum pb_task_state ms__shown_state(const struct ms_framework *fw, enum pb_task_state s)
+static enum pb_task_state shown_state(const struct ms_framework *fw, enum pb_task_state s)
 {
 	if (s == PB_TASK_KILLING && !(fw->caps & PB_CAP_BIT(PB_CAP_TASK_KILLING_STATE)))
 		return PB_TASK_RUNNING;
@@ -226,8 +226,8 @@ static enum pb_task_state ms__shown_state(const struct ms_framework *fw, enum pb
  * The agent reads nothing before REGISTERED: what it must be told goes
  * into `later`. `known`: the agent registered with this master before;
  * `was_unreachable`: it had been marked unreachable. */
-static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struct pb_agent_msg *msg,
-                            bool known, bool was_unreachable, json_t *later)
+static void adopt_tasks(struct ms_master *m, struct ms_agent *a, const struct pb_agent_msg *msg,
+                        bool known, bool was_unreachable, json_t *later)
 {
 	const json_t *jtasks = json_object_get(json_object_get(msg->json, "reregister"), "tasks");
 	const json_t *jfws =
@@ -244,7 +244,7 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
 		if (ag_map_get(&m->removed_frameworks, at->framework_id)) {
 			if (!json_object_get(shutdown, at->framework_id)) {
 				json_object_set_new(shutdown, at->framework_id, json_true());
-				ms__later(later,
+				add_later(later,
 				          json_pack("{s:s, s:{s:o}}", "type", "SHUTDOWN_FRAMEWORK",
 				                    "shutdown_framework", "framework_id",
 				                    pb_id_to_json(at->framework_id)));
@@ -269,13 +269,13 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
 			/* The master's task of that id runs elsewhere: this copy
 			 * is not the framework's. */
 			if (live)
-				ms__later_kill(later, fw->id, t->id);
+				later_kill(later, fw->id, t->id);
 			continue;
 		}
 		if (t) {
 			t->seen = true;
 			if (t->kill_pending && live)
-				ms__later_kill(later, fw->id, t->id);
+				later_kill(later, fw->id, t->id);
 			t->kill_pending = false;
 			/* The agent's unacknowledged updates come again as
 			 * STATUS_UPDATEs and move the task on from there. */
@@ -288,7 +288,7 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
 			if (!t->booked)
 				ag_warn("agent %s: task %s: its resources exceed the agent's",
 				        a->id, t->id);
-			enum pb_task_state s = ms__shown_state(fw, at->status.state);
+			enum pb_task_state s = shown_state(fw, at->status.state);
 			if (s == PB_TASK_STAGING)
 				t->state = s; /* never sent as an update */
 			else
@@ -302,7 +302,7 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
 				ag_info("agent %s: task %s of framework %s ended for the master: "
 				        "killing it",
 				        a->id, at->task.task_id, fw->id);
-				ms__later_kill(later, fw->id, at->task.task_id);
+				later_kill(later, fw->id, at->task.task_id);
 			}
 			continue;
 		}
@@ -326,7 +326,7 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
 				ag_warn("agent %s: task %s: its resources exceed the agent's",
 				        a->id, t->id);
 		}
-		t->state = ms__shown_state(fw, at->status.state);
+		t->state = shown_state(fw, at->status.state);
 		ms_task_set_status(t, json_object_get(jt, "status"));
 	}
 	json_decref(shutdown);
@@ -349,8 +349,8 @@ static void ms__adopt_tasks(struct ms_master *m, struct ms_agent *a, const struc
  * the agent is answered 409 with nothing changed: acting on it would end
  * the tasks launched since and replace the agent's live stream by one
  * nobody reads. true when refused. */
-static bool ms__refuse_stale(struct evhttp_request *req, const struct ms_agent *a,
-                             const struct pb_agent_msg *msg)
+static bool refuse_stale(struct evhttp_request *req, const struct ms_agent *a,
+                         const struct pb_agent_msg *msg)
 {
 	if (!a || !a->has_order || !msg->reg.has_order ||
 	    pb_registration_order_cmp(&msg->reg.order, &a->order) > 0)
@@ -368,7 +368,7 @@ static bool ms__refuse_stale(struct evhttp_request *req, const struct ms_agent *
 
 /* Scalars finite and bounded, and something a task can use: a task needs
  * cpus or mem (ms_task_validate), so an agent with neither is refused. */
-static int ms__agent_resources_check(const struct pb_agent_info *ai, struct ag_error *err)
+static int agent_resources_check(const struct pb_agent_info *ai, struct ag_error *err)
 {
 	int r = pb_resources_check(ai->resources, ai->n_resources, "agent_info.resources", err);
 	if (r < 0)
@@ -381,11 +381,11 @@ static int ms__agent_resources_check(const struct pb_agent_info *ai, struct ag_e
 	return 0;
 }
 
-static uint64_t ms__suffix_number(const char *id, const char *master_id, const char *sep);
+static uint64_t suffix_number(const char *id, const char *master_id, const char *sep);
 
 /* Whether `text` holds the same JSON as `j` (objects compare whatever
  * their keys' order). */
-static bool ms__same_json(const char *text, const json_t *j)
+static bool same_json(const char *text, const json_t *j)
 {
 	json_t *t = text ? json_loads(text, 0, NULL) : NULL;
 	bool same = t && json_equal(t, j);
@@ -393,8 +393,8 @@ static bool ms__same_json(const char *text, const json_t *j)
 	return same;
 }
 
-static void ms__register(struct ms_master *m, struct evhttp_request *req,
-                         const struct pb_agent_msg *msg)
+static void register_agent(struct ms_master *m, struct evhttp_request *req,
+                           const struct pb_agent_msg *msg)
 {
 	bool rereg = msg->type == PB_AGENT_REREGISTER;
 	const struct pb_agent_info *ai = &msg->reg.agent_info;
@@ -409,9 +409,9 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	 * secret issued on a re-registration and never presented may not
 	 * have arrived: a re-registration without one is issued another. */
 	bool reissue = a && a->secret_unconfirmed && !ms_http_header(req, PB_AGENT_SECRET_HEADER);
-	if (a && a->secret && !reissue && !ms__secret_ok(req, a, "REREGISTER"))
+	if (a && a->secret && !reissue && !secret_ok(req, a, "REREGISTER"))
 		return;
-	if (ms__refuse_future(req, msg))
+	if (refuse_future(req, msg))
 		return;
 	if (a && a->gone) {
 		ms_stream *s = ms_stream_start(m->http, req, NULL, NULL, NULL);
@@ -426,9 +426,9 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 		}
 		return;
 	}
-	if (ms__refuse_stale(req, a, msg))
+	if (refuse_stale(req, a, msg))
 		return;
-	if (ms__agent_resources_check(ai, &err) < 0) {
+	if (agent_resources_check(ai, &err) < 0) {
 		ms_http_reply_error(req, HTTP_BADREQUEST, "%s", err.msg);
 		return;
 	}
@@ -457,7 +457,7 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	 * impersonator has, docs/agent-protocol.md), gets its secret now. */
 	bool issued = a->secret == NULL || reissue;
 	_cleanup_free_ char *previous = reissue ? ag_strdup(a->secret) : NULL;
-	int r = issued ? ms__issue_secret(a) : 0;
+	int r = issued ? issue_secret(a) : 0;
 	if (r < 0) {
 		ms_http_reply_error(req, HTTP_SERVUNAVAIL, "Cannot draw a secret: %s",
 		                    strerror(-r));
@@ -476,7 +476,7 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	 * them. A re-registration that changes nothing the registry keeps
 	 * needs no write (and works on a full disk). */
 	bool write = is_new || issued || !a->hostname || strcmp(a->hostname, hostname) != 0 ||
-	             !ms__same_json(a->info, info);
+	             !same_json(a->info, info);
 	struct ms_registry_agent rec = {
 	        .id = a->id,
 	        .hostname = hostname,
@@ -506,11 +506,11 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	free(a->hostname);
 	a->hostname = ag_strdup(hostname);
 	free(a->ip);
-	a->ip = ms__peer_ip(req);
+	a->ip = peer_ip(req);
 	a->port = ai->port ? ai->port : 5051;
 	free(a->version);
 	a->version = msg->reg.version ? ag_strdup(msg->reg.version) : NULL;
-	ms__agent_set_info(a, info);
+	agent_set_info(a, info);
 	if (issued && rereg)
 		a->secret_unconfirmed = true;
 	if (is_new) {
@@ -518,7 +518,7 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 		/* An id of this master's form that it has not handed out yet
 		 * (re-registered after its registry was lost, or made up) is
 		 * never handed out to another agent. */
-		uint64_t n = want ? ms__suffix_number(want, m->id, "-S") : 0;
+		uint64_t n = want ? suffix_number(want, m->id, "-S") : 0;
 		if (n > m->next_agent)
 			m->next_agent = n;
 	}
@@ -555,13 +555,13 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	a->last_seen_ns = ag_now_ns();
 	json_t *later = json_array();
 	if (rereg)
-		ms__adopt_tasks(m, a, msg, known, was_unreachable, later);
+		adopt_tasks(m, a, msg, known, was_unreachable, later);
 
 	char *sid = ms_uuid();
 	snprintf(a->stream_id, sizeof(a->stream_id), "%s", sid);
 	free(sid);
 	const char *headers[] = {"Mesos-Stream-Id", a->stream_id, NULL};
-	a->stream = ms_stream_start(m->http, req, headers, ms__agent_stream_closed, a);
+	a->stream = ms_stream_start(m->http, req, headers, agent_stream_closed, a);
 	ag_info("agent %s (%s at %s) %s", a->id, a->hostname, a->ip,
 	        rereg ? "re-registered" : "registered");
 	json_t *registered = json_pack("{s:o, s:f, s:o}", "agent_id", pb_id_to_json(a->id),
@@ -587,7 +587,7 @@ static void ms__register(struct ms_master *m, struct evhttp_request *req,
 	ms_allocate_soon(m);
 }
 
-static void ms__agent_endpoint(struct evhttp_request *req, void *arg)
+static void agent_endpoint(struct evhttp_request *req, void *arg)
 {
 	struct ms_master *m = arg;
 	if (!ms_http_require_json_body(req))
@@ -605,7 +605,7 @@ static void ms__agent_endpoint(struct evhttp_request *req, void *arg)
 		if (ms_check_agent_text(&msg, &err) < 0)
 			ms_http_reply_error(req, HTTP_BADREQUEST, "%s", err.msg);
 		else
-			ms__register(m, req, &msg);
+			register_agent(m, req, &msg);
 		pb_agent_msg_free(&msg);
 		return;
 	}
@@ -619,7 +619,7 @@ static void ms__agent_endpoint(struct evhttp_request *req, void *arg)
 		ms_http_reply_error(req, HTTP_BADREQUEST, "Missing required fields: agent_id");
 	else if (!a || !a->active)
 		ms_http_reply_error(req, 403, "Agent %.128s is not registered", msg.agent_id);
-	else if (!ms__secret_ok(req, a, pb_agent_msg_type_name(msg.type)))
+	else if (!secret_ok(req, a, pb_agent_msg_type_name(msg.type)))
 		; /* answered */
 	else if (!sid || !a->stream || strcmp(sid, a->stream_id) != 0)
 		ms_http_reply_error(req, 403, "Stream id is not the agent's current one");
@@ -641,12 +641,12 @@ static void ms__agent_endpoint(struct evhttp_request *req, void *arg)
 
 int ms_agent_routes(struct ms_master *m)
 {
-	return ms_http_route(m->http, "/api/v1/agent", EVHTTP_REQ_POST, ms__agent_endpoint, m);
+	return ms_http_route(m->http, "/api/v1/agent", EVHTTP_REQ_POST, agent_endpoint, m);
 }
 
 /* ---- recovery from the registry ------------------------------------- */
 
-static uint64_t ms__suffix_number(const char *id, const char *master_id, const char *sep)
+static uint64_t suffix_number(const char *id, const char *master_id, const char *sep)
 {
 	size_t n = strlen(master_id);
 	if (strncmp(id, master_id, n) != 0 || strncmp(id + n, sep, strlen(sep)) != 0)
@@ -655,7 +655,7 @@ static uint64_t ms__suffix_number(const char *id, const char *master_id, const c
 	return ag_parse_u64(id + n + strlen(sep), &v) == 0 ? v + 1 : 0;
 }
 
-static int ms__load_agent(const struct ms_registry_agent *r, void *arg)
+static int load_agent(const struct ms_registry_agent *r, void *arg)
 {
 	struct ms_master *m = arg;
 	struct ms_agent *a = ag_calloc(1, sizeof(*a));
@@ -665,21 +665,21 @@ static int ms__load_agent(const struct ms_registry_agent *r, void *arg)
 	json_t *info = r->info_json ? json_loads(r->info_json, 0, NULL) : NULL;
 	if (!info)
 		info = json_pack("{s:s}", "hostname", a->hostname);
-	ms__agent_set_info(a, info);
+	agent_set_info(a, info);
 	a->gone = r->gone;
 	a->registered_ns = r->registered_at_ns;
 	a->secret = r->secret && *r->secret ? ag_strdup(r->secret) : NULL;
 	ag_map_put(&m->agents, a->id, a);
-	uint64_t n = ms__suffix_number(r->id, m->id, "-S");
+	uint64_t n = suffix_number(r->id, m->id, "-S");
 	if (n > m->next_agent)
 		m->next_agent = n;
 	return 0;
 }
 
-static int ms__load_framework(const struct ms_registry_framework *r, void *arg)
+static int load_framework(const struct ms_registry_framework *r, void *arg)
 {
 	struct ms_master *m = arg;
-	uint64_t n = ms__suffix_number(r->id, m->id, "-");
+	uint64_t n = suffix_number(r->id, m->id, "-");
 	if (n > m->next_framework)
 		m->next_framework = n;
 	if (r->removed) {
@@ -698,7 +698,7 @@ static int ms__load_framework(const struct ms_registry_framework *r, void *arg)
 	return 0;
 }
 
-static int ms__load_weight(const char *role, double w, void *arg)
+static int load_weight(const char *role, double w, void *arg)
 {
 	struct ms_master *m = arg;
 	/* The registry keeps weights > 0 only (a CHECK constraint). */
@@ -708,11 +708,11 @@ static int ms__load_weight(const char *role, double w, void *arg)
 
 int ms_recover_state(struct ms_master *m, struct ag_error *err)
 {
-	int r = ms_registry_agents_foreach(m->registry, ms__load_agent, m, err);
+	int r = ms_registry_agents_foreach(m->registry, load_agent, m, err);
 	if (r == 0)
-		r = ms_registry_frameworks_foreach(m->registry, ms__load_framework, m, err);
+		r = ms_registry_frameworks_foreach(m->registry, load_framework, m, err);
 	if (r == 0)
-		r = ms_registry_weights_foreach(m->registry, ms__load_weight, m, err);
+		r = ms_registry_weights_foreach(m->registry, load_weight, m, err);
 	if (r == 0)
 		r = ms_drain_recover(m, err);
 	return r;

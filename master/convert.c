@@ -5,7 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-static bool ms__text_safe(const char *s)
+static bool text_safe(const char *s)
 {
 	if (!s || !*s)
 		return false;
@@ -24,7 +24,7 @@ int ms_resources_from_pb(struct ms_master *m, const struct pb_resource *r, size_
 	for (size_t i = 0; i < n; i++) {
 		const struct pb_resource *x = &r[i];
 		const char *role = pb_resource_reserved_role(x);
-		if (!ms__text_safe(x->name) || (role && !ms__text_safe(role))) {
+		if (!text_safe(x->name) || (role && !text_safe(role))) {
 			free(text);
 			return ag_error_msg(err, EINVAL, "resources[%zu]: unsupported name or role",
 			                    i);
@@ -66,7 +66,7 @@ int ms_resources_from_pb(struct ms_master *m, const struct pb_resource *r, size_
 		} else if (x->type == PB_VALUE_SET) {
 			val = ag_strdup("{");
 			for (size_t j = 0; j < x->n_items; j++) {
-				if (!ms__text_safe(x->items[j])) {
+				if (!text_safe(x->items[j])) {
 					free(val);
 					free(text);
 					return ag_error_msg(

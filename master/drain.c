@@ -19,13 +19,13 @@
 
 #define MS_DRAIN_META_KEY "agent_maintenance"
 
-static const char *ms__drain_state_name(enum ms_drain_state s)
+static const char *drain_state_name(enum ms_drain_state s)
 {
 	return s == MS_DRAIN_DRAINING ? "DRAINING" : s == MS_DRAIN_DRAINED ? "DRAINED" : NULL;
 }
 
 /* The whole maintenance table, as written to the registry: a new tree. */
-static json_t *ms__drain_table(struct ms_master *m)
+static json_t *drain_table(struct ms_master *m)
 {
 	json_t *t = json_object();
 	struct ag_map_iter it;
@@ -36,7 +36,7 @@ static json_t *ms__drain_table(struct ms_master *m)
 		json_t *e = json_pack("{s:b}", "deactivated", a->deactivated);
 		if (a->drain != MS_DRAIN_NONE) {
 			json_object_set_new(e, "drain_state",
-			                    json_string(ms__drain_state_name(a->drain)));
+			                    json_string(drain_state_name(a->drain)));
 			json_object_set_new(e, "mark_gone", json_boolean(a->drain_mark_gone));
 			if (a->drain_has_max_grace)
 				json_object_set_new(e, "max_grace_ns",
@@ -47,9 +47,9 @@ static json_t *ms__drain_table(struct ms_master *m)
 	return t;
 }
 
-static int ms__drain_persist(struct ms_master *m, struct ag_error *err)
+static int drain_persist(struct ms_master *m, struct ag_error *err)
 {
-	json_t *t = ms__drain_table(m);
+	json_t *t = drain_table(m);
 	char *text = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(t);
 	if (!text)
@@ -91,7 +91,7 @@ int ms_drain_recover(struct ms_master *m, struct ag_error *err)
 		a->drain_has_max_grace = json_is_integer(g);
 		a->drain_max_grace_ns = json_integer_value(g);
 		if (a->drain != MS_DRAIN_NONE)
-			ag_info("agent %s: %s (recovered)", a->id, ms__drain_state_name(a->drain));
+			ag_info("agent %s: %s (recovered)", a->id, drain_state_name(a->drain));
 	}
 	json_decref(t);
 	return 0;
@@ -110,11 +110,11 @@ void ms_drain_agent_json(const struct ms_agent *a, json_t *j)
 		        json_pack("{s:I}", "nanoseconds", (json_int_t)a->drain_max_grace_ns));
 	json_object_set_new(
 	        j, "drain_info",
-	        json_pack("{s:s, s:o}", "state", ms__drain_state_name(a->drain), "config", config));
+	        json_pack("{s:s, s:o}", "state", drain_state_name(a->drain), "config", config));
 }
 
 /* The task's own kill_policy grace, from its TaskInfo text. */
-static bool ms__task_grace(const struct ms_task *t, int64_t *ret_ns)
+static bool task_grace(const struct ms_task *t, int64_t *ret_ns)
 {
 	json_t *info = t->info ? json_loads(t->info, 0, NULL) : NULL;
 	json_t *ns = json_object_get(
@@ -149,7 +149,7 @@ void ms_task_send_kill(struct ms_master *m, struct ms_task *t, bool has_grace, i
 /* Kill every live task of a draining agent, each with the smaller of its
  * own grace period and the drain's max_grace_period (Mesos's rule). A task
  * without a kill policy gets max_grace_period when one is set. */
-static void ms__drain_kill_tasks(struct ms_master *m, struct ms_agent *a)
+static void drain_kill_tasks(struct ms_master *m, struct ms_agent *a)
 {
 	if (!a->stream)
 		return; /* sent again when it (re-)registers */
@@ -157,7 +157,7 @@ static void ms__drain_kill_tasks(struct ms_master *m, struct ms_agent *a)
 		if (pb_task_state_is_terminal(t->state))
 			continue;
 		int64_t g = 0;
-		bool has = ms__task_grace(t, &g);
+		bool has = task_grace(t, &g);
 		if (a->drain_has_max_grace && (!has || g > a->drain_max_grace_ns)) {
 			has = true;
 			g = a->drain_max_grace_ns;
@@ -168,7 +168,7 @@ static void ms__drain_kill_tasks(struct ms_master *m, struct ms_agent *a)
 
 /* Its tasks list holds every task on it until the master forgets the
  * task (after its end is acknowledged): the live ones are those not ended. */
-static bool ms__agent_has_live_tasks(const struct ms_agent *a)
+static bool agent_has_live_tasks(const struct ms_agent *a)
 {
 	for (const struct ms_task *t = a->tasks; t; t = t->agent_next)
 		if (!pb_task_state_is_terminal(t->state))
@@ -179,7 +179,7 @@ static bool ms__agent_has_live_tasks(const struct ms_agent *a)
 /* DRAINING agents with no live task left become DRAINED (and gone with
  * mark_gone). Run from a zero-delay event, never from inside a walk over
  * tasks or agents: marking an agent gone changes both. */
-static void ms__drain_check_cb(evutil_socket_t fd, short what, void *arg)
+static void drain_check_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ms_master *m = arg;
 	(void)fd;
@@ -191,10 +191,10 @@ static void ms__drain_check_cb(evutil_socket_t fd, short what, void *arg)
 		/* A recovered agent that has not re-registered has not told us
 		 * its tasks yet. */
 		if (a->gone || a->drain != MS_DRAIN_DRAINING || (!a->active && !a->unreachable) ||
-		    ms__agent_has_live_tasks(a))
+		    agent_has_live_tasks(a))
 			continue;
 		a->drain = MS_DRAIN_DRAINED;
-		if (ms__drain_persist(m, &err) < 0) {
+		if (drain_persist(m, &err) < 0) {
 			/* Not durable: stays DRAINING and is tried again at the
 			 * next task end or registration, or when the registry
 			 * can be written again (durable.c). */
@@ -218,16 +218,16 @@ static void ms__drain_check_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		ag_info("agent %s: drained, marked gone", a->id);
 		ms_agent_lost(m, a, true);
-		/* Its maintenance record is dropped (ms__drain_table skips gone
+		/* Its maintenance record is dropped (drain_table skips gone
 		 * agents); failing that, recovery skips gone agents anyway. */
-		(void)ms__drain_persist(m, &err);
+		(void)drain_persist(m, &err);
 	}
 }
 
 void ms_drain_check_soon(struct ms_master *m)
 {
 	if (!m->drain_check) {
-		m->drain_check = evtimer_new(m->base, ms__drain_check_cb, m);
+		m->drain_check = evtimer_new(m->base, drain_check_cb, m);
 		if (!m->drain_check)
 			abort();
 	}
@@ -252,7 +252,7 @@ void ms_drain_agent_registered(struct ms_master *m, struct ms_agent *a)
 	ms_alloc_check(drf_agent_deactivate(m->alloc, a->id), "deactivate agent", a->id);
 	ms_offers_rescind_matching(m, NULL, a, true);
 	if (a->drain == MS_DRAIN_DRAINING) {
-		ms__drain_kill_tasks(m, a);
+		drain_kill_tasks(m, a);
 		ms_drain_check_soon(m);
 	}
 }
@@ -267,8 +267,7 @@ void ms_drain_fini(struct ms_master *m)
 /* ---- the operator calls --------------------------------------------- */
 
 /* The agent an operator call names: NULL after a 404 reply. */
-static struct ms_agent *ms__op_agent(struct ms_master *m, struct evhttp_request *req,
-                                     const char *id)
+static struct ms_agent *op_agent(struct ms_master *m, struct evhttp_request *req, const char *id)
 {
 	struct ms_agent *a = ag_map_get(&m->agents, id);
 	if (!a) {
@@ -288,7 +287,7 @@ void ms_drain_operator(struct ms_master *m, struct evhttp_request *req,
 	const char *id = call->type == PB_OP_DRAIN_AGENT        ? call->drain_agent.agent_id
 	                 : call->type == PB_OP_DEACTIVATE_AGENT ? call->deactivate_agent.agent_id
 	                                                        : call->reactivate_agent.agent_id;
-	struct ms_agent *a = ms__op_agent(m, req, id);
+	struct ms_agent *a = op_agent(m, req, id);
 	if (!a)
 		return;
 	struct ms_agent old = *a;
@@ -314,7 +313,7 @@ void ms_drain_operator(struct ms_master *m, struct evhttp_request *req,
 		break;
 	}
 	struct ag_error err = {0};
-	if (ms__drain_persist(m, &err) < 0) {
+	if (drain_persist(m, &err) < 0) {
 		a->deactivated = old.deactivated;
 		a->drain = old.drain;
 		a->drain_has_max_grace = old.drain_has_max_grace;
@@ -338,7 +337,7 @@ void ms_drain_operator(struct ms_master *m, struct evhttp_request *req,
 			               a->id);
 		ms_offers_rescind_matching(m, NULL, a, true);
 		if (call->type == PB_OP_DRAIN_AGENT) {
-			ms__drain_kill_tasks(m, a);
+			drain_kill_tasks(m, a);
 			ms_drain_check_soon(m);
 		}
 	}

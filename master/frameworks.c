@@ -39,8 +39,8 @@ void ms_framework_free(struct ms_framework *fw)
 /* The allocator roles of a FrameworkInfo: 0, or -EINVAL with the reason in
  * `err` when refused (Mesos refuses these inside the stream with an ERROR
  * event). */
-static int ms__roles(const struct pb_framework_info *fi, char ***ret, size_t *ret_n,
-                     struct ag_error *err)
+static int framework_roles(const struct pb_framework_info *fi, char ***ret, size_t *ret_n,
+                           struct ag_error *err)
 {
 	bool multi = fi->capabilities & PB_CAP_BIT(PB_CAP_MULTI_ROLE);
 	if (multi && fi->role)
@@ -78,7 +78,7 @@ static int ms__roles(const struct pb_framework_info *fi, char ***ret, size_t *re
 
 /* The FrameworkInfo of `id` as the master keeps and records it: a copy of
  * `info` with `id` set, and its text (*ret_text, the caller frees it). */
-static json_t *ms__fw_info_copy(const char *id, const json_t *info, char **ret_text)
+static json_t *fw_info_copy(const char *id, const json_t *info, char **ret_text)
 {
 	json_t *copy = json_deep_copy(info);
 	json_object_set_new(copy, "id", pb_id_to_json(id));
@@ -86,15 +86,15 @@ static json_t *ms__fw_info_copy(const char *id, const json_t *info, char **ret_t
 	return copy;
 }
 
-static double ms__failover_timeout(const struct pb_framework_info *fi)
+static double failover_timeout(const struct pb_framework_info *fi)
 {
 	return isfinite(fi->failover_timeout) && fi->failover_timeout > 0 ? fi->failover_timeout
 	                                                                  : 0;
 }
 
-/* Take `copy` and `text` (ms__fw_info_copy()) and `roles`. */
-static void ms__fw_set_info(struct ms_framework *fw, json_t *copy, char *text,
-                            const struct pb_framework_info *fi, char **roles, size_t n_roles)
+/* Take `copy` and `text` (fw_info_copy()) and `roles`. */
+static void fw_set_info(struct ms_framework *fw, json_t *copy, char *text,
+                        const struct pb_framework_info *fi, char **roles, size_t n_roles)
 {
 	json_decref(fw->info);
 	fw->info = copy;
@@ -106,7 +106,7 @@ static void ms__fw_set_info(struct ms_framework *fw, json_t *copy, char *text,
 	fw->roles = roles;
 	fw->n_roles = n_roles;
 	fw->caps = fi->capabilities;
-	fw->failover_timeout_s = ms__failover_timeout(fi);
+	fw->failover_timeout_s = failover_timeout(fi);
 	free(fw->principal);
 	fw->principal = fi->principal ? ag_strdup(fi->principal) : NULL;
 }
@@ -142,7 +142,7 @@ json_t *ms_framework_json(struct ms_master *m, struct ms_framework *fw)
 /* How often a removal that could not be recorded is tried again. */
 #define MS_REMOVE_RETRY_S 1
 
-static void ms__failover_fire(evutil_socket_t fd, short what, void *arg)
+static void failover_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct ms_framework *fw = arg;
 	(void)fd;
@@ -160,10 +160,10 @@ static void ms__failover_fire(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void ms__fw_arm_failover(struct ms_master *m, struct ms_framework *fw)
+static void fw_arm_failover(struct ms_master *m, struct ms_framework *fw)
 {
 	if (!fw->failover)
-		fw->failover = evtimer_new(m->base, ms__failover_fire, fw);
+		fw->failover = evtimer_new(m->base, failover_fire, fw);
 	double s = fw->failover_timeout_s;
 	if (s > 365.0 * 86400 * 100)
 		s = 365.0 * 86400 * 100;
@@ -171,7 +171,7 @@ static void ms__fw_arm_failover(struct ms_master *m, struct ms_framework *fw)
 	evtimer_add(fw->failover, &tv);
 }
 
-static void ms__fw_disarm_failover(struct ms_framework *fw)
+static void fw_disarm_failover(struct ms_framework *fw)
 {
 	if (fw->failover) {
 		event_free(fw->failover);
@@ -179,7 +179,7 @@ static void ms__fw_disarm_failover(struct ms_framework *fw)
 	}
 }
 
-static void ms__fw_disconnected(ms_stream *s, enum ms_stream_close_reason reason, void *arg)
+static void fw_disconnected(ms_stream *s, enum ms_stream_close_reason reason, void *arg)
 {
 	struct ms_framework *fw = arg;
 	struct ms_master *m = fw->m;
@@ -201,7 +201,7 @@ static void ms__fw_disconnected(ms_stream *s, enum ms_stream_close_reason reason
 	/* Outstanding offers go back: nobody can answer them now. */
 	ms_offers_rescind_matching(m, fw, NULL, false);
 	ms_allocate_soon(m);
-	ms__fw_arm_failover(m, fw);
+	fw_arm_failover(m, fw);
 	ms_operator_broadcast(
 	        m, pb_operator_event(PB_OPEV_FRAMEWORK_UPDATED,
 	                             json_pack("{s:o}", "framework", ms_framework_json(m, fw))));
@@ -218,7 +218,7 @@ struct ms_framework *ms_framework_recover(struct ms_master *m, const char *id, c
 	char **roles = NULL;
 	size_t n_roles = 0;
 	if (pb_framework_info_decode(a, info, "framework_info", &fi, &err) < 0 ||
-	    ms__roles(&fi, &roles, &n_roles, &err) < 0) {
+	    framework_roles(&fi, &roles, &n_roles, &err) < 0) {
 		ag_warn("framework %s: cannot recover its FrameworkInfo: %s", id, err.msg);
 		pb_arena_free(a);
 		return NULL;
@@ -229,18 +229,18 @@ struct ms_framework *ms_framework_recover(struct ms_master *m, const char *id, c
 	fw->recovered = true;
 	fw->registered_ns = ag_wall_ns();
 	char *text = NULL;
-	json_t *copy = ms__fw_info_copy(fw->id, info, &text);
-	ms__fw_set_info(fw, copy, text, &fi, roles, n_roles);
+	json_t *copy = fw_info_copy(fw->id, info, &text);
+	fw_set_info(fw, copy, text, &fi, roles, n_roles);
 	pb_arena_free(a);
 	ms_alloc_check(drf_framework_add(m->alloc, fw->id, (const char *const *)fw->roles,
 	                                 fw->n_roles, false),
 	               "add framework", fw->id);
 	ag_map_put(&m->frameworks, fw->id, fw);
-	ms__fw_arm_failover(m, fw);
+	fw_arm_failover(m, fw);
 	return fw;
 }
 
-static void ms__stream_error(ms_http *http, struct evhttp_request *req, const char *msg)
+static void stream_error(ms_http *http, struct evhttp_request *req, const char *msg)
 {
 	ms_stream *s = ms_stream_start(http, req, NULL, NULL, NULL);
 	if (!s)
@@ -274,7 +274,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 		return;
 	}
 	if (fi->id && ag_map_get(&m->removed_frameworks, fi->id)) {
-		ms__stream_error(m->http, req, "Framework has been removed");
+		stream_error(m->http, req, "Framework has been removed");
 		return;
 	}
 	struct ms_framework *fw = ms_framework_find(m, fi->id);
@@ -293,8 +293,8 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	}
 	char **roles = NULL;
 	size_t n_roles = 0;
-	if (ms__roles(fi, &roles, &n_roles, &err) < 0) {
-		ms__stream_error(m->http, req, err.msg);
+	if (framework_roles(fi, &roles, &n_roles, &err) < 0) {
+		stream_error(m->http, req, err.msg);
 		return;
 	}
 	const json_t *info =
@@ -309,7 +309,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 		fw->registered_ns = ag_wall_ns();
 	}
 	char *info_text = NULL;
-	json_t *copy = ms__fw_info_copy(fw->id, info, &info_text);
+	json_t *copy = fw_info_copy(fw->id, info, &info_text);
 	/* The id is the framework's key to its tasks after a failover: it is
 	 * durable before the framework hears of it, and nothing of the
 	 * subscription is applied until it is. A re-subscription with the
@@ -318,7 +318,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 		struct ms_registry_framework r = {
 		        .id = fw->id,
 		        .info_json = info_text,
-		        .failover_timeout_s = ms__failover_timeout(fi),
+		        .failover_timeout_s = failover_timeout(fi),
 		        .registered_at_ns = fw->registered_ns,
 		};
 		int rc = ms_registry_framework_put(m->registry, &r, &err);
@@ -338,7 +338,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	}
 	if (!is_new)
 		fw->reregistered_ns = ag_wall_ns();
-	ms__fw_set_info(fw, copy, info_text, fi, roles, n_roles);
+	fw_set_info(fw, copy, info_text, fi, roles, n_roles);
 	if (is_new) {
 		ag_map_put(&m->frameworks, fw->id, fw);
 		ms_alloc_check(drf_framework_add(m->alloc, fw->id, (const char *const *)fw->roles,
@@ -359,7 +359,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 			ag_warn("framework %s: suppressed role `%s` is not one of its roles: "
 			        "ignored",
 			        fw->id, call->subscribe.suppressed_roles[i]);
-	ms__fw_disarm_failover(fw);
+	fw_disarm_failover(fw);
 	if (fw->stream) {
 		ms_stream *old = fw->stream;
 		fw->stream = NULL;
@@ -380,7 +380,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	snprintf(fw->stream_id, sizeof(fw->stream_id), "%s", sid);
 	free(sid);
 	const char *headers[] = {"Mesos-Stream-Id", fw->stream_id, NULL};
-	fw->stream = ms_stream_start(m->http, req, headers, ms__fw_disconnected, fw);
+	fw->stream = ms_stream_start(m->http, req, headers, fw_disconnected, fw);
 	if (fw->stream)
 		m->n_scheduler_streams++;
 	bool was_recovered = fw->recovered;
@@ -409,7 +409,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 	ms_allocate_soon(m);
 }
 
-static void ms__tombstone_pruned(const char *id, void *arg)
+static void tombstone_pruned(const char *id, void *arg)
 {
 	struct ms_master *m = arg;
 	ag_map_del(&m->removed_frameworks, id);
@@ -419,9 +419,8 @@ int ms_removed_frameworks_prune(struct ms_master *m)
 {
 	struct ag_error err = {0};
 	uint64_t before = ms_registry_removed_frameworks(m->registry);
-	int r = ms_registry_frameworks_prune_removed(m->registry,
-	                                             m->flags.registry_max_removed_frameworks,
-	                                             ms__tombstone_pruned, m, &err);
+	int r = ms_registry_frameworks_prune_removed(
+	        m->registry, m->flags.registry_max_removed_frameworks, tombstone_pruned, m, &err);
 	if (r < 0)
 		ag_err("%s", err.msg);
 	else if (before > ms_registry_removed_frameworks(m->registry))
@@ -493,7 +492,7 @@ int ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char
 	ag_map_del(&m->frameworks, fw->id);
 	/* Kept for GET_FRAMEWORKS.completed_frameworks (inactive, with its
 	 * unregistered_time) until newer removals push it out. */
-	ms__fw_disarm_failover(fw);
+	fw_disarm_failover(fw);
 	fw->recovered = false;
 	fw->unregistered_ns = ag_wall_ns();
 	ms_framework_free(

@@ -18,7 +18,7 @@
 static const struct {
 	unsigned bit;
 	const char *name;
-} ms__methods[] = {
+} method_names[] = {
         {EVHTTP_REQ_GET, "GET"},     {EVHTTP_REQ_POST, "POST"},     {EVHTTP_REQ_HEAD, "HEAD"},
         {EVHTTP_REQ_PUT, "PUT"},     {EVHTTP_REQ_DELETE, "DELETE"}, {EVHTTP_REQ_OPTIONS, "OPTIONS"},
         {EVHTTP_REQ_PATCH, "PATCH"},
@@ -26,7 +26,7 @@ static const struct {
 
 /* A listening socket made here rather than by evhttp_bind_socket, which
  * loses the errno: "port taken" must be told apart from "bad address". */
-static int ms__listen(const char *ip, uint16_t port, struct ag_error *err)
+static int listen_on(const char *ip, uint16_t port, struct ag_error *err)
 {
 	struct addrinfo hints = {
 	        .ai_family = AF_UNSPEC,
@@ -70,7 +70,7 @@ out:
 	return r;
 }
 
-static uint16_t ms__local_port(int fd)
+static uint16_t local_port(int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -83,30 +83,30 @@ static uint16_t ms__local_port(int fd)
 	return 0;
 }
 
-static const char *ms__method_name(unsigned bit)
+static const char *method_name(unsigned bit)
 {
-	for (size_t i = 0; i < AG_ARRAY_SIZE(ms__methods); i++)
-		if (ms__methods[i].bit == bit)
-			return ms__methods[i].name;
+	for (size_t i = 0; i < AG_ARRAY_SIZE(method_names); i++)
+		if (method_names[i].bit == bit)
+			return method_names[i].name;
 	return "?";
 }
 
-static void ms__reply_405(struct evhttp_request *req, unsigned methods)
+static void reply_405(struct evhttp_request *req, unsigned methods)
 {
 	char allow[128] = "";
-	for (size_t i = 0; i < AG_ARRAY_SIZE(ms__methods); i++) {
-		if (!(methods & ms__methods[i].bit))
+	for (size_t i = 0; i < AG_ARRAY_SIZE(method_names); i++) {
+		if (!(methods & method_names[i].bit))
 			continue;
 		if (allow[0])
 			strcat(allow, ", ");
-		strcat(allow, ms__methods[i].name);
+		strcat(allow, method_names[i].name);
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
 	ms_http_reply_error(req, HTTP_BADMETHOD, "Expecting one of { '%s' }, but received '%s'",
-	                    allow, ms__method_name((unsigned)evhttp_request_get_command(req)));
+	                    allow, method_name((unsigned)evhttp_request_get_command(req)));
 }
 
-static void ms__dispatch(struct evhttp_request *req, void *arg)
+static void dispatch(struct evhttp_request *req, void *arg)
 {
 	ms_http *http = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
@@ -119,7 +119,7 @@ static void ms__dispatch(struct evhttp_request *req, void *arg)
 		if (strcmp(rt->path, path) != 0)
 			continue;
 		if (!(rt->methods & (unsigned)evhttp_request_get_command(req))) {
-			ms__reply_405(req, rt->methods);
+			reply_405(req, rt->methods);
 			return;
 		}
 		rt->handler(req, rt->arg);
@@ -160,14 +160,14 @@ int ms_http_new(struct event_base *base, const struct ms_http_options *opts, ms_
 	evhttp_set_allowed_methods(
 	        http->evhttp, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
 	                              EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(http->evhttp, ms__dispatch, http);
+	evhttp_set_gencb(http->evhttp, dispatch, http);
 
-	int fd = ms__listen(ip, opts->port, err);
+	int fd = listen_on(ip, opts->port, err);
 	if (fd < 0) {
 		ms_http_free(http);
 		return fd;
 	}
-	http->port = ms__local_port(fd);
+	http->port = local_port(fd);
 	http->bound = evhttp_accept_socket_with_handle(http->evhttp, fd);
 	if (!http->bound) {
 		close(fd);
@@ -239,7 +239,7 @@ const char *ms_http_body(struct evhttp_request *req, size_t *ret_len)
 
 /* The media type of a header value: leading blanks skipped, up to `;`, `,`
  * or the end, trailing blanks cut. Sets *ret_len; returns the start. */
-static const char *ms__media_type(const char *s, size_t *ret_len)
+static const char *media_type(const char *s, size_t *ret_len)
 {
 	while (*s == ' ' || *s == '\t')
 		s++;
@@ -250,7 +250,7 @@ static const char *ms__media_type(const char *s, size_t *ret_len)
 	return s;
 }
 
-static bool ms__token_eq(const char *s, size_t n, const char *want)
+static bool token_eq(const char *s, size_t n, const char *want)
 {
 	return strlen(want) == n && strncasecmp(s, want, n) == 0;
 }
@@ -260,13 +260,13 @@ bool ms_http_content_type_is_json(const char *value)
 	if (!value)
 		return false;
 	size_t n;
-	const char *t = ms__media_type(value, &n);
-	return ms__token_eq(t, n, "application/json") && t[n] != ',';
+	const char *t = media_type(value, &n);
+	return token_eq(t, n, "application/json") && t[n] != ',';
 }
 
 /* True when the parameters of one Accept element (from `;` up to `,` or the
  * end) say q=0, "not acceptable". */
-static bool ms__accept_q_zero(const char *params)
+static bool accept_q_zero(const char *params)
 {
 	const char *end = params + strcspn(params, ",");
 	for (const char *p = params; p < end; p++) {
@@ -292,12 +292,12 @@ bool ms_http_accept_allows_json(const char *value)
 	bool any = false;
 	for (;;) {
 		size_t n;
-		const char *t = ms__media_type(p, &n);
+		const char *t = media_type(p, &n);
 		if (n > 0)
 			any = true;
-		if ((ms__token_eq(t, n, "*/*") || ms__token_eq(t, n, "application/*") ||
-		     ms__token_eq(t, n, "application/json")) &&
-		    !ms__accept_q_zero(t + n))
+		if ((token_eq(t, n, "*/*") || token_eq(t, n, "application/*") ||
+		     token_eq(t, n, "application/json")) &&
+		    !accept_q_zero(t + n))
 			return true;
 		const char *comma = strchr(t, ',');
 		if (!comma)

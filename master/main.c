@@ -12,7 +12,7 @@
 
 /* mkdir -p, the last component 0700: the registry is the cluster's
  * membership and is nobody else's business. */
-static int ms__make_work_dir(const char *path, struct ag_error *err)
+static int make_work_dir(const char *path, struct ag_error *err)
 {
 	_cleanup_free_ char *p = ag_strdup(path);
 	for (char *s = p + 1; *s; s++) {
@@ -36,13 +36,13 @@ static int ms__make_work_dir(const char *path, struct ag_error *err)
 	return 0;
 }
 
-static int ms__count(const void *row, void *arg)
+static int count(const void *row, void *arg)
 {
 	(void)row;
 	(*(size_t *)arg)++;
 	return 0;
 }
-static int ms__count_weight(const char *role, double w, void *arg)
+static int count_weight(const char *role, double w, void *arg)
 {
 	(void)role;
 	(void)w;
@@ -50,7 +50,7 @@ static int ms__count_weight(const char *role, double w, void *arg)
 	return 0;
 }
 
-static int ms__recover(struct ms_master *m, bool created, struct ag_error *err)
+static int recover(struct ms_master *m, bool created, struct ag_error *err)
 {
 	int r = ms_registry_meta_get(m->registry, "master_id", &m->id, err);
 	if (r == -ENOENT) {
@@ -66,12 +66,12 @@ static int ms__recover(struct ms_master *m, bool created, struct ag_error *err)
 	if (r < 0)
 		return r;
 	size_t agents = 0, frameworks = 0, weights = 0;
-	r = ms_registry_agents_foreach(m->registry, (ms_registry_agent_cb)ms__count, &agents, err);
+	r = ms_registry_agents_foreach(m->registry, (ms_registry_agent_cb)count, &agents, err);
 	if (r == 0)
-		r = ms_registry_frameworks_foreach(m->registry, (ms_registry_framework_cb)ms__count,
+		r = ms_registry_frameworks_foreach(m->registry, (ms_registry_framework_cb)count,
 		                                   &frameworks, err);
 	if (r == 0)
-		r = ms_registry_weights_foreach(m->registry, ms__count_weight, &weights, err);
+		r = ms_registry_weights_foreach(m->registry, count_weight, &weights, err);
 	if (r < 0)
 		return r;
 	ag_info("master %s: registry %s (schema %d): %zu agents, %zu frameworks, %zu weights",
@@ -84,7 +84,7 @@ static int ms__recover(struct ms_master *m, bool created, struct ag_error *err)
  * (--max_scheduler_streams, --max_operator_event_stream_subscribers) and
  * the agents need more than the usual soft limit of 1024. Take what the
  * hard limit allows, and say so when even that is short of the caps. */
-static void ms__raise_nofile(const struct ms_flags *f)
+static void raise_nofile(const struct ms_flags *f)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
@@ -104,7 +104,7 @@ static void ms__raise_nofile(const struct ms_flags *f)
 		        (unsigned long long)rl.rlim_cur);
 }
 
-static void ms__on_signal(evutil_socket_t sig, short what, void *arg)
+static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct ms_master *m = arg;
 	(void)what;
@@ -144,14 +144,14 @@ int main(int argc, char **argv)
 
 	/* A client that vanishes mid-write must give EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
-	ms__raise_nofile(&m.flags);
+	raise_nofile(&m.flags);
 
 	struct event *sigterm = NULL, *sigint = NULL;
 	bool created = false;
-	if (ms__make_work_dir(m.flags.work_dir, &err) < 0 ||
+	if (make_work_dir(m.flags.work_dir, &err) < 0 ||
 	    ms_registry_open(m.flags.work_dir, m.flags.registry_sync, &m.registry, &created, &err) <
 	            0 ||
-	    ms__recover(&m, created, &err) < 0) {
+	    recover(&m, created, &err) < 0) {
 		ag_err("%s", err.msg);
 		goto out;
 	}
@@ -199,8 +199,8 @@ int main(int argc, char **argv)
 		ag_err("cannot route the APIs");
 		goto out;
 	}
-	sigterm = evsignal_new(m.base, SIGTERM, ms__on_signal, &m);
-	sigint = evsignal_new(m.base, SIGINT, ms__on_signal, &m);
+	sigterm = evsignal_new(m.base, SIGTERM, on_signal, &m);
+	sigint = evsignal_new(m.base, SIGINT, on_signal, &m);
 	if (!sigterm || !sigint || evsignal_add(sigterm, NULL) < 0 ||
 	    evsignal_add(sigint, NULL) < 0) {
 		ag_err("cannot watch SIGTERM/SIGINT");

@@ -44,7 +44,7 @@ void ms_offers_rescind_matching(struct ms_master *m, struct ms_framework *fw,
 	}
 }
 
-static void ms__offer_timeout(evutil_socket_t fd, short what, void *arg)
+static void offer_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct ms_offer *o = arg;
 	(void)fd;
@@ -55,7 +55,7 @@ static void ms__offer_timeout(evutil_socket_t fd, short what, void *arg)
 
 #define MS_OFFERS_PER_EVENT 200
 
-static void ms__offers_send(struct ms_framework *fw)
+static void offers_send(struct ms_framework *fw)
 {
 	json_t *offers = fw->offers_out;
 	fw->offers_out = NULL;
@@ -81,7 +81,7 @@ void ms_on_offer(void *ctx, const struct drf_offer *d)
 	o->res = drf_resources_copy(d->resources);
 	ag_map_put(&m->offers, o->id, o);
 	if (m->flags.offer_timeout_ns) {
-		o->timeout = evtimer_new(m->base, ms__offer_timeout, o);
+		o->timeout = evtimer_new(m->base, offer_timeout, o);
 		struct timeval tv = {(time_t)(m->flags.offer_timeout_ns / 1000000000),
 		                     (suseconds_t)(m->flags.offer_timeout_ns % 1000000000 / 1000)};
 		evtimer_add(o->timeout, &tv);
@@ -107,7 +107,7 @@ void ms_on_offer(void *ctx, const struct drf_offer *d)
 	/* An event well under the 4 MB record cap of clients (mesos-go) and
 	 * the stream's slow-consumer bound, at 10,000 agents too. */
 	if (json_array_size(fw->offers_out) >= MS_OFFERS_PER_EVENT)
-		ms__offers_send(fw);
+		offers_send(fw);
 }
 
 void ms_offers_flush(struct ms_master *m)
@@ -116,14 +116,14 @@ void ms_offers_flush(struct ms_master *m)
 	for (ag_map_iter_init(&it); ag_map_iter_next(&m->frameworks, &it);) {
 		struct ms_framework *fw = it.e->value;
 		if (fw->offers_out)
-			ms__offers_send(fw);
+			offers_send(fw);
 	}
 }
 
 /* LAUNCH against offers that are not all valid: nothing runs (reference
  * §2, "Other LAUNCH outcomes"). */
-static void ms__drop_launches(struct ms_master *m, struct ms_framework *fw,
-                              const struct pb_call_offers *acc, const char *msg)
+static void drop_launches(struct ms_master *m, struct ms_framework *fw,
+                          const struct pb_call_offers *acc, const char *msg)
 {
 	bool pa = fw->caps & PB_CAP_BIT(PB_CAP_PARTITION_AWARE);
 	for (size_t i = 0; i < acc->n_operations; i++)
@@ -167,7 +167,7 @@ void ms_accept(struct ms_master *m, struct ms_framework *fw, const struct pb_cal
 
 	if (decline_only || msg[0]) {
 		if (!decline_only)
-			ms__drop_launches(m, fw, acc, msg);
+			drop_launches(m, fw, acc, msg);
 		for (size_t i = 0; i < n_valid; i++) {
 			struct ms_offer *o = offers[i];
 			ms_alloc_check(drf_offer_decline(m->alloc, fw->id, o->agent->id, o->role,

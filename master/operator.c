@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-static void ms__reply_json_value(struct evhttp_request *req, json_t *v)
+static void reply_json_value(struct evhttp_request *req, json_t *v)
 {
 	/* One line, ASCII only: npm mesos-framework compares lengths in UTF-16
 	 * units (reference §7). */
@@ -23,7 +23,7 @@ static void ms__reply_json_value(struct evhttp_request *req, json_t *v)
 
 /* Set `key` to `arr` (stolen) unless it is empty: repeated fields are
  * omitted when empty (reference §0). */
-static void ms__set_list(json_t *obj, const char *key, json_t *arr)
+static void set_list(json_t *obj, const char *key, json_t *arr)
 {
 	if (json_array_size(arr))
 		json_object_set_new(obj, key, arr);
@@ -31,13 +31,13 @@ static void ms__set_list(json_t *obj, const char *key, json_t *arr)
 		json_decref(arr);
 }
 
-static void ms__completed_tasks(json_t *arr, const struct ms_framework *fw)
+static void completed_tasks(json_t *arr, const struct ms_framework *fw)
 {
 	for (size_t i = 0; i < fw->completed.len; i++)
 		json_array_append_new(arr, ms_task_json(ag_ring_get(&fw->completed, i)));
 }
 
-static json_t *ms__get_tasks(struct ms_master *m)
+static json_t *get_tasks(struct ms_master *m)
 {
 	json_t *tasks = json_array(), *unreachable = json_array(), *completed = json_array();
 	struct ag_map_iter fit, it;
@@ -48,18 +48,18 @@ static json_t *ms__get_tasks(struct ms_master *m)
 			json_array_append_new(t->state == PB_TASK_UNREACHABLE ? unreachable : tasks,
 			                      ms_task_json(t));
 		}
-		ms__completed_tasks(completed, fw);
+		completed_tasks(completed, fw);
 	}
 	/* As Mesos does: the tasks of removed frameworks too. */
 	for (size_t i = 0; i < m->completed_frameworks.len; i++)
-		ms__completed_tasks(completed, ag_ring_get(&m->completed_frameworks, i));
+		completed_tasks(completed, ag_ring_get(&m->completed_frameworks, i));
 	json_t *j = json_pack("{s:o}", "tasks", tasks);
-	ms__set_list(j, "unreachable_tasks", unreachable);
-	ms__set_list(j, "completed_tasks", completed);
+	set_list(j, "unreachable_tasks", unreachable);
+	set_list(j, "completed_tasks", completed);
 	return j;
 }
 
-static json_t *ms__get_agents(struct ms_master *m)
+static json_t *get_agents(struct ms_master *m)
 {
 	json_t *agents = json_array(), *recovered = json_array();
 	struct ag_map_iter it;
@@ -75,7 +75,7 @@ static json_t *ms__get_agents(struct ms_master *m)
 	return json_pack("{s:o, s:o}", "agents", agents, "recovered_agents", recovered);
 }
 
-static json_t *ms__get_frameworks(struct ms_master *m)
+static json_t *get_frameworks(struct ms_master *m)
 {
 	json_t *fws = json_array();
 	struct ag_map_iter it;
@@ -86,23 +86,23 @@ static json_t *ms__get_frameworks(struct ms_master *m)
 		json_array_append_new(
 		        done, ms_framework_json(m, ag_ring_get(&m->completed_frameworks, i)));
 	json_t *j = json_pack("{s:o}", "frameworks", fws);
-	ms__set_list(j, "completed_frameworks", done);
+	set_list(j, "completed_frameworks", done);
 	return j;
 }
 
-static json_t *ms__get_state(struct ms_master *m)
+static json_t *get_state(struct ms_master *m)
 {
-	return json_pack("{s:o, s:o, s:o}", "get_tasks", ms__get_tasks(m), "get_frameworks",
-	                 ms__get_frameworks(m), "get_agents", ms__get_agents(m));
+	return json_pack("{s:o, s:o, s:o}", "get_tasks", get_tasks(m), "get_frameworks",
+	                 get_frameworks(m), "get_agents", get_agents(m));
 }
 
-static int ms__weight_cb(const char *role, double w, void *arg)
+static int weight_cb(const char *role, double w, void *arg)
 {
 	json_array_append_new(arg, json_pack("{s:f, s:s}", "weight", w, "role", role));
 	return 0;
 }
 
-static json_t *ms__get_roles(struct ms_master *m)
+static json_t *get_roles(struct ms_master *m)
 {
 	json_t *roles = json_array();
 	for (size_t i = 0; i < drf_role_count(m->alloc); i++) {
@@ -124,7 +124,7 @@ static json_t *ms__get_roles(struct ms_master *m)
 	return json_pack("{s:o}", "roles", roles);
 }
 
-static void ms__subscriber_closed(ms_stream *s, enum ms_stream_close_reason reason, void *arg)
+static void subscriber_closed(ms_stream *s, enum ms_stream_close_reason reason, void *arg)
 {
 	struct ms_master *m = arg;
 	if (reason == MS_STREAM_SLOW_CONSUMER) {
@@ -141,7 +141,7 @@ static void ms__subscriber_closed(ms_stream *s, enum ms_stream_close_reason reas
 		}
 }
 
-static void ms__operator(struct evhttp_request *req, void *arg)
+static void operator(struct evhttp_request *req, void *arg)
 {
 	struct ms_master *m = arg;
 	if (!ms_http_require_json_body(req) || !ms_http_require_json_accept(req))
@@ -170,23 +170,23 @@ static void ms__operator(struct evhttp_request *req, void *arg)
 		                    (double)m->start_wall_ns / 1e9);
 		break;
 	case PB_OP_GET_STATE:
-		payload = ms__get_state(m);
+		payload = get_state(m);
 		break;
 	case PB_OP_GET_AGENTS:
-		payload = ms__get_agents(m);
+		payload = get_agents(m);
 		break;
 	case PB_OP_GET_FRAMEWORKS:
-		payload = ms__get_frameworks(m);
+		payload = get_frameworks(m);
 		break;
 	case PB_OP_GET_TASKS:
-		payload = ms__get_tasks(m);
+		payload = get_tasks(m);
 		break;
 	case PB_OP_GET_ROLES:
-		payload = ms__get_roles(m);
+		payload = get_roles(m);
 		break;
 	case PB_OP_GET_WEIGHTS: {
 		json_t *w = json_array();
-		if (ms_registry_weights_foreach(m->registry, ms__weight_cb, w, &err) < 0) {
+		if (ms_registry_weights_foreach(m->registry, weight_cb, w, &err) < 0) {
 			json_decref(w);
 			ag_warn("GET_WEIGHTS: %s", err.msg);
 			ms_http_reply_error(req, HTTP_SERVUNAVAIL, "Cannot read the weights: %s",
@@ -286,7 +286,7 @@ static void ms__operator(struct evhttp_request *req, void *arg)
 			                    m->flags.max_operator_event_stream_subscribers);
 			goto out;
 		}
-		ms_stream *s = ms_stream_start(m->http, req, NULL, ms__subscriber_closed, m);
+		ms_stream *s = ms_stream_start(m->http, req, NULL, subscriber_closed, m);
 		if (!s)
 			goto out;
 		ms_stream_set_max_pending(s, m->flags.max_operator_stream_queue);
@@ -299,7 +299,7 @@ static void ms__operator(struct evhttp_request *req, void *arg)
 		m->subscribers[m->n_subscribers++] = s;
 		json_t *ev =
 		        pb_operator_event(PB_OPEV_SUBSCRIBED,
-		                          json_pack("{s:o, s:f}", "get_state", ms__get_state(m),
+		                          json_pack("{s:o, s:f}", "get_state", get_state(m),
 		                                    "heartbeat_interval_seconds",
 		                                    (double)m->flags.heartbeat_interval_ns / 1e9));
 		char *text = pb_json_dump(ev, &len);
@@ -318,7 +318,7 @@ static void ms__operator(struct evhttp_request *req, void *arg)
 		goto out;
 	}
 	json_t *resp = pb_operator_response(call.type, payload);
-	ms__reply_json_value(req, resp);
+	reply_json_value(req, resp);
 	json_decref(resp);
 out:
 	pb_operator_call_free(&call);
@@ -326,7 +326,7 @@ out:
 
 /* 200 with no body, as Mesos's; 503 with the reason while the master
  * cannot record state (durable.c). */
-static void ms__health(struct evhttp_request *req, void *arg)
+static void health(struct evhttp_request *req, void *arg)
 {
 	const char *why = ms_unhealthy_reason(arg);
 	if (why)
@@ -337,9 +337,8 @@ static void ms__health(struct evhttp_request *req, void *arg)
 
 int ms_operator_routes(struct ms_master *m)
 {
-	int r = ms_http_route(m->http, "/api/v1", EVHTTP_REQ_POST, ms__operator, m);
+	int r = ms_http_route(m->http, "/api/v1", EVHTTP_REQ_POST, operator, m);
 	if (r == 0)
-		r = ms_http_route(m->http, "/health", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, ms__health,
-		                  m);
+		r = ms_http_route(m->http, "/health", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, health, m);
 	return r;
 }

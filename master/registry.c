@@ -9,7 +9,7 @@
 
 #include <sqlite3.h>
 
-enum ms__stmt {
+enum stmt {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -33,7 +33,7 @@ enum ms__stmt {
 	ST__COUNT,
 };
 
-static const char *const ms__sql[ST__COUNT] = {
+static const char *const stmt_sql[ST__COUNT] = {
         /* IMMEDIATE takes the write lock at once: a batch never fails half way
          * through for want of it. */
         [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -58,7 +58,7 @@ static const char *const ms__sql[ST__COUNT] = {
         /* A tombstone even for a framework never recorded (known only
          * from an agent's report): its id must not come back either. It
          * keeps the id and the times, not the FrameworkInfo. A second
-         * removal changes nothing (and no row: see ms__fw_removed). */
+         * removal changes nothing (and no row: see ms_registry_framework_mark_removed). */
         [ST_FW_REMOVED] = "INSERT INTO frameworks (id, info, registered_at, removed, removed_at) "
                           "VALUES (?1, '{}', 0, 1, ?2) ON CONFLICT (id) DO UPDATE SET "
                           "removed = 1, info = '{}', removed_at = excluded.removed_at "
@@ -79,35 +79,35 @@ static const char *const ms__sql[ST__COUNT] = {
 };
 
 /* Schema version 1. A later version adds a migration step after this one
- * (ms__migrate), never edits it: old databases replay the steps in order. */
-static const char ms__schema_v1[] = "CREATE TABLE meta ("
-                                    "  key TEXT PRIMARY KEY,"
-                                    "  value TEXT NOT NULL);"
-                                    "CREATE TABLE agents ("
-                                    "  id TEXT PRIMARY KEY,"
-                                    "  hostname TEXT NOT NULL,"
-                                    "  info TEXT NOT NULL,"
-                                    "  registered_at INTEGER NOT NULL,"
-                                    "  gone INTEGER NOT NULL DEFAULT 0);"
-                                    "CREATE TABLE frameworks ("
-                                    "  id TEXT PRIMARY KEY,"
-                                    "  info TEXT NOT NULL,"
-                                    "  failover_timeout REAL NOT NULL DEFAULT 0,"
-                                    "  registered_at INTEGER NOT NULL,"
-                                    "  removed INTEGER NOT NULL DEFAULT 0);"
-                                    "CREATE TABLE weights ("
-                                    "  role TEXT PRIMARY KEY,"
-                                    "  weight REAL NOT NULL CHECK (weight > 0));"
-                                    "PRAGMA user_version = 1;";
+ * (migrate), never edits it: old databases replay the steps in order. */
+static const char schema_v1[] = "CREATE TABLE meta ("
+                                "  key TEXT PRIMARY KEY,"
+                                "  value TEXT NOT NULL);"
+                                "CREATE TABLE agents ("
+                                "  id TEXT PRIMARY KEY,"
+                                "  hostname TEXT NOT NULL,"
+                                "  info TEXT NOT NULL,"
+                                "  registered_at INTEGER NOT NULL,"
+                                "  gone INTEGER NOT NULL DEFAULT 0);"
+                                "CREATE TABLE frameworks ("
+                                "  id TEXT PRIMARY KEY,"
+                                "  info TEXT NOT NULL,"
+                                "  failover_timeout REAL NOT NULL DEFAULT 0,"
+                                "  registered_at INTEGER NOT NULL,"
+                                "  removed INTEGER NOT NULL DEFAULT 0);"
+                                "CREATE TABLE weights ("
+                                "  role TEXT PRIMARY KEY,"
+                                "  weight REAL NOT NULL CHECK (weight > 0));"
+                                "PRAGMA user_version = 1;";
 
 /* Version 2: each agent's secret (docs/agent-protocol.md, Agent secret);
  * NULL for the agents admitted before it, until they re-register. */
-static const char ms__schema_v2[] = "ALTER TABLE agents ADD COLUMN secret TEXT;"
-                                    "PRAGMA user_version = 2;";
+static const char schema_v2[] = "ALTER TABLE agents ADD COLUMN secret TEXT;"
+                                "PRAGMA user_version = 2;";
 
 /* Version 3: tombstones of removed frameworks have a removal time (the
  * oldest are pruned past a bound) and no longer keep the FrameworkInfo. */
-static const char ms__schema_v3[] =
+static const char schema_v3[] =
         "ALTER TABLE frameworks ADD COLUMN removed_at INTEGER NOT NULL DEFAULT 0;"
         "UPDATE frameworks SET info = '{}' WHERE removed = 1;"
         "CREATE INDEX frameworks_removed ON frameworks (removed, removed_at);"
@@ -131,7 +131,7 @@ struct ms_registry {
 };
 
 /* Map an SQLite result to -errno and fill `err` with SQLite's message. */
-static int ms__sqlerr(ms_registry *reg, int rc, struct ag_error *err, const char *what)
+static int sqlerr(ms_registry *reg, int rc, struct ag_error *err, const char *what)
 {
 	int e;
 	switch (rc & 0xff) {
@@ -172,25 +172,25 @@ static int ms__sqlerr(ms_registry *reg, int rc, struct ag_error *err, const char
 /* Step a statement that returns no rows, then reset it. When a failure
  * made SQLite roll the whole transaction back (disk full, I/O error), the
  * batch is over: the next commit reports it. */
-static int ms__run(ms_registry *reg, enum ms__stmt st, const char *what, struct ag_error *err)
+static int run(ms_registry *reg, enum stmt st, const char *what, struct ag_error *err)
 {
 	sqlite3_stmt *s = reg->stmt[st];
 	int rc = sqlite3_step(s);
 	int r = 0;
 	if (rc != SQLITE_DONE)
-		r = ms__sqlerr(reg, rc, err, what);
+		r = sqlerr(reg, rc, err, what);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return r;
 }
 
-static int ms__exec(ms_registry *reg, const char *sql, const char *what, struct ag_error *err)
+static int exec(ms_registry *reg, const char *sql, const char *what, struct ag_error *err)
 {
 	int rc = sqlite3_exec(reg->db, sql, NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : ms__sqlerr(reg, rc, err, what);
+	return rc == SQLITE_OK ? 0 : sqlerr(reg, rc, err, what);
 }
 
-static int ms__pragma_int(ms_registry *reg, const char *sql, int *ret)
+static int pragma_int(ms_registry *reg, const char *sql, int *ret)
 {
 	sqlite3_stmt *s = NULL;
 	int rc = sqlite3_prepare_v2(reg->db, sql, -1, &s, NULL);
@@ -208,18 +208,18 @@ static int ms__pragma_int(ms_registry *reg, const char *sql, int *ret)
 int ms_registry_schema_version(ms_registry *reg)
 {
 	int v = -1;
-	(void)ms__pragma_int(reg, "PRAGMA user_version", &v);
+	(void)pragma_int(reg, "PRAGMA user_version", &v);
 	return v;
 }
 
-static int ms__migrate(ms_registry *reg, bool *ret_created, struct ag_error *err)
+static int migrate(ms_registry *reg, bool *ret_created, struct ag_error *err)
 {
 	int version = 0, tables = 0;
-	int rc = ms__pragma_int(reg, "PRAGMA user_version", &version);
+	int rc = pragma_int(reg, "PRAGMA user_version", &version);
 	if (rc == SQLITE_OK)
-		rc = ms__pragma_int(reg, "SELECT count(*) FROM sqlite_master", &tables);
+		rc = pragma_int(reg, "SELECT count(*) FROM sqlite_master", &tables);
 	if (rc != SQLITE_OK)
-		return ms__sqlerr(reg, rc, err, "read the schema version");
+		return sqlerr(reg, rc, err, "read the schema version");
 	if (version > MS_REGISTRY_SCHEMA_VERSION)
 		return ag_error_msg(err, EPROTO,
 		                    "registry: schema version %d is newer than this agora-master's "
@@ -235,17 +235,17 @@ static int ms__migrate(ms_registry *reg, bool *ret_created, struct ag_error *err
 
 	/* The whole migration is one transaction: a crash leaves the old
 	 * version, never half a new one. */
-	int r = ms__exec(reg, "BEGIN IMMEDIATE", "begin the schema migration", err);
+	int r = exec(reg, "BEGIN IMMEDIATE", "begin the schema migration", err);
 	if (r < 0)
 		return r;
 	if (version < 1)
-		r = ms__exec(reg, ms__schema_v1, "create the schema", err);
+		r = exec(reg, schema_v1, "create the schema", err);
 	if (r == 0 && version < 2)
-		r = ms__exec(reg, ms__schema_v2, "add the agents' secrets", err);
+		r = exec(reg, schema_v2, "add the agents' secrets", err);
 	if (r == 0 && version < 3)
-		r = ms__exec(reg, ms__schema_v3, "bound the framework tombstones", err);
+		r = exec(reg, schema_v3, "bound the framework tombstones", err);
 	if (r == 0)
-		r = ms__exec(reg, "COMMIT", "commit the schema migration", err);
+		r = exec(reg, "COMMIT", "commit the schema migration", err);
 	if (r < 0)
 		(void)sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
 	return r;
@@ -254,7 +254,7 @@ static int ms__migrate(ms_registry *reg, bool *ret_created, struct ag_error *err
 /* One master per work_dir: SQLite would let two open it, and two masters
  * handing out ids from one registry would corrupt the cluster, not the
  * file. flock is released by the kernel when the process dies. */
-static int ms__lock(const char *work_dir, struct ag_error *err)
+static int lock(const char *work_dir, struct ag_error *err)
 {
 	_cleanup_free_ char *path = ag_asprintf("%s/registry.lock", work_dir);
 	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -274,7 +274,7 @@ static int ms__lock(const char *work_dir, struct ag_error *err)
  * it. The database is created 0600 (SQLite gives its -wal and -shm files
  * the database's mode), and a registry of an older master, and its -wal
  * and -shm left by a kill, are made so. */
-static int ms__restrict(const char *path, bool create, struct ag_error *err)
+static int restrict_file(const char *path, bool create, struct ag_error *err)
 {
 	_cleanup_close_ int fd =
 	        open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
@@ -291,7 +291,7 @@ int ms_registry_open(const char *work_dir, enum ms_registry_sync sync, ms_regist
                      bool *ret_created, struct ag_error *err)
 {
 	ms_registry *reg = ag_calloc(1, sizeof(*reg));
-	reg->lock_fd = ms__lock(work_dir, err);
+	reg->lock_fd = lock(work_dir, err);
 	if (reg->lock_fd < 0) {
 		int r = reg->lock_fd;
 		free(reg);
@@ -301,18 +301,18 @@ int ms_registry_open(const char *work_dir, enum ms_registry_sync sync, ms_regist
 	_cleanup_free_ char *path = ag_asprintf("%s/%s", work_dir, MS_REGISTRY_FILE);
 	_cleanup_free_ char *wal = ag_asprintf("%s-wal", path);
 	_cleanup_free_ char *shm = ag_asprintf("%s-shm", path);
-	int r = ms__restrict(path, true, err);
+	int r = restrict_file(path, true, err);
 	if (r == 0)
-		r = ms__restrict(wal, false, err);
+		r = restrict_file(wal, false, err);
 	if (r == 0)
-		r = ms__restrict(shm, false, err);
+		r = restrict_file(shm, false, err);
 	if (r < 0)
 		goto fail;
 	int rc = sqlite3_open_v2(path, &reg->db,
 	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 	                         NULL);
 	if (rc != SQLITE_OK) {
-		r = ms__sqlerr(reg, rc, err, "open");
+		r = sqlerr(reg, rc, err, "open");
 		ag_error_wrap(err, "`%s`", path);
 		goto fail;
 	}
@@ -327,56 +327,56 @@ int ms_registry_open(const char *work_dir, enum ms_registry_sync sync, ms_regist
 		rc = SQLITE_CANTOPEN;
 	sqlite3_finalize(s);
 	if (rc != SQLITE_OK) {
-		r = ms__sqlerr(reg, rc, err, "switch to WAL mode");
+		r = sqlerr(reg, rc, err, "switch to WAL mode");
 		goto fail;
 	}
-	r = ms__exec(reg,
-	             sync == MS_REGISTRY_SYNC_NORMAL ? "PRAGMA synchronous = NORMAL"
-	                                             : "PRAGMA synchronous = FULL",
-	             "set synchronous", err);
+	r = exec(reg,
+	         sync == MS_REGISTRY_SYNC_NORMAL ? "PRAGMA synchronous = NORMAL"
+	                                         : "PRAGMA synchronous = FULL",
+	         "set synchronous", err);
 	if (r < 0)
 		goto fail;
 
-	r = ms__exec(reg, "PRAGMA journal_size_limit = " MS_REGISTRY_WAL_MAX,
-	             "set journal_size_limit", err);
+	r = exec(reg, "PRAGMA journal_size_limit = " MS_REGISTRY_WAL_MAX, "set journal_size_limit",
+	         err);
 	if (r < 0)
 		goto fail;
 	/* Before the first table: a new database frees pages incrementally. */
-	r = ms__exec(reg, "PRAGMA auto_vacuum = INCREMENTAL", "set auto_vacuum", err);
+	r = exec(reg, "PRAGMA auto_vacuum = INCREMENTAL", "set auto_vacuum", err);
 	if (r < 0)
 		goto fail;
 
 	bool created = false;
-	r = ms__migrate(reg, &created, err);
+	r = migrate(reg, &created, err);
 	if (r < 0)
 		goto fail;
 	/* A database made before schema 2 frees nothing until VACUUM has
 	 * rebuilt it with auto_vacuum on: once, here. */
 	int av = 0;
-	rc = ms__pragma_int(reg, "PRAGMA auto_vacuum", &av);
+	rc = pragma_int(reg, "PRAGMA auto_vacuum", &av);
 	if (rc != SQLITE_OK) {
-		r = ms__sqlerr(reg, rc, err, "read auto_vacuum");
+		r = sqlerr(reg, rc, err, "read auto_vacuum");
 		goto fail;
 	}
 	if (av == 0) {
-		r = ms__exec(reg, "PRAGMA auto_vacuum = INCREMENTAL; VACUUM",
-		             "turn auto_vacuum on (VACUUM)", err);
+		r = exec(reg, "PRAGMA auto_vacuum = INCREMENTAL; VACUUM",
+		         "turn auto_vacuum on (VACUUM)", err);
 		if (r < 0)
 			goto fail;
 	}
 
 	for (int i = 0; i < ST__COUNT; i++) {
-		rc = sqlite3_prepare_v3(reg->db, ms__sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		rc = sqlite3_prepare_v3(reg->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 		                        &reg->stmt[i], NULL);
 		if (rc != SQLITE_OK) {
-			r = ms__sqlerr(reg, rc, err, "prepare a statement");
+			r = sqlerr(reg, rc, err, "prepare a statement");
 			goto fail;
 		}
 	}
 	int n_removed = 0;
-	rc = ms__pragma_int(reg, ms__sql[ST_FW_REMOVED_COUNT], &n_removed);
+	rc = pragma_int(reg, stmt_sql[ST_FW_REMOVED_COUNT], &n_removed);
 	if (rc != SQLITE_OK) {
-		r = ms__sqlerr(reg, rc, err, "count removed frameworks");
+		r = sqlerr(reg, rc, err, "count removed frameworks");
 		goto fail;
 	}
 	reg->n_removed = (uint64_t)n_removed;
@@ -411,7 +411,7 @@ int ms_registry_begin(ms_registry *reg, struct ag_error *err)
 {
 	if (reg->in_batch)
 		return ag_error_msg(err, EALREADY, "registry: a batch is already open");
-	int r = ms__run(reg, ST_BEGIN, "begin a batch", err);
+	int r = run(reg, ST_BEGIN, "begin a batch", err);
 	if (r == 0)
 		reg->in_batch = true;
 	return r;
@@ -426,9 +426,9 @@ int ms_registry_commit(ms_registry *reg, struct ag_error *err)
 		return ag_error_msg(err, EIO,
 		                    "registry: the batch was rolled back by SQLite after an "
 		                    "earlier error; nothing of it was kept");
-	int r = ms__run(reg, ST_COMMIT, "commit", err);
+	int r = run(reg, ST_COMMIT, "commit", err);
 	if (r < 0 && !sqlite3_get_autocommit(reg->db))
-		(void)ms__run(reg, ST_ROLLBACK, "rollback", NULL);
+		(void)run(reg, ST_ROLLBACK, "rollback", NULL);
 	return r;
 }
 
@@ -438,7 +438,7 @@ void ms_registry_rollback(ms_registry *reg)
 		return;
 	reg->in_batch = false;
 	if (!sqlite3_get_autocommit(reg->db))
-		(void)ms__run(reg, ST_ROLLBACK, "rollback", NULL);
+		(void)run(reg, ST_ROLLBACK, "rollback", NULL);
 }
 
 bool ms_registry_in_batch(const ms_registry *reg)
@@ -448,33 +448,33 @@ bool ms_registry_in_batch(const ms_registry *reg)
 
 /* ---- helpers -------------------------------------------------------- */
 
-static void ms__bind_text(sqlite3_stmt *s, int i, const char *v)
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	/* SQLITE_STATIC: the statement is reset before the call returns. */
 	sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_STATIC);
 }
 
 /* Run a one-key UPDATE or DELETE; -ENOENT when it touched no row. */
-static int ms__run_key(ms_registry *reg, enum ms__stmt st, const char *key, const char *what,
-                       struct ag_error *err)
+static int run_key(ms_registry *reg, enum stmt st, const char *key, const char *what,
+                   struct ag_error *err)
 {
-	ms__bind_text(reg->stmt[st], 1, key);
-	int r = ms__run(reg, st, what, err);
+	bind_text(reg->stmt[st], 1, key);
+	int r = run(reg, st, what, err);
 	if (r == 0 && sqlite3_changes(reg->db) == 0)
 		return ag_error_msg(err, ENOENT, "registry: %s: `%s` is not registered", what, key);
 	return r;
 }
 
-static const char *ms__col_text(sqlite3_stmt *s, int i)
+static const char *col_text(sqlite3_stmt *s, int i)
 {
 	const char *t = (const char *)sqlite3_column_text(s, i);
 	return t ? t : "";
 }
 
 /* Step a SELECT to its end, calling `row` for each row. */
-static int ms__walk(ms_registry *reg, enum ms__stmt st, const char *what,
-                    int (*row)(sqlite3_stmt *s, void *cb, void *arg), void *cb, void *arg,
-                    struct ag_error *err)
+static int walk(ms_registry *reg, enum stmt st, const char *what,
+                int (*row)(sqlite3_stmt *s, void *cb, void *arg), void *cb, void *arg,
+                struct ag_error *err)
 {
 	sqlite3_stmt *s = reg->stmt[st];
 	int r = 0, rc;
@@ -484,7 +484,7 @@ static int ms__walk(ms_registry *reg, enum ms__stmt st, const char *what,
 			break;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = ms__sqlerr(reg, rc, err, what);
+		r = sqlerr(reg, rc, err, what);
 	sqlite3_reset(s);
 	return r;
 }
@@ -494,16 +494,16 @@ static int ms__walk(ms_registry *reg, enum ms__stmt st, const char *what,
 int ms_registry_meta_get(ms_registry *reg, const char *key, char **ret_value, struct ag_error *err)
 {
 	sqlite3_stmt *s = reg->stmt[ST_META_GET];
-	ms__bind_text(s, 1, key);
+	bind_text(s, 1, key);
 	int rc = sqlite3_step(s);
 	int r;
 	if (rc == SQLITE_ROW) {
-		*ret_value = ag_strdup(ms__col_text(s, 0));
+		*ret_value = ag_strdup(col_text(s, 0));
 		r = 0;
 	} else if (rc == SQLITE_DONE) {
 		r = -ENOENT;
 	} else {
-		r = ms__sqlerr(reg, rc, err, "read meta");
+		r = sqlerr(reg, rc, err, "read meta");
 	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -513,9 +513,9 @@ int ms_registry_meta_get(ms_registry *reg, const char *key, char **ret_value, st
 int ms_registry_meta_set(ms_registry *reg, const char *key, const char *value, struct ag_error *err)
 {
 	sqlite3_stmt *s = reg->stmt[ST_META_SET];
-	ms__bind_text(s, 1, key);
-	ms__bind_text(s, 2, value);
-	return ms__run(reg, ST_META_SET, "write meta", err);
+	bind_text(s, 1, key);
+	bind_text(s, 2, value);
+	return run(reg, ST_META_SET, "write meta", err);
 }
 
 /* ---- agents --------------------------------------------------------- */
@@ -523,34 +523,34 @@ int ms_registry_meta_set(ms_registry *reg, const char *key, const char *value, s
 int ms_registry_agent_put(ms_registry *reg, const struct ms_registry_agent *a, struct ag_error *err)
 {
 	sqlite3_stmt *s = reg->stmt[ST_AGENT_PUT];
-	ms__bind_text(s, 1, a->id);
-	ms__bind_text(s, 2, a->hostname);
-	ms__bind_text(s, 3, a->info_json ? a->info_json : "{}");
+	bind_text(s, 1, a->id);
+	bind_text(s, 2, a->hostname);
+	bind_text(s, 3, a->info_json ? a->info_json : "{}");
 	sqlite3_bind_int64(s, 4, a->registered_at_ns);
 	sqlite3_bind_int(s, 5, a->gone ? 1 : 0);
 	if (a->secret)
-		ms__bind_text(s, 6, a->secret);
+		bind_text(s, 6, a->secret);
 	else
 		sqlite3_bind_null(s, 6);
-	return ms__run(reg, ST_AGENT_PUT, "admit agent", err);
+	return run(reg, ST_AGENT_PUT, "admit agent", err);
 }
 
 int ms_registry_agent_mark_gone(ms_registry *reg, const char *id, struct ag_error *err)
 {
-	return ms__run_key(reg, ST_AGENT_GONE, id, "mark agent gone", err);
+	return run_key(reg, ST_AGENT_GONE, id, "mark agent gone", err);
 }
 
 int ms_registry_agent_remove(ms_registry *reg, const char *id, struct ag_error *err)
 {
-	return ms__run_key(reg, ST_AGENT_DEL, id, "remove agent", err);
+	return run_key(reg, ST_AGENT_DEL, id, "remove agent", err);
 }
 
-static int ms__agent_row(sqlite3_stmt *s, void *cb, void *arg)
+static int agent_row(sqlite3_stmt *s, void *cb, void *arg)
 {
 	struct ms_registry_agent a = {
-	        .id = ms__col_text(s, 0),
-	        .hostname = ms__col_text(s, 1),
-	        .info_json = ms__col_text(s, 2),
+	        .id = col_text(s, 0),
+	        .hostname = col_text(s, 1),
+	        .info_json = col_text(s, 2),
 	        .registered_at_ns = sqlite3_column_int64(s, 3),
 	        .gone = sqlite3_column_int(s, 4) != 0,
 	        .secret = (const char *)sqlite3_column_text(s, 5),
@@ -561,7 +561,7 @@ static int ms__agent_row(sqlite3_stmt *s, void *cb, void *arg)
 int ms_registry_agents_foreach(ms_registry *reg, ms_registry_agent_cb cb, void *arg,
                                struct ag_error *err)
 {
-	return ms__walk(reg, ST_AGENT_LIST, "list agents", ms__agent_row, (void *)cb, arg, err);
+	return walk(reg, ST_AGENT_LIST, "list agents", agent_row, (void *)cb, arg, err);
 }
 
 /* ---- frameworks ----------------------------------------------------- */
@@ -570,19 +570,19 @@ int ms_registry_framework_put(ms_registry *reg, const struct ms_registry_framewo
                               struct ag_error *err)
 {
 	sqlite3_stmt *s = reg->stmt[ST_FW_PUT];
-	ms__bind_text(s, 1, fw->id);
-	ms__bind_text(s, 2, fw->info_json ? fw->info_json : "{}");
+	bind_text(s, 1, fw->id);
+	bind_text(s, 2, fw->info_json ? fw->info_json : "{}");
 	sqlite3_bind_double(s, 3, fw->failover_timeout_s);
 	sqlite3_bind_int64(s, 4, fw->registered_at_ns);
 	sqlite3_bind_int(s, 5, fw->removed ? 1 : 0);
-	return ms__run(reg, ST_FW_PUT, "record framework", err);
+	return run(reg, ST_FW_PUT, "record framework", err);
 }
 
 int ms_registry_framework_mark_removed(ms_registry *reg, const char *id, struct ag_error *err)
 {
-	ms__bind_text(reg->stmt[ST_FW_REMOVED], 1, id);
+	bind_text(reg->stmt[ST_FW_REMOVED], 1, id);
 	sqlite3_bind_int64(reg->stmt[ST_FW_REMOVED], 2, ag_wall_ns());
-	int r = ms__run(reg, ST_FW_REMOVED, "mark framework removed", err);
+	int r = run(reg, ST_FW_REMOVED, "mark framework removed", err);
 	if (r == 0 && sqlite3_changes(reg->db) > 0)
 		reg->n_removed++;
 	return r;
@@ -594,14 +594,14 @@ uint64_t ms_registry_removed_frameworks(const ms_registry *reg)
 }
 
 /* Give free pages back to the file system when there are many. */
-static int ms__reclaim(ms_registry *reg, struct ag_error *err)
+static int reclaim(ms_registry *reg, struct ag_error *err)
 {
 	sqlite3_stmt *s = reg->stmt[ST_FREELIST];
 	int rc = sqlite3_step(s);
 	int free_pages = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW)
-		return ms__sqlerr(reg, rc, err, "read freelist_count");
+		return sqlerr(reg, rc, err, "read freelist_count");
 	if (free_pages <= MS_REGISTRY_FREE_PAGES_MAX)
 		return 0;
 	/* incremental_vacuum returns no rows but must be stepped to its end. */
@@ -609,7 +609,7 @@ static int ms__reclaim(ms_registry *reg, struct ag_error *err)
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		;
 	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : ms__sqlerr(reg, rc, err, "incremental_vacuum");
+	return rc == SQLITE_DONE ? 0 : sqlerr(reg, rc, err, "incremental_vacuum");
 }
 
 int ms_registry_frameworks_prune_removed(ms_registry *reg, uint64_t keep,
@@ -617,7 +617,7 @@ int ms_registry_frameworks_prune_removed(ms_registry *reg, uint64_t keep,
                                          struct ag_error *err)
 {
 	if (reg->n_removed <= keep)
-		return ms__reclaim(reg, err);
+		return reclaim(reg, err);
 	sqlite3_stmt *s = reg->stmt[ST_FW_PRUNE];
 	sqlite3_bind_int64(s, 1, (int64_t)(reg->n_removed - keep));
 	int rc;
@@ -627,26 +627,26 @@ int ms_registry_frameworks_prune_removed(ms_registry *reg, uint64_t keep,
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		n++;
 		if (pruned)
-			pruned(ms__col_text(s, 0), arg);
+			pruned(col_text(s, 0), arg);
 	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE)
-		return ms__sqlerr(reg, rc, err, "prune removed frameworks");
+		return sqlerr(reg, rc, err, "prune removed frameworks");
 	reg->n_removed -= n < reg->n_removed ? n : reg->n_removed;
-	return ms__reclaim(reg, err);
+	return reclaim(reg, err);
 }
 
 int ms_registry_framework_remove(ms_registry *reg, const char *id, struct ag_error *err)
 {
-	return ms__run_key(reg, ST_FW_DEL, id, "remove framework", err);
+	return run_key(reg, ST_FW_DEL, id, "remove framework", err);
 }
 
-static int ms__fw_row(sqlite3_stmt *s, void *cb, void *arg)
+static int fw_row(sqlite3_stmt *s, void *cb, void *arg)
 {
 	struct ms_registry_framework fw = {
-	        .id = ms__col_text(s, 0),
-	        .info_json = ms__col_text(s, 1),
+	        .id = col_text(s, 0),
+	        .info_json = col_text(s, 1),
 	        .failover_timeout_s = sqlite3_column_double(s, 2),
 	        .registered_at_ns = sqlite3_column_int64(s, 3),
 	        .removed = sqlite3_column_int(s, 4) != 0,
@@ -657,7 +657,7 @@ static int ms__fw_row(sqlite3_stmt *s, void *cb, void *arg)
 int ms_registry_frameworks_foreach(ms_registry *reg, ms_registry_framework_cb cb, void *arg,
                                    struct ag_error *err)
 {
-	return ms__walk(reg, ST_FW_LIST, "list frameworks", ms__fw_row, (void *)cb, arg, err);
+	return walk(reg, ST_FW_LIST, "list frameworks", fw_row, (void *)cb, arg, err);
 }
 
 /* ---- weights -------------------------------------------------------- */
@@ -668,23 +668,23 @@ int ms_registry_weight_set(ms_registry *reg, const char *role, double weight, st
 		return ag_error_msg(err, EINVAL, "registry: the weight of role `%s` must be > 0",
 		                    role);
 	sqlite3_stmt *s = reg->stmt[ST_WEIGHT_SET];
-	ms__bind_text(s, 1, role);
+	bind_text(s, 1, role);
 	sqlite3_bind_double(s, 2, weight);
-	return ms__run(reg, ST_WEIGHT_SET, "set weight", err);
+	return run(reg, ST_WEIGHT_SET, "set weight", err);
 }
 
 int ms_registry_weight_remove(ms_registry *reg, const char *role, struct ag_error *err)
 {
-	return ms__run_key(reg, ST_WEIGHT_DEL, role, "remove weight", err);
+	return run_key(reg, ST_WEIGHT_DEL, role, "remove weight", err);
 }
 
-static int ms__weight_row(sqlite3_stmt *s, void *cb, void *arg)
+static int weight_row(sqlite3_stmt *s, void *cb, void *arg)
 {
-	return ((ms_registry_weight_cb)cb)(ms__col_text(s, 0), sqlite3_column_double(s, 1), arg);
+	return ((ms_registry_weight_cb)cb)(col_text(s, 0), sqlite3_column_double(s, 1), arg);
 }
 
 int ms_registry_weights_foreach(ms_registry *reg, ms_registry_weight_cb cb, void *arg,
                                 struct ag_error *err)
 {
-	return ms__walk(reg, ST_WEIGHT_LIST, "list weights", ms__weight_row, (void *)cb, arg, err);
+	return walk(reg, ST_WEIGHT_LIST, "list weights", weight_row, (void *)cb, arg, err);
 }

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-static void ms__scheduler(struct evhttp_request *req, void *arg)
+static void scheduler(struct evhttp_request *req, void *arg)
 {
 	struct ms_master *m = arg;
 	if (!ms_http_require_json_body(req))
@@ -125,5 +125,5 @@ static void ms__scheduler(struct evhttp_request *req, void *arg)
 
 int ms_scheduler_routes(struct ms_master *m)
 {
-	return ms_http_route(m->http, "/api/v1/scheduler", EVHTTP_REQ_POST, ms__scheduler, m);
+	return ms_http_route(m->http, "/api/v1/scheduler", EVHTTP_REQ_POST, scheduler, m);
 }

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-static void ms__stream_send(ms_stream *s, json_t *ev)
+static void stream_send(ms_stream *s, json_t *ev)
 {
 	size_t len;
 	char *text = pb_json_dump(ev, &len);
@@ -18,7 +18,7 @@ static void ms__stream_send(ms_stream *s, json_t *ev)
 void ms_framework_send(struct ms_framework *fw, json_t *ev)
 {
 	if (fw->stream)
-		ms__stream_send(fw->stream, ev);
+		stream_send(fw->stream, ev);
 	json_decref(ev);
 }
 
@@ -32,7 +32,7 @@ void ms_framework_send_update_text(struct ms_framework *fw, const char *status_t
 	memcpy(text, head, sizeof(head) - 1);
 	memcpy(text + sizeof(head) - 1, status_text, n);
 	memcpy(text + sizeof(head) - 1 + n, "}}", 3);
-	/* Refused: the stream is closing (as in ms__stream_send); the
+	/* Refused: the stream is closing (as in stream_send); the
 	 * update stays unacknowledged and the agent sends it again. */
 	AG_IGNORE_RESULT(ms_stream_send(fw->stream, text, sizeof(head) - 1 + n + 2));
 	free(text);
@@ -41,7 +41,7 @@ void ms_framework_send_update_text(struct ms_framework *fw, const char *status_t
 void ms_agent_send(struct ms_agent *a, json_t *msg)
 {
 	if (a->stream)
-		ms__stream_send(a->stream, msg);
+		stream_send(a->stream, msg);
 	json_decref(msg);
 }
 

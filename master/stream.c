@@ -32,14 +32,14 @@ const char *ms_stream_close_reason_name(enum ms_stream_close_reason reason)
 	return "?";
 }
 
-static struct bufferevent *ms__stream_bev(const ms_stream *s)
+static struct bufferevent *stream_bev(const ms_stream *s)
 {
 	return evhttp_connection_get_bufferevent(s->evcon);
 }
 
 /* Free the stream's own resources (it is already unlinked). The request
  * and connection are handled by the caller. */
-static void ms__stream_free(ms_stream *s)
+static void stream_free(ms_stream *s)
 {
 	ms__flush_forget(s);
 	if (s->watch)
@@ -50,7 +50,7 @@ static void ms__stream_free(ms_stream *s)
 }
 
 /* evhttp is tearing the connection down (whoever started it). */
-static void ms__stream_conn_closed(struct evhttp_connection *evcon, void *arg)
+static void stream_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
 	ms_stream *s = arg;
 	(void)evcon;
@@ -63,20 +63,20 @@ static void ms__stream_conn_closed(struct evhttp_connection *evcon, void *arg)
 	LIST_REMOVE(s, link);
 	if (s->on_close)
 		s->on_close(s, reason, s->arg);
-	ms__stream_free(s);
+	stream_free(s);
 }
 
-static void ms__stream_close_now(evutil_socket_t fd, short what, void *arg)
+static void stream_close_now(evutil_socket_t fd, short what, void *arg)
 {
 	ms_stream *s = arg;
 	(void)fd;
 	(void)what;
-	/* Calls ms__stream_conn_closed, which frees s. */
+	/* Calls stream_conn_closed, which frees s. */
 	evhttp_connection_free(s->evcon);
 }
 
 /* Close from the loop's next turn: never re-enter the owner. */
-static void ms__stream_close_later(ms_stream *s, enum ms_stream_close_reason reason)
+static void stream_close_later(ms_stream *s, enum ms_stream_close_reason reason)
 {
 	if (s->closing)
 		return;
@@ -87,7 +87,7 @@ static void ms__stream_close_later(ms_stream *s, enum ms_stream_close_reason rea
 	event_active(s->closer, EV_TIMEOUT, 0);
 }
 
-static void ms__stream_readable(evutil_socket_t fd, short what, void *arg)
+static void stream_readable(evutil_socket_t fd, short what, void *arg)
 {
 	ms_stream *s = arg;
 	char buf[1024];
@@ -97,7 +97,7 @@ static void ms__stream_readable(evutil_socket_t fd, short what, void *arg)
 		return; /* a client may not send on its stream; ignore it */
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	ms__stream_close_later(s, MS_STREAM_PEER_CLOSED);
+	stream_close_later(s, MS_STREAM_PEER_CLOSED);
 }
 
 ms_stream *ms_stream_start(ms_http *http, struct evhttp_request *req, const char *const *headers,
@@ -118,14 +118,14 @@ ms_stream *ms_stream_start(ms_http *http, struct evhttp_request *req, const char
 	s->on_close = on_close;
 	s->arg = arg;
 	s->max_pending = http->stream_max_pending;
-	s->closer = event_new(http->base, -1, 0, ms__stream_close_now, s);
+	s->closer = event_new(http->base, -1, 0, stream_close_now, s);
 	int fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
-	s->watch = event_new(http->base, fd, EV_READ | EV_PERSIST, ms__stream_readable, s);
+	s->watch = event_new(http->base, fd, EV_READ | EV_PERSIST, stream_readable, s);
 	if (!s->closer || !s->watch)
 		abort();
 	LIST_INSERT_HEAD(&http->streams, s, link);
 
-	evhttp_connection_set_closecb(evcon, ms__stream_conn_closed, s);
+	evhttp_connection_set_closecb(evcon, stream_conn_closed, s);
 	evhttp_send_reply_start(req, HTTP_OK, NULL);
 	/* evhttp chunks unless the client speaks HTTP/1.0. */
 	const char *te = evhttp_find_header(out, "Transfer-Encoding");
@@ -157,7 +157,7 @@ void ms_stream_set_max_pending(ms_stream *s, size_t max_pending)
 
 void ms_stream_set_sndbuf(ms_stream *s, int bytes)
 {
-	int fd = bufferevent_getfd(ms__stream_bev(s));
+	int fd = bufferevent_getfd(stream_bev(s));
 	/* Best effort: the default (autotuned) buffer is still correct. */
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
 }
@@ -166,7 +166,7 @@ void ms_stream_set_background(ms_stream *s)
 {
 	if (event_base_get_npriorities(s->http->base) <= MS_PRIORITY_BACKGROUND)
 		return;
-	(void)bufferevent_priority_set(ms__stream_bev(s), MS_PRIORITY_BACKGROUND);
+	(void)bufferevent_priority_set(stream_bev(s), MS_PRIORITY_BACKGROUND);
 	/* Written by its bufferevent in the background, not by the flusher. */
 	s->background = true;
 	ms__flush_forget(s);
@@ -186,13 +186,13 @@ const char *ms_stream_peer(const ms_stream *s, char *buf, size_t len)
 
 /* Whether a record of `framed` bytes may be queued; if not, the stream is
  * being closed as a slow consumer. */
-static int ms__stream_admit(ms_stream *s, size_t framed)
+static int stream_admit(ms_stream *s, size_t framed)
 {
 	if (s->closing || !s->req)
 		return -EPIPE;
 	size_t pending = ms_stream_pending(s);
 	if (pending > 0 && pending + framed > s->max_pending) {
-		ms__stream_close_later(s, MS_STREAM_SLOW_CONSUMER);
+		stream_close_later(s, MS_STREAM_SLOW_CONSUMER);
 		return -ENOBUFS;
 	}
 	return 0;
@@ -200,7 +200,7 @@ static int ms__stream_admit(ms_stream *s, size_t framed)
 
 /* The size line of a record of `len` bytes, without printf, at the end of
  * `line`; its length. */
-static size_t ms__size_line(char line[24], size_t len)
+static size_t size_line(char line[24], size_t len)
 {
 	size_t n = 24;
 	line[--n] = '\n';
@@ -216,7 +216,7 @@ int ms_stream_send(ms_stream *s, const char *json, size_t len)
 	if (len == 0)
 		return -EINVAL;
 	/* The size line plus the chunk framing (hex size, two CRLFs). */
-	int r = ms__stream_admit(s, len + 21 + 20);
+	int r = stream_admit(s, len + 21 + 20);
 	if (r < 0)
 		return r;
 	/* The record goes straight into the connection's output, framed as
@@ -226,7 +226,7 @@ int ms_stream_send(ms_stream *s, const char *json, size_t len)
 	 * write itself. One record, one chunk: npm mesos-framework splits on
 	 * chunks. */
 	char line[24];
-	size_t n = ms__size_line(line, len);
+	size_t n = size_line(line, len);
 	size_t rec = n + len;
 	char head[24];
 	size_t h = sizeof(head);
@@ -261,7 +261,7 @@ int ms_stream_send(ms_stream *s, const char *json, size_t len)
 /* A record is the whole HTTP chunk, the same bytes for every stream: its
  * chunk head (hex size, CRLF), the RecordIO size line, the JSON and the
  * chunk's CRLF. Each stream's queue gets one reference to it (one small
- * libevent chain) instead of a copy; libevent calls ms__record_released
+ * libevent chain) instead of a copy; libevent calls record_released
  * once the stream has written it or dropped it. */
 struct ms_record {
 	size_t refs;
@@ -274,7 +274,7 @@ struct ms_record {
 ms_record *ms_record_new(const char *json, size_t len)
 {
 	char line[24], head[24];
-	size_t n = ms__size_line(line, len);
+	size_t n = size_line(line, len);
 	int h = snprintf(head, sizeof(head), "%zx\r\n", n + len);
 	ms_record *rec = ag_malloc(sizeof(*rec) + (size_t)h + n + len + 2);
 	rec->refs = 1;
@@ -294,7 +294,7 @@ void ms_record_unref(ms_record *rec)
 		free(rec);
 }
 
-static void ms__record_released(const void *data, size_t len, void *arg)
+static void record_released(const void *data, size_t len, void *arg)
 {
 	(void)data;
 	(void)len;
@@ -303,7 +303,7 @@ static void ms__record_released(const void *data, size_t len, void *arg)
 
 int ms_stream_send_record(ms_stream *s, ms_record *rec)
 {
-	int r = ms__stream_admit(s, rec->len);
+	int r = stream_admit(s, rec->len);
 	if (r < 0)
 		return r;
 	/* Straight into the connection's output, as evhttp_send_reply_chunk
@@ -312,7 +312,7 @@ int ms_stream_send_record(ms_stream *s, ms_record *rec)
 	const char *p = s->chunked ? rec->data : rec->data + rec->head_len;
 	size_t n = s->chunked ? rec->len : rec->len - rec->head_len - 2;
 	rec->refs++;
-	if (evbuffer_add_reference(out, p, n, ms__record_released, rec) < 0)
+	if (evbuffer_add_reference(out, p, n, record_released, rec) < 0)
 		abort();
 	ms__flush_stream(s);
 	return 0;
@@ -330,7 +330,7 @@ void ms_stream_end(ms_stream *s)
 	/* The watch must go before evhttp reads the connection again for the
 	 * next keep-alive request, or it would steal those bytes. */
 	LIST_REMOVE(s, link);
-	ms__stream_free(s);
+	stream_free(s);
 	if (closing) {
 		evhttp_connection_free(evcon);
 		return;

@@ -11,7 +11,7 @@ struct ms_task *ms_task_find(struct ms_framework *fw, const char *id)
 	return id ? ag_map_get(&fw->tasks, id) : NULL;
 }
 
-static void ms__task_link(struct ms_task *t, struct ms_agent *a)
+static void task_link(struct ms_task *t, struct ms_agent *a)
 {
 	t->agent = a;
 	t->agent_prev = NULL;
@@ -21,7 +21,7 @@ static void ms__task_link(struct ms_task *t, struct ms_agent *a)
 	a->tasks = t;
 }
 
-static void ms__task_unlink(struct ms_task *t)
+static void task_unlink(struct ms_task *t)
 {
 	struct ms_agent *a = t->agent;
 	if (!a)
@@ -45,7 +45,7 @@ void ms_task_free(struct ms_task *t)
 {
 	if (!t)
 		return;
-	ms__task_unlink(t);
+	task_unlink(t);
 	drf_resources_free(t->res);
 	free(t->info);
 	free(t->status);
@@ -59,7 +59,7 @@ void ms_task_free(struct ms_task *t)
 void ms_task_remove(struct ms_master *m, struct ms_task *t)
 {
 	ag_map_del(&t->fw->tasks, t->id);
-	ms__task_unlink(t);
+	task_unlink(t);
 	m->completed_tasks++;
 	/* GET_TASKS shows a completed task from its TaskInfo and last status
 	 * only: the rest goes now. */
@@ -74,7 +74,7 @@ void ms_task_remove(struct ms_master *m, struct ms_task *t)
 
 /* The decoders refuse such ids already (pb_id_problem); kept for task
  * infos that come from elsewhere. */
-static bool ms__id_ok(const char *id)
+static bool id_ok(const char *id)
 {
 	return id && !pb_id_problem(id, strlen(id));
 }
@@ -83,10 +83,10 @@ int ms_task_validate(struct ms_framework *fw, const struct pb_task_info *ti, con
                      struct ag_error *err)
 {
 	bool oci = ti->container && ti->container->oci;
-	if (!ms__id_ok(ti->task_id))
+	if (!id_ok(ti->task_id))
 		return ag_error_msg(err, EINVAL, "Task ID '%.255s' is invalid: it %s", ti->task_id,
 		                    pb_id_problem(ti->task_id, strlen(ti->task_id)));
-	if (ti->executor_id && !ms__id_ok(ti->executor_id))
+	if (ti->executor_id && !id_ok(ti->executor_id))
 		return ag_error_msg(err, EINVAL, "Executor ID '%.255s' is invalid",
 		                    ti->executor_id);
 	if (ms_task_find(fw, ti->task_id))
@@ -120,7 +120,7 @@ int ms_task_validate(struct ms_framework *fw, const struct pb_task_info *ti, con
 	return 0;
 }
 
-static char *ms__compact(const json_t *j)
+static char *compact(const json_t *j)
 {
 	/* As on the wire: a status kept here is sent as it is. */
 	return j ? pb_json_dump(j, NULL) : NULL;
@@ -129,7 +129,7 @@ static char *ms__compact(const json_t *j)
 void ms_task_set_status(struct ms_task *t, const json_t *status)
 {
 	free(t->status);
-	t->status = ms__compact(status);
+	t->status = compact(status);
 }
 
 json_t *ms_task_json(struct ms_task *t)
@@ -192,16 +192,16 @@ void ms_task_send_master_update(struct ms_master *m, struct ms_framework *fw, co
 	                                pb_task_status_to_json(&st)));
 }
 
-static struct ms_task *ms__task_new(struct ms_framework *fw, const char *id, struct ms_agent *a,
-                                    const char *role, const json_t *info, struct drf_resources *res)
+static struct ms_task *task_new(struct ms_framework *fw, const char *id, struct ms_agent *a,
+                                const char *role, const json_t *info, struct drf_resources *res)
 {
 	struct ms_task *t = ag_calloc(1, sizeof(*t));
 	t->id = ag_strdup(id);
 	t->fw = fw;
 	t->agent_id = ag_strdup(a->id);
-	ms__task_link(t, a);
+	task_link(t, a);
 	t->role = ag_strdup(role);
-	t->info = ms__compact(info);
+	t->info = compact(info);
 	t->res = res;
 	t->state = PB_TASK_STAGING;
 	ag_map_put(&fw->tasks, t->id, t);
@@ -211,7 +211,7 @@ static struct ms_task *ms__task_new(struct ms_framework *fw, const char *id, str
 void ms_task_launch(struct ms_master *m, struct ms_framework *fw, struct ms_agent *agent,
                     const struct pb_task_info *ti, const char *role, struct drf_resources *res)
 {
-	struct ms_task *t = ms__task_new(fw, ti->task_id, agent, role, ti->json, res);
+	struct ms_task *t = task_new(fw, ti->task_id, agent, role, ti->json, res);
 	t->booked = true; /* by the accept */
 	ag_debug("framework %s: task %s on agent %s", fw->id, t->id, agent->id);
 	if (agent->stream && fw->info_text) {
@@ -253,13 +253,13 @@ struct ms_task *ms_task_adopt(struct ms_master *m, struct ms_framework *fw, stru
 	(void)m;
 	const char *id =
 	        json_string_value(json_object_get(json_object_get(info, "task_id"), "value"));
-	return ms__task_new(fw, id, a, role, info, res);
+	return task_new(fw, id, a, role, info, res);
 }
 
 /* ms_task_transition() with the status as its text (taken; NULL: none)
  * and, when the caller has it, its tree. */
-static void ms__transition(struct ms_master *m, struct ms_task *t, enum pb_task_state state,
-                           char *text, const json_t *status)
+static void transition(struct ms_master *m, struct ms_task *t, enum pb_task_state state, char *text,
+                       const json_t *status)
 {
 	enum pb_task_state old = t->state;
 	t->state = state;
@@ -294,7 +294,7 @@ static void ms__transition(struct ms_master *m, struct ms_task *t, enum pb_task_
 void ms_task_transition(struct ms_master *m, struct ms_task *t, enum pb_task_state state,
                         const json_t *status)
 {
-	ms__transition(m, t, state, ms__compact(status), status);
+	transition(m, t, state, compact(status), status);
 }
 
 void ms_task_master_transition(struct ms_master *m, struct ms_task *t, enum pb_task_state state,
@@ -320,7 +320,7 @@ void ms_task_master_transition(struct ms_master *m, struct ms_task *t, enum pb_t
 
 /* Whether pb_json_dump() writes `s` inside quotes as it is: printable
  * ASCII other than '"' and '\\'. */
-static bool ms__json_plain(const char *s)
+static bool json_plain(const char *s)
 {
 	for (; *s; s++)
 		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
@@ -328,8 +328,8 @@ static bool ms__json_plain(const char *s)
 	return true;
 }
 
-static void ms__ack_agent(struct ms_agent *a, const char *fw_id, const char *task_id,
-                          const uint8_t *uuid)
+static void ack_agent(struct ms_agent *a, const char *fw_id, const char *task_id,
+                      const uint8_t *uuid)
 {
 	if (!a->stream)
 		return;
@@ -346,7 +346,7 @@ static void ms__ack_agent(struct ms_agent *a, const char *fw_id, const char *tas
 	size_t n = 0;
 	for (size_t i = 0; i < AG_ARRAY_SIZE(parts); i++)
 		n += strlen(parts[i]);
-	if (n < sizeof(text) && ms__json_plain(fw_id) && ms__json_plain(task_id)) {
+	if (n < sizeof(text) && json_plain(fw_id) && json_plain(task_id)) {
 		/* The bytes pb_json_dump() would write, without the tree (nor
 		 * printf: one of these per update). */
 		n = 0;
@@ -384,7 +384,7 @@ void ms_task_status_update(struct ms_master *m, struct ms_agent *agent, const ch
 		 * the master already forgot. Stop the agent's retries. */
 		ag_debug("agent %s: update for unknown task %s of framework %s: acknowledged",
 		         agent->id, st->task_id, framework_id);
-		ms__ack_agent(agent, framework_id, st->task_id, st->uuid.data);
+		ack_agent(agent, framework_id, st->task_id, st->uuid.data);
 		/* A task still running that its framework was told has ended
 		 * (lost with its agent, unknown to it at a re-registration, or
 		 * a copy of a task that lives on another agent): nobody can
@@ -402,7 +402,7 @@ void ms_task_status_update(struct ms_master *m, struct ms_agent *agent, const ch
 		 * (reference §4). In Mesos the executor does not even send it
 		 * then, so the master neither records nor forwards it; the
 		 * agent's retries stop here and its next update is released. */
-		ms__ack_agent(agent, framework_id, st->task_id, st->uuid.data);
+		ack_agent(agent, framework_id, st->task_id, st->uuid.data);
 		return;
 	}
 	char *text;
@@ -427,7 +427,7 @@ void ms_task_status_update(struct ms_master *m, struct ms_agent *agent, const ch
 		text = j ? pb_json_dump(j, NULL) : ag_strdup(status_text);
 		json_decref(j);
 	}
-	ms__transition(m, t, st->state, text, NULL);
+	transition(m, t, st->state, text, NULL);
 	/* t->status is now this update's text. */
 	free(t->pending);
 	t->pending = ag_strdup(t->status);
@@ -442,7 +442,7 @@ int ms_task_acknowledge(struct ms_master *m, struct ms_framework *fw, const char
 	if (!t || !t->pending || memcmp(t->pending_uuid, uuid, PB_UUID_LEN) != 0)
 		return -ENOENT;
 	if (t->agent)
-		ms__ack_agent(t->agent, fw->id, t->id, uuid);
+		ack_agent(t->agent, fw->id, t->id, uuid);
 	free(t->pending);
 	t->pending = NULL;
 	if (pb_task_state_is_terminal(t->state))
@@ -452,8 +452,8 @@ int ms_task_acknowledge(struct ms_master *m, struct ms_framework *fw, const char
 
 /* The reference's reconciliation table, for a task the master does not
  * know. */
-static enum pb_task_state ms__unknown_task_state(struct ms_master *m, struct ms_framework *fw,
-                                                 const char *agent_id)
+static enum pb_task_state unknown_task_state(struct ms_master *m, struct ms_framework *fw,
+                                             const char *agent_id)
 {
 	if (!(fw->caps & PB_CAP_BIT(PB_CAP_PARTITION_AWARE)))
 		return PB_TASK_LOST;
@@ -467,7 +467,7 @@ static enum pb_task_state ms__unknown_task_state(struct ms_master *m, struct ms_
 	return PB_TASK_GONE;
 }
 
-static void ms__reconcile_known(struct ms_framework *fw, struct ms_task *t)
+static void reconcile_known(struct ms_framework *fw, struct ms_task *t)
 {
 	struct pb_task_status st = {
 	        .task_id = t->id,
@@ -488,14 +488,14 @@ void ms_reconcile(struct ms_master *m, struct ms_framework *fw, const struct pb_
 	if (!call->reconcile.n_tasks) {
 		struct ag_map_iter it;
 		for (ag_map_iter_init(&it); ag_map_iter_next(&fw->tasks, &it);)
-			ms__reconcile_known(fw, it.e->value);
+			reconcile_known(fw, it.e->value);
 		return;
 	}
 	for (size_t i = 0; i < call->reconcile.n_tasks; i++) {
 		const struct pb_reconcile_task *rt = &call->reconcile.tasks[i];
 		struct ms_task *t = ms_task_find(fw, rt->task_id);
 		if (t) {
-			ms__reconcile_known(fw, t);
+			reconcile_known(fw, t);
 			continue;
 		}
 		struct ms_agent *a = rt->agent_id ? ag_map_get(&m->agents, rt->agent_id) : NULL;
@@ -503,10 +503,9 @@ void ms_reconcile(struct ms_master *m, struct ms_framework *fw, const struct pb_
 		 * still report the task; say nothing for now. */
 		if (a && !a->active && !a->unreachable && !a->gone)
 			continue;
-		ms_task_send_master_update(m, fw, rt->task_id, rt->agent_id,
-		                           ms__unknown_task_state(m, fw, rt->agent_id),
-		                           PB_REASON_RECONCILIATION,
-		                           "Reconciliation: Task is unknown");
+		ms_task_send_master_update(
+		        m, fw, rt->task_id, rt->agent_id, unknown_task_state(m, fw, rt->agent_id),
+		        PB_REASON_RECONCILIATION, "Reconciliation: Task is unknown");
 	}
 }
 
@@ -517,7 +516,7 @@ void ms_kill(struct ms_master *m, struct ms_framework *fw, const struct pb_call 
 		if (t)
 			return; /* already ended: its terminal update is on its way */
 		ms_task_send_master_update(m, fw, call->kill.task_id, call->kill.agent_id,
-		                           ms__unknown_task_state(m, fw, call->kill.agent_id),
+		                           unknown_task_state(m, fw, call->kill.agent_id),
 		                           PB_REASON_RECONCILIATION, "Cannot kill an unknown task");
 		return;
 	}

@@ -7,7 +7,7 @@
 
 #include <time.h>
 
-static void ms__alloc_soon_cb(evutil_socket_t fd, short what, void *arg)
+static void alloc_soon_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ms_master *m = arg;
 	(void)fd;
@@ -42,7 +42,7 @@ void ms_allocate_batched(struct ms_master *m)
 	}
 }
 
-static void ms__alloc_timer_cb(evutil_socket_t fd, short what, void *arg)
+static void alloc_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ms_master *m = arg;
 	(void)fd;
@@ -55,7 +55,7 @@ static void ms__alloc_timer_cb(evutil_socket_t fd, short what, void *arg)
 	ms_offers_flush(m);
 }
 
-static void ms__heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ms_master *m = arg;
 	(void)fd;
@@ -80,7 +80,7 @@ static void ms__heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	ms_record_unref(rec);
 }
 
-static void ms__agent_check_cb(evutil_socket_t fd, short what, void *arg)
+static void agent_check_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ms_master *m = arg;
 	(void)fd;
@@ -102,7 +102,7 @@ static void ms__agent_check_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static struct timeval ms__tv(uint64_t ns)
+static struct timeval to_timeval(uint64_t ns)
 {
 	struct timeval tv = {(time_t)(ns / 1000000000), (suseconds_t)(ns % 1000000000 / 1000)};
 	return tv;
@@ -110,20 +110,20 @@ static struct timeval ms__tv(uint64_t ns)
 
 int ms_timers_start(struct ms_master *m, struct ag_error *err)
 {
-	m->alloc_soon = evtimer_new(m->base, ms__alloc_soon_cb, m);
-	m->alloc_batch = evtimer_new(m->base, ms__alloc_soon_cb, m);
-	m->alloc_timer = event_new(m->base, -1, EV_PERSIST, ms__alloc_timer_cb, m);
-	m->heartbeat = event_new(m->base, -1, EV_PERSIST, ms__heartbeat_cb, m);
-	m->agent_checker = event_new(m->base, -1, EV_PERSIST, ms__agent_check_cb, m);
+	m->alloc_soon = evtimer_new(m->base, alloc_soon_cb, m);
+	m->alloc_batch = evtimer_new(m->base, alloc_soon_cb, m);
+	m->alloc_timer = event_new(m->base, -1, EV_PERSIST, alloc_timer_cb, m);
+	m->heartbeat = event_new(m->base, -1, EV_PERSIST, heartbeat_cb, m);
+	m->agent_checker = event_new(m->base, -1, EV_PERSIST, agent_check_cb, m);
 	if (!m->alloc_soon || !m->alloc_batch || !m->alloc_timer || !m->heartbeat ||
 	    !m->agent_checker)
 		return ag_error_msg(err, ENOMEM, "cannot create the master's timers");
-	struct timeval tv = ms__tv(m->flags.allocation_interval_ns);
+	struct timeval tv = to_timeval(m->flags.allocation_interval_ns);
 	evtimer_add(m->alloc_timer, &tv);
-	tv = ms__tv(m->flags.heartbeat_interval_ns);
+	tv = to_timeval(m->flags.heartbeat_interval_ns);
 	evtimer_add(m->heartbeat, &tv);
 	uint64_t check = m->flags.agent_ping_timeout_ns / 2;
-	tv = ms__tv(check ? check : 1000000);
+	tv = to_timeval(check ? check : 1000000);
 	evtimer_add(m->agent_checker, &tv);
 	return 0;
 }
