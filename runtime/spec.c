@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
-static const char *const rt_ns_names[RT_NS_COUNT] = {
+static const char *const ns_names[RT_NS_COUNT] = {
         [RT_NS_PID] = "pid",       [RT_NS_NETWORK] = "network", [RT_NS_MOUNT] = "mount",
         [RT_NS_IPC] = "ipc",       [RT_NS_UTS] = "uts",         [RT_NS_USER] = "user",
         [RT_NS_CGROUP] = "cgroup",
@@ -21,7 +21,7 @@ const char *rt_ns_type_name(enum rt_ns_type t)
 {
 	if ((unsigned)t >= RT_NS_COUNT)
 		return "unknown";
-	return rt_ns_names[t];
+	return ns_names[t];
 }
 
 /* ---- root ------------------------------------------------------------- */
@@ -29,7 +29,7 @@ const char *rt_ns_type_name(enum rt_ns_type t)
 /* Join `base` and `rel` lexically, dropping "." components and doubled
  * slashes. The path is the bundle owner's own host path, so ".." is kept
  * as written; realpath(3) is not used as the root need not exist yet. */
-static char *rt_path_join(const char *base, const char *rel)
+static char *path_join(const char *base, const char *rel)
 {
 	char *raw = ag_asprintf("%s/%s", base, rel);
 	char *out = ag_malloc(strlen(raw) + 2);
@@ -53,7 +53,7 @@ static char *rt_path_join(const char *base, const char *rel)
 	return out;
 }
 
-static int rt_parse_root(struct rt__ctx *c, json_t *root, const char *bundle, struct rt_spec *s)
+static int parse_root(struct rt__ctx *c, json_t *root, const char *bundle, struct rt_spec *s)
 {
 	_cleanup_free_ char *path = NULL;
 	int r = rt__get_str(c, root, "path", true, &path);
@@ -65,7 +65,7 @@ static int rt_parse_root(struct rt__ctx *c, json_t *root, const char *bundle, st
 	if (r < 0)
 		return r;
 	if (path[0] == '/') {
-		s->root_path = rt_path_join("/", path);
+		s->root_path = path_join("/", path);
 		return 0;
 	}
 	_cleanup_free_ char *cwd = NULL;
@@ -78,10 +78,10 @@ static int rt_parse_root(struct rt__ctx *c, json_t *root, const char *bundle, st
 	if (!bundle)
 		base = ag_strdup(cwd);
 	else if (bundle[0] != '/')
-		base = rt_path_join(cwd, bundle);
+		base = path_join(cwd, bundle);
 	else
 		base = ag_strdup(bundle);
-	s->root_path = rt_path_join(base, path);
+	s->root_path = path_join(base, path);
 	return 0;
 }
 
@@ -130,7 +130,7 @@ static const struct {
         {"runbindable", RT_MOPT_PROPAGATION, MS_UNBINDABLE | MS_REC},
 };
 
-static int rt_parse_mount_options(struct rt__ctx *c, json_t *m, struct rt_mount *mnt)
+static int parse_mount_options(struct rt__ctx *c, json_t *m, struct rt_mount *mnt)
 {
 	char **opts = NULL;
 	size_t n = 0;
@@ -198,7 +198,7 @@ static int rt_parse_mount_options(struct rt__ctx *c, json_t *m, struct rt_mount 
 	return 1;
 }
 
-static int rt_parse_mounts(struct rt__ctx *c, json_t *top, struct rt_spec *s)
+static int parse_mounts(struct rt__ctx *c, json_t *top, struct rt_spec *s)
 {
 	json_t *arr = NULL;
 	int r = rt__get_arr(c, top, "mounts", false, &arr);
@@ -226,7 +226,7 @@ static int rt_parse_mounts(struct rt__ctx *c, json_t *top, struct rt_spec *s)
 		if (r >= 0)
 			r = rt__get_str(c, m, "source", false, &mnt->source);
 		if (r >= 0)
-			r = rt_parse_mount_options(c, m, mnt);
+			r = parse_mount_options(c, m, mnt);
 		if (r >= 0 && mnt->type && mnt->type[0] == '\0')
 			r = rt__fail(c, "type", json_object_get(m, "type"), "must not be empty");
 		/* Caught here rather than as an EINVAL from mount(2) halfway
@@ -246,7 +246,7 @@ static int rt_parse_mounts(struct rt__ctx *c, json_t *top, struct rt_spec *s)
 
 /* ---- hooks ------------------------------------------------------------ */
 
-static const char *const rt_hook_keys[RT_HOOK_COUNT] = {
+static const char *const hook_keys[RT_HOOK_COUNT] = {
         [RT_HOOK_CREATE_RUNTIME] = "createRuntime",
         [RT_HOOK_CREATE_CONTAINER] = "createContainer",
         [RT_HOOK_START_CONTAINER] = "startContainer",
@@ -255,7 +255,7 @@ static const char *const rt_hook_keys[RT_HOOK_COUNT] = {
         [RT_HOOK_PRESTART] = "prestart",
 };
 
-static int rt_parse_hook(struct rt__ctx *c, json_t *h, struct rt_hook *hook)
+static int parse_hook(struct rt__ctx *c, json_t *h, struct rt_hook *hook)
 {
 	if (!json_is_object(h))
 		return rt__fail(c, NULL, h, "must be an object");
@@ -279,7 +279,7 @@ static int rt_parse_hook(struct rt__ctx *c, json_t *h, struct rt_hook *hook)
 	return 0;
 }
 
-static int rt_parse_hooks(struct rt__ctx *c, json_t *top, struct rt_hooks *hooks)
+static int parse_hooks(struct rt__ctx *c, json_t *top, struct rt_hooks *hooks)
 {
 	json_t *obj = NULL;
 	int r = rt__get_obj(c, top, "hooks", false, &obj);
@@ -288,18 +288,18 @@ static int rt_parse_hooks(struct rt__ctx *c, json_t *top, struct rt_hooks *hooks
 	size_t saved = rt__push_key(c, "hooks");
 	for (int k = 0; k < RT_HOOK_COUNT; k++) {
 		json_t *arr = NULL;
-		r = rt__get_arr(c, obj, rt_hook_keys[k], false, &arr);
+		r = rt__get_arr(c, obj, hook_keys[k], false, &arr);
 		if (r < 0)
 			goto out;
 		if (r == 0)
 			continue;
 		size_t n = json_array_size(arr);
 		hooks->list[k] = ag_calloc(n ? n : 1, sizeof(struct rt_hook));
-		size_t s2 = rt__push_key(c, rt_hook_keys[k]);
+		size_t s2 = rt__push_key(c, hook_keys[k]);
 		for (size_t i = 0; i < n && r >= 0; i++) {
 			size_t s3 = rt__push_index(c, i);
 			hooks->n[k] = i + 1;
-			r = rt_parse_hook(c, json_array_get(arr, i), &hooks->list[k][i]);
+			r = parse_hook(c, json_array_get(arr, i), &hooks->list[k][i]);
 			rt__pop(c, s3);
 		}
 		rt__pop(c, s2);
@@ -314,7 +314,7 @@ out:
 
 /* ---- top level -------------------------------------------------------- */
 
-static int rt_check_version(struct rt__ctx *c, json_t *top, struct rt_spec *s)
+static int check_version(struct rt__ctx *c, json_t *top, struct rt_spec *s)
 {
 	int r = rt__get_str(c, top, "ociVersion", true, &s->oci_version);
 	if (r < 0)
@@ -327,7 +327,7 @@ static int rt_check_version(struct rt__ctx *c, json_t *top, struct rt_spec *s)
 	return 0;
 }
 
-static int rt_check_hostname(struct rt__ctx *c, json_t *top, struct rt_spec *s)
+static int check_hostname(struct rt__ctx *c, json_t *top, struct rt_spec *s)
 {
 	int r = rt__get_str(c, top, "hostname", false, &s->hostname);
 	if (r <= 0)
@@ -341,10 +341,10 @@ static int rt_check_hostname(struct rt__ctx *c, json_t *top, struct rt_spec *s)
 	return 0;
 }
 
-static int rt_parse_top(struct rt__ctx *c, json_t *top, const char *bundle, struct rt_spec *s)
+static int parse_top(struct rt__ctx *c, json_t *top, const char *bundle, struct rt_spec *s)
 {
 	int r;
-	if ((r = rt_check_version(c, top, s)) < 0)
+	if ((r = check_version(c, top, s)) < 0)
 		return r;
 
 	json_t *obj = NULL;
@@ -359,12 +359,12 @@ static int rt_parse_top(struct rt__ctx *c, json_t *top, const char *bundle, stru
 	if ((r = rt__get_obj(c, top, "root", true, &obj)) < 0)
 		return r;
 	saved = rt__push_key(c, "root");
-	r = rt_parse_root(c, obj, bundle, s);
+	r = parse_root(c, obj, bundle, s);
 	rt__pop(c, saved);
 	if (r < 0)
 		return r;
 
-	if ((r = rt_parse_mounts(c, top, s)) < 0)
+	if ((r = parse_mounts(c, top, s)) < 0)
 		return r;
 
 	if ((r = rt__get_obj(c, top, "linux", false, &obj)) < 0)
@@ -377,11 +377,11 @@ static int rt_parse_top(struct rt__ctx *c, json_t *top, const char *bundle, stru
 			return r;
 	}
 	/* After linux: needs to know the namespaces. */
-	if ((r = rt_check_hostname(c, top, s)) < 0)
+	if ((r = check_hostname(c, top, s)) < 0)
 		return r;
 	if ((r = rt__get_str(c, top, "domainname", false, NULL)) < 0)
 		return r;
-	if ((r = rt_parse_hooks(c, top, &s->hooks)) < 0)
+	if ((r = parse_hooks(c, top, &s->hooks)) < 0)
 		return r;
 	r = rt__get_kv(c, top, "annotations", NULL, &s->annotations, &s->n_annotations);
 	if (r < 0)
@@ -397,8 +397,8 @@ static int rt_parse_top(struct rt__ctx *c, json_t *top, const char *bundle, stru
  * tags hold a NUL, which every getter refuses in a string a user wrote. (A
  * syntax error's column on the line of a rewritten integer is then counted
  * in the rewritten text.) */
-static int rt_json_load(struct rt__ctx *c, const char *what, const char *json, size_t len,
-                        json_t **ret_top)
+static int load_json(struct rt__ctx *c, const char *what, const char *json, size_t len,
+                     json_t **ret_top)
 {
 	if (len > RT_SPEC_MAX_BYTES)
 		return ag_error_set(c->err, 0, "%s: %zu bytes is over the limit of %u bytes", what,
@@ -432,11 +432,11 @@ int rt_spec_parse(const char *json, size_t len, const char *bundle, struct rt_sp
 {
 	struct rt__ctx c = {.err = err};
 	json_t *top = NULL;
-	int r = rt_json_load(&c, "config.json", json, len, &top);
+	int r = load_json(&c, "config.json", json, len, &top);
 	if (r < 0)
 		return r;
 	struct rt_spec *s = ag_calloc(1, sizeof(*s));
-	r = rt_parse_top(&c, top, bundle, s);
+	r = parse_top(&c, top, bundle, s);
 	json_decref(top);
 	if (r < 0) {
 		rt_spec_free(s);
@@ -454,7 +454,7 @@ int rt_process_parse(const char *json, size_t len, struct rt_process **ret_proce
 	struct rt__ctx c = {.err = err};
 	size_t saved = rt__push_key(&c, "process");
 	json_t *top = NULL;
-	int r = rt_json_load(&c, "process", json, len, &top);
+	int r = load_json(&c, "process", json, len, &top);
 	if (r < 0)
 		return r;
 	struct rt_process *p = ag_calloc(1, sizeof(*p));
@@ -470,7 +470,7 @@ int rt_process_parse(const char *json, size_t len, struct rt_process **ret_proce
 }
 
 /* Reads `path` (at most RT_SPEC_MAX_BYTES) into *ret_buf (caller frees). */
-static int rt_read_doc(const char *path, char **ret_buf, size_t *ret_len, struct ag_error *err)
+static int read_doc(const char *path, char **ret_buf, size_t *ret_len, struct ag_error *err)
 {
 	int r = ag_read_file_at(AT_FDCWD, path, RT_SPEC_MAX_BYTES, ret_buf, ret_len);
 	if (r == -EFBIG)
@@ -486,7 +486,7 @@ int rt_spec_load(const char *bundle, struct rt_spec **ret_spec, struct ag_error 
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	_cleanup_free_ char *path = ag_asprintf("%s/config.json", bundle);
-	int r = rt_read_doc(path, &buf, &len, err);
+	int r = read_doc(path, &buf, &len, err);
 	if (r < 0)
 		return r;
 	r = rt_spec_parse(buf, len, bundle, ret_spec, err);
@@ -499,7 +499,7 @@ int rt_process_load(const char *path, struct rt_process **ret_process, struct ag
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
-	int r = rt_read_doc(path, &buf, &len, err);
+	int r = read_doc(path, &buf, &len, err);
 	if (r < 0)
 		return r;
 	r = rt_process_parse(buf, len, ret_process, err);
@@ -510,7 +510,7 @@ int rt_process_load(const char *path, struct rt_process **ret_process, struct ag
 
 /* ---- free ------------------------------------------------------------- */
 
-static void rt_process_clear(struct rt_process *p)
+static void process_clear(struct rt_process *p)
 {
 	rt__strv_free(p->args);
 	rt__strv_free(p->env);
@@ -523,7 +523,7 @@ void rt_process_free(struct rt_process *p)
 {
 	if (!p)
 		return;
-	rt_process_clear(p);
+	process_clear(p);
 	free(p);
 }
 
@@ -532,7 +532,7 @@ void rt_spec_free(struct rt_spec *s)
 	if (!s)
 		return;
 	free(s->oci_version);
-	rt_process_clear(&s->process);
+	process_clear(&s->process);
 	free(s->root_path);
 	free(s->hostname);
 	for (size_t i = 0; s->mounts && i < s->n_mounts; i++) {

@@ -20,7 +20,7 @@
  * settimeofday, clock_settime. ptrace, process_vm_readv/writev stay
  * denied too (moby allows them on 4.8+): debugging inside a container is
  * opt-in with a profile of one's own. */
-static const char *const rt_allowed_syscalls[] = {
+static const char *const allowed_syscalls[] = {
         "accept",
         "accept4",
         "access",
@@ -381,7 +381,7 @@ static const char *const rt_allowed_syscalls[] = {
 
 /* The architectures of this build: the native one and the compat ABIs it
  * can run. Foreign arches would only make the filter bigger. */
-static const char *const rt_arches[] = {
+static const char *const default_arches[] = {
 #if defined(__x86_64__)
         "SCMP_ARCH_X86_64",
         "SCMP_ARCH_X86",
@@ -412,46 +412,46 @@ static const struct {
 
 /* personality(2) values Docker allows: PER_LINUX, UNAME26, ADDR_NO_RANDOMIZE
  * and its UNAME26 combination, and 0xffffffff (query). */
-static const uint64_t rt_personalities[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
+static const uint64_t personalities[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
 
 /* The namespace flags of clone(2): CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC,
  * NEWUSER, NEWPID, NEWNET. */
 #define RT_CLONE_NS_MASK 0x7E020000
 
-static json_t *rt_masked_rule(const char *name, unsigned index, uint64_t mask, uint64_t value)
+static json_t *masked_rule(const char *name, unsigned index, uint64_t mask, uint64_t value)
 {
 	return json_pack("{s:[s], s:s, s:[{s:i, s:I, s:I, s:s}]}", "names", name, "action",
 	                 "SCMP_ACT_ALLOW", "args", "index", (int)index, "value", (json_int_t)mask,
 	                 "valueTwo", (json_int_t)value, "op", "SCMP_CMP_MASKED_EQ");
 }
 
-static json_t *rt_default_seccomp(void)
+static json_t *default_seccomp(void)
 {
 	json_t *names = json_array();
-	for (size_t i = 0; i < AG_ARRAY_SIZE(rt_allowed_syscalls); i++)
-		json_array_append_new(names, json_string(rt_allowed_syscalls[i]));
+	for (size_t i = 0; i < AG_ARRAY_SIZE(allowed_syscalls); i++)
+		json_array_append_new(names, json_string(allowed_syscalls[i]));
 	json_t *arches = json_array();
-	for (size_t i = 0; i < AG_ARRAY_SIZE(rt_arches); i++)
-		json_array_append_new(arches, json_string(rt_arches[i]));
+	for (size_t i = 0; i < AG_ARRAY_SIZE(default_arches); i++)
+		json_array_append_new(arches, json_string(default_arches[i]));
 
 	json_t *rules = json_array();
 	json_array_append_new(rules,
 	                      json_pack("{s:o, s:s}", "names", names, "action", "SCMP_ACT_ALLOW"));
 	/* clone without namespace flags; flags are arg 0 except on s390. */
-	json_array_append_new(rules, rt_masked_rule("clone", 0, RT_CLONE_NS_MASK, 0));
+	json_array_append_new(rules, masked_rule("clone", 0, RT_CLONE_NS_MASK, 0));
 	/* clone3 passes its flags in memory seccomp cannot read: answer
 	 * ENOSYS so glibc falls back to clone, which we can check. */
 	json_array_append_new(rules, json_pack("{s:[s], s:s, s:i}", "names", "clone3", "action",
 	                                       "SCMP_ACT_ERRNO", "errnoRet", ENOSYS));
 	for (size_t i = 0; i < AG_ARRAY_SIZE(rt_socket_families); i++)
-		json_array_append_new(rules, rt_masked_rule("socket", 0, rt_socket_families[i].mask,
-		                                            rt_socket_families[i].value));
-	for (size_t i = 0; i < AG_ARRAY_SIZE(rt_personalities); i++)
-		json_array_append_new(rules, json_pack("{s:[s], s:s, s:[{s:i, s:I, s:s}]}", "names",
-		                                       "personality", "action", "SCMP_ACT_ALLOW",
-		                                       "args", "index", 0, "value",
-		                                       (json_int_t)rt_personalities[i], "op",
-		                                       "SCMP_CMP_EQ"));
+		json_array_append_new(rules, masked_rule("socket", 0, rt_socket_families[i].mask,
+		                                         rt_socket_families[i].value));
+	for (size_t i = 0; i < AG_ARRAY_SIZE(personalities); i++)
+		json_array_append_new(rules,
+		                      json_pack("{s:[s], s:s, s:[{s:i, s:I, s:s}]}", "names",
+		                                "personality", "action", "SCMP_ACT_ALLOW", "args",
+		                                "index", 0, "value", (json_int_t)personalities[i],
+		                                "op", "SCMP_CMP_EQ"));
 
 	json_t *profile =
 	        json_pack("{s:s, s:i, s:o, s:o}", "defaultAction", "SCMP_ACT_ERRNO",
@@ -461,7 +461,7 @@ static json_t *rt_default_seccomp(void)
 	return profile;
 }
 
-static char *rt_dump(json_t *v, size_t flags)
+static char *dump(json_t *v, size_t flags)
 {
 	char *s = json_dumps(v, flags);
 	json_decref(v);
@@ -472,11 +472,11 @@ static char *rt_dump(json_t *v, size_t flags)
 
 char *rt_seccomp_default_profile_json(void)
 {
-	return rt_dump(rt_default_seccomp(), JSON_INDENT(2));
+	return dump(default_seccomp(), JSON_INDENT(2));
 }
 
 /* Docker's 14 default capabilities. */
-static json_t *rt_default_caps(void)
+static json_t *default_caps(void)
 {
 	static const char *const caps[] = {
 	        "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
@@ -490,7 +490,7 @@ static json_t *rt_default_caps(void)
 	return a;
 }
 
-static json_t *rt_strings(const char *const *v, size_t n)
+static json_t *strings(const char *const *v, size_t n)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < n; i++)
@@ -498,7 +498,7 @@ static json_t *rt_strings(const char *const *v, size_t n)
 	return a;
 }
 
-static json_t *rt_default_mounts(void)
+static json_t *default_mounts(void)
 {
 	return json_pack(
 	        "[{s:s, s:s, s:s},"
@@ -536,23 +536,23 @@ char *rt_spec_default_json(void)
 	for (size_t i = 0; i < AG_ARRAY_SIZE(ns); i++)
 		json_array_append_new(nss, json_pack("{s:s}", "type", ns[i]));
 
-	json_t *caps = json_pack("{s:o, s:o, s:o}", "bounding", rt_default_caps(), "effective",
-	                         rt_default_caps(), "permitted", rt_default_caps());
+	json_t *caps = json_pack("{s:o, s:o, s:o}", "bounding", default_caps(), "effective",
+	                         default_caps(), "permitted", default_caps());
 	json_t *process =
 	        json_pack("{s:b, s:{s:i, s:i}, s:[s], s:[s,s], s:s, s:o, s:[{s:s, s:i, s:i}], s:b}",
 	                  "terminal", 0, "user", "uid", 0, "gid", 0, "args", "sh", "env",
 	                  "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 	                  "TERM=xterm", "cwd", "/", "capabilities", caps, "rlimits", "type",
 	                  "RLIMIT_NOFILE", "hard", 1024, "soft", 1024, "noNewPrivileges", 1);
-	json_t *linux_obj = json_pack("{s:o, s:o, s:o, s:o}", "namespaces", nss, "maskedPaths",
-	                              rt_strings(masked, AG_ARRAY_SIZE(masked)), "readonlyPaths",
-	                              rt_strings(readonly, AG_ARRAY_SIZE(readonly)), "seccomp",
-	                              rt_default_seccomp());
+	json_t *linux_obj =
+	        json_pack("{s:o, s:o, s:o, s:o}", "namespaces", nss, "maskedPaths",
+	                  strings(masked, AG_ARRAY_SIZE(masked)), "readonlyPaths",
+	                  strings(readonly, AG_ARRAY_SIZE(readonly)), "seccomp", default_seccomp());
 	json_t *spec =
 	        json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o}", "ociVersion", "1.0.2",
 	                  "process", process, "root", "path", "rootfs", "readonly", 1, "hostname",
-	                  "agora", "mounts", rt_default_mounts(), "linux", linux_obj);
+	                  "agora", "mounts", default_mounts(), "linux", linux_obj);
 	if (!spec)
 		abort();
-	return rt_dump(spec, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	return dump(spec, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 }

@@ -16,7 +16,7 @@
 
 /* The path is kept on every step of a successful parse, so it is built
  * with plain copies: snprintf here was a tenth of the parse time. */
-static void rt_path_append(struct rt__ctx *c, const char *s, size_t n)
+static void path_append(struct rt__ctx *c, const char *s, size_t n)
 {
 	size_t room = sizeof(c->path) - 1 - c->len;
 	if (n > room)
@@ -36,12 +36,12 @@ size_t rt__push_key(struct rt__ctx *c, const char *key)
 	}
 	if (plain) {
 		if (c->len)
-			rt_path_append(c, ".", 1);
-		rt_path_append(c, key, strlen(key));
+			path_append(c, ".", 1);
+		path_append(c, key, strlen(key));
 	} else {
-		rt_path_append(c, "[\"", 2);
-		rt_path_append(c, key, strlen(key));
-		rt_path_append(c, "\"]", 2);
+		path_append(c, "[\"", 2);
+		path_append(c, key, strlen(key));
+		path_append(c, "\"]", 2);
 	}
 	return saved;
 }
@@ -56,8 +56,8 @@ size_t rt__push_index(struct rt__ctx *c, size_t i)
 		i /= 10;
 	} while (i && n < sizeof(digits) - 2);
 	digits[sizeof(digits) - 1 - n++] = '[';
-	rt_path_append(c, digits + sizeof(digits) - n, n);
-	rt_path_append(c, "]", 1);
+	path_append(c, digits + sizeof(digits) - n, n);
+	path_append(c, "]", 1);
 	return saved;
 }
 
@@ -70,7 +70,7 @@ void rt__pop(struct rt__ctx *c, size_t saved)
 /* In a dumped value, put back the literals the bignum pre-pass turned
  * into tagged strings: the user sees what they wrote. In place: the text
  * only gets shorter. */
-static void rt_unmark(const struct rt__ctx *c, char *dump)
+static void unmark(const struct rt__ctx *c, char *dump)
 {
 	char pat[RT__BIGNUM_TAG_LEN + 8];
 	int pn = snprintf(pat, sizeof(pat), "\"\\u0000%.*s", RT__BIGNUM_TAG_LEN - 1, c->tag + 1);
@@ -96,7 +96,7 @@ int rt__fail(struct rt__ctx *c, const char *key, const json_t *got, const char *
 	if (got) {
 		_cleanup_free_ char *dump = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY);
 		if (dump && c->bignums)
-			rt_unmark(c, dump);
+			unmark(c, dump);
 		if (dump && strlen(dump) > RT__GOT_MAX)
 			snprintf(gotbuf, sizeof(gotbuf), "%.*s...", RT__GOT_MAX, dump);
 		else
@@ -112,7 +112,7 @@ int rt__fail(struct rt__ctx *c, const char *key, const json_t *got, const char *
 	return r;
 }
 
-static const char *rt_type_article(json_type t)
+static const char *type_article(json_type t)
 {
 	switch (t) {
 	case JSON_OBJECT:
@@ -135,8 +135,8 @@ static const char *rt_type_article(json_type t)
 }
 
 /* Shared by the getters: find obj[key] and check its type. */
-static int rt_get_typed(struct rt__ctx *c, json_t *obj, const char *key, bool required,
-                        json_type type, json_t **ret)
+static int get_typed(struct rt__ctx *c, json_t *obj, const char *key, bool required, json_type type,
+                     json_t **ret)
 {
 	json_t *v = json_object_get(obj, key);
 	if (!v) {
@@ -148,7 +148,7 @@ static int rt_get_typed(struct rt__ctx *c, json_t *obj, const char *key, bool re
 	if (type == JSON_STRING && rt__bignum_text(c, v))
 		ok = false;
 	if (!ok)
-		return rt__fail(c, key, v, "must be %s", rt_type_article(type));
+		return rt__fail(c, key, v, "must be %s", type_article(type));
 	*ret = v;
 	return 1;
 }
@@ -156,19 +156,19 @@ static int rt_get_typed(struct rt__ctx *c, json_t *obj, const char *key, bool re
 int rt__get_obj(struct rt__ctx *c, json_t *obj, const char *key, bool required, json_t **ret)
 {
 	*ret = NULL;
-	return rt_get_typed(c, obj, key, required, JSON_OBJECT, ret);
+	return get_typed(c, obj, key, required, JSON_OBJECT, ret);
 }
 
 int rt__get_arr(struct rt__ctx *c, json_t *obj, const char *key, bool required, json_t **ret)
 {
 	*ret = NULL;
-	return rt_get_typed(c, obj, key, required, JSON_ARRAY, ret);
+	return get_typed(c, obj, key, required, JSON_ARRAY, ret);
 }
 
 int rt__get_bool(struct rt__ctx *c, json_t *obj, const char *key, bool *ret)
 {
 	json_t *v = NULL;
-	int r = rt_get_typed(c, obj, key, false, JSON_TRUE, &v);
+	int r = get_typed(c, obj, key, false, JSON_TRUE, &v);
 	if (r > 0)
 		*ret = json_is_true(v);
 	return r;
@@ -177,7 +177,7 @@ int rt__get_bool(struct rt__ctx *c, json_t *obj, const char *key, bool *ret)
 int rt__get_str(struct rt__ctx *c, json_t *obj, const char *key, bool required, char **ret)
 {
 	json_t *v = NULL;
-	int r = rt_get_typed(c, obj, key, required, JSON_STRING, &v);
+	int r = get_typed(c, obj, key, required, JSON_STRING, &v);
 	if (r <= 0)
 		return r;
 	/* Embedded NULs would make the C string say less than the JSON. */
@@ -332,7 +332,7 @@ int rt__check_env(struct rt__ctx *c, const json_t *v, const char *s)
 
 /* Does the literal digits[0..n) (no sign, no leading zero) exceed `lim`
  * (19 digits)? */
-static bool rt_digits_over(const char *digits, size_t n, const char *lim)
+static bool digits_over(const char *digits, size_t n, const char *lim)
 {
 	if (n != 19)
 		return n > 19;
@@ -385,8 +385,7 @@ int rt__bignum_rewrite(struct rt__ctx *c, const char *json, size_t len, char **r
 		while (i < len && strchr("0123456789.eE+-", json[i]) && json[i] != '\0')
 			i++;
 		if (real || nd == 0 || json[d] == '0' ||
-		    !rt_digits_over(json + d, nd,
-		                    neg ? "9223372036854775808" : "9223372036854775807"))
+		    !digits_over(json + d, nd, neg ? "9223372036854775808" : "9223372036854775807"))
 			continue;
 		if (!c->bignums) {
 			uint64_t nonce;

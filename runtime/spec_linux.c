@@ -9,7 +9,7 @@
 
 /* ---- namespaces and id mappings --------------------------------------- */
 
-static int rt_parse_namespaces(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
+static int parse_namespaces(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 {
 	json_t *arr = NULL;
 	int r = rt__get_arr(c, lx, "namespaces", false, &arr);
@@ -58,8 +58,8 @@ static int rt_parse_namespaces(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 	return r < 0 ? r : 1;
 }
 
-static int rt_parse_mappings(struct rt__ctx *c, json_t *lx, const char *key,
-                             struct rt_id_mapping **ret, size_t *ret_n)
+static int parse_mappings(struct rt__ctx *c, json_t *lx, const char *key,
+                          struct rt_id_mapping **ret, size_t *ret_n)
 {
 	json_t *arr = NULL;
 	int r = rt__get_arr(c, lx, key, false, &arr);
@@ -106,7 +106,7 @@ static int rt_parse_mappings(struct rt__ctx *c, json_t *lx, const char *key,
  * Tools that treat them as uint64 write 2^64-1 (or another value of 2^63
  * and up) for "no limit": no machine has that much, and the kernel caps
  * memory.max at PAGE_COUNTER_MAX anyway, so they are kept as -1. */
-static int rt_get_mem(struct rt__ctx *c, json_t *o, const char *key, bool *has, int64_t *v)
+static int get_mem(struct rt__ctx *c, json_t *o, const char *key, bool *has, int64_t *v)
 {
 	json_t *j = json_object_get(o, key);
 	if (j && json_is_integer(j) && json_integer_value(j) == -1) {
@@ -125,7 +125,7 @@ static int rt_get_mem(struct rt__ctx *c, json_t *o, const char *key, bool *has, 
 
 /* A known key that cgroup v2 (or this runtime) cannot honour: refused,
  * never type-checked and dropped. */
-static int rt_refuse_key(struct rt__ctx *c, json_t *o, const char *key, const char *why)
+static int refuse_key(struct rt__ctx *c, json_t *o, const char *key, const char *why)
 {
 	json_t *v = json_object_get(o, key);
 	if (!v || json_is_null(v))
@@ -134,8 +134,8 @@ static int rt_refuse_key(struct rt__ctx *c, json_t *o, const char *key, const ch
 }
 
 /* A known boolean whose one value is what cgroup v2 does anyway. */
-static int rt_refuse_bool(struct rt__ctx *c, json_t *o, const char *key, bool ok_value,
-                          const char *why)
+static int refuse_bool(struct rt__ctx *c, json_t *o, const char *key, bool ok_value,
+                       const char *why)
 {
 	bool v = ok_value;
 	int r = rt__get_bool(c, o, key, &v);
@@ -144,30 +144,29 @@ static int rt_refuse_bool(struct rt__ctx *c, json_t *o, const char *key, bool ok
 	return rt__fail(c, key, json_object_get(o, key), "is not supported: %s", why);
 }
 
-static int rt_refuse_memory(struct rt__ctx *c, json_t *o)
+static int refuse_memory(struct rt__ctx *c, json_t *o)
 {
 	int r;
-	if ((r = rt_refuse_key(c, o, "swappiness",
-	                       "cgroup v2 has no per-cgroup swappiness (use "
-	                       "memory.swap.max through \"swap\")")) < 0 ||
-	    (r = rt_refuse_key(c, o, "kernel",
-	                       "cgroup v2 has no separate kernel memory limit (kernel "
-	                       "memory counts in memory.max)")) < 0 ||
-	    (r = rt_refuse_key(c, o, "kernelTCP",
-	                       "cgroup v2 has no separate TCP buffer limit (it counts in "
-	                       "memory.max)")) < 0 ||
-	    (r = rt_refuse_bool(c, o, "disableOOMKiller", false,
-	                        "cgroup v2 cannot disable the OOM killer of a cgroup")) < 0 ||
-	    (r = rt_refuse_bool(c, o, "useHierarchy", true, "cgroup v2 is always hierarchical")) <
-	            0 ||
-	    (r = rt_refuse_bool(c, o, "checkBeforeUpdate", false,
-	                        "it applies to updates, and agora-run has no update "
-	                        "command")) < 0)
+	if ((r = refuse_key(c, o, "swappiness",
+	                    "cgroup v2 has no per-cgroup swappiness (use "
+	                    "memory.swap.max through \"swap\")")) < 0 ||
+	    (r = refuse_key(c, o, "kernel",
+	                    "cgroup v2 has no separate kernel memory limit (kernel "
+	                    "memory counts in memory.max)")) < 0 ||
+	    (r = refuse_key(c, o, "kernelTCP",
+	                    "cgroup v2 has no separate TCP buffer limit (it counts in "
+	                    "memory.max)")) < 0 ||
+	    (r = refuse_bool(c, o, "disableOOMKiller", false,
+	                     "cgroup v2 cannot disable the OOM killer of a cgroup")) < 0 ||
+	    (r = refuse_bool(c, o, "useHierarchy", true, "cgroup v2 is always hierarchical")) < 0 ||
+	    (r = refuse_bool(c, o, "checkBeforeUpdate", false,
+	                     "it applies to updates, and agora-run has no update "
+	                     "command")) < 0)
 		return r;
 	return 0;
 }
 
-static int rt_parse_memory(struct rt__ctx *c, json_t *res, struct rt_resources_memory *m)
+static int parse_memory(struct rt__ctx *c, json_t *res, struct rt_resources_memory *m)
 {
 	json_t *o = NULL;
 	int r = rt__get_obj(c, res, "memory", false, &o);
@@ -175,12 +174,12 @@ static int rt_parse_memory(struct rt__ctx *c, json_t *res, struct rt_resources_m
 		return r;
 	size_t saved = rt__push_key(c, "memory");
 	int64_t ignored;
-	if ((r = rt_get_mem(c, o, "limit", &m->has_limit, &m->limit)) >= 0 &&
-	    (r = rt_get_mem(c, o, "reservation", &m->has_reservation, &m->reservation)) >= 0 &&
-	    (r = rt_get_mem(c, o, "swap", &m->has_swap, &m->swap)) >= 0 &&
+	if ((r = get_mem(c, o, "limit", &m->has_limit, &m->limit)) >= 0 &&
+	    (r = get_mem(c, o, "reservation", &m->has_reservation, &m->reservation)) >= 0 &&
+	    (r = get_mem(c, o, "swap", &m->has_swap, &m->swap)) >= 0 &&
 	    (r = rt__get_int(c, o, "swappiness", false, 0, 100, "an integer between 0 and 100",
 	                     &ignored)) >= 0 &&
-	    (r = rt_refuse_memory(c, o)) >= 0) {
+	    (r = refuse_memory(c, o)) >= 0) {
 		/* OCI swap is memory+swap, so it cannot be below the limit. */
 		if (m->has_swap && m->has_limit && m->swap > 0 && m->limit > 0 &&
 		    m->swap < m->limit)
@@ -193,7 +192,7 @@ static int rt_parse_memory(struct rt__ctx *c, json_t *res, struct rt_resources_m
 
 /* A cpuset list: "0-3,5,7-8". Ids are capped so a typo cannot ask for a
  * bitmap of gigabytes when the launcher parses it. */
-static bool rt_cpulist_valid(const char *s)
+static bool cpulist_valid(const char *s)
 {
 	const char *p = s;
 	for (;;) {
@@ -219,7 +218,7 @@ static bool rt_cpulist_valid(const char *s)
 	}
 }
 
-static int rt_get_cpulist(struct rt__ctx *c, json_t *o, const char *key, char **ret)
+static int get_cpulist(struct rt__ctx *c, json_t *o, const char *key, char **ret)
 {
 	int r = rt__get_str(c, o, key, false, ret);
 	if (r <= 0)
@@ -230,13 +229,13 @@ static int rt_get_cpulist(struct rt__ctx *c, json_t *o, const char *key, char **
 		*ret = NULL;
 		return 0;
 	}
-	if (!rt_cpulist_valid(*ret))
+	if (!cpulist_valid(*ret))
 		return rt__fail(c, key, json_object_get(o, key),
 		                "must be a list of ids and ranges like \"0-3,5\"");
 	return 1;
 }
 
-static int rt_parse_cpu(struct rt__ctx *c, json_t *res, struct rt_resources_cpu *cpu)
+static int parse_cpu(struct rt__ctx *c, json_t *res, struct rt_resources_cpu *cpu)
 {
 	json_t *o = NULL;
 	int r = rt__get_obj(c, res, "cpu", false, &o);
@@ -271,9 +270,9 @@ static int rt_parse_cpu(struct rt__ctx *c, json_t *res, struct rt_resources_cpu 
 		cpu->has_shares = true;
 		cpu->shares = (uint64_t)v;
 	}
-	if ((r = rt_get_cpulist(c, o, "cpus", &cpu->cpus)) < 0)
+	if ((r = get_cpulist(c, o, "cpus", &cpu->cpus)) < 0)
 		goto out;
-	if ((r = rt_get_cpulist(c, o, "mems", &cpu->mems)) < 0)
+	if ((r = get_cpulist(c, o, "mems", &cpu->mems)) < 0)
 		goto out;
 	/* cpu.max.burst: at most the quota, which the kernel checks. */
 	if ((r = rt__get_u64(c, o, "burst", false, 0, UINT32_MAX,
@@ -285,8 +284,8 @@ static int rt_parse_cpu(struct rt__ctx *c, json_t *res, struct rt_resources_cpu 
 		goto out;
 	cpu->has_idle = r > 0;
 	const char *rt = "cgroup v2 has no real-time bandwidth per cgroup";
-	if ((r = rt_refuse_key(c, o, "realtimeRuntime", rt)) < 0 ||
-	    (r = rt_refuse_key(c, o, "realtimePeriod", rt)) < 0)
+	if ((r = refuse_key(c, o, "realtimeRuntime", rt)) < 0 ||
+	    (r = refuse_key(c, o, "realtimePeriod", rt)) < 0)
 		goto out;
 	r = 0;
 out:
@@ -294,18 +293,18 @@ out:
 	return r;
 }
 
-static const char *const rt_throttle_keys[] = {
+static const char *const throttle_keys[] = {
         [RT_THROTTLE_READ_BPS] = "throttleReadBpsDevice",
         [RT_THROTTLE_WRITE_BPS] = "throttleWriteBpsDevice",
         [RT_THROTTLE_READ_IOPS] = "throttleReadIOPSDevice",
         [RT_THROTTLE_WRITE_IOPS] = "throttleWriteIOPSDevice",
 };
 
-static int rt_parse_throttles(struct rt__ctx *c, json_t *bio, struct rt_resources *res)
+static int parse_throttles(struct rt__ctx *c, json_t *bio, struct rt_resources *res)
 {
-	for (size_t k = 0; k < AG_ARRAY_SIZE(rt_throttle_keys); k++) {
+	for (size_t k = 0; k < AG_ARRAY_SIZE(throttle_keys); k++) {
 		json_t *arr = NULL;
-		int r = rt__get_arr(c, bio, rt_throttle_keys[k], false, &arr);
+		int r = rt__get_arr(c, bio, throttle_keys[k], false, &arr);
 		if (r < 0)
 			return r;
 		if (r == 0)
@@ -313,7 +312,7 @@ static int rt_parse_throttles(struct rt__ctx *c, json_t *bio, struct rt_resource
 		size_t n = json_array_size(arr);
 		res->throttles = ag_realloc(res->throttles,
 		                            (res->n_throttles + n + 1) * sizeof(*res->throttles));
-		size_t saved = rt__push_key(c, rt_throttle_keys[k]);
+		size_t saved = rt__push_key(c, throttle_keys[k]);
 		for (size_t i = 0; i < n && r >= 0; i++) {
 			json_t *e = json_array_get(arr, i);
 			struct rt_throttle t = {.kind = (enum rt_throttle_kind)k};
@@ -341,7 +340,7 @@ static int rt_parse_throttles(struct rt__ctx *c, json_t *bio, struct rt_resource
 	return 0;
 }
 
-static int rt_parse_blockio(struct rt__ctx *c, json_t *resj, struct rt_resources *res)
+static int parse_blockio(struct rt__ctx *c, json_t *resj, struct rt_resources *res)
 {
 	json_t *o = NULL;
 	int r = rt__get_obj(c, resj, "blockIO", false, &o);
@@ -355,19 +354,18 @@ static int rt_parse_blockio(struct rt__ctx *c, json_t *resj, struct rt_resources
 		res->blkio_weight = (uint16_t)v;
 	}
 	if (r >= 0)
-		r = rt_parse_throttles(c, o, res);
+		r = parse_throttles(c, o, res);
 	if (r >= 0)
-		r = rt_refuse_key(c, o, "leafWeight", "cgroup v2 has no leaf weight");
+		r = refuse_key(c, o, "leafWeight", "cgroup v2 has no leaf weight");
 	if (r >= 0)
-		r = rt_refuse_key(c, o, "weightDevice",
-		                  "agora-run does not set per-device weights");
+		r = refuse_key(c, o, "weightDevice", "agora-run does not set per-device weights");
 	rt__pop(c, saved);
 	return r;
 }
 
 /* A cgroup v2 file name: "memory.high", never a path that could climb out
  * of the container's cgroup directory. */
-static int rt_check_cgroup_file(struct rt__ctx *c, const json_t *v, const char *s)
+static int check_cgroup_file(struct rt__ctx *c, const json_t *v, const char *s)
 {
 	(void)v;
 	if (s[0] == '\0' || strchr(s, '/') || strstr(s, "..") || !strchr(s, '.') || s[0] == '.')
@@ -382,7 +380,7 @@ static int rt_check_cgroup_file(struct rt__ctx *c, const json_t *v, const char *
  * container start; real configurations have a few dozen. */
 #define RT_DEV_RULES_MAX 1024
 
-static int rt_parse_dev_rule(struct rt__ctx *c, json_t *e, struct rt_dev_rule *d)
+static int parse_dev_rule(struct rt__ctx *c, json_t *e, struct rt_dev_rule *d)
 {
 	if (!json_is_object(e))
 		return rt__fail(c, NULL, e, "must be an object");
@@ -439,7 +437,7 @@ static int rt_parse_dev_rule(struct rt__ctx *c, json_t *e, struct rt_dev_rule *d
 	return 0;
 }
 
-static int rt_parse_dev_rules(struct rt__ctx *c, json_t *o, struct rt_resources *res)
+static int parse_dev_rules(struct rt__ctx *c, json_t *o, struct rt_resources *res)
 {
 	json_t *arr = NULL;
 	int r = rt__get_arr(c, o, "devices", false, &arr);
@@ -454,7 +452,7 @@ static int rt_parse_dev_rules(struct rt__ctx *c, json_t *o, struct rt_resources 
 	size_t saved = rt__push_key(c, "devices");
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		size_t s2 = rt__push_index(c, i);
-		r = rt_parse_dev_rule(c, json_array_get(arr, i), &res->dev_rules[i]);
+		r = parse_dev_rule(c, json_array_get(arr, i), &res->dev_rules[i]);
 		if (r >= 0)
 			res->n_dev_rules = i + 1;
 		rt__pop(c, s2);
@@ -465,14 +463,14 @@ static int rt_parse_dev_rules(struct rt__ctx *c, json_t *o, struct rt_resources 
 
 /* A huge page size as the kernel names it in hugetlb.<size>.max: digits
  * and KB, MB or GB ("2MB", "1GB", "64KB"). */
-static bool rt_page_size_valid(const char *s)
+static bool page_size_valid(const char *s)
 {
 	size_t d = strspn(s, "0123456789");
 	return d > 0 && d <= 7 && s[0] != '0' &&
 	       (strcmp(s + d, "KB") == 0 || strcmp(s + d, "MB") == 0 || strcmp(s + d, "GB") == 0);
 }
 
-static int rt_parse_hugepages(struct rt__ctx *c, json_t *o, struct rt_resources *res)
+static int parse_hugepages(struct rt__ctx *c, json_t *o, struct rt_resources *res)
 {
 	json_t *arr = NULL;
 	int r = rt__get_arr(c, o, "hugepageLimits", false, &arr);
@@ -491,7 +489,7 @@ static int rt_parse_hugepages(struct rt__ctx *c, json_t *o, struct rt_resources 
 			r = rt__get_str(c, e, "pageSize", true, &h->page_size);
 		if (r >= 0)
 			res->n_hugepages = i + 1;
-		if (r >= 0 && !rt_page_size_valid(h->page_size))
+		if (r >= 0 && !page_size_valid(h->page_size))
 			r = rt__fail(c, "pageSize", json_object_get(e, "pageSize"),
 			             "must be a huge page size like \"2MB\" or \"1GB\"");
 		for (size_t k = 0; r >= 0 && k < i; k++) {
@@ -508,7 +506,7 @@ static int rt_parse_hugepages(struct rt__ctx *c, json_t *o, struct rt_resources 
 	return r < 0 ? r : 1;
 }
 
-static int rt_parse_resources(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
+static int parse_resources(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 {
 	json_t *o = NULL;
 	int r = rt__get_obj(c, lx, "resources", false, &o);
@@ -518,8 +516,7 @@ static int rt_parse_resources(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 	struct rt_resources *res = &s->resources;
 	size_t saved = rt__push_key(c, "resources");
 	json_t *pids = NULL, *ignored = NULL;
-	if ((r = rt_parse_memory(c, o, &res->memory)) < 0 ||
-	    (r = rt_parse_cpu(c, o, &res->cpu)) < 0 ||
+	if ((r = parse_memory(c, o, &res->memory)) < 0 || (r = parse_cpu(c, o, &res->cpu)) < 0 ||
 	    (r = rt__get_obj(c, o, "pids", false, &pids)) < 0)
 		goto out;
 	if (pids) {
@@ -531,18 +528,18 @@ static int rt_parse_resources(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 			goto out;
 		res->has_pids_limit = true;
 	}
-	if ((r = rt_parse_blockio(c, o, res)) < 0)
+	if ((r = parse_blockio(c, o, res)) < 0)
 		goto out;
-	r = rt__get_kv(c, o, "unified", rt_check_cgroup_file, &res->unified, &res->n_unified);
+	r = rt__get_kv(c, o, "unified", check_cgroup_file, &res->unified, &res->n_unified);
 	if (r < 0)
 		goto out;
-	if ((r = rt_parse_dev_rules(c, o, res)) < 0 || (r = rt_parse_hugepages(c, o, res)) < 0)
+	if ((r = parse_dev_rules(c, o, res)) < 0 || (r = parse_hugepages(c, o, res)) < 0)
 		goto out;
 	if ((r = rt__get_obj(c, o, "network", false, &ignored)) < 0 ||
-	    (r = rt_refuse_key(c, o, "network",
-	                       "net_cls and net_prio are cgroup v1 controllers; cgroup v2 has "
-	                       "neither")) < 0 ||
-	    (r = rt_refuse_key(c, o, "rdma", "agora-run does not set rdma.max")) < 0)
+	    (r = refuse_key(c, o, "network",
+	                    "net_cls and net_prio are cgroup v1 controllers; cgroup v2 has "
+	                    "neither")) < 0 ||
+	    (r = refuse_key(c, o, "rdma", "agora-run does not set rdma.max")) < 0)
 		goto out;
 	r = 0;
 out:
@@ -566,7 +563,7 @@ void rt__resources_free(struct rt_resources *r)
 
 /* Only sysctls that live in a namespace the container owns may be set:
  * anything else would change the host (runc refuses them the same way). */
-static int rt_check_sysctl_key(struct rt__ctx *c, const json_t *v, const char *k)
+static int check_sysctl_key(struct rt__ctx *c, const json_t *v, const char *k)
 {
 	(void)v;
 	if (k[0] == '\0' || strchr(k, '/') || strstr(k, "..") || k[0] == '.')
@@ -576,7 +573,7 @@ static int rt_check_sysctl_key(struct rt__ctx *c, const json_t *v, const char *k
 	return 0;
 }
 
-static int rt_check_sysctl_ns(struct rt__ctx *c, const struct rt_spec *s, const char *k)
+static int check_sysctl_ns(struct rt__ctx *c, const struct rt_spec *s, const char *k)
 {
 	static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
 	                                  "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
@@ -604,14 +601,14 @@ static int rt_check_sysctl_ns(struct rt__ctx *c, const struct rt_spec *s, const 
 	return r;
 }
 
-static int rt_parse_sysctl(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
+static int parse_sysctl(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 {
-	int r = rt__get_kv(c, lx, "sysctl", rt_check_sysctl_key, &s->sysctl, &s->n_sysctl);
+	int r = rt__get_kv(c, lx, "sysctl", check_sysctl_key, &s->sysctl, &s->n_sysctl);
 	if (r <= 0)
 		return r;
 	size_t saved = rt__push_key(c, "sysctl");
 	for (size_t i = 0; i < s->n_sysctl && r >= 0; i++)
-		r = rt_check_sysctl_ns(c, s, s->sysctl[i].key);
+		r = check_sysctl_ns(c, s, s->sysctl[i].key);
 	rt__pop(c, saved);
 	return r;
 }
@@ -627,7 +624,7 @@ void rt__devices_free(struct rt_device *d, size_t n)
 
 /* Device nodes may only be made under /dev: anywhere else in the rootfs
  * they would be a way around a read-only or nodev mount the user set up. */
-static int rt_check_dev_path(struct rt__ctx *c, json_t *e, struct rt_device *d)
+static int check_dev_path(struct rt__ctx *c, json_t *e, struct rt_device *d)
 {
 	int r = rt__get_str(c, e, "path", true, &d->path);
 	if (r < 0)
@@ -642,11 +639,11 @@ static int rt_check_dev_path(struct rt__ctx *c, json_t *e, struct rt_device *d)
 	return r;
 }
 
-static int rt_parse_device(struct rt__ctx *c, json_t *e, struct rt_device *d)
+static int parse_device(struct rt__ctx *c, json_t *e, struct rt_device *d)
 {
 	if (!json_is_object(e))
 		return rt__fail(c, NULL, e, "must be an object");
-	int r = rt_check_dev_path(c, e, d);
+	int r = check_dev_path(c, e, d);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *type = NULL;
@@ -691,7 +688,7 @@ static int rt_parse_device(struct rt__ctx *c, json_t *e, struct rt_device *d)
 	return 0;
 }
 
-static int rt_parse_devices(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
+static int parse_devices(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 {
 	json_t *arr = NULL;
 	int r = rt__get_arr(c, lx, "devices", false, &arr);
@@ -703,7 +700,7 @@ static int rt_parse_devices(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		size_t s2 = rt__push_index(c, i);
 		s->n_devices = i + 1;
-		r = rt_parse_device(c, json_array_get(arr, i), &s->devices[i]);
+		r = parse_device(c, json_array_get(arr, i), &s->devices[i]);
 		for (size_t k = 0; r >= 0 && k < i; k++) {
 			if (strcmp(s->devices[k].path, s->devices[i].path) == 0)
 				r = rt__fail(c, "path",
@@ -718,7 +715,7 @@ static int rt_parse_devices(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 
 /* ---- rootfsPropagation and personality -------------------------------- */
 
-static int rt_parse_rootfs_propagation(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
+static int parse_rootfs_propagation(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 {
 	static const struct {
 		const char *name;
@@ -744,7 +741,7 @@ static int rt_parse_rootfs_propagation(struct rt__ctx *c, json_t *lx, struct rt_
 	                "unbindable, runbindable");
 }
 
-static int rt_parse_personality(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
+static int parse_personality(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 {
 	json_t *o = NULL;
 	int r = rt__get_obj(c, lx, "personality", false, &o);
@@ -810,7 +807,7 @@ static int rt_parse_personality(struct rt__ctx *c, json_t *lx, struct rt_spec *s
 
 /* ---- linux ------------------------------------------------------------ */
 
-static int rt_check_user_ns(struct rt__ctx *c, const struct rt_spec *s)
+static int check_user_ns(struct rt__ctx *c, const struct rt_spec *s)
 {
 	bool maps = s->n_uid_mappings || s->n_gid_mappings;
 	if (maps && !s->ns[RT_NS_USER].enabled)
@@ -825,7 +822,7 @@ static int rt_check_user_ns(struct rt__ctx *c, const struct rt_spec *s)
 	return 0;
 }
 
-static int rt_check_cgroups_path(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
+static int check_cgroups_path(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 {
 	int r = rt__get_str(c, lx, "cgroupsPath", false, &s->cgroups_path);
 	if (r <= 0)
@@ -842,13 +839,11 @@ int rt__parse_linux(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 {
 	int r;
 	json_t *obj = NULL;
-	if ((r = rt_parse_namespaces(c, lx, s)) < 0 ||
-	    (r = rt_parse_mappings(c, lx, "uidMappings", &s->uid_mappings, &s->n_uid_mappings)) <
-	            0 ||
-	    (r = rt_parse_mappings(c, lx, "gidMappings", &s->gid_mappings, &s->n_gid_mappings)) <
-	            0 ||
-	    (r = rt_check_user_ns(c, s)) < 0 || (r = rt_parse_resources(c, lx, s)) < 0 ||
-	    (r = rt_check_cgroups_path(c, lx, s)) < 0)
+	if ((r = parse_namespaces(c, lx, s)) < 0 ||
+	    (r = parse_mappings(c, lx, "uidMappings", &s->uid_mappings, &s->n_uid_mappings)) < 0 ||
+	    (r = parse_mappings(c, lx, "gidMappings", &s->gid_mappings, &s->n_gid_mappings)) < 0 ||
+	    (r = check_user_ns(c, s)) < 0 || (r = parse_resources(c, lx, s)) < 0 ||
+	    (r = check_cgroups_path(c, lx, s)) < 0)
 		return r;
 	if ((r = rt__get_obj(c, lx, "seccomp", false, &obj)) < 0)
 		return r;
@@ -863,11 +858,10 @@ int rt__parse_linux(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 	                      &s->n_masked_paths)) < 0 ||
 	    (r = rt__get_strv(c, lx, "readonlyPaths", false, rt__check_abs_path, &s->readonly_paths,
 	                      &s->n_readonly_paths)) < 0 ||
-	    (r = rt_parse_sysctl(c, lx, s)) < 0)
+	    (r = parse_sysctl(c, lx, s)) < 0)
 		return r;
-	if ((r = rt_parse_devices(c, lx, s)) < 0 ||
-	    (r = rt_parse_rootfs_propagation(c, lx, s)) < 0 ||
-	    (r = rt_parse_personality(c, lx, s)) < 0)
+	if ((r = parse_devices(c, lx, s)) < 0 || (r = parse_rootfs_propagation(c, lx, s)) < 0 ||
+	    (r = parse_personality(c, lx, s)) < 0)
 		return r;
 	/* Both act on the container's own mounts: without a mount namespace
 	 * the nodes would be made in a tree the host shares, and there is no

@@ -38,7 +38,7 @@ int rt_rlimit_from_name(const char *name)
 	return -1;
 }
 
-static int rt_parse_rlimits(struct rt__ctx *c, json_t *proc, struct rt_process *p)
+static int parse_rlimits(struct rt__ctx *c, json_t *proc, struct rt_process *p)
 {
 	json_t *arr = NULL;
 	int r = rt__get_arr(c, proc, "rlimits", false, &arr);
@@ -108,18 +108,18 @@ int rt_cap_from_name(const char *name)
 	return cap;
 }
 
-static int rt_cap_check(struct rt__ctx *c, const json_t *v, const char *s)
+static int check_cap(struct rt__ctx *c, const json_t *v, const char *s)
 {
 	if (rt_cap_from_name(s) < 0)
 		return rt__fail(c, NULL, NULL, "unknown capability \"%s\"", json_string_value(v));
 	return 0;
 }
 
-static int rt_parse_capset(struct rt__ctx *c, json_t *caps, const char *key, uint64_t *ret)
+static int parse_capset(struct rt__ctx *c, json_t *caps, const char *key, uint64_t *ret)
 {
 	char **names = NULL;
 	size_t n = 0;
-	int r = rt__get_strv(c, caps, key, false, rt_cap_check, &names, &n);
+	int r = rt__get_strv(c, caps, key, false, check_cap, &names, &n);
 	if (r <= 0)
 		return r;
 	uint64_t mask = 0;
@@ -130,7 +130,7 @@ static int rt_parse_capset(struct rt__ctx *c, json_t *caps, const char *key, uin
 	return 1;
 }
 
-static int rt_parse_user(struct rt__ctx *c, json_t *proc, struct rt_user *u)
+static int parse_user(struct rt__ctx *c, json_t *proc, struct rt_user *u)
 {
 	json_t *user = NULL;
 	int r = rt__get_obj(c, proc, "user", false, &user);
@@ -215,7 +215,7 @@ int rt__parse_process(struct rt__ctx *c, json_t *proc, struct rt_process *p)
 	rt__pop(c, saved);
 	if (r < 0)
 		return r;
-	r = rt_parse_user(c, proc, &p->user);
+	r = parse_user(c, proc, &p->user);
 	if (r < 0)
 		return r;
 
@@ -226,16 +226,16 @@ int rt__parse_process(struct rt__ctx *c, json_t *proc, struct rt_process *p)
 	if (r > 0) {
 		p->has_caps = true;
 		saved = rt__push_key(c, "capabilities");
-		if ((r = rt_parse_capset(c, caps, "bounding", &p->caps.bounding)) >= 0 &&
-		    (r = rt_parse_capset(c, caps, "effective", &p->caps.effective)) >= 0 &&
-		    (r = rt_parse_capset(c, caps, "inheritable", &p->caps.inheritable)) >= 0 &&
-		    (r = rt_parse_capset(c, caps, "permitted", &p->caps.permitted)) >= 0)
-			r = rt_parse_capset(c, caps, "ambient", &p->caps.ambient);
+		if ((r = parse_capset(c, caps, "bounding", &p->caps.bounding)) >= 0 &&
+		    (r = parse_capset(c, caps, "effective", &p->caps.effective)) >= 0 &&
+		    (r = parse_capset(c, caps, "inheritable", &p->caps.inheritable)) >= 0 &&
+		    (r = parse_capset(c, caps, "permitted", &p->caps.permitted)) >= 0)
+			r = parse_capset(c, caps, "ambient", &p->caps.ambient);
 		rt__pop(c, saved);
 		if (r < 0)
 			return r;
 	}
-	r = rt_parse_rlimits(c, proc, p);
+	r = parse_rlimits(c, proc, p);
 	if (r < 0)
 		return r;
 	r = rt__get_bool(c, proc, "noNewPrivileges", &p->no_new_privileges);

@@ -56,8 +56,8 @@ static const struct {
 };
 
 /* Read obj[action_key] (+ obj[errno_key]) into one libseccomp action. */
-static int rt_parse_action(struct rt__ctx *c, json_t *obj, const char *action_key,
-                           const char *errno_key, uint32_t *ret)
+static int parse_action(struct rt__ctx *c, json_t *obj, const char *action_key,
+                        const char *errno_key, uint32_t *ret)
 {
 	_cleanup_free_ char *name = NULL;
 	int r = rt__get_str(c, obj, action_key, true, &name);
@@ -87,7 +87,7 @@ static int rt_parse_action(struct rt__ctx *c, json_t *obj, const char *action_ke
 	return 0;
 }
 
-static int rt_check_arch(struct rt__ctx *c, const json_t *v, const char *s)
+static int check_arch(struct rt__ctx *c, const json_t *v, const char *s)
 {
 	(void)v;
 	char lower[32];
@@ -103,7 +103,7 @@ static int rt_check_arch(struct rt__ctx *c, const json_t *v, const char *s)
 	return 0;
 }
 
-static uint32_t rt_arch_number(const char *s)
+static uint32_t arch_number(const char *s)
 {
 	char lower[32];
 	size_t n = 0;
@@ -113,16 +113,16 @@ static uint32_t rt_arch_number(const char *s)
 	return seccomp_arch_resolve_name(lower);
 }
 
-static int rt_parse_arches(struct rt__ctx *c, json_t *obj, struct rt_seccomp *sc)
+static int parse_arches(struct rt__ctx *c, json_t *obj, struct rt_seccomp *sc)
 {
 	char **names = NULL;
 	size_t n = 0;
-	int r = rt__get_strv(c, obj, "architectures", false, rt_check_arch, &names, &n);
+	int r = rt__get_strv(c, obj, "architectures", false, check_arch, &names, &n);
 	if (r <= 0)
 		return r;
 	sc->arches = ag_calloc(n ? n : 1, sizeof(uint32_t));
 	for (size_t i = 0; i < n && r >= 0; i++) {
-		uint32_t a = rt_arch_number(names[i]);
+		uint32_t a = arch_number(names[i]);
 		for (size_t j = 0; j < sc->n_arches; j++) {
 			if (sc->arches[j] == a) {
 				size_t saved = rt__push_key(c, "architectures");
@@ -139,7 +139,7 @@ static int rt_parse_arches(struct rt__ctx *c, json_t *obj, struct rt_seccomp *sc
 	return r;
 }
 
-static int rt_parse_flags(struct rt__ctx *c, json_t *obj, struct rt_seccomp *sc)
+static int parse_flags(struct rt__ctx *c, json_t *obj, struct rt_seccomp *sc)
 {
 	json_t *arr = NULL;
 	int r = rt__get_arr(c, obj, "flags", false, &arr);
@@ -171,7 +171,7 @@ static int rt_parse_flags(struct rt__ctx *c, json_t *obj, struct rt_seccomp *sc)
 	return r;
 }
 
-static int rt_parse_arg(struct rt__ctx *c, json_t *a, struct rt_seccomp_arg *arg)
+static int parse_arg(struct rt__ctx *c, json_t *a, struct rt_seccomp_arg *arg)
 {
 	if (!json_is_object(a))
 		return rt__fail(c, NULL, a, "must be an object");
@@ -199,7 +199,7 @@ static int rt_parse_arg(struct rt__ctx *c, json_t *a, struct rt_seccomp_arg *arg
 	return rt__fail(c, "op", NULL, "unknown operator \"%s\"", op);
 }
 
-static int rt_parse_args(struct rt__ctx *c, json_t *sys, struct rt_seccomp_rule *rule)
+static int parse_args(struct rt__ctx *c, json_t *sys, struct rt_seccomp_rule *rule)
 {
 	json_t *arr = NULL;
 	int r = rt__get_arr(c, sys, "args", false, &arr);
@@ -210,7 +210,7 @@ static int rt_parse_args(struct rt__ctx *c, json_t *sys, struct rt_seccomp_rule 
 	size_t saved = rt__push_key(c, "args");
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		size_t s2 = rt__push_index(c, i);
-		r = rt_parse_arg(c, json_array_get(arr, i), &rule->args[i]);
+		r = parse_arg(c, json_array_get(arr, i), &rule->args[i]);
 		/* libseccomp refuses two comparisons of one argument in a rule
 		 * (EINVAL at load); catch it here with the path. */
 		for (size_t j = 0; r >= 0 && j < i; j++) {
@@ -229,27 +229,27 @@ static int rt_parse_args(struct rt__ctx *c, json_t *sys, struct rt_seccomp_rule 
 	return r;
 }
 
-static int rt_check_syscall_name(struct rt__ctx *c, const json_t *v, const char *s)
+static int check_syscall_name(struct rt__ctx *c, const json_t *v, const char *s)
 {
 	if (s[0] == '\0')
 		return rt__fail(c, NULL, v, "must be a non-empty syscall name");
 	return 0;
 }
 
-static int rt_parse_rule(struct rt__ctx *c, json_t *sys, struct rt_seccomp_rule *rule)
+static int parse_rule(struct rt__ctx *c, json_t *sys, struct rt_seccomp_rule *rule)
 {
 	if (!json_is_object(sys))
 		return rt__fail(c, NULL, sys, "must be an object");
 	json_t *names = json_object_get(sys, "names");
 	if (!json_is_array(names) || json_array_size(names) == 0)
 		return rt__fail(c, "names", names, "must be a non-empty array of syscall names");
-	int r = rt__get_strv(c, sys, "names", true, rt_check_syscall_name, &rule->names,
+	int r = rt__get_strv(c, sys, "names", true, check_syscall_name, &rule->names,
 	                     &rule->n_names);
 	if (r < 0)
 		return r;
-	if ((r = rt_parse_action(c, sys, "action", "errnoRet", &rule->action)) < 0)
+	if ((r = parse_action(c, sys, "action", "errnoRet", &rule->action)) < 0)
 		return r;
-	return rt_parse_args(c, sys, rule);
+	return parse_args(c, sys, rule);
 }
 
 struct rt_buf {
@@ -257,7 +257,7 @@ struct rt_buf {
 	size_t len, cap;
 };
 
-static void rt_buf_put(struct rt_buf *b, const void *data, size_t n)
+static void buf_put(struct rt_buf *b, const void *data, size_t n)
 {
 	if (b->len + n > b->cap) {
 		b->cap = (b->len + n) * 2;
@@ -267,39 +267,39 @@ static void rt_buf_put(struct rt_buf *b, const void *data, size_t n)
 	b->len += n;
 }
 
-static void rt_buf_u64(struct rt_buf *b, uint64_t v)
+static void buf_u64(struct rt_buf *b, uint64_t v)
 {
-	rt_buf_put(b, &v, sizeof(v));
+	buf_put(b, &v, sizeof(v));
 }
 
 /* Everything the compiled filter depends on, in order, with lengths:
  * the same profile always gives the same bytes, whatever its JSON looked
  * like, and different profiles never do. */
-static void rt_seccomp_canonical(struct rt_seccomp *sc)
+static void canonical_seccomp(struct rt_seccomp *sc)
 {
 	struct rt_buf b = {0};
-	rt_buf_put(&b, "AGSC1", 5);
-	rt_buf_u64(&b, sc->default_action);
-	rt_buf_u64(&b, sc->flags);
-	rt_buf_u64(&b, sc->n_arches);
+	buf_put(&b, "AGSC1", 5);
+	buf_u64(&b, sc->default_action);
+	buf_u64(&b, sc->flags);
+	buf_u64(&b, sc->n_arches);
 	for (size_t i = 0; i < sc->n_arches; i++)
-		rt_buf_u64(&b, sc->arches[i]);
-	rt_buf_u64(&b, sc->n_rules);
+		buf_u64(&b, sc->arches[i]);
+	buf_u64(&b, sc->n_rules);
 	for (size_t i = 0; i < sc->n_rules; i++) {
 		const struct rt_seccomp_rule *r = &sc->rules[i];
-		rt_buf_u64(&b, r->action);
-		rt_buf_u64(&b, r->n_names);
+		buf_u64(&b, r->action);
+		buf_u64(&b, r->n_names);
 		for (size_t n = 0; n < r->n_names; n++) {
 			size_t len = strlen(r->names[n]);
-			rt_buf_u64(&b, len);
-			rt_buf_put(&b, r->names[n], len);
+			buf_u64(&b, len);
+			buf_put(&b, r->names[n], len);
 		}
-		rt_buf_u64(&b, r->n_args);
+		buf_u64(&b, r->n_args);
 		for (size_t a = 0; a < r->n_args; a++) {
-			rt_buf_u64(&b, r->args[a].index);
-			rt_buf_u64(&b, (uint64_t)r->args[a].op);
-			rt_buf_u64(&b, r->args[a].value);
-			rt_buf_u64(&b, r->args[a].value_two);
+			buf_u64(&b, r->args[a].index);
+			buf_u64(&b, (uint64_t)r->args[a].op);
+			buf_u64(&b, r->args[a].value);
+			buf_u64(&b, r->args[a].value_two);
 		}
 	}
 	sc->canonical = b.p;
@@ -312,10 +312,10 @@ static void rt_seccomp_canonical(struct rt_seccomp *sc)
 int rt__parse_seccomp(struct rt__ctx *c, json_t *obj, struct rt_seccomp **ret)
 {
 	struct rt_seccomp *sc = ag_calloc(1, sizeof(*sc));
-	int r = rt_parse_action(c, obj, "defaultAction", "defaultErrnoRet", &sc->default_action);
+	int r = parse_action(c, obj, "defaultAction", "defaultErrnoRet", &sc->default_action);
 	if (r < 0)
 		goto fail;
-	if ((r = rt_parse_arches(c, obj, sc)) < 0 || (r = rt_parse_flags(c, obj, sc)) < 0)
+	if ((r = parse_arches(c, obj, sc)) < 0 || (r = parse_flags(c, obj, sc)) < 0)
 		goto fail;
 	if (json_object_get(obj, "listenerPath")) {
 		r = rt__fail(c, "listenerPath", NULL,
@@ -331,13 +331,13 @@ int rt__parse_seccomp(struct rt__ctx *c, json_t *obj, struct rt_seccomp **ret)
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		size_t s2 = rt__push_index(c, i);
 		sc->n_rules = i + 1;
-		r = rt_parse_rule(c, json_array_get(arr, i), &sc->rules[i]);
+		r = parse_rule(c, json_array_get(arr, i), &sc->rules[i]);
 		rt__pop(c, s2);
 	}
 	rt__pop(c, saved);
 	if (r < 0)
 		goto fail;
-	rt_seccomp_canonical(sc);
+	canonical_seccomp(sc);
 	*ret = sc;
 	return 0;
 fail:
