@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/vfs.h>
 
-static int cg__open_cgroup2(const char *path, int *ret_fd, unsigned long *ret_type)
+static int open_cgroup2(const char *path, int *ret_fd, unsigned long *ret_type)
 {
 	_cleanup_close_ int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -29,7 +29,7 @@ int cg_root_open(const char *mountpoint, int *ret_fd, struct ag_error *err)
 	unsigned long type = 0;
 	int fd = -1, r;
 	if (mountpoint) {
-		r = cg__open_cgroup2(mountpoint, &fd, &type);
+		r = open_cgroup2(mountpoint, &fd, &type);
 		if (r == -ENODEV)
 			return ag_error_set(
 			        err, ENODEV,
@@ -47,7 +47,7 @@ int cg_root_open(const char *mountpoint, int *ret_fd, struct ag_error *err)
 	 * controllers) at /sys/fs/cgroup/unified. */
 	static const char *const candidates[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
 	for (size_t i = 0; i < AG_ARRAY_SIZE(candidates); i++) {
-		r = cg__open_cgroup2(candidates[i], &fd, &type);
+		r = open_cgroup2(candidates[i], &fd, &type);
 		if (r == 0) {
 			*ret_fd = fd;
 			return 0;
@@ -65,7 +65,7 @@ int cg_root_open(const char *mountpoint, int *ret_fd, struct ag_error *err)
 /* ---- why a controller is missing -------------------------------------- */
 
 /* v1 name of a controller in /proc/cgroups and in v1 mount options. */
-static const char *cg__v1_name(unsigned c)
+static const char *v1_name(unsigned c)
 {
 	return c == CG_IO ? "blkio" : cg_controller_name(c);
 }
@@ -80,7 +80,7 @@ unsigned cg__v1_from_proc_cgroups(char *text)
 		if (sscanf(line, "%63s %u %u %u", name, &hier, &num, &enabled) != 4)
 			continue; /* the "#subsys_name ..." header */
 		for (unsigned c = 1; c & CG_CONTROLLERS_ALL; c <<= 1)
-			if (hier != 0 && enabled && strcmp(name, cg__v1_name(c)) == 0)
+			if (hier != 0 && enabled && strcmp(name, v1_name(c)) == 0)
 				mask |= c;
 	}
 	return mask;
@@ -101,7 +101,7 @@ unsigned cg__v1_from_mountinfo(char *text)
 		for (char *s2 = NULL, *o = strtok_r(opts, ",", &s2); o;
 		     o = strtok_r(NULL, ",", &s2))
 			for (unsigned c = 1; c & CG_CONTROLLERS_ALL; c <<= 1)
-				if (strcmp(o, cg__v1_name(c)) == 0)
+				if (strcmp(o, v1_name(c)) == 0)
 					mask |= c;
 	}
 	return mask;
@@ -111,7 +111,7 @@ unsigned cg__v1_from_mountinfo(char *text)
  * non-zero hierarchy id; kernels built without cgroup v1 support may lack
  * the file (and then nothing is bound to v1 anyway), so the mount table is
  * the fallback. */
-static unsigned cg__v1_bound(void)
+static unsigned v1_bound(void)
 {
 	_cleanup_free_ char *text = NULL;
 	if (ag_read_file_at(AT_FDCWD, "/proc/cgroups", 1 << 16, &text, NULL) == 0)
@@ -122,7 +122,7 @@ static unsigned cg__v1_bound(void)
 }
 
 /* "cpu, memory and pids"-style list into buf. */
-static void cg__names_list(unsigned mask, char *buf, size_t size)
+static void names_list(unsigned mask, char *buf, size_t size)
 {
 	size_t off = 0;
 	buf[0] = '\0';
@@ -137,25 +137,25 @@ static void cg__names_list(unsigned mask, char *buf, size_t size)
 	}
 }
 
-static bool cg__plural(unsigned mask)
+static bool plural(unsigned mask)
 {
 	return (mask & (mask - 1)) != 0;
 }
 
 /* Append one reason to msg; `groups` > 1 prefixes it with the names. */
-static void cg__append_reason(char *msg, size_t size, unsigned mask, int groups,
-                              const char *fmt_one, const char *fmt_many, const char *tail)
+static void append_reason(char *msg, size_t size, unsigned mask, int groups, const char *fmt_one,
+                          const char *fmt_many, const char *tail)
 {
 	size_t off = strlen(msg);
 	char names[128];
-	cg__names_list(mask, names, sizeof(names));
+	names_list(mask, names, sizeof(names));
 	if (off && off < size)
 		off += (size_t)snprintf(msg + off, size - off, "; ");
 	if (groups > 1 && off < size)
 		off += (size_t)snprintf(msg + off, size - off, "%s: ", names);
 	if (off < size)
 		off += (size_t)snprintf(msg + off, size - off, "%s",
-		                        cg__plural(mask) ? fmt_many : fmt_one);
+		                        plural(mask) ? fmt_many : fmt_one);
 	if (off < size)
 		snprintf(msg + off, size - off, "%s", tail);
 }
@@ -203,16 +203,16 @@ int cg_check_controllers(int rootfd, const char *parent, unsigned want, unsigned
 	r = cg__read_controllers(rootfd, "cgroup.controllers", &top);
 	if (r < 0)
 		top = 0;
-	unsigned v1 = cg__v1_bound();
+	unsigned v1 = v1_bound();
 	unsigned undelegated = missing & top;
 	unsigned hybrid = missing & ~top & v1;
 	unsigned absent = missing & ~top & ~v1;
 	int groups = !!undelegated + !!hybrid + !!absent;
 
 	char names[128], reasons[AG_ERROR_MSG_MAX] = "";
-	cg__names_list(missing, names, sizeof(names));
+	names_list(missing, names, sizeof(names));
 	if (hybrid)
-		cg__append_reason(
+		append_reason(
 		        reasons, sizeof(reasons), hybrid, groups,
 		        "this host is in hybrid mode and it is bound to a cgroup v1 hierarchy",
 		        "this host is in hybrid mode and they are bound to cgroup v1 "
@@ -220,20 +220,20 @@ int cg_check_controllers(int rootfd, const char *parent, unsigned want, unsigned
 		        " (see /proc/cgroups); boot with systemd.unified_cgroup_hierarchy=1 "
 		        "or use --cgroup-manager=disabled");
 	if (undelegated)
-		cg__append_reason(reasons, sizeof(reasons), undelegated, groups,
-		                  "it is available higher up but not enabled",
-		                  "they are available higher up but not enabled",
-		                  " in the cgroup.subtree_control of the cgroups above (enable "
-		                  "top-down, or ask whoever delegated this subtree)");
+		append_reason(reasons, sizeof(reasons), undelegated, groups,
+		              "it is available higher up but not enabled",
+		              "they are available higher up but not enabled",
+		              " in the cgroup.subtree_control of the cgroups above (enable "
+		              "top-down, or ask whoever delegated this subtree)");
 	if (absent)
-		cg__append_reason(
-		        reasons, sizeof(reasons), absent, groups, "this kernel does not provide it",
-		        "this kernel does not provide them",
-		        " (not built in, or turned off with cgroup_disable= on the kernel "
-		        "command line; see /proc/cgroups)");
+		append_reason(reasons, sizeof(reasons), absent, groups,
+		              "this kernel does not provide it",
+		              "this kernel does not provide them",
+		              " (not built in, or turned off with cgroup_disable= on the kernel "
+		              "command line; see /proc/cgroups)");
 	ag_error_set(err, 0, "cgroup v2 controller%s %s %s not available under %s: %s",
-	             cg__plural(missing) ? "s" : "", names, cg__plural(missing) ? "are" : "is",
-	             where, reasons);
+	             plural(missing) ? "s" : "", names, plural(missing) ? "are" : "is", where,
+	             reasons);
 	/* A condition of the host, not of a syscall: no strerror in the text,
 	 * but callers still get a code to test. */
 	if (err)

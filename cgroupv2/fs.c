@@ -9,7 +9,7 @@
 #include <sys/syscall.h>
 
 #ifdef SYS_openat2
-static int cg__openat2(int dirfd, const char *rel, int flags)
+static int openat2_beneath(int dirfd, const char *rel, int flags)
 {
 	struct open_how how = {
 	        .flags = (uint64_t)flags,
@@ -27,7 +27,7 @@ static int cg__openat2(int dirfd, const char *rel, int flags)
 
 /* Pre-5.6 kernels: walk one component at a time with O_NOFOLLOW. The path
  * was checked to have no ".." components, so each step stays beneath. */
-static int cg__open_walk(int dirfd, const char *rel, int flags)
+static int open_walk(int dirfd, const char *rel, int flags)
 {
 	_cleanup_close_ int cur = -1;
 	const char *c = rel;
@@ -66,14 +66,14 @@ int cg__open_beneath(int dirfd, const char *rel, int flags)
 		return fd < 0 ? -errno : fd;
 	}
 #ifdef SYS_openat2
-	int fd = cg__openat2(dirfd, rel, flags);
+	int fd = openat2_beneath(dirfd, rel, flags);
 	/* ENOSYS: kernel older than 5.6; E2BIG/EINVAL could mean a seccomp
 	 * filter or an older struct open_how: fall back. Real answers
 	 * (ENOENT, EXDEV, ELOOP, ...) are returned. */
 	if (fd != -ENOSYS && fd != -E2BIG && fd != -EPERM)
 		return fd;
 #endif
-	return cg__open_walk(dirfd, rel, flags);
+	return open_walk(dirfd, rel, flags);
 }
 
 void cg__fd_name(int fd, char *buf, size_t size)

@@ -14,7 +14,7 @@
 
 /* Enable `want` (those offered in cgroup.controllers and not yet enabled)
  * in the subtree_control of `fd`. */
-static int cg__enable(int fd, unsigned want, struct ag_error *err)
+static int enable(int fd, unsigned want, struct ag_error *err)
 {
 	char where[512];
 	unsigned avail = 0, enabled = 0;
@@ -58,7 +58,7 @@ static int cg__enable(int fd, unsigned want, struct ag_error *err)
 
 /* Refuse to step onto another filesystem (a bind mount planted inside the
  * tree): every cgroup2 mount of the hierarchy shares one superblock. */
-static int cg__same_dev(int a, int b)
+static int same_dev(int a, int b)
 {
 	struct stat sa, sb;
 	if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0)
@@ -92,7 +92,7 @@ int cg_create(int rootfd, const char *path, unsigned controllers, int *ret_dirfd
 		/* Top-down: the level above must offer a controller before the
 		 * level below can enable it for its own children. */
 		if (controllers) {
-			int r = cg__enable(cur, controllers, err);
+			int r = enable(cur, controllers, err);
 			if (r < 0)
 				return ag_error_wrap(err, "create cgroup `%s`", rel);
 		}
@@ -102,7 +102,7 @@ int cg_create(int rootfd, const char *path, unsigned controllers, int *ret_dirfd
 		                (last ? O_RDONLY : O_PATH) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return ag_error_set(err, errno, "open cgroup `%.*s`", len, rel);
-		int r = cg__same_dev(cur, fd);
+		int r = same_dev(cur, fd);
 		close(cur);
 		cur = fd;
 		if (r < 0)
@@ -130,7 +130,7 @@ int cg_open(int rootfd, const char *path, int *ret_dirfd, struct ag_error *err)
 /* rmdir `name` in `parent`, retrying EBUSY until the deadline: right after
  * the last process exits, "populated 0" can be seen a moment before the
  * kernel lets the directory go. */
-static int cg__rmdir(int parent, const char *name, uint64_t deadline_ns)
+static int rmdir_wait(int parent, const char *name, uint64_t deadline_ns)
 {
 	for (;;) {
 		if (unlinkat(parent, name, AT_REMOVEDIR) == 0)
@@ -143,7 +143,7 @@ static int cg__rmdir(int parent, const char *name, uint64_t deadline_ns)
 
 /* Remove the descendants of `fd`, depth-first. A container with a cgroup
  * namespace may have made any tree below its cgroup. */
-static int cg__rmdir_children(int fd, int depth, uint64_t deadline_ns)
+static int rmdir_children(int fd, int depth, uint64_t deadline_ns)
 {
 	if (depth > 256)
 		return -ELOOP;
@@ -168,9 +168,9 @@ static int cg__rmdir_children(int fd, int depth, uint64_t deadline_ns)
 				r = -errno;
 			continue;
 		}
-		r = cg__rmdir_children(child, depth + 1, deadline_ns);
+		r = rmdir_children(child, depth + 1, deadline_ns);
 		if (r == 0) {
-			r = cg__rmdir(fd, de->d_name, deadline_ns);
+			r = rmdir_wait(fd, de->d_name, deadline_ns);
 			if (r == -ENOENT)
 				r = 0;
 		}
@@ -181,7 +181,7 @@ static int cg__rmdir_children(int fd, int depth, uint64_t deadline_ns)
 
 /* The parent of the last component of rel (a copy, cut in place), and that
  * component. "a/b/c" -> parent "a/b", name "c"; "c" -> parent "", name "c". */
-static void cg__split(char *rel, const char **ret_parent, const char **ret_name)
+static void split(char *rel, const char **ret_parent, const char **ret_name)
 {
 	size_t n = strlen(rel);
 	while (n > 0 && rel[n - 1] == '/')
@@ -211,7 +211,7 @@ int cg_remove(int rootfd, const char *path, unsigned flags, unsigned timeout_ms,
 
 	_cleanup_free_ char *copy = ag_strdup(rel);
 	const char *parent_rel, *name;
-	cg__split(copy, &parent_rel, &name);
+	split(copy, &parent_rel, &name);
 
 	_cleanup_close_ int parent =
 	        cg__open_beneath(rootfd, parent_rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -237,10 +237,10 @@ int cg_remove(int rootfd, const char *path, unsigned flags, unsigned timeout_ms,
 		if (r < 0)
 			return ag_error_set(err, r, "remove cgroup `%s`: read `cgroup.events`",
 			                    rel);
-		r = cg__rmdir_children(fd, 0, deadline);
+		r = rmdir_children(fd, 0, deadline);
 		if (r < 0)
 			return ag_error_set(err, r, "remove the cgroups below `%s`", rel);
-		r = cg__rmdir(parent, name, deadline);
+		r = rmdir_wait(parent, name, deadline);
 		if (r < 0 && r != -ENOENT)
 			return ag_error_set(err, r, "rmdir cgroup `%s`", rel);
 	} else if (errno != ENOENT) {
@@ -254,7 +254,7 @@ int cg_remove(int rootfd, const char *path, unsigned flags, unsigned timeout_ms,
 	 * shorter on each round. */
 	for (;;) {
 		const char *grand, *pname;
-		cg__split(copy, &grand, &pname);
+		split(copy, &grand, &pname);
 		_cleanup_close_ int pfd =
 		        cg__open_beneath(rootfd, grand, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (pfd == -ENOENT)

@@ -8,8 +8,8 @@
  * controller is not enabled for this cgroup, sometimes the kernel lacks the
  * feature (memory.swap.max without swap accounting, io.weight without
  * blk-iocost). */
-static int cg__write_enoent(int dirfd, const char *file, const char *value, const char *where,
-                            struct ag_error *err)
+static int write_enoent(int dirfd, const char *file, const char *value, const char *where,
+                        struct ag_error *err)
 {
 	unsigned c = cg__controller_of_file(file), have = 0;
 	/* The explanation replaces strerror(ENOENT), which would only
@@ -33,7 +33,7 @@ static int cg__write_enoent(int dirfd, const char *file, const char *value, cons
 	return -ENOENT;
 }
 
-static int cg__write(int dirfd, const char *file, const char *value, struct ag_error *err)
+static int write_limit(int dirfd, const char *file, const char *value, struct ag_error *err)
 {
 	int r = ag_write_file_at(dirfd, file, value, strlen(value));
 	if (r == 0)
@@ -41,11 +41,11 @@ static int cg__write(int dirfd, const char *file, const char *value, struct ag_e
 	char where[512];
 	cg__fd_name(dirfd, where, sizeof(where));
 	if (r == -ENOENT)
-		return cg__write_enoent(dirfd, file, value, where, err);
+		return write_enoent(dirfd, file, value, where, err);
 	return ag_error_set(err, r, "write `%s` = `%s` in %s", file, value, where);
 }
 
-static void cg__fmt(char *buf, size_t size, uint64_t v)
+static void fmt(char *buf, size_t size, uint64_t v)
 {
 	if (v == CG_MAX)
 		snprintf(buf, size, "max");
@@ -53,16 +53,16 @@ static void cg__fmt(char *buf, size_t size, uint64_t v)
 		snprintf(buf, size, "%" PRIu64, v);
 }
 
-static int cg__write_u64(int dirfd, const char *file, uint64_t v, struct ag_error *err)
+static int write_u64(int dirfd, const char *file, uint64_t v, struct ag_error *err)
 {
 	char buf[32];
-	cg__fmt(buf, sizeof(buf), v);
-	return cg__write(dirfd, file, buf, err);
+	fmt(buf, sizeof(buf), v);
+	return write_limit(dirfd, file, buf, err);
 }
 
 /* Keys of the unified map that are not limits: they move or kill
  * processes, or reshape the tree, which is the launcher's job. */
-static bool cg__unified_key_ok(const char *key)
+static bool unified_key_ok(const char *key)
 {
 	static const char *const refused[] = {"cgroup.procs", "cgroup.threads", "cgroup.kill",
 	                                      "cgroup.subtree_control", "cgroup.type"};
@@ -74,7 +74,7 @@ static bool cg__unified_key_ok(const char *key)
 	return true;
 }
 
-static int cg__validate(const struct cg_limits *l, struct ag_error *err)
+static int validate(const struct cg_limits *l, struct ag_error *err)
 {
 	if (l->has_cpu_weight && (l->cpu_weight < 1 || l->cpu_weight > 10000))
 		return ag_error_set(err, 0, "cpu.weight %" PRIu64 " is out of range 1..10000",
@@ -95,7 +95,7 @@ static int cg__validate(const struct cg_limits *l, struct ag_error *err)
 	}
 	for (size_t i = 0; i < l->n_unified; i++) {
 		const struct cg_kv *kv = &l->unified[i];
-		if (!cg__unified_key_ok(kv->key))
+		if (!unified_key_ok(kv->key))
 			return ag_error_set(
 			        err, 0,
 			        "unified cgroup key `%s` is refused: a key is a file name "
@@ -110,7 +110,7 @@ static int cg__validate(const struct cg_limits *l, struct ag_error *err)
 	return 0;
 }
 
-static int cg__write_io_max(int dirfd, const struct cg_io_max *m, struct ag_error *err)
+static int write_io_max(int dirfd, const struct cg_io_max *m, struct ag_error *err)
 {
 	static const char *const names[] = {"rbps", "wbps", "riops", "wiops"};
 	const uint64_t vals[] = {m->rbps, m->wbps, m->riops, m->wiops};
@@ -121,54 +121,53 @@ static int cg__write_io_max(int dirfd, const struct cg_io_max *m, struct ag_erro
 		if (vals[i] == 0)
 			continue;
 		char v[32];
-		cg__fmt(v, sizeof(v), vals[i]);
+		fmt(v, sizeof(v), vals[i]);
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off, " %s=%s", names[i], v);
 		any = true;
 	}
-	return any ? cg__write(dirfd, "io.max", buf, err) : 0;
+	return any ? write_limit(dirfd, "io.max", buf, err) : 0;
 }
 
 int cg_apply_limits(int dirfd, const struct cg_limits *l, struct ag_error *err)
 {
-	int r = cg__validate(l, err);
+	int r = validate(l, err);
 	if (r < 0)
 		return r;
 
 	/* cpuset first: memory placement (cpuset.mems) should hold before the
 	 * memory limits make the kernel reclaim. */
-	if (l->cpuset_cpus && (r = cg__write(dirfd, "cpuset.cpus", l->cpuset_cpus, err)) < 0)
+	if (l->cpuset_cpus && (r = write_limit(dirfd, "cpuset.cpus", l->cpuset_cpus, err)) < 0)
 		return r;
-	if (l->cpuset_mems && (r = cg__write(dirfd, "cpuset.mems", l->cpuset_mems, err)) < 0)
+	if (l->cpuset_mems && (r = write_limit(dirfd, "cpuset.mems", l->cpuset_mems, err)) < 0)
 		return r;
 
 	/* The guarantee and the throttle before the hard limit, as runc does;
 	 * v2 does not require an order between them. */
-	if (l->has_memory_low && (r = cg__write_u64(dirfd, "memory.low", l->memory_low, err)) < 0)
+	if (l->has_memory_low && (r = write_u64(dirfd, "memory.low", l->memory_low, err)) < 0)
 		return r;
-	if (l->has_memory_high &&
-	    (r = cg__write_u64(dirfd, "memory.high", l->memory_high, err)) < 0)
+	if (l->has_memory_high && (r = write_u64(dirfd, "memory.high", l->memory_high, err)) < 0)
 		return r;
-	if (l->has_memory_max && (r = cg__write_u64(dirfd, "memory.max", l->memory_max, err)) < 0)
+	if (l->has_memory_max && (r = write_u64(dirfd, "memory.max", l->memory_max, err)) < 0)
 		return r;
 	if (l->has_memory_swap_max &&
-	    (r = cg__write_u64(dirfd, "memory.swap.max", l->memory_swap_max, err)) < 0)
+	    (r = write_u64(dirfd, "memory.swap.max", l->memory_swap_max, err)) < 0)
 		return r;
 
-	if (l->has_cpu_weight && (r = cg__write_u64(dirfd, "cpu.weight", l->cpu_weight, err)) < 0)
+	if (l->has_cpu_weight && (r = write_u64(dirfd, "cpu.weight", l->cpu_weight, err)) < 0)
 		return r;
 	if (l->has_cpu_max) {
 		char q[32], buf[64];
-		cg__fmt(q, sizeof(q), l->cpu_max_quota);
+		fmt(q, sizeof(q), l->cpu_max_quota);
 		/* "quota" alone keeps the current period. */
 		if (l->cpu_max_period)
 			snprintf(buf, sizeof(buf), "%s %" PRIu64, q, l->cpu_max_period);
 		else
 			snprintf(buf, sizeof(buf), "%s", q);
-		if ((r = cg__write(dirfd, "cpu.max", buf, err)) < 0)
+		if ((r = write_limit(dirfd, "cpu.max", buf, err)) < 0)
 			return r;
 	}
 
-	if (l->has_pids_max && (r = cg__write_u64(dirfd, "pids.max", l->pids_max, err)) < 0)
+	if (l->has_pids_max && (r = write_u64(dirfd, "pids.max", l->pids_max, err)) < 0)
 		return r;
 
 	if (l->has_io_weight) {
@@ -184,15 +183,15 @@ int cg_apply_limits(int dirfd, const struct cg_limits *l, struct ag_error *err)
 			if (ag_write_file_at(dirfd, "io.bfq.weight", w, strlen(w)) == 0)
 				r = 0;
 		}
-		if (r < 0 && (r = cg__write(dirfd, "io.weight", buf, err)) < 0)
+		if (r < 0 && (r = write_limit(dirfd, "io.weight", buf, err)) < 0)
 			return r;
 	}
 	for (size_t i = 0; i < l->n_io_max; i++)
-		if ((r = cg__write_io_max(dirfd, &l->io_max[i], err)) < 0)
+		if ((r = write_io_max(dirfd, &l->io_max[i], err)) < 0)
 			return r;
 
 	for (size_t i = 0; i < l->n_unified; i++)
-		if ((r = cg__write(dirfd, l->unified[i].key, l->unified[i].value, err)) < 0)
+		if ((r = write_limit(dirfd, l->unified[i].key, l->unified[i].value, err)) < 0)
 			return r;
 	return 0;
 }

@@ -8,20 +8,20 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const cg__names[] = {"cpu", "memory", "pids", "io", "cpuset"};
+static const char *const names[] = {"cpu", "memory", "pids", "io", "cpuset"};
 
 const char *cg_controller_name(unsigned controller)
 {
-	for (size_t i = 0; i < AG_ARRAY_SIZE(cg__names); i++)
+	for (size_t i = 0; i < AG_ARRAY_SIZE(names); i++)
 		if (controller == 1u << i)
-			return cg__names[i];
+			return names[i];
 	return NULL;
 }
 
-static unsigned cg__controller_by_name(const char *name, size_t len)
+static unsigned controller_by_name(const char *name, size_t len)
 {
-	for (size_t i = 0; i < AG_ARRAY_SIZE(cg__names); i++)
-		if (strlen(cg__names[i]) == len && memcmp(cg__names[i], name, len) == 0)
+	for (size_t i = 0; i < AG_ARRAY_SIZE(names); i++)
+		if (strlen(names[i]) == len && memcmp(names[i], name, len) == 0)
 			return 1u << i;
 	return 0;
 }
@@ -37,7 +37,7 @@ unsigned cg_controllers_parse(const char *list)
 		while (*p && !isspace((unsigned char)*p))
 			p++;
 		if (p > start)
-			mask |= cg__controller_by_name(start, (size_t)(p - start));
+			mask |= controller_by_name(start, (size_t)(p - start));
 	}
 	return mask;
 }
@@ -47,11 +47,11 @@ unsigned cg__controller_of_file(const char *file)
 	const char *dot = strchr(file, '.');
 	if (!dot)
 		return 0;
-	return cg__controller_by_name(file, (size_t)(dot - file));
+	return controller_by_name(file, (size_t)(dot - file));
 }
 
 /* A number or "max", ending at the end of the token [s, end). */
-static int cg__parse_token(const char *s, const char *end, uint64_t *ret)
+static int parse_token(const char *s, const char *end, uint64_t *ret)
 {
 	size_t len = (size_t)(end - s);
 	if (len == 3 && memcmp(s, "max", 3) == 0) {
@@ -72,7 +72,7 @@ int cg__parse_value(const char *text, uint64_t *ret)
 	if (end > text && end[-1] == '\n')
 		end--;
 	uint64_t v;
-	int r = cg__parse_token(text, end, &v);
+	int r = parse_token(text, end, &v);
 	if (r < 0)
 		return r;
 	*ret = v;
@@ -88,7 +88,7 @@ int cg__parse_flat_keyed(const char *text, const char *key, uint64_t *ret)
 		    line[klen] == ' ') {
 			const char *v = line + klen + 1;
 			uint64_t val;
-			int r = cg__parse_token(v, eol, &val);
+			int r = parse_token(v, eol, &val);
 			if (r < 0)
 				return r;
 			*ret = val;
@@ -99,7 +99,7 @@ int cg__parse_flat_keyed(const char *text, const char *key, uint64_t *ret)
 	return -ENOENT;
 }
 
-static uint64_t cg__sat_add(uint64_t a, uint64_t b)
+static uint64_t sat_add(uint64_t a, uint64_t b)
 {
 	return a > CG_MAX - b ? CG_MAX : a + b;
 }
@@ -124,14 +124,14 @@ int cg__parse_nested_keyed(const char *text, const char *line_key, const char *k
 			if ((size_t)(fend - f) > klen && memcmp(f, key, klen) == 0 &&
 			    f[klen] == '=') {
 				uint64_t v;
-				int r = cg__parse_token(f + klen + 1, fend, &v);
+				int r = parse_token(f + klen + 1, fend, &v);
 				if (r < 0)
 					return r;
 				if (line_key) {
 					*ret = v;
 					return 0;
 				}
-				sum = cg__sat_add(sum, v);
+				sum = sat_add(sum, v);
 				found = true;
 			}
 			f = fend;
@@ -152,7 +152,7 @@ int cg__parse_pids(const char *text, pid_t **ret, size_t *ret_n)
 		const char *eol = strchrnul(line, '\n');
 		if (eol > line) {
 			uint64_t v;
-			if (cg__parse_token(line, eol, &v) < 0 || v == 0 || v > INT_MAX)
+			if (parse_token(line, eol, &v) < 0 || v == 0 || v > INT_MAX)
 				return -EBADMSG;
 			if (n == cap) {
 				cap *= 2;

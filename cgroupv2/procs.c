@@ -27,7 +27,7 @@ int cg_procs(int dirfd, pid_t **ret, size_t *ret_n)
 	return cg__parse_pids(text, ret, ret_n);
 }
 
-static int cg__read_event(int fd, const char *key, uint64_t *ret)
+static int read_event(int fd, const char *key, uint64_t *ret)
 {
 	char buf[512];
 	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
@@ -43,7 +43,7 @@ int cg_is_populated(int dirfd, bool *ret_populated)
 	if (fd < 0)
 		return -errno;
 	uint64_t v;
-	int r = cg__read_event(fd, "populated", &v);
+	int r = read_event(fd, "populated", &v);
 	if (r < 0)
 		return r;
 	*ret_populated = v != 0;
@@ -60,7 +60,7 @@ int cg__wait_event(int dirfd, const char *key, uint64_t want, unsigned timeout_m
 	uint64_t deadline = ag_now_ns() + (uint64_t)timeout_ms * 1000000u;
 	for (;;) {
 		uint64_t v;
-		int r = cg__read_event(fd, key, &v);
+		int r = read_event(fd, key, &v);
 		if (r < 0)
 			return r;
 		if (v == want)
@@ -93,7 +93,7 @@ int cg_freeze(int dirfd, bool frozen, unsigned timeout_ms)
 
 /* SIGKILL the pids of fd's cgroup.procs and of its descendants'; counts
  * the processes signalled in *n. */
-static int cg__kill_tree(int fd, int depth, size_t *n)
+static int kill_tree(int fd, int depth, size_t *n)
 {
 	if (depth > 256)
 		return -ELOOP;
@@ -124,7 +124,7 @@ static int cg__kill_tree(int fd, int depth, size_t *n)
 		_cleanup_close_ int child =
 		        openat(fd, de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (child >= 0)
-			r = cg__kill_tree(child, depth + 1, n);
+			r = kill_tree(child, depth + 1, n);
 	}
 	closedir(d);
 	return r;
@@ -143,7 +143,7 @@ int cg__kill_by_signal(int dirfd)
 	int r = 0;
 	for (int round = 0; round < 100; round++) {
 		size_t n = 0;
-		r = cg__kill_tree(dirfd, 0, &n);
+		r = kill_tree(dirfd, 0, &n);
 		if (r < 0 || n == 0)
 			break;
 		nanosleep(&(struct timespec){.tv_nsec = 2 * 1000 * 1000}, NULL);
