@@ -25,7 +25,7 @@ struct nns_sock {
 	unsigned seq;
 };
 
-static int nns__open(struct nns_sock *s)
+static int sock_open(struct nns_sock *s)
 {
 	s->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (!s->nl)
@@ -40,7 +40,7 @@ static int nns__open(struct nns_sock *s)
 	return 0;
 }
 
-static void nns__close(struct nns_sock *s)
+static void sock_close(struct nns_sock *s)
 {
 	if (s->nl)
 		mnl_socket_close(s->nl);
@@ -48,7 +48,7 @@ static void nns__close(struct nns_sock *s)
 }
 
 /* Send `nlh` and run `cb` on every reply until the ACK or NLMSG_DONE. */
-static int nns__talk(struct nns_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+static int talk(struct nns_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	nlh->nlmsg_seq = ++s->seq;
 	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
@@ -73,7 +73,7 @@ struct nns_dump {
 	bool up;
 };
 
-static int nns__link_cb(const struct nlmsghdr *nlh, void *data)
+static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nns_dump *d = data;
 	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
@@ -92,10 +92,10 @@ static int nns__link_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int nns__dump_links(struct nns_dump *d)
+static int dump_links(struct nns_dump *d)
 {
 	struct nns_sock s = {0};
-	int r = nns__open(&s);
+	int r = sock_open(&s);
 	if (r < 0)
 		return r;
 	char buf[NNS_BUF_SIZE];
@@ -104,15 +104,15 @@ static int nns__dump_links(struct nns_dump *d)
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	struct rtgenmsg *rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
 	rt->rtgen_family = AF_PACKET;
-	r = nns__talk(&s, nlh, nns__link_cb, d);
-	nns__close(&s);
+	r = talk(&s, nlh, link_cb, d);
+	sock_close(&s);
 	return r;
 }
 
 int nns_link_is_up(const char *ifname, bool *ret_up)
 {
 	struct nns_dump d = {.want = ifname};
-	int r = nns__dump_links(&d);
+	int r = dump_links(&d);
 	if (r < 0)
 		return r;
 	if (!d.found)
@@ -124,7 +124,7 @@ int nns_link_is_up(const char *ifname, bool *ret_up)
 int nns_link_count(unsigned *ret_count)
 {
 	struct nns_dump d = {0};
-	int r = nns__dump_links(&d);
+	int r = dump_links(&d);
 	if (r < 0)
 		return r;
 	*ret_count = d.count;
