@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-static int ag__error_ret(const struct ag_error *err, int errnum)
+static int error_ret(const struct ag_error *err, int errnum)
 {
 	int code = err ? err->code : errnum;
 	return code ? -code : -EINVAL;
@@ -12,8 +12,8 @@ static int ag__error_ret(const struct ag_error *err, int errnum)
 /* Both setters: format the message, and with `with_strerror` append
  * ": <strerror(errnum)>" when there is room and an errno. */
 AG_PRINTF(4, 0)
-static int ag__error_vset(struct ag_error *err, int errnum, bool with_strerror, const char *fmt,
-                          va_list ap)
+static int error_vset(struct ag_error *err, int errnum, bool with_strerror, const char *fmt,
+                      va_list ap)
 {
 	if (errnum < 0)
 		errnum = -errnum;
@@ -27,14 +27,14 @@ static int ag__error_vset(struct ag_error *err, int errnum, bool with_strerror, 
 	if (with_strerror && errnum && n >= 0 && (size_t)n < sizeof(err->msg) - 1)
 		snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %s", strerror(errnum));
 	err->code = errnum;
-	return ag__error_ret(err, errnum);
+	return error_ret(err, errnum);
 }
 
 int ag_error_set(struct ag_error *err, int errnum, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int r = ag__error_vset(err, errnum, true, fmt, ap);
+	int r = error_vset(err, errnum, true, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -43,7 +43,7 @@ int ag_error_msg(struct ag_error *err, int errnum, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int r = ag__error_vset(err, errnum, false, fmt, ap);
+	int r = error_vset(err, errnum, false, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -59,7 +59,7 @@ int ag_error_wrap(struct ag_error *err, const char *fmt, ...)
 	int n = vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		return ag__error_ret(err, err->code);
+		return error_ret(err, err->code);
 
 	/* Truncation is fine (the start of the message matters most); build
 	 * "prefix: old" by hand so the compiler sees no overflow. */
@@ -75,7 +75,7 @@ int ag_error_wrap(struct ag_error *err, const char *fmt, ...)
 	err->msg[plen] = ':';
 	err->msg[plen + 1] = ' ';
 	err->msg[plen + 2 + olen] = '\0';
-	return ag__error_ret(err, err->code);
+	return error_ret(err, err->code);
 }
 
 void ag_error_clear(struct ag_error *err)

@@ -4,9 +4,9 @@
 #include <strings.h>
 #include <time.h>
 
-static enum ag_log_level ag__log_level = AG_LOG_INFO;
+static enum ag_log_level log_level = AG_LOG_INFO;
 
-static const char *const ag__level_names[] = {
+static const char *const level_names[] = {
         [AG_LOG_DEBUG] = "DEBUG",
         [AG_LOG_INFO] = "INFO",
         [AG_LOG_WARN] = "WARN",
@@ -15,19 +15,19 @@ static const char *const ag__level_names[] = {
 
 void ag_log_set_level(enum ag_log_level level)
 {
-	ag__log_level = level;
+	log_level = level;
 }
 
 bool ag_log_enabled(enum ag_log_level level)
 {
-	return level >= ag__log_level;
+	return level >= log_level;
 }
 
 const char *ag_log_level_name(enum ag_log_level level)
 {
-	if ((unsigned)level >= AG_ARRAY_SIZE(ag__level_names))
+	if ((unsigned)level >= AG_ARRAY_SIZE(level_names))
 		return "?";
-	return ag__level_names[level];
+	return level_names[level];
 }
 
 int ag_log_level_parse(const char *s, enum ag_log_level *ret)

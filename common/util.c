@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-static void ag__oom(void)
+static void oom(void)
 {
 	/* Nothing sensible can continue: say so on stderr and abort, so the
 	 * supervisor restarts the daemon from its durable state. */
@@ -19,7 +19,7 @@ void *ag_malloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 	if (!p)
-		ag__oom();
+		oom();
 	return p;
 }
 
@@ -27,7 +27,7 @@ void *ag_calloc(size_t nmemb, size_t size)
 {
 	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
 	if (!p)
-		ag__oom();
+		oom();
 	return p;
 }
 
@@ -35,7 +35,7 @@ void *ag_realloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);
 	if (!q)
-		ag__oom();
+		oom();
 	return q;
 }
 
@@ -43,7 +43,7 @@ char *ag_strdup(const char *s)
 {
 	char *p = strdup(s);
 	if (!p)
-		ag__oom();
+		oom();
 	return p;
 }
 
@@ -55,13 +55,13 @@ char *ag_asprintf(const char *fmt, ...)
 	int n = vasprintf(&p, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		ag__oom();
+		oom();
 	return p;
 }
 
 /* Shared by both parsers: the digits must fill the string, with at most one
  * trailing newline (what the kernel's files end with). */
-static int ag__parse_tail(const char *end)
+static int parse_tail(const char *end)
 {
 	if (*end == '\n')
 		end++;
@@ -77,7 +77,7 @@ int ag_parse_u64(const char *s, uint64_t *ret)
 	unsigned long long v = strtoull(s, &end, 10);
 	if (errno)
 		return -errno;
-	if (ag__parse_tail(end) < 0)
+	if (parse_tail(end) < 0)
 		return -EINVAL;
 	*ret = v;
 	return 0;
@@ -95,7 +95,7 @@ int ag_parse_i64(const char *s, int64_t *ret)
 	long long v = strtoll(s, &end, 10);
 	if (errno)
 		return -errno;
-	if (ag__parse_tail(end) < 0)
+	if (parse_tail(end) < 0)
 		return -EINVAL;
 	*ret = v;
 	return 0;
