@@ -37,9 +37,9 @@ struct agent {
 	bool reregistering;
 	size_t reregister_tasks;
 	struct event_base *base;
-	ctz_t *ctz;
-	upd_t *upd;
-	ml_t *link;
+	struct ctz *ctz;
+	struct ctz_updates *upd;
+	struct ml_link *link;
 	struct event *upd_timer;
 	struct upd_post *posts; /* status updates sent, not answered yet */
 	struct evhttp *http;

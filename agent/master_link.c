@@ -11,14 +11,14 @@
 
 enum { ML_IDLE, ML_CONNECTING, ML_REGISTERED, ML_WAITING };
 
-struct ml {
+struct ml_link {
 	struct event_base *base;
 	struct ml_config cfg;
 	struct ml_callbacks cb;
 	void *ctx;
 	int state;
 	struct evhttp_connection *stream, *post;
-	pb_recordio_reader *rd;
+	struct pb_recordio_reader *rd;
 	char stream_id[128];
 	char *agent_id;
 	double heartbeat_s;
@@ -35,7 +35,7 @@ struct ml {
 	bool secret_unsaved;
 };
 
-static void lost(ml_t *l, const char *fmt, ...) AG_PRINTF(2, 3);
+static void lost(struct ml_link *l, const char *fmt, ...) AG_PRINTF(2, 3);
 
 static void set_timer(struct event *ev, double s)
 {
@@ -45,7 +45,7 @@ static void set_timer(struct event *ev, double s)
 
 /* Write the secret to cfg.secret_path (durably, mode 0600): 0, or -errno
  * and why in `err`. */
-static int save_secret(ml_t *l, struct ag_error *err)
+static int save_secret(struct ml_link *l, struct ag_error *err)
 {
 	if (!l->cfg.secret_path)
 		return 0;
@@ -62,7 +62,7 @@ static int save_secret(ml_t *l, struct ag_error *err)
 
 /* A secret in REGISTERED: kept, and on disk before the agent takes its id
  * (an agent that knows its id but not its secret is locked out). */
-static void take_secret(ml_t *l, const char *secret)
+static void take_secret(struct ml_link *l, const char *secret)
 {
 	if (strcmp(l->secret, secret) == 0 && !l->secret_unsaved)
 		return;
@@ -75,7 +75,7 @@ static void take_secret(ml_t *l, const char *secret)
 
 static int on_record(void *ctx, const char *data, size_t len)
 {
-	ml_t *l = ctx;
+	struct ml_link *l = ctx;
 	struct pb_agent_msg m;
 	struct ag_error err = {0};
 	if (pb_agent_msg_decode(data, len, &m, &err) < 0) {
@@ -114,14 +114,14 @@ static int on_record(void *ctx, const char *data, size_t len)
 	return r;
 }
 
-int ml_feed_record(ml_t *l, const char *data, size_t len)
+int ml_feed_record(struct ml_link *l, const char *data, size_t len)
 {
 	return on_record(l, data, len);
 }
 
 static void stream_chunk(struct evhttp_request *req, void *arg)
 {
-	ml_t *l = arg;
+	struct ml_link *l = arg;
 	if (l->state != ML_CONNECTING && l->state != ML_REGISTERED)
 		return;
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -136,7 +136,7 @@ static void stream_chunk(struct evhttp_request *req, void *arg)
 
 static int stream_header(struct evhttp_request *req, void *arg)
 {
-	ml_t *l = arg;
+	struct ml_link *l = arg;
 	int code = evhttp_request_get_response_code(req);
 	if (code == 409) {
 		/* The master holds a newer registration_order than this
@@ -166,7 +166,7 @@ static int stream_header(struct evhttp_request *req, void *arg)
 
 static void stream_done(struct evhttp_request *req, void *arg)
 {
-	ml_t *l = arg;
+	struct ml_link *l = arg;
 	(void)req;
 	if (l->state == ML_CONNECTING || l->state == ML_REGISTERED)
 		lost(l, "the stream from the master ended");
@@ -174,7 +174,7 @@ static void stream_done(struct evhttp_request *req, void *arg)
 
 static void stream_error(enum evhttp_request_error e, void *arg)
 {
-	ml_t *l = arg;
+	struct ml_link *l = arg;
 	if (l->state == ML_CONNECTING || l->state == ML_REGISTERED)
 		lost(l, "the stream from the master failed (error %d)", (int)e);
 }
@@ -182,7 +182,7 @@ static void stream_error(enum evhttp_request_error e, void *arg)
 /* The registration message `m` (taken) as text, with the next
  * registration_order in its payload, so that the master can tell it from
  * an older one it reads late (docs/agent-protocol.md). */
-static char *with_order(ml_t *l, json_t *m)
+static char *with_order(struct ml_link *l, json_t *m)
 {
 	json_t *p = json_object_get(m, "reregister");
 	/* A new agent: a secret kept from an identity it no longer has is
@@ -211,7 +211,7 @@ static void cloexec(struct evhttp_connection *conn)
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-static void connect_now(ml_t *l)
+static void connect_now(struct ml_link *l)
 {
 	if (l->stream)
 		evhttp_connection_free(l->stream);
@@ -255,7 +255,7 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 
 /* Schedule a re-registration: base doubling to max, with jitter in
  * [d/2, d] so that agents of a restarted master do not come back at once. */
-static void lost(ml_t *l, const char *fmt, ...)
+static void lost(struct ml_link *l, const char *fmt, ...)
 {
 	if (l->state == ML_WAITING)
 		return;
@@ -284,7 +284,7 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	ml_t *l = arg;
+	struct ml_link *l = arg;
 	if (l->state != ML_REGISTERED)
 		return;
 	if (l->secret_unsaved) {
@@ -303,10 +303,10 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 	set_timer(l->heartbeat, l->heartbeat_s);
 }
 
-ml_t *ml_new(struct event_base *base, const struct ml_config *cfg, const struct ml_callbacks *cb,
-             void *ctx)
+struct ml_link *ml_new(struct event_base *base, const struct ml_config *cfg,
+                       const struct ml_callbacks *cb, void *ctx)
 {
-	ml_t *l = ag_calloc(1, sizeof(*l));
+	struct ml_link *l = ag_calloc(1, sizeof(*l));
 	l->base = base;
 	l->cfg = *cfg;
 	l->cfg.host = ag_strdup(cfg->host);
@@ -320,7 +320,7 @@ ml_t *ml_new(struct event_base *base, const struct ml_config *cfg, const struct 
 	return l;
 }
 
-void ml_free(ml_t *l)
+void ml_free(struct ml_link *l)
 {
 	if (!l)
 		return;
@@ -339,7 +339,7 @@ void ml_free(ml_t *l)
 	free(l);
 }
 
-int ml_load_secret(ml_t *l, struct ag_error *err)
+int ml_load_secret(struct ml_link *l, struct ag_error *err)
 {
 	if (!l->cfg.secret_path)
 		return 0;
@@ -365,12 +365,12 @@ int ml_load_secret(ml_t *l, struct ag_error *err)
 	return r < 0 ? ag_error_set(err, -r, "read `%s`", l->cfg.secret_path) : 0;
 }
 
-void ml_start(ml_t *l)
+void ml_start(struct ml_link *l)
 {
 	connect_now(l);
 }
 
-bool ml_registered(const ml_t *l)
+bool ml_registered(const struct ml_link *l)
 {
 	return l->state == ML_REGISTERED;
 }
@@ -394,12 +394,12 @@ static void post_done(struct evhttp_request *req, void *arg)
 	ans->fn(ans, code, text);
 }
 
-int ml_post(ml_t *l, const char *body)
+int ml_post(struct ml_link *l, const char *body)
 {
 	return ml_post_answer(l, body, NULL);
 }
 
-int ml_post_answer(ml_t *l, const char *body, struct ml_answer *ans)
+int ml_post_answer(struct ml_link *l, const char *body, struct ml_answer *ans)
 {
 	if (l->state != ML_REGISTERED)
 		return -ENOTCONN;

@@ -22,7 +22,7 @@
 #include <event2/event.h>
 #include <stdbool.h>
 
-typedef struct ml ml_t;
+struct ml_link;
 
 struct ml_callbacks {
 	/* The REGISTER or REREGISTER message to send now (a new reference;
@@ -51,20 +51,20 @@ struct ml_config {
 };
 
 /* Free with ml_free(). Nothing happens until ml_start(). */
-AG_WARN_UNUSED ml_t *ml_new(struct event_base *base, const struct ml_config *cfg,
-                            const struct ml_callbacks *cb, void *ctx);
-void ml_free(ml_t *l);
+AG_WARN_UNUSED struct ml_link *ml_new(struct event_base *base, const struct ml_config *cfg,
+                                      const struct ml_callbacks *cb, void *ctx);
+void ml_free(struct ml_link *l);
 /* Read the secret kept at cfg.secret_path, if there is one: 0 (also when
  * there is no file), or -errno with a message naming the file (one that
  * does not hold a secret is -EBADMSG). Before ml_start(). */
-AG_WARN_UNUSED int ml_load_secret(ml_t *l, struct ag_error *err);
+AG_WARN_UNUSED int ml_load_secret(struct ml_link *l, struct ag_error *err);
 /* Register now. */
-void ml_start(ml_t *l);
+void ml_start(struct ml_link *l);
 /* Registered on a live stream. */
-bool ml_registered(const ml_t *l);
+bool ml_registered(const struct ml_link *l);
 /* POST an agent->master message (needs a stream; dropped otherwise, since
  * every message that must arrive is retried by its owner). */
-AG_WARN_UNUSED int ml_post(ml_t *l, const char *body);
+AG_WARN_UNUSED int ml_post(struct ml_link *l, const char *body);
 /* Who hears the master's answer to one POST (ml_post_answer): `fn` gets
  * its HTTP status (0: none came, the connection failed) and its body
  * (NUL-terminated, "" when none). Caller-owned; it must live until `fn`
@@ -74,12 +74,12 @@ struct ml_answer {
 };
 /* ml_post() with the master's answer handed to `ans`. When it fails
  * (-errno), `ans` is never called. */
-AG_WARN_UNUSED int ml_post_answer(ml_t *l, const char *body, struct ml_answer *ans);
+AG_WARN_UNUSED int ml_post_answer(struct ml_link *l, const char *body, struct ml_answer *ans);
 /* Handle one record (the JSON of a master->agent message) as if it had
  * arrived on the stream: for drivers that feed the agent without a master
  * (tests/fuzz/fuzz_agent.c). 0; -EBADMSG for a record that does not decode
  * and -EPERM for an ERROR, after which the link re-registers, as on the
  * stream. */
-AG_WARN_UNUSED int ml_feed_record(ml_t *l, const char *data, size_t len);
+AG_WARN_UNUSED int ml_feed_record(struct ml_link *l, const char *data, size_t len);
 
 #endif

@@ -262,7 +262,7 @@ static int mkdir_checked(const char *p, mode_t mode, struct ag_error *err)
 	return 0;
 }
 
-int ctz_open(const struct ctz_config *cfg, ctz_t **ret, struct ag_error *err)
+int ctz_open(const struct ctz_config *cfg, struct ctz **ret, struct ag_error *err)
 {
 	if (!cfg->work_dir || cfg->work_dir[0] != '/')
 		return ag_error_msg(err, EINVAL, "the work directory must be an absolute path");
@@ -336,7 +336,7 @@ int ctz_open(const struct ctz_config *cfg, ctz_t **ret, struct ag_error *err)
 	return 0;
 }
 
-void ctz_close(ctz_t *c)
+void ctz_close(struct ctz *c)
 {
 	if (!c)
 		return;
@@ -366,12 +366,12 @@ void ctz_close(ctz_t *c)
 	free(c);
 }
 
-int ctz_fd(const ctz_t *c)
+int ctz_fd(const struct ctz *c)
 {
 	return c->epfd;
 }
 
-size_t ctz_active(const ctz_t *c)
+size_t ctz_active(const struct ctz *c)
 {
 	size_t n = 0;
 	for (const struct ctz_entry *e = c->entries; e; e = e->next)
@@ -379,13 +379,13 @@ size_t ctz_active(const ctz_t *c)
 	return n;
 }
 
-const char *ctz_sandbox_of(const ctz_t *c, const char *framework_id, const char *task_id)
+const char *ctz_sandbox_of(const struct ctz *c, const char *framework_id, const char *task_id)
 {
 	const struct ctz_entry *e = find_task(c, framework_id, task_id);
 	return e ? e->sandbox : NULL;
 }
 
-pid_t ctz_monitor_pid(const ctz_t *c, const char *framework_id, const char *task_id)
+pid_t ctz_monitor_pid(const struct ctz *c, const char *framework_id, const char *task_id)
 {
 	const struct ctz_entry *e = find_task(c, framework_id, task_id);
 	return e ? e->monitor_pid : 0;
@@ -408,7 +408,7 @@ static const char *phase_name(enum ctz_phase p)
 	return "?";
 }
 
-void ctz_foreach(const ctz_t *c, ctz_info_fn fn, void *ctx)
+void ctz_foreach(const struct ctz *c, ctz_info_fn fn, void *ctx)
 {
 	for (const struct ctz_entry *e = c->entries; e; e = e->next) {
 		struct ctz_info i = {
@@ -425,8 +425,8 @@ void ctz_foreach(const ctz_t *c, ctz_info_fn fn, void *ctx)
 	}
 }
 
-int ctz_usage_json(const ctz_t *c, const char *framework_id, const char *task_id, char **ret_json,
-                   struct ag_error *err)
+int ctz_usage_json(const struct ctz *c, const char *framework_id, const char *task_id,
+                   char **ret_json, struct ag_error *err)
 {
 	const struct ctz_entry *e = find_task(c, framework_id, task_id);
 	if (!e)
@@ -514,7 +514,7 @@ static int fsync_dir(const char *dir)
 	return 0;
 }
 
-int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_error *err)
+int ctz_launch(struct ctz *c, const struct ctz_task *t, char **ret_cid, struct ag_error *err)
 {
 	if (!t->task_id || !*t->task_id || strlen(t->task_id) > 512)
 		return ag_error_msg(err, EINVAL, "task_id: must be 1 to 512 bytes");
@@ -639,7 +639,7 @@ int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid, struct ag_err
 	return 0;
 }
 
-int ctz_adopt_framework(ctz_t *c, const char *task_id, const char *framework_id)
+int ctz_adopt_framework(struct ctz *c, const char *task_id, const char *framework_id)
 {
 	int n = 0;
 	for (struct ctz_entry *e = ag_map_get(&c->by_task, task_id); e; e = e->same_task) {
@@ -667,7 +667,7 @@ static void send_sigkill(struct ctz *c, struct ctz_entry *e)
 		AG_IGNORE_RESULT(rt_container_kill(&c->rto, e->cid, SIGKILL, false, NULL));
 }
 
-int ctz_kill(ctz_t *c, const char *framework_id, const char *task_id, int64_t grace_ms)
+int ctz_kill(struct ctz *c, const char *framework_id, const char *task_id, int64_t grace_ms)
 {
 	struct ctz_entry *e = find_task(c, framework_id, task_id);
 	if (!e || e->st.phase == CTZ_DONE || e->st.phase == CTZ_LAUNCHING ||
@@ -716,7 +716,7 @@ static void timers_due(struct ctz *c)
 	AG_IGNORE_RESULT(ctz_gc(c, -1)); /* how many: nobody asks here */
 }
 
-int ctz_dispatch(ctz_t *c)
+int ctz_dispatch(struct ctz *c)
 {
 	struct epoll_event evs[32];
 	int n;
@@ -739,7 +739,7 @@ int ctz_dispatch(ctz_t *c)
 	return n;
 }
 
-int ctz_gc(ctz_t *c, int64_t keep_ms)
+int ctz_gc(struct ctz *c, int64_t keep_ms)
 {
 	if (keep_ms < 0)
 		keep_ms = c->cfg.sandbox_keep_ms;
@@ -950,7 +950,7 @@ static void recover_one(struct ctz *c, const char *cid, struct ctz_recovery *n)
 	       "exit status unknown: the task's monitor is gone and recorded none", false, 0);
 }
 
-int ctz_recover(ctz_t *c, struct ctz_recovery *ret_counts, struct ag_error *err)
+int ctz_recover(struct ctz *c, struct ctz_recovery *ret_counts, struct ag_error *err)
 {
 	struct ctz_recovery counts = {0};
 	DIR *d = opendir(c->run_dir);

@@ -36,7 +36,7 @@
  * set this to "false"; a command task always does. */
 #define CTZ_INIT_ANNOTATION "org.agora.init"
 
-typedef struct ctz ctz_t;
+struct ctz;
 
 struct ctz_update {
 	const char *framework_id; /* "" for a record older than the (framework, task) key */
@@ -77,11 +77,11 @@ struct ctz_task {
 
 /* Open the containerizer: creates the work directory layout. Does not look
  * at existing tasks (ctz_recover does). Free with ctz_close(). */
-AG_WARN_UNUSED int ctz_open(const struct ctz_config *cfg, ctz_t **ret, struct ag_error *err);
+AG_WARN_UNUSED int ctz_open(const struct ctz_config *cfg, struct ctz **ret, struct ag_error *err);
 
 /* Close: forgets the tasks but leaves them running (the agent's exit is
  * not the tasks' end). NULL is fine. */
-void ctz_close(ctz_t *c);
+void ctz_close(struct ctz *c);
 
 /* What ctz_recover found, for the agent's log. */
 struct ctz_recovery {
@@ -96,7 +96,8 @@ struct ctz_recovery {
  * ended meanwhile get their recorded status reported, launches cut short
  * are failed, never relaunched. Call once, after ctz_open. *ret_counts
  * (may be NULL) gets how many of each there were. */
-AG_WARN_UNUSED int ctz_recover(ctz_t *c, struct ctz_recovery *ret_counts, struct ag_error *err);
+AG_WARN_UNUSED int ctz_recover(struct ctz *c, struct ctz_recovery *ret_counts,
+                               struct ag_error *err);
 
 /* Launch: the task's record is written (state "launching") before anything
  * else, TASK_STARTING reported, the container created under its monitor
@@ -105,13 +106,14 @@ AG_WARN_UNUSED int ctz_recover(ctz_t *c, struct ctz_recovery *ret_counts, struct
  * and 0 is returned; a bad task (invalid spec, duplicate id) is refused
  * with -errno before any record. *ret_cid (may be NULL) gets the container
  * id (malloc'd). */
-AG_WARN_UNUSED int ctz_launch(ctz_t *c, const struct ctz_task *t, char **ret_cid,
+AG_WARN_UNUSED int ctz_launch(struct ctz *c, const struct ctz_task *t, char **ret_cid,
                               struct ag_error *err);
 
 /* Give the records of `task_id` that have no framework (written before
  * tasks were keyed by framework) the framework `framework_id`, durably.
  * Returns how many were updated. */
-AG_WARN_UNUSED int ctz_adopt_framework(ctz_t *c, const char *task_id, const char *framework_id);
+AG_WARN_UNUSED int ctz_adopt_framework(struct ctz *c, const char *task_id,
+                                       const char *framework_id);
 
 /* Kill with a grace period: SIGTERM to the task's init now, and
  * cgroup.kill (SIGKILL) when `grace_ms` ran out; TASK_KILLING is reported,
@@ -119,24 +121,24 @@ AG_WARN_UNUSED int ctz_adopt_framework(ctz_t *c, const char *task_id, const char
  * finishes the kill. -ENOENT for an unknown or ended task. When the kill's
  * deadline cannot be recorded (it would not survive a restart), the task
  * is SIGKILLed at once, without grace, and the write's -errno returned. */
-AG_WARN_UNUSED int ctz_kill(ctz_t *c, const char *framework_id, const char *task_id,
+AG_WARN_UNUSED int ctz_kill(struct ctz *c, const char *framework_id, const char *task_id,
                             int64_t grace_ms);
 
 /* The fd to poll for readability, and the work it signals. */
-AG_WARN_UNUSED int ctz_fd(const ctz_t *c);
-AG_WARN_UNUSED int ctz_dispatch(ctz_t *c);
+AG_WARN_UNUSED int ctz_fd(const struct ctz *c);
+AG_WARN_UNUSED int ctz_dispatch(struct ctz *c);
 
 /* Tasks not yet ended. */
-size_t ctz_active(const ctz_t *c);
+size_t ctz_active(const struct ctz *c);
 
 /* Remove the sandboxes and records of tasks that ended more than `keep_ms`
  * ago (-1: the configured time). Returns how many were removed. */
-AG_WARN_UNUSED int ctz_gc(ctz_t *c, int64_t keep_ms);
+AG_WARN_UNUSED int ctz_gc(struct ctz *c, int64_t keep_ms);
 
 /* Host paths of a task's sandbox and of its monitor's pid (for operators
  * and tests); NULL when unknown. A NULL framework_id stands for "". */
-const char *ctz_sandbox_of(const ctz_t *c, const char *framework_id, const char *task_id);
-pid_t ctz_monitor_pid(const ctz_t *c, const char *framework_id, const char *task_id);
+const char *ctz_sandbox_of(const struct ctz *c, const char *framework_id, const char *task_id);
+pid_t ctz_monitor_pid(const struct ctz *c, const char *framework_id, const char *task_id);
 
 /* One container as the operator endpoints show it. Borrowed strings,
  * valid during the callback. */
@@ -149,7 +151,7 @@ struct ctz_info {
 };
 typedef void (*ctz_info_fn)(void *ctx, const struct ctz_info *i);
 /* Every container known (running, or ended and not yet collected). */
-void ctz_foreach(const ctz_t *c, ctz_info_fn fn, void *ctx);
+void ctz_foreach(const struct ctz *c, ctz_info_fn fn, void *ctx);
 
 /* A task's cgroup usage as JSON text (malloc'd, for the caller to free):
  * what rt_container_stats_json gives (cpu usage, memory current and peak,
@@ -157,7 +159,7 @@ void ctz_foreach(const ctz_t *c, ctz_info_fn fn, void *ctx);
  * before its cgroup was removed (so a peak and an OOM kill stay visible).
  * -ENOENT for an unknown task or an ended one without figures,
  * -EOPNOTSUPP without cgroups. */
-AG_WARN_UNUSED int ctz_usage_json(const ctz_t *c, const char *framework_id, const char *task_id,
-                                  char **ret_json, struct ag_error *err);
+AG_WARN_UNUSED int ctz_usage_json(const struct ctz *c, const char *framework_id,
+                                  const char *task_id, char **ret_json, struct ag_error *err);
 
 #endif

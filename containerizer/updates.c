@@ -18,7 +18,7 @@ struct utask {
 	uint64_t backoff_ns;
 };
 
-struct upd {
+struct ctz_updates {
 	sqlite3 *db;
 	uint64_t base_ns, max_ns;
 	struct utask *tasks;
@@ -36,7 +36,8 @@ static void utask_clear(struct utask *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static struct utask *find(const upd_t *u, const char *framework_id, const char *task_id)
+static struct utask *find(const struct ctz_updates *u, const char *framework_id,
+                          const char *task_id)
 {
 	for (size_t i = 0; i < u->n; i++)
 		if (strcmp(u->tasks[i].task_id, task_id) == 0 &&
@@ -50,13 +51,13 @@ static int db_err(sqlite3 *db, struct ag_error *err, const char *what)
 	return ag_error_msg(err, EIO, "agent database: %s: %s", what, sqlite3_errmsg(db));
 }
 
-static int exec(upd_t *u, const char *sql)
+static int exec(struct ctz_updates *u, const char *sql)
 {
 	return sqlite3_exec(u->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 }
 
 /* Load the head (lowest seq) of a task's queue and its length. */
-static int load_head(upd_t *u, struct utask *t, uint64_t now_ns)
+static int load_head(struct ctz_updates *u, struct utask *t, uint64_t now_ns)
 {
 	sqlite3_stmt *st = NULL;
 	free(t->head_text);
@@ -83,7 +84,7 @@ static int load_head(upd_t *u, struct utask *t, uint64_t now_ns)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-static struct utask *append(upd_t *u)
+static struct utask *append(struct ctz_updates *u)
 {
 	if (u->n == u->cap) {
 		u->cap = u->cap ? 2 * u->cap : 16;
@@ -100,7 +101,7 @@ static char *col_dup(sqlite3_stmt *st, int i)
 	return s ? ag_strdup((const char *)s) : NULL;
 }
 
-static int user_version(upd_t *u)
+static int user_version(struct ctz_updates *u)
 {
 	sqlite3_stmt *st = NULL;
 	int v = -1;
@@ -111,7 +112,7 @@ static int user_version(upd_t *u)
 	return v;
 }
 
-static bool has_table(upd_t *u, const char *name)
+static bool has_table(struct ctz_updates *u, const char *name)
 {
 	sqlite3_stmt *st = NULL;
 	bool found = false;
@@ -127,7 +128,7 @@ static bool has_table(upd_t *u, const char *name)
 /* Version 1: tasks keyed by (framework_id, task_id). Version 0 (task_id
  * alone) is migrated in one transaction, so an agent killed during it
  * finds either the old database or the new one. */
-static int schema_setup(upd_t *u, const char *path, struct ag_error *err)
+static int schema_setup(struct ctz_updates *u, const char *path, struct ag_error *err)
 {
 	if (exec(u, "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;") < 0)
 		return db_err(u->db, err, "set the journal mode");
@@ -185,9 +186,9 @@ static int schema_setup(upd_t *u, const char *path, struct ag_error *err)
 	"framework_id TEXT NOT NULL, task_id TEXT NOT NULL, uuid BLOB NOT NULL, status TEXT NOT "  \
 	"NULL, answer TEXT NOT NULL, at REAL NOT NULL)"
 
-int upd_open(const struct upd_config *cfg, upd_t **ret, struct ag_error *err)
+int upd_open(const struct upd_config *cfg, struct ctz_updates **ret, struct ag_error *err)
 {
-	upd_t *u = ag_calloc(1, sizeof(*u));
+	struct ctz_updates *u = ag_calloc(1, sizeof(*u));
 	u->base_ns = (uint64_t)(cfg->backoff_base_ms > 0 ? cfg->backoff_base_ms : 10000) * 1000000;
 	u->max_ns = (uint64_t)(cfg->backoff_max_ms > 0 ? cfg->backoff_max_ms : 600000) * 1000000;
 	if (u->max_ns < u->base_ns)
@@ -240,7 +241,7 @@ int upd_open(const struct upd_config *cfg, upd_t **ret, struct ag_error *err)
 	return 0;
 }
 
-void upd_close(upd_t *u)
+void upd_close(struct ctz_updates *u)
 {
 	if (!u)
 		return;
@@ -251,7 +252,7 @@ void upd_close(upd_t *u)
 	free(u);
 }
 
-int upd_meta_get(upd_t *u, const char *key, char **ret)
+int upd_meta_get(struct ctz_updates *u, const char *key, char **ret)
 {
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(u->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) !=
@@ -263,7 +264,7 @@ int upd_meta_get(upd_t *u, const char *key, char **ret)
 	return 0;
 }
 
-int upd_meta_set(upd_t *u, const char *key, const char *value)
+int upd_meta_set(struct ctz_updates *u, const char *key, const char *value)
 {
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(u->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", -1,
@@ -276,7 +277,7 @@ int upd_meta_set(upd_t *u, const char *key, const char *value)
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-int upd_task_add(upd_t *u, const char *framework_id, const char *task_id,
+int upd_task_add(struct ctz_updates *u, const char *framework_id, const char *task_id,
                  const char *framework_json, const char *task_json)
 {
 	if (find(u, framework_id, task_id))
@@ -305,12 +306,12 @@ int upd_task_add(upd_t *u, const char *framework_id, const char *task_id,
 	return 0;
 }
 
-bool upd_task_known(const upd_t *u, const char *framework_id, const char *task_id)
+bool upd_task_known(const struct ctz_updates *u, const char *framework_id, const char *task_id)
 {
 	return find(u, framework_id, task_id) != NULL;
 }
 
-const char *upd_task_framework(const upd_t *u, const char *task_id)
+const char *upd_task_framework(const struct ctz_updates *u, const char *task_id)
 {
 	const char *fw = NULL;
 	for (size_t i = 0; i < u->n; i++) {
@@ -323,14 +324,16 @@ const char *upd_task_framework(const upd_t *u, const char *task_id)
 	return fw;
 }
 
-enum pb_task_state upd_task_state(const upd_t *u, const char *framework_id, const char *task_id)
+enum pb_task_state upd_task_state(const struct ctz_updates *u, const char *framework_id,
+                                  const char *task_id)
 {
 	struct utask *t = find(u, framework_id, task_id);
 	return t ? t->state : PB_TASK_STATE_UNSET;
 }
 
-int upd_enqueue(upd_t *u, const char *framework_id, const char *task_id, enum pb_task_state state,
-                const json_t *status, uint64_t now_ns, uint8_t ret_uuid[PB_UUID_LEN])
+int upd_enqueue(struct ctz_updates *u, const char *framework_id, const char *task_id,
+                enum pb_task_state state, const json_t *status, uint64_t now_ns,
+                uint8_t ret_uuid[PB_UUID_LEN])
 {
 	struct utask *t = find(u, framework_id, task_id);
 	if (!t)
@@ -402,7 +405,7 @@ int upd_enqueue(upd_t *u, const char *framework_id, const char *task_id, enum pb
 	return 1;
 }
 
-static void forget(upd_t *u, struct utask *t)
+static void forget(struct ctz_updates *u, struct utask *t)
 {
 	utask_clear(t);
 	size_t i = (size_t)(t - u->tasks);
@@ -412,7 +415,7 @@ static void forget(upd_t *u, struct utask *t)
 
 /* The task (framework_id, task_id) when the head of its queue is the
  * update `uuid` (len bytes), else NULL. */
-static struct utask *find_head(upd_t *u, const char *framework_id, const char *task_id,
+static struct utask *find_head(struct ctz_updates *u, const char *framework_id, const char *task_id,
                                const uint8_t *uuid, size_t len)
 {
 	struct utask *t = find(u, framework_id, task_id);
@@ -425,7 +428,7 @@ static struct utask *find_head(upd_t *u, const char *framework_id, const char *t
  * its statements worked) and brings t up to date: forgotten when that was
  * its last update (last), else its next head loaded. 1, or -EIO with the
  * transaction rolled back. */
-static int head_done(upd_t *u, struct utask *t, bool ok, bool last, uint64_t now_ns)
+static int head_done(struct ctz_updates *u, struct utask *t, bool ok, bool last, uint64_t now_ns)
 {
 	if (!ok || exec(u, "COMMIT") < 0) {
 		exec(u, "ROLLBACK");
@@ -438,8 +441,8 @@ static int head_done(upd_t *u, struct utask *t, bool ok, bool last, uint64_t now
 	return load_head(u, t, now_ns) < 0 ? -EIO : 1;
 }
 
-int upd_ack(upd_t *u, const char *framework_id, const char *task_id, const uint8_t *uuid,
-            size_t len, uint64_t now_ns)
+int upd_ack(struct ctz_updates *u, const char *framework_id, const char *task_id,
+            const uint8_t *uuid, size_t len, uint64_t now_ns)
 {
 	struct utask *t = find_head(u, framework_id, task_id, uuid, len);
 	if (!t)
@@ -470,7 +473,7 @@ int upd_ack(upd_t *u, const char *framework_id, const char *task_id, const uint8
 	return head_done(u, t, ok, last, now_ns);
 }
 
-int upd_poll(upd_t *u, uint64_t now_ns, upd_send_fn fn, void *ctx)
+int upd_poll(struct ctz_updates *u, uint64_t now_ns, upd_send_fn fn, void *ctx)
 {
 	int sent = 0;
 	for (size_t i = 0; i < u->n; i++) {
@@ -486,7 +489,7 @@ int upd_poll(upd_t *u, uint64_t now_ns, upd_send_fn fn, void *ctx)
 	return sent;
 }
 
-uint64_t upd_next_due(const upd_t *u)
+uint64_t upd_next_due(const struct ctz_updates *u)
 {
 	uint64_t next = UINT64_MAX;
 	for (size_t i = 0; i < u->n; i++)
@@ -495,7 +498,7 @@ uint64_t upd_next_due(const upd_t *u)
 	return next;
 }
 
-void upd_rearm(upd_t *u, uint64_t now_ns)
+void upd_rearm(struct ctz_updates *u, uint64_t now_ns)
 {
 	for (size_t i = 0; i < u->n; i++) {
 		u->tasks[i].next_at = now_ns;
@@ -503,7 +506,7 @@ void upd_rearm(upd_t *u, uint64_t now_ns)
 	}
 }
 
-size_t upd_pending(const upd_t *u)
+size_t upd_pending(const struct ctz_updates *u)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < u->n; i++)
@@ -511,7 +514,7 @@ size_t upd_pending(const upd_t *u)
 	return n;
 }
 
-void upd_task_foreach(const upd_t *u, upd_task_fn fn, void *ctx)
+void upd_task_foreach(const struct ctz_updates *u, upd_task_fn fn, void *ctx)
 {
 	for (size_t i = 0; i < u->n; i++) {
 		const struct utask *t = &u->tasks[i];
@@ -553,8 +556,8 @@ static bool step_done(sqlite3 *db, const char *sql, const struct utask *t, const
 	return ok;
 }
 
-int upd_set_aside(upd_t *u, const char *framework_id, const char *task_id, const uint8_t *uuid,
-                  size_t len, const char *answer, double at, uint64_t now_ns)
+int upd_set_aside(struct ctz_updates *u, const char *framework_id, const char *task_id,
+                  const uint8_t *uuid, size_t len, const char *answer, double at, uint64_t now_ns)
 {
 	struct utask *t = find_head(u, framework_id, task_id, uuid, len);
 	if (!t)
@@ -576,7 +579,7 @@ int upd_set_aside(upd_t *u, const char *framework_id, const char *task_id, const
 	return head_done(u, t, ok, last, now_ns);
 }
 
-int upd_set_aside_foreach(upd_t *u, upd_aside_fn fn, void *ctx)
+int upd_set_aside_foreach(struct ctz_updates *u, upd_aside_fn fn, void *ctx)
 {
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(u->db,

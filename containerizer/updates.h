@@ -36,7 +36,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef struct upd upd_t;
+struct ctz_updates;
 
 struct upd_config {
 	const char *db_path;     /* required */
@@ -46,37 +46,40 @@ struct upd_config {
 
 /* Open (creating) the database and load the tasks and queue heads; every
  * head is due at once. Free with upd_close (NULL is fine). */
-AG_WARN_UNUSED int upd_open(const struct upd_config *cfg, upd_t **ret, struct ag_error *err);
-void upd_close(upd_t *u);
+AG_WARN_UNUSED int upd_open(const struct upd_config *cfg, struct ctz_updates **ret,
+                            struct ag_error *err);
+void upd_close(struct ctz_updates *u);
 
 /* Small durable facts (the agent id). *ret is malloc'd, NULL when absent. */
-AG_WARN_UNUSED int upd_meta_get(upd_t *u, const char *key, char **ret);
-AG_WARN_UNUSED int upd_meta_set(upd_t *u, const char *key, const char *value);
+AG_WARN_UNUSED int upd_meta_get(struct ctz_updates *u, const char *key, char **ret);
+AG_WARN_UNUSED int upd_meta_set(struct ctz_updates *u, const char *key, const char *value);
 
 #define UPD_SCHEMA_VERSION 1
 
 /* Record a task before it is launched. -EEXIST when (framework, task) is
  * known. The JSON texts are copied. */
-AG_WARN_UNUSED int upd_task_add(upd_t *u, const char *framework_id, const char *task_id,
-                                const char *framework_json, const char *task_json);
-bool upd_task_known(const upd_t *u, const char *framework_id, const char *task_id);
+AG_WARN_UNUSED int upd_task_add(struct ctz_updates *u, const char *framework_id,
+                                const char *task_id, const char *framework_json,
+                                const char *task_json);
+bool upd_task_known(const struct ctz_updates *u, const char *framework_id, const char *task_id);
 /* The framework of the only known task with this id: NULL when there is
  * none or several. For containerizer records older than the key. Valid
  * until the task is forgotten. */
-const char *upd_task_framework(const upd_t *u, const char *task_id);
-enum pb_task_state upd_task_state(const upd_t *u, const char *framework_id, const char *task_id);
+const char *upd_task_framework(const struct ctz_updates *u, const char *task_id);
+enum pb_task_state upd_task_state(const struct ctz_updates *u, const char *framework_id,
+                                  const char *task_id);
 
 /* Queue a status update. `status` is a TaskStatus JSON object without a
  * uuid (borrowed; a uuid is added to a copy). Returns 1 when queued (and
  * durable), 0 when dropped as a duplicate, -EALREADY when dropped because
  * the task already has a terminal state (another one), -ENOENT for an
  * unknown task, or -errno. *ret_uuid (may be NULL) gets the new uuid. */
-AG_WARN_UNUSED int upd_enqueue(upd_t *u, const char *framework_id, const char *task_id,
+AG_WARN_UNUSED int upd_enqueue(struct ctz_updates *u, const char *framework_id, const char *task_id,
                                enum pb_task_state state, const json_t *status, uint64_t now_ns,
                                uint8_t ret_uuid[PB_UUID_LEN]);
 
 /* An acknowledgement: 1 when it popped the task's head, 0 when ignored. */
-AG_WARN_UNUSED int upd_ack(upd_t *u, const char *framework_id, const char *task_id,
+AG_WARN_UNUSED int upd_ack(struct ctz_updates *u, const char *framework_id, const char *task_id,
                            const uint8_t *uuid, size_t len, uint64_t now_ns);
 
 /* Called for each head due; `status_json` is the whole TaskStatus text. */
@@ -84,13 +87,13 @@ typedef void (*upd_send_fn)(void *ctx, const char *framework_id, const char *tas
                             const char *status_json);
 /* Send every head due at `now_ns`, and schedule its next try. Returns how
  * many were sent. */
-AG_WARN_UNUSED int upd_poll(upd_t *u, uint64_t now_ns, upd_send_fn fn, void *ctx);
+AG_WARN_UNUSED int upd_poll(struct ctz_updates *u, uint64_t now_ns, upd_send_fn fn, void *ctx);
 /* The earliest next try (ns), or UINT64_MAX when nothing is queued. */
-uint64_t upd_next_due(const upd_t *u);
+uint64_t upd_next_due(const struct ctz_updates *u);
 /* Make every head due now with the base backoff (after re-registering). */
-void upd_rearm(upd_t *u, uint64_t now_ns);
+void upd_rearm(struct ctz_updates *u, uint64_t now_ns);
 /* Updates queued, all tasks together. */
-size_t upd_pending(const upd_t *u);
+size_t upd_pending(const struct ctz_updates *u);
 
 /* The master refused the head of a task's queue for good (a 400 naming
  * what is wrong with it): it is moved with `answer` (the master's text)
@@ -99,9 +102,9 @@ size_t upd_pending(const upd_t *u);
  * terminal update set aside last forgets the task as its acknowledgement
  * would. 1 when moved, 0 when `uuid` is not the head (acknowledged or set
  * aside already), -EIO. */
-AG_WARN_UNUSED int upd_set_aside(upd_t *u, const char *framework_id, const char *task_id,
-                                 const uint8_t *uuid, size_t len, const char *answer, double at,
-                                 uint64_t now_ns);
+AG_WARN_UNUSED int upd_set_aside(struct ctz_updates *u, const char *framework_id,
+                                 const char *task_id, const uint8_t *uuid, size_t len,
+                                 const char *answer, double at, uint64_t now_ns);
 
 /* Each update set aside, oldest first. Strings valid during the call. */
 struct upd_aside_view {
@@ -111,7 +114,7 @@ struct upd_aside_view {
 	double at;               /* when it was set aside, epoch seconds */
 };
 typedef void (*upd_aside_fn)(void *ctx, const struct upd_aside_view *v);
-AG_WARN_UNUSED int upd_set_aside_foreach(upd_t *u, upd_aside_fn fn, void *ctx);
+AG_WARN_UNUSED int upd_set_aside_foreach(struct ctz_updates *u, upd_aside_fn fn, void *ctx);
 
 /* Each task known, for REREGISTER and the operator endpoints. */
 struct upd_task_view {
@@ -124,6 +127,6 @@ struct upd_task_view {
 	bool unacknowledged; /* updates are queued */
 };
 typedef void (*upd_task_fn)(void *ctx, const struct upd_task_view *t);
-void upd_task_foreach(const upd_t *u, upd_task_fn fn, void *ctx);
+void upd_task_foreach(const struct ctz_updates *u, upd_task_fn fn, void *ctx);
 
 #endif

@@ -77,7 +77,7 @@ void ms_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator)
 	else
 		a->unreachable = true;
 	if (a->stream) {
-		ms_stream *s = a->stream;
+		struct ms_stream *s = a->stream;
 		a->stream = NULL;
 		ms_stream_end(s);
 	}
@@ -87,7 +87,7 @@ void ms_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator)
 	ms_allocate_soon(m);
 }
 
-static void agent_stream_closed(ms_stream *s, enum ms_stream_close_reason reason, void *arg)
+static void agent_stream_closed(struct ms_stream *s, enum ms_stream_close_reason reason, void *arg)
 {
 	struct ms_agent *a = arg;
 	(void)s;
@@ -414,7 +414,7 @@ static void register_agent(struct ms_master *m, struct evhttp_request *req,
 	if (refuse_future(req, msg))
 		return;
 	if (a && a->gone) {
-		ms_stream *s = ms_stream_start(m->http, req, NULL, NULL, NULL);
+		struct ms_stream *s = ms_stream_start(m->http, req, NULL, NULL, NULL);
 		if (s) {
 			const char *e =
 			        "{\"type\":\"ERROR\",\"error\":{\"message\":\"Agent has been "
@@ -528,7 +528,7 @@ static void register_agent(struct ms_master *m, struct evhttp_request *req,
 	}
 
 	if (a->stream) {
-		ms_stream *old = a->stream;
+		struct ms_stream *old = a->stream;
 		a->stream = NULL;
 		ms_stream_end(old);
 	}

@@ -53,7 +53,7 @@ static void flush_reply(struct bufferevent *bev)
 	bufferevent_trigger(bev, EV_WRITE, 0);
 }
 
-static void flush_stream(ms_stream *s)
+static void flush_stream(struct ms_stream *s)
 {
 	if (s->closing || !s->req || !s->evcon)
 		return;
@@ -67,10 +67,10 @@ static void flush_stream(ms_stream *s)
 
 static void flush_now(evutil_socket_t fd, short what, void *arg)
 {
-	ms_http *http = arg;
+	struct ms_http *http = arg;
 	(void)fd;
 	(void)what;
-	ms_stream *s;
+	struct ms_stream *s;
 	while ((s = LIST_FIRST(&http->unflushed)) != NULL) {
 		ms__flush_forget(s);
 		flush_stream(s);
@@ -86,7 +86,7 @@ static void flush_now(evutil_socket_t fd, short what, void *arg)
 }
 
 /* At most once a turn: activating an active event does nothing. */
-static void schedule(ms_http *http)
+static void schedule(struct ms_http *http)
 {
 	event_active(http->flusher, EV_TIMEOUT, 0);
 }
@@ -96,7 +96,7 @@ void ms__flush_reply(struct evhttp_connection *evcon)
 	if (!evcon)
 		return;
 	struct event_base *base = evhttp_connection_get_base(evcon);
-	ms_http *http;
+	struct ms_http *http;
 	LIST_FOREACH (http, &servers, servers)
 		if (http->base == base)
 			break;
@@ -114,7 +114,7 @@ void ms__flush_reply(struct evhttp_connection *evcon)
 	schedule(http);
 }
 
-void ms__flush_stream(ms_stream *s)
+void ms__flush_stream(struct ms_stream *s)
 {
 	if (s->unflushed || s->background || !s->http->flusher)
 		return;
@@ -123,7 +123,7 @@ void ms__flush_stream(ms_stream *s)
 	schedule(s->http);
 }
 
-void ms__flush_forget(ms_stream *s)
+void ms__flush_forget(struct ms_stream *s)
 {
 	if (!s->unflushed)
 		return;
@@ -131,7 +131,7 @@ void ms__flush_forget(ms_stream *s)
 	s->unflushed = false;
 }
 
-void ms__flush_init(ms_http *http)
+void ms__flush_init(struct ms_http *http)
 {
 	LIST_INIT(&http->unflushed);
 	http->flusher = event_new(http->base, -1, 0, flush_now, http);
@@ -140,7 +140,7 @@ void ms__flush_init(ms_http *http)
 	LIST_INSERT_HEAD(&servers, http, servers);
 }
 
-void ms__flush_fini(ms_http *http)
+void ms__flush_fini(struct ms_http *http)
 {
 	if (!http->flusher)
 		return;

@@ -179,7 +179,7 @@ static void fw_disarm_failover(struct ms_framework *fw)
 	}
 }
 
-static void fw_disconnected(ms_stream *s, enum ms_stream_close_reason reason, void *arg)
+static void fw_disconnected(struct ms_stream *s, enum ms_stream_close_reason reason, void *arg)
 {
 	struct ms_framework *fw = arg;
 	struct ms_master *m = fw->m;
@@ -240,9 +240,9 @@ struct ms_framework *ms_framework_recover(struct ms_master *m, const char *id, c
 	return fw;
 }
 
-static void stream_error(ms_http *http, struct evhttp_request *req, const char *msg)
+static void stream_error(struct ms_http *http, struct evhttp_request *req, const char *msg)
 {
-	ms_stream *s = ms_stream_start(http, req, NULL, NULL, NULL);
+	struct ms_stream *s = ms_stream_start(http, req, NULL, NULL, NULL);
 	if (!s)
 		return;
 	json_t *ev = json_pack("{s:s, s:{s:s}}", "type", "ERROR", "error", "message", msg);
@@ -361,7 +361,7 @@ void ms_framework_subscribe(struct ms_master *m, struct evhttp_request *req,
 			        fw->id, call->subscribe.suppressed_roles[i]);
 	fw_disarm_failover(fw);
 	if (fw->stream) {
-		ms_stream *old = fw->stream;
+		struct ms_stream *old = fw->stream;
 		fw->stream = NULL;
 		m->n_scheduler_streams--;
 		json_t *ev = json_pack("{s:s, s:{s:s}}", "type", "ERROR", "error", "message",
@@ -474,7 +474,7 @@ int ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char
 	}
 	free(msg);
 	if (fw->stream) {
-		ms_stream *s = fw->stream;
+		struct ms_stream *s = fw->stream;
 		fw->stream = NULL;
 		m->n_scheduler_streams--;
 		json_t *ev = json_pack("{s:s, s:{s:s}}", "type", "ERROR", "error", "message",

@@ -108,7 +108,7 @@ static void reply_405(struct evhttp_request *req, unsigned methods)
 
 static void dispatch(struct evhttp_request *req, void *arg)
 {
-	ms_http *http = arg;
+	struct ms_http *http = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (!path || !*path)
@@ -128,11 +128,11 @@ static void dispatch(struct evhttp_request *req, void *arg)
 	ms_http_reply_error(req, HTTP_NOTFOUND, "No endpoint at '%s'", path);
 }
 
-int ms_http_new(struct event_base *base, const struct ms_http_options *opts, ms_http **ret,
+int ms_http_new(struct event_base *base, const struct ms_http_options *opts, struct ms_http **ret,
                 struct ag_error *err)
 {
 	const char *ip = opts->ip ? opts->ip : "127.0.0.1";
-	ms_http *http = ag_calloc(1, sizeof(*http));
+	struct ms_http *http = ag_calloc(1, sizeof(*http));
 	http->base = base;
 	http->timeout_s = opts->timeout_s > 0 ? opts->timeout_s : MS_HTTP_DEFAULT_TIMEOUT_S;
 	http->stream_max_pending = opts->stream_max_pending ? opts->stream_max_pending
@@ -178,12 +178,12 @@ int ms_http_new(struct event_base *base, const struct ms_http_options *opts, ms_
 	return 0;
 }
 
-uint16_t ms_http_port(const ms_http *http)
+uint16_t ms_http_port(const struct ms_http *http)
 {
 	return http->port;
 }
 
-int ms_http_route(ms_http *http, const char *path, unsigned methods, ms_http_handler handler,
+int ms_http_route(struct ms_http *http, const char *path, unsigned methods, ms_http_handler handler,
                   void *arg)
 {
 	for (size_t i = 0; i < http->n_routes; i++)
@@ -199,7 +199,7 @@ int ms_http_route(ms_http *http, const char *path, unsigned methods, ms_http_han
 	return 0;
 }
 
-void ms_http_stop_accepting(ms_http *http)
+void ms_http_stop_accepting(struct ms_http *http)
 {
 	if (http && http->bound) {
 		evhttp_del_accept_socket(http->evhttp, http->bound);
@@ -207,7 +207,7 @@ void ms_http_stop_accepting(ms_http *http)
 	}
 }
 
-void ms_http_free(ms_http *http)
+void ms_http_free(struct ms_http *http)
 {
 	if (!http)
 		return;

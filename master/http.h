@@ -20,8 +20,8 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
-typedef struct ms_http ms_http;
-typedef struct ms_stream ms_stream;
+struct ms_http;
+struct ms_stream;
 
 #define MS_HTTP_DEFAULT_MAX_BODY           (4u << 20)
 #define MS_HTTP_DEFAULT_STREAM_MAX_PENDING (8u << 20)
@@ -43,10 +43,10 @@ struct ms_http_options {
  * naming the address) when the port is taken. On success *ret is owned by
  * the caller and freed with ms_http_free(). */
 AG_WARN_UNUSED int ms_http_new(struct event_base *base, const struct ms_http_options *opts,
-                               ms_http **ret, struct ag_error *err);
+                               struct ms_http **ret, struct ag_error *err);
 
 /* The bound port (useful when opts.port was 0). */
-uint16_t ms_http_port(const ms_http *http);
+uint16_t ms_http_port(const struct ms_http *http);
 
 typedef void (*ms_http_handler)(struct evhttp_request *req, void *arg);
 
@@ -54,19 +54,19 @@ typedef void (*ms_http_handler)(struct evhttp_request *req, void *arg);
  * `handler`. `methods` is a mask of EVHTTP_REQ_* values; other methods get
  * 405 with an Allow header. Unknown paths get 404. `path` is copied.
  * Returns 0, or -EEXIST when the path is already routed. */
-AG_WARN_UNUSED int ms_http_route(ms_http *http, const char *path, unsigned methods,
+AG_WARN_UNUSED int ms_http_route(struct ms_http *http, const char *path, unsigned methods,
                                  ms_http_handler handler, void *arg);
 
 /* Stop accepting connections; requests on open connections still run. */
-void ms_http_stop_accepting(ms_http *http);
+void ms_http_stop_accepting(struct ms_http *http);
 
 /* End every open stream cleanly (final chunk queued); each owner's close
  * callback runs with MS_STREAM_SHUTDOWN before its stream is freed. */
-void ms_http_close_streams(ms_http *http);
+void ms_http_close_streams(struct ms_http *http);
 
 /* Close everything and free the server. Open streams are closed as by
  * ms_http_close_streams(). NULL is allowed. */
-void ms_http_free(ms_http *http);
+void ms_http_free(struct ms_http *http);
 
 /* ---- requests ------------------------------------------------------- */
 
@@ -123,7 +123,7 @@ const char *ms_stream_close_reason_name(enum ms_stream_close_reason reason);
 /* Called once when a stream ends without its owner asking: it always runs
  * from the event loop (never from inside ms_stream_send), and the stream is
  * freed as soon as it returns. The owner must drop its pointer then. */
-typedef void (*ms_stream_close_cb)(ms_stream *stream, enum ms_stream_close_reason reason,
+typedef void (*ms_stream_close_cb)(struct ms_stream *stream, enum ms_stream_close_reason reason,
                                    void *arg);
 
 /* Answer `req` with a 200 streaming response: `Content-Type:
@@ -132,44 +132,44 @@ typedef void (*ms_stream_close_cb)(ms_stream *stream, enum ms_stream_close_reaso
  * list of name, value pairs added to the response (e.g. "Mesos-Stream-Id",
  * id, NULL). Returns the stream, owned by the server: it lives until
  * ms_stream_end() or the close callback. */
-AG_WARN_UNUSED ms_stream *ms_stream_start(ms_http *http, struct evhttp_request *req,
-                                          const char *const *headers, ms_stream_close_cb on_close,
-                                          void *arg);
+AG_WARN_UNUSED struct ms_stream *ms_stream_start(struct ms_http *http, struct evhttp_request *req,
+                                                 const char *const *headers,
+                                                 ms_stream_close_cb on_close, void *arg);
 
 /* Send one RecordIO record, `<len>\n<json>`, as one HTTP chunk. `len` must
  * not be 0. Returns 0; -EPIPE when the stream is closing (the close callback
  * is on its way); -ENOBUFS when this record would push the queued output
  * past the limit (see ms_stream_set_max_pending()), in which case the stream
  * is being closed as a slow consumer. */
-AG_WARN_UNUSED int ms_stream_send(ms_stream *stream, const char *json, size_t len);
+AG_WARN_UNUSED int ms_stream_send(struct ms_stream *stream, const char *json, size_t len);
 
 /* A record built once and sent on many streams (a broadcast): the
  * RecordIO size line and the JSON, serialized and framed once. It is
  * queued on each stream by reference, not copied: a stream holds a
  * reference until its bytes are written or it closes. */
-typedef struct ms_record ms_record;
+struct ms_record;
 
 /* A record of the `len` bytes of `json` (copied; `len` must not be 0). The
  * caller holds one reference and drops it with ms_record_unref() once it
  * has sent the record to every stream; streams keep their own. */
-AG_WARN_UNUSED ms_record *ms_record_new(const char *json, size_t len);
-void ms_record_unref(ms_record *rec);
+AG_WARN_UNUSED struct ms_record *ms_record_new(const char *json, size_t len);
+void ms_record_unref(struct ms_record *rec);
 
 /* ms_stream_send() of a shared record: the same rules and results. */
-AG_WARN_UNUSED int ms_stream_send_record(ms_stream *stream, ms_record *rec);
+AG_WARN_UNUSED int ms_stream_send_record(struct ms_stream *stream, struct ms_record *rec);
 
 /* Set this stream's bound on queued output (0: the server's default).
  * The bound is checked before each record: a record is refused (and the
  * stream closed as a slow consumer) when it would take the queue past the
  * bound, except into an empty queue, which takes any one record (a state
  * snapshot larger than the bound still reaches a reader that keeps up). */
-void ms_stream_set_max_pending(ms_stream *stream, size_t max_pending);
+void ms_stream_set_max_pending(struct ms_stream *stream, size_t max_pending);
 
 /* Fix the kernel's send buffer of the stream's socket (SO_SNDBUF) instead
  * of letting it grow to several MiB: for streams that many clients may hold
  * open, so that clients that stop reading do not make the kernel buffer
  * megabytes each, nor the loop write into their sockets for long. */
-void ms_stream_set_sndbuf(ms_stream *stream, int bytes);
+void ms_stream_set_sndbuf(struct ms_stream *stream, int bytes);
 
 /* The event priority of background work; the daemon's event base has
  * MS_PRIORITY_BACKGROUND + 1 priorities, whose default (the middle one)
@@ -180,17 +180,17 @@ void ms_stream_set_sndbuf(ms_stream *stream, int bytes);
  * request or other event is waiting (on a base with
  * MS_PRIORITY_BACKGROUND + 1 priorities; otherwise nothing changes). For
  * streams that many clients may hold open. */
-void ms_stream_set_background(ms_stream *stream);
+void ms_stream_set_background(struct ms_stream *stream);
 
 /* The peer's address as "ip:port" in `buf` (for logs). */
-const char *ms_stream_peer(const ms_stream *stream, char *buf, size_t len);
+const char *ms_stream_peer(const struct ms_stream *stream, char *buf, size_t len);
 
 /* Bytes queued on the stream's connection and not yet written. */
-size_t ms_stream_pending(const ms_stream *stream);
+size_t ms_stream_pending(const struct ms_stream *stream);
 
 /* Finish the response (the final chunk) and free the stream. The close
  * callback is not called. The connection stays open for keep-alive unless
  * the client asked for close. */
-void ms_stream_end(ms_stream *stream);
+void ms_stream_end(struct ms_stream *stream);
 
 #endif

@@ -20,7 +20,7 @@ struct ms_stream {
 	LIST_ENTRY(ms_stream) unflushed_link;
 	bool unflushed;
 	bool background; /* written by the bufferevent at background priority */
-	ms_http *http;
+	struct ms_http *http;
 	struct evhttp_request *req;
 	struct evhttp_connection *evcon;
 	/* evhttp notices a vanished client itself while it writes (it keeps
@@ -69,13 +69,13 @@ struct ms_http {
 void ms__flush_reply(struct evhttp_connection *evcon);
 
 /* Write a stream's records before the loop waits again (flush.c). */
-void ms__flush_stream(ms_stream *s);
+void ms__flush_stream(struct ms_stream *s);
 
 /* Take a stream off the list (it ends or closes). */
-void ms__flush_forget(ms_stream *s);
+void ms__flush_forget(struct ms_stream *s);
 
 /* Set up and tear down the flusher of a server. */
-void ms__flush_init(ms_http *http);
-void ms__flush_fini(ms_http *http);
+void ms__flush_init(struct ms_http *http);
+void ms__flush_fini(struct ms_http *http);
 
 #endif

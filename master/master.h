@@ -39,7 +39,7 @@ struct ms_framework {
 	uint32_t caps; /* PB_CAP_BIT(...) */
 	double failover_timeout_s;
 	char *principal;
-	ms_stream *stream; /* NULL: disconnected */
+	struct ms_stream *stream; /* NULL: disconnected */
 	char stream_id[MS_STREAM_ID_LEN];
 	bool recovered;         /* known from the registry or an agent, not subscribed since */
 	bool recorded;          /* its FrameworkInfo as it is now is in the registry */
@@ -70,7 +70,7 @@ struct ms_agent {
 	char *info;
 	json_t *attributes;          /* its attributes for offers; NULL: none */
 	struct drf_resources *total; /* NULL until it (re-)registers */
-	ms_stream *stream;
+	struct ms_stream *stream;
 	char stream_id[MS_STREAM_ID_LEN];
 	bool active;           /* registered with the allocator since the master started */
 	bool unreachable;      /* missed its heartbeats: its tasks were lost */
@@ -144,8 +144,8 @@ struct ms_task {
 struct ms_master {
 	struct ms_flags flags;
 	struct event_base *base;
-	ms_http *http;
-	ms_registry *registry;
+	struct ms_http *http;
+	struct ms_registry *registry;
 	char *id; /* kept in the registry: stable across restarts */
 	uint64_t start_ns;
 	int64_t start_wall_ns;
@@ -163,13 +163,13 @@ struct ms_master {
 	uint64_t next_framework, next_agent, next_offer;
 	size_t completed_tasks;
 
-	struct event *alloc_timer;   /* periodic full cycle */
-	struct event *alloc_soon;    /* zero-delay: one dirty cycle per loop turn */
-	struct event *alloc_batch;   /* --allocation_batch after recovered resources */
-	struct event *heartbeat;     /* HEARTBEAT on every stream */
-	struct event *agent_checker; /* missed agent heartbeats */
-	struct event *drain_check;   /* zero-delay: DRAINING -> DRAINED (drain.c) */
-	ms_stream **subscribers;     /* operator SUBSCRIBE streams */
+	struct event *alloc_timer;      /* periodic full cycle */
+	struct event *alloc_soon;       /* zero-delay: one dirty cycle per loop turn */
+	struct event *alloc_batch;      /* --allocation_batch after recovered resources */
+	struct event *heartbeat;        /* HEARTBEAT on every stream */
+	struct event *agent_checker;    /* missed agent heartbeats */
+	struct event *drain_check;      /* zero-delay: DRAINING -> DRAINED (drain.c) */
+	struct ms_stream **subscribers; /* operator SUBSCRIBE streams */
 	size_t n_subscribers;
 	size_t n_scheduler_streams; /* frameworks with a stream */
 	/* When a refusal over a cap was last logged (ms_log_every). */

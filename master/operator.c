@@ -124,7 +124,7 @@ static json_t *get_roles(struct ms_master *m)
 	return json_pack("{s:o}", "roles", roles);
 }
 
-static void subscriber_closed(ms_stream *s, enum ms_stream_close_reason reason, void *arg)
+static void subscriber_closed(struct ms_stream *s, enum ms_stream_close_reason reason, void *arg)
 {
 	struct ms_master *m = arg;
 	if (reason == MS_STREAM_SLOW_CONSUMER) {
@@ -286,7 +286,7 @@ static void operator(struct evhttp_request *req, void *arg)
 			                    m->flags.max_operator_event_stream_subscribers);
 			goto out;
 		}
-		ms_stream *s = ms_stream_start(m->http, req, NULL, subscriber_closed, m);
+		struct ms_stream *s = ms_stream_start(m->http, req, NULL, subscriber_closed, m);
 		if (!s)
 			goto out;
 		ms_stream_set_max_pending(s, m->flags.max_operator_stream_queue);

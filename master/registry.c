@@ -131,7 +131,7 @@ struct ms_registry {
 };
 
 /* Map an SQLite result to -errno and fill `err` with SQLite's message. */
-static int sqlerr(ms_registry *reg, int rc, struct ag_error *err, const char *what)
+static int sqlerr(struct ms_registry *reg, int rc, struct ag_error *err, const char *what)
 {
 	int e;
 	switch (rc & 0xff) {
@@ -172,7 +172,7 @@ static int sqlerr(ms_registry *reg, int rc, struct ag_error *err, const char *wh
 /* Step a statement that returns no rows, then reset it. When a failure
  * made SQLite roll the whole transaction back (disk full, I/O error), the
  * batch is over: the next commit reports it. */
-static int run(ms_registry *reg, enum stmt st, const char *what, struct ag_error *err)
+static int run(struct ms_registry *reg, enum stmt st, const char *what, struct ag_error *err)
 {
 	sqlite3_stmt *s = reg->stmt[st];
 	int rc = sqlite3_step(s);
@@ -184,13 +184,13 @@ static int run(ms_registry *reg, enum stmt st, const char *what, struct ag_error
 	return r;
 }
 
-static int exec(ms_registry *reg, const char *sql, const char *what, struct ag_error *err)
+static int exec(struct ms_registry *reg, const char *sql, const char *what, struct ag_error *err)
 {
 	int rc = sqlite3_exec(reg->db, sql, NULL, NULL, NULL);
 	return rc == SQLITE_OK ? 0 : sqlerr(reg, rc, err, what);
 }
 
-static int pragma_int(ms_registry *reg, const char *sql, int *ret)
+static int pragma_int(struct ms_registry *reg, const char *sql, int *ret)
 {
 	sqlite3_stmt *s = NULL;
 	int rc = sqlite3_prepare_v2(reg->db, sql, -1, &s, NULL);
@@ -205,14 +205,14 @@ static int pragma_int(ms_registry *reg, const char *sql, int *ret)
 	return rc;
 }
 
-int ms_registry_schema_version(ms_registry *reg)
+int ms_registry_schema_version(struct ms_registry *reg)
 {
 	int v = -1;
 	(void)pragma_int(reg, "PRAGMA user_version", &v);
 	return v;
 }
 
-static int migrate(ms_registry *reg, bool *ret_created, struct ag_error *err)
+static int migrate(struct ms_registry *reg, bool *ret_created, struct ag_error *err)
 {
 	int version = 0, tables = 0;
 	int rc = pragma_int(reg, "PRAGMA user_version", &version);
@@ -287,10 +287,10 @@ static int restrict_file(const char *path, bool create, struct ag_error *err)
 	return 0;
 }
 
-int ms_registry_open(const char *work_dir, enum ms_registry_sync sync, ms_registry **ret,
+int ms_registry_open(const char *work_dir, enum ms_registry_sync sync, struct ms_registry **ret,
                      bool *ret_created, struct ag_error *err)
 {
-	ms_registry *reg = ag_calloc(1, sizeof(*reg));
+	struct ms_registry *reg = ag_calloc(1, sizeof(*reg));
 	reg->lock_fd = lock(work_dir, err);
 	if (reg->lock_fd < 0) {
 		int r = reg->lock_fd;
@@ -389,7 +389,7 @@ fail:
 	return r;
 }
 
-void ms_registry_close(ms_registry *reg)
+void ms_registry_close(struct ms_registry *reg)
 {
 	if (!reg)
 		return;
@@ -407,7 +407,7 @@ void ms_registry_close(ms_registry *reg)
 
 /* ---- batches -------------------------------------------------------- */
 
-int ms_registry_begin(ms_registry *reg, struct ag_error *err)
+int ms_registry_begin(struct ms_registry *reg, struct ag_error *err)
 {
 	if (reg->in_batch)
 		return ag_error_msg(err, EALREADY, "registry: a batch is already open");
@@ -417,7 +417,7 @@ int ms_registry_begin(ms_registry *reg, struct ag_error *err)
 	return r;
 }
 
-int ms_registry_commit(ms_registry *reg, struct ag_error *err)
+int ms_registry_commit(struct ms_registry *reg, struct ag_error *err)
 {
 	if (!reg->in_batch)
 		return ag_error_msg(err, EINVAL, "registry: commit without a batch");
@@ -432,7 +432,7 @@ int ms_registry_commit(ms_registry *reg, struct ag_error *err)
 	return r;
 }
 
-void ms_registry_rollback(ms_registry *reg)
+void ms_registry_rollback(struct ms_registry *reg)
 {
 	if (!reg->in_batch)
 		return;
@@ -441,7 +441,7 @@ void ms_registry_rollback(ms_registry *reg)
 		(void)run(reg, ST_ROLLBACK, "rollback", NULL);
 }
 
-bool ms_registry_in_batch(const ms_registry *reg)
+bool ms_registry_in_batch(const struct ms_registry *reg)
 {
 	return reg->in_batch;
 }
@@ -455,7 +455,7 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
 }
 
 /* Run a one-key UPDATE or DELETE; -ENOENT when it touched no row. */
-static int run_key(ms_registry *reg, enum stmt st, const char *key, const char *what,
+static int run_key(struct ms_registry *reg, enum stmt st, const char *key, const char *what,
                    struct ag_error *err)
 {
 	bind_text(reg->stmt[st], 1, key);
@@ -472,7 +472,7 @@ static const char *col_text(sqlite3_stmt *s, int i)
 }
 
 /* Step a SELECT to its end, calling `row` for each row. */
-static int walk(ms_registry *reg, enum stmt st, const char *what,
+static int walk(struct ms_registry *reg, enum stmt st, const char *what,
                 int (*row)(sqlite3_stmt *s, void *cb, void *arg), void *cb, void *arg,
                 struct ag_error *err)
 {
@@ -491,7 +491,8 @@ static int walk(ms_registry *reg, enum stmt st, const char *what,
 
 /* ---- meta ----------------------------------------------------------- */
 
-int ms_registry_meta_get(ms_registry *reg, const char *key, char **ret_value, struct ag_error *err)
+int ms_registry_meta_get(struct ms_registry *reg, const char *key, char **ret_value,
+                         struct ag_error *err)
 {
 	sqlite3_stmt *s = reg->stmt[ST_META_GET];
 	bind_text(s, 1, key);
@@ -510,7 +511,8 @@ int ms_registry_meta_get(ms_registry *reg, const char *key, char **ret_value, st
 	return r;
 }
 
-int ms_registry_meta_set(ms_registry *reg, const char *key, const char *value, struct ag_error *err)
+int ms_registry_meta_set(struct ms_registry *reg, const char *key, const char *value,
+                         struct ag_error *err)
 {
 	sqlite3_stmt *s = reg->stmt[ST_META_SET];
 	bind_text(s, 1, key);
@@ -520,7 +522,8 @@ int ms_registry_meta_set(ms_registry *reg, const char *key, const char *value, s
 
 /* ---- agents --------------------------------------------------------- */
 
-int ms_registry_agent_put(ms_registry *reg, const struct ms_registry_agent *a, struct ag_error *err)
+int ms_registry_agent_put(struct ms_registry *reg, const struct ms_registry_agent *a,
+                          struct ag_error *err)
 {
 	sqlite3_stmt *s = reg->stmt[ST_AGENT_PUT];
 	bind_text(s, 1, a->id);
@@ -535,12 +538,12 @@ int ms_registry_agent_put(ms_registry *reg, const struct ms_registry_agent *a, s
 	return run(reg, ST_AGENT_PUT, "admit agent", err);
 }
 
-int ms_registry_agent_mark_gone(ms_registry *reg, const char *id, struct ag_error *err)
+int ms_registry_agent_mark_gone(struct ms_registry *reg, const char *id, struct ag_error *err)
 {
 	return run_key(reg, ST_AGENT_GONE, id, "mark agent gone", err);
 }
 
-int ms_registry_agent_remove(ms_registry *reg, const char *id, struct ag_error *err)
+int ms_registry_agent_remove(struct ms_registry *reg, const char *id, struct ag_error *err)
 {
 	return run_key(reg, ST_AGENT_DEL, id, "remove agent", err);
 }
@@ -558,7 +561,7 @@ static int agent_row(sqlite3_stmt *s, void *cb, void *arg)
 	return ((ms_registry_agent_cb)cb)(&a, arg);
 }
 
-int ms_registry_agents_foreach(ms_registry *reg, ms_registry_agent_cb cb, void *arg,
+int ms_registry_agents_foreach(struct ms_registry *reg, ms_registry_agent_cb cb, void *arg,
                                struct ag_error *err)
 {
 	return walk(reg, ST_AGENT_LIST, "list agents", agent_row, (void *)cb, arg, err);
@@ -566,7 +569,7 @@ int ms_registry_agents_foreach(ms_registry *reg, ms_registry_agent_cb cb, void *
 
 /* ---- frameworks ----------------------------------------------------- */
 
-int ms_registry_framework_put(ms_registry *reg, const struct ms_registry_framework *fw,
+int ms_registry_framework_put(struct ms_registry *reg, const struct ms_registry_framework *fw,
                               struct ag_error *err)
 {
 	sqlite3_stmt *s = reg->stmt[ST_FW_PUT];
@@ -578,7 +581,8 @@ int ms_registry_framework_put(ms_registry *reg, const struct ms_registry_framewo
 	return run(reg, ST_FW_PUT, "record framework", err);
 }
 
-int ms_registry_framework_mark_removed(ms_registry *reg, const char *id, struct ag_error *err)
+int ms_registry_framework_mark_removed(struct ms_registry *reg, const char *id,
+                                       struct ag_error *err)
 {
 	bind_text(reg->stmt[ST_FW_REMOVED], 1, id);
 	sqlite3_bind_int64(reg->stmt[ST_FW_REMOVED], 2, ag_wall_ns());
@@ -588,13 +592,13 @@ int ms_registry_framework_mark_removed(ms_registry *reg, const char *id, struct 
 	return r;
 }
 
-uint64_t ms_registry_removed_frameworks(const ms_registry *reg)
+uint64_t ms_registry_removed_frameworks(const struct ms_registry *reg)
 {
 	return reg->n_removed;
 }
 
 /* Give free pages back to the file system when there are many. */
-static int reclaim(ms_registry *reg, struct ag_error *err)
+static int reclaim(struct ms_registry *reg, struct ag_error *err)
 {
 	sqlite3_stmt *s = reg->stmt[ST_FREELIST];
 	int rc = sqlite3_step(s);
@@ -612,7 +616,7 @@ static int reclaim(ms_registry *reg, struct ag_error *err)
 	return rc == SQLITE_DONE ? 0 : sqlerr(reg, rc, err, "incremental_vacuum");
 }
 
-int ms_registry_frameworks_prune_removed(ms_registry *reg, uint64_t keep,
+int ms_registry_frameworks_prune_removed(struct ms_registry *reg, uint64_t keep,
                                          ms_registry_pruned_cb pruned, void *arg,
                                          struct ag_error *err)
 {
@@ -637,7 +641,7 @@ int ms_registry_frameworks_prune_removed(ms_registry *reg, uint64_t keep,
 	return reclaim(reg, err);
 }
 
-int ms_registry_framework_remove(ms_registry *reg, const char *id, struct ag_error *err)
+int ms_registry_framework_remove(struct ms_registry *reg, const char *id, struct ag_error *err)
 {
 	return run_key(reg, ST_FW_DEL, id, "remove framework", err);
 }
@@ -654,7 +658,7 @@ static int fw_row(sqlite3_stmt *s, void *cb, void *arg)
 	return ((ms_registry_framework_cb)cb)(&fw, arg);
 }
 
-int ms_registry_frameworks_foreach(ms_registry *reg, ms_registry_framework_cb cb, void *arg,
+int ms_registry_frameworks_foreach(struct ms_registry *reg, ms_registry_framework_cb cb, void *arg,
                                    struct ag_error *err)
 {
 	return walk(reg, ST_FW_LIST, "list frameworks", fw_row, (void *)cb, arg, err);
@@ -662,7 +666,8 @@ int ms_registry_frameworks_foreach(ms_registry *reg, ms_registry_framework_cb cb
 
 /* ---- weights -------------------------------------------------------- */
 
-int ms_registry_weight_set(ms_registry *reg, const char *role, double weight, struct ag_error *err)
+int ms_registry_weight_set(struct ms_registry *reg, const char *role, double weight,
+                           struct ag_error *err)
 {
 	if (!(weight > 0))
 		return ag_error_msg(err, EINVAL, "registry: the weight of role `%s` must be > 0",
@@ -673,7 +678,7 @@ int ms_registry_weight_set(ms_registry *reg, const char *role, double weight, st
 	return run(reg, ST_WEIGHT_SET, "set weight", err);
 }
 
-int ms_registry_weight_remove(ms_registry *reg, const char *role, struct ag_error *err)
+int ms_registry_weight_remove(struct ms_registry *reg, const char *role, struct ag_error *err)
 {
 	return run_key(reg, ST_WEIGHT_DEL, role, "remove weight", err);
 }
@@ -683,7 +688,7 @@ static int weight_row(sqlite3_stmt *s, void *cb, void *arg)
 	return ((ms_registry_weight_cb)cb)(col_text(s, 0), sqlite3_column_double(s, 1), arg);
 }
 
-int ms_registry_weights_foreach(ms_registry *reg, ms_registry_weight_cb cb, void *arg,
+int ms_registry_weights_foreach(struct ms_registry *reg, ms_registry_weight_cb cb, void *arg,
                                 struct ag_error *err)
 {
 	return walk(reg, ST_WEIGHT_LIST, "list weights", weight_row, (void *)cb, arg, err);

@@ -39,7 +39,7 @@
 
 #include "common/common.h"
 
-typedef struct ms_registry ms_registry;
+struct ms_registry;
 
 #define MS_REGISTRY_SCHEMA_VERSION 3
 #define MS_REGISTRY_FILE           "registry.db"
@@ -55,29 +55,30 @@ enum ms_registry_sync {
  * the caller, freed with ms_registry_close(). *ret_created (may be NULL) says
  * whether the database was new. */
 AG_WARN_UNUSED int ms_registry_open(const char *work_dir, enum ms_registry_sync sync,
-                                    ms_registry **ret, bool *ret_created, struct ag_error *err);
+                                    struct ms_registry **ret, bool *ret_created,
+                                    struct ag_error *err);
 
 /* Close; an open batch is rolled back. NULL is allowed. */
-void ms_registry_close(ms_registry *reg);
+void ms_registry_close(struct ms_registry *reg);
 
 /* The schema version stored in the database (PRAGMA user_version). */
-AG_WARN_UNUSED int ms_registry_schema_version(ms_registry *reg);
+AG_WARN_UNUSED int ms_registry_schema_version(struct ms_registry *reg);
 
 /* Batches. begin fails with -EALREADY when a batch is open. commit makes
  * every mutation since begin durable at once; on failure the batch is
  * rolled back and nothing of it is kept. rollback drops the batch. */
-AG_WARN_UNUSED int ms_registry_begin(ms_registry *reg, struct ag_error *err);
-AG_WARN_UNUSED int ms_registry_commit(ms_registry *reg, struct ag_error *err);
-void ms_registry_rollback(ms_registry *reg);
-bool ms_registry_in_batch(const ms_registry *reg);
+AG_WARN_UNUSED int ms_registry_begin(struct ms_registry *reg, struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_commit(struct ms_registry *reg, struct ag_error *err);
+void ms_registry_rollback(struct ms_registry *reg);
+bool ms_registry_in_batch(const struct ms_registry *reg);
 
 /* ---- meta: small string values ------------------------------------- */
 
 /* Get a value; -ENOENT when unset. *ret_value is malloc'ed; the caller
  * frees it. */
-AG_WARN_UNUSED int ms_registry_meta_get(ms_registry *reg, const char *key, char **ret_value,
+AG_WARN_UNUSED int ms_registry_meta_get(struct ms_registry *reg, const char *key, char **ret_value,
                                         struct ag_error *err);
-AG_WARN_UNUSED int ms_registry_meta_set(ms_registry *reg, const char *key, const char *value,
+AG_WARN_UNUSED int ms_registry_meta_set(struct ms_registry *reg, const char *key, const char *value,
                                         struct ag_error *err);
 
 /* ---- agents --------------------------------------------------------- */
@@ -94,20 +95,22 @@ struct ms_registry_agent {
 };
 
 /* Insert or replace the agent with this id. */
-AG_WARN_UNUSED int ms_registry_agent_put(ms_registry *reg, const struct ms_registry_agent *agent,
+AG_WARN_UNUSED int ms_registry_agent_put(struct ms_registry *reg,
+                                         const struct ms_registry_agent *agent,
                                          struct ag_error *err);
 /* Mark an agent gone (kept, so that it is refused if it comes back).
  * -ENOENT when unknown. */
-AG_WARN_UNUSED int ms_registry_agent_mark_gone(ms_registry *reg, const char *id,
+AG_WARN_UNUSED int ms_registry_agent_mark_gone(struct ms_registry *reg, const char *id,
                                                struct ag_error *err);
 /* Forget an agent. -ENOENT when unknown. */
-AG_WARN_UNUSED int ms_registry_agent_remove(ms_registry *reg, const char *id, struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_agent_remove(struct ms_registry *reg, const char *id,
+                                            struct ag_error *err);
 
 /* Called for each row; the strings are valid during the call only. A
  * non-zero return stops the walk and is returned by the foreach. */
 typedef int (*ms_registry_agent_cb)(const struct ms_registry_agent *agent, void *arg);
-AG_WARN_UNUSED int ms_registry_agents_foreach(ms_registry *reg, ms_registry_agent_cb cb, void *arg,
-                                              struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_agents_foreach(struct ms_registry *reg, ms_registry_agent_cb cb,
+                                              void *arg, struct ag_error *err);
 
 /* ---- frameworks ----------------------------------------------------- */
 
@@ -119,16 +122,16 @@ struct ms_registry_framework {
 	bool removed; /* torn down or failed over: its id may not come back */
 };
 
-AG_WARN_UNUSED int ms_registry_framework_put(ms_registry *reg,
+AG_WARN_UNUSED int ms_registry_framework_put(struct ms_registry *reg,
                                              const struct ms_registry_framework *fw,
                                              struct ag_error *err);
 /* Record `id` as removed (a tombstone), registered before or not: the row
  * keeps the id, its registration and removal times and an empty
  * FrameworkInfo. Removing a removed framework again changes nothing. */
-AG_WARN_UNUSED int ms_registry_framework_mark_removed(ms_registry *reg, const char *id,
+AG_WARN_UNUSED int ms_registry_framework_mark_removed(struct ms_registry *reg, const char *id,
                                                       struct ag_error *err);
 /* How many tombstones the registry holds. */
-uint64_t ms_registry_removed_frameworks(const ms_registry *reg);
+uint64_t ms_registry_removed_frameworks(const struct ms_registry *reg);
 
 /* Called with the id of each tombstone pruned (valid during the call). */
 typedef void (*ms_registry_pruned_cb)(const char *id, void *arg);
@@ -136,26 +139,27 @@ typedef void (*ms_registry_pruned_cb)(const char *id, void *arg);
  * older ones, calling `pruned` (may be NULL) for each; then give the
  * space back to the file system when much of it is free. A pruned id may
  * be used again. */
-AG_WARN_UNUSED int ms_registry_frameworks_prune_removed(ms_registry *reg, uint64_t keep,
+AG_WARN_UNUSED int ms_registry_frameworks_prune_removed(struct ms_registry *reg, uint64_t keep,
                                                         ms_registry_pruned_cb pruned, void *arg,
                                                         struct ag_error *err);
-AG_WARN_UNUSED int ms_registry_framework_remove(ms_registry *reg, const char *id,
+AG_WARN_UNUSED int ms_registry_framework_remove(struct ms_registry *reg, const char *id,
                                                 struct ag_error *err);
 
 typedef int (*ms_registry_framework_cb)(const struct ms_registry_framework *fw, void *arg);
-AG_WARN_UNUSED int ms_registry_frameworks_foreach(ms_registry *reg, ms_registry_framework_cb cb,
-                                                  void *arg, struct ag_error *err);
+AG_WARN_UNUSED int ms_registry_frameworks_foreach(struct ms_registry *reg,
+                                                  ms_registry_framework_cb cb, void *arg,
+                                                  struct ag_error *err);
 
 /* ---- weights -------------------------------------------------------- */
 
-AG_WARN_UNUSED int ms_registry_weight_set(ms_registry *reg, const char *role, double weight,
+AG_WARN_UNUSED int ms_registry_weight_set(struct ms_registry *reg, const char *role, double weight,
                                           struct ag_error *err);
 /* -ENOENT when the role has no weight. */
-AG_WARN_UNUSED int ms_registry_weight_remove(ms_registry *reg, const char *role,
+AG_WARN_UNUSED int ms_registry_weight_remove(struct ms_registry *reg, const char *role,
                                              struct ag_error *err);
 
 typedef int (*ms_registry_weight_cb)(const char *role, double weight, void *arg);
-AG_WARN_UNUSED int ms_registry_weights_foreach(ms_registry *reg, ms_registry_weight_cb cb,
+AG_WARN_UNUSED int ms_registry_weights_foreach(struct ms_registry *reg, ms_registry_weight_cb cb,
                                                void *arg, struct ag_error *err);
 
 #endif

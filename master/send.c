@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-static void stream_send(ms_stream *s, json_t *ev)
+static void stream_send(struct ms_stream *s, json_t *ev)
 {
 	size_t len;
 	char *text = pb_json_dump(ev, &len);
@@ -52,7 +52,7 @@ void ms_operator_broadcast(struct ms_master *m, json_t *ev)
 	if (m->n_subscribers) {
 		size_t len;
 		char *text = pb_json_dump(ev, &len);
-		ms_record *rec = ms_record_new(text, len);
+		struct ms_record *rec = ms_record_new(text, len);
 		free(text);
 		/* A stream refused here is closed from the loop, later: the
 		 * array does not change under this walk. */

@@ -32,14 +32,14 @@ const char *ms_stream_close_reason_name(enum ms_stream_close_reason reason)
 	return "?";
 }
 
-static struct bufferevent *stream_bev(const ms_stream *s)
+static struct bufferevent *stream_bev(const struct ms_stream *s)
 {
 	return evhttp_connection_get_bufferevent(s->evcon);
 }
 
 /* Free the stream's own resources (it is already unlinked). The request
  * and connection are handled by the caller. */
-static void stream_free(ms_stream *s)
+static void stream_free(struct ms_stream *s)
 {
 	ms__flush_forget(s);
 	if (s->watch)
@@ -52,7 +52,7 @@ static void stream_free(ms_stream *s)
 /* evhttp is tearing the connection down (whoever started it). */
 static void stream_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
-	ms_stream *s = arg;
+	struct ms_stream *s = arg;
 	(void)evcon;
 	enum ms_stream_close_reason reason = s->closing ? s->reason : MS_STREAM_PEER_CLOSED;
 	if (evhttp_request_get_connection(s->req) == NULL)
@@ -68,7 +68,7 @@ static void stream_conn_closed(struct evhttp_connection *evcon, void *arg)
 
 static void stream_close_now(evutil_socket_t fd, short what, void *arg)
 {
-	ms_stream *s = arg;
+	struct ms_stream *s = arg;
 	(void)fd;
 	(void)what;
 	/* Calls stream_conn_closed, which frees s. */
@@ -76,7 +76,7 @@ static void stream_close_now(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Close from the loop's next turn: never re-enter the owner. */
-static void stream_close_later(ms_stream *s, enum ms_stream_close_reason reason)
+static void stream_close_later(struct ms_stream *s, enum ms_stream_close_reason reason)
 {
 	if (s->closing)
 		return;
@@ -89,7 +89,7 @@ static void stream_close_later(ms_stream *s, enum ms_stream_close_reason reason)
 
 static void stream_readable(evutil_socket_t fd, short what, void *arg)
 {
-	ms_stream *s = arg;
+	struct ms_stream *s = arg;
 	char buf[1024];
 	(void)what;
 	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -100,8 +100,9 @@ static void stream_readable(evutil_socket_t fd, short what, void *arg)
 	stream_close_later(s, MS_STREAM_PEER_CLOSED);
 }
 
-ms_stream *ms_stream_start(ms_http *http, struct evhttp_request *req, const char *const *headers,
-                           ms_stream_close_cb on_close, void *arg)
+struct ms_stream *ms_stream_start(struct ms_http *http, struct evhttp_request *req,
+                                  const char *const *headers, ms_stream_close_cb on_close,
+                                  void *arg)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	if (!evcon)
@@ -111,7 +112,7 @@ ms_stream *ms_stream_start(ms_http *http, struct evhttp_request *req, const char
 	for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
 		evhttp_add_header(out, headers[i], headers[i + 1]);
 
-	ms_stream *s = ag_calloc(1, sizeof(*s));
+	struct ms_stream *s = ag_calloc(1, sizeof(*s));
 	s->http = http;
 	s->req = req;
 	s->evcon = evcon;
@@ -145,24 +146,24 @@ ms_stream *ms_stream_start(ms_http *http, struct evhttp_request *req, const char
 	return s;
 }
 
-size_t ms_stream_pending(const ms_stream *s)
+size_t ms_stream_pending(const struct ms_stream *s)
 {
 	return evbuffer_get_length(s->out);
 }
 
-void ms_stream_set_max_pending(ms_stream *s, size_t max_pending)
+void ms_stream_set_max_pending(struct ms_stream *s, size_t max_pending)
 {
 	s->max_pending = max_pending ? max_pending : s->http->stream_max_pending;
 }
 
-void ms_stream_set_sndbuf(ms_stream *s, int bytes)
+void ms_stream_set_sndbuf(struct ms_stream *s, int bytes)
 {
 	int fd = bufferevent_getfd(stream_bev(s));
 	/* Best effort: the default (autotuned) buffer is still correct. */
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
 }
 
-void ms_stream_set_background(ms_stream *s)
+void ms_stream_set_background(struct ms_stream *s)
 {
 	if (event_base_get_npriorities(s->http->base) <= MS_PRIORITY_BACKGROUND)
 		return;
@@ -174,7 +175,7 @@ void ms_stream_set_background(ms_stream *s)
 	(void)event_priority_set(s->closer, MS_PRIORITY_BACKGROUND);
 }
 
-const char *ms_stream_peer(const ms_stream *s, char *buf, size_t len)
+const char *ms_stream_peer(const struct ms_stream *s, char *buf, size_t len)
 {
 	char *addr = NULL;
 	ev_uint16_t port = 0;
@@ -186,7 +187,7 @@ const char *ms_stream_peer(const ms_stream *s, char *buf, size_t len)
 
 /* Whether a record of `framed` bytes may be queued; if not, the stream is
  * being closed as a slow consumer. */
-static int stream_admit(ms_stream *s, size_t framed)
+static int stream_admit(struct ms_stream *s, size_t framed)
 {
 	if (s->closing || !s->req)
 		return -EPIPE;
@@ -211,7 +212,7 @@ static size_t size_line(char line[24], size_t len)
 	return 24 - n;
 }
 
-int ms_stream_send(ms_stream *s, const char *json, size_t len)
+int ms_stream_send(struct ms_stream *s, const char *json, size_t len)
 {
 	if (len == 0)
 		return -EINVAL;
@@ -271,12 +272,12 @@ struct ms_record {
 	char data[];     /* not NUL-terminated */
 };
 
-ms_record *ms_record_new(const char *json, size_t len)
+struct ms_record *ms_record_new(const char *json, size_t len)
 {
 	char line[24], head[24];
 	size_t n = size_line(line, len);
 	int h = snprintf(head, sizeof(head), "%zx\r\n", n + len);
-	ms_record *rec = ag_malloc(sizeof(*rec) + (size_t)h + n + len + 2);
+	struct ms_record *rec = ag_malloc(sizeof(*rec) + (size_t)h + n + len + 2);
 	rec->refs = 1;
 	rec->head_len = (size_t)h;
 	rec->len = (size_t)h + n + len + 2;
@@ -287,7 +288,7 @@ ms_record *ms_record_new(const char *json, size_t len)
 	return rec;
 }
 
-void ms_record_unref(ms_record *rec)
+void ms_record_unref(struct ms_record *rec)
 {
 	/* One thread: the loop's. */
 	if (rec && --rec->refs == 0)
@@ -301,7 +302,7 @@ static void record_released(const void *data, size_t len, void *arg)
 	ms_record_unref(arg);
 }
 
-int ms_stream_send_record(ms_stream *s, ms_record *rec)
+int ms_stream_send_record(struct ms_stream *s, struct ms_record *rec)
 {
 	int r = stream_admit(s, rec->len);
 	if (r < 0)
@@ -318,7 +319,7 @@ int ms_stream_send_record(ms_stream *s, ms_record *rec)
 	return 0;
 }
 
-void ms_stream_end(ms_stream *s)
+void ms_stream_end(struct ms_stream *s)
 {
 	if (!s)
 		return;
@@ -343,9 +344,9 @@ void ms_stream_end(ms_stream *s)
 	evhttp_send_reply_end(req);
 }
 
-void ms_http_close_streams(ms_http *http)
+void ms_http_close_streams(struct ms_http *http)
 {
-	ms_stream *s;
+	struct ms_stream *s;
 	while ((s = LIST_FIRST(&http->streams)) != NULL) {
 		/* As for any close callback, the owner must not end or use
 		 * the stream after its callback: it is freed here. */

@@ -63,7 +63,7 @@ static void heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 	/* One record for every stream; a stream that refuses it is closing
 	 * and its close callback deals with its owner. */
 	static const char hb[] = "{\"type\":\"HEARTBEAT\"}";
-	ms_record *rec = ms_record_new(hb, sizeof(hb) - 1);
+	struct ms_record *rec = ms_record_new(hb, sizeof(hb) - 1);
 	struct ag_map_iter it;
 	for (ag_map_iter_init(&it); ag_map_iter_next(&m->frameworks, &it);) {
 		struct ms_framework *fw = it.e->value;

@@ -787,12 +787,12 @@ char *pb_recordio_frame(const char *data, size_t len, size_t *ret_len);
 
 /* A streaming decoder: bytes go in in any chunks, whole records come out.
  * It keeps at most one partial record (bounded by `max_record`). */
-typedef struct pb_recordio_reader pb_recordio_reader;
+struct pb_recordio_reader;
 
 /* A reader refusing records larger than `max_record` bytes (0: the
  * PB_MAX_MESSAGE default). Free with pb_recordio_reader_free(). */
-pb_recordio_reader *pb_recordio_reader_new(size_t max_record);
-void pb_recordio_reader_free(pb_recordio_reader *r);
+struct pb_recordio_reader *pb_recordio_reader_new(size_t max_record);
+void pb_recordio_reader_free(struct pb_recordio_reader *r);
 
 /* Called for each whole record; `data` is not NUL-terminated and is valid
  * during the call only. A non-zero return stops pb_recordio_reader_feed(),
@@ -802,10 +802,11 @@ typedef int (*pb_recordio_fn)(void *ctx, const char *data, size_t len);
 /* Feed `len` bytes. Returns 0, the callback's non-zero value, -EBADMSG for a
  * malformed length line, or -EMSGSIZE for a record over the bound (with
  * `err` set). Errors are sticky: the stream cannot be resynchronized. */
-AG_WARN_UNUSED int pb_recordio_reader_feed(pb_recordio_reader *r, const void *buf, size_t len,
-                                           pb_recordio_fn fn, void *ctx, struct ag_error *err);
+AG_WARN_UNUSED int pb_recordio_reader_feed(struct pb_recordio_reader *r, const void *buf,
+                                           size_t len, pb_recordio_fn fn, void *ctx,
+                                           struct ag_error *err);
 /* Bytes of a partial record held (0 at a record boundary). */
-size_t pb_recordio_reader_pending(const pb_recordio_reader *r);
+size_t pb_recordio_reader_pending(const struct pb_recordio_reader *r);
 
 /* ---- agent protocol (docs/agent-protocol.md) ---------------------------- */
 

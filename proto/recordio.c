@@ -34,14 +34,14 @@ char *pb_recordio_frame(const char *data, size_t len, size_t *ret_len)
 	return out;
 }
 
-pb_recordio_reader *pb_recordio_reader_new(size_t max_record)
+struct pb_recordio_reader *pb_recordio_reader_new(size_t max_record)
 {
-	pb_recordio_reader *r = ag_calloc(1, sizeof(*r));
+	struct pb_recordio_reader *r = ag_calloc(1, sizeof(*r));
 	r->max = max_record ? max_record : PB_MAX_MESSAGE;
 	return r;
 }
 
-void pb_recordio_reader_free(pb_recordio_reader *r)
+void pb_recordio_reader_free(struct pb_recordio_reader *r)
 {
 	if (!r)
 		return;
@@ -49,19 +49,20 @@ void pb_recordio_reader_free(pb_recordio_reader *r)
 	free(r);
 }
 
-size_t pb_recordio_reader_pending(const pb_recordio_reader *r)
+size_t pb_recordio_reader_pending(const struct pb_recordio_reader *r)
 {
 	return r->in_body ? r->have : r->digits;
 }
 
-static int reader_fail(pb_recordio_reader *r, int errnum, struct ag_error *err, const char *what)
+static int reader_fail(struct pb_recordio_reader *r, int errnum, struct ag_error *err,
+                       const char *what)
 {
 	r->error = -errnum;
 	return ag_error_msg(err, errnum, "recordio: %s", what);
 }
 
-int pb_recordio_reader_feed(pb_recordio_reader *r, const void *data, size_t len, pb_recordio_fn fn,
-                            void *ctx, struct ag_error *err)
+int pb_recordio_reader_feed(struct pb_recordio_reader *r, const void *data, size_t len,
+                            pb_recordio_fn fn, void *ctx, struct ag_error *err)
 {
 	if (r->error)
 		return ag_error_msg(err, -r->error, "recordio: stream already failed");

@@ -28,7 +28,7 @@ struct ags {
 	struct ag_backoff backoff;
 	int state;
 	struct evhttp_connection *stream, *post;
-	pb_recordio_reader *rd;
+	struct pb_recordio_reader *rd;
 	char stream_id[129];
 	struct event *retry, *watchdog, *closer;
 	bool closed_sent, tearing_down;

@@ -96,7 +96,7 @@ static char *framework_info(const char *id, const char *name)
 
 static void run_in_process(const char *name)
 {
-	ms_registry *reg = NULL;
+	struct ms_registry *reg = NULL;
 	struct ag_error err = {0};
 	if (ms_registry_open(B.dir, B.sync, &reg, NULL, &err) < 0)
 		die(err.msg);

@@ -61,7 +61,7 @@ static char stream_id[160];
 static char fw_id[256];
 static bool partition_aware;
 
-struct upd {
+struct ctz_updates {
 	char state[40];
 	char uuid[40]; /* "" for master-generated updates */
 	char reason[64];
@@ -72,7 +72,7 @@ struct task {
 	char id[64];
 	char agent_id[128];
 	char host[64];
-	struct upd h[64];
+	struct ctz_updates h[64];
 	int n;
 	int redelivered; /* the same uuid delivered again (after our ack) */
 	char latest[40], reason[64], message[256];
@@ -245,7 +245,7 @@ static void on_update(json_t *status)
 	if (seen) {
 		t->redelivered++;
 	} else if (t->n < 64) {
-		struct upd *u = &t->h[t->n++];
+		struct ctz_updates *u = &t->h[t->n++];
 		snprintf(u->state, sizeof(u->state), "%s", state);
 		snprintf(u->uuid, sizeof(u->uuid), "%s", uuid ? uuid : "");
 		snprintf(u->reason, sizeof(u->reason), "%s", nz(jstr(status, "reason")));

@@ -302,7 +302,7 @@ static int feed(void *ctx, const char *rec, size_t len)
 
 static void feed_stream(const uint8_t *data, size_t len)
 {
-	pb_recordio_reader *rd = pb_recordio_reader_new(0);
+	struct pb_recordio_reader *rd = pb_recordio_reader_new(0);
 	struct ag_error err = {0};
 	/* A stream the reader refuses is fuzz input like any other: what
 	 * matters is what the agent did with the records before it. */

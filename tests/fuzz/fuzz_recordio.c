@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	size_t max = 64;
 	size_t step = (size_t)data[0] % 17 + 1;
-	pb_recordio_reader *r = pb_recordio_reader_new(max);
+	struct pb_recordio_reader *r = pb_recordio_reader_new(max);
 	struct ag_error err = {0};
 	for (size_t off = 1; off < size; off += step) {
 		size_t n = size - off < step ? size - off : step;

@@ -140,7 +140,7 @@ int main(int argc, char **argv)
 	        .on_task_state = on_state,
 	};
 	struct ag_error err = {0};
-	ctz_t *c = NULL;
+	struct ctz *c = NULL;
 	if (ctz_open(&cfg, &c, &err) < 0) {
 		fprintf(stderr, "agent-sup-driver: %s\n", err.msg);
 		return 1;

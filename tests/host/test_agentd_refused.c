@@ -146,7 +146,7 @@ static void setup_old_db(void)
 	char db[128];
 	snprintf(db, sizeof(db), "%s/agent.db", work);
 	struct upd_config cfg = {.db_path = db};
-	upd_t *u = NULL;
+	struct ctz_updates *u = NULL;
 	struct ag_error err = {0};
 	cr_assert_eq(upd_open(&cfg, &u, &err), 0, "%s", err.msg);
 	cr_assert_eq(upd_meta_set(u, "agent_id", "A-1"), 0);

@@ -21,7 +21,7 @@
 
 static char base[64], work[96], fill[96];
 static bool mounted;
-static ctz_t *ctz;
+static struct ctz *ctz;
 static enum task_state last = TASK_STAGING;
 static int n_updates;
 

@@ -25,12 +25,12 @@
 #include <event2/event.h>
 
 static struct event_base *base;
-static ms_http *http;
+static struct ms_http *http;
 static pthread_t thread;
 static atomic_int stop;
 static atomic_int server_tid;
 static struct event *tick;
-static ms_stream *stream;
+static struct ms_stream *stream;
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -63,7 +63,7 @@ static void handle_big(struct evhttp_request *req, void *arg)
 	free(body);
 }
 
-static void on_stream_close(ms_stream *s, enum ms_stream_close_reason reason, void *arg)
+static void on_stream_close(struct ms_stream *s, enum ms_stream_close_reason reason, void *arg)
 {
 	(void)reason;
 	(void)arg;

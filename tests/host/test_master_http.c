@@ -419,7 +419,7 @@ Test(master, sigkill_and_restart_keep_the_registry)
 {
 	/* Something admitted before: written as the master would. */
 	cr_assert_eq(mkdir(work_dir, 0700), 0);
-	ms_registry *reg = NULL;
+	struct ms_registry *reg = NULL;
 	struct ag_error err = {0};
 	cr_assert_eq(ms_registry_open(work_dir, MS_REGISTRY_SYNC_FULL, &reg, NULL, &err), 0, "%s",
 	             err.msg);

@@ -13,7 +13,7 @@ static void handle_empty(struct evhttp_request *req, void *arg)
 	ms_http_reply_empty(req, (int)(intptr_t)arg);
 }
 
-static void routes(ms_http *http)
+static void routes(struct ms_http *http)
 {
 	cr_assert_eq(ms_http_route(http, "/accepted", EVHTTP_REQ_POST, handle_empty,
 	                           (void *)(intptr_t)202),

@@ -7,12 +7,12 @@
 #include <stdatomic.h>
 #include <time.h>
 
-static ms_http *http;
+static struct ms_http *http;
 static atomic_int shutdown_streams, close_count, close_reason = -1, flood_result;
 static atomic_int streams_started;
-static ms_stream *flooding;
+static struct ms_stream *flooding;
 
-static void on_close(ms_stream *s, enum ms_stream_close_reason reason, void *arg)
+static void on_close(struct ms_stream *s, enum ms_stream_close_reason reason, void *arg)
 {
 	(void)arg;
 	if (s == flooding)
@@ -21,7 +21,7 @@ static void on_close(ms_stream *s, enum ms_stream_close_reason reason, void *arg
 	atomic_fetch_add(&close_count, 1);
 }
 
-static void on_tick(ms_http *server)
+static void on_tick(struct ms_http *server)
 {
 	if (atomic_exchange(&shutdown_streams, 0))
 		ms_http_close_streams(server);
@@ -47,7 +47,7 @@ static void handle_stream(struct evhttp_request *req, void *arg)
 {
 	const char *mode = arg;
 	static const char *const headers[] = {"Mesos-Stream-Id", "0123-abcd", NULL};
-	ms_stream *s = ms_stream_start(http, req, headers, on_close, NULL);
+	struct ms_stream *s = ms_stream_start(http, req, headers, on_close, NULL);
 	cr_assert_not_null(s);
 	atomic_fetch_add(&streams_started, 1);
 	const char *sub = "{\"type\":\"SUBSCRIBED\"}", *hb = "{\"type\":\"HEARTBEAT\"}";
@@ -67,7 +67,7 @@ static void handle_ping(struct evhttp_request *req, void *arg)
 
 static int server_timeout_s;
 
-static void routes(ms_http *server)
+static void routes(struct ms_http *server)
 {
 	cr_assert_eq(ms_http_route(server, "/stream", EVHTTP_REQ_POST, handle_stream, mode_open),
 	             0);
@@ -238,7 +238,7 @@ Test(stream, port_in_use_is_refused_with_a_clear_message)
 {
 	start_server(0);
 	struct event_base *b2 = event_base_new();
-	ms_http *h2 = NULL;
+	struct ms_http *h2 = NULL;
 	struct ms_http_options o = {.ip = "127.0.0.1", .port = ms_http_port(http)};
 	struct ag_error err = {0};
 	cr_assert_eq(ms_http_new(b2, &o, &h2, &err), -EADDRINUSE);

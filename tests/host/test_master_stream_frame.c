@@ -26,7 +26,7 @@ static char *record(size_t len)
 
 static void handle_stream(struct evhttp_request *req, void *arg)
 {
-	ms_stream *s = ms_stream_start(arg, req, NULL, NULL, NULL);
+	struct ms_stream *s = ms_stream_start(arg, req, NULL, NULL, NULL);
 	cr_assert_not_null(s);
 	for (size_t i = 0; i < AG_ARRAY_SIZE(record_lens); i++) {
 		char *r = record(record_lens[i]);
@@ -36,7 +36,7 @@ static void handle_stream(struct evhttp_request *req, void *arg)
 	ms_stream_end(s);
 }
 
-static void routes(ms_http *http)
+static void routes(struct ms_http *http)
 {
 	cr_assert_eq(ms_http_route(http, "/stream", EVHTTP_REQ_POST, handle_stream, http), 0);
 }

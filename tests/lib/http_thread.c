@@ -10,11 +10,11 @@
 #include <sys/socket.h>
 
 static struct event_base *base;
-static ms_http *server;
+static struct ms_http *server;
 static pthread_t thread;
 static atomic_int stop;
 static struct event *tick_ev;
-static void (*tick_fn)(ms_http *http);
+static void (*tick_fn)(struct ms_http *http);
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -38,8 +38,8 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-ms_http *ht_start(const struct ms_http_options *o, void (*routes)(ms_http *http),
-                  void (*tick)(ms_http *http))
+struct ms_http *ht_start(const struct ms_http_options *o, void (*routes)(struct ms_http *http),
+                         void (*tick)(struct ms_http *http))
 {
 	atomic_store(&stop, 0);
 	tick_fn = tick;

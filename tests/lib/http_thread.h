@@ -11,8 +11,8 @@
  * on a thread; every millisecond the loop calls `tick` (may be NULL) and
  * stops once ht_stop() asked it to. Asserts on any failure. Returns the
  * server (freed by ht_stop()). */
-ms_http *ht_start(const struct ms_http_options *o, void (*routes)(ms_http *http),
-                  void (*tick)(ms_http *http));
+struct ms_http *ht_start(const struct ms_http_options *o, void (*routes)(struct ms_http *http),
+                         void (*tick)(struct ms_http *http));
 /* Stops the loop and waits for its thread, which frees the server, its
  * tick and the event base. */
 void ht_stop(void);

@@ -38,9 +38,10 @@ static inline void rgt_create_v1(const char *path, const char *rows)
 
 /* The registry in `dir` with `sync`, asserting that it opens; *ret_created
  * as ms_registry_open's (may be NULL). */
-static inline ms_registry *rgt_open(const char *dir, enum ms_registry_sync sync, bool *ret_created)
+static inline struct ms_registry *rgt_open(const char *dir, enum ms_registry_sync sync,
+                                           bool *ret_created)
 {
-	ms_registry *reg = NULL;
+	struct ms_registry *reg = NULL;
 	struct ag_error err = {0};
 	int r = ms_registry_open(dir, sync, &reg, ret_created, &err);
 	cr_assert_eq(r, 0, "open: %s", err.msg);

@@ -20,18 +20,19 @@ void uf_teardown(void)
 	cr_expect_eq(td_remove(dir), 0);
 }
 
-upd_t *uf_open(int64_t backoff_base_ms, int64_t backoff_max_ms)
+struct ctz_updates *uf_open(int64_t backoff_base_ms, int64_t backoff_max_ms)
 {
 	struct upd_config cfg = {.db_path = uf_db,
 	                         .backoff_base_ms = backoff_base_ms,
 	                         .backoff_max_ms = backoff_max_ms};
-	upd_t *u = NULL;
+	struct ctz_updates *u = NULL;
 	struct ag_error err = {0};
 	cr_assert(upd_open(&cfg, &u, &err) == 0, "%s", err.msg);
 	return u;
 }
 
-int uf_enqueue(upd_t *u, const char *task, enum pb_task_state s, uint64_t now, uint8_t uuid[16])
+int uf_enqueue(struct ctz_updates *u, const char *task, enum pb_task_state s, uint64_t now,
+               uint8_t uuid[16])
 {
 	json_t *st = json_pack("{s:{s:s}, s:s}", "task_id", "value", task, "state",
 	                       pb_task_state_name(s));

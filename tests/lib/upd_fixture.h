@@ -19,11 +19,12 @@ void uf_teardown(void);
 
 /* Opens the queue at uf_db with these backoffs (0: upd_open's defaults),
  * asserting that it opens. */
-upd_t *uf_open(int64_t backoff_base_ms, int64_t backoff_max_ms);
+struct ctz_updates *uf_open(int64_t backoff_base_ms, int64_t backoff_max_ms);
 
 /* upd_enqueue() of framework F0's status {task_id, state} for `task` in
  * state `s` at `now` (uuid as upd_enqueue's): its result. */
-int uf_enqueue(upd_t *u, const char *task, enum pb_task_state s, uint64_t now, uint8_t uuid[16]);
+int uf_enqueue(struct ctz_updates *u, const char *task, enum pb_task_state s, uint64_t now,
+               uint8_t uuid[16]);
 
 /* The updates a send callback was given: how many, and the first eight's
  * tasks and statuses. */

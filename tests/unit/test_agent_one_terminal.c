@@ -10,17 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static upd_t *open_db(void)
+static struct ctz_updates *open_db(void)
 {
 	return uf_open(100, 400);
 }
 
-static int enqueue_uuid(upd_t *u, const char *task, enum pb_task_state s, uint8_t uuid[16])
+static int enqueue_uuid(struct ctz_updates *u, const char *task, enum pb_task_state s,
+                        uint8_t uuid[16])
 {
 	return uf_enqueue(u, task, s, 0, uuid);
 }
 
-static int enqueue(upd_t *u, const char *task, enum pb_task_state s)
+static int enqueue(struct ctz_updates *u, const char *task, enum pb_task_state s)
 {
 	return uf_enqueue(u, task, s, 0, NULL);
 }
@@ -29,7 +30,7 @@ TestSuite(one_terminal, .init = uf_setup, .fini = uf_teardown);
 
 Test(one_terminal, a_state_after_a_terminal_one_is_refused_and_never_sent)
 {
-	upd_t *u = open_db();
+	struct ctz_updates *u = open_db();
 	cr_assert(upd_task_add(u, "F0", "t1", "{}", "{}") == 0);
 	uint8_t uuid[2][16];
 	cr_assert(enqueue_uuid(u, "t1", PB_TASK_RUNNING, uuid[0]) == 1);
@@ -66,7 +67,7 @@ Test(one_terminal, each_terminal_state_ends_the_task)
 	static const enum pb_task_state terminal[] = {
 	        PB_TASK_FINISHED, PB_TASK_FAILED, PB_TASK_KILLED, PB_TASK_LOST, PB_TASK_ERROR,
 	};
-	upd_t *u = open_db();
+	struct ctz_updates *u = open_db();
 	for (size_t i = 0; i < sizeof(terminal) / sizeof(terminal[0]); i++) {
 		char id[16];
 		snprintf(id, sizeof(id), "t%zu", i);

@@ -10,12 +10,12 @@
 
 TestSuite(set_aside, .init = uf_setup, .fini = uf_teardown);
 
-static upd_t *open_db(void)
+static struct ctz_updates *open_db(void)
 {
 	return uf_open(1000, 0);
 }
 
-static void enqueue(upd_t *u, const char *task, enum pb_task_state s, uint8_t uuid[16])
+static void enqueue(struct ctz_updates *u, const char *task, enum pb_task_state s, uint8_t uuid[16])
 {
 	cr_assert_eq(uf_enqueue(u, task, s, 0, uuid), 1);
 }
@@ -41,7 +41,7 @@ static void on_aside(void *ctx, const struct upd_aside_view *v)
 
 Test(set_aside, a_refused_head_moves_aside_and_the_next_update_is_due_at_once)
 {
-	upd_t *u = open_db();
+	struct ctz_updates *u = open_db();
 	cr_assert_eq(upd_task_add(u, "F0", "t1", "{}", "{}"), 0);
 	uint8_t running[16], finished[16], other[16] = {1};
 	enqueue(u, "t1", PB_TASK_RUNNING, running);

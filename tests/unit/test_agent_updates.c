@@ -10,7 +10,7 @@
 
 #define MS 1000000ull
 
-static upd_t *open_db(void)
+static struct ctz_updates *open_db(void)
 {
 	return uf_open(100, 400);
 }
@@ -26,7 +26,7 @@ TestSuite(updates, .init = uf_setup, .fini = uf_teardown);
 
 Test(updates, heads_are_sent_in_order_and_retried_with_backoff_until_acked)
 {
-	upd_t *u = open_db();
+	struct ctz_updates *u = open_db();
 	cr_assert(upd_task_add(u, "F0", "t1", "{}", "{}") == 0);
 	cr_expect(upd_task_add(u, "F0", "t1", "{}", "{}") == -EEXIST);
 	uint8_t a[16], b[16];
@@ -64,7 +64,7 @@ Test(updates, heads_are_sent_in_order_and_retried_with_backoff_until_acked)
 
 Test(updates, duplicates_of_the_latest_state_are_dropped)
 {
-	upd_t *u = open_db();
+	struct ctz_updates *u = open_db();
 	cr_assert(upd_task_add(u, "F0", "t1", "{}", "{}") == 0);
 	cr_expect(uf_enqueue(u, "t1", PB_TASK_RUNNING, 0, NULL) == 1);
 	cr_expect(uf_enqueue(u, "t1", PB_TASK_RUNNING, 0, NULL) == 0);
@@ -77,7 +77,7 @@ Test(updates, duplicates_of_the_latest_state_are_dropped)
 
 Test(updates, queues_survive_a_restart_and_terminal_acked_tasks_are_forgotten)
 {
-	upd_t *u = open_db();
+	struct ctz_updates *u = open_db();
 	cr_assert(upd_meta_set(u, "agent_id", "A1") == 0);
 	cr_assert(upd_task_add(u, "F0", "t1", "{\"fw\":1}", "{\"task\":1}") == 0);
 	cr_assert(upd_task_add(u, "F0", "t2", "{}", "{}") == 0);
@@ -109,7 +109,7 @@ Test(updates, queues_survive_a_restart_and_terminal_acked_tasks_are_forgotten)
 	upd_close(u);
 }
 
-static int enqueue_fw(upd_t *u, const char *fw, const char *task, enum pb_task_state s,
+static int enqueue_fw(struct ctz_updates *u, const char *fw, const char *task, enum pb_task_state s,
                       uint8_t uuid[16])
 {
 	json_t *st = json_pack("{s:{s:s}, s:s}", "task_id", "value", task, "state",
@@ -129,7 +129,7 @@ static void count_fw(void *ctx, const char *fw, const char *task, const char *st
 
 Test(updates, the_same_task_id_in_two_frameworks_is_two_tasks)
 {
-	upd_t *u = open_db();
+	struct ctz_updates *u = open_db();
 	cr_assert(upd_task_add(u, "F0", "t1", "{}", "{}") == 0);
 	cr_assert(upd_task_add(u, "F1", "t1", "{}", "{}") == 0);
 	cr_expect(upd_task_add(u, "F1", "t1", "{}", "{}") == -EEXIST);
@@ -183,7 +183,7 @@ Test(updates, a_version_0_database_is_migrated_with_its_queues)
 	    "x'00112233445566778899aabbccddeeff', '{\"state\":\"TASK_STARTING\"}');"
 	    "INSERT INTO updates(task_id, uuid, status) VALUES('t1', "
 	    "x'ffeeddccbbaa99887766554433221100', '{\"state\":\"TASK_RUNNING\"}');");
-	upd_t *u = open_db();
+	struct ctz_updates *u = open_db();
 	cr_expect(upd_task_known(u, "F0", "t1"));
 	cr_expect(upd_task_known(u, "F9", "t2"));
 	cr_expect(!upd_task_known(u, "F9", "t1"));
@@ -209,7 +209,7 @@ Test(updates, a_database_newer_than_the_agent_is_refused_naming_the_version)
 {
 	sql("PRAGMA user_version=7;");
 	struct upd_config cfg = {.db_path = uf_db};
-	upd_t *u = NULL;
+	struct ctz_updates *u = NULL;
 	struct ag_error err = {0};
 	cr_expect(upd_open(&cfg, &u, &err) < 0);
 	cr_expect(strstr(err.msg, "schema version 7 is newer"), "%s", err.msg);

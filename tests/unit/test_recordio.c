@@ -36,7 +36,7 @@ Test(recordio, every_split_point_of_a_stream)
 	/* Cut the stream in three at every pair of points. */
 	for (size_t i = 0; i <= n; i++) {
 		for (size_t j = i; j <= n; j++) {
-			pb_recordio_reader *r = pb_recordio_reader_new(0);
+			struct pb_recordio_reader *r = pb_recordio_reader_new(0);
 			struct collected c = {0};
 			struct ag_error err = {0};
 			cr_assert_eq(pb_recordio_reader_feed(r, stream, i, collect, &c, &err), 0);
@@ -59,7 +59,7 @@ Test(recordio, every_split_point_of_a_stream)
 Test(recordio, byte_at_a_time)
 {
 	const char *stream = "3\nabc3\ndef";
-	pb_recordio_reader *r = pb_recordio_reader_new(16);
+	struct pb_recordio_reader *r = pb_recordio_reader_new(16);
 	struct collected c = {0};
 	for (size_t i = 0; stream[i]; i++)
 		cr_assert_eq(pb_recordio_reader_feed(r, stream + i, 1, collect, &c, NULL), 0);
@@ -70,7 +70,7 @@ Test(recordio, byte_at_a_time)
 
 static void expect_failure(const char *stream, size_t max, int code)
 {
-	pb_recordio_reader *r = pb_recordio_reader_new(max);
+	struct pb_recordio_reader *r = pb_recordio_reader_new(max);
 	struct collected c = {0};
 	struct ag_error err = {0};
 	cr_expect_eq(pb_recordio_reader_feed(r, stream, strlen(stream), collect, &c, &err), code,
@@ -104,7 +104,7 @@ static int stop_at_second(void *ctx, const char *data, size_t len)
 
 Test(recordio, callback_stops_the_feed)
 {
-	pb_recordio_reader *r = pb_recordio_reader_new(0);
+	struct pb_recordio_reader *r = pb_recordio_reader_new(0);
 	int n = 0;
 	cr_expect_eq(pb_recordio_reader_feed(r, "1\na1\nb1\nc", 9, stop_at_second, &n, NULL), 42);
 	cr_expect_eq(n, 2);

@@ -24,7 +24,7 @@ static void teardown(void)
 
 TestSuite(registry, .init = setup, .fini = teardown);
 
-static ms_registry *open_reg(bool *created)
+static struct ms_registry *open_reg(bool *created)
 {
 	return rgt_open(ms_dir, MS_REGISTRY_SYNC_FULL, created);
 }
@@ -36,14 +36,14 @@ static int count_agent(const struct ms_registry_agent *a, void *arg)
 	return 0;
 }
 
-static int count_agents(ms_registry *reg)
+static int count_agents(struct ms_registry *reg)
 {
 	int n = 0;
 	cr_assert_eq(ms_registry_agents_foreach(reg, count_agent, &n, NULL), 0);
 	return n;
 }
 
-static void put_agent(ms_registry *reg, const char *id)
+static void put_agent(struct ms_registry *reg, const char *id)
 {
 	struct ms_registry_agent a = {
 	        .id = id, .hostname = "h", .info_json = "{}", .registered_at_ns = 1};
@@ -54,7 +54,7 @@ static void put_agent(ms_registry *reg, const char *id)
 Test(registry, creates_a_versioned_schema_in_wal_mode)
 {
 	bool created = false;
-	ms_registry *reg = open_reg(&created);
+	struct ms_registry *reg = open_reg(&created);
 	cr_assert(created);
 	cr_assert_eq(ms_registry_schema_version(reg), MS_REGISTRY_SCHEMA_VERSION);
 	cr_assert_eq(count_agents(reg), 0);
@@ -120,7 +120,7 @@ static int see_weight(const char *role, double w, void *arg)
 
 Test(registry, everything_written_is_there_after_reopen)
 {
-	ms_registry *reg = open_reg(NULL);
+	struct ms_registry *reg = open_reg(NULL);
 	struct ag_error err = {0};
 	struct ms_registry_agent a1 = {"S0",  "a1", "{\"port\":5051}", 1700000000000000000,
 	                               false, NULL};
@@ -190,7 +190,7 @@ Test(registry, everything_written_is_there_after_reopen)
 
 Test(registry, unknown_ids_and_bad_weights_are_errors_with_messages)
 {
-	ms_registry *reg = open_reg(NULL);
+	struct ms_registry *reg = open_reg(NULL);
 	struct ag_error err = {0};
 	cr_assert_eq(ms_registry_agent_mark_gone(reg, "nope", &err), -ENOENT);
 	cr_assert(strstr(err.msg, "nope"), "%s", err.msg);
@@ -204,7 +204,7 @@ Test(registry, unknown_ids_and_bad_weights_are_errors_with_messages)
 
 Test(registry, a_committed_batch_is_kept_whole)
 {
-	ms_registry *reg = open_reg(NULL);
+	struct ms_registry *reg = open_reg(NULL);
 	struct ag_error err = {0};
 	cr_assert_eq(ms_registry_begin(reg, &err), 0, "%s", err.msg);
 	cr_assert(ms_registry_in_batch(reg));
@@ -227,7 +227,7 @@ Test(registry, a_committed_batch_is_kept_whole)
 
 Test(registry, a_rolled_back_or_unfinished_batch_leaves_nothing)
 {
-	ms_registry *reg = open_reg(NULL);
+	struct ms_registry *reg = open_reg(NULL);
 	put_agent(reg, "before");
 	cr_assert_eq(ms_registry_begin(reg, NULL), 0);
 	put_agent(reg, "x1");
@@ -246,7 +246,7 @@ Test(registry, a_rolled_back_or_unfinished_batch_leaves_nothing)
 
 Test(registry, a_second_opener_of_the_work_dir_is_refused)
 {
-	ms_registry *reg = open_reg(NULL), *other = NULL;
+	struct ms_registry *reg = open_reg(NULL), *other = NULL;
 	struct ag_error err = {0};
 	cr_assert_eq(ms_registry_open(ms_dir, MS_REGISTRY_SYNC_FULL, &other, NULL, &err), -EBUSY);
 	cr_assert(strstr(err.msg, "another agora-master"), "%s", err.msg);
@@ -269,7 +269,7 @@ static void set_user_version(int v)
 
 Test(registry, a_newer_schema_or_a_foreign_database_is_refused)
 {
-	ms_registry *reg = open_reg(NULL);
+	struct ms_registry *reg = open_reg(NULL);
 	ms_registry_close(reg);
 	set_user_version(MS_REGISTRY_SCHEMA_VERSION + 1);
 	struct ag_error err = {0};
@@ -289,7 +289,7 @@ Test(registry, garbage_in_the_file_is_an_error_not_a_crash)
 	for (int i = 0; i < 4096; i++)
 		fputc(i * 7 & 0xff, f);
 	fclose(f);
-	ms_registry *reg = NULL;
+	struct ms_registry *reg = NULL;
 	struct ag_error err = {0};
 	int r = ms_registry_open(ms_dir, MS_REGISTRY_SYNC_FULL, &reg, NULL, &err);
 	cr_assert_lt(r, 0);
@@ -308,7 +308,7 @@ static void sigkill_loses_nothing_acknowledged(enum ms_registry_sync sync)
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		close(p[0]);
-		ms_registry *reg = NULL;
+		struct ms_registry *reg = NULL;
 		if (ms_registry_open(ms_dir, sync, &reg, NULL, NULL) < 0)
 			_exit(1);
 		for (unsigned i = 0;; i += 4) {
@@ -350,7 +350,7 @@ static void sigkill_loses_nothing_acknowledged(enum ms_registry_sync sync)
 	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
 	          "the writer failed on its own (status %d)", status);
 
-	ms_registry *reg = open_reg(NULL);
+	struct ms_registry *reg = open_reg(NULL);
 	int n = count_agents(reg);
 	cr_assert_geq((unsigned)n, acked + 1, "acknowledged up to A%u, found %d agents", acked, n);
 	/* No half batch: the count is whole batches (4 ids per round) or a

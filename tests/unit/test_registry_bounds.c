@@ -25,19 +25,19 @@ static void teardown(void)
 
 TestSuite(registry_bounds, .init = setup, .fini = teardown, .timeout = 60);
 
-static ms_registry *open_reg(void)
+static struct ms_registry *open_reg(void)
 {
 	return rgt_open(dir, MS_REGISTRY_SYNC_NORMAL, NULL);
 }
 
-static void put_fw(ms_registry *reg, const char *id, const char *info)
+static void put_fw(struct ms_registry *reg, const char *id, const char *info)
 {
 	struct ms_registry_framework f = {.id = id, .info_json = info, .registered_at_ns = 1};
 	struct ag_error err = {0};
 	cr_assert_eq(ms_registry_framework_put(reg, &f, &err), 0, "%s", err.msg);
 }
 
-static void remove_fw(ms_registry *reg, const char *id)
+static void remove_fw(struct ms_registry *reg, const char *id)
 {
 	struct ag_error err = {0};
 	cr_assert_eq(ms_registry_framework_mark_removed(reg, id, &err), 0, "%s", err.msg);
@@ -61,7 +61,7 @@ static int see_fw(const struct ms_registry_framework *f, void *arg)
 	return 0;
 }
 
-static struct rows list(ms_registry *reg)
+static struct rows list(struct ms_registry *reg)
 {
 	struct rows r = {0};
 	cr_assert_eq(ms_registry_frameworks_foreach(reg, see_fw, &r, NULL), 0);
@@ -91,7 +91,7 @@ static off_t file_size(const char *name)
 
 Test(registry_bounds, the_oldest_tombstones_are_pruned_the_newest_kept)
 {
-	ms_registry *reg = open_reg();
+	struct ms_registry *reg = open_reg();
 	put_fw(reg, "live", "{\"name\":\"live\"}");
 	char id[32];
 	for (int i = 0; i < 10; i++) {
@@ -150,7 +150,7 @@ static char *big_info(size_t len)
 
 Test(registry_bounds, a_tombstone_keeps_no_framework_info)
 {
-	ms_registry *reg = open_reg();
+	struct ms_registry *reg = open_reg();
 	_cleanup_free_ char *big = big_info(300000);
 	put_fw(reg, "F0", big);
 	remove_fw(reg, "F0");
@@ -164,7 +164,7 @@ Test(registry_bounds, a_tombstone_keeps_no_framework_info)
 
 Test(registry_bounds, the_space_of_pruned_rows_goes_back_to_the_file_system)
 {
-	ms_registry *reg = open_reg();
+	struct ms_registry *reg = open_reg();
 	/* 40 MB of rows, as 200 frameworks with 200 KB FrameworkInfos. */
 	_cleanup_free_ char *big = big_info(200000);
 	char id[32];
@@ -224,7 +224,7 @@ Test(registry_bounds, a_schema_1_registry_is_migrated_and_shrinks)
 	off_t before = file_size("registry.db");
 	cr_assert_gt(before, 25 << 20, "%lld", (long long)before);
 
-	ms_registry *reg = open_reg();
+	struct ms_registry *reg = open_reg();
 	cr_assert_eq(ms_registry_schema_version(reg), MS_REGISTRY_SCHEMA_VERSION);
 	cr_assert_eq(ms_registry_removed_frameworks(reg), 10);
 	struct rows r = list(reg);

@@ -103,7 +103,7 @@ static void teardown(void)
 	(void)td_remove(dir);
 }
 
-static ms_registry *open_reg(void)
+static struct ms_registry *open_reg(void)
 {
 	return rgt_open(dir, MS_REGISTRY_SYNC_FULL, NULL);
 }
@@ -134,7 +134,7 @@ static mode_t mode_of(const char *name)
 
 Test(secrets, the_registry_keeps_an_agents_secret, .init = setup, .fini = teardown)
 {
-	ms_registry *reg = open_reg();
+	struct ms_registry *reg = open_reg();
 	struct ag_error err = {0};
 	struct ms_registry_agent a = {
 	        .id = "S0", .hostname = "h", .info_json = "{}", .secret = SECRET};
@@ -167,7 +167,7 @@ Test(secrets, a_schema_1_registry_is_migrated_and_made_private, .init = setup, .
 	snprintf(path, sizeof(path), "%s/registry.db", dir);
 	rgt_create_v1(path, "INSERT INTO agents VALUES ('S-old', 'h', '{}', 7, 0);");
 
-	ms_registry *reg = open_reg();
+	struct ms_registry *reg = open_reg();
 	cr_expect_eq(ms_registry_schema_version(reg), MS_REGISTRY_SCHEMA_VERSION);
 	cr_expect_eq(mode_of("registry.db"), 0600, "registry.db is %o", mode_of("registry.db"));
 	struct seen s = {0};
