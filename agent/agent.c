@@ -382,8 +382,8 @@ static json_t *agent_info(struct agent *a)
 {
 	json_t *res = json_array();
 	json_array_append_new(res, scalar("cpus", a->cap.cpus));
-	json_array_append_new(res, scalar("mem", (double)(a->cap.mem_bytes / CAP_MIB)));
-	json_array_append_new(res, scalar("disk", (double)(a->cap.disk_bytes / CAP_MIB)));
+	json_array_append_new(res, scalar("mem", (double)(a->cap.mem_bytes / CTZ_MIB)));
+	json_array_append_new(res, scalar("disk", (double)(a->cap.disk_bytes / CTZ_MIB)));
 	json_array_append_new(res, json_pack("{s:s, s:s, s:{s:[{s:I, s:I}]}}", "name", "ports",
 	                                     "type", "RANGES", "ranges", "range", "begin",
 	                                     (json_int_t)a->cap.port_lo, "end",
@@ -520,7 +520,7 @@ static void limits_of(const struct agent *a, const struct pb_task_info *t, struc
 		if (strcmp(r->name, "cpus") == 0)
 			lim->cpus += (double)r->scalar_milli / 1000.0;
 		else if (strcmp(r->name, "mem") == 0)
-			lim->mem_bytes += (uint64_t)r->scalar_milli * CAP_MIB / 1000;
+			lim->mem_bytes += (uint64_t)r->scalar_milli * CTZ_MIB / 1000;
 	}
 }
 

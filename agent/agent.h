@@ -29,7 +29,7 @@ struct agent {
 	int master_port, port;
 	int64_t update_backoff_ms, registration_backoff_ms;
 	struct pol_config policy;
-	struct cap_resources cap;
+	struct ctz_capacity cap;
 	/* state */
 	char *agent_id; /* NULL until the first REGISTERED */
 	/* the registration last sent (REREGISTER, with how many tasks), for

@@ -27,7 +27,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 int main(int argc, char **argv)
 {
-	struct cap_config capc = {0};
+	struct ctz_capacity_config capc = {0};
 	/* The agent keeps pointers into it until it exits. */
 	static struct flg_flags F;
 	struct ag_error ferr = {0};
@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 	/* Probe the controllers where the containerizer will create the
 	 * tasks' cgroups, not at the root. */
 	capc.cgroup_parent = A.cgroup_parent ? A.cgroup_parent : CTZ_DEFAULT_CGROUP_PARENT;
-	if (cap_measure(&capc, &A.cap, &err) < 0) {
+	if (ctz_capacity_measure(&capc, &A.cap, &err) < 0) {
 		ag_err("%s", err.msg);
 		return 1;
 	}
@@ -105,8 +105,8 @@ int main(int argc, char **argv)
 	        "cpus:%g;mem:%llu;disk:%llu;ports:[%u-%u]%s%s",
 	        A.work_dir, master, A.hostname,
 	        A.cap.isolated ? "isolated" : "NOT isolated (--no_isolation)", A.cap.cpus,
-	        (unsigned long long)(A.cap.mem_bytes / CAP_MIB),
-	        (unsigned long long)(A.cap.disk_bytes / CAP_MIB), A.cap.port_lo, A.cap.port_hi,
+	        (unsigned long long)(A.cap.mem_bytes / CTZ_MIB),
+	        (unsigned long long)(A.cap.disk_bytes / CTZ_MIB), A.cap.port_lo, A.cap.port_hi,
 	        A.agent_id ? "; agent id from the last run " : "", A.agent_id ? A.agent_id : "");
 	signal(SIGPIPE, SIG_IGN);
 	struct event *sigterm = evsignal_new(A.base, SIGTERM, on_signal, NULL);

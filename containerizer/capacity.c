@@ -8,7 +8,7 @@
 #include <sys/statvfs.h>
 #include <sys/sysinfo.h>
 
-int cap_cpuset_count(const char *list, unsigned *ret)
+int ctz_cpuset_count(const char *list, unsigned *ret)
 {
 	unsigned n = 0;
 	const char *p = list;
@@ -37,7 +37,7 @@ int cap_cpuset_count(const char *list, unsigned *ret)
 	return 0;
 }
 
-int cap_cpu_max_cpus(const char *cpu_max, double *ret)
+int ctz_cpu_max_cpus(const char *cpu_max, double *ret)
 {
 	char q[32];
 	unsigned long long period = 0;
@@ -54,14 +54,14 @@ int cap_cpu_max_cpus(const char *cpu_max, double *ret)
 	return 0;
 }
 
-uint64_t cap_mem_reserve(uint64_t total)
+uint64_t ctz_mem_reserve(uint64_t total)
 {
 	uint64_t r = total / 10;
-	uint64_t floor = CAP_GIB < total / 2 ? CAP_GIB : total / 2;
+	uint64_t floor = CTZ_GIB < total / 2 ? CTZ_GIB : total / 2;
 	return r > floor ? r : floor;
 }
 
-int cap_ports_parse(const char *range, uint32_t *ret_lo, uint32_t *ret_hi)
+int ctz_ports_parse(const char *range, uint32_t *ret_lo, uint32_t *ret_hi)
 {
 	unsigned long lo, hi;
 	char tail;
@@ -72,7 +72,7 @@ int cap_ports_parse(const char *range, uint32_t *ret_lo, uint32_t *ret_hi)
 	return 0;
 }
 
-int cap_override(struct cap_resources *r, const char *text, struct ag_error *err)
+int ctz_capacity_override(struct ctz_capacity *r, const char *text, struct ag_error *err)
 {
 	_cleanup_free_ char *copy = ag_strdup(text);
 	char *save = NULL;
@@ -89,7 +89,7 @@ int cap_override(struct cap_resources *r, const char *text, struct ag_error *err
 			char *close_b = strchr(rng, ']');
 			if (close_b)
 				*close_b = '\0';
-			if (cap_ports_parse(rng, &r->port_lo, &r->port_hi) < 0)
+			if (ctz_ports_parse(rng, &r->port_lo, &r->port_hi) < 0)
 				return ag_error_msg(err, EINVAL,
 				                    "--resources: ports: want [LO-HI], got `%s`",
 				                    v);
@@ -103,9 +103,9 @@ int cap_override(struct cap_resources *r, const char *text, struct ag_error *err
 		if (strcmp(item, "cpus") == 0)
 			r->cpus = d;
 		else if (strcmp(item, "mem") == 0)
-			r->mem_bytes = (uint64_t)(d * CAP_MIB);
+			r->mem_bytes = (uint64_t)(d * CTZ_MIB);
 		else if (strcmp(item, "disk") == 0)
-			r->disk_bytes = (uint64_t)(d * CAP_MIB);
+			r->disk_bytes = (uint64_t)(d * CTZ_MIB);
 		else
 			return ag_error_msg(err, EINVAL,
 			                    "--resources: unknown resource `%s` (cpus, mem, disk, "
@@ -148,14 +148,14 @@ static void cgroup_limits(int rootfd, const char *own, double *ret_cpus, uint64_
 	_cleanup_free_ char *dir = ag_strdup(own);
 	char *v = read_cg(rootfd, dir, "cpuset.cpus.effective");
 	unsigned n;
-	if (v && cap_cpuset_count(v, &n) == 0 && n > 0)
+	if (v && ctz_cpuset_count(v, &n) == 0 && n > 0)
 		*ret_cpuset = n;
 	free(v);
 	for (;;) {
 		if (*dir) {
 			v = read_cg(rootfd, dir, "cpu.max");
 			double c;
-			if (v && cap_cpu_max_cpus(v, &c) == 0 && c > 0 &&
+			if (v && ctz_cpu_max_cpus(v, &c) == 0 && c > 0 &&
 			    (*ret_cpus == 0 || c < *ret_cpus))
 				*ret_cpus = c;
 			free(v);
@@ -176,9 +176,10 @@ static void cgroup_limits(int rootfd, const char *own, double *ret_cpus, uint64_
 	}
 }
 
-int cap_measure(const struct cap_config *cfg, struct cap_resources *ret, struct ag_error *err)
+int ctz_capacity_measure(const struct ctz_capacity_config *cfg, struct ctz_capacity *ret,
+                         struct ag_error *err)
 {
-	struct cap_resources r = {.isolated = !cfg->no_isolation};
+	struct ctz_capacity r = {.isolated = !cfg->no_isolation};
 	int rootfd = -1;
 	int k = cg_root_open(cfg->cgroup_root, &rootfd, NULL);
 	if (!cfg->no_isolation) {
@@ -220,19 +221,19 @@ int cap_measure(const struct cap_config *cfg, struct cap_resources *ret, struct 
 	struct sysinfo si;
 	uint64_t total = sysinfo(&si) == 0 ? (uint64_t)si.totalram * si.mem_unit : 0;
 	if (mem_max && mem_max < total)
-		r.mem_bytes = mem_max > CAP_AGENT_RESERVE ? mem_max - CAP_AGENT_RESERVE : 0;
+		r.mem_bytes = mem_max > CTZ_AGENT_RESERVE ? mem_max - CTZ_AGENT_RESERVE : 0;
 	else
-		r.mem_bytes = total - cap_mem_reserve(total);
+		r.mem_bytes = total - ctz_mem_reserve(total);
 
 	struct statvfs sv;
 	if (cfg->work_dir && statvfs(cfg->work_dir, &sv) == 0)
 		r.disk_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
 
-	if (cap_ports_parse(cfg->ports ? cfg->ports : CAP_DEFAULT_PORTS, &r.port_lo, &r.port_hi) <
+	if (ctz_ports_parse(cfg->ports ? cfg->ports : CTZ_DEFAULT_PORTS, &r.port_lo, &r.port_hi) <
 	    0)
 		return ag_error_msg(err, EINVAL, "--ports: want LO-HI, got `%s`", cfg->ports);
 	if (cfg->resources) {
-		k = cap_override(&r, cfg->resources, err);
+		k = ctz_capacity_override(&r, cfg->resources, err);
 		if (k < 0)
 			return k;
 	}

@@ -28,7 +28,7 @@
 
 /* Where tasks' cgroups go, relative to the cgroup2 root, unless
  * ctz_config.cgroup_parent says otherwise. The agent's capacity check
- * (cap_measure) probes this same parent for its controllers. */
+ * (ctz_capacity_measure) probes this same parent for its controllers. */
 #define CTZ_DEFAULT_CGROUP_PARENT "agora/tasks"
 
 /* An OCI-like task runs under agora-init as its pid 1 (signals forwarded,

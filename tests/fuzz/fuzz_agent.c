@@ -238,8 +238,8 @@ static void fuzz_init(void)
 	/* A lost link would re-register after this long: never, within a
 	 * reset period; the driver feeds REGISTERED itself. */
 	A.registration_backoff_ms = 3600 * 1000;
-	struct cap_config capc = {.work_dir = dir, .no_isolation = true};
-	if (cap_measure(&capc, &A.cap, &err) < 0 || agent_init(&A, 0, &err) < 0 ||
+	struct ctz_capacity_config capc = {.work_dir = dir, .no_isolation = true};
+	if (ctz_capacity_measure(&capc, &A.cap, &err) < 0 || agent_init(&A, 0, &err) < 0 ||
 	    agent_operator_start(&A, &err) < 0 || agent_recover(&A, &err) < 0) {
 		fprintf(stderr, "fuzz_agent: %s\n", err.msg);
 		abort();

@@ -422,10 +422,10 @@ Test(agent_sup, finished_sandboxes_are_collected_after_the_keep_time)
 
 Test(agent_sup, capacity_refuses_without_cgroup_v2_controllers_unless_told)
 {
-	struct cap_config cfg = {.work_dir = "/", .cgroup_parent = "agora"};
-	struct cap_resources r;
+	struct ctz_capacity_config cfg = {.work_dir = "/", .cgroup_parent = "agora"};
+	struct ctz_capacity r;
 	struct ag_error err = {0};
-	int rc = cap_measure(&cfg, &r, &err);
+	int rc = ctz_capacity_measure(&cfg, &r, &err);
 	if (rc == 0) {
 		cr_expect(r.isolated && r.cpus > 0 && r.mem_bytes > 0);
 		return; /* a host with cgroup v2 controllers */
@@ -434,6 +434,6 @@ Test(agent_sup, capacity_refuses_without_cgroup_v2_controllers_unless_told)
 	cr_expect(strstr(err.msg, "--no-isolation"), "%s", err.msg);
 	printf("capacity on this host: %s\n", err.msg);
 	cfg.no_isolation = true;
-	cr_assert(cap_measure(&cfg, &r, &err) == 0, "%s", err.msg);
+	cr_assert(ctz_capacity_measure(&cfg, &r, &err) == 0, "%s", err.msg);
 	cr_expect(!r.isolated);
 }

@@ -12,66 +12,67 @@
 Test(capacity, cpuset_lists_count_every_cpu)
 {
 	unsigned n = 0;
-	cr_assert(cap_cpuset_count("0-3,8,10-11\n", &n) == 0);
+	cr_assert(ctz_cpuset_count("0-3,8,10-11\n", &n) == 0);
 	cr_expect_eq(n, 7);
-	cr_assert(cap_cpuset_count("5", &n) == 0);
+	cr_assert(ctz_cpuset_count("5", &n) == 0);
 	cr_expect_eq(n, 1);
-	cr_assert(cap_cpuset_count("", &n) == 0);
+	cr_assert(ctz_cpuset_count("", &n) == 0);
 	cr_expect_eq(n, 0);
-	cr_expect(cap_cpuset_count("3-1", &n) == -EINVAL);
-	cr_expect(cap_cpuset_count("a", &n) == -EINVAL);
-	cr_expect(cap_cpuset_count("1;2", &n) == -EINVAL);
+	cr_expect(ctz_cpuset_count("3-1", &n) == -EINVAL);
+	cr_expect(ctz_cpuset_count("a", &n) == -EINVAL);
+	cr_expect(ctz_cpuset_count("1;2", &n) == -EINVAL);
 }
 
 Test(capacity, cpu_max_is_quota_over_period)
 {
 	double c = -1;
-	cr_assert(cap_cpu_max_cpus("150000 100000\n", &c) == 0);
+	cr_assert(ctz_cpu_max_cpus("150000 100000\n", &c) == 0);
 	cr_expect_float_eq(c, 1.5, 1e-9);
-	cr_assert(cap_cpu_max_cpus("max 100000", &c) == 0);
+	cr_assert(ctz_cpu_max_cpus("max 100000", &c) == 0);
 	cr_expect_float_eq(c, 0, 1e-9);
-	cr_expect(cap_cpu_max_cpus("100000", &c) == -EINVAL);
-	cr_expect(cap_cpu_max_cpus("x 100000", &c) == -EINVAL);
+	cr_expect(ctz_cpu_max_cpus("100000", &c) == -EINVAL);
+	cr_expect(ctz_cpu_max_cpus("x 100000", &c) == -EINVAL);
 }
 
 Test(capacity, reserve_is_a_tenth_but_at_least_a_gib_and_at_most_half)
 {
-	cr_expect_eq(cap_mem_reserve(64 * CAP_GIB), 64 * CAP_GIB / 10);
-	cr_expect_eq(cap_mem_reserve(4 * CAP_GIB), CAP_GIB);
-	cr_expect_eq(cap_mem_reserve(CAP_GIB), CAP_GIB / 2);
-	cr_expect_eq(cap_mem_reserve(0), 0);
+	cr_expect_eq(ctz_mem_reserve(64 * CTZ_GIB), 64 * CTZ_GIB / 10);
+	cr_expect_eq(ctz_mem_reserve(4 * CTZ_GIB), CTZ_GIB);
+	cr_expect_eq(ctz_mem_reserve(CTZ_GIB), CTZ_GIB / 2);
+	cr_expect_eq(ctz_mem_reserve(0), 0);
 }
 
 Test(capacity, ports_and_overrides)
 {
 	uint32_t lo, hi;
-	cr_assert(cap_ports_parse("31000-32000", &lo, &hi) == 0);
+	cr_assert(ctz_ports_parse("31000-32000", &lo, &hi) == 0);
 	cr_expect(lo == 31000 && hi == 32000);
-	cr_expect(cap_ports_parse("2-1", &lo, &hi) < 0);
-	cr_expect(cap_ports_parse("0-10", &lo, &hi) < 0);
-	cr_expect(cap_ports_parse("1-70000", &lo, &hi) < 0);
-	cr_expect(cap_ports_parse("1-2x", &lo, &hi) < 0);
+	cr_expect(ctz_ports_parse("2-1", &lo, &hi) < 0);
+	cr_expect(ctz_ports_parse("0-10", &lo, &hi) < 0);
+	cr_expect(ctz_ports_parse("1-70000", &lo, &hi) < 0);
+	cr_expect(ctz_ports_parse("1-2x", &lo, &hi) < 0);
 
-	struct cap_resources r = {0};
+	struct ctz_capacity r = {0};
 	struct ag_error err = {0};
-	cr_assert(cap_override(&r, "cpus:2.5;mem:1024;disk:10;ports:[5000-5010]", &err) == 0, "%s",
-	          err.msg);
+	cr_assert(ctz_capacity_override(&r, "cpus:2.5;mem:1024;disk:10;ports:[5000-5010]", &err) ==
+	                  0,
+	          "%s", err.msg);
 	cr_expect_float_eq(r.cpus, 2.5, 1e-9);
-	cr_expect_eq(r.mem_bytes, 1024 * CAP_MIB);
-	cr_expect_eq(r.disk_bytes, 10 * CAP_MIB);
+	cr_expect_eq(r.mem_bytes, 1024 * CTZ_MIB);
+	cr_expect_eq(r.disk_bytes, 10 * CTZ_MIB);
 	cr_expect(r.port_lo == 5000 && r.port_hi == 5010);
-	cr_expect(cap_override(&r, "gpus:1", &err) < 0);
+	cr_expect(ctz_capacity_override(&r, "gpus:1", &err) < 0);
 	cr_expect(strstr(err.msg, "unknown resource `gpus`"), "%s", err.msg);
-	cr_expect(cap_override(&r, "mem:-1", &err) < 0);
-	cr_expect(cap_override(&r, "mem", &err) < 0);
+	cr_expect(ctz_capacity_override(&r, "mem:-1", &err) < 0);
+	cr_expect(ctz_capacity_override(&r, "mem", &err) < 0);
 }
 
 Test(capacity, no_isolation_measures_and_says_so)
 {
-	struct cap_config cfg = {.work_dir = "/", .no_isolation = true};
-	struct cap_resources r;
+	struct ctz_capacity_config cfg = {.work_dir = "/", .no_isolation = true};
+	struct ctz_capacity r;
 	struct ag_error err = {0};
-	cr_assert(cap_measure(&cfg, &r, &err) == 0, "%s", err.msg);
+	cr_assert(ctz_capacity_measure(&cfg, &r, &err) == 0, "%s", err.msg);
 	cr_expect(!r.isolated);
 	cr_expect(strstr(r.note, "--no-isolation"));
 	cr_expect(r.cpus >= 1 && r.mem_bytes > 0 && r.disk_bytes > 0);
