@@ -141,10 +141,10 @@ static void on_task_state(void *ctx, const struct ctz_update *u)
 	}
 	/* STARTING is reported once the containerizer recorded the launch,
 	 * before anything runs: the launch is accepted. */
-	if (u->state == TASK_STARTING)
+	if (u->state == PB_TASK_STARTING)
 		ag_info("task `%s` of framework `%s`: launch accepted, container %s", u->task_id,
 		        fw, u->container_id);
-	enqueue(a, fw, u->task_id, task_state_name(u->state), task_reason_name(u->reason),
+	enqueue(a, fw, u->task_id, pb_task_state_name(u->state), pb_task_reason_name(u->reason),
 	        u->message, u->container_id);
 }
 

@@ -122,7 +122,7 @@ static void add_container(void *ctx, const struct ctz_info *i)
 	 * record says how it ended. */
 	const char *state = fw && upd_task_known(a->upd, fw, i->task_id)
 	                            ? pb_task_state_name(upd_task_state(a->upd, fw, i->task_id))
-	                    : i->ended ? task_state_name(i->final)
+	                    : i->ended ? pb_task_state_name(i->final)
 	                               : NULL;
 	json_object_set_new(j, "state", state ? json_string(state) : json_null());
 	if (i->monitor_pid > 0 && !i->ended)

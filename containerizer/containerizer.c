@@ -90,8 +90,8 @@ static struct ctz_entry *find_task_by_cid(const struct ctz *c, const char *cid)
 	return ag_map_get(&c->by_cid, cid);
 }
 
-static void emit(struct ctz *c, const struct ctz_entry *e, enum task_state s, enum task_reason r,
-                 const char *msg, bool has_status, int status)
+static void emit(struct ctz *c, const struct ctz_entry *e, enum pb_task_state s,
+                 enum pb_task_reason r, const char *msg, bool has_status, int status)
 {
 	if (!c->cfg.on_task_state)
 		return;
@@ -176,7 +176,7 @@ static void save_final_usage(struct ctz *c, const struct ctz_entry *e)
 
 /* Record the terminal state as reported, after reporting it: an agent
  * killed in between reports it again (at least once, never lost). */
-static void finish(struct ctz *c, struct ctz_entry *e, enum task_state s, enum task_reason r,
+static void finish(struct ctz *c, struct ctz_entry *e, enum pb_task_state s, enum pb_task_reason r,
                    const char *msg, bool has_status, int status)
 {
 	save_final_usage(c, e);
@@ -205,7 +205,7 @@ static void monitor_exited(struct ctz *c, struct ctz_entry *e)
 	struct ctz_exit x;
 	int r = ctz__exit_read(e->run_dir, &x);
 	if (r < 0) {
-		finish(c, e, TASK_LOST, REASON_EXECUTOR_TERMINATED,
+		finish(c, e, PB_TASK_LOST, PB_REASON_EXECUTOR_TERMINATED,
 		       "exit status unknown: the task's monitor is gone and recorded none", false,
 		       0);
 		return;
@@ -218,14 +218,15 @@ static void monitor_exited(struct ctz *c, struct ctz_entry *e)
 		snprintf(msg, sizeof(msg), "Command terminated by signal %s",
 		         sigabbrev_np(x.signal) ? sigabbrev_np(x.signal) : "?");
 	if (e->st.phase == CTZ_KILLING)
-		finish(c, e, TASK_KILLED, REASON_NONE, "Command killed on request", true, status);
+		finish(c, e, PB_TASK_KILLED, PB_REASON_UNSET, "Command killed on request", true,
+		       status);
 	else if (x.oom_kills > 0)
-		finish(c, e, TASK_FAILED, REASON_CONTAINER_LIMITATION_MEMORY,
+		finish(c, e, PB_TASK_FAILED, PB_REASON_CONTAINER_LIMITATION_MEMORY,
 		       "Memory limit exceeded: the task was OOM-killed", true, status);
 	else if (status == 0)
-		finish(c, e, TASK_FINISHED, REASON_NONE, msg, true, 0);
+		finish(c, e, PB_TASK_FINISHED, PB_REASON_UNSET, msg, true, 0);
 	else
-		finish(c, e, TASK_FAILED, REASON_COMMAND_EXECUTOR_FAILED, msg, true, status);
+		finish(c, e, PB_TASK_FAILED, PB_REASON_COMMAND_EXECUTOR_FAILED, msg, true, status);
 }
 
 /* ---- open / close ---- */
@@ -583,13 +584,13 @@ int ctz_launch(struct ctz *c, const struct ctz_task *t, char **ret_cid, struct a
 	if (ret_cid)
 		*ret_cid = ag_strdup(cid);
 
-	emit(c, e, TASK_STARTING, REASON_NONE, NULL, false, 0);
+	emit(c, e, PB_TASK_STARTING, PB_REASON_UNSET, NULL, false, 0);
 	struct ag_error lerr = {0};
 	pid_t mpid = 0;
 	r = ctz__spawn(c, e, spec, uid, gid, wants_init(t, spec), &mpid, &lerr);
 	rt_spec_free(spec);
 	if (r < 0) {
-		finish(c, e, TASK_FAILED, REASON_CONTAINER_LAUNCH_FAILED, lerr.msg, false, 0);
+		finish(c, e, PB_TASK_FAILED, PB_REASON_CONTAINER_LAUNCH_FAILED, lerr.msg, false, 0);
 		timer_rearm(c);
 		return 0;
 	}
@@ -614,9 +615,9 @@ int ctz_launch(struct ctz *c, const struct ctz_task *t, char **ret_cid, struct a
 		if (!let_go)
 			AG_IGNORE_RESULT(rt_container_delete(&c->rto, cid, true, NULL));
 		e->launch_error = ag_strdup(lerr.msg);
-		emit(c, e, TASK_FAILED, REASON_CONTAINER_LAUNCH_FAILED, lerr.msg, false, 0);
+		emit(c, e, PB_TASK_FAILED, PB_REASON_CONTAINER_LAUNCH_FAILED, lerr.msg, false, 0);
 		e->st.phase = CTZ_DONE;
-		e->st.final = TASK_FAILED;
+		e->st.final = PB_TASK_FAILED;
 		e->st.done_at_ms = ctz__now_ms();
 		/* Reported already; a record still "starting" makes the next
 		 * recovery end the container and report it again. */
@@ -631,7 +632,7 @@ int ctz_launch(struct ctz *c, const struct ctz_task *t, char **ret_cid, struct a
 	 * reports RUNNING on recovery (or the real end), never "not started"
 	 * for a task the master saw running. */
 	e->st.phase = CTZ_RUNNING;
-	emit(c, e, TASK_RUNNING, REASON_NONE, NULL, false, 0);
+	emit(c, e, PB_TASK_RUNNING, PB_REASON_UNSET, NULL, false, 0);
 	e->st.reported_running = true;
 	/* A record left "starting" makes the next recovery report RUNNING
 	 * again (or the real end): a repeat, never a loss. */
@@ -689,7 +690,7 @@ int ctz_kill(struct ctz *c, const char *framework_id, const char *task_id, int64
 	e->st.phase = CTZ_KILLING;
 	e->st.kill_deadline_ms = ctz__now_ms() + (grace_ms > 0 ? grace_ms : 0);
 	int r = ctz__state_write(e, NULL);
-	emit(c, e, TASK_KILLING, REASON_NONE, NULL, false, 0);
+	emit(c, e, PB_TASK_KILLING, PB_REASON_UNSET, NULL, false, 0);
 	/* A grace whose deadline is not on disk would not survive a restart
 	 * (the task would run on, unkilled): without a record, no grace.
 	 * A SIGTERM that cannot be sent is followed by SIGKILL at the
@@ -894,7 +895,7 @@ static void recover_one(struct ctz *c, const char *cid, struct ctz_recovery *n)
 				/* Started just before the agent died. */
 				e->st.phase = CTZ_RUNNING;
 				e->st.reported_running = true;
-				emit(c, e, TASK_RUNNING, REASON_NONE, NULL, false, 0);
+				emit(c, e, PB_TASK_RUNNING, PB_REASON_UNSET, NULL, false, 0);
 				/* Unrecorded, it is reported again at the
 				 * next recovery: a repeat, never a loss. */
 				AG_IGNORE_RESULT(ctz__state_write(e, NULL));
@@ -913,11 +914,11 @@ static void recover_one(struct ctz *c, const char *cid, struct ctz_recovery *n)
 			        "the agent restarted while starting the task and cannot tell "
 			        "whether it ran (%s); it was ended and is not relaunched",
 			        cerr.msg);
-			finish(c, e, TASK_LOST, REASON_AGENT_RESTARTED, msg, false, 0);
+			finish(c, e, PB_TASK_LOST, PB_REASON_AGENT_RESTARTED, msg, false, 0);
 			return;
 		}
 		n->unlaunched++;
-		finish(c, e, TASK_FAILED, REASON_AGENT_RESTARTED,
+		finish(c, e, PB_TASK_FAILED, PB_REASON_AGENT_RESTARTED,
 		       "the agent restarted during the launch: the task never started and is not "
 		       "relaunched",
 		       false, 0);
@@ -932,7 +933,7 @@ static void recover_one(struct ctz *c, const char *cid, struct ctz_recovery *n)
 	if (st.phase == CTZ_LAUNCHING) {
 		/* "starting" is written before any start: none was made. */
 		n->unlaunched++;
-		finish(c, e, TASK_FAILED, REASON_AGENT_RESTARTED,
+		finish(c, e, PB_TASK_FAILED, PB_REASON_AGENT_RESTARTED,
 		       "the agent restarted during the launch: the task never started and is not "
 		       "relaunched",
 		       false, 0);
@@ -940,13 +941,13 @@ static void recover_one(struct ctz *c, const char *cid, struct ctz_recovery *n)
 	}
 	n->lost++;
 	if (st.phase == CTZ_STARTING) {
-		finish(c, e, TASK_LOST, REASON_AGENT_RESTARTED,
+		finish(c, e, PB_TASK_LOST, PB_REASON_AGENT_RESTARTED,
 		       "the agent restarted while starting the task and its monitor is gone "
 		       "without a record: whether it ran is unknown; it is not relaunched",
 		       false, 0);
 		return;
 	}
-	finish(c, e, TASK_LOST, REASON_EXECUTOR_TERMINATED,
+	finish(c, e, PB_TASK_LOST, PB_REASON_EXECUTOR_TERMINATED,
 	       "exit status unknown: the task's monitor is gone and recorded none", false, 0);
 }
 

@@ -19,7 +19,7 @@
 #ifndef AGORA_AGENT_CONTAINERIZER_H
 #define AGORA_AGENT_CONTAINERIZER_H
 
-#include "containerizer/task.h"
+#include "proto/proto.h"
 #include "containerizer/taskspec.h"
 #include "common/common.h"
 
@@ -42,9 +42,9 @@ struct ctz_update {
 	const char *framework_id; /* "" for a record older than the (framework, task) key */
 	const char *task_id;
 	const char *container_id;
-	enum task_state state;
-	enum task_reason reason; /* REASON_NONE when there is none */
-	const char *message;     /* may be NULL */
+	enum pb_task_state state;
+	enum pb_task_reason reason; /* PB_REASON_UNSET when there is none */
+	const char *message;        /* may be NULL */
 	bool has_exit_status;
 	int exit_status; /* exit code, or 128 + signal */
 };
@@ -146,7 +146,7 @@ struct ctz_info {
 	const char *framework_id, *task_id, *container_id, *sandbox;
 	const char *phase; /* "launching", "starting", "running", "killing", "ended" */
 	bool ended;
-	enum task_state final; /* when ended */
+	enum pb_task_state final; /* when ended */
 	pid_t monitor_pid;
 };
 typedef void (*ctz_info_fn)(void *ctx, const struct ctz_info *i);

@@ -23,7 +23,7 @@ struct ctz_state {
 	bool reported_running;
 	int64_t kill_deadline_ms;
 	int64_t done_at_ms;
-	enum task_state final;
+	enum pb_task_state final;
 };
 
 struct ctz_entry {

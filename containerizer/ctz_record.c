@@ -68,6 +68,12 @@ static int64_t kv_int(const char *text, const char *key, int64_t dflt)
 	return v;
 }
 
+/* `final` is stored as the number of the containerizer's former enum
+ * task_state, which was proto's enum pb_task_state less one (STAGING was
+ * 0, no UNSET): records written by an older agent read back the same. */
+#define FINAL_ON_DISK(s)   ((int)(s)-1)
+#define FINAL_FROM_DISK(v) ((enum pb_task_state)((v) + 1))
+
 int ctz__state_write(const struct ctz_entry *e, struct ag_error *err)
 {
 	char text[256];
@@ -75,7 +81,8 @@ int ctz__state_write(const struct ctz_entry *e, struct ag_error *err)
 	         "phase=%s\nreported_running=%d\nkill_deadline_ms=%lld\ndone_at_ms=%lld\n"
 	         "final=%d\n",
 	         phase_names[e->st.phase], e->st.reported_running ? 1 : 0,
-	         (long long)e->st.kill_deadline_ms, (long long)e->st.done_at_ms, (int)e->st.final);
+	         (long long)e->st.kill_deadline_ms, (long long)e->st.done_at_ms,
+	         FINAL_ON_DISK(e->st.final));
 	int r = write_in(e->run_dir, "state", text);
 	if (r < 0)
 		return ag_error_set(err, -r, "record the state of task `%s`", e->task_id);
@@ -101,7 +108,7 @@ int ctz__state_read(const char *run_dir, struct ctz_state *ret)
 	st.reported_running = kv_int(text, "reported_running", 0) != 0;
 	st.kill_deadline_ms = kv_int(text, "kill_deadline_ms", 0);
 	st.done_at_ms = kv_int(text, "done_at_ms", 0);
-	st.final = (enum task_state)kv_int(text, "final", TASK_LOST);
+	st.final = FINAL_FROM_DISK(kv_int(text, "final", FINAL_ON_DISK(PB_TASK_LOST)));
 	*ret = st;
 	return 0;
 }

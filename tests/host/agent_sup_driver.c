@@ -27,11 +27,11 @@ static void on_state(void *ctx, const struct ctz_update *u)
 	char st[16] = "-";
 	if (u->has_exit_status)
 		snprintf(st, sizeof(st), "%d", u->exit_status);
-	const char *reason = task_reason_name(u->reason);
+	const char *reason = pb_task_reason_name(u->reason);
 	char line[2048];
 	int n = snprintf(line, sizeof(line), "UPDATE %s%s%s %s %s status=%s msg=%s\n",
 	                 u->framework_id, *u->framework_id ? "/" : "", u->task_id,
-	                 task_state_name(u->state), reason ? reason : "-", st,
+	                 pb_task_state_name(u->state), reason ? reason : "-", st,
 	                 u->message ? u->message : "");
 	if (n > (int)sizeof(line) - 1)
 		n = (int)sizeof(line) - 1;

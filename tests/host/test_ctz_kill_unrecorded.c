@@ -22,7 +22,7 @@
 static char base[64], work[96], fill[96];
 static bool mounted;
 static struct ctz *ctz;
-static enum task_state last = TASK_STAGING;
+static enum pb_task_state last = PB_TASK_STAGING;
 static int n_updates;
 
 static void on_state(void *ctx, const struct ctz_update *u)
@@ -82,7 +82,7 @@ Test(ctz_kill_unrecorded, a_kill_that_cannot_be_recorded_kills_at_once)
 	struct ctz_task t = {.task_id = "t", .command = &cmd};
 	struct ag_error err = {0};
 	cr_assert(ctz_launch(ctz, &t, NULL, &err) == 0, "%s", err.msg);
-	cr_assert_eq(last, TASK_RUNNING);
+	cr_assert_eq(last, PB_TASK_RUNNING);
 
 	fill_up();
 	int r = ctz_kill(ctz, NULL, "t", 60 * 1000);
@@ -91,13 +91,13 @@ Test(ctz_kill_unrecorded, a_kill_that_cannot_be_recorded_kills_at_once)
 	cr_assert(unlink(fill) == 0);
 
 	/* Ended within seconds, not after the minute of grace. */
-	for (int i = 0; i < 100 && !(n_updates && last != TASK_RUNNING && last != TASK_KILLING);
-	     i++) {
+	for (int i = 0;
+	     i < 100 && !(n_updates && last != PB_TASK_RUNNING && last != PB_TASK_KILLING); i++) {
 		struct pollfd p = {.fd = ctz_fd(ctz), .events = POLLIN};
 		if (poll(&p, 1, 100) > 0)
 			cr_assert(ctz_dispatch(ctz) >= 0);
 	}
-	cr_assert(last == TASK_KILLED || last == TASK_LOST,
+	cr_assert(last == PB_TASK_KILLED || last == PB_TASK_LOST,
 	          "the task is still %s 10 s after a kill whose grace could not be recorded",
-	          task_state_name(last));
+	          pb_task_state_name(last));
 }

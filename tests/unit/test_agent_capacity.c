@@ -1,6 +1,6 @@
 /* The pure parts of the agent's capacity and task specs. */
 #include "containerizer/capacity.h"
-#include "containerizer/task.h"
+#include "proto/proto.h"
 #include "containerizer/taskspec.h"
 #include "runtime/runtime.h"
 
@@ -80,13 +80,13 @@ Test(capacity, no_isolation_measures_and_says_so)
 
 Test(task, names_are_the_mesos_names)
 {
-	cr_expect_str_eq(task_state_name(TASK_RUNNING), "TASK_RUNNING");
-	cr_expect_str_eq(task_state_name(TASK_GONE_BY_OPERATOR), "TASK_GONE_BY_OPERATOR");
-	cr_expect_str_eq(task_reason_name(REASON_CONTAINER_LIMITATION_MEMORY),
+	cr_expect_str_eq(pb_task_state_name(PB_TASK_RUNNING), "TASK_RUNNING");
+	cr_expect_str_eq(pb_task_state_name(PB_TASK_GONE_BY_OPERATOR), "TASK_GONE_BY_OPERATOR");
+	cr_expect_str_eq(pb_task_reason_name(PB_REASON_CONTAINER_LIMITATION_MEMORY),
 	                 "REASON_CONTAINER_LIMITATION_MEMORY");
-	cr_expect_null(task_reason_name(REASON_NONE));
-	cr_expect(task_state_is_terminal(TASK_KILLED));
-	cr_expect(!task_state_is_terminal(TASK_KILLING));
+	cr_expect_null(pb_task_reason_name(PB_REASON_UNSET));
+	cr_expect(pb_task_state_is_terminal(PB_TASK_KILLED));
+	cr_expect(!pb_task_state_is_terminal(PB_TASK_KILLING));
 }
 
 Test(taskspec, command_spec_is_valid_and_maps_the_limits)
