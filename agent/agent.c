@@ -63,7 +63,7 @@ static void on_held_timer(evutil_socket_t fd, short what, void *arg);
 static void hold(struct agent *a, const char *fw, const char *task_id, const char *state, json_t *s,
                  int r)
 {
-	held_push(&a->held, fw, task_id, state, s);
+	agent_held_push(&a->held, fw, task_id, state, s);
 	_cleanup_free_ char *why = ag_asprintf(
 	        "status updates cannot be written to the agent's database in `%s` (%s): %zu "
 	        "held in memory and retried every second",
@@ -71,11 +71,11 @@ static void hold(struct agent *a, const char *fw, const char *task_id, const cha
 	disk_state(a, why);
 	ag_err("queue %s of `%s`: %s; held in memory, retried until it can be written", state,
 	       task_id, strerror(-r));
-	if (!a->held_timer)
-		a->held_timer = event_new(a->base, -1, EV_PERSIST, on_held_timer, a);
-	if (!evtimer_pending(a->held_timer, NULL)) {
+	if (!a->agent_held_timer)
+		a->agent_held_timer = event_new(a->base, -1, EV_PERSIST, on_held_timer, a);
+	if (!evtimer_pending(a->agent_held_timer, NULL)) {
 		struct timeval sec = {1, 0};
-		evtimer_add(a->held_timer, &sec);
+		evtimer_add(a->agent_held_timer, &sec);
 	}
 }
 
@@ -85,21 +85,21 @@ static void enqueue(struct agent *a, const char *fw, const char *task_id, const 
 	json_t *s = status_json(a, task_id, state, reason, message, cid);
 	enum pb_task_state st = pb_task_state_from_name(state);
 	/* Behind one of the same task that is held: in order, held too. */
-	int r = held_has_task(&a->held, fw, task_id)
+	int r = agent_held_has_task(&a->held, fw, task_id)
 	                ? -EAGAIN
-	                : upd_enqueue(a->upd, fw, task_id, st, s, ag_now_ns(), NULL);
+	                : ctz_upd_enqueue(a->upd, fw, task_id, st, s, ag_now_ns(), NULL);
 	if (r == -EALREADY) {
 		json_decref(s);
 		ag_warn("task `%s` of framework `%s`: %s%s%s%s%s%s after its terminal state %s, "
 		        "dropped (a task has one terminal state)",
 		        task_id, fw, state, reason ? " (" : "", reason ? reason : "",
 		        reason ? ")" : "", message ? ": " : "", message ? message : "",
-		        pb_task_state_name(upd_task_state(a->upd, fw, task_id)));
+		        pb_task_state_name(ctz_upd_task_state(a->upd, fw, task_id)));
 		return;
 	}
 	if (r < 0 && r != -ENOENT) {
 		if (r == -EAGAIN)
-			held_push(&a->held, fw, task_id, state, s);
+			agent_held_push(&a->held, fw, task_id, state, s);
 		else
 			hold(a, fw, task_id, state, s, r);
 		json_decref(s);
@@ -121,10 +121,10 @@ static void enqueue(struct agent *a, const char *fw, const char *task_id, const 
 	/* At the end of this loop turn rather than now: the updates of one
 	 * turn (tasks of one RUN_TASK batch, acknowledgements read together)
 	 * go in one request. */
-	if (a->link && ml_registered(a->link)) {
+	if (a->link && agent_ml_registered(a->link)) {
 		struct timeval zero = {0, 0};
-		evtimer_del(a->upd_timer);
-		evtimer_add(a->upd_timer, &zero);
+		evtimer_del(a->ctz_upd_timer);
+		evtimer_add(a->ctz_upd_timer, &zero);
 	}
 }
 
@@ -135,7 +135,7 @@ static void on_task_state(void *ctx, const struct ctz_update *u)
 	if (!fw || !*fw) {
 		/* A containerizer record from before tasks were keyed by
 		 * framework: the task id was unique then. */
-		fw = upd_task_framework(a->upd, u->task_id);
+		fw = ctz_upd_task_framework(a->upd, u->task_id);
 		if (!fw)
 			fw = "";
 	}
@@ -154,22 +154,22 @@ static void on_task_state(void *ctx, const struct ctz_update *u)
  * the master refuses can be set aside (docs/agent-protocol.md, Refused
  * updates). Owned by the agent's list until the answer comes, or
  * agent_fini(). */
-struct upd_post {
-	struct ml_answer ans; /* first: the answer's pointer is the post's */
+struct ctz_upd_post {
+	struct agent_ml_answer ans; /* first: the answer's pointer is the post's */
 	struct agent *a;
-	struct upd_post *next;
+	struct ctz_upd_post *next;
 	json_t *items; /* [{"framework_id":{…},"status":{…}}, …] as sent */
 };
 
 /* The updates of one agent_updates_kick(), sent together. */
-struct upd_batch {
+struct ctz_upd_batch {
 	struct agent *a;
 	json_t *items;
 };
 
-static void post_answered(struct ml_answer *ans, int status, const char *body);
+static void post_answered(struct agent_ml_answer *ans, int status, const char *body);
 
-static void post_free(struct upd_post *p)
+static void post_free(struct ctz_upd_post *p)
 {
 	json_decref(p->items);
 	free(p);
@@ -193,11 +193,11 @@ static void post_items(struct agent *a, json_t *items)
 		json_object_set_new(m, "status_updates", json_pack("{s:O}", "updates", items));
 	_cleanup_free_ char *body = pb_json_dump(m, NULL);
 	json_decref(m);
-	struct upd_post *p = ag_calloc(1, sizeof(*p));
+	struct ctz_upd_post *p = ag_calloc(1, sizeof(*p));
 	p->ans.fn = post_answered;
 	p->a = a;
 	p->items = items;
-	if (ml_post_answer(a->link, body, &p->ans) < 0) {
+	if (agent_ml_post_answer(a->link, body, &p->ans) < 0) {
 		post_free(p); /* not sent: due again after its backoff */
 		return;
 	}
@@ -205,7 +205,7 @@ static void post_items(struct agent *a, json_t *items)
 	a->posts = p;
 }
 
-static void batch_flush(struct upd_batch *b)
+static void batch_flush(struct ctz_upd_batch *b)
 {
 	json_t *items = b->items;
 	b->items = NULL;
@@ -214,7 +214,7 @@ static void batch_flush(struct upd_batch *b)
 
 /* At most this many updates per request: a few hundred KB, far below the
  * master's body limit. */
-#define UPD_BATCH_MAX 256
+#define CTZ_UPD_BATCH_MAX 256
 
 /* The master refused one update for good: it is set aside (kept in the
  * agent's database for an operator, GET /updates/set_aside) with the
@@ -233,7 +233,7 @@ static void set_aside(struct agent *a, json_t *item, int status, const char *ans
 	if (!fw || !task || !b64 || pb_base64_decode(b64, strlen(b64), &uuid, &len) < 0)
 		return; /* "sent once" updates carry what they were built with */
 	_cleanup_free_ char *why = ag_asprintf("%d %s", status, answer);
-	int r = upd_set_aside(a->upd, fw, task, uuid, len, why, now_epoch(), ag_now_ns());
+	int r = ctz_upd_set_aside(a->upd, fw, task, uuid, len, why, now_epoch(), ag_now_ns());
 	if (r > 0)
 		ag_warn("task `%s` of framework `%s`: the master refused status update %s (uuid "
 		        "%s): "
@@ -248,11 +248,11 @@ static void set_aside(struct agent *a, json_t *item, int status, const char *ans
 		       fw, b64, strerror(-r));
 }
 
-static void post_answered(struct ml_answer *ans, int status, const char *body)
+static void post_answered(struct agent_ml_answer *ans, int status, const char *body)
 {
-	struct upd_post *p = (struct upd_post *)ans;
+	struct ctz_upd_post *p = (struct ctz_upd_post *)ans;
 	struct agent *a = p->a;
-	for (struct upd_post **pp = &a->posts; *pp; pp = &(*pp)->next)
+	for (struct ctz_upd_post **pp = &a->posts; *pp; pp = &(*pp)->next)
 		if (*pp == p) {
 			*pp = p->next;
 			break;
@@ -283,7 +283,7 @@ static void post_answered(struct ml_answer *ans, int status, const char *body)
 
 static void send_update(void *ctx, const char *fw, const char *task_id, const char *status)
 {
-	struct upd_batch *b = ctx;
+	struct ctz_upd_batch *b = ctx;
 	json_t *st = json_loads(status, 0, NULL);
 	if (!st) {
 		ag_err("task `%s` of framework `%s`: a queued status update is not JSON", task_id,
@@ -298,7 +298,7 @@ static void send_update(void *ctx, const char *fw, const char *task_id, const ch
 		b->items = json_array();
 	json_array_append_new(
 	        b->items, json_pack("{s:o, s:o}", "framework_id", pb_id_to_json(fw), "status", st));
-	if (json_array_size(b->items) == UPD_BATCH_MAX)
+	if (json_array_size(b->items) == CTZ_UPD_BATCH_MAX)
 		batch_flush(b);
 }
 
@@ -310,10 +310,10 @@ static void on_held_timer(evutil_socket_t fd, short what, void *arg)
 	struct agent *a = arg;
 	size_t queued = 0;
 	while (a->held.head) {
-		struct held_update *u = a->held.head;
-		int r = upd_enqueue(a->upd, u->framework_id, u->task_id,
-		                    pb_task_state_from_name(u->state), u->status, ag_now_ns(),
-		                    NULL);
+		struct agent_held_update *u = a->held.head;
+		int r = ctz_upd_enqueue(a->upd, u->framework_id, u->task_id,
+		                        pb_task_state_from_name(u->state), u->status, ag_now_ns(),
+		                        NULL);
 		if (r < 0 && r != -ENOENT && r != -EALREADY)
 			break;
 		if (r == -EALREADY)
@@ -324,10 +324,10 @@ static void on_held_timer(evutil_socket_t fd, short what, void *arg)
 			ag_info("task `%s` of framework `%s`: %s queued (it was held in memory)",
 			        u->task_id, u->framework_id, u->state);
 		queued += r > 0;
-		held_pop(&a->held);
+		agent_held_pop(&a->held);
 	}
 	if (!a->held.head) {
-		evtimer_del(a->held_timer);
+		evtimer_del(a->agent_held_timer);
 		disk_state(a, NULL);
 	}
 	if (queued)
@@ -343,20 +343,20 @@ static void on_upd_timer(evutil_socket_t fd, short what, void *arg)
 
 void agent_updates_kick(struct agent *a)
 {
-	if (!a->link || !ml_registered(a->link))
+	if (!a->link || !agent_ml_registered(a->link))
 		return;
 	uint64_t now = ag_now_ns();
-	struct upd_batch b = {.a = a};
-	AG_IGNORE_RESULT(upd_poll(a->upd, now, send_update, &b)); /* how many: not needed */
+	struct ctz_upd_batch b = {.a = a};
+	AG_IGNORE_RESULT(ctz_upd_poll(a->upd, now, send_update, &b)); /* how many: not needed */
 	batch_flush(&b);
-	uint64_t next = upd_next_due(a->upd);
-	evtimer_del(a->upd_timer);
+	uint64_t next = ctz_upd_next_due(a->upd);
+	evtimer_del(a->ctz_upd_timer);
 	if (next == UINT64_MAX)
 		return;
 	uint64_t d = next > now ? next - now : 0;
 	struct timeval tv = {.tv_sec = (time_t)(d / 1000000000),
 	                     .tv_usec = (d % 1000000000) / 1000};
-	evtimer_add(a->upd_timer, &tv);
+	evtimer_add(a->ctz_upd_timer, &tv);
 }
 
 void agent_on_ctz(evutil_socket_t fd, short what, void *arg)
@@ -402,7 +402,7 @@ struct reg_ctx {
 	json_t *frameworks, *tasks, *seen;
 };
 
-static void add_task(void *ctx, const struct upd_task_view *t)
+static void add_task(void *ctx, const struct ctz_upd_task_view *t)
 {
 	struct reg_ctx *r = ctx;
 	/* A task an older master let in with an id that is now refused
@@ -449,7 +449,7 @@ static json_t *registration(void *ctx)
 	a->reregister_tasks = 0;
 	if (a->agent_id) {
 		struct reg_ctx r = {json_array(), json_array(), json_object()};
-		upd_task_foreach(a->upd, add_task, &r);
+		ctz_upd_task_foreach(a->upd, add_task, &r);
 		a->reregister_tasks = json_array_size(r.tasks);
 		json_object_set_new(p, "frameworks", r.frameworks);
 		json_object_set_new(p, "tasks", r.tasks);
@@ -471,7 +471,7 @@ static void on_registered(void *ctx, const char *agent_id, double hb)
 			        a->agent_id);
 		free(a->agent_id);
 		a->agent_id = ag_strdup(agent_id);
-		if (upd_meta_set(a->upd, "agent_id", agent_id) < 0)
+		if (ctz_upd_meta_set(a->upd, "agent_id", agent_id) < 0)
 			ag_err("cannot store the agent id");
 	}
 	if (a->reregistering)
@@ -479,7 +479,7 @@ static void on_registered(void *ctx, const char *agent_id, double hb)
 		        a->reregister_tasks, hb);
 	else
 		ag_info("registered as %s (heartbeat %.1f s)", agent_id, hb);
-	upd_rearm(a->upd, ag_now_ns());
+	ctz_upd_rearm(a->upd, ag_now_ns());
 	agent_updates_kick(a);
 }
 
@@ -509,10 +509,11 @@ static const char *role_of(const struct pb_framework_info *fi, const struct pb_t
 	return fi->role ? fi->role : "*";
 }
 
-static void limits_of(const struct agent *a, const struct pb_task_info *t, struct ts_limits *lim)
+static void limits_of(const struct agent *a, const struct pb_task_info *t,
+                      struct ctz_ts_limits *lim)
 {
-	*lim = (struct ts_limits){.pids_max = a->task_pids_max > 0 ? (uint64_t)a->task_pids_max
-	                                                           : TS_DEFAULT_PIDS_MAX};
+	*lim = (struct ctz_ts_limits){.pids_max = a->task_pids_max > 0 ? (uint64_t)a->task_pids_max
+	                                                               : CTZ_TS_DEFAULT_PIDS_MAX};
 	for (size_t i = 0; i < t->n_resources; i++) {
 		const struct pb_resource *r = &t->resources[i];
 		if (r->type != PB_VALUE_SCALAR)
@@ -536,7 +537,7 @@ static void send_unqueued(struct agent *a, const char *fw, const char *id, json_
 	pb_status_set_uuid(s, b64);
 	_cleanup_free_ char *text = pb_json_dump(s, NULL);
 	json_decref(s);
-	struct upd_batch b = {.a = a};
+	struct ctz_upd_batch b = {.a = a};
 	send_update(&b, fw, id, text);
 	batch_flush(&b);
 }
@@ -567,7 +568,7 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
                      const struct pb_task_info *t)
 {
 	const char *id = t->task_id;
-	if (upd_task_known(a->upd, fi->id, id) || ctz_sandbox_of(a->ctz, fi->id, id)) {
+	if (ctz_upd_task_known(a->upd, fi->id, id) || ctz_sandbox_of(a->ctz, fi->id, id)) {
 		ag_debug("task `%s` of framework `%s`: RUN_TASK again, ignored", id, fi->id);
 		return; /* RUN_TASK is idempotent */
 	}
@@ -576,7 +577,7 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 	fw_text = pb_json_dump(fwj, NULL);
 	json_decref(fwj);
 	/* Recorded before anything runs: REREGISTER lists it from now on. */
-	int rr = upd_task_add(a->upd, fi->id, id, fw_text, task_text);
+	int rr = ctz_upd_task_add(a->upd, fi->id, id, fw_text, task_text);
 	if (rr < 0) {
 		refuse_unrecorded(a, fi->id, id, rr);
 		return;
@@ -587,19 +588,19 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 	struct ag_error err = {0};
 	struct ctz_task ct = {.framework_id = fi->id, .task_id = id};
 	limits_of(a, t, &ct.limits);
-	struct ts_command cmd = {0};
+	struct ctz_ts_command cmd = {0};
 	_cleanup_free_ char *oci_text = NULL;
 	const char **argv = NULL, **env = NULL;
 	const char *reason = "REASON_TASK_INVALID"; /* policy refusals too (the reference) */
 	/* Every field classified: what is unknown or unsupported is refused. */
-	int r = pol_check_task(&a->policy, role, t->json, &err);
+	int r = ctz_pol_check_task(&a->policy, role, t->json, &err);
 	if (r < 0) {
 		/* answered below */
 	} else if (t->container && t->container->oci) {
 		json_t *oci = json_deep_copy(t->container->oci);
-		r = pol_check_oci(&a->policy, role, oci, &err);
+		r = ctz_pol_check_oci(&a->policy, role, oci, &err);
 		if (r == 0) {
-			pol_apply_defaults(&a->policy, role, oci);
+			ctz_pol_apply_defaults(&a->policy, role, oci);
 			oci_text = pb_json_dump(oci, NULL);
 			ct.oci_spec_json = oci_text;
 		}
@@ -616,7 +617,7 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 		} else {
 			cmd.uid = pw->pw_uid;
 			cmd.gid = pw->pw_gid;
-			r = pol_check_uid(&a->policy, role, cmd.uid, field, &err);
+			r = ctz_pol_check_uid(&a->policy, role, cmd.uid, field, &err);
 		}
 		if (c->shell) {
 			cmd.shell = c->value;
@@ -684,7 +685,7 @@ struct fw_kill {
 
 /* SHUTDOWN_FRAMEWORK: each task gets its own kill_policy's grace, else
  * --executor_shutdown_grace_period (Mesos gives its executors that long). */
-static void kill_if_fw(void *ctx, const struct upd_task_view *t)
+static void kill_if_fw(void *ctx, const struct ctz_upd_task_view *t)
 {
 	struct fw_kill *k = ctx;
 	if (strcmp(t->framework_id, k->fw) != 0 || pb_task_state_is_terminal(t->state))
@@ -703,7 +704,7 @@ struct grace_lookup {
 	int64_t grace_ms; /* -1: none in the TaskInfo */
 };
 
-static void find_grace(void *ctx, const struct upd_task_view *t)
+static void find_grace(void *ctx, const struct ctz_upd_task_view *t)
 {
 	struct grace_lookup *g = ctx;
 	if (strcmp(t->task_id, g->task_id) != 0 || strcmp(t->framework_id, g->framework_id) != 0)
@@ -720,7 +721,7 @@ static int64_t kill_grace_ms(struct agent *a, const struct pb_agent_msg *m)
 		return m->kill_task.grace_ns / 1000000;
 	struct grace_lookup g = {m->kill_task.framework_id ? m->kill_task.framework_id : "",
 	                         m->kill_task.task_id, -1};
-	upd_task_foreach(a->upd, find_grace, &g);
+	ctz_upd_task_foreach(a->upd, find_grace, &g);
 	if (g.grace_ms >= 0)
 		return g.grace_ms;
 	return a->has_shutdown_grace ? a->shutdown_grace_ms : AGENT_SHUTDOWN_GRACE_MS;
@@ -742,7 +743,7 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 		int r = ctz_kill(a->ctz, fw, id, grace);
 		if (r < 0 && r != -ENOENT)
 			kill_unrecorded(fw, id, r);
-		bool unknown = r == -ENOENT && !upd_task_known(a->upd, fw, id);
+		bool unknown = r == -ENOENT && !ctz_upd_task_known(a->upd, fw, id);
 		if (r == -ENOENT && !unknown)
 			ag_info("task `%s` of framework `%s`: not running, nothing to kill", id,
 			        fw);
@@ -761,8 +762,8 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 	case PB_AGENT_STATUS_UPDATE_ACK: {
 		const __typeof__(m->status_update_ack) *ack = &m->status_update_ack;
 		const char *fw = ack->framework_id ? ack->framework_id : "";
-		int r = upd_ack(a->upd, fw, ack->task_id, ack->uuid.data, ack->uuid.len,
-		                ag_now_ns());
+		int r = ctz_upd_ack(a->upd, fw, ack->task_id, ack->uuid.data, ack->uuid.len,
+		                    ag_now_ns());
 		if (ag_log_enabled(AG_LOG_DEBUG)) {
 			_cleanup_free_ char *b64 = pb_base64_encode(ack->uuid.data, ack->uuid.len);
 			ag_debug("task `%s` of framework `%s`: status update (uuid %s) %s",
@@ -776,7 +777,7 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 	case PB_AGENT_SHUTDOWN_FRAMEWORK: {
 		struct fw_kill k = {a, m->shutdown_framework.framework_id};
 		ag_info("SHUTDOWN_FRAMEWORK: framework `%s`: its tasks are killed", k.fw);
-		upd_task_foreach(a->upd, kill_if_fw, &k);
+		ctz_upd_task_foreach(a->upd, kill_if_fw, &k);
 		break;
 	}
 	default:
@@ -818,17 +819,17 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
 		a->hostname = host;
 	}
 	a->base = event_base_new();
-	a->upd_timer = evtimer_new(a->base, on_upd_timer, a);
+	a->ctz_upd_timer = evtimer_new(a->base, on_upd_timer, a);
 	_cleanup_free_ char *db = ag_asprintf("%s/agent.db", a->work_dir);
-	struct upd_config uc = {.db_path = db, .backoff_base_ms = a->update_backoff_ms};
+	struct ctz_upd_config uc = {.db_path = db, .backoff_base_ms = a->update_backoff_ms};
 	int r = make_private(a->work_dir, db, err);
 	if (r < 0)
 		return r;
-	r = upd_open(&uc, &a->upd, err);
+	r = ctz_upd_open(&uc, &a->upd, err);
 	if (r < 0)
 		return r;
 	/* Registering as a new agent would orphan the tasks of the id kept. */
-	r = upd_meta_get(a->upd, "agent_id", &a->agent_id);
+	r = ctz_upd_meta_get(a->upd, "agent_id", &a->agent_id);
 	if (r < 0)
 		return ag_error_set(err, -r, "read the agent id kept in `%s`", db);
 	struct ctz_config cc = {
@@ -845,14 +846,14 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *secret = ag_asprintf("%s/agent-secret", a->work_dir);
-	struct ml_config mc = {.host = a->master_host,
-	                       .port = a->master_port,
-	                       .backoff_base_ms = a->registration_backoff_ms,
-	                       .secret_path = secret};
-	struct ml_callbacks cb = {registration, on_registered, on_message, on_disconnected,
-	                          on_secret_unsaved};
-	a->link = ml_new(a->base, &mc, &cb, a);
-	return ml_load_secret(a->link, err);
+	struct agent_ml_config mc = {.host = a->master_host,
+	                             .port = a->master_port,
+	                             .backoff_base_ms = a->registration_backoff_ms,
+	                             .secret_path = secret};
+	struct agent_ml_callbacks cb = {registration, on_registered, on_message, on_disconnected,
+	                                on_secret_unsaved};
+	a->link = agent_ml_new(a->base, &mc, &cb, a);
+	return agent_ml_load_secret(a->link, err);
 }
 
 struct unlaunched {
@@ -860,13 +861,13 @@ struct unlaunched {
 	size_t n; /* tasks failed */
 };
 
-static void fail_unlaunched(void *ctx, const struct upd_task_view *t)
+static void fail_unlaunched(void *ctx, const struct ctz_upd_task_view *t)
 {
 	struct unlaunched *u = ctx;
 	struct agent *a = u->a;
 	/* Containerizer records from before the (framework, task) key: they
 	 * belong to the only framework with a task of that id. */
-	const char *only = upd_task_framework(a->upd, t->task_id);
+	const char *only = ctz_upd_task_framework(a->upd, t->task_id);
 	if (only && strcmp(only, t->framework_id) == 0)
 		/* How many: not needed. One not adopted keeps no framework
 		 * and is mapped again at the next start. */
@@ -890,30 +891,30 @@ int agent_recover(struct agent *a, struct ag_error *err)
 	/* enqueue() during the walk only changes a task's state, never the
 	 * set of tasks. */
 	struct unlaunched u = {a, 0};
-	upd_task_foreach(a->upd, fail_unlaunched, &u);
+	ctz_upd_task_foreach(a->upd, fail_unlaunched, &u);
 	ag_info("recovered containers: %zu re-attached running, %zu ended while the agent was "
 	        "away, %zu failed as never launched, %zu lost; %zu status updates to send",
-	        n.running, n.ended, n.unlaunched + u.n, n.lost, upd_pending(a->upd));
+	        n.running, n.ended, n.unlaunched + u.n, n.lost, ctz_upd_pending(a->upd));
 	return 0;
 }
 
 void agent_fini(struct agent *a)
 {
-	ml_free(a->link);
+	agent_ml_free(a->link);
 	/* No answer comes after the link is gone. */
 	while (a->posts) {
-		struct upd_post *p = a->posts;
+		struct ctz_upd_post *p = a->posts;
 		a->posts = p->next;
 		post_free(p);
 	}
 	ctz_close(a->ctz);
-	upd_close(a->upd);
+	ctz_upd_close(a->upd);
 	if (a->http)
 		evhttp_free(a->http);
-	event_free(a->upd_timer);
-	if (a->held_timer)
-		event_free(a->held_timer);
-	held_clear(&a->held);
+	event_free(a->ctz_upd_timer);
+	if (a->agent_held_timer)
+		event_free(a->agent_held_timer);
+	agent_held_clear(&a->held);
 	free(a->disk_error);
 	event_base_free(a->base);
 	free(a->agent_id);

@@ -16,19 +16,19 @@
 struct agent {
 	/* flags */
 	const char *work_dir, *images_dir, *hostname;
-	json_t *attributes; /* mesos.v1.Attribute array (flg_parse_attributes), or NULL */
+	json_t *attributes; /* mesos.v1.Attribute array (agent_flags_parse_attributes), or NULL */
 	/* --executor_shutdown_grace_period: a task's grace period at
 	 * SHUTDOWN_FRAMEWORK when its TaskInfo has no kill_policy */
 	int64_t shutdown_grace_ms;
 	bool has_shutdown_grace;   /* else AGENT_SHUTDOWN_GRACE_MS */
-	int64_t task_pids_max;     /* pids.max of every task; 0: TS_DEFAULT_PIDS_MAX */
+	int64_t task_pids_max;     /* pids.max of every task; 0: CTZ_TS_DEFAULT_PIDS_MAX */
 	const char *ip;            /* operator endpoints; NULL: 127.0.0.1 */
 	const char *cgroup_parent; /* NULL: CTZ_DEFAULT_CGROUP_PARENT */
 	const char *monitor_path;  /* agora-monitor; NULL: next to the agent (ctz_config) */
 	char *master_host;
 	int master_port, port;
 	int64_t update_backoff_ms, registration_backoff_ms;
-	struct pol_config policy;
+	struct ctz_pol_config policy;
 	struct ctz_capacity cap;
 	/* state */
 	char *agent_id; /* NULL until the first REGISTERED */
@@ -39,16 +39,16 @@ struct agent {
 	struct event_base *base;
 	struct ctz *ctz;
 	struct ctz_updates *upd;
-	struct ml_link *link;
-	struct event *upd_timer;
-	struct upd_post *posts; /* status updates sent, not answered yet */
+	struct agent_ml_link *link;
+	struct event *ctz_upd_timer;
+	struct ctz_upd_post *posts; /* status updates sent, not answered yet */
 	struct evhttp *http;
 	/* A full (or failing) work directory: status updates the queue could
-	 * not take, retried every second by held_timer; the last write that
+	 * not take, retried every second by agent_held_timer; the last write that
 	 * failed (a task or an update), for GET /health. Cleared by the next
 	 * one that succeeds. */
 	struct held held;
-	struct event *held_timer;
+	struct event *agent_held_timer;
 	char *disk_error;
 };
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int flg_parse_log_level(const char *text, enum ag_log_level *ret, struct ag_error *err)
+int agent_flags_parse_log_level(const char *text, enum ag_log_level *ret, struct ag_error *err)
 {
 	if (ag_log_level_parse(text, ret) < 0)
 		return ag_error_msg(err, EINVAL,
@@ -193,7 +193,7 @@ static int attribute_of(const char *name, const char *value, json_t **ret, struc
 	return 0;
 }
 
-int flg_parse_attributes(const char *text, json_t **ret, struct ag_error *err)
+int agent_flags_parse_attributes(const char *text, json_t **ret, struct ag_error *err)
 {
 	json_t *arr = json_array();
 	_cleanup_free_ char *copy = ag_strdup(text ? text : "");
@@ -238,7 +238,7 @@ static int parse_log_level(const struct ag_flag *fl, const char *v, void *field,
                            struct ag_error *err)
 {
 	(void)fl;
-	return flg_parse_log_level(v, field, err);
+	return agent_flags_parse_log_level(v, field, err);
 }
 
 static int parse_attributes(const struct ag_flag *fl, const char *v, void *field,
@@ -246,7 +246,7 @@ static int parse_attributes(const struct ag_flag *fl, const char *v, void *field
 {
 	(void)fl;
 	json_t **p = field, *a = NULL;
-	int r = flg_parse_attributes(v, &a, err);
+	int r = agent_flags_parse_attributes(v, &a, err);
 	if (r < 0)
 		return r;
 	json_decref(*p); /* the last one counts */
@@ -277,7 +277,7 @@ static int parse_ms(const struct ag_flag *fl, const char *v, void *field, struct
 	return 0;
 }
 
-#define OFF(field) offsetof(struct flg_flags, field)
+#define OFF(field) offsetof(struct agent_flags, field)
 #define STR(name, field, def, help)                                                                \
 	{                                                                                          \
 		name, AG_FLAG_STRING, OFF(field), def, help, AG_FLAG_EMPTY_OK, NULL                \
@@ -328,24 +328,24 @@ static const struct ag_flag flags[] = {
          parse_log_level},
 };
 
-void flg_init(struct flg_flags *f)
+void agent_flags_init(struct agent_flags *f)
 {
-	*f = (struct flg_flags){.shutdown_grace_ns = FLG_UNSET, .log_level = AG_LOG_INFO};
+	*f = (struct agent_flags){.shutdown_grace_ns = AGENT_FLAGS_UNSET, .log_level = AG_LOG_INFO};
 }
 
-void flg_free(struct flg_flags *f)
+void agent_flags_free(struct agent_flags *f)
 {
 	ag_flags_free(flags, AG_ARRAY_SIZE(flags), f);
 	json_decref(f->attributes);
 	f->attributes = NULL;
 }
 
-int flg_parse(struct flg_flags *f, int argc, char **argv, struct ag_error *err)
+int agent_flags_parse(struct agent_flags *f, int argc, char **argv, struct ag_error *err)
 {
 	return ag_flags_parse(flags, AG_ARRAY_SIZE(flags), f, argc, argv, &f->help, err);
 }
 
-void flg_usage(FILE *out)
+void agent_flags_usage(FILE *out)
 {
 	fputs("usage: agora-agent --master HOST:PORT --work_dir DIR [options]\n\n", out);
 	ag_flags_usage(out, flags, AG_ARRAY_SIZE(flags));

@@ -11,22 +11,22 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define FLG_UNSET UINT64_MAX
+#define AGENT_FLAGS_UNSET UINT64_MAX
 
 /* What the flags say; strings are malloc'ed, NULL when not given (the
  * agent's default then applies). */
-struct flg_flags {
+struct agent_flags {
 	char *master, *work_dir, *hostname, *ip, *cgroup_parent;
 	char *resources, *ports, *images_dir;
 	char *policy_bind_paths, *policy_allow_host_mounts, *policy_allow_capabilities;
 	char *policy_allow_unconfined, *policy_allow_host_namespaces, *policy_allow_root;
 	char *policy_allow_sysctls, *policy_allow_devices, *policy_allow_groups;
 	char *policy_allow_rlimits;
-	uint16_t port;                                      /* operator endpoints; 0: none */
-	json_t *attributes;                                 /* flg_parse_attributes's, or NULL */
-	int64_t task_pids_max;                              /* 0: TS_DEFAULT_PIDS_MAX */
-	uint64_t shutdown_grace_ns;                         /* FLG_UNSET: AGENT_SHUTDOWN_GRACE_MS */
-	uint64_t sandbox_gc_delay_ns;                       /* 0: the default (a week) */
+	uint16_t port;                /* operator endpoints; 0: none */
+	json_t *attributes;           /* agent_flags_parse_attributes's, or NULL */
+	int64_t task_pids_max;        /* 0: CTZ_TS_DEFAULT_PIDS_MAX */
+	uint64_t shutdown_grace_ns;   /* AGENT_FLAGS_UNSET: AGENT_SHUTDOWN_GRACE_MS */
+	uint64_t sandbox_gc_delay_ns; /* 0: the default (a week) */
 	int64_t update_backoff_ms, registration_backoff_ms; /* 0: the defaults */
 	bool no_isolation;
 	enum ag_log_level log_level;
@@ -34,16 +34,17 @@ struct flg_flags {
 };
 
 /* The defaults (nothing given, log level info). */
-void flg_init(struct flg_flags *f);
-void flg_free(struct flg_flags *f);
+void agent_flags_init(struct agent_flags *f);
+void agent_flags_free(struct agent_flags *f);
 
 /* Parse argv[1..]: `--name=value` or `--name value`. On a bad flag or
  * value, -EINVAL with a message naming the flag. --help sets f->help and
  * stops. */
-AG_WARN_UNUSED int flg_parse(struct flg_flags *f, int argc, char **argv, struct ag_error *err);
+AG_WARN_UNUSED int agent_flags_parse(struct agent_flags *f, int argc, char **argv,
+                                     struct ag_error *err);
 
 /* Write the --help text to `out`. */
-void flg_usage(FILE *out);
+void agent_flags_usage(FILE *out);
 
 /* Mesos agent attributes, "name:value;name:value" (';' or newline apart),
  * each value typed as Mesos's values::parse types it (spaces removed):
@@ -54,12 +55,13 @@ void flg_usage(FILE *out);
  * *ret is a new JSON array of mesos.v1.Attribute objects (for AgentInfo),
  * owned by the caller; an empty text gives an empty array. Errors name the
  * attribute (or its position when the name is what is wrong). */
-AG_WARN_UNUSED int flg_parse_attributes(const char *text, json_t **ret, struct ag_error *err);
+AG_WARN_UNUSED int agent_flags_parse_attributes(const char *text, json_t **ret,
+                                                struct ag_error *err);
 
 /* --log_level: debug, info, warning (or warn), error, in any case, as the
  * master takes it. 0 with *ret set; -EINVAL with a message naming the flag
  * (*ret untouched). */
-AG_WARN_UNUSED int flg_parse_log_level(const char *text, enum ag_log_level *ret,
-                                       struct ag_error *err);
+AG_WARN_UNUSED int agent_flags_parse_log_level(const char *text, enum ag_log_level *ret,
+                                               struct ag_error *err);
 
 #endif

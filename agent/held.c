@@ -5,10 +5,10 @@
 
 #include <string.h>
 
-void held_push(struct held *h, const char *framework_id, const char *task_id, const char *state,
-               json_t *status)
+void agent_held_push(struct held *h, const char *framework_id, const char *task_id,
+                     const char *state, json_t *status)
 {
-	struct held_update *u = ag_calloc(1, sizeof(*u));
+	struct agent_held_update *u = ag_calloc(1, sizeof(*u));
 	u->framework_id = ag_strdup(framework_id);
 	u->task_id = ag_strdup(task_id);
 	u->state = ag_strdup(state);
@@ -20,17 +20,17 @@ void held_push(struct held *h, const char *framework_id, const char *task_id, co
 	h->n++;
 }
 
-bool held_has_task(const struct held *h, const char *framework_id, const char *task_id)
+bool agent_held_has_task(const struct held *h, const char *framework_id, const char *task_id)
 {
-	for (const struct held_update *u = h->head; u; u = u->next)
+	for (const struct agent_held_update *u = h->head; u; u = u->next)
 		if (strcmp(u->task_id, task_id) == 0 && strcmp(u->framework_id, framework_id) == 0)
 			return true;
 	return false;
 }
 
-void held_pop(struct held *h)
+void agent_held_pop(struct held *h)
 {
-	struct held_update *u = h->head;
+	struct agent_held_update *u = h->head;
 	if (!u)
 		return;
 	h->head = u->next;
@@ -44,8 +44,8 @@ void held_pop(struct held *h)
 	free(u);
 }
 
-void held_clear(struct held *h)
+void agent_held_clear(struct held *h)
 {
 	while (h->head)
-		held_pop(h);
+		agent_held_pop(h);
 }

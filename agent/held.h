@@ -8,24 +8,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct held_update {
+struct agent_held_update {
 	char *framework_id, *task_id, *state;
-	json_t *status; /* a TaskStatus without uuid, as upd_enqueue takes it */
-	struct held_update *next;
+	json_t *status; /* a TaskStatus without uuid, as ctz_upd_enqueue takes it */
+	struct agent_held_update *next;
 };
 
 struct held {
-	struct held_update *head, **tail;
+	struct agent_held_update *head, **tail;
 	size_t n;
 };
 
 /* Append (copies the strings, takes a reference to `status`). */
-void held_push(struct held *h, const char *framework_id, const char *task_id, const char *state,
-               json_t *status);
+void agent_held_push(struct held *h, const char *framework_id, const char *task_id,
+                     const char *state, json_t *status);
 /* An update of this task is held (a later one must wait behind it). */
-bool held_has_task(const struct held *h, const char *framework_id, const char *task_id);
+bool agent_held_has_task(const struct held *h, const char *framework_id, const char *task_id);
 /* Remove and free the first one. */
-void held_pop(struct held *h);
-void held_clear(struct held *h);
+void agent_held_pop(struct held *h);
+void agent_held_clear(struct held *h);
 
 #endif

@@ -29,15 +29,15 @@ int main(int argc, char **argv)
 {
 	struct ctz_capacity_config capc = {0};
 	/* The agent keeps pointers into it until it exits. */
-	static struct flg_flags F;
+	static struct agent_flags F;
 	struct ag_error ferr = {0};
-	flg_init(&F);
-	if (flg_parse(&F, argc, argv, &ferr) < 0) {
+	agent_flags_init(&F);
+	if (agent_flags_parse(&F, argc, argv, &ferr) < 0) {
 		fprintf(stderr, "agora-agent: %s\n", ferr.msg);
 		return 2;
 	}
 	if (F.help) {
-		flg_usage(stdout);
+		agent_flags_usage(stdout);
 		return 0;
 	}
 	const char *master = F.master;
@@ -49,13 +49,13 @@ int main(int argc, char **argv)
 	A.port = F.port;
 	A.attributes = TAKE_PTR(F.attributes);
 	A.task_pids_max = F.task_pids_max;
-	if (F.shutdown_grace_ns != FLG_UNSET) {
+	if (F.shutdown_grace_ns != AGENT_FLAGS_UNSET) {
 		A.shutdown_grace_ms = (int64_t)(F.shutdown_grace_ns / 1000000);
 		A.has_shutdown_grace = true;
 	}
 	A.update_backoff_ms = F.update_backoff_ms;
 	A.registration_backoff_ms = F.registration_backoff_ms;
-	A.policy = (struct pol_config){
+	A.policy = (struct ctz_pol_config){
 	        .bind_paths = F.policy_bind_paths,
 	        .allow_host_mounts = F.policy_allow_host_mounts,
 	        .allow_capabilities = F.policy_allow_capabilities,
@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 	if (!master || !A.work_dir || A.work_dir[0] != '/') {
 		fputs("agora-agent: --master HOST:PORT and an absolute --work_dir are required\n",
 		      stderr);
-		flg_usage(stderr);
+		agent_flags_usage(stderr);
 		return 2;
 	}
 	const char *colon = strrchr(master, ':');
@@ -127,7 +127,7 @@ int main(int argc, char **argv)
 		}
 		ag_info("operator endpoints on %s:%d", A.ip ? A.ip : "127.0.0.1", A.port);
 	}
-	ml_start(A.link);
+	agent_ml_start(A.link);
 	event_base_dispatch(A.base);
 	event_free(ctzev);
 	event_free(sigterm);

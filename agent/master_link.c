@@ -9,12 +9,12 @@
 #include <string.h>
 #include <time.h>
 
-enum { ML_IDLE, ML_CONNECTING, ML_REGISTERED, ML_WAITING };
+enum { AGENT_ML_IDLE, AGENT_ML_CONNECTING, AGENT_ML_REGISTERED, AGENT_ML_WAITING };
 
-struct ml_link {
+struct agent_ml_link {
 	struct event_base *base;
-	struct ml_config cfg;
-	struct ml_callbacks cb;
+	struct agent_ml_config cfg;
+	struct agent_ml_callbacks cb;
 	void *ctx;
 	int state;
 	struct evhttp_connection *stream, *post;
@@ -35,7 +35,7 @@ struct ml_link {
 	bool secret_unsaved;
 };
 
-static void lost(struct ml_link *l, const char *fmt, ...) AG_PRINTF(2, 3);
+static void lost(struct agent_ml_link *l, const char *fmt, ...) AG_PRINTF(2, 3);
 
 static void set_timer(struct event *ev, double s)
 {
@@ -45,7 +45,7 @@ static void set_timer(struct event *ev, double s)
 
 /* Write the secret to cfg.secret_path (durably, mode 0600): 0, or -errno
  * and why in `err`. */
-static int save_secret(struct ml_link *l, struct ag_error *err)
+static int save_secret(struct agent_ml_link *l, struct ag_error *err)
 {
 	if (!l->cfg.secret_path)
 		return 0;
@@ -62,7 +62,7 @@ static int save_secret(struct ml_link *l, struct ag_error *err)
 
 /* A secret in REGISTERED: kept, and on disk before the agent takes its id
  * (an agent that knows its id but not its secret is locked out). */
-static void take_secret(struct ml_link *l, const char *secret)
+static void take_secret(struct agent_ml_link *l, const char *secret)
 {
 	if (strcmp(l->secret, secret) == 0 && !l->secret_unsaved)
 		return;
@@ -75,7 +75,7 @@ static void take_secret(struct ml_link *l, const char *secret)
 
 static int on_record(void *ctx, const char *data, size_t len)
 {
-	struct ml_link *l = ctx;
+	struct agent_ml_link *l = ctx;
 	struct pb_agent_msg m;
 	struct ag_error err = {0};
 	if (pb_agent_msg_decode(data, len, &m, &err) < 0) {
@@ -93,7 +93,7 @@ static int on_record(void *ctx, const char *data, size_t len)
 		l->heartbeat_s = m.registered.heartbeat_interval_seconds > 0
 		                         ? m.registered.heartbeat_interval_seconds
 		                         : 15;
-		l->state = ML_REGISTERED;
+		l->state = AGENT_ML_REGISTERED;
 		ag_backoff_reset(&l->backoff);
 		set_timer(l->watchdog, 5 * l->heartbeat_s);
 		set_timer(l->heartbeat, l->heartbeat_s);
@@ -106,7 +106,7 @@ static int on_record(void *ctx, const char *data, size_t len)
 	case PB_AGENT_HEARTBEAT:
 		break;
 	default:
-		if (l->state == ML_REGISTERED)
+		if (l->state == AGENT_ML_REGISTERED)
 			l->cb.message(l->ctx, &m);
 		break;
 	}
@@ -114,15 +114,15 @@ static int on_record(void *ctx, const char *data, size_t len)
 	return r;
 }
 
-int ml_feed_record(struct ml_link *l, const char *data, size_t len)
+int agent_ml_feed_record(struct agent_ml_link *l, const char *data, size_t len)
 {
 	return on_record(l, data, len);
 }
 
 static void stream_chunk(struct evhttp_request *req, void *arg)
 {
-	struct ml_link *l = arg;
-	if (l->state != ML_CONNECTING && l->state != ML_REGISTERED)
+	struct agent_ml_link *l = arg;
+	if (l->state != AGENT_ML_CONNECTING && l->state != AGENT_ML_REGISTERED)
 		return;
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t n = evbuffer_get_length(in);
@@ -136,7 +136,7 @@ static void stream_chunk(struct evhttp_request *req, void *arg)
 
 static int stream_header(struct evhttp_request *req, void *arg)
 {
-	struct ml_link *l = arg;
+	struct agent_ml_link *l = arg;
 	int code = evhttp_request_get_response_code(req);
 	if (code == 409) {
 		/* The master holds a newer registration_order than this
@@ -166,23 +166,23 @@ static int stream_header(struct evhttp_request *req, void *arg)
 
 static void stream_done(struct evhttp_request *req, void *arg)
 {
-	struct ml_link *l = arg;
+	struct agent_ml_link *l = arg;
 	(void)req;
-	if (l->state == ML_CONNECTING || l->state == ML_REGISTERED)
+	if (l->state == AGENT_ML_CONNECTING || l->state == AGENT_ML_REGISTERED)
 		lost(l, "the stream from the master ended");
 }
 
 static void stream_error(enum evhttp_request_error e, void *arg)
 {
-	struct ml_link *l = arg;
-	if (l->state == ML_CONNECTING || l->state == ML_REGISTERED)
+	struct agent_ml_link *l = arg;
+	if (l->state == AGENT_ML_CONNECTING || l->state == AGENT_ML_REGISTERED)
 		lost(l, "the stream from the master failed (error %d)", (int)e);
 }
 
 /* The registration message `m` (taken) as text, with the next
  * registration_order in its payload, so that the master can tell it from
  * an older one it reads late (docs/agent-protocol.md). */
-static char *with_order(struct ml_link *l, json_t *m)
+static char *with_order(struct agent_ml_link *l, json_t *m)
 {
 	json_t *p = json_object_get(m, "reregister");
 	/* A new agent: a secret kept from an identity it no longer has is
@@ -211,7 +211,7 @@ static void cloexec(struct evhttp_connection *conn)
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-static void connect_now(struct ml_link *l)
+static void connect_now(struct agent_ml_link *l)
 {
 	if (l->stream)
 		evhttp_connection_free(l->stream);
@@ -220,7 +220,7 @@ static void connect_now(struct ml_link *l)
 	l->stream_id[0] = '\0';
 	l->stream = evhttp_connection_base_new(l->base, NULL, l->cfg.host, (uint16_t)l->cfg.port);
 	if (!l->stream) {
-		l->state = ML_CONNECTING;
+		l->state = AGENT_ML_CONNECTING;
 		lost(l, "cannot create a connection to %s:%d", l->cfg.host, l->cfg.port);
 		return;
 	}
@@ -237,7 +237,7 @@ static void connect_now(struct ml_link *l)
 	if (l->secret[0])
 		evhttp_add_header(h, PB_AGENT_SECRET_HEADER, l->secret);
 	evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
-	l->state = ML_CONNECTING;
+	l->state = AGENT_ML_CONNECTING;
 	/* A master that accepts but never answers is a lost stream too. */
 	set_timer(l->watchdog, 5 * (l->heartbeat_s > 0 ? l->heartbeat_s : 15));
 	if (evhttp_make_request(l->stream, req, EVHTTP_REQ_POST, "/api/v1/agent") < 0)
@@ -255,15 +255,15 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 
 /* Schedule a re-registration: base doubling to max, with jitter in
  * [d/2, d] so that agents of a restarted master do not come back at once. */
-static void lost(struct ml_link *l, const char *fmt, ...)
+static void lost(struct agent_ml_link *l, const char *fmt, ...)
 {
-	if (l->state == ML_WAITING)
+	if (l->state == AGENT_ML_WAITING)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(l->why, sizeof(l->why), fmt, ap);
 	va_end(ap);
-	l->state = ML_WAITING;
+	l->state = AGENT_ML_WAITING;
 	evtimer_del(l->watchdog);
 	evtimer_del(l->heartbeat);
 	l->backoff.base_ms = l->cfg.backoff_base_ms > 0 ? l->cfg.backoff_base_ms : 1000;
@@ -284,8 +284,8 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	struct ml_link *l = arg;
-	if (l->state != ML_REGISTERED)
+	struct agent_ml_link *l = arg;
+	if (l->state != AGENT_ML_REGISTERED)
 		return;
 	if (l->secret_unsaved) {
 		/* Said once, when it first failed (take_secret); tried again at
@@ -299,14 +299,14 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 	json_decref(m);
 	/* One that cannot be sent is followed by the next, one interval on;
 	 * the master only acts after several are missed. */
-	AG_IGNORE_RESULT(ml_post(l, body));
+	AG_IGNORE_RESULT(agent_ml_post(l, body));
 	set_timer(l->heartbeat, l->heartbeat_s);
 }
 
-struct ml_link *ml_new(struct event_base *base, const struct ml_config *cfg,
-                       const struct ml_callbacks *cb, void *ctx)
+struct agent_ml_link *agent_ml_new(struct event_base *base, const struct agent_ml_config *cfg,
+                                   const struct agent_ml_callbacks *cb, void *ctx)
 {
-	struct ml_link *l = ag_calloc(1, sizeof(*l));
+	struct agent_ml_link *l = ag_calloc(1, sizeof(*l));
 	l->base = base;
 	l->cfg = *cfg;
 	l->cfg.host = ag_strdup(cfg->host);
@@ -320,7 +320,7 @@ struct ml_link *ml_new(struct event_base *base, const struct ml_config *cfg,
 	return l;
 }
 
-void ml_free(struct ml_link *l)
+void agent_ml_free(struct agent_ml_link *l)
 {
 	if (!l)
 		return;
@@ -339,7 +339,7 @@ void ml_free(struct ml_link *l)
 	free(l);
 }
 
-int ml_load_secret(struct ml_link *l, struct ag_error *err)
+int agent_ml_load_secret(struct agent_ml_link *l, struct ag_error *err)
 {
 	if (!l->cfg.secret_path)
 		return 0;
@@ -365,21 +365,21 @@ int ml_load_secret(struct ml_link *l, struct ag_error *err)
 	return r < 0 ? ag_error_set(err, -r, "read `%s`", l->cfg.secret_path) : 0;
 }
 
-void ml_start(struct ml_link *l)
+void agent_ml_start(struct agent_ml_link *l)
 {
 	connect_now(l);
 }
 
-bool ml_registered(const struct ml_link *l)
+bool agent_ml_registered(const struct agent_ml_link *l)
 {
-	return l->state == ML_REGISTERED;
+	return l->state == AGENT_ML_REGISTERED;
 }
 
 /* The answer is handed on when someone asked for it: 202, or an error
  * the owner of the message retries or sets aside. */
 static void post_done(struct evhttp_request *req, void *arg)
 {
-	struct ml_answer *ans = arg;
+	struct agent_ml_answer *ans = arg;
 	if (!ans)
 		return;
 	int code = req ? evhttp_request_get_response_code(req) : 0;
@@ -394,14 +394,14 @@ static void post_done(struct evhttp_request *req, void *arg)
 	ans->fn(ans, code, text);
 }
 
-int ml_post(struct ml_link *l, const char *body)
+int agent_ml_post(struct agent_ml_link *l, const char *body)
 {
-	return ml_post_answer(l, body, NULL);
+	return agent_ml_post_answer(l, body, NULL);
 }
 
-int ml_post_answer(struct ml_link *l, const char *body, struct ml_answer *ans)
+int agent_ml_post_answer(struct agent_ml_link *l, const char *body, struct agent_ml_answer *ans)
 {
-	if (l->state != ML_REGISTERED)
+	if (l->state != AGENT_ML_REGISTERED)
 		return -ENOTCONN;
 	if (!l->post) {
 		l->post = evhttp_connection_base_new(l->base, NULL, l->cfg.host,

@@ -22,9 +22,9 @@
 #include <event2/event.h>
 #include <stdbool.h>
 
-struct ml_link;
+struct agent_ml_link;
 
-struct ml_callbacks {
+struct agent_ml_callbacks {
 	/* The REGISTER or REREGISTER message to send now (a new reference;
 	 * the link adds its registration_order). */
 	json_t *(*registration)(void *ctx);
@@ -40,7 +40,7 @@ struct ml_callbacks {
 	void (*secret_unsaved)(void *ctx, const char *why);
 };
 
-struct ml_config {
+struct agent_ml_config {
 	const char *host;
 	int port;
 	int64_t backoff_base_ms; /* 0: 1 s */
@@ -50,36 +50,38 @@ struct ml_config {
 	const char *secret_path;
 };
 
-/* Free with ml_free(). Nothing happens until ml_start(). */
-AG_WARN_UNUSED struct ml_link *ml_new(struct event_base *base, const struct ml_config *cfg,
-                                      const struct ml_callbacks *cb, void *ctx);
-void ml_free(struct ml_link *l);
+/* Free with agent_ml_free(). Nothing happens until agent_ml_start(). */
+AG_WARN_UNUSED struct agent_ml_link *agent_ml_new(struct event_base *base,
+                                                  const struct agent_ml_config *cfg,
+                                                  const struct agent_ml_callbacks *cb, void *ctx);
+void agent_ml_free(struct agent_ml_link *l);
 /* Read the secret kept at cfg.secret_path, if there is one: 0 (also when
  * there is no file), or -errno with a message naming the file (one that
- * does not hold a secret is -EBADMSG). Before ml_start(). */
-AG_WARN_UNUSED int ml_load_secret(struct ml_link *l, struct ag_error *err);
+ * does not hold a secret is -EBADMSG). Before agent_ml_start(). */
+AG_WARN_UNUSED int agent_ml_load_secret(struct agent_ml_link *l, struct ag_error *err);
 /* Register now. */
-void ml_start(struct ml_link *l);
+void agent_ml_start(struct agent_ml_link *l);
 /* Registered on a live stream. */
-bool ml_registered(const struct ml_link *l);
+bool agent_ml_registered(const struct agent_ml_link *l);
 /* POST an agent->master message (needs a stream; dropped otherwise, since
  * every message that must arrive is retried by its owner). */
-AG_WARN_UNUSED int ml_post(struct ml_link *l, const char *body);
-/* Who hears the master's answer to one POST (ml_post_answer): `fn` gets
+AG_WARN_UNUSED int agent_ml_post(struct agent_ml_link *l, const char *body);
+/* Who hears the master's answer to one POST (agent_ml_post_answer): `fn` gets
  * its HTTP status (0: none came, the connection failed) and its body
  * (NUL-terminated, "" when none). Caller-owned; it must live until `fn`
- * is called, or until ml_free(), after which it never is. */
-struct ml_answer {
-	void (*fn)(struct ml_answer *ans, int status, const char *body);
+ * is called, or until agent_ml_free(), after which it never is. */
+struct agent_ml_answer {
+	void (*fn)(struct agent_ml_answer *ans, int status, const char *body);
 };
-/* ml_post() with the master's answer handed to `ans`. When it fails
+/* agent_ml_post() with the master's answer handed to `ans`. When it fails
  * (-errno), `ans` is never called. */
-AG_WARN_UNUSED int ml_post_answer(struct ml_link *l, const char *body, struct ml_answer *ans);
+AG_WARN_UNUSED int agent_ml_post_answer(struct agent_ml_link *l, const char *body,
+                                        struct agent_ml_answer *ans);
 /* Handle one record (the JSON of a master->agent message) as if it had
  * arrived on the stream: for drivers that feed the agent without a master
  * (tests/fuzz/fuzz_agent.c). 0; -EBADMSG for a record that does not decode
  * and -EPERM for an ERROR, after which the link re-registers, as on the
  * stream. */
-AG_WARN_UNUSED int ml_feed_record(struct ml_link *l, const char *data, size_t len);
+AG_WARN_UNUSED int agent_ml_feed_record(struct agent_ml_link *l, const char *data, size_t len);
 
 #endif

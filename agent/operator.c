@@ -82,7 +82,7 @@ static void reply_error(struct evhttp_request *req, int code, const char *reason
 static void on_health(struct agent *a, struct evhttp_request *req)
 {
 	json_t *j = json_pack("{s:s, s:b, s:b, s:I}", "status", "ok", "registered",
-	                      a->link && ml_registered(a->link), "isolated", a->cap.isolated,
+	                      a->link && agent_ml_registered(a->link), "isolated", a->cap.isolated,
 	                      "active_containers", (json_int_t)ctz_active(a->ctz));
 	if (a->agent_id)
 		json_object_set_new(j, "agent_id", json_string(a->agent_id));
@@ -115,13 +115,13 @@ static void add_container(void *ctx, const struct ctz_info *i)
 	                      i->container_id, "phase", i->phase, "isolated", a->cap.isolated);
 	const char *fw = i->framework_id;
 	if (!*fw) /* a record older than the (framework, task) key */
-		fw = upd_task_framework(a->upd, i->task_id);
+		fw = ctz_upd_task_framework(a->upd, i->task_id);
 	json_object_set_new(j, "framework_id", fw ? json_string(fw) : json_null());
 	/* The state as the master is told it; once the terminal update is
 	 * acknowledged the task is forgotten there, and the containerizer's
 	 * record says how it ended. */
-	const char *state = fw && upd_task_known(a->upd, fw, i->task_id)
-	                            ? pb_task_state_name(upd_task_state(a->upd, fw, i->task_id))
+	const char *state = fw && ctz_upd_task_known(a->upd, fw, i->task_id)
+	                            ? pb_task_state_name(ctz_upd_task_state(a->upd, fw, i->task_id))
 	                    : i->ended ? pb_task_state_name(i->final)
 	                               : NULL;
 	json_object_set_new(j, "state", state ? json_string(state) : json_null());
@@ -293,7 +293,7 @@ out:
 
 /* ---- GET /updates/set_aside ---- */
 
-static void add_aside(void *ctx, const struct upd_aside_view *v)
+static void add_aside(void *ctx, const struct ctz_upd_aside_view *v)
 {
 	json_t *status = json_loads(v->status_json, 0, NULL);
 	json_array_append_new(ctx, json_pack("{s:s, s:s, s:o, s:s, s:f}", "framework_id",
@@ -306,7 +306,7 @@ static void add_aside(void *ctx, const struct upd_aside_view *v)
 static void on_set_aside(struct agent *a, struct evhttp_request *req)
 {
 	json_t *arr = json_array();
-	if (upd_set_aside_foreach(a->upd, add_aside, arr) < 0) {
+	if (ctz_upd_set_aside_foreach(a->upd, add_aside, arr) < 0) {
 		json_decref(arr);
 		reply_error(req, 500, "Internal Server Error", NULL,
 		            "cannot read the updates set aside from the agent's database");

@@ -318,7 +318,7 @@ int ctz_open(const struct ctz_config *cfg, struct ctz **ret, struct ag_error *er
 		r = rt_sealed_copy(ip, "agora-init", &c->init_fd, err);
 	}
 	if (r == 0)
-		r = ts_host_view_prepare(c->hostview_dir, &c->host_dirs, err);
+		r = ctz_ts_host_view_prepare(c->hostview_dir, &c->host_dirs, err);
 	if (r == 0) {
 		c->epfd = epoll_create1(EPOLL_CLOEXEC);
 		c->timerfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -354,7 +354,7 @@ void ctz_close(struct ctz *c)
 		close(c->timerfd);
 	if (c->init_fd >= 0)
 		close(c->init_fd);
-	ts_strv_free(c->host_dirs);
+	ctz_ts_strv_free(c->host_dirs);
 	free(c->work_dir);
 	free(c->run_dir);
 	free(c->sbx_dir);
@@ -469,13 +469,14 @@ static int build_spec(struct ctz *c, const struct ctz_task *t, const char *sandb
 {
 	_cleanup_free_ char *json = NULL;
 	int r;
-	struct ts_limits lim = t->limits;
+	struct ctz_ts_limits lim = t->limits;
 	lim.device_rules = !c->cfg.cgroups_disabled;
 	if (t->command)
-		r = ts_command_spec_json(t->command, &lim, c->hostview_dir, c->host_dirs, sandbox,
-		                         c->work_dir, &json, err);
+		r = ctz_ts_command_spec_json(t->command, &lim, c->hostview_dir, c->host_dirs,
+		                             sandbox, c->work_dir, &json, err);
 	else
-		r = ts_oci_spec_json(t->oci_spec_json, c->images_dir, &lim, sandbox, &json, err);
+		r = ctz_ts_oci_spec_json(t->oci_spec_json, c->images_dir, &lim, sandbox, &json,
+		                         err);
 	if (r < 0)
 		return r;
 	r = rt_spec_parse(json, strlen(json), run_dir, ret, err);

@@ -70,9 +70,9 @@ struct ctz_config {
 struct ctz_task {
 	const char *framework_id; /* up to 512 bytes; NULL: "" */
 	const char *task_id;      /* any text up to 512 bytes */
-	const struct ts_command *command;
+	const struct ctz_ts_command *command;
 	const char *oci_spec_json;
-	struct ts_limits limits;
+	struct ctz_ts_limits limits;
 };
 
 /* Open the containerizer: creates the work directory layout. Does not look

@@ -10,13 +10,13 @@
 #include <strings.h>
 #include <sys/resource.h>
 
-const char *const pol_safe_caps[] = {
+const char *const ctz_pol_safe_caps[] = {
         "CAP_AUDIT_WRITE",
         "CAP_KILL",
         "CAP_NET_BIND_SERVICE",
         "CAP_SYS_CHROOT",
 };
-const size_t pol_n_safe_caps = AG_ARRAY_SIZE(pol_safe_caps);
+const size_t ctz_pol_n_safe_caps = AG_ARRAY_SIZE(ctz_pol_safe_caps);
 
 /* Docker's 14: what a task may hold inside a user namespace of its own
  * (there they reach only what the namespace owns). */
@@ -29,7 +29,7 @@ static const char *const userns_caps[] = {
 
 #define PATH_CAP 512
 
-bool pol_role_in(const char *list, const char *role)
+bool ctz_pol_role_in(const char *list, const char *role)
 {
 	if (!list || !*list)
 		return false;
@@ -279,9 +279,9 @@ static bool bind_allowed(const char *list, const char *src)
 	return !real || under_list(list, real, true);
 }
 
-static bool host_path_ok(const struct pol_config *p, const char *role, const char *path)
+static bool host_path_ok(const struct ctz_pol_config *p, const char *role, const char *path)
 {
-	return pol_role_in(p->allow_host_mounts, role) || bind_allowed(p->bind_paths, path);
+	return ctz_pol_role_in(p->allow_host_mounts, role) || bind_allowed(p->bind_paths, path);
 }
 
 /* ---- mounts ----------------------------------------------------------- */
@@ -366,7 +366,7 @@ static bool is_host_mount(const json_t *m)
 #define MOUNT_FLAGS "agent flags --policy_bind_paths, --policy_allow_host_mounts"
 
 /* overlay's lowerdir=/a:/b, upperdir=, workdir=: each a host path. */
-static int check_overlay_paths(const struct pol_config *p, const char *role, const char *field,
+static int check_overlay_paths(const struct ctz_pol_config *p, const char *role, const char *field,
                                const char *val, struct ag_error *err)
 {
 	if (strchr(val, '\\') || strchr(val, ','))
@@ -385,11 +385,11 @@ static int check_overlay_paths(const struct pol_config *p, const char *role, con
 	return 0;
 }
 
-static int check_mount(const struct pol_config *p, const char *role, const json_t *m,
+static int check_mount(const struct ctz_pol_config *p, const char *role, const json_t *m,
                        const char *base, struct ag_error *err)
 {
 	char field[PATH_CAP];
-	bool any_host = pol_role_in(p->allow_host_mounts, role);
+	bool any_host = ctz_pol_role_in(p->allow_host_mounts, role);
 	const char *type = json_string_value(json_object_get(m, "type"));
 	const char *dst = json_string_value(json_object_get(m, "destination"));
 	bool bind = is_bind(m);
@@ -567,16 +567,16 @@ static bool host_group_ok(int64_t uid, uint32_t gid, char *name, size_t n)
 	return false;
 }
 
-static int check_gid(const struct pol_config *p, const char *role, const char *field,
+static int check_gid(const struct ctz_pol_config *p, const char *role, const char *field,
                      int64_t host_uid, json_int_t gid, struct ag_error *err)
 {
 	if (gid == 0) {
-		if (pol_role_in(p->allow_root, role))
+		if (ctz_pol_role_in(p->allow_root, role))
 			return 0;
 		return refuse(err, field, "gid 0 on the host (no user namespace)", role,
 		              "policy_allow_root");
 	}
-	if (gid < 0 || gid > UINT32_MAX || pol_role_in(p->allow_groups, role))
+	if (gid < 0 || gid > UINT32_MAX || ctz_pol_role_in(p->allow_groups, role))
 		return 0; /* out of range: the runtime refuses it */
 	char name[256] = "";
 	if (host_group_ok(host_uid, (uint32_t)gid, name, sizeof(name)))
@@ -590,10 +590,10 @@ static int check_gid(const struct pol_config *p, const char *role, const char *f
 
 /* In a user namespace of its own a task may become any id of its maps:
  * no host group there but its user's own. */
-static int check_gid_maps(const struct pol_config *p, const char *role, const json_t *maps,
+static int check_gid_maps(const struct ctz_pol_config *p, const char *role, const json_t *maps,
                           int64_t host_uid, struct ag_error *err)
 {
-	if (pol_role_in(p->allow_groups, role))
+	if (ctz_pol_role_in(p->allow_groups, role))
 		return 0;
 	/* The host's groups in the ranges first, checked once the getgrent
 	 * walk is over (host_group_ok uses getgrgid). */
@@ -665,10 +665,10 @@ static bool rlimit_value(const json_t *v, uint64_t *ret)
 /* No rlimit above the agent's own hard limit: the runtime sets them as
  * root, so a task could otherwise lift RLIMIT_RTPRIO, RLIMIT_MEMLOCK or
  * RLIMIT_NICE past what any process of the host's has. */
-static int check_rlimits(const struct pol_config *p, const char *role, const json_t *proc,
+static int check_rlimits(const struct ctz_pol_config *p, const char *role, const json_t *proc,
                          struct ag_error *err)
 {
-	if (pol_role_in(p->allow_rlimits, role))
+	if (ctz_pol_role_in(p->allow_rlimits, role))
 		return 0;
 	size_t i;
 	json_t *e;
@@ -704,19 +704,19 @@ static int check_rlimits(const struct pol_config *p, const char *role, const jso
 
 /* ---- the checks ------------------------------------------------------- */
 
-int pol_check_uid(const struct pol_config *p, const char *role, uint32_t uid, const char *field,
-                  struct ag_error *err)
+int ctz_pol_check_uid(const struct ctz_pol_config *p, const char *role, uint32_t uid,
+                      const char *field, struct ag_error *err)
 {
-	if (uid == 0 && !pol_role_in(p->allow_root, role))
+	if (uid == 0 && !ctz_pol_role_in(p->allow_root, role))
 		return refuse(err, field, "uid 0 on the host (no user namespace)", role,
 		              "policy_allow_root");
 	return 0;
 }
 
-static int check_caps(const struct pol_config *p, const char *role, const json_t *proc,
+static int check_caps(const struct ctz_pol_config *p, const char *role, const json_t *proc,
                       const struct userns *u, struct ag_error *err)
 {
-	if (pol_role_in(p->allow_capabilities, role))
+	if (ctz_pol_role_in(p->allow_capabilities, role))
 		return 0;
 	static const char *const sets[] = {"bounding", "effective", "permitted", "inheritable",
 	                                   "ambient"};
@@ -728,7 +728,7 @@ static int check_caps(const struct pol_config *p, const char *role, const json_t
 		json_array_foreach (json_object_get(caps, sets[s]), i, v) {
 			const char *c = json_string_value(v);
 			if (c &&
-			    (cap_in(pol_safe_caps, pol_n_safe_caps, c) ||
+			    (cap_in(ctz_pol_safe_caps, ctz_pol_n_safe_caps, c) ||
 			     (in_own_userns && cap_in(userns_caps, AG_ARRAY_SIZE(userns_caps), c))))
 				continue;
 			char field[128];
@@ -747,10 +747,10 @@ static int check_caps(const struct pol_config *p, const char *role, const json_t
 	return 0;
 }
 
-static int check_users(const struct pol_config *p, const char *role, const json_t *proc,
+static int check_users(const struct ctz_pol_config *p, const char *role, const json_t *proc,
                        const json_t *lx, const struct userns *u, struct ag_error *err)
 {
-	bool root_ok = pol_role_in(p->allow_root, role);
+	bool root_ok = ctz_pol_role_in(p->allow_root, role);
 	const json_t *user = json_object_get(proc, "user");
 	json_int_t uid = json_integer_value(json_object_get(user, "uid"));
 	if (!root_ok) {
@@ -793,8 +793,8 @@ static int check_users(const struct pol_config *p, const char *role, const json_
 	return r;
 }
 
-int pol_check_oci(const struct pol_config *p, const char *role, const json_t *oci,
-                  struct ag_error *err)
+int ctz_pol_check_oci(const struct ctz_pol_config *p, const char *role, const json_t *oci,
+                      struct ag_error *err)
 {
 	char field[PATH_CAP] = "container.oci";
 	size_t i;
@@ -821,7 +821,7 @@ int pol_check_oci(const struct pol_config *p, const char *role, const json_t *oc
 		return r;
 
 	/* seccomp and no_new_privs */
-	if (!pol_role_in(p->allow_unconfined, role)) {
+	if (!ctz_pol_role_in(p->allow_unconfined, role)) {
 		if (json_object_get(lx, "seccomp"))
 			return refuse(err, "container.oci.linux.seccomp",
 			              "a seccomp profile other than the default", role,
@@ -833,7 +833,7 @@ int pol_check_oci(const struct pol_config *p, const char *role, const json_t *oc
 	}
 
 	/* host namespaces */
-	if (!pol_role_in(p->allow_host_namespaces, role)) {
+	if (!ctz_pol_role_in(p->allow_host_namespaces, role)) {
 		json_array_foreach (json_object_get(lx, "namespaces"), i, v) {
 			if (!json_object_get(v, "path"))
 				continue;
@@ -848,7 +848,7 @@ int pol_check_oci(const struct pol_config *p, const char *role, const json_t *oc
 	}
 
 	/* sysctls */
-	if (!pol_role_in(p->allow_sysctls, role)) {
+	if (!ctz_pol_role_in(p->allow_sysctls, role)) {
 		const json_t *sc = json_object_get(lx, "sysctl");
 		if (json_object_size(sc) > 0) {
 			const char *key = json_object_iter_key(json_object_iter((json_t *)sc));
@@ -862,7 +862,7 @@ int pol_check_oci(const struct pol_config *p, const char *role, const json_t *oc
 		return r;
 
 	/* device nodes */
-	if (!pol_role_in(p->allow_devices, role)) {
+	if (!ctz_pol_role_in(p->allow_devices, role)) {
 		json_array_foreach (json_object_get(lx, "devices"), i, v) {
 			snprintf(field, sizeof(field), "container.oci.linux.devices[%zu]", i);
 			const char *path = json_string_value(json_object_get(v, "path"));
@@ -883,15 +883,15 @@ int pol_check_oci(const struct pol_config *p, const char *role, const json_t *oc
 		                    "terminal)");
 	const char *prop = json_string_value(json_object_get(lx, "rootfsPropagation"));
 	if (prop && (strcmp(prop, "shared") == 0 || strcmp(prop, "rshared") == 0) &&
-	    !pol_role_in(p->allow_host_mounts, role))
+	    !ctz_pol_role_in(p->allow_host_mounts, role))
 		return refuse(err, "container.oci.linux.rootfsPropagation",
 		              "shared propagation (its mounts would reach the host)", role,
 		              "policy_allow_host_mounts");
 	return 0;
 }
 
-int pol_check_task(const struct pol_config *p, const char *role, const json_t *task,
-                   struct ag_error *err)
+int ctz_pol_check_task(const struct ctz_pol_config *p, const char *role, const json_t *task,
+                       struct ag_error *err)
 {
 	(void)p;
 	(void)role;
@@ -959,7 +959,7 @@ static void add_paths(json_t *lx, const char *key, const json_t *defaults)
 	}
 }
 
-void pol_apply_defaults(const struct pol_config *p, const char *role, json_t *oci)
+void ctz_pol_apply_defaults(const struct ctz_pol_config *p, const char *role, json_t *oci)
 {
 	json_t *lx = json_object_get(oci, "linux");
 	if (!json_is_object(lx)) {
@@ -976,7 +976,7 @@ void pol_apply_defaults(const struct pol_config *p, const char *role, json_t *oc
 	add_paths(lx, "maskedPaths", json_object_get(dlx, "maskedPaths"));
 	add_paths(lx, "readonlyPaths", json_object_get(dlx, "readonlyPaths"));
 
-	if (!pol_role_in(p->allow_host_namespaces, role)) {
+	if (!ctz_pol_role_in(p->allow_host_namespaces, role)) {
 		json_t *ns = json_object_get(lx, "namespaces");
 		if (!json_is_array(ns)) {
 			ns = json_array();
@@ -997,7 +997,7 @@ void pol_apply_defaults(const struct pol_config *p, const char *role, json_t *oc
 		}
 	}
 
-	if (!pol_role_in(p->allow_host_mounts, role)) {
+	if (!ctz_pol_role_in(p->allow_host_mounts, role)) {
 		size_t i;
 		json_t *m;
 		json_array_foreach (json_object_get(oci, "mounts"), i, m) {

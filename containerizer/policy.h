@@ -44,7 +44,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-struct pol_config {
+struct ctz_pol_config {
 	const char *bind_paths; /* comma-separated absolute prefixes, NULL: none */
 	const char *allow_host_mounts;
 	const char *allow_capabilities;
@@ -59,35 +59,35 @@ struct pol_config {
 
 /* The capabilities any task may hold (none of them raises privileges):
  * what a command task's bounding set is. */
-extern const char *const pol_safe_caps[];
-extern const size_t pol_n_safe_caps;
+extern const char *const ctz_pol_safe_caps[];
+extern const size_t ctz_pol_n_safe_caps;
 
 /* Check the TaskInfo `task` (the normalized JSON the agent receives) field
  * by field: 0, or -EPERM / -EINVAL with `err` naming the field
  * ("task.container.volumes: not supported ..."). The spec at
- * container.oci is checked by pol_check_oci, command.user by pol_check_uid. */
-AG_WARN_UNUSED int pol_check_task(const struct pol_config *p, const char *role, const json_t *task,
-                                  struct ag_error *err);
+ * container.oci is checked by ctz_pol_check_oci, command.user by ctz_pol_check_uid. */
+AG_WARN_UNUSED int ctz_pol_check_task(const struct ctz_pol_config *p, const char *role,
+                                      const json_t *task, struct ag_error *err);
 
 /* Check an OCI-like spec for role `role` ("*" when the framework has none).
  * 0, or -EPERM / -EINVAL with `err` naming the field, the role and the
  * flag. */
-AG_WARN_UNUSED int pol_check_oci(const struct pol_config *p, const char *role, const json_t *oci,
-                                 struct ag_error *err);
+AG_WARN_UNUSED int ctz_pol_check_oci(const struct ctz_pol_config *p, const char *role,
+                                     const json_t *oci, struct ag_error *err);
 
 /* Check the uid a command task would run as (`field` names where it came
  * from, e.g. "task.command.user"). */
-AG_WARN_UNUSED int pol_check_uid(const struct pol_config *p, const char *role, uint32_t uid,
-                                 const char *field, struct ag_error *err);
+AG_WARN_UNUSED int ctz_pol_check_uid(const struct ctz_pol_config *p, const char *role, uint32_t uid,
+                                     const char *field, struct ag_error *err);
 
-/* Complete a spec pol_check_oci accepted: the default seccomp profile under
+/* Complete a spec ctz_pol_check_oci accepted: the default seccomp profile under
  * linux.seccomp and process.noNewPrivileges true when absent, the default
  * masked and read-only paths added to the spec's own, the ipc and cgroup
  * namespaces added unless the role may share the host's, and nosuid,nodev
  * on every mount of a host path. */
-void pol_apply_defaults(const struct pol_config *p, const char *role, json_t *oci);
+void ctz_pol_apply_defaults(const struct ctz_pol_config *p, const char *role, json_t *oci);
 
 /* Is `role` in the comma-separated list (or is the list "*")? */
-bool pol_role_in(const char *list, const char *role);
+bool ctz_pol_role_in(const char *list, const char *role);
 
 #endif

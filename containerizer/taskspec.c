@@ -14,7 +14,7 @@
 
 #define CPU_PERIOD_US 100000
 
-void ts_strv_free(char **v)
+void ctz_ts_strv_free(char **v)
 {
 	for (size_t i = 0; v && v[i]; i++)
 		free(v[i]);
@@ -48,7 +48,7 @@ static int mkdir_p_at(int dirfd, const char *path)
 	return 0;
 }
 
-int ts_host_view_prepare(const char *rootfs_dir, char ***ret_dirs, struct ag_error *err)
+int ctz_ts_host_view_prepare(const char *rootfs_dir, char ***ret_dirs, struct ag_error *err)
 {
 	if (mkdir(rootfs_dir, 0755) < 0 && errno != EEXIST)
 		return ag_error_set(err, errno, "create the host view root `%s`", rootfs_dir);
@@ -95,14 +95,15 @@ int ts_host_view_prepare(const char *rootfs_dir, char ***ret_dirs, struct ag_err
 	closedir(d);
 	/* Mount points of the container's own file systems, made here once
 	 * so that concurrent launches never race to create them. */
-	static const char *const own[] = {"proc", "sys", "dev", "tmp", "run", &TS_SANDBOX_PATH[1]};
+	static const char *const own[] = {"proc", "sys", "dev",
+	                                  "tmp",  "run", &CTZ_TS_SANDBOX_PATH[1]};
 	for (size_t i = 0; i < AG_ARRAY_SIZE(own) && r == 0; i++) {
 		int k = mkdir_p_at(rfd, own[i]);
 		if (k < 0)
 			r = ag_error_set(err, -k, "create `%s` in `%s`", own[i], rootfs_dir);
 	}
 	if (r < 0) {
-		ts_strv_free(dirs);
+		ctz_ts_strv_free(dirs);
 		return r;
 	}
 	if (!dirs)
@@ -121,7 +122,7 @@ static json_t *mount_obj(const char *dst, const char *type, const char *src, con
 	return m;
 }
 
-static void set_resources(json_t *linux_obj, const struct ts_limits *lim)
+static void set_resources(json_t *linux_obj, const struct ctz_ts_limits *lim)
 {
 	json_t *res = json_object();
 	json_t *unified = json_object();
@@ -145,7 +146,7 @@ static void set_resources(json_t *linux_obj, const struct ts_limits *lim)
 		snprintf(w, sizeof(w), "%ld", weight);
 		json_object_set_new(unified, "cpu.weight", json_string(w));
 	}
-	uint64_t pids = lim->pids_max ? lim->pids_max : TS_DEFAULT_PIDS_MAX;
+	uint64_t pids = lim->pids_max ? lim->pids_max : CTZ_TS_DEFAULT_PIDS_MAX;
 	json_object_set_new(res, "pids", json_pack("{s:I}", "limit", (json_int_t)pids));
 	if (json_object_size(unified))
 		json_object_set_new(res, "unified", unified);
@@ -179,7 +180,7 @@ static void set_resources(json_t *linux_obj, const struct ts_limits *lim)
 static json_t *sandbox_mount(const char *sandbox)
 {
 	const char *opts[] = {"rbind", "rw", "nosuid", "nodev", "rprivate", NULL};
-	return mount_obj(TS_SANDBOX_PATH, "bind", sandbox, opts);
+	return mount_obj(CTZ_TS_SANDBOX_PATH, "bind", sandbox, opts);
 }
 
 static int dump(json_t *spec, char **ret_json, struct ag_error *err)
@@ -261,9 +262,9 @@ static json_t *default_spec(struct ag_error *err)
 	return spec;
 }
 
-int ts_command_spec_json(const struct ts_command *cmd, const struct ts_limits *lim,
-                         const char *rootfs_dir, char *const *host_dirs, const char *sandbox,
-                         const char *hide_dir, char **ret_json, struct ag_error *err)
+int ctz_ts_command_spec_json(const struct ctz_ts_command *cmd, const struct ctz_ts_limits *lim,
+                             const char *rootfs_dir, char *const *host_dirs, const char *sandbox,
+                             const char *hide_dir, char **ret_json, struct ag_error *err)
 {
 	if (!cmd->shell && (!cmd->argv || !cmd->argv[0]))
 		return ag_error_set(err, EINVAL, "command: needs a shell command or arguments");
@@ -286,11 +287,11 @@ int ts_command_spec_json(const struct ts_command *cmd, const struct ts_limits *l
 	json_array_append_new(env,
 	                      json_string("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
 	                                  "/sbin:/bin"));
-	json_array_append_new(env, json_string("MESOS_SANDBOX=" TS_SANDBOX_PATH));
+	json_array_append_new(env, json_string("MESOS_SANDBOX=" CTZ_TS_SANDBOX_PATH));
 	for (size_t i = 0; cmd->env && cmd->env[i]; i++)
 		json_array_append_new(env, json_string(cmd->env[i]));
 	json_object_set_new(proc, "env", env);
-	json_object_set_new(proc, "cwd", json_string(TS_SANDBOX_PATH));
+	json_object_set_new(proc, "cwd", json_string(CTZ_TS_SANDBOX_PATH));
 	json_object_set_new(
 	        proc, "user",
 	        json_pack("{s:I, s:I}", "uid", (json_int_t)cmd->uid, "gid", (json_int_t)cmd->gid));
@@ -301,8 +302,8 @@ int ts_command_spec_json(const struct ts_command *cmd, const struct ts_limits *l
 		 * what a setuid binary could otherwise regain. A task the policy
 		 * lets run as root keeps the default set. */
 		json_t *bnd = json_array();
-		for (size_t i = 0; i < pol_n_safe_caps; i++)
-			json_array_append_new(bnd, json_string(pol_safe_caps[i]));
+		for (size_t i = 0; i < ctz_pol_n_safe_caps; i++)
+			json_array_append_new(bnd, json_string(ctz_pol_safe_caps[i]));
 		json_object_set_new(proc, "capabilities", json_pack("{s:o}", "bounding", bnd));
 	}
 	json_object_set_new(spec, "root",
@@ -340,8 +341,8 @@ int ts_command_spec_json(const struct ts_command *cmd, const struct ts_limits *l
 	return dump(spec, ret_json, err);
 }
 
-int ts_oci_spec_json(const char *json, const char *images_dir, const struct ts_limits *lim,
-                     const char *sandbox, char **ret_json, struct ag_error *err)
+int ctz_ts_oci_spec_json(const char *json, const char *images_dir, const struct ctz_ts_limits *lim,
+                         const char *sandbox, char **ret_json, struct ag_error *err)
 {
 	json_error_t je;
 	json_t *spec = json_loads(json, 0, &je);

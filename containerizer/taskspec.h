@@ -12,9 +12,9 @@
 
 /* Where the sandbox appears inside every task's container (Mesos' path for
  * containers with an image; MESOS_SANDBOX names it). */
-#define TS_SANDBOX_PATH "/mnt/mesos/sandbox"
+#define CTZ_TS_SANDBOX_PATH "/mnt/mesos/sandbox"
 
-struct ts_limits {
+struct ctz_ts_limits {
 	double cpus;        /* > 0: cpu.max = cpus periods, cpu.weight = 100 x cpus */
 	uint64_t mem_bytes; /* > 0: memory.max */
 	uint64_t pids_max;  /* > 0: pids.max */
@@ -25,10 +25,10 @@ struct ts_limits {
 	bool device_rules;
 };
 
-#define TS_DEFAULT_PIDS_MAX 4096
+#define CTZ_TS_DEFAULT_PIDS_MAX 4096
 
 /* A Mesos command task without an image. */
-struct ts_command {
+struct ctz_ts_command {
 	const char *shell;       /* run as `/bin/sh -c shell`, or NULL */
 	const char *const *argv; /* used when shell is NULL; NULL-terminated */
 	const char *const *env;  /* extra "K=V", NULL-terminated, may be NULL */
@@ -40,31 +40,32 @@ struct ts_command {
  * the host (but /proc, /sys, /dev, /tmp, /run, /mnt) is bound into it
  * recursively read-only, and top-level symlinks (/bin -> usr/bin) are
  * recreated in it. Prepares rootfs_dir (idempotent). The returned list of
- * names (NULL-terminated, malloc'd, free with ts_strv_free) are the
+ * names (NULL-terminated, malloc'd, free with ctz_ts_strv_free) are the
  * directories to bind. */
-AG_WARN_UNUSED int ts_host_view_prepare(const char *rootfs_dir, char ***ret_dirs,
-                                        struct ag_error *err);
-void ts_strv_free(char **v);
+AG_WARN_UNUSED int ctz_ts_host_view_prepare(const char *rootfs_dir, char ***ret_dirs,
+                                            struct ag_error *err);
+void ctz_ts_strv_free(char **v);
 
 /* JSON (malloc'd) of a command task's spec: the host view read-only as
- * root, the sandbox writable at TS_SANDBOX_PATH and the working directory,
+ * root, the sandbox writable at CTZ_TS_SANDBOX_PATH and the working directory,
  * private /tmp and /run, /proc, /dev, /sys as usual, pid, mount, ipc and
  * cgroup namespaces (the host network, as Mesos command tasks have), the
  * default seccomp profile and no_new_privs, and the limits; no
- * capabilities for a task of a user (uid > 0), only pol_safe_caps in its
+ * capabilities for a task of a user (uid > 0), only ctz_pol_safe_caps in its
  * bounding set; the default capabilities for uid 0.
  * `hide_dir` (may be NULL) is masked (the agent's work directory). */
-AG_WARN_UNUSED int ts_command_spec_json(const struct ts_command *cmd, const struct ts_limits *lim,
-                                        const char *rootfs_dir, char *const *host_dirs,
-                                        const char *sandbox, const char *hide_dir, char **ret_json,
-                                        struct ag_error *err);
+AG_WARN_UNUSED int ctz_ts_command_spec_json(const struct ctz_ts_command *cmd,
+                                            const struct ctz_ts_limits *lim, const char *rootfs_dir,
+                                            char *const *host_dirs, const char *sandbox,
+                                            const char *hide_dir, char **ret_json,
+                                            struct ag_error *err);
 
 /* JSON (malloc'd) of a task given as an OCI-like spec: `root.path` names an
  * image (a directory of `images_dir`, no '/' in the name); the sandbox is
- * added writable at TS_SANDBOX_PATH; the limits replace linux.resources; a
+ * added writable at CTZ_TS_SANDBOX_PATH; the limits replace linux.resources; a
  * pid namespace is always there. Errors name the JSON path. */
-AG_WARN_UNUSED int ts_oci_spec_json(const char *json, const char *images_dir,
-                                    const struct ts_limits *lim, const char *sandbox,
-                                    char **ret_json, struct ag_error *err);
+AG_WARN_UNUSED int ctz_ts_oci_spec_json(const char *json, const char *images_dir,
+                                        const struct ctz_ts_limits *lim, const char *sandbox,
+                                        char **ret_json, struct ag_error *err);
 
 #endif

@@ -135,12 +135,12 @@ static int schema_setup(struct ctz_updates *u, const char *path, struct ag_error
 	int v = user_version(u);
 	if (v < 0)
 		return db_err(u->db, err, "read the schema version");
-	if (v > UPD_SCHEMA_VERSION)
+	if (v > CTZ_UPD_SCHEMA_VERSION)
 		return ag_error_msg(err, EPROTO,
 		                    "agent database `%s`: schema version %d is newer than this "
 		                    "agent's (%d); run a newer agent or use another --work_dir",
-		                    path, v, UPD_SCHEMA_VERSION);
-	if (v == UPD_SCHEMA_VERSION)
+		                    path, v, CTZ_UPD_SCHEMA_VERSION);
+	if (v == CTZ_UPD_SCHEMA_VERSION)
 		return 0;
 	static const char v1[] =
 	        "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -180,13 +180,13 @@ static int schema_setup(struct ctz_updates *u, const char *path, struct ag_error
 	return 0;
 }
 
-/* Updates the master refused for good (upd_set_aside). */
+/* Updates the master refused for good (ctz_upd_set_aside). */
 #define SET_ASIDE_TABLE                                                                            \
 	"CREATE TABLE IF NOT EXISTS set_aside(seq INTEGER PRIMARY KEY AUTOINCREMENT, "             \
 	"framework_id TEXT NOT NULL, task_id TEXT NOT NULL, uuid BLOB NOT NULL, status TEXT NOT "  \
 	"NULL, answer TEXT NOT NULL, at REAL NOT NULL)"
 
-int upd_open(const struct upd_config *cfg, struct ctz_updates **ret, struct ag_error *err)
+int ctz_upd_open(const struct ctz_upd_config *cfg, struct ctz_updates **ret, struct ag_error *err)
 {
 	struct ctz_updates *u = ag_calloc(1, sizeof(*u));
 	u->base_ns = (uint64_t)(cfg->backoff_base_ms > 0 ? cfg->backoff_base_ms : 10000) * 1000000;
@@ -199,7 +199,7 @@ int upd_open(const struct upd_config *cfg, struct ctz_updates **ret, struct ag_e
 	                    NULL) != SQLITE_OK) {
 		r = ag_error_msg(err, EIO, "open the agent database `%s`: %s", cfg->db_path,
 		                 u->db ? sqlite3_errmsg(u->db) : "out of memory");
-		upd_close(u);
+		ctz_upd_close(u);
 		return r;
 	}
 	sqlite3_busy_timeout(u->db, 5000);
@@ -208,7 +208,7 @@ int upd_open(const struct upd_config *cfg, struct ctz_updates **ret, struct ag_e
 	if (r == 0 && exec(u, SET_ASIDE_TABLE) < 0)
 		r = db_err(u->db, err, "create the table set_aside");
 	if (r < 0) {
-		upd_close(u);
+		ctz_upd_close(u);
 		return r;
 	}
 	sqlite3_stmt *st = NULL;
@@ -217,7 +217,7 @@ int upd_open(const struct upd_config *cfg, struct ctz_updates **ret, struct ag_e
 	                       "tasks ORDER BY rowid",
 	                       -1, &st, NULL) != SQLITE_OK) {
 		r = db_err(u->db, err, "load the tasks");
-		upd_close(u);
+		ctz_upd_close(u);
 		return r;
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -234,14 +234,14 @@ int upd_open(const struct upd_config *cfg, struct ctz_updates **ret, struct ag_e
 	for (size_t i = 0; i < u->n; i++)
 		if (load_head(u, &u->tasks[i], now) < 0) {
 			r = db_err(u->db, err, "load the update queues");
-			upd_close(u);
+			ctz_upd_close(u);
 			return r;
 		}
 	*ret = u;
 	return 0;
 }
 
-void upd_close(struct ctz_updates *u)
+void ctz_upd_close(struct ctz_updates *u)
 {
 	if (!u)
 		return;
@@ -252,7 +252,7 @@ void upd_close(struct ctz_updates *u)
 	free(u);
 }
 
-int upd_meta_get(struct ctz_updates *u, const char *key, char **ret)
+int ctz_upd_meta_get(struct ctz_updates *u, const char *key, char **ret)
 {
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(u->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) !=
@@ -264,7 +264,7 @@ int upd_meta_get(struct ctz_updates *u, const char *key, char **ret)
 	return 0;
 }
 
-int upd_meta_set(struct ctz_updates *u, const char *key, const char *value)
+int ctz_upd_meta_set(struct ctz_updates *u, const char *key, const char *value)
 {
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(u->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", -1,
@@ -277,8 +277,8 @@ int upd_meta_set(struct ctz_updates *u, const char *key, const char *value)
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-int upd_task_add(struct ctz_updates *u, const char *framework_id, const char *task_id,
-                 const char *framework_json, const char *task_json)
+int ctz_upd_task_add(struct ctz_updates *u, const char *framework_id, const char *task_id,
+                     const char *framework_json, const char *task_json)
 {
 	if (find(u, framework_id, task_id))
 		return -EEXIST;
@@ -306,12 +306,12 @@ int upd_task_add(struct ctz_updates *u, const char *framework_id, const char *ta
 	return 0;
 }
 
-bool upd_task_known(const struct ctz_updates *u, const char *framework_id, const char *task_id)
+bool ctz_upd_task_known(const struct ctz_updates *u, const char *framework_id, const char *task_id)
 {
 	return find(u, framework_id, task_id) != NULL;
 }
 
-const char *upd_task_framework(const struct ctz_updates *u, const char *task_id)
+const char *ctz_upd_task_framework(const struct ctz_updates *u, const char *task_id)
 {
 	const char *fw = NULL;
 	for (size_t i = 0; i < u->n; i++) {
@@ -324,16 +324,16 @@ const char *upd_task_framework(const struct ctz_updates *u, const char *task_id)
 	return fw;
 }
 
-enum pb_task_state upd_task_state(const struct ctz_updates *u, const char *framework_id,
-                                  const char *task_id)
+enum pb_task_state ctz_upd_task_state(const struct ctz_updates *u, const char *framework_id,
+                                      const char *task_id)
 {
 	struct utask *t = find(u, framework_id, task_id);
 	return t ? t->state : PB_TASK_STATE_UNSET;
 }
 
-int upd_enqueue(struct ctz_updates *u, const char *framework_id, const char *task_id,
-                enum pb_task_state state, const json_t *status, uint64_t now_ns,
-                uint8_t ret_uuid[PB_UUID_LEN])
+int ctz_upd_enqueue(struct ctz_updates *u, const char *framework_id, const char *task_id,
+                    enum pb_task_state state, const json_t *status, uint64_t now_ns,
+                    uint8_t ret_uuid[PB_UUID_LEN])
 {
 	struct utask *t = find(u, framework_id, task_id);
 	if (!t)
@@ -441,8 +441,8 @@ static int head_done(struct ctz_updates *u, struct utask *t, bool ok, bool last,
 	return load_head(u, t, now_ns) < 0 ? -EIO : 1;
 }
 
-int upd_ack(struct ctz_updates *u, const char *framework_id, const char *task_id,
-            const uint8_t *uuid, size_t len, uint64_t now_ns)
+int ctz_upd_ack(struct ctz_updates *u, const char *framework_id, const char *task_id,
+                const uint8_t *uuid, size_t len, uint64_t now_ns)
 {
 	struct utask *t = find_head(u, framework_id, task_id, uuid, len);
 	if (!t)
@@ -473,7 +473,7 @@ int upd_ack(struct ctz_updates *u, const char *framework_id, const char *task_id
 	return head_done(u, t, ok, last, now_ns);
 }
 
-int upd_poll(struct ctz_updates *u, uint64_t now_ns, upd_send_fn fn, void *ctx)
+int ctz_upd_poll(struct ctz_updates *u, uint64_t now_ns, ctz_upd_send_fn fn, void *ctx)
 {
 	int sent = 0;
 	for (size_t i = 0; i < u->n; i++) {
@@ -489,7 +489,7 @@ int upd_poll(struct ctz_updates *u, uint64_t now_ns, upd_send_fn fn, void *ctx)
 	return sent;
 }
 
-uint64_t upd_next_due(const struct ctz_updates *u)
+uint64_t ctz_upd_next_due(const struct ctz_updates *u)
 {
 	uint64_t next = UINT64_MAX;
 	for (size_t i = 0; i < u->n; i++)
@@ -498,7 +498,7 @@ uint64_t upd_next_due(const struct ctz_updates *u)
 	return next;
 }
 
-void upd_rearm(struct ctz_updates *u, uint64_t now_ns)
+void ctz_upd_rearm(struct ctz_updates *u, uint64_t now_ns)
 {
 	for (size_t i = 0; i < u->n; i++) {
 		u->tasks[i].next_at = now_ns;
@@ -506,7 +506,7 @@ void upd_rearm(struct ctz_updates *u, uint64_t now_ns)
 	}
 }
 
-size_t upd_pending(const struct ctz_updates *u)
+size_t ctz_upd_pending(const struct ctz_updates *u)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < u->n; i++)
@@ -514,11 +514,11 @@ size_t upd_pending(const struct ctz_updates *u)
 	return n;
 }
 
-void upd_task_foreach(const struct ctz_updates *u, upd_task_fn fn, void *ctx)
+void ctz_upd_task_foreach(const struct ctz_updates *u, ctz_upd_task_fn fn, void *ctx)
 {
 	for (size_t i = 0; i < u->n; i++) {
 		const struct utask *t = &u->tasks[i];
-		struct upd_task_view v = {
+		struct ctz_upd_task_view v = {
 		        .task_id = t->task_id,
 		        .framework_id = t->framework_id,
 		        .framework_json = t->framework_json,
@@ -556,8 +556,9 @@ static bool step_done(sqlite3 *db, const char *sql, const struct utask *t, const
 	return ok;
 }
 
-int upd_set_aside(struct ctz_updates *u, const char *framework_id, const char *task_id,
-                  const uint8_t *uuid, size_t len, const char *answer, double at, uint64_t now_ns)
+int ctz_upd_set_aside(struct ctz_updates *u, const char *framework_id, const char *task_id,
+                      const uint8_t *uuid, size_t len, const char *answer, double at,
+                      uint64_t now_ns)
 {
 	struct utask *t = find_head(u, framework_id, task_id, uuid, len);
 	if (!t)
@@ -579,7 +580,7 @@ int upd_set_aside(struct ctz_updates *u, const char *framework_id, const char *t
 	return head_done(u, t, ok, last, now_ns);
 }
 
-int upd_set_aside_foreach(struct ctz_updates *u, upd_aside_fn fn, void *ctx)
+int ctz_upd_set_aside_foreach(struct ctz_updates *u, ctz_upd_aside_fn fn, void *ctx)
 {
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(u->db,
@@ -589,7 +590,7 @@ int upd_set_aside_foreach(struct ctz_updates *u, upd_aside_fn fn, void *ctx)
 		return -EIO;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct upd_aside_view v = {
+		struct ctz_upd_aside_view v = {
 		        .framework_id = (const char *)sqlite3_column_text(st, 0),
 		        .task_id = (const char *)sqlite3_column_text(st, 1),
 		        .status_json = (const char *)sqlite3_column_text(st, 2),

@@ -38,62 +38,64 @@
 
 struct ctz_updates;
 
-struct upd_config {
+struct ctz_upd_config {
 	const char *db_path;     /* required */
 	int64_t backoff_base_ms; /* 0: 10 s */
 	int64_t backoff_max_ms;  /* 0: 10 min */
 };
 
 /* Open (creating) the database and load the tasks and queue heads; every
- * head is due at once. Free with upd_close (NULL is fine). */
-AG_WARN_UNUSED int upd_open(const struct upd_config *cfg, struct ctz_updates **ret,
-                            struct ag_error *err);
-void upd_close(struct ctz_updates *u);
+ * head is due at once. Free with ctz_upd_close (NULL is fine). */
+AG_WARN_UNUSED int ctz_upd_open(const struct ctz_upd_config *cfg, struct ctz_updates **ret,
+                                struct ag_error *err);
+void ctz_upd_close(struct ctz_updates *u);
 
 /* Small durable facts (the agent id). *ret is malloc'd, NULL when absent. */
-AG_WARN_UNUSED int upd_meta_get(struct ctz_updates *u, const char *key, char **ret);
-AG_WARN_UNUSED int upd_meta_set(struct ctz_updates *u, const char *key, const char *value);
+AG_WARN_UNUSED int ctz_upd_meta_get(struct ctz_updates *u, const char *key, char **ret);
+AG_WARN_UNUSED int ctz_upd_meta_set(struct ctz_updates *u, const char *key, const char *value);
 
-#define UPD_SCHEMA_VERSION 1
+#define CTZ_UPD_SCHEMA_VERSION 1
 
 /* Record a task before it is launched. -EEXIST when (framework, task) is
  * known. The JSON texts are copied. */
-AG_WARN_UNUSED int upd_task_add(struct ctz_updates *u, const char *framework_id,
-                                const char *task_id, const char *framework_json,
-                                const char *task_json);
-bool upd_task_known(const struct ctz_updates *u, const char *framework_id, const char *task_id);
+AG_WARN_UNUSED int ctz_upd_task_add(struct ctz_updates *u, const char *framework_id,
+                                    const char *task_id, const char *framework_json,
+                                    const char *task_json);
+bool ctz_upd_task_known(const struct ctz_updates *u, const char *framework_id, const char *task_id);
 /* The framework of the only known task with this id: NULL when there is
  * none or several. For containerizer records older than the key. Valid
  * until the task is forgotten. */
-const char *upd_task_framework(const struct ctz_updates *u, const char *task_id);
-enum pb_task_state upd_task_state(const struct ctz_updates *u, const char *framework_id,
-                                  const char *task_id);
+const char *ctz_upd_task_framework(const struct ctz_updates *u, const char *task_id);
+enum pb_task_state ctz_upd_task_state(const struct ctz_updates *u, const char *framework_id,
+                                      const char *task_id);
 
 /* Queue a status update. `status` is a TaskStatus JSON object without a
  * uuid (borrowed; a uuid is added to a copy). Returns 1 when queued (and
  * durable), 0 when dropped as a duplicate, -EALREADY when dropped because
  * the task already has a terminal state (another one), -ENOENT for an
  * unknown task, or -errno. *ret_uuid (may be NULL) gets the new uuid. */
-AG_WARN_UNUSED int upd_enqueue(struct ctz_updates *u, const char *framework_id, const char *task_id,
-                               enum pb_task_state state, const json_t *status, uint64_t now_ns,
-                               uint8_t ret_uuid[PB_UUID_LEN]);
+AG_WARN_UNUSED int ctz_upd_enqueue(struct ctz_updates *u, const char *framework_id,
+                                   const char *task_id, enum pb_task_state state,
+                                   const json_t *status, uint64_t now_ns,
+                                   uint8_t ret_uuid[PB_UUID_LEN]);
 
 /* An acknowledgement: 1 when it popped the task's head, 0 when ignored. */
-AG_WARN_UNUSED int upd_ack(struct ctz_updates *u, const char *framework_id, const char *task_id,
-                           const uint8_t *uuid, size_t len, uint64_t now_ns);
+AG_WARN_UNUSED int ctz_upd_ack(struct ctz_updates *u, const char *framework_id, const char *task_id,
+                               const uint8_t *uuid, size_t len, uint64_t now_ns);
 
 /* Called for each head due; `status_json` is the whole TaskStatus text. */
-typedef void (*upd_send_fn)(void *ctx, const char *framework_id, const char *task_id,
-                            const char *status_json);
+typedef void (*ctz_upd_send_fn)(void *ctx, const char *framework_id, const char *task_id,
+                                const char *status_json);
 /* Send every head due at `now_ns`, and schedule its next try. Returns how
  * many were sent. */
-AG_WARN_UNUSED int upd_poll(struct ctz_updates *u, uint64_t now_ns, upd_send_fn fn, void *ctx);
+AG_WARN_UNUSED int ctz_upd_poll(struct ctz_updates *u, uint64_t now_ns, ctz_upd_send_fn fn,
+                                void *ctx);
 /* The earliest next try (ns), or UINT64_MAX when nothing is queued. */
-uint64_t upd_next_due(const struct ctz_updates *u);
+uint64_t ctz_upd_next_due(const struct ctz_updates *u);
 /* Make every head due now with the base backoff (after re-registering). */
-void upd_rearm(struct ctz_updates *u, uint64_t now_ns);
+void ctz_upd_rearm(struct ctz_updates *u, uint64_t now_ns);
 /* Updates queued, all tasks together. */
-size_t upd_pending(const struct ctz_updates *u);
+size_t ctz_upd_pending(const struct ctz_updates *u);
 
 /* The master refused the head of a task's queue for good (a 400 naming
  * what is wrong with it): it is moved with `answer` (the master's text)
@@ -102,22 +104,22 @@ size_t upd_pending(const struct ctz_updates *u);
  * terminal update set aside last forgets the task as its acknowledgement
  * would. 1 when moved, 0 when `uuid` is not the head (acknowledged or set
  * aside already), -EIO. */
-AG_WARN_UNUSED int upd_set_aside(struct ctz_updates *u, const char *framework_id,
-                                 const char *task_id, const uint8_t *uuid, size_t len,
-                                 const char *answer, double at, uint64_t now_ns);
+AG_WARN_UNUSED int ctz_upd_set_aside(struct ctz_updates *u, const char *framework_id,
+                                     const char *task_id, const uint8_t *uuid, size_t len,
+                                     const char *answer, double at, uint64_t now_ns);
 
 /* Each update set aside, oldest first. Strings valid during the call. */
-struct upd_aside_view {
+struct ctz_upd_aside_view {
 	const char *framework_id, *task_id;
 	const char *status_json; /* the TaskStatus as it was sent */
 	const char *answer;      /* the master's answer */
 	double at;               /* when it was set aside, epoch seconds */
 };
-typedef void (*upd_aside_fn)(void *ctx, const struct upd_aside_view *v);
-AG_WARN_UNUSED int upd_set_aside_foreach(struct ctz_updates *u, upd_aside_fn fn, void *ctx);
+typedef void (*ctz_upd_aside_fn)(void *ctx, const struct ctz_upd_aside_view *v);
+AG_WARN_UNUSED int ctz_upd_set_aside_foreach(struct ctz_updates *u, ctz_upd_aside_fn fn, void *ctx);
 
 /* Each task known, for REREGISTER and the operator endpoints. */
-struct upd_task_view {
+struct ctz_upd_task_view {
 	const char *task_id;
 	const char *framework_id;
 	const char *framework_json;
@@ -126,7 +128,7 @@ struct upd_task_view {
 	enum pb_task_state state;
 	bool unacknowledged; /* updates are queued */
 };
-typedef void (*upd_task_fn)(void *ctx, const struct upd_task_view *t);
-void upd_task_foreach(const struct ctz_updates *u, upd_task_fn fn, void *ctx);
+typedef void (*ctz_upd_task_fn)(void *ctx, const struct ctz_upd_task_view *t);
+void ctz_upd_task_foreach(const struct ctz_updates *u, ctz_upd_task_fn fn, void *ctx);
 
 #endif

@@ -6,7 +6,7 @@
  *
  * Input: the low 2 bits of byte 0 pick the channel, the rest is its data:
  *   0  one record of the master's stream (its JSON), handed to the link as
- *      if it had arrived (ml_feed_record);
+ *      if it had arrived (agent_ml_feed_record);
  *   1  stream bytes (RecordIO) cut into records by the reader the link
  *      uses, each handed over in turn;
  *   2  an HTTP request to the operator endpoints over loopback: bits 2-3 of
@@ -196,7 +196,7 @@ static void fuzz_init(void)
 	/* FUZZ_AGENT_LOG=debug|info|...: the agent's log, to replay an input */
 	enum ag_log_level level = AG_LOG_ERROR;
 	const char *lv = getenv("FUZZ_AGENT_LOG");
-	if (lv && flg_parse_log_level(lv, &level, &err) < 0)
+	if (lv && agent_flags_parse_log_level(lv, &level, &err) < 0)
 		abort();
 	ag_log_set_level(level);
 	/* tmpfs: the database and the records fsync at every step */
@@ -284,17 +284,17 @@ static char *cheap_task(const char *rec, size_t len)
 static int feed(void *ctx, const char *rec, size_t len)
 {
 	(void)ctx;
-	if (!ml_registered(A.link)) /* a constant REGISTERED record: decodes */
-		AG_IGNORE_RESULT(ml_feed_record(A.link, REGISTERED, strlen(REGISTERED)));
+	if (!agent_ml_registered(A.link)) /* a constant REGISTERED record: decodes */
+		AG_IGNORE_RESULT(agent_ml_feed_record(A.link, REGISTERED, strlen(REGISTERED)));
 	if (memmem(rec, len, "RUN_TASK", 8))
 		drain_tasks(MAX_LIVE, 1000);
 	char *cheap = memmem(rec, len, "run_task", 8) ? cheap_task(rec, len) : NULL;
 	/* A record that does not decode (-EBADMSG) or an ERROR (-EPERM) is
 	 * input the agent must survive, not a failure of the harness. */
 	if (cheap)
-		AG_IGNORE_RESULT(ml_feed_record(A.link, cheap, strlen(cheap)));
+		AG_IGNORE_RESULT(agent_ml_feed_record(A.link, cheap, strlen(cheap)));
 	else
-		AG_IGNORE_RESULT(ml_feed_record(A.link, rec, len));
+		AG_IGNORE_RESULT(agent_ml_feed_record(A.link, rec, len));
 	free(cheap);
 	turns(2);
 	return 0; /* the rest of the stream too, whatever this record did */

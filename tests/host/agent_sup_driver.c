@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 	int64_t keep_ms = 0, kill_after = 0, kill_all = -1;
 	const char *launches[64], *kills[64];
 	size_t nl = 0, nk = 0;
-	struct ts_limits lim = {0};
+	struct ctz_ts_limits lim = {0};
 	static const struct option opts[] = {
 	        {"work", required_argument, NULL, 'w'},
 	        {"cgroups", no_argument, NULL, 'c'},
@@ -157,7 +157,7 @@ int main(int argc, char **argv)
 		if (!eq)
 			return 2;
 		*eq = '\0';
-		struct ts_command cmd = {.shell = eq + 1};
+		struct ctz_ts_command cmd = {.shell = eq + 1};
 		const char *fw = NULL, *tid = split_id(id, &fw);
 		struct ctz_task t = {
 		        .framework_id = fw, .task_id = tid, .command = &cmd, .limits = lim};

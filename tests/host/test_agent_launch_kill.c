@@ -206,11 +206,11 @@ Test(agent_launch_kill, sigkill_at_random_moments_around_launches_reports_what_r
 			char id[32];
 			snprintf(id, sizeof(id), "k%03d-%d", r, i);
 			int runs = runs_of(id, (const char *const *)texts, g.gl_pathc);
-			const struct upd_rec *fin = NULL;
+			const struct ctz_upd_rec *fin = NULL;
 			int n_upd = 0, n_fin = 0;
 			bool claims_never = false;
 			for (int j = 0; j < fm.n_upd; j++) {
-				const struct upd_rec *u = &fm.upd[j];
+				const struct ctz_upd_rec *u = &fm.upd[j];
 				if (strcmp(u->task, id) != 0)
 					continue;
 				n_upd++;

@@ -145,23 +145,25 @@ static void setup_old_db(void)
 	agt_root_dir(work, sizeof(work), "refused");
 	char db[128];
 	snprintf(db, sizeof(db), "%s/agent.db", work);
-	struct upd_config cfg = {.db_path = db};
+	struct ctz_upd_config cfg = {.db_path = db};
 	struct ctz_updates *u = NULL;
 	struct ag_error err = {0};
-	cr_assert_eq(upd_open(&cfg, &u, &err), 0, "%s", err.msg);
-	cr_assert_eq(upd_meta_set(u, "agent_id", "A-1"), 0);
-	cr_assert_eq(upd_task_add(u, "F0", "good",
-	                          "{\"user\":\"nobody\",\"name\":\"fw\",\"id\":{\"value\":\"F0\"}}",
-	                          "{\"name\":\"t\",\"task_id\":{\"value\":\"good\"},\"agent_id\":{"
-	                          "\"value\":\"A-1\"}}"),
-	             0);
-	cr_assert_eq(upd_task_add(u, "my\"fw", "bad",
-	                          "{\"user\":\"nobody\",\"name\":\"fw\",\"id\":{\"value\":"
-	                          "\"my\\\"fw\"}}",
-	                          "{\"name\":\"t\",\"task_id\":{\"value\":\"bad\"},\"agent_id\":{"
-	                          "\"value\":\"A-1\"}}"),
-	             0);
-	upd_close(u);
+	cr_assert_eq(ctz_upd_open(&cfg, &u, &err), 0, "%s", err.msg);
+	cr_assert_eq(ctz_upd_meta_set(u, "agent_id", "A-1"), 0);
+	cr_assert_eq(
+	        ctz_upd_task_add(u, "F0", "good",
+	                         "{\"user\":\"nobody\",\"name\":\"fw\",\"id\":{\"value\":\"F0\"}}",
+	                         "{\"name\":\"t\",\"task_id\":{\"value\":\"good\"},\"agent_id\":{"
+	                         "\"value\":\"A-1\"}}"),
+	        0);
+	cr_assert_eq(
+	        ctz_upd_task_add(u, "my\"fw", "bad",
+	                         "{\"user\":\"nobody\",\"name\":\"fw\",\"id\":{\"value\":"
+	                         "\"my\\\"fw\"}}",
+	                         "{\"name\":\"t\",\"task_id\":{\"value\":\"bad\"},\"agent_id\":{"
+	                         "\"value\":\"A-1\"}}"),
+	        0);
+	ctz_upd_close(u);
 	fm.ack_first = true;
 	cr_assert(fm_start() == 0);
 	start_agent();

@@ -78,7 +78,7 @@ Test(ctz_kill_unrecorded, a_kill_that_cannot_be_recorded_kills_at_once)
 {
 	/* A task that ignores SIGTERM: only the SIGKILL at the end of the
 	 * grace (or at once) ends it. */
-	struct ts_command cmd = {.shell = "trap '' TERM; while :; do sleep 1; done"};
+	struct ctz_ts_command cmd = {.shell = "trap '' TERM; while :; do sleep 1; done"};
 	struct ctz_task t = {.task_id = "t", .command = &cmd};
 	struct ag_error err = {0};
 	cr_assert(ctz_launch(ctz, &t, NULL, &err) == 0, "%s", err.msg);

@@ -47,7 +47,7 @@ static void on_update(const struct pb_status_update *su)
 {
 	const struct pb_task_status *s = &su->status;
 	char *u = pb_base64_encode(s->uuid.data, s->uuid.len);
-	struct upd_rec *r = NULL;
+	struct ctz_upd_rec *r = NULL;
 	for (int i = 0; i < fm.n_upd; i++)
 		if (strcmp(fm.upd[i].uuid, u) == 0)
 			r = &fm.upd[i];

@@ -15,7 +15,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-struct upd_rec {
+struct ctz_upd_rec {
 	/* `task` is the task id for framework F0, "FW/ID" for another. */
 	char task[64], fw[64], tid[64], state[32], uuid[32], msg[512], reason[64];
 	int count;
@@ -36,7 +36,7 @@ struct fm {
 	struct evhttp_request *stream;
 	int registers, reregisters, heartbeats, bad;
 	char last_reg[16384];
-	struct upd_rec upd[FM_MAX_UPDATES];
+	struct ctz_upd_rec upd[FM_MAX_UPDATES];
 	int n_upd;
 	char *pending[FM_MAX_PENDING];
 	int n_pending;

@@ -22,12 +22,12 @@ void uf_teardown(void)
 
 struct ctz_updates *uf_open(int64_t backoff_base_ms, int64_t backoff_max_ms)
 {
-	struct upd_config cfg = {.db_path = uf_db,
-	                         .backoff_base_ms = backoff_base_ms,
-	                         .backoff_max_ms = backoff_max_ms};
+	struct ctz_upd_config cfg = {.db_path = uf_db,
+	                             .backoff_base_ms = backoff_base_ms,
+	                             .backoff_max_ms = backoff_max_ms};
 	struct ctz_updates *u = NULL;
 	struct ag_error err = {0};
-	cr_assert(upd_open(&cfg, &u, &err) == 0, "%s", err.msg);
+	cr_assert(ctz_upd_open(&cfg, &u, &err) == 0, "%s", err.msg);
 	return u;
 }
 
@@ -37,7 +37,7 @@ int uf_enqueue(struct ctz_updates *u, const char *task, enum pb_task_state s, ui
 	json_t *st = json_pack("{s:{s:s}, s:s}", "task_id", "value", task, "state",
 	                       pb_task_state_name(s));
 	cr_assert_not_null(st);
-	int r = upd_enqueue(u, "F0", task, s, st, now, uuid);
+	int r = ctz_upd_enqueue(u, "F0", task, s, st, now, uuid);
 	json_decref(st);
 	return r;
 }

@@ -17,12 +17,12 @@ void uf_setup(void);
 /* A criterion .fini: removes the directory, expecting that to work. */
 void uf_teardown(void);
 
-/* Opens the queue at uf_db with these backoffs (0: upd_open's defaults),
+/* Opens the queue at uf_db with these backoffs (0: ctz_upd_open's defaults),
  * asserting that it opens. */
 struct ctz_updates *uf_open(int64_t backoff_base_ms, int64_t backoff_max_ms);
 
-/* upd_enqueue() of framework F0's status {task_id, state} for `task` in
- * state `s` at `now` (uuid as upd_enqueue's): its result. */
+/* ctz_upd_enqueue() of framework F0's status {task_id, state} for `task` in
+ * state `s` at `now` (uuid as ctz_upd_enqueue's): its result. */
 int uf_enqueue(struct ctz_updates *u, const char *task, enum pb_task_state s, uint64_t now,
                uint8_t uuid[16]);
 

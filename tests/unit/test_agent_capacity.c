@@ -93,17 +93,17 @@ Test(taskspec, command_spec_is_valid_and_maps_the_limits)
 {
 	char usr[] = "usr", etc[] = "etc";
 	char *const dirs[] = {usr, etc, NULL};
-	struct ts_command cmd = {.shell = "echo hi"};
-	struct ts_limits lim = {.cpus = 1.5, .mem_bytes = 64 << 20};
+	struct ctz_ts_command cmd = {.shell = "echo hi"};
+	struct ctz_ts_limits lim = {.cpus = 1.5, .mem_bytes = 64 << 20};
 	char *json = NULL;
 	struct ag_error err = {0};
-	cr_assert(ts_command_spec_json(&cmd, &lim, "/var/lib/agora/hostview", dirs, "/sb",
-	                               "/var/lib/agora", &json, &err) == 0,
+	cr_assert(ctz_ts_command_spec_json(&cmd, &lim, "/var/lib/agora/hostview", dirs, "/sb",
+	                                   "/var/lib/agora", &json, &err) == 0,
 	          "%s", err.msg);
 	struct rt_spec *s = NULL;
 	cr_assert(rt_spec_parse(json, strlen(json), "/b", &s, &err) == 0, "%s: %s", err.msg, json);
 	cr_expect_str_eq(s->process.args[0], "/bin/sh");
-	cr_expect_str_eq(s->process.cwd, TS_SANDBOX_PATH);
+	cr_expect_str_eq(s->process.cwd, CTZ_TS_SANDBOX_PATH);
 	cr_expect(s->root_readonly);
 	cr_expect(s->process.no_new_privileges);
 	cr_expect_not_null(s->seccomp);
@@ -112,7 +112,7 @@ Test(taskspec, command_spec_is_valid_and_maps_the_limits)
 	cr_expect_eq(s->resources.memory.limit, 64 << 20);
 	cr_expect_eq(s->resources.cpu.quota, 150000);
 	cr_expect_eq(s->resources.cpu.period, 100000);
-	cr_expect_eq(s->resources.pids_limit, TS_DEFAULT_PIDS_MAX);
+	cr_expect_eq(s->resources.pids_limit, CTZ_TS_DEFAULT_PIDS_MAX);
 	bool weight = false, group = false;
 	for (size_t i = 0; i < s->resources.n_unified; i++) {
 		weight |= strcmp(s->resources.unified[i].key, "cpu.weight") == 0 &&
@@ -125,7 +125,7 @@ Test(taskspec, command_spec_is_valid_and_maps_the_limits)
 		struct rt_mount *m = &s->mounts[i];
 		if (strcmp(m->destination, "/usr") == 0)
 			usr_ro = m->recursive_ro;
-		if (strcmp(m->destination, TS_SANDBOX_PATH) == 0)
+		if (strcmp(m->destination, CTZ_TS_SANDBOX_PATH) == 0)
 			sandbox_rw = strcmp(m->source, "/sb") == 0 && !(m->flags & MS_RDONLY);
 	}
 	cr_expect(usr_ro && sandbox_rw);
@@ -139,30 +139,30 @@ Test(taskspec, command_spec_is_valid_and_maps_the_limits)
 
 Test(taskspec, oci_spec_root_must_name_an_image)
 {
-	struct ts_limits lim = {0};
+	struct ctz_ts_limits lim = {0};
 	char *json = NULL;
 	struct ag_error err = {0};
-	cr_expect(ts_oci_spec_json("{\"root\":{\"path\":\"/etc\"}}", "/images", &lim, "/sb", &json,
-	                           &err) < 0);
+	cr_expect(ctz_ts_oci_spec_json("{\"root\":{\"path\":\"/etc\"}}", "/images", &lim, "/sb",
+	                               &json, &err) < 0);
 	cr_expect(strstr(err.msg, "root.path: must name an image"), "%s", err.msg);
-	cr_expect(ts_oci_spec_json("{\"root\":{\"path\":\"nope\"}}", "/nonexistent", &lim, "/sb",
-	                           &json, &err) < 0);
+	cr_expect(ctz_ts_oci_spec_json("{\"root\":{\"path\":\"nope\"}}", "/nonexistent", &lim,
+	                               "/sb", &json, &err) < 0);
 	cr_expect(strstr(err.msg, "root.path: no image `nope`"), "%s", err.msg);
-	cr_expect(ts_oci_spec_json("[1]", "/", &lim, "/sb", &json, &err) < 0);
+	cr_expect(ctz_ts_oci_spec_json("[1]", "/", &lim, "/sb", &json, &err) < 0);
 	/* An image: the path is resolved, a pid namespace forced, the
 	 * sandbox added, the limits replace the spec's. */
-	cr_assert(
-	        ts_oci_spec_json("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"tmp\"},"
-	                         "\"process\":{\"args\":[\"true\"],\"cwd\":\"/\"},"
-	                         "\"linux\":{\"namespaces\":[{\"type\":\"pid\",\"path\":\"/proc/1/"
-	                         "ns/pid\"}],\"resources\":{\"pids\":{\"limit\":1}}}}",
-	                         "/", &lim, "/sb", &json, &err) == 0,
-	        "%s", err.msg);
+	cr_assert(ctz_ts_oci_spec_json(
+	                  "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"tmp\"},"
+	                  "\"process\":{\"args\":[\"true\"],\"cwd\":\"/\"},"
+	                  "\"linux\":{\"namespaces\":[{\"type\":\"pid\",\"path\":\"/proc/1/"
+	                  "ns/pid\"}],\"resources\":{\"pids\":{\"limit\":1}}}}",
+	                  "/", &lim, "/sb", &json, &err) == 0,
+	          "%s", err.msg);
 	struct rt_spec *s = NULL;
 	cr_assert(rt_spec_parse(json, strlen(json), "/b", &s, &err) == 0, "%s: %s", err.msg, json);
 	cr_expect_str_eq(s->root_path, "/tmp");
 	cr_expect(s->ns[RT_NS_PID].enabled && !s->ns[RT_NS_PID].path);
-	cr_expect_eq(s->resources.pids_limit, TS_DEFAULT_PIDS_MAX);
+	cr_expect_eq(s->resources.pids_limit, CTZ_TS_DEFAULT_PIDS_MAX);
 	rt_spec_free(s);
 	free(json);
 }

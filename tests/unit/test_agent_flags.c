@@ -10,7 +10,7 @@ static json_t *attrs(const char *text)
 {
 	json_t *a = NULL;
 	struct ag_error err = {0};
-	cr_assert(flg_parse_attributes(text, &a, &err) == 0, "`%s`: %s", text, err.msg);
+	cr_assert(agent_flags_parse_attributes(text, &a, &err) == 0, "`%s`: %s", text, err.msg);
 	return a;
 }
 
@@ -58,7 +58,7 @@ static void expect_error(const char *text, const char *needle)
 {
 	json_t *a = NULL;
 	struct ag_error err = {0};
-	cr_expect(flg_parse_attributes(text, &a, &err) < 0, "`%s` accepted", text);
+	cr_expect(agent_flags_parse_attributes(text, &a, &err) < 0, "`%s` accepted", text);
 	cr_expect(strstr(err.msg, needle), "`%s`: %s", text, err.msg);
 	cr_expect(strstr(err.msg, "--attributes"), "%s", err.msg);
 }
@@ -82,11 +82,11 @@ Test(flags, log_levels_are_the_masters_in_any_case)
 {
 	enum ag_log_level l = AG_LOG_ERROR;
 	struct ag_error err = {0};
-	cr_expect(flg_parse_log_level("debug", &l, &err) == 0 && l == AG_LOG_DEBUG);
-	cr_expect(flg_parse_log_level("INFO", &l, &err) == 0 && l == AG_LOG_INFO);
-	cr_expect(flg_parse_log_level("Warning", &l, &err) == 0 && l == AG_LOG_WARN);
-	cr_expect(flg_parse_log_level("warn", &l, &err) == 0 && l == AG_LOG_WARN);
-	cr_expect(flg_parse_log_level("error", &l, &err) == 0 && l == AG_LOG_ERROR);
+	cr_expect(agent_flags_parse_log_level("debug", &l, &err) == 0 && l == AG_LOG_DEBUG);
+	cr_expect(agent_flags_parse_log_level("INFO", &l, &err) == 0 && l == AG_LOG_INFO);
+	cr_expect(agent_flags_parse_log_level("Warning", &l, &err) == 0 && l == AG_LOG_WARN);
+	cr_expect(agent_flags_parse_log_level("warn", &l, &err) == 0 && l == AG_LOG_WARN);
+	cr_expect(agent_flags_parse_log_level("error", &l, &err) == 0 && l == AG_LOG_ERROR);
 }
 
 Test(flags, bad_log_levels_are_refused_naming_the_flag)
@@ -95,7 +95,7 @@ Test(flags, bad_log_levels_are_refused_naming_the_flag)
 	const char *bad[] = {"", "loud", "inf", "errors", " info"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		struct ag_error err = {0};
-		cr_expect(flg_parse_log_level(bad[i], &l, &err) == -EINVAL, "`%s` accepted",
+		cr_expect(agent_flags_parse_log_level(bad[i], &l, &err) == -EINVAL, "`%s` accepted",
 		          bad[i]);
 		cr_expect(strstr(err.msg, "--log_level: `") &&
 		                  strstr(err.msg, "not one of debug, info, warning, error"),

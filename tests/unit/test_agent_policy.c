@@ -15,23 +15,23 @@ static json_t *spec(const char *text)
 	return j;
 }
 
-static void refused(const struct pol_config *p, const char *role, const char *text,
+static void refused(const struct ctz_pol_config *p, const char *role, const char *text,
                     const char *needle)
 {
 	json_t *j = spec(text);
 	struct ag_error err = {0};
 	/* -EPERM for an escalation, -EINVAL for what no role may have */
-	int r = pol_check_oci(p, role, j, &err);
+	int r = ctz_pol_check_oci(p, role, j, &err);
 	cr_expect(r == -EPERM || r == -EINVAL, "%s: allowed", text);
 	cr_expect(strstr(err.msg, needle), "`%s` not in `%s`", needle, err.msg);
 	json_decref(j);
 }
 
-static void allowed(const struct pol_config *p, const char *role, const char *text)
+static void allowed(const struct ctz_pol_config *p, const char *role, const char *text)
 {
 	json_t *j = spec(text);
 	struct ag_error err = {0};
-	cr_expect(pol_check_oci(p, role, j, &err) == 0, "%s: %s", text, err.msg);
+	cr_expect(ctz_pol_check_oci(p, role, j, &err) == 0, "%s: %s", text, err.msg);
 	json_decref(j);
 }
 
@@ -39,18 +39,18 @@ static void allowed(const struct pol_config *p, const char *role, const char *te
 
 Test(policy, role_lists)
 {
-	cr_expect(pol_role_in("web,db", "db"));
-	cr_expect(pol_role_in("web,db", "web"));
-	cr_expect(!pol_role_in("web,db", "we"));
-	cr_expect(!pol_role_in("webdb", "web"));
-	cr_expect(pol_role_in("*", "anything"));
-	cr_expect(!pol_role_in(NULL, "web"));
-	cr_expect(!pol_role_in("", "web"));
+	cr_expect(ctz_pol_role_in("web,db", "db"));
+	cr_expect(ctz_pol_role_in("web,db", "web"));
+	cr_expect(!ctz_pol_role_in("web,db", "we"));
+	cr_expect(!ctz_pol_role_in("webdb", "web"));
+	cr_expect(ctz_pol_role_in("*", "anything"));
+	cr_expect(!ctz_pol_role_in(NULL, "web"));
+	cr_expect(!ctz_pol_role_in("", "web"));
 }
 
 Test(policy, a_plain_spec_is_allowed)
 {
-	struct pol_config p = {0};
+	struct ctz_pol_config p = {0};
 	allowed(&p, "web",
 	        "{\"root\":{\"path\":\"busybox\"}," USER
 	        ",\"capabilities\":{\"bounding\":[\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"]}},"
@@ -60,7 +60,7 @@ Test(policy, a_plain_spec_is_allowed)
 
 Test(policy, extra_capabilities_name_the_set_the_cap_and_the_flag)
 {
-	struct pol_config p = {0};
+	struct ctz_pol_config p = {0};
 	const char *s =
 	        "{" USER ",\"capabilities\":{\"bounding\":[\"CAP_KILL\",\"CAP_SYS_ADMIN\"]}}}";
 	refused(&p, "web", s,
@@ -73,7 +73,7 @@ Test(policy, extra_capabilities_name_the_set_the_cap_and_the_flag)
 
 Test(policy, host_bind_mounts_outside_the_allowed_paths)
 {
-	struct pol_config p = {.bind_paths = "/srv/data,/opt/shared/"};
+	struct ctz_pol_config p = {.bind_paths = "/srv/data,/opt/shared/"};
 	const char *etc = "{" USER "},\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\","
 	                  "\"source\":\"/etc\"}]}";
 	refused(&p, "web", etc,
@@ -105,7 +105,7 @@ Test(policy, host_paths_are_checked_as_resolved)
 	snprintf(sub, sizeof(sub), "%s/d", dir);
 	cr_assert(symlink("/etc", link) == 0);
 	cr_assert(mkdir(sub, 0755) == 0);
-	struct pol_config p = {.bind_paths = dir};
+	struct ctz_pol_config p = {.bind_paths = dir};
 	snprintf(text, sizeof(text),
 	         "{" USER
 	         "},\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"%s\"}]}",
@@ -128,7 +128,7 @@ Test(policy, host_paths_are_checked_as_resolved)
 
 Test(policy, seccomp_and_no_new_privs)
 {
-	struct pol_config p = {0};
+	struct ctz_pol_config p = {0};
 	const char *s =
 	        "{" USER "},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"}}}";
 	refused(&p, "web", s, "container.oci.linux.seccomp:");
@@ -140,7 +140,7 @@ Test(policy, seccomp_and_no_new_privs)
 
 Test(policy, joining_host_namespaces)
 {
-	struct pol_config p = {0};
+	struct ctz_pol_config p = {0};
 	const char *s = "{" USER "},\"linux\":{\"namespaces\":[{\"type\":\"pid\"},"
 	                "{\"type\":\"network\",\"path\":\"/proc/1/ns/net\"}]}}";
 	refused(&p, "web", s,
@@ -151,7 +151,7 @@ Test(policy, joining_host_namespaces)
 
 Test(policy, sysctls)
 {
-	struct pol_config p = {0};
+	struct ctz_pol_config p = {0};
 	const char *s = "{" USER "},\"linux\":{\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}}";
 	refused(&p, "web", s, "container.oci.linux.sysctl.net.ipv4.ip_forward");
 	p.allow_sysctls = "web";
@@ -160,7 +160,7 @@ Test(policy, sysctls)
 
 Test(policy, root_on_the_host)
 {
-	struct pol_config p = {0};
+	struct ctz_pol_config p = {0};
 	refused(&p, "web", "{\"process\":{\"user\":{\"uid\":0}}}",
 	        "container.oci.process.user.uid: uid 0 on the host");
 	refused(&p, "web", "{\"process\":{}}", "process.user.uid");
@@ -174,21 +174,21 @@ Test(policy, root_on_the_host)
 	        "],"
 	        "\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]}}");
 	struct ag_error err = {0};
-	cr_expect(pol_check_uid(&p, "web", 0, "task.command.user", &err) == -EPERM);
+	cr_expect(ctz_pol_check_uid(&p, "web", 0, "task.command.user", &err) == -EPERM);
 	cr_expect(strstr(err.msg, "task.command.user: uid 0"));
-	cr_expect(pol_check_uid(&p, "web", 65534, "task.command.user", &err) == 0);
+	cr_expect(ctz_pol_check_uid(&p, "web", 65534, "task.command.user", &err) == 0);
 	p.allow_root = "web";
 	allowed(&p, "web", "{\"process\":{\"user\":{\"uid\":0}}}");
-	cr_expect(pol_check_uid(&p, "web", 0, "task.command.user", &err) == 0);
+	cr_expect(ctz_pol_check_uid(&p, "web", 0, "task.command.user", &err) == 0);
 }
 
 Test(policy, defaults_fill_seccomp_no_new_privs_paths_and_namespaces)
 {
-	struct pol_config p = {.bind_paths = "/srv"};
+	struct ctz_pol_config p = {.bind_paths = "/srv"};
 	json_t *j = spec("{\"process\":{\"user\":{\"uid\":1}},\"linux\":{\"maskedPaths\":[\"/x\"],"
 	                 "\"namespaces\":[{\"type\":\"pid\"}]},\"mounts\":[{\"destination\":\"/d\","
 	                 "\"type\":\"bind\",\"source\":\"/srv/d\",\"options\":[\"rbind\"]}]}");
-	pol_apply_defaults(&p, "web", j);
+	ctz_pol_apply_defaults(&p, "web", j);
 	cr_expect(json_is_true(json_object_get(json_object_get(j, "process"), "noNewPrivileges")));
 	json_t *lx = json_object_get(j, "linux");
 	cr_expect(json_object_get(json_object_get(lx, "seccomp"), "defaultAction"));
@@ -209,7 +209,7 @@ Test(policy, defaults_fill_seccomp_no_new_privs_paths_and_namespaces)
 	p.allow_host_mounts = "web";
 	j = spec("{\"process\":{\"user\":{\"uid\":1}},\"linux\":{\"namespaces\":[]},"
 	         "\"mounts\":[{\"destination\":\"/d\",\"type\":\"bind\",\"source\":\"/e\"}]}");
-	pol_apply_defaults(&p, "web", j);
+	ctz_pol_apply_defaults(&p, "web", j);
 	cr_expect_eq(json_array_size(json_object_get(json_object_get(j, "linux"), "namespaces")),
 	             0);
 	cr_expect_null(json_object_get(json_array_get(json_object_get(j, "mounts"), 0), "options"));
@@ -225,10 +225,10 @@ Test(policy, defaults_fill_seccomp_no_new_privs_paths_and_namespaces)
 
 static void refused_task(const char *text, const char *needle)
 {
-	struct pol_config p = {0};
+	struct ctz_pol_config p = {0};
 	json_t *j = spec(text);
 	struct ag_error err = {0};
-	cr_expect(pol_check_task(&p, "web", j, &err) < 0, "%s: allowed", text);
+	cr_expect(ctz_pol_check_task(&p, "web", j, &err) < 0, "%s: allowed", text);
 	cr_expect(strstr(err.msg, needle), "`%s` not in `%s`", needle, err.msg);
 	json_decref(j);
 }
@@ -239,27 +239,27 @@ static void refused_task(const char *text, const char *needle)
 Test(policy, every_field_of_the_default_spec_is_classified)
 {
 	_cleanup_free_ char *text = rt_spec_default_json();
-	struct pol_config all = {.allow_host_mounts = "*",
-	                         .allow_capabilities = "*",
-	                         .allow_unconfined = "*",
-	                         .allow_host_namespaces = "*",
-	                         .allow_root = "*",
-	                         .allow_sysctls = "*",
-	                         .allow_devices = "*",
-	                         .allow_groups = "*",
-	                         .allow_rlimits = "*"};
+	struct ctz_pol_config all = {.allow_host_mounts = "*",
+	                             .allow_capabilities = "*",
+	                             .allow_unconfined = "*",
+	                             .allow_host_namespaces = "*",
+	                             .allow_root = "*",
+	                             .allow_sysctls = "*",
+	                             .allow_devices = "*",
+	                             .allow_groups = "*",
+	                             .allow_rlimits = "*"};
 	allowed(&all, "web", text);
 	json_t *j = spec(text);
 	struct ag_error err = {0};
-	struct pol_config none = {0};
-	cr_expect(pol_check_oci(&none, "web", j, &err) < 0);
+	struct ctz_pol_config none = {0};
+	cr_expect(ctz_pol_check_oci(&none, "web", j, &err) < 0);
 	cr_expect(!strstr(err.msg, "unknown field"), "%s", err.msg);
 	json_decref(j);
 }
 
 Test(policy, unknown_and_unsupported_fields_are_refused_naming_the_path)
 {
-	struct pol_config p = {0};
+	struct ctz_pol_config p = {0};
 	refused(&p, "web", "{" USER ",\"ioPriority\":{}}}",
 	        "container.oci.process.ioPriority: unknown field");
 	refused(&p, "web", "{" USER "},\"vm\":{}}", "container.oci.vm: unknown field");
@@ -286,7 +286,8 @@ Test(policy, unknown_and_unsupported_fields_are_refused_naming_the_path)
 	        "container.oci.linux.devices[0].color: unknown field");
 	/* even a role allowed everything cannot have what the agent does not
 	 * know or would run on the host */
-	struct pol_config all = {.allow_host_mounts = "*", .allow_root = "*", .allow_devices = "*"};
+	struct ctz_pol_config all = {
+	        .allow_host_mounts = "*", .allow_root = "*", .allow_devices = "*"};
 	refused(&all, "web", "{" USER "},\"hooks\":{}}", "container.oci.hooks");
 	refused(&all, "web", "{" USER ",\"scheduler\":{}}}", "container.oci.process.scheduler");
 }
@@ -295,7 +296,7 @@ Test(policy, unknown_and_unsupported_fields_are_refused_naming_the_path)
 
 Test(policy, privilege_raising_capabilities_in_every_set)
 {
-	struct pol_config p = {0};
+	struct ctz_pol_config p = {0};
 	static const char *const sets[] = {"bounding", "effective", "permitted", "inheritable",
 	                                   "ambient"};
 	static const char *const raising[] = {
@@ -343,7 +344,7 @@ Test(policy, privilege_raising_capabilities_in_every_set)
 
 Test(policy, mounts_of_every_type)
 {
-	struct pol_config p = {.bind_paths = "/srv/data"};
+	struct ctz_pol_config p = {.bind_paths = "/srv/data"};
 #define M(x) "{" USER "},\"mounts\":[" x "]}"
 	refused(&p, "web",
 	        M("{\"destination\":\"/h\",\"type\":\"overlay\",\"source\":\"overlay\","
@@ -428,7 +429,7 @@ static gid_t foreign_group(void)
 
 Test(policy, host_groups_and_gid_0)
 {
-	struct pol_config p = {0};
+	struct ctz_pol_config p = {0};
 	gid_t g = foreign_group();
 	char text[1024], needle[128];
 	snprintf(text, sizeof(text),
@@ -483,7 +484,7 @@ Test(policy, host_groups_and_gid_0)
 
 Test(policy, device_nodes)
 {
-	struct pol_config p = {0};
+	struct ctz_pol_config p = {0};
 	const char *s = "{" USER "},\"linux\":{\"devices\":[{\"path\":\"/dev/vda\",\"type\":\"b\","
 	                "\"major\":254,\"minor\":0,\"fileMode\":438}]}}";
 	refused(&p, "web", s,
@@ -495,7 +496,7 @@ Test(policy, device_nodes)
 
 Test(policy, rlimits_are_bounded_by_the_agents_own)
 {
-	struct pol_config p = {0};
+	struct ctz_pol_config p = {0};
 	struct rlimit rt;
 	cr_assert(getrlimit(RLIMIT_RTPRIO, &rt) == 0);
 	char text[512];
@@ -537,13 +538,13 @@ Test(policy, rlimits_are_bounded_by_the_agents_own)
 Test(policy, taskinfo_fields_are_classified)
 {
 #define TASK "{\"name\":\"t\",\"task_id\":{\"value\":\"t\"},\"agent_id\":{\"value\":\"a\"},"
-	struct pol_config p = {0};
+	struct ctz_pol_config p = {0};
 	struct ag_error err = {0};
 	json_t *ok = spec(TASK "\"resources\":[],\"command\":{\"value\":\"true\",\"shell\":true,"
 	                       "\"environment\":{\"variables\":[{\"name\":\"A\",\"value\":\"1\","
 	                       "\"type\":\"VALUE\"}]}},\"labels\":{\"labels\":[]},\"kill_policy\":"
 	                       "{\"grace_period\":{\"nanoseconds\":1}},\"data\":\"eA==\"}");
-	cr_expect(pol_check_task(&p, "web", ok, &err) == 0, "%s", err.msg);
+	cr_expect(ctz_pol_check_task(&p, "web", ok, &err) == 0, "%s", err.msg);
 	json_decref(ok);
 	refused_task(TASK "\"container\":{\"type\":\"MESOS\",\"volumes\":[]}}",
 	             "task.container.volumes: not supported");

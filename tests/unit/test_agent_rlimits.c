@@ -19,9 +19,9 @@ static struct rt_spec *spec_of(const char *rlimits, char **ret_json)
 	                      "\"/\",\"rlimits\":%s}}",
 	                      rlimits),
 	             0);
-	struct ts_limits lim = {.pids_max = 16};
+	struct ctz_ts_limits lim = {.pids_max = 16};
 	struct ag_error err = {0};
-	cr_assert_eq(ts_oci_spec_json(in, "/", &lim, "/sb", ret_json, &err), 0, "%s", err.msg);
+	cr_assert_eq(ctz_ts_oci_spec_json(in, "/", &lim, "/sb", ret_json, &err), 0, "%s", err.msg);
 	free(in);
 	struct rt_spec *s = NULL;
 	cr_assert_eq(rt_spec_parse(*ret_json, strlen(*ret_json), "/b", &s, &err), 0, "%s: %s",
@@ -66,9 +66,9 @@ Test(agent_rlimits, what_the_master_hands_on_round_trips)
 	struct ag_error err = {0};
 	cr_assert_eq(pb_agent_msg_decode(text, strlen(text), &m, &err), 0, "%s", err.msg);
 	char *oci = pb_json_dump(m.run_task.task.container->oci, NULL);
-	struct ts_limits lim = {.pids_max = 16};
+	struct ctz_ts_limits lim = {.pids_max = 16};
 	char *json = NULL;
-	cr_assert_eq(ts_oci_spec_json(oci, "/", &lim, "/sb", &json, &err), 0, "%s", err.msg);
+	cr_assert_eq(ctz_ts_oci_spec_json(oci, "/", &lim, "/sb", &json, &err), 0, "%s", err.msg);
 	struct rt_spec *s = NULL;
 	cr_assert_eq(rt_spec_parse(json, strlen(json), "/b", &s, &err), 0, "%s: %s", err.msg, json);
 	cr_assert_eq(s->process.n_rlimits, 1);

@@ -176,8 +176,8 @@ struct world {
 	size_t n_offers, n_reserved_offers;
 };
 
-static void held_add(struct world *w, const char *fw, const char *agent, const char *role,
-                     struct drf_resources *res, bool offer)
+static void agent_held_add(struct world *w, const char *fw, const char *agent, const char *role,
+                           struct drf_resources *res, bool offer)
 {
 	if (w->n_held == w->cap_held) {
 		w->cap_held = w->cap_held ? w->cap_held * 2 : 64;
@@ -191,18 +191,18 @@ static void held_add(struct world *w, const char *fw, const char *agent, const c
 	x->offer = offer;
 }
 
-static void held_drop(struct world *w, size_t i)
+static void agent_held_drop(struct world *w, size_t i)
 {
 	drf_resources_free(w->held[i].res);
 	w->held[i] = w->held[--w->n_held];
 }
 
-static void held_drop_matching(struct world *w, const char *fw, const char *agent)
+static void agent_held_drop_matching(struct world *w, const char *fw, const char *agent)
 {
 	for (size_t i = w->n_held; i-- > 0;)
 		if ((fw && strcmp(w->held[i].fw, fw) == 0) ||
 		    (agent && strcmp(w->held[i].agent, agent) == 0))
-			held_drop(w, i);
+			agent_held_drop(w, i);
 	for (size_t i = w->n_filters; i-- > 0;)
 		if ((fw && strcmp(w->filters[i].fw, fw) == 0) ||
 		    (agent && strcmp(w->filters[i].agent, agent) == 0)) {
@@ -312,7 +312,8 @@ static void world_offer(void *ctx, const struct drf_offer *o)
 			cr_assert_not(drf_resources_contains(t->res, o->resources),
 			              "filtered offer %s", fmt(o->resources));
 	}
-	held_add(w, o->framework_id, o->agent_id, o->role, drf_resources_copy(o->resources), true);
+	agent_held_add(w, o->framework_id, o->agent_id, o->role, drf_resources_copy(o->resources),
+	               true);
 	w->n_offers++;
 	w->n_reserved_offers += drf_resources_scalar(o->resources, "cpus", "a") > 0;
 }
@@ -371,7 +372,7 @@ Test(drf, random_event_sequences_keep_the_books_balanced)
 				w->agent_total[i] = R(&w->h, text);
 			} else if (op == 1 && w->agent_live[i] && pick(w, 3) == 0) {
 				cr_assert_eq(drf_agent_remove(a, w->agents[i]), 0);
-				held_drop_matching(w, NULL, w->agents[i]);
+				agent_held_drop_matching(w, NULL, w->agents[i]);
 				filters_drop_matching(w, NULL, w->agents[i]);
 				w->agent_live[i] = false;
 			} else if (op == 2 && !w->fw_live[f]) {
@@ -389,7 +390,7 @@ Test(drf, random_event_sequences_keep_the_books_balanced)
 				w->fw_live[f] = true;
 			} else if (op == 3 && w->fw_live[f] && pick(w, 3) == 0) {
 				cr_assert_eq(drf_framework_remove(a, w->fws[f]), 0);
-				held_drop_matching(w, w->fws[f], NULL);
+				agent_held_drop_matching(w, w->fws[f], NULL);
 				filters_drop_matching(w, w->fws[f], NULL);
 				w->fw_live[f] = false;
 			} else if (op == 12 && w->fw_live[f]) {
@@ -474,9 +475,10 @@ Test(drf, random_event_sequences_keep_the_books_balanced)
 					if (refuse > 0 && !drf_resources_is_empty(unused))
 						filter_set(w, &w->held[k], w->now + SEC(refuse));
 					drf_resources_free(x.res);
-					held_drop(w, k);
+					agent_held_drop(w, k);
 					if (!drf_resources_is_empty(used))
-						held_add(w, x.fw, x.agent, x.role, used, false);
+						agent_held_add(w, x.fw, x.agent, x.role, used,
+						               false);
 					else
 						drf_resources_free(used);
 				} else if (x.offer && op == 9) {
@@ -486,7 +488,7 @@ Test(drf, random_event_sequences_keep_the_books_balanced)
 					             0);
 					if (refuse > 0)
 						filter_set(w, &x, w->now + SEC(refuse));
-					held_drop(w, k);
+					agent_held_drop(w, k);
 				} else {
 					cr_assert_eq(x.offer ? drf_offer_rescind(a, x.fw, x.agent,
 					                                         x.role, x.res)
@@ -494,7 +496,7 @@ Test(drf, random_event_sequences_keep_the_books_balanced)
 					                                             x.agent,
 					                                             x.role, x.res),
 					             0);
-					held_drop(w, k);
+					agent_held_drop(w, k);
 				}
 			}
 			check_books(w);

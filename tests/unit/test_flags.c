@@ -146,23 +146,23 @@ Test(flags, usage_lists_each_flag_with_its_default_but_not_aliases)
 }
 
 /* The agent's flags through the table: what main.c hands on. */
-static int agent_parse(struct flg_flags *f, struct ag_error *err, int argc, const char **argv)
+static int agent_parse(struct agent_flags *f, struct ag_error *err, int argc, const char **argv)
 {
-	flg_free(f);
-	flg_init(f);
-	return flg_parse(f, argc, (char **)argv, err);
+	agent_flags_free(f);
+	agent_flags_init(f);
+	return agent_flags_parse(f, argc, (char **)argv, err);
 }
 
 Test(flags, the_agents_table)
 {
-	struct flg_flags f;
+	struct agent_flags f;
 	struct ag_error err = {0};
-	flg_init(&f);
+	agent_flags_init(&f);
 	const char *none[] = {"agora-agent"};
 	cr_assert_eq(agent_parse(&f, &err, 1, none), 0);
 	cr_assert_null(f.master);
 	cr_assert_eq(f.port, 0);
-	cr_assert_eq(f.shutdown_grace_ns, FLG_UNSET, "not given: the agent's default");
+	cr_assert_eq(f.shutdown_grace_ns, AGENT_FLAGS_UNSET, "not given: the agent's default");
 	cr_assert_eq(f.log_level, AG_LOG_INFO);
 	cr_assert(!f.no_isolation);
 
@@ -211,5 +211,5 @@ Test(flags, the_agents_table)
 		cr_assert(strncmp(err.msg, bad[i].msg, strlen(bad[i].msg)) == 0, "%s: got `%s`",
 		          bad[i].arg, err.msg);
 	}
-	flg_free(&f);
+	agent_flags_free(&f);
 }

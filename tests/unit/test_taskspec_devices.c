@@ -16,10 +16,10 @@ static struct rt_spec *spec_of(const char *devices, bool rules)
 	                      "\"args\":[\"true\"],\"cwd\":\"/\"},\"linux\":{\"devices\":%s}}",
 	                      devices),
 	             0);
-	struct ts_limits lim = {.pids_max = 16, .device_rules = rules};
+	struct ctz_ts_limits lim = {.pids_max = 16, .device_rules = rules};
 	struct ag_error err = {0};
 	char *json = NULL;
-	cr_assert_eq(ts_oci_spec_json(in, "/", &lim, "/sb", &json, &err), 0, "%s", err.msg);
+	cr_assert_eq(ctz_ts_oci_spec_json(in, "/", &lim, "/sb", &json, &err), 0, "%s", err.msg);
 	free(in);
 	struct rt_spec *s = NULL;
 	cr_assert_eq(rt_spec_parse(json, strlen(json), "/b", &s, &err), 0, "%s: %s", err.msg, json);
