@@ -214,7 +214,11 @@ static long long counted(int fd)
 
 static const char empty_post[] = "POST /accepted HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
 
-Test(master_flush, keep_alive_replies_are_written_without_asking_for_epollout, .timeout = 60)
+/* One timeout for the suite: a test's own .timeout makes criterion 2.4.1
+ * leak 48 bytes at exit, which fails the test under LeakSanitizer. */
+TestSuite(master_flush, .timeout = 60);
+
+Test(master_flush, keep_alive_replies_are_written_without_asking_for_epollout)
 {
 	start_server();
 	int ctl = syscall_counter("epoll_ctl"), wr = syscall_counter("writev");
@@ -246,7 +250,7 @@ Test(master_flush, keep_alive_replies_are_written_without_asking_for_epollout, .
 	cr_assert_leq(ctls, ROUNDS + ROUNDS / 10, "%lld epoll_ctl for %d replies", ctls, ROUNDS);
 }
 
-Test(master_flush, stream_records_are_written_without_asking_for_epollout, .timeout = 60)
+Test(master_flush, stream_records_are_written_without_asking_for_epollout)
 {
 	start_server();
 	int ctl = syscall_counter("epoll_ctl");
@@ -288,7 +292,7 @@ Test(master_flush, stream_records_are_written_without_asking_for_epollout, .time
 	cr_assert_leq(ctls, ROUNDS + ROUNDS / 10, "%lld epoll_ctl for %d rounds", ctls, ROUNDS);
 }
 
-Test(master_flush, pipelined_requests_get_their_replies_in_order, .timeout = 30)
+Test(master_flush, pipelined_requests_get_their_replies_in_order)
 {
 	start_server();
 	int fd = connect_server();
@@ -306,7 +310,7 @@ Test(master_flush, pipelined_requests_get_their_replies_in_order, .timeout = 30)
 	stop_server();
 }
 
-Test(master_flush, http10_reply_then_close, .timeout = 30)
+Test(master_flush, http10_reply_then_close)
 {
 	start_server();
 	for (int i = 0; i < 3; i++) {
@@ -323,7 +327,7 @@ Test(master_flush, http10_reply_then_close, .timeout = 30)
 /* A reply larger than the socket buffers is written in part at once, the
  * rest by the bufferevent as the client reads; the connection then serves
  * the next request. */
-Test(master_flush, reply_larger_than_the_socket_buffer, .timeout = 60)
+Test(master_flush, reply_larger_than_the_socket_buffer)
 {
 	start_server();
 	int fd = connect_server();
