@@ -883,18 +883,6 @@ Test(lifecycle, list_shows_containers_in_table_and_json)
 	bundle_done(&b);
 }
 
-static json_t *hook(const char *script)
-{
-	return json_pack("{s:s, s:[s,s,s]}", "path", "/bin/sh", "args", "sh", "-c", script);
-}
-
-static char *read_text(const char *path)
-{
-	char *t = NULL;
-	cr_assert_eq(ag_read_file_at(AT_FDCWD, path, 1 << 20, &t, NULL), 0, "read %s", path);
-	return t;
-}
-
 Test(lifecycle, the_five_hooks_run_with_the_state_on_stdin)
 {
 	struct bundle b;
@@ -918,10 +906,10 @@ Test(lifecycle, the_five_hooks_run_with_the_state_on_stdin)
 		                    "inside; else echo "
 		                    "outside; fi >> %s/%s",
 		                    out, kinds[i], b.dir, out, kinds[i]);
-		json_object_set_new(hooks, kinds[i], json_pack("[o]", hook(sh)));
+		json_object_set_new(hooks, kinds[i], json_pack("[o]", bundle_hook(sh)));
 	}
 	json_object_set_new(hooks, "startContainer",
-	                    json_pack("[o]", hook("cat > /out/startContainer")));
+	                    json_pack("[o]", bundle_hook("cat > /out/startContainer")));
 	json_object_set_new(b.cfg, "hooks", hooks);
 	bundle_write(&b);
 
@@ -957,7 +945,8 @@ Test(lifecycle, a_failing_create_hook_fails_create_and_leaves_nothing)
 {
 	struct bundle b;
 	bundle_init(&b, ARGS("/bin/true"));
-	json_object_set_new(b.cfg, "hooks", json_pack("{s:[o]}", "createRuntime", hook("exit 3")));
+	json_object_set_new(b.cfg, "hooks",
+	                    json_pack("{s:[o]}", "createRuntime", bundle_hook("exit 3")));
 	bundle_write(&b);
 	char *err = NULL;
 	int rc = agora_run(&b, NULL, &err, ARGS("create", "badhook"));

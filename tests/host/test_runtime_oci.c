@@ -18,18 +18,6 @@
 TestSuite(oci_lifecycle, .fini = bundle_cleanup_all, .timeout = 120);
 TestSuite(oci_hooks, .fini = bundle_cleanup_all, .timeout = 120);
 
-static json_t *hook(const char *script)
-{
-	return json_pack("{s:s, s:[s,s,s]}", "path", "/bin/sh", "args", "sh", "-c", script);
-}
-
-static char *read_text(const char *path)
-{
-	char *t = NULL;
-	cr_assert_eq(ag_read_file_at(AT_FDCWD, path, 1 << 20, &t, NULL), 0, "read %s", path);
-	return t;
-}
-
 static char *status_of(struct bundle *b, const char *id)
 {
 	_cleanup_free_ char *s = state_of(b, id);
@@ -90,9 +78,9 @@ Test(oci_hooks, prestart_runs_before_create_runtime_in_the_runtime_namespace_wit
 	        "prestart outside; fi >> %s",
 	        b.dir, order);
 	_cleanup_free_ char *cr = ag_asprintf("echo createRuntime >> %s", order);
-	json_object_set_new(
-	        b.cfg, "hooks",
-	        json_pack("{s:[o], s:[o]}", "createRuntime", hook(cr), "prestart", hook(pre)));
+	json_object_set_new(b.cfg, "hooks",
+	                    json_pack("{s:[o], s:[o]}", "createRuntime", bundle_hook(cr),
+	                              "prestart", bundle_hook(pre)));
 	bundle_write(&b);
 	char *err = NULL;
 	int rc = agora_run(&b, NULL, &err, ARGS("--log", log, "create", "pre"));
@@ -112,7 +100,8 @@ Test(oci_hooks, a_failing_prestart_hook_fails_create_and_leaves_nothing)
 {
 	struct bundle b;
 	bundle_init(&b, ARGS("/bin/sleep", "60"));
-	json_object_set_new(b.cfg, "hooks", json_pack("{s:[o]}", "prestart", hook("exit 4")));
+	json_object_set_new(b.cfg, "hooks",
+	                    json_pack("{s:[o]}", "prestart", bundle_hook("exit 4")));
 	bundle_write(&b);
 	char *err = NULL;
 	int rc = agora_run(&b, NULL, &err, ARGS("create", "prefail"));
@@ -129,7 +118,7 @@ static void failing_then_marking(struct bundle *b, const char *kind, const char 
 {
 	_cleanup_free_ char *sh = ag_asprintf("echo ran > %s", mark);
 	json_object_set_new(b->cfg, "hooks",
-	                    json_pack("{s:[o,o]}", kind, hook("exit 3"), hook(sh)));
+	                    json_pack("{s:[o,o]}", kind, bundle_hook("exit 3"), bundle_hook(sh)));
 	bundle_write(b);
 }
 
@@ -204,10 +193,10 @@ Test(oci_hooks, every_hook_reads_the_annotations_in_the_state)
 	json_t *hooks = json_object();
 	for (size_t i = 0; i < AG_ARRAY_SIZE(kinds); i++) {
 		_cleanup_free_ char *sh = ag_asprintf("cat > %s/%s", out, kinds[i]);
-		json_object_set_new(hooks, kinds[i], json_pack("[o]", hook(sh)));
+		json_object_set_new(hooks, kinds[i], json_pack("[o]", bundle_hook(sh)));
 	}
 	json_object_set_new(hooks, "startContainer",
-	                    json_pack("[o]", hook("cat > /out/startContainer")));
+	                    json_pack("[o]", bundle_hook("cat > /out/startContainer")));
 	json_object_set_new(b.cfg, "hooks", hooks);
 	bundle_write(&b);
 	cr_assert_eq(agora_run(&b, NULL, NULL, ARGS("create", "ann")), 0);

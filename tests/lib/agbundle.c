@@ -342,3 +342,15 @@ char *read_terminal(int master)
 	buf[len] = '\0';
 	return buf;
 }
+
+json_t *bundle_hook(const char *script)
+{
+	return json_pack("{s:s, s:[s,s,s]}", "path", "/bin/sh", "args", "sh", "-c", script);
+}
+
+char *read_text(const char *path)
+{
+	char *t = NULL;
+	cr_assert_eq(ag_read_file_at(AT_FDCWD, path, 1 << 20, &t, NULL), 0, "read %s", path);
+	return t;
+}

@@ -25,6 +25,10 @@ extern uid_t agbundle_uid;
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 const char *build_dir(void);
+/* An OCI hook entry that runs `script` with /bin/sh -c. */
+json_t *bundle_hook(const char *script);
+/* The whole text of the file at `path` (at most 1 MiB); asserts it reads. */
+char *read_text(const char *path);
 /* A new bundle whose config.json is `agora-run spec`'s, with `args`. */
 void bundle_init(struct bundle *b, const char *const args[]);
 void bundle_write(struct bundle *b);
