@@ -629,15 +629,18 @@ int ctz_launch(struct ctz *c, const struct ctz_task *t, char **ret_cid, struct a
 			AG_IGNORE_RESULT(rt_container_delete(&c->rto, cid, true, NULL));
 		return 0;
 	}
-	/* "starting" is on disk: an agent killed before the next write
-	 * reports RUNNING on recovery (or the real end), never "not started"
-	 * for a task the master saw running. */
+	/* Recorded before it is reported: an agent killed after the report
+	 * finds "running" (and tells a monitor gone without a record as a
+	 * task that ran and was lost), never "starting" ("whether it ran is
+	 * unknown") for a task the master saw running. If the write fails,
+	 * "starting" stays on disk and recovery asks the container. */
 	e->st.phase = CTZ_RUNNING;
+	AG_IGNORE_RESULT(ctz__state_write(e, NULL));
 	emit(c, e, PB_TASK_RUNNING, PB_REASON_UNSET, NULL, false, 0);
 	e->st.reported_running = true;
-	/* A record left "starting" makes the next recovery report RUNNING
-	 * again (or the real end): a repeat, never a loss. */
-	AG_IGNORE_RESULT(ctz__state_write(e, NULL));
+	/* Lost in a crash, the next recovery reports RUNNING again (or the
+	 * real end): a repeat, never a loss; no fsync needed. */
+	AG_IGNORE_RESULT(ctz__state_note(e, NULL));
 	return 0;
 }
 

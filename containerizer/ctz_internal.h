@@ -57,6 +57,9 @@ struct ctz {
 
 /* ---- records (ctz_record.c) ---- */
 AG_WARN_UNUSED int ctz__state_write(const struct ctz_entry *e, struct ag_error *err);
+/* The same without fsync (atomic only): for a change whose loss a crash
+ * may cost only a repeated update, never a lost one. */
+AG_WARN_UNUSED int ctz__state_note(const struct ctz_entry *e, struct ag_error *err);
 AG_WARN_UNUSED int ctz__state_read(const char *run_dir, struct ctz_state *ret);
 /* run/<cid>/task.json: framework id ("" in records older than the key),
  * task id, container id, sandbox. */

@@ -74,7 +74,7 @@ static int64_t kv_int(const char *text, const char *key, int64_t dflt)
 #define FINAL_ON_DISK(s)   ((int)(s)-1)
 #define FINAL_FROM_DISK(v) ((enum pb_task_state)((v) + 1))
 
-int ctz__state_write(const struct ctz_entry *e, struct ag_error *err)
+static int state_write(const struct ctz_entry *e, bool durable, struct ag_error *err)
 {
 	char text[256];
 	snprintf(text, sizeof(text),
@@ -83,10 +83,23 @@ int ctz__state_write(const struct ctz_entry *e, struct ag_error *err)
 	         phase_names[e->st.phase], e->st.reported_running ? 1 : 0,
 	         (long long)e->st.kill_deadline_ms, (long long)e->st.done_at_ms,
 	         FINAL_ON_DISK(e->st.final));
-	int r = write_in(e->run_dir, "state", text);
+	_cleanup_close_ int dfd = open(e->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = dfd < 0   ? -errno
+	        : durable ? ag_write_file_durable_at(dfd, "state", text, strlen(text), 0600)
+	                  : ag_write_file_atomic_at(dfd, "state", text, strlen(text), 0600);
 	if (r < 0)
 		return ag_error_set(err, -r, "record the state of task `%s`", e->task_id);
 	return 0;
+}
+
+int ctz__state_write(const struct ctz_entry *e, struct ag_error *err)
+{
+	return state_write(e, true, err);
+}
+
+int ctz__state_note(const struct ctz_entry *e, struct ag_error *err)
+{
+	return state_write(e, false, err);
 }
 
 int ctz__state_read(const char *run_dir, struct ctz_state *ret)
