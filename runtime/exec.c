@@ -72,7 +72,7 @@ static char **env_merge(char *const *base, char *const *add, size_t *ret_n)
 }
 
 /* "CAP_SYS_ADMIN" for 21, in `buf`. */
-static const char *cap_name(int cap, char buf[32])
+static const char *capability_name(int cap, char buf[32])
 {
 	char *n = cap_to_name(cap);
 	snprintf(buf, 32, "%s", n ? n : "?");
@@ -94,7 +94,7 @@ static int caps_check(const struct rt_exec *x, const struct rt_caps *c, uint64_t
 		                    "--cap %s: not in the container's bounding set "
 		                    "(process.capabilities.bounding of its config.json); exec "
 		                    "cannot give a process more than its container has",
-		                    cap_name(__builtin_ctzll(extra), name));
+		                    capability_name(__builtin_ctzll(extra), name));
 	if (!x->process)
 		return 0;
 	static const char *const set[] = {"bounding", "effective", "inheritable", "permitted",
@@ -108,7 +108,7 @@ static int caps_check(const struct rt_exec *x, const struct rt_caps *c, uint64_t
 			                    "process.capabilities.%s: %s is not in the container's "
 			                    "bounding set; exec cannot give a process more than "
 			                    "its container has",
-			                    set[i], cap_name(__builtin_ctzll(extra), name));
+			                    set[i], capability_name(__builtin_ctzll(extra), name));
 	}
 	return 0;
 }

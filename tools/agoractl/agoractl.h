@@ -27,13 +27,13 @@ struct ctl {
 	bool mark_gone;     /* drain --mark-gone */
 };
 
-struct http_reply {
+struct ctl_http_reply {
 	int status;
 	char *content_type; /* NULL when absent */
 	char *body;         /* NUL-terminated */
 	size_t len;
 };
-void http_reply_free(struct http_reply *r);
+void ctl_http_reply_free(struct ctl_http_reply *r);
 
 /* One request to host:port with Connection: close, through libevent's
  * evhttp (http.c); the body is JSON when given, a chunked reply comes
@@ -41,8 +41,9 @@ void http_reply_free(struct http_reply *r);
  * answer (the reply is then empty): -ECONNREFUSED, -EHOSTUNREACH (the
  * name does not resolve), -ETIMEDOUT (connect, send or reply slower than
  * `timeout_s`), -ECONNRESET, -EPROTO (not HTTP). */
-AG_WARN_UNUSED int http_request(const char *host, int port, const char *method, const char *path,
-                                const char *body, int timeout_s, struct http_reply *ret);
+AG_WARN_UNUSED int ctl_http_request(const char *host, int port, const char *method,
+                                    const char *path, const char *body, int timeout_s,
+                                    struct ctl_http_reply *ret);
 
 /* Parse "host:port" / "http://host:port" (default port 5050). */
 AG_WARN_UNUSED int ctl_parse_address(const char *s, char **ret_host, int *ret_port);
@@ -57,14 +58,14 @@ void ctl_die_unreachable(const struct ctl *c, int err);
 char *ctl_short_id(const struct ctl *c, const char *id); /* caller frees */
 char *ctl_time(const struct ctl *c, double epoch_s);     /* caller frees */
 /* Tables: rows of `ncol` strings; the header first. Frees the cells. */
-struct table {
+struct ctl_table {
 	size_t ncol, nrow, cap;
 	char **cells;
 };
-void table_init(struct table *t, size_t ncol, ...);
-void table_add(struct table *t, ...); /* ncol strings, copied; NULL prints "-" */
+void ctl_table_init(struct ctl_table *t, size_t ncol, ...);
+void ctl_table_add(struct ctl_table *t, ...); /* ncol strings, copied; NULL prints "-" */
 /* Print the table (when `print`) and free it. */
-void table_done(struct table *t, bool print);
+void ctl_table_done(struct ctl_table *t, bool print);
 void ctl_print_json(const json_t *j);
 
 const char *ctl_id(const json_t *obj, const char *key); /* obj.key.value */

@@ -13,11 +13,11 @@
 #include <fcntl.h>
 #include <string.h>
 
-void http_reply_free(struct http_reply *r)
+void ctl_http_reply_free(struct ctl_http_reply *r)
 {
 	free(r->content_type);
 	free(r->body);
-	*r = (struct http_reply){0};
+	*r = (struct ctl_http_reply){0};
 }
 
 int ctl_parse_address(const char *s, char **ret_host, int *ret_port)
@@ -43,7 +43,7 @@ int ctl_parse_address(const char *s, char **ret_host, int *ret_port)
 struct xfer {
 	struct event_base *base;
 	struct evhttp_connection *conn;
-	struct http_reply *ret;
+	struct ctl_http_reply *ret;
 	int err; /* -errno once failed */
 };
 
@@ -96,10 +96,10 @@ static void on_done(struct evhttp_request *req, void *arg)
 	x->ret->len = n;
 }
 
-int http_request(const char *host, int port, const char *method, const char *path, const char *body,
-                 int timeout_s, struct http_reply *ret)
+int ctl_http_request(const char *host, int port, const char *method, const char *path,
+                     const char *body, int timeout_s, struct ctl_http_reply *ret)
 {
-	*ret = (struct http_reply){0};
+	*ret = (struct ctl_http_reply){0};
 	enum evhttp_cmd_type cmd = strcmp(method, "GET") == 0      ? EVHTTP_REQ_GET
 	                           : strcmp(method, "POST") == 0   ? EVHTTP_REQ_POST
 	                           : strcmp(method, "PUT") == 0    ? EVHTTP_REQ_PUT
@@ -147,7 +147,7 @@ int http_request(const char *host, int port, const char *method, const char *pat
 	evhttp_connection_free(conn);
 	event_base_free(x.base);
 	if (x.err) {
-		http_reply_free(ret);
+		ctl_http_reply_free(ret);
 		return x.err;
 	}
 	return 0;
@@ -176,8 +176,8 @@ int ctl_operator(struct ctl *c, const char *type, json_t *payload, json_t **ret)
 	}
 	_cleanup_free_ char *body = pb_json_dump(call, NULL);
 	json_decref(call);
-	struct http_reply r;
-	int e = http_request(c->host, c->port, "POST", "/api/v1", body, 10, &r);
+	struct ctl_http_reply r;
+	int e = ctl_http_request(c->host, c->port, "POST", "/api/v1", body, 10, &r);
 	if (e < 0) {
 		ctl_die_unreachable(c, e);
 		return CTL_UNREACHABLE;
@@ -185,7 +185,7 @@ int ctl_operator(struct ctl *c, const char *type, json_t *payload, json_t **ret)
 	if (r.status != 200 && r.status != 202) {
 		fprintf(stderr, "agoractl: the master refused %s (HTTP %d): %s\n", type, r.status,
 		        r.len ? r.body : "(no message)");
-		http_reply_free(&r);
+		ctl_http_reply_free(&r);
 		return CTL_ERR;
 	}
 	if (ret) {
@@ -196,12 +196,12 @@ int ctl_operator(struct ctl *c, const char *type, json_t *payload, json_t **ret)
 			if (!j) {
 				fprintf(stderr, "agoractl: a reply to %s that is not JSON: %s\n",
 				        type, je.text);
-				http_reply_free(&r);
+				ctl_http_reply_free(&r);
 				return CTL_ERR;
 			}
 			*ret = j;
 		}
 	}
-	http_reply_free(&r);
+	ctl_http_reply_free(&r);
 	return CTL_OK;
 }

@@ -189,11 +189,11 @@ static double last_update(const json_t *t)
 
 /* The end of every list verb: the JSON array (--json) or the table
  * (unless -q printed bare ids), then both trees freed. */
-static int list_finish(struct ctl *c, struct table *tb, json_t *out, json_t *g)
+static int list_finish(struct ctl *c, struct ctl_table *tb, json_t *out, json_t *g)
 {
 	if (c->json)
 		ctl_print_json(out);
-	table_done(tb, !c->json && !c->quiet);
+	ctl_table_done(tb, !c->json && !c->quiet);
 	json_decref(out);
 	json_decref(g);
 	return CTL_OK;
@@ -205,8 +205,8 @@ static int cmd_tasks(struct ctl *c)
 	json_t *tasks = all_tasks(c, c->all, &rc);
 	if (!tasks)
 		return rc;
-	struct table tb;
-	table_init(&tb, 6, "TASK ID", "NAME", "STATE", "FRAMEWORK", "AGENT", "UPDATED");
+	struct ctl_table tb;
+	ctl_table_init(&tb, 6, "TASK ID", "NAME", "STATE", "FRAMEWORK", "AGENT", "UPDATED");
 	json_t *out = json_array(), *t;
 	size_t i;
 	json_array_foreach (tasks, i, t) {
@@ -227,12 +227,12 @@ static int cmd_tasks(struct ctl *c)
 		_cleanup_free_ char *sid = ctl_short_id(c, id), *sfw = ctl_short_id(c, fw),
 		                    *sag = ctl_short_id(c, ag), *tm = ctl_time(c, up),
 		                    *sname = ctl_short_id(c, name);
-		table_add(&tb, sid, sname, st && !strncmp(st, "TASK_", 5) ? st + 5 : st, sfw, sag,
-		          tm);
+		ctl_table_add(&tb, sid, sname, st && !strncmp(st, "TASK_", 5) ? st + 5 : st, sfw,
+		              sag, tm);
 	}
 	if (c->json)
 		ctl_print_json(out);
-	table_done(&tb, !c->json && !c->quiet);
+	ctl_table_done(&tb, !c->json && !c->quiet);
 	json_decref(out);
 	json_decref(tasks);
 	return CTL_OK;
@@ -244,8 +244,9 @@ static int cmd_agents(struct ctl *c)
 	json_t *g = get(c, "GET_AGENTS", "get_agents", &rc);
 	if (!g)
 		return rc;
-	struct table tb;
-	table_init(&tb, 7, "AGENT ID", "HOSTNAME", "ADDRESS", "CPUS", "MEM", "STATE", "REGISTERED");
+	struct ctl_table tb;
+	ctl_table_init(&tb, 7, "AGENT ID", "HOSTNAME", "ADDRESS", "CPUS", "MEM", "STATE",
+	               "REGISTERED");
 	json_t *out = json_array(), *a;
 	size_t i;
 	json_array_foreach (json_object_get(g, "agents"), i, a) {
@@ -292,7 +293,7 @@ static int cmd_agents(struct ctl *c)
 		                                        ctl_scalar(total, "cpus"));
 		_cleanup_free_ char *mem = ag_asprintf("%.0f/%.0f MiB", ctl_scalar(alloc, "mem"),
 		                                       ctl_scalar(total, "mem"));
-		table_add(&tb, sid, host, addr, cpus, mem, state, tm);
+		ctl_table_add(&tb, sid, host, addr, cpus, mem, state, tm);
 	}
 	return list_finish(c, &tb, out, g);
 }
@@ -303,8 +304,8 @@ static int cmd_frameworks(struct ctl *c)
 	json_t *g = get(c, "GET_FRAMEWORKS", "get_frameworks", &rc);
 	if (!g)
 		return rc;
-	struct table tb;
-	table_init(&tb, 6, "FRAMEWORK ID", "NAME", "USER", "ROLE", "STATE", "REGISTERED");
+	struct ctl_table tb;
+	ctl_table_init(&tb, 6, "FRAMEWORK ID", "NAME", "USER", "ROLE", "STATE", "REGISTERED");
 	json_t *out = json_array(), *f;
 	size_t i;
 	json_array_foreach (json_object_get(g, "frameworks"), i, f) {
@@ -338,7 +339,7 @@ static int cmd_frameworks(struct ctl *c)
 		                                     "name", name, "user", user, "role", role,
 		                                     "state", state, "registered", reg));
 		_cleanup_free_ char *sid = ctl_short_id(c, id), *tm = ctl_time(c, reg);
-		table_add(&tb, sid, name, user, role, state, tm);
+		ctl_table_add(&tb, sid, name, user, role, state, tm);
 	}
 	return list_finish(c, &tb, out, g);
 }
@@ -349,8 +350,8 @@ static int cmd_roles(struct ctl *c)
 	json_t *g = get(c, "GET_ROLES", "get_roles", &rc);
 	if (!g)
 		return rc;
-	struct table tb;
-	table_init(&tb, 5, "ROLE", "WEIGHT", "FRAMEWORKS", "CPUS", "MEM");
+	struct ctl_table tb;
+	ctl_table_init(&tb, 5, "ROLE", "WEIGHT", "FRAMEWORKS", "CPUS", "MEM");
 	json_t *out = json_array(), *r;
 	size_t i;
 	json_array_foreach (json_object_get(g, "roles"), i, r) {
@@ -369,7 +370,7 @@ static int cmd_roles(struct ctl *c)
 		_cleanup_free_ char *ws = ag_asprintf("%g", w), *fs = ag_asprintf("%zu", nf);
 		_cleanup_free_ char *cs = ag_asprintf("%g", ctl_scalar(res, "cpus"));
 		_cleanup_free_ char *ms = ag_asprintf("%.0f MiB", ctl_scalar(res, "mem"));
-		table_add(&tb, name, ws, fs, cs, ms);
+		ctl_table_add(&tb, name, ws, fs, cs, ms);
 	}
 	return list_finish(c, &tb, out, g);
 }
@@ -452,13 +453,13 @@ static bool agent_address(const json_t *a, char *host, size_t hlen, int *port)
 }
 
 /* GET `path` of agent `a`: 0 and the reply, or an exit code (printed). */
-static int agent_get(const json_t *a, const char *path, struct http_reply *r)
+static int agent_get(const json_t *a, const char *path, struct ctl_http_reply *r)
 {
 	char host[256];
 	int port;
 	if (!agent_address(a, host, sizeof(host), &port))
 		return CTL_ERR;
-	int e = http_request(host, port, "GET", path, NULL, 10, r);
+	int e = ctl_http_request(host, port, "GET", path, NULL, 10, r);
 	if (e < 0 && agents_quiet)
 		return CTL_UNREACHABLE;
 	if (e < 0) {
@@ -467,13 +468,13 @@ static int agent_get(const json_t *a, const char *path, struct http_reply *r)
 		return CTL_UNREACHABLE;
 	}
 	if (r->status != 200 && agents_quiet) {
-		http_reply_free(r);
+		ctl_http_reply_free(r);
 		return CTL_ERR;
 	}
 	if (r->status != 200) {
 		fprintf(stderr, "agoractl: agent at %s:%d answered %d to GET %s: %s\n", host, port,
 		        r->status, path, r->body);
-		http_reply_free(r);
+		ctl_http_reply_free(r);
 		return CTL_ERR;
 	}
 	return CTL_OK;
@@ -482,12 +483,12 @@ static int agent_get(const json_t *a, const char *path, struct http_reply *r)
 /* The containers of agent `a` as an array (new reference), or NULL. */
 static json_t *agent_containers(const json_t *a, int *rc)
 {
-	struct http_reply r;
+	struct ctl_http_reply r;
 	*rc = agent_get(a, "/containers", &r);
 	if (*rc)
 		return NULL;
 	json_t *j = json_loads(r.body, 0, NULL);
-	http_reply_free(&r);
+	ctl_http_reply_free(&r);
 	if (json_is_object(j) && json_is_array(json_object_get(j, "containers"))) {
 		json_t *arr = json_incref(json_object_get(j, "containers"));
 		json_decref(j);
@@ -522,8 +523,8 @@ static int cmd_containers(struct ctl *c)
 	json_t *g = get(c, "GET_AGENTS", "get_agents", &rc);
 	if (!g)
 		return rc;
-	struct table tb;
-	table_init(&tb, 6, "CONTAINER", "TASK", "STATE", "PHASE", "PID", "AGENT");
+	struct ctl_table tb;
+	ctl_table_init(&tb, 6, "CONTAINER", "TASK", "STATE", "PHASE", "PID", "AGENT");
 	json_t *out = json_array(), *a;
 	size_t i;
 	rc = CTL_OK;
@@ -554,15 +555,15 @@ static int cmd_containers(struct ctl *c)
 			                             : NULL;
 			_cleanup_free_ char *sa = ctl_short_id(c, aid), *sc = ctl_short_id(c, cid);
 			const char *st = field(ct, "state", "status");
-			table_add(&tb, sc, field(ct, "task_id", "task"),
-			          st && !strncmp(st, "TASK_", 5) ? st + 5 : st,
-			          field(ct, "phase", "phase"), ps, sa);
+			ctl_table_add(&tb, sc, field(ct, "task_id", "task"),
+			              st && !strncmp(st, "TASK_", 5) ? st + 5 : st,
+			              field(ct, "phase", "phase"), ps, sa);
 		}
 		json_decref(cs);
 	}
 	if (c->json)
 		ctl_print_json(out);
-	table_done(&tb, !c->json && !c->quiet);
+	ctl_table_done(&tb, !c->json && !c->quiet);
 	json_decref(out);
 	json_decref(g);
 	return rc;
@@ -597,7 +598,7 @@ int ctl_task_output(struct ctl *c, const json_t *task, const char *file, long *o
 		_cleanup_free_ char *path =
 		        ag_asprintf("/files/read?task=%s&framework=%s&file=%s&offset=%ld&length=%d",
 		                    tid, fid, file, *offset, 1 << 20);
-		struct http_reply r;
+		struct ctl_http_reply r;
 		rc = agent_get(a, path, &r);
 		if (rc)
 			break;
@@ -615,7 +616,7 @@ int ctl_task_output(struct ctl *c, const json_t *task, const char *file, long *o
 		fflush(out);
 		*offset += (long)len;
 		json_decref(j);
-		http_reply_free(&r);
+		ctl_http_reply_free(&r);
 		if (len == 0 || size < 0 || *offset >= size)
 			break;
 	}
@@ -702,17 +703,17 @@ static int cmd_stats(struct ctl *c, const char *id)
 		if (c->json) {
 			ctl_print_json(st);
 		} else {
-			struct table tb;
-			table_init(&tb, 2, "STAT", "VALUE");
+			struct ctl_table tb;
+			ctl_table_init(&tb, 2, "STAT", "VALUE");
 			const char *k;
 			json_t *v;
 			json_object_foreach (st, k, v) {
 				if (json_is_object(v) || json_is_array(v))
 					continue;
 				_cleanup_free_ char *vs = json_dumps(v, JSON_ENCODE_ANY);
-				table_add(&tb, k, vs);
+				ctl_table_add(&tb, k, vs);
 			}
-			table_done(&tb, true);
+			ctl_table_done(&tb, true);
 		}
 	}
 	json_decref(cs);

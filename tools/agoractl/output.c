@@ -51,9 +51,9 @@ char *ctl_time(const struct ctl *c, double t)
 	return ag_asprintf("%d days ago", (int)(d / 86400));
 }
 
-void table_init(struct table *t, size_t ncol, ...)
+void ctl_table_init(struct ctl_table *t, size_t ncol, ...)
 {
-	*t = (struct table){.ncol = ncol};
+	*t = (struct ctl_table){.ncol = ncol};
 	va_list ap;
 	va_start(ap, ncol);
 	t->cap = 16;
@@ -64,7 +64,7 @@ void table_init(struct table *t, size_t ncol, ...)
 	va_end(ap);
 }
 
-void table_add(struct table *t, ...)
+void ctl_table_add(struct ctl_table *t, ...)
 {
 	if (t->nrow == t->cap) {
 		t->cap *= 2;
@@ -80,7 +80,7 @@ void table_add(struct table *t, ...)
 	va_end(ap);
 }
 
-void table_done(struct table *t, bool print)
+void ctl_table_done(struct ctl_table *t, bool print)
 {
 	size_t w[16] = {0};
 	for (size_t r = 0; r < t->nrow; r++)
@@ -101,7 +101,7 @@ void table_done(struct table *t, bool print)
 	for (size_t k = 0; k < t->nrow * t->ncol; k++)
 		free(t->cells[k]);
 	free(t->cells);
-	*t = (struct table){0};
+	*t = (struct ctl_table){0};
 }
 
 void ctl_print_json(const json_t *j)
