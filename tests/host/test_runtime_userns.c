@@ -2,10 +2,11 @@
  * (linux.uidMappings/gidMappings), through the whole lifecycle (create,
  * start, state, exec, kill, delete), as root and rootless.
  *
- * The rootless tests run agora-run as `nobody` (65534), with subordinate
- * ranges that the suite writes into /etc/subuid and /etc/subgid and takes
- * out again (newuidmap/newgidmap, package uidmap, check them). cgroups are
- * disabled as in test_runtime.c.
+ * The rootless tests run agora-run as `nobody` (65534), with a subordinate
+ * range in /etc/subuid and /etc/subgid as each test process's own mount
+ * namespace shows them (newuidmap/newgidmap, package uidmap, check them;
+ * the host's files are never written). cgroups are disabled as in
+ * test_runtime.c.
  */
 #include "agbundle.h"
 #include "agtest.h"
@@ -14,7 +15,8 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
-#include <sys/file.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -170,29 +172,33 @@ Test(userns, an_init_that_cannot_become_root_fails_create_with_its_error)
 
 /* ---- rootless ----------------------------------------------------------- */
 
-static char *saved_subuid, *saved_subgid;
-/* criterion runs tests in parallel processes: the rootless ones take
- * turns, each holding this lock from its .init to its .fini, so that one
- * does not put back the files while another uses its range. */
-static int sub_lock = -1;
-
-static void sub_write(const char *path, char **saved)
+/* Bind a file holding nobody's subordinate range over `path`, in this test
+ * process's own mount namespace: newuidmap/newgidmap (run by agora-run, a
+ * child) read it there, and the host's file is never written, so an
+ * interrupted run leaves nothing behind. criterion runs each test in a
+ * process of its own, so tests in parallel do not see each other's. */
+static void sub_bind(const char *path)
 {
-	cr_assert_eq(ag_read_file_at(AT_FDCWD, path, 1 << 20, saved, NULL), 0,
-	             "read %s (package uidmap?)", path);
-	_cleanup_free_ char *t = ag_asprintf("%snobody:%d:%d\n", *saved, SUB_BASE, SUB_SIZE);
-	cr_assert_eq(ag_write_file_atomic_at(AT_FDCWD, path, t, strlen(t), 0644), 0);
+	char tmp[] = "/run/agora-test-subid.XXXXXX";
+	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
+	cr_assert_geq(fd, 0, "mkostemp: %s", strerror(errno));
+	_cleanup_free_ char *t = ag_asprintf("nobody:%d:%d\n", SUB_BASE, SUB_SIZE);
+	cr_assert_eq(write(fd, t, strlen(t)), (ssize_t)strlen(t));
+	cr_assert_eq(fchmod(fd, 0644), 0);
+	int r = mount(tmp, path, NULL, MS_BIND, NULL);
+	int e = errno;
+	unlink(tmp); /* the mount keeps the file */
+	cr_assert_eq(r, 0, "bind %s over %s: %s", tmp, path, strerror(e));
 }
 
 static void rootless_init(void)
 {
 	cr_assert_eq(access("/usr/bin/newuidmap", X_OK), 0,
 	             "newuidmap is needed (scripts/install-deps: uidmap)");
-	sub_lock = open("/run/agora-test-subid.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	cr_assert_geq(sub_lock, 0);
-	cr_assert_eq(flock(sub_lock, LOCK_EX), 0);
-	sub_write("/etc/subuid", &saved_subuid);
-	sub_write("/etc/subgid", &saved_subgid);
+	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare(CLONE_NEWNS): %s", strerror(errno));
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	sub_bind("/etc/subuid");
+	sub_bind("/etc/subgid");
 	agbundle_uid = NOBODY;
 }
 
@@ -200,18 +206,6 @@ static void rootless_fini(void)
 {
 	agbundle_uid = 0;
 	bundle_cleanup_all();
-	if (saved_subuid)
-		AG_IGNORE_RESULT(ag_write_file_atomic_at(AT_FDCWD, "/etc/subuid", saved_subuid,
-		                                         strlen(saved_subuid), 0644));
-	if (saved_subgid)
-		AG_IGNORE_RESULT(ag_write_file_atomic_at(AT_FDCWD, "/etc/subgid", saved_subgid,
-		                                         strlen(saved_subgid), 0644));
-	free(saved_subuid);
-	free(saved_subgid);
-	saved_subuid = saved_subgid = NULL;
-	if (sub_lock >= 0)
-		close(sub_lock); /* and the lock goes with it */
-	sub_lock = -1;
 }
 
 TestSuite(rootless, .init = rootless_init, .fini = rootless_fini, .timeout = 120);
