@@ -404,12 +404,16 @@ static int mount_one(int rootfd, const struct rt_mount *m, const char *bundle, b
 			int e = errno;
 			/* In a user namespace the kernel refuses sysfs without a
 			 * network namespace of its own, and cgroup2 without a
-			 * cgroup namespace: show the host's, read-only, as crun
+			 * cgroup namespace (EPERM) or with other options than
+			 * the host's mount has, nsdelegate or
+			 * memory_recursiveprot, which only the initial one may
+			 * set (EBUSY): show the host's, read-only, as crun
 			 * does. */
 			const char *host = NULL;
 			if (e == EPERM && in_userns && type && strcmp(type, "sysfs") == 0)
 				host = "/sys";
-			else if (e == EPERM && in_userns && type && strcmp(type, "cgroup2") == 0)
+			else if ((e == EPERM || e == EBUSY) && in_userns && type &&
+			         strcmp(type, "cgroup2") == 0)
 				host = "/sys/fs/cgroup";
 			if (host && mount(host, pd, NULL, MS_BIND | MS_REC, NULL) == 0) {
 				r = remount_at(rootfd, m->destination,
