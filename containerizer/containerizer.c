@@ -541,34 +541,35 @@ int ctz_launch(struct ctz *c, const struct ctz_task *t, char **ret_cid, struct a
 	gid_t gid = t->command ? t->command->gid : 0;
 	uint32_t userns_host_id = 0;
 	if (t->userns_root) {
-		/* Its own range of host ids, which no other task holds: the
-		 * sandbox and its output belong to the range's root. */
+		/* Its own range of host ids, which no other task holds. */
 		int k = ctz__userns_alloc(c, &userns_host_id, err);
 		if (k < 0)
 			return k;
-		uid = userns_host_id;
-		gid = userns_host_id;
 	}
 
 	if (mkdir(sandbox, 0755) < 0)
 		return ag_error_set(err, errno, "create the sandbox `%s`", sandbox);
-	if ((uid || gid) && chown(sandbox, uid, gid) < 0) {
-		int e2 = errno;
-		rmdir(sandbox);
-		return ag_error_set(err, e2, "chown the sandbox `%s`", sandbox);
-	}
 	int r = build_spec(c, t, sandbox, run_dir, userns_host_id, &spec, &json, err);
+	if (r == 0 && t->userns_root) {
+		/* The sandbox and its output belong to the task's user as the
+		 * host sees it: its id inside through the range. */
+		uint32_t size = c->cfg.userns.size, in_uid = spec->process.user.uid,
+		         in_gid = spec->process.user.gid;
+		uid = userns_host_id + (in_uid < size ? in_uid : 0);
+		gid = userns_host_id + (in_gid < size ? in_gid : 0);
+	}
 	if (r == 0 && t->userns_root && t->oci_spec_json) {
 		/* The image is the host root's: its root inside could not
 		 * make the sandbox's mount point there. */
 		r = ctz__mkdir_in_root(spec->root_path, CTZ_TS_SANDBOX_PATH);
-		if (r < 0) {
+		if (r < 0)
 			r = ag_error_set(err, -r, "root.path: create %s in the image `%s`",
 			                 CTZ_TS_SANDBOX_PATH, spec->root_path);
-			rt_spec_free(spec);
-		}
 	}
+	if (r == 0 && (uid || gid) && chown(sandbox, uid, gid) < 0)
+		r = ag_error_set(err, errno, "chown the sandbox `%s`", sandbox);
 	if (r < 0) {
+		rt_spec_free(spec);
 		rmdir(sandbox);
 		return r;
 	}

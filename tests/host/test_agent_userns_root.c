@@ -34,6 +34,8 @@ static int op_port;
 #define SMALL_POOL  "2100000000-2100131071"
 #define RANGE       65536u
 
+static const char *extra_flag[2]; /* one more flag for start_agent() */
+
 static void start_agent(const char *range)
 {
 	char bin[512], master[64], log[128], port[16];
@@ -59,6 +61,8 @@ static void start_agent(const char *range)
 	                        port,
 	                        "--policy_bind_paths",
 	                        hostdir,
+	                        extra_flag[0] ? extra_flag[0] : "--log_level",
+	                        extra_flag[0] ? extra_flag[1] : "info",
 	                        range ? "--userns_range" : NULL,
 	                        range,
 	                        NULL};
@@ -400,4 +404,54 @@ Test(agent_userns_root, without_a_pool_root_is_refused_naming_the_flags)
 	msg_of("r", "TASK_ERROR", m, sizeof(m));
 	cr_expect(strstr(m, "framework_info.user: uid 0 on the host (no user namespace)"), "%s", m);
 	cr_expect(strstr(m, "--policy_allow_root"), "%s", m);
+}
+
+Test(agent_userns_root, the_hosts_root_stays_behind_policy_allow_root)
+{
+	extra_flag[0] = "--policy_allow_root";
+	extra_flag[1] = "web";
+	start_agent(NULL);
+	extra_flag[0] = NULL;
+	WAIT_FOR(fm_registers() >= 1, 10);
+	run_root("host-root", "cat /proc/self/uid_map; id -u");
+	WAIT_FOR(fm_count("host-root", "TASK_FINISHED") >= 1, 30);
+	char out[4096];
+	task_stdout("host-root", out, sizeof(out));
+	unsigned long in = 1, host = 1, size = 0;
+	cr_assert(sscanf(out, "%lu %lu %lu", &in, &host, &size) == 3, "%s", out);
+	cr_expect(in == 0 && host == 0 && size == 4294967295ul, "the host's ids: %s", out);
+}
+
+Test(agent_userns_root, a_user_namespace_without_maps_gets_a_range_and_a_sandbox_its_user_owns)
+{
+	start_agent(SMALL_POOL);
+	WAIT_FOR(fm_registers() >= 1, 10);
+	/* uid 1000 inside: host id FIRST + 1000; its sandbox is its own */
+	const char *extra =
+	        ",\"container\":{\"type\":\"MESOS\",\"oci\":{\"ociVersion\":\"1.0.2\","
+	        "\"root\":{\"path\":\"bb\"},\"process\":{\"user\":{\"uid\":1000,\"gid\":1000},"
+	        "\"cwd\":\"/\",\"args\":[\"/bin/busybox\",\"sh\",\"-c\","
+	        "\"/bin/busybox head -1 /proc/self/uid_map; /bin/busybox id -u; "
+	        "echo hi > /mnt/mesos/sandbox/mine && echo wrote\"]},"
+	        "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"}],"
+	        "\"linux\":{\"namespaces\":[{\"type\":\"user\"}]}}}";
+	fm_run_task("u1000", "nobody", NULL, NULL, extra);
+	WAIT_FOR(fm_count("u1000", "TASK_FINISHED") >= 1 || fm_count("u1000", "TASK_FAILED") >= 1 ||
+	                 fm_count("u1000", "TASK_ERROR") >= 1,
+	         30);
+	char out[4096], st[256];
+	fm_states("u1000", st, sizeof(st));
+	task_stdout("u1000", out, sizeof(out));
+	cr_assert(fm_count("u1000", "TASK_FINISHED") >= 1, "%s: %s", st, out);
+	cr_expect_str_eq(out, "         0 2100000000      65536\n1000\nwrote\n");
+	char pat[256];
+	snprintf(pat, sizeof(pat), "%s/sandboxes/*/mine", work);
+	_cleanup_free_ char *mine = agt_glob_one(pat);
+	struct stat sb;
+	cr_assert(stat(mine, &sb) == 0);
+	cr_expect_eq(sb.st_uid, SMALL_FIRST + 1000);
+	*strrchr(mine, '/') = '\0';
+	cr_assert(stat(mine, &sb) == 0);
+	cr_expect_eq(sb.st_uid, SMALL_FIRST + 1000);
+	cr_expect_eq(sb.st_gid, SMALL_FIRST + 1000);
 }
