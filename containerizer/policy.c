@@ -726,7 +726,8 @@ bool ctz_pol_oci_userns(const struct ctz_pol_config *p, const char *role, json_t
 	bool no_maps = !json_object_get(lx, "uidMappings") && !json_object_get(lx, "gidMappings");
 	if (u.has)
 		return u.own && no_maps;
-	if (!json_is_integer(uid) || json_integer_value(uid) != 0 ||
+	/* An absent uid is 0, as check_users reads it. */
+	if ((uid && !json_is_integer(uid)) || json_integer_value(uid) != 0 ||
 	    ctz_pol_role_in(p->allow_root, role) || !no_maps)
 		return false;
 	if (!lx) {

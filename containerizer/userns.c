@@ -80,6 +80,13 @@ int ctz_userns_pool_of(uint32_t first, uint32_t last, uint32_t size, struct ctz_
 		                    "--userns_range: %u-%u holds %llu ids, less than one task's "
 		                    "range of %u (--userns_size)",
 		                    first, last, (unsigned long long)n, size);
+	if (n / size > CTZ_USERNS_MAX_SLOTS)
+		return ag_error_msg(err, EINVAL,
+		                    "--userns_range: %u-%u holds %llu ranges of %u ids "
+		                    "(--userns_size), more than the %u an agent hands out: give "
+		                    "it a smaller range or a larger size",
+		                    first, last, (unsigned long long)(n / size), size,
+		                    CTZ_USERNS_MAX_SLOTS);
 	*ret = (struct ctz_userns_pool){.first = first, .count = (uint32_t)n, .size = size};
 	return 0;
 }

@@ -29,6 +29,9 @@
  * users (root, system users, nobody). */
 #define CTZ_USERNS_MIN_FIRST 65536u
 
+/* The most ranges a pool may hold (root tasks at once on one agent). */
+#define CTZ_USERNS_MAX_SLOTS 65536u
+
 /* A pool of host ids; count 0: none (root tasks are refused unless
  * --policy_allow_root lets them be the host's root). */
 struct ctz_userns_pool {

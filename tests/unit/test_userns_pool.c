@@ -69,6 +69,9 @@ Test(userns_flags, bad_ranges_and_sizes_are_refused_naming_the_flag)
 	        {"--userns_range", "100000-165534",
 	         "--userns_range: 100000-165534 holds 65535 ids, less than one task's range of "
 	         "65536 (--userns_size)"},
+	        {"--userns_size", "1",
+	         "--userns_range: 1879048192-1946157055 holds 67108864 ranges of 1 ids "
+	         "(--userns_size), more than the 65536 an agent hands out"},
 	        {"--userns_size", "0", "--userns_size: a number of ids per task"},
 	        {"--userns_size", "-1", "--userns_size: a number of ids per task"},
 	        {"--userns_size", "4294967296", "--userns_size: a number of ids per task"},
@@ -186,6 +189,10 @@ Test(userns_policy, uid_0_without_a_user_namespace_gets_one_unless_the_role_may_
 	                 "{\"process\":{\"user\":{\"uid\":0}},\"linux\":{\"namespaces\":[{\"type\":"
 	                 "\"user\",\"path\":\"/proc/1/ns/user\"}]}}",
 	                 &after));
+	free(after);
+	cr_expect(wants(&none, "{\"process\":{\"args\":[\"sh\"]}}", &after), "no uid is uid 0");
+	free(after);
+	cr_expect(!wants(&none, "{\"process\":{\"user\":{\"uid\":\"0\"}}}", &after));
 	free(after);
 	cr_expect(!wants(&none, "{\"process\":{\"user\":{\"uid\":1000}}}", &after));
 	free(after);
