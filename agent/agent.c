@@ -592,12 +592,17 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 	_cleanup_free_ char *oci_text = NULL;
 	const char **argv = NULL, **env = NULL;
 	const char *reason = "REASON_TASK_INVALID"; /* policy refusals too (the reference) */
+	const char *state = "TASK_ERROR";
 	/* Every field classified: what is unknown or unsupported is refused. */
 	int r = ctz_pol_check_task(&a->policy, role, t->json, &err);
 	if (r < 0) {
 		/* answered below */
 	} else if (t->container && t->container->oci) {
 		json_t *oci = json_deep_copy(t->container->oci);
+		/* uid 0 that would be the host's: root in a user namespace
+		 * of its own, its ids from the pool. */
+		if (a->userns.count)
+			ct.userns_root = ctz_pol_oci_userns(&a->policy, role, oci);
 		r = ctz_pol_check_oci(&a->policy, role, oci, &err);
 		if (r == 0) {
 			ctz_pol_apply_defaults(&a->policy, role, oci);
@@ -617,7 +622,16 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 		} else {
 			cmd.uid = pw->pw_uid;
 			cmd.gid = pw->pw_gid;
-			r = ctz_pol_check_uid(&a->policy, role, cmd.uid, field, &err);
+			if (cmd.uid == 0 && a->userns.count &&
+			    !ctz_pol_role_in(a->policy.allow_root, role)) {
+				/* Root without danger: uid and gid 0 inside a
+				 * user namespace of its own, mapped to a range
+				 * of unprivileged host ids. */
+				ct.userns_root = true;
+				cmd.gid = 0;
+			} else {
+				r = ctz_pol_check_uid(&a->policy, role, cmd.uid, field, &err);
+			}
 		}
 		if (c->shell) {
 			cmd.shell = c->value;
@@ -640,12 +654,17 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 		        "supported)");
 		reason = "REASON_TASK_INVALID";
 	}
-	if (r == 0 && ctz_launch(a->ctz, &ct, NULL, &err) < 0) {
-		r = -1;
-		reason = "REASON_TASK_INVALID";
+	if (r == 0) {
+		r = ctz_launch(a->ctz, &ct, NULL, &err);
+		if (r == -EAGAIN && ct.userns_root) {
+			/* The pool is exhausted for now: not the task's fault,
+			 * and a later launch may find a range free. */
+			state = "TASK_FAILED";
+			reason = "REASON_CONTAINER_LAUNCH_FAILED";
+		}
 	}
 	if (r < 0)
-		enqueue(a, fi->id, id, "TASK_ERROR", reason, err.msg, NULL);
+		enqueue(a, fi->id, id, state, reason, err.msg, NULL);
 	if (env)
 		for (size_t i = 0; env[i]; i++)
 			free((char *)env[i]);
@@ -839,6 +858,7 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
 	        .cgroups_disabled = !a->cap.isolated,
 	        .cgroup_parent = a->cgroup_parent,
 	        .sandbox_keep_ms = sandbox_gc_s * 1000,
+	        .userns = a->userns,
 	        .on_task_state = on_task_state,
 	        .cb_ctx = a,
 	};

@@ -29,6 +29,7 @@ struct agent {
 	int master_port, port;
 	int64_t update_backoff_ms, registration_backoff_ms;
 	struct ctz_pol_config policy;
+	struct ctz_userns_pool userns; /* root tasks' host ids; count 0: none */
 	struct ctz_capacity cap;
 	/* state */
 	char *agent_id; /* NULL until the first REGISTERED */

@@ -277,6 +277,27 @@ static int parse_ms(const struct ag_flag *fl, const char *v, void *field, struct
 	return 0;
 }
 
+static int parse_userns_range(const struct ag_flag *fl, const char *v, void *field,
+                              struct ag_error *err)
+{
+	(void)fl;
+	uint32_t *range = field;
+	return ctz_userns_parse_range(v, &range[0], &range[1], err);
+}
+
+static int parse_userns_size(const struct ag_flag *fl, const char *v, void *field,
+                             struct ag_error *err)
+{
+	int64_t n;
+	if (ag_parse_i64(v, &n) < 0 || n < 1 || n > UINT32_MAX)
+		return ag_error_msg(err, EINVAL,
+		                    "--%s: a number of ids per task, 1 to 4294967295 (65536: "
+		                    "the whole 16-bit range), got `%s`",
+		                    fl->name, v);
+	*(uint32_t *)field = (uint32_t)n;
+	return 0;
+}
+
 #define OFF(field) offsetof(struct agent_flags, field)
 #define STR(name, field, def, help)                                                                \
 	{                                                                                          \
@@ -320,6 +341,10 @@ static const struct ag_flag flags[] = {
         ROLES("policy_allow_groups", policy_allow_groups, "allowed other host groups"),
         ROLES("policy_allow_rlimits", policy_allow_rlimits,
               "allowed rlimits above the agent's own"),
+        {"userns_range", AG_FLAG_CUSTOM, OFF(userns_range), "1879048192-1946157055",
+         "host ids for root tasks' user namespaces (FIRST-LAST, or none)", 0, parse_userns_range},
+        {"userns_size", AG_FLAG_CUSTOM, OFF(userns_size), "65536",
+         "host ids per root task (uid 0..N-1 inside)", 0, parse_userns_size},
         {"update_backoff_ms", AG_FLAG_CUSTOM, OFF(update_backoff_ms), "10000",
          "first status update retry", 0, parse_ms},
         {"registration_backoff_ms", AG_FLAG_CUSTOM, OFF(registration_backoff_ms), "1000",
@@ -330,7 +355,17 @@ static const struct ag_flag flags[] = {
 
 void agent_flags_init(struct agent_flags *f)
 {
-	*f = (struct agent_flags){.shutdown_grace_ns = AGENT_FLAGS_UNSET, .log_level = AG_LOG_INFO};
+	*f = (struct agent_flags){
+	        .shutdown_grace_ns = AGENT_FLAGS_UNSET,
+	        .log_level = AG_LOG_INFO,
+	        .userns_range = {CTZ_USERNS_DEFAULT_FIRST, CTZ_USERNS_DEFAULT_LAST},
+	        .userns_size = CTZ_USERNS_DEFAULT_SIZE,
+	};
+	f->userns = (struct ctz_userns_pool){
+	        .first = CTZ_USERNS_DEFAULT_FIRST,
+	        .count = CTZ_USERNS_DEFAULT_LAST - CTZ_USERNS_DEFAULT_FIRST + 1,
+	        .size = CTZ_USERNS_DEFAULT_SIZE,
+	};
 }
 
 void agent_flags_free(struct agent_flags *f)
@@ -342,7 +377,11 @@ void agent_flags_free(struct agent_flags *f)
 
 int agent_flags_parse(struct agent_flags *f, int argc, char **argv, struct ag_error *err)
 {
-	return ag_flags_parse(flags, AG_ARRAY_SIZE(flags), f, argc, argv, &f->help, err);
+	int r = ag_flags_parse(flags, AG_ARRAY_SIZE(flags), f, argc, argv, &f->help, err);
+	if (r < 0 || f->help)
+		return r;
+	return ctz_userns_pool_of(f->userns_range[0], f->userns_range[1], f->userns_size,
+	                          &f->userns, err);
 }
 
 void agent_flags_usage(FILE *out)

@@ -6,6 +6,7 @@
 
 #include "common/common.h"
 #include "common/log.h"
+#include "containerizer/userns.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -28,6 +29,10 @@ struct agent_flags {
 	uint64_t shutdown_grace_ns;   /* AGENT_FLAGS_UNSET: AGENT_SHUTDOWN_GRACE_MS */
 	uint64_t sandbox_gc_delay_ns; /* 0: the default (a week) */
 	int64_t update_backoff_ms, registration_backoff_ms; /* 0: the defaults */
+	/* --userns_range FIRST-LAST (0-0: none) and --userns_size, checked
+	 * together into `userns` (containerizer/userns.h). */
+	uint32_t userns_range[2], userns_size;
+	struct ctz_userns_pool userns;
 	bool no_isolation;
 	enum ag_log_level log_level;
 	bool help;

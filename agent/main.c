@@ -67,6 +67,7 @@ int main(int argc, char **argv)
 	        .allow_groups = F.policy_allow_groups,
 	        .allow_rlimits = F.policy_allow_rlimits,
 	};
+	A.userns = F.userns;
 	capc.resources = F.resources;
 	capc.ports = F.ports;
 	capc.no_isolation = F.no_isolation;
@@ -88,6 +89,11 @@ int main(int argc, char **argv)
 	mkdir(A.work_dir, 0700);
 
 	struct ag_error err = {0};
+	/* A root task's host ids must be nobody else's. */
+	if (ctz_userns_pool_check_host(&A.userns, NULL, NULL, &err) < 0) {
+		ag_err("%s", err.msg);
+		return 1;
+	}
 	capc.work_dir = A.work_dir;
 	/* Probe the controllers where the containerizer will create the
 	 * tasks' cgroups, not at the root. */
@@ -108,6 +114,13 @@ int main(int argc, char **argv)
 	        (unsigned long long)(A.cap.mem_bytes / CTZ_MIB),
 	        (unsigned long long)(A.cap.disk_bytes / CTZ_MIB), A.cap.port_lo, A.cap.port_hi,
 	        A.agent_id ? "; agent id from the last run " : "", A.agent_id ? A.agent_id : "");
+	if (A.userns.count)
+		ag_info("root tasks: uid 0 in a user namespace of their own, each mapped to %u "
+		        "host ids of --userns_range %u-%u (%u at once)",
+		        A.userns.size, A.userns.first, A.userns.first + A.userns.count - 1,
+		        ctz_userns_slots(&A.userns));
+	else
+		ag_info("root tasks: refused unless --policy_allow_root (--userns_range none)");
 	signal(SIGPIPE, SIG_IGN);
 	struct event *sigterm = evsignal_new(A.base, SIGTERM, on_signal, NULL);
 	struct event *sigint = evsignal_new(A.base, SIGINT, on_signal, NULL);

@@ -463,9 +463,10 @@ static char *new_cid(void)
 	                   b[5], b[6], b[7]);
 }
 
+/* `userns_host_id`: with t->userns_root, the first host id of its range. */
 static int build_spec(struct ctz *c, const struct ctz_task *t, const char *sandbox,
-                      const char *run_dir, struct rt_spec **ret, char **ret_json,
-                      struct ag_error *err)
+                      const char *run_dir, uint32_t userns_host_id, struct rt_spec **ret,
+                      char **ret_json, struct ag_error *err)
 {
 	_cleanup_free_ char *json = NULL;
 	int r;
@@ -477,6 +478,8 @@ static int build_spec(struct ctz *c, const struct ctz_task *t, const char *sandb
 	else
 		r = ctz_ts_oci_spec_json(t->oci_spec_json, c->images_dir, &lim, sandbox, &json,
 		                         err);
+	if (r == 0 && t->userns_root)
+		r = ctz_userns_apply(&json, userns_host_id, c->cfg.userns.size, err);
 	if (r < 0)
 		return r;
 	r = rt_spec_parse(json, strlen(json), run_dir, ret, err);
@@ -536,16 +539,37 @@ int ctz_launch(struct ctz *c, const struct ctz_task *t, char **ret_cid, struct a
 	struct rt_spec *spec = NULL;
 	uid_t uid = t->command ? t->command->uid : 0;
 	gid_t gid = t->command ? t->command->gid : 0;
+	uint32_t userns_host_id = 0;
+	if (t->userns_root) {
+		/* Its own range of host ids, which no other task holds. */
+		int k = ctz__userns_alloc(c, &userns_host_id, err);
+		if (k < 0)
+			return k;
+	}
 
 	if (mkdir(sandbox, 0755) < 0)
 		return ag_error_set(err, errno, "create the sandbox `%s`", sandbox);
-	if ((uid || gid) && chown(sandbox, uid, gid) < 0) {
-		int e2 = errno;
-		rmdir(sandbox);
-		return ag_error_set(err, e2, "chown the sandbox `%s`", sandbox);
+	int r = build_spec(c, t, sandbox, run_dir, userns_host_id, &spec, &json, err);
+	if (r == 0 && t->userns_root) {
+		/* The sandbox and its output belong to the task's user as the
+		 * host sees it: its id inside through the range. */
+		uint32_t size = c->cfg.userns.size, in_uid = spec->process.user.uid,
+		         in_gid = spec->process.user.gid;
+		uid = userns_host_id + (in_uid < size ? in_uid : 0);
+		gid = userns_host_id + (in_gid < size ? in_gid : 0);
 	}
-	int r = build_spec(c, t, sandbox, run_dir, &spec, &json, err);
+	if (r == 0 && t->userns_root && t->oci_spec_json) {
+		/* The image is the host root's: its root inside could not
+		 * make the sandbox's mount point there. */
+		r = ctz__mkdir_in_root(spec->root_path, CTZ_TS_SANDBOX_PATH);
+		if (r < 0)
+			r = ag_error_set(err, -r, "root.path: create %s in the image `%s`",
+			                 CTZ_TS_SANDBOX_PATH, spec->root_path);
+	}
+	if (r == 0 && (uid || gid) && chown(sandbox, uid, gid) < 0)
+		r = ag_error_set(err, errno, "chown the sandbox `%s`", sandbox);
 	if (r < 0) {
+		rt_spec_free(spec);
 		rmdir(sandbox);
 		return r;
 	}
@@ -557,10 +581,18 @@ int ctz_launch(struct ctz *c, const struct ctz_task *t, char **ret_cid, struct a
 	free(e->run_dir);
 	e->run_dir = TAKE_PTR(tmp_dir);
 	e->st.phase = CTZ_LAUNCHING;
+	if (t->userns_root) {
+		e->userns_host_id = userns_host_id;
+		e->userns_size = c->cfg.userns.size;
+	}
 	if (mkdir(e->run_dir, 0700) < 0)
 		r = -errno;
 	if (r == 0)
 		r = ctz__task_write(e->run_dir, e->framework_id, t->task_id, cid, sandbox);
+	/* The range is in the record before any process holds its ids: a
+	 * recovery never hands it out again while the task may run. */
+	if (r == 0 && e->userns_size)
+		r = ctz__userns_write(e->run_dir, e->userns_host_id, e->userns_size);
 	if (r == 0)
 		r = write_config(e->run_dir, json);
 	if (r == 0)
@@ -856,6 +888,9 @@ static void recover_one(struct ctz *c, const char *cid, struct ctz_recovery *n)
 	}
 	struct ctz_entry *e = entry_new(c, fw_id, task_id, cid, sandbox);
 	e->st = st;
+	/* Its range of host ids stays held while it runs (none: -ENOENT). */
+	if (ctz__userns_read(run_dir, &e->userns_host_id, &e->userns_size) < 0)
+		e->userns_size = 0;
 	if (st.phase == CTZ_DONE) {
 		/* Idempotent; tried again at every recovery until it works. */
 		AG_IGNORE_RESULT(rt_container_delete(&c->rto, cid, true, NULL));

@@ -21,6 +21,7 @@
 
 #include "proto/proto.h"
 #include "containerizer/taskspec.h"
+#include "containerizer/userns.h"
 #include "common/common.h"
 
 #include <stdbool.h>
@@ -60,6 +61,8 @@ struct ctz_config {
 	const char *cgroup_root;   /* cgroup2 mount; default: found */
 	const char *cgroup_parent; /* tasks' cgroups go under it; default CTZ_DEFAULT_... */
 	int64_t sandbox_keep_ms;   /* after the end; 0: a week */
+	/* Host ids for root tasks (userns.h); count 0: none. */
+	struct ctz_userns_pool userns;
 	ctz_on_task_state on_task_state;
 	void *cb_ctx;
 };
@@ -73,6 +76,10 @@ struct ctz_task {
 	const struct ctz_ts_command *command;
 	const char *oci_spec_json;
 	struct ctz_ts_limits limits;
+	/* Run in a user namespace of its own mapped to a range of the pool
+	 * (its uid 0 is no host root): the command's uid and gid are then
+	 * the ones inside, and the sandbox belongs to the range's root. */
+	bool userns_root;
 };
 
 /* Open the containerizer: creates the work directory layout. Does not look

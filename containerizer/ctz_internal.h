@@ -38,6 +38,8 @@ struct ctz_entry {
 	bool monitor_is_child;
 	bool sigkill_sent;
 	char *launch_error;          /* start failed: already reported */
+	uint32_t userns_host_id;     /* its range of the pool (userns.h) ... */
+	uint32_t userns_size;        /* ... of this many ids; 0: none */
 	struct ctz_entry *next;      /* the list of all, newest first */
 	struct ctz_entry *same_task; /* the next older entry of the same task id */
 };
@@ -53,6 +55,7 @@ struct ctz {
 	struct ctz_entry *entries;
 	struct ag_map by_task; /* task id -> its newest entry (then ->same_task) */
 	struct ag_map by_cid;  /* container id -> entry */
+	uint32_t userns_next;  /* the pool's range to try first */
 };
 
 /* ---- records (ctz_record.c) ---- */
@@ -90,5 +93,20 @@ int64_t ctz__now_ms(void);
 AG_WARN_UNUSED int ctz__spawn(struct ctz *c, const struct ctz_entry *e, const struct rt_spec *spec,
                               uid_t uid, gid_t gid, bool init, pid_t *ret_pid,
                               struct ag_error *err);
+
+/* ---- user namespaces of root tasks (userns.c) ---- */
+/* Does `e` hold its range of host ids (not ended, or its monitor alive)? */
+bool ctz__userns_held(const struct ctz_entry *e);
+/* A free range of the pool (none held by an entry): its first host id.
+ * -EAGAIN naming --userns_range when every range is held, -EPERM without
+ * a pool. */
+AG_WARN_UNUSED int ctz__userns_alloc(struct ctz *c, uint32_t *ret_host_id, struct ag_error *err);
+/* Make the directories of `path` under `root` (0755; no symlink followed):
+ * a root in a user namespace cannot create a mount point in an image of
+ * the host's root. */
+AG_WARN_UNUSED int ctz__mkdir_in_root(const char *root, const char *path);
+/* run/<cid>/userns: "host_id=N\nsize=S\n"; -ENOENT when the task has none. */
+AG_WARN_UNUSED int ctz__userns_write(const char *run_dir, uint32_t host_id, uint32_t size);
+AG_WARN_UNUSED int ctz__userns_read(const char *run_dir, uint32_t *ret_host_id, uint32_t *ret_size);
 
 #endif

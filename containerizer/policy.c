@@ -713,6 +713,35 @@ int ctz_pol_check_uid(const struct ctz_pol_config *p, const char *role, uint32_t
 	return 0;
 }
 
+bool ctz_pol_oci_userns(const struct ctz_pol_config *p, const char *role, json_t *oci)
+{
+	json_t *lx = json_object_get(oci, "linux");
+	json_t *ns = json_object_get(lx, "namespaces");
+	const json_t *uid =
+	        json_object_get(json_object_get(json_object_get(oci, "process"), "user"), "uid");
+	if (!json_is_object(oci) || (lx && !json_is_object(lx)) || (ns && !json_is_array(ns)))
+		return false; /* ctz_pol_check_oci names what is wrong */
+	struct userns u;
+	userns_of(lx, &u);
+	bool no_maps = !json_object_get(lx, "uidMappings") && !json_object_get(lx, "gidMappings");
+	if (u.has)
+		return u.own && no_maps;
+	/* An absent uid is 0, as check_users reads it. */
+	if ((uid && !json_is_integer(uid)) || json_integer_value(uid) != 0 ||
+	    ctz_pol_role_in(p->allow_root, role) || !no_maps)
+		return false;
+	if (!lx) {
+		lx = json_object();
+		json_object_set_new(oci, "linux", lx);
+	}
+	if (!ns) {
+		ns = json_array();
+		json_object_set_new(lx, "namespaces", ns);
+	}
+	json_array_append_new(ns, json_pack("{s:s}", "type", "user"));
+	return true;
+}
+
 static int check_caps(const struct ctz_pol_config *p, const char *role, const json_t *proc,
                       const struct userns *u, struct ag_error *err)
 {

@@ -80,6 +80,14 @@ AG_WARN_UNUSED int ctz_pol_check_oci(const struct ctz_pol_config *p, const char 
 AG_WARN_UNUSED int ctz_pol_check_uid(const struct ctz_pol_config *p, const char *role, uint32_t uid,
                                      const char *field, struct ag_error *err);
 
+/* Root without danger (issue 15): an OCI-like spec whose process.user.uid
+ * is 0 without a user namespace, for a role not allowed the host's root,
+ * or with a user namespace of its own and no id maps at all, gets a user
+ * namespace of its own (added to linux.namespaces): true then, and the
+ * containerizer maps it to a range of its pool (ctz_task.userns_root).
+ * Called before ctz_pol_check_oci, which then checks the spec so. */
+bool ctz_pol_oci_userns(const struct ctz_pol_config *p, const char *role, json_t *oci);
+
 /* Complete a spec ctz_pol_check_oci accepted: the default seccomp profile under
  * linux.seccomp and process.noNewPrivileges true when absent, the default
  * masked and read-only paths added to the spec's own, the ipc and cgroup

@@ -148,8 +148,18 @@ AG_WARN_UNUSED int rt__child_settle(int tty_peer, const char *cwd, struct ag_err
  * are filled in `err`. */
 typedef int (*rt_hook_cb)(void *ctx, struct ag_error *err);
 AG_WARN_UNUSED int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_userns,
-                                    int root_fd, rt_hook_cb before_pivot, void *ctx,
-                                    struct ag_error *err);
+                                    int root_fd, const int *src_fds, rt_hook_cb before_pivot,
+                                    void *ctx, struct ag_error *err);
+
+/* In the child, before it becomes root in a new user namespace: the
+ * source of each bind mount of the spec opened (O_PATH), -1 for the other
+ * mounts, in *ret_fds (spec->n_mounts entries; NULL when there are no
+ * mounts), for rt__rootfs_setup's `src_fds`. With the ids that created the
+ * container, which may reach paths (a 0700 directory of the host's root)
+ * that the container's root, mapped to another host id, may not. */
+AG_WARN_UNUSED int rt__bind_sources_open(const struct rt_spec *spec, const char *bundle,
+                                         int **ret_fds, struct ag_error *err);
+void rt__bind_sources_close(int *fds, size_t n);
 
 /* In the child: process.oomScoreAdj, if set. Lowering it needs
  * CAP_SYS_RESOURCE in the user namespace that owns the host's. */

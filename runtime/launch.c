@@ -312,10 +312,18 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 	 * 0700 directory of the host's root, say): the root is opened now,
 	 * with the ids that created the container, and used by fd. */
 	_cleanup_close_ int root_fd = -1;
+	int *src_fds = NULL; /* and the sources of its bind mounts, likewise */
 	if (new_userns && spec->ns[RT_NS_MOUNT].enabled) {
 		root_fd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (root_fd < 0)
 			return ag_error_set(err, errno, "open the root `%s`", spec->root_path);
+	}
+	/* Paths resolve the same here only in a mount namespace of its own
+	 * (a copy of this one), not in one joined by path. */
+	if (new_userns && spec->ns[RT_NS_MOUNT].enabled && !spec->ns[RT_NS_MOUNT].path) {
+		int r = rt__bind_sources_open(spec, l->bundle, &src_fds, err);
+		if (r < 0)
+			return r;
 	}
 
 	if (new_userns) {
@@ -365,8 +373,10 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 	                        spec->hooks.n[RT_HOOK_CREATE_CONTAINER];
 	struct child_ctx cctx = {l, sync_fd};
 	if (spec->ns[RT_NS_MOUNT].enabled) {
-		r = rt__rootfs_setup(spec, l->bundle, in_userns, root_fd,
+		r = rt__rootfs_setup(spec, l->bundle, in_userns, root_fd, src_fds,
 		                     has_create_hooks ? child_hooks_cb : NULL, &cctx, err);
+		rt__bind_sources_close(src_fds, spec->n_mounts);
+		src_fds = NULL;
 		if (r < 0)
 			return r;
 	} else {

@@ -293,23 +293,67 @@ static int cgroup2_bind_host(int rootfd, const struct rt_mount *m, const char *p
 	return r < 0 ? r : 1;
 }
 
+static int bind_source_open(const struct rt_mount *m, const char *bundle, int *ret_fd,
+                            struct ag_error *err)
+{
+	if (!m->source)
+		return ag_error_set(err, 0, "mount `%s`: a bind mount needs a source",
+		                    m->destination);
+	_cleanup_free_ char *src = m->source[0] == '/' ? ag_strdup(m->source)
+	                                               : ag_asprintf("%s/%s", bundle, m->source);
+	int fd = open(src, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return ag_error_set(err, errno, "bind mount source `%s`", src);
+	*ret_fd = fd;
+	return 0;
+}
+
+void rt__bind_sources_close(int *fds, size_t n)
+{
+	for (size_t i = 0; fds && i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+}
+
+int rt__bind_sources_open(const struct rt_spec *spec, const char *bundle, int **ret_fds,
+                          struct ag_error *err)
+{
+	if (!spec->n_mounts) {
+		*ret_fds = NULL;
+		return 0;
+	}
+	int *fds = ag_calloc(spec->n_mounts, sizeof(*fds));
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		fds[i] = -1;
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		if (!mount_is_bind(&spec->mounts[i]))
+			continue;
+		int r = bind_source_open(&spec->mounts[i], bundle, &fds[i], err);
+		if (r < 0) {
+			rt__bind_sources_close(fds, spec->n_mounts);
+			return ag_error_wrap(err, "mounts[%zu]", i);
+		}
+	}
+	*ret_fds = fds;
+	return 0;
+}
+
+/* `given_src`: the bind source opened beforehand, or -1. */
 static int mount_one(int rootfd, const struct rt_mount *m, const char *bundle, bool in_userns,
-                     bool own_cgroupns, struct ag_error *err)
+                     bool own_cgroupns, int given_src, struct ag_error *err)
 {
 	bool bind = mount_is_bind(m);
 	_cleanup_close_ int srcfd = -1;
 	bool as_file = false;
 
 	if (bind) {
-		if (!m->source)
-			return ag_error_set(err, 0, "mount `%s`: a bind mount needs a source",
-			                    m->destination);
-		_cleanup_free_ char *src = m->source[0] == '/'
-		                                   ? ag_strdup(m->source)
-		                                   : ag_asprintf("%s/%s", bundle, m->source);
-		srcfd = open(src, O_PATH | O_CLOEXEC);
-		if (srcfd < 0)
-			return ag_error_set(err, errno, "bind mount source `%s`", src);
+		int r = given_src >= 0 ? ((srcfd = fcntl(given_src, F_DUPFD_CLOEXEC, 3)) < 0
+		                                  ? ag_error_set(err, errno, "dup a mount source")
+		                                  : 0)
+		                       : bind_source_open(m, bundle, &srcfd, err);
+		if (r < 0)
+			return r;
 		as_file = !is_dir_fd(srcfd);
 	}
 
@@ -360,12 +404,16 @@ static int mount_one(int rootfd, const struct rt_mount *m, const char *bundle, b
 			int e = errno;
 			/* In a user namespace the kernel refuses sysfs without a
 			 * network namespace of its own, and cgroup2 without a
-			 * cgroup namespace: show the host's, read-only, as crun
+			 * cgroup namespace (EPERM) or with other options than
+			 * the host's mount has, nsdelegate or
+			 * memory_recursiveprot, which only the initial one may
+			 * set (EBUSY): show the host's, read-only, as crun
 			 * does. */
 			const char *host = NULL;
 			if (e == EPERM && in_userns && type && strcmp(type, "sysfs") == 0)
 				host = "/sys";
-			else if (e == EPERM && in_userns && type && strcmp(type, "cgroup2") == 0)
+			else if ((e == EPERM || e == EBUSY) && in_userns && type &&
+			         strcmp(type, "cgroup2") == 0)
 				host = "/sys/fs/cgroup";
 			if (host && mount(host, pd, NULL, MS_BIND | MS_REC, NULL) == 0) {
 				r = remount_at(rootfd, m->destination,
@@ -486,7 +534,7 @@ static int root_bind_by_fd(int root_fd, const char *path, int *ret_fd, struct ag
 }
 
 int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_userns, int root_fd,
-                     rt_hook_cb before_pivot, void *ctx, struct ag_error *err)
+                     const int *src_fds, rt_hook_cb before_pivot, void *ctx, struct ag_error *err)
 {
 	/* Nothing done here may propagate back to the host. With a shared or
 	 * slave rootfsPropagation the container is to see the host's mount
@@ -516,7 +564,7 @@ int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_use
 
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		int r = mount_one(rootfd, &spec->mounts[i], bundle, in_userns,
-		                  spec->ns[RT_NS_CGROUP].enabled, err);
+		                  spec->ns[RT_NS_CGROUP].enabled, src_fds ? src_fds[i] : -1, err);
 		if (r < 0)
 			return ag_error_wrap(err, "mounts[%zu]", i);
 	}

@@ -16,6 +16,7 @@
  *   probe forkbomb N          forks N sleepers, prints how many succeeded
  *   probe setuid0 PATH        becomes uid and gid 0 and opens PATH for
  *                             writing: "root ok", else "errno=<NAME>"
+ *   probe kill PID SIG        sends SIG to PID: "ok" or "errno=<NAME>"
  */
 #include <dirent.h>
 #include <errno.h>
@@ -45,6 +46,7 @@ static void print_errno(int e)
 	                : e == EINVAL ? "EINVAL"
 	                : e == ENXIO  ? "ENXIO"
 	                : e == ENODEV ? "ENODEV"
+	                : e == ESRCH  ? "ESRCH"
 	                              : "other";
 	printf("errno=%s\n", n);
 }
@@ -75,7 +77,18 @@ static int do_syscall(const char *name)
 		r = syscall(SYS_clone3, NULL, 0);
 	else if (strcmp(name, "ptrace") == 0)
 		r = syscall(SYS_ptrace, 0x4206 /* PTRACE_SEIZE */, 1, 0, 0);
-	else {
+	else if (strcmp(name, "init_module") == 0) {
+		static char image[64]; /* no module: CAP_SYS_MODULE is checked first */
+		r = syscall(SYS_init_module, image, sizeof(image), "");
+	} else if (strcmp(name, "finit_module") == 0) {
+		int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		r = syscall(SYS_finit_module, fd, "", 0);
+		if (fd >= 0) {
+			int e = errno;
+			close(fd);
+			errno = e;
+		}
+	} else {
 		fprintf(stderr, "probe: unknown syscall %s\n", name);
 		return 2;
 	}
@@ -223,6 +236,11 @@ int main(int argc, char **argv)
 			printf("root ok\n");
 			close(fd);
 		}
+	} else if (strcmp(cmd, "kill") == 0 && argc == 4) {
+		if (kill(atoi(argv[2]), atoi(argv[3])) < 0)
+			print_errno(errno);
+		else
+			printf("ok\n");
 	} else if (strcmp(cmd, "exists") == 0 && argc == 3) {
 		printf("%s\n", access(argv[2], F_OK) == 0 ? "yes" : "no");
 	} else {

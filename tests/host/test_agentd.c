@@ -189,9 +189,17 @@ Test(agentd, failing_and_killed_tasks)
 	fm_expect_no_duplicates();
 }
 
+/* uid 0 that would be the host's root: a user namespace that maps it.
+ * (A task of user root runs as root in a user namespace of the agent's
+ * pool: test_agent_userns_root.c.) */
+#define HOST_ROOT_OCI                                                                              \
+	",\"container\":{\"type\":\"MESOS\",\"oci\":{\"root\":{\"path\":\"x\"},"                   \
+	"\"process\":{\"user\":{\"uid\":0}},\"linux\":{\"namespaces\":[{\"type\":\"user\"}],"      \
+	"\"uidMappings\":[{\"containerID\":0,\"hostID\":0,\"size\":1}]}}}"
+
 Test(agentd, policy_violations_are_task_errors)
 {
-	run_task("t-root", "root", "true", NULL);
+	run_task("t-root", "nobody", NULL, HOST_ROOT_OCI);
 	run_task("t-caps", "nobody", NULL,
 	         ",\"container\":{\"type\":\"MESOS\",\"oci\":{\"root\":{\"path\":\"x\"},"
 	         "\"process\":{\"user\":{\"uid\":1000},\"capabilities\":{\"bounding\":["
@@ -206,8 +214,9 @@ Test(agentd, policy_violations_are_task_errors)
 		if (strcmp(fm.upd[i].task, "t-root") == 0 || strcmp(fm.upd[i].task, "t-caps") == 0)
 			cr_expect_str_eq(fm.upd[i].reason, "REASON_TASK_INVALID");
 		if (strcmp(fm.upd[i].task, "t-root") == 0)
-			cr_expect(strstr(fm.upd[i].msg, "framework_info.user: uid 0"), "%s",
-			          fm.upd[i].msg);
+			cr_expect(strstr(fm.upd[i].msg, "container.oci.process.user.uid: uid 0 "
+			                                "mapped to the host's uid 0"),
+			          "%s", fm.upd[i].msg);
 		if (strcmp(fm.upd[i].task, "t-caps") == 0)
 			cr_expect(strstr(fm.upd[i].msg,
 			                 "container.oci.process.capabilities.bounding: "
@@ -446,7 +455,7 @@ Test(agentd, the_log_has_a_timestamped_line_for_each_launch_state_and_recovery)
 	/* ends when the test says so, while the agent is down */
 	run_task("t-log-away", "nobody", "while [ ! -e go ]; do sleep 0.05; done", NULL);
 	run_task("t-log-long", "nobody", "sleep 100", NULL);
-	run_task("t-log-root", "root", "true", NULL);
+	run_task("t-log-root", "nobody", NULL, HOST_ROOT_OCI);
 	WAIT_FOR(fm_count("t-log-ok", "TASK_FINISHED") >= 2, 20);
 	WAIT_FOR(fm_count("t-log-away", "TASK_RUNNING") >= 2, 20);
 	WAIT_FOR(fm_count("t-log-long", "TASK_RUNNING") >= 2, 20);
@@ -487,8 +496,10 @@ Test(agentd, the_log_has_a_timestamped_line_for_each_launch_state_and_recovery)
 	cr_expect(log_has(LOG_TS "INFO  task `t-log-ok` of framework `F0`: TASK_FINISHED: Command "
 	                         "exited with status 0$"));
 	/* a policy refusal: a warning, and no launch */
-	cr_expect(log_has(LOG_TS "WARN  task `t-log-root` of framework `F0`: TASK_ERROR "
-	                         "\\(REASON_TASK_INVALID\\): framework_info\\.user: uid 0"));
+	cr_expect(log_has(LOG_TS
+	                  "WARN  task `t-log-root` of framework `F0`: TASK_ERROR "
+	                  "\\(REASON_TASK_INVALID\\): container\\.oci\\.process\\.user\\.uid: "
+	                  "uid 0 mapped"));
 	cr_expect(!log_has("`t-log-root` of framework `F0`: launch accepted"));
 	/* the restart */
 	cr_expect(log_has(LOG_TS "INFO  work_dir .*; agent id from the last run A-1$"));
