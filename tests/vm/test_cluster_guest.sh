@@ -22,19 +22,20 @@
 # on a failure, and when it runs out of time (140 s, before its watchdog's
 # deadline) it fails printing the daemons' logs.
 #
-#   test_cluster_guest.sh [limits | restart | all]
+#   test_cluster_guest.sh [limits | frameworks | restart | all]
 #
-# limits: the attributes, the limits and two frameworks (vm-guest
-# cluster_guest); restart: the agent SIGKILLed and restarted (vm-guest
-# cluster_restart_guest); all (the default): both. Each part is run in a VM
+# limits: finish, fail, OOM, kill, cpu and pids (vm-guest cluster_guest);
+# frameworks: the attributes and two frameworks with one task id (vm-guest
+# cluster_frameworks_guest); restart: the agent SIGKILLed and restarted
+# (vm-guest cluster_restart_guest); all (the default): the three. Each part is run in a VM
 # of its own by the vm tier; both in one did not fit in its time on a loaded
 # host (TCG is many times slower when the host's cores are busy).
 set -uo pipefail
 part=${1:-all}
 case $part in
-limits | restart | all) ;;
+limits | frameworks | restart | all) ;;
 *)
-	echo "usage: test_cluster_guest.sh [limits | restart | all]" >&2
+	echo "usage: test_cluster_guest.sh [limits | frameworks | restart | all]" >&2
 	exit 2
 	;;
 esac
@@ -183,19 +184,10 @@ cgval() { # FILE KEY: a field of a flat-keyed cgroup file
 	awk -v k="$2" '$1 == k { print $2 }' "$1"
 }
 
-# Part 1: attributes, the limits and two frameworks; part 2: an agent
-# SIGKILLed and restarted. Each fits in its own VM under load; both by
-# default.
+# Three parts: the limits; the attributes and two frameworks; an agent
+# SIGKILLed and restarted. Each fits in its own VM under load; all of them
+# by default.
 limits_part() {
-	section "attributes (Mesos format) in GET_AGENTS and in offers"
-	want='[{"name":"rack","text":{"value":"r1"},"type":"TEXT"},{"name":"cores","scalar":{"value":8.0},"type":"SCALAR"},{"name":"ports","ranges":{"range":[{"begin":31000,"end":32000}]},"type":"RANGES"},{"name":"tags","set":{"item":["a","b"]},"type":"SET"}]'
-	fw agentattrs a2
-	[ "$R" = "OK $want" ] && pass "GET_AGENTS: a2's typed attributes" || fail "GET_AGENTS a2: $R"
-	fw offerattrs a2
-	[ "$R" = "OK $want" ] && pass "offers from a2 carry them" || fail "offer a2: $R"
-	fw agentattrs a3
-	[ "$R" = "OK none" ] && pass "a3 has none" || fail "GET_AGENTS a3: $R"
-
 	section "finish, fail, OOM, kill, cpu and pids limits"
 	expect "launch fin2" launch fin2 a2 "exit 0"
 	expect "launch fail3" launch fail3 a3 "exit 3"
@@ -272,6 +264,17 @@ limits_part() {
 	expect "pids2: TASK_KILLED" wait pids2 TASK_KILLED 30
 	n=$(pgrep -f "^sleep 20[01]\.$tok\$" | wc -l)
 	[ "$n" = 0 ] && pass "pids2: every process ended with it" || fail "pids2: $n processes left"
+}
+
+frameworks_part() {
+	section "attributes (Mesos format) in GET_AGENTS and in offers"
+	want='[{"name":"rack","text":{"value":"r1"},"type":"TEXT"},{"name":"cores","scalar":{"value":8.0},"type":"SCALAR"},{"name":"ports","ranges":{"range":[{"begin":31000,"end":32000}]},"type":"RANGES"},{"name":"tags","set":{"item":["a","b"]},"type":"SET"}]'
+	fw agentattrs a2
+	[ "$R" = "OK $want" ] && pass "GET_AGENTS: a2's typed attributes" || fail "GET_AGENTS a2: $R"
+	fw offerattrs a2
+	[ "$R" = "OK $want" ] && pass "offers from a2 carry them" || fail "offer a2: $R"
+	fw agentattrs a3
+	[ "$R" = "OK none" ] && pass "a3 has none" || fail "GET_AGENTS a3: $R"
 
 	section "two frameworks, one task id, on a3"
 	spawn_fw fw2 5 6
@@ -327,9 +330,11 @@ restart_part() {
 
 case $part in
 limits) limits_part ;;
+frameworks) frameworks_part ;;
 restart) restart_part ;;
 *)
 	limits_part
+	frameworks_part
 	restart_part
 	;;
 esac
