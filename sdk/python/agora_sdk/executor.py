@@ -71,6 +71,8 @@ class ExecutorDriver(_base.Driver):
         self.executor_id = {"value": env.get("MESOS_EXECUTOR_ID", "")}
         self.sandbox = env.get("MESOS_SANDBOX") or env.get("MESOS_DIRECTORY") or os.getcwd()
         self._registered_once = False
+        self._in_subscribe = set()
+        self._posted = set()  # uuids the agent took since the last SUBSCRIBE
         self._lost_since = None
         self._updates = collections.OrderedDict()  # uuid (base64) -> Update
         self._tasks = collections.OrderedDict()  # task id -> TaskInfo
@@ -100,6 +102,8 @@ class ExecutorDriver(_base.Driver):
         with self._lock:
             sub = {"unacknowledged_tasks": list(self._tasks.values()),
                    "unacknowledged_updates": list(self._updates.values())}
+            self._in_subscribe = set(self._updates)
+            self._posted.clear()
         return {"type": "SUBSCRIBE", "framework_id": self.framework_id,
                 "executor_id": self.executor_id, "subscribe": sub}, {}
 
@@ -139,6 +143,9 @@ class ExecutorDriver(_base.Driver):
                 self._subscribed = True
             self._lost_since = None
             self._backoff.reset()
+            # Updates made after the SUBSCRIBE was sent and before this
+            # were not sent: now.
+            self._post(self._send_kept, always=True)
             if self._registered_once:
                 self._post(x.reregistered, self, sub.get("agent_info") or {})
             else:
@@ -162,6 +169,7 @@ class ExecutorDriver(_base.Driver):
             ack = ev.get("acknowledged") or {}
             with self._lock:
                 upd = self._updates.pop(ack.get("uuid"), None)
+                self._posted.discard(ack.get("uuid"))
                 if upd is not None and upd["status"].get("state") in TERMINAL_STATES:
                     tid = (upd["status"].get("task_id") or {}).get("value")
                     self._tasks.pop(tid, None)
@@ -186,6 +194,31 @@ class ExecutorDriver(_base.Driver):
             return None
         call = dict(call, framework_id=self.framework_id, executor_id=self.executor_id)
         return self._send(call)
+
+    def _send_kept(self):
+        with self._lock:
+            late = [u for k, u in self._updates.items()
+                    if k not in self._in_subscribe and k not in self._posted]
+        for u in late:
+            self._post_update(u)
+
+    def _post_update(self, update):
+        r = self._call({"type": "UPDATE", "update": update})
+        if r is None or isinstance(r, int):
+            return  # kept: sent with the next SUBSCRIBE
+        code, text = r
+        st = update["status"]
+        if code in (200, 202):
+            with self._lock:
+                self._posted.add(st["uuid"])
+        elif code == 0:
+            # The connection is gone: subscribe again, which resends it.
+            self._reset_stream()
+        elif code not in (200, 202):
+            with self._lock:
+                self._updates.pop(st["uuid"], None)
+            self._post(self._error_cb, "UPDATE of task %s refused by the agent (HTTP %d): %s"
+                       % (st["task_id"].get("value"), code, text.strip()))
 
     def sendStatusUpdate(self, status):
         """UPDATE: a TaskStatus dict (task_id and state at least). The driver
@@ -212,20 +245,7 @@ class ExecutorDriver(_base.Driver):
         update = {"status": st}
         with self._lock:
             self._updates[st["uuid"]] = update
-        r = self._call({"type": "UPDATE", "update": update})
-        if r is None:
-            return self._status  # kept: sent with the next SUBSCRIBE
-        if isinstance(r, int):
-            return r
-        code, text = r
-        if code == 0:
-            # The connection is gone: subscribe again, which resends it.
-            self._reset_stream()
-        elif code not in (200, 202):
-            with self._lock:
-                self._updates.pop(st["uuid"], None)
-            self._post(self._error_cb, "UPDATE of task %s refused by the agent (HTTP %d): %s"
-                       % (st["task_id"].get("value"), code, text.strip()))
+        self._post_update(update)
         return self._status
 
     def sendFrameworkMessage(self, data):
