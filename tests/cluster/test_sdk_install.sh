@@ -8,6 +8,8 @@
 # `pkg-config --cflags --libs agora-scheduler` and nothing else (no -I
 # into the source tree) and runs 3 tasks (one OCI-like) to TASK_FINISHED on
 # a local cluster of the installed master and agent (scripts/cluster-up).
+# The Python SDK (agora_sdk) is installed in lib/pythonX.Y/site-packages and
+# examples/python/run_tasks.py runs on it from the prefix.
 # PASS/FAIL lines; exits 1 on a failure. Run as root (tier-guard cluster).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -72,6 +74,26 @@ else
 fi
 grep -Eq "example-[0-9]+-0: TASK_FINISHED" <<<"$out" &&
 	pass "... the OCI-like task too" || fail "the OCI-like task FINISHED: $out"
+
+# The Python SDK: agora_sdk in a site-packages directory under the prefix,
+# imported from there (not from the tree) by examples/python/run_tasks.py,
+# installed under share/agora/examples, which runs 2 tasks to FINISHED.
+pysite=$(find "$inst/lib" -maxdepth 3 -type d -name agora_sdk -path '*/site-packages/*' | head -1)
+[[ -n $pysite ]] && pass "agora_sdk installed (${pysite#"$inst"/})" ||
+	fatal "agora_sdk installed under lib/python*/site-packages: $(find "$inst/lib" -maxdepth 2)"
+pysite=$(dirname "$pysite")
+pyex=$inst/share/agora/examples/python/run_tasks.py
+[[ -f $pyex ]] && pass "examples/python/run_tasks.py installed" || fail "run_tasks.py installed under share/agora"
+got=$(cd "$tmp/fw" && PYTHONPATH=$pysite python3 -c 'import agora_sdk; print(agora_sdk.__file__)' 2>&1)
+[[ $got == "$pysite/agora_sdk/__init__.py" ]] && pass "PYTHONPATH=${pysite#"$inst"/} imports the installed agora_sdk" ||
+	fail "import agora_sdk from the prefix: $got"
+out=$(cd "$tmp/fw" && PYTHONPATH=$pysite timeout 120 python3 "$pyex" 2 2>&1)
+rc=$?
+if [[ $rc == 0 && $out == *"all 2 tasks ended, 0 failed"* ]]; then
+	pass "run_tasks.py on the installed agora_sdk runs 2 tasks to TASK_FINISHED"
+else
+	fail "run_tasks.py on the installed agora_sdk (exit $rc): $out"
+fi
 
 echo "sdk_install: $checks checks, $failures failed"
 [[ $failures == 0 ]]
