@@ -8,7 +8,8 @@ mesos.native): subclass Scheduler / Executor, hand it to a driver, call
 HTTP API. Standard library only. docs/sdk.md describes it.
 """
 
-from ._base import DRIVER_ABORTED, DRIVER_NOT_STARTED, DRIVER_RUNNING, DRIVER_STOPPED
+from ._base import (DRIVER_ABORTED, DRIVER_NOT_STARTED, DRIVER_RUNNING, DRIVER_STOPPED, b64,
+                    unb64)
 from .executor import TERMINAL_STATES, ExecutorDriver, MesosExecutorDriver
 from .interface import Executor, Scheduler
 from .recordio import RecordIOError
@@ -19,4 +20,4 @@ __version__ = "0.1.0"
 __all__ = ["Scheduler", "Executor", "SchedulerDriver", "ExecutorDriver",
            "MesosSchedulerDriver", "MesosExecutorDriver", "RecordIOError",
            "TERMINAL_STATES", "DRIVER_NOT_STARTED", "DRIVER_RUNNING", "DRIVER_ABORTED",
-           "DRIVER_STOPPED"]
+           "DRIVER_STOPPED", "b64", "unb64"]

@@ -91,12 +91,14 @@ class Backoff:
 
 
 def b64(data):
+    """bytes (or str, as UTF-8) -> the base64 text of a v1 JSON bytes field."""
     if isinstance(data, str):
         data = data.encode("utf-8")
     return base64.b64encode(bytes(data)).decode("ascii")
 
 
 def unb64(text):
+    """A v1 JSON bytes field (base64 text) -> bytes; b"" for none."""
     if not text:
         return b""
     try:

@@ -182,7 +182,8 @@ class SchedulerDriver(_base.Driver):
     def launchTasks(self, offerIds, tasks, filters=None):
         """ACCEPT the offers (an id dict or a list) with one LAUNCH of
         ``tasks`` (TaskInfo dicts; a task without ``agent_id`` gets the
-        offer's, ``slave_id`` is taken as ``agent_id``)."""
+        offer's, ``slave_id`` is taken as ``agent_id``, bytes ``data`` is
+        base64-encoded)."""
         ids = _ids(offerIds)
         agent = self._agent_of_offer(ids)
         infos = []
@@ -192,6 +193,8 @@ class SchedulerDriver(_base.Driver):
                 t["agent_id"] = t.pop("slave_id")
             if "agent_id" not in t and agent:
                 t["agent_id"] = agent
+            if isinstance(t.get("data"), (bytes, bytearray)):
+                t["data"] = b64(t["data"])
             infos.append(t)
         return self.acceptOffers(ids, [{"type": "LAUNCH", "launch": {"task_infos": infos}}],
                                  filters)
