@@ -75,10 +75,7 @@ class Cluster:
 
     def start(self):
         self.start_master()
-        self.agent_proc = self._spawn("agora-agent", [
-            "--master=" + self.master, "--work_dir=" + os.path.join(self.dir, "agent"),
-            "--port=%d" % self.agent_port, "--hostname=pysdk-agent"]
-            + _isolation_flags() + self.agent_flags)
+        self.start_agent()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.agents():
@@ -87,6 +84,17 @@ class Cluster:
                 break
             time.sleep(0.2)
         raise RuntimeError("the agent did not register: " + self.log_tail("agora-agent"))
+
+    def start_agent(self):
+        """The agent (again after agent_kill: same work_dir and port)."""
+        self.agent_proc = self._spawn("agora-agent", [
+            "--master=" + self.master, "--work_dir=" + os.path.join(self.dir, "agent"),
+            "--port=%d" % self.agent_port, "--hostname=pysdk-agent"]
+            + _isolation_flags() + self.agent_flags)
+
+    def agent_kill(self):
+        self.agent_proc.send_signal(signal.SIGKILL)
+        self.agent_proc.wait(10)
 
     def operator(self, call):
         req = urllib.request.Request("http://%s/api/v1" % self.master,
