@@ -13,7 +13,6 @@ import http.server
 import json
 import os
 import queue
-import socket
 import sys
 import threading
 import time
