@@ -409,6 +409,14 @@ class ExecutorDriverTest(unittest.TestCase):
         x.ev.wait("shutdown")
         self.assertEqual(d.join(WAIT), DRIVER_STOPPED)
 
+    def test_first_subscribe_retried(self):
+        self.peer.subscribe_reply = [(503, b"agent starting", {})]
+        d, x = self.start(MESOS_CHECKPOINT="0")
+        self.assertEqual(self.peer.stream().body["type"], "SUBSCRIBE")  # the 503
+        self.subscribed(self.peer.stream())
+        x.ev.wait("registered")
+        self.assertEqual(d.status, DRIVER_RUNNING)
+
     def test_recovery_timeout(self):
         d, x = self.start(MESOS_RECOVERY_TIMEOUT="1secs")
         s = self.peer.stream()

@@ -116,8 +116,12 @@ class ExecutorDriver(_base.Driver):
             self._lost_since = now
             if self._registered_once:
                 self._post(self.executor.disconnected, self)
-        if not self.checkpoint or now - self._lost_since >= self.recovery_timeout:
-            reason = ("the framework does not checkpoint" if not self.checkpoint else
+        # Without checkpointing, a subscribed executor is done when its agent
+        # goes; before its first SUBSCRIBED any executor tries for the
+        # recovery timeout (an agent answering 503 while it starts).
+        gone = not self.checkpoint and self._registered_once
+        if gone or now - self._lost_since >= self.recovery_timeout:
+            reason = ("the framework does not checkpoint" if gone else
                       "no agent for MESOS_RECOVERY_TIMEOUT (%.0f s)" % self.recovery_timeout)
             self._post(self._shutdown_and_stop, "connection to the agent lost (%s); %s"
                        % (why, reason))
