@@ -138,7 +138,7 @@ def main():
         return 0 if ExecutorDriver(PiExecutor()).run() == agora_sdk.DRIVER_STOPPED else 1
     url = serve(args.master.rsplit("//", 1)[-1].rsplit(":", 1)[0], bundle())
     fw = PiScheduler(args, url)
-    SchedulerDriver(fw, {"name": "pi.py", "user": args.user}, args.master).run()
+    SchedulerDriver(fw, {"name": "pi.py", "user": args.user, "checkpoint": True}, args.master).run()
     if fw.samples:
         print("pi is about %.5f (%d samples)" % (4.0 * fw.hits / fw.samples, fw.samples))
     print("tasks per agent:", json.dumps(fw.per_host, sort_keys=True))

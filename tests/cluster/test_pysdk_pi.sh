@@ -8,7 +8,9 @@
 #   h3 198.18.0.3  agora-agent --hostname a3
 #
 # Checks: every one of 16 tasks FINISHED exactly once, tasks ran on both
-# agents, the estimate is within 0.1 of pi, pi.py exits 0. First a probe
+# agents, the estimate is within 0.1 of pi, pi.py exits 0; then a second
+# run during which both agents are SIGKILLed and restarted while their
+# executors run tasks: still every task FINISHED exactly once. First a probe
 # (pysdk_probe.py) launches one task with a CUSTOM executor and a URI: while
 # the agents refuse either as "not supported" (no executor API, no fetcher)
 # the test is skipped (77) with the agent's message. PASS/FAIL lines.
@@ -48,13 +50,17 @@ netlab_spawn 1 "$build/bin/agora-master" --ip "$mip" --port 5050 --work_dir "$tm
 	--allocation_interval 100ms >"$tmp/master.log" 2>&1
 pids+=("$NETLAB_PID")
 wait_for 10 grep -q "listening on $mip:5050" "$tmp/master.log" || fatal "the master started: $(tail -n 3 "$tmp/master.log")"
-for i in 2 3; do
-	mkdir -p "$tmp/a$i"
-	netlab_spawn "$i" "$build/bin/agora-agent" --master "$mip:5050" --work_dir "$tmp/a$i" \
-		--hostname "a$i" --ip "$(netlab_ip "$i")" --port 5051 --no_isolation \
-		--resources "cpus:4;mem:2048;disk:4096" >"$tmp/a$i.log" 2>&1
+declare -A apid=()
+start_agent() { # host index
+	mkdir -p "$tmp/a$1"
+	netlab_spawn "$1" "$build/bin/agora-agent" --master "$mip:5050" --work_dir "$tmp/a$1" \
+		--hostname "a$1" --ip "$(netlab_ip "$1")" --port 5051 --no_isolation \
+		--resources "cpus:4;mem:2048;disk:4096" >>"$tmp/a$1.log" 2>&1
 	pids+=("$NETLAB_PID")
-done
+	apid[$1]=$NETLAB_PID
+}
+start_agent 2
+start_agent 3
 # Both agents in the master's GET_AGENTS.
 agents() {
 	netlab_exec 1 curl -sS -m 5 -H 'Content-Type: application/json' -d '{"type":"GET_AGENTS"}' \
@@ -93,6 +99,38 @@ python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d.get("a2"
 est=$(sed -n 's/^pi is about \([0-9.]*\).*/\1/p' "$tmp/pi.out")
 python3 -c 'import math,sys; sys.exit(0 if abs(float(sys.argv[1])-math.pi) < 0.1 else 1)' "$est" 2>/dev/null &&
 	pass "the estimate is within 0.1 of pi: $est" || fail "the estimate of pi: '$est'"
+
+# Again, with both agents SIGKILLed and restarted while their executors
+# run tasks (the framework checkpoints): the executors re-subscribe, and
+# every task still FINISHES exactly once.
+: >"$tmp/pi2.out"
+netlab_spawn 1 env PYTHONPATH="$src/sdk/python" timeout 200 python3 "$src/examples/python/pi.py" \
+	--master "$mip:5050" --tasks 12 --samples 3000000 --per-offer 6 >"$tmp/pi2.out" 2>&1
+pi2=$NETLAB_PID
+pids+=("$pi2")
+running() { [[ $(grep -c ' TASK_RUNNING' "$tmp/pi2.out") -ge 4 ]]; }
+if wait_for 60 running; then
+	for i in 2 3; do
+		kill -KILL "${apid[$i]}" 2>/dev/null
+		wait "${apid[$i]}" 2>/dev/null
+	done
+	done_before=$(grep -c ' TASK_FINISHED' "$tmp/pi2.out")
+	start_agent 2
+	start_agent 3
+	pass "both agents SIGKILLed and restarted with tasks running ($done_before of 12 finished before)"
+else
+	fail "tasks running before the agents' SIGKILL: $(tail -n 5 "$tmp/pi2.out")"
+fi
+wait "$pi2"
+rc=$?
+[[ $rc == 0 ]] && pass "pi.py exits 0 across the agents' restart" ||
+	fail "pi.py exits 0 across the agents' restart: exit $rc: $(tail -n 5 "$tmp/pi2.out")"
+grep -q "^12 tasks, 0 failed" "$tmp/pi2.out" && pass "12 tasks, 0 failed" ||
+	fail "12 tasks, 0 failed: $(grep -v 'TASK_RUNNING\|TASK_STARTING' "$tmp/pi2.out" | tail -n 5)"
+dups=$(grep -o '^pi-[0-9]*-[0-9]* TASK_FINISHED' "$tmp/pi2.out" | sort | uniq -d)
+n=$(grep -o '^pi-[0-9]*-[0-9]* TASK_FINISHED' "$tmp/pi2.out" | sort -u | wc -l)
+[[ $n == 12 && -z $dups ]] && pass "each task FINISHED exactly once across the restart" ||
+	fail "each task FINISHED once across the restart: $n distinct, duplicated: $dups"
 
 echo "pysdk_pi: $checks checks, $failures failed"
 [[ $failures == 0 ]]
