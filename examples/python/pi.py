@@ -84,17 +84,16 @@ class PiScheduler(Scheduler):
         self.args, self.todo, self.hits, self.samples = args, list(range(args.tasks)), 0, 0
         self.left, self.failed, self.per_host, self.hosts = args.tasks, 0, {}, {}  # host: tasks
         self.executor = {"type": "CUSTOM", "executor_id": {"value": "pi-%d" % os.getpid()},
-                         "name": "pi executor", "resources": scalars(0.1, 32),
-                         "command": {"value": 'cd "$MESOS_SANDBOX" && exec python3 pi.py '
-                                              "--executor", "uris": [{"value": url, "extract": True}],
-                                     "environment": {"variables": [
-                                         {"name": "PYTHONPATH", "value": "."},
-                                         {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}]}}}
+                         "name": "pi executor", "resources": scalars(0.1, 32), "command": {
+                             "value": 'cd "$MESOS_SANDBOX" && PYTHONPATH=. exec python3 -B pi.py '
+                                      "--executor", "uris": [{"value": url, "extract": True}]}}
 
     def resourceOffers(self, driver, offers):
         for offer in offers:
             self.hosts[offer["agent_id"]["value"]] = offer["hostname"]
-            batch = [self.todo.pop() for _ in range(min(self.args.per_offer, len(self.todo)))]
+            have = {r["name"]: r.get("scalar", {}).get("value", 0) for r in offer["resources"]}
+            fit = int(min(have.get("cpus", 0) - 0.1, (have.get("mem", 0) - 32) / 160) * 10 + 1e-6)
+            batch = [self.todo.pop() for _ in range(min(self.args.per_offer, len(self.todo), fit))]
             if not batch:
                 driver.declineOffer(offer["id"], {"refuse_seconds": 60})
                 continue
