@@ -67,12 +67,56 @@ class RecordIOTest(unittest.TestCase):
         self.assertEqual(r.feed(b"c"), [b"abc"])
 
     def test_bad_length(self):
-        for bad in (b"x\nabc", b"-1\n", b"1a\nb", b"\nabc", b"12345678901234567890123"):
+        for bad in (b"x\nabc", b"-1\n", b"1a\nb", b"\nabc", b"12345678901234567890123", b"1\r\na"):
             r = Reader()
             with self.assertRaises(RecordIOError, msg=bad):
                 r.feed(bad)
             with self.assertRaises(RecordIOError):
                 r.feed(b"1\na")  # and it stays failed
+
+    @staticmethod
+    def reference(data, max_record):
+        """The records of `data` parsed at once, and whether it is bad."""
+        out, pos = [], 0
+        while pos < len(data):
+            nl = data.find(b"\n", pos)
+            head = data[pos:nl if nl >= 0 else len(data)]
+            if nl < 0:
+                return out, len(head) > 20 or not head.isdigit()
+            if not head.isdigit() or int(head) > max_record:
+                return out, True
+            end = nl + 1 + int(head)
+            if end > len(data):
+                return out, False
+            out.append(data[nl + 1:end])
+            pos = end
+        return out, False
+
+    def test_random_streams_in_random_pieces(self):
+        """Records (some too large), mutated and cut at random, fed in random
+        pieces: the same records and the same verdict as the bytes parsed at
+        once; RecordIOError and nothing else."""
+        import random
+        rnd = random.Random(15)
+        for _ in range(3000):
+            data = b"".join(encode(bytes(rnd.randrange(256) for _ in range(rnd.randrange(70))))
+                            for _ in range(rnd.randrange(1, 5)))
+            if rnd.random() < 0.5:
+                k = rnd.randrange(len(data))
+                data = data[:k] + bytes([rnd.choice(b"0123456789\n\rx")]) + data[k + 1:]
+            if rnd.random() < 0.3:
+                data = data[:rnd.randrange(len(data))]
+            r = Reader(max_record=64)
+            out, pos, bad = [], 0, False
+            while pos < len(data) and not bad:
+                n = rnd.randrange(1, 12)
+                try:
+                    out += r.feed(data[pos:pos + n])
+                except RecordIOError:
+                    bad = True
+                bad = bad or r.failed is not None
+                pos += n
+            self.assertEqual((out, bad), self.reference(data, 64), data)
 
     def test_too_large(self):
         r = Reader(max_record=10)
@@ -531,6 +575,15 @@ class SchedulerDriverFakeMasterTest(unittest.TestCase):
         self.subscribed(self.peer.stream())
         x.ev.wait("registered")
         self.assertEqual(d.status, DRIVER_RUNNING)
+
+    def test_good_event_then_garbage_in_one_chunk(self):
+        d, x = self.start()
+        s = self.peer.stream()
+        s.raw(encode(json.dumps({"type": "SUBSCRIBED", "subscribed": {
+            "framework_id": {"value": "F7"}}})) + b"zz\n")
+        self.assertEqual(x.ev.wait("registered")[0], {"value": "F7"})
+        x.ev.wait("disconnected")
+        self.assertEqual(self.peer.stream().body["framework_id"], {"value": "F7"})
 
     def test_503_retried_400_fatal(self):
         self.peer.subscribe_reply = [(503, b"busy", {}),

@@ -300,6 +300,8 @@ class Driver:
                     if not isinstance(ev, dict):
                         return "a bad event from the %s: not a JSON object" % self._what
                     self._on_event(ev)
+                if reader.failed:
+                    return reader.failed
             return "stopped"
         finally:
             conn.close()

@@ -28,8 +28,10 @@ class Reader:
     """Incremental decoder: ``feed(data)`` takes whatever the socket gave
     (a part of a length, of a record, or many records) and returns the
     records completed by it, as bytes, in order. A record larger than
-    ``max_record`` bytes, or a length that is not decimal digits, raises
-    RecordIOError, after which the reader refuses every later feed."""
+    ``max_record`` bytes, or a length that is not decimal digits, is an
+    error: ``failed`` says why, and feed raises RecordIOError (at once, or
+    at the next feed when it returned the good records before the bad
+    bytes), as does every later feed."""
 
     def __init__(self, max_record=256 * 1024 * 1024):
         self.max_record = max_record
@@ -42,6 +44,21 @@ class Reader:
             raise RecordIOError(self._failed)
         self._buf += data
         out = []
+        try:
+            self._parse(out)
+        except RecordIOError:
+            if not out:
+                raise
+            # The records before the bad bytes are good: returned now, the
+            # error at the next feed (and in ``failed``).
+        return out
+
+    @property
+    def failed(self):
+        """Why the stream is bad (a str), or None."""
+        return self._failed
+
+    def _parse(self, out):
         while True:
             if self._want is None:
                 nl = self._buf.find(b"\n")
@@ -50,8 +67,8 @@ class Reader:
                         self._fail("a record length of more than %d digits" % _MAX_DIGITS)
                     if self._buf and not self._buf.isdigit():
                         self._fail("a record length that is not decimal: %r" % bytes(self._buf[:32]))
-                    return out
-                head = bytes(self._buf[:nl]).strip(b"\r")
+                    return
+                head = bytes(self._buf[:nl])
                 if not head or not head.isdigit():
                     self._fail("a record length that is not decimal: %r" % head[:32])
                 n = int(head)
@@ -60,7 +77,7 @@ class Reader:
                 del self._buf[: nl + 1]
                 self._want = n
             if len(self._buf) < self._want:
-                return out
+                return
             out.append(bytes(self._buf[: self._want]))
             del self._buf[: self._want]
             self._want = None
