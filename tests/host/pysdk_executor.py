@@ -3,6 +3,7 @@ on agora_sdk's ExecutorDriver (started by the agent; PYTHONPATH names
 sdk/python). Each task's data (JSON) says what it does:
     {"do": "finish"}     TASK_RUNNING, then TASK_FINISHED
     {"do": "wait"}       TASK_RUNNING, then TASK_KILLED when killed
+    {"do": "exit"}       TASK_RUNNING, then the executor exits 3
     {"do": "on_lost"}    TASK_RUNNING; TASK_FINISHED ("sent while
                          disconnected") as soon as the agent is lost
 Framework messages are echoed back as b"echo:" + message; registered and
@@ -43,6 +44,8 @@ class Scripted(agora_sdk.Executor):
         if do == "finish":
             driver.sendStatusUpdate({"task_id": task["task_id"], "state": "TASK_FINISHED",
                                      "data": b"done"})
+        elif do == "exit":
+            os._exit(3)  # the executor dies: its tasks are lost, the scheduler told
         elif do == "on_lost":
             with self.lock:
                 self.on_lost.append(task["task_id"])

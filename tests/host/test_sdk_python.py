@@ -302,6 +302,32 @@ class SchedulerDriverTest(unittest.TestCase):
         self.assertTrue(d2.aborted)
 
 
+class RescindTest(unittest.TestCase):
+    """Its own cluster: offers time out after 1 s."""
+
+    def test_offer_rescinded(self):
+        c = pycluster.Cluster(master_flags=["--offer_timeout=1secs"])
+        try:
+            c.start()
+            rec = Recorder()
+            d = agora_sdk.SchedulerDriver(rec, {"name": "py-rescind", "user": "nobody"}, c.master)
+            d.start()
+            rec.wait_name("registered")
+            offer = rec.wait_name("offers")[0][0]
+            # Not answered: rescinded by the master's --offer_timeout.
+            self.assertEqual(rec.wait_name("rescinded", 15)[0], offer["id"])
+            # Answering it now is too late: the master refuses or the
+            # launch ends TASK_LOST; either way the framework hears.
+            d.launchTasks(offer["id"], [task("t-late", "true")])
+            name, args = rec.wait(lambda n, a: n == "error" or (
+                n == "update" and a[0]["task_id"]["value"] == "t-late"), 15, "an answer")
+            self.assertTrue(name == "error" or args[0]["state"] == "TASK_LOST", (name, args))
+            d.stop()
+            self.assertEqual(d.join(10), DRIVER_STOPPED)
+        finally:
+            c.stop()
+
+
 class MasterRestartTest(unittest.TestCase):
     """Its own cluster: the master is SIGKILLed and restarted."""
 

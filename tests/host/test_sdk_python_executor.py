@@ -119,6 +119,21 @@ class ExecutorDriverTest(unittest.TestCase):
                             "the executor exited 0: " + self.c.log_tail("agora-agent"))
             time.sleep(0.2)
 
+    def test_executor_exit_is_executor_lost(self):
+        d, rec = framework(self.c, "py-exec-exit")
+        offers = rec.wait_name("offers")[0]
+        d.launchTasks(offers[0]["id"], [task("e-exit", "exit")])
+        eid, aid, status = rec.wait_name("executorLost", 60)
+        self.assertEqual((eid, aid), ({"value": "pyexec"}, offers[0]["agent_id"]))
+        self.assertIn(status, (3, 3 << 8), "the executor's exit status 3")
+        st = rec.wait(lambda n, a: n == "update" and a[0]["task_id"]["value"] == "e-exit"
+                      and a[0]["state"] not in ("TASK_STARTING", "TASK_RUNNING"), 60,
+                      "the end of e-exit")[1][0]
+        self.assertIn(st["state"], ("TASK_LOST", "TASK_FAILED"))
+        self.assertEqual(st.get("reason"), "REASON_EXECUTOR_TERMINATED")
+        d.stop()
+        d.join(10)
+
     def test_agent_restart_executor_resubscribes(self):
         d, rec = framework(self.c, "py-exec-restart")
         offers = rec.wait_name("offers")[0]

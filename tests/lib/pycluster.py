@@ -42,12 +42,13 @@ def _isolation_flags():
 class Cluster:
     """start() the master and one agent; master_restart(); stop()."""
 
-    def __init__(self, agent_flags=()):
+    def __init__(self, agent_flags=(), master_flags=()):
         self.dir = tempfile.mkdtemp(prefix="agora-pysdk.")
         self.port = free_port()
         self.agent_port = free_port()
         self.master = "127.0.0.1:%d" % self.port
         self.agent_flags = list(agent_flags)
+        self.master_flags = list(master_flags)
         self.master_proc = self.agent_proc = None
 
     def _spawn(self, name, args):
@@ -61,7 +62,7 @@ class Cluster:
     def start_master(self):
         self.master_proc = self._spawn("agora-master", [
             "--ip=127.0.0.1", "--port=%d" % self.port,
-            "--work_dir=" + os.path.join(self.dir, "master")])
+            "--work_dir=" + os.path.join(self.dir, "master")] + self.master_flags)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:

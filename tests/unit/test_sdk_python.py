@@ -490,6 +490,18 @@ class RecScheduler(agora_sdk.Scheduler):
         self.ev = Events()
         self.raise_on_offers = False
 
+    def slaveLost(self, d, aid):
+        self.ev.rec("slaveLost", aid)
+
+    def executorLost(self, d, eid, aid, status):
+        self.ev.rec("executorLost", eid, aid, status)
+
+    def frameworkMessage(self, d, eid, aid, data):
+        self.ev.rec("frameworkMessage", eid, aid, data)
+
+    def offerRescinded(self, d, oid):
+        self.ev.rec("offerRescinded", oid)
+
     def registered(self, d, fid, mi):
         self.ev.rec("registered", fid, mi)
 
@@ -555,6 +567,34 @@ class SchedulerDriverFakeMasterTest(unittest.TestCase):
         call, hdrs = self.peer.call()
         self.assertEqual(call, {"type": "REVIVE", "framework_id": {"value": "F7"}})
         self.assertEqual(hdrs.get("Mesos-Stream-Id"), "stream-%d" % id(s2))
+
+    def test_events_to_callbacks(self):
+        d, x = self.start()
+        s = self.peer.stream()
+        self.subscribed(s)
+        x.ev.wait("registered")
+        s.send({"type": "FAILURE", "failure": {"agent_id": {"value": "A1"}}})
+        self.assertEqual(x.ev.wait("slaveLost"), ({"value": "A1"},))
+        s.send({"type": "FAILURE", "failure": {"agent_id": {"value": "A1"},
+                                               "executor_id": {"value": "E"}, "status": 768}})
+        self.assertEqual(x.ev.wait("executorLost"), ({"value": "E"}, {"value": "A1"}, 768))
+        s.send({"type": "MESSAGE", "message": {"agent_id": {"value": "A1"},
+                                               "executor_id": {"value": "E"},
+                                               "data": base64.b64encode(b"\xff\x00").decode()}})
+        self.assertEqual(x.ev.wait("frameworkMessage"),
+                         ({"value": "E"}, {"value": "A1"}, b"\xff\x00"))
+        s.send({"type": "OFFERS", "offers": {"offers": [{"id": {"value": "o1"},
+                                                         "agent_id": {"value": "A1"}}]}})
+        x.ev.wait("offers")
+        # A task launched without agent_id gets its offer's.
+        d.launchTasks({"value": "o1"}, [{"name": "t", "task_id": {"value": "t"},
+                                         "data": b"\x01"}])
+        call = self.peer.call()[0]
+        ti = call["accept"]["operations"][0]["launch"]["task_infos"][0]
+        self.assertEqual(ti["agent_id"], {"value": "A1"})
+        self.assertEqual(ti["data"], base64.b64encode(b"\x01").decode())
+        s.send({"type": "RESCIND", "rescind": {"offer_id": {"value": "o2"}}})
+        self.assertEqual(x.ev.wait("offerRescinded"), ({"value": "o2"},))
 
     def test_cut_inside_a_record(self):
         d, x = self.start()
