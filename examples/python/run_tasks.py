@@ -53,7 +53,7 @@ def main():
     ap.add_argument("n", nargs="?", type=int, default=3)
     a = ap.parse_args()
     fw = RunTasks(a.n)
-    # user "nobody": agents refuse host root unless --policy_allow_root.
+    # user "nobody": the tasks need no more (root would get a user namespace).
     driver = SchedulerDriver(fw, {"name": "run_tasks.py", "user": "nobody"}, a.master)
     status = driver.run()
     print("all %d tasks ended, %d failed (driver status %d)" % (a.n, fw.failed, status))
