@@ -4,6 +4,7 @@ RecordIO events, and calls carrying its Mesos-Stream-Id)."""
 
 import copy
 import getpass
+import os
 
 from . import _base
 from ._base import DRIVER_RUNNING, DRIVER_STOPPED, b64, unb64
@@ -55,7 +56,10 @@ class SchedulerDriver(_base.Driver):
         self.scheduler = scheduler
         self.framework = copy.deepcopy(dict(framework))
         if not self.framework.get("user"):
-            self.framework["user"] = getpass.getuser()
+            try:
+                self.framework["user"] = getpass.getuser()
+            except (KeyError, OSError):  # a uid with no name (a container)
+                self.framework["user"] = str(os.getuid())
         self.framework.setdefault("name", "agora-framework")
         self.implicit_acknowledgements = implicitAcknowledgements
         self._backoff = _base.Backoff(backoff_base, backoff_max)
