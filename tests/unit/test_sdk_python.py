@@ -208,6 +208,8 @@ class FakePeer:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Transfer-Encoding", "chunked")
                 self.send_header("Mesos-Stream-Id", "stream-%d" % id(s))
+                if peer.stream_close:
+                    self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.flush()
                 peer.streams.put(s)
@@ -233,6 +235,7 @@ class FakePeer:
                         return
 
         self.closing = False
+        self.stream_close = False  # streams say "Connection: close"
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
@@ -595,6 +598,17 @@ class SchedulerDriverFakeMasterTest(unittest.TestCase):
         self.assertEqual(ti["data"], base64.b64encode(b"\x01").decode())
         s.send({"type": "RESCIND", "rescind": {"offer_id": {"value": "o2"}}})
         self.assertEqual(x.ev.wait("offerRescinded"), ({"value": "o2"},))
+
+    def test_stream_with_connection_close(self):
+        self.peer.stream_close = True
+        d, x = self.start()
+        s = self.peer.stream()
+        self.subscribed(s, hb=0.2)
+        x.ev.wait("registered")
+        s.send({"type": "HEARTBEAT"})
+        x.ev.wait("disconnected")  # the watchdog still works on it
+        self.subscribed(self.peer.stream())
+        x.ev.wait("reregistered")
 
     def test_cut_inside_a_record(self):
         d, x = self.start()

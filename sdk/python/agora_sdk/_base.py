@@ -233,6 +233,9 @@ class Driver:
                 return
             except (OSError, http.client.HTTPException, RecordIOError, ValueError) as e:
                 why = "%s: %s" % (type(e).__name__, e)
+            except Exception as e:  # a bug here must not leave a driver that hears nothing
+                log.error("the stream thread failed:\n%s", traceback.format_exc())
+                why = "%s: %s" % (type(e).__name__, e)
             with self._lock:
                 self._subscribed = False
                 self._stream_sock = None
@@ -260,10 +263,13 @@ class Driver:
         conn = http.client.HTTPConnection(self._host, self._port, timeout=CONNECT_TIMEOUT)
         try:
             conn.connect()
+            # Held here: http.client drops conn.sock once the answer says
+            # "Connection: close" (the response reads on through it).
+            sock = conn.sock
             with self._lock:
                 if self._status != DRIVER_RUNNING:
                     return "stopped"
-                self._stream_sock = conn.sock
+                self._stream_sock = sock
             h = {"Content-Type": "application/json", "Accept": "application/json"}
             h.update(headers)
             conn.request("POST", self._path, body=json.dumps(body).encode("utf-8"), headers=h)
@@ -283,7 +289,7 @@ class Driver:
             self._on_stream_open(resp)
             reader = Reader()
             while self._status == DRIVER_RUNNING:
-                conn.sock.settimeout(self._watchdog)
+                sock.settimeout(self._watchdog)
                 try:
                     data = resp.read1(65536)
                 except socket.timeout:
