@@ -8,9 +8,9 @@ mesos.native): subclass Scheduler / Executor, hand it to a driver, call
 HTTP API. Standard library only. docs/sdk.md describes it.
 """
 
-from ._base import (DRIVER_ABORTED, DRIVER_NOT_STARTED, DRIVER_RUNNING, DRIVER_STOPPED, b64,
-                    unb64)
-from .executor import TERMINAL_STATES, ExecutorDriver, MesosExecutorDriver
+from ._base import (DRIVER_ABORTED, DRIVER_NOT_STARTED, DRIVER_RUNNING, DRIVER_STOPPED,
+                    TERMINAL_STATES, b64, unb64)
+from .executor import ExecutorDriver, MesosExecutorDriver
 from .interface import Executor, Scheduler
 from .recordio import RecordIOError
 from .scheduler import MesosSchedulerDriver, SchedulerDriver

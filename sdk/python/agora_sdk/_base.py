@@ -25,6 +25,11 @@ DRIVER_RUNNING = 2
 DRIVER_ABORTED = 3
 DRIVER_STOPPED = 4
 
+# TaskState names after which a task does not change.
+TERMINAL_STATES = frozenset(["TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR",
+                             "TASK_LOST", "TASK_DROPPED", "TASK_GONE",
+                             "TASK_GONE_BY_OPERATOR"])
+
 # How long one call (an HTTP POST) may take.
 CALL_TIMEOUT = 15.0
 # Connecting and waiting for the SUBSCRIBE answer's headers.

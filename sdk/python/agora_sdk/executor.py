@@ -9,13 +9,10 @@ import time
 import uuid
 
 from . import _base
-from ._base import DRIVER_RUNNING, DRIVER_STOPPED, b64, unb64
+from ._base import DRIVER_RUNNING, DRIVER_STOPPED, TERMINAL_STATES, b64, unb64
 
 __all__ = ["ExecutorDriver", "MesosExecutorDriver"]
 
-TERMINAL_STATES = frozenset(["TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR",
-                             "TASK_LOST", "TASK_DROPPED", "TASK_GONE",
-                             "TASK_GONE_BY_OPERATOR"])
 
 
 class ExecutorDriver(_base.Driver):

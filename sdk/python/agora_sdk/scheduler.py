@@ -7,7 +7,7 @@ import getpass
 import os
 
 from . import _base
-from ._base import DRIVER_RUNNING, DRIVER_STOPPED, b64, unb64
+from ._base import DRIVER_RUNNING, DRIVER_STOPPED, TERMINAL_STATES, b64, unb64
 
 __all__ = ["SchedulerDriver", "MesosSchedulerDriver"]
 
@@ -127,7 +127,9 @@ class SchedulerDriver(_base.Driver):
         elif t == "UPDATE":
             status = (ev.get("update") or {}).get("status") or {}
             tid = (status.get("task_id") or {}).get("value")
-            if tid and status.get("agent_id"):
+            if tid and status.get("state") in TERMINAL_STATES:
+                self._task_agents.pop(tid, None)  # ended: nothing left to kill
+            elif tid and status.get("agent_id"):
                 self._task_agents[tid] = status["agent_id"]
             self._post(self._deliver_update, status)
         elif t == "MESSAGE":
