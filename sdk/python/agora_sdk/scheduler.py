@@ -40,7 +40,8 @@ class SchedulerDriver(_base.Driver):
     SUBSCRIBE and an ERROR event are fatal: the driver aborts and calls
     ``error``.
 
-    Calls return the driver's status (DRIVER_RUNNING) at once; a call made
+    Calls return the driver's status (DRIVER_RUNNING) once the master
+    answered the POST (at most 15 s, from any thread); a call made
     while not subscribed is not sent, and one the master refuses (not 202)
     or that gets no answer is reported to ``error`` with the call's type,
     the HTTP code and the master's reason.
