@@ -591,6 +591,7 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 	struct ctz_ts_command cmd = {0};
 	_cleanup_free_ char *oci_text = NULL;
 	const char **argv = NULL, **env = NULL;
+	struct fetch_uri *uris = NULL;
 	const char *reason = "REASON_TASK_INVALID"; /* policy refusals too (the reference) */
 	const char *state = "TASK_ERROR";
 	/* Every field classified: what is unknown or unsupported is refused. */
@@ -647,6 +648,15 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 			env[i] = ag_asprintf("%s=%s", c->env[i].name, c->env[i].value);
 		cmd.env = env;
 		ct.command = &cmd;
+		uris = ag_calloc(c->n_uris + 1, sizeof(*uris));
+		for (size_t i = 0; i < c->n_uris; i++)
+			uris[i] = (struct fetch_uri){.value = c->uris[i].value,
+			                             .executable = c->uris[i].executable,
+			                             .extract = c->uris[i].extract,
+			                             .cache = c->uris[i].cache,
+			                             .output_file = c->uris[i].output_file};
+		ct.uris = uris;
+		ct.n_uris = c->n_uris;
 	} else {
 		r = ag_error_msg(
 		        &err, EINVAL,
@@ -670,6 +680,7 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 			free((char *)env[i]);
 	free(env);
 	free(argv);
+	free(uris);
 }
 
 /* The grace period of a TaskInfo's kill_policy in ms; -1 when it has none. */
@@ -859,6 +870,7 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
 	        .cgroup_parent = a->cgroup_parent,
 	        .sandbox_keep_ms = sandbox_gc_s * 1000,
 	        .userns = a->userns,
+	        .fetch = a->fetch,
 	        .on_task_state = on_task_state,
 	        .cb_ctx = a,
 	};

@@ -30,6 +30,7 @@ struct agent {
 	int64_t update_backoff_ms, registration_backoff_ms;
 	struct ctz_pol_config policy;
 	struct ctz_userns_pool userns; /* root tasks' host ids; count 0: none */
+	struct fetch_config fetch;     /* tasks' URIs (cache_dir: the containerizer's default) */
 	struct ctz_capacity cap;
 	/* state */
 	char *agent_id; /* NULL until the first REGISTERED */

@@ -23,11 +23,15 @@ struct agent_flags {
 	char *policy_allow_unconfined, *policy_allow_host_namespaces, *policy_allow_root;
 	char *policy_allow_sysctls, *policy_allow_devices, *policy_allow_groups;
 	char *policy_allow_rlimits;
-	uint16_t port;                /* operator endpoints; 0: none */
-	json_t *attributes;           /* agent_flags_parse_attributes's, or NULL */
-	int64_t task_pids_max;        /* 0: CTZ_TS_DEFAULT_PIDS_MAX */
-	uint64_t shutdown_grace_ns;   /* AGENT_FLAGS_UNSET: AGENT_SHUTDOWN_GRACE_MS */
-	uint64_t sandbox_gc_delay_ns; /* 0: the default (a week) */
+	char *frameworks_home;             /* relative CommandInfo.uris; NULL: refused */
+	size_t fetcher_cache_size;         /* 0: FETCH_DEFAULT_CACHE_SIZE */
+	size_t fetcher_max_size;           /* 0: FETCH_DEFAULT_MAX_BYTES */
+	uint64_t fetcher_stall_timeout_ns; /* 0: FETCH_DEFAULT_STALL_MS */
+	uint16_t port;                     /* operator endpoints; 0: none */
+	json_t *attributes;                /* agent_flags_parse_attributes's, or NULL */
+	int64_t task_pids_max;             /* 0: CTZ_TS_DEFAULT_PIDS_MAX */
+	uint64_t shutdown_grace_ns;        /* AGENT_FLAGS_UNSET: AGENT_SHUTDOWN_GRACE_MS */
+	uint64_t sandbox_gc_delay_ns;      /* 0: the default (a week) */
 	int64_t update_backoff_ms, registration_backoff_ms; /* 0: the defaults */
 	/* --userns_range FIRST-LAST (0-0: none) and --userns_size, checked
 	 * together into `userns` (containerizer/userns.h). */

@@ -66,6 +66,13 @@ int main(int argc, char **argv)
 	        .allow_devices = F.policy_allow_devices,
 	        .allow_groups = F.policy_allow_groups,
 	        .allow_rlimits = F.policy_allow_rlimits,
+	        .frameworks_home = F.frameworks_home,
+	};
+	A.fetch = (struct fetch_config){
+	        .frameworks_home = F.frameworks_home,
+	        .cache_size = F.fetcher_cache_size,
+	        .max_bytes = F.fetcher_max_size,
+	        .stall_timeout_ms = (int64_t)(F.fetcher_stall_timeout_ns / 1000000),
 	};
 	A.userns = F.userns;
 	capc.resources = F.resources;

@@ -26,6 +26,8 @@ static void entry_free(struct ctz_entry *e)
 		return;
 	if (e->monitor_pidfd >= 0)
 		close(e->monitor_pidfd);
+	fetch_job_abort(e->fetch);
+	rt_spec_free(e->fetch_spec);
 	free(e->framework_id);
 	free(e->task_id);
 	free(e->cid);
@@ -283,6 +285,9 @@ int ctz_open(const struct ctz_config *cfg, struct ctz **ret, struct ag_error *er
 	c->cgroup_parent =
 	        ag_strdup(cfg->cgroup_parent ? cfg->cgroup_parent : CTZ_DEFAULT_CGROUP_PARENT);
 	c->cgroup_root = cfg->cgroup_root ? ag_strdup(cfg->cgroup_root) : NULL;
+	c->fetch_cache_dir = cfg->fetch.cache_dir ? ag_strdup(cfg->fetch.cache_dir)
+	                                          : ag_asprintf("%s/fetcher-cache", cfg->work_dir);
+	c->cfg.fetch.cache_dir = c->fetch_cache_dir;
 	c->rto = (struct rt_options){
 	        .state_root = c->rt_dir,
 	        .cgroups_disabled = cfg->cgroups_disabled,
@@ -364,6 +369,7 @@ void ctz_close(struct ctz *c)
 	free(c->monitor_path);
 	free(c->cgroup_parent);
 	free(c->cgroup_root);
+	free(c->fetch_cache_dir);
 	free(c);
 }
 
@@ -417,7 +423,7 @@ void ctz_foreach(const struct ctz *c, ctz_info_fn fn, void *ctx)
 		        .task_id = e->task_id,
 		        .container_id = e->cid,
 		        .sandbox = e->sandbox,
-		        .phase = phase_name(e->st.phase),
+		        .phase = e->fetch ? "fetching" : phase_name(e->st.phase),
 		        .ended = e->st.phase == CTZ_DONE,
 		        .final = e->st.final,
 		        .monitor_pid = e->monitor_pid,
@@ -519,6 +525,69 @@ static int fsync_dir(const char *dir)
 	return 0;
 }
 
+static int start(struct ctz *c, struct ctz_entry *e, struct rt_spec *spec, uid_t uid, gid_t gid,
+                 bool init);
+
+/* run/<cid>/fetching: there while the URIs are fetched, so that recovery
+ * says why a task never started. Best effort: without it the message is
+ * only less precise. */
+#define FETCHING_MARK "fetching"
+
+static void fetch_mark(const struct ctz_entry *e, bool on)
+{
+	_cleanup_free_ char *p = ag_asprintf("%s/" FETCHING_MARK, e->run_dir);
+	if (on) {
+		_cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	} else {
+		unlink(p);
+	}
+}
+
+/* Start the fetch of `t`'s URIs into `e`'s sandbox, as the sandbox's
+ * owner; the start waits for its end (fetch_ended). Takes `spec`. */
+static int fetch_then_start(struct ctz *c, struct ctz_entry *e, const struct ctz_task *t,
+                            struct rt_spec *spec, uid_t uid, gid_t gid)
+{
+	struct ag_error ferr = {0};
+	fetch_mark(e, true);
+	e->fetch_init = wants_init(t, spec);
+	int r = fetch_job_start(&c->cfg.fetch, t->uris, t->n_uris, e->sandbox, uid, gid, &e->fetch,
+	                        &ferr);
+	if (r < 0) {
+		rt_spec_free(spec);
+		fetch_mark(e, false);
+		_cleanup_free_ char *msg = ag_asprintf("Failed to fetch URIs: %s", ferr.msg);
+		finish(c, e, PB_TASK_FAILED, PB_REASON_CONTAINER_LAUNCH_FAILED, msg, false, 0);
+		timer_rearm(c);
+		return 0;
+	}
+	e->fetch_spec = spec;
+	e->fetch_uid = uid;
+	e->fetch_gid = gid;
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = e};
+	epoll_ctl(c->epfd, EPOLL_CTL_ADD, fetch_job_fd(e->fetch), &ev);
+	return 0;
+}
+
+/* The fetch of `e` ended: start its container, or fail it. */
+static void fetch_ended(struct ctz *c, struct ctz_entry *e)
+{
+	epoll_ctl(c->epfd, EPOLL_CTL_DEL, fetch_job_fd(e->fetch), NULL);
+	struct ag_error ferr = {0};
+	int r = fetch_job_finish(e->fetch, &ferr);
+	e->fetch = NULL;
+	struct rt_spec *spec = e->fetch_spec;
+	e->fetch_spec = NULL;
+	fetch_mark(e, false);
+	if (r < 0) {
+		rt_spec_free(spec);
+		_cleanup_free_ char *msg = ag_asprintf("Failed to fetch URIs: %s", ferr.msg);
+		finish(c, e, PB_TASK_FAILED, PB_REASON_CONTAINER_LAUNCH_FAILED, msg, false, 0);
+		return;
+	}
+	AG_IGNORE_RESULT(start(c, e, spec, e->fetch_uid, e->fetch_gid, e->fetch_init));
+}
+
 int ctz_launch(struct ctz *c, const struct ctz_task *t, char **ret_cid, struct ag_error *err)
 {
 	if (!t->task_id || !*t->task_id || strlen(t->task_id) > 512)
@@ -616,11 +685,21 @@ int ctz_launch(struct ctz *c, const struct ctz_task *t, char **ret_cid, struct a
 	e->run_dir = TAKE_PTR(run_dir);
 	if (ret_cid)
 		*ret_cid = ag_strdup(cid);
+	if (t->n_uris > 0)
+		return fetch_then_start(c, e, t, spec, uid, gid);
+	return start(c, e, spec, uid, gid, wants_init(t, spec));
+}
 
+/* Report STARTING, create the container under its monitor, let it go:
+ * the launch after the record (and the fetch). Takes `spec`. */
+static int start(struct ctz *c, struct ctz_entry *e, struct rt_spec *spec, uid_t uid, gid_t gid,
+                 bool init)
+{
+	const char *cid = e->cid;
 	emit(c, e, PB_TASK_STARTING, PB_REASON_UNSET, NULL, false, 0);
 	struct ag_error lerr = {0};
 	pid_t mpid = 0;
-	r = ctz__spawn(c, e, spec, uid, gid, wants_init(t, spec), &mpid, &lerr);
+	int r = ctz__spawn(c, e, spec, uid, gid, init, &mpid, &lerr);
 	rt_spec_free(spec);
 	if (r < 0) {
 		finish(c, e, PB_TASK_FAILED, PB_REASON_CONTAINER_LAUNCH_FAILED, lerr.msg, false, 0);
@@ -707,6 +786,19 @@ static void send_sigkill(struct ctz *c, struct ctz_entry *e)
 int ctz_kill(struct ctz *c, const char *framework_id, const char *task_id, int64_t grace_ms)
 {
 	struct ctz_entry *e = find_task(c, framework_id, task_id);
+	if (e && e->fetch) {
+		/* Never started: the fetch ends, nothing runs. */
+		epoll_ctl(c->epfd, EPOLL_CTL_DEL, fetch_job_fd(e->fetch), NULL);
+		fetch_job_abort(e->fetch);
+		e->fetch = NULL;
+		rt_spec_free(e->fetch_spec);
+		e->fetch_spec = NULL;
+		fetch_mark(e, false);
+		finish(c, e, PB_TASK_KILLED, PB_REASON_TASK_KILLED_DURING_LAUNCH,
+		       "Killed while its URIs were fetched: it never started", false, 0);
+		timer_rearm(c);
+		return 0;
+	}
 	if (!e || e->st.phase == CTZ_DONE || e->st.phase == CTZ_LAUNCHING ||
 	    e->st.phase == CTZ_STARTING)
 		return -ENOENT;
@@ -767,6 +859,8 @@ int ctz_dispatch(struct ctz *c)
 		struct ctz_entry *e = evs[i].data.ptr;
 		if (!e)
 			timer = true;
+		else if (e->fetch)
+			fetch_ended(c, e); /* no monitor while it fetches */
 		else
 			monitor_exited(c, e);
 	}
@@ -967,6 +1061,16 @@ static void recover_one(struct ctz *c, const char *cid, struct ctz_recovery *n)
 	if (ctz__exit_read(run_dir, &x) == 0) {
 		n->ended++;
 		monitor_exited(c, e); /* ended while the agent was away */
+		return;
+	}
+	_cleanup_free_ char *mark = ag_asprintf("%s/" FETCHING_MARK, run_dir);
+	if (st.phase == CTZ_LAUNCHING && access(mark, F_OK) == 0) {
+		n->unlaunched++;
+		unlink(mark);
+		finish(c, e, PB_TASK_FAILED, PB_REASON_AGENT_RESTARTED,
+		       "the agent restarted while the task's URIs were fetched: the task never "
+		       "started and is not relaunched",
+		       false, 0);
 		return;
 	}
 	if (st.phase == CTZ_LAUNCHING) {

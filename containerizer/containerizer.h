@@ -23,6 +23,7 @@
 #include "containerizer/taskspec.h"
 #include "containerizer/userns.h"
 #include "common/common.h"
+#include "fetcher/fetcher.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -63,6 +64,9 @@ struct ctz_config {
 	int64_t sandbox_keep_ms;   /* after the end; 0: a week */
 	/* Host ids for root tasks (userns.h); count 0: none. */
 	struct ctz_userns_pool userns;
+	/* Tasks' URIs (fetcher.h); its strings must outlive the
+	 * containerizer. cache_dir NULL: <work>/fetcher-cache. */
+	struct fetch_config fetch;
 	ctz_on_task_state on_task_state;
 	void *cb_ctx;
 };
@@ -80,6 +84,10 @@ struct ctz_task {
 	 * (its uid 0 is no host root): the command's uid and gid are then
 	 * the ones inside, and the sandbox belongs to the range's root. */
 	bool userns_root;
+	/* Fetched into the sandbox before the container starts (copied:
+	 * the caller's may go once ctz_launch returned). */
+	const struct fetch_uri *uris;
+	size_t n_uris;
 };
 
 /* Open the containerizer: creates the work directory layout. Does not look
@@ -112,7 +120,15 @@ AG_WARN_UNUSED int ctz_recover(struct ctz *c, struct ctz_recovery *ret_counts,
  * TASK_FAILED (REASON_CONTAINER_LAUNCH_FAILED) is reported with the reason
  * and 0 is returned; a bad task (invalid spec, duplicate id) is refused
  * with -errno before any record. *ret_cid (may be NULL) gets the container
- * id (malloc'd). */
+ * id (malloc'd).
+ *
+ * A task with URIs returns once its record is written and its fetch
+ * started in a child process (fetcher.h); ctz_dispatch goes on when the
+ * fetch ends: TASK_STARTING then (as Mesos's executor sends it after the
+ * fetch), or TASK_FAILED (REASON_CONTAINER_LAUNCH_FAILED) "Failed to fetch
+ * URIs: `URI`: why". A kill meanwhile ends the fetch: TASK_KILLED
+ * (REASON_TASK_KILLED_DURING_LAUNCH). An agent killed meanwhile finds the
+ * record "launching" and fails the task, never relaunched. */
 AG_WARN_UNUSED int ctz_launch(struct ctz *c, const struct ctz_task *t, char **ret_cid,
                               struct ag_error *err);
 
@@ -151,7 +167,7 @@ pid_t ctz_monitor_pid(const struct ctz *c, const char *framework_id, const char 
  * valid during the callback. */
 struct ctz_info {
 	const char *framework_id, *task_id, *container_id, *sandbox;
-	const char *phase; /* "launching", "starting", "running", "killing", "ended" */
+	const char *phase; /* "fetching", "launching", "starting", "running", "killing", "ended" */
 	bool ended;
 	enum pb_task_state final; /* when ended */
 	pid_t monitor_pid;

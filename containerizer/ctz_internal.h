@@ -37,9 +37,16 @@ struct ctz_entry {
 	int monitor_pidfd; /* -1 when not watched */
 	bool monitor_is_child;
 	bool sigkill_sent;
-	char *launch_error;          /* start failed: already reported */
-	uint32_t userns_host_id;     /* its range of the pool (userns.h) ... */
-	uint32_t userns_size;        /* ... of this many ids; 0: none */
+	char *launch_error;      /* start failed: already reported */
+	uint32_t userns_host_id; /* its range of the pool (userns.h) ... */
+	uint32_t userns_size;    /* ... of this many ids; 0: none */
+	/* While the task's URIs are fetched (phase CTZ_LAUNCHING): the
+	 * fetch, then what the start needs. */
+	struct fetch_job *fetch;
+	struct rt_spec *fetch_spec;
+	uid_t fetch_uid;
+	gid_t fetch_gid;
+	bool fetch_init;
 	struct ctz_entry *next;      /* the list of all, newest first */
 	struct ctz_entry *same_task; /* the next older entry of the same task id */
 };
@@ -47,7 +54,7 @@ struct ctz_entry {
 struct ctz {
 	struct ctz_config cfg;
 	char *work_dir, *run_dir, *sbx_dir, *rt_dir, *hostview_dir, *images_dir;
-	char *monitor_path, *cgroup_parent, *cgroup_root;
+	char *monitor_path, *cgroup_parent, *cgroup_root, *fetch_cache_dir;
 	int init_fd; /* sealed memfd copy of agora-init, shared by every container */
 	char **host_dirs;
 	struct rt_options rto;

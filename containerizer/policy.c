@@ -1,6 +1,7 @@
 /* policy.c: every field of a task classified; escalations a role is not
  * allowed refused (policy.h). */
 #include "containerizer/policy.h"
+#include "fetcher/fetcher.h"
 #include "runtime/runtime.h"
 
 #include <grp.h>
@@ -141,7 +142,10 @@ static const struct field task_env_var[] = {F("name", SAFE), F("value", SAFE), F
                                             NO("secret", "secrets are not supported by this agent"),
                                             END};
 static const struct field task_environment[] = {SUB("variables", ARR, task_env_var), END};
-static const struct field task_command[] = {NO("uris", "not supported (this agent has no fetcher)"),
+static const struct field task_uri[] = {F("value", CHECKED),       F("executable", SAFE),
+                                        F("extract", SAFE),        F("cache", SAFE),
+                                        F("output_file", CHECKED), END};
+static const struct field task_command[] = {SUB("uris", ARR, task_uri),
                                             SUB("environment", OBJ, task_environment),
                                             F("shell", SAFE),
                                             F("value", SAFE),
@@ -940,6 +944,18 @@ int ctz_pol_check_task(const struct ctz_pol_config *p, const char *role, const j
 		                    "process.args; give one or the other");
 	size_t i;
 	json_t *v;
+	json_array_foreach (json_object_get(json_object_get(task, "command"), "uris"), i, v) {
+		char field[64];
+		snprintf(field, sizeof(field), "task.command.uris[%zu]", i);
+		const json_t *out = json_object_get(v, "output_file");
+		struct fetch_uri u = {.value = json_string_value(json_object_get(v, "value")),
+		                      .output_file = json_string_value(out)};
+		if (out && !json_is_string(out))
+			return ag_error_msg(err, EINVAL, "%s.output_file: not a string", field);
+		r = fetch_uri_check(&u, p->frameworks_home, field, err);
+		if (r < 0)
+			return r;
+	}
 	json_array_foreach (
 	        json_object_get(json_object_get(json_object_get(task, "command"), "environment"),
 	                        "variables"),

@@ -55,6 +55,8 @@ struct ctz_pol_config {
 	const char *allow_devices;
 	const char *allow_groups;
 	const char *allow_rlimits;
+	/* Where relative CommandInfo.uris are; NULL: they are refused. */
+	const char *frameworks_home;
 };
 
 /* The capabilities any task may hold (none of them raises privileges):

@@ -79,7 +79,7 @@ static int fetch_one(const struct fetch_config *cfg, const struct fetch__limits 
 	if (u->extract && fetch_is_archive(leaf)) {
 		r = fetch__extract(pfd, leaf, lim, err);
 		if (r < 0)
-			return ag_error_wrap(err, "`%s`: ", u->value);
+			return ag_error_wrap(err, "`%s`", u->value);
 	}
 	return 0;
 }

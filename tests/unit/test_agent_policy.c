@@ -556,7 +556,24 @@ Test(policy, taskinfo_fields_are_classified)
 	             "task.container.linux_info");
 	refused_task(TASK "\"executor\":{}}", "task.executor: not supported");
 	refused_task(TASK "\"health_check\":{}}", "task.health_check: not supported");
-	refused_task(TASK "\"command\":{\"value\":\"x\",\"uris\":[]}}", "task.command.uris");
+	/* The fetcher (issue 15): URIs are checked, each field named. */
+	refused_task(TASK "\"command\":{\"value\":\"x\",\"uris\":[{\"value\":\"\"}]}}",
+	             "task.command.uris[0].value: empty");
+	refused_task(TASK "\"command\":{\"value\":\"x\",\"uris\":[{\"value\":\"s3://b/k\"}]}}",
+	             "task.command.uris[0].value: `s3://b/k`: not supported");
+	refused_task(TASK "\"command\":{\"value\":\"x\",\"uris\":[{\"value\":\"fw/x\"}]}}",
+	             "no --frameworks_home");
+	refused_task(TASK "\"command\":{\"value\":\"x\",\"uris\":[{\"value\":\"/a\","
+	                  "\"output_file\":\"/etc/x\"}]}}",
+	             "task.command.uris[0].output_file: `/etc/x`");
+	refused_task(TASK "\"command\":{\"value\":\"x\",\"uris\":[{\"value\":\"/a\","
+	                  "\"mode\":1}]}}",
+	             "task.command.uris[0].mode: unknown field");
+	json_t *uris = spec(TASK "\"command\":{\"value\":\"x\",\"uris\":[{\"value\":"
+	                         "\"http://h/a.tgz\",\"extract\":true,\"cache\":true,"
+	                         "\"executable\":false,\"output_file\":\"b/a.tgz\"}]}}");
+	cr_expect(ctz_pol_check_task(&p, "web", uris, &err) == 0, "%s", err.msg);
+	json_decref(uris);
 	refused_task(TASK "\"command\":{\"value\":\"x\",\"environment\":{\"variables\":[{\"name\":"
 	                  "\"A\",\"type\":\"SECRET\"}]}}}",
 	             "task.command.environment.variables[0].type: `SECRET` is not supported");
