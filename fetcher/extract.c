@@ -3,7 +3,8 @@
  *
  * Each entry is checked before it is written, naming it: no absolute path,
  * no `..` component, only files, directories and links (no device node,
- * fifo or socket), a hardlink's target under the same rules, a symlink's
+ * fifo or socket), a hardlink's target under the same rules and a file
+ * extracted before it reached through no symlink, a symlink's
  * target relative and (read lexically from the link's directory) never
  * above the sandbox. libarchive's secure flags refuse writing through a
  * symlink the archive made. Once all is written each symlink is resolved
@@ -68,6 +69,23 @@ static bool link_target_ok(const char *entry, const char *target)
 			s++;
 	}
 	return true;
+}
+
+/* A hardlink's target: a regular file extracted before, reached through
+ * no symlink at all (a link the archive made could lead anywhere until the
+ * final check). */
+static bool hard_target_ok(int dir_fd, const char *target)
+{
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
+	                       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+	                                  RESOLVE_NO_MAGICLINKS};
+	int fd = (int)syscall(SYS_openat2, dir_fd, target, &how, sizeof(how));
+	if (fd < 0)
+		return false;
+	struct stat st;
+	bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	close(fd);
+	return ok;
 }
 
 static int resolve_beneath(int dir_fd, const char *path)
@@ -158,11 +176,13 @@ int fetch__extract(int dir_fd, const char *name, const struct fetch__limits *lim
 			        "extract `%s`: entry `%.256s`: an absolute path or `..` would "
 			        "write outside the sandbox",
 			        name, path ? path : "");
-		} else if (hard && !path_ok(hard)) {
-			r = ag_error_msg(err, EPERM,
-			                 "extract `%s`: entry `%.256s`: a hardlink to `%.256s`, "
-			                 "outside the sandbox",
-			                 name, path, hard);
+		} else if (hard && (!path_ok(hard) || !hard_target_ok(dir_fd, hard))) {
+			r = ag_error_msg(
+			        err, EPERM,
+			        "extract `%s`: entry `%.256s`: a hardlink to `%.256s`, "
+			        "outside the sandbox (or not a file extracted before it, or "
+			        "through a symlink)",
+			        name, path, hard);
 		} else if (!hard && type == AE_IFLNK && !link_target_ok(path, sym)) {
 			r = ag_error_msg(
 			        err, EPERM,

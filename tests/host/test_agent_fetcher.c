@@ -7,6 +7,7 @@
 #include "agentd_harness.h"
 #include "agtest.h"
 #include "common/common.h"
+#include "fetcher/fetcher.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -265,8 +266,8 @@ static void teardown(void)
 	snprintf(cmd, sizeof(cmd),
 	         "for f in %s/run/*/monitor; do [ -f $f ] && kill -9 $(sed -n 's/^pid=//p' $f) "
 	         "2>/dev/null; done; sleep 0.2; cp %s.log /tmp/last-fetcher.log; rm -rf %s %s.log "
-	         "%s %s",
-	         work, work, work, work, www, home);
+	         "%s %s %s.sbx",
+	         work, work, work, work, www, home, work);
 	if (work[0])
 		cr_expect(system(cmd) == 0);
 }
@@ -482,12 +483,17 @@ Test(agent_fetcher, malicious_archives_are_refused)
 	struct ent symlink_abs[] = {{"etc", 'l', "/etc"}};
 	struct ent hard_out[] = {{"pw", 'h', "../../../../etc/passwd"}};
 	struct ent chain[] = {{"b", 'l', "."}, {"x", 'l', "b/.."}};
+	/* Links that each look inside, then a hardlink through them to the
+	 * agent's database (<work>/sandboxes/<cid>/c is <work>). */
+	struct ent hard_chain[] = {
+	        {"b", 'l', "."}, {"x", 'l', "b/.."}, {"c", 'l', "x/.."}, {"h", 'h', "c/agent.db"}};
 	put_archive("dotdot.tar.gz", "gz", dotdot, 2);
 	put_archive("abs.tar.gz", "gz", absolute, 1);
 	put_archive("sym.tar.gz", "gz", symlink_out, 1);
 	put_archive("symabs.zip", "zip", symlink_abs, 1);
 	put_archive("hard.tar.xz", "xz", hard_out, 1);
 	put_archive("chain.tar.bz2", "bz2", chain, 2);
+	put_archive("hardchain.tar.gz", "gz", hard_chain, 4);
 	struct {
 		const char *id, *file, *needle;
 	} cases[] = {
@@ -497,6 +503,7 @@ Test(agent_fetcher, malicious_archives_are_refused)
 	        {"m-symabs", "symabs.zip", "entry `etc`: a symlink to `/etc`"},
 	        {"m-hard", "hard.tar.xz", "entry `pw`: a hardlink to `../../../../etc/passwd`"},
 	        {"m-chain", "chain.tar.bz2", "entry `x`"},
+	        {"m-hardchain", "hardchain.tar.gz", "entry `h`: a hardlink to `c/agent.db`"},
 	};
 	for (size_t i = 0; i < AG_ARRAY_SIZE(cases); i++) {
 		char uris[256];
@@ -510,6 +517,11 @@ Test(agent_fetcher, malicious_archives_are_refused)
 	snprintf(p, sizeof(p), "%s/sandboxes/escaped-dotdot", work);
 	cr_expect(access(p, F_OK) < 0, "%s was written", p);
 	cr_expect(access("/tmp/agora-fetcher-escaped-abs", F_OK) < 0);
+	snprintf(p, sizeof(p), "%s/agent.db", work);
+	struct stat st;
+	cr_assert(stat(p, &st) == 0);
+	cr_expect_eq(st.st_nlink, 1, "agent.db was linked into a sandbox");
+	cr_expect_eq(st.st_uid, 0);
 }
 
 Test(agent_fetcher, bad_uris_are_task_errors_naming_the_field)
@@ -578,4 +590,53 @@ Test(agent_fetcher, agent_killed_during_a_fetch_never_launches_the_task)
 	cr_expect_eq(fm_count("k", "TASK_RUNNING"), -1);
 	usleep(500000);
 	cr_expect_eq(srv_count("/slow/k.tgz"), 1, "fetched again after the restart");
+}
+
+/* ---- the library's limits, in-process (fetcher.h) ---- */
+
+static int fetch_here(const struct fetch_config *cfg, const char *path, struct ag_error *err)
+{
+	char url[256], sbx[128];
+	snprintf(url, sizeof(url), URL("%s"), srv.port, path);
+	snprintf(sbx, sizeof(sbx), "%s.sbx", work);
+	mkdir(sbx, 0755);
+	struct fetch_uri u = {.value = url, .output_file = "out"};
+	return fetch_all(cfg, &u, 1, sbx, 0, 0, err);
+}
+
+Test(agent_fetcher, a_stalled_download_times_out)
+{
+	struct fetch_config cfg = {.stall_timeout_ms = 1000};
+	struct ag_error err = {0};
+	double t0 = ah_now_s();
+	cr_expect_eq(fetch_here(&cfg, "/slow/stall", &err), -ETIMEDOUT, "%s", err.msg);
+	cr_expect(ah_now_s() - t0 < 10);
+	cr_expect(strstr(err.msg, "timed out"), "%s", err.msg);
+	cr_expect(strstr(err.msg, "--fetcher_stall_timeout"), "%s", err.msg);
+}
+
+Test(agent_fetcher, downloads_past_the_size_limit_fail)
+{
+	char big[4001];
+	memset(big, 'y', 4000);
+	put_file(www, "big.bin", big, 4000);
+	struct fetch_config cfg = {.max_bytes = 1000};
+	struct ag_error err = {0};
+	cr_expect_eq(fetch_here(&cfg, "/big.bin", &err), -EFBIG, "%s", err.msg);
+	cr_expect(strstr(err.msg, "--fetcher_max_size"), "%s", err.msg);
+	cfg.max_bytes = 4000;
+	cr_expect_eq(fetch_here(&cfg, "/big.bin", &err), 0, "%s", err.msg);
+}
+
+Test(agent_fetcher, redirects_are_bounded)
+{
+	struct fetch_config cfg = {.max_redirects = 3};
+	struct ag_error err = {0};
+	/* /redirect/redirect/redirect/redirect/x: four hops. */
+	put_file(www, "x", "x", 1);
+	cr_expect_lt(fetch_here(&cfg, "/redirect/redirect/redirect/redirect/x", &err), 0);
+	cr_expect(strstr(err.msg, "redirect"), "%s", err.msg);
+	cfg.max_redirects = 4;
+	cr_expect_eq(fetch_here(&cfg, "/redirect/redirect/redirect/redirect/x", &err), 0, "%s",
+	             err.msg);
 }
