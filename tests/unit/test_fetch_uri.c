@@ -1,6 +1,7 @@
 /* The fetcher's pure part (fetcher/uri.c): what a URI is, the name it is
  * saved as in the sandbox, archives, cache keys, and the checks that
  * answer a bad CommandInfo.URI with the field named. */
+#include "agent/flags.h"
 #include "fetcher/fetcher.h"
 
 #include <criterion/criterion.h>
@@ -122,4 +123,27 @@ Test(fetch_uri, good_uris_pass)
 	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++)
 		cr_expect_eq(fetch_uri_check(&ok[i], "/srv/fw", "u", &err), 0, "%s: %s",
 		             ok[i].value, err.msg);
+}
+
+/* The agent's fetcher flags (agent/flags.c). */
+Test(fetch_uri, agent_fetcher_flags)
+{
+	struct agent_flags f;
+	agent_flags_init(&f);
+	struct ag_error err = {0};
+	char a0[] = "agora-agent", a1[] = "--frameworks_home=/srv/fw",
+	     a2[] = "--fetcher_cache_size", a3[] = "3000B", a4[] = "--fetcher_max_size=1MiB",
+	     a5[] = "--fetcher_stall_timeout=2secs", b1[] = "--fetcher_cache_size=lots";
+	char *argv[] = {a0, a1, a2, a3, a4, a5};
+	cr_assert_eq(agent_flags_parse(&f, 6, argv, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(f.frameworks_home, "/srv/fw");
+	cr_expect_eq(f.fetcher_cache_size, 3000);
+	cr_expect_eq(f.fetcher_max_size, 1 << 20);
+	cr_expect_eq(f.fetcher_stall_timeout_ns, 2000000000ULL);
+	agent_flags_free(&f);
+	agent_flags_init(&f);
+	char *bad[] = {a0, b1};
+	cr_expect_lt(agent_flags_parse(&f, 2, bad, &err), 0);
+	cr_expect(strstr(err.msg, "--fetcher_cache_size"), "%s", err.msg);
+	agent_flags_free(&f);
 }
