@@ -537,7 +537,9 @@ static void fetch_mark(const struct ctz_entry *e, bool on)
 {
 	_cleanup_free_ char *p = ag_asprintf("%s/" FETCHING_MARK, e->run_dir);
 	if (on) {
-		_cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd >= 0)
+			close(fd);
 	} else {
 		unlink(p);
 	}

@@ -83,7 +83,8 @@ static bool make_room(int cfd, const char *keep, uint64_t need, uint64_t size)
 		n++;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), by_use);
+	if (n > 0)
+		qsort(v, n, sizeof(*v), by_use);
 	for (size_t i = 0; i < n && total + need > size; i++)
 		if (evict_one(cfd, v[i].name))
 			total -= v[i].size;
