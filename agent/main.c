@@ -85,6 +85,11 @@ int main(int argc, char **argv)
 		agent_flags_usage(stderr);
 		return 2;
 	}
+	if (F.frameworks_home && *F.frameworks_home && F.frameworks_home[0] != '/') {
+		fprintf(stderr, "agora-agent: --frameworks_home: `%s` is not an absolute path\n",
+		        F.frameworks_home);
+		return 2;
+	}
 	const char *colon = strrchr(master, ':');
 	if (!colon || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535) {
 		fprintf(stderr, "agora-agent: --master: HOST:PORT, got `%s`\n", master);

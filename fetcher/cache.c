@@ -59,7 +59,7 @@ static bool make_room(int cfd, const char *keep, uint64_t need, uint64_t size)
 	        openat(cfd, ".evict", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (efd < 0 || flock(efd, LOCK_EX) < 0)
 		return false;
-	int dfd = dup(cfd);
+	int dfd = fcntl(cfd, F_DUPFD_CLOEXEC, 3);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	if (!d) {
 		if (dfd >= 0)
