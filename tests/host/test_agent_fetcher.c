@@ -640,3 +640,22 @@ Test(agent_fetcher, redirects_are_bounded)
 	cr_expect_eq(fetch_here(&cfg, "/redirect/redirect/redirect/redirect/x", &err), 0, "%s",
 	             err.msg);
 }
+
+/* A small archive of a large content (a compression bomb's shape). */
+Test(agent_fetcher, archive_content_past_the_size_limit_fails)
+{
+	static char big[5001];
+	memset(big, 'z', 5000);
+	struct ent ents[] = {{"big", 'f', big}};
+	put_archive("bomb.tar.gz", "gz", ents, 1);
+	struct fetch_config cfg = {.max_bytes = 3000};
+	char url[256], sbx[128];
+	snprintf(url, sizeof(url), URL("/bomb.tar.gz"), srv.port);
+	snprintf(sbx, sizeof(sbx), "%s.sbx", work);
+	mkdir(sbx, 0755);
+	struct fetch_uri u = {.value = url, .extract = true};
+	struct ag_error err = {0};
+	cr_expect_eq(fetch_all(&cfg, &u, 1, sbx, 0, 0, &err), -EFBIG, "%s", err.msg);
+	cr_expect(strstr(err.msg, "its content is more than the limit of 3000 bytes"), "%s",
+	          err.msg);
+}
