@@ -277,11 +277,16 @@ TestSuite(agent_fetcher, .init = setup, .fini = teardown, .timeout = 90);
 /* A command task of framework user `nobody`: `cmd` a shell command and
  * `uris` a JSON array (neither with a '"' that needs escaping beyond what
  * is written). */
-static void run_uris(const char *id, const char *cmd, const char *uris)
+static void run_uris_as(const char *user, const char *id, const char *cmd, const char *uris)
 {
 	char extra[8192];
 	snprintf(extra, sizeof(extra), ",\"command\":{\"value\":\"%s\",\"uris\":%s}", cmd, uris);
-	fm_run_task(id, "nobody", NULL, NULL, extra);
+	fm_run_task(id, user, NULL, NULL, extra);
+}
+
+static void run_uris(const char *id, const char *cmd, const char *uris)
+{
+	run_uris_as("nobody", id, cmd, uris);
 }
 
 static bool ended(const char *id)
@@ -658,4 +663,17 @@ Test(agent_fetcher, archive_content_past_the_size_limit_fails)
 	cr_expect_eq(fetch_all(&cfg, &u, 1, sbx, 0, 0, &err), -EFBIG, "%s", err.msg);
 	cr_expect(strstr(err.msg, "its content is more than the limit of 3000 bytes"), "%s",
 	          err.msg);
+}
+
+/* A task of user root runs as uid 0 in a user namespace of the agent's
+ * pool: what was fetched is its own there (the range's root on the host). */
+Test(agent_fetcher, a_root_task_in_a_user_namespace_owns_what_was_fetched)
+{
+	put_file(www, "r.sh", "#!/bin/sh\necho root ran as $(id -u)\n", 36);
+	char uris[512];
+	snprintf(uris, sizeof(uris), "[{\"value\":\"" URL("/r.sh") "\",\"executable\":true}]",
+	         srv.port);
+	run_uris_as("root", "uroot", "./r.sh && stat -c '%u %a' r.sh && touch r.sh && echo rw",
+	            uris);
+	expect_finished("uroot", "root ran as 0\n0 755\nrw");
 }
