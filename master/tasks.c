@@ -192,8 +192,10 @@ void ms_task_send_master_update(struct ms_master *m, struct ms_framework *fw, co
 	                                pb_task_status_to_json(&st)));
 }
 
+/* `info_text`, when given, is `info` as pb_json_dump() writes it. */
 static struct ms_task *task_new(struct ms_framework *fw, const char *id, struct ms_agent *a,
-                                const char *role, const json_t *info, struct drf_resources *res)
+                                const char *role, const json_t *info, const char *info_text,
+                                struct drf_resources *res)
 {
 	struct ms_task *t = ag_calloc(1, sizeof(*t));
 	t->id = ag_strdup(id);
@@ -201,7 +203,7 @@ static struct ms_task *task_new(struct ms_framework *fw, const char *id, struct 
 	t->agent_id = ag_strdup(a->id);
 	task_link(t, a);
 	t->role = ag_strdup(role);
-	t->info = compact(info);
+	t->info = info_text ? ag_strdup(info_text) : compact(info);
 	t->res = res;
 	t->state = PB_TASK_STAGING;
 	ag_map_put(&fw->tasks, t->id, t);
@@ -211,12 +213,13 @@ static struct ms_task *task_new(struct ms_framework *fw, const char *id, struct 
 void ms_task_launch(struct ms_master *m, struct ms_framework *fw, struct ms_agent *agent,
                     const struct pb_task_info *ti, const char *role, struct drf_resources *res)
 {
-	struct ms_task *t = task_new(fw, ti->task_id, agent, role, ti->json, res);
+	struct ms_task *t = task_new(fw, ti->task_id, agent, role, ti->json, ti->text, res);
 	t->booked = true; /* by the accept */
 	ag_debug("framework %s: task %s on agent %s", fw->id, t->id, agent->id);
 	if (agent->stream && fw->info_text) {
 		/* The bytes pb_json_dump() would write for the event, from the
-		 * texts already kept (t->info is pb_json_dump() of ti->json). */
+		 * texts already kept (t->info is pb_json_dump() of ti->json, or
+		 * the same bytes from the lean decoder). */
 		static const char a[] = "{\"type\":\"RUN_TASK\",\"run_task\":{\"framework_info\":",
 		                  b[] = ",\"task\":", c[] = "}}";
 		size_t fn = strlen(fw->info_text), tn = strlen(t->info);
@@ -237,9 +240,12 @@ void ms_task_launch(struct ms_master *m, struct ms_framework *fw, struct ms_agen
 		AG_IGNORE_RESULT(ms_stream_send(agent->stream, text, n));
 		free(text);
 	} else {
+		/* No tree when the lean decoder read the task: its text's. */
+		json_t *task =
+		        ti->json ? json_incref((json_t *)ti->json) : json_loads(t->info, 0, NULL);
 		ms_agent_send(agent,
-		              json_pack("{s:s, s:{s:O, s:O}}", "type", "RUN_TASK", "run_task",
-		                        "framework_info", fw->info, "task", ti->json));
+		              json_pack("{s:s, s:{s:O, s:o}}", "type", "RUN_TASK", "run_task",
+		                        "framework_info", fw->info, "task", task));
 	}
 	if (m->n_subscribers)
 		ms_operator_broadcast(
@@ -253,7 +259,7 @@ struct ms_task *ms_task_adopt(struct ms_master *m, struct ms_framework *fw, stru
 	(void)m;
 	const char *id =
 	        json_string_value(json_object_get(json_object_get(info, "task_id"), "value"));
-	return task_new(fw, id, a, role, info, res);
+	return task_new(fw, id, a, role, info, NULL, res);
 }
 
 /* ms_task_transition() with the status as its text (taken; NULL: none)

@@ -95,6 +95,8 @@ const char *const *pb__strings(struct pb_arena *a, const json_t *o, const char *
 const char *const *pb__ids(struct pb_arena *a, const json_t *o, const char *key, size_t *ret_n);
 
 /* Typed readers of normalized sub-messages into arena memory. */
+/* A Resource's scalar as read.c keeps it: thousandths, clamped. */
+int64_t pb__scalar_milli(double scalar);
 void pb__read_resources(struct pb_arena *a, const json_t *arr, const struct pb_resource **ret,
                         size_t *ret_n);
 void pb__read_attributes(struct pb_arena *a, const json_t *arr, const struct pb_attribute **ret,
@@ -126,6 +128,9 @@ json_t *pb__typed(const char *name, json_t *payload);
  * STATUS_UPDATES in plain form; 0 when it is not (nothing is allocated
  * then). */
 AG_WARN_UNUSED int pb__ack_decode_plain(const char *buf, size_t len, struct pb_call *ret_call);
+/* An ACCEPT of LAUNCH operations in plain form (fast.c): 1 with *ret_call
+ * filled in (no tree: each TaskInfo's `text`), 0 when not plain. */
+AG_WARN_UNUSED int pb__accept_decode_plain(const char *buf, size_t len, struct pb_call *ret_call);
 AG_WARN_UNUSED int pb__status_update_decode_plain(const char *buf, size_t len,
                                                   struct pb_agent_msg *ret_msg);
 

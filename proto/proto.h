@@ -318,6 +318,9 @@ struct pb_task_info {
 	const struct pb_label *labels;
 	size_t n_labels;
 	const json_t *json; /* the whole TaskInfo, normalized: what RUN_TASK forwards */
+	/* Set instead of `json` by pb_call_decode_lean() for a TaskInfo it read
+	 * without a tree: the normalized TaskInfo as pb_json_dump() writes it. */
+	const char *text;
 };
 
 struct pb_framework_info {
@@ -574,10 +577,12 @@ AG_WARN_UNUSED int pb_call_decode(const char *buf, size_t len, struct pb_call *r
 /* Free what a decoded call owns and zero it; a zeroed call is fine. */
 void pb_call_free(struct pb_call *call);
 /* pb_call_decode() for a server that does not need the normalized tree of
- * an ACKNOWLEDGE: one in plain form (known fields, strings of printable
- * ASCII without escapes, canonical base64) is read without building it,
- * and its `json` is NULL; anything else goes through pb_call_decode(),
- * whose results and errors it has. */
+ * an ACKNOWLEDGE or an ACCEPT: one in plain form (known fields, strings of
+ * printable ASCII without escapes, canonical base64; for ACCEPT, LAUNCH
+ * operations of TaskInfos with name, ids, scalar resources and a command
+ * only, in the message's field order) is read without building it, and its
+ * `json` is NULL (and each TaskInfo's: its `text` is set instead); anything
+ * else goes through pb_call_decode(), whose results and errors it has. */
 AG_WARN_UNUSED int pb_call_decode_lean(const char *buf, size_t len, struct pb_call *ret_call,
                                        struct ag_error *err);
 

@@ -106,6 +106,15 @@ static void read_ranges(struct pb_arena *a, const json_t *ranges, const struct p
 	*ret = v;
 }
 
+int64_t pb__scalar_milli(double scalar)
+{
+	/* Mesos keeps three decimals; round to the nearest thousandth and keep
+	 * absurd values from overflowing. */
+	if (!(fabs(scalar) < 9e15))
+		scalar = scalar < 0 ? -9e15 : 9e15;
+	return llround(scalar * 1000.0);
+}
+
 static void read_reservation(const json_t *j, struct pb_reservation *r)
 {
 	r->type = (enum pb_reservation_type)pb__enum_of(j, "type", &pb__e_reservation_type);
@@ -117,12 +126,7 @@ static void read_resource(struct pb_arena *a, const json_t *j, struct pb_resourc
 {
 	r->name = pb__str(j, "name");
 	r->type = (enum pb_value_type)pb__enum_of(j, "type", &pb__e_value_type);
-	double scalar = pb__double(json_object_get(j, "scalar"), "value", 0);
-	/* Mesos keeps three decimals; round to the nearest thousandth and keep
-	 * absurd values from overflowing. */
-	if (!(fabs(scalar) < 9e15))
-		scalar = scalar < 0 ? -9e15 : 9e15;
-	r->scalar_milli = llround(scalar * 1000.0);
+	r->scalar_milli = pb__scalar_milli(pb__double(json_object_get(j, "scalar"), "value", 0));
 	read_ranges(a, json_object_get(j, "ranges"), &r->ranges, &r->n_ranges);
 	r->items = pb__strings(a, json_object_get(j, "set"), "item", &r->n_items);
 	r->role = pb__str(j, "role");

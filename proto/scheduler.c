@@ -164,7 +164,7 @@ int pb_call_decode(const char *buf, size_t len, struct pb_call *ret_call, struct
 
 int pb_call_decode_lean(const char *buf, size_t len, struct pb_call *ret_call, struct ag_error *err)
 {
-	if (pb__ack_decode_plain(buf, len, ret_call))
+	if (pb__ack_decode_plain(buf, len, ret_call) || pb__accept_decode_plain(buf, len, ret_call))
 		return 0;
 	return pb_call_decode(buf, len, ret_call, err);
 }

@@ -1,6 +1,7 @@
 /* libFuzzer target for the scheduler Call decoder: any input either decodes
  * into a call that frees cleanly (and re-encodes) or fails with a message;
- * the master's lean decoder gives the same result and error. */
+ * the master's lean decoder gives the same result and error (and, for an
+ * ACCEPT it reads without a tree, the same tasks and their normalized text). */
 #include "proto/proto.h"
 
 #include <string.h>
@@ -25,6 +26,47 @@ static void check_lean(const uint8_t *data, size_t size, int rc, const struct pb
 		    !same(lean.acknowledge.task_id, full->acknowledge.task_id) ||
 		    a->len != b->len || (a->len && memcmp(a->data, b->data, a->len) != 0))
 			__builtin_trap();
+	}
+	if (rc == 0 && full->type == PB_CALL_ACCEPT && !lean.json) {
+		/* Read without a tree: the same offers, operations and tasks, and
+		 * each task's text is the full decoder's normalized TaskInfo. */
+		const struct pb_call_offers *l = &lean.accept, *f = &full->accept;
+		if (l->n_offer_ids != f->n_offer_ids || l->n_operations != f->n_operations ||
+		    l->filters.has_refuse_seconds != f->filters.has_refuse_seconds ||
+		    l->filters.refuse_seconds != f->filters.refuse_seconds)
+			__builtin_trap();
+		for (size_t i = 0; i < f->n_offer_ids; i++)
+			if (!same(l->offer_ids[i], f->offer_ids[i]))
+				__builtin_trap();
+		for (size_t i = 0; i < f->n_operations; i++) {
+			const struct pb_operation *lo = &l->operations[i], *fo = &f->operations[i];
+			if (lo->type != fo->type || lo->n_tasks != fo->n_tasks)
+				__builtin_trap();
+			for (size_t k = 0; k < fo->n_tasks; k++) {
+				const struct pb_task_info *lt = &lo->tasks[k], *ft = &fo->tasks[k];
+				char *want = pb_json_dump(ft->json, NULL);
+				bool ok = same(lt->text, want) && same(lt->task_id, ft->task_id) &&
+				          same(lt->agent_id, ft->agent_id) &&
+				          same(lt->name, ft->name) &&
+				          lt->n_resources == ft->n_resources &&
+				          (lt->command == NULL) == (ft->command == NULL);
+				for (size_t r = 0; ok && r < ft->n_resources; r++)
+					ok = same(lt->resources[r].name, ft->resources[r].name) &&
+					     lt->resources[r].scalar_milli ==
+					             ft->resources[r].scalar_milli &&
+					     same(lt->resources[r].role, ft->resources[r].role) &&
+					     same(lt->resources[r].allocation_role,
+					          ft->resources[r].allocation_role);
+				if (ok && ft->command)
+					ok = lt->command->shell == ft->command->shell &&
+					     same(lt->command->value, ft->command->value) &&
+					     same(lt->command->user, ft->command->user) &&
+					     lt->command->n_arguments == ft->command->n_arguments;
+				free(want);
+				if (!ok)
+					__builtin_trap();
+			}
+		}
 	}
 	pb_call_free(&lean);
 }
