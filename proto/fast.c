@@ -513,6 +513,13 @@ static bool sc_number(struct scan *s, double *ret, char canon[48])
 		return false;
 	memcpy(in, b, n);
 	in[n] = '\0';
+	if (!frac) {
+		/* At most 15 digits: exact, and printed as they are. */
+		memcpy(canon, in, n);
+		memcpy(canon + n, ".0", 3);
+		*ret = (double)strtoll(in, NULL, 10);
+		return true;
+	}
 	double d = strtod(in, NULL);
 	int k = snprintf(canon, 48, "%.16g", d);
 	if (k <= 0 || k >= 45 || strpbrk(canon, "eEni"))
