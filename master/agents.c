@@ -84,6 +84,17 @@ void ms_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator)
 	ms_operator_broadcast(
 	        m, pb_operator_event(PB_OPEV_AGENT_REMOVED,
 	                             json_pack("{s:o}", "agent_id", pb_id_to_json(a->id))));
+	/* Every subscribed framework hears of it, after its tasks' updates,
+	 * as from Mesos (a FAILURE with only the agent: the scheduler's
+	 * slaveLost), whether or not it had tasks there. */
+	struct ag_map_iter it;
+	for (ag_map_iter_init(&it); ag_map_iter_next(&m->frameworks, &it);) {
+		struct ms_framework *fw = it.e->value;
+		if (fw->stream)
+			ms_framework_send(fw,
+			                  json_pack("{s:s, s:{s:o}}", "type", "FAILURE", "failure",
+			                            "agent_id", pb_id_to_json(a->id)));
+	}
 	ms_allocate_soon(m);
 }
 

@@ -400,6 +400,14 @@ static void run_then_partition(struct sim_peer *a, struct sim_peer *f, const cha
 	cr_assert_str_eq(sim_jstr(ev, "update.status.state"), lost_state);
 	cr_assert_str_eq(sim_jstr(ev, "update.status.reason"), "REASON_AGENT_REMOVED");
 	json_decref(ev);
+	/* Then the agent's loss itself, as Mesos sends it (slaveLost): a
+	 * FAILURE naming only the agent. */
+	ev = sim_peer_next(f, "FAILURE", 3000);
+	cr_assert_not_null(ev, "no FAILURE event for the lost agent");
+	cr_assert_str_eq(sim_jstr(ev, "failure.agent_id.value"), a->id);
+	cr_assert_null(sim_jget(ev, "failure.executor_id"));
+	cr_assert_null(sim_jget(ev, "failure.status"));
+	json_decref(ev);
 }
 
 Test(mtasks, a_task_reported_lost_is_killed_when_its_agent_comes_back)
