@@ -212,7 +212,9 @@ policies=(
 	"pnnp|a3|container.oci.process.noNewPrivileges|"'{"process":{"args":["true"],"noNewPrivileges":false}}'
 	"pns|a2|container.oci.linux.namespaces[0].path|"'{"linux":{"namespaces":[{"type":"network","path":"/proc/1/ns/net"}]}}'
 	"psysctl|a3|container.oci.linux.sysctl.|"'{"linux":{"sysctl":{"net.ipv4.ip_forward":"1"}}}'
-	"proot|a2|container.oci.process.user.uid|"'{"process":{"args":["true"],"user":{"uid":0,"gid":0}}}'
+	# uid 0 that would be the host's root: a user namespace mapping it (uid 0 without
+	# one gets a user namespace of the agent's pool).
+	"proot|a2|container.oci.process.user.uid|"'{"process":{"args":["true"],"user":{"uid":0,"gid":0}},"linux":{"namespaces":[{"type":"user"}],"uidMappings":[{"containerID":0,"hostID":0,"size":1}],"gidMappings":[{"containerID":0,"hostID":0,"size":1}]}}'
 )
 for p in "${policies[@]}"; do
 	IFS='|' read -r name host field spec <<<"$p"
