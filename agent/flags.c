@@ -341,6 +341,8 @@ static const struct ag_flag flags[] = {
         ROLES("policy_allow_groups", policy_allow_groups, "allowed other host groups"),
         ROLES("policy_allow_rlimits", policy_allow_rlimits,
               "allowed rlimits above the agent's own"),
+        ROLES("policy_allow_host_ids", policy_allow_host_ids,
+              "allowed id maps reaching host users, subordinate ids or the pool"),
         {"userns_range", AG_FLAG_CUSTOM, OFF(userns_range), "1879048192-1946157055",
          "host ids for root tasks' user namespaces (FIRST-LAST, or none)", 0, parse_userns_range},
         {"userns_size", AG_FLAG_CUSTOM, OFF(userns_size), "65536",

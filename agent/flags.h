@@ -22,7 +22,7 @@ struct agent_flags {
 	char *policy_bind_paths, *policy_allow_host_mounts, *policy_allow_capabilities;
 	char *policy_allow_unconfined, *policy_allow_host_namespaces, *policy_allow_root;
 	char *policy_allow_sysctls, *policy_allow_devices, *policy_allow_groups;
-	char *policy_allow_rlimits;
+	char *policy_allow_rlimits, *policy_allow_host_ids;
 	char *frameworks_home;             /* relative CommandInfo.uris; NULL: refused */
 	size_t fetcher_cache_size;         /* 0: FETCH_DEFAULT_CACHE_SIZE */
 	size_t fetcher_max_size;           /* 0: FETCH_DEFAULT_MAX_BYTES */

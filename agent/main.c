@@ -67,6 +67,9 @@ int main(int argc, char **argv)
 	        .allow_groups = F.policy_allow_groups,
 	        .allow_rlimits = F.policy_allow_rlimits,
 	        .frameworks_home = F.frameworks_home,
+	        .allow_host_ids = F.policy_allow_host_ids,
+	        .userns_first = F.userns.first,
+	        .userns_count = F.userns.count,
 	};
 	A.fetch = (struct fetch_config){
 	        .frameworks_home = F.frameworks_home,

@@ -6,6 +6,7 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -635,6 +636,115 @@ static int check_gid_maps(const struct ctz_pol_config *p, const char *role, cons
 	return r;
 }
 
+/* The host ids a map of the task's own reaches: [*lo, *end). False for a
+ * map of the wrong form (the runtime's parser refuses it). */
+static bool map_range(const json_t *m, int64_t *lo, int64_t *end)
+{
+	const json_t *h = json_object_get(m, "hostID"), *s = json_object_get(m, "size");
+	if (!json_is_integer(h) || !json_is_integer(s) || json_integer_value(h) < 0 ||
+	    json_integer_value(s) <= 0 || json_integer_value(h) > UINT32_MAX ||
+	    json_integer_value(s) > UINT32_MAX)
+		return false;
+	*lo = json_integer_value(h);
+	*end = *lo + json_integer_value(s);
+	return true;
+}
+
+static bool ranges_meet(int64_t lo, int64_t end, uint64_t start, uint64_t n)
+{
+	return n && (uint64_t)lo < start + n && start < (uint64_t)end;
+}
+
+/* A line of /etc/subuid or /etc/subgid ("name-or-id:start:count") that
+ * `lo`-`end` meets: its number, the line in `line`; 0 when none. */
+static int sub_line_met(const char *path, int64_t lo, int64_t end, char *line, size_t n)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0; /* no subordinate ranges on this host */
+	int lineno = 0, found = 0;
+	while (!found && fgets(line, (int)n, f)) {
+		lineno++;
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (c2 &&
+		    ranges_meet(lo, end, strtoull(c1 + 1, NULL, 10), strtoull(c2 + 1, NULL, 10)))
+			found = lineno;
+	}
+	fclose(f);
+	if (found)
+		line[strcspn(line, "\n")] = '\0';
+	return found;
+}
+
+static int host_ids_refused(struct ag_error *err, const char *key, size_t i, int64_t lo,
+                            int64_t end, const char *what, const char *role)
+{
+	return ag_error_msg(err, EPERM,
+	                    "container.oci.linux.%s[%zu]: host ids %lld-%lld reach %s, not "
+	                    "allowed for role \"%s\" (agent flag --policy_allow_host_ids); "
+	                    "leave out uidMappings and gidMappings and the agent maps the "
+	                    "namespace to a range of host ids of its own",
+	                    key, i, (long long)lo, (long long)(end - 1), what, role);
+}
+
+/* The id maps of a user namespace of the task's own give it every host id
+ * they reach (uid 0 inside holds Docker's 14 capabilities over them): never
+ * a host user's uid (a group's gid is check_gid_maps'), a subordinate range
+ * of another user or the agent's pool, which is other tasks' ids. The
+ * host's uid and gid 0 are check_users' (--policy_allow_root). */
+static int check_host_ids(const struct ctz_pol_config *p, const char *role, const json_t *lx,
+                          struct ag_error *err)
+{
+	if (ctz_pol_role_in(p->allow_host_ids, role))
+		return 0;
+	static const char *const keys[] = {"uidMappings", "gidMappings"};
+	for (size_t k = 0; k < AG_ARRAY_SIZE(keys); k++) {
+		bool uids = k == 0;
+		const char *sub = uids ? (p->subuid_path ? p->subuid_path : "/etc/subuid")
+		                       : (p->subgid_path ? p->subgid_path : "/etc/subgid");
+		size_t i;
+		json_t *m;
+		json_array_foreach (json_object_get(lx, keys[k]), i, m) {
+			int64_t lo, end;
+			if (!map_range(m, &lo, &end))
+				continue;
+			char what[640];
+			if (ranges_meet(lo, end, p->userns_first, p->userns_count)) {
+				snprintf(what, sizeof(what),
+				         "the agent's pool of ids for root tasks (--userns_range "
+				         "%u-%u: other tasks' ids)",
+				         p->userns_first, p->userns_first + p->userns_count - 1);
+				return host_ids_refused(err, keys[k], i, lo, end, what, role);
+			}
+			char line[256];
+			int at = sub_line_met(sub, lo, end, line, sizeof(line));
+			if (at) {
+				snprintf(what, sizeof(what),
+				         "the subordinate ids of `%s` line %d (`%.200s`: that "
+				         "user's)",
+				         sub, at, line);
+				return host_ids_refused(err, keys[k], i, lo, end, what, role);
+			}
+			if (!uids)
+				continue;
+			bool met = false;
+			setpwent();
+			struct passwd *pw;
+			while (!met && (pw = getpwent()))
+				if (pw->pw_uid != 0 && ranges_meet(lo, end, pw->pw_uid, 1)) {
+					met = true;
+					snprintf(what, sizeof(what),
+					         "the uid %u of the host's user `%.64s`",
+					         (unsigned)pw->pw_uid, pw->pw_name);
+				}
+			endpwent();
+			if (met)
+				return host_ids_refused(err, keys[k], i, lo, end, what, role);
+		}
+	}
+	return 0;
+}
+
 /* ---- rlimits ---------------------------------------------------------- */
 
 /* An rlimit's value as the agent hands it to the runtime: an integer, or
@@ -807,6 +917,9 @@ static int check_users(const struct ctz_pol_config *p, const char *role, const j
 		}
 	}
 	if (u->own) {
+		int r = check_host_ids(p, role, lx, err);
+		if (r < 0)
+			return r;
 		int64_t host_uid = to_host(json_object_get(lx, "uidMappings"), uid);
 		return check_gid_maps(p, role, json_object_get(lx, "gidMappings"), host_uid, err);
 	}

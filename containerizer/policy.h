@@ -20,6 +20,10 @@
  *     `nobody`; a user that resolves to uid 0 is refused;
  *   - OCI-like specs (container.oci) may run uid 0 only inside a user
  *     namespace that does not map the host's uid 0.
+ *   - the id maps of a user namespace of its own reach no host user, no
+ *     subordinate range of /etc/subuid or /etc/subgid and nothing of the
+ *     agent's pool (another task's ids); without maps the agent gives it a
+ *     range of the pool.
  * Each escalation is allowed per role by an agent flag, a comma-separated
  * list of roles ("*": every role):
  *   --policy_allow_host_mounts      mount any host path or file system
@@ -33,6 +37,10 @@
  *   --policy_allow_sysctls          linux.sysctl
  *   --policy_allow_devices          linux.devices
  *   --policy_allow_groups           host groups its user is not in
+ *   --policy_allow_host_ids         id maps of its own that reach a host
+ *                                   user, a subordinate range of
+ *                                   /etc/subuid or /etc/subgid, or the
+ *                                   agent's --userns_range pool
  *   --policy_allow_rlimits          rlimits above the agent's own, and a
  *                                   negative oomScoreAdj
  * A refusal is a TASK_ERROR whose message names the field and the flag. */
@@ -57,6 +65,12 @@ struct ctz_pol_config {
 	const char *allow_rlimits;
 	/* Where relative CommandInfo.uris are; NULL: they are refused. */
 	const char *frameworks_home;
+	const char *allow_host_ids;
+	/* The agent's pool of host ids for root tasks (--userns_range, 0 0:
+	 * none): other tasks' ids, which no framework's map may reach. */
+	uint32_t userns_first, userns_count;
+	/* Where the subordinate ranges are; NULL: /etc/subuid, /etc/subgid. */
+	const char *subuid_path, *subgid_path;
 };
 
 /* The capabilities any task may hold (none of them raises privileges):

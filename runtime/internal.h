@@ -103,6 +103,7 @@ struct rt_launch {
 	struct rt_bpf bpf;       /* prog.len 0: no seccomp */
 	int ns_fds[RT_NS_COUNT]; /* namespaces to join, or -1 */
 	int console_fd;          /* out: process.terminal's pty master, or -1 */
+	int sysfs_tree;          /* rt__launch's: the host's sysfs alone, or -1 */
 };
 
 /* The parent <-> child protocol of a launch or an exec: one
@@ -145,11 +146,15 @@ AG_WARN_UNUSED int rt__child_settle(int tty_peer, const char *cwd, struct ag_err
  * createRuntime/createContainer hooks). `root_fd` (>= 0) is the root
  * opened beforehand (O_PATH), used instead of its path: the container's
  * root in a user namespace may not be allowed to reach that path. Errors
- * are filled in `err`. */
+ * are filled in `err`. `sysfs_tree` (>= 0): a detached mount of the host's
+ * sysfs without its submounts (open_tree by rt__launch before the user
+ * namespace existed), what a sysfs mount becomes when the kernel refuses a
+ * new one (a user namespace without a network namespace of its own);
+ * closed once the mounts are done. */
 typedef int (*rt_hook_cb)(void *ctx, struct ag_error *err);
 AG_WARN_UNUSED int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_userns,
-                                    int root_fd, const int *src_fds, rt_hook_cb before_pivot,
-                                    void *ctx, struct ag_error *err);
+                                    int root_fd, const int *src_fds, int sysfs_tree,
+                                    rt_hook_cb before_pivot, void *ctx, struct ag_error *err);
 
 /* In the child, before it becomes root in a new user namespace: the
  * source of each bind mount of the spec opened (O_PATH), -1 for the other

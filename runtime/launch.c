@@ -25,6 +25,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -373,8 +374,9 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 	                        spec->hooks.n[RT_HOOK_CREATE_CONTAINER];
 	struct child_ctx cctx = {l, sync_fd};
 	if (spec->ns[RT_NS_MOUNT].enabled) {
-		r = rt__rootfs_setup(spec, l->bundle, in_userns, root_fd, src_fds,
+		r = rt__rootfs_setup(spec, l->bundle, in_userns, root_fd, src_fds, l->sysfs_tree,
 		                     has_create_hooks ? child_hooks_cb : NULL, &cctx, err);
+		l->sysfs_tree = -1; /* the child's copy: rt__rootfs_setup's now */
 		rt__bind_sources_close(src_fds, spec->n_mounts);
 		src_fds = NULL;
 		if (r < 0)
@@ -594,6 +596,27 @@ static int fifo_to_container_root(int state_fd, const struct rt_spec *spec, stru
 	return 0;
 }
 
+/* A sysfs mount in a new user namespace that does not own the container's
+ * network namespace cannot be a new sysfs: the host's sysfs alone, without
+ * the mounts below it, detached here (outside, the kernel locks those to
+ * it), for the child to attach (host_sysfs in mounts.c). -1 when the spec
+ * needs none, or when this process may not (a runtime without
+ * CAP_SYS_ADMIN; the child then falls back to the host's /sys). */
+static int host_sysfs_tree(const struct rt_spec *spec)
+{
+	const struct rt_namespace *user = &spec->ns[RT_NS_USER], *net = &spec->ns[RT_NS_NETWORK];
+	if (!user->enabled || user->path || !spec->ns[RT_NS_MOUNT].enabled ||
+	    spec->ns[RT_NS_MOUNT].path || (net->enabled && !net->path))
+		return -1;
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const char *type = spec->mounts[i].type;
+		if (type && strcmp(type, "sysfs") == 0 && !(spec->mounts[i].flags & MS_BIND))
+			return (int)syscall(SYS_open_tree, AT_FDCWD, "/sys",
+			                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	}
+	return -1;
+}
+
 static pid_t do_clone(uint64_t flags, int cgroup_fd, int *ret_pidfd)
 {
 	struct clone_args args = {
@@ -616,6 +639,7 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 	for (int t = 0; t < RT_NS_COUNT; t++)
 		l->ns_fds[t] = -1;
 	l->console_fd = -1;
+	l->sysfs_tree = -1;
 	int ret = 0;
 	int pidns_self = -1;
 	_cleanup_close_ int parent_fd = -1;
@@ -654,6 +678,7 @@ int rt__launch(struct rt_launch *l, pid_t *ret_pid, int *ret_pidfd, struct ag_er
 	}
 	parent_fd = sv[0];
 	int child_fd = sv[1];
+	l->sysfs_tree = host_sysfs_tree(spec);
 
 	pid = do_clone(flags, l->cgroup_fd, &pidfd);
 	int cg_moved = 0;
@@ -773,6 +798,10 @@ fail:
 		close(pidfd);
 	ret = r;
 out:
+	if (l->sysfs_tree >= 0) {
+		close(l->sysfs_tree);
+		l->sysfs_tree = -1;
+	}
 	if (pidns_self >= 0)
 		close(pidns_self);
 	for (int t = 0; t < RT_NS_COUNT; t++)

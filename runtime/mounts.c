@@ -339,9 +339,36 @@ int rt__bind_sources_open(const struct rt_spec *spec, const char *bundle, int **
 	return 0;
 }
 
+/* sysfs where the kernel refuses a new one: in a user namespace that does
+ * not own the network namespace (the host's, a command task's), whose
+ * devices sysfs shows. The host's sysfs alone, read-only: `sysfs_tree`, a
+ * detached copy of that one mount made before the user namespace existed
+ * (a copy made inside would have to take the submounts too, which the
+ * kernel locks to it: the host's /sys/fs/cgroup, debugfs, securityfs...),
+ * moved onto `dst`. Its fs/cgroup is then an empty directory, where a
+ * cgroup2 mount of the container's own cgroup namespace can go. Without
+ * it (open_tree refused to an unprivileged runtime), the host's /sys with
+ * its submounts, read-only, as crun does. */
+static int host_sysfs(int rootfd, const struct rt_mount *m, int dst, const char *pd,
+                      int *sysfs_tree, struct ag_error *err)
+{
+	if (*sysfs_tree >= 0) {
+		if (syscall(SYS_move_mount, *sysfs_tree, "", dst, "",
+		            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			return ag_error_set(err, errno, "move the host's sysfs onto `%s`",
+			                    m->destination);
+		close(*sysfs_tree);
+		*sysfs_tree = -1;
+	} else if (mount("/sys", pd, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		return ag_error_set(err, errno, "bind the host's /sys on `%s`", m->destination);
+	}
+	return remount_at(rootfd, m->destination, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0,
+	                  err);
+}
+
 /* `given_src`: the bind source opened beforehand, or -1. */
 static int mount_one(int rootfd, const struct rt_mount *m, const char *bundle, bool in_userns,
-                     bool own_cgroupns, int given_src, struct ag_error *err)
+                     bool own_cgroupns, int given_src, int *sysfs_tree, struct ag_error *err)
 {
 	bool bind = mount_is_bind(m);
 	_cleanup_close_ int srcfd = -1;
@@ -402,20 +429,21 @@ static int mount_one(int rootfd, const struct rt_mount *m, const char *bundle, b
 		}
 		if (mount(source, pd, type, flags, m->data) < 0) {
 			int e = errno;
-			/* In a user namespace the kernel refuses sysfs without a
-			 * network namespace of its own, and cgroup2 without a
-			 * cgroup namespace (EPERM) or with other options than
-			 * the host's mount has, nsdelegate or
-			 * memory_recursiveprot, which only the initial one may
-			 * set (EBUSY): show the host's, read-only, as crun
-			 * does. */
-			const char *host = NULL;
-			if (e == EPERM && in_userns && type && strcmp(type, "sysfs") == 0)
-				host = "/sys";
-			else if ((e == EPERM || e == EBUSY) && in_userns && type &&
-			         strcmp(type, "cgroup2") == 0)
-				host = "/sys/fs/cgroup";
-			if (host && mount(host, pd, NULL, MS_BIND | MS_REC, NULL) == 0) {
+			bool cgroup2 = type && strcmp(type, "cgroup2") == 0;
+			if (e == EPERM && in_userns && type && strcmp(type, "sysfs") == 0) {
+				r = host_sysfs(rootfd, m, dst, pd, sysfs_tree, err);
+				if (r < 0)
+					return r;
+				goto propagation;
+			}
+			/* In a user namespace without a cgroup namespace of its
+			 * own the kernel refuses cgroup2 (EPERM): the host's
+			 * tree, read-only, as crun does (the spec shares the
+			 * host's cgroup namespace, /proc/self/cgroup shows its
+			 * paths anyway). With one of its own, never the host's
+			 * tree: a container sees its own cgroup or nothing. */
+			if (e == EPERM && in_userns && cgroup2 && !own_cgroupns &&
+			    mount("/sys/fs/cgroup", pd, NULL, MS_BIND | MS_REC, NULL) == 0) {
 				r = remount_at(rootfd, m->destination,
 				               MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0,
 				               err);
@@ -423,6 +451,13 @@ static int mount_one(int rootfd, const struct rt_mount *m, const char *bundle, b
 					return r;
 				goto propagation;
 			}
+			if (e == EBUSY && cgroup2)
+				return ag_error_set(err, e,
+				                    "mount cgroup2 on `%s`: a mount of the host's "
+				                    "cgroup2 is there already (the kernel refuses "
+				                    "the same file system on its own root); the "
+				                    "host's tree is not shown instead",
+				                    m->destination);
 			return ag_error_set(err, e, "mount %s on `%s`%s%s%s", type ? type : "?",
 			                    m->destination, m->data ? " (options " : "",
 			                    m->data ? m->data : "", m->data ? ")" : "");
@@ -534,7 +569,8 @@ static int root_bind_by_fd(int root_fd, const char *path, int *ret_fd, struct ag
 }
 
 int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_userns, int root_fd,
-                     const int *src_fds, rt_hook_cb before_pivot, void *ctx, struct ag_error *err)
+                     const int *src_fds, int sysfs_tree, rt_hook_cb before_pivot, void *ctx,
+                     struct ag_error *err)
 {
 	/* Nothing done here may propagate back to the host. With a shared or
 	 * slave rootfsPropagation the container is to see the host's mount
@@ -564,10 +600,13 @@ int rt__rootfs_setup(const struct rt_spec *spec, const char *bundle, bool in_use
 
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		int r = mount_one(rootfd, &spec->mounts[i], bundle, in_userns,
-		                  spec->ns[RT_NS_CGROUP].enabled, src_fds ? src_fds[i] : -1, err);
+		                  spec->ns[RT_NS_CGROUP].enabled, src_fds ? src_fds[i] : -1,
+		                  &sysfs_tree, err);
 		if (r < 0)
 			return ag_error_wrap(err, "mounts[%zu]", i);
 	}
+	if (sysfs_tree >= 0)
+		close(sysfs_tree); /* not needed: a sysfs of its own, or none */
 
 	if (spec->n_devices) {
 		int r = rt__devices_create(rootfd, spec, in_userns, err);

@@ -4,7 +4,8 @@
  * processes are in its own cgroup (cgroup.procs on the host side lists its
  * init, whose host uid is the pool's), root inside cannot raise its own
  * memory.max, and an allocation over its memory limit is OOM-killed:
- * TASK_FAILED with REASON_CONTAINER_LIMITATION_MEMORY. */
+ * TASK_FAILED with REASON_CONTAINER_LIMITATION_MEMORY. It sees its own cgroup
+ * at /sys/fs/cgroup, none of the host's. */
 #include "agentd_harness.h"
 #include "agtest.h"
 #include "common/common.h"
@@ -117,6 +118,10 @@ Test(agent_userns_vm, a_root_task_in_its_user_namespace_is_held_by_its_cgroup_li
 	 * lift its limit. */
 	fm_run_task("r-sleep", "root",
 	            "cat /proc/self/uid_map; cat /proc/self/cgroup; "
+	            "echo cg: $(ls /sys/fs/cgroup | grep -v '[.]') :; "
+	            "test -e /sys/fs/cgroup/cgroup.events && echo own-cgroup; "
+	            "echo mounts: $(awk '$5 ~ /^[/]sys[/]/ {print $(NF-2)}' /proc/self/mountinfo "
+	            "| sort -u) :; "
 	            "echo max > /sys/fs/cgroup/memory.max || echo refused; exec sleep 1000",
 	            RES("0.2", "64"), NULL);
 	WAIT_FOR(fm_count("r-sleep", "TASK_RUNNING") >= 1, 60);
@@ -130,6 +135,14 @@ Test(agent_userns_vm, a_root_task_in_its_user_namespace_is_held_by_its_cgroup_li
 	cr_assert(sscanf(out, "%lu %lu %lu", &in, &host, &size) == 3, "%s", out);
 	cr_expect(in == 0 && size == 65536 && host >= 1879048192ul, "%s", out);
 	cr_expect(strstr(out, "\n0::/\n"), "its own cgroup namespace: %s", out);
+	/* /sys/fs/cgroup is a cgroup2 mount of that namespace (its own cgroup,
+	 * no cgroup below it), never the host's tree read-only (agora/,
+	 * init.scope/ ...): the kernel refused a new cgroup2 with EBUSY on top
+	 * of the host's cgroup2 that a recursive bind of the host's /sys
+	 * brought along. Below /sys: its cgroup2 and the masked paths. */
+	cr_expect(strstr(out, "\ncg: :\n"), "the host's cgroups: %s", out);
+	cr_expect(strstr(out, "\nown-cgroup\n"), "the hierarchy's root: %s", out);
+	cr_expect(strstr(out, "\nmounts: cgroup2 tmpfs :\n"), "host mounts below /sys: %s", out);
 	cr_expect(strstr(out, "refused"), "root inside raised memory.max: %s", out);
 
 	_cleanup_free_ char *cid = cid_of("r-sleep");
