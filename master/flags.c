@@ -75,6 +75,14 @@ static const struct ag_flag flags[] = {
          "ids of removed frameworks kept to refuse their re-subscription (oldest pruned "
          "first)",
          0, NULL},
+        {"zk", AG_FLAG_STRING, OFF(zk), NULL,
+         "zk://[user:pass@]host:port[,host:port...]/path: contend for leadership with "
+         "standby masters through ZooKeeper (default: a single master)",
+         0, NULL},
+        {"zk_session_timeout", AG_FLAG_DURATION, OFF(zk_session_timeout_ns), "10secs",
+         "ZooKeeper session timeout: a leader cut off from ZooKeeper stops leading well "
+         "within it",
+         0, NULL},
         {"log_level", AG_FLAG_CUSTOM, OFF(log_level), "info", "debug, info, warning or error", 0,
          parse_log_level},
         {"registry_sync", AG_FLAG_CUSTOM, OFF(registry_sync), "full",
@@ -102,6 +110,7 @@ void ms_flags_init(struct ms_flags *f)
 	        .max_stream_queue = 8u << 20,
 	        .max_operator_stream_queue = 1u << 20,
 	        .registry_max_removed_frameworks = 10000,
+	        .zk_session_timeout_ns = 10 * NS_PER_S,
 	        .log_level = AG_LOG_INFO,
 	        .registry_sync = MS_REGISTRY_SYNC_FULL,
 	};

@@ -43,6 +43,10 @@ struct ms_flags {
 	/* Tombstones of removed frameworks kept in the registry and in
 	 * memory (newest kept); a pruned id may subscribe again. */
 	size_t registry_max_removed_frameworks;
+	/* --zk: zk://[user:pass@]host:port[,...]/path (master/zk.h); NULL:
+	 * a single master. */
+	char *zk;
+	uint64_t zk_session_timeout_ns;
 	enum ag_log_level log_level;
 	enum ms_registry_sync registry_sync;
 	bool help;

@@ -122,6 +122,8 @@ static void dispatch(struct evhttp_request *req, void *arg)
 			reply_405(req, rt->methods);
 			return;
 		}
+		if (http->gate && http->gate(req, path, http->gate_arg))
+			return;
 		rt->handler(req, rt->arg);
 		return;
 	}
@@ -197,6 +199,12 @@ int ms_http_route(struct ms_http *http, const char *path, unsigned methods, ms_h
 	        .arg = arg,
 	};
 	return 0;
+}
+
+void ms_http_set_gate(struct ms_http *http, ms_http_gate gate, void *arg)
+{
+	http->gate = gate;
+	http->gate_arg = arg;
 }
 
 void ms_http_stop_accepting(struct ms_http *http)

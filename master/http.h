@@ -57,6 +57,13 @@ typedef void (*ms_http_handler)(struct evhttp_request *req, void *arg);
 AG_WARN_UNUSED int ms_http_route(struct ms_http *http, const char *path, unsigned methods,
                                  ms_http_handler handler, void *arg);
 
+/* Called for every routed request (path and method matched) before its
+ * handler, with the path: returns true when it answered the request itself
+ * (a standby master's redirect, see master/zk.h), false to let the handler
+ * run. */
+typedef bool (*ms_http_gate)(struct evhttp_request *req, const char *path, void *arg);
+/* Install the gate (NULL: none). */
+void ms_http_set_gate(struct ms_http *http, ms_http_gate gate, void *arg);
 /* Stop accepting connections; requests on open connections still run. */
 void ms_http_stop_accepting(struct ms_http *http);
 

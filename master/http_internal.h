@@ -54,6 +54,8 @@ struct ms_http {
 	int timeout_s;
 	struct ms_route *routes;
 	size_t n_routes;
+	ms_http_gate gate;
+	void *gate_arg;
 	LIST_HEAD(, ms_stream) streams;
 	/* Written at the end of the loop turn's events (flush.c): streams
 	 * with new records, and the connections of replies, each holding a

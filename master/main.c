@@ -3,6 +3,7 @@
  * cleanly on SIGTERM/SIGINT. */
 #include "common/log.h"
 #include "master/master.h"
+#include "master/zk.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -104,6 +105,16 @@ static void raise_nofile(const struct ms_flags *f)
 		        (unsigned long long)rl.rlim_cur);
 }
 
+/* --zk: this master was elected. Agents that do not come back are
+ * counted from now, not from the start of the process. */
+static int elected(struct ms_master *m, struct ag_error *err)
+{
+	(void)err;
+	m->start_ns = ag_now_ns();
+	m->start_wall_ns = ag_wall_ns();
+	return 0;
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct ms_master *m = arg;
@@ -133,6 +144,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "agora-master: %s\n", err.msg);
 		ms_flags_free(&m.flags);
 		return 2;
+	}
+	if (m.flags.zk) {
+		/* A bad --zk is a usage error, found before anything starts. */
+		struct ms_zk_url url = {0};
+		if (ms_zk_url_parse("zk", m.flags.zk, &url, &err) < 0) {
+			fprintf(stderr, "agora-master: %s\n", err.msg);
+			ms_flags_free(&m.flags);
+			return 2;
+		}
+		ms_zk_url_free(&url);
 	}
 	if (m.flags.help) {
 		ms_flags_usage(stdout, argv[0]);
@@ -195,7 +216,8 @@ int main(int argc, char **argv)
 		ag_err("%s", err.msg);
 		goto out;
 	}
-	if (ms_operator_routes(&m) < 0 || ms_scheduler_routes(&m) < 0 || ms_agent_routes(&m) < 0) {
+	if (ms_operator_routes(&m) < 0 || ms_scheduler_routes(&m) < 0 || ms_agent_routes(&m) < 0 ||
+	    ms_zk_routes(&m) < 0) {
 		ag_err("cannot route the APIs");
 		goto out;
 	}
@@ -214,12 +236,21 @@ int main(int argc, char **argv)
 	ag_info("listening on %s:%u (work_dir %s)", m.flags.ip, ms_http_port(m.http),
 	        m.flags.work_dir);
 
+	if (m.flags.zk && ms_zk_start(&m, elected, &m.zk, &err) < 0) {
+		ag_err("%s", err.msg);
+		goto out;
+	}
+
 	if (event_base_dispatch(m.base) < 0) {
 		ag_err("event loop failed");
 		goto out;
 	}
-	status = 0;
+	/* A leader that lost its ZooKeeper session exits 1 (zk.h). */
+	status = ms_zk_lost(m.zk) ? 1 : 0;
 out:
+	/* The ZooKeeper session first: our node goes at once, and a standby
+	 * takes over without waiting for the session to expire. */
+	ms_zk_free(m.zk);
 	/* Streams first: their close callbacks still use the state. */
 	ms_http_free(m.http);
 	ms_master_fini(&m);

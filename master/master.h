@@ -146,7 +146,8 @@ struct ms_master {
 	struct event_base *base;
 	struct ms_http *http;
 	struct ms_registry *registry;
-	char *id; /* kept in the registry: stable across restarts */
+	struct ms_zk *zk; /* --zk: the contender (zk.h); NULL: the only master */
+	char *id;         /* kept in the registry: stable across restarts */
 	uint64_t start_ns;
 	int64_t start_wall_ns;
 	bool stopping;

@@ -5,6 +5,7 @@
  * before their empty 200; SUBSCRIBE streams operator events. */
 #include "common/log.h"
 #include "master/master.h"
+#include "master/zk.h"
 
 #include <string.h>
 
@@ -165,9 +166,12 @@ static void operator(struct evhttp_request *req, void *arg)
 		payload = json_pack("{s:{s:s}}", "version_info", "version", AGORA_VERSION);
 		break;
 	case PB_OP_GET_MASTER:
-		payload = json_pack("{s:o, s:f, s:f}", "master_info", ms_master_info_json(m),
-		                    "start_time", (double)m->start_wall_ns / 1e9, "elected_time",
-		                    (double)m->start_wall_ns / 1e9);
+		payload = json_pack("{s:o, s:f}", "master_info", ms_master_info_json(m),
+		                    "start_time", (double)m->start_wall_ns / 1e9);
+		/* A standby (zk.h) answers GET_MASTER itself: it was not elected. */
+		if (ms_zk_leading(m->zk))
+			json_object_set_new(payload, "elected_time",
+			                    json_real((double)m->start_wall_ns / 1e9));
 		break;
 	case PB_OP_GET_STATE:
 		payload = get_state(m);
