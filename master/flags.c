@@ -43,6 +43,10 @@ static const struct ag_flag flags[] = {
          "an agent that is silent this long has missed a ping", 0, NULL},
         {"max_agent_ping_timeouts", AG_FLAG_COUNT, OFF(max_agent_ping_timeouts), "5",
          "missed pings after which an agent is unreachable", 0, NULL},
+        {"agent_reregister_timeout", AG_FLAG_DURATION, OFF(agent_reregister_timeout_ns), "10mins",
+         "agents of the registry that have not re-registered this long after the master "
+         "started or was elected are unreachable (their tasks are lost)",
+         0, NULL},
         {"offer_timeout", AG_FLAG_DURATION, OFF(offer_timeout_ns), "off",
          "rescind offers not answered within this (off: never)", AG_FLAG_OFF, NULL},
         {"allocation_interval", AG_FLAG_DURATION, OFF(allocation_interval_ns), "1secs",
@@ -99,6 +103,7 @@ void ms_flags_init(struct ms_flags *f)
 	        .heartbeat_interval_ns = 5 * NS_PER_S,
 	        .agent_ping_timeout_ns = 15 * NS_PER_S,
 	        .max_agent_ping_timeouts = 5,
+	        .agent_reregister_timeout_ns = 600 * NS_PER_S,
 	        .offer_timeout_ns = 0,
 	        .allocation_interval_ns = 1 * NS_PER_S,
 	        .allocation_batch_ns = 250 * NS_PER_S / 1000,

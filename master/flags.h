@@ -21,6 +21,9 @@ struct ms_flags {
 	uint64_t heartbeat_interval_ns;
 	uint64_t agent_ping_timeout_ns;
 	unsigned max_agent_ping_timeouts;
+	/* Agents known from the registry that have not re-registered this
+	 * long after the master started (or was elected) are unreachable. */
+	uint64_t agent_reregister_timeout_ns;
 	uint64_t offer_timeout_ns; /* 0: offers never time out */
 	uint64_t allocation_interval_ns;
 	/* Resources coming back (tasks ended, offers declined or partly used)

@@ -489,6 +489,19 @@ static void reconcile_known(struct ms_framework *fw, struct ms_task *t)
 	                                pb_task_status_to_json(&st)));
 }
 
+/* Whether an agent of the registry has neither re-registered nor been
+ * given up on since the master started. */
+static bool agents_recovering(struct ms_master *m)
+{
+	struct ag_map_iter it;
+	for (ag_map_iter_init(&it); ag_map_iter_next(&m->agents, &it);) {
+		const struct ms_agent *a = it.e->value;
+		if (!a->active && !a->unreachable && !a->gone)
+			return true;
+	}
+	return false;
+}
+
 void ms_reconcile(struct ms_master *m, struct ms_framework *fw, const struct pb_call *call)
 {
 	if (!call->reconcile.n_tasks) {
@@ -497,6 +510,7 @@ void ms_reconcile(struct ms_master *m, struct ms_framework *fw, const struct pb_
 			reconcile_known(fw, it.e->value);
 		return;
 	}
+	int recovering = -1; /* whether agents may still re-register; -1: not known yet */
 	for (size_t i = 0; i < call->reconcile.n_tasks; i++) {
 		const struct pb_reconcile_task *rt = &call->reconcile.tasks[i];
 		struct ms_task *t = ms_task_find(fw, rt->task_id);
@@ -509,6 +523,15 @@ void ms_reconcile(struct ms_master *m, struct ms_framework *fw, const struct pb_
 		 * still report the task; say nothing for now. */
 		if (a && !a->active && !a->unreachable && !a->gone)
 			continue;
+		/* No agent named, and some agents of the registry have not
+		 * re-registered since a restart or failover: any of them may
+		 * report it (Mesos waits too, until --agent_reregister_timeout). */
+		if (!rt->agent_id) {
+			if (recovering < 0)
+				recovering = agents_recovering(m);
+			if (recovering)
+				continue;
+		}
 		ms_task_send_master_update(
 		        m, fw, rt->task_id, rt->agent_id, unknown_task_state(m, fw, rt->agent_id),
 		        PB_REASON_RECONCILIATION, "Reconciliation: Task is unknown");

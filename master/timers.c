@@ -91,12 +91,15 @@ static void agent_check_cb(evutil_socket_t fd, short what, void *arg)
 	for (ag_map_iter_init(&it); ag_map_iter_next(&m->agents, &it);) {
 		struct ms_agent *a = it.e->value;
 		/* An agent recovered from the registry that has not re-registered
-		 * since this master started counts from the start. */
+		 * since this master started (or was elected) has
+		 * --agent_reregister_timeout from then, as in Mesos. */
 		bool recovered = !a->active && a->last_seen_ns == 0;
 		uint64_t seen = recovered ? m->start_ns : a->last_seen_ns;
-		if ((a->active || recovered) && !a->unreachable && !a->gone && now - seen > limit) {
-			ag_warn("agent %s (%s): no heartbeat for %.1f s: unreachable", a->id,
-			        a->hostname, (double)(now - seen) / 1e9);
+		uint64_t max = recovered ? m->flags.agent_reregister_timeout_ns : limit;
+		if ((a->active || recovered) && !a->unreachable && !a->gone && now - seen > max) {
+			ag_warn("agent %s (%s): %s for %.1f s: unreachable", a->id, a->hostname,
+			        recovered ? "not re-registered" : "no heartbeat",
+			        (double)(now - seen) / 1e9);
 			ms_agent_lost(m, a, false);
 		}
 	}
@@ -123,6 +126,8 @@ int ms_timers_start(struct ms_master *m, struct ag_error *err)
 	tv = to_timeval(m->flags.heartbeat_interval_ns);
 	evtimer_add(m->heartbeat, &tv);
 	uint64_t check = m->flags.agent_ping_timeout_ns / 2;
+	if (m->flags.agent_reregister_timeout_ns / 2 < check)
+		check = m->flags.agent_reregister_timeout_ns / 2;
 	tv = to_timeval(check ? check : 1000000);
 	evtimer_add(m->agent_checker, &tv);
 	return 0;

@@ -412,7 +412,7 @@ Test(sched, recovered_agents_that_never_come_back_become_unreachable)
 	agent_register(&a);
 	sim_peer_close(&a);
 	sim_kill_master();
-	sim_start_master((const char *const[]){PING_TIMEOUTS, NULL}, 0);
+	sim_start_master((const char *const[]){"--agent_reregister_timeout=600ms", NULL}, 0);
 	json_t *agents = op_get("GET_AGENTS");
 	cr_assert_str_eq(sim_jstr(agents, "get_agents.recovered_agents.0.id.value"), a.id);
 	json_decref(agents);
