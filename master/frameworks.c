@@ -201,7 +201,11 @@ static void fw_disconnected(struct ms_stream *s, enum ms_stream_close_reason rea
 	/* Outstanding offers go back: nobody can answer them now. */
 	ms_offers_rescind_matching(m, fw, NULL, false);
 	ms_allocate_soon(m);
-	fw_arm_failover(m, fw);
+	/* Not when the master stops (SIGTERM): removing a framework with
+	 * failover_timeout 0 would record its tombstone, and the next
+	 * master (a standby taking over) would refuse its re-subscription. */
+	if (reason != MS_STREAM_SHUTDOWN)
+		fw_arm_failover(m, fw);
 	ms_operator_broadcast(
 	        m, pb_operator_event(PB_OPEV_FRAMEWORK_UPDATED,
 	                             json_pack("{s:o}", "framework", ms_framework_json(m, fw))));

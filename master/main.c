@@ -109,7 +109,21 @@ static void raise_nofile(const struct ms_flags *f)
  * counted from now, not from the start of the process. */
 static int elected(struct ms_master *m, struct ag_error *err)
 {
-	(void)err;
+	int r = ms_zk_registry_open(m->zk, &m->registry, err);
+	if (r == 0)
+		r = ms_registry_frameworks_prune_removed(
+		        m->registry, m->flags.registry_max_removed_frameworks, NULL, NULL, err);
+	if (r == 0)
+		r = ms_recover_state(m, err);
+	if (r < 0)
+		return r;
+	size_t agents = 0, frameworks = 0;
+	AG_IGNORE_RESULT(
+	        ms_registry_agents_foreach(m->registry, (ms_registry_agent_cb)count, &agents, err));
+	AG_IGNORE_RESULT(ms_registry_frameworks_foreach(
+	        m->registry, (ms_registry_framework_cb)count, &frameworks, err));
+	ag_info("registry recovered from ZooKeeper: %zu agents, %zu frameworks", agents,
+	        frameworks);
 	m->start_ns = ag_now_ns();
 	m->start_wall_ns = ag_wall_ns();
 	return 0;
@@ -169,10 +183,14 @@ int main(int argc, char **argv)
 
 	struct event *sigterm = NULL, *sigint = NULL;
 	bool created = false;
+	/* With --zk the registry is in ZooKeeper, read once elected; the
+	 * master's id is its own (as a Mesos master's). */
+	if (m.flags.zk)
+		m.id = ms_uuid();
 	if (make_work_dir(m.flags.work_dir, &err) < 0 ||
-	    ms_registry_open(m.flags.work_dir, m.flags.registry_sync, &m.registry, &created, &err) <
-	            0 ||
-	    recover(&m, created, &err) < 0) {
+	    (!m.flags.zk && (ms_registry_open(m.flags.work_dir, m.flags.registry_sync, &m.registry,
+	                                      &created, &err) < 0 ||
+	                     recover(&m, created, &err) < 0))) {
 		ag_err("%s", err.msg);
 		goto out;
 	}
@@ -212,7 +230,7 @@ int main(int argc, char **argv)
 		ag_err("%s", err.msg);
 		goto out;
 	}
-	if (ms_master_init(&m, &err) < 0 || ms_recover_state(&m, &err) < 0) {
+	if (ms_master_init(&m, &err) < 0 || (!m.flags.zk && ms_recover_state(&m, &err) < 0)) {
 		ag_err("%s", err.msg);
 		goto out;
 	}
@@ -248,9 +266,6 @@ int main(int argc, char **argv)
 	/* A leader that lost its ZooKeeper session exits 1 (zk.h). */
 	status = ms_zk_lost(m.zk) ? 1 : 0;
 out:
-	/* The ZooKeeper session first: our node goes at once, and a standby
-	 * takes over without waiting for the session to expire. */
-	ms_zk_free(m.zk);
 	/* Streams first: their close callbacks still use the state. */
 	ms_http_free(m.http);
 	ms_master_fini(&m);
@@ -260,7 +275,11 @@ out:
 		event_free(sigint);
 	if (m.base)
 		event_base_free(m.base);
+	/* The registry before the ZooKeeper session it uses; closing the
+	 * session deletes our node at once: a standby takes over without
+	 * waiting for the session to expire. */
 	ms_registry_close(m.registry);
+	ms_zk_free(m.zk);
 	if (status == 0)
 		ag_info("stopped");
 	free(m.id);

@@ -1,5 +1,6 @@
 /* registry.c: see registry.h. */
 #include "master/registry.h"
+#include "master/registry_zk.h"
 
 #include <fcntl.h>
 #include <time.h>
@@ -123,6 +124,9 @@ static const char schema_v3[] =
 #define MS_REGISTRY_WAL_MAX "4194304"
 
 struct ms_registry {
+	/* Kept in ZooKeeper (ms_registry_open_zk): every call goes there,
+	 * the SQLite fields are unused. */
+	struct ms__regzk *zk;
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST__COUNT];
 	int lock_fd;
@@ -207,6 +211,8 @@ static int pragma_int(struct ms_registry *reg, const char *sql, int *ret)
 
 int ms_registry_schema_version(struct ms_registry *reg)
 {
+	if (reg->zk)
+		return MS_REGISTRY_SCHEMA_VERSION;
 	int v = -1;
 	(void)pragma_int(reg, "PRAGMA user_version", &v);
 	return v;
@@ -389,10 +395,30 @@ fail:
 	return r;
 }
 
+int ms_registry_open_zk(struct _zhandle *zh, const char *root, const char *fence,
+                        const struct ACL_vector *acl, struct ms_registry **ret,
+                        struct ag_error *err)
+{
+	struct ms_registry *reg = ag_calloc(1, sizeof(*reg));
+	reg->lock_fd = -1;
+	int r = ms__regzk_open(zh, root, fence, acl, &reg->zk, err);
+	if (r < 0) {
+		free(reg);
+		return r;
+	}
+	*ret = reg;
+	return 0;
+}
+
 void ms_registry_close(struct ms_registry *reg)
 {
 	if (!reg)
 		return;
+	if (reg->zk) {
+		ms__regzk_close(reg->zk);
+		free(reg);
+		return;
+	}
 	if (reg->db && !sqlite3_get_autocommit(reg->db))
 		(void)sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
 	for (int i = 0; i < ST__COUNT; i++)
@@ -409,6 +435,8 @@ void ms_registry_close(struct ms_registry *reg)
 
 int ms_registry_begin(struct ms_registry *reg, struct ag_error *err)
 {
+	if (reg->zk)
+		return ms__regzk_begin(reg->zk, err);
 	if (reg->in_batch)
 		return ag_error_msg(err, EALREADY, "registry: a batch is already open");
 	int r = run(reg, ST_BEGIN, "begin a batch", err);
@@ -419,6 +447,8 @@ int ms_registry_begin(struct ms_registry *reg, struct ag_error *err)
 
 int ms_registry_commit(struct ms_registry *reg, struct ag_error *err)
 {
+	if (reg->zk)
+		return ms__regzk_commit(reg->zk, err);
 	if (!reg->in_batch)
 		return ag_error_msg(err, EINVAL, "registry: commit without a batch");
 	reg->in_batch = false;
@@ -434,6 +464,10 @@ int ms_registry_commit(struct ms_registry *reg, struct ag_error *err)
 
 void ms_registry_rollback(struct ms_registry *reg)
 {
+	if (reg->zk) {
+		ms__regzk_rollback(reg->zk);
+		return;
+	}
 	if (!reg->in_batch)
 		return;
 	reg->in_batch = false;
@@ -443,6 +477,8 @@ void ms_registry_rollback(struct ms_registry *reg)
 
 bool ms_registry_in_batch(const struct ms_registry *reg)
 {
+	if (reg->zk)
+		return ms__regzk_in_batch(reg->zk);
 	return reg->in_batch;
 }
 
@@ -494,6 +530,8 @@ static int walk(struct ms_registry *reg, enum stmt st, const char *what,
 int ms_registry_meta_get(struct ms_registry *reg, const char *key, char **ret_value,
                          struct ag_error *err)
 {
+	if (reg->zk)
+		return ms__regzk_meta_get(reg->zk, key, ret_value, err);
 	sqlite3_stmt *s = reg->stmt[ST_META_GET];
 	bind_text(s, 1, key);
 	int rc = sqlite3_step(s);
@@ -514,6 +552,8 @@ int ms_registry_meta_get(struct ms_registry *reg, const char *key, char **ret_va
 int ms_registry_meta_set(struct ms_registry *reg, const char *key, const char *value,
                          struct ag_error *err)
 {
+	if (reg->zk)
+		return ms__regzk_meta_set(reg->zk, key, value, err);
 	sqlite3_stmt *s = reg->stmt[ST_META_SET];
 	bind_text(s, 1, key);
 	bind_text(s, 2, value);
@@ -525,6 +565,8 @@ int ms_registry_meta_set(struct ms_registry *reg, const char *key, const char *v
 int ms_registry_agent_put(struct ms_registry *reg, const struct ms_registry_agent *a,
                           struct ag_error *err)
 {
+	if (reg->zk)
+		return ms__regzk_agent_put(reg->zk, a, err);
 	sqlite3_stmt *s = reg->stmt[ST_AGENT_PUT];
 	bind_text(s, 1, a->id);
 	bind_text(s, 2, a->hostname);
@@ -540,11 +582,15 @@ int ms_registry_agent_put(struct ms_registry *reg, const struct ms_registry_agen
 
 int ms_registry_agent_mark_gone(struct ms_registry *reg, const char *id, struct ag_error *err)
 {
+	if (reg->zk)
+		return ms__regzk_agent_mark_gone(reg->zk, id, err);
 	return run_key(reg, ST_AGENT_GONE, id, "mark agent gone", err);
 }
 
 int ms_registry_agent_remove(struct ms_registry *reg, const char *id, struct ag_error *err)
 {
+	if (reg->zk)
+		return ms__regzk_agent_remove(reg->zk, id, err);
 	return run_key(reg, ST_AGENT_DEL, id, "remove agent", err);
 }
 
@@ -564,6 +610,8 @@ static int agent_row(sqlite3_stmt *s, void *cb, void *arg)
 int ms_registry_agents_foreach(struct ms_registry *reg, ms_registry_agent_cb cb, void *arg,
                                struct ag_error *err)
 {
+	if (reg->zk)
+		return ms__regzk_agents_foreach(reg->zk, cb, arg);
 	return walk(reg, ST_AGENT_LIST, "list agents", agent_row, (void *)cb, arg, err);
 }
 
@@ -572,6 +620,8 @@ int ms_registry_agents_foreach(struct ms_registry *reg, ms_registry_agent_cb cb,
 int ms_registry_framework_put(struct ms_registry *reg, const struct ms_registry_framework *fw,
                               struct ag_error *err)
 {
+	if (reg->zk)
+		return ms__regzk_framework_put(reg->zk, fw, err);
 	sqlite3_stmt *s = reg->stmt[ST_FW_PUT];
 	bind_text(s, 1, fw->id);
 	bind_text(s, 2, fw->info_json ? fw->info_json : "{}");
@@ -584,6 +634,8 @@ int ms_registry_framework_put(struct ms_registry *reg, const struct ms_registry_
 int ms_registry_framework_mark_removed(struct ms_registry *reg, const char *id,
                                        struct ag_error *err)
 {
+	if (reg->zk)
+		return ms__regzk_framework_mark_removed(reg->zk, id, err);
 	bind_text(reg->stmt[ST_FW_REMOVED], 1, id);
 	sqlite3_bind_int64(reg->stmt[ST_FW_REMOVED], 2, ag_wall_ns());
 	int r = run(reg, ST_FW_REMOVED, "mark framework removed", err);
@@ -594,6 +646,8 @@ int ms_registry_framework_mark_removed(struct ms_registry *reg, const char *id,
 
 uint64_t ms_registry_removed_frameworks(const struct ms_registry *reg)
 {
+	if (reg->zk)
+		return ms__regzk_removed_frameworks(reg->zk);
 	return reg->n_removed;
 }
 
@@ -620,6 +674,8 @@ int ms_registry_frameworks_prune_removed(struct ms_registry *reg, uint64_t keep,
                                          ms_registry_pruned_cb pruned, void *arg,
                                          struct ag_error *err)
 {
+	if (reg->zk)
+		return ms__regzk_frameworks_prune_removed(reg->zk, keep, pruned, arg, err);
 	if (reg->n_removed <= keep)
 		return reclaim(reg, err);
 	sqlite3_stmt *s = reg->stmt[ST_FW_PRUNE];
@@ -643,6 +699,8 @@ int ms_registry_frameworks_prune_removed(struct ms_registry *reg, uint64_t keep,
 
 int ms_registry_framework_remove(struct ms_registry *reg, const char *id, struct ag_error *err)
 {
+	if (reg->zk)
+		return ms__regzk_framework_remove(reg->zk, id, err);
 	return run_key(reg, ST_FW_DEL, id, "remove framework", err);
 }
 
@@ -661,6 +719,8 @@ static int fw_row(sqlite3_stmt *s, void *cb, void *arg)
 int ms_registry_frameworks_foreach(struct ms_registry *reg, ms_registry_framework_cb cb, void *arg,
                                    struct ag_error *err)
 {
+	if (reg->zk)
+		return ms__regzk_frameworks_foreach(reg->zk, cb, arg);
 	return walk(reg, ST_FW_LIST, "list frameworks", fw_row, (void *)cb, arg, err);
 }
 
@@ -669,6 +729,8 @@ int ms_registry_frameworks_foreach(struct ms_registry *reg, ms_registry_framewor
 int ms_registry_weight_set(struct ms_registry *reg, const char *role, double weight,
                            struct ag_error *err)
 {
+	if (reg->zk)
+		return ms__regzk_weight_set(reg->zk, role, weight, err);
 	if (!(weight > 0))
 		return ag_error_msg(err, EINVAL, "registry: the weight of role `%s` must be > 0",
 		                    role);
@@ -680,6 +742,8 @@ int ms_registry_weight_set(struct ms_registry *reg, const char *role, double wei
 
 int ms_registry_weight_remove(struct ms_registry *reg, const char *role, struct ag_error *err)
 {
+	if (reg->zk)
+		return ms__regzk_weight_remove(reg->zk, role, err);
 	return run_key(reg, ST_WEIGHT_DEL, role, "remove weight", err);
 }
 
@@ -691,5 +755,7 @@ static int weight_row(sqlite3_stmt *s, void *cb, void *arg)
 int ms_registry_weights_foreach(struct ms_registry *reg, ms_registry_weight_cb cb, void *arg,
                                 struct ag_error *err)
 {
+	if (reg->zk)
+		return ms__regzk_weights_foreach(reg->zk, cb, arg);
 	return walk(reg, ST_WEIGHT_LIST, "list weights", weight_row, (void *)cb, arg, err);
 }

@@ -58,6 +58,21 @@ AG_WARN_UNUSED int ms_registry_open(const char *work_dir, enum ms_registry_sync 
                                     struct ms_registry **ret, bool *ret_created,
                                     struct ag_error *err);
 
+struct _zhandle;
+struct ACL_vector;
+/* The registry kept in ZooKeeper under `root` (agora-master --zk; see
+ * registry_zk.h for the layout) through the connected handle `zh`, read
+ * whole before this returns; the same calls as above then read and write
+ * it there, with the same contract (a write has reached ZooKeeper's
+ * quorum when its call or ms_registry_commit returns 0). Every write
+ * checks that `fence` (the leader's own ephemeral znode) still exists, in
+ * the same atomic multi-op: a master whose session has gone cannot write.
+ * New znodes get `acl`. `zh` must outlive the registry. *ret is freed
+ * with ms_registry_close() (which leaves `zh` open). */
+AG_WARN_UNUSED int ms_registry_open_zk(struct _zhandle *zh, const char *root, const char *fence,
+                                       const struct ACL_vector *acl, struct ms_registry **ret,
+                                       struct ag_error *err);
+
 /* Close; an open batch is rolled back. NULL is allowed. */
 void ms_registry_close(struct ms_registry *reg);
 

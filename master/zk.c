@@ -5,6 +5,7 @@
 #include "master/master.h"
 
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,6 +36,10 @@ struct msg {
 struct ctx {
 	int wfd;
 	unsigned gen;
+	/* The handle's context: when its connection went down (monotonic
+	 * ms; 0: up), written by the ZooKeeper thread as the event comes,
+	 * before the loop hears of it. */
+	_Atomic int64_t *down_since;
 	char *name; /* MSG_DATA: the znode read */
 };
 
@@ -55,6 +60,7 @@ struct ms_zk {
 	char *leader;     /* the leading znode's name */
 	char *leader_url; /* "http://ip:port" of the leader; NULL: unknown */
 	char *lost_reason;
+	_Atomic int64_t down_since;
 };
 
 /* ---- the URL --------------------------------------------------------- */
@@ -168,6 +174,7 @@ static struct ctx *ctx_new(const struct ms_zk *zk, const char *name)
 	struct ctx *c = ag_calloc(1, sizeof(*c));
 	c->wfd = zk->pipe[1];
 	c->gen = zk->gen;
+	c->down_since = (_Atomic int64_t *)&zk->down_since;
 	c->name = name ? ag_strdup(name) : NULL;
 	return c;
 }
@@ -178,6 +185,13 @@ static void on_watch(zhandle_t *zh, int type, int state, const char *path, void 
 	(void)path;
 	const struct ctx *c = arg;
 	if (type == ZOO_SESSION_EVENT) {
+		if (state == ZOO_CONNECTED_STATE) {
+			atomic_store(c->down_since, 0);
+		} else {
+			int64_t zero = 0;
+			atomic_compare_exchange_strong(c->down_since, &zero,
+			                               (int64_t)(ag_now_ns() / 1000000));
+		}
 		struct msg *msg = msg_new(MSG_SESSION, c->gen);
 		msg->state = state;
 		post(c->wfd, msg);
@@ -251,10 +265,15 @@ static void lose(struct ms_zk *zk, const char *why)
 	zk->lost = true;
 	zk->lost_reason = ag_strdup(why);
 	if (zk->leading) {
-		ag_err("lost leadership: %s; ending every stream and exiting (a supervisor "
-		       "starts this master again as a standby)",
+		/* At once and without a word more to anyone: its streams'
+		 * close callbacks would act on state another master may own
+		 * now (a framework's failover removes it, in the registry);
+		 * exiting ends every stream and connection in one go. */
+		ag_err("lost leadership: %s; exiting at once (a supervisor starts this master "
+		       "again as a standby)",
 		       why);
-		ms_http_close_streams(zk->m->http);
+		fflush(stderr);
+		_exit(1);
 	} else {
 		ag_err("cannot contend for leadership: %s; exiting", why);
 	}
@@ -568,8 +587,14 @@ static void redirect(struct evhttp_request *req, const char *base, const char *p
 static bool gate(struct evhttp_request *req, const char *path, void *arg)
 {
 	struct ms_zk *zk = arg;
-	if (zk->leading)
+	if (zk->leading) {
+		/* The loop may hear of a lost connection late (it was busy, or
+		 * blocked in a registry write): the gate looks for itself. */
+		int64_t down = atomic_load(&zk->down_since);
+		if (down && (int64_t)(ag_now_ns() / 1000000) - down > zk->timeout_ms / 6)
+			lose(zk, "disconnected from ZooKeeper for a sixth of the session timeout");
 		return false;
+	}
 	if (zk->lost) {
 		ms_http_reply_error(req, HTTP_SERVUNAVAIL, "This master lost its leadership: %s",
 		                    zk->lost_reason);
@@ -671,8 +696,6 @@ void ms_zk_free(struct ms_zk *zk)
 {
 	if (!zk)
 		return;
-	if (zk->m && zk->m->http)
-		ms_http_set_gate(zk->m->http, NULL, NULL);
 	/* Joins the client's threads: no completion runs after it. */
 	if (zk->zh)
 		zookeeper_close(zk->zh);
@@ -695,6 +718,18 @@ void ms_zk_free(struct ms_zk *zk)
 	free(zk->leader_url);
 	free(zk->lost_reason);
 	free(zk);
+}
+
+int ms_zk_registry_open(struct ms_zk *zk, struct ms_registry **ret, struct ag_error *err)
+{
+	/* It holds the agents' secrets: with credentials, ours alone. */
+	static struct ACL entry;
+	static struct ACL_vector own = {.count = 1, .data = &entry};
+	entry = (struct ACL){.perms = ZOO_PERM_ALL, .id = ZOO_AUTH_IDS};
+	_cleanup_free_ char *root = ag_asprintf("%s/registry", zk->url.path);
+	_cleanup_free_ char *fence = ag_asprintf("%s/%s", zk->url.path, zk->own);
+	return ms_registry_open_zk(zk->zh, root, fence, zk->url.auth ? &own : &ZOO_OPEN_ACL_UNSAFE,
+	                           ret, err);
 }
 
 bool ms_zk_leading(const struct ms_zk *zk)

@@ -12,10 +12,17 @@
  * disconnected from the ensemble for a sixth of the negotiated session
  * timeout (the client notices a silent server after two thirds of it, so
  * a sixth still leaves the last sixth before the ensemble can expire the
- * session and elect a successor), stops leading at once: it ends every
- * stream, refuses every call with 503, and exits (status 1), as a Mesos
- * master does ("lost leadership"): its memory may be stale, and its
- * supervisor starts it again as a new contender.
+ * session and elect a successor), stops leading at once: it exits
+ * (status 1) on the spot, which ends every stream and connection and
+ * writes nothing more (a stream's close callback would act on state that
+ * another master may own now), as a Mesos master does ("lost
+ * leadership"): its memory may be stale, and its supervisor starts it
+ * again as a new contender. Its registry writes are fenced as well
+ * (registry_zk.h). A standby that loses its session contends again with
+ * a new one.
+ *
+ * The registry. With --zk it lives in ZooKeeper (registry_zk.h), read by
+ * the master once elected (the `elected` callback); a standby holds none.
  *
  * Threads. libzookeeper-mt runs its completions and watchers on its own
  * thread; they only copy what they got into a message and hand it to the
@@ -30,6 +37,7 @@
 #include <event2/http.h>
 
 struct ms_master;
+struct ms_registry;
 struct ms_zk;
 
 /* A `zk://[user:pass@]host:port[,host:port...]/path` URL, split. Strings
@@ -57,6 +65,14 @@ AG_WARN_UNUSED int ms_zk_start(struct ms_master *m, ms_zk_elected_cb elected, st
                                struct ag_error *err);
 /* Close the session (the znode goes at once) and free. NULL is allowed. */
 void ms_zk_free(struct ms_zk *zk);
+
+/* The registry in ZooKeeper (registry_zk.h) under `<path>/registry`, on
+ * this contender's session, fenced on its own znode: for the `elected`
+ * callback. Without credentials in --zk its znodes are readable by anyone
+ * who can reach the ensemble (they hold the agents' secrets); with them,
+ * by this user only. */
+AG_WARN_UNUSED int ms_zk_registry_open(struct ms_zk *zk, struct ms_registry **ret,
+                                       struct ag_error *err);
 
 /* Whether this master leads: always true without --zk (zk NULL). */
 bool ms_zk_leading(const struct ms_zk *zk);

@@ -13,6 +13,7 @@
  * of tests/lib belongs to the clients' side of issue 16). */
 #include "agtest.h"
 #include "master_client.h"
+#include "master_sim.h"
 #include "tmpdir.h"
 
 #include <arpa/inet.h>
@@ -244,7 +245,8 @@ static void teardown(void)
 	proxy_stop();
 	stop(&zk_pid);
 	if (dir[0])
-		(void)td_remove(dir);
+		if (!getenv("AGT_KEEP"))
+			(void)td_remove(dir);
 	dir[0] = '\0';
 }
 
@@ -385,14 +387,18 @@ Test(master_zk, standby_redirects_to_the_leader_and_znodes_hold_master_info)
 	cr_assert(atomic_load(&connected));
 	struct String_vector kids = {0};
 	cr_assert_eq(zoo_get_children(zh, "/agora/ha", 0, &kids), ZOK);
-	cr_assert_eq(kids.count, 2);
 	const char *lowest = NULL;
+	int contenders = 0;
 	for (int i = 0; i < kids.count; i++) {
+		if (strcmp(kids.data[i], "registry") == 0)
+			continue; /* the leader's registry (registry_zk.h) */
+		contenders++;
 		cr_assert_eq(strncmp(kids.data[i], "json.info_", 10), 0, "%s", kids.data[i]);
 		cr_assert_eq(strlen(kids.data[i]), 20, "a 10-digit sequence: %s", kids.data[i]);
 		if (!lowest || strcmp(kids.data[i], lowest) < 0)
 			lowest = kids.data[i];
 	}
+	cr_assert_eq(contenders, 2);
 	char path[128], data[2048];
 	snprintf(path, sizeof(path), "/agora/ha/%s", lowest);
 	int dlen = sizeof(data) - 1;
@@ -429,7 +435,7 @@ Test(master_zk, standby_redirects_to_the_leader_and_znodes_hold_master_info)
 	wait_status(p2, 200, 5000);
 	cr_assert_lt(now_ms() - t0, 5000);
 	cr_assert_eq(zoo_get_children(zh, "/agora/ha", 0, &kids), ZOK);
-	cr_assert_eq(kids.count, 1);
+	cr_assert_eq(kids.count, 2, "the registry and the new leader's node");
 	deallocate_String_vector(&kids);
 	zookeeper_close(zh);
 }
@@ -504,7 +510,10 @@ Test(master_zk, leader_cut_from_zookeeper_stops_before_a_successor_leads)
 	 * after 2/3 of it, the leader gives up 1/6 later. */
 	cr_assert_lt(t_stop - t0, 2000, "stopped leading %lld ms after the cut",
 	             (long long)(t_stop - t0));
-	cr_assert_geq(t_lead - t0, 2000, "the successor led before the session could expire");
+	/* The session expires 2 s after ZooKeeper last heard from the leader,
+	 * which may be up to a third of that before the cut: the successor
+	 * may lead before 2 s, but never before the old leader stopped. */
+	cr_assert_lt(t_stop, t_lead);
 	cr_log_info("cut at 0: old leader stopped at %lld ms, successor led at %lld ms (%d rounds)",
 	            (long long)(t_stop - t0), (long long)(t_lead - t0), rounds);
 	mc_close(c);
@@ -557,4 +566,154 @@ Test(master_zk, no_leader_known_is_503_and_bad_urls_are_refused)
 			fclose(f);
 		cr_assert(strstr(text, "--zk"), "%s: the error names the flag: %s", bad[i], text);
 	}
+}
+
+/* ---- item 3: the registry in ZooKeeper --------------------------------- */
+
+static void setup_sim(void)
+{
+	setup();
+	sim_init();
+}
+
+static void teardown_sim(void)
+{
+	sim_fini();
+	teardown();
+}
+
+TestSuite(master_zk_registry, .init = setup_sim, .fini = teardown_sim, .timeout = 120);
+
+/* Whether /agora/ha/registry/<dir>/<name> exists. */
+static bool znode_exists(zhandle_t *zh, const char *dir_name, const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "/agora/ha/registry/%s/%s", dir_name, name);
+	struct Stat st;
+	return zoo_exists(zh, path, 0, &st) == ZOK;
+}
+
+static zhandle_t *zk_client(void)
+{
+	static atomic_bool connected;
+	atomic_store(&connected, false);
+	char hosts[64];
+	snprintf(hosts, sizeof(hosts), "127.0.0.1:%u", zk_port);
+	zoo_set_debug_level((ZooLogLevel)0);
+	zhandle_t *zh = zookeeper_init(hosts, zk_watcher, 10000, NULL, &connected, 0);
+	cr_assert_not_null(zh);
+	for (int i = 0; i < 500 && !atomic_load(&connected); i++)
+		usleep(10 * 1000);
+	cr_assert(atomic_load(&connected));
+	return zh;
+}
+
+Test(master_zk_registry, a_new_leader_reads_the_registry_and_waits_for_agents)
+{
+	char zkarg[128];
+	snprintf(zkarg, sizeof(zkarg), "--zk=zk://127.0.0.1:%u/agora/ha", zk_port);
+	sim_start_master((const char *const[]){zkarg, "--zk_session_timeout=2secs", NULL}, 0);
+	uint16_t p1 = sim_port, p2;
+	wait_status(p1, 200, 15000);
+	start_master(1, zk_port, "2secs", &p2);
+	wait_status(p2, 307, 15000);
+
+	/* State the registry keeps: an agent (and its secret), a framework,
+	 * a weight, a tombstone; and a task, which it does not keep. */
+	struct sim_peer a, f, gone;
+	char offer[256];
+	sim_agent_register(&a, "a1", SIM_AGENT_RES);
+	sim_fw_subscribe(&f, NULL, NULL);
+	sim_next_offer(&f, 5000, offer);
+	cr_assert_eq(sim_fw_launch(&f, offer, a.id, "t1", "1", NULL), 202);
+	json_t *run = sim_peer_next(&a, "RUN_TASK", 3000);
+	cr_assert_not_null(run);
+	char *fwinfo = json_dumps(sim_jget(run, "run_task.framework_info"), JSON_COMPACT);
+	char *task = json_dumps(sim_jget(run, "run_task.task"), JSON_COMPACT);
+	json_decref(run);
+	cr_assert_eq(sim_agent_update(&a, f.id, "t1", "TASK_RUNNING", SIM_UUIDS[0]), 202);
+	sim_expect_update(&f, "TASK_RUNNING");
+	cr_assert_eq(sim_op_status("{\"type\":\"UPDATE_WEIGHTS\",\"update_weights\":{"
+	                           "\"weight_infos\":[{\"role\":\"web/a\",\"weight\":2.5}]}}"),
+	             200);
+	sim_fw_subscribe(&gone, NULL, NULL);
+	cr_assert_eq(sim_fw_teardown(&gone), 202);
+
+	/* One small znode per record. */
+	zhandle_t *zh = zk_client();
+	cr_assert(znode_exists(zh, "agents", a.id));
+	cr_assert(znode_exists(zh, "frameworks", f.id));
+	cr_assert(znode_exists(zh, "frameworks", gone.id));
+	cr_assert(znode_exists(zh, "weights", "web%2Fa"));
+	char path[512], data[8192];
+	snprintf(path, sizeof(path), "/agora/ha/registry/agents/%s", a.id);
+	int dlen = sizeof(data) - 1;
+	cr_assert_eq(zoo_get(zh, path, 0, data, &dlen, NULL), ZOK);
+	data[dlen] = '\0';
+	cr_assert(strstr(data, sim_agent_secret(a.id)), "the agent's secret: %s", data);
+	zookeeper_close(zh);
+
+	/* The leader dies; the standby takes over within the session
+	 * timeout and a little. */
+	char fid[256], gid[256];
+	snprintf(fid, sizeof(fid), "%s", f.id);
+	snprintf(gid, sizeof(gid), "%s", gone.id);
+	sim_peer_close(&a);
+	sim_peer_close(&f);
+	sim_peer_close(&gone);
+	int64_t t0 = now_ms();
+	sim_kill_master();
+	wait_status(p2, 200, 10000);
+	cr_log_info("the standby led %lld ms after the SIGKILL", (long long)(now_ms() - t0));
+	sim_port = p2;
+
+	/* What the registry kept is there. */
+	char *body = NULL;
+	cr_assert_eq(op_call(p2, "{\"type\":\"GET_WEIGHTS\"}", NULL, 0, &body), 200);
+	cr_assert(strstr(body, "web/a") && strstr(body, "2.5"), "%s", body);
+	free(body);
+	cr_assert_eq(op_call(p2, "{\"type\":\"GET_AGENTS\"}", NULL, 0, &body), 200);
+	cr_assert(strstr(body, "recovered_agents") && strstr(body, a.id), "%s", body);
+	free(body);
+	/* The torn-down framework may not come back. */
+	sim_fw_open_as(&gone, gid);
+	json_t *ev = sim_peer_next(&gone, "ERROR", 3000);
+	cr_assert_not_null(ev, "the removed framework was let back in");
+	json_decref(ev);
+	sim_peer_close(&gone);
+	/* The framework re-subscribes with its id; its task's agent has not
+	 * re-registered: reconciliation waits. */
+	sim_fw_subscribe(&f, fid, NULL);
+	cr_assert_str_eq(f.id, fid);
+	cr_assert_eq(sim_fw_call(&f,
+	                         "{\"type\":\"RECONCILE\",\"framework_id\":{\"value\":\"%s\"},"
+	                         "\"reconcile\":{\"tasks\":[{\"task_id\":{\"value\":\"t1\"}}]}}",
+	                         f.id),
+	             202);
+	ev = sim_peer_next(&f, "UPDATE", 1000);
+	cr_assert_null(ev, "TASK_LOST before the agent could re-register");
+	/* The agent re-registers with the secret the first leader issued
+	 * (from the registry), with its task. */
+	char *fws = NULL, *tasks = NULL;
+	cr_assert_geq(asprintf(&fws, "[%s]", fwinfo), 0);
+	cr_assert_geq(asprintf(&tasks,
+	                       "[{\"framework_id\":{\"value\":\"%s\"},\"task\":%s,\"status\":{"
+	                       "\"task_id\":{\"value\":\"t1\"},\"state\":\"TASK_RUNNING\"}}]",
+	                       fid, task),
+	              0);
+	sim_agent_reregister(&a, "a1", SIM_AGENT_RES, fws, tasks);
+	sim_peer_forget(&f, NULL);
+	cr_assert_eq(sim_fw_call(&f,
+	                         "{\"type\":\"RECONCILE\",\"framework_id\":{\"value\":\"%s\"},"
+	                         "\"reconcile\":{\"tasks\":[]}}",
+	                         f.id),
+	             202);
+	ev = sim_peer_next(&f, "UPDATE", 3000);
+	cr_assert_not_null(ev);
+	cr_assert_str_eq(sim_jstr(ev, "update.status.state"), "TASK_RUNNING");
+	json_decref(ev);
+	free(fws);
+	free(tasks);
+	free(fwinfo);
+	free(task);
 }
