@@ -14,6 +14,7 @@
 #include "agtest.h"
 #include "master_client.h"
 #include "master_sim.h"
+#include "master/registry.h"
 #include "tmpdir.h"
 
 #include <arpa/inet.h>
@@ -315,6 +316,8 @@ static int request(uint16_t port, const char *method, const char *path, const ch
 	mc_response_free(&r);
 	return s;
 }
+
+static zhandle_t *zk_client(void);
 
 static void zk_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
 {
@@ -716,4 +719,141 @@ Test(master_zk_registry, a_new_leader_reads_the_registry_and_waits_for_agents)
 	free(tasks);
 	free(fwinfo);
 	free(task);
+}
+
+/* ---- the registry's ZooKeeper backend, through registry.h -------------- */
+
+static int collect_weight(const char *role, double w, void *arg)
+{
+	json_object_set_new(arg, role, json_real(w));
+	return 0;
+}
+
+static int collect_agent(const struct ms_registry_agent *a, void *arg)
+{
+	json_object_set_new(arg, a->id,
+	                    json_pack("{s:s, s:s, s:b, s:s?}", "hostname", a->hostname, "info",
+	                              a->info_json, "gone", a->gone, "secret", a->secret));
+	return 0;
+}
+
+static int collect_fw(const struct ms_registry_framework *fw, void *arg)
+{
+	json_object_set_new(
+	        arg, fw->id,
+	        json_pack("{s:b, s:f}", "removed", fw->removed, "ft", fw->failover_timeout_s));
+	return 0;
+}
+
+static void collect_pruned(const char *id, void *arg)
+{
+	json_array_append_new(arg, json_string(id));
+}
+
+static json_t *weights_of(struct ms_registry *reg)
+{
+	struct ag_error err = {0};
+	json_t *w = json_object();
+	cr_assert_eq(ms_registry_weights_foreach(reg, collect_weight, w, &err), 0, "%s", err.msg);
+	return w;
+}
+
+Test(master_zk, registry_backend_keeps_records_batches_and_is_fenced)
+{
+	zhandle_t *zh = zk_client();
+	cr_assert_eq(zoo_create(zh, "/t", "", 0, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0), ZOK);
+	cr_assert_eq(
+	        zoo_create(zh, "/t/fence", "", 0, &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL, NULL, 0),
+	        ZOK);
+	struct ag_error err = {0};
+	struct ms_registry *reg = NULL;
+	cr_assert_eq(ms_registry_open_zk(zh, "/t/registry", "/t/fence", &ZOO_OPEN_ACL_UNSAFE, &reg,
+	                                 &err),
+	             0, "%s", err.msg);
+	struct ms_registry_agent a = {.id = "ag-1",
+	                              .hostname = "h1",
+	                              .info_json = "{\"hostname\":\"h1\"}",
+	                              .registered_at_ns = 5,
+	                              .secret = "abcd"};
+	cr_assert_eq(ms_registry_agent_put(reg, &a, &err), 0, "%s", err.msg);
+	cr_assert_eq(ms_registry_agent_mark_gone(reg, "ag-1", &err), 0);
+	cr_assert_eq(ms_registry_agent_mark_gone(reg, "nope", &err), -ENOENT);
+	struct ms_registry_framework fw = {
+	        .id = "fw-0", .info_json = "{}", .failover_timeout_s = 7};
+	cr_assert_eq(ms_registry_framework_put(reg, &fw, &err), 0);
+	const char *tombs[] = {"fw-1", "fw-2", "fw-3"};
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_eq(ms_registry_framework_mark_removed(reg, tombs[i], &err), 0);
+		usleep(2000); /* distinct removal times */
+	}
+	cr_assert_eq(ms_registry_framework_mark_removed(reg, "fw-1", &err), 0);
+	cr_assert_eq(ms_registry_removed_frameworks(reg), 3);
+	cr_assert_eq(ms_registry_weight_set(reg, "web/a", 2.5, &err), 0);
+	cr_assert_eq(ms_registry_weight_set(reg, "x", 0, &err), -EINVAL);
+	cr_assert_eq(ms_registry_meta_set(reg, "k", "v", &err), 0);
+
+	/* A batch rolled back leaves nothing; one committed, everything. */
+	cr_assert_eq(ms_registry_begin(reg, &err), 0);
+	cr_assert_eq(ms_registry_begin(reg, &err), -EALREADY);
+	cr_assert_eq(ms_registry_weight_set(reg, "b1", 1, &err), 0);
+	cr_assert_eq(ms_registry_weight_remove(reg, "web/a", &err), 0);
+	ms_registry_rollback(reg);
+	json_t *w = weights_of(reg);
+	cr_assert_eq(json_object_size(w), 1);
+	cr_assert_not_null(json_object_get(w, "web/a"));
+	json_decref(w);
+	cr_assert_eq(ms_registry_begin(reg, &err), 0);
+	cr_assert_eq(ms_registry_weight_set(reg, "b1", 1, &err), 0);
+	cr_assert_eq(ms_registry_weight_set(reg, "b2", 3, &err), 0);
+	cr_assert_eq(ms_registry_commit(reg, &err), 0, "%s", err.msg);
+
+	/* Tombstones beyond the bound go, oldest first. */
+	json_t *pruned = json_array();
+	cr_assert_eq(ms_registry_frameworks_prune_removed(reg, 1, collect_pruned, pruned, &err), 0);
+	cr_assert_eq(json_array_size(pruned), 2);
+	cr_assert_str_eq(json_string_value(json_array_get(pruned, 0)), "fw-1");
+	cr_assert_str_eq(json_string_value(json_array_get(pruned, 1)), "fw-2");
+	json_decref(pruned);
+	ms_registry_close(reg);
+
+	/* Read back by a new reader (the next leader), from the znodes. */
+	struct Stat st;
+	cr_assert_eq(zoo_exists(zh, "/t/registry/weights/web%2Fa", 0, &st), ZOK);
+	cr_assert_eq(zoo_exists(zh, "/t/registry/frameworks/fw-1", 0, &st), ZNONODE);
+	cr_assert_eq(ms_registry_open_zk(zh, "/t/registry", "/t/fence", &ZOO_OPEN_ACL_UNSAFE, &reg,
+	                                 &err),
+	             0, "%s", err.msg);
+	w = weights_of(reg);
+	cr_assert_eq(json_object_size(w), 3);
+	cr_assert_float_eq(json_real_value(json_object_get(w, "b2")), 3.0, 1e-9);
+	json_decref(w);
+	json_t *agents = json_object(), *fws = json_object();
+	cr_assert_eq(ms_registry_agents_foreach(reg, collect_agent, agents, &err), 0);
+	cr_assert_eq(ms_registry_frameworks_foreach(reg, collect_fw, fws, &err), 0);
+	json_t *ag = json_object_get(agents, "ag-1");
+	cr_assert_str_eq(json_string_value(json_object_get(ag, "secret")), "abcd");
+	cr_assert_str_eq(json_string_value(json_object_get(ag, "info")), "{\"hostname\":\"h1\"}");
+	cr_assert(json_is_true(json_object_get(ag, "gone")));
+	cr_assert_eq(json_object_size(fws), 2, "fw-0 and the newest tombstone");
+	cr_assert(json_is_false(json_object_get(json_object_get(fws, "fw-0"), "removed")));
+	cr_assert(json_is_true(json_object_get(json_object_get(fws, "fw-3"), "removed")));
+	cr_assert_eq(ms_registry_removed_frameworks(reg), 1);
+	json_decref(agents);
+	json_decref(fws);
+	char *v = NULL;
+	cr_assert_eq(ms_registry_meta_get(reg, "k", &v, &err), 0);
+	cr_assert_str_eq(v, "v");
+	free(v);
+
+	/* The fence gone (the leader's session with it): no write passes,
+	 * and the error says why; what was read stays. */
+	cr_assert_eq(zoo_delete(zh, "/t/fence", -1), ZOK);
+	cr_assert_eq(ms_registry_weight_set(reg, "late", 1, &err), -ENOTCONN);
+	cr_assert(strstr(err.msg, "no longer leads") && strstr(err.msg, "/t/fence"), "%s", err.msg);
+	cr_assert_eq(zoo_exists(zh, "/t/registry/weights/late", 0, &st), ZNONODE);
+	w = weights_of(reg);
+	cr_assert_null(json_object_get(w, "late"));
+	json_decref(w);
+	ms_registry_close(reg);
+	zookeeper_close(zh);
 }
