@@ -489,6 +489,15 @@ static void on_disconnected(void *ctx, const char *why, int64_t retry_ms)
 	ag_warn("%s; re-registering in %.1f s", why, (double)retry_ms / 1000.0);
 }
 
+static void on_master_changed(void *ctx, const char *host, int port, const char *why)
+{
+	(void)ctx;
+	if (host)
+		ag_info("the master is now %s:%d (%s)", host, port, why);
+	else
+		ag_warn("no leading master: %s; waiting for ZooKeeper to name one", why);
+}
+
 static void on_secret_unsaved(void *ctx, const char *why)
 {
 	(void)ctx;
@@ -878,13 +887,14 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *secret = ag_asprintf("%s/agent-secret", a->work_dir);
-	struct agent_ml_config mc = {.host = a->master_host,
-	                             .port = a->master_port,
+	struct agent_ml_config mc = {.master = a->master_host,
 	                             .backoff_base_ms = a->registration_backoff_ms,
 	                             .secret_path = secret};
-	struct agent_ml_callbacks cb = {registration, on_registered, on_message, on_disconnected,
-	                                on_secret_unsaved};
-	a->link = agent_ml_new(a->base, &mc, &cb, a);
+	struct agent_ml_callbacks cb = {registration,    on_registered,     on_message,
+	                                on_disconnected, on_secret_unsaved, on_master_changed};
+	a->link = agent_ml_new(a->base, &mc, &cb, a, err);
+	if (!a->link)
+		return -EINVAL;
 	return agent_ml_load_secret(a->link, err);
 }
 

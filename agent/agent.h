@@ -26,7 +26,7 @@ struct agent {
 	const char *cgroup_parent; /* NULL: CTZ_DEFAULT_CGROUP_PARENT */
 	const char *monitor_path;  /* agora-monitor; NULL: next to the agent (ctz_config) */
 	char *master_host;
-	int master_port, port;
+	int port;
 	int64_t update_backoff_ms, registration_backoff_ms;
 	struct ctz_pol_config policy;
 	struct ctz_userns_pool userns; /* root tasks' host ids; count 0: none */

@@ -306,7 +306,8 @@ static int parse_userns_size(const struct ag_flag *fl, const char *v, void *fiel
 #define ROLES(name, field, help) STR(name, field, "none", "roles (comma list, \"*\": all) " help)
 
 static const struct ag_flag flags[] = {
-        STR("master", master, NULL, "HOST:PORT of the master (required)"),
+        STR("master", master, NULL,
+            "HOST:PORT, HOST:PORT,... (307s followed) or zk://HOST:PORT,.../PATH (required)"),
         STR("work_dir", work_dir, NULL, "database, records, sandboxes (required, absolute)"),
         STR("hostname", hostname, "uname", "reported hostname"),
         {"port", AG_FLAG_PORT, OFF(port), "0", "operator endpoints on IP:N (0: none)", 0, NULL},

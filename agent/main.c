@@ -6,6 +6,7 @@
  * (updates.h) and the operator endpoints (operator.c). */
 #include "agent/agent.h"
 #include "agent/flags.h"
+#include "agent/master_link.h"
 #include "common/log.h"
 
 #include <event2/event.h>
@@ -93,13 +94,12 @@ int main(int argc, char **argv)
 		        F.frameworks_home);
 		return 2;
 	}
-	const char *colon = strrchr(master, ':');
-	if (!colon || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535) {
-		fprintf(stderr, "agora-agent: --master: HOST:PORT, got `%s`\n", master);
+	/* HOST:PORT, several (307s followed), or zk:// (the leader followed). */
+	if (agent_ml_check_master(master, &ferr) < 0) {
+		fprintf(stderr, "agora-agent: %s\n", ferr.msg);
 		return 2;
 	}
-	A.master_host = strndup(master, (size_t)(colon - master));
-	A.master_port = atoi(colon + 1);
+	A.master_host = strdup(master);
 	ag_log_set_level(F.log_level);
 	mkdir(A.work_dir, 0700);
 

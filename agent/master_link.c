@@ -1,5 +1,6 @@
 /* master_link.c: the stream and the POSTs to the master (master_link.h). */
 #include "agent/master_link.h"
+#include "zkdetect/zkdetect.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -33,9 +34,133 @@ struct agent_ml_link {
 	 * still has to reach cfg.secret_path. */
 	char secret[PB_AGENT_SECRET_LEN + 1];
 	bool secret_unsaved;
+	/* cfg.master: the masters tried in turn (the next one after a loss),
+	 * or the ZooKeeper detector and its last leader's znode. */
+	char **addrs;
+	int naddrs, next;
+	struct zkd_detector *zk;
+	char *leader_znode; /* NULL: no leader known */
+	bool started;
+	/* A 307 moved cfg.host: the next try goes there at once (3 times
+	 * between registrations, then with the backoff). */
+	bool redirected;
+	int redirects;
+	/* POST connections to former masters, freed later: a request still
+	 * on one hears its failure. */
+	struct evhttp_connection *retired[4];
 };
 
 static void lost(struct agent_ml_link *l, const char *fmt, ...) AG_PRINTF(2, 3);
+
+/* Talk to the master at host:port from now on; a POST connection to the
+ * former one is retired. */
+static void set_target(struct agent_ml_link *l, const char *host, int port)
+{
+	if (l->cfg.host && strcmp(l->cfg.host, host) == 0 && l->cfg.port == port)
+		return;
+	free((char *)l->cfg.host);
+	l->cfg.host = ag_strdup(host);
+	l->cfg.port = port;
+	if (!l->post)
+		return;
+	size_t n = sizeof(l->retired) / sizeof(l->retired[0]);
+	if (l->retired[n - 1])
+		evhttp_connection_free(l->retired[n - 1]);
+	memmove(l->retired + 1, l->retired, (n - 1) * sizeof(l->retired[0]));
+	l->retired[0] = TAKE_PTR(l->post);
+}
+
+/* HOST:PORT of `len` bytes (port 1-65535, a host before it): host into
+ * `host` (n bytes) and *port, or false. */
+static bool split_host_port(const char *s, size_t len, char *host, size_t n, int *port)
+{
+	const char *colon = memrchr(s, ':', len);
+	if (!colon || colon == s || (size_t)(colon - s) >= n)
+		return false;
+	_cleanup_free_ char *digits = strndup(colon + 1, len - (size_t)(colon - s) - 1);
+	uint64_t v;
+	if (!digits || !digits[0] || ag_parse_u64(digits, &v) < 0 || v == 0 || v > 65535 ||
+	    strchr(digits, '\n'))
+		return false;
+	for (const char *p = s; p < colon; p++)
+		if (*p <= ' ' || *p == '/' || *p == ',' || *p == '@')
+			return false;
+	snprintf(host, n, "%.*s", (int)(colon - s), s);
+	*port = (int)v;
+	return true;
+}
+
+/* The leader named by a 307's Location: http://HOST:PORT/... or
+ * //HOST:PORT/... (Mesos's form). */
+static bool parse_location(const char *loc, char *host, size_t n, int *port)
+{
+	if (strncmp(loc, "http://", 7) == 0)
+		loc += 7;
+	else if (strncmp(loc, "//", 2) == 0)
+		loc += 2;
+	else
+		return false;
+	return split_host_port(loc, strcspn(loc, "/?#"), host, n, port);
+}
+
+int agent_ml_check_master(const char *master, struct ag_error *err)
+{
+	if (!master || !master[0])
+		return ag_error_msg(err, EINVAL,
+		                    "--master: empty (HOST:PORT, HOST:PORT,... or "
+		                    "zk://HOST:PORT,.../PATH)");
+	if (zkd_is_url(master)) {
+		struct zkd_url u = {0};
+		int r = zkd_url_parse("--master", master, &u, err);
+		zkd_url_free(&u);
+		return r;
+	}
+	for (const char *s = master;;) {
+		size_t len = strcspn(s, ",");
+		char host[256];
+		int port;
+		if (!split_host_port(s, len, host, sizeof(host), &port))
+			return ag_error_msg(
+			        err, EINVAL,
+			        "--master: `%.*s` in `%s` is not HOST:PORT (port 1-65535; "
+			        "or zk://HOST:PORT,.../PATH)",
+			        (int)len, s, master);
+		if (!s[len])
+			return 0;
+		s += len + 1;
+	}
+}
+
+static void connect_now(struct agent_ml_link *l);
+
+static void on_leader(void *ctx, const struct zkd_leader *leader, const char *why)
+{
+	struct agent_ml_link *l = ctx;
+	if (!leader) {
+		free(TAKE_PTR(l->leader_znode));
+		if (l->cb.master_changed)
+			l->cb.master_changed(l->ctx, NULL, 0, why);
+		return;
+	}
+	if (l->leader_znode && strcmp(l->leader_znode, leader->znode) == 0 &&
+	    strcmp(l->cfg.host, leader->host) == 0 && l->cfg.port == leader->port)
+		return;
+	free(l->leader_znode);
+	l->leader_znode = ag_strdup(leader->znode);
+	set_target(l, leader->host, leader->port);
+	if (l->cb.master_changed)
+		l->cb.master_changed(l->ctx, leader->host, leader->port, leader->znode);
+	if (!l->started)
+		return;
+	/* A new leader: register with it now (the agent's tasks go in its
+	 * REREGISTER), whatever the stream to the former one is doing. */
+	l->state = AGENT_ML_WAITING;
+	evtimer_del(l->retry);
+	evtimer_del(l->watchdog);
+	evtimer_del(l->heartbeat);
+	ag_backoff_reset(&l->backoff);
+	connect_now(l);
+}
 
 static void set_timer(struct event *ev, double s)
 {
@@ -94,6 +219,7 @@ static int on_record(void *ctx, const char *data, size_t len)
 		                         ? m.registered.heartbeat_interval_seconds
 		                         : 15;
 		l->state = AGENT_ML_REGISTERED;
+		l->redirects = 0;
 		ag_backoff_reset(&l->backoff);
 		set_timer(l->watchdog, 5 * l->heartbeat_s);
 		set_timer(l->heartbeat, l->heartbeat_s);
@@ -146,6 +272,22 @@ static int stream_header(struct evhttp_request *req, void *arg)
 		uint64_t now = (uint64_t)ag_wall_ns();
 		if (now > l->started_ns)
 			l->started_ns = now;
+	}
+	if (code == 307) {
+		const char *loc =
+		        evhttp_find_header(evhttp_request_get_input_headers(req), "Location");
+		char host[256], was[300];
+		int port;
+		snprintf(was, sizeof(was), "%s:%d", l->cfg.host, l->cfg.port);
+		if (!loc || !parse_location(loc, host, sizeof(host), &port)) {
+			lost(l, "the master at %s answered 307 without a Location to follow (`%s`)",
+			     was, loc ? loc : "");
+			return -1;
+		}
+		set_target(l, host, port);
+		l->redirected = true;
+		lost(l, "the master at %s is not the leader: redirected to %s:%d", was, host, port);
+		return -1;
 	}
 	if (code == 403) {
 		lost(l,
@@ -213,6 +355,11 @@ static void cloexec(struct evhttp_connection *conn)
 
 static void connect_now(struct agent_ml_link *l)
 {
+	if (l->zk && !l->leader_znode) {
+		/* No leader: on_leader() connects when ZooKeeper names one. */
+		l->state = AGENT_ML_WAITING;
+		return;
+	}
 	if (l->stream)
 		evhttp_connection_free(l->stream);
 	pb_recordio_reader_free(l->rd);
@@ -268,7 +415,26 @@ static void lost(struct agent_ml_link *l, const char *fmt, ...)
 	evtimer_del(l->heartbeat);
 	l->backoff.base_ms = l->cfg.backoff_base_ms > 0 ? l->cfg.backoff_base_ms : 1000;
 	l->backoff.max_ms = l->cfg.backoff_max_ms > 0 ? l->cfg.backoff_max_ms : 60000;
-	int64_t d = ag_backoff_next(&l->backoff);
+	int64_t d;
+	if (l->redirected && ++l->redirects <= 3) {
+		d = 0; /* to the leader at once */
+	} else {
+		d = ag_backoff_next(&l->backoff);
+		if (!l->redirected && l->naddrs > 1) {
+			/* The next master of the list: a standby, or the new
+			 * leader after this one went. */
+			char host[256];
+			int port;
+			const char *a = l->addrs[l->next];
+			l->next = (l->next + 1) % l->naddrs;
+			if (split_host_port(a, strlen(a), host, sizeof(host), &port))
+				set_target(l, host, port);
+			if (l->cb.master_changed)
+				l->cb.master_changed(l->ctx, l->cfg.host, l->cfg.port,
+				                     "the next master of --master");
+		}
+	}
+	l->redirected = false;
 	set_timer(l->retry, (double)d / 1000.0);
 	l->cb.disconnected(l->ctx, l->why, d);
 }
@@ -304,12 +470,14 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 }
 
 struct agent_ml_link *agent_ml_new(struct event_base *base, const struct agent_ml_config *cfg,
-                                   const struct agent_ml_callbacks *cb, void *ctx)
+                                   const struct agent_ml_callbacks *cb, void *ctx,
+                                   struct ag_error *err)
 {
 	struct agent_ml_link *l = ag_calloc(1, sizeof(*l));
 	l->base = base;
 	l->cfg = *cfg;
-	l->cfg.host = ag_strdup(cfg->host);
+	l->cfg.host = ag_strdup(cfg->host ? cfg->host : "");
+	l->cfg.master = NULL;
 	l->cfg.secret_path = cfg->secret_path ? ag_strdup(cfg->secret_path) : NULL;
 	l->cb = *cb;
 	l->ctx = ctx;
@@ -317,6 +485,37 @@ struct agent_ml_link *agent_ml_new(struct event_base *base, const struct agent_m
 	l->watchdog = evtimer_new(base, on_watchdog, l);
 	l->heartbeat = evtimer_new(base, on_heartbeat, l);
 	l->started_ns = (uint64_t)ag_wall_ns();
+	if (cfg->master && zkd_is_url(cfg->master)) {
+		struct zkd_url u = {0};
+		if (zkd_url_parse("--master", cfg->master, &u, err) < 0) {
+			agent_ml_free(l);
+			return NULL;
+		}
+		l->zk = zkd_detector_new(base, &u, 0, on_leader, l, err);
+		zkd_url_free(&u);
+		if (!l->zk) {
+			agent_ml_free(l);
+			return NULL;
+		}
+	} else if (cfg->master) {
+		if (agent_ml_check_master(cfg->master, err) < 0) {
+			agent_ml_free(l);
+			return NULL;
+		}
+		for (const char *s = cfg->master;;) {
+			size_t len = strcspn(s, ",");
+			l->addrs = ag_realloc(l->addrs, (size_t)(l->naddrs + 1) * sizeof(char *));
+			l->addrs[l->naddrs++] = strndup(s, len);
+			if (!s[len])
+				break;
+			s += len + 1;
+		}
+		char host[256];
+		int port = 0;
+		if (split_host_port(l->addrs[0], strlen(l->addrs[0]), host, sizeof(host), &port))
+			set_target(l, host, port);
+		l->next = 1 % l->naddrs;
+	}
 	return l;
 }
 
@@ -324,6 +523,15 @@ void agent_ml_free(struct agent_ml_link *l)
 {
 	if (!l)
 		return;
+	/* First: its thread must not report into a half-freed link. */
+	zkd_detector_free(l->zk);
+	free(l->leader_znode);
+	for (int i = 0; i < l->naddrs; i++)
+		free(l->addrs[i]);
+	free(l->addrs);
+	for (size_t i = 0; i < sizeof(l->retired) / sizeof(l->retired[0]); i++)
+		if (l->retired[i])
+			evhttp_connection_free(l->retired[i]);
 	if (l->stream)
 		evhttp_connection_free(l->stream);
 	if (l->post)
@@ -367,6 +575,7 @@ int agent_ml_load_secret(struct agent_ml_link *l, struct ag_error *err)
 
 void agent_ml_start(struct agent_ml_link *l)
 {
+	l->started = true;
 	connect_now(l);
 }
 

@@ -13,7 +13,14 @@
  * The master issues the agent a secret in its first REGISTERED
  * (docs/agent-protocol.md, Agent secret). The link keeps it in
  * cfg.secret_path (mode 0600, written and synced before the agent learns
- * its id) and presents it on every REREGISTER and POST. */
+ * its id) and presents it on every REREGISTER and POST.
+ *
+ * Standby masters (docs/agent-daemon.md, Standby masters): cfg.master may
+ * name several masters, HOST:PORT,HOST:PORT,...: the link tries them in
+ * turn and follows a 307's Location to the leader; or zk://.../PATH: the
+ * link follows the leader ZooKeeper names (zkdetect.h), re-registering (with
+ * the agent's tasks, as after a master restart) at each change, and waits
+ * while there is none. */
 #ifndef AGORA_AGENT_MASTER_LINK_H
 #define AGORA_AGENT_MASTER_LINK_H
 
@@ -38,9 +45,17 @@ struct agent_ml_callbacks {
 	 * used from memory, and written again at each heartbeat until that
 	 * works; an agent killed meanwhile cannot re-register. May be NULL. */
 	void (*secret_unsaved)(void *ctx, const char *why);
+	/* With several masters or zk:// (cfg.master): the link now talks to
+	 * the master at host:port (followed a 307, tried the next one, or
+	 * ZooKeeper named a new leader), or (host NULL) ZooKeeper names none
+	 * and the link waits: why. May be NULL. */
+	void (*master_changed)(void *ctx, const char *host, int port, const char *why);
 };
 
 struct agent_ml_config {
+	/* The --master text (agent_ml_check_master()); when NULL, the one
+	 * master at host:port. */
+	const char *master;
 	const char *host;
 	int port;
 	int64_t backoff_base_ms; /* 0: 1 s */
@@ -50,10 +65,18 @@ struct agent_ml_config {
 	const char *secret_path;
 };
 
-/* Free with agent_ml_free(). Nothing happens until agent_ml_start(). */
+/* Check the --master text: HOST:PORT, a list of them separated by ',', or
+ * a zk:// URL (zkdetect.h). 0, or -EINVAL with a message naming --master
+ * and what is wrong. */
+AG_WARN_UNUSED int agent_ml_check_master(const char *master, struct ag_error *err);
+
+/* Free with agent_ml_free(). Nothing is sent until agent_ml_start() (a
+ * zk:// master is watched from now on). NULL when the ZooKeeper detector
+ * cannot be started (why in `err`). */
 AG_WARN_UNUSED struct agent_ml_link *agent_ml_new(struct event_base *base,
                                                   const struct agent_ml_config *cfg,
-                                                  const struct agent_ml_callbacks *cb, void *ctx);
+                                                  const struct agent_ml_callbacks *cb, void *ctx,
+                                                  struct ag_error *err);
 void agent_ml_free(struct agent_ml_link *l);
 /* Read the secret kept at cfg.secret_path, if there is one: 0 (also when
  * there is no file), or -errno with a message naming the file (one that

@@ -233,8 +233,7 @@ static void fuzz_init(void)
 	A.work_dir = dir;
 	A.hostname = "fuzz";
 	A.monitor_path = AGORA_BIN_DIR "/agora-monitor";
-	A.master_host = ag_strdup("127.0.0.1");
-	A.master_port = ntohs(sa.sin_port);
+	A.master_host = ag_asprintf("127.0.0.1:%d", (int)ntohs(sa.sin_port));
 	/* A lost link would re-register after this long: never, within a
 	 * reset period; the driver feeds REGISTERED itself. */
 	A.registration_backoff_ms = 3600 * 1000;

@@ -13,14 +13,21 @@
 pid_t ap_start(const char *work, int master_port, int op_port, const char *log,
                const char *const extra[])
 {
-	char bin[512], master[64], port[16], work_log[512];
+	char master[64];
+	snprintf(master, sizeof(master), "127.0.0.1:%d", master_port);
+	return ap_start_at(work, master, op_port, log, extra);
+}
+
+pid_t ap_start_at(const char *work, const char *master, int op_port, const char *log,
+                  const char *const extra[])
+{
+	char bin[512], port[16], work_log[512];
 	if (!log) {
 		snprintf(work_log, sizeof(work_log), "%s.log", work);
 		log = work_log;
 	}
 	const char *b = getenv("AGORA_BUILD_DIR");
 	snprintf(bin, sizeof(bin), "%s/bin/agora-agent", b ? b : "build");
-	snprintf(master, sizeof(master), "127.0.0.1:%d", master_port);
 	snprintf(port, sizeof(port), "%d", op_port);
 	pid_t pid = fork();
 	if (pid != 0)

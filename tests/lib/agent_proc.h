@@ -15,6 +15,10 @@
 pid_t ap_start(const char *work, int master_port, int op_port, const char *log,
                const char *const extra[]);
 
+/* The same with `master` as --master's text (a list, zk://...). */
+pid_t ap_start_at(const char *work, const char *master, int op_port, const char *log,
+                  const char *const extra[]);
+
 /* Send `sig` to *pid (when > 0), reap it, set *pid to -1. */
 void ap_stop(pid_t *pid, int sig);
 
