@@ -115,6 +115,7 @@ static struct {
 	struct evhttp *http;
 	pthread_t thread;
 	int port, hits;
+	bool stop;
 } standby;
 
 static void standby_cb(struct evhttp_request *req, void *arg)
@@ -127,10 +128,25 @@ static void standby_cb(struct evhttp_request *req, void *arg)
 	evhttp_send_reply(req, 307, "Temporary Redirect", NULL);
 }
 
+/* event_base_loopbreak() from another thread does not wake a loop
+ * without libevent's threading: the loop looks at `stop` every 50 ms. */
+static void standby_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (__atomic_load_n(&standby.stop, __ATOMIC_SEQ_CST))
+		event_base_loopbreak(standby.base);
+}
+
 static void *standby_run(void *arg)
 {
 	(void)arg;
+	struct event *tick = event_new(standby.base, -1, EV_PERSIST, standby_tick, NULL);
+	struct timeval tv = {0, 50000};
+	event_add(tick, &tv);
 	event_base_dispatch(standby.base);
+	event_free(tick);
 	return NULL;
 }
 
@@ -157,7 +173,7 @@ Test(agent_zk, tries_the_masters_of_a_list_and_follows_a_307)
 	cr_assert(__atomic_load_n(&standby.hits, __ATOMIC_SEQ_CST) >= 1);
 	cr_assert(log_has("is not the leader: redirected to 127.0.0.1:"), "no redirect logged");
 	ap_stop(&agent, SIGTERM);
-	event_base_loopbreak(standby.base);
+	__atomic_store_n(&standby.stop, true, __ATOMIC_SEQ_CST);
 	pthread_join(standby.thread, NULL);
 	evhttp_free(standby.http);
 	event_base_free(standby.base);

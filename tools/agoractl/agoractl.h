@@ -20,6 +20,9 @@ struct ctl {
 	char *host; /* the master */
 	int port;
 	const char *master; /* as given, for messages */
+	/* --master HOST:PORT,HOST:PORT,...: the ones to try in turn. */
+	char **masters;
+	int nmasters;
 	bool json, quiet, no_trunc, all, follow, rfc3339;
 	long tail;          /* -1: all */
 	int64_t grace_ns;   /* kill --grace; -1: unset */
@@ -30,6 +33,7 @@ struct ctl {
 struct ctl_http_reply {
 	int status;
 	char *content_type; /* NULL when absent */
+	char *location;     /* NULL when absent */
 	char *body;         /* NUL-terminated */
 	size_t len;
 };
@@ -47,6 +51,20 @@ AG_WARN_UNUSED int ctl_http_request(const char *host, int port, const char *meth
 
 /* Parse "host:port" / "http://host:port" (default port 5050). */
 AG_WARN_UNUSED int ctl_parse_address(const char *s, char **ret_host, int *ret_port);
+
+/* Find the master named by c->master: HOST:PORT; several, separated by
+ * ',' (the first, then the next when one cannot be reached, and a 307's
+ * Location followed: ctl_master_request()); or zk://HOST:PORT,.../PATH (the
+ * leader ZooKeeper names, looked up once, for at most 10 s). Sets c->host
+ * and c->port. CTL_OK, or an exit code with the reason printed. */
+AG_WARN_UNUSED int ctl_resolve_master(struct ctl *c);
+void ctl_masters_free(struct ctl *c);
+
+/* ctl_http_request() to the master, following a standby's 307 (3 times)
+ * and, with several masters, trying the next when one cannot be reached;
+ * c->host and c->port end on the master that answered. */
+AG_WARN_UNUSED int ctl_master_request(struct ctl *c, const char *method, const char *path,
+                                      const char *body, int timeout_s, struct ctl_http_reply *ret);
 
 /* POST an operator call to the master. On success *ret (may be NULL for
  * calls answered with an empty body) gets the reply's JSON. Errors are

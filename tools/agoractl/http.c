@@ -2,6 +2,7 @@
  * evhttp as the SDK's (a loop of its own per request, run to the answer),
  * and the operator call wrapper with its error messages. */
 #include "tools/agoractl/agoractl.h"
+#include "zkdetect/zkdetect.h"
 
 #include "proto/proto.h"
 
@@ -16,6 +17,7 @@
 void ctl_http_reply_free(struct ctl_http_reply *r)
 {
 	free(r->content_type);
+	free(r->location);
 	free(r->body);
 	*r = (struct ctl_http_reply){0};
 }
@@ -87,6 +89,8 @@ static void on_done(struct evhttp_request *req, void *arg)
 	x->ret->status = evhttp_request_get_response_code(req);
 	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
 	x->ret->content_type = ct ? ag_strdup(ct) : NULL;
+	const char *loc = evhttp_find_header(evhttp_request_get_input_headers(req), "Location");
+	x->ret->location = loc ? ag_strdup(loc) : NULL;
 	/* evhttp has undone the chunked coding, if any. */
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t n = evbuffer_get_length(in);
@@ -177,7 +181,7 @@ int ctl_operator(struct ctl *c, const char *type, json_t *payload, json_t **ret)
 	_cleanup_free_ char *body = pb_json_dump(call, NULL);
 	json_decref(call);
 	struct ctl_http_reply r;
-	int e = ctl_http_request(c->host, c->port, "POST", "/api/v1", body, 10, &r);
+	int e = ctl_master_request(c, "POST", "/api/v1", body, 10, &r);
 	if (e < 0) {
 		ctl_die_unreachable(c, e);
 		return CTL_UNREACHABLE;
@@ -204,4 +208,96 @@ int ctl_operator(struct ctl *c, const char *type, json_t *payload, json_t **ret)
 	}
 	ctl_http_reply_free(&r);
 	return CTL_OK;
+}
+
+int ctl_resolve_master(struct ctl *c)
+{
+	struct ag_error err = {0};
+	if (zkd_is_url(c->master)) {
+		struct zkd_url u = {0};
+		if (zkd_url_parse("--master/AGORA_MASTER", c->master, &u, &err) < 0) {
+			fprintf(stderr, "agoractl: %s\n", err.msg);
+			return CTL_USAGE;
+		}
+		struct zkd_leader l;
+		int r = zkd_find_leader(&u, 10000, &l, &err);
+		zkd_url_free(&u);
+		if (r < 0) {
+			fprintf(stderr, "agoractl: --master %s: %s\n", c->master, err.msg);
+			return CTL_UNREACHABLE;
+		}
+		c->host = TAKE_PTR(l.host);
+		c->port = l.port;
+		zkd_leader_free(&l);
+		return CTL_OK;
+	}
+	for (const char *s = c->master;;) {
+		size_t len = strcspn(s, ",");
+		_cleanup_free_ char *one = strndup(s, len);
+		char *host = NULL;
+		int port;
+		if (!one || !one[0] || ctl_parse_address(one, &host, &port) < 0) {
+			fprintf(stderr,
+			        "agoractl: --master/AGORA_MASTER: `%s` in `%s` is not HOST:PORT "
+			        "(or "
+			        "HOST:PORT,HOST:PORT,..., or zk://HOST:PORT,.../PATH)\n",
+			        one ? one : "", c->master);
+			ctl_masters_free(c);
+			return CTL_USAGE;
+		}
+		free(host);
+		c->masters = ag_realloc(c->masters, (size_t)(c->nmasters + 1) * sizeof(char *));
+		c->masters[c->nmasters++] = TAKE_PTR(one);
+		if (!s[len])
+			break;
+		s += len + 1;
+	}
+	if (ctl_parse_address(c->masters[0], &c->host, &c->port) < 0)
+		return CTL_USAGE;
+	return CTL_OK;
+}
+
+void ctl_masters_free(struct ctl *c)
+{
+	for (int i = 0; i < c->nmasters; i++)
+		free(c->masters[i]);
+	free(c->masters);
+	c->masters = NULL;
+	c->nmasters = 0;
+}
+
+static void set_master(struct ctl *c, char *host, int port)
+{
+	free(c->host);
+	c->host = host;
+	c->port = port;
+}
+
+int ctl_master_request(struct ctl *c, const char *method, const char *path, const char *body,
+                       int timeout_s, struct ctl_http_reply *ret)
+{
+	int redirects = 0, next = 1, e;
+	for (;;) {
+		e = ctl_http_request(c->host, c->port, method, path, body, timeout_s, ret);
+		if (e < 0 && next < c->nmasters) {
+			char *host;
+			int port;
+			if (ctl_parse_address(c->masters[next++], &host, &port) == 0)
+				set_master(c, host, port);
+			continue;
+		}
+		if (e < 0 || ret->status != 307 || redirects++ >= 3)
+			return e;
+		/* A standby: the leader is in Location (http://HOST:PORT/... or
+		 * Mesos's //HOST:PORT/...). */
+		const char *loc = ret->location;
+		if (loc && strncmp(loc, "//", 2) == 0)
+			loc += 2;
+		char *host;
+		int port;
+		if (!loc || ctl_parse_address(loc, &host, &port) < 0)
+			return e;
+		set_master(c, host, port);
+		ctl_http_reply_free(ret);
+	}
 }

@@ -42,8 +42,10 @@ static void usage(FILE *f)
 	      "                             its status (agoractl run --help)\n"
 	      "\n"
 	      "IDs may be given in full, in their short form, or as a unique prefix.\n"
-	      "Options: --master (or AGORA_MASTER; default 127.0.0.1:5050), --json (stable "
-	      "machine\n"
+	      "Options: --master (or AGORA_MASTER; default 127.0.0.1:5050; HOST:PORT,HOST:PORT,... "
+	      "tries each\n"
+	      "and follows a standby's 307; zk://HOST:PORT,.../PATH asks ZooKeeper for the "
+	      "leader), --json (stable machine\n"
 	      "output), -q (ids only), --no-trunc (full ids, RFC 3339 times), --rfc3339.\n"
 	      "Exit codes: 0 ok, 1 refused or not found, 2 usage, 3 master or agent unreachable.\n",
 	      f);
@@ -882,10 +884,9 @@ int main(int argc, char **argv)
 	if (npos == 0)
 		return usage(stderr), CTL_USAGE;
 	c.master = master ? master : "127.0.0.1:5050";
-	if (ctl_parse_address(c.master, &c.host, &c.port) < 0) {
-		fprintf(stderr, "agoractl: --master/AGORA_MASTER: HOST:PORT, got `%s`\n", c.master);
-		return CTL_USAGE;
-	}
+	int resolved = ctl_resolve_master(&c);
+	if (resolved != CTL_OK)
+		return resolved;
 	const char *v = pos[0];
 	int rc = -1;
 	/* Options of one verb are an error elsewhere, not silently ignored. */
@@ -948,5 +949,6 @@ int main(int argc, char **argv)
 		rc = CTL_USAGE;
 	}
 	free(c.host);
+	ctl_masters_free(&c);
 	return rc;
 }
