@@ -4,6 +4,7 @@
 #include "sdk/scheduler.h"
 
 #include "proto/proto.h"
+#include "zkdetect/zkdetect.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -33,6 +34,16 @@ struct ags {
 	struct event *retry, *watchdog, *closer;
 	bool closed_sent, tearing_down;
 	struct ags__pending *pending; /* calls without an answer yet */
+	/* Standby masters: the masters of a list, tried in turn, or the
+	 * ZooKeeper detector and its leader's znode (NULL: none known). */
+	char **addrs;
+	int naddrs, next;
+	struct zkd_detector *zk;
+	char *leader_znode;
+	/* A 307 moved host:port: the next SUBSCRIBE goes there at once (3
+	 * times between subscriptions, then with the backoff). */
+	bool redirected;
+	int redirects;
 };
 
 /* A call in flight. evhttp drops the requests of a connection it frees
@@ -98,6 +109,19 @@ static void stop(struct ags *s)
 	set_timer(s->closer, 0);
 }
 
+static int parse_master(const char *m, char **ret_host, int *ret_port);
+
+static void set_target(struct ags *s, const char *hostport)
+{
+	char *host;
+	int port;
+	if (parse_master(hostport, &host, &port) < 0)
+		return;
+	free(s->host);
+	s->host = host;
+	s->port = port;
+}
+
 static void lost(struct ags *s, const char *why)
 {
 	if (s->state == S_WAITING || s->state == S_STOPPED)
@@ -109,7 +133,17 @@ static void lost(struct ags *s, const char *why)
 	s->state = S_WAITING;
 	s->stream_id[0] = '\0';
 	evtimer_del(s->watchdog);
-	int64_t d = ag_backoff_next(&s->backoff);
+	int64_t d;
+	if (s->redirected && ++s->redirects <= 3) {
+		d = 0; /* to the leader at once */
+	} else {
+		d = ag_backoff_next(&s->backoff);
+		if (!s->redirected && s->naddrs > 1) {
+			set_target(s, s->addrs[s->next]); /* the next master */
+			s->next = (s->next + 1) % s->naddrs;
+		}
+	}
+	s->redirected = false;
 	set_timer(s->retry, (double)d / 1000.0);
 	if (s->cb.disconnected)
 		s->cb.disconnected(s, s->ctx, why);
@@ -292,6 +326,31 @@ static int stream_header(struct evhttp_request *req, void *arg)
 {
 	struct ags *s = arg;
 	int code = evhttp_request_get_response_code(req);
+	if (code == 307) {
+		/* A standby: the leader is in Location, http://HOST:PORT/... or
+		 * Mesos's //HOST:PORT/.... */
+		const char *loc =
+		        evhttp_find_header(evhttp_request_get_input_headers(req), "Location");
+		char why[400];
+		if (loc && strncmp(loc, "//", 2) == 0)
+			loc += 2;
+		char *host;
+		int port;
+		if (loc && (strncmp(loc, "http://", 7) == 0 || !strstr(loc, "://")) &&
+		    parse_master(loc, &host, &port) == 0) {
+			snprintf(why, sizeof(why), "%s:%d is not the leader: redirected to %s:%d",
+			         s->host, s->port, host, port);
+			free(s->host);
+			s->host = host;
+			s->port = port;
+			s->redirected = true;
+		} else {
+			snprintf(why, sizeof(why),
+			         "the master answered 307 without a Location to follow");
+		}
+		lost(s, why);
+		return -1;
+	}
 	if (code != 200) {
 		char why[96];
 		snprintf(why, sizeof(why), "the master answered %d to SUBSCRIBE", code);
@@ -345,6 +404,11 @@ static void cloexec(struct evhttp_connection *conn)
 
 static void connect_now(struct ags *s)
 {
+	if (s->zk && !s->leader_znode) {
+		/* No leader: on_leader() subscribes once ZooKeeper names one. */
+		s->state = S_WAITING;
+		return;
+	}
 	if (s->stream)
 		evhttp_connection_free(s->stream);
 	s->stream = NULL;
@@ -411,6 +475,44 @@ static void on_closer(evutil_socket_t fd, short what, void *arg)
 		s->cb.closed(s, s->ctx);
 }
 
+static void on_leader(void *ctx, const struct zkd_leader *leader, const char *why)
+{
+	struct ags *s = ctx;
+	if (!leader) {
+		free(s->leader_znode);
+		s->leader_znode = NULL;
+		if (s->cb.disconnected && s->state != S_IDLE && s->state != S_STOPPED) {
+			char text[AG_ERROR_MSG_MAX + 64];
+			snprintf(text, sizeof(text), "no leading master in ZooKeeper: %s", why);
+			s->cb.disconnected(s, s->ctx, text);
+		}
+		return;
+	}
+	if (s->leader_znode && strcmp(s->leader_znode, leader->znode) == 0)
+		return;
+	free(s->leader_znode);
+	s->leader_znode = ag_strdup(leader->znode);
+	free(s->host);
+	s->host = ag_strdup(leader->host);
+	s->port = leader->port;
+	if (s->state == S_IDLE || s->state == S_STOPPED)
+		return;
+	/* A new leader: subscribe with it now (with the framework's id and
+	 * failover_timeout, as after a master restart). */
+	bool was = s->state == S_SUBSCRIBED || s->state == S_CONNECTING;
+	s->state = S_WAITING;
+	evtimer_del(s->retry);
+	evtimer_del(s->watchdog);
+	ag_backoff_reset(&s->backoff);
+	if (was && s->cb.disconnected) {
+		char text[600];
+		snprintf(text, sizeof(text), "a new leading master at %s:%d (%s)", leader->host,
+		         leader->port, leader->znode);
+		s->cb.disconnected(s, s->ctx, text);
+	}
+	connect_now(s);
+}
+
 static int parse_master(const char *m, char **ret_host, int *ret_port)
 {
 	if (!m)
@@ -436,12 +538,50 @@ struct ags *ags_new(struct event_base *base, const struct ags_config *cfg,
                     const struct ags_callbacks *cb, void *ctx)
 {
 	struct ags *s = ag_calloc(1, sizeof(*s));
-	if (parse_master(cfg->master, &s->host, &s->port) < 0) {
-		free(s);
-		errno = EINVAL;
-		return NULL;
-	}
 	s->base = base;
+	if (cfg->master && zkd_is_url(cfg->master)) {
+		struct zkd_url u = {0};
+		if (zkd_url_parse("master", cfg->master, &u, NULL) < 0) {
+			free(s);
+			errno = EINVAL;
+			return NULL;
+		}
+		s->host = ag_strdup("");
+		s->zk = zkd_detector_new(base, &u, 0, on_leader, s, NULL);
+		zkd_url_free(&u);
+		if (!s->zk) {
+			free(s->host);
+			free(s);
+			errno = ENOMEM;
+			return NULL;
+		}
+	} else {
+		const char *m = cfg->master ? cfg->master : "127.0.0.1:5050";
+		for (;;) {
+			size_t len = strcspn(m, ",");
+			_cleanup_free_ char *one = strndup(m, len);
+			char *host;
+			int port;
+			if (!one || parse_master(one, &host, &port) < 0) {
+				for (int i = 0; i < s->naddrs; i++)
+					free(s->addrs[i]);
+				free(s->addrs);
+				free(s->host);
+				free(s);
+				errno = EINVAL;
+				return NULL;
+			}
+			free(host);
+			s->addrs = ag_realloc(s->addrs, (size_t)(s->naddrs + 1) * sizeof(char *));
+			s->addrs[s->naddrs++] = TAKE_PTR(one);
+			if (!m[len])
+				break;
+			m += len + 1;
+		}
+		if (parse_master(s->addrs[0], &s->host, &s->port) < 0)
+			abort(); /* checked above */
+		s->next = 1 % s->naddrs;
+	}
 	if (cb)
 		s->cb = *cb;
 	s->ctx = ctx;
@@ -465,6 +605,12 @@ void ags_free(struct ags *s)
 {
 	if (!s)
 		return;
+	/* First: its thread must not report into a half-freed handle. */
+	zkd_detector_free(s->zk);
+	free(s->leader_znode);
+	for (int i = 0; i < s->naddrs; i++)
+		free(s->addrs[i]);
+	free(s->addrs);
 	if (s->stream)
 		evhttp_connection_free(s->stream);
 	free_post(s, false);

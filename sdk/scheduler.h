@@ -113,7 +113,13 @@ struct ags_task_status {
 };
 
 struct ags_config {
-	const char *master;       /* "host:port" or "http://host:port"; NULL: 127.0.0.1:5050 */
+	/* "host:port" or "http://host:port"; NULL: 127.0.0.1:5050. With
+	 * standby masters: "h1:5050,h2:5050,..." (tried in turn; a standby's
+	 * 307 is followed), or "zk://h1:2181,h2:2181/agora" (the leader named
+	 * in ZooKeeper; the framework subscribes again, with its id and
+	 * failover_timeout, at each new leader). ags_new() fails with EINVAL
+	 * for a bad one. */
+	const char *master;
 	const char *name;         /* framework name; NULL: "agora-framework" */
 	const char *user;         /* NULL: the current user's name */
 	const char *role;         /* NULL: "*" */

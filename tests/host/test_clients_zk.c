@@ -6,6 +6,7 @@
 #include "agtest.h"
 #include "master_client.h"
 #include "tmpdir.h"
+#include "sdk/scheduler.h"
 #include "zk_ensemble.h"
 
 #include <arpa/inet.h>
@@ -181,6 +182,93 @@ Test(clients_zk, agoractl_finds_the_leader_in_zookeeper)
 	cr_assert_eq(rc, 2, "%s", out);
 	cr_assert(strstr(out, "--master") && strstr(out, "trailing"), "%s", out);
 	zk_withdraw(c);
+	free(info);
+	free(url);
+}
+
+/* ---- the C scheduler SDK ---------------------------------------------- */
+
+struct subs {
+	int n;
+	char fw[128];
+};
+
+static void on_subscribed(struct ags *s, void *ctx, const char *framework_id, double hb)
+{
+	(void)s;
+	(void)hb;
+	struct subs *x = ctx;
+	x->n++;
+	snprintf(x->fw, sizeof(x->fw), "%s", framework_id);
+}
+
+/* Run `base` until `*n` reaches `want`, at most `secs`. */
+static void loop_until(struct event_base *base, const int *n, int want, double secs)
+{
+	struct timeval tick = {0, 50000};
+	for (int i = 0; i < (int)(secs * 20) && *n < want; i++) {
+		event_base_loopexit(base, &tick);
+		event_base_dispatch(base);
+	}
+	cr_assert(*n >= want, "%d subscriptions after %.0f s, not %d", *n, secs, want);
+}
+
+Test(clients_zk, sdk_subscribes_again_at_a_new_leader_and_follows_a_307)
+{
+	char zdir[300];
+	snprintf(zdir, sizeof(zdir), "%s/zk", dir);
+	int r = zk_ensemble_start(&z, zdir, 3);
+	if (r == 77)
+		AG_SKIP("Debian's zookeeper package is not installed (scripts/install-deps)");
+	cr_assert_eq(r, 0, "the ensemble did not start (logs in %s/zk*/log)", zdir);
+	char *url = zk_ensemble_url(&z, "/agora");
+	char *info = zk_mesos_master_info("m1", "127.0.0.1", master_port);
+	struct zk_contender *a = zk_contend(z.servers, "/agora", info);
+	cr_assert_not_null(a);
+
+	struct event_base *base = event_base_new();
+	struct subs x = {0};
+	struct ags_callbacks cb = {.subscribed = on_subscribed};
+	struct ags_config cfg = {.master = url, .name = "zk-test", .failover_timeout = 60};
+	struct ags *s = ags_new(base, &cfg, &cb, &x);
+	cr_assert_not_null(s);
+	ags_start(s);
+	loop_until(base, &x.n, 1, 20);
+	char fw[128];
+	snprintf(fw, sizeof(fw), "%s", x.fw);
+
+	/* The leader's znode goes; the new one names a standby, which
+	 * redirects to the master: the framework subscribes again there,
+	 * with its id. */
+	char standby_info[256];
+	snprintf(standby_info, sizeof(standby_info),
+	         "{\"id\":\"m0\",\"address\":{\"ip\":\"127.0.0.1\",\"port\":%d}}", standby.port);
+	struct zk_contender *b = zk_contend(z.servers, "/agora", standby_info);
+	cr_assert_not_null(b);
+	zk_withdraw(a);
+	loop_until(base, &x.n, 2, 20);
+	cr_assert_str_eq(x.fw, fw, "a new framework id after the leader changed");
+	cr_assert(__atomic_load_n(&standby.hits, __ATOMIC_SEQ_CST) >= 1, "no 307 followed");
+	ags_free(s);
+
+	/* A list: the first cannot be reached, the second is the standby. */
+	char list[128];
+	snprintf(list, sizeof(list), "127.0.0.1:1,127.0.0.1:%d", standby.port);
+	struct subs y = {0};
+	struct ags_config cfg2 = {.master = list, .name = "list-test", .backoff_base_ms = 50};
+	s = ags_new(base, &cfg2, &cb, &y);
+	cr_assert_not_null(s);
+	ags_start(s);
+	loop_until(base, &y.n, 1, 20);
+	ags_free(s);
+	/* Bad masters are refused. */
+	struct ags_config bad = {.master = "zk://127.0.0.1:2181"};
+	cr_assert_null(ags_new(base, &bad, &cb, &y));
+	cr_assert_eq(errno, EINVAL);
+	bad.master = "127.0.0.1:5050,";
+	cr_assert_null(ags_new(base, &bad, &cb, &y));
+	event_base_free(base);
+	zk_withdraw(b);
 	free(info);
 	free(url);
 }
