@@ -1,5 +1,5 @@
 /* agora-agent follows the leading master (issue 16): named in ZooKeeper
- * (--master zk://..., a real 3-member ensemble from tests/lib/zk-ensemble,
+ * (--master zk://..., a real 3-member ensemble from scripts/zk-ensemble,
  * the znodes written by the test in Mesos's format, pointing at the fake
  * master of tests/lib/agentd_harness.c), or found through a list of plain
  * addresses and a 307 from a standby. */

@@ -1,6 +1,6 @@
 /* The clients follow the leading master (issue 16): agoractl and the C
  * scheduler SDK given zk://... (a real 3-member ensemble from
- * tests/lib/zk-ensemble; the znodes written by the test in Mesos's format,
+ * scripts/zk-ensemble; the znodes written by the test in Mesos's format,
  * naming a real agora-master) or a list of plain addresses with a standby
  * that answers 307. */
 #include "agtest.h"

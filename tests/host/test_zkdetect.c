@@ -1,5 +1,5 @@
 /* The leader detector (zkdetect/) against a real 3-member ZooKeeper
- * ensemble (tests/lib/zk-ensemble): leader changes, no leader, the loss of
+ * ensemble (scripts/zk-ensemble): leader changes, no leader, the loss of
  * one member and the restart of the whole ensemble, with contenders that
  * write their znodes as Mesos's masters do. */
 #include "agtest.h"

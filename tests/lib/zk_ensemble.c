@@ -21,7 +21,7 @@ static int run_script(struct zk_ensemble *z, const char *cmd, const char *arg, c
 {
 	const char *src = getenv("AGORA_SOURCE_DIR");
 	char script[PATH_MAX];
-	snprintf(script, sizeof(script), "%s/tests/lib/zk-ensemble", src ? src : ".");
+	snprintf(script, sizeof(script), "%s/scripts/zk-ensemble", src ? src : ".");
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -errno;

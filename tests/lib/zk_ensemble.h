@@ -1,4 +1,4 @@
-/* zk_ensemble.h: a real ZooKeeper ensemble for C tests (tests/lib/zk-ensemble
+/* zk_ensemble.h: a real ZooKeeper ensemble for C tests (scripts/zk-ensemble
  * does the work: Debian's zookeeper package on loopback ports, own data
  * directories, tickTime 250 ms, every member started and stopped by pid),
  * and contenders that write znodes as Mesos's masters do. */
