@@ -40,6 +40,8 @@ struct agent_ml_link {
 	int naddrs, next;
 	struct zkd_detector *zk;
 	char *leader_znode; /* NULL: no leader known */
+	char *zk_host;      /* the leader's address, as ZooKeeper names it */
+	int zk_port;
 	bool started;
 	/* A 307 moved cfg.host: the next try goes there at once (3 times
 	 * between registrations, then with the backoff). */
@@ -147,6 +149,9 @@ static void on_leader(void *ctx, const struct zkd_leader *leader, const char *wh
 		return;
 	free(l->leader_znode);
 	l->leader_znode = ag_strdup(leader->znode);
+	free(l->zk_host);
+	l->zk_host = ag_strdup(leader->host);
+	l->zk_port = leader->port;
 	set_target(l, leader->host, leader->port);
 	if (l->cb.master_changed)
 		l->cb.master_changed(l->ctx, leader->host, leader->port, leader->znode);
@@ -420,7 +425,12 @@ static void lost(struct agent_ml_link *l, const char *fmt, ...)
 		d = 0; /* to the leader at once */
 	} else {
 		d = ag_backoff_next(&l->backoff);
-		if (!l->redirected && l->naddrs > 1) {
+		if (!l->redirected && l->zk && l->leader_znode) {
+			/* A 307 may have sent the link to a former leader (a
+			 * standby that had not yet seen the election): back to
+			 * the one ZooKeeper names. */
+			set_target(l, l->zk_host, l->zk_port);
+		} else if (!l->redirected && l->naddrs > 1) {
 			/* The next master of the list: a standby, or the new
 			 * leader after this one went. */
 			char host[256];
@@ -526,6 +536,7 @@ void agent_ml_free(struct agent_ml_link *l)
 	/* First: its thread must not report into a half-freed link. */
 	zkd_detector_free(l->zk);
 	free(l->leader_znode);
+	free(l->zk_host);
 	for (int i = 0; i < l->naddrs; i++)
 		free(l->addrs[i]);
 	free(l->addrs);

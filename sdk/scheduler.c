@@ -40,6 +40,8 @@ struct ags {
 	int naddrs, next;
 	struct zkd_detector *zk;
 	char *leader_znode;
+	char *zk_host; /* the leader's address, as ZooKeeper names it */
+	int zk_port;
 	/* A 307 moved host:port: the next SUBSCRIBE goes there at once (3
 	 * times between subscriptions, then with the backoff). */
 	bool redirected;
@@ -138,7 +140,14 @@ static void lost(struct ags *s, const char *why)
 		d = 0; /* to the leader at once */
 	} else {
 		d = ag_backoff_next(&s->backoff);
-		if (!s->redirected && s->naddrs > 1) {
+		if (!s->redirected && s->zk && s->leader_znode) {
+			/* A 307 may have sent it to a former leader (a standby
+			 * that had not yet seen the election): back to the one
+			 * ZooKeeper names. */
+			free(s->host);
+			s->host = ag_strdup(s->zk_host);
+			s->port = s->zk_port;
+		} else if (!s->redirected && s->naddrs > 1) {
 			set_target(s, s->addrs[s->next]); /* the next master */
 			s->next = (s->next + 1) % s->naddrs;
 		}
@@ -495,6 +504,9 @@ static void on_leader(void *ctx, const struct zkd_leader *leader, const char *wh
 	free(s->host);
 	s->host = ag_strdup(leader->host);
 	s->port = leader->port;
+	free(s->zk_host);
+	s->zk_host = ag_strdup(leader->host);
+	s->zk_port = leader->port;
 	if (s->state == S_IDLE || s->state == S_STOPPED)
 		return;
 	/* A new leader: subscribe with it now (with the framework's id and
@@ -608,6 +620,7 @@ void ags_free(struct ags *s)
 	/* First: its thread must not report into a half-freed handle. */
 	zkd_detector_free(s->zk);
 	free(s->leader_znode);
+	free(s->zk_host);
 	for (int i = 0; i < s->naddrs; i++)
 		free(s->addrs[i]);
 	free(s->addrs);

@@ -116,13 +116,16 @@ static struct {
 	pthread_t thread;
 	int port, hits;
 	bool stop;
+	int to; /* the port Location names; 0: the fake master's */
 } standby;
 
 static void standby_cb(struct evhttp_request *req, void *arg)
 {
 	(void)arg;
 	char loc[128];
-	snprintf(loc, sizeof(loc), "//127.0.0.1:%d%s", fm.port, evhttp_request_get_uri(req));
+	int to = __atomic_load_n(&standby.to, __ATOMIC_SEQ_CST);
+	snprintf(loc, sizeof(loc), "//127.0.0.1:%d%s", to ? to : fm.port,
+	         evhttp_request_get_uri(req));
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Location", loc);
 	__atomic_add_fetch(&standby.hits, 1, __ATOMIC_SEQ_CST);
 	evhttp_send_reply(req, 307, "Temporary Redirect", NULL);
@@ -150,7 +153,7 @@ static void *standby_run(void *arg)
 	return NULL;
 }
 
-Test(agent_zk, tries_the_masters_of_a_list_and_follows_a_307)
+static void start_standby(void)
 {
 	standby.base = event_base_new();
 	standby.http = evhttp_new(standby.base);
@@ -163,7 +166,19 @@ Test(agent_zk, tries_the_masters_of_a_list_and_follows_a_307)
 	getsockname(evhttp_bound_socket_get_fd(s), (struct sockaddr *)&sa, &sl);
 	standby.port = ntohs(sa.sin_port);
 	pthread_create(&standby.thread, NULL, standby_run, NULL);
+}
 
+static void stop_standby(void)
+{
+	__atomic_store_n(&standby.stop, true, __ATOMIC_SEQ_CST);
+	pthread_join(standby.thread, NULL);
+	evhttp_free(standby.http);
+	event_base_free(standby.base);
+}
+
+Test(agent_zk, tries_the_masters_of_a_list_and_follows_a_307)
+{
+	start_standby();
 	/* The first master is gone (nothing listens), the second is a
 	 * standby: the agent ends up registered with the leader. */
 	char master[128];
@@ -173,10 +188,41 @@ Test(agent_zk, tries_the_masters_of_a_list_and_follows_a_307)
 	cr_assert(__atomic_load_n(&standby.hits, __ATOMIC_SEQ_CST) >= 1);
 	cr_assert(log_has("is not the leader: redirected to 127.0.0.1:"), "no redirect logged");
 	ap_stop(&agent, SIGTERM);
-	__atomic_store_n(&standby.stop, true, __ATOMIC_SEQ_CST);
-	pthread_join(standby.thread, NULL);
-	evhttp_free(standby.http);
-	event_base_free(standby.base);
+	stop_standby();
+}
+
+/* The leader ZooKeeper names has not yet seen its election and redirects
+ * to the former leader, which is gone: the agent must go back to the one
+ * ZooKeeper names (it kept retrying the dead one before). */
+Test(agent_zk, goes_back_to_the_zookeeper_leader_after_a_stale_307)
+{
+	char dir[256];
+	struct zk_ensemble z;
+	cr_assert_eq(td_make(dir, sizeof(dir), "agora-agentzk-ens"), 0);
+	int r = zk_ensemble_start(&z, dir, 3);
+	if (r == 77)
+		AG_SKIP("Debian's zookeeper package is not installed (scripts/install-deps)");
+	cr_assert_eq(r, 0, "the ensemble did not start (logs in %s/zk*/log)", dir);
+	start_standby();
+	__atomic_store_n(&standby.to, ah_free_port(), __ATOMIC_SEQ_CST); /* nobody there */
+	char info[256];
+	snprintf(info, sizeof(info),
+	         "{\"id\":\"m2\",\"address\":{\"ip\":\"127.0.0.1\",\"port\":%d}}", standby.port);
+	struct zk_contender *c = zk_contend(z.servers, "/agora", info);
+	cr_assert_not_null(c);
+	char *url = zk_ensemble_url(&z, "/agora");
+	agent = ap_start_at(work, url, ah_free_port(), NULL, NULL);
+	WAIT_FOR(log_has("is not the leader: redirected to 127.0.0.1:"), 15);
+	usleep(500 * 1000);
+	/* Now it knows it leads: its 307s name the (fake) master. */
+	__atomic_store_n(&standby.to, 0, __ATOMIC_SEQ_CST);
+	WAIT_FOR(fm_registers() >= 1, 15);
+	ap_stop(&agent, SIGTERM);
+	stop_standby();
+	zk_withdraw(c);
+	free(url);
+	zk_ensemble_kill(&z, 0);
+	td_remove(dir);
 }
 
 /* A bad --master is refused at start, naming the flag and what is wrong. */
