@@ -262,8 +262,13 @@ class Driver:
         self._post(self._error_cb, message, always=True)
         self._finish(DRIVER_ABORTED)
 
+    def _pick_peer(self):
+        """Before each SUBSCRIBE: where to send it (self._host, _port).
+        The scheduler driver's standby masters override it."""
+
     def _stream_once(self):
         """One SUBSCRIBE: returns why the stream ended, or raises."""
+        self._pick_peer()
         body, headers = self._subscribe_request()
         conn = http.client.HTTPConnection(self._host, self._port, timeout=CONNECT_TIMEOUT)
         try:

@@ -6,7 +6,7 @@ import copy
 import getpass
 import os
 
-from . import _base
+from . import _base, zk
 from ._base import DRIVER_RUNNING, DRIVER_STOPPED, TERMINAL_STATES, b64, unb64
 
 __all__ = ["SchedulerDriver", "MesosSchedulerDriver"]
@@ -52,7 +52,20 @@ class SchedulerDriver(_base.Driver):
 
     def __init__(self, scheduler, framework, master, implicitAcknowledgements=True,
                  backoff_base=0.5, backoff_max=30.0):
-        host, port = _base.parse_endpoint(master, 5050, "master")
+        # Standby masters (issue 16): "zk://..." (the leader is asked of
+        # ZooKeeper before each SUBSCRIBE), or "h1:5050,h2:5050,..." (the
+        # next one after a lost stream; a standby's 307 is followed).
+        self._zk = None
+        self._masters = []
+        self._follow = False
+        if isinstance(master, str) and master.startswith("zk://"):
+            self._zk = zk.parse_url(master, "master")
+            host, port = "", 0
+        else:
+            text = master if isinstance(master, str) else ""
+            self._masters = [_base.parse_endpoint(m, 5050, "master") for m in text.split(",")]
+            host, port = self._masters[0]
+        self._next = 1 % max(len(self._masters), 1)
         super().__init__(host, port)
         self.scheduler = scheduler
         self.framework = copy.deepcopy(dict(framework))
@@ -86,7 +99,18 @@ class SchedulerDriver(_base.Driver):
         self._stream_id = resp.getheader("Mesos-Stream-Id") or ""
         self._watchdog = 5 * 15.0  # until SUBSCRIBED says the interval
 
+    def _pick_peer(self):
+        if self._follow:  # a 307 named the leader: go there once
+            self._follow = False
+            return
+        if self._zk:
+            self._host, self._port = zk.find_leader(*self._zk)
+
     def _on_lost(self, why):
+        self._follow = why.startswith("redirected to")
+        if not self._follow and len(self._masters) > 1:
+            self._host, self._port = self._masters[self._next]
+            self._next = (self._next + 1) % len(self._masters)
         self._offer_agents.clear()
         self._post(self.scheduler.disconnected, self)
         return self._backoff.next()
