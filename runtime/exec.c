@@ -165,6 +165,7 @@ struct exec_child {
 	int ns_flags; /* to join here (the pid namespace was joined by the parent) */
 	int root_fd;  /* the init's root to chroot into, or -1 */
 	int sync_fd;
+	int stdio_fd; /* > 2: dup'd over 0, 1, 2 */
 	unsigned preserve_fds;
 };
 
@@ -193,6 +194,10 @@ static int child_setup(struct exec_child *k, struct ag_error *err)
 {
 	const struct rt_process *p = k->p;
 	int r;
+	if (k->stdio_fd > 2)
+		for (int fd = 0; fd < 3; fd++)
+			if (dup2(k->stdio_fd, fd) < 0)
+				return ag_error_set(err, errno, "stdio of the process");
 	int keep[] = {k->sync_fd, k->init_pidfd, k->root_fd};
 	close_all_but(keep, AG_ARRAY_SIZE(keep), k->preserve_fds);
 
@@ -495,6 +500,7 @@ int rt_container_exec(const struct rt_options *o, const char *id, const struct r
 	        .ns_flags = ns_flags & ~CLONE_NEWPID,
 	        .root_fd = h.root_fd,
 	        .sync_fd = -1,
+	        .stdio_fd = x->stdio_fd,
 	        .preserve_fds = x->preserve_fds,
 	};
 	r = exec_spawn(&k, ns_flags & CLONE_NEWPID, h.cgfd, &pid, &pidfd, &console, err);
@@ -516,6 +522,10 @@ int rt_container_exec(const struct rt_options *o, const char *id, const struct r
 	}
 	if (x->detach) {
 		*ret_status = 0;
+		if (x->ret_pidfd)
+			*x->ret_pidfd = TAKE_FD(pidfd);
+		if (x->ret_pid)
+			*x->ret_pid = pid;
 		goto out;
 	}
 	int status = 0;
