@@ -25,8 +25,7 @@ static double now_epoch(void)
  * the proto's message table: compact, canonical and in that order, the
  * master reads it without a tree (proto/fast.c). */
 static json_t *status_json_checks(struct agent *a, const char *task_id, const char *state,
-                                  const char *reason, const char *message,
-                                  const char *container_id,
+                                  const char *reason, const char *message, const char *container_id,
                                   const struct agent_check_report *chk)
 {
 	json_t *s = json_pack("{s:o, s:s}", "task_id", pb_id_to_json(task_id), "state", state);
@@ -91,9 +90,9 @@ static void hold(struct agent *a, const char *fw, const char *task_id, const cha
 	}
 }
 
-static void enqueue_checks(struct agent *a, const char *fw, const char *task_id,
-                           const char *state, const char *reason, const char *message,
-                           const char *cid, const struct agent_check_report *chk)
+static void enqueue_checks(struct agent *a, const char *fw, const char *task_id, const char *state,
+                           const char *reason, const char *message, const char *cid,
+                           const struct agent_check_report *chk)
 {
 	json_t *s = status_json_checks(a, task_id, state, reason, message, cid, chk);
 	enum pb_task_state st = pb_task_state_from_name(state);
@@ -234,8 +233,7 @@ static void on_check_report(void *ctx, const struct agent_check_report *r)
 	if (grace < 0)
 		grace = a->has_shutdown_grace ? a->shutdown_grace_ms : AGENT_SHUTDOWN_GRACE_MS;
 	ag_warn("task `%s` of framework `%s`: unhealthy (%s): killed, grace %.1f s", r->task_id,
-	        r->framework_id, r->why ? r->why : "health check failed",
-	        (double)grace / 1000.0);
+	        r->framework_id, r->why ? r->why : "health check failed", (double)grace / 1000.0);
 	int k = ctz_kill(a->ctz, r->framework_id, r->task_id, grace);
 	if (k < 0 && k != -ENOENT)
 		ag_warn("task `%s` of framework `%s`: the kill could not be recorded (%s): "
@@ -276,8 +274,8 @@ static void on_task_state(void *ctx, const struct ctz_update *u)
 	bool hk = (u->state == PB_TASK_KILLING || pb_task_state_is_terminal(u->state)) &&
 	          health_killed(a, fw, u->task_id);
 	struct agent_check_report hr = {.has_healthy = true, .healthy = false};
-	const char *reason = hk ? "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED"
-	                        : pb_task_reason_name(u->reason);
+	const char *reason =
+	        hk ? "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED" : pb_task_reason_name(u->reason);
 	if (pb_task_state_is_terminal(u->state))
 		agent_checks_stop(a->checks, fw, u->task_id);
 	enqueue_checks(a, fw, u->task_id, pb_task_state_name(u->state), reason, u->message,

@@ -316,8 +316,8 @@ static void start_net(struct runner *r)
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(r->spec.port)};
 	inet_pton(AF_INET, CTZ_CHECK_TARGET_IPV4, &sa.sin_addr);
 	if (connect(r->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
-		struct outcome o = {.has_code = r->spec.type == CTZ_CHECK_TCP &&
-		                                errno == ECONNREFUSED};
+		struct outcome o = {.has_code =
+		                            r->spec.type == CTZ_CHECK_TCP && errno == ECONNREFUSED};
 		snprintf(o.why, sizeof(o.why), "%s check: connect to port %u: %s",
 		         ctz_check_type_name(r->spec.type), r->spec.port, strerror(errno));
 		finish(r, &o);

@@ -116,7 +116,7 @@ static int protocol_of(const json_t *obj, const char *field, struct ag_error *er
 static int http_of(const json_t *h, bool health, const char *field, struct ctz_check_spec *s,
                    struct ag_error *err)
 {
-	static const char *const known_health[] = {"scheme", "port",     "path",
+	static const char *const known_health[] = {"scheme",   "port",     "path",
 	                                           "statuses", "protocol", NULL};
 	static const char *const known_check[] = {"port", "path", "protocol", NULL};
 	int r = object_of(h, field, err);
@@ -251,9 +251,9 @@ static int command_of(const json_t *c, const char *field, struct ctz_check_spec 
 		s->env = ag_calloc(nv + 1, sizeof(*s->env));
 		json_array_foreach ((json_t *)vars, i, v) {
 			const char *val = json_string_value(json_object_get(v, "value"));
-			s->env[i] = ag_asprintf("%s=%s",
-			                        json_string_value(json_object_get(v, "name")),
-			                        val ? val : "");
+			s->env[i] =
+			        ag_asprintf("%s=%s", json_string_value(json_object_get(v, "name")),
+			                    val ? val : "");
 		}
 	}
 	return 0;
@@ -263,9 +263,8 @@ static int parse(const json_t *j, bool health, const char *field, struct ctz_che
                  struct ag_error *err)
 {
 	static const char *const known_health[] = {
-	        "type",    "delay_seconds", "interval_seconds", "timeout_seconds",
-	        "command", "http",          "tcp",              "consecutive_failures",
-	        "grace_period_seconds",     NULL};
+	        "type", "delay_seconds", "interval_seconds",     "timeout_seconds",      "command",
+	        "http", "tcp",           "consecutive_failures", "grace_period_seconds", NULL};
 	int r = object_of(j, field, err);
 	if (r == 0)
 		r = only_known(j, known_health, field, err);
@@ -284,8 +283,7 @@ static int parse(const json_t *j, bool health, const char *field, struct ctz_che
 	const json_t *type = json_object_get(j, "type");
 	const char *t = json_string_value(type);
 	if (!type)
-		return ag_error_msg(err, EINVAL, "%s.type: required (COMMAND, HTTP or TCP)",
-		                    field);
+		return ag_error_msg(err, EINVAL, "%s.type: required (COMMAND, HTTP or TCP)", field);
 	if (t && strcmp(t, "COMMAND") == 0)
 		s->type = CTZ_CHECK_COMMAND;
 	else if (t && strcmp(t, "HTTP") == 0)
@@ -303,8 +301,9 @@ static int parse(const json_t *j, bool health, const char *field, struct ctz_che
 			return ag_error_msg(err, EINVAL, "%s.%s: required for a %s check", field,
 			                    member[k], t);
 		if (k != (int)s->type && has)
-			return ag_error_msg(err, EINVAL, "%s.%s: only for a %s check, this one is %s",
-			                    field, member[k], ctz_check_type_name(k), t);
+			return ag_error_msg(err, EINVAL,
+			                    "%s.%s: only for a %s check, this one is %s", field,
+			                    member[k], ctz_check_type_name(k), t);
 	}
 	if ((r = seconds(j, "delay_seconds", 15, false, field, &s->delay_ms, err)) < 0 ||
 	    (r = seconds(j, "interval_seconds", 10, true, field, &s->interval_ms, err)) < 0 ||
@@ -335,7 +334,8 @@ static int parse(const json_t *j, bool health, const char *field, struct ctz_che
 		if (!health) {
 			static const char *const known[] = {"command", NULL};
 			snprintf(sub, sizeof(sub), "%s.command", field);
-			if ((r = object_of(c, sub, err)) < 0 || (r = only_known(c, known, sub, err)) < 0)
+			if ((r = object_of(c, sub, err)) < 0 ||
+			    (r = only_known(c, known, sub, err)) < 0)
 				return r;
 			c = json_object_get(c, "command");
 			snprintf(sub, sizeof(sub), "%s.command.command", field);

@@ -457,8 +457,7 @@ int ctz_usage_json(const struct ctz *c, const char *framework_id, const char *ta
 }
 
 int ctz_exec(struct ctz *c, const char *framework_id, const char *task_id, char *const *argv,
-             char *const *env, int stdio_fd, int *ret_pidfd, pid_t *ret_pid,
-             struct ag_error *err)
+             char *const *env, int stdio_fd, int *ret_pidfd, pid_t *ret_pid, struct ag_error *err)
 {
 	const struct ctz_entry *e = find_task(c, framework_id, task_id);
 	if (!e)

@@ -18,6 +18,8 @@
 struct ctz_upd_rec {
 	/* `task` is the task id for framework F0, "FW/ID" for another. */
 	char task[64], fw[64], tid[64], state[32], uuid[32], msg[512], reason[64];
+	char healthy[8]; /* "true", "false", "" when absent */
+	char check[256]; /* check_status as compact JSON, "" when absent */
 	int count;
 	uint64_t first_ns; /* ag_now_ns() at the first copy */
 };
