@@ -10,7 +10,8 @@
  * the container, undumpable, and a container process with CAP_SYS_PTRACE in
  * the container's user namespace must find nothing of the host on it
  * (CVE-2016-9962). It joins the other namespaces in one setns(2) on the
- * init's pidfd, makes the terminal from the container's devpts (its master
+ * init's pidfd, chroots into the init's root (/proc/<pid>/root, opened
+ * before), makes the terminal from the container's devpts (its master
  * goes to the parent on the sync socket, RT_MSG_CONSOLE), resolves the cwd
  * inside the root, applies the security settings and execs. The sync socket
  * is close-on-exec: EOF means the process runs; RT_MSG_ERROR carries why it
@@ -163,7 +164,7 @@ struct exec_child {
 	const char *id;
 	int init_pidfd;
 	int ns_flags; /* to join here (the pid namespace was joined by the parent) */
-	int root_fd;  /* the init's root to chroot into, or -1 */
+	int root_fd;  /* the init's root to chroot into (after setns with a mount namespace) */
 	int sync_fd;
 	int stdio_fd; /* > 2: dup'd over 0, 1, 2 */
 	unsigned preserve_fds;
@@ -206,10 +207,17 @@ static int child_setup(struct exec_child *k, struct ag_error *err)
 	if ((r = rt__oom_score_adj_write(p, err)) < 0)
 		return r;
 	/* A container without a mount namespace of its own was chroot'ed. */
-	if (k->root_fd >= 0 && (fchdir(k->root_fd) < 0 || chroot(".") < 0))
+	bool mntns = k->ns_flags & CLONE_NEWNS;
+	if (k->root_fd >= 0 && !mntns && (fchdir(k->root_fd) < 0 || chroot(".") < 0))
 		return ag_error_set(err, errno, "chroot into the root of `%s`", k->id);
 	if (k->ns_flags && setns(k->init_pidfd, k->ns_flags) < 0)
 		return ag_error_set(err, errno, "join the namespaces of `%s`", k->id);
+	/* setns gives the root of the namespace's first mount, which is the
+	 * container's root only where the host's root is: on a host that is
+	 * itself chroot'ed (an initramfs that did not switch_root) it is
+	 * not. The init's own root is, as nsenter --root takes it. */
+	if (k->root_fd >= 0 && mntns && (fchdir(k->root_fd) < 0 || chroot(".") < 0))
+		return ag_error_set(err, errno, "chroot into the root of `%s`", k->id);
 	close(k->init_pidfd);
 	if (k->root_fd >= 0)
 		close(k->root_fd);
@@ -405,11 +413,9 @@ static int exec_host_open(struct rt__roots *c, const struct rt_state *st,
 		return ag_error_set(err, h->procfd < 0 ? errno : ESRCH,
 		                    "container `%s`: its process is gone", id);
 	*ret_ns_flags = ns_to_join(h->procfd);
-	if (!(*ret_ns_flags & CLONE_NEWNS)) {
-		h->root_fd = openat(h->procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (h->root_fd < 0)
-			return ag_error_set(err, errno, "open the root of `%s`", id);
-	}
+	h->root_fd = openat(h->procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (h->root_fd < 0)
+		return ag_error_set(err, errno, "open the root of `%s`", id);
 	if (spec->seccomp) {
 		char buf[4096];
 		r = rt__seccomp_get(spec->seccomp, rt__seccomp_cache_dir(c->o, buf, sizeof(buf)),
