@@ -213,6 +213,9 @@ static int64_t task_grace_ms(const char *task_json);
 static void on_check_report(void *ctx, const struct agent_check_report *r)
 {
 	struct agent *a = ctx;
+	/* Never a TASK_RUNNING after the task's KILLING or end. */
+	if (ctz_upd_task_state(a->upd, r->framework_id, r->task_id) != PB_TASK_RUNNING)
+		return;
 	const char *reason = r->health_changed ? "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED"
 	                                       : "REASON_TASK_CHECK_STATUS_UPDATED";
 	if (r->kill) {
@@ -276,7 +279,8 @@ static void on_task_state(void *ctx, const struct ctz_update *u)
 	struct agent_check_report hr = {.has_healthy = true, .healthy = false};
 	const char *reason =
 	        hk ? "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED" : pb_task_reason_name(u->reason);
-	if (pb_task_state_is_terminal(u->state))
+	/* A task being killed is checked no more (as in Mesos). */
+	if (u->state == PB_TASK_KILLING || pb_task_state_is_terminal(u->state))
 		agent_checks_stop(a->checks, fw, u->task_id);
 	enqueue_checks(a, fw, u->task_id, pb_task_state_name(u->state), reason, u->message,
 	               u->container_id, hk ? &hr : NULL);

@@ -138,9 +138,10 @@ static char *command_health(const char *cmd, double interval, double grace, int 
 Test(agent_checks, command_health_check_turns_unhealthy_and_the_task_is_killed)
 {
 	/* Healthy while the file is there (the check runs in the sandbox,
-	 * the task's working directory), then gone. */
+	 * the task's working directory), then gone. A grace period covers a
+	 * first run before the task made its file. */
 	fm_run_task("t-hc", "nobody", "touch ok; sleep 1.5; rm ok; sleep 100", NULL,
-	            command_health("test -e ok", 0.2, 0, 2, 5));
+	            command_health("test -e ok", 0.2, 5, 2, 5));
 	WAIT_FOR(has_state("t-hc", "TASK_KILLED"), 30);
 	cr_expect_str_eq(health_trail("t-hc"), "true false");
 	const struct ctz_upd_rec *r = find_update("t-hc", "TASK_RUNNING", "true", NULL);
@@ -214,10 +215,13 @@ Test(agent_checks, command_check_runs_in_the_tasks_pid_and_mount_namespaces)
 	         "\"delay_seconds\":0,\"interval_seconds\":0.3,\"timeout_seconds\":5}",
 	         check_cmd);
 	fm_run_task("t-ns", "nobody", "touch /tmp/only-in-the-task; sleep 100", NULL, extra);
-	WAIT_FOR(find_update("t-ns", "TASK_RUNNING", "", "exit_code"), 30);
-	const struct ctz_upd_rec *r = find_update("t-ns", "TASK_RUNNING", "", "exit_code");
+	/* (A first run before the task made its file exits 3.) */
+	WAIT_FOR(find_update("t-ns", "TASK_RUNNING", "", "\"exit_code\":0"), 30);
+	const struct ctz_upd_rec *r = find_update("t-ns", "TASK_RUNNING", "", "\"exit_code\":0");
 	cr_expect_str_eq(r->check, "{\"command\":{\"exit_code\":0},\"type\":\"COMMAND\"}");
 	cr_expect_str_eq(r->reason, "REASON_TASK_CHECK_STATUS_UPDATED");
+	cr_expect(!find_update("t-ns", "TASK_RUNNING", "", "\"exit_code\":5"),
+	          "the check saw the host's processes");
 	/* The control: on the host, the same check fails. */
 	char cmd[1024];
 	snprintf(cmd, sizeof(cmd), "sh -c \"%s\"", check_cmd);
@@ -233,7 +237,7 @@ Test(agent_checks, check_status_reports_each_change_of_the_result)
 	         ",\"check\":{\"type\":\"COMMAND\",\"command\":{\"command\":{\"value\":"
 	         "\"test -e f\"}},\"delay_seconds\":0,\"interval_seconds\":0.2,"
 	         "\"timeout_seconds\":5}");
-	fm_run_task("t-cs", "nobody", "sleep 1; touch f; sleep 1; rm f; sleep 100", NULL, extra);
+	fm_run_task("t-cs", "nobody", "sleep 1; touch f; sleep 2; rm f; sleep 100", NULL, extra);
 	WAIT_FOR(n_state("t-cs", "TASK_RUNNING") >= 4, 30);
 	sleep(1); /* nothing more comes */
 	static struct ctz_upd_rec recs[64];
