@@ -201,6 +201,15 @@ static int child_setup(struct exec_child *k, struct ag_error *err)
 				return ag_error_set(err, errno, "stdio of the process");
 	int keep[] = {k->sync_fd, k->init_pidfd, k->root_fd};
 	close_all_but(keep, AG_ARRAY_SIZE(keep), k->preserve_fds);
+	/* The process starts as the container's init did: default signal
+	 * dispositions, nothing blocked. What the caller ignores (a daemon's
+	 * SIGPIPE) would survive the exec. */
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 
 	/* Lowering it needs CAP_SYS_RESOURCE in the host's user namespace,
 	 * gone once the container's is joined. */

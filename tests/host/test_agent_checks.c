@@ -389,3 +389,18 @@ Test(agent_checks, bad_checks_are_task_errors_naming_the_field)
 	fm_run_task("t-good", "nobody", "true", NULL, NULL);
 	WAIT_FOR(has_state("t-good", "TASK_FINISHED"), 10);
 }
+
+Test(agent_checks, command_check_starts_with_default_signal_dispositions)
+{
+	/* The agent ignores SIGPIPE; a check must not inherit that (a
+	 * pipeline in it would then never die of a closed pipe). Exit 0 only
+	 * when nothing is ignored or blocked. */
+	fm_run_task("t-sig", "nobody", "sleep 100", NULL,
+	            ",\"check\":{\"type\":\"COMMAND\",\"command\":{\"command\":{"
+	            "\"value\":\"grep -Eq '^SigIgn:[[:space:]]+0+$' /proc/self/status && grep -Eq "
+	            "'^SigBlk:[[:space:]]+0+$' /proc/self/status\"}},\"delay_seconds\":0,"
+	            "\"interval_seconds\":0.3}");
+	WAIT_FOR(find_update("t-sig", "TASK_RUNNING", "", "exit_code"), 30);
+	const struct ctz_upd_rec *r = find_update("t-sig", "TASK_RUNNING", "", "exit_code");
+	cr_expect_str_eq(r->check, "{\"command\":{\"exit_code\":0},\"type\":\"COMMAND\"}");
+}
