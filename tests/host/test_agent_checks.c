@@ -404,3 +404,26 @@ Test(agent_checks, command_check_starts_with_default_signal_dispositions)
 	const struct ctz_upd_rec *r = find_update("t-sig", "TASK_RUNNING", "", "exit_code");
 	cr_expect_str_eq(r->check, "{\"command\":{\"exit_code\":0},\"type\":\"COMMAND\"}");
 }
+
+Test(agent_checks, a_kill_for_health_is_remembered_across_an_agent_sigkill)
+{
+	/* The task ignores SIGTERM: its kill waits out a 3 s grace period,
+	 * during which the agent is SIGKILLed and restarted. The end still
+	 * says why it was killed. */
+	char extra[2048];
+	snprintf(extra, sizeof(extra),
+	         "%s,\"kill_policy\":{\"grace_period\":{\"nanoseconds\":3000000000}}",
+	         command_health("false", 0.2, 0, 1, 5));
+	fm_run_task("t-hk", "nobody", "trap '' TERM; sleep 100", NULL, extra);
+	WAIT_FOR(has_state("t-hk", "TASK_KILLING"), 30);
+	ap_stop(&agent, SIGKILL);
+	cr_expect(!has_state("t-hk", "TASK_KILLED"));
+	int before = fm_registers();
+	start_agent();
+	WAIT_FOR(fm_registers() > before, 10);
+	WAIT_FOR(has_state("t-hk", "TASK_KILLED"), 30);
+	const struct ctz_upd_rec *r = find_update("t-hk", "TASK_KILLED", "", NULL);
+	cr_assert(r);
+	cr_expect_str_eq(r->healthy, "false");
+	cr_expect_str_eq(r->reason, "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED");
+}
