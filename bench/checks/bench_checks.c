@@ -22,8 +22,24 @@
  *                         and the check process's own (reaped children:
  *                         setup in the container, then `true`).
  *
+ *
+ *   build/bin/bench-checks --agent tcp|http [--tasks N] [--seconds S]
+ *
+ *   agent_cpu_pct          the whole agora-agent (the real daemon, without
+ *                         isolation, driven by the fake master of
+ *                         tests/lib/agentd_harness.c) running N tasks
+ *                         (`sleep`, each a container with its monitor and
+ *                         init) each with a TCP or HTTP health check every
+ *                         `interval`: its CPU time (utime + stime from
+ *                         /proc/<pid>/stat) over S seconds once every task
+ *                         reported healthy, in percent of one core;
+ *                         agent_idle_cpu_pct the same before the checks
+ *                         start (delay_seconds past the launches).
+ *
  * Prints one line of figures and the machine line (bench/machine.h). */
 #include "agent/checks.h"
+#include "agent_proc.h"
+#include "agentd_harness.h"
 #include "bench/machine.h"
 #include "common/common.h"
 #include "containerizer/checks.h"
@@ -46,8 +62,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* What --agent started, stopped by die() too. */
+static pid_t agent_pid = -1;
+static char agent_work[64];
+
 __attribute__((format(printf, 1, 2))) static void die(const char *fmt, ...)
 {
+	if (agent_pid > 0) {
+		ap_stop(&agent_pid, SIGTERM);
+		ap_kill_monitors(agent_work);
+	}
 	va_list ap;
 	va_start(ap, fmt);
 	fprintf(stderr, "bench-checks: ");
@@ -296,8 +320,144 @@ static void containers_end(struct ctz *c, int k)
 	ctz_close(c);
 }
 
+/* ---- the whole agent --------------------------------------------------------- */
+
+/* utime + stime of `pid` in seconds. */
+static double proc_cpu_s(pid_t pid)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	unsigned long long ut = 0, st = 0;
+	/* after ")": state ppid pgrp session tty tpgid flags minflt cminflt
+	 * majflt cmajflt utime stime */
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		die("%s: cannot read utime and stime", path);
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Tasks of the fake master with an update in `state` and, when `healthy`,
+ * healthy=true. */
+static int count_updates(const char *state, bool healthy)
+{
+	int k = 0;
+	pthread_mutex_lock(&fm.mu);
+	for (int i = 0; i < fm.n_upd; i++)
+		k += strcmp(fm.upd[i].state, state) == 0 &&
+		     (!healthy || strcmp(fm.upd[i].healthy, "true") == 0);
+	pthread_mutex_unlock(&fm.mu);
+	return k;
+}
+
+static void wait_updates(const char *state, bool healthy, int n, double secs)
+{
+	uint64_t end = ag_now_ns() + (uint64_t)(secs * 1e9);
+	while (count_updates(state, healthy) < n) {
+		if (count_updates("TASK_FAILED", false) || count_updates("TASK_ERROR", false))
+			die("tasks failed (see the agent's log)");
+		if (ag_now_ns() > end)
+			die("only %d of %d tasks %s%s after %.0f s", count_updates(state, healthy),
+			    n, state, healthy ? " and healthy" : "", secs);
+		usleep(100000);
+	}
+}
+
+static void whole_agent(const char *type, int n, double interval, double secs)
+{
+	if (strcmp(type, "tcp") != 0 && strcmp(type, "http") != 0)
+		die("--agent tcp or --agent http");
+	if (n + 10 > FM_MAX_UPDATES / 3)
+		die("--tasks: at most %d with --agent (the fake master keeps %d updates)",
+		    FM_MAX_UPDATES / 3 - 10, FM_MAX_UPDATES);
+	uint16_t *ports = ag_calloc((size_t)n, sizeof(*ports));
+	pid_t server = serve(n, ports);
+	fm.ack_first = true;
+	fm.quiet = true;
+	if (fm_start() < 0)
+		die("fake master: cannot listen");
+	char *work = agent_work;
+	snprintf(agent_work, sizeof(agent_work), "/tmp/bench-checks-agent-XXXXXX");
+	if (!mkdtemp(work))
+		die("mkdtemp: %s", strerror(errno));
+	char log[96];
+	snprintf(log, sizeof(log), "%s.log", work);
+	int op_port = ah_free_port();
+	pid_t agent = agent_pid = ap_start(work, fm.port, op_port, log, NULL);
+	if (agent <= 0)
+		die("cannot start agora-agent (AGORA_BUILD_DIR=%s)",
+		    getenv("AGORA_BUILD_DIR") ? getenv("AGORA_BUILD_DIR") : "build");
+	uint64_t end = ag_now_ns() + 20ULL * 1000000000;
+	while (fm_registers() < 1 && ag_now_ns() < end)
+		usleep(50000);
+	if (fm_registers() < 1)
+		die("the agent did not register (its log: %s)", log);
+	/* The checks start once every task is launched and a quiet window
+	 * is measured: delay_seconds past the launches, estimated from a
+	 * first 10 tasks without checks (not counted in N). */
+	double t_launch = ah_now_s();
+	for (int i = 0; i < 10; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "w%d", i);
+		fm_run_task(id, "nobody", "sleep 3600", NULL, NULL);
+	}
+	wait_updates("TASK_RUNNING", false, 10, 120);
+	double per = (ah_now_s() - t_launch) / 10;
+	double start_at = ah_now_s() + 30 + per * n * 1.5 + secs;
+	for (int i = 0; i < n; i++) {
+		char id[32], extra[512];
+		snprintf(id, sizeof(id), "t%d", i);
+		snprintf(extra, sizeof(extra),
+		         ",\"health_check\":{\"type\":\"%s\",\"%s\":{\"port\":%u},"
+		         "\"delay_seconds\":%.3f,\"interval_seconds\":%g,\"timeout_seconds\":10,"
+		         "\"grace_period_seconds\":0,\"consecutive_failures\":1000000}",
+		         strcmp(type, "tcp") == 0 ? "TCP" : "HTTP", type, ports[i],
+		         start_at - ah_now_s() + interval * (double)i / n, interval);
+		fm_run_task(id, "nobody", "sleep 3600", NULL, extra);
+	}
+	double delay = start_at - t_launch;
+	wait_updates("TASK_RUNNING", false, n + 10, start_at - ah_now_s() - secs - 1);
+	double launched_s = ah_now_s() - t_launch;
+	double left = t_launch + delay - ah_now_s();
+	if (left < secs + 2)
+		die("the launches took %.0f s: no quiet window left before the checks", launched_s);
+	sleep(1);
+	double i0 = proc_cpu_s(agent), w0 = ah_now_s();
+	usleep((useconds_t)(secs * 1e6));
+	double idle_pct = (proc_cpu_s(agent) - i0) / (ah_now_s() - w0) * 100.0;
+	wait_updates("TASK_RUNNING", true, n, left + interval + 30);
+	sleep(2);
+	double c0 = proc_cpu_s(agent), t0 = ah_now_s();
+	usleep((useconds_t)(secs * 1e6));
+	double pct = (proc_cpu_s(agent) - c0) / (ah_now_s() - t0) * 100.0;
+	int unhealthy = 0;
+	pthread_mutex_lock(&fm.mu);
+	for (int i = 0; i < fm.n_upd; i++)
+		unhealthy += strcmp(fm.upd[i].healthy, "false") == 0;
+	pthread_mutex_unlock(&fm.mu);
+	printf("agent tasks=%d type=%s interval_s=%g seconds=%g launch_s=%.0f "
+	       "agent_idle_cpu_pct=%.2f agent_cpu_pct=%.2f unhealthy_updates=%d\n",
+	       n, type, interval, secs, launched_s, idle_pct, pct, unhealthy);
+	ap_stop(&agent_pid, SIGTERM);
+	ap_kill_monitors(work);
+	kill(server, SIGKILL);
+	waitpid(server, NULL, 0);
+	char rm[256];
+	snprintf(rm, sizeof(rm), "rm -rf %s %s", work, log);
+	AG_IGNORE_RESULT(system(rm));
+	free(ports);
+	bench_print_machine(stdout);
+}
+
 int main(int argc, char **argv)
 {
+	const char *agent_type = NULL;
 	int n = 1000, k = 20;
 	double secs = 20, interval = 1;
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -309,17 +469,30 @@ int main(int argc, char **argv)
 			interval = atof(argv[i + 1]);
 		else if (strcmp(argv[i], "--command") == 0)
 			k = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--agent") == 0)
+			agent_type = argv[i + 1];
 		else
 			die("usage: bench-checks [--tasks N] [--seconds S] [--interval I] "
-			    "[--command K]");
+			    "[--command K] [--agent tcp|http]");
 	}
 	if (n <= 0 || secs <= 0 || interval <= 0 || k < 0)
 		die("--tasks, --seconds and --interval must be > 0, --command >= 0");
 	signal(SIGPIPE, SIG_IGN);
 	/* A socket per task here and in the server, and the connections. */
-	struct rlimit rl = {(rlim_t)n * 3 + 256, (rlim_t)n * 3 + 256};
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		die("RLIMIT_NOFILE %llu: %s", (unsigned long long)rl.rlim_cur, strerror(errno));
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rlim_t want = (rlim_t)n * 3 + 256;
+	if (rl.rlim_cur < want) { /* raised, never lowered: the agent inherits it */
+		rl.rlim_cur = want;
+		if (rl.rlim_max < want)
+			rl.rlim_max = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			die("RLIMIT_NOFILE %llu: %s", (unsigned long long)want, strerror(errno));
+	}
+	if (agent_type) {
+		whole_agent(agent_type, n, interval, secs);
+		return 0;
+	}
 	uint16_t *ports = ag_calloc((size_t)n, sizeof(*ports));
 	pid_t server = serve(n, ports);
 	struct figures tcp = measure("TCP", n, ports, interval, secs, NULL);

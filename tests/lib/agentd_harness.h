@@ -24,7 +24,7 @@ struct ctz_upd_rec {
 	uint64_t first_ns; /* ag_now_ns() at the first copy */
 };
 
-#define FM_MAX_UPDATES 2048
+#define FM_MAX_UPDATES 4096
 #define FM_MAX_PENDING 512
 
 /* Every field is under `mu` once fm_start() returned. */
