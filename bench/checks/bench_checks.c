@@ -412,6 +412,9 @@ static void whole_agent(const char *type, int n, double interval, double secs)
 	double start_at = ah_now_s() + 30 + per * n * 1.5 + secs;
 	for (int i = 0; i < n; i++) {
 		char id[32], extra[512];
+		/* The fake master queues FM_MAX_PENDING records at most. */
+		while (10 + i - count_updates("TASK_STARTING", false) > FM_MAX_PENDING / 2)
+			usleep(20000);
 		snprintf(id, sizeof(id), "t%d", i);
 		snprintf(extra, sizeof(extra),
 		         ",\"health_check\":{\"type\":\"%s\",\"%s\":{\"port\":%u},"

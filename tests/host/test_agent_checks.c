@@ -39,8 +39,50 @@ static void setup(void)
 	WAIT_FOR(fm_registers() >= 1, 10);
 }
 
+static bool terminal(const char *state)
+{
+	return strcmp(state, "TASK_FINISHED") == 0 || strcmp(state, "TASK_FAILED") == 0 ||
+	       strcmp(state, "TASK_KILLED") == 0 || strcmp(state, "TASK_ERROR") == 0 ||
+	       strcmp(state, "TASK_LOST") == 0;
+}
+
+/* Tasks of F0 that have not ended; their ids into ids[]. */
+static int running_tasks(char ids[][64], int max)
+{
+	int n = 0;
+	pthread_mutex_lock(&fm.mu);
+	for (int i = 0; i < fm.n_upd; i++) {
+		bool ended = false, seen = false;
+		for (int j = 0; j < fm.n_upd; j++)
+			if (strcmp(fm.upd[j].task, fm.upd[i].task) == 0 &&
+			    terminal(fm.upd[j].state))
+				ended = true;
+		for (int k = 0; k < n; k++)
+			seen |= strcmp(ids[k], fm.upd[i].task) == 0;
+		if (!ended && !seen && n < max)
+			snprintf(ids[n++], 64, "%s", fm.upd[i].task);
+	}
+	pthread_mutex_unlock(&fm.mu);
+	return n;
+}
+
 static void teardown(void)
 {
+	/* Without isolation a task outlives its monitor: each is killed
+	 * through the agent (a server would run on for ever). */
+	char ids[64][64];
+	int n = agent > 0 ? running_tasks(ids, 64) : 0;
+	for (int i = 0; i < n; i++) {
+		char buf[256];
+		snprintf(buf, sizeof(buf),
+		         "{\"type\":\"KILL_TASK\",\"kill_task\":{\"framework_id\":{\"value\":"
+		         "\"F0\"},\"task_id\":{\"value\":\"%.63s\"},\"kill_policy\":{"
+		         "\"grace_period\":{\"nanoseconds\":0}}}}",
+		         ids[i]);
+		fm_send(buf);
+	}
+	for (double end = ah_now_s() + 10; n && running_tasks(ids, 64) && ah_now_s() < end;)
+		usleep(50000);
 	ap_stop(&agent, SIGTERM);
 	const char *why = ap_keep_log(work, NULL, NULL);
 	cr_expect(!*why, "%s", why);
