@@ -469,3 +469,21 @@ Test(agent_checks, a_kill_for_health_is_remembered_across_an_agent_sigkill)
 	cr_expect_str_eq(r->healthy, "false");
 	cr_expect_str_eq(r->reason, "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED");
 }
+
+Test(agent_checks, command_check_of_a_root_task_in_its_user_namespace)
+{
+	/* A task of user root runs as uid 0 of a user namespace of the
+	 * agent's pool: its check joins that namespace too, as uid 0 there. */
+	fm_run_task("t-root", "root", "touch ok; sleep 100", NULL,
+	            ",\"check\":{\"type\":\"COMMAND\",\"command\":{\"command\":{\"value\":"
+	            "\"test -e ok && test $(id -u) = 0 && ! grep -qE '^ +0 +0 ' "
+	            "/proc/self/uid_map\"}},\"delay_seconds\":0.5,\"interval_seconds\":0.3}");
+	WAIT_FOR(find_update("t-root", "TASK_RUNNING", "", "\"exit_code\":0") ||
+	                 has_state("t-root", "TASK_FAILED") || has_state("t-root", "TASK_ERROR"),
+	         30);
+	const struct ctz_upd_rec *r = find_update("t-root", "TASK_RUNNING", "", "\"exit_code\":0");
+	cr_assert(r, "states %s; last check %s", states("t-root"),
+	          find_update("t-root", "TASK_RUNNING", "", "")
+	                  ? find_update("t-root", "TASK_RUNNING", "", "")->check
+	                  : "none");
+}
