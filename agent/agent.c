@@ -24,8 +24,9 @@ static double now_epoch(void)
 /* A TaskStatus without uuid (updates.c adds it), its fields in the order of
  * the proto's message table: compact, canonical and in that order, the
  * master reads it without a tree (proto/fast.c). */
-static json_t *status_json(struct agent *a, const char *task_id, const char *state,
-                           const char *reason, const char *message, const char *container_id)
+static json_t *status_json_checks(struct agent *a, const char *task_id, const char *state,
+                                  const char *reason, const char *message, const char *container_id,
+                                  const struct agent_check_report *chk)
 {
 	json_t *s = json_pack("{s:o, s:s}", "task_id", pb_id_to_json(task_id), "state", state);
 	if (message)
@@ -36,11 +37,21 @@ static json_t *status_json(struct agent *a, const char *task_id, const char *sta
 	if (a->agent_id)
 		json_object_set_new(s, "agent_id", pb_id_to_json(a->agent_id));
 	json_object_set_new(s, "timestamp", json_real(now_epoch()));
+	if (chk && chk->has_healthy)
+		json_object_set_new(s, "healthy", json_boolean(chk->healthy));
+	if (chk && chk->check_status)
+		json_object_set_new(s, "check_status", json_deep_copy(chk->check_status));
 	if (container_id)
 		json_object_set_new(
 		        s, "container_status",
 		        json_pack("{s:o}", "container_id", pb_id_to_json(container_id)));
 	return s;
+}
+
+static json_t *status_json(struct agent *a, const char *task_id, const char *state,
+                           const char *reason, const char *message, const char *container_id)
+{
+	return status_json_checks(a, task_id, state, reason, message, container_id, NULL);
 }
 
 /* Queue a state change for the master, and log it: each state the agent
@@ -79,10 +90,11 @@ static void hold(struct agent *a, const char *fw, const char *task_id, const cha
 	}
 }
 
-static void enqueue(struct agent *a, const char *fw, const char *task_id, const char *state,
-                    const char *reason, const char *message, const char *cid)
+static void enqueue_checks(struct agent *a, const char *fw, const char *task_id, const char *state,
+                           const char *reason, const char *message, const char *cid,
+                           const struct agent_check_report *chk)
 {
-	json_t *s = status_json(a, task_id, state, reason, message, cid);
+	json_t *s = status_json_checks(a, task_id, state, reason, message, cid, chk);
 	enum pb_task_state st = pb_task_state_from_name(state);
 	/* Behind one of the same task that is held: in order, held too. */
 	int r = agent_held_has_task(&a->held, fw, task_id)
@@ -128,6 +140,123 @@ static void enqueue(struct agent *a, const char *fw, const char *task_id, const 
 	}
 }
 
+static void enqueue(struct agent *a, const char *fw, const char *task_id, const char *state,
+                    const char *reason, const char *message, const char *cid)
+{
+	enqueue_checks(a, fw, task_id, state, reason, message, cid, NULL);
+}
+
+/* ---- health checks and checks (checks.c) ------------------------------- */
+
+/* The agent killed the task for its health: durable (its terminal update
+ * says so after a restart too), as meta "health_killed:<len>:<fw>/<task>". */
+static char *health_kill_key(const char *fw, const char *task_id)
+{
+	return ag_asprintf("health_killed:%zu:%s/%s", strlen(fw), fw, task_id);
+}
+
+static bool health_killed(struct agent *a, const char *fw, const char *task_id)
+{
+	_cleanup_free_ char *key = health_kill_key(fw, task_id), *v = NULL;
+	return ctz_upd_meta_get(a->upd, key, &v) == 0 && v;
+}
+
+struct task_lookup {
+	const char *framework_id, *task_id;
+	json_t *task_info, *status; /* new references, or NULL */
+	enum pb_task_state state;
+};
+
+static void find_task_view(void *ctx, const struct ctz_upd_task_view *t)
+{
+	struct task_lookup *l = ctx;
+	if (l->task_info || strcmp(t->task_id, l->task_id) != 0 ||
+	    strcmp(t->framework_id, l->framework_id) != 0)
+		return;
+	l->task_info = json_loads(t->task_json, 0, NULL);
+	l->status = t->status_json ? json_loads(t->status_json, 0, NULL) : NULL;
+	l->state = t->state;
+}
+
+/* Start the checks of a task now running; `status` (its last TaskStatus,
+ * may be NULL) is where they resume from. */
+static void checks_start(struct agent *a, const char *fw, const char *task_id,
+                         const json_t *task_info, const json_t *status)
+{
+	if (!json_object_get(task_info, "health_check") && !json_object_get(task_info, "check"))
+		return;
+	const json_t *h = json_object_get(status, "healthy");
+	struct agent_checks_resume res = {
+	        .has_healthy = json_is_boolean(h),
+	        .healthy = json_is_true(h),
+	        .check_status = json_object_get(status, "check_status"),
+	};
+	struct ag_error err = {0};
+	if (agent_checks_start(a->checks, fw, task_id, task_info, &res, &err) < 0)
+		ag_err("task `%s` of framework `%s`: its checks cannot run: %s", task_id, fw,
+		       err.msg);
+}
+
+static int check_exec(void *ctx, const char *fw, const char *task_id, char *const *argv,
+                      char *const *env, int stdio_fd, int *ret_pidfd, pid_t *ret_pid,
+                      struct ag_error *err)
+{
+	struct agent *a = ctx;
+	return ctz_exec(a->ctz, fw, task_id, argv, env, stdio_fd, ret_pidfd, ret_pid, err);
+}
+
+static int64_t task_grace_ms(const char *task_json);
+
+/* A check's verdict changed: TASK_RUNNING with the whole picture; after
+ * consecutive_failures the task is killed with its own grace period, as
+ * a KILL without kill_policy would. */
+static void on_check_report(void *ctx, const struct agent_check_report *r)
+{
+	struct agent *a = ctx;
+	/* Never a TASK_RUNNING after the task's KILLING or end. */
+	if (ctz_upd_task_state(a->upd, r->framework_id, r->task_id) != PB_TASK_RUNNING)
+		return;
+	const char *reason = r->health_changed ? "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED"
+	                                       : "REASON_TASK_CHECK_STATUS_UPDATED";
+	if (r->kill) {
+		_cleanup_free_ char *key = health_kill_key(r->framework_id, r->task_id);
+		if (ctz_upd_meta_set(a->upd, key, "1") < 0)
+			ag_err("task `%s` of framework `%s`: cannot record its kill for its health",
+			       r->task_id, r->framework_id);
+	}
+	enqueue_checks(a, r->framework_id, r->task_id, "TASK_RUNNING", reason, r->why, NULL, r);
+	if (!r->kill)
+		return;
+	struct task_lookup l = {r->framework_id, r->task_id, NULL, NULL, PB_TASK_STAGING};
+	ctz_upd_task_foreach(a->upd, find_task_view, &l);
+	_cleanup_free_ char *text = l.task_info ? pb_json_dump(l.task_info, NULL) : NULL;
+	int64_t grace = text ? task_grace_ms(text) : -1;
+	json_decref(l.task_info);
+	json_decref(l.status);
+	if (grace < 0)
+		grace = a->has_shutdown_grace ? a->shutdown_grace_ms : AGENT_SHUTDOWN_GRACE_MS;
+	ag_warn("task `%s` of framework `%s`: unhealthy (%s): killed, grace %.1f s", r->task_id,
+	        r->framework_id, r->why ? r->why : "health check failed", (double)grace / 1000.0);
+	int k = ctz_kill(a->ctz, r->framework_id, r->task_id, grace);
+	if (k < 0 && k != -ENOENT)
+		ag_warn("task `%s` of framework `%s`: the kill could not be recorded (%s): "
+		        "killed at once",
+		        r->task_id, r->framework_id, strerror(-k));
+}
+
+/* Each task running after a restart: its checks resume. */
+static void resume_checks(void *ctx, const struct ctz_upd_task_view *t)
+{
+	struct agent *a = ctx;
+	if (t->state != PB_TASK_RUNNING || !ctz_sandbox_of(a->ctz, t->framework_id, t->task_id))
+		return;
+	json_t *ti = json_loads(t->task_json, 0, NULL);
+	json_t *st = t->status_json ? json_loads(t->status_json, 0, NULL) : NULL;
+	checks_start(a, t->framework_id, t->task_id, ti, st);
+	json_decref(ti);
+	json_decref(st);
+}
+
 static void on_task_state(void *ctx, const struct ctz_update *u)
 {
 	struct agent *a = ctx;
@@ -144,8 +273,29 @@ static void on_task_state(void *ctx, const struct ctz_update *u)
 	if (u->state == PB_TASK_STARTING)
 		ag_info("task `%s` of framework `%s`: launch accepted, container %s", u->task_id,
 		        fw, u->container_id);
-	enqueue(a, fw, u->task_id, pb_task_state_name(u->state), pb_task_reason_name(u->reason),
-	        u->message, u->container_id);
+	/* Killed for its health: its KILLING and its end say so. */
+	bool hk = (u->state == PB_TASK_KILLING || pb_task_state_is_terminal(u->state)) &&
+	          health_killed(a, fw, u->task_id);
+	struct agent_check_report hr = {.has_healthy = true, .healthy = false};
+	const char *reason =
+	        hk ? "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED" : pb_task_reason_name(u->reason);
+	/* A task being killed is checked no more (as in Mesos). */
+	if (u->state == PB_TASK_KILLING || pb_task_state_is_terminal(u->state))
+		agent_checks_stop(a->checks, fw, u->task_id);
+	enqueue_checks(a, fw, u->task_id, pb_task_state_name(u->state), reason, u->message,
+	               u->container_id, hk ? &hr : NULL);
+	if (hk && pb_task_state_is_terminal(u->state)) {
+		_cleanup_free_ char *key = health_kill_key(fw, u->task_id);
+		AG_IGNORE_RESULT(ctz_upd_meta_del(a->upd, key)); /* left: reused if the id is */
+	}
+	if (u->state == PB_TASK_RUNNING) {
+		struct task_lookup l = {fw, u->task_id, NULL, NULL, PB_TASK_STAGING};
+		ctz_upd_task_foreach(a->upd, find_task_view, &l);
+		if (l.task_info)
+			checks_start(a, fw, u->task_id, l.task_info, NULL);
+		json_decref(l.task_info);
+		json_decref(l.status);
+	}
 }
 
 /* ---- status updates to the master ------------------------------------- */
@@ -886,6 +1036,8 @@ int agent_init(struct agent *a, int64_t sandbox_gc_s, struct ag_error *err)
 	r = ctz_open(&cc, &a->ctz, err);
 	if (r < 0)
 		return r;
+	struct agent_checks_ops ops = {check_exec, on_check_report};
+	a->checks = agent_checks_new(a->base, &ops, a);
 	_cleanup_free_ char *secret = ag_asprintf("%s/agent-secret", a->work_dir);
 	struct agent_ml_config mc = {.master = a->master_host,
 	                             .backoff_base_ms = a->registration_backoff_ms,
@@ -934,6 +1086,9 @@ int agent_recover(struct agent *a, struct ag_error *err)
 	 * set of tasks. */
 	struct unlaunched u = {a, 0};
 	ctz_upd_task_foreach(a->upd, fail_unlaunched, &u);
+	ctz_upd_task_foreach(a->upd, resume_checks, a);
+	if (agent_checks_tasks(a->checks))
+		ag_info("checks of %zu running tasks resumed", agent_checks_tasks(a->checks));
 	ag_info("recovered containers: %zu re-attached running, %zu ended while the agent was "
 	        "away, %zu failed as never launched, %zu lost; %zu status updates to send",
 	        n.running, n.ended, n.unlaunched + u.n, n.lost, ctz_upd_pending(a->upd));
@@ -949,6 +1104,7 @@ void agent_fini(struct agent *a)
 		a->posts = p->next;
 		post_free(p);
 	}
+	agent_checks_free(a->checks);
 	ctz_close(a->ctz);
 	ctz_upd_close(a->upd);
 	if (a->http)

@@ -5,6 +5,7 @@
 
 #include "containerizer/capacity.h"
 #include "containerizer/containerizer.h"
+#include "agent/checks.h"
 #include "agent/held.h"
 #include "agent/master_link.h"
 #include "containerizer/policy.h"
@@ -41,6 +42,7 @@ struct agent {
 	struct event_base *base;
 	struct ctz *ctz;
 	struct ctz_updates *upd;
+	struct agent_checks *checks; /* health checks and checks (checks.h) */
 	struct agent_ml_link *link;
 	struct event *ctz_upd_timer;
 	struct ctz_upd_post *posts; /* status updates sent, not answered yet */

@@ -456,6 +456,34 @@ int ctz_usage_json(const struct ctz *c, const char *framework_id, const char *ta
 	return 0;
 }
 
+int ctz_exec(struct ctz *c, const char *framework_id, const char *task_id, char *const *argv,
+             char *const *env, int stdio_fd, int *ret_pidfd, pid_t *ret_pid, struct ag_error *err)
+{
+	const struct ctz_entry *e = find_task(c, framework_id, task_id);
+	if (!e)
+		return ag_error_msg(err, ENOENT, "no task `%s`", task_id);
+	if (e->st.phase != CTZ_RUNNING)
+		return ag_error_msg(err, ESRCH, "task `%s` is not running", task_id);
+	int pidfd = -1, status = 0;
+	pid_t pid = 0;
+	struct rt_exec x = {
+	        .argv = argv,
+	        .env = env,
+	        .detach = true,
+	        .stdio_fd = stdio_fd,
+	        .ret_pidfd = &pidfd,
+	        .ret_pid = &pid,
+	};
+	int r = rt_container_exec(&c->rto, e->cid, &x, &status, err);
+	if (r < 0)
+		return r;
+	if (pidfd < 0)
+		return ag_error_msg(err, EIO, "exec in task `%s`: no pidfd", task_id);
+	*ret_pidfd = pidfd;
+	*ret_pid = pid;
+	return 0;
+}
+
 /* ---- launch ---- */
 
 static char *new_cid(void)

@@ -185,4 +185,17 @@ void ctz_foreach(const struct ctz *c, ctz_info_fn fn, void *ctx);
 AG_WARN_UNUSED int ctz_usage_json(const struct ctz *c, const char *framework_id,
                                   const char *task_id, char **ret_json, struct ag_error *err);
 
+/* Run `argv` (NULL-terminated; `/bin/sh -c CMD` for a shell command) in
+ * the running task's container as its process runs there: its
+ * namespaces, cgroup, root, user, seccomp filter and capabilities; its
+ * environment plus `env` ("K=V", may be NULL). stdin, stdout and stderr
+ * are `stdio_fd` (> 2, e.g. /dev/null). Returns once the process runs,
+ * with its pidfd (close-on-exec) in *ret_pidfd and its pid in *ret_pid:
+ * it is the caller's child, to reap through the pidfd; it leads a process
+ * group of its own. -ENOENT for an unknown task, -ESRCH for one that is
+ * not running. */
+AG_WARN_UNUSED int ctz_exec(struct ctz *c, const char *framework_id, const char *task_id,
+                            char *const *argv, char *const *env, int stdio_fd, int *ret_pidfd,
+                            pid_t *ret_pid, struct ag_error *err);
+
 #endif

@@ -1,6 +1,7 @@
 /* policy.c: every field of a task classified; escalations a role is not
  * allowed refused (policy.h). */
 #include "containerizer/policy.h"
+#include "containerizer/checks.h"
 #include "fetcher/fetcher.h"
 #include "runtime/runtime.h"
 
@@ -179,8 +180,8 @@ static const struct field task_top[] = {
         SUB("command", OBJ, task_command),
         SUB("container", OBJ, task_container),
         F("data", SAFE),
-        NO("health_check", "not supported (this agent runs no health checks)"),
-        NO("check", "not supported (this agent runs no checks)"),
+        F("health_check", CHECKED),
+        F("check", CHECKED),
         F("kill_policy", SAFE),
         F("labels", SAFE),
         F("discovery", SAFE),
@@ -1055,6 +1056,13 @@ int ctz_pol_check_task(const struct ctz_pol_config *p, const char *role, const j
 		return ag_error_msg(err, EINVAL,
 		                    "task.command: a task with container.oci runs the spec's "
 		                    "process.args; give one or the other");
+	/* Their own fields, as the agent will run them (containerizer/checks.c). */
+	const json_t *hc = json_object_get(task, "health_check");
+	if (hc && (r = ctz_check_parse(hc, true, "task.health_check", NULL, err)) < 0)
+		return r;
+	const json_t *ck = json_object_get(task, "check");
+	if (ck && (r = ctz_check_parse(ck, false, "task.check", NULL, err)) < 0)
+		return r;
 	size_t i;
 	json_t *v;
 	json_array_foreach (json_object_get(json_object_get(task, "command"), "uris"), i, v) {

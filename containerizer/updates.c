@@ -277,6 +277,18 @@ int ctz_upd_meta_set(struct ctz_updates *u, const char *key, const char *value)
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+int ctz_upd_meta_del(struct ctz_updates *u, const char *key)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(u->db, "DELETE FROM meta WHERE key = ?1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
 int ctz_upd_task_add(struct ctz_updates *u, const char *framework_id, const char *task_id,
                      const char *framework_json, const char *task_json)
 {
@@ -331,6 +343,21 @@ enum pb_task_state ctz_upd_task_state(const struct ctz_updates *u, const char *f
 	return t ? t->state : PB_TASK_STATE_UNSET;
 }
 
+/* A repeat of the latest state that still says something new: its
+ * `healthy` or `check_status` (set, and not as in the latest status). */
+static bool checks_changed(const char *latest_text, const json_t *status)
+{
+	const json_t *h = json_object_get(status, "healthy");
+	const json_t *c = json_object_get(status, "check_status");
+	if (!h && !c)
+		return false;
+	json_t *latest = latest_text ? json_loads(latest_text, 0, NULL) : NULL;
+	bool changed = (h && !json_equal(h, json_object_get(latest, "healthy"))) ||
+	               (c && !json_equal(c, json_object_get(latest, "check_status")));
+	json_decref(latest);
+	return changed;
+}
+
 int ctz_upd_enqueue(struct ctz_updates *u, const char *framework_id, const char *task_id,
                     enum pb_task_state state, const json_t *status, uint64_t now_ns,
                     uint8_t ret_uuid[PB_UUID_LEN])
@@ -338,7 +365,8 @@ int ctz_upd_enqueue(struct ctz_updates *u, const char *framework_id, const char 
 	struct utask *t = find(u, framework_id, task_id);
 	if (!t)
 		return -ENOENT;
-	if (t->state == state)
+	if (t->state == state &&
+	    (pb_task_state_is_terminal(state) || !checks_changed(t->status_json, status)))
 		return 0;
 	/* A task has one terminal state: whatever comes after it (a
 	 * containerizer that reports at least once and, after a restart,

@@ -22,7 +22,9 @@
  * A task whose terminal update was acknowledged is forgotten.
  *
  * Duplicates: the containerizer reports at least once, so an update with
- * the same state as the task's latest one is dropped. Acks for unknown
+ * the same state as the task's latest one is dropped, unless it carries a
+ * `healthy` or a `check_status` that the latest one does not (a health
+ * check's TASK_RUNNING after TASK_RUNNING). Acks for unknown
  * uuids are ignored.
  *
  * Time is passed in (ns, any monotonic origin) so the retry logic can be
@@ -53,6 +55,8 @@ void ctz_upd_close(struct ctz_updates *u);
 /* Small durable facts (the agent id). *ret is malloc'd, NULL when absent. */
 AG_WARN_UNUSED int ctz_upd_meta_get(struct ctz_updates *u, const char *key, char **ret);
 AG_WARN_UNUSED int ctz_upd_meta_set(struct ctz_updates *u, const char *key, const char *value);
+/* Remove a fact (absent: fine). */
+AG_WARN_UNUSED int ctz_upd_meta_del(struct ctz_updates *u, const char *key);
 
 #define CTZ_UPD_SCHEMA_VERSION 1
 

@@ -273,6 +273,8 @@ json_t *pb_task_status_to_json(const struct pb_task_status *st)
 	pb__set_bytes(o, "uuid", st->uuid);
 	if (st->has_healthy)
 		json_object_set_new(o, "healthy", json_boolean(st->healthy));
+	if (st->check_status)
+		json_object_set_new(o, "check_status", json_deep_copy(st->check_status));
 	pb__set(o, "labels", pb__labels_to_json(st->labels, st->n_labels));
 	if (st->container_status) {
 		json_object_set_new(o, "container_status", json_deep_copy(st->container_status));

@@ -376,6 +376,7 @@ struct pb_task_status {
 	struct pb_bytes uuid;
 	bool has_healthy;
 	bool healthy;
+	const json_t *check_status; /* CheckStatusInfo as given; NULL: none */
 	bool has_unreachable_time;
 	int64_t unreachable_time_ns;
 	const char *container_id;       /* container_status.container_id */

@@ -311,6 +311,7 @@ void pb__read_task_status(struct pb_arena *a, const json_t *j, struct pb_task_st
 	s->uuid = pb__bytes(a, j, "uuid");
 	s->has_healthy = json_object_get(j, "healthy") != NULL;
 	s->healthy = pb__bool(j, "healthy", false);
+	s->check_status = json_object_get(j, "check_status");
 	json_t *ut = json_object_get(j, "unreachable_time");
 	s->has_unreachable_time = ut != NULL;
 	s->unreachable_time_ns = pb__int(ut, "nanoseconds", 0);

@@ -10,7 +10,8 @@
  * the container, undumpable, and a container process with CAP_SYS_PTRACE in
  * the container's user namespace must find nothing of the host on it
  * (CVE-2016-9962). It joins the other namespaces in one setns(2) on the
- * init's pidfd, makes the terminal from the container's devpts (its master
+ * init's pidfd, chroots into the init's root (/proc/<pid>/root, opened
+ * before), makes the terminal from the container's devpts (its master
  * goes to the parent on the sync socket, RT_MSG_CONSOLE), resolves the cwd
  * inside the root, applies the security settings and execs. The sync socket
  * is close-on-exec: EOF means the process runs; RT_MSG_ERROR carries why it
@@ -163,8 +164,9 @@ struct exec_child {
 	const char *id;
 	int init_pidfd;
 	int ns_flags; /* to join here (the pid namespace was joined by the parent) */
-	int root_fd;  /* the init's root to chroot into, or -1 */
+	int root_fd;  /* the init's root to chroot into (after setns with a mount namespace) */
 	int sync_fd;
+	int stdio_fd; /* > 2: dup'd over 0, 1, 2 */
 	unsigned preserve_fds;
 };
 
@@ -193,18 +195,38 @@ static int child_setup(struct exec_child *k, struct ag_error *err)
 {
 	const struct rt_process *p = k->p;
 	int r;
+	if (k->stdio_fd > 2)
+		for (int fd = 0; fd < 3; fd++)
+			if (dup2(k->stdio_fd, fd) < 0)
+				return ag_error_set(err, errno, "stdio of the process");
 	int keep[] = {k->sync_fd, k->init_pidfd, k->root_fd};
 	close_all_but(keep, AG_ARRAY_SIZE(keep), k->preserve_fds);
+	/* The process starts as the container's init did: default signal
+	 * dispositions, nothing blocked. What the caller ignores (a daemon's
+	 * SIGPIPE) would survive the exec. */
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 
 	/* Lowering it needs CAP_SYS_RESOURCE in the host's user namespace,
 	 * gone once the container's is joined. */
 	if ((r = rt__oom_score_adj_write(p, err)) < 0)
 		return r;
 	/* A container without a mount namespace of its own was chroot'ed. */
-	if (k->root_fd >= 0 && (fchdir(k->root_fd) < 0 || chroot(".") < 0))
+	bool mntns = k->ns_flags & CLONE_NEWNS;
+	if (k->root_fd >= 0 && !mntns && (fchdir(k->root_fd) < 0 || chroot(".") < 0))
 		return ag_error_set(err, errno, "chroot into the root of `%s`", k->id);
 	if (k->ns_flags && setns(k->init_pidfd, k->ns_flags) < 0)
 		return ag_error_set(err, errno, "join the namespaces of `%s`", k->id);
+	/* setns gives the root of the namespace's first mount, which is the
+	 * container's root only where the host's root is: on a host that is
+	 * itself chroot'ed (an initramfs that did not switch_root) it is
+	 * not. The init's own root is, as nsenter --root takes it. */
+	if (k->root_fd >= 0 && mntns && (fchdir(k->root_fd) < 0 || chroot(".") < 0))
+		return ag_error_set(err, errno, "chroot into the root of `%s`", k->id);
 	close(k->init_pidfd);
 	if (k->root_fd >= 0)
 		close(k->root_fd);
@@ -400,11 +422,9 @@ static int exec_host_open(struct rt__roots *c, const struct rt_state *st,
 		return ag_error_set(err, h->procfd < 0 ? errno : ESRCH,
 		                    "container `%s`: its process is gone", id);
 	*ret_ns_flags = ns_to_join(h->procfd);
-	if (!(*ret_ns_flags & CLONE_NEWNS)) {
-		h->root_fd = openat(h->procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (h->root_fd < 0)
-			return ag_error_set(err, errno, "open the root of `%s`", id);
-	}
+	h->root_fd = openat(h->procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (h->root_fd < 0)
+		return ag_error_set(err, errno, "open the root of `%s`", id);
 	if (spec->seccomp) {
 		char buf[4096];
 		r = rt__seccomp_get(spec->seccomp, rt__seccomp_cache_dir(c->o, buf, sizeof(buf)),
@@ -495,6 +515,7 @@ int rt_container_exec(const struct rt_options *o, const char *id, const struct r
 	        .ns_flags = ns_flags & ~CLONE_NEWPID,
 	        .root_fd = h.root_fd,
 	        .sync_fd = -1,
+	        .stdio_fd = x->stdio_fd,
 	        .preserve_fds = x->preserve_fds,
 	};
 	r = exec_spawn(&k, ns_flags & CLONE_NEWPID, h.cgfd, &pid, &pidfd, &console, err);
@@ -516,6 +537,10 @@ int rt_container_exec(const struct rt_options *o, const char *id, const struct r
 	}
 	if (x->detach) {
 		*ret_status = 0;
+		if (x->ret_pidfd)
+			*x->ret_pidfd = TAKE_FD(pidfd);
+		if (x->ret_pid)
+			*x->ret_pid = pid;
 		goto out;
 	}
 	int status = 0;

@@ -492,6 +492,15 @@ struct rt_exec {
 	unsigned preserve_fds; /* fds 3 .. 3+N-1 stay open in the process */
 	bool detach;           /* return once the process runs; do not wait */
 	const char *pid_file;  /* its pid, as the caller sees it, written atomically */
+	/* > 2: the process's stdin, stdout and stderr (dup'd over 0, 1 and 2
+	 * in the child) instead of the caller's; 0: the caller's. */
+	int stdio_fd;
+	/* With detach (may be NULL): the process's pidfd (close-on-exec) for
+	 * the caller, who then reaps the process through it, instead of
+	 * being closed, and its pid (as the caller sees it) in *ret_pid (may
+	 * be NULL). The process leads a process group of its own. */
+	int *ret_pidfd;
+	pid_t *ret_pid;
 };
 
 /* Run a process in the running container `id`, set up as its init was: it

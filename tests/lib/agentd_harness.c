@@ -64,6 +64,14 @@ static void on_update(const struct pb_status_update *su)
 		snprintf(r->uuid, sizeof(r->uuid), "%s", u);
 		snprintf(r->msg, sizeof(r->msg), "%s", s->message ? s->message : "");
 		r->first_ns = ag_now_ns();
+		if (s->has_healthy)
+			snprintf(r->healthy, sizeof(r->healthy), "%s",
+			         s->healthy ? "true" : "false");
+		if (s->check_status) {
+			char *c = json_dumps(s->check_status, JSON_COMPACT | JSON_SORT_KEYS);
+			snprintf(r->check, sizeof(r->check), "%s", c ? c : "");
+			free(c);
+		}
 		if (s->reason != PB_REASON_UNSET)
 			snprintf(r->reason, sizeof(r->reason), "%s",
 			         pb_task_reason_name(s->reason));

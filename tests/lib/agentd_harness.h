@@ -18,11 +18,13 @@
 struct ctz_upd_rec {
 	/* `task` is the task id for framework F0, "FW/ID" for another. */
 	char task[64], fw[64], tid[64], state[32], uuid[32], msg[512], reason[64];
+	char healthy[8]; /* "true", "false", "" when absent */
+	char check[256]; /* check_status as compact JSON, "" when absent */
 	int count;
 	uint64_t first_ns; /* ag_now_ns() at the first copy */
 };
 
-#define FM_MAX_UPDATES 2048
+#define FM_MAX_UPDATES 4096
 #define FM_MAX_PENDING 512
 
 /* Every field is under `mu` once fm_start() returned. */

@@ -555,7 +555,7 @@ Test(policy, taskinfo_fields_are_classified)
 	refused_task(TASK "\"container\":{\"type\":\"MESOS\",\"linux_info\":{}}}",
 	             "task.container.linux_info");
 	refused_task(TASK "\"executor\":{}}", "task.executor: not supported");
-	refused_task(TASK "\"health_check\":{}}", "task.health_check: not supported");
+	refused_task(TASK "\"health_check\":{}}", "task.health_check.type: required");
 	/* The fetcher (issue 15): URIs are checked, each field named. */
 	refused_task(TASK "\"command\":{\"value\":\"x\",\"uris\":[{\"value\":\"\"}]}}",
 	             "task.command.uris[0].value: empty");
