@@ -72,6 +72,9 @@ Test(oci_lifecycle, without_process_create_works_start_fails_naming_it_and_delet
 	struct bundle b;
 	bundle_init(&b, ARGS("/bin/true"));
 	json_object_del(b.cfg, "process");
+	_cleanup_free_ char *mark = ag_asprintf("%s/poststop-ran", b.dir);
+	_cleanup_free_ char *sh = ag_asprintf("echo ran > %s", mark);
+	json_object_set_new(b.cfg, "hooks", json_pack("{s:[o]}", "poststop", bundle_hook(sh)));
 	bundle_write(&b);
 	char *err = NULL;
 	int rc = agora_run(&b, NULL, &err, ARGS("create", "noproc"));
@@ -108,6 +111,8 @@ Test(oci_lifecycle, without_process_create_works_start_fails_naming_it_and_delet
 	cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
 	free(err);
 	cr_assert_eq(state_entries(&b), 0);
+	_cleanup_free_ char *m = read_text(mark);
+	cr_assert_str_eq(m, "ran\n");
 	bundle_done(&b);
 }
 
