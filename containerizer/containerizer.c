@@ -519,6 +519,11 @@ static int build_spec(struct ctz *c, const struct ctz_task *t, const char *sandb
 	r = rt_spec_parse(json, strlen(json), run_dir, ret, err);
 	if (r < 0)
 		return r;
+	/* agora-run creates a container without one; a task is run. */
+	if (!(*ret)->has_process) {
+		rt_spec_free(TAKE_PTR(*ret));
+		return ag_error_msg(err, EINVAL, "process: is required (a task runs it)");
+	}
 	*ret_json = TAKE_PTR(json);
 	return 0;
 }

@@ -160,6 +160,11 @@ static int create_common(struct rt__roots *c, const char *id, const char *bundle
 	int r = rt__launch_check(spec, err);
 	if (r < 0)
 		return r;
+	/* Without a process a container can be created, never run. */
+	if (!spec->has_process && !wait_start)
+		return ag_error_msg(err, EINVAL,
+		                    "process: is required to run a container (config.json has "
+		                    "none; create accepts that, start then fails)");
 	/* A created container's terminal must go somewhere before create
 	 * returns: the caller's console socket. */
 	if (spec->process.terminal && wait_start && c->o->console_socket <= 0)

@@ -407,6 +407,12 @@ static int child_setup(struct rt_launch *l, int sync_fd, int *report_fd, struct 
 		r = wait_for_start(procfd, fifo_path, report_fd, err);
 		if (r < 0)
 			return r;
+		/* Told through exec.fifo, so `start` fails with it, and the
+		 * init ends: the container is stopped, for delete to clean. */
+		if (!spec->has_process)
+			return ag_error_msg(err, EINVAL,
+			                    "process: config.json has none, and start needs the "
+			                    "process to run (the container is now stopped)");
 	}
 	if (procfd >= 0)
 		close(TAKE_FD(procfd));

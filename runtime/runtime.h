@@ -253,8 +253,12 @@ struct rt_hooks {
 
 struct rt_spec {
 	char *oci_version;
-	struct rt_process process;
-	char *root_path; /* absolute, resolved against the bundle */
+	/* OCI: process is OPTIONAL in config.json and REQUIRED for start:
+	 * without one, create makes the container (its init waits as usual)
+	 * and start fails naming `process`; run refuses the spec. */
+	bool has_process;
+	struct rt_process process; /* all zero without has_process */
+	char *root_path;           /* absolute, resolved against the bundle */
 	bool root_readonly;
 	char *hostname; /* NULL: not set */
 	struct rt_mount *mounts;

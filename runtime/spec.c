@@ -348,13 +348,17 @@ static int parse_top(struct rt__ctx *c, json_t *top, const char *bundle, struct 
 		return r;
 
 	json_t *obj = NULL;
-	if ((r = rt__get_obj(c, top, "process", true, &obj)) < 0)
+	if ((r = rt__get_obj(c, top, "process", false, &obj)) < 0)
 		return r;
-	size_t saved = rt__push_key(c, "process");
-	r = rt__parse_process(c, obj, &s->process);
-	rt__pop(c, saved);
-	if (r < 0)
-		return r;
+	size_t saved;
+	if (r > 0) {
+		s->has_process = true;
+		saved = rt__push_key(c, "process");
+		r = rt__parse_process(c, obj, &s->process);
+		rt__pop(c, saved);
+		if (r < 0)
+			return r;
+	}
 
 	if ((r = rt__get_obj(c, top, "root", true, &obj)) < 0)
 		return r;

@@ -2,7 +2,8 @@
  * says what must happen: delete refuses a container that is not stopped;
  * prestart hooks run (deprecated, with a warning); a failing poststart or
  * poststop hook is a warning and the hooks after it still run; the state
- * on a hook's stdin carries the container's annotations. cgroups are
+ * on a hook's stdin carries the container's annotations; a spec without
+ * `process` is created, and start then fails naming it. cgroups are
  * disabled as in test_runtime.c.
  */
 #include "agbundle.h"
@@ -60,6 +61,73 @@ Test(oci_lifecycle, delete_refuses_a_created_container_and_force_kills_it)
 			usleep(10000);
 	}
 	cr_assert(gone, "the created container's process outlived delete --force");
+	bundle_done(&b);
+}
+
+/* ---- a spec without process ---------------------------------------------- */
+
+/* OCI: `process` is OPTIONAL in config.json and REQUIRED for start. */
+Test(oci_lifecycle, without_process_create_works_start_fails_naming_it_and_delete_cleans)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/true"));
+	json_object_del(b.cfg, "process");
+	_cleanup_free_ char *mark = ag_asprintf("%s/poststop-ran", b.dir);
+	_cleanup_free_ char *sh = ag_asprintf("echo ran > %s", mark);
+	json_object_set_new(b.cfg, "hooks", json_pack("{s:[o]}", "poststop", bundle_hook(sh)));
+	bundle_write(&b);
+	char *err = NULL;
+	int rc = agora_run(&b, NULL, &err, ARGS("create", "noproc"));
+	cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
+	free(err);
+	_cleanup_free_ char *st = status_of(&b, "noproc");
+	cr_assert_str_eq(st, "created");
+	pid_t pid = state_pid(&b, "noproc");
+	cr_assert_eq(kill(pid, 0), 0, "the created container's init is gone");
+
+	err = NULL;
+	rc = agora_run(&b, NULL, &err, ARGS("start", "noproc"));
+	cr_assert_eq(rc, 1, "exit %d: %s", rc, err);
+	cr_assert_neq(strstr(err, "start `noproc`: process: config.json has none, and start needs "
+	                          "the process to run"),
+	              NULL, "%s", err);
+	free(err);
+	/* Its init ends with the refusal: stopped, for a plain delete. */
+	bool stopped = false;
+	for (int i = 0; i < 200 && !stopped; i++) {
+		_cleanup_free_ char *s = status_of(&b, "noproc");
+		stopped = strcmp(s, "stopped") == 0;
+		if (!stopped)
+			usleep(10000);
+	}
+	cr_assert(stopped, "the container is not stopped after the failed start");
+	err = NULL;
+	rc = agora_run(&b, NULL, &err, ARGS("start", "noproc"));
+	cr_assert_eq(rc, 1, "exit %d: %s", rc, err);
+	cr_assert_neq(strstr(err, "container `noproc` is stopped"), NULL, "%s", err);
+	free(err);
+	err = NULL;
+	rc = agora_run(&b, NULL, &err, ARGS("delete", "noproc"));
+	cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
+	free(err);
+	cr_assert_eq(state_entries(&b), 0);
+	_cleanup_free_ char *m = read_text(mark);
+	cr_assert_str_eq(m, "ran\n");
+	bundle_done(&b);
+}
+
+Test(oci_lifecycle, without_process_run_is_refused_and_leaves_nothing)
+{
+	struct bundle b;
+	bundle_init(&b, ARGS("/bin/true"));
+	json_object_del(b.cfg, "process");
+	bundle_write(&b);
+	char *err = NULL;
+	int rc = agora_run(&b, NULL, &err, ARGS("run", "noprocrun"));
+	cr_assert_eq(rc, 1, "exit %d: %s", rc, err);
+	cr_assert_neq(strstr(err, "process: is required to run a container"), NULL, "%s", err);
+	free(err);
+	cr_assert_eq(state_entries(&b), 0);
 	bundle_done(&b);
 }
 

@@ -310,6 +310,25 @@ Test(spec, full_spec_round_trips_seccomp_actions_and_args)
 	rt_spec_free(s);
 }
 
+/* OCI: process is OPTIONAL in config.json (REQUIRED only for start). */
+Test(spec, a_spec_without_process_parses_and_says_so)
+{
+	struct rt_spec *s = NULL;
+	struct ag_error err = {0};
+	cr_assert_eq(
+	        parse_str("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/r\"}}", NULL, &s, &err),
+	        0, "%s", err.msg);
+	cr_assert_not(s->has_process);
+	cr_assert_null(s->process.args);
+	rt_spec_free(s);
+	cr_assert_eq(parse_str("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/r\"},"
+	                       "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"}}",
+	                       NULL, &s, &err),
+	             0, "%s", err.msg);
+	cr_assert(s->has_process);
+	rt_spec_free(s);
+}
+
 Test(spec, same_seccomp_profile_gives_same_key_whatever_the_key_order)
 {
 	const char *a = "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},"
@@ -671,7 +690,7 @@ static const struct {
          "ociVersion: unsupported version (this runtime supports 1.x), got \"2.0.0\""},
         {"{\"ociVersion\": 1}", "ociVersion: must be a string, got 1"},
         {"{\"ociVersion\": null}", "ociVersion: is required"},
-        {"{\"process\": null}", "process: is required"},
+        {"{\"process\": 3}", "process: must be an object, got 3"},
         {"{\"process\": {\"args\": []}}",
          "process.args: must be a non-empty array of strings, got []"},
         {"{\"process\": {\"args\": null}}", "process.args: must be a non-empty array of strings"},
