@@ -63,6 +63,10 @@ AG_WARN_UNUSED int rt__get_bool(struct rt__ctx *c, json_t *obj, const char *key,
 /* A string, copied (caller frees) when ret is not NULL. */
 AG_WARN_UNUSED int rt__get_str(struct rt__ctx *c, json_t *obj, const char *key, bool required,
                                char **ret);
+/* A security module's label at `key` (a string): 0 when absent or empty,
+ * else refused naming `lsm`, which this runtime does not apply. */
+AG_WARN_UNUSED int rt__refuse_label(struct rt__ctx *c, json_t *obj, const char *key,
+                                    const char *lsm);
 /* An integer within [min, max]; `what` completes "must be ..." in the error
  * ("an integer between 10 and 1000"). Floats and strings are refused. */
 AG_WARN_UNUSED int rt__get_int(struct rt__ctx *c, json_t *obj, const char *key, bool required,

@@ -462,3 +462,15 @@ int rt__get_u64(struct rt__ctx *c, json_t *obj, const char *key, bool required, 
 	*ret = n;
 	return 1;
 }
+
+int rt__refuse_label(struct rt__ctx *c, json_t *obj, const char *key, const char *lsm)
+{
+	_cleanup_free_ char *v = NULL;
+	int r = rt__get_str(c, obj, key, false, &v);
+	if (r < 0 || !v || !*v)
+		return r < 0 ? r : 0;
+	return rt__fail(c, key, json_object_get(obj, key),
+	                "is not supported: agora-run applies no %s labels (it has no Linux "
+	                "security module support)",
+	                lsm);
+}

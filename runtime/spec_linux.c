@@ -869,9 +869,13 @@ int rt__parse_linux(struct rt__ctx *c, json_t *lx, struct rt_spec *s)
 	if (!s->ns[RT_NS_MOUNT].enabled && (s->n_devices || s->rootfs_propagation))
 		return rt__fail(c, s->n_devices ? "devices" : "rootfsPropagation", NULL,
 		                "needs a \"mount\" namespace in linux.namespaces");
-	/* Known keys this runtime does not act on: type-checked only. */
-	if ((r = rt__get_str(c, lx, "mountLabel", false, NULL)) < 0 ||
+	/* Known keys this runtime does not act on: refused when they ask for
+	 * something, never dropped. */
+	if ((r = rt__refuse_label(c, lx, "mountLabel", "SELinux")) < 0 ||
 	    (r = rt__get_obj(c, lx, "intelRdt", false, &obj)) < 0)
 		return r;
+	if (obj)
+		return rt__fail(c, "intelRdt", obj,
+		                "is not supported: agora-run has no Intel RDT (resctrl) support");
 	return 0;
 }

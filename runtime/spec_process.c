@@ -270,9 +270,11 @@ int rt__parse_process(struct rt__ctx *c, json_t *proc, struct rt_process *p)
 		p->console_rows = (uint16_t)h;
 		p->console_cols = (uint16_t)w;
 	}
-	/* Known keys this runtime does not act on are still type-checked. */
-	if ((r = rt__get_str(c, proc, "apparmorProfile", false, NULL)) < 0 ||
-	    (r = rt__get_str(c, proc, "selinuxLabel", false, NULL)) < 0)
+	/* Labels of security modules this runtime does not apply: refused
+	 * when set, never type-checked and dropped (an empty string asks for
+	 * nothing). */
+	if ((r = rt__refuse_label(c, proc, "apparmorProfile", "AppArmor")) < 0 ||
+	    (r = rt__refuse_label(c, proc, "selinuxLabel", "SELinux")) < 0)
 		return r;
 	return 0;
 }

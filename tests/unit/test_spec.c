@@ -850,6 +850,19 @@ static const struct {
          "linux.seccomp.defaultErrnoRet: must be an integer between 0 and 4095, got 5000"},
         {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_NOTIFY\"}}}",
          "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported (no seccomp listener)"},
+        /* Security modules' labels are refused when set, never dropped. */
+        {"{\"process\": {\"apparmorProfile\": \"docker-default\"}}",
+         "process.apparmorProfile: is not supported: agora-run applies no AppArmor labels (it "
+         "has no Linux security module support), got \"docker-default\""},
+        {"{\"process\": {\"selinuxLabel\": \"system_u:system_r:container_t:s0\"}}",
+         "process.selinuxLabel: is not supported: agora-run applies no SELinux labels (it has "
+         "no Linux security module support), got \"system_u:system_r:container_t:s0\""},
+        {"{\"linux\": {\"mountLabel\": \"system_u:object_r:container_file_t:s0\"}}",
+         "linux.mountLabel: is not supported: agora-run applies no SELinux labels (it has no "
+         "Linux security module support), got \"system_u:object_r:container_file_t:s0\""},
+        {"{\"linux\": {\"intelRdt\": {\"closID\": \"a\"}}}",
+         "linux.intelRdt: is not supported: agora-run has no Intel RDT (resctrl) support, got "
+         "{\"closID\":\"a\"}"},
         {"{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": "
          "[\"SECCOMP_FILTER_FLAG_FOO\"]}}}",
          "linux.seccomp.flags[0]: unknown flag \"SECCOMP_FILTER_FLAG_FOO\""},
