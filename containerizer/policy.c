@@ -483,7 +483,7 @@ static int check_mount(const struct ctz_pol_config *p, const char *role, const j
 
 /* ---- capabilities ----------------------------------------------------- */
 
-static bool cap_in(const char *const *l, size_t n, const char *c)
+static bool name_in(const char *const *l, size_t n, const char *c)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcasecmp(l[i], c) == 0)
@@ -871,9 +871,9 @@ static int check_caps(const struct ctz_pol_config *p, const char *role, const js
 		json_t *v;
 		json_array_foreach (json_object_get(caps, sets[s]), i, v) {
 			const char *c = json_string_value(v);
-			if (c &&
-			    (cap_in(ctz_pol_safe_caps, ctz_pol_n_safe_caps, c) ||
-			     (in_own_userns && cap_in(userns_caps, AG_ARRAY_SIZE(userns_caps), c))))
+			if (c && (name_in(ctz_pol_safe_caps, ctz_pol_n_safe_caps, c) ||
+			          (in_own_userns &&
+			           name_in(userns_caps, AG_ARRAY_SIZE(userns_caps), c))))
 				continue;
 			char field[128];
 			snprintf(field, sizeof(field), "container.oci.process.capabilities.%s",
