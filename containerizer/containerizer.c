@@ -432,6 +432,17 @@ void ctz_foreach(const struct ctz *c, ctz_info_fn fn, void *ctx)
 	}
 }
 
+int ctz_set_limits(struct ctz *c, const char *framework_id, const char *task_id,
+                   const struct ctz_ts_limits *lim, struct ag_error *err)
+{
+	const struct ctz_entry *e = find_task(c, framework_id, task_id);
+	if (!e || e->st.phase == CTZ_DONE)
+		return ag_error_msg(err, ENOENT, "no running task `%s`", task_id);
+	if (c->cfg.cgroups_disabled)
+		return 0; /* no limits at all (--no_isolation) */
+	return rt_container_set_limits(&c->rto, e->cid, lim->cpus, lim->mem_bytes, err);
+}
+
 int ctz_usage_json(const struct ctz *c, const char *framework_id, const char *task_id,
                    char **ret_json, struct ag_error *err)
 {

@@ -147,6 +147,14 @@ AG_WARN_UNUSED int ctz_adopt_framework(struct ctz *c, const char *task_id,
 AG_WARN_UNUSED int ctz_kill(struct ctz *c, const char *framework_id, const char *task_id,
                             int64_t grace_ms);
 
+/* Change the cpu and memory limits of a running task's container (its
+ * cgroup's cpu.max, cpu.weight, memory.max): an executor's container
+ * follows its tasks. 0 without cgroups (nothing is limited); -ENOENT for
+ * an unknown or ended task. Not recorded: the caller recomputes them
+ * after a restart. */
+AG_WARN_UNUSED int ctz_set_limits(struct ctz *c, const char *framework_id, const char *task_id,
+                                  const struct ctz_ts_limits *lim, struct ag_error *err);
+
 /* The fd to poll for readability, and the work it signals. */
 AG_WARN_UNUSED int ctz_fd(const struct ctz *c);
 AG_WARN_UNUSED int ctz_dispatch(struct ctz *c);

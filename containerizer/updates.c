@@ -358,6 +358,10 @@ static bool checks_changed(const char *latest_text, const json_t *status)
 	return changed;
 }
 
+static int queue_update(struct ctz_updates *u, struct utask *t, const char *task_id,
+                        const char *framework_id, enum pb_task_state state, char *text_in,
+                        const uint8_t uuid[PB_UUID_LEN], uint64_t now_ns);
+
 int ctz_upd_enqueue(struct ctz_updates *u, const char *framework_id, const char *task_id,
                     enum pb_task_state state, const json_t *status, uint64_t now_ns,
                     uint8_t ret_uuid[PB_UUID_LEN])
@@ -379,9 +383,56 @@ int ctz_upd_enqueue(struct ctz_updates *u, const char *framework_id, const char 
 	json_t *copy = json_deep_copy(status);
 	_cleanup_free_ char *b64 = pb_base64_encode(uuid, sizeof(uuid));
 	pb_status_set_uuid(copy, b64);
-	_cleanup_free_ char *text = pb_json_dump(copy, NULL);
+	char *text = pb_json_dump(copy, NULL);
 	json_decref(copy);
+	int r = queue_update(u, t, task_id, framework_id, state, text, uuid, now_ns);
+	if (r > 0 && ret_uuid)
+		memcpy(ret_uuid, uuid, sizeof(uuid));
+	return r;
+}
 
+int ctz_upd_enqueue_executor(struct ctz_updates *u, const char *framework_id, const char *task_id,
+                             enum pb_task_state state, const json_t *status,
+                             const uint8_t uuid[PB_UUID_LEN], uint64_t now_ns)
+{
+	struct utask *t = find(u, framework_id, task_id);
+	if (!t)
+		return -ENOENT;
+	/* The same update again (an executor resends what it has no
+	 * ACKNOWLEDGED for): queued, or the latest one. */
+	if (t->queued && memcmp(t->head_uuid, uuid, PB_UUID_LEN) == 0)
+		return 0;
+	sqlite3_stmt *st = NULL;
+	int dup = 0;
+	if (sqlite3_prepare_v2(u->db,
+	                       "SELECT 1 FROM updates WHERE task_id = ?1 AND framework_id = ?2 "
+	                       "AND uuid = ?3",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, framework_id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, uuid, PB_UUID_LEN, SQLITE_STATIC);
+	dup = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	_cleanup_free_ char *b64 = pb_base64_encode(uuid, PB_UUID_LEN);
+	if (dup || (t->status_json && strstr(t->status_json, b64)))
+		return 0;
+	if (pb_task_state_is_terminal(t->state))
+		return -EALREADY;
+	json_t *copy = json_deep_copy(status);
+	pb_status_set_uuid(copy, b64);
+	char *text = pb_json_dump(copy, NULL);
+	json_decref(copy);
+	return queue_update(u, t, task_id, framework_id, state, text, uuid, now_ns);
+}
+
+/* Append the update `text` (taken) with `uuid` to the task's queue, and
+ * make it the task's latest, in one transaction. */
+static int queue_update(struct ctz_updates *u, struct utask *t, const char *task_id,
+                        const char *framework_id, enum pb_task_state state, char *text_in,
+                        const uint8_t uuid[PB_UUID_LEN], uint64_t now_ns)
+{
+	_cleanup_free_ char *text = text_in;
 	if (exec(u, "BEGIN IMMEDIATE") < 0)
 		return -EIO;
 	sqlite3_stmt *st = NULL;
@@ -393,7 +444,7 @@ int ctz_upd_enqueue(struct ctz_updates *u, const char *framework_id, const char 
 	if (ok) {
 		sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, framework_id, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 2, uuid, sizeof(uuid), SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, uuid, PB_UUID_LEN, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
 		ok = sqlite3_step(st) == SQLITE_DONE;
 	}
@@ -423,13 +474,11 @@ int ctz_upd_enqueue(struct ctz_updates *u, const char *framework_id, const char 
 	t->status_json = ag_strdup(text);
 	if (t->queued++ == 0) {
 		t->head_seq = seq;
-		memcpy(t->head_uuid, uuid, sizeof(uuid));
+		memcpy(t->head_uuid, uuid, PB_UUID_LEN);
 		t->head_text = TAKE_PTR(text);
 		t->next_at = now_ns;
 		t->backoff_ns = u->base_ns;
 	}
-	if (ret_uuid)
-		memcpy(ret_uuid, uuid, sizeof(uuid));
 	return 1;
 }
 

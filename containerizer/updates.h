@@ -83,6 +83,17 @@ AG_WARN_UNUSED int ctz_upd_enqueue(struct ctz_updates *u, const char *framework_
                                    const json_t *status, uint64_t now_ns,
                                    uint8_t ret_uuid[PB_UUID_LEN]);
 
+/* Queue an executor's status update (POST /api/v1/executor UPDATE), with
+ * the executor's own `uuid` (the scheduler acknowledges it, and the
+ * executor hears ACKNOWLEDGED with it). Unlike ctz_upd_enqueue(), a state
+ * repeated with a new uuid is queued (executors send TASK_RUNNING with
+ * new data, health...); the same uuid again (queued, or the latest) is a
+ * duplicate: 0. Otherwise as ctz_upd_enqueue(). */
+AG_WARN_UNUSED int ctz_upd_enqueue_executor(struct ctz_updates *u, const char *framework_id,
+                                            const char *task_id, enum pb_task_state state,
+                                            const json_t *status, const uint8_t uuid[PB_UUID_LEN],
+                                            uint64_t now_ns);
+
 /* An acknowledgement: 1 when it popped the task's head, 0 when ignored. */
 AG_WARN_UNUSED int ctz_upd_ack(struct ctz_updates *u, const char *framework_id, const char *task_id,
                                const uint8_t *uuid, size_t len, uint64_t now_ns);

@@ -69,6 +69,7 @@ void ms_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator)
 {
 	ms_offers_rescind_matching(m, NULL, a, true);
 	ms_tasks_agent_lost(m, a, by_operator);
+	ms_executors_agent_lost(m, a);
 	if (a->active)
 		ms_alloc_check(drf_agent_remove(m->alloc, a->id), "remove agent", a->id);
 	a->active = false;
@@ -623,7 +624,8 @@ static void agent_endpoint(struct evhttp_request *req, void *arg)
 	struct ms_agent *a = msg.agent_id ? ag_map_get(&m->agents, msg.agent_id) : NULL;
 	const char *sid = ms_http_header(req, "Mesos-Stream-Id");
 	if (msg.type != PB_AGENT_STATUS_UPDATE && msg.type != PB_AGENT_STATUS_UPDATES &&
-	    msg.type != PB_AGENT_HEARTBEAT)
+	    msg.type != PB_AGENT_HEARTBEAT && msg.type != PB_AGENT_EXECUTOR_MESSAGE &&
+	    msg.type != PB_AGENT_EXECUTOR_EXITED)
 		ms_http_reply_error(req, HTTP_BADREQUEST, "Agents may not send %s",
 		                    pb_agent_msg_type_name(msg.type));
 	else if (!msg.agent_id)
@@ -645,6 +647,10 @@ static void agent_endpoint(struct evhttp_request *req, void *arg)
 			const struct pb_status_update *u = &msg.status_updates.updates[i];
 			ms_task_status_update(m, a, u->framework_id, &u->status, u->status_text);
 		}
+		if (msg.type == PB_AGENT_EXECUTOR_MESSAGE)
+			ms_executor_message_from_agent(m, a, &msg);
+		else if (msg.type == PB_AGENT_EXECUTOR_EXITED)
+			ms_executor_exited(m, a, &msg);
 		ms_http_reply_empty(req, 202);
 	}
 	pb_agent_msg_free(&msg);

@@ -20,6 +20,7 @@ void ms_framework_free(struct ms_framework *fw)
 	for (ag_map_iter_init(&it); ag_map_iter_next(&fw->tasks, &it);)
 		ms_task_free(it.e->value);
 	ag_map_clear(&fw->tasks);
+	ms_executors_free(fw);
 	for (size_t i = 0; i < fw->completed.len; i++)
 		ms_task_free(ag_ring_get(&fw->completed, i));
 	ag_ring_clear(&fw->completed);
@@ -455,6 +456,12 @@ int ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char
 		if (!pb_task_state_is_terminal(t->state))
 			ag_map_put(&agents, t->agent_id, (void *)1);
 	}
+	/* and to the agents of its executors (which end with it) */
+	for (ag_map_iter_init(&it); ag_map_iter_next(&fw->executors, &it);) {
+		_cleanup_free_ char *agent = ag_strdup(it.e->key);
+		*strchr(agent, '/') = '\0';
+		ag_map_put(&agents, agent, (void *)1);
+	}
 	for (ag_map_iter_init(&it); ag_map_iter_next(&agents, &it);) {
 		struct ms_agent *a = ag_map_get(&m->agents, it.e->key);
 		if (a)
@@ -463,8 +470,10 @@ int ms_framework_remove(struct ms_master *m, struct ms_framework *fw, const char
 			                           pb_id_to_json(fw->id)));
 	}
 	ag_map_clear(&agents);
-	/* drf_framework_remove recovers all it holds, tasks included. */
+	/* drf_framework_remove recovers all it holds, tasks and executors
+	 * included. */
 	ms_alloc_check(drf_framework_remove(m->alloc, fw->id), "remove framework", fw->id);
+	ms_executors_free(fw);
 	/* Mesos marks what has not ended TASK_KILLED (REASON_FRAMEWORK_REMOVED,
 	 * not sent: nobody listens) and keeps every task as completed. */
 	char *msg = ag_asprintf("Framework %s removed", fw->id);

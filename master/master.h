@@ -50,6 +50,9 @@ struct ms_framework {
 	/* Ended tasks (struct ms_task, oldest first) for GET_TASKS'
 	 * completed_tasks, at most --max_completed_tasks_per_framework. */
 	struct ag_ring completed;
+	/* Its custom executors: "agent_id/executor_id" -> struct ms_executor
+	 * (executors.c). */
+	struct ag_map executors;
 };
 
 enum ms_drain_state {
@@ -363,6 +366,35 @@ void ms_agent_lost(struct ms_master *m, struct ms_agent *a, bool by_operator);
 json_t *ms_agent_json(struct ms_master *m, struct ms_agent *a);
 /* Its AgentInfo as a new tree. */
 json_t *ms_agent_info_json(const struct ms_agent *a);
+
+/* ---- executors.c ---------------------------------------------------- */
+
+/* A task with TaskInfo.executor: 0 when it may launch, *ret_new the
+ * resources of the executor to allocate now (its first task on the
+ * agent; NULL when none: known already, or it has none); -EINVAL with the
+ * message of the framework's TASK_ERROR (naming the field) otherwise. */
+AG_WARN_UNUSED int ms_executor_check(struct ms_master *m, struct ms_framework *fw,
+                                     const char *agent_id, const struct pb_task_info *ti,
+                                     struct drf_resources **ret_new, struct ag_error *err);
+/* Record the executor of a launched task (a no-op when known), taking
+ * `res` (booked by the accept; may be NULL). */
+void ms_executor_add(struct ms_master *m, struct ms_framework *fw, const char *agent_id,
+                     const struct pb_task_info *ti, const char *role, struct drf_resources *res);
+/* EXECUTOR_EXITED from an agent: its resources recovered, FAILURE sent. */
+void ms_executor_exited(struct ms_master *m, struct ms_agent *agent,
+                        const struct pb_agent_msg *msg);
+/* EXECUTOR_MESSAGE from an agent: a MESSAGE event to its framework. */
+void ms_executor_message_from_agent(struct ms_master *m, struct ms_agent *agent,
+                                    const struct pb_agent_msg *msg);
+/* The scheduler calls MESSAGE and SHUTDOWN: to the executor's agent. */
+void ms_executor_message(struct ms_master *m, struct ms_framework *fw, const struct pb_call *call);
+void ms_executor_shutdown(struct ms_master *m, struct ms_framework *fw, const struct pb_call *call);
+/* The agent is lost or gone: its executors' resources are recovered. */
+void ms_executors_agent_lost(struct ms_master *m, struct ms_agent *agent);
+/* Forget every executor of `fw` (the allocator took their resources back
+ * with the framework). */
+void ms_executors_free(struct ms_framework *fw);
+size_t ms_executors_on_agent(struct ms_framework *fw, const char *agent_id);
 
 /* ---- limits.c -------------------------------------------------------- */
 

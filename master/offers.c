@@ -201,6 +201,14 @@ void ms_accept(struct ms_master *m, struct ms_framework *fw, const struct pb_cal
 			    (bad = ms_resources_from_pb(m, ti->resources, ti->n_resources, &res,
 			                                &err)) < 0)
 				bad = ag_error_wrap(&err, "Task uses invalid resources");
+			/* A custom executor's first task on the agent takes
+			 * its resources too (executors.c). */
+			struct drf_resources *exec_res = NULL;
+			if (bad == 0 && ti->executor_id) {
+				bad = ms_executor_check(m, fw, agent->id, ti, &exec_res, &err);
+				if (bad == 0 && exec_res)
+					drf_resources_add(res, exec_res);
+			}
 			size_t k = 0;
 			if (bad == 0) {
 				while (k < n_valid && !drf_resources_contains(left[k], res))
@@ -220,13 +228,19 @@ void ms_accept(struct ms_master *m, struct ms_framework *fw, const struct pb_cal
 				bad = ag_error_msg(
 				        &err, EINVAL,
 				        "Task uses more resources than the offers have left");
+			if (bad == 0 && exec_res)
+				/* What the task itself holds: contained. */
+				bad = drf_resources_subtract(res, exec_res);
 			if (bad < 0) {
+				drf_resources_free(exec_res);
 				drf_resources_free(res);
 				ms_task_send_master_update(m, fw, ti->task_id, agent->id,
 				                           PB_TASK_ERROR, PB_REASON_TASK_INVALID,
 				                           err.msg);
 				continue;
 			}
+			if (ti->executor_id)
+				ms_executor_add(m, fw, agent->id, ti, offers[k]->role, exec_res);
 			ms_task_launch(m, fw, agent, ti, offers[k]->role, res);
 		}
 	}

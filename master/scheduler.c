@@ -107,10 +107,14 @@ static void scheduler(struct evhttp_request *req, void *arg)
 			ms_reconcile(m, fw, &call);
 			break;
 		case PB_CALL_MESSAGE:
-		case PB_CALL_REQUEST:
+			/* Best effort, as in Mesos (answered 202 either way). */
+			ms_executor_message(m, fw, &call);
+			break;
 		case PB_CALL_SHUTDOWN:
-			/* Best effort / ignored by Mesos too; agora's agents run
-			 * no custom executors to take a message. */
+			ms_executor_shutdown(m, fw, &call);
+			break;
+		case PB_CALL_REQUEST:
+			/* Ignored by Mesos too. */
 			break;
 		default:
 			ms_http_reply_error(req, 501, "Call type %s is not supported",

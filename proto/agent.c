@@ -29,6 +29,14 @@ static const char *payload_key(enum pb_agent_msg_type t)
 		return "shutdown_framework";
 	case PB_AGENT_ERROR:
 		return "error";
+	case PB_AGENT_FRAMEWORK_MESSAGE:
+		return "framework_message";
+	case PB_AGENT_SHUTDOWN_EXECUTOR:
+		return "shutdown_executor";
+	case PB_AGENT_EXECUTOR_MESSAGE:
+		return "executor_message";
+	case PB_AGENT_EXECUTOR_EXITED:
+		return "executor_exited";
 	default:
 		return NULL;
 	}
@@ -193,6 +201,22 @@ int pb_agent_msg_decode(const char *buf, size_t len, struct pb_agent_msg *ret_ms
 	case PB_AGENT_ERROR:
 		m.error.message = pb__str(p, "message");
 		break;
+	case PB_AGENT_FRAMEWORK_MESSAGE:
+	case PB_AGENT_EXECUTOR_MESSAGE:
+		m.executor_message.framework_id = pb__id(p, "framework_id");
+		m.executor_message.executor_id = pb__id(p, "executor_id");
+		m.executor_message.data = pb__bytes(a, p, "data");
+		break;
+	case PB_AGENT_SHUTDOWN_EXECUTOR:
+		m.shutdown_executor.framework_id = pb__id(p, "framework_id");
+		m.shutdown_executor.executor_id = pb__id(p, "executor_id");
+		break;
+	case PB_AGENT_EXECUTOR_EXITED:
+		m.executor_exited.framework_id = pb__id(p, "framework_id");
+		m.executor_exited.executor_id = pb__id(p, "executor_id");
+		m.executor_exited.has_status = json_object_get(p, "status") != NULL;
+		m.executor_exited.status = (int32_t)pb__int(p, "status", 0);
+		break;
 	default:
 		break;
 	}
@@ -332,6 +356,25 @@ json_t *pb_agent_msg_to_json(const struct pb_agent_msg *m)
 		break;
 	case PB_AGENT_ERROR:
 		p = json_pack("{s:s}", "message", m->error.message ? m->error.message : "");
+		break;
+	case PB_AGENT_FRAMEWORK_MESSAGE:
+	case PB_AGENT_EXECUTOR_MESSAGE:
+		p = json_object();
+		pb__set_id(p, "framework_id", m->executor_message.framework_id);
+		pb__set_id(p, "executor_id", m->executor_message.executor_id);
+		pb__set_bytes(p, "data", m->executor_message.data);
+		break;
+	case PB_AGENT_SHUTDOWN_EXECUTOR:
+		p = json_object();
+		pb__set_id(p, "framework_id", m->shutdown_executor.framework_id);
+		pb__set_id(p, "executor_id", m->shutdown_executor.executor_id);
+		break;
+	case PB_AGENT_EXECUTOR_EXITED:
+		p = json_object();
+		pb__set_id(p, "framework_id", m->executor_exited.framework_id);
+		pb__set_id(p, "executor_id", m->executor_exited.executor_id);
+		if (m->executor_exited.has_status)
+			json_object_set_new(p, "status", json_integer(m->executor_exited.status));
 		break;
 	default:
 		break;

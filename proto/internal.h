@@ -22,7 +22,8 @@ struct pb__enum {
 extern const struct pb__enum pb__e_task_state, pb__e_source, pb__e_reason, pb__e_fw_capability,
         pb__e_value_type, pb__e_reservation_type, pb__e_container_type, pb__e_image_type,
         pb__e_health_check_type, pb__e_operation_type, pb__e_call_type, pb__e_event_type,
-        pb__e_operator_call_type, pb__e_operator_event_type, pb__e_agent_msg_type;
+        pb__e_operator_call_type, pb__e_operator_event_type, pb__e_agent_msg_type,
+        pb__e_executor_call_type;
 
 const char *pb__enum_name(const struct pb__enum *e, int v);
 AG_WARN_UNUSED int pb__enum_value(const struct pb__enum *e, const char *name);
@@ -70,7 +71,7 @@ struct pb__msg {
 };
 
 extern const struct pb__msg pb__m_call, pb__m_event, pb__m_operator_call, pb__m_agent_msg,
-        pb__m_task_info, pb__m_task_status, pb__m_framework_info;
+        pb__m_task_info, pb__m_task_status, pb__m_framework_info, pb__m_executor_call;
 
 /* Check `in` against message `m` and build its normalized form in
  * *ret_out (a new reference). `root` names the message in errors. */

@@ -65,7 +65,9 @@ ENUM(pb__e_operator_event_type, "UNKNOWN", "SUBSCRIBED", "TASK_ADDED", "TASK_UPD
      "HEARTBEAT");
 ENUM(pb__e_agent_msg_type, "UNKNOWN", "REGISTER", "REREGISTER", "STATUS_UPDATE", "HEARTBEAT",
      "REGISTERED", "RUN_TASK", "KILL_TASK", "STATUS_UPDATE_ACK", "SHUTDOWN_FRAMEWORK", "ERROR",
-     "STATUS_UPDATES");
+     "STATUS_UPDATES", "FRAMEWORK_MESSAGE", "SHUTDOWN_EXECUTOR", "EXECUTOR_MESSAGE",
+     "EXECUTOR_EXITED");
+ENUM(pb__e_executor_call_type, "UNKNOWN", "SUBSCRIBE", "UPDATE", "MESSAGE", "HEARTBEAT");
 
 LOCAL_ENUM(e_env_type, "UNKNOWN", "VALUE", "SECRET");
 LOCAL_ENUM(e_volume_mode, "RW", "RO");
@@ -374,6 +376,12 @@ MSG(m_status_updates, F_MSG("updates", R | N, m_status_update));
 MSG(m_status_update_ack, F_MSG("framework_id", R, m_id), F_MSG("task_id", R, m_id),
     F_BYTES("uuid", R));
 MSG(m_shutdown_framework, F_MSG("framework_id", R, m_id));
+/* framework_message (master -> agent), executor_message (agent -> master) */
+MSG(m_executor_message, F_MSG("framework_id", R, m_id), F_MSG("executor_id", R, m_id),
+    F_BYTES("data", R));
+MSG(m_shutdown_executor, F_MSG("framework_id", R, m_id), F_MSG("executor_id", R, m_id));
+MSG(m_executor_exited, F_MSG("framework_id", R, m_id), F_MSG("executor_id", R, m_id),
+    F_I32("status", 0));
 
 PUBLIC_MSG(pb__m_agent_msg, F_ENUM("type", 0, pb__e_agent_msg_type), F_MSG("agent_id", 0, m_id),
            F_MSG("register", 0, m_register), F_MSG("reregister", 0, m_register),
@@ -381,4 +389,19 @@ PUBLIC_MSG(pb__m_agent_msg, F_ENUM("type", 0, pb__e_agent_msg_type), F_MSG("agen
            F_MSG("kill_task", 0, m_kill_task), F_MSG("status_update", 0, m_status_update),
            F_MSG("status_update_ack", 0, m_status_update_ack),
            F_MSG("shutdown_framework", 0, m_shutdown_framework), F_MSG("error", 0, m_error),
-           F_MSG("status_updates", 0, m_status_updates));
+           F_MSG("status_updates", 0, m_status_updates),
+           F_MSG("framework_message", 0, m_executor_message),
+           F_MSG("shutdown_executor", 0, m_shutdown_executor),
+           F_MSG("executor_message", 0, m_executor_message),
+           F_MSG("executor_exited", 0, m_executor_exited));
+
+/* ---- executor Call (mesos/v1/executor/executor.proto) ---- */
+
+MSG(m_exec_update, F_MSG("status", R, pb__m_task_status));
+MSG(m_exec_subscribe, F_MSG("unacknowledged_tasks", N, pb__m_task_info),
+    F_MSG("unacknowledged_updates", N, m_exec_update));
+MSG(m_exec_message, F_BYTES("data", R));
+
+PUBLIC_MSG(pb__m_executor_call, F_MSG("executor_id", R, m_id), F_MSG("framework_id", R, m_id),
+           F_ENUM("type", 0, pb__e_executor_call_type), F_MSG("subscribe", 0, m_exec_subscribe),
+           F_MSG("update", 0, m_exec_update), F_MSG("message", 0, m_exec_message));

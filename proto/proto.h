@@ -833,6 +833,11 @@ enum pb_agent_msg_type {
 	PB_AGENT_ERROR,
 	/* agent -> master: several STATUS_UPDATEs in one request */
 	PB_AGENT_STATUS_UPDATES,
+	/* custom executors (protocol version 2, docs/agent-protocol.md) */
+	PB_AGENT_FRAMEWORK_MESSAGE, /* master -> agent: a scheduler's MESSAGE */
+	PB_AGENT_SHUTDOWN_EXECUTOR, /* master -> agent: a scheduler's SHUTDOWN */
+	PB_AGENT_EXECUTOR_MESSAGE,  /* agent -> master: an executor's MESSAGE */
+	PB_AGENT_EXECUTOR_EXITED,   /* agent -> master: an executor's container ended */
 };
 const char *pb_agent_msg_type_name(enum pb_agent_msg_type t);
 
@@ -918,6 +923,23 @@ struct pb_agent_msg {
 	struct {
 		const char *message;
 	} error;
+	/* FRAMEWORK_MESSAGE, EXECUTOR_MESSAGE: payload keys
+	 * "framework_message", "executor_message" */
+	struct {
+		const char *framework_id;
+		const char *executor_id;
+		struct pb_bytes data;
+	} executor_message;
+	struct {
+		const char *framework_id;
+		const char *executor_id;
+	} shutdown_executor;
+	struct {
+		const char *framework_id;
+		const char *executor_id;
+		bool has_status;
+		int32_t status; /* wait status as Mesos reports it: exit code << 8, or signal */
+	} executor_exited;
 	json_t *json;
 	struct pb_arena *arena;
 };
@@ -944,6 +966,49 @@ int pb_registration_order_cmp(const struct pb_registration_order *a,
                               const struct pb_registration_order *b);
 /* {"agent_started_ns":N,"seq":N}, a new reference. */
 json_t *pb_registration_order_to_json(const struct pb_registration_order *o);
+
+/* ---- executor API (POST /api/v1/executor on an agent) ------------------ */
+
+enum pb_executor_call_type {
+	PB_EXEC_CALL_UNSET,
+	PB_EXEC_CALL_UNKNOWN,
+	PB_EXEC_CALL_SUBSCRIBE,
+	PB_EXEC_CALL_UPDATE,
+	PB_EXEC_CALL_MESSAGE,
+	PB_EXEC_CALL_HEARTBEAT,
+};
+const char *pb_executor_call_type_name(enum pb_executor_call_type t);
+
+/* A decoded executor Call (mesos.v1.executor.Call). Decoding is strict as
+ * for the scheduler's calls, and checks what Mesos's validation does: the
+ * payload of `type` present; an UPDATE's status has a 16-byte uuid, is not
+ * TASK_STAGING, and names no other executor. */
+struct pb_executor_call {
+	enum pb_executor_call_type type;
+	const char *executor_id;
+	const char *framework_id;
+	struct {
+		const struct pb_task_info *unacknowledged_tasks;
+		size_t n_unacknowledged_tasks;
+		const struct pb_task_status *unacknowledged_updates;
+		size_t n_unacknowledged_updates;
+	} subscribe;
+	struct {
+		struct pb_task_status status;
+		const json_t *status_json; /* normalized */
+	} update;
+	struct {
+		struct pb_bytes data;
+	} message;
+	json_t *json;
+	struct pb_arena *arena;
+};
+
+/* Decode an executor Call; as pb_call_decode() (errors name the field:
+ * `call.update.status.uuid: ...`). Free with pb_executor_call_free(). */
+AG_WARN_UNUSED int pb_executor_call_decode(const char *buf, size_t len,
+                                           struct pb_executor_call *ret_call, struct ag_error *err);
+void pb_executor_call_free(struct pb_executor_call *call);
 
 /* ---- base64 (standard alphabet) ---------------------------------------- */
 

@@ -234,6 +234,11 @@ const char *pb_agent_msg_type_name(enum pb_agent_msg_type t)
 	return pb__enum_name(&pb__e_agent_msg_type, (int)t);
 }
 
+const char *pb_executor_call_type_name(enum pb_executor_call_type t)
+{
+	return pb__enum_name(&pb__e_executor_call_type, (int)t);
+}
+
 /* ---- JSON text ---- */
 
 char *pb_json_dump(const json_t *j, size_t *ret_len)

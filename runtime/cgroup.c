@@ -374,6 +374,27 @@ int rt__cg_pids(int cg_rootfd, const char *path, pid_t **ret, size_t *ret_n)
 	return cg_procs(fd, ret, ret_n);
 }
 
+int rt__cg_set_cpu_mem(int cg_rootfd, const char *path, double cpus, uint64_t mem_bytes,
+                       struct ag_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	int r = cg_open(cg_rootfd, path, &fd, err);
+	if (r < 0)
+		return r;
+	struct cg_limits l = {0};
+	if (mem_bytes > 0) {
+		l.has_memory_max = true;
+		l.memory_max = mem_bytes;
+	}
+	if (cpus > 0) {
+		l.has_cpu_max = l.has_cpu_weight = true;
+		l.cpu_max_quota = cg_cpu_max_from_cpus(cpus, 0);
+		l.cpu_max_period = 100000;
+		l.cpu_weight = cg_cpu_weight_from_cpus(cpus);
+	}
+	return cg_apply_limits(fd, &l, err);
+}
+
 int rt__cg_stats_json(int cg_rootfd, const char *path, const char *id, char **ret_json,
                       struct ag_error *err)
 {

@@ -707,6 +707,21 @@ out:
 	return r;
 }
 
+int rt_container_set_limits(const struct rt_options *o, const char *id, double cpus,
+                            uint64_t mem_bytes, struct ag_error *err)
+{
+	struct rt__roots c;
+	struct rt_state st;
+	int r = rt__container_open(&c, o, id, NULL, &st, err);
+	if (r < 0)
+		return r;
+	r = need_cgroup(&c, &st, "update", err);
+	if (r == 0)
+		r = rt__cg_set_cpu_mem(c.cg_rootfd, st.cgroup_path, cpus, mem_bytes, err);
+	rt__container_close(&c, &st);
+	return r;
+}
+
 int rt_container_stats_json(const struct rt_options *o, const char *id, char **ret_json,
                             struct ag_error *err)
 {

@@ -295,6 +295,10 @@ AG_WARN_UNUSED int rt__cg_freeze(int cg_rootfd, const char *path, bool frozen,
 /* OOM kills seen by the cgroup (memory.events oom_kill), 0 if unknown. */
 uint64_t rt__cg_oom_kills(int cg_rootfd, const char *path);
 AG_WARN_UNUSED int rt__cg_pids(int cg_rootfd, const char *path, pid_t **ret, size_t *ret_n);
+/* Write memory.max (mem_bytes > 0) and cpu.max, cpu.weight (cpus > 0) of
+ * the cgroup `path`. */
+AG_WARN_UNUSED int rt__cg_set_cpu_mem(int cg_rootfd, const char *path, double cpus,
+                                      uint64_t mem_bytes, struct ag_error *err);
 AG_WARN_UNUSED int rt__cg_stats_json(int cg_rootfd, const char *path, const char *id,
                                      char **ret_json, struct ag_error *err);
 

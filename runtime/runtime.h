@@ -549,6 +549,13 @@ AG_WARN_UNUSED int rt_container_pause(const struct rt_options *o, const char *id
 AG_WARN_UNUSED int rt_container_pids(const struct rt_options *o, const char *id, pid_t **ret,
                                      size_t *ret_n, struct ag_error *err);
 
+/* Change the cpu and memory limits of a running container: memory.max
+ * (mem_bytes > 0), cpu.max and cpu.weight (cpus > 0) of its cgroup, as
+ * `runc update --memory --cpus` does. An executor's container grows and
+ * shrinks with its tasks. */
+AG_WARN_UNUSED int rt_container_set_limits(const struct rt_options *o, const char *id, double cpus,
+                                           uint64_t mem_bytes, struct ag_error *err);
+
 /* Usage of the container as one-line JSON (malloc'd): cpu usage, memory
  * current and peak, pids, OOM kills. */
 AG_WARN_UNUSED int rt_container_stats_json(const struct rt_options *o, const char *id,
