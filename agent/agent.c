@@ -1,6 +1,7 @@
 /* agent.c: tasks from the master to the containerizer, their states back
  * to the master through the durable update queues, and registration. */
 #include "agent/agent.h"
+#include "agent/executor.h"
 #include "common/log.h"
 
 #include <event2/event.h>
@@ -257,9 +258,26 @@ static void resume_checks(void *ctx, const struct ctz_upd_task_view *t)
 	json_decref(st);
 }
 
+void agent_task_update(struct agent *a, const char *fw, const char *task_id, const char *state,
+                       const char *reason, const char *message)
+{
+	enqueue(a, fw, task_id, state, reason, message, NULL);
+}
+
+void agent_updates_soon(struct agent *a)
+{
+	if (a->link && agent_ml_registered(a->link)) {
+		struct timeval zero = {0, 0};
+		evtimer_del(a->ctz_upd_timer);
+		evtimer_add(a->ctz_upd_timer, &zero);
+	}
+}
+
 static void on_task_state(void *ctx, const struct ctz_update *u)
 {
 	struct agent *a = ctx;
+	if (agent_exec_on_container(a, u))
+		return;
 	const char *fw = u->framework_id;
 	if (!fw || !*fw) {
 		/* A containerizer record from before tasks were keyed by
@@ -548,6 +566,11 @@ static json_t *agent_info(struct agent *a)
 	return ai;
 }
 
+json_t *agent_info_json(struct agent *a)
+{
+	return agent_info(a);
+}
+
 struct reg_ctx {
 	json_t *frameworks, *tasks, *seen;
 };
@@ -743,42 +766,67 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 	}
 	if (!a->held.n)
 		disk_state(a, NULL);
-	const char *role = role_of(fi, t);
+	if (t->executor_id) {
+		agent_exec_run_task(a, fi, t);
+		return;
+	}
 	struct ag_error err = {0};
-	struct ctz_task ct = {.framework_id = fi->id, .task_id = id};
-	limits_of(a, t, &ct.limits);
+	struct ctz_ts_limits lim;
+	limits_of(a, t, &lim);
+	int r = agent_launch(a, fi, role_of(fi, t), id, t->json, t->command, t->container, &lim,
+	                     NULL, &err);
+	if (r == -EAGAIN)
+		/* The user namespace pool is exhausted for now: not the
+		 * task's fault, and a later launch may find a range free. */
+		enqueue(a, fi->id, id, "TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED", err.msg,
+		        NULL);
+	else if (r < 0)
+		enqueue(a, fi->id, id, "TASK_ERROR", "REASON_TASK_INVALID", err.msg, NULL);
+}
+
+int agent_launch(struct agent *a, const struct pb_framework_info *fi, const char *role,
+                 const char *id, const json_t *task_json, const struct pb_command_info *c,
+                 const struct pb_container_info *container, const struct ctz_ts_limits *lim,
+                 const char *const *extra_env, struct ag_error *err)
+{
+	struct ctz_task ct = {.framework_id = fi->id, .task_id = id, .limits = *lim};
 	struct ctz_ts_command cmd = {0};
 	_cleanup_free_ char *oci_text = NULL;
 	const char **argv = NULL, **env = NULL;
 	struct fetch_uri *uris = NULL;
-	const char *reason = "REASON_TASK_INVALID"; /* policy refusals too (the reference) */
-	const char *state = "TASK_ERROR";
+	size_t n_extra = 0;
+	while (extra_env && extra_env[n_extra])
+		n_extra++;
 	/* Every field classified: what is unknown or unsupported is refused. */
-	int r = ctz_pol_check_task(&a->policy, role, t->json, &err);
+	int r = ctz_pol_check_task(&a->policy, role, task_json, err);
 	if (r < 0) {
-		/* answered below */
-	} else if (t->container && t->container->oci) {
-		json_t *oci = json_deep_copy(t->container->oci);
+		/* answered by the caller */
+	} else if (container && container->oci) {
+		json_t *oci = json_deep_copy(container->oci);
 		/* uid 0 that would be the host's: root in a user namespace
 		 * of its own, its ids from the pool. */
 		if (a->userns.count)
 			ct.userns_root = ctz_pol_oci_userns(&a->policy, role, oci);
-		r = ctz_pol_check_oci(&a->policy, role, oci, &err);
+		r = ctz_pol_check_oci(&a->policy, role, oci, err);
 		if (r == 0) {
 			ctz_pol_apply_defaults(&a->policy, role, oci);
+			json_t *proc = json_object_get(oci, "process");
+			json_t *oenv = json_object_get(proc, "env");
+			if (n_extra && proc && !oenv)
+				json_object_set_new(proc, "env", oenv = json_array());
+			for (size_t i = 0; oenv && i < n_extra; i++)
+				json_array_append_new(oenv, json_string(extra_env[i]));
 			oci_text = pb_json_dump(oci, NULL);
 			ct.oci_spec_json = oci_text;
 		}
 		json_decref(oci);
-	} else if (t->command && t->command->value) {
-		const struct pb_command_info *c = t->command;
+	} else if (c && c->value) {
 		const char *user = c->user ? c->user : fi->user ? fi->user : "nobody";
 		const char *field = c->user ? "task.command.user" : "framework_info.user";
 		struct passwd *pw = getpwnam(user);
 		if (!pw) {
-			r = ag_error_msg(&err, EINVAL, "%s: no user `%s` on this agent", field,
+			r = ag_error_msg(err, EINVAL, "%s: no user `%s` on this agent", field,
 			                 user);
-			reason = "REASON_TASK_INVALID";
 		} else {
 			cmd.uid = pw->pw_uid;
 			cmd.gid = pw->pw_gid;
@@ -790,7 +838,7 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 				ct.userns_root = true;
 				cmd.gid = 0;
 			} else {
-				r = ctz_pol_check_uid(&a->policy, role, cmd.uid, field, &err);
+				r = ctz_pol_check_uid(&a->policy, role, cmd.uid, field, err);
 			}
 		}
 		if (c->shell) {
@@ -802,9 +850,11 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 				argv[i] = c->arguments[i];
 			cmd.argv = argv;
 		}
-		env = ag_calloc(c->n_env + 1, sizeof(*env));
+		env = ag_calloc(c->n_env + n_extra + 1, sizeof(*env));
 		for (size_t i = 0; i < c->n_env; i++)
 			env[i] = ag_asprintf("%s=%s", c->env[i].name, c->env[i].value);
+		for (size_t i = 0; i < n_extra; i++)
+			env[c->n_env + i] = ag_strdup(extra_env[i]);
 		cmd.env = env;
 		ct.command = &cmd;
 		uris = ag_calloc(c->n_uris + 1, sizeof(*uris));
@@ -817,29 +867,23 @@ static void run_task(struct agent *a, const struct pb_framework_info *fi,
 		ct.uris = uris;
 		ct.n_uris = c->n_uris;
 	} else {
-		r = ag_error_msg(
-		        &err, EINVAL,
-		        "task: needs `command.value` or `container.oci` (executors are not "
-		        "supported)");
-		reason = "REASON_TASK_INVALID";
+		r = ag_error_msg(err, EINVAL,
+		                 "task: needs `command.value`, `container.oci` or `executor`");
 	}
 	if (r == 0) {
-		r = ctz_launch(a->ctz, &ct, NULL, &err);
-		if (r == -EAGAIN && ct.userns_root) {
-			/* The pool is exhausted for now: not the task's fault,
-			 * and a later launch may find a range free. */
-			state = "TASK_FAILED";
-			reason = "REASON_CONTAINER_LAUNCH_FAILED";
-		}
+		r = ctz_launch(a->ctz, &ct, NULL, err);
+		/* -EAGAIN: the user namespace pool is exhausted for now (the
+		 * caller's TASK_FAILED); any other refusal is the task's. */
+		if (r < 0 && !(r == -EAGAIN && ct.userns_root))
+			r = -EINVAL;
 	}
-	if (r < 0)
-		enqueue(a, fi->id, id, state, reason, err.msg, NULL);
 	if (env)
 		for (size_t i = 0; env[i]; i++)
 			free((char *)env[i]);
 	free(env);
 	free(argv);
 	free(uris);
+	return r < 0 ? r : 0;
 }
 
 /* The grace period of a TaskInfo's kill_policy in ms; -1 when it has none. */
@@ -926,6 +970,8 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 	case PB_AGENT_KILL_TASK: {
 		const char *id = m->kill_task.task_id;
 		const char *fw = m->kill_task.framework_id ? m->kill_task.framework_id : "";
+		if (agent_exec_kill_task(a, fw, id))
+			break;
 		int64_t grace = kill_grace_ms(a, m);
 		ag_info("KILL_TASK: task `%s` of framework `%s`, grace %.1f s", id, fw,
 		        (double)grace / 1000.0);
@@ -953,6 +999,8 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 		const char *fw = ack->framework_id ? ack->framework_id : "";
 		int r = ctz_upd_ack(a->upd, fw, ack->task_id, ack->uuid.data, ack->uuid.len,
 		                    ag_now_ns());
+		if (r > 0)
+			agent_exec_acknowledged(a, fw, ack->task_id, ack->uuid.data, ack->uuid.len);
 		if (ag_log_enabled(AG_LOG_DEBUG)) {
 			_cleanup_free_ char *b64 = pb_base64_encode(ack->uuid.data, ack->uuid.len);
 			ag_debug("task `%s` of framework `%s`: status update (uuid %s) %s",
@@ -967,8 +1015,16 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 		struct fw_kill k = {a, m->shutdown_framework.framework_id};
 		ag_info("SHUTDOWN_FRAMEWORK: framework `%s`: its tasks are killed", k.fw);
 		ctz_upd_task_foreach(a->upd, kill_if_fw, &k);
+		agent_exec_shutdown_framework(a, k.fw);
 		break;
 	}
+	case PB_AGENT_FRAMEWORK_MESSAGE:
+		agent_exec_framework_message(a, m);
+		break;
+	case PB_AGENT_SHUTDOWN_EXECUTOR:
+		agent_exec_shutdown(a, m->shutdown_executor.framework_id,
+		                    m->shutdown_executor.executor_id);
+		break;
 	default:
 		break;
 	}
@@ -1067,7 +1123,8 @@ static void fail_unlaunched(void *ctx, const struct ctz_upd_task_view *t)
 		 * and is mapped again at the next start. */
 		AG_IGNORE_RESULT(ctz_adopt_framework(a->ctz, t->task_id, t->framework_id));
 	if (pb_task_state_is_terminal(t->state) ||
-	    ctz_sandbox_of(a->ctz, t->framework_id, t->task_id))
+	    ctz_sandbox_of(a->ctz, t->framework_id, t->task_id) ||
+	    agent_exec_task_json_has_executor(t->task_json)) /* its executor's (executor.c) */
 		return;
 	/* Recorded, but the containerizer has no record: the agent died between
 	 * the two. Never launched, and not relaunched. */
@@ -1079,9 +1136,13 @@ static void fail_unlaunched(void *ctx, const struct ctz_upd_task_view *t)
 int agent_recover(struct agent *a, struct ag_error *err)
 {
 	struct ctz_recovery n = {0};
-	int r = ctz_recover(a->ctz, &n, err);
+	int r = agent_exec_load(a, err);
 	if (r < 0)
 		return r;
+	r = ctz_recover(a->ctz, &n, err);
+	if (r < 0)
+		return r;
+	agent_exec_recover(a);
 	/* enqueue() during the walk only changes a task's state, never the
 	 * set of tasks. */
 	struct unlaunched u = {a, 0};
@@ -1097,6 +1158,7 @@ int agent_recover(struct agent *a, struct ag_error *err)
 
 void agent_fini(struct agent *a)
 {
+	agent_exec_fini(a);
 	agent_ml_free(a->link);
 	/* No answer comes after the link is gone. */
 	while (a->posts) {

@@ -3,6 +3,7 @@
 #ifndef AGORA_AGENT_AGENT_H
 #define AGORA_AGENT_AGENT_H
 
+#include "common/map.h"
 #include "containerizer/capacity.h"
 #include "containerizer/containerizer.h"
 #include "agent/checks.h"
@@ -54,6 +55,10 @@ struct agent {
 	struct held held;
 	struct event *agent_held_timer;
 	char *disk_error;
+	/* Custom executors (executor.c): "framework_id/executor_id" -> struct
+	 * agent_exec; their timeouts in ms (0: Mesos's defaults). */
+	struct ag_map executors;
+	int64_t exec_registration_timeout_ms, exec_reregistration_timeout_ms, recovery_timeout_ms;
 };
 
 /* Open the database, the containerizer and the link (not started). */
@@ -67,6 +72,28 @@ void agent_updates_kick(struct agent *a);
  * its work done, then the updates it produced sent. */
 void agent_on_ctz(evutil_socket_t fd, short what, void *arg);
 void agent_fini(struct agent *a);
+
+/* agent.c: queue a status update of a task for the master (a TaskStatus
+ * built from these; NULL fields are left out), as the containerizer's
+ * reports are. */
+void agent_task_update(struct agent *a, const char *fw, const char *task_id, const char *state,
+                       const char *reason, const char *message);
+/* Launch a container for task `id` of framework `fi` (role `role`): its
+ * `command` or `container.oci`, after the policy checked `task_json` (a
+ * TaskInfo), with the limits and more environment ("K=V", NULL-terminated,
+ * may be NULL). 0 once launched (the containerizer reports its states);
+ * -errno with `err` naming the field when refused. */
+AG_WARN_UNUSED int agent_launch(struct agent *a, const struct pb_framework_info *fi,
+                                const char *role, const char *id, const json_t *task_json,
+                                const struct pb_command_info *c,
+                                const struct pb_container_info *container,
+                                const struct ctz_ts_limits *lim, const char *const *extra_env,
+                                struct ag_error *err);
+/* The agent's AgentInfo (hostname, port, resources, attributes, id once
+ * registered); a new reference. */
+json_t *agent_info_json(struct agent *a);
+/* Send the updates due at the end of this loop turn. */
+void agent_updates_soon(struct agent *a);
 
 /* operator.c: GET /health, /containers, /files/read on ip:port (port 0:
  * one the kernel picks, written back to a->port). */

@@ -32,6 +32,9 @@ struct agent_flags {
 	int64_t task_pids_max;             /* 0: CTZ_TS_DEFAULT_PIDS_MAX */
 	uint64_t shutdown_grace_ns;        /* AGENT_FLAGS_UNSET: AGENT_SHUTDOWN_GRACE_MS */
 	uint64_t sandbox_gc_delay_ns;      /* 0: the default (a week) */
+	/* custom executors (agent/executor.h); 0: the defaults */
+	uint64_t executor_registration_timeout_ns, executor_reregistration_timeout_ns,
+	        recovery_timeout_ns;
 	int64_t update_backoff_ms, registration_backoff_ms; /* 0: the defaults */
 	/* --userns_range FIRST-LAST (0-0: none) and --userns_size, checked
 	 * together into `userns` (containerizer/userns.h). */

@@ -54,6 +54,10 @@ int main(int argc, char **argv)
 		A.shutdown_grace_ms = (int64_t)(F.shutdown_grace_ns / 1000000);
 		A.has_shutdown_grace = true;
 	}
+	A.exec_registration_timeout_ms = (int64_t)(F.executor_registration_timeout_ns / 1000000);
+	A.exec_reregistration_timeout_ms =
+	        (int64_t)(F.executor_reregistration_timeout_ns / 1000000);
+	A.recovery_timeout_ms = (int64_t)(F.recovery_timeout_ns / 1000000);
 	A.update_backoff_ms = F.update_backoff_ms;
 	A.registration_backoff_ms = F.registration_backoff_ms;
 	A.policy = (struct ctz_pol_config){

@@ -14,6 +14,7 @@
  * opened with openat() below the task's sandbox without following links
  * (the task owns its sandbox and could plant a symlink to /etc/shadow). */
 #include "agent/agent.h"
+#include "agent/executor.h"
 #include "common/log.h"
 
 #include <event2/buffer.h>
@@ -321,6 +322,10 @@ static void on_request(struct evhttp_request *req, void *arg)
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	if (!path)
 		path = "/";
+	if (strcmp(path, "/api/v1/executor") == 0) {
+		agent_exec_http(a, req); /* executor.c */
+		return;
+	}
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
 		reply_error(req, 405, "Method Not Allowed", NULL, "only GET");
 		return;
@@ -351,7 +356,9 @@ int agent_operator_start(struct agent *a, struct ag_error *err)
 	                                            EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(a->http, on_request, a);
 	evhttp_set_max_headers_size(a->http, 16 * 1024);
-	evhttp_set_max_body_size(a->http, 16 * 1024);
+	/* An executor's SUBSCRIBE carries its unacknowledged tasks and
+	 * updates (docs/executor-api.md). */
+	evhttp_set_max_body_size(a->http, 4 * 1024 * 1024);
 	evhttp_set_timeout(a->http, 30);
 	/* A restarted agent may find its port held for a moment: a fork of a
 	 * launch the killed agent was making holds its fds until it closed

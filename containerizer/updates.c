@@ -415,8 +415,11 @@ int ctz_upd_enqueue_executor(struct ctz_updates *u, const char *framework_id, co
 	dup = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
 	_cleanup_free_ char *b64 = pb_base64_encode(uuid, PB_UUID_LEN);
-	if (dup || (t->status_json && strstr(t->status_json, b64)))
+	if (dup)
 		return 0;
+	/* The latest update, no longer queued: acknowledged already. */
+	if (t->status_json && strstr(t->status_json, b64))
+		return 2;
 	if (pb_task_state_is_terminal(t->state))
 		return -EALREADY;
 	json_t *copy = json_deep_copy(status);

@@ -88,7 +88,8 @@ AG_WARN_UNUSED int ctz_upd_enqueue(struct ctz_updates *u, const char *framework_
  * executor hears ACKNOWLEDGED with it). Unlike ctz_upd_enqueue(), a state
  * repeated with a new uuid is queued (executors send TASK_RUNNING with
  * new data, health...); the same uuid again (queued, or the latest) is a
- * duplicate: 0. Otherwise as ctz_upd_enqueue(). */
+ * duplicate: 0 while it is queued, 2 when it was acknowledged already
+ * (the task's latest update). Otherwise as ctz_upd_enqueue(). */
 AG_WARN_UNUSED int ctz_upd_enqueue_executor(struct ctz_updates *u, const char *framework_id,
                                             const char *task_id, enum pb_task_state state,
                                             const json_t *status, const uint8_t uuid[PB_UUID_LEN],

@@ -167,6 +167,11 @@ static void on_request(struct evhttp_request *req, void *arg)
 		for (size_t i = 0; i < m.status_updates.n_updates; i++)
 			on_update(&m.status_updates.updates[i]);
 		evhttp_send_reply(req, 202, "Accepted", NULL);
+	} else if (m.type != PB_AGENT_HEARTBEAT) {
+		/* EXECUTOR_MESSAGE, EXECUTOR_EXITED: kept as they came */
+		size_t used = strlen(fm.others);
+		snprintf(fm.others + used, sizeof(fm.others) - used, "%s\n", body);
+		evhttp_send_reply(req, 202, "Accepted", NULL);
 	} else {
 		fm.heartbeats++;
 		evhttp_send_reply(req, 202, "Accepted", NULL);

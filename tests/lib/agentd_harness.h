@@ -51,6 +51,9 @@ struct fm {
 	 * other updates of a refused batch are not recorded either. */
 	char refuse_fw[64];
 	int refused; /* requests so refused */
+	/* The bodies of the other agent->master messages (EXECUTOR_MESSAGE,
+	 * EXECUTOR_EXITED), one a line, as far as they fit. */
+	char others[32768];
 };
 extern struct fm fm;
 
