@@ -186,6 +186,20 @@ void ms_accept(struct ms_master *m, struct ms_framework *fw, const struct pb_cal
 		left[i] = drf_resources_copy(offers[i]->res);
 	for (size_t i = 0; i < acc->n_operations; i++) {
 		const struct pb_operation *op = &acc->operations[i];
+		if (op->type == PB_OPERATION_LAUNCH_GROUP) {
+			/* Answered, never dropped: each task of the group ends
+			 * TASK_ERROR saying why; the offer's resources stay
+			 * unused. */
+			ag_warn("framework %s: LAUNCH_GROUP of %zu tasks: task groups are not "
+			        "supported yet; TASK_ERROR",
+			        fw->id, op->n_tasks);
+			for (size_t j = 0; j < op->n_tasks; j++)
+				ms_task_send_master_update(
+				        m, fw, op->tasks[j].task_id, agent->id, PB_TASK_ERROR,
+				        PB_REASON_TASK_GROUP_INVALID,
+				        "task groups (LAUNCH_GROUP): not supported yet by agora");
+			continue;
+		}
 		if (op->type != PB_OPERATION_LAUNCH) {
 			ag_warn("framework %s: operation %d is not supported; ignored", fw->id,
 			        (int)op->type);

@@ -243,3 +243,41 @@ Test(mexec, executor_info_refused_naming_the_field)
 	          sim_jstr(up, "update.status.message"));
 	json_decref(up);
 }
+
+/* LAUNCH_GROUP was dropped with a WARN in the master's log, the framework
+ * hearing nothing: each task of the group is answered TASK_ERROR now. */
+Test(mexec, launch_group_answered_not_dropped)
+{
+	struct sim_peer a = {0}, f = {0};
+	char offer[256];
+	sim_start_offered(&a, "a1", &f, offer);
+	json_t *tasks = json_array();
+	static const char *const ids[] = {"g1", "g2"};
+	for (size_t i = 0; i < 2; i++)
+		json_array_append_new(
+		        tasks,
+		        json_pack("{s:s, s:{s:s}, s:{s:s}, s:[{s:s, s:s, s:{s:f}}], s:{s:s}}",
+		                  "name", "t", "task_id", "value", ids[i], "agent_id", "value",
+		                  a.id, "resources", "name", "cpus", "type", "SCALAR", "scalar",
+		                  "value", 0.25, "command", "value", "true"));
+	json_t *ei = exec_info("pod", "./exec");
+	json_object_set_new(ei, "type", json_string("DEFAULT"));
+	json_t *call = json_pack("{s:s, s:{s:s}, s:{s:[{s:s}], s:[{s:s, s:{s:o, s:{s:o}}}]}}",
+	                         "type", "ACCEPT", "framework_id", "value", f.id, "accept",
+	                         "offer_ids", "value", offer, "operations", "type", "LAUNCH_GROUP",
+	                         "launch_group", "executor", ei, "task_group", "tasks", tasks);
+	char *body = json_dumps(call, JSON_COMPACT);
+	json_decref(call);
+	cr_assert_eq(sim_peer_call(&f, body, NULL), 202);
+	free(body);
+	for (size_t i = 0; i < 2; i++) {
+		json_t *up = sim_peer_next(&f, "UPDATE", 3000);
+		cr_assert(up, "LAUNCH_GROUP's task %s was not answered", ids[i]);
+		cr_expect_str_eq(sim_jstr(up, "update.status.task_id.value"), ids[i]);
+		cr_expect_str_eq(sim_jstr(up, "update.status.state"), "TASK_ERROR");
+		cr_expect_str_eq(sim_jstr(up, "update.status.reason"), "REASON_TASK_GROUP_INVALID");
+		cr_expect(strstr(sim_jstr(up, "update.status.message"), "not supported"));
+		json_decref(up);
+	}
+	cr_expect_null(sim_peer_next(&a, "RUN_TASK", 500));
+}
