@@ -14,7 +14,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
-#define VERSION "0.1.0"
+#define VERSION "0.2.0" /* agent protocol version 2: custom executors */
 
 /* The wall clock in seconds since the epoch, as Mesos's timestamps. */
 static double now_epoch(void)

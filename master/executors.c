@@ -8,7 +8,12 @@
 #include "common/log.h"
 #include "master/master.h"
 
+#include <stdio.h>
 #include <string.h>
+
+/* Agents from version 0.2.0 on speak protocol version 2 (custom
+ * executors). */
+#define MS_AGENT_EXECUTORS_MINOR 2
 
 struct ms_executor {
 	char *agent_id, *id, *role;
@@ -196,6 +201,16 @@ static struct ms_agent *target(struct ms_master *m, struct ms_framework *fw, con
 	if (!a || !a->stream) {
 		ag_warn("framework %s: %s for executor %s on agent %s: %s; dropped", fw->id, call,
 		        executor_id, agent_id, a ? "the agent is disconnected" : "unknown agent");
+		return NULL;
+	}
+	/* An agent older than protocol version 2 would take the record for
+	 * a bad stream and register again (docs/agent-protocol.md). */
+	unsigned major = 0, minor = 0;
+	if (a->version && sscanf(a->version, "%u.%u", &major, &minor) == 2 && major == 0 &&
+	    minor < MS_AGENT_EXECUTORS_MINOR) {
+		ag_warn("framework %s: %s for executor %s on agent %s: the agent (version %s) "
+		        "runs no custom executors; dropped",
+		        fw->id, call, executor_id, agent_id, a->version);
 		return NULL;
 	}
 	return a;

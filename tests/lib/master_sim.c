@@ -409,7 +409,7 @@ void sim_agent_register_info(struct sim_peer *a, const char *agent_info)
 	char *body = NULL;
 	cr_assert_geq(asprintf(&body,
 	                       "{\"type\":\"REGISTER\",\"register\":{\"agent_info\":%s,"
-	                       "\"version\":\"0.1.0\"}}",
+	                       "\"version\":\"0.2.0\"}}",
 	                       agent_info),
 	              0);
 	open_for_id(a, "/api/v1/agent", body, "REGISTERED", "registered.agent_id.value");
@@ -434,7 +434,7 @@ char *sim_agent_reregister_body(const char *id, const char *hostname, const char
 	                       "{\"type\":\"REREGISTER\",\"agent_id\":{\"value\":\"%s\"},"
 	                       "\"reregister\":{\"agent_info\":{\"id\":{\"value\":\"%s\"},"
 	                       "\"hostname\":\"%s\",\"port\":5051,\"resources\":%s},"
-	                       "\"version\":\"0.1.0\",\"frameworks\":%s,\"tasks\":%s%s}}",
+	                       "\"version\":\"0.2.0\",\"frameworks\":%s,\"tasks\":%s%s}}",
 	                       id, id, hostname, resources, frameworks_json, tasks_json,
 	                       order ? extra : ""),
 	              0);
