@@ -149,9 +149,14 @@ static void exec_forget(struct agent_exec *e)
 
 bool agent_exec_task_json_has_executor(const char *task_json)
 {
-	/* The normalized TaskInfo puts "executor" before "command"; a text
-	 * search is enough to decide, the tree is read when it matters. */
-	return task_json && strstr(task_json, "\"executor\":{") != NULL;
+	/* Cheap first: most tasks have no such text at all. A label's value
+	 * could hold it, so the tree decides. */
+	if (!task_json || !strstr(task_json, "\"executor\":{"))
+		return false;
+	json_t *task = json_loads(task_json, 0, NULL);
+	bool has = json_is_object(json_object_get(task, "executor"));
+	json_decref(task);
+	return has;
 }
 
 struct task_walk {
@@ -164,8 +169,8 @@ struct task_walk {
 static void walk_one(void *ctx, const struct ctz_upd_task_view *t)
 {
 	struct task_walk *w = ctx;
-	if (strcmp(t->framework_id, w->e->fw) != 0 ||
-	    !agent_exec_task_json_has_executor(t->task_json))
+	if (strcmp(t->framework_id, w->e->fw) != 0 || !t->task_json ||
+	    !strstr(t->task_json, "\"executor\":{"))
 		return;
 	json_t *task = json_loads(t->task_json, 0, NULL);
 	const char *eid = json_id(json_object_get(task, "executor"), "executor_id");
