@@ -997,10 +997,12 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 	case PB_AGENT_STATUS_UPDATE_ACK: {
 		const __typeof__(m->status_update_ack) *ack = &m->status_update_ack;
 		const char *fw = ack->framework_id ? ack->framework_id : "";
+		/* Before the ack, which forgets a task whose terminal update it is. */
+		struct agent_exec *owner = agent_exec_owner(a, fw, ack->task_id);
 		int r = ctz_upd_ack(a->upd, fw, ack->task_id, ack->uuid.data, ack->uuid.len,
 		                    ag_now_ns());
 		if (r > 0)
-			agent_exec_acknowledged(a, fw, ack->task_id, ack->uuid.data, ack->uuid.len);
+			agent_exec_acknowledged(owner, ack->task_id, ack->uuid.data, ack->uuid.len);
 		if (ag_log_enabled(AG_LOG_DEBUG)) {
 			_cleanup_free_ char *b64 = pb_base64_encode(ack->uuid.data, ack->uuid.len);
 			ag_debug("task `%s` of framework `%s`: status update (uuid %s) %s",

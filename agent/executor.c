@@ -463,6 +463,11 @@ static void exec_ended(struct agent_exec *e, const struct ctz_update *u)
 	enum pb_task_reason reason =
 	        e->end_reason != PB_REASON_UNSET ? e->end_reason : PB_REASON_EXECUTOR_TERMINATED;
 	struct end_ctx c = {pa ? "TASK_GONE" : "TASK_LOST", pb_task_reason_name(reason), NULL, 0};
+	if (u && u->reason == PB_REASON_CONTAINER_LAUNCH_FAILED) {
+		/* it never ran: as a task whose container could not start */
+		c.state = "TASK_FAILED";
+		c.reason = pb_task_reason_name(PB_REASON_CONTAINER_LAUNCH_FAILED);
+	}
 	if (u && u->has_exit_status)
 		c.message =
 		        ag_asprintf("Executor terminated (%s %d)%s%s",
@@ -634,8 +639,13 @@ void agent_exec_run_task(struct agent *a, const struct pb_framework_info *fi,
 		/* Recorded before its container exists: a restarted agent
 		 * knows what to look for. */
 		int r = save(a);
+		_cleanup_free_ char *key = ag_strdup(e->key);
 		if (r == 0)
 			r = launch(e, fi, &err);
+		/* A launch that failed once recorded was reported ended (and
+		 * the executor forgotten, its task ended) from inside it. */
+		if (r == 0 && !ag_map_get(&a->executors, key))
+			return;
 		else
 			ag_error_msg(
 			        &err, -r,
@@ -691,28 +701,16 @@ bool agent_exec_kill_task(struct agent *a, const char *fw, const char *task_id)
 	return true;
 }
 
-void agent_exec_acknowledged(struct agent *a, const char *fw, const char *task_id,
-                             const uint8_t *uuid, size_t len)
+struct agent_exec *agent_exec_owner(struct agent *a, const char *fw, const char *task_id)
 {
-	struct agent_exec *e = NULL;
-	/* A task forgotten at the acknowledgement of its terminal update is
-	 * no longer known: look its executor up by the uuid's owner. */
-	e = exec_of_task(a, fw, task_id, NULL);
-	if (!e) {
-		struct ag_map_iter it;
-		/* Only one executor can have sent it; without the task, ask
-		 * each subscribed one of the framework: the executor ignores an
-		 * ACKNOWLEDGED it has no update for. */
-		for (ag_map_iter_init(&it); ag_map_iter_next(&a->executors, &it);) {
-			struct agent_exec *x = it.e->value;
-			if (strcmp(x->fw, fw) == 0 && x->stream) {
-				e = x;
-				break;
-			}
-		}
-	}
+	return a->executors.size ? exec_of_task(a, fw, task_id, NULL) : NULL;
+}
+
+void agent_exec_acknowledged(struct agent_exec *e, const char *task_id, const uint8_t *uuid,
+                             size_t len)
+{
 	if (!e || !e->stream)
-		return;
+		return; /* it resends the update at its SUBSCRIBE, and hears then */
 	_cleanup_free_ char *b64 = pb_base64_encode(uuid, len);
 	send_event(e,
 	           event("ACKNOWLEDGED", "acknowledged",
@@ -781,6 +779,20 @@ int agent_exec_load(struct agent *a, struct ag_error *err)
 	return 0;
 }
 
+static void end_orphan(void *ctx, const struct ctz_upd_task_view *t)
+{
+	struct agent *a = ctx;
+	if (pb_task_state_is_terminal(t->state) || !agent_exec_task_json_has_executor(t->task_json))
+		return;
+	json_t *task = json_loads(t->task_json, 0, NULL);
+	const char *eid = json_id(json_object_get(task, "executor"), "executor_id");
+	if (eid && !find(a, t->framework_id, eid))
+		agent_task_update(a, t->framework_id, t->task_id, "TASK_LOST",
+		                  "REASON_EXECUTOR_TERMINATED",
+		                  "its executor is no longer known to the agent");
+	json_decref(task);
+}
+
 void agent_exec_recover(struct agent *a)
 {
 	struct ag_map_iter it;
@@ -799,6 +811,10 @@ void agent_exec_recover(struct agent *a)
 		        e->id, e->fw, (double)ms / 1000);
 		arm(e, ms);
 	}
+	/* Tasks of an executor the agent no longer keeps (its record lost
+	 * with a failed write): they end, they do not wait forever. enqueue
+	 * changes only a task's state during the walk. */
+	ctz_upd_task_foreach(a->upd, end_orphan, a);
 }
 
 void agent_exec_fini(struct agent *a)

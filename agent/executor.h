@@ -40,10 +40,13 @@ void agent_exec_run_task(struct agent *a, const struct pb_framework_info *fi,
 bool agent_exec_on_container(struct agent *a, const struct ctz_update *u);
 /* KILL_TASK of a task: true when it is an executor's (KILL to it). */
 bool agent_exec_kill_task(struct agent *a, const char *fw, const char *task_id);
-/* The master acknowledged an update of a task: ACKNOWLEDGED to its
- * executor when it is an executor's task. */
-void agent_exec_acknowledged(struct agent *a, const char *fw, const char *task_id,
-                             const uint8_t *uuid, size_t len);
+/* The executor of a task (NULL: none), looked up before an acknowledgement
+ * that may forget the task. */
+struct agent_exec *agent_exec_owner(struct agent *a, const char *fw, const char *task_id);
+/* The master acknowledged an update of a task of executor `e` (may be
+ * NULL): ACKNOWLEDGED to it. */
+void agent_exec_acknowledged(struct agent_exec *e, const char *task_id, const uint8_t *uuid,
+                             size_t len);
 /* FRAMEWORK_MESSAGE, SHUTDOWN_EXECUTOR, SHUTDOWN_FRAMEWORK from the master. */
 void agent_exec_framework_message(struct agent *a, const struct pb_agent_msg *m);
 void agent_exec_shutdown(struct agent *a, const char *fw, const char *executor_id);

@@ -491,3 +491,43 @@ Test(executor_api, executor_that_does_not_resubscribe_loses_its_tasks)
 	cr_expect(log_has("executor `e1` of framework `F0`: did not SUBSCRIBE again within 1 s"));
 	cr_expect_eq(out_count("event SUBSCRIBED"), 1);
 }
+
+/* An executor whose program cannot run: its task ends (never stuck in
+ * STAGING), the agent lives on. */
+Test(executor_api, executor_that_cannot_start)
+{
+	json_t *m = json_pack("{s:s, s:{s:{s:s, s:s, s:{s:s}}, s:{s:s, s:{s:s}, s:{s:s}, s:[{s:s, "
+	                      "s:s, s:{s:f}}], "
+	                      "s:{s:{s:s}, s:{s:s, s:b}}}}}",
+	                      "type", "RUN_TASK", "run_task", "framework_info", "user", "nobody",
+	                      "name", "fw", "id", "value", "F0", "task", "name", "x", "task_id",
+	                      "value", "b1", "agent_id", "value", "A-1", "resources", "name",
+	                      "cpus", "type", "SCALAR", "scalar", "value", 0.1, "executor",
+	                      "executor_id", "value", "broken", "command", "value",
+	                      "/nonexistent/executor", "shell", 0);
+	char *text = json_dumps(m, JSON_COMPACT);
+	json_decref(m);
+	fm_send(text);
+	free(text);
+	WAIT_FOR(fm_count("b1", "TASK_FAILED") >= 1 || fm_count("b1", "TASK_LOST") >= 1 ||
+	                 fm_count("b1", "TASK_ERROR") >= 1,
+	         20);
+	cr_expect(kill(agent, 0) == 0);
+	char body[1024];
+	cr_expect_eq(ah_http_get(op_port, "/health", body, sizeof(body)), 200);
+	/* and the next executor runs */
+	run_exec_task("t1", "run1", "e1");
+	WAIT_FOR(fm_count("t1", "TASK_RUNNING") >= 1, 20);
+}
+
+/* The SUBSCRIBE stream outlives the HTTP server's 30 s idle timeout (the
+ * agent's HEARTBEATs every 15 s keep it busy; its timeouts are off). */
+Test(executor_api, stream_stays_open, .timeout = 90)
+{
+	two_running();
+	sleep(40);
+	cr_expect_eq(out_count("disconnected"), 0);
+	cr_expect_eq(out_count("event SUBSCRIBED"), 1);
+	framework_message("e1", "echo:late");
+	WAIT_FOR(out_count("message echo:late") == 1, 10);
+}
