@@ -300,6 +300,7 @@ static void adopt_tasks(struct ms_master *m, struct ms_agent *a, const struct pb
 			if (!t->booked)
 				ag_warn("agent %s: task %s: its resources exceed the agent's",
 				        a->id, t->id);
+			ms_executor_adopt(m, fw, a, &at->task, t->role);
 			enum pb_task_state s = shown_state(fw, at->status.state);
 			if (s == PB_TASK_STAGING)
 				t->state = s; /* never sent as an update */
@@ -337,6 +338,8 @@ static void adopt_tasks(struct ms_master *m, struct ms_agent *a, const struct pb
 			if (!t->booked)
 				ag_warn("agent %s: task %s: its resources exceed the agent's",
 				        a->id, t->id);
+			/* its executor too, the first time (a restarted master) */
+			ms_executor_adopt(m, fw, a, &at->task, role);
 		}
 		t->state = shown_state(fw, at->status.state);
 		ms_task_set_status(t, json_object_get(jt, "status"));

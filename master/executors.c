@@ -125,6 +125,31 @@ void ms_executor_add(struct ms_master *m, struct ms_framework *fw, const char *a
 	ag_info("framework %s: executor %s on agent %s", fw->id, e->id, agent_id);
 }
 
+void ms_executor_adopt(struct ms_master *m, struct ms_framework *fw, struct ms_agent *agent,
+                       const struct pb_task_info *ti, const char *role)
+{
+	if (!ti->executor_id)
+		return;
+	_cleanup_free_ char *key = exec_key(agent->id, ti->executor_id);
+	if (ag_map_get(&fw->executors, key))
+		return;
+	const json_t *res = json_object_get(json_object_get(ti->json, "executor"), "resources");
+	struct drf_resources *r = NULL;
+	struct ag_error err = {0};
+	if (json_array_size(res) && ms_resources_from_json(m, res, &r, &err) < 0) {
+		ag_warn("agent %s: executor %s of framework %s: %s", agent->id, ti->executor_id,
+		        fw->id, err.msg);
+		r = NULL;
+	}
+	if (r && drf_allocation_add(m->alloc, fw->id, agent->id, role, r) < 0) {
+		ag_warn("agent %s: executor %s of framework %s: its resources exceed the agent's",
+		        agent->id, ti->executor_id, fw->id);
+		drf_resources_free(r);
+		r = NULL;
+	}
+	ms_executor_add(m, fw, agent->id, ti, role, r);
+}
+
 /* Give the executor's resources back to the allocator, and forget it. */
 static void exec_remove(struct ms_master *m, struct ms_framework *fw, const char *key,
                         struct ms_executor *e)

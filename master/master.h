@@ -380,6 +380,11 @@ AG_WARN_UNUSED int ms_executor_check(struct ms_master *m, struct ms_framework *f
  * `res` (booked by the accept; may be NULL). */
 void ms_executor_add(struct ms_master *m, struct ms_framework *fw, const char *agent_id,
                      const struct pb_task_info *ti, const char *role, struct drf_resources *res);
+/* The executor of a task a re-registering agent reports, when the master
+ * does not know it (it restarted, or the agent was lost): recorded, its
+ * resources booked. */
+void ms_executor_adopt(struct ms_master *m, struct ms_framework *fw, struct ms_agent *agent,
+                       const struct pb_task_info *ti, const char *role);
 /* EXECUTOR_EXITED from an agent: its resources recovered, FAILURE sent. */
 void ms_executor_exited(struct ms_master *m, struct ms_agent *agent,
                         const struct pb_agent_msg *msg);

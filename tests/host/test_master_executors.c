@@ -281,3 +281,43 @@ Test(mexec, launch_group_answered_not_dropped)
 	}
 	cr_expect_null(sim_peer_next(&a, "RUN_TASK", 500));
 }
+
+/* A restarted master learns the executors from the tasks agents report:
+ * their resources stay booked (offers do not hand them out again). */
+Test(mexec, restarted_master_books_reported_executors)
+{
+	struct sim_peer a = {0}, f = {0};
+	char offer[256];
+	sim_start_offered(&a, "a1", &f, offer);
+	const char *one[] = {"t1"};
+	cr_assert_eq(launch_in(&f, offer, a.id, one, 1, exec_info("e1", "./exec")), 202);
+	json_t *run = sim_peer_next(&a, "RUN_TASK", 3000);
+	cr_assert(run);
+	char *fws = NULL, *tasks = NULL;
+	char *fwinfo = json_dumps(sim_jget(run, "run_task.framework_info"), JSON_COMPACT);
+	cr_assert_geq(asprintf(&fws, "[%s]", fwinfo), 0);
+	json_t *tl = json_pack("[{s:{s:s}, s:O, s:{s:{s:s}, s:s}}]", "framework_id", "value", f.id,
+	                       "task", sim_jget(run, "run_task.task"), "status", "task_id", "value",
+	                       "t1", "state", "TASK_RUNNING");
+	tasks = json_dumps(tl, JSON_COMPACT);
+	json_decref(tl);
+	json_decref(run);
+	char fw_id[256];
+	snprintf(fw_id, sizeof(fw_id), "%s", f.id);
+
+	sim_kill_master();
+	sim_peer_close(&a);
+	sim_peer_close(&f);
+	sim_start_master(NULL, sim_port);
+	sim_agent_reregister(&a, "a1", SIM_AGENT_RES, fws, tasks);
+	struct sim_peer f2 = {0};
+	sim_fw_subscribe(&f2, fw_id, NULL);
+	json_t *ev = sim_peer_next(&f2, "OFFERS", 5000);
+	cr_assert(ev);
+	/* 2 cpus less the task's 0.25 and the executor's 0.5 */
+	cr_expect_float_eq(sim_offered(ev, "cpus"), 1.25, 1e-9);
+	json_decref(ev);
+	free(fwinfo);
+	free(fws);
+	free(tasks);
+}
