@@ -970,7 +970,8 @@ static void on_message(void *ctx, const struct pb_agent_msg *m)
 	case PB_AGENT_KILL_TASK: {
 		const char *id = m->kill_task.task_id;
 		const char *fw = m->kill_task.framework_id ? m->kill_task.framework_id : "";
-		if (agent_exec_kill_task(a, fw, id))
+		if (agent_exec_kill_task(a, fw, id,
+		                         m->kill_task.has_grace ? m->kill_task.grace_ns : -1))
 			break;
 		int64_t grace = kill_grace_ms(a, m);
 		ag_info("KILL_TASK: task `%s` of framework `%s`, grace %.1f s", id, fw,

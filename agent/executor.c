@@ -329,10 +329,16 @@ static void send_launch(struct agent_exec *e, const json_t *task)
 	send_event(e, event("LAUNCH", "launch", json_pack("{s:O}", "task", task)));
 }
 
-static void send_kill(struct agent_exec *e, const char *task_id)
+/* KILL, with the kill_policy of the KILL_TASK when it had one (grace_ns
+ * >= 0). */
+static void send_kill(struct agent_exec *e, const char *task_id, int64_t grace_ns)
 {
 	ag_info("executor `%s` of framework `%s`: KILL task `%s`", e->id, e->fw, task_id);
-	send_event(e, event("KILL", "kill", json_pack("{s:o}", "task_id", pb_id_to_json(task_id))));
+	json_t *k = json_pack("{s:o}", "task_id", pb_id_to_json(task_id));
+	if (grace_ns >= 0)
+		json_object_set_new(k, "kill_policy",
+		                    json_pack("{s:o}", "grace_period", pb_time_to_json(grace_ns)));
+	send_event(e, event("KILL", "kill", k));
 }
 
 static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
@@ -675,7 +681,7 @@ void agent_exec_run_task(struct agent *a, const struct pb_framework_info *fi,
 
 /* ---- from the master -------------------------------------------------- */
 
-bool agent_exec_kill_task(struct agent *a, const char *fw, const char *task_id)
+bool agent_exec_kill_task(struct agent *a, const char *fw, const char *task_id, int64_t grace_ns)
 {
 	enum pb_task_state st;
 	struct agent_exec *e = exec_of_task(a, fw, task_id, &st);
@@ -685,7 +691,7 @@ bool agent_exec_kill_task(struct agent *a, const char *fw, const char *task_id)
 		ag_info("task `%s` of framework `%s`: KILL_TASK of an ended task: nothing to do",
 		        task_id, fw);
 	} else if (e->state == EXEC_SUBSCRIBED) {
-		send_kill(e, task_id);
+		send_kill(e, task_id, grace_ns);
 	} else if (st == PB_TASK_STAGING && e->state == EXEC_REGISTERING) {
 		/* Never given to the executor: killed here, as Mesos does
 		 * with a queued task. */
@@ -942,7 +948,7 @@ static void subscribe(struct agent_exec *e, struct evhttp_request *req,
 	size_t i;
 	json_t *k;
 	json_array_foreach (e->pending_kills, i, k)
-		send_kill(e, json_string_value(k));
+		send_kill(e, json_string_value(k), -1);
 	json_array_clear(e->pending_kills);
 	if (was == EXEC_REGISTERING)
 		resize(e); /* its tasks may have grown while it started */

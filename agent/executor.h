@@ -38,8 +38,9 @@ void agent_exec_run_task(struct agent *a, const struct pb_framework_info *fi,
 /* A state of a container the containerizer reports: true when it is an
  * executor's (handled here: its end ends the executor's tasks). */
 bool agent_exec_on_container(struct agent *a, const struct ctz_update *u);
-/* KILL_TASK of a task: true when it is an executor's (KILL to it). */
-bool agent_exec_kill_task(struct agent *a, const char *fw, const char *task_id);
+/* KILL_TASK of a task: true when it is an executor's (KILL to it, with
+ * the KILL_TASK's grace period when it had one: grace_ns >= 0). */
+bool agent_exec_kill_task(struct agent *a, const char *fw, const char *task_id, int64_t grace_ns);
 /* The executor of a task (NULL: none), looked up before an acknowledgement
  * that may forget the task. */
 struct agent_exec *agent_exec_owner(struct agent *a, const char *fw, const char *task_id);
