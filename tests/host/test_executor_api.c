@@ -43,8 +43,34 @@ static void setup(void)
 	WAIT_FOR(fm_registers() >= 1, 10);
 }
 
+/* Containers the agent lists that have not ended. */
+static int live_containers(void)
+{
+	static char body[1 << 16];
+	if (ah_http_get(op_port, "/containers", body, sizeof(body)) != 200)
+		return -1;
+	json_t *arr = json_loads(body, 0, NULL), *c;
+	size_t i;
+	int n = 0;
+	json_array_foreach (arr, i, c)
+		n += strcmp(json_string_value(json_object_get(c, "phase")), "ended") != 0;
+	json_decref(arr);
+	return n;
+}
+
 static void teardown(void)
 {
+	/* The agent's exit is not its tasks' end: the framework's is. Its
+	 * executors get SHUTDOWN (and are killed after their grace), its
+	 * tasks are killed. */
+	if (agent > 0 && kill(agent, 0) == 0) {
+		fm_send("{\"type\":\"SHUTDOWN_FRAMEWORK\",\"shutdown_framework\":{"
+		        "\"framework_id\":{\"value\":\"F0\"}}}");
+		double end = ah_now_s() + 20;
+		while (live_containers() > 0 && ah_now_s() < end)
+			usleep(100000);
+		cr_expect_eq(live_containers(), 0, "containers left running");
+	}
 	ap_stop(&agent, SIGTERM);
 	cr_expect_str_empty(ap_keep_log(work, NULL, NULL));
 	ap_kill_monitors(work);
