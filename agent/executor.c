@@ -547,15 +547,12 @@ static int launch(struct agent_exec *e, const struct pb_framework_info *fi, stru
 		                    "(start it with --port) for the executor to subscribe to");
 	/* The ExecutorInfo as a TaskInfo, for the policy and the launch: the
 	 * same checks as a task's command or container. */
-	json_t *as_task = json_pack("{s:s, s:o, s:o, s:O}", "name",
-	                            json_string_value(json_object_get(e->info, "name"))
-	                                    ? json_string_value(json_object_get(e->info, "name"))
-	                                    : e->id,
-	                            "task_id", pb_id_to_json(e->id), "agent_id",
+	const char *name = json_string_value(json_object_get(e->info, "name"));
+	json_t *res = json_object_get(e->info, "resources");
+	json_t *as_task = json_pack("{s:s, s:o, s:o, s:o}", "name", name ? name : e->id, "task_id",
+	                            pb_id_to_json(e->id), "agent_id",
 	                            pb_id_to_json(a->agent_id ? a->agent_id : "-"), "resources",
-	                            json_object_get(e->info, "resources")
-	                                    ? json_object_get(e->info, "resources")
-	                                    : json_array());
+	                            res ? json_incref(res) : json_array());
 	static const char *const copied[] = {"command", "container"};
 	for (size_t i = 0; i < AG_ARRAY_SIZE(copied); i++)
 		if (json_object_get(e->info, copied[i]))
