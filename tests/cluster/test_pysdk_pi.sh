@@ -11,9 +11,8 @@
 # agents, the estimate is within 0.1 of pi, pi.py exits 0; then a second
 # run during which both agents are SIGKILLed and restarted while their
 # executors run tasks: still every task FINISHED exactly once. First a probe
-# (pysdk_probe.py) launches one task with a CUSTOM executor and a URI: while
-# the agents refuse either as "not supported" (no executor API, no fetcher)
-# the test is skipped (77) with the agent's message. PASS/FAIL lines.
+# (pysdk_probe.py) launches one task with a CUSTOM executor and a URI: an
+# agent that refuses either fails the test with its message. PASS/FAIL lines.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=${AGORA_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
@@ -73,9 +72,7 @@ wait_for 30 agents && pass "both agents registered" ||
 probe=$(netlab_exec 1 timeout 90 python3 "$here/pysdk_probe.py" "$mip:5050" 2>"$tmp/probe.err")
 case $probe in
 UNSUPPORTED*)
-	echo "SKIP: pysdk_pi: the agents cannot run a custom executor fetched from a URI yet" \
-		"(the executor API and the fetcher of issue 15): ${probe#UNSUPPORTED }"
-	exit 77
+	fatal "probe: the agents refused a custom executor fetched from a URI: ${probe#UNSUPPORTED }"
 	;;
 OK*) pass "probe: a CUSTOM executor with a URI is accepted (${probe#OK })" ;;
 *) fatal "probe: no answer to a task with a CUSTOM executor: $probe $(cat "$tmp/probe.err")" ;;

@@ -6,8 +6,8 @@ scheduler (source SOURCE_EXECUTOR, its executor_id, their data), messages
 both ways, KILL, TEARDOWN ends it (exit 0); the agent SIGKILLed and
 restarted: the executor re-subscribes (reregistered), an update it made
 while the agent was down reaches the scheduler, and its other task still
-runs and can be killed. Exits 77 (skipped) with the agent's message while
-the agent refuses custom executors. ctest: host.sdk_python_executor."""
+runs and can be killed. An agent that refuses custom executors fails it
+with its message. ctest: host.sdk_python_executor."""
 
 import json
 import os
@@ -154,8 +154,7 @@ class ExecutorDriverTest(unittest.TestCase):
 if __name__ == "__main__":
     why = probe()
     if why:
-        print("SKIP: the agent does not run custom executors yet (issue 15's executor API): "
-              + why)
-        sys.exit(77)
+        print("FAIL: the agent refused a custom executor: " + why)
+        sys.exit(1)
     r = unittest.main(verbosity=2, exit=False).result
     sys.exit(0 if r.wasSuccessful() else 1)
