@@ -582,15 +582,20 @@ static int launch(struct agent_exec *e, const struct pb_framework_info *fi, stru
 	};
 	struct ctz_ts_limits lim;
 	limits_now(e, &lim, NULL);
+	/* A container that fails to start is reported ended from inside the
+	 * launch, and its executor forgotten (freed): what the log needs is
+	 * copied first, and `e` is not used after. */
+	_cleanup_free_ char *key = ag_strdup(e->key), *id = ag_strdup(e->id),
+	                    *fw = ag_strdup(e->fw);
 	r = agent_launch(a, fi, e->role, e->ctz_id, ti.json, ti.command, ti.container, &lim,
 	                 (const char *const *)vars, err);
 	for (size_t i = 0; vars[i]; i++)
 		free(vars[i]);
 	pb_arena_free(arena);
-	if (r == 0)
+	if (r == 0 && ag_map_get(&a->executors, key))
 		ag_info("executor `%s` of framework `%s`: container launched (cpus %.3f mem "
 		        "%" PRIu64 " MiB); it has %.0f s to SUBSCRIBE",
-		        e->id, e->fw, lim.cpus, (uint64_t)(lim.mem_bytes / CTZ_MIB),
+		        id, fw, lim.cpus, (uint64_t)(lim.mem_bytes / CTZ_MIB),
 		        (double)ms_or(a->exec_registration_timeout_ms,
 		                      AGENT_EXEC_REGISTRATION_TIMEOUT_MS) /
 		                1000);
@@ -643,17 +648,17 @@ void agent_exec_run_task(struct agent *a, const struct pb_framework_info *fi,
 		 * knows what to look for. */
 		int r = save(a);
 		_cleanup_free_ char *key = ag_strdup(e->key);
-		if (r == 0)
+		if (r < 0)
+			ag_error_msg(
+			        &err, -r,
+			        "the agent cannot record the executor (%s): it was not launched",
+			        strerror(-r));
+		else
 			r = launch(e, fi, &err);
 		/* A launch that failed once recorded was reported ended (and
 		 * the executor forgotten, its task ended) from inside it. */
 		if (r == 0 && !ag_map_get(&a->executors, key))
 			return;
-		else
-			ag_error_msg(
-			        &err, -r,
-			        "the agent cannot record the executor (%s): it was not launched",
-			        strerror(-r));
 		if (r < 0) {
 			_cleanup_free_ char *msg =
 			        ag_asprintf("cannot launch executor `%s`: %s", e->id, err.msg);
